@@ -1,0 +1,48 @@
+"""``clausier user create|list|token``."""
+
+from __future__ import annotations
+
+import typer
+
+from clausier.accounts import service
+from clausier.cli.common import JsonOption, command, console, print_json, print_table
+
+app = typer.Typer(no_args_is_help=True, help="Staff users and API tokens.")
+
+
+@app.command()
+def create(email: str, name: str = typer.Option(...), role: str = typer.Option(...),
+           password: str = typer.Option(..., prompt=True, hide_input=True,
+                                        confirmation_prompt=True)):
+    """Create a staff user (roles: admin, billing, support, sales)."""
+    with command() as cmd:
+        user = service.create_user(cmd.session, cmd.clock, cmd.actor, email=email, name=name,
+                                   role=role, password=password)
+        console.print(f"Created {user.email} ({user.role})")
+
+
+@app.command("list")
+def list_users(as_json: bool = JsonOption):
+    with command() as cmd:
+        rows = [{"email": u.email, "name": u.name, "kind": u.kind, "role": u.role,
+                 "active": u.active} for u in service.list_users(cmd.session)]
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Users", ["E-mail", "Name", "Kind", "Role", "Active"],
+                    [list(r.values()) for r in rows])
+
+
+@app.command()
+def token(email: str, name: str = typer.Option("cli", help="A label for the token.")):
+    """Issue an API token for a user (shown once)."""
+    from sqlalchemy import select
+
+    from clausier.accounts.models import User
+    from clausier.core.errors import NotFound
+
+    with command() as cmd:
+        user = cmd.session.scalar(select(User).where(User.email == email.lower()))
+        if user is None:
+            raise NotFound(f"email: no user {email}")
+        console.print(service.issue_token(cmd.session, cmd.clock, cmd.actor, user.id, name))

@@ -1,0 +1,46 @@
+"""People who log in (staff now; customer users and site administrators use the same table)
+and the API tokens of integrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clausier.db.base import Base
+from clausier.db.types import Instant
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="staff")      # staff | customer | site
+    role: Mapped[str] = mapped_column(String(20))                       # admin | billing | support | sales | ...
+    customer_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(Instant)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(12), index=True)
+    token_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(Instant)
+    last_used_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="tokens")

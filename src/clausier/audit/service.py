@@ -1,0 +1,67 @@
+"""Recording and reading the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clausier.audit.models import AuditEntry
+from clausier.core.clock import Clock
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a staff e-mail, ``cli:<user>``, ``tick``, ``api-token:<name>``…"""
+
+    name: str
+    role: str = "admin"
+    user_id: int | None = None
+    customer_id: int | None = None
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(name=name, role="admin")
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def record(session: Session, clock: Clock, actor: Actor, action: str, entity: object,
+           summary: str = "", changes: dict | None = None) -> None:
+    """Add one audit entry in the caller's transaction (it commits or rolls back with the change)."""
+    session.flush()
+    session.add(AuditEntry(
+        at=clock.now(), actor=actor.name, action=action,
+        entity_type=getattr(entity, "__tablename__", type(entity).__name__),
+        entity_id=str(getattr(entity, "id", "") or ""),
+        summary=summary, changes=_plain(changes or {}),
+    ))
+
+
+def changes_between(before: dict, after: dict) -> dict:
+    return {key: [before.get(key), value] for key, value in after.items()
+            if before.get(key) != value}
+
+
+def trail(session: Session, entity_type: str | None = None, entity_id: str | None = None,
+          limit: int = 200) -> Sequence[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if entity_type:
+        query = query.where(AuditEntry.entity_type == entity_type)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == str(entity_id))
+    return session.scalars(query).all()

@@ -1,0 +1,82 @@
+"""What every command shares: a transaction, the acting user, the clock, errors and ``--json``."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor
+from clausier.core.clock import Clock, clock_for
+from clausier.core.errors import ClausierError
+from clausier.db.session import transaction
+
+console = Console()
+error_console = Console(stderr=True)
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
+TodayOption = typer.Option(None, "--today", help="Act as if today were this date (YYYY-MM-DD).",
+                           formats=["%Y-%m-%d"])
+
+
+@dataclass
+class Command:
+    session: Session
+    clock: Clock
+    actor: Actor
+
+
+def cli_actor() -> Actor:
+    return Actor(name=os.environ.get("CLAUSIER_ACTOR") or f"cli:{getpass.getuser()}")
+
+
+@contextmanager
+def command(today: datetime | date | None = None) -> Iterator[Command]:
+    """Open one transaction for a command; a ``ClausierError`` becomes a clear message, exit 2."""
+    day = today.date() if isinstance(today, datetime) else today
+    try:
+        with transaction() as session:
+            yield Command(session=session, clock=clock_for(today=day), actor=cli_actor())
+    except ClausierError as exc:
+        fail(exc)
+
+
+def fail(exc: ClausierError) -> None:
+    error_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False, soft_wrap=True)
+    for problem in exc.problems[:50]:
+        error_console.print(f"  - {problem}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+
+
+def print_table(title: str, columns: list[str], rows: list[list[object]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    console.print(table)

@@ -1,0 +1,48 @@
+"""Settings from the environment (``CLAUSIER_*``); nothing else reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    host: str
+    port: int
+    secret_key: str
+    smtp_host: str
+    smtp_port: int
+    mail_from: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(os.environ.get("CLAUSIER_DATA_DIR", "var")).resolve()
+        database_url = os.environ.get("CLAUSIER_DATABASE_URL") or f"sqlite:///{data_dir / 'clausier.db'}"
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            host=os.environ.get("CLAUSIER_HOST", "127.0.0.1"),
+            port=int(os.environ.get("CLAUSIER_PORT", "8000")),
+            secret_key=os.environ.get("CLAUSIER_SECRET_KEY") or _stable_secret(data_dir),
+            smtp_host=os.environ.get("CLAUSIER_SMTP_HOST", "127.0.0.1"),
+            smtp_port=int(os.environ.get("CLAUSIER_SMTP_PORT", "25")),
+            mail_from=os.environ.get("CLAUSIER_MAIL_FROM", "noreply@clausier.local"),
+        )
+
+
+def _stable_secret(data_dir: Path) -> str:
+    """A per-installation secret kept in the data dir, so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

@@ -1,0 +1,128 @@
+"""``clausier terms lint``: what a sheet states wrongly, beyond its schema.
+
+Checks bands (overlaps and gaps), references (families, readings), unresolved
+contradictions and, when the seed is at hand, line ranges beyond the seed's end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from clausier.core.errors import InvalidInput, Problem
+from clausier.terms.loader import read_document, validate_document
+from clausier.terms.schema import Band, SourceRef, TermSheet
+
+
+def lint_path(path: Path, seeds_dir: Path | None = None) -> list[Problem]:
+    try:
+        sheet = validate_document(read_document(Path(path)), origin=str(path))
+    except InvalidInput as exc:
+        return exc.problems or [Problem(str(path), exc.message)]
+    return lint_sheet(sheet, seeds_dir)
+
+
+def lint_sheet(sheet: TermSheet, seeds_dir: Path | None = None) -> list[Problem]:
+    problems: list[Problem] = []
+    problems += _check_references(sheet)
+    problems += _check_readings(sheet)
+    problems += _check_bands(sheet)
+    if seeds_dir is not None:
+        problems += _check_line_ranges(sheet, seeds_dir)
+    return problems
+
+
+def _walk(node: object, path: str) -> Iterator[tuple[str, object]]:
+    yield path, node
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _walk(getattr(node, name), f"{path}.{name}" if path else name)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}")
+    elif isinstance(node, list | tuple):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{path}.{index}")
+
+
+def _sources(sheet: TermSheet) -> Iterator[tuple[str, SourceRef]]:
+    for path, node in _walk(sheet, ""):
+        if isinstance(node, SourceRef):
+            yield path, node
+
+
+def _check_references(sheet: TermSheet) -> list[Problem]:
+    problems = []
+    reading_ids = {r.id for r in sheet.readings}
+    for path, ref in _sources(sheet):
+        if ref.reading and ref.reading not in reading_ids:
+            problems.append(Problem(path, f"refers to unknown reading {ref.reading}"))
+    for name, family in sheet.families.items():
+        if family.same_as is not None and family.same_as not in sheet.families:
+            problems.append(Problem(f"families.{name}.same_as",
+                                    f"refers to unknown section {family.same_as!r}"))
+    return problems
+
+
+def _check_readings(sheet: TermSheet) -> list[Problem]:
+    problems = []
+    for index, reading in enumerate(sheet.readings):
+        if reading.kind == "contradiction" and not reading.chosen:
+            problems.append(Problem(f"readings.{index}.chosen",
+                                    f"contradiction {reading.id} is unresolved: record the reading applied"))
+        if reading.kind == "contradiction" and len(reading.texts) < 2:
+            problems.append(Problem(f"readings.{index}.texts",
+                                    f"contradiction {reading.id} must quote the texts that disagree"))
+    return problems
+
+
+def _check_bands(sheet: TermSheet) -> list[Problem]:
+    problems = []
+    for path, node in _walk(sheet, ""):
+        if isinstance(node, list) and node and all(isinstance(item, Band) for item in node):
+            problems += check_band_list(node, path)
+    return problems
+
+
+def check_band_list(bands: list[Band], path: str) -> list[Problem]:
+    """Bands must be disjoint and contiguous; each must be non-empty."""
+    problems = []
+    low = Decimal("-Infinity")
+    high = Decimal("Infinity")
+    ordered = sorted(bands, key=lambda b: (b.lower if b.lower is not None else low))
+    for band in ordered:
+        lower = band.lower if band.lower is not None else low
+        upper = band.upper if band.upper is not None else high
+        if lower > upper or (lower == upper and not (band.lower_inclusive and band.upper_inclusive)):
+            problems.append(Problem(path, f"band {_show(band)} is empty"))
+    for before, after in zip(ordered, ordered[1:]):
+        end = before.upper if before.upper is not None else high
+        start = after.lower if after.lower is not None else low
+        if start < end or (start == end and before.upper_inclusive and after.lower_inclusive):
+            problems.append(Problem(path, f"bands {_show(before)} and {_show(after)} overlap"))
+        elif start > end or (start == end and not before.upper_inclusive and not after.lower_inclusive):
+            problems.append(Problem(path, f"gap between bands {_show(before)} and {_show(after)}"))
+    return problems
+
+
+def _show(band: Band) -> str:
+    left = "[" if band.lower_inclusive else "("
+    right = "]" if band.upper_inclusive else ")"
+    lower = "-∞" if band.lower is None else str(band.lower)
+    upper = "+∞" if band.upper is None else str(band.upper)
+    return f"{left}{lower}, {upper}{right}→{band.percent}%"
+
+
+def _check_line_ranges(sheet: TermSheet, seeds_dir: Path) -> list[Problem]:
+    seed = Path(seeds_dir) / sheet.source.seed
+    if not seed.exists():
+        return []
+    length = sum(1 for _ in seed.open(encoding="utf-8"))
+    return [
+        Problem(path, f"line L{ref.last_line} is beyond the end of {seed.name} ({length} lines)")
+        for path, ref in _sources(sheet)
+        if ref.last_line is not None and ref.last_line > length
+    ]

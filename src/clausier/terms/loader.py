@@ -1,0 +1,84 @@
+"""Reading term sheets from YAML: one file, or a folder (``sheet.yaml``, ``families/*.yaml``,
+``readings*.yaml``) so that each schedule of a long contract has its own file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from clausier.core.errors import InvalidInput, Problem
+from clausier.terms.schema import TermSheet
+
+BUILT_IN_DIR = Path(__file__).parent / "sheets"
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """The raw document of a sheet file or folder, before validation."""
+    path = Path(path)
+    if path.is_dir():
+        document = _read_yaml(path / "sheet.yaml")
+        families = dict(document.get("families") or {})
+        for family_file in sorted((path / "families").glob("*.yaml")):
+            if family_file.stem in families:
+                raise InvalidInput.on(f"families.{family_file.stem}",
+                                      f"defined both in sheet.yaml and in {family_file.name}")
+            families[family_file.stem] = _read_yaml(family_file)
+        document["families"] = families
+        readings = list(document.get("readings") or [])
+        for readings_file in sorted(path.glob("readings*.yaml")):
+            readings += _read_yaml(readings_file, expect=list)
+        document["readings"] = readings
+        return document
+    return _read_yaml(path)
+
+
+def _read_yaml(path: Path, expect: type = dict) -> Any:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput.on(str(path), "file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise InvalidInput(f"{path}: not valid YAML ({exc})",
+                           problems=[Problem(str(path), "not valid YAML", line)]) from None
+    if data is None:
+        data = expect()
+    if not isinstance(data, expect):
+        raise InvalidInput.on(str(path), f"expected a YAML {expect.__name__}")
+    return data
+
+
+def validate_document(document: dict[str, Any], origin: str = "sheet") -> TermSheet:
+    try:
+        return TermSheet.model_validate(document)
+    except ValidationError as exc:
+        problems = [
+            Problem(".".join(str(part) for part in error["loc"]) or origin,
+                    _reason(error))
+            for error in exc.errors()
+        ]
+        summary = "; ".join(str(p) for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise InvalidInput(f"{origin}: {summary}{more}", problems=problems) from None
+
+
+def _reason(error: dict) -> str:
+    if error["type"] == "missing" and error["loc"] and error["loc"][-1] == "src":
+        return "value without a source: add src 'ARTICLE Lfirst-last' or 'reading:ID'"
+    return error["msg"]
+
+
+def load_sheet(path: Path) -> TermSheet:
+    return validate_document(read_document(path), origin=str(path))
+
+
+def built_in_paths() -> list[Path]:
+    return sorted(p for p in BUILT_IN_DIR.iterdir() if p.is_dir() or p.suffix == ".yaml")
+
+
+def built_in_sheets() -> list[TermSheet]:
+    return [load_sheet(path) for path in built_in_paths()]

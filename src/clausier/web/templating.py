@@ -1,0 +1,97 @@
+"""Rendering pages: Jinja2 with translations, French number/date formats and CSRF tokens."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from clausier.core.clock import PARIS
+from clausier.core.errors import Forbidden
+from clausier.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, ngettext_for
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+_BABEL_LOCALE = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def language_of(request: Request) -> str:
+    wanted = request.query_params.get("lang") or request.session.get("lang")
+    return wanted if wanted in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+async def verify_csrf(request: Request) -> None:
+    """Every state-changing form or HTMX request carries the session's CSRF token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return   # API tokens are not sent by browsers on their own
+    expected = request.session.get("csrf")
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        form = await request.form()
+        sent = form.get("csrf_token")
+    if not expected or not sent or not secrets.compare_digest(str(sent), expected):
+        raise Forbidden("csrf_token: missing or wrong; reload the page and try again")
+
+
+def _filters(language: str) -> dict:
+    locale = _BABEL_LOCALE[language]
+
+    def money(value: Decimal | None, currency: str = "EUR") -> str:
+        return "" if value is None else format_currency(value, currency, locale=locale)
+
+    def number(value) -> str:
+        return "" if value is None else format_decimal(value, locale=locale)
+
+    def day(value: date | None) -> str:
+        return "" if value is None else format_date(value, "short" if language == "fr" else "medium",
+                                                     locale=locale)
+
+    def instant(value: datetime | None) -> str:
+        return "" if value is None else format_datetime(value.astimezone(PARIS), "short",
+                                                         locale=locale)
+
+    return {"money": money, "number": number, "day": day, "instant": instant}
+
+
+def render(request: Request, template: str, context: dict | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    language = language_of(request)
+    values = {
+        "request": request,
+        "lang": language,
+        "languages": LANGUAGES,
+        "gettext": gettext_for(language),
+        "_": gettext_for(language),
+        "ngettext": ngettext_for(language),
+        "csrf_token": csrf_token(request),
+        "user": getattr(request.state, "user", None),
+        "f": _filters(language),
+        **(context or {}),
+    }
+    html = environment.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status_code)

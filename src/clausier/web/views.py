@@ -1,0 +1,74 @@
+"""Login, logout, language switch and the dashboard of the back office."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from clausier.accounts import service as accounts
+from clausier.accounts.models import User
+from clausier.api.deps import get_clock, get_session, optional_user
+from clausier.core.clock import Clock
+from clausier.core.errors import Forbidden
+from clausier.web import dashboard
+from clausier.web.i18n import LANGUAGES, gettext_for
+from clausier.web.templating import language_of, render, verify_csrf
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    parsed = urlparse(target or "/")
+    return target if target and not parsed.netloc and target.startswith("/") else "/"
+
+
+@router.get("/")
+def home(request: Request, session: Session = Depends(get_session),
+         user: User | None = Depends(optional_user)):
+    if user is None:
+        return render(request, "web/login.html", {"next": "/"})
+    request.state.user = user
+    if user.kind != "staff":
+        return RedirectResponse(dashboard.portal_home(user), status_code=303)
+    return render(request, "web/dashboard.html",
+                  {"cards": dashboard.cards(session, gettext_for(language_of(request)))})
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/"):
+    return render(request, "web/login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login", dependencies=[Depends(verify_csrf)])
+def login(request: Request, email: str = Form(...), password: str = Form(...),
+          next: str = Form("/"), session: Session = Depends(get_session),
+          clock: Clock = Depends(get_clock)):
+    try:
+        user = accounts.authenticate(session, clock, email, password)
+    except Forbidden as exc:
+        _ = gettext_for(language_of(request))
+        message = (_("Too many failed attempts; try again in a few minutes.")
+                   if "too many" in exc.message else _("Unknown e-mail or wrong password."))
+        return render(request, "web/login.html",
+                      {"error": message, "email": email, "next": _safe_next(next)},
+                      status_code=401)
+    request.session.clear()          # a fresh session on login (no fixation)
+    request.session["user_id"] = user.id
+    request.session["lang"] = user.language
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(verify_csrf)])
+def logout(request: Request):
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, next: str = "/"):
+    if code in LANGUAGES:
+        request.session["lang"] = code
+    return RedirectResponse(_safe_next(next), status_code=303)

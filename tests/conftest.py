@@ -1,0 +1,119 @@
+"""Test fixtures: a real database (SQLite file or PostgreSQL, per ``CLAUSIER_TEST_DB``), migrated
+with Alembic once per worker and emptied after each test; a fixed clock; a logged-in client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor
+from clausier.core.clock import FixedClock
+from clausier.db.migrate import upgrade
+from clausier.db.session import engine_for, transaction
+
+TEST_DB = os.environ.get("CLAUSIER_TEST_DB", "sqlite")
+POSTGRES_URL = os.environ.get("CLAUSIER_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+DB_FIXTURES = {"engine", "session", "db_url", "client", "staff_client", "loaded"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL leg runs only the tests that touch the database."""
+    if TEST_DB != "postgresql":
+        return
+    selected, deselected = [], []
+    for item in items:
+        uses_db = DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (selected if uses_db else deselected).append(item)
+    config.hook.pytest_deselected(items=deselected)
+    items[:] = selected
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory) -> Iterator[str]:
+    if TEST_DB == "postgresql":
+        if not _postgres_reachable():
+            if os.environ.get("CI") == "true":
+                pytest.exit(f"PostgreSQL is not reachable at {POSTGRES_URL} (required under CI)", 1)
+            pytest.skip("PostgreSQL not reachable: the PostgreSQL leg is skipped locally")
+        name = f"clausier_test_{_worker()}"
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+        engine_for(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("db") / f"clausier_{_worker()}.db"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url) -> Engine:
+    return engine_for(db_url)
+
+
+def _empty(engine: Engine) -> None:
+    tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                              + " RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+            if _has_sequence(conn):
+                conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+def _has_sequence(conn) -> bool:
+    return conn.execute(text(
+        "select 1 from sqlite_master where name='sqlite_sequence'")).first() is not None
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    """A session in its own transaction, committed at the end of the test body if no error;
+    the database is emptied after the test."""
+    try:
+        with transaction(engine) as s:
+            yield s
+    finally:
+        _empty(engine)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock.on(date(2026, 11, 24))
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor(name="test@clausier.local", role="admin")
