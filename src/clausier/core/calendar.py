@@ -48,7 +48,7 @@ __all__ = [
     "Segment",
 ]
 
-PARIS = ZoneInfo("Europe/Paris")
+from clausier.core.clock import PARIS  # noqa: E402  (one definition of the zone)
 _UTC = timezone.utc
 _ONE_DAY = timedelta(days=1)
 _ONE_MINUTE = timedelta(minutes=1)

@@ -34,4 +34,6 @@ MODEL_ROOMS = [
     "terms",
     "catalog",
     "customers",
+    "contracts",
+    "billing",
 ]

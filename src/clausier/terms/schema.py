@@ -199,6 +199,7 @@ class FlatPerUnitFee(_Rule):
     unit: str                        # e.g. analogue_line, isdn_access
     amount: Decimal
     basis: Literal["HT", "TTC"] = "HT"
+    only_during_initial_period: bool = False   # VGA 6.2: "avant la fin de sa période initiale"
 
 
 class FlatFee(_Rule):

@@ -1,0 +1,578 @@
+"""Contract lifecycle rules: commitment periods, renewal, notice, and the explained exit quotes.
+
+Pure: the facts of a subscription and the blocks of its term sheet come in, dates and
+explained amounts come out. Every figure comes from the sheet (``Terms``); this module only
+knows the *kinds* of rules (``remaining_months_x_monthly_fees``, ``chatel``…).
+
+Conventions (named once here, used everywhere):
+
+* a period ``end`` is the last day of the period (inclusive);
+* a termination's ``effective_date`` is the first day without service: the service and its
+  recurring fees run until the day before;
+* "a started month counts whole" (*tout mois commencé est dû*): months from a date to a
+  period end are counted with :func:`months_started`;
+* Chatel remaining months count whole months only (:func:`months_whole`): the closing invoice
+  already bills the prorata up to the effective date, so a partial month is not charged twice
+  (reading favourable to the client, Code civil art. 1190).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+
+from clausier.core.explain import Explained, Line
+from clausier.core.money import ZERO, fr_format, money
+from clausier.terms.schema import (
+    ChatelFee,
+    ExemptionReason,
+    FeeRule,
+    FlatFee,
+    FlatPerUnitFee,
+    MinimumBillingRemaining,
+    MultipleOfAccessFees,
+    NoticeEffect,
+    RemainingMonthsFee,
+    RenewalMode,
+    StartEvent,
+    Terms,
+)
+
+ONE_DAY = timedelta(days=1)
+
+
+# --------------------------------------------------------------------------- calendar arithmetic
+
+def add_months(day: date, months: int) -> date:
+    """Same day ``months`` later, clipped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    return day + relativedelta(months=months)
+
+
+def months_started(start: date, end: date) -> int:
+    """Months or parts of months from ``start`` to ``end`` inclusive (a started month counts)."""
+    if end < start:
+        return 0
+    count = 0
+    while add_months(start, count) <= end:
+        count += 1
+    return count
+
+
+def months_whole(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end`` inclusive; a partial last month is not counted."""
+    if end < start:
+        return 0
+    count = 0
+    while add_months(start, count + 1) - ONE_DAY <= end:
+        count += 1
+    return count
+
+
+# --------------------------------------------------------------------------- facts
+
+@dataclass(frozen=True)
+class Item:
+    """An offer within the subscription, at the prices of the order."""
+
+    label: str
+    unit: str
+    quantity: int
+    monthly_fee: Decimal            # per unit
+    access_fee: Decimal = ZERO       # per unit, as sold
+    access_fee_undiscounted: Decimal = ZERO
+    minimum_billing: Decimal | None = None
+    is_option: bool = False
+
+    @property
+    def monthly_total(self) -> Decimal:
+        return money(self.monthly_fee * self.quantity)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules need to know about one subscription (at one site, one service)."""
+
+    family: str
+    signed_on: date
+    commitment_months: int
+    items: tuple[Item, ...]
+    status: str = "active"
+    commitment_start: date | None = None
+    go_live_on: date | None = None
+    shipped_on: date | None = None
+    recommitted_on: date | None = None
+    recommit_months: int | None = None
+    channel: str = "on_premises"
+    outside_main_activity: bool = False
+    employees: int | None = None
+    customer_kind: str = "company"
+    price_basis: str = "HT"
+    equipment_received_on: date | None = None
+
+    @property
+    def monthly_fees(self) -> Decimal:
+        return money(sum((item.monthly_total for item in self.items), ZERO))
+
+
+@dataclass(frozen=True)
+class Period:
+    """A commitment period: ``initial``, a tacit ``renewal``, or ``indefinite`` (no end)."""
+
+    kind: str
+    start: date
+    end: date | None
+    number: int = 0          # 0 = initial, 1 = first renewal…
+    clause: str = ""
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+class RuleError(ValueError):
+    """The terms do not allow what is asked (the message names the clause)."""
+
+
+# --------------------------------------------------------------------------- commitment
+
+def commitment_start(facts: Facts, terms: Terms) -> date | None:
+    """When the initial period starts, per the sheet's start event.
+
+    Rozoh: activation, or at the latest N months after shipment (``start_at_latest``).
+    """
+    commitment = terms.commitment
+    event = commitment.start_event.value if commitment and commitment.start_event else StartEvent.go_live
+    latest_months = (commitment.start_at_latest_months_after_shipment.value
+                     if commitment and commitment.start_at_latest_months_after_shipment else None)
+    started = facts.commitment_start or facts.go_live_on
+    if event == StartEvent.activation and latest_months is not None and facts.shipped_on:
+        latest = add_months(facts.shipped_on, latest_months)
+        return min(started, latest) if started else latest
+    return started
+
+
+def anchor(facts: Facts, terms: Terms) -> tuple[date, int, str] | None:
+    """The start and length of the running commitment: the initial one, or the last
+    re-commitment (a change restarts the whole service's commitment, CGV art. 7)."""
+    start = commitment_start(facts, terms)
+    if facts.recommitted_on and facts.recommit_months:
+        clause = (terms.commitment.recommit_on_change_months.clause
+                  if terms.commitment and terms.commitment.recommit_on_change_months else "")
+        return facts.recommitted_on, facts.recommit_months, clause
+    if start is None:
+        return None
+    clause = terms.commitment.initial_months.clause if terms.commitment and terms.commitment.initial_months else ""
+    return start, facts.commitment_months, clause
+
+
+def commitment_end(facts: Facts, terms: Terms) -> date | None:
+    running = anchor(facts, terms)
+    if running is None:
+        return None
+    start, months, _ = running
+    return add_months(start, months) - ONE_DAY
+
+
+def period_on(facts: Facts, terms: Terms, day: date) -> Period | None:
+    """The commitment period running on ``day`` (None before the start or after a final end)."""
+    running = anchor(facts, terms)
+    if running is None:
+        return None
+    start, months, clause = running
+    if day < start:
+        return None
+    end = add_months(start, months) - ONE_DAY
+    if day <= end:
+        return Period("initial", start, end, 0, clause)
+    renewal = terms.renewal
+    mode = renewal.mode.value if renewal and renewal.mode else RenewalMode.none
+    if mode == RenewalMode.indefinite:
+        return Period("indefinite", end + ONE_DAY, None, 1, renewal.mode.clause)
+    if mode == RenewalMode.tacit_fixed:
+        length = renewal.period_months.value if renewal.period_months else 12
+        number = 1
+        period_start = end + ONE_DAY
+        while True:
+            period_end = add_months(period_start, length) - ONE_DAY
+            if day <= period_end:
+                return Period("renewal", period_start, period_end, number,
+                              renewal.period_months.clause if renewal.period_months else renewal.mode.clause)
+            period_start = period_end + ONE_DAY
+            number += 1
+    return None
+
+
+def notice_deadline(period: Period | None, terms: Terms) -> date | None:
+    """Last day for the notice to be received so that the contract ends with ``period``."""
+    notice = terms.notice
+    if period is None or period.end is None or notice is None or notice.months_before_term is None:
+        return None
+    return add_months(period.end + ONE_DAY, -notice.months_before_term.value) - ONE_DAY
+
+
+def earliest_effective_date(terms: Terms, received: date) -> tuple[date, str]:
+    """The first day without service for a termination received on ``received``."""
+    notice = terms.notice
+    if notice is None or notice.effect is None:
+        raise RuleError("notice: the term sheet does not say how a termination takes effect")
+    effect = notice.effect.value
+    if effect == NoticeEffect.days_after_receipt:
+        return received + timedelta(days=notice.days_after_receipt.value), notice.days_after_receipt.clause
+    if notice.months_before_term is None:
+        raise RuleError("notice: months_before_term missing in the term sheet")
+    months = notice.months_before_term.value
+    if effect in (NoticeEffect.end_of_period, NoticeEffect.months_after_receipt):
+        return add_months(received, months), notice.months_before_term.clause
+    raise RuleError(f"notice: unknown effect {effect}")
+
+
+# --------------------------------------------------------------------------- fee rules
+
+@dataclass(frozen=True)
+class FeeContext:
+    """What a fee rule may use: the facts, the dates, and the months already worked out."""
+
+    facts: Facts
+    terms: Terms
+    received: date
+    effective: date
+    period: Period | None
+    billed_months: int = 0     # months billed as recurring fees until the effective date
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
+    """The explained lines one fee rule yields (empty when it does not apply)."""
+    facts = ctx.facts
+    fees = facts.monthly_fees
+    if isinstance(rule, RemainingMonthsFee):
+        if ctx.period is None or ctx.period.end is None:
+            return []
+        start = ctx.received if rule.counted_from == "receipt" else ctx.effective
+        counter = months_started if rule.started_month_counts_whole else months_whole
+        remaining = counter(start, ctx.period.end)
+        extra = max(0, remaining - ctx.billed_months)
+        if extra == 0:
+            return []
+        share = rule.percent / 100
+        amount = money(fees * extra * share)
+        percent = f"{rule.percent.normalize()} % × " if rule.percent != 100 else ""
+        return [Line(
+            f"Remaining months to the end of the {ctx.period.kind} period ({ctx.period.end.isoformat()})",
+            amount,
+            f"{_plural(extra, 'month')} × {percent}{fr_format(fees)} of monthly fees"
+            + (f" ({remaining} months from {start.isoformat()}, of which {ctx.billed_months} billed during notice)"
+               if ctx.billed_months else ""),
+            rule.clause)]
+    if isinstance(rule, ChatelFee):
+        end = commitment_end(facts, ctx.terms)
+        if end is None or ctx.effective > end:
+            return []
+        remaining = months_whole(ctx.effective, end)
+        running = anchor(facts, ctx.terms)
+        total_months = running[1] if running else facts.commitment_months
+        elapsed = total_months - remaining
+        within = max(0, min(remaining, rule.full_months - elapsed))
+        beyond = remaining - within
+        lines = []
+        if within:
+            lines.append(Line(f"Remaining fees within the first {rule.full_months} months",
+                              money(fees * within),
+                              f"{_plural(within, 'month')} × {fr_format(fees)}", rule.clause))
+        if beyond:
+            fraction = rule.beyond_fraction
+            lines.append(Line(f"Share of the fees remaining beyond month {rule.full_months}",
+                              money(fees * beyond * fraction),
+                              f"{fraction.normalize()} × {_plural(beyond, 'month')} × {fr_format(fees)}",
+                              rule.clause))
+        return lines
+    if isinstance(rule, FlatPerUnitFee):
+        if rule.only_during_initial_period and (ctx.period is None or ctx.period.kind != "initial"):
+            return []
+        units = sum(item.quantity for item in facts.items if item.unit == rule.unit)
+        if not units:
+            return []
+        return [Line(f"Flat fee per {rule.unit.replace('_', ' ')}", money(rule.amount * units),
+                     f"{units} × {fr_format(rule.amount)} {rule.basis}", rule.clause)]
+    if isinstance(rule, FlatFee):
+        if rule.amount == 0:
+            return []
+        return [Line(rule.label or "Termination fee", money(rule.amount),
+                     f"{fr_format(rule.amount)} {rule.basis}", rule.clause)]
+    if isinstance(rule, MultipleOfAccessFees):
+        base = sum(((item.access_fee_undiscounted if rule.undiscounted else item.access_fee)
+                    * item.quantity for item in facts.items), ZERO)
+        which = "undiscounted access fees" if rule.undiscounted else "access fees"
+        return [Line(f"{rule.multiple.normalize()} × the {which}", money(base * rule.multiple),
+                     f"{rule.multiple.normalize()} × {fr_format(money(base))}", rule.clause)]
+    if isinstance(rule, MinimumBillingRemaining):
+        if ctx.period is None or ctx.period.end is None:
+            return []
+        minimum = sum(((item.minimum_billing or ZERO) for item in facts.items), ZERO)
+        shortfall = max(ZERO, minimum - fees)
+        months = max(0, months_started(ctx.received, ctx.period.end) - ctx.billed_months)
+        if shortfall == 0 or months == 0:
+            return []
+        return [Line("Minimum billing of the remaining period", money(shortfall * months),
+                     f"{_plural(months, 'month')} × {fr_format(shortfall)} below the minimum",
+                     rule.clause)]
+    raise RuleError(f"unknown fee rule {rule!r}")
+
+
+def _exemption(terms: Terms, reason: str | None):
+    if reason is None or terms.termination is None:
+        return None
+    for exemption in terms.termination.exemptions:
+        if exemption.reason == reason:
+            return exemption
+    return None
+
+
+# --------------------------------------------------------------------------- exit quotes
+
+@dataclass(frozen=True)
+class TerminationQuote:
+    received: date
+    effective_date: date
+    period: Period | None
+    explained: Explained          # everything leaving costs, lines with their clauses
+    one_off: Explained            # the part billed as one-off charges when recorded
+    exempted_by: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"effective_date": self.effective_date.isoformat(), **self.explained.as_dict(),
+                "one_off_total": str(self.one_off.total),
+                "period": None if self.period is None else {
+                    "kind": self.period.kind, "start": self.period.start.isoformat(),
+                    "end": self.period.end.isoformat() if self.period.end else None}}
+
+
+def quote_termination(facts: Facts, terms: Terms, received: date, *,
+                      wanted_effective: date | None = None,
+                      reason: ExemptionReason | str | None = None) -> TerminationQuote:
+    """What terminating costs when the registered letter is received on ``received``.
+
+    Before go-live it is a cancellation (:func:`quote_cancellation`). The notice months are
+    billed as recurring fees until the effective date and are part of the remaining months
+    of the period, never counted twice.
+    """
+    if facts.status in ("terminated", "cancelled"):
+        raise RuleError(f"status: the subscription is already {facts.status}")
+    if commitment_start(facts, terms) is None:
+        return quote_cancellation(facts, terms, received)
+    earliest, notice_clause = earliest_effective_date(terms, received)
+    effective = max(earliest, wanted_effective) if wanted_effective else earliest
+    period = period_on(facts, terms, effective - ONE_DAY)
+    if period is None:
+        raise RuleError("dates: the contract has no running period on that date")
+    lines: list[Line] = []
+    billed_months = 0
+    if terms.notice and terms.notice.effect and terms.notice.effect.value != NoticeEffect.days_after_receipt:
+        billed_months = months_started(received, effective - ONE_DAY)
+        if billed_months and facts.monthly_fees:
+            lines.append(Line(
+                "Monthly fees during the notice, billed on the regular invoices",
+                money(facts.monthly_fees * billed_months),
+                f"{_plural(billed_months, 'month')} × {fr_format(facts.monthly_fees)} "
+                f"(until {(effective - ONE_DAY).isoformat()})",
+                notice_clause))
+    exemption = _exemption(terms, str(reason) if reason else None)
+    ctx = FeeContext(facts, terms, received, effective, period, billed_months)
+    one_off: list[Line] = []
+    if exemption is not None:
+        one_off.append(Line(f"No termination fee: {exemption.reason.value.replace('_', ' ')}",
+                            ZERO, exemption.note, exemption.clause))
+    else:
+        for rule in (terms.termination.fees if terms.termination else []):
+            one_off.extend(fee_lines(rule, ctx))
+    return TerminationQuote(received, effective, period, Explained(tuple(lines + one_off)),
+                            Explained(tuple(one_off)),
+                            exemption.reason.value if exemption else None)
+
+
+def quote_cancellation(facts: Facts, terms: Terms, received: date) -> TerminationQuote:
+    """Cancelling before go-live (*annulation*): the sheet's cancellation fees."""
+    rules = terms.termination.cancellation_fees if terms.termination else []
+    ctx = FeeContext(facts, terms, received, received, None)
+    one_off = Explained(tuple(line for rule in rules for line in fee_lines(rule, ctx)))
+    return TerminationQuote(received, received, None, one_off, one_off)
+
+
+# --------------------------------------------------------------------------- withdrawal
+
+@dataclass(frozen=True)
+class WithdrawalDecision:
+    allowed: bool
+    deadline: date | None
+    reasons: tuple[str, ...]
+    clause: str
+
+    def as_dict(self) -> dict:
+        return {"allowed": self.allowed, "deadline": self.deadline.isoformat() if self.deadline else None,
+                "reasons": list(self.reasons), "clause": self.clause}
+
+
+def withdrawal(facts: Facts, terms: Terms, requested_on: date) -> WithdrawalDecision:
+    """*Droit de rétractation*: who may withdraw, until when, and why not."""
+    block = terms.withdrawal
+    if block is None or block.days is None or block.who is None or block.who.value == "nobody":
+        return WithdrawalDecision(False, None, ("the terms grant no withdrawal right",), "")
+    clause = block.days.clause
+    days = block.days.value
+    reasons: list[str] = []
+    if block.who.value == "small_business_off_premises":
+        if block.requires_off_premises and block.requires_off_premises.value and facts.channel != "off_premises":
+            reasons.append(f"the contract was signed {facts.channel.replace('_', ' ')}, not off premises")
+        if (block.requires_outside_main_activity and block.requires_outside_main_activity.value
+                and not facts.outside_main_activity):
+            reasons.append("the services fall within the customer's main activity")
+        if block.max_employees is not None:
+            limit = block.max_employees.value
+            if facts.employees is None:
+                reasons.append("the number of employees at signature is unknown")
+            elif facts.employees > limit:
+                reasons.append(f"the customer had {facts.employees} employees at signature (at most {limit})")
+        start = facts.signed_on
+    else:
+        if facts.customer_kind != "household":
+            reasons.append("the withdrawal right is for consumers")
+        start = facts.signed_on
+        if block.start_goods and block.start_goods.value == "delivery" and facts.equipment_received_on:
+            start = max(start, facts.equipment_received_on)
+    deadline = start + timedelta(days=days)
+    if requested_on > deadline:
+        reasons.append(f"the {days}-day period ended on {deadline.isoformat()}")
+    return WithdrawalDecision(not reasons, deadline, tuple(reasons), clause)
+
+
+# --------------------------------------------------------------------------- plan change and move
+
+@dataclass(frozen=True)
+class ChangeQuote:
+    effective_date: date
+    explained: Explained
+    recommit_months: int | None
+    numbers_kept: bool | None = None
+
+    def as_dict(self) -> dict:
+        return {"effective_date": self.effective_date.isoformat(), **self.explained.as_dict(),
+                "recommit_months": self.recommit_months, "numbers_kept": self.numbers_kept}
+
+
+def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
+                      equipment_change: bool = False, telephony: bool = False,
+                      recommit_months: int | None = None) -> ChangeQuote:
+    """Change of offer (*avenant*): the fee of the sheet's grid, shipping, effective date and
+    the new commitment."""
+    block = terms.plan_change
+    if block is None or not block.fees:
+        raise RuleError("plan_change: the term sheet has no plan-change grid")
+    entry = next((fee for fee in block.fees if fee.change == change), None)
+    if entry is None:
+        known = ", ".join(fee.change for fee in block.fees)
+        raise RuleError(f"change: {change!r} is not in the grid ({known})")
+    end = commitment_end(facts, terms)
+    committed = end is not None and on <= end
+    rule = entry.in_commitment if committed else entry.out_of_commitment
+    effective = on
+    timing = block.telephony_effective if telephony else block.effective
+    if timing is not None and timing.value == "first_day_next_month":
+        effective = (on.replace(day=1) + relativedelta(months=1))
+    lines: list[Line] = []
+    if rule is not None:
+        ctx = FeeContext(facts, terms, on, effective, period_on(facts, terms, on))
+        lines += fee_lines(rule, ctx)
+        if not lines:
+            lines.append(Line(f"Change fee ({change.replace('_', ' ')})", ZERO, "0,00 €", str(entry.src)))
+    if equipment_change and block.shipping_fee_on_equipment_change is not None:
+        fee = block.shipping_fee_on_equipment_change
+        lines.append(Line("Shipping of the new equipment", money(fee.value), fr_format(fee.value),
+                          fee.clause))
+    choices = (terms.commitment.recommit_on_change_choices_months.value
+               if terms.commitment and terms.commitment.recommit_on_change_choices_months else None)
+    months = recommit_months
+    if choices:
+        months = months or choices[0]
+        if months not in choices:
+            raise RuleError(f"recommit_months: must be one of {choices}")
+    elif terms.commitment and terms.commitment.recommit_on_change_months:
+        months = terms.commitment.recommit_on_change_months.value
+    return ChangeQuote(effective, Explained(tuple(lines)), months)
+
+
+def quote_move(facts: Facts, terms: Terms, on: date, *, same_numbering_zone: bool,
+               extra_fees: tuple[tuple[str, Decimal], ...] = ()) -> ChangeQuote:
+    """Site move (*déménagement*): remaining fees of the period, the fees of the move, numbers
+    kept only within the same numbering zone, and a new initial period."""
+    move = terms.move
+    if move is None:
+        raise RuleError("move: the term sheet has no site-move rules")
+    lines: list[Line] = []
+    period = period_on(facts, terms, on)
+    if move.remaining_fees_percent is not None and period is not None and period.end is not None:
+        remaining = months_started(on, period.end)
+        share = move.remaining_fees_percent.value / 100
+        if remaining:
+            lines.append(Line("Monthly fees remaining to the end of the period", 
+                              money(facts.monthly_fees * remaining * share),
+                              f"{_plural(remaining, 'month')} × {move.remaining_fees_percent.value.normalize()} % × "
+                              f"{fr_format(facts.monthly_fees)}", move.remaining_fees_percent.clause))
+    for label, amount in extra_fees:
+        lines.append(Line(label, money(amount), fr_format(amount), "order / quote"))
+    kept: bool | None = None
+    if move.numbers_kept_same_zone_only is not None:
+        kept = same_numbering_zone
+    months = move.recommit_months.value if move.recommit_months else None
+    notes: tuple[str, ...] = ()
+    if kept is not None:
+        notes = ((f"Numbers kept: the new site is in the same numbering zone ({move.numbers_kept_same_zone_only.clause})",)
+                 if kept else
+                 (f"Numbers lost: the new site is in another numbering zone ({move.numbers_kept_same_zone_only.clause})",))
+    return ChangeQuote(on, Explained(tuple(lines), notes=notes), months, kept)
+
+
+# --------------------------------------------------------------------------- summary
+
+@dataclass(frozen=True)
+class Timeline:
+    """Where a subscription stands on a date: its period, commitment end and notice deadline."""
+
+    on: date
+    commitment_start: date | None
+    commitment_end: date | None
+    period: Period | None
+    notice_deadline: date | None
+    termination_if_received_today: date | None
+    renewals: tuple[Period, ...] = field(default=())
+
+    def as_dict(self) -> dict:
+        def iso(value: date | None) -> str | None:
+            return value.isoformat() if value else None
+        return {
+            "on": iso(self.on), "commitment_start": iso(self.commitment_start),
+            "commitment_end": iso(self.commitment_end),
+            "current_period": None if self.period is None else {
+                "kind": self.period.kind, "number": self.period.number,
+                "start": iso(self.period.start), "end": iso(self.period.end)},
+            "notice_deadline": iso(self.notice_deadline),
+            "termination_if_received_today": iso(self.termination_if_received_today),
+        }
+
+
+def timeline(facts: Facts, terms: Terms, on: date) -> Timeline:
+    period = period_on(facts, terms, on)
+    start = commitment_start(facts, terms)
+    effective: date | None = None
+    if start is not None and terms.notice is not None and terms.notice.effect is not None:
+        effective = earliest_effective_date(terms, on)[0]
+    deadline = notice_deadline(period, terms)
+    if deadline is not None and deadline < on and period is not None and period.end is not None:
+        # Too late for this period: the next deadline is the next period's.
+        following = period_on(facts, terms, period.end + ONE_DAY)
+        deadline = notice_deadline(following, terms)
+    return Timeline(on, start, commitment_end(facts, terms), period, deadline, effective)

@@ -1,0 +1,621 @@
+"""Use cases of the contract lifecycle: orders, subscriptions, transitions, exit quotes, the tick.
+
+Each function is one use case: it loads, calls ``contracts.rules`` with the sheet version the
+subscription is bound to, saves, and records the audit trail and the subscription's timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor, record
+from clausier.billing.charges import add_charge
+from clausier.catalog.models import Offer, Operator
+from clausier.contracts import rules
+from clausier.contracts.models import Order, OrderLine, Subscription, SubscriptionEvent, SubscriptionItem
+from clausier.core.clock import Clock
+from clausier.core.errors import InvalidInput, NotAllowed, NotFound
+from clausier.core.money import money, to_decimal
+from clausier.customers.models import Customer, Site
+from clausier.terms import service as terms_service
+from clausier.terms.schema import Terms
+
+CHANNELS = ("on_premises", "off_premises", "distance")
+
+# Which transition leads from which states (refused otherwise, with the reason).
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "activate": (("ordered",), "active"),
+    "cancel": (("ordered",), "cancelled"),
+    "withdraw": (("ordered", "active"), "cancelled"),
+    "suspend": (("active", "restricted"), "suspended"),
+    "restrict": (("active",), "restricted"),
+    "resume": (("suspended", "restricted"), "active"),
+    "give_notice": (("active", "suspended", "restricted"), "notice_given"),
+    "terminate": (("notice_given", "active", "suspended", "restricted"), "terminated"),
+}
+
+
+# --------------------------------------------------------------------------- inputs
+
+@dataclass
+class LineInput:
+    site_id: int
+    offer_code: str
+    quantity: int = 1
+    commitment_months: int | None = None
+    monthly_fee: Decimal | None = None            # default: the price list
+    access_fee: Decimal | None = None             # as sold (after discount)
+    access_fee_undiscounted: Decimal | None = None
+    minimum_billing: Decimal | None = None
+    options: tuple[str, ...] = ()
+
+
+@dataclass
+class OrderInput:
+    customer_id: int
+    signed_on: date
+    channel: str
+    lines: list[LineInput]
+    outside_main_activity: bool = False
+    employees_at_signature: int | None = None
+    external_ref: str | None = None
+    notes: str = ""
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _operator(session: Session, operator_id: int) -> Operator:
+    operator = session.get(Operator, operator_id)
+    if operator is None:
+        raise NotFound(f"operator {operator_id} not found")
+    return operator
+
+
+def _next_ref(session: Session, model, operator: Operator, letter: str) -> str:
+    count = session.scalar(select(func.count()).select_from(model)
+                           .where(model.operator_id == operator.id)) or 0
+    return f"{operator.invoice_prefix}-{letter}{count + 1:06d}"
+
+
+def _offer(session: Session, operator_id: int, code: str, field: str) -> Offer:
+    offer = session.scalar(select(Offer).where(Offer.operator_id == operator_id, Offer.code == code))
+    if offer is None:
+        raise InvalidInput.on(field, f"no offer {code!r} in this operator's catalogue")
+    return offer
+
+
+def _event(session: Session, clock: Clock, actor: Actor, subscription: Subscription, kind: str,
+           on: date, details: dict | None = None, key: str = "") -> SubscriptionEvent | None:
+    """Add a timeline event; returns None if the same (kind, date, key) is already recorded."""
+    existing = session.scalar(select(SubscriptionEvent).where(
+        SubscriptionEvent.subscription_id == subscription.id, SubscriptionEvent.kind == kind,
+        SubscriptionEvent.on == on, SubscriptionEvent.key == key))
+    if existing is not None:
+        return None
+    event = SubscriptionEvent(subscription_id=subscription.id, kind=kind, on=on, key=key,
+                              details=details or {}, actor=actor.name, at=clock.now())
+    session.add(event)
+    return event
+
+
+def get_subscription(session: Session, ref_or_id: str | int) -> Subscription:
+    query = select(Subscription)
+    if isinstance(ref_or_id, int) or str(ref_or_id).isdigit():
+        query = query.where(or_(Subscription.id == int(ref_or_id), Subscription.ref == str(ref_or_id)))
+    else:
+        query = query.where(or_(Subscription.ref == ref_or_id, Subscription.external_ref == ref_or_id))
+    subscription = session.scalars(query).first()
+    if subscription is None:
+        raise NotFound(f"subscription: {ref_or_id} not found")
+    return subscription
+
+
+def terms_of(session: Session, subscription: Subscription) -> Terms:
+    """The blocks of the sheet version the subscription was signed under, for its family."""
+    sheet = terms_service.get_sheet(session, subscription.sheet_id, subscription.sheet_version)
+    return sheet.terms_for(subscription.family)
+
+
+def facts_of(session: Session, subscription: Subscription, on: date | None = None) -> rules.Facts:
+    customer = session.get(Customer, subscription.customer_id)
+    order = session.get(Order, subscription.order_id) if subscription.order_id else None
+    items = tuple(
+        rules.Item(label=item.label, unit=item.unit, quantity=item.quantity,
+                   monthly_fee=item.monthly_fee, access_fee=item.access_fee,
+                   access_fee_undiscounted=item.access_fee_undiscounted,
+                   minimum_billing=item.minimum_billing, is_option=item.is_option)
+        for item in subscription.items
+        if on is None or item.active_until is None or item.active_until > on
+    )
+    return rules.Facts(
+        family=subscription.family, signed_on=subscription.signed_on,
+        commitment_months=subscription.commitment_months, items=items,
+        status=subscription.status, commitment_start=subscription.commitment_start,
+        go_live_on=subscription.go_live_on, shipped_on=subscription.shipped_on,
+        recommitted_on=subscription.recommitted_on, recommit_months=subscription.recommit_months,
+        channel=subscription.channel,
+        outside_main_activity=order.outside_main_activity if order else False,
+        employees=(order.employees_at_signature if order and order.employees_at_signature is not None
+                   else customer.employees if customer else None),
+        customer_kind=customer.kind if customer else "company",
+        price_basis=subscription.items[0].price_basis if subscription.items else "HT",
+        equipment_received_on=subscription.equipment_received_on,
+    )
+
+
+def _transition(session: Session, clock: Clock, actor: Actor, subscription: Subscription,
+                action: str, on: date, details: dict | None = None) -> None:
+    sources, target = TRANSITIONS[action]
+    if subscription.status not in sources:
+        raise NotAllowed(
+            f"status: cannot {action.replace('_', ' ')} subscription {subscription.ref} while it is "
+            f"{subscription.status} (allowed from: {', '.join(sources)})")
+    before = subscription.status
+    subscription.status = target
+    _event(session, clock, actor, subscription, action, on, details or {})
+    record(session, clock, actor, f"subscription.{action}", subscription,
+           f"{subscription.ref}: {before} → {target} on {on.isoformat()}",
+           {"status": [before, target], **(details or {})})
+
+
+# --------------------------------------------------------------------------- orders
+
+def create_order(session: Session, clock: Clock, actor: Actor, data: OrderInput) -> Order:
+    """Record a signed order (*bon de commande*), bound to the sheet version in force at signature."""
+    customer = session.get(Customer, data.customer_id)
+    if customer is None:
+        raise InvalidInput.on("customer_id", f"customer {data.customer_id} not found")
+    if data.channel not in CHANNELS:
+        raise InvalidInput.on("channel", f"{data.channel!r} is not one of {', '.join(CHANNELS)}")
+    if not data.lines:
+        raise InvalidInput.on("lines", "an order needs at least one line")
+    if data.external_ref:
+        existing = session.scalar(select(Order).where(Order.external_ref == data.external_ref,
+                                                      Order.customer_id == customer.id))
+        if existing is not None:
+            return existing
+    operator = _operator(session, customer.operator_id)
+    version = terms_service.version_in_force(session, operator.sheet_id, data.signed_on)
+    order = Order(ref=_next_ref(session, Order, operator, "O"), external_ref=data.external_ref,
+                  customer_id=customer.id, operator_id=operator.id, signed_on=data.signed_on,
+                  channel=data.channel, outside_main_activity=data.outside_main_activity,
+                  employees_at_signature=data.employees_at_signature if data.employees_at_signature
+                  is not None else customer.employees,
+                  sheet_id=version.sheet_id, sheet_version=version.version, notes=data.notes,
+                  created_at=clock.now())
+    for index, line in enumerate(data.lines):
+        field = f"lines.{index}"
+        site = session.get(Site, line.site_id)
+        if site is None or site.customer_id != customer.id:
+            raise InvalidInput.on(f"{field}.site_id", f"site {line.site_id} is not a site of {customer.name}")
+        if line.quantity < 1:
+            raise InvalidInput.on(f"{field}.quantity", "must be at least 1")
+        offer = _offer(session, operator.id, line.offer_code, f"{field}.offer_code")
+        order.lines.append(_order_line(site.id, offer, line, is_option=False))
+        for option_code in line.options:
+            option = _offer(session, operator.id, option_code, f"{field}.options")
+            order.lines.append(_order_line(site.id, option, LineInput(site.id, option_code, line.quantity,
+                                                                      line.commitment_months),
+                                           is_option=True))
+    session.add(order)
+    record(session, clock, actor, "order.create", order,
+           f"{order.ref} for {customer.name}, signed {data.signed_on.isoformat()} ({data.channel})")
+    return order
+
+
+def _order_line(site_id: int, offer: Offer, line: LineInput, is_option: bool) -> OrderLine:
+    access = money(line.access_fee) if line.access_fee is not None else offer.access_fee
+    return OrderLine(
+        site_id=site_id, offer_id=offer.id, quantity=line.quantity,
+        commitment_months=line.commitment_months or offer.commitment_months,
+        monthly_fee=money(line.monthly_fee) if line.monthly_fee is not None else offer.monthly_fee,
+        access_fee=access,
+        access_fee_undiscounted=(money(line.access_fee_undiscounted)
+                                 if line.access_fee_undiscounted is not None else max(access, offer.access_fee)),
+        minimum_billing=money(line.minimum_billing) if line.minimum_billing is not None else None,
+        is_option=is_option)
+
+
+def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int) -> list[Subscription]:
+    """Accepting an order creates one subscription per site and service family."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    if order.status != "draft":
+        raise NotAllowed(f"status: order {order.ref} is {order.status}, not draft")
+    sheet = terms_service.get_sheet(session, order.sheet_id, order.sheet_version)
+    operator = _operator(session, order.operator_id)
+    groups: dict[tuple[int, str], list[tuple[OrderLine, Offer]]] = {}
+    for line in order.lines:
+        offer = session.get(Offer, line.offer_id)
+        if offer.family not in sheet.families:
+            raise InvalidInput.on("offer_code", f"{offer.code}: family {offer.family!r} is not in sheet {sheet.id}")
+        groups.setdefault((line.site_id, offer.family), []).append((line, offer))
+    created = []
+    for (site_id, family), lines in groups.items():
+        terms = sheet.terms_for(family)
+        main = [line for line, _ in lines if not line.is_option] or [lines[0][0]]
+        months = (main[0].commitment_months
+                  or (terms.commitment.initial_months.value if terms.commitment and terms.commitment.initial_months
+                      else 0))
+        if not months:
+            raise InvalidInput.on("commitment_months", f"{family}: no commitment given and none in the sheet")
+        subscription = Subscription(
+            ref=_next_ref(session, Subscription, operator, "S"), customer_id=order.customer_id,
+            site_id=site_id, operator_id=order.operator_id, order_id=order.id, family=family,
+            sheet_id=order.sheet_id, sheet_version=order.sheet_version, status="ordered",
+            signed_on=order.signed_on, channel=order.channel, commitment_months=months,
+            created_at=clock.now())
+        for line, offer in lines:
+            subscription.items.append(SubscriptionItem(
+                offer_id=offer.id, offer_code=offer.code, label=offer.name, unit=offer.unit,
+                quantity=line.quantity, monthly_fee=line.monthly_fee, access_fee=line.access_fee,
+                access_fee_undiscounted=line.access_fee_undiscounted, minimum_billing=line.minimum_billing,
+                one_off_price=offer.one_off_price, price_basis=offer.price_basis, vat_rate=offer.vat_rate,
+                is_option=line.is_option))
+        session.add(subscription)
+        session.flush()
+        _event(session, clock, actor, subscription, "ordered", order.signed_on, {"order": order.ref})
+        record(session, clock, actor, "subscription.create", subscription,
+               f"{subscription.ref} ({family}) from order {order.ref}")
+        created.append(subscription)
+    order.status = "accepted"
+    record(session, clock, actor, "order.accept", order, f"{order.ref}: {len(created)} subscription(s)")
+    return created
+
+
+# --------------------------------------------------------------------------- transitions
+
+def activate(session: Session, clock: Clock, actor: Actor, subscription_id: int, on: date,
+             service_identifier: str | None = None) -> Subscription:
+    """Go-live (*mise en service*, or first connection, or activation): the commitment starts
+    per the sheet's start event."""
+    subscription = get_subscription(session, subscription_id)
+    if on < subscription.signed_on:
+        raise InvalidInput.on("on", f"go-live {on.isoformat()} is before signature {subscription.signed_on.isoformat()}")
+    _transition(session, clock, actor, subscription, "activate", on)
+    subscription.go_live_on = on
+    subscription.commitment_start = on
+    if service_identifier:
+        subscription.service_identifier = service_identifier
+    for item in subscription.items:
+        item.active_from = item.active_from or on
+    terms = terms_of(session, subscription)
+    start = rules.commitment_start(facts_of(session, subscription), terms)
+    subscription.commitment_start = start
+    return subscription
+
+
+def record_shipment(session: Session, clock: Clock, actor: Actor, subscription_id: int, on: date,
+                    received_on: date | None = None) -> Subscription:
+    subscription = get_subscription(session, subscription_id)
+    subscription.shipped_on = on
+    subscription.equipment_received_on = received_on
+    _event(session, clock, actor, subscription, "shipped", on, {"received_on": received_on and received_on.isoformat()})
+    record(session, clock, actor, "subscription.ship", subscription, f"{subscription.ref} shipped {on.isoformat()}")
+    return subscription
+
+
+def change_status(session: Session, clock: Clock, actor: Actor, subscription_id: int, action: str,
+                  on: date, reason: str = "") -> Subscription:
+    """Suspend, restrict or resume (billing continues while suspended where the sheet says so)."""
+    if action not in ("suspend", "restrict", "resume"):
+        raise InvalidInput.on("action", f"{action!r} is not suspend, restrict or resume")
+    subscription = get_subscription(session, subscription_id)
+    _transition(session, clock, actor, subscription, action, on, {"reason": reason} if reason else None)
+    return subscription
+
+
+# --------------------------------------------------------------------------- quotes (what-if)
+
+def timeline(session: Session, subscription_id: int | str, on: date) -> rules.Timeline:
+    subscription = get_subscription(session, subscription_id)
+    return rules.timeline(facts_of(session, subscription, on), terms_of(session, subscription), on)
+
+
+def _quote(session: Session, subscription: Subscription, received: date, reason: str | None,
+           wanted_effective: date | None) -> rules.TerminationQuote:
+    try:
+        return rules.quote_termination(facts_of(session, subscription, received),
+                                       terms_of(session, subscription), received,
+                                       reason=reason, wanted_effective=wanted_effective)
+    except rules.RuleError as exc:
+        raise NotAllowed(str(exc)) from None
+
+
+def quote_termination(session: Session, subscription_id: int | str, received: date,
+                      reason: str | None = None, wanted_effective: date | None = None) -> rules.TerminationQuote:
+    """What terminating would cost if the letter were received on ``received`` (changes nothing)."""
+    return _quote(session, get_subscription(session, subscription_id), received, reason, wanted_effective)
+
+
+def withdrawal_decision(session: Session, subscription_id: int | str, requested_on: date) -> rules.WithdrawalDecision:
+    subscription = get_subscription(session, subscription_id)
+    return rules.withdrawal(facts_of(session, subscription), terms_of(session, subscription), requested_on)
+
+
+def quote_plan_change(session: Session, subscription_id: int | str, change: str, on: date, *,
+                      equipment_change: bool = False, telephony: bool = False,
+                      recommit_months: int | None = None) -> rules.ChangeQuote:
+    subscription = get_subscription(session, subscription_id)
+    try:
+        return rules.quote_plan_change(facts_of(session, subscription, on), terms_of(session, subscription),
+                                       change, on, equipment_change=equipment_change,
+                                       telephony=telephony, recommit_months=recommit_months)
+    except rules.RuleError as exc:
+        raise NotAllowed(str(exc)) from None
+
+
+def quote_move(session: Session, subscription_id: int | str, on: date, new_site_id: int,
+               extra_fees: tuple[tuple[str, Decimal], ...] = ()) -> rules.ChangeQuote:
+    subscription = get_subscription(session, subscription_id)
+    old_site = session.get(Site, subscription.site_id)
+    new_site = session.get(Site, new_site_id)
+    if new_site is None or new_site.customer_id != subscription.customer_id:
+        raise InvalidInput.on("new_site_id", f"site {new_site_id} is not a site of this customer")
+    same_zone = bool(old_site.numbering_zone) and old_site.numbering_zone == new_site.numbering_zone
+    try:
+        return rules.quote_move(facts_of(session, subscription, on), terms_of(session, subscription), on,
+                                same_numbering_zone=same_zone, extra_fees=extra_fees)
+    except rules.RuleError as exc:
+        raise NotAllowed(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- recorded exits and changes
+
+def give_notice(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
+                received: date, reason: str | None = None,
+                wanted_effective: date | None = None) -> rules.TerminationQuote:
+    """Record a termination letter received on ``received``: same computation as the quote; the
+    one-off part goes to the next invoice, the service ends on the effective date (tick)."""
+    subscription = get_subscription(session, subscription_id)
+    if subscription.status == "ordered":
+        return cancel(session, clock, actor, subscription.id, received)
+    quote = _quote(session, subscription, received, reason, wanted_effective)
+    _transition(session, clock, actor, subscription, "give_notice", received,
+                {"effective_date": quote.effective_date.isoformat(), "reason": reason,
+                 "quote": quote.as_dict()})
+    subscription.notice_received_on = received
+    subscription.termination_effective_on = quote.effective_date
+    subscription.termination_reason = reason or "customer_notice"
+    _charge_exit(session, clock, actor, subscription, "termination", quote, received)
+    return quote
+
+
+def _charge_exit(session: Session, clock: Clock, actor: Actor, subscription: Subscription, source: str,
+                 quote: rules.TerminationQuote, on: date) -> None:
+    if quote.one_off.total == 0:
+        return
+    add_charge(session, clock, actor, customer_id=subscription.customer_id,
+               subscription_id=subscription.id, source=source,
+               source_key=f"{subscription.id}:{on.isoformat()}",
+               label=f"{'Early-termination' if source == 'termination' else 'Cancellation'} fees — {subscription.ref}",
+               explained=quote.one_off,
+               price_basis=subscription.items[0].price_basis if subscription.items else "HT",
+               incurred_on=on)
+
+
+def cancel(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
+           received: date) -> rules.TerminationQuote:
+    """Cancellation before go-live (*annulation*): the sheet's cancellation fees are charged."""
+    subscription = get_subscription(session, subscription_id)
+    quote = rules.quote_cancellation(facts_of(session, subscription), terms_of(session, subscription), received)
+    _transition(session, clock, actor, subscription, "cancel", received, {"quote": quote.as_dict()})
+    subscription.cancelled_on = received
+    subscription.termination_reason = "cancellation"
+    _charge_exit(session, clock, actor, subscription, "cancellation", quote, received)
+    return quote
+
+
+def withdraw(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
+             requested_on: date) -> rules.WithdrawalDecision:
+    """Exercise the withdrawal right; refused (with every reason) when the sheet does not grant it."""
+    subscription = get_subscription(session, subscription_id)
+    decision = rules.withdrawal(facts_of(session, subscription), terms_of(session, subscription), requested_on)
+    if not decision.allowed:
+        raise NotAllowed(f"withdrawal: refused — {'; '.join(decision.reasons)} ({decision.clause})")
+    _transition(session, clock, actor, subscription, "withdraw", requested_on, decision.as_dict())
+    subscription.cancelled_on = requested_on
+    subscription.termination_reason = "withdrawal"
+    return decision
+
+
+def terminate_now(session: Session, clock: Clock, actor: Actor, subscription_id: int | str, on: date,
+                  reason: str) -> Subscription:
+    """End the service on ``on`` (end of notice by the tick, or the operator's termination)."""
+    subscription = get_subscription(session, subscription_id)
+    _transition(session, clock, actor, subscription, "terminate", on, {"reason": reason})
+    subscription.terminated_on = on
+    subscription.termination_effective_on = subscription.termination_effective_on or on
+    subscription.termination_reason = subscription.termination_reason or reason
+    for item in subscription.items:
+        item.active_until = item.active_until or on
+    return subscription
+
+
+def recommit(session: Session, clock: Clock, actor: Actor, subscription_id: int | str, on: date,
+             change: str, months: int | None = None) -> Subscription:
+    """A modification re-commits the whole service and its options from ``on`` (sheet figure)."""
+    subscription = get_subscription(session, subscription_id)
+    terms = terms_of(session, subscription)
+    commitment = terms.commitment
+    choices = commitment.recommit_on_change_choices_months.value if commitment and commitment.recommit_on_change_choices_months else None
+    if choices:
+        months = months or choices[0]
+        if months not in choices:
+            raise InvalidInput.on("months", f"must be one of {choices} ({commitment.recommit_on_change_choices_months.clause})")
+    elif commitment and commitment.recommit_on_change_months:
+        months = commitment.recommit_on_change_months.value
+    if not months:
+        raise NotAllowed(f"recommit: sheet {subscription.sheet_id} sets no re-commitment for {subscription.family}")
+    subscription.recommitted_on = on
+    subscription.recommit_months = months
+    _event(session, clock, actor, subscription, "recommitted", on, {"change": change, "months": months})
+    record(session, clock, actor, "subscription.recommit", subscription,
+           f"{subscription.ref}: {change}; new commitment {months} months from {on.isoformat()}")
+    return subscription
+
+
+def change_quantity(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
+                    offer_code: str, quantity: int, on: date) -> Subscription:
+    """Add or remove units (lines, channels, seats): a modification that re-commits the service."""
+    subscription = get_subscription(session, subscription_id)
+    if quantity < 0:
+        raise InvalidInput.on("quantity", "cannot be negative")
+    item = next((i for i in subscription.items if i.offer_code == offer_code and i.active_until is None), None)
+    if item is None:
+        raise InvalidInput.on("offer_code", f"{offer_code} is not an item of {subscription.ref}")
+    before = item.quantity
+    if quantity == 0:
+        item.active_until = on
+    else:
+        item.quantity = quantity
+    record(session, clock, actor, "subscription.change", subscription,
+           f"{subscription.ref}: {offer_code} {before} → {quantity}", {"quantity": [before, quantity]})
+    recommit(session, clock, actor, subscription.id, on, f"{offer_code} {before} → {quantity}")
+    return subscription
+
+
+def move_site(session: Session, clock: Clock, actor: Actor, subscription_id: int | str, on: date,
+              new_site_id: int, extra_fees: tuple[tuple[str, Decimal], ...] = ()) -> rules.ChangeQuote:
+    """Move the service to another site of the customer: fees charged, a new initial period."""
+    subscription = get_subscription(session, subscription_id)
+    quote = quote_move(session, subscription.id, on, new_site_id, extra_fees)
+    old_site = subscription.site_id
+    subscription.site_id = new_site_id
+    if quote.recommit_months:
+        subscription.recommitted_on = on
+        subscription.recommit_months = quote.recommit_months
+    _event(session, clock, actor, subscription, "moved", on,
+           {"from_site": old_site, "to_site": new_site_id, "quote": quote.as_dict()})
+    record(session, clock, actor, "subscription.move", subscription,
+           f"{subscription.ref}: site {old_site} → {new_site_id} on {on.isoformat()}")
+    if quote.explained.total:
+        add_charge(session, clock, actor, customer_id=subscription.customer_id, subscription_id=subscription.id,
+                   source="move", source_key=f"{subscription.id}:{on.isoformat()}",
+                   label=f"Site move — {subscription.ref}", explained=quote.explained,
+                   price_basis=subscription.items[0].price_basis if subscription.items else "HT",
+                   incurred_on=on)
+    return quote
+
+
+# --------------------------------------------------------------------------- queries
+
+def list_subscriptions(session: Session, customer_id: int | None = None, status: str | None = None,
+                       family: str | None = None, operator_id: int | None = None,
+                       limit: int = 500, offset: int = 0) -> list[Subscription]:
+    query = select(Subscription).order_by(Subscription.id).limit(limit).offset(offset)
+    if customer_id is not None:
+        query = query.where(Subscription.customer_id == customer_id)
+    if status:
+        query = query.where(Subscription.status == status)
+    if family:
+        query = query.where(Subscription.family == family)
+    if operator_id is not None:
+        query = query.where(Subscription.operator_id == operator_id)
+    return list(session.scalars(query))
+
+
+def billable_subscriptions(session: Session, customer_id: int, period_start: date,
+                           period_end: date) -> list[Subscription]:
+    """Subscriptions that may owe recurring fees in [period_start, period_end]: live at some
+    point of the period (suspended ones keep being billed)."""
+    query = select(Subscription).where(
+        Subscription.customer_id == customer_id,
+        Subscription.go_live_on.is_not(None), Subscription.go_live_on <= period_end,
+        or_(Subscription.terminated_on.is_(None), Subscription.terminated_on > period_start),
+        or_(Subscription.termination_effective_on.is_(None),
+            Subscription.termination_effective_on > period_start),
+    ).order_by(Subscription.id)
+    return list(session.scalars(query))
+
+
+def find_by_service_identifier(session: Session, identifier: str, on: date | None = None) -> Subscription | None:
+    """The subscription that carried a line/trunk/SIM/number identifier on a date."""
+    query = select(Subscription).where(Subscription.service_identifier == identifier)
+    if on is not None:
+        query = query.where(or_(Subscription.go_live_on.is_(None), Subscription.go_live_on <= on),
+                            or_(Subscription.terminated_on.is_(None), Subscription.terminated_on > on))
+    return session.scalars(query.order_by(Subscription.id.desc())).first()
+
+
+# --------------------------------------------------------------------------- daily tick
+
+def tick(session: Session, clock: Clock, actor: Actor, day: date) -> dict[str, int]:
+    """What the date brings: ends of notice, tacit renewals, pack ends, notice reminders.
+    Idempotent for a date (events are keyed by kind + date)."""
+    counts = {"terminated": 0, "renewed": 0, "reminders": 0, "pack_started": 0}
+    due = session.scalars(select(Subscription).where(
+        Subscription.status == "notice_given", Subscription.termination_effective_on <= day)).all()
+    for subscription in due:
+        terminate_now(session, clock, actor, subscription.id, subscription.termination_effective_on,
+                      "end of notice")
+        counts["terminated"] += 1
+    live = session.scalars(select(Subscription).where(
+        Subscription.status.in_(("active", "suspended", "restricted", "ordered")))).all()
+    for subscription in live:
+        terms = terms_of(session, subscription)
+        facts = facts_of(session, subscription, day)
+        start = rules.commitment_start(facts, terms)
+        if subscription.status == "ordered" and start is not None and start <= day and subscription.commitment_start is None:
+            # Rozoh: the service period starts at the latest N months after shipment.
+            subscription.commitment_start = start
+            _event(session, clock, actor, subscription, "service_started", start, {"rule": "latest start after shipment"})
+            counts["pack_started"] += 1
+        period = rules.period_on(facts, terms, day)
+        if period is None:
+            end = rules.commitment_end(facts, terms)
+            if end is not None and day > end and subscription.status != "ordered":
+                renewal = terms.renewal
+                if renewal is None or renewal.mode is None or renewal.mode.value == "none":
+                    terminate_now(session, clock, actor, subscription.id, end + rules.ONE_DAY, "end of term")
+                    counts["terminated"] += 1
+            continue
+        if period.kind == "renewal" and period.start == day:
+            if _event(session, clock, actor, subscription, "renewed", day,
+                      {"number": period.number, "until": period.end.isoformat()}, key=str(period.number)):
+                subscription.last_renewal_on = day
+                counts["renewed"] += 1
+        deadline = rules.notice_deadline(period, terms)
+        if deadline is not None:
+            for days_before in REMINDER_DAYS:
+                if (deadline - day).days == days_before:
+                    if _event(session, clock, actor, subscription, "notice_reminder", day,
+                              {"deadline": deadline.isoformat(), "days_before": days_before}):
+                        counts["reminders"] += 1
+    return counts
+
+
+# Reminders ahead of the last day to give notice: an operator setting, not a contract figure.
+REMINDER_DAYS = (60, 30, 7)
+
+
+def to_dict(subscription: Subscription, timeline_on: date | None = None, session: Session | None = None) -> dict:
+    data = {
+        "id": subscription.id, "ref": subscription.ref, "customer_id": subscription.customer_id,
+        "site_id": subscription.site_id, "family": subscription.family, "status": subscription.status,
+        "sheet": f"{subscription.sheet_id} v{subscription.sheet_version}",
+        "signed_on": subscription.signed_on, "go_live_on": subscription.go_live_on,
+        "commitment_months": subscription.commitment_months,
+        "notice_received_on": subscription.notice_received_on,
+        "termination_effective_on": subscription.termination_effective_on,
+        "items": [{"offer": i.offer_code, "label": i.label, "unit": i.unit, "quantity": i.quantity,
+                   "monthly_fee": str(i.monthly_fee), "price_basis": i.price_basis,
+                   "option": i.is_option, "active_until": i.active_until}
+                  for i in subscription.items],
+    }
+    if timeline_on is not None and session is not None:
+        data["timeline"] = timeline(session, subscription.id, timeline_on).as_dict()
+    return data
+
+
+def parse_amount(value: str, field: str) -> Decimal:
+    try:
+        return money(to_decimal(value, field=field))
+    except ValueError as exc:
+        raise InvalidInput.on(field, str(exc)) from None
