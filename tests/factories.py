@@ -1,0 +1,86 @@
+"""Building blocks for tests: real rows created through the services (no mocks)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor
+from clausier.catalog.models import Offer, Operator
+from clausier.contracts import service as contracts
+from clausier.core.clock import Clock
+from clausier.customers.models import Customer, Site
+from clausier.terms import service as terms
+
+OPERATORS = {
+    "technicophone": dict(name="TECHNICOPHONE", customer_kind="business", price_basis="HT",
+                          invoice_prefix="TEC", siren="379341803"),
+    "ozone": dict(name="OZONE", customer_kind="consumer", price_basis="TTC", invoice_prefix="OZO"),
+    "rozoh": dict(name="ROZOH", customer_kind="business", price_basis="HT", invoice_prefix="ROZ"),
+}
+
+
+def operator(session: Session, clock: Clock, actor: Actor, code: str) -> Operator:
+    """The operator with its built-in term sheet loaded."""
+    existing = session.scalar(select(Operator).where(Operator.code == code))
+    if existing:
+        return existing
+    terms.load_built_in_sheets(session, clock, actor)
+    row = Operator(code=code, sheet_id=code, **OPERATORS[code])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def offer(session: Session, op: Operator, code: str, family: str, monthly_fee: str, *,
+          unit: str = "subscription", access_fee: str = "0", commitment_months: int | None = None,
+          kind: str = "service", one_off_price: str = "0", **attributes) -> Offer:
+    existing = session.scalar(select(Offer).where(Offer.operator_id == op.id, Offer.code == code))
+    if existing:
+        return existing
+    row = Offer(operator_id=op.id, code=code, name=code.replace("-", " ").title(), family=family,
+                kind=kind, unit=unit, monthly_fee=Decimal(monthly_fee), access_fee=Decimal(access_fee),
+                one_off_price=Decimal(one_off_price), price_basis=op.price_basis,
+                commitment_months=commitment_months, attributes=attributes, demo=True)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def customer(session: Session, clock: Clock, op: Operator, name: str = "Boulangerie Martin", *,
+             kind: str = "company", employees: int | None = 3, category: str = "tertiary",
+             sites: tuple[tuple[str, str], ...] = (("Siège", "37"),)) -> Customer:
+    """A customer with sites given as (name, numbering zone)."""
+    now = clock.now()
+    row = Customer(operator_id=op.id, ref=f"{op.invoice_prefix}-T{session.scalar(select(Customer.id).order_by(Customer.id.desc())) or 0:05d}{len(name)}",
+                   kind=kind, name=name, employees=employees, category=category,
+                   created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    for index, (site_name, zone) in enumerate(sites):
+        session.add(Site(customer_id=row.id, name=site_name, numbering_zone=zone, is_central=index == 0))
+    session.flush()
+    return row
+
+
+def subscription(session: Session, clock: Clock, actor: Actor, cust: Customer,
+                 lines: list[contracts.LineInput], *, signed_on: date, go_live_on: date | None,
+                 channel: str = "on_premises", outside_main_activity: bool = False):
+    """Order → accept → (go-live): the subscriptions created, in order."""
+    order = contracts.create_order(session, clock, actor, contracts.OrderInput(
+        customer_id=cust.id, signed_on=signed_on, channel=channel, lines=lines,
+        outside_main_activity=outside_main_activity))
+    session.flush()
+    created = contracts.accept_order(session, clock, actor, order.id)
+    if go_live_on is not None:
+        for sub in created:
+            contracts.activate(session, clock, actor, sub.id, go_live_on)
+    session.flush()
+    return created
+
+
+def site_id(cust: Customer, index: int = 0) -> int:
+    return cust.sites[index].id
