@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -21,6 +22,9 @@ OPERATORS = {
     "ozone": dict(name="OZONE", customer_kind="consumer", price_basis="TTC", invoice_prefix="OZO"),
     "rozoh": dict(name="ROZOH", customer_kind="business", price_basis="HT", invoice_prefix="ROZ"),
 }
+
+
+_customer_numbers = itertools.count(1)
 
 
 def operator(session: Session, clock: Clock, actor: Actor, code: str) -> Operator:
@@ -55,7 +59,7 @@ def customer(session: Session, clock: Clock, op: Operator, name: str = "Boulange
              sites: tuple[tuple[str, str], ...] = (("Siège", "37"),)) -> Customer:
     """A customer with sites given as (name, numbering zone)."""
     now = clock.now()
-    row = Customer(operator_id=op.id, ref=f"{op.invoice_prefix}-T{session.scalar(select(Customer.id).order_by(Customer.id.desc())) or 0:05d}{len(name)}",
+    row = Customer(operator_id=op.id, ref=f"{op.invoice_prefix}-T{next(_customer_numbers):06d}",
                    kind=kind, name=name, employees=employees, category=category,
                    created_at=now, updated_at=now)
     session.add(row)

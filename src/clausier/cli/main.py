@@ -15,6 +15,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.terms.cli", "terms"),
     ("clausier.catalog.cli", "catalog"),
     ("clausier.customers.cli", "customer"),
+    ("clausier.contracts.cli", "contract"),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
     ("clausier.web.cli", None),

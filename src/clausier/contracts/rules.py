@@ -246,16 +246,27 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 
 
+def _period_for(rule: RemainingMonthsFee, ctx: FeeContext) -> Period | None:
+    """The period whose remaining months the rule counts: the current one, or only the initial
+    period / commitment (the CGV 8.2 floor stops at the end of the initial commitment)."""
+    if rule.until == "current_period_end" or ctx.period is None:
+        return ctx.period
+    if ctx.period.kind == "initial":
+        return ctx.period
+    return None
+
+
 def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
     """The explained lines one fee rule yields (empty when it does not apply)."""
     facts = ctx.facts
     fees = facts.monthly_fees
     if isinstance(rule, RemainingMonthsFee):
-        if ctx.period is None or ctx.period.end is None:
+        period = _period_for(rule, ctx)
+        if period is None or period.end is None:
             return []
         start = ctx.received if rule.counted_from == "receipt" else ctx.effective
         counter = months_started if rule.started_month_counts_whole else months_whole
-        remaining = counter(start, ctx.period.end)
+        remaining = counter(start, period.end)
         extra = max(0, remaining - ctx.billed_months)
         if extra == 0:
             return []
@@ -263,7 +274,7 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
         amount = money(fees * extra * share)
         percent = f"{rule.percent.normalize()} % × " if rule.percent != 100 else ""
         return [Line(
-            f"Remaining months to the end of the {ctx.period.kind} period ({ctx.period.end.isoformat()})",
+            f"Remaining months to the end of the {period.kind} period ({period.end.isoformat()})",
             amount,
             f"{_plural(extra, 'month')} × {percent}{fr_format(fees)} of monthly fees"
             + (f" ({remaining} months from {start.isoformat()}, of which {ctx.billed_months} billed during notice)"

@@ -1,0 +1,153 @@
+"""``/api/v1/orders`` and ``/api/v1/subscriptions``: the contract lifecycle over HTTP."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from clausier.api.deps import Ctx, staff_ctx
+from clausier.contracts import service
+from clausier.core.errors import NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["contracts"])
+
+
+class LineIn(BaseModel):
+    site_id: int
+    offer_code: str
+    quantity: int = Field(1, ge=1)
+    commitment_months: int | None = Field(None, ge=1)
+    monthly_fee: Decimal | None = None
+    access_fee: Decimal | None = None
+    access_fee_undiscounted: Decimal | None = None
+    minimum_billing: Decimal | None = None
+    options: list[str] = []
+
+
+class OrderIn(BaseModel):
+    customer_id: int
+    signed_on: date
+    channel: str = Field(description="on_premises | off_premises | distance")
+    lines: list[LineIn]
+    outside_main_activity: bool = False
+    employees_at_signature: int | None = None
+    external_ref: str | None = None
+    accept: bool = Field(True, description="Accept at once: creates the subscriptions.")
+
+
+class ExplainedLineOut(BaseModel):
+    label: str
+    formula: str
+    amount: str
+    clause: str
+
+
+class QuoteOut(BaseModel):
+    effective_date: date
+    total: str
+    currency: str
+    lines: list[ExplainedLineOut]
+    notes: list[str] = []
+
+
+class DateIn(BaseModel):
+    on: date
+    reason: str | None = None
+    service_identifier: str | None = None
+
+
+class TerminationIn(BaseModel):
+    received: date
+    reason: str | None = None
+
+
+def _quote_out(quote) -> QuoteOut:
+    data = quote.explained.as_dict()
+    effective = getattr(quote, "effective_date")
+    return QuoteOut(effective_date=effective, total=data["total"], currency=data["currency"],
+                    lines=data["lines"], notes=data["notes"])
+
+
+@router.post("/orders", status_code=201)
+def create_order(body: OrderIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("contracts")
+    order = service.create_order(ctx.session, ctx.clock, ctx.actor, service.OrderInput(
+        customer_id=body.customer_id, signed_on=body.signed_on, channel=body.channel,
+        lines=[service.LineInput(**line.model_dump(exclude={"options"}), options=tuple(line.options))
+               for line in body.lines],
+        outside_main_activity=body.outside_main_activity,
+        employees_at_signature=body.employees_at_signature, external_ref=body.external_ref))
+    ctx.session.flush()
+    subscriptions = service.accept_order(ctx.session, ctx.clock, ctx.actor, order.id) if body.accept else []
+    return {"id": order.id, "ref": order.ref, "status": order.status,
+            "subscriptions": [s.ref for s in subscriptions]}
+
+
+@router.get("/subscriptions")
+def list_subscriptions(customer_id: int | None = None, status: str | None = None,
+                       family: str | None = None, limit: int = 100, offset: int = 0,
+                       ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    return [service.to_dict(s) for s in service.list_subscriptions(
+        ctx.session, customer_id, status, family, limit=min(limit, 500), offset=offset)]
+
+
+@router.get("/subscriptions/{ref}")
+def get_subscription(ref: str, on: date | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    subscription = service.get_subscription(ctx.session, ref)
+    return service.to_dict(subscription, on or ctx.clock.today(), ctx.session)
+
+
+@router.get("/subscriptions/{ref}/quotes/termination", response_model=QuoteOut)
+def quote_termination(ref: str, received: date, reason: str | None = None,
+                      ctx: Ctx = Depends(staff_ctx)):
+    return _quote_out(service.quote_termination(ctx.session, ref, received, reason))
+
+
+@router.post("/subscriptions/{ref}/termination", response_model=QuoteOut)
+def terminate(ref: str, body: TerminationIn, ctx: Ctx = Depends(staff_ctx)):
+    ctx.require_write("contracts")
+    return _quote_out(service.give_notice(ctx.session, ctx.clock, ctx.actor, ref, body.received, body.reason))
+
+
+@router.post("/subscriptions/{ref}/activation")
+def activate(ref: str, body: DateIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("contracts")
+    subscription = service.activate(ctx.session, ctx.clock, ctx.actor,
+                                    service.get_subscription(ctx.session, ref).id, body.on,
+                                    body.service_identifier)
+    return service.to_dict(subscription)
+
+
+@router.post("/subscriptions/{ref}/{action}")
+def change_status(ref: str, action: str, body: DateIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    if action not in ("suspend", "restrict", "resume", "cancellation", "withdrawal"):
+        raise NotFound(f"no action {action}")
+    ctx.require_write("contracts")
+    if action == "cancellation":
+        return _quote_out(service.cancel(ctx.session, ctx.clock, ctx.actor, ref, body.on)).model_dump(mode="json")
+    if action == "withdrawal":
+        return service.withdraw(ctx.session, ctx.clock, ctx.actor, ref, body.on).as_dict()
+    subscription = service.change_status(ctx.session, ctx.clock, ctx.actor,
+                                         service.get_subscription(ctx.session, ref).id, action, body.on,
+                                         body.reason or "")
+    return service.to_dict(subscription)
+
+
+@router.get("/subscriptions/{ref}/quotes/withdrawal")
+def withdrawal(ref: str, requested_on: date, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    return service.withdrawal_decision(ctx.session, ref, requested_on).as_dict()
+
+
+@router.get("/subscriptions/{ref}/quotes/plan-change")
+def quote_plan_change(ref: str, change: str, on: date, equipment_change: bool = False,
+                      telephony: bool = False, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    return service.quote_plan_change(ctx.session, ref, change, on, equipment_change=equipment_change,
+                                     telephony=telephony).as_dict()
+
+
+@router.get("/subscriptions/{ref}/quotes/move")
+def quote_move(ref: str, on: date, new_site_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    return service.quote_move(ctx.session, ref, on, new_site_id).as_dict()

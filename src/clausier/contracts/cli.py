@@ -1,0 +1,162 @@
+"""``clausier contract ...``: subscriptions, their timeline, exit quotes and transitions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import typer
+
+from clausier.cli.common import JsonOption, TodayOption, command, console, print_json, print_table
+from clausier.contracts import service
+from clausier.core.explain import Explained
+
+app = typer.Typer(no_args_is_help=True, help="Contracts: subscriptions, lifecycle, exit quotes.")
+
+DateOption = dict(formats=["%Y-%m-%d"])
+
+
+def _day(value: datetime | None, cmd) -> date:
+    return value.date() if value else cmd.clock.today()
+
+
+def _print_explained(title: str, explained: Explained, effective: date | None = None) -> None:
+    rows = [[line.label, line.formula, line.amount, line.clause] for line in explained.lines]
+    rows.append(["Total", "", explained.total, ""])
+    print_table(title, ["Line", "Computation", "Amount", "Clause"], rows)
+    for note in explained.notes:
+        console.print(f"[dim]{note}[/]")
+    if effective:
+        console.print(f"Effective date: [bold]{effective.isoformat()}[/]")
+
+
+def quote_json(quote) -> dict:
+    """The documented JSON shape of an exit quote: amounts as decimal strings."""
+    return {"effective_date": quote.effective_date.isoformat(), "total": str(quote.explained.total),
+            "currency": quote.explained.currency,
+            "lines": [{"label": l.label, "formula": l.formula, "amount": str(l.amount), "clause": l.clause}
+                      for l in quote.explained.lines],
+            "notes": list(quote.explained.notes)}
+
+
+@app.command("list")
+def list_contracts(customer: int = typer.Option(None, help="Customer id."),
+                   status: str = typer.Option(None), family: str = typer.Option(None),
+                   as_json: bool = JsonOption):
+    """List subscriptions."""
+    with command() as cmd:
+        rows = [service.to_dict(s) for s in service.list_subscriptions(cmd.session, customer, status, family)]
+    if as_json:
+        print_json(rows)
+        return
+    print_table("Subscriptions", ["Ref", "Customer", "Family", "Status", "Signed", "Go-live", "Months"],
+                [[r["ref"], r["customer_id"], r["family"], r["status"], r["signed_on"], r["go_live_on"],
+                  r["commitment_months"]] for r in rows])
+
+
+@app.command()
+def show(ref: str, today: datetime = TodayOption, as_json: bool = JsonOption):
+    """A subscription with its timeline: period, commitment end, notice deadline."""
+    with command(today) as cmd:
+        subscription = service.get_subscription(cmd.session, ref)
+        data = service.to_dict(subscription, _day(today, cmd), cmd.session)
+    if as_json:
+        print_json(data)
+        return
+    t = data["timeline"]
+    print_table(f"{data['ref']} — {data['family']} ({data['status']})", ["", ""], [
+        ["Sheet", data["sheet"]], ["Signed", data["signed_on"]], ["Go-live", data["go_live_on"]],
+        ["Commitment start", t["commitment_start"]], ["Commitment end", t["commitment_end"]],
+        ["Current period", t["current_period"] and f"{t['current_period']['kind']} "
+                                                   f"{t['current_period']['start']} → {t['current_period']['end']}"],
+        ["Last day to give notice", t["notice_deadline"]],
+        ["A termination received today takes effect", t["termination_if_received_today"]],
+    ])
+    print_table("Items", ["Offer", "Unit", "Qty", "Monthly fee", "Basis"],
+                [[i["offer"], i["unit"], i["quantity"], i["monthly_fee"], i["price_basis"]] for i in data["items"]])
+
+
+@app.command("quote-termination")
+def quote_termination(ref: str,
+                      received: datetime = typer.Option(..., help="Date the registered letter was received.",
+                                                        **DateOption),
+                      reason: str = typer.Option(None, help="Exemption ground, e.g. force_majeure."),
+                      as_json: bool = JsonOption):
+    """What terminating would cost (changes nothing)."""
+    with command() as cmd:
+        quote = service.quote_termination(cmd.session, ref, received.date(), reason)
+    if as_json:
+        print_json(quote_json(quote))
+    else:
+        _print_explained(f"Termination of {ref}, letter received {received.date().isoformat()}",
+                         quote.explained, quote.effective_date)
+
+
+@app.command()
+def terminate(ref: str, received: datetime = typer.Option(..., **DateOption),
+              reason: str = typer.Option(None), as_json: bool = JsonOption):
+    """Record a termination letter: the exit amount goes to the next invoice."""
+    with command() as cmd:
+        quote = service.give_notice(cmd.session, cmd.clock, cmd.actor, ref, received.date(), reason)
+    if as_json:
+        print_json(quote_json(quote))
+    else:
+        _print_explained(f"Termination of {ref} recorded", quote.explained, quote.effective_date)
+
+
+@app.command()
+def activate(ref: str, on: datetime = typer.Option(..., **DateOption),
+             identifier: str = typer.Option(None, help="Line number, trunk, SIM… the usage records carry.")):
+    """Go-live (*mise en service*) of an ordered subscription."""
+    with command() as cmd:
+        subscription = service.activate(cmd.session, cmd.clock, cmd.actor,
+                                        service.get_subscription(cmd.session, ref).id, on.date(), identifier)
+        console.print(f"{subscription.ref} active from {on.date().isoformat()}")
+
+
+@app.command()
+def status(ref: str, action: str = typer.Argument(..., help="suspend, restrict or resume"),
+           on: datetime = typer.Option(..., **DateOption), reason: str = typer.Option("")):
+    """Suspend, restrict or resume a subscription."""
+    with command() as cmd:
+        subscription = service.change_status(cmd.session, cmd.clock, cmd.actor,
+                                             service.get_subscription(cmd.session, ref).id, action, on.date(), reason)
+        console.print(f"{subscription.ref} is now {subscription.status}")
+
+
+@app.command()
+def withdraw(ref: str, on: datetime = typer.Option(..., **DateOption), as_json: bool = JsonOption):
+    """Exercise the withdrawal right (refused with its reasons when not granted)."""
+    with command() as cmd:
+        decision = service.withdraw(cmd.session, cmd.clock, cmd.actor, ref, on.date())
+    if as_json:
+        print_json(decision.as_dict())
+    else:
+        console.print(f"Withdrawal accepted (deadline {decision.deadline}, {decision.clause})")
+
+
+@app.command("quote-change")
+def quote_change(ref: str, change: str = typer.Option(..., help="Grid entry, e.g. pack_downgrade."),
+                 on: datetime = typer.Option(..., **DateOption),
+                 equipment_change: bool = typer.Option(False), telephony: bool = typer.Option(False),
+                 as_json: bool = JsonOption):
+    """What a change of offer would cost (changes nothing)."""
+    with command() as cmd:
+        quote = service.quote_plan_change(cmd.session, ref, change, on.date(),
+                                          equipment_change=equipment_change, telephony=telephony)
+    if as_json:
+        print_json(quote.as_dict())
+    else:
+        _print_explained(f"Plan change {change} for {ref}", quote.explained, quote.effective_date)
+        console.print(f"New commitment: {quote.recommit_months} months")
+
+
+@app.command("quote-move")
+def quote_move(ref: str, on: datetime = typer.Option(..., **DateOption),
+               to_site: int = typer.Option(..., help="Id of the new site."), as_json: bool = JsonOption):
+    """What a site move would cost and whether the numbers are kept (changes nothing)."""
+    with command() as cmd:
+        quote = service.quote_move(cmd.session, ref, on.date(), to_site)
+    if as_json:
+        print_json(quote.as_dict())
+    else:
+        _print_explained(f"Move of {ref}", quote.explained, quote.effective_date)
