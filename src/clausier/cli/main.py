@@ -9,32 +9,33 @@ import typer
 app = typer.Typer(name="clausier", no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Clausier — back office for telecom, IT and access-control operators.")
 
-# room module -> (command name, or None to add its commands at the top level)
+# "module[:attribute]" (default attribute ``app``) -> command name, or None for top-level commands
 ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.db.cli", "db"),
     ("clausier.terms.cli", "terms"),
     ("clausier.catalog.cli", "catalog"),
     ("clausier.customers.cli", "customer"),
     ("clausier.contracts.cli", "contract"),
+    ("clausier.contracts.cli:top_level", None),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
     ("clausier.web.cli", None),
 ]
 
-for module_name, command_name in ROOM_COMMANDS:
+for target, command_name in ROOM_COMMANDS:
+    module_name, _, attribute = target.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if not module_name.startswith(exc.name or "-"):
             raise
         continue
+    room_app = getattr(module, attribute or "app")
     if command_name is None:
-        for command in module.app.registered_commands:
-            app.registered_commands.append(command)
-        for group in module.app.registered_groups:
-            app.registered_groups.append(group)
+        app.registered_commands.extend(room_app.registered_commands)
+        app.registered_groups.extend(room_app.registered_groups)
     else:
-        app.add_typer(module.app, name=command_name)
+        app.add_typer(room_app, name=command_name)
 
 
 if __name__ == "__main__":

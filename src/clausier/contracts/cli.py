@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import typer
 
@@ -11,6 +12,7 @@ from clausier.contracts import service
 from clausier.core.explain import Explained
 
 app = typer.Typer(no_args_is_help=True, help="Contracts: subscriptions, lifecycle, exit quotes.")
+top_level = typer.Typer()
 
 DateOption = dict(formats=["%Y-%m-%d"])
 
@@ -160,3 +162,24 @@ def quote_move(ref: str, on: datetime = typer.Option(..., **DateOption),
         print_json(quote.as_dict())
     else:
         _print_explained(f"Move of {ref}", quote.explained, quote.effective_date)
+
+
+@top_level.command("import")
+def import_file(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="YAML or CSV file."),
+                skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows",
+                                                   help="Import the good rows of a file with errors."),
+                as_json: bool = JsonOption):
+    """Import customers, sites, contacts and orders from the old system (docs/IMPORT.md)."""
+    from clausier.contracts.importing import import_file as run_import
+
+    with command() as cmd:
+        result = run_import(cmd.session, cmd.clock, cmd.actor, path, skip_bad_rows)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    data = result.as_dict()
+    console.print(f"Imported {data['customers']} customer(s), {data['sites']} site(s), "
+                  f"{data['contacts']} contact(s), {data['orders']} order(s), "
+                  f"{data['subscriptions']} subscription(s); {data['already_imported']} already imported.")
+    for problem in result.report.problems:
+        console.print(f"[yellow]skipped[/] line {problem.line}: {problem.field}: {problem.reason}")
