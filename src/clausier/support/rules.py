@@ -30,7 +30,7 @@ from decimal import Decimal
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS
 from clausier.core.explain import Explained, Line
-from clausier.core.money import ZERO, fr_format, money
+from clausier.core.money import fr_format, money
 from clausier.terms.schema import Band, DayCount, RestorationTarget, ServiceLevels, Sourced
 
 HOUR = timedelta(hours=1)
@@ -58,11 +58,6 @@ def counting_calendar(levels: ServiceLevels, counted_in: DayCount) -> BusinessCa
     if counted_in in (DayCount.around_the_clock, DayCount.calendar):
         return BusinessCalendar(OpeningHours.around_the_clock())
     raise RuleError(f"counted_in: {counted_in.value} counts days, not hours")
-
-
-def support_calendar(levels: ServiceLevels) -> BusinessCalendar | None:
-    """Opening hours of the support desk, if the sheet gives them."""
-    return counting_calendar(levels, DayCount.business_hours) if levels.support_hours else None
 
 
 # --------------------------------------------------------------------------- targets
@@ -515,6 +510,44 @@ def monthly_availability(levels: ServiceLevels | None, month: date, outages: Seq
                               False, credit, tuple(notes))
 
 
+# --------------------------------------------------------------------------- the month of a service
+
+
+@dataclass(frozen=True)
+class MonthReport:
+    """One service at one site for one month: availability, restoration outcomes and what the
+    customer may claim (penalties and credits are negative amounts)."""
+
+    month: date
+    service: str
+    monthly_amount: Decimal
+    has_service_level: bool
+    availability: AvailabilityResult
+    outcomes: tuple[CaseOutcome, ...]
+    penalties: Explained
+    claim_deadline: date | None
+
+    @property
+    def breaches(self) -> tuple[CaseOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.breached)
+
+    @property
+    def total(self) -> Decimal:
+        return money(self.penalties.total + self.availability.credit.total)
+
+
+def month_report(levels: ServiceLevels | None, month: date, service: str, monthly_amount: Decimal,
+                 cases: Sequence[RestorationCase], outages: Sequence[OutageFact],
+                 go_live: date | None) -> MonthReport:
+    availability = monthly_availability(levels, month, outages, monthly_amount, service, go_live)
+    if has_service_level(levels) and levels.restoration is not None:
+        penalties, outcomes = restoration_penalties(levels, cases, monthly_amount, service)
+    else:
+        penalties, outcomes = Explained(), ()
+    return MonthReport(month.replace(day=1), service, monthly_amount, has_service_level(levels),
+                       availability, outcomes, penalties, claim_deadline(levels, month))
+
+
 # --------------------------------------------------------------------------- claims
 
 
@@ -583,7 +616,3 @@ def _num(value: Decimal | int | None) -> str:
         return ""
     text = format(Decimal(value).normalize(), "f")
     return text.replace(".", ",")
-
-
-def month_total(amounts: Iterable[Decimal]) -> Decimal:
-    return money(sum(amounts, ZERO))
