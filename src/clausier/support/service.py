@@ -394,6 +394,11 @@ def list_tickets(session: Session, *, customer_id: int | None = None, status: st
     return list(session.scalars(query))
 
 
+def open_ticket_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Ticket)
+                          .where(Ticket.status.in_(OPEN_STATES))) or 0
+
+
 def live_board(session: Session, now: datetime, customer_id: int | None = None) -> list[TicketClock]:
     """Open tickets with the time left before their target, most urgent (or breached) first."""
     clocks = [clock_of(session, t, now) for t in list_tickets(session, customer_id=customer_id,
