@@ -292,6 +292,9 @@ class PlanChangeFee(Block):
     change: str                       # e.g. pack_downgrade, internet_downgrade, telephony_upgrade
     in_commitment: FeeRule | None = None
     out_of_commitment: FeeRule | None = None
+    # items billed at the amount on the change confirmation, e.g. new_offer_access_fees, connection_kit
+    bills: list[str] = []
+    note: str = ""
     src: SourceRef
 
     @field_validator("src", mode="before")
@@ -316,6 +319,7 @@ class Move(Block):
     remaining_fees_percent: Sourced[Decimal] | None = None
     numbers_kept_same_zone_only: Sourced[bool] | None = None
     recommit_months: Sourced[int] | None = None
+    late_notice_rebills_access_fees: Sourced[bool] | None = None
     fees: list[FeeRule] = []
 
 
@@ -354,6 +358,7 @@ class Billing(Block):
     billed_while_suspended: Sourced[bool] | None = None
     late_usage_max_days: Sourced[int] | None = None
     paper_invoice_delay_days: Sourced[int] | None = None
+    paper_invoice_delay_counted_in: Sourced[DayCount] | None = None
 
 
 class Payment(Block):
@@ -383,6 +388,7 @@ class DunningStep(Block):
     after_days: int = 0
     counted_in: DayCount = DayCount.calendar
     after: Literal["due_date", "previous_step", "rejection"] = "previous_step"
+    after_months: int | None = None      # a delay stated in months (added before after_days)
     channels: list[Channel] = []
     pay_within_days: int | None = None
     requires_approval: bool = False
@@ -537,6 +543,9 @@ class Equipment(Block):
     warranty_months_sold: Sourced[int] | None = None
     ownership_on_full_payment: Sourced[bool] | None = None
     sim_returns_to_manufacturer: Sourced[bool] | None = None
+    # return after ineligibility found on site (*inéligibilité de terrain*), and what a miss costs
+    ineligibility_return_days: Sourced[int] | None = None
+    ineligibility_non_return_billed_at: Sourced[Literal["order_value", "non_return_grid"]] | None = None
 
 
 class RetentionRule(Block):
@@ -581,6 +590,14 @@ class Pack(Block):
     offline_mode: Sourced[bool] | None = None
 
 
+class Liability(Block):
+    """The operator's liability cap (*plafond de responsabilité*)."""
+
+    cap_months_of_fees: Sourced[Decimal] | None = None
+    cap_basis: Sourced[Literal["billed", "billed_and_paid"]] | None = None
+    indirect_damages_excluded: Sourced[bool] | None = None
+
+
 class Terms(Block):
     """The blocks a section may carry; a family section overrides the general one."""
 
@@ -604,6 +621,7 @@ class Terms(Block):
     retention: Retention | None = None
     privacy: Privacy | None = None
     pack: Pack | None = None
+    liability: Liability | None = None
 
 
 BLOCK_NAMES = tuple(Terms.model_fields)
