@@ -333,6 +333,8 @@ class PriceChanges(Block):
     regulatory_client_may_leave: Sourced[bool] | None = None
     terms_change_notice_months: Sourced[int] | None = None
     terms_change_leave_months: Sourced[int] | None = None
+    usage_notice_months: Sourced[int] | None = None        # notice stated in months (CP IX §10)
+    regulatory_notice_months: Sourced[int] | None = None
 
 
 class Indexation(Block):
@@ -465,6 +467,11 @@ class Availability(Block):
     claim_window_counted_in: Sourced[DayCount] | None = None
     sole_remedy: Sourced[bool] | None = None
     probation_months: Sourced[int] | None = None
+    coverage_hours: Sourced[dict[str, list[str]]] | None = None   # the objective's coverage window
+    # which minutes the percentage is computed over when the coverage window and the formula disagree
+    measured_over: Sourced[Literal["all_minutes", "coverage_window", "lower_of_both"]] | None = None
+    unavailability_means: Sourced[str] | None = None   # e.g. total_loss, total_loss_voice_and_data
+    on_request_only: Sourced[bool] | None = None       # credited only when the client claims it
 
 
 class ServiceLevels(Block):
