@@ -377,6 +377,8 @@ class Payment(Block):
 class LatePayment(Block):
     interest_multiple_of_legal_rate: Sourced[Decimal] | None = None
     rate_reference: Sourced[Literal["invoice_date", "due_date"]] | None = None
+    # which rate is multiplied: the French *taux d'intérêt légal* or the ECB refinancing rate
+    rate_source: Sourced[Literal["french_legal_rate", "ecb_refinancing_rate"]] | None = None
     interest_from: Sourced[Literal["day_after_due_date"]] | None = None
     recovery_indemnity: Sourced[Decimal] | None = None
     acceleration: Sourced[bool] | None = None
@@ -390,6 +392,8 @@ class DunningStep(Block):
     after_days: int = 0
     counted_in: DayCount = DayCount.calendar
     after: Literal["due_date", "previous_step", "rejection"] = "previous_step"
+    # a registered letter's delay runs from its sending or from its receipt by the client
+    counted_from: Literal["sending", "receipt"] = "sending"
     after_months: int | None = None      # a delay stated in months (added before after_days)
     channels: list[Channel] = []
     pay_within_days: int | None = None
@@ -455,6 +459,7 @@ class Restoration(Block):
     claims_per_year: Sourced[int] | None = None
     restoration_days: Sourced[int] | None = None     # Ozone: restore within N calendar days
     confirmation_window_minutes: Sourced[int] | None = None
+    objective_only: Sourced[bool] | None = None      # best-effort targets, no penalty if missed
 
 
 class Availability(Block):
