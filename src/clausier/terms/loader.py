@@ -1,5 +1,6 @@
-"""Reading term sheets from YAML: one file, or a folder (``sheet.yaml``, ``families/*.yaml``,
-``readings*.yaml``) so that each schedule of a long contract has its own file."""
+"""Reading term sheets from YAML: one file, or a folder (``sheet.yaml``, ``general/*.yaml``,
+``families/*.yaml``, ``readings*.yaml``) so that each schedule of a long contract has its own
+file."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def read_document(path: Path) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
         document = _read_yaml(path / "sheet.yaml")
+        document["general"] = _merge_general_parts(path, dict(document.get("general") or {}))
         families = dict(document.get("families") or {})
         for family_file in sorted((path / "families").glob("*.yaml")):
             if family_file.stem in families:
@@ -33,6 +35,22 @@ def read_document(path: Path) -> dict[str, Any]:
         document["readings"] = readings
         return document
     return _read_yaml(path)
+
+
+def _merge_general_parts(path: Path, general: dict[str, Any]) -> dict[str, Any]:
+    """Add the blocks of ``general/*.yaml`` (an annex, e.g. privacy) to the general section.
+
+    A block stated in two places would make one of them silently lost: refuse it."""
+    origin = dict.fromkeys(general, "sheet.yaml")
+    for part_file in sorted((path / "general").glob("*.yaml")):
+        for block, content in _read_yaml(part_file).items():
+            if block in origin:
+                raise InvalidInput.on(
+                    f"general.{block}",
+                    f"defined both in {origin[block]} and in general/{part_file.name}")
+            origin[block] = f"general/{part_file.name}"
+            general[block] = content
+    return general
 
 
 def _read_yaml(path: Path, expect: type = dict) -> Any:
