@@ -219,7 +219,8 @@ def test_property_ozone_quote_is_never_negative_and_sums_its_lines(monthly, star
 
 @pytest.mark.parametrize("start, end, started, whole", [
     (date(2026, 8, 10), date(2027, 12, 31), 17, 16),
-    (date(2026, 1, 31), date(2026, 2, 27), 1, 0),
+    (date(2026, 1, 15), date(2026, 2, 13), 1, 0),
+    (date(2026, 1, 31), date(2026, 2, 27), 1, 1),    # 31 Jan + 1 month is clipped to 28 Feb
     (date(2026, 1, 1), date(2026, 1, 31), 1, 1),
     (date(2026, 2, 1), date(2026, 1, 31), 0, 0),
 ])

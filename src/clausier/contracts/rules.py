@@ -272,6 +272,9 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
         # are not inside.
         already_billed = ctx.billed_months if rule.counted_from == "receipt" else 0
         extra = max(0, remaining - already_billed)
+        if rule.counted_from == "effective_date":
+            # Month-end clipping may make the two counts overlap by a month: never count one twice.
+            extra = min(extra, max(0, months_started(ctx.received, period.end) - ctx.billed_months))
         if extra == 0:
             return []
         share = rule.percent / 100

@@ -32,7 +32,9 @@ def load_sheet_file(session: Session, clock: Clock, actor: Actor, path: Path) ->
     problems = lint_sheet(sheet)
     if problems:
         raise InvalidInput(f"{path}: the sheet does not lint clean", problems=problems)
-    plain = json.loads(sheet.model_dump_json())
+    # exclude_unset keeps which fields a family states, so that merging with the general
+    # section works the same on a stored sheet as on the YAML.
+    plain = json.loads(sheet.model_dump_json(exclude_unset=True))
     digest = _digest(plain)
     existing = session.scalar(select(TermSheetVersion).where(
         TermSheetVersion.sheet_id == sheet.id, TermSheetVersion.version == sheet.version))
