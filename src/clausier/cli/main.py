@@ -17,6 +17,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.customers.cli", "customer"),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
+    ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),
 ]
 

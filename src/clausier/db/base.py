@@ -34,4 +34,5 @@ MODEL_ROOMS = [
     "terms",
     "catalog",
     "customers",
+    "scheduler",
 ]
