@@ -29,7 +29,7 @@ def seeded(engine, clock, actor, session):
         user = accounts.create_user(s, clock, actor, email="sales@example.fr", name="Sales", role="sales",
                                     password="a-long-password")
         s.flush()
-        token = accounts.issue_token(s, clock, actor, user.id, "tests")
+        _, token = accounts.issue_token(s, clock, actor, user.id, "tests")
         return {"ref": sub.ref, "token": token, "customer_id": customer.id, "site_id": customer.sites[0].id}
 
 
