@@ -3,7 +3,7 @@ portal users kept out of staff routes, and an audit entry for every write."""
 
 from __future__ import annotations
 
-from conftest import STAFF_EMAIL, create_user
+from tests.conftest import STAFF_EMAIL, create_user
 from sqlalchemy import select
 
 from clausier.accounts import service as accounts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import STAFF_EMAIL, create_user
+from tests.conftest import STAFF_EMAIL, create_user
 
 from clausier.accounts import service as accounts
 from clausier.audit.service import Actor

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sheets import MINI, SEEDS, document, internet_bands, write
+from tests.terms.sheets import MINI, SEEDS, document, internet_bands, write
 from typer.testing import CliRunner
 
 from clausier.cli.main import app

@@ -6,8 +6,8 @@ import re
 
 import pytest
 import yaml
-from conftest import csrf_of
-from sheets import MINI, document, internet_bands
+from tests.conftest import csrf_of
+from tests.terms.sheets import MINI, document, internet_bands
 
 from clausier.audit.service import Actor
 from clausier.db.session import transaction

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sheets import MINI, document, write
+from tests.terms.sheets import MINI, document, write
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import STAFF_EMAIL, STAFF_PASSWORD, create_user, csrf_of, log_in
+from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD, create_user, csrf_of, log_in
 from sqlalchemy import select
 
 from clausier.accounts import rules
