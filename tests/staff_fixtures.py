@@ -29,7 +29,7 @@ def make_staff(engine, clock, role: str) -> tuple[int, str]:
     with transaction(engine) as s:
         user = accounts.create_user(s, clock, Actor.system("test"), email=f"{role}@test.example",
                                     name=role.title(), role=role, password=PASSWORD)
-        token = accounts.issue_token(s, clock, Actor.system("test"), user.id, "tests")
+        _, token = accounts.issue_token(s, clock, Actor.system("test"), user.id, "tests")
         return user.id, token
 
 

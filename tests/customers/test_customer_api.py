@@ -70,4 +70,4 @@ def test_reading_needs_a_staff_login(loaded, engine, clock):
     from clausier.api.app import create_app
 
     with TestClient(create_app(engine=engine, clock=clock)) as anonymous:
-        assert anonymous.get("/api/v1/customers").status_code == 403
+        assert anonymous.get("/api/v1/customers").status_code == 401

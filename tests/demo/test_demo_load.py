@@ -63,7 +63,7 @@ def test_demo_customers_cover_every_family_and_pass_the_checks(session, clock, a
 def test_demo_users_can_log_in(session, clock, actor):
     demo.load_demo(session, clock, actor)
     for user in demo.DEMO_USERS:
-        assert accounts.authenticate(session, clock, user["email"], user["password"]).role == (
+        assert accounts.authenticate(session, clock, user["email"], user["password"]).user.role == (
             user["role"])
 
 

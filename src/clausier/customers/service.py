@@ -347,7 +347,7 @@ def customer_trail(session: Session, customer_id: int, limit: int = 100) -> list
     entities = ([("customers", customer.id)] + [("sites", site.id) for site in customer.sites]
                 + [("contacts", contact.id) for contact in customer.contacts])
     entries = [entry for kind, entity_id in entities
-               for entry in audit.trail(session, kind, str(entity_id), limit)]
+               for entry in audit.trail(session, kind, str(entity_id), limit=limit)]
     return sorted(entries, key=lambda entry: entry.id, reverse=True)[:limit]
 
 
