@@ -219,10 +219,21 @@ def test_property_ozone_quote_is_never_negative_and_sums_its_lines(monthly, star
 
 @pytest.mark.parametrize("start, end, started, whole", [
     (date(2026, 8, 10), date(2027, 12, 31), 17, 16),
-    (date(2026, 1, 31), date(2026, 2, 27), 1, 0),
+    (date(2026, 1, 15), date(2026, 2, 13), 1, 0),
+    (date(2026, 1, 31), date(2026, 2, 27), 1, 1),    # 31 Jan + 1 month is clipped to 28 Feb
     (date(2026, 1, 1), date(2026, 1, 31), 1, 1),
     (date(2026, 2, 1), date(2026, 1, 31), 0, 0),
 ])
 def test_month_counting(start, end, started, whole):
     assert rules.months_started(start, end) == started
     assert rules.months_whole(start, end) == whole
+
+
+def test_vga_flat_fees_are_not_due_in_a_renewal_period_cp_i_6_2():
+    # CP I §6.2: the 500 € / 1 000 € fees price a termination "before the end of its initial
+    # period"; in a renewal year only the remaining months of §6.3 are due.
+    items = (Item("Analogue line", "analogue_line", 3, Decimal("20.00")),)
+    facts = technicophone("vga", items, date(2021, 1, 1))
+    quote = rules.quote_termination(facts, terms("technicophone", "vga"), date(2025, 6, 10))
+    assert quote.period.kind == "renewal"
+    assert quote.explained.total == Decimal("420.00")       # 7 months started × 60 €, no flat fee

@@ -267,7 +267,14 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
         start = ctx.received if rule.counted_from == "receipt" else ctx.effective
         counter = months_started if rule.started_month_counts_whole else months_whole
         remaining = counter(start, period.end)
-        extra = max(0, remaining - ctx.billed_months)
+        # Counted from receipt, the notice months are inside the remaining months and are
+        # already billed as recurring fees: take them out once. From the effective date they
+        # are not inside.
+        already_billed = ctx.billed_months if rule.counted_from == "receipt" else 0
+        extra = max(0, remaining - already_billed)
+        if rule.counted_from == "effective_date":
+            # Month-end clipping may make the two counts overlap by a month: never count one twice.
+            extra = min(extra, max(0, months_started(ctx.received, period.end) - ctx.billed_months))
         if extra == 0:
             return []
         share = rule.percent / 100
@@ -277,8 +284,8 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
             f"Remaining months to the end of the {period.kind} period ({period.end.isoformat()})",
             amount,
             f"{_plural(extra, 'month')} × {percent}{fr_format(fees)} of monthly fees"
-            + (f" ({remaining} months from {start.isoformat()}, of which {ctx.billed_months} billed during notice)"
-               if ctx.billed_months else ""),
+            + (f" ({remaining} months from {start.isoformat()}, of which {already_billed} billed during notice)"
+               if already_billed else f" (from {start.isoformat()})"),
             rule.clause)]
     if isinstance(rule, ChatelFee):
         end = commitment_end(facts, ctx.terms)
