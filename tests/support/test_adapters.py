@@ -15,17 +15,17 @@ from clausier.cli.main import app as cli
 from clausier.core.clock import PARIS, FixedClock
 from clausier.db.session import transaction
 
-from tests.conftest import _empty
 from tests.support import world as w
 
 NOW = datetime(2026, 5, 26, 12, 0, tzinfo=PARIS)
 
 
 @pytest.fixture
-def setup(engine, actor, tmp_path):
+def setup(clean_engine, actor):
+    engine = clean_engine
     clock = FixedClock(datetime(2026, 1, 5, 9, tzinfo=PARIS))
     with transaction(engine) as session:
-        world = w.build(session, clock, actor, tmp_path)
+        world = w.build(session, clock, actor)
         isdn = w.service(session, clock, actor, world, "vga-isdn", option="gtr_6h_24x7")
         staff = accounts.create_user(session, clock, actor, email="support@op.example", name="Desk",
                                      role="support", password="long enough password")
@@ -33,12 +33,11 @@ def setup(engine, actor, tmp_path):
                                       name="Claire", role="customer", kind="customer",
                                       password="long enough password", customer_id=world.customer.id)
         session.flush()
-        tokens = {"staff": accounts.issue_token(session, clock, actor, staff.id, "test"),
-                  "portal": accounts.issue_token(session, clock, actor, portal.id, "test")}
+        tokens = {"staff": accounts.issue_token(session, clock, actor, staff.id, "test")[1],
+                  "portal": accounts.issue_token(session, clock, actor, portal.id, "test")[1]}
         ids = {"customer": world.customer.ref, "reporter": world.reporter.id,
                "stranger": world.stranger.id, "isdn": isdn.ref}
-    yield ids, tokens
-    _empty(engine)
+    return ids, tokens
 
 
 def api(engine, token):

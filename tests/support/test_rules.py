@@ -61,7 +61,7 @@ def test_isdn_friday_before_whit_monday_24x7_option_counts_every_hour_cp_i_5_2()
     assert explained.total == Decimal("-10.00")
     line = explained.lines[0]
     assert "TR 91 h 00 > 6 h" in line.formula and "10 %" in line.formula
-    assert line.clause == "CP I §5.2 (L1453-1457)"
+    assert line.clause == "CP I §5.2 (L1457)"
 
 
 def test_confirmation_at_31_minutes_starts_the_clock_at_the_confirmation_cp_i_5_7():
@@ -140,13 +140,29 @@ def test_excusable_event_gives_no_penalty_cp_i_5_6():
     assert explained.total == 0 and "excusable event (force_majeure)" in outcomes[0].reason
 
 
-def test_analogue_standard_72h_is_tracked_without_penalty_cp_i_5_2():
+def test_analogue_standard_72h_missed_is_penalised_by_its_band_reading_t_vga_gtr_standard_penalty():
+    # CP I §5.2 gives no row for the 72-hour standard target; the sheet's reading (favourable to
+    # the client): a missed target is penalised by the band of TR, so 80 h → 10 %; 70 h → nothing.
     sl = levels.vga()
     target = rules.target_for(sl, "standard", "analogue")
-    assert target.duration == timedelta(hours=72)
+    assert target.duration == timedelta(hours=72) and target.penalised
+    cases = [RestorationCase("INC-3", timedelta(hours=80), target),
+             RestorationCase("INC-4", timedelta(hours=70), target)]
+    explained, outcomes = rules.restoration_penalties(sl, cases, Decimal("100.00"), "VGA")
+    assert explained.total == Decimal("-10.00") and not outcomes[1].breached
+
+
+def test_internet_repair_target_is_best_effort_without_penalty_cp_iii_4():
+    # CP III §4: "s'efforcera de corriger … dans le délai de six (6) heures ouvrées … Aucune
+    # pénalité ni quelconque compensation".
+    sl = levels.internet()
+    assert rules.default_access(sl, "standard", ["access"]) == "service"
+    target = rules.target_for(sl, "standard", "service")
+    assert target.duration == timedelta(hours=6) and not target.penalised
     explained, outcomes = rules.restoration_penalties(
-        sl, [RestorationCase("INC-3", timedelta(hours=80), target)], Decimal("100.00"), "VGA")
-    assert explained.total == 0 and outcomes[0].breached and "without penalty" in outcomes[0].reason
+        sl, [RestorationCase("INC-5", timedelta(hours=9), target)], Decimal("80.00"), "Internet")
+    assert explained.total == 0 and outcomes[0].breached
+    assert "tracked without penalty CP III §4 (L2560-2562)" in outcomes[0].reason
 
 
 def test_preselection_has_no_target_cp_ii_3():
@@ -168,8 +184,9 @@ def test_ozone_restoration_within_15_calendar_days_is_tracked_without_credit_cgv
 def test_access_is_required_when_the_option_has_several_targets():
     with pytest.raises(rules.RuleError, match="access"):
         rules.target_for(levels.vga(), "standard", None)
-    assert rules.infer_access(("analogue", "isdn"), ["isdn_access"]) == "isdn"
-    assert rules.infer_access(("analogue", "isdn"), ["isdn_access", "analogue_line"]) is None
+    assert rules.default_access(levels.vga(), "standard", ["isdn_access"]) == "isdn"
+    assert rules.default_access(levels.vga(), "standard", ["isdn_access", "analogue_line"]) is None
+    assert rules.default_access(levels.vga(), "gtr_6h_business", ["analogue_line"]) == "analogue"
 
 
 def test_second_claim_in_the_same_year_is_refused_cp_i_5_6():
@@ -205,13 +222,13 @@ def test_availability_above_the_objective_gives_no_credit_cp_iii_4_1_1():
     outages = [OutageFact(at(2026, 6, 10, 9), at(2026, 6, 10, 9, 50))]
     result = rules.monthly_availability(levels.internet(), date(2026, 6, 1), outages,
                                         Decimal("80.00"), "Internet")
-    assert result.objective_met and result.band is None and result.credit.total == 0
+    assert result.objective_met and result.band.percent == 0 and result.credit.total == 0
 
 
 def test_outage_caused_by_the_customers_equipment_is_excluded_cp_iii_4_1_4():
     # A 10-hour outage caused by the customer's router is an excusable event: only the 1-hour
     # outage of the operator counts: (44 640 − 60) / 44 640 = 99.866 %: no credit.
-    outages = [OutageFact(at(2026, 7, 3, 8), at(2026, 7, 3, 18), "equipment_not_supplied"),
+    outages = [OutageFact(at(2026, 7, 3, 8), at(2026, 7, 3, 18), "equipment_or_service_not_supplied"),
                OutageFact(at(2026, 7, 20, 10), at(2026, 7, 20, 11))]
     result = rules.monthly_availability(levels.internet(), date(2026, 7, 1), outages,
                                         Decimal("80.00"), "Internet")
@@ -231,13 +248,21 @@ def test_overlapping_outages_count_once():
 def test_hosting_vm_in_probation_has_no_sla_cp_xi_3_2():
     # CP XI §3.2: 3 calendar months of probation after onboarding: billed, SLA not applicable.
     outages = [OutageFact(at(2026, 6, 10, 0), at(2026, 6, 12, 0))]
-    result = rules.monthly_availability(levels.internet(probation_months=3), date(2026, 6, 1), outages,
+    result = rules.monthly_availability(levels.hosting(), date(2026, 6, 1), outages,
                                         Decimal("200.00"), "Hosting VM", go_live=date(2026, 4, 15))
     assert not result.applicable and "probation phase until 2026-07-15" in result.notes[0]
-    after = rules.monthly_availability(levels.internet(probation_months=3), date(2026, 8, 1),
+
+
+def test_hosting_availability_is_the_lower_of_all_minutes_and_coverage_hours_reading_t_cp_sla_coverage():
+    # After probation: 48 h down on Monday 10 and Tuesday 11 August 2026. Over every minute:
+    # (744 − 48) / 744 = 93.548 %; over the coverage hours (Mon–Fri 9–17, 21 days = 168 h):
+    # (168 − 16) / 168 = 90.476 %, the lower: band < 97 % → 10 % × 200 € (CP XI §4.1.3).
+    after = rules.monthly_availability(levels.hosting(), date(2026, 8, 1),
                                        [OutageFact(at(2026, 8, 10, 0), at(2026, 8, 12, 0))],
                                        Decimal("200.00"), "Hosting VM", go_live=date(2026, 4, 15))
-    assert after.applicable and after.credit.total == Decimal("-20.00")   # 93.548 % → 10 % × 200 €
+    assert after.total == timedelta(hours=168) and after.down == timedelta(hours=16)
+    assert after.percent.quantize(Decimal("0.001")) == Decimal("90.476")
+    assert after.credit.total == Decimal("-20.00")
 
 
 def test_vga_availability_objective_is_reported_without_penalty_cp_i_5_3():

@@ -1,12 +1,10 @@
-"""A small operator for the support tests: a term sheet whose service levels are the seed's
-(``tests.support.levels``), a customer with an authorised incident reporter, and live services."""
+"""Technicophone with its built-in term sheet, a customer with an authorised incident reporter and
+another contact, and live services for the support tests."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -16,36 +14,8 @@ from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
 from clausier.core.clock import Clock
 from clausier.customers.models import Contact, Customer
-from clausier.terms import service as terms
 
 from tests import factories
-from tests.support import levels
-
-SHEET_ID = "testphone"
-
-
-def _levels(block) -> dict:
-    return block.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
-
-
-def sheet_document() -> dict:
-    family = {"commitment": {"initial_months": {"value": 36, "src": "CGV art. 7 L190-194"}}}
-    return {
-        "id": SHEET_ID, "version": 1, "valid_from": "2020-01-01",
-        "title": "Test operator with the Technicophone service levels",
-        "operator": {"name": "TESTPHONE"}, "source": {"seed": "001_742b69a7556570e9.txt"},
-        "customer_kind": "business", "price_basis": "HT",
-        "families": {
-            "vga": {"title": "VGA", "src": "CP I L917-1038", **family,
-                    "service_levels": _levels(levels.vga())},
-            "internet": {"title": "Internet", "src": "CP III L2125-2172", **family,
-                         "service_levels": _levels(levels.internet())},
-            "hosting": {"title": "Hosting", "src": "CP XI L8153-8162", **family,
-                        "service_levels": _levels(levels.internet(probation_months=3))},
-            "preselection": {"title": "Présélection", "src": "CP II L1967-1983", **family,
-                             "service_levels": _levels(levels.preselection())},
-        },
-    }
 
 
 @dataclass
@@ -56,14 +26,8 @@ class World:
     stranger: Contact
 
 
-def build(session: Session, clock: Clock, actor: Actor, tmp_path: Path) -> World:
-    path = tmp_path / "testphone.yaml"
-    path.write_text(json.dumps(sheet_document()), encoding="utf-8")
-    terms.load_sheet_file(session, clock, actor, path)
-    operator = Operator(code=SHEET_ID, name="TESTPHONE", sheet_id=SHEET_ID, customer_kind="business",
-                        price_basis="HT", invoice_prefix="TST")
-    session.add(operator)
-    session.flush()
+def build(session: Session, clock: Clock, actor: Actor) -> World:
+    operator = factories.operator(session, clock, actor, "technicophone")
     factories.offer(session, operator, "vga-isdn", "vga", "100.00", unit="isdn_access")
     factories.offer(session, operator, "vga-analogue", "vga", "20.00", unit="analogue_line")
     factories.offer(session, operator, "internet-sdsl", "internet", "80.00", unit="access")

@@ -31,7 +31,8 @@ from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS
 from clausier.core.explain import Explained, Line
 from clausier.core.money import fr_format, money
-from clausier.terms.schema import Band, DayCount, RestorationTarget, ServiceLevels, Sourced
+from clausier.terms.schema import (Band, DayCount, Restoration, RestorationTarget, ServiceLevels,
+                                   Sourced)
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
@@ -83,21 +84,38 @@ def has_service_level(levels: ServiceLevels | None) -> bool:
     return levels is not None and not (levels.no_service_level and levels.no_service_level.value)
 
 
-def target_accesses(levels: ServiceLevels | None, option: str) -> tuple[str, ...]:
-    """The accesses the sheet gives a restoration target for under ``option``."""
+def _best_effort(restoration: Restoration) -> bool:
+    """Targets the operator only "s'efforcera" to meet: tracked, never penalised."""
+    return bool(restoration.objective_only and restoration.objective_only.value)
+
+
+def _targets(levels: ServiceLevels | None, option: str) -> list[RestorationTarget]:
+    """The targets of the subscribed option; best-effort targets apply whatever the option."""
     if not has_service_level(levels) or levels.restoration is None:
-        return ()
-    return tuple(dict.fromkeys(t.access for t in levels.restoration.targets if t.option == option))
+        return []
+    restoration = levels.restoration
+    return [t for t in restoration.targets if _best_effort(restoration) or t.option == option]
 
 
-def infer_access(accesses: Sequence[str], item_units: Iterable[str]) -> str | None:
+def target_accesses(levels: ServiceLevels | None, option: str) -> tuple[str, ...]:
+    """The accesses (or target kinds) the sheet gives a restoration target for under ``option``."""
+    return tuple(dict.fromkeys(t.access for t in _targets(levels, option)))
+
+
+def default_access(levels: ServiceLevels | None, option: str, item_units: Iterable[str]) -> str | None:
     """The access a ticket is about when the staff did not say: the only target of the option,
-    else the only target whose name begins an item's unit (``isdn`` for ``isdn_access``)."""
+    else the only one whose name begins an item's unit (``isdn`` for ``isdn_access``), else for
+    best-effort targets the sheet's first (the repair target); ``None`` when it must be said."""
+    accesses = target_accesses(levels, option)
     if len(accesses) == 1:
         return accesses[0]
     units = set(item_units)
     found = [a for a in accesses if any(u == a or u.startswith(f"{a}_") for u in units)]
-    return found[0] if len(found) == 1 else None
+    if len(found) == 1:
+        return found[0]
+    if accesses and _best_effort(levels.restoration):
+        return accesses[0]
+    return None
 
 
 def target_for(levels: ServiceLevels | None, option: str, access: str | None) -> Target | None:
@@ -105,14 +123,17 @@ def target_for(levels: ServiceLevels | None, option: str, access: str | None) ->
     if not has_service_level(levels) or levels.restoration is None:
         return None
     restoration = levels.restoration
-    candidates = [t for t in restoration.targets if t.option == option
-                  and (access is None or t.access == access)]
+    candidates = [t for t in _targets(levels, option) if access is None or t.access == access]
     if len(candidates) > 1:
         accesses = ", ".join(sorted({t.access for t in candidates}))
         raise RuleError(f"access: option {option} has targets for {accesses}; say which access "
                         "is affected")
     if candidates:
-        return _target(candidates[0])
+        target = candidates[0]
+        unit = "business hours" if target.counted_in is DayCount.business_hours else "hours"
+        return Target(timedelta(seconds=int(target.hours * 3600)), target.counted_in,
+                      not _best_effort(restoration), str(target.src),
+                      f"{target.access} {target.option}: {_num(target.hours)} {unit}")
     if restoration.targets:
         return None
     if restoration.restoration_days is not None:
@@ -120,12 +141,6 @@ def target_for(levels: ServiceLevels | None, option: str, access: str | None) ->
         return Target(timedelta(days=days.value), DayCount.calendar, False, days.clause,
                       f"restoration within {days.value} calendar days")
     return None
-
-
-def _target(target: RestorationTarget) -> Target:
-    unit = "business hours" if target.counted_in is DayCount.business_hours else "hours"
-    return Target(timedelta(seconds=int(target.hours * 3600)), target.counted_in, target.penalised,
-                  str(target.src), f"{target.access} {target.option}: {_num(target.hours)} {unit}")
 
 
 # --------------------------------------------------------------------------- the clock
@@ -343,7 +358,8 @@ def _outcome(levels: ServiceLevels, case: RestorationCase) -> CaseOutcome:
     if case.anomaly == "minor":
         return none("minor anomaly, not an interruption: no restoration-time penalty")
     if not case.target.penalised:
-        return none(f"target {case.target.label} is tracked without penalty ({case.target.clause})")
+        clause = levels.restoration.objective_only.clause if levels.restoration.objective_only else ""
+        return none(f"target {case.target.label} is tracked without penalty {clause}".strip())
     band = band_for(levels.restoration.penalty_bands, hours_of(case.restoration_time))
     if band is None:
         return none(f"no penalty band for {duration_text(case.restoration_time)}")
@@ -451,6 +467,28 @@ def availability_percent(total: timedelta, down: timedelta) -> Decimal:
     return (total_us - down_us) / total_us * HUNDRED
 
 
+def _measured(levels: ServiceLevels, outages: Sequence[OutageFact], start: datetime,
+              end: datetime) -> tuple[tuple[timedelta, timedelta, timedelta], str]:
+    """What the rate counts, as the sheet says: every minute of the period, the objective's
+    coverage hours (the desk's *heures ouvrées* when the sheet names none), or whichever of the
+    two gives the lower availability."""
+    availability = levels.availability
+    over = availability.measured_over.value if availability.measured_over else "all_minutes"
+    every = measure(outages, start, end, counting_calendar(levels, DayCount.around_the_clock))
+    if over == "all_minutes":
+        return every, "every minute"
+    hours = availability.coverage_hours or levels.support_hours
+    if hours is None:
+        raise RuleError("service_levels.availability.coverage_hours: the rate is measured over a "
+                        "coverage window but the sheet gives no hours")
+    window = measure(outages, start, end, BusinessCalendar(OpeningHours.from_mapping(hours.value)))
+    if over == "coverage_window" or window[0] <= timedelta(0):
+        return window, "the coverage hours"
+    if availability_percent(window[0], window[1]) < availability_percent(every[0], every[1]):
+        return window, "the coverage hours (lower than over every minute)"
+    return every, "every minute (lower than over the coverage hours)"
+
+
 def monthly_availability(levels: ServiceLevels | None, month: date, outages: Sequence[OutageFact],
                          monthly_amount: Decimal, service: str,
                          go_live: date | None = None) -> AvailabilityResult:
@@ -476,9 +514,9 @@ def monthly_availability(levels: ServiceLevels | None, month: date, outages: Seq
         if probation_until > start:
             start = probation_until
             notes.append(f"probation phase until {ends.isoformat()}: measured from then ({clause})")
-    measured_in = availability.measured_in.value if availability.measured_in else DayCount.around_the_clock
-    counting = counting_calendar(levels, measured_in)
-    total, down, excluded = measure(outages, start, end, counting)
+    (total, down, excluded), basis = _measured(levels, outages, start, end)
+    if availability.measured_over is not None:
+        notes.append(f"measured over {basis} ({availability.measured_over.clause})")
     if total <= timedelta(0):
         return AvailabilityResult(False, start, end, notes=(*notes, "no counted time in the period"))
     percent = availability_percent(total, down)

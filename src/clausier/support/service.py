@@ -151,6 +151,15 @@ def _notify(session: Session, clock: Clock, ticket: Ticket, state: str, at: date
                                  body=body, created_at=clock.now()))
 
 
+def _check_excusable(levels: ServiceLevels | None, value: str | None, field_name: str,
+                     also: tuple[str, ...] = ()) -> None:
+    """An excusable event must be one the terms list (when they list them)."""
+    allowed = list(levels.excusable_events.value) if levels and levels.excusable_events else []
+    if value and allowed and value not in allowed + list(also):
+        raise InvalidInput.on(field_name, f"{value!r} is not an excusable event of the terms "
+                                          f"({', '.join(allowed + list(also))})")
+
+
 def _require_state(ticket: Ticket, allowed: tuple[str, ...], action: str) -> None:
     if ticket.status not in allowed:
         raise NotAllowed(f"status: cannot {action} ticket {ticket.ref} while it is {ticket.status} "
@@ -222,7 +231,7 @@ def _access(levels: ServiceLevels | None, option: str, given: str | None,
         return given
     if not accesses:
         return None
-    inferred = rules.infer_access(accesses, units)
+    inferred = rules.default_access(levels, option, units)
     if inferred is None:
         raise InvalidInput.on("access", f"option {option} has targets for {', '.join(accesses)}; "
                                         "say which access is affected")
@@ -293,11 +302,7 @@ def qualify(session: Session, clock: Clock, actor: Actor, ref: str, *, in_scope:
         raise InvalidInput.on("anomaly", f"{anomaly!r} is not one of {', '.join(ANOMALIES)}")
     subscription = session.get(Subscription, ticket.subscription_id)
     levels = service_levels(session, subscription)
-    if excusable_event:
-        allowed = (levels.excusable_events.value if levels and levels.excusable_events else [])
-        if allowed and excusable_event not in allowed:
-            raise InvalidInput.on("excusable_event", f"{excusable_event!r} is not an excusable event "
-                                                     f"of the terms ({', '.join(allowed)})")
+    _check_excusable(levels, excusable_event, "excusable_event")
     ticket.in_scope = in_scope
     ticket.anomaly = anomaly
     ticket.excusable_event = excusable_event or None
@@ -415,6 +420,8 @@ def record_outage(session: Session, clock: Clock, actor: Actor, subscription_ref
                   note: str = "") -> Outage:
     """A total outage detected by the operator (or found afterwards), for the availability SLA."""
     subscription = contracts.get_subscription(session, subscription_ref)
+    _check_excusable(service_levels(session, subscription), excluded_reason, "excluded_reason",
+                     (WAITING_FOR_ACCESS, OUT_OF_SCOPE))
     if started_at.tzinfo is None or ended_at.tzinfo is None:
         raise InvalidInput.on("started_at", "give timezone-aware instants")
     if ended_at <= started_at:

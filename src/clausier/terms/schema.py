@@ -442,9 +442,6 @@ class RestorationTarget(Block):
     option: str                      # standard, gtr_6h_business, gtr_6h_24x7
     hours: Decimal
     counted_in: DayCount
-    # False: the target is tracked and reported, but missing it costs nothing
-    # (internet/VPN "s'efforcera" targets, Ozone's 15 days, a tier without penalty row).
-    penalised: bool = True
     src: SourceRef
 
     @field_validator("src", mode="before")
@@ -470,8 +467,6 @@ class Availability(Block):
     objective_percent: Sourced[Decimal] | None = None
     objective_months: Sourced[int] | None = None
     objective_only: Sourced[bool] | None = None       # reported, no credit (VGA GTD)
-    # What the rate counts: every minute of the period (default) or business hours (VGA GTD).
-    measured_in: Sourced[DayCount] | None = None
     bands: list[Band] = []                             # measured in percent of availability
     cap_percent: Sourced[Decimal] | None = None
     claim_window_days: Sourced[int] | None = None
