@@ -23,6 +23,9 @@ forwarded             ``1`` when the call was forwarded or transferred, else ``0
 traffic               optional: ``interpersonal`` (default), ``automated`` (calling robots,
                       automated messaging) or ``platform`` (exchanges with a technical platform)
 ===================== ==========================================================================
+
+Values are taken as written: keywords in lower case, country codes in capitals, no spaces
+around values. A row that breaks a rule is rejected with its line number and the reason.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ REQUIRED = COLUMNS[:-1]
 DIRECTIONS = ("out", "in")
 TYPES = ("voice", "sms", "mms", "data", "callback")
 TRAFFIC = ("interpersonal", "automated", "platform")
-TRUE_TEXT = ("1", "true", "yes", "oui")
-FALSE_TEXT = ("0", "false", "no", "non", "")
+TRUE_TEXT = ("1", "true")
+FALSE_TEXT = ("0", "false", "")
 
 # The stored (imported) record: what every later stage reads.
 STORED_SCHEMA = {
@@ -44,80 +47,94 @@ STORED_SCHEMA = {
     "duration": pl.Int64, "calling": pl.String, "called": pl.String, "direction": pl.String,
     "type": pl.String, "bytes": pl.Int64, "origin_country": pl.String,
     "terminating_operator": pl.String, "forwarded": pl.Boolean, "traffic": pl.String,
-    "line": pl.Int64, "month": pl.String, "subscription_id": pl.Int64, "customer_id": pl.Int64,
+    "line": pl.Int64, "subscription_id": pl.Int64, "customer_id": pl.Int64,
     "batch_id": pl.Int64,
 }
 
 
 def _parse_start(text: pl.Expr) -> pl.Expr:
-    iso = text.str.strip_chars().str.replace(r"Z$", "+00:00")
-    formats = ("%Y-%m-%dT%H:%M:%S%:z", "%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%:z")
-    return pl.coalesce([iso.str.to_datetime(format=f, strict=False, time_unit="ms", time_zone="UTC")
-                        for f in formats])
+    # One format: %.f makes the fraction optional and %#z accepts Z, +hh:mm and +hhmm.
+    return text.str.to_datetime(format="%Y-%m-%dT%H:%M:%S%.f%#z", strict=False,
+                                time_unit="ms", time_zone="UTC")
 
 
 def _int(text: pl.Expr) -> pl.Expr:
-    return text.str.strip_chars().cast(pl.Int64, strict=False)
+    return text.cast(pl.Int64, strict=False)
 
 
-def _quoted(text: pl.Expr) -> pl.Expr:
-    return pl.lit("'") + text.fill_null("") + pl.lit("'")
+# Checks in the order they are reported: (field, reason, whether the reason quotes the value).
+CHECKS = (
+    ("record_id", "missing", False),
+    ("service", "missing", False),
+    ("start", "not an ISO 8601 date-time with offset (YYYY-MM-DDThh:mm:ss+hh:mm)", False),
+    ("duration", "not a whole number of seconds", False),
+    ("direction", "is not out or in", True),
+    ("type", "is not one of " + ", ".join(TYPES), True),
+    ("bytes", "not a whole number of bytes", False),
+    ("called", "missing", False),
+    ("called", "is not a phone number", True),
+    ("calling", "is not a phone number", True),
+    ("origin_country", "is not an ISO 3166 alpha-2 code in capitals", True),
+    ("forwarded", "is not 1 or 0", True),
+    ("traffic", "is not one of " + ", ".join(TRAFFIC), True),
+    ("service", "no subscription carries this identifier", True),   # checked against the database
+)
+UNKNOWN_SERVICE = len(CHECKS) - 1
 
 
 def parsed(raw: pl.LazyFrame) -> pl.LazyFrame:
-    """Raw text columns → typed columns plus ``problem``: the first reason the row is refused
-    (null when the row is good). Vectorised: one pass over the file."""
+    """Raw text columns → typed columns plus ``check``: the index in ``CHECKS`` of the first
+    check the row fails (null when the row is good). One vectorised pass; the messages are
+    written only for the failing rows (``with_problems``)."""
     c = pl.col
-    text = {name: c(name).fill_null("").str.strip_chars() for name in COLUMNS}
+    text = {name: c(name).fill_null("") for name in COLUMNS}
     start = _parse_start(text["start"])
     duration = _int(text["duration"])
     size = pl.when(text["bytes"] == "").then(pl.lit(0, pl.Int64)).otherwise(_int(text["bytes"]))
-    direction = text["direction"].str.to_lowercase()
-    kind = text["type"].str.to_lowercase()
-    forwarded = text["forwarded"].str.to_lowercase()
-    traffic = pl.when(text["traffic"] == "").then(pl.lit("interpersonal")).otherwise(
-        text["traffic"].str.to_lowercase())
-    origin = text["origin_country"].str.to_uppercase()
+    traffic = pl.when(text["traffic"] == "").then(pl.lit("interpersonal")).otherwise(text["traffic"])
     number_ok = r"^\+?[0-9][0-9 .\-()/]*$"
-    problem = (
-        pl.when(text["record_id"] == "").then(pl.lit("record_id: missing"))
-        .when(text["service"] == "").then(pl.lit("service: missing"))
-        .when(start.is_null()).then(pl.lit("start: ") + _quoted(c("start"))
-                                    + pl.lit(" is not an ISO 8601 date-time with offset"))
-        .when(duration.is_null() | (duration < 0)).then(
-            pl.lit("duration: ") + _quoted(c("duration")) + pl.lit(" is not a number of seconds"))
-        .when(~direction.is_in(DIRECTIONS)).then(
-            pl.lit("direction: ") + _quoted(c("direction")) + pl.lit(" is not out or in"))
-        .when(~kind.is_in(TYPES)).then(
-            pl.lit("type: ") + _quoted(c("type")) + pl.lit(" is not one of " + ", ".join(TYPES)))
-        .when(size.is_null() | (size < 0)).then(
-            pl.lit("bytes: ") + _quoted(c("bytes")) + pl.lit(" is not a number of bytes"))
-        .when((kind != "data") & (text["called"] == "")).then(pl.lit("called: missing"))
-        .when((text["called"] != "") & ~text["called"].str.contains(number_ok)).then(
-            pl.lit("called: ") + _quoted(c("called")) + pl.lit(" is not a phone number"))
-        .when((text["calling"] != "") & ~text["calling"].str.contains(number_ok)).then(
-            pl.lit("calling: ") + _quoted(c("calling")) + pl.lit(" is not a phone number"))
-        .when((origin != "") & ~origin.str.contains(r"^[A-Z]{2}$")).then(
-            pl.lit("origin_country: ") + _quoted(c("origin_country"))
-            + pl.lit(" is not an ISO 3166 alpha-2 code"))
-        .when(~forwarded.is_in(TRUE_TEXT + FALSE_TEXT)).then(
-            pl.lit("forwarded: ") + _quoted(c("forwarded")) + pl.lit(" is not 1 or 0"))
-        .when(~traffic.is_in(TRAFFIC)).then(
-            pl.lit("traffic: ") + _quoted(c("traffic")) + pl.lit(" is not one of " + ", ".join(TRAFFIC)))
+    failures = (
+        text["record_id"] == "",
+        text["service"] == "",
+        start.is_null(),
+        duration.is_null() | (duration < 0),
+        ~text["direction"].is_in(DIRECTIONS),
+        ~text["type"].is_in(TYPES),
+        size.is_null() | (size < 0),
+        (text["type"] != "data") & (text["called"] == ""),
+        (text["called"] != "") & ~text["called"].str.contains(number_ok),
+        (text["calling"] != "") & ~text["calling"].str.contains(number_ok),
+        (text["origin_country"] != "") & ~text["origin_country"].str.contains(r"^[A-Z]{2}$"),
+        ~text["forwarded"].is_in(TRUE_TEXT + FALSE_TEXT),
+        ~traffic.is_in(TRAFFIC),
     )
+    check = pl.when(failures[0]).then(pl.lit(0, pl.Int8))
+    for index, failure in enumerate(failures[1:], start=1):
+        check = check.when(failure).then(pl.lit(index, pl.Int8))
     paris = start.dt.convert_time_zone("Europe/Paris")
     return raw.select(
         text["record_id"].alias("record_id"), text["service"].alias("service"),
         start.alias("start"), duration.alias("duration"),
         text["calling"].alias("calling"), text["called"].alias("called"),
-        direction.alias("direction"), kind.alias("type"), size.alias("bytes"),
-        origin.alias("origin_country"), text["terminating_operator"].alias("terminating_operator"),
-        forwarded.is_in(TRUE_TEXT).alias("forwarded"), traffic.alias("traffic"),
+        text["direction"].alias("direction"), text["type"].alias("type"), size.alias("bytes"),
+        text["origin_country"].alias("origin_country"),
+        text["terminating_operator"].alias("terminating_operator"),
+        text["forwarded"].is_in(TRUE_TEXT).alias("forwarded"), traffic.alias("traffic"),
         c("line"),
         (paris.dt.year() * 100 + paris.dt.month()).alias("yyyymm"),
-        problem.alias("problem"),
+        check.otherwise(pl.lit(None, pl.Int8)).alias("check"),
     )
 
 
-def month_text(yyyymm: pl.Expr) -> pl.Expr:
-    return (yyyymm // 100).cast(pl.String) + pl.lit("-") + (yyyymm % 100).cast(pl.String).str.zfill(2)
+def with_problems(failing: pl.DataFrame) -> pl.DataFrame:
+    """The reason of each failing row, naming the field (and quoting the value when useful)."""
+    reasons = []
+    for index, (field, reason, quoted) in enumerate(CHECKS):
+        message = pl.lit(f"{field}: ")
+        if quoted:
+            message = message + pl.lit("'") + pl.col(field).fill_null("") + pl.lit("' ")
+        reasons.append((index, message + pl.lit(reason)))
+    problem = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
+    for index, message in reasons:
+        problem = problem.when(pl.col("check") == index).then(message)
+    return failing.with_columns(problem.alias("problem"))

@@ -29,8 +29,8 @@ DESTINATION_CLASSES = (FIXED, MOBILE, SPECIAL, PREMIUM, SVA_SHORT, SHORT, EMERGE
 
 EMERGENCY_NUMBERS = ("15", "17", "18", "112", "114", "115", "119")
 
-# Overseas departments share the French plan: +262, +590, +594, +596 and +508 numbers are
-# national numbers once the country code is replaced by the trunk prefix 0.
+# Overseas departments share the French plan: +262 262 12 34 56 is 0262 12 34 56 (the country
+# code is replaced by the trunk prefix 0, as for +33).
 NATIONAL_COUNTRY_CODES = ("33", "262", "508", "590", "594", "596")
 
 # Roaming zones of the visited network's country (ISO 3166 alpha-2).
@@ -45,53 +45,51 @@ EU_EEA_COUNTRIES = (
     "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "IS", "LI", "NO")
 
 
-def _calling_code_maps() -> dict[int, dict[str, str]]:
-    """Country calling code → main region, by code length (calling codes are prefix-free)."""
-    maps: dict[int, dict[str, str]] = {1: {}, 2: {}, 3: {}}
-    for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
-        region = regions[0]
-        if region != "001":     # non-geographic entities (satellite, UIFN…)
-            maps[len(str(code))][str(code)] = region
-    return maps
+def _region_by_three_digits() -> dict[str, str]:
+    """The main region (phonenumbers) of every three-digit start of an international number:
+    calling codes are prefix-free, so the first three digits after 00 decide the country."""
+    regions: dict[str, str] = {}
+    for code, names in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        if names[0] == "001":          # non-geographic entities (satellite, UIFN…)
+            continue
+        text = str(code)
+        for rest in range(10 ** (3 - len(text))):
+            suffix = f"{rest:0{3 - len(text)}d}" if len(text) < 3 else ""
+            regions[text + suffix] = names[0]
+    return regions
 
 
-_CALLING_CODES = _calling_code_maps()
+_REGIONS = _region_by_three_digits()
+DESTINATION = pl.Enum(DESTINATION_CLASSES)
 
 
 def normalise(number: pl.Expr) -> pl.Expr:
-    """Digits only; ``+CC``/``00CC`` become ``00CC``; French and DOM country codes become ``0``."""
-    digits = number.fill_null("").str.replace_all(r"[\s.\-()/]", "")
-    international = (pl.when(digits.str.starts_with("+"))
-                     .then(pl.lit("00") + digits.str.slice(1)).otherwise(digits))
-    national = pl.when(international.str.starts_with("0033")).then(
-        pl.lit("0") + international.str.slice(4))
-    for code in NATIONAL_COUNTRY_CODES[1:]:
-        national = national.when(international.str.starts_with("00" + code)).then(
-            pl.lit("0") + international.str.slice(2))
-    return national.otherwise(international)
+    """Digits only; ``+CC`` becomes ``00CC``; French and overseas country codes become ``0``."""
+    return (number.fill_null("").str.replace_all(r"[\s.\-()/]", "")
+            .str.replace(r"^\+", "00")
+            .str.replace("^00(?:" + "|".join(NATIONAL_COUNTRY_CODES) + ")", "0"))
 
 
 def destination_class(normalised: pl.Expr) -> pl.Expr:
-    """The destination class of a normalised number."""
+    """The destination class of a normalised number (an Enum of ``DESTINATION_CLASSES``)."""
     n = normalised
-    length = n.str.len_chars()
-    p2, p3 = n.str.slice(0, 2), n.str.slice(0, 3)
-    digits_only = n.str.contains(r"^\d+$")
+    length = n.str.len_bytes()
     ten = length == 10
-    return (
-        pl.when(~digits_only).then(pl.lit(INVALID))
-        .when(n.is_in(EMERGENCY_NUMBERS) | ((length == 6) & n.str.starts_with("116")))
-        .then(pl.lit(EMERGENCY))
-        .when(ten & p2.is_in(("01", "02", "03", "04", "05", "09"))).then(pl.lit(FIXED))
-        .when(ten & p2.is_in(("06", "07"))).then(pl.lit(MOBILE))
-        .when(ten & (p3 == "089")).then(pl.lit(PREMIUM))
-        .when(ten & (p2 == "08")).then(pl.lit(SPECIAL))
-        .when((p2 == "00") & (length >= 7)).then(pl.lit(INTERNATIONAL))
-        .when(((length == 4) & n.str.starts_with("3")) | ((length == 6) & (p3 == "118")))
-        .then(pl.lit(SVA_SHORT))
-        .when((length >= 2) & (length <= 6) & ~n.str.starts_with("0")).then(pl.lit(SHORT))
+    starts = n.str.starts_with
+    klass = (
+        pl.when(~n.str.contains(r"^\d+$")).then(pl.lit(INVALID))
+        .when(ten & starts("0") & ~starts("00") & ~starts("06") & ~starts("07") & ~starts("08"))
+        .then(pl.lit(FIXED))
+        .when(ten & (starts("06") | starts("07"))).then(pl.lit(MOBILE))
+        .when(ten & starts("089")).then(pl.lit(PREMIUM))
+        .when(ten & starts("08")).then(pl.lit(SPECIAL))
+        .when(starts("00") & (length >= 7)).then(pl.lit(INTERNATIONAL))
+        .when(n.is_in(EMERGENCY_NUMBERS) | ((length == 6) & starts("116"))).then(pl.lit(EMERGENCY))
+        .when(((length == 4) & starts("3")) | ((length == 6) & starts("118"))).then(pl.lit(SVA_SHORT))
+        .when((length >= 2) & (length <= 6) & ~starts("0")).then(pl.lit(SHORT))
         .otherwise(pl.lit(INVALID))
     )
+    return klass.cast(DESTINATION)
 
 
 def country(normalised: pl.Expr) -> pl.Expr:
@@ -99,23 +97,22 @@ def country(normalised: pl.Expr) -> pl.Expr:
     region (phonenumbers) for an international number, null otherwise."""
     n = normalised
     international = n.str.starts_with("00")
-    region = pl.lit(None, dtype=pl.String)
-    for length in (1, 2, 3):
-        prefix = n.str.slice(2, length)
-        region = pl.coalesce(prefix.replace_strict(_CALLING_CODES[length], default=None,
-                                                   return_dtype=pl.String), region)
-    return (pl.when(n.str.starts_with("0") & ~international).then(pl.lit("FR"))
-            .when(international).then(region)
-            .otherwise(pl.lit(None, dtype=pl.String)))
+    return (pl.when(international).then(n.str.slice(2, 3).replace_strict(
+        _REGIONS, default=None, return_dtype=pl.String))
+        .when(n.str.starts_with("0")).then(pl.lit("FR"))
+        .otherwise(pl.lit(None, dtype=pl.String)))
+
+
+ZONE = pl.Enum((HOME, DOM, EU, WORLD))
 
 
 def roaming_zone(visited_country: pl.Expr) -> pl.Expr:
     """Where the line was when it used the network: home (France), DOM, EU/EEA or world."""
-    c = visited_country.fill_null("").str.to_uppercase()
+    c = visited_country.fill_null("")
     return (pl.when((c == "") | (c == "FR")).then(pl.lit(HOME))
             .when(c.is_in(DOM_COUNTRIES)).then(pl.lit(DOM))
             .when(c.is_in(EU_EEA_COUNTRIES)).then(pl.lit(EU))
-            .otherwise(pl.lit(WORLD)))
+            .otherwise(pl.lit(WORLD))).cast(ZONE)
 
 
 def form_pattern(forms: Iterable[str]) -> str:

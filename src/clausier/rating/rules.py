@@ -35,7 +35,6 @@ DOM_PREFIXES = ("0262", "0263", "0269", "0508", "0590", "0594", "0596", "0639", 
 # Fair-use metrics that CDRs can measure; others (e.g. registered devices) are left to staff.
 MEASURED_METRICS = ("distinct_numbers", "call_hours", "hours", "sms", "sms_recipients",
                     "simultaneous_calls")
-MONTHLY_WINDOWS = ("month",)
 
 
 def to_micro(amount: Decimal) -> int:
@@ -242,7 +241,33 @@ class MonthRating:
 
 # --------------------------------------------------------------------------- frames of plans
 
-def plans_frame(plans: Sequence[Plan]) -> pl.DataFrame:
+# Where a record is priced in the price list (``destination`` of a tariff line).
+RATE_DESTINATIONS = nb.DESTINATION_CLASSES + (
+    "inbound", "data", "cx_inbound", "sva_payout", "sva_caller", "unknown_origin",
+    "roaming_dom", "roaming_eu", "roaming_world", "roaming_dom_in", "roaming_eu_in",
+    "roaming_world_in", "roaming_surcharge")
+RATE_DESTINATION = pl.Enum(RATE_DESTINATIONS)
+KINDS = ("voice", "sms", "mms", "data")
+KIND = pl.Enum(KINDS)
+NOT_PRICED_HERE = ("cx_inbound", "sva_payout")     # priced on the month (pool) or paid out
+
+
+def check_tariff(tariff: Tariff) -> None:
+    """A price-list line must name a known destination and kind."""
+    destination, _, country = tariff.destination.partition(":")
+    if destination not in RATE_DESTINATIONS or (country and destination != nb.INTERNATIONAL):
+        raise ValueError(f"destination {tariff.destination!r} is not one of "
+                         f"{', '.join(RATE_DESTINATIONS)} (or international:<country>)")
+    if tariff.kind not in KINDS:
+        raise ValueError(f"kind {tariff.kind!r} is not one of {', '.join(KINDS)}")
+
+
+def _prefix_mask(prefixes: Iterable[str]) -> int:
+    """Bit d is set when the national prefix 0d is included (01–05, 06, 07, 09)."""
+    return sum(1 << int(p[1]) for p in prefixes if len(p) == 2 and p.startswith("0") and p[1].isdigit())
+
+
+def plans_frame(plans: Sequence[Plan], tariff_ids: Mapping[str, int]) -> pl.DataFrame:
     rows = []
     for plan in plans:
         usage, bundle = plan.usage, plan.bundle
@@ -252,11 +277,9 @@ def plans_frame(plans: Sequence[Plan]) -> pl.DataFrame:
                     if bundle.destinations is not None else sheet_prefixes)
         multiplier = figure(usage, "web_call_back_calls_billed_per_request")
         rows.append({
-            "subscription_id": plan.subscription_id, "family": plan.family,
-            "tariff_key": plan.tariff_key,
-            "own_number": plan.identifier,
-            "unlimited": bundle.unlimited, "incl_prefixes": prefixes,
-            "incl_countries": list(bundle.countries), "sms_included": bundle.sms_included,
+            "subscription_id": plan.subscription_id, "tariff_id": tariff_ids.get(plan.tariff_key, -1),
+            "unlimited": bundle.unlimited,
+            "incl_mask": _prefix_mask(prefixes), "sms_included": bundle.sms_included,
             "minutes_allowance": bundle.minutes,
             "forward_excluded": forwarding_excluded(usage) is not None,
             "eu_national": roaming_as_national(usage, nb.EU) is not None,
@@ -264,30 +287,35 @@ def plans_frame(plans: Sequence[Plan]) -> pl.DataFrame:
             "callback_calls": int(multiplier.value) if multiplier else 1,
             "cx_pool": figure(usage, "inbound_minutes_included_per_pack_per_month") is not None
             or amount(usage, "inbound_unmanaged_lines_per_minute") is not None,
-            "sva": amount(usage, "caller_charge_cap_per_call") is not None
-            or flag(usage, "payout_per_second_from_first_second") is not None,
+            "sva": is_premium_number(plan),
             "unknown_origin": _on(flag(usage, "undetermined_origin_rating_on_country_mismatch",
                                        "undetermined_origin_tariff_on_country_mismatch")),
             "data_allowance": bundle.data_mb * BYTES_PER_MB if bundle.data_mb is not None else None,
         })
-    schema = {"subscription_id": pl.Int64, "family": pl.String, "tariff_key": pl.String,
-              "own_number": pl.String, "unlimited": pl.Boolean,
-              "incl_prefixes": pl.List(pl.String), "incl_countries": pl.List(pl.String),
-              "sms_included": pl.Boolean, "minutes_allowance": pl.Int64,
-              "forward_excluded": pl.Boolean, "eu_national": pl.Boolean,
-              "dom_national": pl.Boolean, "callback_calls": pl.Int64, "cx_pool": pl.Boolean,
-              "sva": pl.Boolean, "unknown_origin": pl.Boolean, "data_allowance": pl.Int64}
+    schema = {"subscription_id": pl.Int64, "tariff_id": pl.Int32, "unlimited": pl.Boolean, "incl_mask": pl.Int64, "sms_included": pl.Boolean,
+              "minutes_allowance": pl.Int64, "forward_excluded": pl.Boolean,
+              "eu_national": pl.Boolean, "dom_national": pl.Boolean, "callback_calls": pl.Int64,
+              "cx_pool": pl.Boolean, "sva": pl.Boolean, "unknown_origin": pl.Boolean,
+              "data_allowance": pl.Int64}
     return pl.DataFrame(rows, schema=schema)
 
 
-def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame, list[str]]:
-    """The price lists as one frame (validity as half-open instants), and the countries that
-    have their own international price somewhere (others take the generic one)."""
+def is_premium_number(plan: Plan) -> bool:
+    return (amount(plan.usage, "caller_charge_cap_per_call") is not None
+            or flag(plan.usage, "payout_per_second_from_first_second") is not None)
+
+
+def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame, dict[str, int], list[str]]:
+    """The price lists as one frame (validity as half-open instants), the id of each list, and
+    the countries that have their own international price somewhere (others take the generic)."""
+    ids = {key: index for index, key in enumerate(sorted(tariffs))}
     countries = sorted({t.destination.split(":", 1)[1] for ts in tariffs.values() for t in ts
                         if t.destination.startswith(nb.INTERNATIONAL + ":")})
     rows = []
     for key, items in tariffs.items():
         items = list(items)
+        for tariff in items:
+            check_tariff(tariff)
         generic = [t for t in items if t.destination == nb.INTERNATIONAL]
         have = {t.destination for t in items}
         for country in countries:      # a list without this country prices it as generic
@@ -304,73 +332,91 @@ def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame
                          else datetime.combine(tariff.valid_from, datetime.min.time(), PARIS))
                 nxt = chain[index + 1].valid_from if index + 1 < len(chain) else None
                 end = FOREVER if nxt is None else datetime.combine(nxt, datetime.min.time(), PARIS)
-                rows.append({"tariff_key": key, "rate_dest": destination, "kind": kind,
-                             "valid_from": start, "valid_to": end,
+                place, _, country = destination.partition(":")
+                rows.append({"tariff_row": len(rows), "tariff_id": ids[key], "rate_dest": place, "rate_country": country or None,
+                             "kind": kind, "valid_from": start, "valid_to": end,
                              "price_micro": to_micro(tariff.price), "setup_micro": to_micro(tariff.setup),
                              "per_started_minute": tariff.increment == "minute",
                              "price_text": f"{fmt_price(tariff.price)} {tariff.basis}",
                              "setup_text": fmt_price(tariff.setup), "tariff_source": tariff.source})
-    schema = {"tariff_key": pl.String, "rate_dest": pl.String, "kind": pl.String,
-              "valid_from": pl.Datetime("ms", "UTC"), "valid_to": pl.Datetime("ms", "UTC"),
+    schema = {"tariff_row": pl.Int32, "tariff_id": pl.Int32, "rate_dest": RATE_DESTINATION,
+              "rate_country": pl.String,
+              "kind": KIND, "valid_from": pl.Datetime("ms", "UTC"), "valid_to": pl.Datetime("ms", "UTC"),
               "price_micro": pl.Int64, "setup_micro": pl.Int64, "per_started_minute": pl.Boolean,
               "price_text": pl.String, "setup_text": pl.String, "tariff_source": pl.String}
-    return pl.DataFrame(rows, schema=schema), countries
+    return pl.DataFrame(rows, schema=schema), ids, countries
 
 
 # --------------------------------------------------------------------------- classification
 
-def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str]) -> pl.LazyFrame:
+def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str],
+             included_countries: pl.DataFrame, own_numbers: Mapping[int, str]) -> pl.DataFrame:
     """Numbering plan, roaming zone, bundle eligibility and the price-list key of each record."""
     c = pl.col
-    called_n, calling_n = nb.normalise(c("called")), nb.normalise(c("calling"))
     out = c("direction") == "out"
     voice = c("type").is_in(("voice", "callback"))
-    frame = records.join(plans.lazy(), on="subscription_id", how="inner").with_columns(
-        called_n.alias("called_n"), calling_n.alias("calling_n"),
-        nb.roaming_zone(c("origin_country")).alias("zone"),
-    ).with_columns(
-        nb.destination_class(c("called_n")).alias("dest_class"),
-        nb.country(c("called_n")).alias("dest_country"),
-        nb.country(c("calling_n")).alias("calling_country"),
-        ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
-         | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"),
-    ).with_columns(
-        # The calling installation's country differs from the presented number's: the call is
-        # re-rated at the "unknown origin" tariff (not for the line's own number when roaming).
-        (out & c("unknown_origin") & (c("origin_country") != "") & c("calling_country").is_not_null()
-         & (c("calling_country") != c("origin_country"))
-         & (c("calling_n") != nb.normalise(c("own_number")))).alias("origin_mismatch"),
-    )
-    international_key = (pl.when(c("dest_country").is_in(list(countries)))
-                         .then(pl.lit(nb.INTERNATIONAL + ":") + c("dest_country"))
-                         .otherwise(pl.lit(nb.INTERNATIONAL)))
-    roaming_key = pl.lit("roaming_") + c("zone")
+    frame = (records.join(plans.lazy(), on="subscription_id", how="inner", maintain_order="left")
+             .with_columns(nb.normalise(c("called")).alias("called_n"),
+                           nb.roaming_zone(c("origin_country")).alias("zone"),
+                           pl.when(voice).then(pl.lit("voice")).otherwise(c("type")).cast(KIND).alias("kind"))
+             .with_columns(nb.destination_class(c("called_n")).alias("dest_class"),
+                           nb.country(c("called_n")).alias("dest_country"),
+                           ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
+                            | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"))
+             .collect(engine="streaming"))
+    frame = frame.with_columns(_origin_mismatch(frame, own_numbers))
+    if included_countries.height:
+        frame = frame.join(included_countries, on=["subscription_id", "dest_country"], how="left",
+                           maintain_order="left").with_columns(c("country_included").fill_null(False))
+    else:
+        frame = frame.with_columns(pl.lit(False).alias("country_included"))
+    roaming = pl.when(c("zone") == nb.DOM).then(pl.lit("roaming_dom")).when(c("zone") == nb.EU).then(
+        pl.lit("roaming_eu")).otherwise(pl.lit("roaming_world"))
+    roaming_in = pl.when(c("zone") == nb.DOM).then(pl.lit("roaming_dom_in")).when(c("zone") == nb.EU).then(
+        pl.lit("roaming_eu_in")).otherwise(pl.lit("roaming_world_in"))
     rate_dest = (
         pl.when(c("sva") & ~out).then(pl.lit("sva_payout"))
         .when(c("cx_pool") & ~out & voice).then(pl.lit("cx_inbound"))
         .when(c("origin_mismatch")).then(pl.lit("unknown_origin"))
-        .when(c("type") == "data").then(
-            pl.when(c("national_rated")).then(pl.lit("data")).otherwise(roaming_key))
-        .when(~out).then(pl.when(c("national_rated")).then(pl.lit("inbound"))
-                         .otherwise(roaming_key + pl.lit("_in")))
-        .when(~c("national_rated")).then(roaming_key)
-        .when(c("dest_class") == nb.INTERNATIONAL).then(international_key)
-        .otherwise(c("dest_class"))
-    )
+        .when(c("type") == "data").then(pl.when(c("national_rated")).then(pl.lit("data")).otherwise(roaming))
+        .when(~out).then(pl.when(c("national_rated")).then(pl.lit("inbound")).otherwise(roaming_in))
+        .when(~c("national_rated")).then(roaming)
+        .otherwise(c("dest_class").cast(pl.String))
+    ).cast(RATE_DESTINATION)
+    prefix_bit = c("called_n").str.slice(1, 1).replace_strict(
+        {str(d): 1 << d for d in range(10)}, default=0, return_dtype=pl.Int64)
     eligible_number = (
-        (c("dest_class").is_in((nb.FIXED, nb.MOBILE))
-         & c("incl_prefixes").list.contains(c("called_n").str.slice(0, 2)))
-        | ((c("dest_class") == nb.INTERNATIONAL) & c("incl_countries").list.contains(c("dest_country"))))
+        (c("dest_class").is_in((nb.FIXED, nb.MOBILE)) & ((c("incl_mask") & prefix_bit) != 0))
+        | ((c("dest_class") == nb.INTERNATIONAL) & c("country_included")))
     in_bundle = (out & c("national_rated") & ~c("origin_mismatch")
                  & ~(c("forwarded") & c("forward_excluded")))
     return frame.with_columns(
         rate_dest.alias("rate_dest"),
+        pl.when((c("dest_class") == nb.INTERNATIONAL) & c("dest_country").is_in(list(countries)))
+        .then(c("dest_country")).otherwise(pl.lit(None, pl.String)).alias("rate_country"),
         (in_bundle & voice & eligible_number
          & (c("unlimited") | c("minutes_allowance").is_not_null())).alias("voice_eligible"),
         (in_bundle & (c("type") == "sms") & (c("dest_class") == nb.MOBILE) & c("sms_included"))
         .alias("sms_eligible"),
-        pl.when(voice).then(pl.lit("voice")).otherwise(c("type")).alias("kind"),
     )
+
+
+def _origin_mismatch(frame: pl.DataFrame, own_numbers: Mapping[int, str]) -> pl.Series:
+    """The calling installation's country differs from the presented number's: the call is
+    re-rated at the "unknown origin" tariff (not the line's own number when roaming). Only the
+    few records from a foreign network are examined."""
+    c = pl.col
+    foreign = frame.select(pl.arg_where((c("origin_country") != "") & (c("direction") == "out")
+                                        & c("unknown_origin")).alias("index"))["index"]
+    result = pl.Series("origin_mismatch", [False] * frame.height, dtype=pl.Boolean)
+    if foreign.len() == 0:
+        return result
+    calling = nb.normalise(c("calling"))
+    own = c("subscription_id").replace_strict(dict(own_numbers), default="", return_dtype=pl.String)
+    hits = frame[foreign].select(
+        (nb.country(calling).is_not_null() & (nb.country(calling) != c("origin_country"))
+         & (calling != nb.normalise(own))).alias("hit"))["hit"]
+    return result.scatter(foreign.filter(hits), True)
 
 
 # --------------------------------------------------------------------------- fair use
@@ -390,19 +436,19 @@ def _concurrency(frame: pl.LazyFrame) -> pl.LazyFrame:
             .group_by("subscription_id").agg(pl.col("live").max().alias("simultaneous_calls")))
 
 
-def fair_use_metrics(classified: pl.LazyFrame, with_concurrency: Sequence[int]) -> pl.DataFrame:
+def fair_use_metrics(classified: pl.DataFrame, with_concurrency: Sequence[int]) -> pl.DataFrame:
     """Monthly fair-use measures of the bundle's use, per subscription."""
     c = pl.col
-    eligible_voice = c("voice_eligible")
-    metrics = classified.group_by("subscription_id").agg(
-        c("called_n").filter(eligible_voice).n_unique().alias("distinct_numbers"),
-        c("duration").filter(eligible_voice).sum().alias("call_seconds"),
+    eligible = classified.lazy().filter(c("voice_eligible") | c("sms_eligible"))
+    metrics = eligible.group_by("subscription_id").agg(
+        c("called_n").filter(c("voice_eligible")).n_unique().alias("distinct_numbers"),
+        c("duration").filter(c("voice_eligible")).sum().alias("call_seconds"),
         c("sms_eligible").sum().alias("sms"),
         c("called_n").filter(c("sms_eligible")).n_unique().alias("sms_recipients"),
     )
     if with_concurrency:
-        busy = _concurrency(classified.filter(c("subscription_id").is_in(list(with_concurrency))
-                                              & eligible_voice))
+        busy = _concurrency(eligible.filter(c("subscription_id").is_in(list(with_concurrency))
+                                            & c("voice_eligible")))
         metrics = metrics.join(busy, on="subscription_id", how="left")
     else:
         metrics = metrics.with_columns(pl.lit(None, pl.Int64).alias("simultaneous_calls"))
@@ -447,43 +493,43 @@ def per_call_limits(plans: Sequence[Plan]) -> pl.DataFrame:
 
 # --------------------------------------------------------------------------- pricing
 
-def price(classified: pl.LazyFrame, tariffs: pl.DataFrame, rerated: Sequence[int],
-          call_limits: pl.DataFrame) -> pl.LazyFrame:
+def price(classified: pl.DataFrame, tariffs: pl.DataFrame, rerated: Sequence[int],
+          call_limits: pl.DataFrame) -> pl.DataFrame:
     """Price every record. Included calls cost nothing, unless the month's fair use is
     breached (then they are re-rated at the tariff) or a call exceeds the per-call limit
     (its excess is billed). Minutes allowances are consumed in call order."""
     c = pl.col
-    frame = (classified
-             .join(call_limits.lazy(), on="subscription_id", how="left")
-             .join(tariffs.lazy(), on=["tariff_key", "rate_dest", "kind"], how="left")
-             .filter(c("price_micro").is_null()
-                     | ((c("start") >= c("valid_from")) & (c("start") < c("valid_to")))))
+    versions = tariffs.group_by("tariff_id", "rate_dest", "rate_country", "kind").len()["len"].max() or 1
+    numeric = tariffs.select("tariff_row", "tariff_id", "rate_dest", "rate_country", "kind", "valid_from",
+                             "valid_to", "price_micro", "setup_micro", "per_started_minute")
+    frame = classified.join(numeric, on=["tariff_id", "rate_dest", "rate_country", "kind"],
+                            how="left", nulls_equal=True, maintain_order="left")
+    if versions > 1:      # a price changed within the lists: keep the version of the call's instant
+        frame = frame.filter(c("price_micro").is_null()
+                             | ((c("start") >= c("valid_from")) & (c("start") < c("valid_to"))))
+    frame = frame.drop("valid_from", "valid_to")
+    if call_limits.height:
+        frame = frame.join(call_limits, on="subscription_id", how="left", maintain_order="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Int64).alias("call_limit_s"))
     breached = c("subscription_id").is_in(list(rerated))
-    voice = c("kind") == "voice"
     billable = (pl.when(c("per_started_minute").fill_null(False))
                 .then(((c("duration") + 59) // 60) * 60).otherwise(c("duration")))
     frame = frame.with_columns(
         (c("voice_eligible") & ~breached).alias("in_bundle"),
         (c("voice_eligible") & breached).alias("rerated"),
         billable.alias("billable_s"),
-    )
-    # Minutes allowances (not unlimited): cumulative use in call order, the overflow is billed.
-    frame = frame.sort(["subscription_id", "start", "record_id"]).with_columns(
-        pl.when(c("in_bundle") & ~c("unlimited") & c("minutes_allowance").is_not_null())
-        .then(pl.max_horizontal(
-            pl.lit(0),
-            pl.min_horizontal(c("billable_s"),
-                              (c("billable_s").cum_sum().over("subscription_id", "in_bundle")
-                               - c("minutes_allowance") * 60))))
-        .when(c("in_bundle") & c("call_limit_s").is_not_null() & (c("duration") > c("call_limit_s")))
+    ).with_columns(
+        pl.when(c("in_bundle") & c("call_limit_s").is_not_null() & (c("duration") > c("call_limit_s")))
         .then(c("billable_s") - c("call_limit_s"))
         .when(c("in_bundle")).then(pl.lit(0))
         .otherwise(c("billable_s")).alias("charged_s"))
+    frame = frame.with_columns(_allowance_overflow(frame))
+    voice = c("kind") == "voice"
     calls = pl.when(c("type") == "callback").then(c("callback_calls")).otherwise(pl.lit(1))
     sms_free = c("sms_eligible") & ~breached
     unit_amount = (
-        pl.when(c("price_micro").is_null() | c("rate_dest").is_in(("cx_inbound", "sva_payout")))
-        .then(pl.lit(0))
+        pl.when(c("price_micro").is_null() | c("rate_dest").is_in(NOT_PRICED_HERE)).then(pl.lit(0))
         .when(voice).then(
             pl.when(c("charged_s") > 0)
             .then(c("setup_micro") + (c("price_micro") * c("charged_s") * 2 + 60) // 120)
@@ -496,33 +542,46 @@ def price(classified: pl.LazyFrame, tariffs: pl.DataFrame, rerated: Sequence[int
     return frame.with_columns(
         calls.alias("calls"),
         (unit_amount * calls).alias("amount_micro"),
-        (c("sms_eligible") & breached).alias("sms_rerated"),
-        (c("price_micro").is_null() & ~c("rate_dest").is_in(("cx_inbound", "sva_payout", "inbound"))
-         ).alias("unpriced"),
+        (c("price_micro").is_null() & ~c("rate_dest").is_in(NOT_PRICED_HERE + ("inbound",))).alias("unpriced"),
     )
 
 
-RATED_COLUMNS = ("record_id", "subscription_id", "customer_id", "start", "type", "direction",
-                 "duration", "bytes", "called_n", "calling_n", "dest_class", "dest_country", "zone",
-                 "rate_dest", "in_bundle", "rerated", "origin_mismatch", "charged_s", "calls",
-                 "price_micro", "amount_micro", "unpriced", "batch_id")
+def _allowance_overflow(frame: pl.DataFrame) -> pl.Series:
+    """Minutes allowances (not unlimited): included calls use it up in call order; the part of
+    a call beyond it is billed. Only the few subscriptions with an allowance are sorted."""
+    c = pl.col
+    charged = frame["charged_s"]
+    rows = frame.select(pl.arg_where(c("in_bundle") & ~c("unlimited")
+                                     & c("minutes_allowance").is_not_null()).alias("index"))["index"]
+    if rows.len() == 0:
+        return charged
+    subset = (frame[rows].with_columns(rows.alias("index"))
+              .sort(["subscription_id", "start", "record_id"])
+              .with_columns(c("billable_s").cum_sum().over("subscription_id").alias("used"))
+              .with_columns(pl.max_horizontal(pl.lit(0), pl.min_horizontal(
+                  c("billable_s"), c("used") - c("minutes_allowance") * 60)).alias("over")))
+    return charged.scatter(subset["index"], subset["over"])
 
 
 # --------------------------------------------------------------------------- explanations
 
-def _line_label(rate_dest: str, kind: str) -> str:
+def _line_label(rate_dest: str, country: str | None, kind: str) -> str:
     what = {"voice": "Calls", "sms": "SMS", "mms": "MMS", "data": "Data"}.get(kind, kind)
-    return f"{what} — {rate_dest.replace('_', ' ')}"
+    return f"{what} — {rate_dest.replace('_', ' ')}" + (f" {country}" if country else "")
 
 
-def explain_lines(groups: pl.DataFrame, plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
-    """One explained line per price-list entry used in the month."""
+GROUP_ORDER = ["subscription_id", "rate_dest", "rate_country", "kind", "in_bundle", "rerated",
+               "tariff_row"]
+
+
+def explain_lines(groups: Sequence[Mapping], plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
+    """One explained line per price-list entry used in the month (``groups`` in GROUP_ORDER)."""
     lines = []
     breach_clause = "; ".join(b.clause for b in breaches)
     bundle_clause = (plan.usage.included_destinations.clause
                      if plan.usage.included_destinations else "offer bundle")
-    for row in groups.sort(["rate_dest", "kind", "in_bundle", "rerated"]).iter_rows(named=True):
-        label = _line_label(row["rate_dest"], row["kind"])
+    for row in groups:
+        label = _line_label(row["rate_dest"], row["rate_country"], row["kind"])
         total = money(from_micro(row["amount_micro"]))
         count = f"{row['records']} record(s)"
         if row["in_bundle"]:
@@ -629,80 +688,85 @@ def penalty(usage: Usage, numbers: int, calls: int) -> Explained | None:
     return explained
 
 
-def fraud_frame(classified: pl.LazyFrame, plans: Sequence[Plan]) -> pl.DataFrame:
-    """Per subscription and kind of finding: calls, distinct presented numbers and evidence."""
-    c = pl.col
-    findings: list[pl.LazyFrame] = []
-    out_calls = classified.filter((c("direction") == "out") & (c("kind") == "voice"))
-    by_sub: dict[str, list[int]] = {}
-    for plan in plans:
-        usage = plan.usage
-        for threshold in usage.fraud:
-            if threshold.metric == "call_setups_per_second":
-                by_sub.setdefault(f"setups:{threshold.limit}:{threshold.src}", []).append(plan.subscription_id)
-        rewrite = listed(usage, "rewritten_caller_id_forms", "caller_id_rewritten_forms")
-        if rewrite:
-            by_sub.setdefault("rewrite\x1f" + "\x1f".join(rewrite.value) + "\x1f" + rewrite.clause,
-                              []).append(plan.subscription_id)
-    for key, subscriptions in by_sub.items():
-        mine = out_calls.filter(c("subscription_id").is_in(subscriptions))
-        if key.startswith("setups:"):
-            _, limit, clause = key.split(":", 2)
-            per_second = (mine.group_by("subscription_id", c("start").dt.truncate("1s").alias("second"))
-                          .agg(pl.len().alias("setups"))
-                          .filter(c("setups") > int(Decimal(limit))))
-            findings.append(per_second.group_by("subscription_id").agg(
-                pl.lit("setup_burst").alias("kind"), pl.lit(clause).alias("clause"),
-                c("setups").sum().alias("calls"), pl.lit([], pl.List(pl.String)).alias("numbers"),
-                c("second").sort().head(20).dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("instants"),
-                c("setups").max().alias("peak"), pl.lit(int(Decimal(limit))).alias("limit")))
-        else:
-            parts = key.split("\x1f")
-            forms, clause = parts[1:-1], parts[-1]
-            hits = mine.filter(c("calling_n").str.contains(nb.form_pattern(forms)))
-            findings.append(_finding(hits, "caller_id_rewrite", clause))
-    for plan in plans:
-        findings.extend(_caller_id_findings(out_calls, plan))
-    mismatch = classified.filter(c("origin_mismatch"))
-    findings.append(_finding(mismatch, "origin_mismatch", ""))
-    schema = {"subscription_id": pl.Int64, "kind": pl.String, "clause": pl.String,
-              "calls": pl.Int64, "numbers": pl.List(pl.String), "instants": pl.List(pl.String),
-              "peak": pl.Int64, "limit": pl.Int64}
-    if not findings:
-        return pl.DataFrame(schema=schema)
-    frames = pl.collect_all([f.select(*[pl.col(n).cast(t) if n in f.collect_schema() else
-                                        pl.lit(None, t).alias(n) for n, t in schema.items()])
-                             for f in findings])
-    return pl.concat(frames).filter(pl.col("calls") > 0).sort(["subscription_id", "kind"])
-
-
-def _finding(hits: pl.LazyFrame, kind: str, clause: str) -> pl.LazyFrame:
-    return hits.group_by("subscription_id").agg(
-        pl.lit(kind).alias("kind"), pl.lit(clause).alias("clause"), pl.len().alias("calls"),
-        pl.col("calling_n").unique().sort().head(50).alias("numbers"))
-
-
-def _caller_id_findings(out_calls: pl.LazyFrame, plan: Plan) -> list[pl.LazyFrame]:
-    """Automated systems may present only the sheet's verified prefixes (never 06/07);
-    technical platforms only theirs (e.g. CP IX §5.5.2–5.5.3)."""
-    c = pl.col
-    usage = plan.usage
-    mine = out_calls.filter(c("subscription_id") == plan.subscription_id)
-    found = []
+def _caller_rules(usage: Usage) -> list[tuple]:
+    """The fraud and caller-ID rules of a sheet, as hashable keys (plans sharing a sheet share them)."""
+    keys: list[tuple] = []
+    for threshold in usage.fraud:
+        if threshold.metric == "call_setups_per_second":
+            keys.append(("setup_burst", int(threshold.limit), str(threshold.src)))
+    rewrite = listed(usage, "rewritten_caller_id_forms", "caller_id_rewritten_forms")
+    if rewrite:
+        keys.append(("caller_id_rewrite", nb.form_pattern(rewrite.value), rewrite.clause))
     allowed = listed(usage, "automated_system_caller_id_prefixes")
     forbidden, forbidden_clause = automated_forbidden_prefixes(usage)
     if allowed or forbidden:
-        bad = ~nb.has_prefix(c("calling_n"), allowed.value if allowed else [""]) if allowed else pl.lit(False)
-        bad = bad | nb.has_prefix(c("calling_n"), forbidden)
         clause = "; ".join(x for x in (allowed.clause if allowed else "", forbidden_clause) if x)
-        found.append(_finding(mine.filter((c("traffic") == "automated") & bad),
-                              "automated_caller_id", clause))
+        keys.append(("automated_caller_id", tuple(allowed.value) if allowed else None,
+                     tuple(forbidden), clause))
     platform = listed(usage, "technical_platform_caller_id_prefixes", "platform_caller_id_prefixes")
     if platform:
-        found.append(_finding(mine.filter((c("traffic") == "platform")
-                                          & ~nb.has_prefix(c("calling_n"), platform.value)),
-                              "platform_caller_id", platform.clause))
-    return found
+        keys.append(("platform_caller_id", tuple(platform.value), platform.clause))
+    return keys
+
+
+def _presented_hits(kind: str, key: tuple) -> pl.Expr:
+    c = pl.col
+    if kind == "caller_id_rewrite":
+        return c("calling_n").str.contains(key[1])
+    if kind == "automated_caller_id":
+        allowed, forbidden = key[1], key[2]
+        bad = ~nb.has_prefix(c("calling_n"), allowed) if allowed is not None else pl.lit(False)
+        return (c("traffic") == "automated") & (bad | nb.has_prefix(c("calling_n"), forbidden))
+    return (c("traffic") == "platform") & ~nb.has_prefix(c("calling_n"), key[1])
+
+
+FINDINGS_SCHEMA = {"subscription_id": pl.Int64, "kind": pl.String, "clause": pl.String,
+                   "calls": pl.Int64, "numbers": pl.List(pl.String), "seconds": pl.List(pl.String),
+                   "peak": pl.Int64, "limit": pl.Int64}
+
+
+def fraud_frame(classified: pl.DataFrame, plans: Sequence[Plan]) -> pl.DataFrame:
+    """Per subscription and kind of finding: calls, presented numbers and evidence. Caller-ID
+    rules are checked on the distinct presented numbers, not on every record."""
+    c = pl.col
+    out_voice = classified.lazy().filter((c("direction") == "out") & (c("kind") == "voice"))
+    groups: dict[tuple, list[int]] = {}
+    for plan in plans:
+        for key in _caller_rules(plan.usage):
+            groups.setdefault(key, []).append(plan.subscription_id)
+    findings: list[pl.DataFrame] = []
+    presented = (out_voice.group_by("subscription_id", "calling", "traffic").agg(pl.len().alias("calls"))
+                 .with_columns(nb.normalise(c("calling")).alias("calling_n")).collect())
+    for key, subscriptions in groups.items():
+        kind, clause = key[0], key[-1]
+        mine = c("subscription_id").is_in(subscriptions)
+        if kind == "setup_burst":
+            limit = key[1]
+            bursts = (out_voice.filter(mine)
+                      .group_by("subscription_id", c("start").dt.epoch("s").alias("second"))
+                      .agg(pl.len().alias("setups")).filter(c("setups") > limit)
+                      .group_by("subscription_id").agg(
+                          c("setups").sum().alias("calls"), c("setups").max().alias("peak"),
+                          pl.from_epoch(c("second").sort().head(20), time_unit="s")
+                          .dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("seconds"))
+                      .with_columns(pl.lit(kind).alias("kind"), pl.lit(clause).alias("clause"),
+                                    pl.lit(limit, pl.Int64).alias("limit")).collect())
+            findings.append(bursts)
+            continue
+        hits = presented.filter(mine & _presented_hits(kind, key))
+        findings.append(hits.group_by("subscription_id").agg(
+            c("calls").sum(), c("calling_n").unique().sort().head(50).alias("numbers"))
+            .with_columns(pl.lit(kind).alias("kind"), pl.lit(clause).alias("clause")))
+    mismatch = classified.filter(c("origin_mismatch"))
+    if mismatch.height:
+        findings.append(mismatch.group_by("subscription_id").agg(
+            pl.len().alias("calls"), nb.normalise(c("calling")).unique().sort().head(50).alias("numbers"))
+            .with_columns(pl.lit("origin_mismatch").alias("kind"), pl.lit("").alias("clause")))
+    frames = [f.select(*[(c(n).cast(t) if n in f.columns else pl.lit(None, t).alias(n))
+                         for n, t in FINDINGS_SCHEMA.items()]) for f in findings]
+    if not frames:
+        return pl.DataFrame(schema=FINDINGS_SCHEMA)
+    return pl.concat(frames).filter(c("calls") > 0).sort(["subscription_id", "kind"])
 
 
 def alerts_from(findings: pl.DataFrame, plans: Mapping[int, Plan]) -> list[Alert]:
@@ -713,7 +777,7 @@ def alerts_from(findings: pl.DataFrame, plans: Mapping[int, Plan]) -> list[Alert
         evidence: dict = {"calls": row["calls"], "numbers": list(numbers)}
         clause = row["clause"]
         if row["kind"] == "setup_burst":
-            evidence.update(peak=row["peak"], limit=row["limit"], seconds=row["instants"])
+            evidence.update(peak=row["peak"], limit=row["limit"], seconds=row["seconds"])
         if row["kind"] == "origin_mismatch":
             origin = flag(plan.usage, "undetermined_origin_rating_on_country_mismatch",
                           "undetermined_origin_tariff_on_country_mismatch")
@@ -727,16 +791,15 @@ def alerts_from(findings: pl.DataFrame, plans: Mapping[int, Plan]) -> list[Alert
 
 # --------------------------------------------------------------------------- premium numbers (SVA)
 
-def sva_payouts(priced: pl.LazyFrame, caller_tariffs: pl.DataFrame, plans: Sequence[Plan]) -> pl.LazyFrame:
+def sva_payouts(priced: pl.DataFrame, caller_tariffs: pl.DataFrame, plans: Sequence[Plan]) -> pl.DataFrame:
     """Payout per call to a premium number: per second from the first second, at the number's
     tariff in force when the call arrived, only for calls from metropolitan French fixed and
     mobile networks; duration capped at N minutes above the tier and the caller charge at the
     per-call cap (CP XII §7.4, §12)."""
     c = pl.col
-    sva_plans = [p for p in plans if amount(p.usage, "caller_charge_cap_per_call") is not None
-                 or flag(p.usage, "payout_per_second_from_first_second") is not None]
+    sva_plans = [p for p in plans if is_premium_number(p)]
     if not sva_plans:
-        return pl.LazyFrame(schema={"subscription_id": pl.Int64, "day": pl.Date, "calls": pl.UInt32,
+        return pl.DataFrame(schema={"subscription_id": pl.Int64, "day": pl.Date, "calls": pl.UInt32,
                                     "seconds": pl.Int64, "amount_micro": pl.Int64,
                                     "hyper_short": pl.UInt32})
     params = []
@@ -754,13 +817,16 @@ def sva_payouts(priced: pl.LazyFrame, caller_tariffs: pl.DataFrame, plans: Seque
     params_df = pl.DataFrame(params, schema={"subscription_id": pl.Int64, "cap_micro": pl.Int64,
                                              "tier_micro": pl.Int64, "max_s": pl.Int64,
                                              "short_s": pl.Int64})
-    calls = (priced.filter(c("rate_dest") == "sva_payout")
+    calls = (priced.lazy().filter(c("rate_dest") == "sva_payout")
+             .select("subscription_id", "tariff_id", "start", "duration", "zone", "price_micro",
+                     nb.normalise(c("calling")).alias("calling_n"))
              .join(params_df.lazy(), on="subscription_id", how="inner")
-             .join(caller_tariffs.lazy().select("tariff_key", "valid_from", "valid_to",
+             .join(caller_tariffs.lazy().select("tariff_id", c("valid_from").alias("caller_from"),
+                                                c("valid_to").alias("caller_to"),
                                                 c("price_micro").alias("caller_micro")),
-                   on="tariff_key", how="left")
+                   on="tariff_id", how="left")
              .filter(c("caller_micro").is_null()
-                     | ((c("start") >= c("valid_from")) & (c("start") < c("valid_to")))))
+                     | ((c("start") >= c("caller_from")) & (c("start") < c("caller_to")))))
     metropolitan = (c("calling_n").str.slice(0, 2).is_in(("01", "02", "03", "04", "05", "06", "07", "09"))
                     & ~nb.has_prefix(c("calling_n"), DOM_PREFIXES) & (c("zone") == nb.HOME))
     over_tier = c("tier_micro").is_not_null() & (c("caller_micro") > c("tier_micro"))
@@ -777,20 +843,22 @@ def sva_payouts(priced: pl.LazyFrame, caller_tariffs: pl.DataFrame, plans: Seque
             .group_by("subscription_id", "day").agg(
                 pl.len().alias("calls"), c("counted_s").sum().alias("seconds"),
                 c("payout_micro").sum().alias("amount_micro"),
-                (c("duration") < c("short_s")).sum().alias("hyper_short")))
+                (c("duration") < c("short_s")).sum().alias("hyper_short"))
+            .sort("subscription_id", "day").collect())
 
 
 def sva_claimable(accruals: Sequence[tuple[date, Decimal]], claim_day: date, usage: Usage,
-                  age_of) -> Explained:
-    """What may be claimed on ``claim_day``: payouts of calls older than the sheet's delay.
-    ``age_of(call_day, claim_day)`` counts the delay in the sheet's kind of days."""
+                  age_of) -> tuple[Explained, list[date]]:
+    """What may be claimed on ``claim_day``: payouts of calls older than the sheet's delay
+    (``age_of(call_day, claim_day)`` counts it in the sheet's kind of days), and their days."""
     delay = figure(usage, "payout_claimable_after_business_days", "payout_claimable_after_days")
     if delay is None:
-        return Explained()
-    lines = [Line(f"Payout of calls on {day.isoformat()}", money(value),
-                  f"{age_of(day, claim_day)} days old > {delay.value}", delay.clause)
-             for day, value in sorted(accruals) if age_of(day, claim_day) > delay.value]
-    return Explained(tuple(lines))
+        return Explained(), []
+    eligible = sorted((day, value) for day, value in accruals if age_of(day, claim_day) > delay.value)
+    lines = tuple(Line(f"Payout of calls on {day.isoformat()}", money(value),
+                       f"{age_of(day, claim_day)} days old > {delay.value}", delay.clause)
+                  for day, value in eligible)
+    return Explained(lines), [day for day, _ in eligible]
 
 
 def sva_sanction(usage: Usage, numbers: int, repeated: bool) -> Explained | None:
@@ -833,22 +901,24 @@ class RoamingMonth:
     roaming_days: int = 0
 
 
-def roaming_frame(classified: pl.LazyFrame) -> pl.LazyFrame:
-    """Consumption and presence at home vs in EU/EEA roaming, per subscription."""
+def roaming_frame(classified: pl.DataFrame) -> pl.DataFrame:
+    """Consumption and presence at home vs in EU/EEA roaming, per line that roamed in the EU."""
     c = pl.col
     home, roam = c("zone") == nb.HOME, c("zone") == nb.EU
     day = c("start").dt.convert_time_zone("Europe/Paris").dt.date()
     messages = c("kind").is_in(("sms", "mms"))
-    return classified.filter(c("zone").is_in((nb.HOME, nb.EU))).group_by("subscription_id").agg(
-        c("duration").filter(home & (c("kind") == "voice")).sum().alias("national_voice_s"),
-        c("duration").filter(roam & (c("kind") == "voice")).sum().alias("roaming_voice_s"),
-        (home & messages).sum().alias("national_messages"),
-        (roam & messages).sum().alias("roaming_messages"),
-        c("bytes").filter(home).sum().alias("national_bytes"),
-        c("bytes").filter(roam).sum().alias("roaming_bytes"),
-        day.filter(home).n_unique().alias("national_days"),
-        day.filter(roam).n_unique().alias("roaming_days"),
-    )
+    roamers = classified.lazy().filter(roam).select(c("subscription_id").unique())
+    return (classified.lazy().join(roamers, on="subscription_id", how="semi")
+            .filter(c("zone").is_in((nb.HOME, nb.EU))).group_by("subscription_id").agg(
+                c("duration").filter(home & (c("kind") == "voice")).sum().alias("national_voice_s"),
+                c("duration").filter(roam & (c("kind") == "voice")).sum().alias("roaming_voice_s"),
+                (home & messages).sum().alias("national_messages"),
+                (roam & messages).sum().alias("roaming_messages"),
+                c("bytes").filter(home).sum().alias("national_bytes"),
+                c("bytes").filter(roam).sum().alias("roaming_bytes"),
+                day.filter(home).n_unique().alias("national_days"),
+                day.filter(roam).n_unique().alias("roaming_days"))
+            .sort("subscription_id").collect())
 
 
 def roaming_indicators(window: Sequence[RoamingMonth], usage: Usage) -> list[str]:
@@ -895,7 +965,7 @@ def roaming_surcharge(window: Sequence[RoamingMonth], tariffs: Mapping[str, Tari
 
 # --------------------------------------------------------------------------- data allowance
 
-def data_events(priced: pl.LazyFrame, plans: Sequence[Plan]) -> list[DataEvent]:
+def data_events(priced: pl.DataFrame, plans: Sequence[Plan]) -> list[DataEvent]:
     """Unlimited plans over their data allowance: throttled in France, cut when roaming, from
     the record that crosses it (mobile §15)."""
     c = pl.col
@@ -903,7 +973,7 @@ def data_events(priced: pl.LazyFrame, plans: Sequence[Plan]) -> list[DataEvent]:
                  if p.bundle.data_mb is not None and p.bundle.data_plan == "unlimited"}
     if not unlimited:
         return []
-    crossing = (priced.filter(c("subscription_id").is_in(list(unlimited)) & (c("type") == "data"))
+    crossing = (priced.lazy().filter(c("subscription_id").is_in(list(unlimited)) & (c("type") == "data"))
                 .sort(["subscription_id", "start", "record_id"])
                 .with_columns(c("bytes").cum_sum().over("subscription_id").alias("used"))
                 .filter(c("used") > c("data_allowance"))
@@ -924,74 +994,80 @@ def data_events(priced: pl.LazyFrame, plans: Sequence[Plan]) -> list[DataEvent]:
 
 # --------------------------------------------------------------------------- the month
 
+RATED_COLUMNS = ("record_id", "subscription_id", "customer_id", "start", "type", "direction",
+                 "duration", "bytes", "called_n", "dest_class", "dest_country", "zone", "rate_dest",
+                 "rate_country", "in_bundle", "rerated", "origin_mismatch", "charged_s", "calls",
+                 "price_micro", "amount_micro", "unpriced", "batch_id")
+
+
 def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
                tariffs: Mapping[str, Sequence[Tariff]]) -> MonthRating:
     """Rate one month of records for the given plans: the whole engine, deterministic."""
     c = pl.col
     by_id = {p.subscription_id: p for p in plans}
-    plan_df = plans_frame(plans)
-    tariff_df, countries = tariffs_frame(tariffs)
-    classified = classify(records, plan_df, countries).collect(engine="streaming").lazy()
+    tariff_df, tariff_ids, countries = tariffs_frame(tariffs)
+    included_countries = pl.DataFrame(
+        [{"subscription_id": p.subscription_id, "dest_country": country, "country_included": True}
+         for p in plans for country in p.bundle.countries],
+        schema={"subscription_id": pl.Int64, "dest_country": pl.String, "country_included": pl.Boolean})
+    own_numbers = {p.subscription_id: p.identifier for p in plans}
+    classified = classify(records, plans_frame(plans, tariff_ids), countries, included_countries,
+                          own_numbers)
 
     concurrency = [p.subscription_id for p in plans
                    if any(t.metric == "simultaneous_calls" for t in p.usage.fair_use)]
-    metrics = fair_use_metrics(classified, concurrency)
-    distinct_hits = [p.subscription_id for p in plans if any(
-        t.metric == "distinct_numbers" for t in p.usage.fair_use)]
+    metrics = {row["subscription_id"]: row
+               for row in fair_use_metrics(classified, concurrency).iter_rows(named=True)}
+    over = [s for s, measures in metrics.items() if _over_any(by_id[s], measures)]
+    numbers_of = _numbers_of(classified, over)
     breaches: list[Breach] = []
-    suspects = {row["subscription_id"]: row for row in metrics.iter_rows(named=True)}
-    numbers_of = _numbers_of(classified, [s for s in distinct_hits if s in suspects
-                                          and _over_any(by_id[s], suspects[s])])
-    for subscription_id, measures in sorted(suspects.items()):
+    for subscription_id, measures in sorted(metrics.items()):
         breaches += breaches_of(by_id[subscription_id], measures, numbers_of.get(subscription_id, []))
-    rerated = sorted({b.subscription_id for b in breaches if b.window in MONTHLY_WINDOWS + ("instant",)})
+    rerated = sorted({b.subscription_id for b in breaches})
 
-    priced = price(classified, tariff_df, rerated, per_call_limits(plans)).collect().lazy()
-    rated = priced.select(*RATED_COLUMNS).collect()
-
-    groups = (priced.group_by("subscription_id", "rate_dest", "kind", "in_bundle", "rerated").agg(
+    priced = price(classified, tariff_df, rerated, per_call_limits(plans))
+    del classified
+    lazy = priced.lazy()
+    groups = (lazy.group_by("subscription_id", "rate_dest", "rate_country", "kind", "in_bundle",
+                            "rerated", "tariff_row").agg(
         pl.len().alias("records"), c("calls").sum(), c("duration").sum().alias("seconds"),
-        c("charged_s").sum(), c("bytes").sum(), c("amount_micro").sum(),
-        c("price_text").first(), c("setup_micro").first(), c("setup_text").first(),
-        c("tariff_source").first()).collect())
-    fixed = c("dest_class") == nb.FIXED
-    incumbents = pl.lit(list(INCUMBENT_OPERATORS))
-    side = (priced.filter((c("direction") == "out") & (c("kind") == "voice"))
-            .group_by("subscription_id").agg(
-                c("duration").filter(fixed).sum().alias("fixed_s"),
-                c("duration").filter(fixed & (c("terminating_operator") != "")
-                                     & ~c("terminating_operator").str.to_uppercase().is_in(incumbents)
-                                     ).sum().alias("offnet_s"),
-                c("amount_micro").filter(fixed).sum().alias("fixed_micro"),
-                c("amount_micro").filter(fixed & (c("terminating_operator") != "")
-                                         & ~c("terminating_operator").str.to_uppercase().is_in(incumbents)
-                                         ).sum().alias("offnet_micro")).collect())
-    cx_inbound = dict(priced.filter(c("rate_dest") == "cx_inbound").group_by("subscription_id")
+        c("charged_s").sum(), c("bytes").sum(), c("amount_micro").sum()).collect()
+        .join(tariff_df.select("tariff_row", "price_text", "setup_micro", "setup_text", "tariff_source"),
+              on="tariff_row", how="left"))
+    fixed_out = (c("direction") == "out") & (c("kind") == "voice") & (c("dest_class") == nb.FIXED)
+    offnet = (c("terminating_operator") != "") & ~c("terminating_operator").str.to_uppercase().is_in(
+        list(INCUMBENT_OPERATORS))
+    side = {row["subscription_id"]: row for row in lazy.filter(fixed_out).group_by("subscription_id").agg(
+        c("duration").sum().alias("fixed_s"), c("duration").filter(offnet).sum().alias("offnet_s"),
+        c("amount_micro").sum().alias("fixed_micro"),
+        c("amount_micro").filter(offnet).sum().alias("offnet_micro")).collect().iter_rows(named=True)}
+    cx_inbound = dict(lazy.filter(c("rate_dest") == "cx_inbound").group_by("subscription_id")
                       .agg(c("duration").sum()).collect().iter_rows())
-    data_home = dict(priced.filter((c("type") == "data") & c("national_rated")).group_by("subscription_id")
+    data_home = dict(lazy.filter((c("type") == "data") & c("national_rated")).group_by("subscription_id")
                      .agg(c("bytes").sum()).collect().iter_rows())
-    unpriced = dict(priced.filter(c("unpriced")).group_by("subscription_id").agg(pl.len())
+    unpriced = dict(lazy.filter(c("unpriced")).group_by("subscription_id").agg(pl.len())
                     .collect().iter_rows())
-    data_tariffs = {row["tariff_key"]: row for row in tariff_df.filter(
+    data_tariffs = {row["tariff_id"]: row for row in tariff_df.filter(
         (c("rate_dest") == "data") & (c("kind") == "data")).sort("valid_from").iter_rows(named=True)}
 
-    side_rows = {row["subscription_id"]: row for row in side.iter_rows(named=True)}
     explained: dict[int, Explained] = {}
-    group_parts = groups.partition_by("subscription_id", as_dict=True)
+    group_parts: dict[int, list[dict]] = {}
+    for row in groups.sort(GROUP_ORDER, nulls_last=True).iter_rows(named=True):
+        group_parts.setdefault(row["subscription_id"], []).append(row)
     for plan in plans:
-        mine = group_parts.get((plan.subscription_id,))
-        if mine is None and plan.subscription_id not in cx_inbound:
+        mine = group_parts.get(plan.subscription_id)
+        if mine is None:
             continue
         own = [b for b in breaches if b.subscription_id == plan.subscription_id]
-        lines = explain_lines(mine, plan, own) if mine is not None else []
         extra = [cx_pool_line(plan, cx_inbound[plan.subscription_id])
-                 if plan.subscription_id in cx_inbound else None]
-        if plan.subscription_id in side_rows:
-            s = side_rows[plan.subscription_id]
+                 if plan.subscription_id in cx_inbound else None,
+                 data_overage_line(plan, data_home.get(plan.subscription_id, 0),
+                                   data_tariffs.get(tariff_ids.get(plan.tariff_key)))]
+        if plan.subscription_id in side:
+            s = side[plan.subscription_id]
             extra.append(offnet_line(plan, s["fixed_s"], s["offnet_s"], s["fixed_micro"], s["offnet_micro"]))
-        extra.append(data_overage_line(plan, data_home.get(plan.subscription_id, 0),
-                                       data_tariffs.get(plan.tariff_key)))
-        result = Explained(tuple(lines) + tuple(line for line in extra if line is not None))
+        result = Explained(tuple(explain_lines(mine, plan, own))
+                           + tuple(line for line in extra if line is not None))
         for breach in own:
             result = result.with_note(f"Fair use exceeded: {breach.explanation}")
         if unpriced.get(plan.subscription_id):
@@ -999,10 +1075,11 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
                                       "the price list were not billed")
         explained[plan.subscription_id] = result
 
-    alerts = alerts_from(fraud_frame(classified, plans), by_id)
+    alerts = alerts_from(fraud_frame(priced, plans), by_id)
     caller = tariff_df.filter((c("rate_dest") == "sva_caller") & (c("kind") == "voice"))
-    payouts = sva_payouts(priced, caller, plans).collect().sort(["subscription_id", "day"])
-    for row in payouts.group_by("subscription_id").agg(c("hyper_short").sum()).iter_rows(named=True):
+    payouts = sva_payouts(priced, caller, plans)
+    for row in payouts.group_by("subscription_id").agg(c("hyper_short").sum()).sort(
+            "subscription_id").iter_rows(named=True):
         if row["hyper_short"]:
             plan = by_id[row["subscription_id"]]
             short = figure(plan.usage, "hyper_short_call_seconds_exclusive")
@@ -1010,11 +1087,10 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
                                 short.clause if short else "", int(row["hyper_short"]), (),
                                 {"hyper_short_calls": int(row["hyper_short"]),
                                  "below_seconds": str(short.value) if short else None}))
-    roaming = roaming_frame(classified).collect().sort("subscription_id")
-    return MonthRating(rated=rated.sort(["subscription_id", "start", "record_id"]), explained=explained,
-                       breaches=breaches, alerts=sorted(alerts, key=lambda a: (a.subscription_id, a.kind)),
-                       data_events=data_events(priced, plans), payouts=payouts, roaming=roaming,
-                       unpriced=unpriced)
+    return MonthRating(rated=priced.select(RATED_COLUMNS), explained=explained, breaches=breaches,
+                       alerts=sorted(alerts, key=lambda a: (a.subscription_id, a.kind)),
+                       data_events=data_events(priced, plans), payouts=payouts,
+                       roaming=roaming_frame(priced), unpriced=unpriced)
 
 
 def _over_any(plan: Plan, measures: Mapping) -> bool:
@@ -1023,12 +1099,13 @@ def _over_any(plan: Plan, measures: Mapping) -> bool:
                and threshold_units(t, plan.units) > 0 for t in plan.usage.fair_use)
 
 
-def _numbers_of(classified: pl.LazyFrame, subscriptions: Iterable[int]) -> dict[int, list[str]]:
+def _numbers_of(classified: pl.DataFrame, subscriptions: Iterable[int]) -> dict[int, list[str]]:
     """The distinct numbers a breaching subscription called (the breach's evidence)."""
     subscriptions = list(subscriptions)
     if not subscriptions:
         return {}
-    frame = (classified.filter(pl.col("subscription_id").is_in(subscriptions) & pl.col("voice_eligible"))
+    frame = (classified.lazy()
+             .filter(pl.col("subscription_id").is_in(subscriptions) & pl.col("voice_eligible"))
              .group_by("subscription_id").agg(pl.col("called_n").unique().sort()).collect())
     return {row["subscription_id"]: row["called_n"] for row in frame.iter_rows(named=True)}
 
