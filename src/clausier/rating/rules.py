@@ -524,7 +524,9 @@ def price(classified: pl.DataFrame, tariffs: pl.DataFrame, rerated: Sequence[int
         .then(c("billable_s") - c("call_limit_s"))
         .when(c("in_bundle")).then(pl.lit(0))
         .otherwise(c("billable_s")).alias("charged_s"))
-    frame = frame.with_columns(_allowance_overflow(frame))
+    frame = frame.with_columns(_allowance_overflow(frame)).with_columns(
+        (c("in_bundle") & (c("charged_s") > 0)).alias("beyond_allowance")).with_columns(
+        (c("in_bundle") & ~c("beyond_allowance")).alias("in_bundle"))
     voice = c("kind") == "voice"
     calls = pl.when(c("type") == "callback").then(c("callback_calls")).otherwise(pl.lit(1))
     sms_free = c("sms_eligible") & ~breached
@@ -571,7 +573,7 @@ def _line_label(rate_dest: str, country: str | None, kind: str) -> str:
 
 
 GROUP_ORDER = ["subscription_id", "rate_dest", "rate_country", "kind", "in_bundle", "rerated",
-               "tariff_row"]
+               "beyond_allowance", "tariff_row"]
 
 
 def explain_lines(groups: Sequence[Mapping], plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
@@ -598,6 +600,10 @@ def explain_lines(groups: Sequence[Mapping], plan: Plan, breaches: Sequence[Brea
         else:
             formula = f"{row['calls']} message(s) × {row['price_text']}"
         clause = row["tariff_source"] or ""
+        if row["beyond_allowance"]:
+            label += ", beyond the bundle's allowance"
+            limits = "; ".join(str(t.src) for t in plan.usage.fair_use if t.window == "call")
+            clause = "; ".join(x for x in (clause, limits or bundle_clause) if x)
         if row["rerated"]:
             label += ", re-rated after a fair-use breach"
             clause = f"{clause}; {breach_clause}" if clause else breach_clause
@@ -996,7 +1002,7 @@ def data_events(priced: pl.DataFrame, plans: Sequence[Plan]) -> list[DataEvent]:
 
 RATED_COLUMNS = ("record_id", "subscription_id", "customer_id", "start", "type", "direction",
                  "duration", "bytes", "called_n", "dest_class", "dest_country", "zone", "rate_dest",
-                 "rate_country", "in_bundle", "rerated", "origin_mismatch", "charged_s", "calls",
+                 "rate_country", "in_bundle", "rerated", "beyond_allowance", "origin_mismatch", "charged_s", "calls",
                  "price_micro", "amount_micro", "unpriced", "batch_id")
 
 
@@ -1028,8 +1034,7 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
     priced = price(classified, tariff_df, rerated, per_call_limits(plans))
     del classified
     lazy = priced.lazy()
-    groups = (lazy.group_by("subscription_id", "rate_dest", "rate_country", "kind", "in_bundle",
-                            "rerated", "tariff_row").agg(
+    groups = (lazy.group_by(*GROUP_ORDER).agg(
         pl.len().alias("records"), c("calls").sum(), c("duration").sum().alias("seconds"),
         c("charged_s").sum(), c("bytes").sum(), c("amount_micro").sum()).collect()
         .join(tariff_df.select("tariff_row", "price_text", "setup_micro", "setup_text", "tariff_source"),

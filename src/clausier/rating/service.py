@@ -171,6 +171,10 @@ def load_price_list(session: Session, clock: Clock, actor: Actor, path: Path) ->
             setup = Decimal(str(item.get("setup", "0")))
         except (KeyError, ArithmeticError):
             raise InvalidInput.on(f"{field}.price", "missing or not a decimal") from None
+        try:
+            rules.check_tariff(rules.Tariff(str(item.get("destination")), item.get("kind", "voice"), price))
+        except ValueError as exc:
+            raise InvalidInput.on(f"{field}.destination", str(exc)) from None
         key = dict(scope=document["scope"], destination=str(item["destination"]),
                    kind=item.get("kind", "voice"), valid_from=valid_from)
         row = session.scalar(select(UsageTariff).filter_by(**key))
@@ -781,7 +785,10 @@ def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id:
     return claim
 
 
-def now_month(clock: Clock) -> str:
-    today = clock.today()
-    return f"{today.year:04d}-{today.month:02d}"
-
+def service_lines(session: Session, limit: int) -> list[tuple[str, str]]:
+    """(service identifier, family) of live subscriptions, for synthetic traffic."""
+    return [tuple(row) for row in session.execute(
+        select(Subscription.service_identifier, Subscription.family)
+        .where(Subscription.service_identifier.is_not(None),
+               Subscription.status.in_(("active", "suspended", "restricted", "notice_given")))
+        .order_by(Subscription.id).limit(limit))]
