@@ -15,14 +15,14 @@ from pathlib import Path
 import polars as pl
 import yaml
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
 from clausier.catalog.models import Offer, Operator
 from clausier.contracts import service as contracts
-from clausier.contracts.models import Subscription
+from clausier.contracts.models import Subscription, SubscriptionItem
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -197,25 +197,47 @@ def built_in_price_lists() -> list[Path]:
 
 # --------------------------------------------------------------------------- plans
 
-def _scopes(session: Session, subscription: Subscription, operators: dict) -> list[str]:
-    operator = operators.setdefault(subscription.operator_id, session.get(Operator, subscription.operator_id))
-    return ([f"operator:{operator.code}"] + [f"offer:{item.offer_code}" for item in subscription.items]
+def _scopes(subscription, items, operator_codes: dict[int, str]) -> list[str]:
+    """Price-list scopes of a subscription, widest first."""
+    return ([f"operator:{operator_codes[subscription.operator_id]}"]
+            + [f"offer:{item.offer_code}" for item in items]
             + [f"subscription:{subscription.ref}"])
+
+
+def _chunks(values: Sequence, size: int = 5000) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rules.Plan], dict]:
     """The rating plan of each subscription (sheet usage block of its signed version, offer
     bundle and units, price list) and the merged price lists by key."""
     ids = sorted(set(subscription_ids))
-    subscriptions = list(session.scalars(select(Subscription).where(Subscription.id.in_(ids))
-                                         .order_by(Subscription.id))) if ids else []
+    # Plain rows, not ORM objects: a month may concern tens of thousands of subscriptions.
+    subscriptions = [row for chunk in _chunks(ids) for row in session.execute(
+        select(Subscription.id, Subscription.customer_id, Subscription.family, Subscription.sheet_id,
+               Subscription.sheet_version, Subscription.service_identifier, Subscription.operator_id,
+               Subscription.ref).where(Subscription.id.in_(chunk)).order_by(Subscription.id))]
+    items_of: dict[int, list] = {}
+    for chunk in _chunks(ids):
+        for item in session.execute(
+                select(SubscriptionItem.subscription_id, SubscriptionItem.offer_id,
+                       SubscriptionItem.offer_code, SubscriptionItem.unit, SubscriptionItem.quantity,
+                       SubscriptionItem.is_option, SubscriptionItem.price_basis)
+                .where(SubscriptionItem.subscription_id.in_(chunk)).order_by(SubscriptionItem.id)):
+            items_of.setdefault(item.subscription_id, []).append(item)
     terms_cache: dict[tuple, Usage] = {}
-    offers: dict[int, Offer] = {}
-    operators: dict = {}
+    offer_ids = sorted({item.offer_id for items in items_of.values() for item in items})
+    offers = {offer.id: offer for chunk in _chunks(offer_ids)
+              for offer in session.scalars(select(Offer).where(Offer.id.in_(chunk)))}
+    operator_codes = dict(session.execute(select(Operator.id, Operator.code)).all())
+    scopes_of = {sub.id: _scopes(sub, items_of.get(sub.id, []), operator_codes) for sub in subscriptions}
+    wanted = sorted({scope for scopes in scopes_of.values() for scope in scopes})
     scoped: dict[str, list[UsageTariff]] = {}
-    all_scopes = {s for sub in subscriptions for s in _scopes(session, sub, operators)}
-    for row in session.scalars(select(UsageTariff).where(UsageTariff.scope.in_(all_scopes))):
-        scoped.setdefault(row.scope, []).append(row)
+    for chunk in _chunks(wanted):
+        for row in session.scalars(select(UsageTariff).where(UsageTariff.scope.in_(chunk))
+                                   .order_by(UsageTariff.id)):
+            scoped.setdefault(row.scope, []).append(row)
     plans, tariffs = [], {}
     for sub in subscriptions:
         key = (sub.sheet_id, sub.sheet_version, sub.family)
@@ -226,9 +248,9 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
                 terms_cache[key] = Usage()
         units: Counter[str] = Counter()
         bundle, lines_managed = None, True
-        for item in sorted(sub.items, key=lambda i: i.is_option):
-            offer = offers.setdefault(item.offer_id, session.get(Offer, item.offer_id))
-            attributes = offer.attributes or {}
+        items = items_of.get(sub.id, [])
+        for item in sorted(items, key=lambda i: i.is_option):
+            attributes = offers[item.offer_id].attributes or {}
             units[item.unit] += item.quantity
             for unit, attribute in (("channel", "channels"), ("user", "users"), ("pack", "packs")):
                 if attribute in attributes:
@@ -236,7 +258,7 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
             if bundle is None and "bundle" in attributes:
                 bundle = rules.Bundle.from_attributes(attributes)
             lines_managed = lines_managed and bool(attributes.get("lines_managed", True))
-        scopes = [s for s in _scopes(session, sub, operators) if s in scoped]
+        scopes = [scope for scope in scopes_of[sub.id] if scope in scoped]
         tariff_key = "|".join(scopes)
         if tariff_key not in tariffs:
             merged: dict[tuple[str, str], list[rules.Tariff]] = {}
@@ -253,7 +275,7 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
             subscription_id=sub.id, customer_id=sub.customer_id, family=sub.family,
             identifier=sub.service_identifier or "", usage=terms_cache[key],
             bundle=bundle or rules.Bundle(), units=dict(units), tariff_key=tariff_key,
-            price_basis=sub.items[0].price_basis if sub.items else "HT", lines_managed=lines_managed))
+            price_basis=items[0].price_basis if items else "HT", lines_managed=lines_managed))
     return plans, tariffs
 
 
@@ -323,37 +345,42 @@ def _save_summaries(session: Session, clock: Clock, month: str, result: rules.Mo
     counts = dict(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
     existing = {(s.subscription_id, s.month): s for s in session.scalars(
         select(UsageSummary).where(UsageSummary.usage_period == month))}
-    late = 0
+    billed_by_subscription: dict[int, list[UsageSummary]] = {}
+    for (subscription_id, _), row in existing.items():
+        if row.billed_invoice_id is not None:
+            billed_by_subscription.setdefault(subscription_id, []).append(row)
+    late, new_rows, now = 0, [], clock.now()
     for subscription_id, explained in sorted(result.explained.items()):
         plan = plans[subscription_id]
-        billed = [s for (sid, _), s in existing.items() if sid == subscription_id and s.billed_invoice_id]
+        billed = billed_by_subscription.get(subscription_id, [])
+        target = month
         if billed:
             already = sum((s.amount for s in billed), Decimal("0"))
             explained = explained.plus(Line(
                 "Already billed for this period", -already,
                 "invoice(s) " + ", ".join(str(s.billed_invoice_id) for s in billed), ""))
-            last_billed = max(s.month for s in session.scalars(select(UsageSummary).where(
+            last_billed = session.scalar(select(UsageSummary.month).where(
                 UsageSummary.subscription_id == subscription_id,
-                UsageSummary.billed_invoice_id.is_not(None))))
+                UsageSummary.billed_invoice_id.is_not(None)).order_by(UsageSummary.month.desc()))
             target = rules.shift_month(max(last_billed, month), 1)
             late += 1
-        else:
-            target = month
         row = existing.get((subscription_id, target))
         if billed and explained.total == 0:
             if row is not None and row.billed_invoice_id is None:
                 session.delete(row)
             continue
+        values = dict(amount=explained.total, price_basis=plan.price_basis,
+                      records=counts.get(subscription_id, 0), explanation=explained.as_dict(),
+                      computed_at=now)
         if row is None:
-            row = UsageSummary(subscription_id=subscription_id, customer_id=plan.customer_id,
-                               month=target, usage_period=month)
-            session.add(row)
-        elif row.billed_invoice_id is not None:
-            continue
-        row.amount, row.price_basis = explained.total, plan.price_basis
-        row.records = counts.get(subscription_id, 0)
-        row.explanation = explained.as_dict()
-        row.computed_at = clock.now()
+            new_rows.append(dict(subscription_id=subscription_id, customer_id=plan.customer_id,
+                                 month=target, usage_period=month, **values))
+        elif row.billed_invoice_id is None and (row.amount, row.explanation) != (values["amount"],
+                                                                              values["explanation"]):
+            for name, value in values.items():
+                setattr(row, name, value)
+    for chunk in _chunks(new_rows, 2000):
+        session.execute(insert(UsageSummary), list(chunk))
     return late
 
 
