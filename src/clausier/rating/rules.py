@@ -267,42 +267,49 @@ def _prefix_mask(prefixes: Iterable[str]) -> int:
     return sum(1 << int(p[1]) for p in prefixes if len(p) == 2 and p.startswith("0") and p[1].isdigit())
 
 
+def _sheet_columns(usage: Usage) -> dict:
+    """What rating reads from a sheet's usage block, once per block."""
+    multiplier = figure(usage, "web_call_back_calls_billed_per_request")
+    return {
+        "sheet_prefixes": [d for d in (usage.included_destinations.value
+                                       if usage.included_destinations else []) if d.isdigit()],
+        "forward_excluded": forwarding_excluded(usage) is not None,
+        "eu_national": roaming_as_national(usage, nb.EU) is not None,
+        "dom_national": roaming_as_national(usage, nb.DOM) is not None,
+        "callback_calls": int(multiplier.value) if multiplier else 1,
+        "cx_pool": figure(usage, "inbound_minutes_included_per_pack_per_month") is not None
+        or amount(usage, "inbound_unmanaged_lines_per_minute") is not None,
+        "sva": amount(usage, "caller_charge_cap_per_call") is not None
+        or flag(usage, "payout_per_second_from_first_second") is not None,
+        "unknown_origin": _on(flag(usage, "undetermined_origin_rating_on_country_mismatch",
+                                   "undetermined_origin_tariff_on_country_mismatch")),
+    }
+
+
 def plans_frame(plans: Sequence[Plan], tariff_ids: Mapping[str, int]) -> pl.DataFrame:
-    rows = []
+    rows, sheets = [], {}
     for plan in plans:
-        usage, bundle = plan.usage, plan.bundle
-        sheet_prefixes = [d for d in (usage.included_destinations.value
-                                      if usage.included_destinations else []) if d.isdigit()]
-        prefixes = ([p for p in bundle.destinations if p in sheet_prefixes]
-                    if bundle.destinations is not None else sheet_prefixes)
-        multiplier = figure(usage, "web_call_back_calls_billed_per_request")
+        bundle = plan.bundle
+        sheet = sheets.get(id(plan.usage)) or sheets.setdefault(id(plan.usage), _sheet_columns(plan.usage))
+        prefixes = ([p for p in bundle.destinations if p in sheet["sheet_prefixes"]]
+                    if bundle.destinations is not None else sheet["sheet_prefixes"])
         rows.append({
             "subscription_id": plan.subscription_id, "tariff_id": tariff_ids.get(plan.tariff_key, -1),
-            "unlimited": bundle.unlimited,
-            "incl_mask": _prefix_mask(prefixes), "sms_included": bundle.sms_included,
-            "minutes_allowance": bundle.minutes,
-            "forward_excluded": forwarding_excluded(usage) is not None,
-            "eu_national": roaming_as_national(usage, nb.EU) is not None,
-            "dom_national": roaming_as_national(usage, nb.DOM) is not None,
-            "callback_calls": int(multiplier.value) if multiplier else 1,
-            "cx_pool": figure(usage, "inbound_minutes_included_per_pack_per_month") is not None
-            or amount(usage, "inbound_unmanaged_lines_per_minute") is not None,
-            "sva": is_premium_number(plan),
-            "unknown_origin": _on(flag(usage, "undetermined_origin_rating_on_country_mismatch",
-                                       "undetermined_origin_tariff_on_country_mismatch")),
+            "unlimited": bundle.unlimited, "incl_mask": _prefix_mask(prefixes),
+            "sms_included": bundle.sms_included, "minutes_allowance": bundle.minutes,
+            **{k: v for k, v in sheet.items() if k != "sheet_prefixes"},
             "data_allowance": bundle.data_mb * BYTES_PER_MB if bundle.data_mb is not None else None,
         })
-    schema = {"subscription_id": pl.Int64, "tariff_id": pl.Int32, "unlimited": pl.Boolean, "incl_mask": pl.Int64, "sms_included": pl.Boolean,
-              "minutes_allowance": pl.Int64, "forward_excluded": pl.Boolean,
-              "eu_national": pl.Boolean, "dom_national": pl.Boolean, "callback_calls": pl.Int64,
-              "cx_pool": pl.Boolean, "sva": pl.Boolean, "unknown_origin": pl.Boolean,
-              "data_allowance": pl.Int64}
+    schema = {"subscription_id": pl.Int64, "tariff_id": pl.Int32, "unlimited": pl.Boolean,
+              "incl_mask": pl.Int64, "sms_included": pl.Boolean, "minutes_allowance": pl.Int64,
+              "forward_excluded": pl.Boolean, "eu_national": pl.Boolean, "dom_national": pl.Boolean,
+              "callback_calls": pl.Int64, "cx_pool": pl.Boolean, "sva": pl.Boolean,
+              "unknown_origin": pl.Boolean, "data_allowance": pl.Int64}
     return pl.DataFrame(rows, schema=schema)
 
 
 def is_premium_number(plan: Plan) -> bool:
-    return (amount(plan.usage, "caller_charge_cap_per_call") is not None
-            or flag(plan.usage, "payout_per_second_from_first_second") is not None)
+    return _sheet_columns(plan.usage)["sva"]
 
 
 def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame, dict[str, int], list[str]]:

@@ -227,6 +227,7 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
                 .where(SubscriptionItem.subscription_id.in_(chunk)).order_by(SubscriptionItem.id)):
             items_of.setdefault(item.subscription_id, []).append(item)
     terms_cache: dict[tuple, Usage] = {}
+    bundles: dict[int, rules.Bundle] = {}
     offer_ids = sorted({item.offer_id for items in items_of.values() for item in items})
     offers = {offer.id: offer for chunk in _chunks(offer_ids)
               for offer in session.scalars(select(Offer).where(Offer.id.in_(chunk)))}
@@ -256,7 +257,7 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
                 if attribute in attributes:
                     units[unit] += int(attributes[attribute]) * item.quantity
             if bundle is None and "bundle" in attributes:
-                bundle = rules.Bundle.from_attributes(attributes)
+                bundle = bundles.setdefault(item.offer_id, rules.Bundle.from_attributes(attributes))
             lines_managed = lines_managed and bool(attributes.get("lines_managed", True))
         scopes = [scope for scope in scopes_of[sub.id] if scope in scoped]
         tariff_key = "|".join(scopes)
