@@ -103,20 +103,20 @@ def test_tacit_renewal_and_notice_reminders_are_recorded_once(session, clock, ac
     customer = factories.customer(session, clock, tec)
     [sub] = factories.subscription(session, clock, actor, customer,
                                    [LineInput(customer.sites[0].id, "sip-10")],
-                                   signed_on=date(2022, 12, 1), go_live_on=date(2023, 1, 1))
-    # Initial period 2023-01-01 → 2025-12-31; notice deadline 2025-09-30; reminder 30 days before.
-    assert service.tick(session, clock, actor, date(2025, 8, 31))["reminders"] == 1
-    assert service.tick(session, clock, actor, date(2025, 8, 31))["reminders"] == 0
-    assert service.tick(session, clock, actor, date(2026, 1, 1))["renewed"] == 1   # CGV 7: 1 year
-    assert service.tick(session, clock, actor, date(2026, 1, 1))["renewed"] == 0
-    assert sub.last_renewal_on == date(2026, 1, 1)
+                                   signed_on=date(2023, 12, 1), go_live_on=date(2024, 1, 1))
+    # Initial period 2024-01-01 → 2026-12-31; notice deadline 2026-09-30; reminder 30 days before.
+    assert service.tick(session, clock, actor, date(2026, 8, 31))["reminders"] == 1
+    assert service.tick(session, clock, actor, date(2026, 8, 31))["reminders"] == 0
+    assert service.tick(session, clock, actor, date(2027, 1, 1))["renewed"] == 1   # CGV 7: 1 year
+    assert service.tick(session, clock, actor, date(2027, 1, 1))["renewed"] == 0
+    assert sub.last_renewal_on == date(2027, 1, 1)
 
 
 def test_change_recommits_the_whole_service_for_36_months_cgv_7(session, clock, actor, tec):
     customer = factories.customer(session, clock, tec)
     [sub] = factories.subscription(session, clock, actor, customer,
                                    [LineInput(customer.sites[0].id, "vga-analogue", 2)],
-                                   signed_on=date(2023, 1, 1), go_live_on=date(2023, 2, 1))
+                                   signed_on=date(2023, 8, 1), go_live_on=date(2023, 9, 1))
     service.change_quantity(session, clock, actor, sub.ref, "vga-analogue", 3, date(2025, 5, 15))
     timeline = service.timeline(session, sub.ref, date(2025, 6, 1))
     assert timeline.commitment_end == date(2028, 5, 14)        # 36 months from the change
@@ -144,3 +144,23 @@ def test_bad_order_input_names_the_field(session, clock, actor, tec):
     with pytest.raises(InvalidInput, match="channel"):
         service.create_order(session, clock, actor, service.OrderInput(
             customer.id, date(2026, 1, 1), "by_pigeon", [LineInput(customer.sites[0].id, "sip-10")]))
+
+
+def test_rozoh_pack_service_starts_12_months_after_shipment_and_ends_after_120_months(session, clock, actor):
+    # Rozoh §2 (R:224-227): 120 months from activation, at the latest from 12 months after shipment;
+    # no renewal: the daily tick ends the service at its term.
+    op = factories.operator(session, clock, actor, "rozoh")
+    factories.offer(session, op, "intercom-50", "intercom_pack", "0", unit="pack", kind="pack",
+                    one_off_price="1490")
+    customer = factories.customer(session, clock, op, "Mairie de Vouvray", category="public_body")
+    [sub] = factories.subscription(session, clock, actor, customer,
+                                   [LineInput(customer.sites[0].id, "intercom-50")],
+                                   signed_on=date(2025, 1, 5), go_live_on=None)
+    service.record_shipment(session, clock, actor, sub.id, date(2025, 1, 10))
+    assert service.tick(session, clock, actor, date(2026, 1, 10))["pack_started"] == 1
+    assert sub.commitment_start == date(2026, 1, 10)
+    assert service.timeline(session, sub.ref, date(2026, 2, 1)).commitment_end == date(2036, 1, 9)
+    service.activate(session, clock, actor, sub.id, date(2026, 3, 10))     # activated 14 months after shipment
+    assert sub.commitment_start == date(2026, 1, 10)                       # still the latest start
+    assert service.tick(session, clock, actor, date(2036, 1, 10))["terminated"] == 1
+    assert (sub.status, sub.terminated_on) == ("terminated", date(2036, 1, 10))

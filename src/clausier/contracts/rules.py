@@ -267,7 +267,14 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
         start = ctx.received if rule.counted_from == "receipt" else ctx.effective
         counter = months_started if rule.started_month_counts_whole else months_whole
         remaining = counter(start, period.end)
-        extra = max(0, remaining - ctx.billed_months)
+        # Counted from receipt, the notice months are inside the remaining months and are
+        # already billed as recurring fees: take them out once. From the effective date they
+        # are not inside.
+        already_billed = ctx.billed_months if rule.counted_from == "receipt" else 0
+        extra = max(0, remaining - already_billed)
+        if rule.counted_from == "effective_date":
+            # Month-end clipping may make the two counts overlap by a month: never count one twice.
+            extra = min(extra, max(0, months_started(ctx.received, period.end) - ctx.billed_months))
         if extra == 0:
             return []
         share = rule.percent / 100
@@ -277,8 +284,8 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
             f"Remaining months to the end of the {period.kind} period ({period.end.isoformat()})",
             amount,
             f"{_plural(extra, 'month')} × {percent}{fr_format(fees)} of monthly fees"
-            + (f" ({remaining} months from {start.isoformat()}, of which {ctx.billed_months} billed during notice)"
-               if ctx.billed_months else ""),
+            + (f" ({remaining} months from {start.isoformat()}, of which {already_billed} billed during notice)"
+               if already_billed else f" (from {start.isoformat()})"),
             rule.clause)]
     if isinstance(rule, ChatelFee):
         end = commitment_end(facts, ctx.terms)
@@ -305,7 +312,8 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
     if isinstance(rule, FlatPerUnitFee):
         if rule.only_during_initial_period and (ctx.period is None or ctx.period.kind != "initial"):
             return []
-        units = sum(item.quantity for item in facts.items if item.unit == rule.unit)
+        # Options priced per line (Télétaxe…) are not lines themselves.
+        units = sum(item.quantity for item in facts.items if item.unit == rule.unit and not item.is_option)
         if not units:
             return []
         return [Line(f"Flat fee per {rule.unit.replace('_', ' ')}", money(rule.amount * units),
@@ -477,9 +485,11 @@ class ChangeQuote:
 
 def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
                       equipment_change: bool = False, telephony: bool = False,
-                      recommit_months: int | None = None) -> ChangeQuote:
-    """Change of offer (*avenant*): the fee of the sheet's grid, shipping, effective date and
-    the new commitment."""
+                      recommit_months: int | None = None,
+                      confirmation_amounts: dict[str, Decimal] | None = None) -> ChangeQuote:
+    """Change of offer (*avenant*): the fee of the sheet's grid, the items the grid bills at the
+    amount of the change confirmation (``confirmation_amounts``: new access fees, connection kit…),
+    shipping, effective date and the new commitment."""
     block = terms.plan_change
     if block is None or not block.fees:
         raise RuleError("plan_change: the term sheet has no plan-change grid")
@@ -500,6 +510,14 @@ def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
         lines += fee_lines(rule, ctx)
         if not lines:
             lines.append(Line(f"Change fee ({change.replace('_', ' ')})", ZERO, "0,00 €", str(entry.src)))
+    notes: list[str] = []
+    for item in entry.bills:
+        label = item.replace("_", " ").capitalize()
+        amount = (confirmation_amounts or {}).get(item)
+        if amount is None:
+            notes.append(f"{label}: billed at the amount on the change confirmation ({entry.src})")
+        else:
+            lines.append(Line(label, money(amount), "amount on the change confirmation", str(entry.src)))
     if equipment_change and block.shipping_fee_on_equipment_change is not None:
         fee = block.shipping_fee_on_equipment_change
         lines.append(Line("Shipping of the new equipment", money(fee.value), fr_format(fee.value),
@@ -513,7 +531,7 @@ def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
             raise RuleError(f"recommit_months: must be one of {choices}")
     elif terms.commitment and terms.commitment.recommit_on_change_months:
         months = terms.commitment.recommit_on_change_months.value
-    return ChangeQuote(effective, Explained(tuple(lines)), months)
+    return ChangeQuote(effective, Explained(tuple(lines), notes=tuple(notes)), months)
 
 
 def quote_move(facts: Facts, terms: Terms, on: date, *, same_numbering_zone: bool,

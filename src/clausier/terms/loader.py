@@ -1,5 +1,6 @@
-"""Reading term sheets from YAML: one file, or a folder (``sheet.yaml``, ``families/*.yaml``,
-``readings*.yaml``) so that each schedule of a long contract has its own file."""
+"""Reading term sheets from YAML: one file, or a folder (``sheet.yaml``, ``general/*.yaml``,
+``families/*.yaml``, ``readings*.yaml``) so that each schedule of a long contract has its own
+file."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def read_document(path: Path) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
         document = _read_yaml(path / "sheet.yaml")
+        document["general"] = _merge_general_parts(path, dict(document.get("general") or {}))
         families = dict(document.get("families") or {})
         for family_file in sorted((path / "families").glob("*.yaml")):
             if family_file.stem in families:
@@ -35,20 +37,43 @@ def read_document(path: Path) -> dict[str, Any]:
     return _read_yaml(path)
 
 
+def _merge_general_parts(path: Path, general: dict[str, Any]) -> dict[str, Any]:
+    """Add the blocks of ``general/*.yaml`` (an annex, e.g. privacy) to the general section.
+
+    A block stated in two places would make one of them silently lost: refuse it."""
+    origin = dict.fromkeys(general, "sheet.yaml")
+    for part_file in sorted((path / "general").glob("*.yaml")):
+        for block, content in _read_yaml(part_file).items():
+            if block in origin:
+                raise InvalidInput.on(
+                    f"general.{block}",
+                    f"defined both in {origin[block]} and in general/{part_file.name}")
+            origin[block] = f"general/{part_file.name}"
+            general[block] = content
+    return general
+
+
 def _read_yaml(path: Path, expect: type = dict) -> Any:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput.on(str(path), "file not found") from None
+    return parse_yaml(text, str(path), expect)
+
+
+def parse_yaml(text: str, origin: str = "sheet", expect: type = dict) -> Any:
+    """Parse YAML text (safe loader); a syntax error names the line."""
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise InvalidInput(f"{path}: not valid YAML ({exc})",
-                           problems=[Problem(str(path), "not valid YAML", line)]) from None
+        raise InvalidInput(f"{origin}: not valid YAML ({exc})",
+                           problems=[Problem(origin, "not valid YAML", line)]) from None
     if data is None:
         data = expect()
     if not isinstance(data, expect):
-        raise InvalidInput.on(str(path), f"expected a YAML {expect.__name__}")
+        raise InvalidInput.on(origin, f"expected a YAML {expect.__name__}")
     return data
 
 
@@ -77,7 +102,10 @@ def load_sheet(path: Path) -> TermSheet:
 
 
 def built_in_paths() -> list[Path]:
-    return sorted(p for p in BUILT_IN_DIR.iterdir() if p.is_dir() or p.suffix == ".yaml")
+    if not BUILT_IN_DIR.is_dir():
+        return []
+    return sorted(p for p in BUILT_IN_DIR.iterdir()
+                  if (p.is_dir() and (p / "sheet.yaml").exists()) or p.suffix == ".yaml")
 
 
 def built_in_sheets() -> list[TermSheet]:

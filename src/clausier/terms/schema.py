@@ -293,6 +293,9 @@ class PlanChangeFee(Block):
     change: str                       # e.g. pack_downgrade, internet_downgrade, telephony_upgrade
     in_commitment: FeeRule | None = None
     out_of_commitment: FeeRule | None = None
+    # items billed at the amount on the change confirmation, e.g. new_offer_access_fees, connection_kit
+    bills: list[str] = []
+    note: str = ""
     src: SourceRef
 
     @field_validator("src", mode="before")
@@ -317,6 +320,7 @@ class Move(Block):
     remaining_fees_percent: Sourced[Decimal] | None = None
     numbers_kept_same_zone_only: Sourced[bool] | None = None
     recommit_months: Sourced[int] | None = None
+    late_notice_rebills_access_fees: Sourced[bool] | None = None
     fees: list[FeeRule] = []
 
 
@@ -330,6 +334,8 @@ class PriceChanges(Block):
     regulatory_client_may_leave: Sourced[bool] | None = None
     terms_change_notice_months: Sourced[int] | None = None
     terms_change_leave_months: Sourced[int] | None = None
+    usage_notice_months: Sourced[int] | None = None        # notice stated in months (CP IX §10)
+    regulatory_notice_months: Sourced[int] | None = None
 
 
 class Indexation(Block):
@@ -355,6 +361,7 @@ class Billing(Block):
     billed_while_suspended: Sourced[bool] | None = None
     late_usage_max_days: Sourced[int] | None = None
     paper_invoice_delay_days: Sourced[int] | None = None
+    paper_invoice_delay_counted_in: Sourced[DayCount] | None = None
 
 
 class Payment(Block):
@@ -371,6 +378,8 @@ class Payment(Block):
 class LatePayment(Block):
     interest_multiple_of_legal_rate: Sourced[Decimal] | None = None
     rate_reference: Sourced[Literal["invoice_date", "due_date"]] | None = None
+    # which rate is multiplied: the French *taux d'intérêt légal* or the ECB refinancing rate
+    rate_source: Sourced[Literal["french_legal_rate", "ecb_refinancing_rate"]] | None = None
     interest_from: Sourced[Literal["day_after_due_date"]] | None = None
     recovery_indemnity: Sourced[Decimal] | None = None
     acceleration: Sourced[bool] | None = None
@@ -384,6 +393,9 @@ class DunningStep(Block):
     after_days: int = 0
     counted_in: DayCount = DayCount.calendar
     after: Literal["due_date", "previous_step", "rejection"] = "previous_step"
+    # a registered letter's delay runs from its sending or from its receipt by the client
+    counted_from: Literal["sending", "receipt"] = "sending"
+    after_months: int | None = None      # a delay stated in months (added before after_days)
     channels: list[Channel] = []
     pay_within_days: int | None = None
     requires_approval: bool = False
@@ -448,6 +460,7 @@ class Restoration(Block):
     claims_per_year: Sourced[int] | None = None
     restoration_days: Sourced[int] | None = None     # Ozone: restore within N calendar days
     confirmation_window_minutes: Sourced[int] | None = None
+    objective_only: Sourced[bool] | None = None      # best-effort targets, no penalty if missed
 
 
 class Availability(Block):
@@ -460,6 +473,11 @@ class Availability(Block):
     claim_window_counted_in: Sourced[DayCount] | None = None
     sole_remedy: Sourced[bool] | None = None
     probation_months: Sourced[int] | None = None
+    coverage_hours: Sourced[dict[str, list[str]]] | None = None   # the objective's coverage window
+    # which minutes the percentage is computed over when the coverage window and the formula disagree
+    measured_over: Sourced[Literal["all_minutes", "coverage_window", "lower_of_both"]] | None = None
+    unavailability_means: Sourced[str] | None = None   # e.g. total_loss, total_loss_voice_and_data
+    on_request_only: Sourced[bool] | None = None       # credited only when the client claims it
 
 
 class ServiceLevels(Block):
@@ -538,6 +556,9 @@ class Equipment(Block):
     warranty_months_sold: Sourced[int] | None = None
     ownership_on_full_payment: Sourced[bool] | None = None
     sim_returns_to_manufacturer: Sourced[bool] | None = None
+    # return after ineligibility found on site (*inéligibilité de terrain*), and what a miss costs
+    ineligibility_return_days: Sourced[int] | None = None
+    ineligibility_non_return_billed_at: Sourced[Literal["order_value", "non_return_grid"]] | None = None
 
 
 class RetentionRule(Block):
@@ -582,6 +603,14 @@ class Pack(Block):
     offline_mode: Sourced[bool] | None = None
 
 
+class Liability(Block):
+    """The operator's liability cap (*plafond de responsabilité*)."""
+
+    cap_months_of_fees: Sourced[Decimal] | None = None
+    cap_basis: Sourced[Literal["billed", "billed_and_paid"]] | None = None
+    indirect_damages_excluded: Sourced[bool] | None = None
+
+
 class Terms(Block):
     """The blocks a section may carry; a family section overrides the general one."""
 
@@ -605,6 +634,7 @@ class Terms(Block):
     retention: Retention | None = None
     privacy: Privacy | None = None
     pack: Pack | None = None
+    liability: Liability | None = None
 
 
 BLOCK_NAMES = tuple(Terms.model_fields)
