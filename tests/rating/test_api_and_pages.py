@@ -19,7 +19,7 @@ def api(session, clock, actor, subscribe, engine, tmp_path, monkeypatch):
     monkeypatch.setenv("CLAUSIER_SECRET_KEY", "test-secret")
     user = accounts.create_user(session, clock, actor, email="billing@example.org", name="Billing",
                                 role="billing", password="correct horse battery")
-    token = accounts.issue_token(session, clock, actor, user.id, "tests")
+    _, token = accounts.issue_token(session, clock, actor, user.id, "tests")
     line = subscribe("sip_trunk", "0247000002", unit="channel", quantity=2)
     session.commit()          # the app reads through its own connection
     client = TestClient(create_app(engine=engine, clock=clock, settings=Settings.from_env()))

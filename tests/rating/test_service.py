@@ -37,7 +37,7 @@ def test_rated_month_feeds_the_bill_run_and_late_records_go_on_the_next_bill(
     import_rows(session, clock, actor, store, tmp_path, calls("V", 151, "0247000001"))
     report = service.rate(session, clock, actor, "2026-10", store)
     assert (report.records, report.amount, report.breaches) == (151, Decimal("3.02"), 1)
-    assert pl.read_parquet(store.rated_path("2026-10")).height == 151
+    assert store.scan_rated("2026-10").collect().height == 151
     [summary] = service.unbilled_summaries(session, line.customer_id, "2026-10")
     assert (summary.month, summary.usage_period, summary.amount) == ("2026-10", "2026-10", Decimal("3.02"))
     assert summary.explanation["lines"][0]["clause"] == "test price list (demo); CP I §8 (L1738-1739)"
@@ -59,10 +59,10 @@ def test_rating_the_same_month_twice_gives_identical_output(session, clock, acto
     subscribe("vga", "0247000001", unit="analogue_line", bundle={"unlimited": True})
     import_rows(session, clock, actor, store, tmp_path, calls("W", 200, "0247000001", terminating_operator="SFR"))
     service.rate(session, clock, actor, "2026-10", store)
-    first = pl.read_parquet(store.rated_path("2026-10"))
+    first = store.scan_rated("2026-10").collect()
     summaries = [(s.id, s.amount, s.explanation) for s in session.scalars(select(UsageSummary))]
     service.rate(session, clock, actor, "2026-10", store)
-    assert pl.read_parquet(store.rated_path("2026-10")).equals(first)
+    assert store.scan_rated("2026-10").collect().equals(first)
     assert [(s.id, s.amount, s.explanation) for s in session.scalars(select(UsageSummary))] == summaries
 
 

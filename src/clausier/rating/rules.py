@@ -291,8 +291,13 @@ def plans_frame(plans: Sequence[Plan], tariff_ids: Mapping[str, int]) -> pl.Data
     for plan in plans:
         bundle = plan.bundle
         sheet = sheets.get(id(plan.usage)) or sheets.setdefault(id(plan.usage), _sheet_columns(plan.usage))
-        prefixes = ([p for p in bundle.destinations if p in sheet["sheet_prefixes"]]
-                    if bundle.destinations is not None else sheet["sheet_prefixes"])
+        # The sheet says what a bundle may include, the offer what it does include.
+        if bundle.destinations is None:
+            prefixes = sheet["sheet_prefixes"]
+        elif plan.usage.included_destinations is None:
+            prefixes = list(bundle.destinations)
+        else:
+            prefixes = [p for p in bundle.destinations if p in sheet["sheet_prefixes"]]
         rows.append({
             "subscription_id": plan.subscription_id, "tariff_id": tariff_ids.get(plan.tariff_key, -1),
             "unlimited": bundle.unlimited, "incl_mask": _prefix_mask(prefixes),
@@ -1103,6 +1108,22 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
                        alerts=sorted(alerts, key=lambda a: (a.subscription_id, a.kind)),
                        data_events=data_events(priced, plans), payouts=payouts,
                        roaming=roaming_frame(priced), unpriced=unpriced)
+
+
+def combine(parts: Sequence[MonthRating]) -> MonthRating:
+    """The ratings of several buckets of subscriptions as one (their subscriptions are disjoint)."""
+    if not parts:
+        empty = pl.DataFrame()
+        return MonthRating(empty, {}, [], [], [], empty, empty, {})
+    return MonthRating(
+        rated=pl.concat([p.rated for p in parts], how="diagonal_relaxed"),
+        explained={k: v for p in parts for k, v in p.explained.items()},
+        breaches=[b for p in parts for b in p.breaches],
+        alerts=[a for p in parts for a in p.alerts],
+        data_events=[e for p in parts for e in p.data_events],
+        payouts=pl.concat([p.payouts for p in parts], how="diagonal_relaxed"),
+        roaming=pl.concat([p.roaming for p in parts], how="diagonal_relaxed"),
+        unpriced={k: v for p in parts for k, v in p.unpriced.items()})
 
 
 def _over_any(plan: Plan, measures: Mapping) -> bool:

@@ -38,6 +38,7 @@ from clausier.terms.schema import Usage
 
 PRICE_LISTS = Path(__file__).parent / "data" / "price_lists"
 REJECTS_KEPT_IN_DATABASE = 1000
+CHUNK_ROWS = 2_000_000
 PENALTY_SOURCE = "usage_penalty"
 
 
@@ -86,36 +87,39 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
                       truncate_ragged_lines=True)
     raw = raw.with_columns(*[pl.lit(None, pl.String).alias(name) for name in cdr.COLUMNS
                              if name not in header])
-    rows = (cdr.parsed(raw)
-            .join(_subscriptions_frame(session).lazy(), on="service", how="left")
-            .with_columns(pl.when(pl.col("check").is_null() & pl.col("subscription_id").is_null())
-                          .then(pl.lit(cdr.UNKNOWN_SERVICE, pl.Int8)).otherwise(pl.col("check"))
-                          .alias("check"))
-            .collect(engine="streaming"))
-    good = rows.filter(pl.col("check").is_null())
-    first = good["record_id"].is_first_distinct()
-    repeated = good.filter(~first)
-    good = good.filter(first)
-    rejects = [cdr.with_problems(rows.filter(pl.col("check").is_not_null()))]
+    checked = (cdr.parsed(raw)
+               .join(_subscriptions_frame(session).lazy(), on="service", how="left")
+               .with_columns(pl.when(pl.col("check").is_null() & pl.col("subscription_id").is_null())
+                             .then(pl.lit(cdr.UNKNOWN_SERVICE, pl.Int8)).otherwise(pl.col("check"))
+                             .alias("check")))
+    stored_columns = [name for name in cdr.STORED_SCHEMA if name != "batch_id"] + ["yyyymm"]
+    rejects, known, months = [], {}, set()
+    batch.rows_read = batch.duplicates = written = 0
+    # Chunks of the file, so that memory stays bounded whatever its size.
+    for part, chunk in enumerate(checked.collect_batches(chunk_size=CHUNK_ROWS)):
+        batch.rows_read += chunk.height
+        failing = chunk.filter(pl.col("check").is_not_null())
+        if failing.height:
+            rejects.append(cdr.with_problems(failing).select("line", "record_id", "problem"))
+        good = chunk.filter(pl.col("check").is_null())
+        chunk_months = {f"{m // 100:04d}-{m % 100:02d}" for m in good["yyyymm"].unique().to_list()}
+        for month in chunk_months - known.keys():
+            known[month] = store.known_ids([month]).collect()["record_id"]
+        already = pl.concat([known[m] for m in sorted(chunk_months)]) if chunk_months else pl.Series([], dtype=pl.String)
+        fresh = good.filter(~pl.col("record_id").is_in(already.implode())) if already.len() else good
+        batch.duplicates += good.height - fresh.height
+        if fresh.height:
+            months |= store.write_part(fresh.select(stored_columns).with_columns(
+                pl.lit(batch.id, pl.Int64).alias("batch_id")), batch.id, part)
+            written += fresh.height
+    repeated = _drop_repeated_ids(store, batch.id)
     if repeated.height:
-        first_lines = good.filter(pl.col("record_id").is_in(repeated["record_id"].implode())).select(
-            "record_id", pl.col("line").alias("first_line"))
-        repeated = repeated.join(first_lines, on="record_id", how="left").with_columns(
-            (pl.lit("record_id: '") + pl.col("record_id") + pl.lit("' already on line ")
-             + pl.col("first_line").cast(pl.String)).alias("problem")).drop("first_line")
         rejects.append(repeated)
-    months = sorted({f"{m // 100:04d}-{m % 100:02d}" for m in good["yyyymm"].unique().to_list()})
-    known = store.known_ids(months).collect()["record_id"]
-    fresh = good.filter(~pl.col("record_id").is_in(known.implode())) if known.len() else good
-    rejects = pl.concat(rejects, how="diagonal_relaxed").sort("line")
-
-    batch.rows_read = rows.height
+    rejects = (pl.concat(rejects, how="diagonal_relaxed").sort("line") if rejects
+               else pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String}))
+    batch.accepted = written - repeated.height
     batch.rejected = rejects.height
-    batch.duplicates = good.height - fresh.height
-    batch.accepted = fresh.height
-    stored = fresh.select(*[name for name in cdr.STORED_SCHEMA if name != "batch_id"], "yyyymm").with_columns(
-        pl.lit(batch.id, pl.Int64).alias("batch_id"))
-    batch.months = store.write_batch(stored, batch.id) if fresh.height else []
+    batch.months = sorted(months)
     if rejects.height:
         target = store.reject_path(batch.id)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +133,24 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
            f"{path.name}: {batch.accepted} imported, {batch.duplicates} already known, "
            f"{batch.rejected} rejected", {"months": batch.months})
     return batch
+
+
+def _drop_repeated_ids(store: UsageStore, batch_id: int) -> pl.DataFrame:
+    """A record id repeated within the file: the first line is kept, the others are removed
+    from the batch's files and reported."""
+    files = store.batch_files(batch_id)
+    if not files:
+        return pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String})
+    ids = (pl.scan_parquet(files, include_file_paths="path").select("record_id", "line", "path")
+           .filter(pl.col("record_id").is_duplicated()).collect())
+    later = (ids.join(ids.group_by("record_id").agg(pl.col("line").min().alias("first_line")), on="record_id")
+             .filter(pl.col("line") != pl.col("first_line")))
+    for (path,), rows in later.partition_by("path", as_dict=True).items():
+        kept = pl.read_parquet(path).filter(~pl.col("line").is_in(rows["line"].implode()))
+        store.rewrite(Path(path), kept)
+    return later.select("line", "record_id", (pl.lit("record_id: '") + pl.col("record_id")
+                                              + pl.lit("' already on line ")
+                                              + pl.col("first_line").cast(pl.String)).alias("problem"))
 
 
 def list_batches(session: Session, limit: int = 50) -> list[ImportBatch]:
@@ -293,7 +315,7 @@ class RateReport:
     proposals: int
     unpriced: int
     late_summaries: int
-    rated_file: str
+    rated_files: list[str]
 
     def as_dict(self) -> dict:
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in self.__dict__.items()}
@@ -314,25 +336,32 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
     store = store or UsageStore.default()
     _check_month(month)
     lock_for_writing(session, f"rating:{month}")
-    records = store.scan_month(month)
-    ids = records.select(pl.col("subscription_id").unique()).collect()["subscription_id"].to_list()
-    plans, tariffs = _plans(session, ids)
-    result = rules.rate_month(records, plans, tariffs)
-    rated_file = store.write_rated(month, result.rated)
-    by_id = {p.subscription_id: p for p in plans}
-    late = _save_summaries(session, clock, month, result, by_id)
-    breaches = _save_breaches(session, clock, month, result, by_id)
+    parts, counts, plans, tariffs, files = [], {}, {}, {}, []
+    for bucket in store.buckets(month):      # one bucket of subscriptions at a time
+        records = store.scan_month(month, bucket)
+        ids = records.select(pl.col("subscription_id").unique()).collect()["subscription_id"].to_list()
+        bucket_plans, bucket_tariffs = _plans(session, ids)
+        result = rules.rate_month(records, bucket_plans, bucket_tariffs)
+        files.append(str(store.write_rated(month, bucket, result.rated)))
+        counts.update(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
+        result.rated = result.rated.clear()
+        parts.append(result)
+        plans.update({p.subscription_id: p for p in bucket_plans})
+        tariffs.update(bucket_tariffs)
+    result = rules.combine(parts)
+    late = _save_summaries(session, clock, month, result, plans, counts)
+    breaches = _save_breaches(session, clock, month, result, plans)
     proposals = 0
-    alerts = _save_alerts(session, clock, month, result.alerts, by_id)
+    alerts = _save_alerts(session, clock, month, result.alerts, plans)
     for alert, found in alerts:
-        proposals += _propose_for_alert(session, clock, alert, found, by_id[alert.subscription_id])
-    proposals += _evaluate_roaming(session, clock, month, result.roaming, by_id, tariffs)
+        proposals += _propose_for_alert(session, clock, alert, found, plans[alert.subscription_id])
+    proposals += _evaluate_roaming(session, clock, month, result.roaming, plans, tariffs)
     _save_payouts(session, result.payouts)
     report = RateReport(
-        month=month, records=result.rated.height, subscriptions=len(result.explained),
+        month=month, records=sum(counts.values()), subscriptions=len(result.explained),
         amount=sum((e.total for e in result.explained.values()), Decimal("0.00")),
         breaches=breaches, alerts=len(alerts), proposals=proposals,
-        unpriced=sum(result.unpriced.values()), late_summaries=late, rated_file=str(rated_file))
+        unpriced=sum(result.unpriced.values()), late_summaries=late, rated_files=files)
     record(session, clock, actor, "usage.rate", UsageSummary(id=None),
            f"{month}: {report.records} records, {report.subscriptions} subscriptions, "
            f"{report.amount} €", report.as_dict())
@@ -340,10 +369,9 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
 
 
 def _save_summaries(session: Session, clock: Clock, month: str, result: rules.MonthRating,
-                    plans: dict[int, rules.Plan]) -> int:
+                    plans: dict[int, rules.Plan], counts: dict[int, int]) -> int:
     """One summary per subscription for the usage month; when that month was already billed,
     the difference (late records, retroactive re-rating) goes on the next month's bill."""
-    counts = dict(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
     existing = {(s.subscription_id, s.month): s for s in session.scalars(
         select(UsageSummary).where(UsageSummary.usage_period == month))}
     billed_by_subscription: dict[int, list[UsageSummary]] = {}

@@ -1,10 +1,12 @@
 """Where records live on disk: Parquet partitioned by month under ``<data dir>/usage``.
 
-``records/month=YYYY-MM/batch-<id>.parquet``  imported records, one file per import batch
-``rated/month=YYYY-MM/rated.parquet``         the month's rated records (rewritten by each run)
+``records/month=YYYY-MM/bucket=K/batch-<id>-<part>.parquet``  imported records
+``rated/month=YYYY-MM/bucket=K.parquet``      the month's rated records (rewritten by each run)
 ``rejects/batch-<id>.csv``                    the reject report of an import batch
 
-CDR retention deletes whole month partitions.
+Records are spread over ``BUCKETS`` buckets by subscription, so that a month is rated one
+bucket at a time (bounded memory; several workers could share the buckets). CDR retention
+deletes whole month partitions.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ import polars as pl
 from clausier.core.settings import Settings
 from clausier.rating import cdr
 
+BUCKETS = 8
+
+
+def bucket_of(subscription_id: pl.Expr) -> pl.Expr:
+    return (subscription_id % BUCKETS).cast(pl.Int32)
+
 
 @dataclass(frozen=True)
 class UsageStore:
@@ -31,8 +39,8 @@ class UsageStore:
     def month_dir(self, month: str) -> Path:
         return self.root / "records" / f"month={month}"
 
-    def rated_path(self, month: str) -> Path:
-        return self.root / "rated" / f"month={month}" / "rated.parquet"
+    def rated_path(self, month: str, bucket: int) -> Path:
+        return self.root / "rated" / f"month={month}" / f"bucket={bucket}.parquet"
 
     def reject_path(self, batch_id: int) -> Path:
         return self.root / "rejects" / f"batch-{batch_id}.csv"
@@ -41,12 +49,16 @@ class UsageStore:
         base = self.root / "records"
         return sorted(p.name.split("=", 1)[1] for p in base.glob("month=*")) if base.exists() else []
 
-    def _files(self, month: str) -> list[Path]:
-        return sorted(self.month_dir(month).glob("batch-*.parquet"))
+    def buckets(self, month: str) -> list[int]:
+        return sorted(int(p.name.split("=", 1)[1]) for p in self.month_dir(month).glob("bucket=*"))
 
-    def scan_month(self, month: str) -> pl.LazyFrame:
-        """All imported records of a month (every batch)."""
-        files = self._files(month)
+    def _files(self, month: str, bucket: int | None = None) -> list[Path]:
+        pattern = f"bucket={bucket if bucket is not None else '*'}/batch-*.parquet"
+        return sorted(self.month_dir(month).glob(pattern))
+
+    def scan_month(self, month: str, bucket: int | None = None) -> pl.LazyFrame:
+        """Imported records of a month (every batch), or of one bucket of it."""
+        files = self._files(month, bucket)
         if not files:
             return pl.LazyFrame(schema=cdr.STORED_SCHEMA)
         return pl.scan_parquet(files)
@@ -57,29 +69,36 @@ class UsageStore:
             return pl.LazyFrame(schema={"record_id": pl.String})
         return pl.scan_parquet(files).select("record_id")
 
-    def write_batch(self, records: pl.DataFrame, batch_id: int) -> list[str]:
-        """Write a batch's accepted records, one file per month; returns the months."""
-        months = []
-        for (yyyymm,), part in records.partition_by("yyyymm", as_dict=True,
-                                                    include_key=False).items():
-            month = f"{yyyymm // 100:04d}-{yyyymm % 100:02d}"
-            target = self.month_dir(month) / f"batch-{batch_id}.parquet"
-            _atomic_parquet(part, target)
-            months.append(month)
-        return sorted(months)
+    def batch_files(self, batch_id: int) -> list[Path]:
+        return sorted((self.root / "records").glob(f"month=*/bucket=*/batch-{batch_id}-*.parquet"))
 
-    def write_rated(self, month: str, rated: pl.DataFrame) -> Path:
-        target = self.rated_path(month)
+    def write_part(self, records: pl.DataFrame, batch_id: int, part: int) -> set[str]:
+        """Write one part of a batch, one file per month and bucket; returns the months."""
+        months = set()
+        keyed = records.with_columns(bucket_of(pl.col("subscription_id")).alias("bucket"))
+        for (yyyymm, bucket), piece in keyed.partition_by("yyyymm", "bucket", as_dict=True,
+                                                          include_key=False).items():
+            month = f"{yyyymm // 100:04d}-{yyyymm % 100:02d}"
+            target = self.month_dir(month) / f"bucket={bucket}" / f"batch-{batch_id}-{part}.parquet"
+            _atomic_parquet(piece, target)
+            months.add(month)
+        return months
+
+    def rewrite(self, path: Path, frame: pl.DataFrame) -> None:
+        _atomic_parquet(frame, path)
+
+    def write_rated(self, month: str, bucket: int, rated: pl.DataFrame) -> Path:
+        target = self.rated_path(month, bucket)
         _atomic_parquet(rated, target)
         return target
 
     def scan_rated(self, month: str) -> pl.LazyFrame | None:
-        path = self.rated_path(month)
-        return pl.scan_parquet(path) if path.exists() else None
+        files = sorted((self.root / "rated" / f"month={month}").glob("bucket=*.parquet"))
+        return pl.scan_parquet(files) if files else None
 
     def drop_month(self, month: str) -> None:
         """Retention: forget a whole month of records."""
-        for path in (self.month_dir(month), self.rated_path(month).parent):
+        for path in (self.month_dir(month), self.root / "rated" / f"month={month}"):
             shutil.rmtree(path, ignore_errors=True)
 
 
