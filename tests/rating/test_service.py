@@ -3,16 +3,14 @@ penalties that become charges, roaming over the window, premium-number payouts."
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
-import polars as pl
 import pytest
 from sqlalchemy import select
 
 from clausier.billing.models import Charge
 from clausier.contracts import service as contracts
-from clausier.core.clock import PARIS
 from clausier.core.errors import NotAllowed
 from clausier.rating import service
 from clausier.rating.models import FairUseBreach, FraudAlert, PenaltyProposal, UsageSummary
