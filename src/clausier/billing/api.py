@@ -9,12 +9,12 @@ from decimal import Decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy import event
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.billing import service
 from clausier.billing.pdf import facturx_xml, invoice_pdf, pdf_filename
 from clausier.catalog.models import Operator
-from clausier.db.session import transaction
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 
@@ -141,14 +141,16 @@ def get_bill_run(run_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 
 def start_in_background(request: Request, ctx: Ctx, period: str, operator: str, draft: bool) -> int:
-    """Record the run, then bill in a thread; its progress is read from ``GET /billruns/{id}``."""
+    """Record the run in the request's transaction; once it commits, bill in a thread. The
+    progress is read from ``GET /billruns/{id}``."""
     engine = request.app.state.engine
-    with transaction(engine) as session:
-        run_id = service.start_bill_run(session, ctx.clock, ctx.actor, period, operator).id
-    threading.Thread(target=service.run_bill_run, daemon=True, name=f"billrun-{run_id}",
-                     args=(engine, ctx.clock, ctx.actor, period, operator),
-                     kwargs={"draft_only": draft, "bill_run_id": run_id}).start()
-    return run_id
+    run = service.start_bill_run(ctx.session, ctx.clock, ctx.actor, period, operator)
+    ctx.session.flush()
+    worker = threading.Thread(target=service.run_bill_run, daemon=True, name=f"billrun-{run.id}",
+                              args=(engine, ctx.clock, ctx.actor, period, operator),
+                              kwargs={"draft_only": draft, "bill_run_id": run.id})
+    event.listen(ctx.session, "after_commit", lambda _session: worker.start(), once=True)
+    return run.id
 
 
 @router.post("/billruns", status_code=202)
