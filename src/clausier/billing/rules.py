@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from clausier.core.explain import Explained, Line
 from clausier.core.money import FRENCH_VAT_RATES, ZERO, VatRate, fr_format, money
@@ -50,7 +51,12 @@ def month_start(day: date) -> date:
 
 
 def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return _month_end(day.year, day.month)
+
+
+@lru_cache(maxsize=4096)
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def next_month(month: date) -> date:

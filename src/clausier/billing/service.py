@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -111,7 +111,7 @@ def _audit_many(session: Session, clock: Clock, actor: Actor, action: str,
              "entity_id": str(entity_id), "summary": summary, "changes": {}}
             for entity_type, entity_id, summary in entries]
     if rows:
-        session.execute(insert(AuditEntry), rows)
+        session.connection().execute(insert(AuditEntry.__table__), rows)
 
 
 # --------------------------------------------------------------------------- numbering
@@ -146,65 +146,83 @@ def _take_numbers(session: Session, series: str, year: int, count: int) -> list[
 class _Batch:
     """Everything loaded at once for a batch of customers."""
 
-    customers: dict[int, Customer]
+    customers: dict            # id → customer row
     facts: dict[int, rules.CustomerFacts]
     errors: dict[int, str]
-    central_sites: dict[int, Site]
+    central_sites: dict        # customer id → its central site row
+
+
+_CUSTOMER_COLUMNS = ("id", "ref", "kind", "name", "siren", "vat_number", "billing_address", "country",
+                     "email")
+_SITE_COLUMNS = ("id", "customer_id", "name", "is_central", "address")
+_SUBSCRIPTION_COLUMNS = ("id", "ref", "customer_id", "site_id", "family", "sheet_id", "sheet_version",
+                         "status", "signed_on", "go_live_on", "equipment_received_on", "terminated_on",
+                         "termination_effective_on", "billing_periodicity_months")
+_ITEM_COLUMNS = ("id", "subscription_id", "offer_id", "label", "quantity", "monthly_fee", "price_basis",
+                 "vat_rate", "access_fee", "one_off_price", "minimum_billing", "active_from",
+                 "active_until")
+
+
+def _columns(model, names: tuple[str, ...]):
+    return [getattr(model.__table__.c, name) for name in names]
 
 
 def _load_batch(session: Session, cache: _TermsCache, operator: Operator, customer_ids: list[int],
                 period: date) -> _Batch:
+    """Read a batch's facts with a few set queries (plain rows: no ORM objects to build)."""
+    conn = session.connection()
     period_end = rules.month_end(period)
-    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
-    sites: dict[int, Site] = {}
-    central: dict[int, Site] = {}
-    for site in session.scalars(select(Site).where(Site.customer_id.in_(customer_ids))
-                                .order_by(Site.id)):
+    customers = {c.id: c for c in conn.execute(select(*_columns(Customer, _CUSTOMER_COLUMNS))
+                                               .where(Customer.id.in_(customer_ids)))}
+    sites = {}
+    central = {}
+    for site in conn.execute(select(*_columns(Site, _SITE_COLUMNS))
+                             .where(Site.customer_id.in_(customer_ids)).order_by(Site.id)):
         sites[site.id] = site
         if site.is_central and site.customer_id not in central:
             central[site.customer_id] = site
-    subs = list(session.scalars(select(Subscription).where(
+    subs = list(conn.execute(select(*_columns(Subscription, _SUBSCRIPTION_COLUMNS)).where(
         Subscription.customer_id.in_(customer_ids), Subscription.status != "cancelled",
-        Subscription.signed_on <= period_end)))
+        Subscription.signed_on <= period_end).order_by(Subscription.id)))
     sub_ids = [s.id for s in subs]
-    common_offers = {offer_id for offer_id, attributes in session.execute(
+    common_offers = {offer_id for offer_id, attributes in conn.execute(
         select(Offer.id, Offer.attributes).where(Offer.operator_id == operator.id))
         if (attributes or {}).get("common")}
-    items: dict[int, list[SubscriptionItem]] = defaultdict(list)
+    items = defaultdict(list)
     billed_through: dict[int, date] = {}
     revisions: dict[int, list[rules.PriceStep]] = defaultdict(list)
     after_end: dict[int, list[rules.BilledMonthFacts]] = defaultdict(list)
     packs_billed: set[int] = set()
     usage: dict[int, list[rules.UsageFacts]] = defaultdict(list)
     for ids in _chunks(sub_ids, 5000):
-        for item in session.scalars(select(SubscriptionItem).where(
+        for item in conn.execute(select(*_columns(SubscriptionItem, _ITEM_COLUMNS)).where(
                 SubscriptionItem.subscription_id.in_(ids)).order_by(SubscriptionItem.id)):
             items[item.subscription_id].append(item)
-        for sub_id, last in session.execute(
+        for sub_id, last in conn.execute(
                 select(BilledMonth.subscription_id, func.max(BilledMonth.month))
                 .where(BilledMonth.subscription_id.in_(ids)).group_by(BilledMonth.subscription_id)):
             billed_through[sub_id] = last
-        for row in session.scalars(select(PriceRevision).where(PriceRevision.subscription_id.in_(ids))):
+        for row in conn.execute(select(PriceRevision.__table__).where(PriceRevision.subscription_id.in_(ids))):
             revisions[row.subscription_item_id].append(rules.PriceStep(
                 row.effective_on, row.old_fee, row.new_fee, row.explanation.get("note", "")))
-        for row in session.scalars(select(UsageSummary).where(
+        for row in conn.execute(select(UsageSummary.__table__).where(
                 UsageSummary.subscription_id.in_(ids), UsageSummary.invoice_id.is_(None),
                 UsageSummary.month < period).order_by(UsageSummary.month, UsageSummary.id)):
             usage[row.subscription_id].append(rules.UsageFacts(
                 row.id, row.subscription_id, row.month, row.amount, row.basis, row.vat_rate,
                 row.label, row.records, row.explanation or {}))
-    ended = {s.id: s for s in subs if _end_on(s) is not None}
+    ended = {s.id: _end_on(s) for s in subs if _end_on(s) is not None}
     for ids in _chunks(list(ended), 5000):
-        for row in session.scalars(select(BilledMonth).where(BilledMonth.subscription_id.in_(ids))):
-            if row.month >= rules.month_start(_end_on(ended[row.subscription_id]) - rules.ONE_DAY):
+        for row in conn.execute(select(BilledMonth.__table__).where(BilledMonth.subscription_id.in_(ids))):
+            if row.month >= rules.month_start(ended[row.subscription_id] - rules.ONE_DAY):
                 after_end[row.subscription_id].append(
                     rules.BilledMonthFacts(row.month, row.days, row.month_days, row.amount))
     with_packs = [s.id for s in subs if any(i.one_off_price for i in items[s.id])]
     for ids in _chunks(with_packs, 5000):
-        packs_billed |= set(session.scalars(select(InvoiceLine.subscription_id).where(
+        packs_billed |= set(conn.scalars(select(InvoiceLine.subscription_id).where(
             InvoiceLine.subscription_id.in_(ids), InvoiceLine.kind == "pack")))
     charges: dict[int, list[rules.ChargeFacts]] = defaultdict(list)
-    for row in session.scalars(select(Charge).where(
+    for row in conn.execute(select(Charge.__table__).where(
             Charge.customer_id.in_(customer_ids), Charge.invoice_id.is_(None),
             Charge.incurred_on <= period_end).order_by(Charge.incurred_on, Charge.id)):
         charges[row.customer_id].append(rules.ChargeFacts(
@@ -242,12 +260,12 @@ def _load_batch(session: Session, cache: _TermsCache, operator: Operator, custom
     return _Batch(customers, facts, errors, central)
 
 
-def _end_on(sub: Subscription) -> date | None:
+def _end_on(sub) -> date | None:
     """The first day without service: the termination date, else the effective date of a notice."""
     return sub.terminated_on or sub.termination_effective_on
 
 
-def _item_facts(item: SubscriptionItem, common_offers: set[int],
+def _item_facts(item, common_offers: set[int],
                 revisions: dict[int, list[rules.PriceStep]]) -> rules.ItemFacts:
     return rules.ItemFacts(
         label=item.label, quantity=item.quantity, monthly_fee=item.monthly_fee,
@@ -324,8 +342,10 @@ def _store(session: Session, clock: Clock, actor: Actor, operator: Operator, run
     rows = [_invoice_row(operator, customer, draft, period, issue_date, number,
                          run.id if run else None, now, central)
             for (customer, draft, central), number in zip(drafts, numbers, strict=True)]
-    ids = list(session.scalars(insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True),
-                               rows))
+    conn = session.connection()
+    invoices = Invoice.__table__
+    ids = list(conn.scalars(insert(invoices).returning(invoices.c.id, sort_by_parameter_order=True),
+                            rows))
     lines, months, usage, charges, revised = [], [], [], [], []
     for invoice_id, (_customer, draft, _central) in zip(ids, drafts, strict=True):
         lines += _line_rows(invoice_id, draft.totals)
@@ -335,23 +355,30 @@ def _store(session: Session, clock: Clock, actor: Actor, operator: Operator, run
         usage += [{"id": u, "invoice_id": invoice_id} for u in draft.usage_ids]
         charges += [{"id": c, "invoice_id": invoice_id} for c in draft.charge_ids]
         revised += draft.revised
-    session.execute(insert(InvoiceLine), lines)
+    conn.execute(insert(InvoiceLine.__table__), lines)
     if months:
-        session.execute(insert(BilledMonth), months)
+        conn.execute(insert(BilledMonth.__table__), months)
     if usage:
-        session.execute(update(UsageSummary).execution_options(synchronize_session=False), usage)
+        _set_invoice(conn, UsageSummary.__table__, usage)
     if charges:
-        session.execute(update(Charge).execution_options(synchronize_session=False), charges)
+        _set_invoice(conn, Charge.__table__, charges)
     for month in revised:
-        session.execute(update(BilledMonth).where(
+        conn.execute(update(BilledMonth.__table__).where(
             BilledMonth.subscription_id == month.subscription_id, BilledMonth.month == month.month)
-            .values(days=month.days, amount=month.amount).execution_options(synchronize_session=False))
+            .values(days=month.days, amount=month.amount))
     _audit_many(session, clock, actor, "invoice.issue" if not draft_only else "invoice.draft", (
         ("invoices", invoice_id, f"{number or 'draft'} {customer.ref}: "
                                  f"{fr_format(draft.totals.total)} {draft.totals.basis}")
         for invoice_id, number, (customer, draft, _c) in zip(ids, numbers, drafts, strict=True)))
     return [(invoice_id, number, draft) for invoice_id, number, (_c, draft, _x)
             in zip(ids, numbers, drafts, strict=True)]
+
+
+def _set_invoice(conn, table, rows: list[dict]) -> None:
+    """Mark usage summaries or charges as billed by their invoice (one executemany)."""
+    conn.execute(update(table).where(table.c.id == bindparam("row_id"))
+                 .values(invoice_id=bindparam("row_invoice")),
+                 [{"row_id": row["id"], "row_invoice": row["invoice_id"]} for row in rows])
 
 
 # --------------------------------------------------------------------------- bill runs
