@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -110,8 +111,7 @@ def _audit_many(session: Session, clock: Clock, actor: Actor, action: str,
     rows = [{"at": now, "actor": actor.name, "action": action, "entity_type": entity_type,
              "entity_id": str(entity_id), "summary": summary, "changes": {}}
             for entity_type, entity_id, summary in entries]
-    if rows:
-        session.connection().execute(insert(AuditEntry.__table__), rows)
+    _bulk_insert(session.connection(), AuditEntry.__table__, rows)
 
 
 # --------------------------------------------------------------------------- numbering
@@ -169,65 +169,81 @@ def _columns(model, names: tuple[str, ...]):
 
 def _load_batch(session: Session, cache: _TermsCache, operator: Operator, customer_ids: list[int],
                 period: date) -> _Batch:
-    """Read a batch's facts with a few set queries (plain rows: no ORM objects to build)."""
+    """Read a batch's facts with a few set queries over the batch's range of customer ids
+    (plain rows, no ORM objects; a range keeps the statements short on both databases)."""
     conn = session.connection()
     period_end = rules.month_end(period)
+    wanted = set(customer_ids)
+    low, high = min(customer_ids), max(customer_ids)
+    # Customers belong to one operator: the customer range alone selects the batch's rows
+    # (and lets both databases use the customer_id index).
+    in_range = Subscription.customer_id.between(low, high)
     customers = {c.id: c for c in conn.execute(select(*_columns(Customer, _CUSTOMER_COLUMNS))
-                                               .where(Customer.id.in_(customer_ids)))}
+                                               .where(Customer.id.between(low, high))) if c.id in wanted}
     sites = {}
     central = {}
     for site in conn.execute(select(*_columns(Site, _SITE_COLUMNS))
-                             .where(Site.customer_id.in_(customer_ids)).order_by(Site.id)):
-        sites[site.id] = site
-        if site.is_central and site.customer_id not in central:
-            central[site.customer_id] = site
-    subs = list(conn.execute(select(*_columns(Subscription, _SUBSCRIPTION_COLUMNS)).where(
-        Subscription.customer_id.in_(customer_ids), Subscription.status != "cancelled",
-        Subscription.signed_on <= period_end).order_by(Subscription.id)))
-    sub_ids = [s.id for s in subs]
+                             .where(Site.customer_id.between(low, high)).order_by(Site.id)):
+        if site.customer_id in wanted:
+            sites[site.id] = site
+            if site.is_central and site.customer_id not in central:
+                central[site.customer_id] = site
+    subs = [s for s in conn.execute(select(*_columns(Subscription, _SUBSCRIPTION_COLUMNS)).where(
+        in_range, Subscription.status != "cancelled", Subscription.signed_on <= period_end)
+        .order_by(Subscription.id)) if s.customer_id in wanted]
+    sub_ids = {s.id for s in subs}
     common_offers = {offer_id for offer_id, attributes in conn.execute(
         select(Offer.id, Offer.attributes).where(Offer.operator_id == operator.id))
         if (attributes or {}).get("common")}
+
+    def of_batch(*columns, where=None, order_by=(), group_by=()):
+        """Rows of a subscription table for the batch's subscriptions (joined on the range)."""
+        table = columns[0].table
+        query = (select(*columns).join(Subscription.__table__,
+                                        Subscription.__table__.c.id == table.c.subscription_id)
+                 .where(in_range))
+        if where is not None:
+            query = query.where(where)
+        return [row for row in conn.execute(query.order_by(*order_by).group_by(*group_by))
+                if row.subscription_id in sub_ids]
+
     items = defaultdict(list)
-    billed_through: dict[int, date] = {}
+    for item in of_batch(*_columns(SubscriptionItem, _ITEM_COLUMNS), order_by=[SubscriptionItem.id]):
+        items[item.subscription_id].append(item)
+    month = BilledMonth.__table__.c
+    billed_through = {row.subscription_id: row.last for row in of_batch(
+        month.subscription_id, func.max(month.month).label("last"), group_by=[month.subscription_id])}
     revisions: dict[int, list[rules.PriceStep]] = defaultdict(list)
-    after_end: dict[int, list[rules.BilledMonthFacts]] = defaultdict(list)
-    packs_billed: set[int] = set()
+    for row in of_batch(*PriceRevision.__table__.c):
+        revisions[row.subscription_item_id].append(rules.PriceStep(
+            row.effective_on, row.old_fee, row.new_fee, row.explanation.get("note", "")))
     usage: dict[int, list[rules.UsageFacts]] = defaultdict(list)
-    for ids in _chunks(sub_ids, 5000):
-        for item in conn.execute(select(*_columns(SubscriptionItem, _ITEM_COLUMNS)).where(
-                SubscriptionItem.subscription_id.in_(ids)).order_by(SubscriptionItem.id)):
-            items[item.subscription_id].append(item)
-        for sub_id, last in conn.execute(
-                select(BilledMonth.subscription_id, func.max(BilledMonth.month))
-                .where(BilledMonth.subscription_id.in_(ids)).group_by(BilledMonth.subscription_id)):
-            billed_through[sub_id] = last
-        for row in conn.execute(select(PriceRevision.__table__).where(PriceRevision.subscription_id.in_(ids))):
-            revisions[row.subscription_item_id].append(rules.PriceStep(
-                row.effective_on, row.old_fee, row.new_fee, row.explanation.get("note", "")))
-        for row in conn.execute(select(UsageSummary.__table__).where(
-                UsageSummary.subscription_id.in_(ids), UsageSummary.invoice_id.is_(None),
-                UsageSummary.month < period).order_by(UsageSummary.month, UsageSummary.id)):
-            usage[row.subscription_id].append(rules.UsageFacts(
-                row.id, row.subscription_id, row.month, row.amount, row.basis, row.vat_rate,
-                row.label, row.records, row.explanation or {}))
+    summary = UsageSummary.__table__.c
+    for row in of_batch(*summary, where=summary.invoice_id.is_(None) & (summary.month < period),
+                        order_by=[summary.month, summary.id]):
+        usage[row.subscription_id].append(rules.UsageFacts(
+            row.id, row.subscription_id, row.month, row.amount, row.basis, row.vat_rate,
+            row.label, row.records, row.explanation or {}))
     ended = {s.id: _end_on(s) for s in subs if _end_on(s) is not None}
-    for ids in _chunks(list(ended), 5000):
-        for row in conn.execute(select(BilledMonth.__table__).where(BilledMonth.subscription_id.in_(ids))):
+    after_end: dict[int, list[rules.BilledMonthFacts]] = defaultdict(list)
+    if ended:
+        for row in of_batch(*month, where=month.subscription_id.in_(list(ended))):
             if row.month >= rules.month_start(ended[row.subscription_id] - rules.ONE_DAY):
                 after_end[row.subscription_id].append(
                     rules.BilledMonthFacts(row.month, row.days, row.month_days, row.amount))
+    packs_billed: set[int] = set()
     with_packs = [s.id for s in subs if any(i.one_off_price for i in items[s.id])]
-    for ids in _chunks(with_packs, 5000):
+    for ids in _chunks(with_packs, 1000):
         packs_billed |= set(conn.scalars(select(InvoiceLine.subscription_id).where(
             InvoiceLine.subscription_id.in_(ids), InvoiceLine.kind == "pack")))
     charges: dict[int, list[rules.ChargeFacts]] = defaultdict(list)
     for row in conn.execute(select(Charge.__table__).where(
-            Charge.customer_id.in_(customer_ids), Charge.invoice_id.is_(None),
+            Charge.customer_id.between(low, high), Charge.invoice_id.is_(None),
             Charge.incurred_on <= period_end).order_by(Charge.incurred_on, Charge.id)):
-        charges[row.customer_id].append(rules.ChargeFacts(
-            row.id, row.subscription_id, row.label, row.amount, row.price_basis, row.incurred_on,
-            row.vat_rate, row.explanation or {}))
+        if row.customer_id in wanted:
+            charges[row.customer_id].append(rules.ChargeFacts(
+                row.id, row.subscription_id, row.label, row.amount, row.price_basis,
+                row.incurred_on, row.vat_rate, row.explanation or {}))
     by_customer: dict[int, list[tuple[rules.SubscriptionFacts, Terms]]] = defaultdict(list)
     errors: dict[int, str] = {}
     for sub in subs:
@@ -343,9 +359,7 @@ def _store(session: Session, clock: Clock, actor: Actor, operator: Operator, run
                          run.id if run else None, now, central)
             for (customer, draft, central), number in zip(drafts, numbers, strict=True)]
     conn = session.connection()
-    invoices = Invoice.__table__
-    ids = list(conn.scalars(insert(invoices).returning(invoices.c.id, sort_by_parameter_order=True),
-                            rows))
+    ids = _insert_returning_ids(conn, Invoice.__table__, rows)
     lines, months, usage, charges, revised = [], [], [], [], []
     for invoice_id, (_customer, draft, _central) in zip(ids, drafts, strict=True):
         lines += _line_rows(invoice_id, draft.totals)
@@ -355,9 +369,8 @@ def _store(session: Session, clock: Clock, actor: Actor, operator: Operator, run
         usage += [{"id": u, "invoice_id": invoice_id} for u in draft.usage_ids]
         charges += [{"id": c, "invoice_id": invoice_id} for c in draft.charge_ids]
         revised += draft.revised
-    conn.execute(insert(InvoiceLine.__table__), lines)
-    if months:
-        conn.execute(insert(BilledMonth.__table__), months)
+    _bulk_insert(conn, InvoiceLine.__table__, lines)
+    _bulk_insert(conn, BilledMonth.__table__, months)
     if usage:
         _set_invoice(conn, UsageSummary.__table__, usage)
     if charges:
@@ -372,6 +385,38 @@ def _store(session: Session, clock: Clock, actor: Actor, operator: Operator, run
         for invoice_id, number, (customer, draft, _c) in zip(ids, numbers, drafts, strict=True)))
     return [(invoice_id, number, draft) for invoice_id, number, (_c, draft, _x)
             in zip(ids, numbers, drafts, strict=True)]
+
+
+def _bulk_insert(conn, table, rows: list[dict]) -> None:
+    """Insert many rows: ``COPY`` on PostgreSQL (an order of magnitude faster than multi-row
+    INSERTs), ``executemany`` elsewhere. Same transaction either way."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    statement = f'COPY {table.name} ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) FROM STDIN'
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([_copy_value(row[column]) for column in columns])
+
+
+def _copy_value(value):
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return value
+
+
+def _insert_returning_ids(conn, table, rows: list[dict]) -> list[int]:
+    """Insert rows and return their ids in order (ids drawn from the sequence on PostgreSQL)."""
+    if conn.dialect.name != "postgresql":
+        return list(conn.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                 rows))
+    ids = list(conn.scalars(text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                                 "FROM generate_series(1, :count)"), {"count": len(rows)}))
+    _bulk_insert(conn, table, [{"id": row_id, **row} for row_id, row in zip(ids, rows, strict=True)])
+    return ids
 
 
 def _set_invoice(conn, table, rows: list[dict]) -> None:
@@ -413,7 +458,8 @@ def _bill_customers(session: Session, clock: Clock, actor: Actor, cache: _TermsC
                     customer_ids: list[int], draft_only: bool, report: RunReport) -> None:
     """Bill some customers in the caller's transaction, which holds the operator's lock."""
     already = set(session.scalars(select(Invoice.customer_id).where(
-        Invoice.customer_id.in_(customer_ids), Invoice.run_key == rules.period_label(period))))
+        Invoice.customer_id.between(min(customer_ids), max(customer_ids)),
+        Invoice.run_key == rules.period_label(period))))
     todo = [c for c in customer_ids if c not in already]
     if not todo:
         return
