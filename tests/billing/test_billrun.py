@@ -202,10 +202,10 @@ def test_price_change_notices_and_the_right_to_leave(session, clock, actor, tec,
     assert [line.amount for line in recurring] == [D("41.20")]     # 2 × 20.60
 
 
-def test_a_crash_mid_run_leaves_no_partial_invoice(session, engine, clock, actor, monkeypatch):
+def test_a_crash_mid_run_leaves_no_partial_invoice(clean_engine, clock, actor, monkeypatch):
     """Each batch is one transaction: an error rolls back its invoices whole; a new run
     carries on with gapless numbers."""
-    with transaction(engine) as s:
+    with transaction(clean_engine) as s:
         op = factories.operator(s, clock, actor, "technicophone")
         factories.offer(s, op, "presel", "preselection", "10.00")
         for n in range(6):
@@ -223,23 +223,23 @@ def test_a_crash_mid_run_leaves_no_partial_invoice(session, engine, clock, actor
 
     monkeypatch.setattr(service, "_line_rows", crash_on_second_batch)
     with pytest.raises(RuntimeError, match="power cut"):
-        service.run_bill_run(engine, clock, actor, "2026-11", "technicophone", batch_size=2)
-    with transaction(engine) as s:
+        service.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone", batch_size=2)
+    with transaction(clean_engine) as s:
         assert [i.number for i in _invoices(s)] == ["TEC-2026-000001", "TEC-2026-000002"]
         assert all(i.lines for i in _invoices(s))
         assert s.scalar(select(func.count()).select_from(BilledMonth)) == 2
     monkeypatch.setattr(service, "_line_rows", real)
-    [report] = service.run_bill_run(engine, clock, actor, "2026-11", "technicophone", batch_size=2)
+    [report] = service.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone", batch_size=2)
     assert report.billed == 4
-    with transaction(engine) as s:
+    with transaction(clean_engine) as s:
         assert [i.number for i in _invoices(s)] == [f"TEC-2026-{n:06d}" for n in range(1, 7)]
 
 
 def test_two_concurrent_bill_runs_number_without_gaps_and_bill_each_customer_once(
-        session, engine, clock, actor):
+        clean_engine, clock, actor):
     """Two runs of one period at once (two threads, two connections): the database lock
     serialises them; each customer is billed once; numbers follow each other without a gap."""
-    with transaction(engine) as s:
+    with transaction(clean_engine) as s:
         op = factories.operator(s, clock, actor, "technicophone")
         factories.offer(s, op, "presel", "preselection", "10.00")
         for n in range(24):
@@ -252,7 +252,7 @@ def test_two_concurrent_bill_runs_number_without_gaps_and_bill_each_customer_onc
     def run():
         try:
             start.wait()
-            reports.extend(service.run_bill_run(engine, clock, actor, "2026-11", "technicophone",
+            reports.extend(service.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
                                                 batch_size=5))
         except Exception as exc:     # surfaced below
             failures.append(exc)
@@ -264,7 +264,7 @@ def test_two_concurrent_bill_runs_number_without_gaps_and_bill_each_customer_onc
         thread.join(timeout=120)
     assert not failures
     assert sum(r.billed for r in reports) == 24 and not any(r.errors for r in reports)
-    with transaction(engine) as s:
+    with transaction(clean_engine) as s:
         invoices = _invoices(s)
         assert sorted(i.number for i in invoices) == [f"TEC-2026-{n:06d}" for n in range(1, 25)]
         assert len({i.customer_id for i in invoices}) == 24

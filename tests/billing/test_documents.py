@@ -77,11 +77,11 @@ def test_a_credit_note_references_its_invoice_in_factur_x(session, clock, actor,
                          namespaces=NS) == invoice.number
 
 
-def test_the_cli_bills_lists_shows_and_writes_the_pdf(session, engine, db_url, clock, actor,
+def test_the_cli_bills_lists_shows_and_writes_the_pdf(clean_engine, db_url, clock, actor,
                                                      monkeypatch, tmp_path):
     from clausier.cli.main import app
 
-    with transaction(engine) as s:
+    with transaction(clean_engine) as s:
         op = factories.operator(s, clock, actor, "technicophone")
         factories.offer(s, op, "presel", "preselection", "10.00")
         customer = factories.customer(s, clock, op, "Garage Moreau")
@@ -107,12 +107,12 @@ def test_the_cli_bills_lists_shows_and_writes_the_pdf(session, engine, db_url, c
     assert csv_text.splitlines()[1].startswith("TEC-2026-000001;invoice;2026-11-24")
 
 
-def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(session, engine, clock, actor):
+def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine, clock, actor):
     from fastapi.testclient import TestClient
 
     from clausier.api.app import create_app
 
-    with transaction(engine) as s:
+    with transaction(clean_engine) as s:
         op = factories.operator(s, clock, actor, "technicophone")
         factories.offer(s, op, "presel", "preselection", "10.00")
         for name in ("Garage Moreau", "Cabinet Petit"):
@@ -122,8 +122,8 @@ def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(session, engi
         user = accounts.create_user(s, clock, actor, email="billing@example.org", name="Billing",
                                     role="billing", password="long enough secret")
         s.flush()
-        token = accounts.issue_token(s, clock, actor, user.id, "tests")
-    client = TestClient(create_app(engine=engine, clock=clock))
+        _, token = accounts.issue_token(s, clock, actor, user.id, "tests")
+    client = TestClient(create_app(engine=clean_engine, clock=clock))
     headers = {"authorization": f"Bearer {token}"}
     started = client.post("/api/v1/billruns", json={"period": "2026-11", "operator": "technicophone"},
                           headers=headers)

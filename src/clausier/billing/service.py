@@ -628,19 +628,6 @@ def bill_period(session: Session, clock: Clock, actor: Actor, period: str | date
     return report
 
 
-def demo_step(session: Session, clock: Clock, actor: Actor) -> dict:
-    """Demo data: bill the last three months for every operator, so invoices exist to browse."""
-    today = clock.today()
-    counts = {}
-    for code in session.scalars(select(Operator.code).order_by(Operator.code)):
-        billed = 0
-        for back in (2, 1, 0):
-            billed += bill_period(session, clock, actor, rules.add_months(rules.month_start(today), -back),
-                                  code).billed
-        counts[code] = billed
-    return counts
-
-
 # --------------------------------------------------------------------------- invoices
 
 
@@ -917,15 +904,11 @@ def _live_subscriptions(session: Session, operator: Operator, on: date,
     return list(session.scalars(query.order_by(Subscription.id)))
 
 
-def _fee_on(session: Session, item: SubscriptionItem, day: date) -> Decimal:
-    steps = tuple(rules.PriceStep(r.effective_on, r.old_fee, r.new_fee) for r in session.scalars(
-        select(PriceRevision).where(PriceRevision.subscription_item_id == item.id)))
-    return _item_facts(item, set(), {item.id: list(steps)}).fee_on(day)[0]
-
-
 def current_monthly_fee(session: Session, item: SubscriptionItem, on: date) -> Decimal:
     """The monthly fee of an item on a date, revisions (indexation, price changes) included."""
-    return _fee_on(session, item, on)
+    steps = [rules.PriceStep(r.effective_on, r.old_fee, r.new_fee) for r in session.scalars(
+        select(PriceRevision).where(PriceRevision.subscription_item_id == item.id))]
+    return _item_facts(item, set(), {item.id: steps}).fee_on(on)[0]
 
 
 def apply_indexation(session: Session, clock: Clock, actor: Actor, operator_code: str,
@@ -963,7 +946,7 @@ def apply_indexation(session: Session, clock: Clock, actor: Actor, operator_code
                     PriceRevision.subscription_item_id == item.id, PriceRevision.effective_on == on,
                     PriceRevision.cause == "indexation")):
                 continue
-            old = _fee_on(session, item, on - rules.ONE_DAY)
+            old = current_monthly_fee(session, item, on - rules.ONE_DAY)
             indexed = rules.indexed_fee(terms, old, values[month_old], values[month_new],
                                         month_old, month_new)
             revision = PriceRevision(
@@ -1030,7 +1013,7 @@ def announce_price_change(session: Session, clock: Clock, actor: Actor, operator
         for item in sub.items:
             if item.monthly_fee == ZERO or (offer_code and item.offer_code != offer_code):
                 continue
-            old = _fee_on(session, item, effective_on - rules.ONE_DAY)
+            old = current_monthly_fee(session, item, effective_on - rules.ONE_DAY)
             new = money(old * (1 + percent / 100))
             explained = Explained((Line(f"New monthly fee from {effective_on.isoformat()}", new,
                                         f"{fr_format(old)} × (1 + {percent.normalize()} %)",

@@ -21,8 +21,10 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.billing.cli:index_app", "index"),
     ("clausier.billing.cli:price_app", "price-change"),
     ("clausier.billing.cli:top_level", None),
+    ("clausier.support.cli", None),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
+    ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),
 ]
 
