@@ -41,6 +41,8 @@ def test_b2b_customer_with_two_sites_and_a_central_site(session, clock, actor, t
         LineInput(head_office.id, "presel")], signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
     report = service.bill_period(session, clock, actor, "2026-11", "technicophone")
     assert (report.billed, report.invoices) == (1, ["TEC-2026-000001"])
+    [run] = service.list_bill_runs(session)
+    assert (run.status, run.invoices, run.total_ht) == ("completed", 1, D("250.00"))
     [invoice] = _invoices(session)
     assert _lines(invoice) == [
         ("Atelier Blois", "Access fee — Vga Analogue", D("150.00")),

@@ -624,7 +624,8 @@ def bill_period(session: Session, clock: Clock, actor: Actor, period: str | date
     run.status = "completed" if not report.errors else "completed_with_errors"
     run.finished_at = clock.now()
     run.errors = report.errors
-    session.expire_all()     # the invoices were inserted in bulk
+    session.flush()
+    session.expire_all()     # the invoices were inserted in bulk: reload them from the database
     return report
 
 
