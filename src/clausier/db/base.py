@@ -36,4 +36,6 @@ MODEL_ROOMS = [
     "customers",
     "contracts",
     "billing",
+    "equipment",
+    "numbers",
 ]
