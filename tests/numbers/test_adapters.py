@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from clausier.accounts import service as accounts
@@ -15,7 +14,6 @@ from clausier.contracts import service as contracts
 from clausier.contracts.service import LineInput
 from clausier.core.clock import FixedClock
 from clausier.db.session import transaction
-from clausier.api.app import create_app
 from clausier.equipment import service as equipment
 from clausier.numbers import rules
 from tests import factories
@@ -23,11 +21,11 @@ from tests.equipment.test_returns_and_penalties import kind
 
 
 @pytest.fixture
-def world(session, engine, clock, actor, monkeypatch):
+def world(clean_engine, client, clock, actor, monkeypatch):
     """Committed data the app sees: an Ozone household with a fibre line, its box terminated and
-    due back, a mobile line; a staff token."""
+    due back, a mobile line; the test browser with a staff API token, on 1 December 2026."""
     monkeypatch.setenv("CLAUSIER_SECRET_KEY", "test-secret")
-    with transaction(engine) as s:
+    with transaction(clean_engine) as s:
         op = factories.operator(s, clock, actor, "ozone")
         factories.offer(s, op, "fibre-1g", "internet_fibre", "29.99", commitment_months=12)
         factories.offer(s, op, "mobile-24", "mobile", "19.99", unit="line", commitment_months=24)
@@ -43,9 +41,11 @@ def world(session, engine, clock, actor, monkeypatch):
         user = accounts.create_user(s, clock, actor, email="ops@ozone.test", name="Ops", role="admin",
                                     password="correct horse battery")
         s.flush()
-        token = accounts.issue_token(s, clock, actor, user.id, "tests")
-    app = create_app(engine=engine, clock=FixedClock.on(date(2026, 12, 1)))
-    return TestClient(app, headers={"authorization": f"Bearer {token}"}), mobile.ref, op.id
+        _, token = accounts.issue_token(s, clock, actor, user.id, "tests")
+        mobile_ref, operator_id = mobile.ref, op.id
+    clock.instant = FixedClock.on(date(2026, 12, 1)).instant
+    client.headers["authorization"] = f"Bearer {token}"
+    return client, mobile_ref, operator_id
 
 
 def test_api_returns_due_this_week_show_the_penalty_about_to_be_billed(world):

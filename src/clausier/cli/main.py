@@ -22,6 +22,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.numbers.cli:port_app", "port"),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
+    ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),
 ]
 
