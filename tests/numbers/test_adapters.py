@@ -43,13 +43,21 @@ def world(clean_engine, client, clock, actor, monkeypatch):
         s.flush()
         _, token = accounts.issue_token(s, clock, actor, user.id, "tests")
         mobile_ref, operator_id = mobile.ref, op.id
+        other = factories.customer(s, clock, op, "Voisins", kind="household", employees=None)
+        tokens = {}
+        for who, customer_id in (("mine", cust.id), ("theirs", other.id)):
+            portal = accounts.create_user(s, clock, actor, email=f"{who}@home.test", name=who, role="customer",
+                                          kind="customer", password="correct horse battery",
+                                          customer_id=customer_id)
+            s.flush()
+            tokens[who] = accounts.issue_token(s, clock, actor, portal.id, "portal")[1]
     clock.instant = FixedClock.on(date(2026, 12, 1)).instant
     client.headers["authorization"] = f"Bearer {token}"
-    return client, mobile_ref, operator_id
+    return client, mobile_ref, operator_id, tokens
 
 
 def test_api_returns_due_this_week_show_the_penalty_about_to_be_billed(world):
-    client, _, _ = world
+    client, _, _, _ = world
     [row] = client.get("/api/v1/equipment/returns/due").json()
     assert row["serial"] == "FBX-1" and row["return_due_on"] == "2026-12-05"
     assert row["penalty"]["total"] == "120.00" and row["basis"] == "TTC"     # annexe 2 L1232
@@ -57,8 +65,18 @@ def test_api_returns_due_this_week_show_the_penalty_about_to_be_billed(world):
     assert page.status_code == 200 and "FBX-1" in page.text and "Annexe 2 (L1232)" in page.text
 
 
+def test_portal_shows_a_customer_only_its_own_equipment_to_return(world):
+    client, _, _, tokens = world
+    mine = client.get("/api/v1/equipment/returns/due",
+                      headers={"authorization": f"Bearer {tokens['mine']}"}).json()
+    theirs = client.get("/api/v1/equipment/returns/due",
+                        headers={"authorization": f"Bearer {tokens['theirs']}"}).json()
+    assert [(r["serial"], r["return_due_on"]) for r in mine] == [("FBX-1", "2026-12-05")]
+    assert theirs == []
+
+
 def test_api_port_in_refusal_and_port_out_quote(world):
-    client, mobile_ref, operator_id = world
+    client, mobile_ref, operator_id, _ = world
     refused = client.post("/api/v1/ports/in", json={
         "subscription": mobile_ref, "number": "0611223344", "rio": "01PQW12ERAAA",
         "mandate_signed_on": "2026-11-30", "requested_on": "2026-12-01"}).json()
@@ -74,14 +92,14 @@ def test_api_port_in_refusal_and_port_out_quote(world):
 
 
 def test_api_sda_of_15_is_a_problem_json(world):
-    client, mobile_ref, _ = world
+    client, mobile_ref, _, _ = world
     response = client.post("/api/v1/numbers/sda", json={"subscription": mobile_ref, "first": "0233000000",
                                                         "count": 15, "on": "2026-12-01"})
     assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
 
 
 def test_cli_port_in_over_the_holiday(world, db_url, monkeypatch):
-    _, mobile_ref, _ = world
+    _, mobile_ref, _, _ = world
     monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
     rio = rules.make_rio("02", "P", "ABC123", "0677889900")
     result = CliRunner().invoke(cli, ["port", "in", "0677889900", "--subscription", mobile_ref, "--rio", rio,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from clausier.api.deps import Ctx, staff_ctx, user_ctx
+from clausier.core.errors import NotFound
 from clausier.equipment import service
 
 router = APIRouter(prefix="/api/v1/equipment", tags=["equipment"])
@@ -95,6 +96,8 @@ def returns_due(start: date | None = None, end: date | None = None, customer_id:
     """Open returns due in [start, end] (default: this week) with the penalty missing them bills.
     A customer's user sees only its own equipment to return."""
     if ctx.user.kind != "staff":
+        if ctx.user.customer_id is None:
+            raise NotFound("not found")
         customer_id = ctx.user.customer_id
     week = service.week_of(ctx.clock.today())
     return service.returns_due(ctx.session, start or (week[0] if customer_id is None else ctx.clock.today()),

@@ -32,13 +32,11 @@ from clausier.terms.schema import Terms
 
 
 def get_item(session: Session, serial_or_id: str | int) -> EquipmentItem:
-    query = select(EquipmentItem)
-    if isinstance(serial_or_id, int) or str(serial_or_id).isdigit():
-        query = query.where(or_(EquipmentItem.id == int(serial_or_id),
-                                EquipmentItem.serial == str(serial_or_id)))
-    else:
-        query = query.where(EquipmentItem.serial == serial_or_id)
-    item = session.scalars(query.order_by(EquipmentItem.id)).first()
+    # Serials first (an ICCID is all digits, and too long to be an id); then the id.
+    item = session.scalars(select(EquipmentItem).where(EquipmentItem.serial == str(serial_or_id))
+                           .order_by(EquipmentItem.id)).first()
+    if item is None and str(serial_or_id).isdigit() and len(str(serial_or_id)) <= 9:
+        item = session.get(EquipmentItem, int(serial_or_id))
     if item is None:
         raise NotFound(f"equipment: {serial_or_id} not found")
     return item

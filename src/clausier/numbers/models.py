@@ -31,7 +31,7 @@ class PhoneNumber(Base):
     ported_in: Mapped[bool] = mapped_column(Boolean, default=False)
     assigned_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     released_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    release_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    release_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(Instant)
 
 

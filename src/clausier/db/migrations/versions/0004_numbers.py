@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('ported_in', sa.Boolean(), nullable=False),
     sa.Column('assigned_on', sa.Date(), nullable=True),
     sa.Column('released_on', sa.Date(), nullable=True),
-    sa.Column('release_reason', sa.String(length=40), nullable=True),
+    sa.Column('release_reason', sa.String(length=200), nullable=True),
     sa.Column('created_at', clausier.db.types.Instant(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_phone_numbers_customer_id_customers')),
     sa.ForeignKeyConstraint(['operator_id'], ['operators.id'], name=op.f('fk_phone_numbers_operator_id_operators')),
