@@ -17,11 +17,13 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.customers.cli", "customer"),
     ("clausier.contracts.cli", "contract"),
     ("clausier.contracts.cli:top_level", None),
+    ("clausier.support.cli", None),
     ("clausier.equipment.cli", "equipment"),
     ("clausier.numbers.cli", "number"),
     ("clausier.numbers.cli:port_app", "port"),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
+    ("clausier.rating.cli", None),
     ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),
 ]

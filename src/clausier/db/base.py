@@ -36,7 +36,9 @@ MODEL_ROOMS = [
     "customers",
     "contracts",
     "billing",
+    "rating",
     "scheduler",
+    "support",
     "equipment",
     "numbers",
 ]
