@@ -28,7 +28,7 @@ from clausier.web.templating import render
 
 ROOMS = [
     "accounts", "terms", "catalog", "customers", "contracts", "billing", "rating", "support",
-    "audit", "web",
+    "equipment", "numbers", "audit", "web",
 ]
 
 SESSION_MAX_AGE = 8 * 3600

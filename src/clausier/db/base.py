@@ -39,4 +39,6 @@ MODEL_ROOMS = [
     "rating",
     "scheduler",
     "support",
+    "equipment",
+    "numbers",
 ]
