@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from clausier import __version__
+from clausier.api.deps import SESSION_LIFETIME_SECONDS
 from clausier.core.clock import Clock, SystemClock
 from clausier.core.errors import ClausierError, Unauthenticated
 from clausier.core.settings import Settings
@@ -26,9 +27,8 @@ from clausier.db.session import engine_for
 from clausier.scheduler.ticker import DailyTicker
 from clausier.web.templating import render
 
-ROOMS = ["accounts", "terms", "catalog", "customers", "contracts", "audit", "web"]
+ROOMS = ["accounts", "terms", "catalog", "customers", "contracts", "audit", "portal", "web"]
 
-SESSION_MAX_AGE = 8 * 3600
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 DOCS_PATH = "/api/docs"
 
@@ -74,7 +74,7 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
     app.state.clock = clock or SystemClock()
     app.state.settings = settings
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
-                       session_cookie="clausier_session", max_age=SESSION_MAX_AGE,
+                       session_cookie="clausier_session", max_age=SESSION_LIFETIME_SECONDS,
                        same_site="lax", https_only=False)
 
     @app.middleware("http")

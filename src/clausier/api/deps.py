@@ -39,15 +39,36 @@ async def csrf_for_cookie_sessions(request: Request) -> None:
         await verify_csrf(request)
 
 
+# A signed-in browser session lasts this long from the login, however active it is.
+SESSION_LIFETIME_SECONDS = 8 * 3600
+
+
+def start_session(request: Request, clock: Clock, user: User) -> None:
+    """A fresh session on login (no fixation), stamped with its start for the expiry."""
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["lang"] = user.language
+    request.session["since"] = clock.now().timestamp()
+
+
+def _session_user(request: Request, session: Session, clock: Clock) -> User | None:
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return None
+    since = request.session.get("since")
+    if not isinstance(since, (int, float)) or clock.now().timestamp() - since > SESSION_LIFETIME_SECONDS:
+        request.session.clear()      # expired: the next page asks for the password again
+        return None
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
 def _user_from_request(request: Request, session: Session, clock: Clock) -> User | None:
     token = _bearer(request)
     if token is not None:
         user = accounts.user_for_token(session, clock, token)
     else:
-        user_id = request.session.get("user_id")
-        user = session.get(User, user_id) if user_id is not None else None
-        if user is not None and not user.active:
-            user = None
+        user = _session_user(request, session, clock)
     request.state.user = SignedIn.of(user) if user is not None else None   # for the page header
     return user
 
@@ -73,6 +94,13 @@ def staff_user(user: User = Depends(current_user)) -> User:
     return user
 
 
+def customer_user(user: User = Depends(current_user)) -> User:
+    """A user of the customer portal, bound to one customer; anyone else is told "not found"."""
+    if user.kind != "customer" or user.customer_id is None:
+        raise NotFound("not found")
+    return user
+
+
 @dataclass
 class Ctx:
     """What a use case needs from a request: session, clock and the acting user."""
@@ -84,6 +112,11 @@ class Ctx:
     @property
     def actor(self) -> Actor:
         return accounts.actor_for(self.user)
+
+    @property
+    def customer_id(self) -> int | None:
+        """The customer a portal user is bound to (None for staff)."""
+        return self.user.customer_id
 
     def require_write(self, area: str) -> None:
         if not account_rules.may_write(self.user.role, area):
@@ -97,4 +130,10 @@ def staff_ctx(session: Session = Depends(get_session), clock: Clock = Depends(ge
 
 def user_ctx(session: Session = Depends(get_session), clock: Clock = Depends(get_clock),
              user: User = Depends(current_user)) -> Ctx:
+    return Ctx(session=session, clock=clock, user=user)
+
+
+def customer_ctx(session: Session = Depends(get_session), clock: Clock = Depends(get_clock),
+                 user: User = Depends(customer_user)) -> Ctx:
+    """The customer portal: ``ctx.customer_id`` is the only customer the request may see."""
     return Ctx(session=session, clock=clock, user=user)
