@@ -29,6 +29,27 @@ SECTIONS: list[tuple[str, str, str | None]] = [
 ]
 
 
+# How a customer reads a subscription's status and the grounds for leaving without the fee.
+STATUS_LABELS = {
+    "ordered": _("ordered"), "active": _("active"), "suspended": _("suspended"),
+    "restricted": _("restricted"), "notice_given": _("notice given"),
+    "terminated": _("terminated"), "cancelled": _("cancelled"),
+}
+GROUND_LABELS = {
+    "price_increase_refused": _("I refuse a price increase"),
+    "usage_price_increase_refused": _("I refuse an increase of usage prices"),
+    "harmful_change_to_terms": _("I refuse a change of the terms to my detriment"),
+    "force_majeure": _("Force majeure"),
+    "move_to_uncovered_area": _("I move to an area the service does not cover"),
+    "death": _("Death of the subscriber"),
+    "technical_impossibility": _("The service is technically impossible"),
+    "technical_malfunction": _("The service does not work"),
+    "incumbent_terms_changed": _("The incumbent operator changed its terms"),
+    "sub_processor_objection": _("I object to a new sub-processor"),
+    "at_term": _("At the end of the term"),
+}
+
+
 def sections() -> list[tuple[str, str]]:
     return [(path, title) for path, title, module in SECTIONS
             if module is None or optional_import(module) is not None]
@@ -45,7 +66,7 @@ def portal_home(request: Request, ctx: Ctx = Depends(customer_ctx)):
         "customer": service.customer_of(ctx.session, ctx.customer_id),
         "contracts": service.contracts_of(ctx.session, ctx.customer_id, today),
         "sites": {s.id: s for s in service.customer_of(ctx.session, ctx.customer_id).sites},
-        "today": today})
+        "today": today, "status_labels": STATUS_LABELS})
 
 
 def _contract_page(request: Request, ctx: Ctx, ref: str, quote=None, error: str | None = None,
@@ -55,7 +76,8 @@ def _contract_page(request: Request, ctx: Ctx, ref: str, quote=None, error: str 
     return render(request, "portal/contract.html", {
         "contract": contract, "sub": contract.subscription, "timeline": contract.timeline,
         "grounds": service.exit_grounds(ctx.session, contract.subscription),
-        "received": received or today, "reason": reason, "quote": quote, "error": error})
+        "received": received or today, "reason": reason, "quote": quote, "error": error,
+        "ground_labels": GROUND_LABELS, "status_labels": STATUS_LABELS})
 
 
 @router.get("/portal/contracts/{ref}")
