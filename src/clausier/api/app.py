@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -113,6 +114,13 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
         return problem({"type": "about:blank", "title": "Invalid input", "status": 422,
                         "detail": detail, "errors": errors})
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: Exception):
+        # An identifier or a text beyond what the database column holds is bad input, not a bug.
+        return problem({"type": "about:blank", "title": "Invalid input", "status": 422,
+                        "detail": "a value is out of range for its field"})
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict:
