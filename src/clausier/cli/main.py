@@ -18,6 +18,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.customers.cli", "customer"),
     ("clausier.contracts.cli", "contract"),
     ("clausier.contracts.cli:top_level", None),
+    ("clausier.support.cli", None),
     ("clausier.accounts.cli", "user"),
     ("clausier.portal.cli", "user"),
     ("clausier.demo.cli", "demo"),

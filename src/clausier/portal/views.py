@@ -25,7 +25,8 @@ def _(text: str) -> str:
 # The portal's sections: (path, title, the module that must exist for the section to be shown).
 SECTIONS: list[tuple[str, str, str | None]] = [
     ("/portal", _("My contracts"), None),
-    ("/portal/tickets", _("Support tickets"), "clausier.support.views"),
+    ("/portal/tickets", _("My tickets"), "clausier.support.views"),
+    ("/portal/sla", _("Service-level reports"), "clausier.support.views"),
 ]
 
 
