@@ -75,6 +75,8 @@ class View:
 # Panels in the order shown; each returns None when the room it reads is not built.
 PANELS: list[str] = [
     "clausier.web.dashboard:revenue_panel",
+    "clausier.web.dashboard:tickets_panel",
+    "clausier.web.dashboard:availability_panel",
     "clausier.web.dashboard:packs_panel",
 ]
 
@@ -207,3 +209,64 @@ def packs_panel(session: Session, clock: Clock, view: View) -> Panel | None:
         headers=[_("Subscription"), _("Service family"), _("Ends on"), _("Days left")],
         rows=[[sub.ref, sub.family, f["day"](end), str((end - today).days)] for end, sub in rows],
         link="/contracts", empty=_("No pack ends in the next six months."))
+
+
+# --------------------------------------------------------------------------- support
+
+TICKETS_SHOWN = 10
+
+
+def tickets_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+    """Open tickets, most urgent first, with the time left before their target."""
+    support = optional_import("clausier.support.service")
+    if support is None:
+        return None
+    from clausier.support.rules import duration_text
+
+    _, f = view.gettext, view.f
+    board = support.live_board(session, clock.now())
+    rows = []
+    for item in board[:TICKETS_SHOWN]:
+        if item.status is None:
+            left = _("none (best efforts)")
+        elif item.breached:
+            left = f"{_('breached by')} {duration_text(-item.status.left)}"
+        else:
+            left = duration_text(item.status.left)
+        rows.append([item.ticket.ref, item.target.label if item.target else "",
+                     left, f["instant"](item.status.deadline) if item.status and item.status.deadline
+                     else ""])
+    return Panel(
+        key="tickets", title=f"{_('Tickets with time left')} ({len(board)})",
+        headers=[_("Ticket"), _("Target"), _("Time left"), _("Target falls at")],
+        rows=rows, link="/support/tickets", empty=_("No open ticket."))
+
+
+def availability_by_family(reports) -> dict[str, Decimal]:
+    """The lowest availability of the month per service family (the one to look at)."""
+    lowest: dict[str, Decimal] = {}
+    for item in reports:
+        percent = item.report.availability.percent
+        if item.report.availability.applicable and percent is not None:
+            family = item.subscription.family
+            lowest[family] = min(percent, lowest.get(family, percent))
+    return dict(sorted(lowest.items()))
+
+
+def availability_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+    support = optional_import("clausier.support.service")
+    if support is None:
+        return None
+    _, f = view.gettext, view.f
+    month = clock.today().replace(day=1)
+    lowest = availability_by_family(support.sla_report(session, clock, month))
+    percent = lambda value: f"{f['number'](value)} %"   # noqa: E731
+    charts = [bar_chart(
+        "availability", f"{_('Availability per service')} — {_month_label(month, view.language)}",
+        _("Lowest availability of the month among the subscriptions of each service family."),
+        [Point(family, value, percent(value)) for family, value in lowest.items()])] if lowest else []
+    return Panel(
+        key="availability", title=_("Availability per service"),
+        headers=[_("Service family"), _("Lowest availability this month")],
+        rows=[[family, percent(value)] for family, value in lowest.items()], charts=charts,
+        link="/support/sla", empty=_("No service with an availability commitment this month."))
