@@ -19,6 +19,10 @@ from clausier.web.templating import SignedIn, verify_csrf
 
 
 def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed *before* the answer is sent: every
+    ``Depends(get_session, scope="function")`` (the default scope would commit after the answer,
+    so that a client following a redirect could miss the write, or be told of a write that then
+    fails)."""
     with transaction(request.app.state.engine) as session:
         yield session
 
@@ -69,16 +73,17 @@ def _user_from_request(request: Request, session: Session, clock: Clock) -> User
         user = accounts.user_for_token(session, clock, token)
     else:
         user = _session_user(request, session, clock)
-    request.state.user = SignedIn.of(user) if user is not None else None   # for the page header
+    # For the page header: a copy, readable even on an error page after the rollback.
+    request.state.signed_in = SignedIn.of(user) if user is not None else None
     return user
 
 
-def optional_user(request: Request, session: Session = Depends(get_session),
+def optional_user(request: Request, session: Session = Depends(get_session, scope="function"),
                   clock: Clock = Depends(get_clock)) -> User | None:
     return _user_from_request(request, session, clock)
 
 
-def current_user(request: Request, session: Session = Depends(get_session),
+def current_user(request: Request, session: Session = Depends(get_session, scope="function"),
                  clock: Clock = Depends(get_clock),
                  _csrf: None = Depends(csrf_for_cookie_sessions)) -> User:
     user = _user_from_request(request, session, clock)
@@ -123,17 +128,17 @@ class Ctx:
             raise Forbidden(f"role: {self.user.role} may not change {area}")
 
 
-def staff_ctx(session: Session = Depends(get_session), clock: Clock = Depends(get_clock),
+def staff_ctx(session: Session = Depends(get_session, scope="function"), clock: Clock = Depends(get_clock),
               user: User = Depends(staff_user)) -> Ctx:
     return Ctx(session=session, clock=clock, user=user)
 
 
-def user_ctx(session: Session = Depends(get_session), clock: Clock = Depends(get_clock),
+def user_ctx(session: Session = Depends(get_session, scope="function"), clock: Clock = Depends(get_clock),
              user: User = Depends(current_user)) -> Ctx:
     return Ctx(session=session, clock=clock, user=user)
 
 
-def customer_ctx(session: Session = Depends(get_session), clock: Clock = Depends(get_clock),
+def customer_ctx(session: Session = Depends(get_session, scope="function"), clock: Clock = Depends(get_clock),
                  user: User = Depends(customer_user)) -> Ctx:
     """The customer portal: ``ctx.customer_id`` is the only customer the request may see."""
     return Ctx(session=session, clock=clock, user=user)

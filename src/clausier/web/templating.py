@@ -106,7 +106,7 @@ def render(request: Request, template: str, context: dict | None = None,
         "_": gettext_for(language),
         "ngettext": ngettext_for(language),
         "csrf_token": csrf_token(request),
-        "user": getattr(request.state, "user", None),
+        "user": getattr(request.state, "signed_in", None),
         "f": filters_for(language),
         **(context or {}),
     }

@@ -28,7 +28,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/")
-def home(request: Request, session: Session = Depends(get_session),
+def home(request: Request, session: Session = Depends(get_session, scope="function"),
          clock: Clock = Depends(get_clock), user: User | None = Depends(optional_user)):
     if user is None:
         return render(request, "web/login.html", {"next": "/"})
@@ -48,7 +48,7 @@ def login_form(request: Request, next: str = "/"):
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])
 def login(request: Request, email: str = Form(...), password: str = Form(...),
-          next: str = Form("/"), session: Session = Depends(get_session),
+          next: str = Form("/"), session: Session = Depends(get_session, scope="function"),
           clock: Clock = Depends(get_clock)):
     attempt = accounts.authenticate(session, clock, email, password)
     if attempt.user is None:
