@@ -28,7 +28,8 @@ from clausier.db.session import engine_for
 from clausier.scheduler.ticker import DailyTicker
 from clausier.web.templating import render
 
-ROOMS = ["accounts", "terms", "catalog", "customers", "contracts", "support", "audit", "portal", "web"]
+ROOMS = ["accounts", "terms", "catalog", "customers", "contracts", "rating", "support", "audit", "portal",
+         "web"]
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 DOCS_PATH = "/api/docs"

@@ -22,6 +22,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.accounts.cli", "user"),
     ("clausier.portal.cli", "user"),
     ("clausier.demo.cli", "demo"),
+    ("clausier.rating.cli", None),
     ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),
 ]
