@@ -60,6 +60,8 @@ def test_portal_pages_in_french_and_english(world, browser):
     ref = _refs(world, "a")[0]
     assert f"/portal/contracts/{ref}" in home.text
     assert not any(ref_b in home.text for ref_b in _refs(world, "b"))
+    usage = client.get("/portal/usage")
+    assert usage.status_code == 200 and "Mes consommations" in usage.text
     english = client.get("/portal?lang=en")
     assert "My contracts" in english.text and "Commitment end" in english.text
     page = client.get(f"/portal/contracts/{ref}")

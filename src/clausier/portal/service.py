@@ -19,6 +19,7 @@ from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotFound
+from clausier.core.rooms import optional_import
 from clausier.customers import service as customers
 from clausier.customers.models import Customer
 from clausier.web.i18n import LANGUAGES
@@ -92,3 +93,11 @@ def quote_leaving(session: Session, customer_id: int, ref: str, received: date,
     """What leaving would cost if the customer's letter arrived on ``received`` (changes nothing)."""
     subscription = subscription_of(session, customer_id, ref)
     return contracts.quote_termination(session, subscription.id, received, reason)
+
+
+# --------------------------------------------------------------------------- other rooms
+
+def usage_of_customer(session: Session, customer_id: int) -> list:
+    """The customer's rated usage (empty while the rating room is not built)."""
+    rating = optional_import("clausier.rating.service")
+    return [] if rating is None else rating.summaries_of_customer(session, customer_id)

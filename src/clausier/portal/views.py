@@ -25,6 +25,7 @@ def _(text: str) -> str:
 # The portal's sections: (path, title, the module that must exist for the section to be shown).
 SECTIONS: list[tuple[str, str, str | None]] = [
     ("/portal", _("My contracts"), None),
+    ("/portal/usage", _("My usage"), "clausier.rating.service"),
     ("/portal/tickets", _("My tickets"), "clausier.support.views"),
     ("/portal/sla", _("Service-level reports"), "clausier.support.views"),
 ]
@@ -99,6 +100,15 @@ def portal_quote(request: Request, ref: str, received: date = Form(...), reason:
     if request.headers.get("hx-request"):
         return render(request, "contracts/_quote.html", {"quote": quote, "error": error})
     return _contract_page(request, ctx, ref, quote, error, received, reason)
+
+
+@router.get("/portal/usage")
+def portal_usage(request: Request, ctx: Ctx = Depends(customer_ctx)):
+    """The customer's rated usage per service and month, with its explanation."""
+    return render(request, "portal/usage.html", {
+        "summaries": service.usage_of_customer(ctx.session, ctx.customer_id),
+        "refs": {c.subscription.id: c.subscription.ref
+                 for c in service.contracts_of(ctx.session, ctx.customer_id, ctx.clock.today())}})
 
 
 # --------------------------------------------------------------------------- staff: portal users

@@ -77,6 +77,7 @@ PANELS: list[str] = [
     "clausier.web.dashboard:revenue_panel",
     "clausier.web.dashboard:tickets_panel",
     "clausier.web.dashboard:availability_panel",
+    "clausier.web.dashboard:usage_panel",
     "clausier.web.dashboard:packs_panel",
 ]
 
@@ -270,3 +271,36 @@ def availability_panel(session: Session, clock: Clock, view: View) -> Panel | No
         headers=[_("Service family"), _("Lowest availability this month")],
         rows=[[family, percent(value)] for family, value in lowest.items()], charts=charts,
         link="/support/sla", empty=_("No service with an availability commitment this month."))
+
+
+# --------------------------------------------------------------------------- usage (rating)
+
+IMPORTS_SHOWN = 5
+
+
+def usage_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+    """The latest CDR imports, the open fraud alerts and rated usage per month."""
+    rating = optional_import("clausier.rating.service")
+    if rating is None:
+        return None
+    _, f = view.gettext, view.f
+    months = last_months(clock.today())
+    periods = [m.strftime("%Y-%m") for m in months]
+    totals = rating.usage_per_month(session, periods)
+    charts = [bar_chart(
+        f"usage-{basis.lower()}",
+        f"{_('Rated usage per month')} ({_('excl. VAT') if basis == 'HT' else _('incl. VAT')})",
+        _("Amounts of the rated calls and data of each month."),
+        [Point(_month_label(m, view.language), totals.get((p, basis), Decimal(0)),
+               f["money"](totals.get((p, basis), Decimal(0)))) for m, p in zip(months, periods)])
+        for basis in sorted({basis for _period, basis in totals})]
+    rows = [[_("CDR import") + f" #{b.id}", b.file_name,
+             f"{b.accepted} / {b.rows_read} ({b.rejected} {_('rejected')})",
+             f["instant"](b.finished_at or b.started_at)]
+            for b in rating.list_batches(session, limit=IMPORTS_SHOWN)]
+    rows += [[_("Fraud alert") + f" #{a.id}", a.kind, f"{a.calls} {_('calls')} · {a.month}",
+              f["instant"](a.detected_at)] for a in rating.list_alerts(session, status="open")]
+    return Panel(
+        key="usage", title=_("Latest CDR imports and fraud alerts"),
+        headers=[_("What"), _("Subject"), _("Figures"), _("When")], rows=rows, charts=charts,
+        link="/usage/imports", empty=_("No CDR import and no open fraud alert."))
