@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
@@ -887,3 +887,21 @@ def service_lines(session: Session, limit: int) -> list[tuple[str, str]]:
         .where(Subscription.service_identifier.is_not(None),
                Subscription.status.in_(("active", "suspended", "restricted", "notice_given")))
         .order_by(Subscription.id).limit(limit))]
+
+
+# --------------------------------------------------------------------------- portal and dashboard
+
+def summaries_of_customer(session: Session, customer_id: int, limit: int = 500) -> list[UsageSummary]:
+    """A customer's rated usage, latest usage period first (the customer portal shows it)."""
+    return list(session.scalars(select(UsageSummary).where(UsageSummary.customer_id == customer_id)
+                                .order_by(UsageSummary.usage_period.desc(),
+                                          UsageSummary.subscription_id).limit(limit)))
+
+
+def usage_per_month(session: Session, periods: Sequence[str]) -> dict[tuple[str, str], Decimal]:
+    """Rated usage per (usage period, price basis), for the dashboard's chart."""
+    rows = session.execute(select(UsageSummary.usage_period, UsageSummary.price_basis,
+                                  func.sum(UsageSummary.amount))
+                           .where(UsageSummary.usage_period.in_(list(periods)))
+                           .group_by(UsageSummary.usage_period, UsageSummary.price_basis))
+    return {(period, basis): money(Decimal(total or 0)) for period, basis, total in rows}
