@@ -18,6 +18,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.contracts.cli", "contract"),
     ("clausier.contracts.cli:top_level", None),
     ("clausier.accounts.cli", "user"),
+    ("clausier.privacy.cli", "privacy"),
     ("clausier.demo.cli", "demo"),
     ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),

@@ -37,4 +37,5 @@ MODEL_ROOMS = [
     "contracts",
     "billing",
     "scheduler",
+    "privacy",
 ]
