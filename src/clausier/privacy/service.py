@@ -113,7 +113,9 @@ def purge(session: Session, clock: Clock, actor: Actor, day: date) -> RetentionR
             session.add(_line(run, rule, rules.Purged(rule.data, "nothing stored by Clausier", 0,
                                                       detail="no purger handles this data")))
             continue
-        for purged in (p for result in results for p in result):
+        found = [p for result in results for p in result]
+        # every rule appears in the report, so that it shows what was checked
+        for purged in found or [rules.Purged(rule.data, "nothing due", 0)]:
             session.add(_line(run, rule, purged))
             run.deleted += purged.count
             run.held += purged.held
@@ -842,3 +844,13 @@ def run_to_dict(run: RetentionRun, lines: list[PurgeReportLine]) -> dict:
             "lines": [{"operator": l.operator, "data": l.data, "rule": l.rule, "clause": l.clause,
                        "what": l.what, "count": l.count, "unit": l.unit, "held": l.held,
                        "detail": l.detail} for l in lines]}
+
+
+def dashboard_cards(session: Session, gettext: Callable[[str], str]):
+    """Open data-subject requests, the nearest deadline first (``web/dashboard.py``)."""
+    from clausier.web.dashboard import Card
+
+    open_requests = list_requests(session, "open")
+    deadlines = sorted(r.extended_due_on or r.due_on for r in open_requests)
+    figure = str(len(open_requests)) + (f" · {deadlines[0].isoformat()}" if deadlines else "")
+    return [Card(title=gettext("Open data-subject requests"), figure=figure, link="/privacy")]
