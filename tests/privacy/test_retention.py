@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import polars as pl
 import pytest
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from clausier.core.clock import PARIS, FixedClock
+from clausier.core.clock import PARIS
 from clausier.core.errors import NotAllowed
 from clausier.privacy import rules, service
 from clausier.privacy.models import PurgeReportLine, Recording, RetentionRun

@@ -44,18 +44,18 @@ class Route:
     def ids_query(self, subject_id: int) -> Select:
         query = select(*self.table.primary_key.columns).select_from(self.table)
         if not self.steps:
-            return query.where(_key(self.table) == subject_id)
+            return query.where(key_of(self.table) == subject_id)
         for child, parent in self.steps[:-1]:
             query = query.join(parent.table, child == parent)
         return query.where(self.steps[-1][0] == subject_id)
 
     def rows_query(self, subject_id: int) -> Select:
-        pk = _key(self.table)
+        pk = key_of(self.table)
         return select(self.table).where(pk.in_(self.ids_query(subject_id).scalar_subquery())
                                         ).order_by(pk)
 
 
-def _key(table: Table) -> Column:
+def key_of(table: Table) -> Column:
     columns = list(table.primary_key.columns)
     return columns[0]
 
@@ -76,7 +76,7 @@ def _edges_into(tables: dict[str, Table], parent: str) -> list[tuple[Column, Col
                 edges.append((column, targets[0]))
             elif (parent == "customers" and column.name == "customer_id"
                   and not column.foreign_keys):
-                edges.append((column, _key(tables[parent])))
+                edges.append((column, key_of(tables[parent])))
     return edges
 
 
@@ -118,12 +118,12 @@ def table_facts(session: Session, route: Route, subject_id: int) -> TableFacts:
     table = route.table
     ids = route.ids_query(subject_id).scalar_subquery()
     count = session.scalar(select(func.count()).select_from(table)
-                           .where(_key(table).in_(ids))) or 0
+                           .where(key_of(table).in_(ids))) or 0
     kept_for = table.info.get("kept_for")
     latest = None
     if kept_for and count and table.info.get("dated_by"):
         latest = session.scalar(select(func.max(table.c[table.info["dated_by"]]))
-                                .where(_key(table).in_(ids)))
+                                .where(key_of(table).in_(ids)))
         latest = latest.date() if isinstance(latest, datetime) else latest
     return TableFacts(table.name, count, tuple(personal_columns(table)), kept_for, latest)
 

@@ -339,7 +339,7 @@ def erase(session: Session, clock: Clock, actor: Actor, subject: str, subject_id
 def _blank(session: Session, route: discovery.Route, subject_id: int,
            decisions: list[rules.ColumnDecision]) -> int:
     table = route.table
-    key = discovery._key(table)
+    key = discovery.key_of(table)
     ids = list(session.scalars(route.ids_query(subject_id)))
     for row_id in ids:
         values = {}
@@ -360,7 +360,7 @@ def _blank(session: Session, route: discovery.Route, subject_id: int,
 
 def _delete_rows(session: Session, route: discovery.Route, subject_id: int) -> int:
     ids = list(session.scalars(route.ids_query(subject_id)))
-    session.execute(delete(route.table).where(discovery._key(route.table).in_(ids)))
+    session.execute(delete(route.table).where(discovery.key_of(route.table).in_(ids)))
     session.expire_all()
     return len(ids)
 
@@ -368,8 +368,10 @@ def _delete_rows(session: Session, route: discovery.Route, subject_id: int) -> i
 # --------------------------------------------------------------------------- data-subject requests
 
 def _request_ref(session: Session, received_on: date) -> str:
-    count = len(session.scalars(select(DataSubjectRequest.id)).all())
-    return f"DSR-{received_on.year}-{count + 1:05d}"
+    prefix = f"DSR-{received_on.year}-"
+    refs = session.scalars(select(DataSubjectRequest.ref).where(
+        DataSubjectRequest.ref.like(f"{prefix}%")))
+    return f"{prefix}{max((int(r[len(prefix):]) for r in refs), default=0) + 1:05d}"
 
 
 def open_request(session: Session, clock: Clock, actor: Actor, *, kind: str, received_on: date,
@@ -645,7 +647,7 @@ def close_objection(session: Session, clock: Clock, actor: Actor, objection_id: 
                              f"terminate after that ({timeline.clauses['talks']})")
         reason = "sub_processor_objection" if objection.termination_without_fees else None
         for subscription in contracts.list_subscriptions(session, objection.customer_id):
-            if subscription.status in ("active", "suspended", "ordered"):
+            if subscription.status in ("active", "suspended"):
                 contracts.give_notice(session, clock, actor, subscription.id, on, reason=reason)
     objection.status = "terminated" if outcome == "terminate" else outcome
     objection.closed_on, objection.outcome = on, note
