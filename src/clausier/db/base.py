@@ -37,5 +37,6 @@ MODEL_ROOMS = [
     "contracts",
     "billing",
     "scheduler",
+    "support",
     "privacy",
 ]

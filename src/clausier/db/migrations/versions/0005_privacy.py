@@ -1,7 +1,7 @@
 """privacy: retention, requests, sub-processors, audits, breaches, end of contract
 
 Revision ID: 0005_privacy
-Revises: 0002_catalog_customers, 0002_contracts, 0002_scheduler (merges the heads)
+Revises: 0002_catalog_customers, 0002_scheduler, 0003_support (merges the heads)
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import clausier.db.types
 
 
 revision = '0005_privacy'
-down_revision = ('0002_catalog_customers', '0002_contracts', '0002_scheduler')
+down_revision = ('0002_catalog_customers', '0002_scheduler', '0003_support')
 branch_labels = None
 depends_on = None
 
