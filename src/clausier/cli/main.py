@@ -28,6 +28,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.numbers.cli:port_app", "port"),
     ("clausier.accounts.cli", "user"),
     ("clausier.portal.cli", "user"),
+    ("clausier.privacy.cli", "privacy"),
     ("clausier.demo.cli", "demo"),
     ("clausier.rating.cli", None),
     ("clausier.scheduler.cli", None),

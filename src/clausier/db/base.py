@@ -41,4 +41,5 @@ MODEL_ROOMS = [
     "support",
     "equipment",
     "numbers",
+    "privacy",
 ]

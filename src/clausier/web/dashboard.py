@@ -33,6 +33,7 @@ CARD_PROVIDERS = [
     "clausier.customers.service:dashboard_cards",
     "clausier.billing.service:dashboard_cards",
     "clausier.support.views:dashboard_cards",
+    "clausier.privacy.service:dashboard_cards",
 ]
 
 
