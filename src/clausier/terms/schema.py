@@ -19,7 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
 
@@ -61,20 +61,21 @@ class SourceRef(BaseModel):
         return f"{self.article} ({lines})"
 
 
+def _to_source(raw: object) -> object:
+    return SourceRef.parse(raw) if isinstance(raw, str) else raw
+
+
+# A source written as text in the YAML ("CGV art. 7 L190-194" or "reading:ID").
+Src = Annotated[SourceRef, BeforeValidator(_to_source)]
+
+
 class Sourced(BaseModel, Generic[T]):
     """A value and its clause."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     value: T
-    src: SourceRef
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        if isinstance(raw, str):
-            return SourceRef.parse(raw)
-        return raw
+    src: Src
 
     @property
     def clause(self) -> str:
@@ -164,12 +165,7 @@ class DunningAction(StrEnum):
 # --------------------------------------------------------------------------- fee rules
 
 class _Rule(Block):
-    src: SourceRef
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
+    src: Src
 
     @property
     def clause(self) -> str:
@@ -296,12 +292,7 @@ class PlanChangeFee(Block):
     # items billed at the amount on the change confirmation, e.g. new_offer_access_fees, connection_kit
     bills: list[str] = []
     note: str = ""
-    src: SourceRef
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
+    src: Src
 
 
 class PlanChange(Block):
@@ -399,12 +390,7 @@ class DunningStep(Block):
     channels: list[Channel] = []
     pay_within_days: int | None = None
     requires_approval: bool = False
-    src: SourceRef
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
+    src: Src
 
 
 class Dunning(Block):
@@ -429,12 +415,7 @@ class Band(Block):
     lower_inclusive: bool = False
     upper_inclusive: bool = True
     percent: Decimal
-    src: SourceRef
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
+    src: Src
 
 
 class RestorationTarget(Block):
@@ -442,12 +423,7 @@ class RestorationTarget(Block):
     option: str                      # standard, gtr_6h_business, gtr_6h_24x7
     hours: Decimal
     counted_in: DayCount
-    src: SourceRef
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
+    src: Src
 
 
 class Restoration(Block):
@@ -498,12 +474,7 @@ class Threshold(Block):
     per: str = "line"      # analogue_line, isdn_access, channel, user, line, account
     window: str = "month"  # month, call, second
     consequence: str = "rerate_per_minute"
-    src: SourceRef
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
+    src: Src
 
 
 class Amount(Block):
@@ -512,12 +483,7 @@ class Amount(Block):
     amount: Decimal
     basis: Literal["HT", "TTC"] = "HT"
     unit: str = ""          # per_call, per_minute, per_number, per_event, ...
-    src: SourceRef
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
+    src: Src
 
 
 class Usage(Block):
@@ -538,12 +504,7 @@ class NonReturnPenalty(Block):
     ownership_passes: bool = False
     still_to_return: bool = False
     return_days: int | None = None
-    src: SourceRef
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
+    src: Src
 
 
 class Equipment(Block):
@@ -568,12 +529,7 @@ class RetentionRule(Block):
     counted_in: DayCount = DayCount.calendar
     after: str = "creation"   # creation, termination, reversibility_end
     can_only_shorten: bool = False
-    src: SourceRef
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
+    src: Src
 
 
 class Retention(Block):
@@ -645,23 +601,13 @@ class Family(Terms):
 
     title: str
     schedule: str = ""
-    src: SourceRef
+    src: Src
     same_as: str | None = None    # inherit another family's blocks before overriding
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
 
 
 class QuotedText(Block):
-    src: SourceRef
+    src: Src
     says: str
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
 
 
 class Reading(Block):
@@ -688,12 +634,7 @@ class Operator(Block):
     address: str = ""
     email: str = ""
     phone: str = ""
-    src: SourceRef | None = None
-
-    @field_validator("src", mode="before")
-    @classmethod
-    def _parse_src(cls, raw: object) -> object:
-        return SourceRef.parse(raw) if isinstance(raw, str) else raw
+    src: Src | None = None
 
 
 class Source(Block):
