@@ -15,6 +15,7 @@ from decimal import Decimal
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
@@ -50,6 +51,11 @@ def command(today: datetime | date | None = None) -> Iterator[Command]:
             yield Command(session=session, clock=clock_for(today=day), actor=cli_actor())
     except ClausierError as exc:
         fail(exc)
+    except OperationalError as exc:
+        # Most often a database that was never migrated, or a server that does not answer.
+        error_console.print(f"[bold red]Error:[/] database: {str(exc.orig).splitlines()[0]} "
+                            "(is the schema up to date? run 'clausier db upgrade')", highlight=False)
+        raise typer.Exit(code=2) from None
 
 
 def fail(exc: ClausierError) -> None:
