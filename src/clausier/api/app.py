@@ -21,7 +21,7 @@ from clausier.core.errors import ClausierError, Forbidden
 from clausier.core.settings import Settings
 from clausier.db.session import engine_for
 
-ROOMS = ["accounts", "terms", "catalog", "customers", "contracts", "audit", "web"]
+ROOMS = ["accounts", "terms", "catalog", "customers", "contracts", "access", "audit", "web"]
 
 SESSION_MAX_AGE = 8 * 3600
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"

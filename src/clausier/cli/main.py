@@ -17,6 +17,8 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.customers.cli", "customer"),
     ("clausier.contracts.cli", "contract"),
     ("clausier.contracts.cli:top_level", None),
+    ("clausier.access.cli", "access"),
+    ("clausier.access.cli:device_app", "device"),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
     ("clausier.web.cli", None),

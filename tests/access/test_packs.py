@@ -1,0 +1,70 @@
+"""Packs: eligibility, service period, user-record cap and paid extensions (Rozoh seed, CP A
+art. 2-3 / CP B art. 2-3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from clausier.access import service as access
+from clausier.billing.charges import pending_charges
+from clausier.contracts import service as contracts
+from clausier.core.errors import NotAllowed
+from tests.access.builders import activated_site, sold_pack
+
+
+def test_pack_activated_14_months_after_shipment_starts_12_months_after_it(session, clock, actor):
+    """CP A art. 2 L224-227: 120 months from activation, "ou au plus tard douze (12) mois à
+    compter de l'expédition" — shipped 2024-03-01, activated 2025-05-01 (14 months later)."""
+    built = activated_site(session, clock, actor, signed_on=date(2024, 2, 15), shipped_on=date(2024, 3, 1),
+                           activated_on=date(2025, 5, 1))
+    assert built.pack.activated_on == date(2025, 5, 1)
+    assert built.pack.service_start == date(2025, 3, 1)
+    assert built.pack.service_end == date(2035, 2, 28)
+    subscription = contracts.get_subscription(session, built.subscription_id)
+    assert subscription.commitment_start == date(2025, 3, 1)
+
+
+def test_pack_activated_before_the_latest_start_runs_from_activation(session, clock, actor):
+    """CP A art. 2 L224-226: activated 2 months after shipment → 120 months from activation."""
+    built = activated_site(session, clock, actor, shipped_on=date(2025, 1, 20), activated_on=date(2025, 3, 20))
+    assert (built.pack.service_start, built.pack.service_end) == (date(2025, 3, 20), date(2035, 3, 19))
+
+
+@pytest.mark.parametrize("category, site_country, field", [
+    ("other", "FR", "customer.category"),
+    ("public_body", "BE", "site.country"),
+])
+def test_pack_refused_to_an_ineligible_customer_or_a_foreign_site(session, clock, actor, category,
+                                                                  site_country, field):
+    """CP A art. 3 L238-242: public bodies, tertiary or industrial companies only; never
+    installed in a country other than the country of purchase."""
+    subscription = sold_pack(session, clock, actor, category=category, site_country=site_country)
+    with pytest.raises(NotAllowed) as refused:
+        access.open_pack(session, clock, actor, subscription.id)
+    assert [p.field for p in refused.value.problems] == [field]
+    assert "CP A art. 3" in refused.value.message
+
+
+def test_51st_record_refused_then_accepted_after_a_billed_extension(session, clock, actor):
+    """CP A art. 3 L244-249: the site serves the number of records on the order (50); more
+    records "moyennant un coût supplémentaire" (reading ROZ-RECORD-QUOTA: a cap)."""
+    built = activated_site(session, clock, actor)
+    rows = [access.RecordInput(name=f"Usager {i:02d}") for i in range(50)]
+    access.import_records(session, clock, built.admin, built.site.id, rows)
+    with pytest.raises(NotAllowed) as refused:
+        access.create_record(session, clock, built.admin, built.site.id, access.RecordInput(name="Usager 51"))
+    assert "50 user records" in refused.value.message
+    assert "intercom_pack_records_10: +10 records for 190.00 € HT" in refused.value.message
+
+    extension = access.buy_extension(session, clock, built.admin, built.site.id, "intercom_pack_records_10")
+    assert extension.records == 10
+    created = access.create_record(session, clock, built.admin, built.site.id, access.RecordInput(name="Usager 51"))
+    assert created.id
+    assert access.site_status(session, built.site, clock.today()).cap == 60
+    [charge] = pending_charges(session, built.pack.customer_id)
+    assert charge.amount == Decimal("190.00")
+    assert charge.explanation["lines"][0]["formula"] == "1 × 190.00 €"
+    assert charge.explanation["lines"][0]["clause"] == "CP A art. 3 (L247-249)"
