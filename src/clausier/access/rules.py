@@ -606,6 +606,10 @@ def retention_cutoff(day: date, months: int) -> date:
 
 # --------------------------------------------------------------------------- sync
 
+# What a device holds, by kind of object (snapshot keys, delta keys, change-log entities).
+ENTITIES = ("records", "credentials", "access_points", "profiles", "rights")
+
+
 def collapse_changes(changes: Iterable[tuple[int, str, int, str]]
                      ) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
     """(version, entity, id, op) rows → the ids to send again and the ids to delete, per

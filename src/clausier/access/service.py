@@ -798,9 +798,6 @@ def _rows(session: Session, entity: str, site_id: int, ids: set[int] | None = No
     return found
 
 
-ENTITIES = ("records", "credentials", "access_points", "profiles", "rights")
-
-
 def _site_block(session: Session, site: AccessSite, pack: Pack, version: int) -> dict:
     destinations, _ = _destinations(session, site)
     return {"id": site.id, "name": site.name, "version": version, "variant": pack.variant,
@@ -819,7 +816,7 @@ def snapshot(session: Session, site: AccessSite, day: date) -> dict:
         return cached
     pack = session.get(Pack, site.pack_id)
     data = {"site": _site_block(session, site, pack, version), "holidays": _holidays(day),
-            **{entity: _rows(session, entity, site.id) for entity in ENTITIES}}
+            **{entity: _rows(session, entity, site.id) for entity in rules.ENTITIES}}
     _SNAPSHOT_CACHE[cache_key] = data
     while len(_SNAPSHOT_CACHE) > _SNAPSHOT_CACHE_SIZE:
         _SNAPSHOT_CACHE.popitem(last=False)
@@ -840,7 +837,7 @@ def delta(session: Session, site: AccessSite, since: int, day: date) -> dict:
     if "site" in upserts:
         result["site"] = _site_block(session, site, session.get(Pack, site.pack_id), version)
         result["holidays"] = _holidays(day)
-    for entity in ENTITIES:
+    for entity in rules.ENTITIES:
         if entity in upserts:
             result["upserts"][entity] = _rows(session, entity, site.id, upserts[entity])
         if entity in deletes:
