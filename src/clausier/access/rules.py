@@ -599,6 +599,11 @@ def end_warning_dates(end: date, months_before: Iterable[int]) -> dict[int, date
     return {months: add_months(first_day_after, -months) for months in months_before}
 
 
+def ends_within(end: date | None, day: date, months: int) -> bool:
+    """Whether a service period ends within ``months`` from ``day`` (the operator's expiry list)."""
+    return end is not None and day <= end < add_months(day, months)
+
+
 def retention_cutoff(day: date, months: int) -> date:
     """Events strictly before this date are past their retention on ``day``."""
     return add_months(day, -months)

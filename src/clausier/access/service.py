@@ -329,6 +329,13 @@ def list_packs(session: Session) -> list[tuple[Pack, AccessSite]]:
                                 .order_by(Pack.service_end.is_(None), Pack.service_end, Pack.id)))
 
 
+def get_pack(session: Session, pack_id: int) -> tuple[Pack, AccessSite]:
+    pack = session.get(Pack, pack_id)
+    if pack is None:
+        raise NotFound(f"pack {pack_id} not found")
+    return pack, session.scalar(select(AccessSite).where(AccessSite.pack_id == pack.id))
+
+
 def new_activation_code(session: Session, clock: Clock, actor: Actor, pack_id: int) -> str:
     """A fresh code for an administrator who lost theirs (the previous one stops working)."""
     if actor.role not in account_rules.STAFF_ROLES or not account_rules.may_write(actor.role, "access"):
