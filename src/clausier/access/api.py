@@ -4,6 +4,7 @@ for the site devices (authenticated by their own token)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -12,12 +13,32 @@ from sqlalchemy.orm import Session
 
 from clausier.access import rules, service
 from clausier.access.models import Device
-from clausier.api.deps import Ctx, get_clock, get_session, staff_ctx, user_ctx
+from clausier.api.deps import Ctx, current_user, get_clock, staff_user
 from clausier.audit.service import Actor
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Forbidden
+from clausier.db.session import transaction, write_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _unit_of_work(request: Request) -> Iterator[Session]:
+    """Changes take SQLite's write lock at BEGIN, so that an administrator's edit and the
+    devices' acknowledgements queue instead of failing; reads stay concurrent."""
+    opened = transaction if request.method in SAFE_METHODS else write_transaction
+    with opened(request.app.state.engine) as session:
+        yield session
+
+
+def access_ctx(request: Request, session: Session = Depends(_unit_of_work),
+               clock: Clock = Depends(get_clock)) -> Ctx:
+    return Ctx(session=session, clock=clock, user=current_user(request, session, clock))
+
+
+def access_staff_ctx(ctx: Ctx = Depends(access_ctx)) -> Ctx:
+    staff_user(ctx.user)
+    return ctx
 
 
 # --------------------------------------------------------------------------- bodies
@@ -161,7 +182,7 @@ def _plain(value: object) -> object:
 # --------------------------------------------------------------------------- packs (staff)
 
 @router.get("/access/packs")
-def list_packs(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+def list_packs(ctx: Ctx = Depends(access_staff_ctx)) -> list[dict]:
     return [{"pack_id": pack.id, "site_id": site.id, "site": site.name, "variant": pack.variant,
              "subscription_id": pack.subscription_id, "records_cap": service.record_cap(pack),
              "activated_on": pack.activated_on, "service_start": pack.service_start,
@@ -170,7 +191,7 @@ def list_packs(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
 
 
 @router.post("/access/packs", status_code=201)
-def open_pack(body: PackIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+def open_pack(body: PackIn, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
     pack, site, code = service.open_pack(ctx.session, ctx.clock, ctx.actor, body.subscription,
                                          site_name=body.site_name, kind=body.kind,
                                          call_timeout_seconds=body.call_timeout_seconds, records=body.records)
@@ -179,12 +200,12 @@ def open_pack(body: PackIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 
 @router.post("/access/packs/{pack_id}/code")
-def new_code(pack_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
+def new_code(pack_id: int, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
     return {"activation_code": service.new_activation_code(ctx.session, ctx.clock, ctx.actor, pack_id)}
 
 
 @router.post("/access/activate", status_code=201)
-def activate(body: ActivationIn, session: Session = Depends(get_session),
+def activate(body: ActivationIn, session: Session = Depends(_unit_of_work),
              clock: Clock = Depends(get_clock)) -> dict:
     """The administrator activates the pack with its code and chooses their credentials."""
     site = service.activate_pack(session, clock, Actor(name=f"activation:{body.email.lower()}", role="site_admin"),
@@ -196,18 +217,18 @@ def activate(body: ActivationIn, session: Session = Depends(get_session),
 # --------------------------------------------------------------------------- sites
 
 @router.get("/access/sites")
-def list_sites(ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+def list_sites(ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     return [service.site_to_dict(ctx.session, s, ctx.clock.today()) for s in service.sites_of(ctx.session, ctx.actor)]
 
 
 @router.get("/access/sites/{site_id}")
-def get_site(site_id: int, ctx: Ctx = Depends(user_ctx)) -> dict:
+def get_site(site_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
     site = service.get_site(ctx.session, ctx.actor, site_id)
     return service.site_to_dict(ctx.session, site, ctx.clock.today())
 
 
 @router.put("/access/sites/{site_id}/settings")
-def site_settings(site_id: int, body: SettingsIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def site_settings(site_id: int, body: SettingsIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     if body.call_timeout_seconds is not None:
         service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id, body.call_timeout_seconds)
     if body.event_retention_months is not None or body.reset_event_retention:
@@ -217,7 +238,7 @@ def site_settings(site_id: int, body: SettingsIn, ctx: Ctx = Depends(user_ctx)) 
 
 
 @router.get("/access/sites/{site_id}/extensions")
-def extension_offers(site_id: int, ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+def extension_offers(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     site = service.get_site(ctx.session, ctx.actor, site_id)
     pack = service.pack_of(ctx.session, site)
     return [{"offer_code": o.code, "name": o.name, "records": o.attributes["user_records"],
@@ -226,7 +247,7 @@ def extension_offers(site_id: int, ctx: Ctx = Depends(user_ctx)) -> list[dict]:
 
 
 @router.post("/access/sites/{site_id}/extensions", status_code=201)
-def buy_extension(site_id: int, body: ExtensionIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def buy_extension(site_id: int, body: ExtensionIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     extension = service.buy_extension(ctx.session, ctx.clock, ctx.actor, site_id, body.offer_code, body.quantity)
     return {"id": extension.id, "records": extension.records, "charge_id": extension.charge_id,
             **{k: v for k, v in get_site(site_id, ctx).items() if k in ("records", "record_cap")}}
@@ -236,61 +257,61 @@ def buy_extension(site_id: int, body: ExtensionIn, ctx: Ctx = Depends(user_ctx))
 
 @router.get("/access/sites/{site_id}/records")
 def list_records(site_id: int, search: str = "", limit: int = 500, offset: int = 0,
-                 ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+                 ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     return [service.record_to_dict(r) for r in
             service.list_records(ctx.session, ctx.actor, site_id, search, min(limit, 5000), offset)]
 
 
 @router.post("/access/sites/{site_id}/records", status_code=201)
-def create_record(site_id: int, body: RecordIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def create_record(site_id: int, body: RecordIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     return service.record_to_dict(service.create_record(ctx.session, ctx.clock, ctx.actor, site_id, body.to_input()))
 
 
 @router.post("/access/sites/{site_id}/records/import", status_code=201)
-def import_records(site_id: int, body: list[RecordIn], ctx: Ctx = Depends(user_ctx)) -> dict:
+def import_records(site_id: int, body: list[RecordIn], ctx: Ctx = Depends(access_ctx)) -> dict:
     created = service.import_records(ctx.session, ctx.clock, ctx.actor, site_id, [r.to_input() for r in body])
     return {"created": len(created)}
 
 
 @router.get("/access/sites/{site_id}/records/{record_id}")
-def get_record(site_id: int, record_id: int, ctx: Ctx = Depends(user_ctx)) -> dict:
+def get_record(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
     row = service.get_record(ctx.session, ctx.actor, site_id, record_id)
     return {**service.record_to_dict(row), "credentials": [
         service.credential_to_dict(c) for c in service.credentials_of(ctx.session, ctx.actor, site_id, record_id)]}
 
 
 @router.put("/access/sites/{site_id}/records/{record_id}")
-def update_record(site_id: int, record_id: int, body: RecordIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def update_record(site_id: int, record_id: int, body: RecordIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     return service.record_to_dict(service.update_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
                                                         body.to_input()))
 
 
 @router.delete("/access/sites/{site_id}/records/{record_id}", status_code=204)
-def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(user_ctx)) -> Response:
+def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
     service.delete_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id)
     return Response(status_code=204)
 
 
 @router.post("/access/sites/{site_id}/records/{record_id}/credentials", status_code=201)
-def add_credential(site_id: int, record_id: int, body: CredentialIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def add_credential(site_id: int, record_id: int, body: CredentialIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     row = service.add_credential(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
                                  service.CredentialInput(**body.model_dump()))
     return service.credential_to_dict(row)
 
 
 @router.delete("/access/sites/{site_id}/credentials/{credential_id}", status_code=204)
-def remove_credential(site_id: int, credential_id: int, ctx: Ctx = Depends(user_ctx)) -> Response:
+def remove_credential(site_id: int, credential_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
     service.remove_credential(ctx.session, ctx.clock, ctx.actor, site_id, credential_id)
     return Response(status_code=204)
 
 
 @router.get("/access/sites/{site_id}/records/{record_id}/call-plan")
-def call_plan(site_id: int, record_id: int, ctx: Ctx = Depends(user_ctx)) -> dict:
+def call_plan(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
     return service.call_plan(ctx.session, ctx.actor, site_id, record_id).as_dict()
 
 
 @router.post("/access/sites/{site_id}/records/{record_id}/call-plan/simulate")
-def simulate_call(site_id: int, record_id: int, body: CallSimulationIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def simulate_call(site_id: int, record_id: int, body: CallSimulationIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     trace = rules.run_call(service.call_plan(ctx.session, ctx.actor, site_id, record_id), body.outcomes)
     return {"attempts": [{"channel": c, "target": t, "outcome": o} for c, t, o in trace.attempts],
             "answered_by": trace.answered_by, "door_open_offered": trace.door_open_offered}
@@ -299,12 +320,12 @@ def simulate_call(site_id: int, record_id: int, body: CallSimulationIn, ctx: Ctx
 # --------------------------------------------------------------------------- points, time slots, rights
 
 @router.get("/access/sites/{site_id}/access-points")
-def list_points(site_id: int, ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+def list_points(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     return [{"id": p.id, "name": p.name, "kind": p.kind} for p in service.access_points(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/access-points", status_code=201)
-def add_point(site_id: int, body: AccessPointIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def add_point(site_id: int, body: AccessPointIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     point = service.add_access_point(ctx.session, ctx.clock, ctx.actor, site_id, body.name, body.kind)
     return {"id": point.id, "name": point.name, "kind": point.kind}
 
@@ -315,41 +336,41 @@ def _profile_out(profile) -> dict:
 
 
 @router.get("/access/sites/{site_id}/profiles")
-def list_profiles(site_id: int, ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+def list_profiles(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     return [_profile_out(p) for p in service.profiles(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/profiles", status_code=201)
-def create_profile(site_id: int, body: ProfileIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def create_profile(site_id: int, body: ProfileIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     return _profile_out(service.save_profile(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump()))
 
 
 @router.put("/access/sites/{site_id}/profiles/{profile_id}")
-def replace_profile(site_id: int, profile_id: int, body: ProfileIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def replace_profile(site_id: int, profile_id: int, body: ProfileIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     return _profile_out(service.save_profile(ctx.session, ctx.clock, ctx.actor, site_id, profile_id=profile_id,
                                              **body.model_dump()))
 
 
 @router.get("/access/sites/{site_id}/rights")
-def list_rights(site_id: int, ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+def list_rights(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     return [{"id": r.id, "record_id": r.record_id, "group": r.group, "access_point_id": r.access_point_id,
              "profile_id": r.profile_id} for r in service.rights(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/rights", status_code=201)
-def grant_right(site_id: int, body: RightIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def grant_right(site_id: int, body: RightIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     right = service.grant_right(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump())
     return {"id": right.id}
 
 
 @router.delete("/access/sites/{site_id}/rights/{right_id}", status_code=204)
-def revoke_right(site_id: int, right_id: int, ctx: Ctx = Depends(user_ctx)) -> Response:
+def revoke_right(site_id: int, right_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
     service.revoke_right(ctx.session, ctx.clock, ctx.actor, site_id, right_id)
     return Response(status_code=204)
 
 
 @router.post("/access/sites/{site_id}/decide")
-def decide(site_id: int, body: DecideIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def decide(site_id: int, body: DecideIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     """Would this pass? The same decision function the devices run."""
     key = None
     if body.via != "app":
@@ -363,25 +384,25 @@ def decide(site_id: int, body: DecideIn, ctx: Ctx = Depends(user_ctx)) -> dict:
 # --------------------------------------------------------------------------- delegates
 
 @router.get("/access/sites/{site_id}/delegates")
-def list_delegates(site_id: int, ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+def list_delegates(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     return [{"id": m.id, "email": u.email, "name": u.name, "role": m.role, "scopes": m.scopes}
             for m, u in service.members(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/delegates", status_code=201)
-def add_delegate(site_id: int, body: DelegateIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def add_delegate(site_id: int, body: DelegateIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     member = service.add_delegate(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump())
     return {"id": member.id, "scopes": member.scopes}
 
 
 @router.put("/access/sites/{site_id}/delegates/{member_id}")
-def set_scopes(site_id: int, member_id: int, body: ScopesIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def set_scopes(site_id: int, member_id: int, body: ScopesIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     member = service.set_delegate_scopes(ctx.session, ctx.clock, ctx.actor, site_id, member_id, body.scopes)
     return {"id": member.id, "scopes": member.scopes}
 
 
 @router.delete("/access/sites/{site_id}/delegates/{member_id}", status_code=204)
-def remove_delegate(site_id: int, member_id: int, ctx: Ctx = Depends(user_ctx)) -> Response:
+def remove_delegate(site_id: int, member_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
     service.remove_delegate(ctx.session, ctx.clock, ctx.actor, site_id, member_id)
     return Response(status_code=204)
 
@@ -397,18 +418,18 @@ def _device_out(state: service.DeviceState) -> dict:
 
 
 @router.get("/access/sites/{site_id}/devices")
-def list_devices(site_id: int, ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+def list_devices(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     return [_device_out(s) for s in service.devices(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/devices", status_code=201)
-def register_device(site_id: int, body: DeviceIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def register_device(site_id: int, body: DeviceIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     device, token = service.register_device(ctx.session, ctx.clock, ctx.actor, site_id, body.name, body.kind)
     return {"id": device.id, "token": token}
 
 
 @router.post("/access/sites/{site_id}/devices/{device_id}/rotate")
-def rotate_device(site_id: int, device_id: int, ctx: Ctx = Depends(user_ctx)) -> dict:
+def rotate_device(site_id: int, device_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
     return {"token": service.rotate_site_device_token(ctx.session, ctx.clock, ctx.actor, site_id, device_id)}
 
 
@@ -426,7 +447,7 @@ def _event_out(e) -> dict:
 @router.get("/access/sites/{site_id}/events")
 def list_events(site_id: int, kind: str | None = None, reason: str | None = None, record_id: int | None = None,
                 access_point_id: int | None = None, since: date | None = None, until: date | None = None,
-                limit: int = 200, offset: int = 0, ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+                limit: int = 200, offset: int = 0, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     filters = _filters(kind, reason, record_id, access_point_id, since, until)
     return [_event_out(e) for e in service.list_events(ctx.session, ctx.actor, site_id, filters, min(limit, 5000), offset)]
 
@@ -434,7 +455,7 @@ def list_events(site_id: int, kind: str | None = None, reason: str | None = None
 @router.get("/access/sites/{site_id}/events.csv")
 def events_csv(site_id: int, kind: str | None = None, reason: str | None = None, record_id: int | None = None,
                access_point_id: int | None = None, since: date | None = None, until: date | None = None,
-               ctx: Ctx = Depends(user_ctx)) -> Response:
+               ctx: Ctx = Depends(access_ctx)) -> Response:
     body = service.events_csv(ctx.session, ctx.actor, site_id,
                               _filters(kind, reason, record_id, access_point_id, since, until))
     return Response(body, media_type="text/csv; charset=utf-8",
@@ -443,52 +464,75 @@ def events_csv(site_id: int, kind: str | None = None, reason: str | None = None,
 
 # --------------------------------------------------------------------------- the device API
 
-def current_device(request: Request, session: Session = Depends(get_session),
-                   clock: Clock = Depends(get_clock)) -> Device:
+def _device_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise Forbidden("authorization: send 'Authorization: Bearer <device token>'")
-    return service.device_for_token(session, clock, header[7:].strip())
+    return header[7:].strip()
 
 
-def _answer(answer: service.SyncAnswer) -> Response:
+def _answer(answer: service.SyncAnswer, refused_status: int = 409) -> Response:
     if answer.refused:
-        return _json({"type": "about:blank", "title": "Not synchronised", "status": 409,
-                      "detail": answer.message, "reason": answer.refused}, status_code=409)
+        title = "Not synchronised" if refused_status == 409 else "Invalid input"
+        return _json({"type": "about:blank", "title": title, "status": refused_status,
+                      "detail": answer.message, "reason": answer.refused}, status_code=refused_status)
+    if answer.body is not None:
+        return Response(answer.body, media_type="application/json")
     return _json(answer.payload)
+
+
+def _device_read(request: Request, clock: Clock,
+                 read: Callable[[Session, Device], service.SyncAnswer]) -> Response:
+    """A poll reads in a read transaction; the contact (last seen, a refusal) is written
+    afterwards, and only when there is something to write."""
+    engine = request.app.state.engine
+    with transaction(engine) as session:
+        device = service.device_for_token(session, _device_token(request))
+        answer = read(session, device)
+        device_id, to_note = device.id, service.contact_to_note(device, clock.now(), answer)
+    if to_note:
+        with write_transaction(engine) as session:
+            service.note_contact(session, clock, device_id, answer)
+    return _answer(answer)
+
+
+def _device_write(request: Request, clock: Clock, write: Callable[[Session, Device], service.SyncAnswer],
+                  refused_status: int = 409) -> Response:
+    with write_transaction(request.app.state.engine) as session:
+        device = service.device_for_token(session, _device_token(request))
+        answer = write(session, device)
+        service.note_contact(session, clock, device.id, answer)
+    return _answer(answer, refused_status)
 
 
 @router.get("/devices/me/snapshot", tags=["devices"])
-def device_snapshot(device: Device = Depends(current_device), session: Session = Depends(get_session),
-                    clock: Clock = Depends(get_clock)) -> Response:
-    return _answer(service.device_snapshot(session, clock, device))
+def device_snapshot(request: Request, clock: Clock = Depends(get_clock)) -> Response:
+    """The whole configuration of the device's site (the first sync, or after a reset)."""
+    return _device_read(request, clock, lambda s, d: service.device_snapshot(s, clock, d))
 
 
 @router.get("/devices/me/delta", tags=["devices"])
-def device_delta(since: int, device: Device = Depends(current_device), session: Session = Depends(get_session),
-                 clock: Clock = Depends(get_clock)) -> Response:
-    return _answer(service.device_delta(session, clock, device, since))
+def device_delta(request: Request, since: int, clock: Clock = Depends(get_clock)) -> Response:
+    """What changed after the version the device holds."""
+    return _device_read(request, clock, lambda s, d: service.device_delta(s, clock, d, since))
 
 
 @router.post("/devices/me/ack", tags=["devices"])
-def device_ack(body: AckIn, device: Device = Depends(current_device), session: Session = Depends(get_session),
-               clock: Clock = Depends(get_clock)) -> Response:
-    return _answer(service.device_ack(session, clock, device, body.version))
+def device_ack(request: Request, body: AckIn, clock: Clock = Depends(get_clock)) -> Response:
+    return _device_write(request, clock, lambda s, d: service.device_ack(s, clock, d, body.version))
 
 
 @router.post("/devices/me/events", tags=["devices"])
-def device_events(body: BatchIn, device: Device = Depends(current_device),
-                  session: Session = Depends(get_session), clock: Clock = Depends(get_clock)) -> Response:
-    answer = service.device_events(session, clock, device, body.batch_id, [
-        service.EventIn(e.seq, e.at, e.kind, e.reason, e.record_id, e.access_point_id, e.credential, e.details)
-        for e in body.events])
-    if answer.refused:
-        return _json({"type": "about:blank", "title": "Invalid input", "status": 422,
-                      "detail": answer.message, "reason": answer.refused}, status_code=422)
-    return _json(answer.payload)
+def device_events(request: Request, body: BatchIn, clock: Clock = Depends(get_clock)) -> Response:
+    """A batch of events with the device's sequence numbers; a re-sent batch is stored once."""
+    events = [service.EventIn(e.seq, e.at, e.kind, e.reason, e.record_id, e.access_point_id, e.credential,
+                              e.details) for e in body.events]
+    return _device_write(request, clock, lambda s, d: service.device_events(s, clock, d, body.batch_id, events),
+                         refused_status=422)
 
 
 @router.post("/devices/me/rotate", tags=["devices"])
-def device_rotate(device: Device = Depends(current_device), session: Session = Depends(get_session),
-                  clock: Clock = Depends(get_clock)) -> dict:
-    return {"token": service.rotate_device_token(session, clock, service.device_actor(device), device)}
+def device_rotate(request: Request, clock: Clock = Depends(get_clock)) -> dict:
+    with write_transaction(request.app.state.engine) as session:
+        device = service.device_for_token(session, _device_token(request))
+        return {"token": service.rotate_device_token(session, clock, service.device_actor(device), device)}

@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Text, delete, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from clausier.access import push, rules
@@ -585,19 +586,17 @@ class CredentialInput:
     access_point_id: int | None = None  # keypad
 
 
-def add_credential(session: Session, clock: Clock, actor: Actor, site_id: int, record_id: int,
-                   data: CredentialInput) -> Credential:
-    """A badge, remote or keypad code for a record; the same badge typed in another notation
-    is recognised as the one already registered."""
-    site = _authorize(session, actor, site_id, "manage_credentials")
-    owner = _owned(session, UserRecord, record_id, site, "record")
+def _new_credential(site: AccessSite, record_id: int, data: CredentialInput, points: set[int],
+                    now: datetime) -> Credential:
+    """The canonical row for what was typed (not yet checked against the site's others)."""
     if data.kind not in rules.CREDENTIAL_KINDS:
         raise InvalidInput.on("kind", f"{data.kind!r} is not one of {', '.join(rules.CREDENTIAL_KINDS)}")
     try:
         if data.kind == "keypad":
             if data.access_point_id is None:
                 raise InvalidInput.on("access_point_id", "a keypad code belongs to an access point")
-            _owned(session, AccessPoint, data.access_point_id, site, "access point")
+            if data.access_point_id not in points:
+                raise NotFound(f"access point {data.access_point_id} not found on site {site.id}")
             code = rules.check_keypad_code(data.value or "")
             raw, bits, fmt = code, 0, "keypad"
             key = rules.credential_key("keypad", code=code, access_point_id=data.access_point_id)
@@ -608,22 +607,70 @@ def add_credential(session: Session, clock: Clock, actor: Actor, site_id: int, r
             key = rules.credential_key(data.kind, badge=badge)
     except rules.RuleError as exc:
         raise _fail(exc) from None
-    existing = session.scalar(select(Credential).where(Credential.site_id == site.id, Credential.key == key))
+    return Credential(site_id=site.id, record_id=record_id, kind=data.kind, format=fmt, raw=raw, bits=bits,
+                      access_point_id=data.access_point_id if data.kind == "keypad" else None,
+                      key=key, created_at=now)
+
+
+def _point_ids(session: Session, site: AccessSite) -> set[int]:
+    return set(session.scalars(select(AccessPoint.id).where(AccessPoint.site_id == site.id)))
+
+
+def _already_registered(session: Session, row: Credential, holder: Credential) -> Conflict:
+    if row.kind == "keypad":
+        return Conflict("code: already used on this access point")
+    name = session.get(UserRecord, holder.record_id).name
+    return Conflict(f"credential: this {row.kind} is already registered to {name} "
+                    f"({' = '.join(display_forms(holder).values())})")
+
+
+def add_credential(session: Session, clock: Clock, actor: Actor, site_id: int, record_id: int,
+                   data: CredentialInput) -> Credential:
+    """A badge, remote or keypad code for a record; the same badge typed in another notation
+    is recognised as the one already registered."""
+    site = _authorize(session, actor, site_id, "manage_credentials")
+    owner = _owned(session, UserRecord, record_id, site, "record")
+    row = _new_credential(site, owner.id, data, _point_ids(session, site), clock.now())
+    existing = session.scalar(select(Credential).where(Credential.site_id == site.id, Credential.key == row.key))
     if existing is not None:
-        holder = session.get(UserRecord, existing.record_id)
-        if data.kind == "keypad":
-            raise Conflict("code: already used on this access point")
-        raise Conflict(f"credential: this {data.kind} is already registered to {holder.name} "
-                       f"({' = '.join(display_forms(existing).values())})")
-    row = Credential(site_id=site.id, record_id=owner.id, kind=data.kind, format=fmt, raw=raw, bits=bits,
-                     access_point_id=data.access_point_id if data.kind == "keypad" else None,
-                     key=key, created_at=clock.now())
+        raise _already_registered(session, row, existing)
     session.add(row)
     session.flush()
     _changed(session, clock, site, [("credentials", row.id, "upsert")])
     record(session, clock, actor, "access.credential.add", row,
            f"{site.name}: {data.kind} for {owner.name}" + ("" if data.kind == "keypad" else f" {row.key}"))
     return row
+
+
+def import_credentials(session: Session, clock: Clock, actor: Actor, site_id: int,
+                       rows: list[tuple[int, CredentialInput]]) -> list[Credential]:
+    """Many (record id, credential) at once (migration from another system), all or nothing,
+    as one new site version; a duplicate, in the file or on the site, names its line."""
+    site = _authorize(session, actor, site_id, "manage_credentials")
+    records = set(session.scalars(select(UserRecord.id).where(UserRecord.site_id == site.id)))
+    points, now = _point_ids(session, site), clock.now()
+    known = dict(session.execute(select(Credential.key, Credential.id).where(Credential.site_id == site.id)).all())
+    created: list[Credential] = []
+    seen: dict[str, int] = {}
+    for line, (record_id, data) in enumerate(rows, start=1):
+        try:
+            if record_id not in records:
+                raise NotFound(f"record {record_id} not found on site {site.id}")
+            row = _new_credential(site, record_id, data, points, now)
+            if row.key in known:
+                raise _already_registered(session, row, session.get(Credential, known[row.key]))
+            if row.key in seen:
+                raise Conflict(f"credential: the same {row.kind} as line {seen[row.key]}")
+        except (InvalidInput, NotFound, Conflict) as exc:
+            raise type(exc)(f"line {line}: {exc.message}",
+                            problems=[Problem(p.field, p.reason, line) for p in exc.problems]) from None
+        seen[row.key] = line
+        created.append(row)
+    session.add_all(created)
+    session.flush()
+    _changed(session, clock, site, [("credentials", c.id, "upsert") for c in created])
+    record(session, clock, actor, "access.credential.import", site, f"{site.name}: {len(created)} credentials")
+    return created
 
 
 def display_forms(credential: Credential) -> dict[str, str]:
@@ -741,7 +788,7 @@ def rights(session: Session, actor: Actor, site_id: int) -> list[AccessRight]:
 # --------------------------------------------------------------------------- snapshot and deltas
 
 _HOLIDAY_CALENDAR = BusinessCalendar(OpeningHours.heures_ouvrees())
-_SNAPSHOT_CACHE: OrderedDict[tuple[int, int, int], dict] = OrderedDict()
+_SNAPSHOT_CACHE: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
 _SNAPSHOT_CACHE_SIZE = 16
 
 
@@ -756,18 +803,25 @@ def _holidays(day: date) -> list[str]:
     return [d.isoformat() for d in days if _HOLIDAY_CALENDAR.is_holiday(d)]
 
 
+def _json_list(text: str | None) -> list:
+    return [] if text in (None, "[]") else json.loads(text)
+
+
 def _rows(session: Session, entity: str, site_id: int, ids: set[int] | None = None) -> list[dict]:
     """Objects as devices hold them, read with plain selects (no ORM objects: 30 000 rows)."""
     if entity == "records":
+        # JSON lists read as text: most are empty, and decoding 30 000 of them dominates.
         query = select(UserRecord.id, UserRecord.display_name, UserRecord.phone_code, UserRecord.main_number,
-                       UserRecord.secondary_numbers, UserRecord.app_users, UserRecord.groups,
-                       UserRecord.valid_from, UserRecord.valid_until, UserRecord.suspended)
+                       type_coerce(UserRecord.secondary_numbers, Text), type_coerce(UserRecord.app_users, Text),
+                       type_coerce(UserRecord.groups, Text), UserRecord.valid_from, UserRecord.valid_until,
+                       UserRecord.suspended)
         model = UserRecord
 
         def shape(r):
             return {"id": r[0], "display_name": r[1], "phone_code": r[2], "main_number": r[3],
-                    "secondary_numbers": r[4], "app_users": r[5], "groups": r[6],
-                    "valid_from": _iso(r[7]), "valid_until": _iso(r[8]), "suspended": r[9]}
+                    "secondary_numbers": _json_list(r[4]), "app_users": _json_list(r[5]),
+                    "groups": _json_list(r[6]), "valid_from": _iso(r[7]), "valid_until": _iso(r[8]),
+                    "suspended": bool(r[9])}
     elif entity == "credentials":
         query = select(Credential.id, Credential.record_id, Credential.kind, Credential.key,
                        Credential.access_point_id)
@@ -812,10 +866,10 @@ def _site_block(session: Session, site: AccessSite, pack: Pack, version: int) ->
             "service_until": _iso(pack.service_end), "call_destinations": sorted(destinations)}
 
 
-def snapshot(session: Session, site: AccessSite, day: date) -> dict:
-    """The whole configuration at the site's current version (cached per version: a version
-    never changes once written)."""
-    version = session.scalar(select(AccessSite.config_version).where(AccessSite.id == site.id))
+def snapshot_bytes(session: Session, site: AccessSite, day: date) -> bytes:
+    """The whole configuration at the site's current version, encoded once and cached per
+    version (a version never changes once written)."""
+    version = site.config_version
     cache_key = (site.id, version, day.year)
     cached = _SNAPSHOT_CACHE.get(cache_key)
     if cached is not None:
@@ -824,16 +878,21 @@ def snapshot(session: Session, site: AccessSite, day: date) -> dict:
     pack = session.get(Pack, site.pack_id)
     data = {"site": _site_block(session, site, pack, version), "holidays": _holidays(day),
             **{entity: _rows(session, entity, site.id) for entity in rules.ENTITIES}}
-    _SNAPSHOT_CACHE[cache_key] = data
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    _SNAPSHOT_CACHE[cache_key] = body
     while len(_SNAPSHOT_CACHE) > _SNAPSHOT_CACHE_SIZE:
         _SNAPSHOT_CACHE.popitem(last=False)
-    return data
+    return body
+
+
+def snapshot(session: Session, site: AccessSite, day: date) -> dict:
+    return json.loads(snapshot_bytes(session, site, day))
 
 
 def delta(session: Session, site: AccessSite, since: int, day: date) -> dict:
     """What changed after version ``since``: objects to (re)write and ids to delete. A device
     ahead of the platform (restored database) is told to take a snapshot."""
-    version = session.scalar(select(AccessSite.config_version).where(AccessSite.id == site.id))
+    version = site.config_version
     if since > version or since < 0:
         return {"snapshot_required": True, "from": since, "to": version}
     changes = session.execute(select(ConfigChange.version, ConfigChange.entity, ConfigChange.entity_id,
@@ -948,16 +1007,12 @@ def rotate_site_device_token(session: Session, clock: Clock, actor: Actor, site_
     return rotate_device_token(session, clock, actor, _owned(session, Device, device_id, site, "device"))
 
 
-def device_for_token(session: Session, clock: Clock, token: str) -> Device:
+def device_for_token(session: Session, token: str) -> Device:
     candidates = session.scalars(select(Device).where(Device.token_prefix == token[:16],
                                                       Device.active.is_(True))).all()
     digest = _digest(token)
     for device in candidates:
         if secrets.compare_digest(device.token_hash, digest):
-            now = clock.now()
-            # Polls are frequent: last-seen is written at most once a minute per device.
-            if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() >= LAST_SEEN_RESOLUTION_SECONDS:
-                device.last_seen_at = now
             return device
     raise Forbidden("authorization: unknown or rotated device token")
 
@@ -968,45 +1023,67 @@ def device_actor(device: Device) -> Actor:
 
 @dataclass(frozen=True)
 class SyncAnswer:
-    """A device's answer: ``payload`` when synchronised, else the refusal (recorded)."""
+    """A device's answer: ``payload`` (or the pre-encoded ``body`` of a snapshot) when
+    synchronised, else the refusal, which ``note_contact`` records."""
 
+    operation: str
     payload: dict | None = None
+    body: bytes | None = None
     refused: str | None = None
     message: str = ""
 
 
-def _refuse(session: Session, clock: Clock, device: Device, operation: str, reason: str,
-            message: str) -> SyncAnswer:
-    session.add(SyncFailure(site_id=device.site_id, device_id=device.id, at=clock.now(),
-                            operation=operation, reason=reason, detail=message))
-    return SyncAnswer(refused=reason, message=message)
+def contact_to_note(device: Device, now: datetime, answer: SyncAnswer | None) -> bool:
+    """Whether a contact must be written: a refusal always; last-seen at most once a minute
+    (devices poll often; reads stay reads)."""
+    stale = (device.last_seen_at is None
+             or (now - device.last_seen_at).total_seconds() >= LAST_SEEN_RESOLUTION_SECONDS)
+    return stale or (answer is not None and answer.refused is not None)
+
+
+def note_contact(session: Session, clock: Clock, device_id: int, answer: SyncAnswer | None) -> None:
+    """Record that the device was seen, and a refused sync (shown on the portal, never dropped)."""
+    device = session.get(Device, device_id)
+    now = clock.now()
+    if contact_to_note(device, now, None):
+        device.last_seen_at = now
+    if answer is not None and answer.refused:
+        session.add(SyncFailure(site_id=device.site_id, device_id=device.id, at=now,
+                                operation=answer.operation, reason=answer.refused, detail=answer.message))
+
+
+def _device_site(session: Session, device: Device) -> tuple[AccessSite, Pack]:
+    return session.execute(select(AccessSite, Pack).join(Pack, Pack.id == AccessSite.pack_id)
+                           .where(AccessSite.id == device.site_id)).one()
 
 
 def device_snapshot(session: Session, clock: Clock, device: Device) -> SyncAnswer:
-    site = session.get(AccessSite, device.site_id)
-    refusal = _sync_refusal(session, session.get(Pack, site.pack_id), clock.today())
+    """Read only: the caller records the contact (``note_contact``)."""
+    site, pack = _device_site(session, device)
+    refusal = _sync_refusal(session, pack, clock.today())
     if refusal:
-        return _refuse(session, clock, device, "snapshot", *refusal)
-    return SyncAnswer(payload=snapshot(session, site, clock.today()))
+        return SyncAnswer("snapshot", refused=refusal[0], message=refusal[1])
+    return SyncAnswer("snapshot", body=snapshot_bytes(session, site, clock.today()))
 
 
 def device_delta(session: Session, clock: Clock, device: Device, since: int) -> SyncAnswer:
-    site = session.get(AccessSite, device.site_id)
-    refusal = _sync_refusal(session, session.get(Pack, site.pack_id), clock.today())
+    """Read only: the caller records the contact (``note_contact``)."""
+    site, pack = _device_site(session, device)
+    refusal = _sync_refusal(session, pack, clock.today())
     if refusal:
-        return _refuse(session, clock, device, "delta", *refusal)
-    return SyncAnswer(payload=delta(session, site, since, clock.today()))
+        return SyncAnswer("delta", refused=refusal[0], message=refusal[1])
+    return SyncAnswer("delta", payload=delta(session, site, since, clock.today()))
 
 
 def device_ack(session: Session, clock: Clock, device: Device, version: int) -> SyncAnswer:
     """The device says which version it applied (the portal shows what is still pending)."""
     current = session.scalar(select(AccessSite.config_version).where(AccessSite.id == device.site_id))
     if not 0 <= version <= current:
-        return _refuse(session, clock, device, "ack", "unknown_version",
-                       f"version {version} does not exist (the site is at {current})")
+        return SyncAnswer("ack", refused="unknown_version",
+                          message=f"version {version} does not exist (the site is at {current})")
     if version > device.version_applied:
         device.version_applied, device.version_applied_at = version, clock.now()
-    return SyncAnswer(payload={"version_applied": device.version_applied, "site_version": current})
+    return SyncAnswer("ack", payload={"version_applied": device.version_applied, "site_version": current})
 
 
 @dataclass(frozen=True)
@@ -1037,7 +1114,7 @@ def device_events(session: Session, clock: Clock, device: Device, batch_id: str,
         if event.at.tzinfo is None:
             problems.append(f"events.{index}.at: needs a timezone")
     if problems:
-        return _refuse(session, clock, device, "events", "invalid_batch", "; ".join(problems))
+        return SyncAnswer("events", refused="invalid_batch", message="; ".join(problems))
     sequences = [e.sequence for e in events]
     known: set[int] = set()
     for start in range(0, len(sequences), 500):
@@ -1052,7 +1129,7 @@ def device_events(session: Session, clock: Clock, device: Device, batch_id: str,
                      for e in fresh.values()])
     if sequences:
         device.last_sequence = max(device.last_sequence, max(sequences))
-    return SyncAnswer(payload={"batch_id": batch_id, "accepted": len(fresh),
+    return SyncAnswer("events", payload={"batch_id": batch_id, "accepted": len(fresh),
                                "duplicates": len(events) - len(fresh), "last_sequence": device.last_sequence})
 
 
