@@ -116,3 +116,17 @@ def test_pack_never_activated_starts_twelve_months_after_shipment(session, clock
     subscription = sold_pack(session, clock, actor, shipped_on=date(2025, 1, 20))
     pack, _, _ = access.open_pack(session, clock, actor, subscription.id)
     assert (pack.service_start, pack.service_end) == (date(2026, 1, 20), date(2036, 1, 19))
+
+
+def test_credential_import_names_the_line_of_a_badge_given_twice(session, clock, actor):
+    """The same badge in two notations is one badge, even within one import file."""
+    from clausier.core.errors import Conflict
+    built = activated_site(session, clock, actor)
+    [first, second] = access.import_records(session, clock, built.admin, built.site.id,
+                                            [access.RecordInput(name="A"), access.RecordInput(name="B")])
+    rows = [(first.id, access.CredentialInput("badge", "wiegand26", facility=123, card=4567)),
+            (second.id, access.CredentialInput("badge", "raw", value="2F623AE", bits=26))]
+    with pytest.raises(Conflict) as refused:
+        access.import_credentials(session, clock, built.admin, built.site.id, rows)
+    assert refused.value.message == "line 2: credential: the same badge as line 1"
+    assert len(access.import_credentials(session, clock, built.admin, built.site.id, rows[:1])) == 1
