@@ -32,7 +32,7 @@ class Portal:
 
     def client(self, user_id: int) -> TestClient:
         with transaction(self.app.state.engine) as s:
-            token = accounts.issue_token(s, self.app.state.clock, SYSTEM, user_id, "tests")
+            _, token = accounts.issue_token(s, self.app.state.clock, SYSTEM, user_id, "tests")
         return TestClient(self.app, headers={"authorization": f"Bearer {token}"})
 
     def device(self, name: str = "Contrôleur portail") -> tuple[int, str]:

@@ -115,7 +115,7 @@ def test_rotated_token_replaces_the_old_one(portal):
     _, token = portal.device()
     old = TestClient(portal.app, headers={"authorization": f"Bearer {token}"})
     new_token = old.post("/api/v1/devices/me/rotate").json()["token"]
-    assert old.get("/api/v1/devices/me/snapshot").status_code == 403
+    assert old.get("/api/v1/devices/me/snapshot").status_code == 401
     assert TestClient(portal.app, headers={"authorization": f"Bearer {new_token}"}).get(
         "/api/v1/devices/me/snapshot").status_code == 200
 

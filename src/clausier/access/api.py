@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from clausier.access import rules, service
 from clausier.access.models import Device
-from clausier.api.deps import Ctx, current_user, get_clock, staff_user
+from clausier.api.deps import Ctx, csrf_for_cookie_sessions, current_user, get_clock, staff_user
 from clausier.audit.service import Actor
 from clausier.core.clock import PARIS, Clock
-from clausier.core.errors import Forbidden
+from clausier.core.errors import Unauthenticated
 from clausier.db.session import transaction, write_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
@@ -32,7 +32,7 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
 
 
 def access_ctx(request: Request, session: Session = Depends(_unit_of_work),
-               clock: Clock = Depends(get_clock)) -> Ctx:
+               clock: Clock = Depends(get_clock), _csrf: None = Depends(csrf_for_cookie_sessions)) -> Ctx:
     return Ctx(session=session, clock=clock, user=current_user(request, session, clock))
 
 
@@ -467,7 +467,7 @@ def events_csv(site_id: int, kind: str | None = None, reason: str | None = None,
 def _device_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
-        raise Forbidden("authorization: send 'Authorization: Bearer <device token>'")
+        raise Unauthenticated("authorization: send 'Authorization: Bearer <device token>'")
     return header[7:].strip()
 
 

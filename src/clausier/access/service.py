@@ -35,7 +35,8 @@ from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
 from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.clock import PARIS, Clock
-from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem
+from clausier.core.errors import (Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem,
+                                  Unauthenticated)
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.customers.models import Customer, Site
@@ -1014,7 +1015,7 @@ def device_for_token(session: Session, token: str) -> Device:
     for device in candidates:
         if secrets.compare_digest(device.token_hash, digest):
             return device
-    raise Forbidden("authorization: unknown or rotated device token")
+    raise Unauthenticated("authorization: unknown or rotated device token")
 
 
 def device_actor(device: Device) -> Actor:

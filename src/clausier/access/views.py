@@ -32,7 +32,6 @@ def _back(url: str, error: str | None = None, notice: str | None = None) -> Redi
 
 
 def _site_page(request: Request, ctx: Ctx, site_id: int, template: str, tab: str, values: dict) -> Response:
-    request.state.user = ctx.user
     site = service.get_site(ctx.session, ctx.actor, site_id)
     member = service.membership(ctx.session, ctx.actor, site_id)
     return render(request, template, {
@@ -54,7 +53,6 @@ def _attempt(url: str, action, success: str | None = None) -> RedirectResponse:
 
 @router.get("/sites")
 def sites_page(request: Request, ctx: Ctx = Depends(user_ctx)):
-    request.state.user = ctx.user
     today = ctx.clock.today()
     return render(request, "access/sites.html", {
         "sites": [service.site_to_dict(ctx.session, s, today) for s in service.sites_of(ctx.session, ctx.actor)]})
@@ -165,7 +163,6 @@ def remove_credential(site_id: int, credential_id: int, record_id: int = Form(..
 def call_plan_fragment(request: Request, site_id: int, record_id: int, busy: list[str] = Form([]),
                        answers: str = Form(""), ctx: Ctx = Depends(user_ctx)):
     """HTMX fragment: who the panel calls, and how a call goes with the given outcomes."""
-    request.state.user = ctx.user
     try:
         plan = service.call_plan(ctx.session, ctx.actor, site_id, record_id)
     except ClausierError as exc:
@@ -305,7 +302,6 @@ def events_csv(site_id: int, kind: str = "", reason: str = "", record_id: str = 
 @router.get("/access/packs")
 def packs_page(request: Request, within_months: int | None = None, ctx: Ctx = Depends(staff_ctx)):
     """Packs and their expiries; ``within_months`` keeps those ending soon."""
-    request.state.user = ctx.user
     today = ctx.clock.today()
     rows = service.list_packs(ctx.session)
     if within_months:
@@ -330,7 +326,6 @@ def open_pack(request: Request, subscription: str = Form(...), site_name: str = 
 
 
 def _pack_page(request: Request, ctx: Ctx, pack_id: int, code: str | None) -> Response:
-    request.state.user = ctx.user
     pack, site = service.get_pack(ctx.session, pack_id)
     status = service.site_status(ctx.session, site, ctx.clock.today())
     return render(request, "access/pack.html", {

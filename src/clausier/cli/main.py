@@ -17,10 +17,12 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.customers.cli", "customer"),
     ("clausier.contracts.cli", "contract"),
     ("clausier.contracts.cli:top_level", None),
+    ("clausier.support.cli", None),
     ("clausier.access.cli", "access"),
     ("clausier.access.cli:device_app", "device"),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
+    ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),
 ]
 

@@ -36,5 +36,7 @@ MODEL_ROOMS = [
     "customers",
     "contracts",
     "billing",
+    "scheduler",
+    "support",
     "access",
 ]
