@@ -3,7 +3,6 @@ call routing (Rozoh seed CP A art. 1 and 3)."""
 
 from __future__ import annotations
 
-from datetime import date
 
 from clausier.access import service as access
 from clausier.db.session import transaction

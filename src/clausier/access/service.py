@@ -41,6 +41,7 @@ from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.customers.models import Customer, Site
 from clausier.terms.schema import Pack as PackTerms
+from clausier.terms.schema import Terms
 
 # Which sheet family is which pack variant of the seed (A: L1-306, B: L307-540).
 VARIANTS = {"intercom_pack": "A", "access_pack": "B"}
@@ -127,7 +128,7 @@ def _changed(session: Session, clock: Clock, site: AccessSite, changes: list[tup
 
 # --------------------------------------------------------------------------- packs
 
-def _pack_terms(session: Session, pack: Pack) -> tuple[PackTerms, object]:
+def _pack_terms(session: Session, pack: Pack) -> tuple[PackTerms, Terms]:
     subscription = contracts.get_subscription(session, pack.subscription_id)
     terms = contracts.terms_of(session, subscription)
     if terms.pack is None:
@@ -804,8 +805,11 @@ def _holidays(day: date) -> list[str]:
     return [d.isoformat() for d in days if _HOLIDAY_CALENDAR.is_holiday(d)]
 
 
-def _json_list(text: str | None) -> list:
-    return [] if text in (None, "[]") else json.loads(text)
+def _json_list(value: str | list | None) -> list:
+    # SQLite gives the JSON text; psycopg has already decoded it.
+    if isinstance(value, list):
+        return value
+    return [] if value in (None, "[]") else json.loads(value)
 
 
 def _rows(session: Session, entity: str, site_id: int, ids: set[int] | None = None) -> list[dict]:
