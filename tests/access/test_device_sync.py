@@ -136,3 +136,14 @@ def test_after_the_service_end_sync_stops_and_the_portal_says_why(portal, clock)
     assert site["service"]["synchronised"] is False
     assert site["service"]["why"].startswith("the service period ended on 2036-01-04")
     assert [n["kind"] for n in site["notices"]] == ["service_ended"]
+
+
+def test_last_seen_stamps_are_written_in_batches():
+    """A poll stays a read: stamps are gathered and written every few seconds (first at once)."""
+    buffer = access.SeenBuffer()
+    t0 = datetime(2026, 11, 24, 9, 0, tzinfo=PARIS)
+    assert buffer.add(1, t0) == {1: t0}
+    assert buffer.add(2, t0 + timedelta(seconds=1)) == {}
+    assert buffer.add(3, t0 + timedelta(seconds=2)) == {}
+    later = t0 + timedelta(seconds=5)
+    assert buffer.add(2, later) == {2: later, 3: t0 + timedelta(seconds=2)}

@@ -481,18 +481,24 @@ def _answer(answer: service.SyncAnswer, refused_status: int = 409) -> Response:
     return _json(answer.payload)
 
 
+_SEEN = service.SeenBuffer()
+
+
 def _device_read(request: Request, clock: Clock,
                  read: Callable[[Session, Device], service.SyncAnswer]) -> Response:
-    """A poll reads in a read transaction; the contact (last seen, a refusal) is written
-    afterwards, and only when there is something to write."""
+    """A poll reads in a read transaction; a refusal is written afterwards, and last-seen
+    stamps are written in batches."""
     engine = request.app.state.engine
     with transaction(engine) as session:
         device = service.device_for_token(session, _device_token(request))
         answer = read(session, device)
-        device_id, to_note = device.id, service.contact_to_note(device, clock.now(), answer)
-    if to_note:
+        device_id, stale = device.id, service.contact_to_note(device, clock.now(), None)
+    if answer.refused:
         with write_transaction(engine) as session:
             service.note_contact(session, clock, device_id, answer)
+    elif stale and (due := _SEEN.add(device_id, clock.now())):
+        with write_transaction(engine) as session:
+            service.note_seen(session, due)
     return _answer(answer)
 
 

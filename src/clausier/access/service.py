@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -1060,6 +1061,35 @@ def note_contact(session: Session, clock: Clock, device_id: int, answer: SyncAns
 def _device_site(session: Session, device: Device) -> tuple[AccessSite, Pack]:
     return session.execute(select(AccessSite, Pack).join(Pack, Pack.id == AccessSite.pack_id)
                            .where(AccessSite.id == device.site_id)).one()
+
+
+def note_seen(session: Session, seen: dict[int, datetime]) -> None:
+    """Last-seen stamps of several polling devices in one write."""
+    if seen:
+        session.execute(update(Device), [{"id": device_id, "last_seen_at": at} for device_id, at in seen.items()])
+
+
+class SeenBuffer:
+    """Last-seen stamps gathered by one process and written together every ``FLUSH_SECONDS``
+    (by the given clock; the first one at once): a poll stays a read, and a thousand devices
+    coming back online cost one write, not a thousand. Bookkeeping only: a process that stops
+    loses at most the stamps of the last seconds."""
+
+    FLUSH_SECONDS = 5
+
+    def __init__(self) -> None:
+        self._pending: dict[int, datetime] = {}
+        self._flushed_at: datetime | None = None
+        self._lock = threading.Lock()
+
+    def add(self, device_id: int, now: datetime) -> dict[int, datetime]:
+        """The stamps to write now (empty: not yet)."""
+        with self._lock:
+            self._pending[device_id] = now
+            if self._flushed_at is not None and (now - self._flushed_at).total_seconds() < self.FLUSH_SECONDS:
+                return {}
+            due, self._pending, self._flushed_at = self._pending, {}, now
+            return due
 
 
 def device_snapshot(session: Session, clock: Clock, device: Device) -> SyncAnswer:

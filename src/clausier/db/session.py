@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -73,11 +74,21 @@ def write_transaction(engine: Engine | None = None) -> Iterator[Session]:
     IMMEDIATE``), so that concurrent writers queue on the lock instead of failing to upgrade a
     read transaction ("database is locked"); on PostgreSQL it is an ordinary transaction."""
     engine = engine or default_engine()
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+    if engine.dialect.name != "sqlite":
+        with transaction(engine) as session:
+            yield session
+        return
+    # Writers of this process queue on a Python lock first: SQLite's own busy handler sleeps
+    # with a growing back-off, which turns a burst of short writes into a convoy.
+    with _sqlite_write_lock(engine), engine.connect() as connection:
+        connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
         with Session(bind=connection, expire_on_commit=False) as session, session.begin():
             yield session
+
+
+@lru_cache(maxsize=8)
+def _sqlite_write_lock(engine: Engine) -> threading.RLock:
+    return threading.RLock()
 
 
 def lock_for_writing(session: Session, name: str) -> None:
