@@ -1,0 +1,933 @@
+"""Billing rules: what one customer owes for a period, line by line, each line explained.
+
+Pure: facts of the subscriptions, usage summaries and pending charges come in with the blocks of
+their term sheets (``Terms``); explained invoice lines, VAT breakdown and totals come out.
+
+Conventions (named once here):
+
+* a bill run of period ``P`` (a calendar month) bills recurring fees *in advance* up to the end
+  of the periodicity block that contains ``P`` (in arrears: up to the end of the month before
+  ``P``), every month not billed yet since the billing start (so a go-live recorded after a run
+  is caught up), and usage of the months before ``P`` (late usage keeps its own month);
+* a subscription's ``end_on`` is the first day without service (as in ``contracts.rules``);
+* first and last months follow the sheet's ``billing.first_period`` / ``last_period``:
+  ``prorata`` by calendar days, ``whole_month`` (*tout mois entamé est dû*), ``none``;
+* a price revision applies to the months whose first day of service falls on or after its date;
+* the minimum billing amount (*montant minimal de facturation*) tops up the month's recurring fees
+  of the service, as in the contracts room's exit quotes (``MinimumBillingRemaining``);
+* amounts are in the basis of the price list (HT or TTC) and rounded to the cent per line; VAT
+  is computed per rate on the sum of the lines (HT lists) or taken out of the TTC sum (TTC lists).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cached_property, lru_cache
+
+from clausier.core.explain import Explained, Line
+from clausier.core.money import FRENCH_VAT_RATES, ZERO, VatRate, fr_format, money
+from clausier.terms.schema import Proration, Terms, Timing
+
+ONE_DAY = timedelta(days=1)
+# Formulas repeat the same few prices thousands of times in a bill run.
+_fr = lru_cache(maxsize=8192)(fr_format)
+# Code de commerce art. L441-10 and D441-5: the legal defaults when a business sheet is silent.
+LEGAL_RECOVERY_INDEMNITY = Decimal("40")
+LEGAL_RECOVERY_CLAUSE = "C. com. art. L441-10, D441-5"
+LEGAL_LATE_RATE_TEXT = "taux de refinancement de la BCE majoré de 10 points (C. com. art. L441-10)"
+
+
+class BillingError(ValueError):
+    """The facts or the sheet do not allow billing (the message names the field or the clause)."""
+
+
+# --------------------------------------------------------------------------- months
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    return _month_end(day.year, day.month)
+
+
+@lru_cache(maxsize=4096)
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def next_month(month: date) -> date:
+    return (month_end(month) + ONE_DAY)
+
+
+def add_months(month: date, count: int) -> date:
+    """First day of the month ``count`` months after ``month`` (negative goes back)."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months(first: date, last: date) -> Iterator[date]:
+    """First days of the months from ``first`` to ``last`` inclusive."""
+    current = month_start(first)
+    while current <= last:
+        yield current
+        current = next_month(current)
+
+
+def parse_period(text: str) -> date:
+    """``YYYY-MM`` → the first day of that month (clear error otherwise)."""
+    try:
+        year, month = str(text).strip().split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        raise BillingError(f"period: {text!r} is not a month written YYYY-MM") from None
+
+
+def period_label(month: date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def _plural(count: int | Decimal, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+# --------------------------------------------------------------------------- facts
+
+
+@dataclass(frozen=True)
+class PriceStep:
+    """A monthly fee in force from ``effective_on`` (indexation or price change)."""
+
+    effective_on: date
+    old_fee: Decimal
+    new_fee: Decimal
+    note: str = ""          # the revision's explanation, shown on the next invoice
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """One offer of a subscription, at the order's prices (per unit)."""
+
+    label: str
+    quantity: int
+    monthly_fee: Decimal
+    price_basis: str = "HT"
+    vat_rate: str = "normal"
+    access_fee: Decimal = ZERO
+    one_off_price: Decimal = ZERO
+    minimum_billing: Decimal | None = None
+    active_from: date | None = None
+    active_until: date | None = None          # first day without the item
+    common: bool = False                      # a fee common to several sites
+    revisions: tuple[PriceStep, ...] = ()
+
+    def fee_on(self, day: date) -> tuple[Decimal, PriceStep | None]:
+        """The monthly fee in force on ``day`` and the revision that set it (if any)."""
+        fee, step = self.monthly_fee, None
+        for revision in sorted(self.revisions, key=lambda r: r.effective_on):
+            if revision.effective_on <= day:
+                fee, step = revision.new_fee, revision
+        return fee, step
+
+
+@dataclass(frozen=True)
+class BilledMonthFacts:
+    """A month already billed: ``days`` of ``month_days`` for ``amount``."""
+
+    month: date
+    days: int
+    month_days: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    id: int
+    ref: str
+    family: str
+    site_id: int | None
+    site_name: str
+    signed_on: date
+    items: tuple[ItemFacts, ...]
+    status: str = "active"
+    go_live_on: date | None = None
+    equipment_received_on: date | None = None
+    end_on: date | None = None                 # first day without service
+    periodicity_months: int = 1
+    billed_through: date | None = None         # last month already billed (first day)
+    billed_after_end: tuple[BilledMonthFacts, ...] = ()   # billed months from the last one of service
+
+
+@dataclass(frozen=True)
+class UsageFacts:
+    id: int
+    subscription_id: int
+    month: date
+    amount: Decimal
+    basis: str
+    vat_rate: str = "normal"
+    label: str = ""
+    records: int = 0
+    explanation: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChargeFacts:
+    id: int
+    subscription_id: int | None
+    label: str
+    amount: Decimal
+    basis: str
+    incurred_on: date
+    vat_rate: str = "normal"
+    explanation: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Site:
+    id: int
+    name: str
+
+
+# --------------------------------------------------------------------------- draft lines
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    """A line before it is stored: ``amount`` is in ``basis``; ``explained.total == amount``."""
+
+    kind: str                     # recurring | one_off | usage | charge | adjustment | minimum
+    label: str
+    explained: Explained
+    basis: str
+    vat_rate: str = "normal"
+    quantity: Decimal = Decimal(1)
+    subscription_id: int | None = None
+    site: Site | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    source_id: int | None = None   # the usage summary or charge it bills
+
+    @cached_property
+    def amount(self) -> Decimal:
+        return self.explained.total
+
+    @property
+    def clause(self) -> str:
+        return next((line.clause for line in self.explained.lines if line.clause), "")
+
+    @property
+    def unit_price(self) -> Decimal:
+        return money(self.amount / self.quantity) if self.quantity else self.amount
+
+
+@dataclass(frozen=True)
+class MonthBilled:
+    """What a draft bills of a subscription's month (to be stored as a ``BilledMonth``)."""
+
+    subscription_id: int
+    month: date
+    days: int
+    month_days: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class MonthRevised:
+    """A billed month whose due share fell after the service ended (credited on this invoice)."""
+
+    subscription_id: int
+    month: date
+    days: int
+    amount: Decimal
+
+
+# --------------------------------------------------------------------------- billing start
+
+
+def _billing(terms: Terms):
+    return terms.billing
+
+
+def billing_start(sub: SubscriptionFacts, terms: Terms) -> tuple[date | None, str]:
+    """When recurring fees start, and the clause: go-live (Technicophone), first connection or
+    at the latest N days after the equipment is received (Ozone), or the sale."""
+    billing = _billing(terms)
+    starts = billing.starts_at if billing and billing.starts_at else None
+    kind = starts.value if starts else "go_live"
+    clause = starts.clause if starts else ""
+    if kind == "sale":
+        return sub.signed_on, clause
+    start = sub.go_live_on
+    latest = billing.start_at_latest_days_after_receipt if billing else None
+    if kind == "first_connection" and latest is not None and sub.equipment_received_on:
+        deadline = sub.equipment_received_on + timedelta(days=latest.value)
+        if start is None or deadline < start:
+            return deadline, latest.clause
+    return start, clause
+
+
+def _proration(terms: Terms, which: str) -> tuple[Proration, str]:
+    billing = _billing(terms)
+    value = getattr(billing, which) if billing else None
+    if value is None:
+        # Silent sheet: the reading most favourable to the client (Code civil art. 1190).
+        return Proration.prorata, "Code civil art. 1190 (sheet silent)"
+    return value.value, value.clause
+
+
+def month_share(month: date, start: date, last_day: date | None, terms: Terms
+                ) -> tuple[int, int, str]:
+    """Days of ``month`` due for a service from ``start`` to ``last_day`` (inclusive), out of the
+    month's days, and the clause of the proration applied (empty for a whole month of service)."""
+    first_day, final_day = month, month_end(month)
+    month_days = final_day.day
+    begin, end, clauses = first_day, final_day, []
+    if start > first_day:
+        rule, clause = _proration(terms, "first_period")
+        clauses.append(clause)
+        if rule == Proration.none:
+            return 0, month_days, clause
+        if rule == Proration.prorata:
+            begin = start
+    if last_day is not None and last_day < final_day:
+        rule, clause = _proration(terms, "last_period")
+        clauses.append(clause)
+        if rule == Proration.none:
+            return 0, month_days, clause
+        if rule == Proration.prorata:
+            end = last_day
+    return max(0, (end - begin).days + 1), month_days, "; ".join(c for c in clauses if c)
+
+
+# --------------------------------------------------------------------------- recurring fees
+
+
+def target_month(sub: SubscriptionFacts, terms: Terms, period: date, start: date) -> date:
+    """The last month a run of ``period`` bills: the end of the periodicity block containing the
+    period (in advance) or the month before it (in arrears)."""
+    billing = _billing(terms)
+    timing = billing.recurring_timing.value if billing and billing.recurring_timing else Timing.in_advance
+    if timing == Timing.in_arrears:
+        return add_months(period, -1)
+    every = max(1, sub.periodicity_months or (billing.periodicity_months.value
+                                               if billing and billing.periodicity_months else 1))
+    first = month_start(start)
+    elapsed = (period.year - first.year) * 12 + period.month - first.month
+    block_end = elapsed - elapsed % every + every - 1 if elapsed >= 0 else 0
+    return add_months(first, block_end)
+
+
+def _item_window(item: ItemFacts, start: date, last_day: date | None) -> tuple[date, date | None]:
+    begin = max(start, item.active_from) if item.active_from else start
+    end = last_day
+    if item.active_until is not None:
+        until = item.active_until - ONE_DAY
+        end = until if end is None else min(end, until)
+    return begin, end
+
+
+def _recurring_clause(terms: Terms) -> str:
+    billing = _billing(terms)
+    return billing.recurring_timing.clause if billing and billing.recurring_timing else ""
+
+
+def recurring_lines(sub: SubscriptionFacts, terms: Terms, period: date, central: Site | None
+                    ) -> tuple[list[DraftLine], list[MonthBilled]]:
+    """Recurring fees of the months due and not billed yet (consecutive whole months at one fee
+    make one line), access fees with the first of them, and the minimum billing top-up."""
+    start, start_clause = billing_start(sub, terms)
+    if start is None or start > month_end(period):
+        return [], []
+    last_day = sub.end_on - ONE_DAY if sub.end_on else None
+    if last_day is not None and last_day < start:
+        return [], []
+    first = next_month(sub.billed_through) if sub.billed_through else month_start(start)
+    last = target_month(sub, terms, period, start)
+    if last_day is not None:
+        last = min(last, month_start(last_day))
+    if first > last:
+        return [], []
+    due_months = list(months(first, last))
+    billing = _billing(terms)
+    own_site = Site(sub.site_id, sub.site_name) if sub.site_id else None
+    to_central = bool(central and billing and billing.common_fees_to_central_site
+                      and billing.common_fees_to_central_site.value)
+    month_totals = {month: ZERO for month in due_months}
+    lines: list[DraftLine] = []
+    for item in sub.items:
+        site = central if item.common and to_central else own_site
+        for line, month_amounts in _item_lines(sub, item, due_months, start, last_day, terms, site):
+            lines.append(line)
+            for month, amount in month_amounts.items():
+                month_totals[month] += amount
+    billed = []
+    for month in due_months:
+        days, month_days, _ = month_share(month, start, last_day, terms)
+        minimum = _minimum_line(sub, terms, month, days, month_days, start, own_site)
+        if minimum is not None:
+            lines.append(minimum)
+            month_totals[month] += minimum.amount
+        billed.append(MonthBilled(sub.id, month, days, month_days, money(month_totals[month])))
+    if sub.billed_through is None:
+        lines = _one_off_lines(sub, terms, start, start_clause, own_site,
+                               central if to_central else own_site) + lines
+    return lines, billed
+
+
+def _item_lines(sub: SubscriptionFacts, item: ItemFacts, due_months: list[date], start: date,
+                last_day: date | None, terms: Terms, site: Site | None
+                ) -> Iterator[tuple[DraftLine, dict[date, Decimal]]]:
+    """One item's lines over the due months: a prorated month alone, whole months at the same
+    fee together; with what each month costs (for the months billed)."""
+    begin, end = _item_window(item, start, last_day)
+    timing_clause = _recurring_clause(terms)
+    run: list[date] = []
+    run_fee: tuple[Decimal, PriceStep | None] | None = None
+
+    def flush():
+        if run:
+            yield _recurring_line(sub, item, run[0], month_end(run[-1]), len(run), None,
+                                  run_fee[0], run_fee[1], timing_clause, site), \
+                {m: money(run_fee[0] * item.quantity) for m in run}
+
+    for month in due_months:
+        if begin > month_end(month) or (end is not None and end < month):
+            continue
+        days, month_days, clause = month_share(month, begin, end, terms)
+        fee = item.fee_on(max(month, begin))
+        if days == 0 or fee[0] == ZERO:
+            continue
+        if days == month_days and not clause:
+            if run and (fee != run_fee or next_month(run[-1]) != month):
+                yield from flush()
+                run = []
+            run_fee = fee
+            run.append(month)
+            continue
+        # A started or ending month: its own line, with the proration clause that applied.
+        yield from flush()
+        run = []
+        share = None if days == month_days else (days, month_days)
+        period_start = month if share is None else max(month, begin)
+        period_end = (month_end(month) if share is None or end is None
+                      else min(month_end(month), end))
+        line = _recurring_line(sub, item, period_start, period_end, 1, share, fee[0], fee[1],
+                               clause, site, partial=True)
+        yield line, {month: line.amount}
+    yield from flush()
+
+
+def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date, period_end: date,
+                    count: int, share: tuple[int, int] | None, fee: Decimal,
+                    revision: PriceStep | None, clause: str, site: Site | None,
+                    partial: bool = False) -> DraftLine:
+    """``count`` whole months, or one month's ``share`` (days, days in the month); ``partial``:
+    a month of partial service due in full."""
+    monthly = fee * item.quantity
+    quantity = f"{item.quantity} × " if item.quantity != 1 else ""
+    first, last = period_label(period_start), period_label(period_end)
+    when = first if first == last else f"{first} to {last}"
+    if share is None:
+        amount = money(monthly) * count
+        formula = f"{_plural(count, 'month')} × {quantity}{_fr(fee)}"
+        label = f"{item.label} — {when}"
+        if partial:
+            label += " (started month due in full)"
+    else:
+        days, month_days = share
+        amount = money(monthly * days / month_days)
+        formula = f"{days}/{month_days} days × {quantity}{_fr(fee)}"
+        label = f"{item.label} — {when} prorata"
+    explained = Explained((Line(label, amount, formula, clause),))
+    if revision is not None and revision.note:
+        explained = explained.with_note(revision.note)
+    return DraftLine("recurring", label, explained, item.price_basis, item.vat_rate,
+                     Decimal(item.quantity), sub.id, site, period_start, period_end)
+
+
+def _minimum_line(sub: SubscriptionFacts, terms: Terms, month: date, days: int, month_days: int,
+                  start: date, site: Site | None) -> DraftLine | None:
+    billing = _billing(terms)
+    if not (billing and billing.minimum_billing and billing.minimum_billing.value) or days == 0:
+        return None
+    minimum = sum((item.minimum_billing or ZERO for item in sub.items), ZERO)
+    if minimum == ZERO:
+        return None
+    fees = sum((item.fee_on(max(month, start))[0] * item.quantity for item in sub.items), ZERO)
+    shortfall = minimum - fees
+    if shortfall <= ZERO:
+        return None
+    amount = money(shortfall * days / month_days)
+    share = "" if days == month_days else f" × {days}/{month_days} days"
+    label = f"Minimum billing top-up — {period_label(month)}"
+    line = Line(label, amount,
+                f"({_fr(minimum)} minimum − {_fr(money(fees))} monthly fees){share}",
+                billing.minimum_billing.clause)
+    return DraftLine("minimum", label, Explained((line,)), sub.items[0].price_basis,
+                     sub.items[0].vat_rate, Decimal(1), sub.id, site, month, month_end(month))
+
+
+def _one_off_lines(sub: SubscriptionFacts, terms: Terms, start: date, start_clause: str,
+                   site: Site | None, common_site: Site | None) -> list[DraftLine]:
+    """Access / go-live fees (*frais d'accès, de mise en service*), billed with the first
+    recurring fees of the service."""
+    billing = _billing(terms)
+    clause = (billing.one_off_timing.clause if billing and billing.one_off_timing else start_clause)
+    lines = []
+    for item in sub.items:
+        if item.access_fee == ZERO:
+            continue
+        amount = money(item.access_fee * item.quantity)
+        label = f"Access fee — {item.label}"
+        formula = f"{item.quantity} × {_fr(item.access_fee)}"
+        lines.append(DraftLine("one_off", label, Explained((Line(label, amount, formula, clause),)),
+                               item.price_basis, item.vat_rate, Decimal(item.quantity), sub.id,
+                               common_site if item.common else site, start, start))
+    return lines
+
+
+def pack_lines(sub: SubscriptionFacts, terms: Terms, site: Site | None) -> list[DraftLine]:
+    """Prepaid packs (Rozoh) are sold once: their price is billed at sale, whatever the start of
+    the service period (``kind='pack'``, billed once per subscription)."""
+    pack = terms.pack
+    clause = pack.service_months.clause if pack and pack.service_months else ""
+    months_text = f" ({pack.service_months.value} months of service prepaid)" if clause else ""
+    lines = []
+    for item in sub.items:
+        if item.one_off_price == ZERO:
+            continue
+        amount = money(item.one_off_price * item.quantity)
+        label = f"{item.label} — prepaid pack sold {sub.signed_on.isoformat()}"
+        formula = f"{item.quantity} × {_fr(item.one_off_price)}{months_text}"
+        lines.append(DraftLine("pack", label, Explained((Line(label, amount, formula, clause),)),
+                               item.price_basis, item.vat_rate, Decimal(item.quantity), sub.id, site,
+                               sub.signed_on, sub.signed_on))
+    return lines
+
+
+def end_adjustments(sub: SubscriptionFacts, terms: Terms) -> tuple[list[DraftLine], list[MonthRevised]]:
+    """Months billed in advance beyond what is due once the end is known: the unused share is
+    credited (``last_period: prorata``); nothing changes when the whole month is due."""
+    if sub.end_on is None or not sub.billed_after_end:
+        return [], []
+    start, _ = billing_start(sub, terms)
+    if start is None:
+        return [], []
+    last_day = sub.end_on - ONE_DAY
+    lines, revised = [], []
+    site = Site(sub.site_id, sub.site_name) if sub.site_id else None
+    for billed in sub.billed_after_end:
+        if billed.month > last_day:
+            due, clause = 0, _proration(terms, "last_period")[1]
+        else:
+            due, _, clause = month_share(billed.month, start, last_day, terms)
+        if due >= billed.days or billed.days == 0:
+            continue
+        credit = -money(billed.amount * (billed.days - due) / billed.days)
+        label = f"Service ended {sub.end_on.isoformat()}: {period_label(billed.month)} credited"
+        formula = (f"−{billed.days - due}/{billed.days} of the {_fr(billed.amount)} billed "
+                   f"for {period_label(billed.month)}")
+        basis = sub.items[0].price_basis if sub.items else "HT"
+        vat = sub.items[0].vat_rate if sub.items else "normal"
+        lines.append(DraftLine("adjustment", label, Explained((Line(label, credit, formula, clause),)),
+                               basis, vat, Decimal(1), sub.id, site,
+                               max(billed.month, sub.end_on), month_end(billed.month)))
+        revised.append(MonthRevised(sub.id, billed.month, due, money(billed.amount + credit)))
+    return lines, revised
+
+
+# --------------------------------------------------------------------------- usage and charges
+
+
+def usage_line(usage: UsageFacts, terms: Terms, period: date, site: Site | None) -> DraftLine:
+    """A month of rated usage, in arrears. A month before the previous one holds late records
+    (up to the sheet's ``late_usage_max_days``): it keeps its own month in its label."""
+    billing = _billing(terms)
+    late = usage.month < add_months(period, -1)
+    label = f"{usage.label or 'Usage'} — {period_label(usage.month)}" + (" (late records)" if late else "")
+    clauses = [billing.usage_timing.clause] if billing and billing.usage_timing else []
+    if late and billing and billing.late_usage_max_days:
+        clauses.append(billing.late_usage_max_days.clause)
+    records = _plural(usage.records, "rated record") if usage.records else "rated usage"
+    explained = Explained((Line(label, usage.amount, f"{records} of {period_label(usage.month)}",
+                                "; ".join(clauses)),))
+    return DraftLine("usage", label, explained, usage.basis, usage.vat_rate, Decimal(1),
+                     usage.subscription_id, site, usage.month, month_end(usage.month), usage.id)
+
+
+def charge_line(charge: ChargeFacts, site: Site | None) -> DraftLine:
+    """A one-off charge queued by another room, with the explanation it came with."""
+    lines = tuple(Line(l["label"], Decimal(l["amount"]), l.get("formula", ""), l.get("clause", ""))
+                  for l in charge.explanation.get("lines", []))
+    explained = Explained(lines, notes=tuple(charge.explanation.get("notes", [])))
+    if not lines or explained.total != money(charge.amount):
+        explained = Explained((Line(charge.label, charge.amount, "", ""),))
+    return DraftLine("charge", charge.label, explained, charge.basis, charge.vat_rate, Decimal(1),
+                     charge.subscription_id, site, charge.incurred_on, charge.incurred_on, charge.id)
+
+
+# --------------------------------------------------------------------------- VAT and totals
+
+
+@dataclass(frozen=True)
+class VatBucket:
+    code: str
+    rate: Decimal            # fraction, 0.20
+    base_ht: Decimal
+    vat: Decimal
+    total_ttc: Decimal
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "rate": str(self.rate), "base_ht": str(self.base_ht),
+                "vat": str(self.vat), "total_ttc": str(self.total_ttc)}
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    """A line in the invoice's basis, with its net (HT) amount for the VAT breakdown."""
+
+    draft: DraftLine
+    amount: Decimal            # in the invoice's basis
+    amount_ht: Decimal
+    explained: Explained
+
+
+@dataclass(frozen=True)
+class Totals:
+    basis: str
+    lines: tuple[PricedLine, ...]
+    vat: tuple[VatBucket, ...]
+
+    @property
+    def total(self) -> Decimal:
+        """The sum of the lines, in the invoice's basis."""
+        return money(sum((line.amount for line in self.lines), ZERO))
+
+    @property
+    def total_ht(self) -> Decimal:
+        return money(sum((bucket.base_ht for bucket in self.vat), ZERO))
+
+    @property
+    def total_vat(self) -> Decimal:
+        return money(sum((bucket.vat for bucket in self.vat), ZERO))
+
+    @property
+    def total_ttc(self) -> Decimal:
+        return money(sum((bucket.total_ttc for bucket in self.vat), ZERO))
+
+
+def vat_rate(code: str) -> VatRate:
+    try:
+        return FRENCH_VAT_RATES[code]
+    except KeyError:
+        raise BillingError(f"vat_rate: {code!r} is not one of {', '.join(FRENCH_VAT_RATES)}") from None
+
+
+def _in_basis(line: DraftLine, basis: str) -> tuple[Decimal, Explained]:
+    """The line's amount in the invoice's basis; a conversion is explained on the line."""
+    if line.basis == basis:
+        return line.amount, line.explained
+    rate = vat_rate(line.vat_rate)
+    percent = f"{(rate.rate * 100).normalize()} %"
+    if basis == "TTC":
+        converted = rate.ttc_from_ht(line.amount)
+        formula = f"{_fr(line.amount)} HT × (1 + {percent})"
+    else:
+        converted = rate.ht_from_ttc(line.amount)
+        formula = f"{_fr(line.amount)} TTC ÷ (1 + {percent})"
+    lines = (Line(f"{line.label} ({basis})", converted, formula, line.clause),)
+    return converted, Explained(lines, notes=line.explained.notes)
+
+
+def totals(drafts: Iterable[DraftLine], basis: str) -> Totals:
+    """The invoice's lines in its basis and its VAT breakdown per rate.
+
+    HT list: VAT = rate × the sum of the HT lines of that rate. TTC list: the TTC sum is what the
+    customer was quoted; HT = TTC ÷ (1 + rate), VAT = TTC − HT, and each line's HT share is
+    allocated so that the lines add up to the base (Factur-X BR-CO-10, BR-S-08)."""
+    if basis not in ("HT", "TTC"):
+        raise BillingError(f"price_basis: {basis!r} is neither HT nor TTC")
+    converted = [(draft, *_in_basis(draft, basis)) for draft in drafts]
+    by_rate: dict[str, list[int]] = {}
+    for index, (draft, _amount, _explained) in enumerate(converted):
+        by_rate.setdefault(draft.vat_rate, []).append(index)
+    net = [ZERO] * len(converted)
+    buckets = []
+    for code in sorted(by_rate):
+        rate = vat_rate(code)
+        indexes = by_rate[code]
+        amounts = [converted[i][1] for i in indexes]
+        total = money(sum(amounts, ZERO))
+        if basis == "HT":
+            base, tax = total, rate.tax_on(total)
+            for i in indexes:
+                net[i] = converted[i][1]
+        else:
+            base = rate.ht_from_ttc(total)
+            tax = total - base
+            shares = [rate.ht_from_ttc(a) for a in amounts]
+            gap = base - sum(shares, ZERO)
+            if gap and shares:
+                largest = max(range(len(shares)), key=lambda k: abs(amounts[k]))
+                shares[largest] += gap
+            for i, share in zip(indexes, shares, strict=True):
+                net[i] = share
+        buckets.append(VatBucket(code, rate.rate, base, tax, base + tax))
+    priced = tuple(PricedLine(draft, amount, net[i], explained)
+                   for i, (draft, amount, explained) in enumerate(converted))
+    return Totals(basis, priced, tuple(buckets))
+
+
+# --------------------------------------------------------------------------- one customer's invoice
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """Everything one customer's invoice of a period is made of."""
+
+    id: int
+    business: bool
+    central: Site | None
+    subscriptions: tuple[tuple[SubscriptionFacts, Terms], ...]
+    usage: tuple[UsageFacts, ...] = ()
+    charges: tuple[ChargeFacts, ...] = ()
+    packs_billed: frozenset[int] = frozenset()      # subscriptions whose pack is already billed
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    totals: Totals
+    due: date
+    due_clause: str
+    mentions: tuple[Mention, ...]
+    billed: tuple[MonthBilled, ...]
+    revised: tuple[MonthRevised, ...]
+    usage_ids: tuple[int, ...]
+    charge_ids: tuple[int, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.totals.lines
+
+
+def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: date,
+                  issue_date: date) -> InvoiceDraft:
+    """The invoice of ``period`` for one customer: recurring fees, packs, end-of-service credits,
+    usage and queued charges, in that order, then VAT, due date and mentions."""
+    lines: list[DraftLine] = []
+    billed: list[MonthBilled] = []
+    revised: list[MonthRevised] = []
+    terms_of = {sub.id: terms for sub, terms in customer.subscriptions}
+    sites = {sub.id: Site(sub.site_id, sub.site_name) if sub.site_id else None
+             for sub, _ in customer.subscriptions}
+    for sub, terms in customer.subscriptions:
+        if sub.id not in customer.packs_billed:
+            lines += pack_lines(sub, terms, sites[sub.id])
+        billing = _billing(terms)
+        if (sub.status == "suspended" and billing and billing.billed_while_suspended
+                and not billing.billed_while_suspended.value):
+            continue
+        recurring, months_billed = recurring_lines(sub, terms, period, customer.central)
+        lines += recurring
+        billed += months_billed
+        credits, months_revised = end_adjustments(sub, terms)
+        lines += credits
+        revised += months_revised
+    for usage in customer.usage:
+        if usage.subscription_id not in terms_of:
+            raise BillingError(f"usage {usage.id}: subscription {usage.subscription_id} is not "
+                               "one of the customer's")
+        lines.append(usage_line(usage, terms_of[usage.subscription_id], period,
+                                sites[usage.subscription_id]))
+    for charge in customer.charges:
+        site = sites.get(charge.subscription_id) if charge.subscription_id else customer.central
+        lines.append(charge_line(charge, site))
+    due, due_clause = due_date(general, issue_date)
+    return InvoiceDraft(totals(lines, basis), due, due_clause,
+                        tuple(legal_mentions(general, customer.business, due, due_clause)),
+                        tuple(billed), tuple(revised), tuple(u.id for u in customer.usage),
+                        tuple(c.id for c in customer.charges))
+
+
+# --------------------------------------------------------------------------- due date and mentions
+
+
+def due_date(terms: Terms, issue: date) -> tuple[date, str]:
+    """Technicophone: 25 days from the invoice date; Ozone: debited in advance, due on issue."""
+    payment = terms.payment
+    if payment and payment.due_days_after_issue:
+        return issue + timedelta(days=payment.due_days_after_issue.value), payment.due_days_after_issue.clause
+    if payment and payment.debited_in_advance and payment.debited_in_advance.value:
+        return issue, payment.debited_in_advance.clause
+    return issue, ""
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str
+    clause: str = ""
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "clause": self.clause}
+
+
+def legal_mentions(terms: Terms, business_customer: bool, due: date, due_clause: str) -> list[Mention]:
+    """The mentions French law requires on the invoice beyond the figures (CGI art. 242 nonies A,
+    C. com. art. L441-9): payment date and terms; for business customers the late-payment rate
+    and the flat recovery indemnity, and the early-payment discount terms."""
+    mentions = [Mention(f"Date d'échéance : {due.strftime('%d/%m/%Y')}", due_clause)]
+    payment = terms.payment
+    if payment and payment.debited_in_advance and payment.debited_in_advance.value:
+        mentions.append(Mention("Prélevé à terme à échoir", payment.debited_in_advance.clause))
+    if not business_customer:
+        return mentions
+    if payment and payment.early_payment_discount is not None and not payment.early_payment_discount.value:
+        mentions.append(Mention("Pas d'escompte pour paiement anticipé",
+                                payment.early_payment_discount.clause))
+    late = terms.late_payment
+    if late and late.interest_multiple_of_legal_rate:
+        multiple = late.interest_multiple_of_legal_rate.value.normalize()
+        source = (late.rate_source.value if late.rate_source else "french_legal_rate")
+        which = ("taux d'intérêt légal" if source == "french_legal_rate"
+                 else "taux de refinancement de la BCE")
+        reference = ("en vigueur à la date de la facture"
+                     if not late.rate_reference or late.rate_reference.value == "invoice_date"
+                     else "en vigueur à la date d'échéance")
+        mentions.append(Mention(f"Pénalités de retard : {multiple} fois le {which} {reference}, "
+                                "exigibles dès le lendemain de l'échéance sans rappel",
+                                late.interest_multiple_of_legal_rate.clause))
+    else:
+        mentions.append(Mention(f"Pénalités de retard : {LEGAL_LATE_RATE_TEXT}", LEGAL_RECOVERY_CLAUSE))
+    indemnity = (late.recovery_indemnity if late and late.recovery_indemnity else None)
+    amount = indemnity.value if indemnity else LEGAL_RECOVERY_INDEMNITY
+    mentions.append(Mention(f"Indemnité forfaitaire pour frais de recouvrement : {_fr(amount)}",
+                            f"{indemnity.clause}; {LEGAL_RECOVERY_CLAUSE}" if indemnity
+                            else LEGAL_RECOVERY_CLAUSE))
+    return mentions
+
+
+# --------------------------------------------------------------------------- indexation
+
+
+@dataclass(frozen=True)
+class Indexed:
+    old: Decimal
+    new: Decimal
+    i_old: Decimal
+    i_new: Decimal
+    month_old: date
+    month_new: date
+    explained: Explained      # one line: the new fee, with the formula and the clause
+
+    @property
+    def note(self) -> str:
+        line = self.explained.lines[0]
+        return f"{line.label}: {line.formula} = {_fr(self.new)} — {line.clause}"
+
+
+def index_months(terms: Terms, revision_on: date, recorded: Iterable[date]) -> tuple[date, date]:
+    """(month of I_new, month of I_old): the latest index recorded before the revision date, and
+    the one published ``reference_lag_months`` earlier (CGV art. 9.4)."""
+    indexation = terms.indexation
+    if indexation is None or indexation.series_id is None:
+        raise BillingError("indexation: the term sheet has no indexation clause")
+    before = [m for m in recorded if m < month_start(revision_on)]
+    if not before:
+        raise BillingError(f"indexation: no value of index {indexation.series_id.value} is recorded "
+                           f"before {revision_on.isoformat()}")
+    newest = max(before)
+    lag = indexation.reference_lag_months.value if indexation.reference_lag_months else 12
+    return newest, add_months(newest, -lag)
+
+
+def revision_date(terms: Terms, year: int) -> date:
+    indexation = terms.indexation
+    month_day = indexation.revision_month_day.value if indexation and indexation.revision_month_day else "01-01"
+    month, day = (int(part) for part in month_day.split("-"))
+    return date(year, month, day)
+
+
+def indexed_fee(terms: Terms, old: Decimal, i_old: Decimal, i_new: Decimal, month_old: date,
+                month_new: date) -> Indexed:
+    """``new = old × (1 + (I_new − I_old) / I_old)``, rounded to the cent (CGV art. 9.4)."""
+    if i_old <= 0:
+        raise BillingError(f"index: the old value {i_old} must be positive")
+    indexation = terms.indexation
+    variation = (i_new - i_old) / i_old
+    new = money(old * (1 + variation))
+    name = indexation.series_id.value if indexation and indexation.series_id else "index"
+    label = f"Indexed monthly fee ({name})"
+    formula = (f"{_fr(old)} × (1 + ({i_new} [{period_label(month_new)}] − {i_old} "
+               f"[{period_label(month_old)}]) / {i_old})")
+    clause = indexation.series_id.clause if indexation and indexation.series_id else ""
+    return Indexed(old, new, i_old, i_new, month_old, month_new,
+                   Explained((Line(label, new, formula, clause),)))
+
+
+# --------------------------------------------------------------------------- price changes
+
+
+PRICE_CHANGE_KINDS = ("general", "usage", "regulatory")
+
+
+@dataclass(frozen=True)
+class NoticeRule:
+    earliest_effective: date
+    notice_clause: str
+    may_leave: bool
+    leave_clause: str
+    leave_until: date | None
+
+    def as_dict(self) -> dict:
+        return {"earliest_effective": self.earliest_effective.isoformat(),
+                "notice_clause": self.notice_clause, "may_leave_without_fees": self.may_leave,
+                "leave_clause": self.leave_clause,
+                "leave_until": self.leave_until.isoformat() if self.leave_until else None}
+
+
+def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: bool) -> NoticeRule:
+    """The notice a price change needs under the sheet (30 days general, 7 days usage prices,
+    one month for mobile regulatory changes…) and whether the customer may leave without fees
+    (not for a regulatory pass-through, CGV art. 9.3)."""
+    if kind not in PRICE_CHANGE_KINDS:
+        raise BillingError(f"kind: {kind!r} is not one of {', '.join(PRICE_CHANGE_KINDS)}")
+    changes = terms.price_changes
+    if changes is None:
+        raise BillingError("price_changes: the term sheet says nothing about price changes")
+    days_field, months_field = {
+        "general": ("notice_days", "terms_change_notice_months"),
+        "usage": ("usage_notice_days", "usage_notice_months"),
+        "regulatory": ("regulatory_notice_days", "regulatory_notice_months"),
+    }[kind]
+    days, months_ = getattr(changes, days_field), getattr(changes, months_field)
+    if days is None and months_ is None and kind == "usage":
+        days = changes.notice_days            # no usage-specific notice: the general one
+    if months_ is not None:
+        earliest, clause = add_months_day(announced_on, months_.value), months_.clause
+    elif days is not None:
+        earliest, clause = announced_on + timedelta(days=days.value), days.clause
+    else:
+        raise BillingError(f"price_changes: the sheet gives no notice for a {kind} price change")
+    if kind == "regulatory":
+        leave = changes.regulatory_client_may_leave
+        may_leave = bool(leave and leave.value)
+    else:
+        leave = changes.client_may_leave
+        may_leave = bool(leave and leave.value) and increase
+    leave_until = None
+    if may_leave:
+        window = changes.deemed_accepted_after_days or changes.leave_notice_days
+        leave_until = announced_on + timedelta(days=window.value) if window else earliest
+    return NoticeRule(earliest, clause, may_leave, leave.clause if leave else "", leave_until)
+
+
+def add_months_day(day: date, count: int) -> date:
+    """Same day ``count`` months later, clipped to the month's end."""
+    target = add_months(month_start(day), count)
+    return target.replace(day=min(day.day, month_end(target).day))
