@@ -30,7 +30,7 @@ from clausier.web.templating import render
 
 ROOMS = [
     "accounts", "terms", "catalog", "customers", "contracts", "billing", "rating", "support",
-    "equipment", "numbers", "audit", "privacy", "portal", "web",
+    "equipment", "numbers", "access", "audit", "privacy", "portal", "web",
 ]
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"

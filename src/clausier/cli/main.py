@@ -26,6 +26,8 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.equipment.cli", "equipment"),
     ("clausier.numbers.cli", "number"),
     ("clausier.numbers.cli:port_app", "port"),
+    ("clausier.access.cli", "access"),
+    ("clausier.access.cli:device_app", "device"),
     ("clausier.accounts.cli", "user"),
     ("clausier.portal.cli", "user"),
     ("clausier.privacy.cli", "privacy"),

@@ -19,6 +19,7 @@ class Settings:
     smtp_port: int
     mail_from: str
     daily_tick: bool = True    # the web server runs the daily tick (off: CLAUSIER_NO_TICK=1)
+    mqtt_url: str = ""     # e.g. mqtt://127.0.0.1:1883; empty: no push (devices poll)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,6 +35,7 @@ class Settings:
             smtp_port=int(os.environ.get("CLAUSIER_SMTP_PORT", "25")),
             mail_from=os.environ.get("CLAUSIER_MAIL_FROM", "noreply@clausier.local"),
             daily_tick=os.environ.get("CLAUSIER_NO_TICK", "") != "1",
+            mqtt_url=os.environ.get("CLAUSIER_MQTT_URL", ""),
         )
 
 

@@ -42,4 +42,5 @@ MODEL_ROOMS = [
     "equipment",
     "numbers",
     "privacy",
+    "access",
 ]

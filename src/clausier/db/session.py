@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -36,6 +37,8 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # The setting SQLite recommends with WAL: no corruption, no fsync on every commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
@@ -63,6 +66,29 @@ def transaction(engine: Engine | None = None) -> Iterator[Session]:
             yield session
     finally:
         session.close()
+
+
+@contextmanager
+def write_transaction(engine: Engine | None = None) -> Iterator[Session]:
+    """A unit of work that writes: on SQLite it takes the write lock at BEGIN (``BEGIN
+    IMMEDIATE``), so that concurrent writers queue on the lock instead of failing to upgrade a
+    read transaction ("database is locked"); on PostgreSQL it is an ordinary transaction."""
+    engine = engine or default_engine()
+    if engine.dialect.name != "sqlite":
+        with transaction(engine) as session:
+            yield session
+        return
+    # Writers of this process queue on a Python lock first: SQLite's own busy handler sleeps
+    # with a growing back-off, which turns a burst of short writes into a convoy.
+    with _sqlite_write_lock(engine), engine.connect() as connection:
+        connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+        with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+            yield session
+
+
+@lru_cache(maxsize=8)
+def _sqlite_write_lock(engine: Engine) -> threading.RLock:
+    return threading.RLock()
 
 
 def lock_for_writing(session: Session, name: str) -> None:

@@ -1,0 +1,544 @@
+"""``/api/v1/access/...`` for site administrators, delegates and staff; ``/api/v1/devices/...``
+for the site devices (authenticated by their own token)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from clausier.access import rules, service
+from clausier.access.models import Device
+from clausier.api.deps import Ctx, csrf_for_cookie_sessions, current_user, get_clock, staff_user
+from clausier.audit.service import Actor
+from clausier.core.clock import PARIS, Clock
+from clausier.core.errors import Unauthenticated
+from clausier.db.session import transaction, write_transaction
+
+router = APIRouter(prefix="/api/v1", tags=["access"])
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _unit_of_work(request: Request) -> Iterator[Session]:
+    """Changes take SQLite's write lock at BEGIN, so that an administrator's edit and the
+    devices' acknowledgements queue instead of failing; reads stay concurrent."""
+    opened = transaction if request.method in SAFE_METHODS else write_transaction
+    with opened(request.app.state.engine) as session:
+        yield session
+
+
+def access_ctx(request: Request, session: Session = Depends(_unit_of_work),
+               clock: Clock = Depends(get_clock), _csrf: None = Depends(csrf_for_cookie_sessions)) -> Ctx:
+    return Ctx(session=session, clock=clock, user=current_user(request, session, clock))
+
+
+def access_staff_ctx(ctx: Ctx = Depends(access_ctx)) -> Ctx:
+    staff_user(ctx.user)
+    return ctx
+
+
+# --------------------------------------------------------------------------- bodies
+
+class PackIn(BaseModel):
+    subscription: str = Field(description="Subscription reference or id (family intercom_pack or access_pack)")
+    site_name: str | None = None
+    kind: str = "company"
+    call_timeout_seconds: int = 20
+    records: int | None = Field(None, description="Default: the user records of the ordered offers")
+
+
+class ActivationIn(BaseModel):
+    code: str
+    email: str
+    name: str
+    password: str
+    on: date | None = None
+
+
+class SettingsIn(BaseModel):
+    call_timeout_seconds: int | None = None
+    event_retention_months: int | None = None
+    reset_event_retention: bool = False
+
+
+class RecordIn(BaseModel):
+    name: str
+    display_name: str | None = None
+    phone_code: str | None = None
+    main_number: str | None = None
+    secondary_numbers: list[str] = []
+    app_users: list[str] = []
+    groups: list[str] = []
+    valid_from: date | None = None
+    valid_until: date | None = None
+    suspended: bool = False
+
+    def to_input(self) -> service.RecordInput:
+        return service.RecordInput(**self.model_dump())
+
+
+class CredentialIn(BaseModel):
+    kind: str = Field(description="badge | remote | keypad")
+    format: str = Field("raw", description="wiegand26 | wiegand34 | raw (badges and remotes)")
+    value: str | None = Field(None, description="hex frame (raw) or the keypad code")
+    facility: int | None = None
+    card: int | None = None
+    bits: int | None = None
+    access_point_id: int | None = None
+
+
+class AccessPointIn(BaseModel):
+    name: str
+    kind: str = "door"
+
+
+class ProfileIn(BaseModel):
+    name: str
+    segments: list[str] = Field(description="rows such as 'mon 08:00-12:00' or 'holiday 10:00-12:00'")
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class RightIn(BaseModel):
+    access_point_id: int
+    profile_id: int
+    record_id: int | None = None
+    group: str | None = None
+
+
+class DelegateIn(BaseModel):
+    email: str
+    name: str
+    password: str | None = None
+    scopes: list[str]
+
+
+class ScopesIn(BaseModel):
+    scopes: list[str]
+
+
+class ExtensionIn(BaseModel):
+    offer_code: str
+    quantity: int = 1
+
+
+class DeviceIn(BaseModel):
+    name: str
+    kind: str = "controller"
+
+
+class DecideIn(BaseModel):
+    via: str = Field(description="badge | remote | keypad | app")
+    access_point_id: int
+    at: datetime
+    format: str = "raw"
+    value: str | None = None
+    facility: int | None = None
+    card: int | None = None
+    bits: int | None = None
+    record_id: int | None = Field(None, description="for via=app: who opens from the video call")
+
+
+class CallSimulationIn(BaseModel):
+    outcomes: dict[str, str] = Field(description="target -> answered | busy | no_answer")
+
+
+class AckIn(BaseModel):
+    version: int
+
+
+class EventBody(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    reason: str | None = None
+    record_id: int | None = None
+    access_point_id: int | None = None
+    credential: str | None = None
+    details: dict = {}
+
+
+class BatchIn(BaseModel):
+    batch_id: str = Field(min_length=1, max_length=64)
+    events: list[EventBody] = Field(max_length=5000)
+
+
+def _json(data: object, status_code: int = 200) -> Response:
+    # Snapshots hold tens of thousands of rows: encoded directly, not through jsonable_encoder.
+    return Response(json.dumps(data, default=_plain, ensure_ascii=False, separators=(",", ":")),
+                    status_code=status_code, media_type="application/json")
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+# --------------------------------------------------------------------------- packs (staff)
+
+@router.get("/access/packs")
+def list_packs(ctx: Ctx = Depends(access_staff_ctx)) -> list[dict]:
+    return [{"pack_id": pack.id, "site_id": site.id, "site": site.name, "variant": pack.variant,
+             "subscription_id": pack.subscription_id, "records_cap": service.record_cap(pack),
+             "activated_on": pack.activated_on, "service_start": pack.service_start,
+             "service_end": pack.service_end}
+            for pack, site in service.list_packs(ctx.session)]
+
+
+@router.post("/access/packs", status_code=201)
+def open_pack(body: PackIn, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
+    pack, site, code = service.open_pack(ctx.session, ctx.clock, ctx.actor, body.subscription,
+                                         site_name=body.site_name, kind=body.kind,
+                                         call_timeout_seconds=body.call_timeout_seconds, records=body.records)
+    return {"pack_id": pack.id, "site_id": site.id, "activation_code": code,
+            "records_cap": pack.records_ordered, "variant": pack.variant}
+
+
+@router.post("/access/packs/{pack_id}/code")
+def new_code(pack_id: int, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
+    return {"activation_code": service.new_activation_code(ctx.session, ctx.clock, ctx.actor, pack_id)}
+
+
+@router.post("/access/activate", status_code=201)
+def activate(body: ActivationIn, session: Session = Depends(_unit_of_work),
+             clock: Clock = Depends(get_clock)) -> dict:
+    """The administrator activates the pack with its code and chooses their credentials."""
+    site = service.activate_pack(session, clock, Actor(name=f"activation:{body.email.lower()}", role="site_admin"),
+                                 code=body.code, email=body.email, name=body.name, password=body.password,
+                                 on=body.on)
+    return service.site_to_dict(session, site, clock.today())
+
+
+# --------------------------------------------------------------------------- sites
+
+@router.get("/access/sites")
+def list_sites(ctx: Ctx = Depends(access_ctx)) -> list[dict]:
+    return [service.site_to_dict(ctx.session, s, ctx.clock.today()) for s in service.sites_of(ctx.session, ctx.actor)]
+
+
+@router.get("/access/sites/{site_id}")
+def get_site(site_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
+    site = service.get_site(ctx.session, ctx.actor, site_id)
+    return service.site_to_dict(ctx.session, site, ctx.clock.today())
+
+
+@router.put("/access/sites/{site_id}/settings")
+def site_settings(site_id: int, body: SettingsIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    if body.call_timeout_seconds is not None:
+        service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id, body.call_timeout_seconds)
+    if body.event_retention_months is not None or body.reset_event_retention:
+        service.set_event_retention(ctx.session, ctx.clock, ctx.actor, site_id,
+                                    None if body.reset_event_retention else body.event_retention_months)
+    return get_site(site_id, ctx)
+
+
+@router.get("/access/sites/{site_id}/extensions")
+def extension_offers(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
+    site = service.get_site(ctx.session, ctx.actor, site_id)
+    pack = service.pack_of(ctx.session, site)
+    return [{"offer_code": o.code, "name": o.name, "records": o.attributes["user_records"],
+             "price": str(o.one_off_price), "price_basis": o.price_basis}
+            for o in service.extension_offers(ctx.session, pack)]
+
+
+@router.post("/access/sites/{site_id}/extensions", status_code=201)
+def buy_extension(site_id: int, body: ExtensionIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    extension = service.buy_extension(ctx.session, ctx.clock, ctx.actor, site_id, body.offer_code, body.quantity)
+    return {"id": extension.id, "records": extension.records, "charge_id": extension.charge_id,
+            **{k: v for k, v in get_site(site_id, ctx).items() if k in ("records", "record_cap")}}
+
+
+# --------------------------------------------------------------------------- records and credentials
+
+@router.get("/access/sites/{site_id}/records")
+def list_records(site_id: int, search: str = "", limit: int = 500, offset: int = 0,
+                 ctx: Ctx = Depends(access_ctx)) -> list[dict]:
+    return [service.record_to_dict(r) for r in
+            service.list_records(ctx.session, ctx.actor, site_id, search, min(limit, 5000), offset)]
+
+
+@router.post("/access/sites/{site_id}/records", status_code=201)
+def create_record(site_id: int, body: RecordIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    return service.record_to_dict(service.create_record(ctx.session, ctx.clock, ctx.actor, site_id, body.to_input()))
+
+
+@router.post("/access/sites/{site_id}/records/import", status_code=201)
+def import_records(site_id: int, body: list[RecordIn], ctx: Ctx = Depends(access_ctx)) -> dict:
+    created = service.import_records(ctx.session, ctx.clock, ctx.actor, site_id, [r.to_input() for r in body])
+    return {"created": len(created)}
+
+
+@router.get("/access/sites/{site_id}/records/{record_id}")
+def get_record(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
+    row = service.get_record(ctx.session, ctx.actor, site_id, record_id)
+    return {**service.record_to_dict(row), "credentials": [
+        service.credential_to_dict(c) for c in service.credentials_of(ctx.session, ctx.actor, site_id, record_id)]}
+
+
+@router.put("/access/sites/{site_id}/records/{record_id}")
+def update_record(site_id: int, record_id: int, body: RecordIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    return service.record_to_dict(service.update_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
+                                                        body.to_input()))
+
+
+@router.delete("/access/sites/{site_id}/records/{record_id}", status_code=204)
+def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
+    service.delete_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id)
+    return Response(status_code=204)
+
+
+@router.post("/access/sites/{site_id}/records/{record_id}/credentials", status_code=201)
+def add_credential(site_id: int, record_id: int, body: CredentialIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    row = service.add_credential(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
+                                 service.CredentialInput(**body.model_dump()))
+    return service.credential_to_dict(row)
+
+
+@router.delete("/access/sites/{site_id}/credentials/{credential_id}", status_code=204)
+def remove_credential(site_id: int, credential_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
+    service.remove_credential(ctx.session, ctx.clock, ctx.actor, site_id, credential_id)
+    return Response(status_code=204)
+
+
+@router.get("/access/sites/{site_id}/records/{record_id}/call-plan")
+def call_plan(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
+    return service.call_plan(ctx.session, ctx.actor, site_id, record_id).as_dict()
+
+
+@router.post("/access/sites/{site_id}/records/{record_id}/call-plan/simulate")
+def simulate_call(site_id: int, record_id: int, body: CallSimulationIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    trace = rules.run_call(service.call_plan(ctx.session, ctx.actor, site_id, record_id), body.outcomes)
+    return {"attempts": [{"channel": c, "target": t, "outcome": o} for c, t, o in trace.attempts],
+            "answered_by": trace.answered_by, "door_open_offered": trace.door_open_offered}
+
+
+# --------------------------------------------------------------------------- points, time slots, rights
+
+@router.get("/access/sites/{site_id}/access-points")
+def list_points(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
+    return [{"id": p.id, "name": p.name, "kind": p.kind} for p in service.access_points(ctx.session, ctx.actor, site_id)]
+
+
+@router.post("/access/sites/{site_id}/access-points", status_code=201)
+def add_point(site_id: int, body: AccessPointIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    point = service.add_access_point(ctx.session, ctx.clock, ctx.actor, site_id, body.name, body.kind)
+    return {"id": point.id, "name": point.name, "kind": point.kind}
+
+
+def _profile_out(profile) -> dict:
+    return {"id": profile.id, "name": profile.name, "valid_from": profile.valid_from,
+            "valid_until": profile.valid_until, "segments": service.profile_rows(profile)}
+
+
+@router.get("/access/sites/{site_id}/profiles")
+def list_profiles(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
+    return [_profile_out(p) for p in service.profiles(ctx.session, ctx.actor, site_id)]
+
+
+@router.post("/access/sites/{site_id}/profiles", status_code=201)
+def create_profile(site_id: int, body: ProfileIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    return _profile_out(service.save_profile(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump()))
+
+
+@router.put("/access/sites/{site_id}/profiles/{profile_id}")
+def replace_profile(site_id: int, profile_id: int, body: ProfileIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    return _profile_out(service.save_profile(ctx.session, ctx.clock, ctx.actor, site_id, profile_id=profile_id,
+                                             **body.model_dump()))
+
+
+@router.get("/access/sites/{site_id}/rights")
+def list_rights(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
+    return [{"id": r.id, "record_id": r.record_id, "group": r.group, "access_point_id": r.access_point_id,
+             "profile_id": r.profile_id} for r in service.rights(ctx.session, ctx.actor, site_id)]
+
+
+@router.post("/access/sites/{site_id}/rights", status_code=201)
+def grant_right(site_id: int, body: RightIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    right = service.grant_right(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump())
+    return {"id": right.id}
+
+
+@router.delete("/access/sites/{site_id}/rights/{right_id}", status_code=204)
+def revoke_right(site_id: int, right_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
+    service.revoke_right(ctx.session, ctx.clock, ctx.actor, site_id, right_id)
+    return Response(status_code=204)
+
+
+@router.post("/access/sites/{site_id}/decide")
+def decide(site_id: int, body: DecideIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    """Would this pass? The same decision function the devices run."""
+    key = None
+    if body.via != "app":
+        key = service.presented_credential(body.via, fmt=body.format, value=body.value, facility=body.facility,
+                                           card=body.card, bits=body.bits, access_point_id=body.access_point_id)
+    at = body.at if body.at.tzinfo else body.at.replace(tzinfo=PARIS)   # decisions use local time
+    return service.decide(ctx.session, ctx.actor, site_id, rules.Presented(
+        body.via, body.access_point_id, at.astimezone(PARIS), key, body.record_id)).as_dict()
+
+
+# --------------------------------------------------------------------------- delegates
+
+@router.get("/access/sites/{site_id}/delegates")
+def list_delegates(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
+    return [{"id": m.id, "email": u.email, "name": u.name, "role": m.role, "scopes": m.scopes}
+            for m, u in service.members(ctx.session, ctx.actor, site_id)]
+
+
+@router.post("/access/sites/{site_id}/delegates", status_code=201)
+def add_delegate(site_id: int, body: DelegateIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    member = service.add_delegate(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump())
+    return {"id": member.id, "scopes": member.scopes}
+
+
+@router.put("/access/sites/{site_id}/delegates/{member_id}")
+def set_scopes(site_id: int, member_id: int, body: ScopesIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    member = service.set_delegate_scopes(ctx.session, ctx.clock, ctx.actor, site_id, member_id, body.scopes)
+    return {"id": member.id, "scopes": member.scopes}
+
+
+@router.delete("/access/sites/{site_id}/delegates/{member_id}", status_code=204)
+def remove_delegate(site_id: int, member_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
+    service.remove_delegate(ctx.session, ctx.clock, ctx.actor, site_id, member_id)
+    return Response(status_code=204)
+
+
+# --------------------------------------------------------------------------- devices and events (portal side)
+
+def _device_out(state: service.DeviceState) -> dict:
+    d = state.device
+    return {"id": d.id, "name": d.name, "kind": d.kind, "active": d.active, "last_seen_at": d.last_seen_at,
+            "version_applied": d.version_applied, "pending_changes": state.pending_changes,
+            "failed_syncs": [{"at": f.at, "operation": f.operation, "reason": f.reason, "detail": f.detail}
+                             for f in state.failures]}
+
+
+@router.get("/access/sites/{site_id}/devices")
+def list_devices(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
+    return [_device_out(s) for s in service.devices(ctx.session, ctx.actor, site_id)]
+
+
+@router.post("/access/sites/{site_id}/devices", status_code=201)
+def register_device(site_id: int, body: DeviceIn, ctx: Ctx = Depends(access_ctx)) -> dict:
+    device, token = service.register_device(ctx.session, ctx.clock, ctx.actor, site_id, body.name, body.kind)
+    return {"id": device.id, "token": token}
+
+
+@router.post("/access/sites/{site_id}/devices/{device_id}/rotate")
+def rotate_device(site_id: int, device_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
+    return {"token": service.rotate_site_device_token(ctx.session, ctx.clock, ctx.actor, site_id, device_id)}
+
+
+def _filters(kind: str | None, reason: str | None, record_id: int | None, access_point_id: int | None,
+             since: date | None, until: date | None) -> service.EventFilter:
+    return service.EventFilter(kind or None, reason or None, record_id, access_point_id, since, until)
+
+
+def _event_out(e) -> dict:
+    return {"id": e.id, "device_id": e.device_id, "sequence": e.sequence, "at": e.at, "kind": e.kind,
+            "reason": e.reason, "record_id": e.record_id, "access_point_id": e.access_point_id,
+            "credential": e.credential}
+
+
+@router.get("/access/sites/{site_id}/events")
+def list_events(site_id: int, kind: str | None = None, reason: str | None = None, record_id: int | None = None,
+                access_point_id: int | None = None, since: date | None = None, until: date | None = None,
+                limit: int = 200, offset: int = 0, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
+    filters = _filters(kind, reason, record_id, access_point_id, since, until)
+    return [_event_out(e) for e in service.list_events(ctx.session, ctx.actor, site_id, filters, min(limit, 5000), offset)]
+
+
+@router.get("/access/sites/{site_id}/events.csv")
+def events_csv(site_id: int, kind: str | None = None, reason: str | None = None, record_id: int | None = None,
+               access_point_id: int | None = None, since: date | None = None, until: date | None = None,
+               ctx: Ctx = Depends(access_ctx)) -> Response:
+    body = service.events_csv(ctx.session, ctx.actor, site_id,
+                              _filters(kind, reason, record_id, access_point_id, since, until))
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="events-site-{site_id}.csv"'})
+
+
+# --------------------------------------------------------------------------- the device API
+
+def _device_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise Unauthenticated("authorization: send 'Authorization: Bearer <device token>'")
+    return header[7:].strip()
+
+
+def _answer(answer: service.SyncAnswer, refused_status: int = 409) -> Response:
+    if answer.refused:
+        title = "Not synchronised" if refused_status == 409 else "Invalid input"
+        return _json({"type": "about:blank", "title": title, "status": refused_status,
+                      "detail": answer.message, "reason": answer.refused}, status_code=refused_status)
+    if answer.body is not None:
+        return Response(answer.body, media_type="application/json")
+    return _json(answer.payload)
+
+
+_SEEN = service.SeenBuffer()
+
+
+def _device_read(request: Request, clock: Clock,
+                 read: Callable[[Session, Device], service.SyncAnswer]) -> Response:
+    """A poll reads in a read transaction; a refusal is written afterwards, and last-seen
+    stamps are written in batches."""
+    engine = request.app.state.engine
+    with transaction(engine) as session:
+        device = service.device_for_token(session, _device_token(request))
+        answer = read(session, device)
+        device_id, stale = device.id, service.contact_to_note(device, clock.now(), None)
+    if answer.refused:
+        with write_transaction(engine) as session:
+            service.note_contact(session, clock, device_id, answer)
+    elif stale and (due := _SEEN.add(device_id, clock.now())):
+        with write_transaction(engine) as session:
+            service.note_seen(session, due)
+    return _answer(answer)
+
+
+def _device_write(request: Request, clock: Clock, write: Callable[[Session, Device], service.SyncAnswer],
+                  refused_status: int = 409) -> Response:
+    with write_transaction(request.app.state.engine) as session:
+        device = service.device_for_token(session, _device_token(request))
+        answer = write(session, device)
+        service.note_contact(session, clock, device.id, answer)
+    return _answer(answer, refused_status)
+
+
+@router.get("/devices/me/snapshot", tags=["devices"])
+def device_snapshot(request: Request, clock: Clock = Depends(get_clock)) -> Response:
+    """The whole configuration of the device's site (the first sync, or after a reset)."""
+    return _device_read(request, clock, lambda s, d: service.device_snapshot(s, clock, d))
+
+
+@router.get("/devices/me/delta", tags=["devices"])
+def device_delta(request: Request, since: int, clock: Clock = Depends(get_clock)) -> Response:
+    """What changed after the version the device holds."""
+    return _device_read(request, clock, lambda s, d: service.device_delta(s, clock, d, since))
+
+
+@router.post("/devices/me/ack", tags=["devices"])
+def device_ack(request: Request, body: AckIn, clock: Clock = Depends(get_clock)) -> Response:
+    return _device_write(request, clock, lambda s, d: service.device_ack(s, clock, d, body.version))
+
+
+@router.post("/devices/me/events", tags=["devices"])
+def device_events(request: Request, body: BatchIn, clock: Clock = Depends(get_clock)) -> Response:
+    """A batch of events with the device's sequence numbers; a re-sent batch is stored once."""
+    events = [service.EventIn(e.seq, e.at, e.kind, e.reason, e.record_id, e.access_point_id, e.credential,
+                              e.details) for e in body.events]
+    return _device_write(request, clock, lambda s, d: service.device_events(s, clock, d, body.batch_id, events),
+                         refused_status=422)
+
+
+@router.post("/devices/me/rotate", tags=["devices"])
+def device_rotate(request: Request, clock: Clock = Depends(get_clock)) -> dict:
+    with write_transaction(request.app.state.engine) as session:
+        device = service.device_for_token(session, _device_token(request))
+        return {"token": service.rotate_device_token(session, clock, service.device_actor(device), device)}

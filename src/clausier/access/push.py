@@ -1,0 +1,71 @@
+"""Optional real-time push: "new version available" on MQTT once a change is committed.
+
+Devices always poll; a push only makes them poll sooner (real-time mode, CP A art. 1 L130).
+Nothing is published for a transaction that rolls back, and a broker that is down costs one
+short connection attempt and a log line, never a failed change.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import urlparse
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from clausier.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_PENDING = "access_push"
+CONNECT_TIMEOUT_SECONDS = 0.5
+
+
+def topic(site_id: int) -> str:
+    return f"clausier/access/sites/{site_id}/version"
+
+
+def queue_version(session: Session, site_id: int, version: int) -> None:
+    """Publish ``version`` for the site after the session commits (the last one wins)."""
+    session.info.setdefault(_PENDING, {})[site_id] = version
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        publish(pending, Settings.from_env().mqtt_url)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def publish(versions: dict[int, int], url: str) -> bool:
+    """Retained messages, so a device that subscribes later still learns the last version."""
+    if not url:
+        return False
+    try:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+    except ImportError:
+        log.warning("MQTT push configured but paho-mqtt is not installed; devices will poll")
+        return False
+    target = urlparse(url)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
+    client.connect_timeout = CONNECT_TIMEOUT_SECONDS
+    try:
+        client.connect(target.hostname or "127.0.0.1", target.port or 1883, keepalive=10)
+        client.loop_start()
+        infos = [client.publish(topic(site_id), json.dumps({"version": version}), qos=1, retain=True)
+                 for site_id, version in versions.items()]
+        for info in infos:
+            info.wait_for_publish(timeout=2)
+        client.loop_stop()
+        client.disconnect()
+        return True
+    except (OSError, RuntimeError, ValueError) as exc:
+        log.warning("MQTT push to %s failed (%s); devices will poll", url, exc)
+        return False

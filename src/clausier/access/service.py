@@ -1,0 +1,1325 @@
+"""Use cases of the access-control platform: packs, sites and their people, user records,
+credentials, time slots, rights, devices and their sync, events, the daily tick.
+
+Every use case checks who acts (``_authorize``): staff with the ``access`` write right do
+everything; a site administrator does everything on their site; a delegate only what their
+scopes allow (403 otherwise); another site's objects do not exist for them (404).
+Every change of what devices hold goes through ``_changed`` (new site version + change log).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Text, delete, func, select, type_coerce, update
+from sqlalchemy.orm import Session
+
+from clausier.access import push, rules
+from clausier.access.models import (AccessPoint, AccessRight, AccessSite, ConfigChange, Credential,
+                                    Device, DeviceEvent, Pack, PackExtension, SiteMember,
+                                    SiteNotice, SyncFailure, TimeProfile, TimeSegment, UserRecord)
+from clausier.accounts import rules as account_rules
+from clausier.accounts import service as accounts
+from clausier.accounts.models import User
+from clausier.audit.service import Actor, record
+from clausier.billing.charges import add_charge
+from clausier.catalog.models import Offer
+from clausier.contracts import rules as contract_rules
+from clausier.contracts import service as contracts
+from clausier.core.calendar import BusinessCalendar, OpeningHours
+from clausier.core.clock import PARIS, Clock
+from clausier.core.errors import (Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem,
+                                  Unauthenticated)
+from clausier.core.explain import Explained, Line
+from clausier.core.money import money
+from clausier.customers.models import Customer, Site
+from clausier.terms.schema import Pack as PackTerms
+from clausier.terms.schema import Terms
+
+# Which sheet family is which pack variant of the seed (A: L1-306, B: L307-540).
+VARIANTS = {"intercom_pack": "A", "access_pack": "B"}
+SCOPES = ("read_only", "manage_records", "manage_credentials")
+NEEDS = ("read", "manage_records", "manage_credentials", "admin")
+DEVICE_KINDS = ("controller", "panel", "hf_receiver", "keypad", "badge_reader")
+# Platform settings (the seed sets no figure): call timeout bounds, last-seen write resolution.
+CALL_TIMEOUT_RANGE = (5, 120)
+LAST_SEEN_RESOLUTION_SECONDS = 60
+
+
+def _fail(exc: rules.RuleError, cls=InvalidInput):
+    reason = exc.reason + (f" ({exc.clause})" if exc.clause else "")
+    return cls(f"{exc.field}: {reason}", problems=[Problem(exc.field, reason)])
+
+
+# --------------------------------------------------------------------------- authorisation
+
+def _authorize(session: Session, actor: Actor, site_id: int, need: str) -> AccessSite:
+    """The site if ``actor`` may do ``need`` on it; 404 if it is not theirs, 403 if their
+    scopes do not allow it."""
+    site = session.get(AccessSite, site_id)
+    if actor.role in account_rules.STAFF_ROLES:
+        if site is None:
+            raise NotFound(f"site {site_id} not found")
+        if need != "read" and not account_rules.may_write(actor.role, "access"):
+            raise Forbidden(f"role: {actor.role} may not change access-control sites")
+        return site
+    member = None
+    if site is not None and actor.user_id is not None:
+        member = session.scalar(select(SiteMember).where(SiteMember.site_id == site_id,
+                                                         SiteMember.user_id == actor.user_id))
+    if member is None:
+        raise NotFound(f"site {site_id} not found")
+    if member.role == "admin" or need == "read" or need in member.scopes:
+        return site
+    raise Forbidden(f"scope: your delegation on {site.name} does not include {need}")
+
+
+def get_site(session: Session, actor: Actor, site_id: int) -> AccessSite:
+    return _authorize(session, actor, site_id, "read")
+
+
+def pack_of(session: Session, site: AccessSite) -> Pack:
+    return session.get(Pack, site.pack_id)
+
+
+def sites_of(session: Session, actor: Actor) -> list[AccessSite]:
+    if actor.role in account_rules.STAFF_ROLES:
+        return list(session.scalars(select(AccessSite).order_by(AccessSite.name)))
+    return list(session.scalars(select(AccessSite).join(SiteMember, SiteMember.site_id == AccessSite.id)
+                                .where(SiteMember.user_id == actor.user_id).order_by(AccessSite.name)))
+
+
+def membership(session: Session, actor: Actor, site_id: int) -> SiteMember | None:
+    return session.scalar(select(SiteMember).where(SiteMember.site_id == site_id,
+                                                   SiteMember.user_id == actor.user_id))
+
+
+def _owned(session: Session, model, object_id: int, site: AccessSite, label: str):
+    row = session.get(model, object_id)
+    if row is None or row.site_id != site.id:
+        raise NotFound(f"{label} {object_id} not found on site {site.id}")
+    return row
+
+
+# --------------------------------------------------------------------------- versions
+
+def _changed(session: Session, clock: Clock, site: AccessSite, changes: list[tuple[str, int, str]]) -> int:
+    """One new site version holding ``changes`` (entity, id, upsert|delete); devices learn of
+    it by polling, or at once by MQTT once the transaction commits."""
+    session.flush()
+    version = session.execute(update(AccessSite).where(AccessSite.id == site.id)
+                              .values(config_version=AccessSite.config_version + 1)
+                              .returning(AccessSite.config_version)
+                              .execution_options(synchronize_session=False)).scalar_one()
+    session.expire(site, ["config_version"])
+    now = clock.now()
+    session.add_all([ConfigChange(site_id=site.id, version=version, entity=entity, entity_id=entity_id,
+                                  op=op, at=now) for entity, entity_id, op in changes])
+    push.queue_version(session, site.id, version)
+    return version
+
+
+# --------------------------------------------------------------------------- packs
+
+def _pack_terms(session: Session, pack: Pack) -> tuple[PackTerms, Terms]:
+    subscription = contracts.get_subscription(session, pack.subscription_id)
+    terms = contracts.terms_of(session, subscription)
+    if terms.pack is None:
+        raise NotAllowed(f"sheet {subscription.sheet_id}: family {subscription.family} has no pack terms")
+    return terms.pack, terms
+
+
+def _digest(secret: str) -> str:
+    # Long random secrets: a fast hash is enough (nothing to guess from a dictionary).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _records_on_order(session: Session, subscription) -> int:
+    total = 0
+    for item in subscription.items:
+        offer = session.get(Offer, item.offer_id)
+        total += int((offer.attributes or {}).get("user_records", 0)) * item.quantity
+    return total
+
+
+def open_pack(session: Session, clock: Clock, actor: Actor, subscription_ref: str | int, *,
+              site_name: str | None = None, kind: str = "company", call_timeout_seconds: int = 20,
+              records: int | None = None) -> tuple[Pack, AccessSite, str]:
+    """Set up the platform for a sold pack: refused for a customer category or a site country
+    the sheet does not allow. Returns the activation code for the administrator (shown once)."""
+    if actor.role not in account_rules.STAFF_ROLES or not account_rules.may_write(actor.role, "access"):
+        raise Forbidden("role: only operator staff with the access right open packs")
+    subscription = contracts.get_subscription(session, subscription_ref)
+    if subscription.family not in VARIANTS:
+        raise InvalidInput.on("subscription", f"{subscription.ref} is a {subscription.family}, "
+                                              f"not a pack ({', '.join(VARIANTS)})")
+    if session.scalar(select(Pack).where(Pack.subscription_id == subscription.id)):
+        raise Conflict(f"subscription: {subscription.ref} already has its pack")
+    terms = contracts.terms_of(session, subscription).pack
+    customer = session.get(Customer, subscription.customer_id)
+    customer_site = session.get(Site, subscription.site_id)
+    refusals = rules.pack_refusals(
+        customer.category, customer.country, customer_site.country,
+        (terms.allowed_customer_categories.clause, tuple(terms.allowed_customer_categories.value))
+        if terms and terms.allowed_customer_categories else None,
+        (terms.same_country_only.clause, terms.same_country_only.value)
+        if terms and terms.same_country_only else None)
+    if refusals:
+        raise NotAllowed("pack: " + "; ".join(f"{r.reason} ({r.clause})" for r in refusals),
+                         problems=[Problem(r.field, f"{r.reason} ({r.clause})") for r in refusals])
+    cap = records if records is not None else _records_on_order(session, subscription)
+    if cap < 1:
+        raise InvalidInput.on("records", "the order does not say how many user records the pack serves")
+    _check_timeout(call_timeout_seconds)
+    code = "-".join(secrets.token_hex(2).upper() for _ in range(4))
+    pack = Pack(subscription_id=subscription.id, customer_id=customer.id,
+                variant=VARIANTS[subscription.family], records_ordered=cap,
+                activation_code_hash=_digest(code), created_at=clock.now())
+    session.add(pack)
+    session.flush()
+    site = AccessSite(pack_id=pack.id, customer_site_id=customer_site.id,
+                      name=site_name or customer_site.name, kind=kind, country=customer_site.country,
+                      call_timeout_seconds=call_timeout_seconds, created_at=clock.now())
+    session.add(site)
+    _refresh_period(session, pack)
+    record(session, clock, actor, "access.pack.open", pack,
+           f"pack {pack.variant} for {subscription.ref}: {cap} user records, site {site.name}")
+    return pack, site, code
+
+
+def _check_timeout(seconds: int) -> None:
+    low, high = CALL_TIMEOUT_RANGE
+    if not low <= seconds <= high:
+        raise InvalidInput.on("call_timeout_seconds", f"must be {low}-{high} seconds")
+
+
+def _refresh_period(session: Session, pack: Pack) -> bool:
+    """Service start/end per the contract rules (CP A art. 2 L224-227: 120 months from the
+    activation, or at the latest 12 months after shipment). True if they changed."""
+    subscription = contracts.get_subscription(session, pack.subscription_id)
+    facts = contracts.facts_of(session, subscription)
+    terms = contracts.terms_of(session, subscription)
+    start = contract_rules.commitment_start(facts, terms)
+    end = contract_rules.commitment_end(facts, terms)
+    if (start, end) == (pack.service_start, pack.service_end):
+        return False
+    pack.service_start, pack.service_end = start, end
+    return True
+
+
+def activate_pack(session: Session, clock: Clock, actor: Actor, *, code: str, email: str, name: str,
+                  password: str, on: date | None = None) -> AccessSite:
+    """The administrator activates the pack on the platform with the code received and chooses
+    their own credentials (CP A art. 3 L251-253); the service period starts (art. 2)."""
+    pack = session.scalar(select(Pack).where(Pack.activation_code_hash == _digest(code.strip().upper())))
+    if pack is None:
+        raise NotFound("code: unknown activation code")
+    site = session.scalar(select(AccessSite).where(AccessSite.pack_id == pack.id))
+    day = on or clock.today()
+    user = accounts.create_user(session, clock, actor, email=email, name=name, role="site_admin",
+                                password=password, kind="site", customer_id=pack.customer_id)
+    session.add(SiteMember(site_id=site.id, user_id=user.id, role="admin", scopes=list(SCOPES),
+                           created_at=clock.now()))
+    subscription = contracts.get_subscription(session, pack.subscription_id)
+    if subscription.status == "ordered":
+        contracts.activate(session, clock, actor, subscription.id, day)
+    pack.activation_code_hash = None
+    pack.activated_on = day
+    _refresh_period(session, pack)
+    _changed(session, clock, site, [("site", site.id, "upsert")])
+    record(session, clock, actor, "access.pack.activate", pack,
+           f"{site.name} activated on {day.isoformat()} by {user.email}; service "
+           f"{pack.service_start} → {pack.service_end}")
+    return site
+
+
+def record_cap(pack: Pack) -> int:
+    return pack.records_ordered + sum(e.records for e in pack.extensions)
+
+
+def extension_offers(session: Session, pack: Pack) -> list[Offer]:
+    """The catalogue's record extensions for the pack's family (price from the catalogue:
+    reading ROZ-EXTRA-RECORD-PRICE)."""
+    subscription = contracts.get_subscription(session, pack.subscription_id)
+    offers = session.scalars(select(Offer).where(Offer.operator_id == subscription.operator_id,
+                                                 Offer.family == subscription.family,
+                                                 Offer.active.is_(True))).all()
+    return [o for o in offers if o.kind != "pack" and (o.attributes or {}).get("user_records")]
+
+
+def buy_extension(session: Session, clock: Clock, actor: Actor, site_id: int, offer_code: str,
+                  quantity: int = 1) -> PackExtension:
+    """Add user records to the pack's cap; the price goes on the next invoice."""
+    site = _authorize(session, actor, site_id, "admin")
+    pack = session.get(Pack, site.pack_id)
+    terms, _ = _pack_terms(session, pack)
+    if terms.extra_records_purchasable is not None and not terms.extra_records_purchasable.value:
+        raise NotAllowed(f"extension: the terms sell no extra records ({terms.extra_records_purchasable.clause})")
+    if quantity < 1:
+        raise InvalidInput.on("quantity", "must be at least 1")
+    offer = next((o for o in extension_offers(session, pack) if o.code == offer_code), None)
+    if offer is None:
+        raise InvalidInput.on("offer_code", f"{offer_code!r} is not a record extension of this pack")
+    per_unit = int(offer.attributes["user_records"])
+    clause = terms.extra_records_purchasable.clause if terms.extra_records_purchasable else ""
+    explained = Explained((Line(label=f"{offer.name} — {site.name}",
+                                amount=money(offer.one_off_price * quantity),
+                                formula=f"{quantity} × {offer.one_off_price} €", clause=clause),))
+    subscription = contracts.get_subscription(session, pack.subscription_id)
+    day = clock.today()
+    extension = PackExtension(pack_id=pack.id, offer_code=offer.code, quantity=quantity,
+                              records=per_unit * quantity, bought_on=day, actor=actor.name,
+                              created_at=clock.now())
+    session.add(extension)
+    session.flush()
+    charge = add_charge(session, clock, actor, customer_id=pack.customer_id,
+                        subscription_id=subscription.id, source="access_extension",
+                        source_key=f"{pack.id}:{extension.id}",
+                        label=f"{offer.name} × {quantity} — {subscription.ref}", explained=explained,
+                        price_basis=offer.price_basis, incurred_on=day, vat_rate=offer.vat_rate)
+    extension.charge_id = charge.id
+    session.refresh(pack, ["extensions"])
+    record(session, clock, actor, "access.pack.extend", pack,
+           f"{site.name}: +{extension.records} user records ({explained.total} €), cap {record_cap(pack)}")
+    return extension
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    state: rules.ServiceState
+    why: str                   # empty when changes are synchronised
+    clause: str
+    records: int
+    cap: int
+    notices: list[SiteNotice]
+
+
+def site_status(session: Session, site: AccessSite, day: date) -> SiteStatus:
+    pack = session.get(Pack, site.pack_id)
+    terms, _ = _pack_terms(session, pack)
+    state = rules.service_state(pack.service_start, pack.service_end, day)
+    clause = terms.service_months.clause if terms.service_months else ""
+    why = _sync_refusal(session, pack, day)
+    count = session.scalar(select(func.count()).select_from(UserRecord)
+                           .where(UserRecord.site_id == site.id)) or 0
+    notices = list(session.scalars(select(SiteNotice).where(SiteNotice.site_id == site.id)
+                                   .order_by(SiteNotice.on.desc())))
+    return SiteStatus(state, why[1] if why else "", clause, count, record_cap(pack), notices)
+
+
+def _sync_refusal(session: Session, pack: Pack, day: date) -> tuple[str, str] | None:
+    """(reason code, message) when the platform no longer synchronises this site."""
+    state = rules.service_state(pack.service_start, pack.service_end, day)
+    if state.state == "ended":
+        return (rules.SERVICE_ENDED, f"the service period ended on {pack.service_end.isoformat()} "
+                                     "(120 months, CP A art. 2 L224-227): changes are no longer "
+                                     "synchronised")
+    subscription = contracts.get_subscription(session, pack.subscription_id)
+    if subscription.status == "suspended":
+        return (rules.SUSPENDED, "the associated services are suspended (CP A art. 3 L279-281)")
+    return None
+
+
+def list_packs(session: Session) -> list[tuple[Pack, AccessSite]]:
+    return list(session.execute(select(Pack, AccessSite).join(AccessSite, AccessSite.pack_id == Pack.id)
+                                .order_by(Pack.service_end.is_(None), Pack.service_end, Pack.id)))
+
+
+def get_pack(session: Session, pack_id: int) -> tuple[Pack, AccessSite]:
+    pack = session.get(Pack, pack_id)
+    if pack is None:
+        raise NotFound(f"pack {pack_id} not found")
+    return pack, session.scalar(select(AccessSite).where(AccessSite.pack_id == pack.id))
+
+
+def new_activation_code(session: Session, clock: Clock, actor: Actor, pack_id: int) -> str:
+    """A fresh code for an administrator who lost theirs (the previous one stops working)."""
+    if actor.role not in account_rules.STAFF_ROLES or not account_rules.may_write(actor.role, "access"):
+        raise Forbidden("role: only operator staff with the access right issue activation codes")
+    pack = session.get(Pack, pack_id)
+    if pack is None:
+        raise NotFound(f"pack {pack_id} not found")
+    if pack.activated_on is not None:
+        raise Conflict(f"pack: already activated on {pack.activated_on.isoformat()}")
+    code = "-".join(secrets.token_hex(2).upper() for _ in range(4))
+    pack.activation_code_hash = _digest(code)
+    record(session, clock, actor, "access.pack.code", pack, "new activation code issued")
+    return code
+
+
+# --------------------------------------------------------------------------- people
+
+def add_delegate(session: Session, clock: Clock, actor: Actor, site_id: int, *, email: str,
+                 name: str, password: str | None, scopes: list[str]) -> SiteMember:
+    """The administrator gives employees or third parties access (CP A art. 3 L260-263); the
+    administrator stays the operator's only contact."""
+    site = _authorize(session, actor, site_id, "admin")
+    _check_scopes(scopes)
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        if not password:
+            raise InvalidInput.on("password", "required for a new delegate account")
+        user = accounts.create_user(session, clock, actor, email=email, name=name,
+                                    role="site_delegate", password=password, kind="site",
+                                    customer_id=session.get(Pack, site.pack_id).customer_id)
+    elif user.kind != "site":
+        raise Conflict(f"email: {email} is not a site-portal account")
+    if session.scalar(select(SiteMember.id).where(SiteMember.site_id == site.id,
+                                                  SiteMember.user_id == user.id)):
+        raise Conflict(f"email: {email} already has access to {site.name}")
+    member = SiteMember(site_id=site.id, user_id=user.id, role="delegate", scopes=list(scopes),
+                        created_at=clock.now())
+    session.add(member)
+    record(session, clock, actor, "access.delegate.add", member,
+           f"{site.name}: {user.email} with {', '.join(scopes)}")
+    return member
+
+
+def _check_scopes(scopes: list[str]) -> None:
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown or not scopes:
+        raise InvalidInput.on("scopes", f"choose among {', '.join(SCOPES)}")
+
+
+def set_delegate_scopes(session: Session, clock: Clock, actor: Actor, site_id: int, member_id: int,
+                        scopes: list[str]) -> SiteMember:
+    site = _authorize(session, actor, site_id, "admin")
+    member = _owned(session, SiteMember, member_id, site, "delegate")
+    if member.role != "delegate":
+        raise NotAllowed("scopes: the administrator has every right on the site")
+    _check_scopes(scopes)
+    before = list(member.scopes)
+    member.scopes = list(scopes)
+    record(session, clock, actor, "access.delegate.scopes", member, f"{site.name}: {before} → {scopes}",
+           {"scopes": [before, scopes]})
+    return member
+
+
+def remove_delegate(session: Session, clock: Clock, actor: Actor, site_id: int, member_id: int) -> None:
+    site = _authorize(session, actor, site_id, "admin")
+    member = _owned(session, SiteMember, member_id, site, "delegate")
+    if member.role != "delegate":
+        raise NotAllowed("delegate: the administrator cannot be removed (the operator's contact)")
+    record(session, clock, actor, "access.delegate.remove", member, f"{site.name}: user {member.user_id}")
+    session.delete(member)
+
+
+def members(session: Session, actor: Actor, site_id: int) -> list[tuple[SiteMember, User]]:
+    site = _authorize(session, actor, site_id, "read")
+    return list(session.execute(select(SiteMember, User).join(User, User.id == SiteMember.user_id)
+                                .where(SiteMember.site_id == site.id).order_by(SiteMember.id)))
+
+
+# --------------------------------------------------------------------------- records
+
+@dataclass
+class RecordInput:
+    name: str
+    display_name: str | None = None
+    phone_code: str | None = None
+    main_number: str | None = None
+    secondary_numbers: list[str] = field(default_factory=list)
+    app_users: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    valid_from: date | None = None
+    valid_until: date | None = None
+    suspended: bool = False
+
+
+def _destinations(session: Session, site: AccessSite) -> tuple[frozenset[str], str]:
+    terms, _ = _pack_terms(session, session.get(Pack, site.pack_id))
+    sheet = terms.allowed_call_countries
+    return (rules.call_destinations(site.country, sheet.value if sheet else ()),
+            sheet.clause if sheet else "")
+
+
+def _clean_record(session: Session, site: AccessSite, data: RecordInput, record_id: int | None) -> dict:
+    name = data.name.strip()
+    if not name:
+        raise InvalidInput.on("name", "required")
+    display = (data.display_name or name).strip()[:60]
+    if data.valid_from and data.valid_until and data.valid_until < data.valid_from:
+        raise InvalidInput.on("valid_until", "is before valid_from")
+    numbers = [n for n in [data.main_number, *data.secondary_numbers] if n and n.strip()]
+    main, secondaries = None, []
+    if numbers or data.app_users or data.phone_code:
+        destinations, clause = _destinations(session, site)
+        try:
+            accepted = [rules.accept_phone(n, site.country, destinations, clause) for n in numbers]
+        except rules.RuleError as exc:
+            raise _fail(exc) from None
+        if not destinations and (data.app_users or data.phone_code):
+            raise InvalidInput.on("app_users" if data.app_users else "phone_code",
+                                  f"this pack has no intercom call service ({clause})")
+        if len(set(accepted)) != len(accepted):
+            raise InvalidInput.on("secondary_numbers", "a number appears twice")
+        if data.main_number and data.main_number.strip():
+            main, secondaries = accepted[0], accepted[1:]
+        elif accepted:
+            raise InvalidInput.on("main_number", "required before secondary numbers (CP A art. 1 L67-77)")
+    phone_code = (data.phone_code or "").strip() or None
+    if phone_code is not None:
+        if not phone_code.isdigit() or not 1 <= len(phone_code) <= 6:
+            raise InvalidInput.on("phone_code", "1 to 6 digits")
+        taken = session.scalar(select(UserRecord.id).where(UserRecord.site_id == site.id,
+                                                           UserRecord.phone_code == phone_code,
+                                                           UserRecord.id != (record_id or 0)))
+        if taken:
+            raise Conflict(f"phone_code: {phone_code} already calls record {taken}")
+    return dict(name=name, display_name=display, phone_code=phone_code, main_number=main,
+                secondary_numbers=secondaries, app_users=[u.strip() for u in data.app_users if u.strip()],
+                groups=sorted({g.strip() for g in data.groups if g.strip()}),
+                valid_from=data.valid_from, valid_until=data.valid_until, suspended=data.suspended)
+
+
+def create_record(session: Session, clock: Clock, actor: Actor, site_id: int, data: RecordInput) -> UserRecord:
+    """A new user record (*fiche*), refused beyond the pack's cap with the extensions on offer
+    (CP A art. 3 L244-249)."""
+    site = _authorize(session, actor, site_id, "manage_records")
+    pack = session.get(Pack, site.pack_id)
+    count = session.scalar(select(func.count()).select_from(UserRecord)
+                           .where(UserRecord.site_id == site.id)) or 0
+    terms, all_terms = _pack_terms(session, pack)
+    clause = terms.extra_records_purchasable.clause if terms.extra_records_purchasable else ""
+    quota = all_terms.usage.flags.get("access_refused_beyond_record_quota") if all_terms.usage else None
+    refusal = rules.record_quota_refusal(count, record_cap(pack), quota.clause if quota else "")
+    if refusal is not None:
+        offers = "; ".join(f"{o.code}: +{o.attributes['user_records']} records for "
+                           f"{o.one_off_price} € {o.price_basis}" for o in extension_offers(session, pack))
+        raise NotAllowed(f"records: {refusal.reason} ({refusal.clause}; {clause})"
+                         f"{' — ' + offers if offers else ''}",
+                         problems=[Problem("records", refusal.reason)])
+    now = clock.now()
+    row = UserRecord(site_id=site.id, created_at=now, updated_at=now,
+                     **_clean_record(session, site, data, None))
+    session.add(row)
+    session.flush()
+    _changed(session, clock, site, [("records", row.id, "upsert")])
+    record(session, clock, actor, "access.record.create", row, f"{site.name}: {row.name}")
+    return row
+
+
+def update_record(session: Session, clock: Clock, actor: Actor, site_id: int, record_id: int,
+                  data: RecordInput) -> UserRecord:
+    site = _authorize(session, actor, site_id, "manage_records")
+    row = _owned(session, UserRecord, record_id, site, "record")
+    values = _clean_record(session, site, data, row.id)
+    before = {k: getattr(row, k) for k in values}
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.updated_at = clock.now()
+    _changed(session, clock, site, [("records", row.id, "upsert")])
+    record(session, clock, actor, "access.record.update", row, f"{site.name}: {row.name}",
+           {k: [before[k], v] for k, v in values.items() if before[k] != v})
+    return row
+
+
+def delete_record(session: Session, clock: Clock, actor: Actor, site_id: int, record_id: int) -> None:
+    """The record goes with its credentials and rights (devices forget them at the next sync)."""
+    site = _authorize(session, actor, site_id, "manage_records")
+    row = _owned(session, UserRecord, record_id, site, "record")
+    credentials = session.scalars(select(Credential.id).where(Credential.record_id == row.id)).all()
+    rights = session.scalars(select(AccessRight.id).where(AccessRight.record_id == row.id)).all()
+    session.execute(delete(Credential).where(Credential.record_id == row.id))
+    session.execute(delete(AccessRight).where(AccessRight.record_id == row.id))
+    record(session, clock, actor, "access.record.delete", row, f"{site.name}: {row.name}")
+    session.delete(row)
+    _changed(session, clock, site, [("records", row.id, "delete")]
+             + [("credentials", i, "delete") for i in credentials]
+             + [("rights", i, "delete") for i in rights])
+
+
+def import_records(session: Session, clock: Clock, actor: Actor, site_id: int,
+                   rows: list[RecordInput]) -> list[UserRecord]:
+    """Many records at once (CSV import), all or nothing, as one new site version."""
+    site = _authorize(session, actor, site_id, "manage_records")
+    pack = session.get(Pack, site.pack_id)
+    count = session.scalar(select(func.count()).select_from(UserRecord)
+                           .where(UserRecord.site_id == site.id)) or 0
+    if count + len(rows) > record_cap(pack):
+        raise NotAllowed(f"records: {count} + {len(rows)} exceed the pack's {record_cap(pack)} user "
+                         "records; buy an extension first (CP A art. 3 L244-249)")
+    now = clock.now()
+    created = []
+    for index, data in enumerate(rows):
+        try:
+            values = _clean_record(session, site, data, None)
+        except InvalidInput as exc:
+            raise InvalidInput(f"line {index + 1}: {exc.message}",
+                               problems=[Problem(p.field, p.reason, index + 1) for p in exc.problems]) from None
+        created.append(UserRecord(site_id=site.id, created_at=now, updated_at=now, **values))
+    session.add_all(created)
+    session.flush()
+    _changed(session, clock, site, [("records", r.id, "upsert") for r in created])
+    record(session, clock, actor, "access.record.import", site, f"{site.name}: {len(created)} records")
+    return created
+
+
+def list_records(session: Session, actor: Actor, site_id: int, search: str = "",
+                 limit: int = 500, offset: int = 0) -> list[UserRecord]:
+    site = _authorize(session, actor, site_id, "read")
+    query = select(UserRecord).where(UserRecord.site_id == site.id).order_by(UserRecord.name, UserRecord.id)
+    if search:
+        query = query.where(UserRecord.name.ilike(f"%{search}%"))
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def get_record(session: Session, actor: Actor, site_id: int, record_id: int) -> UserRecord:
+    return _owned(session, UserRecord, record_id, _authorize(session, actor, site_id, "read"), "record")
+
+
+# --------------------------------------------------------------------------- credentials
+
+@dataclass
+class CredentialInput:
+    kind: str                          # badge | remote | keypad
+    format: str = "raw"                # wiegand26 | wiegand34 | raw (badge, remote)
+    value: str | None = None           # hex frame (raw) or the keypad code
+    facility: int | None = None
+    card: int | None = None
+    bits: int | None = None
+    access_point_id: int | None = None  # keypad
+
+
+def _new_credential(site: AccessSite, record_id: int, data: CredentialInput, points: set[int],
+                    now: datetime) -> Credential:
+    """The canonical row for what was typed (not yet checked against the site's others)."""
+    if data.kind not in rules.CREDENTIAL_KINDS:
+        raise InvalidInput.on("kind", f"{data.kind!r} is not one of {', '.join(rules.CREDENTIAL_KINDS)}")
+    try:
+        if data.kind == "keypad":
+            if data.access_point_id is None:
+                raise InvalidInput.on("access_point_id", "a keypad code belongs to an access point")
+            if data.access_point_id not in points:
+                raise NotFound(f"access point {data.access_point_id} not found on site {site.id}")
+            code = rules.check_keypad_code(data.value or "")
+            raw, bits, fmt = code, 0, "keypad"
+            key = rules.credential_key("keypad", code=code, access_point_id=data.access_point_id)
+        else:
+            badge = rules.normalise_badge(data.format, value=data.value, facility=data.facility,
+                                          card=data.card, bits=data.bits)
+            raw, bits, fmt = badge.hex, badge.bits, data.format
+            key = rules.credential_key(data.kind, badge=badge)
+    except rules.RuleError as exc:
+        raise _fail(exc) from None
+    return Credential(site_id=site.id, record_id=record_id, kind=data.kind, format=fmt, raw=raw, bits=bits,
+                      access_point_id=data.access_point_id if data.kind == "keypad" else None,
+                      key=key, created_at=now)
+
+
+def _point_ids(session: Session, site: AccessSite) -> set[int]:
+    return set(session.scalars(select(AccessPoint.id).where(AccessPoint.site_id == site.id)))
+
+
+def _already_registered(session: Session, row: Credential, holder: Credential) -> Conflict:
+    if row.kind == "keypad":
+        return Conflict("code: already used on this access point")
+    name = session.get(UserRecord, holder.record_id).name
+    return Conflict(f"credential: this {row.kind} is already registered to {name} "
+                    f"({' = '.join(display_forms(holder).values())})")
+
+
+def add_credential(session: Session, clock: Clock, actor: Actor, site_id: int, record_id: int,
+                   data: CredentialInput) -> Credential:
+    """A badge, remote or keypad code for a record; the same badge typed in another notation
+    is recognised as the one already registered."""
+    site = _authorize(session, actor, site_id, "manage_credentials")
+    owner = _owned(session, UserRecord, record_id, site, "record")
+    row = _new_credential(site, owner.id, data, _point_ids(session, site), clock.now())
+    existing = session.scalar(select(Credential).where(Credential.site_id == site.id, Credential.key == row.key))
+    if existing is not None:
+        raise _already_registered(session, row, existing)
+    session.add(row)
+    session.flush()
+    _changed(session, clock, site, [("credentials", row.id, "upsert")])
+    record(session, clock, actor, "access.credential.add", row,
+           f"{site.name}: {data.kind} for {owner.name}" + ("" if data.kind == "keypad" else f" {row.key}"))
+    return row
+
+
+def import_credentials(session: Session, clock: Clock, actor: Actor, site_id: int,
+                       rows: list[tuple[int, CredentialInput]]) -> list[Credential]:
+    """Many (record id, credential) at once (migration from another system), all or nothing,
+    as one new site version; a duplicate, in the file or on the site, names its line."""
+    site = _authorize(session, actor, site_id, "manage_credentials")
+    records = set(session.scalars(select(UserRecord.id).where(UserRecord.site_id == site.id)))
+    points, now = _point_ids(session, site), clock.now()
+    known = dict(session.execute(select(Credential.key, Credential.id).where(Credential.site_id == site.id)).all())
+    created: list[Credential] = []
+    seen: dict[str, int] = {}
+    for line, (record_id, data) in enumerate(rows, start=1):
+        try:
+            if record_id not in records:
+                raise NotFound(f"record {record_id} not found on site {site.id}")
+            row = _new_credential(site, record_id, data, points, now)
+            if row.key in known:
+                raise _already_registered(session, row, session.get(Credential, known[row.key]))
+            if row.key in seen:
+                raise Conflict(f"credential: the same {row.kind} as line {seen[row.key]}")
+        except (InvalidInput, NotFound, Conflict) as exc:
+            raise type(exc)(f"line {line}: {exc.message}",
+                            problems=[Problem(p.field, p.reason, line) for p in exc.problems]) from None
+        seen[row.key] = line
+        created.append(row)
+    session.add_all(created)
+    session.flush()
+    _changed(session, clock, site, [("credentials", c.id, "upsert") for c in created])
+    record(session, clock, actor, "access.credential.import", site, f"{site.name}: {len(created)} credentials")
+    return created
+
+
+def display_forms(credential: Credential) -> dict[str, str]:
+    if credential.kind == "keypad":
+        return {"code": "•" * len(credential.raw)}
+    return rules.Badge(int(credential.raw, 16), credential.bits).displays()
+
+
+def remove_credential(session: Session, clock: Clock, actor: Actor, site_id: int, credential_id: int) -> None:
+    site = _authorize(session, actor, site_id, "manage_credentials")
+    row = _owned(session, Credential, credential_id, site, "credential")
+    record(session, clock, actor, "access.credential.remove", row, f"{site.name}: {row.kind} {row.id}")
+    session.delete(row)
+    _changed(session, clock, site, [("credentials", row.id, "delete")])
+
+
+def credentials_of(session: Session, actor: Actor, site_id: int, record_id: int) -> list[Credential]:
+    site = _authorize(session, actor, site_id, "read")
+    _owned(session, UserRecord, record_id, site, "record")
+    return list(session.scalars(select(Credential).where(Credential.record_id == record_id)
+                                .order_by(Credential.id)))
+
+
+# --------------------------------------------------------------------------- access points, time slots, rights
+
+def add_access_point(session: Session, clock: Clock, actor: Actor, site_id: int, name: str,
+                     kind: str = "door") -> AccessPoint:
+    site = _authorize(session, actor, site_id, "admin")
+    if not name.strip():
+        raise InvalidInput.on("name", "required")
+    row = AccessPoint(site_id=site.id, name=name.strip(), kind=kind)
+    session.add(row)
+    session.flush()
+    _changed(session, clock, site, [("access_points", row.id, "upsert")])
+    record(session, clock, actor, "access.point.add", row, f"{site.name}: {row.name}")
+    return row
+
+
+def access_points(session: Session, actor: Actor, site_id: int) -> list[AccessPoint]:
+    site = _authorize(session, actor, site_id, "read")
+    return list(session.scalars(select(AccessPoint).where(AccessPoint.site_id == site.id).order_by(AccessPoint.id)))
+
+
+def save_profile(session: Session, clock: Clock, actor: Actor, site_id: int, *, name: str,
+                 segments: list[str], valid_from: date | None = None, valid_until: date | None = None,
+                 profile_id: int | None = None) -> TimeProfile:
+    """Create or replace a weekly time-slot profile from rows such as ``"mon 08:00-12:00"``
+    and ``"holiday 10:00-12:00"`` (public holidays: the French calendar)."""
+    site = _authorize(session, actor, site_id, "manage_records")
+    try:
+        parsed = rules.check_segments(rules.parse_segment(text, f"segments.{i}")
+                                      for i, text in enumerate(segments) if text.strip())
+    except rules.RuleError as exc:
+        raise _fail(exc) from None
+    if valid_from and valid_until and valid_until < valid_from:
+        raise InvalidInput.on("valid_until", "is before valid_from")
+    if profile_id is None:
+        profile = TimeProfile(site_id=site.id, name=name.strip() or "profile")
+        session.add(profile)
+    else:
+        profile = _owned(session, TimeProfile, profile_id, site, "time profile")
+        profile.name = name.strip() or profile.name
+        profile.segments.clear()
+    profile.valid_from, profile.valid_until = valid_from, valid_until
+    profile.segments.extend(TimeSegment(day=s.day, start_minute=s.start, end_minute=s.end) for s in parsed)
+    session.flush()
+    _changed(session, clock, site, [("profiles", profile.id, "upsert")])
+    record(session, clock, actor, "access.profile.save", profile,
+           f"{site.name}: {profile.name}: {', '.join(s.as_text() for s in parsed)}")
+    return profile
+
+
+def profiles(session: Session, actor: Actor, site_id: int) -> list[TimeProfile]:
+    site = _authorize(session, actor, site_id, "read")
+    return list(session.scalars(select(TimeProfile).where(TimeProfile.site_id == site.id).order_by(TimeProfile.id)))
+
+
+def profile_rows(profile: TimeProfile) -> list[str]:
+    return [rules.Segment(s.day, s.start_minute, s.end_minute).as_text() for s in profile.segments]
+
+
+def grant_right(session: Session, clock: Clock, actor: Actor, site_id: int, *, access_point_id: int,
+                profile_id: int, record_id: int | None = None, group: str | None = None) -> AccessRight:
+    site = _authorize(session, actor, site_id, "manage_records")
+    if (record_id is None) == (not group):
+        raise InvalidInput.on("record_id", "give either a record or a group")
+    if record_id is not None:
+        _owned(session, UserRecord, record_id, site, "record")
+    _owned(session, AccessPoint, access_point_id, site, "access point")
+    _owned(session, TimeProfile, profile_id, site, "time profile")
+    row = AccessRight(site_id=site.id, record_id=record_id, group=group.strip() if group else None,
+                      access_point_id=access_point_id, profile_id=profile_id)
+    session.add(row)
+    session.flush()
+    _changed(session, clock, site, [("rights", row.id, "upsert")])
+    record(session, clock, actor, "access.right.grant", row,
+           f"{site.name}: {'record ' + str(record_id) if record_id else 'group ' + row.group} → "
+           f"point {access_point_id} with profile {profile_id}")
+    return row
+
+
+def revoke_right(session: Session, clock: Clock, actor: Actor, site_id: int, right_id: int) -> None:
+    site = _authorize(session, actor, site_id, "manage_records")
+    row = _owned(session, AccessRight, right_id, site, "right")
+    record(session, clock, actor, "access.right.revoke", row, f"{site.name}: right {row.id}")
+    session.delete(row)
+    _changed(session, clock, site, [("rights", row.id, "delete")])
+
+
+def rights(session: Session, actor: Actor, site_id: int) -> list[AccessRight]:
+    site = _authorize(session, actor, site_id, "read")
+    return list(session.scalars(select(AccessRight).where(AccessRight.site_id == site.id).order_by(AccessRight.id)))
+
+
+# --------------------------------------------------------------------------- snapshot and deltas
+
+_HOLIDAY_CALENDAR = BusinessCalendar(OpeningHours.heures_ouvrees())
+_SNAPSHOT_CACHE: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
+_SNAPSHOT_CACHE_SIZE = 16
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _holidays(day: date) -> list[str]:
+    """French public holidays of this year and the next: enough for a device offline for months."""
+    first = date(day.year, 1, 1)
+    days = (first + timedelta(days=i) for i in range((date(day.year + 2, 1, 1) - first).days))
+    return [d.isoformat() for d in days if _HOLIDAY_CALENDAR.is_holiday(d)]
+
+
+def _json_list(value: str | list | None) -> list:
+    # SQLite gives the JSON text; psycopg has already decoded it.
+    if isinstance(value, list):
+        return value
+    return [] if value in (None, "[]") else json.loads(value)
+
+
+def _rows(session: Session, entity: str, site_id: int, ids: set[int] | None = None) -> list[dict]:
+    """Objects as devices hold them, read with plain selects (no ORM objects: 30 000 rows)."""
+    if entity == "records":
+        # JSON lists read as text: most are empty, and decoding 30 000 of them dominates.
+        query = select(UserRecord.id, UserRecord.display_name, UserRecord.phone_code, UserRecord.main_number,
+                       type_coerce(UserRecord.secondary_numbers, Text), type_coerce(UserRecord.app_users, Text),
+                       type_coerce(UserRecord.groups, Text), UserRecord.valid_from, UserRecord.valid_until,
+                       UserRecord.suspended)
+        model = UserRecord
+
+        def shape(r):
+            return {"id": r[0], "display_name": r[1], "phone_code": r[2], "main_number": r[3],
+                    "secondary_numbers": _json_list(r[4]), "app_users": _json_list(r[5]),
+                    "groups": _json_list(r[6]), "valid_from": _iso(r[7]), "valid_until": _iso(r[8]),
+                    "suspended": bool(r[9])}
+    elif entity == "credentials":
+        query = select(Credential.id, Credential.record_id, Credential.kind, Credential.key,
+                       Credential.access_point_id)
+        model = Credential
+
+        def shape(r):
+            return {"id": r[0], "record_id": r[1], "kind": r[2], "key": r[3], "access_point_id": r[4]}
+    elif entity == "access_points":
+        query, model = select(AccessPoint.id, AccessPoint.name, AccessPoint.kind), AccessPoint
+
+        def shape(r):
+            return {"id": r[0], "name": r[1], "kind": r[2]}
+    elif entity == "rights":
+        query = select(AccessRight.id, AccessRight.record_id, AccessRight.group,
+                       AccessRight.access_point_id, AccessRight.profile_id)
+        model = AccessRight
+
+        def shape(r):
+            return {"id": r[0], "record_id": r[1], "group": r[2], "access_point_id": r[3], "profile_id": r[4]}
+    elif entity == "profiles":
+        profiles_ = session.scalars(select(TimeProfile).where(TimeProfile.site_id == site_id,
+                                                              *([TimeProfile.id.in_(ids)] if ids is not None else []))
+                                    .order_by(TimeProfile.id)).all()
+        return [{"id": p.id, "name": p.name, "valid_from": _iso(p.valid_from), "valid_until": _iso(p.valid_until),
+                 "segments": [[s.day, s.start_minute, s.end_minute] for s in p.segments]} for p in profiles_]
+    else:
+        raise ValueError(entity)
+    query = query.where(model.site_id == site_id).order_by(model.id)
+    if ids is None:
+        return [shape(r) for r in session.execute(query)]
+    found: list[dict] = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):   # bounded IN lists
+        found += [shape(r) for r in session.execute(query.where(model.id.in_(ordered[start:start + 500])))]
+    return found
+
+
+def _site_block(session: Session, site: AccessSite, pack: Pack, version: int) -> dict:
+    destinations, _ = _destinations(session, site)
+    return {"id": site.id, "name": site.name, "version": version, "variant": pack.variant,
+            "country": site.country, "call_timeout_seconds": site.call_timeout_seconds,
+            "service_until": _iso(pack.service_end), "call_destinations": sorted(destinations)}
+
+
+def snapshot_bytes(session: Session, site: AccessSite, day: date) -> bytes:
+    """The whole configuration at the site's current version, encoded once and cached per
+    version (a version never changes once written)."""
+    version = site.config_version
+    cache_key = (site.id, version, day.year)
+    cached = _SNAPSHOT_CACHE.get(cache_key)
+    if cached is not None:
+        _SNAPSHOT_CACHE.move_to_end(cache_key)
+        return cached
+    pack = session.get(Pack, site.pack_id)
+    data = {"site": _site_block(session, site, pack, version), "holidays": _holidays(day),
+            **{entity: _rows(session, entity, site.id) for entity in rules.ENTITIES}}
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    _SNAPSHOT_CACHE[cache_key] = body
+    while len(_SNAPSHOT_CACHE) > _SNAPSHOT_CACHE_SIZE:
+        _SNAPSHOT_CACHE.popitem(last=False)
+    return body
+
+
+def snapshot(session: Session, site: AccessSite, day: date) -> dict:
+    return json.loads(snapshot_bytes(session, site, day))
+
+
+def delta(session: Session, site: AccessSite, since: int, day: date) -> dict:
+    """What changed after version ``since``: objects to (re)write and ids to delete. A device
+    ahead of the platform (restored database) is told to take a snapshot."""
+    version = site.config_version
+    if since > version or since < 0:
+        return {"snapshot_required": True, "from": since, "to": version}
+    changes = session.execute(select(ConfigChange.version, ConfigChange.entity, ConfigChange.entity_id,
+                                     ConfigChange.op)
+                              .where(ConfigChange.site_id == site.id, ConfigChange.version > since)).all()
+    upserts, deletes = rules.collapse_changes(tuple(c) for c in changes)
+    result: dict = {"from": since, "to": version, "upserts": {}, "deletes": {}}
+    if "site" in upserts:
+        result["site"] = _site_block(session, site, session.get(Pack, site.pack_id), version)
+        result["holidays"] = _holidays(day)
+    for entity in rules.ENTITIES:
+        if entity in upserts:
+            result["upserts"][entity] = _rows(session, entity, site.id, upserts[entity])
+        if entity in deletes:
+            result["deletes"][entity] = sorted(deletes[entity])
+    return result
+
+
+def site_config(session: Session, site: AccessSite, day: date) -> rules.SiteConfig:
+    return rules.SiteConfig.from_snapshot(snapshot(session, site, day))
+
+
+def decide(session: Session, actor: Actor, site_id: int, presented: rules.Presented) -> rules.Decision:
+    """The platform's decision, by the same function the devices run on their copy."""
+    site = _authorize(session, actor, site_id, "read")
+    return rules.decide(site_config(session, site, presented.at.date()), presented)
+
+
+def presented_credential(kind: str, *, fmt: str = "raw", value: str | None = None,
+                         facility: int | None = None, card: int | None = None, bits: int | None = None,
+                         access_point_id: int) -> str:
+    """The key a reader produces for what is presented (used by the decision preview and the
+    simulated device)."""
+    try:
+        if kind == "keypad":
+            return rules.credential_key("keypad", code=(value or "").strip(), access_point_id=access_point_id)
+        return rules.credential_key(kind, badge=rules.normalise_badge(fmt, value=value, facility=facility,
+                                                                       card=card, bits=bits))
+    except rules.RuleError as exc:
+        raise _fail(exc) from None
+
+
+# --------------------------------------------------------------------------- call routing
+
+def call_plan(session: Session, actor: Actor, site_id: int, record_id: int) -> rules.CallPlan:
+    site = _authorize(session, actor, site_id, "read")
+    row = _owned(session, UserRecord, record_id, site, "record")
+    destinations, clause = _destinations(session, site)
+    if not destinations:
+        raise NotAllowed(f"calls: this pack has no intercom call service ({clause})")
+    _, terms = _pack_terms(session, pack_of(session, site))
+    triggers = terms.usage.lists.get("secondary_number_triggers") if terms.usage else None
+    return rules.call_plan(row.id, row.display_name, row.main_number, row.secondary_numbers,
+                           row.app_users, site.call_timeout_seconds,
+                           tuple(triggers.value) if triggers else ("busy", "no_answer"))
+
+
+def set_call_timeout(session: Session, clock: Clock, actor: Actor, site_id: int, seconds: int) -> AccessSite:
+    site = _authorize(session, actor, site_id, "admin")
+    _check_timeout(seconds)
+    before = site.call_timeout_seconds
+    site.call_timeout_seconds = seconds
+    _changed(session, clock, site, [("site", site.id, "upsert")])
+    record(session, clock, actor, "access.site.timeout", site, f"{site.name}: {before} → {seconds} s")
+    return site
+
+
+def set_event_retention(session: Session, clock: Clock, actor: Actor, site_id: int,
+                        months: int | None) -> AccessSite:
+    """The administrator (data controller, CP A art. 3 L266-269) may keep events for a
+    different period; None returns to the sheet's default."""
+    site = _authorize(session, actor, site_id, "admin")
+    if months is not None and not 1 <= months <= 120:
+        raise InvalidInput.on("months", "must be 1-120")
+    before = site.event_retention_months
+    site.event_retention_months = months
+    record(session, clock, actor, "access.site.retention", site, f"{site.name}: {before} → {months}")
+    return site
+
+
+# --------------------------------------------------------------------------- devices
+
+def register_device(session: Session, clock: Clock, actor: Actor, site_id: int, name: str,
+                    kind: str = "controller") -> tuple[Device, str]:
+    """A device of the site with its own token (shown once; stored hashed)."""
+    site = _authorize(session, actor, site_id, "admin")
+    if kind not in DEVICE_KINDS:
+        raise InvalidInput.on("kind", f"{kind!r} is not one of {', '.join(DEVICE_KINDS)}")
+    token = _new_device_token()
+    device = Device(site_id=site.id, name=name.strip() or kind, kind=kind, token_prefix=token[:16],
+                    token_hash=_digest(token), token_rotated_at=clock.now(), created_at=clock.now())
+    session.add(device)
+    session.flush()
+    record(session, clock, actor, "access.device.register", device, f"{site.name}: {device.name} ({kind})")
+    return device, token
+
+
+def _new_device_token() -> str:
+    return f"clzd_{secrets.token_urlsafe(32)}"
+
+
+def rotate_device_token(session: Session, clock: Clock, actor: Actor, device: Device) -> str:
+    """A new token; the old one stops working at once."""
+    token = _new_device_token()
+    device.token_prefix, device.token_hash, device.token_rotated_at = token[:16], _digest(token), clock.now()
+    record(session, clock, actor, "access.device.rotate", device, f"device {device.id} token rotated")
+    return token
+
+
+def rotate_site_device_token(session: Session, clock: Clock, actor: Actor, site_id: int, device_id: int) -> str:
+    site = _authorize(session, actor, site_id, "admin")
+    return rotate_device_token(session, clock, actor, _owned(session, Device, device_id, site, "device"))
+
+
+def device_for_token(session: Session, token: str) -> Device:
+    candidates = session.scalars(select(Device).where(Device.token_prefix == token[:16],
+                                                      Device.active.is_(True))).all()
+    digest = _digest(token)
+    for device in candidates:
+        if secrets.compare_digest(device.token_hash, digest):
+            return device
+    raise Unauthenticated("authorization: unknown or rotated device token")
+
+
+def device_actor(device: Device) -> Actor:
+    return Actor(name=f"device:{device.id}", role="device")
+
+
+@dataclass(frozen=True)
+class SyncAnswer:
+    """A device's answer: ``payload`` (or the pre-encoded ``body`` of a snapshot) when
+    synchronised, else the refusal, which ``note_contact`` records."""
+
+    operation: str
+    payload: dict | None = None
+    body: bytes | None = None
+    refused: str | None = None
+    message: str = ""
+
+
+def contact_to_note(device: Device, now: datetime, answer: SyncAnswer | None) -> bool:
+    """Whether a contact must be written: a refusal always; last-seen at most once a minute
+    (devices poll often; reads stay reads)."""
+    stale = (device.last_seen_at is None
+             or (now - device.last_seen_at).total_seconds() >= LAST_SEEN_RESOLUTION_SECONDS)
+    return stale or (answer is not None and answer.refused is not None)
+
+
+def note_contact(session: Session, clock: Clock, device_id: int, answer: SyncAnswer | None) -> None:
+    """Record that the device was seen, and a refused sync (shown on the portal, never dropped)."""
+    device = session.get(Device, device_id)
+    now = clock.now()
+    if contact_to_note(device, now, None):
+        device.last_seen_at = now
+    if answer is not None and answer.refused:
+        session.add(SyncFailure(site_id=device.site_id, device_id=device.id, at=now,
+                                operation=answer.operation, reason=answer.refused, detail=answer.message))
+
+
+def _device_site(session: Session, device: Device) -> tuple[AccessSite, Pack]:
+    return session.execute(select(AccessSite, Pack).join(Pack, Pack.id == AccessSite.pack_id)
+                           .where(AccessSite.id == device.site_id)).one()
+
+
+def note_seen(session: Session, seen: dict[int, datetime]) -> None:
+    """Last-seen stamps of several polling devices in one write."""
+    if seen:
+        session.execute(update(Device), [{"id": device_id, "last_seen_at": at} for device_id, at in seen.items()])
+
+
+class SeenBuffer:
+    """Last-seen stamps gathered by one process and written together every ``FLUSH_SECONDS``
+    (by the given clock; the first one at once): a poll stays a read, and a thousand devices
+    coming back online cost one write, not a thousand. Bookkeeping only: a process that stops
+    loses at most the stamps of the last seconds."""
+
+    FLUSH_SECONDS = 5
+
+    def __init__(self) -> None:
+        self._pending: dict[int, datetime] = {}
+        self._flushed_at: datetime | None = None
+        self._lock = threading.Lock()
+
+    def add(self, device_id: int, now: datetime) -> dict[int, datetime]:
+        """The stamps to write now (empty: not yet)."""
+        with self._lock:
+            self._pending[device_id] = now
+            if self._flushed_at is not None and (now - self._flushed_at).total_seconds() < self.FLUSH_SECONDS:
+                return {}
+            due, self._pending, self._flushed_at = self._pending, {}, now
+            return due
+
+
+def device_snapshot(session: Session, clock: Clock, device: Device) -> SyncAnswer:
+    """Read only: the caller records the contact (``note_contact``)."""
+    site, pack = _device_site(session, device)
+    refusal = _sync_refusal(session, pack, clock.today())
+    if refusal:
+        return SyncAnswer("snapshot", refused=refusal[0], message=refusal[1])
+    return SyncAnswer("snapshot", body=snapshot_bytes(session, site, clock.today()))
+
+
+def device_delta(session: Session, clock: Clock, device: Device, since: int) -> SyncAnswer:
+    """Read only: the caller records the contact (``note_contact``)."""
+    site, pack = _device_site(session, device)
+    refusal = _sync_refusal(session, pack, clock.today())
+    if refusal:
+        return SyncAnswer("delta", refused=refusal[0], message=refusal[1])
+    return SyncAnswer("delta", payload=delta(session, site, since, clock.today()))
+
+
+def device_ack(session: Session, clock: Clock, device: Device, version: int) -> SyncAnswer:
+    """The device says which version it applied (the portal shows what is still pending)."""
+    current = session.scalar(select(AccessSite.config_version).where(AccessSite.id == device.site_id))
+    if not 0 <= version <= current:
+        return SyncAnswer("ack", refused="unknown_version",
+                          message=f"version {version} does not exist (the site is at {current})")
+    if version > device.version_applied:
+        device.version_applied, device.version_applied_at = version, clock.now()
+    return SyncAnswer("ack", payload={"version_applied": device.version_applied, "site_version": current})
+
+
+@dataclass(frozen=True)
+class EventIn:
+    sequence: int
+    at: datetime
+    kind: str
+    reason: str | None = None
+    record_id: int | None = None
+    access_point_id: int | None = None
+    credential: str | None = None
+    details: dict = field(default_factory=dict)
+
+
+def device_events(session: Session, clock: Clock, device: Device, batch_id: str,
+                  events: list[EventIn]) -> SyncAnswer:
+    """Store a batch of the device's events; events already received (same sequence) are
+    ignored, so a batch re-sent after a lost answer is stored once. A bad batch is refused
+    whole, with every bad row named, and the refusal is recorded."""
+    problems = []
+    for index, event in enumerate(events):
+        if event.kind not in rules.EVENT_KINDS:
+            problems.append(f"events.{index}.kind: {event.kind!r} is not one of {', '.join(rules.EVENT_KINDS)}")
+        if event.reason is not None and event.reason not in rules.REASONS:
+            problems.append(f"events.{index}.reason: {event.reason!r} is not a reason code")
+        if event.sequence < 1:
+            problems.append(f"events.{index}.sequence: must be positive")
+        if event.at.tzinfo is None:
+            problems.append(f"events.{index}.at: needs a timezone")
+    if problems:
+        return SyncAnswer("events", refused="invalid_batch", message="; ".join(problems))
+    sequences = [e.sequence for e in events]
+    known: set[int] = set()
+    for start in range(0, len(sequences), 500):
+        known |= set(session.scalars(select(DeviceEvent.sequence).where(
+            DeviceEvent.device_id == device.id, DeviceEvent.sequence.in_(sequences[start:start + 500]))))
+    now = clock.now()
+    fresh = {e.sequence: e for e in events if e.sequence not in known}
+    session.add_all([DeviceEvent(site_id=device.site_id, device_id=device.id, sequence=e.sequence,
+                                 batch_id=batch_id[:64], at=e.at, kind=e.kind, reason=e.reason,
+                                 record_id=e.record_id, access_point_id=e.access_point_id,
+                                 credential=e.credential, details=e.details, received_at=now)
+                     for e in fresh.values()])
+    if sequences:
+        device.last_sequence = max(device.last_sequence, max(sequences))
+    return SyncAnswer("events", payload={"batch_id": batch_id, "accepted": len(fresh),
+                               "duplicates": len(events) - len(fresh), "last_sequence": device.last_sequence})
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    device: Device
+    pending_changes: int
+    failures: list[SyncFailure]
+
+
+def devices(session: Session, actor: Actor, site_id: int) -> list[DeviceState]:
+    """Per device: last seen, version applied, changes still pending, failed syncs."""
+    site = _authorize(session, actor, site_id, "read")
+    rows = session.scalars(select(Device).where(Device.site_id == site.id).order_by(Device.id)).all()
+    states = []
+    for device in rows:
+        pending = session.scalar(select(func.count()).select_from(ConfigChange).where(
+            ConfigChange.site_id == site.id, ConfigChange.version > device.version_applied)) or 0
+        failures = list(session.scalars(select(SyncFailure).where(SyncFailure.device_id == device.id)
+                                        .order_by(SyncFailure.id.desc()).limit(20)))
+        states.append(DeviceState(device, pending, failures))
+    return states
+
+
+# --------------------------------------------------------------------------- events
+
+@dataclass
+class EventFilter:
+    kind: str | None = None
+    reason: str | None = None
+    record_id: int | None = None
+    access_point_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=PARIS)
+
+
+def list_events(session: Session, actor: Actor, site_id: int, filters: EventFilter,
+                limit: int = 200, offset: int = 0) -> list[DeviceEvent]:
+    site = _authorize(session, actor, site_id, "read")
+    query = select(DeviceEvent).where(DeviceEvent.site_id == site.id)
+    if filters.kind:
+        query = query.where(DeviceEvent.kind == filters.kind)
+    if filters.reason:
+        query = query.where(DeviceEvent.reason == filters.reason)
+    if filters.record_id is not None:
+        query = query.where(DeviceEvent.record_id == filters.record_id)
+    if filters.access_point_id is not None:
+        query = query.where(DeviceEvent.access_point_id == filters.access_point_id)
+    if filters.since:
+        query = query.where(DeviceEvent.at >= _start_of(filters.since))
+    if filters.until:
+        query = query.where(DeviceEvent.at < _start_of(filters.until + timedelta(days=1)))
+    query = query.order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc())
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+EVENT_CSV_COLUMNS = ["at", "device_id", "sequence", "kind", "reason", "record_id", "access_point_id", "credential"]
+
+
+def events_csv(session: Session, actor: Actor, site_id: int, filters: EventFilter) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EVENT_CSV_COLUMNS)
+    offset = 0
+    while True:
+        page = list_events(session, actor, site_id, filters, limit=5000, offset=offset)
+        for e in page:
+            writer.writerow([e.at.isoformat(), e.device_id, e.sequence, e.kind, e.reason or "",
+                             e.record_id or "", e.access_point_id or "", e.credential or ""])
+        if len(page) < 5000:
+            return buffer.getvalue()
+        offset += 5000
+
+
+# --------------------------------------------------------------------------- daily tick
+
+def daily_tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
+    """Service periods, end-of-service warnings (6 and 1 months before, reading
+    ROZ-END-WARNINGS), end of sync, and event retention per site (default: the sheet's 3 months,
+    reading ROZ-ACCESS-EVENT-RETENTION). Idempotent for a date."""
+    counts = {"periods": 0, "warnings": 0, "ended": 0, "events_deleted": 0}
+    for pack, site in list_packs(session):
+        if _refresh_period(session, pack):
+            _changed(session, clock, site, [("site", site.id, "upsert")])
+            counts["periods"] += 1
+        terms, _ = _pack_terms(session, pack)
+        if pack.service_end is not None:
+            counts["warnings"] += _warn(session, clock, actor, site, pack, terms, day)
+            if day > pack.service_end and _notice(session, clock, actor, site, "service_ended", day,
+                                                  _sync_refusal(session, pack, day)[1],
+                                                  terms.service_months.clause if terms.service_months else ""):
+                counts["ended"] += 1
+        months = site.event_retention_months or (terms.access_event_retention_months.value
+                                                 if terms.access_event_retention_months else None)
+        if months:
+            cutoff = _start_of(rules.retention_cutoff(day, months))
+            deleted = session.execute(delete(DeviceEvent).where(DeviceEvent.site_id == site.id,
+                                                                DeviceEvent.at < cutoff)).rowcount
+            counts["events_deleted"] += deleted or 0
+    return ", ".join(f"{k}={v}" for k, v in counts.items())
+
+
+def _warn(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack: Pack,
+          terms: PackTerms, day: date) -> int:
+    if terms.end_warnings_months_before is None or day > pack.service_end:
+        return 0
+    due = {m: d for m, d in rules.end_warning_dates(pack.service_end, terms.end_warnings_months_before.value).items()
+           if d <= day}
+    if not due:
+        return 0
+    months = min(due)        # a late tick sends the nearest warning only
+    message = (f"The service period of {site.name} ends on {pack.service_end.isoformat()} "
+               f"({months} month{'s' if months > 1 else ''} notice): after that date changes are no "
+               "longer synchronised and the SIM card must be returned.")
+    return int(_notice(session, clock, actor, site, f"end_warning_{months}", day, message,
+                       terms.end_warnings_months_before.clause))
+
+
+def _notice(session: Session, clock: Clock, actor: Actor, site: AccessSite, kind: str, day: date,
+            message: str, clause: str) -> bool:
+    if session.scalar(select(SiteNotice.id).where(SiteNotice.site_id == site.id, SiteNotice.kind == kind)):
+        return False
+    notice = SiteNotice(site_id=site.id, kind=kind, on=day, message=message, clause=clause)
+    session.add(notice)
+    record(session, clock, actor, f"access.notice.{kind}", notice, f"{site.name}: {message}")
+    return True
+
+
+# --------------------------------------------------------------------------- output
+
+def record_to_dict(row: UserRecord) -> dict:
+    return {"id": row.id, "site_id": row.site_id, "name": row.name, "display_name": row.display_name,
+            "phone_code": row.phone_code, "main_number": row.main_number,
+            "secondary_numbers": row.secondary_numbers, "app_users": row.app_users, "groups": row.groups,
+            "valid_from": row.valid_from, "valid_until": row.valid_until, "suspended": row.suspended}
+
+
+def credential_to_dict(row: Credential) -> dict:
+    return {"id": row.id, "record_id": row.record_id, "kind": row.kind, "format": row.format,
+            "bits": row.bits, "access_point_id": row.access_point_id,
+            "raw": row.raw if row.kind != "keypad" else None, "displays": display_forms(row)}
+
+
+def site_to_dict(session: Session, site: AccessSite, day: date) -> dict:
+    status = site_status(session, site, day)
+    pack = session.get(Pack, site.pack_id)
+    return {"id": site.id, "name": site.name, "kind": site.kind, "country": site.country,
+            "variant": pack.variant, "version": site.config_version,
+            "call_timeout_seconds": site.call_timeout_seconds,
+            "service": {"state": status.state.state, "start": status.state.start, "end": status.state.end,
+                        "synchronised": not status.why, "why": status.why, "clause": status.clause},
+            "records": status.records, "record_cap": status.cap,
+            "notices": [{"kind": n.kind, "on": n.on, "message": n.message, "clause": n.clause}
+                        for n in status.notices]}

@@ -1,0 +1,356 @@
+"""Pages of the site portal (``/sites/...``: administrators and delegates) and of the operator's
+back office (``/access/packs``: packs, activation, extensions, expiries)."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from clausier.access import rules, service
+from clausier.api.deps import Ctx, staff_ctx, user_ctx
+from clausier.core.errors import ClausierError
+from clausier.web.templating import render, verify_csrf
+
+router = APIRouter(include_in_schema=False)
+CSRF = [Depends(verify_csrf)]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+def _date(text: str) -> date | None:
+    return date.fromisoformat(text) if text.strip() else None
+
+
+def _back(url: str, error: str | None = None, notice: str | None = None) -> RedirectResponse:
+    query = f"?error={quote(error)}" if error else f"?notice={quote(notice)}" if notice else ""
+    return RedirectResponse(url + query, status_code=303)
+
+
+def _site_page(request: Request, ctx: Ctx, site_id: int, template: str, tab: str, values: dict) -> Response:
+    site = service.get_site(ctx.session, ctx.actor, site_id)
+    member = service.membership(ctx.session, ctx.actor, site_id)
+    return render(request, template, {
+        "site": site, "tab": tab, "status": service.site_status(ctx.session, site, ctx.clock.today()),
+        "is_admin": member is None or member.role == "admin",
+        "error": request.query_params.get("error"), "notice": request.query_params.get("notice"), **values})
+
+
+def _attempt(url: str, action, success: str | None = None) -> RedirectResponse:
+    """Run a change; come back to the page with the reason when it is refused."""
+    try:
+        result = action()
+    except ClausierError as exc:
+        return _back(url, error=exc.message)
+    return _back(url, notice=success(result) if callable(success) else success)
+
+
+# --------------------------------------------------------------------------- site portal
+
+@router.get("/sites")
+def sites_page(request: Request, ctx: Ctx = Depends(user_ctx)):
+    today = ctx.clock.today()
+    return render(request, "access/sites.html", {
+        "sites": [service.site_to_dict(ctx.session, s, today) for s in service.sites_of(ctx.session, ctx.actor)]})
+
+
+@router.get("/sites/{site_id}")
+def site_page(request: Request, site_id: int, ctx: Ctx = Depends(user_ctx)):
+    site = service.get_site(ctx.session, ctx.actor, site_id)
+    pack = service.pack_of(ctx.session, site)
+    return _site_page(request, ctx, site_id, "access/site.html", "overview", {
+        "pack": pack, "offers": service.extension_offers(ctx.session, pack),
+        "retention": site.event_retention_months})
+
+
+@router.post("/sites/{site_id}/extensions", dependencies=CSRF)
+def buy_extension(site_id: int, offer_code: str = Form(...), quantity: int = Form(1), ctx: Ctx = Depends(user_ctx)):
+    return _attempt(f"/sites/{site_id}", lambda: service.buy_extension(
+        ctx.session, ctx.clock, ctx.actor, site_id, offer_code, quantity),
+        lambda e: f"+{e.records} user records")
+
+
+@router.post("/sites/{site_id}/settings", dependencies=CSRF)
+def site_settings(site_id: int, call_timeout_seconds: int = Form(...), event_retention_months: str = Form(""),
+                  ctx: Ctx = Depends(user_ctx)):
+    def change():
+        service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id, call_timeout_seconds)
+        service.set_event_retention(ctx.session, ctx.clock, ctx.actor, site_id,
+                                    int(event_retention_months) if event_retention_months.strip() else None)
+    return _attempt(f"/sites/{site_id}", change, "Saved")
+
+
+@router.get("/sites/{site_id}/records")
+def records_page(request: Request, site_id: int, search: str = "", ctx: Ctx = Depends(user_ctx)):
+    return _site_page(request, ctx, site_id, "access/records.html", "records", {
+        "records": service.list_records(ctx.session, ctx.actor, site_id, search), "search": search})
+
+
+def _record_input(name: str, display_name: str, phone_code: str, main_number: str, secondary_numbers: str,
+                  app_users: str, groups: str, valid_from: str, valid_until: str,
+                  suspended: bool) -> service.RecordInput:
+    return service.RecordInput(name=name, display_name=display_name or None, phone_code=phone_code or None,
+                               main_number=main_number or None, secondary_numbers=_lines(secondary_numbers),
+                               app_users=_lines(app_users), groups=_lines(groups), valid_from=_date(valid_from),
+                               valid_until=_date(valid_until), suspended=suspended)
+
+
+@router.post("/sites/{site_id}/records", dependencies=CSRF)
+def create_record(site_id: int, name: str = Form(...), display_name: str = Form(""), phone_code: str = Form(""),
+                  main_number: str = Form(""), secondary_numbers: str = Form(""), app_users: str = Form(""),
+                  groups: str = Form(""), valid_from: str = Form(""), valid_until: str = Form(""),
+                  ctx: Ctx = Depends(user_ctx)):
+    data = _record_input(name, display_name, phone_code, main_number, secondary_numbers, app_users, groups,
+                         valid_from, valid_until, False)
+    try:
+        row = service.create_record(ctx.session, ctx.clock, ctx.actor, site_id, data)
+    except ClausierError as exc:
+        return _back(f"/sites/{site_id}/records", error=exc.message)
+    return _back(f"/sites/{site_id}/records/{row.id}", notice="Record created")
+
+
+@router.get("/sites/{site_id}/records/{record_id}")
+def record_page(request: Request, site_id: int, record_id: int, ctx: Ctx = Depends(user_ctx)):
+    row = service.get_record(ctx.session, ctx.actor, site_id, record_id)
+    credentials = service.credentials_of(ctx.session, ctx.actor, site_id, record_id)
+    return _site_page(request, ctx, site_id, "access/record.html", "records", {
+        "record": row, "credentials": [(c, service.display_forms(c)) for c in credentials],
+        "points": service.access_points(ctx.session, ctx.actor, site_id),
+        "calls": service.pack_of(ctx.session, service.get_site(ctx.session, ctx.actor, site_id)).variant == "A",
+        "display_phone": rules.display_phone})
+
+
+@router.post("/sites/{site_id}/records/{record_id}", dependencies=CSRF)
+def update_record(site_id: int, record_id: int, name: str = Form(...), display_name: str = Form(""),
+                  phone_code: str = Form(""), main_number: str = Form(""), secondary_numbers: str = Form(""),
+                  app_users: str = Form(""), groups: str = Form(""), valid_from: str = Form(""),
+                  valid_until: str = Form(""), suspended: bool = Form(False), ctx: Ctx = Depends(user_ctx)):
+    data = _record_input(name, display_name, phone_code, main_number, secondary_numbers, app_users, groups,
+                         valid_from, valid_until, suspended)
+    return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: service.update_record(
+        ctx.session, ctx.clock, ctx.actor, site_id, record_id, data), "Saved")
+
+
+@router.post("/sites/{site_id}/records/{record_id}/delete", dependencies=CSRF)
+def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(user_ctx)):
+    return _attempt(f"/sites/{site_id}/records", lambda: service.delete_record(
+        ctx.session, ctx.clock, ctx.actor, site_id, record_id), "Record deleted")
+
+
+@router.post("/sites/{site_id}/records/{record_id}/credentials", dependencies=CSRF)
+def add_credential(site_id: int, record_id: int, kind: str = Form(...), format: str = Form("raw"),
+                   value: str = Form(""), facility: str = Form(""), card: str = Form(""), bits: str = Form(""),
+                   access_point_id: str = Form(""), ctx: Ctx = Depends(user_ctx)):
+    def number(text: str) -> int | None:
+        return int(text) if text.strip().isdigit() else None
+    data = service.CredentialInput(kind, format, value or None, number(facility), number(card), number(bits),
+                                   number(access_point_id))
+    return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: service.add_credential(
+        ctx.session, ctx.clock, ctx.actor, site_id, record_id, data), "Credential added")
+
+
+@router.post("/sites/{site_id}/credentials/{credential_id}/delete", dependencies=CSRF)
+def remove_credential(site_id: int, credential_id: int, record_id: int = Form(...), ctx: Ctx = Depends(user_ctx)):
+    return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: service.remove_credential(
+        ctx.session, ctx.clock, ctx.actor, site_id, credential_id), "Credential removed")
+
+
+@router.post("/sites/{site_id}/records/{record_id}/call-plan", dependencies=CSRF)
+def call_plan_fragment(request: Request, site_id: int, record_id: int, busy: list[str] = Form([]),
+                       answers: str = Form(""), ctx: Ctx = Depends(user_ctx)):
+    """HTMX fragment: who the panel calls, and how a call goes with the given outcomes."""
+    try:
+        plan = service.call_plan(ctx.session, ctx.actor, site_id, record_id)
+    except ClausierError as exc:
+        return render(request, "access/_call_plan.html", {"plan": None, "error": exc.message})
+    outcomes = {**{target: "busy" for target in busy}, **({answers: "answered"} if answers else {})}
+    return render(request, "access/_call_plan.html", {"plan": plan, "trace": rules.run_call(plan, outcomes),
+                                                      "busy": busy, "answers": answers, "error": None,
+                                                      "site_id": site_id, "record_id": record_id})
+
+
+@router.get("/sites/{site_id}/schedules")
+def schedules_page(request: Request, site_id: int, ctx: Ctx = Depends(user_ctx)):
+    profiles = service.profiles(ctx.session, ctx.actor, site_id)
+    return _site_page(request, ctx, site_id, "access/schedules.html", "schedules", {
+        "points": service.access_points(ctx.session, ctx.actor, site_id),
+        "profiles": [(p, service.profile_rows(p)) for p in profiles],
+        "rights": service.rights(ctx.session, ctx.actor, site_id),
+        "records": {r.id: r for r in service.list_records(ctx.session, ctx.actor, site_id, limit=5000)}})
+
+
+@router.post("/sites/{site_id}/access-points", dependencies=CSRF)
+def add_point(site_id: int, name: str = Form(...), kind: str = Form("door"), ctx: Ctx = Depends(user_ctx)):
+    return _attempt(f"/sites/{site_id}/schedules", lambda: service.add_access_point(
+        ctx.session, ctx.clock, ctx.actor, site_id, name, kind), "Access point added")
+
+
+@router.post("/sites/{site_id}/profiles", dependencies=CSRF)
+def save_profile(site_id: int, name: str = Form(...), segments: str = Form(...), valid_from: str = Form(""),
+                 valid_until: str = Form(""), profile_id: str = Form(""), ctx: Ctx = Depends(user_ctx)):
+    return _attempt(f"/sites/{site_id}/schedules", lambda: service.save_profile(
+        ctx.session, ctx.clock, ctx.actor, site_id, name=name, segments=_lines(segments),
+        valid_from=_date(valid_from), valid_until=_date(valid_until),
+        profile_id=int(profile_id) if profile_id.strip() else None), "Time slots saved")
+
+
+@router.post("/sites/{site_id}/rights", dependencies=CSRF)
+def grant_right(site_id: int, access_point_id: int = Form(...), profile_id: int = Form(...),
+                record_id: str = Form(""), group: str = Form(""), ctx: Ctx = Depends(user_ctx)):
+    return _attempt(f"/sites/{site_id}/schedules", lambda: service.grant_right(
+        ctx.session, ctx.clock, ctx.actor, site_id, access_point_id=access_point_id, profile_id=profile_id,
+        record_id=int(record_id) if record_id.strip() else None, group=group or None), "Right granted")
+
+
+@router.post("/sites/{site_id}/rights/{right_id}/delete", dependencies=CSRF)
+def revoke_right(site_id: int, right_id: int, ctx: Ctx = Depends(user_ctx)):
+    return _attempt(f"/sites/{site_id}/schedules", lambda: service.revoke_right(
+        ctx.session, ctx.clock, ctx.actor, site_id, right_id), "Right revoked")
+
+
+@router.get("/sites/{site_id}/delegates")
+def delegates_page(request: Request, site_id: int, ctx: Ctx = Depends(user_ctx)):
+    return _site_page(request, ctx, site_id, "access/delegates.html", "delegates", {
+        "members": service.members(ctx.session, ctx.actor, site_id), "scopes": service.SCOPES})
+
+
+@router.post("/sites/{site_id}/delegates", dependencies=CSRF)
+def add_delegate(site_id: int, email: str = Form(...), name: str = Form(...), password: str = Form(""),
+                 scopes: list[str] = Form([]), ctx: Ctx = Depends(user_ctx)):
+    return _attempt(f"/sites/{site_id}/delegates", lambda: service.add_delegate(
+        ctx.session, ctx.clock, ctx.actor, site_id, email=email, name=name, password=password or None,
+        scopes=scopes), "Delegate added")
+
+
+@router.post("/sites/{site_id}/delegates/{member_id}", dependencies=CSRF)
+def set_scopes(site_id: int, member_id: int, scopes: list[str] = Form([]), ctx: Ctx = Depends(user_ctx)):
+    return _attempt(f"/sites/{site_id}/delegates", lambda: service.set_delegate_scopes(
+        ctx.session, ctx.clock, ctx.actor, site_id, member_id, scopes), "Saved")
+
+
+@router.post("/sites/{site_id}/delegates/{member_id}/delete", dependencies=CSRF)
+def remove_delegate(site_id: int, member_id: int, ctx: Ctx = Depends(user_ctx)):
+    return _attempt(f"/sites/{site_id}/delegates", lambda: service.remove_delegate(
+        ctx.session, ctx.clock, ctx.actor, site_id, member_id), "Delegate removed")
+
+
+@router.get("/sites/{site_id}/devices")
+def devices_page(request: Request, site_id: int, ctx: Ctx = Depends(user_ctx)):
+    return _site_page(request, ctx, site_id, "access/devices.html", "devices", {
+        "devices": service.devices(ctx.session, ctx.actor, site_id), "token": None})
+
+
+@router.post("/sites/{site_id}/devices", dependencies=CSRF)
+def register_device(request: Request, site_id: int, name: str = Form(...), kind: str = Form("controller"),
+                    ctx: Ctx = Depends(user_ctx)):
+    """The token is shown on this answer only (it is stored hashed)."""
+    try:
+        device, token = service.register_device(ctx.session, ctx.clock, ctx.actor, site_id, name, kind)
+    except ClausierError as exc:
+        return _back(f"/sites/{site_id}/devices", error=exc.message)
+    ctx.session.flush()
+    return _site_page(request, ctx, site_id, "access/devices.html", "devices", {
+        "devices": service.devices(ctx.session, ctx.actor, site_id), "token": (device, token)})
+
+
+@router.post("/sites/{site_id}/devices/{device_id}/rotate", dependencies=CSRF)
+def rotate_device(request: Request, site_id: int, device_id: int, ctx: Ctx = Depends(user_ctx)):
+    try:
+        token = service.rotate_site_device_token(ctx.session, ctx.clock, ctx.actor, site_id, device_id)
+    except ClausierError as exc:
+        return _back(f"/sites/{site_id}/devices", error=exc.message)
+    states = service.devices(ctx.session, ctx.actor, site_id)
+    device = next(s.device for s in states if s.device.id == device_id)
+    return _site_page(request, ctx, site_id, "access/devices.html", "devices",
+                      {"devices": states, "token": (device, token)})
+
+
+def _event_filter(kind: str, reason: str, record_id: str, access_point_id: str, since: str,
+                  until: str) -> service.EventFilter:
+    return service.EventFilter(kind or None, reason or None, int(record_id) if record_id.isdigit() else None,
+                               int(access_point_id) if access_point_id.isdigit() else None,
+                               _date(since), _date(until))
+
+
+@router.get("/sites/{site_id}/events")
+def events_page(request: Request, site_id: int, kind: str = "", reason: str = "", record_id: str = "",
+                access_point_id: str = "", since: str = "", until: str = "", ctx: Ctx = Depends(user_ctx)):
+    filters = _event_filter(kind, reason, record_id, access_point_id, since, until)
+    return _site_page(request, ctx, site_id, "access/events.html", "events", {
+        "events": service.list_events(ctx.session, ctx.actor, site_id, filters, limit=500),
+        "filters": {"kind": kind, "reason": reason, "record_id": record_id, "access_point_id": access_point_id,
+                    "since": since, "until": until},
+        "kinds": rules.EVENT_KINDS, "reasons": rules.REASONS,
+        "query": str(request.url.query)})
+
+
+@router.get("/sites/{site_id}/events.csv")
+def events_csv(site_id: int, kind: str = "", reason: str = "", record_id: str = "", access_point_id: str = "",
+               since: str = "", until: str = "", ctx: Ctx = Depends(user_ctx)):
+    body = service.events_csv(ctx.session, ctx.actor, site_id,
+                              _event_filter(kind, reason, record_id, access_point_id, since, until))
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="events-site-{site_id}.csv"'})
+
+
+# --------------------------------------------------------------------------- back office
+
+@router.get("/access/packs")
+def packs_page(request: Request, within_months: int | None = None, ctx: Ctx = Depends(staff_ctx)):
+    """Packs and their expiries; ``within_months`` keeps those ending soon."""
+    today = ctx.clock.today()
+    rows = service.list_packs(ctx.session)
+    if within_months:
+        rows = [(p, s) for p, s in rows if rules.ends_within(p.service_end, today, within_months)]
+    return render(request, "access/packs.html", {
+        "rows": [(p, s, rules.service_state(p.service_start, p.service_end, today), service.record_cap(p))
+                 for p, s in rows],
+        "within_months": within_months or "", "code": request.query_params.get("code"),
+        "error": request.query_params.get("error")})
+
+
+@router.post("/access/packs", dependencies=CSRF)
+def open_pack(request: Request, subscription: str = Form(...), site_name: str = Form(""), kind: str = Form("company"),
+              ctx: Ctx = Depends(staff_ctx)):
+    try:
+        pack, _, code = service.open_pack(ctx.session, ctx.clock, ctx.actor, subscription,
+                                          site_name=site_name or None, kind=kind)
+    except ClausierError as exc:
+        return _back("/access/packs", error=exc.message)
+    ctx.session.flush()
+    return _pack_page(request, ctx, pack.id, code)
+
+
+def _pack_page(request: Request, ctx: Ctx, pack_id: int, code: str | None) -> Response:
+    pack, site = service.get_pack(ctx.session, pack_id)
+    status = service.site_status(ctx.session, site, ctx.clock.today())
+    return render(request, "access/pack.html", {
+        "pack": pack, "site": site, "status": status, "code": code, "cap": service.record_cap(pack),
+        "offers": service.extension_offers(ctx.session, pack), "error": request.query_params.get("error"),
+        "notice": request.query_params.get("notice")})
+
+
+@router.get("/access/packs/{pack_id}")
+def pack_page(request: Request, pack_id: int, ctx: Ctx = Depends(staff_ctx)):
+    return _pack_page(request, ctx, pack_id, None)
+
+
+@router.post("/access/packs/{pack_id}/code", dependencies=CSRF)
+def new_code(request: Request, pack_id: int, ctx: Ctx = Depends(staff_ctx)):
+    try:
+        code = service.new_activation_code(ctx.session, ctx.clock, ctx.actor, pack_id)
+    except ClausierError as exc:
+        return _back(f"/access/packs/{pack_id}", error=exc.message)
+    return _pack_page(request, ctx, pack_id, code)
+
+
+@router.post("/access/packs/{pack_id}/extensions", dependencies=CSRF)
+def staff_extension(pack_id: int, offer_code: str = Form(...), quantity: int = Form(1), ctx: Ctx = Depends(staff_ctx)):
+    _, site = service.get_pack(ctx.session, pack_id)
+    return _attempt(f"/access/packs/{pack_id}", lambda: service.buy_extension(
+        ctx.session, ctx.clock, ctx.actor, site.id, offer_code, quantity), lambda e: f"+{e.records} user records")
+

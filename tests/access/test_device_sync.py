@@ -1,0 +1,149 @@
+"""Devices: token, snapshot and deltas, acks, idempotent event batches, offline decisions, end
+of service (Rozoh seed CP A art. 1 L124-180, art. 2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from clausier.access import rules
+from clausier.access import service as access
+from clausier.access.models import DeviceEvent, Pack
+from clausier.access.simulator import DeviceStore, SimulatedDevice
+from clausier.core.clock import PARIS
+from clausier.db.session import transaction
+from tests.access.conftest import SYSTEM
+
+DUPONT_BADGE = f"badge:{rules.wiegand(26, 123, 4567).key}"
+
+
+def test_device_offline_for_a_day_decides_locally_and_uploads_its_events_once(portal, clock, tmp_path):
+    """CP A art. 1 L124-140: access is managed "en temps réel ou en mode non connecté"; the
+    device keeps deciding from its copy and its events reach the platform once back online."""
+    device_id, token = portal.device()
+    store = DeviceStore(tmp_path / "device.sqlite")
+    store.put(token=token)
+    device = SimulatedDevice(store, TestClient(portal.app), clock)
+    first = device.sync()
+    assert first.kind == "snapshot"
+
+    device.online = False
+    with transaction(portal.app.state.engine) as s:
+        martin = access.create_record(s, clock, SYSTEM, portal.site_id, access.RecordInput(name="Luc Martin",
+                                                                                          groups=["staff"]))
+        access.add_credential(s, clock, SYSTEM, portal.site_id, martin.id,
+                              access.CredentialInput("badge", "wiegand26", facility=123, card=9999))
+    martin_badge = f"badge:{rules.wiegand(26, 123, 9999).key}"
+    tuesday = datetime(2026, 11, 24, 9, 0, tzinfo=PARIS)
+    decisions = [device.present("badge", portal.point_id, DUPONT_BADGE, at=tuesday),
+                 device.present("badge", portal.point_id, martin_badge, at=tuesday + timedelta(minutes=5)),
+                 device.present("badge", portal.point_id, DUPONT_BADGE, at=tuesday + timedelta(hours=13))]
+    clock.advance(timedelta(days=1))
+    decisions.append(device.present("badge", portal.point_id, DUPONT_BADGE, at=tuesday + timedelta(days=1)))
+    assert [d.reason for d in decisions] == ["granted", "unknown_credential", "outside_time_slot", "granted"]
+    assert device.sync().kind == "offline"
+    assert device.upload() == 0 and store.pending_events() == 4
+
+    device.online = True
+    assert device.upload() == 4
+    assert device.upload() == 0
+    # The same batch sent again (its answer lost) is stored once.
+    resent = TestClient(portal.app).post("/api/v1/devices/me/events", headers={"authorization": f"Bearer {token}"},
+                                         json={"batch_id": "1-4", "events": [
+                                             {"seq": 1, "at": tuesday.isoformat(), "kind": "entry_granted",
+                                              "reason": "granted"}]})
+    assert resent.json() == {"batch_id": "1-4", "accepted": 0, "duplicates": 1, "last_sequence": 4}
+    with transaction(portal.app.state.engine) as s:
+        stored = s.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device_id)
+                           .order_by(DeviceEvent.sequence)).all()
+        assert [(e.sequence, e.kind, e.reason) for e in stored] == [
+            (1, "entry_granted", "granted"), (2, "entry_denied", "unknown_credential"),
+            (3, "entry_denied", "outside_time_slot"), (4, "entry_granted", "granted")]
+
+    back = device.sync()
+    assert back.kind == "delta" and back.version == first.version + 2
+    assert device.present("badge", portal.point_id, martin_badge, at=tuesday + timedelta(days=1)).granted
+
+
+def test_denied_event_listed_with_its_reason_code_and_exported(portal, clock):
+    """The event log shows denials with their stable reason code, filtered, and as CSV."""
+    _, token = portal.device()
+    device = TestClient(portal.app, headers={"authorization": f"Bearer {token}"})
+    batch = {"batch_id": "b1", "events": [
+        {"seq": 1, "at": "2026-11-24T08:01:00+01:00", "kind": "entry_granted", "reason": "granted",
+         "record_id": portal.dupont_id, "access_point_id": portal.point_id},
+        {"seq": 2, "at": "2026-11-24T22:15:00+01:00", "kind": "entry_denied", "reason": "outside_time_slot",
+         "record_id": portal.dupont_id, "access_point_id": portal.point_id, "credential": DUPONT_BADGE}]}
+    assert device.post("/api/v1/devices/me/events", json=batch).json()["accepted"] == 2
+    admin = portal.client(portal.admin_user_id)
+    denied = admin.get(f"/api/v1/access/sites/{portal.site_id}/events", params={"kind": "entry_denied"}).json()
+    assert [(e["sequence"], e["reason"], e["credential"]) for e in denied] == [(2, "outside_time_slot", DUPONT_BADGE)]
+    csv_text = admin.get(f"/api/v1/access/sites/{portal.site_id}/events.csv", params={"reason": "outside_time_slot"}).text
+    assert csv_text.splitlines()[0] == "at,device_id,sequence,kind,reason,record_id,access_point_id,credential"
+    assert csv_text.splitlines()[1].startswith("2026-11-24T22:15:00+01:00,")
+    assert len(csv_text.splitlines()) == 2
+    bad = device.post("/api/v1/devices/me/events", json={"batch_id": "b2", "events": [
+        {"seq": 3, "at": "2026-11-24T09:00:00+01:00", "kind": "entry_denied", "reason": "because"}]})
+    assert bad.status_code == 422 and "events.0.reason" in bad.json()["detail"]
+
+
+def test_delta_ack_and_pending_changes_on_the_portal(portal, clock):
+    device_id, token = portal.device()
+    device = TestClient(portal.app, headers={"authorization": f"Bearer {token}"})
+    snapshot = device.get("/api/v1/devices/me/snapshot").json()
+    version = snapshot["site"]["version"]
+    assert [r["display_name"] for r in snapshot["records"]] == ["DUPONT"]
+    assert "2026-05-25" in snapshot["holidays"]
+    device.post("/api/v1/devices/me/ack", json={"version": version})
+    admin = portal.client(portal.admin_user_id)
+    admin.put(f"/api/v1/access/sites/{portal.site_id}/records/{portal.dupont_id}",
+              json={"name": "Jean Dupont", "display_name": "DUPONT J.", "groups": ["staff"]})
+    [state] = admin.get(f"/api/v1/access/sites/{portal.site_id}/devices").json()
+    assert (state["version_applied"], state["pending_changes"]) == (version, 1)
+    changes = device.get("/api/v1/devices/me/delta", params={"since": version}).json()
+    assert changes["to"] == version + 1
+    assert [r["display_name"] for r in changes["upserts"]["records"]] == ["DUPONT J."]
+    assert device.get("/api/v1/devices/me/delta", params={"since": version + 5}).json()["snapshot_required"]
+    assert device.post("/api/v1/devices/me/ack", json={"version": version + 9}).status_code == 409
+    [state] = admin.get(f"/api/v1/access/sites/{portal.site_id}/devices").json()
+    assert state["failed_syncs"][0]["reason"] == "unknown_version"
+
+
+def test_rotated_token_replaces_the_old_one(portal):
+    _, token = portal.device()
+    old = TestClient(portal.app, headers={"authorization": f"Bearer {token}"})
+    new_token = old.post("/api/v1/devices/me/rotate").json()["token"]
+    assert old.get("/api/v1/devices/me/snapshot").status_code == 401
+    assert TestClient(portal.app, headers={"authorization": f"Bearer {new_token}"}).get(
+        "/api/v1/devices/me/snapshot").status_code == 200
+
+
+def test_after_the_service_end_sync_stops_and_the_portal_says_why(portal, clock):
+    """CP A art. 2 L224-227: the associated services last 120 months; after that, changes are
+    no longer synchronised — the device is told why and the portal shows it."""
+    _, token = portal.device()
+    with transaction(portal.app.state.engine) as s:
+        end = s.scalar(select(Pack.service_end))
+        assert end == date(2036, 1, 4)          # activated 2026-01-05, + 120 months - 1 day
+        access.daily_tick(s, clock, SYSTEM, end + timedelta(days=1))
+    clock.instant = datetime(2036, 1, 6, 9, 0, tzinfo=PARIS)
+    refused = TestClient(portal.app, headers={"authorization": f"Bearer {token}"}).get("/api/v1/devices/me/delta",
+                                                                                       params={"since": 1})
+    assert refused.status_code == 409 and refused.json()["reason"] == "service_ended"
+    site = portal.client(portal.admin_user_id).get(f"/api/v1/access/sites/{portal.site_id}").json()
+    assert site["service"]["synchronised"] is False
+    assert site["service"]["why"].startswith("the service period ended on 2036-01-04")
+    assert [n["kind"] for n in site["notices"]] == ["service_ended"]
+
+
+def test_last_seen_stamps_are_written_in_batches():
+    """A poll stays a read: stamps are gathered and written every few seconds (first at once)."""
+    buffer = access.SeenBuffer()
+    t0 = datetime(2026, 11, 24, 9, 0, tzinfo=PARIS)
+    assert buffer.add(1, t0) == {1: t0}
+    assert buffer.add(2, t0 + timedelta(seconds=1)) == {}
+    assert buffer.add(3, t0 + timedelta(seconds=2)) == {}
+    later = t0 + timedelta(seconds=5)
+    assert buffer.add(2, later) == {2: later, 3: t0 + timedelta(seconds=2)}

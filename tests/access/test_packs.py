@@ -1,0 +1,132 @@
+"""Packs: eligibility, service period, user-record cap and paid extensions (Rozoh seed, CP A
+art. 2-3 / CP B art. 2-3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from clausier.access import service as access
+from clausier.billing.charges import pending_charges
+from clausier.contracts import service as contracts
+from clausier.core.errors import NotAllowed
+from tests.access.builders import activated_site, sold_pack
+
+
+def test_pack_activated_14_months_after_shipment_starts_12_months_after_it(session, clock, actor):
+    """CP A art. 2 L224-227: 120 months from activation, "ou au plus tard douze (12) mois à
+    compter de l'expédition" — shipped 2024-03-01, activated 2025-05-01 (14 months later)."""
+    built = activated_site(session, clock, actor, signed_on=date(2024, 2, 15), shipped_on=date(2024, 3, 1),
+                           activated_on=date(2025, 5, 1))
+    assert built.pack.activated_on == date(2025, 5, 1)
+    assert built.pack.service_start == date(2025, 3, 1)
+    assert built.pack.service_end == date(2035, 2, 28)
+    subscription = contracts.get_subscription(session, built.subscription_id)
+    assert subscription.commitment_start == date(2025, 3, 1)
+
+
+def test_pack_activated_before_the_latest_start_runs_from_activation(session, clock, actor):
+    """CP A art. 2 L224-226: activated 2 months after shipment → 120 months from activation."""
+    built = activated_site(session, clock, actor, shipped_on=date(2025, 1, 20), activated_on=date(2025, 3, 20))
+    assert (built.pack.service_start, built.pack.service_end) == (date(2025, 3, 20), date(2035, 3, 19))
+
+
+@pytest.mark.parametrize("category, site_country, field", [
+    ("other", "FR", "customer.category"),
+    ("public_body", "BE", "site.country"),
+])
+def test_pack_refused_to_an_ineligible_customer_or_a_foreign_site(session, clock, actor, category,
+                                                                  site_country, field):
+    """CP A art. 3 L238-242: public bodies, tertiary or industrial companies only; never
+    installed in a country other than the country of purchase."""
+    subscription = sold_pack(session, clock, actor, category=category, site_country=site_country)
+    with pytest.raises(NotAllowed) as refused:
+        access.open_pack(session, clock, actor, subscription.id)
+    assert [p.field for p in refused.value.problems] == [field]
+    assert "CP A art. 3" in refused.value.message
+
+
+def test_51st_record_refused_then_accepted_after_a_billed_extension(session, clock, actor):
+    """CP A art. 3 L244-249: the site serves the number of records on the order (50); more
+    records "moyennant un coût supplémentaire" (reading ROZ-RECORD-QUOTA: a cap)."""
+    built = activated_site(session, clock, actor)
+    rows = [access.RecordInput(name=f"Usager {i:02d}") for i in range(50)]
+    access.import_records(session, clock, built.admin, built.site.id, rows)
+    with pytest.raises(NotAllowed) as refused:
+        access.create_record(session, clock, built.admin, built.site.id, access.RecordInput(name="Usager 51"))
+    assert "50 user records" in refused.value.message
+    assert "intercom_pack_records_10: +10 records for 190.00 € HT" in refused.value.message
+
+    extension = access.buy_extension(session, clock, built.admin, built.site.id, "intercom_pack_records_10")
+    assert extension.records == 10
+    created = access.create_record(session, clock, built.admin, built.site.id, access.RecordInput(name="Usager 51"))
+    assert created.id
+    assert access.site_status(session, built.site, clock.today()).cap == 60
+    [charge] = pending_charges(session, built.pack.customer_id)
+    assert charge.amount == Decimal("190.00")
+    assert charge.explanation["lines"][0]["formula"] == "1 × 190.00 €"
+    assert charge.explanation["lines"][0]["clause"] == "CP A art. 3 (L247-249)"
+
+
+def _events(session, clock, built, days_ago: list[int], today: date):
+    from datetime import datetime, time, timedelta
+
+    from clausier.core.clock import PARIS
+    device, _ = access.register_device(session, clock, built.admin, built.site.id, "Contrôleur")
+    access.device_events(session, clock, device, "b1", [
+        access.EventIn(i + 1, datetime.combine(today - timedelta(days=d), time(8), tzinfo=PARIS), "entry_granted",
+                       "granted") for i, d in enumerate(days_ago)])
+
+
+def test_daily_tick_warns_six_then_one_month_before_the_end_once(session, clock, actor):
+    """Reading ROZ-END-WARNINGS: the administrator is warned 6 months and 1 month before the
+    end of the 120 months (end 2035-03-19 → warnings on 2034-09-20 and 2035-02-20)."""
+    built = activated_site(session, clock, actor, shipped_on=date(2025, 1, 20), activated_on=date(2025, 3, 20))
+    assert built.pack.service_end == date(2035, 3, 19)
+    assert access.daily_tick(session, clock, actor, date(2034, 9, 19)).startswith("periods=0, warnings=0")
+    assert "warnings=1" in access.daily_tick(session, clock, actor, date(2034, 9, 20))
+    assert "warnings=0" in access.daily_tick(session, clock, actor, date(2034, 9, 20))   # idempotent
+    assert "warnings=1" in access.daily_tick(session, clock, actor, date(2035, 2, 20))
+    notices = access.site_status(session, built.site, date(2035, 2, 20)).notices
+    assert [(n.kind, n.on, n.clause) for n in notices] == [
+        ("end_warning_1", date(2035, 2, 20), "reading ROZ-END-WARNINGS"),
+        ("end_warning_6", date(2034, 9, 20), "reading ROZ-END-WARNINGS")]
+    assert "ends on 2035-03-19" in notices[0].message
+
+
+def test_daily_tick_keeps_access_events_three_months_by_default(session, clock, actor):
+    """Reading ROZ-ACCESS-EVENT-RETENTION: events are kept 3 months (CNIL guidance), unless the
+    administrator — the data controller (CP A art. 3 L266-269) — sets another period."""
+    from sqlalchemy import select
+
+    from clausier.access.models import DeviceEvent
+    built = activated_site(session, clock, actor)
+    today = date(2026, 11, 24)
+    _events(session, clock, built, [0, 30, 92, 93, 200], today)     # 92 days ago: 2026-08-24
+    assert "events_deleted=2" in access.daily_tick(session, clock, actor, today)   # before 2026-08-24
+    assert len(session.scalars(select(DeviceEvent)).all()) == 3
+    access.set_event_retention(session, clock, built.admin, built.site.id, 1)
+    assert "events_deleted=1" in access.daily_tick(session, clock, actor, today)
+
+
+def test_pack_never_activated_starts_twelve_months_after_shipment(session, clock, actor):
+    """CP A art. 2 L226-227: the period starts at the latest 12 months after shipment."""
+    subscription = sold_pack(session, clock, actor, shipped_on=date(2025, 1, 20))
+    pack, _, _ = access.open_pack(session, clock, actor, subscription.id)
+    assert (pack.service_start, pack.service_end) == (date(2026, 1, 20), date(2036, 1, 19))
+
+
+def test_credential_import_names_the_line_of_a_badge_given_twice(session, clock, actor):
+    """The same badge in two notations is one badge, even within one import file."""
+    from clausier.core.errors import Conflict
+    built = activated_site(session, clock, actor)
+    [first, second] = access.import_records(session, clock, built.admin, built.site.id,
+                                            [access.RecordInput(name="A"), access.RecordInput(name="B")])
+    rows = [(first.id, access.CredentialInput("badge", "wiegand26", facility=123, card=4567)),
+            (second.id, access.CredentialInput("badge", "raw", value="2F623AE", bits=26))]
+    with pytest.raises(Conflict) as refused:
+        access.import_credentials(session, clock, built.admin, built.site.id, rows)
+    assert refused.value.message == "line 2: credential: the same badge as line 1"
+    assert len(access.import_credentials(session, clock, built.admin, built.site.id, rows[:1])) == 1
