@@ -166,7 +166,10 @@ def call_plan_fragment(request: Request, site_id: int, record_id: int, busy: lis
     try:
         plan = service.call_plan(ctx.session, ctx.actor, site_id, record_id)
     except ClausierError as exc:
-        return render(request, "access/_call_plan.html", {"plan": None, "error": exc.message})
+        # Another site's record is not found for this user: say so with the status, not a 200.
+        status = exc.status if exc.status in (403, 404) else 200
+        return render(request, "access/_call_plan.html", {"plan": None, "error": exc.message},
+                      status_code=status)
     outcomes = {**{target: "busy" for target in busy}, **({answers: "answered"} if answers else {})}
     return render(request, "access/_call_plan.html", {"plan": plan, "trace": rules.run_call(plan, outcomes),
                                                       "busy": busy, "answers": answers, "error": None,
