@@ -4,6 +4,7 @@ with Alembic once per worker and emptied after each test; a fixed clock; a logge
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -17,10 +18,14 @@ from clausier.core.clock import FixedClock
 from clausier.db.migrate import upgrade
 from clausier.db.session import engine_for, transaction
 
+# The web app must not start its daily-tick thread in tests, nor write a secret under ./var.
+os.environ["CLAUSIER_NO_TICK"] = "1"
+os.environ.setdefault("CLAUSIER_SECRET_KEY", "test-secret-key")
+
 TEST_DB = os.environ.get("CLAUSIER_TEST_DB", "sqlite")
 POSTGRES_URL = os.environ.get("CLAUSIER_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-DB_FIXTURES = {"engine", "session", "db_url", "client", "staff_client", "loaded"}
+DB_FIXTURES = {"engine", "session", "db_url", "clean_engine", "client", "staff_client", "loaded"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -55,7 +60,8 @@ def db_url(tmp_path_factory) -> Iterator[str]:
             if os.environ.get("CI") == "true":
                 pytest.exit(f"PostgreSQL is not reachable at {POSTGRES_URL} (required under CI)", 1)
             pytest.skip("PostgreSQL not reachable: the PostgreSQL leg is skipped locally")
-        name = f"clausier_test_{_worker()}"
+        # The process id too: several checkouts may run their suites on one server at once.
+        name = f"clausier_test_{os.getpid()}_{_worker()}"
         admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -117,3 +123,58 @@ def clock() -> FixedClock:
 @pytest.fixture
 def actor() -> Actor:
     return Actor(name="test@clausier.local", role="admin")
+
+
+@pytest.fixture
+def clean_engine(engine) -> Iterator[Engine]:
+    """The engine, for tests that open their own transactions (CLI, web); emptied afterwards."""
+    try:
+        yield engine
+    finally:
+        _empty(engine)
+
+
+STAFF_EMAIL = "admin@test.local"
+STAFF_PASSWORD = "correct horse battery"
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match[1]
+
+
+def log_in(client, email: str, password: str, **extra):
+    """Post the login form as a browser does (GET the form for its CSRF token first)."""
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token, **extra}, follow_redirects=False)
+
+
+@pytest.fixture
+def client(clean_engine, clock):
+    """A browser on the app (no one logged in), with the test clock."""
+    from fastapi.testclient import TestClient
+
+    from clausier.api.app import create_app
+
+    with TestClient(create_app(engine=clean_engine, clock=clock)) as test_client:
+        yield test_client
+
+
+def create_user(engine, clock, actor, email: str = STAFF_EMAIL, **fields):
+    """A user created and committed through the service (an admin unless told otherwise)."""
+    from clausier.accounts import service as accounts
+
+    fields = {"name": "Ada Admin", "role": "admin", "password": STAFF_PASSWORD, **fields}
+    with transaction(engine) as s:
+        return accounts.create_user(s, clock, actor, email=email, **fields).id
+
+
+@pytest.fixture
+def staff_client(client, clean_engine, clock, actor):
+    """The browser, logged in as an admin (``STAFF_EMAIL``)."""
+    create_user(clean_engine, clock, actor)
+    response = log_in(client, STAFF_EMAIL, STAFF_PASSWORD)
+    assert response.status_code == 303, response.text
+    return client

@@ -227,3 +227,13 @@ def test_property_ozone_quote_is_never_negative_and_sums_its_lines(monthly, star
 def test_month_counting(start, end, started, whole):
     assert rules.months_started(start, end) == started
     assert rules.months_whole(start, end) == whole
+
+
+def test_vga_flat_fees_are_not_due_in_a_renewal_period_cp_i_6_2():
+    # CP I §6.2: the 500 € / 1 000 € fees price a termination "before the end of its initial
+    # period"; in a renewal year only the remaining months of §6.3 are due.
+    items = (Item("Analogue line", "analogue_line", 3, Decimal("20.00")),)
+    facts = technicophone("vga", items, date(2021, 1, 1))
+    quote = rules.quote_termination(facts, terms("technicophone", "vga"), date(2025, 6, 10))
+    assert quote.period.kind == "renewal"
+    assert quote.explained.total == Decimal("420.00")       # 7 months started × 60 €, no flat fee

@@ -36,13 +36,15 @@ def list_users(as_json: bool = JsonOption):
 @app.command()
 def token(email: str, name: str = typer.Option("cli", help="A label for the token.")):
     """Issue an API token for a user (shown once)."""
-    from sqlalchemy import select
-
-    from clausier.accounts.models import User
-    from clausier.core.errors import NotFound
-
     with command() as cmd:
-        user = cmd.session.scalar(select(User).where(User.email == email.lower()))
-        if user is None:
-            raise NotFound(f"email: no user {email}")
-        console.print(service.issue_token(cmd.session, cmd.clock, cmd.actor, user.id, name))
+        user = service.get_user_by_email(cmd.session, email)
+        _, secret = service.issue_token(cmd.session, cmd.clock, cmd.actor, user.id, name)
+        console.print(secret)
+
+
+@app.command("revoke-token")
+def revoke_token(token_id: int):
+    """Revoke an API token (its id is in ``GET /api/v1/tokens``)."""
+    with command() as cmd:
+        revoked = service.revoke_token(cmd.session, cmd.clock, cmd.actor, token_id)
+        console.print(f"Revoked token {revoked.id} ({revoked.name})")

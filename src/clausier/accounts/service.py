@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,7 +15,7 @@ from clausier.accounts import rules
 from clausier.accounts.models import ApiToken, User
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from clausier.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
 _hasher = PasswordHasher()
 
@@ -45,25 +46,51 @@ def ensure_user(session: Session, clock: Clock, actor: Actor, **fields) -> User:
     return existing or create_user(session, clock, actor, **fields)
 
 
-def authenticate(session: Session, clock: Clock, email: str, password: str) -> User:
-    """The user if the password matches; a refusal that does not say which part was wrong."""
+def actor_for(user: User) -> Actor:
+    """The audit actor of a logged-in user."""
+    return Actor(name=user.email, role=user.role, user_id=user.id, customer_id=user.customer_id)
+
+
+def get_user_by_email(session: Session, email: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    refused = Forbidden("login: unknown e-mail or wrong password")
+    if user is None:
+        raise NotFound(f"email: no user {email}")
+    return user
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """The outcome of a login: the user, or a refusal (``locked`` says whether it is a lockout).
+
+    A refusal is a result, not an exception, so that the failure count it wrote is committed."""
+
+    user: User | None
+    locked: bool = False
+
+
+def authenticate(session: Session, clock: Clock, email: str, password: str) -> LoginAttempt:
+    """Check a password; count failures and lock the account after ``MAX_FAILED_LOGINS``.
+    A refusal does not say whether the e-mail or the password was wrong."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:
         _hasher.hash(password)   # same time whether or not the user exists
-        raise refused
+        return LoginAttempt(None)
     now = clock.now()
     if rules.locked(user.locked_until, now):
-        raise Forbidden("login: too many failed attempts; try again in a few minutes")
+        return LoginAttempt(None, locked=True)
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         user.failed_logins, user.locked_until = rules.after_failed_login(user.failed_logins, now)
-        raise refused from None
+        locked = user.locked_until is not None
+        record(session, clock, actor_for(user), "user.lock" if locked else "user.login_failed",
+               user, f"{user.email}: wrong password" + (", account locked" if locked else ""))
+        return LoginAttempt(None, locked=locked)
     user.failed_logins, user.locked_until = 0, None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    return user
+    record(session, clock, actor_for(user), "user.login", user, user.email)
+    return LoginAttempt(user)
 
 
 def _digest(secret: str) -> str:
@@ -71,16 +98,37 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(session: Session, clock: Clock, actor: Actor, user_id: int, name: str) -> str:
+def issue_token(session: Session, clock: Clock, actor: Actor, user_id: int,
+                name: str) -> tuple[ApiToken, str]:
     """Create an API token; the clear value is returned once and never stored."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
-    secret = secrets.token_urlsafe(32)
-    token = f"clz_{secret}"
-    session.add(ApiToken(user_id=user.id, name=name, prefix=token[:12],
-                         token_hash=_digest(token), created_at=clock.now()))
-    record(session, clock, actor, "token.issue", user, f"token {name} for {user.email}")
+    name = name.strip()
+    if not name:
+        raise InvalidInput.on("name", "give the token a label")
+    secret = f"clz_{secrets.token_urlsafe(32)}"
+    token = ApiToken(user_id=user.id, name=name, prefix=secret[:12], token_hash=_digest(secret),
+                     created_at=clock.now())
+    session.add(token)
+    record(session, clock, actor, "token.issue", token, f"token {name} for {user.email}")
+    return token, secret
+
+
+def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                                .order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, clock: Clock, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke a token: its own user or an admin may do it; revoking twice changes nothing."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.user_id and actor.role != "admin"):
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        record(session, clock, actor, "token.revoke", token,
+               f"token {token.name} of {token.user.email}")
     return token
 
 
@@ -90,9 +138,10 @@ def user_for_token(session: Session, clock: Clock, token: str) -> User:
     digest = _digest(token)
     for candidate in candidates:
         if secrets.compare_digest(candidate.token_hash, digest) and candidate.user.active:
+            # Not audited: a read-only bookkeeping stamp, written on every API call.
             candidate.last_used_at = clock.now()
             return candidate.user
-    raise Forbidden("authorization: invalid or revoked API token")
+    raise Unauthenticated("authorization: invalid or revoked API token")
 
 
 def list_users(session: Session) -> list[User]:

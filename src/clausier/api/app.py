@@ -6,30 +6,39 @@ Each room contributes ``api.router`` (JSON) and ``views.router`` (HTML); ``ROOMS
 from __future__ import annotations
 
 import importlib
+from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from clausier import __version__
 from clausier.core.clock import Clock, SystemClock
-from clausier.core.errors import ClausierError, Forbidden
+from clausier.core.errors import ClausierError, Unauthenticated
 from clausier.core.settings import Settings
 from clausier.db.session import engine_for
+from clausier.scheduler.ticker import DailyTicker
+from clausier.web.templating import render
 
 ROOMS = ["accounts", "terms", "catalog", "customers", "contracts", "audit", "web"]
 
 SESSION_MAX_AGE = 8 * 3600
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+DOCS_PATH = "/api/docs"
 
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+# Swagger UI is an inline script plus assets from its CDN; the page shows no user data.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: "
+            "https://fastapi.tiangolo.com; frame-ancestors 'none'; base-uri 'none'")
 SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
-                               "form-action 'self'",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
@@ -37,12 +46,30 @@ SECURITY_HEADERS = {
 
 
 def create_app(engine: Engine | None = None, clock: Clock | None = None,
-               settings: Settings | None = None) -> FastAPI:
+               settings: Settings | None = None, daily_tick: bool | None = None) -> FastAPI:
+    """The app; ``daily_tick`` (default: the settings, ``CLAUSIER_NO_TICK=1`` turns it off) runs
+    the daily tick in a background thread while the app is up."""
     settings = settings or Settings.from_env()
-    app = FastAPI(title="Clausier", version=__version__,
+    run_tick = settings.daily_tick if daily_tick is None else daily_tick
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        ticker = DailyTicker(app.state.engine, app.state.clock) if run_tick else None
+        if ticker is not None:
+            ticker.start()
+        app.state.ticker = ticker
+        try:
+            yield
+        finally:
+            if ticker is not None:
+                ticker.stop()
+
+    app = FastAPI(title="Clausier", version=__version__, lifespan=lifespan,
                   description="Back office for telecom, IT and access-control operators. "
-                              "Errors are RFC 9457 problem+json documents.",
-                  openapi_url="/openapi.json", docs_url="/api/docs", redoc_url=None)
+                              "Errors are RFC 9457 problem+json documents. Authenticate with "
+                              "`Authorization: Bearer <token>` (`POST /api/v1/tokens`, "
+                              "`clausier user token`).",
+                  openapi_url="/openapi.json", docs_url=DOCS_PATH, redoc_url=None)
     app.state.engine = engine or engine_for(settings.database_url)
     app.state.clock = clock or SystemClock()
     app.state.settings = settings
@@ -53,25 +80,39 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
+        response.headers.setdefault("content-security-policy",
+                                    DOCS_CSP if request.url.path == DOCS_PATH else CSP)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
 
     @app.exception_handler(ClausierError)
     async def clausier_error(request: Request, exc: ClausierError):
-        if isinstance(exc, Forbidden) and _wants_html(request) and "login" not in exc.message:
-            return RedirectResponse("/login?next=" + request.url.path, status_code=303)
-        return JSONResponse(exc.to_problem(), status_code=exc.status,
-                            media_type="application/problem+json")
+        if _wants_html(request):
+            if isinstance(exc, Unauthenticated):
+                return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
+            return render(request, "web/error.html",
+                          {"status": exc.status, "title": exc.title, "detail": exc.message},
+                          status_code=exc.status)
+        headers = {"www-authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        return problem(exc.to_problem(), headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if _wants_html(request):
+            return render(request, "web/error.html",
+                          {"status": exc.status_code, "title": str(exc.detail), "detail": ""},
+                          status_code=exc.status_code)
+        return problem({"type": "about:blank", "title": str(exc.detail),
+                        "status": exc.status_code}, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]}
                   for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
-        return JSONResponse({"type": "about:blank", "title": "Invalid input", "status": 422,
-                             "detail": detail, "errors": errors}, status_code=422,
-                            media_type="application/problem+json")
+        return problem({"type": "about:blank", "title": "Invalid input", "status": 422,
+                        "detail": detail, "errors": errors})
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict:
@@ -88,6 +129,11 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
                 continue
             app.include_router(module.router)
     return app
+
+
+def problem(body: dict, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=body["status"], headers=headers,
+                        media_type="application/problem+json")
 
 
 def _wants_html(request: Request) -> bool:

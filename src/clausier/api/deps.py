@@ -13,8 +13,9 @@ from clausier.accounts import service as accounts
 from clausier.accounts.models import User
 from clausier.audit.service import Actor
 from clausier.core.clock import Clock
-from clausier.core.errors import Forbidden, NotFound
+from clausier.core.errors import Forbidden, NotFound, Unauthenticated
 from clausier.db.session import transaction
+from clausier.web.templating import SignedIn, verify_csrf
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -26,15 +27,29 @@ def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
-def _user_from_request(request: Request, session: Session, clock: Clock) -> User | None:
+def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return accounts.user_for_token(session, clock, header[7:].strip())
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    if user_id is None:
-        return None
-    user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+async def csrf_for_cookie_sessions(request: Request) -> None:
+    """A write authenticated by the session cookie (a browser) must carry the CSRF token, whether
+    it is a form or an API call; bearer tokens are never sent by a browser on its own."""
+    if _bearer(request) is None and request.session.get("user_id") is not None:
+        await verify_csrf(request)
+
+
+def _user_from_request(request: Request, session: Session, clock: Clock) -> User | None:
+    token = _bearer(request)
+    if token is not None:
+        user = accounts.user_for_token(session, clock, token)
+    else:
+        user_id = request.session.get("user_id")
+        user = session.get(User, user_id) if user_id is not None else None
+        if user is not None and not user.active:
+            user = None
+    request.state.user = SignedIn.of(user) if user is not None else None   # for the page header
+    return user
 
 
 def optional_user(request: Request, session: Session = Depends(get_session),
@@ -43,10 +58,11 @@ def optional_user(request: Request, session: Session = Depends(get_session),
 
 
 def current_user(request: Request, session: Session = Depends(get_session),
-                 clock: Clock = Depends(get_clock)) -> User:
+                 clock: Clock = Depends(get_clock),
+                 _csrf: None = Depends(csrf_for_cookie_sessions)) -> User:
     user = _user_from_request(request, session, clock)
     if user is None:
-        raise Forbidden("authorization: log in or send 'Authorization: Bearer <API token>'")
+        raise Unauthenticated("authorization: log in or send 'Authorization: Bearer <API token>'")
     return user
 
 
@@ -67,8 +83,7 @@ class Ctx:
 
     @property
     def actor(self) -> Actor:
-        return Actor(name=self.user.email, role=self.user.role, user_id=self.user.id,
-                     customer_id=self.user.customer_id)
+        return accounts.actor_for(self.user)
 
     def require_write(self, area: str) -> None:
         if not account_rules.may_write(self.user.role, area):

@@ -58,10 +58,24 @@ def changes_between(before: dict, after: dict) -> dict:
 
 
 def trail(session: Session, entity_type: str | None = None, entity_id: str | None = None,
+          actor: str | None = None, before_id: int | None = None,
           limit: int = 200) -> Sequence[AuditEntry]:
+    """The newest entries first; ``before_id`` pages back (entries older than that id)."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if entity_type:
         query = query.where(AuditEntry.entity_type == entity_type)
     if entity_id:
         query = query.where(AuditEntry.entity_id == str(entity_id))
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
     return session.scalars(query).all()
+
+
+def filter_choices(session: Session) -> tuple[list[str], list[str]]:
+    """The entity types and the actors that appear in the trail (for the filters of the page)."""
+    types = session.scalars(select(AuditEntry.entity_type).distinct().order_by(
+        AuditEntry.entity_type)).all()
+    actors = session.scalars(select(AuditEntry.actor).distinct().order_by(AuditEntry.actor)).all()
+    return list(types), list(actors)

@@ -58,6 +58,8 @@ class Offer(Base):
     commitment_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)        # channels, bandwidth, bundle…
     demo: Mapped[bool] = mapped_column(Boolean, default=True)
+    price_source: Mapped[str] = mapped_column(String(120), default="")  # clause of a non-demo price
+
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str] = mapped_column(Text, default="")
 
@@ -89,3 +91,6 @@ class EquipmentKind(Base):
     price_basis: Mapped[str] = mapped_column(String(3))
     serialised: Mapped[bool] = mapped_column(Boolean, default=True)
     demo: Mapped[bool] = mapped_column(Boolean, default=True)
+    price_source: Mapped[str] = mapped_column(String(120), default="")  # clause of a non-demo price
+
+    operator: Mapped[Operator] = relationship()

@@ -19,6 +19,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.contracts.cli:top_level", None),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
+    ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),
 ]
 

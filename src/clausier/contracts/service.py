@@ -243,8 +243,9 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int) ->
         months = (main[0].commitment_months
                   or (terms.commitment.initial_months.value if terms.commitment and terms.commitment.initial_months
                       else 0))
-        if not months:
-            raise InvalidInput.on("commitment_months", f"{family}: no commitment given and none in the sheet")
+        # No commitment on the order nor in the sheet (e.g. Ozone CinéTime outside a pack): the
+        # service runs month to month, its "initial period" is empty.
+        months = months or 0
         subscription = Subscription(
             ref=_next_ref(session, Subscription, operator, "S"), customer_id=order.customer_id,
             site_id=site_id, operator_id=order.operator_id, order_id=order.id, family=family,

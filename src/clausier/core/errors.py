@@ -71,6 +71,13 @@ class Forbidden(ClausierError):
     title = "Forbidden"
 
 
+class Unauthenticated(ClausierError):
+    """No valid session or API token: pages send the user to the login form, the API says 401."""
+
+    status = 401
+    title = "Not authenticated"
+
+
 @dataclass
 class Report:
     """Row-by-row outcome of a file import: what was taken, what was refused and why."""

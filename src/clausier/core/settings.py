@@ -18,6 +18,7 @@ class Settings:
     smtp_host: str
     smtp_port: int
     mail_from: str
+    daily_tick: bool = True    # the web server runs the daily tick (off: CLAUSIER_NO_TICK=1)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -32,6 +33,7 @@ class Settings:
             smtp_host=os.environ.get("CLAUSIER_SMTP_HOST", "127.0.0.1"),
             smtp_port=int(os.environ.get("CLAUSIER_SMTP_PORT", "25")),
             mail_from=os.environ.get("CLAUSIER_MAIL_FROM", "noreply@clausier.local"),
+            daily_tick=os.environ.get("CLAUSIER_NO_TICK", "") != "1",
         )
 
 

@@ -36,4 +36,5 @@ MODEL_ROOMS = [
     "customers",
     "contracts",
     "billing",
+    "scheduler",
 ]

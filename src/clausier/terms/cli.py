@@ -11,6 +11,7 @@ from clausier.cli.common import JsonOption, command, console, error_console, pri
 from clausier.terms import service
 from clausier.terms.lint import lint_path
 from clausier.terms.loader import built_in_paths
+from clausier.terms.rendering import flatten
 
 app = typer.Typer(no_args_is_help=True, help="Term sheets: the operators' contract figures.")
 
@@ -44,17 +45,14 @@ def show(sheet: str, version: int = typer.Option(None), family: str = typer.Opti
     with command() as cmd:
         _ensure_built_ins(cmd.session, cmd.clock, cmd.actor)
         parsed = service.get_sheet(cmd.session, sheet, version)
-    data = (parsed.terms_for(family).model_dump(mode="json", exclude_none=True) if family
-            else parsed.model_dump(mode="json", exclude_none=True))
+        section = (service.family_terms(cmd.session, sheet, family, version) if family
+                   else parsed)
     if as_json:
-        print_json(data)
+        print_json(section.model_dump(mode="json", exclude_none=True))
         return
-    from clausier.terms.rendering import flatten
-
     print_table(f"{parsed.title} v{parsed.version}" + (f" — {family}" if family else ""),
                 ["Value", "Is", "Clause"],
-                [[path, value, clause] for path, value, clause in flatten(
-                    parsed.terms_for(family) if family else parsed)])
+                [[row.path, row.value, row.clause] for row in flatten(section)])
 
 
 @app.command()

@@ -6,22 +6,34 @@ contradictions and, when the seed is at hand, line ranges beyond the seed's end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from clausier.core.errors import InvalidInput, Problem
-from clausier.terms.loader import read_document, validate_document
+from clausier.terms.loader import parse_yaml, read_document, validate_document
+from clausier.terms.rendering import show_band
 from clausier.terms.schema import Band, SourceRef, TermSheet
 
 
 def lint_path(path: Path, seeds_dir: Path | None = None) -> list[Problem]:
+    """Lint a sheet file or folder."""
+    return _lint_document(lambda: read_document(Path(path)), str(path), seeds_dir)
+
+
+def lint_text(text: str, seeds_dir: Path | None = None, origin: str = "sheet") -> list[Problem]:
+    """Lint a one-file sheet given as YAML text (the API's ``POST /terms/lint``)."""
+    return _lint_document(lambda: parse_yaml(text, origin), origin, seeds_dir)
+
+
+def _lint_document(read: Callable[[], dict], origin: str,
+                   seeds_dir: Path | None) -> list[Problem]:
     try:
-        sheet = validate_document(read_document(Path(path)), origin=str(path))
+        sheet = validate_document(read(), origin=origin)
     except InvalidInput as exc:
-        return exc.problems or [Problem(str(path), exc.message)]
+        return exc.problems or [Problem(origin, exc.message)]
     return lint_sheet(sheet, seeds_dir)
 
 
@@ -64,6 +76,13 @@ def _check_references(sheet: TermSheet) -> list[Problem]:
         if family.same_as is not None and family.same_as not in sheet.families:
             problems.append(Problem(f"families.{name}.same_as",
                                     f"refers to unknown section {family.same_as!r}"))
+        elif family.same_as is not None:
+            try:
+                sheet.terms_for(name)
+            except ValueError as exc:      # a circle of same_as
+                problems.append(Problem(f"families.{name}.same_as", str(exc)))
+            except KeyError:
+                pass                       # an unknown section further up, reported there
     return problems
 
 
@@ -97,23 +116,17 @@ def check_band_list(bands: list[Band], path: str) -> list[Problem]:
         lower = band.lower if band.lower is not None else low
         upper = band.upper if band.upper is not None else high
         if lower > upper or (lower == upper and not (band.lower_inclusive and band.upper_inclusive)):
-            problems.append(Problem(path, f"band {_show(band)} is empty"))
+            problems.append(Problem(path, f"band {show_band(band)} is empty"))
     for before, after in zip(ordered, ordered[1:]):
         end = before.upper if before.upper is not None else high
         start = after.lower if after.lower is not None else low
         if start < end or (start == end and before.upper_inclusive and after.lower_inclusive):
-            problems.append(Problem(path, f"bands {_show(before)} and {_show(after)} overlap"))
+            problems.append(Problem(
+                path, f"bands {show_band(before)} and {show_band(after)} overlap"))
         elif start > end or (start == end and not before.upper_inclusive and not after.lower_inclusive):
-            problems.append(Problem(path, f"gap between bands {_show(before)} and {_show(after)}"))
+            problems.append(Problem(
+                path, f"gap between bands {show_band(before)} and {show_band(after)}"))
     return problems
-
-
-def _show(band: Band) -> str:
-    left = "[" if band.lower_inclusive else "("
-    right = "]" if band.upper_inclusive else ")"
-    lower = "-∞" if band.lower is None else str(band.lower)
-    upper = "+∞" if band.upper is None else str(band.upper)
-    return f"{left}{lower}, {upper}{right}→{band.percent}%"
 
 
 def _check_line_ranges(sheet: TermSheet, seeds_dir: Path) -> list[Problem]:

@@ -55,18 +55,25 @@ def _merge_general_parts(path: Path, general: dict[str, Any]) -> dict[str, Any]:
 
 def _read_yaml(path: Path, expect: type = dict) -> Any:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput.on(str(path), "file not found") from None
+    return parse_yaml(text, str(path), expect)
+
+
+def parse_yaml(text: str, origin: str = "sheet", expect: type = dict) -> Any:
+    """Parse YAML text (safe loader); a syntax error names the line."""
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise InvalidInput(f"{path}: not valid YAML ({exc})",
-                           problems=[Problem(str(path), "not valid YAML", line)]) from None
+        raise InvalidInput(f"{origin}: not valid YAML ({exc})",
+                           problems=[Problem(origin, "not valid YAML", line)]) from None
     if data is None:
         data = expect()
     if not isinstance(data, expect):
-        raise InvalidInput.on(str(path), f"expected a YAML {expect.__name__}")
+        raise InvalidInput.on(origin, f"expected a YAML {expect.__name__}")
     return data
 
 
@@ -95,7 +102,10 @@ def load_sheet(path: Path) -> TermSheet:
 
 
 def built_in_paths() -> list[Path]:
-    return sorted(p for p in BUILT_IN_DIR.iterdir() if p.is_dir() or p.suffix == ".yaml")
+    if not BUILT_IN_DIR.is_dir():
+        return []
+    return sorted(p for p in BUILT_IN_DIR.iterdir()
+                  if (p.is_dir() and (p / "sheet.yaml").exists()) or p.suffix == ".yaml")
 
 
 def built_in_sheets() -> list[TermSheet]:

@@ -1,17 +1,35 @@
-"""Flatten a sheet into (path, value, clause) rows for tables and the sheet's web page."""
+"""Flatten a sheet into (path, value, source) rows for tables and the sheet's web page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
-from clausier.terms.schema import SourceRef, Sourced
+from clausier.terms.schema import BLOCK_NAMES, Band, SourceRef, Sourced, Terms
 
 
-def flatten(node: object, path: str = "") -> Iterator[tuple[str, str, str]]:
+class Row(NamedTuple):
+    path: str
+    value: str
+    src: SourceRef | None
+
+    @property
+    def clause(self) -> str:
+        return "" if self.src is None else str(self.src)
+
+    @property
+    def reading(self) -> str | None:
+        return None if self.src is None else self.src.reading
+
+
+def flatten(node: object, path: str = "") -> Iterator[Row]:
     if isinstance(node, Sourced):
-        yield path, _show(node.value), node.clause
+        yield Row(path, _show(node.value), node.src)
+        return
+    if isinstance(node, Band):
+        yield Row(path, show_band(node), node.src)
         return
     if isinstance(node, BaseModel):
         values = {name: getattr(node, name) for name in type(node).model_fields}
@@ -19,7 +37,7 @@ def flatten(node: object, path: str = "") -> Iterator[tuple[str, str, str]]:
         leaves = {k: v for k, v in values.items()
                   if v is not None and not isinstance(v, BaseModel | list | dict)}
         if isinstance(src, SourceRef):
-            yield path, ", ".join(f"{k}={_show(v)}" for k, v in leaves.items()), str(src)
+            yield Row(path, ", ".join(f"{k}={_show(v)}" for k, v in leaves.items()), src)
             values = {k: v for k, v in values.items() if k not in leaves}
         for name, value in values.items():
             if value is None or value == [] or value == {}:
@@ -32,7 +50,21 @@ def flatten(node: object, path: str = "") -> Iterator[tuple[str, str, str]]:
         for index, value in enumerate(node):
             yield from flatten(value, f"{path}[{index}]")
     elif node not in (None, "") and not isinstance(node, SourceRef):
-        yield path, _show(node), ""
+        yield Row(path, _show(node), None)
+
+
+def block_rows(section: Terms) -> list[Row]:
+    """The rows of a section's blocks only (a family's title, schedule and source excluded)."""
+    return [row for name in BLOCK_NAMES for row in flatten(getattr(section, name), name)]
+
+
+def show_band(band: Band) -> str:
+    """``(6, 8]→2%``: brackets say whether each bound belongs to the band."""
+    left = "[" if band.lower_inclusive else "("
+    right = "]" if band.upper_inclusive else ")"
+    lower = "-∞" if band.lower is None else str(band.lower)
+    upper = "+∞" if band.upper is None else str(band.upper)
+    return f"{left}{lower}, {upper}{right}→{band.percent}%"
 
 
 def _show(value: object) -> str:

@@ -17,7 +17,7 @@ from clausier.core.errors import Conflict, InvalidInput, NotFound, Problem
 from clausier.terms.lint import lint_sheet
 from clausier.terms.loader import built_in_paths, read_document, validate_document
 from clausier.terms.models import TermSheetVersion
-from clausier.terms.schema import TermSheet
+from clausier.terms.schema import Terms, TermSheet
 
 
 def _digest(document: dict) -> str:
@@ -32,8 +32,8 @@ def load_sheet_file(session: Session, clock: Clock, actor: Actor, path: Path) ->
     problems = lint_sheet(sheet)
     if problems:
         raise InvalidInput(f"{path}: the sheet does not lint clean", problems=problems)
-    # exclude_unset keeps which fields a family states, so that merging with the general
-    # section works the same on a stored sheet as on the YAML.
+    # Only what the author wrote: a family overrides exactly the fields it sets (an explicit
+    # null included), so defaults must not be stored as if they had been written.
     plain = json.loads(sheet.model_dump_json(exclude_unset=True))
     digest = _digest(plain)
     existing = session.scalar(select(TermSheetVersion).where(
@@ -57,9 +57,11 @@ def load_built_in_sheets(session: Session, clock: Clock, actor: Actor) -> list[T
     return [load_sheet_file(session, clock, actor, path) for path in built_in_paths()]
 
 
-def list_versions(session: Session) -> list[TermSheetVersion]:
-    return list(session.scalars(select(TermSheetVersion).order_by(
-        TermSheetVersion.sheet_id, TermSheetVersion.version)))
+def list_versions(session: Session, sheet_id: str | None = None) -> list[TermSheetVersion]:
+    query = select(TermSheetVersion).order_by(TermSheetVersion.sheet_id, TermSheetVersion.version)
+    if sheet_id is not None:
+        query = query.where(TermSheetVersion.sheet_id == sheet_id)
+    return list(session.scalars(query))
 
 
 @lru_cache(maxsize=64)
@@ -84,6 +86,16 @@ def get_version(session: Session, sheet_id: str, version: int | None = None) -> 
 
 def get_sheet(session: Session, sheet_id: str, version: int | None = None) -> TermSheet:
     return as_sheet(get_version(session, sheet_id, version))
+
+
+def family_terms(session: Session, sheet_id: str, family: str,
+                 version: int | None = None) -> Terms:
+    """The merged blocks governing ``family`` (general, then ``same_as``, then its own)."""
+    sheet = get_sheet(session, sheet_id, version)
+    if family not in sheet.families:
+        raise NotFound(f"family: {sheet_id} v{sheet.version} has no family {family!r} "
+                       f"(it has {', '.join(sorted(sheet.families)) or 'none'})")
+    return sheet.terms_for(family)
 
 
 def version_in_force(session: Session, sheet_id: str, on: date) -> TermSheetVersion:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,21 @@ environment = Environment(
 )
 
 _BABEL_LOCALE = {"fr": "fr_FR", "en": "en_GB"}
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who the page header shows; a copy, so that an error page rendered after the request's
+    transaction rolled back does not touch an expired ORM object."""
+
+    id: int
+    name: str
+    role: str
+    kind: str
+
+    @classmethod
+    def of(cls, user) -> SignedIn:
+        return cls(id=user.id, name=user.name, role=user.role, kind=user.kind)
 
 
 def language_of(request: Request) -> str:

@@ -12,7 +12,6 @@ from clausier.accounts import service as accounts
 from clausier.accounts.models import User
 from clausier.api.deps import get_clock, get_session, optional_user
 from clausier.core.clock import Clock
-from clausier.core.errors import Forbidden
 from clausier.web import dashboard
 from clausier.web.i18n import LANGUAGES, gettext_for
 from clausier.web.templating import language_of, render, verify_csrf
@@ -21,8 +20,11 @@ router = APIRouter(include_in_schema=False)
 
 
 def _safe_next(target: str | None) -> str:
-    parsed = urlparse(target or "/")
-    return target if target and not parsed.netloc and target.startswith("/") else "/"
+    """Only a path of this site: browsers read ``//host`` and ``/\\host`` as another site."""
+    if (not target or not target.startswith("/") or target.startswith(("//", "/\\"))
+            or urlparse(target).netloc):
+        return "/"
+    return target
 
 
 @router.get("/")
@@ -30,7 +32,6 @@ def home(request: Request, session: Session = Depends(get_session),
          user: User | None = Depends(optional_user)):
     if user is None:
         return render(request, "web/login.html", {"next": "/"})
-    request.state.user = user
     if user.kind != "staff":
         return RedirectResponse(dashboard.portal_home(user), status_code=303)
     return render(request, "web/dashboard.html",
@@ -46,18 +47,17 @@ def login_form(request: Request, next: str = "/"):
 def login(request: Request, email: str = Form(...), password: str = Form(...),
           next: str = Form("/"), session: Session = Depends(get_session),
           clock: Clock = Depends(get_clock)):
-    try:
-        user = accounts.authenticate(session, clock, email, password)
-    except Forbidden as exc:
+    attempt = accounts.authenticate(session, clock, email, password)
+    if attempt.user is None:
         _ = gettext_for(language_of(request))
-        message = (_("Too many failed attempts; try again in a few minutes.")
-                   if "too many" in exc.message else _("Unknown e-mail or wrong password."))
+        message = (_("Too many failed attempts; try again in a few minutes.") if attempt.locked
+                   else _("Unknown e-mail or wrong password."))
         return render(request, "web/login.html",
                       {"error": message, "email": email, "next": _safe_next(next)},
                       status_code=401)
     request.session.clear()          # a fresh session on login (no fixation)
-    request.session["user_id"] = user.id
-    request.session["lang"] = user.language
+    request.session["user_id"] = attempt.user.id
+    request.session["lang"] = attempt.user.language
     return RedirectResponse(_safe_next(next), status_code=303)
 
 

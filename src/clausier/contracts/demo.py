@@ -1,0 +1,52 @@
+"""Demo subscriptions: each demo customer's offers ordered, accepted and live (idempotent)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor
+from clausier.catalog.models import Offer
+from clausier.contracts import service
+from clausier.contracts.models import Order
+from clausier.core.clock import Clock
+from clausier.customers import service as customers
+from clausier.demo.service import demo_customer_entries
+
+FIRST_SIGNATURE = date(2024, 3, 4)
+
+
+def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
+    orders = subscriptions = 0
+    for operator, entries in demo_customer_entries().items():
+        for index, entry in enumerate(entries):
+            customer = customers.get_customer_by_ref(session, entry["ref"], operator)
+            external_ref = f"DEMO-{entry['ref']}"
+            if session.scalar(select(Order).where(Order.external_ref == external_ref)):
+                continue
+            site = next((s for s in customer.sites if s.is_central), customer.sites[0])
+            codes = [code for code in entry.get("offers", [])
+                     if session.scalar(select(Offer).where(Offer.operator_id == customer.operator_id,
+                                                           Offer.code == code, Offer.kind != "extension"))]
+            if not codes:
+                continue
+            signed = FIRST_SIGNATURE + timedelta(days=37 * index)
+            order = service.create_order(session, clock, actor, service.OrderInput(
+                customer_id=customer.id, signed_on=signed, channel="on_premises",
+                lines=[service.LineInput(site.id, code) for code in codes], external_ref=external_ref))
+            session.flush()
+            created = service.accept_order(session, clock, actor, order.id)
+            orders += 1
+            subscriptions += len(created)
+            for subscription in created:
+                if subscription.family.endswith("_pack"):
+                    service.record_shipment(session, clock, actor, subscription.id, signed + timedelta(days=7))
+                    if index % 4 == 3:
+                        continue            # one pack in four never activated: starts 12 months after shipment
+                go_live = signed + timedelta(days=21)
+                if go_live <= clock.today():
+                    service.activate(session, clock, actor, subscription.id, go_live,
+                                     f"DEMO{subscription.id:06d}")
+    return f"{orders} orders, {subscriptions} subscriptions"

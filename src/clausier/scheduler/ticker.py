@@ -1,0 +1,51 @@
+"""The web server's own daily tick: a background thread that runs the tick for today if it has
+not run yet, then sleeps until the next day (``clausier serve`` needs no cron)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+
+from clausier.audit.service import Actor
+from clausier.core.clock import Clock
+from clausier.db.session import transaction
+from clausier.scheduler.rules import next_run_at
+from clausier.scheduler.service import StepOutcome, run_daily_tick
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER = timedelta(minutes=15)
+
+
+class DailyTicker:
+    def __init__(self, engine: Engine, clock: Clock):
+        self.engine = engine
+        self.clock = clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="clausier-daily-tick",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def run_once(self) -> list[StepOutcome]:
+        with transaction(self.engine) as session:
+            return run_daily_tick(session, self.clock, Actor.system("tick"), self.clock.today())
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                failed = any(o.status == "failed" for o in self.run_once())
+            except Exception:   # e.g. the database is down: try again later, do not die
+                log.exception("daily tick failed")
+                failed = True
+            now = self.clock.now()
+            wake = now + RETRY_AFTER if failed else next_run_at(now)
+            self._stop.wait((wake - now).total_seconds())

@@ -1,0 +1,52 @@
+"""The audit trail: ``/audit`` with its filters and ``GET /api/v1/audit``."""
+
+from __future__ import annotations
+
+from tests.conftest import STAFF_EMAIL, create_user
+
+from clausier.accounts import service as accounts
+from clausier.audit.service import Actor
+from clausier.db.session import transaction
+
+SALES = Actor(name="sales@test.local", role="sales")
+
+
+def _history(engine, clock, actor):
+    """user.create ×2 by the test actor, then a token issued by the sales user."""
+    create_user(engine, clock, actor, email="bob@test.local", name="Bob", role="billing")
+    bob = create_user(engine, clock, actor, email="carol@test.local", name="Carol", role="sales")
+    with transaction(engine) as s:
+        accounts.issue_token(s, clock, SALES, bob, "crm")
+
+
+def test_the_page_lists_entries_newest_first(staff_client, clean_engine, clock, actor):
+    _history(clean_engine, clock, actor)
+    page = staff_client.get("/audit")
+    assert page.status_code == 200
+    text = page.text
+    assert "5 entrées" in text          # the admin's creation and login, then the history
+    assert text.index("token.issue") < text.index("carol@test.local (sales)")
+    assert "24/11/2026 09:00" in text
+
+
+def test_the_page_filters_by_entity_type_and_actor(staff_client, clean_engine, clock, actor):
+    _history(clean_engine, clock, actor)
+    tokens = staff_client.get("/audit", params={"entity_type": "api_tokens"}).text
+    assert "1 entrée" in tokens and "token crm for carol@test.local" in tokens
+    assert '<option value="api_tokens" selected>' in tokens
+    by_actor = staff_client.get("/audit", params={"actor": actor.name}).text
+    assert "3 entrées" in by_actor and "token.issue" not in by_actor
+
+
+def test_api_filters_by_entity_and_actor(staff_client, clean_engine, clock, actor):
+    _history(clean_engine, clock, actor)
+    entries = staff_client.get("/api/v1/audit", params={"entity_type": "users"}).json()
+    assert [(e["action"], e["summary"]) for e in entries] == [
+        ("user.create", "carol@test.local (sales)"), ("user.create", "bob@test.local (billing)"),
+        ("user.login", STAFF_EMAIL), ("user.create", f"{STAFF_EMAIL} (admin)")]
+    mine = staff_client.get("/api/v1/audit", params={"actor": STAFF_EMAIL}).json()
+    assert [(e["action"], e["summary"]) for e in mine] == [("user.login", STAFF_EMAIL)]
+    first, second = staff_client.get("/api/v1/audit", params={"limit": 2}).json()
+    older = staff_client.get("/api/v1/audit", params={"before_id": second["id"]}).json()
+    assert [e["id"] for e in older] == list(range(second["id"] - 1, 0, -1))
+    assert staff_client.get("/api/v1/audit", params={"limit": 0}).status_code == 422

@@ -1,0 +1,64 @@
+"""The catalogue through the API, the CLI and the web page."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from clausier.cli.main import app
+
+
+def test_api_lists_operators_offers_and_equipment(loaded, staff_client):
+    api = staff_client("support")
+    assert [o["code"] for o in api.get("/api/v1/operators").json()] == [
+        "ozone", "rozoh", "technicophone"]
+    vga = api.get("/api/v1/offers", params={"operator": "technicophone", "family": "vga"}).json()
+    analogue = next(o for o in vga if o["code"] == "vga_analogue_line")
+    assert (analogue["unit"], analogue["terms_link"]) == (
+        "analogue_line", "/terms/technicophone#vga")
+    one = api.get(f"/api/v1/offers/{analogue['id']}").json()
+    assert "gtr_6h_24x7" in one["options"]
+    kinds = api.get("/api/v1/equipment-kinds", params={"operator": "ozone"}).json()
+    assert {k["code"]: k["replacement_value"] for k in kinds}["box_fibre"] == "120.00"
+    assert api.get("/api/v1/offers", params={"operator": "acme"}).status_code == 404
+
+
+def test_support_cannot_edit_the_catalogue_but_sales_can(loaded, staff_client):
+    support, sales = staff_client("support"), staff_client("sales")
+    offer = support.get("/api/v1/offers", params={"operator": "ozone", "family": "tv"}).json()[0]
+    refused = support.patch(f"/api/v1/offers/{offer['id']}", json={"monthly_fee": "10.99"})
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "role: support may not change catalog"
+    changed = sales.patch(f"/api/v1/offers/{offer['id']}", json={"monthly_fee": "10.99"})
+    assert changed.json()["monthly_fee"] == "10.99"
+
+
+def test_cli_list_show_and_load(loaded, db_url, monkeypatch):
+    from clausier.catalog.service import DATA_DIR
+
+    monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(app, ["catalog", "list", "--operator", "rozoh",
+                                            "--family", "access_pack", "--json"]).output)
+    assert [o["code"] for o in listed] == ["access_pack_100", "access_pack_250", "access_pack_50",
+                                           "access_user_records_10"]
+    shown = json.loads(runner.invoke(app, ["catalog", "show", "ozone", "pack_fibre_trio_24m",
+                                           "--json"]).output)
+    # Ozone packs re-commit for 12 or 24 months (CGV art. 3.3)
+    assert (shown["commitment_months"], shown["price_basis"]) == (24, "TTC")
+    reloaded = runner.invoke(app, ["catalog", "load", str(DATA_DIR / "ozone.yaml")])
+    assert reloaded.exit_code == 0 and "nothing changed" in reloaded.output
+    missing = runner.invoke(app, ["catalog", "show", "ozone", "nope"])
+    assert missing.exit_code == 2
+
+
+def test_the_catalogue_page_groups_by_family_with_demo_badges_and_terms_links(loaded, browser):
+    page = browser.get("/catalog/technicophone")
+    assert page.status_code == 200
+    assert 'id="family-sip_trunk"' in page.text
+    assert 'href="/terms/technicophone#vga"' in page.text
+    assert "750,00" in page.text and "L2272-2275" in page.text
+    ozone = browser.get("/catalog/ozone", params={"lang": "en"})
+    assert "demo price" in ozone.text and "€120.00" in ozone.text
+    assert "Rozoh" in browser.get("/catalog").text
