@@ -19,6 +19,7 @@ class Settings:
     smtp_port: int
     mail_from: str
     daily_tick: bool = True    # the web server runs the daily tick (off: CLAUSIER_NO_TICK=1)
+    sms_provider: str = ""     # "module:Class" of an SMS gateway; empty: SMS stay in the outbox
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,6 +35,7 @@ class Settings:
             smtp_port=int(os.environ.get("CLAUSIER_SMTP_PORT", "25")),
             mail_from=os.environ.get("CLAUSIER_MAIL_FROM", "noreply@clausier.local"),
             daily_tick=os.environ.get("CLAUSIER_NO_TICK", "") != "1",
+            sms_provider=os.environ.get("CLAUSIER_SMS_PROVIDER", ""),
         )
 
 

@@ -36,5 +36,6 @@ MODEL_ROOMS = [
     "customers",
     "contracts",
     "billing",
+    "payments",
     "scheduler",
 ]
