@@ -17,6 +17,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.customers.cli", "customer"),
     ("clausier.contracts.cli", "contract"),
     ("clausier.contracts.cli:top_level", None),
+    ("clausier.payments.cli:top_level", None),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
     ("clausier.scheduler.cli", None),

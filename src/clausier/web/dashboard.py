@@ -21,6 +21,7 @@ class Card:
 # "module:function" returning a list of Card, given (session, gettext).
 CARD_PROVIDERS = [
     "clausier.customers.service:dashboard_cards",
+    "clausier.payments.service:dashboard_cards",
 ]
 
 
