@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -27,8 +28,9 @@ def billed_customer(session: Session, actor: Actor, operator_code: str, *, famil
                     monthly_fee: str, go_live: date, period: str, issue_on: date,
                     kind: str = "company", name: str = "Boulangerie Martin",
                     email: str = "compta@example.org", phone: str = "+33612345678",
-                    commitment_months: int = 12) -> Billed:
-    """A customer with one live subscription and the invoice of ``period`` issued on ``issue_on``."""
+                    commitment_months: int = 12, usage: str | None = None) -> Billed:
+    """A customer with one live subscription and the invoice of ``period`` issued on ``issue_on``
+    (with ``usage`` of the month before the go-live, to make a usage invoice)."""
     clock = FixedClock.on(issue_on)
     op = factories.operator(session, clock, actor, operator_code)
     code = f"{family}-{monthly_fee}"
@@ -41,6 +43,10 @@ def billed_customer(session: Session, actor: Actor, operator_code: str, *, famil
     (sub,) = factories.subscription(session, clock, actor, customer, [contracts.LineInput(
         site_id=factories.site_id(customer), offer_code=code, commitment_months=commitment_months)],
         signed_on=go_live, go_live_on=go_live)
+    if usage is not None:     # rated usage of the month before, billed with the period
+        billing.add_usage_summary(session, clock, actor, subscription_id=sub.id,
+                                  month=date(go_live.year, go_live.month, 1) - timedelta(days=1),
+                                  amount=Decimal(usage), basis=op.price_basis, label="Calls")
     billing.bill_period(session, clock, actor, period, operator_code, customer_ids=[customer.id])
     (invoice,) = billing.list_invoices(session, customer_id=customer.id)
     return Billed(customer, invoice, sub.id)

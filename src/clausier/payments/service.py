@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.billing import service as billing
-from clausier.billing.charges import add_charge
+from clausier.billing.charges import add_charge, pending_charges
 from clausier.catalog.models import Operator
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
@@ -285,6 +285,13 @@ def reverse_payment(session: Session, clock: Clock, actor: Actor, payment: Payme
         billing.record_payment(session, clock, actor, allocation.invoice_number,
                                row.amount_paid - allocation.amount, on)
     record(session, clock, actor, "payment.reverse", payment, f"payment {payment.id}: {reason}")
+
+
+def owed(session: Session, customer_id: int) -> Decimal:
+    """Everything the customer owes: open invoices and the charges waiting for the next one."""
+    invoiced = sum((i.outstanding for i in invoice_reads.open_invoices(session, customer_id)), ZERO)
+    charges = sum((c.amount for c in pending_charges(session, customer_id)), ZERO)
+    return money(invoiced + max(ZERO, charges))
 
 
 def list_payments(session: Session, customer_id: int | None = None, limit: int = 200) -> list[Payment]:
@@ -1173,6 +1180,11 @@ def _contract_end(session: Session, deposit: Deposit) -> date | None:
     return max((s.terminated_on or s.cancelled_on for s in subs), default=None)
 
 
+def _open_disputes(session: Session, customer_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Dispute).where(
+        Dispute.customer_id == customer_id, Dispute.status == "open")) or 0
+
+
 def release_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: int,
                     on: date | None = None) -> CustomerCredit:
     """Give the deposit back (a credit to refund) two months after the contract ended, when
@@ -1180,11 +1192,9 @@ def release_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: in
     deposit = _deposit(session, deposit_id)
     day = on or clock.today()
     customer = session.get(Customer, deposit.customer_id)
-    owes = sum((i.outstanding for i in invoice_reads.open_invoices(session, customer.id)), ZERO)
-    disputes = session.scalar(select(func.count()).select_from(Dispute).where(
-        Dispute.customer_id == customer.id, Dispute.status == "open")) or 0
     decision = rules.may_release_deposit(terms_of(session, customer).terms,
-                                         _contract_end(session, deposit), day, owes, disputes)
+                                         _contract_end(session, deposit), day,
+                                         owed(session, customer.id), _open_disputes(session, customer.id))
     if not decision.allowed:
         raise NotAllowed(f"deposit {deposit.id}: not released — {decision.reason} ({decision.clause})")
     credit = CustomerCredit(customer_id=customer.id, source="deposit", source_key=f"deposit:{deposit.id}",
@@ -1226,11 +1236,8 @@ def _deposits_tick(session: Session, clock: Clock, actor: Actor, day: date) -> d
             counts["deposits_late"] += 1
         if deposit.status in ("held", "drawn") and deposit.held > 0:
             end = _contract_end(session, deposit)
-            owes = sum((i.outstanding for i in invoice_reads.open_invoices(session, customer.id)), ZERO)
             if end and block and block.release_after_months and rules.may_release_deposit(
-                    terms, end, day, owes, 0).allowed and not session.scalar(
-                    select(func.count()).select_from(Dispute).where(
-                        Dispute.customer_id == customer.id, Dispute.status == "open")):
+                    terms, end, day, owed(session, customer.id), _open_disputes(session, customer.id)).allowed:
                 release_deposit(session, clock, actor, deposit.id, day)
                 counts["deposits_released"] += 1
     return counts
@@ -1347,9 +1354,9 @@ def reconnection_fees(session: Session, clock: Clock, actor: Actor, subscription
     if sub.status != "terminated" or sub.termination_reason != "unpaid":
         raise NotAllowed(f"subscription {sub.ref}: not terminated for unpaid bills")
     customer = session.get(Customer, sub.customer_id)
-    owed = sum((i.outstanding for i in invoice_reads.open_invoices(session, customer.id)), ZERO)
-    if owed > 0:
-        raise NotAllowed(f"{customer.ref}: {fr_format(owed)} still owed; reconnection needs the "
+    owes = owed(session, customer.id)
+    if owes > 0:
+        raise NotAllowed(f"{customer.ref}: {fr_format(owes)} still owed; reconnection needs the "
                          "account settled first")
     day = on or clock.today()
     fees = rules.reconnection_fees(terms_of(session, customer).terms,
