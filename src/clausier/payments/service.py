@@ -422,11 +422,16 @@ def set_creditor(session: Session, clock: Clock, actor: Actor, operator_code: st
     if row is None:
         row = CreditorAccount(operator_id=operator.id)
         session.add(row)
-    row.name, row.iban, row.bic = name[:70], account.compact, _bic(bic, account)
-    row.creditor_identifier = creditor_identifier.strip()
+    wanted = {"name": name[:70], "iban": account.compact, "bic": _bic(bic, account),
+              "creditor_identifier": creditor_identifier.strip()}
     if prenotification_days is not None:
-        row.prenotification_days = prenotification_days
-    record(session, clock, actor, "sepa.creditor", row, f"{operator.code}: {row.iban}")
+        wanted["prenotification_days"] = prenotification_days
+    changes = {key: [getattr(row, key), value] for key, value in wanted.items()
+               if getattr(row, key) != value}
+    if changes:
+        for key, value in wanted.items():
+            setattr(row, key, value)
+        record(session, clock, actor, "sepa.creditor", row, f"{operator.code}: {row.iban}", changes)
     return row
 
 
@@ -1373,8 +1378,9 @@ def reconnection_fees(session: Session, clock: Clock, actor: Actor, subscription
 
 
 def collections(session: Session, customer_ref: str | int, on: date) -> dict:
-    """Everything about a customer's money: open invoices with the interest accrued, the case
-    and its steps, payments, credits, mandates, debits, deposits, disputes, messages."""
+    """Everything about a customer's money: what it owes (open invoices with the interest
+    accrued, charges for the next invoice), the cases and their steps, payments, credits,
+    mandates, debits, deposits, disputes, messages."""
     customer = get_customer(session, customer_ref)
     terms = terms_of(session, customer).terms
     case = open_case_of(session, customer.id)
@@ -1398,7 +1404,10 @@ def collections(session: Session, customer_ref: str | int, on: date) -> dict:
         DirectDebitItem.customer_id == customer.id).order_by(DirectDebitItem.id)))
     return {
         "customer": {"id": customer.id, "ref": customer.ref, "name": customer.name, "kind": customer.kind},
-        "on": on, "owed": str(money(sum((i.outstanding for i in due.open), ZERO))),
+        "on": on, "owed": str(owed(session, customer.id)),
+        "pending_charges": [{"source": c.source, "label": c.label, "amount": str(c.amount),
+                             "incurred_on": c.incurred_on, "explanation": c.explanation}
+                            for c in pending_charges(session, customer.id)],
         "overdue": str(due.amount), "accelerated_on": due.accelerated_on, "invoices": invoices,
         "cases": [{"id": c.id, "status": c.status, "trigger": c.trigger, "opened_on": c.opened_on,
                    "due_date": c.due_date, "rejected_on": c.rejected_on, "closed_on": c.closed_on,
