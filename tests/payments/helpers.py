@@ -28,13 +28,15 @@ def billed_customer(session: Session, actor: Actor, operator_code: str, *, famil
                     monthly_fee: str, go_live: date, period: str, issue_on: date,
                     kind: str = "company", name: str = "Boulangerie Martin",
                     email: str = "compta@example.org", phone: str = "+33612345678",
-                    commitment_months: int = 12, usage: str | None = None) -> Billed:
+                    commitment_months: int = 12, usage: str | None = None,
+                    access_fee: str = "0") -> Billed:
     """A customer with one live subscription and the invoice of ``period`` issued on ``issue_on``
     (with ``usage`` of the month before the go-live, to make a usage invoice)."""
     clock = FixedClock.on(issue_on)
     op = factories.operator(session, clock, actor, operator_code)
     code = f"{family}-{monthly_fee}"
-    factories.offer(session, op, code, family, monthly_fee, commitment_months=commitment_months)
+    factories.offer(session, op, code, family, monthly_fee, commitment_months=commitment_months,
+                    access_fee=access_fee)
     customer = factories.customer(session, clock, op, name, kind=kind,
                                   employees=None if kind == "household" else 3)
     customer.billing_address = "12 rue des Lilas\n37000 Tours"

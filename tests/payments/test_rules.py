@@ -236,3 +236,22 @@ def test_sequence_first_then_recurrent_and_return_reasons():
         rules.return_reason("ZZ99")
     assert rules.mandate_lapsed(date(2020, 1, 1), date(2022, 1, 15), date(2025, 1, 15))
     assert not rules.mandate_lapsed(date(2020, 1, 1), date(2022, 1, 15), date(2025, 1, 14))
+
+
+def test_a_sheet_allowing_restriction_from_the_first_late_payment_restricts_at_once():
+    """Technicophone reads CGV 13.1 against 8.4 (T-RESTRICTION-TIMING: false); a sheet saying
+    true lets the restriction come with the first notice."""
+    dunning = TECHNICOPHONE.dunning
+    assert not dunning.restriction_from_first_late_payment.value
+    early = dunning.restriction_from_first_late_payment.model_copy(update={"value": True})
+    facts = CaseFacts(date(2025, 10, 29), date(2025, 10, 28),
+                      history=(StepHistory("formal_notice_1", date(2025, 10, 29), sent_letter=True),))
+    step = rules.next_step(dunning.steps, facts, early)
+    assert step.step.id == "restrict" and step.due_on == date(2025, 10, 29)
+    assert rules.next_step(dunning.steps, facts, dunning.restriction_from_first_late_payment).due_on is None
+
+
+def test_reconnection_rebills_the_access_fees_only_where_the_sheet_says_so():
+    fees = rules.reconnection_fees(OZONE, [("Fibre", Decimal("49.00"))])
+    assert fees.total == Decimal("49.00") and "OZ-RECONNECTION" in fees.lines[0].clause
+    assert rules.reconnection_fees(TECHNICOPHONE, [("SIP", Decimal("49.00"))]).total == 0

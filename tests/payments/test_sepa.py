@@ -20,7 +20,7 @@ from clausier.billing import service as billing
 from clausier.billing.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.core.clock import FixedClock
-from clausier.core.errors import Conflict, InvalidInput
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed
 from clausier.payments import outbox, service
 from clausier.payments.models import OutboxMessage
 from clausier.payments.sepa import PAIN008_SCHEMA
@@ -201,3 +201,21 @@ def test_a_returns_file_with_unknown_debits_is_reported_line_by_line(session, ac
                                     b"NOPE;AM04;08/10/2025\n")
     assert [str(p) for p in report.problems] == [
         "line 3: returned_on: '08/10/2025' is not YYYY-MM-DD", "line 2: end_to_end_id: no debit NOPE"]
+
+
+def test_reconnecting_a_contract_terminated_for_unpaid_bills_rebills_its_access_fees(session, actor):
+    """Ozone CGV art. 9.6 L280, reading OZ-RECONNECTION: after the account is settled."""
+    billed = billed_customer(session, actor, "ozone", family="internet_fibre", monthly_fee="34.90",
+                             go_live=date(2025, 10, 1), period="2025-10", issue_on=date(2025, 10, 3),
+                             kind="household", name="Paul Martin", access_fee="49.00")
+    clock = FixedClock.on(date(2025, 12, 1))
+    ref = contracts.terminate_now(session, clock, actor, billed.subscription_id, date(2025, 12, 1),
+                                  "unpaid").ref
+    with pytest.raises(NotAllowed, match="still owed"):
+        service.charge_reconnection(session, clock, actor, ref)
+    service.record_payment(session, clock, actor, billed.customer.ref,
+                           service.owed(session, billed.customer.id), "card", date(2025, 12, 1))
+    fees = service.charge_reconnection(session, clock, actor, ref)
+    assert fees.total == Decimal("49.00")
+    (charge,) = pending_charges(session, billed.customer.id)
+    assert charge.source == "reconnection" and charge.amount == Decimal("49.00")

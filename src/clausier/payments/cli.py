@@ -236,6 +236,19 @@ def show(customer: str, today: datetime = TodayOption, as_json: bool = JsonOptio
                      for s in case["steps"]])
 
 
+@collections_app.command("reconnect")
+def reconnect(subscription: str, today: datetime = TodayOption, as_json: bool = JsonOption):
+    """Reconnecting a contract terminated for unpaid bills: the access fees re-billed."""
+    with command(today) as cmd:
+        fees = service.charge_reconnection(cmd.session, cmd.clock, cmd.actor, subscription)
+    if as_json:
+        print_json(fees.as_dict())
+        return
+    print_table(f"Reconnection of {subscription}", ["Line", "Computation", "Amount", "Clause"],
+                [[l.label, l.formula, l.amount, l.clause] for l in fees.lines]
+                + [["Total", "", fees.total, ""]])
+
+
 # --------------------------------------------------------------------------- dunning
 
 

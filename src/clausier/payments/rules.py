@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
-from clausier.terms.schema import Channel, DayCount, DunningAction, DunningStep, Terms
+from clausier.terms.schema import Channel, DayCount, DunningAction, DunningStep, Sourced, Terms
 
 ONE_DAY = timedelta(days=1)
 CALENDAR = BusinessCalendar(OpeningHours.heures_ouvrees())
@@ -326,14 +326,21 @@ def _words(step: DunningStep) -> str:
     return " + ".join(parts)
 
 
-def next_step(steps: Sequence[DunningStep], facts: CaseFacts) -> NextStep | None:
+def next_step(steps: Sequence[DunningStep], facts: CaseFacts,
+              restrict_early: Sourced[bool] | None = None) -> NextStep | None:
     """The first step of the ladder not reached yet, with the day it falls due (never before the
-    case opened nor before the previous step), or what it waits for."""
+    case opened nor before the previous step), or what it waits for. ``restrict_early`` is the
+    sheet's ``restriction_from_first_late_payment``: when true, a restriction step falls due as
+    soon as the steps before it."""
     reached = {h.step_id: h for h in facts.history}
     for position, step in enumerate(steps):
         if step.id in reached:
             continue
         previous = reached.get(steps[position - 1].id) if position else None
+        if step.action == DunningAction.restrict and restrict_early and restrict_early.value:
+            due_on = max(facts.opened_on, previous.reached_on if previous else facts.opened_on)
+            return NextStep(step, position, due_on,
+                            f"restriction allowed from the first late payment — {restrict_early.clause}")
         if step.after == "due_date":
             anchor, anchor_words = facts.due_date, f"due date {facts.due_date.isoformat()}"
         elif step.after == "rejection":
@@ -364,10 +371,11 @@ def next_step(steps: Sequence[DunningStep], facts: CaseFacts) -> NextStep | None
     return None
 
 
-def due_steps(steps: Sequence[DunningStep], facts: CaseFacts, on: date) -> list[NextStep]:
+def due_steps(steps: Sequence[DunningStep], facts: CaseFacts, on: date,
+              restrict_early: Sourced[bool] | None = None) -> list[NextStep]:
     """Every step falling due by ``on``, in order, as if each were reached on ``on``."""
     found = []
-    while (step := next_step(steps, facts)) is not None and step.is_due(on):
+    while (step := next_step(steps, facts, restrict_early)) is not None and step.is_due(on):
         found.append(step)
         facts = replace(facts, history=facts.history + (StepHistory(
             step.step.id, on, sent_letter=Channel.registered_letter in step.step.channels),))

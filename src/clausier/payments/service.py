@@ -540,9 +540,9 @@ def schedule_collections(session: Session, clock: Clock, actor: Actor, day: date
                                f"prélevée le {item.collection_date:%d/%m/%Y} sur le compte "
                                f"{mandate.iban[:4]}…{mandate.iban[-4:]} (mandat {mandate.reference}, "
                                f"créancier {creditor.creditor_identifier})."))
+            record(session, clock, actor, "sepa.schedule", item,
+                   f"{item.end_to_end_id}: {fr_format(item.amount)} on {item.collection_date.isoformat()}")
             count += 1
-    if count:
-        record(session, clock, actor, "sepa.schedule", mandate, f"{count} debit(s) scheduled")
     return count
 
 
@@ -787,8 +787,10 @@ def advance(session: Session, clock: Clock, actor: Actor, customer: Customer,
         record(session, clock, actor, "dunning.acceleration", case,
                f"{customer.ref}: every invoice due from {due.accelerated_on.isoformat()} "
                f"({late.acceleration.clause})")
+    early = terms.terms.dunning.restriction_from_first_late_payment
     reached = []
-    while (upcoming := rules.next_step(steps, _facts(session, case))) is not None and upcoming.is_due(day):
+    while ((upcoming := rules.next_step(steps, _facts(session, case), early)) is not None
+           and upcoming.is_due(day)):
         reached.append(_reach(session, clock, actor, customer, terms.terms, case, upcoming, due, day))
     return reached
 
@@ -814,16 +816,15 @@ def _reach(session: Session, clock: Clock, actor: Actor, customer: Customer, ter
     return row
 
 
-def _sheet_steps(session: Session, case: DunningCase):
-    sheet = terms_service.get_sheet(session, case.sheet_id, case.sheet_version)
-    return sheet.general.dunning.steps
+def _sheet_dunning(session: Session, case: DunningCase):
+    return terms_service.get_sheet(session, case.sheet_id, case.sheet_version).general.dunning
 
 
 def _execute(session: Session, clock: Clock, actor: Actor, customer: Customer, terms: Terms,
              case: DunningCase, row: DunningStepRecord, due: Due, day: date) -> None:
     """What a step does: letters and messages, restriction, suspension, re-presentation,
     termination with its exit amounts, litigation."""
-    steps = _sheet_steps(session, case)
+    steps = _sheet_dunning(session, case).steps
     step = steps[row.position]
     action = step.action
     if action in (DunningAction.reminder, DunningAction.formal_notice):
@@ -1064,12 +1065,13 @@ def dunning_queue(session: Session, on: date) -> list[QueueEntry]:
     for case in session.scalars(select(DunningCase).where(DunningCase.status == "open")
                                 .order_by(DunningCase.opened_on, DunningCase.id)):
         customer = session.get(Customer, case.customer_id)
-        steps = _sheet_steps(session, case)
+        dunning = _sheet_dunning(session, case)
         letters = [session.get(OutboxMessage, r.letter_id) for r in case.steps if r.letter_id]
         entries.append(QueueEntry(
             case, customer, case.steps[-1].amount_due if case.steps else ZERO,
             [r for r in case.steps if r.status == "pending_approval"],
-            rules.next_step(steps, _facts(session, case)),
+            rules.next_step(dunning.steps, _facts(session, case),
+                            dunning.restriction_from_first_late_payment),
             [m for m in letters if m is not None and m.received_on is None]))
     return entries
 
@@ -1231,7 +1233,11 @@ def _deposits_tick(session: Session, clock: Clock, actor: Actor, day: date) -> d
                                             f"deposit not provided — {block.suspend_until_provided.clause}")
                     touched.append(sub.id)
             deposit.suspended = touched
-            counts["deposit_suspensions"] += bool(touched)
+            if touched:
+                record(session, clock, actor, "deposit.suspend", deposit,
+                       f"deposit {deposit.id} not provided by {deposit.due_on.isoformat()}: "
+                       f"{len(touched)} subscription(s) suspended")
+                counts["deposit_suspensions"] += 1
         if (deposit.status == "drawn" and deposit.replenish_by and day > deposit.replenish_by
                 and not deposit.replenishment_late):
             deposit.replenishment_late = True
@@ -1351,8 +1357,8 @@ def dispute_dict(dispute: Dispute) -> dict:
 # --------------------------------------------------------------------------- reconnection
 
 
-def reconnection_fees(session: Session, clock: Clock, actor: Actor, subscription_ref: str,
-                      on: date | None = None) -> Explained:
+def charge_reconnection(session: Session, clock: Clock, actor: Actor, subscription_ref: str,
+                        on: date | None = None) -> Explained:
     """Reconnecting a contract terminated for unpaid bills: allowed once nothing is owed, and it
     re-bills the access fees where the sheet says so (charged to the next invoice)."""
     sub = contracts.get_subscription(session, subscription_ref)
