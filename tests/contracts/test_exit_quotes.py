@@ -237,3 +237,39 @@ def test_vga_flat_fees_are_not_due_in_a_renewal_period_cp_i_6_2():
     quote = rules.quote_termination(facts, terms("technicophone", "vga"), date(2025, 6, 10))
     assert quote.period.kind == "renewal"
     assert quote.explained.total == Decimal("420.00")       # 7 months started × 60 €, no flat fee
+
+
+# --------------------------------------------------------------------------- plan changes (Ozone annex 1)
+
+def test_ozone_pack_downgrade_in_commitment_applies_chatel_annex_1():
+    # Annexe 1 (O:1205-1213): a pack downgrade within the commitment costs the loi Chatel
+    # indemnity; outside the commitment a flat 30 € TTC.
+    facts = ozone_pack(date(2025, 1, 1))
+    pack = terms("ozone", "pack")
+    inside = rules.quote_plan_change(facts, pack, "pack_downgrade", date(2025, 8, 1), recommit_months=24)
+    assert inside.explained.total == Decimal("319.92")        # 5 × 39.99 + 0.25 × 12 × 39.99
+    assert inside.recommit_months == 24
+    outside = rules.quote_plan_change(facts, pack, "pack_downgrade", date(2027, 2, 1))
+    assert outside.explained.total == Decimal("30.00")
+
+
+def test_ozone_telephony_downgrade_with_new_equipment_annex_1():
+    # Annexe 1: telephony downgrade 30 € in commitment; 12 € shipping when equipment changes
+    # (O:1203); a telephony change takes effect on the 1st of the next month (O:151).
+    facts = Facts(family="voip", signed_on=date(2025, 1, 1), commitment_months=12,
+                  items=(Item("Ligne VoIP", "line", 1, Decimal("9.99")),),
+                  commitment_start=date(2025, 1, 1), go_live_on=date(2025, 1, 1), customer_kind="household")
+    quote = rules.quote_plan_change(facts, terms("ozone", "voip"), "telephony_downgrade", date(2025, 6, 12),
+                                    equipment_change=True, telephony=True)
+    assert [line.amount for line in quote.explained.lines] == [Decimal("30.00"), Decimal("12.00")]
+    assert quote.effective_date == date(2025, 7, 1)
+    with pytest.raises(rules.RuleError, match="change: 'teleportation' is not in the grid"):
+        rules.quote_plan_change(facts, terms("ozone", "voip"), "teleportation", date(2025, 6, 12))
+
+
+def test_ozone_tech_migration_bills_the_confirmation_amounts_annex_1():
+    facts = ozone_pack(date(2025, 1, 1))
+    quote = rules.quote_plan_change(facts, terms("ozone", "pack"), "tech_migration", date(2025, 8, 1),
+                                    confirmation_amounts={"new_offer_access_fees": Decimal("49.00")})
+    assert quote.explained.total == Decimal("49.00")
+    assert any("Connection kit" in note for note in quote.explained.notes)

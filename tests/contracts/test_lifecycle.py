@@ -144,3 +144,23 @@ def test_bad_order_input_names_the_field(session, clock, actor, tec):
     with pytest.raises(InvalidInput, match="channel"):
         service.create_order(session, clock, actor, service.OrderInput(
             customer.id, date(2026, 1, 1), "by_pigeon", [LineInput(customer.sites[0].id, "sip-10")]))
+
+
+def test_rozoh_pack_service_starts_12_months_after_shipment_and_ends_after_120_months(session, clock, actor):
+    # Rozoh §2 (R:224-227): 120 months from activation, at the latest from 12 months after shipment;
+    # no renewal: the daily tick ends the service at its term.
+    op = factories.operator(session, clock, actor, "rozoh")
+    factories.offer(session, op, "intercom-50", "intercom_pack", "0", unit="pack", kind="pack",
+                    one_off_price="1490")
+    customer = factories.customer(session, clock, op, "Mairie de Vouvray", category="public_body")
+    [sub] = factories.subscription(session, clock, actor, customer,
+                                   [LineInput(customer.sites[0].id, "intercom-50")],
+                                   signed_on=date(2025, 1, 5), go_live_on=None)
+    service.record_shipment(session, clock, actor, sub.id, date(2025, 1, 10))
+    assert service.tick(session, clock, actor, date(2026, 1, 10))["pack_started"] == 1
+    assert sub.commitment_start == date(2026, 1, 10)
+    assert service.timeline(session, sub.ref, date(2026, 2, 1)).commitment_end == date(2036, 1, 9)
+    service.activate(session, clock, actor, sub.id, date(2026, 3, 10))     # activated 14 months after shipment
+    assert sub.commitment_start == date(2026, 1, 10)                       # still the latest start
+    assert service.tick(session, clock, actor, date(2036, 1, 10))["terminated"] == 1
+    assert (sub.status, sub.terminated_on) == ("terminated", date(2036, 1, 10))

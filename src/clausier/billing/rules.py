@@ -26,12 +26,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property, lru_cache
 
 from clausier.core.explain import Explained, Line
 from clausier.core.money import FRENCH_VAT_RATES, ZERO, VatRate, fr_format, money
 from clausier.terms.schema import Proration, Terms, Timing
 
 ONE_DAY = timedelta(days=1)
+# Formulas repeat the same few prices thousands of times in a bill run.
+_fr = lru_cache(maxsize=8192)(fr_format)
 # Code de commerce art. L441-10 and D441-5: the legal defaults when a business sheet is silent.
 LEGAL_RECOVERY_INDEMNITY = Decimal("40")
 LEGAL_RECOVERY_CLAUSE = "C. com. art. L441-10, D441-5"
@@ -50,7 +53,12 @@ def month_start(day: date) -> date:
 
 
 def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return _month_end(day.year, day.month)
+
+
+@lru_cache(maxsize=4096)
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def next_month(month: date) -> date:
@@ -205,7 +213,7 @@ class DraftLine:
     period_end: date | None = None
     source_id: int | None = None   # the usage summary or charge it bills
 
-    @property
+    @cached_property
     def amount(self) -> Decimal:
         return self.explained.total
 
@@ -427,14 +435,14 @@ def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date,
     when = first if first == last else f"{first} to {last}"
     if share is None:
         amount = money(monthly) * count
-        formula = f"{_plural(count, 'month')} × {quantity}{fr_format(fee)}"
+        formula = f"{_plural(count, 'month')} × {quantity}{_fr(fee)}"
         label = f"{item.label} — {when}"
         if partial:
             label += " (started month due in full)"
     else:
         days, month_days = share
         amount = money(monthly * days / month_days)
-        formula = f"{days}/{month_days} days × {quantity}{fr_format(fee)}"
+        formula = f"{days}/{month_days} days × {quantity}{_fr(fee)}"
         label = f"{item.label} — {when} prorata"
     explained = Explained((Line(label, amount, formula, clause),))
     if revision is not None and revision.note:
@@ -459,7 +467,7 @@ def _minimum_line(sub: SubscriptionFacts, terms: Terms, month: date, days: int, 
     share = "" if days == month_days else f" × {days}/{month_days} days"
     label = f"Minimum billing top-up — {period_label(month)}"
     line = Line(label, amount,
-                f"({fr_format(minimum)} minimum − {fr_format(money(fees))} monthly fees){share}",
+                f"({_fr(minimum)} minimum − {_fr(money(fees))} monthly fees){share}",
                 billing.minimum_billing.clause)
     return DraftLine("minimum", label, Explained((line,)), sub.items[0].price_basis,
                      sub.items[0].vat_rate, Decimal(1), sub.id, site, month, month_end(month))
@@ -477,7 +485,7 @@ def _one_off_lines(sub: SubscriptionFacts, terms: Terms, start: date, start_clau
             continue
         amount = money(item.access_fee * item.quantity)
         label = f"Access fee — {item.label}"
-        formula = f"{item.quantity} × {fr_format(item.access_fee)}"
+        formula = f"{item.quantity} × {_fr(item.access_fee)}"
         lines.append(DraftLine("one_off", label, Explained((Line(label, amount, formula, clause),)),
                                item.price_basis, item.vat_rate, Decimal(item.quantity), sub.id,
                                common_site if item.common else site, start, start))
@@ -496,7 +504,7 @@ def pack_lines(sub: SubscriptionFacts, terms: Terms, site: Site | None) -> list[
             continue
         amount = money(item.one_off_price * item.quantity)
         label = f"{item.label} — prepaid pack sold {sub.signed_on.isoformat()}"
-        formula = f"{item.quantity} × {fr_format(item.one_off_price)}{months_text}"
+        formula = f"{item.quantity} × {_fr(item.one_off_price)}{months_text}"
         lines.append(DraftLine("pack", label, Explained((Line(label, amount, formula, clause),)),
                                item.price_basis, item.vat_rate, Decimal(item.quantity), sub.id, site,
                                sub.signed_on, sub.signed_on))
@@ -523,7 +531,7 @@ def end_adjustments(sub: SubscriptionFacts, terms: Terms) -> tuple[list[DraftLin
             continue
         credit = -money(billed.amount * (billed.days - due) / billed.days)
         label = f"Service ended {sub.end_on.isoformat()}: {period_label(billed.month)} credited"
-        formula = (f"−{billed.days - due}/{billed.days} of the {fr_format(billed.amount)} billed "
+        formula = (f"−{billed.days - due}/{billed.days} of the {_fr(billed.amount)} billed "
                    f"for {period_label(billed.month)}")
         basis = sub.items[0].price_basis if sub.items else "HT"
         vat = sub.items[0].vat_rate if sub.items else "normal"
@@ -629,10 +637,10 @@ def _in_basis(line: DraftLine, basis: str) -> tuple[Decimal, Explained]:
     percent = f"{(rate.rate * 100).normalize()} %"
     if basis == "TTC":
         converted = rate.ttc_from_ht(line.amount)
-        formula = f"{fr_format(line.amount)} HT × (1 + {percent})"
+        formula = f"{_fr(line.amount)} HT × (1 + {percent})"
     else:
         converted = rate.ht_from_ttc(line.amount)
-        formula = f"{fr_format(line.amount)} TTC ÷ (1 + {percent})"
+        formula = f"{_fr(line.amount)} TTC ÷ (1 + {percent})"
     lines = (Line(f"{line.label} ({basis})", converted, formula, line.clause),)
     return converted, Explained(lines, notes=line.explained.notes)
 
@@ -798,7 +806,7 @@ def legal_mentions(terms: Terms, business_customer: bool, due: date, due_clause:
         mentions.append(Mention(f"Pénalités de retard : {LEGAL_LATE_RATE_TEXT}", LEGAL_RECOVERY_CLAUSE))
     indemnity = (late.recovery_indemnity if late and late.recovery_indemnity else None)
     amount = indemnity.value if indemnity else LEGAL_RECOVERY_INDEMNITY
-    mentions.append(Mention(f"Indemnité forfaitaire pour frais de recouvrement : {fr_format(amount)}",
+    mentions.append(Mention(f"Indemnité forfaitaire pour frais de recouvrement : {_fr(amount)}",
                             f"{indemnity.clause}; {LEGAL_RECOVERY_CLAUSE}" if indemnity
                             else LEGAL_RECOVERY_CLAUSE))
     return mentions
@@ -820,7 +828,7 @@ class Indexed:
     @property
     def note(self) -> str:
         line = self.explained.lines[0]
-        return f"{line.label}: {line.formula} = {fr_format(self.new)} — {line.clause}"
+        return f"{line.label}: {line.formula} = {_fr(self.new)} — {line.clause}"
 
 
 def index_months(terms: Terms, revision_on: date, recorded: Iterable[date]) -> tuple[date, date]:
@@ -855,7 +863,7 @@ def indexed_fee(terms: Terms, old: Decimal, i_old: Decimal, i_new: Decimal, mont
     new = money(old * (1 + variation))
     name = indexation.series_id.value if indexation and indexation.series_id else "index"
     label = f"Indexed monthly fee ({name})"
-    formula = (f"{fr_format(old)} × (1 + ({i_new} [{period_label(month_new)}] − {i_old} "
+    formula = (f"{_fr(old)} × (1 + ({i_new} [{period_label(month_new)}] − {i_old} "
                f"[{period_label(month_old)}]) / {i_old})")
     clause = indexation.series_id.clause if indexation and indexation.series_id else ""
     return Indexed(old, new, i_old, i_new, month_old, month_new,

@@ -135,11 +135,14 @@ def _records_from_csv(text: str) -> list[dict]:
 def import_file(session: Session, clock: Clock, actor: Actor, path: Path,
                 skip_bad_rows: bool = False) -> ImportResult:
     result = ImportResult()
-    for record in read_records(path):
+    records = read_records(path)
+    whole_file = session.begin_nested()     # rolled back below if the file has errors
+    for record in records:
         line = record.get("__line__")
+        counts = ImportResult()
         try:
             with session.begin_nested():
-                _import_customer(session, clock, actor, record, result)
+                _import_customer(session, clock, actor, record, counts)
         except ClausierError as exc:
             problems = exc.problems or [Problem("record", exc.message)]
             for problem in problems:
@@ -148,9 +151,13 @@ def import_file(session: Session, clock: Clock, actor: Actor, path: Path,
             result.report.problems.append(Problem("record", str(exc), line))
         else:
             result.report.accepted += 1
+            for name in ("customers", "sites", "contacts", "orders", "subscriptions", "skipped_existing"):
+                setattr(result, name, getattr(result, name) + getattr(counts, name))
     if result.report.problems and not skip_bad_rows:
+        whole_file.rollback()
         raise InvalidInput(f"{path}: {len(result.report.problems)} bad row(s); nothing imported "
                            "(use --skip-bad-rows to import the good ones)", problems=result.report.problems)
+    whole_file.commit()
     return result
 
 

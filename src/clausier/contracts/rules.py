@@ -312,7 +312,8 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
     if isinstance(rule, FlatPerUnitFee):
         if rule.only_during_initial_period and (ctx.period is None or ctx.period.kind != "initial"):
             return []
-        units = sum(item.quantity for item in facts.items if item.unit == rule.unit)
+        # Options priced per line (Télétaxe…) are not lines themselves.
+        units = sum(item.quantity for item in facts.items if item.unit == rule.unit and not item.is_option)
         if not units:
             return []
         return [Line(f"Flat fee per {rule.unit.replace('_', ' ')}", money(rule.amount * units),
@@ -484,9 +485,11 @@ class ChangeQuote:
 
 def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
                       equipment_change: bool = False, telephony: bool = False,
-                      recommit_months: int | None = None) -> ChangeQuote:
-    """Change of offer (*avenant*): the fee of the sheet's grid, shipping, effective date and
-    the new commitment."""
+                      recommit_months: int | None = None,
+                      confirmation_amounts: dict[str, Decimal] | None = None) -> ChangeQuote:
+    """Change of offer (*avenant*): the fee of the sheet's grid, the items the grid bills at the
+    amount of the change confirmation (``confirmation_amounts``: new access fees, connection kit…),
+    shipping, effective date and the new commitment."""
     block = terms.plan_change
     if block is None or not block.fees:
         raise RuleError("plan_change: the term sheet has no plan-change grid")
@@ -507,6 +510,14 @@ def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
         lines += fee_lines(rule, ctx)
         if not lines:
             lines.append(Line(f"Change fee ({change.replace('_', ' ')})", ZERO, "0,00 €", str(entry.src)))
+    notes: list[str] = []
+    for item in entry.bills:
+        label = item.replace("_", " ").capitalize()
+        amount = (confirmation_amounts or {}).get(item)
+        if amount is None:
+            notes.append(f"{label}: billed at the amount on the change confirmation ({entry.src})")
+        else:
+            lines.append(Line(label, money(amount), "amount on the change confirmation", str(entry.src)))
     if equipment_change and block.shipping_fee_on_equipment_change is not None:
         fee = block.shipping_fee_on_equipment_change
         lines.append(Line("Shipping of the new equipment", money(fee.value), fr_format(fee.value),
@@ -520,7 +531,7 @@ def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
             raise RuleError(f"recommit_months: must be one of {choices}")
     elif terms.commitment and terms.commitment.recommit_on_change_months:
         months = terms.commitment.recommit_on_change_months.value
-    return ChangeQuote(effective, Explained(tuple(lines)), months)
+    return ChangeQuote(effective, Explained(tuple(lines), notes=tuple(notes)), months)
 
 
 def quote_move(facts: Facts, terms: Terms, on: date, *, same_numbering_zone: bool,

@@ -38,4 +38,5 @@ MODEL_ROOMS = [
     "billing",
     "payments",
     "scheduler",
+    "support",
 ]

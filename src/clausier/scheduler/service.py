@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # "module:function", in the order they run (data flows one way: contracts before billing…).
 TICK_STEPS: list[str] = [
     "clausier.contracts.service:tick",
+    "clausier.billing.service:tick",
     "clausier.payments.service:tick",
     "clausier.payments.service:deliver",
 ]

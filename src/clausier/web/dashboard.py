@@ -21,7 +21,9 @@ class Card:
 # "module:function" returning a list of Card, given (session, gettext).
 CARD_PROVIDERS = [
     "clausier.customers.service:dashboard_cards",
+    "clausier.billing.service:dashboard_cards",
     "clausier.payments.service:dashboard_cards",
+    "clausier.support.views:dashboard_cards",
 ]
 
 

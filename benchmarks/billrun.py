@@ -1,0 +1,220 @@
+"""Bill-run benchmark: N customers × 3 subscriptions on a fresh database, one timed bill run.
+
+    python benchmarks/billrun.py --customers 50000 --db sqlite
+    python benchmarks/billrun.py --customers 50000 --db postgresql
+    python benchmarks/billrun.py --db sqlite --pdfs 400 --workers 2      # PDFs of the billed invoices
+
+The set-up (not timed) inserts the rows in bulk; the bill run is the real one
+(``billing.service.run_bill_run``). Peak memory is the bill-run process's maximum RSS, the set-up
+running in a child process. Printed figures only: speed never goes into the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, select, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from clausier.audit.service import Actor  # noqa: E402
+from clausier.core.clock import PARIS, FixedClock  # noqa: E402
+
+PERIOD = "2026-11"
+ISSUE_DAY = date(2026, 11, 2)
+POSTGRES_ADMIN = os.environ.get("CLAUSIER_BENCH_POSTGRES_URL",
+                                "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# (offer code, family, unit, monthly fee HT, access fee HT, go-live)
+OFFERS = [
+    ("bench-vga", "vga", "analogue_line", "20.00", "50.00", date(2026, 10, 15)),
+    ("bench-presel", "preselection", "subscription", "10.00", "0", date(2026, 9, 1)),
+    ("bench-sip", "sip_trunk", "trunk", "450.00", "300.00", date(2026, 11, 1)),
+]
+
+
+def database_url(db: str) -> str:
+    if db == "sqlite":
+        return f"sqlite:///{Path(os.environ.get('TMPDIR', '/tmp')) / 'clausier_bench_billing.db'}"
+    name = "clausier_bench_billing"
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def fresh_database(db: str) -> str:
+    url = database_url(db)
+    if db == "sqlite":
+        path = Path(url.split("///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text('DROP DATABASE IF EXISTS "clausier_bench_billing" WITH (FORCE)'))
+            conn.execute(text('CREATE DATABASE "clausier_bench_billing"'))
+        admin.dispose()
+    from clausier.db.migrate import upgrade
+
+    upgrade(url)
+    return url
+
+
+def set_up(url: str, customers: int) -> None:
+    """N customers, each with one (central) site and three subscriptions, inserted in bulk."""
+    from clausier.catalog.models import Offer, Operator
+    from clausier.contracts.models import Subscription, SubscriptionItem
+    from clausier.customers.models import Customer, Site
+    from clausier.db.session import engine_for, transaction
+    from clausier.terms import service as terms
+
+    clock = FixedClock.on(date(2026, 11, 1))
+    actor = Actor.system("benchmark")
+    now = datetime(2026, 11, 1, 9, 0, tzinfo=PARIS)
+    engine = engine_for(url)
+    with transaction(engine) as session:
+        terms.load_built_in_sheets(session, clock, actor)
+        operator = Operator(code="technicophone", name="TECHNICOPHONE", legal_name="TECHNICOPHONE SAS",
+                            siren="379341803", vat_number="FR12379341803",
+                            address="12 rue des Halles, 37000 Tours", sheet_id="technicophone",
+                            customer_kind="business", price_basis="HT", invoice_prefix="TEC")
+        session.add(operator)
+        session.flush()
+        offers = []
+        for code, family, unit, fee, access, _ in OFFERS:
+            offer = Offer(operator_id=operator.id, code=code, name=code, family=family, unit=unit,
+                          monthly_fee=Decimal(fee), access_fee=Decimal(access), price_basis="HT")
+            session.add(offer)
+            offers.append(offer)
+        session.flush()
+        offer_ids = [o.id for o in offers]
+        operator_id = operator.id
+    chunk = 5000
+    for first in range(1, customers + 1, chunk):
+        ids = range(first, min(customers, first + chunk - 1) + 1)
+        with transaction(engine) as session:
+            session.execute(insert(Customer), [
+                {"id": i, "operator_id": operator_id, "ref": f"C{i:07d}", "kind": "company",
+                 "name": f"Client {i}", "siren": f"{100000000 + i}", "billing_address": "1 rue X, 37000 Tours",
+                 "created_at": now, "updated_at": now} for i in ids])
+            session.execute(insert(Site), [
+                {"id": i, "customer_id": i, "name": "Siège", "is_central": True} for i in ids])
+            subs, items = [], []
+            for i in ids:
+                for k, (code, family, unit, fee, access, go_live) in enumerate(OFFERS):
+                    sub_id = (i - 1) * 3 + k + 1
+                    subs.append({"id": sub_id, "ref": f"S{sub_id:08d}", "customer_id": i, "site_id": i,
+                                 "operator_id": operator_id, "family": family,
+                                 "sheet_id": "technicophone", "sheet_version": 1, "status": "active",
+                                 "signed_on": date(2026, 8, 1), "channel": "on_premises",
+                                 "commitment_months": 36, "billing_periodicity_months": 1,
+                                 "go_live_on": go_live, "commitment_start": go_live, "created_at": now})
+                    items.append({"subscription_id": sub_id, "offer_id": offer_ids[k], "offer_code": code,
+                                  "label": code, "unit": unit, "quantity": 1 + (i % 3),
+                                  "monthly_fee": Decimal(fee), "access_fee": Decimal(access),
+                                  "access_fee_undiscounted": Decimal(access),
+                                  "one_off_price": Decimal(0), "price_basis": "HT",
+                                  "vat_rate": "normal", "is_option": False, "active_from": go_live})
+            session.execute(insert(Subscription), subs)
+            session.execute(insert(SubscriptionItem), items)
+    with engine.connect() as conn:      # fresh statistics, as a live database has
+        conn.execute(text("ANALYZE"))
+        conn.commit()
+    engine.dispose()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bill(url: str, batch_size: int) -> None:
+    from clausier.billing import service
+    from clausier.db.session import engine_for
+
+    engine = engine_for(url)
+    clock = FixedClock.on(ISSUE_DAY)
+    started, cpu = time.perf_counter(), time.process_time()
+    [report] = service.run_bill_run(engine, clock, Actor.system("benchmark"), PERIOD, "technicophone",
+                                    batch_size=batch_size)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"bill run {PERIOD}: {report.customers} customers, {report.billed} invoices "
+          f"({report.invoices[0] if report.invoices else '-'} … {report.invoices[-1] if report.invoices else '-'}), "
+          f"{len(report.errors)} errors")
+    print(f"  {seconds:.1f} s — {report.billed / seconds:.0f} invoices/s — peak memory {peak_rss_mb():.0f} MB"
+          f" — total HT {report.total_ht}")
+    print(f"  this process's CPU: {cpu:.1f} s (the rest is the database and waiting; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    started = time.perf_counter()
+    [again] = service.run_bill_run(engine, clock, Actor.system("benchmark"), PERIOD, "technicophone",
+                                   batch_size=batch_size)
+    print(f"  re-run (idempotent): {again.billed} new invoices in {time.perf_counter() - started:.1f} s")
+
+
+def _render(args: tuple[str, list[int]]) -> int:
+    from clausier.billing.models import Invoice
+    from clausier.billing.pdf import invoice_pdf
+    from clausier.db.session import engine_for, transaction
+
+    url, ids = args
+    engine = engine_for(url)
+    with transaction(engine) as session:
+        for invoice_id in ids:
+            invoice_pdf(session.get(Invoice, invoice_id))
+    return len(ids)
+
+
+def render_pdfs(url: str, count: int, workers: int) -> None:
+    """Render ``count`` PDFs (with Factur-X) on ``workers`` processes."""
+    from clausier.billing.models import Invoice
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ids = list(conn.scalars(select(Invoice.id).order_by(Invoice.id).limit(count)))
+    engine.dispose()
+    if not ids:
+        sys.exit("no invoice to render: run the bill run first (same --db)")
+    _render((url, ids[:1]))     # warm up fonts and templates once, outside the timing
+    slices = [ids[i::workers] for i in range(workers)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_render, initargs=((url, ids[:1]),)) as pool:
+        done = sum(pool.map(_render, [(url, part) for part in slices]))
+    seconds = time.perf_counter() - started
+    print(f"PDFs: {done} in {seconds:.1f} s on {workers} process(es) — {done / seconds:.1f} PDFs/s — "
+          f"{done / seconds / workers:.1f} PDFs/s per core")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--pdfs", type=int, default=0,
+                        help="Render this many PDFs of the last bill run instead of billing.")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    if args.pdfs:
+        render_pdfs(database_url(args.db), args.pdfs, args.workers)
+        return
+    started = time.perf_counter()
+    url = fresh_database(args.db)
+    child = multiprocessing.get_context("spawn").Process(target=set_up, args=(url, args.customers))
+    child.start()
+    child.join()
+    if child.exitcode:
+        sys.exit("set-up failed")
+    print(f"set-up: {args.customers} customers × 3 subscriptions on {args.db} "
+          f"in {time.perf_counter() - started:.1f} s (not timed below)")
+    bill(url, args.batch_size)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""``/api/v1/invoices``, ``/api/v1/billruns``, ``/api/v1/index-values``, ``/api/v1/price-changes``."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import event
+
+from clausier.api.deps import Ctx, staff_ctx
+from clausier.billing import service
+from clausier.billing.pdf import facturx_xml, invoice_pdf, pdf_filename
+from clausier.catalog.models import Operator
+
+router = APIRouter(prefix="/api/v1", tags=["billing"])
+
+
+class BillRunIn(BaseModel):
+    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="The month billed, YYYY-MM.")
+    operator: str
+    draft: bool = False
+
+
+class CreditIn(BaseModel):
+    reason: str = Field(min_length=1)
+    amount: Decimal | None = Field(None, gt=0, description="In the invoice's basis; none: all.")
+    label: str | None = None
+    vat_rate: str | None = None
+
+
+class PaymentIn(BaseModel):
+    amount_paid: Decimal = Field(ge=0)
+    on: date | None = None
+
+
+class IndexValueIn(BaseModel):
+    series: str
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    value: Decimal = Field(gt=0)
+
+
+class IndexationIn(BaseModel):
+    operator: str
+    year: int = Field(ge=2000, le=2100)
+
+
+class PriceChangeIn(BaseModel):
+    operator: str
+    kind: str = Field(description="general | usage | regulatory")
+    effective_on: date
+    percent: Decimal | None = None
+    family: str | None = None
+    offer_code: str | None = None
+    description: str = ""
+
+
+def _invoice_and_credited(ctx: Ctx, number: str):
+    invoice = service.get_invoice(ctx.session, number)
+    credited = (service.get_invoice(ctx.session, invoice.credited_invoice_id)
+                if invoice.credited_invoice_id else None)
+    return invoice, credited
+
+
+@router.get("/invoices")
+def list_invoices(status: str | None = None, customer_id: int | None = None,
+                  period: str | None = None, operator: str | None = None, kind: str | None = None,
+                  q: str | None = None, limit: int = 100, offset: int = 0,
+                  ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    return [service.invoice_dict(i, with_lines=False) for i in service.list_invoices(
+        ctx.session, status=status, customer_id=customer_id, period=period, operator_code=operator,
+        kind=kind, search=q, limit=min(limit, 1000), offset=offset)]
+
+
+@router.get("/invoices/export.csv")
+def export_csv(period: str | None = None, operator: str | None = None, status: str | None = None,
+               ctx: Ctx = Depends(staff_ctx)) -> Response:
+    text = service.export_csv(ctx.session, period=period, operator_code=operator, status=status)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="invoices.csv"'})
+
+
+@router.get("/invoices/{number}")
+def get_invoice(number: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    return service.invoice_dict(service.get_invoice(ctx.session, number))
+
+
+@router.get("/invoices/{number}/pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def invoice_pdf_route(number: str, ctx: Ctx = Depends(staff_ctx)) -> Response:
+    invoice, credited = _invoice_and_credited(ctx, number)
+    return Response(invoice_pdf(invoice, credited), media_type="application/pdf",
+                    headers={"content-disposition": f'attachment; filename="{pdf_filename(invoice)}"'})
+
+
+@router.get("/invoices/{number}/facturx.xml", response_class=Response,
+            responses={200: {"content": {"application/xml": {}}}})
+def invoice_xml(number: str, ctx: Ctx = Depends(staff_ctx)) -> Response:
+    invoice, credited = _invoice_and_credited(ctx, number)
+    return Response(facturx_xml(invoice, credited), media_type="application/xml")
+
+
+@router.post("/invoices/{number}/credit-notes", status_code=201)
+def credit(number: str, body: CreditIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("billing")
+    note = service.credit_note(ctx.session, ctx.clock, ctx.actor, number, body.reason,
+                               amount=body.amount, label=body.label, vat_rate=body.vat_rate)
+    ctx.session.flush()
+    return service.invoice_dict(note)
+
+
+@router.post("/invoices/{number}/payment")
+def payment(number: str, body: PaymentIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("payments")
+    invoice = service.record_payment(ctx.session, ctx.clock, ctx.actor, number, body.amount_paid,
+                                     body.on or ctx.clock.today())
+    return service.invoice_dict(invoice, with_lines=False)
+
+
+@router.post("/invoices/{invoice_id}/issue")
+def issue(invoice_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("billing")
+    return service.invoice_dict(service.issue_invoice(ctx.session, ctx.clock, ctx.actor, invoice_id),
+                                with_lines=False)
+
+
+@router.get("/billruns")
+def list_bill_runs(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    codes = dict(ctx.session.query(Operator.id, Operator.code).all())
+    return [service.bill_run_dict(r, codes.get(r.operator_id, "")) for r in service.list_bill_runs(ctx.session)]
+
+
+@router.get("/billruns/{run_id}")
+def get_bill_run(run_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    run = service.get_bill_run(ctx.session, run_id)
+    operator = ctx.session.get(Operator, run.operator_id)
+    return service.bill_run_dict(run, operator.code if operator else "")
+
+
+def start_in_background(request: Request, ctx: Ctx, period: str, operator: str, draft: bool) -> int:
+    """Record the run in the request's transaction; once it commits, bill in a thread. The
+    progress is read from ``GET /billruns/{id}``."""
+    engine = request.app.state.engine
+    run = service.start_bill_run(ctx.session, ctx.clock, ctx.actor, period, operator)
+    ctx.session.flush()
+    worker = threading.Thread(target=service.run_bill_run, daemon=True, name=f"billrun-{run.id}",
+                              args=(engine, ctx.clock, ctx.actor, period, operator),
+                              kwargs={"draft_only": draft, "bill_run_id": run.id})
+    event.listen(ctx.session, "after_commit", lambda _session: worker.start(), once=True)
+    return run.id
+
+
+@router.post("/billruns", status_code=202)
+def start_bill_run(body: BillRunIn, request: Request, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("billing")
+    run_id = start_in_background(request, ctx, body.period, body.operator, body.draft)
+    return {"id": run_id, "status": "running", "href": f"/api/v1/billruns/{run_id}"}
+
+
+@router.get("/index-values")
+def index_values(series: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    return [{"series": r.series, "month": f"{r.month:%Y-%m}", "value": r.value}
+            for r in service.list_index_values(ctx.session, series)]
+
+
+@router.post("/index-values", status_code=201)
+def add_index_value(body: IndexValueIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("billing")
+    row = service.add_index_value(ctx.session, ctx.clock, ctx.actor, body.series, body.month, body.value)
+    return {"series": row.series, "month": f"{row.month:%Y-%m}", "value": row.value}
+
+
+@router.post("/indexation")
+def indexation(body: IndexationIn, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    ctx.require_write("billing")
+    return [{"subscription_id": r.subscription_id, "item_id": r.subscription_item_id,
+             "effective_on": r.effective_on, "old_fee": str(r.old_fee), "new_fee": str(r.new_fee),
+             "explanation": r.explanation}
+            for r in service.apply_indexation(ctx.session, ctx.clock, ctx.actor, body.operator, body.year)]
+
+
+@router.get("/price-changes")
+def price_changes(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    return [{"id": c.id, "kind": c.kind, "family": c.family, "offer_code": c.offer_code,
+             "percent": c.percent, "announced_on": c.announced_on, "effective_on": c.effective_on,
+             "notices": len(c.notices)} for c in service.list_price_changes(ctx.session)]
+
+
+@router.post("/price-changes", status_code=201)
+def announce(body: PriceChangeIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("billing")
+    change = service.announce_price_change(
+        ctx.session, ctx.clock, ctx.actor, body.operator, body.kind, body.effective_on,
+        family=body.family, offer_code=body.offer_code, percent=body.percent,
+        description=body.description)
+    return {"id": change.id, "notices": [
+        {"customer_id": n.customer_id, "subscription_id": n.subscription_id,
+         "effective_on": n.effective_on, "notice_clause": n.notice_clause,
+         "may_leave_without_fees": n.may_leave_without_fees, "leave_until": n.leave_until,
+         "leave_clause": n.leave_clause} for n in change.notices]}

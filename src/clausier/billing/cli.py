@@ -1,0 +1,256 @@
+"""``clausier billrun``, ``clausier invoice …``, ``clausier index …``, ``clausier price-change …``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from clausier.billing import service
+from clausier.billing.pdf import invoice_pdf
+from clausier.cli.common import (
+    JsonOption,
+    TodayOption,
+    cli_actor,
+    command,
+    console,
+    fail,
+    print_json,
+    print_table,
+)
+from clausier.core.clock import clock_for
+from clausier.core.errors import ClausierError
+from clausier.core.money import fr_format
+from clausier.db.session import default_engine
+
+app = typer.Typer(no_args_is_help=True, help="Invoices and credit notes.")
+index_app = typer.Typer(no_args_is_help=True, help="Price indices and the annual indexation.")
+price_app = typer.Typer(no_args_is_help=True, help="Price changes and the notices they need.")
+top_level = typer.Typer()
+
+DateOption = dict(formats=["%Y-%m-%d"])
+
+
+@top_level.command("billrun")
+def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
+            operator: str = typer.Option(None, help="Operator code; default: every operator."),
+            today: datetime = TodayOption,
+            batch_size: int = typer.Option(service.DEFAULT_BATCH, min=1,
+                                           help="Customers per transaction (1: one each)."),
+            draft: bool = typer.Option(False, help="Leave the invoices as drafts (no number)."),
+            as_json: bool = JsonOption):
+    """Bill every customer for a period: recurring fees in advance, usage in arrears, one-off
+    charges and credits. Running it again bills nothing twice."""
+    clock = clock_for(today=today.date() if today else None)
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console, disable=as_json) as bar:
+            task = bar.add_task(f"Bill run {period}", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            reports = service.run_bill_run(default_engine(), clock, cli_actor(), period, operator,
+                                           batch_size=batch_size, draft_only=draft, progress=advance)
+    except ClausierError as exc:
+        fail(exc)
+    if as_json:
+        print_json([r.as_dict() for r in reports])
+        return
+    print_table(f"Bill run {period}", ["Operator", "Customers", "Invoices", "Numbers", "Total HT",
+                                       "Total TTC", "Errors"],
+                [[r.operator, r.customers, r.billed,
+                  f"{r.invoices[0]} … {r.invoices[-1]}" if r.invoices else "",
+                  fr_format(r.total_ht), fr_format(r.total_ttc), len(r.errors)] for r in reports])
+    for report in reports:
+        for error in report.errors[:20]:
+            console.print(f"[red]{report.operator} {error['customer']}[/]: {error['reason']}")
+
+
+@app.command("list")
+def list_invoices(status: str = typer.Option(None), customer: int = typer.Option(None),
+                  period: str = typer.Option(None), operator: str = typer.Option(None),
+                  kind: str = typer.Option(None, help="invoice or credit_note"),
+                  limit: int = typer.Option(100), as_json: bool = JsonOption):
+    """List invoices and credit notes, newest first."""
+    with command() as cmd:
+        rows = [service.invoice_dict(i, with_lines=False) for i in service.list_invoices(
+            cmd.session, status=status, customer_id=customer, period=period,
+            operator_code=operator, kind=kind, limit=limit)]
+    if as_json:
+        print_json(rows)
+        return
+    print_table("Invoices", ["Number", "Kind", "Customer", "Period", "Issued", "Due", "HT", "TTC",
+                             "Status"],
+                [[r["number"] or f"draft {r['id']}", r["kind"], r["customer"], r["period"],
+                  r["issue_date"], r["due_date"], r["total_ht"], r["total_ttc"], r["status"]]
+                 for r in rows])
+
+
+@app.command()
+def show(number: str, as_json: bool = JsonOption):
+    """An invoice with each line's explanation (formula and clause)."""
+    with command() as cmd:
+        data = service.invoice_dict(service.get_invoice(cmd.session, number))
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"[bold]{data['number'] or 'draft'}[/] {data['kind']} — {data['customer']} — "
+                  f"{data['period']} — {data['status']}")
+    rows = []
+    for line in data["lines"]:
+        rows.append([line["site"], line["label"], line["amount"], line["vat_rate"], line["clause"]])
+        for part in line["explanation"].get("lines", []):
+            rows.append(["", f"  {part['formula']}", "", "", ""])
+    print_table("Lines", ["Site", "Line", f"Amount {data['price_basis']}", "VAT", "Clause"], rows)
+    print_table("VAT", ["Rate", "Base HT", "VAT", "TTC"],
+                [[b["rate"], b["base_ht"], b["vat"], b["total_ttc"]] for b in data["vat_breakdown"]])
+    console.print(f"Total HT {data['total_ht']} · VAT {data['total_vat']} · TTC {data['total_ttc']}"
+                  f" · due {data['due_date']}")
+    for mention in data["mentions"]:
+        console.print(f"[dim]{mention['text']} ({mention['clause']})[/]")
+
+
+@app.command()
+def pdf(number: str, output: Path = typer.Option(..., "-o", "--output", help="PDF file to write.")):
+    """Write the Factur-X PDF of an invoice or credit note."""
+    with command() as cmd:
+        invoice = service.get_invoice(cmd.session, number)
+        credited = (service.get_invoice(cmd.session, invoice.credited_invoice_id)
+                    if invoice.credited_invoice_id else None)
+        output.write_bytes(invoice_pdf(invoice, credited))
+    console.print(f"{output} written")
+
+
+@app.command()
+def credit(number: str, reason: str = typer.Option(..., help="Why the invoice is corrected."),
+           amount: str = typer.Option(None, help="Amount in the invoice's basis; default: all."),
+           label: str = typer.Option(None), vat_rate: str = typer.Option(None),
+           as_json: bool = JsonOption):
+    """Issue a credit note (*avoir*) on an invoice: in full (the invoice is cancelled) or an amount."""
+    with command() as cmd:
+        note = service.credit_note(cmd.session, cmd.clock, cmd.actor, number, reason,
+                                   amount=Decimal(amount.replace(",", ".")) if amount else None,
+                                   label=label, vat_rate=vat_rate)
+        data = service.invoice_dict(note, with_lines=False)
+    if as_json:
+        print_json(data)
+    else:
+        console.print(f"Credit note {data['number']}: {data['total_ttc']} TTC on {number}")
+
+
+@app.command()
+def issue(invoice_id: int, today: datetime = TodayOption):
+    """Issue a draft: it gets its number and becomes immutable."""
+    with command(today) as cmd:
+        invoice = service.issue_invoice(cmd.session, cmd.clock, cmd.actor, invoice_id)
+        console.print(f"Issued {invoice.number}, due {invoice.due_date}")
+
+
+@app.command()
+def pay(number: str, amount_paid: str = typer.Option(..., help="Total paid so far."),
+        today: datetime = TodayOption):
+    """Record what has been paid of an invoice (paid / partly paid)."""
+    with command(today) as cmd:
+        invoice = service.record_payment(cmd.session, cmd.clock, cmd.actor, number,
+                                         Decimal(amount_paid.replace(",", ".")), cmd.clock.today())
+        console.print(f"{invoice.number}: {invoice.status}")
+
+
+@app.command("export-csv")
+def export_csv(output: Path = typer.Option(None, "-o", "--output", help="Default: standard output."),
+               period: str = typer.Option(None), operator: str = typer.Option(None),
+               status: str = typer.Option(None)):
+    """The accountant's journal: one row per document and VAT rate (credit notes negative)."""
+    with command() as cmd:
+        text = service.export_csv(cmd.session, period=period, operator_code=operator, status=status)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"{output} written")
+    else:
+        typer.echo(text, nl=False)
+
+
+@index_app.command("add")
+def index_add(series: str, month: str = typer.Argument(..., help="YYYY-MM"),
+              value: str = typer.Argument(..., help="The published value, e.g. 132.4")):
+    """Record a published value of an index (INSEE series id, e.g. 001565192)."""
+    with command() as cmd:
+        row = service.add_index_value(cmd.session, cmd.clock, cmd.actor, series, month, value)
+        console.print(f"{row.series} {row.month:%Y-%m} = {row.value}")
+
+
+@index_app.command("list")
+def index_list(series: str = typer.Option(None), as_json: bool = JsonOption):
+    """The recorded index values."""
+    with command() as cmd:
+        rows = [{"series": r.series, "month": f"{r.month:%Y-%m}", "value": r.value}
+                for r in service.list_index_values(cmd.session, series)]
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Index values", ["Series", "Month", "Value"],
+                    [[r["series"], r["month"], r["value"]] for r in rows])
+
+
+@index_app.command("apply")
+def index_apply(operator: str = typer.Option(...), year: int = typer.Option(...),
+                as_json: bool = JsonOption):
+    """The annual indexation of every live subscription of an operator (idempotent)."""
+    with command() as cmd:
+        revisions = service.apply_indexation(cmd.session, cmd.clock, cmd.actor, operator, year)
+        rows = [{"subscription_id": r.subscription_id, "item_id": r.subscription_item_id,
+                 "effective_on": r.effective_on, "old_fee": str(r.old_fee), "new_fee": str(r.new_fee),
+                 "formula": r.explanation["lines"][0]["formula"]} for r in revisions]
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(f"Indexation {year}", ["Subscription", "Item", "From", "Old", "New", "Formula"],
+                    [[r["subscription_id"], r["item_id"], r["effective_on"], r["old_fee"],
+                      r["new_fee"], r["formula"]] for r in rows])
+
+
+@price_app.command("announce")
+def price_announce(operator: str = typer.Option(...),
+                   kind: str = typer.Option(..., help="general, usage or regulatory"),
+                   effective: datetime = typer.Option(..., help="Effective date.", **DateOption),
+                   percent: str = typer.Option(None, help="Change of the monthly fees, e.g. 3.5"),
+                   family: str = typer.Option(None), offer: str = typer.Option(None),
+                   description: str = typer.Option(""), today: datetime = TodayOption,
+                   as_json: bool = JsonOption):
+    """Announce a price change: checks the sheet's notice, sends one notice per affected
+    subscription and records the customer's right to leave without fees."""
+    with command(today) as cmd:
+        change = service.announce_price_change(
+            cmd.session, cmd.clock, cmd.actor, operator, kind, effective.date(), family=family,
+            offer_code=offer, percent=Decimal(percent.replace(",", ".")) if percent else None,
+            description=description)
+        rows = [{"customer_id": n.customer_id, "subscription_id": n.subscription_id,
+                 "effective_on": n.effective_on, "notice_clause": n.notice_clause,
+                 "may_leave_without_fees": n.may_leave_without_fees, "leave_until": n.leave_until,
+                 "leave_clause": n.leave_clause} for n in change.notices]
+    if as_json:
+        print_json({"id": change.id, "notices": rows})
+    else:
+        print_table(f"Price change {change.id}: {len(rows)} notice(s)",
+                    ["Customer", "Subscription", "Effective", "Notice clause", "May leave", "Until"],
+                    [[r["customer_id"], r["subscription_id"], r["effective_on"], r["notice_clause"],
+                      "yes" if r["may_leave_without_fees"] else "no", r["leave_until"]] for r in rows])
+
+
+@price_app.command("list")
+def price_list(as_json: bool = JsonOption):
+    """Announced price changes."""
+    with command() as cmd:
+        rows = [{"id": c.id, "kind": c.kind, "family": c.family, "offer": c.offer_code,
+                 "percent": c.percent, "announced_on": c.announced_on,
+                 "effective_on": c.effective_on, "notices": len(c.notices)}
+                for c in service.list_price_changes(cmd.session)]
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Price changes", ["Id", "Kind", "Family", "Offer", "%", "Announced", "Effective",
+                                      "Notices"], [list(r.values()) for r in rows])

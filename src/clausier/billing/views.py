@@ -1,0 +1,131 @@
+"""Back-office pages: invoices (list with filters, detail with each line's explanation, PDF,
+Factur-X, credit note, CSV export) and bill runs (start one, follow its progress with HTMX)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from clausier.api.deps import Ctx, staff_ctx
+from clausier.billing import service
+from clausier.billing.api import start_in_background
+from clausier.billing.models import INVOICE_STATUSES
+from clausier.billing.pdf import facturx_xml, invoice_pdf, pdf_filename
+from clausier.catalog.models import Operator
+from clausier.core.errors import ClausierError, InvalidInput
+from clausier.web.templating import render, verify_csrf
+
+router = APIRouter(include_in_schema=False)
+
+
+def _operators(ctx: Ctx) -> dict[int, str]:
+    return dict(ctx.session.query(Operator.id, Operator.code).order_by(Operator.code).all())
+
+
+@router.get("/billing/invoices")
+def invoices_page(request: Request, status: str = "", period: str = "", operator: str = "",
+                  kind: str = "", q: str = "", ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    filters = {"status": status, "period": period, "operator": operator, "kind": kind, "q": q}
+    invoices = service.list_invoices(ctx.session, status=status or None, period=period or None,
+                                     operator_code=operator or None, kind=kind or None,
+                                     search=q or None, limit=500)
+    query = "&".join(f"{k}={v}" for k, v in filters.items() if v and k != "q")
+    return render(request, "billing/invoices.html", {
+        "invoices": invoices, "filters": filters, "statuses": INVOICE_STATUSES,
+        "operators": sorted(_operators(ctx).values()), "export_query": query})
+
+
+@router.get("/billing/invoices.csv")
+def invoices_csv(status: str = "", period: str = "", operator: str = "",
+                 ctx: Ctx = Depends(staff_ctx)):
+    text = service.export_csv(ctx.session, status=status or None, period=period or None,
+                              operator_code=operator or None)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="invoices.csv"'})
+
+
+def _detail(request: Request, ctx: Ctx, number: str, error: str | None = None, status_code=200):
+    invoice = service.get_invoice(ctx.session, number)
+    credited = (service.get_invoice(ctx.session, invoice.credited_invoice_id)
+                if invoice.credited_invoice_id else None)
+    credit_notes = service.list_invoices(ctx.session, kind="credit_note", customer_id=invoice.customer_id)
+    return render(request, "billing/invoice.html", {
+        "invoice": invoice, "credited": credited, "error": error,
+        "credit_notes": [n for n in credit_notes if n.credited_invoice_id == invoice.id]},
+        status_code=status_code)
+
+
+@router.get("/billing/invoices/{number}")
+def invoice_page(request: Request, number: str, ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    return _detail(request, ctx, number)
+
+
+@router.get("/billing/invoices/{number}/pdf")
+def invoice_pdf_download(number: str, ctx: Ctx = Depends(staff_ctx)):
+    invoice = service.get_invoice(ctx.session, number)
+    credited = (service.get_invoice(ctx.session, invoice.credited_invoice_id)
+                if invoice.credited_invoice_id else None)
+    return Response(invoice_pdf(invoice, credited), media_type="application/pdf",
+                    headers={"content-disposition": f'attachment; filename="{pdf_filename(invoice)}"'})
+
+
+@router.get("/billing/invoices/{number}/facturx.xml")
+def invoice_xml_download(number: str, ctx: Ctx = Depends(staff_ctx)):
+    invoice = service.get_invoice(ctx.session, number)
+    credited = (service.get_invoice(ctx.session, invoice.credited_invoice_id)
+                if invoice.credited_invoice_id else None)
+    return Response(facturx_xml(invoice, credited), media_type="application/xml",
+                    headers={"content-disposition": f'attachment; filename="{invoice.number}.xml"'})
+
+
+@router.post("/billing/invoices/{number}/credit", dependencies=[Depends(verify_csrf)])
+def credit_form(request: Request, number: str, reason: str = Form(""), amount: str = Form(""),
+                ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    try:
+        ctx.require_write("billing")
+        value = None
+        if amount.strip():
+            try:
+                value = Decimal(amount.strip().replace(",", "."))
+            except InvalidOperation:
+                raise InvalidInput.on("amount", f"{amount!r} is not an amount") from None
+        note = service.credit_note(ctx.session, ctx.clock, ctx.actor, number, reason, amount=value)
+    except ClausierError as exc:
+        return _detail(request, ctx, number, exc.message, status_code=422)
+    return RedirectResponse(f"/billing/invoices/{note.number}", status_code=303)
+
+
+@router.get("/billing/runs")
+def runs_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    operators = _operators(ctx)
+    return render(request, "billing/runs.html", {
+        "runs": service.list_bill_runs(ctx.session), "operators": operators,
+        "default_period": f"{ctx.clock.today():%Y-%m}"})
+
+
+@router.post("/billing/runs", dependencies=[Depends(verify_csrf)])
+def start_run(request: Request, period: str = Form(...), operator: str = Form(...),
+              ctx: Ctx = Depends(staff_ctx)):
+    ctx.require_write("billing")
+    run_id = start_in_background(request, ctx, period, operator, draft=False)
+    return RedirectResponse(f"/billing/runs/{run_id}", status_code=303)
+
+
+@router.get("/billing/runs/{run_id}")
+def run_page(request: Request, run_id: int, ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    run = service.get_bill_run(ctx.session, run_id)
+    return render(request, "billing/run.html", {"run": run, "operator": _operators(ctx).get(run.operator_id)})
+
+
+@router.get("/billing/runs/{run_id}/progress")
+def run_progress(request: Request, run_id: int, ctx: Ctx = Depends(staff_ctx)):
+    """HTMX fragment polled while the run is going."""
+    request.state.user = ctx.user
+    return render(request, "billing/_progress.html", {"run": service.get_bill_run(ctx.session, run_id)})

@@ -1,0 +1,687 @@
+"""Use cases of support: tickets and their clock, outages, the monthly SLA report, claims, outbox.
+
+Each function loads, calls ``support.rules`` with the service levels of the sheet version the
+subscription was signed under, saves, records the audit trail, and writes a notification to the
+outbox for the people to keep informed at each state of a ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor, record
+from clausier.billing.charges import add_charge
+from clausier.catalog.models import Operator
+from clausier.contracts import service as contracts
+from clausier.contracts.models import Subscription
+from clausier.core.clock import Clock
+from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound
+from clausier.core.explain import Explained
+from clausier.core.money import ZERO, money
+from clausier.customers.models import Contact, Customer, Site
+from clausier.support import rules
+from clausier.support.models import Notification, Outage, SlaClaim, Ticket, TicketEvent
+from clausier.terms.schema import DayCount, ServiceLevels
+
+INCIDENT_REPORTER = "incident_reporter"
+CHANNELS = ("phone", "email", "portal", "api")
+ANOMALIES = ("major", "minor")
+OPEN_STATES = ("open", "restored")
+# Subscriptions on which an incident can be reported.
+LIVE_SUBSCRIPTIONS = ("active", "notice_given", "suspended", "restricted")
+# Outage reasons that are not excusable events of a sheet but still do not count (CP III §4.1.4).
+WAITING_FOR_ACCESS = "waiting_for_site_access"
+OUT_OF_SCOPE = "outside_operator_scope"
+
+
+# --------------------------------------------------------------------------- inputs and readings
+
+
+@dataclass
+class TicketInput:
+    subscription: str | int
+    reporter_contact_id: int
+    description: str
+    location: str = ""
+    consequences: str = ""
+    keep_informed: list[dict] = field(default_factory=list)   # [{name, email, phone}]
+    site_ids: list[int] = field(default_factory=list)         # default: the subscription's site
+    access: str | None = None
+    called_at: datetime | None = None                          # default: now
+    channel: str = "phone"
+
+
+@dataclass(frozen=True)
+class TicketClock:
+    """A ticket read at an instant: its target (if any), the clock and the time left."""
+
+    ticket: Ticket
+    target: rules.Target | None
+    reading: rules.ClockReading
+    status: rules.TargetStatus | None
+
+    @property
+    def breached(self) -> bool:
+        return bool(self.status and self.status.breached)
+
+
+@dataclass(frozen=True)
+class SubscriptionReport:
+    subscription: Subscription
+    report: rules.MonthReport
+    tickets: tuple[TicketClock, ...]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def service_levels(session: Session, subscription: Subscription) -> ServiceLevels | None:
+    return contracts.terms_of(session, subscription).service_levels
+
+
+def get_ticket(session: Session, ref: str | int) -> Ticket:
+    query = select(Ticket)
+    if isinstance(ref, int) or str(ref).isdigit():
+        query = query.where(or_(Ticket.id == int(ref), Ticket.ref == str(ref)))
+    else:
+        query = query.where(Ticket.ref == ref)
+    ticket = session.scalars(query).first()
+    if ticket is None:
+        raise NotFound(f"ticket: {ref} not found")
+    return ticket
+
+
+def get_customer(session: Session, ref_or_id: str | int) -> Customer:
+    query = select(Customer)
+    if isinstance(ref_or_id, int) or str(ref_or_id).isdigit():
+        query = query.where(or_(Customer.id == int(ref_or_id), Customer.ref == str(ref_or_id)))
+    else:
+        query = query.where(Customer.ref == ref_or_id)
+    customer = session.scalars(query).first()
+    if customer is None:
+        raise NotFound(f"customer: {ref_or_id} not found")
+    return customer
+
+
+def check_customer_scope(actor: Actor, customer_id: int) -> None:
+    """Portal users act for their own customer only."""
+    if actor.customer_id is not None and actor.customer_id != customer_id:
+        raise Forbidden("customer: you may only act on your own tickets and reports")
+
+
+def _next_ref(session: Session, operator: Operator) -> str:
+    count = session.scalar(select(func.count()).select_from(Ticket)
+                           .where(Ticket.operator_id == operator.id)) or 0
+    return f"{operator.invoice_prefix}-I{count + 1:06d}"
+
+
+def _instant(value: datetime | None, clock: Clock, field_name: str) -> datetime:
+    at = value or clock.now()
+    if at.tzinfo is None:
+        raise InvalidInput.on(field_name, "give a timezone-aware instant")
+    if at > clock.now():
+        raise InvalidInput.on(field_name, f"{at.isoformat()} is in the future")
+    return at
+
+
+def _event(session: Session, clock: Clock, actor: Actor, ticket: Ticket, kind: str, at: datetime,
+           details: dict | None = None) -> None:
+    ticket.events.append(TicketEvent(kind=kind, at=at, details=details or {}, actor=actor.name,
+                                     recorded_at=clock.now()))
+    record(session, clock, actor, f"ticket.{kind}", ticket, f"{ticket.ref}: {kind} at {at.isoformat()}",
+           details)
+    _notify(session, clock, ticket, kind, at)
+
+
+def _notify(session: Session, clock: Clock, ticket: Ticket, state: str, at: datetime) -> None:
+    """One outbox row per person to keep informed (VGA §5.7, §5.9: the customer is informed)."""
+    subject = f"[{ticket.ref}] {state.replace('_', ' ')}"
+    body = (f"Ticket {ticket.ref}: {state.replace('_', ' ')} at {at.isoformat(timespec='minutes')}.\n"
+            f"{ticket.description}")
+    for person in ticket.keep_informed:
+        session.add(Notification(ticket_id=ticket.id, state=state,
+                                 recipient_name=person.get("name", ""),
+                                 recipient_email=person.get("email", ""),
+                                 recipient_phone=person.get("phone", ""), subject=subject,
+                                 body=body, created_at=clock.now()))
+
+
+def _check_excusable(levels: ServiceLevels | None, value: str | None, field_name: str,
+                     also: tuple[str, ...] = ()) -> None:
+    """An excusable event must be one the terms list (when they list them)."""
+    allowed = list(levels.excusable_events.value) if levels and levels.excusable_events else []
+    if value and allowed and value not in allowed + list(also):
+        raise InvalidInput.on(field_name, f"{value!r} is not an excusable event of the terms "
+                                          f"({', '.join(allowed + list(also))})")
+
+
+def _require_state(ticket: Ticket, allowed: tuple[str, ...], action: str) -> None:
+    if ticket.status not in allowed:
+        raise NotAllowed(f"status: cannot {action} ticket {ticket.ref} while it is {ticket.status} "
+                         f"(allowed from: {', '.join(allowed)})")
+
+
+def _not_before(ticket: Ticket, at: datetime, field_name: str) -> None:
+    if at < ticket.called_at:
+        raise InvalidInput.on(field_name, f"{at.isoformat()} is before the call "
+                                          f"({ticket.called_at.isoformat()})")
+
+
+# --------------------------------------------------------------------------- tickets
+
+
+def open_ticket(session: Session, clock: Clock, actor: Actor, data: TicketInput) -> Ticket:
+    """Open a ticket for an authorised incident reporter of the customer (VGA §5.7: caller
+    identified and authorisation checked, contract and service level, sites affected)."""
+    subscription = contracts.get_subscription(session, data.subscription)
+    check_customer_scope(actor, subscription.customer_id)
+    if subscription.status not in LIVE_SUBSCRIPTIONS:
+        raise NotAllowed(f"subscription: {subscription.ref} is {subscription.status}; incidents "
+                         f"are reported on a live service ({', '.join(LIVE_SUBSCRIPTIONS)})")
+    customer = session.get(Customer, subscription.customer_id)
+    reporter = session.get(Contact, data.reporter_contact_id)
+    if reporter is None or reporter.customer_id != customer.id:
+        raise NotAllowed(f"reporter_contact_id: contact {data.reporter_contact_id} is not a contact "
+                         f"of {customer.name}")
+    if INCIDENT_REPORTER not in (reporter.roles or []):
+        raise NotAllowed(f"reporter_contact_id: {reporter.name} is not a contact {customer.name} "
+                         "designated to report incidents (role incident_reporter)")
+    if not data.description.strip():
+        raise InvalidInput.on("description", "describe the incident")
+    if data.channel not in CHANNELS:
+        raise InvalidInput.on("channel", f"{data.channel!r} is not one of {', '.join(CHANNELS)}")
+    site_ids = list(dict.fromkeys(data.site_ids or [subscription.site_id]))
+    customer_sites = {s.id for s in session.scalars(select(Site).where(Site.customer_id == customer.id))}
+    for site_id in site_ids:
+        if site_id not in customer_sites:
+            raise InvalidInput.on("site_ids", f"site {site_id} is not a site of {customer.name}")
+    levels = service_levels(session, subscription)
+    option = subscription.service_level_option
+    access = _access(levels, option, data.access, [i.unit for i in subscription.items])
+    keep_informed = [_person(p, index) for index, p in enumerate(data.keep_informed)] or [
+        {"name": reporter.name, "email": reporter.email, "phone": reporter.phone}]
+    called_at = _instant(data.called_at, clock, "called_at")
+    operator = session.get(Operator, subscription.operator_id)
+    ticket = Ticket(ref=_next_ref(session, operator), operator_id=operator.id, customer_id=customer.id,
+                    subscription_id=subscription.id, site_ids=site_ids, reporter_contact_id=reporter.id,
+                    channel=data.channel, description=data.description.strip(),
+                    location=data.location, consequences=data.consequences,
+                    keep_informed=keep_informed, access=access, service_level_option=option,
+                    status="open", called_at=called_at, created_at=clock.now(), created_by=actor.name)
+    session.add(ticket)
+    session.flush()
+    _event(session, clock, actor, ticket, "opened", called_at,
+           {"reporter": reporter.name, "subscription": subscription.ref, "option": option,
+            "access": access})
+    return ticket
+
+
+def _access(levels: ServiceLevels | None, option: str, given: str | None,
+            units: list[str]) -> str | None:
+    accesses = rules.target_accesses(levels, option)
+    if given:
+        if accesses and given not in accesses:
+            raise InvalidInput.on("access", f"{given!r}: option {option} has targets for "
+                                            f"{', '.join(accesses)}")
+        return given
+    if not accesses:
+        return None
+    inferred = rules.default_access(levels, option, units)
+    if inferred is None:
+        raise InvalidInput.on("access", f"option {option} has targets for {', '.join(accesses)}; "
+                                        "say which access is affected")
+    return inferred
+
+
+def _person(value: dict, index: int) -> dict:
+    name = str(value.get("name", "")).strip()
+    email = str(value.get("email", "")).strip()
+    phone = str(value.get("phone", "")).strip()
+    if not name or not (email or phone):
+        raise InvalidInput.on(f"keep_informed.{index}", "give a name and an e-mail or a phone number")
+    return {"name": name, "email": email, "phone": phone}
+
+
+def confirm(session: Session, clock: Clock, actor: Actor, ref: str, at: datetime | None = None) -> Ticket:
+    """The customer's written confirmation (fax or e-mail) of the call has arrived."""
+    ticket = get_ticket(session, ref)
+    check_customer_scope(actor, ticket.customer_id)
+    _require_state(ticket, OPEN_STATES, "confirm")
+    if ticket.confirmed_at is not None:
+        raise Conflict(f"confirmed_at: {ticket.ref} was already confirmed at "
+                       f"{ticket.confirmed_at.isoformat()}")
+    at = _instant(at, clock, "at")
+    _not_before(ticket, at, "at")
+    ticket.confirmed_at = at
+    _event(session, clock, actor, ticket, "confirmed", at)
+    return ticket
+
+
+def request_access(session: Session, clock: Clock, actor: Actor, ref: str,
+                   at: datetime | None = None) -> Ticket:
+    """The operator asks for access to the site: the clock is frozen (VGA §5.8)."""
+    ticket = get_ticket(session, ref)
+    _require_state(ticket, ("open",), "pause")
+    if _open_pause(ticket) is not None:
+        raise Conflict(f"status: {ticket.ref} is already waiting for site access")
+    at = _instant(at, clock, "at")
+    _not_before(ticket, at, "at")
+    _event(session, clock, actor, ticket, "access_requested", at)
+    return ticket
+
+
+def give_access(session: Session, clock: Clock, actor: Actor, ref: str,
+                at: datetime | None = None) -> Ticket:
+    """Access to the site was obtained: the clock runs again."""
+    ticket = get_ticket(session, ref)
+    _require_state(ticket, ("open",), "resume")
+    pause = _open_pause(ticket)
+    if pause is None:
+        raise Conflict(f"status: {ticket.ref} is not waiting for site access")
+    at = _instant(at, clock, "at")
+    if at < pause.start:
+        raise InvalidInput.on("at", f"{at.isoformat()} is before the access request "
+                                    f"({pause.start.isoformat()})")
+    _event(session, clock, actor, ticket, "access_given", at)
+    return ticket
+
+
+def qualify(session: Session, clock: Clock, actor: Actor, ref: str, *, in_scope: bool | None = None,
+            anomaly: str | None = None, excusable_event: str | None = None, misuse: bool = False,
+            note: str = "") -> Ticket:
+    """Qualify the incident (VGA §5.8): in the operator's scope or not, major or minor anomaly,
+    excusable event; a ticket outside the scope or caused by misuse is billable."""
+    ticket = get_ticket(session, ref)
+    _require_state(ticket, OPEN_STATES, "qualify")
+    if anomaly is not None and anomaly not in ANOMALIES:
+        raise InvalidInput.on("anomaly", f"{anomaly!r} is not one of {', '.join(ANOMALIES)}")
+    subscription = session.get(Subscription, ticket.subscription_id)
+    levels = service_levels(session, subscription)
+    _check_excusable(levels, excusable_event, "excusable_event")
+    ticket.in_scope = in_scope
+    ticket.anomaly = anomaly
+    ticket.excusable_event = excusable_event or None
+    ticket.misuse = misuse
+    ticket.qualification_note = note
+    ticket.billable = rules.is_billable(levels, in_scope, misuse)
+    _event(session, clock, actor, ticket, "qualified", clock.now(),
+           {"in_scope": in_scope, "anomaly": anomaly, "excusable_event": ticket.excusable_event,
+            "misuse": misuse, "billable": ticket.billable})
+    return ticket
+
+
+def restore(session: Session, clock: Clock, actor: Actor, ref: str, at: datetime | None = None) -> Ticket:
+    """Restoration is notified to the customer: the clock stops (VGA §5.5)."""
+    ticket = get_ticket(session, ref)
+    _require_state(ticket, ("open",), "restore")
+    at = _instant(at, clock, "at")
+    _not_before(ticket, at, "at")
+    pause = _open_pause(ticket)
+    if pause is not None and at < pause.start:
+        raise InvalidInput.on("at", "restoration is before the pending access request")
+    ticket.restored_at = at
+    ticket.status = "restored"
+    _event(session, clock, actor, ticket, "restored", at)
+    return ticket
+
+
+def close(session: Session, clock: Clock, actor: Actor, ref: str, at: datetime | None = None) -> Ticket:
+    """Close and archive (VGA §5.9): determine the interruption time; a major anomaly (a total
+    outage) is recorded as outages for the availability report."""
+    ticket = get_ticket(session, ref)
+    _require_state(ticket, ("restored",), "close")
+    at = _instant(at, clock, "at")
+    reading = clock_of(session, ticket, at)
+    ticket.restoration_minutes = int(reading.reading.elapsed // rules.MINUTE)
+    ticket.closed_at = at
+    ticket.status = "closed"
+    if ticket.anomaly == "major":
+        excluded = ticket.excusable_event or (OUT_OF_SCOPE if ticket.in_scope is False else None)
+        for span in reading.reading.spans:
+            if span.state in ("running", "paused") and span.end > span.start:
+                session.add(Outage(subscription_id=ticket.subscription_id, ticket_id=ticket.id,
+                                   started_at=span.start, ended_at=span.end,
+                                   excluded_reason=excluded or (WAITING_FOR_ACCESS
+                                                                if span.state == "paused" else None),
+                                   note=f"ticket {ticket.ref}", created_at=clock.now()))
+    _event(session, clock, actor, ticket, "closed", at,
+           {"restoration_minutes": ticket.restoration_minutes})
+    return ticket
+
+
+def _pauses(ticket: Ticket) -> tuple[rules.Pause, ...]:
+    pauses: list[rules.Pause] = []
+    for event in sorted(ticket.events, key=lambda e: (e.at, e.id or 0)):
+        if event.kind == "access_requested":
+            pauses.append(rules.Pause(event.at))
+        elif event.kind == "access_given" and pauses and pauses[-1].end is None:
+            pauses[-1] = rules.Pause(pauses[-1].start, event.at)
+    return tuple(pauses)
+
+
+def _open_pause(ticket: Ticket) -> rules.Pause | None:
+    pauses = _pauses(ticket)
+    return pauses[-1] if pauses and pauses[-1].end is None else None
+
+
+def clock_of(session: Session, ticket: Ticket, now: datetime) -> TicketClock:
+    """The ticket's clock at ``now``, counted as its target says (business hours or not)."""
+    subscription = session.get(Subscription, ticket.subscription_id)
+    levels = service_levels(session, subscription)
+    try:
+        target = rules.target_for(levels, ticket.service_level_option, ticket.access)
+        counting_in = target.counted_in if target else DayCount.around_the_clock
+        counting = rules.counting_calendar(levels or ServiceLevels(), counting_in)
+    except rules.RuleError as exc:
+        raise NotAllowed(str(exc)) from None
+    window = levels.restoration.confirmation_window_minutes if levels and levels.restoration else None
+    facts = rules.ClockFacts(called_at=ticket.called_at, confirmed_at=ticket.confirmed_at,
+                             pauses=_pauses(ticket), restored_at=ticket.restored_at)
+    reading = rules.read_clock(facts, counting, window, now)
+    status = rules.target_status(reading, target, counting) if target else None
+    return TicketClock(ticket, target, reading, status)
+
+
+def list_tickets(session: Session, *, customer_id: int | None = None, status: str | None = None,
+                 open_only: bool = False) -> list[Ticket]:
+    query = select(Ticket).order_by(Ticket.called_at.desc(), Ticket.id.desc())
+    if customer_id is not None:
+        query = query.where(Ticket.customer_id == customer_id)
+    if status:
+        query = query.where(Ticket.status == status)
+    if open_only:
+        query = query.where(Ticket.status.in_(OPEN_STATES))
+    return list(session.scalars(query))
+
+
+def open_ticket_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Ticket)
+                          .where(Ticket.status.in_(OPEN_STATES))) or 0
+
+
+def live_board(session: Session, now: datetime, customer_id: int | None = None) -> list[TicketClock]:
+    """Open tickets with the time left before their target, most urgent (or breached) first."""
+    clocks = [clock_of(session, t, now) for t in list_tickets(session, customer_id=customer_id,
+                                                              open_only=True)]
+    far = timedelta.max
+    return sorted(clocks, key=lambda c: (c.status.left if c.status else far, c.ticket.id))
+
+
+# --------------------------------------------------------------------------- outages
+
+
+def record_outage(session: Session, clock: Clock, actor: Actor, subscription_ref: str | int,
+                  started_at: datetime, ended_at: datetime, excluded_reason: str | None = None,
+                  note: str = "") -> Outage:
+    """A total outage detected by the operator (or found afterwards), for the availability SLA."""
+    subscription = contracts.get_subscription(session, subscription_ref)
+    _check_excusable(service_levels(session, subscription), excluded_reason, "excluded_reason",
+                     (WAITING_FOR_ACCESS, OUT_OF_SCOPE))
+    if started_at.tzinfo is None or ended_at.tzinfo is None:
+        raise InvalidInput.on("started_at", "give timezone-aware instants")
+    if ended_at <= started_at:
+        raise InvalidInput.on("ended_at", "the outage must end after it starts")
+    if ended_at > clock.now():
+        raise InvalidInput.on("ended_at", f"{ended_at.isoformat()} is in the future")
+    outage = Outage(subscription_id=subscription.id, started_at=started_at, ended_at=ended_at,
+                    excluded_reason=excluded_reason or None, note=note, created_at=clock.now())
+    session.add(outage)
+    record(session, clock, actor, "outage.record", outage,
+           f"{subscription.ref}: {started_at.isoformat()} → {ended_at.isoformat()}"
+           + (f" (excluded: {excluded_reason})" if excluded_reason else ""))
+    return outage
+
+
+# --------------------------------------------------------------------------- the monthly report
+
+
+def monthly_amount(subscription: Subscription, month: date) -> Decimal:
+    """The month's fee for the service at the site: items active during the month (options too)."""
+    start, end = rules.month_bounds(month)
+    first, last = start.date(), end.date() - timedelta(days=1)
+    return money(sum((item.monthly_fee * item.quantity for item in subscription.items
+                      if (item.active_from is None or item.active_from <= last)
+                      and (item.active_until is None or item.active_until > first)), ZERO))
+
+
+def subscription_report(session: Session, subscription: Subscription, month: date,
+                        now: datetime) -> SubscriptionReport:
+    levels = service_levels(session, subscription)
+    start, end = rules.month_bounds(month)
+    tickets = session.scalars(select(Ticket).where(
+        Ticket.subscription_id == subscription.id, Ticket.called_at >= start,
+        Ticket.called_at < end).order_by(Ticket.called_at)).all()
+    clocks = tuple(clock_of(session, t, now) for t in tickets)
+    cases = [rules.RestorationCase(c.ticket.ref, c.reading.elapsed, c.target, c.ticket.excusable_event,
+                                   c.ticket.in_scope, c.ticket.anomaly)
+             for c in clocks if c.target is not None and c.ticket.status != "open"]
+    outages = [rules.OutageFact(o.started_at, o.ended_at, o.excluded_reason)
+               for o in session.scalars(select(Outage).where(
+                   Outage.subscription_id == subscription.id, Outage.started_at < end,
+                   Outage.ended_at > _window_start(levels, month)))]
+    service = f"{subscription.ref} {subscription.family}"
+    try:
+        report = rules.month_report(levels, month, service, monthly_amount(subscription, month),
+                                    cases, outages, subscription.go_live_on)
+    except rules.RuleError as exc:
+        raise NotAllowed(f"{subscription.ref}: {exc}") from None
+    return SubscriptionReport(subscription, report, clocks)
+
+
+def _window_start(levels: ServiceLevels | None, month: date) -> datetime:
+    """Objective-only rates look back over several months (VGA GTD: 6)."""
+    months = (levels.availability.objective_months.value
+              if rules.has_service_level(levels) and levels.availability
+              and levels.availability.objective_months else 1)
+    return rules.month_bounds(rules.add_months(month, 1 - months))[0]
+
+
+def sla_report(session: Session, clock: Clock, month: date, customer: str | int | None = None,
+               actor: Actor | None = None) -> list[SubscriptionReport]:
+    """Per subscription: availability, band, credit, restoration breaches, penalties, explained."""
+    query = select(Subscription).where(Subscription.status.notin_(("ordered", "cancelled")))
+    if customer is not None:
+        found = get_customer(session, customer)
+        query = query.where(Subscription.customer_id == found.id)
+    if actor is not None and actor.customer_id is not None:
+        query = query.where(Subscription.customer_id == actor.customer_id)
+    start, end = rules.month_bounds(month)
+    query = query.where(or_(Subscription.go_live_on.is_(None), Subscription.go_live_on < end.date()),
+                        or_(Subscription.terminated_on.is_(None),
+                            Subscription.terminated_on >= start.date()))
+    now = clock.now()
+    return [subscription_report(session, s, month, now)
+            for s in session.scalars(query.order_by(Subscription.customer_id, Subscription.id))]
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int, month: date) -> SlaClaim:
+    """The customer asks for the month's penalties and credits: they become credit lines of the
+    next invoice. Restoration penalties may be asked for a limited number of times a year (VGA
+    §5.6); availability credits within the sheet's window after the month (CP III §4.1)."""
+    customer = get_customer(session, customer_ref)
+    check_customer_scope(actor, customer.id)
+    month = month.replace(day=1)
+    today = clock.today()
+    if today < rules.month_bounds(month)[1].date():
+        raise NotAllowed(f"month: {month:%Y-%m} is not over yet; claim it once it has ended")
+    existing = session.scalar(select(SlaClaim).where(SlaClaim.customer_id == customer.id,
+                                                     SlaClaim.month == month))
+    if existing is not None:
+        raise Conflict(f"month: {customer.name} already claimed {month:%Y-%m} on "
+                       f"{existing.requested_on.isoformat()}")
+    claims_this_year = session.scalar(select(func.count()).select_from(SlaClaim).where(
+        SlaClaim.customer_id == customer.id, SlaClaim.includes_restoration.is_(True),
+        SlaClaim.requested_on >= date(today.year, 1, 1),
+        SlaClaim.requested_on <= date(today.year, 12, 31))) or 0
+    granted: list[tuple[Subscription, Explained]] = []
+    refused: list[str] = []
+    includes_restoration = False
+    for item in sla_report(session, clock, month, customer.id):
+        levels = service_levels(session, item.subscription)
+        report, ref = item.report, item.subscription.ref
+        explained = Explained()
+        if report.penalties.lines:
+            refusal = rules.restoration_claim_refusal(levels, claims_this_year)
+            if refusal:
+                refused.append(f"{ref}: {refusal}")
+            else:
+                explained = explained.plus(*report.penalties.lines)
+                includes_restoration = True
+        if report.availability.credit.lines:
+            deadline = report.claim_deadline
+            if deadline is not None and today > deadline:
+                refused.append(f"{ref}: the availability credit of {month:%Y-%m} had to be claimed "
+                               f"by {deadline.isoformat()} "
+                               f"({levels.availability.claim_window_days.clause})")
+            else:
+                explained = explained.plus(*report.availability.credit.lines)
+        if explained.lines:
+            granted.append((item.subscription, explained))
+    if not granted:
+        raise NotAllowed("month: " + ("; ".join(refused) if refused
+                                      else f"nothing to claim for {customer.name} in {month:%Y-%m}"))
+    total = money(sum((e.total for _, e in granted), ZERO))
+    row = SlaClaim(customer_id=customer.id, month=month, requested_on=today,
+                   includes_restoration=includes_restoration, total=total,
+                   explanation={s.ref: e.as_dict() for s, e in granted}, refused=refused,
+                   actor=actor.name, created_at=clock.now())
+    session.add(row)
+    session.flush()
+    for subscription, explained in granted:
+        add_charge(session, clock, actor, customer_id=customer.id, subscription_id=subscription.id,
+                   source="sla_credit", source_key=f"{row.id}:{subscription.id}",
+                   label=f"Service-level credit {month:%Y-%m} — {subscription.ref}",
+                   explained=explained,
+                   price_basis=subscription.items[0].price_basis if subscription.items else "HT",
+                   incurred_on=today)
+    record(session, clock, actor, "sla.claim", row,
+           f"{customer.name} {month:%Y-%m}: {total}" + (f"; refused: {'; '.join(refused)}" if refused else ""))
+    return row
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+def pending_notifications(session: Session, limit: int = 100) -> list[Notification]:
+    """What a sender (mail relay, SMS gateway) still has to send, oldest first."""
+    return list(session.scalars(select(Notification).where(Notification.status == "pending")
+                                .order_by(Notification.id).limit(limit)))
+
+
+def mark_sent(session: Session, clock: Clock, notification_id: int) -> Notification:
+    notification = session.get(Notification, notification_id)
+    if notification is None:
+        raise NotFound(f"notification {notification_id} not found")
+    notification.status = "sent"
+    notification.attempts += 1
+    notification.sent_at = clock.now()
+    return notification
+
+
+def mark_failed(session: Session, clock: Clock, notification_id: int, error: str,
+                give_up: bool = False) -> Notification:
+    notification = session.get(Notification, notification_id)
+    if notification is None:
+        raise NotFound(f"notification {notification_id} not found")
+    notification.attempts += 1
+    notification.last_error = error
+    notification.status = "failed" if give_up else "pending"
+    return notification
+
+
+def notifications_of(session: Session, ticket: Ticket) -> list[Notification]:
+    return list(session.scalars(select(Notification).where(Notification.ticket_id == ticket.id)
+                                .order_by(Notification.id)))
+
+
+# --------------------------------------------------------------------------- plain views (CLI --json, API)
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())
+
+
+def ticket_to_dict(clock: TicketClock, *, with_events: bool = False) -> dict:
+    t, reading, status = clock.ticket, clock.reading, clock.status
+    data = {
+        "ref": t.ref, "status": t.status, "customer_id": t.customer_id,
+        "subscription_id": t.subscription_id, "site_ids": t.site_ids,
+        "reporter_contact_id": t.reporter_contact_id, "channel": t.channel,
+        "description": t.description, "location": t.location, "consequences": t.consequences,
+        "keep_informed": t.keep_informed, "access": t.access,
+        "service_level_option": t.service_level_option,
+        "called_at": _iso(t.called_at), "confirmed_at": _iso(t.confirmed_at),
+        "restored_at": _iso(t.restored_at), "closed_at": _iso(t.closed_at),
+        "qualification": {"in_scope": t.in_scope, "anomaly": t.anomaly,
+                          "excusable_event": t.excusable_event, "misuse": t.misuse,
+                          "billable": t.billable, "note": t.qualification_note},
+        "restoration_minutes": t.restoration_minutes,
+        "clock": {
+            "start": _iso(reading.start), "start_reason": reading.start_reason,
+            "until": _iso(reading.until), "elapsed_seconds": _seconds(reading.elapsed),
+            "paused_seconds": _seconds(reading.paused), "paused_now": reading.paused_now,
+            "confirmation_due": _iso(reading.confirmation_due),
+            "spans": [{"start": _iso(s.start), "end": _iso(s.end), "state": s.state,
+                       "counted_seconds": _seconds(s.counted)} for s in reading.spans],
+        },
+        "target": None if clock.target is None else {
+            "label": clock.target.label, "seconds": _seconds(clock.target.duration),
+            "counted_in": clock.target.counted_in.value, "penalised": clock.target.penalised,
+            "clause": clock.target.clause,
+            "left_seconds": _seconds(status.left), "deadline": _iso(status.deadline),
+            "breached": status.breached},
+    }
+    if with_events:
+        data["events"] = [{"kind": e.kind, "at": _iso(e.at), "actor": e.actor, "details": e.details}
+                          for e in sorted(t.events, key=lambda e: (e.at, e.id))]
+    return data
+
+
+def report_to_dict(item: SubscriptionReport) -> dict:
+    report, availability = item.report, item.report.availability
+    return {
+        "subscription": item.subscription.ref, "customer_id": item.subscription.customer_id,
+        "family": item.subscription.family, "site_id": item.subscription.site_id,
+        "service_level_option": item.subscription.service_level_option,
+        "month": report.month.strftime("%Y-%m"), "monthly_amount": str(report.monthly_amount),
+        "has_service_level": report.has_service_level,
+        "availability": {
+            "applicable": availability.applicable,
+            "period": [_iso(availability.period_start), _iso(availability.period_end)],
+            "percent": None if availability.percent is None else str(availability.percent.quantize(
+                Decimal("0.001"))),
+            "outage_seconds": _seconds(availability.down),
+            "excluded_seconds": _seconds(availability.excluded),
+            "objective": None if availability.objective is None else str(availability.objective),
+            "objective_met": availability.objective_met,
+            "objective_only": availability.objective_only,
+            "band_percent": None if availability.band is None else str(availability.band.percent),
+            "credit": availability.credit.as_dict(), "notes": list(availability.notes)},
+        "restoration": {
+            "tickets": [{"ref": o.ticket_ref, "restoration_seconds": _seconds(o.restoration_time),
+                         "target": o.target.label, "breached": o.breached,
+                         "percent": None if o.percent is None else str(o.percent), "reason": o.reason}
+                        for o in report.outcomes],
+            "penalties": report.penalties.as_dict()},
+        "claim_deadline": _iso(report.claim_deadline),
+        "total": str(report.total),
+    }
+
+
+def claim_to_dict(row: SlaClaim) -> dict:
+    return {"customer_id": row.customer_id, "month": row.month.strftime("%Y-%m"),
+            "requested_on": row.requested_on.isoformat(), "total": str(row.total),
+            "includes_restoration": row.includes_restoration, "explanation": row.explanation,
+            "refused": row.refused}

@@ -1,0 +1,223 @@
+"""Pages: the back-office ticket board (live clock, HTMX refresh), ticket page with its clock
+timeline and actions, the SLA report; the customer portal's tickets and SLA reports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from clausier.api.deps import Ctx, staff_ctx, user_ctx
+from clausier.contracts import service as contracts
+from clausier.core.clock import PARIS
+from clausier.core.errors import ClausierError, InvalidInput, NotFound
+from clausier.customers.models import Contact, Customer
+from clausier.support import service
+from clausier.support.rules import duration_text, percent_text
+from clausier.web.dashboard import Card
+from clausier.web.templating import render as render_page
+from clausier.web.templating import verify_csrf
+
+router = APIRouter(include_in_schema=False)
+
+def render(request: Request, template: str, context: dict, status_code: int = 200):
+    """Pages of this room also format durations (``dur``) and availability rates (``pct``)."""
+    return render_page(request, template, {"dur": duration_text, "pct": percent_text, **context},
+                       status_code)
+
+
+STAFF_ACTIONS = {"confirm": service.confirm, "pause": service.request_access,
+                 "resume": service.give_access, "restore": service.restore, "close": service.close}
+
+
+def _month(text: str | None, ctx: Ctx) -> date:
+    if not text:
+        today = ctx.clock.today()
+        return date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    try:
+        return date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise InvalidInput.on("month", f"{text!r} is not a month YYYY-MM") from None
+
+
+def _portal(ctx: Ctx) -> int:
+    if ctx.user.kind != "customer" or ctx.user.customer_id is None:
+        raise NotFound("not found")
+    return ctx.user.customer_id
+
+
+def _instant(text: str) -> datetime | None:
+    """``datetime-local`` form value, Paris time; empty means now."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text).replace(tzinfo=PARIS)
+
+
+# --------------------------------------------------------------------------- back office
+
+
+def dashboard_cards(session, gettext) -> list[Card]:
+    return [Card(gettext("Open tickets"), str(service.open_ticket_count(session)), "/support/tickets"),
+            Card(gettext("Service levels"), gettext("Monthly report"), "/support/sla")]
+
+
+@router.get("/support/tickets")
+def board_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    return render(request, "support/board.html", {
+        "clocks": service.live_board(ctx.session, ctx.clock.now()), "now": ctx.clock.now(),
+        "closed": service.list_tickets(ctx.session, status="closed")[:20], "base": "/support/tickets"})
+
+
+@router.get("/support/tickets/board")
+def board_fragment(request: Request, ctx: Ctx = Depends(staff_ctx)):
+    """HTMX fragment refreshed every minute: the time left moves with the clock."""
+    request.state.user = ctx.user
+    return render(request, "support/_board.html", {
+        "clocks": service.live_board(ctx.session, ctx.clock.now()), "now": ctx.clock.now(),
+        "base": "/support/tickets"})
+
+
+@router.post("/support/tickets", dependencies=[Depends(verify_csrf)])
+def open_from_form(request: Request, subscription: str = Form(...), reporter_contact_id: int = Form(...),
+                   description: str = Form(...), location: str = Form(""), consequences: str = Form(""),
+                   access: str = Form(""), called_at: str = Form(""), ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    ctx.require_write("support")
+    try:
+        ticket = service.open_ticket(ctx.session, ctx.clock, ctx.actor, service.TicketInput(
+            subscription=subscription, reporter_contact_id=reporter_contact_id,
+            description=description, location=location, consequences=consequences,
+            access=access or None, called_at=_instant(called_at), channel="phone"))
+    except ClausierError as exc:
+        return render(request, "support/board.html", {
+            "clocks": service.live_board(ctx.session, ctx.clock.now()), "now": ctx.clock.now(),
+            "closed": [], "base": "/support/tickets", "error": exc.message, "form": {
+                "subscription": subscription, "reporter_contact_id": reporter_contact_id,
+                "description": description, "location": location, "consequences": consequences}},
+            status_code=422)
+    return RedirectResponse(f"/support/tickets/{ticket.ref}", status_code=303)
+
+
+@router.get("/support/tickets/{ref}")
+def ticket_page(request: Request, ref: str, ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    return _ticket_page(request, ctx, service.get_ticket(ctx.session, ref), staff=True)
+
+
+def _ticket_page(request: Request, ctx: Ctx, ticket, staff: bool, error: str | None = None):
+    clock = service.clock_of(ctx.session, ticket, ctx.clock.now())
+    return render(request, "support/ticket.html", {
+        "c": clock, "t": ticket, "staff": staff, "error": error,
+        "customer": ctx.session.get(Customer, ticket.customer_id),
+        "reporter": ctx.session.get(Contact, ticket.reporter_contact_id),
+        "events": sorted(ticket.events, key=lambda e: (e.at, e.id)),
+        "notifications": service.notifications_of(ctx.session, ticket) if staff else []},
+        status_code=422 if error else 200)
+
+
+@router.post("/support/tickets/{ref}/qualify", dependencies=[Depends(verify_csrf)])
+def qualify_from_form(request: Request, ref: str, in_scope: str = Form(""), anomaly: str = Form(""),
+                      excusable_event: str = Form(""), misuse: bool = Form(False), note: str = Form(""),
+                      ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    ctx.require_write("support")
+    try:
+        service.qualify(ctx.session, ctx.clock, ctx.actor, ref,
+                        in_scope={"yes": True, "no": False}.get(in_scope), anomaly=anomaly or None,
+                        excusable_event=excusable_event or None, misuse=misuse, note=note)
+    except ClausierError as exc:
+        return _ticket_page(request, ctx, service.get_ticket(ctx.session, ref), True, exc.message)
+    return RedirectResponse(f"/support/tickets/{ref}", status_code=303)
+
+
+@router.post("/support/tickets/{ref}/{action}", dependencies=[Depends(verify_csrf)])
+def act_from_form(request: Request, ref: str, action: str, at: str = Form(""),
+                  ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    ctx.require_write("support")
+    if action not in STAFF_ACTIONS:
+        raise NotFound(f"action: {action} not found")
+    try:
+        STAFF_ACTIONS[action](ctx.session, ctx.clock, ctx.actor, ref, _instant(at))
+    except ClausierError as exc:
+        return _ticket_page(request, ctx, service.get_ticket(ctx.session, ref), True, exc.message)
+    return RedirectResponse(f"/support/tickets/{ref}", status_code=303)
+
+
+@router.get("/support/sla")
+def sla_page(request: Request, month: str | None = None, customer: str | None = None,
+             ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    day = _month(month, ctx)
+    return render(request, "support/sla.html", {
+        "reports": service.sla_report(ctx.session, ctx.clock, day, customer or None),
+        "month": day, "customer": customer or "", "portal": False})
+
+
+# --------------------------------------------------------------------------- customer portal
+
+
+@router.get("/portal/tickets")
+def portal_tickets(request: Request, ctx: Ctx = Depends(user_ctx)):
+    request.state.user = ctx.user
+    customer_id = _portal(ctx)
+    return _portal_list(request, ctx, customer_id)
+
+
+def _portal_list(request: Request, ctx: Ctx, customer_id: int, error: str | None = None,
+                 form: dict | None = None):
+    return render(request, "support/portal_tickets.html", {
+        "clocks": service.live_board(ctx.session, ctx.clock.now(), customer_id),
+        "closed": service.list_tickets(ctx.session, customer_id=customer_id, status="closed")[:20],
+        "subscriptions": contracts.list_subscriptions(ctx.session, customer_id, "active"),
+        "reporters": [c for c in ctx.session.get(Customer, customer_id).contacts
+                      if service.INCIDENT_REPORTER in (c.roles or [])],
+        "now": ctx.clock.now(), "base": "/portal/tickets", "error": error, "form": form or {}},
+        status_code=422 if error else 200)
+
+
+@router.get("/portal/tickets/board")
+def portal_board(request: Request, ctx: Ctx = Depends(user_ctx)):
+    request.state.user = ctx.user
+    return render(request, "support/_board.html", {
+        "clocks": service.live_board(ctx.session, ctx.clock.now(), _portal(ctx)),
+        "now": ctx.clock.now(), "base": "/portal/tickets"})
+
+
+@router.post("/portal/tickets", dependencies=[Depends(verify_csrf)])
+def portal_open(request: Request, subscription: str = Form(...), reporter_contact_id: int = Form(...),
+                description: str = Form(...), location: str = Form(""), consequences: str = Form(""),
+                ctx: Ctx = Depends(user_ctx)):
+    request.state.user = ctx.user
+    customer_id = _portal(ctx)
+    try:
+        ticket = service.open_ticket(ctx.session, ctx.clock, ctx.actor, service.TicketInput(
+            subscription=subscription, reporter_contact_id=reporter_contact_id,
+            description=description, location=location, consequences=consequences, channel="portal"))
+    except ClausierError as exc:
+        return _portal_list(request, ctx, customer_id, exc.message, {
+            "subscription": subscription, "description": description, "location": location,
+            "consequences": consequences})
+    return RedirectResponse(f"/portal/tickets/{ticket.ref}", status_code=303)
+
+
+@router.get("/portal/tickets/{ref}")
+def portal_ticket(request: Request, ref: str, ctx: Ctx = Depends(user_ctx)):
+    request.state.user = ctx.user
+    customer_id = _portal(ctx)
+    ticket = service.get_ticket(ctx.session, ref)
+    if ticket.customer_id != customer_id:
+        raise NotFound(f"ticket: {ref} not found")
+    return _ticket_page(request, ctx, ticket, staff=False)
+
+
+@router.get("/portal/sla")
+def portal_sla(request: Request, month: str | None = None, ctx: Ctx = Depends(user_ctx)):
+    request.state.user = ctx.user
+    _portal(ctx)
+    day = _month(month, ctx)
+    return render(request, "support/sla.html", {
+        "reports": service.sla_report(ctx.session, ctx.clock, day, None, ctx.actor),
+        "month": day, "customer": "", "portal": True})

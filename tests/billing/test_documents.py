@@ -1,0 +1,159 @@
+"""The invoice as a document and through its doors: PDF with Factur-X, CLI, REST API, pages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+
+import facturx
+from lxml import etree
+from PIL import Image
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from clausier.accounts import service as accounts
+from clausier.billing import service
+from clausier.billing.models import Invoice
+from clausier.billing.pdf import facturx_xml, invoice_pdf
+from clausier.contracts.service import LineInput
+from clausier.db.session import transaction
+from tests import factories
+
+NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+      "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
+
+
+def _billed(session, clock, actor, business) -> Invoice:
+    head_office, workshop = business.sites
+    factories.subscription(session, clock, actor, business, [
+        LineInput(workshop.id, "vga-analogue", 3), LineInput(workshop.id, "vga-management"),
+        LineInput(head_office.id, "presel")], signed_on=date(2026, 10, 1), go_live_on=date(2026, 10, 15))
+    service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    return session.scalar(select(Invoice))
+
+
+def test_the_pdf_embeds_a_factur_x_en16931_xml_that_the_library_validates(
+        session, clock, actor, tec, business, tmp_path):
+    """EN 16931 via Factur-X; the PDF renders to a legible page (checked as a PNG)."""
+    invoice = _billed(session, clock, actor, business)
+    document = invoice_pdf(invoice)
+    _name, xml = facturx.get_facturx_xml_from_pdf(document, check_xsd=True)
+    tree = etree.fromstring(xml)
+    assert facturx.get_level(tree) == "en16931"
+    assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
+    summation = tree.find(".//ram:SpecifiedTradeSettlementHeaderMonetarySummation", NS)
+    assert summation.findtext("ram:GrandTotalAmount", namespaces=NS) == str(invoice.total_ttc)
+    line_totals = [Decimal(t.text) for t in tree.iterfind(".//ram:LineTotalAmount", NS)]
+    assert sum(line_totals[:-1]) == Decimal(line_totals[-1]) == invoice.total_ht   # BR-CO-10
+    assert tree.findtext(".//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID",
+                         namespaces=NS) == "379341803"
+    notes = [n.text for n in tree.iterfind(".//rsm:ExchangedDocument/ram:IncludedNote/ram:Content", NS)]
+    assert any("40,00" in note for note in notes)
+    pdf_path = tmp_path / "invoice.pdf"
+    pdf_path.write_bytes(document)
+    subprocess.run(["/usr/bin/pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf_path),
+                    str(tmp_path / "page")], check=True)
+    [png] = list(tmp_path.glob("page*.png"))
+    page = Image.open(png).convert("L")
+    dark = sum(page.histogram()[:128])
+    assert page.width > 300 and dark > 2000          # text was drawn, the page is not blank
+    text = subprocess.run(["/usr/bin/pdftotext", str(pdf_path), "-"], capture_output=True,
+                          text=True).stdout
+    assert invoice.number in text and "reading T-PRORATA-FIRST-MONTH" in text
+
+
+def test_a_credit_note_references_its_invoice_in_factur_x(session, clock, actor, tec, business):
+    invoice = _billed(session, clock, actor, business)
+    note = service.credit_note(session, clock, actor, invoice.number, "wrong quantity",
+                               amount=Decimal("20"))
+    session.flush()
+    tree = etree.fromstring(facturx_xml(note, invoice))
+    assert tree.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "381"
+    assert tree.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID",
+                         namespaces=NS) == invoice.number
+
+
+def test_the_cli_bills_lists_shows_and_writes_the_pdf(clean_engine, db_url, clock, actor,
+                                                     monkeypatch, tmp_path):
+    from clausier.cli.main import app
+
+    with transaction(clean_engine) as s:
+        op = factories.operator(s, clock, actor, "technicophone")
+        factories.offer(s, op, "presel", "preselection", "10.00")
+        customer = factories.customer(s, clock, op, "Garage Moreau")
+        factories.subscription(s, clock, actor, customer, [LineInput(customer.sites[0].id, "presel")],
+                               signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
+    monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
+    runner = CliRunner()
+    result = runner.invoke(app, ["billrun", "--period", "2026-11", "--operator", "technicophone",
+                                 "--today", "2026-11-24", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["first_number"] == "TEC-2026-000001"
+    listed = json.loads(runner.invoke(app, ["invoice", "list", "--json"]).output)
+    assert [i["number"] for i in listed] == ["TEC-2026-000001"]
+    shown = json.loads(runner.invoke(app, ["invoice", "show", "TEC-2026-000001", "--json"]).output)
+    assert shown["lines"][0]["clause"] == "CP II §7 (L2063-2064)"
+    out = tmp_path / "f.pdf"
+    assert runner.invoke(app, ["invoice", "pdf", "TEC-2026-000001", "-o", str(out)]).exit_code == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    assert runner.invoke(app, ["index", "add", "001565192", "2026-12", "132.4"]).exit_code == 0
+    bad = runner.invoke(app, ["billrun", "--period", "2026-13"])
+    assert bad.exit_code == 2 and "period" in bad.output
+    csv_text = runner.invoke(app, ["invoice", "export-csv"]).output
+    assert csv_text.splitlines()[1].startswith("TEC-2026-000001;invoice;2026-11-24")
+
+
+def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine, clock, actor):
+    from fastapi.testclient import TestClient
+
+    from clausier.api.app import create_app
+
+    with transaction(clean_engine) as s:
+        op = factories.operator(s, clock, actor, "technicophone")
+        factories.offer(s, op, "presel", "preselection", "10.00")
+        for name in ("Garage Moreau", "Cabinet Petit"):
+            customer = factories.customer(s, clock, op, name)
+            factories.subscription(s, clock, actor, customer, [LineInput(customer.sites[0].id, "presel")],
+                                   signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
+        user = accounts.create_user(s, clock, actor, email="billing@example.org", name="Billing",
+                                    role="billing", password="long enough secret")
+        s.flush()
+        _, token = accounts.issue_token(s, clock, actor, user.id, "tests")
+    client = TestClient(create_app(engine=clean_engine, clock=clock))
+    headers = {"authorization": f"Bearer {token}"}
+    started = client.post("/api/v1/billruns", json={"period": "2026-11", "operator": "technicophone"},
+                          headers=headers)
+    assert started.status_code == 202
+    # Wait for the background run (a token request writes, which SQLite would make wait).
+    name = f"billrun-{started.json()['id']}"
+    for _ in range(500):
+        workers = [t for t in threading.enumerate() if t.name == name]
+        if workers:
+            workers[0].join(timeout=60)
+            break
+        time.sleep(0.01)
+    run = client.get(started.json()["href"], headers=headers).json()
+    assert (run["status"], run["invoices"], run["customers_done"]) == ("completed", 2, 2)
+    invoices = client.get("/api/v1/invoices", headers=headers).json()
+    assert sorted(i["number"] for i in invoices) == ["TEC-2026-000001", "TEC-2026-000002"]
+    detail = client.get("/api/v1/invoices/TEC-2026-000001", headers=headers).json()
+    assert detail["lines"][0]["explanation"]["lines"][0]["clause"] == "CP II §7 (L2063-2064)"
+    pdf = client.get("/api/v1/invoices/TEC-2026-000001/pdf", headers=headers)
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    credit = client.post("/api/v1/invoices/TEC-2026-000001/credit-notes", headers=headers,
+                         json={"reason": "duplicate"})
+    assert credit.status_code == 201 and credit.json()["number"] == "TEC-AV-2026-000001"
+    missing = client.get("/api/v1/invoices/NOPE", headers=headers)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    page = client.get("/billing/invoices/TEC-2026-000002", headers=headers)
+    assert page.status_code == 200 and "CP II §7 (L2063-2064)" in page.text
+    listing = client.get("/billing/invoices?status=cancelled", headers=headers)
+    assert "TEC-2026-000001" in listing.text and "TEC-2026-000002" not in listing.text
+    progress = client.get(f"/billing/runs/{run['id']}/progress", headers=headers)
+    assert "hx-get" not in progress.text          # finished: the page stops polling
+    exported = client.get("/billing/invoices.csv", headers=headers)
+    assert "TEC-AV-2026-000001;credit_note" in exported.text
