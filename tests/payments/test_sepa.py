@@ -219,3 +219,13 @@ def test_reconnecting_a_contract_terminated_for_unpaid_bills_rebills_its_access_
     assert fees.total == Decimal("49.00")
     (charge,) = pending_charges(session, billed.customer.id)
     assert charge.source == "reconnection" and charge.amount == Decimal("49.00")
+
+
+def test_an_invoice_paid_by_transfer_before_its_collection_is_not_debited(session, actor):
+    billed = ozone_customer(session, actor)
+    run_tick(session, actor, date(2025, 10, 3))
+    clock = FixedClock.on(date(2025, 10, 4))
+    service.record_payment(session, clock, actor, billed.customer.ref, "34.90", "transfer", date(2025, 10, 4))
+    assert service.export_collections(session, FixedClock.on(date(2025, 10, 5)), actor, date(2025, 10, 5)) == []
+    (debit,) = service.collections(session, billed.customer.ref, date(2025, 10, 5))["debits"]
+    assert debit["status"] == "cancelled"

@@ -566,7 +566,9 @@ def export_collections(session: Session, clock: Clock, actor: Actor, collection_
         debits = []
         for item in items:
             mandate = session.get(Mandate, item.mandate_id)
-            if mandate.status != "active" or rules.mandate_lapsed(
+            (invoice,) = invoice_reads.facts(session, [invoice_reads.invoice(session, item.invoice_id)])
+            item.amount = min(item.amount, invoice.undisputed)     # paid or disputed meanwhile
+            if item.amount <= 0 or mandate.status != "active" or rules.mandate_lapsed(
                     mandate.signed_on, mandate.last_collection_on, collection_date):
                 item.status = "cancelled"
                 continue
@@ -620,7 +622,9 @@ def settle_collections(session: Session, clock: Clock, actor: Actor, day: date) 
         customer = session.get(Customer, item.customer_id)
         payment = _new_payment(session, clock, actor, customer, item.amount, "direct_debit",
                                item.collection_date, item.end_to_end_id)
-        _apply(session, clock, actor, customer, payment, [item.invoice_id])
+        still_open = any(i.id == item.invoice_id for i in invoice_reads.open_invoices(session, customer.id))
+        # paid meanwhile by other means: the debit goes to the oldest invoices, or to a credit
+        _apply(session, clock, actor, customer, payment, [item.invoice_id] if still_open else None)
         item.status, item.payment_id = "collected", payment.id
         session.get(Mandate, item.mandate_id).last_collection_on = item.collection_date
         record(session, clock, actor, "sepa.collected", item,
@@ -651,10 +655,12 @@ def import_returns(session: Session, clock: Clock, actor: Actor, content: bytes,
             report.problems.append(Problem("amount", f"{line.amount} is not the {item.amount} debited",
                                            line.line))
             continue
-        if session.scalar(select(DebitReturn.id).where(
-                DebitReturn.item_id == item.id, DebitReturn.reason_code == line.reason_code,
-                DebitReturn.returned_on == line.returned_on)):
+        if item.status == "returned":      # the same return imported again: nothing changes
             report.accepted += 1
+            continue
+        if item.status not in ("exported", "collected"):
+            report.problems.append(Problem("end_to_end_id", f"{item.end_to_end_id} was not presented "
+                                                            f"({item.status})", line.line))
             continue
         _record_return(session, clock, actor, item, line, reason, mandate_unusable, source)
         report.accepted += 1
