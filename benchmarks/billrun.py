@@ -158,17 +158,18 @@ def bill(url: str, batch_size: int) -> None:
     print(f"  re-run (idempotent): {again.billed} new invoices in {time.perf_counter() - started:.1f} s")
 
 
-def _render(args: tuple[str, list[int]]) -> int:
+def _render(args: tuple[str, list[int]]) -> tuple[int, float]:
     from clausier.billing.models import Invoice
     from clausier.billing.pdf import invoice_pdf
     from clausier.db.session import engine_for, transaction
 
     url, ids = args
     engine = engine_for(url)
+    cpu = time.process_time()
     with transaction(engine) as session:
         for invoice_id in ids:
             invoice_pdf(session.get(Invoice, invoice_id))
-    return len(ids)
+    return len(ids), time.process_time() - cpu
 
 
 def render_pdfs(url: str, count: int, workers: int) -> None:
@@ -181,15 +182,19 @@ def render_pdfs(url: str, count: int, workers: int) -> None:
     engine.dispose()
     if not ids:
         sys.exit("no invoice to render: run the bill run first (same --db)")
-    _render((url, ids[:1]))     # warm up fonts and templates once, outside the timing
     slices = [ids[i::workers] for i in range(workers)]
-    started = time.perf_counter()
+    # Each worker warms up (fonts, templates, its own connections) before the timed work.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                              initializer=_render, initargs=((url, ids[:1]),)) as pool:
-        done = sum(pool.map(_render, [(url, part) for part in slices]))
+        list(pool.map(_render, [(url, [])] * workers))
+        started = time.perf_counter()
+        results = list(pool.map(_render, [(url, part) for part in slices]))
     seconds = time.perf_counter() - started
+    done, cpu = sum(r[0] for r in results), sum(r[1] for r in results)
     print(f"PDFs: {done} in {seconds:.1f} s on {workers} process(es) — {done / seconds:.1f} PDFs/s — "
           f"{done / seconds / workers:.1f} PDFs/s per core")
+    print(f"  {cpu / done * 1000:.0f} ms of CPU per PDF ({done / cpu:.1f} PDFs per CPU-second); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def main() -> None:

@@ -41,6 +41,8 @@ def test_b2b_customer_with_two_sites_and_a_central_site(session, clock, actor, t
         LineInput(head_office.id, "presel")], signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
     report = service.bill_period(session, clock, actor, "2026-11", "technicophone")
     assert (report.billed, report.invoices) == (1, ["TEC-2026-000001"])
+    [run] = service.list_bill_runs(session)
+    assert (run.status, run.invoices, run.total_ht) == ("completed", 1, D("250.00"))
     [invoice] = _invoices(session)
     assert _lines(invoice) == [
         ("Atelier Blois", "Access fee — Vga Analogue", D("150.00")),
@@ -132,21 +134,30 @@ def test_usage_80_days_late_is_billed_next_labelled_with_its_month(session, cloc
     [mobile] = factories.subscription(session, clock, actor, business,
                                       [LineInput(business.sites[0].id, "mobile-pro")],
                                       signed_on=date(2026, 6, 1), go_live_on=date(2026, 7, 1))
-    service.add_usage_summary(session, clock, actor, subscription_id=mobile.id, month=date(2026, 8, 1),
-                              amount=D("7.20"), basis="HT", records=12)
+    _rated(session, clock, mobile, "2026-08", "2026-08", "7.20", 12)
     september = service.bill_period(session, clock, actor, "2026-09", "technicophone")
     assert september.billed == 1
-    # A roaming record of 15 August reaches the operator on 3 November: 80 days late.
+    # A roaming record of 15 August reaches the operator on 3 November: 80 days late. Rating
+    # re-rates August and queues the difference with the next usage month not billed yet.
     assert (date(2026, 11, 3) - date(2026, 8, 15)).days == 80
-    service.add_usage_summary(session, clock, actor, subscription_id=mobile.id, month=date(2026, 8, 1),
-                              amount=D("12.40"), basis="HT", records=1, key="late:2026-11-03",
-                              label="Roaming", received_on=date(2026, 11, 3))
+    _rated(session, clock, mobile, "2026-10", "2026-08", "12.40", 1)
     service.bill_period(session, clock, actor, "2026-11", "technicophone")
     november = _invoices(session, period="2026-11")[0]
     late = next(line for line in november.lines if line.kind == "usage")
-    assert (late.label, late.amount) == ("Roaming — 2026-08 (late records)", D("12.40"))
+    assert (late.label, late.amount) == ("Usage — 2026-08 (late records)", D("12.40"))
     assert (late.period_start, late.period_end) == (date(2026, 8, 1), date(2026, 8, 31))
     assert late.clause == "CP IX §14.2 (L7024-7040); reading T-MOB-LATE-CDR"
+
+
+def _rated(session, clock, subscription, month: str, usage_period: str, amount: str, records: int):
+    """A rated-usage summary as the rating room writes it (``month``: billed with that month)."""
+    from clausier.rating.models import UsageSummary
+
+    session.add(UsageSummary(subscription_id=subscription.id, customer_id=subscription.customer_id,
+                             month=month, usage_period=usage_period, amount=D(amount),
+                             price_basis="HT", records=records, explanation={},
+                             computed_at=clock.now()))
+    session.flush()
 
 
 def test_annual_indexation_with_recorded_index_values(session, actor, tec, business):

@@ -157,3 +157,23 @@ def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine,
     assert "hx-get" not in progress.text          # finished: the page stops polling
     exported = client.get("/billing/invoices.csv", headers=headers)
     assert "TEC-AV-2026-000001;credit_note" in exported.text
+
+
+def test_the_demo_bills_every_operator_and_its_invoices_make_valid_factur_x(session, clock, actor):
+    """The demo's bill runs (three months) on the demo customers; loading again bills nothing."""
+    from clausier.billing.demo import load_demo as load_billing
+    from clausier.demo import service as demo
+
+    demo.load_demo(session, clock, actor)
+    count = len(_all(session))
+    assert load_billing(session, clock, actor) == "0 invoice(s)"
+    invoices = _all(session)
+    assert len(invoices) == count and {i.series for i in invoices} >= {"TEC", "OZO"}
+    for invoice in (invoices[0], next(i for i in invoices if i.price_basis == "TTC")):
+        assert sum(line.amount for line in invoice.lines) == (
+            invoice.total_ht if invoice.price_basis == "HT" else invoice.total_ttc)
+        assert facturx.xml_check_xsd(facturx_xml(invoice), flavor="factur-x", level="en16931")
+
+
+def _all(session) -> list[Invoice]:
+    return list(session.scalars(select(Invoice).order_by(Invoice.id)))

@@ -26,8 +26,10 @@ from clausier.db.session import engine_for
 from clausier.scheduler.ticker import DailyTicker
 from clausier.web.templating import render
 
-ROOMS = ["accounts", "terms", "catalog", "customers", "contracts", "billing", "payments",
-         "support", "audit", "web"]
+ROOMS = [
+    "accounts", "terms", "catalog", "customers", "contracts", "billing", "payments", "rating",
+    "support", "audit", "web",
+]
 
 SESSION_MAX_AGE = 8 * 3600
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"

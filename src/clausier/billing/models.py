@@ -1,5 +1,5 @@
 """Billing tables: bill runs, invoices and credit notes, their numbering, the months already billed,
-usage summaries from rating, index values and price changes.
+index values and price changes (rated usage comes from the rating room's summaries).
 
 ``Charge`` is the door through which other rooms put one-off amounts (exit fees, penalties,
 credits, equipment, rejected-debit fees) on the customer's next invoice.
@@ -181,30 +181,6 @@ class BilledMonth(Base):
     month_days: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money())
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
-
-
-class UsageSummary(Base):
-    """Rated usage of one subscription for one month, filled by the rating room.
-
-    Records that arrive after the month was billed go into a new summary of that same month
-    (another ``key``); the next invoice bills it labelled with its own month."""
-
-    __tablename__ = "usage_summaries"
-    __table_args__ = (UniqueConstraint("subscription_id", "month", "key"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
-    month: Mapped[date] = mapped_column(Date)                  # first day of the usage month
-    key: Mapped[str] = mapped_column(String(80), default="main")
-    amount: Mapped[Decimal] = mapped_column(Money())
-    basis: Mapped[str] = mapped_column(String(3))              # HT | TTC
-    vat_rate: Mapped[str] = mapped_column(String(20), default="normal")
-    records: Mapped[int] = mapped_column(Integer, default=0)
-    label: Mapped[str] = mapped_column(String(200), default="")
-    explanation: Mapped[dict] = mapped_column(JSON, default=dict)
-    received_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # latest record's arrival
-    invoice_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(Instant)
 
 
 class IndexValue(Base):

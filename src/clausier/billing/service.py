@@ -40,7 +40,6 @@ from clausier.billing.models import (
     PriceChange,
     PriceChangeNotice,
     PriceRevision,
-    UsageSummary,
 )
 from clausier.catalog.models import Offer, Operator
 from clausier.contracts.models import Subscription, SubscriptionItem
@@ -51,6 +50,7 @@ from clausier.core.money import ZERO, fr_format, money, to_decimal
 from clausier.customers.models import Customer, Site
 from clausier.db.session import lock_for_writing
 from clausier.terms import service as terms_service
+from clausier.rating.models import UsageSummary as RatedUsage
 from clausier.terms.schema import Terms
 
 DEFAULT_BATCH = 500
@@ -218,12 +218,13 @@ def _load_batch(session: Session, cache: _TermsCache, operator: Operator, custom
         revisions[row.subscription_item_id].append(rules.PriceStep(
             row.effective_on, row.old_fee, row.new_fee, row.explanation.get("note", "")))
     usage: dict[int, list[rules.UsageFacts]] = defaultdict(list)
-    summary = UsageSummary.__table__.c
-    for row in of_batch(*summary, where=summary.invoice_id.is_(None) & (summary.month < period),
-                        order_by=[summary.month, summary.id]):
+    rated = RatedUsage.__table__.c
+    for row in of_batch(*rated, where=rated.billed_invoice_id.is_(None)
+                        & (rated.month <= rules.period_label(rules.add_months(period, -1))),
+                        order_by=[rated.usage_period, rated.id]):
         usage[row.subscription_id].append(rules.UsageFacts(
-            row.id, row.subscription_id, row.month, row.amount, row.basis, row.vat_rate,
-            row.label, row.records, row.explanation or {}))
+            row.id, row.subscription_id, rules.parse_period(row.usage_period), row.amount,
+            row.price_basis, records=row.records, explanation=row.explanation or {}))
     ended = {s.id: _end_on(s) for s in subs if _end_on(s) is not None}
     after_end: dict[int, list[rules.BilledMonthFacts]] = defaultdict(list)
     if ended:
@@ -372,9 +373,9 @@ def _store(session: Session, clock: Clock, actor: Actor, operator: Operator, run
     _bulk_insert(conn, InvoiceLine.__table__, lines)
     _bulk_insert(conn, BilledMonth.__table__, months)
     if usage:
-        _set_invoice(conn, UsageSummary.__table__, usage)
+        _set_invoice(conn, RatedUsage.__table__, "billed_invoice_id", usage)
     if charges:
-        _set_invoice(conn, Charge.__table__, charges)
+        _set_invoice(conn, Charge.__table__, "invoice_id", charges)
     for month in revised:
         conn.execute(update(BilledMonth.__table__).where(
             BilledMonth.subscription_id == month.subscription_id, BilledMonth.month == month.month)
@@ -419,10 +420,10 @@ def _insert_returning_ids(conn, table, rows: list[dict]) -> list[int]:
     return ids
 
 
-def _set_invoice(conn, table, rows: list[dict]) -> None:
-    """Mark usage summaries or charges as billed by their invoice (one executemany)."""
+def _set_invoice(conn, table, column: str, rows: list[dict]) -> None:
+    """Mark rated usage or charges as billed by their invoice (one executemany)."""
     conn.execute(update(table).where(table.c.id == bindparam("row_id"))
-                 .values(invoice_id=bindparam("row_invoice")),
+                 .values({column: bindparam("row_invoice")}),
                  [{"row_id": row["id"], "row_invoice": row["invoice_id"]} for row in rows])
 
 
@@ -624,7 +625,8 @@ def bill_period(session: Session, clock: Clock, actor: Actor, period: str | date
     run.status = "completed" if not report.errors else "completed_with_errors"
     run.finished_at = clock.now()
     run.errors = report.errors
-    session.expire_all()     # the invoices were inserted in bulk
+    session.flush()
+    session.expire_all()     # the invoices were inserted in bulk: reload them from the database
     return report
 
 
@@ -687,7 +689,8 @@ def discard_draft(session: Session, clock: Clock, actor: Actor, invoice_id: int)
     invoice = get_invoice(session, invoice_id)
     if invoice.number is not None:
         raise NotAllowed(f"invoice {invoice.number}: issued; correct it with a credit note")
-    session.execute(update(UsageSummary).where(UsageSummary.invoice_id == invoice.id).values(invoice_id=None))
+    session.execute(update(RatedUsage).where(RatedUsage.billed_invoice_id == invoice.id)
+                    .values(billed_invoice_id=None))
     session.execute(update(Charge).where(Charge.invoice_id == invoice.id).values(invoice_id=None))
     for month in session.scalars(select(BilledMonth).where(BilledMonth.invoice_id == invoice.id)):
         session.delete(month)
@@ -822,40 +825,6 @@ def mark_overdue(session: Session, clock: Clock, actor: Actor, day: date) -> int
 def tick(session: Session, clock: Clock, actor: Actor, day: date) -> dict[str, int]:
     """The billing part of the daily tick."""
     return {"overdue": mark_overdue(session, clock, actor, day)}
-
-
-# --------------------------------------------------------------------------- usage (rating room)
-
-
-def add_usage_summary(session: Session, clock: Clock, actor: Actor, *, subscription_id: int,
-                      month: date, amount: Decimal, basis: str, explained: Explained | None = None,
-                      key: str = "main", records: int = 0, label: str = "",
-                      vat_rate: str = "normal", received_on: date | None = None) -> UsageSummary:
-    """The rating room's door: a month of rated usage to bill. Idempotent on (subscription,
-    month, key); a summary already billed is never changed (late records take another key)."""
-    month = rules.month_start(month)
-    if basis not in ("HT", "TTC"):
-        raise InvalidInput.on("basis", f"{basis!r} is neither HT nor TTC")
-    existing = session.scalar(select(UsageSummary).where(
-        UsageSummary.subscription_id == subscription_id, UsageSummary.month == month,
-        UsageSummary.key == key))
-    amount = money(amount)
-    if existing is not None:
-        if existing.invoice_id is not None and existing.amount != amount:
-            raise Conflict(f"usage {rules.period_label(month)}/{key}: already billed; "
-                           "record late usage under another key")
-        if existing.invoice_id is None:
-            existing.amount, existing.records = amount, records
-            existing.explanation = explained.as_dict() if explained else {}
-        return existing
-    summary = UsageSummary(subscription_id=subscription_id, month=month, key=key, amount=amount,
-                           basis=basis, vat_rate=vat_rate, records=records, label=label,
-                           explanation=explained.as_dict() if explained else {},
-                           received_on=received_on, created_at=clock.now())
-    session.add(summary)
-    record(session, clock, actor, "usage.summary", summary,
-           f"subscription {subscription_id} {rules.period_label(month)}/{key}: {amount} {basis}")
-    return summary
 
 
 # --------------------------------------------------------------------------- indexation

@@ -25,6 +25,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.support.cli", None),
     ("clausier.accounts.cli", "user"),
     ("clausier.demo.cli", "demo"),
+    ("clausier.rating.cli", None),
     ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),
 ]

@@ -37,6 +37,7 @@ MODEL_ROOMS = [
     "contracts",
     "billing",
     "payments",
+    "rating",
     "scheduler",
     "support",
 ]

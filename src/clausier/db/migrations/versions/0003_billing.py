@@ -1,4 +1,4 @@
-"""billing: bill runs, invoices, numbering, billed months, usage summaries, indices, price changes
+"""billing: bill runs, invoices, numbering, billed months, indices, price changes
 
 Revision ID: 0003_billing
 Revises: 0002_contracts
@@ -189,28 +189,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_price_change_notices_price_change_id'), ['price_change_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_price_change_notices_subscription_id'), ['subscription_id'], unique=False)
 
-    op.create_table('usage_summaries',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('subscription_id', sa.Integer(), nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
-    sa.Column('key', sa.String(length=80), nullable=False),
-    sa.Column('amount', clausier.db.types.Money(precision=14, scale=2), nullable=False),
-    sa.Column('basis', sa.String(length=3), nullable=False),
-    sa.Column('vat_rate', sa.String(length=20), nullable=False),
-    sa.Column('records', sa.Integer(), nullable=False),
-    sa.Column('label', sa.String(length=200), nullable=False),
-    sa.Column('explanation', sa.JSON(), nullable=False),
-    sa.Column('received_on', sa.Date(), nullable=True),
-    sa.Column('invoice_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', clausier.db.types.Instant(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], name=op.f('fk_usage_summaries_subscription_id_subscriptions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_summaries')),
-    sa.UniqueConstraint('subscription_id', 'month', 'key', name=op.f('uq_usage_summaries_subscription_id'))
-    )
-    with op.batch_alter_table('usage_summaries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_usage_summaries_invoice_id'), ['invoice_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_usage_summaries_subscription_id'), ['subscription_id'], unique=False)
-
     op.create_table('price_revisions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subscription_id', sa.Integer(), nullable=False),
@@ -242,11 +220,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_price_revisions_subscription_id'))
 
     op.drop_table('price_revisions')
-    with op.batch_alter_table('usage_summaries', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_usage_summaries_subscription_id'))
-        batch_op.drop_index(batch_op.f('ix_usage_summaries_invoice_id'))
-
-    op.drop_table('usage_summaries')
     with op.batch_alter_table('price_change_notices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_price_change_notices_subscription_id'))
         batch_op.drop_index(batch_op.f('ix_price_change_notices_price_change_id'))

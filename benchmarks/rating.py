@@ -1,0 +1,143 @@
+"""End-to-end rating benchmark: generate, import and rate N records (CSV in → Parquet +
+summaries out) and print records per second and peak memory.
+
+    PYTHONPATH=src python benchmarks/rating.py --records 10000000 [--services 10000] [--keep DIR]
+
+Set-up (database, operator, subscriptions, price list) and generation are not timed; the
+figure is import + rating, end to end. Target on the 2-core reference machine: ≥ 1 000 000
+records/s and < 4 GiB peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from sqlalchemy import insert, select
+
+ROOT = Path(__file__).resolve().parent.parent
+FAMILY_UNITS = {"vga": "analogue_line", "sip_trunk": "channel", "mobile": "line", "centrex": "user", "cx": "pack"}
+
+
+def _sheet_file(folder: Path) -> Path:
+    """A sheet whose families carry the seeds' usage blocks (the test fixture's blocks)."""
+    blocks = yaml.safe_load((ROOT / "tests" / "rating" / "usage_terms.yaml").read_text(encoding="utf-8"))
+    sheet = {"id": "bench", "version": 1, "valid_from": "2020-01-01", "title": "Benchmark",
+             "operator": {"name": "TECHNICOPHONE"}, "source": {"seed": "001_742b69a7556570e9.txt"},
+             "customer_kind": "business", "price_basis": "HT",
+             "general": {"commitment": {"initial_months": {"value": 12, "src": "CGV art. 7 L190-194"}}},
+             "families": {name: {"title": name, "src": "CP I §8 L1716-1747", "usage": block}
+                          for name, block in blocks.items()}}
+    path = folder / "bench-sheet.yaml"
+    path.write_text(yaml.safe_dump(sheet, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _set_up(services: int, folder: Path) -> list[tuple[str, str]]:
+    from clausier.audit.service import Actor
+    from clausier.catalog.models import Offer, Operator
+    from clausier.contracts.models import Subscription, SubscriptionItem
+    from clausier.core.clock import FixedClock
+    from clausier.customers.models import Customer, Site
+    from clausier.db.migrate import upgrade
+    from clausier.db.session import default_engine, transaction
+    from clausier.rating import service, synth
+    from clausier.terms import service as terms
+
+    upgrade(os.environ["CLAUSIER_DATABASE_URL"])
+    clock, actor = FixedClock.on(date(2026, 11, 2)), Actor.system("benchmark")
+    lines = synth.fictitious_services(services)
+    with transaction(default_engine()) as session:
+        terms.load_sheet_file(session, clock, actor, _sheet_file(folder))
+        operator = Operator(code="technicophone", sheet_id="bench", name="TECHNICOPHONE",
+                            customer_kind="business", price_basis="HT", invoice_prefix="TEC")
+        session.add(operator)
+        session.flush()
+        for path in service.built_in_price_lists():
+            if "technicophone" in path.name:
+                service.load_price_list(session, clock, actor, path)
+        now = clock.now()
+        customer = Customer(operator_id=operator.id, ref="TEC-BENCH", kind="company", name="Bench",
+                            employees=50, category="tertiary", created_at=now, updated_at=now)
+        session.add(customer)
+        session.flush()
+        site = Site(customer_id=customer.id, name="Siège", numbering_zone="02", is_central=True)
+        offers = {family: Offer(operator_id=operator.id, code=f"bench-{family}", name=family, family=family,
+                                unit=unit, price_basis="HT", monthly_fee=Decimal("10"),
+                                attributes={"bundle": {"unlimited": True}})
+                  for family, unit in FAMILY_UNITS.items()}
+        session.add_all([site, *offers.values()])
+        session.flush()
+        first_id = (session.scalar(select(Subscription.id).order_by(Subscription.id.desc())) or 0) + 1
+        session.execute(insert(Subscription), [
+            dict(id=first_id + i, ref=f"TEC-S{i:07d}", customer_id=customer.id, site_id=site.id,
+                 operator_id=operator.id, family=family, sheet_id="bench", sheet_version=1, status="active",
+                 signed_on=date(2026, 1, 1), channel="on_premises", commitment_months=12,
+                 service_identifier=identifier, billing_periodicity_months=1, service_level_option="standard",
+                 go_live_on=date(2026, 2, 1), created_at=now)
+            for i, (identifier, family) in enumerate(lines)])
+        session.execute(insert(SubscriptionItem), [
+            dict(subscription_id=first_id + i, offer_id=offers[family].id, offer_code=offers[family].code,
+                 label=family, unit=FAMILY_UNITS[family], quantity=4 if family == "sip_trunk" else 1,
+                 monthly_fee=Decimal("10"), access_fee=Decimal("0"), access_fee_undiscounted=Decimal("0"),
+                 one_off_price=Decimal("0"), price_basis="HT", vat_rate="normal", is_option=False)
+            for i, (_, family) in enumerate(lines)])
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--services", type=int, default=10_000)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="clausier-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["CLAUSIER_DATA_DIR"] = str(folder / "data")
+    os.environ.setdefault("CLAUSIER_DATABASE_URL", f"sqlite:///{folder / 'bench.db'}")
+    sys.path.insert(0, str(ROOT / "src"))
+    from clausier.audit.service import Actor
+    from clausier.core.clock import FixedClock
+    from clausier.db.session import default_engine, transaction
+    from clausier.rating import service, synth
+
+    try:
+        started = time.perf_counter()
+        lines = _set_up(args.services, folder)
+        cdr_file = folder / "cdr.csv"
+        synth.write(synth.generate(lines, args.records, args.month), cdr_file)
+        generated = time.perf_counter()
+        print(f"set-up + generation: {generated - started:.1f} s "
+              f"({cdr_file.stat().st_size / 2**20:.0f} MiB of CSV, {len(lines)} lines)")
+        clock, actor = FixedClock(datetime(2026, 11, 2, 9, 0).astimezone()), Actor.system("benchmark")
+        t0 = time.perf_counter()
+        with transaction(default_engine()) as session:
+            batch = service.import_cdr_file(session, clock, actor, cdr_file)
+        t1 = time.perf_counter()
+        with transaction(default_engine()) as session:
+            report = service.rate(session, clock, actor, args.month)
+        t2 = time.perf_counter()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"import: {batch.accepted:,} records, {batch.rejected:,} rejected in {t1 - t0:.1f} s "
+              f"({batch.rows_read / (t1 - t0):,.0f} records/s)")
+        print(f"rating: {report.records:,} records, {report.subscriptions:,} summaries, "
+              f"{report.breaches} breaches, {report.alerts} alerts, {report.amount} € in {t2 - t1:.1f} s "
+              f"({report.records / (t2 - t1):,.0f} records/s)")
+        print(f"end to end: {args.records / (t2 - t0):,.0f} records/s; peak memory {peak:.2f} GiB")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

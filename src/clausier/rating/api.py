@@ -1,0 +1,134 @@
+"""``/api/v1/usage/…``: CDR imports, rating, usage per service, fair-use breaches, fraud alerts,
+penalty confirmations and premium-number payouts."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, UploadFile
+from pydantic import BaseModel, Field
+
+from clausier.api.deps import Ctx, staff_ctx
+from clausier.rating import service
+
+router = APIRouter(prefix="/api/v1/usage", tags=["usage"])
+
+
+class MonthIn(BaseModel):
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
+
+
+class DecisionIn(BaseModel):
+    decision: str = Field(description="breach: acknowledge | suspend_unlimited; "
+                                      "alert: confirm | dismiss; penalty: confirm | reject")
+    note: str = ""
+
+
+class ClaimIn(BaseModel):
+    on: date
+
+
+def _batch_dict(batch, rejects=None) -> dict:
+    data = {"id": batch.id, "file": batch.file_name, "read": batch.rows_read,
+            "imported": batch.accepted, "already_known": batch.duplicates,
+            "rejected": batch.rejected, "months": batch.months,
+            "started_at": batch.started_at.isoformat()}
+    if rejects is not None:
+        data["rejects"] = [{"line": r.line, "record_id": r.record_id, "reason": r.reason} for r in rejects]
+    return data
+
+
+@router.post("/imports", status_code=201)
+def import_file(file: UploadFile = File(..., description="CDR CSV (optionally .gz)"),
+                ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("usage")
+    name = Path(file.filename or "upload.csv").name
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / name
+        with target.open("wb") as handle:
+            shutil.copyfileobj(file.file, handle)
+        batch = service.import_cdr_file(ctx.session, ctx.clock, ctx.actor, target)
+    return _batch_dict(batch)
+
+
+@router.get("/imports")
+def imports(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    return [_batch_dict(b) for b in service.list_batches(ctx.session)]
+
+
+@router.get("/imports/{batch_id}")
+def import_detail(batch_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    batch, rejects = service.get_batch(ctx.session, batch_id)
+    return _batch_dict(batch, rejects)
+
+
+@router.post("/rating")
+def rate(body: MonthIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("usage")
+    return service.rate(ctx.session, ctx.clock, ctx.actor, body.month).as_dict()
+
+
+@router.get("/services/{service_id}")
+def usage_of(service_id: str, month: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    return service.usage_of(ctx.session, service_id, month)
+
+
+@router.get("/summaries")
+def summaries(customer_id: int, up_to_month: str, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    """Unbilled rated usage of a customer (what the next bill run will take)."""
+    return [service.summary_dict(s) for s in service.unbilled_summaries(ctx.session, customer_id, up_to_month)]
+
+
+@router.get("/breaches")
+def breaches(status: str | None = None, month: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    return [service.breach_dict(b) for b in service.list_breaches(ctx.session, status, month)]
+
+
+@router.post("/breaches/{breach_id}/decision")
+def decide_breach(breach_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("usage")
+    return service.breach_dict(service.decide_breach(ctx.session, ctx.clock, ctx.actor, breach_id,
+                                                     body.decision, body.note))
+
+
+@router.get("/fraud-alerts")
+def fraud_alerts(status: str | None = None, month: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    return [service.alert_dict(a) for a in service.list_alerts(ctx.session, status, month)]
+
+
+@router.post("/fraud-alerts/{alert_id}/decision")
+def decide_alert(alert_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("usage")
+    return service.alert_dict(service.decide_alert(ctx.session, ctx.clock, ctx.actor, alert_id,
+                                                   body.decision, body.note))
+
+
+@router.get("/penalties")
+def penalties(status: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    return [service.proposal_dict(p) for p in service.proposals_of(ctx.session, status=status)]
+
+
+@router.post("/penalties/{proposal_id}/decision")
+def decide_penalty(proposal_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    """Confirming a penalty puts it on the customer's next invoice (a billing charge)."""
+    ctx.require_write("usage")
+    return service.proposal_dict(service.decide_penalty(ctx.session, ctx.clock, ctx.actor, proposal_id,
+                                                        body.decision, body.note))
+
+
+@router.get("/payouts/{subscription_id}")
+def payouts(subscription_id: int, on: date, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    """What a premium number may claim on a date."""
+    explained, _ = service.claimable_payouts(ctx.session, subscription_id, on)
+    return explained.as_dict()
+
+
+@router.post("/payouts/{subscription_id}/claims", status_code=201)
+def claim(subscription_id: int, body: ClaimIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("usage")
+    row = service.claim_payouts(ctx.session, ctx.clock, ctx.actor, subscription_id, body.on)
+    return {"id": row.id, "amount": str(row.amount), "requested_on": row.requested_on.isoformat(),
+            "invoice_deadline": row.invoice_deadline.isoformat(), "explanation": row.explanation}

@@ -1,0 +1,140 @@
+"""The CDR file format (*comptes rendus d'appels*) and its row-by-row validation, vectorised.
+
+A CDR file is CSV (optionally gzip-compressed), UTF-8, comma-separated, with this header:
+
+===================== ==========================================================================
+column                meaning
+===================== ==========================================================================
+record_id             the network's unique id of the record (importing it twice changes nothing)
+service               the service identifier the record belongs to: line number, SIP trunk id,
+                      SIM/MSISDN, CX or premium number (``Subscription.service_identifier``)
+start                 ISO 8601 date-time with offset: ``2026-10-05T09:30:00+02:00`` (or ``Z``)
+duration              seconds (integer ≥ 0; 0 for SMS/MMS/data)
+calling               calling number as presented (text: leading zeros are kept)
+called                called number (text)
+direction             ``out`` (made by the service) or ``in`` (received by the service)
+type                  ``voice``, ``sms``, ``mms``, ``data`` or ``callback`` (a web call-back)
+bytes                 data volume in bytes (integer ≥ 0; empty means 0)
+origin_country        ISO 3166 alpha-2 country of the network the record comes from
+                      (the visited network when roaming, the calling installation otherwise);
+                      empty means the home network in France
+terminating_operator  the operator the call ended on, when known (empty otherwise)
+forwarded             ``1`` when the call was forwarded or transferred, else ``0`` or empty
+traffic               optional: ``interpersonal`` (default), ``automated`` (calling robots,
+                      automated messaging) or ``platform`` (exchanges with a technical platform)
+===================== ==========================================================================
+
+Values are taken as written: keywords in lower case, country codes in capitals, no spaces
+around values. A row that breaks a rule is rejected with its line number and the reason.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+COLUMNS = ("record_id", "service", "start", "duration", "calling", "called", "direction", "type",
+           "bytes", "origin_country", "terminating_operator", "forwarded", "traffic")
+REQUIRED = COLUMNS[:-1]
+DIRECTIONS = ("out", "in")
+TYPES = ("voice", "sms", "mms", "data", "callback")
+TRAFFIC = ("interpersonal", "automated", "platform")
+TRUE_TEXT = ("1", "true")
+FALSE_TEXT = ("0", "false", "")
+
+# The stored (imported) record: what every later stage reads.
+STORED_SCHEMA = {
+    "record_id": pl.String, "service": pl.String, "start": pl.Datetime("ms", "UTC"),
+    "duration": pl.Int64, "calling": pl.String, "called": pl.String, "direction": pl.String,
+    "type": pl.String, "bytes": pl.Int64, "origin_country": pl.String,
+    "terminating_operator": pl.String, "forwarded": pl.Boolean, "traffic": pl.String,
+    "line": pl.Int64, "subscription_id": pl.Int64, "customer_id": pl.Int64,
+    "batch_id": pl.Int64,
+}
+
+
+def _parse_start(text: pl.Expr) -> pl.Expr:
+    # One format: %.f makes the fraction optional and %#z accepts Z, +hh:mm and +hhmm.
+    return text.str.to_datetime(format="%Y-%m-%dT%H:%M:%S%.f%#z", strict=False,
+                                time_unit="ms", time_zone="UTC")
+
+
+def _int(text: pl.Expr) -> pl.Expr:
+    return text.cast(pl.Int64, strict=False)
+
+
+# Checks in the order they are reported: (field, reason, whether the reason quotes the value).
+CHECKS = (
+    ("record_id", "missing", False),
+    ("service", "missing", False),
+    ("start", "not an ISO 8601 date-time with offset (YYYY-MM-DDThh:mm:ss+hh:mm)", False),
+    ("duration", "not a whole number of seconds", False),
+    ("direction", "is not out or in", True),
+    ("type", "is not one of " + ", ".join(TYPES), True),
+    ("bytes", "not a whole number of bytes", False),
+    ("called", "missing", False),
+    ("called", "is not a phone number", True),
+    ("calling", "is not a phone number", True),
+    ("origin_country", "is not an ISO 3166 alpha-2 code in capitals", True),
+    ("forwarded", "is not 1 or 0", True),
+    ("traffic", "is not one of " + ", ".join(TRAFFIC), True),
+    ("service", "no subscription carries this identifier", True),   # checked against the database
+)
+UNKNOWN_SERVICE = len(CHECKS) - 1
+
+
+def parsed(raw: pl.LazyFrame) -> pl.LazyFrame:
+    """Raw text columns → typed columns plus ``check``: the index in ``CHECKS`` of the first
+    check the row fails (null when the row is good). One vectorised pass; the messages are
+    written only for the failing rows (``with_problems``)."""
+    c = pl.col
+    text = {name: c(name).fill_null("") for name in COLUMNS}
+    start = _parse_start(text["start"])
+    duration = _int(text["duration"])
+    size = pl.when(text["bytes"] == "").then(pl.lit(0, pl.Int64)).otherwise(_int(text["bytes"]))
+    traffic = pl.when(text["traffic"] == "").then(pl.lit("interpersonal")).otherwise(text["traffic"])
+    number_ok = r"^\+?[0-9][0-9 .\-()/]*$"
+    failures = (
+        text["record_id"] == "",
+        text["service"] == "",
+        start.is_null(),
+        duration.is_null() | (duration < 0),
+        ~text["direction"].is_in(DIRECTIONS),
+        ~text["type"].is_in(TYPES),
+        size.is_null() | (size < 0),
+        (text["type"] != "data") & (text["called"] == ""),
+        (text["called"] != "") & ~text["called"].str.contains(number_ok),
+        (text["calling"] != "") & ~text["calling"].str.contains(number_ok),
+        (text["origin_country"] != "") & ~text["origin_country"].str.contains(r"^[A-Z]{2}$"),
+        ~text["forwarded"].is_in(TRUE_TEXT + FALSE_TEXT),
+        ~traffic.is_in(TRAFFIC),
+    )
+    check = pl.when(failures[0]).then(pl.lit(0, pl.Int8))
+    for index, failure in enumerate(failures[1:], start=1):
+        check = check.when(failure).then(pl.lit(index, pl.Int8))
+    paris = start.dt.convert_time_zone("Europe/Paris")
+    return raw.select(
+        text["record_id"].alias("record_id"), text["service"].alias("service"),
+        start.alias("start"), duration.alias("duration"),
+        text["calling"].alias("calling"), text["called"].alias("called"),
+        text["direction"].alias("direction"), text["type"].alias("type"), size.alias("bytes"),
+        text["origin_country"].alias("origin_country"),
+        text["terminating_operator"].alias("terminating_operator"),
+        text["forwarded"].is_in(TRUE_TEXT).alias("forwarded"), traffic.alias("traffic"),
+        c("line"),
+        (paris.dt.year() * 100 + paris.dt.month()).alias("yyyymm"),
+        check.otherwise(pl.lit(None, pl.Int8)).alias("check"),
+    )
+
+
+def with_problems(failing: pl.DataFrame) -> pl.DataFrame:
+    """The reason of each failing row, naming the field (and quoting the value when useful)."""
+    reasons = []
+    for index, (field, reason, quoted) in enumerate(CHECKS):
+        message = pl.lit(f"{field}: ")
+        if quoted:
+            message = message + pl.lit("'") + pl.col(field).fill_null("") + pl.lit("' ")
+        reasons.append((index, message + pl.lit(reason)))
+    problem = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
+    for index, message in reasons:
+        problem = problem.when(pl.col("check") == index).then(message)
+    return failing.with_columns(problem.alias("problem"))

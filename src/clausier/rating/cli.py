@@ -1,0 +1,178 @@
+"""``clausier cdr …``, ``clausier rate`` and ``clausier usage …``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from clausier.cli.common import JsonOption, TodayOption, command, console, print_json, print_table
+from clausier.rating import rules, service, synth
+
+app = typer.Typer(no_args_is_help=True)
+cdr_app = typer.Typer(no_args_is_help=True, help="Call detail records: import, synthesise, price lists.")
+usage_app = typer.Typer(no_args_is_help=True, help="Rated usage, fair-use breaches, fraud alerts.")
+app.add_typer(cdr_app, name="cdr")
+app.add_typer(usage_app, name="usage")
+
+MonthOption = typer.Option(..., "--month", help="The month, YYYY-MM.")
+
+
+def _previous_month(today) -> str:
+    return rules.shift_month(f"{today.year:04d}-{today.month:02d}", -1)
+
+
+@cdr_app.command("import")
+def import_files(files: list[Path] = typer.Argument(..., help="CSV files (optionally .gz)."),
+                 json: bool = JsonOption, today: datetime | None = TodayOption) -> None:
+    """Import CDR files; bad rows go to a reject report (line and reason)."""
+    results = []
+    for path in files:
+        with command(today) as cmd:
+            batch = service.import_cdr_file(cmd.session, cmd.clock, cmd.actor, path)
+            results.append({"batch": batch.id, "file": batch.file_name, "read": batch.rows_read,
+                            "imported": batch.accepted, "already_known": batch.duplicates,
+                            "rejected": batch.rejected, "months": batch.months,
+                            "reject_file": batch.reject_file})
+    if json:
+        print_json(results)
+        return
+    print_table("CDR import", ["batch", "file", "read", "imported", "already known", "rejected",
+                               "months", "reject report"],
+                [[r["batch"], r["file"], r["read"], r["imported"], r["already_known"], r["rejected"],
+                  ", ".join(r["months"]), r["reject_file"]] for r in results])
+
+
+@cdr_app.command("synth")
+def synthesise(services: int = typer.Option(100, "--services", min=1, help="How many lines."),
+               records: int = typer.Option(10_000, "--records", min=1, help="How many records."),
+               output: Path = typer.Option(..., "-o", "--output", help="CSV file to write (.gz ok)."),
+               month: str | None = typer.Option(None, "--month", help="YYYY-MM (default: last month)."),
+               seed: int = typer.Option(1, "--seed"),
+               today: datetime | None = TodayOption) -> None:
+    """Generate realistic synthetic traffic (with a few breaches and fraud patterns on purpose)
+    for the lines of the database that have a service identifier, else fictitious lines."""
+    with command(today) as cmd:
+        lines = service.service_lines(cmd.session, services)
+        month = month or _previous_month(cmd.clock.today())
+    lines += synth.fictitious_services(services)[len(lines):]
+    synth.write(synth.generate(lines, records, month, seed), output)
+    console.print(f"{records} records for {len(lines)} lines in {month} written to {output}")
+
+
+@cdr_app.command("tariffs")
+def tariffs(files: list[Path] = typer.Argument(None, help="Price-list YAML files."),
+            built_in: bool = typer.Option(False, "--built-in", help="Load the demo price lists."),
+            today: datetime | None = TodayOption) -> None:
+    """Load usage price lists (idempotent)."""
+    paths = list(files or []) + (service.built_in_price_lists() if built_in else [])
+    if not paths:
+        raise typer.BadParameter("give price-list files or --built-in")
+    with command(today) as cmd:
+        for path in paths:
+            count = service.load_price_list(cmd.session, cmd.clock, cmd.actor, path)
+            console.print(f"{path.name}: {count} tariff line(s)")
+
+
+@cdr_app.command("batches")
+def batches(json: bool = JsonOption) -> None:
+    """The latest import batches."""
+    with command() as cmd:
+        rows = [{"batch": b.id, "file": b.file_name, "read": b.rows_read, "imported": b.accepted,
+                 "already_known": b.duplicates, "rejected": b.rejected, "months": b.months,
+                 "at": b.started_at} for b in service.list_batches(cmd.session)]
+    if json:
+        print_json(rows)
+        return
+    print_table("Import batches", ["batch", "file", "read", "imported", "already known", "rejected", "at"],
+                [[r["batch"], r["file"], r["read"], r["imported"], r["already_known"], r["rejected"],
+                  r["at"]] for r in rows])
+
+
+@app.command("rate")
+def rate(month: str = MonthOption, json: bool = JsonOption, today: datetime | None = TodayOption) -> None:
+    """Rate (or re-rate) a month deterministically: rated Parquet and summaries for the bill run."""
+    with command(today) as cmd:
+        report = service.rate(cmd.session, cmd.clock, cmd.actor, month)
+    if json:
+        print_json(report.as_dict())
+        return
+    print_table(f"Rating {month}", ["records", "subscriptions", "amount", "breaches", "alerts",
+                                    "proposals", "unpriced", "late summaries"],
+                [[report.records, report.subscriptions, report.amount, report.breaches,
+                  report.alerts, report.proposals, report.unpriced, report.late_summaries]])
+
+
+@usage_app.command("show")
+def show(service_id: str = typer.Argument(..., metavar="SERVICE",
+                                          help="Service identifier or subscription reference."),
+         month: str = MonthOption, json: bool = JsonOption) -> None:
+    """A service's usage in a month: explained amounts, traffic, breaches and alerts."""
+    with command() as cmd:
+        data = service.usage_of(cmd.session, service_id, month)
+    if json:
+        print_json(data)
+        return
+    sub = data["subscription"]
+    console.print(f"[bold]{sub['ref']}[/] {sub['family']} {sub['service_identifier'] or ''} — {month}")
+    print_table("Traffic", ["destination", "type", "in bundle", "records", "seconds", "amount"],
+                [[t["rate_dest"], t["type"], t["in_bundle"], t["records"], t["seconds"], t["amount"]]
+                 for t in data["traffic"]])
+    for summary in data["summaries"]:
+        title = f"Billed with {summary['month']}" + (f" (invoice {summary['billed_invoice_id']})"
+                                                    if summary["billed_invoice_id"] else "")
+        print_table(title, ["line", "formula", "amount", "clause"],
+                    [[l["label"], l["formula"], l["amount"], l["clause"]]
+                     for l in summary["explanation"]["lines"]] + [["Total", "", summary["amount"], ""]])
+        for note in summary["explanation"]["notes"]:
+            console.print(f"Note: {note}", highlight=False)
+    for breach in data["breaches"]:
+        console.print(f"[yellow]Fair use[/] {breach['metric']}: {breach['measured']} > {breach['limit']} "
+                      f"({breach['status']}) — {breach['clause']}", highlight=False)
+    for alert in data["alerts"]:
+        console.print(f"[red]Alert[/] {alert['kind']}: {alert['calls']} call(s) ({alert['status']})"
+                      f" — {alert['clause']}", highlight=False)
+
+
+@usage_app.command("breaches")
+def breaches(status: str | None = typer.Option(None, "--status"), month: str | None = typer.Option(None, "--month"),
+             json: bool = JsonOption) -> None:
+    """Fair-use breaches for staff."""
+    with command() as cmd:
+        rows = [service.breach_dict(b) for b in service.list_breaches(cmd.session, status, month)]
+    if json:
+        print_json(rows)
+        return
+    print_table("Fair-use breaches", ["id", "subscription", "month", "metric", "measured", "limit", "status", "clause"],
+                [[r["id"], r["subscription_id"], r["month"], r["metric"], r["measured"], r["limit"],
+                  r["status"], r["clause"]] for r in rows])
+
+
+@usage_app.command("alerts")
+def alerts(status: str | None = typer.Option("open", "--status"), json: bool = JsonOption) -> None:
+    """The fraud alert queue."""
+    with command() as cmd:
+        rows = [service.alert_dict(a) for a in service.list_alerts(cmd.session, status or None)]
+    if json:
+        print_json(rows)
+        return
+    print_table("Fraud alerts", ["id", "subscription", "month", "kind", "calls", "status", "clause"],
+                [[r["id"], r["subscription_id"], r["month"], r["kind"], r["calls"], r["status"],
+                  r["clause"]] for r in rows])
+
+
+@usage_app.command("decide")
+def decide(kind: str = typer.Argument(..., help="breach | alert | penalty"),
+           item_id: int = typer.Argument(...),
+           decision: str = typer.Argument(..., help="breach: acknowledge|suspend_unlimited; "
+                                                    "alert: confirm|dismiss; penalty: confirm|reject"),
+           note: str = typer.Option("", "--note"), today: datetime | None = TodayOption) -> None:
+    """Record a staff decision on a breach, an alert or a penalty proposal."""
+    deciders = {"breach": service.decide_breach, "alert": service.decide_alert,
+                "penalty": service.decide_penalty}
+    if kind not in deciders:
+        raise typer.BadParameter("kind must be breach, alert or penalty")
+    with command(today) as cmd:
+        row = deciders[kind](cmd.session, cmd.clock, cmd.actor, item_id, decision, note)
+        console.print(f"{kind} {row.id}: {row.status}")

@@ -1,0 +1,1162 @@
+"""Usage rating, pure: records (a Polars frame) + plans (sheet ``usage`` block, offer bundle, price
+list) in; priced records, explained monthly amounts, fair-use breaches, fraud alerts, penalty
+proposals and premium-number payouts out. No database, no clock, no I/O.
+
+Everything per record is a vectorised Polars expression; Python only loops over subscriptions
+(to explain their month) and over the few rows of aggregates. Amounts per record are integers
+in micro-euros (exact and deterministic); each explained line is rounded half-up to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import polars as pl
+
+from clausier.core.clock import PARIS
+from clausier.core.explain import Explained, Line
+from clausier.core.money import money
+from clausier.rating import numbering as nb
+from clausier.terms.schema import Amount, Sourced, Threshold, Usage
+
+MICRO = Decimal(1_000_000)
+BYTES_PER_MB = 1_000_000
+DAY_ZERO = datetime(1970, 1, 1, tzinfo=UTC)
+FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
+# The incumbent local-loop operator (France Télécom, now Orange) as CDRs name it, unless the
+# sheet lists its own spellings under ``lists.incumbent_operators``.
+INCUMBENT_OPERATORS = ("FT", "FRANCE TELECOM", "FRANCE_TELECOM", "ORANGE")
+# National prefixes of the overseas departments (the "metropolitan" test of premium payouts).
+DOM_PREFIXES = ("0262", "0263", "0269", "0508", "0590", "0594", "0596", "0639", "0690", "0691",
+                "0692", "0693", "0694", "0696", "0697")
+# Fair-use metrics that CDRs can measure; others (e.g. registered devices) are left to staff.
+MEASURED_METRICS = ("distinct_numbers", "call_hours", "hours", "sms", "sms_recipients",
+                    "simultaneous_calls")
+
+
+def to_micro(amount: Decimal) -> int:
+    return int((Decimal(amount) * MICRO).to_integral_value())
+
+
+def from_micro(micro: int) -> Decimal:
+    return Decimal(int(micro)) / MICRO
+
+
+def fmt_price(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",") + " €"
+
+
+def fmt_duration(seconds: int) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return (f"{hours} h {minutes:02d} min {secs:02d} s" if hours
+            else f"{minutes} min {secs:02d} s")
+
+
+# --------------------------------------------------------------------------- inputs
+
+@dataclass(frozen=True)
+class Tariff:
+    """One line of a price list: the price of a destination for a kind of traffic."""
+
+    destination: str          # a destination class, "international:DE", "roaming_world", …
+    kind: str                 # voice (per minute) | sms | mms (per message) | data (per MB)
+    price: Decimal
+    setup: Decimal = Decimal("0")
+    increment: str = "second"     # second | minute (each started minute is due)
+    basis: str = "HT"
+    valid_from: date | None = None
+    source: str = "price list"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What the offer's monthly fee includes (the sheet says what a bundle *may* include)."""
+
+    unlimited: bool = False
+    destinations: tuple[str, ...] | None = None   # national prefixes; None: the sheet's list
+    countries: tuple[str, ...] = ()                # international destinations on the order
+    sms_included: bool = False
+    minutes: int | None = None                     # a minutes allowance (not unlimited)
+    data_mb: int | None = None
+    data_plan: str | None = None                   # unlimited (throttle/cut) | metered
+
+    @classmethod
+    def from_attributes(cls, attributes: Mapping | None) -> Bundle:
+        data = dict((attributes or {}).get("bundle") or {})
+        return cls(
+            unlimited=bool(data.get("unlimited", False)),
+            destinations=tuple(str(d) for d in data["destinations"]) if "destinations" in data else None,
+            countries=tuple(str(c).upper() for c in data.get("countries", ())),
+            sms_included=bool(data.get("sms_included", data.get("unlimited", False))),
+            minutes=int(data["minutes"]) if data.get("minutes") is not None else None,
+            data_mb=int(data["data_mb"]) if data.get("data_mb") is not None else None,
+            data_plan=data.get("data_plan"),
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What rating needs to know about one subscription."""
+
+    subscription_id: int
+    customer_id: int
+    family: str
+    identifier: str
+    usage: Usage
+    bundle: Bundle = Bundle()
+    units: Mapping[str, int] = field(default_factory=dict)   # analogue_line: 3, channel: 10…
+    tariff_key: str = ""
+    price_basis: str = "HT"
+    lines_managed: bool = True
+
+
+# --------------------------------------------------------------------------- reading the sheet
+
+def _pick(mapping: Mapping, *names: str):
+    """The first of several names a sheet may use for one figure."""
+    for name in names:
+        if name in mapping:
+            return mapping[name]
+    return None
+
+
+def figure(usage: Usage, *names: str) -> Sourced[Decimal] | None:
+    return _pick(usage.figures, *names)
+
+
+def amount(usage: Usage, *names: str) -> Amount | None:
+    return _pick(usage.amounts, *names)
+
+
+def listed(usage: Usage, *names: str) -> Sourced[list[str]] | None:
+    return _pick(usage.lists, *names)
+
+
+def flag(usage: Usage, *names: str) -> Sourced[bool] | None:
+    return _pick(usage.flags, *names)
+
+
+def _on(value: Sourced[bool] | None) -> bool:
+    return bool(value and value.value)
+
+
+def forwarding_excluded(usage: Usage) -> Sourced[list[str]] | None:
+    """Forwarded calls are never included when the sheet excludes (permanent) call forwarding."""
+    excluded = usage.excluded_from_unlimited
+    if excluded and any("forward" in item for item in excluded.value):
+        return excluded
+    return None
+
+
+def roaming_as_national(usage: Usage, zone: str) -> Sourced | None:
+    """The clause that rates roaming in ``zone`` (eu, dom) like national use, if any."""
+    if zone == nb.EU and (value := flag(usage, "eu_roaming_rated_as_national")) and value.value:
+        return value
+    included = listed(usage, "roaming_included")
+    if included and zone.upper() in [z.upper() for z in included.value]:
+        return included
+    return None
+
+
+def automated_forbidden_prefixes(usage: Usage) -> tuple[list[str], str]:
+    """Prefixes an automated system may never present, and the clause (06/07 mobiles)."""
+    forbidden = listed(usage, "automated_system_forbidden_caller_id_prefixes")
+    if forbidden:
+        return list(forbidden.value), forbidden.clause
+    if (value := flag(usage, "mobile_numbers_forbidden_as_automated_caller_id")) and value.value:
+        return ["06", "07"], value.clause
+    return [], ""
+
+
+def threshold_units(threshold: Threshold, units: Mapping[str, int]) -> int:
+    """How many of the threshold's ``per`` units the subscription has (0: not applicable)."""
+    if threshold.per in units:
+        return int(units[threshold.per])
+    return 1 if threshold.per in ("line", "user", "account", "sim") else 0
+
+
+# --------------------------------------------------------------------------- outputs
+
+@dataclass(frozen=True)
+class Breach:
+    """A fair-use threshold exceeded (*usage raisonnable*)."""
+
+    subscription_id: int
+    metric: str
+    window: str
+    limit: Decimal           # for the subscription: per-unit limit × units
+    measured: Decimal
+    per: str
+    units: int
+    unit_limit: Decimal
+    consequence: str
+    clause: str
+    evidence: dict
+
+    @property
+    def explanation(self) -> str:
+        return (f"{self.metric} {self.measured} > {self.limit} ({self.unit_limit} per {self.per}"
+                f" × {self.units}, window {self.window}) → {self.consequence} — {self.clause}")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A fraud or compliance finding, with its evidence and the penalty it may carry."""
+
+    subscription_id: int
+    kind: str
+    clause: str
+    calls: int
+    numbers: tuple[str, ...]
+    evidence: dict
+    penalty: Explained | None = None
+
+
+@dataclass(frozen=True)
+class DataEvent:
+    subscription_id: int
+    kind: str          # throttle (in France) | cut (roaming)
+    at: datetime
+    record_id: str
+    clause: str
+
+
+@dataclass
+class MonthRating:
+    """Everything a month's rating produces."""
+
+    rated: pl.DataFrame
+    explained: dict[int, Explained]
+    breaches: list[Breach]
+    alerts: list[Alert]
+    data_events: list[DataEvent]
+    payouts: pl.DataFrame            # subscription_id, day, calls, seconds, amount_micro
+    roaming: pl.DataFrame            # per subscription: national vs roaming consumption
+    unpriced: dict[int, int]         # records without a tariff, per subscription
+
+
+# --------------------------------------------------------------------------- frames of plans
+
+# Where a record is priced in the price list (``destination`` of a tariff line).
+RATE_DESTINATIONS = nb.DESTINATION_CLASSES + (
+    "inbound", "data", "cx_inbound", "sva_payout", "sva_caller", "unknown_origin",
+    "roaming_dom", "roaming_eu", "roaming_world", "roaming_dom_in", "roaming_eu_in",
+    "roaming_world_in", "roaming_surcharge")
+RATE_DESTINATION = pl.Enum(RATE_DESTINATIONS)
+KINDS = ("voice", "sms", "mms", "data")
+KIND = pl.Enum(KINDS)
+NOT_PRICED_HERE = ("cx_inbound", "sva_payout")     # priced on the month (pool) or paid out
+
+
+def check_tariff(tariff: Tariff) -> None:
+    """A price-list line must name a known destination and kind."""
+    destination, _, country = tariff.destination.partition(":")
+    if destination not in RATE_DESTINATIONS or (country and destination != nb.INTERNATIONAL):
+        raise ValueError(f"destination {tariff.destination!r} is not one of "
+                         f"{', '.join(RATE_DESTINATIONS)} (or international:<country>)")
+    if tariff.kind not in KINDS:
+        raise ValueError(f"kind {tariff.kind!r} is not one of {', '.join(KINDS)}")
+
+
+def _prefix_mask(prefixes: Iterable[str]) -> int:
+    """Bit d is set when the national prefix 0d is included (01–05, 06, 07, 09)."""
+    return sum(1 << int(p[1]) for p in prefixes if len(p) == 2 and p.startswith("0") and p[1].isdigit())
+
+
+def _sheet_columns(usage: Usage) -> dict:
+    """What rating reads from a sheet's usage block, once per block."""
+    multiplier = figure(usage, "web_call_back_calls_billed_per_request")
+    return {
+        "sheet_prefixes": [d for d in (usage.included_destinations.value
+                                       if usage.included_destinations else []) if d.isdigit()],
+        "forward_excluded": forwarding_excluded(usage) is not None,
+        "eu_national": roaming_as_national(usage, nb.EU) is not None,
+        "dom_national": roaming_as_national(usage, nb.DOM) is not None,
+        "callback_calls": int(multiplier.value) if multiplier else 1,
+        "cx_pool": figure(usage, "inbound_minutes_included_per_pack_per_month") is not None
+        or amount(usage, "inbound_unmanaged_lines_per_minute") is not None,
+        "sva": amount(usage, "caller_charge_cap_per_call") is not None
+        or flag(usage, "payout_per_second_from_first_second") is not None,
+        "unknown_origin": _on(flag(usage, "undetermined_origin_rating_on_country_mismatch",
+                                   "undetermined_origin_tariff_on_country_mismatch")),
+    }
+
+
+def plans_frame(plans: Sequence[Plan], tariff_ids: Mapping[str, int]) -> pl.DataFrame:
+    rows, sheets = [], {}
+    for plan in plans:
+        bundle = plan.bundle
+        sheet = sheets.get(id(plan.usage)) or sheets.setdefault(id(plan.usage), _sheet_columns(plan.usage))
+        # The sheet says what a bundle may include, the offer what it does include.
+        if bundle.destinations is None:
+            prefixes = sheet["sheet_prefixes"]
+        elif plan.usage.included_destinations is None:
+            prefixes = list(bundle.destinations)
+        else:
+            prefixes = [p for p in bundle.destinations if p in sheet["sheet_prefixes"]]
+        rows.append({
+            "subscription_id": plan.subscription_id, "tariff_id": tariff_ids.get(plan.tariff_key, -1),
+            "unlimited": bundle.unlimited, "incl_mask": _prefix_mask(prefixes),
+            "sms_included": bundle.sms_included, "minutes_allowance": bundle.minutes,
+            **{k: v for k, v in sheet.items() if k != "sheet_prefixes"},
+            "data_allowance": bundle.data_mb * BYTES_PER_MB if bundle.data_mb is not None else None,
+        })
+    schema = {"subscription_id": pl.Int64, "tariff_id": pl.Int32, "unlimited": pl.Boolean,
+              "incl_mask": pl.Int64, "sms_included": pl.Boolean, "minutes_allowance": pl.Int64,
+              "forward_excluded": pl.Boolean, "eu_national": pl.Boolean, "dom_national": pl.Boolean,
+              "callback_calls": pl.Int64, "cx_pool": pl.Boolean, "sva": pl.Boolean,
+              "unknown_origin": pl.Boolean, "data_allowance": pl.Int64}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def is_premium_number(plan: Plan) -> bool:
+    return _sheet_columns(plan.usage)["sva"]
+
+
+def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame, dict[str, int], list[str]]:
+    """The price lists as one frame (validity as half-open instants), the id of each list, and
+    the countries that have their own international price somewhere (others take the generic)."""
+    ids = {key: index for index, key in enumerate(sorted(tariffs))}
+    countries = sorted({t.destination.split(":", 1)[1] for ts in tariffs.values() for t in ts
+                        if t.destination.startswith(nb.INTERNATIONAL + ":")})
+    rows = []
+    for key, items in tariffs.items():
+        items = list(items)
+        for tariff in items:
+            check_tariff(tariff)
+        generic = [t for t in items if t.destination == nb.INTERNATIONAL]
+        have = {t.destination for t in items}
+        for country in countries:      # a list without this country prices it as generic
+            if f"{nb.INTERNATIONAL}:{country}" not in have:
+                items += [Tariff(**{**t.__dict__, "destination": f"{nb.INTERNATIONAL}:{country}"})
+                          for t in generic]
+        chains: dict[tuple[str, str], list[Tariff]] = {}
+        for tariff in items:
+            chains.setdefault((tariff.destination, tariff.kind), []).append(tariff)
+        for (destination, kind), chain in chains.items():
+            chain.sort(key=lambda t: t.valid_from or date.min)
+            for index, tariff in enumerate(chain):
+                start = (DAY_ZERO if index == 0 or tariff.valid_from is None
+                         else datetime.combine(tariff.valid_from, datetime.min.time(), PARIS))
+                nxt = chain[index + 1].valid_from if index + 1 < len(chain) else None
+                end = FOREVER if nxt is None else datetime.combine(nxt, datetime.min.time(), PARIS)
+                place, _, country = destination.partition(":")
+                rows.append({"tariff_row": len(rows), "tariff_id": ids[key], "rate_dest": place, "rate_country": country or None,
+                             "kind": kind, "valid_from": start, "valid_to": end,
+                             "price_micro": to_micro(tariff.price), "setup_micro": to_micro(tariff.setup),
+                             "per_started_minute": tariff.increment == "minute",
+                             "price_text": f"{fmt_price(tariff.price)} {tariff.basis}",
+                             "setup_text": fmt_price(tariff.setup), "tariff_source": tariff.source})
+    schema = {"tariff_row": pl.Int32, "tariff_id": pl.Int32, "rate_dest": RATE_DESTINATION,
+              "rate_country": pl.String,
+              "kind": KIND, "valid_from": pl.Datetime("ms", "UTC"), "valid_to": pl.Datetime("ms", "UTC"),
+              "price_micro": pl.Int64, "setup_micro": pl.Int64, "per_started_minute": pl.Boolean,
+              "price_text": pl.String, "setup_text": pl.String, "tariff_source": pl.String}
+    return pl.DataFrame(rows, schema=schema), ids, countries
+
+
+# --------------------------------------------------------------------------- classification
+
+def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str],
+             included_countries: pl.DataFrame, own_numbers: Mapping[int, str]) -> pl.DataFrame:
+    """Numbering plan, roaming zone, bundle eligibility and the price-list key of each record."""
+    c = pl.col
+    out = c("direction") == "out"
+    voice = c("type").is_in(("voice", "callback"))
+    frame = (records.join(plans.lazy(), on="subscription_id", how="inner", maintain_order="left")
+             .with_columns(nb.normalise(c("called")).alias("called_n"),
+                           nb.roaming_zone(c("origin_country")).alias("zone"),
+                           pl.when(voice).then(pl.lit("voice")).otherwise(c("type")).cast(KIND).alias("kind"))
+             .with_columns(nb.destination_class(c("called_n")).alias("dest_class"),
+                           nb.country(c("called_n")).alias("dest_country"),
+                           ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
+                            | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"))
+             .collect(engine="streaming"))
+    frame = frame.with_columns(_origin_mismatch(frame, own_numbers))
+    if included_countries.height:
+        frame = frame.join(included_countries, on=["subscription_id", "dest_country"], how="left",
+                           maintain_order="left").with_columns(c("country_included").fill_null(False))
+    else:
+        frame = frame.with_columns(pl.lit(False).alias("country_included"))
+    roaming = pl.when(c("zone") == nb.DOM).then(pl.lit("roaming_dom")).when(c("zone") == nb.EU).then(
+        pl.lit("roaming_eu")).otherwise(pl.lit("roaming_world"))
+    roaming_in = pl.when(c("zone") == nb.DOM).then(pl.lit("roaming_dom_in")).when(c("zone") == nb.EU).then(
+        pl.lit("roaming_eu_in")).otherwise(pl.lit("roaming_world_in"))
+    rate_dest = (
+        pl.when(c("sva") & ~out).then(pl.lit("sva_payout"))
+        .when(c("cx_pool") & ~out & voice).then(pl.lit("cx_inbound"))
+        .when(c("origin_mismatch")).then(pl.lit("unknown_origin"))
+        .when(c("type") == "data").then(pl.when(c("national_rated")).then(pl.lit("data")).otherwise(roaming))
+        .when(~out).then(pl.when(c("national_rated")).then(pl.lit("inbound")).otherwise(roaming_in))
+        .when(~c("national_rated")).then(roaming)
+        .otherwise(c("dest_class").cast(pl.String))
+    ).cast(RATE_DESTINATION)
+    prefix_bit = c("called_n").str.slice(1, 1).replace_strict(
+        {str(d): 1 << d for d in range(10)}, default=0, return_dtype=pl.Int64)
+    eligible_number = (
+        (c("dest_class").is_in((nb.FIXED, nb.MOBILE)) & ((c("incl_mask") & prefix_bit) != 0))
+        | ((c("dest_class") == nb.INTERNATIONAL) & c("country_included")))
+    in_bundle = (out & c("national_rated") & ~c("origin_mismatch")
+                 & ~(c("forwarded") & c("forward_excluded")))
+    return frame.with_columns(
+        rate_dest.alias("rate_dest"),
+        pl.when((c("dest_class") == nb.INTERNATIONAL) & c("dest_country").is_in(list(countries)))
+        .then(c("dest_country")).otherwise(pl.lit(None, pl.String)).alias("rate_country"),
+        (in_bundle & voice & eligible_number
+         & (c("unlimited") | c("minutes_allowance").is_not_null())).alias("voice_eligible"),
+        (in_bundle & (c("type") == "sms") & (c("dest_class") == nb.MOBILE) & c("sms_included"))
+        .alias("sms_eligible"),
+    )
+
+
+def _origin_mismatch(frame: pl.DataFrame, own_numbers: Mapping[int, str]) -> pl.Series:
+    """The calling installation's country differs from the presented number's: the call is
+    re-rated at the "unknown origin" tariff (not the line's own number when roaming). Only the
+    few records from a foreign network are examined."""
+    c = pl.col
+    foreign = frame.select(pl.arg_where((c("origin_country") != "") & (c("direction") == "out")
+                                        & c("unknown_origin")).alias("index"))["index"]
+    result = pl.Series("origin_mismatch", [False] * frame.height, dtype=pl.Boolean)
+    if foreign.len() == 0:
+        return result
+    calling = nb.normalise(c("calling"))
+    own = c("subscription_id").replace_strict(dict(own_numbers), default="", return_dtype=pl.String)
+    hits = frame[foreign].select(
+        (nb.country(calling).is_not_null() & (nb.country(calling) != c("origin_country"))
+         & (calling != nb.normalise(own))).alias("hit"))["hit"]
+    return result.scatter(foreign.filter(hits), True)
+
+
+# --------------------------------------------------------------------------- fair use
+
+def _concurrency(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The most simultaneous calls of each subscription (a sweep over call starts and ends)."""
+    calls = frame.filter(pl.col("kind") == "voice").select(
+        "subscription_id", "start",
+        (pl.col("start") + pl.duration(seconds=pl.col("duration"))).alias("end"))
+    events = pl.concat([
+        calls.select("subscription_id", pl.col("start").alias("at"), pl.lit(1).alias("step")),
+        calls.select("subscription_id", pl.col("end").alias("at"), pl.lit(-1).alias("step")),
+    ])
+    # At equal instants ends come first: a call ending when the next starts is not simultaneous.
+    return (events.sort(["subscription_id", "at", "step"])
+            .with_columns(pl.col("step").cum_sum().over("subscription_id").alias("live"))
+            .group_by("subscription_id").agg(pl.col("live").max().alias("simultaneous_calls")))
+
+
+def fair_use_metrics(classified: pl.DataFrame, with_concurrency: Sequence[int]) -> pl.DataFrame:
+    """Monthly fair-use measures of the bundle's use, per subscription."""
+    c = pl.col
+    eligible = classified.lazy().filter(c("voice_eligible") | c("sms_eligible"))
+    metrics = eligible.group_by("subscription_id").agg(
+        c("called_n").filter(c("voice_eligible")).n_unique().alias("distinct_numbers"),
+        c("duration").filter(c("voice_eligible")).sum().alias("call_seconds"),
+        c("sms_eligible").sum().alias("sms"),
+        c("called_n").filter(c("sms_eligible")).n_unique().alias("sms_recipients"),
+    )
+    if with_concurrency:
+        busy = _concurrency(eligible.filter(c("subscription_id").is_in(list(with_concurrency))
+                                            & c("voice_eligible")))
+        metrics = metrics.join(busy, on="subscription_id", how="left")
+    else:
+        metrics = metrics.with_columns(pl.lit(None, pl.Int64).alias("simultaneous_calls"))
+    return metrics.collect()
+
+
+def breaches_of(plan: Plan, measures: Mapping[str, object], numbers: Sequence[str]) -> list[Breach]:
+    """The monthly and instant thresholds of the sheet that the subscription's use exceeds."""
+    found = []
+    for threshold in plan.usage.fair_use:
+        if threshold.metric not in MEASURED_METRICS or threshold.window == "call":
+            continue
+        units = threshold_units(threshold, plan.units)
+        if units == 0:
+            continue
+        measured = Decimal(str(measures.get(threshold.metric) or 0))
+        if threshold.metric in ("call_hours", "hours"):
+            measured = (Decimal(int(measures.get("call_seconds") or 0)) / 3600).quantize(Decimal("0.01"))
+        limit = threshold.limit * units
+        if measured > limit:
+            evidence: dict = {"measured": str(measured), "limit": str(limit)}
+            if threshold.metric == "distinct_numbers":
+                evidence["numbers"] = list(numbers)
+            found.append(Breach(plan.subscription_id, threshold.metric, threshold.window, limit,
+                                measured, threshold.per, units, threshold.limit,
+                                threshold.consequence, str(threshold.src), evidence))
+    return found
+
+
+def per_call_limits(plans: Sequence[Plan]) -> pl.DataFrame:
+    """Per-call duration limits (Ozone: 2 h per call) as seconds, per subscription."""
+    rows = []
+    for plan in plans:
+        for threshold in plan.usage.fair_use:
+            if threshold.window == "call" and threshold.metric in ("call_hours", "hours"):
+                rows.append({"subscription_id": plan.subscription_id,
+                             "call_limit_s": int(threshold.limit * 3600),
+                             "call_limit_clause": str(threshold.src)})
+    return pl.DataFrame(rows, schema={"subscription_id": pl.Int64, "call_limit_s": pl.Int64,
+                                      "call_limit_clause": pl.String})
+
+
+# --------------------------------------------------------------------------- pricing
+
+def price(classified: pl.DataFrame, tariffs: pl.DataFrame, rerated: Sequence[int],
+          call_limits: pl.DataFrame) -> pl.DataFrame:
+    """Price every record. Included calls cost nothing, unless the month's fair use is
+    breached (then they are re-rated at the tariff) or a call exceeds the per-call limit
+    (its excess is billed). Minutes allowances are consumed in call order."""
+    c = pl.col
+    versions = tariffs.group_by("tariff_id", "rate_dest", "rate_country", "kind").len()["len"].max() or 1
+    numeric = tariffs.select("tariff_row", "tariff_id", "rate_dest", "rate_country", "kind", "valid_from",
+                             "valid_to", "price_micro", "setup_micro", "per_started_minute")
+    frame = classified.join(numeric, on=["tariff_id", "rate_dest", "rate_country", "kind"],
+                            how="left", nulls_equal=True, maintain_order="left")
+    if versions > 1:      # a price changed within the lists: keep the version of the call's instant
+        frame = frame.filter(c("price_micro").is_null()
+                             | ((c("start") >= c("valid_from")) & (c("start") < c("valid_to"))))
+    frame = frame.drop("valid_from", "valid_to")
+    if call_limits.height:
+        frame = frame.join(call_limits, on="subscription_id", how="left", maintain_order="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Int64).alias("call_limit_s"))
+    breached = c("subscription_id").is_in(list(rerated))
+    billable = (pl.when(c("per_started_minute").fill_null(False))
+                .then(((c("duration") + 59) // 60) * 60).otherwise(c("duration")))
+    frame = frame.with_columns(
+        (c("voice_eligible") & ~breached).alias("in_bundle"),
+        (c("voice_eligible") & breached).alias("rerated"),
+        billable.alias("billable_s"),
+    ).with_columns(
+        pl.when(c("in_bundle") & c("call_limit_s").is_not_null() & (c("duration") > c("call_limit_s")))
+        .then(c("billable_s") - c("call_limit_s"))
+        .when(c("in_bundle")).then(pl.lit(0))
+        .otherwise(c("billable_s")).alias("charged_s"))
+    frame = frame.with_columns(_allowance_overflow(frame)).with_columns(
+        (c("in_bundle") & (c("charged_s") > 0)).alias("beyond_allowance")).with_columns(
+        (c("in_bundle") & ~c("beyond_allowance")).alias("in_bundle"))
+    voice = c("kind") == "voice"
+    calls = pl.when(c("type") == "callback").then(c("callback_calls")).otherwise(pl.lit(1))
+    sms_free = c("sms_eligible") & ~breached
+    unit_amount = (
+        pl.when(c("price_micro").is_null() | c("rate_dest").is_in(NOT_PRICED_HERE)).then(pl.lit(0))
+        .when(voice).then(
+            pl.when(c("charged_s") > 0)
+            .then(c("setup_micro") + (c("price_micro") * c("charged_s") * 2 + 60) // 120)
+            .otherwise(pl.lit(0)))
+        .when(c("kind").is_in(("sms", "mms"))).then(
+            pl.when(sms_free).then(pl.lit(0)).otherwise(c("price_micro")))
+        .when(c("data_allowance").is_not_null()).then(pl.lit(0))   # billed on the month's overage
+        .otherwise((c("price_micro") * c("bytes") + BYTES_PER_MB // 2) // BYTES_PER_MB)
+    )
+    return frame.with_columns(
+        calls.alias("calls"),
+        (unit_amount * calls).alias("amount_micro"),
+        (c("price_micro").is_null() & ~c("rate_dest").is_in(NOT_PRICED_HERE + ("inbound",))).alias("unpriced"),
+    )
+
+
+def _allowance_overflow(frame: pl.DataFrame) -> pl.Series:
+    """Minutes allowances (not unlimited): included calls use it up in call order; the part of
+    a call beyond it is billed. Only the few subscriptions with an allowance are sorted."""
+    c = pl.col
+    charged = frame["charged_s"]
+    rows = frame.select(pl.arg_where(c("in_bundle") & ~c("unlimited")
+                                     & c("minutes_allowance").is_not_null()).alias("index"))["index"]
+    if rows.len() == 0:
+        return charged
+    subset = (frame[rows].with_columns(rows.alias("index"))
+              .sort(["subscription_id", "start", "record_id"])
+              .with_columns(c("billable_s").cum_sum().over("subscription_id").alias("used"))
+              .with_columns(pl.max_horizontal(pl.lit(0), pl.min_horizontal(
+                  c("billable_s"), c("used") - c("minutes_allowance") * 60)).alias("over")))
+    return charged.scatter(subset["index"], subset["over"])
+
+
+# --------------------------------------------------------------------------- explanations
+
+def _line_label(rate_dest: str, country: str | None, kind: str) -> str:
+    what = {"voice": "Calls", "sms": "SMS", "mms": "MMS", "data": "Data"}.get(kind, kind)
+    return f"{what} — {rate_dest.replace('_', ' ')}" + (f" {country}" if country else "")
+
+
+GROUP_ORDER = ["subscription_id", "rate_dest", "rate_country", "kind", "in_bundle", "rerated",
+               "beyond_allowance", "tariff_row"]
+
+
+def explain_lines(groups: Sequence[Mapping], plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
+    """One explained line per price-list entry used in the month (``groups`` in GROUP_ORDER)."""
+    lines = []
+    breach_clause = "; ".join(b.clause for b in breaches)
+    bundle_clause = (plan.usage.included_destinations.clause
+                     if plan.usage.included_destinations else "offer bundle")
+    for row in groups:
+        label = _line_label(row["rate_dest"], row["rate_country"], row["kind"])
+        total = money(from_micro(row["amount_micro"]))
+        count = f"{row['records']} record(s)"
+        if row["in_bundle"]:
+            lines.append(Line(f"{label}, included in the bundle", Decimal(0),
+                              f"{count}, {fmt_duration(row['seconds'])} included", bundle_clause))
+            continue
+        if row["kind"] == "voice":
+            formula = (f"{count}, {row['calls']} call(s), {fmt_duration(row['charged_s'])} billed"
+                       f" × {row['price_text']}/min")
+            if row["setup_micro"]:
+                formula += f" + set-up {row['setup_text']} per call"
+        elif row["kind"] == "data":
+            formula = f"{row['bytes'] / BYTES_PER_MB:.3f} MB × {row['price_text']}/MB"
+        else:
+            formula = f"{row['calls']} message(s) × {row['price_text']}"
+        clause = row["tariff_source"] or ""
+        if row["beyond_allowance"]:
+            label += ", beyond the bundle's allowance"
+            limits = "; ".join(str(t.src) for t in plan.usage.fair_use if t.window == "call")
+            clause = "; ".join(x for x in (clause, limits or bundle_clause) if x)
+        if row["rerated"]:
+            label += ", re-rated after a fair-use breach"
+            clause = f"{clause}; {breach_clause}" if clause else breach_clause
+        lines.append(Line(label, total, formula, clause))
+    return lines
+
+
+def cx_pool_line(plan: Plan, inbound_seconds: int) -> Line | None:
+    """CX inbound minutes: included per pack then per minute, or per minute from the first
+    minute when the lines are not managed by the operator (CX §2)."""
+    usage = plan.usage
+    minutes = Decimal(inbound_seconds) / 60
+    if not plan.lines_managed:
+        rate = amount(usage, "inbound_unmanaged_lines_per_minute")
+        if rate is None:
+            return None
+        return Line("CX inbound minutes (lines not managed by the operator)",
+                    money(minutes * rate.amount),
+                    f"{minutes:.2f} min × {fmt_price(rate.amount)} {rate.basis}/min from the first minute",
+                    str(rate.src))
+    per_pack = figure(usage, "inbound_minutes_included_per_pack_per_month")
+    rate = amount(usage, "inbound_overage_per_minute")
+    if per_pack is None or rate is None:
+        return None
+    packs = int(plan.units.get("pack", 1))
+    included = per_pack.value * packs
+    over = max(Decimal(0), minutes - included)
+    return Line("CX inbound minutes beyond the packs", money(over * rate.amount),
+                f"({minutes:.2f} min − {packs} pack(s) × {per_pack.value} min) = {over:.2f} min"
+                f" × {fmt_price(rate.amount)} {rate.basis}/min",
+                f"{per_pack.clause}; {rate.src}")
+
+
+def offnet_line(plan: Plan, fixed_seconds: int, offnet_seconds: int, fixed_micro: int,
+                offnet_micro: int) -> Line | None:
+    """+N % on the tariff when more than M % of the local/national fixed traffic ends on
+    local-loop operators other than the incumbent (VGA §7.4, SIP/Centrex §7.4, CX §7.4)."""
+    usage = plan.usage
+    threshold = figure(usage, "offnet_share_threshold_percent", "local_loop_share_threshold_percent")
+    surcharge = figure(usage, "offnet_surcharge_percent", "local_loop_surcharge_percent")
+    if threshold is None or surcharge is None or fixed_seconds == 0:
+        return None
+    share = Decimal(offnet_seconds) * 100 / Decimal(fixed_seconds)
+    if share <= threshold.value:
+        return None
+    only_offnet = flag(usage, "offnet_surcharge_on_offnet_traffic_only")
+    base_micro = offnet_micro if _on(only_offnet) else fixed_micro
+    base = from_micro(base_micro)
+    scope = "off-network fixed calls" if _on(only_offnet) else "fixed calls"
+    clause = f"{threshold.clause}; {surcharge.clause}" + (f"; {only_offnet.clause}" if only_offnet else "")
+    return Line(f"Off-network surcharge ({share:.2f} % > {threshold.value} % of fixed traffic)",
+                money(base * surcharge.value / 100),
+                f"{surcharge.value} % × {base:.2f} € ({scope})", clause)
+
+
+def data_overage_line(plan: Plan, national_bytes: int, tariff: Mapping | None) -> Line | None:
+    """Metered plans pay the data beyond the allowance (mobile §15)."""
+    bundle = plan.bundle
+    if bundle.data_mb is None or bundle.data_plan != "metered" or tariff is None:
+        return None
+    over = max(0, national_bytes - bundle.data_mb * BYTES_PER_MB)
+    if over == 0:
+        return None
+    clause = flag(plan.usage, "data_fair_use_metered_plans_bill_excess")
+    mb = Decimal(over) / BYTES_PER_MB
+    return Line("Data beyond the allowance", money(mb * from_micro(tariff["price_micro"])),
+                f"{mb:.3f} MB × {tariff['price_text']}/MB",
+                f"{tariff['tariff_source']}" + (f"; {clause.clause}" if clause else ""))
+
+
+# --------------------------------------------------------------------------- fraud and compliance
+
+def penalty(usage: Usage, numbers: int, calls: int) -> Explained | None:
+    """Sheet penalties per calling number and per call or attempt, cumulative (e.g. CP IX §11.3)."""
+    per_number = amount(usage, "penalty_per_calling_number")
+    per_call = amount(usage, "penalty_per_call_or_attempt")
+    if per_number is None and per_call is None:
+        return None
+    explained = Explained()
+    if per_number is not None:
+        explained = explained.plus(Line("Penalty per calling number", money(per_number.amount * numbers),
+                                        f"{numbers} number(s) × {fmt_price(per_number.amount)} {per_number.basis}",
+                                        str(per_number.src)))
+    if per_call is not None:
+        explained = explained.plus(Line("Penalty per call or attempt", money(per_call.amount * calls),
+                                        f"{calls} call(s) × {fmt_price(per_call.amount)} {per_call.basis}",
+                                        str(per_call.src)))
+    return explained
+
+
+def _caller_rules(usage: Usage) -> list[tuple]:
+    """The fraud and caller-ID rules of a sheet, as hashable keys (plans sharing a sheet share them)."""
+    keys: list[tuple] = []
+    for threshold in usage.fraud:
+        if threshold.metric == "call_setups_per_second":
+            keys.append(("setup_burst", int(threshold.limit), str(threshold.src)))
+    rewrite = listed(usage, "rewritten_caller_id_forms", "caller_id_rewritten_forms")
+    if rewrite:
+        keys.append(("caller_id_rewrite", nb.form_pattern(rewrite.value), rewrite.clause))
+    allowed = listed(usage, "automated_system_caller_id_prefixes")
+    forbidden, forbidden_clause = automated_forbidden_prefixes(usage)
+    if allowed or forbidden:
+        clause = "; ".join(x for x in (allowed.clause if allowed else "", forbidden_clause) if x)
+        keys.append(("automated_caller_id", tuple(allowed.value) if allowed else None,
+                     tuple(forbidden), clause))
+    platform = listed(usage, "technical_platform_caller_id_prefixes", "platform_caller_id_prefixes")
+    if platform:
+        keys.append(("platform_caller_id", tuple(platform.value), platform.clause))
+    return keys
+
+
+def _presented_hits(kind: str, key: tuple) -> pl.Expr:
+    c = pl.col
+    if kind == "caller_id_rewrite":
+        return c("calling_n").str.contains(key[1])
+    if kind == "automated_caller_id":
+        allowed, forbidden = key[1], key[2]
+        bad = ~nb.has_prefix(c("calling_n"), allowed) if allowed is not None else pl.lit(False)
+        return (c("traffic") == "automated") & (bad | nb.has_prefix(c("calling_n"), forbidden))
+    return (c("traffic") == "platform") & ~nb.has_prefix(c("calling_n"), key[1])
+
+
+FINDINGS_SCHEMA = {"subscription_id": pl.Int64, "kind": pl.String, "clause": pl.String,
+                   "calls": pl.Int64, "numbers": pl.List(pl.String), "seconds": pl.List(pl.String),
+                   "peak": pl.Int64, "limit": pl.Int64}
+
+
+def fraud_frame(classified: pl.DataFrame, plans: Sequence[Plan]) -> pl.DataFrame:
+    """Per subscription and kind of finding: calls, presented numbers and evidence. Caller-ID
+    rules are checked on the distinct presented numbers, not on every record."""
+    c = pl.col
+    out_voice = classified.lazy().filter((c("direction") == "out") & (c("kind") == "voice"))
+    groups: dict[tuple, list[int]] = {}
+    for plan in plans:
+        for key in _caller_rules(plan.usage):
+            groups.setdefault(key, []).append(plan.subscription_id)
+    findings: list[pl.DataFrame] = []
+    presented = (out_voice.group_by("subscription_id", "calling", "traffic").agg(pl.len().alias("calls"))
+                 .with_columns(nb.normalise(c("calling")).alias("calling_n")).collect())
+    for key, subscriptions in groups.items():
+        kind, clause = key[0], key[-1]
+        mine = c("subscription_id").is_in(subscriptions)
+        if kind == "setup_burst":
+            limit = key[1]
+            bursts = (out_voice.filter(mine)
+                      .group_by("subscription_id", c("start").dt.epoch("s").alias("second"))
+                      .agg(pl.len().alias("setups")).filter(c("setups") > limit)
+                      .group_by("subscription_id").agg(
+                          c("setups").sum().alias("calls"), c("setups").max().alias("peak"),
+                          pl.from_epoch(c("second").sort().head(20), time_unit="s")
+                          .dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("seconds"))
+                      .with_columns(pl.lit(kind).alias("kind"), pl.lit(clause).alias("clause"),
+                                    pl.lit(limit, pl.Int64).alias("limit")).collect())
+            findings.append(bursts)
+            continue
+        hits = presented.filter(mine & _presented_hits(kind, key))
+        findings.append(hits.group_by("subscription_id").agg(
+            c("calls").sum(), c("calling_n").unique().sort().head(50).alias("numbers"))
+            .with_columns(pl.lit(kind).alias("kind"), pl.lit(clause).alias("clause")))
+    mismatch = classified.filter(c("origin_mismatch"))
+    if mismatch.height:
+        findings.append(mismatch.group_by("subscription_id").agg(
+            pl.len().alias("calls"), nb.normalise(c("calling")).unique().sort().head(50).alias("numbers"))
+            .with_columns(pl.lit("origin_mismatch").alias("kind"), pl.lit("").alias("clause")))
+    frames = [f.select(*[(c(n).cast(t) if n in f.columns else pl.lit(None, t).alias(n))
+                         for n, t in FINDINGS_SCHEMA.items()]) for f in findings]
+    if not frames:
+        return pl.DataFrame(schema=FINDINGS_SCHEMA)
+    return pl.concat(frames).filter(c("calls") > 0).sort(["subscription_id", "kind"])
+
+
+def alerts_from(findings: pl.DataFrame, plans: Mapping[int, Plan]) -> list[Alert]:
+    alerts = []
+    for row in findings.iter_rows(named=True):
+        plan = plans[row["subscription_id"]]
+        numbers = tuple(row["numbers"] or ())
+        evidence: dict = {"calls": row["calls"], "numbers": list(numbers)}
+        clause = row["clause"]
+        if row["kind"] == "setup_burst":
+            evidence.update(peak=row["peak"], limit=row["limit"], seconds=row["seconds"])
+        if row["kind"] == "origin_mismatch":
+            origin = flag(plan.usage, "undetermined_origin_rating_on_country_mismatch",
+                          "undetermined_origin_tariff_on_country_mismatch")
+            clause = origin.clause if origin else ""
+        charged = (penalty(plan.usage, len(numbers), row["calls"])
+                   if row["kind"] in ("automated_caller_id", "platform_caller_id") else None)
+        alerts.append(Alert(plan.subscription_id, row["kind"], clause, row["calls"], numbers,
+                            evidence, charged))
+    return alerts
+
+
+# --------------------------------------------------------------------------- premium numbers (SVA)
+
+def sva_payouts(priced: pl.DataFrame, caller_tariffs: pl.DataFrame, plans: Sequence[Plan]) -> pl.DataFrame:
+    """Payout per call to a premium number: per second from the first second, at the number's
+    tariff in force when the call arrived, only for calls from metropolitan French fixed and
+    mobile networks; duration capped at N minutes above the tier and the caller charge at the
+    per-call cap (CP XII §7.4, §12)."""
+    c = pl.col
+    sva_plans = [p for p in plans if is_premium_number(p)]
+    if not sva_plans:
+        return pl.DataFrame(schema={"subscription_id": pl.Int64, "day": pl.Date, "calls": pl.UInt32,
+                                    "seconds": pl.Int64, "amount_micro": pl.Int64,
+                                    "hyper_short": pl.UInt32})
+    params = []
+    for plan in sva_plans:
+        usage = plan.usage
+        cap = amount(usage, "caller_charge_cap_per_call")
+        tier = amount(usage, "duration_limit_applies_above_per_minute")
+        limit = figure(usage, "call_max_minutes_above_tier")
+        short = figure(usage, "hyper_short_call_seconds_exclusive")
+        params.append({"subscription_id": plan.subscription_id,
+                       "cap_micro": to_micro(cap.amount) if cap else None,
+                       "tier_micro": to_micro(tier.amount) if tier else None,
+                       "max_s": int(limit.value * 60) if limit else None,
+                       "short_s": int(short.value) if short else 0})
+    params_df = pl.DataFrame(params, schema={"subscription_id": pl.Int64, "cap_micro": pl.Int64,
+                                             "tier_micro": pl.Int64, "max_s": pl.Int64,
+                                             "short_s": pl.Int64})
+    calls = (priced.lazy().filter(c("rate_dest") == "sva_payout")
+             .select("subscription_id", "tariff_id", "start", "duration", "zone", "price_micro",
+                     nb.normalise(c("calling")).alias("calling_n"))
+             .join(params_df.lazy(), on="subscription_id", how="inner")
+             .join(caller_tariffs.lazy().select("tariff_id", c("valid_from").alias("caller_from"),
+                                                c("valid_to").alias("caller_to"),
+                                                c("price_micro").alias("caller_micro")),
+                   on="tariff_id", how="left")
+             .filter(c("caller_micro").is_null()
+                     | ((c("start") >= c("caller_from")) & (c("start") < c("caller_to")))))
+    metropolitan = (c("calling_n").str.slice(0, 2).is_in(("01", "02", "03", "04", "05", "06", "07", "09"))
+                    & ~nb.has_prefix(c("calling_n"), DOM_PREFIXES) & (c("zone") == nb.HOME))
+    over_tier = c("tier_micro").is_not_null() & (c("caller_micro") > c("tier_micro"))
+    by_cap = pl.when(c("cap_micro").is_not_null() & (c("caller_micro") > 0)).then(
+        (c("cap_micro") * 60) // c("caller_micro"))
+    counted = pl.min_horizontal(
+        c("duration"),
+        pl.when(over_tier & c("max_s").is_not_null()).then(c("max_s")).otherwise(c("duration")),
+        by_cap.fill_null(c("duration")))
+    payout = pl.when(metropolitan & c("price_micro").is_not_null()).then(
+        (c("price_micro") * counted * 2 + 60) // 120).otherwise(pl.lit(0))
+    return (calls.with_columns(counted.alias("counted_s"), payout.alias("payout_micro"),
+                               c("start").dt.convert_time_zone("Europe/Paris").dt.date().alias("day"))
+            .group_by("subscription_id", "day").agg(
+                pl.len().alias("calls"), c("counted_s").sum().alias("seconds"),
+                c("payout_micro").sum().alias("amount_micro"),
+                (c("duration") < c("short_s")).sum().alias("hyper_short"))
+            .sort("subscription_id", "day").collect())
+
+
+def sva_claimable(accruals: Sequence[tuple[date, Decimal]], claim_day: date, usage: Usage,
+                  age_of) -> tuple[Explained, list[date]]:
+    """What may be claimed on ``claim_day``: payouts of calls older than the sheet's delay
+    (``age_of(call_day, claim_day)`` counts it in the sheet's kind of days), and their days."""
+    delay = figure(usage, "payout_claimable_after_business_days", "payout_claimable_after_days")
+    if delay is None:
+        return Explained(), []
+    eligible = sorted((day, value) for day, value in accruals if age_of(day, claim_day) > delay.value)
+    lines = tuple(Line(f"Payout of calls on {day.isoformat()}", money(value),
+                       f"{age_of(day, claim_day)} days old > {delay.value}", delay.clause)
+                  for day, value in eligible)
+    return Explained(lines), [day for day, _ in eligible]
+
+
+def sva_sanction(usage: Usage, numbers: int, repeated: bool) -> Explained | None:
+    """Abnormal traffic or an ethics breach on premium numbers: a sum per number, plus the
+    repeat sum when the same number offended within the year (CP XII §13.1)."""
+    base = amount(usage, "ethics_or_abnormal_traffic_penalty")
+    if base is None:
+        return None
+    explained = Explained((Line("Abnormal traffic on premium number(s)", money(base.amount * numbers),
+                                f"{numbers} number(s) × {fmt_price(base.amount)} {base.basis}",
+                                str(base.src)),))
+    again = amount(usage, "repeated_within_a_year_penalty")
+    if repeated and again is not None:
+        explained = explained.plus(Line("Repeated within a year", money(again.amount * numbers),
+                                        f"{numbers} number(s) × {fmt_price(again.amount)} {again.basis}",
+                                        str(again.src)))
+    return explained
+
+
+def sva_uncured(usage: Usage) -> Explained | None:
+    late = amount(usage, "not_cured_within_deadline_penalty")
+    if late is None:
+        return None
+    return Explained((Line("Not compliant after the cure deadline", money(late.amount),
+                           f"1 number × {fmt_price(late.amount)} {late.basis}", str(late.src)),))
+
+
+# --------------------------------------------------------------------------- roaming
+
+@dataclass(frozen=True)
+class RoamingMonth:
+    month: str
+    national_voice_s: int = 0
+    roaming_voice_s: int = 0
+    national_messages: int = 0
+    roaming_messages: int = 0
+    national_bytes: int = 0
+    roaming_bytes: int = 0
+    national_days: int = 0
+    roaming_days: int = 0
+
+
+def roaming_frame(classified: pl.DataFrame) -> pl.DataFrame:
+    """Consumption and presence at home vs in EU/EEA roaming, per line that roamed in the EU."""
+    c = pl.col
+    home, roam = c("zone") == nb.HOME, c("zone") == nb.EU
+    day = c("start").dt.convert_time_zone("Europe/Paris").dt.date()
+    messages = c("kind").is_in(("sms", "mms"))
+    roamers = classified.lazy().filter(roam).select(c("subscription_id").unique())
+    return (classified.lazy().join(roamers, on="subscription_id", how="semi")
+            .filter(c("zone").is_in((nb.HOME, nb.EU))).group_by("subscription_id").agg(
+                c("duration").filter(home & (c("kind") == "voice")).sum().alias("national_voice_s"),
+                c("duration").filter(roam & (c("kind") == "voice")).sum().alias("roaming_voice_s"),
+                (home & messages).sum().alias("national_messages"),
+                (roam & messages).sum().alias("roaming_messages"),
+                c("bytes").filter(home).sum().alias("national_bytes"),
+                c("bytes").filter(roam).sum().alias("roaming_bytes"),
+                day.filter(home).n_unique().alias("national_days"),
+                day.filter(roam).n_unique().alias("roaming_days"))
+            .sort("subscription_id").collect())
+
+
+def roaming_indicators(window: Sequence[RoamingMonth], usage: Usage) -> list[str]:
+    """The abuse indicators of the mobile schedule that hold over every month of the sheet's
+    window of consecutive months (CP IX §17): an empty list when the window is incomplete."""
+    size = figure(usage, "roaming_abuse_observation_consecutive_months")
+    if size is None or len(window) < int(size.value):
+        return []
+    months = list(window)[-int(size.value):]
+    found = []
+    components = (("voice", "national_voice_s", "roaming_voice_s"),
+                  ("sms_mms", "national_messages", "roaming_messages"),
+                  ("data", "national_bytes", "roaming_bytes"))
+    for name, national, roaming in components:
+        if all(getattr(m, roaming) > getattr(m, national) for m in months):
+            found.append(f"national_consumption_below_roaming:{name}")
+    if all(m.roaming_days > m.national_days for m in months):
+        found.append("national_presence_below_roaming")
+    if all(m.national_days == 0 and m.roaming_days > 0 for m in months):
+        found.append("prolonged_inactivity_with_mostly_roaming")
+    return found
+
+
+def roaming_surcharge(window: Sequence[RoamingMonth], tariffs: Mapping[str, Tariff], usage: Usage) -> Explained:
+    """The surcharge tariffs proposed on roaming consumption over the window (retroactively
+    and for the current month, CP IX §17), from the price list's ``roaming_surcharge`` lines."""
+    clause = flag(usage, "roaming_surcharge_retroactive")
+    source = clause.clause if clause else ""
+    lines = []
+    voice_s = sum(m.roaming_voice_s for m in window)
+    messages = sum(m.roaming_messages for m in window)
+    data = sum(m.roaming_bytes for m in window)
+    for kind, quantity, unit, scale in (("voice", Decimal(voice_s) / 60, "min", 1),
+                                        ("sms", Decimal(messages), "message(s)", 1),
+                                        ("data", Decimal(data) / BYTES_PER_MB, "MB", 1)):
+        tariff = tariffs.get(kind)
+        if tariff is None or quantity == 0:
+            continue
+        lines.append(Line(f"Roaming surcharge — {kind}", money(quantity * tariff.price * scale),
+                          f"{quantity:.2f} {unit} × {fmt_price(tariff.price)} {tariff.basis}",
+                          f"{tariff.source}; {source}" if source else tariff.source))
+    return Explained(tuple(lines))
+
+
+# --------------------------------------------------------------------------- data allowance
+
+def data_events(priced: pl.DataFrame, plans: Sequence[Plan]) -> list[DataEvent]:
+    """Unlimited plans over their data allowance: throttled in France, cut when roaming, from
+    the record that crosses it (mobile §15)."""
+    c = pl.col
+    unlimited = {p.subscription_id: p for p in plans
+                 if p.bundle.data_mb is not None and p.bundle.data_plan == "unlimited"}
+    if not unlimited:
+        return []
+    crossing = (priced.lazy().filter(c("subscription_id").is_in(list(unlimited)) & (c("type") == "data"))
+                .sort(["subscription_id", "start", "record_id"])
+                .with_columns(c("bytes").cum_sum().over("subscription_id").alias("used"))
+                .filter(c("used") > c("data_allowance"))
+                .group_by("subscription_id", c("zone") == nb.HOME).agg(
+                    c("start").first(), c("record_id").first())
+                .collect())
+    events = []
+    for row in crossing.sort(["subscription_id", "start"]).iter_rows(named=True):
+        usage = unlimited[row["subscription_id"]].usage
+        home = row["zone"]
+        clause = flag(usage, "data_fair_use_unlimited_plan_throttled_in_france" if home
+                      else "data_fair_use_unlimited_plan_cut_in_roaming",
+                      "data_blocked_beyond_threshold")
+        events.append(DataEvent(row["subscription_id"], "throttle" if home else "cut", row["start"],
+                                row["record_id"], clause.clause if clause else ""))
+    return events
+
+
+# --------------------------------------------------------------------------- the month
+
+RATED_COLUMNS = ("record_id", "subscription_id", "customer_id", "start", "type", "direction",
+                 "duration", "bytes", "called_n", "dest_class", "dest_country", "zone", "rate_dest",
+                 "rate_country", "in_bundle", "rerated", "beyond_allowance", "origin_mismatch", "charged_s", "calls",
+                 "price_micro", "amount_micro", "unpriced", "batch_id")
+
+
+def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
+               tariffs: Mapping[str, Sequence[Tariff]]) -> MonthRating:
+    """Rate one month of records for the given plans: the whole engine, deterministic."""
+    c = pl.col
+    by_id = {p.subscription_id: p for p in plans}
+    tariff_df, tariff_ids, countries = tariffs_frame(tariffs)
+    included_countries = pl.DataFrame(
+        [{"subscription_id": p.subscription_id, "dest_country": country, "country_included": True}
+         for p in plans for country in p.bundle.countries],
+        schema={"subscription_id": pl.Int64, "dest_country": pl.String, "country_included": pl.Boolean})
+    own_numbers = {p.subscription_id: p.identifier for p in plans}
+    classified = classify(records, plans_frame(plans, tariff_ids), countries, included_countries,
+                          own_numbers)
+
+    concurrency = [p.subscription_id for p in plans
+                   if any(t.metric == "simultaneous_calls" for t in p.usage.fair_use)]
+    metrics = {row["subscription_id"]: row
+               for row in fair_use_metrics(classified, concurrency).iter_rows(named=True)}
+    over = [s for s, measures in metrics.items() if _over_any(by_id[s], measures)]
+    numbers_of = _numbers_of(classified, over)
+    breaches: list[Breach] = []
+    for subscription_id, measures in sorted(metrics.items()):
+        breaches += breaches_of(by_id[subscription_id], measures, numbers_of.get(subscription_id, []))
+    rerated = sorted({b.subscription_id for b in breaches})
+
+    priced = price(classified, tariff_df, rerated, per_call_limits(plans))
+    del classified
+    lazy = priced.lazy()
+    groups = (lazy.group_by(*GROUP_ORDER).agg(
+        pl.len().alias("records"), c("calls").sum(), c("duration").sum().alias("seconds"),
+        c("charged_s").sum(), c("bytes").sum(), c("amount_micro").sum()).collect()
+        .join(tariff_df.select("tariff_row", "price_text", "setup_micro", "setup_text", "tariff_source"),
+              on="tariff_row", how="left"))
+    fixed_out = (c("direction") == "out") & (c("kind") == "voice") & (c("dest_class") == nb.FIXED)
+    offnet = (c("terminating_operator") != "") & ~c("terminating_operator").str.to_uppercase().is_in(
+        list(INCUMBENT_OPERATORS))
+    side = {row["subscription_id"]: row for row in lazy.filter(fixed_out).group_by("subscription_id").agg(
+        c("duration").sum().alias("fixed_s"), c("duration").filter(offnet).sum().alias("offnet_s"),
+        c("amount_micro").sum().alias("fixed_micro"),
+        c("amount_micro").filter(offnet).sum().alias("offnet_micro")).collect().iter_rows(named=True)}
+    cx_inbound = dict(lazy.filter(c("rate_dest") == "cx_inbound").group_by("subscription_id")
+                      .agg(c("duration").sum()).collect().iter_rows())
+    data_home = dict(lazy.filter((c("type") == "data") & c("national_rated")).group_by("subscription_id")
+                     .agg(c("bytes").sum()).collect().iter_rows())
+    unpriced = dict(lazy.filter(c("unpriced")).group_by("subscription_id").agg(pl.len())
+                    .collect().iter_rows())
+    data_tariffs = {row["tariff_id"]: row for row in tariff_df.filter(
+        (c("rate_dest") == "data") & (c("kind") == "data")).sort("valid_from").iter_rows(named=True)}
+
+    explained: dict[int, Explained] = {}
+    group_parts: dict[int, list[dict]] = {}
+    for row in groups.sort(GROUP_ORDER, nulls_last=True).iter_rows(named=True):
+        group_parts.setdefault(row["subscription_id"], []).append(row)
+    for plan in plans:
+        mine = group_parts.get(plan.subscription_id)
+        if mine is None:
+            continue
+        own = [b for b in breaches if b.subscription_id == plan.subscription_id]
+        extra = [cx_pool_line(plan, cx_inbound[plan.subscription_id])
+                 if plan.subscription_id in cx_inbound else None,
+                 data_overage_line(plan, data_home.get(plan.subscription_id, 0),
+                                   data_tariffs.get(tariff_ids.get(plan.tariff_key)))]
+        if plan.subscription_id in side:
+            s = side[plan.subscription_id]
+            extra.append(offnet_line(plan, s["fixed_s"], s["offnet_s"], s["fixed_micro"], s["offnet_micro"]))
+        result = Explained(tuple(explain_lines(mine, plan, own))
+                           + tuple(line for line in extra if line is not None))
+        for breach in own:
+            result = result.with_note(f"Fair use exceeded: {breach.explanation}")
+        if unpriced.get(plan.subscription_id):
+            result = result.with_note(f"{unpriced[plan.subscription_id]} record(s) without a price in "
+                                      "the price list were not billed")
+        explained[plan.subscription_id] = result
+
+    alerts = alerts_from(fraud_frame(priced, plans), by_id)
+    caller = tariff_df.filter((c("rate_dest") == "sva_caller") & (c("kind") == "voice"))
+    payouts = sva_payouts(priced, caller, plans)
+    for row in payouts.group_by("subscription_id").agg(c("hyper_short").sum()).sort(
+            "subscription_id").iter_rows(named=True):
+        if row["hyper_short"]:
+            plan = by_id[row["subscription_id"]]
+            short = figure(plan.usage, "hyper_short_call_seconds_exclusive")
+            alerts.append(Alert(plan.subscription_id, "sva_abnormal_traffic",
+                                short.clause if short else "", int(row["hyper_short"]), (),
+                                {"hyper_short_calls": int(row["hyper_short"]),
+                                 "below_seconds": str(short.value) if short else None}))
+    return MonthRating(rated=priced.select(RATED_COLUMNS), explained=explained, breaches=breaches,
+                       alerts=sorted(alerts, key=lambda a: (a.subscription_id, a.kind)),
+                       data_events=data_events(priced, plans), payouts=payouts,
+                       roaming=roaming_frame(priced), unpriced=unpriced)
+
+
+def combine(parts: Sequence[MonthRating]) -> MonthRating:
+    """The ratings of several buckets of subscriptions as one (their subscriptions are disjoint)."""
+    if not parts:
+        empty = pl.DataFrame()
+        return MonthRating(empty, {}, [], [], [], empty, empty, {})
+    return MonthRating(
+        rated=pl.concat([p.rated for p in parts], how="diagonal_relaxed"),
+        explained={k: v for p in parts for k, v in p.explained.items()},
+        breaches=[b for p in parts for b in p.breaches],
+        alerts=[a for p in parts for a in p.alerts],
+        data_events=[e for p in parts for e in p.data_events],
+        payouts=pl.concat([p.payouts for p in parts], how="diagonal_relaxed"),
+        roaming=pl.concat([p.roaming for p in parts], how="diagonal_relaxed"),
+        unpriced={k: v for p in parts for k, v in p.unpriced.items()})
+
+
+def _over_any(plan: Plan, measures: Mapping) -> bool:
+    return any(t.metric == "distinct_numbers"
+               and (measures.get("distinct_numbers") or 0) > t.limit * threshold_units(t, plan.units)
+               and threshold_units(t, plan.units) > 0 for t in plan.usage.fair_use)
+
+
+def _numbers_of(classified: pl.DataFrame, subscriptions: Iterable[int]) -> dict[int, list[str]]:
+    """The distinct numbers a breaching subscription called (the breach's evidence)."""
+    subscriptions = list(subscriptions)
+    if not subscriptions:
+        return {}
+    frame = (classified.lazy()
+             .filter(pl.col("subscription_id").is_in(subscriptions) & pl.col("voice_eligible"))
+             .group_by("subscription_id").agg(pl.col("called_n").unique().sort()).collect())
+    return {row["subscription_id"]: row["called_n"] for row in frame.iter_rows(named=True)}
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The instants [start, end) of a calendar month in Europe/Paris."""
+    def first_instant(text: str) -> datetime:
+        year, number = (int(part) for part in text.split("-"))
+        return datetime(year, number, 1, tzinfo=PARIS)
+    return first_instant(month), first_instant(shift_month(month, 1))
+
+
+def previous_months(month: str, count: int) -> list[str]:
+    """``count`` months ending with ``month``, oldest first."""
+    return [shift_month(month, -back) for back in range(count - 1, -1, -1)]
+
+
+def shift_month(month: str, delta: int) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

@@ -1,0 +1,850 @@
+"""Use cases of the rating room: import CDR files, load price lists, rate a month, feed the bill
+run, and the staff decisions on breaches, fraud alerts, penalties and premium-number payouts."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import yaml
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor, record
+from clausier.billing.charges import add_charge
+from clausier.catalog.models import Offer, Operator
+from clausier.contracts import service as contracts
+from clausier.contracts.models import Subscription, SubscriptionItem
+from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
+from clausier.core.clock import PARIS, Clock
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.core.explain import Explained, Line
+from clausier.core.money import money
+from clausier.db.session import lock_for_writing
+from clausier.rating import cdr, rules
+from clausier.rating.models import (FairUseBreach, FraudAlert, ImportBatch, PenaltyProposal,
+                                    RejectedRow, RoamingMonthRow, SvaPayout, SvaPayoutClaim,
+                                    UsageSummary, UsageTariff)
+from clausier.rating.store import UsageStore
+from clausier.terms.schema import Usage
+
+PRICE_LISTS = Path(__file__).parent / "data" / "price_lists"
+REJECTS_KEPT_IN_DATABASE = 1000
+CHUNK_ROWS = 2_000_000
+PENALTY_SOURCE = "usage_penalty"
+
+
+# --------------------------------------------------------------------------- import
+
+def _header(path: Path) -> list[str]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            return [name.strip() for name in next(csv.reader(handle), [])]
+    except FileNotFoundError:
+        raise InvalidInput.on("file", f"{path}: not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput.on("file", f"{path}: cannot be read as UTF-8 CSV ({exc})") from None
+
+
+def _subscriptions_frame(session: Session) -> pl.DataFrame:
+    """Service identifier → the latest subscription that carries it."""
+    rows = session.execute(select(Subscription.service_identifier, Subscription.id,
+                                  Subscription.customer_id)
+                           .where(Subscription.service_identifier.is_not(None))
+                           .order_by(Subscription.id)).all()
+    latest = {identifier: (sid, cid) for identifier, sid, cid in rows}
+    return pl.DataFrame({"service": list(latest), "subscription_id": [v[0] for v in latest.values()],
+                         "customer_id": [v[1] for v in latest.values()]},
+                        schema={"service": pl.String, "subscription_id": pl.Int64,
+                                "customer_id": pl.Int64})
+
+
+def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
+                    store: UsageStore | None = None) -> ImportBatch:
+    """Import one CDR file: good rows go to the month partitions, bad rows to the reject report
+    with their line and reason; record ids already imported are skipped (idempotent)."""
+    store = store or UsageStore.default()
+    path = Path(path)
+    header = _header(path)
+    missing = [name for name in cdr.REQUIRED if name not in header]
+    if missing:
+        raise InvalidInput.on("header", f"{path.name}: missing column(s) {', '.join(missing)}"
+                              f" (expected: {', '.join(cdr.COLUMNS)})")
+    lock_for_writing(session, "rating:import")
+    batch = ImportBatch(file_name=path.name, actor=actor.name, started_at=clock.now())
+    session.add(batch)
+    session.flush()
+    raw = pl.scan_csv(path, infer_schema=False, row_index_name="line", row_index_offset=2,
+                      truncate_ragged_lines=True)
+    raw = raw.with_columns(*[pl.lit(None, pl.String).alias(name) for name in cdr.COLUMNS
+                             if name not in header])
+    checked = (cdr.parsed(raw)
+               .join(_subscriptions_frame(session).lazy(), on="service", how="left")
+               .with_columns(pl.when(pl.col("check").is_null() & pl.col("subscription_id").is_null())
+                             .then(pl.lit(cdr.UNKNOWN_SERVICE, pl.Int8)).otherwise(pl.col("check"))
+                             .alias("check")))
+    stored_columns = [name for name in cdr.STORED_SCHEMA if name != "batch_id"] + ["yyyymm"]
+    rejects, known, months = [], {}, set()
+    batch.rows_read = batch.duplicates = written = 0
+    # Chunks of the file, so that memory stays bounded whatever its size.
+    for part, chunk in enumerate(checked.collect_batches(chunk_size=CHUNK_ROWS)):
+        batch.rows_read += chunk.height
+        failing = chunk.filter(pl.col("check").is_not_null())
+        if failing.height:
+            rejects.append(cdr.with_problems(failing).select("line", "record_id", "problem"))
+        good = chunk.filter(pl.col("check").is_null())
+        chunk_months = {f"{m // 100:04d}-{m % 100:02d}" for m in good["yyyymm"].unique().to_list()}
+        for month in chunk_months - known.keys():
+            known[month] = store.known_ids([month]).collect()["record_id"]
+        already = pl.concat([known[m] for m in sorted(chunk_months)]) if chunk_months else pl.Series([], dtype=pl.String)
+        fresh = good.filter(~pl.col("record_id").is_in(already.implode())) if already.len() else good
+        batch.duplicates += good.height - fresh.height
+        if fresh.height:
+            months |= store.write_part(fresh.select(stored_columns).with_columns(
+                pl.lit(batch.id, pl.Int64).alias("batch_id")), batch.id, part)
+            written += fresh.height
+    repeated = _drop_repeated_ids(store, batch.id)
+    if repeated.height:
+        rejects.append(repeated)
+    rejects = (pl.concat(rejects, how="diagonal_relaxed").sort("line") if rejects
+               else pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String}))
+    batch.accepted = written - repeated.height
+    batch.rejected = rejects.height
+    batch.months = sorted(months)
+    if rejects.height:
+        target = store.reject_path(batch.id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        rejects.select("line", "record_id", pl.col("problem").alias("reason")).write_csv(target)
+        batch.reject_file = str(target)
+        session.add_all(RejectedRow(batch_id=batch.id, line=row["line"], record_id=row["record_id"] or "",
+                                    reason=row["problem"][:500])
+                        for row in rejects.head(REJECTS_KEPT_IN_DATABASE).iter_rows(named=True))
+    batch.finished_at = clock.now()
+    record(session, clock, actor, "cdr.import", batch,
+           f"{path.name}: {batch.accepted} imported, {batch.duplicates} already known, "
+           f"{batch.rejected} rejected", {"months": batch.months})
+    return batch
+
+
+def _drop_repeated_ids(store: UsageStore, batch_id: int) -> pl.DataFrame:
+    """A record id repeated within the file: the first line is kept, the others are removed
+    from the batch's files and reported."""
+    files = store.batch_files(batch_id)
+    if not files:
+        return pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String})
+    ids = (pl.scan_parquet(files, include_file_paths="path").select("record_id", "line", "path")
+           .filter(pl.col("record_id").is_duplicated()).collect())
+    later = (ids.join(ids.group_by("record_id").agg(pl.col("line").min().alias("first_line")), on="record_id")
+             .filter(pl.col("line") != pl.col("first_line")))
+    for (path,), rows in later.partition_by("path", as_dict=True).items():
+        kept = pl.read_parquet(path).filter(~pl.col("line").is_in(rows["line"].implode()))
+        store.rewrite(Path(path), kept)
+    return later.select("line", "record_id", (pl.lit("record_id: '") + pl.col("record_id")
+                                              + pl.lit("' already on line ")
+                                              + pl.col("first_line").cast(pl.String)).alias("problem"))
+
+
+def list_batches(session: Session, limit: int = 50) -> list[ImportBatch]:
+    return list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
+
+
+def get_batch(session: Session, batch_id: int) -> tuple[ImportBatch, list[RejectedRow]]:
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFound(f"import batch {batch_id} not found")
+    rejects = list(session.scalars(select(RejectedRow).where(RejectedRow.batch_id == batch_id)
+                                   .order_by(RejectedRow.line)))
+    return batch, rejects
+
+
+# --------------------------------------------------------------------------- price lists
+
+def load_price_list(session: Session, clock: Clock, actor: Actor, path: Path) -> int:
+    """Load a usage price list (YAML: scope, source, price_basis, valid_from, tariffs). Loading
+    the same list again changes nothing; a new ``valid_from`` adds a version."""
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise InvalidInput.on("file", f"{path}: not found") from None
+    for name in ("scope", "source", "price_basis", "valid_from", "tariffs"):
+        if name not in document:
+            raise InvalidInput.on(name, f"{Path(path).name}: missing")
+    valid_from = document["valid_from"]
+    if not isinstance(valid_from, date):
+        raise InvalidInput.on("valid_from", f"{valid_from!r} is not a date (YYYY-MM-DD)")
+    count = 0
+    for index, item in enumerate(document["tariffs"]):
+        field = f"tariffs.{index}"
+        if item.get("kind", "voice") not in ("voice", "sms", "mms", "data"):
+            raise InvalidInput.on(f"{field}.kind", f"{item.get('kind')!r} is not voice, sms, mms or data")
+        if item.get("increment", "second") not in ("second", "minute"):
+            raise InvalidInput.on(f"{field}.increment", "must be second or minute")
+        try:
+            price = Decimal(str(item["price"]))
+            setup = Decimal(str(item.get("setup", "0")))
+        except (KeyError, ArithmeticError):
+            raise InvalidInput.on(f"{field}.price", "missing or not a decimal") from None
+        try:
+            rules.check_tariff(rules.Tariff(str(item.get("destination")), item.get("kind", "voice"), price))
+        except ValueError as exc:
+            raise InvalidInput.on(f"{field}.destination", str(exc)) from None
+        key = dict(scope=document["scope"], destination=str(item["destination"]),
+                   kind=item.get("kind", "voice"), valid_from=valid_from)
+        row = session.scalar(select(UsageTariff).filter_by(**key))
+        if row is None:
+            row = UsageTariff(**key)
+            session.add(row)
+        row.price, row.setup = price, setup
+        row.increment = item.get("increment", "second")
+        row.price_basis = item.get("price_basis", document["price_basis"])
+        row.source, row.demo = document["source"], bool(document.get("demo", False))
+        count += 1
+    record(session, clock, actor, "usage_tariffs.load", UsageTariff(id=None),
+           f"{document['scope']}: {count} tariff line(s) from {valid_from}")
+    return count
+
+
+def built_in_price_lists() -> list[Path]:
+    return sorted(PRICE_LISTS.glob("*.yaml"))
+
+
+# --------------------------------------------------------------------------- plans
+
+def _scopes(subscription, items, operator_codes: dict[int, str]) -> list[str]:
+    """Price-list scopes of a subscription, widest first."""
+    return ([f"operator:{operator_codes[subscription.operator_id]}"]
+            + [f"offer:{item.offer_code}" for item in items]
+            + [f"subscription:{subscription.ref}"])
+
+
+def _chunks(values: Sequence, size: int = 5000) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rules.Plan], dict]:
+    """The rating plan of each subscription (sheet usage block of its signed version, offer
+    bundle and units, price list) and the merged price lists by key."""
+    ids = sorted(set(subscription_ids))
+    # Plain rows, not ORM objects: a month may concern tens of thousands of subscriptions.
+    subscriptions = [row for chunk in _chunks(ids) for row in session.execute(
+        select(Subscription.id, Subscription.customer_id, Subscription.family, Subscription.sheet_id,
+               Subscription.sheet_version, Subscription.service_identifier, Subscription.operator_id,
+               Subscription.ref).where(Subscription.id.in_(chunk)).order_by(Subscription.id))]
+    items_of: dict[int, list] = {}
+    for chunk in _chunks(ids):
+        for item in session.execute(
+                select(SubscriptionItem.subscription_id, SubscriptionItem.offer_id,
+                       SubscriptionItem.offer_code, SubscriptionItem.unit, SubscriptionItem.quantity,
+                       SubscriptionItem.is_option, SubscriptionItem.price_basis)
+                .where(SubscriptionItem.subscription_id.in_(chunk)).order_by(SubscriptionItem.id)):
+            items_of.setdefault(item.subscription_id, []).append(item)
+    terms_cache: dict[tuple, Usage] = {}
+    bundles: dict[int, rules.Bundle] = {}
+    offer_ids = sorted({item.offer_id for items in items_of.values() for item in items})
+    offers = {offer.id: offer for chunk in _chunks(offer_ids)
+              for offer in session.scalars(select(Offer).where(Offer.id.in_(chunk)))}
+    operator_codes = dict(session.execute(select(Operator.id, Operator.code)).all())
+    scopes_of = {sub.id: _scopes(sub, items_of.get(sub.id, []), operator_codes) for sub in subscriptions}
+    wanted = sorted({scope for scopes in scopes_of.values() for scope in scopes})
+    scoped: dict[str, list[UsageTariff]] = {}
+    for chunk in _chunks(wanted):
+        for row in session.scalars(select(UsageTariff).where(UsageTariff.scope.in_(chunk))
+                                   .order_by(UsageTariff.id)):
+            scoped.setdefault(row.scope, []).append(row)
+    plans, tariffs = [], {}
+    for sub in subscriptions:
+        key = (sub.sheet_id, sub.sheet_version, sub.family)
+        if key not in terms_cache:
+            try:
+                terms_cache[key] = contracts.terms_of(session, sub).usage or Usage()
+            except KeyError:
+                terms_cache[key] = Usage()
+        units: Counter[str] = Counter()
+        bundle, lines_managed = None, True
+        items = items_of.get(sub.id, [])
+        for item in sorted(items, key=lambda i: i.is_option):
+            attributes = offers[item.offer_id].attributes or {}
+            units[item.unit] += item.quantity
+            for unit, attribute in (("channel", "channels"), ("user", "users"), ("pack", "packs")):
+                if attribute in attributes:
+                    units[unit] += int(attributes[attribute]) * item.quantity
+            if bundle is None and "bundle" in attributes:
+                bundle = bundles.setdefault(item.offer_id, rules.Bundle.from_attributes(attributes))
+            lines_managed = lines_managed and bool(attributes.get("lines_managed", True))
+        scopes = [scope for scope in scopes_of[sub.id] if scope in scoped]
+        tariff_key = "|".join(scopes)
+        if tariff_key not in tariffs:
+            merged: dict[tuple[str, str], list[rules.Tariff]] = {}
+            for scope in scopes:        # narrower scopes come later and replace wider ones
+                lines: dict[tuple[str, str], list[rules.Tariff]] = {}
+                for row in scoped[scope]:
+                    lines.setdefault((row.destination, row.kind), []).append(rules.Tariff(
+                        row.destination, row.kind, row.price, row.setup, row.increment,
+                        row.price_basis, row.valid_from,
+                        f"{row.source}{' (demo)' if row.demo else ''}"))
+                merged.update(lines)
+            tariffs[tariff_key] = [t for chain in merged.values() for t in chain]
+        plans.append(rules.Plan(
+            subscription_id=sub.id, customer_id=sub.customer_id, family=sub.family,
+            identifier=sub.service_identifier or "", usage=terms_cache[key],
+            bundle=bundle or rules.Bundle(), units=dict(units), tariff_key=tariff_key,
+            price_basis=items[0].price_basis if items else "HT", lines_managed=lines_managed))
+    return plans, tariffs
+
+
+# --------------------------------------------------------------------------- rating a month
+
+@dataclass
+class RateReport:
+    month: str
+    records: int
+    subscriptions: int
+    amount: Decimal
+    breaches: int
+    alerts: int
+    proposals: int
+    unpriced: int
+    late_summaries: int
+    rated_files: list[str]
+
+    def as_dict(self) -> dict:
+        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in self.__dict__.items()}
+
+
+def _check_month(month: str) -> str:
+    try:
+        rules.month_bounds(month)
+    except (ValueError, TypeError):
+        raise InvalidInput.on("month", f"{month!r} is not a month (YYYY-MM)") from None
+    return month
+
+
+def rate(session: Session, clock: Clock, actor: Actor, month: str,
+         store: UsageStore | None = None) -> RateReport:
+    """Rate (or re-rate) a month deterministically: rated Parquet, per-subscription explained
+    summaries for the bill run, fair-use breaches, fraud alerts and penalty proposals."""
+    store = store or UsageStore.default()
+    _check_month(month)
+    lock_for_writing(session, f"rating:{month}")
+    parts, counts, plans, tariffs, files = [], {}, {}, {}, []
+    for bucket in store.buckets(month):      # one bucket of subscriptions at a time
+        records = store.scan_month(month, bucket)
+        ids = records.select(pl.col("subscription_id").unique()).collect()["subscription_id"].to_list()
+        bucket_plans, bucket_tariffs = _plans(session, ids)
+        result = rules.rate_month(records, bucket_plans, bucket_tariffs)
+        files.append(str(store.write_rated(month, bucket, result.rated)))
+        counts.update(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
+        result.rated = result.rated.clear()
+        parts.append(result)
+        plans.update({p.subscription_id: p for p in bucket_plans})
+        tariffs.update(bucket_tariffs)
+    result = rules.combine(parts)
+    late = _save_summaries(session, clock, month, result, plans, counts)
+    breaches = _save_breaches(session, clock, month, result, plans)
+    proposals = 0
+    alerts = _save_alerts(session, clock, month, result.alerts, plans)
+    for alert, found in alerts:
+        proposals += _propose_for_alert(session, clock, alert, found, plans[alert.subscription_id])
+    proposals += _evaluate_roaming(session, clock, month, result.roaming, plans, tariffs)
+    _save_payouts(session, result.payouts)
+    report = RateReport(
+        month=month, records=sum(counts.values()), subscriptions=len(result.explained),
+        amount=sum((e.total for e in result.explained.values()), Decimal("0.00")),
+        breaches=breaches, alerts=len(alerts), proposals=proposals,
+        unpriced=sum(result.unpriced.values()), late_summaries=late, rated_files=files)
+    record(session, clock, actor, "usage.rate", UsageSummary(id=None),
+           f"{month}: {report.records} records, {report.subscriptions} subscriptions, "
+           f"{report.amount} €", report.as_dict())
+    return report
+
+
+def _save_summaries(session: Session, clock: Clock, month: str, result: rules.MonthRating,
+                    plans: dict[int, rules.Plan], counts: dict[int, int]) -> int:
+    """One summary per subscription for the usage month; when that month was already billed,
+    the difference (late records, retroactive re-rating) goes on the next month's bill."""
+    existing = {(s.subscription_id, s.month): s for s in session.scalars(
+        select(UsageSummary).where(UsageSummary.usage_period == month))}
+    billed_by_subscription: dict[int, list[UsageSummary]] = {}
+    for (subscription_id, _), row in existing.items():
+        if row.billed_invoice_id is not None:
+            billed_by_subscription.setdefault(subscription_id, []).append(row)
+    late, new_rows, now = 0, [], clock.now()
+    for subscription_id, explained in sorted(result.explained.items()):
+        plan = plans[subscription_id]
+        billed = billed_by_subscription.get(subscription_id, [])
+        target = month
+        if billed:
+            already = sum((s.amount for s in billed), Decimal("0"))
+            explained = explained.plus(Line(
+                "Already billed for this period", -already,
+                "invoice(s) " + ", ".join(str(s.billed_invoice_id) for s in billed), ""))
+            last_billed = session.scalar(select(UsageSummary.month).where(
+                UsageSummary.subscription_id == subscription_id,
+                UsageSummary.billed_invoice_id.is_not(None)).order_by(UsageSummary.month.desc()))
+            target = rules.shift_month(max(last_billed, month), 1)
+            late += 1
+        row = existing.get((subscription_id, target))
+        if billed and explained.total == 0:
+            if row is not None and row.billed_invoice_id is None:
+                session.delete(row)
+            continue
+        values = dict(amount=explained.total, price_basis=plan.price_basis,
+                      records=counts.get(subscription_id, 0), explanation=explained.as_dict(),
+                      computed_at=now)
+        if row is None:
+            new_rows.append(dict(subscription_id=subscription_id, customer_id=plan.customer_id,
+                                 month=target, usage_period=month, **values))
+        elif row.billed_invoice_id is None and (row.amount, row.explanation) != (values["amount"],
+                                                                              values["explanation"]):
+            for name, value in values.items():
+                setattr(row, name, value)
+    for chunk in _chunks(new_rows, 2000):
+        session.execute(insert(UsageSummary), list(chunk))
+    return late
+
+
+def _upsert(session: Session, model, key: dict, values: dict):
+    row = session.scalar(select(model).filter_by(**key))
+    if row is None:
+        row = model(**key, **values)
+        session.add(row)
+        return row, True
+    for name, value in values.items():
+        setattr(row, name, value)
+    return row, False
+
+
+def _save_breaches(session: Session, clock: Clock, month: str, result: rules.MonthRating,
+                   plans: dict[int, rules.Plan]) -> int:
+    seen = set()
+    for breach in result.breaches:
+        seen.add((breach.subscription_id, breach.metric))
+        _upsert(session, FairUseBreach, dict(subscription_id=breach.subscription_id, month=month,
+                                             metric=breach.metric),
+                dict(customer_id=plans[breach.subscription_id].customer_id, window=breach.window,
+                     per=breach.per, units=breach.units, limit=str(breach.limit),
+                     measured=str(breach.measured), consequence=breach.consequence,
+                     clause=breach.clause, evidence=breach.evidence, detected_at=clock.now()))
+    events: dict[int, list[rules.DataEvent]] = {}
+    for event in result.data_events:
+        events.setdefault(event.subscription_id, []).append(event)
+    for subscription_id, items in events.items():
+        seen.add((subscription_id, "data"))
+        plan = plans[subscription_id]
+        _upsert(session, FairUseBreach, dict(subscription_id=subscription_id, month=month, metric="data"),
+                dict(customer_id=plan.customer_id, window="month", per="line", units=1,
+                     limit=f"{plan.bundle.data_mb} MB", measured="over", consequence="throttle_or_cut",
+                     clause="; ".join(sorted({e.clause for e in items if e.clause})),
+                     evidence={"events": [{"kind": e.kind, "at": e.at.isoformat(), "record_id": e.record_id}
+                                          for e in items]},
+                     detected_at=clock.now()))
+    for stale in session.scalars(select(FairUseBreach).where(FairUseBreach.month == month,
+                                                             FairUseBreach.status == "open")):
+        if (stale.subscription_id, stale.metric) not in seen and stale.subscription_id in plans:
+            session.delete(stale)
+    return len(seen)
+
+
+def _save_alerts(session: Session, clock: Clock, month: str, alerts: Sequence[rules.Alert],
+                 plans: dict[int, rules.Plan]) -> list[tuple[FraudAlert, rules.Alert]]:
+    saved = []
+    for found in alerts:
+        row, _ = _upsert(session, FraudAlert, dict(subscription_id=found.subscription_id, month=month,
+                                                   kind=found.kind),
+                         dict(customer_id=plans[found.subscription_id].customer_id, clause=found.clause,
+                              calls=found.calls, evidence=found.evidence, detected_at=clock.now()))
+        saved.append((row, found))
+    session.flush()
+    return saved
+
+
+def _propose(session: Session, clock: Clock, source_key: str, alert_id: int | None,
+             plan: rules.Plan, kind: str, label: str, explained: Explained, basis: str) -> int:
+    """Propose a penalty to staff; a proposal already decided is never changed."""
+    row = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == source_key))
+    if row is not None and row.status != "proposed":
+        return 0
+    if row is None:
+        row = PenaltyProposal(source_key=source_key, alert_id=alert_id,
+                              subscription_id=plan.subscription_id, customer_id=plan.customer_id,
+                              kind=kind, proposed_at=clock.now())
+        session.add(row)
+    row.label, row.amount, row.price_basis = label, explained.total, basis
+    row.explanation = explained.as_dict()
+    return 1
+
+
+def _basis(explained_lines_basis: Iterable[str], default: str) -> str:
+    bases = set(explained_lines_basis)
+    return bases.pop() if len(bases) == 1 else default
+
+
+def _propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found: rules.Alert,
+                       plan: rules.Plan) -> int:
+    usage = plan.usage
+    if found.penalty is not None:
+        basis = _basis((a.basis for a in (rules.amount(usage, "penalty_per_calling_number"),
+                                          rules.amount(usage, "penalty_per_call_or_attempt")) if a),
+                       plan.price_basis)
+        return _propose(session, clock, f"alert:{alert.id}", alert.id, plan, "caller_id_penalty",
+                        f"Penalty: {found.kind.replace('_', ' ')} ({alert.month})", found.penalty, basis)
+    if found.kind == "sva_abnormal_traffic":
+        window = rules.figure(usage, "repeat_window_months")
+        since = rules.shift_month(alert.month, -int(window.value)) if window else alert.month
+        repeated = session.scalar(select(PenaltyProposal.id).join(
+            FraudAlert, FraudAlert.id == PenaltyProposal.alert_id).where(
+            PenaltyProposal.subscription_id == plan.subscription_id,
+            PenaltyProposal.kind == "sva_sanction", PenaltyProposal.status == "confirmed",
+            FraudAlert.month >= since, FraudAlert.month < alert.month)) is not None
+        explained = rules.sva_sanction(usage, 1, repeated)
+        if explained is None:
+            return 0
+        base = rules.amount(usage, "ethics_or_abnormal_traffic_penalty")
+        return _propose(session, clock, f"alert:{alert.id}", alert.id, plan, "sva_sanction",
+                        f"Premium number sanction ({alert.month})", explained, base.basis)
+    return 0
+
+
+def _evaluate_roaming(session: Session, clock: Clock, month: str, roaming: pl.DataFrame,
+                      plans: dict[int, rules.Plan], tariffs: dict) -> int:
+    """Store the month's roaming profile and evaluate the abuse indicators over the sheet's
+    window of consecutive months; propose the surcharge tariffs when one holds."""
+    proposals = 0
+    for row in roaming.iter_rows(named=True):
+        subscription_id = row.pop("subscription_id")
+        _upsert(session, RoamingMonthRow, dict(subscription_id=subscription_id, month=month),
+                {k: int(v or 0) for k, v in row.items()})
+    session.flush()
+    for row in roaming.iter_rows(named=True):
+        plan = plans[row["subscription_id"]]
+        size = rules.figure(plan.usage, "roaming_abuse_observation_consecutive_months")
+        if size is None:
+            continue
+        wanted = rules.previous_months(month, int(size.value))
+        stored = {r.month: r for r in session.scalars(select(RoamingMonthRow).where(
+            RoamingMonthRow.subscription_id == plan.subscription_id,
+            RoamingMonthRow.month.in_(wanted)))}
+        if len(stored) < len(wanted):
+            continue
+        window = [rules.RoamingMonth(m, **{f: getattr(stored[m], f) for f in (
+            "national_voice_s", "roaming_voice_s", "national_messages", "roaming_messages",
+            "national_bytes", "roaming_bytes", "national_days", "roaming_days")}) for m in wanted]
+        indicators = rules.roaming_indicators(window, plan.usage)
+        if not indicators:
+            continue
+        listed = rules.listed(plan.usage, "roaming_abuse_indicators")
+        alert, _ = _upsert(session, FraudAlert, dict(subscription_id=plan.subscription_id, month=month,
+                                                      kind="roaming_abuse"),
+                           dict(customer_id=plan.customer_id,
+                                clause=f"{size.clause}" + (f"; {listed.clause}" if listed else ""),
+                                calls=0, evidence={"indicators": indicators, "months": wanted,
+                                                   "window": [m.__dict__ for m in window]},
+                                detected_at=clock.now()))
+        session.flush()
+        surcharges = {t.kind: t for t in tariffs.get(plan.tariff_key, [])
+                      if t.destination == "roaming_surcharge"}
+        explained = rules.roaming_surcharge(window, surcharges, plan.usage)
+        if explained.lines:
+            proposals += _propose(session, clock, f"alert:{alert.id}", alert.id, plan,
+                                  "roaming_surcharge", f"Roaming surcharge {wanted[0]}–{wanted[-1]}",
+                                  explained, plan.price_basis)
+    return proposals
+
+
+def _save_payouts(session: Session, payouts: pl.DataFrame) -> None:
+    for row in payouts.iter_rows(named=True):
+        key = dict(subscription_id=row["subscription_id"], day=row["day"])
+        existing = session.scalar(select(SvaPayout).filter_by(**key))
+        if existing is not None and existing.claim_id is not None:
+            continue      # already claimed: late calls of that day are not re-opened
+        _upsert(session, SvaPayout, key, dict(calls=row["calls"], seconds=row["seconds"],
+                                              amount=rules.from_micro(row["amount_micro"])))
+
+
+# --------------------------------------------------------------------------- the bill run's door
+
+def unbilled_summaries(session: Session, customer_id: int, up_to_month: str) -> list[UsageSummary]:
+    """Rated usage of a customer not billed yet, for months up to ``up_to_month`` (late usage of
+    an earlier period included, labelled with its own ``usage_period``)."""
+    _check_month(up_to_month)
+    return list(session.scalars(select(UsageSummary).where(
+        UsageSummary.customer_id == customer_id, UsageSummary.billed_invoice_id.is_(None),
+        UsageSummary.month <= up_to_month).order_by(UsageSummary.month, UsageSummary.usage_period,
+                                                     UsageSummary.subscription_id)))
+
+
+def mark_billed(session: Session, summary_ids: Sequence[int], invoice_id: int) -> None:
+    """Record the invoice that billed these summaries (refused if one is billed elsewhere)."""
+    rows = list(session.scalars(select(UsageSummary).where(UsageSummary.id.in_(list(summary_ids)))))
+    if len(rows) != len(set(summary_ids)):
+        raise NotFound("summary_ids: some usage summaries do not exist")
+    for row in rows:
+        if row.billed_invoice_id not in (None, invoice_id):
+            raise Conflict(f"summary {row.id}: already billed on invoice {row.billed_invoice_id}")
+        row.billed_invoice_id = invoice_id
+
+
+# --------------------------------------------------------------------------- reading
+
+def _subscription(session: Session, service: str) -> Subscription:
+    found = contracts.find_by_service_identifier(session, service)
+    return found if found is not None else contracts.get_subscription(session, service)
+
+
+def usage_of(session: Session, service: str, month: str, store: UsageStore | None = None) -> dict:
+    """A service's usage in a month: its summaries, breaches, alerts and traffic by destination."""
+    store = store or UsageStore.default()
+    _check_month(month)
+    sub = _subscription(session, service)
+    summaries = list(session.scalars(select(UsageSummary).where(
+        UsageSummary.subscription_id == sub.id, UsageSummary.usage_period == month)
+        .order_by(UsageSummary.month)))
+    traffic = []
+    rated = store.scan_rated(month)
+    if rated is not None:
+        traffic = (rated.filter(pl.col("subscription_id") == sub.id)
+                   .group_by("rate_dest", "type", "in_bundle").agg(
+                       pl.len().alias("records"), pl.col("duration").sum().alias("seconds"),
+                       pl.col("bytes").sum(), pl.col("amount_micro").sum())
+                   .sort("rate_dest", "type", "in_bundle").collect().to_dicts())
+        for row in traffic:
+            row["amount"] = str(money(rules.from_micro(row.pop("amount_micro"))))
+    return {
+        "subscription": {"id": sub.id, "ref": sub.ref, "family": sub.family,
+                         "service_identifier": sub.service_identifier},
+        "month": month,
+        "summaries": [summary_dict(s) for s in summaries],
+        "traffic": traffic,
+        "breaches": [breach_dict(b) for b in session.scalars(select(FairUseBreach).where(
+            FairUseBreach.subscription_id == sub.id, FairUseBreach.month == month))],
+        "alerts": [alert_dict(a) for a in session.scalars(select(FraudAlert).where(
+            FraudAlert.subscription_id == sub.id, FraudAlert.month == month))],
+    }
+
+
+def summary_dict(row: UsageSummary) -> dict:
+    return {"id": row.id, "subscription_id": row.subscription_id, "customer_id": row.customer_id,
+            "month": row.month, "usage_period": row.usage_period, "amount": str(row.amount),
+            "price_basis": row.price_basis, "records": row.records, "explanation": row.explanation,
+            "billed_invoice_id": row.billed_invoice_id}
+
+
+def breach_dict(row: FairUseBreach) -> dict:
+    return {"id": row.id, "subscription_id": row.subscription_id, "month": row.month,
+            "metric": row.metric, "window": row.window, "per": row.per, "units": row.units,
+            "limit": row.limit, "measured": row.measured, "consequence": row.consequence,
+            "clause": row.clause, "status": row.status, "evidence": row.evidence, "note": row.note}
+
+
+def alert_dict(row: FraudAlert) -> dict:
+    return {"id": row.id, "subscription_id": row.subscription_id, "month": row.month,
+            "kind": row.kind, "clause": row.clause, "calls": row.calls, "status": row.status,
+            "evidence": row.evidence, "note": row.note}
+
+
+def proposal_dict(row: PenaltyProposal) -> dict:
+    return {"id": row.id, "alert_id": row.alert_id, "subscription_id": row.subscription_id,
+            "kind": row.kind, "label": row.label, "amount": str(row.amount),
+            "price_basis": row.price_basis, "status": row.status, "explanation": row.explanation,
+            "charge_id": row.charge_id}
+
+
+def list_breaches(session: Session, status: str | None = None, month: str | None = None) -> list[FairUseBreach]:
+    query = select(FairUseBreach).order_by(FairUseBreach.month.desc(), FairUseBreach.id)
+    if status:
+        query = query.where(FairUseBreach.status == status)
+    if month:
+        query = query.where(FairUseBreach.month == month)
+    return list(session.scalars(query))
+
+
+def list_alerts(session: Session, status: str | None = None, month: str | None = None) -> list[FraudAlert]:
+    query = select(FraudAlert).order_by(FraudAlert.month.desc(), FraudAlert.id)
+    if status:
+        query = query.where(FraudAlert.status == status)
+    if month:
+        query = query.where(FraudAlert.month == month)
+    return list(session.scalars(query))
+
+
+def proposals_of(session: Session, alert_id: int | None = None, status: str | None = None) -> list[PenaltyProposal]:
+    query = select(PenaltyProposal).order_by(PenaltyProposal.id)
+    if alert_id is not None:
+        query = query.where(PenaltyProposal.alert_id == alert_id)
+    if status:
+        query = query.where(PenaltyProposal.status == status)
+    return list(session.scalars(query))
+
+
+# --------------------------------------------------------------------------- staff decisions
+
+BREACH_DECISIONS = {"acknowledge": "acknowledged", "suspend_unlimited": "unlimited_suspended"}
+
+
+def decide_breach(session: Session, clock: Clock, actor: Actor, breach_id: int, decision: str,
+                  note: str = "") -> FairUseBreach:
+    """Staff acknowledge a breach or suspend the subscription's unlimited option (the sheets
+    allow an immediate suspension, e.g. CP IX §15)."""
+    breach = session.get(FairUseBreach, breach_id)
+    if breach is None:
+        raise NotFound(f"fair-use breach {breach_id} not found")
+    if decision not in BREACH_DECISIONS:
+        raise InvalidInput.on("decision", f"{decision!r} is not one of {', '.join(BREACH_DECISIONS)}")
+    before = breach.status
+    breach.status, breach.note = BREACH_DECISIONS[decision], note
+    breach.decided_by, breach.decided_at = actor.name, clock.now()
+    record(session, clock, actor, f"fair_use_breach.{decision}", breach,
+           f"breach {breach.metric} {breach.month} of subscription {breach.subscription_id}",
+           {"status": [before, breach.status]})
+    return breach
+
+
+def decide_alert(session: Session, clock: Clock, actor: Actor, alert_id: int, decision: str,
+                 note: str = "") -> FraudAlert:
+    """Confirm or dismiss a fraud alert; dismissing it rejects its pending penalty proposals."""
+    alert = session.get(FraudAlert, alert_id)
+    if alert is None:
+        raise NotFound(f"fraud alert {alert_id} not found")
+    if decision not in ("confirm", "dismiss"):
+        raise InvalidInput.on("decision", f"{decision!r} is not confirm or dismiss")
+    if alert.status != "open":
+        raise NotAllowed(f"status: alert {alert_id} is already {alert.status}")
+    alert.status = "confirmed" if decision == "confirm" else "dismissed"
+    alert.note, alert.decided_by, alert.decided_at = note, actor.name, clock.now()
+    if decision == "dismiss":
+        for proposal in proposals_of(session, alert_id, "proposed"):
+            proposal.status, proposal.decided_by, proposal.decided_at = "rejected", actor.name, clock.now()
+    record(session, clock, actor, f"fraud_alert.{decision}", alert,
+           f"{alert.kind} {alert.month} of subscription {alert.subscription_id}", {"note": note})
+    return alert
+
+
+def decide_penalty(session: Session, clock: Clock, actor: Actor, proposal_id: int, decision: str,
+                   note: str = "") -> PenaltyProposal:
+    """Staff confirm a proposed penalty (it becomes a charge on the next invoice) or reject it."""
+    proposal = session.get(PenaltyProposal, proposal_id)
+    if proposal is None:
+        raise NotFound(f"penalty proposal {proposal_id} not found")
+    if decision not in ("confirm", "reject"):
+        raise InvalidInput.on("decision", f"{decision!r} is not confirm or reject")
+    if proposal.status != "proposed":
+        raise NotAllowed(f"status: penalty proposal {proposal_id} is already {proposal.status}")
+    if decision == "confirm":
+        alert = session.get(FraudAlert, proposal.alert_id) if proposal.alert_id else None
+        if alert is not None and alert.status != "confirmed":
+            raise NotAllowed(f"status: confirm alert {alert.id} before billing its penalty")
+        lines = tuple(Line(**{k: (Decimal(v) if k == "amount" else v) for k, v in line.items()})
+                      for line in proposal.explanation.get("lines", []))
+        charge = add_charge(session, clock, actor, customer_id=proposal.customer_id,
+                            subscription_id=proposal.subscription_id, source=PENALTY_SOURCE,
+                            source_key=f"penalty:{proposal.id}", label=proposal.label,
+                            explained=Explained(lines), price_basis=proposal.price_basis,
+                            incurred_on=clock.today())
+        proposal.charge_id = charge.id
+    proposal.status = "confirmed" if decision == "confirm" else "rejected"
+    proposal.decided_by, proposal.decided_at = actor.name, clock.now()
+    record(session, clock, actor, f"penalty.{decision}", proposal,
+           f"{proposal.label}: {proposal.amount} {proposal.price_basis}", {"note": note})
+    return proposal
+
+
+def propose_uncured_sanction(session: Session, clock: Clock, actor: Actor, alert_id: int,
+                             on: date) -> PenaltyProposal:
+    """A premium number still not compliant after the cure deadline (counted in business
+    days from the confirmation of the alert) carries the additional sanction (CP XII §13.1)."""
+    alert = session.get(FraudAlert, alert_id)
+    if alert is None or alert.kind != "sva_abnormal_traffic":
+        raise NotFound(f"premium-number alert {alert_id} not found")
+    if alert.status != "confirmed" or alert.decided_at is None:
+        raise NotAllowed(f"status: alert {alert_id} must be confirmed first")
+    plan = _plans(session, [alert.subscription_id])[0][0]
+    days = rules.figure(plan.usage, "cure_deadline_business_days")
+    explained = rules.sva_uncured(plan.usage)
+    if days is None or explained is None:
+        raise NotAllowed("terms: the sheet has no cure deadline sanction for this service")
+    deadline = _calendar().add_days(alert.decided_at.astimezone(PARIS).date(), int(days.value), DayKind.OUVRES)
+    if on <= deadline:
+        raise NotAllowed(f"on: the cure deadline runs until {deadline.isoformat()} ({days.clause})")
+    _propose(session, clock, f"uncured:{alert.id}", alert.id, plan, "sva_sanction",
+             f"Premium number not compliant after {deadline.isoformat()}", explained,
+             rules.amount(plan.usage, "not_cured_within_deadline_penalty").basis)
+    proposal = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == f"uncured:{alert.id}"))
+    record(session, clock, actor, "penalty.propose", proposal, proposal.label)
+    return proposal
+
+
+# --------------------------------------------------------------------------- premium-number payouts
+
+def _calendar() -> BusinessCalendar:
+    return BusinessCalendar(OpeningHours.heures_ouvrees())
+
+
+def _payout_age(usage: Usage):
+    """How the sheet counts the payout delay: business days when it says so, else calendar."""
+    business = rules.figure(usage, "payout_claimable_after_business_days") is not None
+    kind = DayKind.OUVRES if business else DayKind.CALENDAR
+    calendar = _calendar()
+    return lambda day, claim_day: calendar.count_days(day, claim_day, kind)
+
+
+def claimable_payouts(session: Session, subscription_id: int, on: date) -> tuple[Explained, list[date]]:
+    """What a premium number may claim on a date (unclaimed payouts of old enough calls), and
+    the days of calls it covers."""
+    plan = _plans(session, [subscription_id])[0]
+    if not plan:
+        raise NotFound(f"subscription {subscription_id} not found")
+    usage = plan[0].usage
+    accruals = [(p.day, p.amount) for p in session.scalars(select(SvaPayout).where(
+        SvaPayout.subscription_id == subscription_id, SvaPayout.claim_id.is_(None)))]
+    return rules.sva_claimable(accruals, on, usage, _payout_age(usage))
+
+
+def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id: int, on: date) -> SvaPayoutClaim:
+    """Request the payout of what is claimable: refused while the number is suspended or when
+    the balance does not exceed the sheet's minimum (CP XII §11.1, §12)."""
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is None:
+        raise NotFound(f"subscription {subscription_id} not found")
+    plan = _plans(session, [subscription_id])[0][0]
+    usage = plan.usage
+    frozen = rules.flag(usage, "payout_frozen_while_suspended")
+    if frozen and frozen.value and subscription.status == "suspended":
+        raise NotAllowed(f"status: payouts are frozen while the number is suspended — {frozen.clause}")
+    explained, days = claimable_payouts(session, subscription_id, on)
+    minimum = rules.amount(usage, "payout_min_balance_exclusive")
+    if minimum is not None and explained.total <= minimum.amount:
+        raise NotAllowed(f"amount: the claimable balance {explained.total} € does not exceed "
+                         f"{minimum.amount} € — {minimum.src}")
+    months = rules.figure(usage, "payout_invoice_deadline_months")
+    deadline = on + relativedelta(months=int(months.value) if months else 12)
+    claim = SvaPayoutClaim(subscription_id=subscription_id, requested_on=on, amount=explained.total,
+                           explanation=explained.as_dict(), invoice_deadline=deadline,
+                           actor=actor.name, created_at=clock.now())
+    session.add(claim)
+    session.flush()
+    for payout in session.scalars(select(SvaPayout).where(SvaPayout.subscription_id == subscription_id,
+                                                          SvaPayout.claim_id.is_(None),
+                                                          SvaPayout.day.in_(days))):
+        payout.claim_id = claim.id
+    record(session, clock, actor, "sva_payout.claim", claim,
+           f"{explained.total} € claimed on {on.isoformat()}, invoice due by {deadline.isoformat()}")
+    return claim
+
+
+def service_lines(session: Session, limit: int) -> list[tuple[str, str]]:
+    """(service identifier, family) of live subscriptions, for synthetic traffic."""
+    return [tuple(row) for row in session.execute(
+        select(Subscription.service_identifier, Subscription.family)
+        .where(Subscription.service_identifier.is_not(None),
+               Subscription.status.in_(("active", "suspended", "restricted", "notice_given")))
+        .order_by(Subscription.id).limit(limit))]

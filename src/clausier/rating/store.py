@@ -1,0 +1,110 @@
+"""Where records live on disk: Parquet partitioned by month under ``<data dir>/usage``.
+
+``records/month=YYYY-MM/bucket=K/batch-<id>-<part>.parquet``  imported records
+``rated/month=YYYY-MM/bucket=K.parquet``      the month's rated records (rewritten by each run)
+``rejects/batch-<id>.csv``                    the reject report of an import batch
+
+Records are spread over ``BUCKETS`` buckets by subscription, so that a month is rated one
+bucket at a time (bounded memory; several workers could share the buckets). CDR retention
+deletes whole month partitions.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from clausier.core.settings import Settings
+from clausier.rating import cdr
+
+BUCKETS = 8
+
+
+def bucket_of(subscription_id: pl.Expr) -> pl.Expr:
+    return (subscription_id % BUCKETS).cast(pl.Int32)
+
+
+@dataclass(frozen=True)
+class UsageStore:
+    root: Path
+
+    @classmethod
+    def default(cls) -> UsageStore:
+        return cls(Settings.from_env().data_dir / "usage")
+
+    def month_dir(self, month: str) -> Path:
+        return self.root / "records" / f"month={month}"
+
+    def rated_path(self, month: str, bucket: int) -> Path:
+        return self.root / "rated" / f"month={month}" / f"bucket={bucket}.parquet"
+
+    def reject_path(self, batch_id: int) -> Path:
+        return self.root / "rejects" / f"batch-{batch_id}.csv"
+
+    def months(self) -> list[str]:
+        base = self.root / "records"
+        return sorted(p.name.split("=", 1)[1] for p in base.glob("month=*")) if base.exists() else []
+
+    def buckets(self, month: str) -> list[int]:
+        return sorted(int(p.name.split("=", 1)[1]) for p in self.month_dir(month).glob("bucket=*"))
+
+    def _files(self, month: str, bucket: int | None = None) -> list[Path]:
+        pattern = f"bucket={bucket if bucket is not None else '*'}/batch-*.parquet"
+        return sorted(self.month_dir(month).glob(pattern))
+
+    def scan_month(self, month: str, bucket: int | None = None) -> pl.LazyFrame:
+        """Imported records of a month (every batch), or of one bucket of it."""
+        files = self._files(month, bucket)
+        if not files:
+            return pl.LazyFrame(schema=cdr.STORED_SCHEMA)
+        return pl.scan_parquet(files)
+
+    def known_ids(self, months: list[str]) -> pl.LazyFrame:
+        files = [f for month in months for f in self._files(month)]
+        if not files:
+            return pl.LazyFrame(schema={"record_id": pl.String})
+        return pl.scan_parquet(files).select("record_id")
+
+    def batch_files(self, batch_id: int) -> list[Path]:
+        return sorted((self.root / "records").glob(f"month=*/bucket=*/batch-{batch_id}-*.parquet"))
+
+    def write_part(self, records: pl.DataFrame, batch_id: int, part: int) -> set[str]:
+        """Write one part of a batch, one file per month and bucket; returns the months."""
+        months = set()
+        keyed = records.with_columns(bucket_of(pl.col("subscription_id")).alias("bucket"))
+        for (yyyymm, bucket), piece in keyed.partition_by("yyyymm", "bucket", as_dict=True,
+                                                          include_key=False).items():
+            month = f"{yyyymm // 100:04d}-{yyyymm % 100:02d}"
+            target = self.month_dir(month) / f"bucket={bucket}" / f"batch-{batch_id}-{part}.parquet"
+            _atomic_parquet(piece, target)
+            months.add(month)
+        return months
+
+    def rewrite(self, path: Path, frame: pl.DataFrame) -> None:
+        _atomic_parquet(frame, path)
+
+    def write_rated(self, month: str, bucket: int, rated: pl.DataFrame) -> Path:
+        target = self.rated_path(month, bucket)
+        _atomic_parquet(rated, target)
+        return target
+
+    def scan_rated(self, month: str) -> pl.LazyFrame | None:
+        files = sorted((self.root / "rated" / f"month={month}").glob("bucket=*.parquet"))
+        return pl.scan_parquet(files) if files else None
+
+    def drop_month(self, month: str) -> None:
+        """Retention: forget a whole month of records."""
+        for path in (self.month_dir(month), self.root / "rated" / f"month={month}"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _atomic_parquet(frame: pl.DataFrame, target: Path) -> None:
+    """Write then rename, so that a reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    frame.write_parquet(partial, compression="zstd", compression_level=1, statistics=True)
+    os.replace(partial, target)

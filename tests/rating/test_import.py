@@ -1,0 +1,64 @@
+"""CDR import: row-by-row rejects with line and reason, idempotence on the record id."""
+
+from __future__ import annotations
+
+import gzip
+
+import polars as pl
+import pytest
+
+from clausier.core.errors import InvalidInput
+from clausier.rating import service
+from tests.rating.conftest import csv_row, write_csv
+
+
+def test_csv_with_a_bad_date_on_line_7_and_a_duplicate_id(session, clock, actor, subscribe, store, tmp_path):
+    subscribe("vga", "0247000001", unit="analogue_line")
+    rows = [csv_row(f"A{i}") for i in range(1, 9)]
+    rows[5]["start"] = "2026-10-32T09:00:00+02:00"           # line 7 (line 1 is the header)
+    rows[7]["record_id"] = "A3"                              # line 9 repeats line 4
+    path = write_csv(tmp_path / "cdr.csv", rows)
+    batch = service.import_cdr_file(session, clock, actor, path, store)
+    assert (batch.rows_read, batch.accepted, batch.rejected, batch.duplicates) == (8, 6, 2, 0)
+    _, rejects = service.get_batch(session, batch.id)
+    assert [(r.line, r.reason) for r in rejects] == [
+        (7, "start: not an ISO 8601 date-time with offset (YYYY-MM-DDThh:mm:ss+hh:mm)"),
+        (9, "record_id: 'A3' already on line 4"),
+    ]
+    assert pl.read_csv(batch.reject_file)["line"].to_list() == [7, 9]
+    assert batch.months == ["2026-10"]
+    assert store.scan_month("2026-10").collect()["record_id"].sort().to_list() == ["A1", "A2", "A3", "A4", "A5", "A7"]
+
+
+def test_importing_the_same_records_twice_changes_nothing(session, clock, actor, subscribe, store, tmp_path):
+    subscribe("vga", "0247000001", unit="analogue_line")
+    path = write_csv(tmp_path / "cdr.csv", [csv_row(f"B{i}") for i in range(5)])
+    service.import_cdr_file(session, clock, actor, path, store)
+    again = service.import_cdr_file(session, clock, actor, path, store)
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 5, 0)
+    assert store.scan_month("2026-10").collect().height == 5
+
+
+def test_gzip_files_unknown_services_and_bad_values(session, clock, actor, subscribe, store, tmp_path):
+    subscribe("mobile", "0650000001")
+    rows = [csv_row("C1", "0650000001"), csv_row("C2", "0650000099"),
+            csv_row("C3", "0650000001", direction="sideways"), csv_row("C4", "0650000001", called="01 AB"),
+            csv_row("C5", "0650000001", type="data", called="", bytes="12000", duration="0")]
+    plain = write_csv(tmp_path / "cdr.csv", rows)
+    packed = tmp_path / "cdr.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    batch = service.import_cdr_file(session, clock, actor, packed, store)
+    _, rejects = service.get_batch(session, batch.id)
+    assert batch.accepted == 2
+    assert [(r.line, r.reason) for r in rejects] == [
+        (3, "service: '0650000099' no subscription carries this identifier"),
+        (4, "direction: 'sideways' is not out or in"),
+        (5, "called: '01 AB' is not a phone number"),
+    ]
+
+
+def test_a_file_without_the_required_columns_is_refused_whole(session, clock, actor, store, tmp_path, rating_operator):
+    path = tmp_path / "bad.csv"
+    path.write_text("record_id,service\nX,Y\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="missing column\\(s\\) start, duration"):
+        service.import_cdr_file(session, clock, actor, path, store)
