@@ -132,3 +132,26 @@ def test_premium_number_payouts_claimable_after_60_business_days(session, clock,
     assert (claim.amount, claim.invoice_deadline) == (Decimal("3.00"), date(2027, 12, 3))
     with pytest.raises(NotAllowed, match="does not exceed 1"):
         service.claim_payouts(session, clock, actor, number.id, claim_day)
+
+
+def test_rated_usage_reaches_the_invoice_through_the_bill_run_and_late_usage_follows(
+        session, clock, actor, subscribe, store, tmp_path):
+    """CP I §7.2 L1665-1668: usage billed monthly in arrears; calls that arrive late go on a
+    later invoice, labelled with their own period."""
+    from clausier.billing import service as billing
+    from clausier.billing.models import InvoiceLine
+
+    line = subscribe("vga", "0247000001", unit="analogue_line", bundle={"unlimited": True})
+    import_rows(session, clock, actor, store, tmp_path, calls("V", 151, "0247000001"))
+    service.rate(session, clock, actor, "2026-10", store)
+    billing.bill_period(session, clock, actor, "2026-11", "ratingtest")
+    usage_lines = session.scalars(select(InvoiceLine).where(InvoiceLine.amount_ht == Decimal("3.02"))).all()
+    assert len(usage_lines) == 1
+    import_rows(session, clock, actor, store, tmp_path,
+                [csv_row("LATE1", "0247000001", called="0199999999", start="2026-10-30T10:00:00+01:00")],
+                name="late.csv")
+    service.rate(session, clock, actor, "2026-10", store)
+    [summary, late] = session.scalars(select(UsageSummary).where(
+        UsageSummary.subscription_id == line.id).order_by(UsageSummary.id)).all()
+    assert summary.billed_invoice_id is not None                 # learnt from the bill run
+    assert (late.usage_period, late.amount) == ("2026-10", Decimal("0.02"))

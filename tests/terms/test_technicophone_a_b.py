@@ -129,8 +129,11 @@ def test_cgv_floor_and_cancellation_fee(sheet: TermSheet) -> None:
 def test_general_exemptions(sheet: TermSheet) -> None:
     reasons = {e.reason for e in sheet.general.termination.exemptions}
     assert reasons == {"harmful_change_to_terms", "force_majeure", "technical_impossibility",
-                       "price_increase_refused"}
+                       "price_increase_refused", "sub_processor_objection"}
     assert _exemption(sheet.general, "force_majeure").clause == "CGV art. 17 (L717-737)"
+    # GDPR annex A.2.c: the annex covers every service, so every family restates it
+    assert all("sub_processor_objection" in {e.reason for e in sheet.terms_for(f).termination.exemptions}
+               for f in sheet.families)
     assert sheet.general.price_changes.terms_change_leave_months.value == 1
 
 

@@ -108,3 +108,14 @@ def test_a_page_asks_a_visitor_to_log_in_first(client):
     response = client.get("/terms", headers={"accept": "text/html"}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/terms"
+
+
+def test_a_browser_session_expires_after_its_lifetime_however_active(staff_client, clock):
+    from clausier.api.deps import SESSION_LIFETIME_SECONDS
+
+    clock.advance(timedelta(seconds=SESSION_LIFETIME_SECONDS - 60))
+    assert staff_client.get("/api/v1/me").status_code == 200
+    clock.advance(timedelta(seconds=120))
+    assert staff_client.get("/api/v1/me").status_code == 401
+    page = staff_client.get("/customers", headers={"accept": "text/html"}, follow_redirects=False)
+    assert page.headers["location"] == "/login?next=/customers"

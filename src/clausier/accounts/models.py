@@ -16,12 +16,12 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(200), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200), unique=True, info={"personal": "contact"})
+    name: Mapped[str] = mapped_column(String(200), info={"personal": "identity"})
     kind: Mapped[str] = mapped_column(String(20), default="staff")      # staff | customer | site
     role: Mapped[str] = mapped_column(String(20))                       # admin | billing | support | sales | ...
     customer_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200), info={"secret": True})
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="fr")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
@@ -38,7 +38,7 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(12), index=True)
-    token_hash: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(200), info={"secret": True})
     created_at: Mapped[datetime] = mapped_column(Instant)
     last_used_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)

@@ -15,10 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from clausier import __version__
+from clausier.api.deps import SESSION_LIFETIME_SECONDS
 from clausier.core.clock import Clock, SystemClock
 from clausier.core.errors import ClausierError, Unauthenticated
 from clausier.core.settings import Settings
@@ -28,10 +30,9 @@ from clausier.web.templating import render
 
 ROOMS = [
     "accounts", "terms", "catalog", "customers", "contracts", "billing", "payments", "rating",
-    "support", "audit", "web",
+    "support", "equipment", "numbers", "audit", "privacy", "portal", "web",
 ]
 
-SESSION_MAX_AGE = 8 * 3600
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 DOCS_PATH = "/api/docs"
 
@@ -77,7 +78,7 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
     app.state.clock = clock or SystemClock()
     app.state.settings = settings
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
-                       session_cookie="clausier_session", max_age=SESSION_MAX_AGE,
+                       session_cookie="clausier_session", max_age=SESSION_LIFETIME_SECONDS,
                        same_site="lax", https_only=False)
 
     @app.middleware("http")
@@ -116,6 +117,13 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
         return problem({"type": "about:blank", "title": "Invalid input", "status": 422,
                         "detail": detail, "errors": errors})
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: Exception):
+        # An identifier or a text beyond what the database column holds is bad input, not a bug.
+        return problem({"type": "about:blank", "title": "Invalid input", "status": 422,
+                        "detail": "a value is out of range for its field"})
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict:

@@ -19,6 +19,10 @@ from clausier.web.templating import SignedIn, verify_csrf
 
 
 def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed *before* the answer is sent: every
+    ``Depends(get_session, scope="function")`` (the default scope would commit after the answer,
+    so that a client following a redirect could miss the write, or be told of a write that then
+    fails)."""
     with transaction(request.app.state.engine) as session:
         yield session
 
@@ -39,25 +43,47 @@ async def csrf_for_cookie_sessions(request: Request) -> None:
         await verify_csrf(request)
 
 
+# A signed-in browser session lasts this long from the login, however active it is.
+SESSION_LIFETIME_SECONDS = 8 * 3600
+
+
+def start_session(request: Request, clock: Clock, user: User) -> None:
+    """A fresh session on login (no fixation), stamped with its start for the expiry."""
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["lang"] = user.language
+    request.session["since"] = clock.now().timestamp()
+
+
+def _session_user(request: Request, session: Session, clock: Clock) -> User | None:
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return None
+    since = request.session.get("since")
+    if not isinstance(since, (int, float)) or clock.now().timestamp() - since > SESSION_LIFETIME_SECONDS:
+        request.session.clear()      # expired: the next page asks for the password again
+        return None
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
 def _user_from_request(request: Request, session: Session, clock: Clock) -> User | None:
     token = _bearer(request)
     if token is not None:
         user = accounts.user_for_token(session, clock, token)
     else:
-        user_id = request.session.get("user_id")
-        user = session.get(User, user_id) if user_id is not None else None
-        if user is not None and not user.active:
-            user = None
-    request.state.user = SignedIn.of(user) if user is not None else None   # for the page header
+        user = _session_user(request, session, clock)
+    # For the page header: a copy, readable even on an error page after the rollback.
+    request.state.signed_in = SignedIn.of(user) if user is not None else None
     return user
 
 
-def optional_user(request: Request, session: Session = Depends(get_session),
+def optional_user(request: Request, session: Session = Depends(get_session, scope="function"),
                   clock: Clock = Depends(get_clock)) -> User | None:
     return _user_from_request(request, session, clock)
 
 
-def current_user(request: Request, session: Session = Depends(get_session),
+def current_user(request: Request, session: Session = Depends(get_session, scope="function"),
                  clock: Clock = Depends(get_clock),
                  _csrf: None = Depends(csrf_for_cookie_sessions)) -> User:
     user = _user_from_request(request, session, clock)
@@ -69,6 +95,13 @@ def current_user(request: Request, session: Session = Depends(get_session),
 def staff_user(user: User = Depends(current_user)) -> User:
     if user.kind != "staff":
         # Portal users must not even learn that staff routes exist for some objects.
+        raise NotFound("not found")
+    return user
+
+
+def customer_user(user: User = Depends(current_user)) -> User:
+    """A user of the customer portal, bound to one customer; anyone else is told "not found"."""
+    if user.kind != "customer" or user.customer_id is None:
         raise NotFound("not found")
     return user
 
@@ -85,16 +118,27 @@ class Ctx:
     def actor(self) -> Actor:
         return accounts.actor_for(self.user)
 
+    @property
+    def customer_id(self) -> int | None:
+        """The customer a portal user is bound to (None for staff)."""
+        return self.user.customer_id
+
     def require_write(self, area: str) -> None:
         if not account_rules.may_write(self.user.role, area):
             raise Forbidden(f"role: {self.user.role} may not change {area}")
 
 
-def staff_ctx(session: Session = Depends(get_session), clock: Clock = Depends(get_clock),
+def staff_ctx(session: Session = Depends(get_session, scope="function"), clock: Clock = Depends(get_clock),
               user: User = Depends(staff_user)) -> Ctx:
     return Ctx(session=session, clock=clock, user=user)
 
 
-def user_ctx(session: Session = Depends(get_session), clock: Clock = Depends(get_clock),
+def user_ctx(session: Session = Depends(get_session, scope="function"), clock: Clock = Depends(get_clock),
              user: User = Depends(current_user)) -> Ctx:
+    return Ctx(session=session, clock=clock, user=user)
+
+
+def customer_ctx(session: Session = Depends(get_session, scope="function"), clock: Clock = Depends(get_clock),
+                 user: User = Depends(customer_user)) -> Ctx:
+    """The customer portal: ``ctx.customer_id`` is the only customer the request may see."""
     return Ctx(session=session, clock=clock, user=user)

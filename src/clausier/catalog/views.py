@@ -15,7 +15,6 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/catalog")
 def operators_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     operators = service.list_operators(ctx.session)
     counts = {operator.code: len(service.list_offers(ctx.session, operator.code))
               for operator in operators}
@@ -24,7 +23,6 @@ def operators_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
 
 @router.get("/catalog/{operator_code}")
 def operator_page(request: Request, operator_code: str, ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     operator = service.get_operator(ctx.session, operator_code)
     offers = service.list_offers(ctx.session, operator_code)
     families = [(family, list(items)) for family, items in groupby(offers, key=lambda o: o.family)]

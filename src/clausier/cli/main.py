@@ -9,7 +9,8 @@ import typer
 app = typer.Typer(name="clausier", no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Clausier — back office for telecom, IT and access-control operators.")
 
-# "module[:attribute]" (default attribute ``app``) -> command name, or None for top-level commands
+# "module[:attribute]" (default attribute ``app``) -> command name, or None for top-level commands;
+# a second module under the same name adds its commands to that group.
 ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.db.cli", "db"),
     ("clausier.terms.cli", "terms"),
@@ -23,13 +24,19 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.billing.cli:top_level", None),
     ("clausier.payments.cli:top_level", None),
     ("clausier.support.cli", None),
+    ("clausier.equipment.cli", "equipment"),
+    ("clausier.numbers.cli", "number"),
+    ("clausier.numbers.cli:port_app", "port"),
     ("clausier.accounts.cli", "user"),
+    ("clausier.portal.cli", "user"),
+    ("clausier.privacy.cli", "privacy"),
     ("clausier.demo.cli", "demo"),
     ("clausier.rating.cli", None),
     ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),
 ]
 
+groups: dict[str, typer.Typer] = {}
 for target, command_name in ROOM_COMMANDS:
     module_name, _, attribute = target.partition(":")
     try:
@@ -42,7 +49,10 @@ for target, command_name in ROOM_COMMANDS:
     if command_name is None:
         app.registered_commands.extend(room_app.registered_commands)
         app.registered_groups.extend(room_app.registered_groups)
+    elif command_name in groups:
+        groups[command_name].registered_commands.extend(room_app.registered_commands)
     else:
+        groups[command_name] = room_app
         app.add_typer(room_app, name=command_name)
 
 

@@ -18,7 +18,6 @@ router = APIRouter(include_in_schema=False)
 @router.get("/contracts")
 def contracts_page(request: Request, status: str | None = None, family: str | None = None,
                    customer_id: int | None = None, ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     subscriptions = service.list_subscriptions(ctx.session, customer_id, status or None, family or None)
     customers = {c.id: c for c in ctx.session.query(Customer).filter(
         Customer.id.in_({s.customer_id for s in subscriptions}))} if subscriptions else {}
@@ -29,7 +28,6 @@ def contracts_page(request: Request, status: str | None = None, family: str | No
 
 @router.get("/contracts/{ref}")
 def contract_page(request: Request, ref: str, on: date | None = None, ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     subscription = service.get_subscription(ctx.session, ref)
     day = on or ctx.clock.today()
     return render(request, "contracts/detail.html", {
@@ -45,7 +43,6 @@ def contract_page(request: Request, ref: str, on: date | None = None, ctx: Ctx =
 def quote_fragment(request: Request, ref: str, received: date = Form(...), reason: str = Form(""),
                    ctx: Ctx = Depends(staff_ctx)):
     """HTMX fragment: the explained termination quote for a date (changes nothing)."""
-    request.state.user = ctx.user
     try:
         quote = service.quote_termination(ctx.session, ref, received, reason or None)
         return render(request, "contracts/_quote.html", {"quote": quote, "error": None})

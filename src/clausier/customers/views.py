@@ -21,7 +21,6 @@ CONTACT_FORM_FIELDS = ("name", "email", "phone", "site_id")
 
 
 def _page_ctx(request: Request, ctx: Ctx = Depends(staff_ctx)) -> Ctx:
-    request.state.user = ctx.user
     return ctx
 
 

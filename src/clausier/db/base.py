@@ -40,4 +40,7 @@ MODEL_ROOMS = [
     "rating",
     "scheduler",
     "support",
+    "equipment",
+    "numbers",
+    "privacy",
 ]

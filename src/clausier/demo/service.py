@@ -4,8 +4,6 @@ appending a step to ``DEMO_STEPS``."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from clausier.audit.service import Actor
 from clausier.catalog import service as catalog
 from clausier.core.clock import Clock
 from clausier.core.errors import NotFound
+from clausier.core.rooms import optional_function
 from clausier.customers import service as customers
 from clausier.terms import loader as terms_loader
 from clausier.terms import service as terms
@@ -49,6 +48,7 @@ DEMO_STEPS: list[str] = [
     "clausier.support.demo:load_demo",
     "clausier.access.demo:load_demo",
     "clausier.privacy.demo:load_demo",
+    "clausier.portal.demo:load_demo",
 ]
 
 
@@ -88,17 +88,6 @@ def _load_customer(session: Session, clock: Clock, actor: Actor, operator: str,
     return True
 
 
-def _resolve(step: str) -> Callable | None:
-    module_name, _, function = step.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if not module_name.startswith(exc.name or "-"):
-            raise        # the module exists but one of its imports is missing: a real error
-        return None
-    return getattr(module, function)
-
-
 def load_demo(session: Session, clock: Clock, actor: Actor) -> DemoReport:
     """Load the demo data set; loading it again changes nothing."""
     report = DemoReport()
@@ -115,7 +104,7 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> DemoReport:
         accounts.ensure_user(session, clock, actor, **user)
         report.users.append(f"{user['email']} / {user['password']} ({user['role']})")
     for step in DEMO_STEPS:
-        function = _resolve(step)
+        function = optional_function(step)
         if function is not None:
             outcome = function(session, clock, actor)
             report.steps.append(f"{step}: {outcome}" if outcome else step)

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
@@ -349,7 +349,10 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
         plans.update({p.subscription_id: p for p in bucket_plans})
         tariffs.update(bucket_tariffs)
     result = rules.combine(parts)
+    _sync_billed_state(session)
     late = _save_summaries(session, clock, month, result, plans, counts)
+    session.flush()
+    _publish_to_billing(session, clock, actor)
     breaches = _save_breaches(session, clock, month, result, plans)
     proposals = 0
     alerts = _save_alerts(session, clock, month, result.alerts, plans)
@@ -572,6 +575,42 @@ def _save_payouts(session: Session, payouts: pl.DataFrame) -> None:
 
 
 # --------------------------------------------------------------------------- the bill run's door
+
+def _billing_key(row: UsageSummary) -> str:
+    # One billing row per rated row: a re-rating of a billed period is a row of its own.
+    return f"rated:{row.usage_period}:{row.month}"
+
+
+def _publish_to_billing(session: Session, clock: Clock, actor: Actor) -> None:
+    """Hand the unbilled summaries to the bill run through billing's usage door (idempotent:
+    one billing row per subscription, billing month and usage period)."""
+    from clausier.billing import service as billing
+
+    for row in session.scalars(select(UsageSummary).where(UsageSummary.billed_invoice_id.is_(None))):
+        usage = rules.month_bounds(row.usage_period)[0].date()
+        billing.add_usage_summary(
+            session, clock, actor, subscription_id=row.subscription_id,
+            month=usage, amount=row.amount, basis=row.price_basis,
+            explained=Explained(tuple(Line(**{k: v for k, v in line.items() if k in ("label", "formula", "clause")},
+                                           amount=Decimal(line["amount"]))
+                                      for line in row.explanation.get("lines", []))),
+            key=_billing_key(row), records=row.records,
+            label=f"Usage {row.usage_period}", received_on=rules.month_bounds(row.month)[0].date())
+
+
+def _sync_billed_state(session: Session) -> None:
+    """Which rated summaries the bill run has billed (billing's usage door keeps the invoice)."""
+    from clausier.billing.models import UsageSummary as BilledUsage
+
+    billed = session.execute(select(BilledUsage.subscription_id, BilledUsage.key, BilledUsage.invoice_id)
+                             .where(BilledUsage.invoice_id.is_not(None),
+                                    BilledUsage.key.like("rated:%"))).all()
+    by_key = {(sub, key): invoice for sub, key, invoice in billed}
+    for row in session.scalars(select(UsageSummary).where(UsageSummary.billed_invoice_id.is_(None))):
+        invoice = by_key.get((row.subscription_id, _billing_key(row)))
+        if invoice is not None:
+            row.billed_invoice_id = invoice
+
 
 def unbilled_summaries(session: Session, customer_id: int, up_to_month: str) -> list[UsageSummary]:
     """Rated usage of a customer not billed yet, for months up to ``up_to_month`` (late usage of
@@ -848,3 +887,21 @@ def service_lines(session: Session, limit: int) -> list[tuple[str, str]]:
         .where(Subscription.service_identifier.is_not(None),
                Subscription.status.in_(("active", "suspended", "restricted", "notice_given")))
         .order_by(Subscription.id).limit(limit))]
+
+
+# --------------------------------------------------------------------------- portal and dashboard
+
+def summaries_of_customer(session: Session, customer_id: int, limit: int = 500) -> list[UsageSummary]:
+    """A customer's rated usage, latest usage period first (the customer portal shows it)."""
+    return list(session.scalars(select(UsageSummary).where(UsageSummary.customer_id == customer_id)
+                                .order_by(UsageSummary.usage_period.desc(),
+                                          UsageSummary.subscription_id).limit(limit)))
+
+
+def usage_per_month(session: Session, periods: Sequence[str]) -> dict[tuple[str, str], Decimal]:
+    """Rated usage per (usage period, price basis), for the dashboard's chart."""
+    rows = session.execute(select(UsageSummary.usage_period, UsageSummary.price_basis,
+                                  func.sum(UsageSummary.amount))
+                           .where(UsageSummary.usage_period.in_(list(periods)))
+                           .group_by(UsageSummary.usage_period, UsageSummary.price_basis))
+    return {(period, basis): money(Decimal(total or 0)) for period, basis, total in rows}

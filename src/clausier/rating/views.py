@@ -20,20 +20,17 @@ def _last_month(ctx: Ctx) -> str:
 
 @router.get("/usage/imports")
 def imports_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     return render(request, "rating/imports.html", {"batches": service.list_batches(ctx.session)})
 
 
 @router.get("/usage/imports/{batch_id}")
 def import_page(request: Request, batch_id: int, ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     batch, rejects = service.get_batch(ctx.session, batch_id)
     return render(request, "rating/import.html", {"batch": batch, "rejects": rejects})
 
 
 @router.get("/usage/services/{service_id}")
 def usage_page(request: Request, service_id: str, month: str | None = None, ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     month = month or _last_month(ctx)
     return render(request, "rating/usage.html", {"data": service.usage_of(ctx.session, service_id, month),
                                                   "month": month})
@@ -41,7 +38,6 @@ def usage_page(request: Request, service_id: str, month: str | None = None, ctx:
 
 @router.get("/usage/breaches")
 def breaches_page(request: Request, status: str | None = "open", ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     return render(request, "rating/breaches.html", {
         "breaches": service.list_breaches(ctx.session, status or None), "status": status or "",
         "decisions": list(service.BREACH_DECISIONS)})
@@ -57,7 +53,6 @@ def decide_breach(breach_id: int, decision: str = Form(...), note: str = Form(""
 
 @router.get("/usage/alerts")
 def alerts_page(request: Request, status: str | None = "open", ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     alerts = service.list_alerts(ctx.session, status or None)
     proposals = {a.id: service.proposals_of(ctx.session, a.id) for a in alerts}
     return render(request, "rating/alerts.html", {"alerts": alerts, "proposals": proposals,

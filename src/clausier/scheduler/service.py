@@ -28,9 +28,12 @@ log = logging.getLogger(__name__)
 # "module:function", in the order they run (data flows one way: contracts before billing…).
 TICK_STEPS: list[str] = [
     "clausier.contracts.service:tick",
+    "clausier.equipment.service:tick",      # after contracts: returns open once the line has ended
+    "clausier.numbers.service:tick",
     "clausier.billing.service:tick",
     "clausier.payments.service:tick",
     "clausier.payments.service:deliver",
+    "clausier.privacy.service:tick",
 ]
 
 

@@ -64,7 +64,6 @@ def dashboard_cards(session, gettext) -> list[Card]:
 
 @router.get("/support/tickets")
 def board_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     return render(request, "support/board.html", {
         "clocks": service.live_board(ctx.session, ctx.clock.now()), "now": ctx.clock.now(),
         "closed": service.list_tickets(ctx.session, status="closed")[:20], "base": "/support/tickets"})
@@ -73,7 +72,6 @@ def board_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
 @router.get("/support/tickets/board")
 def board_fragment(request: Request, ctx: Ctx = Depends(staff_ctx)):
     """HTMX fragment refreshed every minute: the time left moves with the clock."""
-    request.state.user = ctx.user
     return render(request, "support/_board.html", {
         "clocks": service.live_board(ctx.session, ctx.clock.now()), "now": ctx.clock.now(),
         "base": "/support/tickets"})
@@ -83,7 +81,6 @@ def board_fragment(request: Request, ctx: Ctx = Depends(staff_ctx)):
 def open_from_form(request: Request, subscription: str = Form(...), reporter_contact_id: int = Form(...),
                    description: str = Form(...), location: str = Form(""), consequences: str = Form(""),
                    access: str = Form(""), called_at: str = Form(""), ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     ctx.require_write("support")
     try:
         ticket = service.open_ticket(ctx.session, ctx.clock, ctx.actor, service.TicketInput(
@@ -102,7 +99,6 @@ def open_from_form(request: Request, subscription: str = Form(...), reporter_con
 
 @router.get("/support/tickets/{ref}")
 def ticket_page(request: Request, ref: str, ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     return _ticket_page(request, ctx, service.get_ticket(ctx.session, ref), staff=True)
 
 
@@ -121,7 +117,6 @@ def _ticket_page(request: Request, ctx: Ctx, ticket, staff: bool, error: str | N
 def qualify_from_form(request: Request, ref: str, in_scope: str = Form(""), anomaly: str = Form(""),
                       excusable_event: str = Form(""), misuse: bool = Form(False), note: str = Form(""),
                       ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     ctx.require_write("support")
     try:
         service.qualify(ctx.session, ctx.clock, ctx.actor, ref,
@@ -135,7 +130,6 @@ def qualify_from_form(request: Request, ref: str, in_scope: str = Form(""), anom
 @router.post("/support/tickets/{ref}/{action}", dependencies=[Depends(verify_csrf)])
 def act_from_form(request: Request, ref: str, action: str, at: str = Form(""),
                   ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     ctx.require_write("support")
     if action not in STAFF_ACTIONS:
         raise NotFound(f"action: {action} not found")
@@ -149,7 +143,6 @@ def act_from_form(request: Request, ref: str, action: str, at: str = Form(""),
 @router.get("/support/sla")
 def sla_page(request: Request, month: str | None = None, customer: str | None = None,
              ctx: Ctx = Depends(staff_ctx)):
-    request.state.user = ctx.user
     day = _month(month, ctx)
     return render(request, "support/sla.html", {
         "reports": service.sla_report(ctx.session, ctx.clock, day, customer or None),
@@ -161,7 +154,6 @@ def sla_page(request: Request, month: str | None = None, customer: str | None = 
 
 @router.get("/portal/tickets")
 def portal_tickets(request: Request, ctx: Ctx = Depends(user_ctx)):
-    request.state.user = ctx.user
     customer_id = _portal(ctx)
     return _portal_list(request, ctx, customer_id)
 
@@ -180,7 +172,6 @@ def _portal_list(request: Request, ctx: Ctx, customer_id: int, error: str | None
 
 @router.get("/portal/tickets/board")
 def portal_board(request: Request, ctx: Ctx = Depends(user_ctx)):
-    request.state.user = ctx.user
     return render(request, "support/_board.html", {
         "clocks": service.live_board(ctx.session, ctx.clock.now(), _portal(ctx)),
         "now": ctx.clock.now(), "base": "/portal/tickets"})
@@ -190,7 +181,6 @@ def portal_board(request: Request, ctx: Ctx = Depends(user_ctx)):
 def portal_open(request: Request, subscription: str = Form(...), reporter_contact_id: int = Form(...),
                 description: str = Form(...), location: str = Form(""), consequences: str = Form(""),
                 ctx: Ctx = Depends(user_ctx)):
-    request.state.user = ctx.user
     customer_id = _portal(ctx)
     try:
         ticket = service.open_ticket(ctx.session, ctx.clock, ctx.actor, service.TicketInput(
@@ -205,7 +195,6 @@ def portal_open(request: Request, subscription: str = Form(...), reporter_contac
 
 @router.get("/portal/tickets/{ref}")
 def portal_ticket(request: Request, ref: str, ctx: Ctx = Depends(user_ctx)):
-    request.state.user = ctx.user
     customer_id = _portal(ctx)
     ticket = service.get_ticket(ctx.session, ref)
     if ticket.customer_id != customer_id:
@@ -215,7 +204,6 @@ def portal_ticket(request: Request, ref: str, ctx: Ctx = Depends(user_ctx)):
 
 @router.get("/portal/sla")
 def portal_sla(request: Request, month: str | None = None, ctx: Ctx = Depends(user_ctx)):
-    request.state.user = ctx.user
     _portal(ctx)
     day = _month(month, ctx)
     return render(request, "support/sla.html", {

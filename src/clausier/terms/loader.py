@@ -61,10 +61,14 @@ def _read_yaml(path: Path, expect: type = dict) -> Any:
     return parse_yaml(text, str(path), expect)
 
 
+# libyaml's safe loader when present: the pure-Python one takes seconds on the built-in sheets.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, origin: str = "sheet", expect: type = dict) -> Any:
     """Parse YAML text (safe loader); a syntax error names the line."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

@@ -1,14 +1,24 @@
-"""Figures of the back-office dashboard; each room adds its card provider to ``CARD_PROVIDERS``."""
+"""The back-office dashboard: figure cards (each room adds its provider to ``CARD_PROVIDERS``)
+and panels (tables and SVG charts) that read the owning room's service when that room exists."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 
+from babel.dates import format_date
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from clausier.accounts.models import User
+from clausier.core.clock import Clock
+from clausier.core.money import money
+from clausier.core.rooms import optional_function, optional_import
+from clausier.web.charts import Point, bar_chart
 
 
 @dataclass
@@ -24,23 +34,276 @@ CARD_PROVIDERS = [
     "clausier.billing.service:dashboard_cards",
     "clausier.payments.service:dashboard_cards",
     "clausier.support.views:dashboard_cards",
+    "clausier.privacy.service:dashboard_cards",
 ]
 
 
 def cards(session: Session, gettext: Callable[[str], str]) -> list[Card]:
     result: list[Card] = []
     for provider in CARD_PROVIDERS:
-        module_name, _, function = provider.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if not module_name.startswith(exc.name or "-"):
-                raise      # the room exists but something it imports is missing
-            continue       # the room is not built (yet)
-        if hasattr(module, function):
-            result.extend(getattr(module, function)(session, gettext))
+        function = optional_function(provider)
+        if function is not None:      # None: the room is not built (yet)
+            result.extend(function(session, gettext))
     return result
 
 
 def portal_home(user: User) -> str:
     return "/portal" if user.kind == "customer" else "/sites"
+
+
+# --------------------------------------------------------------------------- panels
+
+@dataclass
+class Panel:
+    """A section of the dashboard: a table (headers + rows of text) and optional charts."""
+
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    charts: list[Markup] = field(default_factory=list)
+    link: str | None = None
+    empty: str = ""
+
+
+@dataclass(frozen=True)
+class View:
+    """What a panel needs to write its texts: the language, gettext and the page's formatters."""
+
+    language: str
+    gettext: Callable[[str], str]
+    f: dict
+
+
+# Panels in the order shown; each returns None when the room it reads is not built.
+PANELS: list[str] = [
+    "clausier.web.dashboard:revenue_panel",
+    "clausier.web.dashboard:tickets_panel",
+    "clausier.web.dashboard:availability_panel",
+    "clausier.web.dashboard:usage_panel",
+    "clausier.web.dashboard:packs_panel",
+]
+
+
+def panels(session: Session, clock: Clock, view: View) -> list[Panel]:
+    found = (optional_function(target) for target in PANELS)
+    return [panel for build in found if build is not None
+            for panel in [build(session, clock, view)] if panel is not None]
+
+
+def _month_label(day: date, language: str) -> str:
+    return format_date(day, "MMM yy", locale="fr_FR" if language == "fr" else "en_GB")
+
+
+def last_months(today: date, count: int = 12) -> list[date]:
+    """The first days of the ``count`` months up to today's, oldest first."""
+    first = today.replace(day=1)
+    return [first - relativedelta(months=n) for n in range(count - 1, -1, -1)]
+
+
+# --------------------------------------------------------------------------- recurring revenue
+
+@dataclass(frozen=True)
+class RecurringItem:
+    """A priced item of a subscription with the dates it is billed between (pure input)."""
+
+    operator: str
+    family: str
+    basis: str                  # HT | TTC
+    monthly: Decimal            # quantity × monthly fee
+    live_from: date | None
+    live_until: date | None     # first day no longer billed
+
+
+def live_on(item: RecurringItem, day: date) -> bool:
+    return (item.live_from is not None and item.live_from <= day
+            and (item.live_until is None or day < item.live_until))
+
+
+def recurring_by_family(items: Iterable[RecurringItem], day: date
+                        ) -> dict[tuple[str, str, str], Decimal]:
+    """Monthly recurring revenue on ``day`` by (operator, family, price basis)."""
+    totals: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for item in items:
+        if live_on(item, day):
+            totals[(item.operator, item.family, item.basis)] += item.monthly
+    return dict(sorted(totals.items()))
+
+
+def recurring_by_month(items: list[RecurringItem], months: list[date], basis: str
+                       ) -> list[Decimal]:
+    return [money(sum((i.monthly for i in items if i.basis == basis and live_on(i, m)),
+                      Decimal(0))) for m in months]
+
+
+def _first_day(*days: date | None) -> date | None:
+    given = [d for d in days if d is not None]
+    return min(given) if given else None
+
+
+def recurring_items(session: Session) -> list[RecurringItem]:
+    """Every subscription item with the dates its monthly fee runs between."""
+    contracts = optional_import("clausier.contracts.service")
+    catalog = optional_import("clausier.catalog.service")
+    if contracts is None or catalog is None:
+        return []
+    operators = {o.id: o.name for o in catalog.list_operators(session)}
+    items = []
+    for sub in contracts.list_subscriptions(session, limit=100_000):
+        if sub.cancelled_on is not None or sub.go_live_on is None:
+            continue
+        end = _first_day(sub.terminated_on, sub.termination_effective_on)
+        for item in sub.items:
+            until = _first_day(end, item.active_until + timedelta(days=1)
+                               if item.active_until else None)
+            items.append(RecurringItem(
+                operator=operators.get(sub.operator_id, "?"), family=sub.family,
+                basis=item.price_basis, monthly=item.monthly_fee * item.quantity,
+                live_from=max(sub.go_live_on, item.active_from or sub.go_live_on),
+                live_until=until))
+    return items
+
+
+def revenue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+    if optional_import("clausier.contracts.service") is None:
+        return None
+    _, f = view.gettext, view.f
+    today = clock.today()
+    items = recurring_items(session)
+    by_family = recurring_by_family(items, today)
+    months = last_months(today)
+    charts = []
+    for basis in sorted({i.basis for i in items}):
+        totals = recurring_by_month(items, months, basis)
+        label = _("excl. VAT") if basis == "HT" else _("incl. VAT")
+        charts.append(bar_chart(
+            f"revenue-{basis.lower()}", f"{_('Recurring revenue per month')} ({label})",
+            _("Monthly fees of the subscriptions live on the first day of each month."),
+            [Point(_month_label(m, view.language), t, f["money"](t)) for m, t in zip(months, totals)]))
+    return Panel(
+        key="revenue", title=_("Recurring revenue by operator and service family"),
+        headers=[_("Operator"), _("Service family"), _("Basis"), _("Per month")],
+        rows=[[operator, family, basis, f["money"](money(total))]
+              for (operator, family, basis), total in by_family.items()],
+        charts=charts, link="/contracts", empty=_("No live subscription."))
+
+
+# --------------------------------------------------------------------------- packs
+
+PACK_HORIZON = timedelta(days=180)
+
+
+def packs_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+    """Prepaid packs (families whose terms carry a ``pack`` block) ending within the horizon."""
+    contracts = optional_import("clausier.contracts.service")
+    if contracts is None:
+        return None
+    _, f = view.gettext, view.f
+    today = clock.today()
+    rows = []
+    for sub in contracts.list_subscriptions(session, limit=100_000):
+        if sub.status in ("cancelled", "terminated") or contracts.terms_of(session, sub).pack is None:
+            continue
+        end = contracts.timeline(session, sub.id, today).commitment_end
+        if end is not None and today <= end <= today + PACK_HORIZON:
+            rows.append((end, sub))
+    rows.sort(key=lambda row: row[0])
+    return Panel(
+        key="packs", title=_("Packs nearing their end"),
+        headers=[_("Subscription"), _("Service family"), _("Ends on"), _("Days left")],
+        rows=[[sub.ref, sub.family, f["day"](end), str((end - today).days)] for end, sub in rows],
+        link="/contracts", empty=_("No pack ends in the next six months."))
+
+
+# --------------------------------------------------------------------------- support
+
+TICKETS_SHOWN = 10
+
+
+def tickets_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+    """Open tickets, most urgent first, with the time left before their target."""
+    support = optional_import("clausier.support.service")
+    if support is None:
+        return None
+    from clausier.support.rules import duration_text
+
+    _, f = view.gettext, view.f
+    board = support.live_board(session, clock.now())
+    rows = []
+    for item in board[:TICKETS_SHOWN]:
+        if item.status is None:
+            left = _("none (best efforts)")
+        elif item.breached:
+            left = f"{_('breached by')} {duration_text(-item.status.left)}"
+        else:
+            left = duration_text(item.status.left)
+        rows.append([item.ticket.ref, item.target.label if item.target else "",
+                     left, f["instant"](item.status.deadline) if item.status and item.status.deadline
+                     else ""])
+    return Panel(
+        key="tickets", title=f"{_('Tickets with time left')} ({len(board)})",
+        headers=[_("Ticket"), _("Target"), _("Time left"), _("Target falls at")],
+        rows=rows, link="/support/tickets", empty=_("No open ticket."))
+
+
+def availability_by_family(reports) -> dict[str, Decimal]:
+    """The lowest availability of the month per service family (the one to look at)."""
+    lowest: dict[str, Decimal] = {}
+    for item in reports:
+        percent = item.report.availability.percent
+        if item.report.availability.applicable and percent is not None:
+            family = item.subscription.family
+            lowest[family] = min(percent, lowest.get(family, percent))
+    return dict(sorted(lowest.items()))
+
+
+def availability_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+    support = optional_import("clausier.support.service")
+    if support is None:
+        return None
+    _, f = view.gettext, view.f
+    month = clock.today().replace(day=1)
+    lowest = availability_by_family(support.sla_report(session, clock, month))
+    percent = lambda value: f"{f['number'](value)} %"   # noqa: E731
+    charts = [bar_chart(
+        "availability", f"{_('Availability per service')} — {_month_label(month, view.language)}",
+        _("Lowest availability of the month among the subscriptions of each service family."),
+        [Point(family, value, percent(value)) for family, value in lowest.items()])] if lowest else []
+    return Panel(
+        key="availability", title=_("Availability per service"),
+        headers=[_("Service family"), _("Lowest availability this month")],
+        rows=[[family, percent(value)] for family, value in lowest.items()], charts=charts,
+        link="/support/sla", empty=_("No service with an availability commitment this month."))
+
+
+# --------------------------------------------------------------------------- usage (rating)
+
+IMPORTS_SHOWN = 5
+
+
+def usage_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+    """The latest CDR imports, the open fraud alerts and rated usage per month."""
+    rating = optional_import("clausier.rating.service")
+    if rating is None:
+        return None
+    _, f = view.gettext, view.f
+    months = last_months(clock.today())
+    periods = [m.strftime("%Y-%m") for m in months]
+    totals = rating.usage_per_month(session, periods)
+    charts = [bar_chart(
+        f"usage-{basis.lower()}",
+        f"{_('Rated usage per month')} ({_('excl. VAT') if basis == 'HT' else _('incl. VAT')})",
+        _("Amounts of the rated calls and data of each month."),
+        [Point(_month_label(m, view.language), totals.get((p, basis), Decimal(0)),
+               f["money"](totals.get((p, basis), Decimal(0)))) for m, p in zip(months, periods)])
+        for basis in sorted({basis for _period, basis in totals})]
+    rows = [[_("CDR import") + f" #{b.id}", b.file_name,
+             f"{b.accepted} / {b.rows_read} ({b.rejected} {_('rejected')})",
+             f["instant"](b.finished_at or b.started_at)]
+            for b in rating.list_batches(session, limit=IMPORTS_SHOWN)]
+    rows += [[_("Fraud alert") + f" #{a.id}", a.kind, f"{a.calls} {_('calls')} · {a.month}",
+              f["instant"](a.detected_at)] for a in rating.list_alerts(session, status="open")]
+    return Panel(
+        key="usage", title=_("Latest CDR imports and fraud alerts"),
+        headers=[_("What"), _("Subject"), _("Figures"), _("When")], rows=rows, charts=charts,
+        link="/usage/imports", empty=_("No CDR import and no open fraud alert."))

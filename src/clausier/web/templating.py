@@ -74,7 +74,8 @@ async def verify_csrf(request: Request) -> None:
         raise Forbidden("csrf_token: missing or wrong; reload the page and try again")
 
 
-def _filters(language: str) -> dict:
+def filters_for(language: str) -> dict:
+    """The formatting helpers of the pages (``f.money``, ``f.day``…) in a language."""
     locale = _BABEL_LOCALE[language]
 
     def money(value: Decimal | None, currency: str = "EUR") -> str:
@@ -105,8 +106,8 @@ def render(request: Request, template: str, context: dict | None = None,
         "_": gettext_for(language),
         "ngettext": ngettext_for(language),
         "csrf_token": csrf_token(request),
-        "user": getattr(request.state, "user", None),
-        "f": _filters(language),
+        "user": getattr(request.state, "signed_in", None),
+        "f": filters_for(language),
         **(context or {}),
     }
     html = environment.get_template(template).render(values)

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from clausier.accounts import service as accounts
 from clausier.accounts.models import User
-from clausier.api.deps import get_clock, get_session, optional_user
+from clausier.api.deps import get_clock, get_session, optional_user, start_session
 from clausier.core.clock import Clock
 from clausier.web import dashboard
 from clausier.web.i18n import LANGUAGES, gettext_for
-from clausier.web.templating import language_of, render, verify_csrf
+from clausier.web.templating import filters_for, language_of, render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,14 +28,17 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/")
-def home(request: Request, session: Session = Depends(get_session),
-         user: User | None = Depends(optional_user)):
+def home(request: Request, session: Session = Depends(get_session, scope="function"),
+         clock: Clock = Depends(get_clock), user: User | None = Depends(optional_user)):
     if user is None:
         return render(request, "web/login.html", {"next": "/"})
     if user.kind != "staff":
         return RedirectResponse(dashboard.portal_home(user), status_code=303)
+    language = language_of(request)
+    view = dashboard.View(language, gettext_for(language), filters_for(language))
     return render(request, "web/dashboard.html",
-                  {"cards": dashboard.cards(session, gettext_for(language_of(request)))})
+                  {"cards": dashboard.cards(session, view.gettext),
+                   "panels": dashboard.panels(session, clock, view)})
 
 
 @router.get("/login")
@@ -45,7 +48,7 @@ def login_form(request: Request, next: str = "/"):
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])
 def login(request: Request, email: str = Form(...), password: str = Form(...),
-          next: str = Form("/"), session: Session = Depends(get_session),
+          next: str = Form("/"), session: Session = Depends(get_session, scope="function"),
           clock: Clock = Depends(get_clock)):
     attempt = accounts.authenticate(session, clock, email, password)
     if attempt.user is None:
@@ -55,9 +58,7 @@ def login(request: Request, email: str = Form(...), password: str = Form(...),
         return render(request, "web/login.html",
                       {"error": message, "email": email, "next": _safe_next(next)},
                       status_code=401)
-    request.session.clear()          # a fresh session on login (no fixation)
-    request.session["user_id"] = attempt.user.id
-    request.session["lang"] = attempt.user.language
+    start_session(request, clock, attempt.user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 

@@ -1,0 +1,1 @@
+"""Equipment: loaned, rented and sold items, returns and non-return penalties, SIM cards."""

@@ -1,0 +1,197 @@
+"""``/api/v1/equipment``: inventory, shipments, returns, sold items, appointments and SIM cards."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from clausier.api.deps import Ctx, staff_ctx, user_ctx
+from clausier.core.errors import NotFound
+from clausier.equipment import service
+
+router = APIRouter(prefix="/api/v1/equipment", tags=["equipment"])
+
+
+class ItemIn(BaseModel):
+    operator_id: int
+    kind: str = Field(description="equipment kind code of the catalogue: router, box_fibre, tv_box, sim…")
+    serial: str
+
+
+class ShipmentIn(BaseModel):
+    subscription: str
+    provision_mode: str = Field(description="loaned | rented | sold")
+    on: date
+    received_on: date | None = None
+    replacement_value: Decimal | None = None
+    sale_price: Decimal | None = None
+    monthly_rent: Decimal | None = None
+
+
+class DayIn(BaseModel):
+    on: date
+
+
+class ReturnIn(BaseModel):
+    on: date
+    condition: str = Field("good", description="good | damaged")
+    repair_cost: Decimal | None = None
+
+
+class OpenReturnIn(BaseModel):
+    reason: str = Field(description="termination | withdrawal | end_of_service")
+    effective_on: date
+    due_on: date | None = Field(None, description="the deadline stated by the operator, if the sheet sets none")
+
+
+class AppointmentIn(BaseModel):
+    subscription: str
+    scheduled_at: datetime
+    price: Decimal
+
+
+class SimIn(BaseModel):
+    operator_id: int
+    iccid: str
+    imsi: str | None = None
+    msisdn: str | None = None
+
+
+class CodesIn(BaseModel):
+    pin: str | None = None
+    puk: str | None = None
+
+
+class SuspensionIn(BaseModel):
+    reason: str = Field(description="loss | theft | inactivity")
+    on: date
+
+
+class SwapIn(BaseModel):
+    new_iccid: str
+    reason: str = Field(description="loss | theft | blocked | faulty")
+    on: date
+
+
+@router.get("")
+def list_items(state: str | None = None, customer_id: int | None = None, kind: str | None = None,
+               limit: int = 100, offset: int = 0, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    return [service.to_dict(i) for i in service.list_items(ctx.session, state, customer_id, kind,
+                                                            min(limit, 500), offset)]
+
+
+@router.post("", status_code=201)
+def register(body: ItemIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    return service.to_dict(service.register_item(ctx.session, ctx.clock, ctx.actor, body.operator_id,
+                                                 body.kind, body.serial))
+
+
+@router.get("/returns/due")
+def returns_due(start: date | None = None, end: date | None = None, customer_id: int | None = None,
+                ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+    """Open returns due in [start, end] (default: this week) with the penalty missing them bills.
+    A customer's user sees only its own equipment to return."""
+    if ctx.user.kind != "staff":
+        if ctx.user.customer_id is None:
+            raise NotFound("not found")
+        customer_id = ctx.user.customer_id
+    week = service.week_of(ctx.clock.today())
+    return service.returns_due(ctx.session, start or (week[0] if customer_id is None else ctx.clock.today()),
+                               end or (week[1] if customer_id is None else date.max), customer_id)
+
+
+@router.post("/appointments", status_code=201)
+def book(body: AppointmentIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    appointment = service.book_appointment(ctx.session, ctx.clock, ctx.actor, body.subscription,
+                                           body.scheduled_at, body.price)
+    ctx.session.flush()
+    return {"id": appointment.id, "scheduled_at": appointment.scheduled_at, "status": appointment.status}
+
+
+@router.post("/appointments/{appointment_id}/cancellation")
+def cancel(appointment_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    fee = service.cancel_appointment(ctx.session, ctx.clock, ctx.actor, appointment_id)
+    return {"billed": fee is not None, "charge": fee.as_dict() if fee else None}
+
+
+@router.post("/sims", status_code=201)
+def register_sim(body: SimIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    sim = service.register_sim(ctx.session, ctx.clock, ctx.actor, body.operator_id, body.iccid,
+                               imsi=body.imsi, msisdn=body.msisdn)
+    return service.to_dict(sim.item)
+
+
+@router.post("/sims/{iccid}/codes")
+def set_codes(iccid: str, body: CodesIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    service.set_sim_codes(ctx.session, ctx.clock, ctx.actor, iccid, body.pin, body.puk)
+    return {"iccid": iccid, "stored": "digests only"}
+
+
+@router.post("/sims/{iccid}/suspension")
+def suspend(iccid: str, body: SuspensionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    return service.to_dict(service.suspend_sim(ctx.session, ctx.clock, ctx.actor, iccid, body.reason,
+                                               body.on).item)
+
+
+@router.post("/sims/{iccid}/swap")
+def swap(iccid: str, body: SwapIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    return service.to_dict(service.swap_sim(ctx.session, ctx.clock, ctx.actor, iccid, body.new_iccid,
+                                            body.reason, body.on).item)
+
+
+@router.get("/{serial}")
+def get_item(serial: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    return service.to_dict(service.get_item(ctx.session, serial))
+
+
+@router.get("/{serial}/ownership")
+def ownership(serial: str, on: date | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    return service.ownership(ctx.session, serial, on or ctx.clock.today())
+
+
+@router.post("/{serial}/shipment")
+def ship(serial: str, body: ShipmentIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    return service.to_dict(service.ship(
+        ctx.session, ctx.clock, ctx.actor, serial, body.subscription, body.provision_mode, body.on,
+        received_on=body.received_on, replacement_value=body.replacement_value,
+        sale_price=body.sale_price, monthly_rent=body.monthly_rent))
+
+
+@router.post("/{serial}/installation")
+def install(serial: str, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    return service.to_dict(service.install(ctx.session, ctx.clock, ctx.actor, serial, body.on))
+
+
+@router.post("/{serial}/payment-in-full")
+def paid_in_full(serial: str, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    return service.to_dict(service.record_paid_in_full(ctx.session, ctx.clock, ctx.actor, serial, body.on))
+
+
+@router.post("/{serial}/return-due")
+def open_return(serial: str, body: OpenReturnIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    obligation = service.open_return(ctx.session, ctx.clock, ctx.actor, serial, body.reason,
+                                     body.effective_on, body.due_on)
+    return {"return": obligation.as_dict() if obligation else None}
+
+
+@router.post("/{serial}/return")
+def record_return(serial: str, body: ReturnIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    ctx.require_write("equipment")
+    charge = service.record_return(ctx.session, ctx.clock, ctx.actor, serial, body.on, body.condition,
+                                   body.repair_cost)
+    return {**service.to_dict(service.get_item(ctx.session, serial)),
+            "repair_charge": charge.as_dict() if charge else None}

@@ -1,0 +1,568 @@
+"""Equipment use cases: inventory moves, returns and their penalties, damaged returns, sold items,
+installation appointments, SIM cards, and the daily tick step.
+
+Figures come from the term sheet of the subscription the item serves (``contracts.terms_of``);
+amounts go to the next invoice through ``billing.charges.add_charge`` (idempotent per event).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor, record
+from clausier.billing.charges import add_charge
+from clausier.catalog.models import EquipmentKind
+from clausier.contracts import service as contracts
+from clausier.contracts.models import Subscription
+from clausier.core.clock import Clock
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.core.explain import Explained, Line
+from clausier.core.money import money
+from clausier.core.settings import Settings
+from clausier.equipment import rules
+from clausier.equipment.models import Appointment, EquipmentItem, SimCard
+from clausier.terms.schema import Terms
+
+# --------------------------------------------------------------------------- helpers
+
+
+def get_item(session: Session, serial_or_id: str | int) -> EquipmentItem:
+    # Serials first (an ICCID is all digits, and too long to be an id); then the id.
+    item = session.scalars(select(EquipmentItem).where(EquipmentItem.serial == str(serial_or_id))
+                           .order_by(EquipmentItem.id)).first()
+    if item is None and str(serial_or_id).isdigit() and len(str(serial_or_id)) <= 9:
+        item = session.get(EquipmentItem, int(serial_or_id))
+    if item is None:
+        raise NotFound(f"equipment: {serial_or_id} not found")
+    return item
+
+
+def _terms(session: Session, item: EquipmentItem) -> Terms:
+    if item.subscription_id is None:
+        raise NotAllowed(f"subscription: item {item.serial} serves no subscription, so no terms apply")
+    return contracts.terms_of(session, session.get(Subscription, item.subscription_id))
+
+
+def facts(item: EquipmentItem) -> rules.ItemFacts:
+    return rules.ItemFacts(kind=item.kind.code, serial=item.serial,
+                           provision_mode=item.provision_mode or "loaned", owner=item.owner,
+                           replacement_value=item.replacement_value, sale_price=item.sale_price,
+                           received_on=item.received_on, paid_in_full_on=item.paid_in_full_on)
+
+
+def _move(session: Session, clock: Clock, actor: Actor, item: EquipmentItem, allowed: tuple[str, ...],
+          target: str, on: date, summary: str = "") -> None:
+    if item.state not in allowed:
+        raise NotAllowed(f"state: item {item.serial} is {item.state}; it can become {target} only "
+                         f"from {', '.join(allowed)}")
+    before, item.state = item.state, target
+    record(session, clock, actor, f"equipment.{target}", item,
+           f"{item.serial}: {before} → {target} on {on.isoformat()}{' — ' + summary if summary else ''}",
+           {"state": [before, target]})
+
+
+def _charge(session: Session, clock: Clock, actor: Actor, *, customer_id: int,
+            subscription_id: int | None, source: str, key: str, label: str, explained: Explained,
+            basis: str, on: date) -> None:
+    add_charge(session, clock, actor, customer_id=customer_id, subscription_id=subscription_id,
+               source=source, source_key=key, label=label, explained=explained, price_basis=basis,
+               incurred_on=on)
+
+
+# --------------------------------------------------------------------------- inventory
+
+def register_item(session: Session, clock: Clock, actor: Actor, operator_id: int, kind_code: str,
+                  serial: str) -> EquipmentItem:
+    """Put a new serialised item in stock, valued at the catalogue prices of its kind."""
+    serial = serial.strip()
+    if not serial:
+        raise InvalidInput.on("serial", "is required")
+    kind = session.scalar(select(EquipmentKind).where(EquipmentKind.operator_id == operator_id,
+                                                      EquipmentKind.code == kind_code))
+    if kind is None:
+        raise InvalidInput.on("kind", f"no equipment kind {kind_code!r} in this operator's catalogue")
+    if session.scalar(select(EquipmentItem.id).where(EquipmentItem.operator_id == operator_id,
+                                                     EquipmentItem.serial == serial)):
+        raise Conflict(f"serial: {serial} is already in the inventory")
+    item = EquipmentItem(operator_id=operator_id, kind_id=kind.id, serial=serial, state="in_stock",
+                         replacement_value=kind.replacement_value, sale_price=kind.sale_price,
+                         monthly_rent=kind.monthly_rent, price_basis=kind.price_basis,
+                         created_at=clock.now())
+    item.kind = kind
+    session.add(item)
+    record(session, clock, actor, "equipment.register", item, f"{serial} ({kind_code}) in stock")
+    return item
+
+
+def ship(session: Session, clock: Clock, actor: Actor, serial: str, subscription_ref: str | int,
+         provision_mode: str, on: date, *, received_on: date | None = None,
+         replacement_value: Decimal | None = None, sale_price: Decimal | None = None,
+         monthly_rent: Decimal | None = None) -> EquipmentItem:
+    """Ship an item for a subscription (to its site), loaned, rented or sold; prices from the
+    order when given, else the catalogue's."""
+    if provision_mode not in rules.PROVISION_MODES:
+        raise InvalidInput.on("provision_mode", f"{provision_mode!r} is not one of "
+                                                f"{', '.join(rules.PROVISION_MODES)}")
+    item = get_item(session, serial)
+    subscription = contracts.get_subscription(session, subscription_ref)
+    if subscription.operator_id != item.operator_id:
+        raise InvalidInput.on("subscription", f"{subscription.ref} is another operator's")
+    _move(session, clock, actor, item, ("in_stock",), "shipped", on, f"{provision_mode} to {subscription.ref}")
+    item.provision_mode = provision_mode
+    item.customer_id, item.subscription_id, item.site_id = (subscription.customer_id, subscription.id,
+                                                            subscription.site_id)
+    item.shipped_on, item.received_on = on, received_on
+    for name, value in (("replacement_value", replacement_value), ("sale_price", sale_price),
+                        ("monthly_rent", monthly_rent)):
+        if value is not None:
+            setattr(item, name, money(value))
+    if item.kind.code == "sim" and item.sim is not None:
+        item.sim.status = "active"
+    return item
+
+
+def record_receipt(session: Session, clock: Clock, actor: Actor, serial: str, on: date) -> EquipmentItem:
+    """The customer received the item: the warranty of a sold item runs from here."""
+    item = get_item(session, serial)
+    if item.shipped_on is None or on < item.shipped_on:
+        raise InvalidInput.on("on", f"receipt must follow the shipment of {item.serial}")
+    item.received_on = on
+    record(session, clock, actor, "equipment.receipt", item, f"{item.serial} received {on.isoformat()}")
+    return item
+
+
+def install(session: Session, clock: Clock, actor: Actor, serial: str, on: date) -> EquipmentItem:
+    item = get_item(session, serial)
+    _move(session, clock, actor, item, ("shipped",), "installed", on)
+    item.received_on = item.received_on or on
+    return item
+
+
+def record_paid_in_full(session: Session, clock: Clock, actor: Actor, serial: str, on: date) -> EquipmentItem:
+    """Payments call this when a sold item's price is fully paid: title passes to the customer
+    where the sheet keeps it until then."""
+    item = get_item(session, serial)
+    if item.provision_mode != "sold":
+        raise NotAllowed(f"provision_mode: {item.serial} is {item.provision_mode}, not sold")
+    item.paid_in_full_on = on
+    owner, why = rules.owner_on(facts(item), _terms(session, item), on)
+    if owner == "customer" and item.owner != "customer":
+        item.owner, item.ownership_passed_on = "customer", on
+        item.state = "sold"
+    record(session, clock, actor, "equipment.paid_in_full", item, f"{item.serial}: {why}")
+    return item
+
+
+def ownership(session: Session, serial: str, on: date) -> dict:
+    """Who owns the item on ``on``, why, and the warranty end of a sold item."""
+    item = get_item(session, serial)
+    terms = _terms(session, item)
+    owner, why = rules.owner_on(facts(item), terms, on)
+    warranty = rules.warranty_end(facts(item), terms)
+    return {"serial": item.serial, "owner": owner, "why": why,
+            "warranty_until": warranty[0].isoformat() if warranty else None,
+            "warranty_clause": warranty[1] if warranty else None}
+
+
+def mark_lost(session: Session, clock: Clock, actor: Actor, serial: str, on: date) -> EquipmentItem:
+    """Lost before reaching the customer (stock, transport): leaves the inventory, nobody is billed."""
+    item = get_item(session, serial)
+    _move(session, clock, actor, item, ("in_stock", "shipped"), "lost", on)
+    item.lost_on = on
+    return item
+
+
+# --------------------------------------------------------------------------- returns
+
+def open_return(session: Session, clock: Clock, actor: Actor, serial: str, reason: str,
+                effective_on: date, due_on: date | None = None) -> rules.ReturnTerms | None:
+    """Open the return obligation of an item at the customer (``due_on``: the deadline the
+    operator stated, where the sheet leaves it to the termination acknowledgement)."""
+    item = get_item(session, serial)
+    if item.state not in rules.AT_CUSTOMER:
+        raise NotAllowed(f"state: {item.serial} is {item.state}, not at the customer")
+    try:
+        obligation = rules.return_terms(facts(item), _terms(session, item), reason=reason,
+                                        effective_on=effective_on)
+    except rules.RuleError as exc:
+        raise NotAllowed(str(exc)) from None
+    if obligation is None:
+        return None
+    if due_on is not None:
+        obligation = rules.with_deadline(obligation, due_on)
+    item.return_reason, item.return_due_on = reason, obligation.due_on
+    item.return_to, item.return_terms = obligation.return_to, obligation.as_dict()
+    if obligation.return_to == "manufacturer":
+        item.owner = "manufacturer"
+    record(session, clock, actor, "equipment.return_due", item,
+           f"{item.serial}: return to the {obligation.return_to} by "
+           f"{obligation.due_on.isoformat() if obligation.due_on else 'the date stated by the operator'} "
+           f"({obligation.clause})", obligation.as_dict())
+    return obligation
+
+
+def _obligation(session: Session, item: EquipmentItem) -> rules.ReturnTerms:
+    """The recorded obligation, recomputed from the sheet so its explanation is the current one."""
+    sub = session.get(Subscription, item.subscription_id)
+    effective = _effective_end(sub)
+    obligation = rules.return_terms(facts(item), contracts.terms_of(session, sub),
+                                    reason=item.return_reason, effective_on=effective)
+    return rules.with_deadline(obligation, item.return_due_on) if item.return_due_on else obligation
+
+
+def handle_overdue(session: Session, clock: Clock, actor: Actor, serial: str, day: date) -> str | None:
+    """Apply the sheet's consequence of a missed return deadline, once: bill the penalty (and pass
+    ownership where the sheet says so), sell, flag for repossession, or only report."""
+    item = get_item(session, serial)
+    if item.overdue_handled_on is not None or item.return_due_on is None or day <= item.return_due_on \
+            or item.state not in rules.AT_CUSTOMER:
+        return None
+    obligation = _obligation(session, item)
+    if obligation.penalty is not None:
+        _charge(session, clock, actor, customer_id=item.customer_id,
+                subscription_id=item.subscription_id, source="equipment_non_return",
+                key=f"{item.id}:{item.return_due_on.isoformat()}",
+                label=f"Non-returned equipment {item.serial}", explained=obligation.penalty,
+                basis=obligation.basis, on=day)
+    item.overdue_handled_on, item.overdue_action = day, obligation.on_overdue
+    if obligation.ownership_passes:
+        item.owner, item.ownership_passed_on, item.state = "customer", day, "sold"
+    record(session, clock, actor, "equipment.overdue", item,
+           f"{item.serial}: not returned by {item.return_due_on.isoformat()} → {obligation.on_overdue}"
+           + (f", {obligation.penalty.total} billed" if obligation.penalty else "")
+           + ("; ownership passes to the customer" if obligation.ownership_passes else "")
+           + ("; still to be returned" if obligation.still_to_return and not obligation.ownership_passes
+              else ""),
+           {"action": obligation.on_overdue})
+    return obligation.on_overdue
+
+
+def record_return(session: Session, clock: Clock, actor: Actor, serial: str, on: date,
+                  condition: str = "good", repair_cost: Decimal | None = None) -> Explained | None:
+    """The item came back. In bad working order, the repairs are billed up to its replacement
+    value; returns the explained repair charge, if any."""
+    if condition not in ("good", "damaged"):
+        raise InvalidInput.on("condition", "must be good or damaged")
+    item = get_item(session, serial)
+    if item.owner == "customer":
+        raise NotAllowed(f"owner: {item.serial} belongs to the customer; the operator takes no return")
+    _move(session, clock, actor, item, rules.AT_CUSTOMER, "returned", on, condition)
+    item.returned_on, item.return_condition = on, condition
+    if condition == "good":
+        return None
+    if repair_cost is None:
+        raise InvalidInput.on("repair_cost", "a damaged return needs the repair cost")
+    try:
+        explained = rules.repair_charge(item.serial, repair_cost, item.replacement_value,
+                                        _terms(session, item))
+    except rules.RuleError as exc:
+        raise NotAllowed(str(exc)) from None
+    _charge(session, clock, actor, customer_id=item.customer_id, subscription_id=item.subscription_id,
+            source="equipment_repair", key=f"{item.id}:{on.isoformat()}",
+            label=f"Repairs of returned equipment {item.serial}", explained=explained,
+            basis=item.price_basis, on=on)
+    return explained
+
+
+def put_back_in_stock(session: Session, clock: Clock, actor: Actor, serial: str, on: date) -> EquipmentItem:
+    """A returned item, checked, goes back to stock for another customer."""
+    item = get_item(session, serial)
+    _move(session, clock, actor, item, ("returned",), "in_stock", on)
+    for name in ("customer_id", "subscription_id", "site_id", "provision_mode", "shipped_on", "received_on",
+                 "installed_on", "return_reason", "return_due_on", "return_to", "overdue_handled_on",
+                 "overdue_action", "returned_on", "return_condition"):
+        setattr(item, name, None)
+    item.return_terms = {}
+    return item
+
+
+def _effective_end(subscription: Subscription) -> date | None:
+    return (subscription.cancelled_on if subscription.termination_reason == "withdrawal"
+            else subscription.termination_effective_on or subscription.terminated_on)
+
+
+def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date) -> int:
+    """Items still at the customer of services that ended (terminated, or withdrawn from)."""
+    rows = session.execute(select(EquipmentItem, Subscription).join(
+        Subscription, Subscription.id == EquipmentItem.subscription_id).where(
+        EquipmentItem.state.in_(rules.AT_CUSTOMER), EquipmentItem.return_reason.is_(None),
+        or_(Subscription.status == "terminated",
+            (Subscription.status == "cancelled") & (Subscription.termination_reason == "withdrawal")))
+    ).all()
+    opened = 0
+    for item, sub in rows:
+        effective = _effective_end(sub)
+        if effective is None or effective > day:
+            continue
+        reason = "withdrawal" if sub.termination_reason == "withdrawal" else "termination"
+        if open_return(session, clock, actor, item.serial, reason, effective) is not None:
+            opened += 1
+    return opened
+
+
+def returns_due(session: Session, start: date, end: date, customer_id: int | None = None) -> list[dict]:
+    """Open returns whose deadline falls in [start, end], each with what missing it will bill."""
+    query = select(EquipmentItem).where(EquipmentItem.state.in_(rules.AT_CUSTOMER),
+                                        EquipmentItem.return_due_on.is_not(None),
+                                        EquipmentItem.overdue_handled_on.is_(None),
+                                        EquipmentItem.return_due_on >= start,
+                                        EquipmentItem.return_due_on <= end)
+    if customer_id is not None:
+        query = query.where(EquipmentItem.customer_id == customer_id)
+    result = []
+    for item in session.scalars(query.order_by(EquipmentItem.return_due_on, EquipmentItem.id)):
+        obligation = _obligation(session, item)
+        result.append({**to_dict(item), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
+                       "on_overdue": obligation.on_overdue, "clause": obligation.clause,
+                       "basis": obligation.basis})
+    return result
+
+
+# --------------------------------------------------------------------------- appointments
+
+def book_appointment(session: Session, clock: Clock, actor: Actor, subscription_ref: str | int,
+                     scheduled_at: datetime, price: Decimal) -> Appointment:
+    """An installation appointment agreed with the customer, at the price of the quote."""
+    subscription = contracts.get_subscription(session, subscription_ref)
+    if scheduled_at.tzinfo is None:
+        raise InvalidInput.on("scheduled_at", "needs a timezone")
+    appointment = Appointment(customer_id=subscription.customer_id, subscription_id=subscription.id,
+                              site_id=subscription.site_id, scheduled_at=scheduled_at, price=money(price),
+                              price_basis=subscription.items[0].price_basis if subscription.items else "HT",
+                              status="planned", created_at=clock.now())
+    session.add(appointment)
+    record(session, clock, actor, "appointment.book", appointment,
+           f"{subscription.ref}: installation on {scheduled_at.isoformat()}")
+    return appointment
+
+
+def cancel_appointment(session: Session, clock: Clock, actor: Actor, appointment_id: int) -> Explained | None:
+    """The customer cancels now (the clock's instant): billed when less than the sheet's business
+    hours ahead; returns the explained charge, if any."""
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound(f"appointment {appointment_id} not found")
+    if appointment.status != "planned":
+        raise NotAllowed(f"status: appointment {appointment_id} is {appointment.status}")
+    now = clock.now()
+    appointment.status, appointment.cancelled_at = "cancelled", now
+    subscription = session.get(Subscription, appointment.subscription_id)
+    fee = rules.appointment_cancellation_fee(appointment.scheduled_at, now, appointment.price,
+                                             contracts.terms_of(session, subscription))
+    if fee is not None:
+        _charge(session, clock, actor, customer_id=appointment.customer_id,
+                subscription_id=subscription.id, source="appointment_cancellation",
+                key=str(appointment.id), label=f"Late cancellation of installation — {subscription.ref}",
+                explained=fee, basis=appointment.price_basis, on=now.date())
+    record(session, clock, actor, "appointment.cancel", appointment,
+           f"cancelled {now.isoformat()}" + (f", {fee.total} billed" if fee else ", free"))
+    return fee
+
+
+# --------------------------------------------------------------------------- SIM cards
+
+def _code_key() -> bytes:
+    # A key of its own, derived from the installation secret (settings), for PIN/PUK digests.
+    return hashlib.sha256(b"clausier-sim-codes:" + Settings.from_env().secret_key.encode()).digest()
+
+
+def register_sim(session: Session, clock: Clock, actor: Actor, operator_id: int, iccid: str, *,
+                 imsi: str | None = None, msisdn: str | None = None) -> SimCard:
+    """A SIM card in stock (an item of kind ``sim``, serial = ICCID)."""
+    item = register_item(session, clock, actor, operator_id, "sim", iccid)
+    sim = SimCard(item_id=item.id, imsi=imsi, msisdn=msisdn, status="active")
+    item.sim = sim
+    session.add(sim)
+    session.flush()
+    return sim
+
+
+def get_sim(session: Session, iccid_or_msisdn: str) -> SimCard:
+    sim = session.scalars(select(SimCard).join(EquipmentItem, EquipmentItem.id == SimCard.item_id).where(
+        or_(EquipmentItem.serial == iccid_or_msisdn,
+            (SimCard.msisdn == iccid_or_msisdn) & SimCard.status.in_(("active", "suspended"))))
+        .order_by(SimCard.id.desc())).first()
+    if sim is None:
+        raise NotFound(f"sim: {iccid_or_msisdn} not found")
+    return sim
+
+
+def set_sim_codes(session: Session, clock: Clock, actor: Actor, iccid: str, pin: str | None,
+                  puk: str | None) -> SimCard:
+    """Record the SIM's PIN/PUK as keyed digests only (checked against the sheet's lengths)."""
+    sim = get_sim(session, iccid)
+    if sim.item.subscription_id is not None:
+        try:
+            rules.check_codes(pin, puk, _terms(session, sim.item))
+        except rules.RuleError as exc:
+            raise InvalidInput.on(str(exc).split(":")[0], str(exc).split(": ", 1)[1]) from None
+    key = _code_key()
+    if pin is not None:
+        sim.pin_digest = rules.code_digest(key, sim.item.serial, pin)
+    if puk is not None:
+        sim.puk_digest = rules.code_digest(key, sim.item.serial, puk)
+    record(session, clock, actor, "sim.codes", sim.item, f"{sim.item.serial}: codes recorded (digests)")
+    return sim
+
+
+def check_sim_code(session: Session, iccid: str, which: str, code: str) -> bool:
+    """Whether ``code`` is the SIM's PIN or PUK (the support desk checks what a caller says)."""
+    sim = get_sim(session, iccid)
+    digest = {"pin": sim.pin_digest, "puk": sim.puk_digest}.get(which)
+    if which not in ("pin", "puk"):
+        raise InvalidInput.on("which", "must be pin or puk")
+    return rules.code_matches(_code_key(), sim.item.serial, code, digest)
+
+
+def suspend_sim(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: str, reason: str,
+                on: date) -> SimCard:
+    """Loss or theft reported (the customer stays liable for use before it), or inactivity."""
+    if reason not in ("loss", "theft", "inactivity"):
+        raise InvalidInput.on("reason", "must be loss, theft or inactivity")
+    sim = get_sim(session, iccid_or_msisdn)
+    if sim.status != "active":
+        raise NotAllowed(f"status: SIM {sim.item.serial} is {sim.status}")
+    sim.status, sim.suspension_reason, sim.suspended_on = "suspended", reason, on
+    record(session, clock, actor, "sim.suspend", sim.item,
+           f"{sim.item.serial} ({sim.msisdn or 'no line'}) suspended on {on.isoformat()}: {reason}")
+    return sim
+
+
+def resume_sim(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: str, on: date) -> SimCard:
+    sim = get_sim(session, iccid_or_msisdn)
+    if sim.status != "suspended" or sim.suspension_reason in ("loss", "theft"):
+        raise NotAllowed(f"status: SIM {sim.item.serial} is {sim.status} ({sim.suspension_reason}); "
+                         "a lost or stolen SIM is replaced by a SIM swap")
+    sim.status, sim.suspension_reason, sim.suspended_on = "active", None, None
+    sim.last_activity_on = on
+    record(session, clock, actor, "sim.resume", sim.item, f"{sim.item.serial} resumed on {on.isoformat()}")
+    return sim
+
+
+def swap_sim(session: Session, clock: Clock, actor: Actor, old: str, new_iccid: str, reason: str,
+             on: date) -> SimCard:
+    """SIM swap: the line (MSISDN) moves to a new SIM, the old one is retired; the new card is
+    billed on the next invoice at the SIM kind's price. Loss or theft suspends the old card first."""
+    if reason not in ("loss", "theft", "blocked", "faulty"):
+        raise InvalidInput.on("reason", "must be loss, theft, blocked or faulty")
+    sim = get_sim(session, old)
+    if sim.item.subscription_id is None or sim.msisdn is None:
+        raise NotAllowed(f"sim: {sim.item.serial} carries no line; a swap keeps the number only")
+    if reason in ("loss", "theft") and sim.status == "active":
+        suspend_sim(session, clock, actor, sim.item.serial, reason, on)
+    new = get_sim(session, new_iccid)
+    ship(session, clock, actor, new.item.serial, sim.item.subscription_id, sim.item.provision_mode or "loaned",
+         on)
+    new.msisdn, new.status, new.last_activity_on = sim.msisdn, "active", on
+    sim.status, sim.replaced_by_id = "retired", new.id
+    retired_item = sim.item
+    if retired_item.state in rules.AT_CUSTOMER:
+        retired_item.state, retired_item.lost_on = "lost", on
+    terms = _terms(session, new.item)
+    flags = terms.usage.flags if terms.usage else {}
+    source = flags.get("sim_replacement_billed_next_invoice") or flags.get("sim_swap_keeps_number_only")
+    price = new.item.kind.sale_price
+    if price:
+        explained = Explained((Line(f"Replacement SIM for {sim.msisdn}", price,
+                                          f"SIM swap ({reason}): SIM price {price}",
+                                          source.clause if source else "price list"),))
+        _charge(session, clock, actor, customer_id=new.item.customer_id,
+                subscription_id=new.item.subscription_id, source="sim_swap", key=str(new.id),
+                label=f"SIM swap — {sim.msisdn}", explained=explained, basis=new.item.price_basis, on=on)
+    record(session, clock, actor, "sim.swap", new.item,
+           f"{sim.msisdn}: SIM {sim.item.serial} → {new.item.serial} ({reason})")
+    return new
+
+
+def record_sim_activity(session: Session, iccid_or_msisdn: str, on: date) -> None:
+    """Rating reports the last day a SIM was used (for the inactivity rule)."""
+    sim = get_sim(session, iccid_or_msisdn)
+    if sim.last_activity_on is None or on > sim.last_activity_on:
+        sim.last_activity_on = on
+
+
+def _sim_step(session: Session, clock: Clock, actor: Actor, day: date) -> tuple[int, int]:
+    """Deactivate the SIMs of ended lines; suspend those inactive beyond the sheet's months."""
+    deactivated = suspended = 0
+    sims = session.scalars(select(SimCard).join(EquipmentItem, EquipmentItem.id == SimCard.item_id).where(
+        SimCard.status.in_(("active", "suspended")), EquipmentItem.subscription_id.is_not(None))).all()
+    for sim in sims:
+        sub = session.get(Subscription, sim.item.subscription_id)
+        if sub.status in ("terminated", "cancelled"):
+            sim.status = "deactivated"
+            record(session, clock, actor, "sim.deactivate", sim.item,
+                   f"{sim.item.serial}: line of {sub.ref} ended, SIM deactivated on {day.isoformat()}")
+            deactivated += 1
+            continue
+        limit = rules.sim_inactivity_limit(contracts.terms_of(session, sub))
+        last = sim.last_activity_on or sim.item.shipped_on
+        if sim.status == "active" and limit and last and rules.sim_inactive_on(last, day, limit[0]):
+            suspend_sim(session, clock, actor, sim.item.serial, "inactivity", day)
+            suspended += 1
+    return deactivated, suspended
+
+
+# --------------------------------------------------------------------------- daily tick
+
+def tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
+    """Daily step (``scheduler.TICK_STEPS``): open the returns of ended services, apply the
+    consequences of missed deadlines, deactivate and suspend SIMs. Idempotent for a date."""
+    opened = _open_due_returns(session, clock, actor, day)
+    overdue = session.scalars(select(EquipmentItem).where(
+        EquipmentItem.state.in_(rules.AT_CUSTOMER), EquipmentItem.return_due_on < day,
+        EquipmentItem.overdue_handled_on.is_(None))).all()
+    handled = sum(1 for item in overdue if handle_overdue(session, clock, actor, item.serial, day))
+    deactivated, suspended = _sim_step(session, clock, actor, day)
+    return (f"{opened} return(s) opened, {handled} overdue handled, {deactivated} SIM(s) deactivated, "
+            f"{suspended} suspended for inactivity")
+
+
+# --------------------------------------------------------------------------- queries
+
+def list_items(session: Session, state: str | None = None, customer_id: int | None = None,
+               kind: str | None = None, limit: int = 500, offset: int = 0) -> list[EquipmentItem]:
+    query = select(EquipmentItem).order_by(EquipmentItem.id).limit(limit).offset(offset)
+    if state:
+        query = query.where(EquipmentItem.state == state)
+    if customer_id is not None:
+        query = query.where(EquipmentItem.customer_id == customer_id)
+    if kind:
+        query = query.join(EquipmentKind, EquipmentKind.id == EquipmentItem.kind_id).where(
+            EquipmentKind.code == kind)
+    return list(session.scalars(query))
+
+
+def rented_items(session: Session, customer_id: int, period_start: date, period_end: date) -> list[EquipmentItem]:
+    """Rented items at the customer during some of the period (billing bills and indexes their rent)."""
+    return list(session.scalars(select(EquipmentItem).where(
+        EquipmentItem.customer_id == customer_id, EquipmentItem.provision_mode == "rented",
+        EquipmentItem.shipped_on <= period_end,
+        or_(EquipmentItem.returned_on.is_(None), EquipmentItem.returned_on >= period_start),
+        or_(EquipmentItem.ownership_passed_on.is_(None), EquipmentItem.ownership_passed_on >= period_start),
+    ).order_by(EquipmentItem.id)))
+
+
+def week_of(day: date) -> tuple[date, date]:
+    start = day - timedelta(days=day.weekday())
+    return start, start + timedelta(days=6)
+
+
+def to_dict(item: EquipmentItem) -> dict:
+    return {"id": item.id, "serial": item.serial, "kind": item.kind.code, "kind_name": item.kind.name,
+            "state": item.state, "provision_mode": item.provision_mode, "owner": item.owner,
+            "customer_id": item.customer_id, "subscription_id": item.subscription_id, "site_id": item.site_id,
+            "replacement_value": str(item.replacement_value), "sale_price": str(item.sale_price),
+            "monthly_rent": str(item.monthly_rent), "price_basis": item.price_basis,
+            "shipped_on": item.shipped_on, "received_on": item.received_on, "paid_in_full_on": item.paid_in_full_on,
+            "ownership_passed_on": item.ownership_passed_on, "return_reason": item.return_reason,
+            "return_due_on": item.return_due_on, "return_to": item.return_to,
+            "overdue_action": item.overdue_action, "returned_on": item.returned_on,
+            "return_condition": item.return_condition,
+            "sim": None if item.sim is None else {"msisdn": item.sim.msisdn, "status": item.sim.status,
+                                                  "suspension_reason": item.sim.suspension_reason,
+                                                  "last_activity_on": item.sim.last_activity_on}}

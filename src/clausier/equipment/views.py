@@ -1,0 +1,31 @@
+"""Back-office pages: the equipment inventory and the returns due this week with the penalties
+about to be billed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Request
+
+from clausier.api.deps import Ctx, staff_ctx
+from clausier.equipment import rules, service
+from clausier.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/equipment")
+def inventory_page(request: Request, state: str | None = None, kind: str | None = None,
+                   ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    items = [service.to_dict(i) for i in service.list_items(ctx.session, state or None, None, kind or None)]
+    return render(request, "equipment/inventory.html", {
+        "items": items, "state": state or "", "kind": kind or "", "states": rules.STATES})
+
+
+@router.get("/equipment/returns")
+def returns_page(request: Request, on: date | None = None, ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    start, end = service.week_of(on or ctx.clock.today())
+    return render(request, "equipment/returns.html", {
+        "rows": service.returns_due(ctx.session, start, end), "start": start, "end": end})

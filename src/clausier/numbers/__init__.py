@@ -1,0 +1,1 @@
+"""Numbers: the number inventory, SDA blocks, assignment, and portability in and out."""

@@ -1,0 +1,330 @@
+"""Number use cases: inventory, SDA orders, assignment, site moves, portability in and out, and
+the daily tick step (ports due, numbers lost with the lines that ended)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor, record
+from clausier.contracts import service as contracts
+from clausier.contracts.models import Subscription
+from clausier.core.clock import Clock
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.customers.models import Site
+from clausier.numbers import rules
+from clausier.numbers.models import PhoneNumber, PortRequest
+
+LIVE = ("assigned", "porting_in", "porting_out")
+OPEN_PORT = ("scheduled",)
+
+
+def _rule(call, *args, **kwargs):
+    """Run a rule; its refusal becomes an input error naming the field."""
+    try:
+        return call(*args, **kwargs)
+    except rules.RuleError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise InvalidInput.on(field, reason) from None
+
+
+def get_number(session: Session, number: str, operator_id: int | None = None) -> PhoneNumber:
+    national = _rule(rules.normalise, number)
+    query = select(PhoneNumber).where(PhoneNumber.number == national)
+    if operator_id is not None:
+        query = query.where(PhoneNumber.operator_id == operator_id)
+    row = session.scalars(query.order_by(PhoneNumber.id.desc())).first()
+    if row is None:
+        raise NotFound(f"number: {national} not found")
+    return row
+
+
+def _new(session: Session, clock: Clock, operator_id: int, number: str, kind: str, zone: str,
+         block: str | None = None) -> PhoneNumber:
+    _rule(rules.check_kind, number, kind)
+    if session.scalar(select(PhoneNumber.id).where(PhoneNumber.operator_id == operator_id,
+                                                   PhoneNumber.number == number)):
+        raise Conflict(f"number: {number} is already in the inventory")
+    row = PhoneNumber(operator_id=operator_id, number=number, kind=kind,
+                      numbering_zone=zone if kind in ("geographic", "sda") else "", sda_block=block,
+                      status="available", created_at=clock.now())
+    session.add(row)
+    return row
+
+
+def add_numbers(session: Session, clock: Clock, actor: Actor, operator_id: int, numbers: list[str],
+                kind: str, numbering_zone: str = "") -> list[PhoneNumber]:
+    """Numbers allotted to the operator (by the assigning operator) join the inventory."""
+    if not numbers:
+        raise InvalidInput.on("numbers", "give at least one number")
+    if kind in ("geographic", "sda") and not numbering_zone:
+        raise InvalidInput.on("numbering_zone", f"a {kind} number needs its numbering zone")
+    rows = [_new(session, clock, operator_id, _rule(rules.normalise, n), kind, numbering_zone) for n in numbers]
+    session.flush()
+    record(session, clock, actor, "numbers.add", rows[0],
+           f"{len(rows)} {kind} number(s) added" + (f" in zone {numbering_zone}" if numbering_zone else ""))
+    return rows
+
+
+def _site(session: Session, subscription: Subscription) -> Site:
+    return session.get(Site, subscription.site_id)
+
+
+def _attach(session: Session, clock: Clock, actor: Actor, row: PhoneNumber, subscription: Subscription,
+            on: date, status: str = "assigned") -> None:
+    row.status, row.customer_id, row.subscription_id = status, subscription.customer_id, subscription.id
+    row.assigned_on, row.released_on, row.release_reason = on, None, None
+    record(session, clock, actor, f"numbers.{status}", row, f"{row.number} → {subscription.ref} on {on.isoformat()}")
+
+
+def assign(session: Session, clock: Clock, actor: Actor, number: str, subscription_ref: str | int,
+           on: date) -> PhoneNumber:
+    """Give an available number to a subscription; a geographic number only at a site of its zone."""
+    subscription = contracts.get_subscription(session, subscription_ref)
+    row = get_number(session, number, subscription.operator_id)
+    if row.status != "available":
+        raise NotAllowed(f"status: {row.number} is {row.status}, not available")
+    zone = _site(session, subscription).numbering_zone
+    if row.kind in ("geographic", "sda") and zone and row.numbering_zone != zone:
+        raise NotAllowed(f"numbering_zone: {row.number} belongs to zone {row.numbering_zone}; the site of "
+                         f"{subscription.ref} is in zone {zone}")
+    _attach(session, clock, actor, row, subscription, on)
+    return row
+
+
+def release(session: Session, clock: Clock, actor: Actor, row: PhoneNumber, on: date, reason: str) -> None:
+    """The line no longer carries the number: it is lost to the customer."""
+    before = row.status
+    row.status, row.released_on, row.release_reason = "lost", on, reason
+    record(session, clock, actor, "numbers.lost", row, f"{row.number} ({before}) lost on {on.isoformat()}: {reason}",
+           {"status": [before, "lost"]})
+
+
+def order_sda(session: Session, clock: Clock, actor: Actor, subscription_ref: str | int, first: str,
+              count: int, on: date) -> list[PhoneNumber]:
+    """Direct-dial numbers (SDA) ordered for a line, by whole blocks of the sheet's size, in the
+    numbering zone of its site; the order re-commits the service where the sheet says so."""
+    subscription = contracts.get_subscription(session, subscription_ref)
+    terms = contracts.terms_of(session, subscription)
+    numbers, _clause = _rule(rules.sda_block, first, count, terms)
+    zone = _site(session, subscription).numbering_zone
+    if not zone:
+        raise InvalidInput.on("site", f"the site of {subscription.ref} has no numbering zone")
+    rows = []
+    for number in numbers:
+        row = _new(session, clock, subscription.operator_id, number, "sda", zone, block=numbers[0])
+        session.flush()
+        _attach(session, clock, actor, row, subscription, on)
+        rows.append(row)
+    if terms.commitment and (terms.commitment.recommit_on_change_months
+                             or terms.commitment.recommit_on_change_choices_months):
+        contracts.recommit(session, clock, actor, subscription.id, on, f"SDA +{count}")
+    return rows
+
+
+def numbers_of(session: Session, subscription_id: int) -> list[PhoneNumber]:
+    return list(session.scalars(select(PhoneNumber).where(
+        PhoneNumber.subscription_id == subscription_id, PhoneNumber.status.in_(LIVE)).order_by(PhoneNumber.number)))
+
+
+def move_site(session: Session, clock: Clock, actor: Actor, subscription_ref: str | int, on: date,
+              new_site_id: int) -> dict:
+    """Move a line to another site of the customer (``contracts.move_site``): its geographic and
+    SDA numbers stay only if the new site is in the same numbering zone, else they are lost."""
+    subscription = contracts.get_subscription(session, subscription_ref)
+    old_zone = _site(session, subscription).numbering_zone
+    quote = contracts.move_site(session, clock, actor, subscription.id, on, new_site_id)
+    new_zone = session.get(Site, new_site_id).numbering_zone
+    kept, lost = [], []
+    for row in numbers_of(session, subscription.id):
+        if row.kind not in ("geographic", "sda"):
+            kept.append(row.number)       # mobile and non-geographic numbers do not depend on the site
+        elif old_zone and new_zone == row.numbering_zone:
+            kept.append(row.number)
+        else:
+            release(session, clock, actor, row, on, f"site move to numbering zone {new_zone or '?'}")
+            lost.append(row.number)
+    return {"quote": quote.as_dict(), "kept": kept, "lost": lost, "numbers_kept": quote.numbers_kept}
+
+
+# --------------------------------------------------------------------------- portability
+
+def _pending(session: Session, number: str) -> PortRequest | None:
+    return session.scalars(select(PortRequest).where(PortRequest.number == number,
+                                                     PortRequest.status.in_(OPEN_PORT))).first()
+
+
+def port_in(session: Session, clock: Clock, actor: Actor, subscription_ref: str | int, number: str, *,
+            rio: str | None, mandate_signed_on: date | None, requested_on: date, wanted: date | None = None,
+            number_active_at_donor: bool = True, requester_capable: bool = True) -> PortRequest:
+    """A request to bring a number from another operator onto a line: refused with every reason
+    of the seeds that applies (recorded, so the customer can be told), else scheduled with its
+    porting date (business days over French holidays) and expected interruption."""
+    subscription = contracts.get_subscription(session, subscription_ref)
+    national = _rule(rules.normalise, number)
+    terms = contracts.terms_of(session, subscription)
+    pending = _pending(session, national)
+    problems = rules.refusals(rules.PortInRequest(
+        national, rio, mandate_signed_on is not None, number_active_at_donor, requester_capable,
+        pending is not None), terms)
+    kind = "mobile" if rules.kind_of(national) == "mobile" else "fixed"
+    request = PortRequest(operator_id=subscription.operator_id, direction="in", number=national, kind=kind,
+                          customer_id=subscription.customer_id, subscription_id=subscription.id,
+                          rio=(rio or "").replace(" ", "").upper()[:12] or None,
+                          mandate_signed_on=mandate_signed_on, requested_on=requested_on,
+                          status="refused" if problems else "scheduled",
+                          refusal_reasons=[{"reason": r, "detail": d} for r, d in problems],
+                          created_at=clock.now())
+    if not problems:
+        plan = _rule(rules.porting_plan, national, requested_on, terms, wanted)
+        request.porting_date, request.plan = plan.porting_date, plan.as_dict()
+        zone = _site(session, subscription).numbering_zone
+        row = session.scalar(select(PhoneNumber).where(PhoneNumber.operator_id == subscription.operator_id,
+                                                       PhoneNumber.number == national))
+        if row is None:
+            row = _new(session, clock, subscription.operator_id, national, rules.kind_of(national), zone)
+            session.flush()
+        elif row.status in LIVE:
+            raise Conflict(f"number: {national} is already {row.status} here")
+        _attach(session, clock, actor, row, subscription, requested_on, "porting_in")
+    session.add(request)
+    record(session, clock, actor, f"port.in.{request.status}", request,
+           f"{national} → {subscription.ref}: " + (
+               "; ".join(d for _, d in problems) if problems
+               else f"porting on {request.porting_date.isoformat()}"))
+    return request
+
+
+def port_out(session: Session, clock: Clock, actor: Actor, number: str, received_on: date,
+             porting_date: date | None = None) -> tuple[PortRequest, dict]:
+    """Another operator takes the number: the request counts as the termination request of that
+    line (``contracts.give_notice``), with its exit quote; the number leaves on the porting date."""
+    row = get_number(session, number)
+    if row.status != "assigned" or row.subscription_id is None:
+        raise NotAllowed(f"status: {row.number} is {row.status}; only a number in service can be ported out")
+    if _pending(session, row.number):
+        raise Conflict(f"number: a porting of {row.number} is already pending")
+    quote = contracts.give_notice(session, clock, actor, row.subscription_id, received_on, reason="port_out")
+    data = quote.as_dict()
+    request = PortRequest(operator_id=row.operator_id, direction="out", number=row.number,
+                          kind="mobile" if row.kind == "mobile" else "fixed", customer_id=row.customer_id,
+                          subscription_id=row.subscription_id, requested_on=received_on,
+                          porting_date=porting_date or quote.effective_date, status="scheduled",
+                          plan=data, created_at=clock.now())
+    session.add(request)
+    row.status = "porting_out"
+    record(session, clock, actor, "port.out", request,
+           f"{row.number}: port-out received {received_on.isoformat()} = termination request, "
+           f"exit quote {data['total']} {data['currency']}")
+    return request, data
+
+
+def get_port(session: Session, request_id: int) -> PortRequest:
+    request = session.get(PortRequest, request_id)
+    if request is None:
+        raise NotFound(f"port request {request_id} not found")
+    return request
+
+
+def complete_port(session: Session, clock: Clock, actor: Actor, request_id: int, on: date) -> PortRequest:
+    """The porting happened: the number works on the new line (in), or has left (out — which ends
+    the line if its termination has not taken effect yet)."""
+    request = get_port(session, request_id)
+    if request.status != "scheduled":
+        raise NotAllowed(f"status: port request {request_id} is {request.status}")
+    row = get_number(session, request.number, request.operator_id)
+    if request.direction == "in":
+        row.status, row.ported_in = "assigned", True
+    else:
+        if row.status != "porting_out":
+            raise NotAllowed(f"status: {row.number} is {row.status}; it was lost when the line ended")
+        row.status, row.released_on, row.release_reason = "ported_out", on, "ported out"
+        subscription = session.get(Subscription, request.subscription_id)
+        if subscription.status == "notice_given":
+            contracts.terminate_now(session, clock, actor, subscription.id, on, "ported out")
+    request.status = "done"
+    record(session, clock, actor, f"port.{request.direction}.done", request, f"{row.number} ported on {on.isoformat()}")
+    return request
+
+
+def cancel_port(session: Session, clock: Clock, actor: Actor, request_id: int, on: date) -> PortRequest:
+    """Cancel a port-in, up to the sheet's deadline before the porting date where it sets one."""
+    request = get_port(session, request_id)
+    if request.direction != "in" or request.status != "scheduled":
+        raise NotAllowed(f"status: port request {request_id} is {request.direction} {request.status}")
+    until = request.plan.get("cancel_until")
+    if until and on > date.fromisoformat(until):
+        raise NotAllowed(f"on: a porting can be cancelled until {until} only ({', '.join(request.plan['clauses'])})")
+    request.status = "cancelled"
+    row = get_number(session, request.number, request.operator_id)
+    if row.status == "porting_in":
+        row.status, row.subscription_id, row.customer_id = "available", None, None
+    record(session, clock, actor, "port.in.cancel", request, f"{request.number}: cancelled on {on.isoformat()}")
+    return request
+
+
+def list_ports(session: Session, status: str | None = None, direction: str | None = None,
+               limit: int = 500) -> list[PortRequest]:
+    query = select(PortRequest).order_by(PortRequest.id.desc()).limit(limit)
+    if status:
+        query = query.where(PortRequest.status == status)
+    if direction:
+        query = query.where(PortRequest.direction == direction)
+    return list(session.scalars(query))
+
+
+def list_numbers(session: Session, status: str | None = None, kind: str | None = None,
+                 customer_id: int | None = None, limit: int = 500, offset: int = 0) -> list[PhoneNumber]:
+    query = select(PhoneNumber).order_by(PhoneNumber.number).limit(limit).offset(offset)
+    if status:
+        query = query.where(PhoneNumber.status == status)
+    if kind:
+        query = query.where(PhoneNumber.kind == kind)
+    if customer_id is not None:
+        query = query.where(PhoneNumber.customer_id == customer_id)
+    return list(session.scalars(query))
+
+
+# --------------------------------------------------------------------------- daily tick
+
+def tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
+    """Daily step (``scheduler.TICK_STEPS``): ports whose date has come are done; then the numbers
+    of lines that ended are lost unless ported out first (Technicophone CGV 8.5). Idempotent."""
+    due = session.scalars(select(PortRequest).where(PortRequest.status == "scheduled",
+                                                    PortRequest.porting_date <= day)).all()
+    ported = 0
+    for request in due:
+        row = get_number(session, request.number, request.operator_id)
+        if request.direction == "out" and row.status != "porting_out":
+            continue
+        complete_port(session, clock, actor, request.id, request.porting_date)
+        ported += 1
+    rows = session.execute(select(PhoneNumber, Subscription).join(
+        Subscription, Subscription.id == PhoneNumber.subscription_id).where(
+        PhoneNumber.status.in_(LIVE), Subscription.status.in_(("terminated", "cancelled")),
+        or_(Subscription.terminated_on <= day, Subscription.cancelled_on <= day))).all()
+    for row, subscription in rows:
+        terms = contracts.terms_of(session, subscription)
+        flag = terms.termination.numbers_lost_unless_ported if terms.termination else None
+        ended = subscription.terminated_on or subscription.cancelled_on
+        release(session, clock, actor, row, ended,
+                f"line {subscription.ref} ended" + (f" ({flag.clause})" if flag else ""))
+    return f"{ported} port(s) done, {len(rows)} number(s) lost with their line"
+
+
+def to_dict(row: PhoneNumber) -> dict:
+    return {"id": row.id, "number": row.number, "kind": row.kind, "numbering_zone": row.numbering_zone,
+            "sda_block": row.sda_block, "status": row.status, "customer_id": row.customer_id,
+            "subscription_id": row.subscription_id, "ported_in": row.ported_in,
+            "assigned_on": row.assigned_on, "released_on": row.released_on,
+            "release_reason": row.release_reason}
+
+
+def port_to_dict(request: PortRequest) -> dict:
+    return {"id": request.id, "direction": request.direction, "number": request.number, "kind": request.kind,
+            "customer_id": request.customer_id, "subscription_id": request.subscription_id,
+            "rio": request.rio, "mandate_signed_on": request.mandate_signed_on,
+            "requested_on": request.requested_on, "porting_date": request.porting_date,
+            "status": request.status, "refusal_reasons": request.refusal_reasons, "plan": request.plan}

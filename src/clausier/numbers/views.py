@@ -1,0 +1,28 @@
+"""Back-office pages: the number inventory and the porting requests."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from clausier.api.deps import Ctx, staff_ctx
+from clausier.numbers import rules, service
+from clausier.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/numbers")
+def numbers_page(request: Request, status: str | None = None, kind: str | None = None,
+                 ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    rows = [service.to_dict(n) for n in service.list_numbers(ctx.session, status or None, kind or None)]
+    return render(request, "numbers/inventory.html", {
+        "rows": rows, "status": status or "", "kind": kind or "", "statuses": rules.NUMBER_STATUSES,
+        "kinds": rules.NUMBER_KINDS})
+
+
+@router.get("/ports")
+def ports_page(request: Request, status: str | None = None, ctx: Ctx = Depends(staff_ctx)):
+    request.state.user = ctx.user
+    rows = [service.port_to_dict(p) for p in service.list_ports(ctx.session, status or None)]
+    return render(request, "numbers/ports.html", {"rows": rows, "status": status or ""})

@@ -1,0 +1,103 @@
+"""The customer portal: what one customer's users may see and do, always scoped to their customer.
+
+Every function takes the ``customer_id`` of the portal user and answers "not found" for anything
+of another customer, with the same message as for something that does not exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clausier.accounts import service as accounts
+from clausier.accounts.models import User
+from clausier.audit.service import Actor
+from clausier.contracts import rules as contract_rules
+from clausier.contracts import service as contracts
+from clausier.contracts.models import Subscription
+from clausier.core.clock import Clock
+from clausier.core.errors import InvalidInput, NotFound
+from clausier.core.rooms import optional_import
+from clausier.customers import service as customers
+from clausier.customers.models import Customer
+from clausier.web.i18n import LANGUAGES
+
+PORTAL_ROLE = "customer"
+
+
+# --------------------------------------------------------------------------- portal users
+
+def create_portal_user(session: Session, clock: Clock, actor: Actor, customer_id: int, *,
+                       email: str, name: str, password: str, language: str = "fr") -> User:
+    """Give a customer's employee a login to the portal of that customer only."""
+    customer = customers.get_customer(session, customer_id)
+    if language not in LANGUAGES:
+        raise InvalidInput.on("language", f"{language!r} is not one of {', '.join(LANGUAGES)}")
+    user = accounts.create_user(session, clock, actor, email=email, name=name, role=PORTAL_ROLE,
+                                password=password, kind="customer", customer_id=customer.id)
+    user.language = language
+    return user
+
+
+def portal_users(session: Session, customer_id: int) -> list[User]:
+    return list(session.scalars(select(User).where(User.kind == "customer",
+                                                   User.customer_id == customer_id)
+                                .order_by(User.email)))
+
+
+# --------------------------------------------------------------------------- contracts
+
+@dataclass(frozen=True)
+class ContractView:
+    """A subscription as its customer sees it: its dates and what to do before when."""
+
+    subscription: Subscription
+    timeline: contract_rules.Timeline
+
+
+def customer_of(session: Session, customer_id: int) -> Customer:
+    return customers.get_customer(session, customer_id)
+
+
+def contracts_of(session: Session, customer_id: int, on: date) -> list[ContractView]:
+    return [ContractView(s, contracts.timeline(session, s.id, on))
+            for s in contracts.list_subscriptions(session, customer_id=customer_id)]
+
+
+def subscription_of(session: Session, customer_id: int, ref: str) -> Subscription:
+    """The customer's subscription ``ref``; another customer's is "not found" too."""
+    try:
+        subscription = contracts.get_subscription(session, ref)
+    except NotFound:
+        subscription = None
+    if subscription is None or subscription.customer_id != customer_id:
+        raise NotFound(f"subscription: {ref} not found")
+    return subscription
+
+
+def contract_of(session: Session, customer_id: int, ref: str, on: date) -> ContractView:
+    subscription = subscription_of(session, customer_id, ref)
+    return ContractView(subscription, contracts.timeline(session, subscription.id, on))
+
+
+def exit_grounds(session: Session, subscription: Subscription) -> list[str]:
+    """The grounds the terms accept for leaving without the early-termination fee."""
+    termination = contracts.terms_of(session, subscription).termination
+    return [e.reason.value for e in termination.exemptions] if termination else []
+
+
+def quote_leaving(session: Session, customer_id: int, ref: str, received: date,
+                  reason: str | None = None) -> contract_rules.TerminationQuote:
+    """What leaving would cost if the customer's letter arrived on ``received`` (changes nothing)."""
+    subscription = subscription_of(session, customer_id, ref)
+    return contracts.quote_termination(session, subscription.id, received, reason)
+
+
+# --------------------------------------------------------------------------- other rooms
+
+def usage_of_customer(session: Session, customer_id: int) -> list:
+    """The customer's rated usage (empty while the rating room is not built)."""
+    rating = optional_import("clausier.rating.service")
+    return [] if rating is None else rating.summaries_of_customer(session, customer_id)

@@ -1,0 +1,147 @@
+"""The customer portal's pages (``/portal``) and, for staff, the portal users of a customer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from clausier.api.deps import Ctx, customer_ctx, staff_ctx
+from clausier.core.errors import ClausierError
+from clausier.core.rooms import optional_import
+from clausier.customers import service as customers
+from clausier.portal import service
+from clausier.web.templating import environment, render, verify_csrf
+
+router = APIRouter(include_in_schema=False)
+
+
+def _(text: str) -> str:
+    """Marks a text for the catalogues; it is translated when the page is rendered."""
+    return text
+
+
+# The portal's sections: (path, title, the module that must exist for the section to be shown).
+SECTIONS: list[tuple[str, str, str | None]] = [
+    ("/portal", _("My contracts"), None),
+    ("/portal/usage", _("My usage"), "clausier.rating.service"),
+    ("/portal/tickets", _("My tickets"), "clausier.support.views"),
+    ("/portal/sla", _("Service-level reports"), "clausier.support.views"),
+]
+
+
+# How a customer reads a subscription's status and the grounds for leaving without the fee.
+STATUS_LABELS = {
+    "ordered": _("ordered"), "active": _("active"), "suspended": _("suspended"),
+    "restricted": _("restricted"), "notice_given": _("notice given"),
+    "terminated": _("terminated"), "cancelled": _("cancelled"),
+}
+GROUND_LABELS = {
+    "price_increase_refused": _("I refuse a price increase"),
+    "usage_price_increase_refused": _("I refuse an increase of usage prices"),
+    "harmful_change_to_terms": _("I refuse a change of the terms to my detriment"),
+    "force_majeure": _("Force majeure"),
+    "move_to_uncovered_area": _("I move to an area the service does not cover"),
+    "death": _("Death of the subscriber"),
+    "technical_impossibility": _("The service is technically impossible"),
+    "technical_malfunction": _("The service does not work"),
+    "incumbent_terms_changed": _("The incumbent operator changed its terms"),
+    "sub_processor_objection": _("I object to a new sub-processor"),
+    "at_term": _("At the end of the term"),
+}
+
+
+def sections() -> list[tuple[str, str]]:
+    return [(path, title) for path, title, module in SECTIONS
+            if module is None or optional_import(module) is not None]
+
+
+# base.html draws the portal's navigation from this (a customer user sees no staff link).
+environment.globals["portal_sections"] = sections
+
+
+@router.get("/portal")
+def portal_home(request: Request, ctx: Ctx = Depends(customer_ctx)):
+    today = ctx.clock.today()
+    return render(request, "portal/home.html", {
+        "customer": service.customer_of(ctx.session, ctx.customer_id),
+        "contracts": service.contracts_of(ctx.session, ctx.customer_id, today),
+        "sites": {s.id: s for s in service.customer_of(ctx.session, ctx.customer_id).sites},
+        "today": today, "status_labels": STATUS_LABELS})
+
+
+def _contract_page(request: Request, ctx: Ctx, ref: str, quote=None, error: str | None = None,
+                   received: date | None = None, reason: str = ""):
+    today = ctx.clock.today()
+    contract = service.contract_of(ctx.session, ctx.customer_id, ref, today)
+    return render(request, "portal/contract.html", {
+        "contract": contract, "sub": contract.subscription, "timeline": contract.timeline,
+        "grounds": service.exit_grounds(ctx.session, contract.subscription),
+        "received": received or today, "reason": reason, "quote": quote, "error": error,
+        "ground_labels": GROUND_LABELS, "status_labels": STATUS_LABELS})
+
+
+@router.get("/portal/contracts/{ref}")
+def portal_contract(request: Request, ref: str, ctx: Ctx = Depends(customer_ctx)):
+    return _contract_page(request, ctx, ref)
+
+
+@router.post("/portal/contracts/{ref}/quote", dependencies=[Depends(verify_csrf)])
+def portal_quote(request: Request, ref: str, received: date = Form(...), reason: str = Form(""),
+                 ctx: Ctx = Depends(customer_ctx)):
+    """What leaving would cost (changes nothing): an HTMX fragment, or the page without script."""
+    service.subscription_of(ctx.session, ctx.customer_id, ref)      # 404 before anything else
+    try:
+        quote, error = service.quote_leaving(ctx.session, ctx.customer_id, ref, received,
+                                             reason or None), None
+    except ClausierError as exc:
+        quote, error = None, exc.message
+    if request.headers.get("hx-request"):
+        return render(request, "contracts/_quote.html", {"quote": quote, "error": error})
+    return _contract_page(request, ctx, ref, quote, error, received, reason)
+
+
+@router.get("/portal/usage")
+def portal_usage(request: Request, ctx: Ctx = Depends(customer_ctx)):
+    """The customer's rated usage per service and month, with its explanation."""
+    return render(request, "portal/usage.html", {
+        "summaries": service.usage_of_customer(ctx.session, ctx.customer_id),
+        "refs": {c.subscription.id: c.subscription.ref
+                 for c in service.contracts_of(ctx.session, ctx.customer_id, ctx.clock.today())}})
+
+
+# --------------------------------------------------------------------------- staff: portal users
+
+def _users_page(request: Request, ctx: Ctx, customer_id: int, values: dict | None = None,
+                errors: dict | None = None, status_code: int = 200):
+    customer = customers.get_customer(ctx.session, customer_id)
+    template = ("portal/_users.html" if request.headers.get("hx-request")
+                else "portal/users.html")
+    return render(request, template, {
+        "customer": customer, "users": service.portal_users(ctx.session, customer.id),
+        "values": values or {"language": "fr"}, "errors": errors or {}},
+                  status_code=status_code)
+
+
+@router.get("/customers/{customer_id}/portal-users")
+def portal_users_page(request: Request, customer_id: int, ctx: Ctx = Depends(staff_ctx)):
+    return _users_page(request, ctx, customer_id)
+
+
+@router.post("/customers/{customer_id}/portal-users", dependencies=[Depends(verify_csrf)])
+def create_portal_user(request: Request, customer_id: int, email: str = Form(""),
+                       name: str = Form(""), password: str = Form(""), language: str = Form("fr"),
+                       ctx: Ctx = Depends(staff_ctx)):
+    ctx.require_write("customers")
+    values = {"email": email, "name": name, "language": language}
+    try:
+        with ctx.session.begin_nested():
+            service.create_portal_user(ctx.session, ctx.clock, ctx.actor, customer_id,
+                                       email=email, name=name, password=password,
+                                       language=language)
+    except ClausierError as exc:
+        field, _sep, reason = exc.message.partition(": ")
+        return _users_page(request, ctx, customer_id, values,
+                           {field: reason} if reason else {"_": exc.message}, status_code=422)
+    return RedirectResponse(f"/customers/{customer_id}#portal-users", status_code=303)

@@ -1,0 +1,149 @@
+"""The purgers this room ships: call-detail and rated-usage partitions, and recordings.
+
+A purger is ``function(session, clock, actor, rule, today, held_customer_ids)``: it returns
+``None`` when ``rule.data`` is not its kind of data, else the list of ``rules.Purged`` (empty when
+nothing was due). It deletes only the data of ``rule``'s operator (and families), never a held
+customer's. Other rooms append theirs to ``service.RETENTION_PURGERS``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor
+from clausier.contracts.models import Subscription
+from clausier.core.clock import PARIS, Clock
+from clausier.core.settings import Settings
+from clausier.customers.models import Customer
+from clausier.privacy.models import Recording, RetentionOverride
+from clausier.privacy.rules import Purged, RetentionPeriod, RuleInForce
+from clausier.terms.schema import DayCount
+
+# Usage store of the rating room: ``<data dir>/usage/<kind>/month=YYYY-MM/*.parquet``, each
+# record carrying ``customer_id`` (and ``subscription_id``). Call-detail records are the
+# imported records; billing data are the rated records the invoices were computed from.
+USAGE_KINDS = {"cdr": "records", "billing_data": "rated"}
+_MONTH_DIR = re.compile(r"^month=(\d{4})-(\d{2})$")
+
+
+def customers_in_scope(session: Session, rule: RuleInForce) -> set[int]:
+    return set(session.scalars(select(Customer.id).where(Customer.operator_id == rule.operator_id)))
+
+
+def subscriptions_in_scope(session: Session, rule: RuleInForce) -> set[int] | None:
+    """The subscriptions of the rule's families; ``None`` when the rule covers every family."""
+    if not rule.families:
+        return None
+    return set(session.scalars(select(Subscription.id).where(
+        Subscription.operator_id == rule.operator_id, Subscription.family.in_(rule.families))))
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=PARIS)
+
+
+def purge_usage_partitions(session: Session, clock: Clock, actor: Actor, rule: RuleInForce,
+                           today: date, held_customer_ids: frozenset[int]) -> list[Purged] | None:
+    """A month partition is due when its last day is past the period: it goes whole, unless
+    held customers or other operators' customers have records in it, which are rewritten."""
+    if rule.data not in USAGE_KINDS:
+        return None
+    base = Settings.from_env().data_dir / "usage" / USAGE_KINDS[rule.data]
+    if not base.exists():
+        return []
+    customers = customers_in_scope(session, rule)
+    subscriptions = subscriptions_in_scope(session, rule)
+    out = []
+    for folder in sorted(p for p in base.iterdir() if _MONTH_DIR.match(p.name)):
+        year, month = map(int, _MONTH_DIR.match(folder.name).groups())
+        last_day = date(year, month, calendar.monthrange(year, month)[1])
+        if not rule.period.is_due(last_day, today):
+            continue
+        deleted = held = 0
+        for path in sorted(folder.glob("*.parquet")):
+            gone, kept_held = _purge_file(path, customers, subscriptions, held_customer_ids)
+            deleted += gone
+            held += kept_held
+        whole = not any(folder.glob("*.parquet"))
+        if whole:
+            for leftover in folder.iterdir():
+                leftover.unlink()
+            folder.rmdir()
+        if deleted or held or whole:
+            out.append(Purged(rule.data, f"usage/{USAGE_KINDS[rule.data]}/{folder.name}",
+                              deleted, "records", held,
+                              "whole partition deleted" if whole else "partition rewritten"))
+    return out
+
+
+def _purge_file(path: Path, customers: set[int], subscriptions: set[int] | None,
+                held: frozenset[int]) -> tuple[int, int]:
+    frame = pl.read_parquet(path)
+    in_scope = pl.col("customer_id").is_in(list(customers))
+    if subscriptions is not None and "subscription_id" in frame.columns:
+        in_scope &= pl.col("subscription_id").is_in(list(subscriptions))
+    is_held = pl.col("customer_id").is_in(list(held))
+    due = frame.filter(in_scope & ~is_held)
+    kept_held = frame.filter(in_scope & is_held).height
+    if due.height == 0:
+        return 0, kept_held
+    remaining = frame.filter(~(in_scope & ~is_held))
+    if remaining.height == 0:
+        path.unlink()
+    else:
+        partial = path.with_suffix(".partial")
+        remaining.write_parquet(partial)
+        partial.replace(path)
+    return due.height, kept_held
+
+
+def recording_period(session: Session, rule: RuleInForce, customer_id: int) -> RetentionPeriod:
+    """The customer's shortened period if it set one, else the sheet's."""
+    override = session.scalar(select(RetentionOverride).where(
+        RetentionOverride.customer_id == customer_id, RetentionOverride.data == rule.data))
+    if override is None:
+        return rule.period
+    return RetentionPeriod(rule.data, override.months, override.days,
+                           rule.period.counted_in if override.months else DayCount.calendar,
+                           rule.period.after, override.clause, rule.period.can_only_shorten)
+
+
+def purge_recordings(session: Session, clock: Clock, actor: Actor, rule: RuleInForce,
+                     today: date, held_customer_ids: frozenset[int]) -> list[Purged] | None:
+    """Recordings past the customer's period (CX §3.2: six months, or shorter if asked)."""
+    if rule.data != "recordings":
+        return None
+    query = select(Recording.customer_id).distinct().where(
+        Recording.customer_id.in_(customers_in_scope(session, rule)))
+    subscriptions = subscriptions_in_scope(session, rule)
+    out = []
+    root = Settings.from_env().data_dir / "recordings"
+    for customer_id in session.scalars(query):
+        period = recording_period(session, rule, customer_id)
+        due = select(Recording).where(
+            Recording.customer_id == customer_id,
+            Recording.recorded_at < start_of_day(period.cutoff(today) + timedelta(days=1)))
+        if subscriptions is not None:
+            due = due.where(Recording.subscription_id.in_(subscriptions))
+        rows = list(session.scalars(due))
+        if not rows:
+            continue
+        if customer_id in held_customer_ids:
+            out.append(Purged(rule.data, f"recordings of customer {customer_id}", 0,
+                              "recordings", len(rows), "legal hold"))
+            continue
+        for row in rows:
+            if row.file_name:
+                (root / row.file_name).unlink(missing_ok=True)
+        session.execute(delete(Recording).where(Recording.id.in_([r.id for r in rows])))
+        out.append(Purged(rule.data, f"recordings of customer {customer_id}", len(rows),
+                          "recordings", 0, f"{period.describe()} — {period.clause}"))
+    return out
+

@@ -1,0 +1,858 @@
+"""Use cases of personal data: the daily purge and its report, legal holds, shortened periods,
+exports and erasures, data-subject requests, the register of processing activities,
+sub-processor changes and objections, audits, breaches, and deletion or return at the end.
+
+Rooms plug in without this room knowing their tables: personal columns and kept tables are
+found in ``Base.metadata`` (``privacy.discovery``), and each room appends a purger for its
+retention rule to ``RETENTION_PURGERS``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import JSON, String, Text, delete, select, update
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor, record
+from clausier.catalog import service as catalog
+from clausier.catalog.models import Operator
+from clausier.contracts import service as contracts
+from clausier.contracts.models import Subscription
+from clausier.core.clock import Clock
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.core.settings import Settings
+from clausier.customers import service as customers
+from clausier.customers.models import Contact, Customer
+from clausier.privacy import discovery, rules
+from clausier.privacy.models import (AuditRequest, BreachNotification, BreachRecord,
+                                     DataSubjectRequest, EndOfContractDecision, LegalHold,
+                                     Objection, PurgeReportLine, Recording, RetentionOverride,
+                                     RetentionRun, SubProcessor, SubProcessorChange,
+                                     SubProcessorNotice)
+from clausier.terms import service as terms
+from clausier.terms.schema import Privacy, TermSheet
+
+# "module:function" purgers, called for every retention rule in force (see ``purgers``).
+RETENTION_PURGERS: list[str] = [
+    "clausier.privacy.purgers:purge_usage_partitions",
+    "clausier.privacy.purgers:purge_recordings",
+]
+
+LIVE = ("ordered", "active", "suspended", "notice_given")
+
+
+def _resolve(target: str) -> Callable:
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def _files_dir(*parts: str) -> Path:
+    folder = Settings.from_env().data_dir.joinpath("privacy", *parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+# --------------------------------------------------------------------------- sheets
+
+def _sheets(session: Session) -> list[tuple[Operator, TermSheet]]:
+    out = []
+    for operator in catalog.list_operators(session):
+        try:
+            out.append((operator, terms.get_sheet(session, operator.sheet_id)))
+        except NotFound:
+            continue
+    return out
+
+
+def privacy_terms(session: Session, operator_id: int) -> Privacy | None:
+    operator = catalog.get_operator_by_id(session, operator_id)
+    return terms.get_sheet(session, operator.sheet_id).general.privacy
+
+
+def retention_rules(session: Session) -> list[rules.RuleInForce]:
+    """Every operator's retention rules in force (its latest sheet version)."""
+    out = []
+    for operator, sheet in _sheets(session):
+        families = {name: sheet.terms_for(name) for name in sheet.families}
+        out.extend(rules.rules_in_force(operator.id, operator.code, sheet.id, sheet.general,
+                                        families))
+    return out
+
+
+# --------------------------------------------------------------------------- purge and holds
+
+def held_customers(session: Session) -> frozenset[int]:
+    return frozenset(session.scalars(select(Customer.id).where(Customer.legal_hold.is_(True))))
+
+
+def purge(session: Session, clock: Clock, actor: Actor, day: date) -> RetentionRun:
+    """Delete what is due on ``day`` under every retention rule, customers under a legal hold
+    excepted, and write the purge report. Once per day: a second call returns the first run."""
+    done = session.scalar(select(RetentionRun).where(RetentionRun.day == day))
+    if done is not None:
+        return done
+    held = held_customers(session)
+    run = RetentionRun(day=day, ran_at=clock.now(), actor=actor.name)
+    session.add(run)
+    session.flush()
+    purgers = [_resolve(target) for target in RETENTION_PURGERS]
+    for rule in retention_rules(session):
+        results = [r for p in purgers if (r := p(session, clock, actor, rule, day, held)) is not None]
+        if not results:
+            session.add(_line(run, rule, rules.Purged(rule.data, "nothing stored by Clausier", 0,
+                                                      detail="no purger handles this data")))
+            continue
+        found = [p for result in results for p in result]
+        # every rule appears in the report, so that it shows what was checked
+        for purged in found or [rules.Purged(rule.data, "nothing due", 0)]:
+            session.add(_line(run, rule, purged))
+            run.deleted += purged.count
+            run.held += purged.held
+    record(session, clock, actor, "privacy.purge", run,
+           f"{day.isoformat()}: {run.deleted} deleted, {run.held} kept by legal holds")
+    return run
+
+
+def _line(run: RetentionRun, rule: rules.RuleInForce, purged: rules.Purged) -> PurgeReportLine:
+    return PurgeReportLine(run_id=run.id, operator=rule.operator_code, data=rule.data,
+                           rule=rule.describe(), clause=rule.clause, what=purged.what,
+                           count=purged.count, unit=purged.unit, held=purged.held,
+                           detail=purged.detail)
+
+
+def tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
+    run = purge(session, clock, actor, day)
+    return f"purge: {run.deleted} deleted, {run.held} kept by legal holds"
+
+
+def purge_report(session: Session, day: date | None = None) -> tuple[RetentionRun | None,
+                                                                     list[PurgeReportLine]]:
+    query = select(RetentionRun).order_by(RetentionRun.day.desc())
+    if day is not None:
+        query = query.where(RetentionRun.day == day)
+    run = session.scalars(query).first()
+    if run is None:
+        return None, []
+    lines = session.scalars(select(PurgeReportLine).where(PurgeReportLine.run_id == run.id)
+                            .order_by(PurgeReportLine.id))
+    return run, list(lines)
+
+
+def list_runs(session: Session, limit: int = 60) -> list[RetentionRun]:
+    return list(session.scalars(select(RetentionRun).order_by(RetentionRun.day.desc())
+                                .limit(limit)))
+
+
+def place_legal_hold(session: Session, clock: Clock, actor: Actor, customer_id: int,
+                     reason: str, on: date) -> LegalHold:
+    """Stop purges and erasures for a customer (litigation, authority request…)."""
+    if not reason.strip():
+        raise InvalidInput.on("reason", "a legal hold states why")
+    customer = customers.get_customer(session, customer_id)
+    if customer.legal_hold:
+        raise Conflict(f"customer: {customer.ref} is already under a legal hold")
+    customers.update_customer(session, clock, actor, customer_id, legal_hold=True)
+    hold = LegalHold(customer_id=customer_id, placed_on=on, reason=reason.strip(),
+                     placed_by=actor.name)
+    session.add(hold)
+    record(session, clock, actor, "privacy.hold.place", hold, f"{customer.ref}: {reason}")
+    return hold
+
+
+def lift_legal_hold(session: Session, clock: Clock, actor: Actor, customer_id: int,
+                    reason: str, on: date) -> LegalHold:
+    hold = session.scalar(select(LegalHold).where(LegalHold.customer_id == customer_id,
+                                                  LegalHold.lifted_on.is_(None)))
+    customer = customers.get_customer(session, customer_id)
+    if hold is None or not customer.legal_hold:
+        raise NotFound(f"customer: {customer.ref} is under no legal hold")
+    customers.update_customer(session, clock, actor, customer_id, legal_hold=False)
+    hold.lifted_on, hold.lifted_by, hold.lift_reason = on, actor.name, reason.strip()
+    record(session, clock, actor, "privacy.hold.lift", hold, f"{customer.ref}: {reason}")
+    return hold
+
+
+def _rule_for(session: Session, customer: Customer, data: str) -> rules.RuleInForce:
+    for rule in retention_rules(session):
+        if rule.operator_id == customer.operator_id and rule.data == data:
+            return rule
+    raise NotFound(f"data: the operator's sheet has no retention rule for {data!r}")
+
+
+def shorten_retention(session: Session, clock: Clock, actor: Actor, customer_id: int, data: str,
+                      *, months: int | None = None, days: int | None = None, reason: str = "",
+                      on: date) -> RetentionOverride:
+    """The customer's shorter period for ``data`` (CX §3.2); longer than the sheet is refused."""
+    customer = customers.get_customer(session, customer_id)
+    rule = _rule_for(session, customer, data)
+    shorter = rule.period.shortened(months=months, days=days, reference=on)
+    override = session.scalar(select(RetentionOverride).where(
+        RetentionOverride.customer_id == customer_id, RetentionOverride.data == data))
+    if override is None:
+        override = RetentionOverride(customer_id=customer_id, data=data, clause=rule.clause,
+                                     set_on=on, set_by=actor.name)
+        session.add(override)
+    override.months, override.days, override.reason = shorter.months, shorter.days, reason
+    override.set_on, override.set_by = on, actor.name
+    record(session, clock, actor, "privacy.retention.shorten", override,
+           f"{customer.ref} {data}: {shorter.describe()} ({rule.clause})")
+    return override
+
+
+def add_recording(session: Session, clock: Clock, actor: Actor, customer_id: int,
+                  recorded_at: datetime, *, duration_seconds: int = 0, caller: str = "",
+                  subscription_id: int | None = None, file_name: str = "") -> Recording:
+    customers.get_customer(session, customer_id)
+    recording = Recording(customer_id=customer_id, subscription_id=subscription_id,
+                          recorded_at=recorded_at, duration_seconds=duration_seconds,
+                          caller=caller, file_name=file_name)
+    session.add(recording)
+    record(session, clock, actor, "privacy.recording.add", recording, file_name)
+    return recording
+
+
+# --------------------------------------------------------------------------- export and erasure
+
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _subject_row(session: Session, subject: str, subject_id: int) -> Customer | Contact:
+    model = {"customer": Customer, "contact": Contact}.get(subject)
+    if model is None:
+        raise InvalidInput.on("subject", f"{subject!r} is not one of customer, contact")
+    row = session.get(model, subject_id)
+    if row is None:
+        raise NotFound(f"{subject}: no {subject} with id {subject_id}")
+    return row
+
+
+def export_zip(session: Session, subject: str, subject_id: int) -> bytes:
+    """Every row that concerns the subject, one JSON and one CSV file per table, and an index
+    naming each table, its row count and how its rows reach the subject."""
+    _subject_row(session, subject, subject_id)
+    buffer = io.BytesIO()
+    index = []
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for route in discovery.routes(subject):
+            columns = discovery.exported_columns(route.table)
+            rows = [{c.name: _plain(row._mapping[c]) for c in columns}
+                    for row in session.execute(route.rows_query(subject_id))]
+            if not rows:
+                continue
+            index.append({"table": route.name, "rows": len(rows), "via": route.via})
+            archive.writestr(_entry(f"{route.name}.json"),
+                             json.dumps(rows, ensure_ascii=False, indent=2))
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=[c.name for c in columns])
+            writer.writeheader()
+            writer.writerows({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list)
+                              else v for k, v in row.items()} for row in rows)
+            archive.writestr(_entry(f"{route.name}.csv"), text.getvalue())
+        archive.writestr(_entry("index.json"), json.dumps(
+            {"subject": subject, "id": subject_id, "tables": index}, ensure_ascii=False, indent=2))
+    return buffer.getvalue()
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    # a fixed date: the same data give the same archive
+    info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def export_customer_zip(session: Session, customer_id: int) -> bytes:
+    """The customer's data as a ZIP (the portal's export calls this, guarded by the customer)."""
+    return export_zip(session, "customer", customer_id)
+
+
+@dataclass
+class ErasureReport:
+    subject: str
+    subject_id: int
+    decisions: list[rules.ColumnDecision]
+    rows_changed: dict[str, int] = field(default_factory=dict)
+    rows_deleted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def kept(self) -> list[rules.ColumnDecision]:
+        return [d for d in self.decisions if d.action == "keep"]
+
+    def as_dict(self) -> dict:
+        return {"subject": self.subject, "id": self.subject_id,
+                "decisions": [d.as_dict() for d in self.decisions],
+                "rows_changed": self.rows_changed, "rows_deleted": self.rows_deleted}
+
+
+def _customer_of(row: Customer | Contact) -> Customer:
+    return row if isinstance(row, Customer) else row.customer
+
+
+def erase(session: Session, clock: Clock, actor: Actor, subject: str, subject_id: int,
+          today: date, *, delete_processor_data: bool = False) -> ErasureReport:
+    """Remove or pseudonymise every personal column about the subject that no legal obligation
+    requires keeping; the report says, column by column, what was kept and why. With
+    ``delete_processor_data`` (end of contract) the rows processed on the customer's behalf
+    (tables marked ``processor_data``) are deleted as well."""
+    row = _subject_row(session, subject, subject_id)
+    customer = _customer_of(row)
+    if customer.legal_hold:
+        raise NotAllowed(f"customer: {customer.ref} is under a legal hold; nothing is erased")
+    routes = discovery.routes(subject)
+    facts = {r.name: discovery.table_facts(session, r, subject_id) for r in routes}
+    in_force = discovery.obligations_in_force(list(facts.values()), today)
+    concerned = [f for f in facts.values() if f.rows and (f.columns or f.kept_for)]
+    report = ErasureReport(subject, subject_id, rules.erasure_plan(concerned, in_force, today))
+    by_table: dict[str, list[rules.ColumnDecision]] = {}
+    for decision in report.decisions:
+        by_table.setdefault(decision.table, []).append(decision)
+    for route in routes:
+        changes = [d for d in by_table.get(route.name, []) if d.action != "keep"]
+        if delete_processor_data and route.table.info.get("processor_data") and facts[route.name].rows:
+            report.rows_deleted[route.name] = _delete_rows(session, route, subject_id)
+        elif changes:
+            report.rows_changed[route.name] = _blank(session, route, subject_id, changes)
+    record(session, clock, actor, "privacy.erase", row,
+           f"{subject} {subject_id}: {sum(report.rows_changed.values())} rows changed, "
+           f"{sum(report.rows_deleted.values())} deleted, {len(report.kept)} kept",
+           changes={"kept": [d.as_dict() for d in report.kept]})
+    return report
+
+
+def _blank(session: Session, route: discovery.Route, subject_id: int,
+           decisions: list[rules.ColumnDecision]) -> int:
+    table = route.table
+    key = discovery.key_of(table)
+    ids = list(session.scalars(route.ids_query(subject_id)))
+    for row_id in ids:
+        values = {}
+        for decision in decisions:
+            column = table.c[decision.column]
+            if decision.action == "pseudonymise":
+                values[column.name] = rules.pseudonym(table.name, row_id)
+            elif column.nullable:
+                values[column.name] = None
+            elif isinstance(column.type, JSON):
+                values[column.name] = {}
+            elif isinstance(column.type, String | Text):
+                values[column.name] = ""
+        session.execute(update(table).where(key == row_id).values(**values))
+    session.expire_all()
+    return len(ids)
+
+
+def _delete_rows(session: Session, route: discovery.Route, subject_id: int) -> int:
+    ids = list(session.scalars(route.ids_query(subject_id)))
+    session.execute(delete(route.table).where(discovery.key_of(route.table).in_(ids)))
+    session.expire_all()
+    return len(ids)
+
+
+# --------------------------------------------------------------------------- data-subject requests
+
+def _request_ref(session: Session, received_on: date) -> str:
+    prefix = f"DSR-{received_on.year}-"
+    refs = session.scalars(select(DataSubjectRequest.ref).where(
+        DataSubjectRequest.ref.like(f"{prefix}%")))
+    return f"{prefix}{max((int(r[len(prefix):]) for r in refs), default=0) + 1:05d}"
+
+
+def open_request(session: Session, clock: Clock, actor: Actor, *, kind: str, received_on: date,
+                 requester: str, customer_id: int | None = None, contact_id: int | None = None,
+                 requester_email: str = "", details: str = "",
+                 role: str = "controller") -> DataSubjectRequest:
+    """Log a request with its deadline (Annexe 1 B.1.e: one month)."""
+    if kind not in rules.DATA_SUBJECT_REQUEST_KINDS:
+        raise InvalidInput.on("kind", f"{kind!r} is not one of "
+                                      f"{', '.join(rules.DATA_SUBJECT_REQUEST_KINDS)}")
+    if role not in ("controller", "processor"):
+        raise InvalidInput.on("role", "is controller or processor")
+    if not requester.strip():
+        raise InvalidInput.on("requester", "is required")
+    if contact_id is not None:
+        contact = _subject_row(session, "contact", contact_id)
+        if customer_id is not None and contact.customer_id != customer_id:
+            raise InvalidInput.on("contact_id", "is not a contact of this customer")
+        customer_id = contact.customer_id
+    if customer_id is None:
+        raise InvalidInput.on("customer_id", "name the customer or the contact the request is about")
+    customer = customers.get_customer(session, customer_id)
+    deadline = rules.request_deadline(received_on, privacy_terms(session, customer.operator_id))
+    request = DataSubjectRequest(
+        ref=_request_ref(session, received_on), kind=kind, role=role, customer_id=customer_id,
+        contact_id=contact_id, requester=requester.strip(), requester_email=requester_email,
+        details=details, received_on=received_on, due_on=deadline.due_on,
+        extension_possible_until=deadline.extension_possible_until, clause=deadline.clause,
+        created_at=clock.now())
+    session.add(request)
+    record(session, clock, actor, "privacy.request.open", request,
+           f"{request.ref} {kind} due {deadline.due_on} ({deadline.clause})")
+    return request
+
+
+def get_request(session: Session, ref_or_id: str | int) -> DataSubjectRequest:
+    column = DataSubjectRequest.id if str(ref_or_id).isdigit() else DataSubjectRequest.ref
+    value = int(ref_or_id) if str(ref_or_id).isdigit() else ref_or_id
+    request = session.scalar(select(DataSubjectRequest).where(column == value))
+    if request is None:
+        raise NotFound(f"request: no data-subject request {ref_or_id}")
+    return request
+
+
+def list_requests(session: Session, status: str | None = None,
+                  customer_id: int | None = None) -> list[DataSubjectRequest]:
+    query = select(DataSubjectRequest).order_by(DataSubjectRequest.received_on.desc(),
+                                                DataSubjectRequest.id.desc())
+    if status:
+        query = query.where(DataSubjectRequest.status == status)
+    if customer_id is not None:
+        query = query.where(DataSubjectRequest.customer_id == customer_id)
+    return list(session.scalars(query))
+
+
+def _deadline_of(request: DataSubjectRequest) -> rules.RequestDeadline:
+    return rules.RequestDeadline(request.received_on, request.due_on, request.clause,
+                                 request.extension_possible_until, request.extended_due_on,
+                                 request.extension_reason)
+
+
+def extend_request(session: Session, clock: Clock, actor: Actor, ref: str, reason: str,
+                   informed_on: date) -> DataSubjectRequest:
+    """Two more months, with the reasons told to the person within the first month."""
+    request = get_request(session, ref)
+    customer = customers.get_customer(session, request.customer_id)
+    extended = rules.extend_request(_deadline_of(request), reason, informed_on,
+                                    privacy_terms(session, customer.operator_id))
+    request.extended_due_on, request.extension_reason = extended.extended_due_on, extended.extension_reason
+    record(session, clock, actor, "privacy.request.extend", request,
+           f"{request.ref} due {extended.extended_due_on}: {reason}")
+    return request
+
+
+def answer_request(session: Session, clock: Clock, actor: Actor, ref: str, answered_on: date,
+                   note: str = "") -> DataSubjectRequest:
+    """Carry out the request: access and portability produce the export ZIP, erasure erases;
+    rectification, restriction and objection are done by staff and recorded with ``note``."""
+    request = get_request(session, ref)
+    if request.status != "open":
+        raise Conflict(f"request: {request.ref} is already {request.status}")
+    subject, subject_id = (("contact", request.contact_id) if request.contact_id
+                           else ("customer", request.customer_id))
+    outcome: dict = {"note": note, "late": answered_on > _deadline_of(request).deadline}
+    if request.kind in ("access", "portability"):
+        path = _files_dir("exports") / f"{request.ref}.zip"
+        path.write_bytes(export_zip(session, subject, subject_id))
+        request.export_file = str(path)
+        outcome["export_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    elif request.kind == "erasure":
+        outcome["erasure"] = erase(session, clock, actor, subject, subject_id, answered_on).as_dict()
+    elif not note.strip():
+        raise InvalidInput.on("note", f"say what was done for the {request.kind} request")
+    request.status, request.answered_on, request.outcome = "answered", answered_on, outcome
+    record(session, clock, actor, "privacy.request.answer", request, f"{request.ref} answered")
+    return request
+
+
+# --------------------------------------------------------------------------- register
+
+def processing_register(session: Session) -> list[rules.Register]:
+    """The register of processing activities (RGPD art. 30), generated from the sheets, the
+    personal columns of the schema and the sub-processors."""
+    categories = sorted({c.category for cols in discovery.personal_map().values() for c in cols})
+    tables = sorted(discovery.personal_map())
+    out = []
+    for operator, sheet in _sheets(session):
+        privacy = sheet.general.privacy
+        retention = [r.describe() for r in retention_rules(session) if r.operator_id == operator.id]
+        retention += [f"{o.what} — {o.basis}" for o in rules.LEGAL_OBLIGATIONS.values()]
+        subs = [f"{s.name} ({s.country}{', ' + s.safeguard if s.safeguard else ''})"
+                for s in list_sub_processors(session, operator.code)]
+        out.append(rules.Register(
+            operator.code, "controller",
+            "Customer relationship: orders, contracts, billing, payments, support and usage",
+            categories, ["customers", "customers' contacts", "portal users"], retention,
+            ["operator staff", "sub-processors", "authorities on legal request"], subs,
+            [f"tables: {', '.join(tables)}"]))
+        if privacy is None:
+            continue
+        listed = privacy.lists.get("processed_data_categories")
+        clauses = sorted({v.clause for v in (*privacy.flags.values(), *privacy.lists.values())})
+        role_flag = privacy.flags.get("administrator_is_controller")
+        out.append(rules.Register(
+            operator.code, "processor",
+            "Data processed on the customer's instructions to provide the services"
+            + (" (the site administrator is the controller)" if role_flag else ""),
+            list(listed.value) if listed else categories,
+            ["people whose data the customer entrusts to the services"], retention,
+            ["the customer (controller)", "sub-processors"], subs, clauses))
+    return out
+
+
+# --------------------------------------------------------------------------- sub-processors
+
+def list_sub_processors(session: Session, operator: str,
+                        on: date | None = None) -> list[SubProcessor]:
+    op = catalog.get_operator(session, operator)
+    query = select(SubProcessor).where(SubProcessor.operator_id == op.id).order_by(SubProcessor.name)
+    found = list(session.scalars(query))
+    if on is None:
+        return [s for s in found if s.until is None]
+    return [s for s in found if (s.since is None or s.since <= on) and (s.until is None or s.until > on)]
+
+
+def add_sub_processor(session: Session, clock: Clock, actor: Actor, operator: str, name: str, *,
+                      purpose: str = "", country: str = "FR", safeguard: str = "",
+                      essential: bool = False, since: date | None = None) -> SubProcessor:
+    """A sub-processor in place (the list the customer may ask for, Annexe 1 A.2.c)."""
+    op = catalog.get_operator(session, operator)
+    if not name.strip():
+        raise InvalidInput.on("name", "is required")
+    if session.scalar(select(SubProcessor).where(SubProcessor.operator_id == op.id,
+                                                 SubProcessor.name == name.strip())):
+        raise Conflict(f"name: {operator} already has a sub-processor {name}")
+    sub = SubProcessor(operator_id=op.id, name=name.strip(), purpose=purpose, country=country,
+                       safeguard=safeguard, essential=essential, since=since)
+    session.add(sub)
+    record(session, clock, actor, "privacy.subprocessor.add", sub, f"{operator}: {name}")
+    return sub
+
+
+def _business_customers_served(session: Session, operator_id: int) -> list[Customer]:
+    live = select(Subscription.customer_id).where(Subscription.operator_id == operator_id,
+                                                  Subscription.status.in_(LIVE))
+    return list(session.scalars(select(Customer).where(
+        Customer.operator_id == operator_id, Customer.kind == "company",
+        Customer.id.in_(live)).order_by(Customer.id)))
+
+
+def announce_sub_processor(session: Session, clock: Clock, actor: Actor, operator: str,
+                           name: str, *, announced_on: date, planned_on: date,
+                           replaces: str | None = None, purpose: str = "", country: str = "FR",
+                           safeguard: str = "", essential: bool = False) -> SubProcessorChange:
+    """A new or replacing sub-processor: a written notice to each business customer at least
+    N business days before the change, opening the objection window (Annexe 1 A.2.c)."""
+    op = catalog.get_operator(session, operator)
+    privacy = privacy_terms(session, op.id)
+    timeline = rules.subprocessor_timeline(announced_on, privacy)
+    if planned_on < timeline.earliest_change_on:
+        raise NotAllowed(f"planned_on: the change may take place on {timeline.earliest_change_on} "
+                         f"at the earliest ({timeline.clauses['notice']})")
+    replaced = None
+    if replaces:
+        replaced = session.scalar(select(SubProcessor).where(SubProcessor.operator_id == op.id,
+                                                             SubProcessor.name == replaces))
+        if replaced is None:
+            raise NotFound(f"replaces: {operator} has no sub-processor {replaces}")
+    sub = add_sub_processor(session, clock, actor, operator, name, purpose=purpose,
+                            country=country, safeguard=safeguard, essential=essential,
+                            since=planned_on)
+    session.flush()
+    change = SubProcessorChange(operator_id=op.id, sub_processor_id=sub.id,
+                                replaces_id=replaced.id if replaced else None,
+                                announced_on=announced_on, planned_on=planned_on,
+                                created_at=clock.now())
+    session.add(change)
+    session.flush()
+    if replaced is not None:
+        replaced.until = planned_on
+    for customer in _business_customers_served(session, op.id):
+        session.add(SubProcessorNotice(change_id=change.id, customer_id=customer.id,
+                                       sent_on=announced_on,
+                                       earliest_change_on=timeline.earliest_change_on,
+                                       objection_deadline=timeline.objection_deadline))
+    record(session, clock, actor, "privacy.subprocessor.announce", change,
+           f"{operator}: {name} from {planned_on}; objections until {timeline.objection_deadline} "
+           f"({timeline.clauses['objection_window']})")
+    return change
+
+
+def notices_of(session: Session, change_id: int) -> list[SubProcessorNotice]:
+    return list(session.scalars(select(SubProcessorNotice).where(
+        SubProcessorNotice.change_id == change_id).order_by(SubProcessorNotice.customer_id)))
+
+
+def _notice(session: Session, change_id: int, customer_id: int) -> SubProcessorNotice:
+    notice = session.scalar(select(SubProcessorNotice).where(
+        SubProcessorNotice.change_id == change_id, SubProcessorNotice.customer_id == customer_id))
+    if notice is None:
+        raise NotFound(f"customer: no notice of change {change_id} was sent to customer {customer_id}")
+    return notice
+
+
+def record_objection(session: Session, clock: Clock, actor: Actor, change_id: int,
+                     customer_id: int, received_on: date, reason: str = "") -> Objection:
+    """An objection within the window opens the talks; a late one is refused (silence was
+    acceptance)."""
+    notice = _notice(session, change_id, customer_id)
+    if notice.status == "objected":
+        raise Conflict(f"customer: {customer_id} has already objected to change {change_id}")
+    customer = customers.get_customer(session, customer_id)
+    timeline = rules.subprocessor_timeline(notice.sent_on, privacy_terms(session, customer.operator_id),
+                                           received_on)
+    objection = Objection(notice_id=notice.id, customer_id=customer_id, received_on=received_on,
+                          reason=reason, talks_end_on=timeline.talks_end_on,
+                          termination_without_fees=timeline.termination_without_fees)
+    notice.status = "objected"
+    session.add(objection)
+    record(session, clock, actor, "privacy.objection", objection,
+           f"{customer.ref}: talks until {timeline.talks_end_on} ({timeline.clauses['talks']})")
+    return objection
+
+
+def objection_timeline(session: Session, objection: Objection) -> rules.SubProcessorTimeline:
+    notice = session.get(SubProcessorNotice, objection.notice_id)
+    customer = customers.get_customer(session, objection.customer_id)
+    return rules.subprocessor_timeline(notice.sent_on, privacy_terms(session, customer.operator_id),
+                                       objection.received_on)
+
+
+def close_objection(session: Session, clock: Clock, actor: Actor, objection_id: int,
+                    outcome: str, on: date, note: str = "") -> Objection:
+    """``resolved`` or ``withdrawn`` ends the talks; ``terminate``, once the talks are over with
+    no agreement and the sub-processor is essential, gives notice on every live service of the
+    customer without termination fees (reading T-GDPR-TERMINATION-REF)."""
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound(f"objection: no objection {objection_id}")
+    if objection.status != "talks":
+        raise Conflict(f"objection: {objection_id} is already {objection.status}")
+    if outcome not in ("resolved", "withdrawn", "terminate"):
+        raise InvalidInput.on("outcome", "is one of resolved, withdrawn, terminate")
+    if outcome == "terminate":
+        timeline = objection_timeline(session, objection)
+        change = session.get(SubProcessorChange, session.get(SubProcessorNotice,
+                                                             objection.notice_id).change_id)
+        if not session.get(SubProcessor, change.sub_processor_id).essential:
+            raise NotAllowed("outcome: only an essential sub-processor opens the termination "
+                             f"({timeline.clauses['talks']})")
+        if timeline.state_on(on) != "may_terminate":
+            raise NotAllowed(f"on: the talks run until {timeline.talks_end_on}; the customer may "
+                             f"terminate after that ({timeline.clauses['talks']})")
+        reason = "sub_processor_objection" if objection.termination_without_fees else None
+        for subscription in contracts.list_subscriptions(session, objection.customer_id):
+            if subscription.status in ("active", "suspended"):
+                contracts.give_notice(session, clock, actor, subscription.id, on, reason=reason)
+    objection.status = "terminated" if outcome == "terminate" else outcome
+    objection.closed_on, objection.outcome = on, note
+    record(session, clock, actor, "privacy.objection.close", objection, f"{outcome}: {note}")
+    return objection
+
+
+def list_objections(session: Session) -> list[Objection]:
+    return list(session.scalars(select(Objection).order_by(Objection.received_on.desc())))
+
+
+def list_changes(session: Session) -> list[SubProcessorChange]:
+    return list(session.scalars(select(SubProcessorChange).order_by(
+        SubProcessorChange.announced_on.desc())))
+
+
+# --------------------------------------------------------------------------- audits
+
+def request_audit(session: Session, clock: Clock, actor: Actor, customer_id: int, *,
+                  letter_received_on: date, starts_on: date, days: int, auditor: str = "",
+                  registered_letter: bool = True,
+                  auditor_is_competitor: bool = False) -> AuditRequest:
+    """Record an audit request and whether the terms accept it, with every reason if not."""
+    customer = customers.get_customer(session, customer_id)
+    previous = session.scalars(select(AuditRequest.starts_on).where(
+        AuditRequest.customer_id == customer_id, AuditRequest.accepted.is_(True)))
+    decision = rules.audit_decision(letter_received_on, starts_on, days, list(previous),
+                                    privacy_terms(session, customer.operator_id),
+                                    registered_letter=registered_letter,
+                                    auditor_is_competitor=auditor_is_competitor)
+    audit = AuditRequest(customer_id=customer_id, letter_received_on=letter_received_on,
+                         starts_on=starts_on, days=days, auditor=auditor,
+                         registered_letter=registered_letter,
+                         auditor_is_competitor=auditor_is_competitor,
+                         accepted=decision.accepted, reasons=list(decision.reasons),
+                         earliest_start=decision.earliest_start, created_at=clock.now())
+    session.add(audit)
+    record(session, clock, actor, "privacy.audit.request", audit,
+           f"{customer.ref}: {'accepted' if decision.accepted else 'refused'}",
+           changes=decision.as_dict())
+    return audit
+
+
+def list_audits(session: Session) -> list[AuditRequest]:
+    return list(session.scalars(select(AuditRequest).order_by(AuditRequest.starts_on.desc())))
+
+
+# --------------------------------------------------------------------------- breaches
+
+def record_breach(session: Session, clock: Clock, actor: Actor, operator: str, *,
+                  detected_at: datetime, nature: str, likely_consequences: str = "",
+                  measures_taken_or_proposed: str = "", data_categories: list[str] | None = None,
+                  people_affected: int | None = None) -> BreachRecord:
+    op = catalog.get_operator(session, operator)
+    if not nature.strip():
+        raise InvalidInput.on("nature", "is required")
+    unknown = set(data_categories or ()) - set(rules.PERSONAL_CATEGORIES)
+    if unknown:
+        raise InvalidInput.on("data_categories", f"{sorted(unknown)[0]!r} is not one of "
+                                                 f"{', '.join(rules.PERSONAL_CATEGORIES)}")
+    breach = BreachRecord(operator_id=op.id, detected_at=detected_at, nature=nature.strip(),
+                          likely_consequences=likely_consequences,
+                          measures_taken_or_proposed=measures_taken_or_proposed,
+                          data_categories=list(data_categories or ()),
+                          people_affected=people_affected, created_at=clock.now())
+    session.add(breach)
+    record(session, clock, actor, "privacy.breach.record", breach, nature)
+    return breach
+
+
+def notify_breach(session: Session, clock: Clock, actor: Actor, breach_id: int,
+                  customer_ids: list[int] | None = None,
+                  channel: str = "email") -> list[BreachNotification]:
+    """Notify each customer concerned (default: every business customer served) with the
+    contents the sheet requires (Annexe 1 A.2.a); a customer already notified is skipped."""
+    breach = session.get(BreachRecord, breach_id)
+    if breach is None:
+        raise NotFound(f"breach: no breach {breach_id}")
+    privacy = privacy_terms(session, breach.operator_id)
+    contents = {"nature": breach.nature, "likely_consequences": breach.likely_consequences,
+                "measures_taken_or_proposed": breach.measures_taken_or_proposed,
+                "data_categories": breach.data_categories,
+                "detected_at": breach.detected_at.isoformat()}
+    missing = rules.breach_notice_missing(contents, privacy)
+    if missing:
+        clause = privacy.lists["breach_notice_contents"].clause
+        raise InvalidInput.on(missing[0], f"a breach notice must state it ({clause})")
+    clause = privacy.lists["breach_notice_contents"].clause if privacy and \
+        "breach_notice_contents" in privacy.lists else "RGPD art. 33(2)"
+    targets = ([customers.get_customer(session, i) for i in customer_ids] if customer_ids
+               else _business_customers_served(session, breach.operator_id))
+    done = set(session.scalars(select(BreachNotification.customer_id).where(
+        BreachNotification.breach_id == breach_id)))
+    sent = []
+    for customer in targets:
+        if customer.id in done:
+            continue
+        notification = BreachNotification(breach_id=breach_id, customer_id=customer.id,
+                                          sent_at=clock.now(), channel=channel,
+                                          contents=contents, clause=clause)
+        session.add(notification)
+        sent.append(notification)
+        record(session, clock, actor, "privacy.breach.notify", notification, customer.ref)
+    return sent
+
+
+def list_breaches(session: Session) -> list[BreachRecord]:
+    return list(session.scalars(select(BreachRecord).order_by(BreachRecord.detected_at.desc())))
+
+
+def notifications_of(session: Session, breach_id: int) -> list[BreachNotification]:
+    return list(session.scalars(select(BreachNotification).where(
+        BreachNotification.breach_id == breach_id).order_by(BreachNotification.id)))
+
+
+# --------------------------------------------------------------------------- end of contract
+
+def end_of_contract(session: Session, clock: Clock, actor: Actor, customer_id: int, choice: str,
+                    on: date) -> EndOfContractDecision:
+    """Delete, or return then delete, the customer's data as it chooses (Annexe 1 A.2.e): what
+    no law requires keeping is erased, the data processed on its behalf deleted, and a
+    certificate (PDF) says what was done and what is kept, and why."""
+    customer = customers.get_customer(session, customer_id)
+    choices, clause = rules.end_of_contract_choices(privacy_terms(session, customer.operator_id))
+    if choice not in choices:
+        raise InvalidInput.on("choice", f"is one of {', '.join(choices)} ({clause})")
+    if session.scalar(select(EndOfContractDecision).where(
+            EndOfContractDecision.customer_id == customer_id)):
+        raise Conflict(f"customer: {customer.ref}'s data were already handled at the end")
+    live = [s.ref for s in contracts.list_subscriptions(session, customer_id)
+            if s.status in LIVE]
+    if live:
+        raise NotAllowed(f"customer: the contract has not ended ({', '.join(live)} still live)")
+    returned = ""
+    if choice != "delete":
+        path = _files_dir("returns") / f"{customer.ref}-{on.isoformat()}.zip"
+        path.write_bytes(export_customer_zip(session, customer_id))
+        returned = str(path)
+    report = erase(session, clock, actor, "customer", customer_id, on, delete_processor_data=True)
+    decision = EndOfContractDecision(
+        customer_id=customer_id, choice=choice, decided_on=on, carried_out_on=on, clause=clause,
+        erased=[d.as_dict() for d in report.decisions if d.action != "keep"]
+        + [{"table": t, "column": "*", "action": "delete", "reason": f"{n} rows processed for "
+            "the customer"} for t, n in report.rows_deleted.items()],
+        kept=[d.as_dict() for d in report.kept], returned_file=returned, created_at=clock.now())
+    session.add(decision)
+    session.flush()
+    pdf = certificate_pdf(session, decision)
+    path = _files_dir("certificates") / f"{customer.ref}-{on.isoformat()}.pdf"
+    path.write_bytes(pdf)
+    decision.certificate_file = str(path)
+    decision.certificate_sha256 = hashlib.sha256(pdf).hexdigest()
+    record(session, clock, actor, "privacy.end_of_contract", decision,
+           f"{customer.ref}: {choice} ({clause})")
+    return decision
+
+
+def certificate_pdf(session: Session, decision: EndOfContractDecision) -> bytes:
+    from weasyprint import HTML   # heavy import, only when a certificate is made
+
+    from clausier.web.templating import environment
+
+    customer = customers.get_customer(session, decision.customer_id)
+    operator = catalog.get_operator_by_id(session, customer.operator_id)
+    returned_sha = (hashlib.sha256(Path(decision.returned_file).read_bytes()).hexdigest()
+                    if decision.returned_file else "")
+    html = environment.get_template("privacy/certificate.html").render(
+        decision=decision, customer=customer, operator=operator, returned_sha=returned_sha)
+    return HTML(string=html).write_pdf()
+
+
+def get_end_of_contract(session: Session, customer_id: int) -> EndOfContractDecision:
+    decision = session.scalar(select(EndOfContractDecision).where(
+        EndOfContractDecision.customer_id == customer_id))
+    if decision is None:
+        raise NotFound(f"customer: no end-of-contract decision for customer {customer_id}")
+    return decision
+
+
+# --------------------------------------------------------------------------- shapes
+
+def request_to_dict(request: DataSubjectRequest) -> dict:
+    return {"ref": request.ref, "kind": request.kind, "role": request.role,
+            "customer_id": request.customer_id, "contact_id": request.contact_id,
+            "requester": request.requester, "received_on": request.received_on,
+            "due_on": request.due_on, "extended_due_on": request.extended_due_on,
+            "extension_reason": request.extension_reason,
+            "deadline": request.extended_due_on or request.due_on, "clause": request.clause,
+            "status": request.status, "answered_on": request.answered_on,
+            "outcome": request.outcome}
+
+
+def run_to_dict(run: RetentionRun, lines: list[PurgeReportLine]) -> dict:
+    return {"day": run.day, "ran_at": run.ran_at, "actor": run.actor, "deleted": run.deleted,
+            "held": run.held,
+            "lines": [{"operator": l.operator, "data": l.data, "rule": l.rule, "clause": l.clause,
+                       "what": l.what, "count": l.count, "unit": l.unit, "held": l.held,
+                       "detail": l.detail} for l in lines]}
+
+
+def dashboard_cards(session: Session, gettext: Callable[[str], str]):
+    """Open data-subject requests, the nearest deadline first (``web/dashboard.py``)."""
+    from clausier.web.dashboard import Card
+
+    open_requests = list_requests(session, "open")
+    deadlines = sorted(r.extended_due_on or r.due_on for r in open_requests)
+    figure = str(len(open_requests)) + (f" · {deadlines[0].isoformat()}" if deadlines else "")
+    return [Card(title=gettext("Open data-subject requests"), figure=figure, link="/privacy")]

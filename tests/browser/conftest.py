@@ -1,0 +1,127 @@
+"""Browser tests: the real app served by uvicorn on a free loopback port, with a fresh SQLite
+database and the demo data, driven by Debian's Chromium through Playwright (headless; never a
+downloaded browser). Screenshots go to ``test-artifacts/screenshots/``. These tests use no
+database fixture, so the PostgreSQL leg leaves them out."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CLAUSIER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TODAY = "2026-11-24"
+# Demo accounts (demo/service.py DEMO_USERS, portal/demo.py DEMO_PORTAL_USERS).
+STAFF = {role: (f"{role}@clausier.local", f"clausier-{role}")
+         for role in ("admin", "billing", "support", "sales")}
+CUSTOMER = ("client.tec@clausier.local", "clausier-client")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("browser-server")
+    env = {**os.environ, "CLAUSIER_DATA_DIR": str(data_dir),
+           "CLAUSIER_DATABASE_URL": f"sqlite:///{data_dir / 'clausier.db'}",
+           "CLAUSIER_NO_TICK": "1", "CLAUSIER_TODAY": TODAY,
+           "CLAUSIER_SECRET_KEY": "browser-test-secret",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"),
+                                                        os.environ.get("PYTHONPATH")]))}
+    cli = [sys.executable, "-m", "clausier.cli.main"]
+    for args in (["db", "upgrade"], ["demo", "load"]):
+        subprocess.run(cli + args, env=env, check=True, capture_output=True, timeout=300)
+    port = _free_port()
+    log = (data_dir / "server.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "clausier.api.app:create_app",
+                                "--factory", "--host", "127.0.0.1", "--port", str(port),
+                                "--log-level", "warning"], env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                pytest.fail(f"the server stopped: {(data_dir / 'server.log').read_text()}")
+            time.sleep(0.1)
+        yield Server(url, data_dir)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: run `make system-deps`")
+        pytest.skip(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, server):
+    """A fresh browser context (no cookies) whose console errors — a CSP violation, a failed
+    script — fail the test."""
+    context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    # (a page answered with an error status is logged too: the tests check statuses themselves)
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"errors in the browser console: {errors}"
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, email: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("E-mail", exact=False).first.fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.wait_for_load_state()

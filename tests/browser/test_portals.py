@@ -1,0 +1,90 @@
+"""The main path of each portal in a real browser, in French and in English, with screenshots:
+staff of each role on the dashboard; an admin creating a customer and giving it a portal user;
+a customer user reading its contracts, quoting its exit and opening a ticket."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.a11y import problems
+from tests.browser.conftest import CUSTOMER, STAFF, log_in, shot
+
+
+def _accessible(page) -> None:
+    issues = problems(page.content())
+    assert not issues, f"{page.url}: {issues}"
+
+
+@pytest.mark.parametrize("role", sorted(STAFF))
+def test_each_staff_role_reaches_the_dashboard(page, role):
+    log_in(page, *STAFF[role])
+    assert page.locator("h1").inner_text() == "Tableau de bord"
+    assert page.locator("#panel-revenue svg.chart").count() >= 1
+    assert role in page.locator(".who").inner_text()
+    _accessible(page)
+    shot(page, f"dashboard-{role}-fr")
+    if role == "admin":
+        page.get_by_role("link", name="English").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "Dashboard"
+        assert page.locator("html").get_attribute("lang") == "en"
+        shot(page, "dashboard-admin-en")
+
+
+def test_admin_creates_a_customer_and_gives_it_a_portal_user(page):
+    log_in(page, *STAFF["admin"])
+    page.goto("/customers/new")
+    _accessible(page)
+    page.select_option("#operator", "technicophone")
+    page.fill("#name", "Boulangerie Navigateur")
+    page.fill("#siren", "404833048")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(re.compile(r"/customers/\d+$"))
+    assert page.locator("h1").inner_text().startswith("Boulangerie Navigateur")
+    # The portal-users section is loaded by HTMX into the customer page.
+    page.locator("#portal-users summary").click()
+    _accessible(page)
+    page.fill("#portal-email", "gerante@boulangerie.example")
+    page.fill("#portal-name", "Gérante")
+    page.fill("#portal-password", "une-longue-phrase")
+    page.locator("#portal-users button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "gerante@boulangerie.example" in page.locator("#portal-users").inner_text()
+    shot(page, "customer-created-fr")
+
+
+def test_a_customer_user_reads_its_contracts_quotes_its_exit_and_opens_a_ticket(page):
+    log_in(page, *CUSTOMER)
+    assert page.url.endswith("/portal")
+    assert "Mes contrats" in page.locator("nav").inner_text()
+    assert "Clients" not in page.locator("nav").inner_text()       # no staff link
+    _accessible(page)
+    shot(page, "portal-home-fr")
+    page.locator("table a[href^='/portal/contracts/']").first.click()
+    page.wait_for_url(re.compile(r"/portal/contracts/"))
+    page.fill("#received", "2026-12-01")
+    page.get_by_role("button", name="Chiffrer la résiliation").click()
+    quote = page.locator("#quote table.explained")
+    quote.wait_for()
+    assert "CP I" in quote.inner_text()                  # every line names its clause
+    _accessible(page)
+    shot(page, "portal-quote-fr")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="What would leaving cost?").count() == 1
+    shot(page, "portal-contract-en")
+    page.goto("/portal/tickets")
+    page.fill("#description", "No dial tone on the reception line since this morning.")
+    page.get_by_role("button", name="Report the incident").click()
+    page.wait_for_url(re.compile(r"/portal/tickets/[^/]+$"))
+    assert "No dial tone" in page.content()
+    _accessible(page)
+    shot(page, "portal-ticket-en")
+
+
+def test_a_customer_user_gets_not_found_on_staff_pages(page):
+    log_in(page, *CUSTOMER)
+    for path in ("/customers", "/contracts", "/audit"):
+        assert page.goto(path).status == 404

@@ -1,0 +1,144 @@
+"""Data-subject requests: deadlines, the export ZIP, erasure with what the law keeps."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from clausier.accounts.models import User
+from clausier.core.clock import PARIS
+from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.customers.models import Contact, Customer
+from clausier.privacy import discovery, rules, service
+from clausier.terms.loader import built_in_sheets
+from tests.privacy import world
+
+PRIVACY = {s.id: s for s in built_in_sheets()}["technicophone"].general.privacy
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLAUSIER_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_request_deadline_one_month_extendable_by_two_with_reasons():
+    """Annexe 1 B.1.e (L10656-10662): one month, two more if complex, the reasons given within
+    the first month."""
+    deadline = rules.request_deadline(date(2026, 1, 31), PRIVACY)
+    assert (deadline.due_on, deadline.clause) == (date(2026, 2, 28), "Annexe 1 B.1.e (L10656-10658)")
+    with pytest.raises(InvalidInput, match="reason"):
+        rules.extend_request(deadline, " ", date(2026, 2, 10), PRIVACY)
+    with pytest.raises(NotAllowed, match="by 2026-02-28"):
+        rules.extend_request(deadline, "400 mailboxes to search", date(2026, 3, 2), PRIVACY)
+    extended = rules.extend_request(deadline, "400 mailboxes to search", date(2026, 2, 10), PRIVACY)
+    assert extended.deadline == date(2026, 4, 28)
+
+
+def test_gdpr_deadline_when_the_sheet_states_none():
+    """Ozone's sheet has no privacy figures: the law's month applies (RGPD art. 12(3))."""
+    deadline = rules.request_deadline(date(2026, 3, 10), None)
+    assert (deadline.due_on, deadline.clause) == (date(2026, 4, 10), "RGPD art. 12(3)")
+
+
+def test_discovery_finds_tables_by_customer_id_and_foreign_keys():
+    routes = {r.name: r.via for r in discovery.routes("customer")}
+    assert routes["customers"] == "customers"
+    assert routes["contacts"] == "contacts → customers"
+    assert routes["order_lines"] in ("order_lines → orders → customers",
+                                     "order_lines → sites → customers")   # both shortest
+    assert routes["users"] == "users → customers"                  # customer_id without a key
+    assert routes["api_tokens"] == "api_tokens → users → customers"
+    assert "offers" not in routes and "operators" not in routes
+    personal = discovery.personal_map()
+    assert {c.name for c in personal["contacts"]} == {"name", "email", "phone"}
+
+
+def _person(session, clock, actor):
+    op = world.technicophone(session, clock, actor)
+    customer = world.customer_with_contacts(session, clock, actor, op)
+    sub = world.live_service(session, clock, actor, customer)
+    session.add(User(email="portal@martin.example", name="Jeanne Martin", kind="customer",
+                     role="customer", customer_id=customer.id, password_hash="argon2-secret",
+                     created_at=clock.now()))
+    service.add_recording(session, clock, actor, customer.id,
+                          datetime(2026, 3, 10, 15, 0, tzinfo=PARIS), caller="0611223344",
+                          subscription_id=sub.id)
+    session.flush()
+    return op, customer
+
+
+def test_export_zip_lists_every_table_that_holds_the_customer(session, clock, actor):
+    """Access and portability (Annexe 1 B.1.e; RGPD art. 15 and 20): JSON and CSV of every row."""
+    _, customer = _person(session, clock, actor)
+    archive = zipfile.ZipFile(io.BytesIO(service.export_customer_zip(session, customer.id)))
+    index = json.loads(archive.read("index.json"))
+    tables = {t["table"] for t in index["tables"]}
+    assert tables == {"customers", "sites", "contacts", "orders", "order_lines", "subscriptions",
+                      "subscription_items", "subscription_events", "users", "privacy_recordings"}
+    assert set(archive.namelist()) == {"index.json"} | {f"{t}.{ext}" for t in tables
+                                                         for ext in ("json", "csv")}
+    [contact] = json.loads(archive.read("contacts.json"))
+    assert contact["phone"] == "0611223344"
+    [user] = json.loads(archive.read("users.json"))
+    assert "password_hash" not in user                      # secrets are never exported
+    assert "0611223344" in archive.read("contacts.csv").decode()
+
+
+def test_erasure_keeps_what_the_law_needs_and_removes_contacts_phone_numbers(session, clock, actor):
+    """Erasure (RGPD art. 17): the contacts' phone numbers and e-mails go, names are
+    pseudonymised; the customer's name and billing address stay while the accounting records
+    that need them are kept (Code de commerce art. L123-22)."""
+    _, customer = _person(session, clock, actor)
+    report = service.erase(session, clock, actor, "customer", customer.id, date(2026, 11, 24))
+    contact = session.scalar(select(Contact).where(Contact.customer_id == customer.id))
+    assert (contact.phone, contact.email) == ("", "")
+    assert contact.name == f"erased-contacts-{contact.id}"
+    user = session.scalar(select(User).where(User.customer_id == customer.id))
+    assert user.email == f"erased-users-{user.id}"             # unique: pseudonymised
+    erased_customer = session.get(Customer, customer.id)
+    assert (erased_customer.email, erased_customer.phone) == ("", "")
+    decisions = {(d.table, d.column): d.action for d in report.decisions}
+    assert decisions[("contacts", "phone")] == "erase"
+    assert decisions[("privacy_recordings", "caller")] == "erase"
+
+
+def test_a_legal_hold_stops_an_erasure(session, clock, actor):
+    _, customer = _person(session, clock, actor)
+    service.place_legal_hold(session, clock, actor, customer.id, "tax audit", date(2026, 11, 1))
+    with pytest.raises(NotAllowed, match="legal hold"):
+        service.erase(session, clock, actor, "customer", customer.id, date(2026, 11, 24))
+
+
+def test_requests_are_logged_with_deadlines_and_answered(session, clock, actor, data_dir):
+    _, customer = _person(session, clock, actor)
+    contact = session.scalar(select(Contact).where(Contact.customer_id == customer.id))
+    access = service.open_request(session, clock, actor, kind="access",
+                                  received_on=date(2026, 11, 2), requester="Jeanne Martin",
+                                  contact_id=contact.id)
+    assert (access.ref, access.due_on, access.customer_id) == ("DSR-2026-00001", date(2026, 12, 2),
+                                                                customer.id)
+    service.extend_request(session, clock, actor, access.ref, "archives on tape", date(2026, 11, 20))
+    assert access.extended_due_on == date(2027, 2, 2)
+    service.answer_request(session, clock, actor, access.ref, date(2026, 11, 24))
+    archive = zipfile.ZipFile(access.export_file)
+    index = json.loads(archive.read("index.json"))
+    assert index["subject"] == "contact"
+    assert {t["table"] for t in index["tables"]} == {"contacts", "privacy_requests"}
+    assert access.status == "answered" and access.outcome["late"] is False
+
+    erasure = service.open_request(session, clock, actor, kind="erasure",
+                                   received_on=date(2026, 11, 3), requester="Jeanne Martin",
+                                   contact_id=contact.id)
+    service.answer_request(session, clock, actor, erasure.ref, date(2026, 11, 24))
+    assert contact.phone == ""
+    kept = {d["table"]: d["reason"] for d in erasure.outcome["erasure"]["decisions"]
+            if d["action"] == "keep"}
+    assert "RGPD art. 5(2)" in kept["privacy_requests"]       # the proof of the request stays
+    assert [r.ref for r in service.list_requests(session, status="answered")] == [
+        erasure.ref, access.ref]

@@ -1,0 +1,141 @@
+"""A demo world for the security tests: the demo data set, two customers A and B, a portal user of
+A, and what belongs to B found generically (every table reached from B by a foreign key), so that
+a new room's tables are covered without changing these tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sqlalchemy import MetaData, select
+from sqlalchemy.engine import Engine
+
+from clausier.accounts import service as accounts
+from clausier.api.app import create_app
+from clausier.core.clock import FixedClock
+from clausier.audit.service import Actor
+from clausier.customers import service as customers
+from clausier.db.session import transaction
+from clausier.demo import service as demo
+from clausier.portal import service as portal
+from tests.conftest import _empty
+
+PASSWORD = "portal-password-123"
+# Columns whose values identify a customer's objects in pages and JSON.
+MARKER_COLUMNS = ("ref", "number", "email", "service_identifier", "external_ref", "siren")
+# Tables reached from a customer by foreign keys that are shared reference data, not its own.
+SHARED_TABLES = {"operators", "offers", "term_sheets", "catalog_offers"}
+
+
+@dataclass
+class Owned:
+    """Rows that belong to one customer, by table."""
+
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+
+    def ids(self, table: str) -> list[int]:
+        return [r["id"] for r in self.rows.get(table, []) if isinstance(r.get("id"), int)]
+
+    def values(self, column: str) -> list[str]:
+        return [str(r[column]) for rows in self.rows.values() for r in rows
+                if r.get(column) not in (None, "")]
+
+    def markers(self) -> set[str]:
+        return {v for column in MARKER_COLUMNS for v in self.values(column) if len(v) >= 6}
+
+
+def owned_by(engine: Engine, customer_id: int, depth: int = 4) -> Owned:
+    """Every row reached from the customer by following foreign keys (and ``customer_id``
+    columns without a declared key) backwards, ``depth`` levels deep."""
+    metadata = MetaData()
+    metadata.reflect(engine)
+    owned = Owned({"customers": []})
+    keys: dict[str, set] = {"customers": {customer_id}}
+    with engine.connect() as conn:
+        customers_table = metadata.tables["customers"]
+        owned.rows["customers"] = [dict(r._mapping) for r in conn.execute(
+            select(customers_table).where(customers_table.c.id == customer_id))]
+        for _ in range(depth):
+            grown = False
+            for table in metadata.sorted_tables:
+                if table.name in SHARED_TABLES or table.name == "customers":
+                    continue
+                links = [(fk.parent, fk.column.table.name) for fk in table.foreign_keys]
+                if "customer_id" in table.c and not any(p.name == "customer_id" for p, _ in links):
+                    links.append((table.c.customer_id, "customers"))
+                for column, target in links:
+                    wanted = keys.get(target)
+                    if not wanted or "id" not in table.c:
+                        continue
+                    found = [dict(r._mapping) for r in conn.execute(
+                        select(table).where(column.in_(wanted)))]
+                    known = keys.setdefault(table.name, set())
+                    new = [r for r in found if r["id"] not in known]
+                    if new:
+                        known.update(r["id"] for r in new)
+                        owned.rows.setdefault(table.name, []).extend(new)
+                        grown = True
+            if not grown:
+                break
+    return owned
+
+
+@dataclass
+class World:
+    customer_a: int
+    customer_b: int
+    user_a_email: str
+    token_a: str
+    foreign: Owned
+    own: Owned
+
+
+def build(engine: Engine, clock) -> World:
+    """The demo data; A and B are the first two Technicophone demo customers."""
+    actor = Actor.system("test")
+    with transaction(engine) as s:
+        demo.load_demo(s, clock, actor)
+        a = customers.get_customer_by_ref(s, "TEC-000001").id
+        b = customers.get_customer_by_ref(s, "TEC-000002").id
+        user = portal.create_portal_user(s, clock, actor, a, email="user.a@customer-a.example",
+                                         name="User of A", password=PASSWORD)
+        s.flush()
+        _, token = accounts.issue_token(s, clock, actor, user.id, "isolation")
+    return World(a, b, "user.a@customer-a.example", token, owned_by(engine, b), owned_by(engine, a))
+
+
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def world(engine) -> Iterator[World]:
+    """The demo world, built once per test module (loading the demo takes seconds); the tests of
+    the module share it and must not undo each other's data; the database is emptied after."""
+    _empty(engine)
+    try:
+        yield build(engine, FixedClock.on(TODAY))
+    finally:
+        _empty(engine)
+
+
+@pytest.fixture(scope="module")
+def world_app(engine, world):
+    return create_app(engine=engine, clock=FixedClock.on(TODAY))
+
+
+@pytest.fixture
+def browser(world_app) -> Iterator[TestClient]:
+    """A browser (cookies, no one logged in) on the demo world."""
+    with TestClient(world_app) as client:
+        yield client
+
+
+@pytest.fixture
+def as_customer_a(world_app, world) -> Iterator[TestClient]:
+    """An API client with the bearer token of customer A's portal user."""
+    with TestClient(world_app, headers={"authorization": f"Bearer {world.token_a}"}) as client:
+        yield client
