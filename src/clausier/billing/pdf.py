@@ -130,7 +130,7 @@ def invoice_pdf(invoice: Invoice, credited: Invoice | None = None) -> bytes:
     the XML."""
     from weasyprint import HTML
 
-    pdf = HTML(string=invoice_html(invoice, credited), base_url=str(TEMPLATES)).write_pdf(
+    pdf = HTML(string=invoice_html(invoice, credited), base_url=str(TEMPLATES.parent)).write_pdf(
         pdf_variant="pdf/a-3b")
     if invoice.number is None:
         return pdf

@@ -816,7 +816,7 @@ def certificate_pdf(session: Session, decision: EndOfContractDecision) -> bytes:
                     if decision.returned_file else "")
     html = environment.get_template("privacy/certificate.html").render(
         decision=decision, customer=customer, operator=operator, returned_sha=returned_sha)
-    return HTML(string=html).write_pdf()
+    return HTML(string=html, base_url=str(Path(__file__).resolve().parent.parent / "web")).write_pdf()
 
 
 def get_end_of_contract(session: Session, customer_id: int) -> EndOfContractDecision:
