@@ -14,6 +14,7 @@ from clausier.billing.models import Invoice
 from clausier.contracts import service as contracts
 from clausier.core.clock import FixedClock
 from clausier.customers.models import Contact, Customer
+from clausier.rating.models import UsageSummary
 from tests import factories
 
 
@@ -45,10 +46,13 @@ def billed_customer(session: Session, actor: Actor, operator_code: str, *, famil
     (sub,) = factories.subscription(session, clock, actor, customer, [contracts.LineInput(
         site_id=factories.site_id(customer), offer_code=code, commitment_months=commitment_months)],
         signed_on=go_live, go_live_on=go_live)
-    if usage is not None:     # rated usage of the month before, billed with the period
-        billing.add_usage_summary(session, clock, actor, subscription_id=sub.id,
-                                  month=date(go_live.year, go_live.month, 1) - timedelta(days=1),
-                                  amount=Decimal(usage), basis=op.price_basis, label="Calls")
+    if usage is not None:     # rated usage of the month before, as the rating room writes it
+        previous = (date(go_live.year, go_live.month, 1) - timedelta(days=1)).strftime("%Y-%m")
+        session.add(UsageSummary(subscription_id=sub.id, customer_id=customer.id, month=previous,
+                                 usage_period=previous, amount=Decimal(usage),
+                                 price_basis=op.price_basis, records=1, explanation={},
+                                 computed_at=clock.now()))
+        session.flush()
     billing.bill_period(session, clock, actor, period, operator_code, customer_ids=[customer.id])
     (invoice,) = billing.list_invoices(session, customer_id=customer.id)
     return Billed(customer, invoice, sub.id)

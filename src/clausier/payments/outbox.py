@@ -72,7 +72,7 @@ def render_letter(context: dict) -> bytes:
     from weasyprint import HTML
 
     html = _environment.get_template("payments/letter_pdf.html").render(**context)
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    return HTML(string=html, base_url=str(TEMPLATES.parent)).write_pdf()   # static/documents/*.css
 
 
 def queue(session: Session, clock: Clock, actor: Actor, customer: Customer, *, channel: str,
