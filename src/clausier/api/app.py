@@ -29,8 +29,8 @@ from clausier.scheduler.ticker import DailyTicker
 from clausier.web.templating import render
 
 ROOMS = [
-    "accounts", "terms", "catalog", "customers", "contracts", "billing", "rating", "support",
-    "equipment", "numbers", "access", "audit", "privacy", "portal", "web",
+    "accounts", "terms", "catalog", "customers", "contracts", "billing", "payments", "rating",
+    "support", "equipment", "numbers", "access", "audit", "privacy", "portal", "web",
 ]
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"

@@ -22,6 +22,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.billing.cli:index_app", "index"),
     ("clausier.billing.cli:price_app", "price-change"),
     ("clausier.billing.cli:top_level", None),
+    ("clausier.payments.cli:top_level", None),
     ("clausier.support.cli", None),
     ("clausier.equipment.cli", "equipment"),
     ("clausier.numbers.cli", "number"),

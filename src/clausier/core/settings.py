@@ -20,6 +20,7 @@ class Settings:
     mail_from: str
     daily_tick: bool = True    # the web server runs the daily tick (off: CLAUSIER_NO_TICK=1)
     mqtt_url: str = ""     # e.g. mqtt://127.0.0.1:1883; empty: no push (devices poll)
+    sms_provider: str = ""     # "module:Class" of an SMS gateway; empty: SMS stay in the outbox
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,6 +37,7 @@ class Settings:
             mail_from=os.environ.get("CLAUSIER_MAIL_FROM", "noreply@clausier.local"),
             daily_tick=os.environ.get("CLAUSIER_NO_TICK", "") != "1",
             mqtt_url=os.environ.get("CLAUSIER_MQTT_URL", ""),
+            sms_provider=os.environ.get("CLAUSIER_SMS_PROVIDER", ""),
         )
 
 

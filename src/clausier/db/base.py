@@ -36,6 +36,7 @@ MODEL_ROOMS = [
     "customers",
     "contracts",
     "billing",
+    "payments",
     "rating",
     "scheduler",
     "support",

@@ -31,6 +31,8 @@ TICK_STEPS: list[str] = [
     "clausier.equipment.service:tick",      # after contracts: returns open once the line has ended
     "clausier.numbers.service:tick",
     "clausier.billing.service:tick",
+    "clausier.payments.service:tick",
+    "clausier.payments.service:deliver",
     "clausier.access.service:daily_tick",
     "clausier.privacy.service:tick",
 ]

@@ -32,6 +32,7 @@ class Card:
 CARD_PROVIDERS = [
     "clausier.customers.service:dashboard_cards",
     "clausier.billing.service:dashboard_cards",
+    "clausier.payments.service:dashboard_cards",
     "clausier.support.views:dashboard_cards",
     "clausier.privacy.service:dashboard_cards",
 ]

@@ -1,0 +1,402 @@
+"""Payments and collections commands: ``clausier payment|mandate|sepa|rate|collections|dunning|
+dispute|deposit|outbox ...`` (registered at the top level through ``top_level``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import typer
+
+from clausier.cli.common import JsonOption, TodayOption, command, console, print_json, print_table
+from clausier.payments import outbox, service
+
+top_level = typer.Typer()
+payment_app = typer.Typer(no_args_is_help=True, help="Payments received, credits, refunds, set-off.")
+mandate_app = typer.Typer(no_args_is_help=True, help="SEPA direct-debit mandates.")
+sepa_app = typer.Typer(no_args_is_help=True, help="SEPA collection files (pain.008) and returns.")
+rate_app = typer.Typer(no_args_is_help=True, help="Rates the operator records (legal interest).")
+collections_app = typer.Typer(no_args_is_help=True, help="What a customer owes and why.")
+dunning_app = typer.Typer(no_args_is_help=True, help="The dunning queue and staff decisions.")
+dispute_app = typer.Typer(no_args_is_help=True, help="Disputes of invoices.")
+deposit_app = typer.Typer(no_args_is_help=True, help="Deposits and guarantees.")
+outbox_app = typer.Typer(no_args_is_help=True, help="Letters, e-mails and SMS sent to customers.")
+for name, group in (("payment", payment_app), ("mandate", mandate_app), ("sepa", sepa_app),
+                    ("rate", rate_app), ("collections", collections_app), ("dunning", dunning_app),
+                    ("dispute", dispute_app), ("deposit", deposit_app), ("outbox", outbox_app)):
+    top_level.add_typer(group, name=name)
+
+DateArg = typer.Option(None, formats=["%Y-%m-%d"], help="YYYY-MM-DD (default: today).")
+
+
+def _day(value: datetime | None, cmd) -> date:
+    return value.date() if value else cmd.clock.today()
+
+
+# --------------------------------------------------------------------------- payment
+
+
+@payment_app.command("record")
+def record_payment(customer: str = typer.Argument(..., help="Customer reference."),
+                   amount: str = typer.Argument(..., help="Amount received, e.g. 1200.00"),
+                   method: str = typer.Option("transfer", help="transfer | card | cheque | direct_debit"),
+                   on: datetime = DateArg, reference: str = typer.Option(""),
+                   invoice: list[str] = typer.Option([], help="Allocate to this invoice (repeat)."),
+                   today: datetime = TodayOption, as_json: bool = JsonOption):
+    """Record a payment: allocated to the oldest open invoices unless --invoice is given."""
+    with command(today) as cmd:
+        payment = service.record_payment(cmd.session, cmd.clock, cmd.actor, customer, amount, method,
+                                         _day(on, cmd), reference, invoice)
+        data = service.payment_dict(payment)
+    if as_json:
+        print_json(data)
+        return
+    print_table(f"Payment {data['id']}: {data['amount']} by {data['method']}", ["Invoice", "Amount"],
+                [[a["invoice"], a["amount"]] for a in data["allocations"]])
+
+
+@payment_app.command("list")
+def list_payments(customer: str = typer.Option(None), as_json: bool = JsonOption):
+    with command() as cmd:
+        customer_id = service.get_customer(cmd.session, customer).id if customer else None
+        rows = [service.payment_dict(p) for p in service.list_payments(cmd.session, customer_id)]
+    if as_json:
+        print_json(rows)
+        return
+    print_table("Payments", ["Id", "Customer", "Amount", "Method", "Received", "Status"],
+                [[r["id"], r["customer_id"], r["amount"], r["method"], r["received_on"], r["status"]]
+                 for r in rows])
+
+
+@payment_app.command("refund")
+def refund(credit_id: int, amount: str = typer.Option(None), on: datetime = DateArg,
+           reference: str = typer.Option(""), today: datetime = TodayOption):
+    """Refund (part of) a customer credit."""
+    with command(today) as cmd:
+        row = service.refund_credit(cmd.session, cmd.clock, cmd.actor, credit_id, _day(on, cmd),
+                                    amount, reference=reference)
+        console.print(f"Refund {row.id}: {row.amount} on {row.refunded_on.isoformat()}")
+
+
+@payment_app.command("set-off-notice")
+def set_off_notice(customer: str, today: datetime = TodayOption):
+    """Notify the customer that mutual debts will be set off (the notice must run first)."""
+    with command(today) as cmd:
+        notice = service.send_set_off_notice(cmd.session, cmd.clock, cmd.actor, customer)
+        console.print(f"Set-off notice sent on {notice.sent_on.isoformat()}")
+
+
+@payment_app.command("offset")
+def offset(customer: str, today: datetime = TodayOption):
+    """Set the customer's credits off against its open invoices."""
+    with command(today) as cmd:
+        payments = service.offset_credits(cmd.session, cmd.clock, cmd.actor, customer)
+        console.print(f"{len(payments)} credit(s) set off")
+
+
+# --------------------------------------------------------------------------- mandate
+
+
+@mandate_app.command("add")
+def add_mandate(customer: str, reference: str = typer.Option(...), iban: str = typer.Option(...),
+                signed_on: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
+                bic: str = typer.Option(None), debtor_name: str = typer.Option(None),
+                today: datetime = TodayOption, as_json: bool = JsonOption):
+    """Record a signed SEPA mandate (IBAN/BIC checked)."""
+    with command(today) as cmd:
+        mandate = service.add_mandate(cmd.session, cmd.clock, cmd.actor, customer, reference=reference,
+                                      signed_on=signed_on.date(), iban=iban, bic=bic,
+                                      debtor_name=debtor_name)
+        data = service.mandate_dict(mandate)
+    print_json(data) if as_json else console.print(f"Mandate {data['reference']} ({data['bic']})")
+
+
+@mandate_app.command("list")
+def list_mandates(customer: str = typer.Option(None), as_json: bool = JsonOption):
+    with command() as cmd:
+        customer_id = service.get_customer(cmd.session, customer).id if customer else None
+        rows = [service.mandate_dict(m) for m in service.list_mandates(cmd.session, customer_id)]
+    if as_json:
+        print_json(rows)
+        return
+    print_table("Mandates", ["Reference", "Customer", "IBAN", "BIC", "Signed", "Status"],
+                [[r["reference"], r["customer_id"], r["iban"], r["bic"], r["signed_on"], r["status"]]
+                 for r in rows])
+
+
+# --------------------------------------------------------------------------- sepa
+
+
+@sepa_app.command("creditor")
+def creditor(operator: str, name: str = typer.Option(...), iban: str = typer.Option(...),
+             creditor_id: str = typer.Option(..., help="SEPA creditor identifier (ICS)."),
+             bic: str = typer.Option(None),
+             prenotification_days: int = typer.Option(None, help="Days of pre-notification.")):
+    """Set the operator's SEPA creditor account."""
+    with command() as cmd:
+        row = service.set_creditor(cmd.session, cmd.clock, cmd.actor, operator, name=name, iban=iban,
+                                   creditor_identifier=creditor_id, bic=bic,
+                                   prenotification_days=prenotification_days)
+        console.print(f"Creditor {row.name}: {row.iban} {row.bic} {row.creditor_identifier}")
+
+
+@sepa_app.command("export")
+def export(collection_date: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
+           output: Path = typer.Option(..., "-o", "--output", help="File to write (pain.008 XML)."),
+           operator: str = typer.Option(None), today: datetime = TodayOption,
+           as_json: bool = JsonOption):
+    """Write the pain.008 file of the debits due by the date (validated against the XSD)."""
+    with command(today) as cmd:
+        files = service.export_collections(cmd.session, cmd.clock, cmd.actor,
+                                           collection_date.date(), operator)
+        rows = [{"message_id": f.message_id, "debits": f.items_count, "total": str(f.total),
+                 "xml": f.xml} for f in files]
+    if not rows:
+        console.print(f"No debit to collect on {collection_date.date().isoformat()}.")
+        raise typer.Exit(code=1)
+    for index, row in enumerate(rows):
+        path = output if index == 0 else output.with_name(f"{output.stem}-{index + 1}{output.suffix}")
+        path.write_text(row.pop("xml"), encoding="utf-8")
+        row["file"] = str(path)
+    if as_json:
+        print_json(rows)
+        return
+    print_table("pain.008 files", ["File", "Message id", "Debits", "Total"],
+                [[r["file"], r["message_id"], r["debits"], r["total"]] for r in rows])
+
+
+@sepa_app.command("returns")
+def returns(file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                        help="Returns file: CSV (end_to_end_id;reason_code;"
+                                             "returned_on;amount) or pain.002 XML."),
+            today: datetime = TodayOption, as_json: bool = JsonOption):
+    """Import rejected/returned debits: invoices reopened, rejection fee, dunning started."""
+    with command(today) as cmd:
+        report = service.import_returns(cmd.session, cmd.clock, cmd.actor, file.read_bytes(), str(file))
+    if as_json:
+        print_json({"accepted": report.accepted, "problems": [str(p) for p in report.problems]})
+    else:
+        console.print(f"{report.accepted} return(s) recorded")
+        for problem in report.problems:
+            console.print(f"[red]  - {problem}[/]", highlight=False)
+    if report.problems:
+        raise typer.Exit(code=2)
+
+
+# --------------------------------------------------------------------------- rate
+
+
+@rate_app.command("add")
+def add_rate(name: str = typer.Argument(..., help=" | ".join(service.RATE_NAMES)),
+             half_year: str = typer.Argument(..., help="YYYY-H1 or YYYY-H2"),
+             value: str = typer.Argument(..., help="Percent a year, e.g. 2.76")):
+    """Record the rate in force for a half-year."""
+    if name not in service.RATE_NAMES:
+        console.print(f"[red]Error:[/] name: {name!r} is not one of {', '.join(service.RATE_NAMES)}")
+        raise typer.Exit(code=2)
+    with command() as cmd:
+        row = service.add_legal_rate(cmd.session, cmd.clock, cmd.actor, half_year, value,
+                                     service.RATE_NAMES[name])
+        console.print(f"{row.source} {row.half_year}: {row.percent} %")
+
+
+@rate_app.command("list")
+def list_rates(as_json: bool = JsonOption):
+    with command() as cmd:
+        rows = [{"source": r.source, "half_year": r.half_year, "percent": r.percent}
+                for r in service.list_legal_rates(cmd.session)]
+    if as_json:
+        print_json(rows)
+        return
+    print_table("Rates", ["Source", "Half-year", "Percent"],
+                [[r["source"], r["half_year"], r["percent"]] for r in rows])
+
+
+# --------------------------------------------------------------------------- collections
+
+
+@collections_app.command("show")
+def show(customer: str, today: datetime = TodayOption, as_json: bool = JsonOption):
+    """What the customer owes, the interest accrued, the ladder, payments and messages."""
+    with command(today) as cmd:
+        data = service.collections(cmd.session, customer, cmd.clock.today())
+    if as_json:
+        print_json(data)
+        return
+    c = data["customer"]
+    console.print(f"[bold]{c['ref']} {c['name']}[/] — owed {data['owed']}, overdue {data['overdue']}"
+                  + (f", all due since {data['accelerated_on']}" if data["accelerated_on"] else ""))
+    print_table("Open invoices", ["Invoice", "Due", "Total", "Outstanding", "Disputed", "Interest"],
+                [[i["number"], i["effective_due_date"], i["total"], i["outstanding"], i["disputed"],
+                  i["interest"].get("total", i["interest"].get("error"))] for i in data["invoices"]])
+    for case in data["cases"][:1]:
+        print_table(f"Dunning case {case['id']} ({case['status']})",
+                    ["Step", "Action", "Reached", "Status", "Why"],
+                    [[s["step"], s["action"], s["reached_on"], s["status"], s["basis"]]
+                     for s in case["steps"]])
+
+
+@collections_app.command("reconnect")
+def reconnect(subscription: str, today: datetime = TodayOption, as_json: bool = JsonOption):
+    """Reconnecting a contract terminated for unpaid bills: the access fees re-billed."""
+    with command(today) as cmd:
+        fees = service.charge_reconnection(cmd.session, cmd.clock, cmd.actor, subscription)
+    if as_json:
+        print_json(fees.as_dict())
+        return
+    print_table(f"Reconnection of {subscription}", ["Line", "Computation", "Amount", "Clause"],
+                [[l.label, l.formula, l.amount, l.clause] for l in fees.lines]
+                + [["Total", "", fees.total, ""]])
+
+
+# --------------------------------------------------------------------------- dunning
+
+
+@dunning_app.command("queue")
+def queue(today: datetime = TodayOption, as_json: bool = JsonOption):
+    """Open cases: decisions awaited, the next step and its date, letters awaiting receipt."""
+    with command(today) as cmd:
+        rows = [e.as_dict() for e in service.dunning_queue(cmd.session, cmd.clock.today())]
+    if as_json:
+        print_json(rows)
+        return
+    table = []
+    for row in rows:
+        upcoming = row["next_step"]
+        table.append([row["customer"], row["amount_due"],
+                      ", ".join(f"#{p['id']} {p['step']}" for p in row["pending_approval"]),
+                      upcoming and f"{upcoming['step']} "
+                                   f"{upcoming['due_on'] or 'after ' + str(upcoming['waiting_for'])}",
+                      ", ".join(f"#{m['id']}" for m in row["letters_awaiting_receipt"])])
+    print_table("Dunning queue", ["Customer", "Due", "Awaiting approval", "Next step",
+                                  "Letters without receipt"], table)
+
+
+@dunning_app.command("approve")
+def approve(step_id: int, on: datetime = DateArg, today: datetime = TodayOption):
+    """Approve a step the sheet leaves to the operator (it is carried out at once)."""
+    with command(today) as cmd:
+        row = service.decide_step(cmd.session, cmd.clock, cmd.actor, step_id, True, _day(on, cmd))
+        console.print(f"{row.step_id}: {row.status}")
+
+
+@dunning_app.command("decline")
+def decline(step_id: int, on: datetime = DateArg, today: datetime = TodayOption):
+    """Decline a step the sheet leaves to the operator."""
+    with command(today) as cmd:
+        row = service.decide_step(cmd.session, cmd.clock, cmd.actor, step_id, False, _day(on, cmd))
+        console.print(f"{row.step_id}: {row.status}")
+
+
+@dunning_app.command("receipt")
+def receipt(letter_id: int, received_on: datetime = typer.Argument(..., formats=["%Y-%m-%d"]),
+            today: datetime = TodayOption):
+    """Record the acknowledgement of receipt of a registered letter."""
+    with command(today) as cmd:
+        message = service.record_letter_receipt(cmd.session, cmd.clock, cmd.actor, letter_id,
+                                                received_on.date())
+        console.print(f"Letter {message.id} received on {message.received_on.isoformat()}")
+
+
+# --------------------------------------------------------------------------- dispute
+
+
+@dispute_app.command("add")
+def add_dispute(invoice: str, received_on: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
+                channel: str = typer.Option("registered_letter"), amount: str = typer.Option(None),
+                reason: str = typer.Option(""),
+                invoice_received_on: datetime = typer.Option(None, formats=["%Y-%m-%d"]),
+                today: datetime = TodayOption, as_json: bool = JsonOption):
+    """Record a dispute; it is rejected at once when late or sent by the wrong channel."""
+    with command(today) as cmd:
+        row = service.record_dispute(cmd.session, cmd.clock, cmd.actor, invoice,
+                                     received_on=received_on.date(), channel=channel, amount=amount,
+                                     reason=reason, invoice_received_on=invoice_received_on.date()
+                                     if invoice_received_on else None)
+        data = service.dispute_dict(row)
+    print_json(data) if as_json else console.print(
+        f"Dispute {data['id']}: {data['status']} — {'; '.join(data['decision']['reasons'])}")
+
+
+@dispute_app.command("decide")
+def decide_dispute(dispute_id: int, decision: str = typer.Argument(..., help="accept | reject"),
+                   note: str = typer.Option(""), today: datetime = TodayOption):
+    if decision not in ("accept", "reject"):
+        console.print("[red]Error:[/] decision: accept or reject")
+        raise typer.Exit(code=2)
+    with command(today) as cmd:
+        row = service.decide_dispute(cmd.session, cmd.clock, cmd.actor, dispute_id,
+                                     decision == "accept", note)
+        console.print(f"Dispute {row.id}: {row.status}")
+
+
+# --------------------------------------------------------------------------- deposit
+
+
+@deposit_app.command("request")
+def request_deposit(customer: str, amount: str = typer.Option(...), ground: str = typer.Option(...),
+                    due_on: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
+                    subscription: str = typer.Option(None), today: datetime = TodayOption):
+    with command(today) as cmd:
+        row = service.request_deposit(cmd.session, cmd.clock, cmd.actor, customer, amount=amount,
+                                      ground=ground, due_on=due_on.date(), subscription_ref=subscription)
+        console.print(f"Deposit {row.id}: {row.amount} by {row.due_on.isoformat()} ({row.clause})")
+
+
+@deposit_app.command("provided")
+def provided(deposit_id: int, on: datetime = DateArg, amount: str = typer.Option(None),
+             today: datetime = TodayOption):
+    with command(today) as cmd:
+        row = service.provide_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id, _day(on, cmd), amount)
+        console.print(f"Deposit {row.id}: holds {row.held}")
+
+
+@deposit_app.command("draw")
+def draw(deposit_id: int, today: datetime = TodayOption):
+    with command(today) as cmd:
+        payment = service.draw_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id)
+        console.print(f"Drawn {payment.amount} from deposit {deposit_id}")
+
+
+@deposit_app.command("release")
+def release(deposit_id: int, today: datetime = TodayOption):
+    with command(today) as cmd:
+        credit = service.release_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id)
+        console.print(f"Released {credit.amount} (credit {credit.id}, to refund)")
+
+
+@deposit_app.command("list")
+def list_deposits(customer: str = typer.Option(None), as_json: bool = JsonOption):
+    with command() as cmd:
+        customer_id = service.get_customer(cmd.session, customer).id if customer else None
+        rows = [service.deposit_dict(d) for d in service.list_deposits(cmd.session, customer_id)]
+    if as_json:
+        print_json(rows)
+        return
+    print_table("Deposits", ["Id", "Customer", "Amount", "Held", "Status", "Due"],
+                [[r["id"], r["customer_id"], r["amount"], r["held"], r["status"], r["due_on"]] for r in rows])
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+@outbox_app.command("list")
+def list_messages(customer: str = typer.Option(None), status: str = typer.Option(None),
+                  as_json: bool = JsonOption):
+    with command() as cmd:
+        customer_id = service.get_customer(cmd.session, customer).id if customer else None
+        rows = [outbox.message_dict(m) for m in outbox.list_messages(cmd.session, customer_id, status)]
+    if as_json:
+        print_json(rows)
+        return
+    print_table("Outbox", ["Id", "Channel", "Kind", "To", "Subject", "Status", "File"],
+                [[r["id"], r["channel"], r["kind"], r["recipient"], r["subject"], r["status"], r["file"]]
+                 for r in rows])
+
+
+@outbox_app.command("send")
+def send(today: datetime = TodayOption):
+    """Send the queued e-mails (SMTP) and SMS (provider adapter)."""
+    with command(today) as cmd:
+        counts = outbox.deliver(cmd.session, cmd.clock, cmd.actor)
+    console.print(f"{counts['sent']} sent, {counts['failed']} failed")

@@ -1,0 +1,56 @@
+"""Demo collections data: SEPA creditor accounts, a mandate for every Ozone household, the
+published legal interest rates of 2025, one payment received, and the day's collections run
+(debits scheduled, ladders moved). Loading it again changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor
+from clausier.catalog.models import Operator
+from clausier.core.clock import Clock
+from clausier.customers.models import Customer
+from clausier.payments import service
+from clausier.payments.invoices import open_invoices
+
+# Demonstration bank details (valid check digits, not real accounts).
+DEMO_CREDITOR_IBAN = "FR7630006000011234567890189"
+DEMO_CREDITOR_ID = "FR12ZZZ123456"
+DEMO_DEBTOR_IBAN = "FR1420041010050500013M02606"
+# The French legal rate "for all other cases", as published (arrêtés of December 2024 and
+# 19 June 2025); the operator records each new half-year with ``clausier rate add``.
+PUBLISHED_LEGAL_RATES = {"2025-H1": "3.71", "2025-H2": "2.76"}
+
+
+def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
+    operators = {o.code: o for o in session.scalars(select(Operator))}
+    for code in ("technicophone", "ozone"):
+        if code in operators:
+            service.set_creditor(session, clock, actor, code, name=operators[code].legal_name
+                                 or operators[code].name, iban=DEMO_CREDITOR_IBAN,
+                                 creditor_identifier=DEMO_CREDITOR_ID)
+    for half_year, value in PUBLISHED_LEGAL_RATES.items():
+        service.add_legal_rate(session, clock, actor, half_year, value)
+    mandates = 0
+    if "ozone" in operators:
+        for customer in session.scalars(select(Customer).where(
+                Customer.operator_id == operators["ozone"].id).order_by(Customer.id)):
+            if service.list_mandates(session, customer.id):
+                continue
+            service.add_mandate(session, clock, actor, customer.ref, reference=f"RUM-{customer.ref}",
+                                signed_on=customer.created_at.date(), iban=DEMO_DEBTOR_IBAN)
+            mandates += 1
+    paid = 0
+    if "technicophone" in operators:
+        first = session.scalars(select(Customer).where(
+            Customer.operator_id == operators["technicophone"].id).order_by(Customer.id)).first()
+        invoices = open_invoices(session, first.id) if first else []
+        if invoices and not service.list_payments(session, first.id):
+            oldest = invoices[0]
+            service.record_payment(session, clock, actor, first.ref, oldest.outstanding, "transfer",
+                                   min(oldest.due_date, clock.today()), "DEMO-VIR-1")
+            paid = 1
+    counts = service.tick(session, clock, actor, clock.today())
+    return (f"{mandates} mandate(s), {paid} payment(s), {counts['scheduled']} debit(s) scheduled, "
+            f"{counts['steps']} dunning step(s)")

@@ -1,0 +1,216 @@
+"""Documents sent to customers: registered-letter PDFs (WeasyPrint), e-mails (SMTP) and SMS
+(a provider adapter). Messages are queued in the caller's transaction, one per event (``key``);
+letters are rendered at once and stored under the data directory; e-mails and SMS go out when
+:func:`deliver` runs (the daily tick, ``clausier outbox send``), so a rolled-back transaction
+sends nothing. Delivery is at least once: a message is marked sent only after the gateway took it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import smtplib
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor, record
+from clausier.core.clock import Clock
+from clausier.core.errors import InvalidInput, NotFound
+from clausier.core.money import fr_format
+from clausier.core.settings import Settings
+from clausier.customers.models import Customer
+from clausier.payments.models import OutboxMessage
+from clausier.web.templating import TEMPLATES
+
+CHANNELS = ("registered_letter", "email", "sms")
+
+_environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                           trim_blocks=True, lstrip_blocks=True)
+_environment.filters["money"] = fr_format
+_environment.filters["day"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
+
+
+# --------------------------------------------------------------------------- recipients
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+    phone: str
+    address: str
+
+
+def recipient_of(customer: Customer) -> Recipient:
+    """The customer's billing contact when it has one, else the customer's own details."""
+    billing = [c for c in customer.contacts if "billing" in (c.roles or [])]
+    email = next((c.email for c in billing if c.email), "") or customer.email
+    phone = next((c.phone for c in billing if c.phone), "") or customer.phone
+    central = next((s for s in customer.sites if s.is_central), customer.sites[0] if customer.sites else None)
+    address = customer.billing_address or (
+        "\n".join(p for p in (central.address, f"{central.postcode} {central.city}".strip()) if p)
+        if central else "")
+    return Recipient(customer.name, email, phone, address)
+
+
+# --------------------------------------------------------------------------- queueing
+
+
+def letters_dir(settings: Settings | None = None) -> Path:
+    return (settings or Settings.from_env()).data_dir / "letters"
+
+
+def render_letter(context: dict) -> bytes:
+    """A registered letter as PDF (the HTML template ``payments/letter_pdf.html``)."""
+    from weasyprint import HTML
+
+    html = _environment.get_template("payments/letter_pdf.html").render(**context)
+    return HTML(string=html, base_url=str(TEMPLATES.parent)).write_pdf()   # static/documents/*.css
+
+
+def queue(session: Session, clock: Clock, actor: Actor, customer: Customer, *, channel: str,
+          kind: str, key: str, subject: str, body: str, letter: dict | None = None) -> OutboxMessage:
+    """One message per ``key`` (queuing the same event again returns the first one). A
+    registered letter is rendered now, stored as a PDF file, and counts as sent today."""
+    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+    if existing is not None:
+        return existing
+    if channel not in CHANNELS:
+        raise ValueError(f"channel: {channel!r} is not one of {', '.join(CHANNELS)}")
+    to = recipient_of(customer)
+    recipient = {"registered_letter": f"{to.name}\n{to.address}".strip(), "email": to.email,
+                 "sms": to.phone}[channel]
+    message = OutboxMessage(key=key, customer_id=customer.id, channel=channel, kind=kind,
+                            recipient=recipient, subject=subject, body=body,
+                            created_on=clock.today(), created_at=clock.now())
+    if channel != "registered_letter" and not recipient:
+        message.status, message.error = "failed", f"the customer has no {channel.replace('_', ' ')}"
+    session.add(message)
+    session.flush()
+    if channel == "registered_letter":
+        pdf = render_letter({**(letter or {}), "subject": subject, "body": body, "recipient": to,
+                             "date": clock.today(), "reference": f"LR-{message.id:06d}"})
+        folder = letters_dir() / f"{clock.today():%Y}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{message.id:06d}-{kind}.pdf"
+        path.write_bytes(pdf)
+        message.file_path, message.file_sha256 = str(path), hashlib.sha256(pdf).hexdigest()
+        message.status, message.sent_at = "sent", clock.now()
+    record(session, clock, actor, f"outbox.{channel}", message, f"{kind} to {customer.ref}: {subject}")
+    return message
+
+
+def record_receipt(session: Session, clock: Clock, actor: Actor, message_id: int,
+                   received_on: date) -> OutboxMessage:
+    """The acknowledgement of receipt of a registered letter: its first presentation."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound(f"letter {message_id} not found")
+    if message.channel != "registered_letter":
+        raise InvalidInput.on("message", f"message {message_id} is an {message.channel}, not a letter")
+    if received_on < message.created_on:
+        raise InvalidInput.on("received_on", f"before the letter was sent ({message.created_on.isoformat()})")
+    if message.received_on == received_on:
+        return message
+    message.received_on = received_on
+    record(session, clock, actor, "outbox.receipt", message,
+           f"letter {message.id} received on {received_on.isoformat()}")
+    return message
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, body: str) -> str: ...
+
+
+class SmsProvider(Protocol):
+    def send(self, phone: str, text: str) -> str: ...
+
+
+@dataclass
+class SmtpMailer:
+    host: str
+    port: int
+    sender: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpMailer:
+        return cls(settings.smtp_host, settings.smtp_port, settings.mail_from)
+
+    def send(self, to: str, subject: str, body: str) -> str:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, to, subject
+        message.set_content(body)
+        with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
+            smtp.send_message(message)
+        return message.get("Message-ID", "") or f"smtp:{self.host}:{self.port}"
+
+
+class OutboxSms:
+    """The default SMS "provider": the outbox row is the SMS; a gateway adapter replaces it."""
+
+    def send(self, phone: str, text: str) -> str:
+        return "outbox"
+
+
+def sms_provider(settings: Settings) -> SmsProvider:
+    if not settings.sms_provider:
+        return OutboxSms()
+    module, _, name = settings.sms_provider.partition(":")
+    return getattr(importlib.import_module(module), name)()
+
+
+def deliver(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | None = None,
+            sms: SmsProvider | None = None) -> dict[str, int]:
+    """Send the queued e-mails and SMS; a failure is kept on the message and retried next time."""
+    settings = Settings.from_env()
+    mailer = mailer or SmtpMailer.from_settings(settings)
+    sms = sms or sms_provider(settings)
+    counts = {"sent": 0, "failed": 0}
+    queued = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.status == "queued", OutboxMessage.channel.in_(("email", "sms")))
+        .order_by(OutboxMessage.id)).all()
+    for message in queued:
+        message.attempts += 1
+        try:
+            if message.channel == "email":
+                message.provider_ref = mailer.send(message.recipient, message.subject, message.body)
+            else:
+                message.provider_ref = sms.send(message.recipient, message.body)
+        except (OSError, smtplib.SMTPException) as exc:
+            message.error = f"{type(exc).__name__}: {exc}"
+            counts["failed"] += 1
+            continue
+        message.status, message.sent_at, message.error = "sent", clock.now(), ""
+        counts["sent"] += 1
+    if counts["sent"] or counts["failed"]:
+        record(session, clock, actor, "outbox.deliver", queued[0],
+               f"{counts['sent']} sent, {counts['failed']} failed")
+    return counts
+
+
+def list_messages(session: Session, customer_id: int | None = None, status: str | None = None,
+                  limit: int = 200) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if customer_id is not None:
+        query = query.where(OutboxMessage.customer_id == customer_id)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return list(session.scalars(query))
+
+
+def message_dict(message: OutboxMessage) -> dict:
+    return {"id": message.id, "customer_id": message.customer_id, "channel": message.channel,
+            "kind": message.kind, "recipient": message.recipient, "subject": message.subject,
+            "status": message.status, "error": message.error, "created_on": message.created_on,
+            "sent_at": message.sent_at, "received_on": message.received_on,
+            "file": message.file_path, "attempts": message.attempts}

@@ -1,0 +1,554 @@
+"""Pure rules of payments and collections: allocation, set-off, late interest, acceleration, the
+dunning ladder, deposits, disputes and SEPA direct debit. No database, no clock, no I/O: facts
+in, decisions and explained amounts out, every figure from the term sheet with its clause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+
+from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
+from clausier.core.explain import Explained, Line
+from clausier.core.money import ZERO, fr_format, money
+from clausier.terms.schema import Channel, DayCount, DunningAction, DunningStep, Sourced, Terms
+
+ONE_DAY = timedelta(days=1)
+CALENDAR = BusinessCalendar(OpeningHours.heures_ouvrees())
+PAYMENT_METHODS = ("transfer", "card", "cheque", "direct_debit", "deposit", "set_off")
+DAYS_IN_YEAR = 365      # the legal interest is computed on a 365-day year (C. mon. fin. R.313-1)
+
+
+class PaymentError(ValueError):
+    """A rule refused the input; the message names the field and the reason."""
+
+
+# --------------------------------------------------------------------------- allocation
+
+
+@dataclass(frozen=True)
+class OpenInvoice:
+    """An issued invoice with something left to pay (``outstanding`` > 0)."""
+
+    id: int
+    number: str
+    issue_date: date
+    due_date: date
+    total: Decimal
+    outstanding: Decimal
+    disputed: Decimal = ZERO        # under a dispute received in time: not due meanwhile
+    has_usage: bool = False
+
+    @property
+    def fully_unpaid(self) -> bool:
+        return self.outstanding >= self.total
+
+    @property
+    def undisputed(self) -> Decimal:
+        return max(ZERO, self.outstanding - self.disputed)
+
+
+@dataclass(frozen=True)
+class AllocationPlan:
+    allocations: tuple[tuple[int, Decimal], ...]     # (invoice id, amount)
+    unallocated: Decimal                              # kept as a customer credit
+
+    @property
+    def allocated(self) -> Decimal:
+        return money(sum((amount for _, amount in self.allocations), ZERO))
+
+
+def oldest_first(invoices: Sequence[OpenInvoice]) -> list[OpenInvoice]:
+    return sorted(invoices, key=lambda i: (i.due_date, i.issue_date, i.id))
+
+
+def allocate(amount: Decimal, invoices: Sequence[OpenInvoice],
+             chosen: Sequence[int] | None = None) -> AllocationPlan:
+    """Allocate a payment to the oldest open invoices (or to ``chosen`` ones, in that order);
+    what is left over is an overpayment, kept as a credit. Never more than an invoice owes."""
+    amount = money(amount)
+    if amount <= 0:
+        raise PaymentError("amount: a payment is positive")
+    by_id = {i.id: i for i in invoices}
+    if chosen:
+        unknown = [str(i) for i in chosen if i not in by_id]
+        if unknown:
+            raise PaymentError(f"invoices: {', '.join(unknown)} not open for this customer")
+        order = [by_id[i] for i in dict.fromkeys(chosen)]
+    else:
+        order = oldest_first(invoices)
+    left, allocations = amount, []
+    for invoice in order:
+        if left <= 0:
+            break
+        part = min(left, money(invoice.outstanding))
+        if part > 0:
+            allocations.append((invoice.id, part))
+            left -= part
+    return AllocationPlan(tuple(allocations), money(left))
+
+
+# --------------------------------------------------------------------------- set-off
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A yes/no of the terms, with the date from which it becomes yes and the clause."""
+
+    allowed: bool
+    reason: str
+    clause: str = ""
+    earliest: date | None = None
+
+    def as_dict(self) -> dict:
+        return {"allowed": self.allowed, "reason": self.reason, "clause": self.clause,
+                "earliest": self.earliest.isoformat() if self.earliest else None}
+
+
+def set_off(terms: Terms, notice_sent_on: date | None, on: date) -> Decision:
+    """Set-off (*compensation*) of mutual debts: only once the sheet's notice has run."""
+    notice = terms.payment.set_off_notice_days if terms.payment else None
+    if notice is None:
+        return Decision(True, "the terms require no notice before set-off")
+    if notice_sent_on is None:
+        return Decision(False, f"set-off needs a notice sent {notice.value} days before; none sent",
+                        notice.clause)
+    earliest = notice_sent_on + timedelta(days=notice.value)
+    if on < earliest:
+        return Decision(False, f"the set-off notice of {notice_sent_on.isoformat()} runs until "
+                               f"{earliest.isoformat()} ({notice.value} days)", notice.clause, earliest)
+    return Decision(True, f"notice of {notice_sent_on.isoformat()} has run ({notice.value} days)",
+                    notice.clause, earliest)
+
+
+# --------------------------------------------------------------------------- legal interest rate
+
+
+def half_year_of(day: date) -> str:
+    return f"{day.year}-H{1 if day.month <= 6 else 2}"
+
+
+def half_year_bounds(label: str) -> tuple[date, date]:
+    """``2026-H1`` → (2026-01-01, 2026-06-30)."""
+    try:
+        year_text, half = label.strip().upper().split("-")
+        year = int(year_text)
+    except ValueError:
+        raise PaymentError(f"half_year: {label!r} is not YYYY-H1 or YYYY-H2") from None
+    if half == "H1":
+        return date(year, 1, 1), date(year, 6, 30)
+    if half == "H2":
+        return date(year, 7, 1), date(year, 12, 31)
+    raise PaymentError(f"half_year: {label!r} is not YYYY-H1 or YYYY-H2")
+
+
+@dataclass(frozen=True)
+class LegalRate:
+    """A rate as recorded by the operator for a half-year, in percent a year."""
+
+    half_year: str
+    percent: Decimal
+    source: str = "french_legal_rate"
+
+
+# --------------------------------------------------------------------------- late payment
+
+
+def charges_interest(terms: Terms) -> bool:
+    late = terms.late_payment
+    return bool(late and late.interest_multiple_of_legal_rate)
+
+
+def rate_day(terms: Terms, issue_date: date, due_date: date) -> date:
+    """The day whose rate applies: the invoice date unless the sheet says the due date."""
+    late = terms.late_payment
+    if late and late.rate_reference and late.rate_reference.value == "due_date":
+        return due_date
+    return issue_date
+
+
+def rate_source(terms: Terms) -> str:
+    late = terms.late_payment
+    return late.rate_source.value if late and late.rate_source else "french_legal_rate"
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A payment applied to the invoice after its due date."""
+
+    on: date
+    amount: Decimal
+
+
+def late_interest(terms: Terms, number: str, due_date: date, unpaid_at_due: Decimal,
+                  settlements: Sequence[Settlement], until: date, rate: LegalRate) -> Explained:
+    """Interest from the day after the due date until each payment, on what was still unpaid:
+    ``days × (multiple × legal rate) × amount / 365``, one line per period (CGV art. 11.1)."""
+    late = terms.late_payment
+    if not charges_interest(terms):
+        return Explained()
+    multiple = late.interest_multiple_of_legal_rate
+    yearly = multiple.value * rate.percent
+    clause = f"{multiple.clause}; {rate.source.replace('_', ' ')} {rate.half_year} recorded " \
+             f"{rate.percent.normalize():f} %"
+    lines, owed, start = [], money(unpaid_at_due), due_date
+    for settlement in sorted(settlements, key=lambda s: s.on):
+        if settlement.on > until:
+            break
+        if settlement.on > start and owed > 0:
+            lines.append(_interest_line(number, owed, start, settlement.on, multiple.value, rate,
+                                        yearly, clause))
+        owed = max(ZERO, owed - settlement.amount)
+        start = max(start, settlement.on)
+    if owed > 0 and until > start:
+        lines.append(_interest_line(number, owed, start, until, multiple.value, rate, yearly, clause))
+    return Explained(tuple(lines))
+
+
+def _interest_line(number: str, owed: Decimal, start: date, end: date, multiple: Decimal,
+                   rate: LegalRate, yearly: Decimal, clause: str) -> Line:
+    days = (end - start).days
+    amount = money(owed * yearly / 100 * days / DAYS_IN_YEAR)
+    return Line(f"Late interest on {number} from {(start + ONE_DAY).isoformat()} to {end.isoformat()}",
+                amount,
+                f"{days} days × ({multiple.normalize():f} × {rate.percent.normalize():f} %) × "
+                f"{fr_format(owed)} / {DAYS_IN_YEAR}", clause)
+
+
+def recovery_indemnity(terms: Terms, number: str) -> Explained:
+    """The flat recovery indemnity (*indemnité forfaitaire pour frais de recouvrement*), once
+    per late invoice."""
+    late = terms.late_payment
+    if not (late and late.recovery_indemnity):
+        return Explained()
+    return Explained((Line(f"Flat recovery indemnity on {number}", late.recovery_indemnity.value,
+                           f"1 × {fr_format(late.recovery_indemnity.value)}",
+                           late.recovery_indemnity.clause),))
+
+
+def rejected_debit_fee(terms: Terms, end_to_end_id: str, reason: str) -> Explained:
+    late = terms.late_payment
+    if not (late and late.rejected_debit_fee):
+        return Explained()
+    return Explained((Line(f"Rejected direct debit {end_to_end_id} ({reason})",
+                           late.rejected_debit_fee.value,
+                           f"1 rejection × {fr_format(late.rejected_debit_fee.value)}",
+                           late.rejected_debit_fee.clause),))
+
+
+def acceleration_date(terms: Terms, invoices: Sequence[OpenInvoice], on: date) -> date | None:
+    """*Déchéance du terme*: when the sheet says so, an invoice left wholly unpaid after its due
+    date makes every issued invoice of the customer due at once (from the day after)."""
+    late = terms.late_payment
+    if not (late and late.acceleration and late.acceleration.value):
+        return None
+    days = [i.due_date + ONE_DAY for i in invoices if i.fully_unpaid and i.due_date < on]
+    return min(days) if days else None
+
+
+def effective_due(invoice: OpenInvoice, accelerated_on: date | None) -> date:
+    if accelerated_on is not None and invoice.due_date > accelerated_on:
+        return accelerated_on
+    return invoice.due_date
+
+
+def overdue(invoices: Sequence[OpenInvoice], on: date,
+            accelerated_on: date | None = None) -> list[OpenInvoice]:
+    """The invoices whose undisputed part is due and unpaid on ``on``."""
+    return [i for i in oldest_first(invoices)
+            if i.undisputed > 0 and effective_due(i, accelerated_on) < on]
+
+
+def reconnection_fees(terms: Terms, access_fees: Sequence[tuple[str, Decimal]]) -> Explained:
+    """Reconnecting a contract terminated for unpaid bills re-bills its access fees (Ozone
+    art. 9.6, reading OZ-RECONNECTION); nothing when the sheet does not say so."""
+    late = terms.late_payment
+    flag = late.reconnection_rebills_access_fees if late else None
+    if not (flag and flag.value):
+        return Explained()
+    return Explained(tuple(Line(f"Access fees re-billed on reconnection: {label}", amount,
+                                f"1 × {fr_format(amount)}", flag.clause)
+                           for label, amount in access_fees if amount))
+
+
+# --------------------------------------------------------------------------- dunning ladder
+
+
+@dataclass(frozen=True)
+class StepHistory:
+    """What happened to a step of the ladder already reached."""
+
+    step_id: str
+    reached_on: date
+    letter_received_on: date | None = None      # registered letter: first presentation
+    debit_returned_on: date | None = None       # re-presented debit: its return
+    sent_letter: bool = False
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    opened_on: date
+    due_date: date                    # the first presentation / oldest due date
+    rejected_on: date | None = None
+    history: tuple[StepHistory, ...] = ()
+
+
+@dataclass(frozen=True)
+class NextStep:
+    step: DunningStep
+    position: int
+    due_on: date | None               # None: waiting for ``waiting_for``
+    basis: str
+    waiting_for: str | None = None
+
+    def is_due(self, on: date) -> bool:
+        return self.due_on is not None and self.due_on <= on
+
+
+def _day_kind(counted_in: DayCount) -> DayKind:
+    try:
+        return DayKind(counted_in.value)
+    except ValueError:
+        raise PaymentError(f"dunning: a step counted in {counted_in.value} is not a count of days") from None
+
+
+def _words(step: DunningStep) -> str:
+    unit = {"calendar": "calendar days", "ouvres": "jours ouvrés",
+            "ouvrables": "jours ouvrables"}.get(step.counted_in.value, step.counted_in.value)
+    parts = []
+    if step.after_months:
+        parts.append(f"{step.after_months} month(s)")
+    parts.append(f"{step.after_days} {unit}")
+    return " + ".join(parts)
+
+
+def next_step(steps: Sequence[DunningStep], facts: CaseFacts,
+              restrict_early: Sourced[bool] | None = None) -> NextStep | None:
+    """The first step of the ladder not reached yet, with the day it falls due (never before the
+    case opened nor before the previous step), or what it waits for. ``restrict_early`` is the
+    sheet's ``restriction_from_first_late_payment``: when true, a restriction step falls due as
+    soon as the steps before it."""
+    reached = {h.step_id: h for h in facts.history}
+    for position, step in enumerate(steps):
+        if step.id in reached:
+            continue
+        previous = reached.get(steps[position - 1].id) if position else None
+        if step.action == DunningAction.restrict and restrict_early and restrict_early.value:
+            due_on = max(facts.opened_on, previous.reached_on if previous else facts.opened_on)
+            return NextStep(step, position, due_on,
+                            f"restriction allowed from the first late payment — {restrict_early.clause}")
+        if step.after == "due_date":
+            anchor, anchor_words = facts.due_date, f"due date {facts.due_date.isoformat()}"
+        elif step.after == "rejection":
+            anchor = facts.rejected_on or facts.due_date
+            anchor_words = (f"rejection of {anchor.isoformat()}" if facts.rejected_on
+                            else f"due date {anchor.isoformat()}")
+        elif previous is None:
+            anchor, anchor_words = facts.opened_on, f"opening {facts.opened_on.isoformat()}"
+        elif step.counted_from == "receipt":
+            letter = next((h for h in reversed(facts.history) if h.sent_letter), None)
+            if letter is None or letter.letter_received_on is None:
+                return NextStep(step, position, None, "", "receipt of the registered letter")
+            anchor = letter.letter_received_on
+            anchor_words = f"receipt on {anchor.isoformat()} of the letter of {letter.reached_on.isoformat()}"
+        elif steps[position - 1].action == DunningAction.re_present_debit:
+            if previous.debit_returned_on is None:
+                return NextStep(step, position, None, "", "the result of the re-presented debit")
+            anchor = previous.debit_returned_on
+            anchor_words = f"return of the re-presented debit on {anchor.isoformat()}"
+        else:
+            anchor, anchor_words = previous.reached_on, f"step {previous.step_id} of {previous.reached_on.isoformat()}"
+        target = anchor + relativedelta(months=step.after_months or 0)
+        target = CALENDAR.add_days(target, step.after_days, _day_kind(step.counted_in))
+        floor = max(facts.opened_on, previous.reached_on if previous else facts.opened_on)
+        due_on = max(target, floor)
+        basis = f"{_words(step)} after {anchor_words} — {step.src}"
+        return NextStep(step, position, due_on, basis)
+    return None
+
+
+def due_steps(steps: Sequence[DunningStep], facts: CaseFacts, on: date,
+              restrict_early: Sourced[bool] | None = None) -> list[NextStep]:
+    """Every step falling due by ``on``, in order, as if each were reached on ``on``."""
+    found = []
+    while (step := next_step(steps, facts, restrict_early)) is not None and step.is_due(on):
+        found.append(step)
+        facts = replace(facts, history=facts.history + (StepHistory(
+            step.step.id, on, sent_letter=Channel.registered_letter in step.step.channels),))
+    return found
+
+
+def pay_within_words(steps: Sequence[DunningStep], position: int) -> str:
+    """How the letter of a step words its deadline: the unit of the step that counts from it."""
+    step = steps[position]
+    if not step.pay_within_days:
+        return ""
+    following = next((s for s in steps[position + 1:] if s.after == "previous_step"
+                      and s.after_days), None)
+    unit = {"ouvres": "jours ouvrés", "ouvrables": "jours ouvrables"}.get(
+        following.counted_in.value if following else "calendar", "jours calendaires")
+    start = "de sa réception" if following and following.counted_from == "receipt" else "de son envoi"
+    return f"{step.pay_within_days} {unit} à compter {start}"
+
+
+# --------------------------------------------------------------------------- deposits
+
+
+def deposit_ground(terms: Terms, ground: str) -> str:
+    """The clause that allows asking for a deposit on ``ground``; refused otherwise."""
+    block = terms.deposit
+    if block is None or block.grounds is None:
+        raise PaymentError("ground: the terms provide no deposit")
+    if ground not in block.grounds.value:
+        raise PaymentError(f"ground: {ground!r} is not one of {', '.join(block.grounds.value)}")
+    return block.grounds.clause
+
+
+def may_draw_deposit(terms: Terms, notice_sent_on: date | None, on: date) -> Decision:
+    """Draw on the deposit after a formal notice left unanswered N days from its sending."""
+    block = terms.deposit
+    days = block.draw_after_notice_days if block else None
+    if days is None:
+        return Decision(False, "the terms provide no drawing on a deposit")
+    if notice_sent_on is None:
+        return Decision(False, "no formal notice has been sent", days.clause)
+    earliest = notice_sent_on + timedelta(days=days.value)
+    if on < earliest:
+        return Decision(False, f"the formal notice of {notice_sent_on.isoformat()} has not been "
+                               f"unanswered {days.value} days yet", days.clause, earliest)
+    return Decision(True, f"formal notice of {notice_sent_on.isoformat()} unanswered "
+                          f"{days.value} days", days.clause, earliest)
+
+
+def replenish_by(terms: Terms, letter_received_on: date) -> tuple[date, str]:
+    days = terms.deposit.replenish_within_days if terms.deposit else None
+    if days is None:
+        raise PaymentError("deposit: the terms set no replenishment delay")
+    return letter_received_on + timedelta(days=days.value), days.clause
+
+
+def release_date(terms: Terms, contract_end: date) -> tuple[date, str]:
+    months = terms.deposit.release_after_months if terms.deposit else None
+    if months is None:
+        raise PaymentError("deposit: the terms set no release delay")
+    return contract_end + relativedelta(months=months.value), months.clause
+
+
+def may_release_deposit(terms: Terms, contract_end: date | None, on: date, owes: Decimal,
+                        open_disputes: int) -> Decision:
+    if contract_end is None:
+        return Decision(False, "the contract has not ended")
+    release_on, clause = release_date(terms, contract_end)
+    if on < release_on:
+        return Decision(False, f"released from {release_on.isoformat()}", clause, release_on)
+    if owes > 0:
+        return Decision(False, f"{fr_format(owes)} still owed", clause, release_on)
+    if open_disputes:
+        return Decision(False, f"{open_disputes} dispute(s) open", clause, release_on)
+    return Decision(True, f"contract ended {contract_end.isoformat()}, nothing owed", clause, release_on)
+
+
+# --------------------------------------------------------------------------- disputes
+
+
+@dataclass(frozen=True)
+class DisputeDecision:
+    admissible: bool
+    deadline: date | None
+    reasons: tuple[str, ...] = ()
+    clauses: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"admissible": self.admissible,
+                "deadline": self.deadline.isoformat() if self.deadline else None,
+                "reasons": list(self.reasons), "clauses": list(self.clauses)}
+
+
+def dispute_admissible(terms: Terms, invoice_received_on: date, received_on: date, channel: str,
+                       usage_invoice: bool) -> DisputeDecision:
+    """A dispute of a usage invoice is admissible only within the sheet's window from the
+    invoice's receipt and by the sheet's channel (CGV art. 11.3). Other invoices have no window."""
+    payment = terms.payment
+    window = payment.dispute_window_days if payment else None
+    wanted = payment.dispute_channel if payment else None
+    if not usage_invoice or window is None:
+        return DisputeDecision(True, None, ("no dispute window applies to this invoice",))
+    deadline = invoice_received_on + timedelta(days=window.value)
+    reasons, clauses = [], []
+    day = (received_on - invoice_received_on).days
+    if received_on > deadline:
+        reasons.append(f"received on day {day} after the invoice's receipt; the window is "
+                       f"{window.value} days (until {deadline.isoformat()})")
+        clauses.append(window.clause)
+    if wanted is not None and channel != wanted.value:
+        reasons.append(f"sent by {channel.replace('_', ' ')}; the terms require "
+                       f"{wanted.value.replace('_', ' ')}")
+        clauses.append(wanted.clause)
+    if reasons:
+        return DisputeDecision(False, deadline, tuple(reasons), tuple(clauses))
+    return DisputeDecision(True, deadline, (f"received on day {day}, within {window.value} days",),
+                           (window.clause,))
+
+
+# --------------------------------------------------------------------------- SEPA direct debit
+
+# The SEPA Core rulebook's figures (scheme rules, not an operator's terms).
+MANDATE_LAPSES_AFTER_MONTHS = 36
+
+# ISO 20022 return reasons (ExternalStatusReason1Code) seen on direct debits; the second value
+# says whether the mandate itself is no longer usable.
+RETURN_REASONS: dict[str, tuple[str, bool]] = {
+    "AC01": ("Incorrect account number", True),
+    "AC04": ("Closed account number", True),
+    "AC06": ("Blocked account", False),
+    "AC13": ("Invalid debtor account type", True),
+    "AG01": ("Transaction forbidden on this account", True),
+    "AG02": ("Invalid bank operation code", False),
+    "AM04": ("Insufficient funds", False),
+    "AM05": ("Duplication", False),
+    "BE05": ("Unrecognised initiating party", False),
+    "CNOR": ("Creditor bank is not registered", False),
+    "DNOR": ("Debtor bank is not registered", False),
+    "FF01": ("Invalid file format", False),
+    "MD01": ("No valid mandate", True),
+    "MD02": ("Missing mandatory mandate information", True),
+    "MD06": ("Refund requested by the debtor", False),
+    "MD07": ("Debtor deceased", True),
+    "MS02": ("Refused by the debtor", False),
+    "MS03": ("Reason not specified", False),
+    "RC01": ("Bank identifier incorrect", True),
+    "RR01": ("Missing debtor account or identification", False),
+    "RR02": ("Missing debtor name or address", False),
+    "RR03": ("Missing creditor name or address", False),
+    "RR04": ("Regulatory reason", False),
+    "SL01": ("Specific service offered by the debtor bank", False),
+}
+
+
+def return_reason(code: str) -> tuple[str, bool]:
+    code = code.strip().upper()
+    if code not in RETURN_REASONS:
+        raise PaymentError(f"reason_code: {code!r} is not an ISO 20022 return reason "
+                           f"({', '.join(sorted(RETURN_REASONS))})")
+    return RETURN_REASONS[code]
+
+
+def sequence_type(presented_before: bool) -> str:
+    """FRST for a mandate's first collection, RCUR once one has been settled."""
+    return "RCUR" if presented_before else "FRST"
+
+
+def mandate_lapsed(signed_on: date, last_collection_on: date | None, on: date) -> bool:
+    """A mandate not used for 36 months lapses (SEPA Core rulebook)."""
+    last = last_collection_on or signed_on
+    return on >= last + relativedelta(months=MANDATE_LAPSES_AFTER_MONTHS)
+
+
+def collection_date(due_date: date, scheduled_on: date, prenotification_days: int) -> date:
+    """Collected on the due date, but never before the pre-notification has run."""
+    return max(due_date, scheduled_on + timedelta(days=prenotification_days))
+

@@ -1,0 +1,151 @@
+"""Deposits (Technicophone CGV art. 11.5) and disputes of usage invoices (CGV art. 11.3, 11.4)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from clausier.billing import service as billing
+from clausier.billing.charges import pending_charges
+from clausier.contracts import service as contracts
+from clausier.core.clock import FixedClock
+from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.payments import outbox, service
+from clausier.payments.models import OutboxMessage
+from tests.payments.helpers import billed_customer
+from tests.payments.test_dunning import letter_text
+from tests.payments.test_payments import technicophone_invoice
+
+
+def test_a_deposit_suspends_until_provided_is_drawn_after_8_days_and_released_2_months_after_the_end(
+        session, actor):
+    billed = technicophone_invoice(session, actor)
+    customer, ref = billed.customer, billed.customer.ref
+    clock = FixedClock.on(date(2025, 10, 3))
+    service.add_legal_rate(session, clock, actor, "2025-H2", "2.76")
+    with pytest.raises(InvalidInput, match="ground: 'bad_mood' is not one of"):
+        service.request_deposit(session, clock, actor, ref, amount="500", ground="bad_mood",
+                                due_on=date(2025, 10, 10))
+    deposit = service.request_deposit(session, clock, actor, ref, amount="500.00",
+                                      ground="payment_incident_or_delay", due_on=date(2025, 10, 10))
+    assert deposit.clause == "CGV art. 11.5 (L421-430)"
+
+    # Not provided by its date: the service is suspended until it is (CGV 11.5 L424-427)
+    service.tick(session, FixedClock.on(date(2025, 10, 11)), actor, date(2025, 10, 11))
+    assert contracts.get_subscription(session, billed.subscription_id).status == "suspended"
+    service.provide_deposit(session, clock, actor, deposit.id, date(2025, 10, 12))
+    assert contracts.get_subscription(session, billed.subscription_id).status == "active"
+    assert deposit.held == Decimal("500.00") and deposit.status == "held"
+
+    # The invoice is unpaid: formal notice on 29 October; the deposit may be drawn 8 days after
+    # its sending (CGV 11.5 L430-433)
+    service.tick(session, FixedClock.on(date(2025, 10, 29)), actor, date(2025, 10, 29))
+    with pytest.raises(NotAllowed, match="not been unanswered 8 days yet"):
+        service.draw_deposit(session, FixedClock.on(date(2025, 11, 5)), actor, deposit.id)
+    payment = service.draw_deposit(session, FixedClock.on(date(2025, 11, 6)), actor, deposit.id)
+    assert payment.method == "deposit" and payment.amount == Decimal("500.00")
+    assert billing.get_invoice(session, billed.invoice.number).status == "partly_paid"
+    assert deposit.held == 0 and deposit.status == "drawn"
+    letter = session.get(OutboxMessage, deposit.draw_letter_id)
+    assert "Appel du dépôt de garantie" in letter_text(letter)
+
+    # Replenish within 15 days of the letter's receipt, else deemed late (CGV 11.5 L433-436)
+    service.record_letter_receipt(session, FixedClock.on(date(2025, 11, 10)), actor, letter.id,
+                                  date(2025, 11, 10))
+    assert deposit.replenish_by == date(2025, 11, 25)
+    service.tick(session, FixedClock.on(date(2025, 11, 26)), actor, date(2025, 11, 26))
+    assert deposit.replenishment_late
+
+    # The customer pays the rest and replenishes; the contract later ends on 31 December
+    clock = FixedClock.on(date(2025, 11, 27))
+    service.record_payment(session, clock, actor, ref, "700.00", "transfer", date(2025, 11, 27))
+    service.provide_deposit(session, clock, actor, deposit.id, date(2025, 11, 27))
+    assert deposit.status == "held" and not deposit.replenishment_late
+    contracts.terminate_now(session, clock, actor, billed.subscription_id, date(2025, 12, 31),
+                            "end of term")
+    # the late-payment charges are billed and paid: nothing is owed any more
+    billing.bill_period(session, FixedClock.on(date(2025, 12, 3)), actor, "2025-12", "technicophone",
+                        customer_ids=[customer.id])
+    assert pending_charges(session, customer.id) == []
+    service.record_payment(session, clock, actor, ref, service.owed(session, customer.id), "transfer",
+                           date(2025, 12, 20))
+    assert service.owed(session, customer.id) == 0
+
+    # Released two months after the end (CGV 11.5 L437-439): a credit to refund
+    with pytest.raises(NotAllowed, match="released from 2026-02-28"):
+        service.release_deposit(session, FixedClock.on(date(2026, 2, 27)), actor, deposit.id)
+    counts = service.tick(session, FixedClock.on(date(2026, 2, 28)), actor, date(2026, 2, 28))
+    assert counts["deposits_released"] == 1
+    assert deposit.status == "released" and deposit.released_on == date(2026, 2, 28)
+    credit = next(c for c in service.credits_of(session, customer.id) if c.source == "deposit")
+    assert credit.amount == Decimal("500.00")
+    refund = service.refund_credit(session, FixedClock.on(date(2026, 3, 2)), actor, credit.id,
+                                   date(2026, 3, 2), reference="VIR-REMB-1")
+    assert refund.amount == Decimal("500.00")
+
+
+def usage_invoice(session, actor):
+    """SIP trunk 1 000.00 € HT and 100.00 € HT of calls: 1 320.00 € TTC, due 28 October 2025."""
+    billed = billed_customer(session, actor, "technicophone", family="sip_trunk", monthly_fee="1000.00",
+                             go_live=date(2025, 10, 1), period="2025-10", issue_on=date(2025, 10, 3),
+                             usage="100.00")
+    assert billed.invoice.total_ttc == Decimal("1320.00")
+    assert any(line.kind == "usage" for line in billed.invoice.lines)
+    return billed
+
+
+def test_a_dispute_received_on_day_11_is_rejected_cgv_11_3(session, actor):
+    billed = usage_invoice(session, actor)
+    clock = FixedClock.on(date(2025, 10, 14))
+    dispute = service.record_dispute(session, clock, actor, billed.invoice.number,
+                                     received_on=date(2025, 10, 14), channel="registered_letter",
+                                     amount="120.00", reason="calls not made")
+    assert dispute.status == "rejected"
+    assert dispute.decision["reasons"] == [
+        "received on day 11 after the invoice's receipt; the window is 10 days (until 2025-10-13)"]
+    assert dispute.decision["clauses"] == ["CGV art. 11.3 (L406-409)"]
+    answer = next(m for m in outbox.list_messages(session, billed.customer.id) if m.kind == "dispute_answer")
+    assert "n'est pas recevable" in answer.body
+
+
+def test_an_admissible_dispute_holds_back_only_its_part_and_once_rejected_bears_interest_from_the_due_date(
+        session, actor):
+    billed = usage_invoice(session, actor)
+    ref = billed.customer.ref
+    service.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
+    clock = FixedClock.on(date(2025, 10, 13))
+    dispute = service.record_dispute(session, clock, actor, billed.invoice.number,
+                                     received_on=date(2025, 10, 13), channel="registered_letter",
+                                     amount="120.00", reason="calls not made")
+    assert dispute.status == "open"
+    # The undisputed part stays due at the due date (CGV 11.4): paid on time, no ladder
+    service.record_payment(session, clock, actor, ref, "1200.00", "transfer", date(2025, 10, 27))
+    service.tick(session, FixedClock.on(date(2025, 10, 29)), actor, date(2025, 10, 29))
+    assert service.open_case_of(session, billed.customer.id) is None
+
+    # Rejected on 12 November: the 120.00 € withheld is late since 28 October (CGV 11.3)
+    clock = FixedClock.on(date(2025, 11, 12))
+    service.decide_dispute(session, clock, actor, dispute.id, accept=False, note="calls proven by CDRs")
+    assert service.open_case_of(session, billed.customer.id) is not None
+    service.record_payment(session, clock, actor, ref, "120.00", "transfer", date(2025, 11, 12))
+    interest = next(c for c in pending_charges(session, billed.customer.id) if c.source == "late_interest")
+    # 15 days × (3 × 2.76 %) × 120.00 / 365 = 0.41
+    assert interest.amount == Decimal("0.41")
+    assert interest.explanation["lines"][0]["formula"].startswith("15 days")
+
+
+def test_an_accepted_dispute_is_settled_by_a_credit_note(session, actor):
+    billed = usage_invoice(session, actor)
+    clock = FixedClock.on(date(2025, 10, 10))
+    dispute = service.record_dispute(session, clock, actor, billed.invoice.number,
+                                     received_on=date(2025, 10, 10), channel="registered_letter",
+                                     amount="120.00")
+    service.decide_dispute(session, clock, actor, dispute.id, accept=True)
+    note = billing.get_invoice(session, dispute.credit_note_number)
+    assert note.kind == "credit_note" and note.total_ht == Decimal("100.00")
+    assert note.total_ttc == Decimal("120.00")
+    service.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
+                           date(2025, 10, 20))
+    assert billing.get_invoice(session, billed.invoice.number).status == "paid"
