@@ -15,7 +15,8 @@ top_level = typer.Typer()
 payment_app = typer.Typer(no_args_is_help=True, help="Payments received, credits, refunds, set-off.")
 mandate_app = typer.Typer(no_args_is_help=True, help="SEPA direct-debit mandates.")
 sepa_app = typer.Typer(no_args_is_help=True, help="SEPA collection files (pain.008) and returns.")
-rate_app = typer.Typer(no_args_is_help=True, help="Rates the operator records (legal interest).")
+rate_app = typer.Typer(invoke_without_command=True,
+                       help="Rate a month of usage (--month), or the legal interest rates (add, list).")
 collections_app = typer.Typer(no_args_is_help=True, help="What a customer owes and why.")
 dunning_app = typer.Typer(no_args_is_help=True, help="The dunning queue and staff decisions.")
 dispute_app = typer.Typer(no_args_is_help=True, help="Disputes of invoices.")
@@ -184,6 +185,22 @@ def returns(file: Path = typer.Argument(..., exists=True, dir_okay=False,
 
 
 # --------------------------------------------------------------------------- rate
+
+
+@rate_app.callback()
+def rate(context: typer.Context,
+         month: str = typer.Option(None, "--month", help="YYYY-MM: rate (or re-rate) that month's usage."),
+         as_json: bool = JsonOption, today: datetime = TodayOption):
+    """``clausier rate --month YYYY-MM`` rates usage (rating room); the sub-commands record the
+    legal interest rates that late-payment interest uses."""
+    if context.invoked_subcommand is not None:
+        return
+    if month is None:
+        console.print(context.get_help())
+        raise typer.Exit(code=2)
+    from clausier.rating.cli import rate_month
+
+    rate_month(month, as_json, today)
 
 
 @rate_app.command("add")

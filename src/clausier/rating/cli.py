@@ -90,9 +90,10 @@ def batches(json: bool = JsonOption) -> None:
                   r["at"]] for r in rows])
 
 
-@app.command("rate")
-def rate(month: str = MonthOption, json: bool = JsonOption, today: datetime | None = TodayOption) -> None:
-    """Rate (or re-rate) a month deterministically: rated Parquet and summaries for the bill run."""
+def rate_month(month: str, json: bool = False, today: datetime | None = None) -> None:
+    """Rate (or re-rate) a month deterministically: rated Parquet and summaries for the bill run.
+    Reached as ``clausier rate --month YYYY-MM`` (the ``rate`` group is shared with the legal
+    interest rates of the payments room)."""
     with command(today) as cmd:
         report = service.rate(cmd.session, cmd.clock, cmd.actor, month)
     if json:
