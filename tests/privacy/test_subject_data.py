@@ -142,3 +142,20 @@ def test_requests_are_logged_with_deadlines_and_answered(session, clock, actor, 
     assert "RGPD art. 5(2)" in kept["privacy_requests"]       # the proof of the request stays
     assert [r.ref for r in service.list_requests(session, status="answered")] == [
         erasure.ref, access.ref]
+
+
+def test_erasure_keeps_issued_invoices_and_the_buyer_they_name(session, clock, actor):
+    """Invoices and accounting records are kept 10 years with the personal data they need
+    (Code de commerce art. L123-22): an erasure leaves an issued invoice untouched."""
+    from clausier.billing import service as billing
+    from clausier.billing.models import Invoice
+
+    op, customer = _person(session, clock, actor)
+    billing.bill_period(session, clock, actor, "2026-10", op.code)
+    invoice = session.scalar(select(Invoice).where(Invoice.customer_id == customer.id))
+    assert invoice is not None and invoice.status == "issued"
+    buyer_before = dict(invoice.buyer)
+    report = service.erase(session, clock, actor, "customer", customer.id, date(2026, 11, 24))
+    session.refresh(invoice)
+    assert (invoice.status, invoice.buyer) == ("issued", buyer_before)
+    assert "invoices" in {kept.table for kept in report.kept}

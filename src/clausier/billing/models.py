@@ -85,7 +85,10 @@ class Invoice(Base):
     invoice it corrects. Seller and buyer are copied at issue: the document never changes."""
 
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("customer_id", "run_key"),)
+    # Kept 10 years with the personal data they need (Code de commerce L123-22): the privacy
+    # room's erasure keeps them.
+    __table_args__ = (UniqueConstraint("customer_id", "run_key"),
+                      {"info": {"kept_for": "accounting", "dated_by": "issue_date"}})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="invoice")   # invoice | credit_note
