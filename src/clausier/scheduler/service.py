@@ -33,6 +33,7 @@ TICK_STEPS: list[str] = [
     "clausier.billing.service:tick",
     "clausier.payments.service:tick",
     "clausier.payments.service:deliver",
+    "clausier.support.service:deliver_notifications",
     "clausier.access.service:daily_tick",
     "clausier.privacy.service:tick",
 ]

@@ -597,6 +597,40 @@ def mark_failed(session: Session, clock: Clock, notification_id: int, error: str
     return notification
 
 
+def deliver_notifications(session: Session, clock: Clock, actor: Actor, day: date,
+                          mailer=None, sms=None) -> dict[str, int]:
+    """Daily step: send the pending notices to the people kept informed, by e-mail (SMTP) or
+    SMS, with the mail and SMS adapters of the payments room's outbox; a failure stays pending
+    and is retried (given up after 5 attempts)."""
+    import smtplib
+
+    from clausier.core.settings import Settings
+    from clausier.payments.outbox import SmtpMailer, sms_provider
+
+    settings = Settings.from_env()
+    mailer = mailer or SmtpMailer.from_settings(settings)
+    sms = sms or sms_provider(settings)
+    counts = {"sent": 0, "failed": 0}
+    for notification in pending_notifications(session, limit=1000):
+        try:
+            if notification.recipient_email:
+                mailer.send(notification.recipient_email, notification.subject, notification.body)
+            elif notification.recipient_phone:
+                sms.send(notification.recipient_phone, f"{notification.subject}\n{notification.body}")
+            else:
+                mark_failed(session, clock, notification.id, "no e-mail nor phone", give_up=True)
+                counts["failed"] += 1
+                continue
+        except (OSError, smtplib.SMTPException) as exc:
+            mark_failed(session, clock, notification.id, f"{type(exc).__name__}: {exc}",
+                        give_up=notification.attempts + 1 >= 5)
+            counts["failed"] += 1
+            continue
+        mark_sent(session, clock, notification.id)
+        counts["sent"] += 1
+    return counts
+
+
 def notifications_of(session: Session, ticket: Ticket) -> list[Notification]:
     return list(session.scalars(select(Notification).where(Notification.ticket_id == ticket.id)
                                 .order_by(Notification.id)))
