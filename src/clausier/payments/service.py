@@ -294,6 +294,14 @@ def owed(session: Session, customer_id: int) -> Decimal:
     return money(invoiced + max(ZERO, charges))
 
 
+def _rows_of(session: Session, model, customer_id: int | None) -> list:
+    """Rows of a customer-owned table, oldest first (all customers when ``customer_id`` is None)."""
+    query = select(model).order_by(model.id)
+    if customer_id is not None:
+        query = query.where(model.customer_id == customer_id)
+    return list(session.scalars(query))
+
+
 def list_payments(session: Session, customer_id: int | None = None, limit: int = 200) -> list[Payment]:
     query = select(Payment).order_by(Payment.id.desc()).limit(limit)
     if customer_id is not None:
@@ -480,10 +488,7 @@ def revoke_mandate(session: Session, clock: Clock, actor: Actor, reference: str,
 
 
 def list_mandates(session: Session, customer_id: int | None = None) -> list[Mandate]:
-    query = select(Mandate).order_by(Mandate.id)
-    if customer_id is not None:
-        query = query.where(Mandate.customer_id == customer_id)
-    return list(session.scalars(query))
+    return _rows_of(session, Mandate, customer_id)
 
 
 def mandate_dict(mandate: Mandate) -> dict:
@@ -1261,10 +1266,7 @@ def _deposits_tick(session: Session, clock: Clock, actor: Actor, day: date) -> d
 
 
 def list_deposits(session: Session, customer_id: int | None = None) -> list[Deposit]:
-    query = select(Deposit).order_by(Deposit.id)
-    if customer_id is not None:
-        query = query.where(Deposit.customer_id == customer_id)
-    return list(session.scalars(query))
+    return _rows_of(session, Deposit, customer_id)
 
 
 def deposit_dict(deposit: Deposit) -> dict:
@@ -1346,10 +1348,7 @@ def decide_dispute(session: Session, clock: Clock, actor: Actor, dispute_id: int
 
 
 def list_disputes(session: Session, customer_id: int | None = None) -> list[Dispute]:
-    query = select(Dispute).order_by(Dispute.id)
-    if customer_id is not None:
-        query = query.where(Dispute.customer_id == customer_id)
-    return list(session.scalars(query))
+    return _rows_of(session, Dispute, customer_id)
 
 
 def dispute_dict(dispute: Dispute) -> dict:
