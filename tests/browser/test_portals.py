@@ -29,8 +29,7 @@ def test_each_staff_role_reaches_the_dashboard(page, role):
     shot(page, f"dashboard-{role}-fr")
     if role == "admin":
         page.get_by_role("link", name="English").click()
-        page.wait_for_load_state()
-        assert page.locator("h1").inner_text() == "Dashboard"
+        expect(page.locator("h1")).to_have_text("Dashboard")     # waits for the new page
         assert page.locator("html").get_attribute("lang") == "en"
         shot(page, "dashboard-admin-en")
 
@@ -74,8 +73,7 @@ def test_a_customer_user_reads_its_contracts_quotes_its_exit_and_opens_a_ticket(
     _accessible(page)
     shot(page, "portal-quote-fr")
     page.get_by_role("link", name="English").click()
-    page.wait_for_load_state()
-    assert page.get_by_role("heading", name="What would leaving cost?").count() == 1
+    expect(page.get_by_role("heading", name="What would leaving cost?")).to_have_count(1)
     shot(page, "portal-contract-en")
     page.goto("/portal/tickets")
     page.fill("#description", "No dial tone on the reception line since this morning.")
