@@ -96,16 +96,19 @@ def usage_invoice(session, actor):
     return billed
 
 
-def test_a_dispute_received_on_day_11_is_rejected_cgv_11_3(session, actor):
+def test_a_dispute_received_on_business_day_11_is_rejected_cgv_11_3(session, actor):
+    # Invoice received Friday 3 October 2025; ten jours ouvrés (CGV art. 2: a "jour" is a jour
+    # ouvré) end on Friday 17 October; the letter of Monday 20 October is on day 11.
     billed = usage_invoice(session, actor)
-    clock = FixedClock.on(date(2025, 10, 14))
+    clock = FixedClock.on(date(2025, 10, 20))
     dispute = service.record_dispute(session, clock, actor, billed.invoice.number,
-                                     received_on=date(2025, 10, 14), channel="registered_letter",
+                                     received_on=date(2025, 10, 20), channel="registered_letter",
                                      amount="120.00", reason="calls not made")
     assert dispute.status == "rejected"
     assert dispute.decision["reasons"] == [
-        "received on day 11 after the invoice's receipt; the window is 10 days (until 2025-10-13)"]
-    assert dispute.decision["clauses"] == ["CGV art. 11.3 (L406-409)"]
+        "received on day 11 (jours ouvrés) after the invoice's receipt; the window is "
+        "10 jours ouvrés (until 2025-10-17)"]
+    assert dispute.decision["clauses"] == ["CGV art. 11.3 (L406-409)", "CGV art. 2 (L66-67)"]
     answer = next(m for m in outbox.list_messages(session, billed.customer.id) if m.kind == "dispute_answer")
     assert "n'est pas recevable" in answer.body
 

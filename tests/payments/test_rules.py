@@ -213,13 +213,24 @@ def test_deposit_drawn_8_days_after_the_notice_replenished_in_15_released_2_mont
 # --------------------------------------------------------------------------- disputes (CGV 11.3)
 
 
-def test_a_dispute_received_on_day_11_is_rejected_cgv_11_3():
+def test_a_dispute_received_on_business_day_11_is_rejected_cgv_11_3():
+    # CGV art. 11.3: ten "jours" from the receipt of a usage invoice; CGV art. 2 L66-67: a
+    # "jour" is a "jour ouvré en France". Received Monday 6 October 2025: the window ends on
+    # Monday 20 October (10 jours ouvrés), so a letter on calendar day 11 (Fri 17) is in time.
     received = date(2025, 10, 6)
-    late = rules.dispute_admissible(TECHNICOPHONE, received, received + timedelta(days=11),
+    in_time = rules.dispute_admissible(TECHNICOPHONE, received, date(2025, 10, 17),
+                                       "registered_letter", usage_invoice=True)
+    assert in_time.admissible and in_time.deadline == date(2025, 10, 20)
+    assert "CGV art. 2" in in_time.clauses[1]
+    late = rules.dispute_admissible(TECHNICOPHONE, received, date(2025, 10, 21),
                                     "registered_letter", usage_invoice=True)
-    assert not late.admissible and "day 11" in late.reasons[0] and "CGV art. 11.3" in late.clauses[0]
-    assert rules.dispute_admissible(TECHNICOPHONE, received, received + timedelta(days=10),
+    assert not late.admissible and "day 11 (jours ouvrés)" in late.reasons[0]
+    assert "CGV art. 11.3" in late.clauses[0]
+    # 11 November (Armistice) is not a jour ouvré: received on 3 November, the window ends on 18.
+    assert rules.dispute_admissible(TECHNICOPHONE, date(2025, 11, 3), date(2025, 11, 18),
                                     "registered_letter", usage_invoice=True).admissible
+    assert not rules.dispute_admissible(TECHNICOPHONE, date(2025, 11, 3), date(2025, 11, 19),
+                                        "registered_letter", usage_invoice=True).admissible
     by_mail = rules.dispute_admissible(TECHNICOPHONE, received, received + timedelta(days=2),
                                        "email", usage_invoice=True)
     assert not by_mail.admissible and "registered letter" in by_mail.reasons[0]

@@ -477,21 +477,24 @@ def dispute_admissible(terms: Terms, invoice_received_on: date, received_on: dat
     wanted = payment.dispute_channel if payment else None
     if not usage_invoice or window is None:
         return DisputeDecision(True, None, ("no dispute window applies to this invoice",))
-    deadline = invoice_received_on + timedelta(days=window.value)
+    counted_in = payment.dispute_window_counted_in
+    kind = _day_kind(counted_in.value) if counted_in else DayKind.CALENDAR
+    deadline = CALENDAR.add_days(invoice_received_on, window.value, kind)
+    unit = "jours ouvrés" if kind is DayKind.OUVRES else f"{kind.value} days"
     reasons, clauses = [], []
-    day = (received_on - invoice_received_on).days
+    day = CALENDAR.count_days(invoice_received_on, received_on, kind)
     if received_on > deadline:
-        reasons.append(f"received on day {day} after the invoice's receipt; the window is "
-                       f"{window.value} days (until {deadline.isoformat()})")
-        clauses.append(window.clause)
+        reasons.append(f"received on day {day} ({unit}) after the invoice's receipt; the window is "
+                       f"{window.value} {unit} (until {deadline.isoformat()})")
+        clauses.extend([window.clause] + ([counted_in.clause] if counted_in else []))
     if wanted is not None and channel != wanted.value:
         reasons.append(f"sent by {channel.replace('_', ' ')}; the terms require "
                        f"{wanted.value.replace('_', ' ')}")
         clauses.append(wanted.clause)
     if reasons:
         return DisputeDecision(False, deadline, tuple(reasons), tuple(clauses))
-    return DisputeDecision(True, deadline, (f"received on day {day}, within {window.value} days",),
-                           (window.clause,))
+    return DisputeDecision(True, deadline, (f"received on day {day}, within {window.value} {unit}",),
+                           (window.clause,) + ((counted_in.clause,) if counted_in else ()))
 
 
 # --------------------------------------------------------------------------- SEPA direct debit

@@ -362,6 +362,7 @@ class Payment(Block):
     early_payment_discount: Sourced[bool] | None = None
     set_off_notice_days: Sourced[int] | None = None
     dispute_window_days: Sourced[int] | None = None
+    dispute_window_counted_in: Sourced[DayCount] | None = None
     dispute_channel: Sourced[Channel] | None = None
     undisputed_part_due: Sourced[bool] | None = None
 
