@@ -47,6 +47,7 @@ from clausier.terms.schema import Privacy, TermSheet
 RETENTION_PURGERS: list[str] = [
     "clausier.privacy.purgers:purge_usage_partitions",
     "clausier.privacy.purgers:purge_recordings",
+    "clausier.privacy.purgers:purge_access_events",
 ]
 
 LIVE = ("ordered", "active", "suspended", "notice_given")
