@@ -351,7 +351,9 @@ def _blank(session: Session, route: discovery.Route, subject_id: int,
             elif column.nullable:
                 values[column.name] = None
             elif isinstance(column.type, JSON):
-                values[column.name] = {}
+                # the column's own empty value ([] for a list column), else {}
+                values[column.name] = (column.default.arg(None) if column.default is not None
+                                       and column.default.is_callable else {})
             elif isinstance(column.type, String | Text):
                 values[column.name] = ""
         session.execute(update(table).where(key == row_id).values(**values))
