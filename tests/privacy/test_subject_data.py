@@ -16,7 +16,9 @@ from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.customers.models import Contact, Customer
 from clausier.privacy import discovery, rules, service
 from clausier.terms.loader import built_in_sheets
+from tests import factories
 from tests.privacy import world
+from tests.rating.conftest import rating_operator, store, subscribe  # noqa: F401  (fixtures)
 
 PRIVACY = {s.id: s for s in built_in_sheets()}["technicophone"].general.privacy
 
@@ -184,3 +186,41 @@ def test_erasure_reaches_the_residents_of_an_access_control_site(session, clock,
     badges = session.scalars(select(Credential).where(Credential.record_id == record.id)).all()
     assert {(b.raw, b.key) for b in badges} == {("", f"erased-access_credentials-{b.id}")
                                                 for b in badges}
+
+
+def test_export_zip_holds_the_customers_rated_usage(session, clock, actor, rating_operator,
+                                                    subscribe, store, tmp_path, data_dir):
+    """RGPD art. 15 and 20: the customer's call-detail data, rated by the rating room and kept in
+    its Parquet store, are in the export as CSV, next to every table that holds the customer;
+    another customer's calls are not."""
+    from clausier.rating import service as rating
+    from tests.rating.conftest import csv_row, write_csv
+
+    from clausier.contracts.service import LineInput
+
+    line = subscribe("vga", "0247000001", unit="analogue_line", bundle={"unlimited": True})
+    other_customer = factories.customer(session, clock, rating_operator, "Other SARL")
+    [other] = factories.subscription(
+        session, clock, actor, other_customer,
+        [LineInput(other_customer.sites[0].id, "vga-analogue_line-1-0247000001", 1, 12)],
+        signed_on=date(2026, 1, 5), go_live_on=date(2026, 2, 1))
+    other.service_identifier = "0247000002"
+    session.flush()
+    rows = [csv_row(f"v{i}", "0247000001", called=f"014500000{i}") for i in range(3)]
+    rows.append(csv_row("w0", "0247000002", called="0145999999"))
+    rating.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
+    rating.rate(session, clock, actor, "2026-10", store)
+    assert store.root == data_dir / "usage"          # where the export reads it
+
+    archive = zipfile.ZipFile(io.BytesIO(service.export_customer_zip(session, line.customer_id)))
+    index = json.loads(archive.read("index.json"))
+    tables = {t["table"] for t in index["tables"]}
+    assert tables == {"customers", "sites", "orders", "order_lines", "subscriptions",
+                      "subscription_items", "subscription_events", "rated_usage_summaries"}
+    assert [(f["file"], f["rows"]) for f in index["files"]] == [("usage_rated.csv", 3)]
+    assert set(archive.namelist()) == ({"index.json", "usage_rated.csv"}
+                                       | {f"{t}.{ext}" for t in tables for ext in ("json", "csv")})
+    usage = archive.read("usage_rated.csv").decode().splitlines()
+    assert usage[0].startswith("month,record_id,subscription_id,customer_id,start,")
+    assert [row.split(",")[1] for row in usage[1:]] == ["v0", "v1", "v2"]
+    assert "0145999999" not in archive.read("usage_rated.csv").decode()

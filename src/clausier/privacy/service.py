@@ -21,6 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 from sqlalchemy import JSON, String, Text, delete, select, update
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,7 @@ from clausier.privacy.models import (AuditRequest, BreachNotification, BreachRec
                                      Objection, PurgeReportLine, Recording, RetentionOverride,
                                      RetentionRun, SubProcessor, SubProcessorChange,
                                      SubProcessorNotice)
+from clausier.rating.store import UsageStore
 from clausier.terms import service as terms
 from clausier.terms.schema import Privacy, TermSheet
 
@@ -51,6 +53,7 @@ RETENTION_PURGERS: list[str] = [
 ]
 
 LIVE = ("ordered", "active", "suspended", "notice_given")
+USAGE_FILE = "usage_rated.csv"
 
 
 def _resolve(target: str) -> Callable:
@@ -245,12 +248,31 @@ def _subject_row(session: Session, subject: str, subject_id: int) -> Customer | 
     return row
 
 
+def rated_usage(customer_id: int) -> pl.DataFrame:
+    """The customer's rated usage records, every month the rating room keeps
+    (``rating.store``: ``<data dir>/usage/rated/month=YYYY-MM/bucket=K.parquet``)."""
+    base = UsageStore.default().root / "rated"
+    months = []
+    for folder in sorted(base.glob("month=*")) if base.exists() else ():
+        files = sorted(folder.glob("bucket=*.parquet"))
+        if files:
+            months.append(pl.scan_parquet(files).filter(pl.col("customer_id") == customer_id)
+                          .with_columns(pl.lit(folder.name.split("=", 1)[1]).alias("month")))
+    if not months:
+        return pl.DataFrame()
+    frame = pl.concat(months, how="diagonal_relaxed").collect()
+    return frame.select("month", *[c for c in frame.columns if c != "month"]).sort(
+        "month", "start", "record_id")
+
+
 def export_zip(session: Session, subject: str, subject_id: int) -> bytes:
-    """Every row that concerns the subject, one JSON and one CSV file per table, and an index
-    naming each table, its row count and how its rows reach the subject."""
+    """Every row that concerns the subject, one JSON and one CSV file per table, a customer's
+    rated usage (Parquet in the usage store) as CSV, and an index naming each table, its row
+    count and how its rows reach the subject, and each file."""
     _subject_row(session, subject, subject_id)
     buffer = io.BytesIO()
     index = []
+    files = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for route in discovery.routes(subject):
             columns = discovery.exported_columns(route.table)
@@ -267,8 +289,15 @@ def export_zip(session: Session, subject: str, subject_id: int) -> bytes:
             writer.writerows({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list)
                               else v for k, v in row.items()} for row in rows)
             archive.writestr(_entry(f"{route.name}.csv"), text.getvalue())
+        usage = rated_usage(subject_id) if subject == "customer" else pl.DataFrame()
+        if usage.height:
+            archive.writestr(_entry(USAGE_FILE), usage.write_csv())
+            files.append({"file": USAGE_FILE, "rows": usage.height,
+                          "source": "usage/rated (Parquet), customer_id; amounts in "
+                                    "micro-euros (price_micro, amount_micro)"})
         archive.writestr(_entry("index.json"), json.dumps(
-            {"subject": subject, "id": subject_id, "tables": index}, ensure_ascii=False, indent=2))
+            {"subject": subject, "id": subject_id, "tables": index, "files": files},
+            ensure_ascii=False, indent=2))
     return buffer.getvalue()
 
 
