@@ -187,6 +187,12 @@ def lift_legal_hold(session: Session, clock: Clock, actor: Actor, customer_id: i
     return hold
 
 
+def list_legal_holds(session: Session) -> list[LegalHold]:
+    """The holds in force, the newest first."""
+    return list(session.scalars(select(LegalHold).where(LegalHold.lifted_on.is_(None))
+                                .order_by(LegalHold.placed_on.desc(), LegalHold.id.desc())))
+
+
 def _rule_for(session: Session, customer: Customer, data: str) -> rules.RuleInForce:
     for rule in retention_rules(session):
         if rule.operator_id == customer.operator_id and rule.data == data:
