@@ -148,7 +148,9 @@ def test_requests_are_logged_with_deadlines_and_answered(session, clock, actor, 
 
 def test_erasure_keeps_issued_invoices_and_the_buyer_they_name(session, clock, actor):
     """Invoices and accounting records are kept 10 years with the personal data they need
-    (Code de commerce art. L123-22): an erasure leaves an issued invoice untouched."""
+    (Code de commerce art. L123-22): an erasure leaves an issued invoice untouched, and the
+    customer's name and billing address the invoice needs, while the contacts' phone numbers
+    go."""
     from clausier.billing import service as billing
     from clausier.billing.models import Invoice
 
@@ -161,6 +163,11 @@ def test_erasure_keeps_issued_invoices_and_the_buyer_they_name(session, clock, a
     session.refresh(invoice)
     assert (invoice.status, invoice.buyer) == ("issued", buyer_before)
     assert "invoices" in {kept.table for kept in report.kept}
+    contact = session.scalar(select(Contact).where(Contact.customer_id == customer.id))
+    assert (contact.phone, contact.email) == ("", "")
+    kept = {(d.table, d.column): d.reason for d in report.kept}
+    assert "Code de commerce art. L123-22" in kept[("customers", "name")]
+    assert session.get(Customer, customer.id).name == "Boulangerie Martin"
 
 
 def test_erasure_reaches_the_residents_of_an_access_control_site(session, clock, actor):
