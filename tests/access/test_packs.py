@@ -70,16 +70,6 @@ def test_51st_record_refused_then_accepted_after_a_billed_extension(session, clo
     assert charge.explanation["lines"][0]["clause"] == "CP A art. 3 (L247-249)"
 
 
-def _events(session, clock, built, days_ago: list[int], today: date):
-    from datetime import datetime, time, timedelta
-
-    from clausier.core.clock import PARIS
-    device, _ = access.register_device(session, clock, built.admin, built.site.id, "Contrôleur")
-    access.device_events(session, clock, device, "b1", [
-        access.EventIn(i + 1, datetime.combine(today - timedelta(days=d), time(8), tzinfo=PARIS), "entry_granted",
-                       "granted") for i, d in enumerate(days_ago)])
-
-
 def test_daily_tick_warns_six_then_one_month_before_the_end_once(session, clock, actor):
     """Reading ROZ-END-WARNINGS: the administrator is warned 6 months and 1 month before the
     end of the 120 months (end 2035-03-19 → warnings on 2034-09-20 and 2035-02-20)."""
@@ -94,21 +84,6 @@ def test_daily_tick_warns_six_then_one_month_before_the_end_once(session, clock,
         ("end_warning_1", date(2035, 2, 20), "reading ROZ-END-WARNINGS"),
         ("end_warning_6", date(2034, 9, 20), "reading ROZ-END-WARNINGS")]
     assert "ends on 2035-03-19" in notices[0].message
-
-
-def test_daily_tick_keeps_access_events_three_months_by_default(session, clock, actor):
-    """Reading ROZ-ACCESS-EVENT-RETENTION: events are kept 3 months (CNIL guidance), unless the
-    administrator — the data controller (CP A art. 3 L266-269) — sets another period."""
-    from sqlalchemy import select
-
-    from clausier.access.models import DeviceEvent
-    built = activated_site(session, clock, actor)
-    today = date(2026, 11, 24)
-    _events(session, clock, built, [0, 30, 92, 93, 200], today)     # 92 days ago: 2026-08-24
-    assert "events_deleted=2" in access.daily_tick(session, clock, actor, today)   # before 2026-08-24
-    assert len(session.scalars(select(DeviceEvent)).all()) == 3
-    access.set_event_retention(session, clock, built.admin, built.site.id, 1)
-    assert "events_deleted=1" in access.daily_tick(session, clock, actor, today)
 
 
 def test_pack_never_activated_starts_twelve_months_after_shipment(session, clock, actor):

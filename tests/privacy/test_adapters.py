@@ -111,3 +111,66 @@ def test_privacy_pages(customers, client, clean_engine, clock):
                       follow_redirects=True)
     assert "CGV art. 10.6 (L382-390)" in ran.text
     assert "Registre des activités de traitement" in client.get("/privacy/register").text
+
+
+def test_back_office_forms_for_holds_sub_processors_audits_and_breaches(customers, client,
+                                                                        clean_engine, clock):
+    """The pages where only the API and the CLI wrote before: legal holds placed and lifted, a
+    sub-processor change announced and an objection recorded (Annexe 1 A.2.c: objections
+    within 10 business days, 30 business days of talks), an audit request (A.2.g), a breach
+    logged and its notifications recorded (A.2.a); each write is in the audit trail, and a form
+    without its CSRF token is refused."""
+    from sqlalchemy import select
+
+    from clausier.audit.models import AuditEntry
+    from clausier.privacy.models import BreachNotification, Objection
+    from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD, create_user, csrf_of, log_in
+    first, second = customers
+    create_user(clean_engine, clock, Actor.system("test"))
+    log_in(client, STAFF_EMAIL, STAFF_PASSWORD)
+    token = csrf_of(client.get("/privacy").text)
+
+    def post(path: str, **data):
+        response = client.post(path, data={"csrf_token": token, **data}, follow_redirects=True)
+        assert response.status_code == 200, response.text
+        return response.text
+
+    assert client.post("/privacy/holds", data={"customer_id": second, "reason": "x",
+                                               "on": "2026-11-24"}).status_code == 403
+    page = post("/privacy/holds", customer_id=second, reason="tax audit", on="2026-11-24")
+    assert "Gels juridiques" in page and "tax audit" in page
+    page = post(f"/privacy/holds/{second}/lift", reason="audit closed")
+    assert "Aucun gel juridique en cours." in page
+
+    processor = client.get("/privacy/processor").text
+    assert "Obligations du sous-traitant" in processor
+    page = post("/privacy/sub-processor-changes", operator="technicophone", name="CloudCo",
+                purpose="hosting", country="fr", essential="true", announced_on="2026-11-24",
+                planned_on="2027-01-04")
+    assert "CloudCo" in page and "Enregistrer une opposition" in page
+    change_id = page.split('action="/privacy/sub-processor-changes/')[1].split("/")[0]
+    post(f"/privacy/sub-processor-changes/{change_id}/objections", customer_id=first,
+         received_on="2026-11-30", reason="data leave the EU")
+    page = post("/privacy/audits", customer_id=first, letter_received_on="2026-11-24",
+                starts_on="2027-03-01", days="2", auditor="Audit & Co", registered_letter="true")
+    assert "Audit &amp; Co" in page
+    page = post("/privacy/breaches", operator="technicophone", detected_at="2026-11-20T10:30",
+                nature="mailbox exposed", likely_consequences="phishing",
+                measures_taken_or_proposed="passwords reset", data_categories="contact",
+                people_affected="12")
+    assert "mailbox exposed" in page and "Aucune notification envoyée." in page
+    breach_id = page.split('action="/privacy/breaches/')[1].split("/")[0]
+    page = post(f"/privacy/breaches/{breach_id}/notifications", customer_ids="",
+                channel="registered_letter")
+    assert "Aucune notification envoyée." not in page
+
+    with transaction(clean_engine) as s:
+        [objection] = s.scalars(select(Objection)).all()
+        assert (objection.customer_id, objection.talks_end_on.isoformat()) == (first, "2027-01-13")
+        assert [(n.customer_id, n.channel) for n in s.scalars(select(BreachNotification))] == [
+            (first, "registered_letter")]          # the business customer served, only
+        actions = set(s.scalars(select(AuditEntry.action).where(
+            AuditEntry.action.like("privacy.%"))))
+    assert {"privacy.hold.place", "privacy.hold.lift", "privacy.subprocessor.announce",
+            "privacy.objection", "privacy.audit.request", "privacy.breach.record",
+            "privacy.breach.notify"} <= actions

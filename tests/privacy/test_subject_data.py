@@ -16,7 +16,9 @@ from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.customers.models import Contact, Customer
 from clausier.privacy import discovery, rules, service
 from clausier.terms.loader import built_in_sheets
+from tests import factories
 from tests.privacy import world
+from tests.rating.conftest import rating_operator, store, subscribe  # noqa: F401  (fixtures)
 
 PRIVACY = {s.id: s for s in built_in_sheets()}["technicophone"].general.privacy
 
@@ -146,7 +148,9 @@ def test_requests_are_logged_with_deadlines_and_answered(session, clock, actor, 
 
 def test_erasure_keeps_issued_invoices_and_the_buyer_they_name(session, clock, actor):
     """Invoices and accounting records are kept 10 years with the personal data they need
-    (Code de commerce art. L123-22): an erasure leaves an issued invoice untouched."""
+    (Code de commerce art. L123-22): an erasure leaves an issued invoice untouched, and the
+    customer's name and billing address the invoice needs, while the contacts' phone numbers
+    go."""
     from clausier.billing import service as billing
     from clausier.billing.models import Invoice
 
@@ -159,3 +163,71 @@ def test_erasure_keeps_issued_invoices_and_the_buyer_they_name(session, clock, a
     session.refresh(invoice)
     assert (invoice.status, invoice.buyer) == ("issued", buyer_before)
     assert "invoices" in {kept.table for kept in report.kept}
+    contact = session.scalar(select(Contact).where(Contact.customer_id == customer.id))
+    assert (contact.phone, contact.email) == ("", "")
+    kept = {(d.table, d.column): d.reason for d in report.kept}
+    assert "Code de commerce art. L123-22" in kept[("customers", "name")]
+    assert session.get(Customer, customer.id).name == "Boulangerie Martin"
+
+
+def test_erasure_reaches_the_residents_of_an_access_control_site(session, clock, actor):
+    """Rozoh: the operator processes the residents' records for the site administrator (CP A
+    art. 3 L266-269). Erasing the customer blanks their numbers and badges; names and badge keys,
+    which must stay filled (a key is unique per site), are pseudonymised; list columns stay lists."""
+    from clausier.access import service as access
+    from clausier.access.models import Credential, UserRecord
+    from tests.access.builders import activated_site
+
+    built = activated_site(session, clock, actor)
+    world.give_siren(session.get(Customer, built.pack.customer_id))
+    resident = access.create_record(session, clock, built.admin, built.site.id, access.RecordInput(
+        name="Paul Durand", main_number="+33611223344", secondary_numbers=["+33247000001"],
+        app_users=["paul@durand.example"]))
+    for frame in ("0A1B2C3D", "0A1B2C3E"):
+        access.add_credential(session, clock, built.admin, built.site.id, resident.id,
+                              access.CredentialInput(kind="badge", format="raw", value=frame, bits=32))
+    service.erase(session, clock, actor, "customer", built.pack.customer_id, date(2026, 11, 24))
+    record = session.get(UserRecord, resident.id)
+    assert (record.name, record.main_number, record.secondary_numbers, record.app_users) == (
+        f"erased-access_records-{record.id}", None, [], [])
+    badges = session.scalars(select(Credential).where(Credential.record_id == record.id)).all()
+    assert {(b.raw, b.key) for b in badges} == {("", f"erased-access_credentials-{b.id}")
+                                                for b in badges}
+
+
+def test_export_zip_holds_the_customers_rated_usage(session, clock, actor, rating_operator,
+                                                    subscribe, store, tmp_path, data_dir):
+    """RGPD art. 15 and 20: the customer's call-detail data, rated by the rating room and kept in
+    its Parquet store, are in the export as CSV, next to every table that holds the customer;
+    another customer's calls are not."""
+    from clausier.rating import service as rating
+    from tests.rating.conftest import csv_row, write_csv
+
+    from clausier.contracts.service import LineInput
+
+    line = subscribe("vga", "0247000001", unit="analogue_line", bundle={"unlimited": True})
+    other_customer = factories.customer(session, clock, rating_operator, "Other SARL")
+    [other] = factories.subscription(
+        session, clock, actor, other_customer,
+        [LineInput(other_customer.sites[0].id, "vga-analogue_line-1-0247000001", 1, 12)],
+        signed_on=date(2026, 1, 5), go_live_on=date(2026, 2, 1))
+    other.service_identifier = "0247000002"
+    session.flush()
+    rows = [csv_row(f"v{i}", "0247000001", called=f"014500000{i}") for i in range(3)]
+    rows.append(csv_row("w0", "0247000002", called="0145999999"))
+    rating.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
+    rating.rate(session, clock, actor, "2026-10", store)
+    assert store.root == data_dir / "usage"          # where the export reads it
+
+    archive = zipfile.ZipFile(io.BytesIO(service.export_customer_zip(session, line.customer_id)))
+    index = json.loads(archive.read("index.json"))
+    tables = {t["table"] for t in index["tables"]}
+    assert tables == {"customers", "sites", "orders", "order_lines", "subscriptions",
+                      "subscription_items", "subscription_events", "rated_usage_summaries"}
+    assert [(f["file"], f["rows"]) for f in index["files"]] == [("usage_rated.csv", 3)]
+    assert set(archive.namelist()) == ({"index.json", "usage_rated.csv"}
+                                       | {f"{t}.{ext}" for t in tables for ext in ("json", "csv")})
+    usage = archive.read("usage_rated.csv").decode().splitlines()
+    assert usage[0].startswith("month,record_id,subscription_id,customer_id,start,")
+    assert [row.split(",")[1] for row in usage[1:]] == ["v0", "v1", "v2"]
+    assert "0145999999" not in archive.read("usage_rated.csv").decode()

@@ -10,6 +10,7 @@ from stdnum import luhn
 
 from clausier.contracts.service import LineInput
 from clausier.customers.models import Contact
+from clausier.rating.store import UsageStore
 from tests import factories
 
 
@@ -21,14 +22,19 @@ def technicophone(session, clock, actor):
 
 
 def customer_with_contacts(session, clock, actor, op, name="Boulangerie Martin"):
-    customer = factories.customer(session, clock, op, name)
-    base = f"{customer.id:08d}"
-    customer.siren = base + luhn.calc_check_digit(base)
+    customer = give_siren(factories.customer(session, clock, op, name))
     customer.email, customer.phone = "compta@martin.example", "+33247000000"
     session.add(Contact(customer_id=customer.id, name="Jeanne Martin",
                         email="jeanne@martin.example", phone="0611223344",
                         roles=["incident_reporter"]))
     session.flush()
+    return customer
+
+
+def give_siren(customer):
+    """A valid SIREN from the customer's id (a French company needs one to be updated)."""
+    base = f"{customer.id:08d}"
+    customer.siren = base + luhn.calc_check_digit(base)
     return customer
 
 
@@ -40,11 +46,13 @@ def live_service(session, clock, actor, customer, offer="sip-10", go_live=date(2
 
 
 def write_partition(root: Path, kind: str, month: str, rows: list[dict]) -> Path:
-    """A month partition the way the rating room stores it:
-    ``<data dir>/usage/<records|rated>/month=YYYY-MM/batch-<n>.parquet``."""
-    folder = root / "usage" / kind / f"month={month}"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "batch-1.parquet"
+    """A month partition where the rating room puts it (``rating.store.UsageStore``): imported
+    records in ``records/month=M/bucket=K/batch-*.parquet``, rated ones in
+    ``rated/month=M/bucket=K.parquet``."""
+    store = UsageStore(root / "usage")
+    path = (store.rated_path(month, 0) if kind == "rated"
+            else store.month_dir(month) / "bucket=0" / "batch-1-0.parquet")
+    path.parent.mkdir(parents=True, exist_ok=True)
     pl.DataFrame(rows, schema={"record_id": pl.String, "customer_id": pl.Int64,
                                "subscription_id": pl.Int64, "calling": pl.String}).write_parquet(path)
     return path

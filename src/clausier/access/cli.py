@@ -239,7 +239,7 @@ def list_events(site: int, kind: str = typer.Option(None), reason: str = typer.O
 
 @app.command()
 def tick(today: datetime = TodayOption):
-    """The access step of the daily tick: periods, end warnings, end of sync, event retention."""
+    """The access step of the daily tick: periods, end warnings, end of sync."""
     with command(today) as cmd:
         summary = service.daily_tick(cmd.session, cmd.clock, cmd.actor, cmd.clock.today())
     console.print(summary)

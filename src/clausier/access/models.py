@@ -87,12 +87,15 @@ class UserRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("access_sites.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    display_name: Mapped[str] = mapped_column(String(60))            # panel directory
+    name: Mapped[str] = mapped_column(String(200), info={"personal": "identity"})
+    display_name: Mapped[str] = mapped_column(String(60), info={"personal": "identity"})  # panel directory
     phone_code: Mapped[str | None] = mapped_column(String(10), nullable=True)   # dialled on the panel
-    main_number: Mapped[str | None] = mapped_column(String(20), nullable=True)   # E.164
-    secondary_numbers: Mapped[list] = mapped_column(JSON, default=list)         # ordered, E.164
-    app_users: Mapped[list] = mapped_column(JSON, default=list)                 # video-call accounts
+    main_number: Mapped[str | None] = mapped_column(String(20), nullable=True,  # E.164
+                                                    info={"personal": "contact"})
+    secondary_numbers: Mapped[list] = mapped_column(JSON, default=list,         # ordered, E.164
+                                                    info={"personal": "contact"})
+    app_users: Mapped[list] = mapped_column(JSON, default=list,                 # video-call accounts
+                                            info={"personal": "identification"})
     groups: Mapped[list] = mapped_column(JSON, default=list)
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -113,10 +116,10 @@ class Credential(Base):
     record_id: Mapped[int] = mapped_column(ForeignKey("access_records.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))          # badge | remote | keypad
     format: Mapped[str] = mapped_column(String(12))        # wiegand26 | wiegand34 | raw | keypad
-    raw: Mapped[str] = mapped_column(String(40))           # hex frame, or the keypad digits
+    raw: Mapped[str] = mapped_column(String(40), info={"personal": "identification"})  # hex frame, or the keypad digits
     bits: Mapped[int] = mapped_column(Integer, default=0)
     access_point_id: Mapped[int | None] = mapped_column(ForeignKey("access_points.id"), nullable=True)
-    key: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(80), info={"personal": "identification"})
     created_at: Mapped[datetime] = mapped_column(Instant)
 
 
@@ -222,7 +225,7 @@ class DeviceEvent(Base):
     reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
     record_id: Mapped[int | None] = mapped_column(Integer, nullable=True)   # no FK: records may go
     access_point_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    credential: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    credential: Mapped[str | None] = mapped_column(String(80), nullable=True, info={"personal": "identification"})
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     received_at: Mapped[datetime] = mapped_column(Instant)
 

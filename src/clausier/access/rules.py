@@ -604,11 +604,6 @@ def ends_within(end: date | None, day: date, months: int) -> bool:
     return end is not None and day <= end < add_months(day, months)
 
 
-def retention_cutoff(day: date, months: int) -> date:
-    """Events strictly before this date are past their retention on ``day``."""
-    return add_months(day, -months)
-
-
 # --------------------------------------------------------------------------- sync
 
 # What a device holds, by kind of object (snapshot keys, delta keys, change-log entities).

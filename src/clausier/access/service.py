@@ -1247,9 +1247,9 @@ def events_csv(session: Session, actor: Actor, site_id: int, filters: EventFilte
 
 def daily_tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
     """Service periods, end-of-service warnings (6 and 1 months before, reading
-    ROZ-END-WARNINGS), end of sync, and event retention per site (default: the sheet's 3 months,
-    reading ROZ-ACCESS-EVENT-RETENTION). Idempotent for a date."""
-    counts = {"periods": 0, "warnings": 0, "ended": 0, "events_deleted": 0}
+    ROZ-END-WARNINGS) and end of sync. Idempotent for a date. Events past their site's retention
+    are purged by the privacy room's daily purge (``privacy.purgers.purge_access_events``)."""
+    counts = {"periods": 0, "warnings": 0, "ended": 0}
     for pack, site in list_packs(session):
         if _refresh_period(session, pack):
             _changed(session, clock, site, [("site", site.id, "upsert")])
@@ -1261,13 +1261,6 @@ def daily_tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
                                                   _sync_refusal(session, pack, day)[1],
                                                   terms.service_months.clause if terms.service_months else ""):
                 counts["ended"] += 1
-        months = site.event_retention_months or (terms.access_event_retention_months.value
-                                                 if terms.access_event_retention_months else None)
-        if months:
-            cutoff = _start_of(rules.retention_cutoff(day, months))
-            deleted = session.execute(delete(DeviceEvent).where(DeviceEvent.site_id == site.id,
-                                                                DeviceEvent.at < cutoff)).rowcount
-            counts["events_deleted"] += deleted or 0
     return ", ".join(f"{k}={v}" for k, v in counts.items())
 
 

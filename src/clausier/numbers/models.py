@@ -44,7 +44,7 @@ class PortRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     direction: Mapped[str] = mapped_column(String(3))                # in | out
-    number: Mapped[str] = mapped_column(String(20), index=True)
+    number: Mapped[str] = mapped_column(String(20), index=True, info={"personal": "identification"})
     kind: Mapped[str] = mapped_column(String(10))                    # fixed | mobile
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)

@@ -120,9 +120,11 @@ class Mandate(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     reference: Mapped[str] = mapped_column(String(35), unique=True)    # RUM
     signed_on: Mapped[date] = mapped_column(Date)
-    debtor_name: Mapped[str] = mapped_column(String(70))
-    iban: Mapped[str] = mapped_column(String(34))
-    bic: Mapped[str] = mapped_column(String(11))
+    # the mandate proves the debits that paid the invoices: kept with them (privacy.rules)
+    debtor_name: Mapped[str] = mapped_column(String(70), info={"personal": "identity",
+                                                                "needed_for": "accounting"})
+    iban: Mapped[str] = mapped_column(String(34), info={"personal": "financial", "needed_for": "accounting"})
+    bic: Mapped[str] = mapped_column(String(11), info={"personal": "financial", "needed_for": "accounting"})
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | revoked | invalid
     status_reason: Mapped[str] = mapped_column(String(200), default="")
     last_collection_on: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -315,9 +317,9 @@ class OutboxMessage(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))    # registered_letter | email | sms
     kind: Mapped[str] = mapped_column(String(40))       # formal_notice | reminder | termination …
-    recipient: Mapped[str] = mapped_column(Text, default="")
+    recipient: Mapped[str] = mapped_column(Text, default="", info={"personal": "contact"})
     subject: Mapped[str] = mapped_column(String(300), default="")
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="", info={"personal": "content"})
     file_path: Mapped[str | None] = mapped_column(String(400), nullable=True)
     file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # queued | sent | failed ; a letter is "sent" once printed for posting

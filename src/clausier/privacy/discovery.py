@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Column, Select, Table, func, select
+from sqlalchemy import Column, Select, Table, UniqueConstraint, func, select
 from sqlalchemy.orm import Session
 
 from clausier.db.base import Base, import_all_models
@@ -100,8 +100,15 @@ def routes(subject: str) -> list[Route]:
 
 def personal_columns(table: Table) -> list[ColumnFacts]:
     return [ColumnFacts(c.name, c.info["personal"], bool(c.nullable), c.info.get("needed_for"),
-                        bool(c.unique))
+                        _unique(table, c))
             for c in table.columns if "personal" in c.info]
+
+
+def _unique(table: Table, column: Column) -> bool:
+    """Unique alone or within a constraint (a badge key is unique per site): blanking it would
+    make two rows equal, so it is pseudonymised instead."""
+    return bool(column.unique) or any(
+        isinstance(c, UniqueConstraint) and column.name in c.columns for c in table.constraints)
 
 
 def exported_columns(table: Table) -> list[Column]:

@@ -26,9 +26,10 @@ DATA_SUBJECT_REQUEST_KINDS = ("access", "rectification", "erasure", "restriction
                               "objection")
 
 # Personal-data categories a column may be marked with (``info={"personal": ...}``); the first
-# four are those of the GDPR annex A.1 (L10275-10287).
+# four are those of the GDPR annex A.1 (L10275-10287); bank details (a mandate's IBAN) are the
+# operator's own, as controller.
 PERSONAL_CATEGORIES = ("identity", "contact", "identification", "connection_and_usage",
-                       "location", "content")
+                       "location", "content", "financial")
 
 
 def _day_kind(counted_in: DayCount) -> DayKind:

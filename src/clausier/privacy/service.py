@@ -21,6 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 from sqlalchemy import JSON, String, Text, delete, select, update
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,7 @@ from clausier.privacy.models import (AuditRequest, BreachNotification, BreachRec
                                      Objection, PurgeReportLine, Recording, RetentionOverride,
                                      RetentionRun, SubProcessor, SubProcessorChange,
                                      SubProcessorNotice)
+from clausier.rating.store import UsageStore
 from clausier.terms import service as terms
 from clausier.terms.schema import Privacy, TermSheet
 
@@ -47,9 +49,11 @@ from clausier.terms.schema import Privacy, TermSheet
 RETENTION_PURGERS: list[str] = [
     "clausier.privacy.purgers:purge_usage_partitions",
     "clausier.privacy.purgers:purge_recordings",
+    "clausier.privacy.purgers:purge_access_events",
 ]
 
 LIVE = ("ordered", "active", "suspended", "notice_given")
+USAGE_FILE = "usage_rated.csv"
 
 
 def _resolve(target: str) -> Callable:
@@ -183,6 +187,12 @@ def lift_legal_hold(session: Session, clock: Clock, actor: Actor, customer_id: i
     return hold
 
 
+def list_legal_holds(session: Session) -> list[LegalHold]:
+    """The holds in force, the newest first."""
+    return list(session.scalars(select(LegalHold).where(LegalHold.lifted_on.is_(None))
+                                .order_by(LegalHold.placed_on.desc(), LegalHold.id.desc())))
+
+
 def _rule_for(session: Session, customer: Customer, data: str) -> rules.RuleInForce:
     for rule in retention_rules(session):
         if rule.operator_id == customer.operator_id and rule.data == data:
@@ -244,12 +254,31 @@ def _subject_row(session: Session, subject: str, subject_id: int) -> Customer | 
     return row
 
 
+def rated_usage(customer_id: int) -> pl.DataFrame:
+    """The customer's rated usage records, every month the rating room keeps
+    (``rating.store``: ``<data dir>/usage/rated/month=YYYY-MM/bucket=K.parquet``)."""
+    base = UsageStore.default().root / "rated"
+    months = []
+    for folder in sorted(base.glob("month=*")) if base.exists() else ():
+        files = sorted(folder.glob("bucket=*.parquet"))
+        if files:
+            months.append(pl.scan_parquet(files).filter(pl.col("customer_id") == customer_id)
+                          .with_columns(pl.lit(folder.name.split("=", 1)[1]).alias("month")))
+    if not months:
+        return pl.DataFrame()
+    frame = pl.concat(months, how="diagonal_relaxed").collect()
+    return frame.select("month", *[c for c in frame.columns if c != "month"]).sort(
+        "month", "start", "record_id")
+
+
 def export_zip(session: Session, subject: str, subject_id: int) -> bytes:
-    """Every row that concerns the subject, one JSON and one CSV file per table, and an index
-    naming each table, its row count and how its rows reach the subject."""
+    """Every row that concerns the subject, one JSON and one CSV file per table, a customer's
+    rated usage (Parquet in the usage store) as CSV, and an index naming each table, its row
+    count and how its rows reach the subject, and each file."""
     _subject_row(session, subject, subject_id)
     buffer = io.BytesIO()
     index = []
+    files = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for route in discovery.routes(subject):
             columns = discovery.exported_columns(route.table)
@@ -266,8 +295,15 @@ def export_zip(session: Session, subject: str, subject_id: int) -> bytes:
             writer.writerows({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list)
                               else v for k, v in row.items()} for row in rows)
             archive.writestr(_entry(f"{route.name}.csv"), text.getvalue())
+        usage = rated_usage(subject_id) if subject == "customer" else pl.DataFrame()
+        if usage.height:
+            archive.writestr(_entry(USAGE_FILE), usage.write_csv())
+            files.append({"file": USAGE_FILE, "rows": usage.height,
+                          "source": "usage/rated (Parquet), customer_id; amounts in "
+                                    "micro-euros (price_micro, amount_micro)"})
         archive.writestr(_entry("index.json"), json.dumps(
-            {"subject": subject, "id": subject_id, "tables": index}, ensure_ascii=False, indent=2))
+            {"subject": subject, "id": subject_id, "tables": index, "files": files},
+            ensure_ascii=False, indent=2))
     return buffer.getvalue()
 
 
@@ -350,7 +386,9 @@ def _blank(session: Session, route: discovery.Route, subject_id: int,
             elif column.nullable:
                 values[column.name] = None
             elif isinstance(column.type, JSON):
-                values[column.name] = {}
+                # the column's own empty value ([] for a list column), else {}
+                values[column.name] = (column.default.arg(None) if column.default is not None
+                                       and column.default.is_callable else {})
             elif isinstance(column.type, String | Text):
                 values[column.name] = ""
         session.execute(update(table).where(key == row_id).values(**values))

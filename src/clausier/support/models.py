@@ -28,10 +28,11 @@ class Ticket(Base):
     site_ids: Mapped[list] = mapped_column(JSON, default=list)           # sites affected
     reporter_contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
     channel: Mapped[str] = mapped_column(String(20), default="phone")  # phone | email | portal | api
-    description: Mapped[str] = mapped_column(Text)
-    location: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, info={"personal": "content"})
+    location: Mapped[str] = mapped_column(Text, default="", info={"personal": "location"})
     consequences: Mapped[str] = mapped_column(Text, default="")
-    keep_informed: Mapped[list] = mapped_column(JSON, default=list)      # [{name, email, phone}]
+    keep_informed: Mapped[list] = mapped_column(JSON, default=list,      # [{name, email, phone}]
+                                                info={"personal": "contact"})
     access: Mapped[str | None] = mapped_column(String(40), nullable=True)  # analogue, isdn…
     service_level_option: Mapped[str] = mapped_column(String(40))       # at opening
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | restored | closed
@@ -113,11 +114,11 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     state: Mapped[str] = mapped_column(String(30))                # the ticket event announced
-    recipient_name: Mapped[str] = mapped_column(String(200), default="")
-    recipient_email: Mapped[str] = mapped_column(String(200), default="")
-    recipient_phone: Mapped[str] = mapped_column(String(40), default="")
+    recipient_name: Mapped[str] = mapped_column(String(200), default="", info={"personal": "identity"})
+    recipient_email: Mapped[str] = mapped_column(String(200), default="", info={"personal": "contact"})
+    recipient_phone: Mapped[str] = mapped_column(String(40), default="", info={"personal": "contact"})
     subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, info={"personal": "content"})
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
