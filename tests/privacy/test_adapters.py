@@ -151,6 +151,11 @@ def test_back_office_forms_for_holds_sub_processors_audits_and_breaches(customer
     change_id = page.split('action="/privacy/sub-processor-changes/')[1].split("/")[0]
     post(f"/privacy/sub-processor-changes/{change_id}/objections", customer_id=first,
          received_on="2026-11-30", reason="data leave the EU")
+    objection_id = client.get("/privacy/processor").text.split(
+        'action="/privacy/objections/')[1].split("/")[0]
+    page = post(f"/privacy/objections/{objection_id}/close", outcome="withdrawn",
+                on="2026-12-02", note="customer agreed")
+    assert "Clore l’opposition" not in page and "withdrawn" in page
     page = post("/privacy/audits", customer_id=first, letter_received_on="2026-11-24",
                 starts_on="2027-03-01", days="2", auditor="Audit & Co", registered_letter="true")
     assert "Audit &amp; Co" in page
@@ -167,10 +172,11 @@ def test_back_office_forms_for_holds_sub_processors_audits_and_breaches(customer
     with transaction(clean_engine) as s:
         [objection] = s.scalars(select(Objection)).all()
         assert (objection.customer_id, objection.talks_end_on.isoformat()) == (first, "2027-01-13")
+        assert (objection.status, objection.closed_on.isoformat()) == ("withdrawn", "2026-12-02")
         assert [(n.customer_id, n.channel) for n in s.scalars(select(BreachNotification))] == [
             (first, "registered_letter")]          # the business customer served, only
         actions = set(s.scalars(select(AuditEntry.action).where(
             AuditEntry.action.like("privacy.%"))))
     assert {"privacy.hold.place", "privacy.hold.lift", "privacy.subprocessor.announce",
-            "privacy.objection", "privacy.audit.request", "privacy.breach.record",
+            "privacy.objection", "privacy.objection.close", "privacy.audit.request", "privacy.breach.record",
             "privacy.breach.notify"} <= actions

@@ -98,8 +98,9 @@ def test_gaps_recorded_for_warnings_retention_and_prices(sheet: TermSheet) -> No
     pack = sheet.general.pack
     assert pack.end_warnings_months_before.value == [6, 1]
     assert pack.end_warnings_months_before.src.reading == "ROZ-END-WARNINGS"
-    assert pack.access_event_retention_months.value == 3
-    assert sheet.general.retention.rules[0].data == "access_events"
+    [events] = sheet.general.retention.rules
+    assert (events.data, events.months, events.src.reading) == ("access_events", 3,
+                                                              "ROZ-ACCESS-EVENT-RETENTION")
     for reading_id in ("ROZ-END-WARNINGS", "ROZ-ACCESS-EVENT-RETENTION", "ROZ-EXTRA-RECORD-PRICE",
                        "ROZ-PRICE-BASIS", "ROZ-RENEWAL", "ROZ-WITHDRAWAL"):
         assert sheet.reading(reading_id).kind == "gap" and sheet.reading(reading_id).chosen

@@ -121,6 +121,13 @@ def record_objection(change_id: int, customer_id: int = Form(...),
     return _back(PROCESSOR_PAGE)
 
 
+@router.post("/privacy/objections/{objection_id}/close", dependencies=[Depends(verify_csrf)])
+def close_objection(objection_id: int, outcome: str = Form(...), on: date = Form(...),
+                    note: str = Form(""), ctx: Ctx = Depends(_writer)):
+    service.close_objection(ctx.session, ctx.clock, ctx.actor, objection_id, outcome, on, note)
+    return _back(PROCESSOR_PAGE)
+
+
 @router.post("/privacy/audits", dependencies=[Depends(verify_csrf)])
 def request_audit(customer_id: int = Form(...), letter_received_on: date = Form(...),
                   starts_on: date = Form(...), days: int = Form(...), auditor: str = Form(""),

@@ -555,7 +555,6 @@ class Pack(Block):
     same_country_only: Sourced[bool] | None = None
     allowed_call_countries: Sourced[list[str]] | None = None
     extra_records_purchasable: Sourced[bool] | None = None
-    access_event_retention_months: Sourced[int] | None = None
     unlimited_syncs: Sourced[bool] | None = None
     offline_mode: Sourced[bool] | None = None
 
