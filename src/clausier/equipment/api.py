@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from clausier.api.deps import Ctx, staff_ctx, user_ctx
 from clausier.core.errors import NotFound
@@ -60,9 +60,10 @@ class SimIn(BaseModel):
     msisdn: str | None = None
 
 
-class CodesIn(BaseModel):
-    pin: str | None = None
-    puk: str | None = None
+class PukIn(BaseModel):
+    # A PIN sent along is refused rather than silently dropped: Clausier never keeps one.
+    model_config = ConfigDict(extra="forbid")
+    puk: str
 
 
 class SuspensionIn(BaseModel):
@@ -128,11 +129,17 @@ def register_sim(body: SimIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     return service.to_dict(sim.item)
 
 
-@router.post("/sims/{iccid}/codes")
-def set_codes(iccid: str, body: CodesIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+@router.put("/sims/{iccid}/puk")
+def set_puk(iccid: str, body: PukIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("equipment")
-    service.set_sim_codes(ctx.session, ctx.clock, ctx.actor, iccid, body.pin, body.puk)
-    return {"iccid": iccid, "stored": "digests only"}
+    service.set_sim_puk(ctx.session, ctx.clock, ctx.actor, iccid, body.puk)
+    return {"iccid": iccid, "stored": "sealed"}
+
+
+@router.get("/sims/{sim}/puk")
+def show_puk(sim: str, ctx: Ctx = Depends(user_ctx)) -> dict:
+    """The PUK in clear, for staff or the SIM's own customer's users (audited)."""
+    return {"sim": sim, "puk": service.show_puk(ctx.session, ctx.clock, ctx.actor, sim)}
 
 
 @router.post("/sims/{iccid}/suspension")
