@@ -95,14 +95,14 @@ def register(body: ItemIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 def returns_due(start: date | None = None, end: date | None = None, customer_id: int | None = None,
                 ctx: Ctx = Depends(user_ctx)) -> list[dict]:
     """Open returns due in [start, end] (default: this week) with the penalty missing them bills.
-    A customer's user sees only its own equipment to return."""
+    A customer's user gets all its own equipment still to return, whatever the dates."""
     if ctx.user.kind != "staff":
         if ctx.user.customer_id is None:
             raise NotFound("not found")
-        customer_id = ctx.user.customer_id
+        # A customer's user: all it still has to send back (what its portal page shows).
+        return service.returns_of_customer(ctx.session, ctx.user.customer_id)
     week = service.week_of(ctx.clock.today())
-    return service.returns_due(ctx.session, start or (week[0] if customer_id is None else ctx.clock.today()),
-                               end or (week[1] if customer_id is None else date.max), customer_id)
+    return service.returns_due(ctx.session, start or week[0], end or week[1], customer_id)
 
 
 @router.post("/appointments", status_code=201)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
-from clausier.catalog.models import EquipmentKind
+from clausier.catalog.models import EquipmentKind, Operator
 from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
 from clausier.core import sealed
@@ -305,6 +305,15 @@ def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date) -
     return opened
 
 
+def _return_row(session: Session, item: EquipmentItem) -> dict:
+    obligation = _obligation(session, item)
+    return {**to_dict(item), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
+            "on_overdue": obligation.on_overdue, "clause": obligation.clause, "basis": obligation.basis,
+            "ownership_passes": obligation.ownership_passes,
+            "still_to_return": obligation.still_to_return,
+            "penalty_billed_on": item.overdue_handled_on if obligation.penalty else None}
+
+
 def returns_due(session: Session, start: date, end: date, customer_id: int | None = None) -> list[dict]:
     """Open returns whose deadline falls in [start, end], each with what missing it will bill."""
     query = select(EquipmentItem).where(EquipmentItem.state.in_(rules.AT_CUSTOMER),
@@ -314,13 +323,31 @@ def returns_due(session: Session, start: date, end: date, customer_id: int | Non
                                         EquipmentItem.return_due_on <= end)
     if customer_id is not None:
         query = query.where(EquipmentItem.customer_id == customer_id)
-    result = []
-    for item in session.scalars(query.order_by(EquipmentItem.return_due_on, EquipmentItem.id)):
-        obligation = _obligation(session, item)
-        result.append({**to_dict(item), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
-                       "on_overdue": obligation.on_overdue, "clause": obligation.clause,
-                       "basis": obligation.basis})
-    return result
+    return [_return_row(session, item)
+            for item in session.scalars(query.order_by(EquipmentItem.return_due_on, EquipmentItem.id))]
+
+
+def returns_of_customer(session: Session, customer_id: int) -> list[dict]:
+    """Everything one customer still has to send back, whatever the deadline: not yet due, past due
+    and awaiting the daily tick, or already penalised but still owed (the CinéTime box); each with
+    what missing the deadline bills and where to send it (the operator's address of the catalogue,
+    or the manufacturer for a Rozoh module SIM)."""
+    items = session.scalars(select(EquipmentItem).where(
+        EquipmentItem.customer_id == customer_id, EquipmentItem.state.in_(rules.AT_CUSTOMER),
+        EquipmentItem.return_reason.is_not(None))
+        .order_by(EquipmentItem.return_due_on, EquipmentItem.id)).all()
+    rows = []
+    for item in items:
+        row = _return_row(session, item)
+        if item.overdue_handled_on is not None and not row["still_to_return"]:
+            continue            # invoiced instead of returned: nothing left to send back
+        operator = session.get(Operator, item.operator_id)
+        row["send_to"] = ({"to": "manufacturer", "name": "", "address": ""}
+                          if item.return_to == "manufacturer"
+                          else {"to": "operator", "name": operator.legal_name or operator.name,
+                                "address": operator.address})
+        rows.append(row)
+    return rows
 
 
 # --------------------------------------------------------------------------- appointments
