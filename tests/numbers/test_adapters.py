@@ -63,6 +63,9 @@ def test_api_returns_due_this_week_show_the_penalty_about_to_be_billed(world):
     assert row["penalty"]["total"] == "120.00" and row["basis"] == "TTC"     # annexe 2 L1232
     page = client.get("/equipment/returns", headers={"accept": "text/html"})
     assert page.status_code == 200 and "FBX-1" in page.text and "Annexe 2 (L1232)" in page.text
+    row = page.text[page.text.index("FBX-1"):page.text.index("</tr>", page.text.index("FBX-1"))]
+    assert "Famille Martin" in row and "120,00" in row and "la propriété passe au client" in row
+    assert "FBX-1" not in client.get("/equipment/returns?on=2026-12-08").text    # the next week
 
 
 def test_portal_shows_a_customer_only_its_own_equipment_to_return(world):
@@ -88,7 +91,11 @@ def test_api_port_in_refusal_and_port_out_quote(world):
     assert out["direction"] == "out" and Decimal(out["quote"]["total"]) > 0
     assert out["quote"]["effective_date"] == "2026-12-11"
     page = client.get("/ports", headers={"accept": "text/html"})
-    assert "0655443322" in page.text and "0611223344" in page.text
+    assert "0655443322" in page.text and "0611223344" in page.text and "Famille Martin" in page.text
+    refused_row = page.text[page.text.index("0611223344"):page.text.index("</tr>", page.text.index("0611223344"))]
+    assert "wrong control key" in refused_row             # CPV mobile art. 6.2 (L879-884)
+    out_row = page.text[page.text.index("0655443322"):page.text.index("</tr>", page.text.index("0655443322"))]
+    assert "59,97" in out_row and "OZ-CHATEL" in out_row     # the exit quote and its clause
 
 
 def test_api_sda_of_15_is_a_problem_json(world):
