@@ -115,3 +115,24 @@ def test_cli_port_in_over_the_holiday(world, db_url, monkeypatch):
     assert '"porting_date": "2026-05-05"' in result.output     # CPV mobile art. 6.2 (L886), 1 May skipped
     result = CliRunner().invoke(cli, ["equipment", "returns-due", "--today", "2026-12-01", "--json"])
     assert result.exit_code == 0 and '"serial": "FBX-1"' in result.output
+
+
+def test_api_puk_is_shown_to_staff_and_its_customer_only_and_no_pin_is_taken(world, clean_engine, clock, actor):
+    # Ozone CPV mobile art. 1 (L762-764): PUK of 8 digits, shown to the customer (Espace Client).
+    client, mobile_ref, operator_id, tokens = world
+    with transaction(clean_engine) as s:
+        kind(s, factories.operator(s, clock, actor, "ozone"), "sim")
+    assert client.post("/api/v1/equipment/sims", json={"operator_id": operator_id, "iccid": "8933000000000000077",
+                                                       "msisdn": "0677001122"}).status_code == 201
+    assert client.post("/api/v1/equipment/8933000000000000077/shipment", json={
+        "subscription": mobile_ref, "provision_mode": "loaned", "on": "2026-01-05"}).status_code == 200
+    with_pin = client.put("/api/v1/equipment/sims/8933000000000000077/puk", json={"puk": "73194528", "pin": "1234"})
+    assert with_pin.status_code == 422
+    assert client.put("/api/v1/equipment/sims/8933000000000000077/puk",
+                      json={"puk": "73194528"}).json()["stored"] == "sealed"
+    assert client.get("/api/v1/equipment/sims/0677001122/puk").json()["puk"] == "73194528"
+    mine = client.get("/api/v1/equipment/sims/0677001122/puk", headers={"authorization": f"Bearer {tokens['mine']}"})
+    theirs = client.get("/api/v1/equipment/sims/0677001122/puk",
+                        headers={"authorization": f"Bearer {tokens['theirs']}"})
+    assert (mine.status_code, mine.json()["puk"]) == (200, "73194528")
+    assert theirs.status_code == 404
