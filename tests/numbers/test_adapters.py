@@ -66,6 +66,9 @@ def test_api_returns_due_this_week_show_the_penalty_about_to_be_billed(world):
     row = page.text[page.text.index("FBX-1"):page.text.index("</tr>", page.text.index("FBX-1"))]
     assert "Famille Martin" in row and "120,00" in row and "la propriété passe au client" in row
     assert "FBX-1" not in client.get("/equipment/returns?on=2026-12-08").text    # the next week
+    inventory = client.get("/equipment?state=installed")
+    assert inventory.status_code == 200 and "FBX-1" not in inventory.text        # shipped, not installed
+    assert "FBX-1" in client.get("/equipment?state=shipped").text
 
 
 def test_portal_shows_a_customer_only_its_own_equipment_to_return(world):
