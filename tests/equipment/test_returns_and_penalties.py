@@ -98,6 +98,21 @@ def test_tv_box_at_day_11_bills_80_and_the_box_is_still_owed(session, clock, act
     assert len(charges(session, "equipment_non_return")) == 1
 
 
+def test_after_a_withdrawal_the_box_is_due_back_within_14_days_and_nothing_is_billed(session, clock, actor,
+                                                                                   ozone):
+    # CGV art. 5 (L179): after a withdrawal the equipment goes back at the client's cost within
+    # 14 days; the terms set no amount for missing it, so the overdue box is only reported.
+    sub = ozone_line(session, clock, actor, ozone, "fibre-1g", "FBX-0002", "box_fibre")
+    contracts.withdraw(session, clock, actor, sub.id, date(2026, 1, 10))
+    ticks(session, clock, actor, date(2026, 1, 10))
+    item = service.get_item(session, "FBX-0002")
+    assert (item.return_reason, item.return_due_on) == ("withdrawal", date(2026, 1, 24))
+    assert item.return_terms["clause"] == "CGV art. 5 (L179)"
+    ticks(session, clock, actor, date(2026, 1, 25))
+    assert charges(session, "equipment_non_return") == []
+    assert (item.overdue_action, item.owner) == ("flag", "operator")
+
+
 @pytest.fixture
 def tec(session, clock, actor):
     op = factories.operator(session, clock, actor, "technicophone")

@@ -12,7 +12,8 @@ from clausier.audit.models import AuditEntry
 from clausier.billing.models import Charge
 from clausier.contracts import service as contracts
 from clausier.contracts.service import LineInput
-from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.audit.service import Actor
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clausier.equipment import service
 from clausier.equipment.models import EquipmentItem, SimCard
 from tests import factories
@@ -78,19 +79,36 @@ def test_ozone_sheet_has_no_inactivity_suspension(session, clock, actor):
     assert service.get_sim(session, "0612345678").status == "active"
 
 
-def test_pin_and_puk_are_never_stored_in_clear(session, clock, actor):
-    # Ozone CPV mobile art. 1 (L762-764): PIN 4 digits, PUK 8 digits.
-    mobile_line(session, clock, actor, "ozone")
+def test_puk_is_stored_encrypted_and_shown_only_to_staff_and_its_customer(session, clock, actor):
+    # Ozone CPV mobile art. 1 (L762-764): PUK of 8 digits; the Espace Client shows the customer its
+    # PUK (spec: Espace Client, O:221-223), so it is sealed, not hashed; the PIN is never kept.
+    op, sub = mobile_line(session, clock, actor, "ozone")
     with pytest.raises(InvalidInput, match="puk: must have 8 digits"):
-        service.set_sim_codes(session, clock, actor, "8933000000000000001", "1234", "123")
-    service.set_sim_codes(session, clock, actor, "8933000000000000001", "4821", "73194528")
+        service.set_sim_puk(session, clock, actor, "8933000000000000001", "123")
+    service.set_sim_puk(session, clock, actor, "8933000000000000001", "73194528")
     session.flush()
     sim = session.scalar(select(SimCard))
-    stored = " ".join(str(v) for v in (sim.pin_digest, sim.puk_digest))
-    audit = " ".join(e.summary + str(e.changes) for e in session.scalars(select(AuditEntry)))
-    assert "4821" not in stored and "73194528" not in stored and "73194528" not in audit
-    assert service.check_sim_code(session, "8933000000000000001", "puk", "73194528")
-    assert not service.check_sim_code(session, "8933000000000000001", "pin", "0000")
+    assert sim.puk_sealed.startswith("v1:") and "73194528" not in sim.puk_sealed
+    assert not hasattr(sim, "pin_digest")
+    staff = Actor("support@clausier.local", role="support")
+    assert service.show_puk(session, clock, staff, "0612345678") == "73194528"
+    own_user = Actor("client@example.fr", role="customer", customer_id=sub.customer_id)
+    assert service.show_puk(session, clock, own_user, "8933000000000000001") == "73194528"
+    other_customer = factories.customer(session, clock, op, "Autre Client")
+    with pytest.raises(NotFound):
+        service.show_puk(session, clock, Actor("x@example.fr", role="customer",
+                                                customer_id=other_customer.id), "0612345678")
+    entries = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "sim.puk_shown")))
+    assert [e.actor for e in entries] == ["support@clausier.local", "client@example.fr"]
+    assert "73194528" not in " ".join(e.summary + str(e.changes) for e in session.scalars(select(AuditEntry)))
+
+
+def test_a_sealed_puk_does_not_open_with_another_installation_key(session, clock, actor, monkeypatch):
+    mobile_line(session, clock, actor, "ozone")
+    service.set_sim_puk(session, clock, actor, "8933000000000000001", "73194528")
+    monkeypatch.setenv("CLAUSIER_SECRET_KEY", "another-installation")
+    with pytest.raises(Conflict, match="does not open"):
+        service.show_puk(session, clock, actor, "8933000000000000001")
 
 
 def test_rozoh_module_sim_is_flagged_for_return_to_the_manufacturer(session, clock, actor):

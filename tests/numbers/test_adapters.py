@@ -63,6 +63,12 @@ def test_api_returns_due_this_week_show_the_penalty_about_to_be_billed(world):
     assert row["penalty"]["total"] == "120.00" and row["basis"] == "TTC"     # annexe 2 L1232
     page = client.get("/equipment/returns", headers={"accept": "text/html"})
     assert page.status_code == 200 and "FBX-1" in page.text and "Annexe 2 (L1232)" in page.text
+    row = page.text[page.text.index("FBX-1"):page.text.index("</tr>", page.text.index("FBX-1"))]
+    assert "Famille Martin" in row and "120,00" in row and "la propriété passe au client" in row
+    assert "FBX-1" not in client.get("/equipment/returns?on=2026-12-08").text    # the next week
+    inventory = client.get("/equipment?state=installed")
+    assert inventory.status_code == 200 and "FBX-1" not in inventory.text        # shipped, not installed
+    assert "FBX-1" in client.get("/equipment?state=shipped").text
 
 
 def test_portal_shows_a_customer_only_its_own_equipment_to_return(world):
@@ -88,7 +94,11 @@ def test_api_port_in_refusal_and_port_out_quote(world):
     assert out["direction"] == "out" and Decimal(out["quote"]["total"]) > 0
     assert out["quote"]["effective_date"] == "2026-12-11"
     page = client.get("/ports", headers={"accept": "text/html"})
-    assert "0655443322" in page.text and "0611223344" in page.text
+    assert "0655443322" in page.text and "0611223344" in page.text and "Famille Martin" in page.text
+    refused_row = page.text[page.text.index("0611223344"):page.text.index("</tr>", page.text.index("0611223344"))]
+    assert "wrong control key" in refused_row             # CPV mobile art. 6.2 (L879-884)
+    out_row = page.text[page.text.index("0655443322"):page.text.index("</tr>", page.text.index("0655443322"))]
+    assert "59,97" in out_row and "OZ-CHATEL" in out_row     # the exit quote and its clause
 
 
 def test_api_sda_of_15_is_a_problem_json(world):
@@ -108,3 +118,24 @@ def test_cli_port_in_over_the_holiday(world, db_url, monkeypatch):
     assert '"porting_date": "2026-05-05"' in result.output     # CPV mobile art. 6.2 (L886), 1 May skipped
     result = CliRunner().invoke(cli, ["equipment", "returns-due", "--today", "2026-12-01", "--json"])
     assert result.exit_code == 0 and '"serial": "FBX-1"' in result.output
+
+
+def test_api_puk_is_shown_to_staff_and_its_customer_only_and_no_pin_is_taken(world, clean_engine, clock, actor):
+    # Ozone CPV mobile art. 1 (L762-764): PUK of 8 digits, shown to the customer (Espace Client).
+    client, mobile_ref, operator_id, tokens = world
+    with transaction(clean_engine) as s:
+        kind(s, factories.operator(s, clock, actor, "ozone"), "sim")
+    assert client.post("/api/v1/equipment/sims", json={"operator_id": operator_id, "iccid": "8933000000000000077",
+                                                       "msisdn": "0677001122"}).status_code == 201
+    assert client.post("/api/v1/equipment/8933000000000000077/shipment", json={
+        "subscription": mobile_ref, "provision_mode": "loaned", "on": "2026-01-05"}).status_code == 200
+    with_pin = client.put("/api/v1/equipment/sims/8933000000000000077/puk", json={"puk": "73194528", "pin": "1234"})
+    assert with_pin.status_code == 422
+    assert client.put("/api/v1/equipment/sims/8933000000000000077/puk",
+                      json={"puk": "73194528"}).json()["stored"] == "sealed"
+    assert client.get("/api/v1/equipment/sims/0677001122/puk").json()["puk"] == "73194528"
+    mine = client.get("/api/v1/equipment/sims/0677001122/puk", headers={"authorization": f"Bearer {tokens['mine']}"})
+    theirs = client.get("/api/v1/equipment/sims/0677001122/puk",
+                        headers={"authorization": f"Bearer {tokens['theirs']}"})
+    assert (mine.status_code, mine.json()["puk"]) == (200, "73194528")
+    assert theirs.status_code == 404

@@ -94,6 +94,16 @@ def test_port_in_with_a_wrong_rio_key_is_refused_and_recorded(session, clock, ac
     assert "CPV Téléphonie mobile art. 6.2 (L879-884)" in refusal["detail"]
 
 
+def test_port_in_of_a_number_inactive_at_the_donor_is_refused(session, clock, actor, ozone_mobile):
+    # CPV mobile art. 6.2 (L879-884): refused when the number is not active on the porting day.
+    rio = rules.make_rio("01", "P", "QW12ER", "0611223344")
+    request = service.port_in(session, clock, actor, ozone_mobile.id, "0611223344", rio=rio,
+                              mandate_signed_on=date(2026, 4, 28), requested_on=date(2026, 4, 29),
+                              number_active_at_donor=False)
+    assert request.status == "refused"
+    assert [r["reason"] for r in request.refusal_reasons] == ["number_inactive"]
+
+
 def test_mobile_port_in_is_scheduled_over_the_may_holiday_and_a_second_request_is_pending(
         session, clock, actor, ozone_mobile):
     # CPV mobile art. 6.2 (L886-888): 3–7 business days, 15 min–4 h of interruption.

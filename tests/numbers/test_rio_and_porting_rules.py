@@ -26,6 +26,29 @@ def test_rio_key_ties_the_rio_to_its_number():
         rules.check_rio(rio, "0612345679")                    # another number
 
 
+@pytest.mark.parametrize("fields, number, key", [
+    # Worked by hand: positions in "ABC…Z0…9+" are 0=26, 6=32, P=15, A=0; the first sum is
+    # 26+26+15+6×0+26+32+8×26 = 333 ≡ 0 (mod 37), and position 0 is "A".
+    (("00", "P", "AAAAAA"), "0600000000", "A+5"),
+    (("02", "P", "A1B2C3"), "0611223344", "9LS"),
+    (("01", "E", "+Z9K4Q"), "0712345678", "5SU"),
+])
+def test_rio_key_follows_the_shared_algorithm_letters_first(fields, number, key):
+    # ARCEP decision 2009-0239 art. 10 II: CCC checks the number against OO Q RRRRRR. The key
+    # algorithm (Charte RIO, GIE EGP) is published with the alphabet in the order
+    # "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+" (letters first): French Wikipedia "Relevé d'identité
+    # opérateur" (its Python sample, quoted on excel-downloads.com thread 20006559) and an
+    # independent JavaScript checker (github.com/gdelvallez1, rio/rio.js). No published valid
+    # (RIO, number) pair was found, so these keys were computed by hand from that text; a
+    # digits-first alphabet would give "BS2", "ITO" and "3CX" instead.
+    assert rules.rio_key(*fields, number) == key
+    rio = "".join(fields) + key
+    rules.check_rio(rio, number)
+    wrong = rio[:-1] + ("A" if key[-1] != "A" else "B")
+    with pytest.raises(rules.RuleError, match="rio: wrong control key"):
+        rules.check_rio(wrong, number)
+
+
 def test_rio_with_a_wrong_key_is_refused():
     # Ozone CPV fixe art. 7.2 (L694): any RIO error means refusal and a new RIO.
     rio = rules.make_rio("01", "P", "XK42ZZ", "0698765432")

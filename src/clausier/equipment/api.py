@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from clausier.api.deps import Ctx, staff_ctx, user_ctx
 from clausier.core.errors import NotFound
@@ -60,9 +60,10 @@ class SimIn(BaseModel):
     msisdn: str | None = None
 
 
-class CodesIn(BaseModel):
-    pin: str | None = None
-    puk: str | None = None
+class PukIn(BaseModel):
+    # A PIN sent along is refused rather than silently dropped: Clausier never keeps one.
+    model_config = ConfigDict(extra="forbid")
+    puk: str
 
 
 class SuspensionIn(BaseModel):
@@ -94,14 +95,14 @@ def register(body: ItemIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 def returns_due(start: date | None = None, end: date | None = None, customer_id: int | None = None,
                 ctx: Ctx = Depends(user_ctx)) -> list[dict]:
     """Open returns due in [start, end] (default: this week) with the penalty missing them bills.
-    A customer's user sees only its own equipment to return."""
+    A customer's user gets all its own equipment still to return, whatever the dates."""
     if ctx.user.kind != "staff":
         if ctx.user.customer_id is None:
             raise NotFound("not found")
-        customer_id = ctx.user.customer_id
+        # A customer's user: all it still has to send back (what its portal page shows).
+        return service.returns_of_customer(ctx.session, ctx.user.customer_id)
     week = service.week_of(ctx.clock.today())
-    return service.returns_due(ctx.session, start or (week[0] if customer_id is None else ctx.clock.today()),
-                               end or (week[1] if customer_id is None else date.max), customer_id)
+    return service.returns_due(ctx.session, start or week[0], end or week[1], customer_id)
 
 
 @router.post("/appointments", status_code=201)
@@ -128,11 +129,17 @@ def register_sim(body: SimIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     return service.to_dict(sim.item)
 
 
-@router.post("/sims/{iccid}/codes")
-def set_codes(iccid: str, body: CodesIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+@router.put("/sims/{iccid}/puk")
+def set_puk(iccid: str, body: PukIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("equipment")
-    service.set_sim_codes(ctx.session, ctx.clock, ctx.actor, iccid, body.pin, body.puk)
-    return {"iccid": iccid, "stored": "digests only"}
+    service.set_sim_puk(ctx.session, ctx.clock, ctx.actor, iccid, body.puk)
+    return {"iccid": iccid, "stored": "sealed"}
+
+
+@router.get("/sims/{sim}/puk")
+def show_puk(sim: str, ctx: Ctx = Depends(user_ctx)) -> dict:
+    """The PUK in clear, for staff or the SIM's own customer's users (audited)."""
+    return {"sim": sim, "puk": service.show_puk(ctx.session, ctx.clock, ctx.actor, sim)}
 
 
 @router.post("/sims/{iccid}/suspension")

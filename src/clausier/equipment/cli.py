@@ -136,13 +136,20 @@ def sim_swap(sim: str = typer.Argument(..., help="ICCID or MSISDN of the old car
     console.print(f"{sim} → {new}")
 
 
-@app.command("sim-codes")
-def sim_codes(iccid: str, pin: str = typer.Option(None, prompt=True, hide_input=True),
-              puk: str = typer.Option(None, prompt=True, hide_input=True)):
-    """Record PIN/PUK (asked without echo; only keyed digests are stored)."""
+@app.command("sim-puk")
+def sim_puk(iccid: str, puk: str = typer.Option(..., prompt=True, hide_input=True)):
+    """Record the SIM's PUK (asked without echo; stored encrypted; the PIN is never stored)."""
     with command() as cmd:
-        service.set_sim_codes(cmd.session, cmd.clock, cmd.actor, iccid, pin or None, puk or None)
-    console.print("codes recorded (digests only)")
+        service.set_sim_puk(cmd.session, cmd.clock, cmd.actor, iccid, puk)
+    console.print("PUK recorded (encrypted)")
+
+
+@app.command("sim-puk-show")
+def sim_puk_show(sim: str = typer.Argument(..., help="ICCID or MSISDN")):
+    """Show the SIM's PUK (the reading is audited)."""
+    with command() as cmd:
+        puk = service.show_puk(cmd.session, cmd.clock, cmd.actor, sim)
+    console.print(puk)
 
 
 @app.command("appointment")

@@ -65,7 +65,8 @@ class EquipmentItem(Base):
 
 
 class SimCard(Base):
-    """The SIM side of an item (serial = ICCID): its line, status and codes (never in clear)."""
+    """The SIM side of an item (serial = ICCID): its line and status. The PIN is never kept; the
+    PUK only sealed (AES-GCM, ``core.sealed``) so that staff and the customer can read it back."""
 
     __tablename__ = "sim_cards"
 
@@ -77,8 +78,7 @@ class SimCard(Base):
     suspension_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)  # loss | theft | inactivity
     suspended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     last_activity_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    pin_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    puk_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    puk_sealed: Mapped[str | None] = mapped_column(String(120), nullable=True)
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("sim_cards.id"), nullable=True)
 
     item: Mapped[EquipmentItem] = relationship(back_populates="sim", foreign_keys=[item_id])

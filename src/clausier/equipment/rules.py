@@ -1,13 +1,11 @@
 """Pure equipment rules: return deadlines, non-return penalties, damaged returns, warranty,
-ownership of sold items, appointment cancellations and SIM codes and inactivity.
+ownership of sold items, appointment cancellations, the SIM's PUK and inactivity.
 
 No database, no clock, no I/O: facts and the term-sheet blocks in, explained results out.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -259,24 +257,10 @@ def sim_inactive_on(last_activity_on: date, day: date, months: int) -> bool:
     return last_activity_on + relativedelta(months=months) < day
 
 
-def check_codes(pin: str | None, puk: str | None, terms: Terms) -> None:
-    """PIN and PUK are digits of the lengths the sheet gives (Ozone: 4 and 8)."""
-    figures = terms.usage.figures if terms.usage else {}
-    for name, code in (("pin", pin), ("puk", puk)):
-        if code is None:
-            continue
-        if not code.isdigit():
-            raise RuleError(f"{name}: only digits")
-        figure = figures.get(f"{name}_digits")
-        if figure is not None and len(code) != int(figure.value):
-            raise RuleError(f"{name}: must have {int(figure.value)} digits ({figure.clause})")
-
-
-def code_digest(key: bytes, iccid: str, code: str) -> str:
-    """Keyed hash of a PIN or PUK (HMAC-SHA256, salted with the ICCID): never stored in clear,
-    and a 4-digit PIN cannot be brute-forced from the database alone without the key."""
-    return hmac.new(key, f"{iccid}:{code}".encode(), hashlib.sha256).hexdigest()
-
-
-def code_matches(key: bytes, iccid: str, code: str, digest: str | None) -> bool:
-    return digest is not None and hmac.compare_digest(code_digest(key, iccid, code), digest)
+def check_puk(puk: str, terms: Terms) -> None:
+    """A PUK is digits, of the length the sheet gives (Ozone: 8)."""
+    if not puk.isdigit():
+        raise RuleError("puk: only digits")
+    figure = terms.usage.figures.get("puk_digits") if terms.usage else None
+    if figure is not None and len(puk) != int(figure.value):
+        raise RuleError(f"puk: must have {int(figure.value)} digits ({figure.clause})")

@@ -7,7 +7,6 @@ amounts go to the next invoice through ``billing.charges.add_charge`` (idempoten
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -16,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
-from clausier.catalog.models import EquipmentKind
+from clausier.catalog.models import EquipmentKind, Operator
 from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
+from clausier.core import sealed
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clausier.core.explain import Explained, Line
@@ -305,6 +305,15 @@ def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date) -
     return opened
 
 
+def _return_row(session: Session, item: EquipmentItem) -> dict:
+    obligation = _obligation(session, item)
+    return {**to_dict(item), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
+            "on_overdue": obligation.on_overdue, "clause": obligation.clause, "basis": obligation.basis,
+            "ownership_passes": obligation.ownership_passes,
+            "still_to_return": obligation.still_to_return,
+            "penalty_billed_on": item.overdue_handled_on if obligation.penalty else None}
+
+
 def returns_due(session: Session, start: date, end: date, customer_id: int | None = None) -> list[dict]:
     """Open returns whose deadline falls in [start, end], each with what missing it will bill."""
     query = select(EquipmentItem).where(EquipmentItem.state.in_(rules.AT_CUSTOMER),
@@ -314,13 +323,31 @@ def returns_due(session: Session, start: date, end: date, customer_id: int | Non
                                         EquipmentItem.return_due_on <= end)
     if customer_id is not None:
         query = query.where(EquipmentItem.customer_id == customer_id)
-    result = []
-    for item in session.scalars(query.order_by(EquipmentItem.return_due_on, EquipmentItem.id)):
-        obligation = _obligation(session, item)
-        result.append({**to_dict(item), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
-                       "on_overdue": obligation.on_overdue, "clause": obligation.clause,
-                       "basis": obligation.basis})
-    return result
+    return [_return_row(session, item)
+            for item in session.scalars(query.order_by(EquipmentItem.return_due_on, EquipmentItem.id))]
+
+
+def returns_of_customer(session: Session, customer_id: int) -> list[dict]:
+    """Everything one customer still has to send back, whatever the deadline: not yet due, past due
+    and awaiting the daily tick, or already penalised but still owed (the CinéTime box); each with
+    what missing the deadline bills and where to send it (the operator's address of the catalogue,
+    or the manufacturer for a Rozoh module SIM)."""
+    items = session.scalars(select(EquipmentItem).where(
+        EquipmentItem.customer_id == customer_id, EquipmentItem.state.in_(rules.AT_CUSTOMER),
+        EquipmentItem.return_reason.is_not(None))
+        .order_by(EquipmentItem.return_due_on, EquipmentItem.id)).all()
+    rows = []
+    for item in items:
+        row = _return_row(session, item)
+        if item.overdue_handled_on is not None and not row["still_to_return"]:
+            continue            # invoiced instead of returned: nothing left to send back
+        operator = session.get(Operator, item.operator_id)
+        row["send_to"] = ({"to": "manufacturer", "name": "", "address": ""}
+                          if item.return_to == "manufacturer"
+                          else {"to": "operator", "name": operator.legal_name or operator.name,
+                                "address": operator.address})
+        rows.append(row)
+    return rows
 
 
 # --------------------------------------------------------------------------- appointments
@@ -366,9 +393,11 @@ def cancel_appointment(session: Session, clock: Clock, actor: Actor, appointment
 
 # --------------------------------------------------------------------------- SIM cards
 
-def _code_key() -> bytes:
-    # A key of its own, derived from the installation secret (settings), for PIN/PUK digests.
-    return hashlib.sha256(b"clausier-sim-codes:" + Settings.from_env().secret_key.encode()).digest()
+_PUK_PURPOSE = "sim-puk"
+
+
+def _secret_key() -> str:
+    return Settings.from_env().secret_key
 
 
 def register_sim(session: Session, clock: Clock, actor: Actor, operator_id: int, iccid: str, *,
@@ -392,31 +421,38 @@ def get_sim(session: Session, iccid_or_msisdn: str) -> SimCard:
     return sim
 
 
-def set_sim_codes(session: Session, clock: Clock, actor: Actor, iccid: str, pin: str | None,
-                  puk: str | None) -> SimCard:
-    """Record the SIM's PIN/PUK as keyed digests only (checked against the sheet's lengths)."""
+def set_sim_puk(session: Session, clock: Clock, actor: Actor, iccid: str, puk: str) -> SimCard:
+    """Record the SIM's PUK, sealed (AES-GCM keyed from the installation secret, bound to the
+    ICCID): the customer may need to read it back, so it is encrypted, not hashed. The PIN is
+    never recorded: the customer sets it on the handset."""
     sim = get_sim(session, iccid)
     if sim.item.subscription_id is not None:
         try:
-            rules.check_codes(pin, puk, _terms(session, sim.item))
+            rules.check_puk(puk, _terms(session, sim.item))
         except rules.RuleError as exc:
-            raise InvalidInput.on(str(exc).split(":")[0], str(exc).split(": ", 1)[1]) from None
-    key = _code_key()
-    if pin is not None:
-        sim.pin_digest = rules.code_digest(key, sim.item.serial, pin)
-    if puk is not None:
-        sim.puk_digest = rules.code_digest(key, sim.item.serial, puk)
-    record(session, clock, actor, "sim.codes", sim.item, f"{sim.item.serial}: codes recorded (digests)")
+            raise InvalidInput.on("puk", str(exc).split(": ", 1)[1]) from None
+    elif not puk.isdigit():
+        raise InvalidInput.on("puk", "only digits")
+    sim.puk_sealed = sealed.seal(_secret_key(), _PUK_PURPOSE, puk, sim.item.serial)
+    record(session, clock, actor, "sim.puk", sim.item, f"{sim.item.serial}: PUK recorded (sealed)")
     return sim
 
 
-def check_sim_code(session: Session, iccid: str, which: str, code: str) -> bool:
-    """Whether ``code`` is the SIM's PIN or PUK (the support desk checks what a caller says)."""
-    sim = get_sim(session, iccid)
-    digest = {"pin": sim.pin_digest, "puk": sim.puk_digest}.get(which)
-    if which not in ("pin", "puk"):
-        raise InvalidInput.on("which", "must be pin or puk")
-    return rules.code_matches(_code_key(), sim.item.serial, code, digest)
+def show_puk(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: str) -> str:
+    """The SIM's PUK in clear, for staff or for a user of the SIM's own customer (anyone else is
+    told "not found", as for a SIM that does not exist); every reading is audited."""
+    sim = get_sim(session, iccid_or_msisdn)
+    if actor.customer_id is not None and actor.customer_id != sim.item.customer_id:
+        raise NotFound(f"sim: {iccid_or_msisdn} not found")
+    if sim.puk_sealed is None:
+        raise NotFound(f"puk: no PUK recorded for SIM {sim.item.serial}")
+    try:
+        puk = sealed.unseal(_secret_key(), _PUK_PURPOSE, sim.puk_sealed, sim.item.serial)
+    except sealed.SealError as exc:
+        raise Conflict(f"puk: {exc}") from None
+    record(session, clock, actor, "sim.puk_shown", sim.item,
+           f"{sim.item.serial}: PUK shown to {actor.name}")
+    return puk
 
 
 def suspend_sim(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: str, reason: str,

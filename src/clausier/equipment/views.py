@@ -3,11 +3,13 @@ about to be billed."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
 
 from clausier.api.deps import Ctx, staff_ctx
+from clausier.customers.models import Customer
 from clausier.equipment import rules, service
 from clausier.web.templating import render
 
@@ -27,5 +29,9 @@ def inventory_page(request: Request, state: str | None = None, kind: str | None 
 def returns_page(request: Request, on: date | None = None, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
     start, end = service.week_of(on or ctx.clock.today())
+    rows = service.returns_due(ctx.session, start, end)
+    names = {c.id: c.name for c in ctx.session.scalars(
+        select(Customer).where(Customer.id.in_({r["customer_id"] for r in rows})))}
     return render(request, "equipment/returns.html", {
-        "rows": service.returns_due(ctx.session, start, end), "start": start, "end": end})
+        "rows": rows, "start": start, "end": end, "names": names,
+        "previous": start - timedelta(days=7), "next": start + timedelta(days=7)})

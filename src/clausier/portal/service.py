@@ -101,3 +101,10 @@ def usage_of_customer(session: Session, customer_id: int) -> list:
     """The customer's rated usage (empty while the rating room is not built)."""
     rating = optional_import("clausier.rating.service")
     return [] if rating is None else rating.summaries_of_customer(session, customer_id)
+
+
+def equipment_to_return(session: Session, customer_id: int) -> list[dict]:
+    """The customer's equipment still to send back, by when, and what missing it bills (empty
+    while the equipment room is not built)."""
+    equipment = optional_import("clausier.equipment.service")
+    return [] if equipment is None else equipment.returns_of_customer(session, customer_id)

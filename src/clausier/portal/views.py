@@ -26,6 +26,7 @@ def _(text: str) -> str:
 SECTIONS: list[tuple[str, str, str | None]] = [
     ("/portal", _("My contracts"), None),
     ("/portal/usage", _("My usage"), "clausier.rating.service"),
+    ("/portal/equipment", _("Equipment to return"), "clausier.equipment.service"),
     ("/portal/tickets", _("My tickets"), "clausier.support.views"),
     ("/portal/sla", _("Service-level reports"), "clausier.support.views"),
 ]
@@ -109,6 +110,15 @@ def portal_usage(request: Request, ctx: Ctx = Depends(customer_ctx)):
         "summaries": service.usage_of_customer(ctx.session, ctx.customer_id),
         "refs": {c.subscription.id: c.subscription.ref
                  for c in service.contracts_of(ctx.session, ctx.customer_id, ctx.clock.today())}})
+
+
+@router.get("/portal/equipment")
+def portal_equipment(request: Request, ctx: Ctx = Depends(customer_ctx)):
+    """What the customer must send back, by when, what missing the deadline bills (with its
+    clause) and where to send it."""
+    return render(request, "portal/equipment.html", {
+        "rows": service.equipment_to_return(ctx.session, ctx.customer_id),
+        "today": ctx.clock.today()})
 
 
 # --------------------------------------------------------------------------- staff: portal users
