@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
-from clausier.terms.schema import Channel, DayCount, DunningAction, DunningStep, Sourced, Terms
+from clausier.terms.schema import Channel, DunningAction, DunningStep, Sourced, Terms
 
 ONE_DAY = timedelta(days=1)
 CALENDAR = BusinessCalendar(OpeningHours.heures_ouvrees())
@@ -309,13 +309,6 @@ class NextStep:
         return self.due_on is not None and self.due_on <= on
 
 
-def _day_kind(counted_in: DayCount) -> DayKind:
-    try:
-        return DayKind(counted_in.value)
-    except ValueError:
-        raise PaymentError(f"dunning: a step counted in {counted_in.value} is not a count of days") from None
-
-
 def _words(step: DunningStep) -> str:
     unit = {"calendar": "calendar days", "ouvres": "jours ouvrés",
             "ouvrables": "jours ouvrables"}.get(step.counted_in.value, step.counted_in.value)
@@ -363,7 +356,7 @@ def next_step(steps: Sequence[DunningStep], facts: CaseFacts,
         else:
             anchor, anchor_words = previous.reached_on, f"step {previous.step_id} of {previous.reached_on.isoformat()}"
         target = anchor + relativedelta(months=step.after_months or 0)
-        target = CALENDAR.add_days(target, step.after_days, _day_kind(step.counted_in))
+        target = CALENDAR.add_days(target, step.after_days, step.counted_in.day_kind)
         floor = max(facts.opened_on, previous.reached_on if previous else facts.opened_on)
         due_on = max(target, floor)
         basis = f"{_words(step)} after {anchor_words} — {step.src}"
@@ -478,7 +471,7 @@ def dispute_admissible(terms: Terms, invoice_received_on: date, received_on: dat
     if not usage_invoice or window is None:
         return DisputeDecision(True, None, ("no dispute window applies to this invoice",))
     counted_in = payment.dispute_window_counted_in
-    kind = _day_kind(counted_in.value) if counted_in else DayKind.CALENDAR
+    kind = counted_in.value.day_kind if counted_in else DayKind.CALENDAR
     deadline = CALENDAR.add_days(invoice_received_on, window.value, kind)
     unit = "jours ouvrés" if kind is DayKind.OUVRES else f"{kind.value} days"
     reasons, clauses = [], []

@@ -32,14 +32,6 @@ PERSONAL_CATEGORIES = ("identity", "contact", "identification", "connection_and_
                        "location", "content", "financial")
 
 
-def _day_kind(counted_in: DayCount) -> DayKind:
-    if counted_in in (DayCount.calendar, DayCount.around_the_clock):
-        return DayKind.CALENDAR
-    if counted_in is DayCount.ouvrables:
-        return DayKind.OUVRABLES
-    return DayKind.OUVRES
-
-
 # --------------------------------------------------------------------------- retention
 
 @dataclass(frozen=True)
@@ -75,7 +67,7 @@ class RetentionPeriod:
         """The first day on which data whose period started on ``start`` is due for deletion."""
         day = start + relativedelta(months=self.months or 0)
         if self.days:
-            day = FRENCH_DAYS.add_days(day, self.days, _day_kind(self.counted_in))
+            day = FRENCH_DAYS.add_days(day, self.days, self.counted_in.day_kind)
         return day
 
     def is_due(self, start: date, today: date) -> bool:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
+from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.clock import PARIS
 from clausier.core.explain import Explained, Line
 from clausier.core.money import fr_format, money
@@ -601,7 +601,7 @@ def claim_deadline(levels: ServiceLevels | None, month: date) -> date | None:
                if levels.availability.claim_window_counted_in else DayCount.calendar)
     last_day = month_bounds(month)[1].date() - timedelta(days=1)
     return BusinessCalendar(OpeningHours.around_the_clock()).add_days(
-        last_day, window.value, DayKind(counted.value))
+        last_day, window.value, counted.day_kind)
 
 
 def restoration_claim_refusal(levels: ServiceLevels, claims_this_year: int) -> str | None:

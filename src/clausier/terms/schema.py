@@ -21,6 +21,8 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from clausier.core.calendar import DayKind
+
 T = TypeVar("T")
 
 _SEED_REF = re.compile(r"^(?P<article>.+?)\s+L(?P<start>\d+)(?:-(?P<end>\d+))?$")
@@ -136,6 +138,13 @@ class DayCount(StrEnum):
     ouvrables = "ouvrables"        # *jours ouvrables* Mon–Sat
     business_hours = "business_hours"   # *heures ouvrées*
     around_the_clock = "around_the_clock"
+
+    @property
+    def day_kind(self) -> DayKind:
+        """The calendar's kind of day this count steps by (hours are not a count of days)."""
+        if self is DayCount.business_hours:
+            raise ValueError("counted_in: business_hours counts hours, not days")
+        return (DayKind.CALENDAR if self is DayCount.around_the_clock else DayKind(self.value))
 
 
 class ExemptionReason(StrEnum):
