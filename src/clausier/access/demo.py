@@ -22,7 +22,8 @@ DEMO_SITES = [
      "delegates": [{"email": "site.delegate@clausier.local", "name": "Denis Délégué",
                     "password": "clausier-delegate", "scopes": ["manage_credentials"]}],
      "access_points": ["Portail principal"],
-     "records": [("Appartement 1 — Martin", "Martin", "001"), ("Appartement 2 — Bernard", "Bernard", "002"),
+     "records": [("Appartement 1 — Martin", "Martin", "001"),
+                 ("Appartement 2 — Bernard", "Bernard", "002"),
                  ("Loge du gardien", "Gardien", "010")]},
     {"subscription": "ROZ-S000002", "kind": "company",
      "admin": {"email": "site.admin.b@clausier.local", "name": "Bruno Badge",
@@ -40,7 +41,8 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
         except NotFound:
             continue
         if session.scalar(select(Pack.id).where(Pack.subscription_id == subscription.id)) is None:
-            _, site, code = service.open_pack(session, clock, actor, subscription.id, kind=entry["kind"])
+            _, site, code = service.open_pack(session, clock, actor, subscription.id,
+                                              kind=entry["kind"])
             service.activate_pack(session, clock, actor, code=code, **entry["admin"])
             for delegate in entry["delegates"]:
                 service.add_delegate(session, clock, actor, site.id, **delegate)

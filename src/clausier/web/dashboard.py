@@ -230,7 +230,8 @@ def overdue_by_step(session: Session, today: date) -> list[OverdueGroup]:
 
     groups: dict[tuple[int, str], OverdueGroup] = {}
     for customer_id in invoice_reads.customers_with_due_invoices(session, today):
-        overdue = [i for i in invoice_reads.open_invoices(session, customer_id) if i.due_date < today]
+        overdue = [i for i in invoice_reads.open_invoices(session, customer_id)
+                   if i.due_date < today]
         if not overdue:
             continue
         case = payments.open_case_of(session, customer_id)
