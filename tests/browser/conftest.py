@@ -28,6 +28,8 @@ TODAY = "2026-11-24"
 STAFF = {role: (f"{role}@clausier.local", f"clausier-{role}")
          for role in ("admin", "billing", "support", "sales")}
 CUSTOMER = ("client.tec@clausier.local", "clausier-client")
+# Site portal (access/demo.py DEMO_SITES): site A's delegate allowed to manage credentials.
+SITE_DELEGATE = ("site.delegate@clausier.local", "clausier-delegate")
 
 
 def pytest_collection_modifyitems(items):

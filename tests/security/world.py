@@ -15,7 +15,9 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import Engine
 
 from clausier.accounts import service as accounts
+from clausier.accounts.models import User
 from clausier.api.app import create_app
+from clausier.contracts.models import Subscription
 from clausier.core.clock import FixedClock
 from clausier.audit.service import Actor
 from clausier.customers import service as customers
@@ -85,6 +87,18 @@ def owned_by(engine: Engine, customer_id: int, depth: int = 4) -> Owned:
 
 
 @dataclass
+class SiteWorld:
+    """Two access-control sites of the demo (two Rozoh customers): site A's administrator and
+    delegate ("manage credentials"), each with an API token, and what belongs to site B."""
+
+    site_a: int
+    site_b: int
+    tokens: dict[str, str]          # "admin" | "delegate" -> bearer token of site A's user
+    foreign: Owned
+    own: Owned
+
+
+@dataclass
 class World:
     customer_a: int
     customer_b: int
@@ -92,6 +106,15 @@ class World:
     token_a: str
     foreign: Owned
     own: Owned
+    sites: SiteWorld | None = None
+    # Path parameters given these identifiers only (e.g. ``site_id``: B's access-control site).
+    prefer: dict[str, list[int]] = field(default_factory=dict)
+
+    def of_sites(self) -> World:
+        """The same world seen from site A: B is site B's customer, ``site_id`` is site B."""
+        sites = self.sites
+        return World(sites.own.rows["customers"][0]["id"], sites.foreign.rows["customers"][0]["id"],
+                     "", "", sites.foreign, sites.own, sites, {"site_id": [sites.site_b]})
 
 
 def build(engine: Engine, clock) -> World:
@@ -105,7 +128,34 @@ def build(engine: Engine, clock) -> World:
                                          name="User of A", password=PASSWORD)
         s.flush()
         _, token = accounts.issue_token(s, clock, actor, user.id, "isolation")
-    return World(a, b, "user.a@customer-a.example", token, owned_by(engine, b), owned_by(engine, a))
+        sites = _site_users(s, clock, actor)
+    if sites is not None:
+        sites.foreign = owned_by(engine, sites.foreign)
+        sites.own = owned_by(engine, sites.own)
+    return World(a, b, "user.a@customer-a.example", token, owned_by(engine, b), owned_by(engine, a),
+                 sites)
+
+
+def _site_users(s, clock, actor) -> SiteWorld | None:
+    """Site A and B of the access demo (``access/demo.py``), tokens for A's two users; ``own``
+    and ``foreign`` hold the customers' ids until ``build`` replaces them with their rows."""
+    from clausier.access.demo import DEMO_SITES
+    from clausier.access.models import AccessSite, Pack
+
+    found = []
+    for entry in DEMO_SITES[:2]:
+        pack = s.scalar(select(Pack).join(Subscription, Subscription.id == Pack.subscription_id)
+                        .where(Subscription.ref == entry["subscription"]))
+        if pack is None:
+            return None
+        found.append((pack, s.scalar(select(AccessSite).where(AccessSite.pack_id == pack.id))))
+    (pack_a, site_a), (pack_b, site_b) = found
+    tokens = {}
+    for role, email in (("admin", DEMO_SITES[0]["admin"]["email"]),
+                        ("delegate", DEMO_SITES[0]["delegates"][0]["email"])):
+        user = s.scalar(select(User).where(User.email == email))
+        tokens[role] = accounts.issue_token(s, clock, actor, user.id, f"isolation-{role}")[1]
+    return SiteWorld(site_a.id, site_b.id, tokens, pack_b.customer_id, pack_a.customer_id)
 
 
 TODAY = date(2026, 11, 24)
@@ -131,6 +181,16 @@ def world_app(engine, world):
 def browser(world_app) -> Iterator[TestClient]:
     """A browser (cookies, no one logged in) on the demo world."""
     with TestClient(world_app) as client:
+        yield client
+
+
+@pytest.fixture(params=["admin", "delegate"])
+def as_site_a_user(request, world_app, world) -> Iterator[TestClient]:
+    """An API client with the bearer token of site A's administrator, then of its delegate."""
+    if world.sites is None:
+        pytest.skip("the access room's demo sites are not built")
+    with TestClient(world_app, headers={
+            "authorization": f"Bearer {world.sites.tokens[request.param]}"}) as client:
         yield client
 
 

@@ -14,7 +14,7 @@ from clausier.accounts.models import User
 from clausier.audit.service import Actor
 from clausier.core.clock import Clock
 from clausier.core.errors import Forbidden, NotFound, Unauthenticated
-from clausier.db.session import transaction
+from clausier.db.session import request_transaction
 from clausier.web.templating import SignedIn, verify_csrf
 
 
@@ -22,8 +22,9 @@ def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request, committed *before* the answer is sent: every
     ``Depends(get_session, scope="function")`` (the default scope would commit after the answer,
     so that a client following a redirect could miss the write, or be told of a write that then
-    fails)."""
-    with transaction(request.app.state.engine) as session:
+    fails). Requests that may write queue on SQLite's write lock from the start
+    (``request_transaction``)."""
+    with request_transaction(request.app.state.engine, request.method) as session:
         yield session
 
 

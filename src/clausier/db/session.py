@@ -86,6 +86,18 @@ def write_transaction(engine: Engine | None = None) -> Iterator[Session]:
             yield session
 
 
+# Methods that do not change anything (HTTP): their requests stay concurrent readers.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def request_transaction(engine: Engine, method: str):
+    """The unit of work of an HTTP request. A request that may write takes SQLite's write lock
+    at BEGIN: a deferred transaction that read before another connection committed (a bill run's
+    batch) cannot become a writer after it (WAL: SQLITE_BUSY_SNAPSHOT, which the busy timeout
+    does not retry), so it failed with "database is locked"; queued on the lock, it waits."""
+    return transaction(engine) if method.upper() in SAFE_METHODS else write_transaction(engine)
+
+
 @lru_cache(maxsize=8)
 def _sqlite_write_lock(engine: Engine) -> threading.RLock:
     return threading.RLock()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotFound
+from clausier.core.money import money
 from clausier.core.rooms import optional_import
 from clausier.customers import service as customers
 from clausier.customers.models import Customer
@@ -108,3 +110,33 @@ def equipment_to_return(session: Session, customer_id: int) -> list[dict]:
     while the equipment room is not built)."""
     equipment = optional_import("clausier.equipment.service")
     return [] if equipment is None else equipment.returns_of_customer(session, customer_id)
+
+
+@dataclass
+class Dues:
+    """What the customer owes and has paid (the payments room's reads, never its writes)."""
+
+    open_invoices: list          # payments.rules.OpenInvoice, oldest due first
+    overdue: set[int]            # ids of the open invoices past their due date
+    owed: Decimal                # open invoices + charges waiting for the next invoice
+    payments: list               # payments.models.Payment, latest first
+    credits: list                # payments.models.CustomerCredit with something left
+    credit_balance: Decimal
+
+
+def dues_of_customer(session: Session, customer_id: int, on: date) -> Dues | None:
+    """The customer's invoices to pay with their due dates, payments received and credit balance
+    (None while the payments room is not built)."""
+    payments = optional_import("clausier.payments.service")
+    if payments is None:
+        return None
+    from clausier.payments import invoices as invoice_reads
+
+    open_invoices = invoice_reads.open_invoices(session, customer_id)
+    credits = [c for c in payments.credits_of(session, customer_id) if c.remaining > 0]
+    return Dues(open_invoices=open_invoices,
+                 overdue={i.id for i in open_invoices if i.due_date < on},
+                 owed=payments.owed(session, customer_id),
+                 payments=payments.list_payments(session, customer_id),
+                 credits=credits,
+                 credit_balance=money(sum((c.remaining for c in credits), Decimal(0))))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from clausier.api.deps import Ctx, customer_ctx, staff_ctx
-from clausier.core.errors import ClausierError
+from clausier.core.errors import ClausierError, NotFound
 from clausier.core.rooms import optional_import
 from clausier.customers import service as customers
 from clausier.portal import service
@@ -25,6 +25,7 @@ def _(text: str) -> str:
 # The portal's sections: (path, title, the module that must exist for the section to be shown).
 SECTIONS: list[tuple[str, str, str | None]] = [
     ("/portal", _("My contracts"), None),
+    ("/portal/payments", _("Payments and what is due"), "clausier.payments.service"),
     ("/portal/usage", _("My usage"), "clausier.rating.service"),
     ("/portal/equipment", _("Equipment to return"), "clausier.equipment.service"),
     ("/portal/tickets", _("My tickets"), "clausier.support.views"),
@@ -119,6 +120,22 @@ def portal_equipment(request: Request, ctx: Ctx = Depends(customer_ctx)):
     return render(request, "portal/equipment.html", {
         "rows": service.equipment_to_return(ctx.session, ctx.customer_id),
         "today": ctx.clock.today()})
+PAYMENT_METHODS = {
+    "transfer": _("transfer"), "card": _("card"), "cheque": _("cheque"),
+    "direct_debit": _("direct debit"), "deposit": _("deposit"), "set_off": _("set-off"),
+}
+CREDIT_SOURCES = {"overpayment": _("overpayment"), "deposit": _("deposit")}
+
+
+@router.get("/portal/payments")
+def portal_payments(request: Request, ctx: Ctx = Depends(customer_ctx)):
+    """What is due (open invoices with their due dates), payments received, credit balance."""
+    found = service.dues_of_customer(ctx.session, ctx.customer_id, ctx.clock.today())
+    if found is None:
+        raise NotFound("page not found")
+    return render(request, "portal/payments.html", {
+        "dues": found, "today": ctx.clock.today(), "methods": PAYMENT_METHODS,
+        "sources": CREDIT_SOURCES})
 
 
 # --------------------------------------------------------------------------- staff: portal users

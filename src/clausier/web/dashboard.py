@@ -21,6 +21,11 @@ from clausier.core.rooms import optional_function, optional_import
 from clausier.web.charts import Point, bar_chart
 
 
+def _(text: str) -> str:
+    """Marks a text for the catalogues (translated when the page is rendered)."""
+    return text
+
+
 @dataclass
 class Card:
     title: str
@@ -78,6 +83,7 @@ class View:
 # Panels in the order shown; each returns None when the room it reads is not built.
 PANELS: list[str] = [
     "clausier.web.dashboard:revenue_panel",
+    "clausier.web.dashboard:overdue_panel",
     "clausier.web.dashboard:tickets_panel",
     "clausier.web.dashboard:availability_panel",
     "clausier.web.dashboard:usage_panel",
@@ -186,6 +192,73 @@ def revenue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
         rows=[[operator, family, basis, f["money"](money(total))]
               for (operator, family, basis), total in by_family.items()],
         charts=charts, link="/contracts", empty=_("No live subscription."))
+
+
+# --------------------------------------------------------------------------- overdue invoices
+
+# How staff read a dunning action (the sheets' ladders name the steps by these actions).
+DUNNING_ACTIONS = {
+    "reminder": _("reminder"), "formal_notice": _("formal notice"),
+    "restrict": _("service restricted"), "suspend": _("service suspended"),
+    "re_present_debit": _("debit presented again"), "terminate": _("termination"),
+    "litigation": _("litigation"),
+}
+
+
+# Step statuses that mean the customer stands at that step (declined/lapsed ones never applied).
+REACHED = ("done", "approved", "pending_approval")
+
+
+@dataclass
+class OverdueGroup:
+    """Overdue invoices of the customers standing at one dunning step."""
+
+    position: int                # the step's place on the ladder (from 0); -1: none reached yet
+    step: str
+    action: str
+    invoices: int = 0
+    amount: Decimal = Decimal(0)
+
+
+def overdue_by_step(session: Session, today: date) -> list[OverdueGroup]:
+    """Issued invoices past their due date with something left to pay, grouped by the last step
+    their customer's open dunning case reached (read-only on the payments room's models)."""
+    payments = optional_import("clausier.payments.service")
+    if payments is None:
+        return []
+    from clausier.payments import invoices as invoice_reads
+
+    groups: dict[tuple[int, str], OverdueGroup] = {}
+    for customer_id in invoice_reads.customers_with_due_invoices(session, today):
+        overdue = [i for i in invoice_reads.open_invoices(session, customer_id)
+                   if i.due_date < today]
+        if not overdue:
+            continue
+        case = payments.open_case_of(session, customer_id)
+        reached = [s for s in case.steps if s.status in REACHED] if case else []
+        last = max(reached, key=lambda s: s.position) if reached else None
+        key = (last.position, last.step_id) if last else (-1, "")
+        group = groups.setdefault(key, OverdueGroup(key[0], key[1], last.action if last else ""))
+        group.invoices += len(overdue)
+        group.amount = money(group.amount + sum((i.outstanding for i in overdue), Decimal(0)))
+    return [groups[key] for key in sorted(groups)]
+
+
+def overdue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+    if optional_import("clausier.payments.service") is None:
+        return None
+    _, f = view.gettext, view.f
+    groups = overdue_by_step(session, clock.today())
+    rows = [[_("No dunning step yet") if g.position < 0 else
+             f"{g.position + 1}. {_(DUNNING_ACTIONS.get(g.action, g.action))} ({g.step})",
+             str(g.invoices), f["money"](g.amount)] for g in groups]
+    if groups:
+        rows.append([_("Total"), str(sum(g.invoices for g in groups)),
+                     f["money"](money(sum((g.amount for g in groups), Decimal(0))))])
+    return Panel(
+        key="overdue", title=_("Invoices overdue by dunning step"),
+        headers=[_("Dunning step"), _("Invoices"), _("Left to pay")], rows=rows,
+        link="/payments/dunning", empty=_("No invoice is overdue."))
 
 
 # --------------------------------------------------------------------------- packs

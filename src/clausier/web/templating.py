@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from clausier.core.clock import PARIS
 from clausier.core.errors import Forbidden
 from clausier.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, ngettext_for
+from clausier.web.explain_text import translate as translate_explained
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -92,7 +93,11 @@ def filters_for(language: str) -> dict:
         return "" if value is None else format_datetime(value.astimezone(PARIS), "short",
                                                          locale=locale)
 
-    return {"money": money, "number": number, "day": day, "instant": instant}
+    def explain(text: str | None) -> str:
+        """A label, formula or note of an explained amount, in the page's language."""
+        return translate_explained(text or "", language)
+
+    return {"money": money, "number": number, "day": day, "instant": instant, "explain": explain}
 
 
 def render(request: Request, template: str, context: dict | None = None,
