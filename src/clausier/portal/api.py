@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from clausier.api.deps import Ctx, customer_ctx, staff_ctx
@@ -74,3 +75,22 @@ def create_portal_user(customer_id: int, body: PortalUserIn, ctx: Ctx = Depends(
                                       **body.model_dump())
     ctx.session.flush()
     return PortalUserOut.model_validate(user, from_attributes=True)
+
+
+@router.get("/portal/invoices")
+def my_invoices(ctx: Ctx = Depends(customer_ctx)) -> list[dict]:
+    """The customer's issued invoices and credit notes, latest first."""
+    return [{"number": i.number, "kind": i.kind, "status": i.status, "period": i.period,
+             "issue_date": i.issue_date, "due_date": i.due_date, "total_ht": str(i.total_ht),
+             "total_ttc": str(i.total_ttc), "amount_paid": str(i.amount_paid)}
+            for i in service.invoices_of_customer(ctx.session, ctx.customer_id)]
+
+
+@router.get("/portal/invoices/{number}/{document}", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}, "application/xml": {}}}})
+def my_invoice_file(number: str, document: str, ctx: Ctx = Depends(customer_ctx)) -> Response:
+    """``pdf`` (Factur-X, its XML embedded) or ``facturx.xml``."""
+    content, filename, media_type = service.invoice_file(ctx.session, ctx.customer_id, number,
+                                                         document)
+    return Response(content, media_type=media_type,
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})

@@ -112,6 +112,43 @@ def equipment_to_return(session: Session, customer_id: int) -> list[dict]:
     return [] if equipment is None else equipment.returns_of_customer(session, customer_id)
 
 
+def invoices_of_customer(session: Session, customer_id: int) -> list:
+    """The customer's issued invoices and credit notes, latest first (drafts are the operator's
+    work in progress, never shown; empty while the billing room is not built)."""
+    billing = optional_import("clausier.billing.service")
+    if billing is None:
+        return []
+    return [i for i in billing.list_invoices(session, customer_id=customer_id, limit=10_000)
+            if i.status != "draft"]
+
+
+def invoice_of_customer(session: Session, customer_id: int, number: str) -> tuple:
+    """One of the customer's issued documents and, for a credit note, the invoice it credits;
+    "not found" for a draft, another customer's document or one that does not exist."""
+    billing = optional_import("clausier.billing.models")
+    invoice = None
+    if billing is not None:
+        invoice = session.scalar(select(billing.Invoice).where(billing.Invoice.number == number))
+    if invoice is None or invoice.customer_id != customer_id or invoice.status == "draft":
+        raise NotFound(f"invoice: {number} not found")
+    credited = (session.get(billing.Invoice, invoice.credited_invoice_id)
+                if invoice.credited_invoice_id else None)
+    return invoice, credited
+
+
+def invoice_file(session: Session, customer_id: int, number: str,
+                 document: str) -> tuple[bytes, str, str]:
+    """(content, file name, media type) of one of the customer's documents: ``pdf`` (a Factur-X
+    PDF, its XML embedded) or ``facturx.xml``."""
+    invoice, credited = invoice_of_customer(session, customer_id, number)
+    pdf = optional_import("clausier.billing.pdf")
+    if document == "pdf":
+        return pdf.invoice_pdf(invoice, credited), pdf.pdf_filename(invoice), "application/pdf"
+    if document == "facturx.xml":
+        return pdf.facturx_xml(invoice, credited), f"{invoice.number}.xml", "application/xml"
+    raise NotFound(f"document: {document} not found")
+
+
 @dataclass
 class Dues:
     """What the customer owes and has paid (the payments room's reads, never its writes)."""

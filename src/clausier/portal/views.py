@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from clausier.api.deps import Ctx, customer_ctx, staff_ctx
 from clausier.core.errors import ClausierError, NotFound
@@ -25,6 +25,7 @@ def _(text: str) -> str:
 # The portal's sections: (path, title, the module that must exist for the section to be shown).
 SECTIONS: list[tuple[str, str, str | None]] = [
     ("/portal", _("My contracts"), None),
+    ("/portal/invoices", _("My invoices"), "clausier.billing.service"),
     ("/portal/payments", _("Payments and what is due"), "clausier.payments.service"),
     ("/portal/usage", _("My usage"), "clausier.rating.service"),
     ("/portal/equipment", _("Equipment to return"), "clausier.equipment.service"),
@@ -120,6 +121,23 @@ def portal_equipment(request: Request, ctx: Ctx = Depends(customer_ctx)):
     return render(request, "portal/equipment.html", {
         "rows": service.equipment_to_return(ctx.session, ctx.customer_id),
         "today": ctx.clock.today()})
+@router.get("/portal/invoices")
+def portal_invoices(request: Request, ctx: Ctx = Depends(customer_ctx)):
+    """The customer's invoices and credit notes, each as a PDF with its Factur-X XML inside."""
+    return render(request, "portal/invoices.html", {
+        "invoices": service.invoices_of_customer(ctx.session, ctx.customer_id),
+        "today": ctx.clock.today()})
+
+
+@router.get("/portal/invoices/{number}/{document}")
+def portal_invoice_file(number: str, document: str, ctx: Ctx = Depends(customer_ctx)) -> Response:
+    """``pdf`` (Factur-X: the XML is inside) or ``facturx.xml`` alone."""
+    content, filename, media_type = service.invoice_file(ctx.session, ctx.customer_id, number,
+                                                         document)
+    return Response(content, media_type=media_type,
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
 PAYMENT_METHODS = {
     "transfer": _("transfer"), "card": _("card"), "cheque": _("cheque"),
     "direct_debit": _("direct debit"), "deposit": _("deposit"), "set_off": _("set-off"),
