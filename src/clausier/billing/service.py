@@ -666,6 +666,20 @@ def list_invoices(session: Session, *, status: str | None = None, customer_id: i
     return list(session.scalars(query))
 
 
+def numbered_document_ids(session: Session, *, period: str | None = None,
+                          operator_code: str | None = None, status: str | None = None) -> list[int]:
+    """Ids of the issued invoices and credit notes (drafts have no document to send), in number
+    order: what ``clausier invoice pdfs`` renders."""
+    query = select(Invoice.id).where(Invoice.number.is_not(None)).order_by(Invoice.number)
+    if period:
+        query = query.where(Invoice.period == period)
+    if status:
+        query = query.where(Invoice.status == status)
+    if operator_code:
+        query = query.join(Operator, Operator.id == Invoice.operator_id).where(Operator.code == operator_code)
+    return list(session.scalars(query))
+
+
 def issue_invoice(session: Session, clock: Clock, actor: Actor, invoice_id: int,
                   issue_date: date | None = None) -> Invoice:
     """Give a draft its number and date: from then on it is immutable."""
