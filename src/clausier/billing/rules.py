@@ -891,10 +891,13 @@ class NoticeRule:
                 "leave_until": self.leave_until.isoformat() if self.leave_until else None}
 
 
-def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: bool) -> NoticeRule:
+def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: bool,
+                        effective_on: date | None = None) -> NoticeRule:
     """The notice a price change needs under the sheet (30 days general, 7 days usage prices,
     one month for mobile regulatory changes…) and whether the customer may leave without fees
-    (not for a regulatory pass-through, CGV art. 9.3)."""
+    (not for a regulatory pass-through, CGV art. 9.3), until when: the days the sheet gives from
+    the notice (Technicophone: deemed accepted after 30 days), or the months after the change
+    applies (Ozone art. 7.4: up to 4 months), else until the change applies."""
     if kind not in PRICE_CHANGE_KINDS:
         raise BillingError(f"kind: {kind!r} is not one of {', '.join(PRICE_CHANGE_KINDS)}")
     changes = terms.price_changes
@@ -921,10 +924,18 @@ def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: b
         leave = changes.client_may_leave
         may_leave = bool(leave and leave.value) and increase
     leave_until = None
+    leave_clause = leave.clause if leave else ""
     if may_leave:
         window = changes.deemed_accepted_after_days or changes.leave_notice_days
-        leave_until = announced_on + timedelta(days=window.value) if window else earliest
-    return NoticeRule(earliest, clause, may_leave, leave.clause if leave else "", leave_until)
+        after_change = changes.terms_change_leave_months
+        if window:
+            leave_until = announced_on + timedelta(days=window.value)
+        elif after_change:
+            leave_until = add_months_day(max(effective_on or earliest, earliest), after_change.value)
+            leave_clause = after_change.clause
+        else:
+            leave_until = earliest
+    return NoticeRule(earliest, clause, may_leave, leave_clause, leave_until)
 
 
 def add_months_day(day: date, count: int) -> date:

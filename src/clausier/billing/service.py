@@ -971,7 +971,7 @@ def announce_price_change(session: Session, clock: Clock, actor: Actor, operator
     for sub in subs:
         terms = cache.terms(sub.sheet_id, sub.sheet_version, sub.family)
         try:
-            rule = rules.price_change_notice(terms, kind, announced, increase)
+            rule = rules.price_change_notice(terms, kind, announced, increase, effective_on)
         except rules.BillingError as exc:
             raise NotAllowed(f"{sub.ref}: {exc}") from None
         if effective_on < rule.earliest_effective:
