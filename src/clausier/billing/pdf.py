@@ -228,7 +228,6 @@ def pdf_filename(invoice: Invoice) -> str:
     return f"{invoice.number or f'draft-{invoice.id}'}.pdf"
 
 
-
 # --------------------------------------------------------------------------- many PDFs in parallel
 
 @dataclass
