@@ -17,7 +17,6 @@ import os
 import resource
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -158,42 +157,25 @@ def bill(url: str, batch_size: int) -> None:
     print(f"  re-run (idempotent): {again.billed} new invoices in {time.perf_counter() - started:.1f} s")
 
 
-def _render(args: tuple[str, list[int]]) -> tuple[int, float]:
-    from clausier.billing.models import Invoice
-    from clausier.billing.pdf import invoice_pdf
-    from clausier.db.session import engine_for, transaction
-
-    url, ids = args
-    engine = engine_for(url)
-    cpu = time.process_time()
-    with transaction(engine) as session:
-        for invoice_id in ids:
-            invoice_pdf(session.get(Invoice, invoice_id))
-    return len(ids), time.process_time() - cpu
-
-
 def render_pdfs(url: str, count: int, workers: int) -> None:
-    """Render ``count`` PDFs (with Factur-X) on ``workers`` processes."""
+    """Render ``count`` PDFs (with Factur-X) on ``workers`` processes: the code of
+    ``clausier invoice pdfs`` (``billing.pdf.write_pdfs``), files not written."""
     from clausier.billing.models import Invoice
+    from clausier.billing.pdf import write_pdfs
 
     engine = create_engine(url)
     with engine.connect() as conn:
-        ids = list(conn.scalars(select(Invoice.id).order_by(Invoice.id).limit(count)))
+        ids = list(conn.scalars(select(Invoice.id).where(Invoice.number.is_not(None))
+                                .order_by(Invoice.id).limit(count)))
     engine.dispose()
     if not ids:
         sys.exit("no invoice to render: run the bill run first (same --db)")
-    slices = [ids[i::workers] for i in range(workers)]
-    # Each worker warms up (fonts, templates, its own connections) before the timed work.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                             initializer=_render, initargs=((url, ids[:1]),)) as pool:
-        list(pool.map(_render, [(url, [])] * workers))
-        started = time.perf_counter()
-        results = list(pool.map(_render, [(url, part) for part in slices]))
-    seconds = time.perf_counter() - started
-    done, cpu = sum(r[0] for r in results), sum(r[1] for r in results)
-    print(f"PDFs: {done} in {seconds:.1f} s on {workers} process(es) — {done / seconds:.1f} PDFs/s — "
-          f"{done / seconds / workers:.1f} PDFs/s per core")
-    print(f"  {cpu / done * 1000:.0f} ms of CPU per PDF ({done / cpu:.1f} PDFs per CPU-second); "
+    report = write_pdfs(url, ids, None, workers)
+    print(f"PDFs: {report.written} in {report.seconds:.1f} s on {workers} process(es) — "
+          f"{report.written / report.seconds:.1f} PDFs/s — "
+          f"{report.written / report.seconds / workers:.1f} PDFs/s per core")
+    print(f"  {report.cpu_seconds / report.written * 1000:.0f} ms of CPU per PDF "
+          f"({report.written / report.cpu_seconds:.1f} PDFs per CPU-second); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

@@ -303,3 +303,32 @@ def test_draft_invoices_are_issued_or_discarded(session, clock, actor, tec, busi
     csv_text = service.export_csv(session)
     assert "TEC-2026-000001;invoice;2026-11-24;2026-12-19" in csv_text
     assert session.scalar(select(func.count()).select_from(InvoiceLine)) == 1
+
+
+def test_a_bill_run_applies_each_proration_reading_and_bills_the_whole_month_of_an_end_on_the_10th(
+        session, clock, actor, tec, business):
+    """Mid-month go-live on 15 October: VGA prorated by days (CP I §7.2 L1677-1679, reading
+    T-PRORATA-FIRST-MONTH), preselection due for the whole month (CP II §7 L2062-2067); a VGA line
+    terminated on 10 November owes the whole of November (CP I §7.2 L1680: "le mois entier est dû")."""
+    head_office, workshop = business.sites
+    factories.subscription(session, clock, actor, business, [LineInput(workshop.id, "vga-analogue", 3),
+                                                             LineInput(head_office.id, "presel")],
+                           signed_on=date(2026, 10, 1), go_live_on=date(2026, 10, 15))
+    [ending] = factories.subscription(session, clock, actor, business,
+                                      [LineInput(head_office.id, "vga-analogue", 1)],
+                                      signed_on=date(2026, 9, 1), go_live_on=date(2026, 10, 1))
+    service.bill_period(session, FixedClock.on(date(2026, 10, 2)), actor, "2026-10", "technicophone",
+                        customer_ids=[business.id])
+    contracts.terminate_now(session, clock, actor, ending.id, date(2026, 11, 10), "customer_notice")
+    session.flush()
+    service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    [october] = _invoices(session, period="2026-10")
+    [november] = _invoices(session, period="2026-11")
+    by_label = {line.label: line for line in october.lines}
+    prorata = by_label["Vga Analogue — 2026-10 prorata"]
+    assert (prorata.amount, prorata.clause) == (D("32.90"), "reading T-PRORATA-FIRST-MONTH")   # 17/31 × 60
+    whole = by_label["Presel — 2026-10 (started month due in full)"]
+    assert (whole.amount, whole.clause) == (D("10.00"), "CP II §7 (L2062-2067)")
+    assert "Vga Analogue — 2026-11" in {line.label for line in november.lines}   # not prorated again
+    ended = [line for line in november.lines if line.subscription_id == ending.id]
+    assert [(line.amount, line.clause) for line in ended] == [(D("20.00"), "CP I §7.2 (L1680)")]

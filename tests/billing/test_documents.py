@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import threading
@@ -10,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import facturx
+import pypdf
 from lxml import etree
 from PIL import Image
 from sqlalchemy import select
@@ -64,6 +66,13 @@ def test_the_pdf_embeds_a_factur_x_en16931_xml_that_the_library_validates(
     text = subprocess.run(["/usr/bin/pdftotext", str(pdf_path), "-"], capture_output=True,
                           text=True).stdout
     assert invoice.number in text and "reading T-PRORATA-FIRST-MONTH" in text
+    # A Factur-X PDF/A-3: the XML is the catalogue's associated file (Data), and the XMP metadata
+    # declares the Factur-X conformance level.
+    reader = pypdf.PdfReader(io.BytesIO(document))
+    [associated] = reader.trailer["/Root"]["/AF"]
+    assert associated.get_object()["/AFRelationship"] == "/Data"
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp and b'pdfaid:part="3"' in xmp
 
 
 def test_a_credit_note_references_its_invoice_in_factur_x(session, clock, actor, tec, business):
@@ -105,6 +114,33 @@ def test_the_cli_bills_lists_shows_and_writes_the_pdf(clean_engine, db_url, cloc
     assert bad.exit_code == 2 and "period" in bad.output
     csv_text = runner.invoke(app, ["invoice", "export-csv"]).output
     assert csv_text.splitlines()[1].startswith("TEC-2026-000001;invoice;2026-11-24")
+
+
+def test_the_pdfs_command_renders_a_period_in_parallel_processes(clean_engine, db_url, clock, actor,
+                                                                monkeypatch, tmp_path):
+    """``clausier invoice pdfs``: one Factur-X file per issued document, two worker processes."""
+    from clausier.cli.main import app
+
+    with transaction(clean_engine) as s:
+        op = factories.operator(s, clock, actor, "technicophone")
+        factories.offer(s, op, "presel", "preselection", "10.00")
+        for name in ("Garage Moreau", "Boulangerie Roux", "Cabinet Lenoir"):
+            customer = factories.customer(s, clock, op, name)
+            factories.subscription(s, clock, actor, customer, [LineInput(customer.sites[0].id, "presel")],
+                                   signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
+        service.bill_period(s, clock, actor, "2026-11", "technicophone")
+    monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
+    result = CliRunner().invoke(app, ["invoice", "pdfs", "--period", "2026-11", "-o",
+                                      str(tmp_path / "pdfs"), "--workers", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["written"] == 3
+    files = sorted(p.name for p in (tmp_path / "pdfs").iterdir())
+    assert files == ["TEC-2026-000001.pdf", "TEC-2026-000002.pdf", "TEC-2026-000003.pdf"]
+    _name, xml = facturx.get_facturx_xml_from_pdf((tmp_path / "pdfs" / files[2]).read_bytes(),
+                                                  check_xsd=True)
+    assert etree.fromstring(xml).findtext(".//rsm:ExchangedDocument/ram:ID", namespaces=NS) == files[2][:-4]
+    none = CliRunner().invoke(app, ["invoice", "pdfs", "--period", "2026-10", "-o", str(tmp_path / "x")])
+    assert none.exit_code == 2 and "no issued document" in none.output
 
 
 def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine, clock, actor):

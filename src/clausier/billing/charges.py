@@ -1,4 +1,6 @@
-"""Adding one-off charges for the next invoice (used by contracts, support, payments, equipment)."""
+"""Billing's door for the other rooms: one-off charges for the next invoice (used by contracts,
+support, payments, equipment), and the right to leave without fees that a price-change notice
+recorded (read by the contracts' exit quotes)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing.models import Charge
+from clausier.billing.models import Charge, PriceChange, PriceChangeNotice
 from clausier.core.clock import Clock
 from clausier.core.explain import Explained
 
@@ -35,3 +37,17 @@ def pending_charges(session: Session, customer_id: int) -> list[Charge]:
     return list(session.scalars(select(Charge).where(Charge.customer_id == customer_id,
                                                      Charge.invoice_id.is_(None))
                                 .order_by(Charge.incurred_on, Charge.id)))
+
+
+def right_to_leave_without_fees(session: Session, subscription_id: int,
+                                received: date) -> PriceChangeNotice | None:
+    """The price-change notice whose right to leave without fees covers a termination letter
+    received on ``received`` (sent on or before, window not over); never a regulatory
+    pass-through, which opens no such right."""
+    return session.scalars(
+        select(PriceChangeNotice).join(PriceChange)
+        .where(PriceChangeNotice.subscription_id == subscription_id,
+               PriceChangeNotice.may_leave_without_fees.is_(True),
+               PriceChange.kind != "regulatory",
+               PriceChangeNotice.sent_on <= received, PriceChangeNotice.leave_until >= received)
+        .order_by(PriceChangeNotice.leave_until.desc(), PriceChangeNotice.id)).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from clausier.billing import service
-from clausier.billing.pdf import invoice_pdf
+from clausier.billing.pdf import invoice_pdf, write_pdfs
 from clausier.cli.common import (
     JsonOption,
     TodayOption,
@@ -22,7 +23,7 @@ from clausier.cli.common import (
     print_table,
 )
 from clausier.core.clock import clock_for
-from clausier.core.errors import ClausierError
+from clausier.core.errors import ClausierError, NotFound
 from clausier.core.money import fr_format
 from clausier.db.session import default_engine
 
@@ -123,6 +124,36 @@ def pdf(number: str, output: Path = typer.Option(..., "-o", "--output", help="PD
                     if invoice.credited_invoice_id else None)
         output.write_bytes(invoice_pdf(invoice, credited))
     console.print(f"{output} written")
+
+
+@app.command()
+def pdfs(period: str = typer.Option(None, help="Only the documents of this period, YYYY-MM."),
+         operator: str = typer.Option(None, help="Operator code; default: every operator."),
+         status: str = typer.Option(None, help="Only documents in this status (issued, paid…)."),
+         output: Path = typer.Option(..., "-o", "--output", help="Folder for the PDF files."),
+         workers: int = typer.Option(os.cpu_count() or 1, min=1,
+                                     help="Rendering processes (default: one per core)."),
+         as_json: bool = JsonOption):
+    """Write the Factur-X PDFs of many issued documents, rendered in parallel processes
+    (one file per document, named after its number)."""
+    with command() as cmd:
+        ids = service.numbered_document_ids(cmd.session, period=period, operator_code=operator,
+                                            status=status)
+        url = cmd.session.get_bind().url.render_as_string(hide_password=False)
+    if not ids:
+        fail(NotFound("invoices: no issued document matches"))
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, disable=as_json) as bar:
+        task = bar.add_task("PDFs", total=len(ids))
+        report = write_pdfs(url, ids, output, workers,
+                            progress=lambda done, total: bar.update(task, completed=done))
+    if as_json:
+        print_json(report.as_dict())
+        return
+    figures = report.as_dict()
+    console.print(f"{report.written} PDF(s) written to {output} in {figures['seconds']} s on "
+                  f"{workers} process(es): {figures['pdfs_per_second']} PDFs/s, "
+                  f"{figures['pdfs_per_cpu_second']} per CPU-second")
 
 
 @app.command()

@@ -891,10 +891,13 @@ class NoticeRule:
                 "leave_until": self.leave_until.isoformat() if self.leave_until else None}
 
 
-def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: bool) -> NoticeRule:
+def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: bool,
+                        effective_on: date | None = None) -> NoticeRule:
     """The notice a price change needs under the sheet (30 days general, 7 days usage prices,
     one month for mobile regulatory changes…) and whether the customer may leave without fees
-    (not for a regulatory pass-through, CGV art. 9.3)."""
+    (not for a regulatory pass-through, CGV art. 9.3), until when: the days the sheet gives from
+    the notice (Technicophone: deemed accepted after 30 days), or the months after the change
+    applies (Ozone art. 7.4: up to 4 months), else until the change applies."""
     if kind not in PRICE_CHANGE_KINDS:
         raise BillingError(f"kind: {kind!r} is not one of {', '.join(PRICE_CHANGE_KINDS)}")
     changes = terms.price_changes
@@ -921,13 +924,118 @@ def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: b
         leave = changes.client_may_leave
         may_leave = bool(leave and leave.value) and increase
     leave_until = None
+    leave_clause = leave.clause if leave else ""
     if may_leave:
         window = changes.deemed_accepted_after_days or changes.leave_notice_days
-        leave_until = announced_on + timedelta(days=window.value) if window else earliest
-    return NoticeRule(earliest, clause, may_leave, leave.clause if leave else "", leave_until)
+        after_change = changes.terms_change_leave_months
+        if window:
+            leave_until = announced_on + timedelta(days=window.value)
+        elif after_change:
+            leave_until = add_months_day(max(effective_on or earliest, earliest), after_change.value)
+            leave_clause = after_change.clause
+        else:
+            leave_until = earliest
+    return NoticeRule(earliest, clause, may_leave, leave_clause, leave_until)
 
 
 def add_months_day(day: date, count: int) -> date:
     """Same day ``count`` months later, clipped to the month's end."""
     target = add_months(month_start(day), count)
     return target.replace(day=min(day.day, month_end(target).day))
+
+
+# --------------------------------------------------------------------------- rented equipment
+
+
+@dataclass(frozen=True)
+class RentFacts:
+    """An item the customer rents (*location*): its monthly rent from the order, from the day it
+    was received (shipped, failing that) to the first day it is no longer rented."""
+
+    item_id: int
+    label: str
+    monthly_rent: Decimal
+    basis: str
+    starts_on: date
+    ends_on: date | None = None         # returned, or bought: first day without rent
+    subscription_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RentMonth:
+    item_id: int
+    month: date
+    label: str
+    explained: Explained
+
+
+def rent_revisions(rent: RentFacts, terms: Terms, through: date,
+                   index_values: dict[date, Decimal]) -> tuple[PriceStep, ...]:
+    """The annual revisions of a rent up to ``through``, when the sheet indexes rentals (CGV
+    art. 9.5: the rental is a service to which art. 9.4 applies) and the index values are
+    recorded; the same formula as the subscriptions' (:func:`indexed_fee`)."""
+    indexation = terms.indexation
+    if (indexation is None or indexation.series_id is None or indexation.applies_to is None
+            or "rentals" not in indexation.applies_to.value):
+        return ()
+    steps, fee = [], rent.monthly_rent
+    for year in range(rent.starts_on.year + 1, through.year + 1):
+        on = revision_date(terms, year)
+        if on > through:
+            break
+        try:
+            month_new, month_old = index_months(terms, on, index_values)
+        except BillingError:
+            continue
+        if month_old not in index_values:
+            continue
+        indexed = indexed_fee(terms, fee, index_values[month_old], index_values[month_new],
+                              month_old, month_new)
+        steps.append(PriceStep(on, fee, indexed.new, f"{rent.label}: {indexed.note}"))
+        fee = indexed.new
+    return tuple(steps)
+
+
+def rent_months(rent: RentFacts, terms: Terms, period: date,
+                index_values: dict[date, Decimal] | None = None) -> list[RentMonth]:
+    """Each month of rent due by the run of ``period``: monthly, in advance like the
+    subscriptions (the month of the run included), prorated or due in full for a started or
+    ending month as the sheet says, indexed on the revision date. The caller bills each month
+    once (it is keyed by item and month)."""
+    billing = _billing(terms)
+    in_arrears = bool(billing and billing.recurring_timing
+                      and billing.recurring_timing.value == Timing.in_arrears)
+    last = add_months(period, -1) if in_arrears else period
+    last_day = rent.ends_on - ONE_DAY if rent.ends_on else None
+    if last_day is not None:
+        if last_day < rent.starts_on:
+            return []
+        last = min(last, month_start(last_day))
+    equipment = terms.equipment
+    rental = equipment.rental_billed_as_service if equipment else None
+    timing_clause = _recurring_clause(terms)
+    item = ItemFacts(rent.label, 1, rent.monthly_rent, rent.basis,
+                     revisions=rent_revisions(rent, terms, month_end(last), index_values or {}))
+    due = []
+    for month in months(rent.starts_on, last):
+        days, month_days, share_clause = month_share(month, rent.starts_on, last_day, terms)
+        fee, revision = item.fee_on(max(month, rent.starts_on))
+        if days == 0 or fee == ZERO:
+            continue
+        if days == month_days:
+            amount, formula = money(fee), f"1 month × {_fr(fee)}"
+            label = f"{rent.label} — {period_label(month)}"
+            if share_clause:
+                label += " (started month due in full)"
+        else:
+            amount, formula = money(fee * days / month_days), f"{days}/{month_days} days × {_fr(fee)}"
+            label = f"{rent.label} — {period_label(month)} prorata"
+        notes = [f"Billed monthly in advance like the subscriptions — {timing_clause}"] if timing_clause else []
+        if share_clause:
+            notes.append(f"Started or ending month — {share_clause}")
+        if revision is not None and revision.note:
+            notes.append(revision.note)
+        explained = Explained((Line(label, amount, formula, rental.clause if rental else timing_clause),),
+                              notes=tuple(notes))
+        due.append(RentMonth(rent.item_id, month, label, explained))
+    return due

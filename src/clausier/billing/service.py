@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.models import AuditEntry
 from clausier.audit.service import Actor, record
 from clausier.billing import rules
+from clausier.billing.charges import add_charge
 from clausier.billing.models import (
     BilledMonth,
     BillRun,
@@ -49,6 +50,7 @@ from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money, to_decimal
 from clausier.customers.models import Customer, Site
 from clausier.db.session import lock_for_writing
+from clausier.equipment import service as equipment
 from clausier.terms import service as terms_service
 from clausier.rating.models import UsageSummary as RatedUsage
 from clausier.terms.schema import Terms
@@ -464,6 +466,7 @@ def _bill_customers(session: Session, clock: Clock, actor: Actor, cache: _TermsC
     todo = [c for c in customer_ids if c not in already]
     if not todo:
         return
+    _queue_rents(session, clock, actor, cache, operator, period, todo)
     batch = _load_batch(session, cache, operator, todo, period)
     general = cache.sheet(operator.sheet_id, None).general
     drafts = []
@@ -486,6 +489,43 @@ def _bill_customers(session: Session, clock: Clock, actor: Actor, cache: _TermsC
         report.total_ht += draft.totals.total_ht
         report.total_ttc += draft.totals.total_ttc
     report.billed += len(drafts)
+
+
+RENT_SOURCE = "equipment_rent"
+
+
+def _queue_rents(session: Session, clock: Clock, actor: Actor, cache: _TermsCache,
+                 operator: Operator, period: date, customer_ids: list[int]) -> None:
+    """Queue the rent of rented equipment due by this run (each item and month once, through
+    the charge door keyed ``item:month``); the invoice being drafted bills it. The rent follows
+    the terms of the subscription the item serves (CGV art. 9.5: a service like the others)."""
+    items = equipment.rented_items(session, customer_ids, rules.month_end(period))
+    if not items:
+        return
+    low, high = min(customer_ids), max(customer_ids)
+    queued = set(session.scalars(select(Charge.source_key).where(
+        Charge.source == RENT_SOURCE, Charge.customer_id.between(low, high))))
+    indices: dict[str, dict[date, Decimal]] = {}
+    general = cache.sheet(operator.sheet_id, None).general
+    for item in items:
+        sub = session.get(Subscription, item.subscription_id) if item.subscription_id else None
+        terms = cache.terms(sub.sheet_id, sub.sheet_version, sub.family) if sub else general
+        series = terms.indexation.series_id.value if terms.indexation and terms.indexation.series_id else None
+        if series and series not in indices:
+            indices[series] = {row.month: Decimal(row.value) for row in list_index_values(session, series)}
+        rent = rules.RentFacts(
+            item.id, f"Equipment rental: {item.kind.name} ({item.serial})", item.monthly_rent,
+            item.price_basis, item.received_on or item.shipped_on, equipment.rent_end(item),
+            item.subscription_id)
+        for due in rules.rent_months(rent, terms, period, indices.get(series)):
+            key = f"{item.id}:{rules.period_label(due.month)}"
+            if key in queued:
+                continue
+            add_charge(session, clock, actor, customer_id=item.customer_id,
+                       subscription_id=item.subscription_id, source=RENT_SOURCE, source_key=key,
+                       label=due.label, explained=due.explained, price_basis=item.price_basis,
+                       incurred_on=due.month)
+    session.flush()
 
 
 @contextmanager
@@ -663,6 +703,20 @@ def list_invoices(session: Session, *, status: str | None = None, customer_id: i
         like = f"%{search}%"
         query = query.join(Customer, Customer.id == Invoice.customer_id).where(
             or_(Invoice.number.ilike(like), Customer.name.ilike(like), Customer.ref.ilike(like)))
+    return list(session.scalars(query))
+
+
+def numbered_document_ids(session: Session, *, period: str | None = None,
+                          operator_code: str | None = None, status: str | None = None) -> list[int]:
+    """Ids of the issued invoices and credit notes (drafts have no document to send), in number
+    order: what ``clausier invoice pdfs`` renders."""
+    query = select(Invoice.id).where(Invoice.number.is_not(None)).order_by(Invoice.number)
+    if period:
+        query = query.where(Invoice.period == period)
+    if status:
+        query = query.where(Invoice.status == status)
+    if operator_code:
+        query = query.join(Operator, Operator.id == Invoice.operator_id).where(Operator.code == operator_code)
     return list(session.scalars(query))
 
 
@@ -957,7 +1011,7 @@ def announce_price_change(session: Session, clock: Clock, actor: Actor, operator
     for sub in subs:
         terms = cache.terms(sub.sheet_id, sub.sheet_version, sub.family)
         try:
-            rule = rules.price_change_notice(terms, kind, announced, increase)
+            rule = rules.price_change_notice(terms, kind, announced, increase, effective_on)
         except rules.BillingError as exc:
             raise NotAllowed(f"{sub.ref}: {exc}") from None
         if effective_on < rule.earliest_effective:

@@ -355,6 +355,16 @@ def _exemption(terms: Terms, reason: str | None):
 # --------------------------------------------------------------------------- exit quotes
 
 @dataclass(frozen=True)
+class FeeWaiver:
+    """A recorded right to leave without termination fees (a price-change notice): why, the
+    words of the grant and its clause."""
+
+    reason: str
+    note: str
+    clause: str
+
+
+@dataclass(frozen=True)
 class TerminationQuote:
     received: date
     effective_date: date
@@ -373,8 +383,12 @@ class TerminationQuote:
 
 def quote_termination(facts: Facts, terms: Terms, received: date, *,
                       wanted_effective: date | None = None,
-                      reason: ExemptionReason | str | None = None) -> TerminationQuote:
+                      reason: ExemptionReason | str | None = None,
+                      waiver: FeeWaiver | None = None) -> TerminationQuote:
     """What terminating costs when the registered letter is received on ``received``.
+
+    A ``waiver`` (the right to leave a price change opened, letter within its window) replaces
+    the termination fees by a zero line with its clause, as a sheet's exemption does.
 
     Before go-live it is a cancellation (:func:`quote_cancellation`). The notice months are
     billed as recurring fees until the effective date and are part of the remaining months
@@ -406,12 +420,15 @@ def quote_termination(facts: Facts, terms: Terms, received: date, *,
     if exemption is not None:
         one_off.append(Line(f"No termination fee: {exemption.reason.value.replace('_', ' ')}",
                             ZERO, exemption.note, exemption.clause))
+    elif waiver is not None:
+        one_off.append(Line(f"No termination fee: {waiver.reason}", ZERO, waiver.note, waiver.clause))
     else:
         for rule in (terms.termination.fees if terms.termination else []):
             one_off.extend(fee_lines(rule, ctx))
     return TerminationQuote(received, effective, period, Explained(tuple(lines + one_off)),
                             Explained(tuple(one_off)),
-                            exemption.reason.value if exemption else None)
+                            exemption.reason.value if exemption else
+                            "price_change" if waiver is not None else None)
 
 
 def quote_cancellation(facts: Facts, terms: Terms, received: date) -> TerminationQuote:

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing.charges import add_charge
+from clausier.billing.charges import add_charge, right_to_leave_without_fees
 from clausier.catalog.models import Offer, Operator
 from clausier.contracts import rules
 from clausier.contracts.models import Order, OrderLine, Subscription, SubscriptionEvent, SubscriptionItem
@@ -324,9 +324,23 @@ def _quote(session: Session, subscription: Subscription, received: date, reason:
     try:
         return rules.quote_termination(facts_of(session, subscription, received),
                                        terms_of(session, subscription), received,
-                                       reason=reason, wanted_effective=wanted_effective)
+                                       reason=reason, wanted_effective=wanted_effective,
+                                       waiver=_price_change_waiver(session, subscription, received))
     except rules.RuleError as exc:
         raise NotAllowed(str(exc)) from None
+
+
+def _price_change_waiver(session: Session, subscription: Subscription,
+                         received: date) -> rules.FeeWaiver | None:
+    """The right to leave without fees a price-change notice recorded, if the letter comes in
+    its window (billing records it when the change is announced)."""
+    notice = right_to_leave_without_fees(session, subscription.id, received)
+    if notice is None:
+        return None
+    return rules.FeeWaiver(
+        "right to leave after a price change",
+        f"price change of {notice.effective_on.isoformat()} notified on {notice.sent_on.isoformat()}: "
+        f"termination without fees until {notice.leave_until.isoformat()}", notice.leave_clause)
 
 
 def quote_termination(session: Session, subscription_id: int | str, received: date,

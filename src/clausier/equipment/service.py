@@ -573,14 +573,20 @@ def list_items(session: Session, state: str | None = None, customer_id: int | No
     return list(session.scalars(query))
 
 
-def rented_items(session: Session, customer_id: int, period_start: date, period_end: date) -> list[EquipmentItem]:
-    """Rented items at the customer during some of the period (billing bills and indexes their rent)."""
-    return list(session.scalars(select(EquipmentItem).where(
-        EquipmentItem.customer_id == customer_id, EquipmentItem.provision_mode == "rented",
-        EquipmentItem.shipped_on <= period_end,
-        or_(EquipmentItem.returned_on.is_(None), EquipmentItem.returned_on >= period_start),
-        or_(EquipmentItem.ownership_passed_on.is_(None), EquipmentItem.ownership_passed_on >= period_start),
-    ).order_by(EquipmentItem.id)))
+def rented_items(session: Session, customer_ids: list[int], through: date) -> list[EquipmentItem]:
+    """Items some of these customers rent, shipped by ``through`` (the bill run bills their rent
+    month by month, once each, from receipt to return or purchase)."""
+    wanted = set(customer_ids)
+    return [item for item in session.scalars(select(EquipmentItem).where(
+        EquipmentItem.customer_id.between(min(wanted), max(wanted)),
+        EquipmentItem.provision_mode == "rented", EquipmentItem.shipped_on <= through,
+        EquipmentItem.monthly_rent > 0).order_by(EquipmentItem.id)) if item.customer_id in wanted]
+
+
+def rent_end(item: EquipmentItem) -> date | None:
+    """The first day the item is no longer rented: returned, lost or bought."""
+    ends = [day for day in (item.returned_on, item.lost_on, item.ownership_passed_on) if day]
+    return min(ends) if ends else None
 
 
 def week_of(day: date) -> tuple[date, date]:

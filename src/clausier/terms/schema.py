@@ -518,6 +518,8 @@ class NonReturnPenalty(Block):
 
 
 class Equipment(Block):
+    # the rent of rented equipment is a service, billed (and indexed) like the subscriptions
+    rental_billed_as_service: Sourced[bool] | None = None
     return_days: Sourced[int] | None = None
     return_days_counted_in: Sourced[DayCount] | None = None
     non_return: list[NonReturnPenalty] = []
