@@ -26,6 +26,7 @@ from lxml import etree
 
 from clausier.billing.models import Invoice
 from clausier.core.money import fr_format
+from clausier.web.explain_text import translate as translate_explained
 from clausier.web.templating import TEMPLATES
 
 FACTURX_LEVEL = "en16931"
@@ -40,6 +41,8 @@ _environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select
                            trim_blocks=True, lstrip_blocks=True)
 _environment.filters["money"] = fr_format
 _environment.filters["day"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
+# The rooms write explanations in English; the document is French, as the pages in French are.
+_environment.filters["fr"] = lambda text: translate_explained(text or "", "fr")
 _environment.filters["percent"] = lambda rate: f"{(Decimal(rate) * 100).normalize():f} %".replace(".", ",")
 
 
