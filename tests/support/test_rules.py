@@ -314,3 +314,25 @@ def test_clock_is_monotone_and_skips_paused_and_closed_time(call, offsets, now_a
     if a.start is not None:
         # What the clock gained between the two readings is open, unpaused time in between.
         assert b.elapsed - a.elapsed <= counting.business_time_between(first, second)
+
+
+def test_service_level_explanations_read_in_french_on_french_pages():
+    """The rules write English; a French page shows the explain catalogue's French (CP I §5.2–5.4
+    penalties and their cap, CP III §4.1 availability credit)."""
+    from clausier.web.explain_text import translate
+
+    sl = levels.vga()
+    target = rules.target_for(sl, "gtr_6h_24x7", "isdn")
+    cases = [RestorationCase(f"INC-{h}", timedelta(hours=h), target) for h in (7, 10, 13)]
+    penalties, _ = rules.restoration_penalties(sl, cases, Decimal("100.00"), "VGA")
+    outages = [OutageFact(at(2026, 6, 10, 9), at(2026, 6, 10, 12, 36))]
+    credit = rules.monthly_availability(levels.internet(), date(2026, 6, 1), outages,
+                                        Decimal("80.00"), "Internet").credit
+    french = [(translate(line.label, "fr"), translate(line.formula, "fr").replace("\xa0", " "))
+              for line in penalties.lines + credit.lines]
+    assert french[0] == ("Pénalité de délai de rétablissement INC-7 (VGA)",
+                         "DR 7 h 00 > objectif 6 h, tranche 6 < x ≤ 8 : 2 % × 100,00 €")
+    assert french[3] == ("Plafond des pénalités de délai de rétablissement par site et par mois",
+                         "17,00 € dus, plafonnés à 10 % × 100,00 € = 10,00 €")
+    assert french[4][0] == "Crédit de disponibilité 2026-06 (Internet)"
+    assert french[4][1].startswith("(43200 − 216 min) / 43200 min = 99,500 %, tranche ")
