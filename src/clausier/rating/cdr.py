@@ -52,10 +52,38 @@ STORED_SCHEMA = {
 }
 
 
+def _utc_offsets() -> dict[str, int]:
+    """Every UTC offset a record may carry (``Z``, ``+hh:mm``, ``+hhmm``, ``+hh``; −12:00 to
+    +14:00 in quarter hours) → minutes east of UTC."""
+    offsets = {"Z": 0}
+    for quarter in range(-48, 57):
+        minutes = quarter * 15
+        sign = "-" if minutes < 0 else "+"
+        hours, rest = divmod(abs(minutes), 60)
+        offsets[f"{sign}{hours:02d}:{rest:02d}"] = offsets[f"{sign}{hours:02d}{rest:02d}"] = minutes
+        if rest == 0:
+            offsets[f"{sign}{hours:02d}"] = minutes
+    return offsets
+
+
+UTC_OFFSETS = _utc_offsets()
+
+
 def _parse_start(text: pl.Expr) -> pl.Expr:
-    # One format: %.f makes the fraction optional and %#z accepts Z, +hh:mm and +hhmm.
-    return text.str.to_datetime(format="%Y-%m-%dT%H:%M:%S%.f%#z", strict=False,
-                                time_unit="ms", time_zone="UTC")
+    """``YYYY-MM-DDThh:mm:ss[.fff]`` then ``Z``, ``+hh:mm`` or ``+hhmm``, as a UTC instant.
+    Parsed in three cheap parts (naive date-time, fraction, offset looked up in a table)
+    rather than with ``%#z``, which is several times slower on millions of rows."""
+    local = text.str.slice(0, 19).str.to_datetime(format="%Y-%m-%dT%H:%M:%S", strict=False,
+                                                  time_unit="ms")
+    rest = text.str.slice(19)
+    fraction = rest.str.extract(r"^\.(\d{1,9})", 1)
+    millis = fraction.str.slice(0, 3).str.pad_end(3, "0").cast(pl.Int64).fill_null(0)
+    offset = rest.str.strip_chars_start(".0123456789").replace_strict(
+        UTC_OFFSETS, default=None, return_dtype=pl.Int64)
+    bad_fraction = rest.str.starts_with(".") & fraction.is_null()
+    instant = local + pl.duration(milliseconds=millis) - pl.duration(minutes=offset)
+    return (pl.when(bad_fraction).then(pl.lit(None, pl.Datetime("ms"))).otherwise(instant)
+            .dt.replace_time_zone("UTC"))
 
 
 def _int(text: pl.Expr) -> pl.Expr:

@@ -39,6 +39,7 @@ from clausier.terms.schema import Usage
 PRICE_LISTS = Path(__file__).parent / "data" / "price_lists"
 REJECTS_KEPT_IN_DATABASE = 1000
 CHUNK_ROWS = 2_000_000
+ID_HASH_SEED = 20_261_001
 PENALTY_SOURCE = "usage_penalty"
 
 
@@ -94,30 +95,31 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
                              .alias("check")))
     stored_columns = [name for name in cdr.STORED_SCHEMA if name != "batch_id"] + ["yyyymm"]
     rejects, known, months = [], {}, set()
-    batch.rows_read = batch.duplicates = written = 0
+    earlier = pl.DataFrame(schema={"id_hash": pl.UInt64, "line": pl.Int64})   # accepted so far
+    batch.rows_read = batch.duplicates = batch.accepted = 0
     # Chunks of the file, so that memory stays bounded whatever its size.
     for part, chunk in enumerate(checked.collect_batches(chunk_size=CHUNK_ROWS)):
         batch.rows_read += chunk.height
         failing = chunk.filter(pl.col("check").is_not_null())
         if failing.height:
             rejects.append(cdr.with_problems(failing).select("line", "record_id", "problem"))
-        good = chunk.filter(pl.col("check").is_null())
+        good = chunk.filter(pl.col("check").is_null()).with_columns(_id_hash(pl.col("record_id")))
         chunk_months = {f"{m // 100:04d}-{m % 100:02d}" for m in good["yyyymm"].unique().to_list()}
         for month in chunk_months - known.keys():
-            known[month] = store.known_ids([month]).collect()["record_id"]
-        already = pl.concat([known[m] for m in sorted(chunk_months)]) if chunk_months else pl.Series([], dtype=pl.String)
-        fresh = good.filter(~pl.col("record_id").is_in(already.implode())) if already.len() else good
-        batch.duplicates += good.height - fresh.height
+            known[month] = store.known_ids([month]).with_columns(_id_hash(pl.col("record_id"))).collect()
+        already = pl.concat([known[m] for m in sorted(chunk_months)] or [known_empty()])
+        drop, repeated = _repeated_ids(store, batch.id, good, already, earlier)
+        if repeated.height:
+            rejects.append(repeated)
+        fresh = good.filter(~pl.col("line").is_in(drop.implode())) if drop.len() else good
+        batch.duplicates += good.height - fresh.height - repeated.height
         if fresh.height:
             months |= store.write_part(fresh.select(stored_columns).with_columns(
                 pl.lit(batch.id, pl.Int64).alias("batch_id")), batch.id, part)
-            written += fresh.height
-    repeated = _drop_repeated_ids(store, batch.id)
-    if repeated.height:
-        rejects.append(repeated)
+            earlier = pl.concat([earlier, fresh.select("id_hash", pl.col("line").cast(pl.Int64))])
+            batch.accepted += fresh.height
     rejects = (pl.concat(rejects, how="diagonal_relaxed").sort("line") if rejects
                else pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String}))
-    batch.accepted = written - repeated.height
     batch.rejected = rejects.height
     batch.months = sorted(months)
     if rejects.height:
@@ -135,22 +137,43 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
     return batch
 
 
-def _drop_repeated_ids(store: UsageStore, batch_id: int) -> pl.DataFrame:
-    """A record id repeated within the file: the first line is kept, the others are removed
-    from the batch's files and reported."""
-    files = store.batch_files(batch_id)
-    if not files:
-        return pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String})
-    ids = (pl.scan_parquet(files, include_file_paths="path").select("record_id", "line", "path")
-           .filter(pl.col("record_id").is_duplicated()).collect())
-    later = (ids.join(ids.group_by("record_id").agg(pl.col("line").min().alias("first_line")), on="record_id")
-             .filter(pl.col("line") != pl.col("first_line")))
-    for (path,), rows in later.partition_by("path", as_dict=True).items():
-        kept = pl.read_parquet(path).filter(~pl.col("line").is_in(rows["line"].implode()))
-        store.rewrite(Path(path), kept)
-    return later.select("line", "record_id", (pl.lit("record_id: '") + pl.col("record_id")
+def _id_hash(record_id: pl.Expr) -> pl.Expr:
+    """A 64-bit hash of the record id, to find repeats among millions of ids cheaply; a hash
+    hit is always confirmed on the id itself. Computed at each import, never stored (Polars
+    does not promise the same hash across versions)."""
+    return record_id.hash(ID_HASH_SEED).alias("id_hash")
+
+
+def known_empty() -> pl.DataFrame:
+    return pl.DataFrame(schema={"record_id": pl.String, "id_hash": pl.UInt64})
+
+
+def _repeated_ids(store: UsageStore, batch_id: int, good: pl.DataFrame, known: pl.DataFrame,
+                  earlier: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """The lines of ``good`` not to import: ids imported by an earlier batch (idempotence) and
+    ids repeated within the file (the first line is kept, the others are reported). Only the
+    rows whose hash was seen before are compared on the id itself."""
+    c = pl.col
+    suspect = (c("id_hash").is_in(known["id_hash"].implode()) | c("id_hash").is_in(earlier["id_hash"].implode())
+               | ~c("id_hash").is_first_distinct())
+    suspects = good.filter(suspect).select("record_id", "id_hash", c("line").cast(pl.Int64))
+    no_report = pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String})
+    if suspects.height == 0:
+        return pl.Series("line", [], pl.Int64), no_report
+    already = suspects.join(known, on=["id_hash", "record_id"], how="semi")
+    others = suspects.join(already, on="line", how="anti")
+    hashes = others["id_hash"].implode()
+    earlier_lines = earlier.filter(c("id_hash").is_in(hashes))["line"]
+    written = (pl.scan_parquet(store.batch_files(batch_id)).select("record_id", c("line").cast(pl.Int64))
+               .filter(c("line").is_in(earlier_lines.implode())).collect()
+               if earlier_lines.len() else pl.DataFrame(schema={"record_id": pl.String, "line": pl.Int64}))
+    in_chunk = good.filter(c("id_hash").is_in(hashes)).select("record_id", c("line").cast(pl.Int64))
+    first = pl.concat([written, in_chunk]).group_by("record_id").agg(c("line").min().alias("first_line"))
+    repeated = (others.join(first, on="record_id").filter(c("line") > c("first_line"))
+                .select("line", "record_id", (pl.lit("record_id: '") + c("record_id")
                                               + pl.lit("' already on line ")
-                                              + pl.col("first_line").cast(pl.String)).alias("problem"))
+                                              + c("first_line").cast(pl.String)).alias("problem")))
+    return pl.concat([already["line"], repeated["line"]]), repeated
 
 
 def list_batches(session: Session, limit: int = 50) -> list[ImportBatch]:
