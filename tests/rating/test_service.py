@@ -105,6 +105,25 @@ def test_eu_roaming_user_over_the_indicator_window(session, clock, actor, subscr
     assert mobile.id == proposal.subscription_id
 
 
+def test_sims_used_in_series_while_roaming_raise_the_fourth_indicator(session, clock, actor, subscribe,
+                                                                     store, tmp_path):
+    """Mobile CP IX §17 L7164-7165: a new SIM of the same client each month, each used abroad."""
+    sims = {month: subscribe("mobile", f"06500000{index}", bundle={"unlimited": True})
+            for index, month in enumerate(("2026-08", "2026-09", "2026-10"), start=11)}
+    for month, sim in sims.items():
+        rows = [csv_row(f"{month}-S{i}", sim.service_identifier, calling=sim.service_identifier,
+                        origin_country="PT", start=f"{month}-{10 + i:02d}T10:00:00+02:00") for i in range(4)]
+        import_rows(session, clock, actor, store, tmp_path, rows, name=f"{month}.csv")
+        service.rate(session, clock, actor, month, store)
+    alerts = session.scalars(select(FraudAlert).where(FraudAlert.kind == "roaming_abuse")
+                             .order_by(FraudAlert.month)).all()
+    assert [(a.month, a.subscription_id) for a in alerts] == [       # the 2nd SIM already makes a series
+        ("2026-09", sims["2026-09"].id), ("2026-10", sims["2026-10"].id)]
+    found = alerts[-1]
+    assert found.evidence["indicators"] == ["serial_multi_sim_roaming"]
+    assert found.evidence["serial_sims"] == ["0650000011", "0650000012", "0650000013"]
+
+
 def test_premium_number_payouts_claimable_after_60_business_days(session, clock, actor, subscribe, store, tmp_path):
     """CP XII §12 L10090-10094 (60 days, > 1 €) and §11.1 L10035-10037 (frozen while suspended)."""
     number = subscribe("sva", "0891000000")

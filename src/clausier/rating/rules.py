@@ -960,6 +960,32 @@ def roaming_indicators(window: Sequence[RoamingMonth], usage: Usage) -> list[str
     return found
 
 
+SERIAL_SIMS = "serial_multi_sim_roaming"
+
+
+def serial_sims(sims: Mapping[int, Sequence[RoamingMonth]], usage: Usage) -> tuple[int, ...]:
+    """The 4th abuse indicator (CP IX §17 L7164-7165, §5.4 L6493-6494): several SIMs of one
+    customer used one after another while roaming. ``sims`` gives, per SIM (subscription), its
+    roaming profile over the sheet's window. A SIM takes part when it roamed more days than
+    it was at home over the window; the longest chain of such SIMs whose roaming months follow
+    one another without overlapping is returned when it has at least the sheet's number of
+    SIMs (empty otherwise)."""
+    least = figure(usage, "serial_multi_sim_roaming_min_sims")
+    if least is None:
+        return ()
+    spans = []
+    for sim, months in sims.items():
+        roamed = sorted(m.month for m in months if m.roaming_days > 0)
+        if roamed and sum(m.roaming_days for m in months) > sum(m.national_days for m in months):
+            spans.append((roamed[-1], roamed[0], sim))
+    chain, last = [], ""
+    for end, begin, sim in sorted(spans):       # earliest end first: the longest chain
+        if begin > last:
+            chain.append(sim)
+            last = end
+    return tuple(chain) if len(chain) >= int(least.value) else ()
+
+
 def roaming_surcharge(window: Sequence[RoamingMonth], tariffs: Mapping[str, Tariff], usage: Usage) -> Explained:
     """The surcharge tariffs proposed on roaming consumption over the window (retroactively
     and for the current month, CP IX §17), from the price list's ``roaming_surcharge`` lines."""

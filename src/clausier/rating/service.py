@@ -538,31 +538,61 @@ def _propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found:
     return 0
 
 
+ROAMING_FIELDS = ("national_voice_s", "roaming_voice_s", "national_messages", "roaming_messages",
+                  "national_bytes", "roaming_bytes", "national_days", "roaming_days")
+
+
+def _roaming_windows(session: Session, subscription_ids: Sequence[int],
+                     months: Sequence[str]) -> dict[int, list[rules.RoamingMonth]]:
+    """The stored roaming profiles of lines over consecutive months (a month without a row
+    counts as no roaming)."""
+    stored: dict[tuple[int, str], RoamingMonthRow] = {
+        (r.subscription_id, r.month): r for chunk in _chunks(sorted(set(subscription_ids)))
+        for r in session.scalars(select(RoamingMonthRow).where(
+            RoamingMonthRow.subscription_id.in_(chunk), RoamingMonthRow.month.in_(list(months))))}
+    return {sid: [rules.RoamingMonth(m, **{f: getattr(stored[sid, m], f) for f in ROAMING_FIELDS})
+                  if (sid, m) in stored else rules.RoamingMonth(m) for m in months]
+            for sid in subscription_ids}
+
+
+def _serial_chain(session: Session, plan: rules.Plan, months: Sequence[str]) -> tuple[int, ...]:
+    """The customer's SIMs of the same family used one after another while roaming."""
+    siblings = list(session.scalars(select(Subscription.id).where(
+        Subscription.customer_id == plan.customer_id, Subscription.family == plan.family)))
+    profiles = {sid: window for sid, window in _roaming_windows(session, siblings, months).items()
+                if any(m.roaming_days for m in window)}
+    return rules.serial_sims(profiles, plan.usage) if len(profiles) > 1 else ()
+
+
 def _evaluate_roaming(session: Session, clock: Clock, month: str, roaming: pl.DataFrame,
                       plans: dict[int, rules.Plan], tariffs: dict) -> int:
     """Store the month's roaming profile and evaluate the abuse indicators over the sheet's
-    window of consecutive months; propose the surcharge tariffs when one holds."""
+    window of consecutive months (the three of each line, and the serial use of several SIMs
+    by one customer); propose the surcharge tariffs when one holds."""
     proposals = 0
     for row in roaming.iter_rows(named=True):
         subscription_id = row.pop("subscription_id")
         _upsert(session, RoamingMonthRow, dict(subscription_id=subscription_id, month=month),
                 {k: int(v or 0) for k, v in row.items()})
     session.flush()
+    chains: dict[tuple[int, str], tuple[int, ...]] = {}
     for row in roaming.iter_rows(named=True):
         plan = plans[row["subscription_id"]]
         size = rules.figure(plan.usage, "roaming_abuse_observation_consecutive_months")
         if size is None:
             continue
         wanted = rules.previous_months(month, int(size.value))
-        stored = {r.month: r for r in session.scalars(select(RoamingMonthRow).where(
-            RoamingMonthRow.subscription_id == plan.subscription_id,
-            RoamingMonthRow.month.in_(wanted)))}
-        if len(stored) < len(wanted):
-            continue
-        window = [rules.RoamingMonth(m, **{f: getattr(stored[m], f) for f in (
-            "national_voice_s", "roaming_voice_s", "national_messages", "roaming_messages",
-            "national_bytes", "roaming_bytes", "national_days", "roaming_days")}) for m in wanted]
+        window = _roaming_windows(session, [plan.subscription_id], wanted)[plan.subscription_id]
         indicators = rules.roaming_indicators(window, plan.usage)
+        key = (plan.customer_id, plan.family)
+        if key not in chains:
+            chains[key] = _serial_chain(session, plan, wanted)
+        evidence: dict = {"months": wanted, "window": [m.__dict__ for m in window]}
+        if plan.subscription_id in chains[key]:
+            indicators.append(rules.SERIAL_SIMS)
+            refs = dict(session.execute(select(Subscription.id, Subscription.service_identifier)
+                                        .where(Subscription.id.in_(chains[key]))).all())
+            evidence["serial_sims"] = [refs.get(sid) or str(sid) for sid in chains[key]]
         if not indicators:
             continue
         listed = rules.listed(plan.usage, "roaming_abuse_indicators")
@@ -570,8 +600,7 @@ def _evaluate_roaming(session: Session, clock: Clock, month: str, roaming: pl.Da
                                                       kind="roaming_abuse"),
                            dict(customer_id=plan.customer_id,
                                 clause=f"{size.clause}" + (f"; {listed.clause}" if listed else ""),
-                                calls=0, evidence={"indicators": indicators, "months": wanted,
-                                                   "window": [m.__dict__ for m in window]},
+                                calls=0, evidence={"indicators": indicators, **evidence},
                                 detected_at=clock.now()))
         session.flush()
         surcharges = {t.kind: t for t in tariffs.get(plan.tariff_key, [])
