@@ -368,37 +368,48 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
     out = c("direction") == "out"
     voice = c("type").is_in(("voice", "callback"))
     frame = (records.join(plans.lazy(), on="subscription_id", how="inner", maintain_order="left")
-             .with_columns(nb.normalise(c("called")).alias("called_n"),
-                           nb.roaming_zone(c("origin_country")).alias("zone"),
+             .with_columns(nb.roaming_zone(c("origin_country")).alias("zone"),
                            pl.when(voice).then(pl.lit("voice")).otherwise(c("type")).cast(KIND).alias("kind"))
-             .with_columns(nb.destination_class(c("called_n")).alias("dest_class"),
-                           nb.country(c("called_n")).alias("dest_country"),
-                           ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
-                            | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"))
              .collect(engine="streaming"))
+    # The numbering plan is applied once per distinct called number (far fewer than records).
+    numbers = (frame.select(c("called").unique())
+               .with_columns(nb.normalise(c("called")).alias("called_n"))
+               .with_columns(nb.destination_class(c("called_n")).alias("dest_class"),
+                             nb.country(c("called_n")).alias("dest_country"),
+                             c("called_n").str.slice(1, 1).replace_strict(
+                                 {str(d): 1 << d for d in range(10)}, default=0,
+                                 return_dtype=pl.Int64).alias("prefix_bit"),
+                             # an integer per normalised number: distinct counts on it are cheap
+                             c("called_n").rank("dense").alias("number_id")))
+    frame = frame.join(numbers, on="called", how="left", nulls_equal=True, maintain_order="left").with_columns(
+        ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
+         | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"))
     frame = frame.with_columns(_origin_mismatch(frame, own_numbers))
     if included_countries.height:
         frame = frame.join(included_countries, on=["subscription_id", "dest_country"], how="left",
                            maintain_order="left").with_columns(c("country_included").fill_null(False))
     else:
         frame = frame.with_columns(pl.lit(False).alias("country_included"))
-    roaming = pl.when(c("zone") == nb.DOM).then(pl.lit("roaming_dom")).when(c("zone") == nb.EU).then(
-        pl.lit("roaming_eu")).otherwise(pl.lit("roaming_world"))
-    roaming_in = pl.when(c("zone") == nb.DOM).then(pl.lit("roaming_dom_in")).when(c("zone") == nb.EU).then(
-        pl.lit("roaming_eu_in")).otherwise(pl.lit("roaming_world_in"))
+
+    def place(name: str) -> pl.Expr:
+        return pl.lit(name, RATE_DESTINATION)
+
+    roaming = pl.when(c("zone") == nb.DOM).then(place("roaming_dom")).when(c("zone") == nb.EU).then(
+        place("roaming_eu")).otherwise(place("roaming_world"))
+    roaming_in = pl.when(c("zone") == nb.DOM).then(place("roaming_dom_in")).when(c("zone") == nb.EU).then(
+        place("roaming_eu_in")).otherwise(place("roaming_world_in"))
+    as_place = c("dest_class").cast(RATE_DESTINATION)       # every class is a destination
     rate_dest = (
-        pl.when(c("sva") & ~out).then(pl.lit("sva_payout"))
-        .when(c("cx_pool") & ~out & voice).then(pl.lit("cx_inbound"))
-        .when(c("origin_mismatch")).then(pl.lit("unknown_origin"))
-        .when(c("type") == "data").then(pl.when(c("national_rated")).then(pl.lit("data")).otherwise(roaming))
-        .when(~out).then(pl.when(c("national_rated")).then(pl.lit("inbound")).otherwise(roaming_in))
+        pl.when(c("sva") & ~out).then(place("sva_payout"))
+        .when(c("cx_pool") & ~out & voice).then(place("cx_inbound"))
+        .when(c("origin_mismatch")).then(place("unknown_origin"))
+        .when(c("type") == "data").then(pl.when(c("national_rated")).then(place("data")).otherwise(roaming))
+        .when(~out).then(pl.when(c("national_rated")).then(place("inbound")).otherwise(roaming_in))
         .when(~c("national_rated")).then(roaming)
-        .otherwise(c("dest_class").cast(pl.String))
-    ).cast(RATE_DESTINATION)
-    prefix_bit = c("called_n").str.slice(1, 1).replace_strict(
-        {str(d): 1 << d for d in range(10)}, default=0, return_dtype=pl.Int64)
+        .otherwise(as_place)
+    )
     eligible_number = (
-        (c("dest_class").is_in((nb.FIXED, nb.MOBILE)) & ((c("incl_mask") & prefix_bit) != 0))
+        (c("dest_class").is_in((nb.FIXED, nb.MOBILE)) & ((c("incl_mask") & c("prefix_bit")) != 0))
         | ((c("dest_class") == nb.INTERNATIONAL) & c("country_included")))
     in_bundle = (out & c("national_rated") & ~c("origin_mismatch")
                  & ~(c("forwarded") & c("forward_excluded")))
@@ -453,10 +464,10 @@ def fair_use_metrics(classified: pl.DataFrame, with_concurrency: Sequence[int]) 
     c = pl.col
     eligible = classified.lazy().filter(c("voice_eligible") | c("sms_eligible"))
     metrics = eligible.group_by("subscription_id").agg(
-        c("called_n").filter(c("voice_eligible")).n_unique().alias("distinct_numbers"),
+        c("number_id").filter(c("voice_eligible")).n_unique().alias("distinct_numbers"),
         c("duration").filter(c("voice_eligible")).sum().alias("call_seconds"),
         c("sms_eligible").sum().alias("sms"),
-        c("called_n").filter(c("sms_eligible")).n_unique().alias("sms_recipients"),
+        c("number_id").filter(c("sms_eligible")).n_unique().alias("sms_recipients"),
     )
     if with_concurrency:
         busy = _concurrency(eligible.filter(c("subscription_id").is_in(list(with_concurrency))
