@@ -153,6 +153,30 @@ def test_premium_number_payouts_claimable_after_60_business_days(session, clock,
         service.claim_payouts(session, clock, actor, number.id, claim_day)
 
 
+def test_concentrated_premium_traffic_proposes_the_sanction_for_staff_approval(
+        session, clock, actor, subscribe, store, tmp_path):
+    """CP XII §1 L9437-9439 (concentrated traffic) and §13.1 L10140-10148: 5 000 € per number,
+    proposed to staff; confirmed, it becomes a charge; the same number again within a year
+    adds 10 000 €."""
+    number = subscribe("sva", "0891000000")
+    for month in ("2026-09", "2026-10"):
+        rows = [csv_row(f"{month}-C{i}", "0891000000", direction="in", calling=f"01450000{i % 2:02d}",
+                        called="0891000000", duration="120", start=f"{month}-08T10:{i // 60:02d}:{i % 60:02d}+02:00")
+                for i in range(100)]
+        import_rows(session, clock, actor, store, tmp_path, rows, name=f"{month}.csv")
+        service.rate(session, clock, actor, month, store)
+        alert = session.scalar(select(FraudAlert).where(FraudAlert.month == month))
+        assert (alert.kind, alert.calls, alert.evidence["patterns"]) == (
+            "sva_abnormal_traffic", 100, ["concentrated_traffic"])
+        [proposal] = service.proposals_of(session, alert.id)
+        assert (proposal.kind, proposal.status) == ("sva_sanction", "proposed")
+        assert proposal.amount == (Decimal("5000.00") if month == "2026-09" else Decimal("15000.00"))
+        service.decide_alert(session, clock, actor, alert.id, "confirm")
+        service.decide_penalty(session, clock, actor, proposal.id, "confirm")
+    charges = session.scalars(select(Charge).where(Charge.subscription_id == number.id)).all()
+    assert sorted(c.amount for c in charges) == [Decimal("5000.00"), Decimal("15000.00")]
+
+
 def test_rated_usage_reaches_the_invoice_through_the_bill_run_and_late_usage_follows(
         session, clock, actor, subscribe, store, tmp_path):
     """CP I §7.2 L1665-1668: usage billed monthly in arrears; calls that arrive late go on a

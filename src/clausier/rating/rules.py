@@ -876,6 +876,64 @@ def sva_payouts(priced: pl.DataFrame, caller_tariffs: pl.DataFrame, plans: Seque
             .sort("subscription_id", "day").collect())
 
 
+def sva_abnormal_traffic(priced: pl.DataFrame, payouts: pl.DataFrame, plans: Sequence[Plan]) -> list[Alert]:
+    """Abnormal traffic on premium numbers (*Trafic Anormal*, CP XII §1 L9437-9459, and the
+    calls §9.3 L9954-9956 forbids): hyper short calls, traffic concentrated on a few calling
+    numbers, automated or repeated dialling. One alert per number and month lists the patterns
+    found with their evidence; the sanction per number (§13.1) is proposed to staff."""
+    c = pl.col
+    premium = {p.subscription_id: p for p in plans if is_premium_number(p)}
+    if not premium:
+        return []
+    most = max([int(f.value) for p in premium.values()
+                if (f := figure(p.usage, "concentrated_traffic_top_callers"))] or [1])
+    callers = (priced.lazy().filter((c("rate_dest") == "sva_payout")
+                                    & c("subscription_id").is_in(list(premium)))
+               .group_by("subscription_id", nb.normalise(c("calling")).alias("calling_n"))
+               .agg(pl.len().alias("calls"), (c("traffic") == "automated").sum().alias("automated"))
+               .sort(["subscription_id", "calls", "calling_n"], descending=[False, True, False])
+               .group_by("subscription_id", maintain_order=True)
+               .agg(c("calls").sum().alias("total"), c("automated").sum(),
+                    pl.struct("calling_n", "calls").head(most).alias("callers"))
+               .collect())
+    short_calls = dict(payouts.group_by("subscription_id").agg(c("hyper_short").sum()).iter_rows())
+    alerts = []
+    for row in callers.iter_rows(named=True):
+        usage = premium[row["subscription_id"]].usage
+        patterns, clauses, flagged, evidence = [], [], [], {"calls": row["total"]}
+        short = figure(usage, "hyper_short_call_seconds_exclusive")
+        if short is not None and short_calls.get(row["subscription_id"]):
+            patterns.append("hyper_short_calls")
+            clauses.append(short.clause)
+            flagged.append(int(short_calls[row["subscription_id"]]))
+            evidence.update(hyper_short_calls=flagged[-1], below_seconds=str(short.value))
+        few = figure(usage, "concentrated_traffic_top_callers")
+        share = figure(usage, "concentrated_traffic_share_percent")
+        least = figure(usage, "concentrated_traffic_min_calls")
+        top = row["callers"][:int(few.value)] if few else []
+        top_calls = sum(caller["calls"] for caller in top)
+        if (few and share and least and row["total"] >= least.value
+                and Decimal(top_calls) * 100 > share.value * row["total"]):
+            patterns.append("concentrated_traffic")
+            clauses.append(few.clause)
+            flagged.append(top_calls)
+            evidence.update(top_callers=[{"number": t["calling_n"], "calls": t["calls"]} for t in top],
+                            share_percent=f"{Decimal(top_calls) * 100 / row['total']:.1f}",
+                            share_limit_percent=str(share.value))
+        automated = flag(usage, "automated_or_repeated_calls_forbidden")
+        if _on(automated) and row["automated"]:
+            patterns.append("automated_calls")
+            clauses.append(automated.clause)
+            flagged.append(int(row["automated"]))
+            evidence.update(automated_calls=flagged[-1])
+        if patterns:
+            numbers = tuple(t["calling_n"] for t in top) if "concentrated_traffic" in patterns else ()
+            alerts.append(Alert(row["subscription_id"], "sva_abnormal_traffic",
+                                "; ".join(dict.fromkeys(clauses)), max(flagged), numbers,
+                                {"patterns": patterns, **evidence}))
+    return alerts
+
+
 def sva_claimable(accruals: Sequence[tuple[date, Decimal]], claim_day: date, usage: Usage,
                   age_of) -> tuple[Explained, list[date]]:
     """What may be claimed on ``claim_day``: payouts of calls older than the sheet's delay
@@ -1132,15 +1190,7 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
     alerts = alerts_from(fraud_frame(priced, plans), by_id)
     caller = tariff_df.filter((c("rate_dest") == "sva_caller") & (c("kind") == "voice"))
     payouts = sva_payouts(priced, caller, plans)
-    for row in payouts.group_by("subscription_id").agg(c("hyper_short").sum()).sort(
-            "subscription_id").iter_rows(named=True):
-        if row["hyper_short"]:
-            plan = by_id[row["subscription_id"]]
-            short = figure(plan.usage, "hyper_short_call_seconds_exclusive")
-            alerts.append(Alert(plan.subscription_id, "sva_abnormal_traffic",
-                                short.clause if short else "", int(row["hyper_short"]), (),
-                                {"hyper_short_calls": int(row["hyper_short"]),
-                                 "below_seconds": str(short.value) if short else None}))
+    alerts += sva_abnormal_traffic(priced, payouts, plans)
     return MonthRating(rated=priced.select(RATED_COLUMNS), explained=explained, breaches=breaches,
                        alerts=sorted(alerts, key=lambda a: (a.subscription_id, a.kind)),
                        data_events=data_events(priced, plans), payouts=payouts,
