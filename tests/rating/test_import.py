@@ -80,3 +80,15 @@ def test_repeated_ids_are_found_across_chunks_of_a_big_file(session, clock, acto
     again = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "again.csv", rows[:4]), store)
     assert (again.accepted, again.duplicates, again.rejected) == (0, 4, 0)
     assert store.scan_month("2026-10").collect().height == 7
+
+
+def test_records_stored_before_the_forwarded_to_column_still_read(session, clock, actor, subscribe, store,
+                                                                  tmp_path):
+    """Files of earlier versions lack the optional forwarded_to column: it reads as null."""
+    subscribe("vga", "0247000001", unit="analogue_line")
+    batch = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", [csv_row("E1")]), store)
+    [path] = store.batch_files(batch.id)
+    old = path.with_name("batch-0-0.parquet")
+    pl.read_parquet(path).drop("forwarded_to").with_columns(pl.lit("E0").alias("record_id")).write_parquet(old)
+    month = store.scan_month("2026-10").collect().sort("record_id")
+    assert month.select("record_id", "forwarded_to").rows() == [("E0", None), ("E1", "")]

@@ -177,6 +177,23 @@ def test_concentrated_premium_traffic_proposes_the_sanction_for_staff_approval(
     assert sorted(c.amount for c in charges) == [Decimal("5000.00"), Decimal("15000.00")]
 
 
+def test_contact_centre_call_redirected_outside_the_operator_from_an_imported_file(
+        session, clock, actor, subscribe, store, tmp_path):
+    """CX CP X §2 L7434-7435: the CDR's forwarded_to column names the redirection target; the
+    operator's own numbers are its subscriptions' service identifiers."""
+    cx = subscribe("cx", "0247000001", unit="pack")
+    subscribe("vga", "0247000002", unit="analogue_line")
+    rows = [csv_row("X1", "0247000001", direction="in", calling="0612000000", called="0247000001",
+                    duration="600", forwarded="1", forwarded_to="0247000002"),
+            csv_row("X2", "0247000001", direction="in", calling="0612000001", called="0247000001",
+                    duration="600", forwarded="1", forwarded_to="0688776655")]
+    import_rows(session, clock, actor, store, tmp_path, rows)
+    service.rate(session, clock, actor, "2026-10", store)
+    [summary] = service.unbilled_summaries(session, cx.customer_id, "2026-10")
+    [line] = [l for l in summary.explanation["lines"] if l["label"].startswith("CX inbound calls redirected")]
+    assert (line["amount"], line["clause"]) == ("1.00", "CP X §2 (L7434-7435)")     # 10 min × 0.10 €
+
+
 def test_rated_usage_reaches_the_invoice_through_the_bill_run_and_late_usage_follows(
         session, clock, actor, subscribe, store, tmp_path):
     """CP I §7.2 L1665-1668: usage billed monthly in arrears; calls that arrive late go on a

@@ -20,6 +20,9 @@ origin_country        ISO 3166 alpha-2 country of the network the record comes f
                       empty means the home network in France
 terminating_operator  the operator the call ended on, when known (empty otherwise)
 forwarded             ``1`` when the call was forwarded or transferred, else ``0`` or empty
+forwarded_to          optional: the number a forwarded or transferred call was redirected to, when
+                      known (a contact centre pays such calls from the first minute when the
+                      number is not one of the operator's)
 traffic               optional: ``interpersonal`` (default), ``automated`` (calling robots,
                       automated messaging) or ``platform`` (exchanges with a technical platform)
 ===================== ==========================================================================
@@ -33,8 +36,9 @@ from __future__ import annotations
 import polars as pl
 
 COLUMNS = ("record_id", "service", "start", "duration", "calling", "called", "direction", "type",
-           "bytes", "origin_country", "terminating_operator", "forwarded", "traffic")
-REQUIRED = COLUMNS[:-1]
+           "bytes", "origin_country", "terminating_operator", "forwarded", "traffic", "forwarded_to")
+OPTIONAL = ("traffic", "forwarded_to")
+REQUIRED = tuple(name for name in COLUMNS if name not in OPTIONAL)
 DIRECTIONS = ("out", "in")
 TYPES = ("voice", "sms", "mms", "data", "callback")
 TRAFFIC = ("interpersonal", "automated", "platform")
@@ -47,6 +51,7 @@ STORED_SCHEMA = {
     "duration": pl.Int64, "calling": pl.String, "called": pl.String, "direction": pl.String,
     "type": pl.String, "bytes": pl.Int64, "origin_country": pl.String,
     "terminating_operator": pl.String, "forwarded": pl.Boolean, "traffic": pl.String,
+    "forwarded_to": pl.String,
     "line": pl.Int64, "subscription_id": pl.Int64, "customer_id": pl.Int64,
     "batch_id": pl.Int64,
 }
@@ -105,6 +110,7 @@ CHECKS = (
     ("origin_country", "is not an ISO 3166 alpha-2 code in capitals", True),
     ("forwarded", "is not 1 or 0", True),
     ("traffic", "is not one of " + ", ".join(TRAFFIC), True),
+    ("forwarded_to", "is not a phone number", True),
     ("service", "no subscription carries this identifier", True),   # checked against the database
 )
 UNKNOWN_SERVICE = len(CHECKS) - 1
@@ -135,6 +141,7 @@ def parsed(raw: pl.LazyFrame) -> pl.LazyFrame:
         (text["origin_country"] != "") & ~text["origin_country"].str.contains(r"^[A-Z]{2}$"),
         ~text["forwarded"].is_in(TRUE_TEXT + FALSE_TEXT),
         ~traffic.is_in(TRAFFIC),
+        (text["forwarded_to"] != "") & ~text["forwarded_to"].str.contains(number_ok),
     )
     check = pl.when(failures[0]).then(pl.lit(0, pl.Int8))
     for index, failure in enumerate(failures[1:], start=1):
@@ -148,6 +155,7 @@ def parsed(raw: pl.LazyFrame) -> pl.LazyFrame:
         text["origin_country"].alias("origin_country"),
         text["terminating_operator"].alias("terminating_operator"),
         text["forwarded"].is_in(TRUE_TEXT).alias("forwarded"), traffic.alias("traffic"),
+        text["forwarded_to"].alias("forwarded_to"),
         c("line"),
         (paris.dt.year() * 100 + paris.dt.month()).alias("yyyymm"),
         check.otherwise(pl.lit(None, pl.Int8)).alias("check"),

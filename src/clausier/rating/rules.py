@@ -9,7 +9,7 @@ in micro-euros (exact and deterministic); each explained line is rounded half-up
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -112,6 +112,7 @@ class Plan:
     tariff_key: str = ""
     price_basis: str = "HT"
     lines_managed: bool = True
+    operator_id: int | None = None
 
 
 # --------------------------------------------------------------------------- reading the sheet
@@ -245,11 +246,11 @@ class MonthRating:
 RATE_DESTINATIONS = nb.DESTINATION_CLASSES + (
     "inbound", "data", "cx_inbound", "sva_payout", "sva_caller", "unknown_origin",
     "roaming_dom", "roaming_eu", "roaming_world", "roaming_dom_in", "roaming_eu_in",
-    "roaming_world_in", "roaming_surcharge")
+    "roaming_world_in", "roaming_surcharge", "cx_redirected")
 RATE_DESTINATION = pl.Enum(RATE_DESTINATIONS)
 KINDS = ("voice", "sms", "mms", "data")
 KIND = pl.Enum(KINDS)
-NOT_PRICED_HERE = ("cx_inbound", "sva_payout")     # priced on the month (pool) or paid out
+NOT_PRICED_HERE = ("cx_inbound", "cx_redirected", "sva_payout")   # priced on the month or paid out
 
 
 def check_tariff(tariff: Tariff) -> None:
@@ -317,6 +318,10 @@ def is_premium_number(plan: Plan) -> bool:
     return _sheet_columns(plan.usage)["sva"]
 
 
+def pools_cx_minutes(plan: Plan) -> bool:
+    return _sheet_columns(plan.usage)["cx_pool"]
+
+
 def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame, dict[str, int], list[str]]:
     """The price lists as one frame (validity as half-open instants), the id of each list, and
     the countries that have their own international price somewhere (others take the generic)."""
@@ -362,7 +367,8 @@ def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame
 # --------------------------------------------------------------------------- classification
 
 def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str],
-             included_countries: pl.DataFrame, own_numbers: Mapping[int, str]) -> pl.DataFrame:
+             included_countries: pl.DataFrame, own_numbers: Mapping[int, str],
+             managed_numbers: Collection[str] | None = None) -> pl.DataFrame:
     """Numbering plan, roaming zone, bundle eligibility and the price-list key of each record."""
     c = pl.col
     out = c("direction") == "out"
@@ -384,7 +390,8 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
     frame = frame.join(numbers, on="called", how="left", nulls_equal=True, maintain_order="left").with_columns(
         ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
          | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"))
-    frame = frame.with_columns(_origin_mismatch(frame, own_numbers))
+    frame = frame.with_columns(_origin_mismatch(frame, own_numbers),
+                               _redirected_unmanaged(frame, managed_numbers))
     if included_countries.height:
         frame = frame.join(included_countries, on=["subscription_id", "dest_country"], how="left",
                            maintain_order="left").with_columns(c("country_included").fill_null(False))
@@ -401,6 +408,7 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
     as_place = c("dest_class").cast(RATE_DESTINATION)       # every class is a destination
     rate_dest = (
         pl.when(c("sva") & ~out).then(place("sva_payout"))
+        .when(c("cx_pool") & ~out & voice & c("redirected_unmanaged")).then(place("cx_redirected"))
         .when(c("cx_pool") & ~out & voice).then(place("cx_inbound"))
         .when(c("origin_mismatch")).then(place("unknown_origin"))
         .when(c("type") == "data").then(pl.when(c("national_rated")).then(place("data")).otherwise(roaming))
@@ -422,6 +430,24 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
         (in_bundle & (c("type") == "sms") & (c("dest_class") == nb.MOBILE) & c("sms_included"))
         .alias("sms_eligible"),
     )
+
+
+def _redirected_unmanaged(frame: pl.DataFrame, managed_numbers: Collection[str] | None) -> pl.Series:
+    """Contact-centre calls redirected to a number the operator does not manage (CX §2
+    L7434-7435). Only the few forwarded inbound calls with a known target are examined; with
+    no list of managed numbers, none is."""
+    c = pl.col
+    result = pl.Series("redirected_unmanaged", [False] * frame.height, dtype=pl.Boolean)
+    if managed_numbers is None:
+        return result
+    candidates = frame.select(pl.arg_where(
+        c("cx_pool") & (c("direction") == "in") & c("forwarded")
+        & (c("forwarded_to").fill_null("") != "")).alias("index"))["index"]
+    if candidates.len() == 0:
+        return result
+    hits = frame[candidates].select(
+        ~nb.normalise(c("forwarded_to")).is_in(sorted(managed_numbers)).alias("hit"))["hit"]
+    return result.scatter(candidates.filter(hits), True)
 
 
 def _origin_mismatch(frame: pl.DataFrame, own_numbers: Mapping[int, str]) -> pl.Series:
@@ -631,6 +657,23 @@ def explain_lines(groups: Sequence[Mapping], plan: Plan, breaches: Sequence[Brea
             label += ", re-rated after a fair-use breach"
             clause = f"{clause}; {breach_clause}" if clause else breach_clause
         lines.append(Line(label, total, formula, clause))
+    return lines
+
+
+def cx_lines(plan: Plan, inbound_seconds: int | None, redirected_seconds: int) -> list[Line | None]:
+    """The month's contact-centre inbound lines: the pack pool, and calls redirected to numbers
+    the operator does not manage, paid from the first minute (CX §2 L7434-7435). When the
+    lines themselves are not managed, every inbound minute is already paid from the first."""
+    rate = amount(plan.usage, "inbound_redirected_to_unmanaged_number_per_minute")
+    if redirected_seconds and (not plan.lines_managed or rate is None):
+        inbound_seconds, redirected_seconds = (inbound_seconds or 0) + redirected_seconds, 0
+    lines = [cx_pool_line(plan, inbound_seconds) if inbound_seconds is not None else None]
+    if redirected_seconds:
+        minutes = Decimal(redirected_seconds) / 60
+        lines.append(Line("CX inbound calls redirected to numbers not managed by the operator",
+                          money(minutes * rate.amount),
+                          f"{minutes:.2f} min × {fmt_price(rate.amount)} {rate.basis}/min from the first minute",
+                          str(rate.src)))
     return lines
 
 
@@ -1113,9 +1156,11 @@ RATED_COLUMNS = ("record_id", "subscription_id", "customer_id", "start", "type",
                  "price_micro", "amount_micro", "unpriced", "batch_id")
 
 
-def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
-               tariffs: Mapping[str, Sequence[Tariff]]) -> MonthRating:
-    """Rate one month of records for the given plans: the whole engine, deterministic."""
+def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[str, Sequence[Tariff]],
+               managed_numbers: Collection[str] | None = None) -> MonthRating:
+    """Rate one month of records for the given plans: the whole engine, deterministic.
+    ``managed_numbers`` are the operator's numbers (normalised), to tell whether a contact
+    centre's redirected call ends on one of them."""
     c = pl.col
     by_id = {p.subscription_id: p for p in plans}
     tariff_df, tariff_ids, countries = tariffs_frame(tariffs)
@@ -1125,7 +1170,7 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
         schema={"subscription_id": pl.Int64, "dest_country": pl.String, "country_included": pl.Boolean})
     own_numbers = {p.subscription_id: p.identifier for p in plans}
     classified = classify(records, plans_frame(plans, tariff_ids), countries, included_countries,
-                          own_numbers)
+                          own_numbers, managed_numbers)
 
     concurrency = [p.subscription_id for p in plans
                    if any(t.metric == "simultaneous_calls" for t in p.usage.fair_use)]
@@ -1155,6 +1200,8 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
         c("amount_micro").filter(offnet).sum().alias("offnet_micro")).collect().iter_rows(named=True)}
     cx_inbound = dict(lazy.filter(c("rate_dest") == "cx_inbound").group_by("subscription_id")
                       .agg(c("duration").sum()).collect().iter_rows())
+    cx_redirected = dict(lazy.filter(c("rate_dest") == "cx_redirected").group_by("subscription_id")
+                         .agg(c("duration").sum()).collect().iter_rows())
     data_home = dict(lazy.filter((c("type") == "data") & c("national_rated")).group_by("subscription_id")
                      .agg(c("bytes").sum()).collect().iter_rows())
     unpriced = dict(lazy.filter(c("unpriced")).group_by("subscription_id").agg(pl.len())
@@ -1171,8 +1218,8 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
         if mine is None:
             continue
         own = [b for b in breaches if b.subscription_id == plan.subscription_id]
-        extra = [cx_pool_line(plan, cx_inbound[plan.subscription_id])
-                 if plan.subscription_id in cx_inbound else None,
+        extra = [*cx_lines(plan, cx_inbound.get(plan.subscription_id),
+                           cx_redirected.get(plan.subscription_id, 0)),
                  data_overage_line(plan, data_home.get(plan.subscription_id, 0),
                                    data_tariffs.get(tariff_ids.get(plan.tariff_key)))]
         if plan.subscription_id in side:

@@ -30,6 +30,7 @@ from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.db.session import lock_for_writing
 from clausier.rating import cdr, rules
+from clausier.rating import numbering as nb
 from clausier.rating.models import (FairUseBreach, FraudAlert, ImportBatch, PenaltyProposal,
                                     RejectedRow, RoamingMonthRow, SvaPayout, SvaPayoutClaim,
                                     UsageSummary, UsageTariff)
@@ -321,7 +322,8 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
             subscription_id=sub.id, customer_id=sub.customer_id, family=sub.family,
             identifier=sub.service_identifier or "", usage=terms_cache[key],
             bundle=bundle or rules.Bundle(), units=dict(units), tariff_key=tariff_key,
-            price_basis=items[0].price_basis if items else "HT", lines_managed=lines_managed))
+            price_basis=items[0].price_basis if items else "HT", lines_managed=lines_managed,
+            operator_id=sub.operator_id))
     return plans, tariffs
 
 
@@ -359,12 +361,13 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
     store = store or UsageStore.default()
     _check_month(month)
     lock_for_writing(session, f"rating:{month}")
-    parts, counts, plans, tariffs, files = [], {}, {}, {}, []
+    parts, counts, plans, tariffs, files, managed = [], {}, {}, {}, [], {}
     for bucket in store.buckets(month):      # one bucket of subscriptions at a time
         records = store.scan_month(month, bucket)
         ids = records.select(pl.col("subscription_id").unique()).collect()["subscription_id"].to_list()
         bucket_plans, bucket_tariffs = _plans(session, ids)
-        result = rules.rate_month(records, bucket_plans, bucket_tariffs)
+        result = rules.rate_month(records, bucket_plans, bucket_tariffs,
+                                  _managed_numbers(session, bucket_plans, managed))
         files.append(str(store.write_rated(month, bucket, result.rated)))
         counts.update(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
         result.rated = result.rated.clear()
@@ -389,6 +392,22 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
            f"{month}: {report.records} records, {report.subscriptions} subscriptions, "
            f"{report.amount} €", report.as_dict())
     return report
+
+
+def _managed_numbers(session: Session, plans: Sequence[rules.Plan],
+                     known: dict[int, set[str]]) -> set[str] | None:
+    """The numbers the operators of contact-centre plans manage (their subscriptions' service
+    identifiers, normalised), or None when no plan is a contact centre. ``known`` caches them
+    per operator."""
+    operators = {p.operator_id for p in plans if rules.pools_cx_minutes(p)}
+    if not operators:
+        return None
+    for operator_id in operators - known.keys():
+        identifiers = session.scalars(select(Subscription.service_identifier).where(
+            Subscription.operator_id == operator_id, Subscription.service_identifier.is_not(None))).all()
+        known[operator_id] = set(pl.Series("n", identifiers, pl.String).to_frame()
+                                 .select(nb.normalise(pl.col("n")))["n"].to_list())
+    return set().union(*(known[o] for o in operators))
 
 
 def _save_summaries(session: Session, clock: Clock, month: str, result: rules.MonthRating,

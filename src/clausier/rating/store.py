@@ -61,7 +61,7 @@ class UsageStore:
         files = self._files(month, bucket)
         if not files:
             return pl.LazyFrame(schema=cdr.STORED_SCHEMA)
-        return pl.scan_parquet(files)
+        return _scan(files)
 
     def known_ids(self, months: list[str]) -> pl.LazyFrame:
         files = [f for month in months for f in self._files(month)]
@@ -98,6 +98,14 @@ class UsageStore:
         """Retention: forget a whole month of records."""
         for path in (self.month_dir(month), self.root / "rated" / f"month={month}"):
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _scan(files: list[Path]) -> pl.LazyFrame:
+    """Files written by different versions may lack a later optional column: it reads as null."""
+    schemas = {tuple(pl.read_parquet_schema(path).items()) for path in files}
+    if len(schemas) == 1:
+        return pl.scan_parquet(files)
+    return pl.concat([pl.scan_parquet(path) for path in files], how="diagonal_relaxed")
 
 
 def _atomic_parquet(frame: pl.DataFrame, target: Path) -> None:
