@@ -268,8 +268,21 @@ def _prefix_mask(prefixes: Iterable[str]) -> int:
     return sum(1 << int(p[1]) for p in prefixes if len(p) == 2 and p.startswith("0") and p[1].isdigit())
 
 
+_SHEET_COLUMNS: dict[int, tuple[Usage, dict]] = {}
+
+
 def _sheet_columns(usage: Usage) -> dict:
-    """What rating reads from a sheet's usage block, once per block."""
+    """What rating reads from a sheet's usage block, once per block (plans of one sheet
+    version share their block object; the cache keeps the block to be sure of its identity)."""
+    cached = _SHEET_COLUMNS.get(id(usage))
+    if cached is None or cached[0] is not usage:
+        if len(_SHEET_COLUMNS) > 256:       # a long-lived process loads new blocks at each run
+            _SHEET_COLUMNS.clear()
+        cached = _SHEET_COLUMNS[id(usage)] = (usage, _read_sheet_columns(usage))
+    return cached[1]
+
+
+def _read_sheet_columns(usage: Usage) -> dict:
     multiplier = figure(usage, "web_call_back_calls_billed_per_request")
     return {
         "sheet_prefixes": [d for d in (usage.included_destinations.value
@@ -288,10 +301,10 @@ def _sheet_columns(usage: Usage) -> dict:
 
 
 def plans_frame(plans: Sequence[Plan], tariff_ids: Mapping[str, int]) -> pl.DataFrame:
-    rows, sheets = [], {}
+    rows = []
     for plan in plans:
         bundle = plan.bundle
-        sheet = sheets.get(id(plan.usage)) or sheets.setdefault(id(plan.usage), _sheet_columns(plan.usage))
+        sheet = _sheet_columns(plan.usage)
         # The sheet says what a bundle may include, the offer what it does include.
         if bundle.destinations is None:
             prefixes = sheet["sheet_prefixes"]
