@@ -122,10 +122,13 @@ def parsed(raw: pl.LazyFrame) -> pl.LazyFrame:
     written only for the failing rows (``with_problems``)."""
     c = pl.col
     text = {name: c(name).fill_null("") for name in COLUMNS}
-    start = _parse_start(text["start"])
-    duration = _int(text["duration"])
-    size = pl.when(text["bytes"] == "").then(pl.lit(0, pl.Int64)).otherwise(_int(text["bytes"]))
-    traffic = pl.when(text["traffic"] == "").then(pl.lit("interpersonal")).otherwise(text["traffic"])
+    # Typed values first, in their own step: each is then computed once, however many checks
+    # read it (common-subexpression elimination misses some, e.g. the start's time zones).
+    raw = raw.with_columns(
+        _parse_start(text["start"]).alias("_start"), _int(text["duration"]).alias("_duration"),
+        pl.when(text["bytes"] == "").then(pl.lit(0, pl.Int64)).otherwise(_int(text["bytes"])).alias("_bytes"),
+        pl.when(text["traffic"] == "").then(pl.lit("interpersonal")).otherwise(text["traffic"]).alias("_traffic"))
+    start, duration, size, traffic = c("_start"), c("_duration"), c("_bytes"), c("_traffic")
     number_ok = r"^\+?[0-9][0-9 .\-()/]*$"
     failures = (
         text["record_id"] == "",
