@@ -9,6 +9,7 @@ in micro-euros (exact and deterministic); each explained line is rounded half-up
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -263,26 +264,30 @@ def check_tariff(tariff: Tariff) -> None:
         raise ValueError(f"kind {tariff.kind!r} is not one of {', '.join(KINDS)}")
 
 
-def _prefix_mask(prefixes: Iterable[str]) -> int:
+@functools.lru_cache(maxsize=256)
+def _prefix_mask(prefixes: tuple[str, ...]) -> int:
     """Bit d is set when the national prefix 0d is included (01–05, 06, 07, 09)."""
     return sum(1 << int(p[1]) for p in prefixes if len(p) == 2 and p.startswith("0") and p[1].isdigit())
 
 
-_SHEET_COLUMNS: dict[int, tuple[Usage, dict]] = {}
+def _once_per_block(read):
+    """``read(usage)`` computed once per usage block: plans of one sheet version share their
+    block object (the cache keeps the block, to be sure of its identity)."""
+    cache: dict[int, tuple[Usage, object]] = {}
+
+    def cached(usage: Usage):
+        found = cache.get(id(usage))
+        if found is None or found[0] is not usage:
+            if len(cache) > 256:       # a long-lived process loads new blocks at each run
+                cache.clear()
+            found = cache[id(usage)] = (usage, read(usage))
+        return found[1]
+    return cached
 
 
+@_once_per_block
 def _sheet_columns(usage: Usage) -> dict:
-    """What rating reads from a sheet's usage block, once per block (plans of one sheet
-    version share their block object; the cache keeps the block to be sure of its identity)."""
-    cached = _SHEET_COLUMNS.get(id(usage))
-    if cached is None or cached[0] is not usage:
-        if len(_SHEET_COLUMNS) > 256:       # a long-lived process loads new blocks at each run
-            _SHEET_COLUMNS.clear()
-        cached = _SHEET_COLUMNS[id(usage)] = (usage, _read_sheet_columns(usage))
-    return cached[1]
-
-
-def _read_sheet_columns(usage: Usage) -> dict:
+    """What rating reads from a sheet's usage block."""
     multiplier = figure(usage, "web_call_back_calls_billed_per_request")
     return {
         "sheet_prefixes": [d for d in (usage.included_destinations.value
@@ -314,7 +319,7 @@ def plans_frame(plans: Sequence[Plan], tariff_ids: Mapping[str, int]) -> pl.Data
             prefixes = [p for p in bundle.destinations if p in sheet["sheet_prefixes"]]
         rows.append({
             "subscription_id": plan.subscription_id, "tariff_id": tariff_ids.get(plan.tariff_key, -1),
-            "unlimited": bundle.unlimited, "incl_mask": _prefix_mask(prefixes),
+            "unlimited": bundle.unlimited, "incl_mask": _prefix_mask(tuple(prefixes)),
             "sms_included": bundle.sms_included, "minutes_allowance": bundle.minutes,
             **{k: v for k, v in sheet.items() if k != "sheet_prefixes"},
             "data_allowance": bundle.data_mb * BYTES_PER_MB if bundle.data_mb is not None else None,
@@ -773,6 +778,7 @@ def penalty(usage: Usage, numbers: int, calls: int) -> Explained | None:
     return explained
 
 
+@_once_per_block
 def _caller_rules(usage: Usage) -> list[tuple]:
     """The fraud and caller-ID rules of a sheet, as hashable keys (plans sharing a sheet share them)."""
     keys: list[tuple] = []
