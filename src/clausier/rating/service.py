@@ -108,7 +108,7 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
         chunk_months = {f"{m // 100:04d}-{m % 100:02d}" for m in good["yyyymm"].unique().to_list()}
         for month in chunk_months - known.keys():
             known[month] = store.known_ids([month]).with_columns(_id_hash(pl.col("record_id"))).collect()
-        already = pl.concat([known[m] for m in sorted(chunk_months)] or [known_empty()])
+        already = pl.concat([known[m] for m in sorted(chunk_months)] or [_no_known_ids()])
         drop, repeated = _repeated_ids(store, batch.id, good, already, earlier)
         if repeated.height:
             rejects.append(repeated)
@@ -145,7 +145,7 @@ def _id_hash(record_id: pl.Expr) -> pl.Expr:
     return record_id.hash(ID_HASH_SEED).alias("id_hash")
 
 
-def known_empty() -> pl.DataFrame:
+def _no_known_ids() -> pl.DataFrame:
     return pl.DataFrame(schema={"record_id": pl.String, "id_hash": pl.UInt64})
 
 
