@@ -54,7 +54,7 @@ def records(rows: Iterable[dict], subscription_id: int = 1, service_id: str = "0
     base = {"service": service_id, "start": T0, "duration": 60, "calling": service_id,
             "called": "0145000000", "direction": "out", "type": "voice", "bytes": 0,
             "origin_country": "", "terminating_operator": "FT", "forwarded": False,
-            "traffic": "interpersonal", "line": 0, "subscription_id": subscription_id,
+            "traffic": "interpersonal", "forwarded_to": "", "line": 0, "subscription_id": subscription_id,
             "customer_id": 1, "batch_id": 1}
     full = [{**base, "record_id": f"r{index}", **row} for index, row in enumerate(rows)]
     frame = pl.DataFrame(full).with_columns(pl.col("start").dt.convert_time_zone("UTC").dt.cast_time_unit("ms"))

@@ -21,6 +21,7 @@ def api(session, clock, actor, subscribe, engine, tmp_path, monkeypatch):
                                 role="billing", password="correct horse battery")
     _, token = accounts.issue_token(session, clock, actor, user.id, "tests")
     line = subscribe("sip_trunk", "0247000002", unit="channel", quantity=2)
+    subscribe("sva", "0891000000")
     session.commit()          # the app reads through its own connection
     client = TestClient(create_app(engine=engine, clock=clock, settings=Settings.from_env()))
     client.headers["authorization"] = f"Bearer {token}"
@@ -62,3 +63,16 @@ def test_import_rate_show_and_decide_over_the_api(api, tmp_path):
         response = client.get(page, headers={"accept": "text/html"})
         assert response.status_code == 200, page
     assert "Imports de CDR" in client.get("/usage/imports").text
+
+
+def test_alerts_page_shows_the_evidence_of_concentrated_premium_traffic(api, tmp_path):
+    """CP XII §1 L9437-9439: the alerts queue shows the pattern and the most frequent callers."""
+    client, _ = api
+    rows = [csv_row(f"P{i}", "0891000000", direction="in", calling=f"01450000{i % 2:02d}", called="0891000000",
+                    start=f"2026-10-07T10:{i // 60:02d}:{i % 60:02d}+02:00") for i in range(100)]
+    with write_csv(tmp_path / "sva.csv", rows).open("rb") as handle:
+        assert client.post("/api/v1/usage/imports", files={"file": ("sva.csv", handle, "text/csv")}).status_code == 201
+    assert client.post("/api/v1/usage/rating", json={"month": "2026-10"}).json()["alerts"] == 1
+    page = client.get("/usage/alerts?status=", headers={"accept": "text/html"}).text
+    assert "Motifs: concentrated_traffic" in page
+    assert "Appelants les plus fréquents" in page and "0145000000 (50), 0145000001 (50)" in page

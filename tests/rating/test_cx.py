@@ -54,3 +54,20 @@ def test_web_call_back_is_rated_as_two_calls():
                               DEMO_TARIFFS)
     assert result.rated["calls"].to_list() == [2]
     assert result.explained[1].total == Decimal("0.32")       # 2 calls × 2 min × 0.08 €
+
+
+def test_calls_redirected_to_a_number_not_managed_by_the_operator_pay_from_the_first_minute():
+    """CX CP X §2 L7434-7435: inbound calls redirected to a number the operator does not manage
+    pay 0.10 € HT per minute from the first minute, outside the pack's 5 000 minutes."""
+    def redirected(target: str) -> list[dict]:
+        return inbound(5000) + [{"direction": "in", "calling": "0612999999", "called": "0247000001",
+                                 "duration": 30 * 60, "forwarded": True, "forwarded_to": target,
+                                 "start": T0 + timedelta(days=3)}]
+    managed = {"0247000001", "0247000002"}
+    cx = [plan("cx", units={"pack": 1})]
+    outside = rules.rate_month(records(redirected("06 12 34 56 78")), cx, DEMO_TARIFFS, managed)
+    [line] = [l for l in outside.explained[1].lines if l.label.startswith("CX inbound calls redirected")]
+    assert (line.amount, line.clause) == (Decimal("3.00"), "CP X §2 (L7434-7435)")
+    assert outside.explained[1].total == Decimal("3.00")           # the pack still covers 5 000 min
+    inside = rules.rate_month(records(redirected("+33 2 47 00 00 02")), cx, DEMO_TARIFFS, managed)
+    assert inside.explained[1].total == Decimal("0.60")            # counted in the pack: 30 min × 0.02 €

@@ -62,3 +62,33 @@ def test_a_file_without_the_required_columns_is_refused_whole(session, clock, ac
     path.write_text("record_id,service\nX,Y\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="missing column\\(s\\) start, duration"):
         service.import_cdr_file(session, clock, actor, path, store)
+
+
+def test_repeated_ids_are_found_across_chunks_of_a_big_file(session, clock, actor, subscribe, store, tmp_path,
+                                                            monkeypatch):
+    """A file is read in chunks: an id repeated in a later chunk is still reported with the
+    line it first appeared on, and a re-import of part of the file changes nothing."""
+    monkeypatch.setattr(service, "CHUNK_ROWS", 3)
+    subscribe("vga", "0247000001", unit="analogue_line")
+    rows = [csv_row(f"D{i}") for i in range(1, 9)]
+    rows[6]["record_id"] = "D2"                              # line 8 repeats line 3 (other chunk)
+    rows[7]["record_id"] = "D7"                              # line 9 repeats nothing (line 8 changed)
+    batch = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
+    _, rejects = service.get_batch(session, batch.id)
+    assert [(r.line, r.reason) for r in rejects] == [(8, "record_id: 'D2' already on line 3")]
+    assert (batch.accepted, batch.duplicates) == (7, 0)
+    again = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "again.csv", rows[:4]), store)
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 4, 0)
+    assert store.scan_month("2026-10").collect().height == 7
+
+
+def test_records_stored_before_the_forwarded_to_column_still_read(session, clock, actor, subscribe, store,
+                                                                  tmp_path):
+    """Files of earlier versions lack the optional forwarded_to column: it reads as null."""
+    subscribe("vga", "0247000001", unit="analogue_line")
+    batch = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", [csv_row("E1")]), store)
+    [path] = store.batch_files(batch.id)
+    old = path.with_name("batch-0-0.parquet")
+    pl.read_parquet(path).drop("forwarded_to").with_columns(pl.lit("E0").alias("record_id")).write_parquet(old)
+    month = store.scan_month("2026-10").collect().sort("record_id")
+    assert month.select("record_id", "forwarded_to").rows() == [("E0", None), ("E1", "")]

@@ -23,7 +23,7 @@ RECORD = st.fixed_dictionaries({
     "start": st.integers(0, 30 * 86400).map(lambda s: T0 + timedelta(seconds=s)),
 })
 PLANS = [plan("vga", 1, units={"analogue_line": 1}), plan("mobile", 2, identifier="0612345678"),
-         plan("cx", 3, units={"pack": 1}), plan("voip", 4)]
+         plan("cx", 3, units={"pack": 1}), plan("voip", 4), plan("sva", 5, identifier="0891234567")]
 
 
 def _rate(rows, subscription_id):
@@ -33,7 +33,7 @@ def _rate(rows, subscription_id):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(RECORD, min_size=1, max_size=40), subscription_id=st.sampled_from([1, 2, 3, 4]))
+@given(rows=st.lists(RECORD, min_size=1, max_size=40), subscription_id=st.sampled_from([1, 2, 3, 4, 5]))
 def test_rating_the_same_input_twice_gives_identical_output(rows, subscription_id):
     first, first_rated = _rate(rows, subscription_id)
     second, second_rated = _rate(rows, subscription_id)

@@ -52,3 +52,23 @@ def test_roaming_profile_counts_consumption_and_presence():
         "subscription_id": 1, "national_voice_s": 60, "roaming_voice_s": 180, "national_messages": 0,
         "roaming_messages": 0, "national_bytes": 0, "roaming_bytes": 0, "national_days": 1,
         "roaming_days": 3}
+
+
+def roamed(name: str, roaming_days: int, national_days: int = 0) -> rules.RoamingMonth:
+    return rules.RoamingMonth(name, roaming_days=roaming_days, national_days=national_days)
+
+
+def test_serial_sims_used_one_after_another_while_roaming():
+    """Mobile CP IX §17 L7164-7165 (4th indicator): several SIMs of one client used in series
+    while roaming ('multiples cartes SIM': two already count)."""
+    mobile = usage("mobile")
+    months = ("2026-08", "2026-09", "2026-10")
+    series = {1: [roamed("2026-08", 20), roamed("2026-09", 0), roamed("2026-10", 0)],
+              2: [roamed("2026-08", 0), roamed("2026-09", 25), roamed("2026-10", 0)],
+              3: [roamed("2026-08", 0), roamed("2026-09", 0), roamed("2026-10", 22, 1)]}
+    assert rules.serial_sims(series, mobile) == (1, 2, 3)
+    assert rules.serial_sims({1: series[1]}, mobile) == ()                    # one SIM is no series
+    parallel = {sim: [roamed(m, 10) for m in months] for sim in (1, 2)}        # two travellers at once
+    assert rules.serial_sims(parallel, mobile) == ()
+    at_home = {1: series[1], 2: [roamed("2026-09", 3, 20)]}                   # mostly used in France
+    assert rules.serial_sims(at_home, mobile) == ()

@@ -105,6 +105,25 @@ def test_eu_roaming_user_over_the_indicator_window(session, clock, actor, subscr
     assert mobile.id == proposal.subscription_id
 
 
+def test_sims_used_in_series_while_roaming_raise_the_fourth_indicator(session, clock, actor, subscribe,
+                                                                     store, tmp_path):
+    """Mobile CP IX §17 L7164-7165: a new SIM of the same client each month, each used abroad."""
+    sims = {month: subscribe("mobile", f"06500000{index}", bundle={"unlimited": True})
+            for index, month in enumerate(("2026-08", "2026-09", "2026-10"), start=11)}
+    for month, sim in sims.items():
+        rows = [csv_row(f"{month}-S{i}", sim.service_identifier, calling=sim.service_identifier,
+                        origin_country="PT", start=f"{month}-{10 + i:02d}T10:00:00+02:00") for i in range(4)]
+        import_rows(session, clock, actor, store, tmp_path, rows, name=f"{month}.csv")
+        service.rate(session, clock, actor, month, store)
+    alerts = session.scalars(select(FraudAlert).where(FraudAlert.kind == "roaming_abuse")
+                             .order_by(FraudAlert.month)).all()
+    assert [(a.month, a.subscription_id) for a in alerts] == [       # the 2nd SIM already makes a series
+        ("2026-09", sims["2026-09"].id), ("2026-10", sims["2026-10"].id)]
+    found = alerts[-1]
+    assert found.evidence["indicators"] == ["serial_multi_sim_roaming"]
+    assert found.evidence["serial_sims"] == ["0650000011", "0650000012", "0650000013"]
+
+
 def test_premium_number_payouts_claimable_after_60_business_days(session, clock, actor, subscribe, store, tmp_path):
     """CP XII §12 L10090-10094 (60 days, > 1 €) and §11.1 L10035-10037 (frozen while suspended)."""
     number = subscribe("sva", "0891000000")
@@ -132,6 +151,47 @@ def test_premium_number_payouts_claimable_after_60_business_days(session, clock,
     assert (claim.amount, claim.invoice_deadline) == (Decimal("3.00"), date(2027, 12, 3))
     with pytest.raises(NotAllowed, match="does not exceed 1"):
         service.claim_payouts(session, clock, actor, number.id, claim_day)
+
+
+def test_concentrated_premium_traffic_proposes_the_sanction_for_staff_approval(
+        session, clock, actor, subscribe, store, tmp_path):
+    """CP XII §1 L9437-9439 (concentrated traffic) and §13.1 L10140-10148: 5 000 € per number,
+    proposed to staff; confirmed, it becomes a charge; the same number again within a year
+    adds 10 000 €."""
+    number = subscribe("sva", "0891000000")
+    for month in ("2026-09", "2026-10"):
+        rows = [csv_row(f"{month}-C{i}", "0891000000", direction="in", calling=f"01450000{i % 2:02d}",
+                        called="0891000000", duration="120", start=f"{month}-08T10:{i // 60:02d}:{i % 60:02d}+02:00")
+                for i in range(100)]
+        import_rows(session, clock, actor, store, tmp_path, rows, name=f"{month}.csv")
+        service.rate(session, clock, actor, month, store)
+        alert = session.scalar(select(FraudAlert).where(FraudAlert.month == month))
+        assert (alert.kind, alert.calls, alert.evidence["patterns"]) == (
+            "sva_abnormal_traffic", 100, ["concentrated_traffic"])
+        [proposal] = service.proposals_of(session, alert.id)
+        assert (proposal.kind, proposal.status) == ("sva_sanction", "proposed")
+        assert proposal.amount == (Decimal("5000.00") if month == "2026-09" else Decimal("15000.00"))
+        service.decide_alert(session, clock, actor, alert.id, "confirm")
+        service.decide_penalty(session, clock, actor, proposal.id, "confirm")
+    charges = session.scalars(select(Charge).where(Charge.subscription_id == number.id)).all()
+    assert sorted(c.amount for c in charges) == [Decimal("5000.00"), Decimal("15000.00")]
+
+
+def test_contact_centre_call_redirected_outside_the_operator_from_an_imported_file(
+        session, clock, actor, subscribe, store, tmp_path):
+    """CX CP X §2 L7434-7435: the CDR's forwarded_to column names the redirection target; the
+    operator's own numbers are its subscriptions' service identifiers."""
+    cx = subscribe("cx", "0247000001", unit="pack")
+    subscribe("vga", "0247000002", unit="analogue_line")
+    rows = [csv_row("X1", "0247000001", direction="in", calling="0612000000", called="0247000001",
+                    duration="600", forwarded="1", forwarded_to="0247000002"),
+            csv_row("X2", "0247000001", direction="in", calling="0612000001", called="0247000001",
+                    duration="600", forwarded="1", forwarded_to="0688776655")]
+    import_rows(session, clock, actor, store, tmp_path, rows)
+    service.rate(session, clock, actor, "2026-10", store)
+    [summary] = service.unbilled_summaries(session, cx.customer_id, "2026-10")
+    [line] = [l for l in summary.explanation["lines"] if l["label"].startswith("CX inbound calls redirected")]
+    assert (line["amount"], line["clause"]) == ("1.00", "CP X §2 (L7434-7435)")     # 10 min × 0.10 €
 
 
 def test_rated_usage_reaches_the_invoice_through_the_bill_run_and_late_usage_follows(

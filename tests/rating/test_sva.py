@@ -75,3 +75,32 @@ def test_sanction_per_number_and_repeat_within_a_year():
     assert rules.sva_sanction(usage("sva"), 1, repeated=False).total == Decimal("5000.00")
     assert rules.sva_sanction(usage("sva"), 1, repeated=True).total == Decimal("15000.00")
     assert rules.sva_uncured(usage("sva")).total == Decimal("10000.00")
+
+
+def test_traffic_concentrated_on_few_calling_numbers_is_abnormal():
+    """CP XII §1 L9437-9439 (concentrated traffic; figures of the sheet's reading): 100 calls,
+    the 3 most frequent callers make 70 of them (> 50 %)."""
+    rows = ([{"calling": f"01450000{i % 3:02d}", "duration": 60} for i in range(70)]
+            + [{"calling": f"0146{i:06d}", "duration": 60} for i in range(30)])
+    [alert] = rules.rate_month(calls(*rows), [plan("sva", identifier="0891000000")], TARIFFS).alerts
+    assert (alert.kind, alert.calls, alert.clause) == ("sva_abnormal_traffic", 70, "CP XII §1 (L9437-9439)")
+    assert alert.evidence["patterns"] == ["concentrated_traffic"]
+    assert alert.evidence["top_callers"] == [{"number": "0145000000", "calls": 24},
+                                             {"number": "0145000001", "calls": 23},
+                                             {"number": "0145000002", "calls": 23}]
+    assert alert.evidence["share_percent"] == "70.0"
+    spread = rows[:45] + [{"calling": f"0147{i:06d}", "duration": 60} for i in range(55)]  # 45 %
+    assert rules.rate_month(calls(*spread), [plan("sva", identifier="0891000000")], TARIFFS).alerts == []
+    few = rows[:70]                                      # all concentrated but fewer than 100 calls
+    assert rules.rate_month(calls(*few), [plan("sva", identifier="0891000000")], TARIFFS).alerts == []
+
+
+def test_automated_calls_to_a_premium_number_are_abnormal_with_hyper_short_calls():
+    """CP XII §9.3 L9954-9956 (automatic dialling to an SVA number) and §1 L9441-9443: one
+    alert per number listing both patterns."""
+    rows = [{"calling": "0145000000", "duration": 1, "traffic": "automated"},
+            {"calling": "0145000001", "duration": 30, "traffic": "automated"}]
+    [alert] = rules.rate_month(calls(*rows), [plan("sva", identifier="0891000000")], TARIFFS).alerts
+    assert alert.evidence["patterns"] == ["hyper_short_calls", "automated_calls"]
+    assert (alert.evidence["hyper_short_calls"], alert.evidence["automated_calls"]) == (1, 2)
+    assert alert.clause == "CP XII §1 (L9441-9443); CP XII §9.3 (L9954-9956)"

@@ -9,7 +9,8 @@ in micro-euros (exact and deterministic); each explained line is rounded half-up
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -112,6 +113,7 @@ class Plan:
     tariff_key: str = ""
     price_basis: str = "HT"
     lines_managed: bool = True
+    operator_id: int | None = None
 
 
 # --------------------------------------------------------------------------- reading the sheet
@@ -245,11 +247,11 @@ class MonthRating:
 RATE_DESTINATIONS = nb.DESTINATION_CLASSES + (
     "inbound", "data", "cx_inbound", "sva_payout", "sva_caller", "unknown_origin",
     "roaming_dom", "roaming_eu", "roaming_world", "roaming_dom_in", "roaming_eu_in",
-    "roaming_world_in", "roaming_surcharge")
+    "roaming_world_in", "roaming_surcharge", "cx_redirected")
 RATE_DESTINATION = pl.Enum(RATE_DESTINATIONS)
 KINDS = ("voice", "sms", "mms", "data")
 KIND = pl.Enum(KINDS)
-NOT_PRICED_HERE = ("cx_inbound", "sva_payout")     # priced on the month (pool) or paid out
+NOT_PRICED_HERE = ("cx_inbound", "cx_redirected", "sva_payout")   # priced on the month or paid out
 
 
 def check_tariff(tariff: Tariff) -> None:
@@ -262,13 +264,30 @@ def check_tariff(tariff: Tariff) -> None:
         raise ValueError(f"kind {tariff.kind!r} is not one of {', '.join(KINDS)}")
 
 
-def _prefix_mask(prefixes: Iterable[str]) -> int:
+@functools.lru_cache(maxsize=256)
+def _prefix_mask(prefixes: tuple[str, ...]) -> int:
     """Bit d is set when the national prefix 0d is included (01–05, 06, 07, 09)."""
     return sum(1 << int(p[1]) for p in prefixes if len(p) == 2 and p.startswith("0") and p[1].isdigit())
 
 
+def _once_per_block(read):
+    """``read(usage)`` computed once per usage block: plans of one sheet version share their
+    block object (the cache keeps the block, to be sure of its identity)."""
+    cache: dict[int, tuple[Usage, object]] = {}
+
+    def cached(usage: Usage):
+        found = cache.get(id(usage))
+        if found is None or found[0] is not usage:
+            if len(cache) > 256:       # a long-lived process loads new blocks at each run
+                cache.clear()
+            found = cache[id(usage)] = (usage, read(usage))
+        return found[1]
+    return cached
+
+
+@_once_per_block
 def _sheet_columns(usage: Usage) -> dict:
-    """What rating reads from a sheet's usage block, once per block."""
+    """What rating reads from a sheet's usage block."""
     multiplier = figure(usage, "web_call_back_calls_billed_per_request")
     return {
         "sheet_prefixes": [d for d in (usage.included_destinations.value
@@ -287,10 +306,10 @@ def _sheet_columns(usage: Usage) -> dict:
 
 
 def plans_frame(plans: Sequence[Plan], tariff_ids: Mapping[str, int]) -> pl.DataFrame:
-    rows, sheets = [], {}
+    rows = []
     for plan in plans:
         bundle = plan.bundle
-        sheet = sheets.get(id(plan.usage)) or sheets.setdefault(id(plan.usage), _sheet_columns(plan.usage))
+        sheet = _sheet_columns(plan.usage)
         # The sheet says what a bundle may include, the offer what it does include.
         if bundle.destinations is None:
             prefixes = sheet["sheet_prefixes"]
@@ -300,7 +319,7 @@ def plans_frame(plans: Sequence[Plan], tariff_ids: Mapping[str, int]) -> pl.Data
             prefixes = [p for p in bundle.destinations if p in sheet["sheet_prefixes"]]
         rows.append({
             "subscription_id": plan.subscription_id, "tariff_id": tariff_ids.get(plan.tariff_key, -1),
-            "unlimited": bundle.unlimited, "incl_mask": _prefix_mask(prefixes),
+            "unlimited": bundle.unlimited, "incl_mask": _prefix_mask(tuple(prefixes)),
             "sms_included": bundle.sms_included, "minutes_allowance": bundle.minutes,
             **{k: v for k, v in sheet.items() if k != "sheet_prefixes"},
             "data_allowance": bundle.data_mb * BYTES_PER_MB if bundle.data_mb is not None else None,
@@ -315,6 +334,10 @@ def plans_frame(plans: Sequence[Plan], tariff_ids: Mapping[str, int]) -> pl.Data
 
 def is_premium_number(plan: Plan) -> bool:
     return _sheet_columns(plan.usage)["sva"]
+
+
+def pools_cx_minutes(plan: Plan) -> bool:
+    return _sheet_columns(plan.usage)["cx_pool"]
 
 
 def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame, dict[str, int], list[str]]:
@@ -362,43 +385,57 @@ def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame
 # --------------------------------------------------------------------------- classification
 
 def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str],
-             included_countries: pl.DataFrame, own_numbers: Mapping[int, str]) -> pl.DataFrame:
+             included_countries: pl.DataFrame, own_numbers: Mapping[int, str],
+             managed_numbers: Collection[str] | None = None) -> pl.DataFrame:
     """Numbering plan, roaming zone, bundle eligibility and the price-list key of each record."""
     c = pl.col
     out = c("direction") == "out"
     voice = c("type").is_in(("voice", "callback"))
     frame = (records.join(plans.lazy(), on="subscription_id", how="inner", maintain_order="left")
-             .with_columns(nb.normalise(c("called")).alias("called_n"),
-                           nb.roaming_zone(c("origin_country")).alias("zone"),
+             .with_columns(nb.roaming_zone(c("origin_country")).alias("zone"),
                            pl.when(voice).then(pl.lit("voice")).otherwise(c("type")).cast(KIND).alias("kind"))
-             .with_columns(nb.destination_class(c("called_n")).alias("dest_class"),
-                           nb.country(c("called_n")).alias("dest_country"),
-                           ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
-                            | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"))
              .collect(engine="streaming"))
-    frame = frame.with_columns(_origin_mismatch(frame, own_numbers))
+    # The numbering plan is applied once per distinct called number (far fewer than records).
+    numbers = (frame.select(c("called").unique())
+               .with_columns(nb.normalise(c("called")).alias("called_n"))
+               .with_columns(nb.destination_class(c("called_n")).alias("dest_class"),
+                             nb.country(c("called_n")).alias("dest_country"),
+                             c("called_n").str.slice(1, 1).replace_strict(
+                                 {str(d): 1 << d for d in range(10)}, default=0,
+                                 return_dtype=pl.Int64).alias("prefix_bit"),
+                             # an integer per normalised number: distinct counts on it are cheap
+                             c("called_n").rank("dense").alias("number_id")))
+    frame = frame.join(numbers, on="called", how="left", nulls_equal=True, maintain_order="left").with_columns(
+        ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
+         | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"))
+    frame = frame.with_columns(_origin_mismatch(frame, own_numbers),
+                               _redirected_unmanaged(frame, managed_numbers))
     if included_countries.height:
         frame = frame.join(included_countries, on=["subscription_id", "dest_country"], how="left",
                            maintain_order="left").with_columns(c("country_included").fill_null(False))
     else:
         frame = frame.with_columns(pl.lit(False).alias("country_included"))
-    roaming = pl.when(c("zone") == nb.DOM).then(pl.lit("roaming_dom")).when(c("zone") == nb.EU).then(
-        pl.lit("roaming_eu")).otherwise(pl.lit("roaming_world"))
-    roaming_in = pl.when(c("zone") == nb.DOM).then(pl.lit("roaming_dom_in")).when(c("zone") == nb.EU).then(
-        pl.lit("roaming_eu_in")).otherwise(pl.lit("roaming_world_in"))
+
+    def place(name: str) -> pl.Expr:
+        return pl.lit(name, RATE_DESTINATION)
+
+    roaming = pl.when(c("zone") == nb.DOM).then(place("roaming_dom")).when(c("zone") == nb.EU).then(
+        place("roaming_eu")).otherwise(place("roaming_world"))
+    roaming_in = pl.when(c("zone") == nb.DOM).then(place("roaming_dom_in")).when(c("zone") == nb.EU).then(
+        place("roaming_eu_in")).otherwise(place("roaming_world_in"))
+    as_place = c("dest_class").cast(RATE_DESTINATION)       # every class is a destination
     rate_dest = (
-        pl.when(c("sva") & ~out).then(pl.lit("sva_payout"))
-        .when(c("cx_pool") & ~out & voice).then(pl.lit("cx_inbound"))
-        .when(c("origin_mismatch")).then(pl.lit("unknown_origin"))
-        .when(c("type") == "data").then(pl.when(c("national_rated")).then(pl.lit("data")).otherwise(roaming))
-        .when(~out).then(pl.when(c("national_rated")).then(pl.lit("inbound")).otherwise(roaming_in))
+        pl.when(c("sva") & ~out).then(place("sva_payout"))
+        .when(c("cx_pool") & ~out & voice & c("redirected_unmanaged")).then(place("cx_redirected"))
+        .when(c("cx_pool") & ~out & voice).then(place("cx_inbound"))
+        .when(c("origin_mismatch")).then(place("unknown_origin"))
+        .when(c("type") == "data").then(pl.when(c("national_rated")).then(place("data")).otherwise(roaming))
+        .when(~out).then(pl.when(c("national_rated")).then(place("inbound")).otherwise(roaming_in))
         .when(~c("national_rated")).then(roaming)
-        .otherwise(c("dest_class").cast(pl.String))
-    ).cast(RATE_DESTINATION)
-    prefix_bit = c("called_n").str.slice(1, 1).replace_strict(
-        {str(d): 1 << d for d in range(10)}, default=0, return_dtype=pl.Int64)
+        .otherwise(as_place)
+    )
     eligible_number = (
-        (c("dest_class").is_in((nb.FIXED, nb.MOBILE)) & ((c("incl_mask") & prefix_bit) != 0))
+        (c("dest_class").is_in((nb.FIXED, nb.MOBILE)) & ((c("incl_mask") & c("prefix_bit")) != 0))
         | ((c("dest_class") == nb.INTERNATIONAL) & c("country_included")))
     in_bundle = (out & c("national_rated") & ~c("origin_mismatch")
                  & ~(c("forwarded") & c("forward_excluded")))
@@ -411,6 +448,24 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
         (in_bundle & (c("type") == "sms") & (c("dest_class") == nb.MOBILE) & c("sms_included"))
         .alias("sms_eligible"),
     )
+
+
+def _redirected_unmanaged(frame: pl.DataFrame, managed_numbers: Collection[str] | None) -> pl.Series:
+    """Contact-centre calls redirected to a number the operator does not manage (CX §2
+    L7434-7435). Only the few forwarded inbound calls with a known target are examined; with
+    no list of managed numbers, none is."""
+    c = pl.col
+    result = pl.Series("redirected_unmanaged", [False] * frame.height, dtype=pl.Boolean)
+    if managed_numbers is None:
+        return result
+    candidates = frame.select(pl.arg_where(
+        c("cx_pool") & (c("direction") == "in") & c("forwarded")
+        & (c("forwarded_to").fill_null("") != "")).alias("index"))["index"]
+    if candidates.len() == 0:
+        return result
+    hits = frame[candidates].select(
+        ~nb.normalise(c("forwarded_to")).is_in(sorted(managed_numbers)).alias("hit"))["hit"]
+    return result.scatter(candidates.filter(hits), True)
 
 
 def _origin_mismatch(frame: pl.DataFrame, own_numbers: Mapping[int, str]) -> pl.Series:
@@ -453,10 +508,10 @@ def fair_use_metrics(classified: pl.DataFrame, with_concurrency: Sequence[int]) 
     c = pl.col
     eligible = classified.lazy().filter(c("voice_eligible") | c("sms_eligible"))
     metrics = eligible.group_by("subscription_id").agg(
-        c("called_n").filter(c("voice_eligible")).n_unique().alias("distinct_numbers"),
+        c("number_id").filter(c("voice_eligible")).n_unique().alias("distinct_numbers"),
         c("duration").filter(c("voice_eligible")).sum().alias("call_seconds"),
         c("sms_eligible").sum().alias("sms"),
-        c("called_n").filter(c("sms_eligible")).n_unique().alias("sms_recipients"),
+        c("number_id").filter(c("sms_eligible")).n_unique().alias("sms_recipients"),
     )
     if with_concurrency:
         busy = _concurrency(eligible.filter(c("subscription_id").is_in(list(with_concurrency))
@@ -623,6 +678,23 @@ def explain_lines(groups: Sequence[Mapping], plan: Plan, breaches: Sequence[Brea
     return lines
 
 
+def cx_lines(plan: Plan, inbound_seconds: int | None, redirected_seconds: int) -> list[Line | None]:
+    """The month's contact-centre inbound lines: the pack pool, and calls redirected to numbers
+    the operator does not manage, paid from the first minute (CX §2 L7434-7435). When the
+    lines themselves are not managed, every inbound minute is already paid from the first."""
+    rate = amount(plan.usage, "inbound_redirected_to_unmanaged_number_per_minute")
+    if redirected_seconds and (not plan.lines_managed or rate is None):
+        inbound_seconds, redirected_seconds = (inbound_seconds or 0) + redirected_seconds, 0
+    lines = [cx_pool_line(plan, inbound_seconds) if inbound_seconds is not None else None]
+    if redirected_seconds:
+        minutes = Decimal(redirected_seconds) / 60
+        lines.append(Line("CX inbound calls redirected to numbers not managed by the operator",
+                          money(minutes * rate.amount),
+                          f"{minutes:.2f} min × {fmt_price(rate.amount)} {rate.basis}/min from the first minute",
+                          str(rate.src)))
+    return lines
+
+
 def cx_pool_line(plan: Plan, inbound_seconds: int) -> Line | None:
     """CX inbound minutes: included per pack then per minute, or per minute from the first
     minute when the lines are not managed by the operator (CX §2)."""
@@ -706,6 +778,7 @@ def penalty(usage: Usage, numbers: int, calls: int) -> Explained | None:
     return explained
 
 
+@_once_per_block
 def _caller_rules(usage: Usage) -> list[tuple]:
     """The fraud and caller-ID rules of a sheet, as hashable keys (plans sharing a sheet share them)."""
     keys: list[tuple] = []
@@ -865,6 +938,64 @@ def sva_payouts(priced: pl.DataFrame, caller_tariffs: pl.DataFrame, plans: Seque
             .sort("subscription_id", "day").collect())
 
 
+def sva_abnormal_traffic(priced: pl.DataFrame, payouts: pl.DataFrame, plans: Sequence[Plan]) -> list[Alert]:
+    """Abnormal traffic on premium numbers (*Trafic Anormal*, CP XII §1 L9437-9459, and the
+    calls §9.3 L9954-9956 forbids): hyper short calls, traffic concentrated on a few calling
+    numbers, automated or repeated dialling. One alert per number and month lists the patterns
+    found with their evidence; the sanction per number (§13.1) is proposed to staff."""
+    c = pl.col
+    premium = {p.subscription_id: p for p in plans if is_premium_number(p)}
+    if not premium:
+        return []
+    most = max([int(f.value) for p in premium.values()
+                if (f := figure(p.usage, "concentrated_traffic_top_callers"))] or [1])
+    callers = (priced.lazy().filter((c("rate_dest") == "sva_payout")
+                                    & c("subscription_id").is_in(list(premium)))
+               .group_by("subscription_id", nb.normalise(c("calling")).alias("calling_n"))
+               .agg(pl.len().alias("calls"), (c("traffic") == "automated").sum().alias("automated"))
+               .sort(["subscription_id", "calls", "calling_n"], descending=[False, True, False])
+               .group_by("subscription_id", maintain_order=True)
+               .agg(c("calls").sum().alias("total"), c("automated").sum(),
+                    pl.struct("calling_n", "calls").head(most).alias("callers"))
+               .collect())
+    short_calls = dict(payouts.group_by("subscription_id").agg(c("hyper_short").sum()).iter_rows())
+    alerts = []
+    for row in callers.iter_rows(named=True):
+        usage = premium[row["subscription_id"]].usage
+        patterns, clauses, flagged, evidence = [], [], [], {"calls": row["total"]}
+        short = figure(usage, "hyper_short_call_seconds_exclusive")
+        if short is not None and short_calls.get(row["subscription_id"]):
+            patterns.append("hyper_short_calls")
+            clauses.append(short.clause)
+            flagged.append(int(short_calls[row["subscription_id"]]))
+            evidence.update(hyper_short_calls=flagged[-1], below_seconds=str(short.value))
+        few = figure(usage, "concentrated_traffic_top_callers")
+        share = figure(usage, "concentrated_traffic_share_percent")
+        least = figure(usage, "concentrated_traffic_min_calls")
+        top = row["callers"][:int(few.value)] if few else []
+        top_calls = sum(caller["calls"] for caller in top)
+        if (few and share and least and row["total"] >= least.value
+                and Decimal(top_calls) * 100 > share.value * row["total"]):
+            patterns.append("concentrated_traffic")
+            clauses.append(few.clause)
+            flagged.append(top_calls)
+            evidence.update(top_callers=[{"number": t["calling_n"], "calls": t["calls"]} for t in top],
+                            share_percent=f"{Decimal(top_calls) * 100 / row['total']:.1f}",
+                            share_limit_percent=str(share.value))
+        automated = flag(usage, "automated_or_repeated_calls_forbidden")
+        if _on(automated) and row["automated"]:
+            patterns.append("automated_calls")
+            clauses.append(automated.clause)
+            flagged.append(int(row["automated"]))
+            evidence.update(automated_calls=flagged[-1])
+        if patterns:
+            numbers = tuple(t["calling_n"] for t in top) if "concentrated_traffic" in patterns else ()
+            alerts.append(Alert(row["subscription_id"], "sva_abnormal_traffic",
+                                "; ".join(dict.fromkeys(clauses)), max(flagged), numbers,
+                                {"patterns": patterns, **evidence}))
+    return alerts
+
+
 def sva_claimable(accruals: Sequence[tuple[date, Decimal]], claim_day: date, usage: Usage,
                   age_of) -> tuple[Explained, list[date]]:
     """What may be claimed on ``claim_day``: payouts of calls older than the sheet's delay
@@ -960,6 +1091,32 @@ def roaming_indicators(window: Sequence[RoamingMonth], usage: Usage) -> list[str
     return found
 
 
+SERIAL_SIMS = "serial_multi_sim_roaming"
+
+
+def serial_sims(sims: Mapping[int, Sequence[RoamingMonth]], usage: Usage) -> tuple[int, ...]:
+    """The 4th abuse indicator (CP IX §17 L7164-7165, §5.4 L6493-6494): several SIMs of one
+    customer used one after another while roaming. ``sims`` gives, per SIM (subscription), its
+    roaming profile over the sheet's window. A SIM takes part when it roamed more days than
+    it was at home over the window; the longest chain of such SIMs whose roaming months follow
+    one another without overlapping is returned when it has at least the sheet's number of
+    SIMs (empty otherwise)."""
+    least = figure(usage, "serial_multi_sim_roaming_min_sims")
+    if least is None:
+        return ()
+    spans = []
+    for sim, months in sims.items():
+        roamed = sorted(m.month for m in months if m.roaming_days > 0)
+        if roamed and sum(m.roaming_days for m in months) > sum(m.national_days for m in months):
+            spans.append((roamed[-1], roamed[0], sim))
+    chain, last = [], ""
+    for end, begin, sim in sorted(spans):       # earliest end first: the longest chain
+        if begin > last:
+            chain.append(sim)
+            last = end
+    return tuple(chain) if len(chain) >= int(least.value) else ()
+
+
 def roaming_surcharge(window: Sequence[RoamingMonth], tariffs: Mapping[str, Tariff], usage: Usage) -> Explained:
     """The surcharge tariffs proposed on roaming consumption over the window (retroactively
     and for the current month, CP IX §17), from the price list's ``roaming_surcharge`` lines."""
@@ -1018,9 +1175,11 @@ RATED_COLUMNS = ("record_id", "subscription_id", "customer_id", "start", "type",
                  "price_micro", "amount_micro", "unpriced", "batch_id")
 
 
-def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
-               tariffs: Mapping[str, Sequence[Tariff]]) -> MonthRating:
-    """Rate one month of records for the given plans: the whole engine, deterministic."""
+def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[str, Sequence[Tariff]],
+               managed_numbers: Collection[str] | None = None) -> MonthRating:
+    """Rate one month of records for the given plans: the whole engine, deterministic.
+    ``managed_numbers`` are the operator's numbers (normalised), to tell whether a contact
+    centre's redirected call ends on one of them."""
     c = pl.col
     by_id = {p.subscription_id: p for p in plans}
     tariff_df, tariff_ids, countries = tariffs_frame(tariffs)
@@ -1030,7 +1189,7 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
         schema={"subscription_id": pl.Int64, "dest_country": pl.String, "country_included": pl.Boolean})
     own_numbers = {p.subscription_id: p.identifier for p in plans}
     classified = classify(records, plans_frame(plans, tariff_ids), countries, included_countries,
-                          own_numbers)
+                          own_numbers, managed_numbers)
 
     concurrency = [p.subscription_id for p in plans
                    if any(t.metric == "simultaneous_calls" for t in p.usage.fair_use)]
@@ -1060,6 +1219,8 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
         c("amount_micro").filter(offnet).sum().alias("offnet_micro")).collect().iter_rows(named=True)}
     cx_inbound = dict(lazy.filter(c("rate_dest") == "cx_inbound").group_by("subscription_id")
                       .agg(c("duration").sum()).collect().iter_rows())
+    cx_redirected = dict(lazy.filter(c("rate_dest") == "cx_redirected").group_by("subscription_id")
+                         .agg(c("duration").sum()).collect().iter_rows())
     data_home = dict(lazy.filter((c("type") == "data") & c("national_rated")).group_by("subscription_id")
                      .agg(c("bytes").sum()).collect().iter_rows())
     unpriced = dict(lazy.filter(c("unpriced")).group_by("subscription_id").agg(pl.len())
@@ -1076,8 +1237,8 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
         if mine is None:
             continue
         own = [b for b in breaches if b.subscription_id == plan.subscription_id]
-        extra = [cx_pool_line(plan, cx_inbound[plan.subscription_id])
-                 if plan.subscription_id in cx_inbound else None,
+        extra = [*cx_lines(plan, cx_inbound.get(plan.subscription_id),
+                           cx_redirected.get(plan.subscription_id, 0)),
                  data_overage_line(plan, data_home.get(plan.subscription_id, 0),
                                    data_tariffs.get(tariff_ids.get(plan.tariff_key)))]
         if plan.subscription_id in side:
@@ -1095,15 +1256,7 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan],
     alerts = alerts_from(fraud_frame(priced, plans), by_id)
     caller = tariff_df.filter((c("rate_dest") == "sva_caller") & (c("kind") == "voice"))
     payouts = sva_payouts(priced, caller, plans)
-    for row in payouts.group_by("subscription_id").agg(c("hyper_short").sum()).sort(
-            "subscription_id").iter_rows(named=True):
-        if row["hyper_short"]:
-            plan = by_id[row["subscription_id"]]
-            short = figure(plan.usage, "hyper_short_call_seconds_exclusive")
-            alerts.append(Alert(plan.subscription_id, "sva_abnormal_traffic",
-                                short.clause if short else "", int(row["hyper_short"]), (),
-                                {"hyper_short_calls": int(row["hyper_short"]),
-                                 "below_seconds": str(short.value) if short else None}))
+    alerts += sva_abnormal_traffic(priced, payouts, plans)
     return MonthRating(rated=priced.select(RATED_COLUMNS), explained=explained, breaches=breaches,
                        alerts=sorted(alerts, key=lambda a: (a.subscription_id, a.kind)),
                        data_events=data_events(priced, plans), payouts=payouts,

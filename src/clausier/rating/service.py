@@ -30,6 +30,7 @@ from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.db.session import lock_for_writing
 from clausier.rating import cdr, rules
+from clausier.rating import numbering as nb
 from clausier.rating.models import (FairUseBreach, FraudAlert, ImportBatch, PenaltyProposal,
                                     RejectedRow, RoamingMonthRow, SvaPayout, SvaPayoutClaim,
                                     UsageSummary, UsageTariff)
@@ -39,6 +40,7 @@ from clausier.terms.schema import Usage
 PRICE_LISTS = Path(__file__).parent / "data" / "price_lists"
 REJECTS_KEPT_IN_DATABASE = 1000
 CHUNK_ROWS = 2_000_000
+ID_HASH_SEED = 20_261_001
 PENALTY_SOURCE = "usage_penalty"
 
 
@@ -94,30 +96,31 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
                              .alias("check")))
     stored_columns = [name for name in cdr.STORED_SCHEMA if name != "batch_id"] + ["yyyymm"]
     rejects, known, months = [], {}, set()
-    batch.rows_read = batch.duplicates = written = 0
+    earlier = pl.DataFrame(schema={"id_hash": pl.UInt64, "line": pl.Int64})   # accepted so far
+    batch.rows_read = batch.duplicates = batch.accepted = 0
     # Chunks of the file, so that memory stays bounded whatever its size.
     for part, chunk in enumerate(checked.collect_batches(chunk_size=CHUNK_ROWS)):
         batch.rows_read += chunk.height
         failing = chunk.filter(pl.col("check").is_not_null())
         if failing.height:
             rejects.append(cdr.with_problems(failing).select("line", "record_id", "problem"))
-        good = chunk.filter(pl.col("check").is_null())
+        good = chunk.filter(pl.col("check").is_null()).with_columns(_id_hash(pl.col("record_id")))
         chunk_months = {f"{m // 100:04d}-{m % 100:02d}" for m in good["yyyymm"].unique().to_list()}
         for month in chunk_months - known.keys():
-            known[month] = store.known_ids([month]).collect()["record_id"]
-        already = pl.concat([known[m] for m in sorted(chunk_months)]) if chunk_months else pl.Series([], dtype=pl.String)
-        fresh = good.filter(~pl.col("record_id").is_in(already.implode())) if already.len() else good
-        batch.duplicates += good.height - fresh.height
+            known[month] = store.known_ids([month]).with_columns(_id_hash(pl.col("record_id"))).collect()
+        already = pl.concat([known[m] for m in sorted(chunk_months)] or [_no_known_ids()])
+        drop, repeated = _repeated_ids(store, batch.id, good, already, earlier)
+        if repeated.height:
+            rejects.append(repeated)
+        fresh = good.filter(~pl.col("line").is_in(drop.implode())) if drop.len() else good
+        batch.duplicates += good.height - fresh.height - repeated.height
         if fresh.height:
             months |= store.write_part(fresh.select(stored_columns).with_columns(
                 pl.lit(batch.id, pl.Int64).alias("batch_id")), batch.id, part)
-            written += fresh.height
-    repeated = _drop_repeated_ids(store, batch.id)
-    if repeated.height:
-        rejects.append(repeated)
+            earlier = pl.concat([earlier, fresh.select("id_hash", pl.col("line").cast(pl.Int64))])
+            batch.accepted += fresh.height
     rejects = (pl.concat(rejects, how="diagonal_relaxed").sort("line") if rejects
                else pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String}))
-    batch.accepted = written - repeated.height
     batch.rejected = rejects.height
     batch.months = sorted(months)
     if rejects.height:
@@ -135,22 +138,43 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
     return batch
 
 
-def _drop_repeated_ids(store: UsageStore, batch_id: int) -> pl.DataFrame:
-    """A record id repeated within the file: the first line is kept, the others are removed
-    from the batch's files and reported."""
-    files = store.batch_files(batch_id)
-    if not files:
-        return pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String})
-    ids = (pl.scan_parquet(files, include_file_paths="path").select("record_id", "line", "path")
-           .filter(pl.col("record_id").is_duplicated()).collect())
-    later = (ids.join(ids.group_by("record_id").agg(pl.col("line").min().alias("first_line")), on="record_id")
-             .filter(pl.col("line") != pl.col("first_line")))
-    for (path,), rows in later.partition_by("path", as_dict=True).items():
-        kept = pl.read_parquet(path).filter(~pl.col("line").is_in(rows["line"].implode()))
-        store.rewrite(Path(path), kept)
-    return later.select("line", "record_id", (pl.lit("record_id: '") + pl.col("record_id")
+def _id_hash(record_id: pl.Expr) -> pl.Expr:
+    """A 64-bit hash of the record id, to find repeats among millions of ids cheaply; a hash
+    hit is always confirmed on the id itself. Computed at each import, never stored (Polars
+    does not promise the same hash across versions)."""
+    return record_id.hash(ID_HASH_SEED).alias("id_hash")
+
+
+def _no_known_ids() -> pl.DataFrame:
+    return pl.DataFrame(schema={"record_id": pl.String, "id_hash": pl.UInt64})
+
+
+def _repeated_ids(store: UsageStore, batch_id: int, good: pl.DataFrame, known: pl.DataFrame,
+                  earlier: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """The lines of ``good`` not to import: ids imported by an earlier batch (idempotence) and
+    ids repeated within the file (the first line is kept, the others are reported). Only the
+    rows whose hash was seen before are compared on the id itself."""
+    c = pl.col
+    suspect = (c("id_hash").is_in(known["id_hash"].implode()) | c("id_hash").is_in(earlier["id_hash"].implode())
+               | ~c("id_hash").is_first_distinct())
+    suspects = good.filter(suspect).select("record_id", "id_hash", c("line").cast(pl.Int64))
+    no_report = pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String})
+    if suspects.height == 0:
+        return pl.Series("line", [], pl.Int64), no_report
+    already = suspects.join(known, on=["id_hash", "record_id"], how="semi")
+    others = suspects.join(already, on="line", how="anti")
+    hashes = others["id_hash"].implode()
+    earlier_lines = earlier.filter(c("id_hash").is_in(hashes))["line"]
+    written = (pl.scan_parquet(store.batch_files(batch_id)).select("record_id", c("line").cast(pl.Int64))
+               .filter(c("line").is_in(earlier_lines.implode())).collect()
+               if earlier_lines.len() else pl.DataFrame(schema={"record_id": pl.String, "line": pl.Int64}))
+    in_chunk = good.filter(c("id_hash").is_in(hashes)).select("record_id", c("line").cast(pl.Int64))
+    first = pl.concat([written, in_chunk]).group_by("record_id").agg(c("line").min().alias("first_line"))
+    repeated = (others.join(first, on="record_id").filter(c("line") > c("first_line"))
+                .select("line", "record_id", (pl.lit("record_id: '") + c("record_id")
                                               + pl.lit("' already on line ")
-                                              + pl.col("first_line").cast(pl.String)).alias("problem"))
+                                              + c("first_line").cast(pl.String)).alias("problem")))
+    return pl.concat([already["line"], repeated["line"]]), repeated
 
 
 def list_batches(session: Session, limit: int = 50) -> list[ImportBatch]:
@@ -298,7 +322,8 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
             subscription_id=sub.id, customer_id=sub.customer_id, family=sub.family,
             identifier=sub.service_identifier or "", usage=terms_cache[key],
             bundle=bundle or rules.Bundle(), units=dict(units), tariff_key=tariff_key,
-            price_basis=items[0].price_basis if items else "HT", lines_managed=lines_managed))
+            price_basis=items[0].price_basis if items else "HT", lines_managed=lines_managed,
+            operator_id=sub.operator_id))
     return plans, tariffs
 
 
@@ -336,12 +361,13 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
     store = store or UsageStore.default()
     _check_month(month)
     lock_for_writing(session, f"rating:{month}")
-    parts, counts, plans, tariffs, files = [], {}, {}, {}, []
+    parts, counts, plans, tariffs, files, managed = [], {}, {}, {}, [], {}
     for bucket in store.buckets(month):      # one bucket of subscriptions at a time
         records = store.scan_month(month, bucket)
         ids = records.select(pl.col("subscription_id").unique()).collect()["subscription_id"].to_list()
         bucket_plans, bucket_tariffs = _plans(session, ids)
-        result = rules.rate_month(records, bucket_plans, bucket_tariffs)
+        result = rules.rate_month(records, bucket_plans, bucket_tariffs,
+                                  _managed_numbers(session, bucket_plans, managed))
         files.append(str(store.write_rated(month, bucket, result.rated)))
         counts.update(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
         result.rated = result.rated.clear()
@@ -366,6 +392,22 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
            f"{month}: {report.records} records, {report.subscriptions} subscriptions, "
            f"{report.amount} €", report.as_dict())
     return report
+
+
+def _managed_numbers(session: Session, plans: Sequence[rules.Plan],
+                     known: dict[int, set[str]]) -> set[str] | None:
+    """The numbers the operators of contact-centre plans manage (their subscriptions' service
+    identifiers, normalised), or None when no plan is a contact centre. ``known`` caches them
+    per operator."""
+    operators = {p.operator_id for p in plans if rules.pools_cx_minutes(p)}
+    if not operators:
+        return None
+    for operator_id in operators - known.keys():
+        identifiers = session.scalars(select(Subscription.service_identifier).where(
+            Subscription.operator_id == operator_id, Subscription.service_identifier.is_not(None))).all()
+        known[operator_id] = set(pl.Series("n", identifiers, pl.String).to_frame()
+                                 .select(nb.normalise(pl.col("n")))["n"].to_list())
+    return set().union(*(known[o] for o in operators))
 
 
 def _save_summaries(session: Session, clock: Clock, month: str, result: rules.MonthRating,
@@ -515,31 +557,61 @@ def _propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found:
     return 0
 
 
+ROAMING_FIELDS = ("national_voice_s", "roaming_voice_s", "national_messages", "roaming_messages",
+                  "national_bytes", "roaming_bytes", "national_days", "roaming_days")
+
+
+def _roaming_windows(session: Session, subscription_ids: Sequence[int],
+                     months: Sequence[str]) -> dict[int, list[rules.RoamingMonth]]:
+    """The stored roaming profiles of lines over consecutive months (a month without a row
+    counts as no roaming)."""
+    stored: dict[tuple[int, str], RoamingMonthRow] = {
+        (r.subscription_id, r.month): r for chunk in _chunks(sorted(set(subscription_ids)))
+        for r in session.scalars(select(RoamingMonthRow).where(
+            RoamingMonthRow.subscription_id.in_(chunk), RoamingMonthRow.month.in_(list(months))))}
+    return {sid: [rules.RoamingMonth(m, **{f: getattr(stored[sid, m], f) for f in ROAMING_FIELDS})
+                  if (sid, m) in stored else rules.RoamingMonth(m) for m in months]
+            for sid in subscription_ids}
+
+
+def _serial_chain(session: Session, plan: rules.Plan, months: Sequence[str]) -> tuple[int, ...]:
+    """The customer's SIMs of the same family used one after another while roaming."""
+    siblings = list(session.scalars(select(Subscription.id).where(
+        Subscription.customer_id == plan.customer_id, Subscription.family == plan.family)))
+    profiles = {sid: window for sid, window in _roaming_windows(session, siblings, months).items()
+                if any(m.roaming_days for m in window)}
+    return rules.serial_sims(profiles, plan.usage) if len(profiles) > 1 else ()
+
+
 def _evaluate_roaming(session: Session, clock: Clock, month: str, roaming: pl.DataFrame,
                       plans: dict[int, rules.Plan], tariffs: dict) -> int:
     """Store the month's roaming profile and evaluate the abuse indicators over the sheet's
-    window of consecutive months; propose the surcharge tariffs when one holds."""
+    window of consecutive months (the three of each line, and the serial use of several SIMs
+    by one customer); propose the surcharge tariffs when one holds."""
     proposals = 0
     for row in roaming.iter_rows(named=True):
         subscription_id = row.pop("subscription_id")
         _upsert(session, RoamingMonthRow, dict(subscription_id=subscription_id, month=month),
                 {k: int(v or 0) for k, v in row.items()})
     session.flush()
+    chains: dict[tuple[int, str], tuple[int, ...]] = {}
     for row in roaming.iter_rows(named=True):
         plan = plans[row["subscription_id"]]
         size = rules.figure(plan.usage, "roaming_abuse_observation_consecutive_months")
         if size is None:
             continue
         wanted = rules.previous_months(month, int(size.value))
-        stored = {r.month: r for r in session.scalars(select(RoamingMonthRow).where(
-            RoamingMonthRow.subscription_id == plan.subscription_id,
-            RoamingMonthRow.month.in_(wanted)))}
-        if len(stored) < len(wanted):
-            continue
-        window = [rules.RoamingMonth(m, **{f: getattr(stored[m], f) for f in (
-            "national_voice_s", "roaming_voice_s", "national_messages", "roaming_messages",
-            "national_bytes", "roaming_bytes", "national_days", "roaming_days")}) for m in wanted]
+        window = _roaming_windows(session, [plan.subscription_id], wanted)[plan.subscription_id]
         indicators = rules.roaming_indicators(window, plan.usage)
+        key = (plan.customer_id, plan.family)
+        if key not in chains:
+            chains[key] = _serial_chain(session, plan, wanted)
+        evidence: dict = {"months": wanted, "window": [m.__dict__ for m in window]}
+        if plan.subscription_id in chains[key]:
+            indicators.append(rules.SERIAL_SIMS)
+            refs = dict(session.execute(select(Subscription.id, Subscription.service_identifier)
+                                        .where(Subscription.id.in_(chains[key]))).all())
+            evidence["serial_sims"] = [refs.get(sid) or str(sid) for sid in chains[key]]
         if not indicators:
             continue
         listed = rules.listed(plan.usage, "roaming_abuse_indicators")
@@ -547,8 +619,7 @@ def _evaluate_roaming(session: Session, clock: Clock, month: str, roaming: pl.Da
                                                       kind="roaming_abuse"),
                            dict(customer_id=plan.customer_id,
                                 clause=f"{size.clause}" + (f"; {listed.clause}" if listed else ""),
-                                calls=0, evidence={"indicators": indicators, "months": wanted,
-                                                   "window": [m.__dict__ for m in window]},
+                                calls=0, evidence={"indicators": indicators, **evidence},
                                 detected_at=clock.now()))
         session.flush()
         surcharges = {t.kind: t for t in tariffs.get(plan.tariff_key, [])
