@@ -4,7 +4,10 @@
 Prints: snapshot time (in-process, cold, and over HTTP), delta time, polling p50/p99 latency and
 requests/s, and the time of one access decision. Bounded in time (``--seconds``, default 20).
 
-    PYTHONPATH=src python benchmarks/access_sync.py [--devices 1000] [--seconds 20] [--workers 1] [--db URL]
+    PYTHONPATH=src python benchmarks/access_sync.py [--devices 1000] [--seconds 20] [--workers N] [--db URL]
+
+The server is ``clausier serve`` in its own process; the devices are one asyncio httpx client
+(which takes its share of the same CPUs: the figures are those of the whole machine).
 
 Targets (2-core machine): snapshot < 200 ms, delta < 20 ms, 200 polls/s with p99 < 100 ms, a
 decision < 1 ms. The machine's load average is printed: figures taken on a busy machine are not
@@ -105,13 +108,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(url: str, port: int, data_dir: str, workers: int) -> subprocess.Popen:
+def serve(url: str, port: int, data_dir: str, workers: int | None) -> subprocess.Popen:
+    """``clausier serve`` in its own process, as an operator runs it."""
     env = {**os.environ, "CLAUSIER_DATABASE_URL": url, "CLAUSIER_DATA_DIR": data_dir,
-           "CLAUSIER_SECRET_KEY": "benchmark-secret-key"}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "clausier.api.app:create_app", "--factory",
-                                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                                "--log-level", "warning"], env=env)
-    for _ in range(100):
+           "CLAUSIER_SECRET_KEY": "benchmark-secret-key", "CLAUSIER_NO_TICK": "1"}
+    command = [sys.executable, "-m", "clausier.cli.main", "serve", "--port", str(port)]
+    process = subprocess.Popen(command + (["--workers", str(workers)] if workers else []), env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
             return process
@@ -125,7 +129,7 @@ def in_process(url: str, site_id: int) -> None:
     engine = engine_for(url)
     with transaction(engine) as s:
         site = s.get(access.AccessSite, site_id)
-        access._SNAPSHOT_CACHE.clear()
+        access.SNAPSHOTS.clear()
         started = time.perf_counter()
         snapshot = access.snapshot(s, site, CLOCK.today())
         print(f"snapshot (in process, cold): {ms(time.perf_counter() - started)} "
@@ -153,15 +157,20 @@ def in_process(url: str, site_id: int) -> None:
 
 def over_http(base: str, token: str) -> None:
     with httpx.Client(base_url=base, headers={"authorization": f"Bearer {token}"}, timeout=30) as client:
-        for label in ("cold", "cached"):
+        for label in ("cold", "cached", "cached"):
             started = time.perf_counter()
             response = client.get("/api/v1/devices/me/snapshot")
             print(f"snapshot over HTTP ({label}): {ms(time.perf_counter() - started)} "
                   f"({len(response.content) / 1e6:.1f} MB)")
-        version = response.json()["site"]["version"]
         started = time.perf_counter()
-        client.get("/api/v1/devices/me/delta", params={"since": version - 1})
-        print(f"delta over HTTP (1 change): {ms(time.perf_counter() - started)}")
+        unchanged = client.get("/api/v1/devices/me/snapshot", headers={"if-none-match": response.headers["etag"]})
+        print(f"snapshot over HTTP (unchanged, If-None-Match): {ms(time.perf_counter() - started)} "
+              f"({unchanged.status_code})")
+        version = response.json()["site"]["version"]
+        for label in ("1 change", "1 change, again"):
+            started = time.perf_counter()
+            client.get("/api/v1/devices/me/delta", params={"since": version - 1})
+            print(f"delta over HTTP ({label}): {ms(time.perf_counter() - started)}")
 
 
 async def poll(base: str, tokens: list[str], seconds: float, interval: float, start_version: int
@@ -175,16 +184,19 @@ async def poll(base: str, tokens: list[str], seconds: float, interval: float, st
         async def device(token: str) -> None:
             nonlocal errors
             headers = {"authorization": f"Bearer {token}"}
-            held = start_version
+            held, etag = start_version, ""
             await asyncio.sleep(random.uniform(0, interval))
             while time.perf_counter() < deadline:
                 began = time.perf_counter()
                 try:
-                    response = await client.get("/api/v1/devices/me/delta", params={"since": held}, headers=headers)
+                    response = await client.get("/api/v1/devices/me/delta", params={"since": held},
+                                                headers={**headers, "if-none-match": etag})
                     latencies.append(time.perf_counter() - began)
-                    if response.status_code != 200:
+                    if response.status_code == 304:
+                        pass
+                    elif response.status_code != 200:
                         errors += 1
-                    elif response.json()["to"] != held:
+                    elif (etag := response.headers.get("etag", "")) and response.json()["to"] != held:
                         held = response.json()["to"]
                         began = time.perf_counter()
                         await client.post("/api/v1/devices/me/ack", json={"version": held}, headers=headers)
@@ -222,7 +234,8 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=1_000)
     parser.add_argument("--seconds", type=float, default=20.0, help="Length of the polling run.")
     parser.add_argument("--interval", type=float, default=5.0, help="Seconds between two polls of a device.")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes.")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="Web worker processes (default: clausier serve's, one per CPU).")
     parser.add_argument("--db", help="Database URL (default: a fresh SQLite file).")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="clausier-bench-")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
@@ -186,7 +187,7 @@ def list_packs(ctx: Ctx = Depends(access_staff_ctx)) -> list[dict]:
     return [{"pack_id": pack.id, "site_id": site.id, "site": site.name, "variant": pack.variant,
              "subscription_id": pack.subscription_id, "records_cap": service.record_cap(pack),
              "activated_on": pack.activated_on, "service_start": pack.service_start,
-             "service_end": pack.service_end}
+             "service_end": pack.service_end, "status": service.pack_status(ctx.session, pack)}
             for pack, site in service.list_packs(ctx.session)]
 
 
@@ -197,6 +198,30 @@ def open_pack(body: PackIn, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
                                          call_timeout_seconds=body.call_timeout_seconds, records=body.records)
     return {"pack_id": pack.id, "site_id": site.id, "activation_code": code,
             "records_cap": pack.records_ordered, "variant": pack.variant}
+
+
+class SuspensionIn(BaseModel):
+    reason: str = Field(description="Why (shown to the site administrator)")
+
+
+def _pack_out(ctx: Ctx, pack_id: int) -> dict:
+    pack, site = service.get_pack(ctx.session, pack_id)
+    status = service.site_status(ctx.session, site, ctx.clock.today())
+    return {"pack_id": pack.id, "site_id": site.id, "status": service.pack_status(ctx.session, pack),
+            "synchronised": not status.why, "why": status.why, "sim_return": status.sim_return}
+
+
+@router.post("/access/packs/{pack_id}/suspend")
+def suspend_pack(pack_id: int, body: SuspensionIn, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
+    """Suspend the pack's associated services (CP A art. 3 L279-285), with the reason."""
+    service.suspend_pack(ctx.session, ctx.clock, ctx.actor, pack_id, body.reason)
+    return _pack_out(ctx, pack_id)
+
+
+@router.post("/access/packs/{pack_id}/resume")
+def resume_pack(pack_id: int, body: SuspensionIn | None = None, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
+    service.resume_pack(ctx.session, ctx.clock, ctx.actor, pack_id, body.reason if body else "")
+    return _pack_out(ctx, pack_id)
 
 
 @router.post("/access/packs/{pack_id}/code")
@@ -471,35 +496,49 @@ def _device_token(request: Request) -> str:
     return header[7:].strip()
 
 
-def _answer(answer: service.SyncAnswer, refused_status: int = 409) -> Response:
+def _answer(answer: service.SyncAnswer, refused_status: int = 409, if_none_match: str | None = None) -> Response:
     if answer.refused:
         title = "Not synchronised" if refused_status == 409 else "Invalid input"
         return _json({"type": "about:blank", "title": title, "status": refused_status,
                       "detail": answer.message, "reason": answer.refused}, status_code=refused_status)
+    headers = {"etag": answer.etag} if answer.etag else None
+    if answer.etag and if_none_match == answer.etag:
+        return Response(status_code=304, headers=headers)
     if answer.body is not None:
-        return Response(answer.body, media_type="application/json")
-    return _json(answer.payload)
+        return Response(answer.body, media_type="application/json", headers=headers)
+    response = _json(answer.payload)
+    if headers:
+        response.headers.update(headers)
+    return response
 
 
 _SEEN = service.SeenBuffer()
 
 
+def _snapshot_folder(request: Request) -> Path | None:
+    settings = getattr(request.app.state, "settings", None)
+    return settings.data_dir / "access" / "snapshots" if settings is not None else None
+
+
 def _device_read(request: Request, clock: Clock,
-                 read: Callable[[Session, Device], service.SyncAnswer]) -> Response:
-    """A poll reads in a read transaction; a refusal is written afterwards, and last-seen
-    stamps are written in batches."""
+                 read: Callable[[Session, service.PollState], service.SyncAnswer]) -> Response:
+    """A poll: who polls and their site's state in one query on a plain connection; a session
+    only when there is something to send. A refusal is written afterwards, and last-seen stamps
+    are written in batches (a poll stays a read)."""
     engine = request.app.state.engine
+    token = _device_token(request)
+    with engine.connect() as connection:
+        state = service.poll_state(connection, token, clock.today())
     with transaction(engine) as session:
-        device = service.device_for_token(session, _device_token(request))
-        answer = read(session, device)
-        device_id, stale = device.id, service.contact_to_note(device, clock.now(), None)
+        answer = read(session, state)
+    now = clock.now()
     if answer.refused:
         with write_transaction(engine) as session:
-            service.note_contact(session, clock, device_id, answer)
-    elif stale and (due := _SEEN.add(device_id, clock.now())):
+            service.note_contact(session, clock, state.device_id, answer)
+    elif service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
         with write_transaction(engine) as session:
             service.note_seen(session, due)
-    return _answer(answer)
+    return _answer(answer, if_none_match=request.headers.get("if-none-match"))
 
 
 def _device_write(request: Request, clock: Clock, write: Callable[[Session, Device], service.SyncAnswer],
@@ -513,14 +552,17 @@ def _device_write(request: Request, clock: Clock, write: Callable[[Session, Devi
 
 @router.get("/devices/me/snapshot", tags=["devices"])
 def device_snapshot(request: Request, clock: Clock = Depends(get_clock)) -> Response:
-    """The whole configuration of the device's site (the first sync, or after a reset)."""
-    return _device_read(request, clock, lambda s, d: service.device_snapshot(s, clock, d))
+    """The whole configuration of the device's site (the first sync, or after a reset). Its
+    ``ETag`` names the version: sent back in ``If-None-Match``, an unchanged one answers 304."""
+    folder = _snapshot_folder(request)
+    return _device_read(request, clock, lambda s, state: service.device_snapshot(s, clock, state, folder))
 
 
 @router.get("/devices/me/delta", tags=["devices"])
 def device_delta(request: Request, since: int, clock: Clock = Depends(get_clock)) -> Response:
-    """What changed after the version the device holds."""
-    return _device_read(request, clock, lambda s, d: service.device_delta(s, clock, d, since))
+    """What changed after the version the device holds (its ``ETag`` in ``If-None-Match``:
+    304 when nothing did)."""
+    return _device_read(request, clock, lambda s, state: service.device_delta(s, clock, state, since))
 
 
 @router.post("/devices/me/ack", tags=["devices"])
