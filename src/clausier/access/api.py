@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,8 @@ from clausier.core.errors import Unauthenticated
 from clausier.db.session import transaction, write_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
+# The device API: polled many times a second, so matched before every other route (api/app.py).
+first_router = APIRouter(prefix="/api/v1", tags=["devices"])
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -520,15 +523,22 @@ def _snapshot_folder(request: Request) -> Path | None:
     return settings.data_dir / "access" / "snapshots" if settings is not None else None
 
 
-def _device_read(request: Request, clock: Clock,
+def _poll_state(request: Request, clock: Clock) -> service.PollState:
+    """Who polls and their site's state: one indexed read on a plain connection."""
+    with request.app.state.engine.connect() as connection:
+        return service.poll_state(connection, _device_token(request), clock.today())
+
+
+def _write_seen(request: Request, due: dict) -> None:
+    with write_transaction(request.app.state.engine) as session:
+        service.note_seen(session, due)
+
+
+def _device_read(request: Request, clock: Clock, state: service.PollState,
                  read: Callable[[Session, service.PollState], service.SyncAnswer]) -> Response:
-    """A poll: who polls and their site's state in one query on a plain connection; a session
-    only when there is something to send. A refusal is written afterwards, and last-seen stamps
-    are written in batches (a poll stays a read)."""
+    """A poll stays a read: a refusal is written afterwards, and last-seen stamps are written
+    in batches."""
     engine = request.app.state.engine
-    token = _device_token(request)
-    with engine.connect() as connection:
-        state = service.poll_state(connection, token, clock.today())
     with transaction(engine) as session:
         answer = read(session, state)
     now = clock.now()
@@ -536,8 +546,7 @@ def _device_read(request: Request, clock: Clock,
         with write_transaction(engine) as session:
             service.note_contact(session, clock, state.device_id, answer)
     elif service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
-        with write_transaction(engine) as session:
-            service.note_seen(session, due)
+        _write_seen(request, due)
     return _answer(answer, if_none_match=request.headers.get("if-none-match"))
 
 
@@ -550,27 +559,39 @@ def _device_write(request: Request, clock: Clock, write: Callable[[Session, Devi
     return _answer(answer, refused_status)
 
 
-@router.get("/devices/me/snapshot", tags=["devices"])
-def device_snapshot(request: Request, clock: Clock = Depends(get_clock)) -> Response:
+@first_router.get("/devices/me/snapshot")
+def device_snapshot(request: Request) -> Response:
     """The whole configuration of the device's site (the first sync, or after a reset). Its
     ``ETag`` names the version: sent back in ``If-None-Match``, an unchanged one answers 304."""
-    folder = _snapshot_folder(request)
-    return _device_read(request, clock, lambda s, state: service.device_snapshot(s, clock, state, folder))
+    clock, folder = request.app.state.clock, _snapshot_folder(request)
+    return _device_read(request, clock, _poll_state(request, clock),
+                        lambda s, state: service.device_snapshot(s, clock, state, folder))
 
 
-@router.get("/devices/me/delta", tags=["devices"])
-def device_delta(request: Request, since: int, clock: Clock = Depends(get_clock)) -> Response:
+@first_router.get("/devices/me/delta")
+async def device_delta(request: Request, since: int) -> Response:
     """What changed after the version the device holds (its ``ETag`` in ``If-None-Match``:
     304 when nothing did)."""
-    return _device_read(request, clock, lambda s, state: service.device_delta(s, clock, state, since))
+    # An up-to-date device (nearly every poll) is answered on the event loop after one indexed
+    # read, without a thread hop or a session; anything more goes to the thread pool.
+    clock = request.app.state.clock
+    state = _poll_state(request, clock)
+    if state.refusal is None and since == state.site_version:
+        answer = service.device_delta(None, clock, state, since)
+        now = clock.now()
+        if service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
+            await run_in_threadpool(_write_seen, request, due)
+        return _answer(answer, if_none_match=request.headers.get("if-none-match"))
+    return await run_in_threadpool(_device_read, request, clock, state,
+                                   lambda s, st: service.device_delta(s, clock, st, since))
 
 
-@router.post("/devices/me/ack", tags=["devices"])
+@first_router.post("/devices/me/ack")
 def device_ack(request: Request, body: AckIn, clock: Clock = Depends(get_clock)) -> Response:
     return _device_write(request, clock, lambda s, d: service.device_ack(s, clock, d, body.version))
 
 
-@router.post("/devices/me/events", tags=["devices"])
+@first_router.post("/devices/me/events")
 def device_events(request: Request, body: BatchIn, clock: Clock = Depends(get_clock)) -> Response:
     """A batch of events with the device's sequence numbers; a re-sent batch is stored once."""
     events = [service.EventIn(e.seq, e.at, e.kind, e.reason, e.record_id, e.access_point_id, e.credential,
@@ -579,7 +600,7 @@ def device_events(request: Request, body: BatchIn, clock: Clock = Depends(get_cl
                          refused_status=422)
 
 
-@router.post("/devices/me/rotate", tags=["devices"])
+@first_router.post("/devices/me/rotate")
 def device_rotate(request: Request, clock: Clock = Depends(get_clock)) -> dict:
     with write_transaction(request.app.state.engine) as session:
         device = service.device_for_token(session, _device_token(request))

@@ -1270,9 +1270,9 @@ def device_snapshot(session: Session, clock: Clock, state: PollState, folder: Pa
                       etag=snapshot_etag(snapshot_key(site.id, site.snapshot_salt, site.config_version, day)))
 
 
-def device_delta(session: Session, clock: Clock, state: PollState, since: int) -> SyncAnswer:
+def device_delta(session: Session | None, clock: Clock, state: PollState, since: int) -> SyncAnswer:
     """What changed since the version the device holds; read only, the caller records the
-    contact. An up-to-date device costs nothing more than ``poll_state``."""
+    contact. An up-to-date device costs nothing more than ``poll_state`` (no session needed)."""
     if state.refusal:
         return SyncAnswer("delta", refused=state.refusal[0], message=state.refusal[1])
     if since == state.site_version:
