@@ -587,8 +587,15 @@ async def device_delta(request: Request, since: int) -> Response:
 
 
 @first_router.post("/devices/me/ack")
-def device_ack(request: Request, body: AckIn, clock: Clock = Depends(get_clock)) -> Response:
-    return _device_write(request, clock, lambda s, d: service.device_ack(s, clock, d, body.version))
+def device_ack(request: Request, body: AckIn) -> Response:
+    """The version the device applied (shown on the portal)."""
+    clock = request.app.state.clock
+    state = _poll_state(request, clock)
+    with write_transaction(request.app.state.engine) as session:
+        answer = service.device_ack(session, clock, state, body.version)
+        if answer.refused:
+            service.note_contact(session, clock, state.device_id, answer)
+    return _answer(answer)
 
 
 @first_router.post("/devices/me/events")

@@ -1167,6 +1167,7 @@ class PollState:
     last_seen_at: datetime | None
     site_version: int
     refusal: tuple[str, str] | None
+    version_applied: int = 0
 
     @property
     def version_etag(self) -> str:
@@ -1177,7 +1178,7 @@ class PollState:
 # Built once: the statement is compiled once and reused from SQLAlchemy's cache.
 _POLL_QUERY = (select(Device.id, Device.site_id, Device.token_hash, Device.last_seen_at, AccessSite.config_version,
                       Pack.service_start, Pack.service_end, Subscription.id, Subscription.status,
-                      AccessSite.snapshot_salt)
+                      AccessSite.snapshot_salt, Device.version_applied)
                .join(AccessSite, AccessSite.id == Device.site_id)
                .join(Pack, Pack.id == AccessSite.pack_id)
                .join(Subscription, Subscription.id == Pack.subscription_id)
@@ -1191,7 +1192,7 @@ def poll_state(connection: Connection | Session, token: str, day: date) -> PollS
     for row in connection.execute(_POLL_QUERY, {"prefix": token[:16]}):
         if secrets.compare_digest(row[2], digest):
             return PollState(row[0], row[1], row[9], row[3], row[4],
-                             sync_refusal(connection, row[7], row[8], row[5], row[6], day))
+                             sync_refusal(connection, row[7], row[8], row[5], row[6], day), row[10])
     raise Unauthenticated("authorization: unknown or rotated device token")
 
 
@@ -1270,30 +1271,45 @@ def device_snapshot(session: Session, clock: Clock, state: PollState, folder: Pa
                       etag=snapshot_etag(snapshot_key(site.id, site.snapshot_salt, site.config_version, day)))
 
 
+DELTAS = SnapshotCache()      # encoded deltas by (site, salt, from, to, year): a thousand devices, one build
+
+
 def device_delta(session: Session | None, clock: Clock, state: PollState, since: int) -> SyncAnswer:
     """What changed since the version the device holds; read only, the caller records the
-    contact. An up-to-date device costs nothing more than ``poll_state`` (no session needed)."""
+    contact. An up-to-date device costs nothing more than ``poll_state`` (no session needed),
+    and the devices of a site that all move from one version to the next share one encoding."""
     if state.refusal:
         return SyncAnswer("delta", refused=state.refusal[0], message=state.refusal[1])
     if since == state.site_version:
         return SyncAnswer("delta", payload={"from": since, "to": since, "upserts": {}, "deletes": {}},
                           etag=state.version_etag)
-    site = session.get(AccessSite, state.site_id)
-    payload = delta(session, site, since, clock.today())
-    return SyncAnswer("delta", payload=payload,
-                      etag=None if payload.get("snapshot_required") else
-                      f'"{site.id}-{site.snapshot_salt}-v{payload["to"]}"')
+    day = clock.today()
+    key = (state.site_id, state.snapshot_salt, since, state.site_version, day.year)
+    body = DELTAS.get(key)
+    if body is None:
+        site = session.get(AccessSite, state.site_id)
+        payload = delta(session, site, since, day)
+        if payload.get("snapshot_required"):
+            return SyncAnswer("delta", payload=payload)
+        key = (state.site_id, state.snapshot_salt, since, payload["to"], day.year)
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        DELTAS.put(key, body)
+    return SyncAnswer("delta", body=body, etag=f'"{state.site_id}-{state.snapshot_salt}-v{key[3]}"')
 
 
-def device_ack(session: Session, clock: Clock, device: Device, version: int) -> SyncAnswer:
-    """The device says which version it applied (the portal shows what is still pending)."""
-    current = session.scalar(select(AccessSite.config_version).where(AccessSite.id == device.site_id))
-    if not 0 <= version <= current:
+def device_ack(session: Session, clock: Clock, state: PollState, version: int) -> SyncAnswer:
+    """The device says which version it applied (the portal shows what is still pending): one
+    UPDATE, which also stamps last-seen."""
+    if not 0 <= version <= state.site_version:
         return SyncAnswer("ack", refused="unknown_version",
-                          message=f"version {version} does not exist (the site is at {current})")
-    if version > device.version_applied:
-        device.version_applied, device.version_applied_at = version, clock.now()
-    return SyncAnswer("ack", payload={"version_applied": device.version_applied, "site_version": current})
+                          message=f"version {version} does not exist (the site is at {state.site_version})")
+    now = clock.now()
+    if version > state.version_applied:
+        session.execute(update(Device).where(Device.id == state.device_id, Device.version_applied < version)
+                        .values(version_applied=version, version_applied_at=now, last_seen_at=now)
+                        .execution_options(synchronize_session=False))
+    return SyncAnswer("ack", payload={"version_applied": max(version, state.version_applied),
+                                      "site_version": state.site_version})
 
 
 @dataclass(frozen=True)
