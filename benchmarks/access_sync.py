@@ -115,7 +115,7 @@ def serve(url: str, port: int, data_dir: str, workers: int | None) -> subprocess
     command = [sys.executable, "-m", "clausier.cli.main", "serve", "--port", str(port)]
     process = subprocess.Popen(command + (["--workers", str(workers)] if workers else []), env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
+    for _ in range(1200):
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
             return process

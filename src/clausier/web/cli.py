@@ -11,6 +11,9 @@ from clausier.core.settings import Settings
 app = typer.Typer()
 
 
+WORKER_START_SECONDS = 60
+
+
 def default_workers() -> int:
     """One web process per CPU (each runs Python on one core at a time), at least one."""
     return max(1, os.cpu_count() or 1)
@@ -40,8 +43,11 @@ def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.
                         port=port or settings.port, log_level="info")
         else:
             os.environ["CLAUSIER_NO_TICK"] = "1"       # read by each worker's create_app
+            # A busy machine may take longer than uvicorn's 5 s to import a worker: give it time
+            # rather than killing it as unhealthy.
             uvicorn.run("clausier.api.app:create_app", factory=True, workers=workers,
-                        host=host or settings.host, port=port or settings.port, log_level="info")
+                        host=host or settings.host, port=port or settings.port, log_level="info",
+                        timeout_worker_healthcheck=WORKER_START_SECONDS)
     finally:
         if ticker is not None:
             ticker.stop()
