@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -935,7 +936,14 @@ def _json_list(value: str | list | None) -> list:
     # SQLite gives the JSON text; psycopg has already decoded it.
     if isinstance(value, list):
         return value
-    return [] if value in (None, "[]") else json.loads(value)
+    return [] if value in (None, "[]") else _decoded_list(value)
+
+
+@lru_cache(maxsize=4096)
+def _decoded_list(text: str) -> list:
+    """Group lists repeat across thousands of records: decoded once each (the lists are only
+    encoded again, never changed)."""
+    return json.loads(text)
 
 
 def _rows(session: Session, entity: str, site_id: int, ids: set[int] | None = None) -> list[dict]:
