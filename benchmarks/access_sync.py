@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shutil
 import socket
 import statistics
+from collections import Counter
 import subprocess
 import sys
 import tempfile
@@ -143,8 +145,10 @@ def in_process(url: str, site_id: int) -> None:
         site = s.get(access.AccessSite, site_id)
         access.SNAPSHOTS.clear()
         started = time.perf_counter()
-        snapshot = access.snapshot(s, site, CLOCK.today())
-        print(f"snapshot (in process, cold): {ms(time.perf_counter() - started)} "
+        body = access.snapshot_bytes(s, site, CLOCK.today())
+        built = time.perf_counter() - started
+        snapshot = json.loads(body)
+        print(f"snapshot built and encoded (in process, cold): {ms(built)} "
               f"({len(snapshot['records'])} records, {len(snapshot['credentials'])} credentials)")
         version = snapshot["site"]["version"]
     with transaction(engine) as s:
@@ -169,7 +173,7 @@ def in_process(url: str, site_id: int) -> None:
 
 def over_http(base: str, token: str) -> None:
     with httpx.Client(base_url=base, headers={"authorization": f"Bearer {token}"}, timeout=30) as client:
-        for label in ("cold", "cached", "cached"):
+        for label in ("cold: a fresh worker's first request", "cached", "cached"):
             started = time.perf_counter()
             response = client.get("/api/v1/devices/me/snapshot")
             print(f"snapshot over HTTP ({label}): {ms(time.perf_counter() - started)} "
@@ -195,6 +199,7 @@ async def poll(base: str, tokens: list[str], seconds: float, interval: float, st
     thousand connections costs the client more CPU than the server spends answering."""
     latencies: list[float] = []
     errors = 0
+    kinds: Counter[str] = Counter()
     per = DEVICES_PER_CLIENT
     limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
     clients = [httpx.AsyncClient(base_url=base, timeout=30, limits=limits)
@@ -216,15 +221,20 @@ async def poll(base: str, tokens: list[str], seconds: float, interval: float, st
                     pass
                 elif response.status_code != 200:
                     errors += 1
+                    kinds[f"delta {response.status_code}: {response.text[:80]}"] += 1
                 else:
                     etag = response.headers.get("etag", "")
                     if (to := response.json()["to"]) != held:
                         held = to
                         acked = time.perf_counter()
-                        await client.post("/api/v1/devices/me/ack", json={"version": held}, headers=headers)
+                        ack = await client.post("/api/v1/devices/me/ack", json={"version": held}, headers=headers)
                         latencies.append(time.perf_counter() - acked)
-            except httpx.HTTPError:
+                        if ack.status_code != 200:
+                            errors += 1
+                            kinds[f"ack {ack.status_code}: {ack.text[:80]}"] += 1
+            except httpx.HTTPError as exc:
                 errors += 1
+                kinds[type(exc).__name__] += 1
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - began)))
 
     started = time.perf_counter()
@@ -236,6 +246,8 @@ async def poll(base: str, tokens: list[str], seconds: float, interval: float, st
     elapsed = time.perf_counter() - started
     for client in clients:
         await client.aclose()
+    if kinds:
+        print("errors:", dict(kinds))
     return latencies, errors + len(late), elapsed
 
 
