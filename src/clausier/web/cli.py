@@ -12,6 +12,9 @@ app = typer.Typer()
 
 
 WORKER_START_SECONDS = 60
+# Devices poll every few seconds on a kept-alive connection: uvicorn's 5 s default closes it
+# just as the next poll is sent (the device sees a dropped connection).
+KEEP_ALIVE_SECONDS = 65
 
 
 def default_workers() -> int:
@@ -40,14 +43,14 @@ def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.
     try:
         if workers == 1:
             uvicorn.run(create_app(settings=settings, daily_tick=False), host=host or settings.host,
-                        port=port or settings.port, log_level="info")
+                        port=port or settings.port, log_level="info", timeout_keep_alive=KEEP_ALIVE_SECONDS)
         else:
             os.environ["CLAUSIER_NO_TICK"] = "1"       # read by each worker's create_app
             # A busy machine may take longer than uvicorn's 5 s to import a worker: give it time
             # rather than killing it as unhealthy.
             uvicorn.run("clausier.api.app:create_app", factory=True, workers=workers,
                         host=host or settings.host, port=port or settings.port, log_level="info",
-                        timeout_worker_healthcheck=WORKER_START_SECONDS)
+                        timeout_worker_healthcheck=WORKER_START_SECONDS, timeout_keep_alive=KEEP_ALIVE_SECONDS)
     finally:
         if ticker is not None:
             ticker.stop()
