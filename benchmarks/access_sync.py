@@ -4,7 +4,10 @@
 Prints: snapshot time (in-process, cold, and over HTTP), delta time, polling p50/p99 latency and
 requests/s, and the time of one access decision. Bounded in time (``--seconds``, default 20).
 
-    PYTHONPATH=src python benchmarks/access_sync.py [--devices 1000] [--seconds 20] [--workers 1] [--db URL]
+    PYTHONPATH=src python benchmarks/access_sync.py [--devices 1000] [--seconds 20] [--workers N] [--db URL]
+
+The server is ``clausier serve`` in its own process; the devices are one asyncio httpx client
+(which takes its share of the same CPUs: the figures are those of the whole machine).
 
 Targets (2-core machine): snapshot < 200 ms, delta < 20 ms, 200 polls/s with p99 < 100 ms, a
 decision < 1 ms. The machine's load average is printed: figures taken on a busy machine are not
@@ -15,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shutil
 import socket
 import statistics
+from collections import Counter
 import subprocess
 import sys
 import tempfile
@@ -105,13 +110,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(url: str, port: int, data_dir: str, workers: int) -> subprocess.Popen:
+def serve(url: str, port: int, data_dir: str, workers: int | None) -> subprocess.Popen:
+    """``clausier serve`` in its own process, as an operator runs it."""
     env = {**os.environ, "CLAUSIER_DATABASE_URL": url, "CLAUSIER_DATA_DIR": data_dir,
-           "CLAUSIER_SECRET_KEY": "benchmark-secret-key"}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "clausier.api.app:create_app", "--factory",
-                                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                                "--log-level", "warning"], env=env)
-    for _ in range(100):
+           "CLAUSIER_SECRET_KEY": "benchmark-secret-key", "CLAUSIER_NO_TICK": "1"}
+    command = [sys.executable, "-m", "clausier.cli.main", "serve", "--port", str(port)]
+    process = subprocess.Popen(command + (["--workers", str(workers)] if workers else []), env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(1200):
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
             return process
@@ -121,14 +127,28 @@ def serve(url: str, port: int, data_dir: str, workers: int) -> subprocess.Popen:
     raise SystemExit("the server did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children (the web workers), from /proc."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (FileNotFoundError, ProcessLookupError):
+        return total
+    return total + sum(cpu_seconds(int(child)) for child in children)
+
+
 def in_process(url: str, site_id: int) -> None:
     engine = engine_for(url)
     with transaction(engine) as s:
         site = s.get(access.AccessSite, site_id)
-        access._SNAPSHOT_CACHE.clear()
+        access.SNAPSHOTS.clear()
         started = time.perf_counter()
-        snapshot = access.snapshot(s, site, CLOCK.today())
-        print(f"snapshot (in process, cold): {ms(time.perf_counter() - started)} "
+        body = access.snapshot_bytes(s, site, CLOCK.today())
+        built = time.perf_counter() - started
+        snapshot = json.loads(body)
+        print(f"snapshot built and encoded (in process, cold): {ms(built)} "
               f"({len(snapshot['records'])} records, {len(snapshot['credentials'])} credentials)")
         version = snapshot["site"]["version"]
     with transaction(engine) as s:
@@ -153,53 +173,82 @@ def in_process(url: str, site_id: int) -> None:
 
 def over_http(base: str, token: str) -> None:
     with httpx.Client(base_url=base, headers={"authorization": f"Bearer {token}"}, timeout=30) as client:
-        for label in ("cold", "cached"):
+        for label in ("cold: a fresh worker's first request", "cached", "cached"):
             started = time.perf_counter()
             response = client.get("/api/v1/devices/me/snapshot")
             print(f"snapshot over HTTP ({label}): {ms(time.perf_counter() - started)} "
                   f"({len(response.content) / 1e6:.1f} MB)")
-        version = response.json()["site"]["version"]
         started = time.perf_counter()
-        client.get("/api/v1/devices/me/delta", params={"since": version - 1})
-        print(f"delta over HTTP (1 change): {ms(time.perf_counter() - started)}")
+        unchanged = client.get("/api/v1/devices/me/snapshot", headers={"if-none-match": response.headers["etag"]})
+        print(f"snapshot over HTTP (unchanged, If-None-Match): {ms(time.perf_counter() - started)} "
+              f"({unchanged.status_code})")
+        version = response.json()["site"]["version"]
+        for label in ("1 change", "1 change, again"):
+            started = time.perf_counter()
+            client.get("/api/v1/devices/me/delta", params={"since": version - 1})
+            print(f"delta over HTTP ({label}): {ms(time.perf_counter() - started)}")
+
+
+DEVICES_PER_CLIENT = 50
 
 
 async def poll(base: str, tokens: list[str], seconds: float, interval: float, start_version: int
                ) -> tuple[list[float], int, float]:
+    """Each device polls every ``interval`` seconds on its own keep-alive connection (as a
+    device's transmission module would). The devices share a few httpx clients: one pool of a
+    thousand connections costs the client more CPU than the server spends answering."""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        deadline = time.perf_counter() + seconds
+    kinds: Counter[str] = Counter()
+    per = DEVICES_PER_CLIENT
+    limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
+    clients = [httpx.AsyncClient(base_url=base, timeout=30, limits=limits)
+               for _ in range(0, len(tokens), per)]
+    deadline = time.perf_counter() + seconds
 
-        async def device(token: str) -> None:
-            nonlocal errors
-            headers = {"authorization": f"Bearer {token}"}
-            held = start_version
-            await asyncio.sleep(random.uniform(0, interval))
-            while time.perf_counter() < deadline:
-                began = time.perf_counter()
-                try:
-                    response = await client.get("/api/v1/devices/me/delta", params={"since": held}, headers=headers)
-                    latencies.append(time.perf_counter() - began)
-                    if response.status_code != 200:
-                        errors += 1
-                    elif response.json()["to"] != held:
-                        held = response.json()["to"]
-                        began = time.perf_counter()
-                        await client.post("/api/v1/devices/me/ack", json={"version": held}, headers=headers)
-                        latencies.append(time.perf_counter() - began)
-                except httpx.HTTPError:
+    async def device(client: httpx.AsyncClient, token: str) -> None:
+        nonlocal errors
+        headers = {"authorization": f"Bearer {token}"}
+        held, etag = start_version, ""
+        await asyncio.sleep(random.uniform(0, interval))
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            try:
+                response = await client.get(f"/api/v1/devices/me/delta?since={held}",
+                                            headers={**headers, "if-none-match": etag})
+                latencies.append(time.perf_counter() - began)
+                if response.status_code == 304:
+                    pass
+                elif response.status_code != 200:
                     errors += 1
-                await asyncio.sleep(max(0.0, interval - (time.perf_counter() - began)))
+                    kinds[f"delta {response.status_code}: {response.text[:80]}"] += 1
+                else:
+                    etag = response.headers.get("etag", "")
+                    if (to := response.json()["to"]) != held:
+                        held = to
+                        acked = time.perf_counter()
+                        ack = await client.post("/api/v1/devices/me/ack", json={"version": held}, headers=headers)
+                        latencies.append(time.perf_counter() - acked)
+                        if ack.status_code != 200:
+                            errors += 1
+                            kinds[f"ack {ack.status_code}: {ack.text[:80]}"] += 1
+            except httpx.HTTPError as exc:
+                errors += 1
+                kinds[type(exc).__name__] += 1
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - began)))
 
-        started = time.perf_counter()
-        tasks = [asyncio.create_task(device(t)) for t in tokens]
-        # Bounded: requests still queued a little after the deadline are abandoned and counted.
-        _, late = await asyncio.wait(tasks, timeout=seconds + 10)
-        for task in late:
-            task.cancel()
-        return latencies, errors + len(late), time.perf_counter() - started
+    started = time.perf_counter()
+    tasks = [asyncio.create_task(device(clients[i // per], t)) for i, t in enumerate(tokens)]
+    # Bounded: requests still queued a little after the deadline are abandoned and counted.
+    _, late = await asyncio.wait(tasks, timeout=seconds + 10)
+    for task in late:
+        task.cancel()
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        await client.aclose()
+    if kinds:
+        print("errors:", dict(kinds))
+    return latencies, errors + len(late), elapsed
 
 
 def writer(url: str, site_id: int, stop: threading.Event, every: float) -> None:
@@ -222,7 +271,8 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=1_000)
     parser.add_argument("--seconds", type=float, default=20.0, help="Length of the polling run.")
     parser.add_argument("--interval", type=float, default=5.0, help="Seconds between two polls of a device.")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes.")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="Web worker processes (default: clausier serve's, one per CPU).")
     parser.add_argument("--db", help="Database URL (default: a fresh SQLite file).")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="clausier-bench-")
@@ -240,7 +290,9 @@ def main() -> None:
         stop = threading.Event()
         editing = threading.Thread(target=writer, args=(url, site_id, stop, 10.0), daemon=True)
         editing.start()
+        server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
         latencies, errors, elapsed = asyncio.run(poll(base, tokens, args.seconds, args.interval, version))
+        server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
         stop.set()
         editing.join()
     finally:
@@ -252,6 +304,10 @@ def main() -> None:
     print(f"polling: {len(tokens)} devices every {args.interval:g} s for {elapsed:.1f} s — "
           f"{len(latencies)} requests, {len(latencies) / elapsed:.0f} requests/s, "
           f"p50 {ms(statistics.median(latencies))}, p99 {ms(p99)}, {errors} errors or abandoned")
+    # CPU per request does not depend on how busy the machine is: it says what the server can
+    # sustain on this machine's cores once the client is elsewhere.
+    print(f"CPU per request: server {ms(server_cpu / len(latencies))}, devices' client "
+          f"{ms(client_cpu / len(latencies))} (the writer thread included)")
     print(f"machine load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

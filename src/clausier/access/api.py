@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,8 @@ from clausier.core.errors import Unauthenticated
 from clausier.db.session import transaction, write_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
+# The device API: polled many times a second, so matched before every other route (api/app.py).
+first_router = APIRouter(prefix="/api/v1", tags=["devices"])
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -186,7 +190,7 @@ def list_packs(ctx: Ctx = Depends(access_staff_ctx)) -> list[dict]:
     return [{"pack_id": pack.id, "site_id": site.id, "site": site.name, "variant": pack.variant,
              "subscription_id": pack.subscription_id, "records_cap": service.record_cap(pack),
              "activated_on": pack.activated_on, "service_start": pack.service_start,
-             "service_end": pack.service_end}
+             "service_end": pack.service_end, "status": service.pack_status(ctx.session, pack)}
             for pack, site in service.list_packs(ctx.session)]
 
 
@@ -197,6 +201,30 @@ def open_pack(body: PackIn, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
                                          call_timeout_seconds=body.call_timeout_seconds, records=body.records)
     return {"pack_id": pack.id, "site_id": site.id, "activation_code": code,
             "records_cap": pack.records_ordered, "variant": pack.variant}
+
+
+class SuspensionIn(BaseModel):
+    reason: str = Field(description="Why (shown to the site administrator)")
+
+
+def _pack_out(ctx: Ctx, pack_id: int) -> dict:
+    pack, site = service.get_pack(ctx.session, pack_id)
+    status = service.site_status(ctx.session, site, ctx.clock.today())
+    return {"pack_id": pack.id, "site_id": site.id, "status": service.pack_status(ctx.session, pack),
+            "synchronised": not status.why, "why": status.why, "sim_return": status.sim_return}
+
+
+@router.post("/access/packs/{pack_id}/suspend")
+def suspend_pack(pack_id: int, body: SuspensionIn, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
+    """Suspend the pack's associated services (CP A art. 3 L279-285), with the reason."""
+    service.suspend_pack(ctx.session, ctx.clock, ctx.actor, pack_id, body.reason)
+    return _pack_out(ctx, pack_id)
+
+
+@router.post("/access/packs/{pack_id}/resume")
+def resume_pack(pack_id: int, body: SuspensionIn | None = None, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
+    service.resume_pack(ctx.session, ctx.clock, ctx.actor, pack_id, body.reason if body else "")
+    return _pack_out(ctx, pack_id)
 
 
 @router.post("/access/packs/{pack_id}/code")
@@ -471,35 +499,55 @@ def _device_token(request: Request) -> str:
     return header[7:].strip()
 
 
-def _answer(answer: service.SyncAnswer, refused_status: int = 409) -> Response:
+def _answer(answer: service.SyncAnswer, refused_status: int = 409, if_none_match: str | None = None) -> Response:
     if answer.refused:
         title = "Not synchronised" if refused_status == 409 else "Invalid input"
         return _json({"type": "about:blank", "title": title, "status": refused_status,
                       "detail": answer.message, "reason": answer.refused}, status_code=refused_status)
+    headers = {"etag": answer.etag} if answer.etag else None
+    if answer.etag and if_none_match == answer.etag:
+        return Response(status_code=304, headers=headers)
     if answer.body is not None:
-        return Response(answer.body, media_type="application/json")
-    return _json(answer.payload)
+        return Response(answer.body, media_type="application/json", headers=headers)
+    response = _json(answer.payload)
+    if headers:
+        response.headers.update(headers)
+    return response
 
 
 _SEEN = service.SeenBuffer()
 
 
-def _device_read(request: Request, clock: Clock,
-                 read: Callable[[Session, Device], service.SyncAnswer]) -> Response:
-    """A poll reads in a read transaction; a refusal is written afterwards, and last-seen
-    stamps are written in batches."""
+def _snapshot_folder(request: Request) -> Path | None:
+    settings = getattr(request.app.state, "settings", None)
+    return settings.data_dir / "access" / "snapshots" if settings is not None else None
+
+
+def _poll_state(request: Request, clock: Clock) -> service.PollState:
+    """Who polls and their site's state: one indexed read on a plain connection."""
+    with request.app.state.engine.connect() as connection:
+        return service.poll_state(connection, _device_token(request), clock.today())
+
+
+def _write_seen(request: Request, due: dict) -> None:
+    with write_transaction(request.app.state.engine) as session:
+        service.note_seen(session, due)
+
+
+def _device_read(request: Request, clock: Clock, state: service.PollState,
+                 read: Callable[[Session, service.PollState], service.SyncAnswer]) -> Response:
+    """A poll stays a read: a refusal is written afterwards, and last-seen stamps are written
+    in batches."""
     engine = request.app.state.engine
     with transaction(engine) as session:
-        device = service.device_for_token(session, _device_token(request))
-        answer = read(session, device)
-        device_id, stale = device.id, service.contact_to_note(device, clock.now(), None)
+        answer = read(session, state)
+    now = clock.now()
     if answer.refused:
         with write_transaction(engine) as session:
-            service.note_contact(session, clock, device_id, answer)
-    elif stale and (due := _SEEN.add(device_id, clock.now())):
-        with write_transaction(engine) as session:
-            service.note_seen(session, due)
-    return _answer(answer)
+            service.note_contact(session, clock, state.device_id, answer)
+    elif service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
+        _write_seen(request, due)
+    return _answer(answer, if_none_match=request.headers.get("if-none-match"))
 
 
 def _device_write(request: Request, clock: Clock, write: Callable[[Session, Device], service.SyncAnswer],
@@ -511,24 +559,46 @@ def _device_write(request: Request, clock: Clock, write: Callable[[Session, Devi
     return _answer(answer, refused_status)
 
 
-@router.get("/devices/me/snapshot", tags=["devices"])
-def device_snapshot(request: Request, clock: Clock = Depends(get_clock)) -> Response:
-    """The whole configuration of the device's site (the first sync, or after a reset)."""
-    return _device_read(request, clock, lambda s, d: service.device_snapshot(s, clock, d))
+@first_router.get("/devices/me/snapshot")
+def device_snapshot(request: Request) -> Response:
+    """The whole configuration of the device's site (the first sync, or after a reset). Its
+    ``ETag`` names the version: sent back in ``If-None-Match``, an unchanged one answers 304."""
+    clock, folder = request.app.state.clock, _snapshot_folder(request)
+    return _device_read(request, clock, _poll_state(request, clock),
+                        lambda s, state: service.device_snapshot(s, clock, state, folder))
 
 
-@router.get("/devices/me/delta", tags=["devices"])
-def device_delta(request: Request, since: int, clock: Clock = Depends(get_clock)) -> Response:
-    """What changed after the version the device holds."""
-    return _device_read(request, clock, lambda s, d: service.device_delta(s, clock, d, since))
+@first_router.get("/devices/me/delta")
+async def device_delta(request: Request, since: int) -> Response:
+    """What changed after the version the device holds (its ``ETag`` in ``If-None-Match``:
+    304 when nothing did)."""
+    # An up-to-date device (nearly every poll) is answered on the event loop after one indexed
+    # read, without a thread hop or a session; anything more goes to the thread pool.
+    clock = request.app.state.clock
+    state = _poll_state(request, clock)
+    if state.refusal is None and since == state.site_version:
+        answer = service.device_delta(None, clock, state, since)
+        now = clock.now()
+        if service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
+            await run_in_threadpool(_write_seen, request, due)
+        return _answer(answer, if_none_match=request.headers.get("if-none-match"))
+    return await run_in_threadpool(_device_read, request, clock, state,
+                                   lambda s, st: service.device_delta(s, clock, st, since))
 
 
-@router.post("/devices/me/ack", tags=["devices"])
-def device_ack(request: Request, body: AckIn, clock: Clock = Depends(get_clock)) -> Response:
-    return _device_write(request, clock, lambda s, d: service.device_ack(s, clock, d, body.version))
+@first_router.post("/devices/me/ack")
+def device_ack(request: Request, body: AckIn) -> Response:
+    """The version the device applied (shown on the portal)."""
+    clock = request.app.state.clock
+    state = _poll_state(request, clock)
+    with write_transaction(request.app.state.engine) as session:
+        answer = service.device_ack(session, clock, state, body.version)
+        if answer.refused:
+            service.note_contact(session, clock, state.device_id, answer)
+    return _answer(answer)
 
 
-@router.post("/devices/me/events", tags=["devices"])
+@first_router.post("/devices/me/events")
 def device_events(request: Request, body: BatchIn, clock: Clock = Depends(get_clock)) -> Response:
     """A batch of events with the device's sequence numbers; a re-sent batch is stored once."""
     events = [service.EventIn(e.seq, e.at, e.kind, e.reason, e.record_id, e.access_point_id, e.credential,
@@ -537,7 +607,7 @@ def device_events(request: Request, body: BatchIn, clock: Clock = Depends(get_cl
                          refused_status=422)
 
 
-@router.post("/devices/me/rotate", tags=["devices"])
+@first_router.post("/devices/me/rotate")
 def device_rotate(request: Request, clock: Clock = Depends(get_clock)) -> dict:
     with write_transaction(request.app.state.engine) as session:
         device = service.device_for_token(session, _device_token(request))

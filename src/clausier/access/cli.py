@@ -33,13 +33,31 @@ def list_packs(as_json: bool = JsonOption):
     with command() as cmd:
         rows = [{"pack": p.id, "site": s.id, "name": s.name, "variant": p.variant,
                  "records_cap": service.record_cap(p), "activated_on": p.activated_on,
-                 "service_start": p.service_start, "service_end": p.service_end}
+                 "service_start": p.service_start, "service_end": p.service_end,
+                 "status": service.pack_status(cmd.session, p)}
                 for p, s in service.list_packs(cmd.session)]
     if as_json:
         print_json(rows)
         return
-    print_table("Packs", ["Pack", "Site", "Name", "Variant", "Cap", "Activated", "Start", "End"],
+    print_table("Packs", ["Pack", "Site", "Name", "Variant", "Cap", "Activated", "Start", "End", "Status"],
                 [list(r.values()) for r in rows])
+
+
+@app.command("suspend-pack")
+def suspend_pack(pack: int, reason: str = typer.Option(..., help="Why (shown to the site administrator).")):
+    """Suspend a pack's associated services (CP A art. 3 L279-285): no more sync, the app's door
+    opening refused with the reason 'suspended'."""
+    with command() as cmd:
+        service.suspend_pack(cmd.session, cmd.clock, cmd.actor, pack, reason)
+    console.print(f"Pack {pack}: services suspended — {reason}")
+
+
+@app.command("resume-pack")
+def resume_pack(pack: int, reason: str = typer.Option("", help="Why (audited).")):
+    """Resume a suspended pack's services: devices synchronise again at their next poll."""
+    with command() as cmd:
+        service.resume_pack(cmd.session, cmd.clock, cmd.actor, pack, reason)
+    console.print(f"Pack {pack}: services resumed")
 
 
 @app.command("open-pack")

@@ -7,6 +7,7 @@ A pack (*pack prépayé*) is a subscription of family intercom_pack (variant A) 
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text,
@@ -63,6 +64,10 @@ class AccessSite(Base):
     call_timeout_seconds: Mapped[int] = mapped_column(Integer, default=20)
     event_retention_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
     config_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Names the site's cached snapshots: a site rebuilt with the same id and version (a
+    # database restored or recreated) never meets the cache of the former one.
+    snapshot_salt: Mapped[str] = mapped_column(String(16), default=lambda: secrets.token_hex(8),
+                                               server_default="")
     created_at: Mapped[datetime] = mapped_column(Instant)
 
 

@@ -322,6 +322,9 @@ class SiteConfig:
     rights_by_record: dict[int, list[Right]] = field(default_factory=dict)
     rights_by_group: dict[str, list[Right]] = field(default_factory=dict)
     holidays: frozenset[date] = frozenset()
+    # The pack's associated services are suspended (CP A art. 3 L279-281): devices learn it
+    # from the platform's refusal to synchronise; the platform from the subscription.
+    services_suspended: bool = False
 
     @classmethod
     def from_snapshot(cls, snapshot: Mapping) -> SiteConfig:
@@ -338,6 +341,7 @@ class SiteConfig:
                                            _day(p["valid_from"]), _day(p["valid_until"]))
                       for p in snapshot["profiles"]},
             holidays=frozenset(date.fromisoformat(d) for d in snapshot["holidays"]),
+            services_suspended=bool(site.get("services_suspended", False)),
         )
         for r in snapshot["rights"]:
             right = Right(r["access_point_id"], r["profile_id"], r["record_id"], r["group"])
@@ -383,11 +387,14 @@ def decide(config: SiteConfig, presented: Presented) -> Decision:
 
     Local credentials (badge, remote, keypad) keep working after the service period: the
     hardware is the client's and the seed ends only the associated services (CP A art. 2).
-    The app's door-open action *is* such a service, so it stops at the end."""
+    The app's door-open action *is* such a service, so it stops at the end, and while the
+    services are suspended (CP A art. 3 L279-281), with those reasons."""
     day = presented.at.date()
     if presented.via == "app":
         if config.service_until is not None and day > config.service_until:
             return Decision(False, SERVICE_ENDED, presented.record_id)
+        if config.services_suspended:
+            return Decision(False, SUSPENDED, presented.record_id)
         record_id, credential_id = presented.record_id, None
     else:
         found = config.credentials.get(presented.key or "")

@@ -13,13 +13,19 @@ import csv
 import hashlib
 import io
 import json
+import os
 import secrets
+import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
-from sqlalchemy import Text, delete, func, select, type_coerce, update
+from sqlalchemy import Text, bindparam, delete, func, select, type_coerce, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from clausier.access import push, rules
@@ -34,13 +40,16 @@ from clausier.billing.charges import add_charge
 from clausier.catalog.models import Offer
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
+from clausier.contracts.models import Subscription, SubscriptionEvent
 from clausier.core.calendar import BusinessCalendar, OpeningHours
-from clausier.core.clock import PARIS, Clock
+from clausier.core.clock import PARIS, Clock, SystemClock
 from clausier.core.errors import (Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem,
                                   Unauthenticated)
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.customers.models import Customer, Site
+from clausier.equipment import rules as equipment_rules
+from clausier.equipment import service as equipment
 from clausier.terms.schema import Pack as PackTerms
 from clausier.terms.schema import Terms
 
@@ -155,8 +164,7 @@ def open_pack(session: Session, clock: Clock, actor: Actor, subscription_ref: st
               records: int | None = None) -> tuple[Pack, AccessSite, str]:
     """Set up the platform for a sold pack: refused for a customer category or a site country
     the sheet does not allow. Returns the activation code for the administrator (shown once)."""
-    if actor.role not in account_rules.STAFF_ROLES or not account_rules.may_write(actor.role, "access"):
-        raise Forbidden("role: only operator staff with the access right open packs")
+    _staff_writer(actor, "open packs")
     subscription = contracts.get_subscription(session, subscription_ref)
     if subscription.family not in VARIANTS:
         raise InvalidInput.on("subscription", f"{subscription.ref} is a {subscription.family}, "
@@ -300,6 +308,7 @@ class SiteStatus:
     records: int
     cap: int
     notices: list[SiteNotice]
+    sim_return: list[dict] = field(default_factory=list)    # the SIM items to return, once flagged
 
 
 def site_status(session: Session, site: AccessSite, day: date) -> SiteStatus:
@@ -312,20 +321,43 @@ def site_status(session: Session, site: AccessSite, day: date) -> SiteStatus:
                            .where(UserRecord.site_id == site.id)) or 0
     notices = list(session.scalars(select(SiteNotice).where(SiteNotice.site_id == site.id)
                                    .order_by(SiteNotice.on.desc())))
-    return SiteStatus(state, why[1] if why else "", clause, count, record_cap(pack), notices)
+    sims = [{"serial": i.serial, "state": i.state, "return_to": i.return_to, "due_on": i.return_due_on,
+             "returned_on": i.returned_on, "clause": (i.return_terms or {}).get("clause", "")}
+            for i in sim_items(session, pack) if i.return_to == "manufacturer"]
+    return SiteStatus(state, why[1] if why else "", clause, count, record_cap(pack), notices, sims)
 
 
 def _sync_refusal(session: Session, pack: Pack, day: date) -> tuple[str, str] | None:
     """(reason code, message) when the platform no longer synchronises this site."""
-    state = rules.service_state(pack.service_start, pack.service_end, day)
+    subscription = contracts.get_subscription(session, pack.subscription_id)
+    return sync_refusal(session, subscription.id, subscription.status, pack.service_start, pack.service_end, day)
+
+
+def sync_refusal(session: Session | Connection, subscription_id: int, status: str, service_start: date | None,
+                 service_end: date | None, day: date) -> tuple[str, str] | None:
+    """(reason code, message) when the platform no longer synchronises a site: its service
+    period has ended, or its pack is suspended (with the reason given by the operator). Reads
+    nothing unless the site is refused (devices poll often)."""
+    state = rules.service_state(service_start, service_end, day)
     if state.state == "ended":
-        return (rules.SERVICE_ENDED, f"the service period ended on {pack.service_end.isoformat()} "
+        return (rules.SERVICE_ENDED, f"the service period ended on {service_end.isoformat()} "
                                      "(120 months, CP A art. 2 L224-227): changes are no longer "
                                      "synchronised")
-    subscription = contracts.get_subscription(session, pack.subscription_id)
-    if subscription.status == "suspended":
-        return (rules.SUSPENDED, "the associated services are suspended (CP A art. 3 L279-281)")
+    if status == "suspended":
+        reason = suspension_reason(session, subscription_id)
+        return (rules.SUSPENDED, "the associated services are suspended (CP A art. 3 L279-281)"
+                                 + (f": {reason}" if reason else ""))
     return None
+
+
+def suspension_reason(session: Session | Connection, subscription_id: int) -> str:
+    """The reason of the subscription's latest suspension (recorded on its timeline)."""
+    details = session.execute(select(SubscriptionEvent.details).where(
+        SubscriptionEvent.subscription_id == subscription_id, SubscriptionEvent.kind == "suspend")
+        .order_by(SubscriptionEvent.at.desc(), SubscriptionEvent.id.desc()).limit(1)).scalar()
+    if isinstance(details, str):     # a plain connection on SQLite gives the JSON text
+        details = json.loads(details)
+    return (details or {}).get("reason", "")
 
 
 def list_packs(session: Session) -> list[tuple[Pack, AccessSite]]:
@@ -342,8 +374,7 @@ def get_pack(session: Session, pack_id: int) -> tuple[Pack, AccessSite]:
 
 def new_activation_code(session: Session, clock: Clock, actor: Actor, pack_id: int) -> str:
     """A fresh code for an administrator who lost theirs (the previous one stops working)."""
-    if actor.role not in account_rules.STAFF_ROLES or not account_rules.may_write(actor.role, "access"):
-        raise Forbidden("role: only operator staff with the access right issue activation codes")
+    _staff_writer(actor, "issue activation codes")
     pack = session.get(Pack, pack_id)
     if pack is None:
         raise NotFound(f"pack {pack_id} not found")
@@ -353,6 +384,42 @@ def new_activation_code(session: Session, clock: Clock, actor: Actor, pack_id: i
     pack.activation_code_hash = _digest(code)
     record(session, clock, actor, "access.pack.code", pack, "new activation code issued")
     return code
+
+
+def _staff_writer(actor: Actor, what: str) -> None:
+    if actor.role not in account_rules.STAFF_ROLES or not account_rules.may_write(actor.role, "access"):
+        raise Forbidden(f"role: only operator staff with the access right {what}")
+
+
+def suspend_pack(session: Session, clock: Clock, actor: Actor, pack_id: int, reason: str) -> Pack:
+    """The operator suspends the pack's associated services for a breach of the conditions of
+    installation, use or resale (CP A art. 3 L279-285): its devices are no longer synchronised
+    and refuse the app's door opening with the reason ``suspended``; the portal says why."""
+    _staff_writer(actor, "suspend packs")
+    pack, site = get_pack(session, pack_id)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput.on("reason", "say why the services are suspended (shown to the administrator)")
+    contracts.change_status(session, clock, actor, pack.subscription_id, "suspend", clock.today(), reason)
+    record(session, clock, actor, "access.pack.suspend", pack, f"{site.name}: services suspended — {reason}",
+           {"reason": reason})
+    return pack
+
+
+def resume_pack(session: Session, clock: Clock, actor: Actor, pack_id: int, reason: str = "") -> Pack:
+    """The services resume: devices synchronise again at their next poll."""
+    _staff_writer(actor, "resume packs")
+    pack, site = get_pack(session, pack_id)
+    contracts.change_status(session, clock, actor, pack.subscription_id, "resume", clock.today(), reason.strip())
+    record(session, clock, actor, "access.pack.resume", pack,
+           f"{site.name}: services resumed{' — ' + reason.strip() if reason.strip() else ''}",
+           {"reason": reason.strip()} if reason.strip() else None)
+    return pack
+
+
+def pack_status(session: Session, pack: Pack) -> str:
+    """The pack's subscription status (active, suspended…)."""
+    return contracts.get_subscription(session, pack.subscription_id).status
 
 
 # --------------------------------------------------------------------------- people
@@ -791,8 +858,67 @@ def rights(session: Session, actor: Actor, site_id: int) -> list[AccessRight]:
 # --------------------------------------------------------------------------- snapshot and deltas
 
 _HOLIDAY_CALENDAR = BusinessCalendar(OpeningHours.heures_ouvrees())
-_SNAPSHOT_CACHE: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
-_SNAPSHOT_CACHE_SIZE = 16
+
+
+SnapshotKey = tuple[int, str, int, int]      # site, its salt, version, year
+
+
+class SnapshotCache:
+    """Encoded snapshots by (site, version, year): a version never changes once written, so
+    its bytes are built once. Kept in memory (the latest few) and, given a folder, in files
+    there, so that every web worker serves what one of them built."""
+
+    SIZE = 16
+
+    def __init__(self) -> None:
+        self._memory: OrderedDict[SnapshotKey, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _path(folder: Path, key: SnapshotKey) -> Path:
+        return folder / f"site-{key[0]}-{key[1]}-v{key[2]}-{key[3]}.json"
+
+    def get(self, key: SnapshotKey, folder: Path | None = None) -> bytes | None:
+        with self._lock:
+            body = self._memory.get(key)
+            if body is not None:
+                self._memory.move_to_end(key)
+                return body
+        if folder is None:
+            return None
+        try:
+            body = self._path(folder, key).read_bytes()
+        except FileNotFoundError:
+            return None
+        self._remember(key, body)
+        return body
+
+    def put(self, key: SnapshotKey, body: bytes, folder: Path | None = None) -> None:
+        self._remember(key, body)
+        if folder is None:
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(folder, key)
+        # Written aside then renamed: a worker reading it sees the whole file or none.
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".snapshot-", delete=False) as tmp:
+            tmp.write(body)
+        os.replace(tmp.name, path)
+        for old in folder.glob(f"site-{key[0]}-*.json"):
+            if old != path:
+                old.unlink(missing_ok=True)
+
+    def _remember(self, key: SnapshotKey, body: bytes) -> None:
+        with self._lock:
+            self._memory[key] = body
+            while len(self._memory) > self.SIZE:
+                self._memory.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._memory.clear()
+
+
+SNAPSHOTS = SnapshotCache()
 
 
 def _iso(value: date | None) -> str | None:
@@ -810,7 +936,14 @@ def _json_list(value: str | list | None) -> list:
     # SQLite gives the JSON text; psycopg has already decoded it.
     if isinstance(value, list):
         return value
-    return [] if value in (None, "[]") else json.loads(value)
+    return [] if value in (None, "[]") else _decoded_list(value)
+
+
+@lru_cache(maxsize=4096)
+def _decoded_list(text: str) -> list:
+    """Group lists repeat across thousands of records: decoded once each (the lists are only
+    encoded again, never changed)."""
+    return json.loads(text)
 
 
 def _rows(session: Session, entity: str, site_id: int, ids: set[int] | None = None) -> list[dict]:
@@ -872,22 +1005,27 @@ def _site_block(session: Session, site: AccessSite, pack: Pack, version: int) ->
             "service_until": _iso(pack.service_end), "call_destinations": sorted(destinations)}
 
 
-def snapshot_bytes(session: Session, site: AccessSite, day: date) -> bytes:
+def snapshot_key(site_id: int, salt: str, version: int, day: date) -> SnapshotKey:
+    return (site_id, salt, version, day.year)     # the holidays sent are those of the year and the next
+
+
+def snapshot_etag(key: SnapshotKey) -> str:
+    return f'"{key[0]}-{key[1]}-v{key[2]}-{key[3]}"'
+
+
+def snapshot_bytes(session: Session, site: AccessSite, day: date, folder: Path | None = None) -> bytes:
     """The whole configuration at the site's current version, encoded once and cached per
-    version (a version never changes once written)."""
+    version (``folder``: also kept there for the other processes)."""
     version = site.config_version
-    cache_key = (site.id, version, day.year)
-    cached = _SNAPSHOT_CACHE.get(cache_key)
+    key = snapshot_key(site.id, site.snapshot_salt, version, day)
+    cached = SNAPSHOTS.get(key, folder)
     if cached is not None:
-        _SNAPSHOT_CACHE.move_to_end(cache_key)
         return cached
     pack = session.get(Pack, site.pack_id)
     data = {"site": _site_block(session, site, pack, version), "holidays": _holidays(day),
             **{entity: _rows(session, entity, site.id) for entity in rules.ENTITIES}}
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    _SNAPSHOT_CACHE[cache_key] = body
-    while len(_SNAPSHOT_CACHE) > _SNAPSHOT_CACHE_SIZE:
-        _SNAPSHOT_CACHE.popitem(last=False)
+    SNAPSHOTS.put(key, body, folder)
     return body
 
 
@@ -924,7 +1062,10 @@ def site_config(session: Session, site: AccessSite, day: date) -> rules.SiteConf
 def decide(session: Session, actor: Actor, site_id: int, presented: rules.Presented) -> rules.Decision:
     """The platform's decision, by the same function the devices run on their copy."""
     site = _authorize(session, actor, site_id, "read")
-    return rules.decide(site_config(session, site, presented.at.date()), presented)
+    config = site_config(session, site, presented.at.date())
+    refusal = _sync_refusal(session, pack_of(session, site), presented.at.date())
+    config.services_suspended = refusal is not None and refusal[0] == rules.SUSPENDED
+    return rules.decide(config, presented)
 
 
 def presented_credential(kind: str, *, fmt: str = "raw", value: str | None = None,
@@ -1023,6 +1164,46 @@ def device_for_token(session: Session, token: str) -> Device:
     raise Unauthenticated("authorization: unknown or rotated device token")
 
 
+@dataclass(frozen=True)
+class PollState:
+    """What a device's poll needs to know, read in one query: who it is, its site's version,
+    and why the site is no longer synchronised (None: it is)."""
+
+    device_id: int
+    site_id: int
+    snapshot_salt: str
+    last_seen_at: datetime | None
+    site_version: int
+    refusal: tuple[str, str] | None
+    version_applied: int = 0
+
+    @property
+    def version_etag(self) -> str:
+        """Names the site's version (the delta of a device that holds it is empty)."""
+        return f'"{self.site_id}-{self.snapshot_salt}-v{self.site_version}"'
+
+
+# Built once: the statement is compiled once and reused from SQLAlchemy's cache.
+_POLL_QUERY = (select(Device.id, Device.site_id, Device.token_hash, Device.last_seen_at, AccessSite.config_version,
+                      Pack.service_start, Pack.service_end, Subscription.id, Subscription.status,
+                      AccessSite.snapshot_salt, Device.version_applied)
+               .join(AccessSite, AccessSite.id == Device.site_id)
+               .join(Pack, Pack.id == AccessSite.pack_id)
+               .join(Subscription, Subscription.id == Pack.subscription_id)
+               .where(Device.token_prefix == bindparam("prefix"), Device.active.is_(True)))
+
+
+def poll_state(connection: Connection | Session, token: str, day: date) -> PollState:
+    """The device of ``token`` and its site's state, by the token's indexed prefix and its
+    sha256 digest (tokens are long random secrets: no slow password hash per poll)."""
+    digest = _digest(token)
+    for row in connection.execute(_POLL_QUERY, {"prefix": token[:16]}):
+        if secrets.compare_digest(row[2], digest):
+            return PollState(row[0], row[1], row[9], row[3], row[4],
+                             sync_refusal(connection, row[7], row[8], row[5], row[6], day), row[10])
+    raise Unauthenticated("authorization: unknown or rotated device token")
+
+
 def device_actor(device: Device) -> Actor:
     return Actor(name=f"device:{device.id}", role="device")
 
@@ -1037,30 +1218,23 @@ class SyncAnswer:
     body: bytes | None = None
     refused: str | None = None
     message: str = ""
+    etag: str | None = None          # names the version answered (If-None-Match → 304)
 
 
-def contact_to_note(device: Device, now: datetime, answer: SyncAnswer | None) -> bool:
-    """Whether a contact must be written: a refusal always; last-seen at most once a minute
-    (devices poll often; reads stay reads)."""
-    stale = (device.last_seen_at is None
-             or (now - device.last_seen_at).total_seconds() >= LAST_SEEN_RESOLUTION_SECONDS)
-    return stale or (answer is not None and answer.refused is not None)
+def seen_is_stale(last_seen_at: datetime | None, now: datetime) -> bool:
+    """Last-seen is written at most once a minute (devices poll often; reads stay reads)."""
+    return last_seen_at is None or (now - last_seen_at).total_seconds() >= LAST_SEEN_RESOLUTION_SECONDS
 
 
 def note_contact(session: Session, clock: Clock, device_id: int, answer: SyncAnswer | None) -> None:
     """Record that the device was seen, and a refused sync (shown on the portal, never dropped)."""
     device = session.get(Device, device_id)
     now = clock.now()
-    if contact_to_note(device, now, None):
+    if seen_is_stale(device.last_seen_at, now):
         device.last_seen_at = now
     if answer is not None and answer.refused:
         session.add(SyncFailure(site_id=device.site_id, device_id=device.id, at=now,
                                 operation=answer.operation, reason=answer.refused, detail=answer.message))
-
-
-def _device_site(session: Session, device: Device) -> tuple[AccessSite, Pack]:
-    return session.execute(select(AccessSite, Pack).join(Pack, Pack.id == AccessSite.pack_id)
-                           .where(AccessSite.id == device.site_id)).one()
 
 
 def note_seen(session: Session, seen: dict[int, datetime]) -> None:
@@ -1092,33 +1266,58 @@ class SeenBuffer:
             return due
 
 
-def device_snapshot(session: Session, clock: Clock, device: Device) -> SyncAnswer:
-    """Read only: the caller records the contact (``note_contact``)."""
-    site, pack = _device_site(session, device)
-    refusal = _sync_refusal(session, pack, clock.today())
-    if refusal:
-        return SyncAnswer("snapshot", refused=refusal[0], message=refusal[1])
-    return SyncAnswer("snapshot", body=snapshot_bytes(session, site, clock.today()))
+def device_snapshot(session: Session, clock: Clock, state: PollState, folder: Path | None = None
+                    ) -> SyncAnswer:
+    """The whole configuration for a device (``poll_state`` first: a refused site gets its
+    refusal); read only, the caller records the contact."""
+    if state.refusal:
+        return SyncAnswer("snapshot", refused=state.refusal[0], message=state.refusal[1])
+    site = session.get(AccessSite, state.site_id)
+    day = clock.today()
+    body = snapshot_bytes(session, site, day, folder)
+    return SyncAnswer("snapshot", body=body,
+                      etag=snapshot_etag(snapshot_key(site.id, site.snapshot_salt, site.config_version, day)))
 
 
-def device_delta(session: Session, clock: Clock, device: Device, since: int) -> SyncAnswer:
-    """Read only: the caller records the contact (``note_contact``)."""
-    site, pack = _device_site(session, device)
-    refusal = _sync_refusal(session, pack, clock.today())
-    if refusal:
-        return SyncAnswer("delta", refused=refusal[0], message=refusal[1])
-    return SyncAnswer("delta", payload=delta(session, site, since, clock.today()))
+DELTAS = SnapshotCache()      # encoded deltas by (site, salt, from, to, year): a thousand devices, one build
 
 
-def device_ack(session: Session, clock: Clock, device: Device, version: int) -> SyncAnswer:
-    """The device says which version it applied (the portal shows what is still pending)."""
-    current = session.scalar(select(AccessSite.config_version).where(AccessSite.id == device.site_id))
-    if not 0 <= version <= current:
+def device_delta(session: Session | None, clock: Clock, state: PollState, since: int) -> SyncAnswer:
+    """What changed since the version the device holds; read only, the caller records the
+    contact. An up-to-date device costs nothing more than ``poll_state`` (no session needed),
+    and the devices of a site that all move from one version to the next share one encoding."""
+    if state.refusal:
+        return SyncAnswer("delta", refused=state.refusal[0], message=state.refusal[1])
+    if since == state.site_version:
+        return SyncAnswer("delta", payload={"from": since, "to": since, "upserts": {}, "deletes": {}},
+                          etag=state.version_etag)
+    day = clock.today()
+    key = (state.site_id, state.snapshot_salt, since, state.site_version, day.year)
+    body = DELTAS.get(key)
+    if body is None:
+        site = session.get(AccessSite, state.site_id)
+        payload = delta(session, site, since, day)
+        if payload.get("snapshot_required"):
+            return SyncAnswer("delta", payload=payload)
+        key = (state.site_id, state.snapshot_salt, since, payload["to"], day.year)
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        DELTAS.put(key, body)
+    return SyncAnswer("delta", body=body, etag=f'"{state.site_id}-{state.snapshot_salt}-v{key[3]}"')
+
+
+def device_ack(session: Session, clock: Clock, state: PollState, version: int) -> SyncAnswer:
+    """The device says which version it applied (the portal shows what is still pending): one
+    UPDATE, which also stamps last-seen."""
+    if not 0 <= version <= state.site_version:
         return SyncAnswer("ack", refused="unknown_version",
-                          message=f"version {version} does not exist (the site is at {current})")
-    if version > device.version_applied:
-        device.version_applied, device.version_applied_at = version, clock.now()
-    return SyncAnswer("ack", payload={"version_applied": device.version_applied, "site_version": current})
+                          message=f"version {version} does not exist (the site is at {state.site_version})")
+    now = clock.now()
+    if version > state.version_applied:
+        session.execute(update(Device).where(Device.id == state.device_id, Device.version_applied < version)
+                        .values(version_applied=version, version_applied_at=now, last_seen_at=now)
+                        .execution_options(synchronize_session=False))
+    return SyncAnswer("ack", payload={"version_applied": max(version, state.version_applied),
+                                      "site_version": state.site_version})
 
 
 @dataclass(frozen=True)
@@ -1247,9 +1446,10 @@ def events_csv(session: Session, actor: Actor, site_id: int, filters: EventFilte
 
 def daily_tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
     """Service periods, end-of-service warnings (6 and 1 months before, reading
-    ROZ-END-WARNINGS) and end of sync. Idempotent for a date. Events past their site's retention
-    are purged by the privacy room's daily purge (``privacy.purgers.purge_access_events``)."""
-    counts = {"periods": 0, "warnings": 0, "ended": 0}
+    ROZ-END-WARNINGS), end of sync, the SIM's return to the manufacturer at the end of service.
+    Idempotent for a date. Events past their site's retention are purged by the privacy room's
+    daily purge (``privacy.purgers.purge_access_events``)."""
+    counts = {"periods": 0, "warnings": 0, "ended": 0, "sim_returns": 0}
     for pack, site in list_packs(session):
         if _refresh_period(session, pack):
             _changed(session, clock, site, [("site", site.id, "upsert")])
@@ -1261,7 +1461,37 @@ def daily_tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
                                                   _sync_refusal(session, pack, day)[1],
                                                   terms.service_months.clause if terms.service_months else ""):
                 counts["ended"] += 1
+            counts["sim_returns"] += _flag_sim_return(session, clock, actor, site, pack, day)
     return ", ".join(f"{k}={v}" for k, v in counts.items())
+
+
+def sim_items(session: Session, pack: Pack) -> list:
+    """The pack's SIM cards in the equipment inventory (the transmission module's)."""
+    return [item for item in equipment.list_items(session, customer_id=pack.customer_id, kind="sim", limit=10_000)
+            if item.subscription_id == pack.subscription_id]
+
+
+def _flag_sim_return(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack: Pack, day: date) -> int:
+    """Once the service period is over, the SIM of the transmission module goes back to the
+    manufacturer, its owner (CP A art. 1 L34-42, reading the sheet's
+    equipment.sim_returns_to_manufacturer): the inventory's SIM items get their return
+    obligation (the equipment room's), and the administrator a notice. Once per pack."""
+    _, all_terms = _pack_terms(session, pack)
+    rule = all_terms.equipment.sim_returns_to_manufacturer if all_terms.equipment else None
+    if rule is None or not rule.value or day <= pack.service_end:
+        return 0
+    flagged = 0
+    for item in sim_items(session, pack):
+        if item.state in equipment_rules.AT_CUSTOMER and item.return_reason is None:
+            equipment.open_return(session, clock, actor, item.serial, "end_of_service",
+                                  pack.service_end + timedelta(days=1))
+            flagged += 1
+    serials = ", ".join(i.serial for i in sim_items(session, pack) if i.return_to == "manufacturer")
+    message = (f"The service period of {site.name} ended on {pack.service_end.isoformat()}: the SIM card of "
+               f"the transmission module{' (' + serials + ')' if serials else ''} belongs to the manufacturer "
+               "and must be returned to it.")
+    noticed = _notice(session, clock, actor, site, "sim_return", day, message, rule.clause)
+    return int(noticed or flagged > 0)
 
 
 def _warn(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack: Pack,
@@ -1288,6 +1518,30 @@ def _notice(session: Session, clock: Clock, actor: Actor, site: AccessSite, kind
     session.add(notice)
     record(session, clock, actor, f"access.notice.{kind}", notice, f"{site.name}: {message}")
     return True
+
+
+def packs_ending(session: Session, day: date) -> dict[int, list[tuple[Pack, AccessSite]]]:
+    """Packs whose service period ends within each warning horizon of their sheet (6 and 1
+    months before the end, reading ROZ-END-WARNINGS), by horizon in months."""
+    ending: dict[int, list[tuple[Pack, AccessSite]]] = {}
+    for pack, site in list_packs(session):
+        terms, _ = _pack_terms(session, pack)
+        for months in (terms.end_warnings_months_before.value if terms.end_warnings_months_before else ()):
+            ending.setdefault(months, [])
+            if rules.ends_within(pack.service_end, day, months):
+                ending[months].append((pack, site))
+    return dict(sorted(ending.items(), reverse=True))
+
+
+def dashboard_cards(session: Session, gettext: Callable[[str], str], clock: Clock | None = None):
+    """Back-office cards: packs nearing their end, one per warning horizon (``web/dashboard.py``)."""
+    from clausier.web.dashboard import Card
+
+    day = (clock or SystemClock()).today()
+    return [Card(title=gettext("Packs ending within 1 month") if months == 1 else
+                 gettext("Packs ending within %(months)s months") % {"months": months},
+                 figure=str(len(rows)), link=f"/access/packs?within_months={months}")
+            for months, rows in packs_ending(session, day).items()]
 
 
 # --------------------------------------------------------------------------- output

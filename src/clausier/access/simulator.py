@@ -78,7 +78,8 @@ class DeviceStore:
         for entity, blob in self.db.execute("select entity, data from objects order by entity, id"):
             data[entity].append(json.loads(blob))
         site = json.loads(self.get("site", "null") or "null") or {"version": 0, "service_until": None}
-        return {**data, "site": {**site, "version": self.version},
+        return {**data, "site": {**site, "version": self.version,
+                                 "services_suspended": self.get("services", "active") == "suspended"},
                 "holidays": json.loads(self.get("holidays", "[]"))}
 
     def log_event(self, event: dict) -> int:
@@ -115,21 +116,20 @@ class SimulatedDevice:
         self.online = True            # False: the transmission module has no network
         self._config: rules.SiteConfig | None = None
 
-    def _headers(self) -> dict:
-        return {"authorization": f"Bearer {self.store.get('token')}"}
-
-    def _call(self, method: str, path: str, **kwargs) -> httpx.Response | None:
+    def _call(self, method: str, path: str, headers: dict | None = None, **kwargs) -> httpx.Response | None:
         if not self.online:
             return None
         try:
-            return self.http.request(method, path, headers=self._headers(), **kwargs)
+            return self.http.request(method, path, headers={
+                "authorization": f"Bearer {self.store.get('token')}", **(headers or {})}, **kwargs)
         except httpx.TransportError:
             return None
 
     def sync(self) -> SyncOutcome:
         """Pull the changes since the version held (a snapshot the first time), then ack."""
         held = self.store.version
-        response = self._call("GET", "/api/v1/devices/me/delta", params={"since": held}) if held else None
+        response = self._call("GET", "/api/v1/devices/me/delta", params={"since": held},
+                              headers={"if-none-match": self.store.get("etag", "")}) if held else None
         kind = "delta"
         if response is not None and response.status_code == 200 and response.json().get("snapshot_required"):
             response = None
@@ -138,9 +138,16 @@ class SimulatedDevice:
             response, kind = self._call("GET", "/api/v1/devices/me/snapshot"), "snapshot"
         if response is None:
             return SyncOutcome("offline", self.store.version)
-        if response.status_code != 200:
+        if response.status_code not in (200, 304):
             body = response.json()
-            return SyncOutcome("refused", self.store.version, body.get("reason") or body.get("detail", ""))
+            reason = body.get("reason") or body.get("detail", "")
+            # Suspended services: the device keeps its copy but refuses the app's door opening.
+            self._set_services("suspended" if reason == rules.SUSPENDED else "active")
+            return SyncOutcome("refused", self.store.version, reason)
+        self._set_services("active")
+        self.store.put(etag=response.headers.get("etag", ""))
+        if response.status_code == 304:
+            return SyncOutcome("up_to_date", self.store.version)
         payload = response.json()
         if kind == "snapshot":
             self.store.apply_snapshot(payload)
@@ -151,6 +158,11 @@ class SimulatedDevice:
         self._config = None
         self._call("POST", "/api/v1/devices/me/ack", json={"version": self.store.version})
         return SyncOutcome(kind, self.store.version)
+
+    def _set_services(self, state: str) -> None:
+        if self.store.get("services", "active") != state:
+            self.store.put(services=state)
+            self._config = None
 
     @property
     def config(self) -> rules.SiteConfig:

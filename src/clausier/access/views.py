@@ -333,6 +333,7 @@ def _pack_page(request: Request, ctx: Ctx, pack_id: int, code: str | None) -> Re
     status = service.site_status(ctx.session, site, ctx.clock.today())
     return render(request, "access/pack.html", {
         "pack": pack, "site": site, "status": status, "code": code, "cap": service.record_cap(pack),
+        "subscription_status": service.pack_status(ctx.session, pack),
         "offers": service.extension_offers(ctx.session, pack), "error": request.query_params.get("error"),
         "notice": request.query_params.get("notice")})
 
@@ -357,3 +358,14 @@ def staff_extension(pack_id: int, offer_code: str = Form(...), quantity: int = F
     return _attempt(f"/access/packs/{pack_id}", lambda: service.buy_extension(
         ctx.session, ctx.clock, ctx.actor, site.id, offer_code, quantity), lambda e: f"+{e.records} user records")
 
+
+@router.post("/access/packs/{pack_id}/suspend", dependencies=CSRF)
+def suspend_pack(pack_id: int, reason: str = Form(""), ctx: Ctx = Depends(staff_ctx)):
+    return _attempt(f"/access/packs/{pack_id}", lambda: service.suspend_pack(
+        ctx.session, ctx.clock, ctx.actor, pack_id, reason), "Services suspended")
+
+
+@router.post("/access/packs/{pack_id}/resume", dependencies=CSRF)
+def resume_pack(pack_id: int, reason: str = Form(""), ctx: Ctx = Depends(staff_ctx)):
+    return _attempt(f"/access/packs/{pack_id}", lambda: service.resume_pack(
+        ctx.session, ctx.clock, ctx.actor, pack_id, reason), "Services resumed")

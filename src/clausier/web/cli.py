@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from clausier.core.settings import Settings
@@ -9,14 +11,46 @@ from clausier.core.settings import Settings
 app = typer.Typer()
 
 
+WORKER_START_SECONDS = 60
+# Devices poll every few seconds on a kept-alive connection: uvicorn's 5 s default closes it
+# just as the next poll is sent (the device sees a dropped connection).
+KEEP_ALIVE_SECONDS = 65
+
+
+def default_workers() -> int:
+    """One web process per CPU (each runs Python on one core at a time), at least one."""
+    return max(1, os.cpu_count() or 1)
+
+
 @app.command()
 def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.1."),
-          port: int = typer.Option(None, help="Default CLAUSIER_PORT or 8000.")):
+          port: int = typer.Option(None, help="Default CLAUSIER_PORT or 8000."),
+          workers: int = typer.Option(None, min=1, help="Web worker processes (default: one per CPU).")):
     """Serve the back office, the portals and the REST API."""
     import uvicorn
 
     from clausier.api.app import create_app
+    from clausier.core.clock import SystemClock
+    from clausier.db.session import engine_for
+    from clausier.scheduler.ticker import DailyTicker
 
-    settings = Settings.from_env()
-    uvicorn.run(create_app(settings=settings), host=host or settings.host,
-                port=port or settings.port, log_level="info")
+    settings = Settings.from_env()     # also writes the secret key once, before the workers read it
+    workers = workers or default_workers()
+    # The daily tick runs in this process only, never once per worker.
+    ticker = DailyTicker(engine_for(settings.database_url), SystemClock()) if settings.daily_tick else None
+    if ticker is not None:
+        ticker.start()
+    try:
+        if workers == 1:
+            uvicorn.run(create_app(settings=settings, daily_tick=False), host=host or settings.host,
+                        port=port or settings.port, log_level="info", timeout_keep_alive=KEEP_ALIVE_SECONDS)
+        else:
+            os.environ["CLAUSIER_NO_TICK"] = "1"       # read by each worker's create_app
+            # A busy machine may take longer than uvicorn's 5 s to import a worker: give it time
+            # rather than killing it as unhealthy.
+            uvicorn.run("clausier.api.app:create_app", factory=True, workers=workers,
+                        host=host or settings.host, port=port or settings.port, log_level="info",
+                        timeout_worker_healthcheck=WORKER_START_SECONDS, timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    finally:
+        if ticker is not None:
+            ticker.stop()

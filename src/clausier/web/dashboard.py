@@ -40,6 +40,7 @@ CARD_PROVIDERS = [
     "clausier.payments.service:dashboard_cards",
     "clausier.support.views:dashboard_cards",
     "clausier.privacy.service:dashboard_cards",
+    "clausier.access.service:dashboard_cards",
 ]
 
 
