@@ -44,6 +44,16 @@ def test_site_administrator_pages(portal):
                        data={"csrf_token": csrf, "kind": "keypad", "value": "0000",
                              "access_point_id": str(portal.point_id)})
     assert "0000 is too easy to guess" in zero.text
+    # A form value that does not parse comes back as a reason naming the field, never a 500.
+    bad_date = client.post(f"/sites/{portal.site_id}/records", data={
+        "csrf_token": csrf, "name": "Eva Brun", "valid_from": "31/12/2026"})
+    assert bad_date.status_code == 200 and "valid_from" in bad_date.text
+    assert "is not a date" in bad_date.text
+    bad_profile = client.post(f"/sites/{portal.site_id}/profiles", data={
+        "csrf_token": csrf, "name": "Nuit", "segments": "mon 20:00-23:00", "profile_id": "x"})
+    assert bad_profile.status_code == 200 and "profile_id" in bad_profile.text
+    bad_filter = client.get(f"/sites/{portal.site_id}/events", params={"since": "yesterday"})
+    assert bad_filter.status_code == 422 and "since" in bad_filter.text
     csv_export = client.get(f"/sites/{portal.site_id}/events.csv")
     assert csv_export.headers["content-type"].startswith("text/csv")
 

@@ -3,7 +3,6 @@ back office (``/access/packs``: packs, activation, extensions, expiries)."""
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -12,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from clausier.access import rules, service
 from clausier.api.deps import Ctx, staff_ctx, user_ctx
 from clausier.core.errors import ClausierError
+from clausier.web.forms import optional_date, optional_int
 from clausier.web.templating import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -20,10 +20,6 @@ CSRF = [Depends(verify_csrf)]
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
-
-
-def _date(text: str) -> date | None:
-    return date.fromisoformat(text) if text.strip() else None
 
 
 def _back(url: str, error: str | None = None, notice: str | None = None) -> RedirectResponse:
@@ -80,7 +76,7 @@ def site_settings(site_id: int, call_timeout_seconds: int = Form(...), event_ret
     def change():
         service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id, call_timeout_seconds)
         service.set_event_retention(ctx.session, ctx.clock, ctx.actor, site_id,
-                                    int(event_retention_months) if event_retention_months.strip() else None)
+                                    optional_int("event_retention_months", event_retention_months))
     return _attempt(f"/sites/{site_id}", change, "Saved")
 
 
@@ -95,8 +91,9 @@ def _record_input(name: str, display_name: str, phone_code: str, main_number: st
                   suspended: bool) -> service.RecordInput:
     return service.RecordInput(name=name, display_name=display_name or None, phone_code=phone_code or None,
                                main_number=main_number or None, secondary_numbers=_lines(secondary_numbers),
-                               app_users=_lines(app_users), groups=_lines(groups), valid_from=_date(valid_from),
-                               valid_until=_date(valid_until), suspended=suspended)
+                               app_users=_lines(app_users), groups=_lines(groups),
+                               valid_from=optional_date("valid_from", valid_from),
+                               valid_until=optional_date("valid_until", valid_until), suspended=suspended)
 
 
 @router.post("/sites/{site_id}/records", dependencies=CSRF)
@@ -104,9 +101,9 @@ def create_record(site_id: int, name: str = Form(...), display_name: str = Form(
                   main_number: str = Form(""), secondary_numbers: str = Form(""), app_users: str = Form(""),
                   groups: str = Form(""), valid_from: str = Form(""), valid_until: str = Form(""),
                   ctx: Ctx = Depends(user_ctx)):
-    data = _record_input(name, display_name, phone_code, main_number, secondary_numbers, app_users, groups,
-                         valid_from, valid_until, False)
     try:
+        data = _record_input(name, display_name, phone_code, main_number, secondary_numbers, app_users,
+                             groups, valid_from, valid_until, False)
         row = service.create_record(ctx.session, ctx.clock, ctx.actor, site_id, data)
     except ClausierError as exc:
         return _back(f"/sites/{site_id}/records", error=exc.message)
@@ -129,10 +126,10 @@ def update_record(site_id: int, record_id: int, name: str = Form(...), display_n
                   phone_code: str = Form(""), main_number: str = Form(""), secondary_numbers: str = Form(""),
                   app_users: str = Form(""), groups: str = Form(""), valid_from: str = Form(""),
                   valid_until: str = Form(""), suspended: bool = Form(False), ctx: Ctx = Depends(user_ctx)):
-    data = _record_input(name, display_name, phone_code, main_number, secondary_numbers, app_users, groups,
-                         valid_from, valid_until, suspended)
     return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: service.update_record(
-        ctx.session, ctx.clock, ctx.actor, site_id, record_id, data), "Saved")
+        ctx.session, ctx.clock, ctx.actor, site_id, record_id, _record_input(
+            name, display_name, phone_code, main_number, secondary_numbers, app_users, groups,
+            valid_from, valid_until, suspended)), "Saved")
 
 
 @router.post("/sites/{site_id}/records/{record_id}/delete", dependencies=CSRF)
@@ -197,8 +194,9 @@ def save_profile(site_id: int, name: str = Form(...), segments: str = Form(...),
                  valid_until: str = Form(""), profile_id: str = Form(""), ctx: Ctx = Depends(user_ctx)):
     return _attempt(f"/sites/{site_id}/schedules", lambda: service.save_profile(
         ctx.session, ctx.clock, ctx.actor, site_id, name=name, segments=_lines(segments),
-        valid_from=_date(valid_from), valid_until=_date(valid_until),
-        profile_id=int(profile_id) if profile_id.strip() else None), "Time slots saved")
+        valid_from=optional_date("valid_from", valid_from),
+        valid_until=optional_date("valid_until", valid_until),
+        profile_id=optional_int("profile_id", profile_id)), "Time slots saved")
 
 
 @router.post("/sites/{site_id}/rights", dependencies=CSRF)
@@ -206,7 +204,7 @@ def grant_right(site_id: int, access_point_id: int = Form(...), profile_id: int 
                 record_id: str = Form(""), group: str = Form(""), ctx: Ctx = Depends(user_ctx)):
     return _attempt(f"/sites/{site_id}/schedules", lambda: service.grant_right(
         ctx.session, ctx.clock, ctx.actor, site_id, access_point_id=access_point_id, profile_id=profile_id,
-        record_id=int(record_id) if record_id.strip() else None, group=group or None), "Right granted")
+        record_id=optional_int("record_id", record_id), group=group or None), "Right granted")
 
 
 @router.post("/sites/{site_id}/rights/{right_id}/delete", dependencies=CSRF)
@@ -274,9 +272,9 @@ def rotate_device(request: Request, site_id: int, device_id: int, ctx: Ctx = Dep
 
 def _event_filter(kind: str, reason: str, record_id: str, access_point_id: str, since: str,
                   until: str) -> service.EventFilter:
-    return service.EventFilter(kind or None, reason or None, int(record_id) if record_id.isdigit() else None,
-                               int(access_point_id) if access_point_id.isdigit() else None,
-                               _date(since), _date(until))
+    return service.EventFilter(kind or None, reason or None, optional_int("record_id", record_id),
+                               optional_int("access_point_id", access_point_id),
+                               optional_date("since", since), optional_date("until", until))
 
 
 @router.get("/sites/{site_id}/events")

@@ -14,6 +14,7 @@ from clausier.catalog import service as catalog
 from clausier.core.clock import PARIS
 from clausier.core.errors import InvalidInput, NotFound
 from clausier.privacy import rules, service
+from clausier.web.forms import optional_int
 from clausier.web.templating import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -152,24 +153,16 @@ def record_breach(operator: str = Form(...), detected_at: datetime = Form(...),
         detected_at=detected_at if detected_at.tzinfo else detected_at.replace(tzinfo=PARIS),
         nature=nature, likely_consequences=likely_consequences,
         measures_taken_or_proposed=measures_taken_or_proposed, data_categories=data_categories,
-        people_affected=_optional_int("people_affected", people_affected))
+        people_affected=optional_int("people_affected", people_affected))
     return _back(PROCESSOR_PAGE)
 
 
 @router.post("/privacy/breaches/{breach_id}/notifications", dependencies=[Depends(verify_csrf)])
 def notify_breach(breach_id: int, customer_ids: str = Form(""), channel: str = Form("email"),
                   ctx: Ctx = Depends(_writer)):
-    ids = [_optional_int("customer_ids", part) for part in customer_ids.replace(",", " ").split()]
+    ids = [optional_int("customer_ids", part) for part in customer_ids.replace(",", " ").split()]
     service.notify_breach(ctx.session, ctx.clock, ctx.actor, breach_id, ids or None, channel)
     return _back(PROCESSOR_PAGE)
-
-
-def _optional_int(field: str, text: str) -> int | None:
-    if not text.strip():
-        return None
-    if not text.strip().isdigit():
-        raise InvalidInput.on(field, f"{text!r} is not a whole number")
-    return int(text)
 
 
 # --------------------------------------------------------------------------- register, portal
