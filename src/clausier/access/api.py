@@ -4,7 +4,7 @@ for the site devices (authenticated by their own token)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from clausier.access import rules, service
 from clausier.access.models import Device
-from clausier.api.deps import Ctx, csrf_for_cookie_sessions, current_user, get_clock, staff_user
+from clausier.api.deps import (Ctx, csrf_for_cookie_sessions, current_user, get_clock, get_session,
+                               staff_user)
 from clausier.audit.service import Actor
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Unauthenticated
@@ -24,18 +25,7 @@ from clausier.db.session import transaction, write_transaction
 router = APIRouter(prefix="/api/v1", tags=["access"])
 # The device API: polled many times a second, so matched before every other route (api/app.py).
 first_router = APIRouter(prefix="/api/v1", tags=["devices"])
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-def _unit_of_work(request: Request) -> Iterator[Session]:
-    """Changes take SQLite's write lock at BEGIN, so that an administrator's edit and the
-    devices' acknowledgements queue instead of failing; reads stay concurrent."""
-    opened = transaction if request.method in SAFE_METHODS else write_transaction
-    with opened(request.app.state.engine) as session:
-        yield session
-
-
-def access_ctx(request: Request, session: Session = Depends(_unit_of_work),
+def access_ctx(request: Request, session: Session = Depends(get_session, scope="function"),
                clock: Clock = Depends(get_clock), _csrf: None = Depends(csrf_for_cookie_sessions)) -> Ctx:
     return Ctx(session=session, clock=clock, user=current_user(request, session, clock))
 
@@ -233,7 +223,7 @@ def new_code(pack_id: int, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
 
 
 @router.post("/access/activate", status_code=201)
-def activate(body: ActivationIn, session: Session = Depends(_unit_of_work),
+def activate(body: ActivationIn, session: Session = Depends(get_session, scope="function"),
              clock: Clock = Depends(get_clock)) -> dict:
     """The administrator activates the pack with its code and chooses their credentials."""
     site = service.activate_pack(session, clock, Actor(name=f"activation:{body.email.lower()}", role="site_admin"),
