@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm import configure_mappers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
@@ -84,6 +85,8 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Mappers are configured on first use otherwise: a worker's first request would pay it.
+        configure_mappers()
         ticker = DailyTicker(app.state.engine, app.state.clock) if run_tick else None
         if ticker is not None:
             ticker.start()
