@@ -209,3 +209,24 @@ def test_daily_tick_runs_the_equipment_step_once_per_date(session, clock, actor,
     assert [o.status for o in first] == ["done"] * len(TICK_STEPS)
     assert [o.status for o in again] == ["already_done"] * len(TICK_STEPS)
     assert [c.amount for c in charges(session, "equipment_non_return")] == [Decimal("120.00")]
+
+
+def test_the_dashboard_shows_the_fibre_box_due_back_this_week_with_its_penalty(
+        session, clock, actor, ozone):
+    # CGV art. 11.1 (L307): 15 days after the effective termination; annex 2 (L1232): 120 € TTC.
+    from clausier.core.clock import FixedClock
+    from clausier.web import dashboard
+    from clausier.web.i18n import gettext_for
+    from clausier.web.templating import filters_for
+
+    sub = ozone_line(session, clock, actor, ozone, "fibre-1g", "FBX-0002", "box_fibre")
+    contracts.give_notice(session, clock, actor, sub.id, date(2027, 3, 1))
+    ticks(session, clock, actor, date(2027, 3, 11))       # effective: the return is opened
+    view = dashboard.View("fr", gettext_for("fr"), filters_for("fr"))
+    early = dashboard.returns_panel(session, FixedClock.on(date(2027, 3, 18)), view)
+    assert early.rows == [] and early.title == "Restitutions d’équipements attendues cette semaine"
+    [row] = dashboard.returns_panel(session, FixedClock.on(date(2027, 3, 20)), view).rows
+    assert row[0] == "box fibre FBX-0002" and row[1] == "Famille Durand"
+    assert row[2] == "26/03/2027"
+    assert row[3].replace("\u202f", " ").replace("\xa0", " ") == "120,00 € TTC"
+    assert row[4] == "Annexe 2 (L1232)"

@@ -88,6 +88,7 @@ PANELS: list[str] = [
     "clausier.web.dashboard:tickets_panel",
     "clausier.web.dashboard:availability_panel",
     "clausier.web.dashboard:usage_panel",
+    "clausier.web.dashboard:returns_panel",
     "clausier.web.dashboard:packs_panel",
 ]
 
@@ -260,6 +261,34 @@ def overdue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
         key="overdue", title=_("Invoices overdue by dunning step"),
         headers=[_("Dunning step"), _("Invoices"), _("Left to pay")], rows=rows,
         link="/payments/dunning", empty=_("No invoice is overdue."))
+
+
+# --------------------------------------------------------------------------- equipment returns
+
+RETURNS_HORIZON = timedelta(days=7)
+
+
+def returns_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+    """Equipment whose return deadline falls within the week ahead, with what the daily tick
+    bills the day after if it has not come back (the equipment room's terms and clauses)."""
+    equipment = optional_import("clausier.equipment.service")
+    customers = optional_import("clausier.customers.service")
+    if equipment is None or customers is None:
+        return None
+    _, f = view.gettext, view.f
+    today = clock.today()
+    rows = []
+    for row in equipment.returns_due(session, today, today + RETURNS_HORIZON):
+        customer = customers.get_customer(session, row["customer_id"]) if row["customer_id"] else None
+        penalty = (f["money"](Decimal(row["penalty"]["total"])) + f" {row['basis']}"
+                   if row["penalty"] else _("no penalty"))
+        rows.append([f"{row['kind_name']} {row['serial']}", customer.name if customer else "",
+                     f["day"](row["return_due_on"]), penalty, row["clause"] or ""])
+    return Panel(
+        key="returns", title=_("Equipment returns due this week"),
+        headers=[_("Equipment"), _("Customer"), _("Return by"), _("Billed if not returned"),
+                 _("Clause")],
+        rows=rows, link="/equipment/returns", empty=_("No equipment is due back this week."))
 
 
 # --------------------------------------------------------------------------- packs
