@@ -112,6 +112,45 @@ def equipment_to_return(session: Session, customer_id: int) -> list[dict]:
     return [] if equipment is None else equipment.returns_of_customer(session, customer_id)
 
 
+def sims_of_customer(session: Session, customer_id: int) -> list:
+    """The customer's SIM cards in service (empty while the equipment room is not built)."""
+    equipment = optional_import("clausier.equipment.service")
+    if equipment is None:
+        return []
+    from clausier.equipment.rules import AT_CUSTOMER
+
+    return [item for item in equipment.list_items(session, customer_id=customer_id, kind="sim",
+                                                  limit=10_000)
+            if item.state in AT_CUSTOMER and item.sim is not None]
+
+
+def _own_sim(session: Session, customer_id: int, iccid: str):
+    sim = next((item for item in sims_of_customer(session, customer_id) if item.serial == iccid),
+               None)
+    if sim is None:
+        raise NotFound(f"sim: {iccid} not found")
+    return sim
+
+
+def show_puk(session: Session, clock: Clock, actor: Actor, customer_id: int, iccid: str) -> str:
+    """One of the customer's SIMs' PUK, read back from its sealed form (audited)."""
+    from clausier.equipment import service as equipment
+
+    return equipment.show_puk(session, clock, actor, _own_sim(session, customer_id, iccid).serial)
+
+
+def report_sim_lost(session: Session, clock: Clock, actor: Actor, customer_id: int, iccid: str,
+                    reason: str):
+    """Loss or theft reported by the customer: the line is suspended at once (the customer
+    stays liable for what was used before the report)."""
+    from clausier.equipment import service as equipment
+
+    if reason not in ("loss", "theft"):
+        raise InvalidInput.on("reason", "is loss or theft")
+    sim = _own_sim(session, customer_id, iccid)
+    return equipment.suspend_sim(session, clock, actor, sim.serial, reason, clock.today())
+
+
 def invoices_of_customer(session: Session, customer_id: int) -> list:
     """The customer's issued invoices and credit notes, latest first (drafts are the operator's
     work in progress, never shown; empty while the billing room is not built)."""

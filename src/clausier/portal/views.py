@@ -114,13 +114,44 @@ def portal_usage(request: Request, ctx: Ctx = Depends(customer_ctx)):
                  for c in service.contracts_of(ctx.session, ctx.customer_id, ctx.clock.today())}})
 
 
+def _equipment_page(request: Request, ctx: Ctx, revealed: tuple[str, str] | None = None,
+                    error: str | None = None, status_code: int = 200):
+    return render(request, "portal/equipment.html", {
+        "rows": service.equipment_to_return(ctx.session, ctx.customer_id),
+        "sims": service.sims_of_customer(ctx.session, ctx.customer_id),
+        "revealed": revealed, "error": error, "today": ctx.clock.today()},
+        status_code=status_code)
+
+
 @router.get("/portal/equipment")
 def portal_equipment(request: Request, ctx: Ctx = Depends(customer_ctx)):
     """What the customer must send back, by when, what missing the deadline bills (with its
-    clause) and where to send it."""
-    return render(request, "portal/equipment.html", {
-        "rows": service.equipment_to_return(ctx.session, ctx.customer_id),
-        "today": ctx.clock.today()})
+    clause) and where to send it; its SIM cards (PUK on request, loss or theft)."""
+    return _equipment_page(request, ctx)
+
+
+@router.post("/portal/equipment/sims/{iccid}/puk", dependencies=[Depends(verify_csrf)])
+def portal_show_puk(request: Request, iccid: str, ctx: Ctx = Depends(customer_ctx)):
+    """The PUK is shown once, in the answer to this POST (never in a URL; every reading audited)."""
+    try:
+        puk = service.show_puk(ctx.session, ctx.clock, ctx.actor, ctx.customer_id, iccid)
+    except NotFound:
+        raise
+    except ClausierError as exc:
+        return _equipment_page(request, ctx, error=exc.message, status_code=exc.status)
+    return _equipment_page(request, ctx, revealed=(iccid, puk))
+
+
+@router.post("/portal/equipment/sims/{iccid}/lost", dependencies=[Depends(verify_csrf)])
+def portal_report_sim_lost(request: Request, iccid: str, reason: str = Form(...),
+                           ctx: Ctx = Depends(customer_ctx)):
+    try:
+        service.report_sim_lost(ctx.session, ctx.clock, ctx.actor, ctx.customer_id, iccid, reason)
+    except NotFound:
+        raise
+    except ClausierError as exc:
+        return _equipment_page(request, ctx, error=exc.message, status_code=exc.status)
+    return RedirectResponse("/portal/equipment", status_code=303)
 @router.get("/portal/invoices")
 def portal_invoices(request: Request, ctx: Ctx = Depends(customer_ctx)):
     """The customer's invoices and credit notes, each as a PDF with its Factur-X XML inside."""
