@@ -54,6 +54,20 @@ def test_admin_creates_a_customer_and_gives_it_a_portal_user(page):
     # The form posts by HTMX: wait for the swapped fragment, not for a page load.
     expect(page.locator("#portal-users")).to_contain_text("gerante@boulangerie.example")
     shot(page, "customer-created-fr")
+    # A site, then a signed order for it: one subscription per site and family, "ordered".
+    page.locator("#sites summary").click()
+    page.fill("#site-name", "Boutique centre")
+    page.fill("#site-postcode", "37000")
+    page.locator("#sites form button[type=submit]").click()
+    expect(page.locator("#sites")).to_contain_text("Boutique centre")
+    page.locator("#contracts summary").click()
+    _accessible(page)
+    page.select_option("#order-offer-0", index=1)
+    page.fill("#order-quantity-0", "2")
+    page.locator("#order-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/customers/\d+\?order=.*created=1"))
+    expect(page.locator("#contracts tbody").first).to_contain_text("Boutique centre")
+    shot(page, "customer-order-fr")
 
 
 def test_a_customer_user_reads_its_contracts_quotes_its_exit_and_opens_a_ticket(page):

@@ -129,3 +129,9 @@ def run_progress(request: Request, run_id: int, ctx: Ctx = Depends(staff_ctx)):
     """HTMX fragment polled while the run is going."""
     request.state.user = ctx.user
     return render(request, "billing/_progress.html", {"run": service.get_bill_run(ctx.session, run_id)})
+
+
+def customer_section(session, customer, today, query) -> tuple[str, dict]:
+    """The customer page's latest invoices and credit notes."""
+    return "billing/_customer_section.html", {
+        "invoices": service.list_invoices(session, customer_id=customer.id, limit=12)}

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
 
 from clausier.api.deps import Ctx, staff_ctx
+from clausier.catalog import service as catalog
 from clausier.contracts import service
 from clausier.core.errors import ClausierError
 from clausier.customers.models import Customer, Site
+from clausier.web.forms import optional_int
 from clausier.web.templating import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -49,3 +54,45 @@ def quote_fragment(request: Request, ref: str, received: date = Form(...), reaso
     except ClausierError as exc:
         return render(request, "contracts/_quote.html", {"quote": None, "error": exc.message},
                       status_code=200)
+
+
+# --------------------------------------------------------------------------- the customer page
+
+ORDER_ROWS = 4      # lines of the order form; an order with more lines goes through the API
+
+
+def customer_section(session, customer: Customer, today: date, query: dict) -> tuple[str, dict]:
+    """The customer's subscriptions with their commitment end, and the form of a new order."""
+    subscriptions = service.list_subscriptions(session, customer.id)
+    operator = catalog.get_operator_by_id(session, customer.operator_id)
+    return "contracts/_customer_section.html", {
+        "subscriptions": [(s, service.timeline(session, s.id, today)) for s in subscriptions],
+        "sites": customer.sites, "today": today, "channels": service.CHANNELS,
+        "offers": catalog.list_offers(session, operator.code), "rows": range(ORDER_ROWS),
+        "order_error": query.get("order_error")}
+
+
+@router.post("/customers/{customer_id}/orders", dependencies=[Depends(verify_csrf)])
+def order_form(customer_id: int, signed_on: date = Form(...), channel: str = Form(...),
+               site_id: list[str] = Form([]), offer_code: list[str] = Form([]),
+               quantity: list[str] = Form([]), ctx: Ctx = Depends(staff_ctx)):
+    """A signed order typed in from the back office, accepted at once: one subscription per site
+    and service family (as ``POST /api/v1/orders`` with ``accept``)."""
+    ctx.require_write("contracts")
+    page = f"/customers/{customer_id}"
+    try:
+        lines = [service.LineInput(site_id=optional_int(f"lines.{index}.site_id", site) or 0,
+                                   offer_code=code.strip(),
+                                   quantity=optional_int(f"lines.{index}.quantity", count) or 1)
+                 for index, (site, code, count) in enumerate(zip(site_id, offer_code, quantity))
+                 if code.strip()]
+        order = service.create_order(ctx.session, ctx.clock, ctx.actor, service.OrderInput(
+            customer_id=customer_id, signed_on=signed_on, channel=channel, lines=lines))
+        ctx.session.flush()
+        created = service.accept_order(ctx.session, ctx.clock, ctx.actor, order.id)
+    except ClausierError as exc:
+        ctx.session.rollback()
+        return RedirectResponse(f"{page}?order_error={quote(exc.message)}#contracts",
+                                status_code=303)
+    return RedirectResponse(f"{page}?order={quote(order.ref)}&created={len(created)}#contracts",
+                            status_code=303)

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.catalog import service as catalog
 from clausier.core.errors import ClausierError
+from clausier.core.rooms import optional_function
 from clausier.customers import rules, service
 from clausier.web.templating import render, verify_csrf
 
@@ -18,6 +19,24 @@ FORM_FIELDS = ("name", "kind", "ref", "external_ref", "category", "siren", "sire
                "notes")
 SITE_FORM_FIELDS = ("name", "address", "postcode", "city", "country", "numbering_zone")
 CONTACT_FORM_FIELDS = ("name", "email", "phone", "site_id")
+
+# What the other rooms show on the customer page, in this order: ``"module:function"`` called as
+# ``function(session, customer, today, query)`` (``query``: the page's query parameters, where a
+# section's form reports its error) and returning ``(template, context)``; a room not built shows
+# nothing.
+CUSTOMER_SECTIONS = [
+    "clausier.contracts.views:customer_section",
+    "clausier.billing.views:customer_section",
+    "clausier.payments.views:customer_section",
+    "clausier.support.views:customer_section",
+    "clausier.equipment.views:customer_section",
+]
+
+
+def customer_sections(ctx: Ctx, customer, query: dict) -> list[tuple[str, dict]]:
+    found = (optional_function(target) for target in CUSTOMER_SECTIONS)
+    return [build(ctx.session, customer, ctx.clock.today(), query)
+            for build in found if build is not None]
 
 
 def _page_ctx(request: Request, ctx: Ctx = Depends(staff_ctx)) -> Ctx:
@@ -87,11 +106,12 @@ async def create_customer(request: Request, ctx: Ctx = Depends(_page_ctx)):
 @router.get("/customers/{customer_id}")
 def customer_page(request: Request, customer_id: int, ctx: Ctx = Depends(_page_ctx)):
     return render(request, "customers/detail.html",
-                  _detail_context(ctx, service.get_customer(ctx.session, customer_id)))
+                  _detail_context(ctx, service.get_customer(ctx.session, customer_id),
+                                  query=dict(request.query_params)))
 
 
 def _detail_context(ctx: Ctx, customer, which: str = "", values: dict | None = None,
-                    errors: dict | None = None) -> dict:
+                    errors: dict | None = None, query: dict | None = None) -> dict:
     """The customer page; ``which`` names the form (site/contact) that comes back with errors."""
     return {
         "customer": customer,
@@ -101,6 +121,7 @@ def _detail_context(ctx: Ctx, customer, which: str = "", values: dict | None = N
         "contact_values": values if which == "contact" else {},
         "site_errors": errors if which == "site" else {},
         "contact_errors": errors if which == "contact" else {},
+        "sections": customer_sections(ctx, customer, query or {}),
     }
 
 

@@ -18,9 +18,10 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/equipment")
 def inventory_page(request: Request, state: str | None = None, kind: str | None = None,
-                   ctx: Ctx = Depends(staff_ctx)):
+                   customer_id: int | None = None, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
-    items = [service.to_dict(i) for i in service.list_items(ctx.session, state or None, None, kind or None)]
+    items = [service.to_dict(i) for i in service.list_items(ctx.session, state or None, customer_id,
+                                                             kind or None)]
     return render(request, "equipment/inventory.html", {
         "items": items, "state": state or "", "kind": kind or "", "states": rules.STATES})
 
@@ -35,3 +36,9 @@ def returns_page(request: Request, on: date | None = None, ctx: Ctx = Depends(st
     return render(request, "equipment/returns.html", {
         "rows": rows, "start": start, "end": end, "names": names,
         "previous": start - timedelta(days=7), "next": start + timedelta(days=7)})
+
+
+def customer_section(session, customer, today, query) -> tuple[str, dict]:
+    """The customer page's equipment: what it has, and what it must send back by when."""
+    return "equipment/_customer_section.html", {
+        "equipment": service.list_items(session, customer_id=customer.id, limit=200), "today": today}

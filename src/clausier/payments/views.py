@@ -61,3 +61,12 @@ def letter_pdf(message_id: int, ctx: Ctx = Depends(staff_ctx)):
         raise NotFound(f"letter {message_id} not found")
     return FileResponse(message.file_path, media_type="application/pdf",
                         filename=f"letter-{message.id:06d}.pdf")
+
+
+def customer_section(session, customer, today, query) -> tuple[str, dict]:
+    """The customer page's collections summary: what is owed, payments, mandates (details on the
+    collections page)."""
+    return "payments/_customer_section.html", {
+        "owed": service.owed(session, customer.id),
+        "payments": service.list_payments(session, customer.id, limit=5),
+        "mandates": service.list_mandates(session, customer.id)}

@@ -209,3 +209,10 @@ def portal_sla(request: Request, month: str | None = None, ctx: Ctx = Depends(us
     return render(request, "support/sla.html", {
         "reports": service.sla_report(ctx.session, ctx.clock, day, None, ctx.actor),
         "month": day, "customer": "", "portal": True})
+
+
+def customer_section(session, customer, today, query) -> tuple[str, dict]:
+    """The customer page's tickets, open ones first."""
+    tickets = service.list_tickets(session, customer_id=customer.id)
+    return "support/_customer_section.html", {
+        "tickets": sorted(tickets, key=lambda t: t.status != "open")[:12]}
