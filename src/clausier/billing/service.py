@@ -688,17 +688,9 @@ def list_invoices(session: Session, *, status: str | None = None, customer_id: i
                   period: str | None = None, operator_code: str | None = None,
                   kind: str | None = None, search: str | None = None,
                   limit: int = 200, offset: int = 0) -> list[Invoice]:
-    query = select(Invoice).order_by(Invoice.id.desc()).limit(limit).offset(offset)
-    if status:
-        query = query.where(Invoice.status == status)
-    if customer_id is not None:
-        query = query.where(Invoice.customer_id == customer_id)
-    if period:
-        query = query.where(Invoice.period == period)
-    if kind:
-        query = query.where(Invoice.kind == kind)
-    if operator_code:
-        query = query.join(Operator, Operator.id == Invoice.operator_id).where(Operator.code == operator_code)
+    query = _filtered(select(Invoice).order_by(Invoice.id.desc()).limit(limit).offset(offset),
+                      status=status, customer_id=customer_id, period=period, kind=kind,
+                      operator_code=operator_code)
     if search:
         like = f"%{search}%"
         query = query.join(Customer, Customer.id == Invoice.customer_id).where(
@@ -711,13 +703,25 @@ def numbered_document_ids(session: Session, *, period: str | None = None,
     """Ids of the issued invoices and credit notes (drafts have no document to send), in number
     order: what ``clausier invoice pdfs`` renders."""
     query = select(Invoice.id).where(Invoice.number.is_not(None)).order_by(Invoice.number)
-    if period:
-        query = query.where(Invoice.period == period)
+    return list(session.scalars(_filtered(query, period=period, status=status,
+                                          operator_code=operator_code)))
+
+
+def _filtered(query, *, status: str | None = None, customer_id: int | None = None,
+              period: str | None = None, kind: str | None = None,
+              operator_code: str | None = None):
+    """The invoice lists' filters (a None or empty filter is no filter)."""
     if status:
         query = query.where(Invoice.status == status)
+    if customer_id is not None:
+        query = query.where(Invoice.customer_id == customer_id)
+    if period:
+        query = query.where(Invoice.period == period)
+    if kind:
+        query = query.where(Invoice.kind == kind)
     if operator_code:
         query = query.join(Operator, Operator.id == Invoice.operator_id).where(Operator.code == operator_code)
-    return list(session.scalars(query))
+    return query
 
 
 def issue_invoice(session: Session, clock: Clock, actor: Actor, invoice_id: int,
