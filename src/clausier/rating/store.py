@@ -112,5 +112,5 @@ def _atomic_parquet(frame: pl.DataFrame, target: Path) -> None:
     """Write then rename, so that a reader never sees half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
-    frame.write_parquet(partial, compression="zstd", compression_level=1, statistics=True)
+    frame.write_parquet(partial, compression="lz4", statistics=False)
     os.replace(partial, target)
