@@ -4,8 +4,8 @@
 ``rated/month=YYYY-MM/bucket=K.parquet``      the month's rated records (rewritten by each run)
 ``rejects/batch-<id>.csv``                    the reject report of an import batch
 
-Records are spread over ``BUCKETS`` buckets by subscription, so that a month is rated one
-bucket at a time (bounded memory; several workers could share the buckets). CDR retention
+Records are spread over ``BUCKETS`` buckets by subscription, so that a month is rated a
+bucket or two at a time (bounded memory; one bucket per core). CDR retention
 deletes whole month partitions.
 """
 
@@ -115,7 +115,10 @@ def _scan(files: list[Path]) -> pl.LazyFrame:
 
 
 def _atomic_parquet(frame: pl.DataFrame, target: Path) -> None:
-    """Write then rename, so that a reader never sees half a file."""
+    """Write then rename, so that a reader never sees half a file. LZ4 without column
+    statistics: the files are read whole (a bucket, a month), so the cheapest codec to write
+    and read wins over a smaller file; statistics would not prune row groups for the readers
+    that filter (by subscription or customer), as these are interleaved in every file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     frame.write_parquet(partial, compression="lz4", statistics=False)
