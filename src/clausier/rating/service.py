@@ -178,8 +178,11 @@ def _repeated_ids(store: UsageStore, batch_id: int, good: pl.DataFrame, known: p
     ids repeated within the file (the first line is kept, the others are reported). Only the
     rows whose hash was seen before are compared on the id itself."""
     c = pl.col
-    suspect = (c("id_hash").is_in(known["id_hash"].implode()) | c("id_hash").is_in(earlier["id_hash"].implode())
-               | ~c("id_hash").is_first_distinct())
+    # Hashes seen before that occur in this chunk: the chunk's hashes are looked up in the
+    # ids seen so far (which grow with the file), rather than a set built of all those ids.
+    chunk_hashes = good["id_hash"].implode()
+    seen = pl.concat([frame.filter(c("id_hash").is_in(chunk_hashes))["id_hash"] for frame in (known, earlier)])
+    suspect = c("id_hash").is_in(seen.implode()) | ~c("id_hash").is_first_distinct()
     suspects = good.filter(suspect).select("record_id", "id_hash", c("line").cast(pl.Int64))
     no_report = pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String})
     if suspects.height == 0:
