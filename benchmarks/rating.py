@@ -9,7 +9,7 @@ figure is import + rating, end to end:
 - import: the CSV is read in chunks, validated (rejects with line and reason), matched to
   subscriptions, checked for record ids already imported or repeated in the file (64-bit
   hashes held in memory, confirmed on the id), and written as Parquet per month and bucket;
-- rating: each bucket of subscriptions is read back, classified (numbering plan once per
+- rating: each bucket of subscriptions (two at a time, one per core) is read back, classified (numbering plan once per
   distinct called number), priced, checked for fair use and fraud, written as rated Parquet,
   and the per-subscription explained summaries, breaches and alerts go to the database.
 
