@@ -11,7 +11,8 @@ figure is import + rating, end to end:
   hashes held in memory, confirmed on the id), and written as Parquet per month and bucket;
 - rating: each bucket of subscriptions (two at a time, one per core) is read back,
   classified (numbering plan once per distinct called number), priced, checked for fair use
-  and fraud, written as rated Parquet, and the per-subscription explained summaries, breaches and alerts go to the database.
+  and fraud, written as rated Parquet, and the per-subscription explained summaries,
+  breaches and alerts go to the database.
 
 Besides wall-clock time, the process's CPU time is printed: on a machine shared with other
 work the wall-clock figure mostly measures the others; CPU seconds ÷ 2 is what the run would
