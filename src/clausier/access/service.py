@@ -42,6 +42,7 @@ from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription, SubscriptionEvent
 from clausier.core.calendar import BusinessCalendar, OpeningHours
+from clausier.core.bulk import gc_paused
 from clausier.core.clock import PARIS, Clock, SystemClock
 from clausier.core.errors import (Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem,
                                   Unauthenticated)
@@ -1021,12 +1022,17 @@ def snapshot_bytes(session: Session, site: AccessSite, day: date, folder: Path |
     cached = SNAPSHOTS.get(key, folder)
     if cached is not None:
         return cached
+    body = _encoded_snapshot(session, site, version, day)
+    SNAPSHOTS.put(key, body, folder)
+    return body
+
+
+@gc_paused
+def _encoded_snapshot(session: Session, site: AccessSite, version: int, day: date) -> bytes:
     pack = session.get(Pack, site.pack_id)
     data = {"site": _site_block(session, site, pack, version), "holidays": _holidays(day),
             **{entity: _rows(session, entity, site.id) for entity in rules.ENTITIES}}
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    SNAPSHOTS.put(key, body, folder)
-    return body
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def snapshot(session: Session, site: AccessSite, day: date) -> dict:

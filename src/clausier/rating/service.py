@@ -4,8 +4,6 @@ run, and the staff decisions on breaches, fraud alerts, penalties and premium-nu
 from __future__ import annotations
 
 import csv
-import functools
-import gc
 from concurrent.futures import ThreadPoolExecutor
 import gzip
 from collections import Counter
@@ -26,6 +24,7 @@ from clausier.billing.charges import add_charge
 from clausier.catalog.models import Offer, Operator
 from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription, SubscriptionItem
+from clausier.core.bulk import gc_paused
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -46,23 +45,6 @@ CHUNK_ROWS = 2_000_000
 ID_HASH_SEED = 20_261_001
 RATING_WORKERS = 2
 PENALTY_SOURCE = "usage_penalty"
-
-
-def _gc_paused(use_case):
-    """Run a bulk use case with Python's cyclic garbage collector paused: it creates millions
-    of short-lived objects (rows, explanation lines) without reference cycles, and the
-    collector's repeated full scans cost a sixth of the run. Reference counting still frees
-    them; the collector resumes (and catches up) afterwards."""
-    @functools.wraps(use_case)
-    def paused(*args, **kwargs):
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return use_case(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-    return paused
 
 
 # --------------------------------------------------------------------------- import
@@ -91,7 +73,7 @@ def _subscriptions_frame(session: Session) -> pl.DataFrame:
                                 "customer_id": pl.Int64})
 
 
-@_gc_paused
+@gc_paused
 def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
                     store: UsageStore | None = None) -> ImportBatch:
     """Import one CDR file: good rows go to the month partitions, bad rows to the reject report
@@ -380,7 +362,7 @@ def _check_month(month: str) -> str:
     return month
 
 
-@_gc_paused
+@gc_paused
 def rate(session: Session, clock: Clock, actor: Actor, month: str,
          store: UsageStore | None = None) -> RateReport:
     """Rate (or re-rate) a month deterministically: rated Parquet, per-subscription explained
