@@ -132,3 +132,16 @@ def test_cli_load_is_idempotent_and_refuses_changed_content(
     assert "already loaded with other content" in changed.output
     listed = runner.invoke(app, ["terms", "list", "--json"])
     assert '"version": 1' in listed.output and '"readings": 4' in listed.output
+
+
+def test_a_built_in_sheet_changed_since_the_database_was_made_says_what_to_do(session, clock,
+                                                                              actor):
+    """Versions are immutable: a database holding another content under a built-in sheet's
+    version refuses the release's one, and the message says how to recover a demo database."""
+    [first, *_] = service.load_built_in_sheets(session, clock, actor)
+    first.digest = "an earlier release"
+    session.flush()
+    with pytest.raises(Conflict, match="rm -rf var, then make run") as refused:
+        service.load_built_in_sheets(session, clock, actor)
+    assert f"{first.sheet_id} v{first.version} is already loaded with other content" in str(
+        refused.value.message)

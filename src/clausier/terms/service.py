@@ -54,7 +54,17 @@ def load_sheet_file(session: Session, clock: Clock, actor: Actor, path: Path) ->
 
 
 def load_built_in_sheets(session: Session, clock: Clock, actor: Actor) -> list[TermSheetVersion]:
-    return [load_sheet_file(session, clock, actor, path) for path in built_in_paths()]
+    loaded = []
+    for path in built_in_paths():
+        try:
+            loaded.append(load_sheet_file(session, clock, actor, path))
+        except Conflict as exc:
+            raise Conflict(
+                f"{exc.message}. The built-in sheet {path.name} shipped with this release differs "
+                "from the one this database stored from an earlier release: recreate a demo "
+                "database (rm -rf var, then make run); a release must give changed terms a new "
+                "version", problems=exc.problems) from None
+    return loaded
 
 
 def list_versions(session: Session, sheet_id: str | None = None) -> list[TermSheetVersion]:
