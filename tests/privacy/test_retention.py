@@ -175,3 +175,38 @@ def test_the_daily_tick_runs_the_purge(session, clock, actor, data_dir):
     outcomes = {o.step: o for o in run_daily_tick(session, clock, actor, date(2026, 8, 1))}
     assert outcomes["clausier.privacy.service:tick"].status == "done"
     assert session.scalar(select(RetentionRun.day)) == date(2026, 8, 1)
+
+
+def test_a_mailbox_is_reported_for_deletion_six_months_after_termination(session, clock, actor,
+                                                                         data_dir):
+    """Ozone CGV art. 11.4 (L326): the mailboxes are kept six months after the end of the
+    contract. Clausier holds no mailbox: on the due day the purge report tells staff which one to
+    delete on the operator's platform (not counted as deleted by Clausier); a legal hold keeps it."""
+    from clausier.contracts import service as contracts
+    from tests import factories
+
+    op = factories.operator(session, clock, actor, "ozone")
+    factories.offer(session, op, "fibre-1g", "internet_fibre", "29.99", commitment_months=12)
+    ended = []
+    for name in ("Famille Durand", "Famille Petit"):
+        customer = factories.customer(session, clock, op, name, kind="household", employees=None)
+        sub = world.live_service(session, clock, actor, customer, "fibre-1g", date(2025, 2, 1))
+        contracts.terminate_now(session, clock, actor, sub.id, date(2026, 3, 15), "moved out")
+        ended.append((customer, sub))
+    ended[1][0].legal_hold = True
+    session.flush()
+
+    def mailbox_lines(day):
+        run = service.purge(session, clock, actor, day)
+        return run, list(session.scalars(select(PurgeReportLine).where(
+            PurgeReportLine.run_id == run.id, PurgeReportLine.data == "mailboxes")))
+
+    _, before = mailbox_lines(date(2026, 9, 14))
+    assert [line.what for line in before] == ["nothing due"]
+    run, due = mailbox_lines(date(2026, 9, 15))
+    (first, held) = due
+    assert first.what == f"mailbox of {ended[0][1].ref} (ended 2026-03-15)"
+    assert (first.count, first.unit, first.held) == (1, "to delete by hand", 0)
+    assert first.clause == "CGV art. 11.4 (L326)"
+    assert (held.count, held.held, held.detail) == (0, 1, "legal hold")
+    assert run.deleted == 0                           # nothing Clausier itself deleted

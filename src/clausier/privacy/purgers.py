@@ -1,5 +1,7 @@
-"""The purgers this room ships: call-detail and rated-usage partitions, recordings and
-access-control events.
+"""The purgers this room ships: call-detail and rated-usage partitions, recordings,
+access-control events, and the data kept on the operator's own platforms (mailboxes, hosted
+servers), which Clausier does not hold: for those, the deletions to carry out on the day they
+fall due.
 
 A purger is ``function(session, clock, actor, rule, today, held_customer_ids)``: it returns
 ``None`` when ``rule.data`` is not its kind of data, else the list of ``rules.Purged`` (empty when
@@ -26,7 +28,7 @@ from clausier.core.clock import PARIS, Clock
 from clausier.core.settings import Settings
 from clausier.customers.models import Customer
 from clausier.privacy.models import Recording, RetentionOverride
-from clausier.privacy.rules import Purged, RetentionPeriod, RuleInForce
+from clausier.privacy.rules import ON_PLATFORM, Purged, RetentionPeriod, RuleInForce
 from clausier.terms.schema import DayCount
 
 # Usage store of the rating room: ``<data dir>/usage/<kind>/month=YYYY-MM/*.parquet``, each
@@ -189,3 +191,38 @@ def site_event_period(rule: RuleInForce, site: AccessSite) -> RetentionPeriod:
         return rule.period
     return RetentionPeriod(rule.data, site.event_retention_months, None, DayCount.calendar,
                            rule.period.after, rule.clause)
+
+
+# Data the operator keeps on its own platforms after a service ends; Clausier holds none of it and
+# reports each deletion to carry out, on its due day, from the subscription's end.
+PLATFORM_DATA = {"mailboxes": "mailbox", "hosting_data": "hosted data"}
+# What a rule's ``after`` counts from, among the subscription's dates.
+ENDS = {"termination": lambda sub: sub.terminated_on or sub.termination_effective_on,
+        "termination_letter_receipt": lambda sub: sub.notice_received_on}
+
+
+def purge_platform_data(session: Session, clock: Clock, actor: Actor, rule: RuleInForce,
+                        today: date, held_customer_ids: frozenset[int]) -> list[Purged] | None:
+    """Mailboxes (Ozone CGV art. 11.4: kept 6 months after termination) and hosted data
+    (Technicophone CP XI §11: returned or destroyed 30 business days after the termination
+    letter): one report line per subscription whose period ends today, for staff to delete the
+    data on the operator's platform; a customer under a legal hold keeps it."""
+    if rule.data not in PLATFORM_DATA or rule.period.after not in ENDS:
+        return None
+    started = ENDS[rule.period.after]
+    query = select(Subscription).where(Subscription.operator_id == rule.operator_id,
+                                       Subscription.cancelled_on.is_(None))
+    if rule.families:
+        query = query.where(Subscription.family.in_(rule.families))
+    out = []
+    for sub in session.scalars(query.order_by(Subscription.id)):
+        start = started(sub)
+        if start is None or rule.period.end(start) != today:
+            continue
+        what = f"{PLATFORM_DATA[rule.data]} of {sub.ref} (ended {start.isoformat()})"
+        if sub.customer_id in held_customer_ids:
+            out.append(Purged(rule.data, what, 0, ON_PLATFORM, 1, "legal hold"))
+        else:
+            out.append(Purged(rule.data, what, 1, ON_PLATFORM, 0,
+                              f"{rule.period.describe()} — {rule.period.clause}"))
+    return out

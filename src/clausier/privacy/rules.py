@@ -142,6 +142,11 @@ def rules_in_force(operator_id: int, operator_code: str, sheet_id: str, general:
     return sorted(out, key=lambda r: (r.data, r.families))
 
 
+# The unit of a purge line that Clausier did not delete itself: a deletion for staff to carry
+# out on the operator's platform (not counted as deleted in the run's total).
+ON_PLATFORM = "to delete by hand"
+
+
 @dataclass(frozen=True)
 class Purged:
     """What a purger deleted for a rule: ``count`` items of ``unit``; ``held`` items of customers

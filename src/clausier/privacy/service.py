@@ -50,6 +50,7 @@ RETENTION_PURGERS: list[str] = [
     "clausier.privacy.purgers:purge_usage_partitions",
     "clausier.privacy.purgers:purge_recordings",
     "clausier.privacy.purgers:purge_access_events",
+    "clausier.privacy.purgers:purge_platform_data",
 ]
 
 LIVE = ("ordered", "active", "suspended", "notice_given")
@@ -121,7 +122,8 @@ def purge(session: Session, clock: Clock, actor: Actor, day: date) -> RetentionR
         # every rule appears in the report, so that it shows what was checked
         for purged in found or [rules.Purged(rule.data, "nothing due", 0)]:
             session.add(_line(run, rule, purged))
-            run.deleted += purged.count
+            if purged.unit != rules.ON_PLATFORM:
+                run.deleted += purged.count
             run.held += purged.held
     record(session, clock, actor, "privacy.purge", run,
            f"{day.isoformat()}: {run.deleted} deleted, {run.held} kept by legal holds")
