@@ -189,6 +189,7 @@ def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine,
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     page = client.get("/billing/invoices/TEC-2026-000002", headers=headers)
     assert page.status_code == 200 and "CP II §7 (L2063-2064)" in page.text
+    assert "<td>20 %</td>" in page.text.replace("\u202f", " ").replace("\xa0", " ")   # the line's VAT rate
     listing = client.get("/billing/invoices?status=cancelled", headers=headers)
     assert "TEC-2026-000001" in listing.text and "TEC-2026-000002" not in listing.text
     progress = client.get(f"/billing/runs/{run['id']}/progress", headers=headers)
