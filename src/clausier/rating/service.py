@@ -4,10 +4,10 @@ run, and the staff decisions on breaches, fraud alerts, penalties and premium-nu
 from __future__ import annotations
 
 import csv
-from concurrent.futures import ThreadPoolExecutor
 import gzip
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
