@@ -89,6 +89,9 @@ def test_a_site_delegate_adds_a_badge_to_a_user_record(page):
     _accessible(page)
     page.get_by_role("link", name=re.compile("Appartement 1")).click()
     page.wait_for_url(re.compile(r"/sites/\d+/records/\d+$"))
+    # credentials only: the record itself is not offered for change
+    expect(page.get_by_text("Votre délégation ne comprend pas la modification des fiches.")).to_be_visible()
+    expect(page.get_by_role("button", name="Supprimer cette fiche")).to_have_count(0)
     page.select_option("#kind", "badge")
     page.select_option("#format", "wiegand26")
     page.fill("#facility", "12")

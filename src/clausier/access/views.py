@@ -33,6 +33,8 @@ def _site_page(request: Request, ctx: Ctx, site_id: int, template: str, tab: str
     return render(request, template, {
         "site": site, "tab": tab, "status": service.site_status(ctx.session, site, ctx.clock.today()),
         "is_admin": member is None or member.role == "admin",
+        # what the page offers; the services check it again on every change
+        "can": lambda need: member is None or member.role == "admin" or need in member.scopes,
         "error": request.query_params.get("error"), "notice": request.query_params.get("notice"), **values})
 
 
