@@ -423,27 +423,29 @@ def _item_lines(sub: SubscriptionFacts, item: ItemFacts, due_months: list[date],
     yield from flush()
 
 
+def _months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
+                share: tuple[int, int] | None, partial: bool) -> tuple[str, Decimal, str]:
+    """(label, amount, formula) of ``count`` whole months of a monthly ``fee``, or of one month's
+    ``share`` (days, days in the month); ``partial``: a month of partial service due in full."""
+    times = f"{quantity} × " if quantity != 1 else ""
+    if share is None:
+        return (f"{label} — {when}" + (" (started month due in full)" if partial else ""),
+                money(fee * quantity) * count, f"{_plural(count, 'month')} × {times}{_fr(fee)}")
+    days, month_days = share
+    return (f"{label} — {when} prorata", money(fee * quantity * days / month_days),
+            f"{days}/{month_days} days × {times}{_fr(fee)}")
+
+
 def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date, period_end: date,
                     count: int, share: tuple[int, int] | None, fee: Decimal,
                     revision: PriceStep | None, clause: str, site: Site | None,
                     partial: bool = False) -> DraftLine:
     """``count`` whole months, or one month's ``share`` (days, days in the month); ``partial``:
     a month of partial service due in full."""
-    monthly = fee * item.quantity
-    quantity = f"{item.quantity} × " if item.quantity != 1 else ""
     first, last = period_label(period_start), period_label(period_end)
     when = first if first == last else f"{first} to {last}"
-    if share is None:
-        amount = money(monthly) * count
-        formula = f"{_plural(count, 'month')} × {quantity}{_fr(fee)}"
-        label = f"{item.label} — {when}"
-        if partial:
-            label += " (started month due in full)"
-    else:
-        days, month_days = share
-        amount = money(monthly * days / month_days)
-        formula = f"{days}/{month_days} days × {quantity}{_fr(fee)}"
-        label = f"{item.label} — {when} prorata"
+    label, amount, formula = _months_due(item.label, when, fee, item.quantity, count, share,
+                                         partial)
     explained = Explained((Line(label, amount, formula, clause),))
     if revision is not None and revision.note:
         explained = explained.with_note(revision.note)
@@ -1022,14 +1024,9 @@ def rent_months(rent: RentFacts, terms: Terms, period: date,
         fee, revision = item.fee_on(max(month, rent.starts_on))
         if days == 0 or fee == ZERO:
             continue
-        if days == month_days:
-            amount, formula = money(fee), f"1 month × {_fr(fee)}"
-            label = f"{rent.label} — {period_label(month)}"
-            if share_clause:
-                label += " (started month due in full)"
-        else:
-            amount, formula = money(fee * days / month_days), f"{days}/{month_days} days × {_fr(fee)}"
-            label = f"{rent.label} — {period_label(month)} prorata"
+        label, amount, formula = _months_due(
+            rent.label, period_label(month), fee, 1, 1,
+            None if days == month_days else (days, month_days), bool(share_clause))
         notes = [f"Billed monthly in advance like the subscriptions — {timing_clause}"] if timing_clause else []
         if share_clause:
             notes.append(f"Started or ending month — {share_clause}")
