@@ -13,7 +13,8 @@ from sqlalchemy import event
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.billing import service
-from clausier.billing.pdf import facturx_xml, invoice_pdf, pdf_filename
+from clausier.api.files import attachment
+from clausier.billing.pdf import invoice_document
 from clausier.catalog.models import Operator
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
@@ -58,11 +59,10 @@ class PriceChangeIn(BaseModel):
     description: str = ""
 
 
-def _invoice_and_credited(ctx: Ctx, number: str):
+def _download(ctx: Ctx, number: str, document: str) -> Response:
     invoice = service.get_invoice(ctx.session, number)
-    credited = (service.get_invoice(ctx.session, invoice.credited_invoice_id)
-                if invoice.credited_invoice_id else None)
-    return invoice, credited
+    return attachment(*invoice_document(invoice, service.credited_by(ctx.session, invoice),
+                                        document))
 
 
 @router.get("/invoices")
@@ -91,16 +91,13 @@ def get_invoice(number: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
 @router.get("/invoices/{number}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
 def invoice_pdf_route(number: str, ctx: Ctx = Depends(staff_ctx)) -> Response:
-    invoice, credited = _invoice_and_credited(ctx, number)
-    return Response(invoice_pdf(invoice, credited), media_type="application/pdf",
-                    headers={"content-disposition": f'attachment; filename="{pdf_filename(invoice)}"'})
+    return _download(ctx, number, "pdf")
 
 
 @router.get("/invoices/{number}/facturx.xml", response_class=Response,
             responses={200: {"content": {"application/xml": {}}}})
 def invoice_xml(number: str, ctx: Ctx = Depends(staff_ctx)) -> Response:
-    invoice, credited = _invoice_and_credited(ctx, number)
-    return Response(facturx_xml(invoice, credited), media_type="application/xml")
+    return _download(ctx, number, "facturx.xml")
 
 
 @router.post("/invoices/{number}/credit-notes", status_code=201)

@@ -120,9 +120,7 @@ def pdf(number: str, output: Path = typer.Option(..., "-o", "--output", help="PD
     """Write the Factur-X PDF of an invoice or credit note."""
     with command() as cmd:
         invoice = service.get_invoice(cmd.session, number)
-        credited = (service.get_invoice(cmd.session, invoice.credited_invoice_id)
-                    if invoice.credited_invoice_id else None)
-        output.write_bytes(invoice_pdf(invoice, credited))
+        output.write_bytes(invoice_pdf(invoice, service.credited_by(cmd.session, invoice)))
     console.print(f"{output} written")
 
 

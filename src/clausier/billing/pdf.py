@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree
 
 from clausier.billing.models import Invoice
+from clausier.core.errors import NotFound
 from clausier.core.money import fr_format
 from clausier.web.explain_text import translate as translate_explained
 from clausier.web.templating import TEMPLATES
@@ -231,6 +232,20 @@ def _weasyprint_setup():
             return [user_agent]
 
     return InvoiceHTML, CSS(filename=str(STYLESHEET), font_config=fonts), fonts
+
+
+DOCUMENTS = ("pdf", "facturx.xml")
+
+
+def invoice_document(invoice: Invoice, credited: Invoice | None, document: str
+                     ) -> tuple[bytes, str, str]:
+    """(content, file name, media type) of an invoice's ``pdf`` (Factur-X: the XML inside) or
+    its ``facturx.xml`` alone, as every download serves it."""
+    if document == "pdf":
+        return invoice_pdf(invoice, credited), pdf_filename(invoice), "application/pdf"
+    if document == "facturx.xml":
+        return facturx_xml(invoice, credited), f"{invoice.number}.xml", "application/xml"
+    raise NotFound(f"document: {document!r} is not one of {', '.join(DOCUMENTS)}")
 
 
 def pdf_filename(invoice: Invoice) -> str:

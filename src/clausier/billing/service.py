@@ -684,6 +684,11 @@ def get_invoice(session: Session, number_or_id: str | int) -> Invoice:
     return invoice
 
 
+def credited_by(session: Session, invoice: Invoice) -> Invoice | None:
+    """The invoice a credit note corrects (None for an invoice)."""
+    return session.get(Invoice, invoice.credited_invoice_id) if invoice.credited_invoice_id else None
+
+
 def list_invoices(session: Session, *, status: str | None = None, customer_id: int | None = None,
                   period: str | None = None, operator_code: str | None = None,
                   kind: str | None = None, search: str | None = None,

@@ -12,7 +12,8 @@ from clausier.api.deps import Ctx, staff_ctx
 from clausier.billing import service
 from clausier.billing.api import start_in_background
 from clausier.billing.models import INVOICE_STATUSES
-from clausier.billing.pdf import facturx_xml, invoice_pdf, pdf_filename
+from clausier.api.files import attachment
+from clausier.billing.pdf import invoice_document
 from clausier.catalog.models import Operator
 from clausier.core.errors import ClausierError, InvalidInput
 from clausier.web.templating import render, verify_csrf
@@ -49,8 +50,7 @@ def invoices_csv(status: str = "", period: str = "", operator: str = "",
 
 def _detail(request: Request, ctx: Ctx, number: str, error: str | None = None, status_code=200):
     invoice = service.get_invoice(ctx.session, number)
-    credited = (service.get_invoice(ctx.session, invoice.credited_invoice_id)
-                if invoice.credited_invoice_id else None)
+    credited = service.credited_by(ctx.session, invoice)
     credit_notes = service.list_invoices(ctx.session, kind="credit_note", customer_id=invoice.customer_id)
     return render(request, "billing/invoice.html", {
         "invoice": invoice, "credited": credited, "error": error,
@@ -64,22 +64,12 @@ def invoice_page(request: Request, number: str, ctx: Ctx = Depends(staff_ctx)):
     return _detail(request, ctx, number)
 
 
-@router.get("/billing/invoices/{number}/pdf")
-def invoice_pdf_download(number: str, ctx: Ctx = Depends(staff_ctx)):
+@router.get("/billing/invoices/{number}/{document}")
+def invoice_download(number: str, document: str, ctx: Ctx = Depends(staff_ctx)):
+    """``pdf`` (Factur-X, its XML inside) or ``facturx.xml`` alone."""
     invoice = service.get_invoice(ctx.session, number)
-    credited = (service.get_invoice(ctx.session, invoice.credited_invoice_id)
-                if invoice.credited_invoice_id else None)
-    return Response(invoice_pdf(invoice, credited), media_type="application/pdf",
-                    headers={"content-disposition": f'attachment; filename="{pdf_filename(invoice)}"'})
-
-
-@router.get("/billing/invoices/{number}/facturx.xml")
-def invoice_xml_download(number: str, ctx: Ctx = Depends(staff_ctx)):
-    invoice = service.get_invoice(ctx.session, number)
-    credited = (service.get_invoice(ctx.session, invoice.credited_invoice_id)
-                if invoice.credited_invoice_id else None)
-    return Response(facturx_xml(invoice, credited), media_type="application/xml",
-                    headers={"content-disposition": f'attachment; filename="{invoice.number}.xml"'})
+    return attachment(*invoice_document(invoice, service.credited_by(ctx.session, invoice),
+                                        document))
 
 
 @router.post("/billing/invoices/{number}/credit", dependencies=[Depends(verify_csrf)])

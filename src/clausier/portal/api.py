@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from clausier.api.files import attachment
 from clausier.api.deps import Ctx, customer_ctx, staff_ctx
 from clausier.portal import service
 
@@ -90,7 +91,4 @@ def my_invoices(ctx: Ctx = Depends(customer_ctx)) -> list[dict]:
             responses={200: {"content": {"application/pdf": {}, "application/xml": {}}}})
 def my_invoice_file(number: str, document: str, ctx: Ctx = Depends(customer_ctx)) -> Response:
     """``pdf`` (Factur-X, its XML embedded) or ``facturx.xml``."""
-    content, filename, media_type = service.invoice_file(ctx.session, ctx.customer_id, number,
-                                                         document)
-    return Response(content, media_type=media_type,
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+    return attachment(*service.invoice_file(ctx.session, ctx.customer_id, number, document))

@@ -170,9 +170,7 @@ def invoice_of_customer(session: Session, customer_id: int, number: str) -> tupl
         invoice = session.scalar(select(billing.Invoice).where(billing.Invoice.number == number))
     if invoice is None or invoice.customer_id != customer_id or invoice.status == "draft":
         raise NotFound(f"invoice: {number} not found")
-    credited = (session.get(billing.Invoice, invoice.credited_invoice_id)
-                if invoice.credited_invoice_id else None)
-    return invoice, credited
+    return invoice, optional_import("clausier.billing.service").credited_by(session, invoice)
 
 
 def invoice_file(session: Session, customer_id: int, number: str,
@@ -180,12 +178,7 @@ def invoice_file(session: Session, customer_id: int, number: str,
     """(content, file name, media type) of one of the customer's documents: ``pdf`` (a Factur-X
     PDF, its XML embedded) or ``facturx.xml``."""
     invoice, credited = invoice_of_customer(session, customer_id, number)
-    pdf = optional_import("clausier.billing.pdf")
-    if document == "pdf":
-        return pdf.invoice_pdf(invoice, credited), pdf.pdf_filename(invoice), "application/pdf"
-    if document == "facturx.xml":
-        return pdf.facturx_xml(invoice, credited), f"{invoice.number}.xml", "application/xml"
-    raise NotFound(f"document: {document} not found")
+    return optional_import("clausier.billing.pdf").invoice_document(invoice, credited, document)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from clausier.api.files import attachment
 from clausier.api.deps import Ctx, customer_ctx, staff_ctx
 from clausier.core.errors import ClausierError, NotFound
 from clausier.core.rooms import optional_import
@@ -152,6 +153,8 @@ def portal_report_sim_lost(request: Request, iccid: str, reason: str = Form(...)
     except ClausierError as exc:
         return _equipment_page(request, ctx, error=exc.message, status_code=exc.status)
     return RedirectResponse("/portal/equipment", status_code=303)
+
+
 @router.get("/portal/invoices")
 def portal_invoices(request: Request, ctx: Ctx = Depends(customer_ctx)):
     """The customer's invoices and credit notes, each as a PDF with its Factur-X XML inside."""
@@ -163,10 +166,7 @@ def portal_invoices(request: Request, ctx: Ctx = Depends(customer_ctx)):
 @router.get("/portal/invoices/{number}/{document}")
 def portal_invoice_file(number: str, document: str, ctx: Ctx = Depends(customer_ctx)) -> Response:
     """``pdf`` (Factur-X: the XML is inside) or ``facturx.xml`` alone."""
-    content, filename, media_type = service.invoice_file(ctx.session, ctx.customer_id, number,
-                                                         document)
-    return Response(content, media_type=media_type,
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+    return attachment(*service.invoice_file(ctx.session, ctx.customer_id, number, document))
 
 
 PAYMENT_METHODS = {
