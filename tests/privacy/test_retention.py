@@ -210,3 +210,6 @@ def test_a_mailbox_is_reported_for_deletion_six_months_after_termination(session
     assert first.clause == "CGV art. 11.4 (L326)"
     assert (held.count, held.held, held.detail) == (0, 1, "legal hold")
     assert run.deleted == 0                           # nothing Clausier itself deleted
+    # reported once; the held one is reminded each day while the hold lasts
+    _, next_day = mailbox_lines(date(2026, 9, 16))
+    assert [(line.count, line.held) for line in next_day] == [(0, 1)]

@@ -27,7 +27,7 @@ from clausier.contracts.models import Subscription
 from clausier.core.clock import PARIS, Clock
 from clausier.core.settings import Settings
 from clausier.customers.models import Customer
-from clausier.privacy.models import Recording, RetentionOverride
+from clausier.privacy.models import PurgeReportLine, Recording, RetentionOverride
 from clausier.privacy.rules import ON_PLATFORM, Purged, RetentionPeriod, RuleInForce
 from clausier.terms.schema import DayCount
 
@@ -205,8 +205,9 @@ def purge_platform_data(session: Session, clock: Clock, actor: Actor, rule: Rule
                         today: date, held_customer_ids: frozenset[int]) -> list[Purged] | None:
     """Mailboxes (Ozone CGV art. 11.4: kept 6 months after termination) and hosted data
     (Technicophone CP XI §11: returned or destroyed 30 business days after the termination
-    letter): one report line per subscription whose period ends today, for staff to delete the
-    data on the operator's platform; a customer under a legal hold keeps it."""
+    letter): one report line per subscription whose period is over and not yet reported, for
+    staff to delete the data on the operator's platform; a customer under a legal hold keeps it
+    (reported again each day until the hold is lifted)."""
     if rule.data not in PLATFORM_DATA or rule.period.after not in ENDS:
         return None
     started = ENDS[rule.period.after]
@@ -214,12 +215,17 @@ def purge_platform_data(session: Session, clock: Clock, actor: Actor, rule: Rule
                                        Subscription.cancelled_on.is_(None))
     if rule.families:
         query = query.where(Subscription.family.in_(rule.families))
+    # Reported once: a day the tick did not run is caught up on the next one.
+    reported = set(session.scalars(select(PurgeReportLine.what).where(
+        PurgeReportLine.data == rule.data, PurgeReportLine.count > 0)))
     out = []
     for sub in session.scalars(query.order_by(Subscription.id)):
         start = started(sub)
-        if start is None or rule.period.end(start) != today:
+        if start is None or rule.period.end(start) > today:
             continue
         what = f"{PLATFORM_DATA[rule.data]} of {sub.ref} (ended {start.isoformat()})"
+        if what in reported:
+            continue
         if sub.customer_id in held_customer_ids:
             out.append(Purged(rule.data, what, 0, ON_PLATFORM, 1, "legal hold"))
         else:
