@@ -117,11 +117,10 @@ def sims_of_customer(session: Session, customer_id: int) -> list:
     equipment = optional_import("clausier.equipment.service")
     if equipment is None:
         return []
-    from clausier.equipment.rules import AT_CUSTOMER
-
+    at_customer = optional_import("clausier.equipment.rules").AT_CUSTOMER
     return [item for item in equipment.list_items(session, customer_id=customer_id, kind="sim",
                                                   limit=10_000)
-            if item.state in AT_CUSTOMER and item.sim is not None]
+            if item.state in at_customer and item.sim is not None]
 
 
 def _own_sim(session: Session, customer_id: int, iccid: str):
@@ -134,8 +133,7 @@ def _own_sim(session: Session, customer_id: int, iccid: str):
 
 def show_puk(session: Session, clock: Clock, actor: Actor, customer_id: int, iccid: str) -> str:
     """One of the customer's SIMs' PUK, read back from its sealed form (audited)."""
-    from clausier.equipment import service as equipment
-
+    equipment = optional_import("clausier.equipment.service")
     return equipment.show_puk(session, clock, actor, _own_sim(session, customer_id, iccid).serial)
 
 
@@ -143,8 +141,7 @@ def report_sim_lost(session: Session, clock: Clock, actor: Actor, customer_id: i
                     reason: str):
     """Loss or theft reported by the customer: the line is suspended at once (the customer
     stays liable for what was used before the report)."""
-    from clausier.equipment import service as equipment
-
+    equipment = optional_import("clausier.equipment.service")
     if reason not in ("loss", "theft"):
         raise InvalidInput.on("reason", "is loss or theft")
     sim = _own_sim(session, customer_id, iccid)
