@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from clausier.core.errors import InvalidInput
-from clausier.rating import service
+from clausier.rating import cdr, service
 from tests.rating.conftest import csv_row, write_csv
 
 
@@ -84,11 +84,16 @@ def test_repeated_ids_are_found_across_chunks_of_a_big_file(session, clock, acto
 
 def test_records_stored_before_the_forwarded_to_column_still_read(session, clock, actor, subscribe, store,
                                                                   tmp_path):
-    """Files of earlier versions lack the optional forwarded_to column: it reads as null."""
+    """Files of earlier versions lack the optional forwarded_to column: it reads as null, like
+    an empty value (stored as null); their keywords, text then, read and rate as today's enums."""
     subscribe("vga", "0247000001", unit="analogue_line")
     batch = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", [csv_row("E1")]), store)
     [path] = store.batch_files(batch.id)
     old = path.with_name("batch-0-0.parquet")
-    pl.read_parquet(path).drop("forwarded_to").with_columns(pl.lit("E0").alias("record_id")).write_parquet(old)
+    # ... and stored their keywords as text, not enums
+    pl.read_parquet(path).drop("forwarded_to").with_columns(
+        pl.lit("E0").alias("record_id"), *[pl.col(name).cast(pl.String) for name in cdr.KEYWORDS]).write_parquet(old)
     month = store.scan_month("2026-10").collect().sort("record_id")
-    assert month.select("record_id", "forwarded_to").rows() == [("E0", None), ("E1", "")]
+    assert month.select("record_id", "forwarded_to").rows() == [("E0", None), ("E1", None)]
+    assert month["direction"].to_list() == ["out", "out"]
+    assert service.rate(session, clock, actor, "2026-10", store).records == 2

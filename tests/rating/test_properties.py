@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clausier.rating import rules
+from clausier.rating.store import EMPTY_AS_NULL
 from tests.rating.conftest import DEMO_TARIFFS, T0, plan, records
 
 NUMBERS = st.sampled_from(["0145000000", "0612345678", "0044207946", "0891234567", "3949", "15",
@@ -53,3 +55,18 @@ def test_each_price_line_is_its_records_rounded_to_the_cent(rows):
     lines = [l for l in result.explained[1].lines if l.label.split(" — ")[0] in ("Calls", "SMS", "MMS", "Data")]
     exact = Decimal(int(rated["amount_micro"].sum())) / 1_000_000
     assert abs(sum(l.amount for l in lines) - exact) <= Decimal("0.005") * len(lines)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(RECORD, min_size=1, max_size=30), subscription_id=st.sampled_from([1, 2, 3, 4, 5]))
+def test_empty_optional_text_stored_as_null_rates_as_empty(rows, subscription_id):
+    """The store keeps an empty origin country, terminating operator or forwarding target as
+    null (``store.EMPTY_AS_NULL``): the rating is the same as with empty text."""
+    plans = [p for p in PLANS if p.subscription_id == subscription_id]
+    frame = records(rows, subscription_id=subscription_id)
+    as_null = frame.with_columns(pl.col(name).replace("", None) for name in EMPTY_AS_NULL)
+    empty = rules.rate_month(frame, plans, DEMO_TARIFFS)
+    null = rules.rate_month(as_null, plans, DEMO_TARIFFS)
+    assert null.rated.sort("record_id").equals(empty.rated.sort("record_id"))
+    assert null.explained == empty.explained
+    assert (null.breaches, null.alerts) == (empty.breaches, empty.alerts)

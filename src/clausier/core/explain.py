@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from html import escape
 
@@ -37,7 +38,7 @@ class Explained:
     currency: str = "EUR"
     notes: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property        # immutable: summed once (a bill run or a rating reads it often)
     def total(self) -> Decimal:
         return money(sum((line.amount for line in self.lines), ZERO))
 

@@ -33,7 +33,11 @@ around values. A row that breaks a rule is rejected with its line number and the
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
+
+from clausier.core.clock import PARIS
 
 COLUMNS = ("record_id", "service", "start", "duration", "calling", "called", "direction", "type",
            "bytes", "origin_country", "terminating_operator", "forwarded", "traffic", "forwarded_to")
@@ -45,12 +49,15 @@ TRAFFIC = ("interpersonal", "automated", "platform")
 TRUE_TEXT = ("1", "true")
 FALSE_TEXT = ("0", "false", "")
 
+# Keywords are stored as enums: cheaper to write, read and compare than millions of strings.
+KEYWORDS = {"direction": pl.Enum(DIRECTIONS), "type": pl.Enum(TYPES), "traffic": pl.Enum(TRAFFIC)}
+
 # The stored (imported) record: what every later stage reads.
 STORED_SCHEMA = {
     "record_id": pl.String, "service": pl.String, "start": pl.Datetime("ms", "UTC"),
-    "duration": pl.Int64, "calling": pl.String, "called": pl.String, "direction": pl.String,
-    "type": pl.String, "bytes": pl.Int64, "origin_country": pl.String,
-    "terminating_operator": pl.String, "forwarded": pl.Boolean, "traffic": pl.String,
+    "duration": pl.Int64, "calling": pl.String, "called": pl.String, "direction": KEYWORDS["direction"],
+    "type": KEYWORDS["type"], "bytes": pl.Int64, "origin_country": pl.String,
+    "terminating_operator": pl.String, "forwarded": pl.Boolean, "traffic": KEYWORDS["traffic"],
     "forwarded_to": pl.String,
     "line": pl.Int64, "subscription_id": pl.Int64, "customer_id": pl.Int64,
     "batch_id": pl.Int64,
@@ -74,13 +81,17 @@ def _utc_offsets() -> dict[str, int]:
 UTC_OFFSETS = _utc_offsets()
 
 
-def _parse_start(text: pl.Expr) -> pl.Expr:
+def _parse_start(text: pl.Expr, with_fractions: bool) -> pl.Expr:
     """``YYYY-MM-DDThh:mm:ss[.fff]`` then ``Z``, ``+hh:mm`` or ``+hhmm``, as a UTC instant.
-    Parsed in three cheap parts (naive date-time, fraction, offset looked up in a table)
-    rather than with ``%#z``, which is several times slower on millions of rows."""
+    Parsed in cheap parts (naive date-time, offset looked up in a table, fraction only when a
+    record of the chunk has one) rather than with ``%#z``, which is several times slower on
+    millions of rows. Without fractions, anything after the seconds must be an offset."""
     local = text.str.slice(0, 19).str.to_datetime(format="%Y-%m-%dT%H:%M:%S", strict=False,
-                                                  time_unit="ms")
+                                                  time_unit="ms", cache=False)
     rest = text.str.slice(19)
+    if not with_fractions:
+        offset = rest.replace_strict(UTC_OFFSETS, default=None, return_dtype=pl.Int64)
+        return (local - pl.duration(minutes=offset)).dt.replace_time_zone("UTC")
     fraction = rest.str.extract(r"^\.(\d{1,9})", 1)
     millis = fraction.str.slice(0, 3).str.pad_end(3, "0").cast(pl.Int64).fill_null(0)
     offset = rest.str.strip_chars_start(".0123456789").replace_strict(
@@ -89,6 +100,25 @@ def _parse_start(text: pl.Expr) -> pl.Expr:
     instant = local + pl.duration(milliseconds=millis) - pl.duration(minutes=offset)
     return (pl.when(bad_fraction).then(pl.lit(None, pl.Datetime("ms"))).otherwise(instant)
             .dt.replace_time_zone("UTC"))
+
+
+def _paris_months() -> tuple[pl.Series, pl.Series]:
+    """The UTC instants at which each month of 1970–2199 begins in Paris, and the months as
+    YYYYMM: a record's month is then a binary search, far cheaper than converting millions of
+    instants to the Paris time zone."""
+    months = [(year, month) for year in range(1970, 2200) for month in range(1, 13)]
+    starts = [datetime(year, month, 1, tzinfo=PARIS) for year, month in months]
+    return (pl.Series("starts", starts, pl.Datetime("ms", "UTC")),
+            pl.Series("yyyymm", [196912] + [year * 100 + month for year, month in months], pl.Int32))
+
+
+MONTH_STARTS, MONTH_CODES = _paris_months()
+
+
+def paris_month(instants: pl.Series) -> pl.Series:
+    """YYYYMM of each instant in Europe/Paris (null stays null)."""
+    codes = MONTH_CODES.gather(MONTH_STARTS.search_sorted(instants.fill_null(MONTH_STARTS[0]), side="right"))
+    return codes.scatter(instants.is_null().arg_true(), None) if instants.null_count() else codes
 
 
 def _int(text: pl.Expr) -> pl.Expr:
@@ -116,16 +146,18 @@ CHECKS = (
 UNKNOWN_SERVICE = len(CHECKS) - 1
 
 
-def parsed(raw: pl.LazyFrame) -> pl.LazyFrame:
+def parsed(raw: pl.DataFrame) -> pl.DataFrame:
     """Raw text columns → typed columns plus ``check``: the index in ``CHECKS`` of the first
-    check the row fails (null when the row is good). One vectorised pass; the messages are
-    written only for the failing rows (``with_problems``)."""
+    check the row fails (null when the row is good), and ``yyyymm``, the record's month in
+    Paris. One vectorised pass over a chunk of the file; the messages are written only for the
+    failing rows (``with_problems``)."""
     c = pl.col
     text = {name: c(name).fill_null("") for name in COLUMNS}
+    with_fractions = bool((raw["start"].str.slice(19, 1) == ".").any())
     # Typed values first, in their own step: each is then computed once, however many checks
     # read it (common-subexpression elimination misses some, e.g. the start's time zones).
     raw = raw.with_columns(
-        _parse_start(text["start"]).alias("_start"), _int(text["duration"]).alias("_duration"),
+        _parse_start(text["start"], with_fractions).alias("_start"), _int(text["duration"]).alias("_duration"),
         pl.when(text["bytes"] == "").then(pl.lit(0, pl.Int64)).otherwise(_int(text["bytes"])).alias("_bytes"),
         pl.when(text["traffic"] == "").then(pl.lit("interpersonal")).otherwise(text["traffic"]).alias("_traffic"))
     start, duration, size, traffic = c("_start"), c("_duration"), c("_bytes"), c("_traffic")
@@ -149,8 +181,7 @@ def parsed(raw: pl.LazyFrame) -> pl.LazyFrame:
     check = pl.when(failures[0]).then(pl.lit(0, pl.Int8))
     for index, failure in enumerate(failures[1:], start=1):
         check = check.when(failure).then(pl.lit(index, pl.Int8))
-    paris = start.dt.convert_time_zone("Europe/Paris")
-    return raw.select(
+    typed = raw.select(
         text["record_id"].alias("record_id"), text["service"].alias("service"),
         start.alias("start"), duration.alias("duration"),
         text["calling"].alias("calling"), text["called"].alias("called"),
@@ -160,9 +191,9 @@ def parsed(raw: pl.LazyFrame) -> pl.LazyFrame:
         text["forwarded"].is_in(TRUE_TEXT).alias("forwarded"), traffic.alias("traffic"),
         text["forwarded_to"].alias("forwarded_to"),
         c("line"),
-        (paris.dt.year() * 100 + paris.dt.month()).alias("yyyymm"),
         check.otherwise(pl.lit(None, pl.Int8)).alias("check"),
     )
+    return typed.with_columns(paris_month(typed["start"]))
 
 
 def with_problems(failing: pl.DataFrame) -> pl.DataFrame:

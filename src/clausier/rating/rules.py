@@ -384,6 +384,14 @@ def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame
 
 # --------------------------------------------------------------------------- classification
 
+def _lookup(frame: pl.DataFrame, table: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    """``frame`` with the columns of ``table`` (unique on ``on``) for each row, null where none
+    matches: a left join that joins the key columns only and appends the columns found, as
+    joining the wide frame of records would copy every one of its columns."""
+    found = frame.select(on).join(table, on=on, how="left", nulls_equal=True, maintain_order="left")
+    return frame.hstack(found.drop(on).get_columns())
+
+
 def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str],
              included_countries: pl.DataFrame, own_numbers: Mapping[int, str],
              managed_numbers: Collection[str] | None = None) -> pl.DataFrame:
@@ -391,10 +399,12 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
     c = pl.col
     out = c("direction") == "out"
     voice = c("type").is_in(("voice", "callback"))
-    frame = (records.join(plans.lazy(), on="subscription_id", how="inner", maintain_order="left")
-             .with_columns(nb.roaming_zone(c("origin_country")).alias("zone"),
-                           pl.when(voice).then(pl.lit("voice")).otherwise(c("type")).cast(KIND).alias("kind"))
-             .collect(engine="streaming"))
+    frame = _lookup(records.collect(), plans, ["subscription_id"])
+    if frame["tariff_id"].null_count():     # records of a subscription without a plan (gone)
+        frame = frame.filter(c("tariff_id").is_not_null())
+    frame = frame.with_columns(
+        nb.roaming_zone(c("origin_country")).alias("zone"),
+        pl.when(voice).then(pl.lit("voice")).otherwise(c("type")).cast(KIND).alias("kind"))
     # The numbering plan is applied once per distinct called number (far fewer than records).
     numbers = (frame.select(c("called").unique())
                .with_columns(nb.normalise(c("called")).alias("called_n"))
@@ -405,14 +415,14 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
                                  return_dtype=pl.Int64).alias("prefix_bit"),
                              # an integer per normalised number: distinct counts on it are cheap
                              c("called_n").rank("dense").alias("number_id")))
-    frame = frame.join(numbers, on="called", how="left", nulls_equal=True, maintain_order="left").with_columns(
+    frame = _lookup(frame, numbers, ["called"]).with_columns(
         ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
          | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"))
     frame = frame.with_columns(_origin_mismatch(frame, own_numbers),
                                _redirected_unmanaged(frame, managed_numbers))
     if included_countries.height:
-        frame = frame.join(included_countries, on=["subscription_id", "dest_country"], how="left",
-                           maintain_order="left").with_columns(c("country_included").fill_null(False))
+        frame = _lookup(frame, included_countries.unique(["subscription_id", "dest_country"]),
+                        ["subscription_id", "dest_country"]).with_columns(c("country_included").fill_null(False))
     else:
         frame = frame.with_columns(pl.lit(False).alias("country_included"))
 
@@ -569,14 +579,17 @@ def price(classified: pl.DataFrame, tariffs: pl.DataFrame, rerated: Sequence[int
     versions = tariffs.group_by("tariff_id", "rate_dest", "rate_country", "kind").len()["len"].max() or 1
     numeric = tariffs.select("tariff_row", "tariff_id", "rate_dest", "rate_country", "kind", "valid_from",
                              "valid_to", "price_micro", "setup_micro", "per_started_minute")
-    frame = classified.join(numeric, on=["tariff_id", "rate_dest", "rate_country", "kind"],
-                            how="left", nulls_equal=True, maintain_order="left")
-    if versions > 1:      # a price changed within the lists: keep the version of the call's instant
-        frame = frame.filter(c("price_micro").is_null()
-                             | ((c("start") >= c("valid_from")) & (c("start") < c("valid_to"))))
+    keys = ["tariff_id", "rate_dest", "rate_country", "kind"]
+    if versions == 1:
+        frame = _lookup(classified, numeric, keys)
+    else:       # a price changed within the lists: keep the version of the call's instant
+        frame = (classified.join(numeric, on=keys, how="left", nulls_equal=True, maintain_order="left")
+                 .filter(c("price_micro").is_null()
+                         | ((c("start") >= c("valid_from")) & (c("start") < c("valid_to")))))
     frame = frame.drop("valid_from", "valid_to")
     if call_limits.height:
-        frame = frame.join(call_limits, on="subscription_id", how="left", maintain_order="left")
+        frame = _lookup(frame, call_limits.unique("subscription_id", keep="first", maintain_order=True),
+                        ["subscription_id"])
     else:
         frame = frame.with_columns(pl.lit(None, pl.Int64).alias("call_limit_s"))
     breached = c("subscription_id").is_in(list(rerated))

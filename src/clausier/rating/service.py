@@ -93,23 +93,21 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
                       truncate_ragged_lines=True)
     raw = raw.with_columns(*[pl.lit(None, pl.String).alias(name) for name in cdr.COLUMNS
                              if name not in header])
-    checked = (cdr.parsed(raw)
-               .join(_subscriptions_frame(session).lazy(), on="service", how="left")
-               .with_columns(pl.when(pl.col("check").is_null() & pl.col("subscription_id").is_null())
-                             .then(pl.lit(cdr.UNKNOWN_SERVICE, pl.Int8)).otherwise(pl.col("check"))
-                             .alias("check")))
+    subscriptions = _subscriptions_frame(session)
     stored_columns = [name for name in cdr.STORED_SCHEMA if name != "batch_id"] + ["yyyymm"]
     rejects, known, months = [], {}, set()
     earlier = pl.DataFrame(schema={"id_hash": pl.UInt64, "line": pl.Int64})   # accepted so far
     batch.rows_read = batch.duplicates = batch.accepted = 0
     # Chunks of the file, so that memory stays bounded whatever its size.
-    for part, chunk in enumerate(checked.collect_batches(chunk_size=CHUNK_ROWS)):
+    for part, text in enumerate(raw.collect_batches(chunk_size=CHUNK_ROWS)):
+        chunk = _owned(cdr.parsed(text), subscriptions)
         batch.rows_read += chunk.height
         failing = chunk.filter(pl.col("check").is_not_null())
         if failing.height:
             rejects.append(cdr.with_problems(failing).select("line", "record_id", "problem"))
             chunk = chunk.filter(pl.col("check").is_null())
-        good = chunk.with_columns(_id_hash(pl.col("record_id")))
+        good = chunk.with_columns(_id_hash(pl.col("record_id")),
+                                  *[pl.col(name).cast(enum) for name, enum in cdr.KEYWORDS.items()])
         chunk_months = {f"{m // 100:04d}-{m % 100:02d}" for m in good["yyyymm"].unique().to_list()}
         for month in chunk_months - known.keys():
             known[month] = store.known_ids([month]).with_columns(_id_hash(pl.col("record_id"))).collect()
@@ -143,6 +141,17 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
     return batch
 
 
+def _owned(chunk: pl.DataFrame, subscriptions: pl.DataFrame) -> pl.DataFrame:
+    """The subscription and customer of each record (by service identifier); a good row whose
+    service no subscription carries fails the last check. Only the service column is joined:
+    joining the whole chunk would copy every column."""
+    owners = chunk.select("service").join(subscriptions, on="service", how="left", maintain_order="left")
+    unknown = pl.col("check").is_null() & owners["subscription_id"].is_null()
+    return chunk.with_columns(owners["subscription_id"], owners["customer_id"],
+                              pl.when(unknown).then(pl.lit(cdr.UNKNOWN_SERVICE, pl.Int8))
+                              .otherwise(pl.col("check")).alias("check"))
+
+
 def _id_hash(record_id: pl.Expr) -> pl.Expr:
     """A 64-bit hash of the record id, to find repeats among millions of ids cheaply; a hash
     hit is always confirmed on the id itself. Computed at each import, never stored (Polars
@@ -164,9 +173,14 @@ def _repeated_ids(store: UsageStore, batch_id: int, good: pl.DataFrame, known: p
     # ids seen so far (which grow with the file), rather than a set built of all those ids.
     chunk_hashes = good["id_hash"].implode()
     seen = pl.concat([frame.filter(c("id_hash").is_in(chunk_hashes))["id_hash"] for frame in (known, earlier)])
-    suspect = c("id_hash").is_in(seen.implode()) | ~c("id_hash").is_first_distinct()
-    suspects = good.filter(suspect).select("record_id", "id_hash", c("line").cast(pl.Int64))
+    repeats_within = good["id_hash"].n_unique() < good.height     # rare: test each row only then
     no_report = pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String})
+    if seen.len() == 0 and not repeats_within:
+        return pl.Series("line", [], pl.Int64), no_report
+    suspect = c("id_hash").is_in(seen.implode())
+    if repeats_within:
+        suspect |= ~c("id_hash").is_first_distinct()
+    suspects = good.filter(suspect).select("record_id", "id_hash", c("line").cast(pl.Int64))
     if suspects.height == 0:
         return pl.Series("line", [], pl.Int64), no_report
     already = suspects.join(known, on=["id_hash", "record_id"], how="semi")
@@ -370,15 +384,9 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
     store = store or UsageStore.default()
     _check_month(month)
     lock_for_writing(session, f"rating:{month}")
-    counts, plans, tariffs, managed, work = {}, {}, {}, {}, []
-    for bucket in store.buckets(month):      # the database is read here, in this thread only
-        records = store.scan_month(month, bucket)
-        ids = records.select(pl.col("subscription_id").unique()).collect()["subscription_id"].to_list()
-        bucket_plans, bucket_tariffs = _plans(session, ids)
-        work.append((bucket, records, bucket_plans, bucket_tariffs,
-                     _managed_numbers(session, bucket_plans, managed)))
-        plans.update({p.subscription_id: p for p in bucket_plans})
-        tariffs.update(bucket_tariffs)
+    plans: dict[int, rules.Plan] = {}
+    tariffs: dict = {}
+    managed: dict[int, set[str]] = {}
 
     def rate_bucket(bucket, records, bucket_plans, bucket_tariffs, managed_numbers):
         result = rules.rate_month(records, bucket_plans, bucket_tariffs, managed_numbers)
@@ -387,15 +395,29 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
         result.rated = result.rated.clear()
         return path, bucket_counts, result
 
-    # Buckets are independent (disjoint subscriptions, pure rules): two at a time keeps both
-    # cores busy, as much of the engine runs single-threaded or holds the GIL.
+    # Buckets are independent (disjoint subscriptions, pure rules): two are rated at a time,
+    # as much of the engine runs single-threaded or holds the GIL. The database is used in this
+    # thread only: it reads the next buckets' plans, then saves each bucket's summaries, while
+    # the workers rate.
+    existing = _existing_summaries(session, month)
+    files, counts, parts, late = [], {}, [], 0
     with ThreadPoolExecutor(RATING_WORKERS) as pool:
-        done = list(pool.map(lambda args: rate_bucket(*args), work))
-    files = [path for path, _, _ in done]
-    for _, bucket_counts, _ in done:
-        counts.update(bucket_counts)
-    result = rules.combine([part for _, _, part in done])
-    late = _save_summaries(session, clock, month, result, plans, counts)
+        pending = []
+        for bucket in store.buckets(month):
+            records = store.scan_month(month, bucket)
+            ids = records.select(pl.col("subscription_id").unique()).collect()["subscription_id"].to_list()
+            bucket_plans, bucket_tariffs = _plans(session, ids)
+            plans.update({p.subscription_id: p for p in bucket_plans})
+            tariffs.update(bucket_tariffs)
+            pending.append(pool.submit(rate_bucket, bucket, records, bucket_plans, bucket_tariffs,
+                                       _managed_numbers(session, bucket_plans, managed)))
+        for future in pending:
+            path, bucket_counts, part = future.result()
+            files.append(path)
+            counts.update(bucket_counts)
+            late += _save_summaries(session, clock, month, part, plans, bucket_counts, existing)
+            parts.append(part)
+    result = rules.combine(parts)
     breaches = _save_breaches(session, clock, month, result, plans)
     proposals = 0
     alerts = _save_alerts(session, clock, month, result.alerts, plans)
@@ -430,15 +452,20 @@ def _managed_numbers(session: Session, plans: Sequence[rules.Plan],
     return set().union(*(known[o] for o in operators))
 
 
+def _existing_summaries(session: Session, month: str) -> dict[tuple[int, str], UsageSummary]:
+    """The summaries of a usage month already stored, by (subscription, billing month)."""
+    return {(s.subscription_id, s.month): s for s in session.scalars(
+        select(UsageSummary).where(UsageSummary.usage_period == month))}
+
+
 def _save_summaries(session: Session, clock: Clock, month: str, result: rules.MonthRating,
-                    plans: dict[int, rules.Plan], counts: dict[int, int]) -> int:
+                    plans: dict[int, rules.Plan], counts: dict[int, int],
+                    existing: dict[tuple[int, str], UsageSummary]) -> int:
     """One summary per subscription for the usage month; when that month was already billed,
     the difference (late records, retroactive re-rating) goes on the next month's bill."""
-    existing = {(s.subscription_id, s.month): s for s in session.scalars(
-        select(UsageSummary).where(UsageSummary.usage_period == month))}
     billed_by_subscription: dict[int, list[UsageSummary]] = {}
     for (subscription_id, _), row in existing.items():
-        if row.billed_invoice_id is not None:
+        if row.billed_invoice_id is not None and subscription_id in result.explained:
             billed_by_subscription.setdefault(subscription_id, []).append(row)
     late, new_rows, now = 0, [], clock.now()
     for subscription_id, explained in sorted(result.explained.items()):

@@ -24,6 +24,9 @@ from clausier.rating import cdr
 
 BUCKETS = 8
 WRITERS = 2
+# Optional text columns, mostly empty: an empty value is stored as null (Parquet writes millions
+# of empty strings several times slower than nulls); the rules read null and "" alike.
+EMPTY_AS_NULL = ("origin_country", "terminating_operator", "forwarded_to")
 
 
 def bucket_of(subscription_id: pl.Expr) -> pl.Expr:
@@ -84,7 +87,8 @@ class UsageStore:
             piece = keyed.filter((pl.col("yyyymm") == yyyymm) & (pl.col("bucket") == bucket))
             month = f"{yyyymm // 100:04d}-{yyyymm % 100:02d}"
             target = self.month_dir(month) / f"bucket={bucket}" / f"batch-{batch_id}-{part}.parquet"
-            _atomic_parquet(piece.drop("yyyymm", "bucket"), target)
+            _atomic_parquet(piece.drop("yyyymm", "bucket").with_columns(
+                pl.col(name).replace("", None) for name in EMPTY_AS_NULL), target)
             return month
 
         # Polars releases the GIL while it filters and encodes: two pieces at a time use both cores.
