@@ -50,13 +50,6 @@ def fmt_price(value: Decimal) -> str:
     return f"{value.normalize():f}".replace(".", ",") + " €"
 
 
-def fmt_duration(seconds: int) -> str:
-    hours, rest = divmod(int(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return (f"{hours} h {minutes:02d} min {secs:02d} s" if hours
-            else f"{minutes} min {secs:02d} s")
-
-
 # --------------------------------------------------------------------------- inputs
 
 @dataclass(frozen=True)
@@ -379,7 +372,28 @@ def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame
               "kind": KIND, "valid_from": pl.Datetime("ms", "UTC"), "valid_to": pl.Datetime("ms", "UTC"),
               "price_micro": pl.Int64, "setup_micro": pl.Int64, "per_started_minute": pl.Boolean,
               "price_text": pl.String, "setup_text": pl.String, "tariff_source": pl.String}
-    return pl.DataFrame(rows, schema=schema), ids, countries
+    frame = pl.DataFrame(rows, schema=schema).with_columns(
+        _rate_key(_country_index(pl.col("rate_country"), countries)).alias("rate_key"))
+    return frame, ids, countries
+
+
+COUNTRY_SLOTS = 1024
+
+
+def _country_index(country: pl.Expr, countries: Sequence[str]) -> pl.Expr:
+    """1 + the position of a country among those with their own price, 0 for none."""
+    if len(countries) >= COUNTRY_SLOTS:
+        raise ValueError(f"more than {COUNTRY_SLOTS - 1} countries with their own price")
+    return country.replace_strict(list(countries), list(range(1, len(countries) + 1)), default=0,
+                                  return_dtype=pl.Int64)
+
+
+def _rate_key(country_index: pl.Expr) -> pl.Expr:
+    """One integer for (price list, rate destination, kind, country): joining millions of
+    records to the price lists on it is far cheaper than on the four columns."""
+    c = pl.col
+    return (((c("tariff_id").cast(pl.Int64) * 64 + c("rate_dest").to_physical().cast(pl.Int64)) * 8
+             + c("kind").to_physical().cast(pl.Int64)) * COUNTRY_SLOTS + country_index)
 
 
 # --------------------------------------------------------------------------- classification
@@ -414,7 +428,13 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
                                  {str(d): 1 << d for d in range(10)}, default=0,
                                  return_dtype=pl.Int64).alias("prefix_bit"),
                              # an integer per normalised number: distinct counts on it are cheap
-                             c("called_n").rank("dense").alias("number_id")))
+                             c("called_n").rank("dense").alias("number_id"))
+               # the country of a number priced on its own (null: the generic international price)
+               .with_columns(pl.when(c("dest_class") == nb.INTERNATIONAL)
+                             .then(_country_index(c("dest_country"), countries)).otherwise(0)
+                             .alias("country_index"))
+               .with_columns(pl.when(c("country_index") > 0).then(c("dest_country"))
+                             .otherwise(pl.lit(None, pl.String)).alias("rate_country")))
     frame = _lookup(frame, numbers, ["called"]).with_columns(
         ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
          | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"))
@@ -451,8 +471,6 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
                  & ~(c("forwarded") & c("forward_excluded")))
     return frame.with_columns(
         rate_dest.alias("rate_dest"),
-        pl.when((c("dest_class") == nb.INTERNATIONAL) & c("dest_country").is_in(list(countries)))
-        .then(c("dest_country")).otherwise(pl.lit(None, pl.String)).alias("rate_country"),
         (in_bundle & voice & eligible_number
          & (c("unlimited") | c("minutes_allowance").is_not_null())).alias("voice_eligible"),
         (in_bundle & (c("type") == "sms") & (c("dest_class") == nb.MOBILE) & c("sms_included"))
@@ -576,14 +594,14 @@ def price(classified: pl.DataFrame, tariffs: pl.DataFrame, rerated: Sequence[int
     breached (then they are re-rated at the tariff) or a call exceeds the per-call limit
     (its excess is billed). Minutes allowances are consumed in call order."""
     c = pl.col
-    versions = tariffs.group_by("tariff_id", "rate_dest", "rate_country", "kind").len()["len"].max() or 1
-    numeric = tariffs.select("tariff_row", "tariff_id", "rate_dest", "rate_country", "kind", "valid_from",
-                             "valid_to", "price_micro", "setup_micro", "per_started_minute")
-    keys = ["tariff_id", "rate_dest", "rate_country", "kind"]
+    versions = tariffs.group_by("rate_key").len()["len"].max() or 1
+    numeric = tariffs.select("rate_key", "tariff_row", "valid_from", "valid_to", "price_micro", "setup_micro",
+                             "per_started_minute")
+    classified = classified.with_columns(_rate_key(c("country_index")).alias("rate_key"))
     if versions == 1:
-        frame = _lookup(classified, numeric, keys)
+        frame = _lookup(classified, numeric, ["rate_key"])
     else:       # a price changed within the lists: keep the version of the call's instant
-        frame = (classified.join(numeric, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        frame = (classified.join(numeric, on="rate_key", how="left", maintain_order="left")
                  .filter(c("price_micro").is_null()
                          | ((c("start") >= c("valid_from")) & (c("start") < c("valid_to")))))
     frame = frame.drop("valid_from", "valid_to")
@@ -647,47 +665,72 @@ def _allowance_overflow(frame: pl.DataFrame) -> pl.Series:
 
 # --------------------------------------------------------------------------- explanations
 
-def _line_label(rate_dest: str, country: str | None, kind: str) -> str:
-    what = {"voice": "Calls", "sms": "SMS", "mms": "MMS", "data": "Data"}.get(kind, kind)
-    return f"{what} — {rate_dest.replace('_', ' ')}" + (f" {country}" if country else "")
-
-
+KIND_WORDS = {"voice": "Calls", "sms": "SMS", "mms": "MMS", "data": "Data"}
 GROUP_ORDER = ["subscription_id", "rate_dest", "rate_country", "kind", "in_bundle", "rerated",
                "beyond_allowance", "tariff_row"]
 
 
-def explain_lines(groups: Sequence[Mapping], plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
-    """One explained line per price-list entry used in the month (``groups`` in GROUP_ORDER)."""
+def _duration_text(seconds: pl.Expr) -> pl.Expr:
+    """``1 h 02 min 05 s`` or ``2 min 05 s``."""
+    def two(part: pl.Expr) -> pl.Expr:
+        return part.cast(pl.String).str.zfill(2)
+    hours, minutes, secs = seconds // 3600, (seconds % 3600) // 60, seconds % 60
+    return (pl.when(hours > 0).then(pl.format("{} h {} min {} s", hours, two(minutes), two(secs)))
+            .otherwise(pl.format("{} min {} s", minutes, two(secs))))
+
+
+def _cents(micro: pl.Expr) -> pl.Expr:
+    """Micro-euros rounded half-up (away from zero) to whole cents, as ``money`` does."""
+    return micro.sign() * ((micro.abs() + 5_000) // 10_000)
+
+
+def explanation_texts(groups: pl.DataFrame) -> pl.DataFrame:
+    """Each group's label, formula (but for data) and amount in cents, in one vectorised pass:
+    a month has tens of thousands of lines to word. ``explain_lines`` adds the plan's clauses."""
+    c = pl.col
+    count = pl.format("{} record(s)", c("records"))
+    price = c("price_text").fill_null("None")
+    country = pl.when(c("rate_country").fill_null("") != "").then(pl.format(" {}", c("rate_country")))
+    voice = pl.format("{}, {} call(s), {} billed × {}/min", count, c("calls"), _duration_text(c("charged_s")), price)
+    set_up = pl.format(" + set-up {} per call", c("setup_text").fill_null("None"))
+    return groups.with_columns(
+        pl.format("{} — {}", c("kind").cast(pl.String).replace_strict(KIND_WORDS),
+                  c("rate_dest").cast(pl.String).str.replace_all("_", " ")).add(country.otherwise(pl.lit("")))
+        .alias("label"),
+        pl.when(c("in_bundle")).then(pl.format("{}, {} included", count, _duration_text(c("seconds"))))
+        .when(c("kind") == "voice").then(pl.when(c("setup_micro").fill_null(0) != 0).then(voice + set_up)
+                                         .otherwise(voice))
+        .when(c("kind") != "data").then(pl.format("{} message(s) × {}", c("calls"), price))
+        .alias("formula"),
+        _cents(c("amount_micro")).alias("cents"))
+
+
+EXPLAINED_COLUMNS = ("label", "formula", "cents", "in_bundle", "beyond_allowance", "rerated",
+                     "tariff_source", "bytes", "price_text")
+
+
+def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
+    """One explained line per price-list entry used in the month: ``groups`` are rows of
+    ``EXPLAINED_COLUMNS`` (``explanation_texts``), in GROUP_ORDER."""
     lines = []
     breach_clause = "; ".join(b.clause for b in breaches)
     bundle_clause = (plan.usage.included_destinations.clause
                      if plan.usage.included_destinations else "offer bundle")
-    for row in groups:
-        label = _line_label(row["rate_dest"], row["rate_country"], row["kind"])
-        total = money(from_micro(row["amount_micro"]))
-        count = f"{row['records']} record(s)"
-        if row["in_bundle"]:
-            lines.append(Line(f"{label}, included in the bundle", Decimal(0),
-                              f"{count}, {fmt_duration(row['seconds'])} included", bundle_clause))
+    for label, formula, cents, in_bundle, beyond_allowance, rerated, source, size, price_text in groups:
+        if in_bundle:
+            lines.append(Line(f"{label}, included in the bundle", Decimal(0), formula, bundle_clause))
             continue
-        if row["kind"] == "voice":
-            formula = (f"{count}, {row['calls']} call(s), {fmt_duration(row['charged_s'])} billed"
-                       f" × {row['price_text']}/min")
-            if row["setup_micro"]:
-                formula += f" + set-up {row['setup_text']} per call"
-        elif row["kind"] == "data":
-            formula = f"{row['bytes'] / BYTES_PER_MB:.3f} MB × {row['price_text']}/MB"
-        else:
-            formula = f"{row['calls']} message(s) × {row['price_text']}"
-        clause = row["tariff_source"] or ""
-        if row["beyond_allowance"]:
+        if formula is None:       # data: the volume as Python words it
+            formula = f"{size / BYTES_PER_MB:.3f} MB × {price_text}/MB"
+        clause = source or ""
+        if beyond_allowance:
             label += ", beyond the bundle's allowance"
             limits = "; ".join(str(t.src) for t in plan.usage.fair_use if t.window == "call")
             clause = "; ".join(x for x in (clause, limits or bundle_clause) if x)
-        if row["rerated"]:
+        if rerated:
             label += ", re-rated after a fair-use breach"
             clause = f"{clause}; {breach_clause}" if clause else breach_clause
-        lines.append(Line(label, total, formula, clause))
+        lines.append(Line(label, Decimal(cents).scaleb(-2), formula, clause))
     return lines
 
 
@@ -1242,9 +1285,10 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
         (c("rate_dest") == "data") & (c("kind") == "data")).sort("valid_from").iter_rows(named=True)}
 
     explained: dict[int, Explained] = {}
-    group_parts: dict[int, list[dict]] = {}
-    for row in groups.sort(GROUP_ORDER, nulls_last=True).iter_rows(named=True):
-        group_parts.setdefault(row["subscription_id"], []).append(row)
+    group_parts: dict[int, list[tuple]] = {}
+    worded = explanation_texts(groups.sort(GROUP_ORDER, nulls_last=True))
+    for subscription_id, *row in worded.select("subscription_id", *EXPLAINED_COLUMNS).iter_rows():
+        group_parts.setdefault(subscription_id, []).append(row)
     for plan in plans:
         mine = group_parts.get(plan.subscription_id)
         if mine is None:
