@@ -413,7 +413,8 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
     c = pl.col
     out = c("direction") == "out"
     voice = c("type").is_in(("voice", "callback"))
-    frame = _lookup(records.collect(), plans, ["subscription_id"])
+    # The service identifier and file line of a record are not rated: they are not read.
+    frame = _lookup(records.drop("service", "line", strict=False).collect(), plans, ["subscription_id"])
     if frame["tariff_id"].null_count():     # records of a subscription without a plan (gone)
         frame = frame.filter(c("tariff_id").is_not_null())
     frame = frame.with_columns(

@@ -88,7 +88,7 @@ class UsageStore:
             month = f"{yyyymm // 100:04d}-{yyyymm % 100:02d}"
             target = self.month_dir(month) / f"bucket={bucket}" / f"batch-{batch_id}-{part}.parquet"
             _atomic_parquet(piece.drop("yyyymm", "bucket").with_columns(
-                pl.col(name).replace("", None) for name in EMPTY_AS_NULL), target)
+                pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in EMPTY_AS_NULL), target)
             return month
 
         # Polars releases the GIL while it filters and encodes: two pieces at a time use both cores.
