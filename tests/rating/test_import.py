@@ -97,3 +97,19 @@ def test_records_stored_before_the_forwarded_to_column_still_read(session, clock
     assert month.select("record_id", "forwarded_to").rows() == [("E0", None), ("E1", None)]
     assert month["direction"].to_list() == ["out", "out"]
     assert service.rate(session, clock, actor, "2026-10", store).records == 2
+
+
+def test_a_file_that_breaks_midway_leaves_nothing_stored(session, clock, actor, subscribe, store, tmp_path,
+                                                         monkeypatch):
+    """Good chunks are written while the file is read: when a later chunk cannot be read, the
+    batch's files are removed and the error names the file; nothing imported earlier is lost."""
+    subscribe("vga", "0247000001", unit="analogue_line")
+    kept = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "kept.csv", [csv_row("K1")]), store)
+    monkeypatch.setattr(service, "CHUNK_ROWS", 1000)
+    path = write_csv(tmp_path / "broken.csv", [csv_row(f"G{i}") for i in range(50_000)])
+    with path.open("ab") as handle:
+        handle.write(b"G-bad,0247000001,2026-10-05T09:00:00+02:00,60,\xff\xfe,0145000000,out,voice,,,FT,0\n")
+    with pytest.raises(InvalidInput, match="file: broken.csv: cannot be read as UTF-8 CSV"):
+        service.import_cdr_file(session, clock, actor, path, store)
+    assert [p.name for p in store.batch_files(kept.id)] == ["batch-1-0.parquet"]
+    assert store.scan_month("2026-10").collect()["record_id"].to_list() == ["K1"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import gzip
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -36,12 +36,12 @@ from clausier.rating import numbering as nb
 from clausier.rating.models import (FairUseBreach, FraudAlert, ImportBatch, PenaltyProposal,
                                     RejectedRow, RoamingMonthRow, SvaPayout, SvaPayoutClaim,
                                     UsageSummary, UsageTariff)
-from clausier.rating.store import UsageStore
+from clausier.rating.store import WRITERS, UsageStore
 from clausier.terms.schema import Usage
 
 PRICE_LISTS = Path(__file__).parent / "data" / "price_lists"
 REJECTS_KEPT_IN_DATABASE = 1000
-CHUNK_ROWS = 2_000_000
+CHUNK_ROWS = 1_000_000
 ID_HASH_SEED = 20_261_001
 RATING_WORKERS = 2
 PENALTY_SOURCE = "usage_penalty"
@@ -98,30 +98,47 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
     rejects, known, months = [], {}, set()
     earlier = pl.DataFrame(schema={"id_hash": pl.UInt64, "line": pl.Int64})   # accepted so far
     batch.rows_read = batch.duplicates = batch.accepted = 0
-    # Chunks of the file, so that memory stays bounded whatever its size.
-    for part, text in enumerate(raw.collect_batches(chunk_size=CHUNK_ROWS)):
-        chunk = _owned(cdr.parsed(text), subscriptions)
-        batch.rows_read += chunk.height
-        failing = chunk.filter(pl.col("check").is_not_null())
-        if failing.height:
-            rejects.append(cdr.with_problems(failing).select("line", "record_id", "problem"))
-            chunk = chunk.filter(pl.col("check").is_null())
-        good = chunk.with_columns(_id_hash(pl.col("record_id")),
-                                  *[pl.col(name).cast(enum) for name, enum in cdr.KEYWORDS.items()])
-        chunk_months = {f"{m // 100:04d}-{m % 100:02d}" for m in good["yyyymm"].unique().to_list()}
-        for month in chunk_months - known.keys():
-            known[month] = store.known_ids([month]).with_columns(_id_hash(pl.col("record_id"))).collect()
-        already = pl.concat([known[m] for m in sorted(chunk_months)] or [_no_known_ids()])
-        drop, repeated = _repeated_ids(store, batch.id, good, already, earlier)
-        if repeated.height:
-            rejects.append(repeated)
-        fresh = good.filter(~pl.col("line").is_in(drop.implode())) if drop.len() else good
-        batch.duplicates += good.height - fresh.height - repeated.height
-        if fresh.height:
-            months |= store.write_part(fresh.select(stored_columns).with_columns(
-                pl.lit(batch.id, pl.Int64).alias("batch_id")), batch.id, part)
-            earlier = pl.concat([earlier, fresh.select("id_hash", pl.col("line").cast(pl.Int64))])
-            batch.accepted += fresh.height
+    in_flight: list[Future[str]] = []
+
+    def settle() -> None:
+        """Wait for the part being written; each write gives its month."""
+        months.update(future.result() for future in in_flight)
+        in_flight.clear()
+
+    try:
+        # Chunks of the file, so that memory stays bounded whatever its size; a part is written
+        # while the next is read and checked, never more than one.
+        with ThreadPoolExecutor(WRITERS) as writers:
+            for part, text in enumerate(raw.collect_batches(chunk_size=CHUNK_ROWS)):
+                chunk = _owned(cdr.parsed(text), subscriptions)
+                batch.rows_read += chunk.height
+                failing = chunk.filter(pl.col("check").is_not_null())
+                if failing.height:
+                    rejects.append(cdr.with_problems(failing).select("line", "record_id", "problem"))
+                    chunk = chunk.filter(pl.col("check").is_null())
+                good = chunk.with_columns(_id_hash(pl.col("record_id")),
+                                          *[pl.col(name).cast(enum) for name, enum in cdr.KEYWORDS.items()])
+                chunk_months = {f"{m // 100:04d}-{m % 100:02d}" for m in good["yyyymm"].unique().to_list()}
+                for month in chunk_months - known.keys():
+                    known[month] = store.known_ids([month]).with_columns(_id_hash(pl.col("record_id"))).collect()
+                already = pl.concat([known[m] for m in sorted(chunk_months)] or [_no_known_ids()])
+                drop, repeated = _repeated_ids(store, batch.id, good, already, earlier, settle)
+                if repeated.height:
+                    rejects.append(repeated)
+                fresh = good.filter(~pl.col("line").is_in(drop.implode())) if drop.len() else good
+                batch.duplicates += good.height - fresh.height - repeated.height
+                if fresh.height:
+                    settle()
+                    in_flight.extend(store.write_part(fresh.select(stored_columns).with_columns(
+                        pl.lit(batch.id, pl.Int64).alias("batch_id")), batch.id, part, writers))
+                    earlier = pl.concat([earlier, fresh.select("id_hash", pl.col("line").cast(pl.Int64))])
+                    batch.accepted += fresh.height
+            settle()
+    except BaseException as exc:
+        store.drop_batch(batch.id)      # the batch is rolled back: none of its records stays
+        if isinstance(exc, pl.exceptions.ComputeError):     # e.g. bytes that are not UTF-8
+            raise InvalidInput.on("file", f"{path.name}: cannot be read as UTF-8 CSV ({exc})") from None
+        raise
     rejects = (pl.concat(rejects, how="diagonal_relaxed").sort("line") if rejects
                else pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String}))
     batch.rejected = rejects.height
@@ -164,10 +181,11 @@ def _no_known_ids() -> pl.DataFrame:
 
 
 def _repeated_ids(store: UsageStore, batch_id: int, good: pl.DataFrame, known: pl.DataFrame,
-                  earlier: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+                  earlier: pl.DataFrame, settle: Callable[[], None]) -> tuple[pl.Series, pl.DataFrame]:
     """The lines of ``good`` not to import: ids imported by an earlier batch (idempotence) and
     ids repeated within the file (the first line is kept, the others are reported). Only the
-    rows whose hash was seen before are compared on the id itself."""
+    rows whose hash was seen before are compared on the id itself, reading back the parts of
+    this batch already written (``settle`` waits for the one being written)."""
     c = pl.col
     # Hashes seen before that occur in this chunk: the chunk's hashes are looked up in the
     # ids seen so far (which grow with the file), rather than a set built of all those ids.
@@ -187,6 +205,8 @@ def _repeated_ids(store: UsageStore, batch_id: int, good: pl.DataFrame, known: p
     others = suspects.join(already, on="line", how="anti")
     hashes = others["id_hash"].implode()
     earlier_lines = earlier.filter(c("id_hash").is_in(hashes))["line"]
+    if earlier_lines.len():
+        settle()
     written = (pl.scan_parquet(store.batch_files(batch_id)).select("record_id", c("line").cast(pl.Int64))
                .filter(c("line").is_in(earlier_lines.implode())).collect()
                if earlier_lines.len() else pl.DataFrame(schema={"record_id": pl.String, "line": pl.Int64}))

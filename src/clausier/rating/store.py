@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,8 +77,11 @@ class UsageStore:
     def batch_files(self, batch_id: int) -> list[Path]:
         return sorted((self.root / "records").glob(f"month=*/bucket=*/batch-{batch_id}-*.parquet"))
 
-    def write_part(self, records: pl.DataFrame, batch_id: int, part: int) -> set[str]:
-        """Write one part of a batch, one file per month and bucket; returns the months."""
+    def write_part(self, records: pl.DataFrame, batch_id: int, part: int,
+                   writers: Executor) -> list[Future[str]]:
+        """Start writing one part of a batch on ``writers``, one file per month and bucket; each
+        future gives the month it wrote. Polars releases the GIL while it filters and encodes:
+        two pieces at a time use both cores."""
         keyed = records.with_columns(bucket_of(pl.col("subscription_id")).alias("bucket"))
         pieces = keyed.select("yyyymm", "bucket").unique().sort("yyyymm", "bucket").rows()
 
@@ -91,9 +94,12 @@ class UsageStore:
                 pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in EMPTY_AS_NULL), target)
             return month
 
-        # Polars releases the GIL while it filters and encodes: two pieces at a time use both cores.
-        with ThreadPoolExecutor(WRITERS) as pool:
-            return set(pool.map(lambda key: write(*key), pieces))
+        return [writers.submit(write, yyyymm, bucket) for yyyymm, bucket in pieces]
+
+    def drop_batch(self, batch_id: int) -> None:
+        """Forget the records of a batch that did not complete."""
+        for path in self.batch_files(batch_id):
+            path.unlink(missing_ok=True)
 
     def write_rated(self, month: str, bucket: int, rated: pl.DataFrame) -> Path:
         target = self.rated_path(month, bucket)
