@@ -131,7 +131,8 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
                     settle()
                     in_flight.extend(store.write_part(fresh.select(stored_columns).with_columns(
                         pl.lit(batch.id, pl.Int64).alias("batch_id")), batch.id, part, writers))
-                    earlier = pl.concat([earlier, fresh.select("id_hash", pl.col("line").cast(pl.Int64))])
+                    earlier = pl.concat([earlier, fresh.select("id_hash", pl.col("line").cast(pl.Int64))],
+                                        rechunk=False)
                     batch.accepted += fresh.height
             settle()
     except BaseException as exc:
