@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -96,7 +96,7 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
     subscriptions = _subscriptions_frame(session)
     stored_columns = [name for name in cdr.STORED_SCHEMA if name != "batch_id"] + ["yyyymm"]
     rejects, known, months = [], {}, set()
-    earlier = pl.DataFrame(schema={"id_hash": pl.UInt64, "line": pl.Int64})   # accepted so far
+    accepted = pl.DataFrame(schema={"id_hash": pl.UInt64, "line": pl.Int64})   # lines written so far
     batch.rows_read = batch.duplicates = batch.accepted = 0
     in_flight: list[Future[str]] = []
 
@@ -122,19 +122,21 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
                 for month in chunk_months - known.keys():
                     known[month] = store.known_ids([month]).with_columns(_id_hash(pl.col("record_id"))).collect()
                 already = pl.concat([known[m] for m in sorted(chunk_months)] or [_no_known_ids()])
-                drop, repeated = _repeated_ids(store, batch.id, good, already, earlier, settle)
-                if repeated.height:
-                    rejects.append(repeated)
+                drop = _already_imported(good, already)
                 fresh = good.filter(~pl.col("line").is_in(drop.implode())) if drop.len() else good
-                batch.duplicates += good.height - fresh.height - repeated.height
+                batch.duplicates += good.height - fresh.height
                 if fresh.height:
                     settle()
                     in_flight.extend(store.write_part(fresh.select(stored_columns).with_columns(
                         pl.lit(batch.id, pl.Int64).alias("batch_id")), batch.id, part, writers))
-                    earlier = pl.concat([earlier, fresh.select("id_hash", pl.col("line").cast(pl.Int64))],
+                    accepted = pl.concat([accepted, fresh.select("id_hash", pl.col("line").cast(pl.Int64))],
                                         rechunk=False)
                     batch.accepted += fresh.height
             settle()
+        repeated = _repeats_within_file(store, batch.id, accepted)
+        if repeated.height:
+            rejects.append(repeated)
+            batch.accepted -= repeated.height
     except BaseException as exc:
         store.drop_batch(batch.id)      # the batch is rolled back: none of its records stays
         if isinstance(exc, pl.exceptions.ComputeError):     # e.g. bytes that are not UTF-8
@@ -181,43 +183,33 @@ def _no_known_ids() -> pl.DataFrame:
     return pl.DataFrame(schema={"record_id": pl.String, "id_hash": pl.UInt64})
 
 
-def _repeated_ids(store: UsageStore, batch_id: int, good: pl.DataFrame, known: pl.DataFrame,
-                  earlier: pl.DataFrame, settle: Callable[[], None]) -> tuple[pl.Series, pl.DataFrame]:
-    """The lines of ``good`` not to import: ids imported by an earlier batch (idempotence) and
-    ids repeated within the file (the first line is kept, the others are reported). Only the
-    rows whose hash was seen before are compared on the id itself, reading back the parts of
-    this batch already written (``settle`` waits for the one being written)."""
+def _already_imported(good: pl.DataFrame, known: pl.DataFrame) -> pl.Series:
+    """The lines of ``good`` whose record id an earlier batch imported (importing it again
+    changes nothing). The known ids whose hash is in the chunk are compared on the id itself."""
+    hits = known.filter(pl.col("id_hash").is_in(good["id_hash"].implode()))
+    if hits.height == 0:
+        return pl.Series("line", [], pl.Int64)
+    return good.join(hits, on=["id_hash", "record_id"], how="semi")["line"].cast(pl.Int64)
+
+
+def _repeats_within_file(store: UsageStore, batch_id: int, accepted: pl.DataFrame) -> pl.DataFrame:
+    """Record ids repeated within the file, found once all of it is written (a repeat is rare:
+    one pass over the hashes of every accepted line, rather than a look-up per chunk). The
+    first line is kept; the others are removed from the batch's files and reported."""
     c = pl.col
-    # Hashes seen before that occur in this chunk: the chunk's hashes are looked up in the
-    # ids seen so far (which grow with the file), rather than a set built of all those ids.
-    chunk_hashes = good["id_hash"].implode()
-    seen = pl.concat([frame.filter(c("id_hash").is_in(chunk_hashes))["id_hash"] for frame in (known, earlier)])
-    repeats_within = good["id_hash"].n_unique() < good.height     # rare: test each row only then
-    no_report = pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String})
-    if seen.len() == 0 and not repeats_within:
-        return pl.Series("line", [], pl.Int64), no_report
-    suspect = c("id_hash").is_in(seen.implode())
-    if repeats_within:
-        suspect |= ~c("id_hash").is_first_distinct()
-    suspects = good.filter(suspect).select("record_id", "id_hash", c("line").cast(pl.Int64))
-    if suspects.height == 0:
-        return pl.Series("line", [], pl.Int64), no_report
-    already = suspects.join(known, on=["id_hash", "record_id"], how="semi")
-    others = suspects.join(already, on="line", how="anti")
-    hashes = others["id_hash"].implode()
-    earlier_lines = earlier.filter(c("id_hash").is_in(hashes))["line"]
-    if earlier_lines.len():
-        settle()
+    report = pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String})
+    if accepted["id_hash"].n_unique() == accepted.height:
+        return report
+    lines = accepted.filter(c("id_hash").is_duplicated())["line"]
     written = (pl.scan_parquet(store.batch_files(batch_id)).select("record_id", c("line").cast(pl.Int64))
-               .filter(c("line").is_in(earlier_lines.implode())).collect()
-               if earlier_lines.len() else pl.DataFrame(schema={"record_id": pl.String, "line": pl.Int64}))
-    in_chunk = good.filter(c("id_hash").is_in(hashes)).select("record_id", c("line").cast(pl.Int64))
-    first = pl.concat([written, in_chunk]).group_by("record_id").agg(c("line").min().alias("first_line"))
-    repeated = (others.join(first, on="record_id").filter(c("line") > c("first_line"))
-                .select("line", "record_id", (pl.lit("record_id: '") + c("record_id")
-                                              + pl.lit("' already on line ")
+               .filter(c("line").is_in(lines.implode())).collect())
+    first = written.group_by("record_id").agg(c("line").min().alias("first_line"))
+    repeated = (written.join(first, on="record_id").filter(c("line") > c("first_line"))
+                .select("line", "record_id", (pl.lit("record_id: '") + c("record_id") + pl.lit("' already on line ")
                                               + c("first_line").cast(pl.String)).alias("problem")))
-    return pl.concat([already["line"], repeated["line"]]), repeated
+    if repeated.height:
+        store.remove_lines(batch_id, repeated["line"])
+    return repeated
 
 
 def list_batches(session: Session, limit: int = 50) -> list[ImportBatch]:

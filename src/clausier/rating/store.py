@@ -96,6 +96,14 @@ class UsageStore:
 
         return [writers.submit(write, yyyymm, bucket) for yyyymm, bucket in pieces]
 
+    def remove_lines(self, batch_id: int, lines: pl.Series) -> None:
+        """Rewrite the files of a batch without the records of these lines of its file."""
+        for path in self.batch_files(batch_id):
+            records = pl.read_parquet(path)
+            kept = records.filter(~pl.col("line").cast(pl.Int64).is_in(lines.implode()))
+            if kept.height < records.height:
+                _atomic_parquet(kept, path)
+
     def drop_batch(self, batch_id: int) -> None:
         """Forget the records of a batch that did not complete."""
         for path in self.batch_files(batch_id):
