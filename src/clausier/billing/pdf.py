@@ -208,21 +208,20 @@ def invoice_pdf(invoice: Invoice, credited: Invoice | None = None) -> bytes:
 
 def _finish(_document, pdf: pydyf.PDF) -> None:
     """WeasyPrint 70 lists an attachment twice in the catalogue's /AF (from the embedded-file
-    names and from the file specification): once is right. Then each stream is compressed once:
-    pydyf would compress it twice (to write it, then to hash the file for the identifier that
-    PDF/A requires), at level 9, a fifth of the writing time for files 0.5 % smaller than at 6."""
+    names and from the file specification): once is right. Then each stream is compressed, once,
+    at zlib's default level: pydyf compresses each twice (to write it, then again to hash the file
+    for the identifier PDF/A requires) at level 9, a fifth of the writing time for files 0.5 %
+    smaller."""
     if "AF" in pdf.catalog:
         pdf.catalog["AF"] = type(pdf.catalog["AF"])(dict.fromkeys(pdf.catalog["AF"]))
     for stream in pdf.objects:
         if isinstance(stream, pydyf.Stream) and stream.compress:
-            # The stream's bytes as pydyf joins them: the data of an uncompressed copy, which
-            # has no dictionary but its /Length (no newline), less the stream keywords.
-            raw = pydyf.Stream(stream.stream).data.split(b"\nstream\n", 1)[1][:-len(b"\nendstream")]
-            stream.stream, stream.compress = [zlib.compress(raw, _COMPRESSION_LEVEL)], False
+            # The stream's bytes as pydyf joins them: the data of an uncompressed copy, whose
+            # dictionary is its /Length alone (no newline), less the stream keywords.
+            data = pydyf.Stream(stream.stream).data
+            raw = data.split(b"\nstream\n", 1)[1][:-len(b"\nendstream")]
+            stream.stream, stream.compress = [zlib.compress(raw)], False
             stream.extra["Filter"] = "/FlateDecode"
-
-
-_COMPRESSION_LEVEL = 6     # zlib's default
 
 
 @cache
@@ -254,9 +253,9 @@ def _weasyprint_setup():
 
     fonts = FontConfiguration()
     user_agent = CSS(filename=str(USER_AGENT_STYLESHEET), font_config=fonts)
-    # The attributes WeasyPrint's HTML sets when it parses; another version that sets others
-    # gets its own parser (below).
-    parsed_as_weasyprint = set(vars(HTML(string="<p></p>"))) == {
+    # from_xhtml sets the attributes WeasyPrint's HTML sets when it parses: a WeasyPrint whose
+    # HTML sets others parses with its own parser.
+    same_attributes = set(vars(HTML(string="<p></p>"))) == {
         "base_url", "url_fetcher", "media_type", "wrapper_element", "etree_element"}
 
     class InvoiceHTML(HTML):
@@ -271,14 +270,16 @@ def _weasyprint_setup():
             fifty times faster than WeasyPrint's pure-Python HTML5 one (a twentieth of a PDF).
             WeasyPrint's parser reads what expat refuses (a control character in a name)."""
             try:
-                root = ElementTree.fromstring(string) if parsed_as_weasyprint else None
+                root = ElementTree.fromstring(string) if same_attributes else None
             except ElementTree.ParseError:
                 root = None
             if root is None:
                 return cls(string=string, base_url=base_url)
             document = cls.__new__(cls)         # what HTML.__init__ sets, from this tree
-            document.base_url, document.url_fetcher, document.media_type = base_url, URLFetcher(), "print"
-            document.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+            document.base_url, document.url_fetcher = base_url, URLFetcher()
+            document.media_type = "print"
+            document.wrapper_element = cssselect2.ElementWrapper.from_html_root(
+                root, content_language=None)
             document.etree_element = document.wrapper_element.etree_element
             return document
 
@@ -358,8 +359,8 @@ def _warm_up(database_url: str, sample: list[int]) -> None:
     _weasyprint_setup()
     _facturx_schema()
     _facturx_xmp()
-    # A first PDF, not written, loads what the first one alone pays for: the template, the
-    # fonts, the libraries' lazy imports (two PDFs' time).
+    # A first PDF, not written, loads what the first one alone pays for (as much as two more
+    # PDFs): the template, the fonts, the libraries' lazy imports.
     _render_chunk((sample, None))
 
 
