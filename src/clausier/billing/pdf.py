@@ -8,6 +8,7 @@ explanation, formula and clause, as on screen.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import re
 import time
@@ -284,6 +285,11 @@ def _weasyprint_setup():
             return document
 
     return InvoiceHTML, CSS(filename=str(STYLESHEET), font_config=fonts), fonts
+
+
+# The font configuration cleans up after itself when collected: before the interpreter tears
+# its modules down, or it complains at exit.
+atexit.register(_weasyprint_setup.cache_clear)
 
 
 DOCUMENTS = ("pdf", "facturx.xml")
