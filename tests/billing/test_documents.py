@@ -216,3 +216,16 @@ def test_the_demo_bills_every_operator_and_its_invoices_make_valid_factur_x(sess
 
 def _all(session) -> list[Invoice]:
     return list(session.scalars(select(Invoice).order_by(Invoice.id)))
+
+
+def test_text_the_xml_parser_refuses_still_renders_with_weasyprints_parser(tmp_path):
+    """The template is read by the standard library's XML parser; a character XML forbids (a
+    control character pasted in a name) falls back to WeasyPrint's HTML parser."""
+    from clausier.billing.pdf import TEMPLATES, _weasyprint_setup
+    html_class, stylesheet, fonts = _weasyprint_setup()
+    for name in ("Dupont SARL", "Dupont\x0bSARL"):
+        document = html_class.from_xhtml(f"<html><body><p>{name}</p></body></html>", str(TEMPLATES.parent))
+        path = tmp_path / "page.pdf"
+        path.write_bytes(document.render(stylesheets=[stylesheet], font_config=fonts).write_pdf())
+        text = subprocess.run(["/usr/bin/pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+        assert "Dupont" in text and "SARL" in text
