@@ -134,7 +134,8 @@ def test_after_the_service_end_sync_stops_and_the_portal_says_why(portal, clock)
     assert refused.status_code == 409 and refused.json()["reason"] == "service_ended"
     site = portal.client(portal.admin_user_id).get(f"/api/v1/access/sites/{portal.site_id}").json()
     assert site["service"]["synchronised"] is False
-    assert site["service"]["why"].startswith("the service period ended on 2036-01-04")
+    assert site["service"]["why"] == ("the service period ended on 2036-01-04 — 120 months, CP A art. 2 "
+                                      "(L224-225): changes are no longer synchronised")
     # CP A art. 1 L34-42: the SIM goes back to the manufacturer at the end, and the notice says so.
     assert sorted(n["kind"] for n in site["notices"]) == ["service_ended", "sim_return"]
 

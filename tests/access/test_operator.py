@@ -68,7 +68,8 @@ def test_a_suspended_pack_stops_syncing_its_devices_refuse_the_app_and_the_porta
     assert platform.json()["reason"] == "suspended"
     site = portal.client(portal.admin_user_id).get(f"/api/v1/access/sites/{portal.site_id}").json()
     assert site["service"]["synchronised"] is False
-    assert site["service"]["why"] == f"the associated services are suspended (CP A art. 3 L279-281): {REASON}"
+    # The clause is the sheet's (suspension_on_breach), not a text of the code.
+    assert site["service"]["why"] == f"the associated services are suspended — CP A art. 3 (L279-281): {REASON}"
     with transaction(portal.app.state.engine) as s:
         audited = s.scalars(select(AuditEntry.action).where(AuditEntry.action.like("access.pack.%"))).all()
     assert "access.pack.suspend" in audited

@@ -17,6 +17,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType, shortnumberinfo
 
 from clausier.contracts.rules import add_months
+from clausier.terms.schema import Sourced
 
 
 class RuleError(ValueError):
@@ -598,6 +599,21 @@ def service_state(start: date | None, end: date | None, day: date) -> ServiceSta
     if end is not None and day > end:
         return ServiceState("ended", start, end)
     return ServiceState("active", start, end)
+
+
+def sync_refusal(state: ServiceState, suspended: bool, service_months: Sourced[int] | None,
+                 suspension: Sourced[bool] | None, reason: str = "") -> tuple[str, str] | None:
+    """(reason code, message) when the platform no longer synchronises a site: its service
+    period has ended (the sheet's months of service), or its services are suspended (the
+    sheet's suspension clause, and the reason the operator gave)."""
+    if state.state == "ended":
+        length = f" — {service_months.value} months, {service_months.clause}" if service_months else ""
+        return SERVICE_ENDED, (f"the service period ended on {state.end.isoformat()}{length}: "
+                               "changes are no longer synchronised")
+    if suspended:
+        clause = f" — {suspension.clause}" if suspension else ""
+        return SUSPENDED, f"the associated services are suspended{clause}" + (f": {reason}" if reason else "")
+    return None
 
 
 def end_warning_dates(end: date, months_before: Iterable[int]) -> dict[int, date]:

@@ -51,8 +51,9 @@ from clausier.core.money import money
 from clausier.customers.models import Customer, Site
 from clausier.equipment import rules as equipment_rules
 from clausier.equipment import service as equipment
+from clausier.terms import service as terms_service
 from clausier.terms.schema import Pack as PackTerms
-from clausier.terms.schema import Terms
+from clausier.terms.schema import Sourced, Terms
 
 # Which sheet family is which pack variant of the seed (A: L1-306, B: L307-540).
 VARIANTS = {"intercom_pack": "A", "access_pack": "B"}
@@ -337,18 +338,29 @@ def _sync_refusal(session: Session, pack: Pack, day: date) -> tuple[str, str] | 
 def sync_refusal(session: Session | Connection, subscription_id: int, status: str, service_start: date | None,
                  service_end: date | None, day: date) -> tuple[str, str] | None:
     """(reason code, message) when the platform no longer synchronises a site: its service
-    period has ended, or its pack is suspended (with the reason given by the operator). Reads
-    nothing unless the site is refused (devices poll often)."""
+    period has ended, or its pack is suspended (with the reason given by the operator), each
+    with the sheet's clause. Reads nothing unless the site is refused (devices poll often)."""
     state = rules.service_state(service_start, service_end, day)
-    if state.state == "ended":
-        return (rules.SERVICE_ENDED, f"the service period ended on {service_end.isoformat()} "
-                                     "(120 months, CP A art. 2 L224-227): changes are no longer "
-                                     "synchronised")
-    if status == "suspended":
-        reason = suspension_reason(session, subscription_id)
-        return (rules.SUSPENDED, "the associated services are suspended (CP A art. 3 L279-281)"
-                                 + (f": {reason}" if reason else ""))
-    return None
+    suspended = status == "suspended"
+    if state.state != "ended" and not suspended:
+        return None
+    service_months, suspension = _refusal_terms(session, subscription_id)
+    reason = suspension_reason(session, subscription_id) if suspended and state.state != "ended" else ""
+    return rules.sync_refusal(state, suspended, service_months, suspension, reason)
+
+
+def _refusal_terms(session: Session | Connection, subscription_id: int) -> tuple[Sourced | None, Sourced | None]:
+    """The sheet's months of service and its suspension clause, for a pack's subscription. A
+    family's own usage flags replace the sheet's general ones: the clause may be in either."""
+    if not isinstance(session, Session):        # a device's poll reads on a plain connection
+        with Session(bind=session) as orm:
+            return _refusal_terms(orm, subscription_id)
+    subscription = session.get(Subscription, subscription_id)
+    sheet = terms_service.get_sheet(session, subscription.sheet_id, subscription.sheet_version)
+    terms = sheet.terms_for(subscription.family)
+    flags = {**(sheet.general.usage.flags if sheet.general.usage else {}),
+             **(terms.usage.flags if terms.usage else {})}
+    return terms.pack.service_months if terms.pack else None, flags.get("suspension_on_breach")
 
 
 def suspension_reason(session: Session | Connection, subscription_id: int) -> str:
