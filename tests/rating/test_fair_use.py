@@ -30,6 +30,22 @@ def test_analogue_line_calling_151_distinct_numbers_is_rerated_per_minute():
     assert "re-rated after a fair-use breach" in line.label and "CP I §8 (L1738-1739)" in line.clause
 
 
+def test_each_line_says_its_records_calls_duration_and_price():
+    """The wording of the explained lines (VGA CP I §8): included calls with their duration,
+    re-rated calls with the billed duration and the price (151 × 3 725 s = 156 h 14 min 35 s,
+    × 0,02 €/min = 187,49 €)."""
+    vga = plan("vga", units={"analogue_line": 1})
+    [included] = rate(distinct_calls(3, duration=125), vga).explained[1].lines
+    assert (included.label, included.formula, included.amount, included.clause) == (
+        "Calls — fixed, included in the bundle", "3 record(s), 6 min 15 s included", Decimal("0.00"),
+        "CP I §8 (L1716-1726)")
+    [rerated] = rate(distinct_calls(151, duration=3725), vga).explained[1].lines
+    assert (rerated.label, rerated.formula, rerated.amount, rerated.clause) == (
+        "Calls — fixed, re-rated after a fair-use breach",
+        "151 record(s), 151 call(s), 156 h 14 min 35 s billed × 0,02 € HT/min", Decimal("187.49"),
+        "demo list; CP I §8 (L1738-1739)")
+
+
 def test_isdn_threshold_does_not_apply_to_a_line_without_isdn_access():
     """The 400-number threshold is per ISDN (T0) access: none here, only the analogue rule counts."""
     vga = plan("vga", units={"analogue_line": 3})

@@ -115,6 +115,11 @@ def _paris_months() -> tuple[pl.Series, pl.Series]:
 MONTH_STARTS, MONTH_CODES = _paris_months()
 
 
+def month_text(yyyymm: int) -> str:
+    """A ``yyyymm`` code as the store names months: ``2026-10``."""
+    return f"{yyyymm // 100:04d}-{yyyymm % 100:02d}"
+
+
 def paris_month(instants: pl.Series) -> pl.Series:
     """YYYYMM of each instant in Europe/Paris (null stays null)."""
     codes = MONTH_CODES.gather(MONTH_STARTS.search_sorted(instants.fill_null(MONTH_STARTS[0]), side="right"))

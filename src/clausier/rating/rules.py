@@ -377,7 +377,9 @@ def tariffs_frame(tariffs: Mapping[str, Sequence[Tariff]]) -> tuple[pl.DataFrame
     return frame, ids, countries
 
 
-COUNTRY_SLOTS = 1024
+# Room for each part of the price-list key (``_rate_key``).
+DESTINATION_SLOTS, KIND_SLOTS, COUNTRY_SLOTS = 64, 8, 1024
+assert len(RATE_DESTINATIONS) <= DESTINATION_SLOTS and len(KINDS) <= KIND_SLOTS
 
 
 def _country_index(country: pl.Expr, countries: Sequence[str]) -> pl.Expr:
@@ -392,8 +394,8 @@ def _rate_key(country_index: pl.Expr) -> pl.Expr:
     """One integer for (price list, rate destination, kind, country): joining millions of
     records to the price lists on it is far cheaper than on the four columns."""
     c = pl.col
-    return (((c("tariff_id").cast(pl.Int64) * 64 + c("rate_dest").to_physical().cast(pl.Int64)) * 8
-             + c("kind").to_physical().cast(pl.Int64)) * COUNTRY_SLOTS + country_index)
+    return (((c("tariff_id").cast(pl.Int64) * DESTINATION_SLOTS + c("rate_dest").to_physical().cast(pl.Int64))
+             * KIND_SLOTS + c("kind").to_physical().cast(pl.Int64)) * COUNTRY_SLOTS + country_index)
 
 
 # --------------------------------------------------------------------------- classification
@@ -690,7 +692,7 @@ def explanation_texts(groups: pl.DataFrame) -> pl.DataFrame:
     a month has tens of thousands of lines to word. ``explain_lines`` adds the plan's clauses."""
     c = pl.col
     count = pl.format("{} record(s)", c("records"))
-    price = c("price_text").fill_null("None")
+    price = c("price_text").fill_null("None")      # a record without a price says so, as it always has
     country = pl.when(c("rate_country").fill_null("") != "").then(pl.format(" {}", c("rate_country")))
     voice = pl.format("{}, {} call(s), {} billed × {}/min", count, c("calls"), _duration_text(c("charged_s")), price)
     set_up = pl.format(" + set-up {} per call", c("setup_text").fill_null("None"))

@@ -118,7 +118,7 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
                     chunk = chunk.filter(pl.col("check").is_null())
                 good = chunk.with_columns(_id_hash(pl.col("record_id")),
                                           *[pl.col(name).cast(enum) for name, enum in cdr.KEYWORDS.items()])
-                chunk_months = {f"{m // 100:04d}-{m % 100:02d}" for m in good["yyyymm"].unique().to_list()}
+                chunk_months = {cdr.month_text(m) for m in good["yyyymm"].unique().to_list()}
                 for month in chunk_months - known.keys():
                     known[month] = store.known_ids([month]).with_columns(_id_hash(pl.col("record_id"))).collect()
                 already = pl.concat([known[m] for m in sorted(chunk_months)] or [_no_known_ids()])

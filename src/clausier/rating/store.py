@@ -88,7 +88,7 @@ class UsageStore:
         def write(yyyymm: int, bucket: int) -> str:
             # A filter per (month, bucket): far cheaper than partition_by on wide string frames.
             piece = keyed.filter((pl.col("yyyymm") == yyyymm) & (pl.col("bucket") == bucket))
-            month = f"{yyyymm // 100:04d}-{yyyymm % 100:02d}"
+            month = cdr.month_text(yyyymm)
             target = self.month_dir(month) / f"bucket={bucket}" / f"batch-{batch_id}-{part}.parquet"
             _atomic_parquet(piece.drop("yyyymm", "bucket").with_columns(
                 pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in EMPTY_AS_NULL), target)
