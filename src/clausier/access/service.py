@@ -20,8 +20,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Text, bindparam, delete, func, select, type_coerce, update
@@ -41,8 +41,8 @@ from clausier.catalog.models import Offer
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription, SubscriptionEvent
-from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.bulk import gc_paused
+from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.clock import PARIS, Clock, SystemClock
 from clausier.core.errors import (Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem,
                                   Unauthenticated)
