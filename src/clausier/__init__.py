@@ -8,4 +8,5 @@ __version__ = "0.1.0"
 # at once: rating and importing millions of records then spend a fifth of their time in page
 # faults. Keeping freed memory for reuse during 30 s (purged by a background thread) removes
 # most of them. Read when Polars loads, hence here; an operator's own setting wins.
-os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:30000")
+os.environ.setdefault("_RJEM_MALLOC_CONF",
+                      "background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:30000")
