@@ -1,31 +1,66 @@
 # Clausier — the two commands of the README: `make run` and `make test`.
+#
+# Every Python package comes from the lock files under requirements/ (exact versions, with
+# their hashes): `make run` installs runtime.txt, `make test` dev.txt (runtime + test tools).
+# `make lock` re-resolves them deliberately from pyproject.toml.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_CONFIG := 1
 export CLAUSIER_DATA_DIR ?= $(CURDIR)/var
 PYTEST_WORKERS ?= 2
+LOCK_FLAGS := --universal --generate-hashes --python-version 3.11 --quiet \
+              --custom-compile-command 'make lock'
 
-.PHONY: run test install system-deps test-sqlite test-postgres clean
+.PHONY: run test install install-dev lock system-deps test-sqlite test-postgres test-lock clean
 
-$(BIN)/activate:
-	$(PYTHON) -m venv $(VENV)
-
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+# uv itself, pinned by hash, bootstrapped with the interpreter's own pip.
+$(UV): requirements/tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check --require-hashes \
+	  -r requirements/tools.txt
 	touch $@
 
-install: $(VENV)/.installed
+$(BIN)/python: | $(UV)
+	$(UV) venv --quiet --python $(PYTHON) $(VENV)
 
-run: install
+# `pip sync` leaves exactly what the lock names (it removes anything else), then Clausier
+# itself, editable, built with the locked setuptools.
+$(VENV)/.runtime: requirements/runtime.txt pyproject.toml | $(BIN)/python
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements/runtime.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.dev
+	touch $@
+
+$(VENV)/.dev: requirements/dev.txt pyproject.toml | $(BIN)/python
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements/dev.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.runtime
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+# A runtime install is a subset of the test install: a machine that ran `make test` serves too.
+run: $(if $(wildcard $(VENV)/.dev),install-dev,install)
 	$(BIN)/clausier db upgrade
 	$(BIN)/clausier demo load
 	$(BIN)/clausier serve
 
+lock: | $(UV)
+	$(UV) pip compile $(LOCK_FLAGS) pyproject.toml requirements/build.in \
+	  -o requirements/runtime.txt
+	$(UV) pip compile $(LOCK_FLAGS) pyproject.toml requirements/build.in \
+	  --group pyproject.toml:dev -o requirements/dev.txt
+	$(UV) pip compile $(LOCK_FLAGS) requirements/tools.in -o requirements/tools.txt
+
 system-deps:
 	@bash scripts/ensure-system-deps.sh
 
-test: install system-deps test-sqlite test-postgres
+test: install-dev system-deps test-sqlite test-postgres
 
 test-sqlite:
 	CLAUSIER_TEST_DB=sqlite $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
@@ -34,4 +69,4 @@ test-postgres:
 	CLAUSIER_TEST_DB=postgresql $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var test-artifacts
+	rm -rf $(VENV) $(TOOLS) var test-artifacts
