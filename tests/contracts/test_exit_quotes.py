@@ -174,7 +174,8 @@ def test_timeline_gives_the_last_day_to_give_notice_cgv_7():
     facts = technicophone("sip_trunk", (Item("Trunk", "trunk", 1, Decimal("450.00")),), date(2025, 1, 1))
     line = rules.timeline(facts, terms("technicophone", "sip_trunk"), date(2026, 11, 24))
     assert line.commitment_end == date(2027, 12, 31)
-    assert line.notice_deadline == date(2027, 9, 30)          # 3 months before the end of the period
+    # CGV art. 7 (L244-250): at least 3 months before the anniversary date 2028-01-01.
+    assert line.notice_deadline == date(2027, 10, 1)
     assert line.termination_if_received_today == date(2027, 2, 24)
 
 

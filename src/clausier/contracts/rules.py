@@ -205,11 +205,34 @@ def period_on(facts: Facts, terms: Terms, day: date) -> Period | None:
 
 
 def notice_deadline(period: Period | None, terms: Terms) -> date | None:
-    """Last day for the notice to be received so that the contract ends with ``period``."""
+    """Last day for the notice to be received so that the contract ends with ``period``.
+
+    The notice must be received N months before the anniversary date, the first day after the
+    period (Technicophone CGV art. 7, L244-250: "au moins trois mois avant la date
+    anniversaire"): the last such day is the one whose notice runs out on the anniversary itself,
+    so that a letter received on the deadline ends the contract with the period and a letter
+    received the day after does not. Month-end clipping can make two days qualify
+    (30 and 30 November + 3 months both reach 29 February): the later one is the deadline.
+    """
     notice = terms.notice
     if period is None or period.end is None or notice is None or notice.months_before_term is None:
         return None
-    return add_months(period.end + ONE_DAY, -notice.months_before_term.value) - ONE_DAY
+    months = notice.months_before_term.value
+    anniversary = period.end + ONE_DAY
+    deadline = add_months(anniversary, -months)
+    while add_months(deadline + ONE_DAY, months) <= anniversary:
+        deadline += ONE_DAY
+    return deadline
+
+
+def next_notice_deadline(facts: Facts, terms: Terms, on: date) -> date | None:
+    """The notice deadline a letter received on ``on`` is measured against: the running period's,
+    or, once it has passed, the following period's (the contract renews)."""
+    period = period_on(facts, terms, on)
+    deadline = notice_deadline(period, terms)
+    if deadline is not None and deadline < on and period is not None and period.end is not None:
+        deadline = notice_deadline(period_on(facts, terms, period.end + ONE_DAY), terms)
+    return deadline
 
 
 def earliest_effective_date(terms: Terms, received: date) -> tuple[date, str]:
@@ -372,10 +395,13 @@ class TerminationQuote:
     explained: Explained          # everything leaving costs, lines with their clauses
     one_off: Explained            # the part billed as one-off charges when recorded
     exempted_by: str | None = None
+    notice_deadline: date | None = None   # the deadline the letter was measured against
+
 
     def as_dict(self) -> dict:
         return {"effective_date": self.effective_date.isoformat(), **self.explained.as_dict(),
                 "one_off_total": str(self.one_off.total),
+                "notice_deadline": self.notice_deadline.isoformat() if self.notice_deadline else None,
                 "period": None if self.period is None else {
                     "kind": self.period.kind, "start": self.period.start.isoformat(),
                     "end": self.period.end.isoformat() if self.period.end else None}}
@@ -428,7 +454,8 @@ def quote_termination(facts: Facts, terms: Terms, received: date, *,
     return TerminationQuote(received, effective, period, Explained(tuple(lines + one_off)),
                             Explained(tuple(one_off)),
                             exemption.reason.value if exemption else
-                            "price_change" if waiver is not None else None)
+                            "price_change" if waiver is not None else None,
+                            next_notice_deadline(facts, terms, received))
 
 
 def quote_cancellation(facts: Facts, terms: Terms, received: date) -> TerminationQuote:
@@ -616,9 +643,5 @@ def timeline(facts: Facts, terms: Terms, on: date) -> Timeline:
     effective: date | None = None
     if start is not None and terms.notice is not None and terms.notice.effect is not None:
         effective = earliest_effective_date(terms, on)[0]
-    deadline = notice_deadline(period, terms)
-    if deadline is not None and deadline < on and period is not None and period.end is not None:
-        # Too late for this period: the next deadline is the next period's.
-        following = period_on(facts, terms, period.end + ONE_DAY)
-        deadline = notice_deadline(following, terms)
-    return Timeline(on, start, commitment_end(facts, terms), period, deadline, effective)
+    return Timeline(on, start, commitment_end(facts, terms), period,
+                    next_notice_deadline(facts, terms, on), effective)
