@@ -104,9 +104,10 @@ def test_tacit_renewal_and_notice_reminders_are_recorded_once(session, clock, ac
     [sub] = factories.subscription(session, clock, actor, customer,
                                    [LineInput(customer.sites[0].id, "sip-10")],
                                    signed_on=date(2023, 12, 1), go_live_on=date(2024, 1, 1))
-    # Initial period 2024-01-01 → 2026-12-31; notice deadline 2026-09-30; reminder 30 days before.
-    assert service.tick(session, clock, actor, date(2026, 8, 31))["reminders"] == 1
-    assert service.tick(session, clock, actor, date(2026, 8, 31))["reminders"] == 0
+    # Initial period 2024-01-01 → 2026-12-31; notice deadline 2026-10-01, three months before the
+    # anniversary 2027-01-01 (CGV art. 7); reminder 30 days before.
+    assert service.tick(session, clock, actor, date(2026, 9, 1))["reminders"] == 1
+    assert service.tick(session, clock, actor, date(2026, 9, 1))["reminders"] == 0
     assert service.tick(session, clock, actor, date(2027, 1, 1))["renewed"] == 1   # CGV 7: 1 year
     assert service.tick(session, clock, actor, date(2027, 1, 1))["renewed"] == 0
     assert sub.last_renewal_on == date(2027, 1, 1)
@@ -164,3 +165,21 @@ def test_rozoh_pack_service_starts_12_months_after_shipment_and_ends_after_120_m
     assert sub.commitment_start == date(2026, 1, 10)                       # still the latest start
     assert service.tick(session, clock, actor, date(2036, 1, 10))["terminated"] == 1
     assert (sub.status, sub.terminated_on) == ("terminated", date(2036, 1, 10))
+
+
+@pytest.mark.parametrize("as_option_of_the_line", [True, False])
+def test_vga_flat_fee_counts_lines_not_per_line_options_cp_i_6_2(session, clock, actor, tec,
+                                                                   as_option_of_the_line):
+    # CP I §6.2 (seed 001, L1613-1622): 500 € HT "par Ligne analogique résiliée". The Télétaxe
+    # option is priced per analogue line but is no line: one line with its option owes 500 €,
+    # whether the order lists the option under the line or as a line of its own.
+    factories.offer(session, tec, "teletaxe", "vga", "3.00", unit="analogue_line", kind="option")
+    customer = factories.customer(session, clock, tec)
+    site = customer.sites[0].id
+    lines = ([LineInput(site, "vga-analogue", 1, options=("teletaxe",))] if as_option_of_the_line
+             else [LineInput(site, "vga-analogue", 1), LineInput(site, "teletaxe", 1)])
+    [sub] = factories.subscription(session, clock, actor, customer, lines,
+                                   signed_on=date(2025, 3, 1), go_live_on=date(2025, 3, 1))
+    quote = service.quote_termination(session, sub.ref, date(2026, 3, 15))
+    flat = [line for line in quote.explained.lines if line.clause.startswith("CP I §6.2")]
+    assert [(line.amount, line.formula) for line in flat] == [(Decimal("500.00"), "1 × 500,00\u00a0€ HT")]

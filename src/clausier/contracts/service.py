@@ -209,6 +209,9 @@ def create_order(session: Session, clock: Clock, actor: Actor, data: OrderInput)
 
 
 def _order_line(site_id: int, offer: Offer, line: LineInput, is_option: bool) -> OrderLine:
+    # An option is what the catalogue sells as one, however the order lists it: a per-line option
+    # (Télétaxe) is never a line itself when a fee counts lines (CP I §6.2).
+    is_option = is_option or offer.kind == "option"
     access = money(line.access_fee) if line.access_fee is not None else offer.access_fee
     return OrderLine(
         site_id=site_id, offer_id=offer.id, quantity=line.quantity,

@@ -333,7 +333,8 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
         items = items_of.get(sub.id, [])
         for item in sorted(items, key=lambda i: i.is_option):
             attributes = offers[item.offer_id].attributes or {}
-            units[item.unit] += item.quantity
+            if not item.is_option:      # a per-line option (Télétaxe) is not one more line
+                units[item.unit] += item.quantity
             for unit, attribute in (("channel", "channels"), ("user", "users"), ("pack", "packs")):
                 if attribute in attributes:
                     units[unit] += int(attributes[attribute]) * item.quantity
