@@ -81,8 +81,8 @@ def test_daily_tick_warns_six_then_one_month_before_the_end_once(session, clock,
     assert "warnings=1" in access.daily_tick(session, clock, actor, date(2035, 2, 20))
     notices = access.site_status(session, built.site, date(2035, 2, 20)).notices
     assert [(n.kind, n.on, n.clause) for n in notices] == [
-        ("end_warning_1", date(2035, 2, 20), "reading ROZ-END-WARNINGS"),
-        ("end_warning_6", date(2034, 9, 20), "reading ROZ-END-WARNINGS")]
+        ("end_warning_1", date(2035, 2, 20), "CP A art. 2 (L224-227), reading ROZ-END-WARNINGS"),
+        ("end_warning_6", date(2034, 9, 20), "CP A art. 2 (L224-227), reading ROZ-END-WARNINGS")]
     assert "ends on 2035-03-19" in notices[0].message
 
 

@@ -146,7 +146,7 @@ def test_usage_80_days_late_is_billed_next_labelled_with_its_month(session, cloc
     late = next(line for line in november.lines if line.kind == "usage")
     assert (late.label, late.amount) == ("Usage — 2026-08 (late records)", D("12.40"))
     assert (late.period_start, late.period_end) == (date(2026, 8, 1), date(2026, 8, 31))
-    assert late.clause == "CP IX §14.2 (L7024-7040); reading T-MOB-LATE-CDR"
+    assert late.clause == "CP IX §14.2 (L7024-7040); CP IX §7 (L6578-6581), reading T-MOB-LATE-CDR"
 
 
 def _rated(session, clock, subscription, month: str, usage_period: str, amount: str, records: int):
@@ -326,7 +326,7 @@ def test_a_bill_run_applies_each_proration_reading_and_bills_the_whole_month_of_
     [november] = _invoices(session, period="2026-11")
     by_label = {line.label: line for line in october.lines}
     prorata = by_label["Vga Analogue — 2026-10 prorata"]
-    assert (prorata.amount, prorata.clause) == (D("32.90"), "reading T-PRORATA-FIRST-MONTH")   # 17/31 × 60
+    assert (prorata.amount, prorata.clause) == (D("32.90"), "CP I §7.2 (L1677-1679), reading T-PRORATA-FIRST-MONTH")   # 17/31 × 60
     whole = by_label["Presel — 2026-10 (started month due in full)"]
     assert (whole.amount, whole.clause) == (D("10.00"), "CP II §7 (L2062-2067)")
     assert "Vga Analogue — 2026-11" in {line.label for line in november.lines}   # not prorated again

@@ -59,7 +59,7 @@ def test_mid_month_go_live_is_prorated_by_days_under_the_vga_reading():
                               ("recurring", D("60.00"))]          # November in advance
     prorata = lines[1]
     assert prorata.explained.lines[0].formula == "17/31 days × 3 × 20,00\u00a0€"
-    assert prorata.clause == "reading T-PRORATA-FIRST-MONTH"
+    assert prorata.clause == "CP I §7.2 (L1677-1679), reading T-PRORATA-FIRST-MONTH"
     assert (prorata.period_start, prorata.period_end) == (date(2026, 10, 15), date(2026, 10, 31))
     assert [(m.month, m.days, m.month_days) for m in billed] == [
         (date(2026, 10, 1), 17, 31), (date(2026, 11, 1), 30, 30)]
@@ -97,7 +97,7 @@ def test_ozone_last_month_billed_in_advance_is_credited_prorata_after_terminatio
     lines, revised = rules.end_adjustments(ended, terms("ozone", "internet_fibre"))
     assert amounts(lines) == [("adjustment", D("-27.99"))]        # 21/30 of 39.99 given back
     assert lines[0].explained.lines[0].formula == "−21/30 of the 39,99\u00a0€ billed for 2026-11"
-    assert lines[0].clause == "reading OZ-LAST-PERIOD"
+    assert lines[0].clause == "CGV art. 9.2 (L262), reading OZ-LAST-PERIOD"
     assert (revised[0].days, revised[0].amount) == (9, D("12.00"))
 
 
@@ -171,7 +171,7 @@ def test_usage_80_days_late_goes_on_the_next_invoice_labelled_with_its_month():
     line = rules.usage_line(usage, terms("technicophone", "mobile"), NOV, None)
     assert line.label == "Roaming — 2026-08 (late records)"
     assert (line.period_start, line.period_end) == (date(2026, 8, 1), date(2026, 8, 31))
-    assert line.clause == "CP IX §14.2 (L7024-7040); reading T-MOB-LATE-CDR"
+    assert line.clause == "CP IX §14.2 (L7024-7040); CP IX §7 (L6578-6581), reading T-MOB-LATE-CDR"
     current = rules.usage_line(UsageFacts(8, 1, date(2026, 10, 1), D("3.00"), "HT"),
                                terms("technicophone", "mobile"), NOV, None)
     assert current.label == "Usage — 2026-10"
@@ -235,7 +235,7 @@ def test_annual_indexation_uses_the_recorded_index_values():
     ("vga", "general", date(2026, 12, 1), True, "CGV art. 9.2 (L298-299)"),
     ("vga", "usage", date(2026, 11, 8), True, "CP I §7.5 (L1691-1694)"),
     ("vga", "regulatory", date(2026, 12, 1), False, "CGV art. 9.3 (L309-310)"),
-    ("mobile", "regulatory", date(2026, 12, 1), False, "reading T-MOB-PRICE-NOTICE"),
+    ("mobile", "regulatory", date(2026, 12, 1), False, "CP IX §10 (L6728-6746), reading T-MOB-PRICE-NOTICE"),
 ])
 def test_price_change_notice_and_right_to_leave(family, kind, earliest, may_leave, clause):
     """30 days general (CGV 9.2), 7 days usage (CP I §7.5), 1 month mobile (T-MOB-PRICE-NOTICE);

@@ -61,7 +61,8 @@ def test_isdn_friday_before_whit_monday_24x7_option_counts_every_hour_cp_i_5_2()
     assert explained.total == Decimal("-10.00")
     line = explained.lines[0]
     assert "TR 91 h 00 > 6 h" in line.formula and "10 %" in line.formula
-    assert line.clause == "CP I §5.2 (L1457)"
+    # An ISDN access: the band of the ISDN table (L1465-1483), not the analogue one (L1440-1457).
+    assert line.clause == "CP I §5.2 (L1483)"
 
 
 def test_confirmation_at_31_minutes_starts_the_clock_at_the_confirmation_cp_i_5_7():

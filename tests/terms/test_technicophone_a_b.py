@@ -254,9 +254,13 @@ def test_vga_gtr_targets_penalties_and_cap(sheet: TermSheet) -> None:
         ("isdn", "standard"): (6, "business_hours"),
         ("isdn", "gtr_6h_24x7"): (6, "around_the_clock"),
     }
-    # CP I §5.2 L1453-1457: 6 < TR ≤ 8 → 2 %, 8 < TR ≤ 12 → 5 %, TR > 12 → 10 %
-    penalties = [_band_for(r.penalty_bands, tr) for tr in ("7", "8", "8.01", "12", "12.5")]
-    assert penalties == [2, 2, 5, 5, 10]
+    # CP I §5.2 L1453-1457 (analogue) and L1479-1483 (ISDN), two tables with the same figures:
+    # 6 < TR ≤ 8 → 2 %, 8 < TR ≤ 12 → 5 %, TR > 12 → 10 %
+    for access, top in (("analogue", "CP I §5.2 (L1457)"), ("isdn", "CP I §5.2 (L1483)")):
+        table = [b for b in r.penalty_bands if b.access == access]
+        penalties = [_band_for(table, tr) for tr in ("7", "8", "8.01", "12", "12.5")]
+        assert penalties == [2, 2, 5, 5, 10]
+        assert str(table[-1].src) == top
     assert r.cap_percent.value == 10 and r.cap_percent.clause == "CP I §5.4 (L1499-1502)"
     assert r.claims_per_year.value == 1 and r.confirmation_window_minutes.value == 30
 
@@ -545,4 +549,4 @@ def test_gap_readings_carry_their_values(sheet: TermSheet) -> None:
         "T-INTERNET-DSL-IMPOSSIBLE-FEES"
     # a missed 72-hour analogue target falls in the top band (reading T-VGA-GTR-STANDARD-PENALTY)
     bands = sheet.terms_for("vga").service_levels.restoration.penalty_bands
-    assert _band_for(bands, "73") == 10
+    assert _band_for([b for b in bands if b.access == "analogue"], "73") == 10

@@ -73,6 +73,7 @@ class Target:
     penalised: bool
     clause: str
     label: str
+    access: str | None = None        # whose penalty table applies (VGA: analogue or isdn)
 
     @property
     def hours(self) -> Decimal:
@@ -133,7 +134,7 @@ def target_for(levels: ServiceLevels | None, option: str, access: str | None) ->
         unit = "business hours" if target.counted_in is DayCount.business_hours else "hours"
         return Target(timedelta(seconds=int(target.hours * 3600)), target.counted_in,
                       not _best_effort(restoration), str(target.src),
-                      f"{target.access} {target.option}: {_num(target.hours)} {unit}")
+                      f"{target.access} {target.option}: {_num(target.hours)} {unit}", target.access)
     if restoration.targets:
         return None
     if restoration.restoration_days is not None:
@@ -275,6 +276,13 @@ def target_status(reading: ClockReading, target: Target, counting: BusinessCalen
 # --------------------------------------------------------------------------- bands
 
 
+def penalty_bands(restoration, access: str) -> list[Band]:
+    """The penalty table of an access type (VGA §5.2 has one for analogue lines, one for ISDN),
+    or the bands that hold for every access."""
+    own = [band for band in restoration.penalty_bands if band.access == access]
+    return own or [band for band in restoration.penalty_bands if band.access is None]
+
+
 def band_for(bands: Sequence[Band], value: Decimal) -> Band | None:
     """The band holding ``value`` (bounds inclusive or not, as the sheet says), or ``None``."""
     for band in bands:
@@ -329,7 +337,8 @@ def restoration_penalties(levels: ServiceLevels, cases: Sequence[RestorationCase
             if outcome.breached:
                 explained = explained.with_note(f"{case.ticket_ref}: {outcome.reason}")
             continue
-        band = band_for(restoration.penalty_bands, hours_of(case.restoration_time))
+        band = band_for(penalty_bands(restoration, case.target.access),
+                        hours_of(case.restoration_time))
         amount = percent_of(monthly_amount, outcome.percent)
         explained = explained.plus(Line(
             label=f"Restoration-time penalty {case.ticket_ref} ({service})",
@@ -360,7 +369,8 @@ def _outcome(levels: ServiceLevels, case: RestorationCase) -> CaseOutcome:
     if not case.target.penalised:
         clause = levels.restoration.objective_only.clause if levels.restoration.objective_only else ""
         return none(f"target {case.target.label} is tracked without penalty {clause}".strip())
-    band = band_for(levels.restoration.penalty_bands, hours_of(case.restoration_time))
+    band = band_for(penalty_bands(levels.restoration, case.target.access),
+                    hours_of(case.restoration_time))
     if band is None:
         return none(f"no penalty band for {duration_text(case.restoration_time)}")
     return CaseOutcome(case.ticket_ref, case.restoration_time, case.target, True, band.percent,

@@ -102,7 +102,9 @@ def _check_bands(sheet: TermSheet) -> list[Problem]:
     problems = []
     for path, node in _walk(sheet, ""):
         if isinstance(node, list) and node and all(isinstance(item, Band) for item in node):
-            problems += check_band_list(node, path)
+            # Each access type's table is a band list of its own (VGA: analogue and ISDN).
+            for access in dict.fromkeys(band.access for band in node):
+                problems += check_band_list([b for b in node if b.access == access], path)
     return problems
 
 

@@ -81,9 +81,40 @@ def parse_yaml(text: str, origin: str = "sheet", expect: type = dict) -> Any:
     return data
 
 
+def cite_readings(document: dict[str, Any]) -> dict[str, Any]:
+    """Every value sourced by a reading alone also cites the clause the reading applies.
+
+    ``src: "reading:T-X"`` becomes ``src: "CP I §6.3 L1624-1633; reading:T-X"``, the clause
+    being the reading's ``applies`` or the first text it quotes, so that an explained line always
+    names an article and seed lines a person can open (the reading id follows, never replaces it).
+    """
+    clauses: dict[str, str] = {}
+    for reading in document.get("readings") or []:
+        if not isinstance(reading, dict) or "id" not in reading:
+            continue
+        cited = reading.get("applies") or next(
+            (text.get("src") for text in reading.get("texts") or []
+             if isinstance(text, dict) and isinstance(text.get("src"), str)
+             and not text["src"].startswith("reading:")), None)
+        if cited:
+            clauses[str(reading["id"])] = str(cited)
+
+    def cite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: (f"{clauses[value[8:]]}; {value}"
+                          if key == "src" and isinstance(value, str) and value.startswith("reading:")
+                          and value[8:] in clauses else cite(value))
+                    for key, value in node.items()}
+        if isinstance(node, list):
+            return [cite(value) for value in node]
+        return node
+
+    return {key: value if key == "readings" else cite(value) for key, value in document.items()}
+
+
 def validate_document(document: dict[str, Any], origin: str = "sheet") -> TermSheet:
     try:
-        return TermSheet.model_validate(document)
+        return TermSheet.model_validate(cite_readings(document))
     except ValidationError as exc:
         problems = [
             Problem(".".join(str(part) for part in error["loc"]) or origin,

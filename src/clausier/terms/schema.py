@@ -27,6 +27,8 @@ T = TypeVar("T")
 
 _SEED_REF = re.compile(r"^(?P<article>.+?)\s+L(?P<start>\d+)(?:-(?P<end>\d+))?$")
 _READING_REF = re.compile(r"^reading:(?P<reading>[A-Z0-9][A-Z0-9-]*)$")
+# A clause and the reading that settles how it applies: "CP I §6.3 L1624-1633; reading:T-VGA-ETF".
+_CITED_READING_REF = re.compile(r"^(?P<seed>.+?)\s*;\s*reading:(?P<reading>[A-Z0-9][A-Z0-9-]*)$")
 
 
 class SourceRef(BaseModel):
@@ -44,6 +46,11 @@ class SourceRef(BaseModel):
         text = str(text).strip()
         if match := _READING_REF.match(text):
             return cls(reading=match["reading"])
+        if match := _CITED_READING_REF.match(text):
+            seed = cls.parse(match["seed"])
+            if seed.reading:
+                raise ValueError(f"{text!r}: write one clause, then one reading")
+            return seed.model_copy(update={"reading": match["reading"]})
         if match := _SEED_REF.match(text):
             first = int(match["start"])
             last = int(match["end"] or first)
@@ -56,11 +63,18 @@ class SourceRef(BaseModel):
         )
 
     def __str__(self) -> str:
-        if self.reading:
+        if not self.article:
             return f"reading {self.reading}"
         lines = (f"L{self.first_line}" if self.first_line == self.last_line
                  else f"L{self.first_line}-{self.last_line}")
-        return f"{self.article} ({lines})"
+        cited = f"{self.article} ({lines})"
+        return f"{cited}, reading {self.reading}" if self.reading else cited
+
+    @property
+    def seed_text(self) -> str:
+        """The clause as the YAML writes it ("CGV art. 7 L190-194"), without the reading."""
+        last = f"-{self.last_line}" if self.last_line != self.first_line else ""
+        return f"{self.article} L{self.first_line}{last}"
 
 
 def _to_source(raw: object) -> object:
@@ -426,6 +440,7 @@ class Band(Block):
     upper_inclusive: bool = True
     percent: Decimal
     src: Src
+    access: str | None = None             # a band of one access type's table (None: every access)
 
 
 class RestorationTarget(Block):
@@ -634,6 +649,15 @@ class Reading(Block):
     chosen: str | None = None          # None = unresolved: ``terms lint`` fails
     favours: Literal["client", "operator", "neutral"] | None = None
     why: str = ""
+    # The clause whose rule the reading applies, cited beside the reading on every explained line
+    # (a person checks the clause, then the reading). Default: the first text quoted.
+    applies: Src | None = None
+
+    @property
+    def cited_clause(self) -> SourceRef | None:
+        if self.applies is not None:
+            return self.applies
+        return next((text.src for text in self.texts if text.src.article), None)
 
 
 class Operator(Block):
