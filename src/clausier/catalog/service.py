@@ -18,6 +18,7 @@ from clausier.catalog.models import EquipmentKind, Offer, OfferOption, Operator
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotFound, Problem
 from clausier.core.money import money
+from clausier.terms import service as terms
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -271,6 +272,36 @@ def load_built_in_catalogs(session: Session, clock: Clock, actor: Actor) -> list
     return [load_catalog(session, clock, actor, path) for path in built_in_paths()]
 
 
+@dataclass
+class BuiltinsInstall:
+    """What ``install_builtins`` found and what it added."""
+
+    sheets: list[str] = field(default_factory=list)       # every built-in version, "ozone v1"
+    sheets_added: int = 0
+    operators: list[str] = field(default_factory=list)
+    added: dict[str, int] = field(default_factory=dict)   # kind of object -> how many created
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.sheets_added or self.added)
+
+
+def install_builtins(session: Session, clock: Clock, actor: Actor) -> BuiltinsInstall:
+    """The reference data a database needs before its first customer: the built-in term sheets,
+    then the operators with their price lists (``clausier db upgrade`` runs it; the demo builds
+    on it). Only what is missing is added: a second run changes nothing, and a price changed
+    since in the back office stays (``clausier catalog load FILE`` applies a new price list)."""
+    versions_before = len(terms.list_versions(session))
+    sheets = terms.load_built_in_sheets(session, clock, actor)
+    report = BuiltinsInstall(sheets=[f"{s.sheet_id} v{s.version}" for s in sheets])
+    report.sheets_added = len(terms.list_versions(session)) - versions_before
+    for path in built_in_paths():
+        load = load_catalog(session, clock, actor, path, keep_existing=True)
+        report.operators.append(load.operator)
+        for what, count in load.created.items():
+            report.added[what] = report.added.get(what, 0) + count
+    return report
+
 
 # --------------------------------------------------------------------------- reading
 
@@ -377,8 +408,6 @@ def update_offer(session: Session, clock: Clock, actor: Actor, offer_id: int,
 
 def family_titles(session: Session, operator: Operator) -> dict[str, str]:
     """Family key -> schedule title, from the operator's term sheet when it is loaded."""
-    from clausier.terms import service as terms
-
     try:
         sheet = terms.get_sheet(session, operator.sheet_id)
     except NotFound:
