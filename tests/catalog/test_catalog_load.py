@@ -126,6 +126,34 @@ def test_a_changed_price_is_updated_with_an_audit_entry(session, clock, actor, t
     assert "adsl_8m" not in {o.code for o in service.list_offers(session, "ozone")}
 
 
+def test_keeping_existing_rows_adds_only_the_new_offers_of_a_file(session, clock, actor,
+                                                                  tmp_path):
+    source = service.DATA_DIR / "ozone.yaml"
+    service.load_catalog(session, clock, actor, source)
+
+    def next_release(document):
+        for offer in document["offers"]:
+            if offer["code"] == "vigilians_2_cameras":
+                offer.update(monthly_fee="15.90", options=[])
+        document["offers"] = [o for o in document["offers"] if o["code"] != "adsl_8m"]
+        document["offers"].append({"code": "vigilians_4_cameras", "family": "video_surveillance",
+                                   "name": "VIGILIANS video-surveillance (4 cameras)",
+                                   "monthly_fee": "24.90", "options": ["axa_home_assistance"]})
+
+    result = service.load_catalog(session, clock, actor,
+                                  _rewrite(source, tmp_path / "ozone.yaml", next_release),
+                                  keep_existing=True)
+    assert (result.created, result.updated, result.deactivated) == (
+        {"offer": 1, "offer_options": 1}, {}, 0)
+    kept = service.get_offer(session, "ozone", "vigilians_2_cameras")
+    assert kept.monthly_fee == Decimal("14.90")
+    assert [o.code for o in service.options_of(session, kept)] == ["axa_home_assistance"]
+    assert service.get_offer(session, "ozone", "adsl_8m").active
+    added = service.get_offer(session, "ozone", "vigilians_4_cameras")
+    assert (added.monthly_fee, [o.code for o in service.options_of(session, added)]) == (
+        Decimal("24.90"), ["axa_home_assistance"])
+
+
 def test_a_bad_value_names_its_place_in_the_file(session, clock, actor, tmp_path):
     def negative(document):
         document["offers"][0]["one_off_price"] = "-5"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -14,16 +11,6 @@ from clausier.catalog import service as catalog
 from clausier.cli.main import app
 from clausier.customers import service as customers
 from clausier.demo import service as demo
-from clausier.terms import loader
-
-TINY_SHEETS = Path(__file__).parent / "fixtures" / "sheets"
-
-
-@pytest.fixture(autouse=True)
-def built_in_sheets(monkeypatch):
-    """The built-in sheets when this branch has them; otherwise a tiny test sheet."""
-    if not (loader.BUILT_IN_DIR.is_dir() and any(loader.BUILT_IN_DIR.iterdir())):
-        monkeypatch.setattr(loader, "BUILT_IN_DIR", TINY_SHEETS)
 
 
 def _counts(session) -> tuple[int, ...]:

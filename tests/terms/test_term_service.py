@@ -62,8 +62,16 @@ def test_version_in_force_is_the_latest_valid_on_the_date(session, clock, actor,
     assert service.version_in_force(session, "techni-mini", date(2024, 12, 31)).version == 1
     assert service.version_in_force(session, "techni-mini", date(2025, 1, 1)).version == 2
     assert service.version_in_force(session, "techni-mini", date(2026, 11, 24)).version == 2
-    with pytest.raises(NotFound, match="no version of 'techni-mini' was in force on 2023-06-30"):
+    with pytest.raises(NotFound, match="no version of 'techni-mini' was in force on 2023-06-30 "
+                                       r"\(the earliest loaded, v1, applies from 2023-07-01: load "
+                                       "the terms in force before it with 'clausier terms load"):
         service.version_in_force(session, "techni-mini", date(2023, 6, 30))
+
+
+def test_no_version_in_force_of_a_sheet_never_loaded_says_how_to_load_it(session):
+    with pytest.raises(NotFound, match="no version of 'technicophone' was in force on 2024-03-01 "
+                                       r"\(none is loaded: run 'clausier db upgrade'"):
+        service.version_in_force(session, "technicophone", date(2024, 3, 1))
 
 
 def test_get_sheet_gives_the_latest_version_unless_asked(session, clock, actor, tmp_path):

@@ -18,6 +18,7 @@ from clausier.catalog.models import EquipmentKind, Offer, OfferOption, Operator
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotFound, Problem
 from clausier.core.money import money
+from clausier.terms import service as terms
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -162,14 +163,17 @@ class CatalogLoad:
 
 
 def _upsert(session: Session, clock: Clock, actor: Actor, result: CatalogLoad, existing,
-            model: type, values: dict, what: str, label: str):
-    """Create ``model`` from ``values`` or update ``existing``; audit what changed."""
+            model: type, values: dict, what: str, label: str, keep_existing: bool = False):
+    """Create ``model`` from ``values`` or, unless ``keep_existing``, update ``existing``;
+    audit what changed."""
     if existing is None:
         created = model(**values)
         session.add(created)
         record(session, clock, actor, f"{what}.create", created, label, changes=values)
         result.count(result.created, what)
         return created
+    if keep_existing:
+        return existing
     before = {name: getattr(existing, name) for name in values}
     changes = changes_between(before, values)
     if changes:
@@ -180,29 +184,39 @@ def _upsert(session: Session, clock: Clock, actor: Actor, result: CatalogLoad, e
     return existing
 
 
-def load_catalog(session: Session, clock: Clock, actor: Actor, path: Path) -> CatalogLoad:
+def load_catalog(session: Session, clock: Clock, actor: Actor, path: Path,
+                 keep_existing: bool = False) -> CatalogLoad:
     """Upsert an operator's price list by codes. Reloading the same file changes nothing; a
-    changed price is updated with an audit entry; an offer no longer listed is deactivated."""
+    changed price is updated with an audit entry; an offer no longer listed is deactivated.
+
+    With ``keep_existing`` only what the database lacks is added: an operator, offer or
+    equipment kind already stored keeps its values and options, and nothing is deactivated."""
     catalog = read_catalog_file(path)
     entry = catalog.operator
     result = CatalogLoad(operator=entry.code)
     operator = _upsert(session, clock, actor, result,
                        session.scalar(select(Operator).where(Operator.code == entry.code)),
-                       Operator, entry.model_dump(), "operator", entry.code)
+                       Operator, entry.model_dump(), "operator", entry.code, keep_existing)
     session.flush()
 
     offers: dict[str, Offer] = {}
+    created_offers: set[str] = set()
     for offer_entry in catalog.offers:
         values = offer_entry.model_dump(exclude={"options"})
         values["price_basis"] = offer_entry.price_basis or entry.price_basis
         values["operator_id"] = operator.id
         existing = session.scalar(select(Offer).where(Offer.operator_id == operator.id,
                                                       Offer.code == offer_entry.code))
+        if existing is None:
+            created_offers.add(offer_entry.code)
         offers[offer_entry.code] = _upsert(session, clock, actor, result, existing, Offer, values,
-                                           "offer", f"{entry.code}/{offer_entry.code}")
+                                           "offer", f"{entry.code}/{offer_entry.code}",
+                                           keep_existing)
     session.flush()
-    _link_options(session, clock, actor, result, catalog, offers)
-    _deactivate_missing(session, clock, actor, result, operator, set(offers))
+    _link_options(session, clock, actor, result, catalog, offers,
+                  created_offers if keep_existing else set(offers))
+    if not keep_existing:
+        _deactivate_missing(session, clock, actor, result, operator, set(offers))
 
     for kind_entry in catalog.equipment:
         values = kind_entry.model_dump()
@@ -211,14 +225,17 @@ def load_catalog(session: Session, clock: Clock, actor: Actor, path: Path) -> Ca
         existing = session.scalar(select(EquipmentKind).where(
             EquipmentKind.operator_id == operator.id, EquipmentKind.code == kind_entry.code))
         _upsert(session, clock, actor, result, existing, EquipmentKind, values,
-                "equipment_kind", f"{entry.code}/{kind_entry.code}")
+                "equipment_kind", f"{entry.code}/{kind_entry.code}", keep_existing)
     session.flush()
     return result
 
 
 def _link_options(session: Session, clock: Clock, actor: Actor, result: CatalogLoad,
-                  catalog: CatalogFile, offers: dict[str, Offer]) -> None:
+                  catalog: CatalogFile, offers: dict[str, Offer], linked: set[str]) -> None:
+    """Give each offer of ``linked`` the options the file lists for it."""
     for offer_entry in catalog.offers:
+        if offer_entry.code not in linked:
+            continue
         offer = offers[offer_entry.code]
         wanted = {offers[code].id for code in offer_entry.options}
         links = session.scalars(select(OfferOption).where(OfferOption.offer_id == offer.id)).all()
@@ -253,6 +270,37 @@ def built_in_paths() -> list[Path]:
 
 def load_built_in_catalogs(session: Session, clock: Clock, actor: Actor) -> list[CatalogLoad]:
     return [load_catalog(session, clock, actor, path) for path in built_in_paths()]
+
+
+@dataclass
+class BuiltinsInstall:
+    """What ``install_builtins`` found and what it added."""
+
+    sheets: list[str] = field(default_factory=list)       # every built-in version, "ozone v1"
+    sheets_added: int = 0
+    operators: list[str] = field(default_factory=list)
+    added: dict[str, int] = field(default_factory=dict)   # kind of object -> how many created
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.sheets_added or self.added)
+
+
+def install_builtins(session: Session, clock: Clock, actor: Actor) -> BuiltinsInstall:
+    """The reference data a database needs before its first customer: the built-in term sheets,
+    then the operators with their price lists (``clausier db upgrade`` runs it; the demo builds
+    on it). Only what is missing is added: a second run changes nothing, and a price changed
+    since in the back office stays (``clausier catalog load FILE`` applies a new price list)."""
+    versions_before = len(terms.list_versions(session))
+    sheets = terms.load_built_in_sheets(session, clock, actor)
+    report = BuiltinsInstall(sheets=[f"{s.sheet_id} v{s.version}" for s in sheets])
+    report.sheets_added = len(terms.list_versions(session)) - versions_before
+    for path in built_in_paths():
+        load = load_catalog(session, clock, actor, path, keep_existing=True)
+        report.operators.append(load.operator)
+        for what, count in load.created.items():
+            report.added[what] = report.added.get(what, 0) + count
+    return report
 
 
 # --------------------------------------------------------------------------- reading
@@ -360,8 +408,6 @@ def update_offer(session: Session, clock: Clock, actor: Actor, offer_id: int,
 
 def family_titles(session: Session, operator: Operator) -> dict[str, str]:
     """Family key -> schedule title, from the operator's term sheet when it is loaded."""
-    from clausier.terms import service as terms
-
     try:
         sheet = terms.get_sheet(session, operator.sheet_id)
     except NotFound:

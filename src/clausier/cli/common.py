@@ -15,6 +15,7 @@ from decimal import Decimal
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -43,11 +44,13 @@ def cli_actor() -> Actor:
 
 
 @contextmanager
-def command(today: datetime | date | None = None) -> Iterator[Command]:
-    """Open one transaction for a command; a ``ClausierError`` becomes a clear message, exit 2."""
+def command(today: datetime | date | None = None,
+            engine: Engine | None = None) -> Iterator[Command]:
+    """Open one transaction for a command (on ``engine``, by default the configured database);
+    a ``ClausierError`` becomes a clear message, exit 2."""
     day = today.date() if isinstance(today, datetime) else today
     try:
-        with transaction() as session:
+        with transaction(engine) as session:
             yield Command(session=session, clock=clock_for(today=day), actor=cli_actor())
     except ClausierError as exc:
         fail(exc)

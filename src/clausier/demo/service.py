@@ -1,6 +1,6 @@
-"""The demonstration data set: term sheets, price lists, customers and staff users, loaded
-idempotently (``make run`` loads it on every start). Later rooms add their own demo data by
-appending a step to ``DEMO_STEPS``."""
+"""The demonstration data set: customers and staff users on top of the built-in term sheets and
+price lists (``catalog.service.install_builtins``), loaded idempotently (``make run`` loads it on
+every start). Later rooms add their own demo data by appending a step to ``DEMO_STEPS``."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ from clausier.core.clock import Clock
 from clausier.core.errors import NotFound
 from clausier.core.rooms import optional_function
 from clausier.customers import service as customers
-from clausier.terms import loader as terms_loader
-from clausier.terms import service as terms
 
 CUSTOMERS_FILE = Path(__file__).parent / "data" / "customers.yaml"
 
@@ -90,11 +88,7 @@ def _load_customer(session: Session, clock: Clock, actor: Actor, operator: str,
 
 def load_demo(session: Session, clock: Clock, actor: Actor) -> DemoReport:
     """Load the demo data set; loading it again changes nothing."""
-    report = DemoReport()
-    if terms_loader.BUILT_IN_DIR.is_dir():
-        report.sheets = [f"{s.sheet_id} v{s.version}"
-                         for s in terms.load_built_in_sheets(session, clock, actor)]
-    catalog.load_built_in_catalogs(session, clock, actor)
+    report = DemoReport(sheets=catalog.install_builtins(session, clock, actor).sheets)
     report.offers = len(catalog.list_offers(session))
     for operator, entries in demo_customer_entries().items():
         for entry in entries:

@@ -61,9 +61,10 @@ def load_built_in_sheets(session: Session, clock: Clock, actor: Actor) -> list[T
         except Conflict as exc:
             raise Conflict(
                 f"{exc.message}. The built-in sheet {path.name} shipped with this release differs "
-                "from the one this database stored from an earlier release: recreate a demo "
-                "database (rm -rf var, then make run); a release must give changed terms a new "
-                "version", problems=exc.problems) from None
+                "from the one this database stored from an earlier release: a release must give "
+                "changed terms a new version, so report it and keep the earlier release; a demo "
+                "database can be recreated (rm -rf var, then make run)",
+                problems=exc.problems) from None
     return loaded
 
 
@@ -116,5 +117,18 @@ def version_in_force(session: Session, sheet_id: str, on: date) -> TermSheetVers
         .order_by(TermSheetVersion.valid_from.desc(), TermSheetVersion.version.desc())
     ).first()
     if stored is None:
-        raise NotFound(f"sheet: no version of {sheet_id!r} was in force on {on.isoformat()}")
+        raise NotFound(f"sheet: no version of {sheet_id!r} was in force on {on.isoformat()}"
+                       f"{_earliest_hint(session, sheet_id)}")
     return stored
+
+
+def _earliest_hint(session: Session, sheet_id: str) -> str:
+    """What the database holds instead, and how to add the missing terms."""
+    earliest = session.scalars(
+        select(TermSheetVersion).where(TermSheetVersion.sheet_id == sheet_id)
+        .order_by(TermSheetVersion.valid_from, TermSheetVersion.version)).first()
+    if earliest is None:
+        return " (none is loaded: run 'clausier db upgrade' to load the built-in sheets)"
+    return (f" (the earliest loaded, v{earliest.version}, applies from "
+            f"{earliest.valid_from.isoformat()}: load the terms in force before it with "
+            "'clausier terms load FILE')")
