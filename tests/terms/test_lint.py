@@ -84,6 +84,32 @@ def test_an_unknown_reading(tmp_path):
         "families.vga.billing.first_period.src: refers to unknown reading T-PRORATA-2"]
 
 
+def test_a_value_sourced_by_a_reading_cites_the_clause_it_applies(tmp_path):
+    # T-PRORATA quotes CP I §7.2 first: the prorata value cites it, then the reading.
+    from clausier.terms.loader import load_sheet
+    sheet = load_sheet(write(tmp_path, document()))
+    first_period = sheet.terms_for("vga").billing.first_period
+    assert first_period.clause.startswith("CP I §7.2 (L")
+    assert first_period.clause.endswith(", reading T-PRORATA")
+
+
+def test_a_reading_that_quotes_no_seed_text_cannot_be_cited_alone(tmp_path):
+    doc = document()
+    doc["readings"][1]["texts"] = [{"src": "reading:T-PRORATA", "says": "nothing to open"}]
+    problems = _problems(tmp_path, doc)
+    assert "families.vga.billing.first_period.src: reading T-PRORATA cites no clause: give it " \
+           "'applies' or quote a text with its seed lines" in problems
+
+
+def test_no_built_in_value_cites_a_reading_alone():
+    # Issue "Terms applied exactly" §6: every explained line names an article and seed lines.
+    from clausier.terms.lint import _sources
+    from clausier.terms.loader import built_in_sheets
+    bare = [(sheet.id, path) for sheet in built_in_sheets() for path, ref in _sources(sheet)
+            if not ref.article]
+    assert bare == []
+
+
 def test_an_unresolved_contradiction(tmp_path):
     doc = document()
     doc["readings"][1]["chosen"] = None       # T-PRORATA, CP I §7.2 vs §12

@@ -72,6 +72,10 @@ def _check_references(sheet: TermSheet) -> list[Problem]:
     for path, ref in _sources(sheet):
         if ref.reading and ref.reading not in reading_ids:
             problems.append(Problem(path, f"refers to unknown reading {ref.reading}"))
+        elif not ref.article:
+            # Explained lines cite the clause a person can open; a reading id only follows it.
+            problems.append(Problem(path, f"reading {ref.reading} cites no clause: give it "
+                                          "'applies' or quote a text with its seed lines"))
     for name, family in sheet.families.items():
         if family.same_as is not None and family.same_as not in sheet.families:
             problems.append(Problem(f"families.{name}.same_as",
