@@ -193,19 +193,21 @@ def test_price_change_notices_and_the_right_to_leave(session, clock, actor, tec,
     regulatory pass-through."""
     factories.subscription(session, clock, actor, business, [LineInput(business.sites[1].id, "vga-analogue", 2)],
                            signed_on=date(2026, 9, 1), go_live_on=date(2026, 10, 1))
-    with pytest.raises(NotAllowed, match=r"earliest 2026-12-01, CGV art. 9.2 \(L298-299\)"):
+    # 30 Jours from Thursday 15 October 2026, jours ouvrés (CGV art. 2; 1 and 11 November are
+    # holidays): the 30th is Friday 27 November.
+    with pytest.raises(NotAllowed, match=r"earliest 2026-11-27, CGV art. 9.2 \(L298-299\)"):
         service.announce_price_change(session, clock, actor, "technicophone", "general",
                                       date(2026, 11, 20), family="vga", percent=D("3"),
-                                      announced_on=date(2026, 11, 1))
+                                      announced_on=date(2026, 10, 15))
     change = service.announce_price_change(session, clock, actor, "technicophone", "general",
                                            date(2026, 12, 1), family="vga", percent=D("3"),
-                                           announced_on=date(2026, 11, 1))
+                                           announced_on=date(2026, 10, 15))
     [notice] = change.notices
     assert (notice.customer_id, notice.may_leave_without_fees, notice.leave_until) == (
-        business.id, True, date(2026, 12, 1))
+        business.id, True, date(2026, 11, 27))
     regulatory = service.announce_price_change(session, clock, actor, "technicophone", "regulatory",
                                                date(2026, 12, 1), family="vga",
-                                               announced_on=date(2026, 11, 1))
+                                               announced_on=date(2026, 10, 15))
     assert regulatory.notices[0].may_leave_without_fees is False
     service.bill_period(session, FixedClock.on(date(2026, 12, 1)), actor, "2026-12", "technicophone")
     december = _invoices(session, period="2026-12")[0]

@@ -29,16 +29,17 @@ def test_the_exit_quote_waives_the_fees_within_the_window_a_price_change_opened(
     before = contracts.quote_termination(session, trunk.id, date(2026, 11, 20))
     assert before.one_off.total > 0 and before.exempted_by is None       # fees of the commitment
     service.announce_price_change(session, clock, actor, "technicophone", "regulatory",
-                                  date(2026, 12, 1), family="sip_trunk", announced_on=date(2026, 11, 1))
+                                  date(2026, 12, 1), family="sip_trunk", announced_on=date(2026, 10, 15))
     assert contracts.quote_termination(session, trunk.id, date(2026, 11, 20)).one_off.total == before.one_off.total
     service.announce_price_change(session, clock, actor, "technicophone", "general", date(2026, 12, 1),
-                                  family="sip_trunk", percent=D("3"), announced_on=date(2026, 11, 1))
+                                  family="sip_trunk", percent=D("3"), announced_on=date(2026, 10, 15))
     within = contracts.quote_termination(session, trunk.id, date(2026, 11, 20))
     assert (within.one_off.total, within.exempted_by) == (D("0.00"), "price_change")
     [waiver] = within.one_off.lines
     assert waiver.clause == "CGV art. 9.2 (L299-301)"
-    assert "until 2026-12-01" in waiver.formula
-    late = contracts.quote_termination(session, trunk.id, date(2026, 12, 2))   # deemed accepted
+    # 30 Jours (jours ouvrés, CGV art. 2) from Thursday 15 October: deemed accepted after 27 November.
+    assert "until 2026-11-27" in waiver.formula
+    late = contracts.quote_termination(session, trunk.id, date(2026, 11, 30))  # deemed accepted
     assert late.one_off.total > 0 and late.exempted_by is None
     # The recorded letter bills nothing on the next invoice.
     contracts.give_notice(session, clock, actor, trunk.id, date(2026, 11, 20))

@@ -137,7 +137,9 @@ def test_withdrawal_refused_to_a_company_of_12_employees_cgv_19():
     assert "CGV art. 19" in decision.clause
     small = Facts(**{**facts.__dict__, "employees": 4})
     assert rules.withdrawal(small, terms("technicophone", "internet"), date(2026, 5, 10)).allowed
-    assert rules.withdrawal(small, terms("technicophone", "internet"), date(2026, 5, 18)).deadline == date(2026, 5, 18)
+    # Fourteen jours ouvrés (CGV art. 2, reading T-WITHDRAWAL-DAYS) from Monday 4 May 2026:
+    # 8 May, Ascension (14 May) and Whit Monday (25 May) are public holidays → 27 May.
+    assert rules.withdrawal(small, terms("technicophone", "internet"), date(2026, 5, 18)).deadline == date(2026, 5, 27)
 
 
 def test_rozoh_pack_activated_14_months_after_shipment_starts_at_12_months():

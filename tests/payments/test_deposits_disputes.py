@@ -39,34 +39,38 @@ def test_a_deposit_suspends_until_provided_is_drawn_after_8_days_and_released_2_
     assert contracts.get_subscription(session, billed.subscription_id).status == "active"
     assert deposit.held == Decimal("500.00") and deposit.status == "held"
 
-    # The invoice is unpaid: formal notice on 29 October; the deposit may be drawn 8 days after
-    # its sending (CGV 11.5 L430-433)
+    # The invoice is unpaid: formal notice on Wednesday 29 October; the deposit may be drawn once
+    # it has stayed unanswered 8 jours ouvrés from its sending (CGV 11.5 L430-433; art. 2 L66-67:
+    # « jour » is a working day): 30, 31 October, 3–7 and 10 November, so from 11 November.
     service.tick(session, FixedClock.on(date(2025, 10, 29)), actor, date(2025, 10, 29))
-    with pytest.raises(NotAllowed, match="not been unanswered 8 days yet"):
-        service.draw_deposit(session, FixedClock.on(date(2025, 11, 5)), actor, deposit.id)
-    payment = service.draw_deposit(session, FixedClock.on(date(2025, 11, 6)), actor, deposit.id)
+    with pytest.raises(NotAllowed, match="not been unanswered 8 jours ouvrés yet"):
+        service.draw_deposit(session, FixedClock.on(date(2025, 11, 10)), actor, deposit.id)
+    payment = service.draw_deposit(session, FixedClock.on(date(2025, 11, 11)), actor, deposit.id)
     assert payment.method == "deposit" and payment.amount == Decimal("500.00")
     assert billing.get_invoice(session, billed.invoice.number).status == "partly_paid"
     assert deposit.held == 0 and deposit.status == "drawn"
     letter = session.get(OutboxMessage, deposit.draw_letter_id)
     assert "Appel du dépôt de garantie" in letter_text(letter)
 
-    # Replenish within 15 days of the letter's receipt, else deemed late (CGV 11.5 L433-436)
-    service.record_letter_receipt(session, FixedClock.on(date(2025, 11, 10)), actor, letter.id,
-                                  date(2025, 11, 10))
-    assert deposit.replenish_by == date(2025, 11, 25)
-    service.tick(session, FixedClock.on(date(2025, 11, 26)), actor, date(2025, 11, 26))
+    # Replenish within 15 jours ouvrés of the letter's receipt, else deemed late (CGV 11.5
+    # L433-436): received Wednesday 12 November → 13 November … 3 December.
+    service.record_letter_receipt(session, FixedClock.on(date(2025, 11, 12)), actor, letter.id,
+                                  date(2025, 11, 12))
+    assert deposit.replenish_by == date(2025, 12, 3)
+    service.tick(session, FixedClock.on(date(2025, 12, 3)), actor, date(2025, 12, 3))
+    assert not deposit.replenishment_late
+    service.tick(session, FixedClock.on(date(2025, 12, 4)), actor, date(2025, 12, 4))
     assert deposit.replenishment_late
 
     # The customer pays the rest and replenishes; the contract later ends on 31 December
-    clock = FixedClock.on(date(2025, 11, 27))
-    service.record_payment(session, clock, actor, ref, "700.00", "transfer", date(2025, 11, 27))
-    service.provide_deposit(session, clock, actor, deposit.id, date(2025, 11, 27))
+    clock = FixedClock.on(date(2025, 12, 5))
+    service.record_payment(session, clock, actor, ref, "700.00", "transfer", date(2025, 12, 5))
+    service.provide_deposit(session, clock, actor, deposit.id, date(2025, 12, 5))
     assert deposit.status == "held" and not deposit.replenishment_late
     contracts.terminate_now(session, clock, actor, billed.subscription_id, date(2025, 12, 31),
                             "end of term")
     # the late-payment charges are billed and paid: nothing is owed any more
-    billing.bill_period(session, FixedClock.on(date(2025, 12, 3)), actor, "2025-12", "technicophone",
+    billing.bill_period(session, FixedClock.on(date(2025, 12, 5)), actor, "2025-12", "technicophone",
                         customer_ids=[customer.id])
     assert pending_charges(session, customer.id) == []
     service.record_payment(session, clock, actor, ref, service.owed(session, customer.id), "transfer",

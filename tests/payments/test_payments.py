@@ -92,7 +92,8 @@ def test_set_off_of_a_credit_only_after_the_15_day_notice_cgv_10_4(session, acto
                         customer_ids=[billed.customer.id])
     notice = service.send_set_off_notice(session, clock, actor, billed.customer.ref)
     assert notice.sent_on == date(2025, 10, 5)
-    with pytest.raises(NotAllowed, match=r"runs until 2025-10-20 \(15 days\).*CGV art. 10.4"):
+    # 15 jours ouvrés (CGV art. 2) from Sunday 5 October: 6–10, 13–17, 20–24 October.
+    with pytest.raises(NotAllowed, match=r"runs until 2025-10-24 \(15 jours ouvrés\).*CGV art. 10.4"):
         service.offset_credits(session, FixedClock.on(date(2025, 11, 4)), actor, billed.customer.ref,
                                date(2025, 10, 19))
     (payment,) = service.offset_credits(session, FixedClock.on(date(2025, 11, 4)), actor,

@@ -76,10 +76,12 @@ def test_a_payment_is_positive():
 
 def test_set_off_only_after_the_15_day_notice_cgv_10_4():
     assert not rules.set_off(TECHNICOPHONE, None, date(2025, 11, 1)).allowed
-    early = rules.set_off(TECHNICOPHONE, date(2025, 11, 1), date(2025, 11, 15))
-    assert not early.allowed and early.earliest == date(2025, 11, 16)
-    assert "CGV art. 10.4" in early.clause
-    assert rules.set_off(TECHNICOPHONE, date(2025, 11, 1), date(2025, 11, 16)).allowed
+    # « quinze (15) jours », jours ouvrés (CGV art. 2): from Saturday 1 November, 11 November
+    # being a holiday, the 15th working day is Monday 24 November.
+    early = rules.set_off(TECHNICOPHONE, date(2025, 11, 1), date(2025, 11, 21))
+    assert not early.allowed and early.earliest == date(2025, 11, 24)
+    assert "CGV art. 10.4" in early.clause and "CGV art. 2" in early.clause
+    assert rules.set_off(TECHNICOPHONE, date(2025, 11, 1), date(2025, 11, 24)).allowed
 
 
 # --------------------------------------------------------------------------- late interest (CGV 11.1)
@@ -202,9 +204,11 @@ def test_deposit_drawn_8_days_after_the_notice_replenished_in_15_released_2_mont
     assert rules.deposit_ground(TECHNICOPHONE, "payment_incident_or_delay").startswith("CGV art. 11.5")
     with pytest.raises(rules.PaymentError, match="ground"):
         rules.deposit_ground(TECHNICOPHONE, "bad_mood")
-    assert not rules.may_draw_deposit(TECHNICOPHONE, date(2025, 10, 29), date(2025, 11, 5)).allowed
-    assert rules.may_draw_deposit(TECHNICOPHONE, date(2025, 10, 29), date(2025, 11, 6)).allowed
-    assert rules.replenish_by(TECHNICOPHONE, date(2025, 11, 10))[0] == date(2025, 11, 25)
+    # 8 jours ouvrés unanswered from Wednesday 29 October run to 10 November: drawn from the 11th.
+    assert not rules.may_draw_deposit(TECHNICOPHONE, date(2025, 10, 29), date(2025, 11, 10)).allowed
+    assert rules.may_draw_deposit(TECHNICOPHONE, date(2025, 10, 29), date(2025, 11, 11)).allowed
+    # 15 jours ouvrés from Monday 10 November (11 November a holiday) → 2 December.
+    assert rules.replenish_by(TECHNICOPHONE, date(2025, 11, 10))[0] == date(2025, 12, 2)
     assert rules.release_date(TECHNICOPHONE, date(2026, 1, 31))[0] == date(2026, 3, 31)
     assert not rules.may_release_deposit(TECHNICOPHONE, date(2026, 1, 31), date(2026, 4, 1),
                                          Decimal("1"), 0).allowed

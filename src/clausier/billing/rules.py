@@ -30,6 +30,7 @@ from functools import cached_property, lru_cache
 
 from clausier.core.explain import Explained, Line
 from clausier.core.money import FRENCH_VAT_RATES, ZERO, VatRate, fr_format, money
+from clausier.terms.delays import delay
 from clausier.terms.schema import Proration, Terms, Timing
 
 ONE_DAY = timedelta(days=1)
@@ -761,7 +762,10 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
 
 
 def due_date(terms: Terms, issue: date) -> tuple[date, str]:
-    """Technicophone: 25 days from the invoice date; Ozone: debited in advance, due on issue."""
+    """Technicophone: 25 days from the invoice date; Ozone: debited in advance, due on issue.
+
+    Still calendar days: CGV art. 2 makes this « jour » a working day, which moves every due date
+    and the dunning and interest that follow; that change is left for its own step."""
     payment = terms.payment
     if payment and payment.due_days_after_issue:
         return issue + timedelta(days=payment.due_days_after_issue.value), payment.due_days_after_issue.clause
@@ -916,7 +920,8 @@ def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: b
     if months_ is not None:
         earliest, clause = add_months_day(announced_on, months_.value), months_.clause
     elif days is not None:
-        earliest, clause = announced_on + timedelta(days=days.value), days.clause
+        notice = delay(terms, days)
+        earliest, clause = notice.after(announced_on), notice.clause
     else:
         raise BillingError(f"price_changes: the sheet gives no notice for a {kind} price change")
     if kind == "regulatory":
@@ -931,7 +936,7 @@ def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: b
         window = changes.deemed_accepted_after_days or changes.leave_notice_days
         after_change = changes.terms_change_leave_months
         if window:
-            leave_until = announced_on + timedelta(days=window.value)
+            leave_until = delay(terms, window).after(announced_on)
         elif after_change:
             leave_until = add_months_day(max(effective_on or earliest, earliest), after_change.value)
             leave_clause = after_change.clause

@@ -26,6 +26,7 @@ from dateutil.relativedelta import relativedelta
 
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
+from clausier.terms.delays import delay
 from clausier.terms.schema import (
     ChatelFee,
     ExemptionReason,
@@ -485,8 +486,9 @@ def withdrawal(facts: Facts, terms: Terms, requested_on: date) -> WithdrawalDeci
     block = terms.withdrawal
     if block is None or block.days is None or block.who is None or block.who.value == "nobody":
         return WithdrawalDecision(False, None, ("the terms grant no withdrawal right",), "")
-    clause = block.days.clause
-    days = block.days.value
+    window = delay(terms, block.days, block.days_counted_in)
+    clause = window.clause
+    days = window.text
     reasons: list[str] = []
     if block.who.value == "small_business_off_premises":
         if block.requires_off_premises and block.requires_off_premises.value and facts.channel != "off_premises":
@@ -507,9 +509,9 @@ def withdrawal(facts: Facts, terms: Terms, requested_on: date) -> WithdrawalDeci
         start = facts.signed_on
         if block.start_goods and block.start_goods.value == "delivery" and facts.equipment_received_on:
             start = max(start, facts.equipment_received_on)
-    deadline = start + timedelta(days=days)
+    deadline = window.after(start)
     if requested_on > deadline:
-        reasons.append(f"the {days}-day period ended on {deadline.isoformat()}")
+        reasons.append(f"the period of {days} ended on {deadline.isoformat()}")
     return WithdrawalDecision(not reasons, deadline, tuple(reasons), clause)
 
 

@@ -15,6 +15,7 @@ from dateutil.relativedelta import relativedelta
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
+from clausier.terms.delays import delay
 from clausier.terms.schema import Channel, DunningAction, DunningStep, Sourced, Terms
 
 ONE_DAY = timedelta(days=1)
@@ -114,15 +115,16 @@ def set_off(terms: Terms, notice_sent_on: date | None, on: date) -> Decision:
     notice = terms.payment.set_off_notice_days if terms.payment else None
     if notice is None:
         return Decision(True, "the terms require no notice before set-off")
+    wait = delay(terms, notice)
     if notice_sent_on is None:
-        return Decision(False, f"set-off needs a notice sent {notice.value} days before; none sent",
-                        notice.clause)
-    earliest = notice_sent_on + timedelta(days=notice.value)
+        return Decision(False, f"set-off needs a notice sent {wait.text} before; none sent",
+                        wait.clause)
+    earliest = wait.after(notice_sent_on)
     if on < earliest:
         return Decision(False, f"the set-off notice of {notice_sent_on.isoformat()} runs until "
-                               f"{earliest.isoformat()} ({notice.value} days)", notice.clause, earliest)
-    return Decision(True, f"notice of {notice_sent_on.isoformat()} has run ({notice.value} days)",
-                    notice.clause, earliest)
+                               f"{earliest.isoformat()} ({wait.text})", wait.clause, earliest)
+    return Decision(True, f"notice of {notice_sent_on.isoformat()} has run ({wait.text})",
+                    wait.clause, earliest)
 
 
 # --------------------------------------------------------------------------- legal interest rate
@@ -407,21 +409,24 @@ def may_draw_deposit(terms: Terms, notice_sent_on: date | None, on: date) -> Dec
     days = block.draw_after_notice_days if block else None
     if days is None:
         return Decision(False, "the terms provide no drawing on a deposit")
+    wait = delay(terms, days)
     if notice_sent_on is None:
-        return Decision(False, "no formal notice has been sent", days.clause)
-    earliest = notice_sent_on + timedelta(days=days.value)
+        return Decision(False, "no formal notice has been sent", wait.clause)
+    # "sans effet pendant huit (8) jours": the deposit may be drawn the day after the delay.
+    earliest = wait.after(notice_sent_on) + timedelta(days=1)
     if on < earliest:
         return Decision(False, f"the formal notice of {notice_sent_on.isoformat()} has not been "
-                               f"unanswered {days.value} days yet", days.clause, earliest)
+                               f"unanswered {wait.text} yet", wait.clause, earliest)
     return Decision(True, f"formal notice of {notice_sent_on.isoformat()} unanswered "
-                          f"{days.value} days", days.clause, earliest)
+                          f"{wait.text}", wait.clause, earliest)
 
 
 def replenish_by(terms: Terms, letter_received_on: date) -> tuple[date, str]:
     days = terms.deposit.replenish_within_days if terms.deposit else None
     if days is None:
         raise PaymentError("deposit: the terms set no replenishment delay")
-    return letter_received_on + timedelta(days=days.value), days.clause
+    within = delay(terms, days)
+    return within.after(letter_received_on), within.clause
 
 
 def release_date(terms: Terms, contract_end: date) -> tuple[date, str]:

@@ -298,6 +298,7 @@ class Withdrawal(Block):
     """*Droit de rétractation*."""
 
     days: Sourced[int] | None = None
+    days_counted_in: Sourced[DayCount] | None = None
     who: Sourced[Literal["consumers", "small_business_off_premises", "nobody"]] | None = None
     max_employees: Sourced[int] | None = None
     requires_off_premises: Sourced[bool] | None = None
@@ -593,9 +594,18 @@ class Liability(Block):
     indirect_damages_excluded: Sourced[bool] | None = None
 
 
+class Definitions(Block):
+    """Words the terms define for the whole contract (Technicophone CGV art. 2)."""
+
+    # What a delay written in *jours* without qualification counts: a delay the clause qualifies
+    # (calendar days, *jours ouvrables*, months) keeps its own unit.
+    day: Sourced[DayCount] | None = None
+
+
 class Terms(Block):
     """The blocks a section may carry; a family section overrides the general one."""
 
+    definitions: Definitions | None = None
     commitment: Commitment | None = None
     renewal: Renewal | None = None
     notice: Notice | None = None
