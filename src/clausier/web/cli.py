@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 
 import typer
 
+from clausier.cli.common import console
 from clausier.core.settings import Settings
 
 app = typer.Typer()
@@ -25,8 +27,26 @@ def default_workers() -> int:
 @app.command()
 def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.1."),
           port: int = typer.Option(None, help="Default CLAUSIER_PORT or 8000."),
-          workers: int = typer.Option(None, min=1, help="Web worker processes (default: one per CPU).")):
+          workers: int = typer.Option(None, min=1, help="Web worker processes (default: one per CPU)."),
+          demo_mail: bool = typer.Option(
+              False, "--demo-mail",
+              help="Send the mail to a local SMTP sink run with the server, which keeps it in "
+                   "$CLAUSIER_DATA_DIR/mail (a Maildir).")):
     """Serve the back office, the portals and the REST API."""
+    with ExitStack() as stack:
+        if demo_mail:
+            from clausier.demo.mail import DemoMailSink
+
+            sink = stack.enter_context(DemoMailSink(Settings.from_env().data_dir / "mail"))
+            # Read by Settings.from_env in this process, the tick, and each worker.
+            os.environ["CLAUSIER_SMTP_HOST"], os.environ["CLAUSIER_SMTP_PORT"] = (
+                sink.host, str(sink.port))
+            console.print(f"Demo mail: SMTP sink on {sink.host}:{sink.port}, the mails it "
+                          f"receives kept in {sink.mail_dir}/new", highlight=False)
+        _serve(host, port, workers)
+
+
+def _serve(host: str | None, port: int | None, workers: int | None) -> None:
     import uvicorn
 
     from clausier.api.app import create_app
