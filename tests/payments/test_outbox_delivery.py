@@ -39,7 +39,7 @@ def smtp_port(monkeypatch) -> int:
     return port
 
 
-def _queue_reminder(session, clock, actor) -> OutboxMessage:
+def queue_reminder(session, clock, actor) -> OutboxMessage:
     customer = factories.customer(session, clock, factories.operator(session, clock, actor, "ozone"),
                                   "Jeanne Durand", kind="household")
     customer.email = "jeanne@example.org"
@@ -47,24 +47,24 @@ def _queue_reminder(session, clock, actor) -> OutboxMessage:
                         key="reminder:1", subject="OZONE : facture impayée", body="Bonjour,")
 
 
-def _subjects(mail_dir) -> list[tuple[str, str]]:
+def kept_mails(mail_dir) -> list[tuple[str, str]]:
     """(To, Subject) of the mails the sink kept, headers decoded."""
     kept = [message_from_bytes(m.as_bytes(), policy=default) for m in mailbox.Maildir(mail_dir)]
     return [(m["To"], m["Subject"]) for m in kept]
 
 
 def test_an_e_mail_is_sent_while_the_sink_runs(session, clock, actor, smtp_port, tmp_path):
-    message = _queue_reminder(session, clock, actor)
+    message = queue_reminder(session, clock, actor)
     with DemoMailSink(tmp_path / "mail", port=smtp_port):
         assert outbox.deliver(session, clock, actor) == {"sent": 1, "failed": 0}
     assert (message.status, message.attempts, message.sent_at) == ("sent", 1, clock.now())
     assert message.next_attempt_at is None and message.error == ""
-    assert _subjects(tmp_path / "mail") == [("jeanne@example.org", "OZONE : facture impayée")]
+    assert kept_mails(tmp_path / "mail") == [("jeanne@example.org", "OZONE : facture impayée")]
 
 
 def test_nothing_listening_keeps_it_queued_with_a_next_attempt_that_backs_off(
         session, clock, actor, smtp_port):
-    message = _queue_reminder(session, clock, actor)
+    message = queue_reminder(session, clock, actor)
     assert outbox.deliver(session, clock, actor) == {"sent": 0, "failed": 1}
     assert (message.status, message.attempts, message.error) == ("queued", 1, NOBODY_LISTENS)
     assert message.next_attempt_at == clock.now() + timedelta(minutes=5)
@@ -80,7 +80,7 @@ def test_nothing_listening_keeps_it_queued_with_a_next_attempt_that_backs_off(
 def test_the_outbox_page_explains_in_french_and_shows_the_next_attempt(
         staff_client, clean_engine, clock, actor, smtp_port):
     with transaction(clean_engine) as s:
-        _queue_reminder(s, clock, actor)
+        queue_reminder(s, clock, actor)
         outbox.deliver(s, clock, actor)
     page = html.unescape(staff_client.get("/payments/outbox").text)
     assert "Aucun serveur de messagerie ne répond à l'adresse configurée" in page
@@ -93,7 +93,7 @@ def test_the_outbox_page_explains_in_french_and_shows_the_next_attempt(
 def test_outbox_send_delivers_it_once_the_server_is_back(
         db_url, clean_engine, clock, actor, smtp_port, tmp_path, monkeypatch):
     with transaction(clean_engine) as s:
-        _queue_reminder(s, clock, actor)
+        queue_reminder(s, clock, actor)
         outbox.deliver(s, clock, actor)
     monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
     with DemoMailSink(tmp_path / "mail", port=smtp_port):
@@ -101,7 +101,7 @@ def test_outbox_send_delivers_it_once_the_server_is_back(
         result = CliRunner().invoke(app, ["outbox", "send", "--today", "2026-11-24"])
     assert result.exit_code == 0, result.output
     assert "1 sent, 0 failed" in result.output
-    assert _subjects(tmp_path / "mail") == [("jeanne@example.org", "OZONE : facture impayée")]
+    assert kept_mails(tmp_path / "mail") == [("jeanne@example.org", "OZONE : facture impayée")]
     with transaction(clean_engine) as s:
         [message] = outbox.list_messages(s)
         assert (message.status, message.attempts, message.error) == ("sent", 2, "")

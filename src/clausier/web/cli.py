@@ -52,14 +52,16 @@ def _serve(host: str | None, port: int | None, workers: int | None) -> None:
     from clausier.api.app import create_app
     from clausier.core.clock import SystemClock
     from clausier.db.session import engine_for
-    from clausier.scheduler.ticker import DailyTicker
+    from clausier.scheduler.ticker import DailyTicker, DeliveryLoop
 
     settings = Settings.from_env()     # also writes the secret key once, before the workers read it
     workers = workers or default_workers()
-    # The daily tick runs in this process only, never once per worker.
-    ticker = DailyTicker(engine_for(settings.database_url), SystemClock()) if settings.daily_tick else None
-    if ticker is not None:
-        ticker.start()
+    # The daily tick and the sender run in this process only, never once per worker.
+    engine = engine_for(settings.database_url)
+    background = ([DailyTicker(engine, SystemClock()), DeliveryLoop(engine, SystemClock())]
+                  if settings.daily_tick else [])
+    for task in background:
+        task.start()
     try:
         if workers == 1:
             uvicorn.run(create_app(settings=settings, daily_tick=False), host=host or settings.host,
@@ -72,5 +74,5 @@ def _serve(host: str | None, port: int | None, workers: int | None) -> None:
                         host=host or settings.host, port=port or settings.port, log_level="info",
                         timeout_worker_healthcheck=WORKER_START_SECONDS, timeout_keep_alive=KEEP_ALIVE_SECONDS)
     finally:
-        if ticker is not None:
-            ticker.stop()
+        for task in background:
+            task.stop()
