@@ -27,6 +27,7 @@ from clausier.core.errors import InvalidInput, NotFound
 from clausier.core.money import fr_format
 from clausier.core.settings import Settings
 from clausier.customers.models import Customer
+from clausier.db.session import lock_for_writing
 from clausier.payments.models import OutboxMessage
 from clausier.payments.rules import delivery_failure, retry_at
 from clausier.web.templating import TEMPLATES
@@ -34,6 +35,7 @@ from clausier.web.templating import TEMPLATES
 log = logging.getLogger(__name__)
 
 CHANNELS = ("registered_letter", "email", "sms")
+DELIVERY_LOCK = "outbox-delivery"
 
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                            trim_blocks=True, lstrip_blocks=True)
@@ -180,6 +182,8 @@ def deliver(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | No
     settings = Settings.from_env()
     mailer = mailer or SmtpMailer.from_settings(settings)
     sms = sms or sms_provider(settings)
+    # The daily tick and the server's sender may both deliver: one at a time sends each once.
+    lock_for_writing(session, DELIVERY_LOCK)
     now = clock.now()
     counts = {"sent": 0, "failed": 0}
     query = select(OutboxMessage).where(

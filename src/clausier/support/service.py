@@ -25,6 +25,7 @@ from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, 
 from clausier.core.explain import Explained
 from clausier.core.money import ZERO, money
 from clausier.customers.models import Contact, Customer, Site
+from clausier.db.session import lock_for_writing
 from clausier.payments.rules import delivery_failure, retry_at
 from clausier.support import rules
 from clausier.support.models import Notification, Outage, SlaClaim, Ticket, TicketEvent
@@ -621,11 +622,12 @@ def deliver_notifications(session: Session, clock: Clock, actor: Actor, day: dat
     import smtplib
 
     from clausier.core.settings import Settings
-    from clausier.payments.outbox import SmtpMailer, sms_provider
+    from clausier.payments.outbox import DELIVERY_LOCK, SmtpMailer, sms_provider
 
     settings = Settings.from_env()
     mailer = mailer or SmtpMailer.from_settings(settings)
     sms = sms or sms_provider(settings)
+    lock_for_writing(session, DELIVERY_LOCK)     # the tick and the server's sender, one at a time
     counts = {"sent": 0, "failed": 0}
     for notification in pending_notifications(session, limit=1000, due_at=clock.now()):
         channel = "email" if notification.recipient_email else "sms"

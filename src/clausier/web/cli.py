@@ -42,7 +42,7 @@ def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.
             os.environ["CLAUSIER_SMTP_HOST"], os.environ["CLAUSIER_SMTP_PORT"] = (
                 sink.host, str(sink.port))
             console.print(f"Demo mail: SMTP sink on {sink.host}:{sink.port}, the mails it "
-                          f"receives kept in {sink.mail_dir}/new", highlight=False)
+                          f"receives kept in {sink.mail_dir}/new", highlight=False, soft_wrap=True)
         _serve(host, port, workers)
 
 
