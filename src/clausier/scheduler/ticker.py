@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from clausier.audit.service import Actor
 from clausier.core.clock import Clock
-from clausier.db.session import transaction
+from clausier.db.session import write_transaction
 from clausier.scheduler.rules import next_run_at
 from clausier.scheduler.service import StepOutcome, deliver_due_messages, run_daily_tick
 
@@ -38,7 +38,9 @@ class DailyTicker:
         self._thread.join(timeout)
 
     def run_once(self) -> list[StepOutcome]:
-        with transaction(self.engine) as session:
+        # A writer from its start: on SQLite it queues behind the sender rather than failing
+        # with "database is locked" when the sender commits between its first read and write.
+        with write_transaction(self.engine) as session:
             return run_daily_tick(session, self.clock, Actor.system("tick"), self.clock.today())
 
     def _loop(self) -> None:
@@ -74,7 +76,7 @@ class DeliveryLoop:
         self._thread.join(timeout)
 
     def run_once(self) -> dict[str, int]:
-        with transaction(self.engine) as session:
+        with write_transaction(self.engine) as session:      # a writer from its start, as the tick
             return deliver_due_messages(session, self.clock, Actor.system("delivery"))
 
     def _loop(self) -> None:
