@@ -40,8 +40,8 @@ def smtp_port(monkeypatch) -> int:
 
 
 def queue_reminder(session, clock, actor) -> OutboxMessage:
-    customer = factories.customer(session, clock, factories.operator(session, clock, actor, "ozone"),
-                                  "Jeanne Durand", kind="household")
+    ozone = factories.operator(session, clock, actor, "ozone")
+    customer = factories.customer(session, clock, ozone, "Jeanne Durand", kind="household")
     customer.email = "jeanne@example.org"
     return outbox.queue(session, clock, actor, customer, channel="email", kind="reminder",
                         key="reminder:1", subject="OZONE : facture impayée", body="Bonjour,")

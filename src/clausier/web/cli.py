@@ -27,7 +27,8 @@ def default_workers() -> int:
 @app.command()
 def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.1."),
           port: int = typer.Option(None, help="Default CLAUSIER_PORT or 8000."),
-          workers: int = typer.Option(None, min=1, help="Web worker processes (default: one per CPU)."),
+          workers: int = typer.Option(None, min=1,
+                                      help="Web worker processes (default: one per CPU)."),
           demo_mail: bool = typer.Option(
               False, "--demo-mail",
               help="Send the mail to a local SMTP sink run with the server, which keeps it in "
