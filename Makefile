@@ -45,10 +45,11 @@ install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
 # A runtime install is a subset of the test install: a machine that ran `make test` serves too.
+# The demo's mail goes to a local SMTP sink that keeps it under var/mail (no mail relay needed).
 run: $(if $(wildcard $(VENV)/.dev),install-dev,install)
 	$(BIN)/clausier db upgrade
 	$(BIN)/clausier demo load
-	$(BIN)/clausier serve
+	$(BIN)/clausier serve --demo-mail
 
 lock: | $(UV)
 	$(UV) pip compile $(LOCK_FLAGS) pyproject.toml requirements/build.in \

@@ -165,3 +165,30 @@ def test_staff_ticket_page_records_actions_from_forms(engine, setup):
     assert wrong.status_code == 422 and "not waiting for site access" in wrong.text
     shown = client.get(f"/api/v1/tickets/{ref}").json()
     assert shown["clock"]["paused_seconds"] == 1800 and shown["qualification"]["anomaly"] == "major"
+
+
+def test_ticket_page_says_in_french_why_a_notice_waits_and_when_it_is_tried_next_cp_i_5_7(
+        engine, setup, actor, monkeypatch):
+    import html
+    import socket
+
+    from clausier.support import service
+
+    ids, tokens = setup
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CLAUSIER_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CLAUSIER_SMTP_PORT", str(port))      # nothing listens there
+    client = api(engine, tokens["staff"])
+    ref = client.post("/api/v1/tickets", json={
+        "subscription": ids["isdn"], "reporter_contact_id": ids["reporter"], "description": "Down",
+        "called_at": "2026-05-26T10:00:00+02:00",
+        "keep_informed": [{"name": "Reception", "email": "accueil@durand.example"}]}).json()["ref"]
+    with transaction(engine) as session:
+        assert service.deliver_notifications(session, FixedClock(NOW), actor, NOW.date()) == {
+            "sent": 0, "failed": 1}
+    page = html.unescape(client.get(f"/support/tickets/{ref}").text)
+    assert "Aucun serveur de messagerie ne répond à l'adresse configurée" in page
+    assert "1 tentative échouée ; prochain essai le 26/05/2026 12:05." in page
+    assert "ConnectionRefusedError" not in page and "Errno" not in page

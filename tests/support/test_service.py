@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mailbox
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -281,3 +282,37 @@ def test_people_kept_informed_receive_each_notice_by_e_mail_cp_i_5_7(session, ac
         assert service.pending_notifications(session) == []
     finally:
         controller.stop()
+
+
+def test_a_notice_nobody_takes_stays_pending_with_its_reason_and_is_sent_when_the_relay_is_back(
+        session, actor, world, monkeypatch, tmp_path):
+    """CP I §5.7: the person kept informed still gets the notice once the mail relay answers
+    again; meanwhile the notice says why it waits and when it is tried next."""
+    import socket
+
+    from clausier.demo.mail import DemoMailSink
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CLAUSIER_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CLAUSIER_SMTP_PORT", str(port))      # nothing listens there yet
+    isdn = w.service(session, FixedClock(at(2026, 1, 5, 9)), actor, world, "vga-isdn")
+    open_at(session, actor, world, isdn, at(2026, 2, 2, 10),
+            keep_informed=[{"name": "Reception", "email": "accueil@durand.example"}])
+    first_try = FixedClock(at(2026, 2, 2, 10, 5))
+    assert service.deliver_notifications(session, first_try, actor, date(2026, 2, 2)) == {
+        "sent": 0, "failed": 1}
+    [notice] = service.pending_notifications(session)
+    assert notice.attempts == 1 and notice.next_attempt_at == at(2026, 2, 2, 10, 10)
+    assert notice.last_error.startswith("No mail server answers at the configured address")
+    with DemoMailSink(tmp_path / "mail", port=port):
+        # Not due before 10:10: the sender leaves it alone.
+        assert service.deliver_notifications(session, FixedClock(at(2026, 2, 2, 10, 9)), actor,
+                                             date(2026, 2, 2)) == {"sent": 0, "failed": 0}
+        assert service.deliver_notifications(session, FixedClock(at(2026, 2, 2, 10, 10)), actor,
+                                             date(2026, 2, 2)) == {"sent": 1, "failed": 0}
+    assert (notice.status, notice.attempts, notice.last_error) == ("sent", 2, "")
+    assert notice.next_attempt_at is None
+    [mail] = mailbox.Maildir(tmp_path / "mail")
+    assert mail["X-RcptTo"] == "accueil@durand.example"

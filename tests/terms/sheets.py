@@ -9,7 +9,6 @@ from pathlib import Path
 import yaml
 
 MINI = Path(__file__).parent / "fixtures" / "mini_sheet.yaml"
-SEEDS = Path("/work/shared/seeds")
 _DOCUMENT = yaml.safe_load(MINI.read_text(encoding="utf-8"))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.terms.sheets import MINI, SEEDS, document, internet_bands, write
+from tests.terms.sheets import MINI, document, internet_bands, write
 from typer.testing import CliRunner
 
 from clausier.cli.main import app
@@ -16,8 +16,8 @@ def _problems(tmp_path, doc, seeds=None) -> list[str]:
     return [str(p) for p in lint_path(write(tmp_path, doc), seeds)]
 
 
-def test_the_test_sheet_is_clean_against_its_seed():
-    assert lint_path(MINI, SEEDS) == []
+def test_the_test_sheet_is_clean_against_its_seed(seeds_folder):
+    assert lint_path(MINI, seeds_folder) == []
 
 
 def test_a_value_without_src_names_its_path(tmp_path):
@@ -123,11 +123,11 @@ def test_a_gap_needs_no_second_text(tmp_path):
     assert _problems(tmp_path, doc) == []
 
 
-def test_a_line_range_beyond_the_end_of_the_seed(tmp_path):
+def test_a_line_range_beyond_the_end_of_the_seed(tmp_path, seeds_folder):
     doc = document()
     doc["general"]["notice"]["months_before_term"]["src"] = "CGV art. 7.3 L201-20400"
     # The seed has 10 683 newlines and a last line without one: 10 684 lines to cite.
-    assert _problems(tmp_path, doc, SEEDS) == [
+    assert _problems(tmp_path, doc, seeds_folder) == [
         "general.notice.months_before_term.src: line L20400 is beyond the end of "
         "001_742b69a7556570e9.txt (10684 lines)"]
     assert _problems(tmp_path, doc) == []       # without the seeds, nothing to compare with
@@ -147,13 +147,12 @@ def runner() -> CliRunner:
 def test_cli_lint_exits_1_on_overlapping_availability_bands(tmp_path, runner):
     doc = document()
     internet_bands(doc)[0].update(lower="99.5", lower_inclusive=True)
-    result = runner.invoke(app, ["terms", "lint", str(write(tmp_path, doc)),
-                                 "--seeds", str(SEEDS)])
+    result = runner.invoke(app, ["terms", "lint", str(write(tmp_path, doc))])
     assert result.exit_code == 1
     assert "overlap" in result.output
 
 
-def test_cli_lint_exits_0_on_a_clean_sheet(runner):
-    result = runner.invoke(app, ["terms", "lint", str(MINI), "--seeds", str(SEEDS)])
+def test_cli_lint_exits_0_on_a_clean_sheet(runner, seeds_folder):
+    result = runner.invoke(app, ["terms", "lint", str(MINI), "--seeds", str(seeds_folder)])
     assert result.exit_code == 0, result.output
     assert "✓" in result.output

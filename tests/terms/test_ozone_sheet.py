@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,6 @@ from clausier.terms.lint import lint_sheet
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
 from clausier.terms.schema import TermSheet
 
-SEEDS = Path("/work/shared/seeds")
 FAMILIES = {"internet_radio", "internet_adsl", "internet_fibre", "voip", "mobile", "tv",
             "video_surveillance", "home_assistance", "pack"}
 
@@ -38,12 +36,12 @@ def _threshold(terms, metric: str):
     return next(t for t in terms.usage.fair_use if t.metric == metric)
 
 
-def test_sheet_loads_and_lints_clean(sheet: TermSheet) -> None:
+def test_sheet_loads_and_lints_clean(sheet: TermSheet, seeds) -> None:
     assert sheet.id == "ozone"
     assert sheet.customer_kind == "consumer"
     assert sheet.price_basis == "TTC"
     assert set(sheet.families) == FAMILIES
-    assert lint_sheet(sheet, SEEDS if SEEDS.exists() else None) == []
+    assert lint_sheet(sheet, seeds) == []
 
 
 def test_commitment_of_12_months_from_first_connection_renewed_indefinitely(sheet: TermSheet) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,6 @@ from clausier.terms.lint import lint_sheet
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
 from clausier.terms.schema import TermSheet
 
-SEEDS = Path("/work/shared/seeds")
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +17,10 @@ def sheet() -> TermSheet:
     return load_sheet(BUILT_IN_DIR / "rozoh")
 
 
-def test_sheet_loads_and_lints_clean(sheet: TermSheet) -> None:
+def test_sheet_loads_and_lints_clean(sheet: TermSheet, seeds) -> None:
     assert (sheet.id, sheet.customer_kind, sheet.price_basis) == ("rozoh", "business", "HT")
     assert set(sheet.families) == {"intercom_pack", "access_pack"}
-    assert lint_sheet(sheet, SEEDS if SEEDS.exists() else None) == []
+    assert lint_sheet(sheet, seeds) == []
 
 
 @pytest.mark.parametrize("family", ["intercom_pack", "access_pack"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract
 
-from clausier.web.i18n import LOCALE_DIR, translations
+from clausier.web.i18n import LOCALE_DIR, PluralFormsMismatch, load_catalogues, translations
 from clausier.web.templating import environment
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "clausier"
@@ -45,6 +45,41 @@ def test_trans_blocks_and_underscore_use_the_language_of_the_request():
         catalog = translations(language)
         assert template.render(gettext=catalog.gettext, _=catalog.gettext,
                                ngettext=catalog.ngettext) == expected
+
+
+FRENCH_PLURAL_FORMS = "Plural-Forms: nplurals=2; plural=(n > 1);\\n"
+
+
+@pytest.mark.parametrize("po_file", sorted(LOCALE_DIR.glob("*/*.po")), ids=lambda p: p.name)
+def test_every_catalogue_pins_its_plural_forms(po_file):
+    # Babel's CLDR rule changes between releases (French has three forms since 2.19).
+    assert FRENCH_PLURAL_FORMS in po_file.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("count", "expected"), [(0, "0 entrée"), (1, "1 entrée"),
+                                                 (2, "2 entrées"), (1_000_000, "1000000 entrées")])
+def test_french_plural_is_singular_below_two(count, expected):
+    french = translations("fr")
+    assert french.ngettext("%(count)s entry", "%(count)s entries", count) % {
+        "count": count} == expected
+
+
+def _write_po(path: Path, plural_forms_header: str) -> None:
+    path.write_text('msgid ""\nmsgstr ""\n"Language: fr\\n"\n' + plural_forms_header
+                    + '\nmsgid "%(n)s day"\nmsgid_plural "%(n)s days"\n'
+                    'msgstr[0] "%(n)s jour"\nmsgstr[1] "%(n)s jours"\n', encoding="utf-8")
+
+
+def test_the_header_wins_over_babels_plural_rule(tmp_path):
+    _write_po(tmp_path / "a.po", '"' + FRENCH_PLURAL_FORMS + '"')
+    assert load_catalogues(tmp_path, "fr").ngettext("%(n)s day", "%(n)s days", 2) == "%(n)s jours"
+
+
+def test_a_catalogue_without_the_header_is_refused_by_name(tmp_path):
+    _write_po(tmp_path / "a.po", '"' + FRENCH_PLURAL_FORMS + '"')
+    _write_po(tmp_path / "b.po", "")
+    with pytest.raises(PluralFormsMismatch, match=r"^b\.po: Plural-Forms 'nplurals=3"):
+        load_catalogues(tmp_path, "fr")
 
 
 def test_login_page_is_french_by_default_and_english_on_request(client):

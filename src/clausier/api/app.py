@@ -28,7 +28,7 @@ from clausier.core.clock import Clock, SystemClock
 from clausier.core.errors import ClausierError, Unauthenticated
 from clausier.core.settings import Settings
 from clausier.db.session import engine_for
-from clausier.scheduler.ticker import DailyTicker
+from clausier.scheduler.ticker import DailyTicker, DeliveryLoop
 from clausier.web.templating import render
 
 ROOMS = [
@@ -88,14 +88,16 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
         # Mappers are configured on first use otherwise: a worker's first request would pay it.
         configure_mappers()
         ticker = DailyTicker(app.state.engine, app.state.clock) if run_tick else None
-        if ticker is not None:
-            ticker.start()
+        sender = DeliveryLoop(app.state.engine, app.state.clock) if run_tick else None
+        background = [task for task in (ticker, sender) if task is not None]
+        for task in background:
+            task.start()
         app.state.ticker = ticker
         try:
             yield
         finally:
-            if ticker is not None:
-                ticker.stop()
+            for task in background:
+                task.stop()
 
     app = FastAPI(title="Clausier", version=__version__, lifespan=lifespan,
                   description="Back office for telecom, IT and access-control operators. "

@@ -406,14 +406,17 @@ def list_messages(customer: str = typer.Option(None), status: str = typer.Option
     if as_json:
         print_json(rows)
         return
-    print_table("Outbox", ["Id", "Channel", "Kind", "To", "Subject", "Status", "File"],
-                [[r["id"], r["channel"], r["kind"], r["recipient"], r["subject"], r["status"], r["file"]]
-                 for r in rows])
+    print_table("Outbox", ["Id", "Channel", "Kind", "To", "Subject", "Status", "Attempts",
+                           "Next attempt", "Why not sent", "File"],
+                [[r["id"], r["channel"], r["kind"], r["recipient"], r["subject"], r["status"],
+                  r["attempts"], r["next_attempt_at"] and f"{r['next_attempt_at']:%Y-%m-%d %H:%M}",
+                  r["error"], r["file"]] for r in rows])
 
 
 @outbox_app.command("send")
 def send(today: datetime = TodayOption):
-    """Send the queued e-mails (SMTP) and SMS (provider adapter)."""
+    """Send the queued e-mails (SMTP) and SMS (provider adapter) now, even those whose next
+    attempt after a failure is still to come."""
     with command(today) as cmd:
-        counts = outbox.deliver(cmd.session, cmd.clock, cmd.actor)
+        counts = outbox.deliver(cmd.session, cmd.clock, cmd.actor, due_only=False)
     console.print(f"{counts['sent']} sent, {counts['failed']} failed")

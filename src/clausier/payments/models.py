@@ -326,6 +326,8 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+    # When a queued e-mail or SMS is tried again after a failure (payments.rules.retry_at).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
     provider_ref: Mapped[str] = mapped_column(String(120), default="")
     created_on: Mapped[date] = mapped_column(Date, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
@@ -26,10 +27,15 @@ from clausier.core.errors import InvalidInput, NotFound
 from clausier.core.money import fr_format
 from clausier.core.settings import Settings
 from clausier.customers.models import Customer
+from clausier.db.session import lock_for_writing
 from clausier.payments.models import OutboxMessage
+from clausier.payments.rules import delivery_failure, retry_at
 from clausier.web.templating import TEMPLATES
 
+log = logging.getLogger(__name__)
+
 CHANNELS = ("registered_letter", "email", "sms")
+DELIVERY_LOCK = "outbox-delivery"
 
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                            trim_blocks=True, lstrip_blocks=True)
@@ -170,15 +176,22 @@ def sms_provider(settings: Settings) -> SmsProvider:
 
 
 def deliver(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | None = None,
-            sms: SmsProvider | None = None) -> dict[str, int]:
-    """Send the queued e-mails and SMS; a failure is kept on the message and retried next time."""
+            sms: SmsProvider | None = None, due_only: bool = True) -> dict[str, int]:
+    """Send the queued e-mails and SMS whose next attempt is due (all of them when not
+    ``due_only``); a failure keeps the message queued, says why and when it is tried again."""
     settings = Settings.from_env()
     mailer = mailer or SmtpMailer.from_settings(settings)
     sms = sms or sms_provider(settings)
+    # The daily tick and the server's sender may both deliver: one at a time sends each once.
+    lock_for_writing(session, DELIVERY_LOCK)
+    now = clock.now()
     counts = {"sent": 0, "failed": 0}
-    queued = session.scalars(select(OutboxMessage).where(
+    query = select(OutboxMessage).where(
         OutboxMessage.status == "queued", OutboxMessage.channel.in_(("email", "sms")))
-        .order_by(OutboxMessage.id)).all()
+    if due_only:
+        query = query.where(or_(OutboxMessage.next_attempt_at.is_(None),
+                                OutboxMessage.next_attempt_at <= now))
+    queued = session.scalars(query.order_by(OutboxMessage.id)).all()
     for message in queued:
         message.attempts += 1
         try:
@@ -187,10 +200,14 @@ def deliver(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | No
             else:
                 message.provider_ref = sms.send(message.recipient, message.body)
         except (OSError, smtplib.SMTPException) as exc:
-            message.error = f"{type(exc).__name__}: {exc}"
+            log.warning("outbox message %s not sent (attempt %s): %r", message.id,
+                        message.attempts, exc)
+            message.error = delivery_failure(message.channel, exc)
+            message.next_attempt_at = retry_at(now, message.attempts)
             counts["failed"] += 1
             continue
-        message.status, message.sent_at, message.error = "sent", clock.now(), ""
+        message.status, message.sent_at, message.error = "sent", now, ""
+        message.next_attempt_at = None
         counts["sent"] += 1
     if counts["sent"] or counts["failed"]:
         record(session, clock, actor, "outbox.deliver", queued[0],
@@ -213,4 +230,5 @@ def message_dict(message: OutboxMessage) -> dict:
             "kind": message.kind, "recipient": message.recipient, "subject": message.subject,
             "status": message.status, "error": message.error, "created_on": message.created_on,
             "sent_at": message.sent_at, "received_on": message.received_on,
-            "file": message.file_path, "attempts": message.attempts}
+            "file": message.file_path, "attempts": message.attempts,
+            "next_attempt_at": message.next_attempt_at}

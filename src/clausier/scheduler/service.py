@@ -38,6 +38,13 @@ TICK_STEPS: list[str] = [
     "clausier.privacy.service:tick",
 ]
 
+# Sent again and again through the day by the server (ticker.DeliveryLoop), not only by the daily
+# tick: what waits in the outboxes, whose next attempt after a failure has come. Same signature.
+DELIVERY_STEPS: list[str] = [
+    "clausier.payments.service:deliver",
+    "clausier.support.service:deliver_notifications",
+]
+
 
 @dataclass(frozen=True)
 class StepOutcome:
@@ -75,6 +82,16 @@ def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date) -> l
             continue
         outcomes.append(StepOutcome(step, "done", summary))
     return outcomes
+
+
+def deliver_due_messages(session: Session, clock: Clock, actor: Actor) -> dict[str, int]:
+    """Hand over what waits in the outboxes and is due; the counts of all of them summed."""
+    totals = {"sent": 0, "failed": 0}
+    for step in DELIVERY_STEPS:
+        counts = _resolve(step)(session, clock, actor, clock.today())
+        for outcome in totals:
+            totals[outcome] += counts[outcome]
+    return totals
 
 
 def runs_of(session: Session, day: date) -> list[TickRun]:

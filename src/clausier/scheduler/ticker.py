@@ -1,5 +1,7 @@
 """The web server's own daily tick: a background thread that runs the tick for today if it has
-not run yet, then sleeps until the next day (``clausier serve`` needs no cron)."""
+not run yet, then sleeps until the next day (``clausier serve`` needs no cron); and its sender,
+which hands over the e-mails and SMS due every minute, so a notice leaves soon after it is
+written and a failed one is tried again when its next attempt comes."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from sqlalchemy.engine import Engine
 
 from clausier.audit.service import Actor
 from clausier.core.clock import Clock
-from clausier.db.session import transaction
+from clausier.db.session import write_transaction
 from clausier.scheduler.rules import next_run_at
-from clausier.scheduler.service import StepOutcome, run_daily_tick
+from clausier.scheduler.service import StepOutcome, deliver_due_messages, run_daily_tick
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,9 @@ class DailyTicker:
         self._thread.join(timeout)
 
     def run_once(self) -> list[StepOutcome]:
-        with transaction(self.engine) as session:
+        # A writer from its start: on SQLite it queues behind the sender rather than failing
+        # with "database is locked" when the sender commits between its first read and write.
+        with write_transaction(self.engine) as session:
             return run_daily_tick(session, self.clock, Actor.system("tick"), self.clock.today())
 
     def _loop(self) -> None:
@@ -49,3 +53,36 @@ class DailyTicker:
             now = self.clock.now()
             wake = now + RETRY_AFTER if failed else next_run_at(now)
             self._stop.wait((wake - now).total_seconds())
+
+
+class DeliveryLoop:
+    """Every ``interval``, the messages due (``scheduler.service.deliver_due_messages``)."""
+
+    INTERVAL = timedelta(minutes=1)
+
+    def __init__(self, engine: Engine, clock: Clock, interval: timedelta = INTERVAL):
+        self.engine = engine
+        self.clock = clock
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="clausier-delivery",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def run_once(self) -> dict[str, int]:
+        with write_transaction(self.engine) as session:      # a writer from its start, as the tick
+            return deliver_due_messages(session, self.clock, Actor.system("delivery"))
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:   # e.g. the database is down: try again next time, do not die
+                log.exception("delivery of the outboxes failed")
+            self._stop.wait(self.interval.total_seconds())

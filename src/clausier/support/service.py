@@ -7,6 +7,7 @@ outbox for the people to keep informed at each state of a ticket.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -24,14 +25,19 @@ from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, 
 from clausier.core.explain import Explained
 from clausier.core.money import ZERO, money
 from clausier.customers.models import Contact, Customer, Site
+from clausier.db.session import lock_for_writing
+from clausier.payments.rules import delivery_failure, retry_at
 from clausier.support import rules
 from clausier.support.models import Notification, Outage, SlaClaim, Ticket, TicketEvent
 from clausier.terms.schema import DayCount, ServiceLevels
+
+log = logging.getLogger(__name__)
 
 INCIDENT_REPORTER = "incident_reporter"
 CHANNELS = ("phone", "email", "portal", "api")
 ANOMALIES = ("major", "minor")
 OPEN_STATES = ("open", "restored")
+GIVE_UP_AFTER_ATTEMPTS = 5      # a notice is news: not worth sending for ever
 # Subscriptions on which an incident can be reported.
 LIVE_SUBSCRIPTIONS = ("active", "notice_given", "suspended", "restricted")
 # Outage reasons that are not excusable events of a sheet but still do not count (CP III §4.1.4).
@@ -570,10 +576,15 @@ def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
 # --------------------------------------------------------------------------- outbox
 
 
-def pending_notifications(session: Session, limit: int = 100) -> list[Notification]:
-    """What a sender (mail relay, SMS gateway) still has to send, oldest first."""
-    return list(session.scalars(select(Notification).where(Notification.status == "pending")
-                                .order_by(Notification.id).limit(limit)))
+def pending_notifications(session: Session, limit: int = 100,
+                          due_at: datetime | None = None) -> list[Notification]:
+    """What a sender (mail relay, SMS gateway) still has to send, oldest first; with ``due_at``,
+    only those whose next attempt after a failure has come."""
+    query = select(Notification).where(Notification.status == "pending")
+    if due_at is not None:
+        query = query.where(or_(Notification.next_attempt_at.is_(None),
+                                Notification.next_attempt_at <= due_at))
+    return list(session.scalars(query.order_by(Notification.id).limit(limit)))
 
 
 def mark_sent(session: Session, clock: Clock, notification_id: int) -> Notification:
@@ -583,35 +594,43 @@ def mark_sent(session: Session, clock: Clock, notification_id: int) -> Notificat
     notification.status = "sent"
     notification.attempts += 1
     notification.sent_at = clock.now()
+    notification.last_error, notification.next_attempt_at = "", None
     return notification
 
 
 def mark_failed(session: Session, clock: Clock, notification_id: int, error: str,
                 give_up: bool = False) -> Notification:
+    """A failed attempt: the notice stays pending, tried again later (payments.rules.retry_at),
+    unless given up."""
     notification = session.get(Notification, notification_id)
     if notification is None:
         raise NotFound(f"notification {notification_id} not found")
     notification.attempts += 1
     notification.last_error = error
     notification.status = "failed" if give_up else "pending"
+    notification.next_attempt_at = None if give_up else retry_at(clock.now(),
+                                                                 notification.attempts)
     return notification
 
 
 def deliver_notifications(session: Session, clock: Clock, actor: Actor, day: date,
                           mailer=None, sms=None) -> dict[str, int]:
-    """Daily step: send the pending notices to the people kept informed, by e-mail (SMTP) or
-    SMS, with the mail and SMS adapters of the payments room's outbox; a failure stays pending
-    and is retried (given up after 5 attempts)."""
+    """Daily step, and the server's sender: send the pending notices whose next attempt has
+    come to the people kept informed, by e-mail (SMTP) or SMS, with the mail and SMS adapters
+    of the payments room's outbox; a failure stays pending, says why, and is tried again
+    (given up after 5 attempts)."""
     import smtplib
 
     from clausier.core.settings import Settings
-    from clausier.payments.outbox import SmtpMailer, sms_provider
+    from clausier.payments.outbox import DELIVERY_LOCK, SmtpMailer, sms_provider
 
     settings = Settings.from_env()
     mailer = mailer or SmtpMailer.from_settings(settings)
     sms = sms or sms_provider(settings)
+    lock_for_writing(session, DELIVERY_LOCK)     # the tick and the server's sender, one at a time
     counts = {"sent": 0, "failed": 0}
-    for notification in pending_notifications(session, limit=1000):
+    for notification in pending_notifications(session, limit=1000, due_at=clock.now()):
+        channel = "email" if notification.recipient_email else "sms"
         try:
             if notification.recipient_email:
                 mailer.send(notification.recipient_email, notification.subject, notification.body)
@@ -622,8 +641,10 @@ def deliver_notifications(session: Session, clock: Clock, actor: Actor, day: dat
                 counts["failed"] += 1
                 continue
         except (OSError, smtplib.SMTPException) as exc:
-            mark_failed(session, clock, notification.id, f"{type(exc).__name__}: {exc}",
-                        give_up=notification.attempts + 1 >= 5)
+            log.warning("notification %s not sent (attempt %s): %r", notification.id,
+                        notification.attempts + 1, exc)
+            mark_failed(session, clock, notification.id, delivery_failure(channel, exc),
+                        give_up=notification.attempts + 1 >= GIVE_UP_AFTER_ATTEMPTS)
             counts["failed"] += 1
             continue
         mark_sent(session, clock, notification.id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 
 import typer
 
+from clausier.cli.common import console
 from clausier.core.settings import Settings
 
 app = typer.Typer()
@@ -25,21 +27,42 @@ def default_workers() -> int:
 @app.command()
 def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.1."),
           port: int = typer.Option(None, help="Default CLAUSIER_PORT or 8000."),
-          workers: int = typer.Option(None, min=1, help="Web worker processes (default: one per CPU).")):
+          workers: int = typer.Option(None, min=1,
+                                      help="Web worker processes (default: one per CPU)."),
+          demo_mail: bool = typer.Option(
+              False, "--demo-mail",
+              help="Send the mail to a local SMTP sink run with the server, which keeps it in "
+                   "$CLAUSIER_DATA_DIR/mail (a Maildir).")):
     """Serve the back office, the portals and the REST API."""
+    with ExitStack() as stack:
+        if demo_mail:
+            from clausier.demo.mail import DemoMailSink
+
+            sink = stack.enter_context(DemoMailSink(Settings.from_env().data_dir / "mail"))
+            # Read by Settings.from_env in this process, the tick, and each worker.
+            os.environ["CLAUSIER_SMTP_HOST"], os.environ["CLAUSIER_SMTP_PORT"] = (
+                sink.host, str(sink.port))
+            console.print(f"Demo mail: SMTP sink on {sink.host}:{sink.port}, the mails it "
+                          f"receives kept in {sink.mail_dir}/new", highlight=False, soft_wrap=True)
+        _serve(host, port, workers)
+
+
+def _serve(host: str | None, port: int | None, workers: int | None) -> None:
     import uvicorn
 
     from clausier.api.app import create_app
     from clausier.core.clock import SystemClock
     from clausier.db.session import engine_for
-    from clausier.scheduler.ticker import DailyTicker
+    from clausier.scheduler.ticker import DailyTicker, DeliveryLoop
 
     settings = Settings.from_env()     # also writes the secret key once, before the workers read it
     workers = workers or default_workers()
-    # The daily tick runs in this process only, never once per worker.
-    ticker = DailyTicker(engine_for(settings.database_url), SystemClock()) if settings.daily_tick else None
-    if ticker is not None:
-        ticker.start()
+    # The daily tick and the sender run in this process only, never once per worker.
+    engine = engine_for(settings.database_url)
+    background = ([DailyTicker(engine, SystemClock()), DeliveryLoop(engine, SystemClock())]
+                  if settings.daily_tick else [])
+    for task in background:
+        task.start()
     try:
         if workers == 1:
             uvicorn.run(create_app(settings=settings, daily_tick=False), host=host or settings.host,
@@ -52,5 +75,5 @@ def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.
                         host=host or settings.host, port=port or settings.port, log_level="info",
                         timeout_worker_healthcheck=WORKER_START_SECONDS, timeout_keep_alive=KEEP_ALIVE_SECONDS)
     finally:
-        if ticker is not None:
-            ticker.stop()
+        for task in background:
+            task.stop()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from clausier.accounts import service as accounts
@@ -17,6 +18,8 @@ from clausier.web.i18n import LANGUAGES, gettext_for
 from clausier.web.templating import filters_for, language_of, render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
+# scripts/build-favicon.py draws it from the shapes of static/favicon.svg.
+FAVICON = Path(__file__).parent / "static" / "favicon.ico"
 
 
 def _safe_next(target: str | None) -> str:
@@ -39,6 +42,13 @@ def home(request: Request, session: Session = Depends(get_session, scope="functi
     return render(request, "web/dashboard.html",
                   {"cards": dashboard.cards(session, view.gettext),
                    "panels": dashboard.panels(session, clock, view)})
+
+
+@router.get("/favicon.ico")
+def favicon():
+    # Browsers and feed readers ask the site's root for it, whatever the page links.
+    return FileResponse(FAVICON, media_type="image/x-icon",
+                        headers={"cache-control": "public, max-age=86400"})
 
 
 @router.get("/login")
