@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import polars as pl
 import pytest
@@ -194,3 +195,32 @@ def test_a_corrupt_gzip_or_an_unclosed_quote_refuses_the_file_naming_the_line(
         service.import_cdr_file(session, clock, actor, plain, store)
     assert store.months() == []
 
+
+def test_synthetic_traffic_for_the_lines_of_the_database_is_accepted_whole(
+        db_url, engine, clock, actor, tmp_path, monkeypatch):
+    """``clausier cdr synth`` on a database whose lines are not all phone numbers (a SIP trunk
+    id, the demo's references) and fewer than --services: every record is accepted."""
+    from typer.testing import CliRunner
+
+    from clausier.cli.main import app
+    from clausier.db.session import transaction
+    from tests.rating.conftest import rating_operator, subscribe
+
+    with transaction(engine) as session:
+        operator = rating_operator.__wrapped__(session, clock, actor, tmp_path)
+        make = subscribe.__wrapped__(session, clock, actor, operator)
+        make("vga", "0247000001", unit="analogue_line")
+        make("sip_trunk", "TRUNK-TOURS-1", unit="channel")
+        make("mobile", "DEMO000006")
+    monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
+    monkeypatch.setenv("CLAUSIER_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    target = tmp_path / "synth.csv.gz"
+    made = runner.invoke(app, ["cdr", "synth", "-o", str(target), "--records", "3000",
+                               "--month", "2026-10"])
+    assert made.exit_code == 0, made.output
+    assert "3000 records for 3 lines in 2026-10" in made.output
+    imported = runner.invoke(app, ["cdr", "import", str(target), "--json"])
+    assert imported.exit_code == 0, imported.output
+    [result] = json.loads(imported.output)
+    assert (result["read"], result["imported"], result["rejected"]) == (3000, 3000, 0)
