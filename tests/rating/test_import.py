@@ -7,10 +7,13 @@ import json
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
+from clausier.cli.main import app
 from clausier.core.errors import InvalidInput
+from clausier.db.session import transaction
 from clausier.rating import cdr, service
-from tests.rating.conftest import csv_row, write_csv
+from tests.rating.conftest import csv_row, make_rating_operator, subscriber, write_csv
 
 
 def test_csv_with_a_bad_date_on_line_7_and_a_duplicate_id(session, clock, actor, subscribe, store, tmp_path):
@@ -200,15 +203,9 @@ def test_synthetic_traffic_for_the_lines_of_the_database_is_accepted_whole(
         db_url, engine, clock, actor, tmp_path, monkeypatch):
     """``clausier cdr synth`` on a database whose lines are not all phone numbers (a SIP trunk
     id, the demo's references) and fewer than --services: every record is accepted."""
-    from typer.testing import CliRunner
-
-    from clausier.cli.main import app
-    from clausier.db.session import transaction
-    from tests.rating.conftest import rating_operator, subscribe
-
     with transaction(engine) as session:
-        operator = rating_operator.__wrapped__(session, clock, actor, tmp_path)
-        make = subscribe.__wrapped__(session, clock, actor, operator)
+        operator = make_rating_operator(session, clock, actor, tmp_path)
+        make = subscriber(session, clock, actor, operator)
         make("vga", "0247000001", unit="analogue_line")
         make("sip_trunk", "TRUNK-TOURS-1", unit="channel")
         make("mobile", "DEMO000006")
