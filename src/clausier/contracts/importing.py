@@ -138,9 +138,10 @@ def _csv_rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict]]]
     fewer fields than the header (a file cut mid-line, a stray separator) is refused rather
     than padded or cut."""
     reader = csv.reader(io.StringIO(text), strict=True)
-    rows = []
+    rows, starts_on = [], 1
     try:
         header = [name.strip() for name in next(reader, [])]
+        starts_on = reader.line_num + 1
         for fields in reader:
             if fields and len(fields) != len(header):
                 raise _file_error(path, f"{len(fields)} field(s) where the header has "
@@ -148,11 +149,14 @@ def _csv_rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict]]]
                                   reader.line_num)
             if fields:
                 rows.append((reader.line_num, dict(zip(header, fields, strict=True))))
+            starts_on = reader.line_num + 1
     except csv.Error as exc:
         # csv's own limit on a field (128 KiB) is met before ours is checked.
-        reason = (f"a field is longer than {MAX_FIELD_CHARS} characters"
-                  if "field limit" in str(exc) else f"not valid CSV ({exc})")
-        raise _file_error(path, reason, reader.line_num) from None
+        reason = (f"a field is longer than {MAX_FIELD_CHARS} characters (or a quote is never "
+                  "closed)" if "field limit" in str(exc)
+                  else "a quote opened on this line is never closed" if "end of data" in str(exc)
+                  else f"not valid CSV ({exc})")
+        raise _file_error(path, reason, starts_on) from None
     return header, rows
 
 
