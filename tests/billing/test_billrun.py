@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from datetime import date
 from decimal import Decimal
@@ -305,6 +307,23 @@ def test_draft_invoices_are_issued_or_discarded(session, clock, actor, tec, busi
     csv_text = service.export_csv(session)
     assert "TEC-2026-000001;invoice;2026-11-24;2026-12-19" in csv_text
     assert session.scalar(select(func.count()).select_from(InvoiceLine)) == 1
+
+
+def test_the_accounting_csv_defuses_formulas_in_names_and_writes_plain_rates(
+        session, clock, actor, tec, business):
+    """Issue 17 §6: a customer named like a formula is written with a quote before it (OWASP CSV
+    injection), negative amounts of a credit note stay numbers, the rate is 20.00 not 2E+1."""
+    business.name = '=HYPERLINK("http://evil.example","Menuiserie")'
+    business.ref = "@TEC-1"
+    factories.subscription(session, clock, actor, business, [LineInput(business.sites[0].id, "presel")],
+                           signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
+    service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    service.credit_note(session, clock, actor, "TEC-2026-000001", "goodwill", amount=D("4"))
+    rows = list(csv.DictReader(io.StringIO(service.export_csv(session)), delimiter=";"))
+    assert [(r["customer"], r["customer_ref"]) for r in rows] == [
+        ("'=HYPERLINK(\"http://evil.example\",\"Menuiserie\")", "'@TEC-1")] * 2
+    assert [(r["vat_rate"], r["base_ht"], r["vat"], r["total_ttc"]) for r in rows] == [
+        ("20.00", "10.00", "2.00", "12.00"), ("20.00", "-4.00", "-0.80", "-4.80")]
 
 
 def test_a_bill_run_applies_each_proration_reading_and_bills_the_whole_month_of_an_end_on_the_10th(

@@ -77,3 +77,118 @@ def test_cli_import_reports_and_exits_2_on_errors(db_url, engine, clock, actor, 
     done = runner.invoke(cli, ["import", str(FIXTURES / "import_good_and_bad.yaml"), "--skip-bad-rows", "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["customers"] == 1
+
+
+# Issue 17 §6: every bad file is refused with its name, line and reason, and leaves nothing.
+
+CSV_HEADER = ("customer_external_ref,operator,kind,name,siren,employees,site_name,site_postcode,"
+              "order_external_ref,signed_on,offer,quantity\n")
+CSV_ROW = ("C1,technicophone,company,Cave Roux,834567893,12,Cave,37000,O1,2024-05-02,"
+           "vga_analogue_line,3\n")
+
+
+def _refused(session, clock, actor, path) -> InvalidInput:
+    with pytest.raises(InvalidInput) as caught:
+        importing.import_file(session, clock, actor, path)
+    assert _count(session, Customer) == 0
+    return caught.value
+
+
+def _refused_problems(session, clock, actor, path) -> list[tuple]:
+    before = _count(session, Customer)
+    with pytest.raises(InvalidInput) as caught:
+        importing.import_file(session, clock, actor, path)
+    assert _count(session, Customer) == before
+    return [(p.line, p.field, p.reason) for p in caught.value.problems]
+
+
+def test_a_csv_employees_column_is_read_as_a_whole_number(session, clock, actor, catalogue,
+                                                          tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(CSV_HEADER + CSV_ROW, encoding="utf-8")
+    result = importing.import_file(session, clock, actor, path)
+    assert (result.customers, result.subscriptions) == (1, 1)
+    assert session.scalar(select(Customer.employees)) == 12
+    bad = CSV_ROW.replace(",12,", ",douze,").replace("C1", "C2")
+    path.write_text(CSV_HEADER + bad, encoding="utf-8")
+    problems = _refused_problems(session, clock, actor, path)
+    assert problems == [(2, "employees", "'douze' is not a whole number")]
+
+
+def test_a_csv_cut_mid_line_is_refused_whole(session, clock, actor, catalogue, tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_text(CSV_HEADER + CSV_ROW + CSV_ROW.replace("C1", "C2")[:40], encoding="utf-8")
+    error = _refused(session, clock, actor, path)
+    assert error.message == ("cut.csv, line 3: 5 field(s) where the header has 12 (a row cut short "
+                             "or a stray comma?); nothing imported")
+    path.write_text(CSV_HEADER + CSV_ROW.replace("Cave Roux", '"Cave Roux') + CSV_ROW,
+                    encoding="utf-8")
+    assert _refused(session, clock, actor, path).message == (
+        "cut.csv, line 2: a quote opened on this line is never closed; nothing imported")
+
+
+def test_a_latin_1_file_is_refused_naming_its_line(session, clock, actor, catalogue, tmp_path):
+    path = tmp_path / "latin1.csv"
+    second = CSV_ROW.replace("C1", "C2").replace("Cave", "Épicerie")
+    path.write_bytes((CSV_HEADER + CSV_ROW + second).encode("latin-1"))
+    error = _refused(session, clock, actor, path)
+    assert error.message == ("latin1.csv, line 3: is not UTF-8 text (byte 0xc9); save it as UTF-8; "
+                             "nothing imported")
+
+
+def test_a_huge_field_is_refused_with_the_limit(session, clock, actor, catalogue, tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text(CSV_HEADER + CSV_ROW.replace("Cave Roux", "x" * 5_000_000), encoding="utf-8")
+    assert _refused(session, clock, actor, path).message == (
+        "huge.csv, line 2: a field is longer than 1000 characters (or a quote is never closed); "
+        "nothing imported")
+    # Within csv's own limit, the width of the column (customers.name is 200 characters).
+    path.write_text(CSV_HEADER + CSV_ROW.replace("Cave Roux", "x" * 201), encoding="utf-8")
+    assert _refused_problems(session, clock, actor, path) == [
+        (2, "name", "201 characters, more than the limit of 200")]
+    yaml_path = tmp_path / "huge.yaml"
+    yaml_path.write_text("customers:\n  - external_ref: OLD-9\n    operator: technicophone\n"
+                         f"    kind: company\n    name: {'y' * 5_000_000}\n", encoding="utf-8")
+    assert _refused_problems(session, clock, actor, yaml_path) == [
+        (2, "name", "5000000 characters, more than the limit of 200")]
+
+
+YAML_CUSTOMER = """customers:
+  - external_ref: OLD-5
+    operator: technicophone
+    kind: company
+    name: {name}
+    siren: 834567893
+    employees: 4
+    sites:
+      - {{name: Cave, postcode: 37000, central: true}}
+    orders:
+      - external_ref: OLD-ORD-5
+        signed_on: {signed_on}
+        lines:
+          - {{site: Cave, offer: vga_analogue_line, quantity: 2, monthly_fee: 19.50}}
+"""
+
+
+def test_yaml_scalars_are_text_and_a_bad_date_names_its_field(session, clock, actor, catalogue,
+                                                              tmp_path):
+    path = tmp_path / "old.yaml"
+    path.write_text(YAML_CUSTOMER.format(name="12345", signed_on="2026-02-30"), encoding="utf-8")
+    assert _refused_problems(session, clock, actor, path) == [
+        (11, "orders.signed_on", "'2026-02-30' is not a date (YYYY-MM-DD)")]
+    path.write_text(YAML_CUSTOMER.format(name="12345", signed_on="2024-02-01"), encoding="utf-8")
+    result = importing.import_file(session, clock, actor, path)
+    assert (result.customers, result.subscriptions) == (1, 1)
+    customer = session.scalar(select(Customer))
+    assert (customer.name, customer.siren, customer.employees) == ("12345", "834567893", 4)
+    sub = session.scalar(select(Subscription))
+    assert (sub.items[0].quantity, sub.items[0].monthly_fee) == (2, Decimal("19.50"))
+
+
+def test_the_cli_refuses_a_bad_file_without_a_traceback(db_url, engine, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes((CSV_HEADER + CSV_ROW.replace("Cave", "Épicerie")).encode("latin-1"))
+    runner = CliRunner(env={"CLAUSIER_DATABASE_URL": db_url})
+    failed = runner.invoke(cli, ["import", str(path)])
+    assert failed.exit_code == 2     # an uncaught exception would give 1
+    assert "latin1.csv, line 2: is not UTF-8 text (byte 0xc9)" in failed.output

@@ -89,6 +89,10 @@ def store(tmp_path) -> UsageStore:
 
 @pytest.fixture
 def rating_operator(session, clock, actor, tmp_path) -> Operator:
+    return make_rating_operator(session, clock, actor, tmp_path)
+
+
+def make_rating_operator(session, clock, actor, tmp_path: Path) -> Operator:
     """An operator bound to a test sheet whose families carry the seeds' usage blocks."""
     sheet = {"id": "rating-test", "version": 1, "valid_from": "2020-01-01",
              "title": "Seed usage blocks", "operator": {"name": "TECHNICOPHONE"},
@@ -119,6 +123,10 @@ def write_price_list(path: Path) -> Path:
 
 @pytest.fixture
 def subscribe(session, clock, actor, rating_operator):
+    return subscriber(session, clock, actor, rating_operator)
+
+
+def subscriber(session, clock, actor, rating_operator: Operator):
     """subscribe(family, identifier, unit=..., quantity=..., **offer attributes) -> Subscription."""
     customer = factories.customer(session, clock, rating_operator)
 

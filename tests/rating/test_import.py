@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
+from clausier.cli.main import app
 from clausier.core.errors import InvalidInput
+from clausier.db.session import transaction
 from clausier.rating import cdr, service
-from tests.rating.conftest import csv_row, write_csv
+from tests.rating.conftest import csv_row, make_rating_operator, subscriber, write_csv
 
 
 def test_csv_with_a_bad_date_on_line_7_and_a_duplicate_id(session, clock, actor, subscribe, store, tmp_path):
@@ -109,7 +113,111 @@ def test_a_file_that_breaks_midway_leaves_nothing_stored(session, clock, actor, 
     path = write_csv(tmp_path / "broken.csv", [csv_row(f"G{i}") for i in range(50_000)])
     with path.open("ab") as handle:
         handle.write(b"G-bad,0247000001,2026-10-05T09:00:00+02:00,60,\xff\xfe,0145000000,out,voice,,,FT,0\n")
-    with pytest.raises(InvalidInput, match="file: broken.csv: cannot be read as UTF-8 CSV"):
+    with pytest.raises(InvalidInput, match="file: broken.csv, line 50002: is not UTF-8 text"):
         service.import_cdr_file(session, clock, actor, path, store)
     assert [p.name for p in store.batch_files(kept.id)] == ["batch-1-0.parquet"]
     assert store.scan_month("2026-10").collect()["record_id"].to_list() == ["K1"]
+
+
+# Issue 17 §6: the breaks found when CDR files were attacked.
+
+def _reasons(session, batch) -> list[tuple[int, str]]:
+    return [(r.line, r.reason) for r in service.get_batch(session, batch.id)[1]]
+
+
+def test_starts_outside_the_months_of_the_store_are_rejected(session, clock, actor, subscribe,
+                                                             store, tmp_path):
+    """0001-01-01 was filed under 1969-12; the store's months are 1970-01 to 2199-12, Paris."""
+    subscribe("vga", "0247000001", unit="analogue_line")
+    rows = [csv_row("S1", start="0001-01-01T00:00:00Z"),
+            csv_row("S2", start="1969-12-31T23:59:59+01:00"),
+            csv_row("S3", start="1970-01-01T00:00:00+01:00"),
+            csv_row("S4", start="2199-12-31T23:59:59+01:00"),
+            csv_row("S5", start="2200-01-01T00:00:00+01:00"),
+            csv_row("S6", start="9999-12-31T23:59:59Z")]
+    path = write_csv(tmp_path / "cdr.csv", rows)
+    batch = service.import_cdr_file(session, clock, actor, path, store)
+    outside = "start: before 1970-01-01 or after 2199-12-31"
+    assert _reasons(session, batch) == [(2, outside), (3, outside), (6, outside), (7, outside)]
+    assert (batch.accepted, batch.months) == (2, ["1970-01", "2199-12"])
+
+
+def test_values_longer_than_their_limit_are_rejected_without_being_quoted(
+        session, clock, actor, subscribe, store, tmp_path):
+    subscribe("vga", "0247000001", unit="analogue_line")
+    rows = [csv_row("L1", called="0" * 5_000_000), csv_row("x" * 2_000_000),
+            csv_row("y" * 120, called="0" * 32), csv_row("L4", direction="z" * 1000)]
+    path = write_csv(tmp_path / "cdr.csv", rows)
+    batch = service.import_cdr_file(session, clock, actor, path, store)
+    assert _reasons(session, batch) == [
+        (2, "called: longer than 32 bytes"), (3, "record_id: longer than 120 bytes"),
+        (5, f"direction: '{'z' * 40}…' is not out or in")]
+    assert service.get_batch(session, batch.id)[1][1].record_id == "x" * 120     # kept, cut
+    assert batch.accepted == 1
+
+
+def test_a_row_with_more_fields_than_the_header_is_rejected_not_cut(
+        session, clock, actor, subscribe, store, tmp_path):
+    subscribe("vga", "0247000001", unit="analogue_line")
+    path = write_csv(tmp_path / "cdr.csv", [csv_row("R1"), csv_row("R2"), csv_row("R3")])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] += ",x,y,z"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    batch = service.import_cdr_file(session, clock, actor, path, store)
+    assert _reasons(session, batch) == [(3, "row: more fields than the header has columns")]
+    assert store.scan_month("2026-10").collect()["record_id"].sort().to_list() == ["R1", "R3"]
+
+
+def test_a_utf_8_bom_is_not_part_of_the_first_column(session, clock, actor, subscribe, store,
+                                                     tmp_path):
+    subscribe("vga", "0247000001", unit="analogue_line")
+    path = write_csv(tmp_path / "cdr.csv", [csv_row("B1")])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    batch = service.import_cdr_file(session, clock, actor, path, store)
+    assert (batch.accepted, batch.rejected) == (1, 0)
+
+
+def test_a_corrupt_gzip_or_an_unclosed_quote_refuses_the_file_naming_the_line(
+        session, clock, actor, subscribe, store, tmp_path):
+    subscribe("vga", "0247000001", unit="analogue_line")
+    plain = write_csv(tmp_path / "cdr.csv", [csv_row(f"Z{i}") for i in range(20_000)])
+    packed = gzip.compress(plain.read_bytes())
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(packed[:len(packed) // 2])
+    with pytest.raises(InvalidInput) as caught:
+        service.import_cdr_file(session, clock, actor, cut, store)
+    [problem] = caught.value.problems
+    assert problem.reason == "the gzip data is corrupt or cut short" and 2 < problem.line < 20_002
+    assert caught.value.message.startswith(f"file: cut.csv.gz, line {problem.line}: the gzip data")
+    lines = plain.read_text(encoding="utf-8").splitlines()
+    lines[100] = lines[100].replace("FT", '"FT')
+    plain.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    unclosed = ("^file: cdr.csv, line 101: a quote opened on this line is never closed; "
+                "nothing imported$")
+    with pytest.raises(InvalidInput, match=unclosed):
+        service.import_cdr_file(session, clock, actor, plain, store)
+    assert store.months() == []
+
+
+def test_synthetic_traffic_for_the_lines_of_the_database_is_accepted_whole(
+        db_url, engine, clock, actor, tmp_path, monkeypatch):
+    """``clausier cdr synth`` on a database whose lines are not all phone numbers (a SIP trunk
+    id, the demo's references) and fewer than --services: every record is accepted."""
+    with transaction(engine) as session:
+        operator = make_rating_operator(session, clock, actor, tmp_path)
+        make = subscriber(session, clock, actor, operator)
+        make("vga", "0247000001", unit="analogue_line")
+        make("sip_trunk", "TRUNK-TOURS-1", unit="channel")
+        make("mobile", "DEMO000006")
+    monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
+    monkeypatch.setenv("CLAUSIER_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    target = tmp_path / "synth.csv.gz"
+    made = runner.invoke(app, ["cdr", "synth", "-o", str(target), "--records", "3000",
+                               "--month", "2026-10"])
+    assert made.exit_code == 0, made.output
+    assert "3000 records for 3 lines in 2026-10" in made.output
+    imported = runner.invoke(app, ["cdr", "import", str(target), "--json"])
+    assert imported.exit_code == 0, imported.output
+    [result] = json.loads(imported.output)
+    assert (result["read"], result["imported"], result["rejected"]) == (3000, 3000, 0)

@@ -47,7 +47,8 @@ from clausier.contracts.models import Subscription, SubscriptionItem
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clausier.core.explain import Explained, Line
-from clausier.core.money import ZERO, fr_format, money, to_decimal
+from clausier.core.money import CENT, ZERO, fr_format, money, to_decimal
+from clausier.core.spreadsheet import safe_text
 from clausier.customers.models import Customer, Site
 from clausier.db.session import lock_for_writing
 from clausier.equipment import service as equipment
@@ -1129,13 +1130,13 @@ def export_csv(session: Session, **filters) -> str:
                                             .where(Invoice.id.in_(missing)))))
     for invoice in sorted(invoices, key=lambda i: (i.issue_date, i.number)):
         sign = -1 if invoice.kind == "credit_note" else 1
+        buyer = [safe_text(invoice.buyer.get(key)) for key in ("ref", "name", "siren", "vat_number")]
         for bucket in invoice.vat_breakdown:
             writer.writerow([
                 invoice.number, invoice.kind, invoice.issue_date.isoformat(),
-                invoice.due_date.isoformat() if invoice.due_date else "",
-                invoice.buyer.get("ref", ""), invoice.buyer.get("name", ""),
-                invoice.buyer.get("siren", ""), invoice.buyer.get("vat_number", ""), invoice.period,
-                str((Decimal(bucket["rate"]) * 100).normalize()),
+                invoice.due_date.isoformat() if invoice.due_date else "", *buyer,
+                # A percentage with two decimals, as on the invoice: never an exponent (2E+1).
+                invoice.period, str((Decimal(bucket["rate"]) * 100).quantize(CENT)),
                 str(sign * Decimal(bucket["base_ht"])), str(sign * Decimal(bucket["vat"])),
                 str(sign * Decimal(bucket["total_ttc"])), invoice.status,
                 numbers.get(invoice.credited_invoice_id, "")])

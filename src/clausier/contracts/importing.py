@@ -17,7 +17,6 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor
 from clausier.catalog.models import Operator
 from clausier.contracts import service as contracts
-from clausier.contracts.models import Order
+from clausier.contracts.models import Order, Subscription
 from clausier.core.clock import Clock
 from clausier.core.errors import ClausierError, InvalidInput, Problem, Report
 from clausier.customers import service as customers
@@ -44,8 +43,34 @@ CSV_COLUMNS = (
 )
 
 
+# Every field of a file is at most this long, whatever its column (a longer one is refused with
+# the limit): the widest text a customer record holds is an address, and 1,000 characters is
+# far more than any postal address, while a 5 MB value is never data.
+MAX_FIELD_CHARS = 1000
+# Keys whose value is a list (of mappings, or of words for roles and options).
+LIST_KEYS = ("sites", "contacts", "orders", "lines", "roles", "options")
+# The table a record's keys are stored in, by section (its column widths bound the values).
+SECTION_MODELS = {"": Customer, "sites.": Site, "contacts.": Contact, "orders.": Order,
+                  "orders.lines.": Subscription}
+# Fields normalised before they are stored (spaces removed, prefixes added) and checked for
+# their form: the width of their column does not bound what is typed.
+NORMALISED = ("siren", "siret", "vat_number", "email", "phone")
+FLAG_TEXT = {"1": True, "true": True, "yes": True, "oui": True,
+             "0": False, "false": False, "no": False, "non": False, "": False}
+_YAML_TYPED_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+
+
 class _LineLoader(yaml.SafeLoader):
-    """Keeps each mapping's line number, so that errors point into the file."""
+    """Keeps each mapping's line number, so that errors point into the file. Scalars stay text
+    (only ``null`` is typed), as in a CSV file: ``name: 12345`` is a name, ``siren: 012345678``
+    keeps its zero, ``2026-02-30`` is a bad date reported with its field rather than a crash
+    of the YAML reader, and one set of checks serves both formats."""
+
+
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in _YAML_TYPED_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
@@ -78,41 +103,81 @@ class ImportResult:
 # --------------------------------------------------------------------------- reading
 
 def read_records(path: Path) -> list[dict]:
-    """The customer records of a YAML or CSV file, each with its ``__line__``."""
-    text = Path(path).read_text(encoding="utf-8-sig")
-    if Path(path).suffix.lower() == ".csv":
-        return _records_from_csv(text)
+    """The customer records of a YAML or CSV file, each with its ``__line__``. A file that
+    cannot be read at all (not UTF-8, broken CSV or YAML) is refused with its line."""
+    path = Path(path)
+    data = path.read_bytes()
     try:
-        data = yaml.load(text, Loader=_LineLoader) or {}
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise _file_error(path, f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                                "save it as UTF-8", line) from None
+    if path.suffix.lower() == ".csv":
+        return _records_from_csv(path, text)
+    try:
+        loaded = yaml.load(text, Loader=_LineLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InvalidInput(f"{path}: not valid YAML",
-                           problems=[Problem("file", str(exc).splitlines()[0], mark.line + 1 if mark else None)])
-    records = data.get("customers") if isinstance(data, dict) else None
+        raise _file_error(path, f"not valid YAML ({str(exc).splitlines()[0]})",
+                          mark.line + 1 if mark else None) from None
+    records = loaded.get("customers") if isinstance(loaded, dict) else None
     if not isinstance(records, list):
         raise InvalidInput.on("customers", "the YAML file must have a 'customers:' list")
     return records
 
 
-def _records_from_csv(text: str) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"customer_external_ref", "operator", "name", "kind"} - set(reader.fieldnames or ())
+def _file_error(path: Path, reason: str, line: int | None) -> InvalidInput:
+    where = f", line {line}" if line else ""
+    return InvalidInput(f"{path.name}{where}: {reason}; nothing imported",
+                        problems=[Problem("file", reason, line)])
+
+
+def _csv_rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict]]]:
+    """The header, and each row of the file as a mapping with its line. A row with more or
+    fewer fields than the header (a file cut mid-line, a stray separator) is refused rather
+    than padded or cut."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    rows, starts_on = [], 1
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        starts_on = reader.line_num + 1
+        for fields in reader:
+            if fields and len(fields) != len(header):
+                raise _file_error(path, f"{len(fields)} field(s) where the header has "
+                                        f"{len(header)} (a row cut short or a stray comma?)",
+                                  reader.line_num)
+            if fields:
+                rows.append((reader.line_num, dict(zip(header, fields, strict=True))))
+            starts_on = reader.line_num + 1
+    except csv.Error as exc:
+        # csv's own limit on a field (128 KiB) is met before ours is checked.
+        reason = (f"a field is longer than {MAX_FIELD_CHARS} characters (or a quote is never "
+                  "closed)" if "field limit" in str(exc)
+                  else "a quote opened on this line is never closed" if "end of data" in str(exc)
+                  else f"not valid CSV ({exc})")
+        raise _file_error(path, reason, starts_on) from None
+    return header, rows
+
+
+def _records_from_csv(path: Path, text: str) -> list[dict]:
+    header, rows = _csv_rows(path, text)
+    missing = {"customer_external_ref", "operator", "name", "kind"} - set(header)
     if missing:
         raise InvalidInput.on("header", f"missing column(s): {', '.join(sorted(missing))}")
-    unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
+    unknown = set(header) - set(CSV_COLUMNS)
     if unknown:
         raise InvalidInput.on("header", f"unknown column(s): {', '.join(sorted(unknown))}")
     by_customer: dict[str, dict] = {}
-    for row in reader:
-        line = reader.line_num
-        row = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if v not in (None, "")}
+    for line, row in rows:
+        row = {k: v.strip() for k, v in row.items() if v.strip()}
         key = row.get("customer_external_ref", f"line-{line}")
         record = by_customer.setdefault(key, {
             "__line__": line, "external_ref": key, "operator": row.get("operator"),
             **{k: row[k] for k in CUSTOMER_KEYS if k in row}, "sites": [], "orders": []})
         if "site_name" in row and not any(s["name"] == row["site_name"] for s in record["sites"]):
             record["sites"].append({"__line__": line, "name": row["site_name"],
-                                    "central": row.get("site_central", "").lower() in ("1", "true", "yes", "oui"),
+                                    "central": row.get("site_central"),
                                     **{k: row[f"site_{k}"] for k in SITE_KEYS if f"site_{k}" in row}})
         if "offer" in row:
             order_key = row.get("order_external_ref", f"{key}-line-{line}")
@@ -120,7 +185,7 @@ def _records_from_csv(text: str) -> list[dict]:
             if order is None:
                 order = {"__line__": line, "external_ref": order_key, "signed_on": row.get("signed_on"),
                          "channel": row.get("channel", "on_premises"),
-                         "outside_main_activity": row.get("outside_main_activity", "").lower() in ("1", "true", "yes"),
+                         "outside_main_activity": row.get("outside_main_activity"),
                          "go_live_on": row.get("go_live_on"), "lines": []}
                 record["orders"].append(order)
             order["lines"].append({"__line__": line, "site": row.get("site_name"), "offer": row["offer"],
@@ -128,6 +193,57 @@ def _records_from_csv(text: str) -> list[dict]:
                                                           "access_fee", "access_fee_undiscounted",
                                                           "service_identifier") if k in row}})
     return list(by_customer.values())
+
+
+def _value_problems(mapping: dict, line: int | None, section: str = "") -> list[Problem]:
+    """What is wrong with the shape of a record's values, whatever the format it came from:
+    text where text is expected, lists where lists are, no value longer than its column."""
+    problems = []
+    columns = SECTION_MODELS[section].__table__.c if section in SECTION_MODELS else {}
+    for key, value in mapping.items():
+        name = f"{section}{key}"
+        if key == "__line__" or value is None:
+            continue
+        if key in LIST_KEYS:
+            if not isinstance(value, list):
+                problems.append(Problem(name, "must be a list", line))
+                continue
+            for item in value:
+                if isinstance(item, dict):
+                    problems += _value_problems(item, item.get("__line__", line), f"{name}.")
+                elif not isinstance(item, str):
+                    problems.append(Problem(name, "must be a list of words", line))
+            continue
+        if not isinstance(value, str):
+            problems.append(Problem(name, f"must be a single value, not a {_kind(value)}", line))
+            continue
+        column = columns.get(key) if key not in NORMALISED else None
+        limit = min(MAX_FIELD_CHARS, getattr(getattr(column, "type", None), "length", None)
+                    or MAX_FIELD_CHARS)
+        if len(value) > limit:
+            reason = f"{len(value)} characters, more than the limit of {limit}"
+            problems.append(Problem(name, reason, line))
+    return problems
+
+
+def _kind(value: object) -> str:
+    return "list" if isinstance(value, list) else "mapping" if isinstance(value, dict) else "value"
+
+
+def _whole_number(value: str | None, field_name: str, line: int | None) -> int | None:
+    if value in (None, ""):
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise _fail(field_name, f"{value!r} is not a whole number", line)
+    return int(value)
+
+
+def _flag(value: str | None, field_name: str, line: int | None) -> bool:
+    if value is None:
+        return False
+    if value.lower() not in FLAG_TEXT:
+        raise _fail(field_name, f"{value!r} is not one of yes, no, true, false, 1, 0", line)
+    return FLAG_TEXT[value.lower()]
 
 
 # --------------------------------------------------------------------------- importing
@@ -138,7 +254,14 @@ def import_file(session: Session, clock: Clock, actor: Actor, path: Path,
     records = read_records(path)
     whole_file = session.begin_nested()     # rolled back below if the file has errors
     for record in records:
+        if not isinstance(record, dict):
+            result.report.problems.append(Problem("customers", "each customer must be a mapping"))
+            continue
         line = record.get("__line__")
+        shape = _value_problems(record, line)
+        if shape:
+            result.report.problems.extend(shape)
+            continue
         counts = ImportResult()
         try:
             with session.begin_nested():
@@ -161,11 +284,9 @@ def import_file(session: Session, clock: Clock, actor: Actor, path: Path,
     return result
 
 
-def _parse_date(value: Any, field_name: str, line: int | None) -> date | None:
+def _parse_date(value: str | None, field_name: str, line: int | None) -> date | None:
     if value in (None, ""):
         return None
-    if isinstance(value, date):
-        return value
     try:
         return date.fromisoformat(str(value))
     except ValueError:
@@ -189,6 +310,8 @@ def _import_customer(session: Session, clock: Clock, actor: Actor, record: dict,
     customer = session.scalar(select(Customer).where(Customer.operator_id == operator.id,
                                                      Customer.external_ref == str(external_ref)))
     fields = {k: record[k] for k in CUSTOMER_KEYS if k in record and k not in ("name", "kind")}
+    if "employees" in fields:
+        fields["employees"] = _whole_number(fields["employees"], "employees", line)
     if customer is None:
         customer = customers.create_customer(session, clock, actor, operator=operator.code,
                                              name=record.get("name", ""), kind=record.get("kind", ""),
@@ -205,7 +328,8 @@ def _import_customer(session: Session, clock: Clock, actor: Actor, record: dict,
         if name not in sites:
             sites[name] = customers.add_site(
                 session, clock, actor, customer.id, name=name,
-                is_central=bool(site_record.get("central")) or None,
+                is_central=_flag(site_record.get("central"), "sites.central",
+                                 site_record.get("__line__")) or None,
                 **{k: str(site_record[k]) for k in SITE_KEYS if k in site_record})
             result.sites += 1
     known_contacts = {(c.email or c.name) for c in session.scalars(select(Contact).where(Contact.customer_id == customer.id))}
@@ -241,10 +365,13 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
         site = sites.get(entry.get("site")) if entry.get("site") else next(iter(sites.values()), None)
         if site is None:
             raise _fail("lines.site", f"unknown site {entry.get('site')!r} for {customer.name}", entry_line)
+        quantity = _whole_number(entry.get("quantity"), "lines.quantity", entry_line)
         try:
             lines.append(contracts.LineInput(
-                site_id=site.id, offer_code=str(entry.get("offer", "")), quantity=int(entry.get("quantity", 1)),
-                commitment_months=int(entry["commitment_months"]) if entry.get("commitment_months") else None,
+                site_id=site.id, offer_code=str(entry.get("offer", "")),
+                quantity=1 if quantity is None else quantity,
+                commitment_months=_whole_number(entry.get("commitment_months"),
+                                                "lines.commitment_months", entry_line),
                 monthly_fee=contracts.parse_amount(entry["monthly_fee"], "lines.monthly_fee") if entry.get("monthly_fee") else None,
                 access_fee=contracts.parse_amount(entry["access_fee"], "lines.access_fee") if entry.get("access_fee") else None,
                 access_fee_undiscounted=(contracts.parse_amount(entry["access_fee_undiscounted"], "lines.access_fee_undiscounted")
@@ -252,13 +379,13 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
                 options=tuple(entry.get("options") or ())))
         except ClausierError as exc:
             raise InvalidInput(exc.message, problems=[Problem(p.field, p.reason, entry_line) for p in exc.problems])
-        except ValueError as exc:
-            raise _fail("lines.quantity", str(exc), entry_line) from None
         identifiers.append((site.id, entry.get("service_identifier")))
     try:
         order = contracts.create_order(session, clock, actor, contracts.OrderInput(
             customer_id=customer.id, signed_on=signed_on, channel=record.get("channel", "on_premises"),
-            lines=lines, outside_main_activity=bool(record.get("outside_main_activity")),
+            lines=lines,
+            outside_main_activity=_flag(record.get("outside_main_activity"),
+                                        "orders.outside_main_activity", line),
             external_ref=str(external_ref)))
         session.flush()
         created = contracts.accept_order(session, clock, actor, order.id)

@@ -28,12 +28,17 @@ traffic               optional: ``interpersonal`` (default), ``automated`` (call
 ===================== ==========================================================================
 
 Values are taken as written: keywords in lower case, country codes in capitals, no spaces
-around values. A row that breaks a rule is rejected with its line number and the reason.
+around values. A row that breaks a rule is rejected with its line number and the reason:
+among others a row with more fields than the header, a start before 1970-01-01 or after
+2199-12-31 (Paris time: the months the store files records under) and a value longer than
+its limit (``MAX_BYTES``). A file that cannot be read at all (not UTF-8, a corrupt gzip, a
+quote never closed) is refused whole with the line where it breaks. A UTF-8 BOM is accepted.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 import polars as pl
 
@@ -46,6 +51,18 @@ REQUIRED = tuple(name for name in COLUMNS if name not in OPTIONAL)
 DIRECTIONS = ("out", "in")
 TYPES = ("voice", "sms", "mms", "data", "callback")
 TRAFFIC = ("interpersonal", "automated", "platform")
+# The longest value each text field may hold, in bytes of UTF-8: longer is an error of the
+# network's export, never data. A number is at most 15 digits (ITU-T E.164); 32 leaves room for
+# an international prefix and separators. A record id is the network's key (a UUID is 36
+# characters); 120 takes composite keys and is the width of ``cdr_rejects.record_id``, where a
+# rejected record's id is kept. A service identifier is at most the 60 characters of
+# ``subscriptions.service_identifier``. Every record keeps these, so they also bound the store.
+MAX_BYTES: Final = {"record_id": 120, "service": 60, "calling": 32, "called": 32,
+                    "terminating_operator": 64, "forwarded_to": 32}
+PHONE_NUMBER = r"^\+?[0-9][0-9 .\-()/]*$"
+# Fields beyond the header land here (reading with one spare column): the row is rejected.
+EXTRA = "_extra"
+QUOTED_CHARS = 40
 TRUE_TEXT = ("1", "true")
 FALSE_TEXT = ("0", "false", "")
 
@@ -113,6 +130,10 @@ def _paris_months() -> tuple[pl.Series, pl.Series]:
 
 
 MONTH_STARTS, MONTH_CODES = _paris_months()
+# Starts outside the months above would be filed under a wrong month: they are rejected.
+FIRST_START = pl.lit(MONTH_STARTS[0], pl.Datetime("ms", "UTC"))
+END_START = (pl.lit(datetime(2200, 1, 1, tzinfo=PARIS)).dt.convert_time_zone("UTC")
+             .dt.cast_time_unit("ms"))
 
 
 def month_text(yyyymm: int) -> str:
@@ -131,20 +152,32 @@ def _int(text: pl.Expr) -> pl.Expr:
 
 
 # Checks in the order they are reported: (field, reason, whether the reason quotes the value).
+def _too_long(field: str) -> tuple[str, str, bool]:
+    return (field, f"longer than {MAX_BYTES[field]} bytes", False)
+
+
 CHECKS = (
+    ("row", "more fields than the header has columns", False),
     ("record_id", "missing", False),
+    _too_long("record_id"),
     ("service", "missing", False),
+    _too_long("service"),
     ("start", "not an ISO 8601 date-time with offset (YYYY-MM-DDThh:mm:ss+hh:mm)", False),
+    ("start", "before 1970-01-01 or after 2199-12-31", False),
     ("duration", "not a whole number of seconds", False),
     ("direction", "is not out or in", True),
     ("type", "is not one of " + ", ".join(TYPES), True),
     ("bytes", "not a whole number of bytes", False),
     ("called", "missing", False),
+    _too_long("called"),
     ("called", "is not a phone number", True),
+    _too_long("calling"),
     ("calling", "is not a phone number", True),
     ("origin_country", "is not an ISO 3166 alpha-2 code in capitals", True),
+    _too_long("terminating_operator"),
     ("forwarded", "is not 1 or 0", True),
     ("traffic", "is not one of " + ", ".join(TRAFFIC), True),
+    _too_long("forwarded_to"),
     ("forwarded_to", "is not a phone number", True),
     ("service", "no subscription carries this identifier", True),   # checked against the database
 )
@@ -166,22 +199,33 @@ def parsed(raw: pl.DataFrame) -> pl.DataFrame:
         pl.when(text["bytes"] == "").then(pl.lit(0, pl.Int64)).otherwise(_int(text["bytes"])).alias("_bytes"),
         pl.when(text["traffic"] == "").then(pl.lit("interpersonal")).otherwise(text["traffic"]).alias("_traffic"))
     start, duration, size, traffic = c("_start"), c("_duration"), c("_bytes"), c("_traffic")
-    number_ok = r"^\+?[0-9][0-9 .\-()/]*$"
+
+    def too_long(field: str) -> pl.Expr:
+        return text[field].str.len_bytes() > MAX_BYTES[field]
+
     failures = (
+        c(EXTRA).is_not_null(),
         text["record_id"] == "",
+        too_long("record_id"),
         text["service"] == "",
+        too_long("service"),
         start.is_null(),
+        (start < FIRST_START) | (start >= END_START),
         duration.is_null() | (duration < 0),
         ~text["direction"].is_in(DIRECTIONS),
         ~text["type"].is_in(TYPES),
         size.is_null() | (size < 0),
         (text["type"] != "data") & (text["called"] == ""),
-        (text["called"] != "") & ~text["called"].str.contains(number_ok),
-        (text["calling"] != "") & ~text["calling"].str.contains(number_ok),
+        too_long("called"),
+        (text["called"] != "") & ~text["called"].str.contains(PHONE_NUMBER),
+        too_long("calling"),
+        (text["calling"] != "") & ~text["calling"].str.contains(PHONE_NUMBER),
         (text["origin_country"] != "") & ~text["origin_country"].str.contains(r"^[A-Z]{2}$"),
+        too_long("terminating_operator"),
         ~text["forwarded"].is_in(TRUE_TEXT + FALSE_TEXT),
         ~traffic.is_in(TRAFFIC),
-        (text["forwarded_to"] != "") & ~text["forwarded_to"].str.contains(number_ok),
+        too_long("forwarded_to"),
+        (text["forwarded_to"] != "") & ~text["forwarded_to"].str.contains(PHONE_NUMBER),
     )
     check = pl.when(failures[0]).then(pl.lit(0, pl.Int8))
     for index, failure in enumerate(failures[1:], start=1):
@@ -202,12 +246,16 @@ def parsed(raw: pl.DataFrame) -> pl.DataFrame:
 
 
 def with_problems(failing: pl.DataFrame) -> pl.DataFrame:
-    """The reason of each failing row, naming the field (and quoting the value when useful)."""
+    """The reason of each failing row, naming the field (and quoting the value when useful,
+    cut to ``QUOTED_CHARS`` characters: the report is read by people)."""
     reasons = []
     for index, (field, reason, quoted) in enumerate(CHECKS):
         message = pl.lit(f"{field}: ")
         if quoted:
-            message = message + pl.lit("'") + pl.col(field).fill_null("") + pl.lit("' ")
+            value = pl.col(field).fill_null("")
+            shown = (pl.when(value.str.len_chars() > QUOTED_CHARS)
+                     .then(value.str.slice(0, QUOTED_CHARS) + pl.lit("…")).otherwise(value))
+            message = message + pl.lit("'") + shown + pl.lit("' ")
         reasons.append((index, message + pl.lit(reason)))
     problem = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
     for index, message in reasons:

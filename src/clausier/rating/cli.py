@@ -52,11 +52,12 @@ def synthesise(services: int = typer.Option(100, "--services", min=1, help="How 
                seed: int = typer.Option(1, "--seed"),
                today: datetime | None = TodayOption) -> None:
     """Generate realistic synthetic traffic (with a few breaches and fraud patterns on purpose)
-    for the lines of the database that have a service identifier, else fictitious lines."""
+    for the lines of the database that have a service identifier (at most --services), else
+    for fictitious lines (which the importer would reject as unknown to the database)."""
     with command(today) as cmd:
         lines = service.service_lines(cmd.session, services)
         month = month or _previous_month(cmd.clock.today())
-    lines += synth.fictitious_services(services)[len(lines):]
+    lines = lines or synth.fictitious_services(services)
     synth.write(synth.generate(lines, records, month, seed), output)
     console.print(f"{records} records for {len(lines)} lines in {month} written to {output}")
 

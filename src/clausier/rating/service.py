@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +29,7 @@ from clausier.contracts.models import Subscription, SubscriptionItem
 from clausier.core.bulk import gc_paused
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS, Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.db.session import lock_for_writing
@@ -50,14 +52,56 @@ PENALTY_SOURCE = "usage_penalty"
 # --------------------------------------------------------------------------- import
 
 def _header(path: Path) -> list[str]:
-    opener = gzip.open if path.suffix == ".gz" else open
+    """The names of the file's columns (a UTF-8 BOM before them is not part of the first)."""
+    if not path.is_file():
+        raise InvalidInput.on("file", f"{path}: not found")
     try:
-        with opener(path, "rt", encoding="utf-8", newline="") as handle:
-            return [name.strip() for name in next(csv.reader(handle), [])]
-    except FileNotFoundError:
-        raise InvalidInput.on("file", f"{path}: not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput.on("file", f"{path}: cannot be read as UTF-8 CSV ({exc})") from None
+        with _text_lines(path) as lines:
+            header = [name.strip() for name in next(csv.reader(lines, strict=True), [])]
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error):
+        raise _unreadable(path) from None
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise InvalidInput.on("header",
+                              f"{path.name}: column(s) named twice: {', '.join(repeated)}")
+    return header
+
+
+@contextmanager
+def _text_lines(path: Path) -> Iterator[Iterator[str]]:
+    """The lines of a CSV file, plain or gzip-compressed, decoded from UTF-8 one by one (so
+    that a decoding error is met on its own line)."""
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as handle:
+        yield (line.decode("utf-8-sig" if number == 0 else "utf-8")
+               for number, line in enumerate(handle))
+
+
+def _unreadable(path: Path, error: Exception | None = None) -> InvalidInput:
+    """Where and why a file that cannot be read breaks, found again line by line with the
+    standard library (on this rare path only: the bulk read is Polars', whose errors give
+    neither the line nor a reason meant for the user, but advice on its own options)."""
+    first_words = str(error).strip().splitlines()[0] if error and str(error).strip() else "unknown"
+    line, reason = 1, f"cannot be read as CSV ({first_words})"
+    try:
+        with _text_lines(path) as lines:
+            reader = csv.reader(lines, strict=True)
+            while next(reader, None) is not None:
+                line = reader.line_num + 1      # where the next record starts
+            line = 0                            # read to the end: no line to name
+    except (gzip.BadGzipFile, EOFError, zlib.error):
+        reason = "the gzip data is corrupt or cut short"
+    except OSError as exc:
+        line, reason = 0, f"cannot be read ({exc.strerror or exc})"
+    except UnicodeDecodeError as exc:
+        reason = f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x})"
+    except csv.Error as exc:
+        # The end of the file, or csv's limit on a field (128 KiB), met within quotes.
+        unclosed = "end of data" in str(exc) or "field limit" in str(exc)
+        reason = ("a quote opened on this line is never closed" if unclosed
+                  else f"not valid CSV ({exc})")
+    where = f", line {line}" if line else ""
+    return InvalidInput(f"file: {path.name}{where}: {reason}; nothing imported",
+                        problems=[Problem("file", reason, line or None)])
 
 
 def _subscriptions_frame(session: Session) -> pl.DataFrame:
@@ -89,8 +133,10 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
     batch = ImportBatch(file_name=path.name, actor=actor.name, started_at=clock.now())
     session.add(batch)
     session.flush()
-    raw = pl.scan_csv(path, infer_schema=False, row_index_name="line", row_index_offset=2,
-                      truncate_ragged_lines=True)
+    # One spare column catches the fields of a row beyond the header (rejected, not cut off).
+    raw = pl.scan_csv(path, has_header=False, skip_rows=1, row_index_name="line",
+                      row_index_offset=2, schema=dict.fromkeys([*header, cdr.EXTRA], pl.String),
+                      truncate_ragged_lines=True, missing_columns="insert")
     raw = raw.with_columns(*[pl.lit(None, pl.String).alias(name) for name in cdr.COLUMNS
                              if name not in header])
     subscriptions = _subscriptions_frame(session)
@@ -139,10 +185,12 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
             batch.accepted -= repeated.height
     except BaseException as exc:
         store.drop_batch(batch.id)      # the batch is rolled back: none of its records stays
-        if isinstance(exc, pl.exceptions.ComputeError):     # e.g. bytes that are not UTF-8
-            raise InvalidInput.on("file", f"{path.name}: cannot be read as UTF-8 CSV ({exc})") from None
+        if isinstance(exc, (pl.exceptions.PolarsError, OSError)):   # not UTF-8, corrupt gzip…
+            raise _unreadable(path, exc) from None
         raise
-    rejects = (pl.concat(rejects, how="diagonal_relaxed").sort("line") if rejects
+    # A record id too long to keep is cut: its reason says it was too long.
+    rejects = (pl.concat(rejects, how="diagonal_relaxed").sort("line").with_columns(
+                   pl.col("record_id").str.slice(0, cdr.MAX_BYTES["record_id"])) if rejects
                else pl.DataFrame(schema={"line": pl.Int64, "record_id": pl.String, "problem": pl.String}))
     batch.rejected = rejects.height
     batch.months = sorted(months)

@@ -4,6 +4,7 @@ Polars hash expressions (deterministic for a seed), never a Python loop per reco
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from clausier.core.clock import PARIS
+from clausier.rating import cdr
 
 # Profiles given on purpose to one line in every ``PROFILE_EVERY`` (at least one each when the
 # run has enough lines): what the demo's fair-use and fraud queues should show.
@@ -47,6 +49,15 @@ def _profile(index: int) -> str:
     return "normal"
 
 
+def line_numbers(services: Sequence[tuple[str, str]]) -> list[str]:
+    """The phone number each line calls from and is called on: its service identifier when it
+    is one, else (a SIP trunk id, a demo reference) a number of its own, as the importer
+    refuses a calling or called party that is not a phone number."""
+    return [identifier if re.match(cdr.PHONE_NUMBER, identifier)
+            and len(identifier) <= cdr.MAX_BYTES["calling"] else f"02{48000000 + index:08d}"
+            for index, (identifier, _) in enumerate(services)]
+
+
 def generate(services: Sequence[tuple[str, str]], records: int, month: str, seed: int = 1) -> pl.LazyFrame:
     """``records`` CDRs for ``services`` given as (identifier, family), in ``month``."""
     if not services:
@@ -57,9 +68,10 @@ def generate(services: Sequence[tuple[str, str]], records: int, month: str, seed
     count = len(services)
     profile_of = [_profile(i) for i in range(count)]
     lines = pl.DataFrame({"svc": list(range(count)), "service": [s for s, _ in services],
+                          "number": line_numbers(services),
                           "family": [f for _, f in services], "profile": profile_of},
-                         schema={"svc": pl.Int64, "service": pl.String, "family": pl.String,
-                                 "profile": pl.String})
+                         schema={"svc": pl.Int64, "service": pl.String, "number": pl.String,
+                                 "family": pl.String, "profile": pl.String})
     c = pl.col
     i = pl.int_range(0, records, dtype=pl.Int64).alias("i")
     base = pl.LazyFrame().select(i).with_columns(
@@ -93,8 +105,8 @@ def generate(services: Sequence[tuple[str, str]], records: int, month: str, seed
     calling = (pl.when(direction == "in").then(caller)
                .when(c("profile") == "robot_mobile_caller_id").then(pl.lit("0612345678"))
                .when(c("profile") == "caller_id_089").then(pl.lit("0891234567"))
-               .otherwise(c("service")))
-    called = pl.when(direction == "in").then(c("service")).otherwise(contact_number)
+               .otherwise(c("number")))
+    called = pl.when(direction == "in").then(c("number")).otherwise(contact_number)
     origin = (pl.when(c("profile") == "roamer").then(
         pl.when(c("r5") % 10 < 8).then(pl.lit("ES")).otherwise(pl.lit("")))
         .when((c("profile") == "origin_mismatch") & (direction == "out")).then(pl.lit("MA"))
