@@ -117,6 +117,22 @@ class World:
                      "", "", sites.foreign, sites.own, sites, {"site_id": [sites.site_b]})
 
 
+    def of_site_customer(self) -> World:
+        """Site A's own customer seen from site A's users: what the customer has outside the
+        access-control room (contracts, tickets, contacts, invoices…) is not theirs to reach."""
+        sites = self.sites
+        customer = Owned({table: rows for table, rows in sites.own.rows.items()
+                          if not table.startswith(SITE_TABLES)})
+        site = Owned({table: rows for table, rows in sites.own.rows.items()
+                      if table.startswith(SITE_TABLES)})
+        return World(sites.own.rows["customers"][0]["id"], customer.rows["customers"][0]["id"],
+                     "", "", customer, site, sites)
+
+
+# What a site user reaches of its customer: the access-control room and the users of its site.
+SITE_TABLES = ("access_", "users", "api_tokens")
+
+
 def build(engine: Engine, clock) -> World:
     """The demo data; A and B are the first two Technicophone demo customers."""
     actor = Actor.system("test")
@@ -150,12 +166,27 @@ def _site_users(s, clock, actor) -> SiteWorld | None:
             return None
         found.append((pack, s.scalar(select(AccessSite).where(AccessSite.pack_id == pack.id))))
     (pack_a, site_a), (pack_b, site_b) = found
+    _incident_of(s, clock, actor, pack_a.subscription_id)
     tokens = {}
     for role, email in (("admin", DEMO_SITES[0]["admin"]["email"]),
                         ("delegate", DEMO_SITES[0]["delegates"][0]["email"])):
         user = s.scalar(select(User).where(User.email == email))
         tokens[role] = accounts.issue_token(s, clock, actor, user.id, f"isolation-{role}")[1]
     return SiteWorld(site_a.id, site_b.id, tokens, pack_b.customer_id, pack_a.customer_id)
+
+
+def _incident_of(s, clock, actor, subscription_id: int) -> None:
+    """A ticket on site A's pack, called in by its customer's incident reporter: what the
+    customer's portal shows and a site user must not (the contact's e-mail and phone)."""
+    from clausier.customers.models import Contact
+    from clausier.support import service as support
+
+    subscription = s.get(Subscription, subscription_id)
+    reporter = next(c for c in s.scalars(select(Contact).where(
+        Contact.customer_id == subscription.customer_id)) if support.INCIDENT_REPORTER in c.roles)
+    support.open_ticket(s, clock, actor, support.TicketInput(
+        subscription=subscription.ref, reporter_contact_id=reporter.id,
+        description="The gate's intercom does not ring", location="Main gate"))
 
 
 TODAY = date(2026, 11, 24)

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from clausier.access import rules, service
 from clausier.access.models import Device
-from clausier.api.deps import (Ctx, csrf_for_cookie_sessions, current_user, get_clock, get_session,
-                               staff_user)
+from clausier.api.deps import (Ctx, csrf_for_cookie_sessions, current_user, entering, get_clock,
+                               get_session, staff_user)
 from clausier.audit.service import Actor
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Unauthenticated
@@ -27,7 +27,8 @@ router = APIRouter(prefix="/api/v1", tags=["access"])
 first_router = APIRouter(prefix="/api/v1", tags=["devices"])
 def access_ctx(request: Request, session: Session = Depends(get_session, scope="function"),
                clock: Clock = Depends(get_clock), _csrf: None = Depends(csrf_for_cookie_sessions)) -> Ctx:
-    return Ctx(session=session, clock=clock, user=current_user(request, session, clock))
+    user = entering("sites", current_user(request, session, clock))
+    return Ctx(session=session, clock=clock, user=user)
 
 
 def access_staff_ctx(ctx: Ctx = Depends(access_ctx)) -> Ctx:

@@ -88,7 +88,7 @@ def _authorize(session: Session, actor: Actor, site_id: int, need: str) -> Acces
                                                          SiteMember.user_id == actor.user_id))
     if member is None:
         raise NotFound(f"site {site_id} not found")
-    if member.role == "admin" or need == "read" or need in member.scopes:
+    if account_rules.site_member_may(member.role, member.scopes, need):
         return site
     raise Forbidden(f"scope: your delegation on {site.name} does not include {need}")
 
