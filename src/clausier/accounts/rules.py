@@ -74,17 +74,43 @@ def may_write(role: str, area: str) -> bool:
     return area in WRITE_PERMISSIONS.get(role, frozenset())
 
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+# Login throttling: no lock (an attacker could lock anyone out), but a delay before the next
+# attempt that doubles with each failure past a few free ones, per client address (any e-mail:
+# an office behind one address gets more) and per account at that address (an attacker
+# elsewhere never delays the owner). Platform settings: the seed sets no figure.
+FREE_FAILURES = {"account": 3, "address": 10}
+FIRST_LOGIN_DELAY = timedelta(seconds=2)
+MAX_LOGIN_DELAY = timedelta(minutes=15)
 
 
-def locked(locked_until: datetime | None, now: datetime) -> bool:
-    return locked_until is not None and now < locked_until
+def login_delay(scope: str, failures: int) -> timedelta:
+    """The wait after ``failures`` consecutive failures counted in ``scope``."""
+    beyond = failures - FREE_FAILURES[scope]
+    if beyond < 0:
+        return timedelta(0)
+    return min(FIRST_LOGIN_DELAY * 2 ** min(beyond, 20), MAX_LOGIN_DELAY)
 
 
-def after_failed_login(failed_logins: int, now: datetime) -> tuple[int, datetime | None]:
-    """Count the failure; lock the account for ``LOCKOUT`` after ``MAX_FAILED_LOGINS``."""
-    failed = failed_logins + 1
-    if failed >= MAX_FAILED_LOGINS:
-        return 0, now + LOCKOUT
-    return failed, None
+def retry_after(scope: str, failures: int, last_failed_at: datetime,
+                now: datetime) -> timedelta:
+    """How long the next attempt must still wait (zero: it may be tried now)."""
+    return max(last_failed_at + login_delay(scope, failures) - now, timedelta(0))
+
+
+# A failure this old no longer counts: the count starts again.
+FAILURE_MEMORY = timedelta(days=1)
+
+
+def failures_after(failures: int, last_failed_at: datetime | None, now: datetime) -> int:
+    """The count once a new failure is added."""
+    if last_failed_at is None or now - last_failed_at > FAILURE_MEMORY:
+        return 1
+    return failures + 1
+
+
+# A signed-in browser session lasts this long from the login, however active it is.
+SESSION_LIFETIME = timedelta(hours=8)
+
+
+def session_expired(started_at: datetime, now: datetime) -> bool:
+    return now - started_at > SESSION_LIFETIME

@@ -44,28 +44,30 @@ async def csrf_for_cookie_sessions(request: Request) -> None:
         await verify_csrf(request)
 
 
-# A signed-in browser session lasts this long from the login, however active it is.
-SESSION_LIFETIME_SECONDS = 8 * 3600
-
-
-def start_session(request: Request, clock: Clock, user: User) -> None:
-    """A fresh session on login (no fixation), stamped with its start for the expiry."""
+def start_session(request: Request, session: Session, clock: Clock, user: User) -> None:
+    """A fresh session on login (no fixation), kept on the server (``accounts.UserSession``):
+    the cookie carries its key, which logging out or a new password ends."""
     request.session.clear()
     request.session["user_id"] = user.id
     request.session["lang"] = user.language
-    request.session["since"] = clock.now().timestamp()
+    request.session["key"] = accounts.open_session(session, clock, user)
+
+
+def end_session(request: Request, session: Session, clock: Clock) -> None:
+    key = request.session.get("key")
+    if isinstance(key, str):
+        accounts.end_session(session, clock, key)
+    request.session.clear()
 
 
 def _session_user(request: Request, session: Session, clock: Clock) -> User | None:
-    user_id = request.session.get("user_id")
-    if user_id is None:
+    key = request.session.get("key")
+    if request.session.get("user_id") is None:
         return None
-    since = request.session.get("since")
-    if not isinstance(since, (int, float)) or clock.now().timestamp() - since > SESSION_LIFETIME_SECONDS:
-        request.session.clear()      # expired: the next page asks for the password again
-        return None
-    user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+    user = accounts.user_for_session(session, clock, key) if isinstance(key, str) else None
+    if user is None:
+        request.session.clear()      # ended or expired: the next page asks for the password
+    return user
 
 
 def _user_from_request(request: Request, session: Session, clock: Clock) -> User | None:
