@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from clausier.access import rules, service
@@ -227,11 +227,15 @@ def delegates_page(request: Request, site_id: int, ctx: Ctx = Depends(sites_ctx)
 
 
 @router.post("/sites/{site_id}/delegates", dependencies=CSRF)
-def add_delegate(site_id: int, email: str = Form(...), name: str = Form(...), password: str = Form(""),
-                 scopes: list[str] = Form([]), ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/delegates", lambda: service.add_delegate(
-        ctx.session, ctx.clock, ctx.actor, site_id, email=email, name=name, password=password or None,
-        scopes=scopes), "Delegate added")
+def invite_delegate(site_id: int, background: BackgroundTasks, email: str = Form(...),
+                    scopes: list[str] = Form([]), ctx: Ctx = Depends(sites_ctx)):
+    def invite():
+        invitation, secret = service.invite_delegate(ctx.session, ctx.clock, ctx.actor, site_id,
+                                                     email=email, scopes=scopes)
+        site = service.get_site(ctx.session, ctx.actor, site_id)
+        # mailed once the invitation is committed (after the transaction of the request)
+        background.add_task(service.send_invitation, site.name, invitation.email, secret)
+    return _attempt(f"/sites/{site_id}/delegates", invite, "Invitation sent")
 
 
 @router.post("/sites/{site_id}/delegates/{member_id}", dependencies=CSRF)

@@ -186,6 +186,14 @@ def set_password(session: Session, clock: Clock, actor: Actor, user_id: int,
     return user
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's (an account's consent, e.g. to join a site)."""
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def _digest(secret: str) -> str:
     # Tokens are long random secrets, so a fast hash is enough (no dictionary to guess from).
     return hashlib.sha256(secret.encode()).hexdigest()
