@@ -156,7 +156,7 @@ def test_a_site_user_never_reaches_another_customers_data(world, world_app, as_s
     """Site A's administrator, then its delegate, call every route with the identifiers of a
     customer they have nothing to do with (TEC-000002)."""
     markers = world.foreign.markers() - world.own.markers()
-    calls, failures = exercise(as_site_a_user, world, world_app, markers)
+    calls, failures = exercise(as_site_a_user, world.seen_by_site_users(), world_app, markers)
     assert calls > len(_routes(world_app)), "the routes were not exercised"
     assert not failures, "\n".join(failures)
 

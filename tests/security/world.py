@@ -5,7 +5,7 @@ a new room's tables are covered without changing these tests."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pytest
@@ -109,6 +109,12 @@ class World:
     sites: SiteWorld | None = None
     # Path parameters given these identifiers only (e.g. ``site_id``: B's access-control site).
     prefer: dict[str, list[int]] = field(default_factory=dict)
+    token_a_id: int = 0
+
+    def seen_by_site_users(self) -> World:
+        """The same world for site A's users, whose own API tokens are not to be guessed as
+        B's: the token asked for is customer A's user's (theirs to leave alone)."""
+        return replace(self, prefer={**self.prefer, "token_id": [self.token_a_id]})
 
     def of_sites(self) -> World:
         """The same world seen from site A: B is site B's customer, ``site_id`` is site B."""
@@ -126,7 +132,7 @@ class World:
         site = Owned({table: rows for table, rows in sites.own.rows.items()
                       if table.startswith(SITE_TABLES)})
         return World(sites.own.rows["customers"][0]["id"], customer.rows["customers"][0]["id"],
-                     "", "", customer, site, sites)
+                     "", "", customer, site, sites, {"token_id": [self.token_a_id]})
 
 
 # What a site user reaches of its customer: the access-control room and the users of its site.
@@ -143,13 +149,15 @@ def build(engine: Engine, clock) -> World:
         user = portal.create_portal_user(s, clock, actor, a, email="user.a@customer-a.example",
                                          name="User of A", password=PASSWORD)
         s.flush()
-        _, token = accounts.issue_token(s, clock, actor, user.id, "isolation")
+        issued, token = accounts.issue_token(s, clock, actor, user.id, "isolation")
         sites = _site_users(s, clock, actor)
+        s.flush()
+        token_id = issued.id
     if sites is not None:
         sites.foreign = owned_by(engine, sites.foreign)
         sites.own = owned_by(engine, sites.own)
     return World(a, b, "user.a@customer-a.example", token, owned_by(engine, b), owned_by(engine, a),
-                 sites)
+                 sites, token_a_id=token_id)
 
 
 def _site_users(s, clock, actor) -> SiteWorld | None:

@@ -89,6 +89,22 @@ def test_failures_from_one_address_never_delay_the_owner_at_another(
         assert log_in(owner, STAFF_EMAIL, STAFF_PASSWORD).status_code == 303
 
 
+def test_the_daily_tick_forgets_old_failures_and_sessions_past_their_lifetime(
+        staff_client, clean_engine, clock, actor):
+    from clausier.accounts import service as accounts
+
+    log_in(staff_client, "nobody@test.local", "wrong password!")
+    with transaction(clean_engine) as s:
+        assert accounts.forget_stale_logins(s, clock, actor, clock.today()) == (
+            "0 login throttle(s) and 0 browser session(s) forgotten")
+    clock.advance(rules.FAILURE_MEMORY + timedelta(seconds=1))
+    with transaction(clean_engine) as s:
+        # the address and the e-mail at that address; the admin's one session
+        assert accounts.forget_stale_logins(s, clock, actor, clock.today()) == (
+            "2 login throttle(s) and 1 browser session(s) forgotten")
+    assert staff_client.get("/api/v1/me").status_code == 401
+
+
 def test_login_delays_double_from_two_seconds_up_to_a_ceiling():
     free = rules.FREE_FAILURES["account"]
     assert [rules.login_delay("account", n).total_seconds() for n in range(free - 1, free + 4)] \

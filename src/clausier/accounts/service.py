@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -130,6 +130,17 @@ def _count_failure(session: Session, scope: str, subject: str, failures: int,
                                   last_failed_at=now)
                     .on_conflict_do_update(index_elements=["scope", "subject"],
                                            set_={"failures": failures, "last_failed_at": now}))
+
+
+def forget_stale_logins(session: Session, clock: Clock, actor: Actor, day) -> str:
+    """Daily step: failures past ``FAILURE_MEMORY`` no longer count and sessions past their
+    lifetime no longer serve; both are deleted rather than kept (addresses and e-mails)."""
+    now = clock.now()
+    throttles = session.execute(delete(LoginThrottle).where(
+        LoginThrottle.last_failed_at < now - rules.FAILURE_MEMORY)).rowcount
+    sessions = session.execute(delete(UserSession).where(
+        UserSession.started_at < now - rules.SESSION_LIFETIME)).rowcount
+    return f"{throttles} login throttle(s) and {sessions} browser session(s) forgotten"
 
 
 # --------------------------------------------------------------------------- browser sessions
