@@ -61,9 +61,9 @@ def end_session(request: Request, session: Session, clock: Clock) -> None:
 
 
 def _session_user(request: Request, session: Session, clock: Clock) -> User | None:
-    key = request.session.get("key")
     if request.session.get("user_id") is None:
         return None
+    key = request.session.get("key")
     user = accounts.user_for_session(session, clock, key) if isinstance(key, str) else None
     if user is None:
         request.session.clear()      # ended or expired: the next page asks for the password
