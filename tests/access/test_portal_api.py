@@ -3,10 +3,14 @@ call routing (Rozoh seed CP A art. 1 and 3)."""
 
 from __future__ import annotations
 
+import re
+import socket
+
+import pytest
 
 from clausier.access import service as access
 from clausier.db.session import transaction
-from tests.access.builders import activated_site
+from tests.access.builders import ADMIN_PASSWORD, activated_site
 from tests.access.conftest import SYSTEM
 
 
@@ -15,9 +19,11 @@ def test_delegate_without_rights_is_refused_and_another_sites_objects_do_not_exi
     with the rights they choose: a read-only delegate may read but not change (403); the
     records of another site are not found (404)."""
     admin = portal.client(portal.admin_user_id)
-    created = admin.post(f"/api/v1/access/sites/{portal.site_id}/delegates", json={
-        "email": "gardien@montaigu.fr", "name": "Paul Gardien", "password": "Gardien-password-1",
-        "scopes": ["read_only"]})
+    with transaction(portal.app.state.engine) as s:
+        _, secret = access.invite_delegate(s, clock, SYSTEM, portal.site_id,
+                                           email="gardien@montaigu.fr", scopes=["read_only"])
+    created = admin.post("/api/v1/access/invitations/accept", json={
+        "secret": secret, "name": "Paul Gardien", "password": "Gardien-password-1"})
     assert created.status_code == 201
     with transaction(portal.app.state.engine) as s:
         delegate_id = access.members(s, SYSTEM, portal.site_id)[1][1].id
@@ -37,6 +43,75 @@ def test_delegate_without_rights_is_refused_and_another_sites_objects_do_not_exi
     admin.put(f"/api/v1/access/sites/{portal.site_id}/delegates/{created.json()['id']}",
               json={"scopes": ["manage_records"]})
     assert delegate.post(f"/api/v1/access/sites/{portal.site_id}/records", json={"name": "Intrus"}).status_code == 201
+
+
+@pytest.fixture
+def inbox(monkeypatch):
+    """A real SMTP server (aiosmtpd) the app's mails go to."""
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, smtp_session, envelope):
+            self.messages.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    received = Inbox()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("CLAUSIER_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CLAUSIER_SMTP_PORT", str(port))
+    try:
+        yield received
+    finally:
+        controller.stop()
+
+
+def test_an_invitation_attaches_no_account_without_its_consent_nor_tells_which_exist(
+        portal, clock, inbox):
+    """CP A art. 3 L260-263: the administrator gives access to employees or third parties. An
+    account (another customer's site administrator, a staff member) is not attached by knowing
+    its e-mail, and the answer to the administrator is the same for an address without an
+    account; the invitee joins by accepting the mailed code, with the account's own password."""
+    from clausier.accounts import service as accounts
+
+    with transaction(portal.app.state.engine) as s:
+        other = activated_site(s, clock, SYSTEM, email="admin@autre.fr")
+        accounts.create_user(s, clock, SYSTEM, email="staff@clausier.test", name="Staff",
+                             role="admin", password="staff-password-1")
+        other_site_id = other.site.id
+    admin = portal.client(portal.admin_user_id)
+    addresses = ("admin@autre.fr", "staff@clausier.test", "nobody@ailleurs.fr")
+    answers = [admin.post(f"/api/v1/access/sites/{portal.site_id}/delegates",
+                          json={"email": email, "scopes": ["read_only"]}) for email in addresses]
+    assert [a.status_code for a in answers] == [202, 202, 202]
+    assert [a.json() for a in answers] == [{"invited": email, "scopes": ["read_only"]}
+                                           for email in addresses]
+    members = admin.get(f"/api/v1/access/sites/{portal.site_id}/delegates").json()
+    assert [m["email"] for m in members] == ["admin@montaigu.fr"]     # nobody attached yet
+
+    assert [m.rcpt_tos for m in inbox.messages] == [[email] for email in addresses]
+    secret = re.search(rb"^([\w-]{43})\r?$", inbox.messages[0].content, re.M).group(1).decode()
+    accept = {"secret": secret, "name": "Claire Admin"}
+    wrong = admin.post("/api/v1/access/invitations/accept",
+                       json={**accept, "password": "not her password"})
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "password"
+    joined = admin.post("/api/v1/access/invitations/accept",
+                        json={**accept, "password": ADMIN_PASSWORD})
+    assert joined.status_code == 201 and joined.json()["scopes"] == ["read_only"]
+    members = admin.get(f"/api/v1/access/sites/{portal.site_id}/delegates").json()
+    assert [m["email"] for m in members] == ["admin@montaigu.fr", "admin@autre.fr"]
+    # the account keeps its own site; the used code opens nothing more
+    assert admin.post("/api/v1/access/invitations/accept",
+                      json={**accept, "password": ADMIN_PASSWORD}).status_code == 404
+    with transaction(portal.app.state.engine) as s:
+        assert len(access.members(s, SYSTEM, other_site_id)) == 1
 
 
 def test_same_badge_in_another_notation_and_trivial_code_are_refused(portal):

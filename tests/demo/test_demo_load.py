@@ -50,8 +50,14 @@ def test_demo_customers_cover_every_family_and_pass_the_checks(session, clock, a
 def test_demo_users_can_log_in(session, clock, actor):
     demo.load_demo(session, clock, actor)
     for user in demo.DEMO_USERS:
-        assert accounts.authenticate(session, clock, user["email"], user["password"]).user.role == (
-            user["role"])
+        assert accounts.authenticate(session, clock, user["email"], user["password"],
+                                     "127.0.0.1").user.role == user["role"]
+    # the site delegate of the README joined its site by accepting its invitation
+    from clausier.access.demo import DEMO_SITES
+
+    delegate = DEMO_SITES[0]["delegates"][0]
+    assert accounts.authenticate(session, clock, delegate["email"], delegate["password"],
+                                 "127.0.0.1").user.role == "site_delegate"
 
 
 STEP_CALLS: list[str] = []

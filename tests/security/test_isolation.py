@@ -130,6 +130,37 @@ def test_a_site_user_never_reaches_another_sites_data(world, world_app, as_site_
     assert not failures, "\n".join(failures)
 
 
+def test_a_site_user_never_acts_as_its_sites_customer(world, world_app, as_site_a_user):
+    """Site A's administrator, then its delegate (their accounts carry site A's customer,
+    ROZ-000001), call every route with that customer's identifiers: its tickets, contacts,
+    contracts, SLA reports and equipment are refused, never shown (CP A art. 3: the site
+    administrator is the operator's contact for the site, not for the customer's account)."""
+    customer = world.of_site_customer()
+    markers = customer.foreign.markers() - customer.own.markers()
+    assert "tickets" in customer.foreign.rows and markers, "the customer has nothing to protect"
+    calls, failures = exercise(as_site_a_user, customer, world_app, markers)
+    assert calls > len(_routes(world_app)), "the routes were not exercised"
+    assert not failures, "\n".join(failures)
+    ref = customer.foreign.rows["customers"][0]["ref"]
+    for method, path, body in (
+            ("GET", "/api/v1/tickets?all=true", None),
+            ("GET", "/api/v1/sla/report?month=2026-10", None),
+            ("POST", "/api/v1/sla/claims", {"customer": ref, "month": "2026-10"}),
+            ("GET", "/api/v1/equipment/returns/due", None),
+            ("GET", "/api/v1/equipment/sims/1/puk", None),
+            ("GET", "/portal/tickets", None), ("GET", "/portal/privacy/export.zip", None)):
+        assert as_site_a_user.request(method, path, json=body).status_code == 404, path
+
+
+def test_a_site_user_never_reaches_another_customers_data(world, world_app, as_site_a_user):
+    """Site A's administrator, then its delegate, call every route with the identifiers of a
+    customer they have nothing to do with (TEC-000002)."""
+    markers = world.foreign.markers() - world.own.markers()
+    calls, failures = exercise(as_site_a_user, world.seen_by_site_users(), world_app, markers)
+    assert calls > len(_routes(world_app)), "the routes were not exercised"
+    assert not failures, "\n".join(failures)
+
+
 def _example(schema: dict, spec: dict):
     """The simplest value a JSON schema accepts (required properties only), so that a write
     reaches the service's authorisation instead of stopping at the body's validation."""

@@ -5,7 +5,7 @@ a new room's tables are covered without changing these tests."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pytest
@@ -109,12 +109,34 @@ class World:
     sites: SiteWorld | None = None
     # Path parameters given these identifiers only (e.g. ``site_id``: B's access-control site).
     prefer: dict[str, list[int]] = field(default_factory=dict)
+    token_a_id: int = 0
+
+    def seen_by_site_users(self) -> World:
+        """The same world for site A's users, whose own API tokens are not to be guessed as
+        B's: the token asked for is customer A's user's (theirs to leave alone)."""
+        return replace(self, prefer={**self.prefer, "token_id": [self.token_a_id]})
 
     def of_sites(self) -> World:
         """The same world seen from site A: B is site B's customer, ``site_id`` is site B."""
         sites = self.sites
         return World(sites.own.rows["customers"][0]["id"], sites.foreign.rows["customers"][0]["id"],
                      "", "", sites.foreign, sites.own, sites, {"site_id": [sites.site_b]})
+
+
+    def of_site_customer(self) -> World:
+        """Site A's own customer seen from site A's users: what the customer has outside the
+        access-control room (contracts, tickets, contacts, invoices…) is not theirs to reach."""
+        sites = self.sites
+        customer = Owned({table: rows for table, rows in sites.own.rows.items()
+                          if not table.startswith(SITE_TABLES)})
+        site = Owned({table: rows for table, rows in sites.own.rows.items()
+                      if table.startswith(SITE_TABLES)})
+        return World(sites.own.rows["customers"][0]["id"], customer.rows["customers"][0]["id"],
+                     "", "", customer, site, sites, {"token_id": [self.token_a_id]})
+
+
+# What a site user reaches of its customer: the access-control room and the users of its site.
+SITE_TABLES = ("access_", "users", "api_tokens")
 
 
 def build(engine: Engine, clock) -> World:
@@ -127,13 +149,15 @@ def build(engine: Engine, clock) -> World:
         user = portal.create_portal_user(s, clock, actor, a, email="user.a@customer-a.example",
                                          name="User of A", password=PASSWORD)
         s.flush()
-        _, token = accounts.issue_token(s, clock, actor, user.id, "isolation")
+        issued, token = accounts.issue_token(s, clock, actor, user.id, "isolation")
         sites = _site_users(s, clock, actor)
+        s.flush()
+        token_id = issued.id
     if sites is not None:
         sites.foreign = owned_by(engine, sites.foreign)
         sites.own = owned_by(engine, sites.own)
     return World(a, b, "user.a@customer-a.example", token, owned_by(engine, b), owned_by(engine, a),
-                 sites)
+                 sites, token_a_id=token_id)
 
 
 def _site_users(s, clock, actor) -> SiteWorld | None:
@@ -150,12 +174,27 @@ def _site_users(s, clock, actor) -> SiteWorld | None:
             return None
         found.append((pack, s.scalar(select(AccessSite).where(AccessSite.pack_id == pack.id))))
     (pack_a, site_a), (pack_b, site_b) = found
+    _incident_of(s, clock, actor, pack_a.subscription_id)
     tokens = {}
     for role, email in (("admin", DEMO_SITES[0]["admin"]["email"]),
                         ("delegate", DEMO_SITES[0]["delegates"][0]["email"])):
         user = s.scalar(select(User).where(User.email == email))
         tokens[role] = accounts.issue_token(s, clock, actor, user.id, f"isolation-{role}")[1]
     return SiteWorld(site_a.id, site_b.id, tokens, pack_b.customer_id, pack_a.customer_id)
+
+
+def _incident_of(s, clock, actor, subscription_id: int) -> None:
+    """A ticket on site A's pack, called in by its customer's incident reporter: what the
+    customer's portal shows and a site user must not (the contact's e-mail and phone)."""
+    from clausier.customers.models import Contact
+    from clausier.support import service as support
+
+    subscription = s.get(Subscription, subscription_id)
+    reporter = next(c for c in s.scalars(select(Contact).where(
+        Contact.customer_id == subscription.customer_id)) if support.INCIDENT_REPORTER in c.roles)
+    support.open_ticket(s, clock, actor, support.TicketInput(
+        subscription=subscription.ref, reporter_contact_id=reporter.id,
+        description="The gate's intercom does not ring", location="Main gate"))
 
 
 TODAY = date(2026, 11, 24)

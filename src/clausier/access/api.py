@@ -8,15 +8,15 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from clausier.access import rules, service
 from clausier.access.models import Device
-from clausier.api.deps import (Ctx, csrf_for_cookie_sessions, current_user, get_clock, get_session,
-                               staff_user)
+from clausier.api.deps import (Ctx, csrf_for_cookie_sessions, current_user, entering, get_clock,
+                               get_session, staff_user)
 from clausier.audit.service import Actor
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Unauthenticated
@@ -27,7 +27,8 @@ router = APIRouter(prefix="/api/v1", tags=["access"])
 first_router = APIRouter(prefix="/api/v1", tags=["devices"])
 def access_ctx(request: Request, session: Session = Depends(get_session, scope="function"),
                clock: Clock = Depends(get_clock), _csrf: None = Depends(csrf_for_cookie_sessions)) -> Ctx:
-    return Ctx(session=session, clock=clock, user=current_user(request, session, clock))
+    user = entering("sites", current_user(request, session, clock))
+    return Ctx(session=session, clock=clock, user=user)
 
 
 def access_staff_ctx(ctx: Ctx = Depends(access_ctx)) -> Ctx:
@@ -104,11 +105,15 @@ class RightIn(BaseModel):
     group: str | None = None
 
 
-class DelegateIn(BaseModel):
+class InvitationIn(BaseModel):
     email: str
-    name: str
-    password: str | None = None
     scopes: list[str]
+
+
+class AcceptanceIn(BaseModel):
+    secret: str = Field(description="The code of the invitation's mail.")
+    name: str
+    password: str = Field(description="A new password, or the account's own if it has one.")
 
 
 class ScopesIn(BaseModel):
@@ -407,10 +412,26 @@ def list_delegates(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
             for m, u in service.members(ctx.session, ctx.actor, site_id)]
 
 
-@router.post("/access/sites/{site_id}/delegates", status_code=201)
-def add_delegate(site_id: int, body: DelegateIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    member = service.add_delegate(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump())
-    return {"id": member.id, "scopes": member.scopes}
+@router.post("/access/sites/{site_id}/delegates", status_code=202)
+def invite_delegate(site_id: int, body: InvitationIn, background: BackgroundTasks,
+                    ctx: Ctx = Depends(access_ctx)) -> dict:
+    """Invite a delegate by e-mail; the same answer whether the address has an account or not.
+    The mail leaves once the invitation is committed."""
+    invitation, secret = service.invite_delegate(ctx.session, ctx.clock, ctx.actor, site_id,
+                                                 email=body.email, scopes=body.scopes)
+    site = service.get_site(ctx.session, ctx.actor, site_id)
+    background.add_task(service.send_invitation, site.name, invitation.email, secret)
+    return {"invited": invitation.email, "scopes": invitation.scopes}
+
+
+@router.post("/access/invitations/accept", status_code=201)
+def accept_invitation(body: AcceptanceIn,
+                      session: Session = Depends(get_session, scope="function"),
+                      clock: Clock = Depends(get_clock)) -> dict:
+    """The invitee joins the site (no login: the mail's code is the proof)."""
+    member = service.accept_invitation(session, clock, secret=body.secret, name=body.name,
+                                       password=body.password)
+    return {"site_id": member.site_id, "id": member.id, "scopes": member.scopes}
 
 
 @router.put("/access/sites/{site_id}/delegates/{member_id}")

@@ -45,7 +45,11 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
                                               kind=entry["kind"])
             service.activate_pack(session, clock, actor, code=code, **entry["admin"])
             for delegate in entry["delegates"]:
-                service.add_delegate(session, clock, actor, site.id, **delegate)
+                _, secret = service.invite_delegate(session, clock, actor, site.id,
+                                                    email=delegate["email"],
+                                                    scopes=delegate["scopes"])
+                service.accept_invitation(session, clock, secret=secret, name=delegate["name"],
+                                          password=delegate["password"])
             for name in entry["access_points"]:
                 service.add_access_point(session, clock, actor, site.id, name)
             for name, display, phone_code in entry["records"]:

@@ -85,6 +85,21 @@ class SiteMember(Base):
     created_at: Mapped[datetime] = mapped_column(Instant)
 
 
+class SiteInvitation(Base):
+    """An administrator's invitation to a person, by e-mail, to become a delegate of the site:
+    nobody joins a site without accepting it (CP A art. 3 L260-263)."""
+
+    __tablename__ = "access_invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("access_sites.id"), index=True)
+    email: Mapped[str] = mapped_column(String(200), info={"personal": "contact"})
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info={"secret": True})
+    invited_at: Mapped[datetime] = mapped_column(Instant)
+    accepted_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
+
+
 class UserRecord(Base):
     """A user record (*fiche usager*)."""
 

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 from clausier.access import push, rules
 from clausier.access.models import (AccessPoint, AccessRight, AccessSite, ConfigChange, Credential,
                                     Device, DeviceEvent, Pack, PackExtension, SiteMember,
-                                    SiteNotice, SyncFailure, TimeProfile, TimeSegment, UserRecord)
+                                    SiteInvitation, SiteNotice, SyncFailure, TimeProfile,
+                                    TimeSegment, UserRecord)
 from clausier.accounts import rules as account_rules
 from clausier.accounts import service as accounts
 from clausier.accounts.models import User
@@ -48,9 +49,11 @@ from clausier.core.errors import (Conflict, Forbidden, InvalidInput, NotAllowed,
                                   Unauthenticated)
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
+from clausier.core.settings import Settings
 from clausier.customers.models import Customer, Site
 from clausier.equipment import rules as equipment_rules
 from clausier.equipment import service as equipment
+from clausier.payments.outbox import SmtpMailer
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Pack as PackTerms
 from clausier.terms.schema import Sourced, Terms
@@ -88,7 +91,7 @@ def _authorize(session: Session, actor: Actor, site_id: int, need: str) -> Acces
                                                          SiteMember.user_id == actor.user_id))
     if member is None:
         raise NotFound(f"site {site_id} not found")
-    if member.role == "admin" or need == "read" or need in member.scopes:
+    if account_rules.site_member_may(member.role, member.scopes, need):
         return site
     raise Forbidden(f"scope: your delegation on {site.name} does not include {need}")
 
@@ -437,29 +440,72 @@ def pack_status(session: Session, pack: Pack) -> str:
 
 # --------------------------------------------------------------------------- people
 
-def add_delegate(session: Session, clock: Clock, actor: Actor, site_id: int, *, email: str,
-                 name: str, password: str | None, scopes: list[str]) -> SiteMember:
-    """The administrator gives employees or third parties access (CP A art. 3 L260-263); the
-    administrator stays the operator's only contact."""
+# An invitation not accepted within this period must be sent again (platform setting).
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+def invite_delegate(session: Session, clock: Clock, actor: Actor, site_id: int, *, email: str,
+                    scopes: list[str]) -> tuple[SiteInvitation, str]:
+    """The administrator gives employees or third parties access (CP A art. 3 L260-263) by
+    inviting them: nobody is attached to the site until the invitee accepts, and the answer is
+    the same whether the e-mail has an account or not. Returns the invitation and its secret,
+    for the invitee's mail only (``send_invitation``)."""
     site = _authorize(session, actor, site_id, "admin")
     _check_scopes(scopes)
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput.on("email", f"{email!r} is not an e-mail address")
+    secret = secrets.token_urlsafe(32)
+    invitation = SiteInvitation(site_id=site.id, email=email, scopes=list(scopes),
+                                token_hash=_digest(secret), invited_at=clock.now())
+    session.add(invitation)
+    record(session, clock, actor, "access.delegate.invite", invitation,
+           f"{site.name}: {email} invited with {', '.join(scopes)}")
+    return invitation, secret
+
+
+def send_invitation(site_name: str, email: str, secret: str) -> None:
+    """Mail the invitation's secret to the invitee (called once the invitation is committed)."""
+    SmtpMailer.from_settings(Settings.from_env()).send(
+        email, f"Invitation: access-control site {site_name}",
+        f"You are invited to help manage the access-control site {site_name}.\n"
+        f"To accept, send your name and a password (10 characters or more; the password of "
+        f"your account if this address already has one) with this code to "
+        f"POST /api/v1/access/invitations/accept:\n\n{secret}\n\n"
+        f"The code expires after {INVITATION_LIFETIME.days} days.")
+
+
+def accept_invitation(session: Session, clock: Clock, *, secret: str, name: str,
+                      password: str) -> SiteMember:
+    """The invitee accepts: a new site account is opened for an address without one; an
+    existing site account joins once its own password is given (its consent). Only the
+    holder of the secret, the invitee, reads these answers."""
+    invitation = session.scalar(select(SiteInvitation).where(
+        SiteInvitation.token_hash == _digest(secret.strip())))
+    if (invitation is None or invitation.accepted_at is not None
+            or clock.now() - invitation.invited_at > INVITATION_LIFETIME):
+        raise NotFound("secret: unknown, used or expired invitation")
+    site = session.get(AccessSite, invitation.site_id)
+    actor = Actor(name=f"invitation:{invitation.email}", role="site_delegate")
+    user = session.scalar(select(User).where(User.email == invitation.email))
     if user is None:
-        if not password:
-            raise InvalidInput.on("password", "required for a new delegate account")
-        user = accounts.create_user(session, clock, actor, email=email, name=name,
+        user = accounts.create_user(session, clock, actor, email=invitation.email, name=name,
                                     role="site_delegate", password=password, kind="site",
                                     customer_id=session.get(Pack, site.pack_id).customer_id)
     elif user.kind != "site":
-        raise Conflict(f"email: {email} is not a site-portal account")
+        raise NotAllowed(f"email: the account of {user.email} is not a site-portal account; "
+                         f"ask for an invitation to another address")
+    elif not accounts.password_matches(user, password):
+        raise InvalidInput.on("password", f"not the password of the account of {user.email}")
     if session.scalar(select(SiteMember.id).where(SiteMember.site_id == site.id,
                                                   SiteMember.user_id == user.id)):
-        raise Conflict(f"email: {email} already has access to {site.name}")
-    member = SiteMember(site_id=site.id, user_id=user.id, role="delegate", scopes=list(scopes),
-                        created_at=clock.now())
+        raise Conflict(f"email: {user.email} already has access to {site.name}")
+    member = SiteMember(site_id=site.id, user_id=user.id, role="delegate",
+                        scopes=list(invitation.scopes), created_at=clock.now())
     session.add(member)
+    invitation.accepted_at = clock.now()
     record(session, clock, actor, "access.delegate.add", member,
-           f"{site.name}: {user.email} with {', '.join(scopes)}")
+           f"{site.name}: {user.email} with {', '.join(member.scopes)}")
     return member
 
 

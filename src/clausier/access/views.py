@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from clausier.access import rules, service
-from clausier.api.deps import Ctx, staff_ctx, user_ctx
+from clausier.api.deps import Ctx, sites_ctx, staff_ctx
 from clausier.core.errors import ClausierError
 from clausier.web.forms import optional_date, optional_int
 from clausier.web.templating import render, verify_csrf
@@ -50,14 +50,14 @@ def _attempt(url: str, action, success: str | None = None) -> RedirectResponse:
 # --------------------------------------------------------------------------- site portal
 
 @router.get("/sites")
-def sites_page(request: Request, ctx: Ctx = Depends(user_ctx)):
+def sites_page(request: Request, ctx: Ctx = Depends(sites_ctx)):
     today = ctx.clock.today()
     return render(request, "access/sites.html", {
         "sites": [service.site_to_dict(ctx.session, s, today) for s in service.sites_of(ctx.session, ctx.actor)]})
 
 
 @router.get("/sites/{site_id}")
-def site_page(request: Request, site_id: int, ctx: Ctx = Depends(user_ctx)):
+def site_page(request: Request, site_id: int, ctx: Ctx = Depends(sites_ctx)):
     site = service.get_site(ctx.session, ctx.actor, site_id)
     pack = service.pack_of(ctx.session, site)
     return _site_page(request, ctx, site_id, "access/site.html", "overview", {
@@ -66,7 +66,8 @@ def site_page(request: Request, site_id: int, ctx: Ctx = Depends(user_ctx)):
 
 
 @router.post("/sites/{site_id}/extensions", dependencies=CSRF)
-def buy_extension(site_id: int, offer_code: str = Form(...), quantity: int = Form(1), ctx: Ctx = Depends(user_ctx)):
+def buy_extension(site_id: int, offer_code: str = Form(...), quantity: int = Form(1),
+                  ctx: Ctx = Depends(sites_ctx)):
     return _attempt(f"/sites/{site_id}", lambda: service.buy_extension(
         ctx.session, ctx.clock, ctx.actor, site_id, offer_code, quantity),
         lambda e: f"+{e.records} user records")
@@ -74,7 +75,7 @@ def buy_extension(site_id: int, offer_code: str = Form(...), quantity: int = For
 
 @router.post("/sites/{site_id}/settings", dependencies=CSRF)
 def site_settings(site_id: int, call_timeout_seconds: int = Form(...), event_retention_months: str = Form(""),
-                  ctx: Ctx = Depends(user_ctx)):
+                  ctx: Ctx = Depends(sites_ctx)):
     def change():
         service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id, call_timeout_seconds)
         service.set_event_retention(ctx.session, ctx.clock, ctx.actor, site_id,
@@ -83,7 +84,7 @@ def site_settings(site_id: int, call_timeout_seconds: int = Form(...), event_ret
 
 
 @router.get("/sites/{site_id}/records")
-def records_page(request: Request, site_id: int, search: str = "", ctx: Ctx = Depends(user_ctx)):
+def records_page(request: Request, site_id: int, search: str = "", ctx: Ctx = Depends(sites_ctx)):
     return _site_page(request, ctx, site_id, "access/records.html", "records", {
         "records": service.list_records(ctx.session, ctx.actor, site_id, search), "search": search})
 
@@ -102,7 +103,7 @@ def _record_input(name: str, display_name: str, phone_code: str, main_number: st
 def create_record(site_id: int, name: str = Form(...), display_name: str = Form(""), phone_code: str = Form(""),
                   main_number: str = Form(""), secondary_numbers: str = Form(""), app_users: str = Form(""),
                   groups: str = Form(""), valid_from: str = Form(""), valid_until: str = Form(""),
-                  ctx: Ctx = Depends(user_ctx)):
+                  ctx: Ctx = Depends(sites_ctx)):
     try:
         data = _record_input(name, display_name, phone_code, main_number, secondary_numbers, app_users,
                              groups, valid_from, valid_until, False)
@@ -113,7 +114,7 @@ def create_record(site_id: int, name: str = Form(...), display_name: str = Form(
 
 
 @router.get("/sites/{site_id}/records/{record_id}")
-def record_page(request: Request, site_id: int, record_id: int, ctx: Ctx = Depends(user_ctx)):
+def record_page(request: Request, site_id: int, record_id: int, ctx: Ctx = Depends(sites_ctx)):
     row = service.get_record(ctx.session, ctx.actor, site_id, record_id)
     credentials = service.credentials_of(ctx.session, ctx.actor, site_id, record_id)
     return _site_page(request, ctx, site_id, "access/record.html", "records", {
@@ -127,7 +128,8 @@ def record_page(request: Request, site_id: int, record_id: int, ctx: Ctx = Depen
 def update_record(site_id: int, record_id: int, name: str = Form(...), display_name: str = Form(""),
                   phone_code: str = Form(""), main_number: str = Form(""), secondary_numbers: str = Form(""),
                   app_users: str = Form(""), groups: str = Form(""), valid_from: str = Form(""),
-                  valid_until: str = Form(""), suspended: bool = Form(False), ctx: Ctx = Depends(user_ctx)):
+                  valid_until: str = Form(""), suspended: bool = Form(False),
+                  ctx: Ctx = Depends(sites_ctx)):
     return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: service.update_record(
         ctx.session, ctx.clock, ctx.actor, site_id, record_id, _record_input(
             name, display_name, phone_code, main_number, secondary_numbers, app_users, groups,
@@ -135,7 +137,7 @@ def update_record(site_id: int, record_id: int, name: str = Form(...), display_n
 
 
 @router.post("/sites/{site_id}/records/{record_id}/delete", dependencies=CSRF)
-def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(user_ctx)):
+def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(sites_ctx)):
     return _attempt(f"/sites/{site_id}/records", lambda: service.delete_record(
         ctx.session, ctx.clock, ctx.actor, site_id, record_id), "Record deleted")
 
@@ -143,7 +145,7 @@ def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(user_ctx)):
 @router.post("/sites/{site_id}/records/{record_id}/credentials", dependencies=CSRF)
 def add_credential(site_id: int, record_id: int, kind: str = Form(...), format: str = Form("raw"),
                    value: str = Form(""), facility: str = Form(""), card: str = Form(""), bits: str = Form(""),
-                   access_point_id: str = Form(""), ctx: Ctx = Depends(user_ctx)):
+                   access_point_id: str = Form(""), ctx: Ctx = Depends(sites_ctx)):
     def number(text: str) -> int | None:
         return int(text) if text.strip().isdigit() else None
     data = service.CredentialInput(kind, format, value or None, number(facility), number(card), number(bits),
@@ -153,14 +155,15 @@ def add_credential(site_id: int, record_id: int, kind: str = Form(...), format: 
 
 
 @router.post("/sites/{site_id}/credentials/{credential_id}/delete", dependencies=CSRF)
-def remove_credential(site_id: int, credential_id: int, record_id: int = Form(...), ctx: Ctx = Depends(user_ctx)):
+def remove_credential(site_id: int, credential_id: int, record_id: int = Form(...),
+                      ctx: Ctx = Depends(sites_ctx)):
     return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: service.remove_credential(
         ctx.session, ctx.clock, ctx.actor, site_id, credential_id), "Credential removed")
 
 
 @router.post("/sites/{site_id}/records/{record_id}/call-plan", dependencies=CSRF)
 def call_plan_fragment(request: Request, site_id: int, record_id: int, busy: list[str] = Form([]),
-                       answers: str = Form(""), ctx: Ctx = Depends(user_ctx)):
+                       answers: str = Form(""), ctx: Ctx = Depends(sites_ctx)):
     """HTMX fragment: who the panel calls, and how a call goes with the given outcomes."""
     try:
         plan = service.call_plan(ctx.session, ctx.actor, site_id, record_id)
@@ -176,7 +179,7 @@ def call_plan_fragment(request: Request, site_id: int, record_id: int, busy: lis
 
 
 @router.get("/sites/{site_id}/schedules")
-def schedules_page(request: Request, site_id: int, ctx: Ctx = Depends(user_ctx)):
+def schedules_page(request: Request, site_id: int, ctx: Ctx = Depends(sites_ctx)):
     profiles = service.profiles(ctx.session, ctx.actor, site_id)
     return _site_page(request, ctx, site_id, "access/schedules.html", "schedules", {
         "points": service.access_points(ctx.session, ctx.actor, site_id),
@@ -186,14 +189,16 @@ def schedules_page(request: Request, site_id: int, ctx: Ctx = Depends(user_ctx))
 
 
 @router.post("/sites/{site_id}/access-points", dependencies=CSRF)
-def add_point(site_id: int, name: str = Form(...), kind: str = Form("door"), ctx: Ctx = Depends(user_ctx)):
+def add_point(site_id: int, name: str = Form(...), kind: str = Form("door"),
+              ctx: Ctx = Depends(sites_ctx)):
     return _attempt(f"/sites/{site_id}/schedules", lambda: service.add_access_point(
         ctx.session, ctx.clock, ctx.actor, site_id, name, kind), "Access point added")
 
 
 @router.post("/sites/{site_id}/profiles", dependencies=CSRF)
 def save_profile(site_id: int, name: str = Form(...), segments: str = Form(...), valid_from: str = Form(""),
-                 valid_until: str = Form(""), profile_id: str = Form(""), ctx: Ctx = Depends(user_ctx)):
+                 valid_until: str = Form(""), profile_id: str = Form(""),
+                 ctx: Ctx = Depends(sites_ctx)):
     return _attempt(f"/sites/{site_id}/schedules", lambda: service.save_profile(
         ctx.session, ctx.clock, ctx.actor, site_id, name=name, segments=_lines(segments),
         valid_from=optional_date("valid_from", valid_from),
@@ -203,53 +208,58 @@ def save_profile(site_id: int, name: str = Form(...), segments: str = Form(...),
 
 @router.post("/sites/{site_id}/rights", dependencies=CSRF)
 def grant_right(site_id: int, access_point_id: int = Form(...), profile_id: int = Form(...),
-                record_id: str = Form(""), group: str = Form(""), ctx: Ctx = Depends(user_ctx)):
+                record_id: str = Form(""), group: str = Form(""), ctx: Ctx = Depends(sites_ctx)):
     return _attempt(f"/sites/{site_id}/schedules", lambda: service.grant_right(
         ctx.session, ctx.clock, ctx.actor, site_id, access_point_id=access_point_id, profile_id=profile_id,
         record_id=optional_int("record_id", record_id), group=group or None), "Right granted")
 
 
 @router.post("/sites/{site_id}/rights/{right_id}/delete", dependencies=CSRF)
-def revoke_right(site_id: int, right_id: int, ctx: Ctx = Depends(user_ctx)):
+def revoke_right(site_id: int, right_id: int, ctx: Ctx = Depends(sites_ctx)):
     return _attempt(f"/sites/{site_id}/schedules", lambda: service.revoke_right(
         ctx.session, ctx.clock, ctx.actor, site_id, right_id), "Right revoked")
 
 
 @router.get("/sites/{site_id}/delegates")
-def delegates_page(request: Request, site_id: int, ctx: Ctx = Depends(user_ctx)):
+def delegates_page(request: Request, site_id: int, ctx: Ctx = Depends(sites_ctx)):
     return _site_page(request, ctx, site_id, "access/delegates.html", "delegates", {
         "members": service.members(ctx.session, ctx.actor, site_id), "scopes": service.SCOPES})
 
 
 @router.post("/sites/{site_id}/delegates", dependencies=CSRF)
-def add_delegate(site_id: int, email: str = Form(...), name: str = Form(...), password: str = Form(""),
-                 scopes: list[str] = Form([]), ctx: Ctx = Depends(user_ctx)):
-    return _attempt(f"/sites/{site_id}/delegates", lambda: service.add_delegate(
-        ctx.session, ctx.clock, ctx.actor, site_id, email=email, name=name, password=password or None,
-        scopes=scopes), "Delegate added")
+def invite_delegate(site_id: int, background: BackgroundTasks, email: str = Form(...),
+                    scopes: list[str] = Form([]), ctx: Ctx = Depends(sites_ctx)):
+    def invite():
+        invitation, secret = service.invite_delegate(ctx.session, ctx.clock, ctx.actor, site_id,
+                                                     email=email, scopes=scopes)
+        site = service.get_site(ctx.session, ctx.actor, site_id)
+        # mailed once the invitation is committed (after the transaction of the request)
+        background.add_task(service.send_invitation, site.name, invitation.email, secret)
+    return _attempt(f"/sites/{site_id}/delegates", invite, "Invitation sent")
 
 
 @router.post("/sites/{site_id}/delegates/{member_id}", dependencies=CSRF)
-def set_scopes(site_id: int, member_id: int, scopes: list[str] = Form([]), ctx: Ctx = Depends(user_ctx)):
+def set_scopes(site_id: int, member_id: int, scopes: list[str] = Form([]),
+               ctx: Ctx = Depends(sites_ctx)):
     return _attempt(f"/sites/{site_id}/delegates", lambda: service.set_delegate_scopes(
         ctx.session, ctx.clock, ctx.actor, site_id, member_id, scopes), "Saved")
 
 
 @router.post("/sites/{site_id}/delegates/{member_id}/delete", dependencies=CSRF)
-def remove_delegate(site_id: int, member_id: int, ctx: Ctx = Depends(user_ctx)):
+def remove_delegate(site_id: int, member_id: int, ctx: Ctx = Depends(sites_ctx)):
     return _attempt(f"/sites/{site_id}/delegates", lambda: service.remove_delegate(
         ctx.session, ctx.clock, ctx.actor, site_id, member_id), "Delegate removed")
 
 
 @router.get("/sites/{site_id}/devices")
-def devices_page(request: Request, site_id: int, ctx: Ctx = Depends(user_ctx)):
+def devices_page(request: Request, site_id: int, ctx: Ctx = Depends(sites_ctx)):
     return _site_page(request, ctx, site_id, "access/devices.html", "devices", {
         "devices": service.devices(ctx.session, ctx.actor, site_id), "token": None})
 
 
 @router.post("/sites/{site_id}/devices", dependencies=CSRF)
 def register_device(request: Request, site_id: int, name: str = Form(...), kind: str = Form("controller"),
-                    ctx: Ctx = Depends(user_ctx)):
+                    ctx: Ctx = Depends(sites_ctx)):
     """The token is shown on this answer only (it is stored hashed)."""
     try:
         device, token = service.register_device(ctx.session, ctx.clock, ctx.actor, site_id, name, kind)
@@ -261,7 +271,7 @@ def register_device(request: Request, site_id: int, name: str = Form(...), kind:
 
 
 @router.post("/sites/{site_id}/devices/{device_id}/rotate", dependencies=CSRF)
-def rotate_device(request: Request, site_id: int, device_id: int, ctx: Ctx = Depends(user_ctx)):
+def rotate_device(request: Request, site_id: int, device_id: int, ctx: Ctx = Depends(sites_ctx)):
     try:
         token = service.rotate_site_device_token(ctx.session, ctx.clock, ctx.actor, site_id, device_id)
     except ClausierError as exc:
@@ -281,7 +291,8 @@ def _event_filter(kind: str, reason: str, record_id: str, access_point_id: str, 
 
 @router.get("/sites/{site_id}/events")
 def events_page(request: Request, site_id: int, kind: str = "", reason: str = "", record_id: str = "",
-                access_point_id: str = "", since: str = "", until: str = "", ctx: Ctx = Depends(user_ctx)):
+                access_point_id: str = "", since: str = "", until: str = "",
+                ctx: Ctx = Depends(sites_ctx)):
     filters = _event_filter(kind, reason, record_id, access_point_id, since, until)
     return _site_page(request, ctx, site_id, "access/events.html", "events", {
         "events": service.list_events(ctx.session, ctx.actor, site_id, filters, limit=500),
@@ -293,7 +304,7 @@ def events_page(request: Request, site_id: int, kind: str = "", reason: str = ""
 
 @router.get("/sites/{site_id}/events.csv")
 def events_csv(site_id: int, kind: str = "", reason: str = "", record_id: str = "", access_point_id: str = "",
-               since: str = "", until: str = "", ctx: Ctx = Depends(user_ctx)):
+               since: str = "", until: str = "", ctx: Ctx = Depends(sites_ctx)):
     body = service.events_csv(ctx.session, ctx.actor, site_id,
                               _event_filter(kind, reason, record_id, access_point_id, since, until))
     return Response(body, media_type="text/csv; charset=utf-8",

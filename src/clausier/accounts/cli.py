@@ -48,3 +48,22 @@ def revoke_token(token_id: int):
     with command() as cmd:
         revoked = service.revoke_token(cmd.session, cmd.clock, cmd.actor, token_id)
         console.print(f"Revoked token {revoked.id} ({revoked.name})")
+
+
+@app.command()
+def password(email: str, password: str = typer.Option(..., prompt=True, hide_input=True,
+                                                      confirmation_prompt=True)):
+    """Set a user's password; every browser signed in as that user is signed out."""
+    with command() as cmd:
+        user = service.get_user_by_email(cmd.session, email)
+        service.set_password(cmd.session, cmd.clock, cmd.actor, user.id, password)
+        console.print(f"New password set for {user.email}; its browser sessions ended")
+
+
+@app.command("end-sessions")
+def end_sessions(email: str):
+    """Sign a user out of every browser (a stolen or forgotten session)."""
+    with command() as cmd:
+        user = service.get_user_by_email(cmd.session, email)
+        ended = service.end_sessions(cmd.session, cmd.clock, cmd.actor, user.id)
+        console.print(f"Ended {ended} browser session(s) of {user.email}")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from clausier.accounts import rules
-from clausier.accounts.models import ApiToken, User
+from clausier.accounts.models import ApiToken, LoginThrottle, User, UserSession
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -29,8 +33,7 @@ def create_user(session: Session, clock: Clock, actor: Actor, *, email: str, nam
     allowed = rules.STAFF_ROLES if kind == "staff" else rules.PORTAL_ROLES
     if role not in allowed:
         raise InvalidInput.on("role", f"{role!r} is not one of {', '.join(allowed)}")
-    if len(password) < 10:
-        raise InvalidInput.on("password", "must have at least 10 characters")
+    _check_password(password)
     if session.scalar(select(User).where(User.email == email)):
         raise Conflict(f"email: a user {email} already exists")
     user = User(email=email, name=name, role=role, kind=kind, customer_id=customer_id,
@@ -38,6 +41,11 @@ def create_user(session: Session, clock: Clock, actor: Actor, *, email: str, nam
     session.add(user)
     record(session, clock, actor, "user.create", user, f"{email} ({role})")
     return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise InvalidInput.on("password", "must have at least 10 characters")
 
 
 def ensure_user(session: Session, clock: Clock, actor: Actor, **fields) -> User:
@@ -60,37 +68,141 @@ def get_user_by_email(session: Session, email: str) -> User:
 
 @dataclass(frozen=True)
 class LoginAttempt:
-    """The outcome of a login: the user, or a refusal (``locked`` says whether it is a lockout).
-
-    A refusal is a result, not an exception, so that the failure count it wrote is committed."""
+    """The outcome of a login: the user, or a refusal; ``retry_after`` is set when earlier
+    failures make the attempt wait (it was not checked). A refusal is a result, not an
+    exception, so that the failure count it wrote is committed."""
 
     user: User | None
-    locked: bool = False
+    retry_after: timedelta | None = None
 
 
-def authenticate(session: Session, clock: Clock, email: str, password: str) -> LoginAttempt:
-    """Check a password; count failures and lock the account after ``MAX_FAILED_LOGINS``.
-    A refusal does not say whether the e-mail or the password was wrong."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active:
-        _hasher.hash(password)   # same time whether or not the user exists
-        return LoginAttempt(None)
-    now = clock.now()
-    if rules.locked(user.locked_until, now):
-        return LoginAttempt(None, locked=True)
+@functools.cache
+def _unknown_hash() -> str:
+    """What an unknown e-mail's password is checked against, so that it costs what a real
+    account's check costs (the answer's time tells nothing either)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def authenticate(session: Session, clock: Clock, email: str, password: str,
+                 address: str) -> LoginAttempt:
+    """Check a password from the client at ``address``. Failures are counted per address and
+    per e-mail at that address, and make the next attempt wait longer each time
+    (``rules.login_delay``); an e-mail with no account is counted and answered the same."""
+    email, now = email.strip().lower()[:254], clock.now()
+    subjects = {"address": address, "account": f"{email} {address}"}
+    throttles = {t.scope: t for t in session.scalars(select(LoginThrottle).where(or_(*(
+        and_(LoginThrottle.scope == scope, LoginThrottle.subject == subject)
+        for scope, subject in subjects.items()))))}
+    wait = max((rules.retry_after(t.scope, t.failures, t.last_failed_at, now)
+                for t in throttles.values()), default=timedelta(0))
+    if wait:
+        return LoginAttempt(None, retry_after=wait)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is not None and not user.active:
+        user = None
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher.verify(user.password_hash if user else _unknown_hash(), password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins, user.locked_until = rules.after_failed_login(user.failed_logins, now)
-        locked = user.locked_until is not None
-        record(session, clock, actor_for(user), "user.lock" if locked else "user.login_failed",
-               user, f"{user.email}: wrong password" + (", account locked" if locked else ""))
-        return LoginAttempt(None, locked=locked)
-    user.failed_logins, user.locked_until = 0, None
+        for scope, subject in subjects.items():
+            known = throttles.get(scope)
+            failures = rules.failures_after(known.failures if known else 0,
+                                            known.last_failed_at if known else None, now)
+            _count_failure(session, scope, subject, failures, now)
+        if user is not None:
+            record(session, clock, actor_for(user), "user.login_failed", user,
+                   f"{user.email}: wrong password")
+        return LoginAttempt(None)
+    if "account" in throttles:
+        session.delete(throttles["account"])
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     record(session, clock, actor_for(user), "user.login", user, user.email)
     return LoginAttempt(user)
+
+
+def _count_failure(session: Session, scope: str, subject: str, failures: int,
+                   now: datetime) -> None:
+    """Insert or update the throttle in one statement: two failures at once never collide on
+    the unique key (SQLite and PostgreSQL share the ``ON CONFLICT`` syntax)."""
+    insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite_insert)(LoginThrottle)
+    session.execute(insert.values(scope=scope, subject=subject, failures=failures,
+                                  last_failed_at=now)
+                    .on_conflict_do_update(index_elements=["scope", "subject"],
+                                           set_={"failures": failures, "last_failed_at": now}))
+
+
+def forget_stale_logins(session: Session, clock: Clock, actor: Actor, day) -> str:
+    """Daily step: failures past ``FAILURE_MEMORY`` no longer count and sessions past their
+    lifetime no longer serve; both are deleted rather than kept (addresses and e-mails)."""
+    now = clock.now()
+    throttles = session.execute(delete(LoginThrottle).where(
+        LoginThrottle.last_failed_at < now - rules.FAILURE_MEMORY)).rowcount
+    sessions = session.execute(delete(UserSession).where(
+        UserSession.started_at < now - rules.SESSION_LIFETIME)).rowcount
+    return f"{throttles} login throttle(s) and {sessions} browser session(s) forgotten"
+
+
+# --------------------------------------------------------------------------- browser sessions
+
+
+def open_session(session: Session, clock: Clock, user: User) -> str:
+    """A new signed-in browser for ``user``; the key returned goes in its cookie only."""
+    key = secrets.token_urlsafe(32)
+    session.add(UserSession(user_id=user.id, key_hash=_digest(key), started_at=clock.now()))
+    return key
+
+
+def user_for_session(session: Session, clock: Clock, key: str) -> User | None:
+    """The user of a browser session still open and within its lifetime, else None."""
+    row = session.scalar(select(UserSession).where(UserSession.key_hash == _digest(key)))
+    if row is None or row.ended_at is not None or rules.session_expired(row.started_at,
+                                                                        clock.now()):
+        return None
+    user = session.get(User, row.user_id)
+    return user if user.active else None
+
+
+def end_session(session: Session, clock: Clock, key: str) -> None:
+    """Logging out: the session ends on the server, so a copy of the cookie is worth nothing."""
+    session.execute(update(UserSession).where(UserSession.key_hash == _digest(key),
+                                              UserSession.ended_at.is_(None))
+                    .values(ended_at=clock.now()))
+
+
+def end_sessions(session: Session, clock: Clock, actor: Actor, user_id: int) -> int:
+    """End every open browser session of a user (its own request or an administrator's);
+    returns how many were open."""
+    user = session.get(User, user_id)
+    if user is None or (user.id != actor.user_id and actor.role != "admin"):
+        raise NotFound(f"user {user_id} not found")
+    ended = session.execute(update(UserSession).where(UserSession.user_id == user.id,
+                                                      UserSession.ended_at.is_(None))
+                            .values(ended_at=clock.now())).rowcount
+    record(session, clock, actor, "user.sessions_end", user, f"{user.email}: {ended} ended")
+    return ended
+
+
+def set_password(session: Session, clock: Clock, actor: Actor, user_id: int,
+                 password: str) -> User:
+    """A new password (its own user or an administrator): every browser signed in with the
+    old one is signed out."""
+    _check_password(password)
+    user = session.get(User, user_id)
+    if user is None or (user.id != actor.user_id and actor.role != "admin"):
+        raise NotFound(f"user {user_id} not found")
+    user.password_hash = _hasher.hash(password)
+    record(session, clock, actor, "user.password", user, user.email)
+    end_sessions(session, clock, actor, user.id)
+    return user
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's (an account's consent, e.g. to join a site)."""
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def _digest(secret: str) -> str:

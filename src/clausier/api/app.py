@@ -23,7 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clausier import __version__
-from clausier.api.deps import SESSION_LIFETIME_SECONDS
+from clausier.accounts.rules import SESSION_LIFETIME
 from clausier.core.clock import Clock, SystemClock
 from clausier.core.errors import ClausierError, Unauthenticated
 from clausier.core.settings import Settings
@@ -109,8 +109,9 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
     app.state.clock = clock or SystemClock()
     app.state.settings = settings
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
-                       session_cookie="clausier_session", max_age=SESSION_LIFETIME_SECONDS,
-                       same_site="lax", https_only=False)
+                       session_cookie="clausier_session",
+                       max_age=int(SESSION_LIFETIME.total_seconds()), same_site="lax",
+                       https_only=settings.cookie_secure)
 
     app.add_middleware(SecurityHeaders)
 

@@ -44,28 +44,30 @@ async def csrf_for_cookie_sessions(request: Request) -> None:
         await verify_csrf(request)
 
 
-# A signed-in browser session lasts this long from the login, however active it is.
-SESSION_LIFETIME_SECONDS = 8 * 3600
-
-
-def start_session(request: Request, clock: Clock, user: User) -> None:
-    """A fresh session on login (no fixation), stamped with its start for the expiry."""
+def start_session(request: Request, session: Session, clock: Clock, user: User) -> None:
+    """A fresh session on login (no fixation), kept on the server (``accounts.UserSession``):
+    the cookie carries its key, which logging out or a new password ends."""
     request.session.clear()
     request.session["user_id"] = user.id
     request.session["lang"] = user.language
-    request.session["since"] = clock.now().timestamp()
+    request.session["key"] = accounts.open_session(session, clock, user)
+
+
+def end_session(request: Request, session: Session, clock: Clock) -> None:
+    key = request.session.get("key")
+    if isinstance(key, str):
+        accounts.end_session(session, clock, key)
+    request.session.clear()
 
 
 def _session_user(request: Request, session: Session, clock: Clock) -> User | None:
-    user_id = request.session.get("user_id")
-    if user_id is None:
+    if request.session.get("user_id") is None:
         return None
-    since = request.session.get("since")
-    if not isinstance(since, (int, float)) or clock.now().timestamp() - since > SESSION_LIFETIME_SECONDS:
-        request.session.clear()      # expired: the next page asks for the password again
-        return None
-    user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+    key = request.session.get("key")
+    user = accounts.user_for_session(session, clock, key) if isinstance(key, str) else None
+    if user is None:
+        request.session.clear()      # ended or expired: the next page asks for the password
+    return user
 
 
 def _user_from_request(request: Request, session: Session, clock: Clock) -> User | None:
@@ -93,18 +95,21 @@ def current_user(request: Request, session: Session = Depends(get_session, scope
     return user
 
 
-def staff_user(user: User = Depends(current_user)) -> User:
-    if user.kind != "staff":
-        # Portal users must not even learn that staff routes exist for some objects.
+def entering(area: str, user: User) -> User:
+    """The user if its kind may enter ``area`` (``accounts.rules.AUDIENCES``); anyone else is
+    told "not found", so that it does not even learn the route exists for some objects."""
+    if not account_rules.may_enter(user.role, user.kind, area):
         raise NotFound("not found")
     return user
+
+
+def staff_user(user: User = Depends(current_user)) -> User:
+    return entering("back_office", user)
 
 
 def customer_user(user: User = Depends(current_user)) -> User:
     """A user of the customer portal, bound to one customer; anyone else is told "not found"."""
-    if user.kind != "customer" or user.customer_id is None:
-        raise NotFound("not found")
-    return user
+    return entering("customer_portal", user)
 
 
 @dataclass
@@ -121,25 +126,36 @@ class Ctx:
 
     @property
     def customer_id(self) -> int | None:
-        """The customer a portal user is bound to (None for staff)."""
-        return self.user.customer_id
+        """The customer a customer's user is bound to; None for staff (every customer). Anyone
+        else (a site user, whose account carries its pack's customer) acts for no customer."""
+        reach = account_rules.reach_of(self.user.role, self.user.kind)
+        if reach is account_rules.Reach.STAFF:
+            return None
+        if reach is account_rules.Reach.CUSTOMER and self.user.customer_id is not None:
+            return self.user.customer_id
+        raise NotFound("not found")
 
     def require_write(self, area: str) -> None:
         if not account_rules.may_write(self.user.role, area):
             raise Forbidden(f"role: {self.user.role} may not change {area}")
 
 
-def staff_ctx(session: Session = Depends(get_session, scope="function"), clock: Clock = Depends(get_clock),
-              user: User = Depends(staff_user)) -> Ctx:
-    return Ctx(session=session, clock=clock, user=user)
+def ctx_for(area: str):
+    """The dependency giving a route of ``area`` its ``Ctx``: the one place where routes are
+    scoped by the kind of user (``accounts.rules.AUDIENCES``)."""
+    def area_ctx(session: Session = Depends(get_session, scope="function"),
+                 clock: Clock = Depends(get_clock), user: User = Depends(current_user)) -> Ctx:
+        return Ctx(session=session, clock=clock, user=entering(area, user))
+    area_ctx.__name__ = f"{area}_ctx"
+    return area_ctx
 
 
-def user_ctx(session: Session = Depends(get_session, scope="function"), clock: Clock = Depends(get_clock),
-             user: User = Depends(current_user)) -> Ctx:
-    return Ctx(session=session, clock=clock, user=user)
-
-
-def customer_ctx(session: Session = Depends(get_session, scope="function"), clock: Clock = Depends(get_clock),
-                 user: User = Depends(customer_user)) -> Ctx:
-    """The customer portal: ``ctx.customer_id`` is the only customer the request may see."""
-    return Ctx(session=session, clock=clock, user=user)
+staff_ctx = ctx_for("back_office")
+# Any signed-in user, on its own account (profile, API tokens).
+user_ctx = ctx_for("account")
+# The customer portal: ``ctx.customer_id`` is the only customer the request may see.
+customer_ctx = ctx_for("customer_portal")
+# Support and equipment routes shared by staff and the customer's own users.
+service_ctx = ctx_for("customer_service")
+# Access-control sites: staff, and the site's administrator and delegates (checked per site).
+sites_ctx = ctx_for("sites")

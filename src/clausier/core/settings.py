@@ -21,6 +21,7 @@ class Settings:
     daily_tick: bool = True    # the web server runs the daily tick (off: CLAUSIER_NO_TICK=1)
     mqtt_url: str = ""     # e.g. mqtt://127.0.0.1:1883; empty: no push (devices poll)
     sms_provider: str = ""     # "module:Class" of an SMS gateway; empty: SMS stay in the outbox
+    cookie_secure: bool = False    # the session cookie is sent over HTTPS only (behind TLS)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,6 +39,7 @@ class Settings:
             daily_tick=os.environ.get("CLAUSIER_NO_TICK", "") != "1",
             mqtt_url=os.environ.get("CLAUSIER_MQTT_URL", ""),
             sms_provider=os.environ.get("CLAUSIER_SMS_PROVIDER", ""),
+            cookie_secure=os.environ.get("CLAUSIER_COOKIE_SECURE", "") == "1",
         )
 
 

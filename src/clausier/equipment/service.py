@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from clausier.accounts import rules as account_rules
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
 from clausier.catalog.models import EquipmentKind, Operator
@@ -442,7 +443,7 @@ def show_puk(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: str)
     """The SIM's PUK in clear, for staff or for a user of the SIM's own customer (anyone else is
     told "not found", as for a SIM that does not exist); every reading is audited."""
     sim = get_sim(session, iccid_or_msisdn)
-    if actor.customer_id is not None and actor.customer_id != sim.item.customer_id:
+    if not account_rules.acts_for(actor.role, actor.customer_id, sim.item.customer_id):
         raise NotFound(f"sim: {iccid_or_msisdn} not found")
     if sim.puk_sealed is None:
         raise NotFound(f"puk: no PUK recorded for SIM {sim.item.serial}")

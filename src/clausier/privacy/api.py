@@ -7,7 +7,7 @@ from datetime import date, datetime
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from clausier.api.deps import Ctx, staff_ctx, user_ctx
+from clausier.api.deps import Ctx, customer_ctx, staff_ctx
 from clausier.core.errors import NotFound
 from clausier.privacy import service
 
@@ -278,8 +278,6 @@ def notify_breach(breach_id: int, body: NotifyIn, ctx: Ctx = Depends(staff_ctx))
 
 
 @router.get("/portal/privacy/export")
-def portal_export(ctx: Ctx = Depends(user_ctx)) -> Response:
+def portal_export(ctx: Ctx = Depends(customer_ctx)) -> Response:
     """The signed-in customer's own data; no customer id is taken from the request."""
-    if ctx.user.kind != "customer" or ctx.user.customer_id is None:
-        raise NotFound("not found")
-    return _zip(service.export_customer_zip(ctx.session, ctx.user.customer_id), "my-data.zip")
+    return _zip(service.export_customer_zip(ctx.session, ctx.customer_id), "my-data.zip")

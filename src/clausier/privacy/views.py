@@ -9,10 +9,10 @@ from datetime import date, datetime
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from clausier.api.deps import Ctx, staff_ctx, user_ctx
+from clausier.api.deps import Ctx, customer_ctx, staff_ctx
 from clausier.catalog import service as catalog
 from clausier.core.clock import PARIS
-from clausier.core.errors import InvalidInput, NotFound
+from clausier.core.errors import InvalidInput
 from clausier.privacy import rules, service
 from clausier.web.forms import optional_int
 from clausier.web.templating import render, verify_csrf
@@ -174,10 +174,8 @@ def register_page(request: Request, ctx: Ctx = Depends(_page_ctx)):
 
 
 @router.get("/portal/privacy/export.zip")
-def portal_export(ctx: Ctx = Depends(user_ctx)) -> Response:
+def portal_export(ctx: Ctx = Depends(customer_ctx)) -> Response:
     """The signed-in customer's own data (RGPD art. 15 and 20); never another customer's."""
-    if ctx.user.kind != "customer" or ctx.user.customer_id is None:
-        raise NotFound("not found")
-    return Response(service.export_customer_zip(ctx.session, ctx.user.customer_id),
+    return Response(service.export_customer_zip(ctx.session, ctx.customer_id),
                     media_type="application/zip",
                     headers={"content-disposition": 'attachment; filename="my-data.zip"'})

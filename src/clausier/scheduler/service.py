@@ -36,6 +36,7 @@ TICK_STEPS: list[str] = [
     "clausier.support.service:deliver_notifications",
     "clausier.access.service:daily_tick",
     "clausier.privacy.service:tick",
+    "clausier.accounts.service:forget_stale_logins",
 ]
 
 # Sent again and again through the day by the server (ticker.DeliveryLoop), not only by the daily

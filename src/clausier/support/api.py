@@ -1,6 +1,7 @@
 """``/api/v1/tickets`` and ``/api/v1/sla``: tickets, their clock, the SLA report and claims.
 
-Staff see every customer; a customer-portal token sees and acts for its own customer only.
+Staff see every customer; a customer-portal token sees and acts for its own customer only; a
+site user (whose account carries its pack's customer) is told "not found".
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import date, datetime
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from clausier.api.deps import Ctx, staff_ctx, user_ctx
+from clausier.api.deps import Ctx, service_ctx, staff_ctx
 from clausier.core.errors import InvalidInput
 from clausier.support import service
 
@@ -76,10 +77,9 @@ def _ticket_out(ctx: Ctx, ref: str) -> dict:
 
 
 @router.post("/tickets", status_code=201)
-def open_ticket(body: TicketIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def open_ticket(body: TicketIn, ctx: Ctx = Depends(service_ctx)) -> dict:
     """Open a ticket (staff, or the customer portal for its own services)."""
-    if ctx.user.kind == "staff":
-        ctx.require_write("support")
+    ctx.require_write("support")
     ticket = service.open_ticket(ctx.session, ctx.clock, ctx.actor, service.TicketInput(
         subscription=body.subscription, reporter_contact_id=body.reporter_contact_id,
         description=body.description, location=body.location, consequences=body.consequences,
@@ -90,10 +90,11 @@ def open_ticket(body: TicketIn, ctx: Ctx = Depends(user_ctx)) -> dict:
 
 @router.get("/tickets")
 def list_tickets(customer: str | None = None, all_states: bool = Query(False, alias="all"),
-                 ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+                 ctx: Ctx = Depends(service_ctx)) -> list[dict]:
     """Open tickets, most urgent first (``all=true``: closed ones too)."""
-    customer_id = (ctx.user.customer_id if ctx.user.kind != "staff"
-                   else service.get_customer(ctx.session, customer).id if customer else None)
+    customer_id = ctx.customer_id
+    if customer_id is None and customer:
+        customer_id = service.get_customer(ctx.session, customer).id
     now = ctx.clock.now()
     if all_states:
         clocks = [service.clock_of(ctx.session, t, now)
@@ -104,15 +105,14 @@ def list_tickets(customer: str | None = None, all_states: bool = Query(False, al
 
 
 @router.get("/tickets/{ref}")
-def show_ticket(ref: str, ctx: Ctx = Depends(user_ctx)) -> dict:
+def show_ticket(ref: str, ctx: Ctx = Depends(service_ctx)) -> dict:
     return _ticket_out(ctx, ref)
 
 
 @router.post("/tickets/{ref}/confirm")
-def confirm(ref: str, body: AtIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def confirm(ref: str, body: AtIn, ctx: Ctx = Depends(service_ctx)) -> dict:
     """The written confirmation of the call (the customer may send it from the portal)."""
-    if ctx.user.kind == "staff":
-        ctx.require_write("support")
+    ctx.require_write("support")
     service.confirm(ctx.session, ctx.clock, ctx.actor, ref, body.at)
     return _ticket_out(ctx, ref)
 
@@ -162,16 +162,15 @@ def record_outage(body: OutageIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 @router.get("/sla/report")
 def sla_report(month: str = Query(..., pattern=r"^\d{4}-\d{2}$"), customer: str | None = None,
-               ctx: Ctx = Depends(user_ctx)) -> list[dict]:
+               ctx: Ctx = Depends(service_ctx)) -> list[dict]:
     """Per subscription: availability, band, credit, restoration breaches, penalties, explained."""
     return [service.report_to_dict(r) for r in service.sla_report(
         ctx.session, ctx.clock, _month(month), customer, ctx.actor)]
 
 
 @router.post("/sla/claims", status_code=201)
-def claim(body: ClaimIn, ctx: Ctx = Depends(user_ctx)) -> dict:
+def claim(body: ClaimIn, ctx: Ctx = Depends(service_ctx)) -> dict:
     """The customer's claim for a month: credits for the next invoice, each line explained."""
-    if ctx.user.kind == "staff":
-        ctx.require_write("support")
+    ctx.require_write("support")
     return service.claim_to_dict(service.claim(ctx.session, ctx.clock, ctx.actor, body.customer,
                                                _month(body.month)))

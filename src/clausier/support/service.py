@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
+from clausier.accounts import rules as account_rules
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
 from clausier.catalog.models import Operator
@@ -115,8 +116,8 @@ def get_customer(session: Session, ref_or_id: str | int) -> Customer:
 
 
 def check_customer_scope(actor: Actor, customer_id: int) -> None:
-    """Portal users act for their own customer only."""
-    if actor.customer_id is not None and actor.customer_id != customer_id:
+    """Staff act for every customer, a customer's users for their own only, anyone else for none."""
+    if not account_rules.acts_for(actor.role, actor.customer_id, customer_id):
         raise Forbidden("customer: you may only act on your own tickets and reports")
 
 
@@ -494,8 +495,9 @@ def sla_report(session: Session, clock: Clock, month: date, customer: str | int 
     if customer is not None:
         found = get_customer(session, customer)
         query = query.where(Subscription.customer_id == found.id)
-    if actor is not None and actor.customer_id is not None:
-        query = query.where(Subscription.customer_id == actor.customer_id)
+    if actor is not None and account_rules.reach_of(actor.role) is not account_rules.Reach.STAFF:
+        own = account_rules.own_customer(actor.role, actor.customer_id)
+        query = query.where(false() if own is None else Subscription.customer_id == own)
     start, end = rules.month_bounds(month)
     query = query.where(or_(Subscription.go_live_on.is_(None), Subscription.go_live_on < end.date()),
                         or_(Subscription.terminated_on.is_(None),

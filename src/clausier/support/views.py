@@ -8,7 +8,7 @@ from datetime import date, datetime
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from clausier.api.deps import Ctx, staff_ctx, user_ctx
+from clausier.api.deps import Ctx, customer_ctx, staff_ctx
 from clausier.contracts import service as contracts
 from clausier.core.clock import PARIS
 from clausier.core.errors import ClausierError, InvalidInput, NotFound
@@ -39,12 +39,6 @@ def _month(text: str | None, ctx: Ctx) -> date:
         return date.fromisoformat(f"{text}-01")
     except ValueError:
         raise InvalidInput.on("month", f"{text!r} is not a month YYYY-MM") from None
-
-
-def _portal(ctx: Ctx) -> int:
-    if ctx.user.kind != "customer" or ctx.user.customer_id is None:
-        raise NotFound("not found")
-    return ctx.user.customer_id
 
 
 def _instant(text: str) -> datetime | None:
@@ -153,9 +147,8 @@ def sla_page(request: Request, month: str | None = None, customer: str | None = 
 
 
 @router.get("/portal/tickets")
-def portal_tickets(request: Request, ctx: Ctx = Depends(user_ctx)):
-    customer_id = _portal(ctx)
-    return _portal_list(request, ctx, customer_id)
+def portal_tickets(request: Request, ctx: Ctx = Depends(customer_ctx)):
+    return _portal_list(request, ctx, ctx.customer_id)
 
 
 def _portal_list(request: Request, ctx: Ctx, customer_id: int, error: str | None = None,
@@ -171,17 +164,17 @@ def _portal_list(request: Request, ctx: Ctx, customer_id: int, error: str | None
 
 
 @router.get("/portal/tickets/board")
-def portal_board(request: Request, ctx: Ctx = Depends(user_ctx)):
+def portal_board(request: Request, ctx: Ctx = Depends(customer_ctx)):
     return render(request, "support/_board.html", {
-        "clocks": service.live_board(ctx.session, ctx.clock.now(), _portal(ctx)),
+        "clocks": service.live_board(ctx.session, ctx.clock.now(), ctx.customer_id),
         "now": ctx.clock.now(), "base": "/portal/tickets"})
 
 
 @router.post("/portal/tickets", dependencies=[Depends(verify_csrf)])
 def portal_open(request: Request, subscription: str = Form(...), reporter_contact_id: int = Form(...),
                 description: str = Form(...), location: str = Form(""), consequences: str = Form(""),
-                ctx: Ctx = Depends(user_ctx)):
-    customer_id = _portal(ctx)
+                ctx: Ctx = Depends(customer_ctx)):
+    customer_id = ctx.customer_id
     try:
         ticket = service.open_ticket(ctx.session, ctx.clock, ctx.actor, service.TicketInput(
             subscription=subscription, reporter_contact_id=reporter_contact_id,
@@ -194,17 +187,15 @@ def portal_open(request: Request, subscription: str = Form(...), reporter_contac
 
 
 @router.get("/portal/tickets/{ref}")
-def portal_ticket(request: Request, ref: str, ctx: Ctx = Depends(user_ctx)):
-    customer_id = _portal(ctx)
+def portal_ticket(request: Request, ref: str, ctx: Ctx = Depends(customer_ctx)):
     ticket = service.get_ticket(ctx.session, ref)
-    if ticket.customer_id != customer_id:
+    if ticket.customer_id != ctx.customer_id:
         raise NotFound(f"ticket: {ref} not found")
     return _ticket_page(request, ctx, ticket, staff=False)
 
 
 @router.get("/portal/sla")
-def portal_sla(request: Request, month: str | None = None, ctx: Ctx = Depends(user_ctx)):
-    _portal(ctx)
+def portal_sla(request: Request, month: str | None = None, ctx: Ctx = Depends(customer_ctx)):
     day = _month(month, ctx)
     return render(request, "support/sla.html", {
         "reports": service.sla_report(ctx.session, ctx.clock, day, None, ctx.actor),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from clausier.accounts import service as accounts
 from clausier.accounts.models import User
-from clausier.api.deps import get_clock, get_session, optional_user, start_session
+from clausier.api.deps import end_session, get_clock, get_session, optional_user, start_session
 from clausier.core.clock import Clock
 from clausier.web import dashboard
 from clausier.web.i18n import LANGUAGES, gettext_for
@@ -60,21 +60,23 @@ def login_form(request: Request, next: str = "/"):
 def login(request: Request, email: str = Form(...), password: str = Form(...),
           next: str = Form("/"), session: Session = Depends(get_session, scope="function"),
           clock: Clock = Depends(get_clock)):
-    attempt = accounts.authenticate(session, clock, email, password)
+    address = request.client.host if request.client else "unknown"
+    attempt = accounts.authenticate(session, clock, email, password, address)
     if attempt.user is None:
         _ = gettext_for(language_of(request))
-        message = (_("Too many failed attempts; try again in a few minutes.") if attempt.locked
-                   else _("Unknown e-mail or wrong password."))
+        message = (_("Too many failed attempts; try again in a few minutes.")
+                   if attempt.retry_after else _("Unknown e-mail or wrong password."))
         return render(request, "web/login.html",
                       {"error": message, "email": email, "next": _safe_next(next)},
                       status_code=401)
-    start_session(request, clock, attempt.user)
+    start_session(request, session, clock, attempt.user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-def logout(request: Request):
-    request.session.clear()
+def logout(request: Request, session: Session = Depends(get_session, scope="function"),
+           clock: Clock = Depends(get_clock)):
+    end_session(request, session, clock)
     return RedirectResponse("/login", status_code=303)
 
 
