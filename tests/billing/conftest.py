@@ -15,8 +15,6 @@ from tests import factories
 @pytest.fixture
 def tec(session, clock, actor):
     op = factories.operator(session, clock, actor, "technicophone")
-    op.legal_name, op.vat_number = "TECHNICOPHONE SAS", "FR12379341803"
-    op.address = "12 rue des Halles, 37000 Tours"
     factories.offer(session, op, "vga-analogue", "vga", "20.00", unit="analogue_line", access_fee="50")
     factories.offer(session, op, "presel", "preselection", "10.00")
     factories.offer(session, op, "vga-management", "vga", "30.00", common=True)
@@ -28,7 +26,6 @@ def tec(session, clock, actor):
 @pytest.fixture
 def ozone(session, clock, actor):
     op = factories.operator(session, clock, actor, "ozone")
-    op.address = "53, avenue de la Pierre Vallée – ZA de l'Estuaire – 50220 POILLEY"
     factories.offer(session, op, "pack-fibre", "pack", "39.99")
     factories.offer(session, op, "option-mobile", "mobile", "9.99")
     return op
