@@ -92,7 +92,8 @@ def checked_identity(values: dict, field_prefix: str = "") -> tuple[LegalIdentit
         raise InvalidInput.on(field("country"), f"{country!r} is not a two-letter ISO country code")
     postcode = text("postcode")
     if postcode and country == "FR" and not (len(postcode) == 5 and postcode.isdigit()):
-        raise InvalidInput.on(field("postcode"), f"{postcode!r} is not a French postcode (5 digits)")
+        raise InvalidInput.on(field("postcode"),
+                              f"{postcode!r} is not a French postcode (5 digits)")
     lines = values.get("address_lines") or []
     if isinstance(lines, str):
         lines = lines.splitlines()
@@ -112,7 +113,8 @@ def _stdnum(module, value: str, field_name: str, what: str) -> str:
     try:
         return module.validate(value)
     except stdnum_errors.ValidationError as exc:
-        raise InvalidInput.on(field_name, f"{value!r} is not a valid {what}: {exc.message}") from None
+        raise InvalidInput.on(field_name,
+                              f"{value!r} is not a valid {what}: {exc.message}") from None
 
 
 def _bank(iban_text: str, bic_text: str, field, derived: dict[str, str]) -> tuple[str, str]:

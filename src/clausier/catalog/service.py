@@ -60,7 +60,7 @@ class IdentityValue(_Entry):
 class OperatorEntry(_Entry):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
-    legal_identity: dict[Literal[IDENTITY_FIELDS], IdentityValue] = {}     # type: ignore[valid-type]
+    legal_identity: dict[Literal[IDENTITY_FIELDS], IdentityValue] = {}  # type: ignore[valid-type]
     email: str = ""
     phone: str = ""
     sheet_id: str
