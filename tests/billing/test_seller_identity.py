@@ -4,6 +4,7 @@ PDF prints them with the payment details and the mentions French law requires.""
 from __future__ import annotations
 
 import io
+import threading
 from datetime import date
 
 import pypdf
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from clausier.accounts import service as accounts
 from clausier.billing import service
 from clausier.billing.models import BillRun, Invoice
 from clausier.billing.pdf import invoice_pdf
@@ -79,6 +81,39 @@ def test_the_cli_names_each_operator_that_cannot_invoice_and_bills_none(
     assert "technicophone.legal_identity: missing iban, bic" in output
     with transaction(clean_engine) as s:
         assert (_count(s, BillRun), _count(s, Invoice)) == (0, 0)
+
+
+def test_the_api_refuses_a_bill_run_with_a_problem_naming_the_field_but_lets_it_draft(
+        clean_engine, clock, actor):
+    from fastapi.testclient import TestClient
+
+    from clausier.api.app import create_app
+
+    with transaction(clean_engine) as s:
+        tec = factories.operator(s, clock, actor, "technicophone")
+        tec.legal_name = ""
+        user = accounts.create_user(s, clock, actor, email="billing@example.org", name="Billing",
+                                    role="billing", password="long enough secret")
+        s.flush()
+        _, token = accounts.issue_token(s, clock, actor, user.id, "tests")
+    client = TestClient(create_app(engine=clean_engine, clock=clock))
+    headers = {"authorization": f"Bearer {token}"}
+    refused = client.post("/api/v1/billruns", headers=headers,
+                          json={"period": "2026-11", "operator": "technicophone"})
+    assert refused.status_code == 409
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["errors"] == [
+        {"field": "technicophone.legal_identity",
+         "reason": "missing legal_name (set them in the operator's price list)"}]
+    drafted = client.post("/api/v1/billruns", headers=headers,
+                          json={"period": "2026-11", "operator": "technicophone", "draft": True})
+    assert drafted.status_code == 202
+    # The drafting run goes on in a thread: it ends before the database is emptied.
+    name = f"billrun-{drafted.json()['id']}"
+    for worker in [t for t in threading.enumerate() if t.name == name]:
+        worker.join(timeout=60)
+    with transaction(clean_engine) as s:
+        assert s.get(BillRun, drafted.json()["id"]).status == "completed"
 
 
 def _pdf_text(invoice: Invoice, credited: Invoice | None = None) -> str:
