@@ -328,7 +328,7 @@ def _direct_debits(session: Session, operator: Operator, customer_ids: list[int]
     return facts(session, operator.id, customer_ids) if facts else None
 
 
-def check_seller_identity(operators: Iterable[Operator]) -> None:
+def _check_seller_identity(operators: Iterable[Operator]) -> None:
     """Invoices are not issued while an operator lacks a mandatory seller field: one problem
     per operator, naming the fields to complete in its price list's ``legal_identity``."""
     problems = [Problem(f"{operator.code}.legal_identity",
@@ -584,7 +584,7 @@ def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | d
     month = _period(period)
     operator = _operator(session, operator_code)
     if issuing:
-        check_seller_identity([operator])
+        _check_seller_identity([operator])
     total = session.scalar(select(func.count()).select_from(Customer)
                            .where(Customer.operator_id == operator.id)) or 0
     run = BillRun(operator_id=operator.id, period=rules.period_label(month), status="running",
@@ -609,7 +609,7 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
         codes = ([operator_code] if operator_code else
                  list(session.scalars(select(Operator.code).order_by(Operator.code))))
         if not draft_only:        # every operator's refusal at once, before any run starts
-            check_seller_identity([_operator(session, code) for code in codes])
+            _check_seller_identity([_operator(session, code) for code in codes])
         runs = []
         for code in codes:
             if bill_run_id is not None:
@@ -779,7 +779,7 @@ def issue_invoice(session: Session, clock: Clock, actor: Actor, invoice_id: int,
         raise NotAllowed(f"invoice {invoice.number}: already issued")
     day = issue_date or clock.today()
     operator = session.get(Operator, invoice.operator_id)
-    check_seller_identity([operator])
+    _check_seller_identity([operator])
     general = terms_service.get_sheet(session, operator.sheet_id).general
     # The seller and the payment details as they are on the day it is issued.
     debits = _direct_debits(session, operator, [invoice.customer_id])
@@ -845,7 +845,7 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
             invoice.price_basis, rate)]
     totals = rules.totals(drafts, invoice.price_basis)
     operator = session.get(Operator, invoice.operator_id)
-    check_seller_identity([operator])
+    _check_seller_identity([operator])
     day = clock.today()
     series = invoice.series + CREDIT_SERIES_SUFFIX
     note = Invoice(
