@@ -6,7 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
+from clausier.catalog import service
 from clausier.cli.main import app
+from clausier.db.session import transaction
 
 
 def test_api_lists_operators_offers_and_equipment(loaded, staff_client):
@@ -76,3 +78,11 @@ def test_the_operator_page_shows_the_legal_identity_with_its_sources(loaded, bro
     french = browser.get("/catalog/rozoh").text
     assert "Identité légale (vendeur sur les factures)" in french
     assert "valeur de démonstration" in french
+
+
+def test_the_operator_page_warns_while_a_mandatory_seller_field_is_missing(loaded, browser,
+                                                                          engine):
+    with transaction(engine) as s:
+        service.get_operator(s, "rozoh").siren = ""
+    page = browser.get("/catalog/rozoh", params={"lang": "en"}).text
+    assert "Invoices cannot be issued until these are given: siren" in page
