@@ -81,9 +81,12 @@ def set_up(url: str, customers: int) -> None:
     engine = engine_for(url)
     with transaction(engine) as session:
         terms.load_built_in_sheets(session, clock, actor)
-        operator = Operator(code="technicophone", name="TECHNICOPHONE", legal_name="TECHNICOPHONE SAS",
-                            siren="379341803", vat_number="FR12379341803",
-                            address="12 rue des Halles, 37000 Tours", sheet_id="technicophone",
+        # The seller of CGV art. 2 L39-40; a demo account (valid check digits, not a real one).
+        operator = Operator(code="technicophone", name="TECHNICOPHONE", legal_name="TECHNICOPHONE",
+                            siren="379341803", siret="37934180300029", vat_number="FR81379341803",
+                            address_lines=["4, rue des Messagers", "ZA de Châtenay"],
+                            postcode="37210", city="Rochecorbon", iban="FR7630006000011234567890189",
+                            bic="AGRIFRPPXXX", sheet_id="technicophone",
                             customer_kind="business", price_basis="HT", invoice_prefix="TEC")
         session.add(operator)
         session.flush()

@@ -16,11 +16,32 @@ from clausier.core.clock import Clock
 from clausier.customers.models import Customer, Site
 from clausier.terms import service as terms
 
+# The bank details every test operator is paid on (valid check digits, not a real account).
+TEST_BANK = dict(iban="FR7630006000011234567890189", bic="AGRIFRPPXXX")
+# The seller on the test invoices: what the seeds give, test values for the rest.
+IDENTITIES = {
+    # "RCS 379 341 803 00029", 4 rue des Messagers, ZA de Châtenay, 37210 Rochecorbon (CGV art. 2)
+    "technicophone": dict(legal_name="TECHNICOPHONE", siren="379341803", siret="37934180300029",
+                          vat_number="FR81379341803",
+                          address_lines=["4, rue des Messagers", "ZA de Châtenay"],
+                          postcode="37210", city="Rochecorbon", **TEST_BANK),
+    # OZONE SAS (CGV preamble), 53 avenue de la Pierre Vallée, 50220 Poilley (CGV art. 7.5);
+    # the seed gives no SIREN: a test one
+    "ozone": dict(legal_name="OZONE SAS", siren="123456782", vat_number="FR11123456782",
+                  address_lines=["53, avenue de la Pierre Vallée", "ZA de l'Estuaire"],
+                  postcode="50220", city="Poilley", **TEST_BANK),
+    # COGELEC (R:20-24); the seed gives neither SIREN nor address: test ones
+    "rozoh": dict(legal_name="COGELEC", siren="987654324", vat_number="FR14987654324",
+                  address_lines=["1, rue de la Démonstration"], postcode="85000",
+                  city="La Roche-sur-Yon", **TEST_BANK),
+}
 OPERATORS = {
     "technicophone": dict(name="TECHNICOPHONE", customer_kind="business", price_basis="HT",
-                          invoice_prefix="TEC", siren="379341803"),
-    "ozone": dict(name="OZONE", customer_kind="consumer", price_basis="TTC", invoice_prefix="OZO"),
-    "rozoh": dict(name="ROZOH", customer_kind="business", price_basis="HT", invoice_prefix="ROZ"),
+                          invoice_prefix="TEC", **IDENTITIES["technicophone"]),
+    "ozone": dict(name="OZONE", customer_kind="consumer", price_basis="TTC", invoice_prefix="OZO",
+                  **IDENTITIES["ozone"]),
+    "rozoh": dict(name="ROZOH", customer_kind="business", price_basis="HT", invoice_prefix="ROZ",
+                  **IDENTITIES["rozoh"]),
 }
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+from lxml import etree
 
 from tests import factories
 
@@ -10,8 +15,6 @@ from tests import factories
 @pytest.fixture
 def tec(session, clock, actor):
     op = factories.operator(session, clock, actor, "technicophone")
-    op.legal_name, op.vat_number = "TECHNICOPHONE SAS", "FR12379341803"
-    op.address = "12 rue des Halles, 37000 Tours"
     factories.offer(session, op, "vga-analogue", "vga", "20.00", unit="analogue_line", access_fee="50")
     factories.offer(session, op, "presel", "preselection", "10.00")
     factories.offer(session, op, "vga-management", "vga", "30.00", common=True)
@@ -23,7 +26,6 @@ def tec(session, clock, actor):
 @pytest.fixture
 def ozone(session, clock, actor):
     op = factories.operator(session, clock, actor, "ozone")
-    op.address = "53, avenue de la Pierre Vallée – ZA de l'Estuaire – 50220 POILLEY"
     factories.offer(session, op, "pack-fibre", "pack", "39.99")
     factories.offer(session, op, "option-mobile", "mobile", "9.99")
     return op
@@ -37,3 +39,36 @@ def business(session, clock, tec):
     customer.siren, customer.vat_number = "552100554", "FR40552100554"
     customer.billing_address = "8 quai Paul Bert, 37100 Tours"
     return customer
+
+
+# The official EN 16931 validation artefacts (CEN/TC 434, CII syntax), beside the repository
+# like the seeds; CLAUSIER_VALIDATORS_DIR points elsewhere.
+VALIDATORS = Path(os.environ.get("CLAUSIER_VALIDATORS_DIR")
+                  or Path(__file__).resolve().parents[2].parent / "shared" / "validators")
+EN16931_CII = VALIDATORS / "en16931" / "EN16931-CII-validation.xslt"
+SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
+
+
+@pytest.fixture(scope="session")
+def en16931_fatal() -> Callable[[bytes], list[str]]:
+    """The fatal assertions the official EN 16931 CII Schematron finds in a Factur-X XML, as
+    ``"BR-S-02: text"``. The XSLT (compiled Schematron) is compiled once per session."""
+    if not EN16931_CII.is_file():
+        message = f"no EN 16931 validation artefacts at {EN16931_CII} (CLAUSIER_VALIDATORS_DIR)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from saxonche import PySaxonProcessor
+
+    processor = PySaxonProcessor(license=False)
+    stylesheet = processor.new_xslt30_processor().compile_stylesheet(
+        stylesheet_file=str(EN16931_CII))
+
+    def fatal(xml: bytes) -> list[str]:
+        report = stylesheet.transform_to_string(xdm_node=processor.parse_xml(
+            xml_text=xml.decode("utf-8")))
+        svrl = etree.fromstring(report.encode("utf-8"))
+        return [f"{failed.get('id')}: {' '.join(failed.findtext('svrl:text', '', SVRL).split())}"
+                for failed in svrl.iterfind(".//svrl:failed-assert[@flag='fatal']", SVRL)]
+
+    return fatal

@@ -198,8 +198,11 @@ def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine,
     assert "TEC-AV-2026-000001;credit_note" in exported.text
 
 
-def test_the_demo_bills_every_operator_and_its_invoices_make_valid_factur_x(session, clock, actor):
-    """The demo's bill runs (three months) on the demo customers; loading again bills nothing."""
+def test_the_demo_bills_every_operator_and_its_invoices_make_valid_factur_x(session, clock, actor,
+                                                                           en16931_fatal):
+    """The demo's bill runs (three months) on the demo customers; loading again bills nothing.
+    The first invoice of each operator passes the official EN 16931 Schematron; Ozone's are paid
+    by SEPA direct debit (OZONE CGV art. 9.2 L262), with the household's mandate."""
     from clausier.billing.demo import load_demo as load_billing
     from clausier.demo import service as demo
 
@@ -212,6 +215,16 @@ def test_the_demo_bills_every_operator_and_its_invoices_make_valid_factur_x(sess
         assert sum(line.amount for line in invoice.lines) == (
             invoice.total_ht if invoice.price_basis == "HT" else invoice.total_ttc)
         assert facturx.xml_check_xsd(facturx_xml(invoice), flavor="factur-x", level="en16931")
+    for series in sorted({i.series for i in invoices}):
+        first = next(i for i in invoices if i.series == series)
+        assert en16931_fatal(facturx_xml(first)) == [], first.number
+    ozone = next(i for i in invoices if i.series == "OZO")
+    settlement = etree.fromstring(facturx_xml(ozone)).find(
+        ".//ram:ApplicableHeaderTradeSettlement", NS)
+    assert settlement.findtext("ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode",
+                               namespaces=NS) == "59"
+    assert settlement.findtext("ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID",
+                               namespaces=NS) == f"RUM-{ozone.buyer['ref']}"
 
 
 def _all(session) -> list[Invoice]:

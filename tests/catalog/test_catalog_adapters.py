@@ -6,7 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
+from clausier.catalog import service
 from clausier.cli.main import app
+from clausier.db.session import transaction
 
 
 def test_api_lists_operators_offers_and_equipment(loaded, staff_client):
@@ -62,3 +64,25 @@ def test_the_catalogue_page_groups_by_family_with_demo_badges_and_terms_links(lo
     ozone = browser.get("/catalog/ozone", params={"lang": "en"})
     assert "demo price" in ozone.text and "€120.00" in ozone.text
     assert "Rozoh" in browser.get("/catalog").text
+
+
+def test_the_operator_page_shows_the_legal_identity_with_its_sources(loaded, browser):
+    """TECHNICOPHONE CGV art. 2 L39-40 for what the seed gives; the rest marked as demo."""
+    page = browser.get("/catalog/technicophone", params={"lang": "en"}).text
+    identity = page.split('id="legal-identity"', 1)[1].split("</section>", 1)[0]
+    assert "37934180300029" in identity and "FR81379341803" in identity
+    assert "4, rue des Messagers, ZA de Châtenay" in identity and "Rochecorbon" in identity
+    assert "CGV art. 2 L39" in identity and "computed from the SIREN" in identity
+    assert identity.count("demo value") == 2                  # the IBAN and the BIC
+    assert "cannot be issued" not in identity
+    french = browser.get("/catalog/rozoh").text
+    assert "Identité légale (vendeur sur les factures)" in french
+    assert "valeur de démonstration" in french
+
+
+def test_the_operator_page_warns_while_a_mandatory_seller_field_is_missing(loaded, browser,
+                                                                          engine):
+    with transaction(engine) as s:
+        service.get_operator(s, "rozoh").siren = ""
+    page = browser.get("/catalog/rozoh", params={"lang": "en"}).text
+    assert "Invoices cannot be issued until these are given: siren" in page

@@ -47,7 +47,7 @@ def test_every_family_of_the_three_seeds_has_offers(session, clock, actor):
 def test_operators_carry_their_identity_and_price_basis(session, clock, actor):
     service.load_built_in_catalogs(session, clock, actor)
     technicophone = service.get_operator(session, "technicophone")
-    # "RCS 379 341 803 00029", 4 rue des Messagers, 37210 Rochecorbon (CGV art. 1 L39-40)
+    # "RCS 379 341 803 00029", 4 rue des Messagers, 37210 Rochecorbon (CGV art. 2 L39-40)
     assert (technicophone.siren, technicophone.price_basis, technicophone.invoice_prefix) == (
         "379341803", "HT", "TEC")
     assert "37210 Rochecorbon" in technicophone.address
@@ -185,3 +185,66 @@ def test_unknown_operator_and_offer_are_not_found(session, clock, actor):
         service.get_operator(session, "acme")
     with pytest.raises(NotFound, match="technicophone has no offer 'nope'"):
         service.get_offer(session, "technicophone", "nope")
+
+
+def test_the_legal_identity_is_split_into_its_fields_each_with_its_source(session, clock, actor):
+    """TECHNICOPHONE CGV art. 2 L39-40: « la société TECHNICOPHONE (RCS 379 341 803 00029)
+    domiciliée 4, Rue des Messagers – ZA de Châtenay –37210 Rochecorbon ». The RCS number is a
+    SIRET: the SIREN is its first nine digits, the VAT number is computed from the SIREN."""
+    service.load_built_in_catalogs(session, clock, actor)
+    technicophone = service.get_operator(session, "technicophone")
+    assert (technicophone.legal_name, technicophone.siret, technicophone.siren,
+            technicophone.vat_number) == ("TECHNICOPHONE", "37934180300029", "379341803",
+                                          "FR81379341803")
+    assert (technicophone.address_lines, technicophone.postcode, technicophone.city,
+            technicophone.country) == (["4, rue des Messagers", "ZA de Châtenay"], "37210",
+                                       "Rochecorbon", "FR")
+    assert technicophone.identity_sources == {
+        "legal_name": "CGV art. 2 L39", "siret": "CGV art. 2 L39",
+        "siren": "the SIRET's first nine digits",
+        "vat_number": "computed from the SIREN (python-stdnum)",
+        "address_lines": "CGV art. 2 L40", "postcode": "CGV art. 2 L40", "city": "CGV art. 2 L40",
+        "country": "default: France", "iban": "demo", "bic": "demo"}
+    # Ozone: the address of CGV art. 7.5 L213, no SIREN in the seed (a demo one).
+    ozone = service.get_operator(session, "ozone")
+    assert (ozone.legal_name, ozone.postcode, ozone.city) == ("OZONE SAS", "50220", "Poilley")
+    assert ozone.identity_sources["siren"] == "demo"
+    # Rozoh: the seed names COGELEC (R:20-24) and gives no SIREN or address: demo values.
+    rozoh = service.get_operator(session, "rozoh")
+    assert rozoh.legal_name == "COGELEC" and rozoh.identity_sources["legal_name"] == "R:20-24"
+    assert {rozoh.identity_sources[name] for name in ("siren", "address_lines", "city")} == {
+        "demo"}
+
+
+@pytest.mark.parametrize(("field", "item", "reason"), [
+    ("siret", {"value": "379 341 803 00028", "src": "CGV art. 2 L39"},
+     "is not a valid SIRET (14 digits, Luhn key)"),
+    ("vat_number", {"value": "FR12379341803", "src": "CGV art. 2 L39"},
+     "is not a valid French VAT number"),
+    ("iban", {"value": "FR7630006000011234567890188", "demo": True}, "is not a valid IBAN"),
+    ("postcode", {"value": "3721", "src": "CGV art. 2 L40"}, "is not a French postcode"),
+])
+def test_a_bad_identity_value_is_refused_naming_its_field(session, clock, actor, tmp_path,
+                                                          field, item, reason):
+    def spoil(document):
+        document["operator"]["legal_identity"][field] = item
+
+    with pytest.raises(InvalidInput) as refused:
+        service.load_catalog(session, clock, actor, _rewrite(
+            service.DATA_DIR / "technicophone.yaml", tmp_path / "t.yaml", spoil))
+    [problem] = refused.value.problems
+    assert problem.field == f"operator.legal_identity.{field}" and reason in problem.reason
+    assert service.list_operators(session) == []
+
+
+def test_an_identity_value_must_cite_its_clause_or_say_it_is_a_demo(session, clock, actor,
+                                                                   tmp_path):
+    def unsourced(document):
+        document["operator"]["legal_identity"]["city"] = {"value": "Tours"}
+
+    with pytest.raises(InvalidInput) as refused:
+        service.load_catalog(session, clock, actor, _rewrite(
+            service.DATA_DIR / "technicophone.yaml", tmp_path / "t.yaml", unsourced))
+    [problem] = refused.value.problems
+    assert problem.field == "operator.legal_identity.city"
+    assert "give either the clause it comes from (src) or demo: true" in problem.reason

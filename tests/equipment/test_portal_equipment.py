@@ -28,7 +28,6 @@ def household(clean_engine, client, clock, actor):
     still owed); a neighbour with a portal user of its own; today is 1 December 2026."""
     with transaction(clean_engine) as s:
         op = factories.operator(s, clock, actor, "ozone")
-        op.address = "53, avenue de la Pierre Vallée – ZA de l'Estuaire – 50220 Poilley"
         factories.offer(s, op, "fibre-1g", "internet_fibre", "29.99", commitment_months=12)
         factories.offer(s, op, "cinetime", "tv", "9.99", commitment_months=1)
         kind(s, op, "box_fibre", replacement="150.00")

@@ -105,7 +105,8 @@ def make_rating_operator(session, clock, actor, tmp_path: Path) -> Operator:
     path.write_text(yaml.safe_dump(sheet, allow_unicode=True), encoding="utf-8")
     terms.load_sheet_file(session, clock, actor, path)
     operator = Operator(code="ratingtest", sheet_id="rating-test", name="TECHNICOPHONE",
-                        customer_kind="business", price_basis="HT", invoice_prefix="RT")
+                        customer_kind="business", price_basis="HT", invoice_prefix="RT",
+                        **factories.IDENTITIES["technicophone"])
     session.add(operator)
     session.flush()
     service.load_price_list(session, clock, actor, write_price_list(tmp_path / "prices.yaml"))

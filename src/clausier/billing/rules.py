@@ -39,6 +39,7 @@ _fr = lru_cache(maxsize=8192)(fr_format)
 # Code de commerce art. L441-10 and D441-5: the legal defaults when a business sheet is silent.
 LEGAL_RECOVERY_INDEMNITY = Decimal("40")
 LEGAL_RECOVERY_CLAUSE = "C. com. art. L441-10, D441-5"
+NO_DISCOUNT_CLAUSE = "C. com. art. L441-9"
 LEGAL_LATE_RATE_TEXT = "taux de refinancement de la BCE majoré de 10 points (C. com. art. L441-10)"
 
 
@@ -793,9 +794,12 @@ def legal_mentions(terms: Terms, business_customer: bool, due: date, due_clause:
         mentions.append(Mention("Prélevé à terme à échoir", payment.debited_in_advance.clause))
     if not business_customer:
         return mentions
-    if payment and payment.early_payment_discount is not None and not payment.early_payment_discount.value:
+    discount = payment.early_payment_discount if payment else None
+    if discount is None or not discount.value:
+        # The invoice states the discount terms (C. com. art. L441-9): terms silent on a
+        # discount grant none.
         mentions.append(Mention("Pas d'escompte pour paiement anticipé",
-                                payment.early_payment_discount.clause))
+                                discount.clause if discount else NO_DISCOUNT_CLAUSE))
     late = terms.late_payment
     if late and late.interest_multiple_of_legal_rate:
         multiple = late.interest_multiple_of_legal_rate.value.normalize()

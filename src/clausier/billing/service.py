@@ -42,12 +42,14 @@ from clausier.billing.models import (
     PriceChangeNotice,
     PriceRevision,
 )
+from clausier.catalog import rules as catalog_rules
 from clausier.catalog.models import Offer, Operator
 from clausier.contracts.models import Subscription, SubscriptionItem
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.explain import Explained, Line
 from clausier.core.money import CENT, ZERO, fr_format, money, to_decimal
+from clausier.core.rooms import optional_function
 from clausier.core.spreadsheet import safe_text
 from clausier.customers.models import Customer, Site
 from clausier.db.session import lock_for_writing
@@ -298,22 +300,51 @@ def _item_facts(item, common_offers: set[int],
 # --------------------------------------------------------------------------- storing invoices
 
 
-def _party_of_operator(operator: Operator) -> dict:
-    return {"name": operator.legal_name or operator.name, "trade_name": operator.name,
-            "siren": operator.siren, "vat_number": operator.vat_number, "address": operator.address,
-            "email": operator.email, "phone": operator.phone, "country": "FR"}
+def _party_of_operator(operator: Operator, creditor_identifier: str = "") -> dict:
+    """The seller as the invoice keeps it: its legal identity (address in its fields), the
+    account a transfer pays and the SEPA creditor identifier its direct debits carry."""
+    identity = operator.legal_identity
+    return {"name": identity.legal_name or operator.name, "trade_name": operator.name,
+            "siren": identity.siren, "siret": identity.siret, "vat_number": identity.vat_number,
+            "address_lines": list(identity.address_lines), "postcode": identity.postcode,
+            "city": identity.city, "country": identity.country,
+            "address": "\n".join(identity.postal_lines()),
+            "iban": identity.iban, "bic": identity.bic, "creditor_identifier": creditor_identifier,
+            "email": operator.email, "phone": operator.phone}
 
 
-def _party_of_customer(customer: Customer, central: Site | None) -> dict:
+def _party_of_customer(customer: Customer, central: Site | None, mandate_reference: str = ""
+                       ) -> dict:
     return {"name": customer.name, "ref": customer.ref, "kind": customer.kind,
             "siren": customer.siren or "", "vat_number": customer.vat_number or "",
             "address": customer.billing_address or (central.address if central else ""),
-            "country": customer.country or "FR", "email": customer.email}
+            "country": customer.country or "FR", "email": customer.email,
+            "mandate_reference": mandate_reference}
+
+
+def _direct_debits(session: Session, operator: Operator, customer_ids: list[int]):
+    """The creditor identifier and the customers' mandates, when the payments room is built
+    (it reads billing: a lazy look-up keeps the imports one way)."""
+    facts = optional_function("clausier.payments.facts:direct_debit_facts")
+    return facts(session, operator.id, customer_ids) if facts else None
+
+
+def _check_seller_identity(operators: Iterable[Operator]) -> None:
+    """Invoices are not issued while an operator lacks a mandatory seller field: one problem
+    per operator, naming the fields to complete in its price list's ``legal_identity``."""
+    problems = [Problem(f"{operator.code}.legal_identity",
+                        f"missing {', '.join(missing)} (set them in the operator's price list)")
+                for operator in operators
+                for missing in [catalog_rules.missing_seller_fields(operator.legal_identity)]
+                if missing]
+    if problems:
+        raise NotAllowed("invoices cannot be issued without the seller's mandatory details: "
+                         + "; ".join(str(problem) for problem in problems), problems=problems)
 
 
 def _invoice_row(operator: Operator, customer: Customer, draft: rules.InvoiceDraft, period: date,
                  issue_date: date, number: str | None, run_id: int | None, now,
-                 central: Site | None) -> dict:
+                 central: Site | None, seller: dict, mandate_reference: str) -> dict:
     t = draft.totals
     return {
         "kind": "invoice", "operator_id": operator.id, "customer_id": customer.id,
@@ -323,8 +354,9 @@ def _invoice_row(operator: Operator, customer: Customer, draft: rules.InvoiceDra
         "period_end": rules.month_end(period), "issue_date": issue_date if number else None,
         "due_date": draft.due, "price_basis": t.basis, "total_ht": t.total_ht,
         "total_vat": t.total_vat, "total_ttc": t.total_ttc,
-        "vat_breakdown": [b.as_dict() for b in t.vat], "seller": _party_of_operator(operator),
-        "buyer": _party_of_customer(customer, central), "mentions": [m.as_dict() for m in draft.mentions],
+        "vat_breakdown": [b.as_dict() for b in t.vat], "seller": seller,
+        "buyer": _party_of_customer(customer, central, mandate_reference),
+        "mentions": [m.as_dict() for m in draft.mentions],
         "billing_site_id": central.id if central else None, "credited_invoice_id": None,
         "reason": "", "amount_paid": ZERO, "paid_on": None, "created_at": now,
         "issued_at": now if number else None,
@@ -359,8 +391,12 @@ def _store(session: Session, clock: Clock, actor: Actor, operator: Operator, run
     now = clock.now()
     numbers = ([None] * len(drafts) if draft_only
                else _take_numbers(session, operator.invoice_prefix, issue_date.year, len(drafts)))
+    debits = _direct_debits(session, operator, [customer.id for customer, _, _ in drafts])
+    seller = _party_of_operator(operator, debits.creditor_identifier if debits else "")
+    mandates = debits.mandates if debits else {}
     rows = [_invoice_row(operator, customer, draft, period, issue_date, number,
-                         run.id if run else None, now, central)
+                         run.id if run else None, now, central, seller,
+                         mandates.get(customer.id, ""))
             for (customer, draft, central), number in zip(drafts, numbers, strict=True)]
     conn = session.connection()
     ids = _insert_returning_ids(conn, Invoice.__table__, rows)
@@ -542,10 +578,14 @@ def _writer_transaction(engine: Engine) -> Iterator[Session]:
 
 
 def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | date,
-                   operator_code: str, issue_date: date | None = None) -> BillRun:
-    """Record a bill run of ``period`` for an operator (the work is done by :func:`run_bill_run`)."""
+                   operator_code: str, issue_date: date | None = None, *,
+                   issuing: bool = True) -> BillRun:
+    """Record a bill run of ``period`` for an operator (the work is done by :func:`run_bill_run`);
+    refused while the operator lacks a mandatory seller field, unless it only drafts."""
     month = _period(period)
     operator = _operator(session, operator_code)
+    if issuing:
+        _check_seller_identity([operator])
     total = session.scalar(select(func.count()).select_from(Customer)
                            .where(Customer.operator_id == operator.id)) or 0
     run = BillRun(operator_id=operator.id, period=rules.period_label(month), status="running",
@@ -569,6 +609,8 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
     with _writer_transaction(engine) as session:
         codes = ([operator_code] if operator_code else
                  list(session.scalars(select(Operator.code).order_by(Operator.code))))
+        if not draft_only:        # every operator's refusal at once, before any run starts
+            _check_seller_identity([_operator(session, code) for code in codes])
         runs = []
         for code in codes:
             if bill_run_id is not None:
@@ -576,7 +618,7 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
                 if run is None:
                     raise NotFound(f"bill run {bill_run_id} not found")
             else:
-                run = start_bill_run(session, clock, actor, month, code)
+                run = start_bill_run(session, clock, actor, month, code, issuing=not draft_only)
             operator = _operator(session, code)
             ids = list(session.scalars(select(Customer.id).where(Customer.operator_id == operator.id)
                                        .order_by(Customer.id)))
@@ -653,7 +695,7 @@ def bill_period(session: Session, clock: Clock, actor: Actor, period: str | date
     month = _period(period)
     operator = _operator(session, operator_code)
     lock_for_writing(session, f"billrun:{operator.code}")
-    run = start_bill_run(session, clock, actor, month, operator_code)
+    run = start_bill_run(session, clock, actor, month, operator_code, issuing=not draft_only)
     ids = customer_ids if customer_ids is not None else list(session.scalars(
         select(Customer.id).where(Customer.operator_id == operator.id).order_by(Customer.id)))
     report = RunReport(run.id, operator.code, run.period, customers=len(ids))
@@ -738,7 +780,13 @@ def issue_invoice(session: Session, clock: Clock, actor: Actor, invoice_id: int,
         raise NotAllowed(f"invoice {invoice.number}: already issued")
     day = issue_date or clock.today()
     operator = session.get(Operator, invoice.operator_id)
+    _check_seller_identity([operator])
     general = terms_service.get_sheet(session, operator.sheet_id).general
+    # The seller and the payment details as they are on the day it is issued.
+    debits = _direct_debits(session, operator, [invoice.customer_id])
+    invoice.seller = _party_of_operator(operator, debits.creditor_identifier if debits else "")
+    invoice.buyer = {**invoice.buyer, "mandate_reference":
+                     debits.mandates.get(invoice.customer_id, "") if debits else ""}
     invoice.number = _take_numbers(session, invoice.series, day.year, 1)[0]
     invoice.issue_date = day
     invoice.due_date, _ = rules.due_date(general, day)
@@ -798,6 +846,7 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
             invoice.price_basis, rate)]
     totals = rules.totals(drafts, invoice.price_basis)
     operator = session.get(Operator, invoice.operator_id)
+    _check_seller_identity([operator])
     day = clock.today()
     series = invoice.series + CREDIT_SERIES_SUFFIX
     note = Invoice(

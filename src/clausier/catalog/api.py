@@ -21,8 +21,16 @@ class OperatorOut(BaseModel):
     name: str
     legal_name: str
     siren: str
+    siret: str
     vat_number: str
     address: str
+    address_lines: list[str]
+    postcode: str
+    city: str
+    country: str
+    iban: str
+    bic: str
+    identity_sources: dict[str, str]
     email: str
     phone: str
     sheet_id: str

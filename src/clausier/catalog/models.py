@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clausier.catalog.rules import LegalIdentity
 from clausier.db.base import Base
 from clausier.db.types import Money
 
@@ -23,10 +24,19 @@ class Operator(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)         # technicophone
     name: Mapped[str] = mapped_column(String(200))
+    # Its legal identity (catalog.rules.LegalIdentity), as its invoices carry it.
     legal_name: Mapped[str] = mapped_column(String(200), default="")
     siren: Mapped[str] = mapped_column(String(9), default="")
+    siret: Mapped[str] = mapped_column(String(14), default="")
     vat_number: Mapped[str] = mapped_column(String(20), default="")
-    address: Mapped[str] = mapped_column(Text, default="")
+    address_lines: Mapped[list] = mapped_column(JSON, default=list)
+    postcode: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2), default="FR")
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    bic: Mapped[str] = mapped_column(String(11), default="")
+    # field -> where its value comes from: the seed's clause, "demo", or how it was derived
+    identity_sources: Mapped[dict] = mapped_column(JSON, default=dict)
     email: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     sheet_id: Mapped[str] = mapped_column(String(60))                  # its term sheet
@@ -35,6 +45,19 @@ class Operator(Base):
     invoice_prefix: Mapped[str] = mapped_column(String(10))
 
     offers: Mapped[list[Offer]] = relationship(back_populates="operator")
+
+    @property
+    def legal_identity(self) -> LegalIdentity:
+        return LegalIdentity(
+            legal_name=self.legal_name, siren=self.siren, siret=self.siret,
+            vat_number=self.vat_number, address_lines=tuple(self.address_lines or ()),
+            postcode=self.postcode, city=self.city, country=self.country or "FR",
+            iban=self.iban, bic=self.bic)
+
+    @property
+    def address(self) -> str:
+        """The postal address on one line, as letters and certificates print it."""
+        return " – ".join(self.legal_identity.postal_lines())
 
 
 class Offer(Base):

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from clausier.audit.service import Actor, changes_between, record
+from clausier.catalog import rules
 from clausier.catalog.models import EquipmentKind, Offer, OfferOption, Operator
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotFound, Problem
@@ -21,6 +23,7 @@ from clausier.core.money import money
 from clausier.terms import service as terms
 
 DATA_DIR = Path(__file__).parent / "data"
+IDENTITY_FIELDS = tuple(rules.LegalIdentity.__dataclass_fields__)
 
 
 # --------------------------------------------------------------------------- the price-list file
@@ -36,13 +39,29 @@ def _amount(value: object) -> Decimal:
     return amount
 
 
+class IdentityValue(_Entry):
+    """One value of the legal identity with where it comes from: the seed's clause (``src``) or
+    a value invented for the demonstration (``demo: true``), never neither."""
+
+    value: str | list[str]
+    src: str = ""
+    demo: bool = False
+
+    @model_validator(mode="after")
+    def _sourced(self) -> IdentityValue:
+        if bool(self.src.strip()) == self.demo:
+            raise ValueError("give either the clause it comes from (src) or demo: true")
+        return self
+
+    @property
+    def source(self) -> str:
+        return "demo" if self.demo else self.src.strip()
+
+
 class OperatorEntry(_Entry):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
-    legal_name: str = ""
-    siren: str = ""
-    vat_number: str = ""
-    address: str = ""
+    legal_identity: dict[Literal[IDENTITY_FIELDS], IdentityValue] = {}  # type: ignore[valid-type]
     email: str = ""
     phone: str = ""
     sheet_id: str
@@ -196,7 +215,8 @@ def load_catalog(session: Session, clock: Clock, actor: Actor, path: Path,
     result = CatalogLoad(operator=entry.code)
     operator = _upsert(session, clock, actor, result,
                        session.scalar(select(Operator).where(Operator.code == entry.code)),
-                       Operator, entry.model_dump(), "operator", entry.code, keep_existing)
+                       Operator, _operator_values(entry, path), "operator", entry.code,
+                       keep_existing)
     session.flush()
 
     offers: dict[str, Offer] = {}
@@ -228,6 +248,21 @@ def load_catalog(session: Session, clock: Clock, actor: Actor, path: Path,
                 "equipment_kind", f"{entry.code}/{kind_entry.code}", keep_existing)
     session.flush()
     return result
+
+
+def _operator_values(entry: OperatorEntry, path: Path) -> dict:
+    """The operator's columns: its entry, the legal identity checked (derived values filled in)
+    and the source of each identity value."""
+    given = {name: item.value for name, item in entry.legal_identity.items()}
+    try:
+        identity, derived = rules.checked_identity(given, field_prefix="operator.legal_identity.")
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.message}", problems=exc.problems) from None
+    sources = {name: item.source for name, item in entry.legal_identity.items()}
+    values = {name: getattr(identity, name) for name in IDENTITY_FIELDS}
+    values["address_lines"] = list(identity.address_lines)
+    return {**entry.model_dump(exclude={"legal_identity"}), **values,
+            "identity_sources": {**derived, **sources}}
 
 
 def _link_options(session: Session, clock: Clock, actor: Actor, result: CatalogLoad,

@@ -1,6 +1,6 @@
-"""Demo collections data: SEPA creditor accounts, a mandate for every Ozone household, the
-published legal interest rates of 2025, one payment received, and the day's collections run
-(debits scheduled, ladders moved). Loading it again changes nothing."""
+"""Demo collections data: SEPA creditor accounts and a mandate for every Ozone household (before
+the bill runs), then the published legal interest rates of 2025, one payment received, and the
+day's collections run (debits scheduled, ladders moved). Loading it again changes nothing."""
 
 from __future__ import annotations
 
@@ -23,15 +23,15 @@ DEMO_DEBTOR_IBAN = "FR1420041010050500013M02606"
 PUBLISHED_LEGAL_RATES = {"2025-H1": "3.71", "2025-H2": "2.76"}
 
 
-def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
+def load_mandates(session: Session, clock: Clock, actor: Actor) -> str:
+    """The creditor accounts and the Ozone households' mandates, before the demo's bill runs:
+    the invoices carry the mandate reference and the creditor identifier."""
     operators = {o.code: o for o in session.scalars(select(Operator))}
     for code in ("technicophone", "ozone"):
         if code in operators:
             service.set_creditor(session, clock, actor, code, name=operators[code].legal_name
                                  or operators[code].name, iban=DEMO_CREDITOR_IBAN,
                                  creditor_identifier=DEMO_CREDITOR_ID)
-    for half_year, value in PUBLISHED_LEGAL_RATES.items():
-        service.add_legal_rate(session, clock, actor, half_year, value)
     mandates = 0
     if "ozone" in operators:
         for customer in session.scalars(select(Customer).where(
@@ -41,6 +41,13 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
             service.add_mandate(session, clock, actor, customer.ref, reference=f"RUM-{customer.ref}",
                                 signed_on=customer.created_at.date(), iban=DEMO_DEBTOR_IBAN)
             mandates += 1
+    return f"{mandates} mandate(s)"
+
+
+def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
+    operators = {o.code: o for o in session.scalars(select(Operator))}
+    for half_year, value in PUBLISHED_LEGAL_RATES.items():
+        service.add_legal_rate(session, clock, actor, half_year, value)
     paid = 0
     if "technicophone" in operators:
         first = session.scalars(select(Customer).where(
@@ -52,5 +59,5 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
                                    min(oldest.due_date, clock.today()), "DEMO-VIR-1")
             paid = 1
     counts = service.tick(session, clock, actor, clock.today())
-    return (f"{mandates} mandate(s), {paid} payment(s), {counts['scheduled']} debit(s) scheduled, "
+    return (f"{paid} payment(s), {counts['scheduled']} debit(s) scheduled, "
             f"{counts['steps']} dunning step(s)")
