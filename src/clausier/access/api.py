@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -25,9 +25,10 @@ from clausier.db.session import transaction, write_transaction
 router = APIRouter(prefix="/api/v1", tags=["access"])
 # The device API: polled many times a second, so matched before every other route (api/app.py).
 first_router = APIRouter(prefix="/api/v1", tags=["devices"])
-def access_ctx(request: Request, session: Session = Depends(get_session, scope="function"),
+def access_ctx(request: Request, background: BackgroundTasks,
+               session: Session = Depends(get_session, scope="function"),
                clock: Clock = Depends(get_clock), _csrf: None = Depends(csrf_for_cookie_sessions)) -> Ctx:
-    return Ctx(session=session, clock=clock, user=current_user(request, session, clock))
+    return Ctx(session=session, clock=clock, user=current_user(request, background, session, clock))
 
 
 def access_staff_ctx(ctx: Ctx = Depends(access_ctx)) -> Ctx:

@@ -34,3 +34,13 @@ def after_failed_login(failed_logins: int, now: datetime) -> tuple[int, datetime
     if failed >= MAX_FAILED_LOGINS:
         return 0, now + LOCKOUT
     return failed, None
+
+
+# A token's last use is recorded to the minute: an API call stays a read (a write per call made
+# every reader a writer, queued on SQLite's lock or on the token's row in PostgreSQL).
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def token_use_is_stale(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a token's recorded last use is to be brought up to date."""
+    return last_used_at is None or now - last_used_at >= TOKEN_USE_RESOLUTION

@@ -16,7 +16,6 @@ import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -49,7 +48,7 @@ from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money, to_decimal
 from clausier.customers.models import Customer, Site
-from clausier.db.session import lock_for_writing
+from clausier.db.session import lock_for_writing, write_transaction
 from clausier.equipment import service as equipment
 from clausier.terms import service as terms_service
 from clausier.rating.models import UsageSummary as RatedUsage
@@ -528,18 +527,6 @@ def _queue_rents(session: Session, clock: Clock, actor: Actor, cache: _TermsCach
     session.flush()
 
 
-@contextmanager
-def _writer_transaction(engine: Engine) -> Iterator[Session]:
-    """A write transaction; on SQLite it takes the write lock at BEGIN (``BEGIN IMMEDIATE``) so
-    that two runs queue on the lock instead of failing to upgrade a read transaction."""
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-        with Session(bind=connection, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
-
-
 def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | date,
                    operator_code: str, issue_date: date | None = None) -> BillRun:
     """Record a bill run of ``period`` for an operator (the work is done by :func:`run_bill_run`)."""
@@ -565,7 +552,7 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
     Idempotent, crash-safe and concurrent-safe (see the module docstring). ``progress`` is
     called with (customers done, customers in total) after each batch."""
     month = _period(period)
-    with _writer_transaction(engine) as session:
+    with write_transaction(engine) as session:
         codes = ([operator_code] if operator_code else
                  list(session.scalars(select(Operator.code).order_by(Operator.code))))
         runs = []
@@ -601,7 +588,7 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
             done += len(chunk)
             if progress:
                 progress(done, len(ids))
-        with _writer_transaction(engine) as session:
+        with write_transaction(engine) as session:
             run = session.get(BillRun, run_id)
             run.status = "completed" if not report.errors else "completed_with_errors"
             run.finished_at = clock.now()
@@ -616,7 +603,7 @@ def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator
                month: date, issue_date: date, customer_ids: list[int], draft_only: bool,
                report: RunReport) -> None:
     partial = RunReport(report.bill_run_id, report.operator, report.period)
-    with _writer_transaction(engine) as session:
+    with write_transaction(engine) as session:
         operator = session.get(Operator, operator_id)
         lock_for_writing(session, f"billrun:{operator.code}")
         run = session.get(BillRun, run_id)
@@ -636,7 +623,7 @@ def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator
 
 def _record_failure(engine: Engine, clock: Clock, run_id: int, customer_id: int, exc: Exception,
                     report: RunReport) -> None:
-    with _writer_transaction(engine) as session:
+    with write_transaction(engine) as session:
         customer = session.get(Customer, customer_id)
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         report.errors.append({"customer": customer.ref if customer else str(customer_id),
