@@ -48,7 +48,7 @@ from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money, to_decimal
 from clausier.customers.models import Customer, Site
-from clausier.db.session import lock_for_writing, write_transaction
+from clausier.db.session import database_now, lock_for_writing, write_transaction
 from clausier.equipment import service as equipment
 from clausier.terms import service as terms_service
 from clausier.rating.models import UsageSummary as RatedUsage
@@ -529,14 +529,32 @@ def _queue_rents(session: Session, clock: Clock, actor: Actor, cache: _TermsCach
 
 def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | date,
                    operator_code: str, issue_date: date | None = None) -> BillRun:
-    """Record a bill run of ``period`` for an operator (the work is done by :func:`run_bill_run`)."""
+    """Record a bill run of ``period`` for an operator (the work is done by :func:`run_bill_run`).
+
+    A run of the period still marked running whose process died (no sign of life for
+    ``rules.BILL_RUN_LEASE``) is taken over: the new one continues it, under its id."""
     month = _period(period)
     operator = _operator(session, operator_code)
+    lock_for_writing(session, f"billrun:{operator.code}")     # one taker of a dead run
+    label = rules.period_label(month)
+    now = database_now(session)
+    dead = next((run for run in session.scalars(
+        select(BillRun).where(BillRun.operator_id == operator.id, BillRun.period == label,
+                              BillRun.status == "running").order_by(BillRun.id))
+        if rules.bill_run_has_died(run.heartbeat_at, now)), None)
+    if dead is not None:
+        record(session, clock, actor, "billrun.resume", dead,
+               f"{operator.code} {label}: run {dead.id} stopped showing signs of life at "
+               f"{dead.heartbeat_at:%Y-%m-%d %H:%M:%S %Z}; taken over by {actor.name}"
+               if dead.heartbeat_at else f"{operator.code} {label}: run {dead.id} taken over")
+        # Every customer is gone through again: those it billed have nothing left to bill.
+        dead.customers_done, dead.heartbeat_at = 0, now
+        return dead
     total = session.scalar(select(func.count()).select_from(Customer)
                            .where(Customer.operator_id == operator.id)) or 0
-    run = BillRun(operator_id=operator.id, period=rules.period_label(month), status="running",
+    run = BillRun(operator_id=operator.id, period=label, status="running",
                   issue_date=issue_date or clock.today(), customers_total=total, actor=actor.name,
-                  started_at=clock.now(), errors=[])
+                  started_at=clock.now(), heartbeat_at=now, errors=[])
     session.add(run)
     record(session, clock, actor, "billrun.start", run,
            f"{operator.code} {run.period}: {total} customer(s)")
@@ -610,6 +628,7 @@ def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator
         _bill_customers(session, clock, actor, _TermsCache(session), operator, run, month,
                         issue_date, customer_ids, draft_only, partial)
         run.customers_done = (run.customers_done or 0) + len(customer_ids)
+        run.heartbeat_at = database_now(session)
         run.invoices = (run.invoices or 0) + partial.billed
         run.total_ht = money(run.total_ht + partial.total_ht)
         run.total_ttc = money(run.total_ttc + partial.total_ttc)

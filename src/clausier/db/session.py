@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -204,6 +205,16 @@ def request_transaction(engine: Engine, method: str):
     adapter holds the ``write_gate`` around it, from the event loop); a read stays a reader,
     which WAL never makes wait on a writer."""
     return immediate_transaction(engine) if request_writes(engine, method) else transaction(engine)
+
+
+def database_now(session: Session) -> datetime:
+    """The database's time: what leases between processes are measured on (the business clock
+    may stand still, ``--today``; every process and host sees the same database clock)."""
+    from sqlalchemy import func, select
+
+    from clausier.db.types import Instant
+
+    return session.scalar(select(func.current_timestamp(type_=Instant())))
 
 
 def lock_for_writing(session: Session, name: str) -> None:
