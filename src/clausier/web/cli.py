@@ -15,6 +15,9 @@ WORKER_START_SECONDS = 60
 # Devices poll every few seconds on a kept-alive connection: uvicorn's 5 s default closes it
 # just as the next poll is sent (the device sees a dropped connection).
 KEEP_ALIVE_SECONDS = 65
+# On SIGTERM, requests still running after this are cancelled: a stop never waits on a request
+# (a writer waits at most WRITE_WAIT_SECONDS for its turn anyway).
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def default_workers() -> int:
@@ -43,14 +46,18 @@ def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.
     try:
         if workers == 1:
             uvicorn.run(create_app(settings=settings, daily_tick=False), host=host or settings.host,
-                        port=port or settings.port, log_level="info", timeout_keep_alive=KEEP_ALIVE_SECONDS)
+                        port=port or settings.port, log_level="info",
+                        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
         else:
             os.environ["CLAUSIER_NO_TICK"] = "1"       # read by each worker's create_app
             # A busy machine may take longer than uvicorn's 5 s to import a worker: give it time
             # rather than killing it as unhealthy.
             uvicorn.run("clausier.api.app:create_app", factory=True, workers=workers,
                         host=host or settings.host, port=port or settings.port, log_level="info",
-                        timeout_worker_healthcheck=WORKER_START_SECONDS, timeout_keep_alive=KEEP_ALIVE_SECONDS)
+                        timeout_worker_healthcheck=WORKER_START_SECONDS,
+                        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     finally:
         if ticker is not None:
             ticker.stop()
