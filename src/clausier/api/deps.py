@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from fastapi import BackgroundTasks, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -19,10 +20,10 @@ from clausier.core.clock import Clock
 from clausier.core.errors import Forbidden, NotFound, Unauthenticated
 from clausier.db.session import (
     WriterBusy,
+    immediate_transaction,
     request_transaction,
     request_writes,
-    write_gate,
-    write_transaction,
+    writer_turn,
 )
 from clausier.web.templating import SignedIn, verify_csrf
 
@@ -36,7 +37,7 @@ async def request_write_turn(request: Request) -> AsyncIterator[None]:
     if not request_writes(engine, request.method):
         yield
         return
-    async with write_gate(engine).held_async():
+    async with writer_turn(engine):
         yield
 
 
@@ -90,13 +91,20 @@ def _session_user(request: Request, session: Session, clock: Clock) -> User | No
     return user if user is not None and user.active else None
 
 
-def _record_token_use(engine: Engine, clock: Clock, token_id: int) -> None:
-    """After the answer, in a transaction of its own: the request stays a read."""
+async def _record_token_use(engine: Engine, clock: Clock, token_id: int) -> None:
+    """After the answer, in a transaction of its own (the request stayed a read), in its turn
+    like a request: waiting in a thread, fifty stamps at once held every thread of the pool
+    while the writer they waited for needed one."""
     try:
-        with write_transaction(engine) as session:
-            accounts.record_token_use(session, clock, token_id)
+        async with writer_turn(engine):
+            await run_in_threadpool(_stamp_token_use, engine, clock, token_id)
     except (SQLAlchemyError, WriterBusy):
         logger.warning("token %s: last use not recorded", token_id, exc_info=True)
+
+
+def _stamp_token_use(engine: Engine, clock: Clock, token_id: int) -> None:
+    with immediate_transaction(engine) as session:
+        accounts.record_token_use(session, clock, token_id)
 
 
 def _user_from_request(request: Request, session: Session, clock: Clock,

@@ -7,7 +7,7 @@ import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -158,6 +158,12 @@ class WriteGate:
 @lru_cache(maxsize=8)
 def write_gate(engine: Engine) -> WriteGate:
     return WriteGate()
+
+
+def writer_turn(engine: Engine) -> AbstractAsyncContextManager:
+    """An event-loop writer's turn: the ``write_gate`` on SQLite; nothing to wait for on
+    PostgreSQL (row locks)."""
+    return write_gate(engine).held_async() if engine.dialect.name == "sqlite" else nullcontext()
 
 
 @contextmanager
