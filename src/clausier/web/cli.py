@@ -20,15 +20,22 @@ KEEP_ALIVE_SECONDS = 65
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
-def default_workers() -> int:
-    """One web process per CPU (each runs Python on one core at a time), at least one."""
+def default_workers(database_url: str) -> int:
+    """One web process per CPU (each runs Python on one core at a time), at least one; a single
+    one on SQLite, which takes one writer at a time: the writers of one process queue fairly on
+    its write gate (``db.session.WriteGate``), while those of several processes would poll
+    SQLite's lock (its busy handler sleeps up to 100 ms between tries), and a bill run's
+    batches in one process would starve the writers of the others."""
+    if database_url.startswith("sqlite"):
+        return 1
     return max(1, os.cpu_count() or 1)
 
 
 @app.command()
 def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.1."),
           port: int = typer.Option(None, help="Default CLAUSIER_PORT or 8000."),
-          workers: int = typer.Option(None, min=1, help="Web worker processes (default: one per CPU).")):
+          workers: int = typer.Option(None, min=1, help="Web worker processes (default: one per "
+                                                        "CPU; one on SQLite).")):
     """Serve the back office, the portals and the REST API."""
     import uvicorn
 
@@ -38,7 +45,7 @@ def serve(host: str = typer.Option(None, help="Default CLAUSIER_HOST or 127.0.0.
     from clausier.scheduler.ticker import DailyTicker
 
     settings = Settings.from_env()     # also writes the secret key once, before the workers read it
-    workers = workers or default_workers()
+    workers = workers or default_workers(settings.database_url)
     # The daily tick runs in this process only, never once per worker.
     ticker = DailyTicker(engine_for(settings.database_url), SystemClock()) if settings.daily_tick else None
     if ticker is not None:
