@@ -63,9 +63,9 @@ def _portal_tokens(engine, clock, actor, count: int) -> tuple[list[str], str]:
         customer = factories.customer(s, clock, op, "Boulangerie Martin")
         tokens = []
         for n in range(count):
-            user = accounts.create_user(s, clock, actor, email=f"client{n}@test.local", name=f"C{n}",
-                                        role="customer", kind="customer", customer_id=customer.id,
-                                        password="correct horse battery")
+            user = accounts.create_user(s, clock, actor, email=f"client{n}@test.local",
+                                        name=f"C{n}", role="customer", kind="customer",
+                                        customer_id=customer.id, password="correct horse battery")
             s.flush()
             tokens.append(accounts.issue_token(s, clock, actor, user.id, "portal")[1])
         admin = accounts.create_user(s, clock, actor, email="admin@test.local", name="Ada",

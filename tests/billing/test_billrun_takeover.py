@@ -27,7 +27,8 @@ def run_died_after_one_batch(clean_engine, clock, actor, monkeypatch) -> int:
         factories.offer(s, op, "presel", "preselection", "10.00")
         for n in range(CUSTOMERS):
             customer = factories.customer(s, clock, op, f"Client {n}")
-            factories.subscription(s, clock, actor, customer, [LineInput(customer.sites[0].id, "presel")],
+            factories.subscription(s, clock, actor, customer,
+                                   [LineInput(customer.sites[0].id, "presel")],
                                    signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
     real, calls = service._line_rows, []
 

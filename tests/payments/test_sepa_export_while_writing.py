@@ -25,8 +25,9 @@ def test_the_export_waits_for_a_writer_of_another_connection_and_succeeds(
         run, clean_engine, tmp_path):  # noqa: F811
     with transaction(clean_engine) as s:
         ref = billed_customer(s, SYSTEM, "ozone", family="internet_fibre", monthly_fee="34.90",
-                              go_live=date(2025, 10, 1), period="2025-10", issue_on=date(2025, 10, 3),
-                              kind="household", name="Jeanne Durand").customer.ref
+                              go_live=date(2025, 10, 1), period="2025-10",
+                              issue_on=date(2025, 10, 3), kind="household",
+                              name="Jeanne Durand").customer.ref
     assert run("sepa", "creditor", "ozone", "--name", "OZONE SAS", "--iban", IBAN_OZONE,
                "--creditor-id", "FR12ZZZ123456", "--prenotification-days", "2").exit_code == 0
     assert run("mandate", "add", ref, "--reference", "OZ-RUM-9", "--iban", IBAN_CUSTOMER,

@@ -91,4 +91,5 @@ def test_after_a_burst_of_concurrent_writes_the_server_stops_on_sigterm(tmp_path
 def test_one_web_process_on_sqlite_one_per_cpu_on_postgresql():
     """SQLite takes one writer at a time: several processes would poll its lock, unfairly."""
     assert default_workers("sqlite:////var/lib/clausier/clausier.db") == 1
-    assert default_workers("postgresql+psycopg://clausier@db/clausier") == max(1, os.cpu_count() or 1)
+    cpus = max(1, os.cpu_count() or 1)
+    assert default_workers("postgresql+psycopg://clausier@db/clausier") == cpus
