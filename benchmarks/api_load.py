@@ -248,7 +248,11 @@ def load(args: argparse.Namespace, url: str, tokens: dict, data_dir: Path) -> tu
     readers = start_wrk(readers_lua, f"{url}/api/v1/portal/invoices", args.readers, args.seconds)
     writers = start_wrk(writers_lua, url, args.writers, args.seconds)
     read, written = wrk_figures(readers, args.seconds), wrk_figures(writers, args.seconds)
-    progress = admin.get(f"/api/v1/billruns/{run_id}").json()
+    try:
+        progress = admin.get(f"/api/v1/billruns/{run_id}").json()
+    except httpx.HTTPError as exc:       # the server still busy with the requests queued
+        progress = {"status": f"not read ({type(exc).__name__})", "customers_done": "?",
+                    "customers_total": args.customers, "invoices": "?"}
     admin.close()
     show("readers", read, args.seconds)
     show("writers", written, args.seconds)
