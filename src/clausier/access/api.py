@@ -25,9 +25,10 @@ from clausier.db.session import transaction, write_transaction
 router = APIRouter(prefix="/api/v1", tags=["access"])
 # The device API: polled many times a second, so matched before every other route (api/app.py).
 first_router = APIRouter(prefix="/api/v1", tags=["devices"])
-def access_ctx(request: Request, session: Session = Depends(get_session, scope="function"),
+def access_ctx(request: Request, background: BackgroundTasks,
+               session: Session = Depends(get_session, scope="function"),
                clock: Clock = Depends(get_clock), _csrf: None = Depends(csrf_for_cookie_sessions)) -> Ctx:
-    user = entering("sites", current_user(request, session, clock))
+    user = entering("sites", current_user(request, background, session, clock))
     return Ctx(session=session, clock=clock, user=user)
 
 

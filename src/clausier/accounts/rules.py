@@ -114,3 +114,13 @@ SESSION_LIFETIME = timedelta(hours=8)
 
 def session_expired(started_at: datetime, now: datetime) -> bool:
     return now - started_at > SESSION_LIFETIME
+
+
+# A token's last use is recorded to the minute: an API call stays a read (a write per call made
+# every reader a writer, queued on SQLite's lock or on the token's row in PostgreSQL).
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def token_use_is_stale(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a token's recorded last use is to be brought up to date."""
+    return last_used_at is None or now - last_used_at >= TOKEN_USE_RESOLUTION

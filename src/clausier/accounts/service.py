@@ -244,16 +244,36 @@ def revoke_token(session: Session, clock: Clock, actor: Actor, token_id: int) ->
     return token
 
 
-def user_for_token(session: Session, clock: Clock, token: str) -> User:
+@dataclass(frozen=True)
+class TokenBearer:
+    """The user of a valid API token; ``token_id`` when the token's last use is to be recorded
+    (``record_token_use``, in a transaction of its own), else None."""
+
+    user: User
+    token_id: int | None
+
+
+def user_for_token(session: Session, clock: Clock, token: str) -> TokenBearer:
+    """Check an API token (reads only)."""
     candidates = session.scalars(select(ApiToken).where(ApiToken.prefix == token[:12],
                                                         ApiToken.revoked_at.is_(None))).all()
     digest = _digest(token)
     for candidate in candidates:
         if secrets.compare_digest(candidate.token_hash, digest) and candidate.user.active:
-            # Not audited: a read-only bookkeeping stamp, written on every API call.
-            candidate.last_used_at = clock.now()
-            return candidate.user
+            stale = rules.token_use_is_stale(candidate.last_used_at, clock.now())
+            return TokenBearer(candidate.user, candidate.id if stale else None)
     raise Unauthenticated("authorization: invalid or revoked API token")
+
+
+def record_token_use(session: Session, clock: Clock, token_id: int) -> None:
+    """Stamp a token's last use, unless another call stamped it within the minute. Not audited:
+    bookkeeping."""
+    now = clock.now()
+    session.execute(update(ApiToken).where(
+        ApiToken.id == token_id,
+        or_(ApiToken.last_used_at.is_(None),
+            ApiToken.last_used_at <= now - rules.TOKEN_USE_RESOLUTION))
+        .values(last_used_at=now))
 
 
 def list_users(session: Session) -> list[User]:

@@ -27,7 +27,7 @@ from clausier.accounts.rules import SESSION_LIFETIME
 from clausier.core.clock import Clock, SystemClock
 from clausier.core.errors import ClausierError, Unauthenticated
 from clausier.core.settings import Settings
-from clausier.db.session import engine_for
+from clausier.db.session import WRITE_WAIT_SECONDS, WriterBusy, engine_for
 from clausier.scheduler.ticker import DailyTicker, DeliveryLoop
 from clausier.web.templating import render
 
@@ -149,6 +149,12 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
         # An identifier or a text beyond what the database column holds is bad input, not a bug.
         return problem({"type": "about:blank", "title": "Invalid input", "status": 422,
                         "detail": "a value is out of range for its field"})
+
+    @app.exception_handler(WriterBusy)
+    async def writers_busy(request: Request, exc: WriterBusy):
+        # Nothing was written: the client may send the same request again.
+        return problem({"type": "about:blank", "title": "Busy", "status": 503, "detail": str(exc)},
+                       {"retry-after": str(WRITE_WAIT_SECONDS)})
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict:

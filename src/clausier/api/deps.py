@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from clausier.accounts import rules as account_rules
@@ -14,16 +18,35 @@ from clausier.accounts.models import User
 from clausier.audit.service import Actor
 from clausier.core.clock import Clock
 from clausier.core.errors import Forbidden, NotFound, Unauthenticated
-from clausier.db.session import request_transaction
+from clausier.db.session import (
+    WriterBusy,
+    immediate_transaction,
+    request_transaction,
+    request_writes,
+    writer_turn,
+)
 from clausier.web.templating import SignedIn, verify_csrf
 
+logger = logging.getLogger(__name__)
 
-def get_session(request: Request) -> Iterator[Session]:
+async def request_write_turn(request: Request) -> AsyncIterator[None]:
+    """A request that may write waits for its turn among the writers of this process on the
+    event loop (holding no thread of the pool), and gives it back from the event loop, after
+    its transaction ended (SQLite)."""
+    engine = request.app.state.engine
+    if not request_writes(engine, request.method):
+        yield
+        return
+    async with writer_turn(engine):
+        yield
+
+
+def get_session(request: Request,
+                _turn: None = Depends(request_write_turn, scope="function")) -> Iterator[Session]:
     """One transaction per request, committed *before* the answer is sent: every
     ``Depends(get_session, scope="function")`` (the default scope would commit after the answer,
     so that a client following a redirect could miss the write, or be told of a write that then
-    fails). Requests that may write queue on SQLite's write lock from the start
-    (``request_transaction``)."""
+    fails). Requests that may write start as writers, in their turn (``request_write_turn``)."""
     with request_transaction(request.app.state.engine, request.method) as session:
         yield session
 
@@ -70,10 +93,30 @@ def _session_user(request: Request, session: Session, clock: Clock) -> User | No
     return user
 
 
-def _user_from_request(request: Request, session: Session, clock: Clock) -> User | None:
+async def _record_token_use(engine: Engine, clock: Clock, token_id: int) -> None:
+    """After the answer, in a transaction of its own (the request stayed a read), in its turn
+    like a request: waiting in a thread, fifty stamps at once held every thread of the pool
+    while the writer they waited for needed one."""
+    try:
+        async with writer_turn(engine):
+            await run_in_threadpool(_stamp_token_use, engine, clock, token_id)
+    except (SQLAlchemyError, WriterBusy):
+        logger.warning("token %s: last use not recorded", token_id, exc_info=True)
+
+
+def _stamp_token_use(engine: Engine, clock: Clock, token_id: int) -> None:
+    with immediate_transaction(engine) as session:
+        accounts.record_token_use(session, clock, token_id)
+
+
+def _user_from_request(request: Request, session: Session, clock: Clock,
+                       background: BackgroundTasks) -> User | None:
     token = _bearer(request)
     if token is not None:
-        user = accounts.user_for_token(session, clock, token)
+        bearer = accounts.user_for_token(session, clock, token)
+        user = bearer.user
+        if bearer.token_id is not None:
+            background.add_task(_record_token_use, request.app.state.engine, clock, bearer.token_id)
     else:
         user = _session_user(request, session, clock)
     # For the page header: a copy, readable even on an error page after the rollback.
@@ -81,15 +124,17 @@ def _user_from_request(request: Request, session: Session, clock: Clock) -> User
     return user
 
 
-def optional_user(request: Request, session: Session = Depends(get_session, scope="function"),
+def optional_user(request: Request, background: BackgroundTasks,
+                  session: Session = Depends(get_session, scope="function"),
                   clock: Clock = Depends(get_clock)) -> User | None:
-    return _user_from_request(request, session, clock)
+    return _user_from_request(request, session, clock, background)
 
 
-def current_user(request: Request, session: Session = Depends(get_session, scope="function"),
+def current_user(request: Request, background: BackgroundTasks,
+                 session: Session = Depends(get_session, scope="function"),
                  clock: Clock = Depends(get_clock),
                  _csrf: None = Depends(csrf_for_cookie_sessions)) -> User:
-    user = _user_from_request(request, session, clock)
+    user = _user_from_request(request, session, clock, background)
     if user is None:
         raise Unauthenticated("authorization: log in or send 'Authorization: Bearer <API token>'")
     return user

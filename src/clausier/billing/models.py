@@ -73,6 +73,9 @@ class BillRun(Base):
     actor: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime] = mapped_column(Instant)
     finished_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
+    # The database's time of the run's last sign of life (each batch): a run whose process died
+    # (kill -9) stops showing it, and the next run of its period takes it over.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
 
 
 INVOICE_STATUSES = ("draft", "issued", "paid", "partly_paid", "overdue", "cancelled")

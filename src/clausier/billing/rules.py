@@ -24,7 +24,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property, lru_cache
 
@@ -48,6 +48,16 @@ class BillingError(ValueError):
 
 
 # --------------------------------------------------------------------------- months
+
+
+# A bill run shows a sign of life after each batch (seconds); one silent for this long has died.
+BILL_RUN_LEASE = timedelta(minutes=5)
+
+
+def bill_run_has_died(heartbeat_at: datetime | None, now: datetime) -> bool:
+    """Whether a run still marked running stopped showing signs of life (a run from before
+    heartbeats has none: it cannot be going on after the upgrade that added them)."""
+    return heartbeat_at is None or now - heartbeat_at > BILL_RUN_LEASE
 
 
 def month_start(day: date) -> date:

@@ -16,7 +16,6 @@ import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -52,7 +51,7 @@ from clausier.core.money import CENT, ZERO, fr_format, money, to_decimal
 from clausier.core.rooms import optional_function
 from clausier.core.spreadsheet import safe_text
 from clausier.customers.models import Customer, Site
-from clausier.db.session import lock_for_writing
+from clausier.db.session import database_now, lock_for_writing, write_transaction
 from clausier.equipment import service as equipment
 from clausier.terms import service as terms_service
 from clausier.rating.models import UsageSummary as RatedUsage
@@ -565,32 +564,38 @@ def _queue_rents(session: Session, clock: Clock, actor: Actor, cache: _TermsCach
     session.flush()
 
 
-@contextmanager
-def _writer_transaction(engine: Engine) -> Iterator[Session]:
-    """A write transaction; on SQLite it takes the write lock at BEGIN (``BEGIN IMMEDIATE``) so
-    that two runs queue on the lock instead of failing to upgrade a read transaction."""
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-        with Session(bind=connection, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
-
-
 def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | date,
                    operator_code: str, issue_date: date | None = None, *,
                    issuing: bool = True) -> BillRun:
     """Record a bill run of ``period`` for an operator (the work is done by :func:`run_bill_run`);
-    refused while the operator lacks a mandatory seller field, unless it only drafts."""
+    refused while the operator lacks a mandatory seller field, unless it only drafts.
+
+    A run of the period still marked running whose process died (no sign of life for
+    ``rules.BILL_RUN_LEASE``) is taken over: the new one continues it, under its id."""
     month = _period(period)
     operator = _operator(session, operator_code)
     if issuing:
         _check_seller_identity([operator])
+    lock_for_writing(session, f"billrun:{operator.code}")     # one taker of a dead run
+    label = rules.period_label(month)
+    now = database_now(session)
+    dead = next((run for run in session.scalars(
+        select(BillRun).where(BillRun.operator_id == operator.id, BillRun.period == label,
+                              BillRun.status == "running").order_by(BillRun.id))
+        if rules.bill_run_has_died(run.heartbeat_at, now)), None)
+    if dead is not None:
+        record(session, clock, actor, "billrun.resume", dead,
+               f"{operator.code} {label}: run {dead.id} stopped showing signs of life at "
+               f"{dead.heartbeat_at:%Y-%m-%d %H:%M:%S %Z}; taken over by {actor.name}"
+               if dead.heartbeat_at else f"{operator.code} {label}: run {dead.id} taken over")
+        # Every customer is gone through again: those it billed have nothing left to bill.
+        dead.customers_done, dead.heartbeat_at = 0, now
+        return dead
     total = session.scalar(select(func.count()).select_from(Customer)
                            .where(Customer.operator_id == operator.id)) or 0
-    run = BillRun(operator_id=operator.id, period=rules.period_label(month), status="running",
+    run = BillRun(operator_id=operator.id, period=label, status="running",
                   issue_date=issue_date or clock.today(), customers_total=total, actor=actor.name,
-                  started_at=clock.now(), errors=[])
+                  started_at=clock.now(), heartbeat_at=now, errors=[])
     session.add(run)
     record(session, clock, actor, "billrun.start", run,
            f"{operator.code} {run.period}: {total} customer(s)")
@@ -606,7 +611,7 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
     Idempotent, crash-safe and concurrent-safe (see the module docstring). ``progress`` is
     called with (customers done, customers in total) after each batch."""
     month = _period(period)
-    with _writer_transaction(engine) as session:
+    with write_transaction(engine) as session:
         codes = ([operator_code] if operator_code else
                  list(session.scalars(select(Operator.code).order_by(Operator.code))))
         if not draft_only:        # every operator's refusal at once, before any run starts
@@ -644,7 +649,7 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
             done += len(chunk)
             if progress:
                 progress(done, len(ids))
-        with _writer_transaction(engine) as session:
+        with write_transaction(engine) as session:
             run = session.get(BillRun, run_id)
             run.status = "completed" if not report.errors else "completed_with_errors"
             run.finished_at = clock.now()
@@ -659,13 +664,14 @@ def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator
                month: date, issue_date: date, customer_ids: list[int], draft_only: bool,
                report: RunReport) -> None:
     partial = RunReport(report.bill_run_id, report.operator, report.period)
-    with _writer_transaction(engine) as session:
+    with write_transaction(engine) as session:
         operator = session.get(Operator, operator_id)
         lock_for_writing(session, f"billrun:{operator.code}")
         run = session.get(BillRun, run_id)
         _bill_customers(session, clock, actor, _TermsCache(session), operator, run, month,
                         issue_date, customer_ids, draft_only, partial)
         run.customers_done = (run.customers_done or 0) + len(customer_ids)
+        run.heartbeat_at = database_now(session)
         run.invoices = (run.invoices or 0) + partial.billed
         run.total_ht = money(run.total_ht + partial.total_ht)
         run.total_ttc = money(run.total_ttc + partial.total_ttc)
@@ -679,7 +685,7 @@ def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator
 
 def _record_failure(engine: Engine, clock: Clock, run_id: int, customer_id: int, exc: Exception,
                     report: RunReport) -> None:
-    with _writer_transaction(engine) as session:
+    with write_transaction(engine) as session:
         customer = session.get(Customer, customer_id)
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         report.errors.append({"customer": customer.ref if customer else str(customer_id),

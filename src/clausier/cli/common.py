@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor
 from clausier.core.clock import Clock, clock_for
 from clausier.core.errors import ClausierError
-from clausier.db.session import transaction
+from clausier.db.session import WriterBusy, transaction, write_transaction
 
 console = Console()
 error_console = Console(stderr=True)
@@ -44,21 +44,34 @@ def cli_actor() -> Actor:
 
 
 @contextmanager
-def command(today: datetime | date | None = None,
-            engine: Engine | None = None) -> Iterator[Command]:
+def command(today: datetime | date | None = None, engine: Engine | None = None, *,
+            writes: bool = False) -> Iterator[Command]:
     """Open one transaction for a command (on ``engine``, by default the configured database);
-    a ``ClausierError`` becomes a clear message, exit 2."""
+    a ``ClausierError`` becomes a clear message, exit 2. A command that ``writes`` after reading
+    starts as a writer (``write_transaction``): on SQLite, a reader that another process wrote
+    after cannot become a writer."""
     day = today.date() if isinstance(today, datetime) else today
     try:
-        with transaction(engine) as session:
+        with (write_transaction(engine) if writes else transaction(engine)) as session:
             yield Command(session=session, clock=clock_for(today=day), actor=cli_actor())
     except ClausierError as exc:
         fail(exc)
-    except OperationalError as exc:
-        # Most often a database that was never migrated, or a server that does not answer.
-        error_console.print(f"[bold red]Error:[/] database: {str(exc.orig).splitlines()[0]} "
-                            "(is the schema up to date? run 'clausier db upgrade')", highlight=False)
+    except (OperationalError, WriterBusy) as exc:
+        error_console.print(f"[bold red]Error:[/] {_database_failure(exc)}", highlight=False)
         raise typer.Exit(code=2) from None
+
+
+def _database_failure(exc: OperationalError | WriterBusy) -> str:
+    """What went wrong with the database, and what to do (the likely cause, not a guess)."""
+    if isinstance(exc, WriterBusy):
+        return f"{exc}; nothing was written, run the command again"
+    reason = str(exc.orig).splitlines()[0]
+    if "locked" in reason or "busy" in reason:
+        return (f"database: {reason}: another process kept writing (a bill run?); nothing was "
+                "written, run the command again")
+    if "no such table" in reason or "no such column" in reason or "does not exist" in reason:
+        return f"database: {reason} (is the schema up to date? run 'clausier db upgrade')"
+    return f"database: {reason} (is the database reachable? see CLAUSIER_DATABASE_URL)"
 
 
 def fail(exc: ClausierError) -> None:

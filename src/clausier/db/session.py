@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,39 +71,156 @@ def transaction(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
+# A writer waits this long for its turn (the busy timeout of SQLite connections, above) before
+# it fails: nothing waits forever, so a server always stops.
+WRITE_WAIT_SECONDS = 30
+
+
+class WriterBusy(RuntimeError):
+    """The database stayed busy with other writers for ``WRITE_WAIT_SECONDS``."""
+
+
+class WriteGate:
+    """The SQLite writers of one process, one at a time, first come first served.
+
+    Hand-written because the standard locks do not fit: ``threading.Lock`` is not fair (a bill
+    run releasing it and taking it again at once starves the requests queued behind it),
+    ``threading.RLock`` must be released by the thread that took it (a request's transaction
+    begins and ends in different threads of the pool), and neither can be awaited by the event
+    loop without blocking a thread. Here a waiter is a thread or an event-loop future; the
+    holder hands the gate straight to the first waiter."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[Callable[[], None]] = deque()
+
+    def _try_enter(self, wake: Callable[[], None]) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            self._waiters.append(wake)
+            return False
+
+    def _give_up(self, wake: Callable[[], None]) -> bool:
+        """Leave the queue; False when the gate was handed over meanwhile (it is ours)."""
+        with self._mutex:
+            if wake in self._waiters:
+                self._waiters.remove(wake)
+                return True
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft()()       # handed over: the gate stays held
+            else:
+                self._held = False
+
+    @contextmanager
+    def held(self, timeout: float = WRITE_WAIT_SECONDS) -> Iterator[None]:
+        """Hold the gate in this thread (taken and released by it)."""
+        handed_over = threading.Event()
+        if not self._try_enter(handed_over.set):
+            if not handed_over.wait(timeout) and self._give_up(handed_over.set):
+                raise WriterBusy(f"database: busy with other writers for {timeout:.0f} s")
+        try:
+            yield
+        finally:
+            self.release()
+
+    @asynccontextmanager
+    async def held_async(self, timeout: float = WRITE_WAIT_SECONDS) -> AsyncIterator[None]:
+        """Hold the gate from the event loop: a waiting request holds no thread of the pool."""
+        loop = asyncio.get_running_loop()
+        handed_over = loop.create_future()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(lambda: handed_over.done() or handed_over.set_result(None))
+
+        if not self._try_enter(wake):
+            try:
+                await asyncio.wait_for(asyncio.shield(handed_over), timeout)
+            except (TimeoutError, asyncio.CancelledError) as stop:
+                if not self._give_up(wake):
+                    self.release()
+                if isinstance(stop, TimeoutError):
+                    raise WriterBusy(f"database: busy with other writers for {timeout:.0f} s") \
+                        from None
+                raise
+        try:
+            yield
+        finally:
+            self.release()
+
+
+@lru_cache(maxsize=8)
+def write_gate(engine: Engine) -> WriteGate:
+    return WriteGate()
+
+
+def writer_turn(engine: Engine) -> AbstractAsyncContextManager:
+    """An event-loop writer's turn: the ``write_gate`` on SQLite; nothing to wait for on
+    PostgreSQL (row locks)."""
+    return write_gate(engine).held_async() if engine.dialect.name == "sqlite" else nullcontext()
+
+
+@contextmanager
+def immediate_transaction(engine: Engine) -> Iterator[Session]:
+    """A unit of work that starts as a writer: ``BEGIN IMMEDIATE`` on SQLite (a deferred
+    transaction that read before another connection committed cannot become a writer after
+    it: SQLITE_BUSY_SNAPSHOT, which the busy timeout does not retry); an ordinary transaction
+    on PostgreSQL. The caller holds the process's ``write_gate`` on SQLite."""
+    if engine.dialect.name != "sqlite":
+        with transaction(engine) as session:
+            yield session
+        return
+    with engine.connect() as connection:
+        connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+        with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+            yield session
+
+
 @contextmanager
 def write_transaction(engine: Engine | None = None) -> Iterator[Session]:
-    """A unit of work that writes: on SQLite it takes the write lock at BEGIN (``BEGIN
-    IMMEDIATE``), so that concurrent writers queue on the lock instead of failing to upgrade a
-    read transaction ("database is locked"); on PostgreSQL it is an ordinary transaction."""
+    """A unit of work that writes, for code that runs in one thread (commands, bill runs,
+    device calls): on SQLite the writers of this process queue on the ``write_gate`` (SQLite's
+    own busy handler sleeps with a growing back-off, which turns a burst of short writes into
+    a convoy), then take the database's write lock at BEGIN."""
     engine = engine or default_engine()
     if engine.dialect.name != "sqlite":
         with transaction(engine) as session:
             yield session
         return
-    # Writers of this process queue on a Python lock first: SQLite's own busy handler sleeps
-    # with a growing back-off, which turns a burst of short writes into a convoy.
-    with _sqlite_write_lock(engine), engine.connect() as connection:
-        connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-        with Session(bind=connection, expire_on_commit=False) as session, session.begin():
-            yield session
+    with write_gate(engine).held(), immediate_transaction(engine) as session:
+        yield session
 
 
 # Methods that do not change anything (HTTP): their requests stay concurrent readers.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def request_writes(engine: Engine, method: str) -> bool:
+    """Whether a request's unit of work starts as a SQLite writer (and queues on the gate)."""
+    return engine.dialect.name == "sqlite" and method.upper() not in SAFE_METHODS
+
+
 def request_transaction(engine: Engine, method: str):
-    """The unit of work of an HTTP request. A request that may write takes SQLite's write lock
-    at BEGIN: a deferred transaction that read before another connection committed (a bill run's
-    batch) cannot become a writer after it (WAL: SQLITE_BUSY_SNAPSHOT, which the busy timeout
-    does not retry), so it failed with "database is locked"; queued on the lock, it waits."""
-    return transaction(engine) if method.upper() in SAFE_METHODS else write_transaction(engine)
+    """The unit of work of an HTTP request: a request that may write starts as a writer (the
+    adapter holds the ``write_gate`` around it, from the event loop); a read stays a reader,
+    which WAL never makes wait on a writer."""
+    return immediate_transaction(engine) if request_writes(engine, method) else transaction(engine)
 
 
-@lru_cache(maxsize=8)
-def _sqlite_write_lock(engine: Engine) -> threading.RLock:
-    return threading.RLock()
+def database_now(session: Session) -> datetime:
+    """The database's time: what leases between processes are measured on (the business clock
+    may stand still, ``--today``; every process and host sees the same database clock)."""
+    from sqlalchemy import func, select
+
+    from clausier.db.types import Instant
+
+    return session.scalar(select(func.current_timestamp(type_=Instant())))
 
 
 def lock_for_writing(session: Session, name: str) -> None:

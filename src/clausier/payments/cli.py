@@ -147,7 +147,7 @@ def export(collection_date: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
            operator: str = typer.Option(None), today: datetime = TodayOption,
            as_json: bool = JsonOption):
     """Write the pain.008 file of the debits due by the date (validated against the XSD)."""
-    with command(today) as cmd:
+    with command(today, writes=True) as cmd:
         files = service.export_collections(cmd.session, cmd.clock, cmd.actor,
                                            collection_date.date(), operator)
         rows = [{"message_id": f.message_id, "debits": f.items_count, "total": str(f.total),
@@ -172,7 +172,7 @@ def returns(file: Path = typer.Argument(..., exists=True, dir_okay=False,
                                              "returned_on;amount) or pain.002 XML."),
             today: datetime = TodayOption, as_json: bool = JsonOption):
     """Import rejected/returned debits: invoices reopened, rejection fee, dunning started."""
-    with command(today) as cmd:
+    with command(today, writes=True) as cmd:
         report = service.import_returns(cmd.session, cmd.clock, cmd.actor, file.read_bytes(), str(file))
     if as_json:
         print_json({"accepted": report.accepted, "problems": [str(p) for p in report.problems]})
