@@ -1,8 +1,13 @@
-"""What every command shares: a transaction, the acting user, the clock, errors and ``--json``."""
+"""What every command shares: a transaction, the acting user, the clock, errors and ``--json``.
+
+``clausier --help`` imports every room's ``cli`` module, so these modules import at load time only
+what declaring their commands needs; a room's services (SQLAlchemy, Polars, WeasyPrint...) are
+loaded by the first command that uses them (``lazy_import``)."""
 
 from __future__ import annotations
 
 import getpass
+import importlib.util
 import json
 import os
 import sys
@@ -11,17 +16,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from clausier.audit.service import Actor
 from clausier.core.clock import Clock, clock_for
 from clausier.core.errors import ClausierError
-from clausier.db.session import transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from clausier.audit.service import Actor
 
 console = Console()
 error_console = Console(stderr=True)
@@ -38,13 +46,38 @@ class Command:
     actor: Actor
 
 
+def lazy_import(module_name: str) -> ModuleType:
+    """The module, executed on first attribute access (the standard library's ``LazyLoader``);
+    at once if it is already loaded."""
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"No module named {module_name!r}", name=module_name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    # As the import system does, so that ``package.module`` resolves too.
+    package, _, child = module_name.rpartition(".")
+    if package:
+        setattr(sys.modules[package], child, module)
+    return module
+
+
 def cli_actor() -> Actor:
+    from clausier.audit.service import Actor
+
     return Actor(name=os.environ.get("CLAUSIER_ACTOR") or f"cli:{getpass.getuser()}")
 
 
 @contextmanager
 def command(today: datetime | date | None = None) -> Iterator[Command]:
     """Open one transaction for a command; a ``ClausierError`` becomes a clear message, exit 2."""
+    from sqlalchemy.exc import OperationalError
+
+    from clausier.db.session import transaction
+
     day = today.date() if isinstance(today, datetime) else today
     try:
         with transaction() as session:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from clausier.cli.common import command, console
-from clausier.customers import service as customers
-from clausier.portal import service
+from clausier.cli.common import command, console, lazy_import
+
+customers = lazy_import("clausier.customers.service")
+service = lazy_import("clausier.portal.service")
 
 app = typer.Typer(no_args_is_help=True)
 
