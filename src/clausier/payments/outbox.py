@@ -27,7 +27,7 @@ from clausier.core.money import fr_format
 from clausier.core.settings import Settings
 from clausier.customers.models import Customer
 from clausier.payments.models import OutboxMessage
-from clausier.web.templating import TEMPLATES
+from clausier.web import TEMPLATES
 
 CHANNELS = ("registered_letter", "email", "sms")
 
