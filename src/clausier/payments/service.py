@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
