@@ -10,16 +10,16 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console, lazy_import,
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
                                  print_json, print_table)
 from clausier.core.clock import clock_for
 from clausier.core.errors import InvalidInput
 from clausier.core.settings import Settings
 
-push = lazy_import("clausier.access.push")
-rules = lazy_import("clausier.access.rules")
-service = lazy_import("clausier.access.service")
-simulator = lazy_import("clausier.access.simulator")
+push = LazyModule("clausier.access.push")
+rules = LazyModule("clausier.access.rules")
+service = LazyModule("clausier.access.service")
+simulator = LazyModule("clausier.access.simulator")
 
 app = typer.Typer(no_args_is_help=True, help="Access control: prepaid packs, sites, records, devices.")
 device_app = typer.Typer(no_args_is_help=True, help="A simulated access-control device.")

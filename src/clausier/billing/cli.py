@@ -12,12 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from clausier.cli.common import (
     JsonOption,
+    LazyModule,
     TodayOption,
     cli_actor,
     command,
     console,
     fail,
-    lazy_import,
     print_json,
     print_table,
 )
@@ -25,7 +25,7 @@ from clausier.core.clock import clock_for
 from clausier.core.errors import ClausierError, NotFound
 from clausier.core.money import fr_format
 
-service = lazy_import("clausier.billing.service")
+service = LazyModule("clausier.billing.service")
 
 app = typer.Typer(no_args_is_help=True, help="Invoices and credit notes.")
 index_app = typer.Typer(no_args_is_help=True, help="Price indices and the annual indexation.")

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from clausier.cli.common import JsonOption, command, console, lazy_import, print_json, print_table
+from clausier.cli.common import JsonOption, LazyModule, command, console, print_json, print_table
 from clausier.core.money import fr_format
 
 if TYPE_CHECKING:
     from clausier.catalog.models import Offer
 
-service = lazy_import("clausier.catalog.service")
+service = LazyModule("clausier.catalog.service")
 
 app = typer.Typer(no_args_is_help=True, help="Operators, offers, options and equipment kinds.")
 

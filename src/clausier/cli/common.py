@@ -2,12 +2,12 @@
 
 ``clausier --help`` imports every room's ``cli`` module, so these modules import at load time only
 what declaring their commands needs; a room's services (SQLAlchemy, Polars, WeasyPrint...) are
-loaded by the first command that uses them (``lazy_import``)."""
+loaded by the first command that uses them (``LazyModule``)."""
 
 from __future__ import annotations
 
 import getpass
-import importlib.util
+import importlib
 import json
 import os
 import sys
@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -46,23 +45,17 @@ class Command:
     actor: Actor
 
 
-def lazy_import(module_name: str) -> ModuleType:
-    """The module, executed on first attribute access (the standard library's ``LazyLoader``);
-    at once if it is already loaded."""
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.find_spec(module_name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(f"No module named {module_name!r}", name=module_name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    # As the import system does, so that ``package.module`` resolves too.
-    package, _, child = module_name.rpartition(".")
-    if package:
-        setattr(sys.modules[package], child, module)
-    return module
+class LazyModule:
+    """Stands for a module, imported at the first attribute read.
+
+    Not importlib's ``LazyLoader``: before Python 3.12 two threads reading a lazy module at once
+    may run it twice or see it half-run, and ``clausier serve`` runs the daily tick in a thread."""
+
+    def __init__(self, module_name: str) -> None:
+        self._module_name = module_name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self._module_name), name)
 
 
 def cli_actor() -> Actor:

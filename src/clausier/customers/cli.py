@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from clausier.cli.common import JsonOption, command, console, lazy_import, print_json, print_table
+from clausier.cli.common import JsonOption, LazyModule, command, console, print_json, print_table
 
 if TYPE_CHECKING:
     from clausier.customers.models import Contact, Customer, Site
 
-service = lazy_import("clausier.customers.service")
+service = LazyModule("clausier.customers.service")
 
 app = typer.Typer(no_args_is_help=True, help="Customers, their sites and contacts.")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from clausier.cli.common import command, console, lazy_import
+from clausier.cli.common import LazyModule, command, console
 
-service = lazy_import("clausier.demo.service")
+service = LazyModule("clausier.demo.service")
 
 app = typer.Typer(no_args_is_help=True, help="The demonstration data set.")
 

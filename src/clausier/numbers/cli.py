@@ -6,10 +6,10 @@ from datetime import datetime
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console, lazy_import,
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
                                  print_json, print_table)
 
-service = lazy_import("clausier.numbers.service")
+service = LazyModule("clausier.numbers.service")
 
 app = typer.Typer(no_args_is_help=True, help="Numbers: inventory, SDA blocks, assignment, site moves.")
 port_app = typer.Typer(no_args_is_help=True, help="Portability: port numbers in and out.")

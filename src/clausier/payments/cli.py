@@ -8,11 +8,11 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console, lazy_import,
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
                                  print_json, print_table)
 
-outbox = lazy_import("clausier.payments.outbox")
-service = lazy_import("clausier.payments.service")
+outbox = LazyModule("clausier.payments.outbox")
+service = LazyModule("clausier.payments.service")
 
 top_level = typer.Typer()
 payment_app = typer.Typer(no_args_is_help=True, help="Payments received, credits, refunds, set-off.")

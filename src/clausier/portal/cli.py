@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from clausier.cli.common import command, console, lazy_import
+from clausier.cli.common import LazyModule, command, console
 
-customers = lazy_import("clausier.customers.service")
-service = lazy_import("clausier.portal.service")
+customers = LazyModule("clausier.customers.service")
+service = LazyModule("clausier.portal.service")
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console, lazy_import,
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
                                  print_json, print_table)
 
 # Polars: loaded by the commands that rate or import usage, not by the others.
-rules = lazy_import("clausier.rating.rules")
-service = lazy_import("clausier.rating.service")
-synth = lazy_import("clausier.rating.synth")
+rules = LazyModule("clausier.rating.rules")
+service = LazyModule("clausier.rating.service")
+synth = LazyModule("clausier.rating.synth")
 
 app = typer.Typer(no_args_is_help=True)
 cdr_app = typer.Typer(no_args_is_help=True, help="Call detail records: import, synthesise, price lists.")

@@ -6,10 +6,10 @@ from datetime import datetime
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console, lazy_import,
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
                                  print_json, print_table)
 
-service = lazy_import("clausier.scheduler.service")
+service = LazyModule("clausier.scheduler.service")
 
 app = typer.Typer()
 

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 import typer
 
-from clausier.cli.common import JsonOption, command, console, lazy_import, print_json, print_table
+from clausier.cli.common import JsonOption, LazyModule, command, console, print_json, print_table
 from clausier.core.clock import PARIS, Clock, clock_for
 
-rules = lazy_import("clausier.support.rules")
-service = lazy_import("clausier.support.service")
+rules = LazyModule("clausier.support.rules")
+service = LazyModule("clausier.support.service")
 
 app = typer.Typer()
 ticket_app = typer.Typer(no_args_is_help=True, help="Incident tickets and their restoration clock.")

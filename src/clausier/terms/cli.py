@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from clausier.cli.common import (JsonOption, command, console, error_console, lazy_import,
+from clausier.cli.common import (JsonOption, LazyModule, command, console, error_console,
                                  print_json, print_table)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-service = lazy_import("clausier.terms.service")
+service = LazyModule("clausier.terms.service")
 
 app = typer.Typer(no_args_is_help=True, help="Term sheets: the operators' contract figures.")
 
