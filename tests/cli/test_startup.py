@@ -69,6 +69,23 @@ def test_contract_list_reads_the_database_without_the_heavy_libraries(db_url, cl
             for row in json.loads(output)] == [(ref, "active", 36)]
 
 
+@pytest.mark.parametrize("args", [("payment", "list"), ("outbox", "list"), ("privacy", "register")],
+                         ids=" ".join)
+def test_other_read_commands_load_no_heavy_library(args, db_url, clean_engine, clock, actor):
+    # Payments once loaded sepaxml and schwifty, the outbox FastAPI, privacy Polars.
+    with transaction(clean_engine) as session:
+        factories.operator(session, clock, actor, "technicophone")
+
+    output, imported = run_clausier(*args, "--json", database_url=db_url)
+
+    assert imported & (HEAVY_PACKAGES | {"sepaxml", "schwifty"}) == set()
+    rows = json.loads(output)
+    if args[0] == "privacy":
+        assert ("technicophone", "controller") in {(row["operator"], row["role"]) for row in rows}
+    else:
+        assert rows == []
+
+
 def _command_paths(group: typer.core.TyperGroup, prefix: tuple[str, ...] = ()):
     for name, command in group.commands.items():
         yield (*prefix, name)
