@@ -10,12 +10,16 @@ from pathlib import Path
 
 import typer
 
-from clausier.access import push, rules, service
-from clausier.access.simulator import DeviceStore, SimulatedDevice
-from clausier.cli.common import JsonOption, TodayOption, command, console, print_json, print_table
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+                                 print_json, print_table)
 from clausier.core.clock import clock_for
 from clausier.core.errors import InvalidInput
 from clausier.core.settings import Settings
+
+push = LazyModule("clausier.access.push")
+rules = LazyModule("clausier.access.rules")
+service = LazyModule("clausier.access.service")
+simulator = LazyModule("clausier.access.simulator")
 
 app = typer.Typer(no_args_is_help=True, help="Access control: prepaid packs, sites, records, devices.")
 device_app = typer.Typer(no_args_is_help=True, help="A simulated access-control device.")
@@ -273,13 +277,14 @@ def _store_path(state: Path | None, site: int | None) -> Path:
     return Settings.from_env().data_dir / "devices" / f"site-{site}.sqlite"
 
 
-def _device(state: Path, url: str | None, at: datetime | None = None) -> SimulatedDevice:
+def _device(state: Path, url: str | None, at: datetime | None = None) -> simulator.SimulatedDevice:
     import httpx
 
-    store = DeviceStore(state)
+    store = simulator.DeviceStore(state)
     base = url or store.get("url") or f"http://{Settings.from_env().host}:{Settings.from_env().port}"
     store.put(url=base)
-    return SimulatedDevice(store, httpx.Client(base_url=base, timeout=10), clock_for(at=at))
+    return simulator.SimulatedDevice(store, httpx.Client(base_url=base, timeout=10),
+                                     clock_for(at=at))
 
 
 @device_app.command()
@@ -292,7 +297,7 @@ def simulate(site: int = typer.Option(..., help="Access site id."), url: str = t
     INTERVAL seconds (and at once on an MQTT push); offline, it keeps its events for later."""
     path = _store_path(state, site)
     path.parent.mkdir(parents=True, exist_ok=True)
-    store = DeviceStore(path)
+    store = simulator.DeviceStore(path)
     if not store.get("token"):
         with command() as cmd:
             device, token = service.register_device(cmd.session, cmd.clock, cmd.actor, site, name)
@@ -376,7 +381,7 @@ def upload(state: Path = typer.Option(...), url: str = typer.Option(None)):
 
 @device_app.command()
 def status(state: Path = typer.Option(...), as_json: bool = JsonOption):
-    store = DeviceStore(state)
+    store = simulator.DeviceStore(state)
     snapshot = store.snapshot()
     data = {"version": store.version, "url": store.get("url"), "device_id": store.get("device_id"),
             "records": len(snapshot["records"]), "credentials": len(snapshot["credentials"]),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from clausier.accounts import service
-from clausier.cli.common import JsonOption, command, console, print_json, print_table
+from clausier.cli.common import JsonOption, LazyModule, command, console, print_json, print_table
+
+service = LazyModule("clausier.accounts.service")
 
 app = typer.Typer(no_args_is_help=True, help="Staff users and API tokens.")
 

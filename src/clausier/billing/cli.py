@@ -10,10 +10,9 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from clausier.billing import service
-from clausier.billing.pdf import invoice_pdf, write_pdfs
 from clausier.cli.common import (
     JsonOption,
+    LazyModule,
     TodayOption,
     cli_actor,
     command,
@@ -25,7 +24,8 @@ from clausier.cli.common import (
 from clausier.core.clock import clock_for
 from clausier.core.errors import ClausierError, NotFound
 from clausier.core.money import fr_format
-from clausier.db.session import default_engine
+
+service = LazyModule("clausier.billing.service")
 
 app = typer.Typer(no_args_is_help=True, help="Invoices and credit notes.")
 index_app = typer.Typer(no_args_is_help=True, help="Price indices and the annual indexation.")
@@ -39,12 +39,14 @@ DateOption = dict(formats=["%Y-%m-%d"])
 def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
             operator: str = typer.Option(None, help="Operator code; default: every operator."),
             today: datetime = TodayOption,
-            batch_size: int = typer.Option(service.DEFAULT_BATCH, min=1,
-                                           help="Customers per transaction (1: one each)."),
+            batch_size: int = typer.Option(None, min=1, help="Customers per transaction "
+                                           "(1: one each; default: the bill run's own)."),
             draft: bool = typer.Option(False, help="Leave the invoices as drafts (no number)."),
             as_json: bool = JsonOption):
     """Bill every customer for a period: recurring fees in advance, usage in arrears, one-off
     charges and credits. Running it again bills nothing twice."""
+    from clausier.db.session import default_engine
+
     clock = clock_for(today=today.date() if today else None)
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -55,7 +57,8 @@ def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
                 bar.update(task, completed=done, total=total)
 
             reports = service.run_bill_run(default_engine(), clock, cli_actor(), period, operator,
-                                           batch_size=batch_size, draft_only=draft, progress=advance)
+                                           batch_size=batch_size or service.DEFAULT_BATCH,
+                                           draft_only=draft, progress=advance)
     except ClausierError as exc:
         fail(exc)
     if as_json:
@@ -118,6 +121,8 @@ def show(number: str, as_json: bool = JsonOption):
 @app.command()
 def pdf(number: str, output: Path = typer.Option(..., "-o", "--output", help="PDF file to write.")):
     """Write the Factur-X PDF of an invoice or credit note."""
+    from clausier.billing.pdf import invoice_pdf   # WeasyPrint and Factur-X: PDF commands only
+
     with command() as cmd:
         invoice = service.get_invoice(cmd.session, number)
         output.write_bytes(invoice_pdf(invoice, service.credited_by(cmd.session, invoice)))
@@ -134,6 +139,8 @@ def pdfs(period: str = typer.Option(None, help="Only the documents of this perio
          as_json: bool = JsonOption):
     """Write the Factur-X PDFs of many issued documents, rendered in parallel processes
     (one file per document, named after its number)."""
+    from clausier.billing.pdf import write_pdfs   # WeasyPrint and Factur-X: PDF commands only
+
     with command() as cmd:
         ids = service.numbered_document_ids(cmd.session, period=period, operator_code=operator,
                                             status=status)

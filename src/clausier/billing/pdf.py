@@ -32,8 +32,8 @@ from schwifty import IBAN
 from clausier.billing.models import Invoice
 from clausier.core.errors import NotFound
 from clausier.core.money import fr_format
+from clausier.web import TEMPLATES
 from clausier.web.explain_text import translate as translate_explained
-from clausier.web.templating import TEMPLATES
 
 FACTURX_LEVEL = "en16931"
 STYLESHEET = TEMPLATES.parent / "static" / "documents" / "invoice.css"

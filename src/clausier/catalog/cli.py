@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from clausier.catalog import service
-from clausier.catalog.models import Offer
-from clausier.cli.common import JsonOption, command, console, print_json, print_table
+from clausier.cli.common import JsonOption, LazyModule, command, console, print_json, print_table
 from clausier.core.money import fr_format
+
+if TYPE_CHECKING:
+    from clausier.catalog.models import Offer
+
+service = LazyModule("clausier.catalog.service")
 
 app = typer.Typer(no_args_is_help=True, help="Operators, offers, options and equipment kinds.")
 

@@ -1,8 +1,13 @@
-"""What every command shares: a transaction, the acting user, the clock, errors and ``--json``."""
+"""What every command shares: a transaction, the acting user, the clock, errors and ``--json``.
+
+``clausier --help`` imports every room's ``cli`` module, so these modules import at load time only
+what declaring their commands needs; a room's services (SQLAlchemy, Polars, WeasyPrint...) are
+loaded by the first command that uses them (``LazyModule``)."""
 
 from __future__ import annotations
 
 import getpass
+import importlib
 import json
 import os
 import sys
@@ -11,18 +16,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from clausier.audit.service import Actor
 from clausier.core.clock import Clock, clock_for
 from clausier.core.errors import ClausierError
-from clausier.db.session import WriterBusy, transaction, write_transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
+
+    from clausier.audit.service import Actor
 
 console = Console()
 error_console = Console(stderr=True)
@@ -39,7 +46,22 @@ class Command:
     actor: Actor
 
 
+class LazyModule:
+    """Stands for a module, imported at the first attribute read.
+
+    Not importlib's ``LazyLoader``: before Python 3.12 two threads reading a lazy module at once
+    may run it twice or see it half-run, and ``clausier serve`` runs the daily tick in a thread."""
+
+    def __init__(self, module_name: str) -> None:
+        self._module_name = module_name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self._module_name), name)
+
+
 def cli_actor() -> Actor:
+    from clausier.audit.service import Actor
+
     return Actor(name=os.environ.get("CLAUSIER_ACTOR") or f"cli:{getpass.getuser()}")
 
 
@@ -50,6 +72,10 @@ def command(today: datetime | date | None = None, engine: Engine | None = None, 
     a ``ClausierError`` becomes a clear message, exit 2. A command that ``writes`` after reading
     starts as a writer (``write_transaction``): on SQLite, a reader that another process wrote
     after cannot become a writer."""
+    from sqlalchemy.exc import OperationalError
+
+    from clausier.db.session import WriterBusy, transaction, write_transaction
+
     day = today.date() if isinstance(today, datetime) else today
     try:
         with (write_transaction(engine) if writes else transaction(engine)) as session:
@@ -61,8 +87,10 @@ def command(today: datetime | date | None = None, engine: Engine | None = None, 
         raise typer.Exit(code=2) from None
 
 
-def _database_failure(exc: OperationalError | WriterBusy) -> str:
+def _database_failure(exc: Exception) -> str:
     """What went wrong with the database, and what to do (the likely cause, not a guess)."""
+    from clausier.db.session import WriterBusy
+
     if isinstance(exc, WriterBusy):
         return f"{exc}; nothing was written, run the command again"
     reason = str(exc.orig).splitlines()[0]

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import JsonOption, TodayOption, command, console, print_json, print_table
-from clausier.contracts import service
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+                                 print_json, print_table)
 from clausier.core.explain import Explained
+
+service = LazyModule("clausier.contracts.service")
 
 app = typer.Typer(no_args_is_help=True, help="Contracts: subscriptions, lifecycle, exit quotes.")
 top_level = typer.Typer()

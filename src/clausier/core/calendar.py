@@ -38,8 +38,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 __all__ = [
     "PARIS",
     "BusinessCalendar",
@@ -98,7 +96,10 @@ _WEEKDAY_LIMIT = {DayKind.OUVRES: 5, DayKind.OUVRABLES: 6}
 
 @lru_cache(maxsize=512)
 def _holidays_for_year(year: int, subdiv: str | None) -> Mapping[date, str]:
-    # One ``holidays`` object per (year, subdivision): building it is the slow part.
+    # One ``holidays`` object per (year, subdivision): building it is the slow part. Imported
+    # here, as it loads the calendars of every country: commands that count no day skip it.
+    import holidays
+
     return dict(holidays.France(years=year, subdiv=subdiv, language="fr"))
 
 
@@ -350,6 +351,8 @@ class BusinessCalendar:
     def __post_init__(self) -> None:
         if not isinstance(self.opening_hours, OpeningHours):
             raise TypeError("opening_hours must be an OpeningHours")
+        import holidays
+
         try:
             holidays.France(subdiv=self.subdiv)
         except NotImplementedError as exc:

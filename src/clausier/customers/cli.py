@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from clausier.cli.common import JsonOption, command, console, print_json, print_table
-from clausier.customers import service
-from clausier.customers.models import Contact, Customer, Site
+from clausier.cli.common import JsonOption, LazyModule, command, console, print_json, print_table
+
+if TYPE_CHECKING:
+    from clausier.customers.models import Contact, Customer, Site
+
+service = LazyModule("clausier.customers.service")
 
 app = typer.Typer(no_args_is_help=True, help="Customers, their sites and contacts.")
 

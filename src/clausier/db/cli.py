@@ -2,11 +2,8 @@
 
 import typer
 
-from clausier.catalog.service import install_builtins
 from clausier.cli.common import command, console
 from clausier.core.settings import Settings
-from clausier.db.migrate import upgrade as run_upgrade
-from clausier.db.session import engine_for
 
 app = typer.Typer(no_args_is_help=True, help="Database schema.")
 
@@ -15,6 +12,11 @@ app = typer.Typer(no_args_is_help=True, help="Database schema.")
 def upgrade(url: str = typer.Option(None, help="Database URL (default CLAUSIER_DATABASE_URL).")):
     """Apply the migrations (Alembic), then add the built-in term sheets, operators and price
     lists the database lacks; running it again changes nothing."""
+    # Alembic and the catalogue: for this command only, not for every command's start.
+    from clausier.catalog.service import install_builtins
+    from clausier.db.migrate import upgrade as run_upgrade
+    from clausier.db.session import engine_for
+
     target = url or Settings.from_env().database_url
     run_upgrade(target)
     typer.echo(f"Database up to date: {target.split('@')[-1]}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from clausier.cli.common import command, console
-from clausier.demo import service
+from clausier.cli.common import LazyModule, command, console
+
+service = LazyModule("clausier.demo.service")
 
 app = typer.Typer(no_args_is_help=True, help="The demonstration data set.")
 

@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import typer
 
-from clausier.cli.common import JsonOption, TodayOption, command, console, print_json, print_table
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+                                 print_json, print_table)
 from clausier.core.clock import PARIS
-from clausier.equipment import service
+
+service = LazyModule("clausier.equipment.service")
 
 app = typer.Typer(no_args_is_help=True, help="Equipment: inventory, returns and penalties, SIM cards.")
 

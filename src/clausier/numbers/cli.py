@@ -6,8 +6,10 @@ from datetime import datetime
 
 import typer
 
-from clausier.cli.common import JsonOption, TodayOption, command, console, print_json, print_table
-from clausier.numbers import service
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+                                 print_json, print_table)
+
+service = LazyModule("clausier.numbers.service")
 
 app = typer.Typer(no_args_is_help=True, help="Numbers: inventory, SDA blocks, assignment, site moves.")
 port_app = typer.Typer(no_args_is_help=True, help="Portability: port numbers in and out.")

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import JsonOption, TodayOption, command, console, print_json, print_table
-from clausier.payments import outbox, service
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+                                 print_json, print_table)
+
+outbox = LazyModule("clausier.payments.outbox")
+service = LazyModule("clausier.payments.service")
 
 top_level = typer.Typer()
 payment_app = typer.Typer(no_args_is_help=True, help="Payments received, credits, refunds, set-off.")
@@ -203,8 +206,13 @@ def rate(context: typer.Context,
     rate_month(month, as_json, today)
 
 
+# The names of service.RATE_NAMES, written out so that --help need not load the service
+# (tests/cli/test_startup.py checks that they agree).
+RATE_NAME_HELP = "legal-interest | ecb-refinancing"
+
+
 @rate_app.command("add")
-def add_rate(name: str = typer.Argument(..., help=" | ".join(service.RATE_NAMES)),
+def add_rate(name: str = typer.Argument(..., help=RATE_NAME_HELP),
              half_year: str = typer.Argument(..., help="YYYY-H1 or YYYY-H2"),
              value: str = typer.Argument(..., help="Percent a year, e.g. 2.76")):
     """Record the rate in force for a half-year."""

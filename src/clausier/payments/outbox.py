@@ -30,7 +30,7 @@ from clausier.customers.models import Customer
 from clausier.db.session import lock_for_writing
 from clausier.payments.models import OutboxMessage
 from clausier.payments.rules import delivery_failure, retry_at
-from clausier.web.templating import TEMPLATES
+from clausier.web import TEMPLATES
 
 log = logging.getLogger(__name__)
 

@@ -17,16 +17,15 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from importlib.resources import files
-
-from lxml import etree
-from sepaxml import SepaDD
+from importlib.util import find_spec
+from pathlib import Path
 
 from clausier.core.errors import Problem
 from clausier.core.money import to_decimal
 
 PAIN008_VERSION = "pain.008.001.02"
-PAIN008_SCHEMA = files("sepaxml") / "schemas" / f"{PAIN008_VERSION}.xsd"
+# Located rather than imported (``importlib.resources`` would import sepaxml and its schemas).
+PAIN008_SCHEMA = Path(find_spec("sepaxml").origin).parent / "schemas" / f"{PAIN008_VERSION}.xsd"
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,8 @@ class Debit:
 
 def pain008(creditor: Creditor, collection_date: date, debits: list[Debit]) -> tuple[bytes, str]:
     """The collection file and its message id; ``sepaxml`` refuses output that breaks the XSD."""
+    from sepaxml import SepaDD   # with its XML schemas: loaded by the SEPA commands only
+
     document = SepaDD({"name": creditor.name, "IBAN": creditor.iban, "BIC": creditor.bic,
                        "batch": True, "creditor_id": creditor.identifier, "currency": "EUR"},
                       schema=PAIN008_VERSION)
@@ -111,6 +112,8 @@ def _parse_csv(text: str) -> tuple[list[ReturnLine], list[Problem]]:
 
 
 def _local(element) -> str:
+    from lxml import etree
+
     return etree.QName(element).localname
 
 
@@ -123,6 +126,8 @@ def _child(element, *path: str):
 
 
 def _parse_pain002(content: bytes) -> tuple[list[ReturnLine], list[Problem]]:
+    from lxml import etree   # loaded by the SEPA commands only
+
     try:
         root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:

@@ -15,9 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -54,6 +53,9 @@ from clausier.payments.models import (
 )
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Channel, DunningAction, Terms
+
+if TYPE_CHECKING:
+    from schwifty import IBAN
 
 MANUAL_METHODS = ("transfer", "card", "cheque", "direct_debit")
 LIVE = ("active", "restricted", "suspended", "notice_given")
@@ -398,6 +400,10 @@ def offset_credits(session: Session, clock: Clock, actor: Actor, customer_ref: s
 
 
 def _iban(value: str, field: str = "iban") -> IBAN:
+    # schwifty loads its bank registry: only for the commands that check bank details.
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         return IBAN(value)
     except (SchwiftyException, ValueError) as exc:
@@ -410,6 +416,9 @@ def _bic(value: str | None, iban: IBAN, field: str = "bic") -> str:
         if derived is None:
             raise InvalidInput.on(field, f"required: no BIC is known for the bank of {iban.compact}")
         return str(derived)
+    from schwifty import BIC
+    from schwifty.exceptions import SchwiftyException
+
     try:
         return str(BIC(value))
     except (SchwiftyException, ValueError) as exc:

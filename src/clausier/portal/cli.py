@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from clausier.cli.common import command, console
-from clausier.customers import service as customers
-from clausier.portal import service
+from clausier.cli.common import LazyModule, command, console
+
+customers = LazyModule("clausier.customers.service")
+service = LazyModule("clausier.portal.service")
 
 app = typer.Typer(no_args_is_help=True)
 

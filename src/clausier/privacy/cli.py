@@ -7,8 +7,10 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import JsonOption, TodayOption, command, console, print_json, print_table
-from clausier.privacy import service
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+                                 print_json, print_table)
+
+service = LazyModule("clausier.privacy.service")
 
 app = typer.Typer(no_args_is_help=True, help="Personal data: retention, requests, register.")
 requests_app = typer.Typer(no_args_is_help=True, help="Data-subject requests.")

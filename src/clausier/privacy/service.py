@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 from sqlalchemy import JSON, String, Text, delete, select, update
 from sqlalchemy.orm import Session
 
@@ -41,9 +41,11 @@ from clausier.privacy.models import (AuditRequest, BreachNotification, BreachRec
                                      Objection, PurgeReportLine, Recording, RetentionOverride,
                                      RetentionRun, SubProcessor, SubProcessorChange,
                                      SubProcessorNotice)
-from clausier.rating.store import UsageStore
 from clausier.terms import service as terms
 from clausier.terms.schema import Privacy, TermSheet
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # "module:function" purgers, called for every retention rule in force (see ``purgers``).
 RETENTION_PURGERS: list[str] = [
@@ -259,6 +261,11 @@ def _subject_row(session: Session, subject: str, subject_id: int) -> Customer | 
 def rated_usage(customer_id: int) -> pl.DataFrame:
     """The customer's rated usage records, every month the rating room keeps
     (``rating.store``: ``<data dir>/usage/rated/month=YYYY-MM/bucket=K.parquet``)."""
+    # Polars: for the data exports, not for the other privacy commands.
+    import polars as pl
+
+    from clausier.rating.store import UsageStore
+
     base = UsageStore.default().root / "rated"
     months = []
     for folder in sorted(base.glob("month=*")) if base.exists() else ():
@@ -297,8 +304,7 @@ def export_zip(session: Session, subject: str, subject_id: int) -> bytes:
             writer.writerows({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list)
                               else v for k, v in row.items()} for row in rows)
             archive.writestr(_entry(f"{route.name}.csv"), text.getvalue())
-        usage = rated_usage(subject_id) if subject == "customer" else pl.DataFrame()
-        if usage.height:
+        if subject == "customer" and (usage := rated_usage(subject_id)).height:
             archive.writestr(_entry(USAGE_FILE), usage.write_csv())
             files.append({"file": USAGE_FILE, "rows": usage.height,
                           "source": "usage/rated (Parquet), customer_id; amounts in "

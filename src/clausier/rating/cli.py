@@ -7,8 +7,13 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import JsonOption, TodayOption, command, console, print_json, print_table
-from clausier.rating import rules, service, synth
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+                                 print_json, print_table)
+
+# Polars: loaded by the commands that rate or import usage, not by the others.
+rules = LazyModule("clausier.rating.rules")
+service = LazyModule("clausier.rating.service")
+synth = LazyModule("clausier.rating.synth")
 
 app = typer.Typer(no_args_is_help=True)
 cdr_app = typer.Typer(no_args_is_help=True, help="Call detail records: import, synthesise, price lists.")

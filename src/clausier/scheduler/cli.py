@@ -6,9 +6,10 @@ from datetime import datetime
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console, print_json,
-                                 print_table)
-from clausier.scheduler.service import run_daily_tick
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+                                 print_json, print_table)
+
+service = LazyModule("clausier.scheduler.service")
 
 app = typer.Typer()
 
@@ -17,7 +18,7 @@ app = typer.Typer()
 def tick(today: datetime | None = TodayOption, as_json: bool = JsonOption):
     """Run the daily tick for a date (default today); a second run for that date does nothing."""
     with command(today) as cmd:
-        outcomes = run_daily_tick(cmd.session, cmd.clock, cmd.actor, cmd.clock.today())
+        outcomes = service.run_daily_tick(cmd.session, cmd.clock, cmd.actor, cmd.clock.today())
         day = cmd.clock.today()
     if as_json:
         print_json({"day": day, "steps": [o.__dict__ for o in outcomes]})

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 
 import typer
 
-from clausier.cli.common import JsonOption, command, console, print_json, print_table
+from clausier.cli.common import JsonOption, LazyModule, command, console, print_json, print_table
 from clausier.core.clock import PARIS, Clock, clock_for
-from clausier.support import service
-from clausier.support.rules import duration_text
+
+rules = LazyModule("clausier.support.rules")
+service = LazyModule("clausier.support.service")
 
 app = typer.Typer()
 ticket_app = typer.Typer(no_args_is_help=True, help="Incident tickets and their restoration clock.")
@@ -35,14 +36,14 @@ def _clock(at: datetime | None, default: Clock) -> Clock:
 def _print_ticket(data: dict) -> None:
     target = data["target"]
     clock = data["clock"]
-    elapsed = duration_text(_delta(clock["elapsed_seconds"]))
+    elapsed = rules.duration_text(_delta(clock["elapsed_seconds"]))
     rows = [["Status", data["status"]], ["Called at", data["called_at"]],
             ["Confirmed at", data["confirmed_at"]], ["Clock start", f"{clock['start']} ({clock['start_reason']})"],
             ["Counted", elapsed + (" (paused now)" if clock["paused_now"] else "")],
             ["Restored at", data["restored_at"]], ["Access", data["access"]],
             ["Option", data["service_level_option"]]]
     if target:
-        left = duration_text(_delta(target["left_seconds"]))
+        left = rules.duration_text(_delta(target["left_seconds"]))
         rows += [["Target", f"{target['label']} — {target['clause']}"],
                  ["Left", f"[red]{left} (breached)[/]" if target["breached"] else left],
                  ["Deadline", target["deadline"]]]
@@ -175,10 +176,11 @@ def list_tickets(customer: str = typer.Option(None, help="Customer reference or 
         print_json(rows)
         return
     print_table("Tickets", ["Ref", "Status", "Called", "Counted", "Target", "Left"], [
-        [r["ref"], r["status"], r["called_at"], duration_text(_delta(r["clock"]["elapsed_seconds"])),
+        [r["ref"], r["status"], r["called_at"],
+         rules.duration_text(_delta(r["clock"]["elapsed_seconds"])),
          r["target"]["label"] if r["target"] else "—",
          "" if not r["target"] else (("[red]" if r["target"]["breached"] else "")
-                                     + duration_text(_delta(r["target"]["left_seconds"]))
+                                     + rules.duration_text(_delta(r["target"]["left_seconds"]))
                                      + ("[/]" if r["target"]["breached"] else ""))]
         for r in rows])
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.orm import Session
 
-from clausier.cli.common import JsonOption, command, console, error_console, print_json, print_table
-from clausier.terms import service
-from clausier.terms.lint import lint_path
-from clausier.terms.loader import built_in_paths
-from clausier.terms.rendering import flatten
+from clausier.cli.common import (JsonOption, LazyModule, command, console, error_console,
+                                 print_json, print_table)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+service = LazyModule("clausier.terms.service")
 
 app = typer.Typer(no_args_is_help=True, help="Term sheets: the operators' contract figures.")
 
@@ -42,6 +44,8 @@ def list_sheets(as_json: bool = JsonOption):
 def show(sheet: str, version: int = typer.Option(None), family: str = typer.Option(None),
          as_json: bool = JsonOption):
     """Show a sheet (or, with --family, the blocks that govern one service family)."""
+    from clausier.terms.rendering import flatten
+
     with command() as cmd:
         _ensure_built_ins(cmd.session, cmd.clock, cmd.actor)
         parsed = service.get_sheet(cmd.session, sheet, version)
@@ -59,6 +63,9 @@ def show(sheet: str, version: int = typer.Option(None), family: str = typer.Opti
 def lint(files: list[Path] = typer.Argument(None, help="Sheet files or folders (default: built-in)."),
          seeds: Path = typer.Option(None, help="Folder of the seed texts, to check line ranges.")):
     """Check sheets: schema, sources, bands, references, unresolved contradictions."""
+    from clausier.terms.lint import lint_path
+    from clausier.terms.loader import built_in_paths
+
     paths = files or built_in_paths()
     failed = False
     for path in paths:

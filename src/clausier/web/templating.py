@@ -6,7 +6,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
@@ -16,10 +15,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clausier.core.clock import PARIS
 from clausier.core.errors import Forbidden
+from clausier.web import TEMPLATES
 from clausier.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, ngettext_for
 from clausier.web.explain_text import translate as translate_explained
-
-TEMPLATES = Path(__file__).parent / "templates"
 
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
