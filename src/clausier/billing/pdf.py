@@ -27,7 +27,6 @@ from facturx.facturx import FACTURX_FILENAME, FACTURX_LEVEL2xsd, generate_xmp_by
 from facturx.generate_xml import generate_xml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree
-from schwifty import IBAN
 
 from clausier.billing.models import Invoice
 from clausier.core.errors import NotFound
@@ -75,6 +74,8 @@ def invoice_html(invoice: Invoice, credited: Invoice | None = None) -> str:
         sites.setdefault(line.site_name or "", []).append(line)
     payment = payment_means(invoice.seller, invoice.buyer) if invoice.kind == "invoice" else {}
     if payment.get("iban"):
+        from schwifty import IBAN     # its bank registry: only when a PDF shows an IBAN
+
         payment["iban_formatted"] = IBAN(payment["iban"]).formatted
     html = _environment.get_template("billing/invoice_pdf.html").render(
         invoice=invoice, sites=sites, credited=credited, payment=payment,

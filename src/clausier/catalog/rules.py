@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 from stdnum import exceptions as stdnum_errors
 from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret
@@ -118,6 +116,10 @@ def _stdnum(module, value: str, field_name: str, what: str) -> str:
 
 
 def _bank(iban_text: str, bic_text: str, field, derived: dict[str, str]) -> tuple[str, str]:
+    # schwifty loads its bank registry on import: only when bank details are checked.
+    from schwifty import BIC, IBAN
+    from schwifty.exceptions import SchwiftyException
+
     if not iban_text:
         if bic_text:
             raise InvalidInput.on(field("iban"), "required with a BIC")
