@@ -28,16 +28,21 @@ $(BIN)/python: | $(UV)
 	$(UV) venv --quiet --python $(PYTHON) $(VENV)
 
 # `pip sync` leaves exactly what the lock names (it removes anything else), then Clausier
-# itself, editable, built with the locked setuptools.
+# itself, editable, built with the locked setuptools. Everything is compiled to bytecode once:
+# where PYTHONDONTWRITEBYTECODE is set, every command would otherwise compile what it imports.
 $(VENV)/.runtime: requirements/runtime.txt pyproject.toml | $(BIN)/python
-	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements/runtime.txt
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
+	  requirements/runtime.txt
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(BIN)/python -m compileall -q src
 	rm -f $(VENV)/.dev
 	touch $@
 
 $(VENV)/.dev: requirements/dev.txt pyproject.toml | $(BIN)/python
-	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements/dev.txt
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
+	  requirements/dev.txt
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(BIN)/python -m compileall -q src
 	rm -f $(VENV)/.runtime
 	touch $@
 
