@@ -791,6 +791,10 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
             raise InvalidInput.on("amount", f"{fr_format(amount)} is more than the "
                                             f"{fr_format(remaining)} left to credit")
         rate = vat_rate or (invoice.lines[0].vat_rate if invoice.lines else "normal")
+        try:
+            rules.vat_rate(rate)
+        except rules.BillingError as exc:
+            raise exc.as_invalid_input() from None
         text = label or f"Credit on invoice {invoice.number}"
         drafts = [rules.DraftLine("credit", text, Explained((Line(
             text, amount, f"credit of {fr_format(amount)} on {invoice.number}", reason),)),
