@@ -46,6 +46,7 @@ class SiteIn(Input):
 
 class SitePatch(Patch):
     model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"numbering_zone"})     # null: derived from the postcode again
 
     name: str | None = None
     address: str | None = None
@@ -80,6 +81,7 @@ class ContactIn(Input):
 
 class ContactPatch(Patch):
     model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"site_id"})        # null: attached to no site
 
     name: str | None = None
     email: str | None = None
@@ -142,6 +144,7 @@ class CustomerIn(Input):
 
 class CustomerPatch(Patch):
     model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"external_ref", "siren", "siret", "vat_number", "employees"})
 
     ref: str | None = None
     external_ref: str | None = None
