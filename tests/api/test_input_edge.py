@@ -236,3 +236,12 @@ def test_a_text_longer_than_its_column_is_refused_on_both_databases(staff, engin
     assert body["detail"] == "name: at most 200 characters (got 201)"
     with transaction(engine) as s:
         assert s.get(Customer, world.customer_b).name == name
+
+
+@pytest.mark.parametrize("path", ["/api/v1/invoices/\u00b9", "/api/v1/subscriptions/\u00b2",
+                                  "/api/v1/payments?customer=\u00b3"])
+def test_a_superscript_digit_is_not_taken_for_an_id(staff, path):
+    """``"¹".isdigit()`` is true but ``int("¹")`` fails: ids are read from decimal digits."""
+    response = staff.get(path)
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"] == PROBLEM

@@ -677,7 +677,7 @@ def get_invoice(session: Session, number_or_id: str | int) -> Invoice:
     text = str(number_or_id)
     query = select(Invoice).where(Invoice.number == text)
     invoice = session.scalar(query)
-    if invoice is None and text.isdigit():
+    if invoice is None and text.isdecimal():
         invoice = session.get(Invoice, int(text))
     if invoice is None:
         raise NotFound(f"invoice: {number_or_id} not found")

@@ -69,7 +69,7 @@ def _next_ref(session: Session, operator: Operator) -> str:
     prefix = f"{operator.invoice_prefix}-"
     refs = session.scalars(select(Customer.ref).where(Customer.operator_id == operator.id,
                                                       Customer.ref.like(f"{prefix}%")))
-    numbers = [int(ref[len(prefix):]) for ref in refs if ref[len(prefix):].isdigit()]
+    numbers = [int(ref[len(prefix):]) for ref in refs if ref[len(prefix):].isdecimal()]
     return f"{prefix}{max(numbers, default=0) + 1:06d}"
 
 

@@ -68,7 +68,7 @@ def get_customer(session: Session, ref_or_id: str | int) -> Customer:
     try:
         return customers.get_customer_by_ref(session, text)
     except NotFound:
-        if text.isdigit():
+        if text.isdecimal():
             return customers.get_customer(session, int(text))
         raise
 
