@@ -203,3 +203,18 @@ def test_an_event_dated_in_year_9999_is_refused_naming_it(portal):
         {"field": "events.1.at", "reason": "must be between 1970-01-01 and 2099-12-31"}]
     with transaction(portal.app.state.engine) as s:
         assert s.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device_id)).all() == []
+
+
+def test_an_event_whose_details_hold_a_lone_surrogate_is_refused(portal):
+    """``details`` is free JSON: half a UTF-16 pair was stored, then every listing of the
+    site's events failed to encode it. It is refused at the edge, naming the field."""
+    _, token = portal.device()
+    body = ('{"batch_id": "s1", "events": [{"seq": 1, "at": "2026-11-24T09:00:00+01:00", '
+            '"kind": "entry_granted", "details": {"note": "half a pair: \\ud800"}}]}')
+    answer = TestClient(portal.app, raise_server_exceptions=False).post(
+        "/api/v1/devices/me/events", content=body, headers={
+            "authorization": f"Bearer {token}", "content-type": "application/json"})
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{
+        "field": "events.0.details",
+        "reason": "contains an invalid character (a lone UTF-16 surrogate)"}]
