@@ -3,6 +3,8 @@ of service (Rozoh seed CP A art. 1 L124-180, art. 2)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -10,10 +12,10 @@ from sqlalchemy import select
 
 from clausier.access import rules
 from clausier.access import service as access
-from clausier.access.models import DeviceEvent, Pack
+from clausier.access.models import Device, DeviceEvent, Pack
 from clausier.access.simulator import DeviceStore, SimulatedDevice
 from clausier.core.clock import PARIS
-from clausier.db.session import transaction
+from clausier.db.session import transaction, write_transaction
 from tests.access.conftest import SYSTEM
 
 DUPONT_BADGE = f"badge:{rules.wiegand(26, 123, 4567).key}"
@@ -149,3 +151,70 @@ def test_last_seen_stamps_are_written_in_batches():
     assert buffer.add(3, t0 + timedelta(seconds=2)) == {}
     later = t0 + timedelta(seconds=5)
     assert buffer.add(2, later) == {2: later, 3: t0 + timedelta(seconds=2)}
+
+
+def test_one_batch_replayed_by_two_requests_at_once_is_stored_once(portal):
+    """CP A art. 1 L124-140 (events uploaded once back online): a device that re-sends a batch
+    while the first upload is still being written gets "duplicates", not a server error
+    (PostgreSQL raised a unique violation on the second insert)."""
+    device_id, _ = portal.device()
+    engine, clock = portal.app.state.engine, portal.app.state.clock
+    tuesday = datetime(2026, 11, 24, 9, 0, tzinfo=PARIS)
+    batch = [access.EventIn(seq, tuesday + timedelta(minutes=seq), "entry_granted", "granted")
+             for seq in (1, 2, 3)]
+    first_written = threading.Event()
+    answers: dict[str, dict] = {}
+
+    def upload(name: str) -> None:
+        if name == "replay":
+            first_written.wait(5)
+        with write_transaction(engine) as s:
+            answer = access.device_events(s, clock, s.get(Device, device_id), "1-3", batch)
+            answers[name] = answer.payload
+            if name == "first":
+                first_written.set()
+                # Holds its transaction open while the replay reads and inserts the same rows.
+                time.sleep(0.5)
+
+    threads = [threading.Thread(target=upload, args=(name,)) for name in ("first", "replay")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert answers == {
+        "first": {"batch_id": "1-3", "accepted": 3, "duplicates": 0, "last_sequence": 3},
+        "replay": {"batch_id": "1-3", "accepted": 0, "duplicates": 3, "last_sequence": 3}}
+    with transaction(engine) as s:
+        assert s.scalars(select(DeviceEvent.sequence).where(DeviceEvent.device_id == device_id)
+                         .order_by(DeviceEvent.sequence)).all() == [1, 2, 3]
+
+
+def test_an_event_dated_in_year_9999_is_refused_naming_it(portal):
+    """A device clock gone wild: the batch is refused whole (422 naming the event's ``at``)
+    instead of failing in the column type, and nothing of it is stored."""
+    device_id, token = portal.device()
+    answer = TestClient(portal.app, raise_server_exceptions=False).post(
+        "/api/v1/devices/me/events", headers={"authorization": f"Bearer {token}"},
+        json={"batch_id": "9999", "events": [
+            {"seq": 1, "at": "2026-11-24T09:00:00+01:00", "kind": "entry_granted"},
+            {"seq": 2, "at": "9999-12-31T23:30:00-05:00", "kind": "entry_granted"}]})
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"field": "events.1.at", "reason": "must be between 1970-01-01 and 2099-12-31"}]
+    with transaction(portal.app.state.engine) as s:
+        assert s.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device_id)).all() == []
+
+
+def test_an_event_whose_details_hold_a_lone_surrogate_is_refused(portal):
+    """``details`` is free JSON: half a UTF-16 pair was stored, then every listing of the
+    site's events failed to encode it. It is refused at the edge, naming the field."""
+    _, token = portal.device()
+    body = ('{"batch_id": "s1", "events": [{"seq": 1, "at": "2026-11-24T09:00:00+01:00", '
+            '"kind": "entry_granted", "details": {"note": "half a pair: \\ud800"}}]}')
+    answer = TestClient(portal.app, raise_server_exceptions=False).post(
+        "/api/v1/devices/me/events", content=body, headers={
+            "authorization": f"Bearer {token}", "content-type": "application/json"})
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{
+        "field": "events.0.details",
+        "reason": "contains an invalid character (a lone UTF-16 surrogate)"}]

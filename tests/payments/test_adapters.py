@@ -77,6 +77,22 @@ def test_direct_debit_from_the_command_line(run, clean_engine, tmp_path):
     assert bad.exit_code == 2 and "reason_code" in bad.output
 
 
+def test_a_bank_reference_recorded_twice_from_the_command_line_is_one_payment(run, clean_engine):
+    with transaction(clean_engine) as s:
+        ref = billed_customer(s, SYSTEM, "ozone", family="internet_fibre", monthly_fee="34.90",
+                              go_live=date(2025, 10, 1), period="2025-10",
+                              issue_on=date(2025, 10, 3), kind="household").customer.ref
+    args = ("payment", "record", ref, "34.90", "--on", "2025-10-09", "--reference",
+            "VIR-20251009-0042", "--today", "2025-10-09")
+    first = run(*args, "--json")
+    again = run(*args)
+    assert first.exit_code == 0 and again.exit_code == 0, again.output
+    title = " ".join(again.output.split())          # the table's title wraps on narrow terminals
+    assert f"Payment {json.loads(first.output)['id']}: 34.90 by transfer (recorded before)" in title
+    listed = json.loads(run("payment", "list", "--customer", ref, "--json").output)
+    assert [p["reference"] for p in listed] == ["VIR-20251009-0042"]
+
+
 def _bad(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("end_to_end_id;reason_code;returned_on\nOZO-2025-000001-P1;ZZ99;2025-10-08\n")

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from clausier.access import rules, service
 from clausier.access.models import Device
 from clausier.api.deps import (Ctx, csrf_for_cookie_sessions, current_user, entering, get_clock,
                                get_session, staff_user)
+from clausier.api.inputs import Day, Input, Moment, Page, page_of_list
 from clausier.audit.service import Actor
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Unauthenticated
@@ -39,7 +40,7 @@ def access_staff_ctx(ctx: Ctx = Depends(access_ctx)) -> Ctx:
 
 # --------------------------------------------------------------------------- bodies
 
-class PackIn(BaseModel):
+class PackIn(Input):
     subscription: str = Field(description="Subscription reference or id (family intercom_pack or access_pack)")
     site_name: str | None = None
     kind: str = "company"
@@ -47,21 +48,21 @@ class PackIn(BaseModel):
     records: int | None = Field(None, description="Default: the user records of the ordered offers")
 
 
-class ActivationIn(BaseModel):
+class ActivationIn(Input):
     code: str
     email: str
     name: str
     password: str
-    on: date | None = None
+    on: Day | None = None
 
 
-class SettingsIn(BaseModel):
+class SettingsIn(Input):
     call_timeout_seconds: int | None = None
     event_retention_months: int | None = None
     reset_event_retention: bool = False
 
 
-class RecordIn(BaseModel):
+class RecordIn(Input):
     name: str
     display_name: str | None = None
     phone_code: str | None = None
@@ -69,15 +70,15 @@ class RecordIn(BaseModel):
     secondary_numbers: list[str] = []
     app_users: list[str] = []
     groups: list[str] = []
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
     suspended: bool = False
 
     def to_input(self) -> service.RecordInput:
         return service.RecordInput(**self.model_dump())
 
 
-class CredentialIn(BaseModel):
+class CredentialIn(Input):
     kind: str = Field(description="badge | remote | keypad")
     format: str = Field("raw", description="wiegand26 | wiegand34 | raw (badges and remotes)")
     value: str | None = Field(None, description="hex frame (raw) or the keypad code")
@@ -87,54 +88,54 @@ class CredentialIn(BaseModel):
     access_point_id: int | None = None
 
 
-class AccessPointIn(BaseModel):
+class AccessPointIn(Input):
     name: str
     kind: str = "door"
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(Input):
     name: str
     segments: list[str] = Field(description="rows such as 'mon 08:00-12:00' or 'holiday 10:00-12:00'")
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
 
 
-class RightIn(BaseModel):
+class RightIn(Input):
     access_point_id: int
     profile_id: int
     record_id: int | None = None
     group: str | None = None
 
 
-class InvitationIn(BaseModel):
+class InvitationIn(Input):
     email: str
     scopes: list[str]
 
 
-class AcceptanceIn(BaseModel):
+class AcceptanceIn(Input):
     secret: str = Field(description="The code of the invitation's mail.")
     name: str
     password: str = Field(description="A new password, or the account's own if it has one.")
 
 
-class ScopesIn(BaseModel):
+class ScopesIn(Input):
     scopes: list[str]
 
 
-class ExtensionIn(BaseModel):
+class ExtensionIn(Input):
     offer_code: str
     quantity: int = 1
 
 
-class DeviceIn(BaseModel):
+class DeviceIn(Input):
     name: str
     kind: str = "controller"
 
 
-class DecideIn(BaseModel):
+class DecideIn(Input):
     via: str = Field(description="badge | remote | keypad | app")
     access_point_id: int
-    at: datetime
+    at: Moment
     format: str = "raw"
     value: str | None = None
     facility: int | None = None
@@ -143,26 +144,26 @@ class DecideIn(BaseModel):
     record_id: int | None = Field(None, description="for via=app: who opens from the video call")
 
 
-class CallSimulationIn(BaseModel):
+class CallSimulationIn(Input):
     outcomes: dict[str, str] = Field(description="target -> answered | busy | no_answer")
 
 
-class AckIn(BaseModel):
+class AckIn(Input):
     version: int
 
 
-class EventBody(BaseModel):
-    seq: int
-    at: datetime
-    kind: str
-    reason: str | None = None
-    record_id: int | None = None
-    access_point_id: int | None = None
-    credential: str | None = None
+class EventBody(Input):
+    seq: int = Field(ge=1, le=2**63 - 1)
+    at: Moment
+    kind: str = Field(max_length=20)
+    reason: str | None = Field(None, max_length=30)
+    record_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    access_point_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    credential: str | None = Field(None, max_length=80)
     details: dict = {}
 
 
-class BatchIn(BaseModel):
+class BatchIn(Input):
     batch_id: str = Field(min_length=1, max_length=64)
     events: list[EventBody] = Field(max_length=5000)
 
@@ -199,7 +200,7 @@ def open_pack(body: PackIn, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
             "records_cap": pack.records_ordered, "variant": pack.variant}
 
 
-class SuspensionIn(BaseModel):
+class SuspensionIn(Input):
     reason: str = Field(description="Why (shown to the site administrator)")
 
 
@@ -280,10 +281,10 @@ def buy_extension(site_id: int, body: ExtensionIn, ctx: Ctx = Depends(access_ctx
 # --------------------------------------------------------------------------- records and credentials
 
 @router.get("/access/sites/{site_id}/records")
-def list_records(site_id: int, search: str = "", limit: int = 500, offset: int = 0,
+def list_records(site_id: int, search: str = "", page: Page = Depends(page_of_list),
                  ctx: Ctx = Depends(access_ctx)) -> list[dict]:
-    return [service.record_to_dict(r) for r in
-            service.list_records(ctx.session, ctx.actor, site_id, search, min(limit, 5000), offset)]
+    return [service.record_to_dict(r) for r in service.list_records(
+        ctx.session, ctx.actor, site_id, search, page.limit, page.offset)]
 
 
 @router.post("/access/sites/{site_id}/records", status_code=201)
@@ -485,16 +486,19 @@ def _event_out(e) -> dict:
 
 
 @router.get("/access/sites/{site_id}/events")
-def list_events(site_id: int, kind: str | None = None, reason: str | None = None, record_id: int | None = None,
-                access_point_id: int | None = None, since: date | None = None, until: date | None = None,
-                limit: int = 200, offset: int = 0, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
+def list_events(site_id: int, kind: str | None = None, reason: str | None = None,
+                record_id: int | None = None, access_point_id: int | None = None,
+                since: Day | None = None, until: Day | None = None,
+                page: Page = Depends(page_of_list), ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     filters = _filters(kind, reason, record_id, access_point_id, since, until)
-    return [_event_out(e) for e in service.list_events(ctx.session, ctx.actor, site_id, filters, min(limit, 5000), offset)]
+    return [_event_out(e) for e in service.list_events(ctx.session, ctx.actor, site_id, filters,
+                                                       page.limit, page.offset)]
 
 
 @router.get("/access/sites/{site_id}/events.csv")
-def events_csv(site_id: int, kind: str | None = None, reason: str | None = None, record_id: int | None = None,
-               access_point_id: int | None = None, since: date | None = None, until: date | None = None,
+def events_csv(site_id: int, kind: str | None = None, reason: str | None = None,
+               record_id: int | None = None, access_point_id: int | None = None,
+               since: Day | None = None, until: Day | None = None,
                ctx: Ctx = Depends(access_ctx)) -> Response:
     body = service.events_csv(ctx.session, ctx.actor, site_id,
                               _filters(kind, reason, record_id, access_point_id, since, until))

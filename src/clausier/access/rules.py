@@ -17,10 +17,11 @@ import phonenumbers
 from phonenumbers import PhoneNumberType, shortnumberinfo
 
 from clausier.contracts.rules import add_months
+from clausier.core.errors import RuleRefusal
 from clausier.terms.schema import Sourced
 
 
-class RuleError(ValueError):
+class RuleError(RuleRefusal):
     """Input refused by a rule; ``field`` names what was wrong, ``code`` is a stable reason."""
 
     def __init__(self, field_name: str, reason: str, code: str = "invalid", clause: str = ""):

@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Text, bindparam, delete, func, select, type_coerce, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -1414,21 +1415,31 @@ def device_events(session: Session, clock: Clock, device: Device, batch_id: str,
     if problems:
         return SyncAnswer("events", refused="invalid_batch", message="; ".join(problems))
     sequences = [e.sequence for e in events]
-    known: set[int] = set()
-    for start in range(0, len(sequences), 500):
-        known |= set(session.scalars(select(DeviceEvent.sequence).where(
-            DeviceEvent.device_id == device.id, DeviceEvent.sequence.in_(sequences[start:start + 500]))))
     now = clock.now()
-    fresh = {e.sequence: e for e in events if e.sequence not in known}
-    session.add_all([DeviceEvent(site_id=device.site_id, device_id=device.id, sequence=e.sequence,
-                                 batch_id=batch_id[:64], at=e.at, kind=e.kind, reason=e.reason,
-                                 record_id=e.record_id, access_point_id=e.access_point_id,
-                                 credential=e.credential, details=e.details, received_at=now)
-                     for e in fresh.values()])
+    fresh = {e.sequence: e for e in events}       # a sequence repeated within the batch: once
+    rows = [{"site_id": device.site_id, "device_id": device.id, "sequence": e.sequence,
+             "batch_id": batch_id[:64], "at": e.at, "kind": e.kind, "reason": e.reason,
+             "record_id": e.record_id, "access_point_id": e.access_point_id,
+             "credential": e.credential, "details": e.details, "received_at": now}
+            for e in fresh.values()]
+    # Events stored already (a batch re-sent, maybe by two requests at once) are skipped by the
+    # database itself: a check before the insert would let parallel replays collide.
+    accepted = 0
+    for start in range(0, len(rows), 500):
+        statement = _insert_new(session, DeviceEvent).values(rows[start:start + 500])
+        accepted += len(session.execute(statement.on_conflict_do_nothing(
+            index_elements=["device_id", "sequence"]).returning(DeviceEvent.id)).all())
     if sequences:
         device.last_sequence = max(device.last_sequence, max(sequences))
-    return SyncAnswer("events", payload={"batch_id": batch_id, "accepted": len(fresh),
-                               "duplicates": len(events) - len(fresh), "last_sequence": device.last_sequence})
+    return SyncAnswer("events", payload={"batch_id": batch_id, "accepted": accepted,
+                                         "duplicates": len(events) - accepted,
+                                         "last_sequence": device.last_sequence})
+
+
+def _insert_new(session: Session, model):
+    """An INSERT that can skip rows already there (ON CONFLICT), in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model))
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ def add_credential(site_id: int, record_id: int, kind: str = Form(...), format: 
                    value: str = Form(""), facility: str = Form(""), card: str = Form(""), bits: str = Form(""),
                    access_point_id: str = Form(""), ctx: Ctx = Depends(sites_ctx)):
     def number(text: str) -> int | None:
-        return int(text) if text.strip().isdigit() else None
+        return int(text) if text.strip().isdecimal() else None
     data = service.CredentialInput(kind, format, value or None, number(facility), number(card), number(bits),
                                    number(access_point_id))
     return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: service.add_credential(

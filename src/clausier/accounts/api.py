@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from clausier.accounts import service
 from clausier.api.deps import Ctx, user_ctx
+from clausier.api.inputs import Input
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -22,7 +23,7 @@ class Me(BaseModel):
     customer_id: int | None
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(Input):
     name: str
 
 

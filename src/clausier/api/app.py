@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import configure_mappers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.datastructures import MutableHeaders
@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clausier import __version__
 from clausier.accounts.rules import SESSION_LIFETIME
 from clausier.core.clock import Clock, SystemClock
-from clausier.core.errors import ClausierError, Unauthenticated
+from clausier.core.errors import ClausierError, RuleRefusal, Unauthenticated
 from clausier.core.settings import Settings
 from clausier.db.session import WRITE_WAIT_SECONDS, WriterBusy, engine_for
 from clausier.scheduler.ticker import DailyTicker, DeliveryLoop
@@ -137,8 +137,9 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]}
-                  for e in exc.errors()]
+        # Pydantic words a validator's refusal "Value error, <reason>": the reason is enough.
+        errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                   "reason": e["msg"].removeprefix("Value error, ")} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
         return problem({"type": "about:blank", "title": "Invalid input", "status": 422,
                         "detail": detail, "errors": errors})
@@ -155,6 +156,22 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
         # Nothing was written: the client may send the same request again.
         return problem({"type": "about:blank", "title": "Busy", "status": 503, "detail": str(exc)},
                        {"retry-after": str(WRITE_WAIT_SECONDS)})
+    @app.exception_handler(RuleRefusal)
+    async def rule_refusal(request: Request, exc: RuleRefusal):
+        return await clausier_error(request, exc.as_invalid_input())
+
+    @app.exception_handler(StatementError)
+    async def unstorable_value(request: Request, exc: StatementError):
+        # A column type refused a value on its way to the database (db/types.py): bad input.
+        if isinstance(exc.orig, ValueError | OverflowError | UnicodeError):
+            return problem({"type": "about:blank", "title": "Invalid input", "status": 422,
+                            "detail": str(exc.orig)})
+        if isinstance(exc, IntegrityError):
+            # Two requests raced for the same unique value, or a row is still referenced.
+            return problem({"type": "about:blank", "title": "Conflict", "status": 409,
+                            "detail": "the change conflicts with data stored meanwhile: "
+                                      "read it again and retry"})
+        raise exc
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict:

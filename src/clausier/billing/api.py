@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
-from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import event
 
 from clausier.api.deps import Ctx, staff_ctx
+from clausier.api.inputs import (Day, IndexValue, Input, Page, Percent, PositiveSum, Sum,
+                                 page_of_list)
 from clausier.billing import service
 from clausier.api.files import attachment
 from clausier.billing.pdf import invoice_document
@@ -20,40 +20,40 @@ from clausier.catalog.models import Operator
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 
 
-class BillRunIn(BaseModel):
+class BillRunIn(Input):
     period: str = Field(pattern=r"^\d{4}-\d{2}$", description="The month billed, YYYY-MM.")
     operator: str
     draft: bool = False
 
 
-class CreditIn(BaseModel):
+class CreditIn(Input):
     reason: str = Field(min_length=1)
-    amount: Decimal | None = Field(None, gt=0, description="In the invoice's basis; none: all.")
+    amount: PositiveSum | None = Field(None, description="In the invoice's basis; none: all.")
     label: str | None = None
     vat_rate: str | None = None
 
 
-class PaymentIn(BaseModel):
-    amount_paid: Decimal = Field(ge=0)
-    on: date | None = None
+class PaymentIn(Input):
+    amount_paid: Sum
+    on: Day | None = None
 
 
-class IndexValueIn(BaseModel):
+class IndexValueIn(Input):
     series: str
     month: str = Field(pattern=r"^\d{4}-\d{2}$")
-    value: Decimal = Field(gt=0)
+    value: IndexValue
 
 
-class IndexationIn(BaseModel):
+class IndexationIn(Input):
     operator: str
     year: int = Field(ge=2000, le=2100)
 
 
-class PriceChangeIn(BaseModel):
+class PriceChangeIn(Input):
     operator: str
     kind: str = Field(description="general | usage | regulatory")
-    effective_on: date
-    percent: Decimal | None = None
+    effective_on: Day
+    percent: Percent | None = None
     family: str | None = None
     offer_code: str | None = None
     description: str = ""
@@ -68,11 +68,11 @@ def _download(ctx: Ctx, number: str, document: str) -> Response:
 @router.get("/invoices")
 def list_invoices(status: str | None = None, customer_id: int | None = None,
                   period: str | None = None, operator: str | None = None, kind: str | None = None,
-                  q: str | None = None, limit: int = 100, offset: int = 0,
+                  q: str | None = None, page: Page = Depends(page_of_list),
                   ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     return [service.invoice_dict(i, with_lines=False) for i in service.list_invoices(
         ctx.session, status=status, customer_id=customer_id, period=period, operator_code=operator,
-        kind=kind, search=q, limit=min(limit, 1000), offset=offset)]
+        kind=kind, search=q, limit=page.limit, offset=page.offset)]
 
 
 @router.get("/invoices/export.csv")

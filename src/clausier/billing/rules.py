@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property, lru_cache
 
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import FRENCH_VAT_RATES, ZERO, VatRate, fr_format, money
 from clausier.terms.delays import delay
@@ -43,7 +44,7 @@ NO_DISCOUNT_CLAUSE = "C. com. art. L441-9"
 LEGAL_LATE_RATE_TEXT = "taux de refinancement de la BCE majoré de 10 points (C. com. art. L441-10)"
 
 
-class BillingError(ValueError):
+class BillingError(RuleRefusal):
     """The facts or the sheet do not allow billing (the message names the field or the clause)."""
 
 

@@ -726,7 +726,7 @@ def get_invoice(session: Session, number_or_id: str | int) -> Invoice:
     text = str(number_or_id)
     query = select(Invoice).where(Invoice.number == text)
     invoice = session.scalar(query)
-    if invoice is None and text.isdigit():
+    if invoice is None and text.isdecimal():
         invoice = session.get(Invoice, int(text))
     if invoice is None:
         raise NotFound(f"invoice: {number_or_id} not found")
@@ -846,6 +846,10 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
             raise InvalidInput.on("amount", f"{fr_format(amount)} is more than the "
                                             f"{fr_format(remaining)} left to credit")
         rate = vat_rate or (invoice.lines[0].vat_rate if invoice.lines else "normal")
+        try:
+            rules.vat_rate(rate)
+        except rules.BillingError as exc:
+            raise exc.as_invalid_input() from None
         text = label or f"Credit on invoice {invoice.number}"
         drafts = [rules.DraftLine("credit", text, Explained((Line(
             text, amount, f"credit of {fr_format(amount)} on {invoice.number}", reason),)),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
 from clausier.api.deps import Ctx, staff_ctx
+from clausier.api.inputs import Patch, Price
 from clausier.catalog import service
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
@@ -74,14 +75,14 @@ class OfferOut(BaseModel):
         })
 
 
-class OfferPatch(BaseModel):
+class OfferPatch(Patch):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
     description: str | None = None
-    monthly_fee: Decimal | None = None
-    access_fee: Decimal | None = None
-    one_off_price: Decimal | None = None
+    monthly_fee: Price | None = None
+    access_fee: Price | None = None
+    one_off_price: Price | None = None
     active: bool | None = None
 
 

@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from clausier.api.deps import Ctx, staff_ctx
+from clausier.api.inputs import Day, Input, Page, Price, page_of_list
 from clausier.contracts import service
 from clausier.core.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["contracts"])
 
 
-class LineIn(BaseModel):
+class LineIn(Input):
     site_id: int
     offer_code: str
     quantity: int = Field(1, ge=1)
     commitment_months: int | None = Field(None, ge=1)
-    monthly_fee: Decimal | None = None
-    access_fee: Decimal | None = None
-    access_fee_undiscounted: Decimal | None = None
-    minimum_billing: Decimal | None = None
+    monthly_fee: Price | None = None
+    access_fee: Price | None = None
+    access_fee_undiscounted: Price | None = None
+    minimum_billing: Price | None = None
     options: list[str] = []
 
 
-class OrderIn(BaseModel):
+class OrderIn(Input):
     customer_id: int
-    signed_on: date
+    signed_on: Day
     channel: str = Field(description="on_premises | off_premises | distance")
     lines: list[LineIn]
     outside_main_activity: bool = False
@@ -53,14 +53,14 @@ class QuoteOut(BaseModel):
     notes: list[str] = []
 
 
-class DateIn(BaseModel):
-    on: date
+class DateIn(Input):
+    on: Day
     reason: str | None = None
     service_identifier: str | None = None
 
 
-class TerminationIn(BaseModel):
-    received: date
+class TerminationIn(Input):
+    received: Day
     reason: str | None = None
 
 
@@ -88,20 +88,20 @@ def create_order(body: OrderIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 @router.get("/subscriptions")
 def list_subscriptions(customer_id: int | None = None, status: str | None = None,
-                       family: str | None = None, limit: int = 100, offset: int = 0,
+                       family: str | None = None, page: Page = Depends(page_of_list),
                        ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     return [service.to_dict(s) for s in service.list_subscriptions(
-        ctx.session, customer_id, status, family, limit=min(limit, 500), offset=offset)]
+        ctx.session, customer_id, status, family, limit=page.limit, offset=page.offset)]
 
 
 @router.get("/subscriptions/{ref}")
-def get_subscription(ref: str, on: date | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
+def get_subscription(ref: str, on: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
     subscription = service.get_subscription(ctx.session, ref)
     return service.to_dict(subscription, on or ctx.clock.today(), ctx.session)
 
 
 @router.get("/subscriptions/{ref}/quotes/termination", response_model=QuoteOut)
-def quote_termination(ref: str, received: date, reason: str | None = None,
+def quote_termination(ref: str, received: Day, reason: str | None = None,
                       ctx: Ctx = Depends(staff_ctx)):
     return _quote_out(service.quote_termination(ctx.session, ref, received, reason))
 
@@ -137,17 +137,17 @@ def change_status(ref: str, action: str, body: DateIn, ctx: Ctx = Depends(staff_
 
 
 @router.get("/subscriptions/{ref}/quotes/withdrawal")
-def withdrawal(ref: str, requested_on: date, ctx: Ctx = Depends(staff_ctx)) -> dict:
+def withdrawal(ref: str, requested_on: Day, ctx: Ctx = Depends(staff_ctx)) -> dict:
     return service.withdrawal_decision(ctx.session, ref, requested_on).as_dict()
 
 
 @router.get("/subscriptions/{ref}/quotes/plan-change")
-def quote_plan_change(ref: str, change: str, on: date, equipment_change: bool = False,
+def quote_plan_change(ref: str, change: str, on: Day, equipment_change: bool = False,
                       telephony: bool = False, ctx: Ctx = Depends(staff_ctx)) -> dict:
     return service.quote_plan_change(ctx.session, ref, change, on, equipment_change=equipment_change,
                                      telephony=telephony).as_dict()
 
 
 @router.get("/subscriptions/{ref}/quotes/move")
-def quote_move(ref: str, on: date, new_site_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
+def quote_move(ref: str, on: Day, new_site_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
     return service.quote_move(ctx.session, ref, on, new_site_id).as_dict()

@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
 from clausier.terms.delays import delay
@@ -132,7 +133,7 @@ class Period:
         return self.start <= day and (self.end is None or day <= self.end)
 
 
-class RuleError(ValueError):
+class RuleError(RuleRefusal):
     """The terms do not allow what is asked (the message names the clause)."""
 
 

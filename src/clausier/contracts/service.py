@@ -105,7 +105,7 @@ def _event(session: Session, clock: Clock, actor: Actor, subscription: Subscript
 
 def get_subscription(session: Session, ref_or_id: str | int) -> Subscription:
     query = select(Subscription)
-    if isinstance(ref_or_id, int) or str(ref_or_id).isdigit():
+    if isinstance(ref_or_id, int) or str(ref_or_id).isdecimal():
         query = query.where(or_(Subscription.id == int(ref_or_id), Subscription.ref == str(ref_or_id)))
     else:
         query = query.where(or_(Subscription.ref == ref_or_id, Subscription.external_ref == ref_or_id))

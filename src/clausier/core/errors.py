@@ -78,6 +78,18 @@ class Unauthenticated(ClausierError):
     title = "Not authenticated"
 
 
+class RuleRefusal(ValueError):
+    """Base of the rooms' rule errors (``rules.py`` raises them, worded "field: reason"). A
+    service turns them into the error it means; one that reaches an adapter is still the
+    input's fault, so it is shown as invalid input naming the field rather than as a crash."""
+
+    def as_invalid_input(self) -> InvalidInput:
+        field_name, separator, reason = str(self).partition(": ")
+        if not separator or " " in field_name:
+            return InvalidInput(str(self))
+        return InvalidInput.on(field_name, reason)
+
+
 @dataclass
 class Report:
     """Row-by-row outcome of a file import: what was taken, what was refused and why."""

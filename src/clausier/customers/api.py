@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from clausier.api.deps import Ctx, staff_ctx
+from clausier.api.inputs import PAGE_NUMBER_MAX, Input, Patch
 from clausier.catalog import service as catalog
 from clausier.customers import service
 
@@ -31,7 +32,7 @@ class SiteOut(BaseModel):
     is_central: bool
 
 
-class SiteIn(BaseModel):
+class SiteIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -43,8 +44,9 @@ class SiteIn(BaseModel):
     is_central: bool | None = Field(None, description="default: central if it is the first site")
 
 
-class SitePatch(BaseModel):
+class SitePatch(Patch):
     model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"numbering_zone"})     # null: derived from the postcode again
 
     name: str | None = None
     address: str | None = None
@@ -67,7 +69,7 @@ class ContactOut(BaseModel):
     roles: list[str]
 
 
-class ContactIn(BaseModel):
+class ContactIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -77,8 +79,9 @@ class ContactIn(BaseModel):
     site_id: int | None = None
 
 
-class ContactPatch(BaseModel):
+class ContactPatch(Patch):
     model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"site_id"})        # null: attached to no site
 
     name: str | None = None
     email: str | None = None
@@ -118,7 +121,7 @@ class CustomerDetail(CustomerOut):
     contacts: list[ContactOut]
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     operator: str = Field(description="operator code, e.g. technicophone")
@@ -139,8 +142,9 @@ class CustomerIn(BaseModel):
     notes: str = ""
 
 
-class CustomerPatch(BaseModel):
+class CustomerPatch(Patch):
     model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"external_ref", "siren", "siret", "vat_number", "employees"})
 
     ref: str | None = None
     external_ref: str | None = None
@@ -174,8 +178,10 @@ def _detail(ctx: Ctx, customer) -> CustomerDetail:
 
 
 @router.get("/customers", response_model=CustomerPage)
-def list_customers(search: str | None = None, operator: str | None = None, page: int = 1,
-                   per_page: int = 50, ctx: Ctx = Depends(staff_ctx)):
+def list_customers(search: str | None = None, operator: str | None = None,
+                   page: Annotated[int, Query(ge=1, le=PAGE_NUMBER_MAX)] = 1,
+                   per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+                   ctx: Ctx = Depends(staff_ctx)):
     found = service.search_customers(ctx.session, search, operator, page, per_page)
     return CustomerPage(items=[CustomerOut.model_validate(c) for c in found.items],
                         total=found.total, page=found.page, per_page=found.per_page)

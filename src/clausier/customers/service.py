@@ -17,6 +17,7 @@ from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotFound
 from clausier.customers import rules
 from clausier.customers.models import Contact, Customer, Site
+from clausier.db.references import delete_unless_referenced
 
 CUSTOMER_FIELDS = ("ref", "external_ref", "kind", "name", "siren", "siret", "vat_number",
                    "category", "employees", "main_activity", "email", "phone", "billing_address",
@@ -68,7 +69,7 @@ def _next_ref(session: Session, operator: Operator) -> str:
     prefix = f"{operator.invoice_prefix}-"
     refs = session.scalars(select(Customer.ref).where(Customer.operator_id == operator.id,
                                                       Customer.ref.like(f"{prefix}%")))
-    numbers = [int(ref[len(prefix):]) for ref in refs if ref[len(prefix):].isdigit()]
+    numbers = [int(ref[len(prefix):]) for ref in refs if ref[len(prefix):].isdecimal()]
     return f"{prefix}{max(numbers, default=0) + 1:06d}"
 
 
@@ -264,8 +265,7 @@ def remove_site(session: Session, clock: Clock, actor: Actor, site_id: int) -> N
         contact.site_id = None
     record(session, clock, actor, "site.delete", site, site.name,
            changes=snapshot(site, SITE_FIELDS))
-    session.delete(site)
-    session.flush()
+    delete_unless_referenced(session, site, "site_id", f"site {site.id}")
 
 
 # --------------------------------------------------------------------------- contacts
@@ -329,8 +329,7 @@ def remove_contact(session: Session, clock: Clock, actor: Actor, contact_id: int
     contact = get_contact(session, contact_id)
     record(session, clock, actor, "contact.delete", contact, contact.name,
            changes=snapshot(contact, CONTACT_FIELDS))
-    session.delete(contact)
-    session.flush()
+    delete_unless_referenced(session, contact, "contact_id", f"contact {contact.id}")
 
 
 def authorised_reporters(session: Session, customer_id: int) -> list[Contact]:

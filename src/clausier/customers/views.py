@@ -55,9 +55,9 @@ def _form_values(form, fields: tuple[str, ...]) -> dict:
     values = {name: str(form.get(name, "")).strip() for name in fields}
     if "employees" in values:
         text = values["employees"]
-        values["employees"] = int(text) if text.isdigit() else None
+        values["employees"] = int(text) if text.isdecimal() else None
     if "site_id" in values:
-        values["site_id"] = int(values["site_id"]) if values["site_id"].isdigit() else None
+        values["site_id"] = int(values["site_id"]) if values["site_id"].isdecimal() else None
     return values
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, String, event
 from sqlalchemy.orm import DeclarativeBase
+
+from clausier.core.errors import InvalidInput
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -16,6 +18,21 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@event.listens_for(Base, "before_insert", propagate=True)
+@event.listens_for(Base, "before_update", propagate=True)
+def _within_column_lengths(mapper, connection, row) -> None:
+    """PostgreSQL refuses a text longer than its VARCHAR(n), SQLite stores it: refused on both
+    alike, naming the field, so that the two databases agree."""
+    for column in mapper.columns:
+        if not isinstance(column.type, String) or not column.type.length:
+            continue
+        name = mapper.get_property_by_column(column).key
+        value = getattr(row, name, None)
+        if isinstance(value, str) and len(value) > column.type.length:
+            raise InvalidInput.on(name, f"at most {column.type.length} characters "
+                                        f"(got {len(value)})")
 
 
 def import_all_models() -> None:

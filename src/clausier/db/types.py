@@ -46,7 +46,12 @@ class Instant(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("a naive datetime cannot be stored: give it a timezone")
-        utc = value.astimezone(UTC)
+        try:
+            utc = value.astimezone(UTC)
+            utc.astimezone(PARIS)       # as it will be read back
+        except OverflowError:
+            # Late on 9999-12-31 (early on 0001-01-01) in one zone is off the calendar in another.
+            raise ValueError(f"{value.isoformat()} is out of the range of instants") from None
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: datetime | None, dialect):

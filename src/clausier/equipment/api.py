@@ -2,85 +2,85 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from clausier.api.deps import Ctx, service_ctx, staff_ctx
+from clausier.api.inputs import Day, Input, Moment, Page, Price, page_of_list
 from clausier.equipment import service
 
 router = APIRouter(prefix="/api/v1/equipment", tags=["equipment"])
 
 
-class ItemIn(BaseModel):
+class ItemIn(Input):
     operator_id: int
     kind: str = Field(description="equipment kind code of the catalogue: router, box_fibre, tv_box, sim…")
     serial: str
 
 
-class ShipmentIn(BaseModel):
+class ShipmentIn(Input):
     subscription: str
     provision_mode: str = Field(description="loaned | rented | sold")
-    on: date
-    received_on: date | None = None
-    replacement_value: Decimal | None = None
-    sale_price: Decimal | None = None
-    monthly_rent: Decimal | None = None
+    on: Day
+    received_on: Day | None = None
+    replacement_value: Price | None = None
+    sale_price: Price | None = None
+    monthly_rent: Price | None = None
 
 
-class DayIn(BaseModel):
-    on: date
+class DayIn(Input):
+    on: Day
 
 
-class ReturnIn(BaseModel):
-    on: date
+class ReturnIn(Input):
+    on: Day
     condition: str = Field("good", description="good | damaged")
-    repair_cost: Decimal | None = None
+    repair_cost: Price | None = None
 
 
-class OpenReturnIn(BaseModel):
+class OpenReturnIn(Input):
     reason: str = Field(description="termination | withdrawal | end_of_service")
-    effective_on: date
-    due_on: date | None = Field(None, description="the deadline stated by the operator, if the sheet sets none")
+    effective_on: Day
+    due_on: Day | None = Field(None, description="the deadline stated by the operator, "
+                                                 "if the sheet sets none")
 
 
-class AppointmentIn(BaseModel):
+class AppointmentIn(Input):
     subscription: str
-    scheduled_at: datetime
-    price: Decimal
+    scheduled_at: Moment
+    price: Price
 
 
-class SimIn(BaseModel):
+class SimIn(Input):
     operator_id: int
     iccid: str
     imsi: str | None = None
     msisdn: str | None = None
 
 
-class PukIn(BaseModel):
+class PukIn(Input):
     # A PIN sent along is refused rather than silently dropped: Clausier never keeps one.
     model_config = ConfigDict(extra="forbid")
     puk: str
 
 
-class SuspensionIn(BaseModel):
+class SuspensionIn(Input):
     reason: str = Field(description="loss | theft | inactivity")
-    on: date
+    on: Day
 
 
-class SwapIn(BaseModel):
+class SwapIn(Input):
     new_iccid: str
     reason: str = Field(description="loss | theft | blocked | faulty")
-    on: date
+    on: Day
 
 
 @router.get("")
 def list_items(state: str | None = None, customer_id: int | None = None, kind: str | None = None,
-               limit: int = 100, offset: int = 0, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+               page: Page = Depends(page_of_list), ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     return [service.to_dict(i) for i in service.list_items(ctx.session, state, customer_id, kind,
-                                                            min(limit, 500), offset)]
+                                                            page.limit, page.offset)]
 
 
 @router.post("", status_code=201)
@@ -91,7 +91,7 @@ def register(body: ItemIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 
 @router.get("/returns/due")
-def returns_due(start: date | None = None, end: date | None = None, customer_id: int | None = None,
+def returns_due(start: Day | None = None, end: Day | None = None, customer_id: int | None = None,
                 ctx: Ctx = Depends(service_ctx)) -> list[dict]:
     """Open returns due in [start, end] (default: this week) with the penalty missing them bills.
     A customer's user gets all its own equipment still to return, whatever the dates."""
@@ -159,7 +159,7 @@ def get_item(serial: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 
 @router.get("/{serial}/ownership")
-def ownership(serial: str, on: date | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
+def ownership(serial: str, on: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
     return service.ownership(ctx.session, serial, on or ctx.clock.today())
 
 

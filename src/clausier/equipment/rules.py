@@ -13,6 +13,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
 from clausier.terms.schema import NonReturnPenalty, Terms
@@ -30,7 +31,7 @@ REPOSSESS_CHOICES = ("repossess", "repossess_at_client_cost")
 _DAY_KINDS = {"calendar": DayKind.CALENDAR, "ouvres": DayKind.OUVRES, "ouvrables": DayKind.OUVRABLES}
 
 
-class RuleError(ValueError):
+class RuleError(RuleRefusal):
     """The terms refuse the operation (the message names the field and the clause)."""
 
 

@@ -36,7 +36,7 @@ def get_item(session: Session, serial_or_id: str | int) -> EquipmentItem:
     # Serials first (an ICCID is all digits, and too long to be an id); then the id.
     item = session.scalars(select(EquipmentItem).where(EquipmentItem.serial == str(serial_or_id))
                            .order_by(EquipmentItem.id)).first()
-    if item is None and str(serial_or_id).isdigit() and len(str(serial_or_id)) <= 9:
+    if item is None and str(serial_or_id).isdecimal() and len(str(serial_or_id)) <= 9:
         item = session.get(EquipmentItem, int(serial_or_id))
     if item is None:
         raise NotFound(f"equipment: {serial_or_id} not found")

@@ -2,68 +2,68 @@
 
 from __future__ import annotations
 
-from datetime import date
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from clausier.api.deps import Ctx, staff_ctx
+from clausier.api.inputs import Day, Input, Page, page_of_list
 from clausier.numbers import service
 
 router = APIRouter(prefix="/api/v1", tags=["numbers"])
 
 
-class NumbersIn(BaseModel):
+class NumbersIn(Input):
     operator_id: int
     numbers: list[str]
     kind: str = Field(description="geographic | sda | mobile | premium | non_geographic")
     numbering_zone: str = ""
 
 
-class AssignIn(BaseModel):
+class AssignIn(Input):
     subscription: str
-    on: date
+    on: Day
 
 
-class SdaIn(BaseModel):
+class SdaIn(Input):
     subscription: str
     first: str
     count: int = Field(description="a whole number of blocks (10 for Technicophone VGA)")
-    on: date
+    on: Day
 
 
-class MoveIn(BaseModel):
+class MoveIn(Input):
     subscription: str
-    on: date
+    on: Day
     new_site_id: int
 
 
-class PortInIn(BaseModel):
+class PortInIn(Input):
     subscription: str
     number: str
     rio: str | None = None
-    mandate_signed_on: date | None = None
-    requested_on: date
-    wanted: date | None = None
+    mandate_signed_on: Day | None = None
+    requested_on: Day
+    wanted: Day | None = None
     number_active_at_donor: bool = True
     requester_capable: bool = True
 
 
-class PortOutIn(BaseModel):
+class PortOutIn(Input):
     number: str
-    received_on: date
-    porting_date: date | None = None
+    received_on: Day
+    porting_date: Day | None = None
 
 
-class DayIn(BaseModel):
-    on: date
+class DayIn(Input):
+    on: Day
 
 
 @router.get("/numbers")
 def list_numbers(status: str | None = None, kind: str | None = None, customer_id: int | None = None,
-                 limit: int = 100, offset: int = 0, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+                 page: Page = Depends(page_of_list), ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     return [service.to_dict(n) for n in service.list_numbers(ctx.session, status, kind, customer_id,
-                                                              min(limit, 500), offset)]
+                                                              page.limit, page.offset)]
 
 
 @router.post("/numbers", status_code=201)

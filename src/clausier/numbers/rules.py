@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
+from clausier.core.errors import RuleRefusal
 from clausier.terms.schema import Terms
 
 NUMBER_KINDS = ("geographic", "sda", "mobile", "premium", "non_geographic")
@@ -34,7 +35,7 @@ REFUSAL_REASONS = ("requester_incapable", "incomplete_or_no_rio", "number_inacti
                    "porting_already_pending")
 
 
-class RuleError(ValueError):
+class RuleError(RuleRefusal):
     """Refused by the rules (the message names the field and the reason)."""
 
 

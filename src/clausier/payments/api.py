@@ -3,24 +3,25 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, Response
+from pydantic import Field
 
 from clausier.api.deps import Ctx, staff_ctx
+from clausier.api.inputs import Day, Input, Percent, PositiveSum
 from clausier.payments import outbox, service
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
 
-class PaymentIn(BaseModel):
+class PaymentIn(Input):
     customer: str = Field(description="Customer reference (or id).")
-    amount: Decimal = Field(gt=0)
+    amount: PositiveSum
     method: str = Field("transfer", description="transfer | card | cheque | direct_debit")
-    received_on: date
-    reference: str = ""
+    received_on: Day
+    reference: str = Field("", description="The bank's reference: a payment posted again with "
+                                           "it returns the first one.")
     invoices: list[str] = Field([], description="Allocate to these invoices, in order; default: oldest first.")
 
 
@@ -30,18 +31,26 @@ def list_payments(customer: str | None = None, ctx: Ctx = Depends(staff_ctx)) ->
     return [service.payment_dict(p) for p in service.list_payments(ctx.session, customer_id)]
 
 
-@router.post("/payments", status_code=201)
-def record_payment(body: PaymentIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+@router.post("/payments", status_code=201,
+             responses={200: {"description": "Recorded before: the first payment, unchanged."}})
+def record_payment(body: PaymentIn, response: Response,
+                   idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+                   ctx: Ctx = Depends(staff_ctx)) -> dict:
+    """Record a payment once: a retry with the same ``Idempotency-Key`` header, or the same
+    bank ``reference`` for the customer, answers 200 with the first payment."""
     ctx.require_write("payments")
-    payment = service.record_payment(ctx.session, ctx.clock, ctx.actor, body.customer, body.amount,
-                                     body.method, body.received_on, body.reference, body.invoices)
+    payment, repeated = service.record_payment_once(
+        ctx.session, ctx.clock, ctx.actor, body.customer, body.amount, body.method,
+        body.received_on, body.reference, body.invoices, idempotency_key=idempotency_key)
+    if repeated:
+        response.status_code = 200
     return service.payment_dict(payment)
 
 
-class MandateIn(BaseModel):
+class MandateIn(Input):
     customer: str
     reference: str = Field(description="Unique mandate reference (RUM), up to 35 characters.")
-    signed_on: date
+    signed_on: Day
     iban: str
     bic: str | None = None
     debtor_name: str | None = None
@@ -63,19 +72,19 @@ def add_mandate(body: MandateIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 
 @router.get("/collections/{customer}")
-def collections(customer: str, on: date | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
+def collections(customer: str, on: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """What the customer owes (interest accrued, explained), its ladder, payments, messages."""
     return service.collections(ctx.session, customer, on or ctx.clock.today())
 
 
 @router.get("/dunning/queue")
-def dunning_queue(on: date | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+def dunning_queue(on: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     return [e.as_dict() for e in service.dunning_queue(ctx.session, on or ctx.clock.today())]
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(Input):
     approve: bool
-    on: date | None = None
+    on: Day | None = None
 
 
 @router.post("/dunning/steps/{step_id}/decision")
@@ -87,8 +96,8 @@ def decide_step(step_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -
             "decided_on": row.decided_on}
 
 
-class ReceiptIn(BaseModel):
-    received_on: date
+class ReceiptIn(Input):
+    received_on: Day
 
 
 @router.post("/outbox/{message_id}/receipt")
@@ -106,13 +115,13 @@ def list_outbox(customer: str | None = None, status: str | None = None,
     return [outbox.message_dict(m) for m in outbox.list_messages(ctx.session, customer_id, status)]
 
 
-class DisputeIn(BaseModel):
+class DisputeIn(Input):
     invoice: str
-    received_on: date
+    received_on: Day
     channel: str = "registered_letter"
-    amount: Decimal | None = None
+    amount: PositiveSum | None = None
     reason: str = ""
-    invoice_received_on: date | None = None
+    invoice_received_on: Day | None = None
 
 
 @router.get("/disputes")
@@ -130,7 +139,7 @@ def record_dispute(body: DisputeIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
         invoice_received_on=body.invoice_received_on))
 
 
-class DisputeDecisionIn(BaseModel):
+class DisputeDecisionIn(Input):
     accept: bool
     note: str = ""
 
@@ -142,17 +151,17 @@ def decide_dispute(dispute_id: int, body: DisputeDecisionIn, ctx: Ctx = Depends(
                                                        body.accept, body.note))
 
 
-class DepositIn(BaseModel):
+class DepositIn(Input):
     customer: str
-    amount: Decimal = Field(gt=0)
+    amount: PositiveSum
     ground: str
-    due_on: date
+    due_on: Day
     subscription: str | None = None
 
 
-class DepositEventIn(BaseModel):
-    on: date | None = None
-    amount: Decimal | None = None
+class DepositEventIn(Input):
+    on: Day | None = None
+    amount: PositiveSum | None = None
 
 
 @router.get("/deposits")
@@ -190,9 +199,9 @@ def release_deposit(deposit_id: int, body: DepositEventIn, ctx: Ctx = Depends(st
     return {"credit_id": credit.id, "amount": str(credit.amount)}
 
 
-class RateIn(BaseModel):
+class RateIn(Input):
     half_year: str = Field(description="YYYY-H1 or YYYY-H2")
-    percent: Decimal
+    percent: Percent
 
 
 @router.post("/rates/legal-interest", status_code=201)

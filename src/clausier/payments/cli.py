@@ -47,15 +47,18 @@ def record_payment(customer: str = typer.Argument(..., help="Customer reference.
                    on: datetime = DateArg, reference: str = typer.Option(""),
                    invoice: list[str] = typer.Option([], help="Allocate to this invoice (repeat)."),
                    today: datetime = TodayOption, as_json: bool = JsonOption):
-    """Record a payment: allocated to the oldest open invoices unless --invoice is given."""
+    """Record a payment: allocated to the oldest open invoices unless --invoice is given. A
+    bank --reference already recorded for the customer shows the first payment instead."""
     with command(today) as cmd:
-        payment = service.record_payment(cmd.session, cmd.clock, cmd.actor, customer, amount, method,
-                                         _day(on, cmd), reference, invoice)
+        payment, repeated = service.record_payment_once(
+            cmd.session, cmd.clock, cmd.actor, customer, amount, method, _day(on, cmd),
+            reference, invoice)
         data = service.payment_dict(payment)
     if as_json:
         print_json(data)
         return
-    print_table(f"Payment {data['id']}: {data['amount']} by {data['method']}", ["Invoice", "Amount"],
+    title = f"Payment {data['id']}: {data['amount']} by {data['method']}"
+    print_table(f"{title} (recorded before)" if repeated else title, ["Invoice", "Amount"],
                 [[a["invoice"], a["amount"]] for a in data["allocations"]])
 
 

@@ -29,6 +29,8 @@ class Payment(Base):
     method: Mapped[str] = mapped_column(String(20))    # transfer|card|cheque|direct_debit|deposit|set_off
     received_on: Mapped[date] = mapped_column(Date, index=True)
     reference: Mapped[str] = mapped_column(String(120), default="")
+    # The client's ``Idempotency-Key`` of the request that recorded it: a retry finds it.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     status: Mapped[str] = mapped_column(String(20), default="recorded")   # recorded | reversed
     reversed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     reversal_reason: Mapped[str] = mapped_column(String(200), default="")

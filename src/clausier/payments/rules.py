@@ -15,6 +15,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
 from clausier.terms.delays import delay
@@ -26,7 +27,7 @@ PAYMENT_METHODS = ("transfer", "card", "cheque", "direct_debit", "deposit", "set
 DAYS_IN_YEAR = 365      # the legal interest is computed on a 365-day year (C. mon. fin. R.313-1)
 
 
-class PaymentError(ValueError):
+class PaymentError(RuleRefusal):
     """A rule refused the input; the message names the field and the reason."""
 
 

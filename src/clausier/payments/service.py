@@ -31,6 +31,7 @@ from clausier.core.explain import Explained
 from clausier.core.money import ZERO, fr_format, money, to_decimal
 from clausier.customers import service as customers
 from clausier.customers.models import Customer
+from clausier.db.session import lock_for_writing
 from clausier.payments import invoices as invoice_reads
 from clausier.payments import outbox, rules, sepa
 from clausier.payments.models import (
@@ -69,7 +70,7 @@ def get_customer(session: Session, ref_or_id: str | int) -> Customer:
     try:
         return customers.get_customer_by_ref(session, text)
     except NotFound:
-        if text.isdigit():
+        if text.isdecimal():
             return customers.get_customer(session, int(text))
         raise
 
@@ -262,6 +263,41 @@ def record_payment(session: Session, clock: Clock, actor: Actor, customer_ref: s
            f"{customer.ref}: {fr_format(amount)} by {method} on {received_on.isoformat()}")
     advance(session, clock, actor, customer, max(received_on, clock.today()))
     return payment
+
+
+def record_payment_once(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
+                        amount: object, method: str, received_on: date, reference: str = "",
+                        invoice_numbers: Iterable[str] = (),
+                        idempotency_key: str | None = None) -> tuple[Payment, bool]:
+    """``record_payment``, unless the same payment was recorded already: a request retried with
+    its ``Idempotency-Key``, or the customer's payment with the same bank reference. Returns the
+    payment and whether it was recorded before; the same key or reference with other details
+    is a conflict."""
+    # Two retries in parallel must not both miss the first one.
+    lock_for_writing(session, "payments.record")
+    customer = get_customer(session, customer_ref)
+    amount = _amount(amount, "amount")
+    if idempotency_key:
+        field = "Idempotency-Key"
+        earlier = session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+    elif reference:
+        field = "reference"
+        earlier = session.scalar(select(Payment).where(
+            Payment.customer_id == customer.id, Payment.reference == reference)
+            .order_by(Payment.id).limit(1))
+    else:
+        earlier = None
+    if earlier is not None:
+        if (earlier.customer_id, earlier.amount, earlier.method, earlier.received_on,
+                earlier.reference) != (customer.id, amount, method, received_on, reference):
+            raise Conflict(f"{field}: already used by payment {earlier.id} "
+                           f"({fr_format(earlier.amount)} of {earlier.received_on.isoformat()})",
+                           problems=[Problem(field, f"already used by payment {earlier.id}")])
+        return earlier, True
+    payment = record_payment(session, clock, actor, customer.ref, amount, method, received_on,
+                             reference, invoice_numbers)
+    payment.idempotency_key = idempotency_key or None
+    return payment, False
 
 
 def _new_payment(session: Session, clock: Clock, actor: Actor, customer: Customer, amount: Decimal,

@@ -3,7 +3,6 @@ customer only); ``/api/v1/customers/{id}/portal-users`` for staff."""
 
 from __future__ import annotations
 
-from datetime import date
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -11,12 +10,13 @@ from pydantic import BaseModel, Field
 
 from clausier.api.files import attachment
 from clausier.api.deps import Ctx, customer_ctx, staff_ctx
+from clausier.api.inputs import Day, Input
 from clausier.portal import service
 
 router = APIRouter(prefix="/api/v1", tags=["portal"])
 
 
-class PortalUserIn(BaseModel):
+class PortalUserIn(Input):
     email: str
     name: str
     password: str = Field(description="at least 10 characters; the user may change it later")
@@ -53,7 +53,7 @@ def my_contract(ref: str, ctx: Ctx = Depends(customer_ctx)) -> dict:
 
 
 @router.get("/portal/contracts/{ref}/termination-quote")
-def my_termination_quote(ref: str, received: date | None = None, reason: str | None = None,
+def my_termination_quote(ref: str, received: Day | None = None, reason: str | None = None,
                          ctx: Ctx = Depends(customer_ctx)) -> dict:
     """What leaving would cost if the letter were received on ``received`` (default: today),
     explained line by line with the clauses; changes nothing."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from clausier.api.deps import Ctx, customer_ctx, staff_ctx
+from clausier.api.inputs import Day, Input, Moment
 from clausier.core.errors import NotFound
 from clausier.privacy import service
 
@@ -19,13 +19,13 @@ def _zip(content: bytes, name: str) -> Response:
                     headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
-class DayIn(BaseModel):
-    day: date
+class DayIn(Input):
+    day: Day
 
 
-class RequestIn(BaseModel):
+class RequestIn(Input):
     kind: str = Field(description="access | rectification | erasure | restriction | portability | objection")
-    received_on: date
+    received_on: Day
     requester: str
     customer_id: int | None = None
     contact_id: int | None = None
@@ -34,66 +34,66 @@ class RequestIn(BaseModel):
     role: str = "controller"
 
 
-class ExtensionIn(BaseModel):
+class ExtensionIn(Input):
     reason: str
-    informed_on: date
+    informed_on: Day
 
 
-class AnswerIn(BaseModel):
-    answered_on: date
+class AnswerIn(Input):
+    answered_on: Day
     note: str = ""
 
 
-class HoldIn(BaseModel):
+class HoldIn(Input):
     reason: str
-    on: date
+    on: Day
 
 
-class RetentionIn(BaseModel):
+class RetentionIn(Input):
     data: str
     months: int | None = Field(None, ge=1)
     days: int | None = Field(None, ge=1)
     reason: str = ""
-    on: date
+    on: Day
 
 
-class SubProcessorIn(BaseModel):
+class SubProcessorIn(Input):
     operator: str
     name: str
     purpose: str = ""
     country: str = "FR"
     safeguard: str = ""
     essential: bool = False
-    announced_on: date | None = Field(None, description="Announce it as a change with notices")
-    planned_on: date | None = None
+    announced_on: Day | None = Field(None, description="Announce it as a change with notices")
+    planned_on: Day | None = None
     replaces: str | None = None
 
 
-class ObjectionIn(BaseModel):
+class ObjectionIn(Input):
     customer_id: int
-    received_on: date
+    received_on: Day
     reason: str = ""
 
 
-class CloseIn(BaseModel):
+class CloseIn(Input):
     outcome: str = Field(description="resolved | withdrawn | terminate")
-    on: date
+    on: Day
     note: str = ""
 
 
-class AuditIn(BaseModel):
+class AuditIn(Input):
     customer_id: int
-    letter_received_on: date
-    starts_on: date
+    letter_received_on: Day
+    starts_on: Day
     days: int
     auditor: str = ""
     registered_letter: bool = True
     auditor_is_competitor: bool = False
 
 
-class BreachIn(BaseModel):
+class BreachIn(Input):
     operator: str
-    detected_at: datetime
+    detected_at: Moment
     nature: str
     likely_consequences: str = ""
     measures_taken_or_proposed: str = ""
@@ -101,14 +101,14 @@ class BreachIn(BaseModel):
     people_affected: int | None = None
 
 
-class NotifyIn(BaseModel):
+class NotifyIn(Input):
     customer_ids: list[int] | None = None
     channel: str = "email"
 
 
-class EndIn(BaseModel):
+class EndIn(Input):
     choice: str = Field(description="delete | return_and_destroy_copies")
-    on: date
+    on: Day
 
 
 @router.post("/privacy/purges")
@@ -119,7 +119,7 @@ def purge(body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 
 @router.get("/privacy/purges/latest")
-def latest_purge(day: date | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
+def latest_purge(day: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
     run, lines = service.purge_report(ctx.session, day)
     if run is None:
         raise NotFound("purge: no purge has run" + (f" on {day}" if day else ""))

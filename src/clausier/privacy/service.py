@@ -454,8 +454,8 @@ def open_request(session: Session, clock: Clock, actor: Actor, *, kind: str, rec
 
 
 def get_request(session: Session, ref_or_id: str | int) -> DataSubjectRequest:
-    column = DataSubjectRequest.id if str(ref_or_id).isdigit() else DataSubjectRequest.ref
-    value = int(ref_or_id) if str(ref_or_id).isdigit() else ref_or_id
+    column = DataSubjectRequest.id if str(ref_or_id).isdecimal() else DataSubjectRequest.ref
+    value = int(ref_or_id) if str(ref_or_id).isdecimal() else ref_or_id
     request = session.scalar(select(DataSubjectRequest).where(column == value))
     if request is None:
         raise NotFound(f"request: no data-subject request {ref_or_id}")

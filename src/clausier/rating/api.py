@@ -5,30 +5,30 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import date
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from clausier.api.deps import Ctx, staff_ctx
+from clausier.api.inputs import Day, Input
 from clausier.rating import service
 
 router = APIRouter(prefix="/api/v1/usage", tags=["usage"])
 
 
-class MonthIn(BaseModel):
+class MonthIn(Input):
     month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(Input):
     decision: str = Field(description="breach: acknowledge | suspend_unlimited; "
                                       "alert: confirm | dismiss; penalty: confirm | reject")
     note: str = ""
 
 
-class ClaimIn(BaseModel):
-    on: date
+class ClaimIn(Input):
+    on: Day
 
 
 def _batch_dict(batch, rejects=None) -> dict:
@@ -120,7 +120,7 @@ def decide_penalty(proposal_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_
 
 
 @router.get("/payouts/{subscription_id}")
-def payouts(subscription_id: int, on: date, ctx: Ctx = Depends(staff_ctx)) -> dict:
+def payouts(subscription_id: int, on: Day, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """What a premium number may claim on a date."""
     explained, _ = service.claimable_payouts(ctx.session, subscription_id, on)
     return explained.as_dict()

@@ -6,25 +6,26 @@ site user (whose account carries its pack's customer) is told "not found".
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from clausier.api.deps import Ctx, service_ctx, staff_ctx
+from clausier.api.inputs import Input, Moment
 from clausier.core.errors import InvalidInput
 from clausier.support import service
 
 router = APIRouter(prefix="/api/v1", tags=["support"])
 
 
-class PersonIn(BaseModel):
+class PersonIn(Input):
     name: str
     email: str = ""
     phone: str = ""
 
 
-class TicketIn(BaseModel):
+class TicketIn(Input):
     subscription: str = Field(description="Subscription reference or id.")
     reporter_contact_id: int = Field(description="An incident reporter of the customer.")
     description: str
@@ -33,15 +34,15 @@ class TicketIn(BaseModel):
     keep_informed: list[PersonIn] = Field([], description="Default: the reporter.")
     site_ids: list[int] = Field([], description="Default: the subscription's site.")
     access: str | None = Field(None, description="Access affected (e.g. isdn) when several.")
-    called_at: datetime | None = Field(None, description="Time of the call; default: now.")
+    called_at: Moment | None = Field(None, description="Time of the call; default: now.")
     channel: str = "api"
 
 
-class AtIn(BaseModel):
-    at: datetime | None = Field(None, description="When it happened; default: now.")
+class AtIn(Input):
+    at: Moment | None = Field(None, description="When it happened; default: now.")
 
 
-class QualifyIn(BaseModel):
+class QualifyIn(Input):
     in_scope: bool | None = None
     anomaly: str | None = Field(None, description="major | minor")
     excusable_event: str | None = None
@@ -49,15 +50,15 @@ class QualifyIn(BaseModel):
     note: str = ""
 
 
-class OutageIn(BaseModel):
+class OutageIn(Input):
     subscription: str
-    started_at: datetime
-    ended_at: datetime
+    started_at: Moment
+    ended_at: Moment
     excluded_reason: str | None = None
     note: str = ""
 
 
-class ClaimIn(BaseModel):
+class ClaimIn(Input):
     customer: str = Field(description="Customer reference or id.")
     month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
 

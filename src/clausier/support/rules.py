@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.clock import PARIS
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import fr_format, money
 from clausier.terms.schema import (Band, DayCount, Restoration, RestorationTarget, ServiceLevels,
@@ -42,7 +43,7 @@ HUNDRED = Decimal(100)
 NOT_COOPERATING = "customer_not_cooperating"
 
 
-class RuleError(ValueError):
+class RuleError(RuleRefusal):
     """The terms cannot answer: the message names the sheet field or input and the reason."""
 
 

@@ -93,7 +93,7 @@ def service_levels(session: Session, subscription: Subscription) -> ServiceLevel
 
 def get_ticket(session: Session, ref: str | int) -> Ticket:
     query = select(Ticket)
-    if isinstance(ref, int) or str(ref).isdigit():
+    if isinstance(ref, int) or str(ref).isdecimal():
         query = query.where(or_(Ticket.id == int(ref), Ticket.ref == str(ref)))
     else:
         query = query.where(Ticket.ref == ref)
@@ -105,7 +105,7 @@ def get_ticket(session: Session, ref: str | int) -> Ticket:
 
 def get_customer(session: Session, ref_or_id: str | int) -> Customer:
     query = select(Customer)
-    if isinstance(ref_or_id, int) or str(ref_or_id).isdigit():
+    if isinstance(ref_or_id, int) or str(ref_or_id).isdecimal():
         query = query.where(or_(Customer.id == int(ref_or_id), Customer.ref == str(ref_or_id)))
     else:
         query = query.where(Customer.ref == ref_or_id)

@@ -13,7 +13,7 @@ def optional_int(field: str, text: str) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not text.isdecimal():
         raise InvalidInput.on(field, f"{text!r} is not a whole number")
     return int(text)
 
