@@ -4,14 +4,14 @@ Orders used to mark as options only the codes listed under a line's options, so 
 ordered as a line of its own (Télétaxe, priced per analogue line) counted as one more line in
 the per-line termination fees (CP I §6.2).
 
-Revision ID: 0007_contracts_options_from_catalog
+Revision ID: 0007_contracts_catalog_options
 Revises: 0002_contracts, 0002_catalog_customers
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_contracts_options_from_catalog'
+revision = '0007_contracts_catalog_options'
 down_revision = ('0002_contracts', '0002_catalog_customers')
 branch_labels = None
 depends_on = None
