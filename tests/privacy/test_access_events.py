@@ -24,7 +24,7 @@ from tests.privacy import world
 
 TODAY = date(2026, 11, 24)
 DAYS_AGO = [0, 20, 40, 80, 100, 200]      # 2026-11-24, 11-04, 10-15, 09-05, 08-16, 05-08
-CLAUSE = "reading ROZ-ACCESS-EVENT-RETENTION"
+CLAUSE = "CP A art. 1 (L142-146), reading ROZ-ACCESS-EVENT-RETENTION"
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ def test_sub_processor_timeline_in_business_days():
     assert (objected.state_on(date(2026, 12, 29)), objected.state_on(date(2026, 12, 30))) == (
         "talks", "may_terminate")
     assert objected.termination_without_fees
-    assert objected.clauses["termination"] == "reading T-GDPR-TERMINATION-REF"
+    assert objected.clauses["termination"] == \
+        "Annexe 1 A.2.c (L10416-10422), reading T-GDPR-TERMINATION-REF"
 
 
 def test_sub_processor_objection_timeline_ends_in_termination_without_fees(session, clock, actor):

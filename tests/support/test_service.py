@@ -101,7 +101,8 @@ def test_isdn_fault_before_whit_monday_standard_and_24x7_option_cp_i_5_2(session
     assert claim.total == Decimal("-10.00") and claim.includes_restoration
     [charge] = pending_charges(session, world.customer.id)
     assert charge.amount == Decimal("-10.00") and charge.source == "sla_credit"
-    assert charge.explanation["lines"][0]["clause"] == "CP I §5.2 (L1457)"
+    # The ISDN access's own penalty table (CP I §5.2 L1465-1483), not the analogue one.
+    assert charge.explanation["lines"][0]["clause"] == "CP I §5.2 (L1483)"
 
 
 def test_three_gtr_breaches_in_one_month_are_capped_at_10_percent_cp_i_5_4(session, actor, world):
