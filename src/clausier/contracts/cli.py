@@ -73,8 +73,10 @@ def show(ref: str, today: datetime = TodayOption, as_json: bool = JsonOption):
         ["Last day to give notice", t["notice_deadline"]],
         ["A termination received today takes effect", t["termination_if_received_today"]],
     ])
-    print_table("Items", ["Offer", "Unit", "Qty", "Monthly fee", "Basis"],
-                [[i["offer"], i["unit"], i["quantity"], i["monthly_fee"], i["price_basis"]] for i in data["items"]])
+    print_table(f"Items in force on {t['on']}", ["Offer", "Unit", "Qty", "Monthly fee", "Basis",
+                                                 "From"],
+                [[i["offer"], i["unit"], i["quantity"], i["monthly_fee"], i["price_basis"],
+                  i["active_from"]] for i in data["items"]])
 
 
 @app.command("quote-termination")
@@ -134,6 +136,53 @@ def withdraw(ref: str, on: datetime = typer.Option(..., **DateOption), as_json: 
         print_json(decision.as_dict())
     else:
         console.print(f"Withdrawal accepted (deadline {decision.deadline}, {decision.clause})")
+
+
+@app.command()
+def change(ref: str,
+           add: list[str] = typer.Option([], "--add", help="OFFER=N: add N units of an offer."),
+           remove: list[str] = typer.Option([], "--remove", help="OFFER=N: remove N units."),
+           option: list[str] = typer.Option([], "--option", help="+CODE adds, -CODE removes."),
+           offer: str = typer.Option(None, "--offer", help="Change the main offer to CODE."),
+           on: datetime = typer.Option(..., help="Date the change is ordered.", **DateOption),
+           recommit_months: int = typer.Option(None, help="New commitment, where the terms "
+                                                          "offer a choice (Ozone: 12 or 24)."),
+           quote_only: bool = typer.Option(False, "--quote", help="Quote only, change nothing."),
+           as_json: bool = JsonOption):
+    """Change a subscription's items (seats, licences, SDA blocks, options, offer): quoted with
+    its clauses, then confirmed from its date (re-committed per the terms)."""
+    with command() as cmd:
+        wanted = service.parse_changes(add, remove, option, offer)
+        if quote_only:
+            quote = service.quote_change(cmd.session, ref, wanted, on.date(), recommit_months)
+            data, order_ref = quote.as_dict(), None
+        else:
+            order = service.confirm_change(cmd.session, cmd.clock, cmd.actor, ref, wanted,
+                                           on.date(), recommit_months)
+            data, order_ref = order.quote, order.ref
+    if as_json:
+        print_json({"change_order": order_ref, **data})
+        return
+    _print_change(ref, data, order_ref)
+
+
+def _print_change(ref: str, data: dict, order_ref: str | None) -> None:
+    title = f"Change order {order_ref}" if order_ref else f"Quote of a change of {ref}"
+    for name, part in (("one-off fees", data["one_off"]), ("monthly fees", data["monthly"]),
+                       ("minimum billing", data["minimum_billing"])):
+        if not part["lines"] and name == "minimum billing":
+            continue
+        rows = [[line["label"], line["formula"], line["amount"], line["clause"]]
+                for line in part["lines"]]
+        rows.append(["Total", "", part["total"], ""])
+        print_table(f"{title}: {name}", ["Line", "Computation", "Amount", "Clause"], rows)
+        for note in part["notes"]:
+            console.print(f"[dim]{note}[/]")
+    console.print(f"Monthly fees: {data['monthly_before']} → [bold]{data['monthly']['total']}[/] "
+                  f"from {data['effective_date']}")
+    if data["recommits"]:
+        console.print(f"New commitment: {data['recommit_months']} months, to "
+                      f"[bold]{data['commitment_end']}[/] (was {data['commitment_end_before']})")
 
 
 @app.command("quote-change")
