@@ -18,6 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # This revision's id is longer than the 32 characters Alembic's version table holds;
+    # PostgreSQL refuses to record it unless the column is widened first (SQLite does not check).
+    if op.get_bind().dialect.name == 'postgresql':
+        op.alter_column('alembic_version', 'version_num', type_=sa.String(64))
     offers = sa.table('offers', sa.column('id', sa.Integer), sa.column('kind', sa.String))
     options = sa.select(offers.c.id).where(offers.c.kind == 'option')
     for name in ('subscription_items', 'order_lines'):
