@@ -45,6 +45,12 @@ def test_quote_then_confirm_seats_and_show_the_items_in_force(clean_engine, db_u
                                                     "--json"]).output)["items"]
                      for day in ("2026-10-14", "2026-10-15"))
     assert [i["quantity"] for i in before] == [10] and [i["quantity"] for i in after] == [12]
+    again = json.loads(runner.invoke(app, ["contract", "quote-change", ref, "--remove",
+                                           "centrex_user=2", "--on", "2026-11-02",
+                                           "--json"]).output)
+    assert (again["monthly"]["total"], again["commitment_end"]) == ("150.00", "2029-11-01")
+    assert again["one_off"]["lines"][0]["clause"] == (
+        "CGV art. 7.4 (L206-212), reading T-CHANGE-REMOVAL")
 
 
 def test_bad_input_is_red_and_exit_2_and_nothing_changes(clean_engine, db_url, clock,

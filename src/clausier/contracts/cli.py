@@ -186,11 +186,26 @@ def _print_change(ref: str, data: dict, order_ref: str | None) -> None:
 
 
 @app.command("quote-change")
-def quote_change(ref: str, change: str = typer.Option(..., help="Grid entry, e.g. pack_downgrade."),
+def quote_change(ref: str,
+                 change: str = typer.Option(None, help="Grid entry, e.g. pack_downgrade (Ozone)."),
                  on: datetime = typer.Option(..., **DateOption),
+                 add: list[str] = typer.Option([], "--add", help="OFFER=N: units to add."),
+                 remove: list[str] = typer.Option([], "--remove", help="OFFER=N: to remove."),
+                 option: list[str] = typer.Option([], "--option", help="+CODE or -CODE."),
+                 offer: str = typer.Option(None, "--offer", help="New main offer."),
                  equipment_change: bool = typer.Option(False), telephony: bool = typer.Option(False),
                  as_json: bool = JsonOption):
-    """What a change of offer would cost (changes nothing)."""
+    """What a change would cost (changes nothing): a grid entry, or the items to change (every
+    service family; refused with the clause where the terms allow none)."""
+    if change is None:
+        with command() as cmd:
+            wanted = service.parse_changes(add, remove, option, offer)
+            data = service.quote_change(cmd.session, ref, wanted, on.date()).as_dict()
+        if as_json:
+            print_json({"change_order": None, **data})
+        else:
+            _print_change(ref, data, None)
+        return
     with command() as cmd:
         quote = service.quote_plan_change(cmd.session, ref, change, on.date(),
                                           equipment_change=equipment_change, telephony=telephony)
