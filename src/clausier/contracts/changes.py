@@ -104,6 +104,7 @@ class ChangeOrderQuote:
     commitment_end: date | None      # None: the commitment starts at go-live, not yet known
     recommit_months: int | None
     recommits: bool                  # False before go-live: the change amends the order
+    recommit_clause: str = ""        # the clause re-committing the service
 
     def as_dict(self) -> dict:
         def iso(day: date | None) -> str | None:
@@ -115,6 +116,7 @@ class ChangeOrderQuote:
                 "commitment_end_before": iso(self.commitment_end_before),
                 "commitment_end": iso(self.commitment_end),
                 "recommit_months": self.recommit_months, "recommits": self.recommits,
+                "recommit_clause": self.recommit_clause,
                 "items": [held.as_dict() for held in self.after]}
 
 
@@ -216,7 +218,17 @@ def quote_change(facts: rules.Facts, terms: Terms, held: tuple[Held, ...],
             f"Ordered before go-live: the change amends the order; the commitment of "
             f"{facts.commitment_months} months starts at go-live ({_start_clause(terms)})")
     return ChangeOrderQuote(on, effective, held, after, one_off, monthly, monthly_before,
-                            minimum_top_up(after, terms), end_before, end, months, live)
+                            minimum_top_up(after, terms), end_before, end, months, live,
+                            _recommit_clause(terms))
+
+
+def _recommit_clause(terms: Terms) -> str:
+    commitment = terms.commitment
+    for sourced in (commitment.recommit_on_change_choices_months if commitment else None,
+                    commitment.recommit_on_change_months if commitment else None):
+        if sourced is not None:
+            return sourced.clause
+    return ""
 
 
 def _start_clause(terms: Terms) -> str:

@@ -182,7 +182,8 @@ def _print_change(ref: str, data: dict, order_ref: str | None) -> None:
                   f"from {data['effective_date']}")
     if data["recommits"]:
         console.print(f"New commitment: {data['recommit_months']} months, to "
-                      f"[bold]{data['commitment_end']}[/] (was {data['commitment_end_before']})")
+                      f"[bold]{data['commitment_end']}[/] (was {data['commitment_end_before']}; "
+                      f"{data['recommit_clause']})")
 
 
 @app.command("quote-change")
