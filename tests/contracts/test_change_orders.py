@@ -135,3 +135,19 @@ def test_the_bill_run_bills_the_old_items_up_to_the_change_and_the_new_ones_from
     billing.bill_period(session, clock, actor, "2026-11", "technicophone")
     november = [line.amount for line in session.scalars(select(Invoice)).all()[-1].lines]
     assert november == [D("180.00")]                    # 12 × 15,00 from the change on
+
+
+def test_a_requested_change_changes_nothing_until_staff_confirm_it(session, clock, actor, tec):
+    """Issue 19: the customer requests a change and sees its quote; staff confirm it."""
+    sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 9, 1))
+    requested = service.request_change(session, clock, actor, sub.ref,
+                                       (Change("add", "centrex_user", 3),), date(2026, 12, 1))
+    assert (requested.status, requested.monthly_total) == ("requested", D("195.00"))
+    assert [i.quantity for i in service.items_in_force(sub, date(2026, 12, 1))] == [10]
+    assert sub.recommitted_on is None
+    confirmed = service.confirm_requested_change(session, clock, actor, sub.ref, requested.ref)
+    assert (confirmed.ref, confirmed.status) == (requested.ref, "confirmed")
+    assert [i.quantity for i in service.items_in_force(sub, date(2026, 12, 1))] == [13]
+    assert sub.recommitted_on == date(2026, 12, 1)
+    with pytest.raises(NotAllowed, match="already confirmed"):
+        service.confirm_requested_change(session, clock, actor, sub.ref, requested.ref)

@@ -139,7 +139,8 @@ class ChangeOrderIn(BaseModel):
 
 
 def _change_order_out(order) -> dict:
-    return {"ref": order.ref, "ordered_on": order.ordered_on, "effective_on": order.effective_on,
+    return {"ref": order.ref, "status": order.status, "ordered_on": order.ordered_on,
+            "effective_on": order.effective_on,
             "changes": order.changes, "quote": order.quote}
 
 

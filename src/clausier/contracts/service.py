@@ -550,11 +550,55 @@ def quote_change(session: Session, subscription_id: int | str,
         raise NotAllowed(str(exc)) from None
 
 
+def _next_change_ref(session: Session, subscription: Subscription) -> str:
+    count = session.scalar(select(func.count()).select_from(ChangeOrder)
+                           .where(ChangeOrder.subscription_id == subscription.id)) or 0
+    return f"{subscription.ref}-C{count + 1:03d}"
+
+
+def request_change(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
+                   wanted: tuple[changes.Change, ...], on: date) -> ChangeOrder:
+    """A change asked for (customer portal): quoted and kept for staff to confirm; the items do
+    not change until then."""
+    subscription = get_subscription(session, subscription_id)
+    quote = quote_change(session, subscription.id, wanted, on)
+    order = ChangeOrder(subscription_id=subscription.id,
+                        ref=_next_change_ref(session, subscription), status="requested",
+                        ordered_on=on, effective_on=quote.effective_date,
+                        changes=[change.as_dict() for change in wanted], quote=quote.as_dict(),
+                        one_off_total=quote.one_off.total, monthly_total=quote.monthly.total,
+                        actor=actor.name, created_at=clock.now())
+    session.add(order)
+    session.flush()
+    _event(session, clock, actor, subscription, "change_requested", on,
+           {"change_order": order.ref, "changes": order.changes}, key=order.ref)
+    record(session, clock, actor, "subscription.change_request", subscription,
+           f"{subscription.ref}: change {order.ref} requested for {on.isoformat()}")
+    return order
+
+
+def confirm_requested_change(session: Session, clock: Clock, actor: Actor,
+                             subscription_id: int | str, order_ref: str) -> ChangeOrder:
+    """Staff confirm a change the customer requested: quoted again on its date, then recorded."""
+    subscription = get_subscription(session, subscription_id)
+    order = session.scalar(select(ChangeOrder).where(
+        ChangeOrder.subscription_id == subscription.id, ChangeOrder.ref == order_ref))
+    if order is None:
+        raise NotFound(f"change order: {order_ref} not found on {subscription.ref}")
+    if order.status != "requested":
+        raise NotAllowed(f"status: change order {order_ref} is already {order.status}")
+    wanted = tuple(changes.Change.from_dict(change) for change in order.changes)
+    return confirm_change(session, clock, actor, subscription.id, wanted, order.ordered_on,
+                          requested=order)
+
+
 def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
                    wanted: tuple[changes.Change, ...], on: date,
-                   recommit_months: int | None = None) -> ChangeOrder:
+                   recommit_months: int | None = None,
+                   requested: ChangeOrder | None = None) -> ChangeOrder:
     """Record a change order: the items change on its effective date (the old ones end the day
-    before, the new ones start that day), the service re-commits, the one-off fees are charged."""
+    before, the new ones start that day), the service re-commits, the one-off fees are charged.
+    ``requested``: the customer's request this confirms (it becomes the order)."""
     subscription = get_subscription(session, subscription_id)
     quote = quote_change(session, subscription.id, wanted, on, recommit_months)
     effective = quote.effective_date
@@ -580,13 +624,13 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
     if quote.recommits:
         subscription.recommitted_on = effective
         subscription.recommit_months = quote.recommit_months
-    count = session.scalar(select(func.count()).select_from(ChangeOrder)
-                           .where(ChangeOrder.subscription_id == subscription.id)) or 0
-    order = ChangeOrder(subscription_id=subscription.id, ref=f"{subscription.ref}-C{count + 1:03d}",
-                        ordered_on=on, effective_on=effective,
-                        changes=[change.as_dict() for change in wanted], quote=quote.as_dict(),
-                        one_off_total=quote.one_off.total, monthly_total=quote.monthly.total,
-                        actor=actor.name, created_at=clock.now())
+    order = requested or ChangeOrder(subscription_id=subscription.id,
+                                     ref=_next_change_ref(session, subscription),
+                                     changes=[change.as_dict() for change in wanted],
+                                     created_at=clock.now())
+    order.status, order.ordered_on, order.effective_on = "confirmed", on, effective
+    order.quote, order.actor = quote.as_dict(), actor.name
+    order.one_off_total, order.monthly_total = quote.one_off.total, quote.monthly.total
     session.add(order)
     session.flush()
     summary = ", ".join(f"{c.action} {c.offer_code}×{c.quantity}" for c in wanted)

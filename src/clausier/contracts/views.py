@@ -43,6 +43,7 @@ def contract_page(request: Request, ref: str, on: date | None = None,
         "items": service.items_in_force(subscription, day),
         "offers": catalog.list_offers(ctx.session, operator.code, subscription.family),
         "change_actions": changes.ACTIONS, "changed": changed, "change_error": change_error,
+        "change_orders": service.change_orders(ctx.session, subscription.id),
         "customer": ctx.session.get(Customer, subscription.customer_id),
         "site": ctx.session.get(Site, subscription.site_id),
         "exemptions": [e.reason.value for e in (service.terms_of(ctx.session, subscription).termination.exemptions
@@ -91,6 +92,22 @@ def confirm_change_form(ref: str, on: date = Form(...), action: str = Form(...),
     try:
         order = service.confirm_change(ctx.session, ctx.clock, ctx.actor, ref,
                                        _wanted(action, offer, quantity), on)
+    except ClausierError as exc:
+        ctx.session.rollback()
+        return RedirectResponse(f"{page}?change_error={quote(exc.message)}", status_code=303)
+    return RedirectResponse(f"{page}?changed={quote(order.ref)}&on={order.effective_on}",
+                            status_code=303)
+
+
+@router.post("/contracts/{ref}/changes/{order_ref}/confirm",
+             dependencies=[Depends(verify_csrf)])
+def confirm_requested_form(ref: str, order_ref: str, ctx: Ctx = Depends(staff_ctx)):
+    """Confirm a change the customer requested from the portal."""
+    ctx.require_write("contracts")
+    page = f"/contracts/{quote(ref)}"
+    try:
+        order = service.confirm_requested_change(ctx.session, ctx.clock, ctx.actor, ref,
+                                                 order_ref)
     except ClausierError as exc:
         ctx.session.rollback()
         return RedirectResponse(f"{page}?change_error={quote(exc.message)}", status_code=303)

@@ -21,6 +21,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subscription_id', sa.Integer(), nullable=False),
     sa.Column('ref', sa.String(length=40), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('ordered_on', sa.Date(), nullable=False),
     sa.Column('effective_on', sa.Date(), nullable=False),
     sa.Column('changes', sa.JSON(), nullable=False),
