@@ -494,26 +494,6 @@ def recommit(session: Session, clock: Clock, actor: Actor, subscription_id: int 
     return subscription
 
 
-def change_quantity(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
-                    offer_code: str, quantity: int, on: date) -> Subscription:
-    """Add or remove units (lines, channels, seats): a modification that re-commits the service."""
-    subscription = get_subscription(session, subscription_id)
-    if quantity < 0:
-        raise InvalidInput.on("quantity", "cannot be negative")
-    item = next((i for i in subscription.items if i.offer_code == offer_code and i.active_until is None), None)
-    if item is None:
-        raise InvalidInput.on("offer_code", f"{offer_code} is not an item of {subscription.ref}")
-    before = item.quantity
-    if quantity == 0:
-        item.active_until = on
-    else:
-        item.quantity = quantity
-    record(session, clock, actor, "subscription.change", subscription,
-           f"{subscription.ref}: {offer_code} {before} → {quantity}", {"quantity": [before, quantity]})
-    recommit(session, clock, actor, subscription.id, on, f"{offer_code} {before} → {quantity}")
-    return subscription
-
-
 def _offered(session: Session, subscription: Subscription,
              wanted: tuple[changes.Change, ...]) -> dict[str, changes.Offered]:
     """The catalogue offers a change names (an unknown code is refused with its field)."""
