@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from clausier.billing.models import Charge
 from clausier.contracts import service
+from clausier.contracts.changes import Change
 from clausier.contracts.models import SubscriptionEvent
 from clausier.contracts.service import LineInput
 from clausier.core.errors import InvalidInput, NotAllowed
@@ -118,7 +119,8 @@ def test_change_recommits_the_whole_service_for_36_months_cgv_7(session, clock, 
     [sub] = factories.subscription(session, clock, actor, customer,
                                    [LineInput(customer.sites[0].id, "vga-analogue", 2)],
                                    signed_on=date(2023, 8, 1), go_live_on=date(2023, 9, 1))
-    service.change_quantity(session, clock, actor, sub.ref, "vga-analogue", 3, date(2025, 5, 15))
+    service.confirm_change(session, clock, actor, sub.ref, (Change("add", "vga-analogue", 1),),
+                           date(2025, 5, 15))
     timeline = service.timeline(session, sub.ref, date(2025, 6, 1))
     assert timeline.commitment_end == date(2028, 5, 14)        # 36 months from the change
 

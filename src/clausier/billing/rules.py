@@ -412,7 +412,7 @@ def _item_lines(sub: SubscriptionFacts, item: ItemFacts, due_months: list[date],
     for month in due_months:
         if begin > month_end(month) or (end is not None and end < month):
             continue
-        days, month_days, clause = month_share(month, begin, end, terms)
+        days, month_days, clause = _item_share(month, begin, end, start, last_day, terms)
         fee = item.fee_on(max(month, begin))
         if days == 0 or fee[0] == ZERO:
             continue
@@ -434,6 +434,31 @@ def _item_lines(sub: SubscriptionFacts, item: ItemFacts, due_months: list[date],
                                clause, site, partial=True)
         yield line, {month: line.amount}
     yield from flush()
+
+
+def _item_share(month: date, begin: date, end: date | None, start: date, last_day: date | None,
+                terms: Terms) -> tuple[int, int, str]:
+    """:func:`month_share` of an item: the sheet's first/last-period readings apply to the
+    service's own start and end; a change order splits its month by days between the items
+    before it and those from it (the units kept are billed once, CGV art. 7.4 changes the
+    service, it neither starts nor ends it)."""
+    added = begin > start and begin > month
+    closed = end is not None and end != last_day and end < month_end(month)
+    if not (added or closed):
+        return month_share(month, begin, end, terms)
+    days, month_days, clause = month_share(month, start if added else begin,
+                                           last_day if closed else end, terms)
+    first, last = max(month, begin), min(month_end(month), end or month_end(month))
+    commitment = terms.commitment
+    change_clause = (commitment.recommit_on_change_months.clause
+                     if commitment and commitment.recommit_on_change_months
+                     else _recurring_clause(terms))
+    return min(days, (last - first).days + 1), month_days, change_clause or clause
+
+
+def _in_force(item: ItemFacts, day: date) -> bool:
+    return ((item.active_from is None or item.active_from <= day)
+            and (item.active_until is None or item.active_until > day))
 
 
 def _months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
@@ -471,10 +496,13 @@ def _minimum_line(sub: SubscriptionFacts, terms: Terms, month: date, days: int, 
     billing = _billing(terms)
     if not (billing and billing.minimum_billing and billing.minimum_billing.value) or days == 0:
         return None
-    minimum = sum((item.minimum_billing or ZERO for item in sub.items), ZERO)
+    # The items of the month's last day: a change order's new items replace the old ones.
+    on = month_end(month) if sub.end_on is None else min(month_end(month), sub.end_on - ONE_DAY)
+    items = [item for item in sub.items if _in_force(item, on)] or list(sub.items)
+    minimum = sum((item.minimum_billing or ZERO for item in items), ZERO)
     if minimum == ZERO:
         return None
-    fees = sum((item.fee_on(max(month, start))[0] * item.quantity for item in sub.items), ZERO)
+    fees = sum((item.fee_on(max(month, start))[0] * item.quantity for item in items), ZERO)
     shortfall = minimum - fees
     if shortfall <= ZERO:
         return None
@@ -495,8 +523,9 @@ def _one_off_lines(sub: SubscriptionFacts, terms: Terms, start: date, start_clau
     billing = _billing(terms)
     clause = (billing.one_off_timing.clause if billing and billing.one_off_timing else start_clause)
     lines = []
+    # The items in force at the start: a change order after it charges its own access fees.
     for item in sub.items:
-        if item.access_fee == ZERO:
+        if item.access_fee == ZERO or not _in_force(item, start):
             continue
         amount = money(item.access_fee * item.quantity)
         label = f"Access fee — {item.label}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -10,6 +12,7 @@ from pydantic import BaseModel, Field
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.api.inputs import Day, Input, Page, Price, page_of_list
 from clausier.contracts import service
+from clausier.contracts.changes import Change
 from clausier.core.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["contracts"])
@@ -119,6 +122,48 @@ def activate(ref: str, body: DateIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
                                     service.get_subscription(ctx.session, ref).id, body.on,
                                     body.service_identifier)
     return service.to_dict(subscription)
+
+
+class ChangeIn(BaseModel):
+    action: Literal["add", "remove", "option_add", "option_remove", "offer"]
+    offer: str = Field(min_length=1, description="A catalogue offer code.")
+    quantity: int = Field(1, ge=1)
+
+
+class ChangeOrderIn(BaseModel):
+    on: date = Field(description="The date the change is ordered.")
+    changes: list[ChangeIn] = Field(min_length=1)
+    recommit_months: int | None = Field(None, ge=1, description="Where the terms offer a choice.")
+
+    def wanted(self) -> tuple[Change, ...]:
+        return tuple(Change(c.action, c.offer, c.quantity) for c in self.changes)
+
+
+def _change_order_out(order) -> dict:
+    return {"ref": order.ref, "status": order.status, "ordered_on": order.ordered_on,
+            "effective_on": order.effective_on,
+            "changes": order.changes, "quote": order.quote}
+
+
+@router.post("/subscriptions/{ref}/changes/quote")
+def quote_change(ref: str, body: ChangeOrderIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    """What a change order would cost and commit to (changes nothing)."""
+    return service.quote_change(ctx.session, ref, body.wanted(), body.on,
+                                body.recommit_months).as_dict()
+
+
+@router.post("/subscriptions/{ref}/changes", status_code=201)
+def confirm_change(ref: str, body: ChangeOrderIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    """Confirm a change order: items changed from its date, re-committed, fees charged."""
+    ctx.require_write("contracts")
+    order = service.confirm_change(ctx.session, ctx.clock, ctx.actor, ref, body.wanted(),
+                                   body.on, body.recommit_months)
+    return _change_order_out(order)
+
+
+@router.get("/subscriptions/{ref}/changes")
+def list_changes(ref: str, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
+    return [_change_order_out(order) for order in service.change_orders(ctx.session, ref)]
 
 
 @router.post("/subscriptions/{ref}/{action}")

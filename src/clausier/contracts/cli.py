@@ -75,8 +75,10 @@ def show(ref: str, today: datetime = TodayOption, as_json: bool = JsonOption):
         ["Last day to give notice", t["notice_deadline"]],
         ["A termination received today takes effect", t["termination_if_received_today"]],
     ])
-    print_table("Items", ["Offer", "Unit", "Qty", "Monthly fee", "Basis"],
-                [[i["offer"], i["unit"], i["quantity"], i["monthly_fee"], i["price_basis"]] for i in data["items"]])
+    print_table(f"Items in force on {t['on']}", ["Offer", "Unit", "Qty", "Monthly fee", "Basis",
+                                                 "From"],
+                [[i["offer"], i["unit"], i["quantity"], i["monthly_fee"], i["price_basis"],
+                  i["active_from"]] for i in data["items"]])
 
 
 @app.command("quote-termination")
@@ -138,12 +140,75 @@ def withdraw(ref: str, on: datetime = typer.Option(..., **DateOption), as_json: 
         console.print(f"Withdrawal accepted (deadline {decision.deadline}, {decision.clause})")
 
 
+@app.command()
+def change(ref: str,
+           add: list[str] = typer.Option([], "--add", help="OFFER=N: add N units of an offer."),
+           remove: list[str] = typer.Option([], "--remove", help="OFFER=N: remove N units."),
+           option: list[str] = typer.Option([], "--option", help="+CODE adds, -CODE removes."),
+           offer: str = typer.Option(None, "--offer", help="Change the main offer to CODE."),
+           on: datetime = typer.Option(..., help="Date the change is ordered.", **DateOption),
+           recommit_months: int = typer.Option(None, help="New commitment, where the terms "
+                                                          "offer a choice (Ozone: 12 or 24)."),
+           quote_only: bool = typer.Option(False, "--quote", help="Quote only, change nothing."),
+           as_json: bool = JsonOption):
+    """Change a subscription's items (seats, licences, SDA blocks, options, offer): quoted with
+    its clauses, then confirmed from its date (re-committed per the terms)."""
+    with command() as cmd:
+        wanted = service.parse_changes(add, remove, option, offer)
+        if quote_only:
+            quote = service.quote_change(cmd.session, ref, wanted, on.date(), recommit_months)
+            data, order_ref = quote.as_dict(), None
+        else:
+            order = service.confirm_change(cmd.session, cmd.clock, cmd.actor, ref, wanted,
+                                           on.date(), recommit_months)
+            data, order_ref = order.quote, order.ref
+    if as_json:
+        print_json({"change_order": order_ref, **data})
+        return
+    _print_change(ref, data, order_ref)
+
+
+def _print_change(ref: str, data: dict, order_ref: str | None) -> None:
+    title = f"Change order {order_ref}" if order_ref else f"Quote of a change of {ref}"
+    for name, part in (("one-off fees", data["one_off"]), ("monthly fees", data["monthly"]),
+                       ("minimum billing", data["minimum_billing"])):
+        if not part["lines"] and name == "minimum billing":
+            continue
+        rows = [[line["label"], line["formula"], line["amount"], line["clause"]]
+                for line in part["lines"]]
+        rows.append(["Total", "", part["total"], ""])
+        print_table(f"{title}: {name}", ["Line", "Computation", "Amount", "Clause"], rows)
+        for note in part["notes"]:
+            console.print(f"[dim]{note}[/]")
+    console.print(f"Monthly fees: {data['monthly_before']} → [bold]{data['monthly']['total']}[/] "
+                  f"from {data['effective_date']}")
+    if data["recommits"]:
+        console.print(f"New commitment: {data['recommit_months']} months, to "
+                      f"[bold]{data['commitment_end']}[/] (was {data['commitment_end_before']}; "
+                      f"{data['recommit_clause']})")
+
+
 @app.command("quote-change")
-def quote_change(ref: str, change: str = typer.Option(..., help="Grid entry, e.g. pack_downgrade."),
+def quote_change(ref: str,
+                 change: str = typer.Option(None, help="Grid entry, e.g. pack_downgrade (Ozone)."),
                  on: datetime = typer.Option(..., **DateOption),
+                 add: list[str] = typer.Option([], "--add", help="OFFER=N: units to add."),
+                 remove: list[str] = typer.Option([], "--remove", help="OFFER=N: to remove."),
+                 option: list[str] = typer.Option([], "--option", help="+CODE or -CODE."),
+                 offer: str = typer.Option(None, "--offer", help="New main offer."),
                  equipment_change: bool = typer.Option(False), telephony: bool = typer.Option(False),
                  as_json: bool = JsonOption):
-    """What a change of offer would cost (changes nothing)."""
+    """What a change would cost (changes nothing): a grid entry, or the items to change (every
+    service family; refused with the clause where the terms allow none)."""
+    if change is None:
+        with command() as cmd:
+            wanted = service.parse_changes(add, remove, option, offer)
+            data = service.quote_change(cmd.session, ref, wanted, on.date()).as_dict()
+        if as_json:
+            print_json({"change_order": None, **data})
+        else:
+            _print_change(ref, data, None)
+        return
     with command() as cmd:
         quote = service.quote_plan_change(cmd.session, ref, change, on.date(),
                                           equipment_change=equipment_change, telephony=telephony)

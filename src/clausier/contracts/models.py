@@ -142,3 +142,24 @@ class SubscriptionEvent(Base):
     at: Mapped[datetime] = mapped_column(Instant)
 
     subscription: Mapped[Subscription] = relationship(back_populates="events")
+
+
+class ChangeOrder(Base):
+    """A change of a subscription's items (*modification de service*): what was asked, the quote
+    it was confirmed on, and the date it takes effect (items in force change on that date)."""
+
+    __tablename__ = "change_orders"
+    __table_args__ = (UniqueConstraint("subscription_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="confirmed")  # requested | confirmed
+    ordered_on: Mapped[date] = mapped_column(Date)
+    effective_on: Mapped[date] = mapped_column(Date, index=True)
+    changes: Mapped[list] = mapped_column(JSON, default=list)      # [{action, offer, quantity}]
+    quote: Mapped[dict] = mapped_column(JSON, default=dict)        # the quote as confirmed
+    one_off_total: Mapped[Decimal] = mapped_column(Money())
+    monthly_total: Mapped[Decimal] = mapped_column(Money())
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(Instant)

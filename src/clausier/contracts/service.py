@@ -16,8 +16,15 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge, right_to_leave_without_fees
 from clausier.catalog.models import Offer, Operator
-from clausier.contracts import rules
-from clausier.contracts.models import Order, OrderLine, Subscription, SubscriptionEvent, SubscriptionItem
+from clausier.contracts import changes, rules
+from clausier.contracts.models import (
+    ChangeOrder,
+    Order,
+    OrderLine,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionItem,
+)
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed, NotFound
 from clausier.core.money import money, to_decimal
@@ -129,8 +136,7 @@ def facts_of(session: Session, subscription: Subscription, on: date | None = Non
                    monthly_fee=item.monthly_fee, access_fee=item.access_fee,
                    access_fee_undiscounted=item.access_fee_undiscounted,
                    minimum_billing=item.minimum_billing, is_option=item.is_option)
-        for item in subscription.items
-        if on is None or item.active_until is None or item.active_until > on
+        for item in items_in_force(subscription, on)
     )
     return rules.Facts(
         family=subscription.family, signed_on=subscription.signed_on,
@@ -146,6 +152,15 @@ def facts_of(session: Session, subscription: Subscription, on: date | None = Non
         price_basis=subscription.items[0].price_basis if subscription.items else "HT",
         equipment_received_on=subscription.equipment_received_on,
     )
+
+
+def items_in_force(subscription: Subscription, on: date | None) -> list[SubscriptionItem]:
+    """The items billed and quoted on ``on`` (None: those not closed by a change or an end)."""
+    if on is None:
+        return [item for item in subscription.items if item.active_until is None]
+    return [item for item in subscription.items
+            if (item.active_from is None or item.active_from <= on)
+            and (item.active_until is None or item.active_until > on)]
 
 
 def _transition(session: Session, clock: Clock, actor: Actor, subscription: Subscription,
@@ -479,24 +494,148 @@ def recommit(session: Session, clock: Clock, actor: Actor, subscription_id: int 
     return subscription
 
 
-def change_quantity(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
-                    offer_code: str, quantity: int, on: date) -> Subscription:
-    """Add or remove units (lines, channels, seats): a modification that re-commits the service."""
+def _offered(session: Session, subscription: Subscription,
+             wanted: tuple[changes.Change, ...]) -> dict[str, changes.Offered]:
+    """The catalogue offers a change names (an unknown code is refused with its field)."""
+    offers = {}
+    for index, change in enumerate(wanted):
+        offer = _offer(session, subscription.operator_id, change.offer_code,
+                       f"changes.{index}.offer")
+        offers[offer.code] = changes.Offered(
+            offer.code, offer.family, offer.name, offer.unit, offer.monthly_fee, offer.access_fee,
+            offer.one_off_price, offer.kind == "option")
+    return offers
+
+
+def _held(items: list[SubscriptionItem]) -> tuple[changes.Held, ...]:
+    return tuple(changes.Held(item.offer_code, item.label, item.unit, item.quantity,
+                              item.monthly_fee, item.access_fee, item.minimum_billing,
+                              item.is_option) for item in items)
+
+
+def quote_change(session: Session, subscription_id: int | str,
+                 wanted: tuple[changes.Change, ...], on: date,
+                 recommit_months: int | None = None) -> changes.ChangeOrderQuote:
+    """What a change order would cost and commit to if ordered on ``on`` (changes nothing)."""
     subscription = get_subscription(session, subscription_id)
-    if quantity < 0:
-        raise InvalidInput.on("quantity", "cannot be negative")
-    item = next((i for i in subscription.items if i.offer_code == offer_code and i.active_until is None), None)
-    if item is None:
-        raise InvalidInput.on("offer_code", f"{offer_code} is not an item of {subscription.ref}")
-    before = item.quantity
-    if quantity == 0:
-        item.active_until = on
-    else:
-        item.quantity = quantity
+    if not wanted:
+        raise InvalidInput.on("changes", "name at least one change (add, remove, option, offer)")
+    offers = _offered(session, subscription, wanted)
+    try:
+        return changes.quote_change(
+            facts_of(session, subscription, on), terms_of(session, subscription),
+            _held(items_in_force(subscription, on)), wanted, offers, on,
+            recommit_months=recommit_months)
+    except rules.RuleError as exc:
+        raise NotAllowed(str(exc)) from None
+
+
+def _next_change_ref(session: Session, subscription: Subscription) -> str:
+    count = session.scalar(select(func.count()).select_from(ChangeOrder)
+                           .where(ChangeOrder.subscription_id == subscription.id)) or 0
+    return f"{subscription.ref}-C{count + 1:03d}"
+
+
+def request_change(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
+                   wanted: tuple[changes.Change, ...], on: date) -> ChangeOrder:
+    """A change asked for (customer portal): quoted and kept for staff to confirm; the items do
+    not change until then."""
+    subscription = get_subscription(session, subscription_id)
+    quote = quote_change(session, subscription.id, wanted, on)
+    order = ChangeOrder(subscription_id=subscription.id,
+                        ref=_next_change_ref(session, subscription), status="requested",
+                        ordered_on=on, effective_on=quote.effective_date,
+                        changes=[change.as_dict() for change in wanted], quote=quote.as_dict(),
+                        one_off_total=quote.one_off.total, monthly_total=quote.monthly.total,
+                        actor=actor.name, created_at=clock.now())
+    session.add(order)
+    session.flush()
+    _event(session, clock, actor, subscription, "change_requested", on,
+           {"change_order": order.ref, "changes": order.changes}, key=order.ref)
+    record(session, clock, actor, "subscription.change_request", subscription,
+           f"{subscription.ref}: change {order.ref} requested for {on.isoformat()}")
+    return order
+
+
+def confirm_requested_change(session: Session, clock: Clock, actor: Actor,
+                             subscription_id: int | str, order_ref: str) -> ChangeOrder:
+    """Staff confirm a change the customer requested: quoted again on its date, then recorded."""
+    subscription = get_subscription(session, subscription_id)
+    order = session.scalar(select(ChangeOrder).where(
+        ChangeOrder.subscription_id == subscription.id, ChangeOrder.ref == order_ref))
+    if order is None:
+        raise NotFound(f"change order: {order_ref} not found on {subscription.ref}")
+    if order.status != "requested":
+        raise NotAllowed(f"status: change order {order_ref} is already {order.status}")
+    wanted = tuple(changes.Change.from_dict(change) for change in order.changes)
+    return confirm_change(session, clock, actor, subscription.id, wanted, order.ordered_on,
+                          requested=order)
+
+
+def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
+                   wanted: tuple[changes.Change, ...], on: date,
+                   recommit_months: int | None = None,
+                   requested: ChangeOrder | None = None) -> ChangeOrder:
+    """Record a change order: the items change on its effective date (the old ones end the day
+    before, the new ones start that day), the service re-commits, the one-off fees are charged.
+    ``requested``: the customer's request this confirms (it becomes the order)."""
+    subscription = get_subscription(session, subscription_id)
+    quote = quote_change(session, subscription.id, wanted, on, recommit_months)
+    effective = quote.effective_date
+    in_force = {item.offer_code: item for item in items_in_force(subscription, on)}
+    after = {held.offer_code: held for held in quote.after}
+    for code, item in in_force.items():
+        if code not in after or after[code].quantity != item.quantity:
+            item.active_until = effective
+    for code, held in after.items():
+        kept = in_force.get(code)
+        if kept is not None and kept.quantity == held.quantity:
+            continue
+        offer = _offer(session, subscription.operator_id, code, "changes.offer")
+        subscription.items.append(SubscriptionItem(
+            offer_id=offer.id, offer_code=code, label=held.label, unit=held.unit,
+            quantity=held.quantity, monthly_fee=held.monthly_fee, access_fee=held.access_fee,
+            access_fee_undiscounted=kept.access_fee_undiscounted if kept else offer.access_fee,
+            minimum_billing=held.minimum_billing,
+            one_off_price=kept.one_off_price if kept else offer.one_off_price,
+            price_basis=kept.price_basis if kept else offer.price_basis,
+            vat_rate=kept.vat_rate if kept else offer.vat_rate,
+            is_option=held.is_option, active_from=effective))
+    if quote.recommits:
+        subscription.recommitted_on = effective
+        subscription.recommit_months = quote.recommit_months
+    order = requested or ChangeOrder(subscription_id=subscription.id,
+                                     ref=_next_change_ref(session, subscription),
+                                     changes=[change.as_dict() for change in wanted],
+                                     created_at=clock.now())
+    order.status, order.ordered_on, order.effective_on = "confirmed", on, effective
+    order.quote, order.actor = quote.as_dict(), actor.name
+    order.one_off_total, order.monthly_total = quote.one_off.total, quote.monthly.total
+    session.add(order)
+    session.flush()
+    summary = ", ".join(f"{c.action} {c.offer_code}×{c.quantity}" for c in wanted)
+    _event(session, clock, actor, subscription, "changed", effective,
+           {"change_order": order.ref, "changes": order.changes,
+            "monthly": str(quote.monthly.total),
+            "commitment_end": quote.commitment_end and quote.commitment_end.isoformat()},
+           key=order.ref)
     record(session, clock, actor, "subscription.change", subscription,
-           f"{subscription.ref}: {offer_code} {before} → {quantity}", {"quantity": [before, quantity]})
-    recommit(session, clock, actor, subscription.id, on, f"{offer_code} {before} → {quantity}")
-    return subscription
+           f"{subscription.ref}: {summary} from {effective.isoformat()} ({order.ref})",
+           {"monthly": [str(quote.monthly_before), str(quote.monthly.total)]})
+    # Before go-live the first invoice bills the access fees of the items in force at go-live.
+    if quote.recommits and quote.one_off.total:
+        add_charge(session, clock, actor, customer_id=subscription.customer_id,
+                   subscription_id=subscription.id, source="change", source_key=order.ref,
+                   label=f"Change order {order.ref}", explained=quote.one_off,
+                   price_basis=next(iter(in_force.values())).price_basis if in_force else "HT",
+                   incurred_on=effective)
+    return order
+
+
+def change_orders(session: Session, subscription_id: int | str) -> list[ChangeOrder]:
+    subscription = get_subscription(session, subscription_id)
+    return list(session.scalars(select(ChangeOrder).where(
+        ChangeOrder.subscription_id == subscription.id).order_by(ChangeOrder.id)))
 
 
 def move_site(session: Session, clock: Clock, actor: Actor, subscription_id: int | str, on: date,
@@ -624,12 +763,40 @@ def to_dict(subscription: Subscription, timeline_on: date | None = None, session
         "termination_effective_on": subscription.termination_effective_on,
         "items": [{"offer": i.offer_code, "label": i.label, "unit": i.unit, "quantity": i.quantity,
                    "monthly_fee": str(i.monthly_fee), "price_basis": i.price_basis,
-                   "option": i.is_option, "active_until": i.active_until}
-                  for i in subscription.items],
+                   "option": i.is_option, "active_from": i.active_from,
+                   "active_until": i.active_until}
+                  for i in (subscription.items if timeline_on is None
+                            else items_in_force(subscription, timeline_on))],
     }
     if timeline_on is not None and session is not None:
         data["timeline"] = timeline(session, subscription.id, timeline_on).as_dict()
     return data
+
+
+def parse_changes(add: list[str], remove: list[str], options: list[str],
+                  offer: str | None) -> tuple[changes.Change, ...]:
+    """The changes a command names: ``OFFER=N`` to add or remove, ``+CODE``/``-CODE`` options,
+    a new main offer (bad input names its option and why)."""
+    wanted: list[changes.Change] = []
+    for action, field, values in (("add", "add", add), ("remove", "remove", remove)):
+        for value in values:
+            code, equals, count = value.partition("=")
+            if not code or (equals and not count.isdigit()):
+                raise InvalidInput.on(field, f"{value!r} is not OFFER=N (N a whole number)")
+            quantity = int(count) if equals else 1
+            if quantity < 1:
+                raise InvalidInput.on(field, f"{value!r}: the quantity must be at least 1")
+            wanted.append(changes.Change(action, code, quantity))
+    for value in options:
+        if len(value) < 2 or value[0] not in "+-":
+            raise InvalidInput.on("option", f"{value!r} is not +CODE (add) or -CODE (remove)")
+        action = "option_add" if value[0] == "+" else "option_remove"
+        wanted.append(changes.Change(action, value[1:]))
+    if offer:
+        wanted.append(changes.Change("offer", offer))
+    if not wanted:
+        raise InvalidInput.on("changes", "name a change: --add, --remove, --option or --offer")
+    return tuple(wanted)
 
 
 def parse_amount(value: str, field: str) -> Decimal:

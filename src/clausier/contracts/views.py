@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.catalog import service as catalog
-from clausier.contracts import service
+from clausier.contracts import changes, service
 from clausier.core.errors import ClausierError
 from clausier.customers.models import Customer, Site
 from clausier.web.forms import optional_int
@@ -32,11 +32,18 @@ def contracts_page(request: Request, status: str | None = None, family: str | No
 
 
 @router.get("/contracts/{ref}")
-def contract_page(request: Request, ref: str, on: date | None = None, ctx: Ctx = Depends(staff_ctx)):
+def contract_page(request: Request, ref: str, on: date | None = None,
+                  changed: str | None = None, change_error: str | None = None,
+                  ctx: Ctx = Depends(staff_ctx)):
     subscription = service.get_subscription(ctx.session, ref)
     day = on or ctx.clock.today()
+    operator = catalog.get_operator_by_id(ctx.session, subscription.operator_id)
     return render(request, "contracts/detail.html", {
         "sub": subscription, "timeline": service.timeline(ctx.session, subscription.id, day),
+        "items": service.items_in_force(subscription, day),
+        "offers": catalog.list_offers(ctx.session, operator.code, subscription.family),
+        "change_actions": changes.ACTIONS, "changed": changed, "change_error": change_error,
+        "change_orders": service.change_orders(ctx.session, subscription.id),
         "customer": ctx.session.get(Customer, subscription.customer_id),
         "site": ctx.session.get(Site, subscription.site_id),
         "exemptions": [e.reason.value for e in (service.terms_of(ctx.session, subscription).termination.exemptions
@@ -54,6 +61,58 @@ def quote_fragment(request: Request, ref: str, received: date = Form(...), reaso
     except ClausierError as exc:
         return render(request, "contracts/_quote.html", {"quote": None, "error": exc.message},
                       status_code=200)
+
+
+def _wanted(action: str, offer: str, quantity: str) -> tuple[changes.Change, ...]:
+    return (changes.Change(action, offer.strip(), optional_int("quantity", quantity) or 1),)
+
+
+@router.post("/contracts/{ref}/change-quote", dependencies=[Depends(verify_csrf)])
+def change_quote_fragment(request: Request, ref: str, on: date = Form(...),
+                          action: str = Form(...), offer: str = Form(...),
+                          quantity: str = Form("1"), ctx: Ctx = Depends(staff_ctx)):
+    """HTMX fragment: what a change would cost and commit to, with the form confirming it."""
+    form = {"on": on.isoformat(), "action": action, "offer": offer, "quantity": quantity}
+    try:
+        quote = service.quote_change(ctx.session, ref, _wanted(action, offer, quantity), on)
+        return render(request, "contracts/_change_quote.html",
+                      {"quote": quote, "ref": ref, "form": form, "error": None})
+    except ClausierError as exc:
+        return render(request, "contracts/_change_quote.html",
+                      {"quote": None, "ref": ref, "form": form, "error": exc.message})
+
+
+@router.post("/contracts/{ref}/changes", dependencies=[Depends(verify_csrf)])
+def confirm_change_form(ref: str, on: date = Form(...), action: str = Form(...),
+                        offer: str = Form(...), quantity: str = Form("1"),
+                        ctx: Ctx = Depends(staff_ctx)):
+    """Confirm the change quoted: the items change from its date (as the API's confirm)."""
+    ctx.require_write("contracts")
+    page = f"/contracts/{quote(ref)}"
+    try:
+        order = service.confirm_change(ctx.session, ctx.clock, ctx.actor, ref,
+                                       _wanted(action, offer, quantity), on)
+    except ClausierError as exc:
+        ctx.session.rollback()
+        return RedirectResponse(f"{page}?change_error={quote(exc.message)}", status_code=303)
+    return RedirectResponse(f"{page}?changed={quote(order.ref)}&on={order.effective_on}",
+                            status_code=303)
+
+
+@router.post("/contracts/{ref}/changes/{order_ref}/confirm",
+             dependencies=[Depends(verify_csrf)])
+def confirm_requested_form(ref: str, order_ref: str, ctx: Ctx = Depends(staff_ctx)):
+    """Confirm a change the customer requested from the portal."""
+    ctx.require_write("contracts")
+    page = f"/contracts/{quote(ref)}"
+    try:
+        order = service.confirm_requested_change(ctx.session, ctx.clock, ctx.actor, ref,
+                                                 order_ref)
+    except ClausierError as exc:
+        ctx.session.rollback()
+        return RedirectResponse(f"{page}?change_error={quote(exc.message)}", status_code=303)
+    return RedirectResponse(f"{page}?changed={quote(order.ref)}&on={order.effective_on}",
+                            status_code=303)
 
 
 # --------------------------------------------------------------------------- the customer page

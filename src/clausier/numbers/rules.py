@@ -75,16 +75,25 @@ def check_kind(number: str, kind: str) -> None:
 
 # --------------------------------------------------------------------------- SDA
 
-def sda_block(first: str, count: int, terms: Terms) -> tuple[list[str], str]:
-    """The numbers of an SDA order: consecutive from ``first``, in whole blocks of the sheet's size
-    (Technicophone CP I §3: "par tranche de dix")."""
+def sda_block_size(terms: Terms, sold: tuple[int, str] | None = None) -> tuple[int, str]:
+    """The size of an SDA block and its clause: the sheet's figure, else the price list's."""
     figure = terms.usage.figures.get("sda_block_size") if terms.usage else None
-    if figure is None:
-        raise RuleError("sda: the sheet of this service sets no SDA blocks")
-    size = int(figure.value)
+    if figure is not None:
+        return int(figure.value), figure.clause
+    if sold is not None:
+        return sold
+    raise RuleError("sda: neither the sheet nor the price list of this service sells SDA blocks")
+
+
+def sda_block(first: str, count: int, terms: Terms,
+              sold: tuple[int, str] | None = None) -> tuple[list[str], str]:
+    """The numbers of an SDA order: consecutive from ``first``, in whole blocks of the sheet's size
+    (Technicophone CP I §3: "par tranche de dix"), or, where the schedule is silent, of the block
+    the price list sells for the service (``sold``: its size and where it is written)."""
+    size, clause = sda_block_size(terms, sold)
     if count < size or count % size:
-        raise RuleError(f"count: SDA are ordered by blocks of {size}; {count} is not a multiple of {size} "
-                        f"({figure.clause})")
+        raise RuleError(f"count: SDA are ordered by blocks of {size}; {count} is not a multiple "
+                        f"of {size} ({clause})")
     start = normalise(first)
     if kind_of(start) != "geographic":
         raise RuleError(f"first: {start} is not a geographic number")
@@ -92,7 +101,7 @@ def sda_block(first: str, count: int, terms: Terms) -> tuple[list[str], str]:
     last = base + count - 1
     if str(last).zfill(10)[:2] != start[:2]:
         raise RuleError(f"count: {count} numbers from {start} leave the {start[:2]} range")
-    return [str(n).zfill(10) for n in range(base, last + 1)], figure.clause
+    return [str(n).zfill(10) for n in range(base, last + 1)], clause
 
 
 # --------------------------------------------------------------------------- RIO

@@ -9,6 +9,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
+from clausier.catalog.models import Offer
+from clausier.contracts.changes import Change
 from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
 from clausier.core.clock import Clock
@@ -108,7 +110,13 @@ def order_sda(session: Session, clock: Clock, actor: Actor, subscription_ref: st
     numbering zone of its site; the order re-commits the service where the sheet says so."""
     subscription = contracts.get_subscription(session, subscription_ref)
     terms = contracts.terms_of(session, subscription)
-    numbers, _clause = _rule(rules.sda_block, first, count, terms)
+    block_offer = session.scalar(select(Offer).where(
+        Offer.operator_id == subscription.operator_id, Offer.family == subscription.family,
+        Offer.unit == "sda_block").order_by(Offer.id))
+    sold = None
+    if block_offer is not None and (block_offer.attributes or {}).get("numbers"):
+        sold = (int(block_offer.attributes["numbers"]), f"price list ({block_offer.code})")
+    numbers, _clause = _rule(rules.sda_block, first, count, terms, sold)
     zone = _site(session, subscription).numbering_zone
     if not zone:
         raise InvalidInput.on("site", f"the site of {subscription.ref} has no numbering zone")
@@ -118,8 +126,14 @@ def order_sda(session: Session, clock: Clock, actor: Actor, subscription_ref: st
         session.flush()
         _attach(session, clock, actor, row, subscription, on)
         rows.append(row)
-    if terms.commitment and (terms.commitment.recommit_on_change_months
-                             or terms.commitment.recommit_on_change_choices_months):
+    if block_offer is not None:
+        # The blocks become items of the subscription: billed, quoted and re-committed as any
+        # change order (CGV art. 7.4 names "ajout/suppression de SDA").
+        blocks = count // rules.sda_block_size(terms, sold)[0]
+        contracts.confirm_change(session, clock, actor, subscription.id,
+                                 (Change("add", block_offer.code, blocks),), on)
+    elif terms.commitment and (terms.commitment.recommit_on_change_months
+                               or terms.commitment.recommit_on_change_choices_months):
         contracts.recommit(session, clock, actor, subscription.id, on, f"SDA +{count}")
     return rows
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote as quote_url
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from clausier.api.files import attachment
 from clausier.api.deps import Ctx, customer_ctx, staff_ctx
+from clausier.catalog import service as catalog
+from clausier.contracts import service as contracts
+from clausier.contracts.changes import ACTIONS, Change
 from clausier.core.errors import ClausierError, NotFound
 from clausier.core.rooms import optional_import
 from clausier.customers import service as customers
 from clausier.portal import service
+from clausier.web.forms import optional_int
 from clausier.web.templating import environment, render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -76,10 +81,17 @@ def portal_home(request: Request, ctx: Ctx = Depends(customer_ctx)):
 
 
 def _contract_page(request: Request, ctx: Ctx, ref: str, quote=None, error: str | None = None,
-                   received: date | None = None, reason: str = ""):
+                   received: date | None = None, reason: str = "",
+                   change_error: str | None = None):
     today = ctx.clock.today()
     contract = service.contract_of(ctx.session, ctx.customer_id, ref, today)
+    sub = contract.subscription
     return render(request, "portal/contract.html", {
+        "items": contracts.items_in_force(sub, today),
+        "change_orders": contracts.change_orders(ctx.session, sub.id),
+        "offers": catalog.list_offers(
+            ctx.session, catalog.get_operator_by_id(ctx.session, sub.operator_id).code, sub.family),
+        "change_actions": ACTIONS, "change_error": change_error, "today": today,
         "contract": contract, "sub": contract.subscription, "timeline": contract.timeline,
         "grounds": service.exit_grounds(ctx.session, contract.subscription),
         "received": received or today, "reason": reason, "quote": quote, "error": error,
@@ -104,6 +116,20 @@ def portal_quote(request: Request, ref: str, received: date = Form(...), reason:
     if request.headers.get("hx-request"):
         return render(request, "contracts/_quote.html", {"quote": quote, "error": error})
     return _contract_page(request, ctx, ref, quote, error, received, reason)
+
+
+@router.post("/portal/contracts/{ref}/changes", dependencies=[Depends(verify_csrf)])
+def portal_request_change(request: Request, ref: str, on: date = Form(...),
+                          action: str = Form(...), offer: str = Form(...),
+                          quantity: str = Form("1"), ctx: Ctx = Depends(customer_ctx)):
+    """The customer asks for a change: quoted and kept for staff to confirm (nothing changes)."""
+    subscription = service.subscription_of(ctx.session, ctx.customer_id, ref)
+    try:
+        wanted = (Change(action, offer.strip(), optional_int("quantity", quantity) or 1),)
+        contracts.request_change(ctx.session, ctx.clock, ctx.actor, subscription.id, wanted, on)
+    except ClausierError as exc:     # refused before anything is written
+        return _contract_page(request, ctx, ref, change_error=exc.message)
+    return RedirectResponse(f"/portal/contracts/{quote_url(ref)}#changes", status_code=303)
 
 
 @router.get("/portal/usage")

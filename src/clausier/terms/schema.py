@@ -266,6 +266,8 @@ class Commitment(Block):
     recommit_on_change_choices_months: Sourced[list[int]] | None = None
     recommit_scope: Sourced[Literal["whole_service_and_options", "changed_line"]] | None = None
     recommit_on_move_months: Sourced[int] | None = None
+    # What removing units or options during the commitment costs (a change order's quote).
+    removal_fee_during_commitment: Sourced[Decimal] | None = None
     termination_allowed_from_month: Sourced[int] | None = None
 
 

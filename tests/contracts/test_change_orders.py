@@ -1,0 +1,153 @@
+"""Change orders on a real database: quoted, confirmed, dated, audited, billed from their date
+(issue 19). Prices are the test catalogue's; rules and dates are the seed's."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from clausier.audit.models import AuditEntry
+from clausier.billing import service as billing
+from clausier.billing.models import Charge, Invoice
+from clausier.contracts import service
+from clausier.contracts.changes import Change
+from clausier.contracts.models import ChangeOrder, SubscriptionEvent
+from clausier.contracts.service import LineInput
+from clausier.core.errors import InvalidInput, NotAllowed
+from tests import factories
+
+D = Decimal
+
+
+@pytest.fixture
+def tec(session, clock, actor):
+    op = factories.operator(session, clock, actor, "technicophone")
+    factories.offer(session, op, "centrex_user", "centrex", "15.00", unit="user",
+                    access_fee="20.00")
+    factories.offer(session, op, "o365_business_standard", "office365", "11.70",
+                    unit="licence")
+    factories.offer(session, op, "sip_trunk_10", "sip_trunk", "90.00", unit="trunk",
+                    access_fee="150.00")
+    factories.offer(session, op, "sip_sda_block_10", "sip_trunk", "5.00", unit="sda_block",
+                    kind="option")
+    return op
+
+
+def _subscription(session, clock, actor, op, offer, quantity, go_live,
+                  signed_on=date(2026, 8, 1)):
+    customer = factories.customer(session, clock, op)
+    [sub] = factories.subscription(session, clock, actor, customer,
+                                   [LineInput(customer.sites[0].id, offer, quantity)],
+                                   signed_on=signed_on, go_live_on=go_live)
+    return sub
+
+
+def test_seats_added_are_dated_recommitted_audited_and_charged(session, clock, actor, tec):
+    """CGV art. 7.4 L206-212: « ajout d'utilisateurs en téléphonie hébergée » re-commits the
+    whole service for 36 months from the change date."""
+    sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 9, 1))
+    adding = (Change("add", "centrex_user", 2),)
+    quote = service.quote_change(session, sub.ref, adding, date(2026, 10, 15))
+    assert (quote.monthly_before, quote.monthly.total, quote.one_off.total) == (
+        D("150.00"), D("180.00"), D("40.00"))
+    assert service.change_orders(session, sub.ref) == []          # a quote changes nothing
+    order = service.confirm_change(session, clock, actor, sub.ref, adding, date(2026, 10, 15))
+    session.flush()
+    assert (order.ref, order.effective_on, order.monthly_total) == (
+        f"{sub.ref}-C001", date(2026, 10, 15), D("180.00"))
+    quantities = {day: [(i.offer_code, i.quantity) for i in service.items_in_force(sub, day)]
+                  for day in (date(2026, 10, 14), date(2026, 10, 15))}
+    assert quantities == {date(2026, 10, 14): [("centrex_user", 10)],
+                          date(2026, 10, 15): [("centrex_user", 12)]}
+    timeline = service.timeline(session, sub.ref, date(2026, 11, 1))
+    assert timeline.commitment_end == date(2029, 10, 14)
+    event = session.scalar(select(SubscriptionEvent).where(SubscriptionEvent.kind == "changed"))
+    assert (event.on, event.details["commitment_end"]) == (date(2026, 10, 15), "2029-10-14")
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "subscription.change"))
+    charge = session.scalar(select(Charge).where(Charge.source == "change"))
+    assert (charge.amount, charge.incurred_on) == (D("40.00"), date(2026, 10, 15))
+
+
+def test_an_exit_quote_the_day_after_a_change_counts_the_new_commitment(session, clock, actor,
+                                                                        tec):
+    """CGV art. 7.4 L206-212: the new 36 months run from the change; the exit quote the next day
+    measures its period against them."""
+    sub = _subscription(session, clock, actor, tec, "o365_business_standard", 20,
+                        date(2025, 9, 1), signed_on=date(2025, 8, 1))
+    service.confirm_change(session, clock, actor, sub.ref,
+                           (Change("remove", "o365_business_standard", 4),), date(2026, 6, 15))
+    quote = service.quote_termination(session, sub.ref, date(2026, 6, 16))
+    assert quote.period.end == date(2029, 6, 14)
+
+
+def test_an_sda_block_ordered_before_go_live_amends_the_order(session, clock, actor, tec):
+    """CGV art. 7.1 L190-193: the initial period starts at go-live, so a change before it does
+    not move the commitment."""
+    sub = _subscription(session, clock, actor, tec, "sip_trunk_10", 1, None)
+    order = service.confirm_change(session, clock, actor, sub.ref,
+                                   (Change("option_add", "sip_sda_block_10"),), date(2026, 8, 20))
+    assert order.quote["recommits"] is False and sub.recommitted_on is None
+    service.activate(session, clock, actor, sub.id, date(2026, 9, 1))
+    assert service.timeline(session, sub.ref, date(2026, 9, 2)).commitment_end == date(2029, 8, 31)
+    codes = [i.offer_code for i in service.items_in_force(sub, date(2026, 9, 1))]
+    assert codes == ["sip_trunk_10", "sip_sda_block_10"]
+
+
+def test_bad_changes_name_the_field_and_keep_the_items(session, clock, actor, tec):
+    sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 9, 1))
+    with pytest.raises(InvalidInput, match=r"changes\.0\.offer"):
+        service.confirm_change(session, clock, actor, sub.ref, (Change("add", "nope", 1),),
+                               date(2026, 10, 1))
+    with pytest.raises(NotAllowed, match=r"changes\.0\.quantity: 11 is more than the 10"):
+        service.confirm_change(session, clock, actor, sub.ref,
+                               (Change("remove", "centrex_user", 11),), date(2026, 10, 1))
+    with pytest.raises(NotAllowed, match="sip_trunk offer, not centrex"):
+        service.confirm_change(session, clock, actor, sub.ref,
+                               (Change("add", "sip_trunk_10", 1),), date(2026, 10, 1))
+    assert [(i.quantity, i.active_until) for i in sub.items] == [(10, None)]
+    assert session.scalars(select(ChangeOrder)).all() == []
+
+
+def test_the_bill_run_bills_the_old_items_up_to_the_change_and_the_new_ones_from_it(
+        session, clock, actor, tec):
+    """CGV art. 7.4 L206-212 changes the service from its date: October is shared by days between
+    the 10 seats before the change and the 12 from it; the access fees of the 2 seats added are
+    the change order's charge, not billed again with the first invoice."""
+    sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 10, 1))
+    service.confirm_change(session, clock, actor, sub.ref, (Change("add", "centrex_user", 2),),
+                           date(2026, 10, 15))
+    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    [invoice] = session.scalars(select(Invoice)).all()
+    lines = [(line.kind, line.label, line.period_start, line.period_end, line.amount)
+             for line in invoice.lines]
+    assert lines == [
+        ("one_off", "Access fee — Centrex_User", date(2026, 10, 1), date(2026, 10, 1), D("200.00")),
+        ("recurring", "Centrex_User — 2026-10 prorata", date(2026, 10, 1), date(2026, 10, 14),
+         D("67.74")),                                  # 14/31 days × 10 × 15,00
+        ("recurring", "Centrex_User — 2026-10 prorata", date(2026, 10, 15), date(2026, 10, 31),
+         D("98.71")),                                  # 17/31 days × 12 × 15,00
+        ("charge", f"Change order {sub.ref}-C001", date(2026, 10, 15), date(2026, 10, 15),
+         D("40.00"))]
+    assert invoice.lines[1].clause == invoice.lines[2].clause == "CGV art. 7.4 (L206-212)"
+    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    november = [line.amount for line in session.scalars(select(Invoice)).all()[-1].lines]
+    assert november == [D("180.00")]                    # 12 × 15,00 from the change on
+
+
+def test_a_requested_change_changes_nothing_until_staff_confirm_it(session, clock, actor, tec):
+    """Issue 19: the customer requests a change and sees its quote; staff confirm it."""
+    sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 9, 1))
+    requested = service.request_change(session, clock, actor, sub.ref,
+                                       (Change("add", "centrex_user", 3),), date(2026, 12, 1))
+    assert (requested.status, requested.monthly_total) == ("requested", D("195.00"))
+    assert [i.quantity for i in service.items_in_force(sub, date(2026, 12, 1))] == [10]
+    assert sub.recommitted_on is None
+    confirmed = service.confirm_requested_change(session, clock, actor, sub.ref, requested.ref)
+    assert (confirmed.ref, confirmed.status) == (requested.ref, "confirmed")
+    assert [i.quantity for i in service.items_in_force(sub, date(2026, 12, 1))] == [13]
+    assert sub.recommitted_on == date(2026, 12, 1)
+    with pytest.raises(NotAllowed, match="already confirmed"):
+        service.confirm_requested_change(session, clock, actor, sub.ref, requested.ref)
