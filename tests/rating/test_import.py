@@ -200,10 +200,10 @@ def test_a_corrupt_gzip_or_an_unclosed_quote_refuses_the_file_naming_the_line(
 
 
 def test_synthetic_traffic_for_the_lines_of_the_database_is_accepted_whole(
-        db_url, engine, clock, actor, tmp_path, monkeypatch):
+        db_url, clean_engine, clock, actor, tmp_path, monkeypatch):
     """``clausier cdr synth`` on a database whose lines are not all phone numbers (a SIP trunk
     id, the demo's references) and fewer than --services: every record is accepted."""
-    with transaction(engine) as session:
+    with transaction(clean_engine) as session:      # emptied after the test by clean_engine
         operator = make_rating_operator(session, clock, actor, tmp_path)
         make = subscriber(session, clock, actor, operator)
         make("vga", "0247000001", unit="analogue_line")
