@@ -229,10 +229,14 @@ def lock_for_writing(session: Session, name: str) -> None:
     The same statement works on both databases: an UPDATE takes a row lock on PostgreSQL
     and the database write lock on SQLite."""
     from sqlalchemy import select, update
+    from sqlalchemy.exc import IntegrityError
 
     from clausier.db.models import AppLock
 
     if session.scalar(select(AppLock.name).where(AppLock.name == name)) is None:
-        with session.begin_nested():
-            session.add(AppLock(name=name))
+        try:
+            with session.begin_nested():
+                session.add(AppLock(name=name))
+        except IntegrityError:
+            pass    # another writer created the row meanwhile: its lock is taken just below
     session.execute(update(AppLock).where(AppLock.name == name).values(name=name))
