@@ -30,21 +30,20 @@ $(BIN)/python: | $(UV)
 # `pip sync` leaves exactly what the lock names (it removes anything else), then Clausier
 # itself, editable, built with the locked setuptools. Everything is compiled to bytecode once:
 # where PYTHONDONTWRITEBYTECODE is set, every command would otherwise compile what it imports.
-$(VENV)/.runtime: requirements/runtime.txt pyproject.toml | $(BIN)/python
+define install_lock
 	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
-	  requirements/runtime.txt
+	  requirements/$(1).txt
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	$(BIN)/python -m compileall -q src
-	rm -f $(VENV)/.dev
-	touch $@
+	rm -f $(VENV)/.runtime $(VENV)/.dev
+	touch $(VENV)/.$(1)
+endef
+
+$(VENV)/.runtime: requirements/runtime.txt pyproject.toml | $(BIN)/python
+	$(call install_lock,runtime)
 
 $(VENV)/.dev: requirements/dev.txt pyproject.toml | $(BIN)/python
-	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
-	  requirements/dev.txt
-	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
-	$(BIN)/python -m compileall -q src
-	rm -f $(VENV)/.runtime
-	touch $@
+	$(call install_lock,dev)
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev

@@ -22,13 +22,17 @@ log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(minutes=15)
 
 
-class DailyTicker:
+class _Background:
+    """A daemon thread that runs its work again and again, ``_wait`` seconds apart, until
+    stopped; a failure is logged and tried again (e.g. while the database is down)."""
+
+    name = "clausier-background"
+
     def __init__(self, engine: Engine, clock: Clock):
         self.engine = engine
         self.clock = clock
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="clausier-daily-tick",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -36,6 +40,26 @@ class DailyTicker:
     def stop(self, timeout: float = 10) -> None:
         self._stop.set()
         self._thread.join(timeout)
+
+    def _work(self) -> bool:
+        """Do the work once; whether some of it failed."""
+        raise NotImplementedError
+
+    def _wait(self, failed: bool) -> float:
+        raise NotImplementedError
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                failed = self._work()
+            except Exception:   # e.g. the database is down: try again later, do not die
+                log.exception("%s failed", self.name)
+                failed = True
+            self._stop.wait(self._wait(failed))
+
+
+class DailyTicker(_Background):
+    name = "clausier-daily-tick"
 
     def run_once(self) -> list[StepOutcome]:
         # A writer from its start: on SQLite it queues behind the sender rather than failing
@@ -43,46 +67,32 @@ class DailyTicker:
         with write_transaction(self.engine) as session:
             return run_daily_tick(session, self.clock, Actor.system("tick"), self.clock.today())
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                failed = any(o.status == "failed" for o in self.run_once())
-            except Exception:   # e.g. the database is down: try again later, do not die
-                log.exception("daily tick failed")
-                failed = True
-            now = self.clock.now()
-            wake = now + RETRY_AFTER if failed else next_run_at(now)
-            self._stop.wait((wake - now).total_seconds())
+    def _work(self) -> bool:
+        return any(outcome.status == "failed" for outcome in self.run_once())
+
+    def _wait(self, failed: bool) -> float:
+        now = self.clock.now()
+        wake = now + RETRY_AFTER if failed else next_run_at(now)
+        return (wake - now).total_seconds()
 
 
-class DeliveryLoop:
+class DeliveryLoop(_Background):
     """Every ``interval``, the messages due (``scheduler.service.deliver_due_messages``)."""
 
+    name = "clausier-delivery"
     INTERVAL = timedelta(minutes=1)
 
     def __init__(self, engine: Engine, clock: Clock, interval: timedelta = INTERVAL):
-        self.engine = engine
-        self.clock = clock
+        super().__init__(engine, clock)
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="clausier-delivery",
-                                        daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
 
     def run_once(self) -> dict[str, int]:
         with write_transaction(self.engine) as session:      # a writer from its start, as the tick
             return deliver_due_messages(session, self.clock, Actor.system("delivery"))
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:   # e.g. the database is down: try again next time, do not die
-                log.exception("delivery of the outboxes failed")
-            self._stop.wait(self.interval.total_seconds())
+    def _work(self) -> bool:
+        self.run_once()
+        return False
+
+    def _wait(self, failed: bool) -> float:
+        return self.interval.total_seconds()
