@@ -99,9 +99,10 @@ def quote_termination(ref: str,
 
 @app.command()
 def terminate(ref: str, received: datetime = typer.Option(..., **DateOption),
-              reason: str = typer.Option(None), as_json: bool = JsonOption):
+              reason: str = typer.Option(None), today: datetime = TodayOption,
+              as_json: bool = JsonOption):
     """Record a termination letter: the exit amount goes to the next invoice."""
-    with command() as cmd:
+    with command(today) as cmd:
         quote = service.give_notice(cmd.session, cmd.clock, cmd.actor, ref, received.date(), reason)
     if as_json:
         print_json(quote_json(quote))
@@ -130,12 +131,18 @@ def status(ref: str, action: str = typer.Argument(..., help="suspend, restrict o
 
 
 @app.command()
-def withdraw(ref: str, on: datetime = typer.Option(..., **DateOption), as_json: bool = JsonOption):
-    """Exercise the withdrawal right (refused with its reasons when not granted)."""
-    with command() as cmd:
-        decision = service.withdraw(cmd.session, cmd.clock, cmd.actor, ref, on.date())
+def withdraw(ref: str, on: datetime = typer.Option(..., **DateOption), today: datetime = TodayOption,
+             as_json: bool = JsonOption):
+    """Exercise the withdrawal right (refused with its reasons when not granted; with --json the
+    refusal is the decision itself, exit code 2)."""
+    with command(today) as cmd:
+        decision = service.withdrawal_decision(cmd.session, ref, on.date())
+        if decision.allowed or not as_json:     # a refusal without --json: the red message
+            decision = service.withdraw(cmd.session, cmd.clock, cmd.actor, ref, on.date())
     if as_json:
         print_json(decision.as_dict())
+        if not decision.allowed:
+            raise typer.Exit(code=2)
     else:
         console.print(f"Withdrawal accepted (deadline {decision.deadline}, {decision.clause})")
 
