@@ -18,13 +18,13 @@ from clausier.db.session import transaction
 from tests import factories
 from tests.conftest import TEST_DB
 
-CUSTOMERS = 40
+CUSTOMERS = 120      # three batches of a web bill run (50 customers each)
 WRITES_AT_LEAST = 5
 
 
 @pytest.mark.skipif(TEST_DB != "sqlite", reason="the SQLite write lock")
 def test_api_writes_succeed_while_a_web_bill_run_writes(clean_engine, clock, actor):
-    """The run bills 40 customers (seed TECHNICOPHONE CG art. 7: monthly invoices) while the
+    """The run bills 120 customers (seed TECHNICOPHONE CG art. 7: monthly invoices) while the
     staff adds contacts through the API: every write answers 201."""
     assert clean_engine.url.database not in (None, "", ":memory:")
     with transaction(clean_engine) as s:
