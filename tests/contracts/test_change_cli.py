@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from typer.testing import CliRunner
 
-from clausier.audit.service import Actor
 from clausier.cli.main import app
-from clausier.contracts.service import LineInput
-from clausier.db.session import transaction
-from tests import factories
+from tests.contracts.changes import centrex_with_ten_seats
 
-
-def _centrex(clean_engine, clock) -> str:
-    actor = Actor(name="test@clausier.local")
-    with transaction(clean_engine) as session:
-        op = factories.operator(session, clock, actor, "technicophone")
-        factories.offer(session, op, "centrex_user", "centrex", "15.00", unit="user",
-                        access_fee="20.00")
-        customer = factories.customer(session, clock, op)
-        [sub] = factories.subscription(session, clock, actor, customer,
-                                       [LineInput(customer.sites[0].id, "centrex_user", 10)],
-                                       signed_on=date(2026, 8, 1), go_live_on=date(2026, 9, 1))
-        return sub.ref
 
 
 def test_quote_then_confirm_seats_and_show_the_items_in_force(clean_engine, db_url, clock,
@@ -32,7 +16,7 @@ def test_quote_then_confirm_seats_and_show_the_items_in_force(clean_engine, db_u
     """CGV art. 7.4 L206-212: two hosted-telephony users added re-commit the service for 36
     months from 2026-10-15, to 2029-10-14."""
     monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
-    ref = _centrex(clean_engine, clock)
+    ref = centrex_with_ten_seats(clean_engine, clock)
     runner = CliRunner()
     args = ["contract", "change", ref, "--add", "centrex_user=2", "--on", "2026-10-15"]
     quoted = json.loads(runner.invoke(app, [*args, "--quote", "--json"]).output)
@@ -56,7 +40,7 @@ def test_quote_then_confirm_seats_and_show_the_items_in_force(clean_engine, db_u
 def test_bad_input_is_red_and_exit_2_and_nothing_changes(clean_engine, db_url, clock,
                                                          monkeypatch):
     monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
-    ref = _centrex(clean_engine, clock)
+    ref = centrex_with_ten_seats(clean_engine, clock)
     runner = CliRunner()
     bad = runner.invoke(app, ["contract", "change", ref, "--add", "centrex_user=two",
                               "--on", "2026-10-15"])

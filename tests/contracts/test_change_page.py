@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import html
-from datetime import date
 
-from clausier.contracts.service import LineInput
-from clausier.db.session import transaction
-from tests import factories
+from tests.contracts.changes import centrex_with_ten_seats
 from tests.conftest import csrf_of
 
 
@@ -15,15 +12,7 @@ def test_seats_quoted_then_confirmed_from_the_contract_page(staff_client, clean_
                                                            actor):
     """CGV art. 7.4 L206-212: two hosted-telephony users added on 2026-10-15 re-commit the
     service to 2029-10-14; 2 × 20,00 € of access fees."""
-    with transaction(clean_engine) as s:
-        op = factories.operator(s, clock, actor, "technicophone")
-        factories.offer(s, op, "centrex_user", "centrex", "15.00", unit="user",
-                        access_fee="20.00")
-        customer = factories.customer(s, clock, op)
-        [sub] = factories.subscription(s, clock, actor, customer,
-                                       [LineInput(customer.sites[0].id, "centrex_user", 10)],
-                                       signed_on=date(2026, 8, 1), go_live_on=date(2026, 9, 1))
-        ref = sub.ref
+    ref = centrex_with_ten_seats(clean_engine, clock)
     page = staff_client.get(f"/contracts/{ref}").text
     form = {"on": "2026-10-15", "action": "add", "offer": "centrex_user", "quantity": "2",
             "csrf_token": csrf_of(page)}
