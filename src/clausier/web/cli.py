@@ -68,6 +68,14 @@ def _serve(host: str | None, port: int | None, workers: int | None) -> None:
     workers = workers or default_workers(settings.database_url)
     # The daily tick and the sender run in this process only, never once per worker.
     engine = engine_for(settings.database_url)
+    # Every model mapped before the tick and sender threads start: configured lazily from a thread
+    # while this process still imports a room, a mapper would miss a class of that room.
+    from sqlalchemy.orm import configure_mappers
+
+    from clausier.db.base import import_all_models
+
+    import_all_models()
+    configure_mappers()
     background = ([DailyTicker(engine, SystemClock()), DeliveryLoop(engine, SystemClock())]
                   if settings.daily_tick else [])
     for task in background:
