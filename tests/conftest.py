@@ -17,6 +17,7 @@ from clausier.audit.service import Actor
 from clausier.core.clock import FixedClock
 from clausier.db.migrate import upgrade
 from clausier.db.session import engine_for, transaction
+from tests.net import Inbox, free_port, point_mail_to, smtp_server
 
 # The web app must not start its daily-tick thread in tests, nor write a secret under ./var.
 os.environ["CLAUSIER_NO_TICK"] = "1"
@@ -178,3 +179,19 @@ def staff_client(client, clean_engine, clock, actor):
     response = log_in(client, STAFF_EMAIL, STAFF_PASSWORD)
     assert response.status_code == 303, response.text
     return client
+
+
+@pytest.fixture
+def smtp_port(monkeypatch) -> int:
+    """A loopback port the mail settings point to, on which nothing listens until a test starts a
+    server there."""
+    port = free_port()
+    point_mail_to(monkeypatch, port)
+    return port
+
+
+@pytest.fixture
+def smtp_inbox(smtp_port) -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd) the app's mails go to; what it received."""
+    with smtp_server(smtp_port) as inbox:
+        yield inbox

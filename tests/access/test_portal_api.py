@@ -4,7 +4,6 @@ call routing (Rozoh seed CP A art. 1 and 3)."""
 from __future__ import annotations
 
 import re
-import socket
 
 import pytest
 
@@ -46,30 +45,8 @@ def test_delegate_without_rights_is_refused_and_another_sites_objects_do_not_exi
 
 
 @pytest.fixture
-def inbox(monkeypatch):
-    """A real SMTP server (aiosmtpd) the app's mails go to."""
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, smtp_session, envelope):
-            self.messages.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("CLAUSIER_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CLAUSIER_SMTP_PORT", str(port))
-    try:
-        yield received
-    finally:
-        controller.stop()
+def inbox(smtp_inbox):
+    return smtp_inbox
 
 
 def test_an_invitation_attaches_no_account_without_its_consent_nor_tells_which_exist(

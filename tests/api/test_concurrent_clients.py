@@ -8,7 +8,6 @@ which every write hung."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from clausier.accounts.models import ApiToken
 from clausier.api.app import create_app
 from clausier.db.session import transaction
 from tests import factories
+from tests.net import free_port
 
 READERS = 20
 WRITERS = 10
@@ -32,15 +32,9 @@ WRITERS = 10
 ANSWER_SECONDS = 20
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def live_server(engine, clock) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(engine=engine, clock=clock), host="127.0.0.1",
                                            port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -38,12 +38,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class Server:
     url: str
@@ -62,7 +56,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
     cli = [sys.executable, "-m", "clausier.cli.main"]
     for args in (["db", "upgrade"], ["demo", "load"]):
         subprocess.run(cli + args, env=env, check=True, capture_output=True, timeout=300)
-    port = _free_port()
+    port = free_port()
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "clausier.api.app:create_app",
                                 "--factory", "--host", "127.0.0.1", "--port", str(port),

@@ -17,12 +17,7 @@ import pytest
 from clausier.db.session import transaction
 from clausier.payments import outbox
 from tests.payments.test_outbox_delivery import kept_mails, queue_reminder
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.net import free_port
 
 
 def _answers(port: int) -> bool:
@@ -39,7 +34,7 @@ def test_serve_with_demo_mail_sends_the_queued_mail_to_its_sink_and_stops_it(
     env = {**os.environ, "CLAUSIER_DATA_DIR": str(tmp_path), "CLAUSIER_DATABASE_URL": db_url,
            "CLAUSIER_SMTP_PORT": "9"}     # the configured relay, which the sink replaces
     env.pop("CLAUSIER_NO_TICK", None)        # the server's tick and sender deliver the mail
-    http_port = _free_port()
+    http_port = free_port()
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(

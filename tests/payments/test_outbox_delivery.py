@@ -27,18 +27,6 @@ NOBODY_LISTENS = ("No mail server answers at the configured address (CLAUSIER_SM
                   "CLAUSIER_SMTP_PORT); the message stays queued and is tried again.")
 
 
-@pytest.fixture
-def smtp_port(monkeypatch) -> int:
-    """A loopback port the settings point to, on which nothing listens until a test starts a
-    sink there."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("CLAUSIER_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CLAUSIER_SMTP_PORT", str(port))
-    return port
-
-
 def queue_reminder(session, clock, actor) -> OutboxMessage:
     ozone = factories.operator(session, clock, actor, "ozone")
     customer = factories.customer(session, clock, ozone, "Jeanne Durand", kind="household")

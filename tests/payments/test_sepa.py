@@ -5,7 +5,6 @@ second presentation one month after the first."""
 
 from __future__ import annotations
 
-import socket
 from email import message_from_bytes
 from email.policy import default
 from datetime import date, timedelta
@@ -13,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 import xmlschema
-from aiosmtpd.controller import Controller
 from lxml import etree
 
 from clausier.billing import service as billing
@@ -94,29 +92,11 @@ def test_a_pain008_file_valid_against_the_schema_first_then_recurrent(session, a
     assert etree.fromstring(xml).findtext(".//p:SeqTp", namespaces=NS) == "RCUR"
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
-def smtp_server(monkeypatch):
+def smtp_server(smtp_inbox, monkeypatch):
     """A real SMTP server on a free local port, the one Clausier's settings point to."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("CLAUSIER_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CLAUSIER_SMTP_PORT", str(port))
     monkeypatch.setenv("CLAUSIER_MAIL_FROM", "recouvrement@ozone.example")
-    yield inbox
-    controller.stop()
+    return smtp_inbox
 
 
 def test_an_am04_return_reopens_the_invoice_adds_8_euros_and_sends_the_ozone_reminder(

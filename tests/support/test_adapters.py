@@ -168,18 +168,12 @@ def test_staff_ticket_page_records_actions_from_forms(engine, setup):
 
 
 def test_ticket_page_says_in_french_why_a_notice_waits_and_when_it_is_tried_next_cp_i_5_7(
-        engine, setup, actor, monkeypatch):
+        engine, setup, actor, smtp_port):
     import html
-    import socket
 
     from clausier.support import service
 
-    ids, tokens = setup
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("CLAUSIER_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CLAUSIER_SMTP_PORT", str(port))      # nothing listens there
+    ids, tokens = setup      # nothing listens on the mail port
     client = api(engine, tokens["staff"])
     ref = client.post("/api/v1/tickets", json={
         "subscription": ids["isdn"], "reporter_contact_id": ids["reporter"], "description": "Down",

@@ -248,56 +248,27 @@ def test_outbox_rows_can_be_marked_sent(session, actor, world):
     assert session.get(Notification, pending.id).sent_at == at(2026, 6, 2, 9, 1)
 
 
-def test_people_kept_informed_receive_each_notice_by_e_mail_cp_i_5_7(session, actor, world, monkeypatch):
+def test_people_kept_informed_receive_each_notice_by_e_mail_cp_i_5_7(session, actor, world, smtp_inbox):
     """CP I §5.7: the person to keep informed is told of each state; the daily tick sends the
     notices through a real SMTP server (aiosmtpd)."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, smtp_session, envelope):
-            self.messages.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        monkeypatch.setenv("CLAUSIER_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("CLAUSIER_SMTP_PORT", str(port))
-        isdn = w.service(session, FixedClock(at(2026, 1, 5, 9)), actor, world, "vga-isdn")
-        ticket = open_at(session, actor, world, isdn, at(2026, 2, 2, 10),
-                         keep_informed=[{"name": "Reception", "email": "accueil@durand.example"}])
-        sent = service.deliver_notifications(session, FixedClock(at(2026, 2, 2, 10, 5)), actor,
-                                             date(2026, 2, 2))
-        assert sent == {"sent": 1, "failed": 0}
-        assert [m.rcpt_tos for m in inbox.messages] == [["accueil@durand.example"]]
-        assert ticket.ref.encode() in inbox.messages[0].content
-        assert service.pending_notifications(session) == []
-    finally:
-        controller.stop()
+    isdn = w.service(session, FixedClock(at(2026, 1, 5, 9)), actor, world, "vga-isdn")
+    ticket = open_at(session, actor, world, isdn, at(2026, 2, 2, 10),
+                     keep_informed=[{"name": "Reception", "email": "accueil@durand.example"}])
+    sent = service.deliver_notifications(session, FixedClock(at(2026, 2, 2, 10, 5)), actor,
+                                         date(2026, 2, 2))
+    assert sent == {"sent": 1, "failed": 0}
+    assert [m.rcpt_tos for m in smtp_inbox.messages] == [["accueil@durand.example"]]
+    assert ticket.ref.encode() in smtp_inbox.messages[0].content
+    assert service.pending_notifications(session) == []
 
 
 def test_a_notice_nobody_takes_stays_pending_with_its_reason_and_is_sent_when_the_relay_is_back(
-        session, actor, world, monkeypatch, tmp_path):
+        session, actor, world, smtp_port, tmp_path):
     """CP I §5.7: the person kept informed still gets the notice once the mail relay answers
     again; meanwhile the notice says why it waits and when it is tried next."""
-    import socket
-
     from clausier.demo.mail import DemoMailSink
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("CLAUSIER_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CLAUSIER_SMTP_PORT", str(port))      # nothing listens there yet
+    port = smtp_port      # nothing listens there yet
     isdn = w.service(session, FixedClock(at(2026, 1, 5, 9)), actor, world, "vga-isdn")
     open_at(session, actor, world, isdn, at(2026, 2, 2, 10),
             keep_informed=[{"name": "Reception", "email": "accueil@durand.example"}])

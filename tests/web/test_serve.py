@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,16 +21,11 @@ from clausier.core.clock import SystemClock
 from clausier.db.migrate import upgrade
 from clausier.db.session import engine_for, transaction
 from clausier.web.cli import GRACEFUL_SHUTDOWN_SECONDS, default_workers
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 300       # a busy machine may take long to import the app
 WRITERS = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _admin_token(url: str) -> str:
@@ -49,7 +43,7 @@ def _admin_token(url: str) -> str:
 def test_after_a_burst_of_concurrent_writes_the_server_stops_on_sigterm(tmp_path):
     url = f"sqlite:///{tmp_path / 'clausier.db'}"
     token = _admin_token(url)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CLAUSIER_DATA_DIR": str(tmp_path), "CLAUSIER_DATABASE_URL": url,
            "CLAUSIER_NO_TICK": "1", "PYTHONPATH": str(ROOT / "src")}
     log = (tmp_path / "server.log").open("w")
