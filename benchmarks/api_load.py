@@ -3,6 +3,7 @@ a bill run goes on.
 
     python benchmarks/api_load.py               # 15 000 customers, 50 readers, 10 writers, 30 s
     python benchmarks/api_load.py --customers 2000 --seconds 10
+    python benchmarks/api_load.py --db postgresql --writers 0 --no-billrun --rate 200   # reads only
 
 A fresh SQLite database in a temporary data dir (the embedded default), with the customers of
 ``benchmarks/billrun.py`` (3 subscriptions each), a portal user and token for each reader and a
@@ -12,7 +13,9 @@ free loopback port; a bill run of the period is started through the API, then De
 request with the next reader's token) and ``--writers`` connections on ``POST
 /api/v1/customers/{id}/contacts`` for ``--seconds``. Printed: requests, errors, p50 and p99 per
 kind; then the bill run's progress, that every answered write is stored, and how long the server
-took to stop on SIGTERM. Exit status 1 when any request failed. Loopback only, bounded in time.
+took to stop on SIGTERM. Reads only (``--writers 0 --no-billrun``): the same load is then run on
+``/api/v1/health`` of the same server, the framework's own limit on this machine, and the ratio of
+the two p99 printed. Exit status 1 when any request failed. Loopback only, bounded in time.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,19 +40,12 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import billrun  # noqa: E402
+from loadgen import (DONE, against_reference, cpu_seconds, free_port, health_reference,  # noqa: E402
+                     lua_strings, machine_line, pacing_lua, require_wrk, start_wrk,
+                     wrk_figures)
 
 PERIOD = billrun.PERIOD
 START_SECONDS = 300     # a machine shared with other work may take long to import the app
-# wrk's answer: one JSON line from the Lua ``done`` hook (latencies in microseconds).
-DONE = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('{"requests": %d, "connect": %d, "read": %d, "write": %d, '
-    .. '"status": %d, "timeout": %d, "p50_us": %d, "p99_us": %d, "max_us": %d}\\n',
-    summary.requests, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(99), latency.max))
-end
-"""
 READERS_LUA = """
 local tokens = {%s}
 local n = 0
@@ -71,12 +66,6 @@ request = function()
                      ["Content-Type"] = "application/json"}, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def set_up(url: str, customers: int, readers: int, writers: int, tokens_file: Path) -> None:
@@ -119,25 +108,6 @@ def wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
     sys.exit(f"the server did not answer within {START_SECONDS} s:\n{log.read_text()[-3000:]}")
 
 
-def start_wrk(script: Path, url: str, connections: int, seconds: int) -> subprocess.Popen:
-    # Timeout above the server's own bound on waiting (db.session.WRITE_WAIT_SECONDS): a slow
-    # answer is measured, and an answer that never comes counts as an error.
-    return subprocess.Popen(["wrk", f"-t{min(2, connections)}", f"-c{connections}",
-                             f"-d{seconds}s", "--timeout", "35s", "-s", str(script), url],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def wrk_figures(process: subprocess.Popen, seconds: int) -> dict:
-    output, _ = process.communicate(timeout=seconds + 60)
-    lines = [line for line in output.splitlines() if line.startswith('{"requests"')]
-    if process.returncode or not lines:
-        sys.exit(f"wrk failed:\n{output}")
-    figures = json.loads(lines[-1])
-    figures["errors"] = sum(figures[kind] for kind in ("connect", "read", "write", "status",
-                                                      "timeout"))
-    return figures
-
-
 def show(kind: str, figures: dict, seconds: int) -> None:
     kinds = ("connect", "read", "write", "status", "timeout")
     detail = ", ".join(f"{kind} {figures[kind]}" for kind in kinds if figures[kind])
@@ -166,9 +136,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=None,
                         help="clausier serve --workers (default: its own, one per CPU)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="postgresql: a fresh database on the local server")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="hold the readers to this many requests/s (default: as fast as served)")
+    parser.add_argument("--no-billrun", action="store_true",
+                        help="no bill run during the load (with --writers 0: reads only, measured "
+                             "against /api/v1/health under the same load)")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is missing: `make system-deps` installs Debian's wrk")
+    require_wrk()
     data_dir = Path(tempfile.mkdtemp(prefix="clausier-api-load-"))
     try:
         run(args, data_dir)
@@ -177,11 +153,14 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> None:
-    db_url = f"sqlite:///{data_dir / 'clausier.db'}"
     started = time.perf_counter()
-    from clausier.db.migrate import upgrade
+    if args.db == "postgresql":
+        db_url = billrun.fresh_database("postgresql")
+    else:
+        from clausier.db.migrate import upgrade
 
-    upgrade(db_url)
+        db_url = f"sqlite:///{data_dir / 'clausier.db'}"
+        upgrade(db_url)
     tokens_file = data_dir / "tokens.json"
     child = multiprocessing.get_context("spawn").Process(
         target=set_up, args=(db_url, args.customers, args.readers, args.writers, tokens_file))
@@ -191,7 +170,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
         sys.exit("set-up failed")
     tokens = json.loads(tokens_file.read_text())
     print(f"set-up: {args.customers} customers × 3 subscriptions, {args.readers} portal readers, "
-          f"{args.writers} writers on SQLite in {time.perf_counter() - started:.1f} s")
+          f"{args.writers} writers on {args.db} in {time.perf_counter() - started:.1f} s")
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -206,7 +185,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
         server = subprocess.Popen(serve, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         wait_until_up(url, server, log)
-        errors, answered_writes = load(args, url, tokens, data_dir)
+        errors, answered_writes = load(args, url, tokens, data_dir, server.pid)
         during_load = log.read_text()     # what the shutdown logs (cancelled requests) aside
     finally:
         stopped_in = stop(server)
@@ -225,47 +204,65 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
         sys.exit(1)
 
 
-def load(args: argparse.Namespace, url: str, tokens: dict, data_dir: Path) -> tuple[int, int]:
-    """Start the bill run, run both loads at once; the errors, and the writes answered."""
+def load(args: argparse.Namespace, url: str, tokens: dict, data_dir: Path, server_pid: int
+         ) -> tuple[int, int]:
+    """Start the bill run (unless --no-billrun), run both loads at once, then the same readers'
+    load on /api/v1/health; the errors, and the writes answered."""
     admin = httpx.Client(base_url=url, timeout=60,
                          headers={"authorization": f"Bearer {tokens['admin'][0]}"})
     # Warm-up (not measured): the first call of a route builds its models.
     reader = httpx.get(f"{url}/api/v1/portal/invoices", timeout=60,
                        headers={"authorization": f"Bearer {tokens['readers'][0]}"})
-    writer = httpx.post(f"{url}/api/v1/customers/1/contacts", json={"name": "Warm-up"},
-                        timeout=60, headers={"authorization": f"Bearer {tokens['writers'][0]}"})
-    if reader.status_code != 200 or writer.status_code != 201:
-        sys.exit(f"warm-up failed: {reader.status_code} {writer.status_code} {writer.text}")
-    started = admin.post("/api/v1/billruns", json={"period": PERIOD, "operator": "technicophone"})
-    if started.status_code != 202:
-        sys.exit(f"the bill run did not start: {started.status_code} {started.text}")
-    run_id = started.json()["id"]
+    if reader.status_code != 200:
+        sys.exit(f"warm-up failed: {reader.status_code} {reader.text}")
+    if args.writers:
+        writer = httpx.post(f"{url}/api/v1/customers/1/contacts", json={"name": "Warm-up"},
+                            timeout=60, headers={"authorization": f"Bearer {tokens['writers'][0]}"})
+        if writer.status_code != 201:
+            sys.exit(f"warm-up failed: {writer.status_code} {writer.text}")
+    run_id = None
+    if not args.no_billrun:
+        started = admin.post("/api/v1/billruns", json={"period": PERIOD, "operator": "technicophone"})
+        if started.status_code != 202:
+            sys.exit(f"the bill run did not start: {started.status_code} {started.text}")
+        run_id = started.json()["id"]
     readers_lua, writers_lua = data_dir / "readers.lua", data_dir / "writers.lua"
-    readers_lua.write_text(READERS_LUA % lua_strings(tokens["readers"]) + DONE)
+    readers_lua.write_text(READERS_LUA % lua_strings(tokens["readers"])
+                           + pacing_lua(args.readers, args.rate) + DONE)
     writers_lua.write_text(WRITERS_LUA % (lua_strings(tokens["writers"]), args.customers) + DONE)
-    print(f"load: {args.readers} readers + {args.writers} writers for {args.seconds} s, "
-          f"bill run {run_id} of {PERIOD} going on")
+    pace = f" paced to {args.rate:g} requests/s" if args.rate else ""
+    print(f"load: {args.readers} readers{pace} + {args.writers} writers for {args.seconds} s on "
+          f"{args.db}" + (f", bill run {run_id} of {PERIOD} going on" if run_id else ""))
+    cpu_before = cpu_seconds(server_pid)
     readers = start_wrk(readers_lua, f"{url}/api/v1/portal/invoices", args.readers, args.seconds)
-    writers = start_wrk(writers_lua, url, args.writers, args.seconds)
-    read, written = wrk_figures(readers, args.seconds), wrk_figures(writers, args.seconds)
-    try:
-        progress = admin.get(f"/api/v1/billruns/{run_id}").json()
-    except httpx.HTTPError as exc:       # the server still busy with the requests queued
-        progress = {"status": f"not read ({type(exc).__name__})", "customers_done": "?",
-                    "customers_total": args.customers, "invoices": "?"}
+    writers = (start_wrk(writers_lua, url, args.writers, args.seconds) if args.writers else None)
+    read = wrk_figures(readers, args.seconds)
+    written = (wrk_figures(writers, args.seconds) if writers else
+               {"requests": 0, "errors": 0, "rate": 0.0})
+    server_cpu = cpu_seconds(server_pid) - cpu_before
+    progress = None
+    if run_id:
+        try:
+            progress = admin.get(f"/api/v1/billruns/{run_id}").json()
+        except httpx.HTTPError as exc:       # the server still busy with the requests queued
+            progress = {"status": f"not read ({type(exc).__name__})", "customers_done": "?",
+                        "customers_total": args.customers, "invoices": "?"}
     admin.close()
     show("readers", read, args.seconds)
-    show("writers", written, args.seconds)
+    if writers:
+        show("writers", written, args.seconds)
     print(f"  total    {read['requests'] + written['requests']:>7} requests, "
-          f"{read['errors'] + written['errors']} errors")
-    print(f"bill run {run_id} at the end of the load: {progress['status']}, "
-          f"{progress['customers_done']}/{progress['customers_total']} customers, "
-          f"{progress['invoices']} invoices")
+          f"{read['errors'] + written['errors']} errors; server CPU "
+          f"{server_cpu * 1000 / max(1, read['requests'] + written['requests']):.2f} ms per request")
+    if progress:
+        print(f"bill run {run_id} at the end of the load: {progress['status']}, "
+              f"{progress['customers_done']}/{progress['customers_total']} customers, "
+              f"{progress['invoices']} invoices")
+    if not run_id and not args.writers:
+        print(against_reference("/api/v1/health", read,
+                                health_reference(url, args.readers, args.seconds, args.rate, data_dir)))
+    print(machine_line())
     return read["errors"] + written["errors"], written["requests"] - written["errors"]
-
-
-def lua_strings(values: list[str]) -> str:
-    return ", ".join(f'"{value}"' for value in values)
 
 
 def stop(server: subprocess.Popen) -> float | None:
