@@ -218,3 +218,36 @@ def test_an_event_whose_details_hold_a_lone_surrogate_is_refused(portal):
     assert answer.json()["errors"] == [{
         "field": "events.0.details",
         "reason": "contains an invalid character (a lone UTF-16 surrogate)"}]
+
+
+def test_a_changed_configuration_is_encoded_once_for_every_worker_before_a_device_asks(portal, clock,
+                                                                                      tmp_path):
+    """CP A art. 1 L124-140 (devices kept in sync with the platform): the server's snapshot
+    builder encodes a site's new version when it changes, in the folder every web worker reads,
+    so that a device's first fetch of that version is a file read; an unchanged site costs
+    nothing."""
+    import json
+
+    from clausier.scheduler.ticker import SnapshotBuilder
+
+    engine = portal.app.state.engine
+    builder = SnapshotBuilder(engine, clock, tmp_path / "snapshots")
+    assert builder.run_once() == 1
+    assert builder.run_once() == 0
+    with transaction(engine) as s:
+        martin = access.create_record(s, clock, SYSTEM, portal.site_id,
+                                      access.RecordInput(name="Luc Martin", groups=["staff"]))
+        martin_id = martin.id
+        version = s.get(access.AccessSite, portal.site_id).config_version
+    access.SNAPSHOTS.clear()
+    assert builder.run_once() == 1
+    [kept] = (tmp_path / "snapshots").glob(f"site-{portal.site_id}-*.json")
+    snapshot = json.loads(kept.read_bytes())
+    assert snapshot["site"]["version"] == version
+    assert martin_id in {r["id"] for r in snapshot["records"]}
+    with transaction(engine) as s:
+        site = s.get(access.AccessSite, portal.site_id)
+        key = access.snapshot_key(site.id, site.snapshot_salt, site.config_version, clock.today())
+        access.SNAPSHOTS.clear()
+        assert access.SNAPSHOTS.has(key, tmp_path / "snapshots")
+        assert access.snapshot_bytes(s, site, clock.today(), tmp_path / "snapshots") == kept.read_bytes()

@@ -536,7 +536,7 @@ _SEEN = service.SeenBuffer()
 
 def _snapshot_folder(request: Request) -> Path | None:
     settings = getattr(request.app.state, "settings", None)
-    return settings.data_dir / "access" / "snapshots" if settings is not None else None
+    return service.snapshot_folder(settings) if settings is not None else None
 
 
 def _poll_state(request: Request, clock: Clock) -> service.PollState:

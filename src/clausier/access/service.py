@@ -953,6 +953,12 @@ class SnapshotCache:
         self._remember(key, body)
         return body
 
+    def has(self, key: SnapshotKey, folder: Path | None = None) -> bool:
+        with self._lock:
+            if key in self._memory:
+                return True
+        return folder is not None and self._path(folder, key).exists()
+
     def put(self, key: SnapshotKey, body: bytes, folder: Path | None = None) -> None:
         self._remember(key, body)
         if folder is None:
@@ -1084,6 +1090,24 @@ def snapshot_bytes(session: Session, site: AccessSite, day: date, folder: Path |
     body = _encoded_snapshot(session, site, version, day)
     SNAPSHOTS.put(key, body, folder)
     return body
+
+
+def snapshot_folder(settings: Settings) -> Path:
+    """Where the encoded snapshots are kept for every process of this installation."""
+    return settings.data_dir / "access" / "snapshots"
+
+
+def prebuild_snapshots(session: Session, day: date, folder: Path) -> int:
+    """Encode the current version of every site whose snapshot is not yet in ``folder``: run
+    when a configuration changes (``clausier serve`` checks every few seconds), so that a
+    device's first fetch of a version is a file read, not a build. The number built."""
+    built = 0
+    for site_id, salt, version in session.execute(
+            select(AccessSite.id, AccessSite.snapshot_salt, AccessSite.config_version)):
+        if not SNAPSHOTS.has(snapshot_key(site_id, salt, version, day), folder):
+            snapshot_bytes(session, session.get(AccessSite, site_id), day, folder)
+            built += 1
+    return built
 
 
 @gc_paused

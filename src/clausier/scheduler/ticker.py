@@ -1,19 +1,21 @@
 """The web server's own daily tick: a background thread that runs the tick for today if it has
 not run yet, then sleeps until the next day (``clausier serve`` needs no cron); and its sender,
 which hands over the e-mails and SMS due every minute, so a notice leaves soon after it is
-written and a failed one is tried again when its next attempt comes."""
+written and a failed one is tried again when its next attempt comes; and the builder of the
+access-control snapshots, which encodes a site's configuration as soon as it changes."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from clausier.audit.service import Actor
 from clausier.core.clock import Clock
-from clausier.db.session import write_transaction
+from clausier.db.session import transaction, write_transaction
 from clausier.scheduler.rules import next_run_at
 from clausier.scheduler.service import StepOutcome, deliver_due_messages, run_daily_tick
 
@@ -96,3 +98,29 @@ class DeliveryLoop(_Background):
 
     def _wait(self, failed: bool) -> float:
         return self.interval.total_seconds()
+
+
+class SnapshotBuilder(_Background):
+    """Every few seconds, the access-control snapshot of each site whose configuration changed
+    (``access.service.prebuild_snapshots``): built once for all the web workers when the
+    change is made, not by the first device that asks for it."""
+
+    name = "clausier-snapshots"
+    INTERVAL_SECONDS = 2.0
+
+    def __init__(self, engine: Engine, clock: Clock, folder: Path):
+        super().__init__(engine, clock)
+        self.folder = folder
+
+    def run_once(self) -> int:
+        from clausier.access.service import prebuild_snapshots
+
+        with transaction(self.engine) as session:      # reads only: the files are its output
+            return prebuild_snapshots(session, self.clock.today(), self.folder)
+
+    def _work(self) -> bool:
+        self.run_once()
+        return False
+
+    def _wait(self, failed: bool) -> float:
+        return self.INTERVAL_SECONDS

@@ -62,7 +62,8 @@ def _serve(host: str | None, port: int | None, workers: int | None) -> None:
     from clausier.api.app import create_app
     from clausier.core.clock import SystemClock
     from clausier.db.session import engine_for
-    from clausier.scheduler.ticker import DailyTicker, DeliveryLoop
+    from clausier.access.service import snapshot_folder
+    from clausier.scheduler.ticker import DailyTicker, DeliveryLoop, SnapshotBuilder
 
     settings = Settings.from_env()     # also writes the secret key once, before the workers read it
     workers = workers or default_workers(settings.database_url)
@@ -78,6 +79,7 @@ def _serve(host: str | None, port: int | None, workers: int | None) -> None:
     configure_mappers()
     background = ([DailyTicker(engine, SystemClock()), DeliveryLoop(engine, SystemClock())]
                   if settings.daily_tick else [])
+    background.append(SnapshotBuilder(engine, SystemClock(), snapshot_folder(settings)))
     for task in background:
         task.start()
     try:
