@@ -13,10 +13,11 @@ import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import polars as pl
 
+from clausier.catalog.attributes import RatingAttributes
 from clausier.core.clock import PARIS
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
@@ -79,17 +80,17 @@ class Bundle:
     data_plan: str | None = None                   # unlimited (throttle/cut) | metered
 
     @classmethod
-    def from_attributes(cls, attributes: Mapping | None) -> Bundle:
-        data = dict((attributes or {}).get("bundle") or {})
-        return cls(
-            unlimited=bool(data.get("unlimited", False)),
-            destinations=tuple(str(d) for d in data["destinations"]) if "destinations" in data else None,
-            countries=tuple(str(c).upper() for c in data.get("countries", ())),
-            sms_included=bool(data.get("sms_included", data.get("unlimited", False))),
-            minutes=int(data["minutes"]) if data.get("minutes") is not None else None,
-            data_mb=int(data["data_mb"]) if data.get("data_mb") is not None else None,
-            data_plan=data.get("data_plan"),
-        )
+    def of(cls, attributes: RatingAttributes) -> Bundle:
+        """The bundle an offer's attributes describe (the vocabulary of ``catalog.attributes``)."""
+        return cls(unlimited=attributes.calls == "unlimited",
+                   destinations=attributes.call_destinations, countries=attributes.call_countries,
+                   sms_included=attributes.sms_included, minutes=attributes.call_minutes,
+                   data_mb=attributes.data_mb, data_plan=attributes.data_plan)
+
+    @property
+    def includes_anything(self) -> bool:
+        return (self.unlimited or self.minutes is not None or self.sms_included
+                or bool(self.countries) or self.data_mb is not None)
 
 
 @dataclass(frozen=True)
@@ -563,11 +564,21 @@ def breaches_of(plan: Plan, measures: Mapping[str, object], numbers: Sequence[st
         if units == 0:
             continue
         measured = Decimal(str(measures.get(threshold.metric) or 0))
-        if threshold.metric in ("call_hours", "hours"):
-            measured = (Decimal(int(measures.get("call_seconds") or 0)) / 3600).quantize(Decimal("0.01"))
         limit = threshold.limit * units
-        if measured > limit:
-            evidence: dict = {"measured": str(measured), "limit": str(limit)}
+        exceeded = measured > limit
+        evidence: dict = {}
+        if threshold.metric in ("call_hours", "hours"):
+            # "plus de N heures": the exact seconds are compared, never rounded hours (40 h 00 min
+            # 01 s is more than 40 h). Hours are shown to the hundredth, or finer (rounded up)
+            # where the hundredth would hide the excess.
+            seconds = int(measures.get("call_seconds") or 0)
+            exceeded = seconds > limit * 3600
+            measured = (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
+            if exceeded and measured <= limit:
+                measured = (Decimal(seconds) / 3600).quantize(Decimal("0.000001"), ROUND_CEILING)
+            evidence["measured_seconds"] = seconds
+        if exceeded:
+            evidence |= {"measured": str(measured), "limit": str(limit)}
             if threshold.metric == "distinct_numbers":
                 evidence["numbers"] = list(numbers)
             found.append(Breach(plan.subscription_id, threshold.metric, threshold.window, limit,
