@@ -117,3 +117,18 @@ def test_technicophone_records_are_purged_to_the_day(session, clock, actor, data
         [line] = session.scalars(select(PurgeReportLine).where(PurgeReportLine.data == "cdr"))
         assert line.clause == "CGV art. 10.6 (L382-390)"
         assert line.count == 1
+
+
+@pytest.mark.parametrize("case", SCENARIOS["technicophone_caller_id_country"],
+                         ids=[f"{s['line']}-{s['presented']}"
+                              for s in SCENARIOS["technicophone_caller_id_country"]])
+def test_technicophone_caller_id_country_of_the_line_and_of_the_presented_number(case):
+    row = {"calling": case["presented"], "called": "0145000000", "duration": 60,
+           "origin_country": case.get("origin_country", "")}
+    result = _rate([row], "technicophone", case["family"], rules.Bundle(), case["line"])
+    rated_at = result.rated["rate_dest"].cast(str).to_list()
+    assert (rated_at == ["unknown_origin"]) is case["unknown_origin"], case["why"]
+    alerts = [a for a in result.alerts if a.kind == "origin_mismatch"]
+    assert bool(alerts) is case["unknown_origin"]
+    if alerts:
+        assert alerts[0].clause.startswith(case["src"].split(" L")[0])

@@ -501,21 +501,38 @@ def _redirected_unmanaged(frame: pl.DataFrame, managed_numbers: Collection[str] 
 
 
 def _origin_mismatch(frame: pl.DataFrame, own_numbers: Mapping[int, str]) -> pl.Series:
-    """The calling installation's country differs from the presented number's: the call is
-    re-rated at the "unknown origin" tariff (not the line's own number when roaming). Only the
-    few records from a foreign network are examined."""
+    """"Le pays d'origine du numéro de l'installation appelante ne correspond pas au pays
+    d'origine du numéro présenté" (CP V §10.3, CP IX §11.3, CP XII §11.3): the call is re-rated
+    at the "unknown origin" tariff when the country of the line's own number (phonenumbers)
+    differs from the presented number's, or when a line on a foreign network (``origin_country``)
+    presents a number of neither that country nor its own. Only the few candidates are
+    examined: outgoing calls presenting an international number, from a foreign network or
+    from a line whose own number is not French."""
     c = pl.col
-    foreign = frame.select(pl.arg_where((c("origin_country") != "") & (c("direction") == "out")
-                                        & c("unknown_origin")).alias("index"))["index"]
     result = pl.Series("origin_mismatch", [False] * frame.height, dtype=pl.Boolean)
-    if foreign.len() == 0:
+    own = pl.DataFrame({"subscription_id": list(own_numbers), "number": list(own_numbers.values())},
+                       schema={"subscription_id": pl.Int64, "number": pl.String}).with_columns(
+        nb.normalise(c("number")).alias("own_n")).with_columns(nb.country(c("own_n")).alias("country"))
+    own_n = dict(zip(own["subscription_id"], own["own_n"], strict=True))
+    own_country = {s: k for s, k in zip(own["subscription_id"], own["country"], strict=True) if k}
+    origin = c("origin_country").fill_null("")
+    candidates = frame.select(pl.arg_where(
+        (c("direction") == "out") & c("unknown_origin")
+        & ((origin != "") | c("calling").fill_null("").str.contains(r"^\s*(?:\+|00)")
+           | c("subscription_id").is_in([s for s, k in own_country.items() if k != "FR"])))
+        .alias("index"))["index"]
+    if candidates.len() == 0:
         return result
     calling = nb.normalise(c("calling"))
-    own = c("subscription_id").replace_strict(dict(own_numbers), default="", return_dtype=pl.String)
-    hits = frame[foreign].select(
-        (nb.country(calling).is_not_null() & (nb.country(calling) != c("origin_country"))
-         & (calling != nb.normalise(own))).alias("hit"))["hit"]
-    return result.scatter(foreign.filter(hits), True)
+    presented = nb.country(calling)
+    installation = c("subscription_id").replace_strict(own_country, default=None,
+                                                       return_dtype=pl.String)
+    by_number = installation.is_not_null() & presented.is_not_null() & (presented != installation)
+    by_network = ((origin != "") & presented.is_not_null() & (presented != origin)
+                  & (calling != c("subscription_id").replace_strict(own_n, default="",
+                                                                    return_dtype=pl.String)))
+    hits = frame[candidates].select((by_number | by_network).fill_null(False).alias("hit"))["hit"]
+    return result.scatter(candidates.filter(hits), True)
 
 
 # --------------------------------------------------------------------------- fair use
