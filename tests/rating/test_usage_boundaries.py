@@ -132,3 +132,13 @@ def test_technicophone_caller_id_country_of_the_line_and_of_the_presented_number
     assert bool(alerts) is case["unknown_origin"]
     if alerts:
         assert alerts[0].clause.startswith(case["src"].split(" L")[0])
+
+
+@pytest.mark.parametrize("case", SCENARIOS["technicophone_roaming_abuse"],
+                         ids=[s["why"][:40] for s in SCENARIOS["technicophone_roaming_abuse"]])
+def test_technicophone_roaming_abuse_applies_what_both_clauses_allow(case):
+    window = [rules.RoamingMonth(f"2026-{index + 1:02d}", national_voice_s=m["nv"],
+                                 roaming_voice_s=m["rv"], national_days=m["nd"], roaming_days=m["rd"])
+              for index, m in enumerate(case["months"])]
+    found = rules.roaming_indicators(window, sheet_usage("technicophone", "mobile"))
+    assert bool(found) is case["abuse"], (case["why"], found)

@@ -1159,7 +1159,8 @@ def roaming_frame(classified: pl.DataFrame) -> pl.DataFrame:
 
 def roaming_indicators(window: Sequence[RoamingMonth], usage: Usage) -> list[str]:
     """The abuse indicators of the mobile schedule that hold over every month of the sheet's
-    window of consecutive months (CP IX §17): an empty list when the window is incomplete."""
+    window of consecutive months (CP IX §17; §5.4 with the sheet's reading): an empty list
+    when the window is incomplete."""
     size = figure(usage, "roaming_abuse_observation_consecutive_months")
     if size is None or len(window) < int(size.value):
         return []
@@ -1173,6 +1174,12 @@ def roaming_indicators(window: Sequence[RoamingMonth], usage: Usage) -> list[str
             found.append(f"national_consumption_below_roaming:{name}")
     if all(m.roaming_days > m.national_days for m in months):
         found.append("national_presence_below_roaming")
+    if _on(flag(usage, "roaming_abuse_consumption_with_presence")):
+        # CP IX §5.4 counts consumption and presence together, §17 each alone: only both at
+        # once is allowed by both clauses (reading T-MOB-ROAMING-WINDOW)
+        presence = "national_presence_below_roaming" in found
+        if not (presence and len(found) > 1):
+            found = []
     if all(m.national_days == 0 and m.roaming_days > 0 for m in months):
         found.append("prolonged_inactivity_with_mostly_roaming")
     return found
