@@ -20,7 +20,8 @@ def _price_list(tmp_path: Path, attributes: dict) -> Path:
     path.write_text(yaml.safe_dump({
         "operator": {"code": "acme", "name": "Acme", "sheet_id": "technicophone",
                      "customer_kind": "business", "price_basis": "HT", "invoice_prefix": "AC"},
-        "offers": [{"code": "line", "family": "mobile", "name": "Line", "attributes": attributes}]}))
+        "offers": [{"code": "line", "family": "mobile", "name": "Line",
+                    "attributes": attributes}]}))
     return path
 
 

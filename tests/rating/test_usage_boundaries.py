@@ -65,7 +65,8 @@ def test_technicophone_mobile_more_than_40_hours(case):
 def test_technicophone_mobile_more_than_150_numbers(case):
     result = _rate(distinct_calls(case["numbers"]), "technicophone", "mobile",
                    _shipped_bundle("technicophone", "mobile_voice_5g"), "0650000001")
-    assert any(b.metric == "distinct_numbers" for b in result.breaches) is case["breach"], case["why"]
+    breached = any(b.metric == "distinct_numbers" for b in result.breaches)
+    assert breached is case["breach"], case["why"]
 
 
 @pytest.mark.parametrize("case", SCENARIOS["ozone_voip_call_length"],
@@ -138,7 +139,8 @@ def test_technicophone_caller_id_country_of_the_line_and_of_the_presented_number
                          ids=[s["why"][:40] for s in SCENARIOS["technicophone_roaming_abuse"]])
 def test_technicophone_roaming_abuse_applies_what_both_clauses_allow(case):
     window = [rules.RoamingMonth(f"2026-{index + 1:02d}", national_voice_s=m["nv"],
-                                 roaming_voice_s=m["rv"], national_days=m["nd"], roaming_days=m["rd"])
+                                 roaming_voice_s=m["rv"], national_days=m["nd"],
+                                 roaming_days=m["rd"])
               for index, m in enumerate(case["months"])]
     found = rules.roaming_indicators(window, sheet_usage("technicophone", "mobile"))
     assert bool(found) is case["abuse"], (case["why"], found)
