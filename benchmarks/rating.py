@@ -87,7 +87,7 @@ def _set_up(services: int, folder: Path) -> list[tuple[str, str]]:
         site = Site(customer_id=customer.id, name="Siège", numbering_zone="02", is_central=True)
         offers = {family: Offer(operator_id=operator.id, code=f"bench-{family}", name=family, family=family,
                                 unit=unit, price_basis="HT", monthly_fee=Decimal("10"),
-                                attributes={"bundle": {"unlimited": True}})
+                                attributes={"calls": "unlimited"})
                   for family, unit in FAMILY_UNITS.items()}
         session.add_all([site, *offers.values()])
         session.flush()

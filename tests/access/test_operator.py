@@ -136,6 +136,31 @@ def test_at_the_end_of_the_service_the_sim_is_flagged_for_return_to_the_manufact
     assert "equipment.return_due" in actions and "access.notice.sim_return" in actions
 
 
+def test_the_lent_transmission_module_and_its_sim_are_returns_due_at_the_end_of_service(session, clock):
+    """CP B art. 1 L340-348 (access pack), as CP A art. 1 L34-42: "un module de transmission
+    complet, contenant une carte SIM mise à disposition pendant la durée contractuelle du PACK
+    PREPAYE … restituer la carte SIM à l'expiration de la durée contractuelle". Activated on
+    2025-03-01, the 120 months (art. 2 L224-227) end on 2035-02-28: both items are due back on
+    2035-03-01, the day after, and appear in the equipment room's returns due."""
+    built = activated_site(session, clock, SYSTEM, activated_on=date(2025, 3, 1))
+    sim = _sim(session, clock, built)
+    operator_id = sim.operator_id
+    session.add(EquipmentKind(operator_id=operator_id, code="transmission_module",
+                              name="Transmission module", price_basis="HT"))
+    session.flush()
+    module = equipment.register_item(session, clock, SYSTEM, operator_id, "transmission_module", "TM-0001")
+    equipment.ship(session, clock, SYSTEM, "TM-0001", built.subscription_id, "loaned", date(2025, 1, 20))
+    assert built.pack.service_end == date(2035, 2, 28)
+    access.daily_tick(session, clock, SYSTEM, date(2035, 2, 28))
+    assert equipment.returns_due(session, date(2035, 1, 1), date(2035, 12, 31)) == []
+    access.daily_tick(session, clock, SYSTEM, date(2035, 3, 1))
+    due = equipment.returns_due(session, date(2035, 1, 1), date(2035, 12, 31))
+    assert sorted((row["serial"], row["return_due_on"], row["return_to"]) for row in due) == [
+        ("8933999900000000042", date(2035, 3, 1), "manufacturer"),
+        ("TM-0001", date(2035, 3, 1), "manufacturer")]
+    assert module.return_reason == "end_of_service"
+
+
 def test_the_pack_page_shows_the_sim_to_return(portal, engine, clock):
     from tests.access.test_pages import _login
 
@@ -146,7 +171,7 @@ def test_the_pack_page_shows_the_sim_to_return(portal, engine, clock):
         access.daily_tick(s, clock, SYSTEM, pack.service_end + timedelta(days=1))
     client, _ = _login(portal.app, "ops@rozoh.test", "Ops-password-1")
     page = client.get(f"/access/packs/{pack.id}", params={"lang": "en"})
-    assert "belongs to the manufacturer and must be returned to it" in page.text
+    assert "must be returned to the manufacturer, which owns the SIM card" in page.text
 
 
 def test_dashboard_cards_count_the_packs_nearing_their_end(session, clock):

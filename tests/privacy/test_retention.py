@@ -84,8 +84,9 @@ def data_dir(tmp_path, monkeypatch):
 
 def test_cdr_partitions_older_than_six_months_are_purged_and_a_legal_hold_respected(
         session, clock, actor, data_dir):
-    """CGV art. 10.6 (L382-390): on 2026-08-01, January 2026 (ended 31 Jan, + 6 months =
-    31 Jul) is due; February is not. A customer under a legal hold keeps its records."""
+    """CGV art. 10.6 (L382-390): on 2026-08-01 the records made up to 1 Feb (+ 6 months =
+    1 Aug) are due: January's (made on the 15th) go, February's (15 Feb) stay. A customer
+    under a legal hold keeps its records."""
     op = world.technicophone(session, clock, actor)
     free = world.customer_with_contacts(session, clock, actor, op, "Free SARL")
     held = world.customer_with_contacts(session, clock, actor, op, "Held SAS")

@@ -205,7 +205,7 @@ def test_export_zip_holds_the_customers_rated_usage(session, clock, actor, ratin
 
     from clausier.contracts.service import LineInput
 
-    line = subscribe("vga", "0247000001", unit="analogue_line", bundle={"unlimited": True})
+    line = subscribe("vga", "0247000001", unit="analogue_line", calls="unlimited")
     other_customer = factories.customer(session, clock, rating_operator, "Other SARL")
     [other] = factories.subscription(
         session, clock, actor, other_customer,

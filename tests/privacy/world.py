@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 from stdnum import luhn
 
 from clausier.contracts.service import LineInput
+from clausier.core.clock import PARIS
 from clausier.customers.models import Contact
 from clausier.rating.store import UsageStore
 from tests import factories
@@ -53,6 +54,10 @@ def write_partition(root: Path, kind: str, month: str, rows: list[dict]) -> Path
     path = (store.rated_path(month, 0) if kind == "rated"
             else store.month_dir(month) / "bucket=0" / "batch-1-0.parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
+    # a record without its own start was made on the 15th of its month, at noon (Paris)
+    mid_month = datetime.strptime(f"{month}-15 12:00", "%Y-%m-%d %H:%M").replace(tzinfo=PARIS)
+    rows = [{"start": mid_month, **row} for row in rows]
     pl.DataFrame(rows, schema={"record_id": pl.String, "customer_id": pl.Int64,
-                               "subscription_id": pl.Int64, "calling": pl.String}).write_parquet(path)
+                               "subscription_id": pl.Int64, "calling": pl.String,
+                               "start": pl.Datetime("ms", "UTC")}).write_parquet(path)
     return path

@@ -31,7 +31,7 @@ def test_rated_month_feeds_the_bill_run_and_late_records_go_on_the_next_bill(
         session, clock, actor, subscribe, store, tmp_path):
     """VGA CP I §8 L1738-1739 (151 numbers, re-rated) and CP I §7.2 L1665-1668 (late calls
     billed on a later invoice)."""
-    line = subscribe("vga", "0247000001", unit="analogue_line", bundle={"unlimited": True})
+    line = subscribe("vga", "0247000001", unit="analogue_line", calls="unlimited")
     import_rows(session, clock, actor, store, tmp_path, calls("V", 151, "0247000001"))
     report = service.rate(session, clock, actor, "2026-10", store)
     assert (report.records, report.amount, report.breaches) == (151, Decimal("3.02"), 1)
@@ -54,7 +54,7 @@ def test_rated_month_feeds_the_bill_run_and_late_records_go_on_the_next_bill(
 
 
 def test_rating_the_same_month_twice_gives_identical_output(session, clock, actor, subscribe, store, tmp_path):
-    subscribe("vga", "0247000001", unit="analogue_line", bundle={"unlimited": True})
+    subscribe("vga", "0247000001", unit="analogue_line", calls="unlimited")
     import_rows(session, clock, actor, store, tmp_path, calls("W", 200, "0247000001", terminating_operator="SFR"))
     service.rate(session, clock, actor, "2026-10", store)
     first = store.scan_rated("2026-10").collect()
@@ -88,7 +88,7 @@ def test_robot_penalty_is_billed_only_after_staff_confirm_it(session, clock, act
 def test_eu_roaming_user_over_the_indicator_window(session, clock, actor, subscribe, store, tmp_path):
     """Mobile CP IX §17 L7151-7171: roaming above national use over the window's consecutive
     months → alert and proposed surcharge tariffs."""
-    mobile = subscribe("mobile", "0650000001", bundle={"unlimited": True})
+    mobile = subscribe("mobile", "0650000001", calls="unlimited")
     for month in ("2026-08", "2026-09", "2026-10"):
         rows = ([csv_row(f"{month}-E{i}", "0650000001", origin_country="ES", duration="600",
                          start=f"{month}-{10 + i:02d}T10:00:00+02:00") for i in range(5)]
@@ -108,7 +108,7 @@ def test_eu_roaming_user_over_the_indicator_window(session, clock, actor, subscr
 def test_sims_used_in_series_while_roaming_raise_the_fourth_indicator(session, clock, actor, subscribe,
                                                                      store, tmp_path):
     """Mobile CP IX §17 L7164-7165: a new SIM of the same client each month, each used abroad."""
-    sims = {month: subscribe("mobile", f"06500000{index}", bundle={"unlimited": True})
+    sims = {month: subscribe("mobile", f"06500000{index}", calls="unlimited")
             for index, month in enumerate(("2026-08", "2026-09", "2026-10"), start=11)}
     for month, sim in sims.items():
         rows = [csv_row(f"{month}-S{i}", sim.service_identifier, calling=sim.service_identifier,
@@ -201,7 +201,7 @@ def test_rated_usage_reaches_the_invoice_through_the_bill_run_and_late_usage_fol
     from clausier.billing import service as billing
     from clausier.billing.models import InvoiceLine
 
-    line = subscribe("vga", "0247000001", unit="analogue_line", bundle={"unlimited": True})
+    line = subscribe("vga", "0247000001", unit="analogue_line", calls="unlimited")
     import_rows(session, clock, actor, store, tmp_path, calls("V", 151, "0247000001"))
     service.rate(session, clock, actor, "2026-10", store)
     billing.bill_period(session, clock, actor, "2026-11", "ratingtest")

@@ -1565,14 +1565,15 @@ def daily_tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
 
 
 def sim_items(session: Session, pack: Pack) -> list:
-    """The pack's SIM cards in the equipment inventory (the transmission module's)."""
-    return [item for item in equipment.list_items(session, customer_id=pack.customer_id, kind="sim", limit=10_000)
+    """The pack's transmission module and SIM card in the equipment inventory."""
+    return [item for kind in equipment_rules.LENT_WITH_THE_SIM
+            for item in equipment.list_items(session, customer_id=pack.customer_id, kind=kind, limit=10_000)
             if item.subscription_id == pack.subscription_id]
 
 
 def _flag_sim_return(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack: Pack, day: date) -> int:
-    """Once the service period is over, the SIM of the transmission module goes back to the
-    manufacturer, its owner (CP A art. 1 L34-42, reading the sheet's
+    """Once the service period is over, the transmission module and its SIM go back to the
+    manufacturer, the SIM's owner (CP A art. 1 L34-42, reading the sheet's
     equipment.sim_returns_to_manufacturer): the inventory's SIM items get their return
     obligation (the equipment room's), and the administrator a notice. Once per pack."""
     _, all_terms = _pack_terms(session, pack)
@@ -1586,9 +1587,9 @@ def _flag_sim_return(session: Session, clock: Clock, actor: Actor, site: AccessS
                                   pack.service_end + timedelta(days=1))
             flagged += 1
     serials = ", ".join(i.serial for i in sim_items(session, pack) if i.return_to == "manufacturer")
-    message = (f"The service period of {site.name} ended on {pack.service_end.isoformat()}: the SIM card of "
-               f"the transmission module{' (' + serials + ')' if serials else ''} belongs to the manufacturer "
-               "and must be returned to it.")
+    message = (f"The service period of {site.name} ended on {pack.service_end.isoformat()}: the "
+               f"transmission module and its SIM card{' (' + serials + ')' if serials else ''}, lent for "
+               "the service period, must be returned to the manufacturer, which owns the SIM card.")
     noticed = _notice(session, clock, actor, site, "sim_return", day, message, rule.clause)
     return int(noticed or flagged > 0)
 

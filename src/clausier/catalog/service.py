@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from clausier.audit.service import Actor, changes_between, record
+from clausier.catalog import attributes as offer_attributes
 from clausier.catalog import rules
 from clausier.catalog.models import EquipmentKind, Offer, OfferOption, Operator
 from clausier.core.clock import Clock
@@ -150,6 +151,13 @@ def _check_consistency(catalog: CatalogFile, path: Path) -> None:
             if option not in codes:
                 problems.append(Problem(f"offers.{index}.options",
                                         f"{option} is not an offer of this file"))
+        for key, reason in offer_attributes.attribute_problems(offer.attributes):
+            problems.append(Problem(f"offers.{index}.attributes.{key}",
+                                    f"offer {offer.code}, attribute {key}: {reason}"))
+        for component in offer.attributes.get("components") or ():
+            if component not in codes:
+                problems.append(Problem(f"offers.{index}.attributes.components",
+                                        f"offer {offer.code}: {component} is not an offer of this file"))
         if not offer.demo and not offer.price_source:
             problems.append(Problem(f"offers.{index}.price_source",
                                     "a price that is not a demo price must cite its clause"))

@@ -23,6 +23,10 @@ STATES = ("in_stock", "shipped", "installed", "returned", "lost", "sold")
 AT_CUSTOMER = ("shipped", "installed")
 OWNERS = ("operator", "customer", "manufacturer", "third_party")
 RETURN_REASONS = ("termination", "withdrawal", "end_of_service")
+# Rozoh CP A art. 1 L34-42, CP B art. 1 L340-348: "un module de transmission complet, contenant
+# une carte SIM mise à disposition pendant la durée contractuelle": the module holds the SIM, so
+# both are expected back at the end of the service.
+LENT_WITH_THE_SIM = ("transmission_module", "sim")
 # What the operator may do when rented equipment is not returned (sheet lists use these words).
 SELL_CHOICES = ("sell", "sell_to_client")
 REPOSSESS_CHOICES = ("repossess", "repossess_at_client_cost")
@@ -103,8 +107,8 @@ def return_terms(item: ItemFacts, terms: Terms, *, reason: str, effective_on: da
         raise RuleError(f"reason: {reason!r} is not one of {', '.join(RETURN_REASONS)}")
     block = terms.equipment
     if block is not None and block.sim_returns_to_manufacturer and block.sim_returns_to_manufacturer.value \
-            and item.kind == "sim" and reason != "withdrawal":
-        # Rozoh: the SIM of the transmission module is lent for the service period and goes back
+            and item.kind in LENT_WITH_THE_SIM and reason != "withdrawal":
+        # Rozoh: the transmission module and its SIM are lent for the service period and go back
         # to the manufacturer at its end; the sheet sets neither deadline nor penalty.
         return ReturnTerms(reason, effective_on, 0, "calendar", "flag", None, False, True,
                            "manufacturer", block.sim_returns_to_manufacturer.clause)

@@ -11,7 +11,6 @@ customer's. Other rooms append theirs to ``service.RETENTION_PURGERS``.
 
 from __future__ import annotations
 
-import calendar
 import re
 import shutil
 from datetime import date, datetime, time, timedelta
@@ -56,8 +55,11 @@ def start_of_day(day: date) -> datetime:
 
 def purge_usage_partitions(session: Session, clock: Clock, actor: Actor, rule: RuleInForce,
                            today: date, held_customer_ids: frozenset[int]) -> list[Purged] | None:
-    """A month partition is due when its last day is past the period: it goes whole, unless
-    held customers or other operators' customers have records in it, which are rewritten."""
+    """Records are kept to the day (CGV art. 10.6: "six (6) mois à compter de leur
+    enregistrement"): each day, the records made (call start, Paris time) on or before the
+    period's cutoff go. The store is partitioned by month: a month holding such records is
+    rewritten without them, and goes whole once nothing is left in it. Held customers' records
+    and other operators' stay."""
     if rule.data not in USAGE_KINDS:
         return None
     base = Settings.from_env().data_dir / "usage" / USAGE_KINDS[rule.data]
@@ -65,17 +67,17 @@ def purge_usage_partitions(session: Session, clock: Clock, actor: Actor, rule: R
         return []
     customers = customers_in_scope(session, rule)
     subscriptions = subscriptions_in_scope(session, rule)
+    cutoff = rule.period.cutoff(today)
     out = []
     for folder in sorted(p for p in base.iterdir() if _MONTH_DIR.match(p.name)):
         year, month = map(int, _MONTH_DIR.match(folder.name).groups())
-        last_day = date(year, month, calendar.monthrange(year, month)[1])
-        if not rule.period.is_due(last_day, today):
+        if date(year, month, 1) > cutoff:
             continue
         deleted = held = 0
         # the rating room's layout: records/month=M/bucket=K/batch-*.parquet,
         # rated/month=M/bucket=K.parquet (``rating.store``)
         for path in sorted(folder.rglob("*.parquet")):
-            gone, kept_held = _purge_file(path, customers, subscriptions, held_customer_ids)
+            gone, kept_held = _purge_file(path, customers, subscriptions, held_customer_ids, cutoff)
             deleted += gone
             held += kept_held
         whole = not any(folder.rglob("*.parquet"))
@@ -84,14 +86,18 @@ def purge_usage_partitions(session: Session, clock: Clock, actor: Actor, rule: R
         if deleted or held or whole:
             out.append(Purged(rule.data, f"usage/{USAGE_KINDS[rule.data]}/{folder.name}",
                               deleted, "records", held,
-                              "whole partition deleted" if whole else "partition rewritten"))
+                              f"records made on or before {cutoff.isoformat()}: "
+                              + ("whole partition deleted" if whole else "partition rewritten")))
     return out
 
 
 def _purge_file(path: Path, customers: set[int], subscriptions: set[int] | None,
-                held: frozenset[int]) -> tuple[int, int]:
+                held: frozenset[int], cutoff: date) -> tuple[int, int]:
+    """Delete from one file the in-scope records made on or before ``cutoff`` (Paris day),
+    except held customers'; (deleted, kept because held)."""
     frame = pl.read_parquet(path)
-    in_scope = pl.col("customer_id").is_in(list(customers))
+    in_scope = (pl.col("customer_id").is_in(list(customers))
+                & (pl.col("start").dt.convert_time_zone(PARIS.key).dt.date() <= cutoff))
     if subscriptions is not None and "subscription_id" in frame.columns:
         in_scope &= pl.col("subscription_id").is_in(list(subscriptions))
     is_held = pl.col("customer_id").is_in(list(held))

@@ -13,10 +13,11 @@ import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import polars as pl
 
+from clausier.catalog.attributes import RatingAttributes
 from clausier.core.clock import PARIS
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
@@ -79,17 +80,17 @@ class Bundle:
     data_plan: str | None = None                   # unlimited (throttle/cut) | metered
 
     @classmethod
-    def from_attributes(cls, attributes: Mapping | None) -> Bundle:
-        data = dict((attributes or {}).get("bundle") or {})
-        return cls(
-            unlimited=bool(data.get("unlimited", False)),
-            destinations=tuple(str(d) for d in data["destinations"]) if "destinations" in data else None,
-            countries=tuple(str(c).upper() for c in data.get("countries", ())),
-            sms_included=bool(data.get("sms_included", data.get("unlimited", False))),
-            minutes=int(data["minutes"]) if data.get("minutes") is not None else None,
-            data_mb=int(data["data_mb"]) if data.get("data_mb") is not None else None,
-            data_plan=data.get("data_plan"),
-        )
+    def of(cls, attributes: RatingAttributes) -> Bundle:
+        """The bundle an offer's attributes describe (the vocabulary of ``catalog.attributes``)."""
+        return cls(unlimited=attributes.calls == "unlimited",
+                   destinations=attributes.call_destinations, countries=attributes.call_countries,
+                   sms_included=attributes.sms_included, minutes=attributes.call_minutes,
+                   data_mb=attributes.data_mb, data_plan=attributes.data_plan)
+
+    @property
+    def includes_anything(self) -> bool:
+        return (self.unlimited or self.minutes is not None or self.sms_included
+                or bool(self.countries) or self.data_mb is not None)
 
 
 @dataclass(frozen=True)
@@ -500,21 +501,38 @@ def _redirected_unmanaged(frame: pl.DataFrame, managed_numbers: Collection[str] 
 
 
 def _origin_mismatch(frame: pl.DataFrame, own_numbers: Mapping[int, str]) -> pl.Series:
-    """The calling installation's country differs from the presented number's: the call is
-    re-rated at the "unknown origin" tariff (not the line's own number when roaming). Only the
-    few records from a foreign network are examined."""
+    """"Le pays d'origine du numéro de l'installation appelante ne correspond pas au pays
+    d'origine du numéro présenté" (CP V §10.3, CP IX §11.3, CP XII §11.3): the call is re-rated
+    at the "unknown origin" tariff when the country of the line's own number (phonenumbers)
+    differs from the presented number's, or when a line on a foreign network (``origin_country``)
+    presents a number of neither that country nor its own. Only the few candidates are
+    examined: outgoing calls presenting an international number, from a foreign network or
+    from a line whose own number is not French."""
     c = pl.col
-    foreign = frame.select(pl.arg_where((c("origin_country") != "") & (c("direction") == "out")
-                                        & c("unknown_origin")).alias("index"))["index"]
     result = pl.Series("origin_mismatch", [False] * frame.height, dtype=pl.Boolean)
-    if foreign.len() == 0:
+    own = pl.DataFrame({"subscription_id": list(own_numbers), "number": list(own_numbers.values())},
+                       schema={"subscription_id": pl.Int64, "number": pl.String}).with_columns(
+        nb.normalise(c("number")).alias("own_n")).with_columns(nb.country(c("own_n")).alias("country"))
+    own_n = dict(zip(own["subscription_id"], own["own_n"], strict=True))
+    own_country = {s: k for s, k in zip(own["subscription_id"], own["country"], strict=True) if k}
+    origin = c("origin_country").fill_null("")
+    candidates = frame.select(pl.arg_where(
+        (c("direction") == "out") & c("unknown_origin")
+        & ((origin != "") | c("calling").fill_null("").str.contains(r"^\s*(?:\+|00)")
+           | c("subscription_id").is_in([s for s, k in own_country.items() if k != "FR"])))
+        .alias("index"))["index"]
+    if candidates.len() == 0:
         return result
     calling = nb.normalise(c("calling"))
-    own = c("subscription_id").replace_strict(dict(own_numbers), default="", return_dtype=pl.String)
-    hits = frame[foreign].select(
-        (nb.country(calling).is_not_null() & (nb.country(calling) != c("origin_country"))
-         & (calling != nb.normalise(own))).alias("hit"))["hit"]
-    return result.scatter(foreign.filter(hits), True)
+    presented = nb.country(calling)
+    installation = c("subscription_id").replace_strict(own_country, default=None,
+                                                       return_dtype=pl.String)
+    by_number = installation.is_not_null() & presented.is_not_null() & (presented != installation)
+    by_network = ((origin != "") & presented.is_not_null() & (presented != origin)
+                  & (calling != c("subscription_id").replace_strict(own_n, default="",
+                                                                    return_dtype=pl.String)))
+    hits = frame[candidates].select((by_number | by_network).fill_null(False).alias("hit"))["hit"]
+    return result.scatter(candidates.filter(hits), True)
 
 
 # --------------------------------------------------------------------------- fair use
@@ -563,11 +581,21 @@ def breaches_of(plan: Plan, measures: Mapping[str, object], numbers: Sequence[st
         if units == 0:
             continue
         measured = Decimal(str(measures.get(threshold.metric) or 0))
-        if threshold.metric in ("call_hours", "hours"):
-            measured = (Decimal(int(measures.get("call_seconds") or 0)) / 3600).quantize(Decimal("0.01"))
         limit = threshold.limit * units
-        if measured > limit:
-            evidence: dict = {"measured": str(measured), "limit": str(limit)}
+        exceeded = measured > limit
+        evidence: dict = {}
+        if threshold.metric in ("call_hours", "hours"):
+            # "plus de N heures": the exact seconds are compared, never rounded hours (40 h 00 min
+            # 01 s is more than 40 h). Hours are shown to the hundredth, or finer (rounded up)
+            # where the hundredth would hide the excess.
+            seconds = int(measures.get("call_seconds") or 0)
+            exceeded = seconds > limit * 3600
+            measured = (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
+            if exceeded and measured <= limit:
+                measured = (Decimal(seconds) / 3600).quantize(Decimal("0.000001"), ROUND_CEILING)
+            evidence["measured_seconds"] = seconds
+        if exceeded:
+            evidence |= {"measured": str(measured), "limit": str(limit)}
             if threshold.metric == "distinct_numbers":
                 evidence["numbers"] = list(numbers)
             found.append(Breach(plan.subscription_id, threshold.metric, threshold.window, limit,
@@ -1131,7 +1159,8 @@ def roaming_frame(classified: pl.DataFrame) -> pl.DataFrame:
 
 def roaming_indicators(window: Sequence[RoamingMonth], usage: Usage) -> list[str]:
     """The abuse indicators of the mobile schedule that hold over every month of the sheet's
-    window of consecutive months (CP IX §17): an empty list when the window is incomplete."""
+    window of consecutive months (CP IX §17; §5.4 with the sheet's reading): an empty list
+    when the window is incomplete."""
     size = figure(usage, "roaming_abuse_observation_consecutive_months")
     if size is None or len(window) < int(size.value):
         return []
@@ -1145,6 +1174,12 @@ def roaming_indicators(window: Sequence[RoamingMonth], usage: Usage) -> list[str
             found.append(f"national_consumption_below_roaming:{name}")
     if all(m.roaming_days > m.national_days for m in months):
         found.append("national_presence_below_roaming")
+    if _on(flag(usage, "roaming_abuse_consumption_with_presence")):
+        # CP IX §5.4 counts consumption and presence together, §17 each alone: only both at
+        # once is allowed by both clauses (reading T-MOB-ROAMING-WINDOW)
+        presence = "national_presence_below_roaming" in found
+        if not (presence and len(found) > 1):
+            found = []
     if all(m.national_days == 0 and m.roaming_days > 0 for m in months):
         found.append("prolonged_inactivity_with_mostly_roaming")
     return found

@@ -4,6 +4,7 @@ run, and the staff decisions on breaches, fraud alerts, penalties and premium-nu
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import zlib
 from collections import Counter
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
+from clausier.catalog.attributes import rating_attributes
 from clausier.catalog.models import Offer, Operator
 from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription, SubscriptionItem
@@ -356,10 +358,10 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
                 .where(SubscriptionItem.subscription_id.in_(chunk)).order_by(SubscriptionItem.id)):
             items_of.setdefault(item.subscription_id, []).append(item)
     terms_cache: dict[tuple, Usage] = {}
-    bundles: dict[int, rules.Bundle] = {}
     offer_ids = sorted({item.offer_id for items in items_of.values() for item in items})
     offers = {offer.id: offer for chunk in _chunks(offer_ids)
               for offer in session.scalars(select(Offer).where(Offer.id.in_(chunk)))}
+    read_attributes = functools.cache(lambda offer_id: rating_attributes(offers[offer_id].attributes))
     operator_codes = dict(session.execute(select(Operator.id, Operator.code)).all())
     scopes_of = {sub.id: _scopes(sub, items_of.get(sub.id, []), operator_codes) for sub in subscriptions}
     wanted = sorted({scope for scopes in scopes_of.values() for scope in scopes})
@@ -380,15 +382,16 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
         bundle, lines_managed = None, True
         items = items_of.get(sub.id, [])
         for item in sorted(items, key=lambda i: i.is_option):
-            attributes = offers[item.offer_id].attributes or {}
+            attributes = read_attributes(item.offer_id)
             if not item.is_option:      # a per-line option (Télétaxe) is not one more line
                 units[item.unit] += item.quantity
-            for unit, attribute in (("channel", "channels"), ("user", "users"), ("pack", "packs")):
-                if attribute in attributes:
-                    units[unit] += int(attributes[attribute]) * item.quantity
-            if bundle is None and "bundle" in attributes:
-                bundle = bundles.setdefault(item.offer_id, rules.Bundle.from_attributes(attributes))
-            lines_managed = lines_managed and bool(attributes.get("lines_managed", True))
+            for unit, per_item in (("channel", attributes.channels), ("user", attributes.users),
+                                   ("pack", attributes.packs)):
+                if per_item:
+                    units[unit] += per_item * item.quantity
+            if bundle is None and (offered := rules.Bundle.of(attributes)).includes_anything:
+                bundle = offered
+            lines_managed = lines_managed and attributes.lines_managed
         scopes = [scope for scope in scopes_of[sub.id] if scope in scoped]
         tariff_key = "|".join(scopes)
         if tariff_key not in tariffs:

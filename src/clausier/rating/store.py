@@ -5,8 +5,9 @@
 ``rejects/batch-<id>.csv``                    the reject report of an import batch
 
 Records are spread over ``BUCKETS`` buckets by subscription, so that a month is rated a
-bucket or two at a time (bounded memory; one bucket per core). CDR retention
-deletes whole month partitions.
+bucket or two at a time (bounded memory; one bucket per core). Retention purges to the
+day (``privacy.purgers``): a month partition is rewritten without the records that are due,
+and goes whole once empty.
 """
 
 from __future__ import annotations
