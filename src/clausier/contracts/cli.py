@@ -125,8 +125,7 @@ def _print_event(subscription, event: str, cmd, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    day = data[{"shipment": "shipped_on", "delivery": "delivered_on", "receipt": "equipment_received_on",
-                "activation": "go_live_on"}[event]]
+    day = data[service.LIFECYCLE_COLUMNS[event]]
     console.print(f"{data['ref']}: {event} recorded on {day.isoformat()}; commitment "
                   f"{data['timeline']['commitment_start'] or '—'} → {data['timeline']['commitment_end'] or '—'}")
 
