@@ -52,7 +52,7 @@ def sold_pack(session: Session, clock: Clock, actor: Actor, *, variant: str = "A
         [contracts.LineInput(factories.site_id(customer), pack_offer.code)],
         signed_on=signed_on, go_live_on=None)
     if shipped_on:
-        contracts.record_shipment(session, clock, actor, subscription.id, shipped_on)
+        contracts.record_event(session, clock, actor, subscription.id, "shipment", shipped_on)
     return subscription
 
 

@@ -13,7 +13,7 @@ from clausier.contracts import service
 from clausier.contracts.changes import Change
 from clausier.contracts.models import SubscriptionEvent
 from clausier.contracts.service import LineInput
-from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed
 from tests import factories
 
 
@@ -49,7 +49,7 @@ def test_transitions_are_dated_audited_and_refused_when_not_allowed(session, clo
                                    [LineInput(customer.sites[0].id, "sip-10")],
                                    signed_on=date(2025, 1, 10), go_live_on=date(2025, 2, 1))
     assert (sub.status, sub.commitment_start) == ("active", date(2025, 2, 1))
-    with pytest.raises(NotAllowed, match="cannot activate .* while it is active"):
+    with pytest.raises(Conflict, match="activation: .* already recorded on 2025-02-01"):
         service.activate(session, clock, actor, sub.id, date(2025, 3, 1))
     service.change_status(session, clock, actor, sub.id, "suspend", date(2025, 6, 1), "unpaid")
     service.change_status(session, clock, actor, sub.id, "resume", date(2025, 6, 5))
@@ -159,7 +159,7 @@ def test_rozoh_pack_service_starts_12_months_after_shipment_and_ends_after_120_m
     [sub] = factories.subscription(session, clock, actor, customer,
                                    [LineInput(customer.sites[0].id, "intercom-50")],
                                    signed_on=date(2025, 1, 5), go_live_on=None)
-    service.record_shipment(session, clock, actor, sub.id, date(2025, 1, 10))
+    service.record_event(session, clock, actor, sub.id, "shipment", date(2025, 1, 10))
     assert service.tick(session, clock, actor, date(2026, 1, 10))["pack_started"] == 1
     assert sub.commitment_start == date(2026, 1, 10)
     assert service.timeline(session, sub.ref, date(2026, 2, 1)).commitment_end == date(2036, 1, 9)

@@ -117,11 +117,31 @@ def terminate(ref: str, body: TerminationIn, ctx: Ctx = Depends(staff_ctx)):
 
 @router.post("/subscriptions/{ref}/activation")
 def activate(ref: str, body: DateIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    """Go-live (*mise en service*, first connection, a pack's activation): once, not before the
+    order (409 when already recorded, 422 naming ``on``)."""
     ctx.require_write("contracts")
-    subscription = service.activate(ctx.session, ctx.clock, ctx.actor,
-                                    service.get_subscription(ctx.session, ref).id, body.on,
-                                    body.service_identifier)
-    return service.to_dict(subscription)
+    subscription = service.activate(ctx.session, ctx.clock, ctx.actor, ref, body.on, body.service_identifier)
+    return service.to_dict(subscription, ctx.clock.today(), ctx.session)
+
+
+class EventIn(Input):
+    on: Day = Field(description="The day it happened (not in the future).")
+
+
+def _record_goods_event(event: str):
+    def record(ref: str, body: EventIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+        ctx.require_write("contracts")
+        subscription = service.record_event(ctx.session, ctx.clock, ctx.actor, ref, event, body.on)
+        return service.to_dict(subscription, ctx.clock.today(), ctx.session)
+    record.__doc__ = (f"Record the {event} of the subscription's goods: once, on the timeline and "
+                      f"audited (409 when already recorded; 422 naming ``on`` when before the order "
+                      f"or out of the order shipment → delivery → receipt).")
+    record.__name__ = f"record_{event}"
+    return record
+
+
+for _event, _path in (("shipment", "shipment"), ("delivery", "delivery"), ("receipt", "receipt")):
+    router.post(f"/subscriptions/{{ref}}/{_path}", name=f"subscription_{_event}")(_record_goods_event(_event))
 
 
 class ChangeIn(BaseModel):

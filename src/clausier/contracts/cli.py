@@ -112,12 +112,42 @@ def terminate(ref: str, received: datetime = typer.Option(..., **DateOption),
 
 @app.command()
 def activate(ref: str, on: datetime = typer.Option(..., **DateOption),
-             identifier: str = typer.Option(None, help="Line number, trunk, SIM… the usage records carry.")):
-    """Go-live (*mise en service*) of an ordered subscription."""
-    with command() as cmd:
-        subscription = service.activate(cmd.session, cmd.clock, cmd.actor,
-                                        service.get_subscription(cmd.session, ref).id, on.date(), identifier)
-        console.print(f"{subscription.ref} active from {on.date().isoformat()}")
+             identifier: str = typer.Option(None, help="Line number, trunk, SIM… the usage records carry."),
+             today: datetime = TodayOption, as_json: bool = JsonOption):
+    """Go-live (*mise en service*, first connection, a pack's activation) of an ordered subscription."""
+    with command(today, writes=True) as cmd:
+        subscription = service.activate(cmd.session, cmd.clock, cmd.actor, ref, on.date(), identifier)
+        _print_event(subscription, "activation", cmd, as_json)
+
+
+def _print_event(subscription, event: str, cmd, as_json: bool) -> None:
+    data = service.to_dict(subscription, cmd.clock.today(), cmd.session)
+    if as_json:
+        print_json(data)
+        return
+    day = data[service.LIFECYCLE_COLUMNS[event]]
+    console.print(f"{data['ref']}: {event} recorded on {day.isoformat()}; commitment "
+                  f"{data['timeline']['commitment_start'] or '—'} → {data['timeline']['commitment_end'] or '—'}")
+
+
+def _goods_command(event: str, doc: str):
+    def record(ref: str, on: datetime = typer.Option(..., help="The day it happened.", **DateOption),
+               today: datetime = TodayOption, as_json: bool = JsonOption):
+        with command(today, writes=True) as cmd:
+            subscription = service.record_event(cmd.session, cmd.clock, cmd.actor, ref, event, on.date())
+            _print_event(subscription, event, cmd, as_json)
+    record.__doc__ = doc
+    return record
+
+
+app.command("ship")(_goods_command(
+    "shipment", "The operator shipped the subscription's goods (Rozoh: the pack's service starts at "
+                "the latest 12 months later)."))
+app.command("deliver")(_goods_command(
+    "delivery", "The goods were delivered at the customer's (Ozone: the withdrawal right for goods "
+                "runs until the 14th day after)."))
+app.command("receive")(_goods_command(
+    "receipt", "The customer received the equipment (Ozone: billing starts at the latest 30 days after)."))
 
 
 @app.command()

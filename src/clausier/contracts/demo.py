@@ -42,10 +42,18 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
             subscriptions += len(created)
             for subscription in created:
                 if subscription.family.endswith("_pack"):
-                    service.record_shipment(session, clock, actor, subscription.id, signed + timedelta(days=7))
+                    shipped = signed + timedelta(days=7)
+                    if shipped > clock.today():
+                        continue
+                    service.record_event(session, clock, actor, subscription.id, "shipment", shipped)
                     if index % 4 == 3:
                         continue            # one pack in four never activated: starts 12 months after shipment
                 go_live = signed + timedelta(days=21)
+                if operator == "ozone" and go_live <= clock.today():
+                    # The box shipped, delivered and received before the first connection.
+                    for event, days in (("shipment", 3), ("delivery", 6), ("receipt", 6)):
+                        service.record_event(session, clock, actor, subscription.id, event,
+                                             signed + timedelta(days=days), source="demo")
                 if go_live <= clock.today():
                     service.activate(session, clock, actor, subscription.id, go_live,
                                      f"DEMO{subscription.id:06d}")

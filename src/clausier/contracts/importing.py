@@ -39,8 +39,12 @@ CSV_COLUMNS = (
     "site_name", "site_address", "site_postcode", "site_city", "site_country", "site_numbering_zone",
     "site_central", "order_external_ref", "signed_on", "channel", "outside_main_activity",
     "offer", "quantity", "commitment_months", "monthly_fee", "access_fee", "access_fee_undiscounted",
-    "go_live_on", "service_identifier",
+    "shipped_on", "delivered_on", "received_on", "go_live_on", "service_identifier",
 )
+# The lifecycle events an imported order may carry, by field, in the order they are recorded
+# (the goods' journey first, then the go-live).
+EVENT_FIELDS = (("shipped_on", "shipment"), ("delivered_on", "delivery"), ("received_on", "receipt"),
+                ("go_live_on", "activation"))
 
 
 # Every field of a file is at most this long, whatever its column (a longer one is refused with
@@ -186,7 +190,7 @@ def _records_from_csv(path: Path, text: str) -> list[dict]:
                 order = {"__line__": line, "external_ref": order_key, "signed_on": row.get("signed_on"),
                          "channel": row.get("channel", "on_premises"),
                          "outside_main_activity": row.get("outside_main_activity"),
-                         "go_live_on": row.get("go_live_on"), "lines": []}
+                         **{name: row.get(name) for name, _ in EVENT_FIELDS}, "lines": []}
                 record["orders"].append(order)
             order["lines"].append({"__line__": line, "site": row.get("site_name"), "offer": row["offer"],
                                    **{k: row[k] for k in ("quantity", "commitment_months", "monthly_fee",
@@ -358,7 +362,7 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
     signed_on = _parse_date(record.get("signed_on"), "orders.signed_on", line)
     if signed_on is None:
         raise _fail("orders.signed_on", "the signature date is required", line)
-    go_live = _parse_date(record.get("go_live_on"), "orders.go_live_on", line)
+    events = [(name, event, _parse_date(record.get(name), f"orders.{name}", line)) for name, event in EVENT_FIELDS]
     lines, identifiers = [], []
     for entry in record.get("lines") or []:
         entry_line = entry.get("__line__", line)
@@ -394,7 +398,18 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
                                                   for p in (exc.problems or [Problem("orders", exc.message)])])
     result.orders += 1
     result.subscriptions += len(created)
-    if go_live is not None:
-        for subscription in created:
-            identifier = next((i for s, i in identifiers if s == subscription.site_id and i), None)
-            contracts.activate(session, clock, actor, subscription.id, go_live, identifier)
+    for subscription in created:
+        identifier = next((i for s, i in identifiers if s == subscription.site_id and i), None)
+        for name, event, day in events:
+            if day is None:
+                continue
+            try:
+                if event == "activation":
+                    contracts.activate(session, clock, actor, subscription.id, day, identifier,
+                                       source=f"import {external_ref}")
+                else:
+                    contracts.record_event(session, clock, actor, subscription.id, event, day,
+                                           source=f"import {external_ref}")
+            except ClausierError as exc:
+                raise _fail(f"orders.{name}", exc.problems[0].reason if exc.problems else exc.message,
+                            line) from None

@@ -79,8 +79,9 @@ class Subscription(Base):
     service_identifier: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
     billing_periodicity_months: Mapped[int] = mapped_column(Integer, default=1)
     service_level_option: Mapped[str] = mapped_column(String(40), default="standard")
-    # Dates of the lifecycle (each set once, by a dated transition)
+    # Dates of the lifecycle (each set once, by a dated event: ``service.record_lifecycle``)
     shipped_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    delivered_on: Mapped[date | None] = mapped_column(Date, nullable=True)   # goods at the customer's
     equipment_received_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     go_live_on: Mapped[date | None] = mapped_column(Date, nullable=True)     # *mise en service*
     commitment_start: Mapped[date | None] = mapped_column(Date, nullable=True)

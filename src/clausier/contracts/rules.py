@@ -24,10 +24,11 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
+from clausier.core.calendar import DayKind
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
-from clausier.terms.delays import delay
+from clausier.terms.delays import FRANCE, delay
 from clausier.terms.schema import (
     ChatelFee,
     ExemptionReason,
@@ -113,6 +114,7 @@ class Facts:
     customer_kind: str = "company"
     price_basis: str = "HT"
     equipment_received_on: date | None = None
+    delivered_on: date | None = None
 
     @property
     def monthly_fees(self) -> Decimal:
@@ -153,6 +155,70 @@ def commitment_start(facts: Facts, terms: Terms) -> date | None:
         latest = add_months(facts.shipped_on, latest_months)
         return min(started, latest) if started else latest
     return started
+
+
+def _next_working_day(day: date) -> date:
+    while not FRANCE.is_business_day(day, DayKind.OUVRES):
+        day += ONE_DAY
+    return day
+
+
+# --------------------------------------------------------------------------- lifecycle events
+
+# The dated events of a subscription's lifecycle, in the order goods move: shipped by the
+# operator, delivered at the customer's (the carrier's proof), received by the customer (their
+# acknowledgement); activation (*mise en service*, first connection, a pack's activation) needs
+# only the order.
+GOODS_EVENTS = ("shipment", "delivery", "receipt")
+LIFECYCLE_EVENTS = (*GOODS_EVENTS, "activation")
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The lifecycle dates recorded so far (None: not recorded)."""
+
+    signed_on: date
+    shipment: date | None = None
+    delivery: date | None = None
+    receipt: date | None = None
+    activation: date | None = None
+
+
+@dataclass(frozen=True)
+class LifecycleRefusal:
+    """Why an event cannot be recorded: ``code`` is stable (already_recorded, before_order,
+    out_of_order, unknown_event); ``field`` names the input at fault."""
+
+    code: str
+    field: str
+    reason: str
+
+
+def lifecycle_refusal(recorded: Lifecycle, event: str, on: date) -> LifecycleRefusal | None:
+    """None when ``event`` may be recorded on ``on``: each event once, never before the order's
+    signature, goods never received before they were delivered nor delivered before shipped."""
+    if event not in LIFECYCLE_EVENTS:
+        return LifecycleRefusal("unknown_event", "event",
+                                f"{event!r} is not one of {', '.join(LIFECYCLE_EVENTS)}")
+    earlier = getattr(recorded, event)
+    if earlier is not None:
+        return LifecycleRefusal("already_recorded", event, f"already recorded on {earlier.isoformat()}")
+    if on < recorded.signed_on:
+        return LifecycleRefusal("before_order", "on", f"{event} on {on.isoformat()} is before the order "
+                                                      f"signed on {recorded.signed_on.isoformat()}")
+    if event in GOODS_EVENTS:
+        rank = GOODS_EVENTS.index(event)
+        for other in GOODS_EVENTS[:rank]:
+            day = getattr(recorded, other)
+            if day is not None and on < day:
+                return LifecycleRefusal("out_of_order", "on", f"{event} on {on.isoformat()} is before "
+                                                              f"the {other} recorded on {day.isoformat()}")
+        for other in GOODS_EVENTS[rank + 1:]:
+            day = getattr(recorded, other)
+            if day is not None and on > day:
+                return LifecycleRefusal("out_of_order", "on", f"{event} on {on.isoformat()} is after "
+                                                              f"the {other} recorded on {day.isoformat()}")
+    return None
 
 
 def anchor(facts: Facts, terms: Terms) -> tuple[date, int, str] | None:
@@ -508,9 +574,16 @@ def withdrawal(facts: Facts, terms: Terms, requested_on: date) -> WithdrawalDeci
         if facts.customer_kind != "household":
             reasons.append("the withdrawal right is for consumers")
         start = facts.signed_on
-        if block.start_goods and block.start_goods.value == "delivery" and facts.equipment_received_on:
-            start = max(start, facts.equipment_received_on)
+        if block.start_goods and block.start_goods.value == "delivery" and facts.delivered_on:
+            start = max(start, facts.delivered_on)
+            clause = "; ".join(dict.fromkeys(c for c in (clause, block.start_goods.clause) if c))
     deadline = window.after(start)
+    if block.who.value != "small_business_off_premises":
+        # A consumer's period ending on a Saturday, Sunday or public holiday runs to the next
+        # working day (C. consom. art. L221-19 3°).
+        extended = _next_working_day(deadline)
+        if extended != deadline:
+            deadline, clause = extended, f"{clause}; C. consom. art. L221-19 3°"
     if requested_on > deadline:
         reasons.append(f"the period of {days} ended on {deadline.isoformat()}")
     return WithdrawalDecision(not reasons, deadline, tuple(reasons), clause)

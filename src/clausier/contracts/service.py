@@ -6,7 +6,7 @@ subscription is bound to, saves, and records the audit trail and the subscriptio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -26,7 +26,7 @@ from clausier.contracts.models import (
     SubscriptionItem,
 )
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clausier.core.money import money, to_decimal
 from clausier.customers.models import Customer, Site
 from clausier.terms import service as terms_service
@@ -151,6 +151,7 @@ def facts_of(session: Session, subscription: Subscription, on: date | None = Non
         customer_kind=customer.kind if customer else "company",
         price_basis=subscription.items[0].price_basis if subscription.items else "HT",
         equipment_received_on=subscription.equipment_received_on,
+        delivered_on=subscription.delivered_on,
     )
 
 
@@ -290,14 +291,60 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int) ->
 
 # --------------------------------------------------------------------------- transitions
 
-def activate(session: Session, clock: Clock, actor: Actor, subscription_id: int, on: date,
-             service_identifier: str | None = None) -> Subscription:
+# The subscription column each lifecycle event sets, and its kind on the timeline.
+LIFECYCLE_COLUMNS = {"shipment": "shipped_on", "delivery": "delivered_on",
+                     "receipt": "equipment_received_on", "activation": "go_live_on"}
+TIMELINE_KINDS = {"shipment": "shipped", "delivery": "delivered", "receipt": "received",
+                  "activation": "activate"}
+
+
+def lifecycle(subscription: Subscription) -> rules.Lifecycle:
+    """The lifecycle dates recorded for a subscription (what other rooms read them from)."""
+    return rules.Lifecycle(subscription.signed_on,
+                           **{event: getattr(subscription, column)
+                              for event, column in LIFECYCLE_COLUMNS.items()})
+
+
+def _check_event(subscription: Subscription, event: str, on: date) -> None:
+    refusal = rules.lifecycle_refusal(lifecycle(subscription), event, on)
+    if refusal is None:
+        return
+    if refusal.code == "already_recorded":
+        raise Conflict(f"{refusal.field}: {subscription.ref}: {refusal.reason}")
+    raise InvalidInput.on(refusal.field, refusal.reason)
+
+
+def record_event(session: Session, clock: Clock, actor: Actor, subscription_ref: int | str, event: str,
+                 on: date, *, source: str = "") -> Subscription:
+    """Record a dated lifecycle event of a subscription: the shipment of its goods, their
+    delivery, their receipt by the customer, or its activation (go-live). Each once, on the
+    timeline and audited; the rules starting from it read it from here (``lifecycle``).
+    ``source`` says where it came from (an equipment serial, an import line)."""
+    if event == "activation":
+        return activate(session, clock, actor, subscription_ref, on, source=source)
+    subscription = get_subscription(session, subscription_ref)
+    _check_event(subscription, event, on)
+    if on > clock.today():
+        raise InvalidInput.on("on", f"{on.isoformat()} is in the future: an event is recorded once it happened")
+    setattr(subscription, LIFECYCLE_COLUMNS[event], on)
+    _event(session, clock, actor, subscription, TIMELINE_KINDS[event], on, {"source": source} if source else {})
+    record(session, clock, actor, f"subscription.{event}", subscription,
+           f"{subscription.ref}: {event} on {on.isoformat()}" + (f" ({source})" if source else ""),
+           {"event": event, "on": on.isoformat(), "source": source})
+    if event == "shipment" and subscription.go_live_on is not None:
+        # Shipped before a go-live already recorded: the latest start may come first (Rozoh).
+        facts = replace(facts_of(session, subscription), commitment_start=None)
+        subscription.commitment_start = rules.commitment_start(facts, terms_of(session, subscription))
+    return subscription
+
+
+def activate(session: Session, clock: Clock, actor: Actor, subscription_id: int | str, on: date,
+             service_identifier: str | None = None, *, source: str = "") -> Subscription:
     """Go-live (*mise en service*, or first connection, or activation): the commitment starts
     per the sheet's start event."""
     subscription = get_subscription(session, subscription_id)
-    if on < subscription.signed_on:
-        raise InvalidInput.on("on", f"go-live {on.isoformat()} is before signature {subscription.signed_on.isoformat()}")
-    _transition(session, clock, actor, subscription, "activate", on)
+    _check_event(subscription, "activation", on)
+    _transition(session, clock, actor, subscription, "activate", on, {"source": source} if source else None)
     subscription.go_live_on = on
     subscription.commitment_start = on
     if service_identifier:
@@ -307,16 +354,6 @@ def activate(session: Session, clock: Clock, actor: Actor, subscription_id: int,
     terms = terms_of(session, subscription)
     start = rules.commitment_start(facts_of(session, subscription), terms)
     subscription.commitment_start = start
-    return subscription
-
-
-def record_shipment(session: Session, clock: Clock, actor: Actor, subscription_id: int, on: date,
-                    received_on: date | None = None) -> Subscription:
-    subscription = get_subscription(session, subscription_id)
-    subscription.shipped_on = on
-    subscription.equipment_received_on = received_on
-    _event(session, clock, actor, subscription, "shipped", on, {"received_on": received_on and received_on.isoformat()})
-    record(session, clock, actor, "subscription.ship", subscription, f"{subscription.ref} shipped {on.isoformat()}")
     return subscription
 
 
@@ -758,6 +795,8 @@ def to_dict(subscription: Subscription, timeline_on: date | None = None, session
         "site_id": subscription.site_id, "family": subscription.family, "status": subscription.status,
         "sheet": f"{subscription.sheet_id} v{subscription.sheet_version}",
         "signed_on": subscription.signed_on, "go_live_on": subscription.go_live_on,
+        "shipped_on": subscription.shipped_on, "delivered_on": subscription.delivered_on,
+        "equipment_received_on": subscription.equipment_received_on,
         "commitment_months": subscription.commitment_months,
         "notice_received_on": subscription.notice_received_on,
         "termination_effective_on": subscription.termination_effective_on,

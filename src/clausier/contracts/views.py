@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.catalog import service as catalog
-from clausier.contracts import changes, service
+from clausier.contracts import changes, rules, service
 from clausier.core.errors import ClausierError
 from clausier.customers.models import Customer, Site
 from clausier.web.forms import optional_int
@@ -34,6 +34,7 @@ def contracts_page(request: Request, status: str | None = None, family: str | No
 @router.get("/contracts/{ref}")
 def contract_page(request: Request, ref: str, on: date | None = None,
                   changed: str | None = None, change_error: str | None = None,
+                  recorded: str | None = None, event_error: str | None = None,
                   ctx: Ctx = Depends(staff_ctx)):
     subscription = service.get_subscription(ctx.session, ref)
     day = on or ctx.clock.today()
@@ -44,11 +45,29 @@ def contract_page(request: Request, ref: str, on: date | None = None,
         "offers": catalog.list_offers(ctx.session, operator.code, subscription.family),
         "change_actions": changes.ACTIONS, "changed": changed, "change_error": change_error,
         "change_orders": service.change_orders(ctx.session, subscription.id),
+        "lifecycle": [(event, getattr(service.lifecycle(subscription), event))
+                      for event in rules.LIFECYCLE_EVENTS],
+        "recorded": recorded if recorded in rules.LIFECYCLE_EVENTS else None,
+        "event_error": event_error,
         "customer": ctx.session.get(Customer, subscription.customer_id),
         "site": ctx.session.get(Site, subscription.site_id),
         "exemptions": [e.reason.value for e in (service.terms_of(ctx.session, subscription).termination.exemptions
                                                if service.terms_of(ctx.session, subscription).termination else [])],
         "today": day})
+
+
+@router.post("/contracts/{ref}/events", dependencies=[Depends(verify_csrf)])
+def record_event_form(ref: str, event: str = Form(...), on: date = Form(...),
+                      ctx: Ctx = Depends(staff_ctx)):
+    """Record a shipment, delivery, receipt or activation (as the API and the CLI do)."""
+    ctx.require_write("contracts")
+    page = f"/contracts/{quote(ref)}"
+    try:
+        service.record_event(ctx.session, ctx.clock, ctx.actor, ref, event, on)
+    except ClausierError as exc:
+        ctx.session.rollback()
+        return RedirectResponse(f"{page}?event_error={quote(exc.message)}#lifecycle", status_code=303)
+    return RedirectResponse(f"{page}?recorded={quote(event)}#lifecycle", status_code=303)
 
 
 @router.post("/contracts/{ref}/quote", dependencies=[Depends(verify_csrf)])

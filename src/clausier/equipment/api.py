@@ -172,6 +172,20 @@ def ship(serial: str, body: ShipmentIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
         sale_price=body.sale_price, monthly_rent=body.monthly_rent))
 
 
+@router.post("/{serial}/delivery")
+def deliver(serial: str, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    """The carrier delivered the item (the first delivery dates its subscription's)."""
+    ctx.require_write("equipment")
+    return service.to_dict(service.record_delivery(ctx.session, ctx.clock, ctx.actor, serial, body.on))
+
+
+@router.post("/{serial}/receipt")
+def receive(serial: str, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
+    """The customer received the item (the first receipt dates its subscription's)."""
+    ctx.require_write("equipment")
+    return service.to_dict(service.record_receipt(ctx.session, ctx.clock, ctx.actor, serial, body.on))
+
+
 @router.post("/{serial}/installation")
 def install(serial: str, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("equipment")

@@ -65,14 +65,30 @@ def ship(serial: str, subscription: str = typer.Option(...),
          on: datetime = typer.Option(..., **DateArg), received: datetime = typer.Option(None, **DateArg),
          value: str = typer.Option(None, help="Replacement value on the order."),
          price: str = typer.Option(None, help="Sale price on the order."),
-         rent: str = typer.Option(None, help="Monthly rent on the order.")):
-    """Ship an item for a subscription."""
-    with command() as cmd:
+         rent: str = typer.Option(None, help="Monthly rent on the order."), today: datetime = TodayOption):
+    """Ship an item for a subscription (its first shipment dates the subscription's)."""
+    with command(today, writes=True) as cmd:
         service.ship(cmd.session, cmd.clock, cmd.actor, serial, subscription, mode, on.date(),
                      received_on=received.date() if received else None,
                      replacement_value=Decimal(value) if value else None,
                      sale_price=Decimal(price) if price else None, monthly_rent=Decimal(rent) if rent else None)
     console.print(f"{serial} shipped ({mode})")
+
+
+@app.command()
+def deliver(serial: str, on: datetime = typer.Option(..., **DateArg), today: datetime = TodayOption):
+    """The carrier delivered the item at the customer's."""
+    with command(today, writes=True) as cmd:
+        service.record_delivery(cmd.session, cmd.clock, cmd.actor, serial, on.date())
+    console.print(f"{serial} delivered on {on.date().isoformat()}")
+
+
+@app.command()
+def receive(serial: str, on: datetime = typer.Option(..., **DateArg), today: datetime = TodayOption):
+    """The customer received the item."""
+    with command(today, writes=True) as cmd:
+        service.record_receipt(cmd.session, cmd.clock, cmd.actor, serial, on.date())
+    console.print(f"{serial} received on {on.date().isoformat()}")
 
 
 @app.command()

@@ -41,6 +41,7 @@ class EquipmentItem(Base):
     monthly_rent: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     price_basis: Mapped[str] = mapped_column(String(3))
     shipped_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    delivered_on: Mapped[date | None] = mapped_column(Date, nullable=True)    # carrier's proof
     received_on: Mapped[date | None] = mapped_column(Date, nullable=True)     # warranty starts
     installed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Paid in full: set by payments; title of a sold item passes then.

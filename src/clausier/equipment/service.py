@@ -17,6 +17,7 @@ from clausier.accounts import rules as account_rules
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
 from clausier.catalog.models import EquipmentKind, Operator
+from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
 from clausier.core import sealed
@@ -117,30 +118,73 @@ def ship(session: Session, clock: Clock, actor: Actor, serial: str, subscription
     item.provision_mode = provision_mode
     item.customer_id, item.subscription_id, item.site_id = (subscription.customer_id, subscription.id,
                                                             subscription.site_id)
-    item.shipped_on, item.received_on = on, received_on
+    item.shipped_on = on
     for name, value in (("replacement_value", replacement_value), ("sale_price", sale_price),
                         ("monthly_rent", monthly_rent)):
         if value is not None:
             setattr(item, name, money(value))
     if item.kind.code == "sim" and item.sim is not None:
         item.sim.status = "active"
+    _subscription_event(session, clock, actor, item, "shipment", on)
+    if received_on is not None:
+        record_receipt(session, clock, actor, item.serial, received_on)
     return item
+
+
+# The item's column of each event of its journey to the customer.
+_ITEM_EVENTS = {"shipment": "shipped_on", "delivery": "delivered_on", "receipt": "received_on"}
+
+
+def _subscription_event(session: Session, clock: Clock, actor: Actor, item: EquipmentItem, event: str,
+                        on: date) -> None:
+    """The first item shipped, delivered or received for a subscription not yet live (or live
+    since that day) dates the subscription's event: the rules counting from the shipment of a
+    pack, the delivery of goods or the receipt of the equipment read it from the contract."""
+    subscription = contracts.get_subscription(session, item.subscription_id)
+    recorded = getattr(contracts.lifecycle(subscription), event)
+    live_since = subscription.go_live_on
+    if recorded is None and (live_since is None or on <= live_since):
+        contracts.record_event(session, clock, actor, subscription.id, event, on, source=f"equipment {item.serial}")
+
+
+def _record_arrival(session: Session, clock: Clock, actor: Actor, serial: str, event: str,
+                    on: date) -> EquipmentItem:
+    item = get_item(session, serial)
+    column = _ITEM_EVENTS[event]
+    if item.shipped_on is None or item.subscription_id is None:
+        raise NotAllowed(f"state: {item.serial} was never shipped to a customer")
+    journey = contract_rules.Lifecycle(date.min, **{name: getattr(item, attr) for name, attr in _ITEM_EVENTS.items()})
+    refusal = contract_rules.lifecycle_refusal(journey, event, on)
+    if refusal is not None and refusal.code == "already_recorded":
+        raise Conflict(f"{refusal.field}: {item.serial}: {refusal.reason}")
+    if refusal is not None:
+        raise InvalidInput.on(refusal.field, f"{item.serial}: {refusal.reason}")
+    if on > clock.today():
+        raise InvalidInput.on("on", f"{on.isoformat()} is in the future: an event is recorded once it happened")
+    setattr(item, column, on)
+    record(session, clock, actor, f"equipment.{event}", item, f"{item.serial}: {event} on {on.isoformat()}",
+           {"event": event, "on": on.isoformat()})
+    _subscription_event(session, clock, actor, item, event, on)
+    return item
+
+
+def record_delivery(session: Session, clock: Clock, actor: Actor, serial: str, on: date) -> EquipmentItem:
+    """The carrier delivered the item at the customer's (the withdrawal period of goods runs
+    from the delivery, where the sheet says so)."""
+    return _record_arrival(session, clock, actor, serial, "delivery", on)
 
 
 def record_receipt(session: Session, clock: Clock, actor: Actor, serial: str, on: date) -> EquipmentItem:
-    """The customer received the item: the warranty of a sold item runs from here."""
-    item = get_item(session, serial)
-    if item.shipped_on is None or on < item.shipped_on:
-        raise InvalidInput.on("on", f"receipt must follow the shipment of {item.serial}")
-    item.received_on = on
-    record(session, clock, actor, "equipment.receipt", item, f"{item.serial} received {on.isoformat()}")
-    return item
+    """The customer received the item: the warranty of a sold item runs from here (and, at
+    Ozone, the latest start of billing)."""
+    return _record_arrival(session, clock, actor, serial, "receipt", on)
 
 
 def install(session: Session, clock: Clock, actor: Actor, serial: str, on: date) -> EquipmentItem:
     item = get_item(session, serial)
     _move(session, clock, actor, item, ("shipped",), "installed", on)
-    item.received_on = item.received_on or on
+    if item.received_on is None:        # installed at the customer's: received that day at the latest
+        record_receipt(session, clock, actor, item.serial, on)
     return item
 
 
@@ -274,7 +318,7 @@ def put_back_in_stock(session: Session, clock: Clock, actor: Actor, serial: str,
     """A returned item, checked, goes back to stock for another customer."""
     item = get_item(session, serial)
     _move(session, clock, actor, item, ("returned",), "in_stock", on)
-    for name in ("customer_id", "subscription_id", "site_id", "provision_mode", "shipped_on", "received_on",
+    for name in ("customer_id", "subscription_id", "site_id", "provision_mode", "shipped_on", "delivered_on", "received_on",
                  "installed_on", "return_reason", "return_due_on", "return_to", "overdue_handled_on",
                  "overdue_action", "returned_on", "return_condition"):
         setattr(item, name, None)
@@ -601,7 +645,8 @@ def to_dict(item: EquipmentItem) -> dict:
             "customer_id": item.customer_id, "subscription_id": item.subscription_id, "site_id": item.site_id,
             "replacement_value": str(item.replacement_value), "sale_price": str(item.sale_price),
             "monthly_rent": str(item.monthly_rent), "price_basis": item.price_basis,
-            "shipped_on": item.shipped_on, "received_on": item.received_on, "paid_in_full_on": item.paid_in_full_on,
+            "shipped_on": item.shipped_on, "delivered_on": item.delivered_on, "received_on": item.received_on,
+            "paid_in_full_on": item.paid_in_full_on,
             "ownership_passed_on": item.ownership_passed_on, "return_reason": item.return_reason,
             "return_due_on": item.return_due_on, "return_to": item.return_to,
             "overdue_action": item.overdue_action, "returned_on": item.returned_on,
