@@ -151,3 +151,67 @@ def test_a_requested_change_changes_nothing_until_staff_confirm_it(session, cloc
     assert sub.recommitted_on == date(2026, 12, 1)
     with pytest.raises(NotAllowed, match="already confirmed"):
         service.confirm_requested_change(session, clock, actor, sub.ref, requested.ref)
+
+
+def _lines(invoice, kind=None):
+    return [(line.label, line.amount, line.clause) for line in invoice.lines
+            if kind is None or line.kind == kind]
+
+
+def test_seats_added_after_the_month_was_invoiced_are_corrected_by_the_next_bill_run(
+        session, clock, actor, tec):
+    """CP V §7.2 L4158-4159: Centrex seats are billed monthly in advance, so October was invoiced
+    with 10 seats on 1 October; CGV art. 7.4 L206-212 changes the service from 15 October. The
+    November run credits the 10 seats from 15 to 31 October (17/31 days) and charges the 12 seats
+    over the same days, then bills November with 12 seats; a second run bills nothing twice."""
+    sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 9, 1))
+    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    service.confirm_change(session, clock, actor, sub.ref, (Change("add", "centrex_user", 2),),
+                           date(2026, 10, 15))
+    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    november = session.scalars(select(Invoice).order_by(Invoice.id)).all()[-1]
+    assert _lines(november, "charge") == [
+        ("Centrex_User — 2026-10-15 to 2026-10-31 credited: no longer billed from the change",
+         D("-82.26"), "CGV art. 7.4 (L206-212)"),           # −17/31 × 10 × 15,00
+        ("Centrex_User — 2026-10-15 to 2026-10-31 charged: billed from the change",
+         D("98.71"), "CGV art. 7.4 (L206-212)"),            # 17/31 × 12 × 15,00
+        (f"Change order {sub.ref}-C001", D("40.00"), "order / price list (centrex_user)")]
+    assert [line.amount for line in november.lines if line.kind == "recurring"] == [D("180.00")]
+    formulas = [line.explanation["lines"][0]["formula"] for line in november.lines
+                if line.kind == "charge"][:2]
+    assert formulas == ["−17/31 days × 10 × 15,00\xa0€", "17/31 days × 12 × 15,00\xa0€"]
+    count = len(session.scalars(select(Invoice)).all())
+    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing.bill_period(session, clock, actor, "2026-12", "technicophone")
+    invoices = session.scalars(select(Invoice).order_by(Invoice.id)).all()
+    assert len(invoices) == count + 1
+    assert _lines(invoices[-1]) == [("Centrex_User — 2026-12", D("180.00"), "CP V §7.2 (L4158-4159)")]
+
+
+def test_licences_removed_after_the_month_was_invoiced_are_credited(session, clock, actor, tec):
+    """CP VIII §6.2 L5872-5888: Office 365 is billed monthly in advance; 4 of 20 licences removed
+    on 21 October (CGV art. 7.4 L206-212 « suppression ») leave 11/31 days of October billed for
+    20 licences and due for 16."""
+    sub = _subscription(session, clock, actor, tec, "o365_business_standard", 20,
+                        date(2025, 9, 1), signed_on=date(2025, 8, 1))
+    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    service.confirm_change(session, clock, actor, sub.ref,
+                           (Change("remove", "o365_business_standard", 4),), date(2026, 10, 21))
+    corrections = session.scalars(select(Charge).where(Charge.source == "change_correction")
+                                  .order_by(Charge.id)).all()
+    assert [(c.amount, c.incurred_on) for c in corrections] == [
+        (D("-83.03"), date(2026, 10, 21)),     # −11/31 × 20 × 11,70
+        (D("66.43"), date(2026, 10, 21))]      # 11/31 × 16 × 11,70
+    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    november = session.scalars(select(Invoice).order_by(Invoice.id)).all()[-1]
+    assert [line.amount for line in november.lines if line.kind == "recurring"] == [D("187.20")]
+    assert all(c.invoice_id == november.id for c in corrections)
+
+
+def test_a_change_in_a_month_not_yet_billed_needs_no_correction(session, clock, actor, tec):
+    """The bill run splits the month itself when the change is known before it bills it."""
+    sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 9, 1))
+    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    service.confirm_change(session, clock, actor, sub.ref, (Change("add", "centrex_user", 2),),
+                           date(2026, 11, 10))
+    assert session.scalars(select(Charge).where(Charge.source == "change_correction")).all() == []

@@ -14,7 +14,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing.charges import add_charge, right_to_leave_without_fees
+from clausier.billing.charges import (
+    add_charge,
+    correct_billed_months,
+    right_to_leave_without_fees,
+)
 from clausier.catalog.models import Offer, Operator
 from clausier.contracts import changes, rules
 from clausier.contracts.models import (
@@ -161,6 +165,13 @@ def items_in_force(subscription: Subscription, on: date | None) -> list[Subscrip
     return [item for item in subscription.items
             if (item.active_from is None or item.active_from <= on)
             and (item.active_until is None or item.active_until > on)]
+
+
+def monthly_fees_in_force(subscription: Subscription, on: date) -> Decimal:
+    """The monthly fees of the items in force on ``on`` (options included), as ordered: the base
+    other rooms apply a percentage to on that date (SLA penalties and credits)."""
+    return money(sum((item.monthly_fee * item.quantity
+                      for item in items_in_force(subscription, on)), Decimal(0)))
 
 
 def _transition(session: Session, clock: Clock, actor: Actor, subscription: Subscription,
@@ -622,6 +633,8 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
     record(session, clock, actor, "subscription.change", subscription,
            f"{subscription.ref}: {summary} from {effective.isoformat()} ({order.ref})",
            {"monthly": [str(quote.monthly_before), str(quote.monthly.total)]})
+    # Months already billed in advance over the change are corrected by the next bill run.
+    correct_billed_months(session, clock, actor, subscription, order.ref, effective)
     # Before go-live the first invoice bills the access fees of the items in force at go-live.
     if quote.recommits and quote.one_off.total:
         add_charge(session, clock, actor, customer_id=subscription.customer_id,
