@@ -586,10 +586,12 @@ def confirm_requested_change(session: Session, clock: Clock, actor: Actor,
 def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
                    wanted: tuple[changes.Change, ...], on: date,
                    recommit_months: int | None = None,
-                   requested: ChangeOrder | None = None) -> ChangeOrder:
+                   requested: ChangeOrder | None = None,
+                   external_ref: str | None = None) -> ChangeOrder:
     """Record a change order: the items change on its effective date (the old ones end the day
     before, the new ones start that day), the service re-commits, the one-off fees are charged.
-    ``requested``: the customer's request this confirms (it becomes the order)."""
+    ``requested``: the customer's request this confirms (it becomes the order);
+    ``external_ref``: its reference in the system it is imported from."""
     subscription = get_subscription(session, subscription_id)
     quote = quote_change(session, subscription.id, wanted, on, recommit_months)
     effective = quote.effective_date
@@ -618,7 +620,7 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
     order = requested or ChangeOrder(subscription_id=subscription.id,
                                      ref=_next_change_ref(session, subscription),
                                      changes=[change.as_dict() for change in wanted],
-                                     created_at=clock.now())
+                                     external_ref=external_ref, created_at=clock.now())
     order.status, order.ordered_on, order.effective_on = "confirmed", on, effective
     order.quote, order.actor = quote.as_dict(), actor.name
     order.one_off_total, order.monthly_total = quote.one_off.total, quote.monthly.total
