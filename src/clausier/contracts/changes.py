@@ -120,6 +120,30 @@ class ChangeOrderQuote:
                 "items": [held.as_dict() for held in self.after]}
 
 
+@dataclass(frozen=True)
+class QuotedChange:
+    """A change order's quote as it was recorded (requested or confirmed), read back for the
+    pages: every line with its computation and clause."""
+
+    effective_date: date
+    recommits: bool
+    commitment_end: date | None
+    recommit_months: int | None
+    recommit_clause: str
+    one_off: Explained
+    monthly: Explained
+    minimum_billing: Explained
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QuotedChange:
+        def day(key: str) -> date | None:
+            return date.fromisoformat(data[key]) if data.get(key) else None
+        return cls(day("effective_date"), bool(data.get("recommits")), day("commitment_end"),
+                   data.get("recommit_months"), data.get("recommit_clause", ""),
+                   Explained.from_dict(data.get("one_off")), Explained.from_dict(data.get("monthly")),
+                   Explained.from_dict(data.get("minimum_billing")))
+
+
 # --------------------------------------------------------------------------- the items after
 
 def apply_changes(held: tuple[Held, ...], changes: tuple[Change, ...],

@@ -653,6 +653,13 @@ def change_orders(session: Session, subscription_id: int | str) -> list[ChangeOr
         ChangeOrder.subscription_id == subscription.id).order_by(ChangeOrder.id)))
 
 
+def quoted_change_orders(session: Session, subscription_id: int | str
+                         ) -> list[tuple[ChangeOrder, changes.QuotedChange]]:
+    """The change orders with their quotes read back line by line (the contract pages)."""
+    return [(order, changes.QuotedChange.from_dict(order.quote))
+            for order in change_orders(session, subscription_id)]
+
+
 def move_site(session: Session, clock: Clock, actor: Actor, subscription_id: int | str, on: date,
               new_site_id: int, extra_fees: tuple[tuple[str, Decimal], ...] = ()) -> rules.ChangeQuote:
     """Move the service to another site of the customer: fees charged, a new initial period."""

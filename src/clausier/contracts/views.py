@@ -43,7 +43,7 @@ def contract_page(request: Request, ref: str, on: date | None = None,
         "items": service.items_in_force(subscription, day),
         "offers": catalog.list_offers(ctx.session, operator.code, subscription.family),
         "change_actions": changes.ACTIONS, "changed": changed, "change_error": change_error,
-        "change_orders": service.change_orders(ctx.session, subscription.id),
+        "change_orders": service.quoted_change_orders(ctx.session, subscription.id),
         "customer": ctx.session.get(Customer, subscription.customer_id),
         "site": ctx.session.get(Site, subscription.site_id),
         "exemptions": [e.reason.value for e in (service.terms_of(ctx.session, subscription).termination.exemptions
