@@ -215,3 +215,77 @@ def test_a_change_in_a_month_not_yet_billed_needs_no_correction(session, clock, 
     service.confirm_change(session, clock, actor, sub.ref, (Change("add", "centrex_user", 2),),
                            date(2026, 11, 10))
     assert session.scalars(select(Charge).where(Charge.source == "change_correction")).all() == []
+
+
+def test_every_family_of_the_three_sheets_is_quoted_or_refused_with_its_clause(session, clock,
+                                                                               actor):
+    """Issue 19, done when: a unit added to a live subscription of every family of the built-in
+    price lists is quoted with the clause it applies — Technicophone CGV art. 7.4 L206-212
+    (re-commitment), Ozone annex 1 L1199-1223 (the grid; no row for TV and video surveillance),
+    Rozoh CP A art. 2 L224-225 (a 10-year pack, no change) — or refused naming that clause."""
+    from clausier.catalog import service as catalog
+    from clausier.catalog.models import Offer
+    from clausier.terms import service as terms
+
+    terms.load_built_in_sheets(session, clock, actor)
+    catalog.load_built_in_catalogs(session, clock, actor)
+    answers = {}
+    for op in ("technicophone", "ozone", "rozoh"):
+        operator = factories.operator(session, clock, actor, op)
+        customer = factories.customer(session, clock, operator,
+                                      kind="household" if op == "ozone" else "company")
+        mains = {}
+        for offer in session.scalars(select(Offer).where(Offer.operator_id == operator.id,
+                                                         Offer.kind != "option")
+                                     .order_by(Offer.code)):
+            mains.setdefault(offer.family, offer.code)
+        for family, code in mains.items():
+            [sub] = factories.subscription(session, clock, actor, customer,
+                                           [LineInput(customer.sites[0].id, code, 2)],
+                                           signed_on=date(2025, 1, 6), go_live_on=date(2025, 2, 3))
+            try:
+                quote = service.quote_change(session, sub.ref, (Change("add", code, 1),),
+                                             date(2026, 3, 31))
+            except NotAllowed as refused:
+                answers[(op, family)] = ("refused", str(refused))
+                continue
+            clauses = [quote.recommit_clause] + [line.clause for line in quote.one_off.lines]
+            answers[(op, family)] = ("quoted", " ".join(clauses))
+    assert len([key for key in answers if key[0] == "technicophone"]) == 12
+    for (op, family), (answer, text) in answers.items():
+        assert "(L" in text, (op, family, answer, text)             # a clause with its seed lines
+        if op == "technicophone":
+            assert (answer, "CGV art. 7.4 (L206-212)" in text) == ("quoted", True), family
+    assert answers[("ozone", "tv")][0] == answers[("ozone", "video_surveillance")][0] == "refused"
+    assert "Annexe 1" in answers[("ozone", "pack")][1]
+    assert answers[("rozoh", "access_pack")] == ("refused", (
+        "change: the terms allow no change of access_pack subscriptions during their term "
+        "(CP A art. 2 (L224-225)): order a new subscription"))
+
+
+def test_user_records_added_to_a_rozoh_pack_are_charged_without_re_commitment(session, clock,
+                                                                              actor):
+    """CP A art. 3 L247-249: « À tout moment, l'Administrateur pourra procéder à l'ajout de
+    fiche, moyennant un coût supplémentaire » — the extension's one-off price (price list:
+    150,00 €) is charged; the 10-year term (CP A art. 2 L224-225) is unchanged; a removal is
+    refused with that clause."""
+    op = factories.operator(session, clock, actor, "rozoh")
+    factories.offer(session, op, "access_pack_50", "access_pack", "0", unit="pack",
+                    kind="pack", one_off_price="990.00")
+    factories.offer(session, op, "access_user_records_10", "access_pack", "0", unit="extension",
+                    kind="option", one_off_price="150.00")
+    sub = _subscription(session, clock, actor, op, "access_pack_50", 1, date(2025, 2, 3),
+                        signed_on=date(2025, 1, 6))
+    before = service.timeline(session, sub.ref, date(2026, 3, 30)).commitment_end
+    order = service.confirm_change(session, clock, actor, sub.ref,
+                                   (Change("option_add", "access_user_records_10"),),
+                                   date(2026, 3, 31))
+    assert (order.one_off_total, order.quote["recommits"]) == (D("150.00"), False)
+    assert order.quote["one_off"]["lines"][0]["clause"].startswith("CP A art. 3 (L247-249)")
+    assert sub.recommitted_on is None
+    assert service.timeline(session, sub.ref, date(2026, 4, 1)).commitment_end == before
+    charge = session.scalar(select(Charge).where(Charge.source == "change"))
+    assert charge.amount == D("150.00")
+    with pytest.raises(NotAllowed, match=r"CP A art\. 2 \(L224-225\)"):
+        service.quote_change(session, sub.ref, (Change("option_remove", "access_user_records_10"),),
+                             date(2026, 4, 1))

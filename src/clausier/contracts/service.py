@@ -638,7 +638,7 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
     # Months already billed in advance over the change are corrected by the next bill run.
     correct_billed_months(session, clock, actor, subscription, order.ref, effective)
     # Before go-live the first invoice bills the access fees of the items in force at go-live.
-    if quote.recommits and quote.one_off.total:
+    if quote.live and quote.one_off.total:
         add_charge(session, clock, actor, customer_id=subscription.customer_id,
                    subscription_id=subscription.id, source="change", source_key=order.ref,
                    label=f"Change order {order.ref}", explained=quote.one_off,
