@@ -289,3 +289,28 @@ def test_user_records_added_to_a_rozoh_pack_are_charged_without_re_commitment(se
     with pytest.raises(NotAllowed, match=r"CP A art\. 2 \(L224-225\)"):
         service.quote_change(session, sub.ref, (Change("option_remove", "access_user_records_10"),),
                              date(2026, 4, 1))
+
+
+def test_a_seat_removed_below_the_minimum_after_the_month_was_invoiced_tops_it_up(session, clock,
+                                                                                   actor, tec):
+    """CP V §7.2 L4158-4159 (monthly in advance « avec … un montant minimal de facturation »);
+    reading T-CHANGE-REMOVAL (CGV art. 7.4 L206-212): the seat removed on 15 October is no longer
+    billed from that date and the 150,00 minimum stays due. October was billed 10 × 15,00 =
+    150,00 (no top-up); the correction credits 17/31 × 10 × 15,00, charges 17/31 × 9 × 15,00 and
+    the month's top-up to the minimum, 150,00 − 9 × 15,00 = 15,00 (the items of the month's last
+    day, as the bill run reads a change month)."""
+    customer = factories.customer(session, clock, tec)
+    [sub] = factories.subscription(session, clock, actor, customer, [LineInput(
+        customer.sites[0].id, "centrex_user", 10, minimum_billing=D("150.00"))],
+        signed_on=date(2026, 8, 1), go_live_on=date(2026, 9, 1))
+    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    service.confirm_change(session, clock, actor, sub.ref, (Change("remove", "centrex_user", 1),),
+                           date(2026, 10, 15))
+    corrections = session.scalars(select(Charge).where(Charge.source == "change_correction")
+                                  .order_by(Charge.id)).all()
+    assert [(c.label, c.amount) for c in corrections] == [
+        ("Centrex_User — 2026-10-15 to 2026-10-31 credited: no longer billed from the change",
+         D("-82.26")),
+        ("Centrex_User — 2026-10-15 to 2026-10-31 charged: billed from the change", D("74.03")),
+        ("Minimum billing top-up — 2026-10 revised after the change", D("15.00"))]
+    assert corrections[2].explanation["lines"][0]["clause"] == "CP V §7.2 (L4158-4159)"

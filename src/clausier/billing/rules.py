@@ -644,11 +644,36 @@ def change_corrections(sub: SubscriptionFacts, terms: Terms, billed: tuple[Bille
             corrections.append(ChangeCorrection(month, first, last, Explained(
                 (Line(label, amount, formula, clause or _change_clause(terms)),))))
             total += amount
+        top_up = _minimum_correction(sub, terms, month, start, last_day, ended, started)
+        if top_up is not None:
+            corrections.append(top_up)
+            total += top_up.amount
         if total:
             previous = next(b for b in billed if b.month == month)
             revised.append(MonthRevised(sub.id, month, previous.days,
                                         money(previous.amount + total)))
     return corrections, revised
+
+
+def _minimum_correction(sub: SubscriptionFacts, terms: Terms, month: date, start: date,
+                        last_day: date | None, ended: tuple[ItemFacts, ...],
+                        started: tuple[ItemFacts, ...]) -> ChangeCorrection | None:
+    """The minimum billing top-up of a billed month, as due with the change against as billed
+    without it (the items before the change going on)."""
+    before = tuple(replace(item, active_until=None) if item in ended else item
+                   for item in sub.items if item not in started)
+    days, month_days, _ = month_share(month, start, last_day, terms)
+    site = Site(sub.site_id, sub.site_name) if sub.site_id else None
+    due = _minimum_line(sub, terms, month, days, month_days, start, site)
+    billed = _minimum_line(replace(sub, items=before), terms, month, days, month_days, start, site)
+    difference = (due.amount if due else ZERO) - (billed.amount if billed else ZERO)
+    if difference == ZERO:
+        return None
+    clause = (due or billed).clause
+    label = f"Minimum billing top-up — {period_label(month)} revised after the change"
+    formula = f"{_fr(due.amount if due else ZERO)} due − {_fr(billed.amount if billed else ZERO)} billed"
+    return ChangeCorrection(month, month, month_end(month),
+                            Explained((Line(label, difference, formula, clause),)))
 
 
 def _due_days(item: ItemFacts, month: date, start: date, last_day: date | None,
