@@ -88,8 +88,7 @@ def correct_billed_months(session: Session, clock: Clock, actor: Actor,
     charges = [add_charge(session, clock, actor, customer_id=subscription.customer_id,
                           subscription_id=subscription.id, source="change_correction",
                           source_key=f"{change_ref}:{index}",
-                          label=correction.explained.lines[0].label,
-                          explained=correction.explained,
+                          label=correction.lines[0].label, explained=correction,
                           price_basis=first.price_basis if first else "HT",
                           vat_rate=first.vat_rate if first else "normal", incurred_on=effective)
                for index, correction in enumerate(corrections, start=1)]

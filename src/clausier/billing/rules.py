@@ -589,24 +589,9 @@ def end_adjustments(sub: SubscriptionFacts, terms: Terms) -> tuple[list[DraftLin
     return lines, revised
 
 
-@dataclass(frozen=True)
-class ChangeCorrection:
-    """One item's correction of a month billed in advance before a change order was confirmed:
-    a credit (old items, negative) or a charge (new items) over the days from the change."""
-
-    month: date
-    period_start: date
-    period_end: date
-    explained: Explained
-
-    @property
-    def amount(self) -> Decimal:
-        return self.explained.total
-
-
 def change_corrections(sub: SubscriptionFacts, terms: Terms, billed: tuple[BilledMonthFacts, ...],
                        effective: date, ended: tuple[ItemFacts, ...],
-                       started: tuple[ItemFacts, ...]) -> tuple[list[ChangeCorrection],
+                       started: tuple[ItemFacts, ...]) -> tuple[list[Explained],
                                                                  list[MonthRevised]]:
     """The corrections of the ``billed`` months a change effective on ``effective`` falls in:
     each item ``ended`` by the change is credited the days it was billed for and is no longer
@@ -618,11 +603,9 @@ def change_corrections(sub: SubscriptionFacts, terms: Terms, billed: tuple[Bille
     if start is None:
         return [], []
     last_day = sub.end_on - ONE_DAY if sub.end_on else None
-    corrections: list[ChangeCorrection] = []
+    corrections: list[Explained] = []
     revised: list[MonthRevised] = []
     for month in sorted(b.month for b in billed):
-        if month_end(month) < effective:
-            continue
         total = ZERO
         for item, sign in [(item, -1) for item in ended] + [(item, 1) for item in started]:
             # An ended item was billed as if it went on: its window without the change's end.
@@ -641,13 +624,13 @@ def change_corrections(sub: SubscriptionFacts, terms: Terms, billed: tuple[Bille
                      "the change")
             times = f"{item.quantity} × " if item.quantity != 1 else ""
             formula = f"{'−' if sign == -1 else ''}{days}/{month_days} days × {times}{_fr(fee)}"
-            corrections.append(ChangeCorrection(month, first, last, Explained(
-                (Line(label, amount, formula, clause or _change_clause(terms)),))))
+            corrections.append(Explained(
+                (Line(label, amount, formula, clause or _change_clause(terms)),)))
             total += amount
         top_up = _minimum_correction(sub, terms, month, start, last_day, ended, started)
         if top_up is not None:
             corrections.append(top_up)
-            total += top_up.amount
+            total += top_up.total
         if total:
             previous = next(b for b in billed if b.month == month)
             revised.append(MonthRevised(sub.id, month, previous.days,
@@ -657,7 +640,7 @@ def change_corrections(sub: SubscriptionFacts, terms: Terms, billed: tuple[Bille
 
 def _minimum_correction(sub: SubscriptionFacts, terms: Terms, month: date, start: date,
                         last_day: date | None, ended: tuple[ItemFacts, ...],
-                        started: tuple[ItemFacts, ...]) -> ChangeCorrection | None:
+                        started: tuple[ItemFacts, ...]) -> Explained | None:
     """The minimum billing top-up of a billed month, as due with the change against as billed
     without it (the items before the change going on)."""
     before = tuple(replace(item, active_until=None) if item in ended else item
@@ -671,9 +654,9 @@ def _minimum_correction(sub: SubscriptionFacts, terms: Terms, month: date, start
         return None
     clause = (due or billed).clause
     label = f"Minimum billing top-up — {period_label(month)} revised after the change"
-    formula = f"{_fr(due.amount if due else ZERO)} due − {_fr(billed.amount if billed else ZERO)} billed"
-    return ChangeCorrection(month, month, month_end(month),
-                            Explained((Line(label, difference, formula, clause),)))
+    formula = (f"{_fr(due.amount if due else ZERO)} due − "
+               f"{_fr(billed.amount if billed else ZERO)} billed")
+    return Explained((Line(label, difference, formula, clause),))
 
 
 def _due_days(item: ItemFacts, month: date, start: date, last_day: date | None,

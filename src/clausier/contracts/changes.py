@@ -141,8 +141,8 @@ class QuotedChange:
             return date.fromisoformat(data[key]) if data.get(key) else None
         return cls(day("effective_date"), bool(data.get("recommits")), day("commitment_end"),
                    data.get("recommit_months"), data.get("recommit_clause", ""),
-                   Explained.from_dict(data.get("one_off")), Explained.from_dict(data.get("monthly")),
-                   Explained.from_dict(data.get("minimum_billing")))
+                   *(Explained.from_dict(data.get(part))
+                     for part in ("one_off", "monthly", "minimum_billing")))
 
 
 # --------------------------------------------------------------------------- the items after

@@ -243,7 +243,8 @@ def import_file(path: Path = typer.Argument(..., exists=True, dir_okay=False, he
                 skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows",
                                                    help="Import the good rows of a file with errors."),
                 as_json: bool = JsonOption):
-    """Import customers, sites, contacts, orders and changes from the old system (docs/IMPORT.md)."""
+    """Import customers, sites, contacts, orders and changes from the old system
+    (docs/IMPORT.md)."""
     from clausier.contracts.importing import import_file as run_import
 
     with command() as cmd:

@@ -479,7 +479,8 @@ def _change_problem(field_name: str, reason: str, lines: list[int | None],
     """A refusal of the change service, pointed at the line of the change it names
     (``changes.N.…`` is the Nth line of the change)."""
     parts = field_name.split(".")
-    if len(parts) > 1 and parts[0] == "changes" and parts[1].isdigit() and int(parts[1]) < len(lines):
+    if (len(parts) > 1 and parts[0] == "changes" and parts[1].isdigit()
+            and int(parts[1]) < len(lines)):
         return Problem("changes.lines." + ".".join(parts[2:]), reason, lines[int(parts[1])])
     return Problem(field_name if field_name.startswith("changes") else f"changes.{field_name}",
                    reason, line)
