@@ -151,3 +151,166 @@ def test_a_requested_change_changes_nothing_until_staff_confirm_it(session, cloc
     assert sub.recommitted_on == date(2026, 12, 1)
     with pytest.raises(NotAllowed, match="already confirmed"):
         service.confirm_requested_change(session, clock, actor, sub.ref, requested.ref)
+
+
+def _lines(invoice, kind=None):
+    return [(line.label, line.amount, line.clause) for line in invoice.lines
+            if kind is None or line.kind == kind]
+
+
+def test_seats_added_after_the_month_was_invoiced_are_corrected_by_the_next_bill_run(
+        session, clock, actor, tec):
+    """CP V §7.2 L4158-4159: Centrex seats are billed monthly in advance, so October was invoiced
+    with 10 seats on 1 October; CGV art. 7.4 L206-212 changes the service from 15 October. The
+    November run credits the 10 seats from 15 to 31 October (17/31 days) and charges the 12 seats
+    over the same days, then bills November with 12 seats; a second run bills nothing twice."""
+    sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 9, 1))
+    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    service.confirm_change(session, clock, actor, sub.ref, (Change("add", "centrex_user", 2),),
+                           date(2026, 10, 15))
+    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    november = session.scalars(select(Invoice).order_by(Invoice.id)).all()[-1]
+    assert _lines(november, "charge") == [
+        ("Centrex_User — 2026-10-15 to 2026-10-31 credited: no longer billed from the change",
+         D("-82.26"), "CGV art. 7.4 (L206-212)"),           # −17/31 × 10 × 15,00
+        ("Centrex_User — 2026-10-15 to 2026-10-31 charged: billed from the change",
+         D("98.71"), "CGV art. 7.4 (L206-212)"),            # 17/31 × 12 × 15,00
+        (f"Change order {sub.ref}-C001", D("40.00"), "order / price list (centrex_user)")]
+    assert [line.amount for line in november.lines if line.kind == "recurring"] == [D("180.00")]
+    formulas = [line.explanation["lines"][0]["formula"] for line in november.lines
+                if line.kind == "charge"][:2]
+    assert formulas == ["−17/31 days × 10 × 15,00\xa0€", "17/31 days × 12 × 15,00\xa0€"]
+    count = len(session.scalars(select(Invoice)).all())
+    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing.bill_period(session, clock, actor, "2026-12", "technicophone")
+    invoices = session.scalars(select(Invoice).order_by(Invoice.id)).all()
+    assert len(invoices) == count + 1
+    assert _lines(invoices[-1]) == [("Centrex_User — 2026-12", D("180.00"), "CP V §7.2 (L4158-4159)")]
+
+
+def test_licences_removed_after_the_month_was_invoiced_are_credited(session, clock, actor, tec):
+    """CP VIII §6.2 L5872-5888: Office 365 is billed monthly in advance; 4 of 20 licences removed
+    on 21 October (CGV art. 7.4 L206-212 « suppression ») leave 11/31 days of October billed for
+    20 licences and due for 16."""
+    sub = _subscription(session, clock, actor, tec, "o365_business_standard", 20,
+                        date(2025, 9, 1), signed_on=date(2025, 8, 1))
+    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    service.confirm_change(session, clock, actor, sub.ref,
+                           (Change("remove", "o365_business_standard", 4),), date(2026, 10, 21))
+    corrections = session.scalars(select(Charge).where(Charge.source == "change_correction")
+                                  .order_by(Charge.id)).all()
+    assert [(c.amount, c.incurred_on) for c in corrections] == [
+        (D("-83.03"), date(2026, 10, 21)),     # −11/31 × 20 × 11,70
+        (D("66.43"), date(2026, 10, 21))]      # 11/31 × 16 × 11,70
+    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    november = session.scalars(select(Invoice).order_by(Invoice.id)).all()[-1]
+    assert [line.amount for line in november.lines if line.kind == "recurring"] == [D("187.20")]
+    assert all(c.invoice_id == november.id for c in corrections)
+
+
+def test_a_change_in_a_month_not_yet_billed_needs_no_correction(session, clock, actor, tec):
+    """The bill run splits the month itself when the change is known before it bills it."""
+    sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 9, 1))
+    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    service.confirm_change(session, clock, actor, sub.ref, (Change("add", "centrex_user", 2),),
+                           date(2026, 11, 10))
+    assert session.scalars(select(Charge).where(Charge.source == "change_correction")).all() == []
+
+
+def test_every_family_of_the_three_sheets_is_quoted_or_refused_with_its_clause(session, clock,
+                                                                               actor):
+    """Issue 19, done when: a unit added to a live subscription of every family of the built-in
+    price lists is quoted with the clause it applies — Technicophone CGV art. 7.4 L206-212
+    (re-commitment), Ozone annex 1 L1199-1223 (the grid; no row for TV and video surveillance),
+    Rozoh CP A art. 2 L224-225 (a 10-year pack, no change) — or refused naming that clause."""
+    from clausier.catalog import service as catalog
+    from clausier.catalog.models import Offer
+    from clausier.terms import service as terms
+
+    terms.load_built_in_sheets(session, clock, actor)
+    catalog.load_built_in_catalogs(session, clock, actor)
+    answers = {}
+    for op in ("technicophone", "ozone", "rozoh"):
+        operator = factories.operator(session, clock, actor, op)
+        customer = factories.customer(session, clock, operator,
+                                      kind="household" if op == "ozone" else "company")
+        mains = {}
+        for offer in session.scalars(select(Offer).where(Offer.operator_id == operator.id,
+                                                         Offer.kind != "option")
+                                     .order_by(Offer.code)):
+            mains.setdefault(offer.family, offer.code)
+        for family, code in mains.items():
+            [sub] = factories.subscription(session, clock, actor, customer,
+                                           [LineInput(customer.sites[0].id, code, 2)],
+                                           signed_on=date(2025, 1, 6), go_live_on=date(2025, 2, 3))
+            try:
+                quote = service.quote_change(session, sub.ref, (Change("add", code, 1),),
+                                             date(2026, 3, 31))
+            except NotAllowed as refused:
+                answers[(op, family)] = ("refused", str(refused))
+                continue
+            clauses = [quote.recommit_clause] + [line.clause for line in quote.one_off.lines]
+            answers[(op, family)] = ("quoted", " ".join(clauses))
+    assert len([key for key in answers if key[0] == "technicophone"]) == 12
+    for (op, family), (answer, text) in answers.items():
+        assert "(L" in text, (op, family, answer, text)             # a clause with its seed lines
+        if op == "technicophone":
+            assert (answer, "CGV art. 7.4 (L206-212)" in text) == ("quoted", True), family
+    assert answers[("ozone", "tv")][0] == answers[("ozone", "video_surveillance")][0] == "refused"
+    assert "Annexe 1" in answers[("ozone", "pack")][1]
+    assert answers[("rozoh", "access_pack")] == ("refused", (
+        "change: the terms allow no change of access_pack subscriptions during their term "
+        "(CP A art. 2 (L224-225)): order a new subscription"))
+
+
+def test_user_records_added_to_a_rozoh_pack_are_charged_without_re_commitment(session, clock,
+                                                                              actor):
+    """CP A art. 3 L247-249: « À tout moment, l'Administrateur pourra procéder à l'ajout de
+    fiche, moyennant un coût supplémentaire » — the extension's one-off price (price list:
+    150,00 €) is charged; the 10-year term (CP A art. 2 L224-225) is unchanged; a removal is
+    refused with that clause."""
+    op = factories.operator(session, clock, actor, "rozoh")
+    factories.offer(session, op, "access_pack_50", "access_pack", "0", unit="pack",
+                    kind="pack", one_off_price="990.00")
+    factories.offer(session, op, "access_user_records_10", "access_pack", "0", unit="extension",
+                    kind="option", one_off_price="150.00")
+    sub = _subscription(session, clock, actor, op, "access_pack_50", 1, date(2025, 2, 3),
+                        signed_on=date(2025, 1, 6))
+    before = service.timeline(session, sub.ref, date(2026, 3, 30)).commitment_end
+    order = service.confirm_change(session, clock, actor, sub.ref,
+                                   (Change("option_add", "access_user_records_10"),),
+                                   date(2026, 3, 31))
+    assert (order.one_off_total, order.quote["recommits"]) == (D("150.00"), False)
+    assert order.quote["one_off"]["lines"][0]["clause"].startswith("CP A art. 3 (L247-249)")
+    assert sub.recommitted_on is None
+    assert service.timeline(session, sub.ref, date(2026, 4, 1)).commitment_end == before
+    charge = session.scalar(select(Charge).where(Charge.source == "change"))
+    assert charge.amount == D("150.00")
+    with pytest.raises(NotAllowed, match=r"CP A art\. 2 \(L224-225\)"):
+        service.quote_change(session, sub.ref, (Change("option_remove", "access_user_records_10"),),
+                             date(2026, 4, 1))
+
+
+def test_a_seat_removed_below_the_minimum_after_the_month_was_invoiced_tops_it_up(session, clock,
+                                                                                   actor, tec):
+    """CP V §7.2 L4158-4159 (monthly in advance « avec … un montant minimal de facturation »);
+    reading T-CHANGE-REMOVAL (CGV art. 7.4 L206-212): the seat removed on 15 October is no longer
+    billed from that date and the 150,00 minimum stays due. October was billed 10 × 15,00 =
+    150,00 (no top-up); the correction credits 17/31 × 10 × 15,00, charges 17/31 × 9 × 15,00 and
+    the month's top-up to the minimum, 150,00 − 9 × 15,00 = 15,00 (the items of the month's last
+    day, as the bill run reads a change month)."""
+    customer = factories.customer(session, clock, tec)
+    [sub] = factories.subscription(session, clock, actor, customer, [LineInput(
+        customer.sites[0].id, "centrex_user", 10, minimum_billing=D("150.00"))],
+        signed_on=date(2026, 8, 1), go_live_on=date(2026, 9, 1))
+    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    service.confirm_change(session, clock, actor, sub.ref, (Change("remove", "centrex_user", 1),),
+                           date(2026, 10, 15))
+    corrections = session.scalars(select(Charge).where(Charge.source == "change_correction")
+                                  .order_by(Charge.id)).all()
+    assert [(c.label, c.amount) for c in corrections] == [
+        ("Centrex_User — 2026-10-15 to 2026-10-31 credited: no longer billed from the change",
+         D("-82.26")),
+        ("Centrex_User — 2026-10-15 to 2026-10-31 charged: billed from the change", D("74.03")),
+        ("Minimum billing top-up — 2026-10 revised after the change", D("15.00"))]
+    assert corrections[2].explanation["lines"][0]["clause"] == "CP V §7.2 (L4158-4159)"

@@ -69,6 +69,11 @@ def _quote(table, row):
 @pytest.mark.parametrize(("table", "row"), list(_tables()))
 def test_scenario(table, row):
     assert row["seed"] and row["reasoning"]
+    if "refused" in row:
+        with pytest.raises(rules.RuleError) as refused:
+            _quote(table, row)
+        assert row["refused"] in str(refused.value)
+        return
     facts, terms, quote = _quote(table, row)
     expect = row["expect"]
     assert quote.commitment_end == expect["commitment_end"]

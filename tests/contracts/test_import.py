@@ -192,3 +192,93 @@ def test_the_cli_refuses_a_bad_file_without_a_traceback(db_url, engine, tmp_path
     failed = runner.invoke(cli, ["import", str(path)])
     assert failed.exit_code == 2     # an uncaught exception would give 1
     assert "latin1.csv, line 2: is not UTF-8 text (byte 0xc9)" in failed.output
+
+
+# Issue 19: a change line goes through the change-order service (quoted, confirmed, audited).
+
+CHANGE_YAML = """\
+customers:
+  - external_ref: OLD-77
+    operator: technicophone
+    kind: company
+    name: Cabinet Leroy
+    siren: "834567893"
+    sites:
+      - {name: Tours, postcode: "37000", central: true}
+    orders:
+      - external_ref: OLD-ORD-77
+        signed_on: 2024-05-02
+        go_live_on: 2024-06-03
+        lines:
+          - {site: Tours, offer: centrex_user, quantity: 10}
+    changes:
+      - external_ref: OLD-CHG-1
+        order: OLD-ORD-77
+        on: 2025-01-31
+        lines:
+          - {action: add, offer: centrex_user, quantity: 2}
+"""
+
+
+def test_a_change_line_is_a_change_order_quoted_confirmed_and_audited(session, clock, actor,
+                                                                       catalogue, tmp_path):
+    """CGV art. 7.4 L206-212: two Centrex users added on 31 January 2025 re-commit the service
+    for 36 months from that date, to 30 January 2028; the 12 seats cost 12 × 15,00 a month
+    (price list: catalog/data/technicophone.yaml) from the change."""
+    from clausier.audit.models import AuditEntry
+    from clausier.contracts import service as contracts
+    from clausier.contracts.models import ChangeOrder
+
+    path = tmp_path / "changes.yaml"
+    path.write_text(CHANGE_YAML, encoding="utf-8")
+    result = importing.import_file(session, clock, actor, path)
+    assert (result.orders, result.changes) == (1, 1)
+    order = session.scalar(select(ChangeOrder))
+    assert (order.external_ref, order.effective_on, order.monthly_total, order.status) == (
+        "OLD-CHG-1", date(2025, 1, 31), Decimal("180.00"), "confirmed")
+    assert order.quote["commitment_end"] == "2028-01-30"
+    sub = session.scalar(select(Subscription))
+    assert [i.quantity for i in contracts.items_in_force(sub, date(2025, 1, 31))] == [12]
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "subscription.change"))
+    again = importing.import_file(session, clock, actor, path)
+    assert (again.changes, _count(session, ChangeOrder)) == (0, 1)
+
+
+def test_a_bad_change_line_names_its_line_field_and_reason(session, clock, actor, catalogue,
+                                                          tmp_path):
+    bad = CHANGE_YAML.replace("{action: add, offer: centrex_user, quantity: 2}",
+                              "{action: remove, offer: centrex_user, quantity: 11}")
+    path = tmp_path / "changes.yaml"
+    path.write_text(bad, encoding="utf-8")
+    problems = _refused_problems(session, clock, actor, path)
+    assert problems == [(20, "changes.lines.quantity",
+                         "11 is more than the 10 user in force")]
+    path.write_text(bad.replace("action: remove", "action: grow"), encoding="utf-8")
+    assert _refused_problems(session, clock, actor, path) == [
+        (20, "changes.lines.action",
+         "'grow' is not one of add, remove, option_add, option_remove, offer")]
+    path.write_text(CHANGE_YAML.replace("on: 2025-01-31", "on: 2025-02-30"), encoding="utf-8")
+    assert _refused_problems(session, clock, actor, path) == [
+        (16, "changes.on", "'2025-02-30' is not a date (YYYY-MM-DD)")]
+
+
+def test_csv_change_columns_make_one_change_order_per_reference(session, clock, actor, catalogue,
+                                                                 tmp_path):
+    """CGV art. 7.4 L206-212 (any change re-commits the whole service): an SDA block added to a
+    SIP trunk named by its service identifier."""
+    from clausier.contracts.models import ChangeOrder
+
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "customer_external_ref,operator,kind,name,siren,site_name,order_external_ref,signed_on,"
+        "offer,quantity,go_live_on,service_identifier,change_external_ref,change_subscription,"
+        "change_on,change_action,change_offer,change_quantity\n"
+        "C1,technicophone,company,Cave Roux,834567893,Cave,O1,2024-05-02,sip_trunk_10,1,"
+        "2024-06-03,0247000009,,,,,,\n"
+        "C1,technicophone,company,Cave Roux,834567893,Cave,,,,,,,CH1,0247000009,2025-03-03,"
+        "option_add,sip_sda_block_10,\n", encoding="utf-8")
+    result = importing.import_file(session, clock, actor, path)
+    assert (result.subscriptions, result.changes) == (1, 1)
+    order = session.scalar(select(ChangeOrder))
+    assert order.changes == [{"action": "option_add", "offer": "sip_sda_block_10", "quantity": 1}]
+    assert order.quote["commitment_end"] == "2028-03-02"

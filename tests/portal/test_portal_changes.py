@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from sqlalchemy import select
@@ -33,6 +34,14 @@ def test_the_customer_requests_a_change_and_nothing_changes_until_confirmed(worl
         subscription = contracts.get_subscription(s, ref)
         assert all(item.active_until is None or item.offer_code != offer
                    for item in subscription.items)
+        quoted = order.quote
+    # The quote is shown line by line, each with its clause (the contract page's own block).
+    page_text = html.unescape(shown)
+    assert "Devis de la modification" in page_text
+    quote_block = page_text[page_text.index("Devis de la modification"):]
+    for line in quoted["monthly"]["lines"] + quoted["one_off"]["lines"]:
+        assert f'<td class="clause">{line["clause"]}</td>' in quote_block
+    assert quoted["recommit_clause"] and quoted["recommit_clause"] in quote_block
     bad = client.post(f"/portal/contracts/{ref}/changes", data={
         "on": "2026-12-01", "action": "add", "offer": offer, "quantity": "many",
         "csrf_token": csrf_of(page)})

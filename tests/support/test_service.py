@@ -288,3 +288,28 @@ def test_a_notice_nobody_takes_stays_pending_with_its_reason_and_is_sent_when_th
     assert notice.next_attempt_at is None
     [mail] = mailbox.Maildir(tmp_path / "mail")
     assert mail["X-RcptTo"] == "accueil@durand.example"
+
+
+def test_gtr_penalties_of_a_change_month_use_the_fees_in_force_on_the_day_of_the_call_cp_i_5_2(
+        session, actor, world):
+    """CP I §5.2 L1465-1483: a restoration time over 6 h costs 2 % of the monthly fee; a third
+    ISDN access added on 10 March (CGV art. 7.4 L206-212, from the change date) makes the fee
+    300 € from that day: the call of 2 March is penalised on 200 €, the call of 16 March on 300 €.
+    The availability base of the month weighs each day's fees (9 × 200 + 22 × 300) / 31."""
+    from clausier.contracts import service as contracts
+    from clausier.contracts.changes import Change
+
+    isdn = w.service(session, FixedClock(at(2026, 1, 5, 9)), actor, world, "vga-isdn",
+                     option="gtr_6h_24x7", quantity=2)
+    contracts.confirm_change(session, FixedClock(at(2026, 3, 10, 9)), actor, isdn.ref,
+                             (Change("add", "vga-isdn", 1),), date(2026, 3, 10))
+    for day in (2, 16):
+        called = at(2026, 3, day, 9)
+        ticket = open_at(session, actor, world, isdn, called)
+        run_ticket(session, actor, ticket, confirm=called + timedelta(minutes=15),
+                   restored=called + timedelta(hours=7))
+    [report] = service.sla_report(session, FixedClock(at(2026, 4, 2, 9)), date(2026, 3, 1))
+    assert [line.amount for line in report.report.penalties.lines] == [
+        Decimal("-4.00"), Decimal("-6.00")]                   # 2 % × 200 €, 2 % × 300 €
+    assert report.report.monthly_amount == Decimal("270.97")  # 8 400 / 31
+    assert "× 300,00" in report.report.penalties.lines[1].formula

@@ -1,18 +1,28 @@
 """Billing's door for the other rooms: one-off charges for the next invoice (used by contracts,
-support, payments, equipment), and the right to leave without fees that a price-change notice
-recorded (read by the contracts' exit quotes)."""
+support, payments, equipment), the correction of months billed before a change order, and the
+right to leave without fees that a price-change notice recorded (read by the contracts' exit
+quotes)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing.models import Charge, PriceChange, PriceChangeNotice
+from clausier.billing import rules
+from clausier.billing.models import (
+    BilledMonth,
+    Charge,
+    PriceChange,
+    PriceChangeNotice,
+    PriceRevision,
+)
+from clausier.contracts.models import Subscription, SubscriptionItem
 from clausier.core.clock import Clock
 from clausier.core.explain import Explained
+from clausier.terms import service as terms_service
 
 
 def add_charge(session: Session, clock: Clock, actor: Actor, *, customer_id: int,
@@ -31,6 +41,62 @@ def add_charge(session: Session, clock: Clock, actor: Actor, *, customer_id: int
     session.add(charge)
     record(session, clock, actor, f"charge.{source}", charge, f"{label}: {explained.total}")
     return charge
+
+
+def correct_billed_months(session: Session, clock: Clock, actor: Actor,
+                          subscription: Subscription, change_ref: str,
+                          effective: date) -> list[Charge]:
+    """A change order confirmed after the months it falls in were billed in advance: each item
+    it ended is credited and each item it started is charged over the days from ``effective``
+    (one charge a line, issued by the next bill run; idempotent on the change order's ref), and
+    the months billed are revised so that a later end credits what they now hold."""
+    month = BilledMonth.__table__.c
+    billed = tuple(rules.BilledMonthFacts(row.month, row.days, row.month_days, row.amount)
+                   for row in session.execute(select(month).where(
+                       month.subscription_id == subscription.id,
+                       month.month >= rules.month_start(effective))))
+    if not billed:
+        return []
+    revisions: dict[int, list[rules.PriceStep]] = {}
+    for row in session.scalars(select(PriceRevision).where(
+            PriceRevision.subscription_id == subscription.id)):
+        revisions.setdefault(row.subscription_item_id, []).append(rules.PriceStep(
+            row.effective_on, row.old_fee, row.new_fee, row.explanation.get("note", "")))
+
+    def facts(item: SubscriptionItem) -> rules.ItemFacts:
+        return rules.ItemFacts(
+            label=item.label, quantity=item.quantity, monthly_fee=item.monthly_fee,
+            price_basis=item.price_basis, vat_rate=item.vat_rate, access_fee=item.access_fee,
+            minimum_billing=item.minimum_billing, active_from=item.active_from,
+            active_until=item.active_until, revisions=tuple(revisions.get(item.id, ())))
+
+    ended = [item for item in subscription.items if item.active_until == effective]
+    started = [item for item in subscription.items if item.active_from == effective]
+    sub = rules.SubscriptionFacts(
+        id=subscription.id, ref=subscription.ref, family=subscription.family,
+        site_id=subscription.site_id, site_name="", signed_on=subscription.signed_on,
+        items=tuple(facts(item) for item in subscription.items), status=subscription.status,
+        go_live_on=subscription.go_live_on,
+        equipment_received_on=subscription.equipment_received_on,
+        end_on=subscription.terminated_on or subscription.termination_effective_on)
+    terms = terms_service.get_sheet(session, subscription.sheet_id,
+                                    subscription.sheet_version).terms_for(subscription.family)
+    corrections, revised = rules.change_corrections(
+        sub, terms, billed, effective, tuple(facts(item) for item in ended),
+        tuple(facts(item) for item in started))
+    first = subscription.items[0] if subscription.items else None
+    charges = [add_charge(session, clock, actor, customer_id=subscription.customer_id,
+                          subscription_id=subscription.id, source="change_correction",
+                          source_key=f"{change_ref}:{index}",
+                          label=correction.lines[0].label, explained=correction,
+                          price_basis=first.price_basis if first else "HT",
+                          vat_rate=first.vat_rate if first else "normal", incurred_on=effective)
+               for index, correction in enumerate(corrections, start=1)]
+    for revision in revised:
+        session.execute(update(BilledMonth.__table__).where(
+            month.subscription_id == revision.subscription_id, month.month == revision.month)
+            .values(amount=revision.amount))
+    return charges
 
 
 def pending_charges(session: Session, customer_id: int) -> list[Charge]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -449,11 +449,14 @@ def _item_share(month: date, begin: date, end: date | None, start: date, last_da
     days, month_days, clause = month_share(month, start if added else begin,
                                            last_day if closed else end, terms)
     first, last = max(month, begin), min(month_end(month), end or month_end(month))
+    return min(days, (last - first).days + 1), month_days, _change_clause(terms) or clause
+
+
+def _change_clause(terms: Terms) -> str:
+    """The clause a change of the service's items is billed under (its re-commitment clause)."""
     commitment = terms.commitment
-    change_clause = (commitment.recommit_on_change_months.clause
-                     if commitment and commitment.recommit_on_change_months
-                     else _recurring_clause(terms))
-    return min(days, (last - first).days + 1), month_days, change_clause or clause
+    return (commitment.recommit_on_change_months.clause
+            if commitment and commitment.recommit_on_change_months else _recurring_clause(terms))
 
 
 def _in_force(item: ItemFacts, day: date) -> bool:
@@ -584,6 +587,86 @@ def end_adjustments(sub: SubscriptionFacts, terms: Terms) -> tuple[list[DraftLin
                                max(billed.month, sub.end_on), month_end(billed.month)))
         revised.append(MonthRevised(sub.id, billed.month, due, money(billed.amount + credit)))
     return lines, revised
+
+
+def change_corrections(sub: SubscriptionFacts, terms: Terms, billed: tuple[BilledMonthFacts, ...],
+                       effective: date, ended: tuple[ItemFacts, ...],
+                       started: tuple[ItemFacts, ...]) -> tuple[list[Explained],
+                                                                 list[MonthRevised]]:
+    """The corrections of the ``billed`` months a change effective on ``effective`` falls in:
+    each item ``ended`` by the change is credited the days it was billed for and is no longer
+    due, each item ``started`` is charged the days due from the change — the days read as the
+    bill run reads a change month (:func:`_item_share`: by days, the sheet's first/last-period
+    rule for the service's own start and end); months billed after the change month are
+    credited and charged whole."""
+    start, _ = billing_start(sub, terms)
+    if start is None:
+        return [], []
+    last_day = sub.end_on - ONE_DAY if sub.end_on else None
+    corrections: list[Explained] = []
+    revised: list[MonthRevised] = []
+    for month in sorted(b.month for b in billed):
+        total = ZERO
+        for item, sign in [(item, -1) for item in ended] + [(item, 1) for item in started]:
+            # An ended item was billed as if it went on: its window without the change's end.
+            billed_days = (_due_days(replace(item, active_until=None), month, start, last_day,
+                                     terms)[0] if sign == -1 else 0)
+            due_days, month_days, clause = _due_days(item, month, start, last_day, terms)
+            days = billed_days - due_days if sign == -1 else due_days
+            if days <= 0:
+                continue
+            fee = item.fee_on(max(month, effective))[0]
+            amount = sign * money(fee * item.quantity * days / month_days)
+            first = max(month, effective)
+            last = month_end(month) if last_day is None else min(month_end(month), last_day)
+            what = "credited: no longer billed" if sign == -1 else "charged: billed"
+            label = (f"{item.label} — {first.isoformat()} to {last.isoformat()} {what} from "
+                     "the change")
+            times = f"{item.quantity} × " if item.quantity != 1 else ""
+            formula = f"{'−' if sign == -1 else ''}{days}/{month_days} days × {times}{_fr(fee)}"
+            corrections.append(Explained(
+                (Line(label, amount, formula, clause or _change_clause(terms)),)))
+            total += amount
+        top_up = _minimum_correction(sub, terms, month, start, last_day, ended, started)
+        if top_up is not None:
+            corrections.append(top_up)
+            total += top_up.total
+        if total:
+            previous = next(b for b in billed if b.month == month)
+            revised.append(MonthRevised(sub.id, month, previous.days,
+                                        money(previous.amount + total)))
+    return corrections, revised
+
+
+def _minimum_correction(sub: SubscriptionFacts, terms: Terms, month: date, start: date,
+                        last_day: date | None, ended: tuple[ItemFacts, ...],
+                        started: tuple[ItemFacts, ...]) -> Explained | None:
+    """The minimum billing top-up of a billed month, as due with the change against as billed
+    without it (the items before the change going on)."""
+    before = tuple(replace(item, active_until=None) if item in ended else item
+                   for item in sub.items if item not in started)
+    days, month_days, _ = month_share(month, start, last_day, terms)
+    site = Site(sub.site_id, sub.site_name) if sub.site_id else None
+    due = _minimum_line(sub, terms, month, days, month_days, start, site)
+    billed = _minimum_line(replace(sub, items=before), terms, month, days, month_days, start, site)
+    difference = (due.amount if due else ZERO) - (billed.amount if billed else ZERO)
+    if difference == ZERO:
+        return None
+    clause = (due or billed).clause
+    label = f"Minimum billing top-up — {period_label(month)} revised after the change"
+    formula = (f"{_fr(due.amount if due else ZERO)} due − "
+               f"{_fr(billed.amount if billed else ZERO)} billed")
+    return Explained((Line(label, difference, formula, clause),))
+
+
+def _due_days(item: ItemFacts, month: date, start: date, last_day: date | None,
+              terms: Terms) -> tuple[int, int, str]:
+    """Days of ``month`` an item is due for (0 outside its window), as the bill run reads them."""
+    begin, end = _item_window(item, start, last_day)
+    month_days = month_end(month).day
+    if begin > month_end(month) or (end is not None and end < month):
+        return 0, month_days, ""
+    return _item_share(month, begin, end, start, last_day, terms)
 
 
 # --------------------------------------------------------------------------- usage and charges

@@ -105,6 +105,7 @@ class ChangeOrderQuote:
     recommit_months: int | None
     recommits: bool                  # False before go-live: the change amends the order
     recommit_clause: str = ""        # the clause re-committing the service
+    live: bool = False               # the service has started: the one-off fees are charged now
 
     def as_dict(self) -> dict:
         def iso(day: date | None) -> str | None:
@@ -116,8 +117,32 @@ class ChangeOrderQuote:
                 "commitment_end_before": iso(self.commitment_end_before),
                 "commitment_end": iso(self.commitment_end),
                 "recommit_months": self.recommit_months, "recommits": self.recommits,
-                "recommit_clause": self.recommit_clause,
+                "recommit_clause": self.recommit_clause, "live": self.live,
                 "items": [held.as_dict() for held in self.after]}
+
+
+@dataclass(frozen=True)
+class QuotedChange:
+    """A change order's quote as it was recorded (requested or confirmed), read back for the
+    pages: every line with its computation and clause."""
+
+    effective_date: date
+    recommits: bool
+    commitment_end: date | None
+    recommit_months: int | None
+    recommit_clause: str
+    one_off: Explained
+    monthly: Explained
+    minimum_billing: Explained
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QuotedChange:
+        def day(key: str) -> date | None:
+            return date.fromisoformat(data[key]) if data.get(key) else None
+        return cls(day("effective_date"), bool(data.get("recommits")), day("commitment_end"),
+                   data.get("recommit_months"), data.get("recommit_clause", ""),
+                   *(Explained.from_dict(data.get(part))
+                     for part in ("one_off", "monthly", "minimum_billing")))
 
 
 # --------------------------------------------------------------------------- the items after
@@ -198,17 +223,30 @@ def quote_change(facts: rules.Facts, terms: Terms, held: tuple[Held, ...],
     live = started is not None and started <= on
     end_before = rules.commitment_end(facts, terms)
     committed = live and end_before is not None and on <= end_before
+    extension = _record_extension(terms, changes)
+    if extension is not None:
+        # Rozoh: user records added to a prepaid pack at their one-off price; the pack's term
+        # is unchanged (nothing in the terms re-commits it).
+        priced = _one_off(held, after, offers, terms, committed)
+        one_off = Explained(tuple(replace(line, clause=f"{extension}; {line.clause}")
+                                  for line in priced.lines)).with_note(
+            f"User records may be added at any time at an extra cost ({extension}); the pack's "
+            "term is unchanged")
+        end = end_before if live else None
+        return ChangeOrderQuote(on, on, held, after, one_off, _monthly(after),
+                                money(sum((item.monthly_total for item in held), ZERO)),
+                                Explained(), end_before, end, None, False, "", live)
     if terms.plan_change is not None and terms.plan_change.fees:
         effective, one_off, months = _grid_quote(facts, terms, held, after, changes, offers, on,
                                                  recommit_months)
     else:
         effective = on
-        one_off = _one_off(held, after, offers, terms, committed)
+        # A sheet that allows no change refuses a removal with that clause too, before asking
+        # what a removal costs.
         months = _recommit_months(terms, facts.family)
+        one_off = _one_off(held, after, offers, terms, committed)
     monthly_before = money(sum((item.monthly_total for item in held), ZERO))
-    monthly = Explained(tuple(
-        Line(item.label, item.monthly_total, f"{item.quantity} × {fr_format(item.monthly_fee)}",
-             f"order / price list ({item.offer_code})") for item in after))
+    monthly = _monthly(after)
     end = None
     if live:
         renewed = replace(facts, recommitted_on=effective, recommit_months=months)
@@ -219,7 +257,25 @@ def quote_change(facts: rules.Facts, terms: Terms, held: tuple[Held, ...],
             f"{facts.commitment_months} months starts at go-live ({_start_clause(terms)})")
     return ChangeOrderQuote(on, effective, held, after, one_off, monthly, monthly_before,
                             minimum_top_up(after, terms), end_before, end, months, live,
-                            _recommit_clause(terms))
+                            _recommit_clause(terms), live)
+
+
+def _monthly(after: tuple[Held, ...]) -> Explained:
+    return Explained(tuple(
+        Line(item.label, item.monthly_total, f"{item.quantity} × {fr_format(item.monthly_fee)}",
+             f"order / price list ({item.offer_code})") for item in after))
+
+
+def _record_extension(terms: Terms, changes: tuple[Change, ...]) -> str | None:
+    """The clause letting a prepaid pack take more user records at any time, when the change
+    only adds such options (None otherwise)."""
+    pack = terms.pack
+    allowed = pack.extra_records_purchasable if pack else None
+    if allowed is None or not allowed.value:
+        return None
+    if not all(change.action == "option_add" for change in changes):
+        return None
+    return allowed.clause
 
 
 def _recommit_clause(terms: Terms) -> str:

@@ -273,7 +273,8 @@ def import_file(path: Path = typer.Argument(..., exists=True, dir_okay=False, he
                 skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows",
                                                    help="Import the good rows of a file with errors."),
                 as_json: bool = JsonOption):
-    """Import customers, sites, contacts and orders from the old system (docs/IMPORT.md)."""
+    """Import customers, sites, contacts, orders and changes from the old system
+    (docs/IMPORT.md)."""
     from clausier.contracts.importing import import_file as run_import
 
     with command() as cmd:
@@ -284,6 +285,7 @@ def import_file(path: Path = typer.Argument(..., exists=True, dir_okay=False, he
     data = result.as_dict()
     console.print(f"Imported {data['customers']} customer(s), {data['sites']} site(s), "
                   f"{data['contacts']} contact(s), {data['orders']} order(s), "
-                  f"{data['subscriptions']} subscription(s); {data['already_imported']} already imported.")
+                  f"{data['subscriptions']} subscription(s), {data['changes']} change(s); "
+                  f"{data['already_imported']} already imported.")
     for problem in result.report.problems:
         console.print(f"[yellow]skipped[/] line {problem.line}: {problem.field}: {problem.reason}")

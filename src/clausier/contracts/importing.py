@@ -5,6 +5,10 @@ Two documented formats (see docs/IMPORT.md):
 * YAML: ``customers:`` with their ``sites``, ``contacts`` and ``orders`` (lines per site);
 * CSV: one row per order line, customer and site columns repeated (a flat export).
 
+A change line (``changes:``, or the ``change_*`` columns) is a change order of a subscription
+(seats, licences, options, offer) recorded through the same service as the back office: quoted
+on its date (a refusal is reported with its clause), then confirmed and audited.
+
 Everything is validated; every bad row is reported with its line and reason. A file with
 errors imports nothing unless ``skip_bad_rows``; external references make re-imports
 idempotent (a customer, site, contact or order already imported is not created twice).
@@ -23,9 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
-from clausier.catalog.models import Operator
+from clausier.catalog.models import Offer, Operator
 from clausier.contracts import service as contracts
-from clausier.contracts.models import Order, Subscription
+from clausier.contracts.changes import ACTIONS, Change
+from clausier.contracts.models import ChangeOrder, Order, Subscription
 from clausier.core.clock import Clock
 from clausier.core.errors import ClausierError, InvalidInput, Problem, Report
 from clausier.customers import service as customers
@@ -40,11 +45,14 @@ CSV_COLUMNS = (
     "site_central", "order_external_ref", "signed_on", "channel", "outside_main_activity",
     "offer", "quantity", "commitment_months", "monthly_fee", "access_fee", "access_fee_undiscounted",
     "shipped_on", "delivered_on", "received_on", "go_live_on", "service_identifier",
+    "change_external_ref", "change_subscription", "change_order", "change_on", "change_action",
+    "change_offer", "change_quantity",
 )
 # The lifecycle events an imported order may carry, by field, in the order they are recorded
 # (the goods' journey first, then the go-live).
 EVENT_FIELDS = (("shipped_on", "shipment"), ("delivered_on", "delivery"), ("received_on", "receipt"),
                 ("go_live_on", "activation"))
+CHANGE_KEYS = ("subscription", "order", "on")
 
 
 # Every field of a file is at most this long, whatever its column (a longer one is refused with
@@ -52,10 +60,10 @@ EVENT_FIELDS = (("shipped_on", "shipment"), ("delivered_on", "delivery"), ("rece
 # far more than any postal address, while a 5 MB value is never data.
 MAX_FIELD_CHARS = 1000
 # Keys whose value is a list (of mappings, or of words for roles and options).
-LIST_KEYS = ("sites", "contacts", "orders", "lines", "roles", "options")
+LIST_KEYS = ("sites", "contacts", "orders", "changes", "lines", "roles", "options")
 # The table a record's keys are stored in, by section (its column widths bound the values).
 SECTION_MODELS = {"": Customer, "sites.": Site, "contacts.": Contact, "orders.": Order,
-                  "orders.lines.": Subscription}
+                  "orders.lines.": Subscription, "changes.": ChangeOrder}
 # Fields normalised before they are stored (spaces removed, prefixes added) and checked for
 # their form: the width of their column does not bound what is typed.
 NORMALISED = ("siren", "siret", "vat_number", "email", "phone")
@@ -94,12 +102,13 @@ class ImportResult:
     contacts: int = 0
     orders: int = 0
     subscriptions: int = 0
+    changes: int = 0
     skipped_existing: int = 0
 
     def as_dict(self) -> dict:
         return {"customers": self.customers, "sites": self.sites, "contacts": self.contacts,
                 "orders": self.orders, "subscriptions": self.subscriptions,
-                "already_imported": self.skipped_existing,
+                "changes": self.changes, "already_imported": self.skipped_existing,
                 "problems": [{"line": p.line, "field": p.field, "reason": p.reason}
                              for p in self.report.problems]}
 
@@ -178,7 +187,8 @@ def _records_from_csv(path: Path, text: str) -> list[dict]:
         key = row.get("customer_external_ref", f"line-{line}")
         record = by_customer.setdefault(key, {
             "__line__": line, "external_ref": key, "operator": row.get("operator"),
-            **{k: row[k] for k in CUSTOMER_KEYS if k in row}, "sites": [], "orders": []})
+            **{k: row[k] for k in CUSTOMER_KEYS if k in row}, "sites": [], "orders": [],
+            "changes": []})
         if "site_name" in row and not any(s["name"] == row["site_name"] for s in record["sites"]):
             record["sites"].append({"__line__": line, "name": row["site_name"],
                                     "central": row.get("site_central"),
@@ -196,6 +206,18 @@ def _records_from_csv(path: Path, text: str) -> list[dict]:
                                    **{k: row[k] for k in ("quantity", "commitment_months", "monthly_fee",
                                                           "access_fee", "access_fee_undiscounted",
                                                           "service_identifier") if k in row}})
+        if "change_action" in row or "change_external_ref" in row:
+            change_key = row.get("change_external_ref", f"{key}-change-{line}")
+            change = next((c for c in record["changes"] if c["external_ref"] == change_key), None)
+            if change is None:
+                change = {"__line__": line, "external_ref": change_key,
+                          **{k: row[f"change_{k}"] for k in CHANGE_KEYS if f"change_{k}" in row},
+                          "lines": []}
+                record["changes"].append(change)
+            change["lines"].append({"__line__": line, "action": row.get("change_action"),
+                                    "offer": row.get("change_offer"),
+                                    **({"quantity": row["change_quantity"]}
+                                       if "change_quantity" in row else {})})
     return list(by_customer.values())
 
 
@@ -278,7 +300,8 @@ def import_file(session: Session, clock: Clock, actor: Actor, path: Path,
             result.report.problems.append(Problem("record", str(exc), line))
         else:
             result.report.accepted += 1
-            for name in ("customers", "sites", "contacts", "orders", "subscriptions", "skipped_existing"):
+            for name in ("customers", "sites", "contacts", "orders", "subscriptions", "changes",
+                         "skipped_existing"):
                 setattr(result, name, getattr(result, name) + getattr(counts, name))
     if result.report.problems and not skip_bad_rows:
         whole_file.rollback()
@@ -348,6 +371,8 @@ def _import_customer(session: Session, clock: Clock, actor: Actor, record: dict,
     session.flush()
     for order_record in record.get("orders") or []:
         _import_order(session, clock, actor, customer, sites, order_record, result)
+    for change_record in record.get("changes") or []:
+        _import_change(session, clock, actor, customer, change_record, result)
 
 
 def _import_order(session: Session, clock: Clock, actor: Actor, customer: Customer, sites: dict[str, Site],
@@ -413,3 +438,101 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
             except ClausierError as exc:
                 raise _fail(f"orders.{name}", exc.problems[0].reason if exc.problems else exc.message,
                             line) from None
+
+
+def _import_change(session: Session, clock: Clock, actor: Actor, customer: Customer,
+                   record: dict, result: ImportResult) -> None:
+    """A change order of one of the customer's subscriptions: quoted on its date, then confirmed
+    (the back office's use case: dated, re-committed, audited, its fees charged)."""
+    line = record.get("__line__")
+    external_ref = record.get("external_ref")
+    if not external_ref:
+        raise _fail("changes.external_ref",
+                    "every imported change needs the reference of the old system", line)
+    on = _parse_date(record.get("on"), "changes.on", line)
+    if on is None:
+        raise _fail("changes.on", "the date the change was ordered is required", line)
+    wanted = []
+    for index, entry in enumerate(record.get("lines") or []):
+        entry_line = entry.get("__line__", line)
+        action = entry.get("action")
+        if action not in ACTIONS:
+            raise _fail("changes.lines.action", f"{action!r} is not one of {', '.join(ACTIONS)}",
+                        entry_line)
+        if not entry.get("offer"):
+            raise _fail("changes.lines.offer", "the offer code changed is required", entry_line)
+        quantity = _whole_number(entry.get("quantity"), "changes.lines.quantity", entry_line)
+        wanted.append(Change(action, str(entry["offer"]), 1 if quantity is None else quantity))
+    if not wanted:
+        raise _fail("changes.lines", "a change needs at least one line (action, offer, quantity)",
+                    line)
+    subscription = _changed_subscription(session, customer, record, wanted, line)
+    if session.scalar(select(ChangeOrder).where(ChangeOrder.subscription_id == subscription.id,
+                                                ChangeOrder.external_ref == str(external_ref))):
+        result.skipped_existing += 1
+        return
+    lines = [entry.get("__line__", line) for entry in record.get("lines") or []]
+    try:
+        # The back office's use case: quoted on its date (a refusal names its clause), confirmed.
+        contracts.confirm_change(session, clock, actor, subscription.id, tuple(wanted), on,
+                                 external_ref=str(external_ref))
+    except ClausierError as exc:
+        problems = exc.problems or [Problem(*_field_and_reason(exc.message))]
+        raise InvalidInput(exc.message, problems=[
+            _change_problem(p.field, p.reason, lines, line) for p in problems]) from None
+    result.changes += 1
+
+
+def _field_and_reason(message: str) -> tuple[str, str]:
+    """``"changes.0.quantity: 11 is more than …"`` → the field and the reason."""
+    field_name, colon, reason = message.partition(": ")
+    return (field_name, reason) if colon and " " not in field_name else ("changes", message)
+
+
+def _change_problem(field_name: str, reason: str, lines: list[int | None],
+                    line: int | None) -> Problem:
+    """A refusal of the change service, pointed at the line of the change it names
+    (``changes.N.…`` is the Nth line of the change)."""
+    parts = field_name.split(".")
+    if (len(parts) > 1 and parts[0] == "changes" and parts[1].isdigit()
+            and int(parts[1]) < len(lines)):
+        return Problem("changes.lines." + ".".join(parts[2:]), reason, lines[int(parts[1])])
+    return Problem(field_name if field_name.startswith("changes") else f"changes.{field_name}",
+                   reason, line)
+
+
+def _changed_subscription(session: Session, customer: Customer, record: dict,
+                          wanted: list[Change], line: int | None) -> Subscription:
+    """The subscription a change names: its reference or service identifier (``subscription``),
+    or the order it came from (``order``, the old system's reference; the subscription of the
+    changed offer's family when the order made several)."""
+    named = record.get("subscription")
+    if named:
+        found = session.scalar(select(Subscription).where(
+            Subscription.customer_id == customer.id,
+            (Subscription.ref == str(named)) | (Subscription.external_ref == str(named))))
+        found = found or contracts.find_by_service_identifier(session, str(named))
+        if found is None or found.customer_id != customer.id:
+            raise _fail("changes.subscription",
+                        f"no subscription {named!r} (reference or service identifier) "
+                        f"for {customer.name}", line)
+        return found
+    order_ref = record.get("order")
+    if not order_ref:
+        raise _fail("changes.subscription", "name the subscription changed (subscription: its "
+                    "reference or service identifier, or order: the imported order)", line)
+    order = session.scalar(select(Order).where(Order.customer_id == customer.id,
+                                               Order.external_ref == str(order_ref)))
+    if order is None:
+        raise _fail("changes.order", f"no imported order {order_ref!r} for {customer.name}", line)
+    candidates = list(session.scalars(select(Subscription).where(
+        Subscription.order_id == order.id).order_by(Subscription.id)))
+    if len(candidates) > 1:
+        families = {offer.family for offer in session.scalars(select(Offer).where(
+            Offer.operator_id == order.operator_id,
+            Offer.code.in_([change.offer_code for change in wanted])))}
+        candidates = [s for s in candidates if s.family in families]
+    if len(candidates) != 1:
+        raise _fail("changes.order", f"order {order_ref!r} made {len(candidates)} subscriptions "
+                    "for these offers: name the subscription instead", line)
+    return candidates[0]

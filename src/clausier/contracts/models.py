@@ -155,6 +155,7 @@ class ChangeOrder(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
     ref: Mapped[str] = mapped_column(String(40))
+    external_ref: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(20), default="confirmed")  # requested | confirmed
     ordered_on: Mapped[date] = mapped_column(Date)
     effective_on: Mapped[date] = mapped_column(Date, index=True)

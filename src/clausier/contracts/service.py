@@ -14,7 +14,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing.charges import add_charge, right_to_leave_without_fees
+from clausier.billing.charges import (
+    add_charge,
+    correct_billed_months,
+    right_to_leave_without_fees,
+)
 from clausier.catalog.models import Offer, Operator
 from clausier.contracts import changes, rules
 from clausier.contracts.models import (
@@ -162,6 +166,13 @@ def items_in_force(subscription: Subscription, on: date | None) -> list[Subscrip
     return [item for item in subscription.items
             if (item.active_from is None or item.active_from <= on)
             and (item.active_until is None or item.active_until > on)]
+
+
+def monthly_fees_in_force(subscription: Subscription, on: date) -> Decimal:
+    """The monthly fees of the items in force on ``on`` (options included), as ordered: the base
+    other rooms apply a percentage to on that date (SLA penalties and credits)."""
+    return money(sum((item.monthly_fee * item.quantity
+                      for item in items_in_force(subscription, on)), Decimal(0)))
 
 
 def _transition(session: Session, clock: Clock, actor: Actor, subscription: Subscription,
@@ -612,10 +623,12 @@ def confirm_requested_change(session: Session, clock: Clock, actor: Actor,
 def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
                    wanted: tuple[changes.Change, ...], on: date,
                    recommit_months: int | None = None,
-                   requested: ChangeOrder | None = None) -> ChangeOrder:
+                   requested: ChangeOrder | None = None,
+                   external_ref: str | None = None) -> ChangeOrder:
     """Record a change order: the items change on its effective date (the old ones end the day
     before, the new ones start that day), the service re-commits, the one-off fees are charged.
-    ``requested``: the customer's request this confirms (it becomes the order)."""
+    ``requested``: the customer's request this confirms (it becomes the order);
+    ``external_ref``: its reference in the system it is imported from."""
     subscription = get_subscription(session, subscription_id)
     quote = quote_change(session, subscription.id, wanted, on, recommit_months)
     effective = quote.effective_date
@@ -644,7 +657,7 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
     order = requested or ChangeOrder(subscription_id=subscription.id,
                                      ref=_next_change_ref(session, subscription),
                                      changes=[change.as_dict() for change in wanted],
-                                     created_at=clock.now())
+                                     external_ref=external_ref, created_at=clock.now())
     order.status, order.ordered_on, order.effective_on = "confirmed", on, effective
     order.quote, order.actor = quote.as_dict(), actor.name
     order.one_off_total, order.monthly_total = quote.one_off.total, quote.monthly.total
@@ -659,8 +672,10 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
     record(session, clock, actor, "subscription.change", subscription,
            f"{subscription.ref}: {summary} from {effective.isoformat()} ({order.ref})",
            {"monthly": [str(quote.monthly_before), str(quote.monthly.total)]})
+    # Months already billed in advance over the change are corrected by the next bill run.
+    correct_billed_months(session, clock, actor, subscription, order.ref, effective)
     # Before go-live the first invoice bills the access fees of the items in force at go-live.
-    if quote.recommits and quote.one_off.total:
+    if quote.live and quote.one_off.total:
         add_charge(session, clock, actor, customer_id=subscription.customer_id,
                    subscription_id=subscription.id, source="change", source_key=order.ref,
                    label=f"Change order {order.ref}", explained=quote.one_off,
@@ -673,6 +688,13 @@ def change_orders(session: Session, subscription_id: int | str) -> list[ChangeOr
     subscription = get_subscription(session, subscription_id)
     return list(session.scalars(select(ChangeOrder).where(
         ChangeOrder.subscription_id == subscription.id).order_by(ChangeOrder.id)))
+
+
+def quoted_change_orders(session: Session, subscription_id: int | str
+                         ) -> list[tuple[ChangeOrder, changes.QuotedChange]]:
+    """The change orders with their quotes read back line by line (the contract pages)."""
+    return [(order, changes.QuotedChange.from_dict(order.quote))
+            for order in change_orders(session, subscription_id)]
 
 
 def move_site(session: Session, clock: Clock, actor: Actor, subscription_id: int | str, on: date,

@@ -44,7 +44,7 @@ def contract_page(request: Request, ref: str, on: date | None = None,
         "items": service.items_in_force(subscription, day),
         "offers": catalog.list_offers(ctx.session, operator.code, subscription.family),
         "change_actions": changes.ACTIONS, "changed": changed, "change_error": change_error,
-        "change_orders": service.change_orders(ctx.session, subscription.id),
+        "change_orders": service.quoted_change_orders(ctx.session, subscription.id),
         "lifecycle": [(event, getattr(service.lifecycle(subscription), event))
                       for event in rules.LIFECYCLE_EVENTS],
         "recorded": recorded if recorded in rules.LIFECYCLE_EVENTS else None,

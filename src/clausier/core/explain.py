@@ -52,6 +52,14 @@ class Explained:
         return {"total": str(self.total), "currency": self.currency,
                 "lines": [line.as_dict() for line in self.lines], "notes": list(self.notes)}
 
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Explained:
+        """An explanation stored with :meth:`as_dict` (a quote as confirmed), read back."""
+        data = data or {}
+        return cls(tuple(Line(line["label"], Decimal(line["amount"]), line.get("formula", ""),
+                              line.get("clause", "")) for line in data.get("lines", [])),
+                   data.get("currency", "EUR"), tuple(data.get("notes", [])))
+
     def to_text(self) -> str:
         rows = []
         for line in self.lines:

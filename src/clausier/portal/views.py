@@ -88,7 +88,7 @@ def _contract_page(request: Request, ctx: Ctx, ref: str, quote=None, error: str 
     sub = contract.subscription
     return render(request, "portal/contract.html", {
         "items": contracts.items_in_force(sub, today),
-        "change_orders": contracts.change_orders(ctx.session, sub.id),
+        "change_orders": contracts.quoted_change_orders(ctx.session, sub.id),
         "offers": catalog.list_offers(
             ctx.session, catalog.get_operator_by_id(ctx.session, sub.operator_id).code, sub.family),
         "change_actions": ACTIONS, "change_error": change_error, "today": today,

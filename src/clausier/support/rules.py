@@ -313,6 +313,9 @@ class RestorationCase:
     excusable_event: str | None = None
     in_scope: bool | None = None
     anomaly: str | None = None      # major | minor | None (not qualified yet)
+    # The monthly fees in force on the day of the call (a change order moves them within the
+    # month); None: the month's amount.
+    monthly_amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -340,13 +343,16 @@ def restoration_penalties(levels: ServiceLevels, cases: Sequence[RestorationCase
             continue
         band = band_for(penalty_bands(restoration, case.target.access),
                         hours_of(case.restoration_time))
-        amount = percent_of(monthly_amount, outcome.percent)
+        base = monthly_amount if case.monthly_amount is None else case.monthly_amount
+        amount = percent_of(base, outcome.percent)
         explained = explained.plus(Line(
             label=f"Restoration-time penalty {case.ticket_ref} ({service})",
             amount=-amount,
             formula=(f"TR {duration_text(case.restoration_time)} > {_num(case.target.hours)} h "
                      f"target, band {band_text(band)}: {_num(outcome.percent)} % × "
-                     f"{fr_format(monthly_amount)}"),
+                     f"{fr_format(base)}"
+                     + (" monthly fees in force on the day of the call"
+                        if case.monthly_amount is not None and base != monthly_amount else "")),
             clause=str(band.src)))
     return _capped(explained, restoration.cap_percent, monthly_amount,
                    "Cap on restoration-time penalties per site and month"), tuple(outcomes)

@@ -21,7 +21,7 @@ from clausier.billing.charges import add_charge
 from clausier.catalog.models import Operator
 from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
-from clausier.core.clock import Clock
+from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound
 from clausier.core.explain import Explained
 from clausier.core.money import ZERO, money
@@ -448,12 +448,16 @@ def record_outage(session: Session, clock: Clock, actor: Actor, subscription_ref
 
 
 def monthly_amount(subscription: Subscription, month: date) -> Decimal:
-    """The month's fee for the service at the site: items active during the month (options too)."""
+    """The month's fee for the service at the site (options too): in a month a change order
+    splits, the fees of each day's items weighted by days — what the month is billed (the
+    bill run shares it by days, CGV art. 7.4)."""
     start, end = rules.month_bounds(month)
-    first, last = start.date(), end.date() - timedelta(days=1)
-    return money(sum((item.monthly_fee * item.quantity for item in subscription.items
-                      if (item.active_from is None or item.active_from <= last)
-                      and (item.active_until is None or item.active_until > first)), ZERO))
+    first, following = start.date(), end.date()
+    days = [first + timedelta(days=n) for n in range((following - first).days)]
+    fees = [contracts.monthly_fees_in_force(subscription, day) for day in days]
+    if len(set(fees)) == 1:
+        return fees[0]
+    return money(sum(fees, ZERO) / len(days))
 
 
 def subscription_report(session: Session, subscription: Subscription, month: date,
@@ -465,7 +469,9 @@ def subscription_report(session: Session, subscription: Subscription, month: dat
         Ticket.called_at < end).order_by(Ticket.called_at)).all()
     clocks = tuple(clock_of(session, t, now) for t in tickets)
     cases = [rules.RestorationCase(c.ticket.ref, c.reading.elapsed, c.target, c.ticket.excusable_event,
-                                   c.ticket.in_scope, c.ticket.anomaly)
+                                   c.ticket.in_scope, c.ticket.anomaly,
+                                   contracts.monthly_fees_in_force(
+                                       subscription, c.ticket.called_at.astimezone(PARIS).date()))
              for c in clocks if c.target is not None and c.ticket.status != "open"]
     outages = [rules.OutageFact(o.started_at, o.ended_at, o.excluded_reason)
                for o in session.scalars(select(Outage).where(
