@@ -1,14 +1,14 @@
 """contracts: the reference of a change order in the system it was imported from
 
-Revision ID: 0009_contracts_change_ext_ref
-Revises: 0008_contracts_change_orders
+Revision ID: 0010_contracts_change_ext_ref
+Revises: 0009_contracts_delivered_on
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_contracts_change_ext_ref'
-down_revision = '0008_contracts_change_orders'
+revision = '0010_contracts_change_ext_ref'
+down_revision = '0009_contracts_delivered_on'
 branch_labels = None
 depends_on = None
 
