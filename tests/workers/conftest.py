@@ -1,0 +1,131 @@
+"""Real workers for the tests: ``clausier worker`` processes on RabbitMQ, over a PostgreSQL
+database of their own (a clone of the demo data), on queues no other test run shares."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from clausier.audit.service import Actor
+from clausier.billing import rules
+from clausier.billing.models import BillRun
+from clausier.core.clock import FixedClock
+from clausier.db.migrate import upgrade
+from clausier.db.session import engine_for, transaction
+from clausier.demo import service as demo
+from tests.conftest import POSTGRES_URL, TEST_DB
+
+AMQP_URL = os.environ.get("CLAUSIER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+CLAUSIER = str(Path(sys.executable).parent / "clausier")
+# One namespace per test process: the queues of two checkouts testing at once never mix.
+NAMESPACE = f"test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+WORKER_READY = "Worker process is ready for action"
+
+
+def _rabbitmq_reachable() -> bool:
+    import pika
+
+    try:
+        pika.BlockingConnection(pika.URLParameters(AMQP_URL)).close()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def broker_env(db_url) -> dict[str, str]:
+    """The environment of a process that uses the broker (skipped on SQLite: several
+    processes billing side by side need PostgreSQL)."""
+    if TEST_DB != "postgresql":
+        pytest.skip("workers share one database between processes: PostgreSQL leg only")
+    if not _rabbitmq_reachable():
+        if os.environ.get("CI") == "true":
+            pytest.exit(f"RabbitMQ is not reachable at {AMQP_URL} (required under CI)", 1)
+        pytest.skip("RabbitMQ not reachable")
+    env = {**os.environ, "CLAUSIER_BROKER_URL": AMQP_URL, "CLAUSIER_BROKER_NAMESPACE": NAMESPACE}
+    env.pop("CLAUSIER_NO_TICK", None)
+    yield env
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+    channel = connection.channel()
+    for suffix in ("", ".DQ", ".XQ"):
+        channel.queue_delete(f"{NAMESPACE}.billing{suffix}")
+    connection.close()
+
+
+def _admin():
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def demo_template(broker_env, db_url) -> Iterator[tuple[str, str]]:
+    """A database with the demo data (loaded as of 24 Nov 2026), kept as a template for the
+    clones; and the next period to bill."""
+    name = f"{make_url(db_url).database}_demo"
+    with _admin().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(db_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    engine = engine_for(url)
+    with transaction(engine) as s:
+        demo.load_demo(s, FixedClock.on(date(2026, 11, 24)), Actor.system("test"))
+        last = max(s.scalars(select(BillRun.period)))
+    engine.dispose()
+    yield url, rules.period_label(rules.month_end(rules.parse_period(last)) + timedelta(days=1))
+    with _admin().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def clone(template_url: str, suffix: str) -> Iterator[str]:
+    """A copy of the template database (PostgreSQL copies it file by file: instant)."""
+    template = make_url(template_url).database
+    name = f"{template}_{suffix}"
+    with _admin().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    url = make_url(template_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with _admin().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def start_worker(env: dict[str, str], url: str, log: Path) -> subprocess.Popen:
+    """``clausier worker`` (one process, one thread) in its own process group, once ready."""
+    process = subprocess.Popen([CLAUSIER, "worker"], env={**env, "CLAUSIER_DATABASE_URL": url},
+                               stdout=log.open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while WORKER_READY not in log.read_text():
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, f"worker not ready: {log.read_text()}"
+        time.sleep(0.2)
+    return process
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Signal the whole process group (Dramatiq's supervisor and its worker process)."""
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
