@@ -107,17 +107,19 @@ def clone(template_url: str, suffix: str) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def start_worker(env: dict[str, str], url: str, log: Path) -> subprocess.Popen:
-    """``clausier worker`` (one process, one thread) in its own process group, once ready."""
-    process = subprocess.Popen([CLAUSIER, "worker"], env={**env, "CLAUSIER_DATABASE_URL": url},
-                               stdout=log.open("w"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    deadline = time.monotonic() + 60
-    while WORKER_READY not in log.read_text():
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, f"worker not ready: {log.read_text()}"
-        time.sleep(0.2)
-    return process
+def start_workers(env: dict[str, str], url: str, logs: list[Path]) -> list[subprocess.Popen]:
+    """``clausier worker`` processes (one process, one thread each), each in its own process
+    group, started together and returned once all are ready."""
+    processes = [subprocess.Popen([CLAUSIER, "worker"], env={**env, "CLAUSIER_DATABASE_URL": url},
+                                  stdout=log.open("w"), stderr=subprocess.STDOUT,
+                                  start_new_session=True) for log in logs]
+    deadline = time.monotonic() + 90
+    for process, log in zip(processes, logs, strict=True):
+        while WORKER_READY not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"worker not ready: {log.read_text()}"
+            time.sleep(0.2)
+    return processes
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:

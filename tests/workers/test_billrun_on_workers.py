@@ -20,7 +20,7 @@ from clausier.billing.models import BillRunPartition, Invoice
 from clausier.core.clock import FixedClock
 from clausier.customers.models import Customer
 from clausier.db.session import engine_for, transaction
-from tests.workers.conftest import CLAUSIER, clone, start_worker, stop
+from tests.workers.conftest import CLAUSIER, clone, start_workers, stop
 
 PARTITION = "4"        # customers a partition: the demo's operators split into several each
 
@@ -79,7 +79,7 @@ def test_two_workers_issue_what_the_in_process_run_issues(broker_env, demo_templ
     expected_reports, expected_invoices = in_process
     assert expected_invoices, "the demo data bills something in the period"
     with clone(url, "two") as copy:
-        workers = [start_worker(broker_env, copy, tmp_path / f"worker{n}.log") for n in (1, 2)]
+        workers = start_workers(broker_env, copy, [tmp_path / f"worker{n}.log" for n in (1, 2)])
         try:
             run = _billrun(broker_env, copy, period, tmp_path / "billrun.log")
             out, _ = run.communicate(timeout=180)
@@ -100,9 +100,9 @@ def test_two_workers_issue_what_the_in_process_run_issues(broker_env, demo_templ
     assert len({p["worker"] for p in partitions}) == 2
 
 
-def _waiting_on_a_lock(url: str) -> bool:
+def _waiting_on_a_lock(url: str) -> int:
     with engine_for(url).connect() as conn:
-        return bool(conn.scalar(text(
+        return int(conn.scalar(text(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND wait_event_type = 'Lock'")))
 
@@ -112,29 +112,26 @@ def test_a_worker_killed_mid_partition_leaves_nothing_doubled_nothing_missing(
     url, period = demo_template
     expected_reports, expected_invoices = in_process
     with clone(url, "kill") as copy:
-        first = start_worker(broker_env, copy, tmp_path / "first.log")
-        # The worker writes its partition's invoices, then waits for the lines' table: it is
-        # killed there, its transaction open and its message not acknowledged.
+        first, second = start_workers(broker_env, copy, [tmp_path / f"worker{n}.log" for n in (1, 2)])
+        # The workers write their partition's invoices, then wait for the lines' table: the
+        # first is killed there, its transaction open and its messages not acknowledged.
         holder = create_engine(copy).connect()
         holder.execute(text("LOCK TABLE invoice_lines IN EXCLUSIVE MODE"))
         run = _billrun(broker_env, copy, period, tmp_path / "billrun.log")
-        second = None
         try:
             deadline = time.monotonic() + 120
-            while not _waiting_on_a_lock(copy):
+            while _waiting_on_a_lock(copy) < 2:      # both workers are mid-partition
                 assert time.monotonic() < deadline and run.poll() is None, \
                     (tmp_path / "billrun.log").read_text()
                 time.sleep(0.2)
             stop(first, signal.SIGKILL)
             holder.rollback()
             holder.close()
-            second = start_worker(broker_env, copy, tmp_path / "second.log")
             out, _ = run.communicate(timeout=180)
         finally:
             holder.close()
             for worker in (first, second):
-                if worker is not None:
-                    stop(worker)
+                stop(worker)
             if run.poll() is None:
                 run.kill()
         assert run.returncode == 0, (tmp_path / "billrun.log").read_text()

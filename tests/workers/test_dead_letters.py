@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from clausier.db.session import transaction
 from clausier.workers.models import DeadLetter
-from tests.workers.conftest import AMQP_URL, NAMESPACE, start_worker, stop
+from tests.workers.conftest import AMQP_URL, NAMESPACE, start_workers, stop
 
 
 def test_a_poison_message_is_dead_lettered_with_its_error(broker_env, db_url, staff_client,
@@ -19,7 +19,7 @@ def test_a_poison_message_is_dead_lettered_with_its_error(broker_env, db_url, st
     for name in ("CLAUSIER_BROKER_URL", "CLAUSIER_BROKER_NAMESPACE"):
         monkeypatch.setenv(name, broker_env[name])
     tasks = importlib.import_module("clausier.workers.tasks")
-    worker = start_worker(broker_env, db_url, tmp_path / "worker.log")
+    [worker] = start_workers(broker_env, db_url, [tmp_path / "worker.log"])
     try:
         # A partition of a run that does not exist: every try fails the same way.
         message = tasks.bill_partition.send_with_options(
