@@ -25,9 +25,13 @@ def make_broker(url: str) -> dramatiq.Broker:
     # RabbitMQ: publisher confirms, so that a partition sent is a partition queued.
     options = {"confirm_delivery": True} if SCHEMES[scheme] is RabbitmqBroker else {}
     broker = SCHEMES[scheme](url=url, **options)
+    from dramatiq.middleware import Retries
+
     from clausier.workers.dead_letters import DeadLetters
 
-    broker.add_middleware(DeadLetters())
+    # Before Retries in the list: the "after" hooks run in reverse order, so it sees the
+    # message once Retries has decided whether it failed for good.
+    broker.add_middleware(DeadLetters(), before=Retries)
     return broker
 
 
