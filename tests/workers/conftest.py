@@ -123,11 +123,16 @@ def start_workers(env: dict[str, str], url: str, logs: list[Path]) -> list[subpr
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Signal the whole process group (Dramatiq's supervisor and its worker process)."""
+    """SIGTERM to Dramatiq's supervisor, which passes it on to its worker process (as systemd's
+    KillMode=mixed does: a second SIGTERM would make the worker quit at once); SIGKILL to the
+    whole process group."""
     if process.poll() is None:
-        os.killpg(process.pid, sig)
+        if sig == signal.SIGKILL:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
     try:
-        process.wait(timeout=60)
+        process.wait(timeout=120)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()

@@ -1,7 +1,8 @@
 """Bill runs on workers fed by RabbitMQ (issue 23): the demo data billed through two
 ``clausier worker`` processes gives the very invoices of the in-process run on a copy of the
 same data — same numbers in the same order, same lines and totals — and a worker killed with
-``kill -9`` in the middle of a partition leaves nothing doubled and nothing missing."""
+``kill -9`` in the middle of a partition leaves nothing doubled and nothing missing, while one
+stopped with SIGTERM finishes its partition first."""
 
 from __future__ import annotations
 
@@ -107,14 +108,23 @@ def _waiting_on_a_lock(url: str) -> int:
             "AND wait_event_type = 'Lock'")))
 
 
+def _partitions(url: str) -> dict[tuple[int, int], tuple[str, int, str]]:
+    with transaction(engine_for(url)) as s:
+        return {(p.bill_run_id, p.position): (p.status, p.attempts, p.worker)
+                for p in s.scalars(select(BillRunPartition))}
+
+
 def test_a_worker_killed_mid_partition_leaves_nothing_doubled_nothing_missing(
         broker_env, demo_template, in_process, tmp_path):
     url, period = demo_template
     expected_reports, expected_invoices = in_process
     with clone(url, "kill") as copy:
-        first, second = start_workers(broker_env, copy, [tmp_path / f"worker{n}.log" for n in (1, 2)])
-        # The workers write their partition's invoices, then wait for the lines' table: the
-        # first is killed there, its transaction open and its messages not acknowledged.
+        killed, stopped = start_workers(broker_env, copy,
+                                        [tmp_path / f"worker{n}.log" for n in (1, 2)])
+        last = None
+        # The workers write their partition's invoices, then wait for the lines' table: there
+        # one is killed (its transaction open, its message not acknowledged), the other is told
+        # to stop (SIGTERM) and finishes the partition it is on once the table is free.
         holder = create_engine(copy).connect()
         holder.execute(text("LOCK TABLE invoice_lines IN EXCLUSIVE MODE"))
         run = _billrun(broker_env, copy, period, tmp_path / "billrun.log")
@@ -124,22 +134,30 @@ def test_a_worker_killed_mid_partition_leaves_nothing_doubled_nothing_missing(
                 assert time.monotonic() < deadline and run.poll() is None, \
                     (tmp_path / "billrun.log").read_text()
                 time.sleep(0.2)
-            stop(first, signal.SIGKILL)
+            in_progress = {key for key, (status, attempts, worker) in _partitions(copy).items()
+                           if status == "queued" and worker}
+            assert len(in_progress) == 2
+            stop(killed, signal.SIGKILL)
+            stopped.send_signal(signal.SIGTERM)
             holder.rollback()
             holder.close()
+            assert stopped.wait(timeout=120) == 0
+            [last] = start_workers(broker_env, copy, [tmp_path / "worker3.log"])
             out, _ = run.communicate(timeout=180)
         finally:
             holder.close()
-            for worker in (first, second):
-                stop(worker)
+            for worker in (killed, stopped, last):
+                if worker is not None:
+                    stop(worker)
             if run.poll() is None:
                 run.kill()
         assert run.returncode == 0, (tmp_path / "billrun.log").read_text()
         reports = json.loads(out)
         invoices = invoices_of(copy)
-        with transaction(engine_for(copy)) as s:
-            retried = s.scalars(select(BillRunPartition).where(BillRunPartition.attempts > 1)).all()
-            assert retried, "the killed worker's partition was delivered again"
+        partitions = _partitions(copy)
+    # The stopped worker's partition was finished by it, once; the killed one's delivered again.
+    assert sorted(partitions[key][:2] for key in in_progress) == [("done", 1), ("done", 2)]
+    assert all(status == "done" for status, _, _ in partitions.values())
     assert [_comparable(r) for r in reports] == [_comparable(r) for r in expected_reports]
     assert invoices == expected_invoices
     _numbers_are_gapless(invoices)
