@@ -642,9 +642,12 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
             ids = list(session.scalars(select(Customer.id).where(Customer.operator_id == operator.id)
                                        .order_by(Customer.id)))
             runs.append((run.id, operator.id, code, ids, run.issue_date))
-    if queue is not None:
-        return [_run_on_workers(engine, clock, actor, queue, run_id, code, ids, draft_only,
-                                partition_size, progress)
+    if queue is not None:        # every operator's partitions at once, then their results
+        for run_id, _operator_id, _code, ids, _issue_date in runs:
+            _send_partitions(engine, clock, queue, run_id, ids, partition_size)
+        alive = [run_id for run_id, *_ in runs]
+        return [_collect_partitions(engine, clock, actor, run_id, code, ids, draft_only, progress,
+                                    alive)
                 for run_id, _operator_id, code, ids, _issue_date in runs]
     reports = []
     for run_id, operator_id, code, ids, issue_date in runs:
@@ -761,23 +764,29 @@ def _partitions(session: Session, run_id: int, ids: list[int], size: int) -> lis
     return [part.position for part in existing if part.status == "queued"]
 
 
-def _run_on_workers(engine: Engine, clock: Clock, actor: Actor, queue: PartitionQueue,
-                    run_id: int, code: str, ids: list[int], draft_only: bool, size: int,
-                    progress: Progress | None) -> RunReport:
-    """Send the run's partitions to the workers, wait for them (keeping the run's heartbeat),
-    then number the drafts they wrote in one short step."""
+def _send_partitions(engine: Engine, clock: Clock, queue: PartitionQueue, run_id: int,
+                     ids: list[int], size: int) -> None:
     with write_transaction(engine) as session:
         positions = _partitions(session, run_id, ids, size)
     fixed_at = clock.now().isoformat() if isinstance(clock, FixedClock) else None
     for position in positions:       # after the commit: a worker must find its partition
         queue(run_id, position, fixed_at)
+
+
+def _collect_partitions(engine: Engine, clock: Clock, actor: Actor, run_id: int, code: str,
+                        ids: list[int], draft_only: bool, progress: Progress | None,
+                        alive: list[int]) -> RunReport:
+    """Wait for the run's partitions, keeping the heartbeat of the runs this process still
+    owes (``alive``), then number the drafts they wrote in one short step."""
     while True:
         with write_transaction(engine) as session:
             parts = list(session.scalars(select(BillRunPartition)
                                          .where(BillRunPartition.bill_run_id == run_id)))
+            session.execute(update(BillRun).where(BillRun.id.in_(alive))
+                            .values(heartbeat_at=database_now(session))
+                            .execution_options(synchronize_session=False))
             run = session.get(BillRun, run_id)
             run.customers_done = sum(p.customers for p in parts if p.status != "queued")
-            run.heartbeat_at = database_now(session)
             done = run.customers_done
         if progress:
             progress(done, len(ids))
@@ -809,6 +818,7 @@ def _run_on_workers(engine: Engine, clock: Clock, actor: Actor, queue: Partition
             select(func.sum(Invoice.total_ht), func.sum(Invoice.total_ttc))
             .where(Invoice.bill_run_id == run_id)).one())
     _finish_run(engine, clock, actor, run_id, code, report)
+    alive.remove(run_id)
     return report
 
 
