@@ -28,6 +28,7 @@ from clausier.demo import service as demo
 from tests.conftest import POSTGRES_URL, TEST_DB
 
 AMQP_URL = os.environ.get("CLAUSIER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+REDIS_URL = os.environ.get("CLAUSIER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLAUSIER = str(Path(sys.executable).parent / "clausier")
 # One namespace per test process: the queues of two checkouts testing at once never mix.
 NAMESPACE = f"test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -44,16 +45,26 @@ def _rabbitmq_reachable() -> bool:
         return False
 
 
+def _redis_reachable() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping())
+    except Exception:
+        return False
+
+
 @pytest.fixture(scope="session")
 def broker_env(db_url) -> dict[str, str]:
     """The environment of a process that uses the broker (skipped on SQLite: several
     processes billing side by side need PostgreSQL)."""
     if TEST_DB != "postgresql":
         pytest.skip("workers share one database between processes: PostgreSQL leg only")
-    if not _rabbitmq_reachable():
+    if not _rabbitmq_reachable() or not _redis_reachable():
         if os.environ.get("CI") == "true":
-            pytest.exit(f"RabbitMQ is not reachable at {AMQP_URL} (required under CI)", 1)
-        pytest.skip("RabbitMQ not reachable")
+            pytest.exit(f"RabbitMQ ({AMQP_URL}) or Redis ({REDIS_URL}) is not reachable "
+                        "(required under CI)", 1)
+        pytest.skip("RabbitMQ or Redis not reachable")
     env = {**os.environ, "CLAUSIER_BROKER_URL": AMQP_URL, "CLAUSIER_BROKER_NAMESPACE": NAMESPACE}
     env.pop("CLAUSIER_NO_TICK", None)
     yield env
@@ -64,6 +75,12 @@ def broker_env(db_url) -> dict[str, str]:
     for suffix in ("", ".DQ", ".XQ"):
         channel.queue_delete(f"{NAMESPACE}.billing{suffix}")
     connection.close()
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"dramatiq:{NAMESPACE}*"):
+        client.delete(key)
+    client.close()
 
 
 def _admin():
