@@ -3,6 +3,8 @@
     python benchmarks/billrun.py --customers 50000 --db sqlite
     python benchmarks/billrun.py --customers 50000 --db postgresql
     python benchmarks/billrun.py --db sqlite --pdfs 400 --workers 2      # PDFs of the billed invoices
+    python benchmarks/billrun.py --customers 50000 --db postgresql \
+        --broker amqp://guest:guest@127.0.0.1:5672/ --broker-workers 2      # on `clausier worker`s
 
 The set-up (not timed) inserts the rows in bulk; the bill run is the real one
 (``billing.service.run_bill_run``). Peak memory is the bill-run process's maximum RSS, the set-up
@@ -137,16 +139,57 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bill(url: str, batch_size: int) -> None:
+def start_workers(url: str, broker: str, count: int) -> list:
+    """``count`` real ``clausier worker`` processes (one process, one thread each), once ready."""
+    import subprocess
+    import tempfile
+
+    env = {**os.environ, "CLAUSIER_DATABASE_URL": url, "CLAUSIER_BROKER_URL": broker,
+           "CLAUSIER_BROKER_NAMESPACE": "bench"}
+    workers = []
+    for _ in range(count):
+        log = tempfile.NamedTemporaryFile("w+", prefix="clausier-bench-worker-", delete=False)
+        workers.append((subprocess.Popen([str(Path(sys.executable).parent / "clausier"), "worker"],
+                                         env=env, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True), Path(log.name)))
+    for process, log in workers:
+        while "ready for action" not in log.read_text():
+            if process.poll() is not None:
+                sys.exit(f"worker failed: {log.read_text()}")
+            time.sleep(0.2)
+    os.environ.update({"CLAUSIER_BROKER_URL": broker, "CLAUSIER_BROKER_NAMESPACE": "bench"})
+    return [process for process, _ in workers]
+
+
+def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: int = 2) -> None:
+    import signal
+
     from clausier.billing import service
     from clausier.db.session import engine_for
 
     engine = engine_for(url)
     clock = FixedClock.on(ISSUE_DAY)
+    actor = Actor.system("benchmark")
+    workers, queue = [], None
+    if broker:
+        workers = start_workers(url, broker, broker_workers)
+        from clausier.workers.tasks import partition_queue
+
+        queue = partition_queue(actor)
     started, cpu = time.perf_counter(), time.process_time()
-    [report] = service.run_bill_run(engine, clock, Actor.system("benchmark"), PERIOD, "technicophone",
-                                    batch_size=batch_size)
+    try:
+        [report] = service.run_bill_run(engine, clock, actor, PERIOD, "technicophone",
+                                        batch_size=batch_size, queue=queue)
+    finally:
+        for process in workers:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if broker:
+        print(f"on {broker_workers} worker(s): "
+              + ", ".join(f"{w} billed {n} partitions" for w, n in sorted(
+                  {w: sum(p["worker"] == w for p in report.partitions)
+                   for w in {p["worker"] for p in report.partitions}}.items())))
     print(f"bill run {PERIOD}: {report.customers} customers, {report.billed} invoices "
           f"({report.invoices[0] if report.invoices else '-'} … {report.invoices[-1] if report.invoices else '-'}), "
           f"{len(report.errors)} errors")
@@ -154,6 +197,8 @@ def bill(url: str, batch_size: int) -> None:
           f" — total HT {report.total_ht}")
     print(f"  this process's CPU: {cpu:.1f} s (the rest is the database and waiting; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    if broker:
+        return
     started = time.perf_counter()
     [again] = service.run_bill_run(engine, clock, Actor.system("benchmark"), PERIOD, "technicophone",
                                    batch_size=batch_size)
@@ -190,7 +235,13 @@ def main() -> None:
     parser.add_argument("--pdfs", type=int, default=0,
                         help="Render this many PDFs of the last bill run instead of billing.")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--broker", help="Bill on `clausier worker`s fed by this broker "
+                                         "(amqp://… or redis://…); PostgreSQL only.")
+    parser.add_argument("--broker-workers", type=int, default=2,
+                        help="Worker processes started for --broker.")
     args = parser.parse_args()
+    if args.broker and args.db != "postgresql":
+        parser.error("--broker: workers in several processes need --db postgresql")
     if args.pdfs:
         render_pdfs(database_url(args.db), args.pdfs, args.workers)
         return
@@ -203,7 +254,7 @@ def main() -> None:
         sys.exit("set-up failed")
     print(f"set-up: {args.customers} customers × 3 subscriptions on {args.db} "
           f"in {time.perf_counter() - started:.1f} s (not timed below)")
-    bill(url, args.batch_size)
+    bill(url, args.batch_size, args.broker, args.broker_workers)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from clausier.web.templating import render
 
 ROOMS = [
     "accounts", "terms", "catalog", "customers", "contracts", "billing", "payments", "rating",
-    "support", "equipment", "numbers", "access", "audit", "privacy", "portal", "web",
+    "support", "equipment", "numbers", "access", "audit", "privacy", "portal", "web", "workers",
 ]
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"

@@ -13,6 +13,7 @@ from clausier.api.deps import Ctx, staff_ctx
 from clausier.api.inputs import (Day, IndexValue, Input, Page, Percent, PositiveSum, Sum,
                                  page_of_list)
 from clausier.billing import service
+from clausier.workers.dispatch import partition_queue
 from clausier.api.files import attachment
 from clausier.billing.pdf import invoice_document
 from clausier.catalog.models import Operator
@@ -147,13 +148,14 @@ def start_in_background(request: Request, ctx: Ctx, period: str, operator: str, 
     """Record the run in the request's transaction; once it commits, bill in a thread. The
     progress is read from ``GET /billruns/{id}``."""
     engine = request.app.state.engine
+    queue = partition_queue(request.app.state.settings, ctx.actor)    # workers, with a broker
     run = service.start_bill_run(ctx.session, ctx.clock, ctx.actor, period, operator,
                                  issuing=not draft)
     ctx.session.flush()
     worker = threading.Thread(target=service.run_bill_run, daemon=True, name=f"billrun-{run.id}",
                               args=(engine, ctx.clock, ctx.actor, period, operator),
                               kwargs={"draft_only": draft, "bill_run_id": run.id,
-                                      "batch_size": SERVER_BATCH})
+                                      "batch_size": SERVER_BATCH, "queue": queue})
     event.listen(ctx.session, "after_commit", lambda _session: worker.start(), once=True)
     return run.id
 

@@ -42,12 +42,20 @@ def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
             batch_size: int = typer.Option(None, min=1, help="Customers per transaction "
                                            "(1: one each; default: the bill run's own)."),
             draft: bool = typer.Option(False, help="Leave the invoices as drafts (no number)."),
+            partition_size: int = typer.Option(None, min=1, help="With a broker: customers per "
+                                               "partition sent to the workers (default: the "
+                                               "bill run's own)."),
             as_json: bool = JsonOption):
     """Bill every customer for a period: recurring fees in advance, usage in arrears, one-off
-    charges and credits. Running it again bills nothing twice."""
+    charges and credits. Running it again bills nothing twice. With CLAUSIER_BROKER_URL the
+    customers are billed by the workers (`clausier worker`), a partition each; this waits."""
+    from clausier.core.settings import Settings
     from clausier.db.session import default_engine
+    from clausier.workers.dispatch import partition_queue
 
     clock = clock_for(today=today.date() if today else None)
+    actor = cli_actor()
+    queue = partition_queue(Settings.from_env(), actor)
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, disable=as_json) as bar:
@@ -56,9 +64,11 @@ def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            reports = service.run_bill_run(default_engine(), clock, cli_actor(), period, operator,
-                                           batch_size=batch_size or service.DEFAULT_BATCH,
-                                           draft_only=draft, progress=advance)
+            reports = service.run_bill_run(
+                default_engine(), clock, actor, period, operator,
+                batch_size=batch_size or service.DEFAULT_BATCH, draft_only=draft,
+                progress=advance, queue=queue,
+                partition_size=partition_size or service.PARTITION_SIZE)
     except ClausierError as exc:
         fail(exc)
     if as_json:
@@ -70,6 +80,12 @@ def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
                   f"{r.invoices[0]} … {r.invoices[-1]}" if r.invoices else "",
                   fr_format(r.total_ht), fr_format(r.total_ttc), len(r.errors)] for r in reports])
     for report in reports:
+        if report.partitions:
+            print_table(f"{report.operator}: partitions", ["#", "Customers", "Worker", "Invoices",
+                                                           "Status"],
+                        [[p["position"], f"{p['customers']} ({p['first_customer_id']}–"
+                                         f"{p['last_customer_id']})", p["worker"], p["invoices"],
+                          p["status"]] for p in report.partitions])
         for error in report.errors[:20]:
             console.print(f"[red]{report.operator} {error['customer']}[/]: {error['reason']}")
 

@@ -78,6 +78,31 @@ class BillRun(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
 
 
+class BillRunPartition(Base):
+    """A slice of a bill run sent to the workers (``clausier worker``) when a broker is
+    configured: the customers of its operator whose id lies in [first, last]. The task that bills
+    it is keyed on (run, index): a message delivered twice finds it done, or bills only what the
+    first delivery did not commit."""
+
+    __tablename__ = "bill_run_partitions"
+    __table_args__ = (UniqueConstraint("bill_run_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bill_run_id: Mapped[int] = mapped_column(ForeignKey("bill_runs.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    first_customer_id: Mapped[int] = mapped_column(Integer)
+    last_customer_id: Mapped[int] = mapped_column(Integer)
+    customers: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="queued")   # queued | done | failed
+    worker: Mapped[str] = mapped_column(String(200), default="")    # host:pid of the last taker
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    invoices: Mapped[int] = mapped_column(Integer, default=0)
+    total_ht: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    total_ttc: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    errors: Mapped[list] = mapped_column(JSON, default=list)
+    finished_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
+
+
 INVOICE_STATUSES = ("draft", "issued", "paid", "partly_paid", "overdue", "cancelled")
 # What may still change once a document is issued (its payment life), nothing else.
 _MUTABLE_AFTER_ISSUE = {"status", "amount_paid", "paid_on"}

@@ -7,6 +7,13 @@ bill-run lock, each customer's invoice complete or absent. A batch that fails is
 customer by customer, one transaction each, so that one bad customer does not stop the others.
 Running a period again bills only what was not billed: an invoice per customer and period
 (``run_key``) and a row per subscription and month (``BilledMonth``) are unique in the database.
+
+With a broker (``CLAUSIER_BROKER_URL``) the run is split into partitions (customer-id ranges of
+``PARTITION_SIZE``) billed by the workers in parallel: each partition writes its customers'
+invoices as unnumbered drafts, then one short step (:func:`number_run_drafts`) gives them their
+numbers in customer order under the operator's lock. Numbers are thus taken in the order the
+in-process run takes them and never by a partition that may still roll back: no gap, no
+interleaving, the same invoices as the in-process run.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +40,7 @@ from clausier.billing.charges import add_charge
 from clausier.billing.models import (
     BilledMonth,
     BillRun,
+    BillRunPartition,
     Charge,
     IndexValue,
     Invoice,
@@ -44,7 +53,7 @@ from clausier.billing.models import (
 from clausier.catalog import rules as catalog_rules
 from clausier.catalog.models import Offer, Operator
 from clausier.contracts.models import Subscription, SubscriptionItem
-from clausier.core.clock import Clock
+from clausier.core.clock import Clock, FixedClock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.explain import Explained, Line
 from clausier.core.money import CENT, ZERO, fr_format, money, to_decimal
@@ -58,6 +67,7 @@ from clausier.rating.models import UsageSummary as RatedUsage
 from clausier.terms.schema import Terms
 
 DEFAULT_BATCH = 500
+PARTITION_SIZE = 250               # customers a worker bills in one message
 CREDIT_SERIES_SUFFIX = "-AV"       # *avoir*: credit notes have their own series
 PAYMENT_STATUSES = ("issued", "paid", "partly_paid", "overdue")
 
@@ -479,9 +489,11 @@ class RunReport:
     total_ht: Decimal = ZERO
     total_ttc: Decimal = ZERO
     errors: list[dict] = field(default_factory=list)
+    partitions: list[dict] = field(default_factory=list)    # a run on workers: who billed what
 
     def as_dict(self) -> dict:
-        return {"bill_run_id": self.bill_run_id, "operator": self.operator, "period": self.period,
+        partitions = {"partitions": self.partitions} if self.partitions else {}
+        return {**partitions, "bill_run_id": self.bill_run_id, "operator": self.operator, "period": self.period,
                 "customers": self.customers, "billed": self.billed, "invoices": len(self.invoices),
                 "first_number": self.invoices[0] if self.invoices else None,
                 "last_number": self.invoices[-1] if self.invoices else None,
@@ -605,11 +617,13 @@ def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | d
 def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
                  operator_code: str | None = None, *, batch_size: int = DEFAULT_BATCH,
                  draft_only: bool = False, progress: Progress | None = None,
-                 bill_run_id: int | None = None) -> list[RunReport]:
+                 bill_run_id: int | None = None, queue: PartitionQueue | None = None,
+                 partition_size: int = PARTITION_SIZE) -> list[RunReport]:
     """Bill every customer of ``period`` (``YYYY-MM``), for one operator or all of them.
 
     Idempotent, crash-safe and concurrent-safe (see the module docstring). ``progress`` is
-    called with (customers done, customers in total) after each batch."""
+    called with (customers done, customers in total) after each batch. With a ``queue`` the
+    customers are billed by the workers, a partition each, and this process waits for them."""
     month = _period(period)
     with write_transaction(engine) as session:
         codes = ([operator_code] if operator_code else
@@ -628,53 +642,84 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
             ids = list(session.scalars(select(Customer.id).where(Customer.operator_id == operator.id)
                                        .order_by(Customer.id)))
             runs.append((run.id, operator.id, code, ids, run.issue_date))
+    if queue is not None:        # every operator's partitions at once, then their results
+        for run_id, _operator_id, _code, ids, _issue_date in runs:
+            _send_partitions(engine, clock, queue, run_id, ids, partition_size)
+        alive = [run_id for run_id, *_ in runs]
+        return [_collect_partitions(engine, clock, actor, run_id, code, ids, draft_only, progress,
+                                    alive)
+                for run_id, _operator_id, code, ids, _issue_date in runs]
     reports = []
     for run_id, operator_id, code, ids, issue_date in runs:
         report = RunReport(run_id, code, rules.period_label(month), customers=len(ids))
         done = 0
         for chunk in _chunks(ids, max(1, batch_size)):
-            try:
-                _run_batch(engine, clock, actor, run_id, operator_id, month, issue_date, chunk,
-                           draft_only, report)
-            except (IntegrityError, OperationalError) as exc:
-                if len(chunk) == 1:
-                    _record_failure(engine, clock, run_id, chunk[0], exc, report)
-                else:
-                    for customer_id in chunk:     # one transaction per customer
-                        try:
-                            _run_batch(engine, clock, actor, run_id, operator_id, month,
-                                       issue_date, [customer_id], draft_only, report)
-                        except (IntegrityError, OperationalError) as single:
-                            _record_failure(engine, clock, run_id, customer_id, single, report)
+            _bill_chunk(engine, clock, actor, run_id, operator_id, month, issue_date, chunk,
+                        draft_only, report)
             done += len(chunk)
             if progress:
                 progress(done, len(ids))
-        with write_transaction(engine) as session:
-            run = session.get(BillRun, run_id)
-            run.status = "completed" if not report.errors else "completed_with_errors"
-            run.finished_at = clock.now()
-            run.errors = report.errors[:1000]
-            record(session, clock, actor, "billrun.finish", run,
-                   f"{code} {run.period}: {report.billed} invoice(s), {len(report.errors)} error(s)")
+        if not draft_only:    # drafts left by the partitions of a run taken over, if any
+            with write_transaction(engine) as session:
+                report.invoices += [number for number, _ht, _ttc
+                                    in number_run_drafts(session, clock, actor, run_id)]
+        _finish_run(engine, clock, actor, run_id, code, report)
         reports.append(report)
     return reports
 
 
+def _finish_run(engine: Engine, clock: Clock, actor: Actor, run_id: int, code: str,
+                report: RunReport) -> None:
+    with write_transaction(engine) as session:
+        run = session.get(BillRun, run_id)
+        run.status = "completed" if not report.errors else "completed_with_errors"
+        run.finished_at = clock.now()
+        run.errors = report.errors[:1000]
+        record(session, clock, actor, "billrun.finish", run,
+               f"{code} {run.period}: {report.billed} invoice(s), {len(report.errors)} error(s)")
+
+
+def _bill_chunk(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator_id: int,
+                month: date, issue_date: date, chunk: list[int], draft_only: bool,
+                report: RunReport, partition: int | None = None) -> None:
+    """A batch in one transaction; if it fails, its customers one transaction each, so that one
+    bad customer does not stop the others."""
+    counted = partition is None
+    try:
+        _run_batch(engine, clock, actor, run_id, operator_id, month, issue_date, chunk,
+                   draft_only, report, partition)
+    except (IntegrityError, OperationalError) as exc:
+        if len(chunk) == 1:
+            _record_failure(engine, clock, run_id, chunk[0], exc, report, counted)
+            return
+        for customer_id in chunk:
+            try:
+                _run_batch(engine, clock, actor, run_id, operator_id, month, issue_date,
+                           [customer_id], draft_only, report, partition)
+            except (IntegrityError, OperationalError) as single:
+                _record_failure(engine, clock, run_id, customer_id, single, report, counted)
+
+
 def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator_id: int,
                month: date, issue_date: date, customer_ids: list[int], draft_only: bool,
-               report: RunReport) -> None:
+               report: RunReport, partition: int | None = None) -> None:
+    """Bill a batch in one transaction under the operator's bill-run lock; a batch of a
+    partition takes that partition's lock instead (partitions run side by side, and its
+    progress is counted by the run's coordinator, not here)."""
     partial = RunReport(report.bill_run_id, report.operator, report.period)
     with write_transaction(engine) as session:
         operator = session.get(Operator, operator_id)
-        lock_for_writing(session, f"billrun:{operator.code}")
+        lock_for_writing(session, f"billrun:{operator.code}" if partition is None
+                         else f"billrun:{operator.code}:{partition}")
         run = session.get(BillRun, run_id)
         _bill_customers(session, clock, actor, _TermsCache(session), operator, run, month,
                         issue_date, customer_ids, draft_only, partial)
-        run.customers_done = (run.customers_done or 0) + len(customer_ids)
-        run.heartbeat_at = database_now(session)
-        run.invoices = (run.invoices or 0) + partial.billed
-        run.total_ht = money(run.total_ht + partial.total_ht)
-        run.total_ttc = money(run.total_ttc + partial.total_ttc)
+        if partition is None:
+            run.customers_done = (run.customers_done or 0) + len(customer_ids)
+            run.heartbeat_at = database_now(session)
+            run.invoices = (run.invoices or 0) + partial.billed
+            run.total_ht = money(run.total_ht + partial.total_ht)
+            run.total_ttc = money(run.total_ttc + partial.total_ttc)
     # Only a committed batch counts in the report.
     report.billed += partial.billed
     report.invoices += partial.invoices
@@ -684,14 +729,188 @@ def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator
 
 
 def _record_failure(engine: Engine, clock: Clock, run_id: int, customer_id: int, exc: Exception,
-                    report: RunReport) -> None:
+                    report: RunReport, counted: bool = True) -> None:
     with write_transaction(engine) as session:
         customer = session.get(Customer, customer_id)
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         report.errors.append({"customer": customer.ref if customer else str(customer_id),
                               "reason": reason})
+        if counted:
+            run = session.get(BillRun, run_id)
+            run.customers_done = (run.customers_done or 0) + 1
+
+
+# --------------------------------------------------------------------------- bill runs on workers
+
+# (run id, partition position, the coordinator's fixed instant or None for the system clock)
+PartitionQueue = Callable[[int, int, str | None], None]
+POLL_SECONDS = 0.5
+
+
+def _partitions(session: Session, run_id: int, ids: list[int], size: int) -> list[int]:
+    """The run's partitions (made on its first start, kept on a takeover): the positions still
+    to bill, failed ones queued again."""
+    existing = list(session.scalars(select(BillRunPartition)
+                                    .where(BillRunPartition.bill_run_id == run_id)))
+    if not existing:
+        existing = [BillRunPartition(bill_run_id=run_id, position=position,
+                                     first_customer_id=chunk[0], last_customer_id=chunk[-1],
+                                     customers=len(chunk), status="queued", errors=[])
+                    for position, chunk in enumerate(_chunks(ids, max(1, size)))]
+        session.add_all(existing)
+    for part in existing:
+        if part.status == "failed":
+            part.status, part.errors = "queued", []
+    return [part.position for part in existing if part.status == "queued"]
+
+
+def _send_partitions(engine: Engine, clock: Clock, queue: PartitionQueue, run_id: int,
+                     ids: list[int], size: int) -> None:
+    with write_transaction(engine) as session:
+        positions = _partitions(session, run_id, ids, size)
+    fixed_at = clock.now().isoformat() if isinstance(clock, FixedClock) else None
+    for position in positions:       # after the commit: a worker must find its partition
+        queue(run_id, position, fixed_at)
+
+
+def _collect_partitions(engine: Engine, clock: Clock, actor: Actor, run_id: int, code: str,
+                        ids: list[int], draft_only: bool, progress: Progress | None,
+                        alive: list[int]) -> RunReport:
+    """Wait for the run's partitions, keeping the heartbeat of the runs this process still
+    owes (``alive``), then number the drafts they wrote in one short step."""
+    while True:
+        with write_transaction(engine) as session:
+            parts = list(session.scalars(select(BillRunPartition)
+                                         .where(BillRunPartition.bill_run_id == run_id)))
+            session.execute(update(BillRun).where(BillRun.id.in_(alive))
+                            .values(heartbeat_at=database_now(session))
+                            .execution_options(synchronize_session=False))
+            run = session.get(BillRun, run_id)
+            run.customers_done = sum(p.customers for p in parts if p.status != "queued")
+            done = run.customers_done
+        if progress:
+            progress(done, len(ids))
+        if all(p.status != "queued" for p in parts):
+            break
+        time.sleep(POLL_SECONDS)
+    with write_transaction(engine) as session:
         run = session.get(BillRun, run_id)
-        run.customers_done = (run.customers_done or 0) + 1
+        report = RunReport(run_id, code, run.period, customers=len(ids))
+        if draft_only:
+            drafts = session.execute(select(Invoice.id, Invoice.total_ht, Invoice.total_ttc).where(
+                Invoice.bill_run_id == run_id, Invoice.number.is_(None),
+                Invoice.kind == "invoice").order_by(Invoice.customer_id)).all()
+            issued = [(f"draft {row.id}", row.total_ht, row.total_ttc) for row in drafts]
+        else:
+            issued = number_run_drafts(session, clock, actor, run_id)
+        report.invoices = [number for number, _ht, _ttc in issued]
+        report.billed = len(issued)
+        report.total_ht = sum((ht for _n, ht, _t in issued), ZERO)
+        report.total_ttc = sum((ttc for _n, _h, ttc in issued), ZERO)
+        parts = list(session.scalars(select(BillRunPartition).where(
+            BillRunPartition.bill_run_id == run_id).order_by(BillRunPartition.position)))
+        for part in parts:
+            report.errors += part.errors
+        report.partitions = [partition_dict(part) for part in parts]
+        run.invoices = session.scalar(select(func.count()).select_from(Invoice)
+                                      .where(Invoice.bill_run_id == run_id)) or 0
+        run.total_ht, run.total_ttc = (money(value or ZERO) for value in session.execute(
+            select(func.sum(Invoice.total_ht), func.sum(Invoice.total_ttc))
+            .where(Invoice.bill_run_id == run_id)).one())
+    _finish_run(engine, clock, actor, run_id, code, report)
+    alive.remove(run_id)
+    return report
+
+
+def number_run_drafts(session: Session, clock: Clock, actor: Actor, run_id: int
+                      ) -> list[tuple[str, Decimal, Decimal]]:
+    """Issue the drafts a run's partitions wrote: numbers in customer order, as the in-process
+    run takes them, under the operator's bill-run lock; (number, HT, TTC) of each."""
+    run = session.get(BillRun, run_id)
+    operator = session.get(Operator, run.operator_id)
+    lock_for_writing(session, f"billrun:{operator.code}")
+    drafts = session.execute(
+        select(Invoice.id, Invoice.total_ht, Invoice.total_ttc, Invoice.price_basis, Customer.ref)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(Invoice.bill_run_id == run_id, Invoice.number.is_(None), Invoice.kind == "invoice",
+               Invoice.status == "draft")
+        .order_by(Invoice.customer_id)).all()
+    if not drafts:
+        return []
+    numbers = _take_numbers(session, operator.invoice_prefix, run.issue_date.year, len(drafts))
+    now = clock.now()
+    table = Invoice.__table__
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("invoice_id"))
+        .values(number=bindparam("invoice_number"), status="issued", issue_date=run.issue_date,
+                issued_at=now),
+        [{"invoice_id": row.id, "invoice_number": number}
+         for row, number in zip(drafts, numbers, strict=True)])
+    _audit_many(session, clock, actor, "invoice.issue", (
+        ("invoices", row.id, f"{number} {row.ref}: "
+                             f"{fr_format(row.total_ht if row.price_basis == 'HT' else row.total_ttc)}"
+                             f" {row.price_basis}")
+        for row, number in zip(drafts, numbers, strict=True)))
+    return [(number, row.total_ht, row.total_ttc) for row, number in zip(drafts, numbers, strict=True)]
+
+
+def bill_partition(engine: Engine, clock: Clock, actor: Actor, run_id: int, position: int,
+                   worker: str) -> dict | None:
+    """A worker's share of a run: its customers billed as drafts (numbered later by the run's
+    coordinator). Idempotent: a partition done is not billed again, and a partition delivered
+    again after its worker died bills only the customers whose invoice was not committed."""
+    with write_transaction(engine) as session:
+        part = session.scalar(select(BillRunPartition).where(
+            BillRunPartition.bill_run_id == run_id, BillRunPartition.position == position))
+        if part is None:
+            raise NotFound(f"bill run {run_id}: no partition {position}")
+        if part.status == "done":
+            return None
+        run = session.get(BillRun, run_id)
+        operator = session.get(Operator, run.operator_id)
+        ids = list(session.scalars(select(Customer.id).where(
+            Customer.operator_id == operator.id,
+            Customer.id.between(part.first_customer_id, part.last_customer_id))
+            .order_by(Customer.id)))
+        part.worker, part.attempts = worker, part.attempts + 1
+        operator_id, code, month, issue_date = operator.id, operator.code, _period(run.period), run.issue_date
+    report = RunReport(run_id, code, rules.period_label(month), customers=len(ids))
+    for chunk in _chunks(ids, DEFAULT_BATCH):
+        _bill_chunk(engine, clock, actor, run_id, operator_id, month, issue_date, chunk, True,
+                    report, partition=position)
+    with write_transaction(engine) as session:
+        part = session.scalar(select(BillRunPartition).where(
+            BillRunPartition.bill_run_id == run_id, BillRunPartition.position == position)
+            .with_for_update())
+        part.invoices, part.total_ht, part.total_ttc = session.execute(
+            select(func.count(), func.coalesce(func.sum(Invoice.total_ht), 0),
+                   func.coalesce(func.sum(Invoice.total_ttc), 0))
+            .where(Invoice.bill_run_id == run_id,
+                   Invoice.customer_id.between(part.first_customer_id, part.last_customer_id))
+        ).one()
+        part.status, part.worker, part.errors = "done", worker, report.errors
+        part.finished_at = clock.now()
+        return partition_dict(part)
+
+
+def fail_partition(session: Session, clock: Clock, run_id: int, position: int, error: str) -> None:
+    """A partition the workers gave up on (dead letter): its customers are reported unbilled;
+    the next run of the period queues it again."""
+    part = session.scalar(select(BillRunPartition).where(
+        BillRunPartition.bill_run_id == run_id, BillRunPartition.position == position))
+    if part is None or part.status == "done":
+        return
+    part.status, part.finished_at = "failed", clock.now()
+    part.errors = [{"customer": f"partition {position} (customers {part.first_customer_id}–"
+                                f"{part.last_customer_id})", "reason": error}]
+
+
+def partition_dict(part: BillRunPartition) -> dict:
+    return {"position": part.position, "status": part.status, "worker": part.worker,
+            "attempts": part.attempts, "customers": part.customers,
+            "first_customer_id": part.first_customer_id, "last_customer_id": part.last_customer_id,
+            "invoices": part.invoices, "total_ht": str(part.total_ht),
+            "total_ttc": str(part.total_ttc), "errors": part.errors}
 
 
 def bill_period(session: Session, clock: Clock, actor: Actor, period: str | date,
@@ -1131,6 +1350,12 @@ def list_price_changes(session: Session) -> list[PriceChange]:
 
 def list_bill_runs(session: Session, limit: int = 50) -> list[BillRun]:
     return list(session.scalars(select(BillRun).order_by(BillRun.id.desc()).limit(limit)))
+
+
+def list_partitions(session: Session, run_id: int) -> list[BillRunPartition]:
+    """A run's partitions (a run billed by the workers), in customer order."""
+    return list(session.scalars(select(BillRunPartition).where(
+        BillRunPartition.bill_run_id == run_id).order_by(BillRunPartition.position)))
 
 
 def get_bill_run(session: Session, run_id: int) -> BillRun:

@@ -111,14 +111,18 @@ def start_run(request: Request, period: str = Form(...), operator: str = Form(..
 def run_page(request: Request, run_id: int, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
     run = service.get_bill_run(ctx.session, run_id)
-    return render(request, "billing/run.html", {"run": run, "operator": _operators(ctx).get(run.operator_id)})
+    return render(request, "billing/run.html", {
+        "run": run, "operator": _operators(ctx).get(run.operator_id),
+        "partitions": service.list_partitions(ctx.session, run.id)})
 
 
 @router.get("/billing/runs/{run_id}/progress")
 def run_progress(request: Request, run_id: int, ctx: Ctx = Depends(staff_ctx)):
     """HTMX fragment polled while the run is going."""
     request.state.user = ctx.user
-    return render(request, "billing/_progress.html", {"run": service.get_bill_run(ctx.session, run_id)})
+    run = service.get_bill_run(ctx.session, run_id)
+    return render(request, "billing/_progress.html", {
+        "run": run, "partitions": service.list_partitions(ctx.session, run.id)})
 
 
 def customer_section(session, customer, today, query) -> tuple[str, dict]:

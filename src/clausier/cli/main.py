@@ -36,6 +36,7 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.rating.cli", None),
     ("clausier.scheduler.cli", None),
     ("clausier.web.cli", None),
+    ("clausier.workers.cli", None),
 ]
 
 groups: dict[str, typer.Typer] = {}

@@ -22,6 +22,11 @@ class Settings:
     mqtt_url: str = ""     # e.g. mqtt://127.0.0.1:1883; empty: no push (devices poll)
     sms_provider: str = ""     # "module:Class" of an SMS gateway; empty: SMS stay in the outbox
     cookie_secure: bool = False    # the session cookie is sent over HTTPS only (behind TLS)
+    # amqp://… (RabbitMQ) or redis://… (Redis): long work goes to `clausier worker` processes and
+    # the daily tick to `clausier scheduler`; empty: everything runs in the asking process.
+    broker_url: str = ""
+    # Prefix of the queues: several installations (production, staging) may share one broker.
+    broker_namespace: str = "clausier"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,10 +41,14 @@ class Settings:
             smtp_host=os.environ.get("CLAUSIER_SMTP_HOST", "127.0.0.1"),
             smtp_port=int(os.environ.get("CLAUSIER_SMTP_PORT", "25")),
             mail_from=os.environ.get("CLAUSIER_MAIL_FROM", "noreply@clausier.local"),
-            daily_tick=os.environ.get("CLAUSIER_NO_TICK", "") != "1",
+            # With a broker, `clausier scheduler` runs the tick: the web server does not.
+            daily_tick=(os.environ.get("CLAUSIER_NO_TICK", "") != "1"
+                        and not os.environ.get("CLAUSIER_BROKER_URL")),
             mqtt_url=os.environ.get("CLAUSIER_MQTT_URL", ""),
             sms_provider=os.environ.get("CLAUSIER_SMS_PROVIDER", ""),
             cookie_secure=os.environ.get("CLAUSIER_COOKIE_SECURE", "") == "1",
+            broker_url=os.environ.get("CLAUSIER_BROKER_URL", ""),
+            broker_namespace=os.environ.get("CLAUSIER_BROKER_NAMESPACE", "clausier"),
         )
 
 

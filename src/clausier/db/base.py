@@ -61,4 +61,5 @@ MODEL_ROOMS = [
     "numbers",
     "privacy",
     "access",
+    "workers",
 ]

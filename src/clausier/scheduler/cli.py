@@ -17,7 +17,7 @@ app = typer.Typer()
 @app.command()
 def tick(today: datetime | None = TodayOption, as_json: bool = JsonOption):
     """Run the daily tick for a date (default today); a second run for that date does nothing."""
-    with command(today) as cmd:
+    with command(today, writes=True) as cmd:      # a writer from its start, as the server's tick
         outcomes = service.run_daily_tick(cmd.session, cmd.clock, cmd.actor, cmd.clock.today())
         day = cmd.clock.today()
     if as_json:

@@ -1,4 +1,5 @@
-"""``clausier serve``: the web app and API (and the daily tick, run by the server itself)."""
+"""``clausier serve``: the web app and API (and the daily tick, run by the server itself unless a
+broker is configured: then ``clausier scheduler`` runs it, once for the cluster)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,15 @@
+"""Where the adapters (CLI, API, pages) ask whether work goes to the workers: the queue of a
+bill run's partitions when a broker is configured, None otherwise (in process, as without one)."""
+
+from __future__ import annotations
+
+from clausier.audit.service import Actor
+from clausier.core.settings import Settings
+
+
+def partition_queue(settings: Settings, actor: Actor):
+    if not settings.broker_url:
+        return None
+    from clausier.workers.tasks import partition_queue as queue_of   # sets the broker
+
+    return queue_of(actor)

@@ -1,0 +1,55 @@
+"""The tasks the workers run (``clausier worker`` loads this module). Every task is idempotent,
+keyed on what it works on (a bill run and a partition's position), since the broker delivers
+at least once: a message redelivered after its worker died, or sent twice, changes nothing
+that its first complete run did.
+
+Importing this module sets the broker from ``CLAUSIER_BROKER_URL``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dramatiq
+
+from clausier.audit.service import Actor
+from clausier.core.clock import Clock, FixedClock, SystemClock
+from clausier.core.settings import Settings
+from clausier.workers.broker import make_broker, worker_name
+
+_settings = Settings.from_env()
+if not _settings.broker_url:
+    raise RuntimeError("CLAUSIER_BROKER_URL: not set (amqp://… or redis://…); the workers need "
+                       "a broker")
+dramatiq.set_broker(make_broker(_settings.broker_url))
+BILLING_QUEUE = f"{_settings.broker_namespace}.billing"
+
+
+def _clock(fixed_at: str | None) -> Clock:
+    """The coordinator's clock: a run with --today bills as of that day on every worker."""
+    return FixedClock(datetime.fromisoformat(fixed_at)) if fixed_at else SystemClock()
+
+
+# A partition fails again and again only if something is wrong with it (a poison message):
+# three tries, a second apart then doubling, before the dead-letter queue.
+@dramatiq.actor(queue_name=BILLING_QUEUE, max_retries=3, min_backoff=1000, max_backoff=30000,
+                time_limit=60 * 60 * 1000)
+def bill_partition(run_id: int, position: int, fixed_at: str | None, actor: str) -> None:
+    from clausier.billing import service
+    from clausier.db.session import default_engine
+
+    service.bill_partition(default_engine(), _clock(fixed_at), Actor(name=actor), run_id,
+                           position, worker_name())
+
+
+def partition_dead(session, clock: Clock, arguments: dict, error: str) -> None:
+    from clausier.billing import service
+
+    kwargs = arguments["kwargs"] or dict(zip(("run_id", "position"), arguments["args"]))
+    service.fail_partition(session, clock, kwargs["run_id"], kwargs["position"], error)
+
+
+def partition_queue(actor: Actor):
+    """The ``PartitionQueue`` of billing.service: each partition a message to the workers."""
+    def send(run_id: int, position: int, fixed_at: str | None) -> None:
+        bill_partition.send(run_id, position, fixed_at, actor.name)
+    return send

@@ -1,0 +1,155 @@
+"""Real workers for the tests: ``clausier worker`` processes on RabbitMQ, over a PostgreSQL
+database of their own (a clone of the demo data), on queues no other test run shares."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from clausier.audit.service import Actor
+from clausier.billing import rules
+from clausier.billing.models import BillRun
+from clausier.core.clock import FixedClock
+from clausier.db.migrate import upgrade
+from clausier.db.session import engine_for, transaction
+from clausier.demo import service as demo
+from tests.conftest import POSTGRES_URL, TEST_DB
+
+AMQP_URL = os.environ.get("CLAUSIER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+REDIS_URL = os.environ.get("CLAUSIER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+CLAUSIER = str(Path(sys.executable).parent / "clausier")
+# One namespace per test process: the queues of two checkouts testing at once never mix.
+NAMESPACE = f"test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+WORKER_READY = "Worker process is ready for action"
+
+
+def _rabbitmq_reachable() -> bool:
+    import pika
+
+    try:
+        pika.BlockingConnection(pika.URLParameters(AMQP_URL)).close()
+        return True
+    except Exception:
+        return False
+
+
+def _redis_reachable() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def broker_env(db_url) -> dict[str, str]:
+    """The environment of a process that uses the broker (skipped on SQLite: several
+    processes billing side by side need PostgreSQL)."""
+    if TEST_DB != "postgresql":
+        pytest.skip("workers share one database between processes: PostgreSQL leg only")
+    if not _rabbitmq_reachable() or not _redis_reachable():
+        if os.environ.get("CI") == "true":
+            pytest.exit(f"RabbitMQ ({AMQP_URL}) or Redis ({REDIS_URL}) is not reachable "
+                        "(required under CI)", 1)
+        pytest.skip("RabbitMQ or Redis not reachable")
+    env = {**os.environ, "CLAUSIER_BROKER_URL": AMQP_URL, "CLAUSIER_BROKER_NAMESPACE": NAMESPACE}
+    env.pop("CLAUSIER_NO_TICK", None)
+    yield env
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+    channel = connection.channel()
+    for suffix in ("", ".DQ", ".XQ"):
+        channel.queue_delete(f"{NAMESPACE}.billing{suffix}")
+    connection.close()
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"dramatiq:{NAMESPACE}*"):
+        client.delete(key)
+    client.close()
+
+
+def _admin():
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def demo_template(broker_env, db_url) -> Iterator[tuple[str, str]]:
+    """A database with the demo data (loaded as of 24 Nov 2026), kept as a template for the
+    clones; and the next period to bill."""
+    name = f"{make_url(db_url).database}_demo"
+    with _admin().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(db_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    engine = engine_for(url)
+    with transaction(engine) as s:
+        demo.load_demo(s, FixedClock.on(date(2026, 11, 24)), Actor.system("test"))
+        last = max(s.scalars(select(BillRun.period)))
+    engine.dispose()
+    yield url, rules.period_label(rules.month_end(rules.parse_period(last)) + timedelta(days=1))
+    with _admin().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def clone(template_url: str, suffix: str) -> Iterator[str]:
+    """A copy of the template database (PostgreSQL copies it file by file: instant)."""
+    template = make_url(template_url).database
+    name = f"{template}_{suffix}"
+    with _admin().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    url = make_url(template_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with _admin().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def start_workers(env: dict[str, str], url: str, logs: list[Path]) -> list[subprocess.Popen]:
+    """``clausier worker`` processes (one process, one thread each), each in its own process
+    group, started together and returned once all are ready."""
+    processes = [subprocess.Popen([CLAUSIER, "worker"], env={**env, "CLAUSIER_DATABASE_URL": url},
+                                  stdout=log.open("w"), stderr=subprocess.STDOUT,
+                                  start_new_session=True) for log in logs]
+    deadline = time.monotonic() + 90
+    for process, log in zip(processes, logs, strict=True):
+        while WORKER_READY not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"worker not ready: {log.read_text()}"
+            time.sleep(0.2)
+    return processes
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """SIGTERM to Dramatiq's supervisor, which passes it on to its worker process (as systemd's
+    KillMode=mixed does: a second SIGTERM would make the worker quit at once); SIGKILL to the
+    whole process group."""
+    if process.poll() is None:
+        if sig == signal.SIGKILL:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
+    try:
+        process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
