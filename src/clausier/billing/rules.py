@@ -800,7 +800,9 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
     sites = {sub.id: Site(sub.site_id, sub.site_name) if sub.site_id else None
              for sub, _ in customer.subscriptions}
     for sub, terms in customer.subscriptions:
-        if sub.id not in customer.packs_billed:
+        # A pack sold while an old system billed the subscription was billed by it.
+        sold_before_import = sub.billed_until is not None and sub.billed_until >= sub.signed_on
+        if sub.id not in customer.packs_billed and not sold_before_import:
             lines += pack_lines(sub, terms, sites[sub.id])
         billing = _billing(terms)
         if (sub.status == "suspended" and billing and billing.billed_while_suspended
