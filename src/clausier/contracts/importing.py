@@ -396,7 +396,7 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
     if signed_on is None:
         raise _fail("orders.signed_on", "the signature date is required", line)
     go_live = _parse_date(record.get("go_live_on"), "orders.go_live_on", line)
-    lines, identifiers, refs, billed_until = [], [], [], {}
+    lines, identifiers, refs, billed_until = [], [], [], []
     for entry in record.get("lines") or []:
         entry_line = entry.get("__line__", line)
         site = sites.get(entry.get("site")) if entry.get("site") else next(iter(sites.values()), None)
@@ -421,7 +421,7 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
             refs.append((site.id, str(entry.get("offer", "")), str(entry["subscription_ref"])))
         until = _parse_date(entry.get("billed_until"), "lines.billed_until", entry_line)
         if until is not None:
-            billed_until[(site.id, str(entry.get("offer", "")))] = (until, entry_line)
+            billed_until.append((site.id, str(entry.get("offer", "")), until, entry_line))
     try:
         order = contracts.create_order(session, clock, actor, contracts.OrderInput(
             customer_id=customer.id, signed_on=signed_on, channel=record.get("channel", "on_premises"),
@@ -446,10 +446,11 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
 
 
 def _record_billed_until(session: Session, clock: Clock, actor: Actor, subscription: Subscription,
-                         given: dict[tuple[int, str], tuple[date, int | None]]) -> None:
-    """The day the old system billed the subscription up to, from its lines (which must agree)."""
+                         given: list[tuple[int, str, date, int | None]]) -> None:
+    """The day the old system billed the subscription up to, from its lines (site id, offer code,
+    date, line of the file), which must agree."""
     offers = {item.offer_code for item in subscription.items}
-    dates = {(until, entry_line) for (site_id, offer), (until, entry_line) in given.items()
+    dates = {(until, entry_line) for site_id, offer, until, entry_line in given
              if site_id == subscription.site_id and offer in offers}
     if not dates:
         return
