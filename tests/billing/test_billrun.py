@@ -80,7 +80,9 @@ def test_one_off_charges_and_credits_from_other_rooms_go_on_the_next_invoice(ses
     service.bill_period(session, clock, actor, "2026-11", "technicophone")
     [invoice] = _invoices(session)
     assert [(line.kind, line.label, line.amount) for line in invoice.lines] == [
-        ("recurring", "Presel — 2026-10 to 2026-11", D("20.00")),     # caught up since go-live
+        # Caught up since go-live: October is arrears (issue 18 §8), a line of its own.
+        ("recurring", "Presel — 2026-10 (arrears)", D("10.00")),
+        ("recurring", "Presel — 2026-11", D("10.00")),
         ("charge", "GTR penalty", D("-5.00"))]
     assert invoice.lines[-1].explanation["lines"][0]["clause"] == "CP I §5.2 L1480-1497"
     assert invoice.total_ht == D("15.00")

@@ -91,7 +91,8 @@ def test_a_rented_router_is_billed_its_monthly_rent_in_advance_once_and_indexed(
     assert _rent_lines(november) == [
         ("Equipment rental: Routeur (RT-0001) — 2026-10 prorata", D("3.87")),     # 10/31 days
         ("Equipment rental: Routeur (RT-0001) — 2026-11", D("12.00"))]
-    rent = next(line for line in november.lines if line.label.endswith("— 2026-11"))
+    rent = next(line for line in november.lines
+                if line.label == "Equipment rental: Routeur (RT-0001) — 2026-11")
     assert rent.explanation["lines"][0]["formula"] == "1 month × 12,00\u00a0€"
     assert rent.explanation["lines"][0]["clause"] == "CGV art. 9.5 (L344-346)"
     assert "in advance like the subscriptions — CP IV §7.2 (L3341-3342)" in rent.explanation["notes"][0]

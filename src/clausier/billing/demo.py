@@ -1,6 +1,8 @@
-"""Demo invoices: the last three months billed for every operator (idempotent)."""
+"""Demo invoices: the last three months billed for every operator, month by month (idempotent)."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,13 +14,25 @@ from clausier.catalog.models import Operator
 from clausier.core.clock import Clock
 
 
+# The months the demo bills: this one and the two before.
+DEMO_RUNS = 3
+
+
+def first_demo_period(today: date) -> date:
+    """The month of the demo's first bill run. The demo's subscriptions live before it were
+    billed by the operators' old system up to the day before (``billed_until``, as an import
+    records it), so that no demo invoice catches up years in one go."""
+    return rules.add_months(rules.month_start(today), 1 - DEMO_RUNS)
+
+
 def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
-    """The first run catches up every month since each go-live; the next two are monthly runs."""
-    this_month = rules.month_start(clock.today())
+    """One run per month, as an operator bills: each bills its month (and the months a go-live
+    recorded late left unbilled, each as a line of arrears)."""
+    first = first_demo_period(clock.today())
     invoices = 0
     for operator in session.scalars(select(Operator).order_by(Operator.code)):
-        for back in (2, 1, 0):
-            period = rules.period_label(rules.add_months(this_month, -back))
+        for month in range(DEMO_RUNS):
+            period = rules.period_label(rules.add_months(first, month))
             if session.scalar(select(BillRun.id).where(BillRun.operator_id == operator.id,
                                                        BillRun.period == period)):
                 continue

@@ -173,6 +173,7 @@ class SubscriptionFacts:
     end_on: date | None = None                 # first day without service
     periodicity_months: int = 1
     billed_through: date | None = None         # last month already billed (first day)
+    billed_until: date | None = None           # imported: last day billed by the old system
     billed_after_end: tuple[BilledMonthFacts, ...] = ()   # billed months from the last one of service
 
 
@@ -328,8 +329,7 @@ def target_month(sub: SubscriptionFacts, terms: Terms, period: date, start: date
     timing = billing.recurring_timing.value if billing and billing.recurring_timing else Timing.in_advance
     if timing == Timing.in_arrears:
         return add_months(period, -1)
-    every = max(1, sub.periodicity_months or (billing.periodicity_months.value
-                                               if billing and billing.periodicity_months else 1))
+    every = _periodicity(sub, terms)
     first = month_start(start)
     elapsed = (period.year - first.year) * 12 + period.month - first.month
     block_end = elapsed - elapsed % every + every - 1 if elapsed >= 0 else 0
@@ -360,13 +360,16 @@ def recurring_lines(sub: SubscriptionFacts, terms: Terms, period: date, central:
     last_day = sub.end_on - ONE_DAY if sub.end_on else None
     if last_day is not None and last_day < start:
         return [], []
-    first = next_month(sub.billed_through) if sub.billed_through else month_start(start)
-    last = target_month(sub, terms, period, start)
-    if last_day is not None:
-        last = min(last, month_start(last_day))
+    through = billed_through(sub, start)
+    first = next_month(through) if through else month_start(start)
+    target = target_month(sub, terms, period, start)
+    last = target if last_day is None else min(target, month_start(last_day))
     if first > last:
         return [], []
     due_months = list(months(first, last))
+    # The months this run bills in its own right: the block of the period (in advance), the month
+    # before it (in arrears); earlier ones are arrears, one line per month.
+    own_from = add_months(target, 1 - _periodicity(sub, terms))
     billing = _billing(terms)
     own_site = Site(sub.site_id, sub.site_name) if sub.site_id else None
     to_central = bool(central and billing and billing.common_fees_to_central_site
@@ -375,7 +378,8 @@ def recurring_lines(sub: SubscriptionFacts, terms: Terms, period: date, central:
     lines: list[DraftLine] = []
     for item in sub.items:
         site = central if item.common and to_central else own_site
-        for line, month_amounts in _item_lines(sub, item, due_months, start, last_day, terms, site):
+        for line, month_amounts in _item_lines(sub, item, due_months, start, last_day, terms, site,
+                                               own_from):
             lines.append(line)
             for month, amount in month_amounts.items():
                 month_totals[month] += amount
@@ -387,17 +391,38 @@ def recurring_lines(sub: SubscriptionFacts, terms: Terms, period: date, central:
             lines.append(minimum)
             month_totals[month] += minimum.amount
         billed.append(MonthBilled(sub.id, month, days, month_days, money(month_totals[month])))
-    if sub.billed_through is None:
+    if through is None:
         lines = _one_off_lines(sub, terms, start, start_clause, own_site,
                                central if to_central else own_site) + lines
     return lines, billed
 
 
+def billed_through(sub: SubscriptionFacts, start: date) -> date | None:
+    """The last month already billed (its first day): by Clausier's runs, or, for a subscription
+    taken over from an old system, up to the day that system billed. A ``billed_until`` before
+    the billing start means the old system billed none of this service: it is ignored."""
+    imported = (month_start(sub.billed_until)
+                if sub.billed_until is not None and sub.billed_until >= start else None)
+    known = [month for month in (sub.billed_through, imported) if month is not None]
+    return max(known) if known else None
+
+
+def _periodicity(sub: SubscriptionFacts, terms: Terms) -> int:
+    """Months billed together in advance (1 in arrears: each run bills the month before)."""
+    billing = _billing(terms)
+    if billing and billing.recurring_timing and billing.recurring_timing.value == Timing.in_arrears:
+        return 1
+    return max(1, sub.periodicity_months or (billing.periodicity_months.value
+                                             if billing and billing.periodicity_months else 1))
+
+
 def _item_lines(sub: SubscriptionFacts, item: ItemFacts, due_months: list[date], start: date,
-                last_day: date | None, terms: Terms, site: Site | None
+                last_day: date | None, terms: Terms, site: Site | None, own_from: date
                 ) -> Iterator[tuple[DraftLine, dict[date, Decimal]]]:
     """One item's lines over the due months: a prorated month alone, whole months at the same
-    fee together; with what each month costs (for the months billed)."""
+    fee of the run's own block together, each month of arrears (before ``own_from``: a go-live
+    recorded late, a first run long after the start) alone, with its period; with what each month
+    costs (for the months billed)."""
     begin, end = _item_window(item, start, last_day)
     timing_clause = _recurring_clause(terms)
     run: list[date] = []
@@ -406,7 +431,8 @@ def _item_lines(sub: SubscriptionFacts, item: ItemFacts, due_months: list[date],
     def flush():
         if run:
             yield _recurring_line(sub, item, run[0], month_end(run[-1]), len(run), None,
-                                  run_fee[0], run_fee[1], timing_clause, site), \
+                                  run_fee[0], run_fee[1], timing_clause, site,
+                                  arrears=run[-1] < own_from), \
                 {m: money(run_fee[0] * item.quantity) for m in run}
 
     for month in due_months:
@@ -417,7 +443,7 @@ def _item_lines(sub: SubscriptionFacts, item: ItemFacts, due_months: list[date],
         if days == 0 or fee[0] == ZERO:
             continue
         if days == month_days and not clause:
-            if run and (fee != run_fee or next_month(run[-1]) != month):
+            if run and (fee != run_fee or next_month(run[-1]) != month or run[-1] < own_from):
                 yield from flush()
                 run = []
             run_fee = fee
@@ -465,12 +491,15 @@ def _in_force(item: ItemFacts, day: date) -> bool:
 
 
 def _months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
-                share: tuple[int, int] | None, partial: bool) -> tuple[str, Decimal, str]:
+                share: tuple[int, int] | None, partial: bool, arrears: bool = False
+                ) -> tuple[str, Decimal, str]:
     """(label, amount, formula) of ``count`` whole months of a monthly ``fee``, or of one month's
-    ``share`` (days, days in the month); ``partial``: a month of partial service due in full."""
+    ``share`` (days, days in the month); ``partial``: a month of partial service due in full;
+    ``arrears``: a month before the run's own, not billed by an earlier run."""
     times = f"{quantity} × " if quantity != 1 else ""
     if share is None:
-        return (f"{label} — {when}" + (" (started month due in full)" if partial else ""),
+        return (f"{label} — {when}" + (" (started month due in full)" if partial
+                                       else " (arrears)" if arrears else ""),
                 money(fee * quantity) * count, f"{_plural(count, 'month')} × {times}{_fr(fee)}")
     days, month_days = share
     return (f"{label} — {when} prorata", money(fee * quantity * days / month_days),
@@ -480,13 +509,13 @@ def _months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
 def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date, period_end: date,
                     count: int, share: tuple[int, int] | None, fee: Decimal,
                     revision: PriceStep | None, clause: str, site: Site | None,
-                    partial: bool = False) -> DraftLine:
+                    partial: bool = False, arrears: bool = False) -> DraftLine:
     """``count`` whole months, or one month's ``share`` (days, days in the month); ``partial``:
-    a month of partial service due in full."""
+    a month of partial service due in full; ``arrears``: a month of arrears."""
     first, last = period_label(period_start), period_label(period_end)
     when = first if first == last else f"{first} to {last}"
     label, amount, formula = _months_due(item.label, when, fee, item.quantity, count, share,
-                                         partial)
+                                         partial, arrears)
     explained = Explained((Line(label, amount, formula, clause),))
     if revision is not None and revision.note:
         explained = explained.with_note(revision.note)
@@ -854,7 +883,9 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
     sites = {sub.id: Site(sub.site_id, sub.site_name) if sub.site_id else None
              for sub, _ in customer.subscriptions}
     for sub, terms in customer.subscriptions:
-        if sub.id not in customer.packs_billed:
+        # A pack sold while an old system billed the subscription was billed by it.
+        sold_before_import = sub.billed_until is not None and sub.billed_until >= sub.signed_on
+        if sub.id not in customer.packs_billed and not sold_before_import:
             lines += pack_lines(sub, terms, sites[sub.id])
         billing = _billing(terms)
         if (sub.status == "suspended" and billing and billing.billed_while_suspended

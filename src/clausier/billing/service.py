@@ -171,7 +171,7 @@ _CUSTOMER_COLUMNS = ("id", "ref", "kind", "name", "siren", "vat_number", "billin
 _SITE_COLUMNS = ("id", "customer_id", "name", "is_central", "address")
 _SUBSCRIPTION_COLUMNS = ("id", "ref", "customer_id", "site_id", "family", "sheet_id", "sheet_version",
                          "status", "signed_on", "go_live_on", "equipment_received_on", "terminated_on",
-                         "termination_effective_on", "billing_periodicity_months")
+                         "termination_effective_on", "billing_periodicity_months", "billed_until")
 _ITEM_COLUMNS = ("id", "subscription_id", "offer_id", "label", "quantity", "monthly_fee", "price_basis",
                  "vat_rate", "access_fee", "one_off_price", "minimum_billing", "active_from",
                  "active_until")
@@ -275,7 +275,7 @@ def _load_batch(session: Session, cache: _TermsCache, operator: Operator, custom
             status=sub.status, go_live_on=sub.go_live_on,
             equipment_received_on=sub.equipment_received_on, end_on=_end_on(sub),
             periodicity_months=sub.billing_periodicity_months or 1,
-            billed_through=billed_through.get(sub.id),
+            billed_through=billed_through.get(sub.id), billed_until=sub.billed_until,
             billed_after_end=tuple(sorted(after_end.get(sub.id, ()), key=lambda b: b.month))),
             terms))
     facts = {}

@@ -287,5 +287,9 @@ def import_file(path: Path = typer.Argument(..., exists=True, dir_okay=False, he
                   f"{data['contacts']} contact(s), {data['orders']} order(s), "
                   f"{data['subscriptions']} subscription(s), {data['changes']} change(s); "
                   f"{data['already_imported']} already imported.")
+    if result.references:
+        print_table("References", ["Kind", "External reference", "Clausier reference", "Subscriptions", ""],
+                    [[m.kind, m.external_ref, m.ref, ", ".join(m.subscriptions),
+                      "already imported" if m.already_imported else ""] for m in result.references])
     for problem in result.report.problems:
         console.print(f"[yellow]skipped[/] line {problem.line}: {problem.field}: {problem.reason}")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
+from clausier.billing.demo import first_demo_period
 from clausier.catalog.models import Offer
 from clausier.contracts import service
 from clausier.contracts.models import Order
@@ -19,6 +20,8 @@ FIRST_SIGNATURE = date(2024, 3, 4)
 
 
 def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
+    # Before the demo's first bill run, the operators' old system billed (billing.demo).
+    migrated_until = first_demo_period(clock.today()) - timedelta(days=1)
     orders = subscriptions = 0
     for operator, entries in demo_customer_entries().items():
         for index, entry in enumerate(entries):
@@ -41,6 +44,8 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
             orders += 1
             subscriptions += len(created)
             for subscription in created:
+                if signed <= migrated_until:
+                    service.record_billed_until(session, clock, actor, subscription.id, migrated_until)
                 if subscription.family.endswith("_pack"):
                     shipped = signed + timedelta(days=7)
                     if shipped > clock.today():

@@ -47,6 +47,8 @@ CSV_COLUMNS = (
     "shipped_on", "delivered_on", "received_on", "go_live_on", "service_identifier",
     "change_external_ref", "change_subscription", "change_order", "change_on", "change_action",
     "change_offer", "change_quantity",
+    # Clausier's own references and the old system's billing (issue 18): their own columns.
+    "customer_ref", "subscription_ref", "billed_until",
 )
 # The lifecycle events an imported order may carry, by field, in the order they are recorded
 # (the goods' journey first, then the go-live).
@@ -94,6 +96,22 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+@dataclass(frozen=True)
+class ReferenceMapping:
+    """An external reference of the file and what it is in Clausier."""
+
+    kind: str                       # customer | order
+    external_ref: str
+    ref: str                        # Clausier's reference
+    subscriptions: tuple[str, ...] = ()
+    already_imported: bool = False
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "external_ref": self.external_ref, "ref": self.ref,
+                "subscriptions": list(self.subscriptions),
+                "already_imported": self.already_imported}
+
+
 @dataclass
 class ImportResult:
     report: Report = field(default_factory=Report)
@@ -104,11 +122,13 @@ class ImportResult:
     subscriptions: int = 0
     changes: int = 0
     skipped_existing: int = 0
+    references: list[ReferenceMapping] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"customers": self.customers, "sites": self.sites, "contacts": self.contacts,
                 "orders": self.orders, "subscriptions": self.subscriptions,
                 "changes": self.changes, "already_imported": self.skipped_existing,
+                "references": [mapping.as_dict() for mapping in self.references],
                 "problems": [{"line": p.line, "field": p.field, "reason": p.reason}
                              for p in self.report.problems]}
 
@@ -187,7 +207,9 @@ def _records_from_csv(path: Path, text: str) -> list[dict]:
         key = row.get("customer_external_ref", f"line-{line}")
         record = by_customer.setdefault(key, {
             "__line__": line, "external_ref": key, "operator": row.get("operator"),
-            **{k: row[k] for k in CUSTOMER_KEYS if k in row}, "sites": [], "orders": [],
+            **{k: row[k] for k in CUSTOMER_KEYS if k in row},
+            **({"ref": row["customer_ref"]} if "customer_ref" in row else {}),
+            "sites": [], "orders": [],
             "changes": []})
         if "site_name" in row and not any(s["name"] == row["site_name"] for s in record["sites"]):
             record["sites"].append({"__line__": line, "name": row["site_name"],
@@ -205,7 +227,8 @@ def _records_from_csv(path: Path, text: str) -> list[dict]:
             order["lines"].append({"__line__": line, "site": row.get("site_name"), "offer": row["offer"],
                                    **{k: row[k] for k in ("quantity", "commitment_months", "monthly_fee",
                                                           "access_fee", "access_fee_undiscounted",
-                                                          "service_identifier") if k in row}})
+                                                          "service_identifier", "subscription_ref",
+                                                          "billed_until") if k in row}})
         if "change_action" in row or "change_external_ref" in row:
             change_key = row.get("change_external_ref", f"{key}-change-{line}")
             change = next((c for c in record["changes"] if c["external_ref"] == change_key), None)
@@ -303,6 +326,7 @@ def import_file(session: Session, clock: Clock, actor: Actor, path: Path,
             for name in ("customers", "sites", "contacts", "orders", "subscriptions", "changes",
                          "skipped_existing"):
                 setattr(result, name, getattr(result, name) + getattr(counts, name))
+            result.references += counts.references
     if result.report.problems and not skip_bad_rows:
         whole_file.rollback()
         raise InvalidInput(f"{path}: {len(result.report.problems)} bad row(s); nothing imported "
@@ -339,14 +363,21 @@ def _import_customer(session: Session, clock: Clock, actor: Actor, record: dict,
     fields = {k: record[k] for k in CUSTOMER_KEYS if k in record and k not in ("name", "kind")}
     if "employees" in fields:
         fields["employees"] = _whole_number(fields["employees"], "employees", line)
+    given_ref = (record.get("ref") or "").strip() or None
+    already_imported = customer is not None
     if customer is None:
         customer = customers.create_customer(session, clock, actor, operator=operator.code,
                                              name=record.get("name", ""), kind=record.get("kind", ""),
-                                             external_ref=str(external_ref), **fields)
+                                             ref=given_ref, external_ref=str(external_ref), **fields)
         session.flush()
         result.customers += 1
+    elif given_ref is not None and given_ref != customer.ref:
+        raise _fail("ref", f"customer {external_ref} was already imported as {customer.ref}, "
+                           f"not {given_ref}", line)
     else:
         result.skipped_existing += 1
+    result.references.append(ReferenceMapping("customer", str(external_ref), customer.ref,
+                                              already_imported=already_imported))
     sites: dict[str, Site] = {s.name: s for s in session.scalars(select(Site).where(Site.customer_id == customer.id))}
     for site_record in record.get("sites") or []:
         name = site_record.get("name")
@@ -381,14 +412,20 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
     external_ref = record.get("external_ref")
     if not external_ref:
         raise _fail("orders.external_ref", "every imported order needs the reference of the old system", line)
-    if session.scalar(select(Order).where(Order.customer_id == customer.id, Order.external_ref == str(external_ref))):
+    existing = session.scalar(select(Order).where(Order.customer_id == customer.id,
+                                                  Order.external_ref == str(external_ref)))
+    if existing is not None:
         result.skipped_existing += 1
+        result.references.append(ReferenceMapping(
+            "order", str(external_ref), existing.ref,
+            tuple(session.scalars(select(Subscription.ref).where(Subscription.order_id == existing.id)
+                                  .order_by(Subscription.id))), already_imported=True))
         return
     signed_on = _parse_date(record.get("signed_on"), "orders.signed_on", line)
     if signed_on is None:
         raise _fail("orders.signed_on", "the signature date is required", line)
     events = [(name, event, _parse_date(record.get(name), f"orders.{name}", line)) for name, event in EVENT_FIELDS]
-    lines, identifiers = [], []
+    lines, identifiers, refs, billed_until = [], [], [], []
     for entry in record.get("lines") or []:
         entry_line = entry.get("__line__", line)
         site = sites.get(entry.get("site")) if entry.get("site") else next(iter(sites.values()), None)
@@ -409,6 +446,11 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
         except ClausierError as exc:
             raise InvalidInput(exc.message, problems=[Problem(p.field, p.reason, entry_line) for p in exc.problems])
         identifiers.append((site.id, entry.get("service_identifier")))
+        if entry.get("subscription_ref"):
+            refs.append((site.id, str(entry.get("offer", "")), str(entry["subscription_ref"])))
+        until = _parse_date(entry.get("billed_until"), "lines.billed_until", entry_line)
+        if until is not None:
+            billed_until.append((site.id, str(entry.get("offer", "")), until, entry_line))
     try:
         order = contracts.create_order(session, clock, actor, contracts.OrderInput(
             customer_id=customer.id, signed_on=signed_on, channel=record.get("channel", "on_premises"),
@@ -417,12 +459,14 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
                                         "orders.outside_main_activity", line),
             external_ref=str(external_ref)))
         session.flush()
-        created = contracts.accept_order(session, clock, actor, order.id)
+        created = contracts.accept_order(session, clock, actor, order.id, refs)
     except ClausierError as exc:
         raise InvalidInput(exc.message, problems=[Problem(p.field, p.reason, p.line or line)
                                                   for p in (exc.problems or [Problem("orders", exc.message)])])
     result.orders += 1
     result.subscriptions += len(created)
+    result.references.append(ReferenceMapping("order", str(external_ref), order.ref,
+                                              tuple(s.ref for s in created)))
     for subscription in created:
         identifier = next((i for s, i in identifiers if s == subscription.site_id and i), None)
         for name, event, day in events:
@@ -438,6 +482,7 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
             except ClausierError as exc:
                 raise _fail(f"orders.{name}", exc.problems[0].reason if exc.problems else exc.message,
                             line) from None
+        _record_billed_until(session, clock, actor, subscription, billed_until)
 
 
 def _import_change(session: Session, clock: Clock, actor: Actor, customer: Customer,
@@ -536,3 +581,27 @@ def _changed_subscription(session: Session, customer: Customer, record: dict,
         raise _fail("changes.order", f"order {order_ref!r} made {len(candidates)} subscriptions "
                     "for these offers: name the subscription instead", line)
     return candidates[0]
+
+
+
+def _record_billed_until(session: Session, clock: Clock, actor: Actor, subscription: Subscription,
+                         given: list[tuple[int, str, date, int | None]]) -> None:
+    """The day the old system billed the subscription up to, from its lines (site id, offer code,
+    date, line of the file), which must agree."""
+    offers = {item.offer_code for item in subscription.items}
+    dates = {(until, entry_line) for site_id, offer, until, entry_line in given
+             if site_id == subscription.site_id and offer in offers}
+    if not dates:
+        return
+    days = {until for until, _ in dates}
+    entry_line = min(entry_line or 0 for _, entry_line in dates) or None
+    if len(days) > 1:
+        raise _fail("lines.billed_until", f"the lines of subscription {subscription.ref} (same site "
+                                          "and service family) give different dates: "
+                                          f"{', '.join(sorted(d.isoformat() for d in days))}", entry_line)
+    try:
+        contracts.record_billed_until(session, clock, actor, subscription.id, days.pop())
+    except ClausierError as exc:
+        raise InvalidInput(exc.message, problems=[Problem(p.field if p.field.startswith("lines.")
+                                                          else f"lines.{p.field}", p.reason, entry_line)
+                                                  for p in exc.problems]) from None

@@ -93,6 +93,9 @@ class Subscription(Base):
     cancelled_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     termination_reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
     last_renewal_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # An imported subscription: the last day the old system billed (a month's last day); the
+    # bill runs start the day after and bill no access fee again.
+    billed_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(Instant)
 
     items: Mapped[list[SubscriptionItem]] = relationship(

@@ -6,6 +6,7 @@ subscription is bound to, saves, and records the audit trail and the subscriptio
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
+from clausier.billing import rules as billing_rules
 from clausier.billing.charges import (
     add_charge,
     correct_billed_months,
@@ -30,8 +32,9 @@ from clausier.contracts.models import (
     SubscriptionItem,
 )
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.money import money, to_decimal
+from clausier.customers import rules as customer_rules
 from clausier.customers.models import Customer, Site
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Terms
@@ -88,9 +91,37 @@ def _operator(session: Session, operator_id: int) -> Operator:
 
 
 def _next_ref(session: Session, model, operator: Operator, letter: str) -> str:
-    count = session.scalar(select(func.count()).select_from(model)
-                           .where(model.operator_id == operator.id)) or 0
-    return f"{operator.invoice_prefix}-{letter}{count + 1:06d}"
+    """``<prefix>-<letter><6 digits>``: one more than the count, skipping a number already taken
+    (an import may have set references of the same form)."""
+    number = (session.scalar(select(func.count()).select_from(model)
+                             .where(model.operator_id == operator.id)) or 0) + 1
+    while _ref_taken(session, model, operator, ref := f"{operator.invoice_prefix}-{letter}{number:06d}"):
+        number += 1
+    return ref
+
+
+def _ref_taken(session: Session, model, operator: Operator, ref: str) -> bool:
+    return session.scalar(select(model.id).where(model.operator_id == operator.id,
+                                                 model.ref == ref)) is not None
+
+
+def _given_subscription_ref(session: Session, operator: Operator, refs: set[str],
+                            offers: list[str]) -> str | None:
+    """The reference an import gives a subscription (one per site and service family), checked
+    for its form and refused when the operator already has it."""
+    if not refs:
+        return None
+    if len(refs) > 1:
+        raise InvalidInput.on("lines.subscription_ref",
+                              f"the lines {', '.join(offers)} make one subscription (same site and "
+                              f"service family) but give it {len(refs)} references: "
+                              f"{', '.join(sorted(refs))}")
+    ref = customer_rules.check_reference(refs.pop(), "lines.subscription_ref")
+    if _ref_taken(session, Subscription, operator, ref):
+        reason = f"{operator.code} already has a subscription {ref}"
+        raise Conflict(f"lines.subscription_ref: {reason}",
+                       problems=[Problem("lines.subscription_ref", reason)])
+    return ref
 
 
 def _offer(session: Session, operator_id: int, code: str, field: str) -> Offer:
@@ -251,8 +282,11 @@ def _order_line(site_id: int, offer: Offer, line: LineInput, is_option: bool) ->
         is_option=is_option)
 
 
-def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int) -> list[Subscription]:
-    """Accepting an order creates one subscription per site and service family."""
+def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
+                 subscription_refs: Iterable[tuple[int, str, str]] = ()) -> list[Subscription]:
+    """Accepting an order creates one subscription per site and service family; its reference is
+    generated unless ``subscription_refs`` (site id, offer code, reference: what an import gives)
+    names one for a line of it (the lines of one subscription must agree)."""
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound(f"order {order_id} not found")
@@ -261,6 +295,9 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int) ->
     sheet = terms_service.get_sheet(session, order.sheet_id, order.sheet_version)
     operator = _operator(session, order.operator_id)
     groups: dict[tuple[int, str], list[tuple[OrderLine, Offer]]] = {}
+    given: dict[tuple[int, str], set[str]] = {}
+    for site_id, offer_code, ref in subscription_refs:
+        given.setdefault((site_id, offer_code), set()).add(ref)
     for line in order.lines:
         offer = session.get(Offer, line.offer_id)
         if offer.family not in sheet.families:
@@ -276,8 +313,11 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int) ->
         # No commitment on the order nor in the sheet (e.g. Ozone CinéTime outside a pack): the
         # service runs month to month, its "initial period" is empty.
         months = months or 0
+        ref = _given_subscription_ref(
+            session, operator, set().union(*(given.get((site_id, offer.code), set()) for _, offer in lines)),
+            [offer.code for _, offer in lines])
         subscription = Subscription(
-            ref=_next_ref(session, Subscription, operator, "S"), customer_id=order.customer_id,
+            ref=ref or _next_ref(session, Subscription, operator, "S"), customer_id=order.customer_id,
             site_id=site_id, operator_id=order.operator_id, order_id=order.id, family=family,
             sheet_id=order.sheet_id, sheet_version=order.sheet_version, status="ordered",
             signed_on=order.signed_on, channel=order.channel, commitment_months=months,
@@ -365,6 +405,27 @@ def activate(session: Session, clock: Clock, actor: Actor, subscription_id: int 
     terms = terms_of(session, subscription)
     start = rules.commitment_start(facts_of(session, subscription), terms)
     subscription.commitment_start = start
+    return subscription
+
+
+def record_billed_until(session: Session, clock: Clock, actor: Actor, subscription_id: int,
+                        until: date) -> Subscription:
+    """A subscription taken over from an old system: the last day that system billed (the last
+    day of a month, as bill runs bill whole calendar months). Clausier's runs bill from the next
+    day on, and never its access fees again."""
+    subscription = get_subscription(session, subscription_id)
+    if until != billing_rules.month_end(until):
+        raise InvalidInput.on("billed_until", f"{until.isoformat()} is not the last day of a month "
+                                              "(bill runs bill whole calendar months)")
+    if until < subscription.signed_on:
+        raise InvalidInput.on("billed_until", f"{until.isoformat()} is before the signature "
+                                              f"{subscription.signed_on.isoformat()}")
+    before = subscription.billed_until
+    subscription.billed_until = until
+    _event(session, clock, actor, subscription, "billed_until", until)
+    record(session, clock, actor, "subscription.billed_until", subscription,
+           f"{subscription.ref} billed by the old system until {until.isoformat()}",
+           {"billed_until": [before and before.isoformat(), until.isoformat()]})
     return subscription
 
 

@@ -27,6 +27,8 @@ KINDS_FOR_OPERATOR = {"business": ("company",), "consumer": ("household",),
                       "mixed": ("company", "household")}
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A reference (customer number, subscription number) as staff type it and documents print it.
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]{0,39}")
 
 
 def _reason(exc: stdnum_errors.ValidationError) -> str:
@@ -114,6 +116,15 @@ def check_roles(roles: list[str]) -> list[str]:
     if unknown:
         raise InvalidInput.on("roles", f"{unknown[0]!r} is not one of {', '.join(CONTACT_ROLES)}")
     return sorted(set(roles), key=CONTACT_ROLES.index)
+
+
+def check_reference(value: str, field: str = "ref") -> str:
+    """A customer or subscription reference: letters, digits and ``-_./``, at most 40."""
+    ref = value.strip()
+    if not _REFERENCE.fullmatch(ref):
+        raise InvalidInput.on(field, f"{ref!r} must be letters, digits, '-', '_', '.', '/' "
+                                     "(at most 40)")
+    return ref
 
 
 def check_choice(field: str, value: str, choices: tuple[str, ...]) -> str:

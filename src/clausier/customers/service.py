@@ -14,7 +14,7 @@ from clausier.audit.service import Actor, changes_between, record
 from clausier.catalog import service as catalog
 from clausier.catalog.models import Operator
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotFound
+from clausier.core.errors import Conflict, InvalidInput, NotFound, Problem
 from clausier.customers import rules
 from clausier.customers.models import Contact, Customer, Site
 from clausier.db.references import delete_unless_referenced
@@ -75,14 +75,12 @@ def _next_ref(session: Session, operator: Operator) -> str:
 
 def _check_ref_free(session: Session, operator: Operator, ref: str,
                     customer_id: int | None = None) -> str:
-    ref = ref.strip()
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-/]{0,39}", ref):
-        raise InvalidInput.on("ref", f"{ref!r} must be letters, digits, '-', '_', '.', '/' "
-                                     "(at most 40)")
+    ref = rules.check_reference(ref)
     other = session.scalar(select(Customer).where(Customer.operator_id == operator.id,
                                                   Customer.ref == ref))
     if other is not None and other.id != customer_id:
-        raise Conflict(f"ref: {operator.code} already has a customer {ref}")
+        reason = f"{operator.code} already has a customer {ref}"
+        raise Conflict(f"ref: {reason}", problems=[Problem("ref", reason)])
     return ref
 
 
