@@ -1,14 +1,14 @@
 """contracts: the day up to which an old system billed an imported subscription
 
-Revision ID: 0009_contracts_billed_until
-Revises: 0008_contracts_change_orders
+Revision ID: 0011_contracts_billed_until
+Revises: 0010_contracts_change_ext_ref
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_contracts_billed_until'
-down_revision = '0008_contracts_change_orders'
+revision = '0011_contracts_billed_until'
+down_revision = '0010_contracts_change_ext_ref'
 branch_labels = None
 depends_on = None
 
