@@ -65,7 +65,9 @@ def test_direct_debit_from_the_command_line(run, clean_engine, tmp_path):
     assert [d["status"] for d in shown["debits"]] == ["returned"]
     assert shown["cases"][0]["steps"][0]["step"] == "first_reminder"
     queue = json.loads(run("dunning", "queue", "--json", "--today", "2025-10-08").output)
-    assert queue[0]["next_step"]["step"] == "suspend" and queue[0]["next_step"]["due_on"] == "2025-10-13"
+    # Ozone CGV art. 9.6 L272: « coupure sous 5 jours » from the reminder of 8 October; the 5th
+    # day is the 13th, the cut is allowed from the day after (reading OZ-DUNNING-CUT-START).
+    assert queue[0]["next_step"]["step"] == "suspend" and queue[0]["next_step"]["due_on"] == "2025-10-14"
 
     paid = run("payment", "record", ref, "34.90", "--method", "card", "--on", "2025-10-09",
                "--today", "2025-10-09", "--json")
