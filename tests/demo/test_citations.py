@@ -12,6 +12,9 @@ from collections.abc import Iterator
 
 from sqlalchemy import JSON, String, select
 
+from clausier.contracts import service as contracts
+from clausier.contracts.models import Subscription
+from clausier.core.errors import NotAllowed
 from clausier.db.base import Base
 from clausier.demo import service as demo
 
@@ -83,4 +86,25 @@ def test_every_explained_line_of_the_demo_cites_an_article_and_its_seed_lines(se
         if (problem := citation_problem(clause)) is not None:
             bad.setdefault(f"{where}: {clause!r}", problem)
     assert checked > 100          # the demo explains its invoices, dunning and quotes
+    assert bad == {}
+
+
+def test_every_exit_quote_of_the_demo_cites_an_article_and_its_seed_lines(session, clock, actor):
+    """The lines of remaining months, Chatel, prorata and cancellation fees that an exit quote
+    explains, for every demo subscription still running, a letter received today."""
+    demo.load_demo(session, clock, actor)
+    quoted = 0
+    bad = {}
+    for subscription in session.scalars(select(Subscription)):
+        if subscription.status in ("terminated", "withdrawn", "cancelled"):
+            continue
+        try:
+            quote = contracts.quote_termination(session, subscription.id, clock.today())
+        except NotAllowed:        # a pack that cannot be ended early (Rozoh): nothing to quote
+            continue
+        quoted += 1
+        for clause in _clauses(quote.as_dict()):
+            if (problem := citation_problem(clause)) is not None:
+                bad.setdefault(f"{subscription.ref}: {clause!r}", problem)
+    assert quoted > 10
     assert bad == {}
