@@ -82,6 +82,13 @@ def notice_deadline(terms, row):
     return contracts.notice_deadline(contracts.period_on(subscription, terms, row["during"]), terms)
 
 
+def pack(row) -> Facts:
+    """A Rozoh pack shipped on ``shipped``, activated on ``activated`` (or never)."""
+    return Facts(family="access_pack", signed_on=row["shipped"], commitment_months=120,
+                 items=(Item("Pack", "pack", 1, 0),), shipped_on=row["shipped"],
+                 go_live_on=row["activated"])
+
+
 RULES = {
     "invoice_due_date": lambda terms, row: billing.due_date(terms, row["issued"])[0],
     "dispute_deadline": lambda terms, row: payments.dispute_admissible(
@@ -106,6 +113,8 @@ RULES = {
     "second_presentation_on": second_presentation_on,
     "notice_deadline": notice_deadline,
     "claim_deadline": lambda terms, row: support.claim_deadline(terms.service_levels, row["month"]),
+    "service_start": lambda terms, row: contracts.commitment_start(pack(row), terms),
+    "service_end": lambda terms, row: contracts.commitment_end(pack(row), terms),
 }
 
 

@@ -35,6 +35,8 @@ SCENARIO_RULES = {
     "second_presentation_on": "payments.rules.next_step",
     "notice_deadline": "contracts.rules.period_on",
     "claim_deadline": "support.rules.claim_deadline",
+    "service_start": "contracts.rules.commitment_start",
+    "service_end": "contracts.rules.commitment_end",
 }
 
 # The readings of how delays are counted and what they run from (issue 18 §1).
