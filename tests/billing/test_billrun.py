@@ -53,7 +53,9 @@ def test_b2b_customer_with_two_sites_and_a_central_site(session, clock, actor, t
         ("Siège Tours", "Presel — 2026-11", D("10.00"))]
     assert (invoice.total_ht, invoice.total_vat, invoice.total_ttc) == (D("250.00"), D("50.00"), D("300.00"))
     assert invoice.billing_site_id == head_office.id
-    assert (invoice.issue_date, invoice.due_date) == (date(2026, 11, 24), date(2026, 12, 19))
+    # CGV art. 10.4 « vingt-cinq (25) jours », jours ouvrés (art. 2 L66-67): from Tuesday
+    # 24 November 2026, Christmas not counted, Wednesday 30 December
+    assert (invoice.issue_date, invoice.due_date) == (date(2026, 11, 24), date(2026, 12, 30))
     assert invoice.buyer["siren"] == "552100554" and invoice.seller["siren"] == "379341803"
     texts = [m["text"] for m in invoice.mentions]
     assert "Indemnité forfaitaire pour frais de recouvrement : 40,00\u00a0€" in texts
@@ -301,13 +303,15 @@ def test_draft_invoices_are_issued_or_discarded(session, clock, actor, tec, busi
     service.bill_period(session, clock, actor, "2026-11", "technicophone", draft_only=True)
     [draft] = _invoices(session)
     issued = service.issue_invoice(session, clock, actor, draft.id)
-    assert (issued.number, issued.status, issued.due_date) == ("TEC-2026-000001", "issued", date(2026, 12, 19))
+    assert (issued.number, issued.status, issued.due_date) == ("TEC-2026-000001", "issued", date(2026, 12, 30))
     paid = service.record_payment(session, clock, actor, issued.number, D("5"), date(2026, 12, 1))
     assert paid.status == "partly_paid"
-    assert service.mark_overdue(session, clock, actor, date(2026, 12, 20)) == 1
-    assert service.record_payment(session, clock, actor, issued.number, D("12"), date(2026, 12, 21)).status == "paid"
+    # Overdue the day after its due date, 30 December (25 jours ouvrés, CGV art. 10.4 with art. 2)
+    assert service.mark_overdue(session, clock, actor, date(2026, 12, 30)) == 0
+    assert service.mark_overdue(session, clock, actor, date(2026, 12, 31)) == 1
+    assert service.record_payment(session, clock, actor, issued.number, D("12"), date(2027, 1, 4)).status == "paid"
     csv_text = service.export_csv(session)
-    assert "TEC-2026-000001;invoice;2026-11-24;2026-12-19" in csv_text
+    assert "TEC-2026-000001;invoice;2026-11-24;2026-12-30" in csv_text
     assert session.scalar(select(func.count()).select_from(InvoiceLine)) == 1
 
 

@@ -197,9 +197,11 @@ def test_a_consumer_invoice_in_ttc_takes_the_ht_out_of_the_ttc_prices():
 
 
 def test_business_invoice_is_due_in_25_days_with_the_late_payment_mentions():
-    """CGV art. 10.4 L368-372 (25 days), art. 11.1 L393-399 (3 × the legal rate, 40 € HT)."""
+    """CGV art. 10.4 L368-372 (25 « jours », jours ouvrés as art. 2 L66-67 defines the word),
+    art. 11.1 L393-399 (3 × the legal rate, 40 € HT). From Tuesday 24 November 2026, Christmas not
+    counted, the 25th jour ouvré is Wednesday 30 December."""
     due, clause = rules.due_date(sheet("technicophone").general, date(2026, 11, 24))
-    assert (due, clause) == (date(2026, 12, 19), "CGV art. 10.4 (L368-372)")
+    assert (due, clause) == (date(2026, 12, 30), "CGV art. 10.4 (L368-372); CGV art. 2 (L66-67)")
     mentions = rules.legal_mentions(sheet("technicophone").general, True, due, clause)
     texts = [m.text for m in mentions]
     assert "Pas d'escompte pour paiement anticipé" in texts

@@ -65,7 +65,9 @@ def test_direct_debit_from_the_command_line(run, clean_engine, tmp_path):
     assert [d["status"] for d in shown["debits"]] == ["returned"]
     assert shown["cases"][0]["steps"][0]["step"] == "first_reminder"
     queue = json.loads(run("dunning", "queue", "--json", "--today", "2025-10-08").output)
-    assert queue[0]["next_step"]["step"] == "suspend" and queue[0]["next_step"]["due_on"] == "2025-10-13"
+    # Ozone CGV art. 9.6 L272: « coupure sous 5 jours » from the reminder of 8 October; the 5th
+    # day is the 13th, the cut is allowed from the day after (reading OZ-DUNNING-CUT-START).
+    assert queue[0]["next_step"]["step"] == "suspend" and queue[0]["next_step"]["due_on"] == "2025-10-14"
 
     paid = run("payment", "record", ref, "34.90", "--method", "card", "--on", "2025-10-09",
                "--today", "2025-10-09", "--json")
@@ -114,11 +116,13 @@ def _overdue_case(engine) -> str:
     with transaction(engine) as s:
         billed = technicophone_invoice(s, SYSTEM)
         service.add_legal_rate(s, FixedClock.on(date(2025, 10, 3)), SYSTEM, "2025-H2", "2.76")
-        service.tick(s, FixedClock.on(date(2025, 10, 29)), SYSTEM, date(2025, 10, 29))
+        # Due Friday 7 November 2025 (25 jours ouvrés, CGV art. 10.4 with art. 2): the first
+        # notice of the 8th, received on the 10th, allows restriction from the 19th (CGV 8.4).
+        service.tick(s, FixedClock.on(date(2025, 11, 8)), SYSTEM, date(2025, 11, 8))
         case = service.open_case_of(s, billed.customer.id)
         letter = case.steps[0].letter_id
-        service.record_letter_receipt(s, FixedClock.on(date(2025, 10, 31)), SYSTEM, letter, date(2025, 10, 31))
-        service.tick(s, FixedClock.on(date(2025, 11, 8)), SYSTEM, date(2025, 11, 8))
+        service.record_letter_receipt(s, FixedClock.on(date(2025, 11, 10)), SYSTEM, letter, date(2025, 11, 10))
+        service.tick(s, FixedClock.on(date(2025, 11, 19)), SYSTEM, date(2025, 11, 19))
         return billed.customer.ref
 
 
@@ -130,19 +134,20 @@ def test_the_api_shows_the_queue_and_takes_decisions_and_payments(engine, staff_
     assert [p["step"] for p in entry["pending_approval"]] == ["restrict", "suspend"]
     suspend = entry["pending_approval"][1]["id"]
     decided = api.post(f"/api/v1/dunning/steps/{suspend}/decision", json={"approve": True,
-                                                                          "on": "2025-11-08"})
+                                                                          "on": "2025-11-19"})
     assert decided.status_code == 200 and decided.json()["status"] == "approved"
     again = api.post(f"/api/v1/dunning/steps/{suspend}/decision", json={"approve": True})
     assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
 
-    collections = api.get(f"/api/v1/collections/{ref}", params={"on": "2025-11-08"}).json()
-    assert collections["invoices"][0]["interest"]["total"] == "2.99"   # 11 days × 8.28 % × 1 200 / 365
+    collections = api.get(f"/api/v1/collections/{ref}", params={"on": "2025-11-19"}).json()
+    # 8 to 19 November: 12 days × 8.28 % × 1 200 / 365 = 3.27
+    assert collections["invoices"][0]["interest"]["total"] == "3.27"
     paid = api.post("/api/v1/payments", json={"customer": ref, "amount": "1200.00",
-                                              "received_on": "2025-11-10"})
+                                              "received_on": "2025-11-20"})
     assert paid.status_code == 201
     assert api.get("/api/v1/dunning/queue").json() == []
     assert staff_client("support").post("/api/v1/payments", json={
-        "customer": ref, "amount": "1", "received_on": "2025-11-10"}).status_code == 403
+        "customer": ref, "amount": "1", "received_on": "2025-11-20"}).status_code == 403
     refused = api.post("/api/v1/mandates", json={"customer": ref, "reference": "R1",
                                                  "signed_on": "2025-09-01", "iban": "FR00"})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "iban"

@@ -39,13 +39,14 @@ def test_a_deposit_suspends_until_provided_is_drawn_after_8_days_and_released_2_
     assert contracts.get_subscription(session, billed.subscription_id).status == "active"
     assert deposit.held == Decimal("500.00") and deposit.status == "held"
 
-    # The invoice is unpaid: formal notice on Wednesday 29 October; the deposit may be drawn once
-    # it has stayed unanswered 8 jours ouvrés from its sending (CGV 11.5 L430-433; art. 2 L66-67:
-    # « jour » is a working day): 30, 31 October, 3–7 and 10 November, so from 11 November.
-    service.tick(session, FixedClock.on(date(2025, 10, 29)), actor, date(2025, 10, 29))
+    # The invoice, due on Friday 7 November (the 25th jour ouvré after 3 October, CGV art. 10.4
+    # and art. 2 L66-67), is unpaid: formal notice on Saturday 8 November; the deposit may be drawn
+    # once it has stayed unanswered 8 jours ouvrés from its sending (CGV 11.5 L430-433): 10, 12–14
+    # and 17–20 November (11 November a holiday), so from Friday 21 November.
+    service.tick(session, FixedClock.on(date(2025, 11, 8)), actor, date(2025, 11, 8))
     with pytest.raises(NotAllowed, match="not been unanswered 8 jours ouvrés yet"):
-        service.draw_deposit(session, FixedClock.on(date(2025, 11, 10)), actor, deposit.id)
-    payment = service.draw_deposit(session, FixedClock.on(date(2025, 11, 11)), actor, deposit.id)
+        service.draw_deposit(session, FixedClock.on(date(2025, 11, 20)), actor, deposit.id)
+    payment = service.draw_deposit(session, FixedClock.on(date(2025, 11, 21)), actor, deposit.id)
     assert payment.method == "deposit" and payment.amount == Decimal("500.00")
     assert billing.get_invoice(session, billed.invoice.number).status == "partly_paid"
     assert deposit.held == 0 and deposit.status == "drawn"
@@ -53,24 +54,24 @@ def test_a_deposit_suspends_until_provided_is_drawn_after_8_days_and_released_2_
     assert "Appel du dépôt de garantie" in letter_text(letter)
 
     # Replenish within 15 jours ouvrés of the letter's receipt, else deemed late (CGV 11.5
-    # L433-436): received Wednesday 12 November → 13 November … 3 December.
-    service.record_letter_receipt(session, FixedClock.on(date(2025, 11, 12)), actor, letter.id,
-                                  date(2025, 11, 12))
-    assert deposit.replenish_by == date(2025, 12, 3)
-    service.tick(session, FixedClock.on(date(2025, 12, 3)), actor, date(2025, 12, 3))
+    # L433-436): received Wednesday 26 November → 27, 28 November, 1–5, 8–12, 15–17 December.
+    service.record_letter_receipt(session, FixedClock.on(date(2025, 11, 26)), actor, letter.id,
+                                  date(2025, 11, 26))
+    assert deposit.replenish_by == date(2025, 12, 17)
+    service.tick(session, FixedClock.on(date(2025, 12, 17)), actor, date(2025, 12, 17))
     assert not deposit.replenishment_late
-    service.tick(session, FixedClock.on(date(2025, 12, 4)), actor, date(2025, 12, 4))
+    service.tick(session, FixedClock.on(date(2025, 12, 18)), actor, date(2025, 12, 18))
     assert deposit.replenishment_late
 
     # The customer pays the rest and replenishes; the contract later ends on 31 December
-    clock = FixedClock.on(date(2025, 12, 5))
-    service.record_payment(session, clock, actor, ref, "700.00", "transfer", date(2025, 12, 5))
-    service.provide_deposit(session, clock, actor, deposit.id, date(2025, 12, 5))
+    clock = FixedClock.on(date(2025, 12, 19))
+    service.record_payment(session, clock, actor, ref, "700.00", "transfer", date(2025, 12, 19))
+    service.provide_deposit(session, clock, actor, deposit.id, date(2025, 12, 19))
     assert deposit.status == "held" and not deposit.replenishment_late
     contracts.terminate_now(session, clock, actor, billed.subscription_id, date(2025, 12, 31),
                             "end of term")
     # the late-payment charges are billed and paid: nothing is owed any more
-    billing.bill_period(session, FixedClock.on(date(2025, 12, 5)), actor, "2025-12", "technicophone",
+    billing.bill_period(session, FixedClock.on(date(2025, 12, 19)), actor, "2025-12", "technicophone",
                         customer_ids=[customer.id])
     assert pending_charges(session, customer.id) == []
     service.record_payment(session, clock, actor, ref, service.owed(session, customer.id), "transfer",
@@ -112,7 +113,7 @@ def test_a_dispute_received_on_business_day_11_is_rejected_cgv_11_3(session, act
     assert dispute.decision["reasons"] == [
         "received on day 11 (jours ouvrés) after the invoice's receipt; the window is "
         "10 jours ouvrés (until 2025-10-17)"]
-    assert dispute.decision["clauses"] == ["CGV art. 11.3 (L406-409)", "CGV art. 2 (L66-67)"]
+    assert dispute.decision["clauses"] == ["CGV art. 11.3 (L406-409); CGV art. 2 (L66-67)"]
     answer = next(m for m in outbox.list_messages(session, billed.customer.id) if m.kind == "dispute_answer")
     assert "n'est pas recevable" in answer.body
 
@@ -129,14 +130,16 @@ def test_an_admissible_dispute_holds_back_only_its_part_and_once_rejected_bears_
     assert dispute.status == "open"
     # The undisputed part stays due at the due date (CGV 11.4): paid on time, no ladder
     service.record_payment(session, clock, actor, ref, "1200.00", "transfer", date(2025, 10, 27))
-    service.tick(session, FixedClock.on(date(2025, 10, 29)), actor, date(2025, 10, 29))
+    # Issued Friday 3 October, due on the 25th jour ouvré (CGV art. 10.4, art. 2): 7 November.
+    service.tick(session, FixedClock.on(date(2025, 11, 8)), actor, date(2025, 11, 8))
     assert service.open_case_of(session, billed.customer.id) is None
 
-    # Rejected on 12 November: the 120.00 € withheld is late since 28 October (CGV 11.3)
-    clock = FixedClock.on(date(2025, 11, 12))
+    # Rejected on 22 November: the 120.00 € withheld is late since 8 November, the day after the
+    # due date (CGV 11.3, 11.1): 8 to 22 November
+    clock = FixedClock.on(date(2025, 11, 22))
     service.decide_dispute(session, clock, actor, dispute.id, accept=False, note="calls proven by CDRs")
     assert service.open_case_of(session, billed.customer.id) is not None
-    service.record_payment(session, clock, actor, ref, "120.00", "transfer", date(2025, 11, 12))
+    service.record_payment(session, clock, actor, ref, "120.00", "transfer", date(2025, 11, 22))
     interest = next(c for c in pending_charges(session, billed.customer.id) if c.source == "late_interest")
     # 15 days × (3 × 2.76 %) × 120.00 / 365 = 0.41
     assert interest.amount == Decimal("0.41")

@@ -48,55 +48,58 @@ def test_a_b2b_customer_walked_through_both_formal_notices_to_termination_by_the
     customer = billed.customer
     service.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
 
-    # Day after the due date: formal notice 1 by registered letter, 8 calendar days (CGV 8.4)
-    tick_until(session, actor, date(2025, 10, 28), date(2025, 10, 29))
+    # Day after the due date (Friday 7 November, the 25th jour ouvré after 3 October, CGV art.
+    # 10.4 with art. 2 L66-67): formal notice 1 by registered letter, 8 calendar days (CGV 8.4)
+    tick_until(session, actor, date(2025, 11, 7), date(2025, 11, 8))
     steps = steps_of(session, customer.id)
     assert list(steps) == ["formal_notice_1"]
     notice_1 = session.get(OutboxMessage, steps["formal_notice_1"].letter_id)
-    assert notice_1.channel == "registered_letter" and notice_1.created_on == date(2025, 10, 29)
+    assert notice_1.channel == "registered_letter" and notice_1.created_on == date(2025, 11, 8)
     text = letter_text(notice_1)
     assert "Mise en demeure" in text and billed.invoice.number in text
     assert "8 jours calendaires à compter de sa réception" in text
     assert "Indemnité" in text or "indemnity" in text        # the 40 € line is shown
 
     # Nothing more until the acknowledgement of receipt (reading T-DUNNING-FIRST-NOTICE-START)
-    tick_until(session, actor, date(2025, 10, 30), date(2025, 11, 12))
+    tick_until(session, actor, date(2025, 11, 9), date(2025, 11, 21))
     assert list(steps_of(session, customer.id)) == ["formal_notice_1"]
-    (entry,) = service.dunning_queue(session, date(2025, 11, 12))
+    (entry,) = service.dunning_queue(session, date(2025, 11, 21))
     assert entry.next_step.waiting_for == "receipt of the registered letter"
-    clock = FixedClock.on(date(2025, 11, 12))
-    service.record_letter_receipt(session, clock, actor, notice_1.id, date(2025, 10, 31))
+    clock = FixedClock.on(date(2025, 11, 21))
+    service.record_letter_receipt(session, clock, actor, notice_1.id, date(2025, 11, 10))
 
-    # Receipt 31 October + 8 days = 8 November: restriction and suspension await the operator's
-    # choice; formal notice 2 goes out the same day (10 days)
-    tick_until(session, actor, date(2025, 11, 13), date(2025, 11, 13))
+    # Receipt Monday 10 November: the 8 calendar days end on 18 November; « au-delà de ce délai »
+    # restriction and suspension await the operator's choice from the 19th; formal notice 2 goes
+    # out the same day (10 days)
+    tick_until(session, actor, date(2025, 11, 22), date(2025, 11, 22))
     steps = steps_of(session, customer.id)
     assert [(s, r.status) for s, r in steps.items()] == [
         ("formal_notice_1", "done"), ("restrict", "pending_approval"),
         ("suspend", "pending_approval"), ("formal_notice_2", "done")]
-    assert steps["restrict"].reached_on == date(2025, 11, 13)     # the tick ran late: not back-dated
+    assert steps["restrict"].reached_on == date(2025, 11, 22)     # the tick ran late: not back-dated
     notice_2 = session.get(OutboxMessage, steps["formal_notice_2"].letter_id)
     assert "10 jours ouvrés à compter de sa réception" in letter_text(notice_2)
 
     # The operator suspends rather than restricts
-    service.decide_step(session, clock, actor, steps["restrict"].id, False, date(2025, 11, 13))
-    service.decide_step(session, clock, actor, steps["suspend"].id, True, date(2025, 11, 13))
+    service.decide_step(session, clock, actor, steps["restrict"].id, False, date(2025, 11, 22))
+    service.decide_step(session, clock, actor, steps["suspend"].id, True, date(2025, 11, 22))
     assert contracts.get_subscription(session, billed.subscription_id).status == "suspended"
     assert steps["suspend"].decided_by == actor.name
 
-    # Second letter received Friday 14 November: 10 jours ouvrés → 28 November
-    service.record_letter_receipt(session, clock, actor, notice_2.id, date(2025, 11, 14))
-    tick_until(session, actor, date(2025, 11, 14), date(2025, 11, 27))
+    # Second letter received Monday 24 November: 10 jours ouvrés end on Monday 8 December; the
+    # termination is allowed « au-delà de ce délai », from Tuesday 9 December
+    service.record_letter_receipt(session, clock, actor, notice_2.id, date(2025, 11, 24))
+    tick_until(session, actor, date(2025, 11, 23), date(2025, 12, 8))
     assert "terminate" not in steps_of(session, customer.id)
-    tick_until(session, actor, date(2025, 11, 28), date(2025, 11, 28))
+    tick_until(session, actor, date(2025, 12, 9), date(2025, 12, 9))
     terminate = steps_of(session, customer.id)["terminate"]
     assert terminate.status == "pending_approval" and "10 jours ouvrés" in terminate.basis
 
     # Approved: the contract ends for unpaid bills with the exit amounts of CGV 8.4, and the
     # acknowledgement letter is produced
-    service.decide_step(session, FixedClock.on(date(2025, 11, 28)), actor, terminate.id, True)
+    service.decide_step(session, FixedClock.on(date(2025, 12, 9)), actor, terminate.id, True)
     subscription = contracts.get_subscription(session, billed.subscription_id)
-    assert subscription.status == "terminated" and subscription.terminated_on == date(2025, 11, 28)
+    assert subscription.status == "terminated" and subscription.terminated_on == date(2025, 12, 9)
     charges = {c.source: c for c in pending_charges(session, customer.id)}
     assert charges["termination_unpaid"].amount > 0
     assert charges["recovery_indemnity"].amount == Decimal("40.00")
@@ -104,9 +107,13 @@ def test_a_b2b_customer_walked_through_both_formal_notices_to_termination_by_the
     assert acknowledgement.kind == "termination"
     assert "Résiliation pour défaut de paiement" in letter_text(acknowledgement)
 
-    # Litigation 30 jours ouvrés after the due date (reading T-DUNNING-LITIGATION-START)
-    tick_until(session, actor, date(2025, 11, 29), date(2025, 12, 10))
-    assert steps_of(session, customer.id)["litigation"].reached_on == date(2025, 12, 10)
+    # Litigation once the 30 jours ouvrés after the due date have run (reading
+    # T-DUNNING-LITIGATION-START): 7 November + 30 jours ouvrés (11 November not counted) =
+    # Monday 22 December, so from the 23rd
+    tick_until(session, actor, date(2025, 12, 10), date(2025, 12, 22))
+    assert "litigation" not in steps_of(session, customer.id)
+    tick_until(session, actor, date(2025, 12, 23), date(2025, 12, 23))
+    assert steps_of(session, customer.id)["litigation"].reached_on == date(2025, 12, 23)
 
     # Every step is audited
     assert session.scalar(select(func.count()).select_from(AuditEntry).where(
@@ -121,7 +128,7 @@ def test_replaying_the_payments_tick_for_the_same_date_changes_nothing(session, 
         return {table: session.scalar(select(func.count()).select_from(table))
                 for table in (AuditEntry.__table__, DunningStepRecord.__table__, OutboxMessage.__table__)}
 
-    for day in (date(2025, 10, 29), date(2025, 11, 8)):
+    for day in (date(2025, 11, 8), date(2025, 11, 20)):
         clock = FixedClock.on(day)
         service.tick(session, clock, actor, day)
         before = snapshot()
@@ -133,21 +140,23 @@ def test_replaying_the_payments_tick_for_the_same_date_changes_nothing(session, 
 def test_a_payment_stops_the_ladder_and_lifts_the_suspension_cgv_13_1(session, actor):
     billed = technicophone_invoice(session, actor)
     service.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
-    tick_until(session, actor, date(2025, 10, 29), date(2025, 10, 29))
+    # Due Friday 7 November (CGV art. 10.4 with art. 2): the first notice goes out on the 8th,
+    # is received on Monday 10; its 8 calendar days end on the 18th, suspension from the 19th.
+    tick_until(session, actor, date(2025, 11, 8), date(2025, 11, 8))
     notice = session.get(OutboxMessage, steps_of(session, billed.customer.id)["formal_notice_1"].letter_id)
-    clock = FixedClock.on(date(2025, 11, 10))
-    service.record_letter_receipt(session, clock, actor, notice.id, date(2025, 10, 30))
-    tick_until(session, actor, date(2025, 11, 7), date(2025, 11, 7))
+    clock = FixedClock.on(date(2025, 11, 20))
+    service.record_letter_receipt(session, clock, actor, notice.id, date(2025, 11, 10))
+    tick_until(session, actor, date(2025, 11, 19), date(2025, 11, 19))
     service.decide_step(session, clock, actor, steps_of(session, billed.customer.id)["suspend"].id, True,
-                        date(2025, 11, 7))
+                        date(2025, 11, 19))
     assert contracts.get_subscription(session, billed.subscription_id).status == "suspended"
 
     service.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
-                           date(2025, 11, 10))
+                           date(2025, 11, 20))
     assert contracts.get_subscription(session, billed.subscription_id).status == "active"
     assert service.open_case_of(session, billed.customer.id) is None
     rows = session.scalars(select(DunningStepRecord)).all()
     assert {r.step_id: r.status for r in rows}["restrict"] == "lapsed"
-    # late: 13 days × 3 × 2.76 % × 1 200 / 365 = 3.54, and the indemnity
+    # late 8–20 November: 13 days × 3 × 2.76 % × 1 200 / 365 = 3.54, and the indemnity
     assert sorted(c.amount for c in pending_charges(session, billed.customer.id)) == [
         Decimal("3.54"), Decimal("40.00")]

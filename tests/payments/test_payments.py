@@ -18,24 +18,26 @@ from tests.payments.helpers import billed_customer
 
 def technicophone_invoice(session, actor, **extra):
     """Technicophone, SIP trunk at 1 000.00 € HT a month: the October 2025 invoice of
-    1 200.00 € TTC, issued on 3 October, due 25 days later (CGV art. 10.4)."""
+    1 200.00 € TTC, issued on Friday 3 October, due on the 25th « jour » after it, a working day
+    as CGV art. 2 L66-67 defines the word (art. 10.4 L368-372): Friday 7 November."""
     billed = billed_customer(session, actor, "technicophone", family="sip_trunk", monthly_fee="1000.00",
                              go_live=date(2025, 10, 1), period="2025-10", issue_on=date(2025, 10, 3),
                              **extra)
     assert billed.invoice.total_ttc == Decimal("1200.00")
-    assert billed.invoice.due_date == date(2025, 10, 28)
+    assert billed.invoice.due_date == date(2025, 11, 7)
     return billed
 
 
 def test_an_invoice_paid_47_days_late_bears_interest_at_3_times_the_legal_rate_plus_40_euros(
         session, actor):
     """CGV art. 11.1: 3 × the legal rate in force at the invoice date (2025-H2, recorded 2.76 %),
-    from the day after the due date to the payment, and the flat 40 € indemnity."""
+    from the day after the due date (8 November) to the payment (24 December: 23 + 24 = 47 days),
+    and the flat 40 € indemnity."""
     billed = technicophone_invoice(session, actor)
-    clock = FixedClock.on(date(2025, 12, 14))
+    clock = FixedClock.on(date(2025, 12, 24))
     service.add_legal_rate(session, clock, actor, "2025-H2", "2.76")
     service.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
-                           date(2025, 12, 14), "VIR 123")
+                           date(2025, 12, 24), "VIR 123")
     assert billing.get_invoice(session, billed.invoice.number).status == "paid"
     charges = {c.source: c for c in pending_charges(session, billed.customer.id)}
     interest = charges["late_interest"]
@@ -51,10 +53,10 @@ def test_an_invoice_paid_47_days_late_bears_interest_at_3_times_the_legal_rate_p
 
 def test_a_late_payment_without_the_rate_of_the_half_year_says_which_rate_to_record(session, actor):
     billed = technicophone_invoice(session, actor)
-    clock = FixedClock.on(date(2025, 12, 14))
+    clock = FixedClock.on(date(2025, 12, 24))
     with pytest.raises(NotAllowed, match=r"2025-H2 is not recorded \(clausier rate add legal-interest"):
         service.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
-                               date(2025, 12, 14))
+                               date(2025, 12, 24))
 
 
 def test_a_payment_on_time_is_allocated_and_an_overpayment_kept_as_a_credit(session, actor):
@@ -92,7 +94,8 @@ def test_set_off_of_a_credit_only_after_the_15_day_notice_cgv_10_4(session, acto
                         customer_ids=[billed.customer.id])
     notice = service.send_set_off_notice(session, clock, actor, billed.customer.ref)
     assert notice.sent_on == date(2025, 10, 5)
-    # 15 jours ouvrés (CGV art. 2) from Sunday 5 October: 6–10, 13–17, 20–24 October.
+    # 15 jours ouvrés (CGV art. 2) from Sunday 5 October: 6–10, 13–17, 20–24 October; the
+    # set-off from the day after (reading T-SET-OFF-NOTICE-START).
     with pytest.raises(NotAllowed, match=r"runs until 2025-10-24 \(15 jours ouvrés\).*CGV art. 10.4"):
         service.offset_credits(session, FixedClock.on(date(2025, 11, 4)), actor, billed.customer.ref,
                                date(2025, 10, 19))

@@ -77,11 +77,12 @@ def test_a_payment_is_positive():
 def test_set_off_only_after_the_15_day_notice_cgv_10_4():
     assert not rules.set_off(TECHNICOPHONE, None, date(2025, 11, 1)).allowed
     # « quinze (15) jours », jours ouvrés (CGV art. 2): from Saturday 1 November, 11 November
-    # being a holiday, the 15th working day is Monday 24 November.
-    early = rules.set_off(TECHNICOPHONE, date(2025, 11, 1), date(2025, 11, 21))
-    assert not early.allowed and early.earliest == date(2025, 11, 24)
+    # being a holiday, the 15th working day is Monday 24 November; the set-off is allowed from
+    # the day after (reading T-SET-OFF-NOTICE-START).
+    early = rules.set_off(TECHNICOPHONE, date(2025, 11, 1), date(2025, 11, 24))
+    assert not early.allowed and early.earliest == date(2025, 11, 25)
     assert "CGV art. 10.4" in early.clause and "CGV art. 2" in early.clause
-    assert rules.set_off(TECHNICOPHONE, date(2025, 11, 1), date(2025, 11, 24)).allowed
+    assert rules.set_off(TECHNICOPHONE, date(2025, 11, 1), date(2025, 11, 25)).allowed
 
 
 # --------------------------------------------------------------------------- late interest (CGV 11.1)
@@ -141,22 +142,26 @@ def test_technicophone_ladder_first_notice_then_8_days_after_receipt_cgv_8_4():
     facts = CaseFacts(date(2025, 10, 29), date(2025, 10, 28), history=(
         StepHistory("formal_notice_1", date(2025, 10, 29), date(2025, 10, 31), sent_letter=True),))
     restrict = rules.next_step(steps, facts)
-    assert restrict.step.id == "restrict" and restrict.due_on == date(2025, 11, 8)
-    assert "8 calendar days after receipt on 2025-10-31" in restrict.basis
+    # « sous huit (8) jours calendaires. Au-delà de ce délai »: received Friday 31 October, the
+    # 8th day is Saturday 8 November; restriction from the day after.
+    assert restrict.step.id == "restrict" and restrict.due_on == date(2025, 11, 9)
+    assert "the day after 8 calendar days after receipt on 2025-10-31" in restrict.basis
 
 
 def test_second_notice_gives_10_jours_ouvres_from_receipt_reading_t_dunning_second_notice_days():
     steps = TECHNICOPHONE.dunning.steps
     history = (StepHistory("formal_notice_1", date(2025, 10, 29), date(2025, 10, 31), sent_letter=True),
-               StepHistory("restrict", date(2025, 11, 8)), StepHistory("suspend", date(2025, 11, 8)),
-               StepHistory("formal_notice_2", date(2025, 11, 8), date(2025, 11, 10), sent_letter=True))
+               StepHistory("restrict", date(2025, 11, 9)), StepHistory("suspend", date(2025, 11, 9)),
+               StepHistory("formal_notice_2", date(2025, 11, 9), date(2025, 11, 10), sent_letter=True))
     terminate = rules.next_step(steps, CaseFacts(date(2025, 10, 29), date(2025, 10, 28), history=history))
-    # 10 jours ouvrés after Monday 10 November 2025, 11 November (Armistice) not counted
-    assert terminate.step.id == "terminate" and terminate.due_on == date(2025, 11, 25)
+    # 10 jours ouvrés after Monday 10 November 2025, 11 November (Armistice) not counted: the
+    # 10th is Tuesday 25 November; « Au-delà de ce délai » the termination from Wednesday 26.
+    assert terminate.step.id == "terminate" and terminate.due_on == date(2025, 11, 26)
     litigation = rules.next_step(steps, CaseFacts(date(2025, 10, 29), date(2025, 10, 28), history=history + (
-        StepHistory("terminate", date(2025, 11, 25)),)))
-    # 30 jours ouvrés after the due date (reading T-DUNNING-LITIGATION-START)
-    assert litigation.step.id == "litigation" and litigation.due_on == date(2025, 12, 10)
+        StepHistory("terminate", date(2025, 11, 26)),)))
+    # « non-paiement dans les trente (30) jours »: the 30th jour ouvré after the due date
+    # (reading T-DUNNING-LITIGATION-START) is Wednesday 10 December; legal action from the 11th.
+    assert litigation.step.id == "litigation" and litigation.due_on == date(2025, 12, 11)
 
 
 def test_ozone_reminder_the_day_of_the_rejection_then_suspension_5_days_later_cgv_9_6():
@@ -166,9 +171,11 @@ def test_ozone_reminder_the_day_of_the_rejection_then_suspension_5_days_later_cg
     facts = CaseFacts(date(2025, 10, 6), date(2025, 10, 3), date(2025, 10, 6),
                       (StepHistory("first_reminder", date(2025, 10, 6)),))
     suspend = rules.next_step(steps, facts)
-    assert suspend.step.id == "suspend" and suspend.due_on == date(2025, 10, 11)
+    # « coupure sous 5 jours » from the reminder of Monday 6 October (reading
+    # OZ-DUNNING-CUT-START): the 5th day is Saturday 11; the connection is cut from Sunday 12.
+    assert suspend.step.id == "suspend" and suspend.due_on == date(2025, 10, 12)
     facts = CaseFacts(date(2025, 10, 6), date(2025, 10, 3), date(2025, 10, 6),
-                      (StepHistory("first_reminder", date(2025, 10, 6)), StepHistory("suspend", date(2025, 10, 11))))
+                      (StepHistory("first_reminder", date(2025, 10, 6)), StepHistory("suspend", date(2025, 10, 12))))
     second = rules.next_step(steps, facts)
     # the second presentation one month after the first (L276)
     assert second.step.id == "second_presentation" and second.due_on == date(2025, 11, 3)
@@ -225,7 +232,7 @@ def test_a_dispute_received_on_business_day_11_is_rejected_cgv_11_3():
     in_time = rules.dispute_admissible(TECHNICOPHONE, received, date(2025, 10, 17),
                                        "registered_letter", usage_invoice=True)
     assert in_time.admissible and in_time.deadline == date(2025, 10, 20)
-    assert "CGV art. 2" in in_time.clauses[1]
+    assert "CGV art. 2" in in_time.clauses[0]
     late = rules.dispute_admissible(TECHNICOPHONE, received, date(2025, 10, 21),
                                     "registered_letter", usage_invoice=True)
     assert not late.admissible and "day 11 (jours ouvrés)" in late.reasons[0]

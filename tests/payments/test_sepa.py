@@ -142,13 +142,16 @@ def test_an_am04_return_reopens_the_invoice_adds_8_euros_and_sends_the_ozone_rem
     assert service.import_returns(session, clock, actor, returns.read_bytes()).accepted == 1
     assert len(pending_charges(session, customer.id)) == 1
 
-    # Unpaid 5 days after the reminder: suspended until paid
+    # Unpaid once the 5 days after the reminder of 8 October have run (they end on the 13th):
+    # suspended from the 14th until paid (CGV 9.6 L272-274, reading OZ-DUNNING-CUT-START)
     for day in range(9, 14):
         run_tick(session, actor, date(2025, 10, day))
+    assert contracts.get_subscription(session, billed.subscription_id).status == "active"
+    run_tick(session, actor, date(2025, 10, 14))
     assert contracts.get_subscription(session, billed.subscription_id).status == "suspended"
 
     # One month after the first presentation, the debit is presented again (recurrent)
-    for offset in range(0, 24):
+    for offset in range(1, 24):
         run_tick(session, actor, date(2025, 10, 14) + timedelta(days=offset))
     xml = export(session, actor, date(2025, 11, 5))
     document = etree.fromstring(xml)

@@ -3,7 +3,7 @@ Factur-X PDF (its XML inside) or as the XML alone — its own only, never a draf
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 
 from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from lxml import etree
@@ -41,7 +41,8 @@ def test_the_customer_lists_and_downloads_its_own_invoices_only(world, engine, b
     with transaction(engine) as s:
         invoice, _credited = service.invoice_of_customer(s, world.customer_a, own[0])
         if invoice.seller.get("name", "").upper().startswith("TECHNICOPHONE"):
-            assert invoice.due_date == invoice.issue_date + timedelta(days=25)
+            # 25 jours ouvrés after 24 November 2026 (CGV art. 10.4, art. 2), Christmas not counted
+            assert (invoice.issue_date, invoice.due_date) == (date(2026, 11, 24), date(2026, 12, 30))
         due = invoice.due_date
     pdf = browser.get(f"/portal/invoices/{own[0]}/pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")

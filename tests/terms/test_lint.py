@@ -80,8 +80,11 @@ def test_families_that_inherit_in_a_circle(tmp_path):
 def test_an_unknown_reading(tmp_path):
     doc = document()
     doc["families"]["vga"]["billing"]["first_period"]["src"] = "reading:T-PRORATA-2"
+    # T-PRORATA, no longer cited by the value it settled, is then applied by no rule either.
     assert _problems(tmp_path, doc) == [
-        "families.vga.billing.first_period.src: refers to unknown reading T-PRORATA-2"]
+        "families.vga.billing.first_period.src: refers to unknown reading T-PRORATA-2",
+        "readings.1: reading T-PRORATA is applied by no rule: cite it in the src of the value "
+        "it settles, or name the rules that apply it (applied_by)"]
 
 
 def test_a_value_sourced_by_a_reading_cites_the_clause_it_applies(tmp_path):
@@ -156,3 +159,22 @@ def test_cli_lint_exits_0_on_a_clean_sheet(runner, seeds_folder):
     result = runner.invoke(app, ["terms", "lint", str(MINI), "--seeds", str(seeds_folder)])
     assert result.exit_code == 0, result.output
     assert "✓" in result.output
+
+
+def test_a_reading_no_rule_applies_fails(tmp_path):
+    """Issue 18 §1: a reading recorded and then read by no rule is a decision the product ignores."""
+    doc = document()
+    doc["readings"][3].pop("applied_by")          # T-OFFNET settles no value of the sheet
+    assert _problems(tmp_path, doc) == [
+        "readings.3: reading T-OFFNET is applied by no rule: cite it in the src of the value it "
+        "settles, or name the rules that apply it (applied_by)"]
+
+
+def test_a_reading_naming_a_rule_that_does_not_exist_fails(tmp_path):
+    doc = document()
+    doc["readings"][3]["applied_by"] = ["rating.rules.no_such_rule"]
+    assert _problems(tmp_path, doc) == [
+        "readings.3.applied_by: T-OFFNET names rating.rules.no_such_rule, which is no function "
+        "of the rules",
+        "readings.3: reading T-OFFNET is applied by no rule: cite it in the src of the value it "
+        "settles, or name the rules that apply it (applied_by)"]

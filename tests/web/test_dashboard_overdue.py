@@ -20,21 +20,22 @@ def _panel(session, day: date):
 
 
 def test_overdue_invoices_grouped_by_dunning_step(session, actor):
-    """TECHNICOPHONE CGV art. 10.4: the 1 200.00 € TTC invoice of 3 October 2025 falls due on
-    28 October; art. 8.4: formal notice 1 the day after (the ladder's first step)."""
+    """TECHNICOPHONE CGV art. 10.4: the 1 200.00 € TTC invoice of Friday 3 October 2025 falls due
+    25 « jours » later, working days as art. 2 L66-67 defines them: Friday 7 November; art. 8.4:
+    formal notice 1 the day after (the ladder's first step)."""
     technicophone_invoice(session, actor)
-    assert dashboard.overdue_by_step(session, date(2025, 10, 28)) == []     # not overdue yet
-    [before] = dashboard.overdue_by_step(session, date(2025, 10, 29))
+    assert dashboard.overdue_by_step(session, date(2025, 11, 7)) == []     # not overdue yet
+    [before] = dashboard.overdue_by_step(session, date(2025, 11, 8))
     assert (before.position, before.invoices, before.amount) == (-1, 1, Decimal("1200.00"))
-    panel = _panel(session, date(2025, 10, 29))
+    panel = _panel(session, date(2025, 11, 8))
     assert panel.title == "Factures échues par étape de relance"
     assert panel.rows[0][0] == "Pas encore d'étape de relance"
 
-    tick_until(session, actor, date(2025, 10, 29), date(2025, 10, 29))
-    [after] = dashboard.overdue_by_step(session, date(2025, 10, 29))
+    tick_until(session, actor, date(2025, 11, 8), date(2025, 11, 8))
+    [after] = dashboard.overdue_by_step(session, date(2025, 11, 8))
     assert (after.step, after.action, after.invoices, after.amount) == (
         "formal_notice_1", "formal_notice", 1, Decimal("1200.00"))
-    rows = _panel(session, date(2025, 10, 29)).rows
+    rows = _panel(session, date(2025, 11, 8)).rows
     assert rows[0][:2] == ["1. mise en demeure (formal_notice_1)", "1"]
     assert rows[0][2].replace("\u202f", " ").replace("\xa0", " ") == "1 200,00 €"
     assert rows[-1][0] == "Total"

@@ -917,13 +917,12 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
 
 
 def due_date(terms: Terms, issue: date) -> tuple[date, str]:
-    """Technicophone: 25 days from the invoice date; Ozone: debited in advance, due on issue.
-
-    Still calendar days: CGV art. 2 makes this « jour » a working day, which moves every due date
-    and the dunning and interest that follow; that change is left for its own step."""
+    """Technicophone: the 25th « jour » after the invoice date, a working day in France as CGV
+    art. 2 defines the word (art. 10.4); Ozone: debited in advance, due on issue."""
     payment = terms.payment
     if payment and payment.due_days_after_issue:
-        return issue + timedelta(days=payment.due_days_after_issue.value), payment.due_days_after_issue.clause
+        within = delay(terms, payment.due_days_after_issue)
+        return within.after(issue), within.clause
     if payment and payment.debited_in_advance and payment.debited_in_advance.value:
         return issue, payment.debited_in_advance.clause
     return issue, ""

@@ -14,11 +14,11 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
+from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
-from clausier.terms.delays import delay
+from clausier.terms.delays import UNIT_WORDS, delay
 from clausier.terms.schema import Channel, DunningAction, DunningStep, Sourced, Terms
 
 ONE_DAY = timedelta(days=1)
@@ -122,10 +122,13 @@ def set_off(terms: Terms, notice_sent_on: date | None, on: date) -> Decision:
     if notice_sent_on is None:
         return Decision(False, f"set-off needs a notice sent {wait.text} before; none sent",
                         wait.clause)
-    earliest = wait.after(notice_sent_on)
+    # « quinze (15) jours auparavant »: the client has the whole 15 days (reading
+    # T-SET-OFF-NOTICE-START); the set-off is allowed from the day after the last one.
+    earliest = wait.beyond(notice_sent_on)
     if on < earliest:
         return Decision(False, f"the set-off notice of {notice_sent_on.isoformat()} runs until "
-                               f"{earliest.isoformat()} ({wait.text})", wait.clause, earliest)
+                               f"{wait.after(notice_sent_on).isoformat()} ({wait.text})",
+                        wait.clause, earliest)
     return Decision(True, f"notice of {notice_sent_on.isoformat()} has run ({wait.text})",
                     wait.clause, earliest)
 
@@ -362,9 +365,14 @@ def next_step(steps: Sequence[DunningStep], facts: CaseFacts,
             anchor, anchor_words = previous.reached_on, f"step {previous.step_id} of {previous.reached_on.isoformat()}"
         target = anchor + relativedelta(months=step.after_months or 0)
         target = CALENDAR.add_days(target, step.after_days, step.counted_in.day_kind)
+        if step.after_days:
+            # « Sous N jours … Au-delà de ce délai »: the client has the whole Nth day; the step
+            # is allowed from the calendar day after it. A delay in months lands on its date.
+            target += timedelta(days=1)
         floor = max(facts.opened_on, previous.reached_on if previous else facts.opened_on)
         due_on = max(target, floor)
-        basis = f"{_words(step)} after {anchor_words} — {step.src}"
+        beyond = "the day after " if step.after_days else ""
+        basis = f"{beyond}{_words(step)} after {anchor_words} — {step.src}"
         return NextStep(step, position, due_on, basis)
     return None
 
@@ -416,7 +424,7 @@ def may_draw_deposit(terms: Terms, notice_sent_on: date | None, on: date) -> Dec
     if notice_sent_on is None:
         return Decision(False, "no formal notice has been sent", wait.clause)
     # "sans effet pendant huit (8) jours": the deposit may be drawn the day after the delay.
-    earliest = wait.after(notice_sent_on) + timedelta(days=1)
+    earliest = wait.beyond(notice_sent_on)
     if on < earliest:
         return Decision(False, f"the formal notice of {notice_sent_on.isoformat()} has not been "
                                f"unanswered {wait.text} yet", wait.clause, earliest)
@@ -478,24 +486,24 @@ def dispute_admissible(terms: Terms, invoice_received_on: date, received_on: dat
     wanted = payment.dispute_channel if payment else None
     if not usage_invoice or window is None:
         return DisputeDecision(True, None, ("no dispute window applies to this invoice",))
-    counted_in = payment.dispute_window_counted_in
-    kind = counted_in.value.day_kind if counted_in else DayKind.CALENDAR
-    deadline = CALENDAR.add_days(invoice_received_on, window.value, kind)
-    unit = "jours ouvrés" if kind is DayKind.OUVRES else f"{kind.value} days"
+    # The window's own unit when the clause qualifies it, else the sheet's « jour ».
+    within = delay(terms, window, payment.dispute_window_counted_in)
+    deadline = within.after(invoice_received_on)
+    unit = UNIT_WORDS[within.kind]
     reasons, clauses = [], []
-    day = CALENDAR.count_days(invoice_received_on, received_on, kind)
+    day = CALENDAR.count_days(invoice_received_on, received_on, within.kind)
     if received_on > deadline:
         reasons.append(f"received on day {day} ({unit}) after the invoice's receipt; the window is "
-                       f"{window.value} {unit} (until {deadline.isoformat()})")
-        clauses.extend([window.clause] + ([counted_in.clause] if counted_in else []))
+                       f"{within.text} (until {deadline.isoformat()})")
+        clauses.append(within.clause)
     if wanted is not None and channel != wanted.value:
         reasons.append(f"sent by {channel.replace('_', ' ')}; the terms require "
                        f"{wanted.value.replace('_', ' ')}")
         clauses.append(wanted.clause)
     if reasons:
         return DisputeDecision(False, deadline, tuple(reasons), tuple(clauses))
-    return DisputeDecision(True, deadline, (f"received on day {day}, within {window.value} {unit}",),
-                           (window.clause,) + ((counted_in.clause,) if counted_in else ()))
+    return DisputeDecision(True, deadline, (f"received on day {day}, within {within.text}",),
+                           (within.clause,))
 
 
 # --------------------------------------------------------------------------- SEPA direct debit

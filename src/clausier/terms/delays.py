@@ -8,7 +8,7 @@ Pure: the French public holidays come from the ``holidays`` package through the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.terms.schema import DayCount, Sourced, Terms
@@ -28,9 +28,14 @@ class Delay:
     clauses: tuple[str, ...]
 
     def after(self, start: date) -> date:
-        """The last day of the delay run from ``start`` (its ``days``-th day of ``kind``).
-        What the clause allows "au-delà de ce délai" becomes possible the day after."""
+        """The last day of the delay run from ``start`` (its ``days``-th day of ``kind``; the
+        day of ``start`` itself does not count)."""
         return FRANCE.add_days(start, self.days, self.kind)
+
+    def beyond(self, start: date) -> date:
+        """The first day "au-delà de ce délai": what the clause allows once the delay has run
+        becomes possible the calendar day after its last day, not on it."""
+        return self.after(start) + timedelta(days=1)
 
     @property
     def text(self) -> str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from clausier.core.errors import InvalidInput, Problem
 from clausier.terms.loader import parse_yaml, read_document, validate_document
+from clausier.terms.readings import reading_index, unknown_rules
 from clausier.terms.rendering import show_band
 from clausier.terms.schema import Band, SourceRef, TermSheet
 
@@ -37,10 +38,15 @@ def _lint_document(read: Callable[[], dict], origin: str,
     return lint_sheet(sheet, seeds_dir)
 
 
-def lint_sheet(sheet: TermSheet, seeds_dir: Path | None = None) -> list[Problem]:
+def lint_sheet(sheet: TermSheet, seeds_dir: Path | None = None,
+               applied: bool = True) -> list[Problem]:
+    """Every check; ``applied=False`` leaves out whether each reading is applied by a rule (a
+    sheet stored for its history is judged on what it states, not on today's code)."""
     problems: list[Problem] = []
     problems += _check_references(sheet)
     problems += _check_readings(sheet)
+    if applied:
+        problems += _check_applied(sheet)
     problems += _check_bands(sheet)
     if seeds_dir is not None:
         problems += _check_line_ranges(sheet, seeds_dir)
@@ -99,6 +105,19 @@ def _check_readings(sheet: TermSheet) -> list[Problem]:
         if reading.kind == "contradiction" and len(reading.texts) < 2:
             problems.append(Problem(f"readings.{index}.texts",
                                     f"contradiction {reading.id} must quote the texts that disagree"))
+    return problems
+
+
+def _check_applied(sheet: TermSheet) -> list[Problem]:
+    """A reading no rule applies is a decision the product ignores (``terms.readings``)."""
+    positions = {reading.id: index for index, reading in enumerate(sheet.readings)}
+    problems = [Problem(f"readings.{positions[reading]}.applied_by",
+                        f"{reading} names {rule}, which is no function of the rules")
+                for reading, rule in unknown_rules(sheet)]
+    problems += [Problem(f"readings.{positions[reading]}",
+                         f"reading {reading} is applied by no rule: cite it in the src of the value "
+                         "it settles, or name the rules that apply it (applied_by)")
+                 for reading, rules in reading_index(sheet).items() if not rules]
     return problems
 
 

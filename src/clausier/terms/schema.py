@@ -664,6 +664,9 @@ class Reading(Block):
     # The clause whose rule the reading applies, cited beside the reading on every explained line
     # (a person checks the clause, then the reading). Default: the first text quoted.
     applies: Src | None = None
+    # The rules (``room.module.function``) that apply a reading settling no single value of the
+    # sheet; the rules reading a value that cites it are found by ``terms.readings``.
+    applied_by: list[str] = []
 
     @property
     def cited_clause(self) -> SourceRef | None:

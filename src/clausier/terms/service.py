@@ -29,7 +29,7 @@ def load_sheet_file(session: Session, clock: Clock, actor: Actor, path: Path) ->
     a different content under an existing version number is refused (versions are immutable)."""
     document = read_document(Path(path))
     sheet = validate_document(document, origin=str(path))
-    problems = lint_sheet(sheet)
+    problems = lint_sheet(sheet, applied=False)
     if problems:
         raise InvalidInput(f"{path}: the sheet does not lint clean", problems=problems)
     # Only what the author wrote: a family overrides exactly the fields it sets (an explicit
