@@ -236,7 +236,8 @@ def test_annual_indexation_uses_the_recorded_index_values():
 @pytest.mark.parametrize(("family", "kind", "earliest", "may_leave", "clause"), [
     # From Sunday 1 November 2026, in jours ouvrés (CGV art. 2; 11 November a holiday): the 30th
     # is 14 December, the 7th is 10 November.
-    ("vga", "general", date(2026, 12, 14), True, "CGV art. 9.2 (L298-299); CGV art. 2 (L66-67)"),
+    ("vga", "general", date(2026, 12, 14), True,
+     "CGV art. 9.2 (L298-299), reading T-PRICE-NOTICE-START; CGV art. 2 (L66-67)"),
     ("vga", "usage", date(2026, 11, 10), True, "CP I §7.5 (L1691-1694); CGV art. 2 (L66-67)"),
     ("vga", "regulatory", date(2026, 12, 14), False, "CGV art. 9.3 (L309-310); CGV art. 2 (L66-67)"),
     ("mobile", "regulatory", date(2026, 12, 1), False, "CP IX §10 (L6728-6746), reading T-MOB-PRICE-NOTICE"),
