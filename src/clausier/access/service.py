@@ -46,6 +46,7 @@ from clausier.contracts.models import Subscription, SubscriptionEvent
 from clausier.core.bulk import gc_paused
 from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.clock import PARIS, Clock, SystemClock
+from clausier.core.dryrun import files_untouched
 from clausier.core.errors import (Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem,
                                   Unauthenticated)
 from clausier.core.explain import Explained, Line
@@ -954,6 +955,8 @@ class SnapshotCache:
         return body
 
     def put(self, key: SnapshotKey, body: bytes, folder: Path | None = None) -> None:
+        if files_untouched():        # a dry run's version is rolled back: neither kept nor written
+            return
         self._remember(key, body)
         if folder is None:
             return
@@ -1519,13 +1522,17 @@ def events_csv(session: Session, actor: Actor, site_id: int, filters: EventFilte
 
 # --------------------------------------------------------------------------- daily tick
 
-def daily_tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
+def daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
+               customer_id: int | None = None) -> str:
     """Service periods, end-of-service warnings (6 and 1 months before, reading
     ROZ-END-WARNINGS), end of sync, the SIM's return to the manufacturer at the end of service.
-    Idempotent for a date. Events past their site's retention are purged by the privacy room's
-    daily purge (``privacy.purgers.purge_access_events``)."""
+    Idempotent for a date; one customer's packs only with ``customer_id``. Events past their
+    site's retention are purged by the privacy room's daily purge
+    (``privacy.purgers.purge_access_events``)."""
     counts = {"periods": 0, "warnings": 0, "ended": 0, "sim_returns": 0}
     for pack, site in list_packs(session):
+        if customer_id is not None and pack.customer_id != customer_id:
+            continue
         if _refresh_period(session, pack):
             _changed(session, clock, site, [("site", site.id, "upsert")])
             counts["periods"] += 1

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
@@ -703,18 +703,22 @@ def find_by_service_identifier(session: Session, identifier: str, on: date | Non
 
 # --------------------------------------------------------------------------- daily tick
 
-def tick(session: Session, clock: Clock, actor: Actor, day: date) -> dict[str, int]:
-    """What the date brings: ends of notice, tacit renewals, pack ends, notice reminders.
-    Idempotent for a date (events are keyed by kind + date)."""
+def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
+         customer_id: int | None = None) -> dict[str, int]:
+    """What the date brings: ends of notice, tacit renewals, pack ends, notice reminders (for
+    one customer only with ``customer_id``). Idempotent for a date (events are keyed by kind +
+    date)."""
     counts = {"terminated": 0, "renewed": 0, "reminders": 0, "pack_started": 0}
+    mine = true() if customer_id is None else Subscription.customer_id == customer_id
     due = session.scalars(select(Subscription).where(
-        Subscription.status == "notice_given", Subscription.termination_effective_on <= day)).all()
+        Subscription.status == "notice_given", Subscription.termination_effective_on <= day,
+        mine)).all()
     for subscription in due:
         terminate_now(session, clock, actor, subscription.id, subscription.termination_effective_on,
                       "end of notice")
         counts["terminated"] += 1
     live = session.scalars(select(Subscription).where(
-        Subscription.status.in_(("active", "suspended", "restricted", "ordered")))).all()
+        Subscription.status.in_(("active", "suspended", "restricted", "ordered")), mine)).all()
     for subscription in live:
         terms = terms_of(session, subscription)
         facts = facts_of(session, subscription, day)
