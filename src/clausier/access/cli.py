@@ -340,34 +340,81 @@ def _subscribe(site: int, wake: threading.Event) -> None:
     client.loop_start()
 
 
-@device_app.command()
-def present(state: Path = typer.Option(...), point: int = typer.Option(..., help="Access point id."),
-            wiegand26: str = typer.Option(None, help="FACILITY/CARD"),
-            wiegand34: str = typer.Option(None, help="FACILITY/CARD"),
-            hex_value: str = typer.Option(None, "--hex"), bits: int = typer.Option(None),
-            remote: bool = typer.Option(False, help="The raw value comes from the HF receiver."),
-            code: str = typer.Option(None, help="Keypad code."),
-            app_record: int = typer.Option(None, help="Door opened from the app by this record."),
-            at: datetime = typer.Option(None, help="Device time (ISO); default now.")):
-    """Decide offline from the local copy, as the device would, and log the event."""
-    device = _device(state, None, at)
+# What is presented at a reader: the options ``device present`` and ``access decide`` share.
+PointOption = typer.Option(..., "--point", help="Access point id.")
+Wiegand26Option = typer.Option(None, "--wiegand26", help="FACILITY/CARD")
+Wiegand34Option = typer.Option(None, "--wiegand34", help="FACILITY/CARD")
+HexOption = typer.Option(None, "--hex", help="Raw badge or remote value, hexadecimal.")
+BitsOption = typer.Option(None, "--bits", help="Bit length of the raw value.")
+RemoteOption = typer.Option(False, "--remote", help="The raw value comes from the HF receiver.")
+CodeOption = typer.Option(None, "--code", help="Keypad code.")
+AppRecordOption = typer.Option(None, "--app-record", help="Door opened from the app by this record.")
+
+
+def _presented(point: int, wiegand26: str | None, wiegand34: str | None, hex_value: str | None,
+               bits: int | None, remote: bool, code: str | None,
+               app_record: int | None) -> tuple[str, str | None]:
+    """(via, credential key) for what is presented; bad input names its option."""
     w26, w34 = _badge_option(wiegand26, "--wiegand26"), _badge_option(wiegand34, "--wiegand34")
     try:
         if app_record is not None:
-            via, key = "app", None
-        elif code is not None:
-            via, key = "keypad", service.presented_credential("keypad", value=code, access_point_id=point)
-        else:
-            fmt, pair = ("wiegand26", w26) if w26 else ("wiegand34", w34) if w34 else ("raw", (None, None))
-            via = "remote" if remote else "badge"
-            key = service.presented_credential(via, fmt=fmt, value=hex_value, facility=pair[0], card=pair[1],
-                                               bits=bits, access_point_id=point)
+            return "app", None
+        if code is not None:
+            return "keypad", service.presented_credential("keypad", value=code, access_point_id=point)
+        fmt, pair = ("wiegand26", w26) if w26 else ("wiegand34", w34) if w34 else ("raw", (None, None))
+        via = "remote" if remote else "badge"
+        return via, service.presented_credential(via, fmt=fmt, value=hex_value, facility=pair[0],
+                                                 card=pair[1], bits=bits, access_point_id=point)
     except InvalidInput as exc:
         raise typer.BadParameter(exc.message) from None
+
+
+def _print_decision(decision, detail: str, as_json: bool, **extra) -> None:
+    """The decision; a refusal exits with code 2 (with --json, the decision is the answer)."""
+    if as_json:
+        print_json({**decision.as_dict(), **extra})
+    else:
+        colour = "green" if decision.granted else "red"
+        console.print(f"[{colour}]{decision.reason}[/] ({detail})")
+    if not decision.granted:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def decide(site: int, point: int = PointOption, wiegand26: str = Wiegand26Option,
+           wiegand34: str = Wiegand34Option, hex_value: str = HexOption, bits: int = BitsOption,
+           remote: bool = RemoteOption, code: str = CodeOption, app_record: int = AppRecordOption,
+           at: datetime = typer.Option(None, "--at", help="When (ISO, Paris time); default now.",
+                                       formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+           as_json: bool = JsonOption):
+    """Would this pass? The platform's decision, by the same function the devices run on their
+    copy (changes nothing, logs nothing). A refusal exits with code 2."""
+    from clausier.core.clock import PARIS
+
+    via, key = _presented(point, wiegand26, wiegand34, hex_value, bits, remote, code, app_record)
+    with command(json_errors=as_json) as cmd:
+        moment = at.replace(tzinfo=PARIS) if at else cmd.clock.now().astimezone(PARIS)
+        decision = service.decide(cmd.session, cmd.actor, site, rules.Presented(
+            via, point, moment, key, app_record))
+    _print_decision(decision, f"record {decision.record_id}, {moment.isoformat()}", as_json,
+                    site=site, access_point_id=point, at=moment.isoformat())
+
+
+@device_app.command()
+def present(state: Path = typer.Option(...), point: int = PointOption,
+            wiegand26: str = Wiegand26Option, wiegand34: str = Wiegand34Option,
+            hex_value: str = HexOption, bits: int = BitsOption, remote: bool = RemoteOption,
+            code: str = CodeOption, app_record: int = AppRecordOption,
+            at: datetime = typer.Option(None, help="Device time (ISO); default now."),
+            as_json: bool = JsonOption):
+    """Decide offline from the local copy, as the device would, and log the event. A refusal
+    exits with code 2."""
+    device = _device(state, None, at)
+    via, key = _presented(point, wiegand26, wiegand34, hex_value, bits, remote, code, app_record)
     decision = device.present(via, point, key, app_record)
-    colour = "green" if decision.granted else "red"
-    console.print(f"[{colour}]{decision.reason}[/] (record {decision.record_id}, version {device.store.version}, "
-                  f"{device.store.pending_events()} events waiting)")
+    _print_decision(decision, f"record {decision.record_id}, version {device.store.version}, "
+                              f"{device.store.pending_events()} events waiting", as_json,
+                    version=device.store.version, events_waiting=device.store.pending_events())
 
 
 @device_app.command()
