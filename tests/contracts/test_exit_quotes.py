@@ -263,7 +263,7 @@ def test_ozone_telephony_downgrade_with_new_equipment_annex_1():
                   items=(Item("Ligne VoIP", "line", 1, Decimal("9.99")),),
                   commitment_start=date(2025, 1, 1), go_live_on=date(2025, 1, 1), customer_kind="household")
     quote = rules.quote_plan_change(facts, terms("ozone", "voip"), "telephony_downgrade", date(2025, 6, 12),
-                                    equipment_change=True, telephony=True)
+                                    equipment_change=True)       # a voip contract: telephony timing
     assert [line.amount for line in quote.explained.lines] == [Decimal("30.00"), Decimal("12.00")]
     assert quote.effective_date == date(2025, 7, 1)
     with pytest.raises(rules.RuleError, match="change: 'teleportation' is not in the grid"):

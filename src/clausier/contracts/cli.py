@@ -203,12 +203,14 @@ def quote_change(ref: str,
                  remove: list[str] = typer.Option([], "--remove", help="OFFER=N: to remove."),
                  option: list[str] = typer.Option([], "--option", help="+CODE or -CODE."),
                  offer: str = typer.Option(None, "--offer", help="New main offer."),
-                 equipment_change: bool = typer.Option(False), telephony: bool = typer.Option(False),
+                 equipment_change: bool = typer.Option(False, help="New equipment is shipped."),
                  as_json: bool = JsonOption):
     """What a change would cost (changes nothing): a grid entry, or the items to change (every
-    service family; refused with the clause where the terms allow none)."""
+    service family; refused with the clause where the terms allow none, or where the grid entry
+    is about other services). The effective date follows from the service (a telephony
+    contract's changes take effect on the first day of the next month, Ozone CGV art. 3.3)."""
     if change is None:
-        with command() as cmd:
+        with command(json_errors=as_json) as cmd:
             wanted = service.parse_changes(add, remove, option, offer)
             data = service.quote_change(cmd.session, ref, wanted, on.date()).as_dict()
         if as_json:
@@ -216,9 +218,9 @@ def quote_change(ref: str,
         else:
             _print_change(ref, data, None)
         return
-    with command() as cmd:
+    with command(json_errors=as_json) as cmd:
         quote = service.quote_plan_change(cmd.session, ref, change, on.date(),
-                                          equipment_change=equipment_change, telephony=telephony)
+                                          equipment_change=equipment_change)
     if as_json:
         print_json(quote.as_dict())
     else:

@@ -373,13 +373,13 @@ def withdrawal_decision(session: Session, subscription_id: int | str, requested_
 
 
 def quote_plan_change(session: Session, subscription_id: int | str, change: str, on: date, *,
-                      equipment_change: bool = False, telephony: bool = False,
+                      equipment_change: bool = False,
                       recommit_months: int | None = None) -> rules.ChangeQuote:
     subscription = get_subscription(session, subscription_id)
     try:
         return rules.quote_plan_change(facts_of(session, subscription, on), terms_of(session, subscription),
                                        change, on, equipment_change=equipment_change,
-                                       telephony=telephony, recommit_months=recommit_months)
+                                       recommit_months=recommit_months)
     except rules.RuleError as exc:
         raise NotAllowed(str(exc)) from None
 
