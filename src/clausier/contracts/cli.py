@@ -112,9 +112,10 @@ def terminate(ref: str, received: datetime = typer.Option(..., **DateOption),
 
 @app.command()
 def activate(ref: str, on: datetime = typer.Option(..., **DateOption),
-             identifier: str = typer.Option(None, help="Line number, trunk, SIM… the usage records carry.")):
+             identifier: str = typer.Option(None, help="Line number, trunk, SIM… the usage records carry."),
+             today: datetime | None = TodayOption):
     """Go-live (*mise en service*) of an ordered subscription."""
-    with command() as cmd:
+    with command(today) as cmd:
         subscription = service.activate(cmd.session, cmd.clock, cmd.actor,
                                         service.get_subscription(cmd.session, ref).id, on.date(), identifier)
         console.print(f"{subscription.ref} active from {on.date().isoformat()}")
@@ -122,9 +123,10 @@ def activate(ref: str, on: datetime = typer.Option(..., **DateOption),
 
 @app.command()
 def status(ref: str, action: str = typer.Argument(..., help="suspend, restrict or resume"),
-           on: datetime = typer.Option(..., **DateOption), reason: str = typer.Option("")):
+           on: datetime = typer.Option(..., **DateOption), reason: str = typer.Option(""),
+           today: datetime | None = TodayOption):
     """Suspend, restrict or resume a subscription."""
-    with command() as cmd:
+    with command(today) as cmd:
         subscription = service.change_status(cmd.session, cmd.clock, cmd.actor,
                                              service.get_subscription(cmd.session, ref).id, action, on.date(), reason)
         console.print(f"{subscription.ref} is now {subscription.status}")
@@ -157,10 +159,11 @@ def change(ref: str,
            recommit_months: int = typer.Option(None, help="New commitment, where the terms "
                                                           "offer a choice (Ozone: 12 or 24)."),
            quote_only: bool = typer.Option(False, "--quote", help="Quote only, change nothing."),
-           as_json: bool = JsonOption):
+           as_json: bool = JsonOption,
+           today: datetime | None = TodayOption):
     """Change a subscription's items (seats, licences, SDA blocks, options, offer): quoted with
     its clauses, then confirmed from its date (re-committed per the terms)."""
-    with command() as cmd:
+    with command(today) as cmd:
         wanted = service.parse_changes(add, remove, option, offer)
         if quote_only:
             quote = service.quote_change(cmd.session, ref, wanted, on.date(), recommit_months)
