@@ -12,7 +12,7 @@ import json
 from datetime import date
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clausier.cli.main import app
@@ -20,6 +20,7 @@ from clausier.db.session import transaction
 from clausier.payments.models import OutboxMessage
 from clausier.scheduler.models import TickRun
 from tests.payments.helpers import billed_customer
+from tests.snapshot import snapshot
 
 runner = CliRunner()
 
@@ -37,15 +38,6 @@ def two_unpaid(clean_engine, db_url, actor, tmp_path, monkeypatch):
             assert billed.invoice.due_date == date(2025, 10, 28)
             refs.append(billed.customer.ref)
     return refs
-
-
-def snapshot(engine) -> dict[str, list[tuple]]:
-    """Every row of every table, in a stable order."""
-    metadata = MetaData()
-    metadata.reflect(engine)
-    with engine.connect() as conn:
-        return {name: sorted(map(tuple, conn.execute(select(table)).all()), key=repr)
-                for name, table in metadata.tables.items()}
 
 
 def files_under(folder) -> list[str]:
