@@ -32,7 +32,7 @@ def test_call_plan_and_offline_present_from_the_command_line(portal, clock, db_u
     assert "granted" in result.output and "1 events waiting" in result.output
     result = runner.invoke(app, ["device", "present", "--state", str(state), "--point", str(portal.point_id),
                                  "--code", "0000", "--at", "2026-11-24T09:00:00"])
-    assert "unknown_credential" in result.output
+    assert result.exit_code == 2 and "unknown_credential" in result.output
     result = runner.invoke(app, ["device", "upload", "--state", str(state)])
     assert "offline" in result.output and "2 waiting" in result.output
 

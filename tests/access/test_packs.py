@@ -105,3 +105,25 @@ def test_credential_import_names_the_line_of_a_badge_given_twice(session, clock,
         access.import_credentials(session, clock, built.admin, built.site.id, rows)
     assert refused.value.message == "line 2: credential: the same badge as line 1"
     assert len(access.import_credentials(session, clock, built.admin, built.site.id, rows[:1])) == 1
+
+
+def test_end_of_service_notices_are_emailed_through_the_outbox(session, clock, actor):
+    """Reading ROZ-END-WARNINGS (CP A art. 2 L224-227): the warnings 6 and 1 months before the
+    end of the 120 months (2035-03-19), then the end itself, reach the customer by e-mail
+    through the outbox like every other notice, once each."""
+    from sqlalchemy import select
+
+    from clausier.customers.models import Customer
+    from clausier.payments.models import OutboxMessage
+
+    built = activated_site(session, clock, actor, shipped_on=date(2025, 1, 20), activated_on=date(2025, 3, 20))
+    session.get(Customer, built.pack.customer_id).email = "syndic@example.org"
+    for day in (date(2034, 9, 20), date(2034, 9, 21), date(2035, 2, 20), date(2035, 3, 20)):
+        access.daily_tick(session, clock, actor, day)
+    messages = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.customer_id == built.pack.customer_id).order_by(OutboxMessage.id)).all()
+    assert [(m.kind, m.channel, m.status) for m in messages if m.kind.startswith("access_")][:3] == [
+        ("access_end_warning_6", "email", "queued"), ("access_end_warning_1", "email", "queued"),
+        ("access_service_ended", "email", "queued")]
+    assert "prend fin le 19/03/2035" in messages[0].body and "préavis de 6 mois" in messages[0].body
+    assert "CP A art. 2 (L224-227)" in messages[0].body

@@ -70,6 +70,24 @@ def test_vga_site_with_three_analogue_lines_and_one_isdn_access_cp_i_6_2_6_3():
     assert quote.effective_date == date(2026, 6, 15)
 
 
+@pytest.mark.parametrize("accesses, options, flat", [
+    (1, 0, Decimal("1000.00")),
+    (1, 1, Decimal("1000.00")),      # an option priced per access is no access (issue 18 §3)
+    (2, 2, Decimal("2000.00")),
+])
+def test_vga_isdn_flat_fee_counts_accesses_not_per_access_options_cp_i_6_2(accesses, options, flat):
+    # CP I §6.2 L1618-1619: 1 000 € HT "par accès de base/accès numéris et par Site", read as
+    # one fee per access of the site (reading T-VGA-ISDN-FEE-UNIT); an option sold per access
+    # (here Télétaxe) is counted nowhere.
+    items = (Item("ISDN basic access", "isdn_access", accesses, Decimal("40.00")),
+             *((Item("Télétaxe", "isdn_access", options, Decimal("3.00"), is_option=True),)
+               if options else ()))
+    quote = rules.quote_termination(technicophone("vga", items, date(2025, 3, 1)),
+                                    terms("technicophone", "vga"), date(2026, 3, 15))
+    [line] = [line for line in quote.explained.lines if line.label == "Flat fee per isdn access"]
+    assert (line.amount, line.clause) == (flat, "CP I §6.2 (L1618-1619), reading T-VGA-ISDN-FEE-UNIT")
+
+
 def test_preselection_line_in_its_second_renewal_year_cp_ii_4_2_b():
     # CP II §4: 3-year initial period, then 1-year renewals; §4.2(b) months (or part) remaining in
     # the renewal period × 100 % of the monthly fees.
@@ -263,7 +281,7 @@ def test_ozone_telephony_downgrade_with_new_equipment_annex_1():
                   items=(Item("Ligne VoIP", "line", 1, Decimal("9.99")),),
                   commitment_start=date(2025, 1, 1), go_live_on=date(2025, 1, 1), customer_kind="household")
     quote = rules.quote_plan_change(facts, terms("ozone", "voip"), "telephony_downgrade", date(2025, 6, 12),
-                                    equipment_change=True, telephony=True)
+                                    equipment_change=True)       # a voip contract: telephony timing
     assert [line.amount for line in quote.explained.lines] == [Decimal("30.00"), Decimal("12.00")]
     assert quote.effective_date == date(2025, 7, 1)
     with pytest.raises(rules.RuleError, match="change: 'teleportation' is not in the grid"):

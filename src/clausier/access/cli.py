@@ -48,27 +48,28 @@ def list_packs(as_json: bool = JsonOption):
 
 
 @app.command("suspend-pack")
-def suspend_pack(pack: int, reason: str = typer.Option(..., help="Why (shown to the site administrator).")):
+def suspend_pack(pack: int, reason: str = typer.Option(..., help="Why (shown to the site administrator)."), today: datetime | None = TodayOption):
     """Suspend a pack's associated services (CP A art. 3 L279-285): no more sync, the app's door
     opening refused with the reason 'suspended'."""
-    with command() as cmd:
+    with command(today) as cmd:
         service.suspend_pack(cmd.session, cmd.clock, cmd.actor, pack, reason)
     console.print(f"Pack {pack}: services suspended — {reason}")
 
 
 @app.command("resume-pack")
-def resume_pack(pack: int, reason: str = typer.Option("", help="Why (audited).")):
+def resume_pack(pack: int, reason: str = typer.Option("", help="Why (audited)."), today: datetime | None = TodayOption):
     """Resume a suspended pack's services: devices synchronise again at their next poll."""
-    with command() as cmd:
+    with command(today) as cmd:
         service.resume_pack(cmd.session, cmd.clock, cmd.actor, pack, reason)
     console.print(f"Pack {pack}: services resumed")
 
 
 @app.command("open-pack")
 def open_pack(subscription: str, site_name: str = typer.Option(None), kind: str = typer.Option("company"),
-              records: int = typer.Option(None, help="Default: the user records of the ordered offers.")):
+              records: int = typer.Option(None, help="Default: the user records of the ordered offers."),
+              today: datetime | None = TodayOption):
     """Set up the platform for a sold pack; prints the administrator's activation code."""
-    with command() as cmd:
+    with command(today) as cmd:
         pack, site, code = service.open_pack(cmd.session, cmd.clock, cmd.actor, subscription,
                                              site_name=site_name, kind=kind, records=records)
     console.print(f"Pack {pack.id} (variant {pack.variant}), site {site.id} {site.name}: "
@@ -99,9 +100,9 @@ def list_sites(today: datetime = TodayOption, as_json: bool = JsonOption):
 
 
 @app.command()
-def extend(site: int, offer: str, quantity: int = typer.Option(1)):
+def extend(site: int, offer: str, quantity: int = typer.Option(1), today: datetime | None = TodayOption):
     """Buy a user-record extension (billed on the next invoice)."""
-    with command() as cmd:
+    with command(today) as cmd:
         extension = service.buy_extension(cmd.session, cmd.clock, cmd.actor, site, offer, quantity)
     console.print(f"+{extension.records} user records (charge {extension.charge_id})")
 
@@ -124,8 +125,9 @@ def list_records(site: int, search: str = typer.Option(""), as_json: bool = Json
 def add_record(site: int, name: str, display_name: str = typer.Option(None), main: str = typer.Option(None),
                secondary: list[str] = typer.Option([], help="Repeat, in calling order."),
                app_user: list[str] = typer.Option([]), group: list[str] = typer.Option([]),
-               phone_code: str = typer.Option(None)):
-    with command() as cmd:
+               phone_code: str = typer.Option(None),
+               today: datetime | None = TodayOption):
+    with command(today) as cmd:
         row = service.create_record(cmd.session, cmd.clock, cmd.actor, site, service.RecordInput(
             name=name, display_name=display_name, main_number=main, secondary_numbers=secondary,
             app_users=app_user, groups=group, phone_code=phone_code))
@@ -133,14 +135,14 @@ def add_record(site: int, name: str, display_name: str = typer.Option(None), mai
 
 
 @app.command("import-records")
-def import_records(site: int, file: Path):
+def import_records(site: int, file: Path, today: datetime | None = TodayOption):
     """CSV with columns name, display_name, main_number, secondary_numbers (';'-separated), groups."""
     with file.open(newline="", encoding="utf-8") as handle:
         rows = [service.RecordInput(
             name=r["name"], display_name=r.get("display_name") or None, main_number=r.get("main_number") or None,
             secondary_numbers=[n for n in (r.get("secondary_numbers") or "").split(";") if n],
             groups=[g for g in (r.get("groups") or "").split(";") if g]) for r in csv.DictReader(handle)]
-    with command() as cmd:
+    with command(today) as cmd:
         created = service.import_records(cmd.session, cmd.clock, cmd.actor, site, rows)
     console.print(f"{len(created)} records imported")
 
@@ -160,29 +162,31 @@ def add_credential(site: int, record: int, kind: str = typer.Option("badge", hel
                    wiegand26: str = typer.Option(None, help="FACILITY/CARD"),
                    wiegand34: str = typer.Option(None, help="FACILITY/CARD"),
                    hex_value: str = typer.Option(None, "--hex"), bits: int = typer.Option(None),
-                   code: str = typer.Option(None), point: int = typer.Option(None)):
+                   code: str = typer.Option(None), point: int = typer.Option(None),
+                   today: datetime | None = TodayOption):
     """A badge or remote (H10301 26-bit, 34-bit or raw hex + bits) or a keypad code for a point."""
     w26, w34 = _badge_option(wiegand26, "--wiegand26"), _badge_option(wiegand34, "--wiegand34")
     fmt, pair = ("wiegand26", w26) if w26 else ("wiegand34", w34) if w34 else ("raw", (None, None))
     data = service.CredentialInput(kind, fmt, code if kind == "keypad" else hex_value, pair[0], pair[1], bits, point)
-    with command() as cmd:
+    with command(today) as cmd:
         row = service.add_credential(cmd.session, cmd.clock, cmd.actor, site, record, data)
         forms = service.display_forms(row)
     console.print(f"Credential {row.id}: {' = '.join(forms.values())}")
 
 
 @app.command("add-point")
-def add_point(site: int, name: str, kind: str = typer.Option("door")):
-    with command() as cmd:
+def add_point(site: int, name: str, kind: str = typer.Option("door"), today: datetime | None = TodayOption):
+    with command(today) as cmd:
         point = service.add_access_point(cmd.session, cmd.clock, cmd.actor, site, name, kind)
     console.print(f"Access point {point.id} {point.name}")
 
 
 @app.command()
 def profile(site: int, name: str, segment: list[str] = typer.Option(..., help="'mon 08:00-12:00', 'holiday …'"),
-            profile_id: int = typer.Option(None, help="Replace this profile.")):
+            profile_id: int = typer.Option(None, help="Replace this profile."),
+            today: datetime | None = TodayOption):
     """Create or replace a weekly time-slot profile (several segments a day, holiday row)."""
-    with command() as cmd:
+    with command(today) as cmd:
         row = service.save_profile(cmd.session, cmd.clock, cmd.actor, site, name=name, segments=segment,
                                    profile_id=profile_id)
         rows = service.profile_rows(row)
@@ -191,8 +195,9 @@ def profile(site: int, name: str, segment: list[str] = typer.Option(..., help="'
 
 @app.command()
 def grant(site: int, point: int = typer.Option(...), profile_id: int = typer.Option(..., "--profile"),
-          record: int = typer.Option(None), group: str = typer.Option(None)):
-    with command() as cmd:
+          record: int = typer.Option(None), group: str = typer.Option(None),
+          today: datetime | None = TodayOption):
+    with command(today) as cmd:
         right = service.grant_right(cmd.session, cmd.clock, cmd.actor, site, access_point_id=point,
                                     profile_id=profile_id, record_id=record, group=group)
     console.print(f"Right {right.id}")
@@ -218,9 +223,9 @@ def call_plan(site: int, record: int, busy: list[str] = typer.Option([], help="N
 # --------------------------------------------------------------------------- devices and events
 
 @app.command("register-device")
-def register_device(site: int, name: str, kind: str = typer.Option("controller")):
+def register_device(site: int, name: str, kind: str = typer.Option("controller"), today: datetime | None = TodayOption):
     """Prints the device token (shown once)."""
-    with command() as cmd:
+    with command(today) as cmd:
         device, token = service.register_device(cmd.session, cmd.clock, cmd.actor, site, name, kind)
     console.print(f"Device {device.id}: token [bold]{token}[/]")
 
@@ -292,14 +297,15 @@ def simulate(site: int = typer.Option(..., help="Access site id."), url: str = t
              state: Path = typer.Option(None, help="Local SQLite file (default var/devices/site-S.sqlite)."),
              name: str = typer.Option("simulated controller"), interval: float = typer.Option(30.0),
              rounds: int = typer.Option(0, help="Stop after N sync rounds (0: run until Ctrl-C)."),
-             mqtt: bool = typer.Option(False, help="Also wake up on the MQTT 'new version' push.")):
+             mqtt: bool = typer.Option(False, help="Also wake up on the MQTT 'new version' push."),
+             today: datetime | None = TodayOption):
     """Run a device: registers itself the first time, then syncs and uploads its events every
     INTERVAL seconds (and at once on an MQTT push); offline, it keeps its events for later."""
     path = _store_path(state, site)
     path.parent.mkdir(parents=True, exist_ok=True)
     store = simulator.DeviceStore(path)
     if not store.get("token"):
-        with command() as cmd:
+        with command(today) as cmd:
             device, token = service.register_device(cmd.session, cmd.clock, cmd.actor, site, name)
         store.put(token=token, device_id=device.id, site_id=site)
     device = _device(path, url)
@@ -340,34 +346,81 @@ def _subscribe(site: int, wake: threading.Event) -> None:
     client.loop_start()
 
 
-@device_app.command()
-def present(state: Path = typer.Option(...), point: int = typer.Option(..., help="Access point id."),
-            wiegand26: str = typer.Option(None, help="FACILITY/CARD"),
-            wiegand34: str = typer.Option(None, help="FACILITY/CARD"),
-            hex_value: str = typer.Option(None, "--hex"), bits: int = typer.Option(None),
-            remote: bool = typer.Option(False, help="The raw value comes from the HF receiver."),
-            code: str = typer.Option(None, help="Keypad code."),
-            app_record: int = typer.Option(None, help="Door opened from the app by this record."),
-            at: datetime = typer.Option(None, help="Device time (ISO); default now.")):
-    """Decide offline from the local copy, as the device would, and log the event."""
-    device = _device(state, None, at)
+# What is presented at a reader: the options ``device present`` and ``access decide`` share.
+PointOption = typer.Option(..., "--point", help="Access point id.")
+Wiegand26Option = typer.Option(None, "--wiegand26", help="FACILITY/CARD")
+Wiegand34Option = typer.Option(None, "--wiegand34", help="FACILITY/CARD")
+HexOption = typer.Option(None, "--hex", help="Raw badge or remote value, hexadecimal.")
+BitsOption = typer.Option(None, "--bits", help="Bit length of the raw value.")
+RemoteOption = typer.Option(False, "--remote", help="The raw value comes from the HF receiver.")
+CodeOption = typer.Option(None, "--code", help="Keypad code.")
+AppRecordOption = typer.Option(None, "--app-record", help="Door opened from the app by this record.")
+
+
+def _presented(point: int, wiegand26: str | None, wiegand34: str | None, hex_value: str | None,
+               bits: int | None, remote: bool, code: str | None,
+               app_record: int | None) -> tuple[str, str | None]:
+    """(via, credential key) for what is presented; bad input names its option."""
     w26, w34 = _badge_option(wiegand26, "--wiegand26"), _badge_option(wiegand34, "--wiegand34")
     try:
         if app_record is not None:
-            via, key = "app", None
-        elif code is not None:
-            via, key = "keypad", service.presented_credential("keypad", value=code, access_point_id=point)
-        else:
-            fmt, pair = ("wiegand26", w26) if w26 else ("wiegand34", w34) if w34 else ("raw", (None, None))
-            via = "remote" if remote else "badge"
-            key = service.presented_credential(via, fmt=fmt, value=hex_value, facility=pair[0], card=pair[1],
-                                               bits=bits, access_point_id=point)
+            return "app", None
+        if code is not None:
+            return "keypad", service.presented_credential("keypad", value=code, access_point_id=point)
+        fmt, pair = ("wiegand26", w26) if w26 else ("wiegand34", w34) if w34 else ("raw", (None, None))
+        via = "remote" if remote else "badge"
+        return via, service.presented_credential(via, fmt=fmt, value=hex_value, facility=pair[0],
+                                                 card=pair[1], bits=bits, access_point_id=point)
     except InvalidInput as exc:
         raise typer.BadParameter(exc.message) from None
+
+
+def _print_decision(decision, detail: str, as_json: bool, **extra) -> None:
+    """The decision; a refusal exits with code 2 (with --json, the decision is the answer)."""
+    if as_json:
+        print_json({**decision.as_dict(), **extra})
+    else:
+        colour = "green" if decision.granted else "red"
+        console.print(f"[{colour}]{decision.reason}[/] ({detail})")
+    if not decision.granted:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def decide(site: int, point: int = PointOption, wiegand26: str = Wiegand26Option,
+           wiegand34: str = Wiegand34Option, hex_value: str = HexOption, bits: int = BitsOption,
+           remote: bool = RemoteOption, code: str = CodeOption, app_record: int = AppRecordOption,
+           at: datetime = typer.Option(None, "--at", help="When (ISO, Paris time); default now.",
+                                       formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+           as_json: bool = JsonOption):
+    """Would this pass? The platform's decision, by the same function the devices run on their
+    copy (changes nothing, logs nothing). A refusal exits with code 2."""
+    from clausier.core.clock import PARIS
+
+    via, key = _presented(point, wiegand26, wiegand34, hex_value, bits, remote, code, app_record)
+    with command(json_errors=as_json) as cmd:
+        moment = at.replace(tzinfo=PARIS) if at else cmd.clock.now().astimezone(PARIS)
+        decision = service.decide(cmd.session, cmd.actor, site, rules.Presented(
+            via, point, moment, key, app_record))
+    _print_decision(decision, f"record {decision.record_id}, {moment.isoformat()}", as_json,
+                    site=site, access_point_id=point, at=moment.isoformat())
+
+
+@device_app.command()
+def present(state: Path = typer.Option(...), point: int = PointOption,
+            wiegand26: str = Wiegand26Option, wiegand34: str = Wiegand34Option,
+            hex_value: str = HexOption, bits: int = BitsOption, remote: bool = RemoteOption,
+            code: str = CodeOption, app_record: int = AppRecordOption,
+            at: datetime = typer.Option(None, help="Device time (ISO); default now."),
+            as_json: bool = JsonOption):
+    """Decide offline from the local copy, as the device would, and log the event. A refusal
+    exits with code 2."""
+    device = _device(state, None, at)
+    via, key = _presented(point, wiegand26, wiegand34, hex_value, bits, remote, code, app_record)
     decision = device.present(via, point, key, app_record)
-    colour = "green" if decision.granted else "red"
-    console.print(f"[{colour}]{decision.reason}[/] (record {decision.record_id}, version {device.store.version}, "
-                  f"{device.store.pending_events()} events waiting)")
+    _print_decision(decision, f"record {decision.record_id}, version {device.store.version}, "
+                              f"{device.store.pending_events()} events waiting", as_json,
+                    version=device.store.version, events_waiting=device.store.pending_events())
 
 
 @device_app.command()

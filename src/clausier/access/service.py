@@ -46,6 +46,7 @@ from clausier.contracts.models import Subscription, SubscriptionEvent
 from clausier.core.bulk import gc_paused
 from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.clock import PARIS, Clock, SystemClock
+from clausier.core.dryrun import files_untouched
 from clausier.core.errors import (Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem,
                                   Unauthenticated)
 from clausier.core.explain import Explained, Line
@@ -54,6 +55,7 @@ from clausier.core.settings import Settings
 from clausier.customers.models import Customer, Site
 from clausier.equipment import rules as equipment_rules
 from clausier.equipment import service as equipment
+from clausier.payments import outbox
 from clausier.payments.outbox import SmtpMailer
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Pack as PackTerms
@@ -960,6 +962,8 @@ class SnapshotCache:
         return folder is not None and self._path(folder, key).exists()
 
     def put(self, key: SnapshotKey, body: bytes, folder: Path | None = None) -> None:
+        if files_untouched():        # a dry run's version is rolled back: neither kept nor written
+            return
         self._remember(key, body)
         if folder is None:
             return
@@ -1543,20 +1547,24 @@ def events_csv(session: Session, actor: Actor, site_id: int, filters: EventFilte
 
 # --------------------------------------------------------------------------- daily tick
 
-def daily_tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
+def daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
+               customer_id: int | None = None) -> str:
     """Service periods, end-of-service warnings (6 and 1 months before, reading
     ROZ-END-WARNINGS), end of sync, the SIM's return to the manufacturer at the end of service.
-    Idempotent for a date. Events past their site's retention are purged by the privacy room's
-    daily purge (``privacy.purgers.purge_access_events``)."""
+    Idempotent for a date; one customer's packs only with ``customer_id``. Events past their
+    site's retention are purged by the privacy room's daily purge
+    (``privacy.purgers.purge_access_events``)."""
     counts = {"periods": 0, "warnings": 0, "ended": 0, "sim_returns": 0}
     for pack, site in list_packs(session):
+        if customer_id is not None and pack.customer_id != customer_id:
+            continue
         if _refresh_period(session, pack):
             _changed(session, clock, site, [("site", site.id, "upsert")])
             counts["periods"] += 1
         terms, _ = _pack_terms(session, pack)
         if pack.service_end is not None:
             counts["warnings"] += _warn(session, clock, actor, site, pack, terms, day)
-            if day > pack.service_end and _notice(session, clock, actor, site, "service_ended", day,
+            if day > pack.service_end and _notice(session, clock, actor, site, pack, "service_ended", day,
                                                   _sync_refusal(session, pack, day)[1],
                                                   terms.service_months.clause if terms.service_months else ""):
                 counts["ended"] += 1
@@ -1590,7 +1598,7 @@ def _flag_sim_return(session: Session, clock: Clock, actor: Actor, site: AccessS
     message = (f"The service period of {site.name} ended on {pack.service_end.isoformat()}: the "
                f"transmission module and its SIM card{' (' + serials + ')' if serials else ''}, lent for "
                "the service period, must be returned to the manufacturer, which owns the SIM card.")
-    noticed = _notice(session, clock, actor, site, "sim_return", day, message, rule.clause)
+    noticed = _notice(session, clock, actor, site, pack, "sim_return", day, message, rule.clause)
     return int(noticed or flagged > 0)
 
 
@@ -1606,18 +1614,44 @@ def _warn(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack: 
     message = (f"The service period of {site.name} ends on {pack.service_end.isoformat()} "
                f"({months} month{'s' if months > 1 else ''} notice): after that date changes are no "
                "longer synchronised and the SIM card must be returned.")
-    return int(_notice(session, clock, actor, site, f"end_warning_{months}", day, message,
+    return int(_notice(session, clock, actor, site, pack, f"end_warning_{months}", day, message,
                        terms.end_warnings_months_before.clause))
 
 
-def _notice(session: Session, clock: Clock, actor: Actor, site: AccessSite, kind: str, day: date,
-            message: str, clause: str) -> bool:
+def _notice(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack: Pack, kind: str,
+            day: date, message: str, clause: str) -> bool:
+    """Once per site and kind: the notice shown on the site's pages, and the e-mail to the
+    customer through the outbox, like every other notice (sent by the sender, retried)."""
     if session.scalar(select(SiteNotice.id).where(SiteNotice.site_id == site.id, SiteNotice.kind == kind)):
         return False
     notice = SiteNotice(site_id=site.id, kind=kind, on=day, message=message, clause=clause)
     session.add(notice)
     record(session, clock, actor, f"access.notice.{kind}", notice, f"{site.name}: {message}")
+    subject, body = _notice_email(kind, site, pack, clause)
+    outbox.queue(session, clock, actor, session.get(Customer, pack.customer_id), channel="email",
+                 kind=f"access_{kind}", key=f"access-notice:{site.id}:{kind}", subject=subject,
+                 body=body)
     return True
+
+
+def _notice_email(kind: str, site: AccessSite, pack: Pack, clause: str) -> tuple[str, str]:
+    """The customer's e-mail of an end-of-service notice, in French (Rozoh's customers)."""
+    end = f"{pack.service_end:%d/%m/%Y}"
+    if kind == "sim_return":
+        return (f"Restitution du module de transmission et de sa carte SIM — {site.name}",
+                f"La période de service du site {site.name} a pris fin le {end} : le module de "
+                "transmission et sa carte SIM, prêtés pour la période de service, doivent être "
+                f"restitués au fabricant, propriétaire de la carte SIM ({clause}).")
+    if kind == "service_ended":
+        return (f"Fin de la période de service — {site.name}",
+                f"La période de service du site {site.name} a pris fin le {end} ({clause}) : les "
+                "modifications ne sont plus synchronisées avec vos équipements et le module de "
+                "transmission, avec sa carte SIM, doit être restitué.")
+    months = kind.removeprefix("end_warning_")
+    return (f"Votre période de service se termine le {end} — {site.name}",
+            f"La période de service du site {site.name} prend fin le {end} (préavis de {months} "
+            f"mois, {clause}) : après cette date, les modifications ne seront plus synchronisées "
+            "avec vos équipements et le module de transmission, avec sa carte SIM, devra être restitué.")
 
 
 def packs_ending(session: Session, day: date) -> dict[int, list[tuple[Pack, AccessSite]]]:

@@ -181,9 +181,10 @@ def pdfs(period: str = typer.Option(None, help="Only the documents of this perio
 def credit(number: str, reason: str = typer.Option(..., help="Why the invoice is corrected."),
            amount: str = typer.Option(None, help="Amount in the invoice's basis; default: all."),
            label: str = typer.Option(None), vat_rate: str = typer.Option(None),
-           as_json: bool = JsonOption):
+           as_json: bool = JsonOption,
+           today: datetime | None = TodayOption):
     """Issue a credit note (*avoir*) on an invoice: in full (the invoice is cancelled) or an amount."""
-    with command() as cmd:
+    with command(today) as cmd:
         note = service.credit_note(cmd.session, cmd.clock, cmd.actor, number, reason,
                                    amount=Decimal(amount.replace(",", ".")) if amount else None,
                                    label=label, vat_rate=vat_rate)
@@ -228,9 +229,10 @@ def export_csv(output: Path = typer.Option(None, "-o", "--output", help="Default
 
 @index_app.command("add")
 def index_add(series: str, month: str = typer.Argument(..., help="YYYY-MM"),
-              value: str = typer.Argument(..., help="The published value, e.g. 132.4")):
+              value: str = typer.Argument(..., help="The published value, e.g. 132.4"),
+              today: datetime | None = TodayOption):
     """Record a published value of an index (INSEE series id, e.g. 001565192)."""
-    with command() as cmd:
+    with command(today) as cmd:
         row = service.add_index_value(cmd.session, cmd.clock, cmd.actor, series, month, value)
         console.print(f"{row.series} {row.month:%Y-%m} = {row.value}")
 
@@ -250,9 +252,10 @@ def index_list(series: str = typer.Option(None), as_json: bool = JsonOption):
 
 @index_app.command("apply")
 def index_apply(operator: str = typer.Option(...), year: int = typer.Option(...),
-                as_json: bool = JsonOption):
+                as_json: bool = JsonOption,
+                today: datetime | None = TodayOption):
     """The annual indexation of every live subscription of an operator (idempotent)."""
-    with command() as cmd:
+    with command(today) as cmd:
         revisions = service.apply_indexation(cmd.session, cmd.clock, cmd.actor, operator, year)
         rows = [{"subscription_id": r.subscription_id, "item_id": r.subscription_item_id,
                  "effective_on": r.effective_on, "old_fee": str(r.old_fee), "new_fee": str(r.new_fee),

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -1150,11 +1150,14 @@ def _credited_ttc(session: Session, invoice: Invoice) -> Decimal:
         select(Invoice).where(Invoice.credited_invoice_id == invoice.id))), ZERO)
 
 
-def mark_overdue(session: Session, clock: Clock, actor: Actor, day: date) -> int:
-    """Daily: issued or partly paid invoices past their due date become overdue. Idempotent."""
+def mark_overdue(session: Session, clock: Clock, actor: Actor, day: date,
+                 customer_id: int | None = None) -> int:
+    """Daily: issued or partly paid invoices past their due date become overdue (one customer's
+    only with ``customer_id``). Idempotent."""
     late = list(session.scalars(select(Invoice).where(
         Invoice.kind == "invoice", Invoice.status.in_(("issued", "partly_paid")),
-        Invoice.due_date < day)))
+        Invoice.due_date < day,
+        true() if customer_id is None else Invoice.customer_id == customer_id)))
     for invoice in late:
         invoice.status = "overdue"
     if late:
@@ -1164,9 +1167,10 @@ def mark_overdue(session: Session, clock: Clock, actor: Actor, day: date) -> int
     return len(late)
 
 
-def tick(session: Session, clock: Clock, actor: Actor, day: date) -> dict[str, int]:
+def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
+         customer_id: int | None = None) -> dict[str, int]:
     """The billing part of the daily tick."""
-    return {"overdue": mark_overdue(session, clock, actor, day)}
+    return {"overdue": mark_overdue(session, clock, actor, day, customer_id)}
 
 
 # --------------------------------------------------------------------------- indexation

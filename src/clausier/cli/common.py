@@ -67,9 +67,10 @@ def cli_actor() -> Actor:
 
 @contextmanager
 def command(today: datetime | date | None = None, engine: Engine | None = None, *,
-            writes: bool = False) -> Iterator[Command]:
+            writes: bool = False, json_errors: bool = False) -> Iterator[Command]:
     """Open one transaction for a command (on ``engine``, by default the configured database);
-    a ``ClausierError`` becomes a clear message, exit 2. A command that ``writes`` after reading
+    a ``ClausierError`` becomes a clear message, exit 2 (with ``json_errors``, for ``--json``:
+    the refusal as JSON on stdout, the API's problem shape). A command that ``writes`` after reading
     starts as a writer (``write_transaction``): on SQLite, a reader that another process wrote
     after cannot become a writer."""
     from sqlalchemy.exc import OperationalError
@@ -81,7 +82,7 @@ def command(today: datetime | date | None = None, engine: Engine | None = None, 
         with (write_transaction(engine) if writes else transaction(engine)) as session:
             yield Command(session=session, clock=clock_for(today=day), actor=cli_actor())
     except ClausierError as exc:
-        fail(exc)
+        fail(exc, as_json=json_errors)
     except (OperationalError, WriterBusy) as exc:
         error_console.print(f"[bold red]Error:[/] {_database_failure(exc)}", highlight=False)
         raise typer.Exit(code=2) from None
@@ -102,7 +103,10 @@ def _database_failure(exc: Exception) -> str:
     return f"database: {reason} (is the database reachable? see CLAUSIER_DATABASE_URL)"
 
 
-def fail(exc: ClausierError) -> None:
+def fail(exc: ClausierError, as_json: bool = False) -> None:
+    if as_json:
+        print_json({"refused": True, **exc.to_problem()})
+        raise typer.Exit(code=2)
     error_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False, soft_wrap=True)
     for problem in exc.problems[:50]:
         error_console.print(f"  - {problem}", highlight=False, soft_wrap=True)

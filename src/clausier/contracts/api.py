@@ -208,9 +208,11 @@ def withdrawal(ref: str, requested_on: Day, ctx: Ctx = Depends(staff_ctx)) -> di
 
 @router.get("/subscriptions/{ref}/quotes/plan-change")
 def quote_plan_change(ref: str, change: str, on: Day, equipment_change: bool = False,
-                      telephony: bool = False, ctx: Ctx = Depends(staff_ctx)) -> dict:
-    return service.quote_plan_change(ctx.session, ref, change, on, equipment_change=equipment_change,
-                                     telephony=telephony).as_dict()
+                      ctx: Ctx = Depends(staff_ctx)) -> dict:
+    """A row of the plan-change grid for this subscription: refused when the row is about
+    other services; the effective date follows from the service (telephony or not)."""
+    return service.quote_plan_change(ctx.session, ref, change, on,
+                                     equipment_change=equipment_change).as_dict()
 
 
 @router.get("/subscriptions/{ref}/quotes/move")

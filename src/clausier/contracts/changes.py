@@ -354,9 +354,8 @@ def _grid_quote(facts: rules.Facts, terms: Terms, held: tuple[Held, ...], after:
     total_before = sum((item.monthly_total for item in held), ZERO)
     total_after = sum((item.monthly_total for item in after), ZERO)
     direction = "downgrade" if removes or total_after < total_before else "upgrade"
-    telephony = prefix == "telephony"
     quote = rules.quote_plan_change(facts, terms, f"{prefix}_{direction}", on,
-                                    telephony=telephony, recommit_months=recommit_months)
+                                    recommit_months=recommit_months)
     return quote.effective_date, quote.explained, quote.recommit_months
 
 

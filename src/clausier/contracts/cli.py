@@ -152,9 +152,10 @@ app.command("receive")(_goods_command(
 
 @app.command()
 def status(ref: str, action: str = typer.Argument(..., help="suspend, restrict or resume"),
-           on: datetime = typer.Option(..., **DateOption), reason: str = typer.Option("")):
+           on: datetime = typer.Option(..., **DateOption), reason: str = typer.Option(""),
+           today: datetime | None = TodayOption):
     """Suspend, restrict or resume a subscription."""
-    with command() as cmd:
+    with command(today) as cmd:
         subscription = service.change_status(cmd.session, cmd.clock, cmd.actor,
                                              service.get_subscription(cmd.session, ref).id, action, on.date(), reason)
         console.print(f"{subscription.ref} is now {subscription.status}")
@@ -187,10 +188,11 @@ def change(ref: str,
            recommit_months: int = typer.Option(None, help="New commitment, where the terms "
                                                           "offer a choice (Ozone: 12 or 24)."),
            quote_only: bool = typer.Option(False, "--quote", help="Quote only, change nothing."),
-           as_json: bool = JsonOption):
+           as_json: bool = JsonOption,
+           today: datetime | None = TodayOption):
     """Change a subscription's items (seats, licences, SDA blocks, options, offer): quoted with
     its clauses, then confirmed from its date (re-committed per the terms)."""
-    with command() as cmd:
+    with command(today) as cmd:
         wanted = service.parse_changes(add, remove, option, offer)
         if quote_only:
             quote = service.quote_change(cmd.session, ref, wanted, on.date(), recommit_months)
@@ -233,12 +235,14 @@ def quote_change(ref: str,
                  remove: list[str] = typer.Option([], "--remove", help="OFFER=N: to remove."),
                  option: list[str] = typer.Option([], "--option", help="+CODE or -CODE."),
                  offer: str = typer.Option(None, "--offer", help="New main offer."),
-                 equipment_change: bool = typer.Option(False), telephony: bool = typer.Option(False),
+                 equipment_change: bool = typer.Option(False, help="New equipment is shipped."),
                  as_json: bool = JsonOption):
     """What a change would cost (changes nothing): a grid entry, or the items to change (every
-    service family; refused with the clause where the terms allow none)."""
+    service family; refused with the clause where the terms allow none, or where the grid entry
+    is about other services). The effective date follows from the service (a telephony
+    contract's changes take effect on the first day of the next month, Ozone CGV art. 3.3)."""
     if change is None:
-        with command() as cmd:
+        with command(json_errors=as_json) as cmd:
             wanted = service.parse_changes(add, remove, option, offer)
             data = service.quote_change(cmd.session, ref, wanted, on.date()).as_dict()
         if as_json:
@@ -246,9 +250,9 @@ def quote_change(ref: str,
         else:
             _print_change(ref, data, None)
         return
-    with command() as cmd:
+    with command(json_errors=as_json) as cmd:
         quote = service.quote_plan_change(cmd.session, ref, change, on.date(),
-                                          equipment_change=equipment_change, telephony=telephony)
+                                          equipment_change=equipment_change)
     if as_json:
         print_json(quote.as_dict())
     else:

@@ -331,6 +331,7 @@ class FeeContext:
     effective: date
     period: Period | None
     billed_months: int = 0     # months billed as recurring fees until the effective date
+    flat_fee_label: str = "Termination fee"     # a flat fee without a label of its own
 
 
 def _plural(count: int, word: str) -> str:
@@ -412,7 +413,7 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
     if isinstance(rule, FlatFee):
         if rule.amount == 0:
             return []
-        return [Line(rule.label or "Termination fee", money(rule.amount),
+        return [Line(rule.label or ctx.flat_fee_label, money(rule.amount),
                      f"{fr_format(rule.amount)} {rule.basis}", rule.clause)]
     if isinstance(rule, MultipleOfAccessFees):
         base = sum(((item.access_fee_undiscounted if rule.undiscounted else item.access_fee)
@@ -604,12 +605,13 @@ class ChangeQuote:
 
 
 def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
-                      equipment_change: bool = False, telephony: bool = False,
-                      recommit_months: int | None = None,
+                      equipment_change: bool = False, recommit_months: int | None = None,
                       confirmation_amounts: dict[str, Decimal] | None = None) -> ChangeQuote:
     """Change of offer (*avenant*): the fee of the sheet's grid, the items the grid bills at the
     amount of the change confirmation (``confirmation_amounts``: new access fees, connection kit…),
-    shipping, effective date and the new commitment."""
+    shipping, effective date and the new commitment. The row must be about the service's family
+    (the grid's headings); the effective date is the telephony one for a telephony contract
+    (Ozone CGV art. 3.3 L149-151)."""
     block = terms.plan_change
     if block is None or not block.fees:
         raise RuleError("plan_change: the term sheet has no plan-change grid")
@@ -617,16 +619,23 @@ def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
     if entry is None:
         known = ", ".join(fee.change for fee in block.fees)
         raise RuleError(f"change: {change!r} is not in the grid ({known})")
+    if entry.families and facts.family not in entry.families:
+        fitting = ", ".join(fee.change for fee in block.fees
+                            if not fee.families or facts.family in fee.families)
+        raise RuleError(f"change: {change!r} is a change of {' or '.join(entry.families)} services "
+                        f"({entry.src}), not of a {facts.family} subscription; its rows: {fitting}")
     end = commitment_end(facts, terms)
     committed = end is not None and on <= end
     rule = entry.in_commitment if committed else entry.out_of_commitment
     effective = on
+    telephony = block.telephony_families is not None and facts.family in block.telephony_families.value
     timing = block.telephony_effective if telephony else block.effective
     if timing is not None and timing.value == "first_day_next_month":
         effective = (on.replace(day=1) + relativedelta(months=1))
     lines: list[Line] = []
     if rule is not None:
-        ctx = FeeContext(facts, terms, on, effective, period_on(facts, terms, on))
+        ctx = FeeContext(facts, terms, on, effective, period_on(facts, terms, on),
+                         flat_fee_label=f"Change fee ({change.replace('_', ' ')})")
         lines += fee_lines(rule, ctx)
         if not lines:
             lines.append(Line(f"Change fee ({change.replace('_', ' ')})", ZERO, "0,00 €", str(entry.src)))

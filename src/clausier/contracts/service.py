@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
@@ -482,13 +482,13 @@ def withdrawal_decision(session: Session, subscription_id: int | str, requested_
 
 
 def quote_plan_change(session: Session, subscription_id: int | str, change: str, on: date, *,
-                      equipment_change: bool = False, telephony: bool = False,
+                      equipment_change: bool = False,
                       recommit_months: int | None = None) -> rules.ChangeQuote:
     subscription = get_subscription(session, subscription_id)
     try:
         return rules.quote_plan_change(facts_of(session, subscription, on), terms_of(session, subscription),
                                        change, on, equipment_change=equipment_change,
-                                       telephony=telephony, recommit_months=recommit_months)
+                                       recommit_months=recommit_months)
     except rules.RuleError as exc:
         raise NotAllowed(str(exc)) from None
 
@@ -823,18 +823,22 @@ def find_by_service_identifier(session: Session, identifier: str, on: date | Non
 
 # --------------------------------------------------------------------------- daily tick
 
-def tick(session: Session, clock: Clock, actor: Actor, day: date) -> dict[str, int]:
-    """What the date brings: ends of notice, tacit renewals, pack ends, notice reminders.
-    Idempotent for a date (events are keyed by kind + date)."""
+def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
+         customer_id: int | None = None) -> dict[str, int]:
+    """What the date brings: ends of notice, tacit renewals, pack ends, notice reminders (for
+    one customer only with ``customer_id``). Idempotent for a date (events are keyed by kind +
+    date)."""
     counts = {"terminated": 0, "renewed": 0, "reminders": 0, "pack_started": 0}
+    mine = true() if customer_id is None else Subscription.customer_id == customer_id
     due = session.scalars(select(Subscription).where(
-        Subscription.status == "notice_given", Subscription.termination_effective_on <= day)).all()
+        Subscription.status == "notice_given", Subscription.termination_effective_on <= day,
+        mine)).all()
     for subscription in due:
         terminate_now(session, clock, actor, subscription.id, subscription.termination_effective_on,
                       "end of notice")
         counts["terminated"] += 1
     live = session.scalars(select(Subscription).where(
-        Subscription.status.in_(("active", "suspended", "restricted", "ordered")))).all()
+        Subscription.status.in_(("active", "suspended", "restricted", "ordered")), mine)).all()
     for subscription in live:
         terms = terms_of(session, subscription)
         facts = facts_of(session, subscription, day)

@@ -48,9 +48,10 @@ def show(serial: str, today: datetime = TodayOption, as_json: bool = JsonOption)
 
 @app.command()
 def register(operator: int = typer.Option(..., help="Operator id."), kind: str = typer.Option(...),
-             serial: list[str] = typer.Argument(..., help="Serial numbers (ICCID for a SIM).")):
+             serial: list[str] = typer.Argument(..., help="Serial numbers (ICCID for a SIM)."),
+             today: datetime | None = TodayOption):
     """Put new items in stock."""
-    with command() as cmd:
+    with command(today) as cmd:
         for one in serial:
             if kind == "sim":
                 service.register_sim(cmd.session, cmd.clock, cmd.actor, operator, one)
@@ -92,8 +93,8 @@ def receive(serial: str, on: datetime = typer.Option(..., **DateArg), today: dat
 
 
 @app.command()
-def install(serial: str, on: datetime = typer.Option(..., **DateArg)):
-    with command() as cmd:
+def install(serial: str, on: datetime = typer.Option(..., **DateArg), today: datetime | None = TodayOption):
+    with command(today) as cmd:
         service.install(cmd.session, cmd.clock, cmd.actor, serial, on.date())
     console.print(f"{serial} installed")
 
@@ -101,18 +102,19 @@ def install(serial: str, on: datetime = typer.Option(..., **DateArg)):
 @app.command("return")
 def record_return(serial: str, on: datetime = typer.Option(..., **DateArg),
                   condition: str = typer.Option("good", help="good | damaged"),
-                  repair_cost: str = typer.Option(None, help="Repairs of a damaged return.")):
+                  repair_cost: str = typer.Option(None, help="Repairs of a damaged return."),
+                  today: datetime | None = TodayOption):
     """The item came back; repairs of a damaged one are billed up to its replacement value."""
-    with command() as cmd:
+    with command(today) as cmd:
         charge = service.record_return(cmd.session, cmd.clock, cmd.actor, serial, on.date(), condition,
                                        Decimal(repair_cost) if repair_cost else None)
     console.print(f"{serial} returned ({condition})" + (f"\n{charge.to_text()}" if charge else ""))
 
 
 @app.command("paid")
-def paid_in_full(serial: str, on: datetime = typer.Option(..., **DateArg)):
+def paid_in_full(serial: str, on: datetime = typer.Option(..., **DateArg), today: datetime | None = TodayOption):
     """A sold item is paid in full (title passes where the sheet keeps it until then)."""
-    with command() as cmd:
+    with command(today) as cmd:
         item = service.record_paid_in_full(cmd.session, cmd.clock, cmd.actor, serial, on.date())
         owner = item.owner
     console.print(f"{serial}: owner {owner}")
@@ -155,17 +157,17 @@ def sim_swap(sim: str = typer.Argument(..., help="ICCID or MSISDN of the old car
 
 
 @app.command("sim-puk")
-def sim_puk(iccid: str, puk: str = typer.Option(..., prompt=True, hide_input=True)):
+def sim_puk(iccid: str, puk: str = typer.Option(..., prompt=True, hide_input=True), today: datetime | None = TodayOption):
     """Record the SIM's PUK (asked without echo; stored encrypted; the PIN is never stored)."""
-    with command() as cmd:
+    with command(today) as cmd:
         service.set_sim_puk(cmd.session, cmd.clock, cmd.actor, iccid, puk)
     console.print("PUK recorded (encrypted)")
 
 
 @app.command("sim-puk-show")
-def sim_puk_show(sim: str = typer.Argument(..., help="ICCID or MSISDN")):
+def sim_puk_show(sim: str = typer.Argument(..., help="ICCID or MSISDN"), today: datetime | None = TodayOption):
     """Show the SIM's PUK (the reading is audited)."""
-    with command() as cmd:
+    with command(today) as cmd:
         puk = service.show_puk(cmd.session, cmd.clock, cmd.actor, sim)
     console.print(puk)
 
@@ -183,8 +185,8 @@ def appointment(subscription: str, at: datetime = typer.Option(..., formats=["%Y
 
 
 @app.command("appointment-cancel")
-def appointment_cancel(appointment_id: int):
+def appointment_cancel(appointment_id: int, today: datetime | None = TodayOption):
     """The customer cancels now: billed when less than the sheet's business hours ahead."""
-    with command() as cmd:
+    with command(today) as cmd:
         fee = service.cancel_appointment(cmd.session, cmd.clock, cmd.actor, appointment_id)
     console.print(fee.to_text() if fee else "cancelled free of charge")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session
 
 from clausier.accounts import rules as account_rules
@@ -331,11 +331,13 @@ def _effective_end(subscription: Subscription) -> date | None:
             else subscription.termination_effective_on or subscription.terminated_on)
 
 
-def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date) -> int:
+def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date,
+                      customer_id: int | None = None) -> int:
     """Items still at the customer of services that ended (terminated, or withdrawn from)."""
     rows = session.execute(select(EquipmentItem, Subscription).join(
         Subscription, Subscription.id == EquipmentItem.subscription_id).where(
         EquipmentItem.state.in_(rules.AT_CUSTOMER), EquipmentItem.return_reason.is_(None),
+        _of_customer(customer_id),
         or_(Subscription.status == "terminated",
             (Subscription.status == "cancelled") & (Subscription.termination_reason == "withdrawal")))
     ).all()
@@ -567,11 +569,13 @@ def record_sim_activity(session: Session, iccid_or_msisdn: str, on: date) -> Non
         sim.last_activity_on = on
 
 
-def _sim_step(session: Session, clock: Clock, actor: Actor, day: date) -> tuple[int, int]:
+def _sim_step(session: Session, clock: Clock, actor: Actor, day: date,
+              customer_id: int | None = None) -> tuple[int, int]:
     """Deactivate the SIMs of ended lines; suspend those inactive beyond the sheet's months."""
     deactivated = suspended = 0
     sims = session.scalars(select(SimCard).join(EquipmentItem, EquipmentItem.id == SimCard.item_id).where(
-        SimCard.status.in_(("active", "suspended")), EquipmentItem.subscription_id.is_not(None))).all()
+        SimCard.status.in_(("active", "suspended")), EquipmentItem.subscription_id.is_not(None),
+        _of_customer(customer_id))).all()
     for sim in sims:
         sub = session.get(Subscription, sim.item.subscription_id)
         if sub.status in ("terminated", "cancelled"):
@@ -590,15 +594,21 @@ def _sim_step(session: Session, clock: Clock, actor: Actor, day: date) -> tuple[
 
 # --------------------------------------------------------------------------- daily tick
 
-def tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
+def _of_customer(customer_id: int | None):
+    return true() if customer_id is None else EquipmentItem.customer_id == customer_id
+
+
+def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
+         customer_id: int | None = None) -> str:
     """Daily step (``scheduler.TICK_STEPS``): open the returns of ended services, apply the
-    consequences of missed deadlines, deactivate and suspend SIMs. Idempotent for a date."""
-    opened = _open_due_returns(session, clock, actor, day)
+    consequences of missed deadlines, deactivate and suspend SIMs (of one customer only with
+    ``customer_id``). Idempotent for a date."""
+    opened = _open_due_returns(session, clock, actor, day, customer_id)
     overdue = session.scalars(select(EquipmentItem).where(
         EquipmentItem.state.in_(rules.AT_CUSTOMER), EquipmentItem.return_due_on < day,
-        EquipmentItem.overdue_handled_on.is_(None))).all()
+        EquipmentItem.overdue_handled_on.is_(None), _of_customer(customer_id))).all()
     handled = sum(1 for item in overdue if handle_overdue(session, clock, actor, item.serial, day))
-    deactivated, suspended = _sim_step(session, clock, actor, day)
+    deactivated, suspended = _sim_step(session, clock, actor, day, customer_id)
     return (f"{opened} return(s) opened, {handled} overdue handled, {deactivated} SIM(s) deactivated, "
             f"{suspended} suspended for inactivity")
 

@@ -33,25 +33,27 @@ def list_numbers(status: str = typer.Option(None), kind: str = typer.Option(None
 
 @app.command()
 def add(numbers: list[str], operator: int = typer.Option(...), kind: str = typer.Option(...),
-        zone: str = typer.Option("", help="Numbering zone of geographic numbers.")):
+        zone: str = typer.Option("", help="Numbering zone of geographic numbers."),
+        today: datetime | None = TodayOption):
     """Numbers allotted to the operator join the inventory."""
-    with command() as cmd:
+    with command(today) as cmd:
         rows = service.add_numbers(cmd.session, cmd.clock, cmd.actor, operator, numbers, kind, zone)
     console.print(f"{len(rows)} number(s) added")
 
 
 @app.command()
-def assign(number: str, subscription: str = typer.Option(...), on: datetime = typer.Option(..., **DateArg)):
-    with command() as cmd:
+def assign(number: str, subscription: str = typer.Option(...), on: datetime = typer.Option(..., **DateArg), today: datetime | None = TodayOption):
+    with command(today) as cmd:
         service.assign(cmd.session, cmd.clock, cmd.actor, number, subscription, on.date())
     console.print(f"{number} → {subscription}")
 
 
 @app.command()
 def sda(subscription: str, first: str = typer.Option(...), count: int = typer.Option(...),
-        on: datetime = typer.Option(..., **DateArg)):
+        on: datetime = typer.Option(..., **DateArg),
+        today: datetime | None = TodayOption):
     """Order SDA numbers by whole blocks (an order of 15 is refused where blocks are of 10)."""
-    with command() as cmd:
+    with command(today) as cmd:
         rows = service.order_sda(cmd.session, cmd.clock, cmd.actor, subscription, first, count, on.date())
         last = rows[-1].number
     console.print(f"{count} SDA {first} → {last}")
@@ -59,9 +61,10 @@ def sda(subscription: str, first: str = typer.Option(...), count: int = typer.Op
 
 @app.command()
 def move(subscription: str, site: int = typer.Option(..., help="New site id."),
-         on: datetime = typer.Option(..., **DateArg), as_json: bool = JsonOption):
+         on: datetime = typer.Option(..., **DateArg), as_json: bool = JsonOption,
+         today: datetime | None = TodayOption):
     """Move a line to another site: numbers kept only within the same numbering zone."""
-    with command() as cmd:
+    with command(today) as cmd:
         result = service.move_site(cmd.session, cmd.clock, cmd.actor, subscription, on.date(), site)
     if as_json:
         print_json(result)
@@ -121,8 +124,8 @@ def show(request_id: int = typer.Argument(None), status: str = typer.Option(None
 
 
 @port_app.command("done")
-def done(request_id: int, on: datetime = typer.Option(..., **DateArg)):
-    with command() as cmd:
+def done(request_id: int, on: datetime = typer.Option(..., **DateArg), today: datetime | None = TodayOption):
+    with command(today) as cmd:
         service.complete_port(cmd.session, cmd.clock, cmd.actor, request_id, on.date())
     console.print(f"port {request_id} done")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
@@ -303,11 +303,14 @@ def list_numbers(session: Session, status: str | None = None, kind: str | None =
 
 # --------------------------------------------------------------------------- daily tick
 
-def tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
+def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
+         customer_id: int | None = None) -> str:
     """Daily step (``scheduler.TICK_STEPS``): ports whose date has come are done; then the numbers
-    of lines that ended are lost unless ported out first (Technicophone CGV 8.5). Idempotent."""
-    due = session.scalars(select(PortRequest).where(PortRequest.status == "scheduled",
-                                                    PortRequest.porting_date <= day)).all()
+    of lines that ended are lost unless ported out first (Technicophone CGV 8.5); for one
+    customer only with ``customer_id``. Idempotent."""
+    due = session.scalars(select(PortRequest).where(
+        PortRequest.status == "scheduled", PortRequest.porting_date <= day,
+        true() if customer_id is None else PortRequest.customer_id == customer_id)).all()
     ported = 0
     for request in due:
         row = get_number(session, request.number, request.operator_id)
@@ -318,6 +321,7 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
     rows = session.execute(select(PhoneNumber, Subscription).join(
         Subscription, Subscription.id == PhoneNumber.subscription_id).where(
         PhoneNumber.status.in_(LIVE), Subscription.status.in_(("terminated", "cancelled")),
+        true() if customer_id is None else Subscription.customer_id == customer_id,
         or_(Subscription.terminated_on <= day, Subscription.cancelled_on <= day))).all()
     for row, subscription in rows:
         terms = contracts.terms_of(session, subscription)

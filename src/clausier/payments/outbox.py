@@ -12,7 +12,7 @@ import importlib
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
+from clausier.core.dryrun import files_untouched
 from clausier.core.errors import InvalidInput, NotFound
 from clausier.core.money import fr_format
 from clausier.core.settings import Settings
@@ -100,7 +101,9 @@ def queue(session: Session, clock: Clock, actor: Actor, customer: Customer, *, c
         message.status, message.error = "failed", f"the customer has no {channel.replace('_', ' ')}"
     session.add(message)
     session.flush()
-    if channel == "registered_letter":
+    if channel == "registered_letter" and files_untouched():
+        message.status, message.sent_at = "sent", clock.now()     # a dry run keeps no file
+    elif channel == "registered_letter":
         pdf = render_letter({**(letter or {}), "subject": subject, "body": body, "recipient": to,
                              "date": clock.today(), "reference": f"LR-{message.id:06d}"})
         folder = letters_dir() / f"{clock.today():%Y}"
@@ -175,10 +178,26 @@ def sms_provider(settings: Settings) -> SmsProvider:
     return getattr(importlib.import_module(module), name)()
 
 
+def queued_messages(session: Session, due_at: datetime | None,
+                    customer_id: int | None = None) -> list[OutboxMessage]:
+    """The e-mails and SMS waiting to be sent, oldest first; with ``due_at``, only those whose
+    next attempt after a failure has come; with ``customer_id``, that customer's only."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.status == "queued", OutboxMessage.channel.in_(("email", "sms")))
+    if due_at is not None:
+        query = query.where(or_(OutboxMessage.next_attempt_at.is_(None),
+                                OutboxMessage.next_attempt_at <= due_at))
+    if customer_id is not None:
+        query = query.where(OutboxMessage.customer_id == customer_id)
+    return list(session.scalars(query.order_by(OutboxMessage.id)))
+
+
 def deliver(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | None = None,
-            sms: SmsProvider | None = None, due_only: bool = True) -> dict[str, int]:
+            sms: SmsProvider | None = None, due_only: bool = True,
+            customer_id: int | None = None) -> dict[str, int]:
     """Send the queued e-mails and SMS whose next attempt is due (all of them when not
-    ``due_only``); a failure keeps the message queued, says why and when it is tried again."""
+    ``due_only``; one customer's only with ``customer_id``); a failure keeps the message
+    queued, says why and when it is tried again."""
     settings = Settings.from_env()
     mailer = mailer or SmtpMailer.from_settings(settings)
     sms = sms or sms_provider(settings)
@@ -186,12 +205,7 @@ def deliver(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | No
     lock_for_writing(session, DELIVERY_LOCK)
     now = clock.now()
     counts = {"sent": 0, "failed": 0}
-    query = select(OutboxMessage).where(
-        OutboxMessage.status == "queued", OutboxMessage.channel.in_(("email", "sms")))
-    if due_only:
-        query = query.where(or_(OutboxMessage.next_attempt_at.is_(None),
-                                OutboxMessage.next_attempt_at <= now))
-    queued = session.scalars(query.order_by(OutboxMessage.id)).all()
+    queued = queued_messages(session, now if due_only else None, customer_id)
     for message in queued:
         message.attempts += 1
         try:

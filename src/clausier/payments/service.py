@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
@@ -558,11 +558,14 @@ def _pending_first_presentations(session: Session, customer_id: int) -> set[int]
         DirectDebitItem.status.in_(("scheduled", "exported")))))
 
 
-def schedule_collections(session: Session, clock: Clock, actor: Actor, day: date) -> int:
+def schedule_collections(session: Session, clock: Clock, actor: Actor, day: date,
+                         customer_id: int | None = None) -> int:
     """A debit for every open invoice of a customer with an active mandate, dated after the
     pre-notification, which is queued by e-mail. Idempotent: an invoice is debited once."""
     count = 0
-    for mandate in session.scalars(select(Mandate).where(Mandate.status == "active")).all():
+    for mandate in session.scalars(select(Mandate).where(
+            Mandate.status == "active",
+            true() if customer_id is None else Mandate.customer_id == customer_id)).all():
         customer = session.get(Customer, mandate.customer_id)
         creditor = session.scalar(select(CreditorAccount).where(
             CreditorAccount.operator_id == customer.operator_id))
@@ -662,11 +665,13 @@ def _presented_before(session: Session, mandate_id: int, item_id: int) -> bool:
         DirectDebitItem.collection_id.is_not(None))) > 0
 
 
-def settle_collections(session: Session, clock: Clock, actor: Actor, day: date) -> int:
+def settle_collections(session: Session, clock: Clock, actor: Actor, day: date,
+                       customer_id: int | None = None) -> int:
     """On the collection date an exported debit is paid: a payment allocated to its invoice (a
     later return reverses it)."""
     items = session.scalars(select(DirectDebitItem).where(
-        DirectDebitItem.status == "exported", DirectDebitItem.collection_date <= day)
+        DirectDebitItem.status == "exported", DirectDebitItem.collection_date <= day,
+        true() if customer_id is None else DirectDebitItem.customer_id == customer_id)
         .order_by(DirectDebitItem.id)).all()
     for item in items:
         customer = session.get(Customer, item.customer_id)
@@ -1271,10 +1276,13 @@ def release_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: in
     return credit
 
 
-def _deposits_tick(session: Session, clock: Clock, actor: Actor, day: date) -> dict[str, int]:
+def _deposits_tick(session: Session, clock: Clock, actor: Actor, day: date,
+                   customer_id: int | None = None) -> dict[str, int]:
     counts = {"deposit_suspensions": 0, "deposits_late": 0, "deposits_released": 0}
     for deposit in session.scalars(select(Deposit).where(
-            Deposit.status.in_(("requested", "held", "drawn"))).order_by(Deposit.id)).all():
+            Deposit.status.in_(("requested", "held", "drawn")),
+            true() if customer_id is None else Deposit.customer_id == customer_id)
+            .order_by(Deposit.id)).all():
         customer = session.get(Customer, deposit.customer_id)
         terms = terms_of(session, customer).terms
         block = terms.deposit
@@ -1491,22 +1499,35 @@ def collections(session: Session, customer_ref: str | int, on: date) -> dict:
 # --------------------------------------------------------------------------- the daily tick
 
 
-def tick(session: Session, clock: Clock, actor: Actor, day: date) -> dict[str, int]:
+def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
+         customer_id: int | None = None) -> dict[str, int]:
     """The collections part of the daily tick: debits scheduled and collected, every customer's
-    ladder moved to ``day``, deposits watched. Running it twice for a day changes nothing."""
-    counts = {"scheduled": schedule_collections(session, clock, actor, day),
-              "collected": settle_collections(session, clock, actor, day), "steps": 0}
+    ladder moved to ``day`` (one customer's only with ``customer_id``), deposits watched.
+    Running it twice for a day changes nothing."""
+    counts = {"scheduled": schedule_collections(session, clock, actor, day, customer_id),
+              "collected": settle_collections(session, clock, actor, day, customer_id),
+              "steps": 0}
     ids = set(invoice_reads.customers_with_due_invoices(session, day)) | set(session.scalars(
         select(DunningCase.customer_id).where(DunningCase.status == "open")))
-    for customer_id in sorted(ids):
-        counts["steps"] += len(advance(session, clock, actor, session.get(Customer, customer_id), day))
-    counts.update(_deposits_tick(session, clock, actor, day))
+    if customer_id is not None:
+        ids &= {customer_id}
+    for due_id in sorted(ids):
+        counts["steps"] += len(advance(session, clock, actor, session.get(Customer, due_id), day))
+    counts.update(_deposits_tick(session, clock, actor, day, customer_id))
     return counts
 
 
-def deliver(session: Session, clock: Clock, actor: Actor, day: date) -> dict[str, int]:
+def deliver(session: Session, clock: Clock, actor: Actor, day: date, *,
+            customer_id: int | None = None) -> dict[str, int]:
     """The daily tick's delivery of the queued e-mails and SMS."""
-    return outbox.deliver(session, clock, actor)
+    return outbox.deliver(session, clock, actor, customer_id=customer_id)
+
+
+def deliveries_due(session: Session, clock: Clock, customer_id: int | None = None) -> list[dict]:
+    """What ``deliver`` would send now (``clausier tick --dry-run``)."""
+    return [{"channel": m.channel, "kind": m.kind, "customer_id": m.customer_id,
+             "recipient": m.recipient, "subject": m.subject}
+            for m in outbox.queued_messages(session, clock.now(), customer_id=customer_id)]
 
 
 def dashboard_cards(session: Session, gettext) -> list:

@@ -24,6 +24,7 @@ from clausier.access.models import AccessSite, DeviceEvent, Pack
 from clausier.audit.service import Actor
 from clausier.contracts.models import Subscription
 from clausier.core.clock import PARIS, Clock
+from clausier.core.dryrun import files_untouched
 from clausier.core.settings import Settings
 from clausier.customers.models import Customer
 from clausier.privacy.models import PurgeReportLine, Recording, RetentionOverride
@@ -81,7 +82,7 @@ def purge_usage_partitions(session: Session, clock: Clock, actor: Actor, rule: R
             deleted += gone
             held += kept_held
         whole = not any(folder.rglob("*.parquet"))
-        if whole:
+        if whole and not files_untouched():
             shutil.rmtree(folder)
         if deleted or held or whole:
             out.append(Purged(rule.data, f"usage/{USAGE_KINDS[rule.data]}/{folder.name}",
@@ -103,8 +104,8 @@ def _purge_file(path: Path, customers: set[int], subscriptions: set[int] | None,
     is_held = pl.col("customer_id").is_in(list(held))
     due = frame.filter(in_scope & ~is_held)
     kept_held = frame.filter(in_scope & is_held).height
-    if due.height == 0:
-        return 0, kept_held
+    if due.height == 0 or files_untouched():
+        return due.height, kept_held
     remaining = frame.filter(~(in_scope & ~is_held))
     if remaining.height == 0:
         path.unlink()
@@ -151,7 +152,7 @@ def purge_recordings(session: Session, clock: Clock, actor: Actor, rule: RuleInF
                               "recordings", len(rows), "legal hold"))
             continue
         for row in rows:
-            if row.file_name:
+            if row.file_name and not files_untouched():
                 (root / row.file_name).unlink(missing_ok=True)
         session.execute(delete(Recording).where(Recording.id.in_([r.id for r in rows])))
         out.append(Purged(rule.data, f"recordings of customer {customer_id}", len(rows),

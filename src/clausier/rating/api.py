@@ -129,6 +129,5 @@ def payouts(subscription_id: int, on: Day, ctx: Ctx = Depends(staff_ctx)) -> dic
 @router.post("/payouts/{subscription_id}/claims", status_code=201)
 def claim(subscription_id: int, body: ClaimIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("usage")
-    row = service.claim_payouts(ctx.session, ctx.clock, ctx.actor, subscription_id, body.on)
-    return {"id": row.id, "amount": str(row.amount), "requested_on": row.requested_on.isoformat(),
-            "invoice_deadline": row.invoice_deadline.isoformat(), "explanation": row.explanation}
+    return service.payout_claim_dict(
+        service.claim_payouts(ctx.session, ctx.clock, ctx.actor, subscription_id, body.on))

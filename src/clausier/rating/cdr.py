@@ -1,38 +1,8 @@
 """The CDR file format (*comptes rendus d'appels*) and its row-by-row validation, vectorised.
 
-A CDR file is CSV (optionally gzip-compressed), UTF-8, comma-separated, with this header:
-
-===================== ==========================================================================
-column                meaning
-===================== ==========================================================================
-record_id             the network's unique id of the record (importing it twice changes nothing)
-service               the service identifier the record belongs to: line number, SIP trunk id,
-                      SIM/MSISDN, CX or premium number (``Subscription.service_identifier``)
-start                 ISO 8601 date-time with offset: ``2026-10-05T09:30:00+02:00`` (or ``Z``)
-duration              seconds (integer ≥ 0; 0 for SMS/MMS/data)
-calling               calling number as presented (text: leading zeros are kept)
-called                called number (text)
-direction             ``out`` (made by the service) or ``in`` (received by the service)
-type                  ``voice``, ``sms``, ``mms``, ``data`` or ``callback`` (a web call-back)
-bytes                 data volume in bytes (integer ≥ 0; empty means 0)
-origin_country        ISO 3166 alpha-2 country of the network the record comes from
-                      (the visited network when roaming, the calling installation otherwise);
-                      empty means the home network in France
-terminating_operator  the operator the call ended on, when known (empty otherwise)
-forwarded             ``1`` when the call was forwarded or transferred, else ``0`` or empty
-forwarded_to          optional: the number a forwarded or transferred call was redirected to, when
-                      known (a contact centre pays such calls from the first minute when the
-                      number is not one of the operator's)
-traffic               optional: ``interpersonal`` (default), ``automated`` (calling robots,
-                      automated messaging) or ``platform`` (exchanges with a technical platform)
-===================== ==========================================================================
-
-Values are taken as written: keywords in lower case, country codes in capitals, no spaces
-around values. A row that breaks a rule is rejected with its line number and the reason:
-among others a row with more fields than the header, a start before 1970-01-01 or after
-2199-12-31 (Paris time: the months the store files records under) and a value longer than
-its limit (``MAX_BYTES``). A file that cannot be read at all (not UTF-8, a corrupt gzip, a
-quote never closed) is refused whole with the line where it breaks. A UTF-8 BOM is accepted.
+The format — the columns, their values, the rows rejected and the files refused — is
+documented for the people who export the files in ``docs/CDR.md``; ``COLUMNS``, ``TYPES``,
+``TRAFFIC`` and ``MAX_BYTES`` below are what this module checks, and a test keeps the two alike.
 """
 
 from __future__ import annotations

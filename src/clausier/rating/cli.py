@@ -11,6 +11,7 @@ from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, c
                                  print_json, print_table)
 
 # Polars: loaded by the commands that rate or import usage, not by the others.
+contracts = LazyModule("clausier.contracts.service")
 rules = LazyModule("clausier.rating.rules")
 service = LazyModule("clausier.rating.service")
 synth = LazyModule("clausier.rating.synth")
@@ -183,3 +184,68 @@ def decide(kind: str = typer.Argument(..., help="breach | alert | penalty"),
     with command(today) as cmd:
         row = deciders[kind](cmd.session, cmd.clock, cmd.actor, item_id, decision, note)
         console.print(f"{kind} {row.id}: {row.status}")
+
+
+def _print_explained_lines(title: str, explanation: dict, total: object) -> None:
+    print_table(title, ["line", "formula", "amount", "clause"],
+                [[l["label"], l["formula"], l["amount"], l["clause"]] for l in explanation["lines"]]
+                + [["Total", "", total, ""]])
+    for note in explanation.get("notes", []):
+        console.print(f"Note: {note}", highlight=False)
+
+
+@usage_app.command("payouts")
+def payouts(subscription: str = typer.Argument(None, metavar="[SUBSCRIPTION]",
+                                               help="A premium number's subscription (reference "
+                                                    "or id): what it may claim and its claims."),
+            today: datetime | None = TodayOption, json: bool = JsonOption) -> None:
+    """Premium-number payouts (*reversements*): without SUBSCRIPTION, what every number has
+    accrued and not claimed and the claims made; with it, what it may claim on --today (with
+    its clauses) and its claims."""
+    with command(today, json_errors=json) as cmd:
+        if subscription is None:
+            data = {"unclaimed": service.unclaimed_payouts(cmd.session),
+                    "claims": [service.payout_claim_dict(c) for c in service.payout_claims(cmd.session)]}
+        else:
+            sub = contracts.get_subscription(cmd.session, subscription)
+            explained, days = service.claimable_payouts(cmd.session, sub.id, cmd.clock.today())
+            data = {"subscription": sub.ref, "on": cmd.clock.today().isoformat(),
+                    "claimable": explained.as_dict(), "days": [d.isoformat() for d in days],
+                    "claims": [service.payout_claim_dict(c)
+                               for c in service.payout_claims(cmd.session, sub.id)]}
+    if json:
+        print_json(data)
+        return
+    if subscription is None:
+        print_table("Payouts accrued, not claimed", ["subscription", "days", "calls", "from", "to", "amount"],
+                    [[r["subscription"], r["days"], r["calls"], r["first_day"], r["last_day"], r["amount"]]
+                     for r in data["unclaimed"]])
+    else:
+        _print_explained_lines(f"{data['subscription']}: claimable on {data['on']}",
+                               data["claimable"], data["claimable"]["total"])
+    print_table("Payout claims", ["id", "subscription", "requested", "amount", "invoice by", "status"],
+                [[c["id"], c["subscription_id"], c["requested_on"], c["amount"], c["invoice_deadline"],
+                  c["status"]] for c in data["claims"]])
+
+
+@usage_app.command("proposals")
+def proposals(proposal_id: int = typer.Argument(None, metavar="[ID]", help="Show this proposal."),
+              status: str | None = typer.Option(None, "--status", help="proposed, confirmed or rejected."),
+              json: bool = JsonOption) -> None:
+    """Penalty proposals (fraud and misuse sanctions awaiting staff): the list, or one with its
+    explained amount. Decide with ``clausier usage decide penalty ID confirm|reject``."""
+    with command(json_errors=json) as cmd:
+        if proposal_id is None:
+            data = [service.proposal_dict(p) for p in service.proposals_of(cmd.session, status=status)]
+        else:
+            data = service.proposal_dict(service.get_proposal(cmd.session, proposal_id))
+    if json:
+        print_json(data)
+        return
+    if proposal_id is None:
+        print_table("Penalty proposals", ["id", "subscription", "alert", "kind", "label", "amount", "status"],
+                    [[p["id"], p["subscription_id"], p["alert_id"], p["kind"], p["label"],
+                      f"{p['amount']} {p['price_basis']}", p["status"]] for p in data])
+        return
+    console.print(f"Proposal {data['id']} ({data['kind']}, {data['status']}): {data['label']}", highlight=False)
+    _print_explained_lines("Amount", data["explanation"], f"{data['amount']} {data['price_basis']}")

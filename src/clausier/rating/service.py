@@ -862,6 +862,13 @@ def list_alerts(session: Session, status: str | None = None, month: str | None =
     return list(session.scalars(query))
 
 
+def get_proposal(session: Session, proposal_id: int) -> PenaltyProposal:
+    proposal = session.get(PenaltyProposal, proposal_id)
+    if proposal is None:
+        raise NotFound(f"proposal: no penalty proposal {proposal_id}")
+    return proposal
+
+
 def proposals_of(session: Session, alert_id: int | None = None, status: str | None = None) -> list[PenaltyProposal]:
     query = select(PenaltyProposal).order_by(PenaltyProposal.id)
     if alert_id is not None:
@@ -992,6 +999,34 @@ def claimable_payouts(session: Session, subscription_id: int, on: date) -> tuple
     accruals = [(p.day, p.amount) for p in session.scalars(select(SvaPayout).where(
         SvaPayout.subscription_id == subscription_id, SvaPayout.claim_id.is_(None)))]
     return rules.sva_claimable(accruals, on, usage, _payout_age(usage))
+
+
+def payout_claims(session: Session, subscription_id: int | None = None) -> list[SvaPayoutClaim]:
+    """The payout requests made, newest first (one premium number's with ``subscription_id``)."""
+    query = select(SvaPayoutClaim).order_by(SvaPayoutClaim.requested_on.desc(), SvaPayoutClaim.id.desc())
+    if subscription_id is not None:
+        query = query.where(SvaPayoutClaim.subscription_id == subscription_id)
+    return list(session.scalars(query))
+
+
+def payout_claim_dict(row: SvaPayoutClaim) -> dict:
+    return {"id": row.id, "subscription_id": row.subscription_id, "amount": str(row.amount),
+            "requested_on": row.requested_on.isoformat(), "status": row.status,
+            "invoice_deadline": row.invoice_deadline.isoformat(), "explanation": row.explanation}
+
+
+def unclaimed_payouts(session: Session) -> list[dict]:
+    """Per premium number: the payouts accrued and not yet claimed (days of calls, amount)."""
+    by_number: dict[str, list[SvaPayout]] = {}
+    for payout, ref in session.execute(select(SvaPayout, Subscription.ref).join(
+            Subscription, Subscription.id == SvaPayout.subscription_id).where(
+            SvaPayout.claim_id.is_(None)).order_by(Subscription.ref, SvaPayout.day)):
+        by_number.setdefault(ref, []).append(payout)
+    return [{"subscription_id": payouts[0].subscription_id, "subscription": ref,
+             "days": len(payouts), "calls": sum(p.calls for p in payouts),
+             "first_day": payouts[0].day.isoformat(), "last_day": payouts[-1].day.isoformat(),
+             "amount": str(money(sum((p.amount for p in payouts), Decimal(0))))}
+            for ref, payouts in by_number.items()]
 
 
 def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id: int, on: date) -> SvaPayoutClaim:

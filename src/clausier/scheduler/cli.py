@@ -10,22 +10,46 @@ from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, c
                                  print_json, print_table)
 
 service = LazyModule("clausier.scheduler.service")
+customers = LazyModule("clausier.customers.service")
 
 app = typer.Typer()
 
 
 @app.command()
-def tick(today: datetime | None = TodayOption, as_json: bool = JsonOption):
+def tick(today: datetime | None = TodayOption,
+         dry_run: bool = typer.Option(False, "--dry-run",
+                                      help="Print what the tick would do (letters, state changes, "
+                                           "charges, messages) and change nothing."),
+         customer: str = typer.Option(None, "--customer",
+                                      help="Act on this customer (reference) only."),
+         as_json: bool = JsonOption):
     """Run the daily tick for a date (default today); a second run for that date does nothing."""
     with command(today, writes=True) as cmd:      # a writer from its start, as the server's tick
-        outcomes = service.run_daily_tick(cmd.session, cmd.clock, cmd.actor, cmd.clock.today())
         day = cmd.clock.today()
+        who = customers.get_customer_by_ref(cmd.session, customer) if customer else None
+        if dry_run:
+            preview = service.preview_daily_tick(cmd.session, cmd.clock, cmd.actor, day, customer=who)
+            outcomes = preview.outcomes
+        else:
+            preview = None
+            outcomes = service.run_daily_tick(cmd.session, cmd.clock, cmd.actor, day, customer=who)
+    scope = {"customer": customer} if customer else {}
     if as_json:
-        print_json({"day": day, "steps": [o.__dict__ for o in outcomes]})
+        print_json({"day": day, **scope, "dry_run": dry_run,
+                    "steps": [o.__dict__ for o in outcomes],
+                    **({"changes": preview.changes, "messages": preview.messages} if preview else {})})
     elif not outcomes:
         console.print(f"Daily tick {day.isoformat()}: no room has a daily step yet.")
     else:
-        print_table(f"Daily tick {day.isoformat()}", ["Step", "Status", "Summary"],
+        title = (f"Daily tick {day.isoformat()}" + (f" for {customer}" if customer else "")
+                 + (" — dry run, nothing changed" if dry_run else ""))
+        print_table(title, ["Step", "Status", "Summary"],
                     [[o.step, o.status, o.summary] for o in outcomes])
+        if preview is not None:
+            print_table("What it would do", ["Action", "Entity", "Summary"],
+                        [[c["action"], c["entity"], c["summary"]] for c in preview.changes])
+            print_table("What it would send", ["Channel", "Kind", "To", "Subject"],
+                        [[m["channel"], m["kind"], m["recipient"], m["subject"]]
+                         for m in preview.messages])
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(code=1)

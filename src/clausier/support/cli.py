@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import typer
 
-from clausier.cli.common import JsonOption, LazyModule, command, console, print_json, print_table
+from clausier.cli.common import TodayOption, JsonOption, LazyModule, command, console, print_json, print_table
 from clausier.core.clock import PARIS, Clock, clock_for
 
 rules = LazyModule("clausier.support.rules")
@@ -234,9 +234,10 @@ def claim(customer: str, month: datetime = MonthOption, at: datetime = AtOption,
 def outage(subscription: str, start: datetime = typer.Option(..., "--from", formats=INSTANT_FORMATS),
            end: datetime = typer.Option(..., "--to", formats=INSTANT_FORMATS),
            excluded: str = typer.Option(None, help="Why it does not count (excusable event…)."),
-           note: str = typer.Option("")):
+           note: str = typer.Option(""),
+           today: datetime | None = TodayOption):
     """Record a total outage of a service (for the availability objective)."""
-    with command() as cmd:
+    with command(today) as cmd:
         row = service.record_outage(cmd.session, cmd.clock, cmd.actor, subscription, _aware(start),
                                     _aware(end), excluded, note)
         console.print(f"Outage {row.started_at.isoformat()} → {row.ended_at.isoformat()} recorded")

@@ -584,14 +584,18 @@ def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
 # --------------------------------------------------------------------------- outbox
 
 
-def pending_notifications(session: Session, limit: int = 100,
-                          due_at: datetime | None = None) -> list[Notification]:
+def pending_notifications(session: Session, limit: int = 100, due_at: datetime | None = None,
+                          customer_id: int | None = None) -> list[Notification]:
     """What a sender (mail relay, SMS gateway) still has to send, oldest first; with ``due_at``,
-    only those whose next attempt after a failure has come."""
+    only those whose next attempt after a failure has come; with ``customer_id``, those of
+    that customer's tickets."""
     query = select(Notification).where(Notification.status == "pending")
     if due_at is not None:
         query = query.where(or_(Notification.next_attempt_at.is_(None),
                                 Notification.next_attempt_at <= due_at))
+    if customer_id is not None:
+        query = query.join(Ticket, Ticket.id == Notification.ticket_id).where(
+            Ticket.customer_id == customer_id)
     return list(session.scalars(query.order_by(Notification.id).limit(limit)))
 
 
@@ -622,7 +626,7 @@ def mark_failed(session: Session, clock: Clock, notification_id: int, error: str
 
 
 def deliver_notifications(session: Session, clock: Clock, actor: Actor, day: date,
-                          mailer=None, sms=None) -> dict[str, int]:
+                          mailer=None, sms=None, *, customer_id: int | None = None) -> dict[str, int]:
     """Daily step, and the server's sender: send the pending notices whose next attempt has
     come to the people kept informed, by e-mail (SMTP) or SMS, with the mail and SMS adapters
     of the payments room's outbox; a failure stays pending, says why, and is tried again
@@ -637,7 +641,8 @@ def deliver_notifications(session: Session, clock: Clock, actor: Actor, day: dat
     sms = sms or sms_provider(settings)
     lock_for_writing(session, DELIVERY_LOCK)     # the tick and the server's sender, one at a time
     counts = {"sent": 0, "failed": 0}
-    for notification in pending_notifications(session, limit=1000, due_at=clock.now()):
+    for notification in pending_notifications(session, limit=1000, due_at=clock.now(),
+                                              customer_id=customer_id):
         channel = "email" if notification.recipient_email else "sms"
         try:
             if notification.recipient_email:
@@ -658,6 +663,15 @@ def deliver_notifications(session: Session, clock: Clock, actor: Actor, day: dat
         mark_sent(session, clock, notification.id)
         counts["sent"] += 1
     return counts
+
+
+def deliveries_due(session: Session, clock: Clock, customer_id: int | None = None) -> list[dict]:
+    """What ``deliver_notifications`` would send now (``clausier tick --dry-run``)."""
+    return [{"channel": "email" if n.recipient_email else "sms", "kind": "ticket_notice",
+             "customer_id": session.get(Ticket, n.ticket_id).customer_id,
+             "recipient": n.recipient_email or n.recipient_phone, "subject": n.subject}
+            for n in pending_notifications(session, limit=1000, due_at=clock.now(),
+                                           customer_id=customer_id)]
 
 
 def notifications_of(session: Session, ticket: Ticket) -> list[Notification]:

@@ -317,6 +317,8 @@ class PlanChangeFee(Block):
     out_of_commitment: FeeRule | None = None
     # items billed at the amount on the change confirmation, e.g. new_offer_access_fees, connection_kit
     bills: list[str] = []
+    # the service families the row is about (the grid's headings); empty: every family
+    families: list[str] = []
     note: str = ""
     src: Src
 
@@ -328,6 +330,8 @@ class PlanChange(Block):
     shipping_fee_on_equipment_change: Sourced[Decimal] | None = None
     effective: Sourced[Literal["when_implemented", "first_day_next_month"]] | None = None
     telephony_effective: Sourced[Literal["when_implemented", "first_day_next_month"]] | None = None
+    # the families whose contracts are "de téléphonie": their changes take ``telephony_effective``
+    telephony_families: Sourced[list[str]] | None = None
 
 
 class Move(Block):
