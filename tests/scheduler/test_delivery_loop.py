@@ -10,12 +10,11 @@ from clausier.db.session import transaction
 from clausier.demo.mail import DemoMailSink
 from clausier.payments import outbox
 from clausier.scheduler.ticker import DeliveryLoop
-from tests.payments.test_outbox_delivery import (  # noqa: F401  (shared fixture)
-    kept_mails, queue_reminder, smtp_port)
+from tests.payments.test_outbox_delivery import kept_mails, queue_reminder
 
 
 def test_the_sender_hands_over_a_message_written_while_the_server_runs(
-        clean_engine, clock, actor, smtp_port, tmp_path):  # noqa: F811
+        clean_engine, clock, actor, smtp_port, tmp_path):
     with transaction(clean_engine) as s:
         queue_reminder(s, clock, actor)
     sender = DeliveryLoop(clean_engine, clock, interval=timedelta(milliseconds=50))
@@ -34,7 +33,7 @@ def test_the_sender_hands_over_a_message_written_while_the_server_runs(
 
 
 def test_the_sender_waits_for_the_next_attempt_after_a_failure(
-        clean_engine, clock, actor, smtp_port, tmp_path):  # noqa: F811
+        clean_engine, clock, actor, smtp_port, tmp_path):
     with transaction(clean_engine) as s:
         queue_reminder(s, clock, actor)
     assert DeliveryLoop(clean_engine, clock).run_once() == {"sent": 0, "failed": 1}
