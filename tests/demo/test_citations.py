@@ -16,7 +16,6 @@ from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
 from clausier.core.errors import NotAllowed
 from clausier.db.base import Base
-from clausier.demo import service as demo
 
 # "CGV art. 10.4 (L368-372)", "CP I §6.3 (L1624-1633)": an article or section, then seed lines.
 SEED_LINES = re.compile(r"\S+.*\(L\d+(?:-\d+)?\)")
@@ -77,11 +76,10 @@ def test_the_checker_tells_a_checkable_citation_from_a_bare_reading():
     assert citation_problem("CGV art. 10.4") is not None
 
 
-def test_every_explained_line_of_the_demo_cites_an_article_and_its_seed_lines(session, clock, actor):
-    demo.load_demo(session, clock, actor)
+def test_every_explained_line_of_the_demo_cites_an_article_and_its_seed_lines(demo_session):
     checked = 0
     bad = {}
-    for where, clause in stored_clauses(session):
+    for where, clause in stored_clauses(demo_session):
         checked += 1
         if (problem := citation_problem(clause)) is not None:
             bad.setdefault(f"{where}: {clause!r}", problem)
@@ -89,17 +87,16 @@ def test_every_explained_line_of_the_demo_cites_an_article_and_its_seed_lines(se
     assert bad == {}
 
 
-def test_every_exit_quote_of_the_demo_cites_an_article_and_its_seed_lines(session, clock, actor):
+def test_every_exit_quote_of_the_demo_cites_an_article_and_its_seed_lines(demo_session, clock):
     """The lines of remaining months, Chatel, prorata and cancellation fees that an exit quote
     explains, for every demo subscription still running, a letter received today."""
-    demo.load_demo(session, clock, actor)
     quoted = 0
     bad = {}
-    for subscription in session.scalars(select(Subscription)):
+    for subscription in demo_session.scalars(select(Subscription)):
         if subscription.status in ("terminated", "withdrawn", "cancelled"):
             continue
         try:
-            quote = contracts.quote_termination(session, subscription.id, clock.today())
+            quote = contracts.quote_termination(demo_session, subscription.id, clock.today())
         except NotAllowed:        # a pack that cannot be ended early (Rozoh): nothing to quote
             continue
         quoted += 1

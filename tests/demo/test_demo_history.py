@@ -11,28 +11,26 @@ from sqlalchemy import select
 from clausier.billing.models import Invoice, InvoiceLine
 from clausier.contracts.models import Order, Subscription
 from clausier.customers.models import Customer
-from clausier.demo import service as demo
 
 
-def test_the_demo_bills_month_by_month_from_where_the_old_system_stopped(session, clock, actor):
+def test_the_demo_bills_month_by_month_from_where_the_old_system_stopped(demo_session, clock):
     """The clock is 24 November 2026: the demo bills September, October and November 2026, and
     the subscriptions signed before were billed by the old system up to 31 August 2026. Monthly
     fees are billed month by month in advance (Technicophone CGV art. 10.2, seed 001 L360-362),
     so a run bills its own month, and a month before it only as arrears."""
-    demo.load_demo(session, clock, actor)
-    periods = set(session.scalars(select(Invoice.period)))
+    periods = set(demo_session.scalars(select(Invoice.period)))
     assert periods == {"2026-09", "2026-10", "2026-11"}
     migrated = date(2026, 8, 31)
     # The demo customers' own orders (``DEMO-<customer ref>``); the TV option the equipment demo
     # adds to OZO-000001 is billed by Clausier from its go-live, with its arrears.
-    subscriptions = [sub for sub, customer_ref, order_ref in session.execute(
+    subscriptions = [sub for sub, customer_ref, order_ref in demo_session.execute(
         select(Subscription, Customer.ref, Order.external_ref)
         .join(Customer, Subscription.customer_id == Customer.id)
         .join(Order, Subscription.order_id == Order.id)) if order_ref == f"DEMO-{customer_ref}"]
     assert len(subscriptions) > 30
     assert {s.billed_until for s in subscriptions if s.signed_on <= migrated} == {migrated}
     assert {s.billed_until for s in subscriptions if s.signed_on > migrated} <= {None}
-    lines = session.execute(select(InvoiceLine, Invoice.period).join(
+    lines = demo_session.execute(select(InvoiceLine, Invoice.period).join(
         Invoice, InvoiceLine.invoice_id == Invoice.id).where(Invoice.kind == "invoice")).all()
     recurring = [(line, period) for line, period in lines if line.kind == "recurring"]
     assert recurring

@@ -28,35 +28,33 @@ def test_loading_the_demo_twice_leaves_the_same_counts(session, clock, actor):
     assert first.sheets and first.sheets == second.sheets
 
 
-def test_demo_customers_cover_every_family_and_pass_the_checks(session, clock, actor):
-    demo.load_demo(session, clock, actor)
+def test_demo_customers_cover_every_family_and_pass_the_checks(demo_session):
     for operator, entries in demo.demo_customer_entries().items():
-        offers = {o.code: o.family for o in catalog.list_offers(session, operator)}
+        offers = {o.code: o.family for o in catalog.list_offers(demo_session, operator)}
         subscribed = {offers[code] for entry in entries for code in entry["offers"]}
-        assert subscribed == {o.family for o in catalog.list_offers(session, operator)}
-    technicophone = customers.search_customers(session, operator="technicophone").items
+        assert subscribed == {o.family for o in catalog.list_offers(demo_session, operator)}
+    technicophone = customers.search_customers(demo_session, operator="technicophone").items
     assert all(c.kind == "company" and c.siren and c.siret.startswith(c.siren)
                for c in technicophone)
     assert any(len(c.sites) > 1 for c in technicophone)
     assert all(sum(s.is_central for s in c.sites) == 1 for c in technicophone)
-    assert all(customers.authorised_reporters(session, c.id) for c in technicophone)
-    assert {c.kind for c in customers.search_customers(session, operator="ozone").items} == {
+    assert all(customers.authorised_reporters(demo_session, c.id) for c in technicophone)
+    assert {c.kind for c in customers.search_customers(demo_session, operator="ozone").items} == {
         "household"}
     # Rozoh packs are sold to public bodies and tertiary or industrial companies (R:231-236)
-    assert {c.category for c in customers.search_customers(session, operator="rozoh").items} == {
+    assert {c.category for c in customers.search_customers(demo_session, operator="rozoh").items} == {
         "public_body", "tertiary", "industrial"}
 
 
-def test_demo_users_can_log_in(session, clock, actor):
-    demo.load_demo(session, clock, actor)
+def test_demo_users_can_log_in(demo_session, clock):
     for user in demo.DEMO_USERS:
-        assert accounts.authenticate(session, clock, user["email"], user["password"],
+        assert accounts.authenticate(demo_session, clock, user["email"], user["password"],
                                      "127.0.0.1").user.role == user["role"]
     # the site delegate of the README joined its site by accepting its invitation
     from clausier.access.demo import DEMO_SITES
 
     delegate = DEMO_SITES[0]["delegates"][0]
-    assert accounts.authenticate(session, clock, delegate["email"], delegate["password"],
+    assert accounts.authenticate(demo_session, clock, delegate["email"], delegate["password"],
                                  "127.0.0.1").user.role == "site_delegate"
 
 

@@ -24,6 +24,7 @@ from clausier.customers import service as customers
 from clausier.db.session import transaction
 from clausier.demo import service as demo
 from clausier.portal import service as portal
+from tests import dbcopy
 from tests.conftest import _empty
 
 PASSWORD = "portal-password-123"
@@ -202,13 +203,26 @@ TODAY = date(2026, 11, 24)
 
 @pytest.fixture(scope="module")
 def world(engine) -> Iterator[World]:
-    """The demo world, built once per test module (loading the demo takes seconds); the tests of
-    the module share it and must not undo each other's data; the database is emptied after."""
+    """The demo world, put back at the start of each test module (built once per worker:
+    loading the demo takes seconds); the tests of the module share it and must not undo each
+    other's data; the database is emptied after."""
     _empty(engine)
     try:
-        yield build(engine, FixedClock.on(TODAY))
+        yield _world_of(engine)
     finally:
         _empty(engine)
+
+
+_BUILT: dict[str, World] = {}
+
+
+def _world_of(engine: Engine) -> World:
+    key = str(engine.url)
+    if key in _BUILT and dbcopy.restore(engine, "world"):
+        return _BUILT[key]
+    _BUILT[key] = build(engine, FixedClock.on(TODAY))
+    dbcopy.save(engine, "world")
+    return _BUILT[key]
 
 
 @pytest.fixture(scope="module")
