@@ -212,9 +212,9 @@ def client(clean_engine, clock):
     """A browser on the app (no one logged in), with the test clock."""
     from fastapi.testclient import TestClient
 
-    from clausier.api.app import create_app
+    from tests.apps import app_for
 
-    with TestClient(create_app(engine=clean_engine, clock=clock)) as test_client:
+    with TestClient(app_for(clean_engine, clock)) as test_client:
         yield test_client
 
 

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
 from clausier.audit.service import Actor
 from clausier.catalog import service as catalog
 from clausier.db.session import transaction
+from tests.apps import app_for
 
 PASSWORD = "correct-horse-battery"
 
@@ -36,7 +36,7 @@ def make_staff(engine, clock, role: str) -> tuple[int, str]:
 @pytest.fixture
 def staff_client(engine, clock, session) -> Iterator[Callable[[str], TestClient]]:
     """``staff_client("support")``: an API client with a bearer token of a staff user."""
-    app = create_app(engine=engine, clock=clock)
+    app = app_for(engine, clock)
     clients: list[TestClient] = []
 
     def client_for(role: str = "admin") -> TestClient:
@@ -61,7 +61,7 @@ def csrf_of(client: TestClient) -> str:
 def browser(engine, clock, session) -> Iterator[TestClient]:
     """A web client logged in through the login form as an admin (session cookie + CSRF)."""
     make_staff(engine, clock, "admin")
-    with TestClient(create_app(engine=engine, clock=clock)) as client:
+    with TestClient(app_for(engine, clock)) as client:
         response = client.post("/login", data={"email": "admin@test.example", "password": PASSWORD,
                                                "next": "/", "csrf_token": csrf_of(client)},
                                follow_redirects=False)

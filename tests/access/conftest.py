@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 
 from clausier.access import service as access
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
 from clausier.audit.service import Actor
 from clausier.db.session import transaction
 from tests.access.builders import activated_site
+from tests.apps import app_for
 
 SYSTEM = Actor(name="test@clausier.local", role="admin")
 
@@ -57,5 +57,5 @@ def portal(engine, clock, session) -> Iterator[Portal]:
         access.add_credential(s, clock, built.admin, site_id, dupont.id,
                               access.CredentialInput("badge", "wiegand26", facility=123, card=4567))
         access.grant_right(s, clock, SYSTEM, site_id, access_point_id=point.id, profile_id=profile.id, group="staff")
-        ids = Portal(site_id, built.admin.user_id, point.id, profile.id, dupont.id, create_app(engine=engine, clock=clock))
+        ids = Portal(site_id, built.admin.user_id, point.id, profile.id, dupont.id, app_for(engine, clock))
     yield ids

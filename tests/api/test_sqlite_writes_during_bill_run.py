@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
 from clausier.billing.models import BillRun
 from clausier.contracts.service import LineInput
 from clausier.db.session import transaction
 from tests import factories
 from tests.conftest import TEST_DB
+from tests.apps import app_for
 
 CUSTOMERS = 120      # three batches of a web bill run (50 customers each)
 WRITES_AT_LEAST = 5
@@ -39,7 +39,7 @@ def test_api_writes_succeed_while_a_web_bill_run_writes(clean_engine, clock, act
                                     role="billing", password="correct horse battery")
         s.flush()
         _, token = accounts.issue_token(s, clock, actor, user.id, "concurrency")
-    app = create_app(engine=clean_engine, clock=clock)
+    app = app_for(clean_engine, clock)
     with TestClient(app, headers={"authorization": f"Bearer {token}"}) as api:
         started = api.post("/api/v1/billruns", json={"period": "2026-11", "operator": "technicophone"})
         assert started.status_code == 202, started.text

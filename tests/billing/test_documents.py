@@ -150,7 +150,7 @@ def test_the_pdfs_command_renders_a_period_in_parallel_processes(clean_engine, d
 def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine, clock, actor):
     from fastapi.testclient import TestClient
 
-    from clausier.api.app import create_app
+    from tests.apps import app_for
 
     with transaction(clean_engine) as s:
         op = factories.operator(s, clock, actor, "technicophone")
@@ -163,7 +163,7 @@ def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine,
                                     role="billing", password="long enough secret")
         s.flush()
         _, token = accounts.issue_token(s, clock, actor, user.id, "tests")
-    client = TestClient(create_app(engine=clean_engine, clock=clock))
+    client = TestClient(app_for(clean_engine, clock))
     headers = {"authorization": f"Bearer {token}"}
     started = client.post("/api/v1/billruns", json={"period": "2026-11", "operator": "technicophone"},
                           headers=headers)

@@ -87,7 +87,7 @@ def test_the_api_refuses_a_bill_run_with_a_problem_naming_the_field_but_lets_it_
         clean_engine, clock, actor):
     from fastapi.testclient import TestClient
 
-    from clausier.api.app import create_app
+    from tests.apps import app_for
 
     with transaction(clean_engine) as s:
         tec = factories.operator(s, clock, actor, "technicophone")
@@ -96,7 +96,7 @@ def test_the_api_refuses_a_bill_run_with_a_problem_naming_the_field_but_lets_it_
                                     role="billing", password="long enough secret")
         s.flush()
         _, token = accounts.issue_token(s, clock, actor, user.id, "tests")
-    client = TestClient(create_app(engine=clean_engine, clock=clock))
+    client = TestClient(app_for(clean_engine, clock))
     headers = {"authorization": f"Bearer {token}"}
     refused = client.post("/api/v1/billruns", headers=headers,
                           json={"period": "2026-11", "operator": "technicophone"})

@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
 from clausier.contracts.service import LineInput
 from clausier.db.session import transaction
 from tests import factories
+from tests.apps import app_for
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_an_sda_block_on_a_sip_trunk_is_quoted_then_confirmed(engine, clock, tru
     """CGV art. 7.4 L206-212: « ajout/suppression de SDA (lignes directes) » re-commits the trunk
     for 36 months from 2026-12-01, to 2029-11-30."""
     ref, headers = trunk
-    client = TestClient(create_app(engine=engine, clock=clock))
+    client = TestClient(app_for(engine, clock))
     body = {"on": "2026-12-01",
             "changes": [{"action": "option_add", "offer": "sip_sda_block_10", "quantity": 1}]}
     quote = client.post(f"/api/v1/subscriptions/{ref}/changes/quote", json=body, headers=headers)
@@ -57,7 +57,7 @@ def test_an_sda_block_on_a_sip_trunk_is_quoted_then_confirmed(engine, clock, tru
 
 def test_a_bad_change_is_a_422_naming_the_field(engine, clock, trunk):
     ref, headers = trunk
-    client = TestClient(create_app(engine=engine, clock=clock))
+    client = TestClient(app_for(engine, clock))
     bad = client.post(f"/api/v1/subscriptions/{ref}/changes", headers=headers,
                       json={"on": "2026-12-01", "changes": [{"action": "add", "offer": "nope"}]})
     assert bad.status_code == 422

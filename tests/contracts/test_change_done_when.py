@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
 from clausier.audit.service import Actor
 from clausier.cli.main import app
 from clausier.contracts.service import LineInput
 from clausier.db.session import transaction
 from tests import factories
 from tests.conftest import csrf_of
+from tests.apps import app_for
 
 RECOMMIT = "CGV art. 7.4 (L206-212)"
 
@@ -86,7 +86,7 @@ def test_licences_removed_through_the_api_are_quoted_with_the_clause(clean_engin
         s.flush()
         _, token = accounts.issue_token(s, clock, actor, user.id, "tests")
     headers = {"Authorization": f"Bearer {token}"}
-    client = TestClient(create_app(engine=clean_engine, clock=clock))
+    client = TestClient(app_for(clean_engine, clock))
     body = {"on": "2026-12-01", "changes": [
         {"action": "remove", "offer": "o365_business_standard", "quantity": 4}]}
     quote = client.post(f"/api/v1/subscriptions/{ref}/changes/quote", json=body,

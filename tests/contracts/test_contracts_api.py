@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
 from clausier.cli.main import app as cli
 from clausier.contracts.service import LineInput
 from clausier.db.session import transaction
 from tests import factories
+from tests.apps import app_for
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def seeded(engine, clock, actor, session):
 
 
 def test_api_quote_termination_has_the_documented_shape(engine, clock, seeded):
-    client = TestClient(create_app(engine=engine, clock=clock))
+    client = TestClient(app_for(engine, clock))
     headers = {"Authorization": f"Bearer {seeded['token']}"}
     response = client.get(f"/api/v1/subscriptions/{seeded['ref']}/quotes/termination",
                           params={"received": "2026-08-10"}, headers=headers)
@@ -47,7 +47,7 @@ def test_api_quote_termination_has_the_documented_shape(engine, clock, seeded):
 
 
 def test_api_refuses_a_bad_date_with_problem_json(engine, clock, seeded):
-    client = TestClient(create_app(engine=engine, clock=clock))
+    client = TestClient(app_for(engine, clock))
     response = client.get(f"/api/v1/subscriptions/{seeded['ref']}/quotes/termination",
                           params={"received": "10/08/2026"},
                           headers={"Authorization": f"Bearer {seeded['token']}"})
@@ -57,7 +57,7 @@ def test_api_refuses_a_bad_date_with_problem_json(engine, clock, seeded):
 
 
 def test_api_creates_an_order_and_records_a_termination(engine, clock, seeded):
-    client = TestClient(create_app(engine=engine, clock=clock))
+    client = TestClient(app_for(engine, clock))
     headers = {"Authorization": f"Bearer {seeded['token']}"}
     created = client.post("/api/v1/orders", headers=headers, json={
         "customer_id": seeded["customer_id"], "signed_on": "2026-01-05", "channel": "on_premises",

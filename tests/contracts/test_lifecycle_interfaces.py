@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
 from clausier.audit.service import Actor
 from clausier.cli.main import app as cli
 from clausier.db.session import transaction
 from tests.access import builders
 from tests.conftest import csrf_of
+from tests.apps import app_for
 
 ACTOR = Actor(name="test@clausier.local")
 
@@ -62,7 +62,7 @@ def api(clean_engine, clock):
                                     password="a-long-password")
         s.flush()
         _, token = accounts.issue_token(s, clock, ACTOR, user.id, "tests")
-    client = TestClient(create_app(engine=clean_engine, clock=clock))
+    client = TestClient(app_for(clean_engine, clock))
     client.headers["Authorization"] = f"Bearer {token}"
     return client
 

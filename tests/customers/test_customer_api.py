@@ -67,7 +67,7 @@ def test_sites_and_contacts_crud(loaded, staff_client):
 def test_reading_needs_a_staff_login(loaded, engine, clock):
     from fastapi.testclient import TestClient
 
-    from clausier.api.app import create_app
+    from tests.apps import app_for
 
-    with TestClient(create_app(engine=engine, clock=clock)) as anonymous:
+    with TestClient(app_for(engine, clock)) as anonymous:
         assert anonymous.get("/api/v1/customers").status_code == 401

@@ -10,7 +10,6 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
 from clausier.audit.service import Actor
 from clausier.contracts import service as contracts
 from clausier.contracts.service import LineInput
@@ -19,6 +18,7 @@ from clausier.equipment import service as equipment
 from tests import factories
 from tests.conftest import csrf_of
 from tests.equipment.test_returns_and_penalties import kind
+from tests.apps import app_for
 
 ACTOR = Actor(name="test@clausier.local")
 
@@ -71,7 +71,7 @@ def test_equipment_api_records_delivery_and_receipt(clean_engine, clock):
                                     password="a-long-password")
         s.flush()
         _, token = accounts.issue_token(s, clock, ACTOR, user.id, "tests")
-    api = TestClient(create_app(engine=clean_engine, clock=clock))
+    api = TestClient(app_for(clean_engine, clock))
     api.headers["Authorization"] = f"Bearer {token}"
     shipped = api.post("/api/v1/equipment/BOX-10/shipment", json={
         "subscription": ref, "provision_mode": "loaned", "on": "2026-09-28"})

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
 from clausier.audit.service import Actor
 from clausier.cli.main import app as cli
 from clausier.db.session import transaction
 from tests.privacy import world
+from tests.apps import app_for
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_portal_export_gives_the_signed_in_customer_its_own_data_only(customers,
                                     name="Jeanne", role="customer", password="long-password-1",
                                     kind="customer", customer_id=first)
         _, token = accounts.issue_token(s, clock, Actor.system("test"), user.id, "portal")
-    with TestClient(create_app(engine=engine, clock=clock),
+    with TestClient(app_for(engine, clock),
                     headers={"authorization": f"Bearer {token}"}) as portal:
         response = portal.get("/api/v1/portal/privacy/export")
         assert response.status_code == 200

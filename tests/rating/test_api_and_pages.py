@@ -8,9 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
-from clausier.core.settings import Settings
 from tests.rating.conftest import csv_row, write_csv
+from tests.apps import app_for
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ def api(session, clock, actor, subscribe, engine, tmp_path, monkeypatch):
     line = subscribe("sip_trunk", "0247000002", unit="channel", quantity=2)
     subscribe("sva", "0891000000")
     session.commit()          # the app reads through its own connection
-    client = TestClient(create_app(engine=engine, clock=clock, settings=Settings.from_env()))
+    client = TestClient(app_for(engine, clock))
     client.headers["authorization"] = f"Bearer {token}"
     return client, line
 

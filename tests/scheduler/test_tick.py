@@ -17,6 +17,7 @@ from clausier.db.session import transaction
 from clausier.scheduler import service
 from clausier.scheduler.models import TickRun
 from clausier.scheduler.rules import next_run_at
+from tests.apps import app_for
 
 CALLS: list[tuple[str, date]] = []
 RAN = threading.Event()
@@ -104,7 +105,7 @@ def test_the_server_runs_the_tick_for_today_on_start_up(clean_engine, clock):
 def test_the_server_does_not_tick_when_told_not_to(clean_engine, clock):
     from fastapi.testclient import TestClient
 
-    with TestClient(create_app(engine=clean_engine, clock=clock)) as client:   # CLAUSIER_NO_TICK=1
+    with TestClient(app_for(clean_engine, clock)) as client:   # CLAUSIER_NO_TICK=1
         assert client.app.state.ticker is None
 
 

@@ -16,7 +16,6 @@ from sqlalchemy.engine import Engine
 
 from clausier.accounts import service as accounts
 from clausier.accounts.models import User
-from clausier.api.app import create_app
 from clausier.contracts.models import Subscription
 from clausier.core.clock import FixedClock
 from clausier.audit.service import Actor
@@ -26,6 +25,7 @@ from clausier.demo import service as demo
 from clausier.portal import service as portal
 from tests import dbcopy
 from tests.conftest import _empty
+from tests.apps import app_for
 
 PASSWORD = "portal-password-123"
 # Columns whose values identify a customer's objects in pages and JSON.
@@ -227,7 +227,7 @@ def _world_of(engine: Engine) -> World:
 
 @pytest.fixture(scope="module")
 def world_app(engine, world):
-    return create_app(engine=engine, clock=FixedClock.on(TODAY))
+    return app_for(engine, FixedClock.on(TODAY))
 
 
 @pytest.fixture

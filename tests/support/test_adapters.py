@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from clausier.accounts import service as accounts
-from clausier.api.app import create_app
 from clausier.cli.main import app as cli
 from clausier.core.clock import PARIS, FixedClock
 from clausier.db.session import transaction
 
 from tests.support import world as w
+from tests.apps import app_for
 
 NOW = datetime(2026, 5, 26, 12, 0, tzinfo=PARIS)
 
@@ -41,7 +41,7 @@ def setup(clean_engine, actor):
 
 
 def api(engine, token):
-    client = TestClient(create_app(engine=engine, clock=FixedClock(NOW)))
+    client = TestClient(app_for(engine, FixedClock(NOW)))
     client.headers["authorization"] = f"Bearer {token}"
     return client
 

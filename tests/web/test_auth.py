@@ -10,6 +10,7 @@ from sqlalchemy import select
 from clausier.accounts import rules
 from clausier.audit.models import AuditEntry
 from clausier.db.session import transaction
+from tests.apps import app_for
 
 
 def _actions(engine) -> list[str]:
@@ -77,7 +78,7 @@ def test_failures_from_one_address_never_delay_the_owner_at_another(
     from clausier.api.app import create_app
 
     create_user(clean_engine, clock, actor)
-    app = create_app(engine=clean_engine, clock=clock)
+    app = app_for(clean_engine, clock)
     with TestClient(app, client=("203.0.113.9", 4000)) as attacker:
         _fail_logins(attacker, STAFF_EMAIL, rules.FREE_FAILURES["account"] + 1)
         assert "Trop de tentatives" in log_in(attacker, STAFF_EMAIL, STAFF_PASSWORD).text
