@@ -334,7 +334,7 @@ def test_payout_request_past_its_year_is_final_and_payable():
     standing = rating.payout_claim_standing(date(2027, 3, 10), date(2027, 3, 11),
                                             TECHNICOPHONE.terms_for("sva").usage)
     assert standing.reason == "not invoiced by 2027-03-10: the amount is final and still payable"
-    assert standing.clause == ("CP XII §12 (L10110-10112); CP XII §12 (L10110-10112), reading T-SVA-PAYOUT-FINAL")
+    assert standing.clause == "CP XII §12 (L10110-10112), reading T-SVA-PAYOUT-FINAL"
 
 
 def test_breach_notice_records_its_delay_without_an_hour_limit():

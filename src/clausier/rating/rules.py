@@ -952,7 +952,10 @@ def penalty(usage: Usage, numbers: int, calls: int, because: str = "") -> Explai
 
 
 def _cited(*clauses: str) -> str:
-    return "; ".join(dict.fromkeys(c for c in clauses if c))
+    """The clauses once each; one the next quotes with its reading ("X (L1)" and "X (L1),
+    reading R") is cited in the longer form only."""
+    unique = list(dict.fromkeys(c for c in clauses if c))
+    return "; ".join(c for c in unique if not any(o != c and o.startswith(c) for o in unique))
 
 
 @_once_per_block
