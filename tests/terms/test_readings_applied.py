@@ -63,6 +63,33 @@ PAIRS = {
                                                "test_premium_payouts_need_the_grid_of_the_order"),
 }
 SHEETS = {"ozone": OZONE, "technicophone": TECHNICOPHONE}
+# The other rules their ``applied_by`` names (use cases, and the rules that call the pure one),
+# each with the test that runs it: "module:function".
+CALLERS = {
+    "contracts.service.accept_order": "tests.contracts.test_readings_in_service:"
+                                      "test_axa_assistance_is_not_ordered_for_a_site_in_corsica",
+    "contracts.service.give_notice": "tests.contracts.test_readings_in_service:"
+                                     "test_a_termination_notice_by_e_mail_is_refused",
+    "contracts.service.activate": "tests.contracts.test_readings_in_service:"
+                                  "test_a_mobile_line_does_not_go_live_on_an_m2m_number",
+    "contracts.service.management_of": "tests.contracts.test_readings_in_service:"
+                                       "test_a_hosting_contract_shows_who_manages_its_machines",
+    "rating.rules.alerts_from": "tests.terms.test_readings_applied:"
+                                "test_trunk_traffic_is_cut_without_notice_only_for_the_named_breaches",
+    "rating.rules.offnet_line": "tests.terms.test_readings_applied:test_hosted_mail_takes_no_telephony_clause",
+    "rating.rules._caller_rules": "tests.terms.test_readings_applied:test_hosted_mail_takes_no_telephony_clause",
+    # rate_month: the data note (T-MOB-MISSING-FIGURES) and the payout-grid note (T-D-MISSING-FIGURES,
+    # test_premium_payouts_need_the_grid_of_the_order)
+    "rating.rules.rate_month": "tests.terms.test_readings_applied:"
+                               "test_mobile_data_beyond_a_volume_the_order_does_not_state_is_not_billed",
+    "rating.service.claim_standing": "tests.rating.test_cli_payouts_proposals:"
+                                     "test_premium_number_payouts_listed_and_shown",
+    "rating.service.tariff_change_effective": "tests.rating.test_readings_in_service:"
+                                              "test_tariff_change_date_from_the_command_line",
+    "rating.service.pass_on_supplier_penalty": "tests.rating.test_readings_in_service:"
+                                               "test_supplier_penalty_is_proposed_at_its_amount",
+    "privacy.service.notify_breach": "tests.privacy.test_processor:test_breach_log_and_notifications",
+}
 
 
 @pytest.mark.parametrize(("sheet_id", "reading"), sorted(PAIRS))
@@ -80,6 +107,16 @@ def test_each_pair_names_a_rule_the_index_finds_and_a_test_that_exists(sheet_id,
         assert rows, f"no scenario row of {scenario} cites {reading}"
     else:
         assert callable(globals().get(proof)), proof
+
+
+@pytest.mark.parametrize(("sheet_id", "reading"), sorted(PAIRS))
+def test_every_rule_a_reading_names_has_its_test(sheet_id, reading):
+    import importlib
+    for rule in SHEETS[sheet_id].reading(reading).applied_by:
+        if rule == PAIRS[(sheet_id, reading)][0]:
+            continue
+        module, _, name = CALLERS[rule].partition(":")
+        assert callable(getattr(importlib.import_module(module), name)), (reading, rule)
 
 
 def _facts(family: str, **values) -> Facts:
@@ -359,3 +396,7 @@ def test_premium_payouts_need_the_grid_of_the_order():
     grid = [*DEMO_TARIFFS["demo"], rating.Tariff("sva_payout", "voice", Decimal("0.15"), source="order grid")]
     assert rating.payout_grid_missing(number, grid) is None
     assert rating.payout_grid_missing(_plan("sip_trunk"), DEMO_TARIFFS["demo"]) is None
+    call = [{"direction": "in", "calling": "0145000001", "called": "0899123456", "duration": 300}]
+    rated = rating.rate_month(records(call, service_id="0899123456"), [number], DEMO_TARIFFS)
+    assert any("reading T-D-MISSING-FIGURES" in note for note in rated.explained[1].notes)
+    assert rated.payouts["amount_micro"].sum() == 0
