@@ -115,7 +115,11 @@ def test_breach_log_and_notifications(session, clock, actor):
     breach.likely_consequences = "phone numbers disclosed"
     breach.measures_taken_or_proposed = "access revoked, files deleted"
     [sent] = service.notify_breach(session, clock, actor, breach.id)
-    assert (sent.customer_id, sent.clause) == (customer.id, "Annexe 1 A.2.a (L10349-10353)")
+    # « dans les meilleurs délais », no hour figure: the delay since detection is stated (reading
+    # T-GDPR-BREACH-DELAY); detected at 22:00, notified the next morning at 9:00.
+    assert (sent.customer_id, sent.clause) == (customer.id, "Annexe 1 A.2.a (L10349-10353), "
+                                                            "reading T-GDPR-BREACH-DELAY")
+    assert sent.contents["notified_after"] == "notified 11 h 00 min after detection (as soon as possible)"
     assert service.notify_breach(session, clock, actor, breach.id) == []
 
 

@@ -56,6 +56,11 @@ def test_premium_number_payouts_listed_and_shown(session, clock, actor, subscrib
         service.claim_payouts(s, clock, actor, number_id, date(2026, 12, 3))
     [claim] = json.loads(usage("payouts", ref, "--today", "2026-12-03").output)["claims"]
     assert (claim["amount"], claim["requested_on"]) == ("3.00", "2026-12-03")
+    assert (claim["standing"]["payable"], claim["standing"]["amount_final"]) == (True, False)
+    # CP XII §12 L10110-10112: a year to invoice, then the amount is final, still payable
+    # (reading T-SVA-PAYOUT-FINAL)
+    [late] = json.loads(usage("payouts", ref, "--today", "2027-12-04").output)["claims"]
+    assert (late["standing"]["payable"], late["standing"]["amount_final"]) == (True, True)
     table = runner.invoke(app, ["usage", "payouts"])
     assert table.exit_code == 0 and "Payout claims" in table.output
 

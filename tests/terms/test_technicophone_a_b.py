@@ -453,7 +453,8 @@ def test_reading_termination_notice_by_registered_letter(sheet: TermSheet) -> No
     reading = _reading(sheet, "T-NOTICE-CHANNEL")
     assert reading.chosen.startswith("registered_letter")
     channel = sheet.general.notice.channel
-    assert channel.value == "registered_letter" and channel.clause == "CGV art. 4.2 (L116-118)"
+    assert channel.value == "registered_letter"
+    assert channel.clause == "CGV art. 4.2 (L116-118), reading T-NOTICE-CHANNEL"
 
 
 def test_reading_index_values_12_months_apart(sheet: TermSheet) -> None:

@@ -97,6 +97,8 @@ class OtherAttributes(BaseModel):
     disk_gb: int | None = Field(default=None, ge=1)
     box: str | None = None
     cameras: int | None = Field(default=None, ge=1)
+    # contracts: who manages a hosting offer's machines (Technicophone CP XI §2.2 OPTION 1 or 2)
+    management: Literal["provider_managed", "client_managed"] | None = None
 
 
 RATING_KEYS = frozenset(RatingAttributes.model_fields)

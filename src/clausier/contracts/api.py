@@ -65,6 +65,8 @@ class DateIn(Input):
 class TerminationIn(Input):
     received: Day
     reason: str | None = None
+    channel: Literal["registered_letter", "email", "any_notification", "sms", "phone", "online_form",
+                     "ticket"] = Field("registered_letter", description="how the notice came")
 
 
 def _quote_out(quote) -> QuoteOut:
@@ -112,7 +114,8 @@ def quote_termination(ref: str, received: Day, reason: str | None = None,
 @router.post("/subscriptions/{ref}/termination", response_model=QuoteOut)
 def terminate(ref: str, body: TerminationIn, ctx: Ctx = Depends(staff_ctx)):
     ctx.require_write("contracts")
-    return _quote_out(service.give_notice(ctx.session, ctx.clock, ctx.actor, ref, body.received, body.reason))
+    return _quote_out(service.give_notice(ctx.session, ctx.clock, ctx.actor, ref, body.received, body.reason,
+                                         channel=body.channel))
 
 
 @router.post("/subscriptions/{ref}/activation")

@@ -99,11 +99,14 @@ def quote_termination(ref: str,
 
 @app.command()
 def terminate(ref: str, received: datetime = typer.Option(..., **DateOption),
-              reason: str = typer.Option(None), today: datetime = TodayOption,
-              as_json: bool = JsonOption):
+              reason: str = typer.Option(None),
+              channel: str = typer.Option("registered_letter",
+                                          help="How the notice came: registered_letter, email…"),
+              today: datetime = TodayOption, as_json: bool = JsonOption):
     """Record a termination letter: the exit amount goes to the next invoice."""
     with command(today) as cmd:
-        quote = service.give_notice(cmd.session, cmd.clock, cmd.actor, ref, received.date(), reason)
+        quote = service.give_notice(cmd.session, cmd.clock, cmd.actor, ref, received.date(), reason,
+                                    channel=channel)
     if as_json:
         print_json(quote_json(quote))
     else:

@@ -28,7 +28,7 @@ from clausier.core.calendar import DayKind
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
-from clausier.terms.delays import FRANCE, delay
+from clausier.terms.delays import FRANCE, Delay, delay
 from clausier.terms.schema import (
     ChatelFee,
     ExemptionReason,
@@ -40,6 +40,7 @@ from clausier.terms.schema import (
     NoticeEffect,
     RemainingMonthsFee,
     RenewalMode,
+    Sourced,
     StartEvent,
     Terms,
 )
@@ -115,6 +116,7 @@ class Facts:
     price_basis: str = "HT"
     equipment_received_on: date | None = None
     delivered_on: date | None = None
+    ordered_on: date | None = None      # a distance order placed before the contract's signature
 
     @property
     def monthly_fees(self) -> Decimal:
@@ -493,6 +495,8 @@ def quote_termination(facts: Facts, terms: Terms, received: date, *,
         raise RuleError(f"status: the subscription is already {facts.status}")
     if commitment_start(facts, terms) is None:
         return quote_cancellation(facts, terms, received)
+    _check_termination_allowed(facts, terms, received, terms.commitment.termination_allowed_from_month
+                               if terms.commitment else None)
     earliest, notice_clause = earliest_effective_date(terms, received)
     effective = max(earliest, wanted_effective) if wanted_effective else earliest
     period = period_on(facts, terms, effective - ONE_DAY)
@@ -525,6 +529,122 @@ def quote_termination(facts: Facts, terms: Terms, received: date, *,
                             exemption.reason.value if exemption else
                             "price_change" if waiver is not None else None,
                             next_notice_deadline(facts, terms, received))
+
+
+def _check_termination_allowed(facts: Facts, terms: Terms, received: date,
+                               allowed: Sourced[int] | None) -> None:
+    """A sheet may open early termination only from a month of the commitment (Ozone CGV art.
+    4.2 says "à compter de la fin du douzième mois"; reading OZ-EARLY-TERMINATION opens it from
+    month 0, the indemnity of art. 11.1 pricing any earlier exit)."""
+    start = commitment_start(facts, terms)
+    end = commitment_end(facts, terms)
+    if allowed is None or start is None or end is None or received > end:
+        return
+    opens_on = add_months(start, allowed.value)
+    if received < opens_on:
+        raise RuleError(f"received: a termination during the commitment may be received from "
+                        f"{opens_on.isoformat()} (end of month {allowed.value} of the commitment, "
+                        f"{allowed.clause}), not on {received.isoformat()}")
+
+
+def notice_channel_refusal(terms: Terms, channel: str, reason: str | None = None) -> str | None:
+    """Why a termination notice given by ``channel`` is not valid, or None when it is. The
+    sheet's channel is required (Technicophone CGV art. 4.2: a registered letter); the exit a
+    clause grants on a refused usage-fee increase may be given by any notification of CGV art.
+    4.1, e-mail with acknowledgement included (reading T-NOTICE-CHANNEL)."""
+    notice = terms.notice
+    if notice is None or notice.channel is None or notice.channel.value == "any_notification":
+        return None
+    required = notice.channel.value
+    exemption = _exemption(terms, reason)
+    if reason == ExemptionReason.usage_price_increase_refused and exemption is not None:
+        if channel in ("registered_letter", "email", "any_notification"):
+            return None
+        return (f"channel: the exit on a refused usage-fee increase is given by a notification "
+                f"(registered letter or e-mail with acknowledgement; {exemption.clause}; "
+                f"{notice.channel.clause}), not by {channel}")
+    if channel != required:
+        return (f"channel: a termination notice must be given by {required.replace('_', ' ')} "
+                f"({notice.channel.clause}), not by {channel.replace('_', ' ')}")
+    return None
+
+
+def preselection_elsewhere(facts: Facts, terms: Terms, preselected_on: date) -> tuple[date, TerminationQuote]:
+    """Another operator preselects the line (Technicophone CP II §2.3): that counts as a
+    termination notice received that day, priced by the schedule's notice (§4.2), and routing
+    may stop at the end of the 90 calendar days the schedule states (reading T-PRESEL-90-DAYS).
+    Returns the last day the operator routes the calls, and the exit quote."""
+    days = terms.usage.figures.get("routing_stops_days_after_preselection_elsewhere") if terms.usage else None
+    if days is None:
+        raise RuleError(f"family: the {facts.family} schedule says nothing of a preselection by "
+                        f"another operator")
+    last_routed = Delay(int(days.value), DayKind.CALENDAR, (days.clause,)).after(preselected_on)
+    return last_routed, quote_termination(facts, terms, preselected_on)
+
+
+def territory_refusal(terms: Terms, country: str, postcode: str) -> str | None:
+    """Why premises are outside the territory where a service is available, or None (Ozone
+    CPV VIGILIANS art. 9 and Annexe 3: metropolitan France, Andorra and Monaco, without the
+    overseas departments and Corsica; reading OZ-AXA-TERRITORY)."""
+    lists = terms.usage.lists if terms.usage else {}
+    territory, excluded = lists.get("territory"), lists.get("territory_excluded")
+    if territory is None:
+        return None
+    place = _territory_of(country, postcode)
+    if excluded is not None and place in excluded.value:
+        return (f"site: the service is not available in {place} ({excluded.clause})")
+    if place not in territory.value and country.upper() not in territory.value:
+        return (f"site: the service is available only in {', '.join(territory.value)} "
+                f"({territory.clause}), not in {country.upper()} {postcode}".rstrip())
+    return None
+
+
+def _territory_of(country: str, postcode: str) -> str:
+    """The territory words of the sheets for premises: Corsica's postcodes start with 20, the
+    overseas departments' with 97 or 98 (Monaco, also 98, has its own country code)."""
+    country = country.upper()
+    if country != "FR":
+        return country
+    if postcode.startswith("20"):
+        return "Corse"
+    if postcode.startswith(("97", "98")):
+        return "DOM"
+    return "France métropolitaine"
+
+
+def identifier_refusal(terms: Terms, identifier: str) -> str | None:
+    """Why a line cannot go live under ``identifier``, or None. The mobile data service is not
+    compatible with M2M uses, which need the specific numbers of the ARCEP plan (07 00 followed
+    by ten digits); the sentence stops there, so it adds no duty nor sanction (Technicophone
+    CP IX §22, reading T-MOB-M2M-TRUNCATED)."""
+    unsupported = terms.usage.flags.get("m2m_data_use_unsupported") if terms.usage else None
+    if unsupported is None or not unsupported.value:
+        return None
+    digits = "".join(ch for ch in identifier if ch.isdigit())
+    national = "0" + digits[2:] if identifier.strip().startswith("+33") else digits
+    if len(national) == 14 and national.startswith("0700"):
+        return (f"identifier: {identifier} is an M2M number; the service does not support M2M "
+                f"uses ({unsupported.clause})")
+    return None
+
+
+def management_mode(terms: Terms, ordered: str | None) -> tuple[str, str] | None:
+    """Who manages a hosting service's virtual machines, and the clause: the variant the order
+    states, else the schedule's default (Technicophone CP XI §2.2: OPTION 1, the operator manages
+    and supervises them and the client has no access to the Interface; reading T-HOST-VARIANTS).
+    None for a service without variants."""
+    modes = terms.usage.lists.get("management_modes") if terms.usage else None
+    if modes is None:
+        return None
+    if ordered is None:
+        default = terms.usage.flags.get("provider_managed_by_default")
+        if default is None or not default.value:
+            raise RuleError(f"management: the order must say who manages the machines, one of "
+                            f"{', '.join(modes.value)} ({modes.clause})")
+        return "provider_managed", default.clause
+    if ordered not in modes.value:
+        raise RuleError(f"management: {ordered!r} is not one of {', '.join(modes.value)} ({modes.clause})")
+    return ordered, modes.clause
 
 
 def quote_cancellation(facts: Facts, terms: Terms, received: date) -> TerminationQuote:
@@ -574,7 +694,7 @@ def withdrawal(facts: Facts, terms: Terms, requested_on: date) -> WithdrawalDeci
     else:
         if facts.customer_kind != "household":
             reasons.append("the withdrawal right is for consumers")
-        start = facts.signed_on
+        start, clause = _withdrawal_start(facts, block.start_service, clause)
         if block.start_goods and block.start_goods.value == "delivery" and facts.delivered_on:
             start = max(start, facts.delivered_on)
             clause = "; ".join(dict.fromkeys(c for c in (clause, block.start_goods.clause) if c))
@@ -588,6 +708,19 @@ def withdrawal(facts: Facts, terms: Terms, requested_on: date) -> WithdrawalDeci
     if requested_on > deadline:
         reasons.append(f"the period of {days} ended on {deadline.isoformat()}")
     return WithdrawalDecision(not reasons, deadline, tuple(reasons), clause)
+
+
+def _withdrawal_start(facts: Facts, start: Sourced[str] | None, clause: str) -> tuple[date, str]:
+    """The day a consumer's withdrawal period runs from for the service: the sheet says
+    signature or order (Ozone CGV art. 5 says both; reading OZ-WITHDRAWAL-START takes the
+    signature, the later of the two)."""
+    if start is None:
+        return facts.signed_on, clause
+    # An order is never after its signature: without a recorded order day, the signature's.
+    ordered = facts.ordered_on or facts.signed_on
+    day = {"signature": facts.signed_on, "order": ordered,
+           "day_after_order": ordered + ONE_DAY}[start.value]
+    return day, "; ".join(dict.fromkeys(c for c in (clause, start.clause) if c))
 
 
 # --------------------------------------------------------------------------- plan change and move

@@ -306,6 +306,9 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
     created = []
     for (site_id, family), lines in groups.items():
         terms = sheet.terms_for(family)
+        site = session.get(Site, site_id)
+        if (refusal := rules.territory_refusal(terms, site.country, site.postcode)) is not None:
+            raise NotAllowed(f"{refusal}: {site.name} cannot take {family}")
         main = [line for line, _ in lines if not line.is_option] or [lines[0][0]]
         months = (main[0].commitment_months
                   or (terms.commitment.initial_months.value if terms.commitment and terms.commitment.initial_months
@@ -395,6 +398,9 @@ def activate(session: Session, clock: Clock, actor: Actor, subscription_id: int 
     per the sheet's start event."""
     subscription = get_subscription(session, subscription_id)
     _check_event(subscription, "activation", on)
+    if service_identifier and (refusal := rules.identifier_refusal(terms_of(session, subscription),
+                                                                   service_identifier)):
+        raise NotAllowed(refusal)
     _transition(session, clock, actor, subscription, "activate", on, {"source": source} if source else None)
     subscription.go_live_on = on
     subscription.commitment_start = on
@@ -512,12 +518,17 @@ def quote_move(session: Session, subscription_id: int | str, on: date, new_site_
 
 def give_notice(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
                 received: date, reason: str | None = None,
-                wanted_effective: date | None = None) -> rules.TerminationQuote:
-    """Record a termination letter received on ``received``: same computation as the quote; the
-    one-off part goes to the next invoice, the service ends on the effective date (tick)."""
+                wanted_effective: date | None = None,
+                channel: str = "registered_letter") -> rules.TerminationQuote:
+    """Record a termination notice received on ``received`` by ``channel``: same computation as
+    the quote; the one-off part goes to the next invoice, the service ends on the effective date
+    (tick). A notice by a channel the terms do not accept is refused."""
     subscription = get_subscription(session, subscription_id)
     if subscription.status == "ordered":
         return cancel(session, clock, actor, subscription.id, received)
+    refusal = rules.notice_channel_refusal(terms_of(session, subscription), channel, reason)
+    if refusal is not None:
+        raise NotAllowed(refusal)
     quote = _quote(session, subscription, received, reason, wanted_effective)
     _transition(session, clock, actor, subscription, "give_notice", received,
                 {"effective_date": quote.effective_date.isoformat(), "reason": reason,
@@ -896,7 +907,21 @@ def to_dict(subscription: Subscription, timeline_on: date | None = None, session
     }
     if timeline_on is not None and session is not None:
         data["timeline"] = timeline(session, subscription.id, timeline_on).as_dict()
+    if session is not None and (management := management_of(session, subscription)) is not None:
+        data["management"] = {"mode": management[0], "clause": management[1]}
     return data
+
+
+def management_of(session: Session, subscription: Subscription) -> tuple[str, str] | None:
+    """Who manages a hosting subscription's machines (the variant its offer states, else the
+    schedule's default) and the clause; None for a service without variants."""
+    main = next((item for item in subscription.items if not item.is_option), None)
+    offer = session.get(Offer, main.offer_id) if main is not None else None
+    ordered = (offer.attributes or {}).get("management") if offer is not None else None
+    try:
+        return rules.management_mode(terms_of(session, subscription), ordered)
+    except rules.RuleError as exc:
+        raise NotAllowed(str(exc)) from None
 
 
 def parse_changes(add: list[str], remove: list[str], options: list[str],

@@ -40,7 +40,7 @@ class ReturnIn(Input):
 
 
 class OpenReturnIn(Input):
-    reason: str = Field(description="termination | withdrawal | end_of_service")
+    reason: str = Field(description="termination | withdrawal | end_of_service | ineligibility")
     effective_on: Day
     due_on: Day | None = Field(None, description="the deadline stated by the operator, "
                                                  "if the sheet sets none")

@@ -16,13 +16,15 @@ from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
-from clausier.terms.schema import NonReturnPenalty, Terms
+from clausier.terms.delays import delay
+from clausier.terms.schema import NonReturnPenalty, Sourced, Terms
 
 PROVISION_MODES = ("loaned", "rented", "sold")   # *mise à disposition*, *location*, *vente*
 STATES = ("in_stock", "shipped", "installed", "returned", "lost", "sold")
 AT_CUSTOMER = ("shipped", "installed")
 OWNERS = ("operator", "customer", "manufacturer", "third_party")
-RETURN_REASONS = ("termination", "withdrawal", "end_of_service")
+# ``ineligibility``: the line turns out ineligible after the box is installed (Ozone CPV ADSL art. 6).
+RETURN_REASONS = ("termination", "withdrawal", "end_of_service", "ineligibility")
 # Rozoh CP A art. 1 L34-42, CP B art. 1 L340-348: "un module de transmission complet, contenant
 # une carte SIM mise à disposition pendant la durée contractuelle": the module holds the SIM, so
 # both are expected back at the end of the service.
@@ -112,6 +114,13 @@ def return_terms(item: ItemFacts, terms: Terms, *, reason: str, effective_on: da
         # to the manufacturer at its end; the sheet sets neither deadline nor penalty.
         return ReturnTerms(reason, effective_on, 0, "calendar", "flag", None, False, True,
                            "manufacturer", block.sim_returns_to_manufacturer.clause)
+    if reason == "ineligibility":
+        # The only case where a box the client owns is taken back (Ozone CPV ADSL art. 6 L547-549).
+        if block is None or block.ineligibility_return_days is None:
+            raise RuleError("reason: the terms take equipment back on ineligibility for no service "
+                            "of this family")
+        return _ineligibility_return(item, terms, effective_on, block.ineligibility_return_days,
+                                     block.ineligibility_non_return_billed_at)
     if item.provision_mode == "sold" or item.owner == "customer":
         return None
     if reason == "withdrawal":
@@ -142,6 +151,27 @@ def return_terms(item: ItemFacts, terms: Terms, *, reason: str, effective_on: da
     still = bool(entry and entry.still_to_return) or on_overdue in ("flag", "repossess")
     return ReturnTerms(reason, due, days, counted, on_overdue, penalty, passes, still, "operator",
                        source or clause, basis)
+
+
+def _ineligibility_return(item: ItemFacts, terms: Terms, effective_on: date, days: Sourced[int],
+                          billed_at: Sourced[str] | None) -> ReturnTerms:
+    """Return within the days of the clause, else "le matériel sera facturé": at the grid amount
+    of its kind (Ozone: the clause gives none, reading OZ-ADSL-INELIGIBILITY-AMOUNT takes Annexe 2)
+    or at the value on the order."""
+    entry = _penalty_entry(terms, item.kind) if billed_at and billed_at.value == "non_return_grid" else None
+    if billed_at and billed_at.value == "non_return_grid" and entry is None:
+        raise RuleError(f"kind: the non-return grid has no line for {item.kind} ({billed_at.clause})")
+    # The deadline and the amount usually come from one clause: cite it once, with the reading.
+    cited = (billed_at.clause if billed_at and billed_at.clause.startswith(days.clause)
+             else "; ".join(c for c in (days.clause, billed_at.clause if billed_at else "") if c))
+    clause = "; ".join(c for c in (cited, str(entry.src) if entry else "") if c)
+    basis = entry.basis if entry else "HT"
+    penalty = _non_return_penalty(item, entry.amount if entry else None, basis, clause, "invoice",
+                                  days.value, effective_on)
+    window = delay(terms, days)
+    return ReturnTerms("ineligibility", window.after(effective_on), days.value,
+                       window.kind.value, "invoice", penalty, bool(entry and entry.ownership_passes), False,
+                       "operator", clause, basis)
 
 
 def _overdue_action(choice: str) -> str:

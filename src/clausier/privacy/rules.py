@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -458,6 +458,33 @@ def breach_notice_missing(contents: dict[str, str], privacy: Privacy | None) -> 
     required = privacy.lists.get("breach_notice_contents") if privacy else None
     return [item for item in (required.value if required else ())
             if not str(contents.get(item) or "").strip()]
+
+
+@dataclass(frozen=True)
+class BreachTiming:
+    """When a breach notice goes out, measured from the detection: the delay is recorded, never
+    held against an hour limit the clause does not state."""
+
+    elapsed: timedelta
+    text: str
+    clause: str
+
+
+def breach_notice_timing(detected_at: datetime, notified_at: datetime,
+                         privacy: Privacy | None) -> BreachTiming:
+    """Annexe 1 A.2.a: the processor informs the client of a breach "dans les meilleurs délais",
+    with no hour figure. The notice states when the breach was detected and after how long it is
+    notified; the GDPR's 72 hours bind the controller towards the CNIL, not this clause, and are
+    not counted (reading T-GDPR-BREACH-DELAY)."""
+    if notified_at < detected_at:
+        raise InvalidInput.on("detected_at", f"the breach was detected at {detected_at.isoformat()}, "
+                                             f"after this notice ({notified_at.isoformat()})")
+    soon = privacy.flags.get("breach_notified_as_soon_as_possible") if privacy else None
+    elapsed = notified_at - detected_at
+    hours, rest = divmod(int(elapsed.total_seconds()) // 60, 60)
+    wording = "as soon as possible" if soon is not None and soon.value else "without a stated delay"
+    return BreachTiming(elapsed, f"notified {hours} h {rest:02d} min after detection ({wording})",
+                        soon.clause if soon is not None else "GDPR art. 33(2)")
 
 
 def end_of_contract_choices(privacy: Privacy | None) -> tuple[list[str], str]:

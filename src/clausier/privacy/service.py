@@ -783,6 +783,10 @@ def notify_breach(session: Session, clock: Clock, actor: Actor, breach_id: int,
         raise InvalidInput.on(missing[0], f"a breach notice must state it ({clause})")
     clause = privacy.lists["breach_notice_contents"].clause if privacy and \
         "breach_notice_contents" in privacy.lists else "RGPD art. 33(2)"
+    timing = rules.breach_notice_timing(breach.detected_at, clock.now(), privacy)
+    contents["notified_after"] = timing.text
+    # The timing clause quotes the contents' own article with its reading: cite it once.
+    clause = timing.clause if timing.clause.startswith(clause) else f"{clause}; {timing.clause}"
     targets = ([customers.get_customer(session, i) for i in customer_ids] if customer_ids
                else _business_customers_served(session, breach.operator_id))
     done = set(session.scalars(select(BreachNotification.customer_id).where(

@@ -15,6 +15,7 @@ contracts = LazyModule("clausier.contracts.service")
 rules = LazyModule("clausier.rating.rules")
 service = LazyModule("clausier.rating.service")
 synth = LazyModule("clausier.rating.synth")
+DateOption = dict(formats=["%Y-%m-%d"])
 
 app = typer.Typer(no_args_is_help=True)
 cdr_app = typer.Typer(no_args_is_help=True, help="Call detail records: import, synthesise, price lists.")
@@ -205,13 +206,14 @@ def payouts(subscription: str = typer.Argument(None, metavar="[SUBSCRIPTION]",
     with command(today, json_errors=json) as cmd:
         if subscription is None:
             data = {"unclaimed": service.unclaimed_payouts(cmd.session),
-                    "claims": [service.payout_claim_dict(c) for c in service.payout_claims(cmd.session)]}
+                    "claims": [service.payout_claim_dict(c, service.claim_standing(cmd.session, c, cmd.clock.today()))
+                               for c in service.payout_claims(cmd.session)]}
         else:
             sub = contracts.get_subscription(cmd.session, subscription)
             explained, days = service.claimable_payouts(cmd.session, sub.id, cmd.clock.today())
             data = {"subscription": sub.ref, "on": cmd.clock.today().isoformat(),
                     "claimable": explained.as_dict(), "days": [d.isoformat() for d in days],
-                    "claims": [service.payout_claim_dict(c)
+                    "claims": [service.payout_claim_dict(c, service.claim_standing(cmd.session, c, cmd.clock.today()))
                                for c in service.payout_claims(cmd.session, sub.id)]}
     if json:
         print_json(data)
@@ -223,9 +225,46 @@ def payouts(subscription: str = typer.Argument(None, metavar="[SUBSCRIPTION]",
     else:
         _print_explained_lines(f"{data['subscription']}: claimable on {data['on']}",
                                data["claimable"], data["claimable"]["total"])
-    print_table("Payout claims", ["id", "subscription", "requested", "amount", "invoice by", "status"],
+    print_table("Payout claims", ["id", "subscription", "requested", "amount", "invoice by", "status", "standing"],
                 [[c["id"], c["subscription_id"], c["requested_on"], c["amount"], c["invoice_deadline"],
-                  c["status"]] for c in data["claims"]])
+                  c["status"], f"{c['standing']['reason']} — {c['standing']['clause']}"] for c in data["claims"]])
+
+
+@usage_app.command("tariff-change")
+def tariff_change(subscription: str = typer.Argument(..., help="A premium number's subscription (reference or id)."),
+                  requested: datetime = typer.Option(..., **DateOption, help="Day the change is requested."),
+                  json: bool = JsonOption) -> None:
+    """When a premium number's new caller tariff takes effect if requested on --requested."""
+    with command(json_errors=json) as cmd:
+        effective, clause = service.tariff_change_effective(cmd.session, subscription, requested.date())
+    data = {"subscription": subscription, "requested_on": requested.date().isoformat(),
+            "effective_on": effective.isoformat(), "clause": clause}
+    if json:
+        print_json(data)
+        return
+    console.print(f"{subscription}: a caller tariff requested on {data['requested_on']} takes effect "
+                  f"on {data['effective_on']} — {clause}", highlight=False)
+
+
+@usage_app.command("pass-on")
+def pass_on(subscription: str = typer.Argument(..., help="A premium number's subscription (reference or id)."),
+            supplier: str = typer.Option(..., help="The upstream operator that charged the penalty."),
+            number: str = typer.Option(..., help="The client's number the penalty was charged for."),
+            amount: str = typer.Option(..., help="The amount charged to the operator, in euros."),
+            charged: datetime = typer.Option(..., **DateOption, help="Day the operator was charged."),
+            today: datetime | None = TodayOption, json: bool = JsonOption) -> None:
+    """Propose passing on a penalty an upstream operator charged for a client's premium number
+    (CP XII §13.1), at its amount; staff confirm it with ``usage decide penalty``."""
+    with command(today, writes=True, json_errors=json) as cmd:
+        proposal = service.pass_on_supplier_penalty(cmd.session, cmd.clock, cmd.actor, subscription,
+                                                    supplier, number, contracts.parse_amount(amount, "amount"),
+                                                    charged.date())
+        data = service.proposal_dict(proposal)
+    if json:
+        print_json(data)
+        return
+    console.print(f"Proposal {data['id']}: {data['label']} {data['amount']} {data['price_basis']}",
+                  highlight=False)
 
 
 @usage_app.command("proposals")

@@ -16,9 +16,11 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, Decimal
 
 import polars as pl
+from dateutil.relativedelta import relativedelta
 
 from clausier.catalog.attributes import RatingAttributes
 from clausier.core.clock import PARIS
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.rating import numbering as nb
@@ -110,6 +112,10 @@ class Plan:
     operator_id: int | None = None
 
 
+class RatingRefusal(RuleRefusal):
+    """The terms do not allow what is asked (the message names the field and the clause)."""
+
+
 # --------------------------------------------------------------------------- reading the sheet
 
 def _pick(mapping: Mapping, *names: str):
@@ -138,6 +144,14 @@ def flag(usage: Usage, *names: str) -> Sourced[bool] | None:
 
 def _on(value: Sourced[bool] | None) -> bool:
     return bool(value and value.value)
+
+
+def telephony_clauses_apply(usage: Usage) -> bool:
+    """False for a service that carries no calls although its schedule copies the telephony
+    template (hosted mail CP VI §6.4 and §8: no off-net surcharge, call set-up limit or caller-ID
+    rule; reading T-MAIL-TELEPHONY-CLAUSES)."""
+    applies = flag(usage, "telephony_clauses_apply")
+    return applies is None or bool(applies.value)
 
 
 def forwarding_excluded(usage: Usage) -> Sourced[list[str]] | None:
@@ -574,8 +588,14 @@ def fair_use_metrics(classified: pl.DataFrame, with_concurrency: Sequence[int]) 
 def breaches_of(plan: Plan, measures: Mapping[str, object], numbers: Sequence[str]) -> list[Breach]:
     """The monthly and instant thresholds of the sheet that the subscription's use exceeds."""
     found = []
+    hours_per_channel = flag(plan.usage, "hours_per_channel_fair_use_applies")
     for threshold in plan.usage.fair_use:
         if threshold.metric not in MEASURED_METRICS or threshold.window == "call":
+            continue
+        if (threshold.metric in ("call_hours", "hours") and threshold.per == "channel"
+                and hours_per_channel is not None and not hours_per_channel.value):
+            # Centrex §8 copies the trunk's "40 h par canal" upside down, for a service without
+            # channels: not applied against the client (reading T-CENTREX-40H).
             continue
         units = threshold_units(threshold, plan.units)
         if units == 0:
@@ -813,6 +833,8 @@ def offnet_line(plan: Plan, fixed_seconds: int, offnet_seconds: int, fixed_micro
     """+N % on the tariff when more than M % of the local/national fixed traffic ends on
     local-loop operators other than the incumbent (VGA §7.4, SIP/Centrex §7.4, CX §7.4)."""
     usage = plan.usage
+    if not telephony_clauses_apply(usage):
+        return None
     threshold = figure(usage, "offnet_share_threshold_percent", "local_loop_share_threshold_percent")
     surcharge = figure(usage, "offnet_surcharge_percent", "local_loop_surcharge_percent")
     if threshold is None or surcharge is None or fixed_seconds == 0:
@@ -828,6 +850,31 @@ def offnet_line(plan: Plan, fixed_seconds: int, offnet_seconds: int, fixed_micro
     return Line(f"Off-network surcharge ({share:.2f} % > {threshold.value} % of fixed traffic)",
                 money(base * surcharge.value / 100),
                 f"{surcharge.value} % × {base:.2f} € ({scope})", clause)
+
+
+def data_volume_missing(plan: Plan) -> str | None:
+    """Why the data beyond an allowance is neither billed nor throttled, when the schedule leaves
+    the monthly volume to the order (CP IX §1 gives no figure; reading T-MOB-MISSING-FIGURES)
+    and the plan's offer states a data plan without a volume; None otherwise. Rating never
+    makes up the volume."""
+    from_order = flag(plan.usage, "data_fair_use_volume_from_order")
+    if not _on(from_order) or plan.bundle.data_plan is None or plan.bundle.data_mb is not None:
+        return None
+    return (f"Data beyond the allowance not charged: the order states no monthly data volume for "
+            f"this {plan.bundle.data_plan} plan ({from_order.clause})")
+
+
+def payout_grid_missing(plan: Plan, tariffs: Sequence[Tariff]) -> str | None:
+    """Why a premium number's payouts are not computed: the schedule gives no payout grid and
+    leaves the figures to the order (CP XII §1; reading T-D-MISSING-FIGURES), and the price list
+    of the order has no payout line. Rating never makes the figure up."""
+    from_order = flag(plan.usage, "price_figures_from_order")
+    if not _on(from_order) or not is_premium_number(plan):
+        return None
+    if any(tariff.destination == "sva_payout" for tariff in tariffs):
+        return None
+    return (f"Payouts not computed: the price list of the order has no payout grid "
+            f"(sva_payout lines), which the schedule leaves to the order ({from_order.clause})")
 
 
 def data_overage_line(plan: Plan, national_bytes: int, tariff: Mapping | None) -> Line | None:
@@ -847,8 +894,47 @@ def data_overage_line(plan: Plan, national_bytes: int, tariff: Mapping | None) -
 
 # --------------------------------------------------------------------------- fraud and compliance
 
-def penalty(usage: Usage, numbers: int, calls: int) -> Explained | None:
-    """Sheet penalties per calling number and per call or attempt, cumulative (e.g. CP IX §11.3)."""
+# The breaches of the schedules' sanction clauses (``penalty_triggers``,
+# ``traffic_interruption_triggers``) that an alert of rating proves: presenting a number an
+# automated system or a platform may not present breaches the prohibited caller IDs (CP IV/V
+# §8.1.4, CP IX §5.5.2-5.5.3); a calling installation in another country than the number it
+# presents breaches the numbering plan's territoriality (CP IX §9, CP IV/V §10.3).
+ALERT_BREACHES = {"automated_caller_id": "prohibited_caller_ids",
+                  "platform_caller_id": "prohibited_caller_ids",
+                  "origin_mismatch": "arcep_numbering_plan_breach"}
+# The alerts that carry the per-number and per-call penalties.
+PENALISED_ALERTS = ("automated_caller_id", "platform_caller_id")
+
+
+def penalty_clause(usage: Usage, breach: str) -> str | None:
+    """The clause under which ``breach`` carries the sheet's penalties, or None when the sheet's
+    list of penalised breaches leaves it out (a sheet without such a list penalises every
+    caller-ID breach). Centrex §8.1.4.1 points its penalties at a broken reference; §10.3 names
+    8.1.4 itself (reading T-CENTREX-PENALTY-XREF)."""
+    triggers = listed(usage, "penalty_triggers")
+    if triggers is None:
+        return ""
+    return triggers.clause if breach in triggers.value else None
+
+
+def interruption_without_notice(usage: Usage, breach: str) -> str | None:
+    """The clause that lets the operator stop routing the client's traffic without notice for
+    ``breach``, or None. A sanction without notice is read narrowly: the trunk's §10.2 names
+    8.1.5 only through a broken reference, so unsolicited prospecting is not among its causes
+    (reading T-SIP-INTERRUPTION-XREF); the mobile §11.2 adds the numbering plan's territoriality
+    through a broken reference read as article 9 (reading T-MOB-BROKEN-XREF)."""
+    triggers = listed(usage, "traffic_interruption_triggers")
+    if triggers is not None and breach in triggers.value:
+        return triggers.clause
+    territoriality = flag(usage, "routing_cut_without_notice_on_territoriality_breach")
+    if breach == "arcep_numbering_plan_breach" and _on(territoriality):
+        return territoriality.clause
+    return None
+
+
+def penalty(usage: Usage, numbers: int, calls: int, because: str = "") -> Explained | None:
+    """Sheet penalties per calling number and per call or attempt, cumulative (e.g. CP IX §11.3);
+    ``because``: the clause that makes the breach penalised, cited after each amount's."""
     per_number = amount(usage, "penalty_per_calling_number")
     per_call = amount(usage, "penalty_per_call_or_attempt")
     if per_number is None and per_call is None:
@@ -857,18 +943,27 @@ def penalty(usage: Usage, numbers: int, calls: int) -> Explained | None:
     if per_number is not None:
         explained = explained.plus(Line("Penalty per calling number", money(per_number.amount * numbers),
                                         f"{numbers} number(s) × {fmt_price(per_number.amount)} {per_number.basis}",
-                                        str(per_number.src)))
+                                        _cited(str(per_number.src), because)))
     if per_call is not None:
         explained = explained.plus(Line("Penalty per call or attempt", money(per_call.amount * calls),
                                         f"{calls} call(s) × {fmt_price(per_call.amount)} {per_call.basis}",
-                                        str(per_call.src)))
+                                        _cited(str(per_call.src), because)))
     return explained
+
+
+def _cited(*clauses: str) -> str:
+    """The clauses once each; one the next quotes with its reading ("X (L1)" and "X (L1),
+    reading R") is cited in the longer form only."""
+    unique = list(dict.fromkeys(c for c in clauses if c))
+    return "; ".join(c for c in unique if not any(o != c and o.startswith(c) for o in unique))
 
 
 @_once_per_block
 def _caller_rules(usage: Usage) -> list[tuple]:
     """The fraud and caller-ID rules of a sheet, as hashable keys (plans sharing a sheet share them)."""
     keys: list[tuple] = []
+    if not telephony_clauses_apply(usage):
+        return keys
     for threshold in usage.fraud:
         if threshold.metric == "call_setups_per_second":
             keys.append(("setup_burst", int(threshold.limit), str(threshold.src)))
@@ -960,8 +1055,11 @@ def alerts_from(findings: pl.DataFrame, plans: Mapping[int, Plan]) -> list[Alert
             origin = flag(plan.usage, "undetermined_origin_rating_on_country_mismatch",
                           "undetermined_origin_tariff_on_country_mismatch")
             clause = origin.clause if origin else ""
-        charged = (penalty(plan.usage, len(numbers), row["calls"])
-                   if row["kind"] in ("automated_caller_id", "platform_caller_id") else None)
+        breach = ALERT_BREACHES.get(row["kind"])
+        because = penalty_clause(plan.usage, breach) if row["kind"] in PENALISED_ALERTS else None
+        charged = penalty(plan.usage, len(numbers), row["calls"], because) if because is not None else None
+        if breach and (interruption := interruption_without_notice(plan.usage, breach)):
+            evidence["interruption_without_notice"] = interruption
         alerts.append(Alert(plan.subscription_id, row["kind"], clause, row["calls"], numbers,
                             evidence, charged))
     return alerts
@@ -1095,6 +1193,77 @@ def sva_claimable(accruals: Sequence[tuple[date, Decimal]], claim_day: date, usa
                        f"{age_of(day, claim_day)} days old > {delay.value}", delay.clause)
                   for day, value in eligible)
     return Explained(lines), [day for day, _ in eligible]
+
+
+@dataclass(frozen=True)
+class ClaimStanding:
+    """Where a payout request stands on a day: still payable to the client, and whether its
+    amount is final (no longer disputable)."""
+
+    payable: bool
+    amount_final: bool
+    reason: str
+    clause: str
+
+    def as_dict(self) -> dict:
+        return {"payable": self.payable, "amount_final": self.amount_final, "reason": self.reason,
+                "clause": self.clause}
+
+
+def payout_claim_standing(invoice_deadline: date, on: date, usage: Usage) -> ClaimStanding:
+    """CP XII §12: the client has one year to invoice a billing request, after which its amounts
+    "seront définitifs". Final, not forfeited: the amount can no longer be disputed but stays
+    payable, a forfeiture having to be written expressly (reading T-SVA-PAYOUT-FINAL)."""
+    forfeited = flag(usage, "payout_forfeited_after_invoice_deadline")
+    months = figure(usage, "payout_invoice_deadline_months")
+    clause = _cited(months.clause if months else "", forfeited.clause if forfeited else "")
+    if on <= invoice_deadline:
+        return ClaimStanding(True, False, f"the client may invoice it until {invoice_deadline.isoformat()}",
+                             clause)
+    if _on(forfeited):
+        return ClaimStanding(False, True, f"not invoiced by {invoice_deadline.isoformat()}: forfeited",
+                             clause)
+    return ClaimStanding(True, True, f"not invoiced by {invoice_deadline.isoformat()}: the amount is "
+                                     f"final and still payable", clause)
+
+
+def tariff_change_effective(usage: Usage, requested_on: date) -> tuple[date, str]:
+    """The day a premium number's new caller tariff takes effect: the 1st of the next month for a
+    request made by the sheet's day of the month (CP XII §8.1: the 15th); later requests, on which
+    the schedule is silent, on the 1st of the month after next (reading T-SVA-TARIFF-AFTER-15)."""
+    last_day = figure(usage, "tariff_change_request_last_day_of_month")
+    late = figure(usage, "tariff_change_late_request_effective_months_ahead")
+    if last_day is None:
+        raise RatingRefusal("family: the schedule sets no date for caller tariff changes")
+    first = requested_on.replace(day=1)
+    if requested_on.day <= int(last_day.value):
+        return first + relativedelta(months=1), last_day.clause
+    if late is None:
+        raise RatingRefusal(f"requested_on: the schedule does not say when a request made after the "
+                            f"{last_day.value}th takes effect ({last_day.clause})")
+    return first + relativedelta(months=int(late.value)), _cited(last_day.clause, late.clause)
+
+
+def supplier_penalty(usage: Usage, supplier: str, number: str, charged: Decimal,
+                     client_numbers: Collection[str]) -> Explained:
+    """CP XII §13.1 passes on "la pénalité que le Prestataire supporte … vis-à-vis du
+    Fournisseur", a word the schedule never defines: only a penalty the operator's upstream
+    operator actually charged for one of the client's numbers, at its amount (reading
+    T-SVA-FOURNISSEUR)."""
+    passed = flag(usage, "supplier_penalties_passed_through", "operator_penalties_passed_through")
+    if not _on(passed):
+        raise RatingRefusal("family: the schedule passes no supplier penalty on to the client")
+    if not supplier.strip():
+        raise RatingRefusal(f"supplier: name the operator that charged the penalty ({passed.clause})")
+    if charged <= 0:
+        raise RatingRefusal(f"amount: only a penalty actually charged to the operator is passed on "
+                            f"({passed.clause}); {charged} is not one")
+    normalised = pl.Series([number, *client_numbers]).to_frame("n").select(nb.normalise(pl.col("n")))
+    if normalised.item(0, 0) not in set(normalised.to_series()[1:]):
+        raise RatingRefusal(f"number: {number} is not a number of this client; only a penalty "
+                            f"charged for the client's numbers is passed on ({passed.clause})")
+    return Explained((Line(f"Penalty charged by {supplier.strip()} for {number}, passed on",
+                           money(charged), f"as charged: {fmt_price(charged)}", passed.clause),))
 
 
 def sva_sanction(usage: Usage, numbers: int, repeated: bool) -> Explained | None:
@@ -1343,6 +1512,9 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
                            + tuple(line for line in extra if line is not None))
         for breach in own:
             result = result.with_note(f"Fair use exceeded: {breach.explanation}")
+        for missing in (data_volume_missing(plan), payout_grid_missing(plan, tariffs.get(plan.tariff_key, ()))):
+            if missing:
+                result = result.with_note(missing)
         if unpriced.get(plan.subscription_id):
             result = result.with_note(f"{unpriced[plan.subscription_id]} record(s) without a price in "
                                       "the price list were not billed")

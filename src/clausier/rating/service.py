@@ -729,6 +729,8 @@ def _evaluate_roaming(session: Session, clock: Clock, month: str, roaming: pl.Da
         if not indicators:
             continue
         listed = rules.listed(plan.usage, "roaming_abuse_indicators")
+        if interruption := rules.interruption_without_notice(plan.usage, "roaming_abuse"):
+            evidence["interruption_without_notice"] = interruption
         alert, _ = _upsert(session, FraudAlert, dict(subscription_id=plan.subscription_id, month=month,
                                                       kind="roaming_abuse"),
                            dict(customer_id=plan.customer_id,
@@ -1009,10 +1011,59 @@ def payout_claims(session: Session, subscription_id: int | None = None) -> list[
     return list(session.scalars(query))
 
 
-def payout_claim_dict(row: SvaPayoutClaim) -> dict:
-    return {"id": row.id, "subscription_id": row.subscription_id, "amount": str(row.amount),
+def payout_claim_dict(row: SvaPayoutClaim, standing: rules.ClaimStanding | None = None) -> dict:
+    data = {"id": row.id, "subscription_id": row.subscription_id, "amount": str(row.amount),
             "requested_on": row.requested_on.isoformat(), "status": row.status,
             "invoice_deadline": row.invoice_deadline.isoformat(), "explanation": row.explanation}
+    if standing is not None:
+        data["standing"] = standing.as_dict()
+    return data
+
+
+def claim_standing(session: Session, claim: SvaPayoutClaim, on: date) -> rules.ClaimStanding:
+    """Where a payout request stands on ``on``: payable, and final once its invoice deadline has
+    passed (CP XII §12)."""
+    plans, _ = _plans(session, [claim.subscription_id])
+    return rules.payout_claim_standing(claim.invoice_deadline, on, plans[0].usage)
+
+
+def tariff_change_effective(session: Session, subscription_id: int | str,
+                            requested_on: date) -> tuple[date, str]:
+    """The day a premium number's new caller tariff requested on ``requested_on`` takes effect,
+    and the clause (CP XII §8.1)."""
+    subscription = contracts.get_subscription(session, subscription_id)
+    try:
+        return rules.tariff_change_effective(contracts.terms_of(session, subscription).usage or Usage(),
+                                             requested_on)
+    except rules.RatingRefusal as exc:
+        raise NotAllowed(f"{subscription.ref}: {exc}") from None
+
+
+def pass_on_supplier_penalty(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
+                             supplier: str, number: str, charged: Decimal, charged_on: date) -> PenaltyProposal:
+    """Propose to staff the pass-on of a penalty an upstream operator charged the operator for
+    one of the client's premium numbers, at its amount (CP XII §13.1)."""
+    subscription = contracts.get_subscription(session, subscription_id)
+    plan = _plans(session, [subscription.id])[0][0]
+    try:
+        explained = rules.supplier_penalty(plan.usage, supplier, number, charged,
+                                           [subscription.service_identifier or ""])
+    except rules.RatingRefusal as exc:
+        raise exc.as_invalid_input() from None
+    key = f"supplier:{subscription.id}:{nb_key(number)}:{charged_on.isoformat()}"
+    _propose(session, clock, key, None, plan, "supplier_penalty",
+             f"Supplier penalty passed on ({supplier.strip()}, {charged_on.isoformat()})", explained,
+             plan.price_basis)
+    session.flush()
+    proposal = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == key))
+    record(session, clock, actor, "usage.supplier_penalty", proposal,
+           f"{subscription.ref}: {explained.total} charged by {supplier.strip()} for {number}")
+    return proposal
+
+
+def nb_key(number: str) -> str:
+    """A number as a key: its digits."""
+    return "".join(ch for ch in number if ch.isdigit())
 
 
 def unclaimed_payouts(session: Session) -> list[dict]:
