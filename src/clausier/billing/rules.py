@@ -187,7 +187,7 @@ class UsageFacts:
     vat_rate: str = "normal"
     label: str = ""
     records: int = 0
-    explanation: dict = field(default_factory=dict)
+    annex: dict = field(default_factory=dict)    # the rating's month per destination class
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,8 @@ class DraftLine:
     period_start: date | None = None
     period_end: date | None = None
     source_id: int | None = None   # the usage summary or charge it bills
+    # A usage line's detail per destination class (the invoice's usage annex), in ``basis``.
+    annex: dict = field(default_factory=dict, compare=False)
 
     @cached_property
     def amount(self) -> Decimal:
@@ -713,8 +715,9 @@ def usage_line(usage: UsageFacts, terms: Terms, period: date, site: Site | None)
     records = _plural(usage.records, "rated record") if usage.records else "rated usage"
     explained = Explained((Line(label, usage.amount, f"{records} of {period_label(usage.month)}",
                                 "; ".join(clauses)),))
+    annex = {"basis": usage.basis, **usage.annex} if usage.annex.get("destinations") else {}
     return DraftLine("usage", label, explained, usage.basis, usage.vat_rate, Decimal(1),
-                     usage.subscription_id, site, usage.month, month_end(usage.month), usage.id)
+                     usage.subscription_id, site, usage.month, month_end(usage.month), usage.id, annex)
 
 
 def charge_line(charge: ChargeFacts, site: Site | None) -> DraftLine:

@@ -221,6 +221,58 @@ class DataEvent:
     clause: str
 
 
+@dataclass(frozen=True)
+class DestinationUsage:
+    """A destination class's usage in a month (*détail des consommations*), as the invoice's
+    usage annex shows it: the sum of the explained lines of that class."""
+
+    label: str                 # "Calls — national", "SMS — mobile", "Calls — international DE"
+    calls: int                 # calls, or messages
+    seconds: int               # duration of the calls
+    included_seconds: int      # of which included in the bundle (not charged)
+    charged_seconds: int       # duration billed (rounded to the tariff's increment)
+    amount: Decimal
+    clause: str                # the clauses of its lines, each once
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, "calls": self.calls, "seconds": self.seconds,
+                "included_seconds": self.included_seconds, "charged_seconds": self.charged_seconds,
+                "amount": str(self.amount), "clause": self.clause}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> DestinationUsage:
+        return cls(data["label"], data["calls"], data["seconds"], data["included_seconds"],
+                   data["charged_seconds"], Decimal(data["amount"]), data["clause"])
+
+
+@dataclass(frozen=True)
+class UsageDetail:
+    """A subscription's month per destination class, and the lines that belong to no single
+    class (contact-centre pools, data overage, off-network surcharge, amounts already billed):
+    together they sum to the month's explained total."""
+
+    destinations: tuple[DestinationUsage, ...] = ()
+    other_lines: tuple[Line, ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        return money(sum((d.amount for d in self.destinations), Decimal(0))
+                     + sum((line.amount for line in self.other_lines), Decimal(0)))
+
+    def plus(self, *lines: Line) -> UsageDetail:
+        return UsageDetail(self.destinations, self.other_lines + lines)
+
+    def as_dict(self) -> dict:
+        return {"destinations": [d.as_dict() for d in self.destinations],
+                "other_lines": [line.as_dict() for line in self.other_lines]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping | None) -> UsageDetail:
+        data = data or {}
+        return cls(tuple(DestinationUsage.from_dict(d) for d in data.get("destinations", ())),
+                   Explained.from_dict({"lines": data.get("other_lines", [])}).lines)
+
+
 @dataclass
 class MonthRating:
     """Everything a month's rating produces."""
@@ -233,6 +285,7 @@ class MonthRating:
     payouts: pl.DataFrame            # subscription_id, day, calls, seconds, amount_micro
     roaming: pl.DataFrame            # per subscription: national vs roaming consumption
     unpriced: dict[int, int]         # records without a tariff, per subscription
+    detail: dict[int, UsageDetail] = field(default_factory=dict)   # the explained month per class
 
 
 # --------------------------------------------------------------------------- frames of plans
@@ -738,6 +791,8 @@ def explanation_texts(groups: pl.DataFrame) -> pl.DataFrame:
 
 EXPLAINED_COLUMNS = ("label", "formula", "cents", "in_bundle", "beyond_allowance", "rerated",
                      "tariff_source", "bytes", "price_text")
+# What a group adds to its destination class's figures (``destination_usage``).
+FIGURE_COLUMNS = ("calls", "seconds", "charged_s")
 
 
 def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
@@ -747,7 +802,7 @@ def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach
     breach_clause = "; ".join(b.clause for b in breaches)
     bundle_clause = (plan.usage.included_destinations.clause
                      if plan.usage.included_destinations else "offer bundle")
-    for label, formula, cents, in_bundle, beyond_allowance, rerated, source, size, price_text in groups:
+    for label, formula, cents, in_bundle, beyond_allowance, rerated, source, size, price_text, *_ in groups:
         if in_bundle:
             lines.append(Line(f"{label}, included in the bundle", Decimal(0), formula, bundle_clause))
             continue
@@ -763,6 +818,23 @@ def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach
             clause = f"{clause}; {breach_clause}" if clause else breach_clause
         lines.append(Line(label, Decimal(cents).scaleb(-2), formula, clause))
     return lines
+
+
+def destination_usage(groups: Sequence[tuple], lines: Sequence[Line]) -> tuple[DestinationUsage, ...]:
+    """The month per destination class: ``groups`` are rows of ``EXPLAINED_COLUMNS`` then
+    ``FIGURE_COLUMNS`` and ``lines`` their explained lines (``explain_lines``), one each, in order;
+    a class is a group's label (kind, destination, country) and keeps the groups' order."""
+    classes: dict[str, list] = {}
+    for (label, _f, _c, in_bundle, *_rest, calls, seconds, charged_s), line in zip(groups, lines, strict=True):
+        figures = classes.setdefault(label, [0, 0, 0, 0, Decimal(0), []])
+        figures[0] += calls
+        figures[1] += seconds or 0
+        figures[2] += (seconds or 0) if in_bundle else 0
+        figures[3] += charged_s or 0
+        figures[4] += line.amount
+        figures[5] += [part for part in line.clause.split("; ") if part and part not in figures[5]]
+    return tuple(DestinationUsage(label, calls, seconds, included, charged, money(total), "; ".join(clauses))
+                 for label, (calls, seconds, included, charged, total, clauses) in classes.items())
 
 
 def cx_lines(plan: Plan, inbound_seconds: int | None, redirected_seconds: int) -> list[Line | None]:
@@ -1323,9 +1395,11 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
         (c("rate_dest") == "data") & (c("kind") == "data")).sort("valid_from").iter_rows(named=True)}
 
     explained: dict[int, Explained] = {}
+    detail: dict[int, UsageDetail] = {}
     group_parts: dict[int, list[tuple]] = {}
     worded = explanation_texts(groups.sort(GROUP_ORDER, nulls_last=True))
-    for subscription_id, *row in worded.select("subscription_id", *EXPLAINED_COLUMNS).iter_rows():
+    for subscription_id, *row in worded.select("subscription_id", *EXPLAINED_COLUMNS,
+                                               *FIGURE_COLUMNS).iter_rows():
         group_parts.setdefault(subscription_id, []).append(row)
     for plan in plans:
         mine = group_parts.get(plan.subscription_id)
@@ -1339,8 +1413,10 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
         if plan.subscription_id in side:
             s = side[plan.subscription_id]
             extra.append(offnet_line(plan, s["fixed_s"], s["offnet_s"], s["fixed_micro"], s["offnet_micro"]))
-        result = Explained(tuple(explain_lines(mine, plan, own))
-                           + tuple(line for line in extra if line is not None))
+        lines = explain_lines(mine, plan, own)
+        others = tuple(line for line in extra if line is not None)
+        result = Explained(tuple(lines) + others)
+        detail[plan.subscription_id] = UsageDetail(destination_usage(mine, lines), others)
         for breach in own:
             result = result.with_note(f"Fair use exceeded: {breach.explanation}")
         if unpriced.get(plan.subscription_id):
@@ -1355,7 +1431,7 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
     return MonthRating(rated=priced.select(RATED_COLUMNS), explained=explained, breaches=breaches,
                        alerts=sorted(alerts, key=lambda a: (a.subscription_id, a.kind)),
                        data_events=data_events(priced, plans), payouts=payouts,
-                       roaming=roaming_frame(priced), unpriced=unpriced)
+                       roaming=roaming_frame(priced), unpriced=unpriced, detail=detail)
 
 
 def combine(parts: Sequence[MonthRating]) -> MonthRating:
@@ -1371,7 +1447,8 @@ def combine(parts: Sequence[MonthRating]) -> MonthRating:
         data_events=[e for p in parts for e in p.data_events],
         payouts=pl.concat([p.payouts for p in parts], how="diagonal_relaxed"),
         roaming=pl.concat([p.roaming for p in parts], how="diagonal_relaxed"),
-        unpriced={k: v for p in parts for k, v in p.unpriced.items()})
+        unpriced={k: v for p in parts for k, v in p.unpriced.items()},
+        detail={k: v for p in parts for k, v in p.detail.items()})
 
 
 def _over_any(plan: Plan, measures: Mapping) -> bool:
