@@ -7,6 +7,7 @@ Bulk readers and commands: one query per call whatever the number of subscriptio
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from clausier.core.errors import Conflict, InvalidInput, NotFound
 from clausier.core.explain import Explained
 from clausier.rating.models import UsageSummary
-from clausier.rating.rules import DestinationUsage, UsageDetail, shift_month
+from clausier.rating.detail import DestinationUsage, UsageDetail
 
 __all__ = ["CHUNK", "DestinationUsage", "RatedMonth", "UsageDetail", "mark_billed",
            "release_billed", "unbilled_usage"]
@@ -49,11 +50,8 @@ def _chunks(values: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]
 
 
 def _month(field: str, value: str) -> str:
-    try:
-        if shift_month(value, 0) == value:
-            return value
-    except ValueError:
-        pass
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value or ""):
+        return value
     raise InvalidInput.on(field, f"expected a month as YYYY-MM, got {value!r}")
 
 
