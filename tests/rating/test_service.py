@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from clausier.billing.models import Charge
 from clausier.contracts import service as contracts
-from clausier.core.errors import Conflict, NotAllowed
+from clausier.core.errors import Conflict, NotAllowed, NotFound
 from clausier.rating import facts, service
 from clausier.rating.models import FairUseBreach, FraudAlert, PenaltyProposal, UsageSummary
 from tests.rating.conftest import csv_row, write_csv
@@ -46,6 +46,8 @@ def test_rated_month_feeds_the_bill_run_and_late_records_go_on_the_next_bill(
     assert facts.unbilled_usage(session, [line.id], "2026-11") == {}
     with pytest.raises(Conflict, match="already billed on invoice 41"):     # never billed twice
         facts.mark_billed(session, {summary.id: 42})
+    with pytest.raises(NotFound, match=f"rated month {summary.id + 1}: no such rated usage"):
+        facts.mark_billed(session, {summary.id + 1: 42})
     import_rows(session, clock, actor, store, tmp_path,
                 [csv_row("LATE1", "0247000001", called="0199999999", start="2026-10-30T10:00:00+01:00")],
                 name="late.csv")

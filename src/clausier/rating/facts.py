@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from clausier.core.errors import Conflict, InvalidInput, NotFound
@@ -78,25 +78,33 @@ def unbilled_usage(session: Session, subscription_ids: Collection[int], up_to_mo
 
 
 def mark_billed(session: Session, invoice_of: Mapping[int, int]) -> None:
-    """Record the invoice that bills each rated month (``{rated month id: invoice id}``): refused
-    when one does not exist or is billed on another invoice, so that nothing is billed twice."""
+    """Record the invoice that bills each rated month (``{rated month id: invoice id}``) in one
+    statement: refused when one does not exist or is billed on another invoice, so that nothing
+    is billed twice (the caller's transaction then rolls back what was marked)."""
     if not invoice_of:
         return
     table = UsageSummary.__table__
-    conn = session.connection()
+    marked = session.connection().execute(
+        update(table).where(table.c.id == bindparam("rated_id"),
+                            or_(table.c.billed_invoice_id.is_(None),
+                                table.c.billed_invoice_id == bindparam("invoice_id")))
+        .values(billed_invoice_id=bindparam("invoice_id")),
+        [{"rated_id": rated_id, "invoice_id": invoice_id} for rated_id, invoice_id in invoice_of.items()])
+    if marked.rowcount != len(invoice_of):
+        _refuse_marking(session, invoice_of)
+
+
+def _refuse_marking(session: Session, invoice_of: Mapping[int, int]) -> None:
+    """Name the first rated month that could not be marked, and why."""
+    table = UsageSummary.__table__.c
     for ids in _chunks(sorted(invoice_of)):
-        billed = dict(conn.execute(select(table.c.id, table.c.billed_invoice_id)
-                                   .where(table.c.id.in_(ids))).all())
-        missing = [i for i in ids if i not in billed]
-        if missing:
-            raise NotFound(f"rated months {', '.join(map(str, missing))}: no such rated usage")
+        billed = dict(session.connection().execute(
+            select(table.id, table.billed_invoice_id).where(table.id.in_(ids))).all())
         for rated_id in ids:
-            if billed[rated_id] not in (None, invoice_of[rated_id]):
+            if rated_id not in billed:
+                raise NotFound(f"rated month {rated_id}: no such rated usage")
+            if billed[rated_id] != invoice_of[rated_id]:
                 raise Conflict(f"rated month {rated_id}: already billed on invoice {billed[rated_id]}")
-    conn.execute(update(table).where(table.c.id == bindparam("rated_id"))
-                 .values(billed_invoice_id=bindparam("invoice_id")),
-                 [{"rated_id": rated_id, "invoice_id": invoice_id}
-                  for rated_id, invoice_id in invoice_of.items()])
 
 
 def release_billed(session: Session, invoice_id: int) -> None:
