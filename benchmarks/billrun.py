@@ -1,4 +1,6 @@
 """Bill-run benchmark: N customers × 3 subscriptions on a fresh database, one timed bill run.
+Each voice line has a month of rated calls to bill (October's, with its detail per destination
+class), so the run reads and marks rating's summaries as a real one does.
 
     python benchmarks/billrun.py --customers 50000 --db sqlite
     python benchmarks/billrun.py --customers 50000 --db postgresql
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from clausier.audit.service import Actor  # noqa: E402
 from clausier.core.clock import PARIS, FixedClock  # noqa: E402
+from clausier.core.explain import Explained, Line  # noqa: E402
 
 PERIOD = "2026-11"
 ISSUE_DAY = date(2026, 11, 2)
@@ -41,6 +44,18 @@ OFFERS = [
     ("bench-presel", "preselection", "subscription", "10.00", "0", date(2026, 9, 1)),
     ("bench-sip", "sip_trunk", "trunk", "450.00", "300.00", date(2026, 11, 1)),
 ]
+
+# A voice line's rated October: national calls in the bundle, mobile calls charged.
+RATED_OCTOBER = Explained((
+    Line("Calls — national, included in the bundle", Decimal("0"), "30 record(s), 1 h 05 min 00 s included",
+         "CP I §8"),
+    Line("Calls — mobile", Decimal("1.94"), "12 record(s), 12 call(s), 19 min 24 s billed × 0,10 €/min",
+         "price list (demo)")))
+OCTOBER_DETAIL = {"destinations": [
+    {"label": "Calls — national", "calls": 30, "seconds": 3900, "included_seconds": 3900,
+     "charged_seconds": 0, "amount": "0.00", "clause": "CP I §8"},
+    {"label": "Calls — mobile", "calls": 12, "seconds": 1164, "included_seconds": 0,
+     "charged_seconds": 1164, "amount": "1.94", "clause": "price list (demo)"}], "other_lines": []}
 
 
 def database_url(db: str) -> str:
@@ -75,6 +90,7 @@ def set_up(url: str, customers: int) -> None:
     from clausier.contracts.models import Subscription, SubscriptionItem
     from clausier.customers.models import Customer, Site
     from clausier.db.session import engine_for, transaction
+    from clausier.rating.models import UsageSummary
     from clausier.terms import service as terms
 
     clock = FixedClock.on(date(2026, 11, 1))
@@ -129,6 +145,11 @@ def set_up(url: str, customers: int) -> None:
                                   "vat_rate": "normal", "is_option": False, "active_from": go_live})
             session.execute(insert(Subscription), subs)
             session.execute(insert(SubscriptionItem), items)
+            session.execute(insert(UsageSummary), [
+                {"subscription_id": sub["id"], "customer_id": sub["customer_id"], "month": "2026-10",
+                 "usage_period": "2026-10", "amount": RATED_OCTOBER.total, "price_basis": "HT",
+                 "records": 42, "explanation": RATED_OCTOBER.as_dict(), "detail": OCTOBER_DETAIL,
+                 "computed_at": now} for sub in subs if sub["family"] == "vga"])
     with engine.connect() as conn:      # fresh statistics, as a live database has
         conn.execute(text("ANALYZE"))
         conn.commit()

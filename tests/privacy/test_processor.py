@@ -123,6 +123,19 @@ def test_breach_log_and_notifications(session, clock, actor):
     assert service.notify_breach(session, clock, actor, breach.id) == []
 
 
+def test_a_restricted_contract_has_not_ended_for_the_end_of_contract_deletion(session, clock, actor, data_dir):
+    """Annexe 1 A.2.e (L10451-10461): the customer's data are deleted or returned "at the end" of
+    the contract; a line restricted for a late payment (CGV art. 13, L543-546) is still under
+    contract, so nothing is erased yet."""
+    op = world.technicophone(session, clock, actor)
+    customer = world.customer_with_contacts(session, clock, actor, op)
+    sub = world.live_service(session, clock, actor, customer)
+    contracts.change_status(session, clock, actor, sub.id, "restrict", date(2026, 11, 2), "late payment")
+    assert sub.status == "restricted"
+    with pytest.raises(NotAllowed, match=f"has not ended \\({sub.ref} still live\\)"):
+        service.end_of_contract(session, clock, actor, customer.id, "delete", date(2026, 11, 24))
+
+
 def test_end_of_contract_return_then_delete_with_a_certificate(session, clock, actor, data_dir):
     """Annexe 1 A.2.e (L10452-10456): at the end, the customer's data are returned and the copies
     destroyed, as it chose; recordings processed for it are deleted; a PDF certifies it."""

@@ -46,6 +46,24 @@ def test_each_line_says_its_records_calls_duration_and_price():
         "demo list; CP I §8 (L1738-1739)")
 
 
+def test_the_month_per_destination_class_sums_its_lines():
+    """The usage annex's figures (VGA CP I §8 L1716-1726: fixed and mobile numbers in the bundle):
+    3 fixed calls of 125 s included; 2 calls abroad of 90 s out of it, per second at the demo
+    list's 0,30 €/min = 0,90 €. Each class cites its lines' clauses once."""
+    vga = plan("vga", units={"analogue_line": 1})
+    rows = distinct_calls(3, duration=125) + [
+        {"called": f"00493012345{i}", "duration": 90, "start": T0 + timedelta(hours=1, minutes=i)}
+        for i in range(2)]
+    month = rate(rows, vga)
+    fixed, abroad = month.detail[1].destinations
+    assert fixed == rules.DestinationUsage("Calls — fixed", 3, 375, 375, 0, Decimal("0.00"),
+                                           "CP I §8 (L1716-1726)")
+    assert (abroad.calls, abroad.seconds, abroad.included_seconds, abroad.charged_seconds,
+            abroad.amount, abroad.clause) == (2, 180, 0, 180, Decimal("0.90"), "demo list")
+    assert month.detail[1].total == month.explained[1].total == Decimal("0.90")
+    assert rules.UsageDetail.from_dict(month.detail[1].as_dict()) == month.detail[1]
+
+
 def test_isdn_threshold_does_not_apply_to_a_line_without_isdn_access():
     """The 400-number threshold is per ISDN (T0) access: none here, only the analogue rule counts."""
     vga = plan("vga", units={"analogue_line": 3})

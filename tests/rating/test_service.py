@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from clausier.billing.models import Charge
 from clausier.contracts import service as contracts
-from clausier.core.errors import NotAllowed
-from clausier.rating import service
+from clausier.core.errors import Conflict, NotAllowed, NotFound
+from clausier.rating import facts, service
 from clausier.rating.models import FairUseBreach, FraudAlert, PenaltyProposal, UsageSummary
 from tests.rating.conftest import csv_row, write_csv
 
@@ -36,21 +36,27 @@ def test_rated_month_feeds_the_bill_run_and_late_records_go_on_the_next_bill(
     report = service.rate(session, clock, actor, "2026-10", store)
     assert (report.records, report.amount, report.breaches) == (151, Decimal("3.02"), 1)
     assert store.scan_rated("2026-10").collect().height == 151
-    [summary] = service.unbilled_summaries(session, line.customer_id, "2026-10")
+    [summary] = facts.unbilled_usage(session, [line.id], "2026-10")[line.id]
     assert (summary.month, summary.usage_period, summary.amount) == ("2026-10", "2026-10", Decimal("3.02"))
-    assert summary.explanation["lines"][0]["clause"] == "test price list (demo); CP I §8 (L1738-1739)"
+    assert summary.explanation.lines[0].clause == "test price list (demo); CP I §8 (L1738-1739)"
     breach = session.scalar(select(FairUseBreach))
     assert (breach.metric, breach.limit, breach.measured) == ("distinct_numbers", "150", "151")
 
-    service.mark_billed(session, [summary.id], invoice_id=41)
-    assert service.unbilled_summaries(session, line.customer_id, "2026-11") == []
+    facts.mark_billed(session, {summary.id: 41})
+    assert facts.unbilled_usage(session, [line.id], "2026-11") == {}
+    with pytest.raises(Conflict, match="already billed on invoice 41"):     # never billed twice
+        facts.mark_billed(session, {summary.id: 42})
+    with pytest.raises(NotFound, match=f"rated month {summary.id + 1}: no such rated usage"):
+        facts.mark_billed(session, {summary.id + 1: 42})
     import_rows(session, clock, actor, store, tmp_path,
                 [csv_row("LATE1", "0247000001", called="0199999999", start="2026-10-30T10:00:00+01:00")],
                 name="late.csv")
     service.rate(session, clock, actor, "2026-10", store)
-    [late] = service.unbilled_summaries(session, line.customer_id, "2026-11")
+    [late] = facts.unbilled_usage(session, [line.id], "2026-11")[line.id]
     assert (late.month, late.usage_period, late.amount) == ("2026-11", "2026-10", Decimal("0.02"))
-    assert late.explanation["lines"][-1]["amount"] == "-3.02"
+    assert late.explanation.lines[-1].amount == Decimal("-3.02")
+    assert late.detail.other_lines[-1].amount == Decimal("-3.02")
+    assert late.detail.total == late.amount
 
 
 def test_rating_the_same_month_twice_gives_identical_output(session, clock, actor, subscribe, store, tmp_path):
@@ -189,9 +195,9 @@ def test_contact_centre_call_redirected_outside_the_operator_from_an_imported_fi
                     duration="600", forwarded="1", forwarded_to="0688776655")]
     import_rows(session, clock, actor, store, tmp_path, rows)
     service.rate(session, clock, actor, "2026-10", store)
-    [summary] = service.unbilled_summaries(session, cx.customer_id, "2026-10")
-    [line] = [l for l in summary.explanation["lines"] if l["label"].startswith("CX inbound calls redirected")]
-    assert (line["amount"], line["clause"]) == ("1.00", "CP X §2 (L7434-7435)")     # 10 min × 0.10 €
+    [summary] = facts.unbilled_usage(session, [cx.id], "2026-10")[cx.id]
+    [line] = [l for l in summary.explanation.lines if l.label.startswith("CX inbound calls redirected")]
+    assert (line.amount, line.clause) == (Decimal("1.00"), "CP X §2 (L7434-7435)")     # 10 min × 0.10 €
 
 
 def test_rated_usage_reaches_the_invoice_through_the_bill_run_and_late_usage_follows(

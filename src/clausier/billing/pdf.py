@@ -29,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree
 
 from clausier.billing.models import Invoice
+from clausier.billing.rules import usage_annexes
 from clausier.core.errors import NotFound
 from clausier.core.money import fr_format
 from clausier.web import TEMPLATES
@@ -77,9 +78,13 @@ def invoice_html(invoice: Invoice, credited: Invoice | None = None) -> str:
         from schwifty import IBAN     # its bank registry: only when a PDF shows an IBAN
 
         payment["iban_formatted"] = IBAN(payment["iban"]).formatted
+    from clausier.web.i18n import gettext_for
+    from clausier.web.templating import filters_for
+
     html = _environment.get_template("billing/invoice_pdf.html").render(
         invoice=invoice, sites=sites, credited=credited, payment=payment,
-        title="Avoir" if invoice.kind == "credit_note" else "Facture")
+        title="Avoir" if invoice.kind == "credit_note" else "Facture",
+        annexes=usage_annexes(invoice.lines), _=gettext_for("fr"), f=filters_for("fr"))
     # Each run of the template's indentation between tags would become a box to lay out (a tenth
     # of the rendering time); they show nothing.
     return _INDENTATION_BETWEEN_TAGS.sub("><", html)

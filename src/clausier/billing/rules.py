@@ -187,7 +187,7 @@ class UsageFacts:
     vat_rate: str = "normal"
     label: str = ""
     records: int = 0
-    explanation: dict = field(default_factory=dict)
+    annex: dict = field(default_factory=dict)    # the rating's month per destination class
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,8 @@ class DraftLine:
     period_start: date | None = None
     period_end: date | None = None
     source_id: int | None = None   # the usage summary or charge it bills
+    # A usage line's detail per destination class (the invoice's usage annex), in ``basis``.
+    annex: dict = field(default_factory=dict, compare=False)
 
     @cached_property
     def amount(self) -> Decimal:
@@ -713,8 +715,56 @@ def usage_line(usage: UsageFacts, terms: Terms, period: date, site: Site | None)
     records = _plural(usage.records, "rated record") if usage.records else "rated usage"
     explained = Explained((Line(label, usage.amount, f"{records} of {period_label(usage.month)}",
                                 "; ".join(clauses)),))
+    annex = {"basis": usage.basis, **usage.annex} if usage.annex.get("destinations") else {}
     return DraftLine("usage", label, explained, usage.basis, usage.vat_rate, Decimal(1),
-                     usage.subscription_id, site, usage.month, month_end(usage.month), usage.id)
+                     usage.subscription_id, site, usage.month, month_end(usage.month), usage.id, annex)
+
+
+@dataclass(frozen=True)
+class AnnexRow:
+    """A row of the usage annex: a destination class (figures in seconds) or a line of the month
+    tied to no single class (a surcharge, a pool; no figures)."""
+
+    label: str
+    amount: Decimal
+    clause: str
+    calls: int | None = None
+    seconds: int | None = None
+    included_seconds: int | None = None
+    charged_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class UsageAnnex:
+    """The detail of a usage line (*détail des consommations*), as kept with the invoice."""
+
+    label: str
+    site_name: str
+    basis: str
+    rows: tuple[AnnexRow, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return money(sum((row.amount for row in self.rows), ZERO))
+
+
+def usage_annex(label: str, site_name: str, explanation: dict) -> UsageAnnex | None:
+    """The annex of an invoice line, from the detail its explanation keeps (``annex``: the
+    rating's month per destination class, then its other lines); None for other lines."""
+    annex = explanation.get("annex")
+    if not annex:
+        return None
+    rows = [AnnexRow(d["label"], Decimal(d["amount"]), d["clause"], d["calls"], d["seconds"],
+                     d["included_seconds"], d["charged_seconds"]) for d in annex["destinations"]]
+    rows += [AnnexRow(line["label"], Decimal(line["amount"]), line.get("clause", ""))
+             for line in annex.get("other_lines", [])]
+    return UsageAnnex(label, site_name, annex["basis"], tuple(rows))
+
+
+def usage_annexes(lines: Iterable) -> list[UsageAnnex]:
+    """The usage annexes of an invoice's stored lines (``label``, ``site_name``, ``explanation``)."""
+    return [annex for line in lines
+            if (annex := usage_annex(line.label, line.site_name, line.explanation or {})) is not None]
 
 
 def charge_line(charge: ChargeFacts, site: Site | None) -> DraftLine:

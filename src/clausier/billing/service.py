@@ -62,8 +62,8 @@ from clausier.core.spreadsheet import safe_text
 from clausier.customers.models import Customer, Site
 from clausier.db.session import database_now, lock_for_writing, write_transaction
 from clausier.equipment import service as equipment
+from clausier.rating import facts as rating
 from clausier.terms import service as terms_service
-from clausier.rating.models import UsageSummary as RatedUsage
 from clausier.terms.schema import Terms
 
 DEFAULT_BATCH = 500
@@ -231,14 +231,9 @@ def _load_batch(session: Session, cache: _TermsCache, operator: Operator, custom
     for row in of_batch(*PriceRevision.__table__.c):
         revisions[row.subscription_item_id].append(rules.PriceStep(
             row.effective_on, row.old_fee, row.new_fee, row.explanation.get("note", "")))
-    usage: dict[int, list[rules.UsageFacts]] = defaultdict(list)
-    rated = RatedUsage.__table__.c
-    for row in of_batch(*rated, where=rated.billed_invoice_id.is_(None)
-                        & (rated.month <= rules.period_label(rules.add_months(period, -1))),
-                        order_by=[rated.usage_period, rated.id]):
-        usage[row.subscription_id].append(rules.UsageFacts(
-            row.id, row.subscription_id, rules.parse_period(row.usage_period), row.amount,
-            row.price_basis, records=row.records, explanation=row.explanation or {}))
+    usage = {subscription_id: [_usage_facts(rated) for rated in months] for subscription_id, months
+             in rating.unbilled_usage(session, sub_ids,
+                                      rules.period_label(rules.add_months(period, -1))).items()}
     ended = {s.id: _end_on(s) for s in subs if _end_on(s) is not None}
     after_end: dict[int, list[rules.BilledMonthFacts]] = defaultdict(list)
     if ended:
@@ -289,6 +284,14 @@ def _load_batch(session: Session, cache: _TermsCache, operator: Operator, custom
             charges=tuple(charges.get(customer_id, ())),
             packs_billed=frozenset(packs_billed & {sub.id for sub, _ in subscriptions}))
     return _Batch(customers, facts, errors, central)
+
+
+def _usage_facts(rated: rating.RatedMonth) -> rules.UsageFacts:
+    """A rated month as the bill run bills it; its detail per destination class goes with the
+    invoice line (the usage annex), so that the invoice keeps it when rating data is purged."""
+    return rules.UsageFacts(rated.id, rated.subscription_id, rules.parse_period(rated.usage_period),
+                            rated.amount, rated.price_basis, records=rated.records,
+                            annex=rated.detail.as_dict())
 
 
 def _end_on(sub) -> date | None:
@@ -385,7 +388,8 @@ def _line_rows(invoice_id: int, totals: rules.Totals) -> list[dict]:
             "unit_price": money(priced.amount / draft.quantity) if draft.quantity else priced.amount,
             "amount": priced.amount, "amount_ht": priced.amount_ht, "vat_rate": draft.vat_rate,
             "period_start": draft.period_start, "period_end": draft.period_end,
-            "clause": draft.clause[:300], "explanation": priced.explained.as_dict(),
+            "clause": draft.clause[:300],
+            "explanation": priced.explained.as_dict() | ({"annex": draft.annex} if draft.annex else {}),
         })
     return rows
 
@@ -409,19 +413,19 @@ def _store(session: Session, clock: Clock, actor: Actor, operator: Operator, run
             for (customer, draft, central), number in zip(drafts, numbers, strict=True)]
     conn = session.connection()
     ids = _insert_returning_ids(conn, Invoice.__table__, rows)
-    lines, months, usage, charges, revised = [], [], [], [], []
+    lines, months, charges, revised = [], [], [], []
+    usage: dict[int, int] = {}
     for invoice_id, (_customer, draft, _central) in zip(ids, drafts, strict=True):
         lines += _line_rows(invoice_id, draft.totals)
         months += [{"subscription_id": m.subscription_id, "month": m.month, "days": m.days,
                     "month_days": m.month_days, "amount": m.amount, "invoice_id": invoice_id}
                    for m in draft.billed]
-        usage += [{"id": u, "invoice_id": invoice_id} for u in draft.usage_ids]
+        usage.update(dict.fromkeys(draft.usage_ids, invoice_id))
         charges += [{"id": c, "invoice_id": invoice_id} for c in draft.charge_ids]
         revised += draft.revised
     _bulk_insert(conn, InvoiceLine.__table__, lines)
     _bulk_insert(conn, BilledMonth.__table__, months)
-    if usage:
-        _set_invoice(conn, RatedUsage.__table__, "billed_invoice_id", usage)
+    rating.mark_billed(session, usage)
     if charges:
         _set_invoice(conn, Charge.__table__, "invoice_id", charges)
     for month in revised:
@@ -469,7 +473,7 @@ def _insert_returning_ids(conn, table, rows: list[dict]) -> list[int]:
 
 
 def _set_invoice(conn, table, column: str, rows: list[dict]) -> None:
-    """Mark rated usage or charges as billed by their invoice (one executemany)."""
+    """Mark charges as billed by their invoice (one executemany)."""
     conn.execute(update(table).where(table.c.id == bindparam("row_id"))
                  .values({column: bindparam("row_invoice")}),
                  [{"row_id": row["id"], "row_invoice": row["invoice_id"]} for row in rows])
@@ -1026,8 +1030,7 @@ def discard_draft(session: Session, clock: Clock, actor: Actor, invoice_id: int)
     invoice = get_invoice(session, invoice_id)
     if invoice.number is not None:
         raise NotAllowed(f"invoice {invoice.number}: issued; correct it with a credit note")
-    session.execute(update(RatedUsage).where(RatedUsage.billed_invoice_id == invoice.id)
-                    .values(billed_invoice_id=None))
+    rating.release_billed(session, invoice.id)
     session.execute(update(Charge).where(Charge.invoice_id == invoice.id).values(invoice_id=None))
     for month in session.scalars(select(BilledMonth).where(BilledMonth.invoice_id == invoice.id)):
         session.delete(month)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from clausier.api.deps import Ctx, staff_ctx
-from clausier.billing import service
+from clausier.billing import rules, service
 from clausier.billing.api import start_in_background
 from clausier.billing.models import INVOICE_STATUSES
 from clausier.api.files import attachment
@@ -54,6 +54,7 @@ def _detail(request: Request, ctx: Ctx, number: str, error: str | None = None, s
     credit_notes = service.list_invoices(ctx.session, kind="credit_note", customer_id=invoice.customer_id)
     return render(request, "billing/invoice.html", {
         "invoice": invoice, "credited": credited, "error": error,
+        "annexes": rules.usage_annexes(invoice.lines),
         "credit_notes": [n for n in credit_notes if n.credited_invoice_id == invoice.id]},
         status_code=status_code)
 

@@ -48,6 +48,25 @@ from clausier.terms.schema import (
 ONE_DAY = timedelta(days=1)
 
 
+# --------------------------------------------------------------------------- live subscriptions
+
+LIVE_STATUSES = ("active", "restricted", "suspended", "notice_given")
+"""The statuses of a delivered subscription whose contract runs: restricted or suspended for
+unpaid bills it is still a contract in force, and a notice runs to its effective date."""
+
+
+def is_live(status: str, termination_effective_on: date | None, on: date) -> bool:
+    """A subscription is live on ``on`` when it is delivered and its contract has not ended:
+    a live status, and no termination taking effect on or before that day (the effective date
+    is the first day without service)."""
+    return status in LIVE_STATUSES and (termination_effective_on is None or termination_effective_on > on)
+
+
+def is_in_force(status: str, termination_effective_on: date | None, on: date) -> bool:
+    """Signed and not ended: live, or ordered and not delivered yet (the contract has begun)."""
+    return status == "ordered" or is_live(status, termination_effective_on, on)
+
+
 # --------------------------------------------------------------------------- calendar arithmetic
 
 def add_months(day: date, months: int) -> date:

@@ -24,6 +24,7 @@ from clausier.audit.service import Actor, record
 from clausier.billing import service as billing
 from clausier.billing.charges import add_charge, pending_charges
 from clausier.catalog.models import Operator
+from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, Report
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
     from schwifty import IBAN
 
 MANUAL_METHODS = ("transfer", "card", "cheque", "direct_debit")
-LIVE = ("active", "restricted", "suspended", "notice_given")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -999,9 +999,8 @@ def _terminate(session: Session, clock: Clock, actor: Actor, customer: Customer,
     commitment and the notice, the recovery indemnities), then the acknowledgement letter."""
     exit_amounts = Explained()
     terminated = []
-    for sub in contracts.list_subscriptions(session, customer.id):
-        if sub.status not in LIVE:
-            continue
+    for live in contract_facts.live_subscriptions(session, [customer.id], day).get(customer.id, ()):
+        sub = contracts.get_subscription(session, live.id)
         if sub.status != "notice_given":     # a notice already charged its exit amounts
             quote = contracts.quote_termination(session, sub.id, day)
             if quote.explained.total:

@@ -170,6 +170,12 @@ def invoice_of_customer(session: Session, customer_id: int, number: str) -> tupl
     return invoice, optional_import("clausier.billing.service").credited_by(session, invoice)
 
 
+def usage_annexes(invoice) -> list:
+    """The usage annexes of a document (``billing.rules.UsageAnnex``), as kept with its lines."""
+    billing = optional_import("clausier.billing.rules")
+    return billing.usage_annexes(invoice.lines) if billing is not None else []
+
+
 def invoice_file(session: Session, customer_id: int, number: str,
                  document: str) -> tuple[bytes, str, str]:
     """(content, file name, media type) of one of the customer's documents: ``pdf`` (a Factur-X

@@ -189,6 +189,14 @@ def portal_invoices(request: Request, ctx: Ctx = Depends(customer_ctx)):
         "today": ctx.clock.today()})
 
 
+@router.get("/portal/invoices/{number}")
+def portal_invoice(request: Request, number: str, ctx: Ctx = Depends(customer_ctx)):
+    """One of the customer's documents: its lines and, for rated calls, the usage annex."""
+    invoice, _credited = service.invoice_of_customer(ctx.session, ctx.customer_id, number)
+    return render(request, "portal/invoice.html", {
+        "invoice": invoice, "annexes": service.usage_annexes(invoice)})
+
+
 @router.get("/portal/invoices/{number}/{document}")
 def portal_invoice_file(number: str, document: str, ctx: Ctx = Depends(customer_ctx)) -> Response:
     """``pdf`` (Factur-X: the XML is inside) or ``facturx.xml`` alone."""

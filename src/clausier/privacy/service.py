@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.catalog import service as catalog
 from clausier.catalog.models import Operator
+from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
-from clausier.contracts.models import Subscription
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clausier.core.settings import Settings
@@ -55,7 +55,6 @@ RETENTION_PURGERS: list[str] = [
     "clausier.privacy.purgers:purge_platform_data",
 ]
 
-LIVE = ("ordered", "active", "suspended", "notice_given")
 USAGE_FILE = "usage_rated.csv"
 
 
@@ -580,12 +579,12 @@ def add_sub_processor(session: Session, clock: Clock, actor: Actor, operator: st
     return sub
 
 
-def _business_customers_served(session: Session, operator_id: int) -> list[Customer]:
-    live = select(Subscription.customer_id).where(Subscription.operator_id == operator_id,
-                                                  Subscription.status.in_(LIVE))
-    return list(session.scalars(select(Customer).where(
-        Customer.operator_id == operator_id, Customer.kind == "company",
-        Customer.id.in_(live)).order_by(Customer.id)))
+def _business_customers_served(session: Session, operator_id: int, on: date) -> list[Customer]:
+    """The operator's business customers with a contract in force on ``on``."""
+    companies = list(session.scalars(select(Customer).where(
+        Customer.operator_id == operator_id, Customer.kind == "company").order_by(Customer.id)))
+    served = contract_facts.subscriptions_in_force(session, [c.id for c in companies], on)
+    return [customer for customer in companies if customer.id in served]
 
 
 def announce_sub_processor(session: Session, clock: Clock, actor: Actor, operator: str,
@@ -618,7 +617,7 @@ def announce_sub_processor(session: Session, clock: Clock, actor: Actor, operato
     session.flush()
     if replaced is not None:
         replaced.until = planned_on
-    for customer in _business_customers_served(session, op.id):
+    for customer in _business_customers_served(session, op.id, announced_on):
         session.add(SubProcessorNotice(change_id=change.id, customer_id=customer.id,
                                        sent_on=announced_on,
                                        earliest_change_on=timeline.earliest_change_on,
@@ -788,7 +787,7 @@ def notify_breach(session: Session, clock: Clock, actor: Actor, breach_id: int,
     # The timing clause quotes the contents' own article with its reading: cite it once.
     clause = timing.clause if timing.clause.startswith(clause) else f"{clause}; {timing.clause}"
     targets = ([customers.get_customer(session, i) for i in customer_ids] if customer_ids
-               else _business_customers_served(session, breach.operator_id))
+               else _business_customers_served(session, breach.operator_id, clock.today()))
     done = set(session.scalars(select(BreachNotification.customer_id).where(
         BreachNotification.breach_id == breach_id)))
     sent = []
@@ -827,8 +826,7 @@ def end_of_contract(session: Session, clock: Clock, actor: Actor, customer_id: i
     if session.scalar(select(EndOfContractDecision).where(
             EndOfContractDecision.customer_id == customer_id)):
         raise Conflict(f"customer: {customer.ref}'s data were already handled at the end")
-    live = [s.ref for s in contracts.list_subscriptions(session, customer_id)
-            if s.status in LIVE]
+    live = [s.ref for s in contract_facts.subscriptions_in_force(session, [customer_id], on).get(customer_id, ())]
     if live:
         raise NotAllowed(f"customer: the contract has not ended ({', '.join(live)} still live)")
     returned = ""

@@ -79,7 +79,8 @@ def usage_of(service_id: str, month: str, ctx: Ctx = Depends(staff_ctx)) -> dict
 @router.get("/summaries")
 def summaries(customer_id: int, up_to_month: str, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     """Unbilled rated usage of a customer (what the next bill run will take)."""
-    return [service.summary_dict(s) for s in service.unbilled_summaries(ctx.session, customer_id, up_to_month)]
+    return [service.rated_month_dict(rated, customer_id)
+            for rated in service.unbilled_of_customer(ctx.session, customer_id, up_to_month)]
 
 
 @router.get("/breaches")

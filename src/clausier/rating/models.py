@@ -95,6 +95,8 @@ class UsageSummary(Base):
     price_basis: Mapped[str] = mapped_column(String(3))
     records: Mapped[int] = mapped_column(Integer, default=0)
     explanation: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The explained month per destination class (``rules.UsageDetail``): the invoice's usage annex.
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
     computed_at: Mapped[datetime] = mapped_column(Instant)
     billed_invoice_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 

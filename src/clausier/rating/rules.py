@@ -24,6 +24,7 @@ from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.rating import numbering as nb
+from clausier.rating.detail import DestinationUsage, UsageDetail
 from clausier.terms.schema import Amount, Sourced, Threshold, Usage
 
 MICRO = Decimal(1_000_000)
@@ -247,6 +248,7 @@ class MonthRating:
     payouts: pl.DataFrame            # subscription_id, day, calls, seconds, amount_micro
     roaming: pl.DataFrame            # per subscription: national vs roaming consumption
     unpriced: dict[int, int]         # records without a tariff, per subscription
+    detail: dict[int, UsageDetail] = field(default_factory=dict)   # the explained month per class
 
 
 # --------------------------------------------------------------------------- frames of plans
@@ -758,6 +760,8 @@ def explanation_texts(groups: pl.DataFrame) -> pl.DataFrame:
 
 EXPLAINED_COLUMNS = ("label", "formula", "cents", "in_bundle", "beyond_allowance", "rerated",
                      "tariff_source", "bytes", "price_text")
+# What a group adds to its destination class's figures (``destination_usage``).
+FIGURE_COLUMNS = ("calls", "seconds", "charged_s")
 
 
 def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
@@ -767,7 +771,7 @@ def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach
     breach_clause = "; ".join(b.clause for b in breaches)
     bundle_clause = (plan.usage.included_destinations.clause
                      if plan.usage.included_destinations else "offer bundle")
-    for label, formula, cents, in_bundle, beyond_allowance, rerated, source, size, price_text in groups:
+    for label, formula, cents, in_bundle, beyond_allowance, rerated, source, size, price_text, *_ in groups:
         if in_bundle:
             lines.append(Line(f"{label}, included in the bundle", Decimal(0), formula, bundle_clause))
             continue
@@ -783,6 +787,23 @@ def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach
             clause = f"{clause}; {breach_clause}" if clause else breach_clause
         lines.append(Line(label, Decimal(cents).scaleb(-2), formula, clause))
     return lines
+
+
+def destination_usage(groups: Sequence[tuple], lines: Sequence[Line]) -> tuple[DestinationUsage, ...]:
+    """The month per destination class: ``groups`` are rows of ``EXPLAINED_COLUMNS`` then
+    ``FIGURE_COLUMNS`` and ``lines`` their explained lines (``explain_lines``), one each, in order;
+    a class is a group's label (kind, destination, country) and keeps the groups' order."""
+    classes: dict[str, list] = {}
+    for (label, _f, _c, in_bundle, *_rest, calls, seconds, charged_s), line in zip(groups, lines, strict=True):
+        figures = classes.setdefault(label, [0, 0, 0, 0, Decimal(0), []])
+        figures[0] += calls
+        figures[1] += seconds or 0
+        figures[2] += (seconds or 0) if in_bundle else 0
+        figures[3] += charged_s or 0
+        figures[4] += line.amount
+        figures[5] += [part for part in line.clause.split("; ") if part and part not in figures[5]]
+    return tuple(DestinationUsage(label, calls, seconds, included, charged, money(total), "; ".join(clauses))
+                 for label, (calls, seconds, included, charged, total, clauses) in classes.items())
 
 
 def cx_lines(plan: Plan, inbound_seconds: int | None, redirected_seconds: int) -> list[Line | None]:
@@ -1492,9 +1513,11 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
         (c("rate_dest") == "data") & (c("kind") == "data")).sort("valid_from").iter_rows(named=True)}
 
     explained: dict[int, Explained] = {}
+    detail: dict[int, UsageDetail] = {}
     group_parts: dict[int, list[tuple]] = {}
     worded = explanation_texts(groups.sort(GROUP_ORDER, nulls_last=True))
-    for subscription_id, *row in worded.select("subscription_id", *EXPLAINED_COLUMNS).iter_rows():
+    for subscription_id, *row in worded.select("subscription_id", *EXPLAINED_COLUMNS,
+                                               *FIGURE_COLUMNS).iter_rows():
         group_parts.setdefault(subscription_id, []).append(row)
     for plan in plans:
         mine = group_parts.get(plan.subscription_id)
@@ -1508,8 +1531,10 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
         if plan.subscription_id in side:
             s = side[plan.subscription_id]
             extra.append(offnet_line(plan, s["fixed_s"], s["offnet_s"], s["fixed_micro"], s["offnet_micro"]))
-        result = Explained(tuple(explain_lines(mine, plan, own))
-                           + tuple(line for line in extra if line is not None))
+        lines = explain_lines(mine, plan, own)
+        others = tuple(line for line in extra if line is not None)
+        result = Explained(tuple(lines) + others)
+        detail[plan.subscription_id] = UsageDetail(destination_usage(mine, lines), others)
         for breach in own:
             result = result.with_note(f"Fair use exceeded: {breach.explanation}")
         for missing in (data_volume_missing(plan), payout_grid_missing(plan, tariffs.get(plan.tariff_key, ()))):
@@ -1527,7 +1552,7 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
     return MonthRating(rated=priced.select(RATED_COLUMNS), explained=explained, breaches=breaches,
                        alerts=sorted(alerts, key=lambda a: (a.subscription_id, a.kind)),
                        data_events=data_events(priced, plans), payouts=payouts,
-                       roaming=roaming_frame(priced), unpriced=unpriced)
+                       roaming=roaming_frame(priced), unpriced=unpriced, detail=detail)
 
 
 def combine(parts: Sequence[MonthRating]) -> MonthRating:
@@ -1543,7 +1568,8 @@ def combine(parts: Sequence[MonthRating]) -> MonthRating:
         data_events=[e for p in parts for e in p.data_events],
         payouts=pl.concat([p.payouts for p in parts], how="diagonal_relaxed"),
         roaming=pl.concat([p.roaming for p in parts], how="diagonal_relaxed"),
-        unpriced={k: v for p in parts for k, v in p.unpriced.items()})
+        unpriced={k: v for p in parts for k, v in p.unpriced.items()},
+        detail={k: v for p in parts for k, v in p.detail.items()})
 
 
 def _over_any(plan: Plan, measures: Mapping) -> bool:

@@ -31,11 +31,11 @@ from clausier.contracts.models import Subscription, SubscriptionItem
 from clausier.core.bulk import gc_paused
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS, Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
+from clausier.core.errors import InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.db.session import lock_for_writing
-from clausier.rating import cdr, rules
+from clausier.rating import cdr, facts, rules
 from clausier.rating import numbering as nb
 from clausier.rating.models import (FairUseBreach, FraudAlert, ImportBatch, PenaltyProposal,
                                     RejectedRow, RoamingMonthRow, SvaPayout, SvaPayoutClaim,
@@ -535,13 +535,14 @@ def _save_summaries(session: Session, clock: Clock, month: str, result: rules.Mo
     late, new_rows, now = 0, [], clock.now()
     for subscription_id, explained in sorted(result.explained.items()):
         plan = plans[subscription_id]
+        detail = result.detail.get(subscription_id, rules.UsageDetail())
         billed = billed_by_subscription.get(subscription_id, [])
         target = month
         if billed:
             already = sum((s.amount for s in billed), Decimal("0"))
-            explained = explained.plus(Line(
-                "Already billed for this period", -already,
-                "invoice(s) " + ", ".join(str(s.billed_invoice_id) for s in billed), ""))
+            billed_line = Line("Already billed for this period", -already,
+                               "invoice(s) " + ", ".join(str(s.billed_invoice_id) for s in billed), "")
+            explained, detail = explained.plus(billed_line), detail.plus(billed_line)
             last_billed = session.scalar(select(UsageSummary.month).where(
                 UsageSummary.subscription_id == subscription_id,
                 UsageSummary.billed_invoice_id.is_not(None)).order_by(UsageSummary.month.desc()))
@@ -554,12 +555,12 @@ def _save_summaries(session: Session, clock: Clock, month: str, result: rules.Mo
             continue
         values = dict(amount=explained.total, price_basis=plan.price_basis,
                       records=counts.get(subscription_id, 0), explanation=explained.as_dict(),
-                      computed_at=now)
+                      detail=detail.as_dict(), computed_at=now)
         if row is None:
             new_rows.append(dict(subscription_id=subscription_id, customer_id=plan.customer_id,
                                  month=target, usage_period=month, **values))
-        elif row.billed_invoice_id is None and (row.amount, row.explanation) != (values["amount"],
-                                                                              values["explanation"]):
+        elif row.billed_invoice_id is None and (row.amount, row.explanation, row.detail) != (
+                values["amount"], values["explanation"], values["detail"]):
             for name, value in values.items():
                 setattr(row, name, value)
     # Core inserts: the ORM's bulk path costs more per row than the rows themselves here.
@@ -758,30 +759,23 @@ def _save_payouts(session: Session, payouts: pl.DataFrame) -> None:
                                               amount=rules.from_micro(row["amount_micro"])))
 
 
-# --------------------------------------------------------------------------- the bill run's door
-
-def unbilled_summaries(session: Session, customer_id: int, up_to_month: str) -> list[UsageSummary]:
-    """Rated usage of a customer not billed yet, for months up to ``up_to_month`` (late usage of
-    an earlier period included, labelled with its own ``usage_period``)."""
-    _check_month(up_to_month)
-    return list(session.scalars(select(UsageSummary).where(
-        UsageSummary.customer_id == customer_id, UsageSummary.billed_invoice_id.is_(None),
-        UsageSummary.month <= up_to_month).order_by(UsageSummary.month, UsageSummary.usage_period,
-                                                     UsageSummary.subscription_id)))
-
-
-def mark_billed(session: Session, summary_ids: Sequence[int], invoice_id: int) -> None:
-    """Record the invoice that billed these summaries (refused if one is billed elsewhere)."""
-    rows = list(session.scalars(select(UsageSummary).where(UsageSummary.id.in_(list(summary_ids)))))
-    if len(rows) != len(set(summary_ids)):
-        raise NotFound("summary_ids: some usage summaries do not exist")
-    for row in rows:
-        if row.billed_invoice_id not in (None, invoice_id):
-            raise Conflict(f"summary {row.id}: already billed on invoice {row.billed_invoice_id}")
-        row.billed_invoice_id = invoice_id
-
-
 # --------------------------------------------------------------------------- reading
+
+def unbilled_of_customer(session: Session, customer_id: int, up_to_month: str) -> list[facts.RatedMonth]:
+    """A customer's rated usage not billed yet: what the next bill run takes (``facts``)."""
+    subscription_ids = session.scalars(select(Subscription.id).where(
+        Subscription.customer_id == customer_id)).all()
+    return sorted((rated for months in facts.unbilled_usage(session, subscription_ids, up_to_month).values()
+                   for rated in months), key=lambda m: (m.month, m.usage_period, m.subscription_id))
+
+
+def rated_month_dict(rated: facts.RatedMonth, customer_id: int) -> dict:
+    return {"id": rated.id, "subscription_id": rated.subscription_id, "customer_id": customer_id,
+            "month": rated.month, "usage_period": rated.usage_period, "amount": str(rated.amount),
+            "price_basis": rated.price_basis, "records": rated.records,
+            "explanation": rated.explanation.as_dict(), "detail": rated.detail.as_dict(),
+            "billed_invoice_id": None}
+
 
 def _subscription(session: Session, service: str) -> Subscription:
     found = contracts.find_by_service_identifier(session, service)

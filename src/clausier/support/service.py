@@ -19,6 +19,7 @@ from clausier.accounts import rules as account_rules
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
 from clausier.catalog.models import Operator
+from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
 from clausier.core.clock import PARIS, Clock
@@ -40,7 +41,6 @@ ANOMALIES = ("major", "minor")
 OPEN_STATES = ("open", "restored")
 GIVE_UP_AFTER_ATTEMPTS = 5      # a notice is news: not worth sending for ever
 # Subscriptions on which an incident can be reported.
-LIVE_SUBSCRIPTIONS = ("active", "notice_given", "suspended", "restricted")
 # Outage reasons that are not excusable events of a sheet but still do not count (CP III §4.1.4).
 WAITING_FOR_ACCESS = "waiting_for_site_access"
 OUT_OF_SCOPE = "outside_operator_scope"
@@ -187,9 +187,9 @@ def open_ticket(session: Session, clock: Clock, actor: Actor, data: TicketInput)
     identified and authorisation checked, contract and service level, sites affected)."""
     subscription = contracts.get_subscription(session, data.subscription)
     check_customer_scope(actor, subscription.customer_id)
-    if subscription.status not in LIVE_SUBSCRIPTIONS:
-        raise NotAllowed(f"subscription: {subscription.ref} is {subscription.status}; incidents "
-                         f"are reported on a live service ({', '.join(LIVE_SUBSCRIPTIONS)})")
+    if not contract_rules.is_live(subscription.status, subscription.termination_effective_on, clock.today()):
+        raise NotAllowed(f"subscription: {subscription.ref} is {subscription.status}; incidents are "
+                         f"reported on a live service ({', '.join(contract_rules.LIVE_STATUSES)})")
     customer = session.get(Customer, subscription.customer_id)
     reporter = session.get(Contact, data.reporter_contact_id)
     if reporter is None or reporter.customer_id != customer.id:

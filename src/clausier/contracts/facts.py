@@ -1,0 +1,56 @@
+"""What other rooms may read of contracts: which subscriptions are live (one definition,
+``rules.is_live``), for many customers in one query."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from clausier.contracts import rules
+from clausier.contracts.models import Subscription
+
+# Customer ids per statement, well under both databases' limits.
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class LiveSubscription:
+    id: int
+    ref: str
+    customer_id: int
+    status: str
+    termination_effective_on: date | None
+
+
+def _subscriptions(session: Session, customer_ids: Collection[int], on: date, statuses: tuple[str, ...],
+                   keep) -> dict[int, tuple[LiveSubscription, ...]]:
+    found: dict[int, list[LiveSubscription]] = defaultdict(list)
+    ids = sorted(set(customer_ids))
+    table = Subscription.__table__.c
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(
+                select(table.id, table.ref, table.customer_id, table.status, table.termination_effective_on)
+                .where(table.customer_id.in_(ids[start:start + CHUNK]), table.status.in_(statuses),
+                       or_(table.termination_effective_on.is_(None), table.termination_effective_on > on))
+                .order_by(table.id)):
+            if keep(row.status, row.termination_effective_on, on):
+                found[row.customer_id].append(LiveSubscription(*row))
+    return {customer_id: tuple(subs) for customer_id, subs in found.items()}
+
+
+def live_subscriptions(session: Session, customer_ids: Collection[int], on: date
+                       ) -> dict[int, tuple[LiveSubscription, ...]]:
+    """The customers' live subscriptions on ``on`` (``rules.is_live``), by customer."""
+    return _subscriptions(session, customer_ids, on, rules.LIVE_STATUSES, rules.is_live)
+
+
+def subscriptions_in_force(session: Session, customer_ids: Collection[int], on: date
+                           ) -> dict[int, tuple[LiveSubscription, ...]]:
+    """The customers' subscriptions whose contract has not ended on ``on``: live, or ordered
+    and not delivered yet (``rules.is_in_force``), by customer."""
+    return _subscriptions(session, customer_ids, on, ("ordered", *rules.LIVE_STATUSES), rules.is_in_force)
