@@ -3,6 +3,7 @@ database of their own (a clone of the demo data), on queues no other test run sh
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
@@ -33,6 +34,7 @@ CLAUSIER = str(Path(sys.executable).parent / "clausier")
 # One namespace per test process: the queues of two checkouts testing at once never mix.
 NAMESPACE = f"test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 WORKER_READY = "Worker process is ready for action"
+QUEUES = ("billing", "notices", "documents", "devices")
 
 
 def _rabbitmq_reachable() -> bool:
@@ -72,8 +74,9 @@ def broker_env(db_url) -> dict[str, str]:
 
     connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
     channel = connection.channel()
-    for suffix in ("", ".DQ", ".XQ"):
-        channel.queue_delete(f"{NAMESPACE}.billing{suffix}")
+    for queue in QUEUES:
+        for suffix in ("", ".DQ", ".XQ"):
+            channel.queue_delete(f"{NAMESPACE}.{queue}{suffix}")
     connection.close()
     import redis
 
@@ -81,6 +84,25 @@ def broker_env(db_url) -> dict[str, str]:
     for key in client.scan_iter(f"dramatiq:{NAMESPACE}*"):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture
+def tasks(broker_env, monkeypatch):
+    """The tasks module, its broker set from the test's broker settings (the module sets it when
+    imported: imported again here), to send messages to the workers as the adapters do."""
+    for name in ("CLAUSIER_BROKER_URL", "CLAUSIER_BROKER_NAMESPACE"):
+        monkeypatch.setenv(name, broker_env[name])
+    return importlib.reload(importlib.import_module("clausier.workers.tasks"))
+
+
+def wait_until(condition, what: str, timeout: float = 60, interval: float = 0.1):
+    """Poll ``condition`` until it returns something true; fail naming ``what`` after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"{what}: not after {timeout} s"
+        time.sleep(interval)
+    return found
 
 
 def _admin():
@@ -124,10 +146,12 @@ def clone(template_url: str, suffix: str) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def start_workers(env: dict[str, str], url: str, logs: list[Path]) -> list[subprocess.Popen]:
-    """``clausier worker`` processes (one process, one thread each), each in its own process
-    group, started together and returned once all are ready."""
-    processes = [subprocess.Popen([CLAUSIER, "worker"], env={**env, "CLAUSIER_DATABASE_URL": url},
+def start_workers(env: dict[str, str], url: str, logs: list[Path], threads: int = 1
+                  ) -> list[subprocess.Popen]:
+    """``clausier worker`` processes (one process each, of ``threads`` threads), each in its own
+    process group, started together and returned once all are ready."""
+    processes = [subprocess.Popen([CLAUSIER, "worker", "--threads", str(threads)],
+                                  env={**env, "CLAUSIER_DATABASE_URL": url},
                                   stdout=log.open("w"), stderr=subprocess.STDOUT,
                                   start_new_session=True) for log in logs]
     deadline = time.monotonic() + 90

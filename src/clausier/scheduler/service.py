@@ -51,6 +51,14 @@ DELIVERY_STEPS: list[str] = [
     "clausier.support.service:deliver_notifications",
 ]
 
+# The same outboxes sent by the workers (``workers.tasks.deliver_notices``), one message a
+# transaction: ``function(session, clock, actor)`` claims the oldest due message no other sender
+# holds, sends and marks it, and returns "sent" or "failed" (None: nothing is due).
+DELIVERY_ONE_BY_ONE: list[str] = [
+    "clausier.payments.service:send_next",
+    "clausier.support.service:send_next_notification",
+]
+
 
 # What the senders above would send, for a dry run (same room, ``(session, clock, customer_id)``).
 DELIVERY_PREVIEWS: dict[str, str] = {

@@ -1,4 +1,5 @@
-"""Use cases of the workers: the dead letters kept for the back office."""
+"""Use cases of the workers: the outboxes sent one message a transaction, and the dead letters
+kept for the back office."""
 
 from __future__ import annotations
 
@@ -6,11 +7,38 @@ import importlib
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from clausier.audit.service import Actor
 from clausier.core.clock import Clock, SystemClock
 from clausier.db.session import default_engine, write_transaction
 from clausier.workers.models import DeadLetter
+
+
+def _resolve(step: str):
+    module, _, function = step.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def deliver_notices(engine: Engine, clock: Clock, actor: Actor) -> dict[str, int]:
+    """Send what waits in the outboxes (e-mails, SMS, ticket notices) and is due, each message in
+    its own transaction that claims it (no other sender takes it meanwhile), tries it and marks
+    it: a message committed as sent is never sent again, whoever runs this next; one whose
+    sender died mid-way is rolled back to waiting and sent by the next run. A failed attempt
+    keeps the message waiting until its next attempt (``payments.rules.retry_at``)."""
+    from clausier.scheduler.service import DELIVERY_ONE_BY_ONE
+
+    counts = {"sent": 0, "failed": 0}
+    for step in DELIVERY_ONE_BY_ONE:
+        send_next = _resolve(step)
+        while True:
+            with write_transaction(engine) as session:
+                outcome = send_next(session, clock, actor)
+            if outcome is None:
+                break
+            counts[outcome] += 1
+    return counts
 
 
 def record_dead_letter(message, exception: BaseException, clock: Clock | None = None) -> None:
@@ -30,9 +58,7 @@ def record_dead_letter(message, exception: BaseException, clock: Clock | None = 
                 traceback=message.options.get("traceback", "")[-20000:], worker=worker_name(),
                 failed_at=clock.now()))
             if message.actor_name in ON_DEAD:
-                module, _, function = ON_DEAD[message.actor_name].partition(":")
-                getattr(importlib.import_module(module), function)(
-                    session, clock, arguments, error)
+                _resolve(ON_DEAD[message.actor_name])(session, clock, arguments, error)
     except IntegrityError:
         pass       # already kept (the same message failed again after a redelivery)
 

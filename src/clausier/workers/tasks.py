@@ -1,5 +1,6 @@
 """The tasks the workers run (``clausier worker`` loads this module). Every task is idempotent,
-keyed on what it works on (a bill run and a partition's position), since the broker delivers
+keyed on what it works on (a bill run and a partition's position, an outbox message, an invoice's
+file, a site's version), since the broker delivers
 at least once: a message redelivered after its worker died, or sent twice, changes nothing
 that its first complete run did.
 
@@ -22,6 +23,7 @@ if not _settings.broker_url:
                        "a broker")
 dramatiq.set_broker(make_broker(_settings.broker_url))
 BILLING_QUEUE = f"{_settings.broker_namespace}.billing"
+NOTICES_QUEUE = f"{_settings.broker_namespace}.notices"
 
 
 def _clock(fixed_at: str | None) -> Clock:
@@ -53,3 +55,15 @@ def partition_queue(actor: Actor):
     def send(run_id: int, position: int, fixed_at: str | None) -> None:
         bill_partition.send(run_id, position, fixed_at, actor.name)
     return send
+
+
+# The scheduler sends one every minute (and may send several: each message is claimed by one
+# sender). A run that fails as a whole (the database is down) is tried again with back-off; a
+# message that fails keeps its own schedule of attempts in its outbox.
+@dramatiq.actor(queue_name=NOTICES_QUEUE, max_retries=5, min_backoff=5000, max_backoff=300000,
+                time_limit=30 * 60 * 1000)
+def deliver_notices() -> None:
+    from clausier.db.session import default_engine
+    from clausier.workers import service
+
+    service.deliver_notices(default_engine(), SystemClock(), Actor.system("delivery"))
