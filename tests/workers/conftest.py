@@ -26,7 +26,9 @@ from clausier.core.clock import FixedClock
 from clausier.db.migrate import upgrade
 from clausier.db.session import engine_for, transaction
 from clausier.demo import service as demo
+from tests.billing.conftest import en16931_fatal  # noqa: F401 (the billing tests' check)
 from tests.conftest import POSTGRES_URL, TEST_DB
+from tests.net import Inbox, free_port, smtp_server
 
 AMQP_URL = os.environ.get("CLAUSIER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 REDIS_URL = os.environ.get("CLAUSIER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -103,6 +105,31 @@ def wait_until(condition, what: str, timeout: float = 60, interval: float = 0.1)
         assert time.monotonic() < deadline, f"{what}: not after {timeout} s"
         time.sleep(interval)
     return found
+
+
+@pytest.fixture(scope="session")
+def worker_inbox() -> Iterator[tuple[int, Inbox]]:
+    """The SMTP server (aiosmtpd) the shared worker's mail goes to: its port and what it got."""
+    port = free_port()
+    with smtp_server(port) as inbox:
+        yield port, inbox
+
+
+MQTT_URL = "mqtt://127.0.0.1:1883"
+
+
+@pytest.fixture(scope="session")
+def shared_worker(broker_env, db_url, worker_inbox, tmp_path_factory) -> Iterator[Path]:
+    """One worker of two threads (two messages at once) on the tests' database, shared by the
+    tests of side work (notices, PDFs, device pushes): its mail goes to ``worker_inbox``, its
+    pushes to the MQTT broker on 127.0.0.1:1883. Its log's path."""
+    log = tmp_path_factory.mktemp("shared-worker") / "worker.log"
+    port, _inbox = worker_inbox
+    env = {**broker_env, "CLAUSIER_SMTP_HOST": "127.0.0.1", "CLAUSIER_SMTP_PORT": str(port),
+           "CLAUSIER_MQTT_URL": MQTT_URL}
+    [worker] = start_workers(env, db_url, [log], threads=2)
+    yield log
+    stop(worker)
 
 
 def _admin():

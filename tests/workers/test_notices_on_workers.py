@@ -7,7 +7,6 @@ from __future__ import annotations
 from email import message_from_bytes
 from email.policy import default
 
-import pytest
 from sqlalchemy import select
 
 from clausier.customers.models import Customer
@@ -15,27 +14,7 @@ from clausier.db.session import transaction
 from clausier.payments import outbox
 from clausier.payments.models import OutboxMessage
 from tests import factories
-from tests.net import free_port, smtp_server
-from tests.workers.conftest import start_workers, stop, wait_until
-
-SMTP_PORT = free_port()
-
-
-@pytest.fixture(scope="module")
-def inbox():
-    with smtp_server(SMTP_PORT) as received:
-        yield received
-
-
-@pytest.fixture(scope="module")
-def notice_worker(broker_env, db_url, inbox, tmp_path_factory):
-    """One worker for the module, of two threads (two messages handled at once), its mail sent
-    to the module's SMTP server."""
-    log = tmp_path_factory.mktemp("notices") / "worker.log"
-    env = {**broker_env, "CLAUSIER_SMTP_HOST": "127.0.0.1", "CLAUSIER_SMTP_PORT": str(SMTP_PORT)}
-    [worker] = start_workers(env, db_url, [log], threads=2)
-    yield log
-    stop(worker)
+from tests.workers.conftest import wait_until
 
 
 def _queue_reminder(engine, clock, actor, key: str, subject: str) -> int:
@@ -53,14 +32,15 @@ def _sent(engine, message_id: int) -> bool:
 
 
 def test_a_queued_notice_reaches_the_inbox_once_when_its_sending_is_delivered_twice(
-        notice_worker, inbox, tasks, clean_engine, clock, actor):
+        shared_worker, worker_inbox, tasks, clean_engine, clock, actor):
+    _port, inbox = worker_inbox
     inbox.messages.clear()
     first = _queue_reminder(clean_engine, clock, actor, "reminder:1", "OZONE : facture impayée")
     # At least once: the message telling the workers to send is delivered twice, and both
     # deliveries are handled at once (two threads), each looking for the queued e-mail.
     tasks.deliver_notices.send()
     tasks.deliver_notices.send()
-    wait_until(lambda: _sent(clean_engine, first), notice_worker.read_text())
+    wait_until(lambda: _sent(clean_engine, first), shared_worker.read_text())
     # The worker takes its messages in order: once this later one is sent, the two sendings of
     # the first have looked for it.
     with transaction(clean_engine) as s:
@@ -68,7 +48,7 @@ def test_a_queued_notice_reaches_the_inbox_once_when_its_sending_is_delivered_tw
                               channel="email", kind="reminder", key="reminder:2",
                               subject="OZONE : second rappel", body="Bonjour,").id
     tasks.deliver_notices.send()
-    wait_until(lambda: _sent(clean_engine, second), notice_worker.read_text())
+    wait_until(lambda: _sent(clean_engine, second), shared_worker.read_text())
     received = [(envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default)["Subject"])
                 for envelope in inbox.messages]
     assert received == [(["jeanne@example.org"], "OZONE : facture impayée"),

@@ -1,9 +1,13 @@
-"""Use cases of the workers: the outboxes sent one message a transaction, and the dead letters
-kept for the back office."""
+"""Use cases of the workers: the outboxes sent one message a transaction, invoice PDFs rendered
+by the workers, and the dead letters kept for the back office."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
 from clausier.core.clock import Clock, SystemClock
-from clausier.db.session import default_engine, write_transaction
+from clausier.core.errors import Conflict
+from clausier.db.session import default_engine, transaction, write_transaction
 from clausier.workers.models import DeadLetter
 
 
@@ -39,6 +44,42 @@ def deliver_notices(engine: Engine, clock: Clock, actor: Actor) -> dict[str, int
                 break
             counts[outcome] += 1
     return counts
+
+
+def render_pdfs(engine: Engine, invoice_ids: list[int], folder: Path,
+                send: Callable[[list[int], str], str],
+                progress: Callable[[int, int], None] | None = None, poll_seconds: float = 0.2):
+    """The PDFs of ``invoice_ids`` rendered by the workers into ``folder`` (which every worker
+    must see: a shared file system), in batches of ``billing.pdf.CHUNK``; waits until every file
+    is there. The files are removed first, so that a file there is one this call had written.
+    A batch the workers gave up on (a dead letter) stops the wait with its error."""
+    from clausier.billing.pdf import CHUNK, PdfBatchReport
+    from clausier.billing.service import document_file_names
+
+    with transaction(engine) as session:
+        names = set(document_file_names(session, invoice_ids).values())
+    folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).unlink(missing_ok=True)
+    started = time.perf_counter()
+    messages = [send(invoice_ids[start:start + CHUNK], str(folder))
+                for start in range(0, len(invoice_ids), CHUNK)]
+    while True:
+        written = names & set(os.listdir(folder))
+        if progress:
+            progress(len(written), len(names))
+        if written == names:
+            break
+        with transaction(engine) as session:
+            dead = session.scalars(select(DeadLetter).where(
+                DeadLetter.message_id.in_(messages))).first()
+        if dead is not None:
+            raise Conflict(f"PDFs: a batch failed on the workers ({dead.error}); "
+                           f"see clausier dead-letters")
+        time.sleep(poll_seconds)
+    return PdfBatchReport(written=len(names), seconds=time.perf_counter() - started,
+                          workers=None, files=sorted(names))
 
 
 def record_dead_letter(message, exception: BaseException, clock: Clock | None = None) -> None:

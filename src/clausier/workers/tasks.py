@@ -9,6 +9,7 @@ Importing this module sets the broker from ``CLAUSIER_BROKER_URL``."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import dramatiq
 
@@ -24,6 +25,8 @@ if not _settings.broker_url:
 dramatiq.set_broker(make_broker(_settings.broker_url))
 BILLING_QUEUE = f"{_settings.broker_namespace}.billing"
 NOTICES_QUEUE = f"{_settings.broker_namespace}.notices"
+DOCUMENTS_QUEUE = f"{_settings.broker_namespace}.documents"
+DEVICES_QUEUE = f"{_settings.broker_namespace}.devices"
 
 
 def _clock(fixed_at: str | None) -> Clock:
@@ -67,3 +70,35 @@ def deliver_notices() -> None:
     from clausier.workers import service
 
     service.deliver_notices(default_engine(), SystemClock(), Actor.system("delivery"))
+
+
+# A batch of invoices' PDFs (``billing.pdf.CHUNK`` of them), written into a folder every worker
+# sees: each file whole (renamed into place) and the same bytes each time, so a batch delivered
+# again rewrites the same files.
+@dramatiq.actor(queue_name=DOCUMENTS_QUEUE, max_retries=3, min_backoff=1000, max_backoff=30000,
+                time_limit=30 * 60 * 1000)
+def render_invoice_pdfs(invoice_ids: list[int], folder: str) -> None:
+    from clausier.billing.pdf import render_files
+    from clausier.db.session import default_engine
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    render_files(default_engine(), invoice_ids, Path(folder))
+
+
+def send_pdfs(invoice_ids: list[int], folder: str) -> str:
+    """A batch of PDFs to render, sent to the workers; the message's id."""
+    return render_invoice_pdfs.send(invoice_ids, folder).message_id
+
+
+# "New version available" to the access sites' devices (MQTT, retained): the sites' current
+# versions, so a push delivered late or twice never publishes an older one. An MQTT broker
+# that is down is tried again with back-off; devices poll meanwhile.
+@dramatiq.actor(queue_name=DEVICES_QUEUE, max_retries=5, min_backoff=1000, max_backoff=60000,
+                time_limit=60 * 1000)
+def push_site_versions(site_ids: list[int]) -> None:
+    from clausier.access import push
+    from clausier.db.session import default_engine
+
+    url = Settings.from_env().mqtt_url
+    if not push.publish_current(default_engine(), site_ids, url):
+        raise ConnectionError(f"MQTT broker {url}: sites {site_ids} not pushed")
