@@ -1,6 +1,7 @@
 """Notices sent by the workers (issue 23): with a broker, the outboxes' e-mails go out through a
 ``clausier worker`` process (real RabbitMQ, real SMTP server), each exactly once although the
-message telling the workers to send them is delivered twice."""
+message telling the workers to send them is delivered twice; the daily tick leaves them to the
+workers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from clausier.customers.models import Customer
 from clausier.db.session import transaction
 from clausier.payments import outbox
 from clausier.payments.models import OutboxMessage
+from clausier.scheduler.service import DELIVERY_STEPS, run_daily_tick
 from tests import factories
 from tests.workers.conftest import wait_until
 
@@ -55,3 +57,17 @@ def test_a_queued_notice_reaches_the_inbox_once_when_its_sending_is_delivered_tw
                         (["jeanne@example.org"], "OZONE : second rappel")]
     with transaction(clean_engine) as s:
         assert [m.attempts for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))] == [1, 1]
+
+
+def test_with_a_broker_the_daily_tick_leaves_its_messages_to_the_workers(
+        session, clock, actor, smtp_inbox, monkeypatch):
+    monkeypatch.setenv("CLAUSIER_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    customer = factories.customer(session, clock, factories.operator(session, clock, actor, "ozone"),
+                                  "Jeanne Durand", kind="household")
+    customer.email = "jeanne@example.org"
+    message = outbox.queue(session, clock, actor, customer, channel="email", kind="reminder",
+                           key="reminder:1", subject="OZONE : facture impayée", body="Bonjour,")
+    outcomes = {o.step: o for o in run_daily_tick(session, clock, actor, clock.today())}
+    for step in DELIVERY_STEPS:
+        assert (outcomes[step].status, outcomes[step].summary) == ("done", "left to the workers")
+    assert message.status == "queued" and smtp_inbox.messages == []

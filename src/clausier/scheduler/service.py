@@ -24,6 +24,7 @@ from clausier.audit.models import AuditEntry
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.dryrun import dry_run
+from clausier.core.settings import Settings
 from clausier.customers.models import Customer
 from clausier.db.session import lock_for_writing
 from clausier.scheduler.models import TickRun
@@ -96,6 +97,12 @@ def _takes_customer(function: Callable) -> bool:
     return "customer_id" in inspect.signature(function).parameters
 
 
+def _left_to_the_workers(session: Session, clock: Clock, actor: Actor, day: date, **scope) -> str:
+    """With a broker the workers send the outboxes (``workers.tasks.deliver_notices``, which
+    ``clausier scheduler`` sends them every minute): the tick leaves its messages to them."""
+    return "left to the workers"
+
+
 def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
                    customer: Customer | None = None, messages: list[dict] | None = None
                    ) -> list[StepOutcome]:
@@ -123,6 +130,8 @@ def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
             messages.extend(due)
             outcomes.append(StepOutcome(step, "skipped", f"dry run: {len(due)} message(s) not sent"))
             continue
+        if step in DELIVERY_STEPS and Settings.from_env().broker_url:
+            function = _left_to_the_workers
         try:
             with session.begin_nested():
                 summary = str(function(session, clock, actor, day, **scope) or "")
