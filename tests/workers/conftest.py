@@ -119,15 +119,25 @@ MQTT_URL = "mqtt://127.0.0.1:1883"
 
 
 @pytest.fixture(scope="session")
-def shared_worker(broker_env, db_url, worker_inbox, tmp_path_factory) -> Iterator[Path]:
+def worker_data_dir(tmp_path_factory) -> Path:
+    """The data directory of the shared worker (the usage store is under it)."""
+    return tmp_path_factory.mktemp("worker-data")
+
+
+@pytest.fixture(scope="session")
+def shared_worker(broker_env, db_url, worker_inbox, worker_data_dir, tmp_path_factory
+                  ) -> Iterator[Path]:
     """One worker of two threads (two messages at once) on the tests' database, shared by the
-    tests of side work (notices, PDFs, device pushes): its mail goes to ``worker_inbox``, its
-    pushes to the MQTT broker on 127.0.0.1:1883. Its log's path."""
+    tests of side work (notices, PDFs, device pushes, rating): its mail goes to
+    ``worker_inbox``, its pushes to the MQTT broker on 127.0.0.1:1883, its files under
+    ``worker_data_dir``. Its log's path."""
     log = tmp_path_factory.mktemp("shared-worker") / "worker.log"
     port, _inbox = worker_inbox
     env = {**broker_env, "CLAUSIER_SMTP_HOST": "127.0.0.1", "CLAUSIER_SMTP_PORT": str(port),
-           "CLAUSIER_MQTT_URL": MQTT_URL}
-    [worker] = start_workers(env, db_url, [log], threads=2)
+           "CLAUSIER_MQTT_URL": MQTT_URL, "CLAUSIER_DATA_DIR": str(worker_data_dir)}
+    # Not the bill runs' queue: those tests bill copies of the database with workers of their own.
+    [worker] = start_workers(env, db_url, [log], threads=2,
+                             queues=("rating", "notices", "documents", "devices"))
     yield log
     stop(worker)
 
@@ -173,11 +183,13 @@ def clone(template_url: str, suffix: str) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def start_workers(env: dict[str, str], url: str, logs: list[Path], threads: int = 1
-                  ) -> list[subprocess.Popen]:
-    """``clausier worker`` processes (one process each, of ``threads`` threads), each in its own
-    process group, started together and returned once all are ready."""
-    processes = [subprocess.Popen([CLAUSIER, "worker", "--threads", str(threads)],
+def start_workers(env: dict[str, str], url: str, logs: list[Path], threads: int = 1,
+                  queues: tuple[str, ...] = ()) -> list[subprocess.Popen]:
+    """``clausier worker`` processes (one process each, of ``threads`` threads, on ``queues`` or
+    all of them), each in its own process group, started together and returned once all are
+    ready."""
+    options = ["--threads", str(threads)] + [f"--queues={queue}" for queue in queues]
+    processes = [subprocess.Popen([CLAUSIER, "worker", *options],
                                   env={**env, "CLAUSIER_DATABASE_URL": url},
                                   stdout=log.open("w"), stderr=subprocess.STDOUT,
                                   start_new_session=True) for log in logs]

@@ -29,8 +29,9 @@ def _require_broker() -> Settings:
 def worker(processes: int = typer.Option(1, min=1, help="Worker processes."),
            threads: int = typer.Option(1, min=1, help="Threads per process (each holds a "
                                                       "database connection)."),
-           queues: list[str] = typer.Option(None, "--queues", help="Only these queues, e.g. "
-                                            "billing (repeat the option); default: all of them."),
+           queues: list[str] = typer.Option(None, "--queues", help="Only these queues: billing, "
+                                            "rating, notices, documents, devices (repeat the "
+                                            "option); default: all of them."),
            shutdown_timeout: int = typer.Option(600, min=1, help="Seconds a stopping worker "
                                                 "gives its current message to finish.")):
     """Run workers fed by the broker (CLAUSIER_BROKER_URL). SIGTERM: each finishes the message

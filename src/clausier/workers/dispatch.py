@@ -1,5 +1,5 @@
 """Where the adapters (CLI, API, pages) ask whether work goes to the workers: the queue of a
-bill run's partitions, of invoice PDFs, when a broker is configured; None otherwise (in
+bill run's partitions, of a rating's buckets, of invoice PDFs, when a broker is configured; None otherwise (in
 process, as without one)."""
 
 from __future__ import annotations
@@ -23,3 +23,12 @@ def pdf_queue(settings: Settings):
     from clausier.workers.tasks import send_pdfs   # sets the broker
 
     return send_pdfs
+
+
+def rating_queue(settings: Settings):
+    """``send(run_key, bucket, fixed_at)``: a bucket of a month's rating for the workers."""
+    if not settings.broker_url:
+        return None
+    from clausier.workers.tasks import rating_queue as queue   # sets the broker
+
+    return queue

@@ -27,6 +27,7 @@ BILLING_QUEUE = f"{_settings.broker_namespace}.billing"
 NOTICES_QUEUE = f"{_settings.broker_namespace}.notices"
 DOCUMENTS_QUEUE = f"{_settings.broker_namespace}.documents"
 DEVICES_QUEUE = f"{_settings.broker_namespace}.devices"
+RATING_QUEUE = f"{_settings.broker_namespace}.rating"
 
 
 def _clock(fixed_at: str | None) -> Clock:
@@ -102,3 +103,26 @@ def push_site_versions(site_ids: list[int]) -> None:
     url = Settings.from_env().mqtt_url
     if not push.publish_current(default_engine(), site_ids, url):
         raise ConnectionError(f"MQTT broker {url}: sites {site_ids} not pushed")
+
+
+# A bucket of a month's subscriptions to rate (one of ``rating.store.BUCKETS``), from the usage
+# store every worker sees (``CLAUSIER_DATA_DIR`` on a shared file system).
+@dramatiq.actor(queue_name=RATING_QUEUE, max_retries=3, min_backoff=1000, max_backoff=30000,
+                time_limit=2 * 60 * 60 * 1000)
+def rate_bucket(run_key: str, bucket: int, fixed_at: str | None) -> None:
+    from clausier.db.session import default_engine
+    from clausier.rating import service
+
+    service.rate_bucket(default_engine(), _clock(fixed_at), run_key, bucket, worker_name())
+
+
+def bucket_dead(session, clock: Clock, arguments: dict, error: str) -> None:
+    from clausier.rating import service
+
+    kwargs = arguments["kwargs"] or dict(zip(("run_key", "bucket"), arguments["args"]))
+    service.fail_bucket(session, clock, kwargs["run_key"], kwargs["bucket"], error)
+
+
+def rating_queue(run_key: str, bucket: int, fixed_at: str | None) -> None:
+    """The queue of ``rating.service.rate_on_workers``: each bucket a message to the workers."""
+    rate_bucket.send(run_key, bucket, fixed_at)
