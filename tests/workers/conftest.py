@@ -3,15 +3,18 @@ database of their own (a clone of the demo data), on queues no other test run sh
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,7 +31,7 @@ from clausier.db.session import engine_for, transaction
 from clausier.demo import service as demo
 from tests.billing.conftest import en16931_fatal  # noqa: F401 (the billing tests' check)
 from tests.conftest import POSTGRES_URL, TEST_DB
-from tests.net import Inbox, free_port, smtp_server
+from tests.net import Inbox, free_port
 
 AMQP_URL = os.environ.get("CLAUSIER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 REDIS_URL = os.environ.get("CLAUSIER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -107,12 +110,44 @@ def wait_until(condition, what: str, timeout: float = 60, interval: float = 0.1)
     return found
 
 
+class GatedInbox(Inbox):
+    """An inbox whose server can be told to hold the senders at the recipient (``held``): a
+    sender is then mid-message, nothing handed over yet."""
+
+    def __init__(self):
+        super().__init__()
+        self.open = threading.Event()
+        self.open.set()
+        self.arrived = threading.Event()     # a sender is being held
+
+    async def handle_RCPT(self, server, smtp_session, envelope, address, rcpt_options):
+        self.arrived.set()
+        while not self.open.is_set():
+            await asyncio.sleep(0.05)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self.arrived.clear()
+        self.open.clear()
+        try:
+            yield
+        finally:
+            self.open.set()
+
+
 @pytest.fixture(scope="session")
-def worker_inbox() -> Iterator[tuple[int, Inbox]]:
+def worker_inbox() -> Iterator[tuple[int, GatedInbox]]:
     """The SMTP server (aiosmtpd) the shared worker's mail goes to: its port and what it got."""
+    from aiosmtpd.controller import Controller
+
     port = free_port()
-    with smtp_server(port) as inbox:
-        yield port, inbox
+    inbox = GatedInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
 
 
 MQTT_URL = "mqtt://127.0.0.1:1883"
@@ -124,22 +159,43 @@ def worker_data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("worker-data")
 
 
+@dataclass
+class SharedWorker:
+    """The worker of the tests of side work, which one of them kills and starts again."""
+
+    env: dict[str, str]
+    url: str
+    log: Path
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        # Not the bill runs' queue: those tests bill copies of the database with workers of
+        # their own.
+        [self.process] = start_workers(self.env, self.url, [self.log], threads=2,
+                                       queues=("rating", "notices", "documents", "devices"))
+
+    def kill_and_start_again(self) -> None:
+        stop(self.process, signal.SIGKILL)
+        self.start()
+
+    def log_text(self) -> str:
+        return self.log.read_text()
+
+
 @pytest.fixture(scope="session")
 def shared_worker(broker_env, db_url, worker_inbox, worker_data_dir, tmp_path_factory
-                  ) -> Iterator[Path]:
+                  ) -> Iterator[SharedWorker]:
     """One worker of two threads (two messages at once) on the tests' database, shared by the
     tests of side work (notices, PDFs, device pushes, rating): its mail goes to
     ``worker_inbox``, its pushes to the MQTT broker on 127.0.0.1:1883, its files under
-    ``worker_data_dir``. Its log's path."""
-    log = tmp_path_factory.mktemp("shared-worker") / "worker.log"
+    ``worker_data_dir``."""
     port, _inbox = worker_inbox
     env = {**broker_env, "CLAUSIER_SMTP_HOST": "127.0.0.1", "CLAUSIER_SMTP_PORT": str(port),
            "CLAUSIER_MQTT_URL": MQTT_URL, "CLAUSIER_DATA_DIR": str(worker_data_dir)}
-    # Not the bill runs' queue: those tests bill copies of the database with workers of their own.
-    [worker] = start_workers(env, db_url, [log], threads=2,
-                             queues=("rating", "notices", "documents", "devices"))
-    yield log
-    stop(worker)
+    worker = SharedWorker(env, db_url, tmp_path_factory.mktemp("shared-worker") / "worker.log")
+    worker.start()
+    yield worker
+    stop(worker.process)
 
 
 def _admin():

@@ -1,7 +1,7 @@
 """Notices sent by the workers (issue 23): with a broker, the outboxes' e-mails go out through a
 ``clausier worker`` process (real RabbitMQ, real SMTP server), each exactly once although the
-message telling the workers to send them is delivered twice; the daily tick leaves them to the
-workers."""
+message telling the workers to send them is delivered twice, or its worker is killed while
+sending; the daily tick leaves them to the workers."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_a_queued_notice_reaches_the_inbox_once_when_its_sending_is_delivered_tw
     # deliveries are handled at once (two threads), each looking for the queued e-mail.
     tasks.deliver_notices.send()
     tasks.deliver_notices.send()
-    wait_until(lambda: _sent(clean_engine, first), shared_worker.read_text())
+    wait_until(lambda: _sent(clean_engine, first), shared_worker.log_text())
     # The worker takes its messages in order: once this later one is sent, the two sendings of
     # the first have looked for it.
     with transaction(clean_engine) as s:
@@ -50,13 +50,31 @@ def test_a_queued_notice_reaches_the_inbox_once_when_its_sending_is_delivered_tw
                               channel="email", kind="reminder", key="reminder:2",
                               subject="OZONE : second rappel", body="Bonjour,").id
     tasks.deliver_notices.send()
-    wait_until(lambda: _sent(clean_engine, second), shared_worker.read_text())
+    wait_until(lambda: _sent(clean_engine, second), shared_worker.log_text())
     received = [(envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default)["Subject"])
                 for envelope in inbox.messages]
     assert received == [(["jeanne@example.org"], "OZONE : facture impayée"),
                         (["jeanne@example.org"], "OZONE : second rappel")]
     with transaction(clean_engine) as s:
         assert [m.attempts for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))] == [1, 1]
+
+
+def test_a_worker_killed_while_sending_leaves_the_notice_to_the_next_which_sends_it_once(
+        shared_worker, worker_inbox, tasks, clean_engine, clock, actor):
+    _port, inbox = worker_inbox
+    inbox.messages.clear()
+    message = _queue_reminder(clean_engine, clock, actor, "reminder:1", "OZONE : facture impayée")
+    with inbox.held():      # the mail server holds the sender at the recipient
+        tasks.deliver_notices.send()
+        wait_until(inbox.arrived.is_set, shared_worker.log_text())
+        # Mid-message: claimed (its transaction open), nothing handed over, nothing marked.
+        assert not _sent(clean_engine, message)
+        # kill -9: PostgreSQL rolls its transaction back, RabbitMQ delivers the task again.
+        shared_worker.kill_and_start_again()
+    wait_until(lambda: _sent(clean_engine, message), shared_worker.log_text())
+    assert [envelope.rcpt_tos for envelope in inbox.messages] == [["jeanne@example.org"]]
+    with transaction(clean_engine) as s:
+        assert s.get(OutboxMessage, message).attempts == 1
 
 
 def test_with_a_broker_the_daily_tick_leaves_its_messages_to_the_workers(

@@ -42,7 +42,7 @@ def test_the_workers_write_factur_x_pdfs_and_the_same_files_again(
     folder = tmp_path / "pdfs"
     command = ["invoice", "pdfs", "--period", "2026-11", "-o", str(folder), "--json"]
     result = CliRunner().invoke(app, command)
-    assert result.exit_code == 0, result.output + shared_worker.read_text()
+    assert result.exit_code == 0, result.output + shared_worker.log_text()
     report = json.loads(result.output)
     assert (report["written"], report["workers"]) == (3, None)     # None: the broker's workers
     first = _digests(folder)

@@ -63,15 +63,15 @@ def test_a_committed_change_is_pushed_by_the_worker_with_the_current_version(
         with transaction(clean_engine) as s:
             access.create_record(s, clock, actor, site_id, access.RecordInput(name="Luc Martin"))
             first = s.get(access.AccessSite, site_id).config_version
-        wait_until(lambda: first in device.versions, shared_worker.read_text())
+        wait_until(lambda: first in device.versions, shared_worker.log_text())
         with transaction(clean_engine) as s:
             access.create_record(s, clock, actor, site_id, access.RecordInput(name="Léa Petit"))
             latest = s.get(access.AccessSite, site_id).config_version
-        wait_until(lambda: latest in device.versions, shared_worker.read_text())
+        wait_until(lambda: latest in device.versions, shared_worker.log_text())
         # A push of the site delivered late (or again) publishes what the site is now.
         pushed = len(device.versions)
         tasks.push_site_versions.send([site_id])
-        wait_until(lambda: len(device.versions) > pushed, shared_worker.read_text())
+        wait_until(lambda: len(device.versions) > pushed, shared_worker.log_text())
     finally:
         device.close()
     assert first < latest == device.versions[-1]

@@ -57,7 +57,7 @@ def test_the_workers_rate_a_month_bucket_by_bucket_as_the_in_process_rating_does
     with transaction(clean_engine) as s:      # forgotten: the workers write them again
         s.execute(delete(UsageSummary))
     result = runner.invoke(app, ["rate", "--month", MONTH, "--today", "2026-11-03", "--json"])
-    assert result.exit_code == 0, result.output + shared_worker.read_text()
+    assert result.exit_code == 0, result.output + shared_worker.log_text()
     report = json.loads(result.output)
     assert summaries_checksum(clean_engine) == (count, checksum)
     buckets = report.pop("buckets")
