@@ -1,10 +1,12 @@
 """Notices sent by the workers (issue 23): with a broker, the outboxes' e-mails go out through a
 ``clausier worker`` process (real RabbitMQ, real SMTP server), each exactly once although the
 message telling the workers to send them is delivered twice, or its worker is killed while
-sending; the daily tick leaves them to the workers."""
+sending; ``clausier scheduler`` has the workers send them, and the daily tick leaves them to the
+workers."""
 
 from __future__ import annotations
 
+import subprocess
 from email import message_from_bytes
 from email.policy import default
 
@@ -16,7 +18,7 @@ from clausier.payments import outbox
 from clausier.payments.models import OutboxMessage
 from clausier.scheduler.service import DELIVERY_STEPS, run_daily_tick
 from tests import factories
-from tests.workers.conftest import wait_until
+from tests.workers.conftest import CLAUSIER, wait_until
 
 
 def _queue_reminder(engine, clock, actor, key: str, subject: str) -> int:
@@ -75,6 +77,23 @@ def test_a_worker_killed_while_sending_leaves_the_notice_to_the_next_which_sends
     assert [envelope.rcpt_tos for envelope in inbox.messages] == [["jeanne@example.org"]]
     with transaction(clean_engine) as s:
         assert s.get(OutboxMessage, message).attempts == 1
+
+
+def test_the_scheduler_has_the_workers_send_what_waits(
+        shared_worker, worker_inbox, broker_env, db_url, clean_engine, clock, actor, tmp_path):
+    _port, inbox = worker_inbox
+    inbox.messages.clear()
+    message = _queue_reminder(clean_engine, clock, actor, "reminder:1", "OZONE : facture impayée")
+    log = tmp_path / "scheduler.log"
+    scheduler = subprocess.Popen([CLAUSIER, "scheduler"],
+                                 env={**broker_env, "CLAUSIER_DATABASE_URL": db_url},
+                                 stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: _sent(clean_engine, message), log.read_text())
+    finally:
+        scheduler.kill()      # its day's tick, if unfinished, is rolled back: nothing to keep
+        scheduler.wait()
+    assert [envelope.rcpt_tos for envelope in inbox.messages] == [["jeanne@example.org"]]
 
 
 def test_with_a_broker_the_daily_tick_leaves_its_messages_to_the_workers(
