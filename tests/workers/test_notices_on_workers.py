@@ -17,7 +17,9 @@ from clausier.db.session import transaction
 from clausier.payments import outbox
 from clausier.payments.models import OutboxMessage
 from clausier.scheduler.service import DELIVERY_STEPS, run_daily_tick
+from clausier.support import service as support
 from tests import factories
+from tests.support import world as support_world
 from tests.workers.conftest import CLAUSIER, wait_until
 
 
@@ -30,6 +32,11 @@ def _queue_reminder(engine, clock, actor, key: str, subject: str) -> int:
                             key=key, subject=subject, body="Bonjour,").id
 
 
+def _notices_pending(engine) -> int:
+    with transaction(engine) as s:
+        return len(support.pending_notifications(s))
+
+
 def _sent(engine, message_id: int) -> bool:
     with transaction(engine) as s:
         return s.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id)) == "sent"
@@ -40,11 +47,19 @@ def test_a_queued_notice_reaches_the_inbox_once_when_its_sending_is_delivered_tw
     _port, inbox = worker_inbox
     inbox.messages.clear()
     first = _queue_reminder(clean_engine, clock, actor, "reminder:1", "OZONE : facture impayée")
+    with transaction(clean_engine) as s:      # CP I §5.7: the person kept informed is told
+        world = support_world.build(s, clock, actor)
+        isdn = support_world.service(s, clock, actor, world, "vga-isdn")
+        ticket = support.open_ticket(s, clock, actor, support.TicketInput(
+            subscription=isdn.ref, reporter_contact_id=world.reporter.id, description="Down",
+            called_at=clock.now(), keep_informed=[{"name": "Reception",
+                                                   "email": "accueil@durand.example"}])).ref
     # At least once: the message telling the workers to send is delivered twice, and both
-    # deliveries are handled at once (two threads), each looking for the queued e-mail.
+    # deliveries are handled at once (two threads), each looking for the queued messages.
     tasks.deliver_notices.send()
     tasks.deliver_notices.send()
-    wait_until(lambda: _sent(clean_engine, first), shared_worker.log_text())
+    wait_until(lambda: _sent(clean_engine, first) and not _notices_pending(clean_engine),
+               shared_worker.log_text())
     # The worker takes its messages in order: once this later one is sent, the two sendings of
     # the first have looked for it.
     with transaction(clean_engine) as s:
@@ -53,9 +68,11 @@ def test_a_queued_notice_reaches_the_inbox_once_when_its_sending_is_delivered_tw
                               subject="OZONE : second rappel", body="Bonjour,").id
     tasks.deliver_notices.send()
     wait_until(lambda: _sent(clean_engine, second), shared_worker.log_text())
-    received = [(envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default)["Subject"])
-                for envelope in inbox.messages]
-    assert received == [(["jeanne@example.org"], "OZONE : facture impayée"),
+    received = sorted((envelope.rcpt_tos, message_from_bytes(envelope.content,
+                                                             policy=default)["Subject"])
+                      for envelope in inbox.messages)
+    assert received == [(["accueil@durand.example"], f"[{ticket}] opened"),
+                        (["jeanne@example.org"], "OZONE : facture impayée"),
                         (["jeanne@example.org"], "OZONE : second rappel")]
     with transaction(clean_engine) as s:
         assert [m.attempts for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))] == [1, 1]

@@ -177,9 +177,11 @@ def pdfs(period: str = typer.Option(None, help="Only the documents of this perio
             bar.update(task, completed=done)
 
         try:
-            report = (workers_service.render_pdfs(default_engine(), ids, output, queue,
-                                                  progress=advance) if queue
-                else write_pdfs(url, ids, output, workers, progress=advance))
+            if queue is not None:
+                report = workers_service.render_pdfs(default_engine(), ids, output, queue,
+                                                     progress=advance)
+            else:
+                report = write_pdfs(url, ids, output, workers, progress=advance)
         except ClausierError as exc:
             fail(exc)
     if as_json:

@@ -1,8 +1,8 @@
 """Messages the workers gave up on: after the last retry (Dramatiq's ``Retries`` middleware marks
 the message failed, and the broker moves it to its dead-letter queue ``<queue>.XQ``) a row is kept
 in ``dead_letters`` with the error, for the back office's page, and the task's owner is told
-(a bill-run partition, a rating bucket is marked failed, so that its run finishes and reports
-it)."""
+(a bill-run partition or a rating bucket is marked failed, so that its run finishes and
+reports it)."""
 
 from __future__ import annotations
 

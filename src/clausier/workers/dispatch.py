@@ -1,6 +1,6 @@
 """Where the adapters (CLI, API, pages) ask whether work goes to the workers: the queue of a
-bill run's partitions, of a rating's buckets, of invoice PDFs, when a broker is configured; None otherwise (in
-process, as without one)."""
+bill run's partitions, of a rating's buckets, of invoice PDFs, when a broker is configured; None
+otherwise (in process, as without one)."""
 
 from __future__ import annotations
 
