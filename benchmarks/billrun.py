@@ -165,8 +165,10 @@ def start_workers(url: str, broker: str, count: int) -> list:
     import subprocess
     import tempfile
 
+    # Queues of this run only: another benchmark on the same broker never takes its partitions.
+    namespace = f"bench-{os.getpid()}"
     env = {**os.environ, "CLAUSIER_DATABASE_URL": url, "CLAUSIER_BROKER_URL": broker,
-           "CLAUSIER_BROKER_NAMESPACE": "bench"}
+           "CLAUSIER_BROKER_NAMESPACE": namespace}
     workers = []
     for _ in range(count):
         log = tempfile.NamedTemporaryFile("w+", prefix="clausier-bench-worker-", delete=False)
@@ -178,8 +180,24 @@ def start_workers(url: str, broker: str, count: int) -> list:
             if process.poll() is not None:
                 sys.exit(f"worker failed: {log.read_text()}")
             time.sleep(0.2)
-    os.environ.update({"CLAUSIER_BROKER_URL": broker, "CLAUSIER_BROKER_NAMESPACE": "bench"})
+    os.environ.update({"CLAUSIER_BROKER_URL": broker, "CLAUSIER_BROKER_NAMESPACE": namespace})
     return [process for process, _ in workers]
+
+
+def _delete_queue(broker: str, name: str) -> None:
+    if broker.startswith("amqp"):
+        import pika
+
+        connection = pika.BlockingConnection(pika.URLParameters(broker))
+        connection.channel().queue_delete(name)
+        connection.close()
+    else:
+        import redis
+
+        client = redis.Redis.from_url(broker)
+        for key in client.scan_iter(f"dramatiq:{name}*"):
+            client.delete(key)
+        client.close()
 
 
 def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: int = 2) -> None:
@@ -205,6 +223,12 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
         for process in workers:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait()
+        if broker:
+            from dramatiq import get_broker
+
+            for queue_name in get_broker().get_declared_queues():     # this run's queues
+                for suffix in ("", ".DQ", ".XQ"):
+                    _delete_queue(broker, queue_name + suffix)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if broker:
         print(f"on {broker_workers} worker(s): "

@@ -3,14 +3,18 @@ database of their own (a clone of the demo data), on queues no other test run sh
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -25,7 +29,9 @@ from clausier.core.clock import FixedClock
 from clausier.db.migrate import upgrade
 from clausier.db.session import engine_for, transaction
 from clausier.demo import service as demo
+from tests.billing.conftest import en16931_fatal  # noqa: F401 (the billing tests' check)
 from tests.conftest import POSTGRES_URL, TEST_DB
+from tests.net import Inbox, free_port
 
 AMQP_URL = os.environ.get("CLAUSIER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 REDIS_URL = os.environ.get("CLAUSIER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -33,6 +39,7 @@ CLAUSIER = str(Path(sys.executable).parent / "clausier")
 # One namespace per test process: the queues of two checkouts testing at once never mix.
 NAMESPACE = f"test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 WORKER_READY = "Worker process is ready for action"
+QUEUES = ("billing", "notices", "documents", "devices")
 
 
 def _rabbitmq_reachable() -> bool:
@@ -72,8 +79,9 @@ def broker_env(db_url) -> dict[str, str]:
 
     connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
     channel = connection.channel()
-    for suffix in ("", ".DQ", ".XQ"):
-        channel.queue_delete(f"{NAMESPACE}.billing{suffix}")
+    for queue in QUEUES:
+        for suffix in ("", ".DQ", ".XQ"):
+            channel.queue_delete(f"{NAMESPACE}.{queue}{suffix}")
     connection.close()
     import redis
 
@@ -81,6 +89,113 @@ def broker_env(db_url) -> dict[str, str]:
     for key in client.scan_iter(f"dramatiq:{NAMESPACE}*"):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture
+def tasks(broker_env, monkeypatch):
+    """The tasks module, its broker set from the test's broker settings (the module sets it when
+    imported: imported again here), to send messages to the workers as the adapters do."""
+    for name in ("CLAUSIER_BROKER_URL", "CLAUSIER_BROKER_NAMESPACE"):
+        monkeypatch.setenv(name, broker_env[name])
+    return importlib.reload(importlib.import_module("clausier.workers.tasks"))
+
+
+def wait_until(condition, what: str, timeout: float = 60, interval: float = 0.1):
+    """Poll ``condition`` until it returns something true; fail naming ``what`` after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"{what}: not after {timeout} s"
+        time.sleep(interval)
+    return found
+
+
+class GatedInbox(Inbox):
+    """An inbox whose server can be told to hold the senders at the recipient (``held``): a
+    sender is then mid-message, nothing handed over yet."""
+
+    def __init__(self):
+        super().__init__()
+        self.open = threading.Event()
+        self.open.set()
+        self.arrived = threading.Event()     # a sender is being held
+
+    async def handle_RCPT(self, server, smtp_session, envelope, address, rcpt_options):
+        self.arrived.set()
+        while not self.open.is_set():
+            await asyncio.sleep(0.05)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self.arrived.clear()
+        self.open.clear()
+        try:
+            yield
+        finally:
+            self.open.set()
+
+
+@pytest.fixture(scope="session")
+def worker_inbox() -> Iterator[tuple[int, GatedInbox]]:
+    """The SMTP server (aiosmtpd) the shared worker's mail goes to: its port and what it got."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    inbox = GatedInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+MQTT_URL = "mqtt://127.0.0.1:1883"
+
+
+@pytest.fixture(scope="session")
+def worker_data_dir(tmp_path_factory) -> Path:
+    """The data directory of the shared worker (the usage store is under it)."""
+    return tmp_path_factory.mktemp("worker-data")
+
+
+@dataclass
+class SharedWorker:
+    """The worker of the tests of side work, which one of them kills and starts again."""
+
+    env: dict[str, str]
+    url: str
+    log: Path
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        # Not the bill runs' queue: those tests bill copies of the database with workers of
+        # their own.
+        [self.process] = start_workers(self.env, self.url, [self.log], threads=2,
+                                       queues=("rating", "notices", "documents", "devices"))
+
+    def kill_and_start_again(self) -> None:
+        stop(self.process, signal.SIGKILL)
+        self.start()
+
+    def log_text(self) -> str:
+        return self.log.read_text()
+
+
+@pytest.fixture(scope="session")
+def shared_worker(broker_env, db_url, worker_inbox, worker_data_dir, tmp_path_factory
+                  ) -> Iterator[SharedWorker]:
+    """One worker of two threads (two messages at once) on the tests' database, shared by the
+    tests of side work (notices, PDFs, device pushes, rating): its mail goes to
+    ``worker_inbox``, its pushes to the MQTT broker on 127.0.0.1:1883, its files under
+    ``worker_data_dir``."""
+    port, _inbox = worker_inbox
+    env = {**broker_env, "CLAUSIER_SMTP_HOST": "127.0.0.1", "CLAUSIER_SMTP_PORT": str(port),
+           "CLAUSIER_MQTT_URL": MQTT_URL, "CLAUSIER_DATA_DIR": str(worker_data_dir)}
+    worker = SharedWorker(env, db_url, tmp_path_factory.mktemp("shared-worker") / "worker.log")
+    worker.start()
+    yield worker
+    stop(worker.process)
 
 
 def _admin():
@@ -124,10 +239,14 @@ def clone(template_url: str, suffix: str) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def start_workers(env: dict[str, str], url: str, logs: list[Path]) -> list[subprocess.Popen]:
-    """``clausier worker`` processes (one process, one thread each), each in its own process
-    group, started together and returned once all are ready."""
-    processes = [subprocess.Popen([CLAUSIER, "worker"], env={**env, "CLAUSIER_DATABASE_URL": url},
+def start_workers(env: dict[str, str], url: str, logs: list[Path], threads: int = 1,
+                  queues: tuple[str, ...] = ()) -> list[subprocess.Popen]:
+    """``clausier worker`` processes (one process each, of ``threads`` threads, on ``queues`` or
+    all of them), each in its own process group, started together and returned once all are
+    ready."""
+    options = ["--threads", str(threads)] + [f"--queues={queue}" for queue in queues]
+    processes = [subprocess.Popen([CLAUSIER, "worker", *options],
+                                  env={**env, "CLAUSIER_DATABASE_URL": url},
                                   stdout=log.open("w"), stderr=subprocess.STDOUT,
                                   start_new_session=True) for log in logs]
     deadline = time.monotonic() + 90

@@ -2,7 +2,9 @@
 
 Devices always poll; a push only makes them poll sooner (real-time mode, CP A art. 1 L130).
 Nothing is published for a transaction that rolls back, and a broker that is down costs one
-short connection attempt and a log line, never a failed change.
+short connection attempt and a log line, never a failed change. With a task broker
+(``CLAUSIER_BROKER_URL``) the push is a message to the workers, which publish the sites' current
+versions (``workers.tasks.push_site_versions``) and try again with back-off.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from urllib.parse import urlparse
 
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from clausier.core.settings import Settings
@@ -34,8 +37,24 @@ def queue_version(session: Session, site_id: int, version: int) -> None:
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
-    if pending:
-        publish(pending, Settings.from_env().mqtt_url)
+    if not pending:
+        return
+    settings = Settings.from_env()
+    if settings.mqtt_url and settings.broker_url:
+        _hand_to_workers(sorted(pending))
+    else:
+        publish(pending, settings.mqtt_url)
+
+
+def _hand_to_workers(site_ids: list[int]) -> None:
+    from dramatiq.errors import DramatiqError
+
+    try:
+        from clausier.workers.tasks import push_site_versions
+
+        push_site_versions.send(site_ids)
+    except (OSError, DramatiqError) as exc:
+        log.warning("MQTT push of sites %s not queued (%s); devices will poll", site_ids, exc)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -69,3 +88,17 @@ def publish(versions: dict[int, int], url: str) -> bool:
     except (OSError, RuntimeError, ValueError) as exc:
         log.warning("MQTT push to %s failed (%s); devices will poll", url, exc)
         return False
+
+
+def publish_current(engine: Engine, site_ids: list[int], url: str) -> bool:
+    """Publish the sites' versions as they are now: a push delivered late, or twice, publishes
+    the latest version, never an older one over a newer."""
+    from sqlalchemy import select
+
+    from clausier.access.models import AccessSite
+    from clausier.db.session import transaction
+
+    with transaction(engine) as session:
+        versions = {site_id: version for site_id, version in session.execute(
+            select(AccessSite.id, AccessSite.config_version).where(AccessSite.id.in_(site_ids)))}
+    return publish(versions, url) if versions else True

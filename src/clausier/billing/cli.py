@@ -26,6 +26,7 @@ from clausier.core.errors import ClausierError, NotFound
 from clausier.core.money import fr_format
 
 service = LazyModule("clausier.billing.service")
+workers_service = LazyModule("clausier.workers.service")
 
 app = typer.Typer(no_args_is_help=True, help="Invoices and credit notes.")
 index_app = typer.Typer(no_args_is_help=True, help="Price indices and the annual indexation.")
@@ -154,8 +155,12 @@ def pdfs(period: str = typer.Option(None, help="Only the documents of this perio
                                      help="Rendering processes (default: one per core)."),
          as_json: bool = JsonOption):
     """Write the Factur-X PDFs of many issued documents, rendered in parallel processes
-    (one file per document, named after its number)."""
+    (one file per document, named after its number). With CLAUSIER_BROKER_URL the workers
+    render them (`clausier worker`) into the folder, which they must see too; this waits."""
     from clausier.billing.pdf import write_pdfs   # WeasyPrint and Factur-X: PDF commands only
+    from clausier.core.settings import Settings
+    from clausier.db.session import default_engine
+    from clausier.workers.dispatch import pdf_queue
 
     with command() as cmd:
         ids = service.numbered_document_ids(cmd.session, period=period, operator_code=operator,
@@ -163,18 +168,31 @@ def pdfs(period: str = typer.Option(None, help="Only the documents of this perio
         url = cmd.session.get_bind().url.render_as_string(hide_password=False)
     if not ids:
         fail(NotFound("invoices: no issued document matches"))
+    queue = pdf_queue(Settings.from_env())
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, disable=as_json) as bar:
         task = bar.add_task("PDFs", total=len(ids))
-        report = write_pdfs(url, ids, output, workers,
-                            progress=lambda done, total: bar.update(task, completed=done))
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done)
+
+        try:
+            if queue is not None:
+                report = workers_service.render_pdfs(default_engine(), ids, output, queue,
+                                                     progress=advance)
+            else:
+                report = write_pdfs(url, ids, output, workers, progress=advance)
+        except ClausierError as exc:
+            fail(exc)
     if as_json:
         print_json(report.as_dict())
         return
     figures = report.as_dict()
-    console.print(f"{report.written} PDF(s) written to {output} in {figures['seconds']} s on "
-                  f"{workers} process(es): {figures['pdfs_per_second']} PDFs/s, "
-                  f"{figures['pdfs_per_cpu_second']} per CPU-second")
+    by = "the workers" if report.workers is None else f"{workers} process(es)"
+    cpu = (f", {figures['pdfs_per_cpu_second']} per CPU-second"
+           if figures["pdfs_per_cpu_second"] else "")
+    console.print(f"{report.written} PDF(s) written to {output} in {figures['seconds']} s by "
+                  f"{by}: {figures['pdfs_per_second']} PDFs/s{cpu}")
 
 
 @app.command()

@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timezone
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -252,9 +253,13 @@ def invoice_pdf(invoice: Invoice, credited: Invoice | None = None) -> bytes:
         metadata.keywords = ["Factur-X"]
         metadata.lang = "fr-FR"
         metadata.xmp_metadata.append(_facturx_xmp())
+        # Dated by the invoice, not by the rendering (WeasyPrint's default: now): the same
+        # document gives the same file, whenever and wherever it is rendered.
+        stamp = (invoice.issued_at or invoice.created_at).astimezone(timezone.utc)
         metadata.attachments.append(Attachment(
             string=facturx_xml(invoice, credited), name=FACTURX_FILENAME,
-            description="Factur-X XML file", relationship="Data", base_url=str(TEMPLATES.parent)))
+            description="Factur-X XML file", relationship="Data", base_url=str(TEMPLATES.parent),
+            created=stamp, modified=stamp))
     return document.write_pdf(pdf_variant="pdf/a-3b", finisher=_finish)
 
 
@@ -368,7 +373,7 @@ class PdfBatchReport:
     written: int = 0
     seconds: float = 0.0            # wall clock of the rendering (workers started and warm)
     cpu_seconds: float = 0.0        # summed over the workers
-    workers: int = 1
+    workers: int | None = 1         # None: the broker's workers (``clausier worker``)
     files: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -427,15 +432,26 @@ def _ready(_index: int) -> bool:
 
 
 def _render_chunk(task: tuple[list[int], Path | None]) -> tuple[list[str], float]:
+    invoice_ids, folder = task
+    cpu = time.process_time()
+    files = render_files(_worker_engine, invoice_ids, folder)
+    return files, time.process_time() - cpu
+
+
+def render_files(engine, invoice_ids: list[int], folder: Path | None) -> list[str]:
+    """Render the PDFs of ``invoice_ids`` and write each as ``folder/NUMBER.pdf`` (None: render
+    only); the names written. A file is written whole or not at all (a temporary file renamed
+    over it), and the same document gives the same bytes: rendering again, or a worker's task
+    delivered twice, leaves the same file."""
+    import os
+
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
     from clausier.db.session import transaction
 
-    invoice_ids, folder = task
-    cpu = time.process_time()
     files = []
-    with transaction(_worker_engine) as session:
+    with transaction(engine) as session:
         invoices = {i.id: i for i in session.scalars(
             select(Invoice).where(Invoice.id.in_(invoice_ids)).options(selectinload(Invoice.lines)))}
         for invoice_id in invoice_ids:
@@ -445,6 +461,8 @@ def _render_chunk(task: tuple[list[int], Path | None]) -> tuple[list[str], float
             document = invoice_pdf(invoice, credited)
             name = pdf_filename(invoice)
             if folder is not None:
-                (folder / name).write_bytes(document)
+                partial = folder / f".{name}.{os.getpid()}.part"
+                partial.write_bytes(document)
+                os.replace(partial, folder / name)
             files.append(name)
-    return files, time.process_time() - cpu
+    return files

@@ -984,6 +984,15 @@ def numbered_document_ids(session: Session, *, period: str | None = None,
                                           operator_code=operator_code)))
 
 
+def document_file_names(session: Session, invoice_ids: list[int]) -> dict[int, str]:
+    """The file each document's PDF is written to (``billing.pdf.pdf_filename``), by id, in the
+    order of ``invoice_ids``."""
+    from clausier.billing.pdf import pdf_filename
+
+    invoices = {i.id: i for i in session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids)))}
+    return {invoice_id: pdf_filename(invoices[invoice_id]) for invoice_id in invoice_ids}
+
+
 def _filtered(query, *, status: str | None = None, customer_id: int | None = None,
               period: str | None = None, kind: str | None = None,
               operator_code: str | None = None):

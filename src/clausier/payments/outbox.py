@@ -178,10 +178,7 @@ def sms_provider(settings: Settings) -> SmsProvider:
     return getattr(importlib.import_module(module), name)()
 
 
-def queued_messages(session: Session, due_at: datetime | None,
-                    customer_id: int | None = None) -> list[OutboxMessage]:
-    """The e-mails and SMS waiting to be sent, oldest first; with ``due_at``, only those whose
-    next attempt after a failure has come; with ``customer_id``, that customer's only."""
+def _queued(due_at: datetime | None, customer_id: int | None = None):
     query = select(OutboxMessage).where(
         OutboxMessage.status == "queued", OutboxMessage.channel.in_(("email", "sms")))
     if due_at is not None:
@@ -189,7 +186,38 @@ def queued_messages(session: Session, due_at: datetime | None,
                                 OutboxMessage.next_attempt_at <= due_at))
     if customer_id is not None:
         query = query.where(OutboxMessage.customer_id == customer_id)
-    return list(session.scalars(query.order_by(OutboxMessage.id)))
+    return query.order_by(OutboxMessage.id)
+
+
+def queued_messages(session: Session, due_at: datetime | None, customer_id: int | None = None,
+                    *, claim: bool = False) -> list[OutboxMessage]:
+    """The e-mails and SMS waiting to be sent, oldest first; with ``due_at``, only those whose
+    next attempt after a failure has come; with ``customer_id``, that customer's only. With
+    ``claim``, locked until the transaction ends and without those another sender holds (a
+    worker sending them one by one, ``send_next``): no message is taken by two senders."""
+    query = _queued(due_at, customer_id)
+    if claim:
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def _send(message: OutboxMessage, mailer: Mailer, sms: SmsProvider, now: datetime) -> bool:
+    """One attempt: sent, or kept queued saying why and when it is tried again."""
+    message.attempts += 1
+    try:
+        if message.channel == "email":
+            message.provider_ref = mailer.send(message.recipient, message.subject, message.body)
+        else:
+            message.provider_ref = sms.send(message.recipient, message.body)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("outbox message %s not sent (attempt %s): %r", message.id,
+                    message.attempts, exc)
+        message.error = delivery_failure(message.channel, exc)
+        message.next_attempt_at = retry_at(now, message.attempts)
+        return False
+    message.status, message.sent_at, message.error = "sent", now, ""
+    message.next_attempt_at = None
+    return True
 
 
 def deliver(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | None = None,
@@ -205,28 +233,31 @@ def deliver(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | No
     lock_for_writing(session, DELIVERY_LOCK)
     now = clock.now()
     counts = {"sent": 0, "failed": 0}
-    queued = queued_messages(session, now if due_only else None, customer_id)
+    queued = queued_messages(session, now if due_only else None, customer_id, claim=True)
     for message in queued:
-        message.attempts += 1
-        try:
-            if message.channel == "email":
-                message.provider_ref = mailer.send(message.recipient, message.subject, message.body)
-            else:
-                message.provider_ref = sms.send(message.recipient, message.body)
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("outbox message %s not sent (attempt %s): %r", message.id,
-                        message.attempts, exc)
-            message.error = delivery_failure(message.channel, exc)
-            message.next_attempt_at = retry_at(now, message.attempts)
-            counts["failed"] += 1
-            continue
-        message.status, message.sent_at, message.error = "sent", now, ""
-        message.next_attempt_at = None
-        counts["sent"] += 1
+        counts["sent" if _send(message, mailer, sms, now) else "failed"] += 1
     if counts["sent"] or counts["failed"]:
         record(session, clock, actor, "outbox.deliver", queued[0],
                f"{counts['sent']} sent, {counts['failed']} failed")
     return counts
+
+
+def send_next(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | None = None,
+              sms: SmsProvider | None = None) -> str | None:
+    """A worker's step (``workers.tasks.deliver_notices``): claim the oldest due e-mail or SMS
+    that no other sender holds, send it and mark it — claim, attempt and mark in the caller's one
+    transaction, so that it is sent by one sender only and, once committed, never again.
+    ``"sent"``/``"failed"``, or None when nothing is due."""
+    message = session.scalars(_queued(clock.now()).limit(1)
+                              .with_for_update(skip_locked=True)).first()
+    if message is None:
+        return None
+    settings = Settings.from_env()
+    sent = _send(message, mailer or SmtpMailer.from_settings(settings),
+                 sms or sms_provider(settings), clock.now())
+    outcome = "sent" if sent else "failed"
+    record(session, clock, actor, "outbox.deliver", message, f"1 {outcome}")
+    return outcome
 
 
 def list_messages(session: Session, customer_id: int | None = None, status: str | None = None,

@@ -1522,6 +1522,11 @@ def deliver(session: Session, clock: Clock, actor: Actor, day: date, *,
     return outbox.deliver(session, clock, actor, customer_id=customer_id)
 
 
+def send_next(session: Session, clock: Clock, actor: Actor) -> str | None:
+    """A worker's sending of the oldest due e-mail or SMS, one message a transaction."""
+    return outbox.send_next(session, clock, actor)
+
+
 def deliveries_due(session: Session, clock: Clock, customer_id: int | None = None) -> list[dict]:
     """What ``deliver`` would send now (``clausier tick --dry-run``)."""
     return [{"channel": m.channel, "kind": m.kind, "customer_id": m.customer_id,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
-                                 print_json, print_table)
+from clausier.cli.common import (JsonOption, LazyModule, TodayOption, cli_actor, command,
+                                 console, fail, print_json, print_table)
 
 # Polars: loaded by the commands that rate or import usage, not by the others.
 contracts = LazyModule("clausier.contracts.service")
@@ -102,6 +102,13 @@ def rate_month(month: str, json: bool = False, today: datetime | None = None) ->
     """Rate (or re-rate) a month deterministically: rated Parquet and summaries for the bill run.
     Reached as ``clausier rate --month YYYY-MM`` (the ``rate`` group is shared with the legal
     interest rates of the payments room)."""
+    from clausier.core.settings import Settings
+    from clausier.workers.dispatch import rating_queue
+
+    queue = rating_queue(Settings.from_env())
+    if queue is not None:
+        rate_on_workers(month, queue, json, today)
+        return
     with command(today) as cmd:
         report = service.rate(cmd.session, cmd.clock, cmd.actor, month)
     if json:
@@ -111,6 +118,30 @@ def rate_month(month: str, json: bool = False, today: datetime | None = None) ->
                                     "proposals", "unpriced", "late summaries"],
                 [[report.records, report.subscriptions, report.amount, report.breaches,
                   report.alerts, report.proposals, report.unpriced, report.late_summaries]])
+
+
+def rate_on_workers(month: str, queue, json: bool, today: datetime | None) -> None:
+    """With a broker: each bucket of the month rated by the workers; this waits."""
+    from clausier.core.clock import clock_for
+    from clausier.core.errors import ClausierError
+    from clausier.db.session import default_engine
+
+    try:
+        report, buckets = service.rate_on_workers(
+            default_engine(), clock_for(today=today.date() if today else None), cli_actor(),
+            month, queue)
+    except ClausierError as exc:
+        fail(exc)
+    if json:
+        print_json({**report.as_dict(), "buckets": buckets})
+        return
+    print_table(f"Rating {month} on the workers", ["records", "subscriptions", "amount",
+                                                   "breaches", "alerts", "proposals", "unpriced",
+                                                   "late summaries"],
+                [[report.records, report.subscriptions, report.amount, report.breaches,
+                  report.alerts, report.proposals, report.unpriced, report.late_summaries]])
+    print_table("Buckets", ["bucket", "worker", "records", "subscriptions"],
+                [[b["bucket"], b["worker"], b["records"], b["subscriptions"]] for b in buckets])
 
 
 @usage_app.command("show")

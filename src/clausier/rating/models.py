@@ -1,7 +1,8 @@
 """Rating tables. The records themselves live in Parquet (``<data dir>/usage``); the database keeps
 what the bill run and the staff need: import batches and their rejects, the price list, the
 monthly explained summaries per subscription, fair-use breaches, fraud alerts, penalty proposals,
-roaming profiles and premium-number payouts."""
+roaming profiles and premium-number payouts; with a broker, the buckets of a rating run sent to the
+workers."""
 
 from __future__ import annotations
 
@@ -220,3 +221,24 @@ class SvaPayoutClaim(Base):
     status: Mapped[str] = mapped_column(String(20), default="requested")
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(Instant)
+
+
+class RatingBucketRun(Base):
+    """A bucket of a month's subscriptions sent to the workers (``clausier worker``) when a broker
+    is configured, in the rating run ``run_key``. The task that rates it is keyed on (run,
+    bucket): delivered again, it finds the bucket done, or rates it again from the start (its
+    first delivery's transaction was rolled back: rating a month again changes nothing)."""
+
+    __tablename__ = "rating_bucket_runs"
+    __table_args__ = (UniqueConstraint("run_key", "bucket"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(36), index=True)
+    month: Mapped[str] = mapped_column(String(7))
+    bucket: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="queued")   # queued | done | failed
+    worker: Mapped[str] = mapped_column(String(200), default="")    # host:pid of the one that rated it
+    report: Mapped[dict] = mapped_column(JSON, default=dict)    # the bucket's share of RateReport
+    error: Mapped[str] = mapped_column(Text, default="")
+    queued_at: Mapped[datetime] = mapped_column(Instant)
+    finished_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)

@@ -38,6 +38,7 @@ from clausier.db.session import lock_for_writing
 from clausier.rating import cdr, facts, rules
 from clausier.rating import numbering as nb
 from clausier.rating.models import (FairUseBreach, FraudAlert, ImportBatch, PenaltyProposal,
+                                    RatingBucketRun,
                                     RejectedRow, RoamingMonthRow, SvaPayout, SvaPayoutClaim,
                                     UsageSummary, UsageTariff)
 from clausier.rating.store import WRITERS, UsageStore
@@ -501,6 +502,125 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
     return report
 
 
+# --------------------------------------------------------------------------- rating on the workers
+
+def rate_on_workers(engine, clock: Clock, actor: Actor, month: str, queue,
+                    store: UsageStore | None = None, poll_seconds: float = 0.2
+                    ) -> tuple[RateReport, list[dict]]:
+    """``rate`` with each bucket of subscriptions rated by the workers (a broker configured):
+    ``queue(run_key, bucket, fixed_at)`` sends a bucket; this waits for them all, then evaluates
+    roaming abuse over every line of the month (it compares a customer's lines, which may lie in
+    different buckets) and records the run. The same summaries, breaches, alerts and report as
+    the in-process rating. Holds the month's rating lock meanwhile (as ``rate`` does): another
+    rating of the month waits. The report, and the buckets with the worker that rated each."""
+    import time
+    import uuid
+
+    from clausier.core.clock import FixedClock
+    from clausier.db.session import transaction, write_transaction
+
+    store = store or UsageStore.default()
+    _check_month(month)
+    run_key = uuid.uuid4().hex
+    fixed_at = clock.now().isoformat() if isinstance(clock, FixedClock) else None
+    buckets = store.buckets(month)
+    with write_transaction(engine) as session:
+        session.add_all([RatingBucketRun(run_key=run_key, month=month, bucket=bucket,
+                                         queued_at=clock.now()) for bucket in buckets])
+    with write_transaction(engine) as session:
+        lock_for_writing(session, f"rating:{month}")
+        for bucket in buckets:
+            queue(run_key, bucket, fixed_at)
+        while True:
+            with transaction(engine) as reading:
+                rows = list(reading.scalars(select(RatingBucketRun).where(
+                    RatingBucketRun.run_key == run_key).order_by(RatingBucketRun.bucket)))
+                reading.expunge_all()
+            if all(row.status != "queued" for row in rows):
+                break
+            time.sleep(poll_seconds)
+        failed = [row for row in rows if row.status == "failed"]
+        if failed:
+            raise Conflict(f"rating {month}: bucket(s) {', '.join(str(r.bucket) for r in failed)} "
+                           f"failed on the workers ({failed[0].error}); see clausier "
+                           f"dead-letters, then rate the month again")
+        parts = [row.report for row in rows]
+        roaming_ids = [sid for part in parts for sid in part["roaming_subscriptions"]]
+        plans, tariffs = _plans(session, roaming_ids)
+        roaming_proposals = _roaming_proposals(
+            session, clock, month, roaming_ids, {p.subscription_id: p for p in plans}, tariffs)
+        report = RateReport(
+            month=month, records=sum(p["records"] for p in parts),
+            subscriptions=sum(p["subscriptions"] for p in parts),
+            amount=sum((Decimal(p["amount"]) for p in parts), Decimal("0.00")),
+            breaches=sum(p["breaches"] for p in parts), alerts=sum(p["alerts"] for p in parts),
+            proposals=sum(p["proposals"] for p in parts) + roaming_proposals,
+            unpriced=sum(p["unpriced"] for p in parts),
+            late_summaries=sum(p["late_summaries"] for p in parts),
+            rated_files=[p["rated_file"] for p in parts])
+        record(session, clock, actor, "usage.rate", UsageSummary(id=None),
+               f"{month}: {report.records} records, {report.subscriptions} subscriptions, "
+               f"{report.amount} € (on the workers)", report.as_dict())
+    return report, [{"bucket": row.bucket, "worker": row.worker, "status": row.status,
+                     "records": row.report.get("records", 0),
+                     "subscriptions": row.report.get("subscriptions", 0)} for row in rows]
+
+
+@gc_paused
+def rate_bucket(engine, clock: Clock, run_key: str, bucket: int, worker: str,
+                store: UsageStore | None = None) -> None:
+    """A worker's task: rate one bucket of a rating run and save what is the bucket's own (the
+    rated Parquet, summaries, fair-use breaches, fraud alerts and their proposals, payouts, the
+    lines' roaming profiles), in one transaction that also marks the bucket done. Found done
+    (delivered twice), nothing happens; rolled back (its worker died), it is rated again."""
+    from clausier.db.session import write_transaction
+
+    store = store or UsageStore.default()
+    with write_transaction(engine) as session:
+        row = session.scalar(select(RatingBucketRun).where(
+            RatingBucketRun.run_key == run_key, RatingBucketRun.bucket == bucket).with_for_update())
+        if row is None:
+            raise NotFound(f"rating run {run_key}: no bucket {bucket}")
+        if row.status != "queued":
+            return
+        lock_for_writing(session, f"rating:{row.month}:{bucket}")
+        row.report = _rate_and_save_bucket(session, clock, row.month, bucket, store)
+        row.status, row.worker, row.finished_at = "done", worker, clock.now()
+
+
+def fail_bucket(session: Session, clock: Clock, run_key: str, bucket: int, error: str) -> None:
+    """A bucket the workers gave up on (its dead letter): its run stops, naming it."""
+    row = session.scalar(select(RatingBucketRun).where(RatingBucketRun.run_key == run_key,
+                                                       RatingBucketRun.bucket == bucket))
+    if row is not None and row.status == "queued":
+        row.status, row.error, row.finished_at = "failed", error[:2000], clock.now()
+
+
+def _rate_and_save_bucket(session: Session, clock: Clock, month: str, bucket: int,
+                          store: UsageStore) -> dict:
+    """What ``rate`` does for one bucket, the roaming proposals left to the run's end."""
+    records = store.scan_month(month, bucket)
+    ids = records.select(pl.col("subscription_id").unique()).collect()["subscription_id"].to_list()
+    plan_list, tariffs = _plans(session, ids)
+    plans = {p.subscription_id: p for p in plan_list}
+    result = rules.rate_month(records, plan_list, tariffs, _managed_numbers(session, plan_list, {}))
+    path = str(store.write_rated(month, bucket, result.rated))
+    counts = dict(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
+    late = _save_summaries(session, clock, month, result, plans, counts,
+                           _existing_summaries(session, month))
+    breaches = _save_breaches(session, clock, month, result, plans)
+    alerts = _save_alerts(session, clock, month, result.alerts, plans)
+    proposals = sum(_propose_for_alert(session, clock, alert, found, plans[alert.subscription_id])
+                    for alert, found in alerts)
+    _store_roaming(session, month, result.roaming)
+    _save_payouts(session, result.payouts)
+    return {"records": sum(counts.values()), "subscriptions": len(result.explained),
+            "amount": str(sum((e.total for e in result.explained.values()), Decimal("0.00"))),
+            "breaches": breaches, "alerts": len(alerts), "proposals": proposals,
+            "unpriced": sum(result.unpriced.values()), "late_summaries": late,
+            "rated_file": path, "roaming_subscriptions": _lines_of(result.roaming)}
+
+
 def _managed_numbers(session: Session, plans: Sequence[rules.Plan],
                      known: dict[int, set[str]]) -> set[str] | None:
     """The numbers the operators of contact-centre plans manage (their subscriptions' service
@@ -703,15 +823,30 @@ def _evaluate_roaming(session: Session, clock: Clock, month: str, roaming: pl.Da
     """Store the month's roaming profile and evaluate the abuse indicators over the sheet's
     window of consecutive months (the three of each line, and the serial use of several SIMs
     by one customer); propose the surcharge tariffs when one holds."""
-    proposals = 0
+    _store_roaming(session, month, roaming)
+    return _roaming_proposals(session, clock, month, _lines_of(roaming), plans, tariffs)
+
+
+def _lines_of(roaming: pl.DataFrame) -> list[int]:
+    return roaming["subscription_id"].to_list() if "subscription_id" in roaming.columns else []
+
+
+def _store_roaming(session: Session, month: str, roaming: pl.DataFrame) -> None:
     for row in roaming.iter_rows(named=True):
         subscription_id = row.pop("subscription_id")
         _upsert(session, RoamingMonthRow, dict(subscription_id=subscription_id, month=month),
                 {k: int(v or 0) for k, v in row.items()})
     session.flush()
+
+
+def _roaming_proposals(session: Session, clock: Clock, month: str, subscription_ids: list[int],
+                       plans: dict[int, rules.Plan], tariffs: dict) -> int:
+    """The abuse indicators of these lines over the window, once every line of the month has its
+    profile stored (the serial use of SIMs compares a customer's lines)."""
+    proposals = 0
     chains: dict[tuple[int, str], tuple[int, ...]] = {}
-    for row in roaming.iter_rows(named=True):
-        plan = plans[row["subscription_id"]]
+    for subscription_id in subscription_ids:
+        plan = plans[subscription_id]
         size = rules.figure(plan.usage, "roaming_abuse_observation_consecutive_months")
         if size is None:
             continue

@@ -24,6 +24,7 @@ from clausier.audit.models import AuditEntry
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.dryrun import dry_run
+from clausier.core.settings import Settings
 from clausier.customers.models import Customer
 from clausier.db.session import lock_for_writing
 from clausier.scheduler.models import TickRun
@@ -49,6 +50,14 @@ TICK_STEPS: list[str] = [
 DELIVERY_STEPS: list[str] = [
     "clausier.payments.service:deliver",
     "clausier.support.service:deliver_notifications",
+]
+
+# The same outboxes sent by the workers (``workers.tasks.deliver_notices``), one message a
+# transaction: ``function(session, clock, actor)`` claims the oldest due message no other sender
+# holds, sends and marks it, and returns "sent" or "failed" (None: nothing is due).
+DELIVERY_ONE_BY_ONE: list[str] = [
+    "clausier.payments.service:send_next",
+    "clausier.support.service:send_next_notification",
 ]
 
 
@@ -88,6 +97,12 @@ def _takes_customer(function: Callable) -> bool:
     return "customer_id" in inspect.signature(function).parameters
 
 
+def _left_to_the_workers(session: Session, clock: Clock, actor: Actor, day: date, **scope) -> str:
+    """With a broker the workers send the outboxes (``workers.tasks.deliver_notices``, which
+    ``clausier scheduler`` sends them every minute): the tick leaves its messages to them."""
+    return "left to the workers"
+
+
 def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
                    customer: Customer | None = None, messages: list[dict] | None = None
                    ) -> list[StepOutcome]:
@@ -115,6 +130,8 @@ def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
             messages.extend(due)
             outcomes.append(StepOutcome(step, "skipped", f"dry run: {len(due)} message(s) not sent"))
             continue
+        if step in DELIVERY_STEPS and Settings.from_env().broker_url:
+            function = _left_to_the_workers
         try:
             with session.begin_nested():
                 summary = str(function(session, clock, actor, day, **scope) or "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -94,6 +95,24 @@ class DeliveryLoop(_Background):
 
     def _work(self) -> bool:
         self.run_once()
+        return False
+
+    def _wait(self, failed: bool) -> float:
+        return self.interval.total_seconds()
+
+
+class Every(_Background):
+    """``work()`` every ``interval``: with a broker, the scheduler sends the workers their
+    periodic messages this way (the outboxes' sending, ``workers.tasks.deliver_notices``)."""
+
+    def __init__(self, engine: Engine, clock: Clock, work: Callable[[], object],
+                 interval: timedelta, name: str):
+        super().__init__(engine, clock)
+        self.work, self.interval, self.name = work, interval, name
+        self._thread.name = name
+
+    def _work(self) -> bool:
+        self.work()
         return False
 
     def _wait(self, failed: bool) -> float:

@@ -584,11 +584,7 @@ def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
 # --------------------------------------------------------------------------- outbox
 
 
-def pending_notifications(session: Session, limit: int = 100, due_at: datetime | None = None,
-                          customer_id: int | None = None) -> list[Notification]:
-    """What a sender (mail relay, SMS gateway) still has to send, oldest first; with ``due_at``,
-    only those whose next attempt after a failure has come; with ``customer_id``, those of
-    that customer's tickets."""
+def _pending(due_at: datetime | None = None, customer_id: int | None = None):
     query = select(Notification).where(Notification.status == "pending")
     if due_at is not None:
         query = query.where(or_(Notification.next_attempt_at.is_(None),
@@ -596,7 +592,20 @@ def pending_notifications(session: Session, limit: int = 100, due_at: datetime |
     if customer_id is not None:
         query = query.join(Ticket, Ticket.id == Notification.ticket_id).where(
             Ticket.customer_id == customer_id)
-    return list(session.scalars(query.order_by(Notification.id).limit(limit)))
+    return query.order_by(Notification.id)
+
+
+def pending_notifications(session: Session, limit: int = 100, due_at: datetime | None = None,
+                          customer_id: int | None = None, *, claim: bool = False
+                          ) -> list[Notification]:
+    """What a sender (mail relay, SMS gateway) still has to send, oldest first; with ``due_at``,
+    only those whose next attempt after a failure has come; with ``customer_id``, those of
+    that customer's tickets. With ``claim``, locked until the transaction ends and without those
+    another sender holds (a worker, ``send_next_notification``)."""
+    query = _pending(due_at, customer_id).limit(limit)
+    if claim:
+        query = query.with_for_update(of=Notification, skip_locked=True)
+    return list(session.scalars(query))
 
 
 def mark_sent(session: Session, clock: Clock, notification_id: int) -> Notification:
@@ -631,8 +640,6 @@ def deliver_notifications(session: Session, clock: Clock, actor: Actor, day: dat
     come to the people kept informed, by e-mail (SMTP) or SMS, with the mail and SMS adapters
     of the payments room's outbox; a failure stays pending, says why, and is tried again
     (given up after 5 attempts)."""
-    import smtplib
-
     from clausier.core.settings import Settings
     from clausier.payments.outbox import DELIVERY_LOCK, SmtpMailer, sms_provider
 
@@ -642,27 +649,50 @@ def deliver_notifications(session: Session, clock: Clock, actor: Actor, day: dat
     lock_for_writing(session, DELIVERY_LOCK)     # the tick and the server's sender, one at a time
     counts = {"sent": 0, "failed": 0}
     for notification in pending_notifications(session, limit=1000, due_at=clock.now(),
-                                              customer_id=customer_id):
-        channel = "email" if notification.recipient_email else "sms"
-        try:
-            if notification.recipient_email:
-                mailer.send(notification.recipient_email, notification.subject, notification.body)
-            elif notification.recipient_phone:
-                sms.send(notification.recipient_phone, f"{notification.subject}\n{notification.body}")
-            else:
-                mark_failed(session, clock, notification.id, "no e-mail nor phone", give_up=True)
-                counts["failed"] += 1
-                continue
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("notification %s not sent (attempt %s): %r", notification.id,
-                        notification.attempts + 1, exc)
-            mark_failed(session, clock, notification.id, delivery_failure(channel, exc),
-                        give_up=notification.attempts + 1 >= GIVE_UP_AFTER_ATTEMPTS)
-            counts["failed"] += 1
-            continue
-        mark_sent(session, clock, notification.id)
-        counts["sent"] += 1
+                                              customer_id=customer_id, claim=True):
+        counts["sent" if _attempt(session, clock, notification, mailer, sms) else "failed"] += 1
     return counts
+
+
+def send_next_notification(session: Session, clock: Clock, actor: Actor, *, mailer=None,
+                           sms=None) -> str | None:
+    """A worker's step (``workers.tasks.deliver_notices``): claim the oldest due notice no other
+    sender holds, send it and mark it in the caller's one transaction (sent by one sender only,
+    never again once committed). ``"sent"``/``"failed"``, or None when nothing is due."""
+    from clausier.core.settings import Settings
+    from clausier.payments.outbox import SmtpMailer, sms_provider
+
+    claimed = pending_notifications(session, limit=1, due_at=clock.now(), claim=True)
+    if not claimed:
+        return None
+    notification = claimed[0]
+    settings = Settings.from_env()
+    sent = _attempt(session, clock, notification, mailer or SmtpMailer.from_settings(settings),
+                    sms or sms_provider(settings))
+    return "sent" if sent else "failed"
+
+
+def _attempt(session: Session, clock: Clock, notification: Notification, mailer, sms) -> bool:
+    """One attempt at a notice, by e-mail or SMS: marked sent, or failed and tried again."""
+    import smtplib
+
+    channel = "email" if notification.recipient_email else "sms"
+    try:
+        if notification.recipient_email:
+            mailer.send(notification.recipient_email, notification.subject, notification.body)
+        elif notification.recipient_phone:
+            sms.send(notification.recipient_phone, f"{notification.subject}\n{notification.body}")
+        else:
+            mark_failed(session, clock, notification.id, "no e-mail nor phone", give_up=True)
+            return False
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("notification %s not sent (attempt %s): %r", notification.id,
+                    notification.attempts + 1, exc)
+        mark_failed(session, clock, notification.id, delivery_failure(channel, exc),
+                    give_up=notification.attempts + 1 >= GIVE_UP_AFTER_ATTEMPTS)
+        return False
+    mark_sent(session, clock, notification.id)
+    return True
 
 
 def deliveries_due(session: Session, clock: Clock, customer_id: int | None = None) -> list[dict]:

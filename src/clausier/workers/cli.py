@@ -29,8 +29,9 @@ def _require_broker() -> Settings:
 def worker(processes: int = typer.Option(1, min=1, help="Worker processes."),
            threads: int = typer.Option(1, min=1, help="Threads per process (each holds a "
                                                       "database connection)."),
-           queues: list[str] = typer.Option(None, "--queues", help="Only these queues, e.g. "
-                                            "billing (repeat the option); default: all of them."),
+           queues: list[str] = typer.Option(None, "--queues", help="Only these queues: billing, "
+                                            "rating, notices, documents, devices (repeat the "
+                                            "option); default: all of them."),
            shutdown_timeout: int = typer.Option(600, min=1, help="Seconds a stopping worker "
                                                 "gives its current message to finish.")):
     """Run workers fed by the broker (CLAUSIER_BROKER_URL). SIGTERM: each finishes the message
@@ -48,8 +49,9 @@ def worker(processes: int = typer.Option(1, min=1, help="Worker processes."),
 
 @app.command()
 def scheduler():
-    """Run the daily tick and the outbox sender for the whole cluster (with a broker the web
-    server leaves them to this process). Several schedulers may run: a day's tick runs once."""
+    """Run the daily tick for the whole cluster and, every minute, send the workers the outboxes'
+    sending (with a broker the web server does neither). Several schedulers may run: a day's
+    tick runs once, and each message of the outboxes is sent by one worker."""
     _require_broker()
     import signal
     import threading
@@ -59,18 +61,22 @@ def scheduler():
     from clausier.core.clock import SystemClock
     from clausier.db.base import import_all_models
     from clausier.db.session import default_engine
-    from clausier.scheduler.ticker import DailyTicker, DeliveryLoop
+    from clausier.scheduler.ticker import DailyTicker, DeliveryLoop, Every
+    from clausier.workers.tasks import deliver_notices
 
     import_all_models()
     configure_mappers()
     engine = default_engine()
-    background = [DailyTicker(engine, SystemClock()), DeliveryLoop(engine, SystemClock())]
+    background = [DailyTicker(engine, SystemClock()),
+                  Every(engine, SystemClock(), deliver_notices.send, DeliveryLoop.INTERVAL,
+                        "clausier-delivery-dispatch")]
     stopping = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stopping.set())
     for task in background:
         task.start()
-    console.print("Scheduler: daily tick and outbox sender running (SIGTERM stops).")
+    console.print("Scheduler: daily tick, and the outboxes' sending every minute by the workers "
+                  "(SIGTERM stops).")
     stopping.wait()
     for task in background:
         task.stop()

@@ -1,16 +1,85 @@
-"""Use cases of the workers: the dead letters kept for the back office."""
+"""Use cases of the workers: the outboxes sent one message a transaction, invoice PDFs rendered
+by the workers, and the dead letters kept for the back office."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from clausier.audit.service import Actor
 from clausier.core.clock import Clock, SystemClock
-from clausier.db.session import default_engine, write_transaction
+from clausier.core.errors import Conflict
+from clausier.db.session import default_engine, transaction, write_transaction
 from clausier.workers.models import DeadLetter
+
+
+def _resolve(step: str):
+    module, _, function = step.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def deliver_notices(engine: Engine, clock: Clock, actor: Actor) -> dict[str, int]:
+    """Send what waits in the outboxes (e-mails, SMS, ticket notices) and is due, each message in
+    its own transaction that claims it (no other sender takes it meanwhile), tries it and marks
+    it: a message committed as sent is never sent again, whoever runs this next; one whose
+    sender died mid-way is rolled back to waiting and sent by the next run. A failed attempt
+    keeps the message waiting until its next attempt (``payments.rules.retry_at``)."""
+    from clausier.scheduler.service import DELIVERY_ONE_BY_ONE
+
+    counts = {"sent": 0, "failed": 0}
+    for step in DELIVERY_ONE_BY_ONE:
+        send_next = _resolve(step)
+        while True:
+            with write_transaction(engine) as session:
+                outcome = send_next(session, clock, actor)
+            if outcome is None:
+                break
+            counts[outcome] += 1
+    return counts
+
+
+def render_pdfs(engine: Engine, invoice_ids: list[int], folder: Path,
+                send: Callable[[list[int], str], str],
+                progress: Callable[[int, int], None] | None = None, poll_seconds: float = 0.2):
+    """The PDFs of ``invoice_ids`` rendered by the workers into ``folder`` (which every worker
+    must see: a shared file system), in batches of ``billing.pdf.CHUNK``; waits until every file
+    is there. The files are removed first, so that a file there is one this call had written.
+    A batch the workers gave up on (a dead letter) stops the wait with its error."""
+    from clausier.billing.pdf import CHUNK, PdfBatchReport
+    from clausier.billing.service import document_file_names
+
+    with transaction(engine) as session:
+        names = set(document_file_names(session, invoice_ids).values())
+    folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).unlink(missing_ok=True)
+    started = time.perf_counter()
+    messages = [send(invoice_ids[start:start + CHUNK], str(folder))
+                for start in range(0, len(invoice_ids), CHUNK)]
+    while True:
+        written = names & set(os.listdir(folder))
+        if progress:
+            progress(len(written), len(names))
+        if written == names:
+            break
+        with transaction(engine) as session:
+            dead = session.scalars(select(DeadLetter).where(
+                DeadLetter.message_id.in_(messages))).first()
+        if dead is not None:
+            raise Conflict(f"PDFs: a batch failed on the workers ({dead.error}); "
+                           f"see clausier dead-letters")
+        time.sleep(poll_seconds)
+    return PdfBatchReport(written=len(names), seconds=time.perf_counter() - started,
+                          workers=None, files=sorted(names))
 
 
 def record_dead_letter(message, exception: BaseException, clock: Clock | None = None) -> None:
@@ -30,9 +99,7 @@ def record_dead_letter(message, exception: BaseException, clock: Clock | None = 
                 traceback=message.options.get("traceback", "")[-20000:], worker=worker_name(),
                 failed_at=clock.now()))
             if message.actor_name in ON_DEAD:
-                module, _, function = ON_DEAD[message.actor_name].partition(":")
-                getattr(importlib.import_module(module), function)(
-                    session, clock, arguments, error)
+                _resolve(ON_DEAD[message.actor_name])(session, clock, arguments, error)
     except IntegrityError:
         pass       # already kept (the same message failed again after a redelivery)
 
