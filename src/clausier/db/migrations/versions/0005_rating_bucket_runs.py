@@ -1,15 +1,15 @@
 """rating: the buckets of a rating run sent to the workers (issue 23)
 
-Revision ID: 0004_rating_bucket_runs
-Revises: 0003_rating
+Revision ID: 0005_rating_bucket_runs
+Revises: 0004_rating_usage_detail
 """
 from alembic import op
 import sqlalchemy as sa
 import clausier.db.types
 
 
-revision = '0004_rating_bucket_runs'
-down_revision = '0003_rating'
+revision = '0005_rating_bucket_runs'
+down_revision = '0004_rating_usage_detail'
 branch_labels = None
 depends_on = None
 
