@@ -153,17 +153,12 @@ def session(engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def demo_session(engine, clock, actor) -> Iterator[Session]:
+def demo_session(engine, clock) -> Iterator[Session]:
     """A session on the demo data set, as ``clausier demo load`` leaves it on the test clock's
     day (loaded once per worker, then put back: ``tests/dbcopy.py``); emptied afterwards."""
-    from clausier.demo import service as demo
     from tests import dbcopy
 
-    _empty(engine)
-    if not dbcopy.restore(engine, "demo"):
-        with transaction(engine) as s:
-            demo.load_demo(s, clock, actor)
-        dbcopy.save(engine, "demo")
+    dbcopy.demo_committed(engine, clock)
     try:
         with transaction(engine) as s:
             yield s

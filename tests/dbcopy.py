@@ -89,3 +89,21 @@ def _file_of(engine: Engine, name: str) -> str:
 
 def _schema_of(name: str) -> str:
     return f"saved_{name}"
+
+
+def demo_committed(engine: Engine, clock) -> None:
+    """The demo data set, as ``clausier demo load`` leaves it on the clock's day, committed in
+    place of whatever the database holds: loaded the first time, put back afterwards."""
+    from clausier.audit.service import Actor
+    from clausier.db.session import transaction
+    from clausier.demo import service as demo
+
+    name = f"demo_{clock.today():%Y%m%d}"
+    if restore(engine, name):
+        return
+    from tests.conftest import _empty
+
+    _empty(engine)
+    with transaction(engine) as s:
+        demo.load_demo(s, clock, Actor.system("test"))
+    save(engine, name)

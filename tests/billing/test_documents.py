@@ -200,18 +200,16 @@ def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine,
     assert "TEC-AV-2026-000001;credit_note" in exported.text
 
 
-def test_the_demo_bills_every_operator_and_its_invoices_make_valid_factur_x(session, clock, actor,
-                                                                           en16931_fatal):
+def test_the_demo_bills_every_operator_and_its_invoices_make_valid_factur_x(demo_session, clock,
+                                                                           actor, en16931_fatal):
     """The demo's bill runs (three months) on the demo customers; loading again bills nothing.
     The first invoice of each operator passes the official EN 16931 Schematron; Ozone's are paid
     by SEPA direct debit (OZONE CGV art. 9.2 L262), with the household's mandate."""
     from clausier.billing.demo import load_demo as load_billing
-    from clausier.demo import service as demo
 
-    demo.load_demo(session, clock, actor)
-    count = len(_all(session))
-    assert load_billing(session, clock, actor) == "0 invoice(s)"
-    invoices = _all(session)
+    count = len(_all(demo_session))
+    assert load_billing(demo_session, clock, actor) == "0 invoice(s)"
+    invoices = _all(demo_session)
     assert len(invoices) == count and {i.series for i in invoices} >= {"TEC", "OZO"}
     for invoice in (invoices[0], next(i for i in invoices if i.price_basis == "TTC")):
         assert sum(line.amount for line in invoice.lines) == (

@@ -21,7 +21,6 @@ from clausier.core.clock import FixedClock
 from clausier.audit.service import Actor
 from clausier.customers import service as customers
 from clausier.db.session import transaction
-from clausier.demo import service as demo
 from clausier.portal import service as portal
 from tests import dbcopy
 from tests.conftest import _empty
@@ -143,8 +142,8 @@ SITE_TABLES = ("access_", "users", "api_tokens")
 def build(engine: Engine, clock) -> World:
     """The demo data; A and B are the first two Technicophone demo customers."""
     actor = Actor.system("test")
+    dbcopy.demo_committed(engine, clock)
     with transaction(engine) as s:
-        demo.load_demo(s, clock, actor)
         a = customers.get_customer_by_ref(s, "TEC-000001").id
         b = customers.get_customer_by_ref(s, "TEC-000002").id
         user = portal.create_portal_user(s, clock, actor, a, email="user.a@customer-a.example",
