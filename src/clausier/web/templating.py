@@ -16,7 +16,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from clausier.core.clock import PARIS
 from clausier.core.errors import Forbidden
 from clausier.web import TEMPLATES
-from clausier.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, ngettext_for
+from clausier.web import labels
+from clausier.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, ngettext_for, translations
 from clausier.web.explain_text import translate as translate_explained
 
 environment = Environment(
@@ -95,7 +96,12 @@ def filters_for(language: str) -> dict:
         """A label, formula or note of an explained amount, in the page's language."""
         return translate_explained(text or "", language)
 
-    return {"money": money, "number": number, "day": day, "instant": instant, "explain": explain}
+    def label(table: str, code: str | None) -> str:
+        """A stored code (a family, a unit, an event, a ground, a role) in words."""
+        return labels.label(translations(language), table, code)
+
+    return {"money": money, "number": number, "day": day, "instant": instant, "explain": explain,
+            "label": label}
 
 
 def render(request: Request, template: str, context: dict | None = None,
@@ -108,6 +114,7 @@ def render(request: Request, template: str, context: dict | None = None,
         "gettext": gettext_for(language),
         "_": gettext_for(language),
         "ngettext": ngettext_for(language),
+        "pgettext": translations(language).pgettext,
         "csrf_token": csrf_token(request),
         "user": getattr(request.state, "signed_in", None),
         "f": filters_for(language),
