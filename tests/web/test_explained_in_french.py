@@ -16,7 +16,7 @@ from tests.payments.test_payments import technicophone_invoice
 
 def test_patterns_translate_the_figures_they_hold_and_leave_unknown_texts():
     assert translate("SIP trunk — 2025-10 (started month due in full)", "fr") == \
-        "SIP trunk — 2025-10 (mois commencé dû en entier)"
+        "Trunk SIP — 2025-10 (mois commencé dû en entier)"
     assert translate("Access fee — Fibre 1 Gbit/s", "fr") == "Frais d'accès — Fibre 1 Gbit/s"
     assert translate("17 months × 450,00 € of monthly fees (from 2026-12-01)", "fr") == \
         "17 mois × 450,00 € de redevances mensuelles (à compter du 2026-12-01)"
