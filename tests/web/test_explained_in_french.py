@@ -53,3 +53,12 @@ def test_a_french_invoice_page_and_exit_quote_show_french_labels(staff_client, c
     english = staff_client.post(f"/contracts/{ref}/quote", data={
         "received": date(2026, 1, 5).isoformat(), "csrf_token": csrf_of(contract)}).text
     assert "of monthly fees" in english
+
+
+def test_an_availability_basis_keeps_its_remark_and_the_clause_its_parentheses():
+    """TECHNICOPHONE CP VII §4.1.1 (L5213-5218): the rate is measured over whichever of every
+    minute and the coverage hours gives the lower availability; the note says which."""
+    assert translate("measured over every minute (lower than over the coverage hours) "
+                     "(CP VII §4.1.1 (L5213-5218))", "fr") == \
+        "mesurée sur chaque minute (plus basse que sur les heures de couverture) " \
+        "(CP VII §4.1.1 (L5213-5218))"

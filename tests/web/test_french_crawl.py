@@ -50,10 +50,8 @@ REMAINING = {
     # English with field names by the rooms; they need message ids, not a pattern catalogue.
     r"^/audit": "the audit log shows the rooms' English summaries and field names",
     r"^/customers/\d+: code: ": "the customer page's audit trail shows field names",
-    r"^/privacy(?:/register|/processor)?: ": "the processing register and the retention "
-                                              "rules name tables and data categories by code",
-    r"^/support/sla: English: 'the coverage hours'": "an SLA note half matched by explain.po",
-    r"^/support/tickets/[\w-]+: code: 'force_majeure'": "the excusable-event field takes a code",
+    r"^/privacy/register: ": "the processing register's entries are written in English by the "
+                             "privacy room and name tables as clauses",
 }
 SNAKE_CASE = re.compile(r"(?<![\w@./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-])")
 READING = re.compile(r"\breading[: ]\s*(?:T|OZ|R)-[A-Z0-9-]+")

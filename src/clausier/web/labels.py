@@ -106,6 +106,32 @@ TERMINATION_GROUNDS = {
     "at_term": N_("At the end of the commitment"),
 }
 
+# The events the terms excuse from the service levels (``service_levels.excusable_events``).
+EXCUSABLE_EVENTS = {
+    "force_majeure": N_("Force majeure"), "maintenance": N_("Scheduled maintenance"),
+    "supplier_outage": N_("Outage of a supplier"),
+    "events_outside_operator_control": N_("Events outside the operator's control"),
+}
+
+# What the retention rules of the term sheets keep, and what their periods run from.
+RETAINED_DATA = {
+    "access_events": N_("Access events"), "billing_data": N_("Billing data"),
+    "cdr": N_("Call records"), "mailboxes": N_("Mailboxes"), "hosting_data": N_("Hosted data"),
+    "recordings": N_("Call recordings"), "snapshots": N_("Backups"),
+}
+RETENTION_STARTS = {
+    "creation": N_("after their creation"), "termination": N_("after the termination"),
+    "termination_letter_receipt": N_("after the termination letter is received"),
+}
+
+# Personal-data categories (``privacy.rules.PERSONAL_CATEGORIES``, GDPR annex A.1).
+DATA_CATEGORIES = {
+    "identity": N_("identity"), "contact": N_("contact details"),
+    "identification": N_("identification data"),
+    "connection_and_usage": N_("connection and usage data"), "location": N_("location"),
+    "content": N_("content"), "financial": N_("financial data"),
+}
+
 # The kinds of a subscription's period (``contracts.rules``).
 PERIODS = {"initial": N_("initial period"), "renewal": N_("renewal period"),
            "indefinite": N_("period without end")}
@@ -127,7 +153,9 @@ ROLES = {
 TABLES = {"family": FAMILIES, "unit": UNITS, "subscription_event": SUBSCRIPTION_EVENTS,
           "termination_ground": TERMINATION_GROUNDS, "period": PERIODS, "role": ROLES,
           "dunning_action": DUNNING_ACTIONS, "attribute": ATTRIBUTES,
-          "attribute_value": ATTRIBUTE_VALUES, "offer_kind": OFFER_KINDS}
+          "attribute_value": ATTRIBUTE_VALUES, "offer_kind": OFFER_KINDS,
+          "excusable_event": EXCUSABLE_EVENTS, "retained_data": RETAINED_DATA,
+          "retention_start": RETENTION_STARTS, "data_category": DATA_CATEGORIES}
 
 
 def label(translations: NullTranslations, table: str, code: str | None) -> str:

@@ -100,8 +100,12 @@ def filters_for(language: str) -> dict:
         """A stored code (a family, a unit, an event, a ground, a role) in words."""
         return labels.label(translations(language), table, code)
 
+    def labels_of(table: str, codes) -> str:
+        """Several codes of one table in words, separated by commas."""
+        return ", ".join(label(table, code) for code in codes or ())
+
     return {"money": money, "number": number, "day": day, "instant": instant, "explain": explain,
-            "label": label}
+            "label": label, "labels": labels_of}
 
 
 def render(request: Request, template: str, context: dict | None = None,
