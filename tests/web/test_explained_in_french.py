@@ -62,3 +62,10 @@ def test_an_availability_basis_keeps_its_remark_and_the_clause_its_parentheses()
                      "(CP VII §4.1.1 (L5213-5218))", "fr") == \
         "mesurée sur chaque minute (plus basse que sur les heures de couverture) " \
         "(CP VII §4.1.1 (L5213-5218))"
+
+
+def test_a_fee_per_unit_names_its_unit_in_french():
+    """TECHNICOPHONE CP I §6.2 (L1613-1622): terminating a VGA line in its initial period costs
+    a flat fee per analogue line and per ISDN access; the unit reads in French too."""
+    assert translate("Flat fee per analogue line", "fr") == "Forfait par ligne analogique"
+    assert translate("Flat fee per isdn access", "fr") == "Forfait par accès RNIS"

@@ -10,6 +10,7 @@ it reads every screen without reading every row of the demo."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -189,3 +190,30 @@ def test_french_pages_of_the_three_spaces_show_french(world_app):  # noqa: F811
     assert sum(crawl.pages.values()) >= MIN_PAGES, crawl.pages
     assert all(crawl.pages[role] > 1 for role in ROLES), crawl.pages
     assert not offences, f"{len(offences)} offences on French pages:\n{report}"
+
+
+def test_a_french_invoice_pdf_of_each_operator_shows_french(world, engine):  # noqa: F811
+    """Issue 21, second "Done when" (French half): the Factur-X PDF of the demo invoice with the
+    most lines of each operator that invoices (Rozoh's packs are prepaid), read back as text, holds no English text the catalogues translate, no
+    code and no reading in place of a clause."""
+    from pypdf import PdfReader
+    from sqlalchemy import select
+
+    from clausier.billing.models import Invoice
+    from clausier.billing.pdf import invoice_pdf
+    from clausier.db.session import transaction
+
+    english = translated_msgids()
+    phrases = phrases_of(english)
+    offences = []
+    with transaction(engine) as s:
+        for prefix in ("TEC", "OZO"):
+            invoice = min(s.scalars(select(Invoice).where(Invoice.number.like(f"{prefix}-%"))),
+                          key=lambda i: i.id)
+            text = "\n".join(page.extract_text() for page in PdfReader(
+                io.BytesIO(invoice_pdf(invoice))).pages)
+            lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+            offences += [f"{invoice.number}: {what}"
+                         for what in sorted(set(offences_of(lines, english, phrases)))]
+    print("\n".join(offences))
+    assert not offences, "\n".join(offences)
