@@ -63,7 +63,8 @@ CLAUSE = re.compile(r"\b(?:art\.|§|CGV|CGU|CG|CP|CS|annexe|Annex|L\d)", re.IGNO
 class Page(HTMLParser):
     """The visible text (one string per text node) and the links of a page. An identifier a page
     shows on purpose, to be typed in the CLI or the API (an offer's code in the catalogue), is
-    marked up as ``<code>`` and is not read as text."""
+    marked up as ``<code>``, and a text in another language than the page's (a schedule's French
+    title, the language switch) declares it with ``lang``: neither is read as the page's text."""
 
     HIDDEN = {"script", "style", "template", "title", "code"}
 
@@ -71,12 +72,12 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.texts: list[str] = []
         self.links: list[str] = []
-        self._hidden = 0
+        self._hiding: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in self.HIDDEN:
-            self._hidden += 1
         values = dict(attrs)
+        if tag in self.HIDDEN or (values.get("lang") and tag != "html"):
+            self._hiding.append(tag)
         if tag == "a" and values.get("href"):
             self.links.append(values["href"])
         for name in ("placeholder", "title", "aria-label"):
@@ -84,12 +85,12 @@ class Page(HTMLParser):
                 self.texts.append(values[name])
 
     def handle_endtag(self, tag):
-        if tag in self.HIDDEN and self._hidden:
-            self._hidden -= 1
+        if self._hiding and self._hiding[-1] == tag:
+            self._hiding.pop()
 
     def handle_data(self, data):
         text = " ".join(data.split())
-        if text and not self._hidden:
+        if text and not self._hiding:
             self.texts.append(text)
 
 
@@ -104,6 +105,19 @@ def translated_msgids() -> set[str]:
                 and "%(" not in msgid and "{" not in msgid and len(msgid) > 2:
             found.add(" ".join(msgid.split()))
     return found
+
+
+def french_texts() -> set[str]:
+    """The catalogues' French that is not also English (« Date » is both): what an English page
+    must not show."""
+    catalogue = translations("fr")._catalog
+    found = set()
+    for key, french in catalogue.items():
+        msgid = (key[0] if isinstance(key, tuple) else key).rpartition("\x04")[2]
+        if isinstance(french, str) and french != msgid and "%(" not in french \
+                and "{" not in french and len(french) > 3:
+            found.add(" ".join(french.split()))
+    return found - translated_msgids()
 
 
 @dataclass
@@ -122,12 +136,15 @@ def phrases_of(english: set[str]) -> re.Pattern:
     return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, phrases)) + r")(?!\w)")
 
 
-def offences_of(texts: list[str], english: set[str], phrases: re.Pattern) -> Iterator[str]:
+def offences_of(texts: list[str], foreign: set[str], phrases: re.Pattern,
+                language: str = "English") -> Iterator[str]:
+    """What a page shows wrongly: ``foreign`` texts (whole, or as phrases inside a text), codes
+    and readings in place of a clause. Quotations of the seeds (« … ») are the terms' own words."""
     for text in texts:
-        if text in english:
-            yield f"English: {text!r}"
-        elif (found := phrases.search(text)):
-            yield f"English: {found[0]!r} in {text[:100]!r}"
+        if text in foreign:
+            yield f"{language}: {text!r}"
+        elif not text.startswith("«") and (found := phrases.search(text)):
+            yield f"{language}: {found[0]!r} in {text[:100]!r}"
         for code in SNAKE_CASE.findall(text):
             yield f"code: {code!r} in {text[:80]!r}"
         for match in READING.finditer(text):
@@ -139,8 +156,9 @@ def kind_of(path: str) -> str:
     return re.sub(r"\d+", "N", re.sub(r"/[A-Z]{2,4}-[\w-]+", "/REF", path))
 
 
-def crawl_as(client: TestClient, role: str, english: set[str], crawl: Crawl) -> None:
-    phrases = phrases_of(english)
+def crawl_as(client: TestClient, role: str, foreign: set[str], crawl: Crawl,
+             language: str = "English", per_kind: int = PAGES_PER_KIND) -> None:
+    phrases = phrases_of(foreign)
     queue: deque[str] = deque(["/"])
     seen = {"/"}
     kinds: Counter = Counter()
@@ -155,7 +173,7 @@ def crawl_as(client: TestClient, role: str, english: set[str], crawl: Crawl) -> 
             continue
         page = Page()
         page.feed(response.text)
-        for what in sorted(set(offences_of(page.texts, english, phrases))):
+        for what in sorted(set(offences_of(page.texts, foreign, phrases, language))):
             crawl.offend(role, path, what)
         for href in page.links:
             target = urldefrag(urljoin("http://testserver" + path, href))[0]
@@ -167,35 +185,55 @@ def crawl_as(client: TestClient, role: str, english: set[str], crawl: Crawl) -> 
                 continue
             seen.add(link)
             kind = kind_of(parts.path)
-            if kinds[kind] >= PAGES_PER_KIND:
+            if kinds[kind] >= per_kind:
                 continue
             kinds[kind] += 1
             queue.append(link)
 
 
-def test_french_pages_of_the_three_spaces_show_french(world_app):  # noqa: F811
-    english = translated_msgids()
+def crawled(world_app, language: str, foreign: set[str], per_kind: int) -> Crawl:
     crawl = Crawl()
     for role, (email, password) in ROLES.items():
         with TestClient(world_app) as client:
             assert log_in(client, email, password).status_code == 303, role
-            client.get("/lang/fr")
-            crawl_as(client, role, english, crawl)
+            client.get(f"/lang/{language}")
+            crawl_as(client, role, foreign, crawl,
+                     "English" if language == "fr" else "French", per_kind)
+    return crawl
+
+
+def report_of(crawl: Crawl, pages: str) -> tuple[list, str]:
+    """The offences outside ``REMAINING`` and a report of the crawl (printed with ``-s``)."""
     remaining = [o for o in crawl.offences
                  if any(re.search(pattern, f"{o[1]}: {o[2]}") for pattern in REMAINING)]
     offences = [o for o in crawl.offences if o not in remaining]
-    report = "\n".join(f"[{role}] {path}: {what}" for role, path, what in offences)
-    print(f"pages read: {dict(crawl.pages)}; offences: {len(offences)}; "
-          f"left to issue 21's other items: {len(remaining)}\n{report}")
+    listed = "\n".join(f"[{role}] {path}: {what}" for role, path, what in offences)
+    print(f"{pages} pages read: {dict(crawl.pages)}; offences: {len(offences)}; "
+          f"left to issue 21's other items: {len(remaining)}\n{listed}")
+    return offences, f"{len(offences)} offences on {pages} pages:\n{listed}"
+
+
+def test_french_pages_of_the_three_spaces_show_french(world_app):  # noqa: F811
+    crawl = crawled(world_app, "fr", translated_msgids(), PAGES_PER_KIND)
+    offences, report = report_of(crawl, "French")
     assert sum(crawl.pages.values()) >= MIN_PAGES, crawl.pages
     assert all(crawl.pages[role] > 1 for role in ROLES), crawl.pages
-    assert not offences, f"{len(offences)} offences on French pages:\n{report}"
+    assert not offences, report
+
+
+def test_english_pages_of_the_three_spaces_show_no_french_label(world_app):  # noqa: F811
+    """The converse, on fewer pages of each kind: an English page shows no French text of the
+    catalogues (the seeds' quotations and a schedule's French title, marked ``lang="fr"``, are
+    the terms' own words)."""
+    crawl = crawled(world_app, "en", french_texts(), 2)
+    offences, report = report_of(crawl, "English")
+    assert not offences, report
 
 
 def test_a_french_invoice_pdf_of_each_operator_shows_french(world, engine):  # noqa: F811
-    """Issue 21, second "Done when" (French half): the Factur-X PDF of the demo invoice with the
-    most lines of each operator that invoices (Rozoh's packs are prepaid), read back as text, holds no English text the catalogues translate, no
-    code and no reading in place of a clause."""
+    """Issue 21, second "Done when" (French half): the Factur-X PDF of the first demo invoice of
+    each operator that invoices (Rozoh's packs are prepaid), read back as text, holds no English
+    text the catalogues translate, no code and no reading in place of a clause."""
     from pypdf import PdfReader
     from sqlalchemy import select
 

@@ -115,3 +115,14 @@ def test_login_page_is_french_by_default_and_english_on_request(client):
 def test_the_language_switch_is_remembered_by_the_session(client):
     client.get("/lang/en?next=/login", follow_redirects=False)
     assert "Password" in client.get("/login").text
+
+
+def test_a_stored_code_reads_as_words_in_english_and_from_the_catalogue_in_french():
+    """A status stored as a code (an invoice ``partly_paid``) reads as words on an English page
+    and agrees with its noun in French (« annulée » invoice, « annulé » subscription)."""
+    from clausier.web.templating import gettext_of
+
+    assert gettext_of("en")[1]("invoice", "partly_paid") == "partly paid"
+    assert gettext_of("en")[0]("Log in") == "Log in"
+    assert gettext_of("fr")[1]("invoice", "cancelled") == "annulée par avoir"
+    assert gettext_of("fr")[1]("subscription", "cancelled") == "annulé"
