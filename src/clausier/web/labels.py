@@ -132,6 +132,10 @@ DATA_CATEGORIES = {
     "content": N_("content"), "financial": N_("financial data"),
 }
 
+# The days of a time slot (``access.rules.DAY_NAMES``), as written in a slot.
+WEEKDAYS = {"mon": N_("mon"), "tue": N_("tue"), "wed": N_("wed"), "thu": N_("thu"),
+            "fri": N_("fri"), "sat": N_("sat"), "sun": N_("sun"), "holiday": N_("holiday")}
+
 # The kinds of a subscription's period (``contracts.rules``).
 PERIODS = {"initial": N_("initial period"), "renewal": N_("renewal period"),
            "indefinite": N_("period without end")}
@@ -155,7 +159,8 @@ TABLES = {"family": FAMILIES, "unit": UNITS, "subscription_event": SUBSCRIPTION_
           "dunning_action": DUNNING_ACTIONS, "attribute": ATTRIBUTES,
           "attribute_value": ATTRIBUTE_VALUES, "offer_kind": OFFER_KINDS,
           "excusable_event": EXCUSABLE_EVENTS, "retained_data": RETAINED_DATA,
-          "retention_start": RETENTION_STARTS, "data_category": DATA_CATEGORIES}
+          "retention_start": RETENTION_STARTS, "data_category": DATA_CATEGORIES,
+          "weekday": WEEKDAYS}
 
 
 def label(translations: NullTranslations, table: str, code: str | None) -> str:
