@@ -126,6 +126,13 @@ def test_bad_segments(text, message):
         rules.parse_segment(text)
 
 
+def test_a_segment_written_with_french_day_names_is_the_same_segment():
+    """Rozoh's site administrators manage their time slots (« gestion des plages horaires »,
+    seed 000 L210) on a French site: « sam » is Saturday, « férié » the public-holiday row."""
+    assert rules.parse_segment("sam 10:00-12:00") == rules.parse_segment("sat 10:00-12:00")
+    assert rules.parse_segment("Férié 10:00-12:00") == rules.parse_segment("holiday 10:00-12:00")
+
+
 def test_overlapping_segments_are_refused():
     with pytest.raises(rules.RuleError, match="overlap"):
         rules.check_segments([rules.parse_segment("tue 08:00-12:00"), rules.parse_segment("tue 11:00-13:00")])

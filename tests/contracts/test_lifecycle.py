@@ -137,6 +137,9 @@ def test_site_move_keeps_numbers_in_the_same_zone_only(session, clock, actor, te
     assert same.recommit_months == 36
     # 100 % of the monthly fees remaining to 2027-01-31: 24 months × 40 €.
     assert same.explained.total == Decimal("960.00")
+    # the percentage of CP I §9.4 as people write it, never Decimal's "1E+2" (issue 21)
+    assert same.explained.lines[0].formula.replace("\u202f", " ").replace("\xa0", " ") == \
+        "24 months × 100 % × 40,00 €"
 
 
 def test_bad_order_input_names_the_field(session, clock, actor, tec):

@@ -96,7 +96,7 @@ def test_interest_is_days_times_three_times_the_legal_rate_over_365_cgv_11_1():
     (line,) = explained.lines
     # 1 200.00 × 3 × 2.76 % × 47 / 365 = 12.794… → 12.79
     assert line.amount == Decimal("12.79")
-    assert line.formula.startswith("47 days × (3 × 2.76 %) × 1")
+    assert line.formula.startswith("47 days × (3 × 2,76 %) × 1")
     assert "CGV art. 11.1" in line.clause and "2025-H2" in line.clause
 
 

@@ -36,6 +36,6 @@ def test_overdue_invoices_grouped_by_dunning_step(session, actor):
     assert (after.step, after.action, after.invoices, after.amount) == (
         "formal_notice_1", "formal_notice", 1, Decimal("1200.00"))
     rows = _panel(session, date(2025, 11, 8)).rows
-    assert rows[0][:2] == ["1. mise en demeure (formal_notice_1)", "1"]
+    assert rows[0][:2] == ["1. mise en demeure", "1"]
     assert rows[0][2].replace("\u202f", " ").replace("\xa0", " ") == "1 200,00 €"
     assert rows[-1][0] == "Total"

@@ -16,7 +16,7 @@ from tests.payments.test_payments import technicophone_invoice
 
 def test_patterns_translate_the_figures_they_hold_and_leave_unknown_texts():
     assert translate("SIP trunk — 2025-10 (started month due in full)", "fr") == \
-        "SIP trunk — 2025-10 (mois commencé dû en entier)"
+        "Trunk SIP — 2025-10 (mois commencé dû en entier)"
     assert translate("Access fee — Fibre 1 Gbit/s", "fr") == "Frais d'accès — Fibre 1 Gbit/s"
     assert translate("17 months × 450,00 € of monthly fees (from 2026-12-01)", "fr") == \
         "17 mois × 450,00 € de redevances mensuelles (à compter du 2026-12-01)"
@@ -53,3 +53,19 @@ def test_a_french_invoice_page_and_exit_quote_show_french_labels(staff_client, c
     english = staff_client.post(f"/contracts/{ref}/quote", data={
         "received": date(2026, 1, 5).isoformat(), "csrf_token": csrf_of(contract)}).text
     assert "of monthly fees" in english
+
+
+def test_an_availability_basis_keeps_its_remark_and_the_clause_its_parentheses():
+    """TECHNICOPHONE CP VII §4.1.1 (L5213-5218): the rate is measured over whichever of every
+    minute and the coverage hours gives the lower availability; the note says which."""
+    assert translate("measured over every minute (lower than over the coverage hours) "
+                     "(CP VII §4.1.1 (L5213-5218))", "fr") == \
+        "mesurée sur chaque minute (plus basse que sur les heures de couverture) " \
+        "(CP VII §4.1.1 (L5213-5218))"
+
+
+def test_a_fee_per_unit_names_its_unit_in_french():
+    """TECHNICOPHONE CP I §6.2 (L1613-1622): terminating a VGA line in its initial period costs
+    a flat fee per analogue line and per ISDN access; the unit reads in French too."""
+    assert translate("Flat fee per analogue line", "fr") == "Forfait par ligne analogique"
+    assert translate("Flat fee per isdn access", "fr") == "Forfait par accès RNIS"

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract
+from babel.messages.pofile import read_po
 
 from clausier.web.i18n import LOCALE_DIR, PluralFormsMismatch, load_catalogues, translations
 from clausier.web.templating import environment
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "clausier"
 TEMPLATES = SRC / "web" / "templates"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None}
 
 
 def _msgids(path: Path) -> set[str]:
@@ -20,12 +21,14 @@ def _msgids(path: Path) -> set[str]:
     with path.open("rb") as handle:
         found = extract(method, handle, keywords=KEYWORDS,
                         options={"extensions": "jinja2.ext.i18n", "trim_blocks": "true"})
-        return {m[1] if isinstance(m[1], str) else m[1][0] for m in found}
+        # pgettext's ids are keyed "context\x04msgid" in a compiled catalogue
+        return {(f"{m[3]}\x04" if m[3] else "") + (m[1] if isinstance(m[1], str) else m[1][0])
+                for m in found}
 
 
 # Pages, and the modules that write texts of pages outside views.py (the dashboard panels).
 SOURCES = (sorted(TEMPLATES.rglob("*.html")) + sorted(SRC.glob("*/views.py"))
-           + [SRC / "web" / "dashboard.py"])
+           + [SRC / "web" / "dashboard.py", SRC / "web" / "labels.py"])
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: str(p.relative_to(SRC)))
@@ -45,6 +48,23 @@ def test_trans_blocks_and_underscore_use_the_language_of_the_request():
         catalog = translations(language)
         assert template.render(gettext=catalog.gettext, _=catalog.gettext,
                                ngettext=catalog.ngettext) == expected
+
+
+def test_no_message_id_has_two_french_translations():
+    """The room catalogues are merged into one, where the last file's entry would win: a word
+    that reads differently by its context ("Record": a user record, a call record, the verb; a
+    « annulé » subscription, a « annulée » invoice) takes a ``msgctxt`` and ``pgettext``."""
+    found: dict[tuple, dict[str, str]] = {}
+    for po_file in sorted((LOCALE_DIR / "fr").glob("*.po")):
+        with po_file.open("rb") as handle:
+            for message in read_po(handle, locale="fr"):
+                if message.id and message.string:
+                    msgid = message.id if isinstance(message.id, str) else message.id[0]
+                    french = message.string if isinstance(message.string, str) \
+                        else message.string[0]
+                    found.setdefault((message.context, msgid), {})[po_file.name] = french
+    clashes = {key: files for key, files in found.items() if len(set(files.values())) > 1}
+    assert not clashes, f"one msgid, several French translations: {clashes}"
 
 
 FRENCH_PLURAL_FORMS = "Plural-Forms: nplurals=2; plural=(n > 1);\\n"
@@ -95,3 +115,14 @@ def test_login_page_is_french_by_default_and_english_on_request(client):
 def test_the_language_switch_is_remembered_by_the_session(client):
     client.get("/lang/en?next=/login", follow_redirects=False)
     assert "Password" in client.get("/login").text
+
+
+def test_a_stored_code_reads_as_words_in_english_and_from_the_catalogue_in_french():
+    """A status stored as a code (an invoice ``partly_paid``) reads as words on an English page
+    and agrees with its noun in French (« annulée » invoice, « annulé » subscription)."""
+    from clausier.web.templating import gettext_of
+
+    assert gettext_of("en")[1]("invoice", "partly_paid") == "partly paid"
+    assert gettext_of("en")[0]("Log in") == "Log in"
+    assert gettext_of("fr")[1]("invoice", "cancelled") == "annulée par avoir"
+    assert gettext_of("fr")[1]("subscription", "cancelled") == "annulé"

@@ -211,6 +211,9 @@ def _trivial_reason(code: str) -> str | None:
 
 HOLIDAY = 7       # the public-holiday row of a weekly profile, after Monday=0 … Sunday=6
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")
+# The same days as a French site administrator writes them when managing the time slots
+# (« gestion des plages horaires », seed 000 L210): « sam 10:00-12:00 » is "sat 10:00-12:00".
+FRENCH_DAY_NAMES = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim", "férié")
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -255,9 +258,11 @@ def parse_segment(text: str, field_name: str = "segments") -> Segment:
         start_text, end_text = hours.replace(" ", "").split("-")
     except ValueError:
         raise RuleError(field_name, f"{text!r}: write it as 'mon 08:00-12:00'") from None
-    if day_name not in DAY_NAMES:
-        raise RuleError(field_name, f"{day_name!r} is not one of {', '.join(DAY_NAMES)}")
-    return make_segment(DAY_NAMES.index(day_name), parse_time(start_text, field_name),
+    names = DAY_NAMES if day_name in DAY_NAMES else FRENCH_DAY_NAMES
+    if day_name not in names:
+        raise RuleError(field_name, f"{day_name!r} is not one of {', '.join(DAY_NAMES)} "
+                                    f"({', '.join(FRENCH_DAY_NAMES)})")
+    return make_segment(names.index(day_name), parse_time(start_text, field_name),
                         parse_time(end_text, field_name), field_name)
 
 

@@ -30,7 +30,7 @@ from functools import cached_property, lru_cache
 
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
-from clausier.core.money import FRENCH_VAT_RATES, ZERO, VatRate, fr_format, money
+from clausier.core.money import FRENCH_VAT_RATES, ZERO, VatRate, fr_format, fr_number, money
 from clausier.terms.delays import delay
 from clausier.terms.schema import Proration, Terms, Timing
 
@@ -840,7 +840,7 @@ def _in_basis(line: DraftLine, basis: str) -> tuple[Decimal, Explained]:
     if line.basis == basis:
         return line.amount, line.explained
     rate = vat_rate(line.vat_rate)
-    percent = f"{(rate.rate * 100).normalize()} %"
+    percent = f"{fr_number(rate.rate * 100)} %"
     if basis == "TTC":
         converted = rate.ttc_from_ht(line.amount)
         formula = f"{_fr(line.amount)} HT × (1 + {percent})"
@@ -1005,7 +1005,7 @@ def legal_mentions(terms: Terms, business_customer: bool, due: date, due_clause:
                                 discount.clause if discount else NO_DISCOUNT_CLAUSE))
     late = terms.late_payment
     if late and late.interest_multiple_of_legal_rate:
-        multiple = late.interest_multiple_of_legal_rate.value.normalize()
+        multiple = fr_number(late.interest_multiple_of_legal_rate.value)
         source = (late.rate_source.value if late.rate_source else "french_legal_rate")
         which = ("taux d'intérêt légal" if source == "french_legal_rate"
                  else "taux de refinancement de la BCE")

@@ -56,7 +56,7 @@ from clausier.contracts.models import Subscription, SubscriptionItem
 from clausier.core.clock import Clock, FixedClock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.explain import Explained, Line
-from clausier.core.money import CENT, ZERO, fr_format, money, to_decimal
+from clausier.core.money import CENT, ZERO, fr_format, fr_number, money, to_decimal
 from clausier.core.rooms import optional_function
 from clausier.core.spreadsheet import safe_text
 from clausier.customers.models import Customer, Site
@@ -1343,13 +1343,13 @@ def announce_price_change(session: Session, clock: Clock, actor: Actor, operator
             old = current_monthly_fee(session, item, effective_on - rules.ONE_DAY)
             new = money(old * (1 + percent / 100))
             explained = Explained((Line(f"New monthly fee from {effective_on.isoformat()}", new,
-                                        f"{fr_format(old)} × (1 + {percent.normalize()} %)",
+                                        f"{fr_format(old)} × (1 + {fr_number(percent)} %)",
                                         rule.notice_clause),))
             session.add(PriceRevision(
                 subscription_id=sub.id, subscription_item_id=item.id, effective_on=effective_on,
                 cause="price_change", price_change_id=change.id, old_fee=old, new_fee=new,
                 explanation={**explained.as_dict(), "note": f"{item.label}: price change of "
-                             f"{announced.isoformat()}: {fr_format(old)} × (1 + {percent.normalize()} %)"
+                             f"{announced.isoformat()}: {fr_format(old)} × (1 + {fr_number(percent)} %)"
                              f" = {fr_format(new)} — {rule.notice_clause}"},
                 created_at=clock.now()))
     record(session, clock, actor, "price.change", change,

@@ -27,7 +27,7 @@ from dateutil.relativedelta import relativedelta
 from clausier.core.calendar import DayKind
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
-from clausier.core.money import ZERO, fr_format, money
+from clausier.core.money import ZERO, fr_format, fr_number, money
 from clausier.terms.delays import FRANCE, Delay, delay
 from clausier.terms.schema import (
     ChatelFee,
@@ -392,7 +392,7 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
             return []
         share = rule.percent / 100
         amount = money(fees * extra * share)
-        percent = f"{rule.percent.normalize()} % × " if rule.percent != 100 else ""
+        percent = f"{fr_number(rule.percent)} % × " if rule.percent != 100 else ""
         return [Line(
             f"Remaining months to the end of the {period.kind} period ({period.end.isoformat()})",
             amount,
@@ -419,7 +419,7 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
             fraction = rule.beyond_fraction
             lines.append(Line(f"Share of the fees remaining beyond month {rule.full_months}",
                               money(fees * beyond * fraction),
-                              f"{fraction.normalize()} × {_plural(beyond, 'month')} × {fr_format(fees)}",
+                              f"{fr_number(fraction)} × {_plural(beyond, 'month')} × {fr_format(fees)}",
                               rule.clause))
         return lines
     if isinstance(rule, FlatPerUnitFee):
@@ -440,8 +440,8 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
         base = sum(((item.access_fee_undiscounted if rule.undiscounted else item.access_fee)
                     * item.quantity for item in facts.items), ZERO)
         which = "undiscounted access fees" if rule.undiscounted else "access fees"
-        return [Line(f"{rule.multiple.normalize()} × the {which}", money(base * rule.multiple),
-                     f"{rule.multiple.normalize()} × {fr_format(money(base))}", rule.clause)]
+        return [Line(f"{fr_number(rule.multiple)} × the {which}", money(base * rule.multiple),
+                     f"{fr_number(rule.multiple)} × {fr_format(money(base))}", rule.clause)]
     if isinstance(rule, MinimumBillingRemaining):
         if ctx.period is None or ctx.period.end is None:
             return []
@@ -830,7 +830,7 @@ def quote_move(facts: Facts, terms: Terms, on: date, *, same_numbering_zone: boo
         if remaining:
             lines.append(Line("Monthly fees remaining to the end of the period", 
                               money(facts.monthly_fees * remaining * share),
-                              f"{_plural(remaining, 'month')} × {move.remaining_fees_percent.value.normalize()} % × "
+                              f"{_plural(remaining, 'month')} × {fr_number(move.remaining_fees_percent.value)} % × "
                               f"{fr_format(facts.monthly_fees)}", move.remaining_fees_percent.clause))
     for label, amount in extra_fees:
         lines.append(Line(label, money(amount), fr_format(amount), "order / quote"))

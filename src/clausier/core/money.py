@@ -73,6 +73,14 @@ FRENCH_VAT_RATES: dict[str, VatRate] = {
 }
 
 
+def fr_number(value: Decimal | int) -> str:
+    """A number for people, in French: ``100``, ``5,5``, ``1\u202f000`` — never ``1E+2``,
+    which is what ``Decimal.normalize()`` prints for a round figure."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0.##########", locale="fr_FR")
+
+
 def fr_format(amount: Decimal, currency: str = "€") -> str:
     """``1 234,50 €`` — narrow no-break space for thousands, comma for decimals."""
     quantized = money(amount)

@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
-from clausier.core.money import ZERO, fr_format, money
+from clausier.core.money import ZERO, fr_format, fr_number, money
 from clausier.terms.delays import UNIT_WORDS, delay
 from clausier.terms.schema import Channel, DunningAction, DunningStep, Sourced, Terms
 
@@ -202,7 +202,7 @@ def late_interest(terms: Terms, number: str, due_date: date, unpaid_at_due: Deci
     multiple = late.interest_multiple_of_legal_rate
     yearly = multiple.value * rate.percent
     clause = f"{multiple.clause}; {rate.source.replace('_', ' ')} {rate.half_year} recorded " \
-             f"{rate.percent.normalize():f} %"
+             f"{fr_number(rate.percent)} %"
     lines, owed, start = [], money(unpaid_at_due), due_date
     for settlement in sorted(settlements, key=lambda s: s.on):
         if settlement.on > until:
@@ -223,7 +223,7 @@ def _interest_line(number: str, owed: Decimal, start: date, end: date, multiple:
     amount = money(owed * yearly / 100 * days / DAYS_IN_YEAR)
     return Line(f"Late interest on {number} from {(start + ONE_DAY).isoformat()} to {end.isoformat()}",
                 amount,
-                f"{days} days × ({multiple.normalize():f} × {rate.percent.normalize():f} %) × "
+                f"{days} days × ({fr_number(multiple)} × {fr_number(rate.percent)} %) × "
                 f"{fr_format(owed)} / {DAYS_IN_YEAR}", clause)
 
 

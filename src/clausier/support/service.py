@@ -91,6 +91,12 @@ def service_levels(session: Session, subscription: Subscription) -> ServiceLevel
     return contracts.terms_of(session, subscription).service_levels
 
 
+def excusable_events(session: Session, ticket: Ticket) -> list[str]:
+    """The excusable events the terms of the ticket's subscription list (none: any is typed)."""
+    levels = service_levels(session, session.get(Subscription, ticket.subscription_id))
+    return list(levels.excusable_events.value) if levels and levels.excusable_events else []
+
+
 def get_ticket(session: Session, ref: str | int) -> Ticket:
     query = select(Ticket)
     if isinstance(ref, int) or str(ref).isdecimal():

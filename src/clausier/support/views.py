@@ -103,7 +103,8 @@ def _ticket_page(request: Request, ctx: Ctx, ticket, staff: bool, error: str | N
         "customer": ctx.session.get(Customer, ticket.customer_id),
         "reporter": ctx.session.get(Contact, ticket.reporter_contact_id),
         "events": sorted(ticket.events, key=lambda e: (e.at, e.id)),
-        "notifications": service.notifications_of(ctx.session, ticket) if staff else []},
+        "notifications": service.notifications_of(ctx.session, ticket) if staff else [],
+        "excusable_events": service.excusable_events(ctx.session, ticket) if staff else []},
         status_code=422 if error else 200)
 
 

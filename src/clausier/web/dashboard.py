@@ -18,6 +18,7 @@ from clausier.accounts.models import User
 from clausier.core.clock import Clock
 from clausier.core.money import money
 from clausier.core.rooms import optional_function, optional_import
+from clausier.web import labels
 from clausier.web.charts import Point, bar_chart
 
 
@@ -191,7 +192,7 @@ def revenue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
     return Panel(
         key="revenue", title=_("Recurring revenue by operator and service family"),
         headers=[_("Operator"), _("Service family"), _("Basis"), _("Per month")],
-        rows=[[operator, family, basis, f["money"](money(total))]
+        rows=[[operator, f["label"]("family", family), basis, f["money"](money(total))]
               for (operator, family, basis), total in by_family.items()],
         charts=charts, link="/contracts", empty=_("No live subscription."))
 
@@ -199,12 +200,7 @@ def revenue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
 # --------------------------------------------------------------------------- overdue invoices
 
 # How staff read a dunning action (the sheets' ladders name the steps by these actions).
-DUNNING_ACTIONS = {
-    "reminder": _("reminder"), "formal_notice": _("formal notice"),
-    "restrict": _("service restricted"), "suspend": _("service suspended"),
-    "re_present_debit": _("debit presented again"), "terminate": _("termination"),
-    "litigation": _("litigation"),
-}
+DUNNING_ACTIONS = labels.DUNNING_ACTIONS
 
 
 # Step statuses that mean the customer stands at that step (declined/lapsed ones never applied).
@@ -252,7 +248,7 @@ def overdue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
     _, f = view.gettext, view.f
     groups = overdue_by_step(session, clock.today())
     rows = [[_("No dunning step yet") if g.position < 0 else
-             f"{g.position + 1}. {_(DUNNING_ACTIONS.get(g.action, g.action))} ({g.step})",
+             f"{g.position + 1}. {_(DUNNING_ACTIONS.get(g.action, g.action))}",
              str(g.invoices), f["money"](g.amount)] for g in groups]
     if groups:
         rows.append([_("Total"), str(sum(g.invoices for g in groups)),
@@ -282,7 +278,7 @@ def returns_panel(session: Session, clock: Clock, view: View) -> Panel | None:
         customer = customers.get_customer(session, row["customer_id"]) if row["customer_id"] else None
         penalty = (f["money"](Decimal(row["penalty"]["total"])) + f" {row['basis']}"
                    if row["penalty"] else _("no penalty"))
-        rows.append([f"{row['kind_name']} {row['serial']}", customer.name if customer else "",
+        rows.append([f"{_(row['kind_name'])} {row['serial']}", customer.name if customer else "",
                      f["day"](row["return_due_on"]), penalty, row["clause"] or ""])
     return Panel(
         key="returns", title=_("Equipment returns due this week"),
@@ -314,7 +310,7 @@ def packs_panel(session: Session, clock: Clock, view: View) -> Panel | None:
     return Panel(
         key="packs", title=_("Packs nearing their end"),
         headers=[_("Subscription"), _("Service family"), _("Ends on"), _("Days left")],
-        rows=[[sub.ref, sub.family, f["day"](end), str((end - today).days)] for end, sub in rows],
+        rows=[[sub.ref, f["label"]("family", sub.family), f["day"](end), str((end - today).days)] for end, sub in rows],
         link="/contracts", empty=_("No pack ends in the next six months."))
 
 
@@ -371,11 +367,13 @@ def availability_panel(session: Session, clock: Clock, view: View) -> Panel | No
     charts = [bar_chart(
         "availability", f"{_('Availability per service')} — {_month_label(month, view.language)}",
         _("Lowest availability of the month among the subscriptions of each service family."),
-        [Point(family, value, percent(value)) for family, value in lowest.items()])] if lowest else []
+        [Point(f["label"]("family", family), value, percent(value))
+         for family, value in lowest.items()])] if lowest else []
     return Panel(
         key="availability", title=_("Availability per service"),
         headers=[_("Service family"), _("Lowest availability this month")],
-        rows=[[family, percent(value)] for family, value in lowest.items()], charts=charts,
+        rows=[[f["label"]("family", family), percent(value)] for family, value in lowest.items()],
+        charts=charts,
         link="/support/sla", empty=_("No service with an availability commitment this month."))
 
 

@@ -22,6 +22,9 @@ KINDS = {
     "n": r"\d+", "days": r"\d+", "month_days": r"\d+", "count": r"\d+",
     "date": r"\d{4}-\d{2}-\d{2}", "month": r"\d{4}-\d{2}", "start": r"\d{4}-\d{2}(?:-\d{2})?",
     "end": r"\d{4}-\d{2}(?:-\d{2})?",
+    # what an availability is measured over, with its one parenthesised remark, so that the
+    # clause after it keeps its own parentheses ("CP VII §4.1.1 (L5213-5218)")
+    "basis": r"[^()]+(?: \([^()]+\))?",
 }
 MAX_DEPTH = 4
 

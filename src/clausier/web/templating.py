@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,7 +17,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from clausier.core.clock import PARIS
 from clausier.core.errors import Forbidden
 from clausier.web import TEMPLATES
-from clausier.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, ngettext_for
+from clausier.web import labels
+from clausier.web.i18n import (DEFAULT_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE, ngettext_for,
+                                translations)
 from clausier.web.explain_text import translate as translate_explained
 
 environment = Environment(
@@ -95,19 +98,48 @@ def filters_for(language: str) -> dict:
         """A label, formula or note of an explained amount, in the page's language."""
         return translate_explained(text or "", language)
 
-    return {"money": money, "number": number, "day": day, "instant": instant, "explain": explain}
+    def label(table: str, code: str | None) -> str:
+        """A stored code (a family, a unit, an event, a ground, a role) in words."""
+        return labels.label(translations(language), table, code)
+
+    def labels_of(table: str, codes) -> str:
+        """Several codes of one table in words, separated by commas."""
+        return ", ".join(label(table, code) for code in codes or ())
+
+    return {"money": money, "number": number, "day": day, "instant": instant, "explain": explain,
+            "label": label, "labels": labels_of}
+
+
+CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def gettext_of(language: str):
+    """The pages' ``_`` and ``pgettext``. Stored codes are their own message ids
+    (``_(invoice.status)``): French reads them from the catalogues, English, whose catalogue is
+    the message ids themselves, reads a code as words (``partly_paid``: "partly paid")."""
+    catalogue = translations(language)
+    if language != SOURCE_LANGUAGE:
+        return catalogue.gettext, catalogue.pgettext
+
+    def words(message: str) -> str:
+        return message.replace("_", " ") if CODE.fullmatch(message) else message
+
+    return (lambda message: words(catalogue.gettext(message)),
+            lambda context, message: words(catalogue.pgettext(context, message)))
 
 
 def render(request: Request, template: str, context: dict | None = None,
            status_code: int = 200) -> HTMLResponse:
     language = language_of(request)
+    gettext, pgettext = gettext_of(language)
     values = {
         "request": request,
         "lang": language,
         "languages": LANGUAGES,
-        "gettext": gettext_for(language),
-        "_": gettext_for(language),
+        "gettext": gettext,
+        "_": gettext,
         "ngettext": ngettext_for(language),
+        "pgettext": pgettext,
         "csrf_token": csrf_token(request),
         "user": getattr(request.state, "signed_in", None),
         "f": filters_for(language),
