@@ -164,7 +164,7 @@ def test_the_dunning_page_lists_the_case_and_approves_a_step(engine, browser):
                         follow_redirects=False)
     assert done.status_code == 303
     collections = browser.get(f"/payments/customers/{ref}")
-    assert collections.status_code == 200 and "declined" in collections.text
+    assert collections.status_code == 200 and "refusée" in collections.text
     letter = re.search(r'href="(/payments/letters/\d+\.pdf)"', collections.text).group(1)
     pdf = browser.get(letter)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

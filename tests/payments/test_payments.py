@@ -44,8 +44,8 @@ def test_an_invoice_paid_47_days_late_bears_interest_at_3_times_the_legal_rate_p
     # 1 200.00 × 3 × 2.76 % × 47 / 365 = 12.79
     assert interest.amount == Decimal("12.79")
     (line,) = interest.explanation["lines"]
-    assert line["formula"].startswith("47 days × (3 × 2.76 %)") and line["formula"].endswith("/ 365")
-    assert "CGV art. 11.1" in line["clause"] and "2025-H2 recorded 2.76 %" in line["clause"]
+    assert line["formula"].startswith("47 days × (3 × 2,76 %)") and line["formula"].endswith("/ 365")
+    assert "CGV art. 11.1" in line["clause"] and "2025-H2 recorded 2,76 %" in line["clause"]
     assert charges["recovery_indemnity"].amount == Decimal("40.00")
     assert charges["recovery_indemnity"].explanation["lines"][0]["clause"] == "CGV art. 11.1 (L398-399)"
     assert interest.vat_rate == "exempt"
