@@ -16,11 +16,12 @@ from functools import cache
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from clausier.contracts import rules
 from clausier.contracts.rules import Facts, Item
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
-from clausier.terms.schema import NoticeEffect
+from clausier.terms.schema import Notice, NoticeEffect
 
 DAY = timedelta(days=1)
 OPERATORS = ("technicophone", "ozone", "rozoh")
@@ -148,3 +149,55 @@ def test_property_quote_and_timeline_agree_and_notice_is_respected(family, go_li
     assert quote.effective_date >= end_of_notice
     if line.notice_deadline is not None:
         assert line.notice_deadline >= received
+
+
+def with_reminders(terms, days: list[int]):
+    """``terms`` whose notice block reminds the client on ``days`` (an operator's own sheet)."""
+    days_field = Notice.model_validate({"reminder_days_before_deadline": {
+        "value": days, "src": "CGV art. 7.3 L201-204"}}).reminder_days_before_deadline
+    return replace_reminders(terms, days_field)
+
+
+def replace_reminders(terms, days_field):
+    notice = terms.notice.model_copy(update={"reminder_days_before_deadline": days_field})
+    return terms.model_copy(update={"notice": notice})
+
+
+def test_technicophone_reminds_60_30_and_7_days_before_the_deadline_reading_t_notice_reminders():
+    # CGV art. 7.3 (L201-204) sets the notice, not a reminder; reading T-NOTICE-REMINDERS: the
+    # client is reminded 60, 30 and 7 days before the deadline (sip_trunk from 2025-01-01:
+    # deadline 2027-10-01, CP IV §6.2), and on no other day.
+    terms = sheet("technicophone").terms_for("sip_trunk")
+    deadline = date(2027, 10, 1)
+    reminded = {day: rules.notice_reminder_due(deadline, day, terms)
+                for day in (deadline - timedelta(days=n) for n in range(0, 91))}
+    assert {day: n for day, n in reminded.items() if n is not None} == {
+        date(2027, 8, 2): 60, date(2027, 9, 1): 30, date(2027, 9, 24): 7}
+
+
+def test_a_sheets_reminder_days_replace_the_built_in_ones():
+    # An operator's sheet that reminds 45 and 14 days ahead: the reminders follow it, not 60/30/7.
+    terms = with_reminders(sheet("technicophone").terms_for("sip_trunk"), [45, 14])
+    deadline = date(2027, 10, 1)
+    assert rules.notice_reminder_due(deadline, date(2027, 8, 17), terms) == 45
+    assert rules.notice_reminder_due(deadline, date(2027, 9, 17), terms) == 14
+    assert rules.notice_reminder_due(deadline, date(2027, 8, 2), terms) is None  # 60: not named
+    assert rules.notice_reminder_due(deadline, date(2027, 9, 24), terms) is None  # 7: not named
+
+
+def test_no_reminder_without_days_in_the_sheet_nor_without_a_deadline():
+    # Ozone's notice runs ten days after receipt (CGV art. 11.1 L301): no deadline, no reminder;
+    # a sheet that names no reminder days reminds nobody.
+    ozone = sheet("ozone").terms_for("internet_fibre")
+    assert ozone.notice.reminder_days_before_deadline is None
+    assert rules.notice_reminder_due(None, date(2027, 9, 1), ozone) is None
+    silent = replace_reminders(sheet("technicophone").terms_for("sip_trunk"), None)
+    assert rules.notice_reminder_due(date(2027, 10, 1), date(2027, 9, 1), silent) is None
+
+
+def test_reminder_days_must_be_positive():
+    with pytest.raises(ValidationError) as refused:
+        Notice.model_validate({"reminder_days_before_deadline": {
+            "value": [30, 0], "src": "CGV art. 7.3 L201-204"}})
+    assert "reminder_days_before_deadline" in str(refused.value)
+    assert "greater than 0" in str(refused.value)

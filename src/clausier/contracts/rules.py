@@ -314,6 +314,17 @@ def notice_deadline(period: Period | None, terms: Terms) -> date | None:
     return deadline
 
 
+def notice_reminder_due(deadline: date | None, day: date, terms: Terms) -> int | None:
+    """How many days before the notice deadline ``day`` falls, when the sheet reminds the client
+    then (``notice.reminder_days_before_deadline``); None on any other day. No reminder is sent
+    when the sheet names no days."""
+    notice = terms.notice
+    if deadline is None or notice is None or notice.reminder_days_before_deadline is None:
+        return None
+    days_before = (deadline - day).days
+    return days_before if days_before in notice.reminder_days_before_deadline.value else None
+
+
 def next_notice_deadline(facts: Facts, terms: Terms, on: date) -> date | None:
     """The notice deadline a letter received on ``on`` is measured against: the running period's,
     or, once it has passed, the following period's (the contract renews)."""

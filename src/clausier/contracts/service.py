@@ -874,17 +874,12 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
                 subscription.last_renewal_on = day
                 counts["renewed"] += 1
         deadline = rules.notice_deadline(period, terms)
-        if deadline is not None:
-            for days_before in REMINDER_DAYS:
-                if (deadline - day).days == days_before:
-                    if _event(session, clock, actor, subscription, "notice_reminder", day,
-                              {"deadline": deadline.isoformat(), "days_before": days_before}):
-                        counts["reminders"] += 1
+        days_before = rules.notice_reminder_due(deadline, day, terms)
+        if days_before is not None:
+            if _event(session, clock, actor, subscription, "notice_reminder", day,
+                      {"deadline": deadline.isoformat(), "days_before": days_before}):
+                counts["reminders"] += 1
     return counts
-
-
-# Reminders ahead of the last day to give notice: an operator setting, not a contract figure.
-REMINDER_DAYS = (60, 30, 7)
 
 
 def to_dict(subscription: Subscription, timeline_on: date | None = None, session: Session | None = None) -> dict:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, model_validator
 
 from clausier.core.calendar import DayKind
 
@@ -284,7 +284,8 @@ class Notice(Block):
     days_after_receipt: Sourced[int] | None = None
     channel: Sourced[Channel] | None = None
     fees_due_during_notice: Sourced[bool] | None = None
-    reminder_days_before_deadline: Sourced[list[int]] | None = None
+    # Days before the notice deadline on which the client is reminded of it; none when absent.
+    reminder_days_before_deadline: Sourced[list[PositiveInt]] | None = None
 
 
 class Termination(Block):
