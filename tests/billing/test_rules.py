@@ -266,7 +266,7 @@ def test_totals_equal_the_sum_of_the_lines(lines, basis):
 
     drafts = [rules.DraftLine("charge", f"line {i}", Explained((Line(f"line {i}", amount),)),
                               line_basis, rate) for i, (amount, line_basis, rate) in enumerate(lines)]
-    t = rules.totals(drafts, basis)
+    t = rules.totals(drafts, basis, date(2026, 1, 31))
     assert t.total == sum(line.amount for line in t.lines)
     assert t.total_ht == sum(line.amount_ht for line in t.lines)
     assert t.total_ttc == t.total_ht + t.total_vat

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from clausier.billing.rules import BillingError, vat_rate
 from clausier.core.errors import InvalidInput, Problem
 
 
 def test_a_rule_refusal_names_its_field_as_invalid_input():
     try:
-        vat_rate("x")
+        vat_rate("x", date(2026, 1, 1))
     except BillingError as refusal:
         error = refusal.as_invalid_input()
     assert isinstance(error, InvalidInput) and error.status == 422

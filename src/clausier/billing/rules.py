@@ -30,7 +30,15 @@ from functools import cached_property, lru_cache
 
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
-from clausier.core.money import FRENCH_VAT_RATES, ZERO, VatRate, fr_format, fr_number, money
+from clausier.core.money import (
+    ZERO,
+    UnknownVatRate,
+    VatRate,
+    fr_format,
+    fr_number,
+    money,
+    vat_rate_on,
+)
 from clausier.terms.delays import delay
 from clausier.terms.schema import Proration, Terms, Timing
 
@@ -828,18 +836,19 @@ class Totals:
         return money(sum((bucket.total_ttc for bucket in self.vat), ZERO))
 
 
-def vat_rate(code: str) -> VatRate:
+def vat_rate(code: str, on: date) -> VatRate:
+    """The rate of VAT category ``code`` in force on ``on`` (the invoice's date)."""
     try:
-        return FRENCH_VAT_RATES[code]
-    except KeyError:
-        raise BillingError(f"vat_rate: {code!r} is not one of {', '.join(FRENCH_VAT_RATES)}") from None
+        return vat_rate_on(code, on)
+    except UnknownVatRate as exc:
+        raise BillingError(str(exc)) from None
 
 
-def _in_basis(line: DraftLine, basis: str) -> tuple[Decimal, Explained]:
+def _in_basis(line: DraftLine, basis: str, on: date) -> tuple[Decimal, Explained]:
     """The line's amount in the invoice's basis; a conversion is explained on the line."""
     if line.basis == basis:
         return line.amount, line.explained
-    rate = vat_rate(line.vat_rate)
+    rate = vat_rate(line.vat_rate, on)
     percent = f"{fr_number(rate.rate * 100)} %"
     if basis == "TTC":
         converted = rate.ttc_from_ht(line.amount)
@@ -851,22 +860,23 @@ def _in_basis(line: DraftLine, basis: str) -> tuple[Decimal, Explained]:
     return converted, Explained(lines, notes=line.explained.notes)
 
 
-def totals(drafts: Iterable[DraftLine], basis: str) -> Totals:
-    """The invoice's lines in its basis and its VAT breakdown per rate.
+def totals(drafts: Iterable[DraftLine], basis: str, on: date) -> Totals:
+    """The invoice's lines in its basis and its VAT breakdown per rate, at the rates in force on
+    ``on`` (the invoice's date).
 
     HT list: VAT = rate × the sum of the HT lines of that rate. TTC list: the TTC sum is what the
     customer was quoted; HT = TTC ÷ (1 + rate), VAT = TTC − HT, and each line's HT share is
     allocated so that the lines add up to the base (Factur-X BR-CO-10, BR-S-08)."""
     if basis not in ("HT", "TTC"):
         raise BillingError(f"price_basis: {basis!r} is neither HT nor TTC")
-    converted = [(draft, *_in_basis(draft, basis)) for draft in drafts]
+    converted = [(draft, *_in_basis(draft, basis, on)) for draft in drafts]
     by_rate: dict[str, list[int]] = {}
     for index, (draft, _amount, _explained) in enumerate(converted):
         by_rate.setdefault(draft.vat_rate, []).append(index)
     net = [ZERO] * len(converted)
     buckets = []
     for code in sorted(by_rate):
-        rate = vat_rate(code)
+        rate = vat_rate(code, on)
         indexes = by_rate[code]
         amounts = [converted[i][1] for i in indexes]
         total = money(sum(amounts, ZERO))
@@ -957,7 +967,7 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
         site = sites.get(charge.subscription_id) if charge.subscription_id else customer.central
         lines.append(charge_line(charge, site))
     due, due_clause = due_date(general, issue_date)
-    return InvoiceDraft(totals(lines, basis), due, due_clause,
+    return InvoiceDraft(totals(lines, basis, issue_date), due, due_clause,
                         tuple(legal_mentions(general, customer.business, due, due_clause)),
                         tuple(billed), tuple(revised), tuple(u.id for u in customer.usage),
                         tuple(c.id for c in customer.charges))

@@ -1078,14 +1078,15 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
                                             f"{fr_format(remaining)} left to credit")
         rate = vat_rate or (invoice.lines[0].vat_rate if invoice.lines else "normal")
         try:
-            rules.vat_rate(rate)
+            rules.vat_rate(rate, invoice.issue_date)
         except rules.BillingError as exc:
             raise exc.as_invalid_input() from None
         text = label or f"Credit on invoice {invoice.number}"
         drafts = [rules.DraftLine("credit", text, Explained((Line(
             text, amount, f"credit of {fr_format(amount)} on {invoice.number}", reason),)),
             invoice.price_basis, rate)]
-    totals = rules.totals(drafts, invoice.price_basis)
+    # A credit note corrects the invoice: the VAT it takes back is at the invoice's rates.
+    totals = rules.totals(drafts, invoice.price_basis, invoice.issue_date)
     operator = session.get(Operator, invoice.operator_id)
     _check_seller_identity([operator])
     day = clock.today()

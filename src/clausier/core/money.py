@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+from clausier.core.errors import RuleRefusal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -48,10 +53,13 @@ class PriceBasis(StrEnum):
 
 @dataclass(frozen=True)
 class VatRate:
-    """A VAT rate as data: ``code`` (e.g. ``normal``) and ``rate`` as a fraction (0.20)."""
+    """A VAT rate as data: ``code`` (the category, e.g. ``normal``), ``rate`` as a fraction (0.20),
+    the day it took effect and the article of the Code général des impôts that sets it."""
 
     code: str
     rate: Decimal
+    in_force_from: date | None = None
+    clause: str = ""
 
     def tax_on(self, amount_ht: Decimal) -> Decimal:
         return money(amount_ht * self.rate)
@@ -63,14 +71,63 @@ class VatRate:
         return money(to_decimal(amount_ttc) / (1 + self.rate))
 
 
-# French rates in force (CGI art. 278 ff.). Operators may override them in their sheet.
-FRENCH_VAT_RATES: dict[str, VatRate] = {
-    "normal": VatRate("normal", Decimal("0.20")),
-    "intermediate": VatRate("intermediate", Decimal("0.10")),
-    "reduced": VatRate("reduced", Decimal("0.055")),
-    "super_reduced": VatRate("super_reduced", Decimal("0.021")),
-    "exempt": VatRate("exempt", Decimal("0")),
-}
+class UnknownVatRate(RuleRefusal):
+    """A VAT category the rates do not list, or a day before its first rate ("vat_rate: …")."""
+
+
+VAT_RATES_FILE = Path(__file__).resolve().parent / "data" / "vat_rates_fr.yaml"
+
+
+def vat_rate_on(category: str, day: date) -> VatRate:
+    """The French VAT rate of ``category`` in force on ``day`` (CGI art. 278 ff.)."""
+    rates = french_vat_rates()
+    if category not in rates:
+        raise UnknownVatRate(f"vat_rate: {category!r} is not one of {', '.join(rates)}")
+    in_force = [rate for rate in rates[category] if rate.in_force_from <= day]
+    if not in_force:
+        first = rates[category][0].in_force_from
+        raise UnknownVatRate(f"vat_rate: no {category!r} rate before {first.isoformat()}")
+    return in_force[-1]
+
+
+@cache
+def french_vat_rates(path: Path = VAT_RATES_FILE) -> dict[str, tuple[VatRate, ...]]:
+    """The rates of ``path`` by category, oldest first; a bad row is refused naming the row and
+    the field."""
+    import yaml
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+    class Row(BaseModel):
+        model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+        category: str = Field(pattern=r"^[a-z_]+$")
+        rate: Decimal = Field(ge=0, lt=1)
+        in_force_from: date = Field(alias="from")
+        src: str = Field(pattern=r"^CGI art\. ")
+
+    class Table(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        rates: list[Row] = Field(min_length=1)
+
+    # Every scalar read as text, so that the schema, not YAML, judges a date or a rate.
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    try:
+        table = Table.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                             for error in exc.errors())
+        raise ValueError(f"{path.name}: {problems}") from None
+    by_category: dict[str, list[VatRate]] = {}
+    for row in table.rates:
+        by_category.setdefault(row.category, []).append(
+            VatRate(row.category, row.rate, row.in_force_from, row.src))
+    for category, rates in by_category.items():
+        days = [rate.in_force_from for rate in rates]
+        if len(set(days)) != len(days):
+            raise ValueError(f"{path.name}: {category} has two rates from the same day")
+        rates.sort(key=lambda rate: rate.in_force_from)
+    return {category: tuple(rates) for category, rates in by_category.items()}
 
 
 def fr_number(value: Decimal | int) -> str:
