@@ -16,9 +16,16 @@ from clausier.api.files import attachment
 from clausier.billing.pdf import invoice_document
 from clausier.catalog.models import Operator
 from clausier.core.errors import ClausierError, InvalidInput
+from clausier.web.dashboard import Card
 from clausier.web.templating import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
+
+
+def dashboard_cards(session, gettext) -> list[Card]:
+    issued, overdue = service.invoice_counts(session)
+    return [Card(gettext("Invoices issued"), str(issued), "/billing/invoices"),
+            Card(gettext("Overdue invoices"), str(overdue), "/billing/invoices?status=overdue")]
 
 
 def _operators(ctx: Ctx) -> dict[int, str]:

@@ -1534,12 +1534,10 @@ def deliveries_due(session: Session, clock: Clock, customer_id: int | None = Non
             for m in outbox.queued_messages(session, clock.now(), customer_id=customer_id)]
 
 
-def dashboard_cards(session: Session, gettext) -> list:
-    from clausier.web.dashboard import Card
-
+def dunning_counts(session: Session) -> tuple[int, int]:
+    """How many dunning cases are open and how many of their steps await a staff approval."""
     cases = session.scalar(select(func.count()).select_from(DunningCase).where(
         DunningCase.status == "open")) or 0
     pending = session.scalar(select(func.count()).select_from(DunningStepRecord).where(
         DunningStepRecord.status == "pending_approval")) or 0
-    return [Card(gettext("Dunning cases"), str(cases), "/payments/dunning"),
-            Card(gettext("Steps awaiting approval"), str(pending), "/payments/dunning")]
+    return cases, pending

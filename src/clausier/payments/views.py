@@ -12,9 +12,16 @@ from clausier.api.deps import Ctx, staff_ctx
 from clausier.core.errors import NotFound
 from clausier.payments import outbox, service
 from clausier.payments.models import OutboxMessage
+from clausier.web.dashboard import Card
 from clausier.web.templating import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
+
+
+def dashboard_cards(session, gettext) -> list[Card]:
+    cases, pending = service.dunning_counts(session)
+    return [Card(gettext("Dunning cases"), str(cases), "/payments/dunning"),
+            Card(gettext("Steps awaiting approval"), str(pending), "/payments/dunning")]
 
 
 @router.get("/payments/dunning")

@@ -20,11 +20,11 @@ from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotFound
+from clausier.core.languages import LANGUAGES
 from clausier.core.money import money
 from clausier.core.rooms import optional_import
 from clausier.customers import service as customers
 from clausier.customers.models import Customer
-from clausier.web.i18n import LANGUAGES
 
 PORTAL_ROLE = "customer"
 

@@ -37,8 +37,8 @@ class Card:
 # "module:function" returning a list of Card, given (session, gettext).
 CARD_PROVIDERS = [
     "clausier.customers.service:dashboard_cards",
-    "clausier.billing.service:dashboard_cards",
-    "clausier.payments.service:dashboard_cards",
+    "clausier.billing.views:dashboard_cards",
+    "clausier.payments.views:dashboard_cards",
     "clausier.support.views:dashboard_cards",
     "clausier.privacy.service:dashboard_cards",
     "clausier.access.service:dashboard_cards",

@@ -12,11 +12,11 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+# The languages are the domain's (a portal user's language is validated by its service); the web
+# modules read them from here with the catalogues.
+from clausier.core.languages import DEFAULT_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE
+
 LOCALE_DIR = Path(__file__).parent / "locale"
-LANGUAGES = {"fr": "Français", "en": "English"}
-DEFAULT_LANGUAGE = "fr"
-# Message ids are written in English; French comes from the catalogues.
-SOURCE_LANGUAGE = "en"
 
 
 class PluralFormsMismatch(ValueError):
