@@ -44,3 +44,10 @@ def test_the_billing_and_dunning_cards_come_from_the_views_in_french(session):
         ("Dossiers de relance", "0", "/payments/dunning"),
         ("Étapes à décider", "0", "/payments/dunning"),
     ]
+
+
+def test_the_dashboard_shows_the_cards_of_the_views(staff_client):
+    # The card providers are named by strings; the page proves they resolve to the views.
+    page = staff_client.get("/")
+    assert page.status_code == 200
+    assert "Factures émises" in page.text and "Dossiers de relance" in page.text
