@@ -113,6 +113,17 @@ def test_the_cli_bills_lists_shows_and_writes_the_pdf(clean_engine, db_url, cloc
     out = tmp_path / "f.pdf"
     assert runner.invoke(app, ["invoice", "pdf", "TEC-2026-000001", "-o", str(out)]).exit_code == 0
     assert out.read_bytes().startswith(b"%PDF")
+    # Issue 21: the same document for an English reader; a language it is not written in is refused.
+    english = tmp_path / "en.pdf"
+    assert runner.invoke(app, ["invoice", "pdf", "TEC-2026-000001", "-o", str(english),
+                               "--lang", "en"]).exit_code == 0
+    from pypdf import PdfReader
+
+    text = PdfReader(english).pages[0].extract_text()
+    assert "Total incl. VAT to pay" in text and "Total TTC à payer" not in text
+    refused = runner.invoke(app, ["invoice", "pdf", "TEC-2026-000001", "-o", str(english),
+                                  "--lang", "de"])
+    assert refused.exit_code == 2 and "--lang" in refused.output
     assert runner.invoke(app, ["index", "add", "001565192", "2026-12", "132.4"]).exit_code == 0
     bad = runner.invoke(app, ["billrun", "--period", "2026-13"])
     assert bad.exit_code == 2 and "period" in bad.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -135,14 +136,22 @@ def show(number: str, as_json: bool = JsonOption):
         console.print(f"[dim]{mention['text']} ({mention['clause']})[/]")
 
 
+class DocumentLanguage(str, Enum):
+    fr = "fr"
+    en = "en"
+
+
 @app.command()
-def pdf(number: str, output: Path = typer.Option(..., "-o", "--output", help="PDF file to write.")):
-    """Write the Factur-X PDF of an invoice or credit note."""
+def pdf(number: str, output: Path = typer.Option(..., "-o", "--output", help="PDF file to write."),
+        lang: DocumentLanguage = typer.Option(DocumentLanguage.fr, "--lang",
+                                              help="Language of the document.")):
+    """Write the Factur-X PDF of an invoice or credit note (in French unless ``--lang en``)."""
     from clausier.billing.pdf import invoice_pdf   # WeasyPrint and Factur-X: PDF commands only
 
     with command() as cmd:
         invoice = service.get_invoice(cmd.session, number)
-        output.write_bytes(invoice_pdf(invoice, service.credited_by(cmd.session, invoice)))
+        output.write_bytes(invoice_pdf(invoice, service.credited_by(cmd.session, invoice),
+                                       lang.value))
     console.print(f"{output} written")
 
 

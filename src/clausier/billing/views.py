@@ -16,7 +16,7 @@ from clausier.api.files import attachment
 from clausier.billing.pdf import invoice_document
 from clausier.catalog.models import Operator
 from clausier.core.errors import ClausierError, InvalidInput
-from clausier.web.templating import render, verify_csrf
+from clausier.web.templating import language_of, render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,11 +66,11 @@ def invoice_page(request: Request, number: str, ctx: Ctx = Depends(staff_ctx)):
 
 
 @router.get("/billing/invoices/{number}/{document}")
-def invoice_download(number: str, document: str, ctx: Ctx = Depends(staff_ctx)):
-    """``pdf`` (Factur-X, its XML inside) or ``facturx.xml`` alone."""
+def invoice_download(request: Request, number: str, document: str, ctx: Ctx = Depends(staff_ctx)):
+    """``pdf`` (Factur-X, its XML inside) in the page's language or ``facturx.xml`` alone."""
     invoice = service.get_invoice(ctx.session, number)
     return attachment(*invoice_document(invoice, service.credited_by(ctx.session, invoice),
-                                        document))
+                                        document, language_of(request)))
 
 
 @router.post("/billing/invoices/{number}/credit", dependencies=[Depends(verify_csrf)])
