@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.billing import rules, service
 from clausier.billing.api import start_in_background
+from clausier.billing.mentions import mention_text
 from clausier.billing.models import INVOICE_STATUSES
 from clausier.api.files import attachment
 from clausier.billing.pdf import invoice_document
@@ -54,7 +55,7 @@ def _detail(request: Request, ctx: Ctx, number: str, error: str | None = None, s
     credit_notes = service.list_invoices(ctx.session, kind="credit_note", customer_id=invoice.customer_id)
     return render(request, "billing/invoice.html", {
         "invoice": invoice, "credited": credited, "error": error,
-        "annexes": rules.usage_annexes(invoice.lines),
+        "annexes": rules.usage_annexes(invoice.lines), "mention_text": mention_text,
         "credit_notes": [n for n in credit_notes if n.credited_invoice_id == invoice.id]},
         status_code=status_code)
 
