@@ -124,6 +124,13 @@ def test_the_cli_bills_lists_shows_and_writes_the_pdf(clean_engine, db_url, cloc
     refused = runner.invoke(app, ["invoice", "pdf", "TEC-2026-000001", "-o", str(english),
                                   "--lang", "de"])
     assert refused.exit_code == 2 and "--lang" in refused.output
+    # Issue 21, "Ids instead of names": without -o the document is written under its number in
+    # the current folder, and amounts print with the euro as everywhere else.
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["invoice", "pdf", "TEC-2026-000001"]).exit_code == 0
+    assert (tmp_path / "TEC-2026-000001.pdf").read_bytes().startswith(b"%PDF")
+    shown_text = runner.invoke(app, ["invoice", "show", "TEC-2026-000001"]).output
+    assert "Total HT 10,00\u00a0€ · VAT 2,00\u00a0€ · TTC 12,00\u00a0€" in shown_text
     assert runner.invoke(app, ["index", "add", "001565192", "2026-12", "132.4"]).exit_code == 0
     bad = runner.invoke(app, ["billrun", "--period", "2026-13"])
     assert bad.exit_code == 2 and "period" in bad.output
