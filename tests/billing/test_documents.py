@@ -202,6 +202,10 @@ def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine,
     assert detail["lines"][0]["explanation"]["lines"][0]["clause"] == "CP II §7 (L2063-2064)"
     pdf = client.get("/api/v1/invoices/TEC-2026-000001/pdf", headers=headers)
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    english = client.get("/api/v1/invoices/TEC-2026-000001/pdf?lang=en", headers=headers)
+    from pypdf import PdfReader
+
+    assert "Total incl. VAT to pay" in PdfReader(io.BytesIO(english.content)).pages[0].extract_text()
     credit = client.post("/api/v1/invoices/TEC-2026-000001/credit-notes", headers=headers,
                          json={"reason": "duplicate"})
     assert credit.status_code == 201 and credit.json()["number"] == "TEC-AV-2026-000001"
