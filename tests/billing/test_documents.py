@@ -113,6 +113,24 @@ def test_the_cli_bills_lists_shows_and_writes_the_pdf(clean_engine, db_url, cloc
     out = tmp_path / "f.pdf"
     assert runner.invoke(app, ["invoice", "pdf", "TEC-2026-000001", "-o", str(out)]).exit_code == 0
     assert out.read_bytes().startswith(b"%PDF")
+    # Issue 21: the same document for an English reader; a language it is not written in is refused.
+    english = tmp_path / "en.pdf"
+    assert runner.invoke(app, ["invoice", "pdf", "TEC-2026-000001", "-o", str(english),
+                               "--lang", "en"]).exit_code == 0
+    from pypdf import PdfReader
+
+    text = PdfReader(english).pages[0].extract_text()
+    assert "Total incl. VAT to pay" in text and "Total TTC à payer" not in text
+    refused = runner.invoke(app, ["invoice", "pdf", "TEC-2026-000001", "-o", str(english),
+                                  "--lang", "de"])
+    assert refused.exit_code == 2 and "--lang" in refused.output
+    # Issue 21, "Ids instead of names": without -o the document is written under its number in
+    # the current folder, and amounts print with the euro as everywhere else.
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["invoice", "pdf", "TEC-2026-000001"]).exit_code == 0
+    assert (tmp_path / "TEC-2026-000001.pdf").read_bytes().startswith(b"%PDF")
+    shown_text = runner.invoke(app, ["invoice", "show", "TEC-2026-000001"]).output
+    assert "Total HT 10,00\u00a0€ · VAT 2,00\u00a0€ · TTC 12,00\u00a0€" in shown_text
     assert runner.invoke(app, ["index", "add", "001565192", "2026-12", "132.4"]).exit_code == 0
     bad = runner.invoke(app, ["billrun", "--period", "2026-13"])
     assert bad.exit_code == 2 and "period" in bad.output
@@ -184,6 +202,10 @@ def test_the_api_lists_invoices_serves_the_pdf_and_runs_a_bill_run(clean_engine,
     assert detail["lines"][0]["explanation"]["lines"][0]["clause"] == "CP II §7 (L2063-2064)"
     pdf = client.get("/api/v1/invoices/TEC-2026-000001/pdf", headers=headers)
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    english = client.get("/api/v1/invoices/TEC-2026-000001/pdf?lang=en", headers=headers)
+    from pypdf import PdfReader
+
+    assert "Total incl. VAT to pay" in PdfReader(io.BytesIO(english.content)).pages[0].extract_text()
     credit = client.post("/api/v1/invoices/TEC-2026-000001/credit-notes", headers=headers,
                          json={"reason": "duplicate"})
     assert credit.status_code == 201 and credit.json()["number"] == "TEC-AV-2026-000001"

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clausier.billing import rules
+from clausier.billing.mentions import mention_text
 from clausier.billing.rules import (
     BilledMonthFacts,
     ChargeFacts,
@@ -192,8 +193,8 @@ def test_a_consumer_invoice_in_ttc_takes_the_ht_out_of_the_ttc_prices():
         D("57.98"), D("57.98"), D("48.32"), D("9.66"))
     assert sum(line.amount_ht for line in t.lines) == t.total_ht
     assert (draft.due, draft.due_clause) == (date(2026, 11, 1), "CGV art. 9.2 (L262)")
-    assert [m.text for m in draft.mentions] == ["Date d'échéance : 01/11/2026",
-                                                "Prélevé à terme à échoir"]
+    assert [mention_text(m.as_dict(), "fr") for m in draft.mentions] == [
+        "Date d'échéance : 01/11/2026", "Prélevé à terme à échoir"]
 
 
 def test_business_invoice_is_due_in_25_days_with_the_late_payment_mentions():
@@ -203,11 +204,18 @@ def test_business_invoice_is_due_in_25_days_with_the_late_payment_mentions():
     due, clause = rules.due_date(sheet("technicophone").general, date(2026, 11, 24))
     assert (due, clause) == (date(2026, 12, 30), "CGV art. 10.4 (L368-372); CGV art. 2 (L66-67)")
     mentions = rules.legal_mentions(sheet("technicophone").general, True, due, clause)
-    texts = [m.text for m in mentions]
+    texts = [mention_text(m.as_dict(), "fr") for m in mentions]
     assert "Pas d'escompte pour paiement anticipé" in texts
     assert any(t.startswith("Pénalités de retard : 3 fois le taux d'intérêt légal") for t in texts)
     assert "Indemnité forfaitaire pour frais de recouvrement : 40,00\u00a0€" in texts
     assert mentions[-1].clause == "CGV art. 11.1 (L398-399); C. com. art. L441-10, D441-5"
+    # The same mentions for an English reader (issue 21: the invoice in the reader's language).
+    english = [mention_text(m.as_dict(), "en") for m in mentions]
+    assert english[0] == "Due date: 30 Dec 2026"
+    assert "No discount for early payment" in english
+    assert ("Late-payment penalties: 3 times the French legal interest rate in force on the "
+            "invoice date, due from the day after the due date without reminder") in english
+    assert english[-1] == "Flat indemnity for recovery costs: €40.00"
 
 
 # --------------------------------------------------------------------------- indexation, price changes

@@ -3,10 +3,12 @@ Factur-X PDF (its XML inside) or as the XML alone — its own only, never a draf
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from lxml import etree
+from pypdf import PdfReader
 
 from clausier.billing.models import Invoice
 from clausier.db.session import transaction
@@ -48,6 +50,12 @@ def test_the_customer_lists_and_downloads_its_own_invoices_only(world, engine, b
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     _name, xml = get_facturx_xml_from_pdf(pdf.content)
     assert xml_check_xsd(xml, flavor="factur-x", level="en16931")
+    # Issue 21: the download follows the page's language; the Factur-X XML stays the same.
+    browser.get("/lang/en")
+    english = browser.get(f"/portal/invoices/{own[0]}/pdf").content
+    assert "Total incl. VAT to pay" in PdfReader(io.BytesIO(english)).pages[0].extract_text()
+    assert get_facturx_xml_from_pdf(english)[1] == xml
+    browser.get("/lang/fr")
     tree = etree.fromstring(xml)
     assert tree.xpath("string(rsm:ExchangedDocument/ram:ID)", namespaces=NS) == own[0]
     assert due.strftime("%Y%m%d") in xml.decode()

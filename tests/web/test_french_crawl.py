@@ -4,7 +4,7 @@ English text that the French catalogues translate, no raw ``snake_case`` code an
 ``reading …`` id standing in place of a clause (a reading may follow an article, never replace
 it). Every offence is collected, so that the failure lists them all (page, offence). The
 converse reads the English pages (no French label of the catalogues), and the second "Done
-when" reads back the invoice PDF in French.
+when" reads back the invoice PDF in French and in English.
 
 The crawl follows the app's own same-origin GET links (no logout, no language switch, no API),
 a few pages per kind of address (``/customers/12`` and ``/customers/13`` are one kind), so that
@@ -233,10 +233,9 @@ def test_english_pages_of_the_three_spaces_show_no_french_label(world_app):  # n
     assert not offences, report
 
 
-def test_a_french_invoice_pdf_of_each_operator_shows_french(world, engine):  # noqa: F811
-    """Issue 21, second "Done when" (French half): the Factur-X PDF of the first demo invoice of
-    each operator that invoices (Rozoh's packs are prepaid), read back as text, holds no English
-    text the catalogues translate, no code and no reading in place of a clause."""
+def first_invoices_read_back(engine, language: str) -> Iterator[tuple[str, list[str]]]:
+    """(number, text lines) of the Factur-X PDF in ``language`` of the first demo invoice of each
+    operator that invoices (Rozoh's packs are prepaid), read back as text."""
     from pypdf import PdfReader
     from sqlalchemy import select
 
@@ -244,17 +243,42 @@ def test_a_french_invoice_pdf_of_each_operator_shows_french(world, engine):  # n
     from clausier.billing.pdf import invoice_pdf
     from clausier.db.session import transaction
 
-    english = translated_msgids()
-    phrases = phrases_of(english)
-    offences = []
     with transaction(engine) as s:
         for prefix in ("TEC", "OZO"):
             invoice = min(s.scalars(select(Invoice).where(Invoice.number.like(f"{prefix}-%"))),
                           key=lambda i: i.id)
             text = "\n".join(page.extract_text() for page in PdfReader(
-                io.BytesIO(invoice_pdf(invoice))).pages)
-            lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-            offences += [f"{invoice.number}: {what}"
-                         for what in sorted(set(offences_of(lines, english, phrases)))]
+                io.BytesIO(invoice_pdf(invoice, language=language))).pages)
+            yield invoice.number, [" ".join(line.split()) for line in text.splitlines()
+                                   if line.strip()]
+
+
+def test_a_french_invoice_pdf_of_each_operator_shows_french(world, engine):  # noqa: F811
+    """Issue 21, second "Done when" (French half): the PDF holds no English text the catalogues
+    translate, no code and no reading in place of a clause."""
+    english = translated_msgids()
+    phrases = phrases_of(english)
+    offences = []
+    for number, lines in first_invoices_read_back(engine, "fr"):
+        offences += [f"{number}: {what}" for what in sorted(set(offences_of(lines, english, phrases)))]
     print("\n".join(offences))
     assert not offences, "\n".join(offences)
+
+
+def test_the_same_invoice_pdf_in_english_shows_no_french_label(world, engine):  # noqa: F811
+    """Issue 21, second "Done when" (English half): the same documents in English hold no French
+    label of the catalogues, and the mentions French law requires (CGI art. 242 nonies A,
+    C. com. art. L441-9) read in English: Technicophone's flat recovery indemnity of 40 € (CGV
+    art. 11.1 L398-399), Ozone's debit in advance (CGV art. 9.2 L262)."""
+    french = french_texts()
+    phrases = phrases_of(french)
+    offences, texts = [], {}
+    for number, lines in first_invoices_read_back(engine, "en"):
+        texts[number[:3]] = "\n".join(lines)
+        offences += [f"{number}: {what}"
+                     for what in sorted(set(offences_of(lines, french, phrases, "French")))]
+    print("\n".join(offences))
+    assert not offences, "\n".join(offences)
+    assert "Flat indemnity for recovery costs: €40.00" in texts["TEC"]
+    assert "Debited in advance, for the period to come" in texts["OZO"]
+    assert "Date d'échéance" not in texts["TEC"] + texts["OZO"]

@@ -25,11 +25,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clausier import __version__
 from clausier.accounts.rules import SESSION_LIFETIME
 from clausier.core.clock import Clock, SystemClock
-from clausier.core.errors import ClausierError, RuleRefusal, Unauthenticated
+from clausier.core.errors import ClausierError, Problem, RuleRefusal, Unauthenticated
 from clausier.core.settings import Settings
 from clausier.db.session import WRITE_WAIT_SECONDS, WriterBusy, engine_for
 from clausier.scheduler.ticker import DailyTicker, DeliveryLoop
-from clausier.web.templating import render
+from clausier.web.i18n import gettext_for
+from clausier.web.problems import error_text, language_of_api, problem_text, reason_text
+from clausier.web.templating import language_of, render
 
 ROOMS = [
     "accounts", "terms", "catalog", "customers", "contracts", "billing", "payments", "rating",
@@ -117,14 +119,21 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
 
     @app.exception_handler(ClausierError)
     async def clausier_error(request: Request, exc: ClausierError):
+        language = _reader_language(request)
         if _wants_html(request):
             if isinstance(exc, Unauthenticated):
                 return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
             return render(request, "web/error.html",
-                          {"status": exc.status, "title": exc.title, "detail": exc.message},
-                          status_code=exc.status)
+                          {"status": exc.status, "title": exc.title,
+                           "detail": error_text(exc, language)}, status_code=exc.status)
         headers = {"www-authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-        return problem(exc.to_problem(), headers)
+        body = exc.to_problem()
+        if language != "en":
+            body["title"] = gettext_for(language)(exc.title)
+            body["detail"] = error_text(exc, language)
+            for error in body.get("errors", []):
+                error["reason"] = reason_text(error["reason"], language)
+        return problem(body, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -137,12 +146,25 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        # Pydantic words a validator's refusal "Value error, <reason>": the reason is enough.
-        errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"),
-                   "reason": e["msg"].removeprefix("Value error, ")} for e in exc.errors()]
-        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
-        return problem({"type": "about:blank", "title": "Invalid input", "status": 422,
-                        "detail": detail, "errors": errors})
+        language = _reader_language(request)
+        errors, texts = [], []
+        for error in exc.errors():
+            # Pydantic words a validator's refusal "Value error, <reason>": the reason is enough.
+            found = Problem(".".join(str(p) for p in error["loc"] if p != "body"),
+                            error["msg"].removeprefix("Value error, "))
+            # A validator's own reason is read by its shape; Pydantic's by its type.
+            kind = None if language == "en" or error["type"] == "value_error" else error["type"]
+            errors.append({"field": found.field,
+                           "reason": (found.reason if language == "en" else
+                                      reason_text(found.reason, language, kind, error.get("ctx")))})
+            texts.append(problem_text(found, language, kind, error.get("ctx")))
+        title = gettext_for(language)("Invalid input")
+        if _wants_html(request):
+            return render(request, "web/error.html",
+                          {"status": 422, "title": "Invalid input", "detail": "; ".join(texts[:5])},
+                          status_code=422)
+        return problem({"type": "about:blank", "title": title, "status": 422,
+                        "detail": "; ".join(texts[:5]), "errors": errors})
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
@@ -199,6 +221,14 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
 def problem(body: dict, headers: dict | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=body["status"], headers=headers,
                         media_type="application/problem+json")
+
+
+def _reader_language(request: Request) -> str:
+    """Pages speak the session's language; the API, and a page's request that reads no HTML, the
+    one its client asks for (``Accept-Language``), English when none."""
+    if _wants_html(request):
+        return language_of(request)
+    return language_of_api(request.headers.get("accept-language"))
 
 
 def _wants_html(request: Request) -> bool:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import Field
 from sqlalchemy import event
@@ -60,10 +61,10 @@ class PriceChangeIn(Input):
     description: str = ""
 
 
-def _download(ctx: Ctx, number: str, document: str) -> Response:
+def _download(ctx: Ctx, number: str, document: str, language: str = "fr") -> Response:
     invoice = service.get_invoice(ctx.session, number)
     return attachment(*invoice_document(invoice, service.credited_by(ctx.session, invoice),
-                                        document))
+                                        document, language))
 
 
 @router.get("/invoices")
@@ -91,8 +92,10 @@ def get_invoice(number: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 @router.get("/invoices/{number}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def invoice_pdf_route(number: str, ctx: Ctx = Depends(staff_ctx)) -> Response:
-    return _download(ctx, number, "pdf")
+def invoice_pdf_route(number: str, lang: Literal["fr", "en"] = Query(
+                          "fr", description="language of the document"),
+                      ctx: Ctx = Depends(staff_ctx)) -> Response:
+    return _download(ctx, number, "pdf", lang)
 
 
 @router.get("/invoices/{number}/facturx.xml", response_class=Response,

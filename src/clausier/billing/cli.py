@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -107,7 +108,8 @@ def list_invoices(status: str = typer.Option(None), customer: int = typer.Option
     print_table("Invoices", ["Number", "Kind", "Customer", "Period", "Issued", "Due", "HT", "TTC",
                              "Status"],
                 [[r["number"] or f"draft {r['id']}", r["kind"], r["customer"], r["period"],
-                  r["issue_date"], r["due_date"], r["total_ht"], r["total_ttc"], r["status"]]
+                  r["issue_date"], r["due_date"], _euros(r["total_ht"]), _euros(r["total_ttc"]),
+                  r["status"]]
                  for r in rows])
 
 
@@ -123,26 +125,45 @@ def show(number: str, as_json: bool = JsonOption):
                   f"{data['period']} — {data['status']}")
     rows = []
     for line in data["lines"]:
-        rows.append([line["site"], line["label"], line["amount"], line["vat_rate"], line["clause"]])
+        rows.append([line["site"], line["label"], _euros(line["amount"]), line["vat_rate"],
+                     line["clause"]])
         for part in line["explanation"].get("lines", []):
             rows.append(["", f"  {part['formula']}", "", "", ""])
     print_table("Lines", ["Site", "Line", f"Amount {data['price_basis']}", "VAT", "Clause"], rows)
     print_table("VAT", ["Rate", "Base HT", "VAT", "TTC"],
-                [[b["rate"], b["base_ht"], b["vat"], b["total_ttc"]] for b in data["vat_breakdown"]])
-    console.print(f"Total HT {data['total_ht']} · VAT {data['total_vat']} · TTC {data['total_ttc']}"
-                  f" · due {data['due_date']}")
+                [[b["rate"], _euros(b["base_ht"]), _euros(b["vat"]), _euros(b["total_ttc"])]
+                 for b in data["vat_breakdown"]])
+    console.print(f"Total HT {_euros(data['total_ht'])} · VAT {_euros(data['total_vat'])} · "
+                  f"TTC {_euros(data['total_ttc'])} · due {data['due_date']}")
     for mention in data["mentions"]:
         console.print(f"[dim]{mention['text']} ({mention['clause']})[/]")
 
 
+def _euros(amount: str | Decimal) -> str:
+    """An amount as the other commands print it (``99,00 €``), not as the JSON carries it."""
+    return fr_format(Decimal(amount))
+
+
+class DocumentLanguage(str, Enum):
+    fr = "fr"
+    en = "en"
+
+
 @app.command()
-def pdf(number: str, output: Path = typer.Option(..., "-o", "--output", help="PDF file to write.")):
-    """Write the Factur-X PDF of an invoice or credit note."""
-    from clausier.billing.pdf import invoice_pdf   # WeasyPrint and Factur-X: PDF commands only
+def pdf(number: str,
+        output: Path = typer.Option(None, "-o", "--output",
+                                    help="PDF file to write; default: NUMBER.pdf in this folder."),
+        lang: DocumentLanguage = typer.Option(DocumentLanguage.fr, "--lang",
+                                              help="Language of the document.")):
+    """Write the Factur-X PDF of an invoice or credit note (in French unless ``--lang en``)."""
+    # WeasyPrint and Factur-X: PDF commands only
+    from clausier.billing.pdf import invoice_pdf, pdf_filename
 
     with command() as cmd:
         invoice = service.get_invoice(cmd.session, number)
-        output.write_bytes(invoice_pdf(invoice, service.credited_by(cmd.session, invoice)))
+        output = output or Path(pdf_filename(invoice))
+        output.write_bytes(invoice_pdf(invoice, service.credited_by(cmd.session, invoice),
+                                       lang.value))
     console.print(f"{output} written")
 
 

@@ -49,7 +49,6 @@ _fr = lru_cache(maxsize=8192)(fr_format)
 LEGAL_RECOVERY_INDEMNITY = Decimal("40")
 LEGAL_RECOVERY_CLAUSE = "C. com. art. L441-10, D441-5"
 NO_DISCOUNT_CLAUSE = "C. com. art. L441-9"
-LEGAL_LATE_RATE_TEXT = "taux de refinancement de la BCE majoré de 10 points (C. com. art. L441-10)"
 
 
 class BillingError(RuleRefusal):
@@ -990,48 +989,55 @@ def due_date(terms: Terms, issue: date) -> tuple[date, str]:
 
 @dataclass(frozen=True)
 class Mention:
-    text: str
+    """A mention as a message id (English, translated by the catalogues: ``billing.mentions``)
+    and its parameters, JSON values: ``day`` an ISO date, ``amount`` and ``multiple`` decimals,
+    ``rate`` and ``reference`` message ids themselves, others printed as they are."""
+    message: str
     clause: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict:
-        return {"text": self.text, "clause": self.clause}
+        return {"message": self.message, "params": dict(self.params), "clause": self.clause}
 
 
 def legal_mentions(terms: Terms, business_customer: bool, due: date, due_clause: str) -> list[Mention]:
     """The mentions French law requires on the invoice beyond the figures (CGI art. 242 nonies A,
     C. com. art. L441-9): payment date and terms; for business customers the late-payment rate
     and the flat recovery indemnity, and the early-payment discount terms."""
-    mentions = [Mention(f"Date d'échéance : {due.strftime('%d/%m/%Y')}", due_clause)]
+    mentions = [Mention("Due date: {day}", due_clause, (("day", due.isoformat()),))]
     payment = terms.payment
     if payment and payment.debited_in_advance and payment.debited_in_advance.value:
-        mentions.append(Mention("Prélevé à terme à échoir", payment.debited_in_advance.clause))
+        mentions.append(Mention("Debited in advance, for the period to come",
+                                payment.debited_in_advance.clause))
     if not business_customer:
         return mentions
     discount = payment.early_payment_discount if payment else None
     if discount is None or not discount.value:
         # The invoice states the discount terms (C. com. art. L441-9): terms silent on a
         # discount grant none.
-        mentions.append(Mention("Pas d'escompte pour paiement anticipé",
+        mentions.append(Mention("No discount for early payment",
                                 discount.clause if discount else NO_DISCOUNT_CLAUSE))
     late = terms.late_payment
     if late and late.interest_multiple_of_legal_rate:
-        multiple = fr_number(late.interest_multiple_of_legal_rate.value)
         source = (late.rate_source.value if late.rate_source else "french_legal_rate")
-        which = ("taux d'intérêt légal" if source == "french_legal_rate"
-                 else "taux de refinancement de la BCE")
-        reference = ("en vigueur à la date de la facture"
+        rate = ("the French legal interest rate" if source == "french_legal_rate"
+                else "the ECB refinancing rate")
+        reference = ("in force on the invoice date"
                      if not late.rate_reference or late.rate_reference.value == "invoice_date"
-                     else "en vigueur à la date d'échéance")
-        mentions.append(Mention(f"Pénalités de retard : {multiple} fois le {which} {reference}, "
-                                "exigibles dès le lendemain de l'échéance sans rappel",
-                                late.interest_multiple_of_legal_rate.clause))
+                     else "in force on the due date")
+        mentions.append(Mention(
+            "Late-payment penalties: {multiple} times {rate} {reference}, due from the day after "
+            "the due date without reminder", late.interest_multiple_of_legal_rate.clause,
+            (("multiple", str(late.interest_multiple_of_legal_rate.value)), ("rate", rate),
+             ("reference", reference))))
     else:
-        mentions.append(Mention(f"Pénalités de retard : {LEGAL_LATE_RATE_TEXT}", LEGAL_RECOVERY_CLAUSE))
+        mentions.append(Mention("Late-payment penalties: the ECB refinancing rate plus 10 points "
+                                "(C. com. art. L441-10)", LEGAL_RECOVERY_CLAUSE))
     indemnity = (late.recovery_indemnity if late and late.recovery_indemnity else None)
     amount = indemnity.value if indemnity else LEGAL_RECOVERY_INDEMNITY
-    mentions.append(Mention(f"Indemnité forfaitaire pour frais de recouvrement : {_fr(amount)}",
+    mentions.append(Mention("Flat indemnity for recovery costs: {amount}",
                             f"{indemnity.clause}; {LEGAL_RECOVERY_CLAUSE}" if indemnity
-                            else LEGAL_RECOVERY_CLAUSE))
+                            else LEGAL_RECOVERY_CLAUSE, (("amount", str(amount)),)))
     return mentions
 
 

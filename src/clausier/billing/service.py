@@ -37,6 +37,7 @@ from clausier.audit.models import AuditEntry
 from clausier.audit.service import Actor, record
 from clausier.billing import rules
 from clausier.billing.charges import add_charge
+from clausier.billing.mentions import with_french_text
 from clausier.billing.models import (
     BilledMonth,
     BillRun,
@@ -368,7 +369,7 @@ def _invoice_row(operator: Operator, customer: Customer, draft: rules.InvoiceDra
         "total_vat": t.total_vat, "total_ttc": t.total_ttc,
         "vat_breakdown": [b.as_dict() for b in t.vat], "seller": seller,
         "buyer": _party_of_customer(customer, central, mandate_reference),
-        "mentions": [m.as_dict() for m in draft.mentions],
+        "mentions": [with_french_text(m.as_dict()) for m in draft.mentions],
         "billing_site_id": central.id if central else None, "credited_invoice_id": None,
         "reason": "", "amount_paid": ZERO, "paid_on": None, "created_at": now,
         "issued_at": now if number else None,
@@ -1098,9 +1099,9 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
         issue_date=day, due_date=day, price_basis=invoice.price_basis, total_ht=totals.total_ht,
         total_vat=totals.total_vat, total_ttc=totals.total_ttc,
         vat_breakdown=[b.as_dict() for b in totals.vat], seller=_party_of_operator(operator),
-        buyer=invoice.buyer, mentions=[{"text": f"Avoir sur la facture {invoice.number} du "
-                                                f"{invoice.issue_date.strftime('%d/%m/%Y')}",
-                                        "clause": "CGI art. 242 nonies A"}],
+        buyer=invoice.buyer, mentions=[with_french_text(rules.Mention(
+            "Credit note on invoice {number} of {day}", "CGI art. 242 nonies A",
+            (("number", invoice.number), ("day", invoice.issue_date.isoformat()))).as_dict())],
         billing_site_id=invoice.billing_site_id, credited_invoice_id=invoice.id, reason=reason,
         created_at=clock.now(), issued_at=clock.now())
     for position, priced in enumerate(totals.lines, start=1):

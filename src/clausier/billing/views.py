@@ -11,13 +11,14 @@ from fastapi.responses import RedirectResponse, Response
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.billing import rules, service
 from clausier.billing.api import start_in_background
+from clausier.billing.mentions import mention_text
 from clausier.billing.models import INVOICE_STATUSES
 from clausier.api.files import attachment
 from clausier.billing.pdf import invoice_document
 from clausier.catalog.models import Operator
 from clausier.core.errors import ClausierError, InvalidInput
 from clausier.web.dashboard import Card
-from clausier.web.templating import render, verify_csrf
+from clausier.web.templating import language_of, render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,7 +62,7 @@ def _detail(request: Request, ctx: Ctx, number: str, error: str | None = None, s
     credit_notes = service.list_invoices(ctx.session, kind="credit_note", customer_id=invoice.customer_id)
     return render(request, "billing/invoice.html", {
         "invoice": invoice, "credited": credited, "error": error,
-        "annexes": rules.usage_annexes(invoice.lines),
+        "annexes": rules.usage_annexes(invoice.lines), "mention_text": mention_text,
         "credit_notes": [n for n in credit_notes if n.credited_invoice_id == invoice.id]},
         status_code=status_code)
 
@@ -73,11 +74,11 @@ def invoice_page(request: Request, number: str, ctx: Ctx = Depends(staff_ctx)):
 
 
 @router.get("/billing/invoices/{number}/{document}")
-def invoice_download(number: str, document: str, ctx: Ctx = Depends(staff_ctx)):
-    """``pdf`` (Factur-X, its XML inside) or ``facturx.xml`` alone."""
+def invoice_download(request: Request, number: str, document: str, ctx: Ctx = Depends(staff_ctx)):
+    """``pdf`` (Factur-X, its XML inside) in the page's language or ``facturx.xml`` alone."""
     invoice = service.get_invoice(ctx.session, number)
     return attachment(*invoice_document(invoice, service.credited_by(ctx.session, invoice),
-                                        document))
+                                        document, language_of(request)))
 
 
 @router.post("/billing/invoices/{number}/credit", dependencies=[Depends(verify_csrf)])

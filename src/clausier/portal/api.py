@@ -3,8 +3,9 @@ customer only); ``/api/v1/customers/{id}/portal-users`` for staff."""
 
 from __future__ import annotations
 
+from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -89,6 +90,8 @@ def my_invoices(ctx: Ctx = Depends(customer_ctx)) -> list[dict]:
 
 @router.get("/portal/invoices/{number}/{document}", response_class=Response,
             responses={200: {"content": {"application/pdf": {}, "application/xml": {}}}})
-def my_invoice_file(number: str, document: str, ctx: Ctx = Depends(customer_ctx)) -> Response:
-    """``pdf`` (Factur-X, its XML embedded) or ``facturx.xml``."""
-    return attachment(*service.invoice_file(ctx.session, ctx.customer_id, number, document))
+def my_invoice_file(number: str, document: str,
+                    lang: Literal["fr", "en"] = Query("fr", description="language of the PDF"),
+                    ctx: Ctx = Depends(customer_ctx)) -> Response:
+    """``pdf`` (Factur-X, its XML embedded) in ``lang`` or ``facturx.xml``."""
+    return attachment(*service.invoice_file(ctx.session, ctx.customer_id, number, document, lang))

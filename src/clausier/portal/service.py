@@ -176,12 +176,13 @@ def usage_annexes(invoice) -> list:
     return billing.usage_annexes(invoice.lines) if billing is not None else []
 
 
-def invoice_file(session: Session, customer_id: int, number: str,
-                 document: str) -> tuple[bytes, str, str]:
+def invoice_file(session: Session, customer_id: int, number: str, document: str,
+                 language: str = "fr") -> tuple[bytes, str, str]:
     """(content, file name, media type) of one of the customer's documents: ``pdf`` (a Factur-X
-    PDF, its XML embedded) or ``facturx.xml``."""
+    PDF, its XML embedded) in ``language`` or ``facturx.xml``."""
     invoice, credited = invoice_of_customer(session, customer_id, number)
-    return optional_import("clausier.billing.pdf").invoice_document(invoice, credited, document)
+    return optional_import("clausier.billing.pdf").invoice_document(invoice, credited, document,
+                                                                    language)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from clausier.core.rooms import optional_import
 from clausier.customers import service as customers
 from clausier.portal import service
 from clausier.web.forms import optional_int
-from clausier.web.templating import environment, render, verify_csrf
+from clausier.web.templating import environment, language_of, render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
 
@@ -198,9 +198,11 @@ def portal_invoice(request: Request, number: str, ctx: Ctx = Depends(customer_ct
 
 
 @router.get("/portal/invoices/{number}/{document}")
-def portal_invoice_file(number: str, document: str, ctx: Ctx = Depends(customer_ctx)) -> Response:
-    """``pdf`` (Factur-X: the XML is inside) or ``facturx.xml`` alone."""
-    return attachment(*service.invoice_file(ctx.session, ctx.customer_id, number, document))
+def portal_invoice_file(request: Request, number: str, document: str,
+                        ctx: Ctx = Depends(customer_ctx)) -> Response:
+    """``pdf`` (Factur-X: the XML is inside) in the page's language or ``facturx.xml`` alone."""
+    return attachment(*service.invoice_file(ctx.session, ctx.customer_id, number, document,
+                                            language_of(request)))
 
 
 PAYMENT_METHODS = {
