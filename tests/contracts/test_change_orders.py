@@ -133,7 +133,8 @@ def test_the_bill_run_bills_the_old_items_up_to_the_change_and_the_new_ones_from
          D("40.00"))]
     assert invoice.lines[1].clause == invoice.lines[2].clause == "CGV art. 7.4 (L206-212)"
     billing.bill_period(session, clock, actor, "2026-11", "technicophone")
-    november = [line.amount for line in session.scalars(select(Invoice)).all()[-1].lines]
+    november = [line.amount for line in session.scalars(
+        select(Invoice).where(Invoice.period == "2026-11")).one().lines]
     assert november == [D("180.00")]                    # 12 × 15,00 from the change on
 
 

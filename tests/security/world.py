@@ -73,8 +73,9 @@ def owned_by(engine: Engine, customer_id: int, depth: int = 4) -> Owned:
                     wanted = keys.get(target)
                     if not wanted or "id" not in table.c:
                         continue
+                    # In id order: tests take "the first" of a kind, the same on both databases.
                     found = [dict(r._mapping) for r in conn.execute(
-                        select(table).where(column.in_(wanted)))]
+                        select(table).where(column.in_(wanted)).order_by(table.c.id))]
                     known = keys.setdefault(table.name, set())
                     new = [r for r in found if r["id"] not in known]
                     if new:
