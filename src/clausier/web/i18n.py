@@ -19,6 +19,11 @@ from clausier.core.languages import DEFAULT_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 
+def N_(message: str) -> str:
+    """A message id the catalogues translate where it is shown (marks it for extraction)."""
+    return message
+
+
 class PluralFormsMismatch(ValueError):
     """Catalogues of one language that count their plurals differently."""
 

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from babel.support import NullTranslations
 
-
-def N_(message: str) -> str:
-    """A message id the catalogues translate where it is shown (marks it for extraction)."""
-    return message
+from clausier.web.i18n import N_
 
 
 # Service families of the three built-in term sheets (``terms/sheets/*/families``).

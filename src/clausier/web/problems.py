@@ -8,11 +8,7 @@ from __future__ import annotations
 import re
 
 from clausier.core.errors import ClausierError, Problem
-from clausier.web.i18n import LANGUAGES, SOURCE_LANGUAGE, gettext_for
-
-
-def N_(message: str) -> str:
-    return message
+from clausier.web.i18n import LANGUAGES, SOURCE_LANGUAGE, N_, gettext_for
 
 
 # Pydantic's error types (``pydantic_core`` ErrorType) and what they say, with the error's
