@@ -107,5 +107,20 @@ def subscription(session: Session, clock: Clock, actor: Actor, cust: Customer,
     return created
 
 
+def one_line(session: Session, clock: Clock, actor: Actor, operator_code: str, family: str,
+             monthly_fee: str, *, offer_code: str | None = None, unit: str = "line",
+             signed_on: date, go_live_on: date | None, months: int | None = 12, **attributes):
+    """A new customer of the operator with one line of a new offer of ``family``: the
+    subscription."""
+    op = operator(session, clock, actor, operator_code)
+    code = offer_code or f"{family}-test"
+    offer(session, op, code, family, monthly_fee, unit=unit, **attributes)
+    cust = customer(session, clock, op)
+    [sub] = subscription(session, clock, actor, cust,
+                         [contracts.LineInput(cust.sites[0].id, code, 1, months)],
+                         signed_on=signed_on, go_live_on=go_live_on)
+    return sub
+
+
 def site_id(cust: Customer, index: int = 0) -> int:
     return cust.sites[index].id

@@ -16,13 +16,8 @@ from tests import factories
 
 def _technicophone(session, clock, actor, family: str, *, go_live_on: date | None = date(2025, 1, 6),
                    **attributes):
-    op = factories.operator(session, clock, actor, "technicophone")
-    factories.offer(session, op, f"{family}-test", family, "20.00", unit="line", **attributes)
-    customer = factories.customer(session, clock, op)
-    [sub] = factories.subscription(session, clock, actor, customer,
-                                   [LineInput(customer.sites[0].id, f"{family}-test", 1, 12)],
-                                   signed_on=date(2025, 1, 6), go_live_on=go_live_on)
-    return sub
+    return factories.one_line(session, clock, actor, "technicophone", family, "20.00",
+                              signed_on=date(2025, 1, 6), go_live_on=go_live_on, **attributes)
 
 
 def test_a_termination_notice_by_e_mail_is_refused(session, clock, actor):
@@ -68,11 +63,8 @@ def test_a_hosting_contract_shows_who_manages_its_machines(session, clock, actor
     default = _technicophone(session, clock, actor, "hosting")
     assert service.to_dict(default, session=session)["management"] == {
         "mode": "provider_managed", "clause": "CP XI §2.2 (L8226-8230), reading T-HOST-VARIANTS"}
-    op = factories.operator(session, clock, actor, "technicophone")
-    factories.offer(session, op, "hosting-self", "hosting", "20.00", management="client_managed")
-    customer = factories.customer(session, clock, op)
-    [own] = factories.subscription(session, clock, actor, customer,
-                                   [LineInput(customer.sites[0].id, "hosting-self", 1, 12)],
-                                   signed_on=date(2025, 1, 6), go_live_on=date(2025, 1, 6))
+    own = factories.one_line(session, clock, actor, "technicophone", "hosting", "20.00",
+                             offer_code="hosting-self", unit="subscription", signed_on=date(2025, 1, 6),
+                             go_live_on=date(2025, 1, 6), management="client_managed")
     assert service.to_dict(own, session=session)["management"]["mode"] == "client_managed"
     assert "management" not in service.to_dict(_technicophone(session, clock, actor, "vga"), session=session)

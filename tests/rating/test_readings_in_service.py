@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from clausier.cli.main import app
-from clausier.contracts.service import LineInput
 from clausier.core.errors import InvalidInput
 from clausier.rating import service
 from tests import factories
@@ -22,12 +21,9 @@ runner = CliRunner()
 
 def _premium_number(session, clock, actor):
     """A Technicophone premium number (CP XII) live since 5 January 2026."""
-    op = factories.operator(session, clock, actor, "technicophone")
-    factories.offer(session, op, "sva-test", "sva", "15.00", unit="number")
-    customer = factories.customer(session, clock, op)
-    [number] = factories.subscription(session, clock, actor, customer,
-                                      [LineInput(customer.sites[0].id, "sva-test", 1, 12)],
-                                      signed_on=date(2026, 1, 5), go_live_on=date(2026, 1, 5))
+    number = factories.one_line(session, clock, actor, "technicophone", "sva", "15.00",
+                                unit="number", signed_on=date(2026, 1, 5),
+                                go_live_on=date(2026, 1, 5))
     number.service_identifier = "0899123456"
     session.flush()
     return number
