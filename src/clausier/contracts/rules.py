@@ -59,7 +59,8 @@ def is_live(status: str, termination_effective_on: date | None, on: date) -> boo
     """A subscription is live on ``on`` when it is delivered and its contract has not ended:
     a live status, and no termination taking effect on or before that day (the effective date
     is the first day without service)."""
-    return status in LIVE_STATUSES and (termination_effective_on is None or termination_effective_on > on)
+    return status in LIVE_STATUSES and (termination_effective_on is None
+                                         or termination_effective_on > on)
 
 
 def is_in_force(status: str, termination_effective_on: date | None, on: date) -> bool:
