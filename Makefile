@@ -15,7 +15,7 @@ PYTEST_WORKERS ?= 2
 LOCK_FLAGS := --universal --generate-hashes --python-version 3.11 --quiet \
               --custom-compile-command 'make lock'
 
-.PHONY: run test install install-dev lock system-deps test-sqlite test-postgres test-lock clean
+.PHONY: run test install install-dev lock system-deps lint-imports test-sqlite test-postgres test-lock clean
 
 # uv itself, pinned by hash, bootstrapped with the interpreter's own pip.
 $(UV): requirements/tools.txt
@@ -65,7 +65,12 @@ lock: | $(UV)
 system-deps:
 	@bash scripts/ensure-system-deps.sh
 
-test: install-dev system-deps test-sqlite test-postgres
+test: install-dev system-deps lint-imports test-sqlite test-postgres
+
+# The rooms' boundaries ([tool.importlinter] in pyproject.toml): a room reads another room's
+# facts through its interface, domain modules never import the web, the API or the CLI.
+lint-imports:
+	$(BIN)/lint-imports --no-cache
 
 test-sqlite:
 	CLAUSIER_TEST_DB=sqlite $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
