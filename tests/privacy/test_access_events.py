@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from clausier.access import service as access
+from clausier.access.devices import service as device_service
+from clausier.access.events import service as event_service
+from clausier.access.sites import service as site_service
 from clausier.access.models import DeviceEvent
 from clausier.audit.service import Actor
 from clausier.cli.main import app as cli
@@ -36,10 +38,10 @@ def data_dir(tmp_path, monkeypatch):
 def _site_with_events(session, clock, actor, email: str, retention_months: int | None = None):
     built = activated_site(session, clock, actor, email=email)
     if retention_months:
-        access.set_event_retention(session, clock, built.admin, built.site.id, retention_months)
-    device, _ = access.register_device(session, clock, built.admin, built.site.id, "Contrôleur")
-    access.device_events(session, clock, device, "b1", [
-        access.EventIn(i + 1, datetime.combine(TODAY - timedelta(days=d), time(8), tzinfo=PARIS),
+        site_service.set_event_retention(session, clock, built.admin, built.site.id, retention_months)
+    device, _ = device_service.register_device(session, clock, built.admin, built.site.id, "Contrôleur")
+    event_service.device_events(session, clock, device, "b1", [
+        event_service.EventIn(i + 1, datetime.combine(TODAY - timedelta(days=d), time(8), tzinfo=PARIS),
                        "entry_granted", "granted") for i, d in enumerate(DAYS_AGO)])
     return built
 
@@ -65,7 +67,7 @@ def test_an_access_control_site_with_a_one_month_event_retention(session, clock,
     outcomes = {o.step: o for o in run_daily_tick(session, clock, actor, TODAY)}
 
     assert outcomes["clausier.privacy.service:tick"].status == "done"
-    assert "events" not in outcomes["clausier.access.service:daily_tick"].summary  # one path
+    assert "events" not in outcomes["clausier.access.periods.service:daily_tick"].summary  # one path
     assert (_events_left(session, short.site.id), _events_left(session, default.site.id)) == (2, 4)
     run, _ = service.purge_report(session, TODAY)
     lines = _lines(session, run.id)
