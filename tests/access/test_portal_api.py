@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from clausier.access.records import service as record_service
+from clausier.access.records.service import RecordInput, create_record
 from clausier.access.sites import service as site_service
 from clausier.db.session import transaction
 from tests.access.builders import ADMIN_PASSWORD, activated_site
@@ -21,14 +21,14 @@ def test_delegate_without_rights_is_refused_and_another_sites_objects_do_not_exi
     admin = portal.client(portal.admin_user_id)
     with transaction(portal.app.state.engine) as s:
         _, secret = site_service.invite_delegate(s, clock, SYSTEM, portal.site_id,
-                                           email="gardien@montaigu.fr", scopes=["read_only"])
+                                                 email="gardien@montaigu.fr", scopes=["read_only"])
     created = admin.post("/api/v1/access/invitations/accept", json={
         "secret": secret, "name": "Paul Gardien", "password": "Gardien-password-1"})
     assert created.status_code == 201
     with transaction(portal.app.state.engine) as s:
         delegate_id = site_service.members(s, SYSTEM, portal.site_id)[1][1].id
         other = activated_site(s, clock, SYSTEM, email="admin@autre.fr")
-        other_record = record_service.create_record(s, clock, other.admin, other.site.id, record_service.RecordInput(name="X"))
+        other_record = create_record(s, clock, other.admin, other.site.id, RecordInput(name="X"))
         other_site_id, other_record_id = other.site.id, other_record.id
     delegate = portal.client(delegate_id)
     assert delegate.get(f"/api/v1/access/sites/{portal.site_id}/records").status_code == 200

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from clausier.access.devices import service as device_service
-from clausier.access.events import service as event_service
-from clausier.access.sites import service as site_service
+from clausier.access.devices.service import register_device
+from clausier.access.events.service import EventIn, device_events
 from clausier.access.models import DeviceEvent
+from clausier.access.sites.service import set_event_retention
 from clausier.audit.service import Actor
 from clausier.cli.main import app as cli
 from clausier.core.clock import PARIS
@@ -38,11 +38,11 @@ def data_dir(tmp_path, monkeypatch):
 def _site_with_events(session, clock, actor, email: str, retention_months: int | None = None):
     built = activated_site(session, clock, actor, email=email)
     if retention_months:
-        site_service.set_event_retention(session, clock, built.admin, built.site.id, retention_months)
-    device, _ = device_service.register_device(session, clock, built.admin, built.site.id, "Contrôleur")
-    event_service.device_events(session, clock, device, "b1", [
-        event_service.EventIn(i + 1, datetime.combine(TODAY - timedelta(days=d), time(8), tzinfo=PARIS),
-                       "entry_granted", "granted") for i, d in enumerate(DAYS_AGO)])
+        set_event_retention(session, clock, built.admin, built.site.id, retention_months)
+    device, _ = register_device(session, clock, built.admin, built.site.id, "Contrôleur")
+    device_events(session, clock, device, "b1", [
+        EventIn(i + 1, datetime.combine(TODAY - timedelta(days=d), time(8), tzinfo=PARIS),
+                "entry_granted", "granted") for i, d in enumerate(DAYS_AGO)])
     return built
 
 

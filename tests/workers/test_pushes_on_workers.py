@@ -16,7 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from clausier.access import push
 from clausier.access.models import AccessSite
-from clausier.access.records import service as record_service
+from clausier.access.records.service import RecordInput, create_record
 from clausier.db.session import transaction
 from tests.access.builders import activated_site
 from tests.workers.conftest import wait_until
@@ -62,11 +62,11 @@ def test_a_committed_change_is_pushed_by_the_worker_with_the_current_version(
     device = Subscriber(push.topic(site_id))
     try:
         with transaction(clean_engine) as s:
-            record_service.create_record(s, clock, actor, site_id, record_service.RecordInput(name="Luc Martin"))
+            create_record(s, clock, actor, site_id, RecordInput(name="Luc Martin"))
             first = s.get(AccessSite, site_id).config_version
         wait_until(lambda: first in device.versions, shared_worker.log_text())
         with transaction(clean_engine) as s:
-            record_service.create_record(s, clock, actor, site_id, record_service.RecordInput(name="Léa Petit"))
+            create_record(s, clock, actor, site_id, RecordInput(name="Léa Petit"))
             latest = s.get(AccessSite, site_id).config_version
         wait_until(lambda: latest in device.versions, shared_worker.log_text())
         # A push of the site delivered late (or again) publishes what the site is now.

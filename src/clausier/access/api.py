@@ -202,8 +202,8 @@ def list_packs(ctx: Ctx = Depends(access_staff_ctx)) -> list[dict]:
 @router.post("/access/packs", status_code=201)
 def open_pack(body: PackIn, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
     pack, site, code = pack_service.open_pack(ctx.session, ctx.clock, ctx.actor, body.subscription,
-                                         site_name=body.site_name, kind=body.kind,
-                                         call_timeout_seconds=body.call_timeout_seconds, records=body.records)
+                                              site_name=body.site_name, kind=body.kind,
+                                              call_timeout_seconds=body.call_timeout_seconds, records=body.records)
     return {"pack_id": pack.id, "site_id": site.id, "activation_code": code,
             "records_cap": pack.records_ordered, "variant": pack.variant}
 
@@ -228,7 +228,8 @@ def suspend_pack(pack_id: int, body: SuspensionIn, ctx: Ctx = Depends(access_sta
 
 @router.post("/access/packs/{pack_id}/resume")
 def resume_pack(pack_id: int, body: SuspensionIn | None = None, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
-    pack_service.resume_pack(ctx.session, ctx.clock, ctx.actor, pack_id, body.reason if body else "")
+    pack_service.resume_pack(ctx.session, ctx.clock, ctx.actor, pack_id,
+                             body.reason if body else "")
     return _pack_out(ctx, pack_id)
 
 
@@ -242,8 +243,8 @@ def activate(body: ActivationIn, session: Session = Depends(get_session, scope="
              clock: Clock = Depends(get_clock)) -> dict:
     """The administrator activates the pack with its code and chooses their credentials."""
     site = pack_service.activate_pack(session, clock, Actor(name=f"activation:{body.email.lower()}", role="site_admin"),
-                                 code=body.code, email=body.email, name=body.name, password=body.password,
-                                 on=body.on)
+                                      code=body.code, email=body.email, name=body.name, password=body.password,
+                                      on=body.on)
     return pack_service.site_to_dict(session, site, clock.today())
 
 
@@ -266,7 +267,7 @@ def site_settings(site_id: int, body: SettingsIn, ctx: Ctx = Depends(access_ctx)
         site_service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id, body.call_timeout_seconds)
     if body.event_retention_months is not None or body.reset_event_retention:
         site_service.set_event_retention(ctx.session, ctx.clock, ctx.actor, site_id,
-                                    None if body.reset_event_retention else body.event_retention_months)
+                                         None if body.reset_event_retention else body.event_retention_months)
     return get_site(site_id, ctx)
 
 
@@ -316,7 +317,7 @@ def get_record(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> 
 @router.put("/access/sites/{site_id}/records/{record_id}")
 def update_record(site_id: int, record_id: int, body: RecordIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     return record_service.record_to_dict(record_service.update_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
-                                                        body.to_input()))
+                                                                      body.to_input()))
 
 
 @router.delete("/access/sites/{site_id}/records/{record_id}", status_code=204)
@@ -328,7 +329,7 @@ def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) 
 @router.post("/access/sites/{site_id}/records/{record_id}/credentials", status_code=201)
 def add_credential(site_id: int, record_id: int, body: CredentialIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     row = credential_service.add_credential(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
-                                 credential_service.CredentialInput(**body.model_dump()))
+                                            credential_service.CredentialInput(**body.model_dump()))
     return credential_service.credential_to_dict(row)
 
 
@@ -381,18 +382,20 @@ def create_profile(site_id: int, body: ProfileIn, ctx: Ctx = Depends(access_ctx)
 @router.put("/access/sites/{site_id}/profiles/{profile_id}")
 def replace_profile(site_id: int, profile_id: int, body: ProfileIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     return _profile_out(rights_service.save_profile(ctx.session, ctx.clock, ctx.actor, site_id, profile_id=profile_id,
-                                             **body.model_dump()))
+                                                    **body.model_dump()))
 
 
 @router.get("/access/sites/{site_id}/rights")
 def list_rights(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     return [{"id": r.id, "record_id": r.record_id, "group": r.group, "access_point_id": r.access_point_id,
-             "profile_id": r.profile_id} for r in rights_service.rights(ctx.session, ctx.actor, site_id)]
+             "profile_id": r.profile_id}
+            for r in rights_service.rights(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/rights", status_code=201)
 def grant_right(site_id: int, body: RightIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    right = rights_service.grant_right(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump())
+    right = rights_service.grant_right(ctx.session, ctx.clock, ctx.actor, site_id,
+                                       **body.model_dump())
     return {"id": right.id}
 
 
@@ -408,7 +411,7 @@ def decide(site_id: int, body: DecideIn, ctx: Ctx = Depends(access_ctx)) -> dict
     key = None
     if body.via != "app":
         key = credential_service.presented_credential(body.via, fmt=body.format, value=body.value, facility=body.facility,
-                                           card=body.card, bits=body.bits, access_point_id=body.access_point_id)
+                                                      card=body.card, bits=body.bits, access_point_id=body.access_point_id)
     at = body.at if body.at.tzinfo else body.at.replace(tzinfo=PARIS)   # decisions use local time
     return sync_service.decide(ctx.session, ctx.actor, site_id, rules.Presented(
         body.via, body.access_point_id, at.astimezone(PARIS), key, body.record_id)).as_dict()
@@ -428,7 +431,7 @@ def invite_delegate(site_id: int, body: InvitationIn, background: BackgroundTask
     """Invite a delegate by e-mail; the same answer whether the address has an account or not.
     The mail leaves once the invitation is committed."""
     invitation, secret = site_service.invite_delegate(ctx.session, ctx.clock, ctx.actor, site_id,
-                                                 email=body.email, scopes=body.scopes)
+                                                      email=body.email, scopes=body.scopes)
     site = site_service.get_site(ctx.session, ctx.actor, site_id)
     background.add_task(site_service.send_invitation, site.name, invitation.email, secret)
     return {"invited": invitation.email, "scopes": invitation.scopes}
@@ -440,7 +443,7 @@ def accept_invitation(body: AcceptanceIn,
                       clock: Clock = Depends(get_clock)) -> dict:
     """The invitee joins the site (no login: the mail's code is the proof)."""
     member = site_service.accept_invitation(session, clock, secret=body.secret, name=body.name,
-                                       password=body.password)
+                                            password=body.password)
     return {"site_id": member.site_id, "id": member.id, "scopes": member.scopes}
 
 
@@ -499,8 +502,8 @@ def list_events(site_id: int, kind: str | None = None, reason: str | None = None
                 since: Day | None = None, until: Day | None = None,
                 page: Page = Depends(page_of_list), ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     filters = _filters(kind, reason, record_id, access_point_id, since, until)
-    return [_event_out(e) for e in event_service.list_events(ctx.session, ctx.actor, site_id, filters,
-                                                       page.limit, page.offset)]
+    return [_event_out(e) for e in event_service.list_events(ctx.session, ctx.actor, site_id,
+                                                             filters, page.limit, page.offset)]
 
 
 @router.get("/access/sites/{site_id}/events.csv")
@@ -508,8 +511,8 @@ def events_csv(site_id: int, kind: str | None = None, reason: str | None = None,
                record_id: int | None = None, access_point_id: int | None = None,
                since: Day | None = None, until: Day | None = None,
                ctx: Ctx = Depends(access_ctx)) -> Response:
-    body = event_service.events_csv(ctx.session, ctx.actor, site_id,
-                              _filters(kind, reason, record_id, access_point_id, since, until))
+    filters = _filters(kind, reason, record_id, access_point_id, since, until)
+    body = event_service.events_csv(ctx.session, ctx.actor, site_id, filters)
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="events-site-{site_id}.csv"'})
 
@@ -559,7 +562,8 @@ def _write_seen(request: Request, due: dict) -> None:
 
 
 def _device_read(request: Request, clock: Clock, state: sync_service.PollState,
-                 read: Callable[[Session, sync_service.PollState], sync_service.SyncAnswer]) -> Response:
+                 read: Callable[[Session, sync_service.PollState], sync_service.SyncAnswer]
+                 ) -> Response:
     """A poll stays a read: a refusal is written afterwards, and last-seen stamps are written
     in batches."""
     engine = request.app.state.engine
@@ -626,7 +630,7 @@ def device_ack(request: Request, body: AckIn) -> Response:
 def device_events(request: Request, body: BatchIn, clock: Clock = Depends(get_clock)) -> Response:
     """A batch of events with the device's sequence numbers; a re-sent batch is stored once."""
     events = [event_service.EventIn(e.seq, e.at, e.kind, e.reason, e.record_id, e.access_point_id, e.credential,
-                              e.details) for e in body.events]
+                                    e.details) for e in body.events]
     return _device_write(request, clock, lambda s, d: event_service.device_events(s, clock, d, body.batch_id, events),
                          refused_status=422)
 

@@ -79,7 +79,7 @@ def open_pack(subscription: str, site_name: str = typer.Option(None), kind: str 
     """Set up the platform for a sold pack; prints the administrator's activation code."""
     with command(today) as cmd:
         pack, site, code = pack_service.open_pack(cmd.session, cmd.clock, cmd.actor, subscription,
-                                             site_name=site_name, kind=kind, records=records)
+                                                  site_name=site_name, kind=kind, records=records)
     console.print(f"Pack {pack.id} (variant {pack.variant}), site {site.id} {site.name}: "
                   f"activation code [bold]{code}[/]")
 
@@ -90,7 +90,7 @@ def activate(code: str = typer.Option(...), email: str = typer.Option(...), name
     """Activate a pack as its administrator (starts the 120-month service period)."""
     with command(today) as cmd:
         site = pack_service.activate_pack(cmd.session, cmd.clock, cmd.actor, code=code, email=email, name=name,
-                                     password=password, on=_day(today))
+                                          password=password, on=_day(today))
         data = pack_service.site_to_dict(cmd.session, site, cmd.clock.today())
     console.print(f"Site {data['id']} activated: service {data['service']['start']} → {data['service']['end']}")
 
@@ -111,7 +111,8 @@ def list_sites(today: datetime = TodayOption, as_json: bool = JsonOption):
 def extend(site: int, offer: str, quantity: int = typer.Option(1), today: datetime | None = TodayOption):
     """Buy a user-record extension (billed on the next invoice)."""
     with command(today) as cmd:
-        extension = pack_service.buy_extension(cmd.session, cmd.clock, cmd.actor, site, offer, quantity)
+        extension = pack_service.buy_extension(cmd.session, cmd.clock, cmd.actor, site, offer,
+                                               quantity)
     console.print(f"+{extension.records} user records (charge {extension.charge_id})")
 
 
@@ -136,9 +137,10 @@ def add_record(site: int, name: str, display_name: str = typer.Option(None), mai
                phone_code: str = typer.Option(None),
                today: datetime | None = TodayOption):
     with command(today) as cmd:
-        row = record_service.create_record(cmd.session, cmd.clock, cmd.actor, site, record_service.RecordInput(
-            name=name, display_name=display_name, main_number=main, secondary_numbers=secondary,
-            app_users=app_user, groups=group, phone_code=phone_code))
+        row = record_service.create_record(
+            cmd.session, cmd.clock, cmd.actor, site, record_service.RecordInput(
+                name=name, display_name=display_name, main_number=main, secondary_numbers=secondary,
+                app_users=app_user, groups=group, phone_code=phone_code))
     console.print(f"Record {row.id} {row.name}")
 
 
@@ -177,7 +179,8 @@ def add_credential(site: int, record: int, kind: str = typer.Option("badge", hel
     fmt, pair = ("wiegand26", w26) if w26 else ("wiegand34", w34) if w34 else ("raw", (None, None))
     data = credential_service.CredentialInput(kind, fmt, code if kind == "keypad" else hex_value, pair[0], pair[1], bits, point)
     with command(today) as cmd:
-        row = credential_service.add_credential(cmd.session, cmd.clock, cmd.actor, site, record, data)
+        row = credential_service.add_credential(cmd.session, cmd.clock, cmd.actor, site, record,
+                                                data)
         forms = credential_service.display_forms(row)
     console.print(f"Credential {row.id}: {' = '.join(forms.values())}")
 
@@ -196,7 +199,7 @@ def profile(site: int, name: str, segment: list[str] = typer.Option(..., help="'
     """Create or replace a weekly time-slot profile (several segments a day, holiday row)."""
     with command(today) as cmd:
         row = rights_service.save_profile(cmd.session, cmd.clock, cmd.actor, site, name=name, segments=segment,
-                                   profile_id=profile_id)
+                                          profile_id=profile_id)
         rows = rights_service.profile_rows(row)
     console.print(f"Profile {row.id} {row.name}: {', '.join(rows)}")
 
@@ -206,8 +209,9 @@ def grant(site: int, point: int = typer.Option(...), profile_id: int = typer.Opt
           record: int = typer.Option(None), group: str = typer.Option(None),
           today: datetime | None = TodayOption):
     with command(today) as cmd:
-        right = rights_service.grant_right(cmd.session, cmd.clock, cmd.actor, site, access_point_id=point,
-                                    profile_id=profile_id, record_id=record, group=group)
+        right = rights_service.grant_right(cmd.session, cmd.clock, cmd.actor, site,
+                                           access_point_id=point, profile_id=profile_id,
+                                           record_id=record, group=group)
     console.print(f"Right {right.id}")
 
 
@@ -234,7 +238,8 @@ def call_plan(site: int, record: int, busy: list[str] = typer.Option([], help="N
 def register_device(site: int, name: str, kind: str = typer.Option("controller"), today: datetime | None = TodayOption):
     """Prints the device token (shown once)."""
     with command(today) as cmd:
-        device, token = device_service.register_device(cmd.session, cmd.clock, cmd.actor, site, name, kind)
+        device, token = device_service.register_device(cmd.session, cmd.clock, cmd.actor, site,
+                                                       name, kind)
     console.print(f"Device {device.id}: token [bold]{token}[/]")
 
 
@@ -314,7 +319,8 @@ def simulate(site: int = typer.Option(..., help="Access site id."), url: str = t
     store = simulator.DeviceStore(path)
     if not store.get("token"):
         with command(today) as cmd:
-            device, token = device_service.register_device(cmd.session, cmd.clock, cmd.actor, site, name)
+            device, token = device_service.register_device(cmd.session, cmd.clock, cmd.actor,
+                                                           site, name)
         store.put(token=token, device_id=device.id, site_id=site)
     device = _device(path, url)
     wake = threading.Event()
@@ -377,8 +383,9 @@ def _presented(point: int, wiegand26: str | None, wiegand34: str | None, hex_val
             return "keypad", credential_service.presented_credential("keypad", value=code, access_point_id=point)
         fmt, pair = ("wiegand26", w26) if w26 else ("wiegand34", w34) if w34 else ("raw", (None, None))
         via = "remote" if remote else "badge"
-        return via, credential_service.presented_credential(via, fmt=fmt, value=hex_value, facility=pair[0],
-                                                 card=pair[1], bits=bits, access_point_id=point)
+        return via, credential_service.presented_credential(
+            via, fmt=fmt, value=hex_value, facility=pair[0], card=pair[1], bits=bits,
+            access_point_id=point)
     except InvalidInput as exc:
         raise typer.BadParameter(exc.message) from None
 

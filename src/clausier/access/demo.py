@@ -45,19 +45,21 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
             continue
         if session.scalar(select(Pack.id).where(Pack.subscription_id == subscription.id)) is None:
             _, site, code = pack_service.open_pack(session, clock, actor, subscription.id,
-                                              kind=entry["kind"])
+                                                   kind=entry["kind"])
             pack_service.activate_pack(session, clock, actor, code=code, **entry["admin"])
             for delegate in entry["delegates"]:
                 _, secret = site_service.invite_delegate(session, clock, actor, site.id,
-                                                    email=delegate["email"],
-                                                    scopes=delegate["scopes"])
+                                                         email=delegate["email"],
+                                                         scopes=delegate["scopes"])
                 site_service.accept_invitation(session, clock, secret=secret, name=delegate["name"],
-                                          password=delegate["password"])
+                                               password=delegate["password"])
             for name in entry["access_points"]:
                 rights_service.add_access_point(session, clock, actor, site.id, name)
             for name, display, phone_code in entry["records"]:
-                record_service.create_record(session, clock, actor, site.id, record_service.RecordInput(
-                    name=name, display_name=display, phone_code=phone_code))
+                record_service.create_record(session, clock, actor, site.id,
+                                             record_service.RecordInput(
+                                                 name=name, display_name=display,
+                                                 phone_code=phone_code))
         logins = [entry["admin"]] + entry["delegates"]
         done.append(", ".join(f"{u['email']} / {u['password']}" for u in logins))
     return "site portal " + "; ".join(done) if done else ""

@@ -84,26 +84,29 @@ def buy_extension(site_id: int, offer_code: str = Form(...), quantity: int = For
 def site_settings(site_id: int, call_timeout_seconds: int = Form(...), event_retention_months: str = Form(""),
                   ctx: Ctx = Depends(sites_ctx)):
     def change():
-        site_service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id, call_timeout_seconds)
-        site_service.set_event_retention(ctx.session, ctx.clock, ctx.actor, site_id,
-                                    optional_int("event_retention_months", event_retention_months))
+        site_service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id,
+                                      call_timeout_seconds)
+        site_service.set_event_retention(
+            ctx.session, ctx.clock, ctx.actor, site_id,
+            optional_int("event_retention_months", event_retention_months))
     return _attempt(f"/sites/{site_id}", change, "Saved")
 
 
 @router.get("/sites/{site_id}/records")
 def records_page(request: Request, site_id: int, search: str = "", ctx: Ctx = Depends(sites_ctx)):
     return _site_page(request, ctx, site_id, "access/records.html", "records", {
-        "records": record_service.list_records(ctx.session, ctx.actor, site_id, search), "search": search})
+        "records": record_service.list_records(ctx.session, ctx.actor, site_id, search),
+        "search": search})
 
 
 def _record_input(name: str, display_name: str, phone_code: str, main_number: str, secondary_numbers: str,
                   app_users: str, groups: str, valid_from: str, valid_until: str,
                   suspended: bool) -> record_service.RecordInput:
     return record_service.RecordInput(name=name, display_name=display_name or None, phone_code=phone_code or None,
-                               main_number=main_number or None, secondary_numbers=_lines(secondary_numbers),
-                               app_users=_lines(app_users), groups=_lines(groups),
-                               valid_from=optional_date("valid_from", valid_from),
-                               valid_until=optional_date("valid_until", valid_until), suspended=suspended)
+                                      main_number=main_number or None, secondary_numbers=_lines(secondary_numbers),
+                                      app_users=_lines(app_users), groups=_lines(groups),
+                                      valid_from=optional_date("valid_from", valid_from),
+                                      valid_until=optional_date("valid_until", valid_until), suspended=suspended)
 
 
 @router.post("/sites/{site_id}/records", dependencies=CSRF)
@@ -125,7 +128,8 @@ def record_page(request: Request, site_id: int, record_id: int, ctx: Ctx = Depen
     row = record_service.get_record(ctx.session, ctx.actor, site_id, record_id)
     credentials = credential_service.credentials_of(ctx.session, ctx.actor, site_id, record_id)
     return _site_page(request, ctx, site_id, "access/record.html", "records", {
-        "record": row, "credentials": [(c, credential_service.display_forms(c)) for c in credentials],
+        "record": row,
+        "credentials": [(c, credential_service.display_forms(c)) for c in credentials],
         "points": rights_service.access_points(ctx.session, ctx.actor, site_id),
         "calls": site_service.pack_of(ctx.session, site_service.get_site(ctx.session, ctx.actor, site_id)).variant == "A",
         "display_phone": rules.display_phone})
@@ -156,16 +160,20 @@ def add_credential(site_id: int, record_id: int, kind: str = Form(...), format: 
     def number(text: str) -> int | None:
         return int(text) if text.strip().isdecimal() else None
     data = credential_service.CredentialInput(kind, format, value or None, number(facility), number(card), number(bits),
-                                   number(access_point_id))
-    return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: credential_service.add_credential(
-        ctx.session, ctx.clock, ctx.actor, site_id, record_id, data), "Credential added")
+                                              number(access_point_id))
+    return _attempt(f"/sites/{site_id}/records/{record_id}",
+                    lambda: credential_service.add_credential(
+                        ctx.session, ctx.clock, ctx.actor, site_id, record_id, data),
+                    "Credential added")
 
 
 @router.post("/sites/{site_id}/credentials/{credential_id}/delete", dependencies=CSRF)
 def remove_credential(site_id: int, credential_id: int, record_id: int = Form(...),
                       ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: credential_service.remove_credential(
-        ctx.session, ctx.clock, ctx.actor, site_id, credential_id), "Credential removed")
+    return _attempt(f"/sites/{site_id}/records/{record_id}",
+                    lambda: credential_service.remove_credential(
+                        ctx.session, ctx.clock, ctx.actor, site_id, credential_id),
+                    "Credential removed")
 
 
 @router.post("/sites/{site_id}/records/{record_id}/call-plan", dependencies=CSRF)
@@ -230,15 +238,16 @@ def revoke_right(site_id: int, right_id: int, ctx: Ctx = Depends(sites_ctx)):
 @router.get("/sites/{site_id}/delegates")
 def delegates_page(request: Request, site_id: int, ctx: Ctx = Depends(sites_ctx)):
     return _site_page(request, ctx, site_id, "access/delegates.html", "delegates", {
-        "members": site_service.members(ctx.session, ctx.actor, site_id), "scopes": site_service.SCOPES})
+        "members": site_service.members(ctx.session, ctx.actor, site_id),
+        "scopes": site_service.SCOPES})
 
 
 @router.post("/sites/{site_id}/delegates", dependencies=CSRF)
 def invite_delegate(site_id: int, background: BackgroundTasks, email: str = Form(...),
                     scopes: list[str] = Form([]), ctx: Ctx = Depends(sites_ctx)):
     def invite():
-        invitation, secret = site_service.invite_delegate(ctx.session, ctx.clock, ctx.actor, site_id,
-                                                     email=email, scopes=scopes)
+        invitation, secret = site_service.invite_delegate(ctx.session, ctx.clock, ctx.actor,
+                                                          site_id, email=email, scopes=scopes)
         site = site_service.get_site(ctx.session, ctx.actor, site_id)
         # mailed once the invitation is committed (after the transaction of the request)
         background.add_task(site_service.send_invitation, site.name, invitation.email, secret)
@@ -274,7 +283,8 @@ def register_device(request: Request, site_id: int, name: str = Form(...), kind:
         return _back(f"/sites/{site_id}/devices", error=exc.message)
     ctx.session.flush()
     return _site_page(request, ctx, site_id, "access/devices.html", "devices", {
-        "devices": device_service.devices(ctx.session, ctx.actor, site_id), "token": (device, token)})
+        "devices": device_service.devices(ctx.session, ctx.actor, site_id),
+        "token": (device, token)})
 
 
 @router.post("/sites/{site_id}/devices/{device_id}/rotate", dependencies=CSRF)
@@ -291,9 +301,10 @@ def rotate_device(request: Request, site_id: int, device_id: int, ctx: Ctx = Dep
 
 def _event_filter(kind: str, reason: str, record_id: str, access_point_id: str, since: str,
                   until: str) -> event_service.EventFilter:
-    return event_service.EventFilter(kind or None, reason or None, optional_int("record_id", record_id),
-                               optional_int("access_point_id", access_point_id),
-                               optional_date("since", since), optional_date("until", until))
+    return event_service.EventFilter(kind or None, reason or None,
+                                     optional_int("record_id", record_id),
+                                     optional_int("access_point_id", access_point_id),
+                                     optional_date("since", since), optional_date("until", until))
 
 
 @router.get("/sites/{site_id}/events")
@@ -312,8 +323,8 @@ def events_page(request: Request, site_id: int, kind: str = "", reason: str = ""
 @router.get("/sites/{site_id}/events.csv")
 def events_csv(site_id: int, kind: str = "", reason: str = "", record_id: str = "", access_point_id: str = "",
                since: str = "", until: str = "", ctx: Ctx = Depends(sites_ctx)):
-    body = event_service.events_csv(ctx.session, ctx.actor, site_id,
-                              _event_filter(kind, reason, record_id, access_point_id, since, until))
+    filters = _event_filter(kind, reason, record_id, access_point_id, since, until)
+    body = event_service.events_csv(ctx.session, ctx.actor, site_id, filters)
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="events-site-{site_id}.csv"'})
 
@@ -339,7 +350,7 @@ def open_pack(request: Request, subscription: str = Form(...), site_name: str = 
               ctx: Ctx = Depends(staff_ctx)):
     try:
         pack, _, code = pack_service.open_pack(ctx.session, ctx.clock, ctx.actor, subscription,
-                                          site_name=site_name or None, kind=kind)
+                                               site_name=site_name or None, kind=kind)
     except ClausierError as exc:
         return _back("/access/packs", error=exc.message)
     ctx.session.flush()
@@ -350,7 +361,8 @@ def _pack_page(request: Request, ctx: Ctx, pack_id: int, code: str | None) -> Re
     pack, site = pack_service.get_pack(ctx.session, pack_id)
     status = pack_service.site_status(ctx.session, site, ctx.clock.today())
     return render(request, "access/pack.html", {
-        "pack": pack, "site": site, "status": status, "code": code, "cap": pack_service.record_cap(pack),
+        "pack": pack, "site": site, "status": status, "code": code,
+        "cap": pack_service.record_cap(pack),
         "subscription_status": pack_service.pack_status(ctx.session, pack),
         "offers": pack_service.extension_offers(ctx.session, pack), "error": request.query_params.get("error"),
         "notice": request.query_params.get("notice")})

@@ -81,8 +81,8 @@ def sheet_references(session: Session | Connection, subscription_ids: Collection
     are read), by subscription id."""
     ids = sorted(set(subscription_ids))
     return {row[0]: SheetReference(*row[1:]) for row in session.execute(
-        select(Subscription.id, Subscription.sheet_id, Subscription.sheet_version, Subscription.family)
-        .where(Subscription.id.in_(ids)))}
+        select(Subscription.id, Subscription.sheet_id, Subscription.sheet_version,
+               Subscription.family).where(Subscription.id.in_(ids)))}
 
 
 def suspension_reasons(session: Session | Connection, subscription_ids: Collection[int]

@@ -18,7 +18,8 @@ class CustomerProfile:
     country: str
 
 
-def customer_profiles(session: Session, customer_ids: Collection[int]) -> dict[int, CustomerProfile]:
+def customer_profiles(session: Session, customer_ids: Collection[int]
+                      ) -> dict[int, CustomerProfile]:
     """Each customer's category and country (what a sheet's eligibility rules look at), by id."""
     ids = sorted(set(customer_ids))
     return {row.id: CustomerProfile(*row) for row in session.execute(

@@ -25,7 +25,8 @@ def register_device(session: Session, clock: Clock, actor: Actor, site_id: int, 
         raise InvalidInput.on("kind", f"{kind!r} is not one of {', '.join(DEVICE_KINDS)}")
     token = _new_device_token()
     device = Device(site_id=site.id, name=name.strip() or kind, kind=kind, token_prefix=token[:16],
-                    token_hash=secret_digest(token), token_rotated_at=clock.now(), created_at=clock.now())
+                    token_hash=secret_digest(token), token_rotated_at=clock.now(),
+                    created_at=clock.now())
     session.add(device)
     session.flush()
     record(session, clock, actor, "access.device.register", device, f"{site.name}: {device.name} ({kind})")
@@ -39,14 +40,16 @@ def _new_device_token() -> str:
 def rotate_device_token(session: Session, clock: Clock, actor: Actor, device: Device) -> str:
     """A new token; the old one stops working at once."""
     token = _new_device_token()
-    device.token_prefix, device.token_hash, device.token_rotated_at = token[:16], secret_digest(token), clock.now()
+    device.token_prefix, device.token_hash = token[:16], secret_digest(token)
+    device.token_rotated_at = clock.now()
     record(session, clock, actor, "access.device.rotate", device, f"device {device.id} token rotated")
     return token
 
 
 def rotate_site_device_token(session: Session, clock: Clock, actor: Actor, site_id: int, device_id: int) -> str:
     site = authorize(session, actor, site_id, "admin")
-    return rotate_device_token(session, clock, actor, owned(session, Device, device_id, site, "device"))
+    device = owned(session, Device, device_id, site, "device")
+    return rotate_device_token(session, clock, actor, device)
 
 
 def device_for_token(session: Session, token: str) -> Device:

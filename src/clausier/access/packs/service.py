@@ -20,9 +20,9 @@ from clausier.accounts import service as accounts
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
 from clausier.catalog import facts as catalog_facts
+from clausier.contracts import facts as contract_facts
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
-from clausier.contracts import facts as contract_facts
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.explain import Explained, Line
@@ -54,9 +54,10 @@ def call_destinations(session: Session, site: AccessSite) -> tuple[frozenset[str
 
 
 def _records_on_order(session: Session, subscription) -> int:
-    attributes = catalog_facts.offer_attributes(session, [item.offer_id for item in subscription.items])
+    items = subscription.items
+    attributes = catalog_facts.offer_attributes(session, [item.offer_id for item in items])
     return sum(int(attributes[item.offer_id].get("user_records", 0)) * item.quantity
-               for item in subscription.items)
+               for item in items)
 
 
 def open_pack(session: Session, clock: Clock, actor: Actor, subscription_ref: str | int, *,
@@ -72,8 +73,9 @@ def open_pack(session: Session, clock: Clock, actor: Actor, subscription_ref: st
     if session.scalar(select(Pack).where(Pack.subscription_id == subscription.id)):
         raise Conflict(f"subscription: {subscription.ref} already has its pack")
     terms = contracts.terms_of(session, subscription).pack
-    customer = customer_facts.customer_profiles(session, [subscription.customer_id])[subscription.customer_id]
-    customer_site = customer_facts.site_places(session, [subscription.site_id])[subscription.site_id]
+    customer_id, site_id = subscription.customer_id, subscription.site_id
+    customer = customer_facts.customer_profiles(session, [customer_id])[customer_id]
+    customer_site = customer_facts.site_places(session, [site_id])[site_id]
     refusals = rules.pack_refusals(
         customer.category, customer.country, customer_site.country,
         (terms.allowed_customer_categories.clause, tuple(terms.allowed_customer_categories.value))
@@ -121,7 +123,8 @@ def activate_pack(session: Session, clock: Clock, actor: Actor, *, code: str, em
                   password: str, on: date | None = None) -> AccessSite:
     """The administrator activates the pack on the platform with the code received and chooses
     their own credentials (CP A art. 3 L251-253); the service period starts (art. 2)."""
-    pack = session.scalar(select(Pack).where(Pack.activation_code_hash == secret_digest(code.strip().upper())))
+    code_hash = secret_digest(code.strip().upper())
+    pack = session.scalar(select(Pack).where(Pack.activation_code_hash == code_hash))
     if pack is None:
         raise NotFound("code: unknown activation code")
     site = session.scalar(select(AccessSite).where(AccessSite.pack_id == pack.id))

@@ -97,9 +97,9 @@ def _notice(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack
     session.add(notice)
     record(session, clock, actor, f"access.notice.{kind}", notice, f"{site.name}: {message}")
     subject, body = _notice_email(kind, site, pack, clause)
-    outbox.queue(session, clock, actor, customers.get_customer(session, pack.customer_id), channel="email",
-                 kind=f"access_{kind}", key=f"access-notice:{site.id}:{kind}", subject=subject,
-                 body=body)
+    outbox.queue(session, clock, actor, customers.get_customer(session, pack.customer_id),
+                 channel="email", kind=f"access_{kind}", key=f"access-notice:{site.id}:{kind}",
+                 subject=subject, body=body)
     return True
 
 

@@ -165,7 +165,8 @@ def list_records(session: Session, actor: Actor, site_id: int, search: str = "",
 
 
 def get_record(session: Session, actor: Actor, site_id: int, record_id: int) -> UserRecord:
-    return owned(session, UserRecord, record_id, authorize(session, actor, site_id, "read"), "record")
+    site = authorize(session, actor, site_id, "read")
+    return owned(session, UserRecord, record_id, site, "record")
 
 
 def record_to_dict(row: UserRecord) -> dict:

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from clausier.access import push, rules
 from clausier.access.models import AccessSite, ConfigChange, Pack, SiteInvitation, SiteMember
+from clausier.accounts import facts as account_facts
 from clausier.accounts import rules as account_rules
 from clausier.accounts import service as accounts
-from clausier.accounts import facts as account_facts
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem
@@ -84,7 +84,8 @@ def owned(session: Session, model, object_id: int, site: AccessSite, label: str)
     return row
 
 
-def new_version(session: Session, clock: Clock, site: AccessSite, changes: list[tuple[str, int, str]]) -> int:
+def new_version(session: Session, clock: Clock, site: AccessSite,
+                changes: list[tuple[str, int, str]]) -> int:
     """One new site version holding ``changes`` (entity, id, upsert|delete); devices learn of
     it by polling, or at once by MQTT once the transaction commits."""
     session.flush()

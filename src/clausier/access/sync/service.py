@@ -315,7 +315,8 @@ def poll_state(connection: Connection | Session, token: str, day: date) -> PollS
     for row in connection.execute(_POLL_QUERY, {"prefix": token[:16]}):
         if secrets.compare_digest(row[2], digest):
             subscription_id = row[7]
-            status = contract_facts.subscription_statuses(connection, [subscription_id])[subscription_id]
+            statuses = contract_facts.subscription_statuses(connection, [subscription_id])
+            status = statuses[subscription_id]
             return PollState(row[0], row[1], row[8], row[3], row[4],
                              sync_refusal(connection, subscription_id, status, row[5], row[6], day),
                              row[9])
