@@ -25,13 +25,12 @@ from clausier.core.settings import Settings
 from clausier.payments.outbox import SmtpMailer
 
 SCOPES = ("read_only", "manage_records", "manage_credentials")
-
-
 # Platform setting (the seed sets no figure): call timeout bounds.
 CALL_TIMEOUT_RANGE = (5, 120)
 
 
 def rule_problem(exc: rules.RuleError, cls=InvalidInput):
+    """The typed error (``cls``) telling a pure rule's refusal, with its field and clause."""
     reason = exc.reason + (f" ({exc.clause})" if exc.clause else "")
     return cls(f"{exc.field}: {reason}", problems=[Problem(exc.field, reason)])
 
@@ -78,6 +77,7 @@ def membership(session: Session, actor: Actor, site_id: int) -> SiteMember | Non
 
 
 def owned(session: Session, model, object_id: int, site: AccessSite, label: str):
+    """The site's row of ``model``; another site's rows do not exist (404)."""
     row = session.get(model, object_id)
     if row is None or row.site_id != site.id:
         raise NotFound(f"{label} {object_id} not found on site {site.id}")
@@ -107,6 +107,7 @@ def secret_digest(secret: str) -> str:
 
 
 def staff_writer(actor: Actor, what: str) -> None:
+    """403 unless ``actor`` is operator staff with the ``access`` write right."""
     if actor.role not in account_rules.STAFF_ROLES or not account_rules.may_write(actor.role, "access"):
         raise Forbidden(f"role: only operator staff with the access right {what}")
 
