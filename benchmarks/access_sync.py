@@ -33,7 +33,13 @@ from pathlib import Path
 import httpx
 
 from clausier.access import rules
-from clausier.access import service as access
+from clausier.access.credentials.service import CredentialInput, import_credentials
+from clausier.access.devices.service import register_device
+from clausier.access.models import AccessSite
+from clausier.access.packs.service import activate_pack, open_pack
+from clausier.access.records.service import RecordInput, import_records, list_records, update_record
+from clausier.access.rights.service import add_access_point, grant_right, save_profile
+from clausier.access.sync.service import SNAPSHOTS, delta, snapshot_bytes
 from clausier.audit.service import Actor
 from clausier.catalog.models import Offer, Operator
 from clausier.contracts import service as contracts
@@ -80,27 +86,27 @@ def build(url: str, records: int, credentials: int, devices: int) -> tuple[int, 
             lines=[contracts.LineInput(site.id, "intercom_pack_bench")]))
         s.flush()
         [subscription] = contracts.accept_order(s, CLOCK, ACTOR, order.id)
-        pack, access_site, code = access.open_pack(s, CLOCK, ACTOR, subscription.id)
-        access.activate_pack(s, CLOCK, ACTOR, code=code, email="admin@bench.test", name="Admin",
-                             password="Bench-password-1", on=CLOCK.today())
-        point = access.add_access_point(s, CLOCK, ACTOR, access_site.id, "Main gate", "gate")
-        profile = access.save_profile(s, CLOCK, ACTOR, access_site.id, name="Office hours",
-                                      segments=[f"{d} 07:00-20:00" for d in ("mon", "tue", "wed", "thu", "fri")])
-        access.grant_right(s, CLOCK, ACTOR, access_site.id, access_point_id=point.id, profile_id=profile.id,
-                           group="staff")
+        pack, access_site, code = open_pack(s, CLOCK, ACTOR, subscription.id)
+        activate_pack(s, CLOCK, ACTOR, code=code, email="admin@bench.test", name="Admin",
+                      password="Bench-password-1", on=CLOCK.today())
+        point = add_access_point(s, CLOCK, ACTOR, access_site.id, "Main gate", "gate")
+        profile = save_profile(s, CLOCK, ACTOR, access_site.id, name="Office hours",
+                               segments=[f"{d} 07:00-20:00" for d in ("mon", "tue", "wed", "thu", "fri")])
+        grant_right(s, CLOCK, ACTOR, access_site.id, access_point_id=point.id, profile_id=profile.id,
+                    group="staff")
         site_id, point_id = access_site.id, point.id
     started = time.perf_counter()
     with transaction(engine) as s:
-        rows = [access.RecordInput(name=f"User {i:05d}", display_name=f"USER {i:05d}",
-                                   main_number=f"+336{i:08d}", groups=["staff"]) for i in range(records)]
-        created = access.import_records(s, CLOCK, ACTOR, site_id, rows)
+        rows = [RecordInput(name=f"User {i:05d}", display_name=f"USER {i:05d}",
+                            main_number=f"+336{i:08d}", groups=["staff"]) for i in range(records)]
+        created = import_records(s, CLOCK, ACTOR, site_id, rows)
         ids = [r.id for r in created]
     with transaction(engine) as s:
-        access.import_credentials(s, CLOCK, ACTOR, site_id, [
-            (ids[i % len(ids)], access.CredentialInput("badge", "wiegand26", facility=i // 65536, card=i % 65536))
+        import_credentials(s, CLOCK, ACTOR, site_id, [
+            (ids[i % len(ids)], CredentialInput("badge", "wiegand26", facility=i // 65536, card=i % 65536))
             for i in range(credentials)])
     with transaction(engine) as s:
-        tokens = [access.register_device(s, CLOCK, ACTOR, site_id, f"device {i}")[1] for i in range(devices)]
+        tokens = [register_device(s, CLOCK, ACTOR, site_id, f"device {i}")[1] for i in range(devices)]
     print(f"built: {records} records, {credentials} credentials, {devices} devices in "
           f"{time.perf_counter() - started:.1f} s")
     return site_id, point_id, tokens
@@ -126,10 +132,10 @@ def serve(url: str, port: int, data_dir: str, workers: int | None) -> subprocess
 def in_process(url: str, site_id: int) -> None:
     engine = engine_for(url)
     with transaction(engine) as s:
-        site = s.get(access.AccessSite, site_id)
-        access.SNAPSHOTS.clear()
+        site = s.get(AccessSite, site_id)
+        SNAPSHOTS.clear()
         started = time.perf_counter()
-        body = access.snapshot_bytes(s, site, CLOCK.today())
+        body = snapshot_bytes(s, site, CLOCK.today())
         built = time.perf_counter() - started
         snapshot = json.loads(body)
         print(f"snapshot built and encoded (in process, cold): {ms(built)} "
@@ -137,12 +143,12 @@ def in_process(url: str, site_id: int) -> None:
         version = snapshot["site"]["version"]
     with transaction(engine) as s:
         record_id = snapshot["records"][0]["id"]
-        access.update_record(s, CLOCK, ACTOR, site_id, record_id,
-                             access.RecordInput(name="User 00000", display_name="USER 0 BIS", groups=["staff"]))
+        update_record(s, CLOCK, ACTOR, site_id, record_id,
+                      RecordInput(name="User 00000", display_name="USER 0 BIS", groups=["staff"]))
     with transaction(engine) as s:
-        site = s.get(access.AccessSite, site_id)
+        site = s.get(AccessSite, site_id)
         started = time.perf_counter()
-        changes = access.delta(s, site, version, CLOCK.today())
+        changes = delta(s, site, version, CLOCK.today())
         print(f"delta (in process, 1 change): {ms(time.perf_counter() - started)} (to v{changes['to']})")
     config = rules.SiteConfig.from_snapshot(snapshot)
     keys = [c["key"] for c in snapshot["credentials"]] + ["badge:0000000/26"] * 1000
@@ -228,13 +234,13 @@ def writer(url: str, site_id: int, stop: threading.Event, every: float) -> None:
     """The administrator keeps editing while the devices poll (deltas are not empty)."""
     engine = engine_for(url)
     with transaction(engine) as s:
-        record_id = access.list_records(s, ACTOR, site_id, limit=1)[0].id
+        record_id = list_records(s, ACTOR, site_id, limit=1)[0].id
     n = 0
     while not stop.wait(every):
         n += 1
         with write_transaction(engine) as s:
-            access.update_record(s, CLOCK, ACTOR, site_id, record_id,
-                                 access.RecordInput(name="User 00000", display_name=f"USER 0 v{n}", groups=["staff"]))
+            update_record(s, CLOCK, ACTOR, site_id, record_id,
+                          RecordInput(name="User 00000", display_name=f"USER 0 v{n}", groups=["staff"]))
 
 
 def main() -> None:

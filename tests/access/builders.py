@@ -8,8 +8,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from clausier.access import service as access
 from clausier.access.models import AccessSite, Pack
+from clausier.access.packs.service import activate_pack, open_pack
+from clausier.access.sites.service import members
 from clausier.audit.service import Actor
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
@@ -59,9 +60,9 @@ def sold_pack(session: Session, clock: Clock, actor: Actor, *, variant: str = "A
 def activated_site(session: Session, clock: Clock, actor: Actor, *, variant: str = "A",
                    activated_on: date = date(2025, 2, 3), email: str = "admin@montaigu.fr", **kwargs) -> Built:
     subscription = sold_pack(session, clock, actor, variant=variant, **kwargs)
-    pack, site, code = access.open_pack(session, clock, actor, subscription.id, kind="school")
-    access.activate_pack(session, clock, actor, code=code, email=email, name="Claire Admin",
-                         password=ADMIN_PASSWORD, on=activated_on)
-    member = access.members(session, actor, site.id)[0]
+    pack, site, code = open_pack(session, clock, actor, subscription.id, kind="school")
+    activate_pack(session, clock, actor, code=code, email=email, name="Claire Admin",
+                  password=ADMIN_PASSWORD, on=activated_on)
+    member = members(session, actor, site.id)[0]
     admin = Actor(name=email, role="site_admin", user_id=member[1].id)
     return Built(pack, site, code, subscription.id, admin)

@@ -11,7 +11,10 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from clausier.access import service as access
+from clausier.access.credentials.service import CredentialInput, add_credential
+from clausier.access.devices.service import register_device
+from clausier.access.records.service import RecordInput, create_record
+from clausier.access.rights.service import add_access_point, grant_right, save_profile
 from clausier.accounts import service as accounts
 from clausier.audit.service import Actor
 from clausier.db.session import transaction
@@ -37,7 +40,7 @@ class Portal:
 
     def device(self, name: str = "Contrôleur portail") -> tuple[int, str]:
         with transaction(self.app.state.engine) as s:
-            device, token = access.register_device(s, self.app.state.clock, SYSTEM, self.site_id, name)
+            device, token = register_device(s, self.app.state.clock, SYSTEM, self.site_id, name)
             return device.id, token
 
 
@@ -48,14 +51,14 @@ def portal(engine, clock, session) -> Iterator[Portal]:
     with transaction(engine) as s:
         built = activated_site(s, clock, SYSTEM, activated_on=date(2026, 1, 5))
         site_id = built.site.id
-        point = access.add_access_point(s, clock, SYSTEM, site_id, "Portail", "gate")
-        profile = access.save_profile(s, clock, SYSTEM, site_id, name="Horaires école", segments=[
+        point = add_access_point(s, clock, SYSTEM, site_id, "Portail", "gate")
+        profile = save_profile(s, clock, SYSTEM, site_id, name="Horaires école", segments=[
             f"{day} 07:30-18:00" for day in ("mon", "tue", "wed", "thu", "fri")] + ["holiday 10:00-12:00"])
-        dupont = access.create_record(s, clock, built.admin, site_id, access.RecordInput(
+        dupont = create_record(s, clock, built.admin, site_id, RecordInput(
             name="Jean Dupont", display_name="DUPONT", main_number="06 12 34 56 78",
             secondary_numbers=["02 40 00 00 00"], groups=["staff"]))
-        access.add_credential(s, clock, built.admin, site_id, dupont.id,
-                              access.CredentialInput("badge", "wiegand26", facility=123, card=4567))
-        access.grant_right(s, clock, SYSTEM, site_id, access_point_id=point.id, profile_id=profile.id, group="staff")
+        add_credential(s, clock, built.admin, site_id, dupont.id,
+                       CredentialInput("badge", "wiegand26", facility=123, card=4567))
+        grant_right(s, clock, SYSTEM, site_id, access_point_id=point.id, profile_id=profile.id, group="staff")
         ids = Portal(site_id, built.admin.user_id, point.id, profile.id, dupont.id, app_for(engine, clock))
     yield ids

@@ -11,9 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from clausier.access import rules
-from clausier.access import service as access
-from clausier.access.models import Device, DeviceEvent, Pack
+from clausier.access.credentials.service import CredentialInput, add_credential
+from clausier.access.events.service import EventIn, device_events
+from clausier.access.models import AccessSite, Device, DeviceEvent, Pack
+from clausier.access.periods.service import daily_tick
+from clausier.access.records.service import RecordInput, create_record
 from clausier.access.simulator import DeviceStore, SimulatedDevice
+from clausier.access.sync.service import SNAPSHOTS, SeenBuffer, snapshot_bytes, snapshot_key
 from clausier.core.clock import PARIS
 from clausier.db.session import transaction, write_transaction
 from tests.access.conftest import SYSTEM
@@ -33,10 +37,10 @@ def test_device_offline_for_a_day_decides_locally_and_uploads_its_events_once(po
 
     device.online = False
     with transaction(portal.app.state.engine) as s:
-        martin = access.create_record(s, clock, SYSTEM, portal.site_id, access.RecordInput(name="Luc Martin",
+        martin = create_record(s, clock, SYSTEM, portal.site_id, RecordInput(name="Luc Martin",
                                                                                           groups=["staff"]))
-        access.add_credential(s, clock, SYSTEM, portal.site_id, martin.id,
-                              access.CredentialInput("badge", "wiegand26", facility=123, card=9999))
+        add_credential(s, clock, SYSTEM, portal.site_id, martin.id,
+                       CredentialInput("badge", "wiegand26", facility=123, card=9999))
     martin_badge = f"badge:{rules.wiegand(26, 123, 9999).key}"
     tuesday = datetime(2026, 11, 24, 9, 0, tzinfo=PARIS)
     decisions = [device.present("badge", portal.point_id, DUPONT_BADGE, at=tuesday),
@@ -129,7 +133,7 @@ def test_after_the_service_end_sync_stops_and_the_portal_says_why(portal, clock)
     with transaction(portal.app.state.engine) as s:
         end = s.scalar(select(Pack.service_end))
         assert end == date(2036, 1, 4)          # activated 2026-01-05, + 120 months - 1 day
-        access.daily_tick(s, clock, SYSTEM, end + timedelta(days=1))
+        daily_tick(s, clock, SYSTEM, end + timedelta(days=1))
     clock.instant = datetime(2036, 1, 6, 9, 0, tzinfo=PARIS)
     refused = TestClient(portal.app, headers={"authorization": f"Bearer {token}"}).get("/api/v1/devices/me/delta",
                                                                                        params={"since": 1})
@@ -144,7 +148,7 @@ def test_after_the_service_end_sync_stops_and_the_portal_says_why(portal, clock)
 
 def test_last_seen_stamps_are_written_in_batches():
     """A poll stays a read: stamps are gathered and written every few seconds (first at once)."""
-    buffer = access.SeenBuffer()
+    buffer = SeenBuffer()
     t0 = datetime(2026, 11, 24, 9, 0, tzinfo=PARIS)
     assert buffer.add(1, t0) == {1: t0}
     assert buffer.add(2, t0 + timedelta(seconds=1)) == {}
@@ -160,7 +164,7 @@ def test_one_batch_replayed_by_two_requests_at_once_is_stored_once(portal):
     device_id, _ = portal.device()
     engine, clock = portal.app.state.engine, portal.app.state.clock
     tuesday = datetime(2026, 11, 24, 9, 0, tzinfo=PARIS)
-    batch = [access.EventIn(seq, tuesday + timedelta(minutes=seq), "entry_granted", "granted")
+    batch = [EventIn(seq, tuesday + timedelta(minutes=seq), "entry_granted", "granted")
              for seq in (1, 2, 3)]
     first_written = threading.Event()
     answers: dict[str, dict] = {}
@@ -169,7 +173,7 @@ def test_one_batch_replayed_by_two_requests_at_once_is_stored_once(portal):
         if name == "replay":
             first_written.wait(5)
         with write_transaction(engine) as s:
-            answer = access.device_events(s, clock, s.get(Device, device_id), "1-3", batch)
+            answer = device_events(s, clock, s.get(Device, device_id), "1-3", batch)
             answers[name] = answer.payload
             if name == "first":
                 first_written.set()
@@ -235,19 +239,19 @@ def test_a_changed_configuration_is_encoded_once_for_every_worker_before_a_devic
     assert builder.run_once() == 1
     assert builder.run_once() == 0
     with transaction(engine) as s:
-        martin = access.create_record(s, clock, SYSTEM, portal.site_id,
-                                      access.RecordInput(name="Luc Martin", groups=["staff"]))
+        martin = create_record(s, clock, SYSTEM, portal.site_id,
+                               RecordInput(name="Luc Martin", groups=["staff"]))
         martin_id = martin.id
-        version = s.get(access.AccessSite, portal.site_id).config_version
-    access.SNAPSHOTS.clear()
+        version = s.get(AccessSite, portal.site_id).config_version
+    SNAPSHOTS.clear()
     assert builder.run_once() == 1
     [kept] = (tmp_path / "snapshots").glob(f"site-{portal.site_id}-*.json")
     snapshot = json.loads(kept.read_bytes())
     assert snapshot["site"]["version"] == version
     assert martin_id in {r["id"] for r in snapshot["records"]}
     with transaction(engine) as s:
-        site = s.get(access.AccessSite, portal.site_id)
-        key = access.snapshot_key(site.id, site.snapshot_salt, site.config_version, clock.today())
-        access.SNAPSHOTS.clear()
-        assert access.SNAPSHOTS.has(key, tmp_path / "snapshots")
-        assert access.snapshot_bytes(s, site, clock.today(), tmp_path / "snapshots") == kept.read_bytes()
+        site = s.get(AccessSite, portal.site_id)
+        key = snapshot_key(site.id, site.snapshot_salt, site.config_version, clock.today())
+        SNAPSHOTS.clear()
+        assert SNAPSHOTS.has(key, tmp_path / "snapshots")
+        assert snapshot_bytes(s, site, clock.today(), tmp_path / "snapshots") == kept.read_bytes()

@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from clausier.access import rules
-from clausier.access import service as access
 from clausier.access.models import Pack
+from clausier.access.packs.service import site_status, suspend_pack
+from clausier.access.periods.service import daily_tick, dashboard_cards
 from clausier.access.simulator import DeviceStore, SimulatedDevice
 from clausier.accounts import service as accounts
 from clausier.audit.models import AuditEntry
@@ -86,8 +87,8 @@ def test_only_operator_staff_suspend_a_pack(portal, clock):
     assert admin.post("/api/v1/access/packs/1/suspend", json={"reason": REASON}).status_code == 404
     assert admin.get(f"/api/v1/access/sites/{portal.site_id}").json()["service"]["synchronised"] is True
     with transaction(portal.app.state.engine) as s, pytest.raises(Forbidden):
-        access.suspend_pack(s, clock, Actor(name="claire", role="site_admin", user_id=portal.admin_user_id),
-                            1, REASON)
+        suspend_pack(s, clock, Actor(name="claire", role="site_admin", user_id=portal.admin_user_id),
+                     1, REASON)
 
 
 def test_suspension_from_the_back_office_page(portal, engine, clock):
@@ -120,14 +121,14 @@ def test_at_the_end_of_the_service_the_sim_is_flagged_for_return_to_the_manufact
     built = activated_site(session, clock, SYSTEM, activated_on=date(2025, 2, 3))
     sim = _sim(session, clock, built)
     assert built.pack.service_end == date(2035, 2, 2)
-    access.daily_tick(session, clock, SYSTEM, date(2035, 2, 2))
+    daily_tick(session, clock, SYSTEM, date(2035, 2, 2))
     assert sim.return_to is None
-    summary = access.daily_tick(session, clock, SYSTEM, date(2035, 2, 3))
+    summary = daily_tick(session, clock, SYSTEM, date(2035, 2, 3))
     assert "sim_returns=1" in summary
     assert (sim.return_to, sim.owner, sim.return_reason, sim.return_due_on) == (
         "manufacturer", "manufacturer", "end_of_service", date(2035, 2, 3))
-    assert "sim_returns=0" in access.daily_tick(session, clock, SYSTEM, date(2035, 2, 4))   # once
-    status = access.site_status(session, built.site, date(2035, 2, 3))
+    assert "sim_returns=0" in daily_tick(session, clock, SYSTEM, date(2035, 2, 4))   # once
+    status = site_status(session, built.site, date(2035, 2, 3))
     assert [s["serial"] for s in status.sim_return] == ["8933999900000000042"]
     assert status.sim_return[0]["clause"] == "CP A art. 1 (L34-42)"
     notice = next(n for n in status.notices if n.kind == "sim_return")
@@ -151,9 +152,9 @@ def test_the_lent_transmission_module_and_its_sim_are_returns_due_at_the_end_of_
     module = equipment.register_item(session, clock, SYSTEM, operator_id, "transmission_module", "TM-0001")
     equipment.ship(session, clock, SYSTEM, "TM-0001", built.subscription_id, "loaned", date(2025, 1, 20))
     assert built.pack.service_end == date(2035, 2, 28)
-    access.daily_tick(session, clock, SYSTEM, date(2035, 2, 28))
+    daily_tick(session, clock, SYSTEM, date(2035, 2, 28))
     assert equipment.returns_due(session, date(2035, 1, 1), date(2035, 12, 31)) == []
-    access.daily_tick(session, clock, SYSTEM, date(2035, 3, 1))
+    daily_tick(session, clock, SYSTEM, date(2035, 3, 1))
     due = equipment.returns_due(session, date(2035, 1, 1), date(2035, 12, 31))
     assert sorted((row["serial"], row["return_due_on"], row["return_to"]) for row in due) == [
         ("8933999900000000042", date(2035, 3, 1), "manufacturer"),
@@ -168,7 +169,7 @@ def test_the_pack_page_shows_the_sim_to_return(portal, engine, clock):
         accounts.create_user(s, clock, SYSTEM, email="ops@rozoh.test", name="Ops", role="admin",
                              password="Ops-password-1")
         pack = s.scalar(select(Pack))
-        access.daily_tick(s, clock, SYSTEM, pack.service_end + timedelta(days=1))
+        daily_tick(s, clock, SYSTEM, pack.service_end + timedelta(days=1))
     client, _ = _login(portal.app, "ops@rozoh.test", "Ops-password-1")
     page = client.get(f"/access/packs/{pack.id}", params={"lang": "en"})
     assert "must be returned to the manufacturer, which owns the SIM card" in page.text
@@ -180,7 +181,7 @@ def test_dashboard_cards_count_the_packs_nearing_their_end(session, clock):
     activated_site(session, clock, SYSTEM, activated_on=date(2025, 2, 3))
 
     def cards(day: date) -> dict[str, str]:
-        return {c.title: c.figure for c in access.dashboard_cards(session, lambda t: t, FixedClock.on(day))}
+        return {c.title: c.figure for c in dashboard_cards(session, lambda t: t, FixedClock.on(day))}
 
     assert cards(date(2034, 8, 1)) == {"Packs ending within 6 months": "0", "Packs ending within 1 month": "0"}
     assert cards(date(2034, 8, 3)) == {"Packs ending within 6 months": "1", "Packs ending within 1 month": "0"}

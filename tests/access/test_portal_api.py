@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from clausier.access import service as access
+from clausier.access.records.service import RecordInput, create_record
+from clausier.access.sites import service as site_service
 from clausier.db.session import transaction
 from tests.access.builders import ADMIN_PASSWORD, activated_site
 from tests.access.conftest import SYSTEM
@@ -19,15 +20,15 @@ def test_delegate_without_rights_is_refused_and_another_sites_objects_do_not_exi
     records of another site are not found (404)."""
     admin = portal.client(portal.admin_user_id)
     with transaction(portal.app.state.engine) as s:
-        _, secret = access.invite_delegate(s, clock, SYSTEM, portal.site_id,
-                                           email="gardien@montaigu.fr", scopes=["read_only"])
+        _, secret = site_service.invite_delegate(s, clock, SYSTEM, portal.site_id,
+                                                 email="gardien@montaigu.fr", scopes=["read_only"])
     created = admin.post("/api/v1/access/invitations/accept", json={
         "secret": secret, "name": "Paul Gardien", "password": "Gardien-password-1"})
     assert created.status_code == 201
     with transaction(portal.app.state.engine) as s:
-        delegate_id = access.members(s, SYSTEM, portal.site_id)[1][1].id
+        delegate_id = site_service.members(s, SYSTEM, portal.site_id)[1][1].id
         other = activated_site(s, clock, SYSTEM, email="admin@autre.fr")
-        other_record = access.create_record(s, clock, other.admin, other.site.id, access.RecordInput(name="X"))
+        other_record = create_record(s, clock, other.admin, other.site.id, RecordInput(name="X"))
         other_site_id, other_record_id = other.site.id, other_record.id
     delegate = portal.client(delegate_id)
     assert delegate.get(f"/api/v1/access/sites/{portal.site_id}/records").status_code == 200
@@ -88,7 +89,7 @@ def test_an_invitation_attaches_no_account_without_its_consent_nor_tells_which_e
     assert admin.post("/api/v1/access/invitations/accept",
                       json={**accept, "password": ADMIN_PASSWORD}).status_code == 404
     with transaction(portal.app.state.engine) as s:
-        assert len(access.members(s, SYSTEM, other_site_id)) == 1
+        assert len(site_service.members(s, SYSTEM, other_site_id)) == 1
 
 
 def test_same_badge_in_another_notation_and_trivial_code_are_refused(portal):

@@ -10,7 +10,8 @@ import threading
 import pytest
 
 from clausier.access import push
-from clausier.access import service as access
+from clausier.access.models import AccessSite
+from clausier.access.records.service import RecordInput, create_record, delete_record
 from clausier.db.session import transaction
 from tests.access.conftest import SYSTEM
 
@@ -46,12 +47,12 @@ def test_a_committed_change_is_pushed_and_a_rolled_back_one_is_not(portal, clock
     pytest.importorskip("paho.mqtt.client")
     monkeypatch.setenv("CLAUSIER_MQTT_URL", BROKER)
     with transaction(portal.app.state.engine) as s:
-        record = access.create_record(s, clock, SYSTEM, portal.site_id, access.RecordInput(name="Luc Martin"))
-        version = s.get(access.AccessSite, portal.site_id).config_version
+        record = create_record(s, clock, SYSTEM, portal.site_id, RecordInput(name="Luc Martin"))
+        version = s.get(AccessSite, portal.site_id).config_version
     topic = push.topic(portal.site_id)
     assert _retained(topic) == {"version": version}
     with pytest.raises(RuntimeError), transaction(portal.app.state.engine) as s:
-        access.delete_record(s, clock, SYSTEM, portal.site_id, record.id)
+        delete_record(s, clock, SYSTEM, portal.site_id, record.id)
         raise RuntimeError("the request fails after the change")
     assert _retained(topic) == {"version": version}
 

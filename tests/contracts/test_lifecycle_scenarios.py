@@ -11,7 +11,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from clausier.access import service as access
+from clausier.access.packs.service import open_pack
+from clausier.access.periods.service import daily_tick
 from clausier.billing import service as billing
 from clausier.billing.models import Invoice
 from clausier.contracts import service as contracts
@@ -44,12 +45,12 @@ def _record(session, clock, actor, subscription, row) -> None:
 def test_rozoh_pack_service_period_from_activation_or_shipment(session, clock, actor, row):
     subscription = builders.sold_pack(session, clock, actor, variant=row["variant"],
                                       signed_on=_day(row["signed"]), shipped_on=None)
-    pack, _, _ = access.open_pack(session, clock, actor, subscription.id, kind="school")
+    pack, _, _ = open_pack(session, clock, actor, subscription.id, kind="school")
     _record(session, clock, actor, subscription, row)
     days = [_day(d) for d in row.get("ticks", [])] or [_day(row["activated"])]
     for day in days:
         contracts.tick(session, clock, actor, day)
-        access.daily_tick(session, clock, actor, day)
+        daily_tick(session, clock, actor, day)
     expect = row["expect"]
     assert (pack.service_start, pack.service_end) == (_day(expect["service_start"]),
                                                       _day(expect["service_end"]))

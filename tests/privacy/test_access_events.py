@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from clausier.access import service as access
+from clausier.access.devices.service import register_device
+from clausier.access.events.service import EventIn, device_events
 from clausier.access.models import DeviceEvent
+from clausier.access.sites.service import set_event_retention
 from clausier.audit.service import Actor
 from clausier.cli.main import app as cli
 from clausier.core.clock import PARIS
@@ -36,11 +38,11 @@ def data_dir(tmp_path, monkeypatch):
 def _site_with_events(session, clock, actor, email: str, retention_months: int | None = None):
     built = activated_site(session, clock, actor, email=email)
     if retention_months:
-        access.set_event_retention(session, clock, built.admin, built.site.id, retention_months)
-    device, _ = access.register_device(session, clock, built.admin, built.site.id, "Contrôleur")
-    access.device_events(session, clock, device, "b1", [
-        access.EventIn(i + 1, datetime.combine(TODAY - timedelta(days=d), time(8), tzinfo=PARIS),
-                       "entry_granted", "granted") for i, d in enumerate(DAYS_AGO)])
+        set_event_retention(session, clock, built.admin, built.site.id, retention_months)
+    device, _ = register_device(session, clock, built.admin, built.site.id, "Contrôleur")
+    device_events(session, clock, device, "b1", [
+        EventIn(i + 1, datetime.combine(TODAY - timedelta(days=d), time(8), tzinfo=PARIS),
+                "entry_granted", "granted") for i, d in enumerate(DAYS_AGO)])
     return built
 
 
@@ -65,7 +67,7 @@ def test_an_access_control_site_with_a_one_month_event_retention(session, clock,
     outcomes = {o.step: o for o in run_daily_tick(session, clock, actor, TODAY)}
 
     assert outcomes["clausier.privacy.service:tick"].status == "done"
-    assert "events" not in outcomes["clausier.access.service:daily_tick"].summary  # one path
+    assert "events" not in outcomes["clausier.access.periods.service:daily_tick"].summary  # one path
     assert (_events_left(session, short.site.id), _events_left(session, default.site.id)) == (2, 4)
     run, _ = service.purge_report(session, TODAY)
     lines = _lines(session, run.id)

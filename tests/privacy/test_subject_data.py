@@ -174,18 +174,19 @@ def test_erasure_reaches_the_residents_of_an_access_control_site(session, clock,
     """Rozoh: the operator processes the residents' records for the site administrator (CP A
     art. 3 L266-269). Erasing the customer blanks their numbers and badges; names and badge keys,
     which must stay filled (a key is unique per site), are pseudonymised; list columns stay lists."""
-    from clausier.access import service as access
+    from clausier.access.credentials.service import CredentialInput, add_credential
     from clausier.access.models import Credential, UserRecord
+    from clausier.access.records.service import RecordInput, create_record
     from tests.access.builders import activated_site
 
     built = activated_site(session, clock, actor)
     world.give_siren(session.get(Customer, built.pack.customer_id))
-    resident = access.create_record(session, clock, built.admin, built.site.id, access.RecordInput(
+    resident = create_record(session, clock, built.admin, built.site.id, RecordInput(
         name="Paul Durand", main_number="+33611223344", secondary_numbers=["+33247000001"],
         app_users=["paul@durand.example"]))
     for frame in ("0A1B2C3D", "0A1B2C3E"):
-        access.add_credential(session, clock, built.admin, built.site.id, resident.id,
-                              access.CredentialInput(kind="badge", format="raw", value=frame, bits=32))
+        add_credential(session, clock, built.admin, built.site.id, resident.id,
+                       CredentialInput(kind="badge", format="raw", value=frame, bits=32))
     service.erase(session, clock, actor, "customer", built.pack.customer_id, date(2026, 11, 24))
     record = session.get(UserRecord, resident.id)
     assert (record.name, record.main_number, record.secondary_numbers, record.app_users) == (

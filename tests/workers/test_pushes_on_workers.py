@@ -15,7 +15,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from clausier.access import push
-from clausier.access import service as access
+from clausier.access.models import AccessSite
+from clausier.access.records.service import RecordInput, create_record
 from clausier.db.session import transaction
 from tests.access.builders import activated_site
 from tests.workers.conftest import wait_until
@@ -61,12 +62,12 @@ def test_a_committed_change_is_pushed_by_the_worker_with_the_current_version(
     device = Subscriber(push.topic(site_id))
     try:
         with transaction(clean_engine) as s:
-            access.create_record(s, clock, actor, site_id, access.RecordInput(name="Luc Martin"))
-            first = s.get(access.AccessSite, site_id).config_version
+            create_record(s, clock, actor, site_id, RecordInput(name="Luc Martin"))
+            first = s.get(AccessSite, site_id).config_version
         wait_until(lambda: first in device.versions, shared_worker.log_text())
         with transaction(clean_engine) as s:
-            access.create_record(s, clock, actor, site_id, access.RecordInput(name="Léa Petit"))
-            latest = s.get(access.AccessSite, site_id).config_version
+            create_record(s, clock, actor, site_id, RecordInput(name="Léa Petit"))
+            latest = s.get(AccessSite, site_id).config_version
         wait_until(lambda: latest in device.versions, shared_worker.log_text())
         # A push of the site delivered late (or again) publishes what the site is now.
         pushed = len(device.versions)

@@ -13,8 +13,16 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from clausier.access import rules, service
+from clausier.access import rules
+from clausier.access.credentials import service as credential_service
+from clausier.access.devices import service as device_service
+from clausier.access.events import service as event_service
 from clausier.access.models import Device
+from clausier.access.packs import service as pack_service
+from clausier.access.records import service as record_service
+from clausier.access.rights import service as rights_service
+from clausier.access.sites import service as site_service
+from clausier.access.sync import service as sync_service
 from clausier.api.deps import (Ctx, csrf_for_cookie_sessions, current_user, entering, get_clock,
                                get_session, staff_user)
 from clausier.api.inputs import Day, Input, Moment, Page, page_of_list
@@ -74,8 +82,8 @@ class RecordIn(Input):
     valid_until: Day | None = None
     suspended: bool = False
 
-    def to_input(self) -> service.RecordInput:
-        return service.RecordInput(**self.model_dump())
+    def to_input(self) -> record_service.RecordInput:
+        return record_service.RecordInput(**self.model_dump())
 
 
 class CredentialIn(Input):
@@ -185,17 +193,17 @@ def _plain(value: object) -> object:
 @router.get("/access/packs")
 def list_packs(ctx: Ctx = Depends(access_staff_ctx)) -> list[dict]:
     return [{"pack_id": pack.id, "site_id": site.id, "site": site.name, "variant": pack.variant,
-             "subscription_id": pack.subscription_id, "records_cap": service.record_cap(pack),
+             "subscription_id": pack.subscription_id, "records_cap": pack_service.record_cap(pack),
              "activated_on": pack.activated_on, "service_start": pack.service_start,
-             "service_end": pack.service_end, "status": service.pack_status(ctx.session, pack)}
-            for pack, site in service.list_packs(ctx.session)]
+             "service_end": pack.service_end, "status": pack_service.pack_status(ctx.session, pack)}
+            for pack, site in pack_service.list_packs(ctx.session)]
 
 
 @router.post("/access/packs", status_code=201)
 def open_pack(body: PackIn, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
-    pack, site, code = service.open_pack(ctx.session, ctx.clock, ctx.actor, body.subscription,
-                                         site_name=body.site_name, kind=body.kind,
-                                         call_timeout_seconds=body.call_timeout_seconds, records=body.records)
+    pack, site, code = pack_service.open_pack(ctx.session, ctx.clock, ctx.actor, body.subscription,
+                                              site_name=body.site_name, kind=body.kind,
+                                              call_timeout_seconds=body.call_timeout_seconds, records=body.records)
     return {"pack_id": pack.id, "site_id": site.id, "activation_code": code,
             "records_cap": pack.records_ordered, "variant": pack.variant}
 
@@ -205,75 +213,76 @@ class SuspensionIn(Input):
 
 
 def _pack_out(ctx: Ctx, pack_id: int) -> dict:
-    pack, site = service.get_pack(ctx.session, pack_id)
-    status = service.site_status(ctx.session, site, ctx.clock.today())
-    return {"pack_id": pack.id, "site_id": site.id, "status": service.pack_status(ctx.session, pack),
+    pack, site = pack_service.get_pack(ctx.session, pack_id)
+    status = pack_service.site_status(ctx.session, site, ctx.clock.today())
+    return {"pack_id": pack.id, "site_id": site.id, "status": pack_service.pack_status(ctx.session, pack),
             "synchronised": not status.why, "why": status.why, "sim_return": status.sim_return}
 
 
 @router.post("/access/packs/{pack_id}/suspend")
 def suspend_pack(pack_id: int, body: SuspensionIn, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
     """Suspend the pack's associated services (CP A art. 3 L279-285), with the reason."""
-    service.suspend_pack(ctx.session, ctx.clock, ctx.actor, pack_id, body.reason)
+    pack_service.suspend_pack(ctx.session, ctx.clock, ctx.actor, pack_id, body.reason)
     return _pack_out(ctx, pack_id)
 
 
 @router.post("/access/packs/{pack_id}/resume")
 def resume_pack(pack_id: int, body: SuspensionIn | None = None, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
-    service.resume_pack(ctx.session, ctx.clock, ctx.actor, pack_id, body.reason if body else "")
+    pack_service.resume_pack(ctx.session, ctx.clock, ctx.actor, pack_id,
+                             body.reason if body else "")
     return _pack_out(ctx, pack_id)
 
 
 @router.post("/access/packs/{pack_id}/code")
 def new_code(pack_id: int, ctx: Ctx = Depends(access_staff_ctx)) -> dict:
-    return {"activation_code": service.new_activation_code(ctx.session, ctx.clock, ctx.actor, pack_id)}
+    return {"activation_code": pack_service.new_activation_code(ctx.session, ctx.clock, ctx.actor, pack_id)}
 
 
 @router.post("/access/activate", status_code=201)
 def activate(body: ActivationIn, session: Session = Depends(get_session, scope="function"),
              clock: Clock = Depends(get_clock)) -> dict:
     """The administrator activates the pack with its code and chooses their credentials."""
-    site = service.activate_pack(session, clock, Actor(name=f"activation:{body.email.lower()}", role="site_admin"),
-                                 code=body.code, email=body.email, name=body.name, password=body.password,
-                                 on=body.on)
-    return service.site_to_dict(session, site, clock.today())
+    site = pack_service.activate_pack(session, clock, Actor(name=f"activation:{body.email.lower()}", role="site_admin"),
+                                      code=body.code, email=body.email, name=body.name, password=body.password,
+                                      on=body.on)
+    return pack_service.site_to_dict(session, site, clock.today())
 
 
 # --------------------------------------------------------------------------- sites
 
 @router.get("/access/sites")
 def list_sites(ctx: Ctx = Depends(access_ctx)) -> list[dict]:
-    return [service.site_to_dict(ctx.session, s, ctx.clock.today()) for s in service.sites_of(ctx.session, ctx.actor)]
+    return [pack_service.site_to_dict(ctx.session, s, ctx.clock.today()) for s in site_service.sites_of(ctx.session, ctx.actor)]
 
 
 @router.get("/access/sites/{site_id}")
 def get_site(site_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
-    site = service.get_site(ctx.session, ctx.actor, site_id)
-    return service.site_to_dict(ctx.session, site, ctx.clock.today())
+    site = site_service.get_site(ctx.session, ctx.actor, site_id)
+    return pack_service.site_to_dict(ctx.session, site, ctx.clock.today())
 
 
 @router.put("/access/sites/{site_id}/settings")
 def site_settings(site_id: int, body: SettingsIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     if body.call_timeout_seconds is not None:
-        service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id, body.call_timeout_seconds)
+        site_service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id, body.call_timeout_seconds)
     if body.event_retention_months is not None or body.reset_event_retention:
-        service.set_event_retention(ctx.session, ctx.clock, ctx.actor, site_id,
-                                    None if body.reset_event_retention else body.event_retention_months)
+        site_service.set_event_retention(ctx.session, ctx.clock, ctx.actor, site_id,
+                                         None if body.reset_event_retention else body.event_retention_months)
     return get_site(site_id, ctx)
 
 
 @router.get("/access/sites/{site_id}/extensions")
 def extension_offers(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
-    site = service.get_site(ctx.session, ctx.actor, site_id)
-    pack = service.pack_of(ctx.session, site)
+    site = site_service.get_site(ctx.session, ctx.actor, site_id)
+    pack = site_service.pack_of(ctx.session, site)
     return [{"offer_code": o.code, "name": o.name, "records": o.attributes["user_records"],
              "price": str(o.one_off_price), "price_basis": o.price_basis}
-            for o in service.extension_offers(ctx.session, pack)]
+            for o in pack_service.extension_offers(ctx.session, pack)]
 
 
 @router.post("/access/sites/{site_id}/extensions", status_code=201)
 def buy_extension(site_id: int, body: ExtensionIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    extension = service.buy_extension(ctx.session, ctx.clock, ctx.actor, site_id, body.offer_code, body.quantity)
+    extension = pack_service.buy_extension(ctx.session, ctx.clock, ctx.actor, site_id, body.offer_code, body.quantity)
     return {"id": extension.id, "records": extension.records, "charge_id": extension.charge_id,
             **{k: v for k, v in get_site(site_id, ctx).items() if k in ("records", "record_cap")}}
 
@@ -283,61 +292,61 @@ def buy_extension(site_id: int, body: ExtensionIn, ctx: Ctx = Depends(access_ctx
 @router.get("/access/sites/{site_id}/records")
 def list_records(site_id: int, search: str = "", page: Page = Depends(page_of_list),
                  ctx: Ctx = Depends(access_ctx)) -> list[dict]:
-    return [service.record_to_dict(r) for r in service.list_records(
+    return [record_service.record_to_dict(r) for r in record_service.list_records(
         ctx.session, ctx.actor, site_id, search, page.limit, page.offset)]
 
 
 @router.post("/access/sites/{site_id}/records", status_code=201)
 def create_record(site_id: int, body: RecordIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    return service.record_to_dict(service.create_record(ctx.session, ctx.clock, ctx.actor, site_id, body.to_input()))
+    return record_service.record_to_dict(record_service.create_record(ctx.session, ctx.clock, ctx.actor, site_id, body.to_input()))
 
 
 @router.post("/access/sites/{site_id}/records/import", status_code=201)
 def import_records(site_id: int, body: list[RecordIn], ctx: Ctx = Depends(access_ctx)) -> dict:
-    created = service.import_records(ctx.session, ctx.clock, ctx.actor, site_id, [r.to_input() for r in body])
+    created = record_service.import_records(ctx.session, ctx.clock, ctx.actor, site_id, [r.to_input() for r in body])
     return {"created": len(created)}
 
 
 @router.get("/access/sites/{site_id}/records/{record_id}")
 def get_record(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
-    row = service.get_record(ctx.session, ctx.actor, site_id, record_id)
-    return {**service.record_to_dict(row), "credentials": [
-        service.credential_to_dict(c) for c in service.credentials_of(ctx.session, ctx.actor, site_id, record_id)]}
+    row = record_service.get_record(ctx.session, ctx.actor, site_id, record_id)
+    return {**record_service.record_to_dict(row), "credentials": [
+        credential_service.credential_to_dict(c) for c in credential_service.credentials_of(ctx.session, ctx.actor, site_id, record_id)]}
 
 
 @router.put("/access/sites/{site_id}/records/{record_id}")
 def update_record(site_id: int, record_id: int, body: RecordIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    return service.record_to_dict(service.update_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
-                                                        body.to_input()))
+    return record_service.record_to_dict(record_service.update_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
+                                                                      body.to_input()))
 
 
 @router.delete("/access/sites/{site_id}/records/{record_id}", status_code=204)
 def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
-    service.delete_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id)
+    record_service.delete_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id)
     return Response(status_code=204)
 
 
 @router.post("/access/sites/{site_id}/records/{record_id}/credentials", status_code=201)
 def add_credential(site_id: int, record_id: int, body: CredentialIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    row = service.add_credential(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
-                                 service.CredentialInput(**body.model_dump()))
-    return service.credential_to_dict(row)
+    row = credential_service.add_credential(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
+                                            credential_service.CredentialInput(**body.model_dump()))
+    return credential_service.credential_to_dict(row)
 
 
 @router.delete("/access/sites/{site_id}/credentials/{credential_id}", status_code=204)
 def remove_credential(site_id: int, credential_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
-    service.remove_credential(ctx.session, ctx.clock, ctx.actor, site_id, credential_id)
+    credential_service.remove_credential(ctx.session, ctx.clock, ctx.actor, site_id, credential_id)
     return Response(status_code=204)
 
 
 @router.get("/access/sites/{site_id}/records/{record_id}/call-plan")
 def call_plan(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
-    return service.call_plan(ctx.session, ctx.actor, site_id, record_id).as_dict()
+    return record_service.call_plan(ctx.session, ctx.actor, site_id, record_id).as_dict()
 
 
 @router.post("/access/sites/{site_id}/records/{record_id}/call-plan/simulate")
 def simulate_call(site_id: int, record_id: int, body: CallSimulationIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    trace = rules.run_call(service.call_plan(ctx.session, ctx.actor, site_id, record_id), body.outcomes)
+    trace = rules.run_call(record_service.call_plan(ctx.session, ctx.actor, site_id, record_id), body.outcomes)
     return {"attempts": [{"channel": c, "target": t, "outcome": o} for c, t, o in trace.attempts],
             "answered_by": trace.answered_by, "door_open_offered": trace.door_open_offered}
 
@@ -346,51 +355,53 @@ def simulate_call(site_id: int, record_id: int, body: CallSimulationIn, ctx: Ctx
 
 @router.get("/access/sites/{site_id}/access-points")
 def list_points(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
-    return [{"id": p.id, "name": p.name, "kind": p.kind} for p in service.access_points(ctx.session, ctx.actor, site_id)]
+    return [{"id": p.id, "name": p.name, "kind": p.kind} for p in rights_service.access_points(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/access-points", status_code=201)
 def add_point(site_id: int, body: AccessPointIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    point = service.add_access_point(ctx.session, ctx.clock, ctx.actor, site_id, body.name, body.kind)
+    point = rights_service.add_access_point(ctx.session, ctx.clock, ctx.actor, site_id, body.name, body.kind)
     return {"id": point.id, "name": point.name, "kind": point.kind}
 
 
 def _profile_out(profile) -> dict:
     return {"id": profile.id, "name": profile.name, "valid_from": profile.valid_from,
-            "valid_until": profile.valid_until, "segments": service.profile_rows(profile)}
+            "valid_until": profile.valid_until, "segments": rights_service.profile_rows(profile)}
 
 
 @router.get("/access/sites/{site_id}/profiles")
 def list_profiles(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
-    return [_profile_out(p) for p in service.profiles(ctx.session, ctx.actor, site_id)]
+    return [_profile_out(p) for p in rights_service.profiles(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/profiles", status_code=201)
 def create_profile(site_id: int, body: ProfileIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    return _profile_out(service.save_profile(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump()))
+    return _profile_out(rights_service.save_profile(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump()))
 
 
 @router.put("/access/sites/{site_id}/profiles/{profile_id}")
 def replace_profile(site_id: int, profile_id: int, body: ProfileIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    return _profile_out(service.save_profile(ctx.session, ctx.clock, ctx.actor, site_id, profile_id=profile_id,
-                                             **body.model_dump()))
+    return _profile_out(rights_service.save_profile(ctx.session, ctx.clock, ctx.actor, site_id, profile_id=profile_id,
+                                                    **body.model_dump()))
 
 
 @router.get("/access/sites/{site_id}/rights")
 def list_rights(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     return [{"id": r.id, "record_id": r.record_id, "group": r.group, "access_point_id": r.access_point_id,
-             "profile_id": r.profile_id} for r in service.rights(ctx.session, ctx.actor, site_id)]
+             "profile_id": r.profile_id}
+            for r in rights_service.rights(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/rights", status_code=201)
 def grant_right(site_id: int, body: RightIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    right = service.grant_right(ctx.session, ctx.clock, ctx.actor, site_id, **body.model_dump())
+    right = rights_service.grant_right(ctx.session, ctx.clock, ctx.actor, site_id,
+                                       **body.model_dump())
     return {"id": right.id}
 
 
 @router.delete("/access/sites/{site_id}/rights/{right_id}", status_code=204)
 def revoke_right(site_id: int, right_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
-    service.revoke_right(ctx.session, ctx.clock, ctx.actor, site_id, right_id)
+    rights_service.revoke_right(ctx.session, ctx.clock, ctx.actor, site_id, right_id)
     return Response(status_code=204)
 
 
@@ -399,10 +410,10 @@ def decide(site_id: int, body: DecideIn, ctx: Ctx = Depends(access_ctx)) -> dict
     """Would this pass? The same decision function the devices run."""
     key = None
     if body.via != "app":
-        key = service.presented_credential(body.via, fmt=body.format, value=body.value, facility=body.facility,
-                                           card=body.card, bits=body.bits, access_point_id=body.access_point_id)
+        key = credential_service.presented_credential(body.via, fmt=body.format, value=body.value, facility=body.facility,
+                                                      card=body.card, bits=body.bits, access_point_id=body.access_point_id)
     at = body.at if body.at.tzinfo else body.at.replace(tzinfo=PARIS)   # decisions use local time
-    return service.decide(ctx.session, ctx.actor, site_id, rules.Presented(
+    return sync_service.decide(ctx.session, ctx.actor, site_id, rules.Presented(
         body.via, body.access_point_id, at.astimezone(PARIS), key, body.record_id)).as_dict()
 
 
@@ -411,7 +422,7 @@ def decide(site_id: int, body: DecideIn, ctx: Ctx = Depends(access_ctx)) -> dict
 @router.get("/access/sites/{site_id}/delegates")
 def list_delegates(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     return [{"id": m.id, "email": u.email, "name": u.name, "role": m.role, "scopes": m.scopes}
-            for m, u in service.members(ctx.session, ctx.actor, site_id)]
+            for m, u in site_service.members(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/delegates", status_code=202)
@@ -419,10 +430,10 @@ def invite_delegate(site_id: int, body: InvitationIn, background: BackgroundTask
                     ctx: Ctx = Depends(access_ctx)) -> dict:
     """Invite a delegate by e-mail; the same answer whether the address has an account or not.
     The mail leaves once the invitation is committed."""
-    invitation, secret = service.invite_delegate(ctx.session, ctx.clock, ctx.actor, site_id,
-                                                 email=body.email, scopes=body.scopes)
-    site = service.get_site(ctx.session, ctx.actor, site_id)
-    background.add_task(service.send_invitation, site.name, invitation.email, secret)
+    invitation, secret = site_service.invite_delegate(ctx.session, ctx.clock, ctx.actor, site_id,
+                                                      email=body.email, scopes=body.scopes)
+    site = site_service.get_site(ctx.session, ctx.actor, site_id)
+    background.add_task(site_service.send_invitation, site.name, invitation.email, secret)
     return {"invited": invitation.email, "scopes": invitation.scopes}
 
 
@@ -431,26 +442,26 @@ def accept_invitation(body: AcceptanceIn,
                       session: Session = Depends(get_session, scope="function"),
                       clock: Clock = Depends(get_clock)) -> dict:
     """The invitee joins the site (no login: the mail's code is the proof)."""
-    member = service.accept_invitation(session, clock, secret=body.secret, name=body.name,
-                                       password=body.password)
+    member = site_service.accept_invitation(session, clock, secret=body.secret, name=body.name,
+                                            password=body.password)
     return {"site_id": member.site_id, "id": member.id, "scopes": member.scopes}
 
 
 @router.put("/access/sites/{site_id}/delegates/{member_id}")
 def set_scopes(site_id: int, member_id: int, body: ScopesIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    member = service.set_delegate_scopes(ctx.session, ctx.clock, ctx.actor, site_id, member_id, body.scopes)
+    member = site_service.set_delegate_scopes(ctx.session, ctx.clock, ctx.actor, site_id, member_id, body.scopes)
     return {"id": member.id, "scopes": member.scopes}
 
 
 @router.delete("/access/sites/{site_id}/delegates/{member_id}", status_code=204)
 def remove_delegate(site_id: int, member_id: int, ctx: Ctx = Depends(access_ctx)) -> Response:
-    service.remove_delegate(ctx.session, ctx.clock, ctx.actor, site_id, member_id)
+    site_service.remove_delegate(ctx.session, ctx.clock, ctx.actor, site_id, member_id)
     return Response(status_code=204)
 
 
 # --------------------------------------------------------------------------- devices and events (portal side)
 
-def _device_out(state: service.DeviceState) -> dict:
+def _device_out(state: device_service.DeviceState) -> dict:
     d = state.device
     return {"id": d.id, "name": d.name, "kind": d.kind, "active": d.active, "last_seen_at": d.last_seen_at,
             "version_applied": d.version_applied, "pending_changes": state.pending_changes,
@@ -460,23 +471,23 @@ def _device_out(state: service.DeviceState) -> dict:
 
 @router.get("/access/sites/{site_id}/devices")
 def list_devices(site_id: int, ctx: Ctx = Depends(access_ctx)) -> list[dict]:
-    return [_device_out(s) for s in service.devices(ctx.session, ctx.actor, site_id)]
+    return [_device_out(s) for s in device_service.devices(ctx.session, ctx.actor, site_id)]
 
 
 @router.post("/access/sites/{site_id}/devices", status_code=201)
 def register_device(site_id: int, body: DeviceIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    device, token = service.register_device(ctx.session, ctx.clock, ctx.actor, site_id, body.name, body.kind)
+    device, token = device_service.register_device(ctx.session, ctx.clock, ctx.actor, site_id, body.name, body.kind)
     return {"id": device.id, "token": token}
 
 
 @router.post("/access/sites/{site_id}/devices/{device_id}/rotate")
 def rotate_device(site_id: int, device_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
-    return {"token": service.rotate_site_device_token(ctx.session, ctx.clock, ctx.actor, site_id, device_id)}
+    return {"token": device_service.rotate_site_device_token(ctx.session, ctx.clock, ctx.actor, site_id, device_id)}
 
 
 def _filters(kind: str | None, reason: str | None, record_id: int | None, access_point_id: int | None,
-             since: date | None, until: date | None) -> service.EventFilter:
-    return service.EventFilter(kind or None, reason or None, record_id, access_point_id, since, until)
+             since: date | None, until: date | None) -> event_service.EventFilter:
+    return event_service.EventFilter(kind or None, reason or None, record_id, access_point_id, since, until)
 
 
 def _event_out(e) -> dict:
@@ -491,8 +502,8 @@ def list_events(site_id: int, kind: str | None = None, reason: str | None = None
                 since: Day | None = None, until: Day | None = None,
                 page: Page = Depends(page_of_list), ctx: Ctx = Depends(access_ctx)) -> list[dict]:
     filters = _filters(kind, reason, record_id, access_point_id, since, until)
-    return [_event_out(e) for e in service.list_events(ctx.session, ctx.actor, site_id, filters,
-                                                       page.limit, page.offset)]
+    return [_event_out(e) for e in event_service.list_events(ctx.session, ctx.actor, site_id,
+                                                             filters, page.limit, page.offset)]
 
 
 @router.get("/access/sites/{site_id}/events.csv")
@@ -500,8 +511,8 @@ def events_csv(site_id: int, kind: str | None = None, reason: str | None = None,
                record_id: int | None = None, access_point_id: int | None = None,
                since: Day | None = None, until: Day | None = None,
                ctx: Ctx = Depends(access_ctx)) -> Response:
-    body = service.events_csv(ctx.session, ctx.actor, site_id,
-                              _filters(kind, reason, record_id, access_point_id, since, until))
+    filters = _filters(kind, reason, record_id, access_point_id, since, until)
+    body = event_service.events_csv(ctx.session, ctx.actor, site_id, filters)
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="events-site-{site_id}.csv"'})
 
@@ -515,7 +526,7 @@ def _device_token(request: Request) -> str:
     return header[7:].strip()
 
 
-def _answer(answer: service.SyncAnswer, refused_status: int = 409, if_none_match: str | None = None) -> Response:
+def _answer(answer: sync_service.SyncAnswer, refused_status: int = 409, if_none_match: str | None = None) -> Response:
     if answer.refused:
         title = "Not synchronised" if refused_status == 409 else "Invalid input"
         return _json({"type": "about:blank", "title": title, "status": refused_status,
@@ -531,27 +542,28 @@ def _answer(answer: service.SyncAnswer, refused_status: int = 409, if_none_match
     return response
 
 
-_SEEN = service.SeenBuffer()
+_SEEN = sync_service.SeenBuffer()
 
 
 def _snapshot_folder(request: Request) -> Path | None:
     settings = getattr(request.app.state, "settings", None)
-    return service.snapshot_folder(settings) if settings is not None else None
+    return sync_service.snapshot_folder(settings) if settings is not None else None
 
 
-def _poll_state(request: Request, clock: Clock) -> service.PollState:
+def _poll_state(request: Request, clock: Clock) -> sync_service.PollState:
     """Who polls and their site's state: one indexed read on a plain connection."""
     with request.app.state.engine.connect() as connection:
-        return service.poll_state(connection, _device_token(request), clock.today())
+        return sync_service.poll_state(connection, _device_token(request), clock.today())
 
 
 def _write_seen(request: Request, due: dict) -> None:
     with write_transaction(request.app.state.engine) as session:
-        service.note_seen(session, due)
+        sync_service.note_seen(session, due)
 
 
-def _device_read(request: Request, clock: Clock, state: service.PollState,
-                 read: Callable[[Session, service.PollState], service.SyncAnswer]) -> Response:
+def _device_read(request: Request, clock: Clock, state: sync_service.PollState,
+                 read: Callable[[Session, sync_service.PollState], sync_service.SyncAnswer]
+                 ) -> Response:
     """A poll stays a read: a refusal is written afterwards, and last-seen stamps are written
     in batches."""
     engine = request.app.state.engine
@@ -560,18 +572,18 @@ def _device_read(request: Request, clock: Clock, state: service.PollState,
     now = clock.now()
     if answer.refused:
         with write_transaction(engine) as session:
-            service.note_contact(session, clock, state.device_id, answer)
-    elif service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
+            sync_service.note_contact(session, clock, state.device_id, answer)
+    elif sync_service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
         _write_seen(request, due)
     return _answer(answer, if_none_match=request.headers.get("if-none-match"))
 
 
-def _device_write(request: Request, clock: Clock, write: Callable[[Session, Device], service.SyncAnswer],
+def _device_write(request: Request, clock: Clock, write: Callable[[Session, Device], sync_service.SyncAnswer],
                   refused_status: int = 409) -> Response:
     with write_transaction(request.app.state.engine) as session:
-        device = service.device_for_token(session, _device_token(request))
+        device = device_service.device_for_token(session, _device_token(request))
         answer = write(session, device)
-        service.note_contact(session, clock, device.id, answer)
+        sync_service.note_contact(session, clock, device.id, answer)
     return _answer(answer, refused_status)
 
 
@@ -581,7 +593,7 @@ def device_snapshot(request: Request) -> Response:
     ``ETag`` names the version: sent back in ``If-None-Match``, an unchanged one answers 304."""
     clock, folder = request.app.state.clock, _snapshot_folder(request)
     return _device_read(request, clock, _poll_state(request, clock),
-                        lambda s, state: service.device_snapshot(s, clock, state, folder))
+                        lambda s, state: sync_service.device_snapshot(s, clock, state, folder))
 
 
 @first_router.get("/devices/me/delta")
@@ -593,13 +605,13 @@ async def device_delta(request: Request, since: int) -> Response:
     clock = request.app.state.clock
     state = _poll_state(request, clock)
     if state.refusal is None and since == state.site_version:
-        answer = service.device_delta(None, clock, state, since)
+        answer = sync_service.device_delta(None, clock, state, since)
         now = clock.now()
-        if service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
+        if sync_service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
             await run_in_threadpool(_write_seen, request, due)
         return _answer(answer, if_none_match=request.headers.get("if-none-match"))
     return await run_in_threadpool(_device_read, request, clock, state,
-                                   lambda s, st: service.device_delta(s, clock, st, since))
+                                   lambda s, st: sync_service.device_delta(s, clock, st, since))
 
 
 @first_router.post("/devices/me/ack")
@@ -608,23 +620,23 @@ def device_ack(request: Request, body: AckIn) -> Response:
     clock = request.app.state.clock
     state = _poll_state(request, clock)
     with write_transaction(request.app.state.engine) as session:
-        answer = service.device_ack(session, clock, state, body.version)
+        answer = sync_service.device_ack(session, clock, state, body.version)
         if answer.refused:
-            service.note_contact(session, clock, state.device_id, answer)
+            sync_service.note_contact(session, clock, state.device_id, answer)
     return _answer(answer)
 
 
 @first_router.post("/devices/me/events")
 def device_events(request: Request, body: BatchIn, clock: Clock = Depends(get_clock)) -> Response:
     """A batch of events with the device's sequence numbers; a re-sent batch is stored once."""
-    events = [service.EventIn(e.seq, e.at, e.kind, e.reason, e.record_id, e.access_point_id, e.credential,
-                              e.details) for e in body.events]
-    return _device_write(request, clock, lambda s, d: service.device_events(s, clock, d, body.batch_id, events),
+    events = [event_service.EventIn(e.seq, e.at, e.kind, e.reason, e.record_id, e.access_point_id, e.credential,
+                                    e.details) for e in body.events]
+    return _device_write(request, clock, lambda s, d: event_service.device_events(s, clock, d, body.batch_id, events),
                          refused_status=422)
 
 
 @first_router.post("/devices/me/rotate")
 def device_rotate(request: Request, clock: Clock = Depends(get_clock)) -> dict:
     with write_transaction(request.app.state.engine) as session:
-        device = service.device_for_token(session, _device_token(request))
-        return {"token": service.rotate_device_token(session, clock, service.device_actor(device), device)}
+        device = device_service.device_for_token(session, _device_token(request))
+        return {"token": device_service.rotate_device_token(session, clock, device_service.device_actor(device), device)}

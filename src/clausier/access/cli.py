@@ -18,7 +18,15 @@ from clausier.core.settings import Settings
 
 push = LazyModule("clausier.access.push")
 rules = LazyModule("clausier.access.rules")
-service = LazyModule("clausier.access.service")
+credential_service = LazyModule("clausier.access.credentials.service")
+device_service = LazyModule("clausier.access.devices.service")
+event_service = LazyModule("clausier.access.events.service")
+pack_service = LazyModule("clausier.access.packs.service")
+period_service = LazyModule("clausier.access.periods.service")
+record_service = LazyModule("clausier.access.records.service")
+rights_service = LazyModule("clausier.access.rights.service")
+site_service = LazyModule("clausier.access.sites.service")
+sync_service = LazyModule("clausier.access.sync.service")
 simulator = LazyModule("clausier.access.simulator")
 
 app = typer.Typer(no_args_is_help=True, help="Access control: prepaid packs, sites, records, devices.")
@@ -36,10 +44,10 @@ def list_packs(as_json: bool = JsonOption):
     """Packs with their service period and record cap (the operator's expiry list)."""
     with command() as cmd:
         rows = [{"pack": p.id, "site": s.id, "name": s.name, "variant": p.variant,
-                 "records_cap": service.record_cap(p), "activated_on": p.activated_on,
+                 "records_cap": pack_service.record_cap(p), "activated_on": p.activated_on,
                  "service_start": p.service_start, "service_end": p.service_end,
-                 "status": service.pack_status(cmd.session, p)}
-                for p, s in service.list_packs(cmd.session)]
+                 "status": pack_service.pack_status(cmd.session, p)}
+                for p, s in pack_service.list_packs(cmd.session)]
     if as_json:
         print_json(rows)
         return
@@ -52,7 +60,7 @@ def suspend_pack(pack: int, reason: str = typer.Option(..., help="Why (shown to 
     """Suspend a pack's associated services (CP A art. 3 L279-285): no more sync, the app's door
     opening refused with the reason 'suspended'."""
     with command(today) as cmd:
-        service.suspend_pack(cmd.session, cmd.clock, cmd.actor, pack, reason)
+        pack_service.suspend_pack(cmd.session, cmd.clock, cmd.actor, pack, reason)
     console.print(f"Pack {pack}: services suspended — {reason}")
 
 
@@ -60,7 +68,7 @@ def suspend_pack(pack: int, reason: str = typer.Option(..., help="Why (shown to 
 def resume_pack(pack: int, reason: str = typer.Option("", help="Why (audited)."), today: datetime | None = TodayOption):
     """Resume a suspended pack's services: devices synchronise again at their next poll."""
     with command(today) as cmd:
-        service.resume_pack(cmd.session, cmd.clock, cmd.actor, pack, reason)
+        pack_service.resume_pack(cmd.session, cmd.clock, cmd.actor, pack, reason)
     console.print(f"Pack {pack}: services resumed")
 
 
@@ -70,8 +78,8 @@ def open_pack(subscription: str, site_name: str = typer.Option(None), kind: str 
               today: datetime | None = TodayOption):
     """Set up the platform for a sold pack; prints the administrator's activation code."""
     with command(today) as cmd:
-        pack, site, code = service.open_pack(cmd.session, cmd.clock, cmd.actor, subscription,
-                                             site_name=site_name, kind=kind, records=records)
+        pack, site, code = pack_service.open_pack(cmd.session, cmd.clock, cmd.actor, subscription,
+                                                  site_name=site_name, kind=kind, records=records)
     console.print(f"Pack {pack.id} (variant {pack.variant}), site {site.id} {site.name}: "
                   f"activation code [bold]{code}[/]")
 
@@ -81,16 +89,16 @@ def activate(code: str = typer.Option(...), email: str = typer.Option(...), name
              password: str = typer.Option(..., prompt=True, hide_input=True), today: datetime = TodayOption):
     """Activate a pack as its administrator (starts the 120-month service period)."""
     with command(today) as cmd:
-        site = service.activate_pack(cmd.session, cmd.clock, cmd.actor, code=code, email=email, name=name,
-                                     password=password, on=_day(today))
-        data = service.site_to_dict(cmd.session, site, cmd.clock.today())
+        site = pack_service.activate_pack(cmd.session, cmd.clock, cmd.actor, code=code, email=email, name=name,
+                                          password=password, on=_day(today))
+        data = pack_service.site_to_dict(cmd.session, site, cmd.clock.today())
     console.print(f"Site {data['id']} activated: service {data['service']['start']} → {data['service']['end']}")
 
 
 @app.command("sites")
 def list_sites(today: datetime = TodayOption, as_json: bool = JsonOption):
     with command(today) as cmd:
-        rows = [service.site_to_dict(cmd.session, s, cmd.clock.today()) for s in service.sites_of(cmd.session, cmd.actor)]
+        rows = [pack_service.site_to_dict(cmd.session, s, cmd.clock.today()) for s in site_service.sites_of(cmd.session, cmd.actor)]
     if as_json:
         print_json(rows)
         return
@@ -103,7 +111,8 @@ def list_sites(today: datetime = TodayOption, as_json: bool = JsonOption):
 def extend(site: int, offer: str, quantity: int = typer.Option(1), today: datetime | None = TodayOption):
     """Buy a user-record extension (billed on the next invoice)."""
     with command(today) as cmd:
-        extension = service.buy_extension(cmd.session, cmd.clock, cmd.actor, site, offer, quantity)
+        extension = pack_service.buy_extension(cmd.session, cmd.clock, cmd.actor, site, offer,
+                                               quantity)
     console.print(f"+{extension.records} user records (charge {extension.charge_id})")
 
 
@@ -112,7 +121,7 @@ def extend(site: int, offer: str, quantity: int = typer.Option(1), today: dateti
 @app.command("records")
 def list_records(site: int, search: str = typer.Option(""), as_json: bool = JsonOption):
     with command() as cmd:
-        rows = [service.record_to_dict(r) for r in service.list_records(cmd.session, cmd.actor, site, search)]
+        rows = [record_service.record_to_dict(r) for r in record_service.list_records(cmd.session, cmd.actor, site, search)]
     if as_json:
         print_json(rows)
         return
@@ -128,9 +137,10 @@ def add_record(site: int, name: str, display_name: str = typer.Option(None), mai
                phone_code: str = typer.Option(None),
                today: datetime | None = TodayOption):
     with command(today) as cmd:
-        row = service.create_record(cmd.session, cmd.clock, cmd.actor, site, service.RecordInput(
-            name=name, display_name=display_name, main_number=main, secondary_numbers=secondary,
-            app_users=app_user, groups=group, phone_code=phone_code))
+        row = record_service.create_record(
+            cmd.session, cmd.clock, cmd.actor, site, record_service.RecordInput(
+                name=name, display_name=display_name, main_number=main, secondary_numbers=secondary,
+                app_users=app_user, groups=group, phone_code=phone_code))
     console.print(f"Record {row.id} {row.name}")
 
 
@@ -138,12 +148,12 @@ def add_record(site: int, name: str, display_name: str = typer.Option(None), mai
 def import_records(site: int, file: Path, today: datetime | None = TodayOption):
     """CSV with columns name, display_name, main_number, secondary_numbers (';'-separated), groups."""
     with file.open(newline="", encoding="utf-8") as handle:
-        rows = [service.RecordInput(
+        rows = [record_service.RecordInput(
             name=r["name"], display_name=r.get("display_name") or None, main_number=r.get("main_number") or None,
             secondary_numbers=[n for n in (r.get("secondary_numbers") or "").split(";") if n],
             groups=[g for g in (r.get("groups") or "").split(";") if g]) for r in csv.DictReader(handle)]
     with command(today) as cmd:
-        created = service.import_records(cmd.session, cmd.clock, cmd.actor, site, rows)
+        created = record_service.import_records(cmd.session, cmd.clock, cmd.actor, site, rows)
     console.print(f"{len(created)} records imported")
 
 
@@ -167,17 +177,18 @@ def add_credential(site: int, record: int, kind: str = typer.Option("badge", hel
     """A badge or remote (H10301 26-bit, 34-bit or raw hex + bits) or a keypad code for a point."""
     w26, w34 = _badge_option(wiegand26, "--wiegand26"), _badge_option(wiegand34, "--wiegand34")
     fmt, pair = ("wiegand26", w26) if w26 else ("wiegand34", w34) if w34 else ("raw", (None, None))
-    data = service.CredentialInput(kind, fmt, code if kind == "keypad" else hex_value, pair[0], pair[1], bits, point)
+    data = credential_service.CredentialInput(kind, fmt, code if kind == "keypad" else hex_value, pair[0], pair[1], bits, point)
     with command(today) as cmd:
-        row = service.add_credential(cmd.session, cmd.clock, cmd.actor, site, record, data)
-        forms = service.display_forms(row)
+        row = credential_service.add_credential(cmd.session, cmd.clock, cmd.actor, site, record,
+                                                data)
+        forms = credential_service.display_forms(row)
     console.print(f"Credential {row.id}: {' = '.join(forms.values())}")
 
 
 @app.command("add-point")
 def add_point(site: int, name: str, kind: str = typer.Option("door"), today: datetime | None = TodayOption):
     with command(today) as cmd:
-        point = service.add_access_point(cmd.session, cmd.clock, cmd.actor, site, name, kind)
+        point = rights_service.add_access_point(cmd.session, cmd.clock, cmd.actor, site, name, kind)
     console.print(f"Access point {point.id} {point.name}")
 
 
@@ -187,9 +198,9 @@ def profile(site: int, name: str, segment: list[str] = typer.Option(..., help="'
             today: datetime | None = TodayOption):
     """Create or replace a weekly time-slot profile (several segments a day, holiday row)."""
     with command(today) as cmd:
-        row = service.save_profile(cmd.session, cmd.clock, cmd.actor, site, name=name, segments=segment,
-                                   profile_id=profile_id)
-        rows = service.profile_rows(row)
+        row = rights_service.save_profile(cmd.session, cmd.clock, cmd.actor, site, name=name, segments=segment,
+                                          profile_id=profile_id)
+        rows = rights_service.profile_rows(row)
     console.print(f"Profile {row.id} {row.name}: {', '.join(rows)}")
 
 
@@ -198,8 +209,9 @@ def grant(site: int, point: int = typer.Option(...), profile_id: int = typer.Opt
           record: int = typer.Option(None), group: str = typer.Option(None),
           today: datetime | None = TodayOption):
     with command(today) as cmd:
-        right = service.grant_right(cmd.session, cmd.clock, cmd.actor, site, access_point_id=point,
-                                    profile_id=profile_id, record_id=record, group=group)
+        right = rights_service.grant_right(cmd.session, cmd.clock, cmd.actor, site,
+                                           access_point_id=point, profile_id=profile_id,
+                                           record_id=record, group=group)
     console.print(f"Right {right.id}")
 
 
@@ -209,7 +221,7 @@ def call_plan(site: int, record: int, busy: list[str] = typer.Option([], help="N
               as_json: bool = JsonOption):
     """Who the panel calls, in which order; with --busy/--answers, how a call would go."""
     with command() as cmd:
-        plan = service.call_plan(cmd.session, cmd.actor, site, record)
+        plan = record_service.call_plan(cmd.session, cmd.actor, site, record)
     trace = rules.run_call(plan, {**{n: "busy" for n in busy}, **({answers: "answered"} if answers else {})})
     if as_json:
         print_json({**plan.as_dict(), "simulation": {"attempts": trace.attempts, "answered_by": trace.answered_by}})
@@ -226,7 +238,8 @@ def call_plan(site: int, record: int, busy: list[str] = typer.Option([], help="N
 def register_device(site: int, name: str, kind: str = typer.Option("controller"), today: datetime | None = TodayOption):
     """Prints the device token (shown once)."""
     with command(today) as cmd:
-        device, token = service.register_device(cmd.session, cmd.clock, cmd.actor, site, name, kind)
+        device, token = device_service.register_device(cmd.session, cmd.clock, cmd.actor, site,
+                                                       name, kind)
     console.print(f"Device {device.id}: token [bold]{token}[/]")
 
 
@@ -235,7 +248,7 @@ def list_devices(site: int, as_json: bool = JsonOption):
     with command() as cmd:
         rows = [{"id": s.device.id, "name": s.device.name, "last_seen_at": s.device.last_seen_at,
                  "version_applied": s.device.version_applied, "pending_changes": s.pending_changes,
-                 "failed_syncs": len(s.failures)} for s in service.devices(cmd.session, cmd.actor, site)]
+                 "failed_syncs": len(s.failures)} for s in device_service.devices(cmd.session, cmd.actor, site)]
     if as_json:
         print_json(rows)
         return
@@ -249,15 +262,15 @@ def list_events(site: int, kind: str = typer.Option(None), reason: str = typer.O
                 until: datetime = typer.Option(None, formats=["%Y-%m-%d"]),
                 csv_file: Path = typer.Option(None, "--csv", help="Write every matching event to this file."),
                 as_json: bool = JsonOption):
-    filters = service.EventFilter(kind, reason, None, None, _day(since), _day(until))
+    filters = event_service.EventFilter(kind, reason, None, None, _day(since), _day(until))
     with command() as cmd:
         if csv_file:
-            csv_file.write_text(service.events_csv(cmd.session, cmd.actor, site, filters), encoding="utf-8")
+            csv_file.write_text(event_service.events_csv(cmd.session, cmd.actor, site, filters), encoding="utf-8")
             console.print(f"Events written to {csv_file}")
             return
         rows = [{"at": e.at, "device": e.device_id, "seq": e.sequence, "kind": e.kind, "reason": e.reason,
                  "record": e.record_id, "point": e.access_point_id}
-                for e in service.list_events(cmd.session, cmd.actor, site, filters)]
+                for e in event_service.list_events(cmd.session, cmd.actor, site, filters)]
     if as_json:
         print_json(rows)
         return
@@ -268,7 +281,7 @@ def list_events(site: int, kind: str = typer.Option(None), reason: str = typer.O
 def tick(today: datetime = TodayOption):
     """The access step of the daily tick: periods, end warnings, end of sync."""
     with command(today) as cmd:
-        summary = service.daily_tick(cmd.session, cmd.clock, cmd.actor, cmd.clock.today())
+        summary = period_service.daily_tick(cmd.session, cmd.clock, cmd.actor, cmd.clock.today())
     console.print(summary)
 
 
@@ -306,7 +319,8 @@ def simulate(site: int = typer.Option(..., help="Access site id."), url: str = t
     store = simulator.DeviceStore(path)
     if not store.get("token"):
         with command(today) as cmd:
-            device, token = service.register_device(cmd.session, cmd.clock, cmd.actor, site, name)
+            device, token = device_service.register_device(cmd.session, cmd.clock, cmd.actor,
+                                                           site, name)
         store.put(token=token, device_id=device.id, site_id=site)
     device = _device(path, url)
     wake = threading.Event()
@@ -366,11 +380,12 @@ def _presented(point: int, wiegand26: str | None, wiegand34: str | None, hex_val
         if app_record is not None:
             return "app", None
         if code is not None:
-            return "keypad", service.presented_credential("keypad", value=code, access_point_id=point)
+            return "keypad", credential_service.presented_credential("keypad", value=code, access_point_id=point)
         fmt, pair = ("wiegand26", w26) if w26 else ("wiegand34", w34) if w34 else ("raw", (None, None))
         via = "remote" if remote else "badge"
-        return via, service.presented_credential(via, fmt=fmt, value=hex_value, facility=pair[0],
-                                                 card=pair[1], bits=bits, access_point_id=point)
+        return via, credential_service.presented_credential(
+            via, fmt=fmt, value=hex_value, facility=pair[0], card=pair[1], bits=bits,
+            access_point_id=point)
     except InvalidInput as exc:
         raise typer.BadParameter(exc.message) from None
 
@@ -400,7 +415,7 @@ def decide(site: int, point: int = PointOption, wiegand26: str = Wiegand26Option
     via, key = _presented(point, wiegand26, wiegand34, hex_value, bits, remote, code, app_record)
     with command(json_errors=as_json) as cmd:
         moment = at.replace(tzinfo=PARIS) if at else cmd.clock.now().astimezone(PARIS)
-        decision = service.decide(cmd.session, cmd.actor, site, rules.Presented(
+        decision = sync_service.decide(cmd.session, cmd.actor, site, rules.Presented(
             via, point, moment, key, app_record))
     _print_decision(decision, f"record {decision.record_id}, {moment.isoformat()}", as_json,
                     site=site, access_point_id=point, at=moment.isoformat())

@@ -7,8 +7,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clausier.access import service
 from clausier.access.models import Pack
+from clausier.access.packs import service as pack_service
+from clausier.access.records import service as record_service
+from clausier.access.rights import service as rights_service
+from clausier.access.sites import service as site_service
 from clausier.audit.service import Actor
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
@@ -41,20 +44,22 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
         except NotFound:
             continue
         if session.scalar(select(Pack.id).where(Pack.subscription_id == subscription.id)) is None:
-            _, site, code = service.open_pack(session, clock, actor, subscription.id,
-                                              kind=entry["kind"])
-            service.activate_pack(session, clock, actor, code=code, **entry["admin"])
+            _, site, code = pack_service.open_pack(session, clock, actor, subscription.id,
+                                                   kind=entry["kind"])
+            pack_service.activate_pack(session, clock, actor, code=code, **entry["admin"])
             for delegate in entry["delegates"]:
-                _, secret = service.invite_delegate(session, clock, actor, site.id,
-                                                    email=delegate["email"],
-                                                    scopes=delegate["scopes"])
-                service.accept_invitation(session, clock, secret=secret, name=delegate["name"],
-                                          password=delegate["password"])
+                _, secret = site_service.invite_delegate(session, clock, actor, site.id,
+                                                         email=delegate["email"],
+                                                         scopes=delegate["scopes"])
+                site_service.accept_invitation(session, clock, secret=secret, name=delegate["name"],
+                                               password=delegate["password"])
             for name in entry["access_points"]:
-                service.add_access_point(session, clock, actor, site.id, name)
+                rights_service.add_access_point(session, clock, actor, site.id, name)
             for name, display, phone_code in entry["records"]:
-                service.create_record(session, clock, actor, site.id, service.RecordInput(
-                    name=name, display_name=display, phone_code=phone_code))
+                record_service.create_record(session, clock, actor, site.id,
+                                             record_service.RecordInput(
+                                                 name=name, display_name=display,
+                                                 phone_code=phone_code))
         logins = [entry["admin"]] + entry["delegates"]
         done.append(", ".join(f"{u['email']} / {u['password']}" for u in logins))
     return "site portal " + "; ".join(done) if done else ""

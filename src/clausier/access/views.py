@@ -8,7 +8,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from clausier.access import rules, service
+from clausier.access import rules
+from clausier.access.credentials import service as credential_service
+from clausier.access.devices import service as device_service
+from clausier.access.events import service as event_service
+from clausier.access.packs import service as pack_service
+from clausier.access.records import service as record_service
+from clausier.access.rights import service as rights_service
+from clausier.access.sites import service as site_service
 from clausier.api.deps import Ctx, sites_ctx, staff_ctx
 from clausier.core.errors import ClausierError
 from clausier.web.forms import optional_date, optional_int
@@ -28,10 +35,10 @@ def _back(url: str, error: str | None = None, notice: str | None = None) -> Redi
 
 
 def _site_page(request: Request, ctx: Ctx, site_id: int, template: str, tab: str, values: dict) -> Response:
-    site = service.get_site(ctx.session, ctx.actor, site_id)
-    member = service.membership(ctx.session, ctx.actor, site_id)
+    site = site_service.get_site(ctx.session, ctx.actor, site_id)
+    member = site_service.membership(ctx.session, ctx.actor, site_id)
     return render(request, template, {
-        "site": site, "tab": tab, "status": service.site_status(ctx.session, site, ctx.clock.today()),
+        "site": site, "tab": tab, "status": pack_service.site_status(ctx.session, site, ctx.clock.today()),
         "is_admin": member is None or member.role == "admin",
         # what the page offers; the services check it again on every change
         "can": lambda need: member is None or member.role == "admin" or need in member.scopes,
@@ -53,22 +60,22 @@ def _attempt(url: str, action, success: str | None = None) -> RedirectResponse:
 def sites_page(request: Request, ctx: Ctx = Depends(sites_ctx)):
     today = ctx.clock.today()
     return render(request, "access/sites.html", {
-        "sites": [service.site_to_dict(ctx.session, s, today) for s in service.sites_of(ctx.session, ctx.actor)]})
+        "sites": [pack_service.site_to_dict(ctx.session, s, today) for s in site_service.sites_of(ctx.session, ctx.actor)]})
 
 
 @router.get("/sites/{site_id}")
 def site_page(request: Request, site_id: int, ctx: Ctx = Depends(sites_ctx)):
-    site = service.get_site(ctx.session, ctx.actor, site_id)
-    pack = service.pack_of(ctx.session, site)
+    site = site_service.get_site(ctx.session, ctx.actor, site_id)
+    pack = site_service.pack_of(ctx.session, site)
     return _site_page(request, ctx, site_id, "access/site.html", "overview", {
-        "pack": pack, "offers": service.extension_offers(ctx.session, pack),
+        "pack": pack, "offers": pack_service.extension_offers(ctx.session, pack),
         "retention": site.event_retention_months})
 
 
 @router.post("/sites/{site_id}/extensions", dependencies=CSRF)
 def buy_extension(site_id: int, offer_code: str = Form(...), quantity: int = Form(1),
                   ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}", lambda: service.buy_extension(
+    return _attempt(f"/sites/{site_id}", lambda: pack_service.buy_extension(
         ctx.session, ctx.clock, ctx.actor, site_id, offer_code, quantity),
         lambda e: f"+{e.records} user records")
 
@@ -77,26 +84,29 @@ def buy_extension(site_id: int, offer_code: str = Form(...), quantity: int = For
 def site_settings(site_id: int, call_timeout_seconds: int = Form(...), event_retention_months: str = Form(""),
                   ctx: Ctx = Depends(sites_ctx)):
     def change():
-        service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id, call_timeout_seconds)
-        service.set_event_retention(ctx.session, ctx.clock, ctx.actor, site_id,
-                                    optional_int("event_retention_months", event_retention_months))
+        site_service.set_call_timeout(ctx.session, ctx.clock, ctx.actor, site_id,
+                                      call_timeout_seconds)
+        site_service.set_event_retention(
+            ctx.session, ctx.clock, ctx.actor, site_id,
+            optional_int("event_retention_months", event_retention_months))
     return _attempt(f"/sites/{site_id}", change, "Saved")
 
 
 @router.get("/sites/{site_id}/records")
 def records_page(request: Request, site_id: int, search: str = "", ctx: Ctx = Depends(sites_ctx)):
     return _site_page(request, ctx, site_id, "access/records.html", "records", {
-        "records": service.list_records(ctx.session, ctx.actor, site_id, search), "search": search})
+        "records": record_service.list_records(ctx.session, ctx.actor, site_id, search),
+        "search": search})
 
 
 def _record_input(name: str, display_name: str, phone_code: str, main_number: str, secondary_numbers: str,
                   app_users: str, groups: str, valid_from: str, valid_until: str,
-                  suspended: bool) -> service.RecordInput:
-    return service.RecordInput(name=name, display_name=display_name or None, phone_code=phone_code or None,
-                               main_number=main_number or None, secondary_numbers=_lines(secondary_numbers),
-                               app_users=_lines(app_users), groups=_lines(groups),
-                               valid_from=optional_date("valid_from", valid_from),
-                               valid_until=optional_date("valid_until", valid_until), suspended=suspended)
+                  suspended: bool) -> record_service.RecordInput:
+    return record_service.RecordInput(name=name, display_name=display_name or None, phone_code=phone_code or None,
+                                      main_number=main_number or None, secondary_numbers=_lines(secondary_numbers),
+                                      app_users=_lines(app_users), groups=_lines(groups),
+                                      valid_from=optional_date("valid_from", valid_from),
+                                      valid_until=optional_date("valid_until", valid_until), suspended=suspended)
 
 
 @router.post("/sites/{site_id}/records", dependencies=CSRF)
@@ -107,7 +117,7 @@ def create_record(site_id: int, name: str = Form(...), display_name: str = Form(
     try:
         data = _record_input(name, display_name, phone_code, main_number, secondary_numbers, app_users,
                              groups, valid_from, valid_until, False)
-        row = service.create_record(ctx.session, ctx.clock, ctx.actor, site_id, data)
+        row = record_service.create_record(ctx.session, ctx.clock, ctx.actor, site_id, data)
     except ClausierError as exc:
         return _back(f"/sites/{site_id}/records", error=exc.message)
     return _back(f"/sites/{site_id}/records/{row.id}", notice="Record created")
@@ -115,12 +125,13 @@ def create_record(site_id: int, name: str = Form(...), display_name: str = Form(
 
 @router.get("/sites/{site_id}/records/{record_id}")
 def record_page(request: Request, site_id: int, record_id: int, ctx: Ctx = Depends(sites_ctx)):
-    row = service.get_record(ctx.session, ctx.actor, site_id, record_id)
-    credentials = service.credentials_of(ctx.session, ctx.actor, site_id, record_id)
+    row = record_service.get_record(ctx.session, ctx.actor, site_id, record_id)
+    credentials = credential_service.credentials_of(ctx.session, ctx.actor, site_id, record_id)
     return _site_page(request, ctx, site_id, "access/record.html", "records", {
-        "record": row, "credentials": [(c, service.display_forms(c)) for c in credentials],
-        "points": service.access_points(ctx.session, ctx.actor, site_id),
-        "calls": service.pack_of(ctx.session, service.get_site(ctx.session, ctx.actor, site_id)).variant == "A",
+        "record": row,
+        "credentials": [(c, credential_service.display_forms(c)) for c in credentials],
+        "points": rights_service.access_points(ctx.session, ctx.actor, site_id),
+        "calls": site_service.pack_of(ctx.session, site_service.get_site(ctx.session, ctx.actor, site_id)).variant == "A",
         "display_phone": rules.display_phone})
 
 
@@ -130,7 +141,7 @@ def update_record(site_id: int, record_id: int, name: str = Form(...), display_n
                   app_users: str = Form(""), groups: str = Form(""), valid_from: str = Form(""),
                   valid_until: str = Form(""), suspended: bool = Form(False),
                   ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: service.update_record(
+    return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: record_service.update_record(
         ctx.session, ctx.clock, ctx.actor, site_id, record_id, _record_input(
             name, display_name, phone_code, main_number, secondary_numbers, app_users, groups,
             valid_from, valid_until, suspended)), "Saved")
@@ -138,7 +149,7 @@ def update_record(site_id: int, record_id: int, name: str = Form(...), display_n
 
 @router.post("/sites/{site_id}/records/{record_id}/delete", dependencies=CSRF)
 def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/records", lambda: service.delete_record(
+    return _attempt(f"/sites/{site_id}/records", lambda: record_service.delete_record(
         ctx.session, ctx.clock, ctx.actor, site_id, record_id), "Record deleted")
 
 
@@ -148,17 +159,21 @@ def add_credential(site_id: int, record_id: int, kind: str = Form(...), format: 
                    access_point_id: str = Form(""), ctx: Ctx = Depends(sites_ctx)):
     def number(text: str) -> int | None:
         return int(text) if text.strip().isdecimal() else None
-    data = service.CredentialInput(kind, format, value or None, number(facility), number(card), number(bits),
-                                   number(access_point_id))
-    return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: service.add_credential(
-        ctx.session, ctx.clock, ctx.actor, site_id, record_id, data), "Credential added")
+    data = credential_service.CredentialInput(kind, format, value or None, number(facility), number(card), number(bits),
+                                              number(access_point_id))
+    return _attempt(f"/sites/{site_id}/records/{record_id}",
+                    lambda: credential_service.add_credential(
+                        ctx.session, ctx.clock, ctx.actor, site_id, record_id, data),
+                    "Credential added")
 
 
 @router.post("/sites/{site_id}/credentials/{credential_id}/delete", dependencies=CSRF)
 def remove_credential(site_id: int, credential_id: int, record_id: int = Form(...),
                       ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/records/{record_id}", lambda: service.remove_credential(
-        ctx.session, ctx.clock, ctx.actor, site_id, credential_id), "Credential removed")
+    return _attempt(f"/sites/{site_id}/records/{record_id}",
+                    lambda: credential_service.remove_credential(
+                        ctx.session, ctx.clock, ctx.actor, site_id, credential_id),
+                    "Credential removed")
 
 
 @router.post("/sites/{site_id}/records/{record_id}/call-plan", dependencies=CSRF)
@@ -166,7 +181,7 @@ def call_plan_fragment(request: Request, site_id: int, record_id: int, busy: lis
                        answers: str = Form(""), ctx: Ctx = Depends(sites_ctx)):
     """HTMX fragment: who the panel calls, and how a call goes with the given outcomes."""
     try:
-        plan = service.call_plan(ctx.session, ctx.actor, site_id, record_id)
+        plan = record_service.call_plan(ctx.session, ctx.actor, site_id, record_id)
     except ClausierError as exc:
         # Another site's record is not found for this user: say so with the status, not a 200.
         status = exc.status if exc.status in (403, 404) else 200
@@ -180,18 +195,18 @@ def call_plan_fragment(request: Request, site_id: int, record_id: int, busy: lis
 
 @router.get("/sites/{site_id}/schedules")
 def schedules_page(request: Request, site_id: int, ctx: Ctx = Depends(sites_ctx)):
-    profiles = service.profiles(ctx.session, ctx.actor, site_id)
+    profiles = rights_service.profiles(ctx.session, ctx.actor, site_id)
     return _site_page(request, ctx, site_id, "access/schedules.html", "schedules", {
-        "points": service.access_points(ctx.session, ctx.actor, site_id),
-        "profiles": [(p, service.profile_rows(p)) for p in profiles],
-        "rights": service.rights(ctx.session, ctx.actor, site_id),
-        "records": {r.id: r for r in service.list_records(ctx.session, ctx.actor, site_id, limit=5000)}})
+        "points": rights_service.access_points(ctx.session, ctx.actor, site_id),
+        "profiles": [(p, rights_service.profile_rows(p)) for p in profiles],
+        "rights": rights_service.rights(ctx.session, ctx.actor, site_id),
+        "records": {r.id: r for r in record_service.list_records(ctx.session, ctx.actor, site_id, limit=5000)}})
 
 
 @router.post("/sites/{site_id}/access-points", dependencies=CSRF)
 def add_point(site_id: int, name: str = Form(...), kind: str = Form("door"),
               ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/schedules", lambda: service.add_access_point(
+    return _attempt(f"/sites/{site_id}/schedules", lambda: rights_service.add_access_point(
         ctx.session, ctx.clock, ctx.actor, site_id, name, kind), "Access point added")
 
 
@@ -199,7 +214,7 @@ def add_point(site_id: int, name: str = Form(...), kind: str = Form("door"),
 def save_profile(site_id: int, name: str = Form(...), segments: str = Form(...), valid_from: str = Form(""),
                  valid_until: str = Form(""), profile_id: str = Form(""),
                  ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/schedules", lambda: service.save_profile(
+    return _attempt(f"/sites/{site_id}/schedules", lambda: rights_service.save_profile(
         ctx.session, ctx.clock, ctx.actor, site_id, name=name, segments=_lines(segments),
         valid_from=optional_date("valid_from", valid_from),
         valid_until=optional_date("valid_until", valid_until),
@@ -209,52 +224,53 @@ def save_profile(site_id: int, name: str = Form(...), segments: str = Form(...),
 @router.post("/sites/{site_id}/rights", dependencies=CSRF)
 def grant_right(site_id: int, access_point_id: int = Form(...), profile_id: int = Form(...),
                 record_id: str = Form(""), group: str = Form(""), ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/schedules", lambda: service.grant_right(
+    return _attempt(f"/sites/{site_id}/schedules", lambda: rights_service.grant_right(
         ctx.session, ctx.clock, ctx.actor, site_id, access_point_id=access_point_id, profile_id=profile_id,
         record_id=optional_int("record_id", record_id), group=group or None), "Right granted")
 
 
 @router.post("/sites/{site_id}/rights/{right_id}/delete", dependencies=CSRF)
 def revoke_right(site_id: int, right_id: int, ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/schedules", lambda: service.revoke_right(
+    return _attempt(f"/sites/{site_id}/schedules", lambda: rights_service.revoke_right(
         ctx.session, ctx.clock, ctx.actor, site_id, right_id), "Right revoked")
 
 
 @router.get("/sites/{site_id}/delegates")
 def delegates_page(request: Request, site_id: int, ctx: Ctx = Depends(sites_ctx)):
     return _site_page(request, ctx, site_id, "access/delegates.html", "delegates", {
-        "members": service.members(ctx.session, ctx.actor, site_id), "scopes": service.SCOPES})
+        "members": site_service.members(ctx.session, ctx.actor, site_id),
+        "scopes": site_service.SCOPES})
 
 
 @router.post("/sites/{site_id}/delegates", dependencies=CSRF)
 def invite_delegate(site_id: int, background: BackgroundTasks, email: str = Form(...),
                     scopes: list[str] = Form([]), ctx: Ctx = Depends(sites_ctx)):
     def invite():
-        invitation, secret = service.invite_delegate(ctx.session, ctx.clock, ctx.actor, site_id,
-                                                     email=email, scopes=scopes)
-        site = service.get_site(ctx.session, ctx.actor, site_id)
+        invitation, secret = site_service.invite_delegate(ctx.session, ctx.clock, ctx.actor,
+                                                          site_id, email=email, scopes=scopes)
+        site = site_service.get_site(ctx.session, ctx.actor, site_id)
         # mailed once the invitation is committed (after the transaction of the request)
-        background.add_task(service.send_invitation, site.name, invitation.email, secret)
+        background.add_task(site_service.send_invitation, site.name, invitation.email, secret)
     return _attempt(f"/sites/{site_id}/delegates", invite, "Invitation sent")
 
 
 @router.post("/sites/{site_id}/delegates/{member_id}", dependencies=CSRF)
 def set_scopes(site_id: int, member_id: int, scopes: list[str] = Form([]),
                ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/delegates", lambda: service.set_delegate_scopes(
+    return _attempt(f"/sites/{site_id}/delegates", lambda: site_service.set_delegate_scopes(
         ctx.session, ctx.clock, ctx.actor, site_id, member_id, scopes), "Saved")
 
 
 @router.post("/sites/{site_id}/delegates/{member_id}/delete", dependencies=CSRF)
 def remove_delegate(site_id: int, member_id: int, ctx: Ctx = Depends(sites_ctx)):
-    return _attempt(f"/sites/{site_id}/delegates", lambda: service.remove_delegate(
+    return _attempt(f"/sites/{site_id}/delegates", lambda: site_service.remove_delegate(
         ctx.session, ctx.clock, ctx.actor, site_id, member_id), "Delegate removed")
 
 
 @router.get("/sites/{site_id}/devices")
 def devices_page(request: Request, site_id: int, ctx: Ctx = Depends(sites_ctx)):
     return _site_page(request, ctx, site_id, "access/devices.html", "devices", {
-        "devices": service.devices(ctx.session, ctx.actor, site_id), "token": None})
+        "devices": device_service.devices(ctx.session, ctx.actor, site_id), "token": None})
 
 
 @router.post("/sites/{site_id}/devices", dependencies=CSRF)
@@ -262,31 +278,33 @@ def register_device(request: Request, site_id: int, name: str = Form(...), kind:
                     ctx: Ctx = Depends(sites_ctx)):
     """The token is shown on this answer only (it is stored hashed)."""
     try:
-        device, token = service.register_device(ctx.session, ctx.clock, ctx.actor, site_id, name, kind)
+        device, token = device_service.register_device(ctx.session, ctx.clock, ctx.actor, site_id, name, kind)
     except ClausierError as exc:
         return _back(f"/sites/{site_id}/devices", error=exc.message)
     ctx.session.flush()
     return _site_page(request, ctx, site_id, "access/devices.html", "devices", {
-        "devices": service.devices(ctx.session, ctx.actor, site_id), "token": (device, token)})
+        "devices": device_service.devices(ctx.session, ctx.actor, site_id),
+        "token": (device, token)})
 
 
 @router.post("/sites/{site_id}/devices/{device_id}/rotate", dependencies=CSRF)
 def rotate_device(request: Request, site_id: int, device_id: int, ctx: Ctx = Depends(sites_ctx)):
     try:
-        token = service.rotate_site_device_token(ctx.session, ctx.clock, ctx.actor, site_id, device_id)
+        token = device_service.rotate_site_device_token(ctx.session, ctx.clock, ctx.actor, site_id, device_id)
     except ClausierError as exc:
         return _back(f"/sites/{site_id}/devices", error=exc.message)
-    states = service.devices(ctx.session, ctx.actor, site_id)
+    states = device_service.devices(ctx.session, ctx.actor, site_id)
     device = next(s.device for s in states if s.device.id == device_id)
     return _site_page(request, ctx, site_id, "access/devices.html", "devices",
                       {"devices": states, "token": (device, token)})
 
 
 def _event_filter(kind: str, reason: str, record_id: str, access_point_id: str, since: str,
-                  until: str) -> service.EventFilter:
-    return service.EventFilter(kind or None, reason or None, optional_int("record_id", record_id),
-                               optional_int("access_point_id", access_point_id),
-                               optional_date("since", since), optional_date("until", until))
+                  until: str) -> event_service.EventFilter:
+    return event_service.EventFilter(kind or None, reason or None,
+                                     optional_int("record_id", record_id),
+                                     optional_int("access_point_id", access_point_id),
+                                     optional_date("since", since), optional_date("until", until))
 
 
 @router.get("/sites/{site_id}/events")
@@ -295,7 +313,7 @@ def events_page(request: Request, site_id: int, kind: str = "", reason: str = ""
                 ctx: Ctx = Depends(sites_ctx)):
     filters = _event_filter(kind, reason, record_id, access_point_id, since, until)
     return _site_page(request, ctx, site_id, "access/events.html", "events", {
-        "events": service.list_events(ctx.session, ctx.actor, site_id, filters, limit=500),
+        "events": event_service.list_events(ctx.session, ctx.actor, site_id, filters, limit=500),
         "filters": {"kind": kind, "reason": reason, "record_id": record_id, "access_point_id": access_point_id,
                     "since": since, "until": until},
         "kinds": rules.EVENT_KINDS, "reasons": rules.REASONS,
@@ -305,8 +323,8 @@ def events_page(request: Request, site_id: int, kind: str = "", reason: str = ""
 @router.get("/sites/{site_id}/events.csv")
 def events_csv(site_id: int, kind: str = "", reason: str = "", record_id: str = "", access_point_id: str = "",
                since: str = "", until: str = "", ctx: Ctx = Depends(sites_ctx)):
-    body = service.events_csv(ctx.session, ctx.actor, site_id,
-                              _event_filter(kind, reason, record_id, access_point_id, since, until))
+    filters = _event_filter(kind, reason, record_id, access_point_id, since, until)
+    body = event_service.events_csv(ctx.session, ctx.actor, site_id, filters)
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="events-site-{site_id}.csv"'})
 
@@ -317,11 +335,11 @@ def events_csv(site_id: int, kind: str = "", reason: str = "", record_id: str = 
 def packs_page(request: Request, within_months: int | None = None, ctx: Ctx = Depends(staff_ctx)):
     """Packs and their expiries; ``within_months`` keeps those ending soon."""
     today = ctx.clock.today()
-    rows = service.list_packs(ctx.session)
+    rows = pack_service.list_packs(ctx.session)
     if within_months:
         rows = [(p, s) for p, s in rows if rules.ends_within(p.service_end, today, within_months)]
     return render(request, "access/packs.html", {
-        "rows": [(p, s, rules.service_state(p.service_start, p.service_end, today), service.record_cap(p))
+        "rows": [(p, s, rules.service_state(p.service_start, p.service_end, today), pack_service.record_cap(p))
                  for p, s in rows],
         "within_months": within_months or "", "code": request.query_params.get("code"),
         "error": request.query_params.get("error")})
@@ -331,8 +349,8 @@ def packs_page(request: Request, within_months: int | None = None, ctx: Ctx = De
 def open_pack(request: Request, subscription: str = Form(...), site_name: str = Form(""), kind: str = Form("company"),
               ctx: Ctx = Depends(staff_ctx)):
     try:
-        pack, _, code = service.open_pack(ctx.session, ctx.clock, ctx.actor, subscription,
-                                          site_name=site_name or None, kind=kind)
+        pack, _, code = pack_service.open_pack(ctx.session, ctx.clock, ctx.actor, subscription,
+                                               site_name=site_name or None, kind=kind)
     except ClausierError as exc:
         return _back("/access/packs", error=exc.message)
     ctx.session.flush()
@@ -340,12 +358,13 @@ def open_pack(request: Request, subscription: str = Form(...), site_name: str = 
 
 
 def _pack_page(request: Request, ctx: Ctx, pack_id: int, code: str | None) -> Response:
-    pack, site = service.get_pack(ctx.session, pack_id)
-    status = service.site_status(ctx.session, site, ctx.clock.today())
+    pack, site = pack_service.get_pack(ctx.session, pack_id)
+    status = pack_service.site_status(ctx.session, site, ctx.clock.today())
     return render(request, "access/pack.html", {
-        "pack": pack, "site": site, "status": status, "code": code, "cap": service.record_cap(pack),
-        "subscription_status": service.pack_status(ctx.session, pack),
-        "offers": service.extension_offers(ctx.session, pack), "error": request.query_params.get("error"),
+        "pack": pack, "site": site, "status": status, "code": code,
+        "cap": pack_service.record_cap(pack),
+        "subscription_status": pack_service.pack_status(ctx.session, pack),
+        "offers": pack_service.extension_offers(ctx.session, pack), "error": request.query_params.get("error"),
         "notice": request.query_params.get("notice")})
 
 
@@ -357,7 +376,7 @@ def pack_page(request: Request, pack_id: int, ctx: Ctx = Depends(staff_ctx)):
 @router.post("/access/packs/{pack_id}/code", dependencies=CSRF)
 def new_code(request: Request, pack_id: int, ctx: Ctx = Depends(staff_ctx)):
     try:
-        code = service.new_activation_code(ctx.session, ctx.clock, ctx.actor, pack_id)
+        code = pack_service.new_activation_code(ctx.session, ctx.clock, ctx.actor, pack_id)
     except ClausierError as exc:
         return _back(f"/access/packs/{pack_id}", error=exc.message)
     return _pack_page(request, ctx, pack_id, code)
@@ -365,18 +384,18 @@ def new_code(request: Request, pack_id: int, ctx: Ctx = Depends(staff_ctx)):
 
 @router.post("/access/packs/{pack_id}/extensions", dependencies=CSRF)
 def staff_extension(pack_id: int, offer_code: str = Form(...), quantity: int = Form(1), ctx: Ctx = Depends(staff_ctx)):
-    _, site = service.get_pack(ctx.session, pack_id)
-    return _attempt(f"/access/packs/{pack_id}", lambda: service.buy_extension(
+    _, site = pack_service.get_pack(ctx.session, pack_id)
+    return _attempt(f"/access/packs/{pack_id}", lambda: pack_service.buy_extension(
         ctx.session, ctx.clock, ctx.actor, site.id, offer_code, quantity), lambda e: f"+{e.records} user records")
 
 
 @router.post("/access/packs/{pack_id}/suspend", dependencies=CSRF)
 def suspend_pack(pack_id: int, reason: str = Form(""), ctx: Ctx = Depends(staff_ctx)):
-    return _attempt(f"/access/packs/{pack_id}", lambda: service.suspend_pack(
+    return _attempt(f"/access/packs/{pack_id}", lambda: pack_service.suspend_pack(
         ctx.session, ctx.clock, ctx.actor, pack_id, reason), "Services suspended")
 
 
 @router.post("/access/packs/{pack_id}/resume", dependencies=CSRF)
 def resume_pack(pack_id: int, reason: str = Form(""), ctx: Ctx = Depends(staff_ctx)):
-    return _attempt(f"/access/packs/{pack_id}", lambda: service.resume_pack(
+    return _attempt(f"/access/packs/{pack_id}", lambda: pack_service.resume_pack(
         ctx.session, ctx.clock, ctx.actor, pack_id, reason), "Services resumed")

@@ -1,18 +1,21 @@
-"""What other rooms may read of contracts: which subscriptions are live (one definition,
-``rules.is_live``), for many customers in one query."""
+"""What other rooms may read of contracts, for many customers or subscriptions at once: which
+subscriptions are live (one definition, ``rules.is_live``), their statuses, the sheets they were
+signed under, why they were suspended."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from clausier.contracts import rules
-from clausier.contracts.models import Subscription
+from clausier.contracts.models import Subscription, SubscriptionEvent
 
 # Customer ids per statement, well under both databases' limits.
 CHUNK = 5000
@@ -54,3 +57,48 @@ def subscriptions_in_force(session: Session, customer_ids: Collection[int], on: 
     """The customers' subscriptions whose contract has not ended on ``on``: live, or ordered
     and not delivered yet (``rules.is_in_force``), by customer."""
     return _subscriptions(session, customer_ids, on, ("ordered", *rules.LIVE_STATUSES), rules.is_in_force)
+
+
+def subscription_statuses(session: Session | Connection, subscription_ids: Collection[int]
+                          ) -> dict[int, str]:
+    """Each subscription's status (ordered, active, suspended…), by id; on a session or a plain
+    connection (a device's poll)."""
+    ids = sorted(set(subscription_ids))
+    return dict(session.execute(select(Subscription.id, Subscription.status)
+                                .where(Subscription.id.in_(ids))).all())
+
+
+@dataclass(frozen=True)
+class SheetReference:
+    sheet_id: str
+    sheet_version: int
+    family: str
+
+
+def sheet_references(session: Session | Connection, subscription_ids: Collection[int]
+                     ) -> dict[int, SheetReference]:
+    """The sheet version each subscription was signed under and its family (where its terms
+    are read), by subscription id."""
+    ids = sorted(set(subscription_ids))
+    return {row[0]: SheetReference(*row[1:]) for row in session.execute(
+        select(Subscription.id, Subscription.sheet_id, Subscription.sheet_version,
+               Subscription.family).where(Subscription.id.in_(ids)))}
+
+
+def suspension_reasons(session: Session | Connection, subscription_ids: Collection[int]
+                       ) -> dict[int, str]:
+    """The reason of each subscription's latest suspension (recorded on its timeline), by
+    subscription id; subscriptions never suspended are left out."""
+    ids = sorted(set(subscription_ids))
+    reasons: dict[int, str] = {}
+    for subscription_id, details in session.execute(
+            select(SubscriptionEvent.subscription_id, SubscriptionEvent.details)
+            .where(SubscriptionEvent.subscription_id.in_(ids), SubscriptionEvent.kind == "suspend")
+            .order_by(SubscriptionEvent.subscription_id, SubscriptionEvent.at.desc(),
+                      SubscriptionEvent.id.desc())):
+        if subscription_id in reasons:
+            continue
+        if isinstance(details, str):     # a plain connection on SQLite gives the JSON text
+            details = json.loads(details)
+        reasons[subscription_id] = (details or {}).get("reason", "")
+    return reasons

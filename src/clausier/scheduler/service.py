@@ -40,7 +40,7 @@ TICK_STEPS: list[str] = [
     "clausier.payments.service:tick",
     "clausier.payments.service:deliver",
     "clausier.support.service:deliver_notifications",
-    "clausier.access.service:daily_tick",
+    "clausier.access.periods.service:daily_tick",
     "clausier.privacy.service:tick",
     "clausier.accounts.service:forget_stale_logins",
 ]

@@ -121,7 +121,7 @@ class Every(_Background):
 
 class SnapshotBuilder(_Background):
     """Every few seconds, the access-control snapshot of each site whose configuration changed
-    (``access.service.prebuild_snapshots``): built once for all the web workers when the
+    (``access.sync.service.prebuild_snapshots``): built once for all the web workers when the
     change is made, not by the first device that asks for it."""
 
     name = "clausier-snapshots"
@@ -132,7 +132,7 @@ class SnapshotBuilder(_Background):
         self.folder = folder
 
     def run_once(self) -> int:
-        from clausier.access.service import prebuild_snapshots
+        from clausier.access.sync.service import prebuild_snapshots
 
         with transaction(self.engine) as session:      # reads only: the files are its output
             return prebuild_snapshots(session, self.clock.today(), self.folder)

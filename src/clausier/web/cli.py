@@ -63,7 +63,7 @@ def _serve(host: str | None, port: int | None, workers: int | None) -> None:
     from clausier.api.app import create_app
     from clausier.core.clock import SystemClock
     from clausier.db.session import engine_for
-    from clausier.access.service import snapshot_folder
+    from clausier.access.sync.service import snapshot_folder
     from clausier.scheduler.ticker import DailyTicker, DeliveryLoop, SnapshotBuilder
 
     settings = Settings.from_env()     # also writes the secret key once, before the workers read it

@@ -41,7 +41,7 @@ CARD_PROVIDERS = [
     "clausier.payments.views:dashboard_cards",
     "clausier.support.views:dashboard_cards",
     "clausier.privacy.service:dashboard_cards",
-    "clausier.access.service:dashboard_cards",
+    "clausier.access.periods.service:dashboard_cards",
 ]
 
 

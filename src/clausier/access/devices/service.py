@@ -1,0 +1,87 @@
+"""A site's devices: their registration, their tokens, their state as the portal shows it."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from clausier.access.models import ConfigChange, Device, SyncFailure
+from clausier.access.sites.service import authorize, owned, secret_digest
+from clausier.audit.service import Actor, record
+from clausier.core.clock import Clock
+from clausier.core.errors import InvalidInput, Unauthenticated
+
+DEVICE_KINDS = ("controller", "panel", "hf_receiver", "keypad", "badge_reader")
+
+
+def register_device(session: Session, clock: Clock, actor: Actor, site_id: int, name: str,
+                    kind: str = "controller") -> tuple[Device, str]:
+    """A device of the site with its own token (shown once; stored hashed)."""
+    site = authorize(session, actor, site_id, "admin")
+    if kind not in DEVICE_KINDS:
+        raise InvalidInput.on("kind", f"{kind!r} is not one of {', '.join(DEVICE_KINDS)}")
+    token = _new_device_token()
+    device = Device(site_id=site.id, name=name.strip() or kind, kind=kind, token_prefix=token[:16],
+                    token_hash=secret_digest(token), token_rotated_at=clock.now(),
+                    created_at=clock.now())
+    session.add(device)
+    session.flush()
+    record(session, clock, actor, "access.device.register", device, f"{site.name}: {device.name} ({kind})")
+    return device, token
+
+
+def _new_device_token() -> str:
+    return f"clzd_{secrets.token_urlsafe(32)}"
+
+
+def rotate_device_token(session: Session, clock: Clock, actor: Actor, device: Device) -> str:
+    """A new token; the old one stops working at once."""
+    token = _new_device_token()
+    device.token_prefix, device.token_hash = token[:16], secret_digest(token)
+    device.token_rotated_at = clock.now()
+    record(session, clock, actor, "access.device.rotate", device, f"device {device.id} token rotated")
+    return token
+
+
+def rotate_site_device_token(session: Session, clock: Clock, actor: Actor, site_id: int, device_id: int) -> str:
+    site = authorize(session, actor, site_id, "admin")
+    device = owned(session, Device, device_id, site, "device")
+    return rotate_device_token(session, clock, actor, device)
+
+
+def device_for_token(session: Session, token: str) -> Device:
+    candidates = session.scalars(select(Device).where(Device.token_prefix == token[:16],
+                                                      Device.active.is_(True))).all()
+    digest = secret_digest(token)
+    for device in candidates:
+        if secrets.compare_digest(device.token_hash, digest):
+            return device
+    raise Unauthenticated("authorization: unknown or rotated device token")
+
+
+def device_actor(device: Device) -> Actor:
+    return Actor(name=f"device:{device.id}", role="device")
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    device: Device
+    pending_changes: int
+    failures: list[SyncFailure]
+
+
+def devices(session: Session, actor: Actor, site_id: int) -> list[DeviceState]:
+    """Per device: last seen, version applied, changes still pending, failed syncs."""
+    site = authorize(session, actor, site_id, "read")
+    rows = session.scalars(select(Device).where(Device.site_id == site.id).order_by(Device.id)).all()
+    states = []
+    for device in rows:
+        pending = session.scalar(select(func.count()).select_from(ConfigChange).where(
+            ConfigChange.site_id == site.id, ConfigChange.version > device.version_applied)) or 0
+        failures = list(session.scalars(select(SyncFailure).where(SyncFailure.device_id == device.id)
+                                        .order_by(SyncFailure.id.desc()).limit(20)))
+        states.append(DeviceState(device, pending, failures))
+    return states
