@@ -1,5 +1,5 @@
 """What other rooms may read of contracts: which subscriptions are live (one definition,
-``rules.is_live``), for many customers in one query."""
+``rules.is_live``), for many customers in one query; which have ended, and when."""
 
 from __future__ import annotations
 
@@ -54,3 +54,30 @@ def subscriptions_in_force(session: Session, customer_ids: Collection[int], on: 
     """The customers' subscriptions whose contract has not ended on ``on``: live, or ordered
     and not delivered yet (``rules.is_in_force``), by customer."""
     return _subscriptions(session, customer_ids, on, ("ordered", *rules.LIVE_STATUSES), rules.is_in_force)
+
+
+@dataclass(frozen=True)
+class EndedSubscription:
+    id: int
+    ref: str
+    customer_id: int
+    ended_on: date
+
+
+def ended_subscriptions(session: Session, subscription_ids: Collection[int], on: date
+                        ) -> dict[int, EndedSubscription]:
+    """Those of the subscriptions that were terminated or cancelled on or before ``on``, with
+    the day they ended, by id."""
+    found: dict[int, EndedSubscription] = {}
+    ids = sorted(set(subscription_ids))
+    table = Subscription.__table__.c
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(
+                select(table.id, table.ref, table.customer_id, table.terminated_on,
+                       table.cancelled_on)
+                .where(table.id.in_(ids[start:start + CHUNK]),
+                       table.status.in_(("terminated", "cancelled")),
+                       or_(table.terminated_on <= on, table.cancelled_on <= on))):
+            found[row.id] = EndedSubscription(row.id, row.ref, row.customer_id,
+                                              row.terminated_on or row.cancelled_on)
+    return found
