@@ -22,6 +22,8 @@ class OperatorFacts:
     customer_kind: str
     price_basis: str
     invoice_prefix: str
+    legal_name: str
+    address: str                # on one line, as letters print it
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,14 @@ class EquipmentKindFacts:
     code: str
     name: str
     replacement_value: Decimal
-    serialised: bool
+    sale_price: Decimal
+    monthly_rent: Decimal
+    price_basis: str
 
 
 def _operator(row: Operator) -> OperatorFacts:
     return OperatorFacts(row.id, row.code, row.name, row.sheet_id, row.customer_kind,
-                         row.price_basis, row.invoice_prefix)
+                         row.price_basis, row.invoice_prefix, row.legal_name, row.address)
 
 
 def _offer(row: Offer) -> OfferFacts:
@@ -113,6 +117,13 @@ def equipment_kinds_by_code(session: Session, operator_id: int, codes: Collectio
                                     EquipmentKind.code.in_(set(codes))))}
 
 
+def equipment_kind_ids(session: Session, code: str) -> list[int]:
+    """The ids of every operator's equipment kind of that code (``sim``, ``router``…)."""
+    return list(session.scalars(select(EquipmentKind.id).where(EquipmentKind.code == code)
+                                .order_by(EquipmentKind.id)))
+
+
 def _kind(row: EquipmentKind) -> EquipmentKindFacts:
     return EquipmentKindFacts(row.id, row.operator_id, row.code, row.name,
-                              row.replacement_value, row.serialised)
+                              row.replacement_value, row.sale_price, row.monthly_rent,
+                              row.price_basis)

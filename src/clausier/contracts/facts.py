@@ -1,5 +1,6 @@
 """What other rooms may read of contracts: which subscriptions are live (one definition,
-``rules.is_live``), for many customers in one query; which have ended, and when."""
+``rules.is_live``), for many customers in one query; which have ended, and when; what a
+subscription is (its sheet, its status and dates)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,42 @@ def subscriptions_in_force(session: Session, customer_ids: Collection[int], on: 
     """The customers' subscriptions whose contract has not ended on ``on``: live, or ordered
     and not delivered yet (``rules.is_in_force``), by customer."""
     return _subscriptions(session, customer_ids, on, ("ordered", *rules.LIVE_STATUSES), rules.is_in_force)
+
+
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    """What a subscription is and where its life stands (``service.terms_of`` takes it too)."""
+
+    id: int
+    ref: str
+    customer_id: int
+    site_id: int
+    operator_id: int
+    family: str
+    status: str
+    sheet_id: str
+    sheet_version: int
+    termination_reason: str | None
+    cancelled_on: date | None
+    terminated_on: date | None
+    termination_effective_on: date | None
+
+
+def subscriptions(session: Session, subscription_ids: Collection[int]
+                  ) -> dict[int, SubscriptionFacts]:
+    """The subscriptions of ``subscription_ids`` (those that exist), by id."""
+    found: dict[int, SubscriptionFacts] = {}
+    ids = sorted(set(subscription_ids))
+    table = Subscription.__table__.c
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(
+                select(table.id, table.ref, table.customer_id, table.site_id, table.operator_id,
+                       table.family, table.status, table.sheet_id, table.sheet_version,
+                       table.termination_reason, table.cancelled_on, table.terminated_on,
+                       table.termination_effective_on)
+                .where(table.id.in_(ids[start:start + CHUNK]))):
+            found[row.id] = SubscriptionFacts(*row)
+    return found
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@ def _ticket_page(request: Request, ctx: Ctx, ticket, staff: bool, error: str | N
     clock = service.clock_of(ctx.session, ticket, ctx.clock.now())
     return render(request, "support/ticket.html", {
         "c": clock, "t": ticket, "staff": staff, "error": error,
-        "customer": customer_facts.customers(ctx.session, [ticket.customer_id]).get(ticket.customer_id),
+        "customer": customer_facts.customers(ctx.session, [ticket.customer_id]).get(
+            ticket.customer_id),
         "reporter": customer_facts.contacts(ctx.session, [ticket.reporter_contact_id]).get(
             ticket.reporter_contact_id),
         "events": sorted(ticket.events, key=lambda e: (e.at, e.id)),
