@@ -794,6 +794,24 @@ def move_site(session: Session, clock: Clock, actor: Actor, subscription_id: int
 
 # --------------------------------------------------------------------------- queries
 
+def subscription_by_id(session: Session, subscription_id: int) -> Subscription | None:
+    """The subscription of that id, None if there is none (from the session when loaded)."""
+    return session.get(Subscription, subscription_id)
+
+
+def subscriptions_serving(session: Session, start: date, end: date,
+                          customer_id: int | None = None) -> list[Subscription]:
+    """The subscriptions delivered (not ordered only, not cancelled) and in service at some time
+    of [start, end): live before ``end``, not terminated before ``start``; by customer."""
+    query = select(Subscription).where(
+        Subscription.status.notin_(("ordered", "cancelled")),
+        or_(Subscription.go_live_on.is_(None), Subscription.go_live_on < end),
+        or_(Subscription.terminated_on.is_(None), Subscription.terminated_on >= start))
+    if customer_id is not None:
+        query = query.where(Subscription.customer_id == customer_id)
+    return list(session.scalars(query.order_by(Subscription.customer_id, Subscription.id)))
+
+
 def list_subscriptions(session: Session, customer_id: int | None = None, status: str | None = None,
                        family: str | None = None, operator_id: int | None = None,
                        limit: int = 500, offset: int = 0) -> list[Subscription]:

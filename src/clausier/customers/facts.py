@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from clausier.customers.models import Contact, Customer, Site
@@ -41,6 +41,7 @@ class ContactFacts:
     site_id: int | None
     name: str
     email: str
+    phone: str
     roles: tuple[str, ...]
 
 
@@ -57,9 +58,20 @@ def customers(session: Session, customer_ids: Collection[int]) -> dict[int, Cust
     """The customers of ``customer_ids`` (those that exist), by id."""
     if not customer_ids:
         return {}
-    return {row.id: CustomerFacts(row.id, row.operator_id, row.ref, row.name, row.kind,
-                                  row.employees, row.legal_hold)
-            for row in session.scalars(select(Customer).where(Customer.id.in_(set(customer_ids))))}
+    return {row.id: _customer(row) for row in session.scalars(
+        select(Customer).where(Customer.id.in_(set(customer_ids))))}
+
+
+def find(session: Session, ref_or_id: str | int) -> CustomerFacts | None:
+    """The customer of that reference, or of that id when it is a number (the first found);
+    None if there is none."""
+    query = select(Customer)
+    if isinstance(ref_or_id, int) or str(ref_or_id).isdecimal():
+        query = query.where(or_(Customer.id == int(ref_or_id), Customer.ref == str(ref_or_id)))
+    else:
+        query = query.where(Customer.ref == ref_or_id)
+    row = session.scalars(query).first()
+    return None if row is None else _customer(row)
 
 
 def customer_ids(session: Session, *, operator_id: int | None = None, kind: str | None = None,
@@ -99,8 +111,13 @@ def contacts(session: Session, contact_ids: Collection[int]) -> dict[int, Contac
     if not contact_ids:
         return {}
     return {row.id: ContactFacts(row.id, row.customer_id, row.site_id, row.name, row.email,
-                                 tuple(row.roles or ()))
+                                 row.phone, tuple(row.roles or ()))
             for row in session.scalars(select(Contact).where(Contact.id.in_(set(contact_ids))))}
+
+
+def _customer(row: Customer) -> CustomerFacts:
+    return CustomerFacts(row.id, row.operator_id, row.ref, row.name, row.kind, row.employees,
+                         row.legal_hold)
 
 
 def _site(row: Site) -> SiteFacts:
