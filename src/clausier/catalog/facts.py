@@ -75,6 +75,11 @@ def operators(session: Session, operator_ids: Collection[int]) -> dict[int, Oper
         select(Operator).where(Operator.id.in_(set(operator_ids))))}
 
 
+def every_operator(session: Session) -> list[OperatorFacts]:
+    """Every operator, by name."""
+    return [_operator(row) for row in session.scalars(select(Operator).order_by(Operator.name))]
+
+
 def offers(session: Session, offer_ids: Collection[int]) -> dict[int, OfferFacts]:
     """The offers of ``offer_ids`` (those that exist), by id."""
     if not offer_ids:

@@ -74,6 +74,15 @@ class SubscriptionFacts:
     cancelled_on: date | None
     terminated_on: date | None
     termination_effective_on: date | None
+    notice_received_on: date | None
+
+
+def _facts_columns():
+    table = Subscription.__table__.c
+    return (table.id, table.ref, table.customer_id, table.site_id, table.operator_id,
+            table.family, table.status, table.sheet_id, table.sheet_version,
+            table.termination_reason, table.cancelled_on, table.terminated_on,
+            table.termination_effective_on, table.notice_received_on)
 
 
 def subscriptions(session: Session, subscription_ids: Collection[int]
@@ -81,16 +90,25 @@ def subscriptions(session: Session, subscription_ids: Collection[int]
     """The subscriptions of ``subscription_ids`` (those that exist), by id."""
     found: dict[int, SubscriptionFacts] = {}
     ids = sorted(set(subscription_ids))
-    table = Subscription.__table__.c
     for start in range(0, len(ids), CHUNK):
-        for row in session.execute(
-                select(table.id, table.ref, table.customer_id, table.site_id, table.operator_id,
-                       table.family, table.status, table.sheet_id, table.sheet_version,
-                       table.termination_reason, table.cancelled_on, table.terminated_on,
-                       table.termination_effective_on)
-                .where(table.id.in_(ids[start:start + CHUNK]))):
+        for row in session.execute(select(*_facts_columns()).where(
+                Subscription.__table__.c.id.in_(ids[start:start + CHUNK]))):
             found[row.id] = SubscriptionFacts(*row)
     return found
+
+
+def operator_subscriptions(session: Session, operator_id: int, families: Collection[str] = (),
+                           *, cancelled: bool | None = None) -> list[SubscriptionFacts]:
+    """The operator's subscriptions, of ``families`` when some are named, cancelled or not when
+    ``cancelled`` is given, in the order created."""
+    table = Subscription.__table__.c
+    query = select(*_facts_columns()).where(table.operator_id == operator_id).order_by(table.id)
+    if families:
+        query = query.where(table.family.in_(tuple(families)))
+    if cancelled is not None:
+        query = query.where(table.cancelled_on.is_not(None) if cancelled
+                            else table.cancelled_on.is_(None))
+    return [SubscriptionFacts(*row) for row in session.execute(query)]
 
 
 @dataclass(frozen=True)
