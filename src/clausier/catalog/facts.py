@@ -75,6 +75,14 @@ def operators(session: Session, operator_ids: Collection[int]) -> dict[int, Oper
         select(Operator).where(Operator.id.in_(set(operator_ids))))}
 
 
+def operators_by_code(session: Session, codes: Collection[str]) -> dict[str, OperatorFacts]:
+    """The operators named by ``codes`` (those that exist), by code."""
+    if not codes:
+        return {}
+    return {row.code: _operator(row) for row in session.scalars(
+        select(Operator).where(Operator.code.in_(set(codes))))}
+
+
 def every_operator(session: Session) -> list[OperatorFacts]:
     """Every operator, by name."""
     return [_operator(row) for row in session.scalars(select(Operator).order_by(Operator.name))]

@@ -74,6 +74,16 @@ def find(session: Session, ref_or_id: str | int) -> CustomerFacts | None:
     return None if row is None else _customer(row)
 
 
+def by_external_ref(session: Session, operator_id: int, external_refs: Collection[str]
+                    ) -> dict[str, CustomerFacts]:
+    """The operator's customers known by those references of another system, by reference."""
+    if not external_refs:
+        return {}
+    return {row.external_ref: _customer(row) for row in session.scalars(
+        select(Customer).where(Customer.operator_id == operator_id,
+                               Customer.external_ref.in_(set(external_refs))))}
+
+
 def customer_ids(session: Session, *, operator_id: int | None = None, kind: str | None = None,
                  legal_hold: bool | None = None) -> list[int]:
     """The ids of the customers of an operator, of a kind, under a legal hold or not (each
@@ -106,18 +116,41 @@ def sites_of(session: Session, customer_ids: Collection[int]) -> dict[int, tuple
     return {customer_id: tuple(rows) for customer_id, rows in found.items()}
 
 
+def contacts_of(session: Session, customer_ids: Collection[int]
+                ) -> dict[int, tuple[ContactFacts, ...]]:
+    """The contacts of each customer of ``customer_ids``, in the order created, by customer."""
+    found: dict[int, list[ContactFacts]] = defaultdict(list)
+    if customer_ids:
+        for row in session.scalars(select(Contact).where(
+                Contact.customer_id.in_(set(customer_ids))).order_by(Contact.id)):
+            found[row.customer_id].append(_contact(row))
+    return {customer_id: tuple(rows) for customer_id, rows in found.items()}
+
+
+def field_lengths() -> dict[str, dict[str, int]]:
+    """The most characters each text field of a customer, a site and a contact holds (by
+    ``customer``, ``site``, ``contact``, then field name): what an import may give."""
+    return {name: {column.name: column.type.length for column in model.__table__.c
+                   if getattr(column.type, "length", None)}
+            for name, model in (("customer", Customer), ("site", Site), ("contact", Contact))}
+
+
 def contacts(session: Session, contact_ids: Collection[int]) -> dict[int, ContactFacts]:
     """The contacts of ``contact_ids`` (those that exist), by id."""
     if not contact_ids:
         return {}
-    return {row.id: ContactFacts(row.id, row.customer_id, row.site_id, row.name, row.email,
-                                 row.phone, tuple(row.roles or ()))
-            for row in session.scalars(select(Contact).where(Contact.id.in_(set(contact_ids))))}
+    return {row.id: _contact(row) for row in session.scalars(
+        select(Contact).where(Contact.id.in_(set(contact_ids))))}
 
 
 def _customer(row: Customer) -> CustomerFacts:
     return CustomerFacts(row.id, row.operator_id, row.ref, row.name, row.kind, row.employees,
                          row.legal_hold)
+
+
+def _contact(row: Contact) -> ContactFacts:
+    return ContactFacts(row.id, row.customer_id, row.site_id, row.name, row.email, row.phone,
+                        tuple(row.roles or ()))
 
 
 def _site(row: Site) -> SiteFacts:
