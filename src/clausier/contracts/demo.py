@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
 from clausier.billing.demo import first_demo_period
-from clausier.catalog.models import Offer
+from clausier.catalog import facts as catalog_facts
 from clausier.contracts import service
 from clausier.contracts.models import Order
 from clausier.core.clock import Clock
@@ -30,9 +30,10 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
             if session.scalar(select(Order).where(Order.external_ref == external_ref)):
                 continue
             site = next((s for s in customer.sites if s.is_central), customer.sites[0])
-            codes = [code for code in entry.get("offers", [])
-                     if session.scalar(select(Offer).where(Offer.operator_id == customer.operator_id,
-                                                           Offer.code == code, Offer.kind != "extension"))]
+            wanted = entry.get("offers", [])
+            offers = catalog_facts.offers_by_code(session, customer.operator_id, wanted)
+            codes = [code for code in wanted
+                     if code in offers and offers[code].kind != "extension"]
             if not codes:
                 continue
             signed = FIRST_SIGNATURE + timedelta(days=37 * index)

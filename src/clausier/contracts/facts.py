@@ -1,6 +1,6 @@
-"""What other rooms may read of contracts, for many customers or subscriptions at once: which
-subscriptions are live (one definition, ``rules.is_live``), their statuses, the sheets they were
-signed under, why they were suspended."""
+"""What other rooms may read of contracts: which subscriptions are live (one definition,
+``rules.is_live``), for many customers in one query; which have ended, and when; what a
+subscription is (its sheet, its status and dates); why one was suspended."""
 
 from __future__ import annotations
 
@@ -102,3 +102,84 @@ def suspension_reasons(session: Session | Connection, subscription_ids: Collecti
             details = json.loads(details)
         reasons[subscription_id] = (details or {}).get("reason", "")
     return reasons
+
+
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    """What a subscription is and where its life stands (``service.terms_of`` takes it too)."""
+
+    id: int
+    ref: str
+    customer_id: int
+    site_id: int
+    operator_id: int
+    family: str
+    status: str
+    sheet_id: str
+    sheet_version: int
+    termination_reason: str | None
+    cancelled_on: date | None
+    terminated_on: date | None
+    termination_effective_on: date | None
+    notice_received_on: date | None
+
+
+def _facts_columns():
+    table = Subscription.__table__.c
+    return (table.id, table.ref, table.customer_id, table.site_id, table.operator_id,
+            table.family, table.status, table.sheet_id, table.sheet_version,
+            table.termination_reason, table.cancelled_on, table.terminated_on,
+            table.termination_effective_on, table.notice_received_on)
+
+
+def subscriptions(session: Session, subscription_ids: Collection[int]
+                  ) -> dict[int, SubscriptionFacts]:
+    """The subscriptions of ``subscription_ids`` (those that exist), by id."""
+    found: dict[int, SubscriptionFacts] = {}
+    ids = sorted(set(subscription_ids))
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(select(*_facts_columns()).where(
+                Subscription.__table__.c.id.in_(ids[start:start + CHUNK]))):
+            found[row.id] = SubscriptionFacts(*row)
+    return found
+
+
+def operator_subscriptions(session: Session, operator_id: int, families: Collection[str] = (),
+                           *, cancelled: bool | None = None) -> list[SubscriptionFacts]:
+    """The operator's subscriptions, of ``families`` when some are named, cancelled or not when
+    ``cancelled`` is given, in the order created."""
+    table = Subscription.__table__.c
+    query = select(*_facts_columns()).where(table.operator_id == operator_id).order_by(table.id)
+    if families:
+        query = query.where(table.family.in_(tuple(families)))
+    if cancelled is not None:
+        query = query.where(table.cancelled_on.is_not(None) if cancelled
+                            else table.cancelled_on.is_(None))
+    return [SubscriptionFacts(*row) for row in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class EndedSubscription:
+    id: int
+    ref: str
+    customer_id: int
+    ended_on: date
+
+
+def ended_subscriptions(session: Session, subscription_ids: Collection[int], on: date
+                        ) -> dict[int, EndedSubscription]:
+    """Those of the subscriptions that were terminated or cancelled on or before ``on``, with
+    the day they ended, by id."""
+    found: dict[int, EndedSubscription] = {}
+    ids = sorted(set(subscription_ids))
+    table = Subscription.__table__.c
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(
+                select(table.id, table.ref, table.customer_id, table.terminated_on,
+                       table.cancelled_on)
+                .where(table.id.in_(ids[start:start + CHUNK]),
+                       table.status.in_(("terminated", "cancelled")),
+                       or_(table.terminated_on <= on, table.cancelled_on <= on))):
+            found[row.id] = EndedSubscription(row.id, row.ref, row.customer_id,
+                                              row.terminated_on or row.cancelled_on)
+    return found

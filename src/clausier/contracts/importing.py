@@ -27,14 +27,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
-from clausier.catalog.models import Offer, Operator
+from clausier.catalog import facts as catalog_facts
 from clausier.contracts import service as contracts
 from clausier.contracts.changes import ACTIONS, Change
 from clausier.contracts.models import ChangeOrder, Order, Subscription
 from clausier.core.clock import Clock
 from clausier.core.errors import ClausierError, InvalidInput, Problem, Report
+from clausier.customers import facts as customer_facts
 from clausier.customers import service as customers
-from clausier.customers.models import Contact, Customer, Site
 
 CUSTOMER_KEYS = ("kind", "name", "siren", "siret", "vat_number", "category", "employees",
                  "main_activity", "email", "phone", "billing_address", "country")
@@ -63,9 +63,15 @@ CHANGE_KEYS = ("subscription", "order", "on")
 MAX_FIELD_CHARS = 1000
 # Keys whose value is a list (of mappings, or of words for roles and options).
 LIST_KEYS = ("sites", "contacts", "orders", "changes", "lines", "roles", "options")
-# The table a record's keys are stored in, by section (its column widths bound the values).
-SECTION_MODELS = {"": Customer, "sites.": Site, "contacts.": Contact, "orders.": Order,
-                  "orders.lines.": Subscription, "changes.": ChangeOrder}
+# The widths of the columns a record's keys are stored in, by section (they bound the values).
+_CUSTOMER_FIELDS = customer_facts.field_lengths()
+SECTION_WIDTHS = {
+    "": _CUSTOMER_FIELDS["customer"], "sites.": _CUSTOMER_FIELDS["site"],
+    "contacts.": _CUSTOMER_FIELDS["contact"],
+    **{section: {column.name: column.type.length for column in model.__table__.c
+                 if getattr(column.type, "length", None)}
+       for section, model in (("orders.", Order), ("orders.lines.", Subscription),
+                              ("changes.", ChangeOrder))}}
 # Fields normalised before they are stored (spaces removed, prefixes added) and checked for
 # their form: the width of their column does not bound what is typed.
 NORMALISED = ("siren", "siret", "vat_number", "email", "phone")
@@ -248,7 +254,7 @@ def _value_problems(mapping: dict, line: int | None, section: str = "") -> list[
     """What is wrong with the shape of a record's values, whatever the format it came from:
     text where text is expected, lists where lists are, no value longer than its column."""
     problems = []
-    columns = SECTION_MODELS[section].__table__.c if section in SECTION_MODELS else {}
+    widths = SECTION_WIDTHS.get(section, {})
     for key, value in mapping.items():
         name = f"{section}{key}"
         if key == "__line__" or value is None:
@@ -266,9 +272,8 @@ def _value_problems(mapping: dict, line: int | None, section: str = "") -> list[
         if not isinstance(value, str):
             problems.append(Problem(name, f"must be a single value, not a {_kind(value)}", line))
             continue
-        column = columns.get(key) if key not in NORMALISED else None
-        limit = min(MAX_FIELD_CHARS, getattr(getattr(column, "type", None), "length", None)
-                    or MAX_FIELD_CHARS)
+        width = widths.get(key) if key not in NORMALISED else None
+        limit = min(MAX_FIELD_CHARS, width or MAX_FIELD_CHARS)
         if len(value) > limit:
             reason = f"{len(value)} characters, more than the limit of {limit}"
             problems.append(Problem(name, reason, line))
@@ -355,11 +360,11 @@ def _import_customer(session: Session, clock: Clock, actor: Actor, record: dict,
     if not external_ref:
         raise _fail("external_ref", "every imported customer needs the reference of the old system", line)
     operator_code = record.get("operator")
-    operator = session.scalar(select(Operator).where(Operator.code == operator_code))
+    operator = catalog_facts.operators_by_code(session, [operator_code]).get(operator_code)
     if operator is None:
         raise _fail("operator", f"unknown operator {operator_code!r}", line)
-    customer = session.scalar(select(Customer).where(Customer.operator_id == operator.id,
-                                                     Customer.external_ref == str(external_ref)))
+    customer = customer_facts.by_external_ref(session, operator.id, [str(external_ref)]).get(
+        str(external_ref))
     fields = {k: record[k] for k in CUSTOMER_KEYS if k in record and k not in ("name", "kind")}
     if "employees" in fields:
         fields["employees"] = _whole_number(fields["employees"], "employees", line)
@@ -378,7 +383,8 @@ def _import_customer(session: Session, clock: Clock, actor: Actor, record: dict,
         result.skipped_existing += 1
     result.references.append(ReferenceMapping("customer", str(external_ref), customer.ref,
                                               already_imported=already_imported))
-    sites: dict[str, Site] = {s.name: s for s in session.scalars(select(Site).where(Site.customer_id == customer.id))}
+    sites = {site.name: site
+             for site in customer_facts.sites_of(session, [customer.id]).get(customer.id, ())}
     for site_record in record.get("sites") or []:
         name = site_record.get("name")
         if not name:
@@ -390,7 +396,8 @@ def _import_customer(session: Session, clock: Clock, actor: Actor, record: dict,
                                  site_record.get("__line__")) or None,
                 **{k: str(site_record[k]) for k in SITE_KEYS if k in site_record})
             result.sites += 1
-    known_contacts = {(c.email or c.name) for c in session.scalars(select(Contact).where(Contact.customer_id == customer.id))}
+    contacts = customer_facts.contacts_of(session, [customer.id]).get(customer.id, ())
+    known_contacts = {(c.email or c.name) for c in contacts}
     for contact in record.get("contacts") or []:
         key = contact.get("email") or contact.get("name")
         if key in known_contacts:
@@ -406,7 +413,7 @@ def _import_customer(session: Session, clock: Clock, actor: Actor, record: dict,
         _import_change(session, clock, actor, customer, change_record, result)
 
 
-def _import_order(session: Session, clock: Clock, actor: Actor, customer: Customer, sites: dict[str, Site],
+def _import_order(session: Session, clock: Clock, actor: Actor, customer, sites: dict,
                   record: dict, result: ImportResult) -> None:
     line = record.get("__line__")
     external_ref = record.get("external_ref")
@@ -485,7 +492,7 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer: Custom
         _record_billed_until(session, clock, actor, subscription, billed_until)
 
 
-def _import_change(session: Session, clock: Clock, actor: Actor, customer: Customer,
+def _import_change(session: Session, clock: Clock, actor: Actor, customer,
                    record: dict, result: ImportResult) -> None:
     """A change order of one of the customer's subscriptions: quoted on its date, then confirmed
     (the back office's use case: dated, re-committed, audited, its fees charged)."""
@@ -546,7 +553,7 @@ def _change_problem(field_name: str, reason: str, lines: list[int | None],
                    reason, line)
 
 
-def _changed_subscription(session: Session, customer: Customer, record: dict,
+def _changed_subscription(session: Session, customer, record: dict,
                           wanted: list[Change], line: int | None) -> Subscription:
     """The subscription a change names: its reference or service identifier (``subscription``),
     or the order it came from (``order``, the old system's reference; the subscription of the
@@ -573,9 +580,8 @@ def _changed_subscription(session: Session, customer: Customer, record: dict,
     candidates = list(session.scalars(select(Subscription).where(
         Subscription.order_id == order.id).order_by(Subscription.id)))
     if len(candidates) > 1:
-        families = {offer.family for offer in session.scalars(select(Offer).where(
-            Offer.operator_id == order.operator_id,
-            Offer.code.in_([change.offer_code for change in wanted])))}
+        families = {offer.family for offer in catalog_facts.offers_by_code(
+            session, order.operator_id, [change.offer_code for change in wanted]).values()}
         candidates = [s for s in candidates if s.family in families]
     if len(candidates) != 1:
         raise _fail("changes.order", f"order {order_ref!r} made {len(candidates)} subscriptions "

@@ -21,8 +21,8 @@ from clausier.billing.charges import (
     correct_billed_months,
     right_to_leave_without_fees,
 )
-from clausier.catalog.models import Offer, Operator
-from clausier.contracts import changes, rules
+from clausier.catalog import facts as catalog_facts
+from clausier.contracts import changes, facts, rules
 from clausier.contracts.models import (
     ChangeOrder,
     Order,
@@ -35,7 +35,7 @@ from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.money import money, to_decimal
 from clausier.customers import rules as customer_rules
-from clausier.customers.models import Customer, Site
+from clausier.customers import facts as customer_facts
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Terms
 
@@ -83,14 +83,14 @@ class OrderInput:
 
 # --------------------------------------------------------------------------- helpers
 
-def _operator(session: Session, operator_id: int) -> Operator:
-    operator = session.get(Operator, operator_id)
+def _operator(session: Session, operator_id: int) -> catalog_facts.OperatorFacts:
+    operator = catalog_facts.operators(session, [operator_id]).get(operator_id)
     if operator is None:
         raise NotFound(f"operator {operator_id} not found")
     return operator
 
 
-def _next_ref(session: Session, model, operator: Operator, letter: str) -> str:
+def _next_ref(session: Session, model, operator: catalog_facts.OperatorFacts, letter: str) -> str:
     """``<prefix>-<letter><6 digits>``: one more than the count, skipping a number already taken
     (an import may have set references of the same form)."""
     number = (session.scalar(select(func.count()).select_from(model)
@@ -100,12 +100,12 @@ def _next_ref(session: Session, model, operator: Operator, letter: str) -> str:
     return ref
 
 
-def _ref_taken(session: Session, model, operator: Operator, ref: str) -> bool:
+def _ref_taken(session: Session, model, operator: catalog_facts.OperatorFacts, ref: str) -> bool:
     return session.scalar(select(model.id).where(model.operator_id == operator.id,
                                                  model.ref == ref)) is not None
 
 
-def _given_subscription_ref(session: Session, operator: Operator, refs: set[str],
+def _given_subscription_ref(session: Session, operator: catalog_facts.OperatorFacts, refs: set[str],
                             offers: list[str]) -> str | None:
     """The reference an import gives a subscription (one per site and service family), checked
     for its form and refused when the operator already has it."""
@@ -124,8 +124,8 @@ def _given_subscription_ref(session: Session, operator: Operator, refs: set[str]
     return ref
 
 
-def _offer(session: Session, operator_id: int, code: str, field: str) -> Offer:
-    offer = session.scalar(select(Offer).where(Offer.operator_id == operator_id, Offer.code == code))
+def _offer(session: Session, operator_id: int, code: str, field: str) -> catalog_facts.OfferFacts:
+    offer = catalog_facts.offers_by_code(session, operator_id, [code]).get(code)
     if offer is None:
         raise InvalidInput.on(field, f"no offer {code!r} in this operator's catalogue")
     return offer
@@ -157,14 +157,15 @@ def get_subscription(session: Session, ref_or_id: str | int) -> Subscription:
     return subscription
 
 
-def terms_of(session: Session, subscription: Subscription) -> Terms:
+def terms_of(session: Session, subscription: Subscription | facts.SubscriptionFacts) -> Terms:
     """The blocks of the sheet version the subscription was signed under, for its family."""
     sheet = terms_service.get_sheet(session, subscription.sheet_id, subscription.sheet_version)
     return sheet.terms_for(subscription.family)
 
 
 def facts_of(session: Session, subscription: Subscription, on: date | None = None) -> rules.Facts:
-    customer = session.get(Customer, subscription.customer_id)
+    customer = customer_facts.customers(session, [subscription.customer_id]).get(
+        subscription.customer_id)
     order = session.get(Order, subscription.order_id) if subscription.order_id else None
     items = tuple(
         rules.Item(label=item.label, unit=item.unit, quantity=item.quantity,
@@ -225,7 +226,7 @@ def _transition(session: Session, clock: Clock, actor: Actor, subscription: Subs
 
 def create_order(session: Session, clock: Clock, actor: Actor, data: OrderInput) -> Order:
     """Record a signed order (*bon de commande*), bound to the sheet version in force at signature."""
-    customer = session.get(Customer, data.customer_id)
+    customer = customer_facts.customers(session, [data.customer_id]).get(data.customer_id)
     if customer is None:
         raise InvalidInput.on("customer_id", f"customer {data.customer_id} not found")
     if data.channel not in CHANNELS:
@@ -246,9 +247,10 @@ def create_order(session: Session, clock: Clock, actor: Actor, data: OrderInput)
                   is not None else customer.employees,
                   sheet_id=version.sheet_id, sheet_version=version.version, notes=data.notes,
                   created_at=clock.now())
+    sites = customer_facts.sites(session, [line.site_id for line in data.lines])
     for index, line in enumerate(data.lines):
         field = f"lines.{index}"
-        site = session.get(Site, line.site_id)
+        site = sites.get(line.site_id)
         if site is None or site.customer_id != customer.id:
             raise InvalidInput.on(f"{field}.site_id", f"site {line.site_id} is not a site of {customer.name}")
         if line.quantity < 1:
@@ -266,7 +268,8 @@ def create_order(session: Session, clock: Clock, actor: Actor, data: OrderInput)
     return order
 
 
-def _order_line(site_id: int, offer: Offer, line: LineInput, is_option: bool) -> OrderLine:
+def _order_line(site_id: int, offer: catalog_facts.OfferFacts, line: LineInput,
+                is_option: bool) -> OrderLine:
     # An option is what the catalogue sells as one, however the order lists it: a per-line option
     # (Télétaxe) is never a line itself when a fee counts lines (CP I §6.2).
     is_option = is_option or offer.kind == "option"
@@ -294,19 +297,21 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
         raise NotAllowed(f"status: order {order.ref} is {order.status}, not draft")
     sheet = terms_service.get_sheet(session, order.sheet_id, order.sheet_version)
     operator = _operator(session, order.operator_id)
-    groups: dict[tuple[int, str], list[tuple[OrderLine, Offer]]] = {}
+    groups: dict[tuple[int, str], list[tuple[OrderLine, catalog_facts.OfferFacts]]] = {}
     given: dict[tuple[int, str], set[str]] = {}
     for site_id, offer_code, ref in subscription_refs:
         given.setdefault((site_id, offer_code), set()).add(ref)
+    offers = catalog_facts.offers(session, [line.offer_id for line in order.lines])
     for line in order.lines:
-        offer = session.get(Offer, line.offer_id)
+        offer = offers[line.offer_id]
         if offer.family not in sheet.families:
             raise InvalidInput.on("offer_code", f"{offer.code}: family {offer.family!r} is not in sheet {sheet.id}")
         groups.setdefault((line.site_id, offer.family), []).append((line, offer))
     created = []
+    sites = customer_facts.sites(session, {site_id for site_id, _ in groups})
     for (site_id, family), lines in groups.items():
         terms = sheet.terms_for(family)
-        site = session.get(Site, site_id)
+        site = sites[site_id]
         if (refusal := rules.territory_refusal(terms, site.country, site.postcode)) is not None:
             raise NotAllowed(f"{refusal}: {site.name} cannot take {family}")
         main = [line for line, _ in lines if not line.is_option] or [lines[0][0]]
@@ -502,8 +507,8 @@ def quote_plan_change(session: Session, subscription_id: int | str, change: str,
 def quote_move(session: Session, subscription_id: int | str, on: date, new_site_id: int,
                extra_fees: tuple[tuple[str, Decimal], ...] = ()) -> rules.ChangeQuote:
     subscription = get_subscription(session, subscription_id)
-    old_site = session.get(Site, subscription.site_id)
-    new_site = session.get(Site, new_site_id)
+    sites = customer_facts.sites(session, [subscription.site_id, new_site_id])
+    old_site, new_site = sites[subscription.site_id], sites.get(new_site_id)
     if new_site is None or new_site.customer_id != subscription.customer_id:
         raise InvalidInput.on("new_site_id", f"site {new_site_id} is not a site of this customer")
     same_zone = bool(old_site.numbering_zone) and old_site.numbering_zone == new_site.numbering_zone
@@ -794,6 +799,24 @@ def move_site(session: Session, clock: Clock, actor: Actor, subscription_id: int
 
 # --------------------------------------------------------------------------- queries
 
+def subscription_by_id(session: Session, subscription_id: int) -> Subscription | None:
+    """The subscription of that id, None if there is none (from the session when loaded)."""
+    return session.get(Subscription, subscription_id)
+
+
+def subscriptions_serving(session: Session, start: date, end: date,
+                          customer_id: int | None = None) -> list[Subscription]:
+    """The subscriptions delivered (not ordered only, not cancelled) and in service at some time
+    of [start, end): live before ``end``, not terminated before ``start``; by customer."""
+    query = select(Subscription).where(
+        Subscription.status.notin_(("ordered", "cancelled")),
+        or_(Subscription.go_live_on.is_(None), Subscription.go_live_on < end),
+        or_(Subscription.terminated_on.is_(None), Subscription.terminated_on >= start))
+    if customer_id is not None:
+        query = query.where(Subscription.customer_id == customer_id)
+    return list(session.scalars(query.order_by(Subscription.customer_id, Subscription.id)))
+
+
 def list_subscriptions(session: Session, customer_id: int | None = None, status: str | None = None,
                        family: str | None = None, operator_id: int | None = None,
                        limit: int = 500, offset: int = 0) -> list[Subscription]:
@@ -911,7 +934,8 @@ def management_of(session: Session, subscription: Subscription) -> tuple[str, st
     """Who manages a hosting subscription's machines (the variant its offer states, else the
     schedule's default) and the clause; None for a service without variants."""
     main = next((item for item in subscription.items if not item.is_option), None)
-    offer = session.get(Offer, main.offer_id) if main is not None else None
+    offer = (catalog_facts.offers(session, [main.offer_id]).get(main.offer_id)
+             if main is not None else None)
     ordered = (offer.attributes or {}).get("management") if offer is not None else None
     try:
         return rules.management_mode(terms_of(session, subscription), ordered)

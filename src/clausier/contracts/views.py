@@ -13,7 +13,7 @@ from clausier.api.deps import Ctx, staff_ctx
 from clausier.catalog import service as catalog
 from clausier.contracts import changes, rules, service
 from clausier.core.errors import ClausierError
-from clausier.customers.models import Customer, Site
+from clausier.customers import facts as customer_facts
 from clausier.web.forms import optional_int
 from clausier.web.templating import render, verify_csrf
 
@@ -24,8 +24,7 @@ router = APIRouter(include_in_schema=False)
 def contracts_page(request: Request, status: str | None = None, family: str | None = None,
                    customer_id: int | None = None, ctx: Ctx = Depends(staff_ctx)):
     subscriptions = service.list_subscriptions(ctx.session, customer_id, status or None, family or None)
-    customers = {c.id: c for c in ctx.session.query(Customer).filter(
-        Customer.id.in_({s.customer_id for s in subscriptions}))} if subscriptions else {}
+    customers = customer_facts.customers(ctx.session, {s.customer_id for s in subscriptions})
     return render(request, "contracts/list.html", {
         "subscriptions": subscriptions, "customers": customers, "status": status or "",
         "family": family or "", "statuses": sorted({target for _, target in service.TRANSITIONS.values()} | {"ordered"})})
@@ -49,8 +48,9 @@ def contract_page(request: Request, ref: str, on: date | None = None,
                       for event in rules.LIFECYCLE_EVENTS],
         "recorded": recorded if recorded in rules.LIFECYCLE_EVENTS else None,
         "event_error": event_error,
-        "customer": ctx.session.get(Customer, subscription.customer_id),
-        "site": ctx.session.get(Site, subscription.site_id),
+        "customer": customer_facts.customers(ctx.session, [subscription.customer_id]).get(
+            subscription.customer_id),
+        "site": customer_facts.sites(ctx.session, [subscription.site_id]).get(subscription.site_id),
         "exemptions": [e.reason.value for e in (service.terms_of(ctx.session, subscription).termination.exemptions
                                                if service.terms_of(ctx.session, subscription).termination else [])],
         "today": day})
@@ -139,7 +139,7 @@ def confirm_requested_form(ref: str, order_ref: str, ctx: Ctx = Depends(staff_ct
 ORDER_ROWS = 4      # lines of the order form; an order with more lines goes through the API
 
 
-def customer_section(session, customer: Customer, today: date, query: dict) -> tuple[str, dict]:
+def customer_section(session, customer, today: date, query: dict) -> tuple[str, dict]:
     """The customer's subscriptions with their commitment end, and the form of a new order."""
     subscriptions = service.list_subscriptions(session, customer.id)
     operator = catalog.get_operator_by_id(session, customer.operator_id)

@@ -1,14 +1,161 @@
-"""What other rooms may read of customers, for many at once: plain facts, no ORM objects."""
+"""What other rooms may read of customers: names, customers, sites and contacts as plain values,
+many at a time (one query per call)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from clausier.customers.models import Customer, Site
+from clausier.customers.models import Contact, Customer, Site
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    id: int
+    operator_id: int
+    ref: str
+    name: str
+    kind: str
+    employees: int | None
+    legal_hold: bool
+
+
+@dataclass(frozen=True)
+class SiteFacts:
+    id: int
+    customer_id: int
+    name: str
+    postcode: str
+    country: str
+    numbering_zone: str
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    id: int
+    customer_id: int
+    site_id: int | None
+    name: str
+    email: str
+    phone: str
+    roles: tuple[str, ...]
+
+
+def names(session: Session, customer_ids: Collection[int]) -> dict[int, str]:
+    """The names of the customers of ``customer_ids`` (those that exist), by id."""
+    if not customer_ids:
+        return {}
+    table = Customer.__table__.c
+    return dict(session.execute(select(table.id, table.name)
+                                .where(table.id.in_(set(customer_ids)))).all())
+
+
+def customers(session: Session, customer_ids: Collection[int]) -> dict[int, CustomerFacts]:
+    """The customers of ``customer_ids`` (those that exist), by id."""
+    if not customer_ids:
+        return {}
+    return {row.id: _customer(row) for row in session.scalars(
+        select(Customer).where(Customer.id.in_(set(customer_ids))))}
+
+
+def find(session: Session, ref_or_id: str | int) -> CustomerFacts | None:
+    """The customer of that reference, or of that id when it is a number (the first found);
+    None if there is none."""
+    query = select(Customer)
+    if isinstance(ref_or_id, int) or str(ref_or_id).isdecimal():
+        query = query.where(or_(Customer.id == int(ref_or_id), Customer.ref == str(ref_or_id)))
+    else:
+        query = query.where(Customer.ref == ref_or_id)
+    row = session.scalars(query).first()
+    return None if row is None else _customer(row)
+
+
+def by_external_ref(session: Session, operator_id: int, external_refs: Collection[str]
+                    ) -> dict[str, CustomerFacts]:
+    """The operator's customers known by those references of another system, by reference."""
+    if not external_refs:
+        return {}
+    return {row.external_ref: _customer(row) for row in session.scalars(
+        select(Customer).where(Customer.operator_id == operator_id,
+                               Customer.external_ref.in_(set(external_refs))))}
+
+
+def customer_ids(session: Session, *, operator_id: int | None = None, kind: str | None = None,
+                 legal_hold: bool | None = None) -> list[int]:
+    """The ids of the customers of an operator, of a kind, under a legal hold or not (each
+    filter left out when None), in the order created."""
+    query = select(Customer.id).order_by(Customer.id)
+    if operator_id is not None:
+        query = query.where(Customer.operator_id == operator_id)
+    if kind is not None:
+        query = query.where(Customer.kind == kind)
+    if legal_hold is not None:
+        query = query.where(Customer.legal_hold.is_(legal_hold))
+    return list(session.scalars(query))
+
+
+def sites(session: Session, site_ids: Collection[int]) -> dict[int, SiteFacts]:
+    """The sites of ``site_ids`` (those that exist), by id."""
+    if not site_ids:
+        return {}
+    return {row.id: _site(row)
+            for row in session.scalars(select(Site).where(Site.id.in_(set(site_ids))))}
+
+
+def sites_of(session: Session, customer_ids: Collection[int]) -> dict[int, tuple[SiteFacts, ...]]:
+    """The sites of each customer of ``customer_ids``, in the order created, by customer."""
+    found: dict[int, list[SiteFacts]] = defaultdict(list)
+    if customer_ids:
+        for row in session.scalars(select(Site).where(Site.customer_id.in_(set(customer_ids)))
+                                   .order_by(Site.id)):
+            found[row.customer_id].append(_site(row))
+    return {customer_id: tuple(rows) for customer_id, rows in found.items()}
+
+
+def contacts_of(session: Session, customer_ids: Collection[int]
+                ) -> dict[int, tuple[ContactFacts, ...]]:
+    """The contacts of each customer of ``customer_ids``, in the order created, by customer."""
+    found: dict[int, list[ContactFacts]] = defaultdict(list)
+    if customer_ids:
+        for row in session.scalars(select(Contact).where(
+                Contact.customer_id.in_(set(customer_ids))).order_by(Contact.id)):
+            found[row.customer_id].append(_contact(row))
+    return {customer_id: tuple(rows) for customer_id, rows in found.items()}
+
+
+def field_lengths() -> dict[str, dict[str, int]]:
+    """The most characters each text field of a customer, a site and a contact holds (by
+    ``customer``, ``site``, ``contact``, then field name): what an import may give."""
+    return {name: {column.name: column.type.length for column in model.__table__.c
+                   if getattr(column.type, "length", None)}
+            for name, model in (("customer", Customer), ("site", Site), ("contact", Contact))}
+
+
+def contacts(session: Session, contact_ids: Collection[int]) -> dict[int, ContactFacts]:
+    """The contacts of ``contact_ids`` (those that exist), by id."""
+    if not contact_ids:
+        return {}
+    return {row.id: _contact(row) for row in session.scalars(
+        select(Contact).where(Contact.id.in_(set(contact_ids))))}
+
+
+def _customer(row: Customer) -> CustomerFacts:
+    return CustomerFacts(row.id, row.operator_id, row.ref, row.name, row.kind, row.employees,
+                         row.legal_hold)
+
+
+def _contact(row: Contact) -> ContactFacts:
+    return ContactFacts(row.id, row.customer_id, row.site_id, row.name, row.email, row.phone,
+                        tuple(row.roles or ()))
+
+
+def _site(row: Site) -> SiteFacts:
+    return SiteFacts(row.id, row.customer_id, row.name, row.postcode, row.country,
+                     row.numbering_zone)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from clausier.audit import service as audit
 from clausier.audit.service import Actor, changes_between, record
+from clausier.catalog import facts as catalog_facts
 from clausier.catalog import service as catalog
-from clausier.catalog.models import Operator
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotFound, Problem
 from clausier.customers import rules
@@ -36,7 +36,7 @@ def _blank_to_none(value: str | None) -> str | None:
 
 # --------------------------------------------------------------------------- customers
 
-def _checked_customer(operator: Operator, values: dict) -> dict:
+def _checked_customer(operator, values: dict) -> dict:
     """Normalise and check the fields of a customer (all of them, before they are stored)."""
     name = (values.get("name") or "").strip()
     if not name:
@@ -64,7 +64,7 @@ def _checked_customer(operator: Operator, values: dict) -> dict:
     }
 
 
-def _next_ref(session: Session, operator: Operator) -> str:
+def _next_ref(session: Session, operator) -> str:
     """``<invoice prefix>-<6 digits>``, one more than the highest number given so far."""
     prefix = f"{operator.invoice_prefix}-"
     refs = session.scalars(select(Customer.ref).where(Customer.operator_id == operator.id,
@@ -73,7 +73,7 @@ def _next_ref(session: Session, operator: Operator) -> str:
     return f"{prefix}{max(numbers, default=0) + 1:06d}"
 
 
-def _check_ref_free(session: Session, operator: Operator, ref: str,
+def _check_ref_free(session: Session, operator, ref: str,
                     customer_id: int | None = None) -> str:
     ref = rules.check_reference(ref)
     other = session.scalar(select(Customer).where(Customer.operator_id == operator.id,
@@ -348,10 +348,11 @@ def customer_trail(session: Session, customer_id: int, limit: int = 100) -> list
     return sorted(entries, key=lambda entry: entry.id, reverse=True)[:limit]
 
 
-def count_by_operator(session: Session) -> list[tuple[Operator, int]]:
+def count_by_operator(session: Session) -> list[tuple[catalog_facts.OperatorFacts, int]]:
     counts = dict(session.execute(select(Customer.operator_id, func.count())
                                   .group_by(Customer.operator_id)).all())
-    return [(operator, counts.get(operator.id, 0)) for operator in catalog.list_operators(session)]
+    return [(operator, counts.get(operator.id, 0))
+            for operator in catalog_facts.every_operator(session)]
 
 
 def dashboard_cards(session: Session, gettext: Callable[[str], str]):

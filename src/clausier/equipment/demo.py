@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
-from clausier.catalog.models import EquipmentKind
+from clausier.catalog import facts as catalog_facts
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
 from clausier.core.errors import NotFound
@@ -29,8 +29,7 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str | None:
         customer = customers.get_customer_by_ref(session, CUSTOMER, "ozone")
     except NotFound:
         return None
-    if session.scalar(select(EquipmentKind.id).where(EquipmentKind.operator_id == customer.operator_id,
-                                                     EquipmentKind.code == "tv_box")) is None:
+    if not catalog_facts.equipment_kinds_by_code(session, customer.operator_id, ["tv_box"]):
         return None
     today = clock.today()
     signed, ended = today - timedelta(days=120), today - timedelta(days=3)

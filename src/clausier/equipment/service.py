@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from clausier.accounts import rules as account_rules
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
-from clausier.catalog.models import EquipmentKind, Operator
+from clausier.catalog import facts as catalog_facts
+from clausier.contracts import facts as contract_facts
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
-from clausier.contracts.models import Subscription
 from clausier.core import sealed
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -47,7 +47,11 @@ def get_item(session: Session, serial_or_id: str | int) -> EquipmentItem:
 def _terms(session: Session, item: EquipmentItem) -> Terms:
     if item.subscription_id is None:
         raise NotAllowed(f"subscription: item {item.serial} serves no subscription, so no terms apply")
-    return contracts.terms_of(session, session.get(Subscription, item.subscription_id))
+    return contracts.terms_of(session, _subscription(session, item.subscription_id))
+
+
+def _subscription(session: Session, subscription_id: int) -> contract_facts.SubscriptionFacts:
+    return contract_facts.subscriptions(session, [subscription_id])[subscription_id]
 
 
 def facts(item: EquipmentItem) -> rules.ItemFacts:
@@ -84,8 +88,7 @@ def register_item(session: Session, clock: Clock, actor: Actor, operator_id: int
     serial = serial.strip()
     if not serial:
         raise InvalidInput.on("serial", "is required")
-    kind = session.scalar(select(EquipmentKind).where(EquipmentKind.operator_id == operator_id,
-                                                      EquipmentKind.code == kind_code))
+    kind = catalog_facts.equipment_kinds_by_code(session, operator_id, [kind_code]).get(kind_code)
     if kind is None:
         raise InvalidInput.on("kind", f"no equipment kind {kind_code!r} in this operator's catalogue")
     if session.scalar(select(EquipmentItem.id).where(EquipmentItem.operator_id == operator_id,
@@ -95,7 +98,6 @@ def register_item(session: Session, clock: Clock, actor: Actor, operator_id: int
                          replacement_value=kind.replacement_value, sale_price=kind.sale_price,
                          monthly_rent=kind.monthly_rent, price_basis=kind.price_basis,
                          created_at=clock.now())
-    item.kind = kind
     session.add(item)
     record(session, clock, actor, "equipment.register", item, f"{serial} ({kind_code}) in stock")
     return item
@@ -253,7 +255,7 @@ def open_return(session: Session, clock: Clock, actor: Actor, serial: str, reaso
 
 def _obligation(session: Session, item: EquipmentItem) -> rules.ReturnTerms:
     """The recorded obligation, recomputed from the sheet so its explanation is the current one."""
-    sub = session.get(Subscription, item.subscription_id)
+    sub = _subscription(session, item.subscription_id)
     effective = _effective_end(sub)
     obligation = rules.return_terms(facts(item), contracts.terms_of(session, sub),
                                     reason=item.return_reason, effective_on=effective)
@@ -326,7 +328,7 @@ def put_back_in_stock(session: Session, clock: Clock, actor: Actor, serial: str,
     return item
 
 
-def _effective_end(subscription: Subscription) -> date | None:
+def _effective_end(subscription: contract_facts.SubscriptionFacts) -> date | None:
     return (subscription.cancelled_on if subscription.termination_reason == "withdrawal"
             else subscription.termination_effective_on or subscription.terminated_on)
 
@@ -334,13 +336,15 @@ def _effective_end(subscription: Subscription) -> date | None:
 def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date,
                       customer_id: int | None = None) -> int:
     """Items still at the customer of services that ended (terminated, or withdrawn from)."""
-    rows = session.execute(select(EquipmentItem, Subscription).join(
-        Subscription, Subscription.id == EquipmentItem.subscription_id).where(
+    items = session.scalars(select(EquipmentItem).where(
         EquipmentItem.state.in_(rules.AT_CUSTOMER), EquipmentItem.return_reason.is_(None),
-        _of_customer(customer_id),
-        or_(Subscription.status == "terminated",
-            (Subscription.status == "cancelled") & (Subscription.termination_reason == "withdrawal")))
-    ).all()
+        EquipmentItem.subscription_id.is_not(None), _of_customer(customer_id))
+        .order_by(EquipmentItem.id)).all()
+    subscriptions = contract_facts.subscriptions(session, {item.subscription_id for item in items})
+    rows = [(item, sub) for item in items
+            if (sub := subscriptions.get(item.subscription_id)) is not None
+            and (sub.status == "terminated"
+                 or (sub.status == "cancelled" and sub.termination_reason == "withdrawal"))]
     opened = 0
     for item, sub in rows:
         effective = _effective_end(sub)
@@ -383,12 +387,13 @@ def returns_of_customer(session: Session, customer_id: int) -> list[dict]:
         EquipmentItem.customer_id == customer_id, EquipmentItem.state.in_(rules.AT_CUSTOMER),
         EquipmentItem.return_reason.is_not(None))
         .order_by(EquipmentItem.return_due_on, EquipmentItem.id)).all()
+    operators = catalog_facts.operators(session, {item.operator_id for item in items})
     rows = []
     for item in items:
         row = _return_row(session, item)
         if item.overdue_handled_on is not None and not row["still_to_return"]:
             continue            # invoiced instead of returned: nothing left to send back
-        operator = session.get(Operator, item.operator_id)
+        operator = operators[item.operator_id]
         row["send_to"] = ({"to": "manufacturer", "name": "", "address": ""}
                           if item.return_to == "manufacturer"
                           else {"to": "operator", "name": operator.legal_name or operator.name,
@@ -425,7 +430,7 @@ def cancel_appointment(session: Session, clock: Clock, actor: Actor, appointment
         raise NotAllowed(f"status: appointment {appointment_id} is {appointment.status}")
     now = clock.now()
     appointment.status, appointment.cancelled_at = "cancelled", now
-    subscription = session.get(Subscription, appointment.subscription_id)
+    subscription = _subscription(session, appointment.subscription_id)
     fee = rules.appointment_cancellation_fee(appointment.scheduled_at, now, appointment.price,
                                              contracts.terms_of(session, subscription))
     if fee is not None:
@@ -576,8 +581,10 @@ def _sim_step(session: Session, clock: Clock, actor: Actor, day: date,
     sims = session.scalars(select(SimCard).join(EquipmentItem, EquipmentItem.id == SimCard.item_id).where(
         SimCard.status.in_(("active", "suspended")), EquipmentItem.subscription_id.is_not(None),
         _of_customer(customer_id))).all()
+    subscriptions = contract_facts.subscriptions(session,
+                                                 {sim.item.subscription_id for sim in sims})
     for sim in sims:
-        sub = session.get(Subscription, sim.item.subscription_id)
+        sub = subscriptions[sim.item.subscription_id]
         if sub.status in ("terminated", "cancelled"):
             sim.status = "deactivated"
             record(session, clock, actor, "sim.deactivate", sim.item,
@@ -623,8 +630,8 @@ def list_items(session: Session, state: str | None = None, customer_id: int | No
     if customer_id is not None:
         query = query.where(EquipmentItem.customer_id == customer_id)
     if kind:
-        query = query.join(EquipmentKind, EquipmentKind.id == EquipmentItem.kind_id).where(
-            EquipmentKind.code == kind)
+        query = query.where(
+            EquipmentItem.kind_id.in_(catalog_facts.equipment_kind_ids(session, kind)))
     return list(session.scalars(query))
 
 

@@ -9,12 +9,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.contracts import service as contracts
 from clausier.core.errors import ClausierError
-from clausier.customers.models import Customer
+from clausier.customers import facts as customer_facts
 from clausier.equipment import rules, service
 from clausier.web.templating import render, verify_csrf
 
@@ -36,8 +35,7 @@ def returns_page(request: Request, on: date | None = None, ctx: Ctx = Depends(st
     request.state.user = ctx.user
     start, end = service.week_of(on or ctx.clock.today())
     rows = service.returns_due(ctx.session, start, end)
-    names = {c.id: c.name for c in ctx.session.scalars(
-        select(Customer).where(Customer.id.in_({r["customer_id"] for r in rows})))}
+    names = customer_facts.names(ctx.session, {r["customer_id"] for r in rows})
     return render(request, "equipment/returns.html", {
         "rows": rows, "start": start, "end": end, "names": names,
         "previous": start - timedelta(days=7), "next": start + timedelta(days=7)})

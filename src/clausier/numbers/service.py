@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.catalog.models import Offer
-from clausier.contracts.changes import Change
+from clausier.catalog import facts as catalog_facts
+from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
-from clausier.contracts.models import Subscription
+from clausier.contracts.changes import Change
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from clausier.customers.models import Site
+from clausier.customers import facts as customer_facts
 from clausier.numbers import rules
 from clausier.numbers.models import PhoneNumber, PortRequest
 
@@ -70,11 +70,12 @@ def add_numbers(session: Session, clock: Clock, actor: Actor, operator_id: int, 
     return rows
 
 
-def _site(session: Session, subscription: Subscription) -> Site:
-    return session.get(Site, subscription.site_id)
+def _zone(session: Session, site_id: int) -> str:
+    """The numbering zone of a site of the customer."""
+    return customer_facts.sites(session, [site_id])[site_id].numbering_zone
 
 
-def _attach(session: Session, clock: Clock, actor: Actor, row: PhoneNumber, subscription: Subscription,
+def _attach(session: Session, clock: Clock, actor: Actor, row: PhoneNumber, subscription,
             on: date, status: str = "assigned") -> None:
     row.status, row.customer_id, row.subscription_id = status, subscription.customer_id, subscription.id
     row.assigned_on, row.released_on, row.release_reason = on, None, None
@@ -88,7 +89,7 @@ def assign(session: Session, clock: Clock, actor: Actor, number: str, subscripti
     row = get_number(session, number, subscription.operator_id)
     if row.status != "available":
         raise NotAllowed(f"status: {row.number} is {row.status}, not available")
-    zone = _site(session, subscription).numbering_zone
+    zone = _zone(session, subscription.site_id)
     if row.kind in ("geographic", "sda") and zone and row.numbering_zone != zone:
         raise NotAllowed(f"numbering_zone: {row.number} belongs to zone {row.numbering_zone}; the site of "
                          f"{subscription.ref} is in zone {zone}")
@@ -110,14 +111,13 @@ def order_sda(session: Session, clock: Clock, actor: Actor, subscription_ref: st
     numbering zone of its site; the order re-commits the service where the sheet says so."""
     subscription = contracts.get_subscription(session, subscription_ref)
     terms = contracts.terms_of(session, subscription)
-    block_offer = session.scalar(select(Offer).where(
-        Offer.operator_id == subscription.operator_id, Offer.family == subscription.family,
-        Offer.unit == "sda_block").order_by(Offer.id))
+    block_offer = next((offer for offer in catalog_facts.offers_of_family(
+        session, subscription.operator_id, subscription.family) if offer.unit == "sda_block"), None)
     sold = None
     if block_offer is not None and (block_offer.attributes or {}).get("numbers"):
         sold = (int(block_offer.attributes["numbers"]), f"price list ({block_offer.code})")
     numbers, _clause = _rule(rules.sda_block, first, count, terms, sold)
-    zone = _site(session, subscription).numbering_zone
+    zone = _zone(session, subscription.site_id)
     if not zone:
         raise InvalidInput.on("site", f"the site of {subscription.ref} has no numbering zone")
     rows = []
@@ -148,9 +148,9 @@ def move_site(session: Session, clock: Clock, actor: Actor, subscription_ref: st
     """Move a line to another site of the customer (``contracts.move_site``): its geographic and
     SDA numbers stay only if the new site is in the same numbering zone, else they are lost."""
     subscription = contracts.get_subscription(session, subscription_ref)
-    old_zone = _site(session, subscription).numbering_zone
+    old_zone = _zone(session, subscription.site_id)
     quote = contracts.move_site(session, clock, actor, subscription.id, on, new_site_id)
-    new_zone = session.get(Site, new_site_id).numbering_zone
+    new_zone = _zone(session, new_site_id)
     kept, lost = [], []
     for row in numbers_of(session, subscription.id):
         if row.kind not in ("geographic", "sda"):
@@ -194,7 +194,7 @@ def port_in(session: Session, clock: Clock, actor: Actor, subscription_ref: str 
     if not problems:
         plan = _rule(rules.porting_plan, national, requested_on, terms, wanted)
         request.porting_date, request.plan = plan.porting_date, plan.as_dict()
-        zone = _site(session, subscription).numbering_zone
+        zone = _zone(session, subscription.site_id)
         row = session.scalar(select(PhoneNumber).where(PhoneNumber.operator_id == subscription.operator_id,
                                                        PhoneNumber.number == national))
         if row is None:
@@ -255,7 +255,7 @@ def complete_port(session: Session, clock: Clock, actor: Actor, request_id: int,
         if row.status != "porting_out":
             raise NotAllowed(f"status: {row.number} is {row.status}; it was lost when the line ended")
         row.status, row.released_on, row.release_reason = "ported_out", on, "ported out"
-        subscription = session.get(Subscription, request.subscription_id)
+        subscription = contracts.get_subscription(session, request.subscription_id)
         if subscription.status == "notice_given":
             contracts.terminate_now(session, clock, actor, subscription.id, on, "ported out")
     request.status = "done"
@@ -318,17 +318,16 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
             continue
         complete_port(session, clock, actor, request.id, request.porting_date)
         ported += 1
-    rows = session.execute(select(PhoneNumber, Subscription).join(
-        Subscription, Subscription.id == PhoneNumber.subscription_id).where(
-        PhoneNumber.status.in_(LIVE), Subscription.status.in_(("terminated", "cancelled")),
-        true() if customer_id is None else Subscription.customer_id == customer_id,
-        or_(Subscription.terminated_on <= day, Subscription.cancelled_on <= day))).all()
-    for row, subscription in rows:
-        terms = contracts.terms_of(session, subscription)
+    live = session.scalars(select(PhoneNumber).where(
+        PhoneNumber.status.in_(LIVE), PhoneNumber.subscription_id.is_not(None))).all()
+    ended = contract_facts.ended_subscriptions(session, {row.subscription_id for row in live}, day)
+    rows = [(row, ended[row.subscription_id]) for row in live if row.subscription_id in ended
+            and customer_id in (None, ended[row.subscription_id].customer_id)]
+    for row, line in rows:
+        terms = contracts.terms_of(session, contracts.get_subscription(session, line.id))
         flag = terms.termination.numbers_lost_unless_ported if terms.termination else None
-        ended = subscription.terminated_on or subscription.cancelled_on
-        release(session, clock, actor, row, ended,
-                f"line {subscription.ref} ended" + (f" ({flag.clause})" if flag else ""))
+        release(session, clock, actor, row, line.ended_on,
+                f"line {line.ref} ended" + (f" ({flag.clause})" if flag else ""))
     return f"{ported} port(s) done, {len(rows)} number(s) lost with their line"
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 
 from clausier.api.deps import Ctx, staff_ctx
-from clausier.customers.models import Customer
+from clausier.customers import facts as customer_facts
 from clausier.numbers import rules, service
 from clausier.web.templating import render
 
@@ -27,6 +26,5 @@ def numbers_page(request: Request, status: str | None = None, kind: str | None =
 def ports_page(request: Request, status: str | None = None, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
     rows = [service.port_to_dict(p) for p in service.list_ports(ctx.session, status or None)]
-    names = {c.id: c.name for c in ctx.session.scalars(
-        select(Customer).where(Customer.id.in_({r["customer_id"] for r in rows})))}
+    names = customer_facts.names(ctx.session, {r["customer_id"] for r in rows})
     return render(request, "numbers/ports.html", {"rows": rows, "status": status or "", "names": names})

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clausier.accounts.models import User
+from clausier.accounts import facts as account_facts
 from clausier.audit.service import Actor
 from clausier.core.clock import Clock
 from clausier.core.errors import NotFound
@@ -32,7 +31,7 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
         except NotFound:
             continue
         fields = {k: v for k, v in entry.items() if k != "customer"}
-        if session.scalar(select(User).where(User.email == fields["email"])) is None:
+        if not account_facts.emails_in_use(session, [fields["email"]]):
             service.create_portal_user(session, clock, actor, customer.id, **fields)
         done.append(f"{fields['email']} / {fields['password']} ({customer.ref})")
     return "portal users " + ", ".join(done)

@@ -9,22 +9,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clausier.accounts import facts as account_facts
 from clausier.accounts import service as accounts
-from clausier.accounts.models import User
 from clausier.audit.service import Actor
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
-from clausier.contracts.models import Subscription
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotFound
 from clausier.core.languages import LANGUAGES
 from clausier.core.money import money
 from clausier.core.rooms import optional_import
 from clausier.customers import service as customers
-from clausier.customers.models import Customer
 
 PORTAL_ROLE = "customer"
 
@@ -32,8 +29,9 @@ PORTAL_ROLE = "customer"
 # --------------------------------------------------------------------------- portal users
 
 def create_portal_user(session: Session, clock: Clock, actor: Actor, customer_id: int, *,
-                       email: str, name: str, password: str, language: str = "fr") -> User:
-    """Give a customer's employee a login to the portal of that customer only."""
+                       email: str, name: str, password: str, language: str = "fr"):
+    """Give a customer's employee a login to the portal of that customer only (the new
+    ``accounts`` user)."""
     customer = customers.get_customer(session, customer_id)
     if language not in LANGUAGES:
         raise InvalidInput.on("language", f"{language!r} is not one of {', '.join(LANGUAGES)}")
@@ -43,10 +41,8 @@ def create_portal_user(session: Session, clock: Clock, actor: Actor, customer_id
     return user
 
 
-def portal_users(session: Session, customer_id: int) -> list[User]:
-    return list(session.scalars(select(User).where(User.kind == "customer",
-                                                   User.customer_id == customer_id)
-                                .order_by(User.email)))
+def portal_users(session: Session, customer_id: int) -> list[account_facts.UserFacts]:
+    return list(account_facts.customer_users(session, [customer_id]).get(customer_id, ()))
 
 
 # --------------------------------------------------------------------------- contracts
@@ -55,11 +51,11 @@ def portal_users(session: Session, customer_id: int) -> list[User]:
 class ContractView:
     """A subscription as its customer sees it: its dates and what to do before when."""
 
-    subscription: Subscription
+    subscription: object        # the contracts room's subscription
     timeline: contract_rules.Timeline
 
 
-def customer_of(session: Session, customer_id: int) -> Customer:
+def customer_of(session: Session, customer_id: int):
     return customers.get_customer(session, customer_id)
 
 
@@ -68,7 +64,7 @@ def contracts_of(session: Session, customer_id: int, on: date) -> list[ContractV
             for s in contracts.list_subscriptions(session, customer_id=customer_id)]
 
 
-def subscription_of(session: Session, customer_id: int, ref: str) -> Subscription:
+def subscription_of(session: Session, customer_id: int, ref: str):
     """The customer's subscription ``ref``; another customer's is "not found" too."""
     try:
         subscription = contracts.get_subscription(session, ref)
@@ -84,7 +80,7 @@ def contract_of(session: Session, customer_id: int, ref: str, on: date) -> Contr
     return ContractView(subscription, contracts.timeline(session, subscription.id, on))
 
 
-def exit_grounds(session: Session, subscription: Subscription) -> list[str]:
+def exit_grounds(session: Session, subscription) -> list[str]:
     """The grounds the terms accept for leaving without the early-termination fee."""
     termination = contracts.terms_of(session, subscription).termination
     return [e.reason.value for e in termination.exemptions] if termination else []
@@ -161,13 +157,16 @@ def invoices_of_customer(session: Session, customer_id: int) -> list:
 def invoice_of_customer(session: Session, customer_id: int, number: str) -> tuple:
     """One of the customer's issued documents and, for a credit note, the invoice it credits;
     "not found" for a draft, another customer's document or one that does not exist."""
-    billing = optional_import("clausier.billing.models")
-    invoice = None
-    if billing is not None:
-        invoice = session.scalar(select(billing.Invoice).where(billing.Invoice.number == number))
-    if invoice is None or invoice.customer_id != customer_id or invoice.status == "draft":
+    billing = optional_import("clausier.billing.service")
+    try:
+        invoice = billing.get_invoice(session, number) if billing is not None else None
+    except NotFound:
+        invoice = None
+    # By its number only: ``get_invoice`` would also take an id.
+    if (invoice is None or invoice.number != number or invoice.customer_id != customer_id
+            or invoice.status == "draft"):
         raise NotFound(f"invoice: {number} not found")
-    return invoice, optional_import("clausier.billing.service").credited_by(session, invoice)
+    return invoice, billing.credited_by(session, invoice)
 
 
 def usage_annexes(invoice) -> list:

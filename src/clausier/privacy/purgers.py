@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from clausier.access.models import AccessSite, DeviceEvent, Pack
 from clausier.audit.service import Actor
-from clausier.contracts.models import Subscription
+from clausier.contracts import facts as contract_facts
 from clausier.core.clock import PARIS, Clock
 from clausier.core.dryrun import files_untouched
 from clausier.core.settings import Settings
-from clausier.customers.models import Customer
+from clausier.customers import facts as customer_facts
 from clausier.privacy.models import PurgeReportLine, Recording, RetentionOverride
 from clausier.privacy.rules import ON_PLATFORM, Purged, RetentionPeriod, RuleInForce
 from clausier.terms.schema import DayCount
@@ -39,15 +39,15 @@ _MONTH_DIR = re.compile(r"^month=(\d{4})-(\d{2})$")
 
 
 def customers_in_scope(session: Session, rule: RuleInForce) -> set[int]:
-    return set(session.scalars(select(Customer.id).where(Customer.operator_id == rule.operator_id)))
+    return set(customer_facts.customer_ids(session, operator_id=rule.operator_id))
 
 
 def subscriptions_in_scope(session: Session, rule: RuleInForce) -> set[int] | None:
     """The subscriptions of the rule's families; ``None`` when the rule covers every family."""
     if not rule.families:
         return None
-    return set(session.scalars(select(Subscription.id).where(
-        Subscription.operator_id == rule.operator_id, Subscription.family.in_(rule.families))))
+    return {sub.id for sub in contract_facts.operator_subscriptions(session, rule.operator_id,
+                                                                     rule.families)}
 
 
 def start_of_day(day: date) -> datetime:
@@ -218,15 +218,12 @@ def purge_platform_data(session: Session, clock: Clock, actor: Actor, rule: Rule
     if rule.data not in PLATFORM_DATA or rule.period.after not in ENDS:
         return None
     started = ENDS[rule.period.after]
-    query = select(Subscription).where(Subscription.operator_id == rule.operator_id,
-                                       Subscription.cancelled_on.is_(None))
-    if rule.families:
-        query = query.where(Subscription.family.in_(rule.families))
     # Reported once: a day the tick did not run is caught up on the next one.
     reported = set(session.scalars(select(PurgeReportLine.what).where(
         PurgeReportLine.data == rule.data, PurgeReportLine.count > 0)))
     out = []
-    for sub in session.scalars(query.order_by(Subscription.id)):
+    for sub in contract_facts.operator_subscriptions(session, rule.operator_id, rule.families,
+                                                     cancelled=False):
         start = started(sub)
         if start is None or rule.period.end(start) > today:
             continue

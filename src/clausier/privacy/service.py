@@ -26,15 +26,15 @@ from sqlalchemy import JSON, String, Text, delete, select, update
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
+from clausier.catalog import facts as catalog_facts
 from clausier.catalog import service as catalog
-from clausier.catalog.models import Operator
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clausier.core.settings import Settings
+from clausier.customers import facts as customer_facts
 from clausier.customers import service as customers
-from clausier.customers.models import Contact, Customer
 from clausier.privacy import discovery, rules
 from clausier.privacy.models import (AuditRequest, BreachNotification, BreachRecord,
                                      DataSubjectRequest, EndOfContractDecision, LegalHold,
@@ -71,9 +71,9 @@ def _files_dir(*parts: str) -> Path:
 
 # --------------------------------------------------------------------------- sheets
 
-def _sheets(session: Session) -> list[tuple[Operator, TermSheet]]:
+def _sheets(session: Session) -> list[tuple[catalog_facts.OperatorFacts, TermSheet]]:
     out = []
-    for operator in catalog.list_operators(session):
+    for operator in catalog_facts.every_operator(session):
         try:
             out.append((operator, terms.get_sheet(session, operator.sheet_id)))
         except NotFound:
@@ -99,7 +99,7 @@ def retention_rules(session: Session) -> list[rules.RuleInForce]:
 # --------------------------------------------------------------------------- purge and holds
 
 def held_customers(session: Session) -> frozenset[int]:
-    return frozenset(session.scalars(select(Customer.id).where(Customer.legal_hold.is_(True))))
+    return frozenset(customer_facts.customer_ids(session, legal_hold=True))
 
 
 def purge(session: Session, clock: Clock, actor: Actor, day: date) -> RetentionRun:
@@ -196,9 +196,9 @@ def list_legal_holds(session: Session) -> list[LegalHold]:
                                 .order_by(LegalHold.placed_on.desc(), LegalHold.id.desc())))
 
 
-def _rule_for(session: Session, customer: Customer, data: str) -> rules.RuleInForce:
+def _rule_for(session: Session, operator_id: int, data: str) -> rules.RuleInForce:
     for rule in retention_rules(session):
-        if rule.operator_id == customer.operator_id and rule.data == data:
+        if rule.operator_id == operator_id and rule.data == data:
             return rule
     raise NotFound(f"data: the operator's sheet has no retention rule for {data!r}")
 
@@ -208,7 +208,7 @@ def shorten_retention(session: Session, clock: Clock, actor: Actor, customer_id:
                       on: date) -> RetentionOverride:
     """The customer's shorter period for ``data`` (CX §3.2); longer than the sheet is refused."""
     customer = customers.get_customer(session, customer_id)
-    rule = _rule_for(session, customer, data)
+    rule = _rule_for(session, customer.operator_id, data)
     shorter = rule.period.shortened(months=months, days=days, reference=on)
     override = session.scalar(select(RetentionOverride).where(
         RetentionOverride.customer_id == customer_id, RetentionOverride.data == data))
@@ -247,14 +247,12 @@ def _plain(value: object) -> object:
     return value
 
 
-def _subject_row(session: Session, subject: str, subject_id: int) -> Customer | Contact:
-    model = {"customer": Customer, "contact": Contact}.get(subject)
-    if model is None:
+def _subject_row(session: Session, subject: str, subject_id: int):
+    """The customer or contact (the customers room's row: the audit trail names it)."""
+    get = {"customer": customers.get_customer, "contact": customers.get_contact}.get(subject)
+    if get is None:
         raise InvalidInput.on("subject", f"{subject!r} is not one of customer, contact")
-    row = session.get(model, subject_id)
-    if row is None:
-        raise NotFound(f"{subject}: no {subject} with id {subject_id}")
-    return row
+    return get(session, subject_id)
 
 
 def rated_usage(customer_id: int) -> pl.DataFrame:
@@ -344,10 +342,6 @@ class ErasureReport:
                 "rows_changed": self.rows_changed, "rows_deleted": self.rows_deleted}
 
 
-def _customer_of(row: Customer | Contact) -> Customer:
-    return row if isinstance(row, Customer) else row.customer
-
-
 def erase(session: Session, clock: Clock, actor: Actor, subject: str, subject_id: int,
           today: date, *, delete_processor_data: bool = False) -> ErasureReport:
     """Remove or pseudonymise every personal column about the subject that no legal obligation
@@ -355,7 +349,7 @@ def erase(session: Session, clock: Clock, actor: Actor, subject: str, subject_id
     ``delete_processor_data`` (end of contract) the rows processed on the customer's behalf
     (tables marked ``processor_data``) are deleted as well."""
     row = _subject_row(session, subject, subject_id)
-    customer = _customer_of(row)
+    customer = row if subject == "customer" else row.customer
     if customer.legal_hold:
         raise NotAllowed(f"customer: {customer.ref} is under a legal hold; nothing is erased")
     routes = discovery.routes(subject)
@@ -579,12 +573,13 @@ def add_sub_processor(session: Session, clock: Clock, actor: Actor, operator: st
     return sub
 
 
-def _business_customers_served(session: Session, operator_id: int, on: date) -> list[Customer]:
+def _business_customers_served(session: Session, operator_id: int, on: date
+                               ) -> list[customer_facts.CustomerFacts]:
     """The operator's business customers with a contract in force on ``on``."""
-    companies = list(session.scalars(select(Customer).where(
-        Customer.operator_id == operator_id, Customer.kind == "company").order_by(Customer.id)))
-    served = contract_facts.subscriptions_in_force(session, [c.id for c in companies], on)
-    return [customer for customer in companies if customer.id in served]
+    companies = customer_facts.customer_ids(session, operator_id=operator_id, kind="company")
+    served = contract_facts.subscriptions_in_force(session, companies, on)
+    found = customer_facts.customers(session, [i for i in companies if i in served])
+    return [found[i] for i in companies if i in served]
 
 
 def announce_sub_processor(session: Session, clock: Clock, actor: Actor, operator: str,

@@ -15,21 +15,27 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clausier.audit.models import AuditEntry
+from clausier.audit import facts as audit_facts
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.dryrun import dry_run
 from clausier.core.settings import Settings
-from clausier.customers.models import Customer
 from clausier.db.session import lock_for_writing
 from clausier.scheduler.models import TickRun
 
 log = logging.getLogger(__name__)
+
+
+class OneCustomer(Protocol):
+    """The customer a tick is limited to (a ``customers`` row: the audit trail names it)."""
+
+    id: int
+    ref: str
 
 # "module:function", in the order they run (data flows one way: contracts before billing…).
 TICK_STEPS: list[str] = [
@@ -104,7 +110,7 @@ def _left_to_the_workers(session: Session, clock: Clock, actor: Actor, day: date
 
 
 def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
-                   customer: Customer | None = None, messages: list[dict] | None = None
+                   customer: OneCustomer | None = None, messages: list[dict] | None = None
                    ) -> list[StepOutcome]:
     """Run the steps not yet run for ``day``. Each step runs in its own savepoint: a failing
     step is rolled back, reported and retried by the next run, without stopping the others.
@@ -153,10 +159,10 @@ def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
 
 
 def preview_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
-                       customer: Customer | None = None) -> TickPreview:
+                       customer: OneCustomer | None = None) -> TickPreview:
     """What the tick would do for ``day`` (and ``customer``): run in a savepoint that is rolled
     back, with no file written or deleted (``core.dryrun``) and no message sent."""
-    last_entry = session.scalar(select(func.max(AuditEntry.id))) or 0
+    last_entry = audit_facts.last_entry_id(session)
     messages: list[dict] = []
     savepoint = session.begin_nested()
     try:
@@ -165,10 +171,8 @@ def preview_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, 
                                       messages=messages)
         changes = [{"action": e.action, "entity": f"{e.entity_type} {e.entity_id}".strip(),
                     "summary": e.summary}
-                   for e in session.scalars(select(AuditEntry).where(
-                       AuditEntry.id > last_entry,
-                       AuditEntry.action.not_in(("tick.step", "tick.customer_step")))
-                       .order_by(AuditEntry.id))]
+                   for e in audit_facts.entries_after(
+                       session, last_entry, except_actions=("tick.step", "tick.customer_step"))]
     finally:
         savepoint.rollback()
     return TickPreview(outcomes, changes, messages)

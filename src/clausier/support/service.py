@@ -12,21 +12,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from clausier.accounts import rules as account_rules
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
-from clausier.catalog.models import Operator
+from clausier.catalog import facts as catalog_facts
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
-from clausier.contracts.models import Subscription
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound
 from clausier.core.explain import Explained
 from clausier.core.money import ZERO, money
-from clausier.customers.models import Contact, Customer, Site
+from clausier.customers import facts as customer_facts
 from clausier.db.session import lock_for_writing
 from clausier.payments.rules import delivery_failure, retry_at
 from clausier.support import rules
@@ -79,7 +78,7 @@ class TicketClock:
 
 @dataclass(frozen=True)
 class SubscriptionReport:
-    subscription: Subscription
+    subscription: object        # the contracts room's subscription
     report: rules.MonthReport
     tickets: tuple[TicketClock, ...]
 
@@ -87,13 +86,13 @@ class SubscriptionReport:
 # --------------------------------------------------------------------------- helpers
 
 
-def service_levels(session: Session, subscription: Subscription) -> ServiceLevels | None:
+def service_levels(session: Session, subscription) -> ServiceLevels | None:
     return contracts.terms_of(session, subscription).service_levels
 
 
 def excusable_events(session: Session, ticket: Ticket) -> list[str]:
     """The excusable events the terms of the ticket's subscription list (none: any is typed)."""
-    levels = service_levels(session, session.get(Subscription, ticket.subscription_id))
+    levels = service_levels(session, contracts.subscription_by_id(session, ticket.subscription_id))
     return list(levels.excusable_events.value) if levels and levels.excusable_events else []
 
 
@@ -109,13 +108,8 @@ def get_ticket(session: Session, ref: str | int) -> Ticket:
     return ticket
 
 
-def get_customer(session: Session, ref_or_id: str | int) -> Customer:
-    query = select(Customer)
-    if isinstance(ref_or_id, int) or str(ref_or_id).isdecimal():
-        query = query.where(or_(Customer.id == int(ref_or_id), Customer.ref == str(ref_or_id)))
-    else:
-        query = query.where(Customer.ref == ref_or_id)
-    customer = session.scalars(query).first()
+def get_customer(session: Session, ref_or_id: str | int) -> customer_facts.CustomerFacts:
+    customer = customer_facts.find(session, ref_or_id)
     if customer is None:
         raise NotFound(f"customer: {ref_or_id} not found")
     return customer
@@ -127,7 +121,7 @@ def check_customer_scope(actor: Actor, customer_id: int) -> None:
         raise Forbidden("customer: you may only act on your own tickets and reports")
 
 
-def _next_ref(session: Session, operator: Operator) -> str:
+def _next_ref(session: Session, operator: catalog_facts.OperatorFacts) -> str:
     count = session.scalar(select(func.count()).select_from(Ticket)
                            .where(Ticket.operator_id == operator.id)) or 0
     return f"{operator.invoice_prefix}-I{count + 1:06d}"
@@ -196,8 +190,9 @@ def open_ticket(session: Session, clock: Clock, actor: Actor, data: TicketInput)
     if not contract_rules.is_live(subscription.status, subscription.termination_effective_on, clock.today()):
         raise NotAllowed(f"subscription: {subscription.ref} is {subscription.status}; incidents are "
                          f"reported on a live service ({', '.join(contract_rules.LIVE_STATUSES)})")
-    customer = session.get(Customer, subscription.customer_id)
-    reporter = session.get(Contact, data.reporter_contact_id)
+    customer_id, reporter_id = subscription.customer_id, data.reporter_contact_id
+    customer = customer_facts.customers(session, [customer_id])[customer_id]
+    reporter = customer_facts.contacts(session, [reporter_id]).get(reporter_id)
     if reporter is None or reporter.customer_id != customer.id:
         raise NotAllowed(f"reporter_contact_id: contact {data.reporter_contact_id} is not a contact "
                          f"of {customer.name}")
@@ -209,7 +204,8 @@ def open_ticket(session: Session, clock: Clock, actor: Actor, data: TicketInput)
     if data.channel not in CHANNELS:
         raise InvalidInput.on("channel", f"{data.channel!r} is not one of {', '.join(CHANNELS)}")
     site_ids = list(dict.fromkeys(data.site_ids or [subscription.site_id]))
-    customer_sites = {s.id for s in session.scalars(select(Site).where(Site.customer_id == customer.id))}
+    customer_sites = {site.id for site in
+                      customer_facts.sites_of(session, [customer_id]).get(customer_id, ())}
     for site_id in site_ids:
         if site_id not in customer_sites:
             raise InvalidInput.on("site_ids", f"site {site_id} is not a site of {customer.name}")
@@ -219,7 +215,8 @@ def open_ticket(session: Session, clock: Clock, actor: Actor, data: TicketInput)
     keep_informed = [_person(p, index) for index, p in enumerate(data.keep_informed)] or [
         {"name": reporter.name, "email": reporter.email, "phone": reporter.phone}]
     called_at = _instant(data.called_at, clock, "called_at")
-    operator = session.get(Operator, subscription.operator_id)
+    operator_id = subscription.operator_id
+    operator = catalog_facts.operators(session, [operator_id])[operator_id]
     ticket = Ticket(ref=_next_ref(session, operator), operator_id=operator.id, customer_id=customer.id,
                     subscription_id=subscription.id, site_ids=site_ids, reporter_contact_id=reporter.id,
                     channel=data.channel, description=data.description.strip(),
@@ -313,7 +310,7 @@ def qualify(session: Session, clock: Clock, actor: Actor, ref: str, *, in_scope:
     _require_state(ticket, OPEN_STATES, "qualify")
     if anomaly is not None and anomaly not in ANOMALIES:
         raise InvalidInput.on("anomaly", f"{anomaly!r} is not one of {', '.join(ANOMALIES)}")
-    subscription = session.get(Subscription, ticket.subscription_id)
+    subscription = contracts.subscription_by_id(session, ticket.subscription_id)
     levels = service_levels(session, subscription)
     _check_excusable(levels, excusable_event, "excusable_event")
     ticket.in_scope = in_scope
@@ -384,7 +381,7 @@ def _open_pause(ticket: Ticket) -> rules.Pause | None:
 
 def clock_of(session: Session, ticket: Ticket, now: datetime) -> TicketClock:
     """The ticket's clock at ``now``, counted as its target says (business hours or not)."""
-    subscription = session.get(Subscription, ticket.subscription_id)
+    subscription = contracts.subscription_by_id(session, ticket.subscription_id)
     levels = service_levels(session, subscription)
     try:
         target = rules.target_for(levels, ticket.service_level_option, ticket.access)
@@ -453,7 +450,7 @@ def record_outage(session: Session, clock: Clock, actor: Actor, subscription_ref
 # --------------------------------------------------------------------------- the monthly report
 
 
-def monthly_amount(subscription: Subscription, month: date) -> Decimal:
+def monthly_amount(subscription, month: date) -> Decimal:
     """The month's fee for the service at the site (options too): in a month a change order
     splits, the fees of each day's items weighted by days — what the month is billed (the
     bill run shares it by days, CGV art. 7.4)."""
@@ -466,7 +463,7 @@ def monthly_amount(subscription: Subscription, month: date) -> Decimal:
     return money(sum(fees, ZERO) / len(days))
 
 
-def subscription_report(session: Session, subscription: Subscription, month: date,
+def subscription_report(session: Session, subscription, month: date,
                         now: datetime) -> SubscriptionReport:
     levels = service_levels(session, subscription)
     start, end = rules.month_bounds(month)
@@ -503,20 +500,17 @@ def _window_start(levels: ServiceLevels | None, month: date) -> datetime:
 def sla_report(session: Session, clock: Clock, month: date, customer: str | int | None = None,
                actor: Actor | None = None) -> list[SubscriptionReport]:
     """Per subscription: availability, band, credit, restoration breaches, penalties, explained."""
-    query = select(Subscription).where(Subscription.status.notin_(("ordered", "cancelled")))
-    if customer is not None:
-        found = get_customer(session, customer)
-        query = query.where(Subscription.customer_id == found.id)
+    customer_id = None if customer is None else get_customer(session, customer).id
     if actor is not None and account_rules.reach_of(actor.role) is not account_rules.Reach.STAFF:
         own = account_rules.own_customer(actor.role, actor.customer_id)
-        query = query.where(false() if own is None else Subscription.customer_id == own)
+        if own is None or customer_id not in (None, own):
+            return []
+        customer_id = own
     start, end = rules.month_bounds(month)
-    query = query.where(or_(Subscription.go_live_on.is_(None), Subscription.go_live_on < end.date()),
-                        or_(Subscription.terminated_on.is_(None),
-                            Subscription.terminated_on >= start.date()))
     now = clock.now()
     return [subscription_report(session, s, month, now)
-            for s in session.scalars(query.order_by(Subscription.customer_id, Subscription.id))]
+            for s in contracts.subscriptions_serving(session, start.date(), end.date(),
+                                                     customer_id)]
 
 
 # --------------------------------------------------------------------------- claims
@@ -541,7 +535,7 @@ def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
         SlaClaim.customer_id == customer.id, SlaClaim.includes_restoration.is_(True),
         SlaClaim.requested_on >= date(today.year, 1, 1),
         SlaClaim.requested_on <= date(today.year, 12, 31))) or 0
-    granted: list[tuple[Subscription, Explained]] = []
+    granted: list[tuple[object, Explained]] = []
     refused: list[str] = []
     includes_restoration = False
     for item in sla_report(session, clock, month, customer.id):

@@ -12,7 +12,8 @@ from clausier.api.deps import Ctx, customer_ctx, staff_ctx
 from clausier.contracts import service as contracts
 from clausier.core.clock import PARIS
 from clausier.core.errors import ClausierError, InvalidInput, NotFound
-from clausier.customers.models import Contact, Customer
+from clausier.customers import facts as customer_facts
+from clausier.customers import service as customers
 from clausier.support import service
 from clausier.support.rules import duration_text, percent_text
 from clausier.web.dashboard import Card
@@ -100,8 +101,10 @@ def _ticket_page(request: Request, ctx: Ctx, ticket, staff: bool, error: str | N
     clock = service.clock_of(ctx.session, ticket, ctx.clock.now())
     return render(request, "support/ticket.html", {
         "c": clock, "t": ticket, "staff": staff, "error": error,
-        "customer": ctx.session.get(Customer, ticket.customer_id),
-        "reporter": ctx.session.get(Contact, ticket.reporter_contact_id),
+        "customer": customer_facts.customers(ctx.session, [ticket.customer_id]).get(
+            ticket.customer_id),
+        "reporter": customer_facts.contacts(ctx.session, [ticket.reporter_contact_id]).get(
+            ticket.reporter_contact_id),
         "events": sorted(ticket.events, key=lambda e: (e.at, e.id)),
         "notifications": service.notifications_of(ctx.session, ticket) if staff else [],
         "excusable_events": service.excusable_events(ctx.session, ticket) if staff else []},
@@ -158,8 +161,7 @@ def _portal_list(request: Request, ctx: Ctx, customer_id: int, error: str | None
         "clocks": service.live_board(ctx.session, ctx.clock.now(), customer_id),
         "closed": service.list_tickets(ctx.session, customer_id=customer_id, status="closed")[:20],
         "subscriptions": contracts.list_subscriptions(ctx.session, customer_id, "active"),
-        "reporters": [c for c in ctx.session.get(Customer, customer_id).contacts
-                      if service.INCIDENT_REPORTER in (c.roles or [])],
+        "reporters": customers.authorised_reporters(ctx.session, customer_id),
         "now": ctx.clock.now(), "base": "/portal/tickets", "error": error, "form": form or {}},
         status_code=422 if error else 200)
 
