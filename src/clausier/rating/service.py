@@ -4,7 +4,6 @@ run, and the staff decisions on breaches, fraud alerts, penalties and premium-nu
 from __future__ import annotations
 
 import csv
-import functools
 import gzip
 import zlib
 from collections import Counter
@@ -24,14 +23,13 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.billing.charges import add_charge
-from clausier.catalog.attributes import rating_attributes
-from clausier.catalog.models import Offer, Operator
+from clausier.catalog import facts as catalog_facts
+from clausier.contracts import facts as contracts_facts
 from clausier.contracts import service as contracts
-from clausier.contracts.models import Subscription, SubscriptionItem
 from clausier.core.bulk import gc_paused
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS, Clock
-from clausier.core.errors import InvalidInput, NotAllowed, NotFound, Problem
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.db.session import lock_for_writing
@@ -109,11 +107,7 @@ def _unreadable(path: Path, error: Exception | None = None) -> InvalidInput:
 
 def _subscriptions_frame(session: Session) -> pl.DataFrame:
     """Service identifier → the latest subscription that carries it."""
-    rows = session.execute(select(Subscription.service_identifier, Subscription.id,
-                                  Subscription.customer_id)
-                           .where(Subscription.service_identifier.is_not(None))
-                           .order_by(Subscription.id)).all()
-    latest = {identifier: (sid, cid) for identifier, sid, cid in rows}
+    latest = contracts_facts.latest_subscription_by_service(session)
     return pl.DataFrame({"service": list(latest), "subscription_id": [v[0] for v in latest.values()],
                          "customer_id": [v[1] for v in latest.values()]},
                         schema={"service": pl.String, "subscription_id": pl.Int64,
@@ -344,26 +338,13 @@ def _chunks(values: Sequence, size: int = 5000) -> Iterable[Sequence]:
 def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rules.Plan], dict]:
     """The rating plan of each subscription (sheet usage block of its signed version, offer
     bundle and units, price list) and the merged price lists by key."""
-    ids = sorted(set(subscription_ids))
-    # Plain rows, not ORM objects: a month may concern tens of thousands of subscriptions.
-    subscriptions = [row for chunk in _chunks(ids) for row in session.execute(
-        select(Subscription.id, Subscription.customer_id, Subscription.family, Subscription.sheet_id,
-               Subscription.sheet_version, Subscription.service_identifier, Subscription.operator_id,
-               Subscription.ref).where(Subscription.id.in_(chunk)).order_by(Subscription.id))]
-    items_of: dict[int, list] = {}
-    for chunk in _chunks(ids):
-        for item in session.execute(
-                select(SubscriptionItem.subscription_id, SubscriptionItem.offer_id,
-                       SubscriptionItem.offer_code, SubscriptionItem.unit, SubscriptionItem.quantity,
-                       SubscriptionItem.is_option, SubscriptionItem.price_basis)
-                .where(SubscriptionItem.subscription_id.in_(chunk)).order_by(SubscriptionItem.id)):
-            items_of.setdefault(item.subscription_id, []).append(item)
+    # Plain values, not ORM objects: a month may concern tens of thousands of subscriptions.
+    subscriptions = list(contracts_facts.subscription_outlines(session, subscription_ids).values())
+    items_of = contracts_facts.subscribed_items(session, subscription_ids)
     terms_cache: dict[tuple, Usage] = {}
-    offer_ids = sorted({item.offer_id for items in items_of.values() for item in items})
-    offers = {offer.id: offer for chunk in _chunks(offer_ids)
-              for offer in session.scalars(select(Offer).where(Offer.id.in_(chunk)))}
-    read_attributes = functools.cache(lambda offer_id: rating_attributes(offers[offer_id].attributes))
-    operator_codes = dict(session.execute(select(Operator.id, Operator.code)).all())
+    attributes_of = catalog_facts.offer_rating_attributes(
+        session, {item.offer_id for items in items_of.values() for item in items})
+    operator_codes = catalog_facts.operator_codes(session)
     scopes_of = {sub.id: _scopes(sub, items_of.get(sub.id, []), operator_codes) for sub in subscriptions}
     wanted = sorted({scope for scopes in scopes_of.values() for scope in scopes})
     scoped: dict[str, list[UsageTariff]] = {}
@@ -383,7 +364,7 @@ def _plans(session: Session, subscription_ids: Iterable[int]) -> tuple[list[rule
         bundle, lines_managed = None, True
         items = items_of.get(sub.id, [])
         for item in sorted(items, key=lambda i: i.is_option):
-            attributes = read_attributes(item.offer_id)
+            attributes = attributes_of[item.offer_id]
             if not item.is_option:      # a per-line option (Télétaxe) is not one more line
                 units[item.unit] += item.quantity
             for unit, per_item in (("channel", attributes.channels), ("user", attributes.users),
@@ -629,9 +610,9 @@ def _managed_numbers(session: Session, plans: Sequence[rules.Plan],
     operators = {p.operator_id for p in plans if rules.pools_cx_minutes(p)}
     if not operators:
         return None
-    for operator_id in operators - known.keys():
-        identifiers = session.scalars(select(Subscription.service_identifier).where(
-            Subscription.operator_id == operator_id, Subscription.service_identifier.is_not(None))).all()
+    missing = operators - known.keys()
+    for operator_id, identifiers in contracts_facts.service_identifiers_by_operator(
+            session, missing).items():
         known[operator_id] = set(pl.Series("n", identifiers, pl.String).to_frame()
                                  .select(nb.normalise(pl.col("n")))["n"].to_list())
     return set().union(*(known[o] for o in operators))
@@ -809,10 +790,10 @@ def _roaming_windows(session: Session, subscription_ids: Sequence[int],
             for sid in subscription_ids}
 
 
-def _serial_chain(session: Session, plan: rules.Plan, months: Sequence[str]) -> tuple[int, ...]:
-    """The customer's SIMs of the same family used one after another while roaming."""
-    siblings = list(session.scalars(select(Subscription.id).where(
-        Subscription.customer_id == plan.customer_id, Subscription.family == plan.family)))
+def _serial_chain(session: Session, plan: rules.Plan, months: Sequence[str],
+                  siblings: Sequence[int]) -> tuple[int, ...]:
+    """The customer's SIMs of the same family (``siblings``) used one after another while
+    roaming."""
     profiles = {sid: window for sid, window in _roaming_windows(session, siblings, months).items()
                 if any(m.roaming_days for m in window)}
     return rules.serial_sims(profiles, plan.usage) if len(profiles) > 1 else ()
@@ -845,6 +826,8 @@ def _roaming_proposals(session: Session, clock: Clock, month: str, subscription_
     profile stored (the serial use of SIMs compares a customer's lines)."""
     proposals = 0
     chains: dict[tuple[int, str], tuple[int, ...]] = {}
+    families = contracts_facts.subscription_ids_by_family(
+        session, {plans[subscription_id].customer_id for subscription_id in subscription_ids})
     for subscription_id in subscription_ids:
         plan = plans[subscription_id]
         size = rules.figure(plan.usage, "roaming_abuse_observation_consecutive_months")
@@ -855,13 +838,13 @@ def _roaming_proposals(session: Session, clock: Clock, month: str, subscription_
         indicators = rules.roaming_indicators(window, plan.usage)
         key = (plan.customer_id, plan.family)
         if key not in chains:
-            chains[key] = _serial_chain(session, plan, wanted)
+            chains[key] = _serial_chain(session, plan, wanted, families.get(key, []))
         evidence: dict = {"months": wanted, "window": [m.__dict__ for m in window]}
         if plan.subscription_id in chains[key]:
             indicators.append(rules.SERIAL_SIMS)
-            refs = dict(session.execute(select(Subscription.id, Subscription.service_identifier)
-                                        .where(Subscription.id.in_(chains[key]))).all())
-            evidence["serial_sims"] = [refs.get(sid) or str(sid) for sid in chains[key]]
+            outlines = contracts_facts.subscription_outlines(session, chains[key])
+            evidence["serial_sims"] = [(outlines[sid].service_identifier if sid in outlines else None)
+                                       or str(sid) for sid in chains[key]]
         if not indicators:
             continue
         listed = rules.listed(plan.usage, "roaming_abuse_indicators")
@@ -898,8 +881,8 @@ def _save_payouts(session: Session, payouts: pl.DataFrame) -> None:
 
 def unbilled_of_customer(session: Session, customer_id: int, up_to_month: str) -> list[facts.RatedMonth]:
     """A customer's rated usage not billed yet: what the next bill run takes (``facts``)."""
-    subscription_ids = session.scalars(select(Subscription.id).where(
-        Subscription.customer_id == customer_id)).all()
+    subscription_ids = [sid for ids in contracts_facts.subscription_ids_by_family(
+        session, [customer_id]).values() for sid in ids]
     return sorted((rated for months in facts.unbilled_usage(session, subscription_ids, up_to_month).values()
                    for rated in months), key=lambda m: (m.month, m.usage_period, m.subscription_id))
 
@@ -912,7 +895,8 @@ def rated_month_dict(rated: facts.RatedMonth, customer_id: int) -> dict:
             "billed_invoice_id": None}
 
 
-def _subscription(session: Session, service: str) -> Subscription:
+def _subscription(session: Session, service: str):
+    """The subscription of a service identifier or reference (the contracts room's)."""
     found = contracts.find_by_service_identifier(session, service)
     return found if found is not None else contracts.get_subscription(session, service)
 
@@ -1197,11 +1181,13 @@ def nb_key(number: str) -> str:
 
 def unclaimed_payouts(session: Session) -> list[dict]:
     """Per premium number: the payouts accrued and not yet claimed (days of calls, amount)."""
+    payouts = list(session.scalars(select(SvaPayout).where(SvaPayout.claim_id.is_(None))))
+    outlines = contracts_facts.subscription_outlines(session, {p.subscription_id for p in payouts})
     by_number: dict[str, list[SvaPayout]] = {}
-    for payout, ref in session.execute(select(SvaPayout, Subscription.ref).join(
-            Subscription, Subscription.id == SvaPayout.subscription_id).where(
-            SvaPayout.claim_id.is_(None)).order_by(Subscription.ref, SvaPayout.day)):
-        by_number.setdefault(ref, []).append(payout)
+    # The payouts of subscriptions that exist, by their reference then day (a join would).
+    for payout in sorted((p for p in payouts if p.subscription_id in outlines),
+                         key=lambda p: (outlines[p.subscription_id].ref, p.day)):
+        by_number.setdefault(outlines[payout.subscription_id].ref, []).append(payout)
     return [{"subscription_id": payouts[0].subscription_id, "subscription": ref,
              "days": len(payouts), "calls": sum(p.calls for p in payouts),
              "first_day": payouts[0].day.isoformat(), "last_day": payouts[-1].day.isoformat(),
@@ -1212,7 +1198,7 @@ def unclaimed_payouts(session: Session) -> list[dict]:
 def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id: int, on: date) -> SvaPayoutClaim:
     """Request the payout of what is claimable: refused while the number is suspended or when
     the balance does not exceed the sheet's minimum (CP XII §11.1, §12)."""
-    subscription = session.get(Subscription, subscription_id)
+    subscription = contracts_facts.subscription_outlines(session, [subscription_id]).get(subscription_id)
     if subscription is None:
         raise NotFound(f"subscription {subscription_id} not found")
     plan = _plans(session, [subscription_id])[0][0]
@@ -1243,11 +1229,7 @@ def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id:
 
 def service_lines(session: Session, limit: int) -> list[tuple[str, str]]:
     """(service identifier, family) of live subscriptions, for synthetic traffic."""
-    return [tuple(row) for row in session.execute(
-        select(Subscription.service_identifier, Subscription.family)
-        .where(Subscription.service_identifier.is_not(None),
-               Subscription.status.in_(("active", "suspended", "restricted", "notice_given")))
-        .order_by(Subscription.id).limit(limit))]
+    return contracts_facts.live_service_lines(session, limit)
 
 
 # --------------------------------------------------------------------------- portal and dashboard
