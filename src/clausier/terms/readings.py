@@ -5,7 +5,7 @@ sheet value citing the reading (``src: "CGV art. 2 L66-67; reading:T-X"``): a va
 (``withdrawal.days_counted_in``, or a named figure such as ``payout_claimable_after_business_days``)
 is read by the functions of the rooms' ``rules.py`` and ``service.py`` that name it. A reading that
 settles no single value (what a delay runs from, a word of the definitions) names its rules itself
-(``applied_by``: ``room.module.function``). ``clausier terms lint`` fails on a reading that no rule
+(``applied_by``: ``room.module.function``, or ``room.package.module.function``). ``clausier terms lint`` fails on a reading that no rule
 applies, so a reading cannot be recorded and then forgotten by the code.
 """
 
@@ -30,17 +30,16 @@ def names_read_by_rules() -> dict[str, frozenset[str]]:
     found: dict[str, frozenset[str]] = {}
     # The demo loader writes the sheets' figures into its data; it applies no reading.
     for room in sorted(p for p in PACKAGE_DIR.iterdir() if p.is_dir() and p.name != "demo"):
-        for module_name in RULE_MODULES:
-            module = room / module_name
-            if not module.exists():
-                continue
+        # A room's modules, and those of its sub-packages (``rating/sva/rules.py``).
+        for module in sorted(m for name in RULE_MODULES for m in room.rglob(name)):
+            dotted = ".".join(module.relative_to(PACKAGE_DIR).with_suffix("").parts)
             tree = ast.parse(module.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
                 if isinstance(node, ast.FunctionDef) and not node.name.startswith("__"):
                     names = {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
                     names |= {n.value for n in ast.walk(node)
                               if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-                    found[f"{room.name}.{module.stem}.{node.name}"] = frozenset(names)
+                    found[f"{dotted}.{node.name}"] = frozenset(names)
     return found
 
 
