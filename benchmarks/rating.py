@@ -64,9 +64,7 @@ def _set_up(services: int, folder: Path) -> list[tuple[str, str]]:
     from clausier.customers.models import Customer, Site
     from clausier.db.migrate import upgrade
     from clausier.db.session import default_engine, transaction
-    from clausier.rating.cdr import service as cdr_service
     from clausier.rating.cdr import synth
-    from clausier.rating.month import service as month_service
     from clausier.rating.price import service as price_service
     from clausier.terms import service as terms
 

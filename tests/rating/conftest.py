@@ -16,8 +16,8 @@ from clausier.catalog.models import Operator
 from clausier.contracts.service import LineInput
 from clausier.core.clock import PARIS
 from clausier.rating.cdr import rules as cdr
-from clausier.rating.plans import rules as plans_rules
-from clausier.rating.price import rules as price_rules
+from clausier.rating.plans.rules import Bundle, Plan
+from clausier.rating.price.rules import Tariff
 from clausier.rating.price import service as price_service
 from clausier.rating.store import UsageStore
 from clausier.terms import service as terms
@@ -35,20 +35,20 @@ def usage(family: str) -> Usage:
 
 
 def plan(family: str, subscription_id: int = 1, *, units=None, bundle=None, identifier="0247000001",
-         lines_managed: bool = True) -> plans_rules.Plan:
-    return plans_rules.Plan(subscription_id, 1, family, identifier, usage(family),
-                            bundle or plans_rules.Bundle(unlimited=True), units or {}, "demo",
-                            lines_managed=lines_managed)
+         lines_managed: bool = True) -> Plan:
+    return Plan(subscription_id, 1, family, identifier, usage(family),
+                bundle or Bundle(unlimited=True), units or {}, "demo",
+                lines_managed=lines_managed)
 
 
 DEMO_TARIFFS = {"demo": [
-    price_rules.Tariff("fixed", "voice", Decimal("0.02"), source="demo list"),
-    price_rules.Tariff("mobile", "voice", Decimal("0.08"), source="demo list"),
-    price_rules.Tariff("international", "voice", Decimal("0.30"), source="demo list"),
-    price_rules.Tariff("unknown_origin", "voice", Decimal("0.90"), source="demo list"),
-    price_rules.Tariff("mobile", "sms", Decimal("0.08"), source="demo list"),
-    price_rules.Tariff("data", "data", Decimal("0.01"), source="demo list"),
-    price_rules.Tariff("roaming_surcharge", "voice", Decimal("0.022"), source="demo list"),
+    Tariff("fixed", "voice", Decimal("0.02"), source="demo list"),
+    Tariff("mobile", "voice", Decimal("0.08"), source="demo list"),
+    Tariff("international", "voice", Decimal("0.30"), source="demo list"),
+    Tariff("unknown_origin", "voice", Decimal("0.90"), source="demo list"),
+    Tariff("mobile", "sms", Decimal("0.08"), source="demo list"),
+    Tariff("data", "data", Decimal("0.01"), source="demo list"),
+    Tariff("roaming_surcharge", "voice", Decimal("0.022"), source="demo list"),
 ]}
 
 

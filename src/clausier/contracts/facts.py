@@ -122,7 +122,8 @@ def latest_subscription_by_service(session: Session) -> dict[str, tuple[int, int
     table = Subscription.__table__.c
     rows = session.execute(select(table.service_identifier, table.id, table.customer_id)
                            .where(table.service_identifier.is_not(None)).order_by(table.id))
-    return {identifier: (subscription_id, customer_id) for identifier, subscription_id, customer_id in rows}
+    return {identifier: (subscription_id, customer_id)
+            for identifier, subscription_id, customer_id in rows}
 
 
 def service_identifiers_by_operator(session: Session, operator_ids: Collection[int]

@@ -89,39 +89,42 @@ def summaries(customer_id: int, up_to_month: str, ctx: Ctx = Depends(staff_ctx))
 
 @router.get("/breaches")
 def breaches(status: str | None = None, month: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [fair_use_service.breach_dict(b) for b in fair_use_service.list_breaches(ctx.session, status, month)]
+    return [fair_use_service.breach_dict(b)
+            for b in fair_use_service.list_breaches(ctx.session, status, month)]
 
 
 @router.post("/breaches/{breach_id}/decision")
 def decide_breach(breach_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("usage")
-    return fair_use_service.breach_dict(fair_use_service.decide_breach(ctx.session, ctx.clock, ctx.actor, breach_id,
-                                                                       body.decision, body.note))
+    return fair_use_service.breach_dict(fair_use_service.decide_breach(
+        ctx.session, ctx.clock, ctx.actor, breach_id, body.decision, body.note))
 
 
 @router.get("/fraud-alerts")
 def fraud_alerts(status: str | None = None, month: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [fraud_service.alert_dict(a) for a in fraud_service.list_alerts(ctx.session, status, month)]
+    return [fraud_service.alert_dict(a)
+            for a in fraud_service.list_alerts(ctx.session, status, month)]
 
 
 @router.post("/fraud-alerts/{alert_id}/decision")
 def decide_alert(alert_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("usage")
-    return fraud_service.alert_dict(fraud_service.decide_alert(ctx.session, ctx.clock, ctx.actor, alert_id,
-                                                               body.decision, body.note))
+    return fraud_service.alert_dict(fraud_service.decide_alert(
+        ctx.session, ctx.clock, ctx.actor, alert_id, body.decision, body.note))
 
 
 @router.get("/penalties")
 def penalties(status: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [fraud_service.proposal_dict(p) for p in fraud_service.proposals_of(ctx.session, status=status)]
+    return [fraud_service.proposal_dict(p)
+            for p in fraud_service.proposals_of(ctx.session, status=status)]
 
 
 @router.post("/penalties/{proposal_id}/decision")
 def decide_penalty(proposal_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """Confirming a penalty puts it on the customer's next invoice (a billing charge)."""
     ctx.require_write("usage")
-    return fraud_service.proposal_dict(fraud_service.decide_penalty(ctx.session, ctx.clock, ctx.actor, proposal_id,
-                                                                    body.decision, body.note))
+    return fraud_service.proposal_dict(fraud_service.decide_penalty(
+        ctx.session, ctx.clock, ctx.actor, proposal_id, body.decision, body.note))
 
 
 @router.get("/payouts/{subscription_id}")

@@ -203,7 +203,8 @@ def breaches(status: str | None = typer.Option(None, "--status"), month: str | N
              json: bool = JsonOption) -> None:
     """Fair-use breaches for staff."""
     with command() as cmd:
-        rows = [fair_use_service.breach_dict(b) for b in fair_use_service.list_breaches(cmd.session, status, month)]
+        rows = [fair_use_service.breach_dict(b)
+                for b in fair_use_service.list_breaches(cmd.session, status, month)]
     if json:
         print_json(rows)
         return
@@ -216,7 +217,8 @@ def breaches(status: str | None = typer.Option(None, "--status"), month: str | N
 def alerts(status: str | None = typer.Option("open", "--status"), json: bool = JsonOption) -> None:
     """The fraud alert queue."""
     with command() as cmd:
-        rows = [fraud_service.alert_dict(a) for a in fraud_service.list_alerts(cmd.session, status or None)]
+        rows = [fraud_service.alert_dict(a)
+                for a in fraud_service.list_alerts(cmd.session, status or None)]
     if json:
         print_json(rows)
         return
@@ -249,6 +251,12 @@ def _print_explained_lines(title: str, explanation: dict, total: object) -> None
         console.print(f"Note: {note}", highlight=False)
 
 
+def _claims_standing(session, on, subscription_id: int | None = None) -> list[dict]:
+    """The payout claims (one number's with ``subscription_id``), each with where it stands."""
+    return [sva_service.payout_claim_dict(claim, sva_service.claim_standing(session, claim, on))
+            for claim in sva_service.payout_claims(session, subscription_id)]
+
+
 @usage_app.command("payouts")
 def payouts(subscription: str = typer.Argument(None, metavar="[SUBSCRIPTION]",
                                                help="A premium number's subscription (reference "
@@ -258,17 +266,16 @@ def payouts(subscription: str = typer.Argument(None, metavar="[SUBSCRIPTION]",
     accrued and not claimed and the claims made; with it, what it may claim on --today (with
     its clauses) and its claims."""
     with command(today, json_errors=json) as cmd:
+        on = cmd.clock.today()
         if subscription is None:
             data = {"unclaimed": sva_service.unclaimed_payouts(cmd.session),
-                    "claims": [sva_service.payout_claim_dict(c, sva_service.claim_standing(cmd.session, c, cmd.clock.today()))
-                               for c in sva_service.payout_claims(cmd.session)]}
+                    "claims": _claims_standing(cmd.session, on)}
         else:
             sub = contracts.get_subscription(cmd.session, subscription)
             explained, days = sva_service.claimable_payouts(cmd.session, sub.id, cmd.clock.today())
             data = {"subscription": sub.ref, "on": cmd.clock.today().isoformat(),
                     "claimable": explained.as_dict(), "days": [d.isoformat() for d in days],
-                    "claims": [sva_service.payout_claim_dict(c, sva_service.claim_standing(cmd.session, c, cmd.clock.today()))
-                               for c in sva_service.payout_claims(cmd.session, sub.id)]}
+                    "claims": _claims_standing(cmd.session, on, sub.id)}
     if json:
         print_json(data)
         return
@@ -290,7 +297,8 @@ def tariff_change(subscription: str = typer.Argument(..., help="A premium number
                   json: bool = JsonOption) -> None:
     """When a premium number's new caller tariff takes effect if requested on --requested."""
     with command(json_errors=json) as cmd:
-        effective, clause = sva_service.tariff_change_effective(cmd.session, subscription, requested.date())
+        effective, clause = sva_service.tariff_change_effective(cmd.session, subscription,
+                                                                requested.date())
     data = {"subscription": subscription, "requested_on": requested.date().isoformat(),
             "effective_on": effective.isoformat(), "clause": clause}
     if json:
@@ -310,9 +318,9 @@ def pass_on(subscription: str = typer.Argument(..., help="A premium number's sub
     """Propose passing on a penalty an upstream operator charged for a client's premium number
     (CP XII §13.1), at its amount; staff confirm it with ``usage decide penalty``."""
     with command(today, writes=True, json_errors=json) as cmd:
-        proposal = sva_service.pass_on_supplier_penalty(cmd.session, cmd.clock, cmd.actor, subscription,
-                                                        supplier, number, contracts.parse_amount(amount, "amount"),
-                                                        charged.date())
+        proposal = sva_service.pass_on_supplier_penalty(
+            cmd.session, cmd.clock, cmd.actor, subscription, supplier, number,
+            contracts.parse_amount(amount, "amount"), charged.date())
         data = fraud_service.proposal_dict(proposal)
     if json:
         print_json(data)
@@ -329,7 +337,8 @@ def proposals(proposal_id: int = typer.Argument(None, metavar="[ID]", help="Show
     explained amount. Decide with ``clausier usage decide penalty ID confirm|reject``."""
     with command(json_errors=json) as cmd:
         if proposal_id is None:
-            data = [fraud_service.proposal_dict(p) for p in fraud_service.proposals_of(cmd.session, status=status)]
+            data = [fraud_service.proposal_dict(p)
+                    for p in fraud_service.proposals_of(cmd.session, status=status)]
         else:
             data = fraud_service.proposal_dict(fraud_service.get_proposal(cmd.session, proposal_id))
     if json:

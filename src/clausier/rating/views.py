@@ -24,7 +24,8 @@ def _last_month(ctx: Ctx) -> str:
 
 @router.get("/usage/imports")
 def imports_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
-    return render(request, "rating/imports.html", {"batches": cdr_service.list_batches(ctx.session)})
+    return render(request, "rating/imports.html",
+                  {"batches": cdr_service.list_batches(ctx.session)})
 
 
 @router.get("/usage/imports/{batch_id}")
@@ -36,14 +37,15 @@ def import_page(request: Request, batch_id: int, ctx: Ctx = Depends(staff_ctx)):
 @router.get("/usage/services/{service_id}")
 def usage_page(request: Request, service_id: str, month: str | None = None, ctx: Ctx = Depends(staff_ctx)):
     month = month or _last_month(ctx)
-    return render(request, "rating/usage.html", {"data": month_service.usage_of(ctx.session, service_id, month),
-                                                  "month": month})
+    return render(request, "rating/usage.html",
+                  {"data": month_service.usage_of(ctx.session, service_id, month), "month": month})
 
 
 @router.get("/usage/breaches")
 def breaches_page(request: Request, status: str | None = "open", ctx: Ctx = Depends(staff_ctx)):
     return render(request, "rating/breaches.html", {
-        "breaches": fair_use_service.list_breaches(ctx.session, status or None), "status": status or "",
+        "breaches": fair_use_service.list_breaches(ctx.session, status or None),
+        "status": status or "",
         "decisions": list(fair_use_service.BREACH_DECISIONS)})
 
 

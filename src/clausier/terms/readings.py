@@ -3,9 +3,10 @@
 A reading settles how a clause applies. The rules that apply it are the functions that read a
 sheet value citing the reading (``src: "CGV art. 2 L66-67; reading:T-X"``): a value's field
 (``withdrawal.days_counted_in``, or a named figure such as ``payout_claimable_after_business_days``)
-is read by the functions of the rooms' ``rules.py`` and ``service.py`` that name it. A reading that
-settles no single value (what a delay runs from, a word of the definitions) names its rules itself
-(``applied_by``: ``room.module.function``, or ``room.package.module.function``). ``clausier terms lint`` fails on a reading that no rule
+is read by the functions of the rooms' ``rules.py`` and ``service.py`` (those of their
+sub-packages too) that name it. A reading that settles no single value (what a delay runs from, a
+word of the definitions) names its rules itself (``applied_by``: ``room.module.function``, or
+``room.package.module.function``). ``clausier terms lint`` fails on a reading that no rule
 applies, so a reading cannot be recorded and then forgotten by the code.
 """
 

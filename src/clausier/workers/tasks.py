@@ -124,5 +124,5 @@ def bucket_dead(session, clock: Clock, arguments: dict, error: str) -> None:
 
 
 def rating_queue(run_key: str, bucket: int, fixed_at: str | None) -> None:
-    """The queue of ``rating.month.service.rate_on_workers``: a bucket per message to the workers."""
+    """The queue of ``rating.month.service.rate_on_workers``: a message per bucket."""
     rate_bucket.send(run_key, bucket, fixed_at)

@@ -39,7 +39,7 @@ def sheet_columns(usage: Usage) -> dict:
         "sva": amount(usage, "caller_charge_cap_per_call") is not None
         or flag(usage, "payout_per_second_from_first_second") is not None,
         "unknown_origin": is_on(flag(usage, "undetermined_origin_rating_on_country_mismatch",
-                                   "undetermined_origin_tariff_on_country_mismatch")),
+                                     "undetermined_origin_tariff_on_country_mismatch")),
     }
 
 
@@ -115,7 +115,7 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
                                _redirected_unmanaged(frame, managed_numbers))
     if included_countries.height:
         frame = lookup(frame, included_countries.unique(["subscription_id", "dest_country"]),
-                        ["subscription_id", "dest_country"]).with_columns(c("country_included").fill_null(False))
+                       ["subscription_id", "dest_country"]).with_columns(c("country_included").fill_null(False))
     else:
         frame = frame.with_columns(pl.lit(False).alias("country_included"))
 

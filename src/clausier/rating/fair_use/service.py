@@ -17,16 +17,16 @@ from clausier.rating.rows import upsert
 
 
 def save_breaches(session: Session, clock: Clock, month: str, result: month_rules.MonthRating,
-                   plans: dict[int, plans_rules.Plan]) -> int:
+                  plans: dict[int, plans_rules.Plan]) -> int:
     seen = set()
     for breach in result.breaches:
         seen.add((breach.subscription_id, breach.metric))
         upsert(session, FairUseBreach, dict(subscription_id=breach.subscription_id, month=month,
-                                             metric=breach.metric),
-                dict(customer_id=plans[breach.subscription_id].customer_id, window=breach.window,
-                     per=breach.per, units=breach.units, limit=str(breach.limit),
-                     measured=str(breach.measured), consequence=breach.consequence,
-                     clause=breach.clause, evidence=breach.evidence, detected_at=clock.now()))
+                                            metric=breach.metric),
+               dict(customer_id=plans[breach.subscription_id].customer_id, window=breach.window,
+                    per=breach.per, units=breach.units, limit=str(breach.limit),
+                    measured=str(breach.measured), consequence=breach.consequence,
+                    clause=breach.clause, evidence=breach.evidence, detected_at=clock.now()))
     events: dict[int, list[rules.DataEvent]] = {}
     for event in result.data_events:
         events.setdefault(event.subscription_id, []).append(event)
@@ -34,12 +34,12 @@ def save_breaches(session: Session, clock: Clock, month: str, result: month_rule
         seen.add((subscription_id, "data"))
         plan = plans[subscription_id]
         upsert(session, FairUseBreach, dict(subscription_id=subscription_id, month=month, metric="data"),
-                dict(customer_id=plan.customer_id, window="month", per="line", units=1,
-                     limit=f"{plan.bundle.data_mb} MB", measured="over", consequence="throttle_or_cut",
-                     clause="; ".join(sorted({e.clause for e in items if e.clause})),
-                     evidence={"events": [{"kind": e.kind, "at": e.at.isoformat(), "record_id": e.record_id}
-                                          for e in items]},
-                     detected_at=clock.now()))
+               dict(customer_id=plan.customer_id, window="month", per="line", units=1,
+                    limit=f"{plan.bundle.data_mb} MB", measured="over", consequence="throttle_or_cut",
+                    clause="; ".join(sorted({e.clause for e in items if e.clause})),
+                    evidence={"events": [{"kind": e.kind, "at": e.at.isoformat(), "record_id": e.record_id}
+                                         for e in items]},
+                    detected_at=clock.now()))
     for stale in session.scalars(select(FairUseBreach).where(FairUseBreach.month == month,
                                                              FairUseBreach.status == "open")):
         if (stale.subscription_id, stale.metric) not in seen and stale.subscription_id in plans:

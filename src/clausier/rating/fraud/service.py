@@ -28,20 +28,20 @@ PENALTY_SOURCE = "usage_penalty"
 
 
 def save_alerts(session: Session, clock: Clock, month: str, alerts: Sequence[rules.Alert],
-                 plans: dict[int, plans_rules.Plan]) -> list[tuple[FraudAlert, rules.Alert]]:
+                plans: dict[int, plans_rules.Plan]) -> list[tuple[FraudAlert, rules.Alert]]:
     saved = []
     for found in alerts:
         row, _ = upsert(session, FraudAlert, dict(subscription_id=found.subscription_id, month=month,
-                                                   kind=found.kind),
-                         dict(customer_id=plans[found.subscription_id].customer_id, clause=found.clause,
-                              calls=found.calls, evidence=found.evidence, detected_at=clock.now()))
+                                                  kind=found.kind),
+                        dict(customer_id=plans[found.subscription_id].customer_id, clause=found.clause,
+                             calls=found.calls, evidence=found.evidence, detected_at=clock.now()))
         saved.append((row, found))
     session.flush()
     return saved
 
 
 def propose(session: Session, clock: Clock, source_key: str, alert_id: int | None,
-             plan: plans_rules.Plan, kind: str, label: str, explained: Explained, basis: str) -> int:
+            plan: plans_rules.Plan, kind: str, label: str, explained: Explained, basis: str) -> int:
     """Propose a penalty to staff; a proposal already decided is never changed."""
     row = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == source_key))
     if row is not None and row.status != "proposed":
@@ -62,14 +62,14 @@ def _basis(explained_lines_basis: Iterable[str], default: str) -> str:
 
 
 def propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found: rules.Alert,
-                       plan: plans_rules.Plan) -> int:
+                      plan: plans_rules.Plan) -> int:
     usage = plan.usage
     if found.penalty is not None:
-        basis = _basis((a.basis for a in (plans_rules.amount(usage, "penalty_per_calling_number"),
-                                          plans_rules.amount(usage, "penalty_per_call_or_attempt")) if a),
-                       plan.price_basis)
+        amounts = (plans_rules.amount(usage, "penalty_per_calling_number"),
+                   plans_rules.amount(usage, "penalty_per_call_or_attempt"))
+        basis = _basis((a.basis for a in amounts if a), plan.price_basis)
         return propose(session, clock, f"alert:{alert.id}", alert.id, plan, "caller_id_penalty",
-                        f"Penalty: {found.kind.replace('_', ' ')} ({alert.month})", found.penalty, basis)
+                       f"Penalty: {found.kind.replace('_', ' ')} ({alert.month})", found.penalty, basis)
     if found.kind == "sva_abnormal_traffic":
         window = plans_rules.figure(usage, "repeat_window_months")
         since = month_rules.shift_month(alert.month, -int(window.value)) if window else alert.month
@@ -83,7 +83,7 @@ def propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found: 
             return 0
         base = plans_rules.amount(usage, "ethics_or_abnormal_traffic_penalty")
         return propose(session, clock, f"alert:{alert.id}", alert.id, plan, "sva_sanction",
-                        f"Premium number sanction ({alert.month})", explained, base.basis)
+                       f"Premium number sanction ({alert.month})", explained, base.basis)
     return 0
 
 

@@ -169,14 +169,14 @@ def rate_on_workers(engine, clock: Clock, actor: Actor, month: str, queue,
         parts = [row.report for row in rows]
         roaming_ids = [sid for part in parts for sid in part["roaming_subscriptions"]]
         plans, tariffs = plans_of(session, roaming_ids)
-        roaming_proposals = roaming_proposals(
+        surcharges_proposed = roaming_proposals(
             session, clock, month, roaming_ids, {p.subscription_id: p for p in plans}, tariffs)
         report = RateReport(
             month=month, records=sum(p["records"] for p in parts),
             subscriptions=sum(p["subscriptions"] for p in parts),
             amount=sum((Decimal(p["amount"]) for p in parts), Decimal("0.00")),
             breaches=sum(p["breaches"] for p in parts), alerts=sum(p["alerts"] for p in parts),
-            proposals=sum(p["proposals"] for p in parts) + roaming_proposals,
+            proposals=sum(p["proposals"] for p in parts) + surcharges_proposed,
             unpriced=sum(p["unpriced"] for p in parts),
             late_summaries=sum(p["late_summaries"] for p in parts),
             rated_files=[p["rated_file"] for p in parts])

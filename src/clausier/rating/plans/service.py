@@ -92,7 +92,7 @@ def plans_of(session: Session, subscription_ids: Iterable[int]) -> tuple[list[ru
 
 
 def managed_numbers(session: Session, plans: Sequence[rules.Plan],
-                     known: dict[int, set[str]]) -> set[str] | None:
+                    known: dict[int, set[str]]) -> set[str] | None:
     """The numbers the operators of contact-centre plans manage (their subscriptions' service
     identifiers, normalised), or None when no plan is a contact centre. ``known`` caches them
     per operator."""

@@ -169,7 +169,7 @@ def price(classified: pl.DataFrame, tariffs: pl.DataFrame, rerated: Sequence[int
     frame = frame.drop("valid_from", "valid_to")
     if call_limits.height:
         frame = lookup(frame, call_limits.unique("subscription_id", keep="first", maintain_order=True),
-                        ["subscription_id"])
+                       ["subscription_id"])
     else:
         frame = frame.with_columns(pl.lit(None, pl.Int64).alias("call_limit_s"))
     breached = c("subscription_id").is_in(list(rerated))

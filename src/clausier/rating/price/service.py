@@ -4,7 +4,6 @@ the built-in demo lists.
 
 from __future__ import annotations
 
-from dataclasses import field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path

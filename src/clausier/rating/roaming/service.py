@@ -48,7 +48,7 @@ def _serial_chain(session: Session, plan: plans_rules.Plan, months: Sequence[str
 
 
 def evaluate_roaming(session: Session, clock: Clock, month: str, roaming: pl.DataFrame,
-                      plans: dict[int, plans_rules.Plan], tariffs: dict) -> int:
+                     plans: dict[int, plans_rules.Plan], tariffs: dict) -> int:
     """Store the month's roaming profile and evaluate the abuse indicators over the sheet's
     window of consecutive months (the three of each line, and the serial use of several SIMs
     by one customer); propose the surcharge tariffs when one holds."""
@@ -64,12 +64,12 @@ def store_roaming(session: Session, month: str, roaming: pl.DataFrame) -> None:
     for row in roaming.iter_rows(named=True):
         subscription_id = row.pop("subscription_id")
         upsert(session, RoamingMonthRow, dict(subscription_id=subscription_id, month=month),
-                {k: int(v or 0) for k, v in row.items()})
+               {k: int(v or 0) for k, v in row.items()})
     session.flush()
 
 
 def roaming_proposals(session: Session, clock: Clock, month: str, subscription_ids: list[int],
-                       plans: dict[int, plans_rules.Plan], tariffs: dict) -> int:
+                      plans: dict[int, plans_rules.Plan], tariffs: dict) -> int:
     """The abuse indicators of these lines over the window, once every line of the month has its
     profile stored (the serial use of SIMs compares a customer's lines)."""
     proposals = 0
@@ -91,8 +91,9 @@ def roaming_proposals(session: Session, clock: Clock, month: str, subscription_i
         if plan.subscription_id in chains[key]:
             indicators.append(rules.SERIAL_SIMS)
             outlines = contracts_facts.subscription_outlines(session, chains[key])
-            evidence["serial_sims"] = [(outlines[sid].service_identifier if sid in outlines else None)
-                                       or str(sid) for sid in chains[key]]
+            evidence["serial_sims"] = [
+                (outlines[sid].service_identifier if sid in outlines else None) or str(sid)
+                for sid in chains[key]]
         if not indicators:
             continue
         listed = plans_rules.listed(plan.usage, "roaming_abuse_indicators")
@@ -100,16 +101,16 @@ def roaming_proposals(session: Session, clock: Clock, month: str, subscription_i
             evidence["interruption_without_notice"] = interruption
         alert, _ = upsert(session, FraudAlert, dict(subscription_id=plan.subscription_id, month=month,
                                                       kind="roaming_abuse"),
-                           dict(customer_id=plan.customer_id,
-                                clause=f"{size.clause}" + (f"; {listed.clause}" if listed else ""),
-                                calls=0, evidence={"indicators": indicators, **evidence},
-                                detected_at=clock.now()))
+                          dict(customer_id=plan.customer_id,
+                               clause=f"{size.clause}" + (f"; {listed.clause}" if listed else ""),
+                               calls=0, evidence={"indicators": indicators, **evidence},
+                               detected_at=clock.now()))
         session.flush()
         surcharges = {t.kind: t for t in tariffs.get(plan.tariff_key, [])
                       if t.destination == "roaming_surcharge"}
         explained = rules.roaming_surcharge(window, surcharges, plan.usage)
         if explained.lines:
             proposals += propose(session, clock, f"alert:{alert.id}", alert.id, plan,
-                                  "roaming_surcharge", f"Roaming surcharge {wanted[0]}–{wanted[-1]}",
-                                  explained, plan.price_basis)
+                                 "roaming_surcharge", f"Roaming surcharge {wanted[0]}–{wanted[-1]}",
+                                 explained, plan.price_basis)
     return proposals

@@ -37,7 +37,7 @@ def save_payouts(session: Session, payouts: pl.DataFrame) -> None:
         if existing is not None and existing.claim_id is not None:
             continue      # already claimed: late calls of that day are not re-opened
         upsert(session, SvaPayout, key, dict(calls=row["calls"], seconds=row["seconds"],
-                                              amount=price_rules.from_micro(row["amount_micro"])))
+                                             amount=price_rules.from_micro(row["amount_micro"])))
 
 
 def propose_uncured_sanction(session: Session, clock: Clock, actor: Actor, alert_id: int,
@@ -58,8 +58,8 @@ def propose_uncured_sanction(session: Session, clock: Clock, actor: Actor, alert
     if on <= deadline:
         raise NotAllowed(f"on: the cure deadline runs until {deadline.isoformat()} ({days.clause})")
     propose(session, clock, f"uncured:{alert.id}", alert.id, plan, "sva_sanction",
-             f"Premium number not compliant after {deadline.isoformat()}", explained,
-             plans_rules.amount(plan.usage, "not_cured_within_deadline_penalty").basis)
+            f"Premium number not compliant after {deadline.isoformat()}", explained,
+            plans_rules.amount(plan.usage, "not_cured_within_deadline_penalty").basis)
     proposal = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == f"uncured:{alert.id}"))
     record(session, clock, actor, "penalty.propose", proposal, proposal.label)
     return proposal
@@ -138,8 +138,8 @@ def pass_on_supplier_penalty(session: Session, clock: Clock, actor: Actor, subsc
         raise exc.as_invalid_input() from None
     key = f"supplier:{subscription.id}:{nb_key(number)}:{charged_on.isoformat()}"
     propose(session, clock, key, None, plan, "supplier_penalty",
-             f"Supplier penalty passed on ({supplier.strip()}, {charged_on.isoformat()})", explained,
-             plan.price_basis)
+            f"Supplier penalty passed on ({supplier.strip()}, {charged_on.isoformat()})", explained,
+            plan.price_basis)
     session.flush()
     proposal = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == key))
     record(session, clock, actor, "usage.supplier_penalty", proposal,
@@ -171,7 +171,8 @@ def unclaimed_payouts(session: Session) -> list[dict]:
 def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id: int, on: date) -> SvaPayoutClaim:
     """Request the payout of what is claimable: refused while the number is suspended or when
     the balance does not exceed the sheet's minimum (CP XII §11.1, §12)."""
-    subscription = contracts_facts.subscription_outlines(session, [subscription_id]).get(subscription_id)
+    subscription = contracts_facts.subscription_outlines(session, [subscription_id]).get(
+        subscription_id)
     if subscription is None:
         raise NotFound(f"subscription {subscription_id} not found")
     plan = plans_of(session, [subscription_id])[0][0]
