@@ -15,7 +15,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.contracts import facts as contracts_facts, service as contracts
+from clausier.contracts import facts as contracts_facts
+from clausier.contracts import service as contracts
 from clausier.core.bulk import gc_paused
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotFound

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.catalog import facts as catalog_facts
-from clausier.contracts import facts as contracts_facts, service as contracts
+from clausier.contracts import facts as contracts_facts
+from clausier.contracts import service as contracts
 from clausier.rating.classify import rules as classify_rules
 from clausier.rating.models import UsageTariff
 from clausier.rating.numbering import rules as nb
