@@ -64,7 +64,8 @@ def _set_up(services: int, folder: Path) -> list[tuple[str, str]]:
     from clausier.customers.models import Customer, Site
     from clausier.db.migrate import upgrade
     from clausier.db.session import default_engine, transaction
-    from clausier.rating import service, synth
+    from clausier.rating.cdr import synth
+    from clausier.rating.price import service as price_service
     from clausier.terms import service as terms
 
     upgrade(os.environ["CLAUSIER_DATABASE_URL"])
@@ -76,9 +77,9 @@ def _set_up(services: int, folder: Path) -> list[tuple[str, str]]:
                             customer_kind="business", price_basis="HT", invoice_prefix="TEC")
         session.add(operator)
         session.flush()
-        for path in service.built_in_price_lists():
+        for path in price_service.built_in_price_lists():
             if "technicophone" in path.name:
-                service.load_price_list(session, clock, actor, path)
+                price_service.load_price_list(session, clock, actor, path)
         now = clock.now()
         customer = Customer(operator_id=operator.id, ref="TEC-BENCH", kind="company", name="Bench",
                             employees=50, category="tertiary", created_at=now, updated_at=now)
@@ -111,7 +112,7 @@ def _set_up(services: int, folder: Path) -> list[tuple[str, str]]:
 def _prepare(environment: dict, services: int, records: int, month: str, folder: Path, cdr_file: Path) -> None:
     os.environ.update(environment)
     sys.path.insert(0, str(ROOT / "src"))
-    from clausier.rating import synth
+    from clausier.rating.cdr import synth
     lines = _set_up(services, folder)
     synth.write(synth.generate(lines, records, month), cdr_file)
 
@@ -147,7 +148,8 @@ def main() -> None:
     from clausier.audit.service import Actor
     from clausier.core.clock import FixedClock
     from clausier.db.session import default_engine, transaction
-    from clausier.rating import service
+    from clausier.rating.cdr import service as cdr_service
+    from clausier.rating.month import service as month_service
 
     try:
         started = time.perf_counter()
@@ -165,10 +167,10 @@ def main() -> None:
         clock, actor = FixedClock(datetime(2026, 11, 2, 9, 0).astimezone()), Actor.system("benchmark")
         t0, cpu0 = time.perf_counter(), time.process_time()
         with transaction(default_engine()) as session:
-            batch = service.import_cdr_file(session, clock, actor, cdr_file)
+            batch = cdr_service.import_cdr_file(session, clock, actor, cdr_file)
         t1, cpu1 = time.perf_counter(), time.process_time()
         with transaction(default_engine()) as session:
-            report = service.rate(session, clock, actor, args.month)
+            report = month_service.rate(session, clock, actor, args.month)
         t2, cpu2 = time.perf_counter(), time.process_time()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
         with transaction(default_engine()) as session:

@@ -16,7 +16,8 @@ from clausier.billing import service as billing
 from clausier.billing.models import InvoiceLine
 from clausier.billing.pdf import invoice_pdf
 from clausier.db.session import transaction
-from clausier.rating import service as rating
+from clausier.rating.cdr import service as cdr_service
+from clausier.rating.month import service as month_service
 from clausier.rating.models import UsageSummary
 from clausier.rating.store import UsageStore
 from tests.conftest import create_user, log_in
@@ -40,8 +41,8 @@ def _bill_a_month_of_calls(session, clock, actor, tmp_path) -> int:
             + [csv_row(f"I{i}", called=f"004930123456{i}", duration="90",
                        start=f"2026-10-06T10:0{i}:00+02:00") for i in range(2)])
     store = UsageStore(tmp_path / "usage")
-    rating.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
-    rating.rate(session, clock, actor, "2026-10", store)
+    cdr_service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
+    month_service.rate(session, clock, actor, "2026-10", store)
     billing.bill_period(session, clock, actor, "2026-11", "ratingtest")
     usage_line = session.scalar(select(InvoiceLine).where(InvoiceLine.kind == "usage"))
     # 2 calls × 90 s × 0,30 € / 60 s = 0,90 € HT; the fixed calls are in the bundle.

@@ -12,7 +12,7 @@ import yaml
 from clausier.catalog import service
 from clausier.catalog.attributes import rating_attributes
 from clausier.core.errors import InvalidInput
-from clausier.rating.rules import Bundle
+from clausier.rating.plans.rules import Bundle
 
 
 def _price_list(tmp_path: Path, attributes: dict) -> Path:

@@ -201,7 +201,8 @@ def test_export_zip_holds_the_customers_rated_usage(session, clock, actor, ratin
     """RGPD art. 15 and 20: the customer's call-detail data, rated by the rating room and kept in
     its Parquet store, are in the export as CSV, next to every table that holds the customer;
     another customer's calls are not."""
-    from clausier.rating import service as rating
+    from clausier.rating.cdr import service as cdr_service
+    from clausier.rating.month import service as month_service
     from tests.rating.conftest import csv_row, write_csv
 
     from clausier.contracts.service import LineInput
@@ -216,8 +217,8 @@ def test_export_zip_holds_the_customers_rated_usage(session, clock, actor, ratin
     session.flush()
     rows = [csv_row(f"v{i}", "0247000001", called=f"014500000{i}") for i in range(3)]
     rows.append(csv_row("w0", "0247000002", called="0145999999"))
-    rating.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
-    rating.rate(session, clock, actor, "2026-10", store)
+    cdr_service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
+    month_service.rate(session, clock, actor, "2026-10", store)
     assert store.root == data_dir / "usage"          # where the export reads it
 
     archive = zipfile.ZipFile(io.BytesIO(service.export_customer_zip(session, line.customer_id)))

@@ -15,7 +15,10 @@ import yaml
 from clausier.catalog.models import Operator
 from clausier.contracts.service import LineInput
 from clausier.core.clock import PARIS
-from clausier.rating import cdr, rules, service
+from clausier.rating.cdr import rules as cdr
+from clausier.rating.plans.rules import Bundle, Plan
+from clausier.rating.price.rules import Tariff
+from clausier.rating.price import service as price_service
 from clausier.rating.store import UsageStore
 from clausier.terms import service as terms
 from clausier.terms.schema import Usage
@@ -32,20 +35,20 @@ def usage(family: str) -> Usage:
 
 
 def plan(family: str, subscription_id: int = 1, *, units=None, bundle=None, identifier="0247000001",
-         lines_managed: bool = True) -> rules.Plan:
-    return rules.Plan(subscription_id, 1, family, identifier, usage(family),
-                      bundle or rules.Bundle(unlimited=True), units or {}, "demo",
-                      lines_managed=lines_managed)
+         lines_managed: bool = True) -> Plan:
+    return Plan(subscription_id, 1, family, identifier, usage(family),
+                bundle or Bundle(unlimited=True), units or {}, "demo",
+                lines_managed=lines_managed)
 
 
 DEMO_TARIFFS = {"demo": [
-    rules.Tariff("fixed", "voice", Decimal("0.02"), source="demo list"),
-    rules.Tariff("mobile", "voice", Decimal("0.08"), source="demo list"),
-    rules.Tariff("international", "voice", Decimal("0.30"), source="demo list"),
-    rules.Tariff("unknown_origin", "voice", Decimal("0.90"), source="demo list"),
-    rules.Tariff("mobile", "sms", Decimal("0.08"), source="demo list"),
-    rules.Tariff("data", "data", Decimal("0.01"), source="demo list"),
-    rules.Tariff("roaming_surcharge", "voice", Decimal("0.022"), source="demo list"),
+    Tariff("fixed", "voice", Decimal("0.02"), source="demo list"),
+    Tariff("mobile", "voice", Decimal("0.08"), source="demo list"),
+    Tariff("international", "voice", Decimal("0.30"), source="demo list"),
+    Tariff("unknown_origin", "voice", Decimal("0.90"), source="demo list"),
+    Tariff("mobile", "sms", Decimal("0.08"), source="demo list"),
+    Tariff("data", "data", Decimal("0.01"), source="demo list"),
+    Tariff("roaming_surcharge", "voice", Decimal("0.022"), source="demo list"),
 ]}
 
 
@@ -109,7 +112,7 @@ def make_rating_operator(session, clock, actor, tmp_path: Path) -> Operator:
                         **factories.IDENTITIES["technicophone"])
     session.add(operator)
     session.flush()
-    service.load_price_list(session, clock, actor, write_price_list(tmp_path / "prices.yaml"))
+    price_service.load_price_list(session, clock, actor, write_price_list(tmp_path / "prices.yaml"))
     return operator
 
 

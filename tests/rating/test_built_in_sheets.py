@@ -7,7 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import cache
 
-from clausier.rating import rules
+from clausier.rating.month.rules import rate_month
+from clausier.rating.plans.rules import Bundle, Plan
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
 from tests.rating.conftest import DEMO_TARIFFS, T0, distinct_calls, records
 
@@ -18,9 +19,9 @@ def sheet_usage(sheet_id: str, family: str):
 
 
 def rate(rows, sheet_id, family, units=None, **plan):
-    the_plan = rules.Plan(1, 1, family, plan.pop("identifier", "0247000001"), sheet_usage(sheet_id, family),
-                          plan.pop("bundle", rules.Bundle(unlimited=True)), units or {}, "demo", **plan)
-    return rules.rate_month(records(rows), [the_plan], DEMO_TARIFFS)
+    the_plan = Plan(1, 1, family, plan.pop("identifier", "0247000001"), sheet_usage(sheet_id, family),
+                    plan.pop("bundle", Bundle(unlimited=True)), units or {}, "demo", **plan)
+    return rate_month(records(rows), [the_plan], DEMO_TARIFFS)
 
 
 def test_vga_analogue_line_150_and_151_numbers():
@@ -57,6 +58,6 @@ def test_mobile_robot_from_a_06_number():
 
 def test_ozone_voip_two_hours_per_call():
     """The Ozone sheet leaves the included destinations to the offer (unlimited to fixed lines)."""
-    unlimited_fixed = rules.Bundle(unlimited=True, destinations=("01", "02", "03", "04", "05", "09"))
+    unlimited_fixed = Bundle(unlimited=True, destinations=("01", "02", "03", "04", "05", "09"))
     result = rate([{"duration": 3 * 3600}], "ozone", "voip", bundle=unlimited_fixed)
     assert result.explained[1].total == Decimal("1.20")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from clausier.rating import cdr, rules
+from clausier.rating.cdr import rules as cdr
+from clausier.rating.plans.rules import Bundle
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "CDR.md").read_text(encoding="utf-8")
 
@@ -29,6 +30,6 @@ def test_every_column_is_documented_with_whether_it_is_required():
 
 def test_every_bundle_key_rating_reads_is_documented():
     rows = _table_after("`bundle` keys")
-    assert set(rules.Bundle.__dataclass_fields__) <= set(rows)
+    assert set(Bundle.__dataclass_fields__) <= set(rows)
     attributes = _table_after("**offer attributes**")
     assert {"channels", "users", "packs", "lines_managed", "bundle"} <= set(attributes)

@@ -10,7 +10,10 @@ from typer.testing import CliRunner
 
 from clausier.cli.main import app
 from clausier.db.session import transaction
-from clausier.rating import service
+from clausier.rating.cdr import service as cdr_service
+from clausier.rating.month import service as month_service
+from clausier.rating.price import service as price_service
+from clausier.rating.sva import service as sva_service
 from tests.rating.conftest import csv_row, write_csv
 
 runner = CliRunner()
@@ -33,12 +36,12 @@ def test_premium_number_payouts_listed_and_shown(session, clock, actor, subscrib
                       "  - {destination: sva_payout, kind: voice, price: '0.60'}\n"
                       "  - {destination: sva_caller, kind: voice, price: '0.80', price_basis: TTC}\n",
                       encoding="utf-8")
-    service.load_price_list(session, clock, actor, prices)
+    price_service.load_price_list(session, clock, actor, prices)
     rows = [csv_row(f"S{i}", "0891000000", direction="in", calling=f"014500000{i}",
                     called="0891000000", duration="300", start=f"2026-09-{day}T10:00:00+02:00")
             for i, day in ((1, "08"), (2, "10"))]
-    service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
-    service.rate(session, clock, actor, "2026-09", store)
+    cdr_service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
+    month_service.rate(session, clock, actor, "2026-09", store)
     number_id, ref = number.id, ref
     session.commit()          # the command reads through its own connection
 
@@ -53,7 +56,7 @@ def test_premium_number_payouts_listed_and_shown(session, clock, actor, subscrib
     assert shown["claims"] == []
 
     with transaction(engine) as s:
-        service.claim_payouts(s, clock, actor, number_id, date(2026, 12, 3))
+        sva_service.claim_payouts(s, clock, actor, number_id, date(2026, 12, 3))
     [claim] = json.loads(usage("payouts", ref, "--today", "2026-12-03").output)["claims"]
     assert (claim["amount"], claim["requested_on"]) == ("3.00", "2026-12-03")
     assert (claim["standing"]["payable"], claim["standing"]["amount_final"]) == (True, False)
@@ -77,8 +80,8 @@ def test_penalty_proposals_listed_and_shown(session, clock, actor, subscribe, st
     subscribe("sip_trunk", "0247000002", unit="channel", quantity=2)
     rows = [csv_row(f"R{i}", "0247000002", calling="0612345678", traffic="automated",
                     start=f"2026-10-06T10:{i // 60:02d}:{i % 60:02d}+02:00") for i in range(50)]
-    service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
-    service.rate(session, clock, actor, "2026-10", store)
+    cdr_service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
+    month_service.rate(session, clock, actor, "2026-10", store)
     session.commit()
 
     listed = usage("proposals", "--status", "proposed")

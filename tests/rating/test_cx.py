@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from clausier.rating import rules
+from clausier.rating.month.rules import rate_month
+from clausier.rating.plans.rules import Bundle
 from tests.rating.conftest import DEMO_TARIFFS, T0, plan, records
 
 
@@ -23,19 +24,19 @@ def inbound(minutes: int, **extra) -> list[dict]:
 
 def test_cx_pack_at_5200_inbound_minutes_pays_200_minutes():
     """CX CP X §2 L7429-7431: 5 000 inbound minutes per pack, then 0.02 € HT per minute."""
-    result = rules.rate_month(records(inbound(5200)), [plan("cx", units={"pack": 1})], DEMO_TARIFFS)
+    result = rate_month(records(inbound(5200)), [plan("cx", units={"pack": 1})], DEMO_TARIFFS)
     [line] = [l for l in result.explained[1].lines if l.label.startswith("CX inbound")]
     assert line.amount == Decimal("4.00")
     assert "5000" in line.formula and "200.00 min" in line.formula
     assert line.clause == "CP X §2 (L7429-7431); CP X §2 (L7429-7431)"
-    two_packs = rules.rate_month(records(inbound(5200)), [plan("cx", units={"pack": 2})], DEMO_TARIFFS)
+    two_packs = rate_month(records(inbound(5200)), [plan("cx", units={"pack": 2})], DEMO_TARIFFS)
     assert two_packs.explained[1].total == Decimal("0.00")
 
 
 def test_cx_lines_not_managed_by_the_operator_pay_from_the_first_minute():
     """CX CP X §2 L7432-7433: 0.10 € HT per minute from the first minute."""
-    result = rules.rate_month(records(inbound(5200)), [plan("cx", units={"pack": 1}, lines_managed=False)],
-                              DEMO_TARIFFS)
+    result = rate_month(records(inbound(5200)), [plan("cx", units={"pack": 1}, lines_managed=False)],
+                        DEMO_TARIFFS)
     assert result.explained[1].total == Decimal("520.00")
 
 
@@ -43,15 +44,15 @@ def test_transferred_call_counts_until_hang_up():
     """CX CP X §2 L7427-7428: a transferred inbound call counts until it is fully hung up."""
     rows = inbound(5000) + [{"direction": "in", "calling": "0612999999", "called": "0247000001",
                              "duration": 30 * 60, "forwarded": True, "start": T0 + timedelta(days=3)}]
-    result = rules.rate_month(records(rows), [plan("cx", units={"pack": 1})], DEMO_TARIFFS)
+    result = rate_month(records(rows), [plan("cx", units={"pack": 1})], DEMO_TARIFFS)
     assert result.explained[1].total == Decimal("0.60")       # the 30 transferred minutes × 0.02 €
 
 
 def test_web_call_back_is_rated_as_two_calls():
     """CX CP X §3.5 L7533-7537: a web call-back sets up two calls, both rated."""
     rows = [{"type": "callback", "called": "0612345678", "duration": 120}]
-    result = rules.rate_month(records(rows), [plan("cx", units={"pack": 1}, bundle=rules.Bundle())],
-                              DEMO_TARIFFS)
+    result = rate_month(records(rows), [plan("cx", units={"pack": 1}, bundle=Bundle())],
+                        DEMO_TARIFFS)
     assert result.rated["calls"].to_list() == [2]
     assert result.explained[1].total == Decimal("0.32")       # 2 calls × 2 min × 0.08 €
 
@@ -65,9 +66,9 @@ def test_calls_redirected_to_a_number_not_managed_by_the_operator_pay_from_the_f
                                  "start": T0 + timedelta(days=3)}]
     managed = {"0247000001", "0247000002"}
     cx = [plan("cx", units={"pack": 1})]
-    outside = rules.rate_month(records(redirected("06 12 34 56 78")), cx, DEMO_TARIFFS, managed)
+    outside = rate_month(records(redirected("06 12 34 56 78")), cx, DEMO_TARIFFS, managed)
     [line] = [l for l in outside.explained[1].lines if l.label.startswith("CX inbound calls redirected")]
     assert (line.amount, line.clause) == (Decimal("3.00"), "CP X §2 (L7434-7435)")
     assert outside.explained[1].total == Decimal("3.00")           # the pack still covers 5 000 min
-    inside = rules.rate_month(records(redirected("+33 2 47 00 00 02")), cx, DEMO_TARIFFS, managed)
+    inside = rate_month(records(redirected("+33 2 47 00 00 02")), cx, DEMO_TARIFFS, managed)
     assert inside.explained[1].total == Decimal("0.60")            # counted in the pack: 30 min × 0.02 €

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from clausier.rating import rules
+from clausier.rating import detail
+from clausier.rating.month.rules import rate_month
+from clausier.rating.plans.rules import Bundle
 from tests.rating.conftest import DEMO_TARIFFS, T0, distinct_calls, plan, records
 
 
 def rate(rows, the_plan):
-    return rules.rate_month(records(rows), [the_plan], DEMO_TARIFFS)
+    return rate_month(records(rows), [the_plan], DEMO_TARIFFS)
 
 
 def test_analogue_line_calling_151_distinct_numbers_is_rerated_per_minute():
@@ -56,12 +58,12 @@ def test_the_month_per_destination_class_sums_its_lines():
         for i in range(2)]
     month = rate(rows, vga)
     fixed, abroad = month.detail[1].destinations
-    assert fixed == rules.DestinationUsage("Calls — fixed", 3, 375, 375, 0, Decimal("0.00"),
-                                           "CP I §8 (L1716-1726)")
+    assert fixed == detail.DestinationUsage("Calls — fixed", 3, 375, 375, 0, Decimal("0.00"),
+                                            "CP I §8 (L1716-1726)")
     assert (abroad.calls, abroad.seconds, abroad.included_seconds, abroad.charged_seconds,
             abroad.amount, abroad.clause) == (2, 180, 0, 180, Decimal("0.90"), "demo list")
     assert month.detail[1].total == month.explained[1].total == Decimal("0.90")
-    assert rules.UsageDetail.from_dict(month.detail[1].as_dict()) == month.detail[1]
+    assert detail.UsageDetail.from_dict(month.detail[1].as_dict()) == month.detail[1]
 
 
 def test_isdn_threshold_does_not_apply_to_a_line_without_isdn_access():
@@ -112,7 +114,7 @@ def test_ozone_voip_call_longer_than_two_hours_pays_its_excess():
 
 
 def test_minutes_allowance_is_used_in_call_order():
-    capped = plan("vga", units={"analogue_line": 1}, bundle=rules.Bundle(minutes=2))
+    capped = plan("vga", units={"analogue_line": 1}, bundle=Bundle(minutes=2))
     rows = [{"duration": 60, "start": T0 + timedelta(minutes=i), "called": f"014500000{i}"} for i in range(4)]
     result = rate(rows, capped)
     assert result.rated.sort("start")["charged_s"].to_list() == [0, 0, 60, 60]
@@ -121,7 +123,7 @@ def test_minutes_allowance_is_used_in_call_order():
 
 def test_off_network_surcharge_above_five_percent_of_fixed_traffic():
     """VGA CP I §7.4 L1685-1689: +10 % when more than 5 % of fixed traffic ends off the incumbent."""
-    metered = plan("vga", units={"analogue_line": 1}, bundle=rules.Bundle())
+    metered = plan("vga", units={"analogue_line": 1}, bundle=Bundle())
     rows = ([{"duration": 600, "terminating_operator": "FT"}] * 18
             + [{"duration": 600, "terminating_operator": "SFR"}] * 2)
     result = rate(rows, metered)
@@ -137,9 +139,9 @@ def test_data_over_the_allowance_throttles_unlimited_and_meters_pay_as_you_go():
     """Mobile CP IX §15 L7101-7107."""
     rows = [{"type": "data", "duration": 0, "bytes": 600_000_000, "called": "",
              "start": T0 + timedelta(hours=i)} for i in range(2)]
-    unlimited = plan("mobile", bundle=rules.Bundle(unlimited=True, data_mb=1000, data_plan="unlimited"))
+    unlimited = plan("mobile", bundle=Bundle(unlimited=True, data_mb=1000, data_plan="unlimited"))
     [event] = rate(rows, unlimited).data_events
     assert (event.kind, event.record_id, event.clause) == ("throttle", "r1", "CP IX §15 (L7101-7103)")
-    metered = plan("mobile", bundle=rules.Bundle(data_mb=1000, data_plan="metered"))
+    metered = plan("mobile", bundle=Bundle(data_mb=1000, data_plan="metered"))
     line = [l for l in rate(rows, metered).explained[1].lines if l.label == "Data beyond the allowance"][0]
     assert line.amount == Decimal("2.00")                     # 200 MB × 0.01 €

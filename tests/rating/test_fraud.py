@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from clausier.rating import rules
+from clausier.rating.month.rules import rate_month
 from tests.rating.conftest import DEMO_TARIFFS, T0, plan, records
 
 
 def alerts(rows, the_plan):
-    return {a.kind: a for a in rules.rate_month(records(rows), [the_plan], DEMO_TARIFFS).alerts}
+    return {a.kind: a for a in rate_month(records(rows), [the_plan], DEMO_TARIFFS).alerts}
 
 
 def test_robot_calling_from_a_06_number_gets_an_alert_and_the_penalty():
@@ -57,7 +57,7 @@ def test_caller_id_089b_is_flagged_for_rewriting():
 def test_calling_country_not_matching_the_presented_number_is_rerated_at_unknown_origin():
     """Mobile CP IX §11.3 L6837-6840: re-rated at the "origine indéterminée" tariff."""
     rows = [{"calling": "0145000001", "origin_country": "MA", "called": "0612345678", "duration": 120}]
-    result = rules.rate_month(records(rows), [plan("mobile", identifier="0650000001")], DEMO_TARIFFS)
+    result = rate_month(records(rows), [plan("mobile", identifier="0650000001")], DEMO_TARIFFS)
     assert result.rated["rate_dest"].cast(str).to_list() == ["unknown_origin"]
     assert result.explained[1].total == Decimal("1.80")       # 2 min × 0.90 €
     [found] = [a for a in result.alerts if a.kind == "origin_mismatch"]

@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 from clausier.cli.main import app
 from clausier.core.errors import InvalidInput
 from clausier.db.session import transaction
-from clausier.rating import cdr, service
+from clausier.rating.cdr import rules as cdr
+from clausier.rating.cdr import service as cdr_service
+from clausier.rating.month import service as month_service
 from tests.rating.conftest import csv_row, make_rating_operator, subscriber, write_csv
 
 
@@ -22,9 +24,9 @@ def test_csv_with_a_bad_date_on_line_7_and_a_duplicate_id(session, clock, actor,
     rows[5]["start"] = "2026-10-32T09:00:00+02:00"           # line 7 (line 1 is the header)
     rows[7]["record_id"] = "A3"                              # line 9 repeats line 4
     path = write_csv(tmp_path / "cdr.csv", rows)
-    batch = service.import_cdr_file(session, clock, actor, path, store)
+    batch = cdr_service.import_cdr_file(session, clock, actor, path, store)
     assert (batch.rows_read, batch.accepted, batch.rejected, batch.duplicates) == (8, 6, 2, 0)
-    _, rejects = service.get_batch(session, batch.id)
+    _, rejects = cdr_service.get_batch(session, batch.id)
     assert [(r.line, r.reason) for r in rejects] == [
         (7, "start: not an ISO 8601 date-time with offset (YYYY-MM-DDThh:mm:ss+hh:mm)"),
         (9, "record_id: 'A3' already on line 4"),
@@ -37,8 +39,8 @@ def test_csv_with_a_bad_date_on_line_7_and_a_duplicate_id(session, clock, actor,
 def test_importing_the_same_records_twice_changes_nothing(session, clock, actor, subscribe, store, tmp_path):
     subscribe("vga", "0247000001", unit="analogue_line")
     path = write_csv(tmp_path / "cdr.csv", [csv_row(f"B{i}") for i in range(5)])
-    service.import_cdr_file(session, clock, actor, path, store)
-    again = service.import_cdr_file(session, clock, actor, path, store)
+    cdr_service.import_cdr_file(session, clock, actor, path, store)
+    again = cdr_service.import_cdr_file(session, clock, actor, path, store)
     assert (again.accepted, again.duplicates, again.rejected) == (0, 5, 0)
     assert store.scan_month("2026-10").collect().height == 5
 
@@ -51,8 +53,8 @@ def test_gzip_files_unknown_services_and_bad_values(session, clock, actor, subsc
     plain = write_csv(tmp_path / "cdr.csv", rows)
     packed = tmp_path / "cdr.csv.gz"
     packed.write_bytes(gzip.compress(plain.read_bytes()))
-    batch = service.import_cdr_file(session, clock, actor, packed, store)
-    _, rejects = service.get_batch(session, batch.id)
+    batch = cdr_service.import_cdr_file(session, clock, actor, packed, store)
+    _, rejects = cdr_service.get_batch(session, batch.id)
     assert batch.accepted == 2
     assert [(r.line, r.reason) for r in rejects] == [
         (3, "service: '0650000099' no subscription carries this identifier"),
@@ -65,23 +67,23 @@ def test_a_file_without_the_required_columns_is_refused_whole(session, clock, ac
     path = tmp_path / "bad.csv"
     path.write_text("record_id,service\nX,Y\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="missing column\\(s\\) start, duration"):
-        service.import_cdr_file(session, clock, actor, path, store)
+        cdr_service.import_cdr_file(session, clock, actor, path, store)
 
 
 def test_repeated_ids_are_found_across_chunks_of_a_big_file(session, clock, actor, subscribe, store, tmp_path,
                                                             monkeypatch):
     """A file is read in chunks: an id repeated in a later chunk is still reported with the
     line it first appeared on, and a re-import of part of the file changes nothing."""
-    monkeypatch.setattr(service, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(cdr_service, "CHUNK_ROWS", 3)
     subscribe("vga", "0247000001", unit="analogue_line")
     rows = [csv_row(f"D{i}") for i in range(1, 9)]
     rows[6]["record_id"] = "D2"                              # line 8 repeats line 3 (other chunk)
     rows[7]["record_id"] = "D7"                              # line 9 repeats nothing (line 8 changed)
-    batch = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
-    _, rejects = service.get_batch(session, batch.id)
+    batch = cdr_service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
+    _, rejects = cdr_service.get_batch(session, batch.id)
     assert [(r.line, r.reason) for r in rejects] == [(8, "record_id: 'D2' already on line 3")]
     assert (batch.accepted, batch.duplicates) == (7, 0)
-    again = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "again.csv", rows[:4]), store)
+    again = cdr_service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "again.csv", rows[:4]), store)
     assert (again.accepted, again.duplicates, again.rejected) == (0, 4, 0)
     assert store.scan_month("2026-10").collect().height == 7
 
@@ -91,7 +93,7 @@ def test_records_stored_before_the_forwarded_to_column_still_read(session, clock
     """Files of earlier versions lack the optional forwarded_to column: it reads as null, like
     an empty value (stored as null); their keywords, text then, read and rate as today's enums."""
     subscribe("vga", "0247000001", unit="analogue_line")
-    batch = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", [csv_row("E1")]), store)
+    batch = cdr_service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", [csv_row("E1")]), store)
     [path] = store.batch_files(batch.id)
     old = path.with_name("batch-0-0.parquet")
     # ... and stored their keywords as text, not enums
@@ -100,7 +102,7 @@ def test_records_stored_before_the_forwarded_to_column_still_read(session, clock
     month = store.scan_month("2026-10").collect().sort("record_id")
     assert month.select("record_id", "forwarded_to").rows() == [("E0", None), ("E1", None)]
     assert month["direction"].to_list() == ["out", "out"]
-    assert service.rate(session, clock, actor, "2026-10", store).records == 2
+    assert month_service.rate(session, clock, actor, "2026-10", store).records == 2
 
 
 def test_a_file_that_breaks_midway_leaves_nothing_stored(session, clock, actor, subscribe, store, tmp_path,
@@ -108,13 +110,13 @@ def test_a_file_that_breaks_midway_leaves_nothing_stored(session, clock, actor, 
     """Good chunks are written while the file is read: when a later chunk cannot be read, the
     batch's files are removed and the error names the file; nothing imported earlier is lost."""
     subscribe("vga", "0247000001", unit="analogue_line")
-    kept = service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "kept.csv", [csv_row("K1")]), store)
-    monkeypatch.setattr(service, "CHUNK_ROWS", 1000)
+    kept = cdr_service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "kept.csv", [csv_row("K1")]), store)
+    monkeypatch.setattr(cdr_service, "CHUNK_ROWS", 1000)
     path = write_csv(tmp_path / "broken.csv", [csv_row(f"G{i}") for i in range(50_000)])
     with path.open("ab") as handle:
         handle.write(b"G-bad,0247000001,2026-10-05T09:00:00+02:00,60,\xff\xfe,0145000000,out,voice,,,FT,0\n")
     with pytest.raises(InvalidInput, match="file: broken.csv, line 50002: is not UTF-8 text"):
-        service.import_cdr_file(session, clock, actor, path, store)
+        cdr_service.import_cdr_file(session, clock, actor, path, store)
     assert [p.name for p in store.batch_files(kept.id)] == ["batch-1-0.parquet"]
     assert store.scan_month("2026-10").collect()["record_id"].to_list() == ["K1"]
 
@@ -122,7 +124,7 @@ def test_a_file_that_breaks_midway_leaves_nothing_stored(session, clock, actor, 
 # Issue 17 §6: the breaks found when CDR files were attacked.
 
 def _reasons(session, batch) -> list[tuple[int, str]]:
-    return [(r.line, r.reason) for r in service.get_batch(session, batch.id)[1]]
+    return [(r.line, r.reason) for r in cdr_service.get_batch(session, batch.id)[1]]
 
 
 def test_starts_outside_the_months_of_the_store_are_rejected(session, clock, actor, subscribe,
@@ -136,7 +138,7 @@ def test_starts_outside_the_months_of_the_store_are_rejected(session, clock, act
             csv_row("S5", start="2200-01-01T00:00:00+01:00"),
             csv_row("S6", start="9999-12-31T23:59:59Z")]
     path = write_csv(tmp_path / "cdr.csv", rows)
-    batch = service.import_cdr_file(session, clock, actor, path, store)
+    batch = cdr_service.import_cdr_file(session, clock, actor, path, store)
     outside = "start: before 1970-01-01 or after 2199-12-31"
     assert _reasons(session, batch) == [(2, outside), (3, outside), (6, outside), (7, outside)]
     assert (batch.accepted, batch.months) == (2, ["1970-01", "2199-12"])
@@ -148,11 +150,11 @@ def test_values_longer_than_their_limit_are_rejected_without_being_quoted(
     rows = [csv_row("L1", called="0" * 5_000_000), csv_row("x" * 2_000_000),
             csv_row("y" * 120, called="0" * 32), csv_row("L4", direction="z" * 1000)]
     path = write_csv(tmp_path / "cdr.csv", rows)
-    batch = service.import_cdr_file(session, clock, actor, path, store)
+    batch = cdr_service.import_cdr_file(session, clock, actor, path, store)
     assert _reasons(session, batch) == [
         (2, "called: longer than 32 bytes"), (3, "record_id: longer than 120 bytes"),
         (5, f"direction: '{'z' * 40}…' is not out or in")]
-    assert service.get_batch(session, batch.id)[1][1].record_id == "x" * 120     # kept, cut
+    assert cdr_service.get_batch(session, batch.id)[1][1].record_id == "x" * 120     # kept, cut
     assert batch.accepted == 1
 
 
@@ -163,7 +165,7 @@ def test_a_row_with_more_fields_than_the_header_is_rejected_not_cut(
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[2] += ",x,y,z"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    batch = service.import_cdr_file(session, clock, actor, path, store)
+    batch = cdr_service.import_cdr_file(session, clock, actor, path, store)
     assert _reasons(session, batch) == [(3, "row: more fields than the header has columns")]
     assert store.scan_month("2026-10").collect()["record_id"].sort().to_list() == ["R1", "R3"]
 
@@ -173,7 +175,7 @@ def test_a_utf_8_bom_is_not_part_of_the_first_column(session, clock, actor, subs
     subscribe("vga", "0247000001", unit="analogue_line")
     path = write_csv(tmp_path / "cdr.csv", [csv_row("B1")])
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-    batch = service.import_cdr_file(session, clock, actor, path, store)
+    batch = cdr_service.import_cdr_file(session, clock, actor, path, store)
     assert (batch.accepted, batch.rejected) == (1, 0)
 
 
@@ -185,7 +187,7 @@ def test_a_corrupt_gzip_or_an_unclosed_quote_refuses_the_file_naming_the_line(
     cut = tmp_path / "cut.csv.gz"
     cut.write_bytes(packed[:len(packed) // 2])
     with pytest.raises(InvalidInput) as caught:
-        service.import_cdr_file(session, clock, actor, cut, store)
+        cdr_service.import_cdr_file(session, clock, actor, cut, store)
     [problem] = caught.value.problems
     assert problem.reason == "the gzip data is corrupt or cut short" and 2 < problem.line < 20_002
     assert caught.value.message.startswith(f"file: cut.csv.gz, line {problem.line}: the gzip data")
@@ -195,7 +197,7 @@ def test_a_corrupt_gzip_or_an_unclosed_quote_refuses_the_file_naming_the_line(
     unclosed = ("^file: cdr.csv, line 101: a quote opened on this line is never closed; "
                 "nothing imported$")
     with pytest.raises(InvalidInput, match=unclosed):
-        service.import_cdr_file(session, clock, actor, plain, store)
+        cdr_service.import_cdr_file(session, clock, actor, plain, store)
     assert store.months() == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from clausier.rating import numbering as nb
+from clausier.rating.numbering import rules as nb
 
 CASES = [
     ("0145000000", "0145000000", nb.FIXED, "FR"),          # 01–05 geographic

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clausier.rating import rules
+from clausier.rating.month.rules import rate_month
 from clausier.rating.store import EMPTY_AS_NULL
 from tests.rating.conftest import DEMO_TARIFFS, T0, plan, records
 
@@ -30,7 +30,7 @@ PLANS = [plan("vga", 1, units={"analogue_line": 1}), plan("mobile", 2, identifie
 
 def _rate(rows, subscription_id):
     frame = records(rows, subscription_id=subscription_id)
-    result = rules.rate_month(frame, [p for p in PLANS if p.subscription_id == subscription_id], DEMO_TARIFFS)
+    result = rate_month(frame, [p for p in PLANS if p.subscription_id == subscription_id], DEMO_TARIFFS)
     return result, result.rated.sort("record_id")
 
 
@@ -65,8 +65,8 @@ def test_empty_optional_text_stored_as_null_rates_as_empty(rows, subscription_id
     plans = [p for p in PLANS if p.subscription_id == subscription_id]
     frame = records(rows, subscription_id=subscription_id)
     as_null = frame.with_columns(pl.col(name).replace("", None) for name in EMPTY_AS_NULL)
-    empty = rules.rate_month(frame, plans, DEMO_TARIFFS)
-    null = rules.rate_month(as_null, plans, DEMO_TARIFFS)
+    empty = rate_month(frame, plans, DEMO_TARIFFS)
+    null = rate_month(as_null, plans, DEMO_TARIFFS)
     assert null.rated.sort("record_id").equals(empty.rated.sort("record_id"))
     assert null.explained == empty.explained
     assert (null.breaches, null.alerts) == (empty.breaches, empty.alerts)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from clausier.cli.main import app
 from clausier.core.errors import InvalidInput
-from clausier.rating import service
+from clausier.rating.sva import service as sva_service
 from tests import factories
 
 runner = CliRunner()
@@ -33,13 +33,13 @@ def test_supplier_penalty_is_proposed_at_its_amount(session, clock, actor):
     """CP XII §13.1 L10132-10134: the penalty the operator bears towards the « Fournisseur » for
     the client's number, passed on as charged (reading T-SVA-FOURNISSEUR); another number's is not."""
     number = _premium_number(session, clock, actor)
-    proposal = service.pass_on_supplier_penalty(session, clock, actor, number.ref, "Collecting operator",
-                                                "08 99 12 34 56", Decimal("350.00"), date(2026, 10, 12))
+    proposal = sva_service.pass_on_supplier_penalty(session, clock, actor, number.ref, "Collecting operator",
+                                                    "08 99 12 34 56", Decimal("350.00"), date(2026, 10, 12))
     assert (proposal.kind, proposal.amount, proposal.status) == ("supplier_penalty", Decimal("350.00"), "proposed")
     assert proposal.explanation["lines"][0]["clause"] == "CP XII §13.1 (L10132-10134), reading T-SVA-FOURNISSEUR"
     with pytest.raises(InvalidInput, match="number"):
-        service.pass_on_supplier_penalty(session, clock, actor, number.ref, "Collecting operator",
-                                         "0899000000", Decimal("350.00"), date(2026, 10, 12))
+        sva_service.pass_on_supplier_penalty(session, clock, actor, number.ref, "Collecting operator",
+                                             "0899000000", Decimal("350.00"), date(2026, 10, 12))
 
 
 def test_tariff_change_date_from_the_command_line(session, clock, actor, db_url, monkeypatch):

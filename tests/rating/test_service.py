@@ -12,7 +12,12 @@ from sqlalchemy import select
 from clausier.billing.models import Charge
 from clausier.contracts import service as contracts
 from clausier.core.errors import Conflict, NotAllowed, NotFound
-from clausier.rating import facts, service
+from clausier.rating import facts
+from clausier.rating.cdr import service as cdr_service
+from clausier.rating.fraud import service as fraud_service
+from clausier.rating.month import service as month_service
+from clausier.rating.price import service as price_service
+from clausier.rating.sva import service as sva_service
 from clausier.rating.models import FairUseBreach, FraudAlert, PenaltyProposal, UsageSummary
 from tests.rating.conftest import csv_row, write_csv
 
@@ -24,7 +29,7 @@ def calls(prefix: str, count: int, service_id: str, day: str = "2026-10-05", **v
 
 
 def import_rows(session, clock, actor, store, tmp_path, rows, name="cdr.csv"):
-    return service.import_cdr_file(session, clock, actor, write_csv(tmp_path / name, rows), store)
+    return cdr_service.import_cdr_file(session, clock, actor, write_csv(tmp_path / name, rows), store)
 
 
 def test_rated_month_feeds_the_bill_run_and_late_records_go_on_the_next_bill(
@@ -33,7 +38,7 @@ def test_rated_month_feeds_the_bill_run_and_late_records_go_on_the_next_bill(
     billed on a later invoice)."""
     line = subscribe("vga", "0247000001", unit="analogue_line", calls="unlimited")
     import_rows(session, clock, actor, store, tmp_path, calls("V", 151, "0247000001"))
-    report = service.rate(session, clock, actor, "2026-10", store)
+    report = month_service.rate(session, clock, actor, "2026-10", store)
     assert (report.records, report.amount, report.breaches) == (151, Decimal("3.02"), 1)
     assert store.scan_rated("2026-10").collect().height == 151
     [summary] = facts.unbilled_usage(session, [line.id], "2026-10")[line.id]
@@ -51,7 +56,7 @@ def test_rated_month_feeds_the_bill_run_and_late_records_go_on_the_next_bill(
     import_rows(session, clock, actor, store, tmp_path,
                 [csv_row("LATE1", "0247000001", called="0199999999", start="2026-10-30T10:00:00+01:00")],
                 name="late.csv")
-    service.rate(session, clock, actor, "2026-10", store)
+    month_service.rate(session, clock, actor, "2026-10", store)
     [late] = facts.unbilled_usage(session, [line.id], "2026-11")[line.id]
     assert (late.month, late.usage_period, late.amount) == ("2026-11", "2026-10", Decimal("0.02"))
     assert late.explanation.lines[-1].amount == Decimal("-3.02")
@@ -62,10 +67,10 @@ def test_rated_month_feeds_the_bill_run_and_late_records_go_on_the_next_bill(
 def test_rating_the_same_month_twice_gives_identical_output(session, clock, actor, subscribe, store, tmp_path):
     subscribe("vga", "0247000001", unit="analogue_line", calls="unlimited")
     import_rows(session, clock, actor, store, tmp_path, calls("W", 200, "0247000001", terminating_operator="SFR"))
-    service.rate(session, clock, actor, "2026-10", store)
+    month_service.rate(session, clock, actor, "2026-10", store)
     first = store.scan_rated("2026-10").collect()
     summaries = [(s.id, s.amount, s.explanation) for s in session.scalars(select(UsageSummary))]
-    service.rate(session, clock, actor, "2026-10", store)
+    month_service.rate(session, clock, actor, "2026-10", store)
     assert store.scan_rated("2026-10").collect().equals(first)
     assert [(s.id, s.amount, s.explanation) for s in session.scalars(select(UsageSummary))] == summaries
 
@@ -76,18 +81,18 @@ def test_robot_penalty_is_billed_only_after_staff_confirm_it(session, clock, act
     rows = [csv_row(f"R{i}", "0247000002", calling="0612345678", traffic="automated",
                     start=f"2026-10-06T10:{i // 60:02d}:{i % 60:02d}+02:00") for i in range(50)]
     import_rows(session, clock, actor, store, tmp_path, rows)
-    service.rate(session, clock, actor, "2026-10", store)
+    month_service.rate(session, clock, actor, "2026-10", store)
     alert = session.scalar(select(FraudAlert).where(FraudAlert.kind == "automated_caller_id"))
-    [proposal] = service.proposals_of(session, alert.id)
+    [proposal] = fraud_service.proposals_of(session, alert.id)
     assert (proposal.amount, proposal.status) == (Decimal("2001.00"), "proposed")
     with pytest.raises(NotAllowed, match="confirm alert"):
-        service.decide_penalty(session, clock, actor, proposal.id, "confirm")
-    service.decide_alert(session, clock, actor, alert.id, "confirm", "robot confirmed by support")
-    service.decide_penalty(session, clock, actor, proposal.id, "confirm")
+        fraud_service.decide_penalty(session, clock, actor, proposal.id, "confirm")
+    fraud_service.decide_alert(session, clock, actor, alert.id, "confirm", "robot confirmed by support")
+    fraud_service.decide_penalty(session, clock, actor, proposal.id, "confirm")
     charge = session.scalar(select(Charge).where(Charge.subscription_id == trunk.id))
     assert (charge.source, charge.amount, charge.price_basis) == ("usage_penalty", Decimal("2001.00"), "HT")
     assert charge.explanation["lines"][0]["clause"] == "CP IV §10.3 (L3617-3618)"
-    service.rate(session, clock, actor, "2026-10", store)      # a decided proposal is never changed
+    month_service.rate(session, clock, actor, "2026-10", store)      # a decided proposal is never changed
     assert session.get(PenaltyProposal, proposal.id).status == "confirmed"
 
 
@@ -100,12 +105,12 @@ def test_eu_roaming_user_over_the_indicator_window(session, clock, actor, subscr
                          start=f"{month}-{10 + i:02d}T10:00:00+02:00") for i in range(5)]
                 + [csv_row(f"{month}-F", "0650000001", start=f"{month}-02T10:00:00+02:00")])
         import_rows(session, clock, actor, store, tmp_path, rows, name=f"{month}.csv")
-        service.rate(session, clock, actor, month, store)
+        month_service.rate(session, clock, actor, month, store)
         found = session.scalar(select(FraudAlert).where(FraudAlert.kind == "roaming_abuse"))
         assert (found is not None) == (month == "2026-10")
     assert found.evidence["indicators"] == ["national_consumption_below_roaming:voice",
                                             "national_presence_below_roaming"]
-    [proposal] = service.proposals_of(session, found.id)
+    [proposal] = fraud_service.proposals_of(session, found.id)
     assert proposal.kind == "roaming_surcharge"
     assert proposal.amount == Decimal("3.30")          # 3 months × 50 min × 0.022 €
     assert mobile.id == proposal.subscription_id
@@ -120,7 +125,7 @@ def test_sims_used_in_series_while_roaming_raise_the_fourth_indicator(session, c
         rows = [csv_row(f"{month}-S{i}", sim.service_identifier, calling=sim.service_identifier,
                         origin_country="PT", start=f"{month}-{10 + i:02d}T10:00:00+02:00") for i in range(4)]
         import_rows(session, clock, actor, store, tmp_path, rows, name=f"{month}.csv")
-        service.rate(session, clock, actor, month, store)
+        month_service.rate(session, clock, actor, month, store)
     alerts = session.scalars(select(FraudAlert).where(FraudAlert.kind == "roaming_abuse")
                              .order_by(FraudAlert.month)).all()
     assert [(a.month, a.subscription_id) for a in alerts] == [       # the 2nd SIM already makes a series
@@ -139,24 +144,24 @@ def test_premium_number_payouts_claimable_after_60_business_days(session, clock,
                       "  - {destination: sva_payout, kind: voice, price: '0.60'}\n"
                       "  - {destination: sva_caller, kind: voice, price: '0.80', price_basis: TTC}\n",
                       encoding="utf-8")
-    service.load_price_list(session, clock, actor, prices)
+    price_service.load_price_list(session, clock, actor, prices)
     rows = [csv_row("S1", "0891000000", direction="in", calling="0145000000", called="0891000000",
                     duration="300", start="2026-09-08T10:00:00+02:00"),
             csv_row("S2", "0891000000", direction="in", calling="0145000001", called="0891000000",
                     duration="300", start="2026-09-10T10:00:00+02:00")]
     import_rows(session, clock, actor, store, tmp_path, rows)
-    service.rate(session, clock, actor, "2026-09", store)
+    month_service.rate(session, clock, actor, "2026-09", store)
     claim_day = date(2026, 12, 3)        # 2026-09-08 is 61 business days before, 2026-09-10 is 59
-    explained, days = service.claimable_payouts(session, number.id, claim_day)
+    explained, days = sva_service.claimable_payouts(session, number.id, claim_day)
     assert days == [date(2026, 9, 8)] and explained.total == Decimal("3.00")
     contracts.change_status(session, clock, actor, number.id, "suspend", date(2026, 11, 1), "breach")
     with pytest.raises(NotAllowed, match="frozen while the number is suspended"):
-        service.claim_payouts(session, clock, actor, number.id, claim_day)
+        sva_service.claim_payouts(session, clock, actor, number.id, claim_day)
     contracts.change_status(session, clock, actor, number.id, "resume", date(2026, 11, 20))
-    claim = service.claim_payouts(session, clock, actor, number.id, claim_day)
+    claim = sva_service.claim_payouts(session, clock, actor, number.id, claim_day)
     assert (claim.amount, claim.invoice_deadline) == (Decimal("3.00"), date(2027, 12, 3))
     with pytest.raises(NotAllowed, match="does not exceed 1"):
-        service.claim_payouts(session, clock, actor, number.id, claim_day)
+        sva_service.claim_payouts(session, clock, actor, number.id, claim_day)
 
 
 def test_concentrated_premium_traffic_proposes_the_sanction_for_staff_approval(
@@ -170,15 +175,15 @@ def test_concentrated_premium_traffic_proposes_the_sanction_for_staff_approval(
                         called="0891000000", duration="120", start=f"{month}-08T10:{i // 60:02d}:{i % 60:02d}+02:00")
                 for i in range(100)]
         import_rows(session, clock, actor, store, tmp_path, rows, name=f"{month}.csv")
-        service.rate(session, clock, actor, month, store)
+        month_service.rate(session, clock, actor, month, store)
         alert = session.scalar(select(FraudAlert).where(FraudAlert.month == month))
         assert (alert.kind, alert.calls, alert.evidence["patterns"]) == (
             "sva_abnormal_traffic", 100, ["concentrated_traffic"])
-        [proposal] = service.proposals_of(session, alert.id)
+        [proposal] = fraud_service.proposals_of(session, alert.id)
         assert (proposal.kind, proposal.status) == ("sva_sanction", "proposed")
         assert proposal.amount == (Decimal("5000.00") if month == "2026-09" else Decimal("15000.00"))
-        service.decide_alert(session, clock, actor, alert.id, "confirm")
-        service.decide_penalty(session, clock, actor, proposal.id, "confirm")
+        fraud_service.decide_alert(session, clock, actor, alert.id, "confirm")
+        fraud_service.decide_penalty(session, clock, actor, proposal.id, "confirm")
     charges = session.scalars(select(Charge).where(Charge.subscription_id == number.id)).all()
     assert sorted(c.amount for c in charges) == [Decimal("5000.00"), Decimal("15000.00")]
 
@@ -194,7 +199,7 @@ def test_contact_centre_call_redirected_outside_the_operator_from_an_imported_fi
             csv_row("X2", "0247000001", direction="in", calling="0612000001", called="0247000001",
                     duration="600", forwarded="1", forwarded_to="0688776655")]
     import_rows(session, clock, actor, store, tmp_path, rows)
-    service.rate(session, clock, actor, "2026-10", store)
+    month_service.rate(session, clock, actor, "2026-10", store)
     [summary] = facts.unbilled_usage(session, [cx.id], "2026-10")[cx.id]
     [line] = [l for l in summary.explanation.lines if l.label.startswith("CX inbound calls redirected")]
     assert (line.amount, line.clause) == (Decimal("1.00"), "CP X §2 (L7434-7435)")     # 10 min × 0.10 €
@@ -209,14 +214,14 @@ def test_rated_usage_reaches_the_invoice_through_the_bill_run_and_late_usage_fol
 
     line = subscribe("vga", "0247000001", unit="analogue_line", calls="unlimited")
     import_rows(session, clock, actor, store, tmp_path, calls("V", 151, "0247000001"))
-    service.rate(session, clock, actor, "2026-10", store)
+    month_service.rate(session, clock, actor, "2026-10", store)
     billing.bill_period(session, clock, actor, "2026-11", "ratingtest")
     usage_lines = session.scalars(select(InvoiceLine).where(InvoiceLine.amount_ht == Decimal("3.02"))).all()
     assert len(usage_lines) == 1
     import_rows(session, clock, actor, store, tmp_path,
                 [csv_row("LATE1", "0247000001", called="0199999999", start="2026-10-30T10:00:00+01:00")],
                 name="late.csv")
-    service.rate(session, clock, actor, "2026-10", store)
+    month_service.rate(session, clock, actor, "2026-10", store)
     [summary, late] = session.scalars(select(UsageSummary).where(
         UsageSummary.subscription_id == line.id).order_by(UsageSummary.id)).all()
     assert summary.billed_invoice_id is not None                 # learnt from the bill run

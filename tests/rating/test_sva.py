@@ -7,13 +7,15 @@ from decimal import Decimal
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS
-from clausier.rating import rules
+from clausier.rating.month.rules import rate_month
+from clausier.rating.price.rules import Tariff
+from clausier.rating.sva.rules import sva_claimable, sva_sanction, sva_uncured
 from tests.rating.conftest import plan, records, usage
 
 TARIFFS = {"demo": [
-    rules.Tariff("sva_payout", "voice", Decimal("0.30"), source="number tariff v1"),
-    rules.Tariff("sva_payout", "voice", Decimal("0.60"), valid_from=date(2026, 10, 15), source="number tariff v2"),
-    rules.Tariff("sva_caller", "voice", Decimal("0.80"), basis="TTC", source="caller price"),
+    Tariff("sva_payout", "voice", Decimal("0.30"), source="number tariff v1"),
+    Tariff("sva_payout", "voice", Decimal("0.60"), valid_from=date(2026, 10, 15), source="number tariff v2"),
+    Tariff("sva_caller", "voice", Decimal("0.80"), basis="TTC", source="caller price"),
 ]}
 
 
@@ -22,7 +24,7 @@ def calls(*rows):
 
 
 def payouts(*rows):
-    return rules.rate_month(calls(*rows), [plan("sva", identifier="0891000000")], TARIFFS).payouts
+    return rate_month(calls(*rows), [plan("sva", identifier="0891000000")], TARIFFS).payouts
 
 
 def test_payout_per_second_at_the_tariff_in_force_when_the_call_arrived():
@@ -48,8 +50,8 @@ def test_30_minute_limit_above_020_per_minute_and_24_euro_cap():
 
 def test_hyper_short_calls_raise_an_abnormal_traffic_alert():
     """CP XII §1 L9441-9443: calls shorter than 2 seconds."""
-    result = rules.rate_month(calls({"calling": "0145000000", "duration": 1}), [plan("sva", identifier="0891000000")],
-                              TARIFFS)
+    result = rate_month(calls({"calling": "0145000000", "duration": 1}), [plan("sva", identifier="0891000000")],
+                        TARIFFS)
     [alert] = result.alerts
     assert (alert.kind, alert.calls, alert.clause) == ("sva_abnormal_traffic", 1, "CP XII §1 (L9441-9443)")
 
@@ -64,17 +66,17 @@ def test_calls_59_and_61_business_days_old_only_the_older_is_claimable():
     day_59 = next(d for d in (claim_day - timedelta(days=n) for n in range(80, 100))
                   if calendar.count_days(d, claim_day, DayKind.OUVRES) == 59)
     age = lambda d, on: calendar.count_days(d, on, DayKind.OUVRES)   # noqa: E731
-    explained, days = rules.sva_claimable([(day_59, Decimal("3.10")), (day_61, Decimal("2.50"))], claim_day,
-                                          usage("sva"), age)
+    explained, days = sva_claimable([(day_59, Decimal("3.10")), (day_61, Decimal("2.50"))], claim_day,
+                                    usage("sva"), age)
     assert days == [day_61] and explained.total == Decimal("2.50")
     assert explained.lines[0].clause == "CP XII §12 (L10090-10094)"
 
 
 def test_sanction_per_number_and_repeat_within_a_year():
     """CP XII §13.1 L10140-10148: 5 000 € per number, +10 000 € when repeated within a year."""
-    assert rules.sva_sanction(usage("sva"), 1, repeated=False).total == Decimal("5000.00")
-    assert rules.sva_sanction(usage("sva"), 1, repeated=True).total == Decimal("15000.00")
-    assert rules.sva_uncured(usage("sva")).total == Decimal("10000.00")
+    assert sva_sanction(usage("sva"), 1, repeated=False).total == Decimal("5000.00")
+    assert sva_sanction(usage("sva"), 1, repeated=True).total == Decimal("15000.00")
+    assert sva_uncured(usage("sva")).total == Decimal("10000.00")
 
 
 def test_traffic_concentrated_on_few_calling_numbers_is_abnormal():
@@ -82,7 +84,7 @@ def test_traffic_concentrated_on_few_calling_numbers_is_abnormal():
     the 3 most frequent callers make 70 of them (> 50 %)."""
     rows = ([{"calling": f"01450000{i % 3:02d}", "duration": 60} for i in range(70)]
             + [{"calling": f"0146{i:06d}", "duration": 60} for i in range(30)])
-    [alert] = rules.rate_month(calls(*rows), [plan("sva", identifier="0891000000")], TARIFFS).alerts
+    [alert] = rate_month(calls(*rows), [plan("sva", identifier="0891000000")], TARIFFS).alerts
     assert (alert.kind, alert.calls, alert.clause) == ("sva_abnormal_traffic", 70, "CP XII §1 (L9437-9439)")
     assert alert.evidence["patterns"] == ["concentrated_traffic"]
     assert alert.evidence["top_callers"] == [{"number": "0145000000", "calls": 24},
@@ -90,9 +92,9 @@ def test_traffic_concentrated_on_few_calling_numbers_is_abnormal():
                                              {"number": "0145000002", "calls": 23}]
     assert alert.evidence["share_percent"] == "70.0"
     spread = rows[:45] + [{"calling": f"0147{i:06d}", "duration": 60} for i in range(55)]  # 45 %
-    assert rules.rate_month(calls(*spread), [plan("sva", identifier="0891000000")], TARIFFS).alerts == []
+    assert rate_month(calls(*spread), [plan("sva", identifier="0891000000")], TARIFFS).alerts == []
     few = rows[:70]                                      # all concentrated but fewer than 100 calls
-    assert rules.rate_month(calls(*few), [plan("sva", identifier="0891000000")], TARIFFS).alerts == []
+    assert rate_month(calls(*few), [plan("sva", identifier="0891000000")], TARIFFS).alerts == []
 
 
 def test_automated_calls_to_a_premium_number_are_abnormal_with_hyper_short_calls():
@@ -100,7 +102,7 @@ def test_automated_calls_to_a_premium_number_are_abnormal_with_hyper_short_calls
     alert per number listing both patterns."""
     rows = [{"calling": "0145000000", "duration": 1, "traffic": "automated"},
             {"calling": "0145000001", "duration": 30, "traffic": "automated"}]
-    [alert] = rules.rate_month(calls(*rows), [plan("sva", identifier="0891000000")], TARIFFS).alerts
+    [alert] = rate_month(calls(*rows), [plan("sva", identifier="0891000000")], TARIFFS).alerts
     assert alert.evidence["patterns"] == ["hyper_short_calls", "automated_calls"]
     assert (alert.evidence["hyper_short_calls"], alert.evidence["automated_calls"]) == (1, 2)
     assert alert.clause == "CP XII §1 (L9441-9443); CP XII §9.3 (L9954-9956)"

@@ -17,7 +17,9 @@ from clausier.catalog import service as catalog
 from clausier.catalog.attributes import rating_attributes
 from clausier.privacy import service as privacy
 from clausier.privacy.models import PurgeReportLine
-from clausier.rating import rules
+from clausier.rating.month.rules import rate_month
+from clausier.rating.plans.rules import Bundle, Plan
+from clausier.rating.roaming.rules import RoamingMonth, roaming_indicators
 from tests.privacy import world
 from tests.rating.conftest import DEMO_TARIFFS, T0, distinct_calls, records
 from tests.rating.test_built_in_sheets import sheet_usage
@@ -26,15 +28,15 @@ SCENARIOS = yaml.safe_load((Path(__file__).parent / "scenarios" / "usage_boundar
                            .read_text(encoding="utf-8"))
 
 
-def _shipped_bundle(operator: str, offer: str) -> rules.Bundle:
+def _shipped_bundle(operator: str, offer: str) -> Bundle:
     catalog_file = catalog.read_catalog_file(catalog.DATA_DIR / f"{operator}.yaml")
     [attributes] = [o.attributes for o in catalog_file.offers if o.code == offer]
-    return rules.Bundle.of(rating_attributes(attributes))
+    return Bundle.of(rating_attributes(attributes))
 
 
-def _rate(rows, sheet_id: str, family: str, bundle: rules.Bundle, identifier: str):
-    plan = rules.Plan(1, 1, family, identifier, sheet_usage(sheet_id, family), bundle, {}, "demo")
-    return rules.rate_month(records(rows, service_id=identifier), [plan], DEMO_TARIFFS)
+def _rate(rows, sheet_id: str, family: str, bundle: Bundle, identifier: str):
+    plan = Plan(1, 1, family, identifier, sheet_usage(sheet_id, family), bundle, {}, "demo")
+    return rate_month(records(rows, service_id=identifier), [plan], DEMO_TARIFFS)
 
 
 def _ids(table: str):
@@ -83,7 +85,7 @@ def test_the_shipped_unlimited_offer_includes_calls_a_metered_one_bills_them():
     call = [{"called": "0145000000", "duration": 600}]
     included = _rate(call, "technicophone", "mobile",
                      _shipped_bundle("technicophone", "mobile_voice_5g"), "0650000001")
-    billed = _rate(call, "technicophone", "mobile", rules.Bundle(), "0650000001")
+    billed = _rate(call, "technicophone", "mobile", Bundle(), "0650000001")
     assert included.explained[1].total == 0
     assert billed.explained[1].total == Decimal("0.20")
 
@@ -126,7 +128,7 @@ def test_technicophone_records_are_purged_to_the_day(session, clock, actor, data
 def test_technicophone_caller_id_country_of_the_line_and_of_the_presented_number(case):
     row = {"calling": case["presented"], "called": "0145000000", "duration": 60,
            "origin_country": case.get("origin_country", "")}
-    result = _rate([row], "technicophone", case["family"], rules.Bundle(), case["line"])
+    result = _rate([row], "technicophone", case["family"], Bundle(), case["line"])
     rated_at = result.rated["rate_dest"].cast(str).to_list()
     assert (rated_at == ["unknown_origin"]) is case["unknown_origin"], case["why"]
     alerts = [a for a in result.alerts if a.kind == "origin_mismatch"]
@@ -138,9 +140,9 @@ def test_technicophone_caller_id_country_of_the_line_and_of_the_presented_number
 @pytest.mark.parametrize("case", SCENARIOS["technicophone_roaming_abuse"],
                          ids=[s["why"][:40] for s in SCENARIOS["technicophone_roaming_abuse"]])
 def test_technicophone_roaming_abuse_applies_what_both_clauses_allow(case):
-    window = [rules.RoamingMonth(f"2026-{index + 1:02d}", national_voice_s=m["nv"],
-                                 roaming_voice_s=m["rv"], national_days=m["nd"],
-                                 roaming_days=m["rd"])
+    window = [RoamingMonth(f"2026-{index + 1:02d}", national_voice_s=m["nv"],
+                           roaming_voice_s=m["rv"], national_days=m["nd"],
+                           roaming_days=m["rd"])
               for index, m in enumerate(case["months"])]
-    found = rules.roaming_indicators(window, sheet_usage("technicophone", "mobile"))
+    found = roaming_indicators(window, sheet_usage("technicophone", "mobile"))
     assert bool(found) is case["abuse"], (case["why"], found)

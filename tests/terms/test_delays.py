@@ -17,7 +17,7 @@ from clausier.contracts import rules as contracts
 from clausier.contracts.rules import Facts, Item
 from clausier.payments import rules as payments
 from clausier.payments.rules import CaseFacts, StepHistory
-from clausier.rating import rules as rating
+from clausier.rating.sva.rules import payout_claim_standing, tariff_change_effective
 from clausier.support import rules as support
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
 
@@ -112,10 +112,10 @@ RULES = {
     "routing_last_day": lambda terms, row: contracts.preselection_elsewhere(
         facts(row["table"], signed_on=row["go_live"], go_live_on=row["go_live"]), terms,
         row["preselected"])[0],
-    "tariff_change_effective": lambda terms, row: rating.tariff_change_effective(
+    "tariff_change_effective": lambda terms, row: tariff_change_effective(
         terms.usage, row["requested"])[0],
     "claim_standing": lambda terms, row: [
-        (standing := rating.payout_claim_standing(row["invoice_deadline"], row["day"], terms.usage)).payable,
+        (standing := payout_claim_standing(row["invoice_deadline"], row["day"], terms.usage)).payable,
         standing.amount_final],
     "deposit_draw_from": lambda terms, row: payments.may_draw_deposit(terms, row["sent"], row["sent"]).earliest,
     "deposit_replenish_by": lambda terms, row: payments.replenish_by(terms, row["received"])[0],

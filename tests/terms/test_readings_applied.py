@@ -16,7 +16,12 @@ from clausier.core.clock import PARIS
 from clausier.core.errors import InvalidInput
 from clausier.equipment import rules as equipment
 from clausier.privacy import rules as privacy
-from clausier.rating import rules as rating
+from clausier.rating.fair_use.rules import breaches_of
+from clausier.rating.fraud.rules import _caller_rules, interruption_without_notice, penalty_clause
+from clausier.rating.month.rules import rate_month
+from clausier.rating.plans.rules import Bundle, Plan, RatingRefusal, telephony_clauses_apply
+from clausier.rating.price.rules import Tariff, offnet_line
+from clausier.rating.sva.rules import payout_claim_standing, payout_grid_missing, supplier_penalty
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
 from clausier.terms.readings import reading_index
 from clausier.terms.schema import Threshold
@@ -37,29 +42,29 @@ PAIRS = {
     ("technicophone", "T-NOTICE-CHANNEL"): ("contracts.rules.notice_channel_refusal",
                                             "test_termination_notice_by_registered_letter_except_a_usage_fee_exit"),
     ("technicophone", "T-PRESEL-90-DAYS"): ("contracts.rules.preselection_elsewhere", "scenario:routing_last_day"),
-    ("technicophone", "T-CENTREX-40H"): ("rating.rules.breaches_of", "test_centrex_users_have_no_hours_per_channel_threshold"),
-    ("technicophone", "T-SIP-INTERRUPTION-XREF"): ("rating.rules.interruption_without_notice",
+    ("technicophone", "T-CENTREX-40H"): ("rating.fair_use.rules.breaches_of", "test_centrex_users_have_no_hours_per_channel_threshold"),
+    ("technicophone", "T-SIP-INTERRUPTION-XREF"): ("rating.fraud.rules.interruption_without_notice",
                                                    "test_trunk_traffic_is_cut_without_notice_only_for_the_named_breaches"),
-    ("technicophone", "T-CENTREX-PENALTY-XREF"): ("rating.rules.penalty_clause",
+    ("technicophone", "T-CENTREX-PENALTY-XREF"): ("rating.fraud.rules.penalty_clause",
                                                   "test_centrex_automated_caller_id_breach_carries_the_10_3_penalties"),
-    ("technicophone", "T-MAIL-TELEPHONY-CLAUSES"): ("rating.rules.telephony_clauses_apply",
+    ("technicophone", "T-MAIL-TELEPHONY-CLAUSES"): ("rating.plans.rules.telephony_clauses_apply",
                                                     "test_hosted_mail_takes_no_telephony_clause"),
-    ("technicophone", "T-MOB-BROKEN-XREF"): ("rating.rules.interruption_without_notice",
+    ("technicophone", "T-MOB-BROKEN-XREF"): ("rating.fraud.rules.interruption_without_notice",
                                              "test_mobile_routing_cut_for_articles_4_5_and_territoriality"),
     ("technicophone", "T-MOB-M2M-TRUNCATED"): ("contracts.rules.identifier_refusal",
                                                "test_mobile_line_cannot_go_live_on_an_m2m_number"),
-    ("technicophone", "T-MOB-MISSING-FIGURES"): ("rating.rules.data_volume_missing",
+    ("technicophone", "T-MOB-MISSING-FIGURES"): ("rating.price.rules.data_volume_missing",
                                                  "test_mobile_data_beyond_a_volume_the_order_does_not_state_is_not_billed"),
     ("technicophone", "T-HOST-VARIANTS"): ("contracts.rules.management_mode",
                                            "test_hosting_is_provider_managed_unless_the_order_says_otherwise"),
-    ("technicophone", "T-SVA-PAYOUT-FINAL"): ("rating.rules.payout_claim_standing", "scenario:claim_standing"),
-    ("technicophone", "T-SVA-TARIFF-AFTER-15"): ("rating.rules.tariff_change_effective",
+    ("technicophone", "T-SVA-PAYOUT-FINAL"): ("rating.sva.rules.payout_claim_standing", "scenario:claim_standing"),
+    ("technicophone", "T-SVA-TARIFF-AFTER-15"): ("rating.sva.rules.tariff_change_effective",
                                                  "scenario:tariff_change_effective"),
-    ("technicophone", "T-SVA-FOURNISSEUR"): ("rating.rules.supplier_penalty",
+    ("technicophone", "T-SVA-FOURNISSEUR"): ("rating.sva.rules.supplier_penalty",
                                              "test_supplier_penalty_passed_on_at_its_amount_for_the_clients_number"),
     ("technicophone", "T-GDPR-BREACH-DELAY"): ("privacy.rules.breach_notice_timing",
                                                "test_breach_notice_records_its_delay_without_an_hour_limit"),
-    ("technicophone", "T-D-MISSING-FIGURES"): ("rating.rules.payout_grid_missing",
+    ("technicophone", "T-D-MISSING-FIGURES"): ("rating.sva.rules.payout_grid_missing",
                                                "test_premium_payouts_need_the_grid_of_the_order"),
 }
 SHEETS = {"ozone": OZONE, "technicophone": TECHNICOPHONE}
@@ -74,19 +79,19 @@ CALLERS = {
                                   "test_a_mobile_line_does_not_go_live_on_an_m2m_number",
     "contracts.service.management_of": "tests.contracts.test_readings_in_service:"
                                        "test_a_hosting_contract_shows_who_manages_its_machines",
-    "rating.rules.alerts_from": "tests.terms.test_readings_applied:"
+    "rating.fraud.rules.alerts_from": "tests.terms.test_readings_applied:"
                                 "test_trunk_traffic_is_cut_without_notice_only_for_the_named_breaches",
-    "rating.rules.offnet_line": "tests.terms.test_readings_applied:test_hosted_mail_takes_no_telephony_clause",
-    "rating.rules._caller_rules": "tests.terms.test_readings_applied:test_hosted_mail_takes_no_telephony_clause",
+    "rating.price.rules.offnet_line": "tests.terms.test_readings_applied:test_hosted_mail_takes_no_telephony_clause",
+    "rating.fraud.rules._caller_rules": "tests.terms.test_readings_applied:test_hosted_mail_takes_no_telephony_clause",
     # rate_month: the data note (T-MOB-MISSING-FIGURES) and the payout-grid note (T-D-MISSING-FIGURES,
     # test_premium_payouts_need_the_grid_of_the_order)
-    "rating.rules.rate_month": "tests.terms.test_readings_applied:"
+    "rating.month.rules.rate_month": "tests.terms.test_readings_applied:"
                                "test_mobile_data_beyond_a_volume_the_order_does_not_state_is_not_billed",
-    "rating.service.claim_standing": "tests.rating.test_cli_payouts_proposals:"
+    "rating.sva.service.claim_standing": "tests.rating.test_cli_payouts_proposals:"
                                      "test_premium_number_payouts_listed_and_shown",
-    "rating.service.tariff_change_effective": "tests.rating.test_readings_in_service:"
+    "rating.sva.service.tariff_change_effective": "tests.rating.test_readings_in_service:"
                                               "test_tariff_change_date_from_the_command_line",
-    "rating.service.pass_on_supplier_penalty": "tests.rating.test_readings_in_service:"
+    "rating.sva.service.pass_on_supplier_penalty": "tests.rating.test_readings_in_service:"
                                                "test_supplier_penalty_is_proposed_at_its_amount",
     "privacy.service.notify_breach": "tests.privacy.test_processor:test_breach_log_and_notifications",
 }
@@ -221,9 +226,9 @@ def test_preselection_elsewhere_is_a_notice_priced_by_the_schedule():
                                          TECHNICOPHONE.terms_for("vga"), date(2026, 3, 2))
 
 
-def _plan(family: str, *, units=None, bundle=None, identifier="0247000001", usage=None) -> rating.Plan:
-    return rating.Plan(1, 1, family, identifier, usage or TECHNICOPHONE.terms_for(family).usage,
-                       bundle or rating.Bundle(unlimited=True), units or {}, "demo")
+def _plan(family: str, *, units=None, bundle=None, identifier="0247000001", usage=None) -> Plan:
+    return Plan(1, 1, family, identifier, usage or TECHNICOPHONE.terms_for(family).usage,
+                bundle or Bundle(unlimited=True), units or {}, "demo")
 
 
 FORTY_HOURS_PER_CHANNEL = Threshold.model_validate(
@@ -238,9 +243,9 @@ def test_centrex_users_have_no_hours_per_channel_threshold():
     centrex = TECHNICOPHONE.terms_for("centrex").usage
     with_hours = centrex.model_copy(update={"fair_use": [*centrex.fair_use, FORTY_HOURS_PER_CHANNEL]})
     measures = {"call_seconds": 45 * 3600, "call_hours": 45, "distinct_numbers": 10}
-    assert rating.breaches_of(_plan("centrex", units={"user": 1, "channel": 1}, usage=with_hours),
-                              measures, []) == []
-    trunk = rating.breaches_of(_plan("sip_trunk", units={"channel": 1}), measures, [])
+    assert breaches_of(_plan("centrex", units={"user": 1, "channel": 1}, usage=with_hours),
+                       measures, []) == []
+    trunk = breaches_of(_plan("sip_trunk", units={"channel": 1}), measures, [])
     assert [(b.metric, b.limit) for b in trunk] == [("call_hours", Decimal("40"))]
 
 
@@ -249,12 +254,12 @@ def test_trunk_traffic_is_cut_without_notice_only_for_the_named_breaches():
     for unsolicited prospecting (8.1.5) on a trunk (reading T-SIP-INTERRUPTION-XREF), while
     Centrex §10.2 L4412-4420 names 8.1.5 itself."""
     trunk, centrex = TECHNICOPHONE.terms_for("sip_trunk").usage, TECHNICOPHONE.terms_for("centrex").usage
-    assert rating.interruption_without_notice(trunk, "unsolicited_prospecting") is None
-    assert rating.interruption_without_notice(trunk, "prohibited_caller_ids") == (
+    assert interruption_without_notice(trunk, "unsolicited_prospecting") is None
+    assert interruption_without_notice(trunk, "prohibited_caller_ids") == (
         "CP IV §10.2 (L3599-3600), reading T-SIP-INTERRUPTION-XREF")
-    assert rating.interruption_without_notice(centrex, "unsolicited_prospecting") == "CP V §10.2 (L4412-4420)"
+    assert interruption_without_notice(centrex, "unsolicited_prospecting") == "CP V §10.2 (L4412-4420)"
     rows = [{"traffic": "platform", "calling": "0939512345"}]
-    found = {a.kind: a for a in rating.rate_month(records(rows), [_plan("sip_trunk", units={"channel": 2})],
+    found = {a.kind: a for a in rate_month(records(rows), [_plan("sip_trunk", units={"channel": 2})],
                                                    DEMO_TARIFFS).alerts}["platform_caller_id"]
     assert found.evidence["interruption_without_notice"] == "CP IV §10.2 (L3599-3600), reading T-SIP-INTERRUPTION-XREF"
 
@@ -265,7 +270,7 @@ def test_centrex_automated_caller_id_breach_carries_the_10_3_penalties():
     and 0,02 € per call apply (reading T-CENTREX-PENALTY-XREF)."""
     rows = [{"traffic": "automated", "calling": "0612345678", "called": f"0145{i:06d}",
              "start": T0 + timedelta(seconds=i)} for i in range(50)]
-    found = {a.kind: a for a in rating.rate_month(records(rows), [_plan("centrex", units={"user": 5})],
+    found = {a.kind: a for a in rate_month(records(rows), [_plan("centrex", units={"user": 5})],
                                                    DEMO_TARIFFS).alerts}["automated_caller_id"]
     assert found.penalty.total == Decimal("2001.00")
     assert all("CP V §10.3 (L4423-4425), reading T-CENTREX-PENALTY-XREF" in line.clause
@@ -273,7 +278,7 @@ def test_centrex_automated_caller_id_breach_carries_the_10_3_penalties():
     centrex = TECHNICOPHONE.terms_for("centrex").usage
     narrowed = centrex.model_copy(update={"lists": {**centrex.lists, "penalty_triggers": centrex.lists[
         "penalty_triggers"].model_copy(update={"value": ["fraud_or_abuse"]})}})
-    assert rating.penalty_clause(narrowed, "prohibited_caller_ids") is None
+    assert penalty_clause(narrowed, "prohibited_caller_ids") is None
 
 
 def test_hosted_mail_takes_no_telephony_clause():
@@ -286,11 +291,11 @@ def test_hosted_mail_takes_no_telephony_clause():
     copied = mail.model_copy(update={"figures": {**mail.figures, **{
         name: trunk.figures[name] for name in ("offnet_share_threshold_percent", "offnet_surcharge_percent")}},
         "lists": {**mail.lists, "caller_id_rewritten_forms": trunk.lists["caller_id_rewritten_forms"]}})
-    assert not rating.telephony_clauses_apply(mail)
+    assert not telephony_clauses_apply(mail)
     # 600 s of fixed calls, 60 s off-net (10 % > 5 %), 1.20 € of which 0.12 € off-net
-    assert rating.offnet_line(_plan("mail", usage=copied), 600, 60, 1_200_000, 120_000) is None
-    assert rating.offnet_line(_plan("sip_trunk"), 600, 60, 1_200_000, 120_000).amount == Decimal("0.01")
-    assert rating._caller_rules(copied) == []
+    assert offnet_line(_plan("mail", usage=copied), 600, 60, 1_200_000, 120_000) is None
+    assert offnet_line(_plan("sip_trunk"), 600, 60, 1_200_000, 120_000).amount == Decimal("0.01")
+    assert _caller_rules(copied) == []
 
 
 def test_mobile_routing_cut_for_articles_4_5_and_territoriality():
@@ -298,12 +303,12 @@ def test_mobile_routing_cut_for_articles_4_5_and_territoriality():
     territoriality « visés par l'article [broken] », read as article 9 (reading T-MOB-BROKEN-XREF);
     fraud in general (§11.3) carries penalties, not a cut without notice."""
     mobile = TECHNICOPHONE.terms_for("mobile").usage
-    assert rating.interruption_without_notice(mobile, "arcep_numbering_plan_breach") == (
+    assert interruption_without_notice(mobile, "arcep_numbering_plan_breach") == (
         "CP IX §11.2 (L6809-6816), reading T-MOB-BROKEN-XREF")
-    assert rating.interruption_without_notice(mobile, "roaming_abuse") == "CP IX §11.2 (L6809-6812)"
-    assert rating.interruption_without_notice(mobile, "fraud_or_abuse") is None
+    assert interruption_without_notice(mobile, "roaming_abuse") == "CP IX §11.2 (L6809-6812)"
+    assert interruption_without_notice(mobile, "fraud_or_abuse") is None
     rows = [{"calling": "0145000001", "origin_country": "MA", "called": "0612345678"}]
-    found = {a.kind: a for a in rating.rate_month(records(rows), [_plan("mobile", identifier="0650000001")],
+    found = {a.kind: a for a in rate_month(records(rows), [_plan("mobile", identifier="0650000001")],
                                                    DEMO_TARIFFS).alerts}["origin_mismatch"]
     assert found.evidence["interruption_without_notice"] == "CP IX §11.2 (L6809-6816), reading T-MOB-BROKEN-XREF"
 
@@ -329,12 +334,12 @@ def test_mobile_data_beyond_a_volume_the_order_does_not_state_is_not_billed():
     (reading T-MOB-MISSING-FIGURES). A metered plan whose offer states none bills no excess and says
     why; with 1 GB stated, the 500 MB beyond it are billed (§15 L7105-7107)."""
     data = [{"type": "data", "duration": 0, "bytes": 1_500_000_000, "called": ""}]
-    unknown = rating.rate_month(records(data), [_plan("mobile", bundle=rating.Bundle(data_plan="metered"))],
-                                DEMO_TARIFFS).explained[1]
+    unknown = rate_month(records(data), [_plan("mobile", bundle=Bundle(data_plan="metered"))],
+                         DEMO_TARIFFS).explained[1]
     assert not any(line.label == "Data beyond the allowance" for line in unknown.lines)
     assert any("CP IX §1 (L6058), reading T-MOB-MISSING-FIGURES" in note for note in unknown.notes)
-    stated = rating.rate_month(records(data), [_plan("mobile", bundle=rating.Bundle(data_mb=1000, data_plan="metered"))],
-                               DEMO_TARIFFS).explained[1]
+    stated = rate_month(records(data), [_plan("mobile", bundle=Bundle(data_mb=1000, data_plan="metered"))],
+                        DEMO_TARIFFS).explained[1]
     assert [line.amount for line in stated.lines if line.label == "Data beyond the allowance"] == [Decimal("5.00")]
     assert not any("T-MOB-MISSING-FIGURES" in note for note in stated.notes)
 
@@ -356,20 +361,20 @@ def test_supplier_penalty_passed_on_at_its_amount_for_the_clients_number():
     Fournisseur », an undefined word read narrowly: a penalty actually charged for one of the
     client's numbers, at its amount (reading T-SVA-FOURNISSEUR)."""
     sva = TECHNICOPHONE.terms_for("sva").usage
-    passed = rating.supplier_penalty(sva, "Collecting operator", "08 99 12 34 56", Decimal("350.00"),
-                                     ["0899123456"])
+    passed = supplier_penalty(sva, "Collecting operator", "08 99 12 34 56", Decimal("350.00"),
+                              ["0899123456"])
     assert passed.total == Decimal("350.00")
     assert passed.lines[0].clause == "CP XII §13.1 (L10132-10134), reading T-SVA-FOURNISSEUR"
-    with pytest.raises(rating.RatingRefusal, match="^amount: only a penalty actually charged"):
-        rating.supplier_penalty(sva, "Collecting operator", "0899123456", Decimal("0"), ["0899123456"])
-    with pytest.raises(rating.RatingRefusal, match="^number: 0899000000 is not a number of this client"):
-        rating.supplier_penalty(sva, "Collecting operator", "0899000000", Decimal("350.00"), ["0899123456"])
+    with pytest.raises(RatingRefusal, match="^amount: only a penalty actually charged"):
+        supplier_penalty(sva, "Collecting operator", "0899123456", Decimal("0"), ["0899123456"])
+    with pytest.raises(RatingRefusal, match="^number: 0899000000 is not a number of this client"):
+        supplier_penalty(sva, "Collecting operator", "0899000000", Decimal("350.00"), ["0899123456"])
 
 
 def test_payout_request_past_its_year_is_final_and_payable():
     """CP XII §12 L10110-10112 (reading T-SVA-PAYOUT-FINAL): the reason and clause say so."""
-    standing = rating.payout_claim_standing(date(2027, 3, 10), date(2027, 3, 11),
-                                            TECHNICOPHONE.terms_for("sva").usage)
+    standing = payout_claim_standing(date(2027, 3, 10), date(2027, 3, 11),
+                                     TECHNICOPHONE.terms_for("sva").usage)
     assert standing.reason == "not invoiced by 2027-03-10: the amount is final and still payable"
     assert standing.clause == "CP XII §12 (L10110-10112), reading T-SVA-PAYOUT-FINAL"
 
@@ -391,12 +396,12 @@ def test_premium_payouts_need_the_grid_of_the_order():
     """CP XII §1 L9419-9422: the payout varies with the tier and the caller's operator, and the
     schedule gives no grid: it comes from the order's price list (reading T-D-MISSING-FIGURES)."""
     number = _plan("sva", identifier="0899123456")
-    missing = rating.payout_grid_missing(number, DEMO_TARIFFS["demo"])
+    missing = payout_grid_missing(number, DEMO_TARIFFS["demo"])
     assert "CP XII §1 (L9419-9422), reading T-D-MISSING-FIGURES" in missing
-    grid = [*DEMO_TARIFFS["demo"], rating.Tariff("sva_payout", "voice", Decimal("0.15"), source="order grid")]
-    assert rating.payout_grid_missing(number, grid) is None
-    assert rating.payout_grid_missing(_plan("sip_trunk"), DEMO_TARIFFS["demo"]) is None
+    grid = [*DEMO_TARIFFS["demo"], Tariff("sva_payout", "voice", Decimal("0.15"), source="order grid")]
+    assert payout_grid_missing(number, grid) is None
+    assert payout_grid_missing(_plan("sip_trunk"), DEMO_TARIFFS["demo"]) is None
     call = [{"direction": "in", "calling": "0145000001", "called": "0899123456", "duration": 300}]
-    rated = rating.rate_month(records(call, service_id="0899123456"), [number], DEMO_TARIFFS)
+    rated = rate_month(records(call, service_id="0899123456"), [number], DEMO_TARIFFS)
     assert any("reading T-D-MISSING-FIGURES" in note for note in rated.explained[1].notes)
     assert rated.payouts["amount_micro"].sum() == 0

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from clausier.cli.main import app
 from clausier.core.clock import FixedClock
 from clausier.db.session import transaction
-from clausier.rating import service
+from clausier.rating.month import service as month_service
 from clausier.rating.models import UsageSummary
 from clausier.rating.store import UsageStore
 from tests.rating.conftest import make_rating_operator, subscriber
@@ -50,8 +50,8 @@ def test_the_workers_rate_a_month_bucket_by_bucket_as_the_in_process_rating_does
     assert runner.invoke(app, ["cdr", "import", str(target)]).exit_code == 0
     rated_on = FixedClock.on(date(2026, 11, 3))
     with transaction(clean_engine) as s:      # the in-process rating, as without a broker
-        expected = service.rate(s, rated_on, actor, MONTH,
-                                UsageStore(worker_data_dir / "usage")).as_dict()
+        expected = month_service.rate(s, rated_on, actor, MONTH,
+                                      UsageStore(worker_data_dir / "usage")).as_dict()
     count, checksum = summaries_checksum(clean_engine)
     assert count == 10
     with transaction(clean_engine) as s:      # forgotten: the workers write them again

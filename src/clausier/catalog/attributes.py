@@ -17,7 +17,7 @@ NATIONAL_PREFIX = r"^0[1-9]$"
 
 
 class RatingAttributes(BaseModel):
-    """What the monthly fee includes, as usage rating reads it (``rating.rules.Bundle``). The
+    """What the monthly fee includes, as usage rating reads it (``rating.plans.rules.Bundle``). The
     sheet's usage block says what a bundle *may* include (``included_destinations``); these
     say what this offer *does* include."""
 

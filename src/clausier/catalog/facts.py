@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clausier.catalog.attributes import RatingAttributes, rating_attributes
 from clausier.catalog.models import EquipmentKind, Offer, Operator
 
 
@@ -168,3 +169,23 @@ def active_offers(session: Session, operator_id: int, family: str) -> list[Offer
                Offer.price_basis, Offer.vat_rate)
         .where(Offer.operator_id == operator_id, Offer.family == family, Offer.active.is_(True))
         .order_by(Offer.id))]
+
+
+CHUNK = 5000
+
+
+def offer_rating_attributes(session: Session, offer_ids: Collection[int]
+                            ) -> dict[int, RatingAttributes]:
+    """What each of these offers includes (calls, data, units), by offer id."""
+    ids = sorted(set(offer_ids))
+    table = Offer.__table__.c
+    return {offer_id: rating_attributes(attributes)
+            for start in range(0, len(ids), CHUNK)
+            for offer_id, attributes in session.execute(
+                select(table.id, table.attributes).where(table.id.in_(ids[start:start + CHUNK])))}
+
+
+def operator_codes(session: Session) -> dict[int, str]:
+    """The code of every operator (``technicophone``), by operator id."""
+    table = Operator.__table__.c
+    return dict(session.execute(select(table.id, table.code)).all())

@@ -23,6 +23,9 @@ ROOM_COMMANDS: list[tuple[str, str | None]] = [
     ("clausier.billing.cli:price_app", "price-change"),
     ("clausier.billing.cli:top_level", None),
     ("clausier.payments.cli:top_level", None),
+    # ``clausier rate --month`` rates usage; the payments room adds the legal interest rates.
+    ("clausier.rating.cli:rate_app", "rate"),
+    ("clausier.payments.cli:rate_app", "rate"),
     ("clausier.support.cli", None),
     ("clausier.equipment.cli", "equipment"),
     ("clausier.numbers.cli", "number"),

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from clausier.contracts import rules
-from clausier.contracts.models import Subscription, SubscriptionEvent
+from clausier.contracts.models import Subscription, SubscriptionEvent, SubscriptionItem
 
 # Customer ids per statement, well under both databases' limits.
 CHUNK = 5000
@@ -183,3 +183,109 @@ def ended_subscriptions(session: Session, subscription_ids: Collection[int], on:
             found[row.id] = EndedSubscription(row.id, row.ref, row.customer_id,
                                               row.terminated_on or row.cancelled_on)
     return found
+
+
+@dataclass(frozen=True)
+class SubscriptionOutline:
+    """A subscription as other rooms read it: its owner, operator, sheet version, family,
+    service identifier and status."""
+
+    id: int
+    ref: str
+    customer_id: int
+    operator_id: int
+    family: str
+    sheet_id: str
+    sheet_version: int
+    service_identifier: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class SubscribedItem:
+    """One item of a subscription: the offer subscribed, its unit and quantity."""
+
+    subscription_id: int
+    offer_id: int
+    offer_code: str
+    unit: str
+    quantity: int
+    is_option: bool
+    price_basis: str
+
+
+def _in_chunks(values: Collection) -> list[list]:
+    ids = sorted(set(values))
+    return [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
+
+
+def subscription_outlines(session: Session, subscription_ids: Collection[int]
+                          ) -> dict[int, SubscriptionOutline]:
+    """The outline of each of these subscriptions (those that exist), in order of id."""
+    table = Subscription.__table__.c
+    return {row.id: SubscriptionOutline(*row) for ids in _in_chunks(subscription_ids)
+            for row in session.execute(
+                select(table.id, table.ref, table.customer_id, table.operator_id, table.family,
+                       table.sheet_id, table.sheet_version, table.service_identifier, table.status)
+                .where(table.id.in_(ids)).order_by(table.id))}
+
+
+def subscribed_items(session: Session, subscription_ids: Collection[int]
+                     ) -> dict[int, tuple[SubscribedItem, ...]]:
+    """The items of these subscriptions, by subscription, each in the order it was added."""
+    table = SubscriptionItem.__table__.c
+    found: dict[int, list[SubscribedItem]] = defaultdict(list)
+    for ids in _in_chunks(subscription_ids):
+        for row in session.execute(
+                select(table.subscription_id, table.offer_id, table.offer_code, table.unit,
+                       table.quantity, table.is_option, table.price_basis)
+                .where(table.subscription_id.in_(ids)).order_by(table.id)):
+            found[row.subscription_id].append(SubscribedItem(*row))
+    return {subscription_id: tuple(items) for subscription_id, items in found.items()}
+
+
+def latest_subscription_by_service(session: Session) -> dict[str, tuple[int, int]]:
+    """Service identifier → (subscription id, customer id) of the latest subscription (the
+    highest id) that carries it."""
+    table = Subscription.__table__.c
+    rows = session.execute(select(table.service_identifier, table.id, table.customer_id)
+                           .where(table.service_identifier.is_not(None)).order_by(table.id))
+    return {identifier: (subscription_id, customer_id)
+            for identifier, subscription_id, customer_id in rows}
+
+
+def service_identifiers_by_operator(session: Session, operator_ids: Collection[int]
+                                    ) -> dict[int, list[str]]:
+    """The service identifiers of each operator's subscriptions (every status), by operator."""
+    table = Subscription.__table__.c
+    found: dict[int, list[str]] = {operator_id: [] for operator_id in operator_ids}
+    for ids in _in_chunks(operator_ids):
+        for operator_id, identifier in session.execute(
+                select(table.operator_id, table.service_identifier)
+                .where(table.operator_id.in_(ids), table.service_identifier.is_not(None))
+                .order_by(table.id)):
+            found[operator_id].append(identifier)
+    return found
+
+
+def subscription_ids_by_family(session: Session, customer_ids: Collection[int]
+                               ) -> dict[tuple[int, str], list[int]]:
+    """The ids of these customers' subscriptions (every status), by (customer id, family)."""
+    table = Subscription.__table__.c
+    found: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for ids in _in_chunks(customer_ids):
+        for subscription_id, customer_id, family in session.execute(
+                select(table.id, table.customer_id, table.family)
+                .where(table.customer_id.in_(ids)).order_by(table.id)):
+            found[customer_id, family].append(subscription_id)
+    return dict(found)
+
+
+def live_service_lines(session: Session, limit: int) -> list[tuple[str, str]]:
+    """(service identifier, family) of the first ``limit`` subscriptions with a live status
+    (``rules.LIVE_STATUSES``) that carry a service identifier, in order of id."""
+    table = Subscription.__table__.c
+    return [(identifier, family) for identifier, family in session.execute(
+        select(table.service_identifier, table.family)
+        .where(table.service_identifier.is_not(None), table.status.in_(rules.LIVE_STATUSES))
+        .order_by(table.id).limit(limit))]

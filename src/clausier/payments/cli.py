@@ -1,5 +1,7 @@
-"""Payments and collections commands: ``clausier payment|mandate|sepa|rate|collections|dunning|
-dispute|deposit|outbox ...`` (registered at the top level through ``top_level``)."""
+"""Payments and collections commands: ``clausier payment|mandate|sepa|collections|dunning|
+dispute|deposit|outbox ...`` (registered at the top level through ``top_level``), and the legal
+interest rates, ``clausier rate add|list`` (``rate_app``, added to the rating room's ``rate``
+group)."""
 
 from __future__ import annotations
 
@@ -18,15 +20,14 @@ top_level = typer.Typer()
 payment_app = typer.Typer(no_args_is_help=True, help="Payments received, credits, refunds, set-off.")
 mandate_app = typer.Typer(no_args_is_help=True, help="SEPA direct-debit mandates.")
 sepa_app = typer.Typer(no_args_is_help=True, help="SEPA collection files (pain.008) and returns.")
-rate_app = typer.Typer(invoke_without_command=True,
-                       help="Rate a month of usage (--month), or the legal interest rates (add, list).")
+rate_app = typer.Typer(no_args_is_help=True, help="The legal interest rates (add, list).")
 collections_app = typer.Typer(no_args_is_help=True, help="What a customer owes and why.")
 dunning_app = typer.Typer(no_args_is_help=True, help="The dunning queue and staff decisions.")
 dispute_app = typer.Typer(no_args_is_help=True, help="Disputes of invoices.")
 deposit_app = typer.Typer(no_args_is_help=True, help="Deposits and guarantees.")
 outbox_app = typer.Typer(no_args_is_help=True, help="Letters, e-mails and SMS sent to customers.")
 for name, group in (("payment", payment_app), ("mandate", mandate_app), ("sepa", sepa_app),
-                    ("rate", rate_app), ("collections", collections_app), ("dunning", dunning_app),
+                    ("collections", collections_app), ("dunning", dunning_app),
                     ("dispute", dispute_app), ("deposit", deposit_app), ("outbox", outbox_app)):
     top_level.add_typer(group, name=name)
 
@@ -191,23 +192,6 @@ def returns(file: Path = typer.Argument(..., exists=True, dir_okay=False,
 
 
 # --------------------------------------------------------------------------- rate
-
-
-@rate_app.callback()
-def rate(context: typer.Context,
-         month: str = typer.Option(None, "--month", help="YYYY-MM: rate (or re-rate) that month's usage."),
-         as_json: bool = JsonOption, today: datetime = TodayOption):
-    """``clausier rate --month YYYY-MM`` rates usage (rating room); the sub-commands record the
-    legal interest rates that late-payment interest uses."""
-    if context.invoked_subcommand is not None:
-        return
-    if month is None:
-        console.print(context.get_help())
-        raise typer.Exit(code=2)
-    from clausier.rating.cli import rate_month
-
-    rate_month(month, as_json, today)
-
 
 # The names of service.RATE_NAMES, written out so that --help need not load the service
 # (tests/cli/test_startup.py checks that they agree).

@@ -97,7 +97,7 @@ def quote_leaving(session: Session, customer_id: int, ref: str, received: date,
 
 def usage_of_customer(session: Session, customer_id: int) -> list:
     """The customer's rated usage (empty while the rating room is not built)."""
-    rating = optional_import("clausier.rating.service")
+    rating = optional_import("clausier.rating.month.service")
     return [] if rating is None else rating.summaries_of_customer(session, customer_id)
 
 

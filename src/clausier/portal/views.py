@@ -33,7 +33,7 @@ SECTIONS: list[tuple[str, str, str | None]] = [
     ("/portal", _("My contracts"), None),
     ("/portal/invoices", _("My invoices"), "clausier.billing.service"),
     ("/portal/payments", _("Payments and what is due"), "clausier.payments.service"),
-    ("/portal/usage", _("My usage"), "clausier.rating.service"),
+    ("/portal/usage", _("My usage"), "clausier.rating.month.service"),
     ("/portal/equipment", _("Equipment to return"), "clausier.equipment.service"),
     ("/portal/tickets", _("My tickets"), "clausier.support.views"),
     ("/portal/sla", _("Service-level reports"), "clausier.support.views"),

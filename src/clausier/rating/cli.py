@@ -12,9 +12,14 @@ from clausier.cli.common import (JsonOption, LazyModule, TodayOption, cli_actor,
 
 # Polars: loaded by the commands that rate or import usage, not by the others.
 contracts = LazyModule("clausier.contracts.service")
-rules = LazyModule("clausier.rating.rules")
-service = LazyModule("clausier.rating.service")
-synth = LazyModule("clausier.rating.synth")
+cdr_service = LazyModule("clausier.rating.cdr.service")
+fair_use_service = LazyModule("clausier.rating.fair_use.service")
+fraud_service = LazyModule("clausier.rating.fraud.service")
+month_rules = LazyModule("clausier.rating.month.rules")
+month_service = LazyModule("clausier.rating.month.service")
+price_service = LazyModule("clausier.rating.price.service")
+sva_service = LazyModule("clausier.rating.sva.service")
+synth = LazyModule("clausier.rating.cdr.synth")
 DateOption = dict(formats=["%Y-%m-%d"])
 
 app = typer.Typer(no_args_is_help=True)
@@ -22,12 +27,16 @@ cdr_app = typer.Typer(no_args_is_help=True, help="Call detail records: import, s
 usage_app = typer.Typer(no_args_is_help=True, help="Rated usage, fair-use breaches, fraud alerts.")
 app.add_typer(cdr_app, name="cdr")
 app.add_typer(usage_app, name="usage")
+# ``clausier rate``: registered as its own group (``cli.main``), to which the payments room adds
+# the legal interest rates (``rate add|list``).
+rate_app = typer.Typer(invoke_without_command=True,
+                       help="Rate a month of usage (--month), or the legal interest rates (add, list).")
 
 MonthOption = typer.Option(..., "--month", help="The month, YYYY-MM.")
 
 
 def _previous_month(today) -> str:
-    return rules.shift_month(f"{today.year:04d}-{today.month:02d}", -1)
+    return month_rules.shift_month(f"{today.year:04d}-{today.month:02d}", -1)
 
 
 @cdr_app.command("import")
@@ -37,7 +46,7 @@ def import_files(files: list[Path] = typer.Argument(..., help="CSV files (option
     results = []
     for path in files:
         with command(today) as cmd:
-            batch = service.import_cdr_file(cmd.session, cmd.clock, cmd.actor, path)
+            batch = cdr_service.import_cdr_file(cmd.session, cmd.clock, cmd.actor, path)
             results.append({"batch": batch.id, "file": batch.file_name, "read": batch.rows_read,
                             "imported": batch.accepted, "already_known": batch.duplicates,
                             "rejected": batch.rejected, "months": batch.months,
@@ -62,7 +71,7 @@ def synthesise(services: int = typer.Option(100, "--services", min=1, help="How 
     for the lines of the database that have a service identifier (at most --services), else
     for fictitious lines (which the importer would reject as unknown to the database)."""
     with command(today) as cmd:
-        lines = service.service_lines(cmd.session, services)
+        lines = cdr_service.service_lines(cmd.session, services)
         month = month or _previous_month(cmd.clock.today())
     lines = lines or synth.fictitious_services(services)
     synth.write(synth.generate(lines, records, month, seed), output)
@@ -74,12 +83,12 @@ def tariffs(files: list[Path] = typer.Argument(None, help="Price-list YAML files
             built_in: bool = typer.Option(False, "--built-in", help="Load the demo price lists."),
             today: datetime | None = TodayOption) -> None:
     """Load usage price lists (idempotent)."""
-    paths = list(files or []) + (service.built_in_price_lists() if built_in else [])
+    paths = list(files or []) + (price_service.built_in_price_lists() if built_in else [])
     if not paths:
         raise typer.BadParameter("give price-list files or --built-in")
     with command(today) as cmd:
         for path in paths:
-            count = service.load_price_list(cmd.session, cmd.clock, cmd.actor, path)
+            count = price_service.load_price_list(cmd.session, cmd.clock, cmd.actor, path)
             console.print(f"{path.name}: {count} tariff line(s)")
 
 
@@ -89,13 +98,27 @@ def batches(json: bool = JsonOption) -> None:
     with command() as cmd:
         rows = [{"batch": b.id, "file": b.file_name, "read": b.rows_read, "imported": b.accepted,
                  "already_known": b.duplicates, "rejected": b.rejected, "months": b.months,
-                 "at": b.started_at} for b in service.list_batches(cmd.session)]
+                 "at": b.started_at} for b in cdr_service.list_batches(cmd.session)]
     if json:
         print_json(rows)
         return
     print_table("Import batches", ["batch", "file", "read", "imported", "already known", "rejected", "at"],
                 [[r["batch"], r["file"], r["read"], r["imported"], r["already_known"], r["rejected"],
                   r["at"]] for r in rows])
+
+
+@rate_app.callback()
+def rate(context: typer.Context,
+         month: str = typer.Option(None, "--month", help="YYYY-MM: rate (or re-rate) that month's usage."),
+         as_json: bool = JsonOption, today: datetime = TodayOption):
+    """``clausier rate --month YYYY-MM`` rates usage; the sub-commands record the legal interest
+    rates that late-payment interest uses (payments room)."""
+    if context.invoked_subcommand is not None:
+        return
+    if month is None:
+        console.print(context.get_help())
+        raise typer.Exit(code=2)
+    rate_month(month, as_json, today)
 
 
 def rate_month(month: str, json: bool = False, today: datetime | None = None) -> None:
@@ -110,7 +133,7 @@ def rate_month(month: str, json: bool = False, today: datetime | None = None) ->
         rate_on_workers(month, queue, json, today)
         return
     with command(today) as cmd:
-        report = service.rate(cmd.session, cmd.clock, cmd.actor, month)
+        report = month_service.rate(cmd.session, cmd.clock, cmd.actor, month)
     if json:
         print_json(report.as_dict())
         return
@@ -127,7 +150,7 @@ def rate_on_workers(month: str, queue, json: bool, today: datetime | None) -> No
     from clausier.db.session import default_engine
 
     try:
-        report, buckets = service.rate_on_workers(
+        report, buckets = month_service.rate_on_workers(
             default_engine(), clock_for(today=today.date() if today else None), cli_actor(),
             month, queue)
     except ClausierError as exc:
@@ -150,7 +173,7 @@ def show(service_id: str = typer.Argument(..., metavar="SERVICE",
          month: str = MonthOption, json: bool = JsonOption) -> None:
     """A service's usage in a month: explained amounts, traffic, breaches and alerts."""
     with command() as cmd:
-        data = service.usage_of(cmd.session, service_id, month)
+        data = month_service.usage_of(cmd.session, service_id, month)
     if json:
         print_json(data)
         return
@@ -180,7 +203,8 @@ def breaches(status: str | None = typer.Option(None, "--status"), month: str | N
              json: bool = JsonOption) -> None:
     """Fair-use breaches for staff."""
     with command() as cmd:
-        rows = [service.breach_dict(b) for b in service.list_breaches(cmd.session, status, month)]
+        rows = [fair_use_service.breach_dict(b)
+                for b in fair_use_service.list_breaches(cmd.session, status, month)]
     if json:
         print_json(rows)
         return
@@ -193,7 +217,8 @@ def breaches(status: str | None = typer.Option(None, "--status"), month: str | N
 def alerts(status: str | None = typer.Option("open", "--status"), json: bool = JsonOption) -> None:
     """The fraud alert queue."""
     with command() as cmd:
-        rows = [service.alert_dict(a) for a in service.list_alerts(cmd.session, status or None)]
+        rows = [fraud_service.alert_dict(a)
+                for a in fraud_service.list_alerts(cmd.session, status or None)]
     if json:
         print_json(rows)
         return
@@ -209,8 +234,8 @@ def decide(kind: str = typer.Argument(..., help="breach | alert | penalty"),
                                                     "alert: confirm|dismiss; penalty: confirm|reject"),
            note: str = typer.Option("", "--note"), today: datetime | None = TodayOption) -> None:
     """Record a staff decision on a breach, an alert or a penalty proposal."""
-    deciders = {"breach": service.decide_breach, "alert": service.decide_alert,
-                "penalty": service.decide_penalty}
+    deciders = {"breach": fair_use_service.decide_breach, "alert": fraud_service.decide_alert,
+                "penalty": fraud_service.decide_penalty}
     if kind not in deciders:
         raise typer.BadParameter("kind must be breach, alert or penalty")
     with command(today) as cmd:
@@ -226,6 +251,12 @@ def _print_explained_lines(title: str, explanation: dict, total: object) -> None
         console.print(f"Note: {note}", highlight=False)
 
 
+def _claims_standing(session, on, subscription_id: int | None = None) -> list[dict]:
+    """The payout claims (one number's with ``subscription_id``), each with where it stands."""
+    return [sva_service.payout_claim_dict(claim, sva_service.claim_standing(session, claim, on))
+            for claim in sva_service.payout_claims(session, subscription_id)]
+
+
 @usage_app.command("payouts")
 def payouts(subscription: str = typer.Argument(None, metavar="[SUBSCRIPTION]",
                                                help="A premium number's subscription (reference "
@@ -235,17 +266,16 @@ def payouts(subscription: str = typer.Argument(None, metavar="[SUBSCRIPTION]",
     accrued and not claimed and the claims made; with it, what it may claim on --today (with
     its clauses) and its claims."""
     with command(today, json_errors=json) as cmd:
+        on = cmd.clock.today()
         if subscription is None:
-            data = {"unclaimed": service.unclaimed_payouts(cmd.session),
-                    "claims": [service.payout_claim_dict(c, service.claim_standing(cmd.session, c, cmd.clock.today()))
-                               for c in service.payout_claims(cmd.session)]}
+            data = {"unclaimed": sva_service.unclaimed_payouts(cmd.session),
+                    "claims": _claims_standing(cmd.session, on)}
         else:
             sub = contracts.get_subscription(cmd.session, subscription)
-            explained, days = service.claimable_payouts(cmd.session, sub.id, cmd.clock.today())
+            explained, days = sva_service.claimable_payouts(cmd.session, sub.id, cmd.clock.today())
             data = {"subscription": sub.ref, "on": cmd.clock.today().isoformat(),
                     "claimable": explained.as_dict(), "days": [d.isoformat() for d in days],
-                    "claims": [service.payout_claim_dict(c, service.claim_standing(cmd.session, c, cmd.clock.today()))
-                               for c in service.payout_claims(cmd.session, sub.id)]}
+                    "claims": _claims_standing(cmd.session, on, sub.id)}
     if json:
         print_json(data)
         return
@@ -267,7 +297,8 @@ def tariff_change(subscription: str = typer.Argument(..., help="A premium number
                   json: bool = JsonOption) -> None:
     """When a premium number's new caller tariff takes effect if requested on --requested."""
     with command(json_errors=json) as cmd:
-        effective, clause = service.tariff_change_effective(cmd.session, subscription, requested.date())
+        effective, clause = sva_service.tariff_change_effective(cmd.session, subscription,
+                                                                requested.date())
     data = {"subscription": subscription, "requested_on": requested.date().isoformat(),
             "effective_on": effective.isoformat(), "clause": clause}
     if json:
@@ -287,10 +318,10 @@ def pass_on(subscription: str = typer.Argument(..., help="A premium number's sub
     """Propose passing on a penalty an upstream operator charged for a client's premium number
     (CP XII §13.1), at its amount; staff confirm it with ``usage decide penalty``."""
     with command(today, writes=True, json_errors=json) as cmd:
-        proposal = service.pass_on_supplier_penalty(cmd.session, cmd.clock, cmd.actor, subscription,
-                                                    supplier, number, contracts.parse_amount(amount, "amount"),
-                                                    charged.date())
-        data = service.proposal_dict(proposal)
+        proposal = sva_service.pass_on_supplier_penalty(
+            cmd.session, cmd.clock, cmd.actor, subscription, supplier, number,
+            contracts.parse_amount(amount, "amount"), charged.date())
+        data = fraud_service.proposal_dict(proposal)
     if json:
         print_json(data)
         return
@@ -306,9 +337,10 @@ def proposals(proposal_id: int = typer.Argument(None, metavar="[ID]", help="Show
     explained amount. Decide with ``clausier usage decide penalty ID confirm|reject``."""
     with command(json_errors=json) as cmd:
         if proposal_id is None:
-            data = [service.proposal_dict(p) for p in service.proposals_of(cmd.session, status=status)]
+            data = [fraud_service.proposal_dict(p)
+                    for p in fraud_service.proposals_of(cmd.session, status=status)]
         else:
-            data = service.proposal_dict(service.get_proposal(cmd.session, proposal_id))
+            data = fraud_service.proposal_dict(fraud_service.get_proposal(cmd.session, proposal_id))
     if json:
         print_json(data)
         return

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from clausier.core.settings import Settings
-from clausier.rating import cdr
+from clausier.rating.cdr import rules as cdr
 
 BUCKETS = 8
 WRITERS = 2

@@ -3,9 +3,9 @@
 A reading settles how a clause applies. The rules that apply it are the functions that read a
 sheet value citing the reading (``src: "CGV art. 2 L66-67; reading:T-X"``): a value's field
 (``withdrawal.days_counted_in``, or a named figure such as ``payout_claimable_after_business_days``)
-is read by the functions of the rooms' ``rules.py`` and ``service.py`` (and their sub-packages')
-that name it. A reading that settles no single value (what a delay runs from, a word of the
-definitions) names its rules itself (``applied_by``: ``room.module.function``, or
+is read by the functions of the rooms' ``rules.py`` and ``service.py`` (those of their
+sub-packages too) that name it. A reading that settles no single value (what a delay runs from, a
+word of the definitions) names its rules itself (``applied_by``: ``room.module.function``, or
 ``room.package.module.function``). ``clausier terms lint`` fails on a reading that no rule
 applies, so a reading cannot be recorded and then forgotten by the code.
 """
@@ -31,13 +31,8 @@ def names_read_by_rules() -> dict[str, frozenset[str]]:
     found: dict[str, frozenset[str]] = {}
     # The demo loader writes the sheets' figures into its data; it applies no reading.
     for room in sorted(p for p in PACKAGE_DIR.iterdir() if p.is_dir() and p.name != "demo"):
-        # A room's own modules, and those of its sub-packages (``access/packs/service.py``).
-        modules = [room / name for name in RULE_MODULES] + sorted(
-            package / name for package in room.iterdir() if (package / "__init__.py").exists()
-            for name in RULE_MODULES)
-        for module in modules:
-            if not module.exists():
-                continue
+        # A room's modules, and those of its sub-packages (``rating/sva/rules.py``).
+        for module in sorted(m for name in RULE_MODULES for m in room.rglob(name)):
             dotted = ".".join(module.relative_to(PACKAGE_DIR).with_suffix("").parts)
             tree = ast.parse(module.read_text(encoding="utf-8"))
             for node in ast.walk(tree):

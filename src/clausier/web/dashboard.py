@@ -384,9 +384,11 @@ IMPORTS_SHOWN = 5
 
 def usage_panel(session: Session, clock: Clock, view: View) -> Panel | None:
     """The latest CDR imports, the open fraud alerts and rated usage per month."""
-    rating = optional_import("clausier.rating.service")
+    rating = optional_import("clausier.rating.month.service")
     if rating is None:
         return None
+    cdr = optional_import("clausier.rating.cdr.service")
+    fraud = optional_import("clausier.rating.fraud.service")
     _, f = view.gettext, view.f
     months = last_months(clock.today())
     periods = [m.strftime("%Y-%m") for m in months]
@@ -401,9 +403,9 @@ def usage_panel(session: Session, clock: Clock, view: View) -> Panel | None:
     rows = [[_("CDR import") + f" #{b.id}", b.file_name,
              f"{b.accepted} / {b.rows_read} ({b.rejected} {_('rejected')})",
              f["instant"](b.finished_at or b.started_at)]
-            for b in rating.list_batches(session, limit=IMPORTS_SHOWN)]
+            for b in cdr.list_batches(session, limit=IMPORTS_SHOWN)]
     rows += [[_("Fraud alert") + f" #{a.id}", a.kind, f"{a.calls} {_('calls')} · {a.month}",
-              f["instant"](a.detected_at)] for a in rating.list_alerts(session, status="open")]
+              f["instant"](a.detected_at)] for a in fraud.list_alerts(session, status="open")]
     return Panel(
         key="usage", title=_("Latest CDR imports and fraud alerts"),
         headers=[_("What"), _("Subject"), _("Figures"), _("When")], rows=rows, charts=charts,

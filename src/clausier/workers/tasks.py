@@ -111,18 +111,18 @@ def push_site_versions(site_ids: list[int]) -> None:
                 time_limit=2 * 60 * 60 * 1000)
 def rate_bucket(run_key: str, bucket: int, fixed_at: str | None) -> None:
     from clausier.db.session import default_engine
-    from clausier.rating import service
+    from clausier.rating.month import service as month_service
 
-    service.rate_bucket(default_engine(), _clock(fixed_at), run_key, bucket, worker_name())
+    month_service.rate_bucket(default_engine(), _clock(fixed_at), run_key, bucket, worker_name())
 
 
 def bucket_dead(session, clock: Clock, arguments: dict, error: str) -> None:
-    from clausier.rating import service
+    from clausier.rating.month import service as month_service
 
     kwargs = arguments["kwargs"] or dict(zip(("run_key", "bucket"), arguments["args"]))
-    service.fail_bucket(session, clock, kwargs["run_key"], kwargs["bucket"], error)
+    month_service.fail_bucket(session, clock, kwargs["run_key"], kwargs["bucket"], error)
 
 
 def rating_queue(run_key: str, bucket: int, fixed_at: str | None) -> None:
-    """The queue of ``rating.service.rate_on_workers``: each bucket a message to the workers."""
+    """The queue of ``rating.month.service.rate_on_workers``: a message per bucket."""
     rate_bucket.send(run_key, bucket, fixed_at)

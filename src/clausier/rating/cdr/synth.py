@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from clausier.core.clock import PARIS
-from clausier.rating import cdr
+from clausier.rating.cdr import rules as cdr
 
 # Profiles given on purpose to one line in every ``PROFILE_EVERY`` (at least one each when the
 # run has enough lines): what the demo's fair-use and fraud queues should show.

@@ -1,0 +1,174 @@
+"""Fraud alerts and penalty proposals: saving a month's alerts, proposing their penalties to
+staff, listing them, and the staff's decisions (a confirmed penalty becomes a charge on the
+next invoice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor, record
+from clausier.billing.charges import add_charge
+from clausier.core.clock import Clock
+from clausier.core.errors import InvalidInput, NotAllowed, NotFound
+from clausier.core.explain import Explained, Line
+from clausier.rating.fraud import rules
+from clausier.rating.models import FraudAlert, PenaltyProposal
+from clausier.rating.month import rules as month_rules
+from clausier.rating.plans import rules as plans_rules
+from clausier.rating.rows import upsert
+from clausier.rating.sva import rules as sva_rules
+
+
+PENALTY_SOURCE = "usage_penalty"
+
+
+def save_alerts(session: Session, clock: Clock, month: str, alerts: Sequence[rules.Alert],
+                plans: dict[int, plans_rules.Plan]) -> list[tuple[FraudAlert, rules.Alert]]:
+    saved = []
+    for found in alerts:
+        row, _ = upsert(session, FraudAlert, dict(subscription_id=found.subscription_id, month=month,
+                                                  kind=found.kind),
+                        dict(customer_id=plans[found.subscription_id].customer_id, clause=found.clause,
+                             calls=found.calls, evidence=found.evidence, detected_at=clock.now()))
+        saved.append((row, found))
+    session.flush()
+    return saved
+
+
+def propose(session: Session, clock: Clock, source_key: str, alert_id: int | None,
+            plan: plans_rules.Plan, kind: str, label: str, explained: Explained, basis: str) -> int:
+    """Propose a penalty to staff; a proposal already decided is never changed."""
+    row = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == source_key))
+    if row is not None and row.status != "proposed":
+        return 0
+    if row is None:
+        row = PenaltyProposal(source_key=source_key, alert_id=alert_id,
+                              subscription_id=plan.subscription_id, customer_id=plan.customer_id,
+                              kind=kind, proposed_at=clock.now())
+        session.add(row)
+    row.label, row.amount, row.price_basis = label, explained.total, basis
+    row.explanation = explained.as_dict()
+    return 1
+
+
+def _basis(explained_lines_basis: Iterable[str], default: str) -> str:
+    bases = set(explained_lines_basis)
+    return bases.pop() if len(bases) == 1 else default
+
+
+def propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found: rules.Alert,
+                      plan: plans_rules.Plan) -> int:
+    usage = plan.usage
+    if found.penalty is not None:
+        amounts = (plans_rules.amount(usage, "penalty_per_calling_number"),
+                   plans_rules.amount(usage, "penalty_per_call_or_attempt"))
+        basis = _basis((a.basis for a in amounts if a), plan.price_basis)
+        return propose(session, clock, f"alert:{alert.id}", alert.id, plan, "caller_id_penalty",
+                       f"Penalty: {found.kind.replace('_', ' ')} ({alert.month})", found.penalty, basis)
+    if found.kind == "sva_abnormal_traffic":
+        window = plans_rules.figure(usage, "repeat_window_months")
+        since = month_rules.shift_month(alert.month, -int(window.value)) if window else alert.month
+        repeated = session.scalar(select(PenaltyProposal.id).join(
+            FraudAlert, FraudAlert.id == PenaltyProposal.alert_id).where(
+            PenaltyProposal.subscription_id == plan.subscription_id,
+            PenaltyProposal.kind == "sva_sanction", PenaltyProposal.status == "confirmed",
+            FraudAlert.month >= since, FraudAlert.month < alert.month)) is not None
+        explained = sva_rules.sva_sanction(usage, 1, repeated)
+        if explained is None:
+            return 0
+        base = plans_rules.amount(usage, "ethics_or_abnormal_traffic_penalty")
+        return propose(session, clock, f"alert:{alert.id}", alert.id, plan, "sva_sanction",
+                       f"Premium number sanction ({alert.month})", explained, base.basis)
+    return 0
+
+
+def alert_dict(row: FraudAlert) -> dict:
+    return {"id": row.id, "subscription_id": row.subscription_id, "month": row.month,
+            "kind": row.kind, "clause": row.clause, "calls": row.calls, "status": row.status,
+            "evidence": row.evidence, "note": row.note}
+
+
+def proposal_dict(row: PenaltyProposal) -> dict:
+    return {"id": row.id, "alert_id": row.alert_id, "subscription_id": row.subscription_id,
+            "kind": row.kind, "label": row.label, "amount": str(row.amount),
+            "price_basis": row.price_basis, "status": row.status, "explanation": row.explanation,
+            "charge_id": row.charge_id}
+
+
+def list_alerts(session: Session, status: str | None = None, month: str | None = None) -> list[FraudAlert]:
+    query = select(FraudAlert).order_by(FraudAlert.month.desc(), FraudAlert.id)
+    if status:
+        query = query.where(FraudAlert.status == status)
+    if month:
+        query = query.where(FraudAlert.month == month)
+    return list(session.scalars(query))
+
+
+def get_proposal(session: Session, proposal_id: int) -> PenaltyProposal:
+    proposal = session.get(PenaltyProposal, proposal_id)
+    if proposal is None:
+        raise NotFound(f"proposal: no penalty proposal {proposal_id}")
+    return proposal
+
+
+def proposals_of(session: Session, alert_id: int | None = None, status: str | None = None) -> list[PenaltyProposal]:
+    query = select(PenaltyProposal).order_by(PenaltyProposal.id)
+    if alert_id is not None:
+        query = query.where(PenaltyProposal.alert_id == alert_id)
+    if status:
+        query = query.where(PenaltyProposal.status == status)
+    return list(session.scalars(query))
+
+
+def decide_alert(session: Session, clock: Clock, actor: Actor, alert_id: int, decision: str,
+                 note: str = "") -> FraudAlert:
+    """Confirm or dismiss a fraud alert; dismissing it rejects its pending penalty proposals."""
+    alert = session.get(FraudAlert, alert_id)
+    if alert is None:
+        raise NotFound(f"fraud alert {alert_id} not found")
+    if decision not in ("confirm", "dismiss"):
+        raise InvalidInput.on("decision", f"{decision!r} is not confirm or dismiss")
+    if alert.status != "open":
+        raise NotAllowed(f"status: alert {alert_id} is already {alert.status}")
+    alert.status = "confirmed" if decision == "confirm" else "dismissed"
+    alert.note, alert.decided_by, alert.decided_at = note, actor.name, clock.now()
+    if decision == "dismiss":
+        for proposal in proposals_of(session, alert_id, "proposed"):
+            proposal.status, proposal.decided_by, proposal.decided_at = "rejected", actor.name, clock.now()
+    record(session, clock, actor, f"fraud_alert.{decision}", alert,
+           f"{alert.kind} {alert.month} of subscription {alert.subscription_id}", {"note": note})
+    return alert
+
+
+def decide_penalty(session: Session, clock: Clock, actor: Actor, proposal_id: int, decision: str,
+                   note: str = "") -> PenaltyProposal:
+    """Staff confirm a proposed penalty (it becomes a charge on the next invoice) or reject it."""
+    proposal = session.get(PenaltyProposal, proposal_id)
+    if proposal is None:
+        raise NotFound(f"penalty proposal {proposal_id} not found")
+    if decision not in ("confirm", "reject"):
+        raise InvalidInput.on("decision", f"{decision!r} is not confirm or reject")
+    if proposal.status != "proposed":
+        raise NotAllowed(f"status: penalty proposal {proposal_id} is already {proposal.status}")
+    if decision == "confirm":
+        alert = session.get(FraudAlert, proposal.alert_id) if proposal.alert_id else None
+        if alert is not None and alert.status != "confirmed":
+            raise NotAllowed(f"status: confirm alert {alert.id} before billing its penalty")
+        lines = tuple(Line(**{k: (Decimal(v) if k == "amount" else v) for k, v in line.items()})
+                      for line in proposal.explanation.get("lines", []))
+        charge = add_charge(session, clock, actor, customer_id=proposal.customer_id,
+                            subscription_id=proposal.subscription_id, source=PENALTY_SOURCE,
+                            source_key=f"penalty:{proposal.id}", label=proposal.label,
+                            explained=Explained(lines), price_basis=proposal.price_basis,
+                            incurred_on=clock.today())
+        proposal.charge_id = charge.id
+    proposal.status = "confirmed" if decision == "confirm" else "rejected"
+    proposal.decided_by, proposal.decided_at = actor.name, clock.now()
+    record(session, clock, actor, f"penalty.{decision}", proposal,
+           f"{proposal.label}: {proposal.amount} {proposal.price_basis}", {"note": note})
+    return proposal

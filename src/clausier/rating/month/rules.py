@@ -1,0 +1,206 @@
+"""Rating a month, pure: records (a Polars frame) + plans in; priced records, explained monthly
+amounts, fair-use breaches, fraud alerts, premium-number payouts and roaming profiles out. No
+database, no clock, no I/O.
+
+Everything per record is a vectorised Polars expression; Python only loops over subscriptions
+(to explain their month) and over the few rows of aggregates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from clausier.core.clock import PARIS
+from clausier.core.explain import Explained
+from clausier.rating.classify.rules import classify, plans_frame
+from clausier.rating.detail import UsageDetail
+from clausier.rating.fair_use.rules import (Breach, DataEvent, breaches_of, data_events,
+                                            fair_use_metrics, per_call_limits)
+from clausier.rating.fraud.rules import Alert, alerts_from, fraud_frame
+from clausier.rating.numbering import rules as nb
+from clausier.rating.plans.rules import Plan, threshold_units
+from clausier.rating.price.rules import (EXPLAINED_COLUMNS, FIGURE_COLUMNS, GROUP_ORDER, Tariff,
+                                         cx_lines, data_overage_line, data_volume_missing,
+                                         destination_usage, explain_lines, explanation_texts,
+                                         offnet_line, price, tariffs_frame)
+from clausier.rating.roaming.rules import roaming_frame
+from clausier.rating.sva.rules import payout_grid_missing, sva_abnormal_traffic, sva_payouts
+
+
+# The incumbent local-loop operator (France Télécom, now Orange) as CDRs name it, unless the
+# sheet lists its own spellings under ``lists.incumbent_operators``.
+INCUMBENT_OPERATORS = ("FT", "FRANCE TELECOM", "FRANCE_TELECOM", "ORANGE")
+
+
+@dataclass
+class MonthRating:
+    """Everything a month's rating produces."""
+
+    rated: pl.DataFrame
+    explained: dict[int, Explained]
+    breaches: list[Breach]
+    alerts: list[Alert]
+    data_events: list[DataEvent]
+    payouts: pl.DataFrame            # subscription_id, day, calls, seconds, amount_micro
+    roaming: pl.DataFrame            # per subscription: national vs roaming consumption
+    unpriced: dict[int, int]         # records without a tariff, per subscription
+    detail: dict[int, UsageDetail] = field(default_factory=dict)   # the explained month per class
+
+
+RATED_COLUMNS = ("record_id", "subscription_id", "customer_id", "start", "type", "direction",
+                 "duration", "bytes", "called_n", "dest_class", "dest_country", "zone", "rate_dest",
+                 "rate_country", "in_bundle", "rerated", "beyond_allowance", "origin_mismatch", "charged_s", "calls",
+                 "price_micro", "amount_micro", "unpriced", "batch_id")
+
+
+def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[str, Sequence[Tariff]],
+               managed_numbers: Collection[str] | None = None) -> MonthRating:
+    """Rate one month of records for the given plans: the whole engine, deterministic.
+    ``managed_numbers`` are the operator's numbers (normalised), to tell whether a contact
+    centre's redirected call ends on one of them."""
+    c = pl.col
+    by_id = {p.subscription_id: p for p in plans}
+    tariff_df, tariff_ids, countries = tariffs_frame(tariffs)
+    included_countries = pl.DataFrame(
+        [{"subscription_id": p.subscription_id, "dest_country": country, "country_included": True}
+         for p in plans for country in p.bundle.countries],
+        schema={"subscription_id": pl.Int64, "dest_country": pl.String, "country_included": pl.Boolean})
+    own_numbers = {p.subscription_id: p.identifier for p in plans}
+    classified = classify(records, plans_frame(plans, tariff_ids), countries, included_countries,
+                          own_numbers, managed_numbers)
+
+    concurrency = [p.subscription_id for p in plans
+                   if any(t.metric == "simultaneous_calls" for t in p.usage.fair_use)]
+    metrics = {row["subscription_id"]: row
+               for row in fair_use_metrics(classified, concurrency).iter_rows(named=True)}
+    over = [s for s, measures in metrics.items() if _over_any(by_id[s], measures)]
+    numbers_of = _numbers_of(classified, over)
+    breaches: list[Breach] = []
+    for subscription_id, measures in sorted(metrics.items()):
+        breaches += breaches_of(by_id[subscription_id], measures, numbers_of.get(subscription_id, []))
+    rerated = sorted({b.subscription_id for b in breaches})
+
+    priced = price(classified, tariff_df, rerated, per_call_limits(plans))
+    del classified
+    lazy = priced.lazy()
+    groups = (lazy.group_by(*GROUP_ORDER).agg(
+        pl.len().alias("records"), c("calls").sum(), c("duration").sum().alias("seconds"),
+        c("charged_s").sum(), c("bytes").sum(), c("amount_micro").sum()).collect()
+        .join(tariff_df.select("tariff_row", "price_text", "setup_micro", "setup_text", "tariff_source"),
+              on="tariff_row", how="left"))
+    fixed_out = (c("direction") == "out") & (c("kind") == "voice") & (c("dest_class") == nb.FIXED)
+    offnet = (c("terminating_operator") != "") & ~c("terminating_operator").str.to_uppercase().is_in(
+        list(INCUMBENT_OPERATORS))
+    side = {row["subscription_id"]: row for row in lazy.filter(fixed_out).group_by("subscription_id").agg(
+        c("duration").sum().alias("fixed_s"), c("duration").filter(offnet).sum().alias("offnet_s"),
+        c("amount_micro").sum().alias("fixed_micro"),
+        c("amount_micro").filter(offnet).sum().alias("offnet_micro")).collect().iter_rows(named=True)}
+    cx_inbound = dict(lazy.filter(c("rate_dest") == "cx_inbound").group_by("subscription_id")
+                      .agg(c("duration").sum()).collect().iter_rows())
+    cx_redirected = dict(lazy.filter(c("rate_dest") == "cx_redirected").group_by("subscription_id")
+                         .agg(c("duration").sum()).collect().iter_rows())
+    data_home = dict(lazy.filter((c("type") == "data") & c("national_rated")).group_by("subscription_id")
+                     .agg(c("bytes").sum()).collect().iter_rows())
+    unpriced = dict(lazy.filter(c("unpriced")).group_by("subscription_id").agg(pl.len())
+                    .collect().iter_rows())
+    data_tariffs = {row["tariff_id"]: row for row in tariff_df.filter(
+        (c("rate_dest") == "data") & (c("kind") == "data")).sort("valid_from").iter_rows(named=True)}
+
+    explained: dict[int, Explained] = {}
+    detail: dict[int, UsageDetail] = {}
+    group_parts: dict[int, list[tuple]] = {}
+    worded = explanation_texts(groups.sort(GROUP_ORDER, nulls_last=True))
+    for subscription_id, *row in worded.select("subscription_id", *EXPLAINED_COLUMNS,
+                                               *FIGURE_COLUMNS).iter_rows():
+        group_parts.setdefault(subscription_id, []).append(row)
+    for plan in plans:
+        mine = group_parts.get(plan.subscription_id)
+        if mine is None:
+            continue
+        own = [b for b in breaches if b.subscription_id == plan.subscription_id]
+        extra = [*cx_lines(plan, cx_inbound.get(plan.subscription_id),
+                           cx_redirected.get(plan.subscription_id, 0)),
+                 data_overage_line(plan, data_home.get(plan.subscription_id, 0),
+                                   data_tariffs.get(tariff_ids.get(plan.tariff_key)))]
+        if plan.subscription_id in side:
+            s = side[plan.subscription_id]
+            extra.append(offnet_line(plan, s["fixed_s"], s["offnet_s"], s["fixed_micro"], s["offnet_micro"]))
+        lines = explain_lines(mine, plan, own)
+        others = tuple(line for line in extra if line is not None)
+        result = Explained(tuple(lines) + others)
+        detail[plan.subscription_id] = UsageDetail(destination_usage(mine, lines), others)
+        for breach in own:
+            result = result.with_note(f"Fair use exceeded: {breach.explanation}")
+        for missing in (data_volume_missing(plan), payout_grid_missing(plan, tariffs.get(plan.tariff_key, ()))):
+            if missing:
+                result = result.with_note(missing)
+        if unpriced.get(plan.subscription_id):
+            result = result.with_note(f"{unpriced[plan.subscription_id]} record(s) without a price in "
+                                      "the price list were not billed")
+        explained[plan.subscription_id] = result
+
+    alerts = alerts_from(fraud_frame(priced, plans), by_id)
+    caller = tariff_df.filter((c("rate_dest") == "sva_caller") & (c("kind") == "voice"))
+    payouts = sva_payouts(priced, caller, plans)
+    alerts += sva_abnormal_traffic(priced, payouts, plans)
+    return MonthRating(rated=priced.select(RATED_COLUMNS), explained=explained, breaches=breaches,
+                       alerts=sorted(alerts, key=lambda a: (a.subscription_id, a.kind)),
+                       data_events=data_events(priced, plans), payouts=payouts,
+                       roaming=roaming_frame(priced), unpriced=unpriced, detail=detail)
+
+
+def combine(parts: Sequence[MonthRating]) -> MonthRating:
+    """The ratings of several buckets of subscriptions as one (their subscriptions are disjoint)."""
+    if not parts:
+        empty = pl.DataFrame()
+        return MonthRating(empty, {}, [], [], [], empty, empty, {})
+    return MonthRating(
+        rated=pl.concat([p.rated for p in parts], how="diagonal_relaxed"),
+        explained={k: v for p in parts for k, v in p.explained.items()},
+        breaches=[b for p in parts for b in p.breaches],
+        alerts=[a for p in parts for a in p.alerts],
+        data_events=[e for p in parts for e in p.data_events],
+        payouts=pl.concat([p.payouts for p in parts], how="diagonal_relaxed"),
+        roaming=pl.concat([p.roaming for p in parts], how="diagonal_relaxed"),
+        unpriced={k: v for p in parts for k, v in p.unpriced.items()},
+        detail={k: v for p in parts for k, v in p.detail.items()})
+
+
+def _over_any(plan: Plan, measures: Mapping) -> bool:
+    return any(t.metric == "distinct_numbers"
+               and (measures.get("distinct_numbers") or 0) > t.limit * threshold_units(t, plan.units)
+               and threshold_units(t, plan.units) > 0 for t in plan.usage.fair_use)
+
+
+def _numbers_of(classified: pl.DataFrame, subscriptions: Iterable[int]) -> dict[int, list[str]]:
+    """The distinct numbers a breaching subscription called (the breach's evidence)."""
+    subscriptions = list(subscriptions)
+    if not subscriptions:
+        return {}
+    frame = (classified.lazy()
+             .filter(pl.col("subscription_id").is_in(subscriptions) & pl.col("voice_eligible"))
+             .group_by("subscription_id").agg(pl.col("called_n").unique().sort()).collect())
+    return {row["subscription_id"]: row["called_n"] for row in frame.iter_rows(named=True)}
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The instants [start, end) of a calendar month in Europe/Paris."""
+    def first_instant(text: str) -> datetime:
+        year, number = (int(part) for part in text.split("-"))
+        return datetime(year, number, 1, tzinfo=PARIS)
+    return first_instant(month), first_instant(shift_month(month, 1))
+
+
+def previous_months(month: str, count: int) -> list[str]:
+    """``count`` months ending with ``month``, oldest first."""
+    return [shift_month(month, -back) for back in range(count - 1, -1, -1)]
+
+
+def shift_month(month: str, delta: int) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

@@ -1,0 +1,155 @@
+"""What rating knows of one subscription, pure: its plan (the sheet's ``usage`` block, the
+offer's bundle and units, the key of its price list) and how the rules read figures, amounts,
+lists and flags from the sheet. No database, no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from clausier.catalog.attributes import RatingAttributes
+from clausier.core.errors import RuleRefusal
+from clausier.rating.numbering import rules as nb
+from clausier.terms.schema import Amount, Sourced, Threshold, Usage
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What the offer's monthly fee includes (the sheet says what a bundle *may* include)."""
+
+    unlimited: bool = False
+    destinations: tuple[str, ...] | None = None   # national prefixes; None: the sheet's list
+    countries: tuple[str, ...] = ()                # international destinations on the order
+    sms_included: bool = False
+    minutes: int | None = None                     # a minutes allowance (not unlimited)
+    data_mb: int | None = None
+    data_plan: str | None = None                   # unlimited (throttle/cut) | metered
+
+    @classmethod
+    def of(cls, attributes: RatingAttributes) -> Bundle:
+        """The bundle an offer's attributes describe (the vocabulary of ``catalog.attributes``)."""
+        return cls(unlimited=attributes.calls == "unlimited",
+                   destinations=attributes.call_destinations, countries=attributes.call_countries,
+                   sms_included=attributes.sms_included, minutes=attributes.call_minutes,
+                   data_mb=attributes.data_mb, data_plan=attributes.data_plan)
+
+    @property
+    def includes_anything(self) -> bool:
+        return (self.unlimited or self.minutes is not None or self.sms_included
+                or bool(self.countries) or self.data_mb is not None)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What rating needs to know about one subscription."""
+
+    subscription_id: int
+    customer_id: int
+    family: str
+    identifier: str
+    usage: Usage
+    bundle: Bundle = Bundle()
+    units: Mapping[str, int] = field(default_factory=dict)   # analogue_line: 3, channel: 10…
+    tariff_key: str = ""
+    price_basis: str = "HT"
+    lines_managed: bool = True
+    operator_id: int | None = None
+
+
+class RatingRefusal(RuleRefusal):
+    """The terms do not allow what is asked (the message names the field and the clause)."""
+
+
+def _pick(mapping: Mapping, *names: str):
+    """The first of several names a sheet may use for one figure."""
+    for name in names:
+        if name in mapping:
+            return mapping[name]
+    return None
+
+
+def figure(usage: Usage, *names: str) -> Sourced[Decimal] | None:
+    return _pick(usage.figures, *names)
+
+
+def amount(usage: Usage, *names: str) -> Amount | None:
+    return _pick(usage.amounts, *names)
+
+
+def listed(usage: Usage, *names: str) -> Sourced[list[str]] | None:
+    return _pick(usage.lists, *names)
+
+
+def flag(usage: Usage, *names: str) -> Sourced[bool] | None:
+    return _pick(usage.flags, *names)
+
+
+def is_on(value: Sourced[bool] | None) -> bool:
+    return bool(value and value.value)
+
+
+def telephony_clauses_apply(usage: Usage) -> bool:
+    """False for a service that carries no calls although its schedule copies the telephony
+    template (hosted mail CP VI §6.4 and §8: no off-net surcharge, call set-up limit or caller-ID
+    rule; reading T-MAIL-TELEPHONY-CLAUSES)."""
+    applies = flag(usage, "telephony_clauses_apply")
+    return applies is None or bool(applies.value)
+
+
+def forwarding_excluded(usage: Usage) -> Sourced[list[str]] | None:
+    """Forwarded calls are never included when the sheet excludes (permanent) call forwarding."""
+    excluded = usage.excluded_from_unlimited
+    if excluded and any("forward" in item for item in excluded.value):
+        return excluded
+    return None
+
+
+def roaming_as_national(usage: Usage, zone: str) -> Sourced | None:
+    """The clause that rates roaming in ``zone`` (eu, dom) like national use, if any."""
+    if zone == nb.EU and (value := flag(usage, "eu_roaming_rated_as_national")) and value.value:
+        return value
+    included = listed(usage, "roaming_included")
+    if included and zone.upper() in [z.upper() for z in included.value]:
+        return included
+    return None
+
+
+def automated_forbidden_prefixes(usage: Usage) -> tuple[list[str], str]:
+    """Prefixes an automated system may never present, and the clause (06/07 mobiles)."""
+    forbidden = listed(usage, "automated_system_forbidden_caller_id_prefixes")
+    if forbidden:
+        return list(forbidden.value), forbidden.clause
+    if (value := flag(usage, "mobile_numbers_forbidden_as_automated_caller_id")) and value.value:
+        return ["06", "07"], value.clause
+    return [], ""
+
+
+def threshold_units(threshold: Threshold, units: Mapping[str, int]) -> int:
+    """How many of the threshold's ``per`` units the subscription has (0: not applicable)."""
+    if threshold.per in units:
+        return int(units[threshold.per])
+    return 1 if threshold.per in ("line", "user", "account", "sim") else 0
+
+
+def once_per_block(read):
+    """``read(usage)`` computed once per usage block: plans of one sheet version share their
+    block object (the cache keeps the block, to be sure of its identity)."""
+    cache: dict[int, tuple[Usage, object]] = {}
+
+    def cached(usage: Usage):
+        found = cache.get(id(usage))
+        if found is None or found[0] is not usage:
+            if len(cache) > 256:       # a long-lived process loads new blocks at each run
+                cache.clear()
+            found = cache[id(usage)] = (usage, read(usage))
+        return found[1]
+    return cached
+
+
+def cited(*clauses: str) -> str:
+    """The clauses once each; one the next quotes with its reading ("X (L1)" and "X (L1),
+    reading R") is cited in the longer form only."""
+    unique = list(dict.fromkeys(c for c in clauses if c))
+    return "; ".join(c for c in unique if not any(o != c and o.startswith(c) for o in unique))
