@@ -73,7 +73,8 @@ class Words:
                 return escape(self.label(table, value))
         if "_" in value and value.replace("_", "").isalnum() and value.islower():
             return Markup("<code>{}</code>").format(value)
-        return escape(value)
+        # a word the catalogues know (« invoice »), else the sheet's own text (an index name)
+        return escape(self.catalogue.gettext(value) if value.isalpha() else value)
 
     def count(self, name: str, figure: Decimal | int) -> Markup:
         """A figure in its unit, read from the field's name (``notice_days``: days)."""
@@ -99,7 +100,8 @@ class Words:
 
     def value(self, name: str, value: object) -> Markup:
         if isinstance(value, bool):
-            return escape(self.catalogue.gettext("yes" if value else "no"))
+            gettext = self.catalogue.gettext
+            return escape(gettext("yes") if value else gettext("no"))
         if isinstance(value, Decimal | int):
             return self.count(name, value)
         if isinstance(value, list):
@@ -124,7 +126,9 @@ class Words:
         values = {name: getattr(rule, name) for name in type(rule).model_fields
                   if name not in ("src", "kind")}
         shown = [self.word(rule.kind)] if hasattr(rule, "kind") else []
-        shown += [Markup("{} : {}").format(self.name(name), self.value(name, value))
+        shown += [Markup("{} : {}").format(self.name(name), Markup("({})").format(self.rule(value))
+                                           if isinstance(value, BaseModel)
+                                           else self.value(name, value))
                   for name, value in values.items() if value not in (None, "", [], {})]
         return Markup(" · ").join(shown)
 
@@ -166,14 +170,14 @@ def topics_of(section: Terms, words: Words, query: str = "") -> list[Topic]:
     return found
 
 
-def readings_in(topics: list[Topic]) -> dict[str, list[str]]:
+def readings_in(topics: list[Topic]) -> dict[str, list[Markup]]:
     """The values each reading settles, named « topic · value »."""
-    used: dict[str, list[str]] = {}
+    used: dict[str, list[Markup]] = {}
     for topic in topics:
         for line in topic.lines:
             if line.src is not None and line.src.reading:
                 used.setdefault(line.src.reading, []).append(
-                    f"{topic.title} · {line.label.striptags()}")
+                    Markup("{} · {}").format(topic.title, line.label))
     return used
 
 
