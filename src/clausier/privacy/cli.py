@@ -107,7 +107,8 @@ def _retention_text(item: dict) -> str:
                 f"{item['years']} years — {item['clause']}")
     period = RetentionPeriod(item["data"], item["months"], item["days"],
                              DayCount(item["counted_in"]), item["after"], item["clause"])
-    return f"{label(english, 'retained_data', item['data'])}: {period.describe()} — {item['clause']}"
+    data = label(english, "retained_data", item["data"])
+    return f"{data}: {period.describe()} — {item['clause']}"
 
 
 @app.command()

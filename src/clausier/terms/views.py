@@ -4,6 +4,7 @@ family's merged terms."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
@@ -17,14 +18,16 @@ from clausier.terms import service
 from clausier.terms.lint import lint_sheet
 from clausier.terms.schema import BLOCK_NAMES, Band, Sourced, SourceRef, Terms, TermSheet
 from clausier.web import labels
-from clausier.web.i18n import translations
-from clausier.web.templating import filters_for, language_of, render
+from clausier.web.i18n import SOURCE_LANGUAGE, translations
+from clausier.web.templating import filters_for, identifiers, language_of, render
 
 router = APIRouter(include_in_schema=False)
 
 # Fields whose figure is an amount of money (the others are counts, durations or percentages).
 MONEY = {"amount", "recovery_indemnity", "rejected_debit_fee", "removal_fee_during_commitment",
          "shipping_fee_on_equipment_change"}
+# A reading a note names ("reading OZ-TELEPHONY-DOWNGRADE-IN-PACK"), linked to it.
+READING_MENTION = re.compile(r"(?<=reading )([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)")
 # Where a value's word may be found, after the sheet's own words.
 VALUE_TABLES = ("term_value", "termination_ground", "dunning_action", "family", "unit",
                 "excusable_event", "retained_data", "retention_start", "data_category", "weekday")
@@ -55,6 +58,7 @@ class Words:
 
     def __init__(self, language: str):
         self.catalogue = translations(language)
+        self.language = language
         self.f = filters_for(language)
 
     def label(self, table: str, code: str) -> str:
@@ -78,8 +82,13 @@ class Words:
 
     def count(self, name: str, figure: Decimal | int) -> Markup:
         """A figure in its unit, read from the field's name (``notice_days``: days)."""
-        n = self.catalogue.ngettext
         shown = self.f["number"](figure)
+        # gettext counts in integers: a fraction (1.5 months) reads as a plural
+        count = int(figure) if figure == int(figure) else 2
+
+        def n(singular: str, plural: str, _: object) -> str:
+            return self.catalogue.ngettext(singular, plural, count)
+
         words = set(name.split("_"))
         if "months" in words:
             return escape(n("%(count)s month", "%(count)s months", figure) % {"count": shown})
@@ -126,11 +135,27 @@ class Words:
         values = {name: getattr(rule, name) for name in type(rule).model_fields
                   if name not in ("src", "kind")}
         shown = [self.word(rule.kind)] if hasattr(rule, "kind") else []
-        shown += [Markup("{} : {}").format(self.name(name), Markup("({})").format(self.rule(value))
-                                           if isinstance(value, BaseModel)
-                                           else self.value(name, value))
+        shown += [Markup("{} : {}").format(self.name(name), self.part(name, value))
                   for name, value in values.items() if value not in (None, "", [], {})]
         return Markup(" · ").join(shown)
+
+    def part(self, name: str, value: object) -> Markup:
+        if isinstance(value, BaseModel):       # a fee rule within a rule, with its own clause
+            src = getattr(value, "src", None)
+            clause = f" — {src.model_copy(update={'reading': None})}" if src and src.article else ""
+            return Markup("({}{})").format(self.rule(value), clause)
+        if name == "note":
+            return self.note(value)
+        return self.value(name, value)
+
+    def note(self, text: str) -> Markup:
+        """A note of the sheet, written in English; the readings it names link to them."""
+        linked = READING_MENTION.sub(
+            lambda m: str(Markup('<a href="#reading-{0}">{0}</a>').format(m[1])),
+            str(identifiers(text)))
+        if self.language == SOURCE_LANGUAGE:
+            return Markup(linked)
+        return Markup('<span lang="en">{}</span>').format(Markup(linked))
 
 
 def lines_of(node: object, name: str, words: Words, within: Markup | None = None) -> list[Line]:
