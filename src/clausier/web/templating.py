@@ -115,7 +115,8 @@ def filters_for(language: str) -> dict:
 
     def stored(value: object) -> Markup:
         """A value an audit entry stores, for people: a yes or no, a status or role in words
-        (a code the catalogues do not know stays an identifier), lists joined."""
+        (a code the catalogues do not know stays an identifier), a catalogued name translated,
+        lists joined."""
         if value is None or value == "":
             return Markup("—")
         if isinstance(value, bool):
@@ -131,7 +132,9 @@ def filters_for(language: str) -> dict:
             words = gettext_of(language)[0](value)
             return (Markup("<code>{}</code>").format(value) if CODE.fullmatch(words)
                     else escape(words))
-        return escape(str(value))
+        # a name the catalogues translate (an offer's, an equipment kind's) reads translated
+        return escape(translations(language).gettext(value) if isinstance(value, str)
+                      else str(value))
 
     return {"money": money, "number": number, "day": day, "instant": instant, "explain": explain,
             "label": label, "labels": labels_of, "coded": coded, "stored": stored,
