@@ -25,17 +25,22 @@ def test_the_page_lists_entries_newest_first(staff_client, clean_engine, clock, 
     assert page.status_code == 200
     text = page.text
     assert "5 entrées" in text          # the admin's creation and login, then the history
-    assert text.index("token.issue") < text.index("carol@test.local (sales)")
+    # the action and the entity in words; the room's summary, in English, says so
+    assert text.index("jeton d’API émis") < text.index("carol@test.local (sales)")
+    assert "<td>jeton d’API #1</td>" in text
+    assert '<span lang="en">carol@test.local (sales)</span>' in text
     assert "24/11/2026 09:00" in text
+    english = staff_client.get("/audit?lang=en").text
+    assert "<td>API token issued</td>" in english and "<td>carol@test.local (sales)</td>" in english
 
 
 def test_the_page_filters_by_entity_type_and_actor(staff_client, clean_engine, clock, actor):
     _history(clean_engine, clock, actor)
     tokens = staff_client.get("/audit", params={"entity_type": "api_tokens"}).text
     assert "1 entrée" in tokens and "token crm for carol@test.local" in tokens
-    assert '<option value="api_tokens" selected>' in tokens
+    assert '<option value="api_tokens" selected>jeton d’API</option>' in tokens
     by_actor = staff_client.get("/audit", params={"actor": actor.name}).text
-    assert "3 entrées" in by_actor and "token.issue" not in by_actor
+    assert "3 entrées" in by_actor and "jeton d’API émis" not in by_actor
 
 
 def test_api_filters_by_entity_and_actor(staff_client, clean_engine, clock, actor):

@@ -24,7 +24,7 @@ def test_create_from_the_form_then_see_the_customer_page(loaded, browser):
         follow_redirects=False)
     assert created.status_code == 303
     page = browser.get(created.headers["location"])
-    assert "TEC-000001" in page.text and "customer.create" in page.text
+    assert "TEC-000001" in page.text and "client créé" in page.text          # the trail, in words
 
     site = browser.post(created.headers["location"] + "/sites", data={
         "csrf_token": _csrf(page.text), "name": "Cabinet Paris", "postcode": "75009"})

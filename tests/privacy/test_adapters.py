@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -110,7 +111,17 @@ def test_privacy_pages(customers, client, clean_engine, clock):
     ran = client.post("/privacy/purge", data={"csrf_token": csrf_of(page.text)},
                       follow_redirects=True)
     assert "CGV art. 10.6 (L382-390)" in ran.text
-    assert "Registre des activités de traitement" in client.get("/privacy/register").text
+    register = client.get("/privacy/register").text
+    assert "Registre des activités de traitement" in register
+    # in words, with the terms of sale's clauses (not the tables of the schema)
+    assert "Relation client : commandes, contrats" in register
+    assert "Exécution du contrat et obligations légales" in register
+    assert "contacts des clients" in register and "sous-traitants ultérieurs" in register
+    assert "Factures, écritures comptables et pièces justificatives :" in register
+    assert '<div class="clause">Annexe 1 A.2.a (L10364-10365)</div>' in register
+    assert "tables:" not in register and "_" not in re.sub(r"<[^>]+>", "", register)
+    english = client.get("/privacy/register?lang=en").text
+    assert "Customer relationship: orders, contracts" in english
 
 
 def test_back_office_forms_for_holds_sub_processors_audits_and_breaches(customers, client,

@@ -39,12 +39,17 @@ def test_the_sheet_page_shows_values_with_clauses_families_readings_and_lint(
     assert '<section id="general">' in html
     for family in ("vga", "preselection", "internet"):
         assert f'<section id="{family}">' in html
-    # general section: CGV art. 7.1 L190-194, 36 months
-    assert "commitment.initial_months 36 CGV art. 7.1 (L190-194)" in text
+    # general section, by topic, in words: CGV art. 7.1 L190-194, 36 months
+    assert "Engagement Condition Valeur Clause période initiale 36 mois CGV art. 7.1 (L190-194)" \
+        in text
+    assert "préavis avant l’échéance 3 mois CGV art. 7.3 (L201-204)" in text
     # a band row of CP I §5.2 (L1454) and a value resting on a reading, linked to it
-    assert "(6, 8]→2% CP I §5.2 (L1454)" in text
-    assert '<a href="#reading-T-PRORATA">lecture T-PRORATA</a>' in html
-    assert 'href="#vga">Services VGA</a>' in html            # preselection is same_as vga
+    assert "rétablissement · paliers de pénalités ]6 ; 8] → 2 % CP I §5.2 (L1454)" in text
+    assert ('<a href="#reading-T-PRORATA">CP I §7.2 (L1677-1679), lecture T-PRORATA</a>'
+            in html)
+    assert "première période incomplète prorata temporis" in text
+    assert 'href="#vga">Lignes analogiques et RNIS (VGA)</a>' in html   # same_as vga
+    assert "_" not in re.sub(r"<code>.*?</code>|<[^>]+>", "", html.split('id="readings"')[0])
     # the readings: texts, reading chosen, why
     assert 'id="reading-T-AVAIL-995"' in html
     assert "« De 99,85 à 99,5% 3% » CP III §4.1.3 (L2621)" in text
@@ -58,9 +63,9 @@ def test_the_family_page_shows_the_merged_blocks(staff_client, loaded_mini):
     page = staff_client.get("/terms/techni-mini/families/preselection?lang=en")
     text = _text(page.text)
     assert page.status_code == 200
-    assert "commitment.initial_months 36 CGV art. 7.1 (L190-194)" in text          # general
-    assert "commitment.start_event go_live_per_access_link CP I §6 (L1605-1609)" in text  # vga
-    assert "service_levels.no_service_level True CP II (L1981-1983)" in text       # its own
+    assert "initial period 36 months CGV art. 7.1 (L190-194)" in text          # general
+    assert "starts on go-live of each access link CP I §6 (L1605-1609)" in text  # vga
+    assert "Service levels Term Value Clause no service level yes CP II (L1981-1983)" in text
     assert "restoration" not in text
     assert 'href="/terms/techni-mini?version=1#reading-T-PRORATA"' in page.text
 
@@ -114,3 +119,13 @@ def test_api_lints_a_yaml_body(staff_client):
 
 def _csrf(client) -> str:
     return csrf_of(client.get("/login").text)
+
+
+def test_the_sheet_page_searches_by_clause_or_article(staff_client, loaded_mini):
+    text = _text(staff_client.get("/terms/techni-mini?q=art.+7.2").text)
+    assert "2 conditions citent cette clause" in text
+    assert "période de reconduction 12 mois CGV art. 7.2 (L196-199), lecture T-RENEWAL" in text
+    assert "période initiale" not in text
+    english = _text(staff_client.get("/terms/techni-mini?q=§5.2&lang=en").text)
+    assert "3 terms cite this clause" in english
+    assert "restoration · penalty bands ]8 ; 12] → 5 % CP I §5.2 (L1456)" in english

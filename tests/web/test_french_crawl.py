@@ -46,17 +46,7 @@ SKIPPED = re.compile(r"^/(?:logout|lang/|api/|static/|favicon)|\.(?:pdf|csv|xml|
 
 # What the crawl still finds and issue 21 leaves to its other items: listed, printed, not failed
 # on, so that every other page stays French; remove a line when its screen is rebuilt.
-REMAINING = {
-    # "Screens": the term sheet page is to be organised by family and topic with labels.
-    r"^/terms/": "term sheet pages show the sheet's raw keys (issue 21, Screens)",
-    # "Explanations with message ids": audit summaries and change details are written in
-    # English with field names by the rooms; they need message ids, not a pattern catalogue.
-    r"^/audit": "the audit log shows the rooms' English summaries and field names",
-    r"^/customers/\d+: code: '\w+' in ['\"][a-z_]+: ": "the customer page's audit trail shows "
-                                                       "changed fields by name",
-    r"^/privacy/register: ": "the processing register's entries are written in English by the "
-                             "privacy room and name tables as clauses",
-}
+REMAINING: dict[str, str] = {}
 SNAKE_CASE = re.compile(r"(?<![\w@./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-])")
 READING = re.compile(r"\breading[: ]\s*(?:T|OZ|R)-[A-Z0-9-]+")
 # A clause a reading may follow: an article, a paragraph, a schedule or a seed line.

@@ -71,12 +71,44 @@ def register(as_json: bool = JsonOption):
     if as_json:
         print_json(entries)
         return
+    # imported here: the CLI starts without the web modules (tests/cli/test_startup.py)
+    from babel.support import NullTranslations
+
+    from clausier.web.labels import label
+
+    english = NullTranslations()
+
+    def words(table: str, codes: list[str]) -> str:
+        return ", ".join(label(english, table, code) for code in codes)
+
     for e in entries:
-        print_table(f"{e['operator']} — {e['role']}: {e['purpose']}", ["", ""], [
-            ["Data", ", ".join(e["data_categories"])], ["People", ", ".join(e["data_subjects"])],
-            ["Retention", "\n".join(e["retention"])], ["Recipients", ", ".join(e["recipients"])],
+        purpose = label(english, "register_purpose", e["purpose"])
+        print_table(f"{e['operator']} — {e['role']}: {purpose}", ["", ""], [
+            ["Legal basis", label(english, "legal_basis", e["legal_basis"])],
+            ["Data", words("data_category", e["data_categories"])],
+            ["People", words("data_subject", e["data_subjects"])],
+            ["Retention", "\n".join(_retention_text(r) for r in e["retention"])],
+            ["Recipients", words("recipient", e["recipients"])],
             ["Sub-processors", ", ".join(e["sub_processors"]) or "—"],
             ["Clauses", "\n".join(e["clauses"])]])
+
+
+def _retention_text(item: dict) -> str:
+    """One retention item of the register in English words, with its clause."""
+    from babel.support import NullTranslations
+
+    from clausier.privacy.rules import RetentionPeriod
+    from clausier.terms.schema import DayCount
+    from clausier.web.labels import label
+
+    english = NullTranslations()
+    if "obligation" in item:
+        return (f"{label(english, 'legal_obligation', item['obligation'])}: "
+                f"{item['years']} years — {item['clause']}")
+    period = RetentionPeriod(item["data"], item["months"], item["days"],
+                             DayCount(item["counted_in"]), item["after"], item["clause"])
+    data = label(english, "retained_data", item["data"])
+    return f"{data}: {period.describe()} — {item['clause']}"
 
 
 @app.command()

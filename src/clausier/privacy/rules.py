@@ -496,19 +496,64 @@ def end_of_contract_choices(privacy: Privacy | None) -> tuple[list[str], str]:
     return list(listed.value), listed.clause
 
 
+# What the register says, as codes the pages and the CLI put in words (web/labels.py).
+CONTROLLER_PURPOSE = "customer_relationship"
+PROCESSOR_PURPOSE = "customer_instructions"
+
+
 @dataclass
 class Register:
-    """One activity of the register of processing activities (RGPD art. 30)."""
+    """One activity of the register of processing activities (RGPD art. 30), in codes: purpose,
+    legal basis, people and recipients are codes; each retention item is a rule of the sheet
+    (data, period, start, clause) or an obligation of the law (key, years, basis); the clauses
+    are the terms of sale's."""
 
     operator: str
     role: str                 # processor | controller
     purpose: str
+    legal_basis: str
     data_categories: list[str]
     data_subjects: list[str]
-    retention: list[str]
+    retention: list[dict]
     recipients: list[str]
     sub_processors: list[str] = field(default_factory=list)
     clauses: list[str] = field(default_factory=list)
+    administrator_is_controller: bool = False
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+def retention_item(rule: RuleInForce) -> dict:
+    period = rule.period
+    return {"data": period.data, "months": period.months, "days": period.days,
+            "counted_in": str(period.counted_in), "after": period.after,
+            "families": list(rule.families), "clause": period.clause}
+
+
+def register_entries(operator_code: str, privacy: Privacy | None, categories: list[str],
+                     retention: list[RuleInForce], sub_processors: list[str]) -> list[Register]:
+    """An operator's activities: as controller of its customer relationship, and, when its sheet
+    has a privacy annex, as processor of the data its customers entrust to the services. The
+    clauses are those of the terms of sale: the retention rules' and the annex's."""
+    kept = [retention_item(rule) for rule in retention]
+    kept += [{"obligation": o.key, "years": o.years, "clause": o.basis}
+             for o in LEGAL_OBLIGATIONS.values()]
+    register_clause = privacy.flags.get("processing_register_kept") if privacy else None
+    controller_clauses = sorted({rule.clause for rule in retention}
+                                | ({register_clause.clause} if register_clause else set()))
+    entries = [Register(
+        operator_code, "controller", CONTROLLER_PURPOSE, "contract_and_legal_obligation",
+        categories, ["customers", "customer_contacts", "portal_users"], kept,
+        ["operator_staff", "sub_processors", "authorities_on_legal_request"], sub_processors,
+        controller_clauses)]
+    if privacy is None:
+        return entries
+    listed = privacy.lists.get("processed_data_categories")
+    entries.append(Register(
+        operator_code, "processor", PROCESSOR_PURPOSE, "controller_instructions",
+        list(listed.value) if listed else categories, ["entrusted_people"], kept,
+        ["customer_as_controller", "sub_processors"], sub_processors,
+        sorted({v.clause for v in (*privacy.flags.values(), *privacy.lists.values())}),
+        administrator_is_controller="administrator_is_controller" in privacy.flags))
+    return entries

@@ -515,32 +515,14 @@ def processing_register(session: Session) -> list[rules.Register]:
     """The register of processing activities (RGPD art. 30), generated from the sheets, the
     personal columns of the schema and the sub-processors."""
     categories = sorted({c.category for cols in discovery.personal_map().values() for c in cols})
-    tables = sorted(discovery.personal_map())
+    retention = retention_rules(session)
     out = []
     for operator, sheet in _sheets(session):
-        privacy = sheet.general.privacy
-        retention = [r.describe() for r in retention_rules(session) if r.operator_id == operator.id]
-        retention += [f"{o.what} — {o.basis}" for o in rules.LEGAL_OBLIGATIONS.values()]
         subs = [f"{s.name} ({s.country}{', ' + s.safeguard if s.safeguard else ''})"
                 for s in list_sub_processors(session, operator.code)]
-        out.append(rules.Register(
-            operator.code, "controller",
-            "Customer relationship: orders, contracts, billing, payments, support and usage",
-            categories, ["customers", "customers' contacts", "portal users"], retention,
-            ["operator staff", "sub-processors", "authorities on legal request"], subs,
-            [f"tables: {', '.join(tables)}"]))
-        if privacy is None:
-            continue
-        listed = privacy.lists.get("processed_data_categories")
-        clauses = sorted({v.clause for v in (*privacy.flags.values(), *privacy.lists.values())})
-        role_flag = privacy.flags.get("administrator_is_controller")
-        out.append(rules.Register(
-            operator.code, "processor",
-            "Data processed on the customer's instructions to provide the services"
-            + (" (the site administrator is the controller)" if role_flag else ""),
-            list(listed.value) if listed else categories,
-            ["people whose data the customer entrusts to the services"], retention,
-            ["the customer (controller)", "sub-processors"], subs, clauses))
+        out += rules.register_entries(
+            operator.code, sheet.general.privacy, categories,
+            [r for r in retention if r.operator_id == operator.id], subs)
     return out
 
 

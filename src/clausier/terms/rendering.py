@@ -1,4 +1,4 @@
-"""Flatten a sheet into (path, value, source) rows for tables and the sheet's web page."""
+"""Flatten a sheet into (path, value, source) rows for the CLI's tables."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel
 
-from clausier.terms.schema import BLOCK_NAMES, Band, SourceRef, Sourced, Terms
+from clausier.terms.schema import Band, SourceRef, Sourced
 
 
 class Row(NamedTuple):
@@ -51,11 +51,6 @@ def flatten(node: object, path: str = "") -> Iterator[Row]:
             yield from flatten(value, f"{path}[{index}]")
     elif node not in (None, "") and not isinstance(node, SourceRef):
         yield Row(path, _show(node), None)
-
-
-def block_rows(section: Terms) -> list[Row]:
-    """The rows of a section's blocks only (a family's title, schedule and source excluded)."""
-    return [row for name in BLOCK_NAMES for row in flatten(getattr(section, name), name)]
 
 
 def show_band(band: Band) -> str:

@@ -13,6 +13,7 @@ from babel.numbers import format_currency, format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from clausier.core.clock import PARIS
 from clausier.core.errors import Forbidden
@@ -106,11 +107,51 @@ def filters_for(language: str) -> dict:
         """Several codes of one table in words, separated by commas."""
         return ", ".join(label(table, code) for code in codes or ())
 
+    def coded(table: str, code: str | None) -> Markup:
+        """A stored code in words; a code no table knows is shown as an identifier."""
+        if code and code not in labels.TABLES[table]:
+            return Markup("<code>{}</code>").format(code)
+        return escape(label(table, code))
+
+    def stored(value: object) -> Markup:
+        """A value an audit entry stores, for people: a yes or no, a status or role in words
+        (a code the catalogues do not know stays an identifier), a catalogued name translated,
+        lists joined."""
+        if value is None or value == "":
+            return Markup("—")
+        if isinstance(value, bool):
+            gettext = translations(language).gettext
+            return escape(gettext("yes") if value else gettext("no"))
+        if isinstance(value, list | tuple):
+            return Markup(", ").join(stored(item) for item in value)
+        if isinstance(value, dict):
+            return Markup("; ").join(Markup("{} : {}").format(coded("audit_field", str(key)),
+                                                             stored(item))
+                                     for key, item in value.items())
+        if isinstance(value, str) and CODE.fullmatch(value):
+            words = gettext_of(language)[0](value)
+            return (Markup("<code>{}</code>").format(value) if CODE.fullmatch(words)
+                    else escape(words))
+        # a name the catalogues translate (an offer's, an equipment kind's) reads translated
+        return escape(translations(language).gettext(value) if isinstance(value, str)
+                      else str(value))
+
     return {"money": money, "number": number, "day": day, "instant": instant, "explain": explain,
-            "label": label, "labels": labels_of}
+            "label": label, "labels": labels_of, "coded": coded, "stored": stored,
+            "identifiers": identifiers}
 
 
 CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+# An identifier a free text names (a field ``service_levels.availability``, a code ``in_stock``).
+IDENTIFIER = re.compile(r"(?<![\w@./-])[a-z][a-z0-9]*(?:[_.][a-z0-9]+)*_[a-z0-9]+(?:\.[a-z0-9_]+)*"
+                        r"(?![\w@/-])")
+
+
+def identifiers(text: str | None) -> Markup:
+    """A free text the rooms or the sheets write (an audit summary, a reading), with the
+    identifiers it names marked up as code: they are typed, not read."""
+    return Markup(IDENTIFIER.sub(lambda m: str(Markup("<code>{}</code>").format(m[0])),
+                                 str(escape(text or ""))))
 
 
 def gettext_of(language: str):
