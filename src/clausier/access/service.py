@@ -18,7 +18,6 @@ import secrets
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -45,7 +44,7 @@ from clausier.contracts import service as contracts
 from clausier.contracts.models import Subscription, SubscriptionEvent
 from clausier.core.bulk import gc_paused
 from clausier.core.calendar import BusinessCalendar, OpeningHours
-from clausier.core.clock import PARIS, Clock, SystemClock
+from clausier.core.clock import PARIS, Clock
 from clausier.core.dryrun import files_untouched
 from clausier.core.errors import (Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem,
                                   Unauthenticated)
@@ -1665,17 +1664,6 @@ def packs_ending(session: Session, day: date) -> dict[int, list[tuple[Pack, Acce
             if rules.ends_within(pack.service_end, day, months):
                 ending[months].append((pack, site))
     return dict(sorted(ending.items(), reverse=True))
-
-
-def dashboard_cards(session: Session, gettext: Callable[[str], str], clock: Clock | None = None):
-    """Back-office cards: packs nearing their end, one per warning horizon (``web/dashboard.py``)."""
-    from clausier.web.dashboard import Card
-
-    day = (clock or SystemClock()).today()
-    return [Card(title=gettext("Packs ending within 1 month") if months == 1 else
-                 gettext("Packs ending within %(months)s months") % {"months": months},
-                 figure=str(len(rows)), link=f"/access/packs?within_months={months}")
-            for months, rows in packs_ending(session, day).items()]
 
 
 # --------------------------------------------------------------------------- output

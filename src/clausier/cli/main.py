@@ -1,58 +1,27 @@
-"""The ``clausier`` command: each room contributes its sub-commands (``ROOM_COMMANDS``)."""
+"""The ``clausier`` command: each room contributes its sub-commands (``commands`` of its
+manifest, ``<room>/room.py``)."""
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from clausier.rooms import ROOMS
 
 app = typer.Typer(name="clausier", no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Clausier — back office for telecom, IT and access-control operators.")
 
-# "module[:attribute]" (default attribute ``app``) -> command name, or None for top-level commands;
-# a second module under the same name adds its commands to that group.
-ROOM_COMMANDS: list[tuple[str, str | None]] = [
-    ("clausier.db.cli", "db"),
-    ("clausier.terms.cli", "terms"),
-    ("clausier.catalog.cli", "catalog"),
-    ("clausier.customers.cli", "customer"),
-    ("clausier.contracts.cli", "contract"),
-    ("clausier.contracts.cli:top_level", None),
-    ("clausier.billing.cli", "invoice"),
-    ("clausier.billing.cli:index_app", "index"),
-    ("clausier.billing.cli:price_app", "price-change"),
-    ("clausier.billing.cli:top_level", None),
-    ("clausier.payments.cli:top_level", None),
-    ("clausier.support.cli", None),
-    ("clausier.equipment.cli", "equipment"),
-    ("clausier.numbers.cli", "number"),
-    ("clausier.numbers.cli:port_app", "port"),
-    ("clausier.access.cli", "access"),
-    ("clausier.access.cli:device_app", "device"),
-    ("clausier.accounts.cli", "user"),
-    ("clausier.portal.cli", "user"),
-    ("clausier.privacy.cli", "privacy"),
-    ("clausier.demo.cli", "demo"),
-    ("clausier.rating.cli", None),
-    ("clausier.scheduler.cli", None),
-    ("clausier.web.cli", None),
-    ("clausier.workers.cli", None),
-]
+
+def room_commands() -> list[tuple[str | None, typer.Typer]]:
+    """(command name, typer app) of every room, in the rooms' order; None: top-level commands."""
+    return [command for room in ROOMS for command in room.commands()]
+
 
 groups: dict[str, typer.Typer] = {}
-for target, command_name in ROOM_COMMANDS:
-    module_name, _, attribute = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if not module_name.startswith(exc.name or "-"):
-            raise
-        continue
-    room_app = getattr(module, attribute or "app")
+for command_name, room_app in room_commands():
     if command_name is None:
         app.registered_commands.extend(room_app.registered_commands)
         app.registered_groups.extend(room_app.registered_groups)
-    elif command_name in groups:
+    elif command_name in groups:      # a second room's commands under the same name join it
         groups[command_name].registered_commands.extend(room_app.registered_commands)
     else:
         groups[command_name] = room_app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -352,12 +351,3 @@ def count_by_operator(session: Session) -> list[tuple[Operator, int]]:
     counts = dict(session.execute(select(Customer.operator_id, func.count())
                                   .group_by(Customer.operator_id)).all())
     return [(operator, counts.get(operator.id, 0)) for operator in catalog.list_operators(session)]
-
-
-def dashboard_cards(session: Session, gettext: Callable[[str], str]):
-    """One card per operator: how many customers it has (``web/dashboard.py`` shows them)."""
-    from clausier.web.dashboard import Card
-
-    return [Card(title=f"{gettext('Customers')} · {operator.name}", figure=str(count),
-                 link=f"/customers?operator={operator.code}")
-            for operator, count in count_by_operator(session)]
