@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from clausier.access import rules
+from clausier.access import views as access_views
 from clausier.access.models import Pack
 from clausier.access.packs.service import site_status, suspend_pack
-from clausier.access.periods.service import daily_tick, dashboard_cards
+from clausier.access.periods.service import daily_tick
 from clausier.access.simulator import DeviceStore, SimulatedDevice
 from clausier.accounts import service as accounts
 from clausier.audit.models import AuditEntry
@@ -181,7 +182,8 @@ def test_dashboard_cards_count_the_packs_nearing_their_end(session, clock):
     activated_site(session, clock, SYSTEM, activated_on=date(2025, 2, 3))
 
     def cards(day: date) -> dict[str, str]:
-        return {c.title: c.figure for c in dashboard_cards(session, lambda t: t, FixedClock.on(day))}
+        return {c.title: c.figure
+                for c in access_views.dashboard_cards(session, lambda t: t, FixedClock.on(day))}
 
     assert cards(date(2034, 8, 1)) == {"Packs ending within 6 months": "0", "Packs ending within 1 month": "0"}
     assert cards(date(2034, 8, 3)) == {"Packs ending within 6 months": "1", "Packs ending within 1 month": "0"}

@@ -7,7 +7,7 @@ import pytest
 from clausier.audit.service import trail
 from clausier.catalog import service as catalog
 from clausier.core.errors import Conflict, InvalidInput
-from clausier.customers import service
+from clausier.customers import service, views
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_search_by_name_ref_siren_and_email_with_pages(session, clock, actor, ca
 
 def test_dashboard_cards_count_customers_per_operator(session, clock, actor, catalogue):
     _company(session, clock, actor)
-    cards = service.dashboard_cards(session, lambda text: text)
+    cards = views.dashboard_cards(session, lambda text: text)
     assert {(c.title, c.figure) for c in cards} == {
         ("Customers · Ozone", "0"), ("Customers · Rozoh", "0"), ("Customers · Technicophone", "1")}
 

@@ -198,16 +198,19 @@ def test_appointment_cancelled_under_48_business_hours_is_billed(session, clock,
 
 def test_daily_tick_runs_the_equipment_step_once_per_date(session, clock, actor, ozone):
     # The scheduler runs contracts, then equipment, then numbers; a second run for a date changes nothing.
-    from clausier.scheduler.service import TICK_STEPS, run_daily_tick
+    from clausier.core.room import step_name
+    from clausier.scheduler.service import run_daily_tick, tick_steps
 
-    assert TICK_STEPS.index("clausier.equipment.service:tick") > TICK_STEPS.index("clausier.contracts.service:tick")
+    names = [step_name(step) for step in tick_steps()]
+    assert (names.index("clausier.equipment.service:tick")
+            > names.index("clausier.contracts.service:tick"))
     sub = ozone_line(session, clock, actor, ozone, "fibre-1g", "FBX-0003", "box_fibre")
     contracts.terminate_now(session, clock, actor, sub.id, date(2026, 6, 1), "end")
     run_daily_tick(session, clock, actor, date(2026, 6, 1))
     first = run_daily_tick(session, clock, actor, date(2026, 6, 17))
     again = run_daily_tick(session, clock, actor, date(2026, 6, 17))
-    assert [o.status for o in first] == ["done"] * len(TICK_STEPS)
-    assert [o.status for o in again] == ["already_done"] * len(TICK_STEPS)
+    assert [o.status for o in first] == ["done"] * len(names)
+    assert [o.status for o in again] == ["already_done"] * len(names)
     assert [c.amount for c in charges(session, "equipment_non_return")] == [Decimal("120.00")]
 
 

@@ -39,11 +39,15 @@ STEP = f"{__name__}:count_step"
 FAILING = f"{__name__}:failing_step"
 
 
+def steps_are(monkeypatch, *steps) -> None:
+    monkeypatch.setattr(service, "tick_steps", lambda: list(steps))
+
+
 @pytest.fixture(autouse=True)
 def steps(monkeypatch):
     CALLS.clear()
     RAN.clear()
-    monkeypatch.setattr(service, "TICK_STEPS", [STEP])
+    steps_are(monkeypatch, count_step)
 
 
 def test_a_second_tick_for_the_same_day_does_nothing(session, clock, actor):
@@ -66,7 +70,7 @@ def test_the_next_day_runs_again(session, clock, actor):
 
 def test_a_failing_step_is_rolled_back_and_retried_without_stopping_the_others(
         session, clock, actor, monkeypatch):
-    monkeypatch.setattr(service, "TICK_STEPS", [FAILING, STEP])
+    steps_are(monkeypatch, failing_step, count_step)
     day = date(2026, 11, 24)
     outcomes = service.run_daily_tick(session, clock, actor, day)
     assert [(o.status, o.summary) for o in outcomes] == [
@@ -89,7 +93,7 @@ def test_cli_tick_twice_for_a_date(clean_engine, db_url, monkeypatch):
 
 def test_cli_tick_exits_1_when_a_step_fails(clean_engine, db_url, monkeypatch):
     monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
-    monkeypatch.setattr(service, "TICK_STEPS", [FAILING])
+    steps_are(monkeypatch, failing_step)
     assert CliRunner().invoke(app, ["tick", "--today", "2026-12-01"]).exit_code == 1
 
 

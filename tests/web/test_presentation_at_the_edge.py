@@ -15,7 +15,8 @@ from clausier.payments import views as payments_views
 from clausier.web.i18n import gettext_for
 
 PACKAGE = Path(clausier.__file__).parent
-DOMAIN_MODULES = ("billing/service.py", "payments/service.py", "portal/service.py")
+DOMAIN_MODULES = ("billing/service.py", "payments/service.py", "portal/service.py",
+                  "customers/service.py", "access/service.py", "privacy/service.py")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -47,7 +48,7 @@ def test_the_billing_and_dunning_cards_come_from_the_views_in_french(session):
 
 
 def test_the_dashboard_shows_the_cards_of_the_views(staff_client):
-    # The card providers are named by strings; the page proves they resolve to the views.
+    # The rooms' manifests name the card providers; the page proves they are the views'.
     page = staff_client.get("/")
     assert page.status_code == 200
     assert "Factures émises" in page.text and "Dossiers de relance" in page.text

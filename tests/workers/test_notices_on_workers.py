@@ -16,7 +16,8 @@ from clausier.customers.models import Customer
 from clausier.db.session import transaction
 from clausier.payments import outbox
 from clausier.payments.models import OutboxMessage
-from clausier.scheduler.service import DELIVERY_STEPS, run_daily_tick
+from clausier.core.room import step_name
+from clausier.scheduler.service import outboxes, run_daily_tick
 from clausier.support import service as support
 from tests import factories
 from tests.support import world as support_world
@@ -122,6 +123,6 @@ def test_with_a_broker_the_daily_tick_leaves_its_messages_to_the_workers(
     message = outbox.queue(session, clock, actor, customer, channel="email", kind="reminder",
                            key="reminder:1", subject="OZONE : facture impayée", body="Bonjour,")
     outcomes = {o.step: o for o in run_daily_tick(session, clock, actor, clock.today())}
-    for step in DELIVERY_STEPS:
+    for step in [step_name(outbox.deliver) for outbox in outboxes()]:
         assert (outcomes[step].status, outcomes[step].summary) == ("done", "left to the workers")
     assert message.status == "queued" and smtp_inbox.messages == []

@@ -13,16 +13,28 @@ from clausier.access.credentials import service as credential_service
 from clausier.access.devices import service as device_service
 from clausier.access.events import service as event_service
 from clausier.access.packs import service as pack_service
+from clausier.access.periods import service as period_service
 from clausier.access.records import service as record_service
 from clausier.access.rights import service as rights_service
 from clausier.access.sites import service as site_service
 from clausier.api.deps import Ctx, sites_ctx, staff_ctx
+from clausier.core.clock import Clock, SystemClock
 from clausier.core.errors import ClausierError
+from clausier.web.dashboard import Card
 from clausier.web.forms import optional_date, optional_int
 from clausier.web.templating import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
+
+
+def dashboard_cards(session, gettext, clock: Clock | None = None) -> list[Card]:
+    """Back-office cards: packs nearing their end, one per warning horizon."""
+    day = (clock or SystemClock()).today()
+    return [Card(title=gettext("Packs ending within 1 month") if months == 1 else
+                 gettext("Packs ending within %(months)s months") % {"months": months},
+                 figure=str(len(rows)), link=f"/access/packs?within_months={months}")
+            for months, rows in period_service.packs_ending(session, day).items()]
 
 
 def _lines(text: str) -> list[str]:

@@ -1,11 +1,10 @@
 """The web application: REST API under ``/api/v1`` and the server-rendered pages.
 
-Each room contributes ``api.router`` (JSON) and ``views.router`` (HTML); ``ROOMS`` lists them.
+Each room contributes its routers (JSON and HTML) in its manifest; ``clausier.rooms`` lists them.
 """
 
 from __future__ import annotations
 
-import importlib
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -28,15 +27,11 @@ from clausier.core.clock import Clock, SystemClock
 from clausier.core.errors import ClausierError, Problem, RuleRefusal, Unauthenticated
 from clausier.core.settings import Settings
 from clausier.db.session import WRITE_WAIT_SECONDS, WriterBusy, engine_for
+from clausier.rooms import ROOMS
 from clausier.scheduler.ticker import DailyTicker, DeliveryLoop
 from clausier.web.i18n import gettext_for
 from clausier.web.problems import error_text, language_of_api, problem_text, reason_text
 from clausier.web.templating import language_of, render
-
-ROOMS = [
-    "accounts", "terms", "catalog", "customers", "contracts", "billing", "payments", "rating",
-    "support", "equipment", "numbers", "access", "audit", "privacy", "portal", "web", "workers",
-]
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 DOCS_PATH = "/api/docs"
@@ -200,21 +195,12 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
         return {"status": "ok"}
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    modules = []
-    for room in ROOMS:
-        for adapter in ("api", "views"):
-            try:
-                modules.append(importlib.import_module(f"clausier.{room}.{adapter}"))
-            except ModuleNotFoundError as exc:
-                if not f"clausier.{room}.{adapter}".startswith(exc.name or "-"):
-                    raise
-    # A room's ``first_router`` (routes called many times a second, e.g. devices polling) is
+    # A room's first routers (routes called many times a second, e.g. devices polling) are
     # matched before all the others: matching walks the routes in order.
-    for module in modules:
-        if hasattr(module, "first_router"):
-            app.include_router(module.first_router)
-    for module in modules:
-        app.include_router(module.router)
+    for router in [router for room in ROOMS for router in room.first_routers()]:
+        app.include_router(router)
+    for router in [router for room in ROOMS for router in room.routers()]:
+        app.include_router(router)
     return app
 
 

@@ -58,7 +58,6 @@ from clausier.core.clock import Clock, FixedClock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.explain import Explained, Line
 from clausier.core.money import CENT, ZERO, fr_format, fr_number, money, to_decimal
-from clausier.core.rooms import optional_function
 from clausier.core.spreadsheet import safe_text
 from clausier.customers.models import Customer, Site
 from clausier.db.session import database_now, lock_for_writing, write_transaction
@@ -336,10 +335,11 @@ def _party_of_customer(customer: Customer, central: Site | None, mandate_referen
 
 
 def _direct_debits(session: Session, operator: Operator, customer_ids: list[int]):
-    """The creditor identifier and the customers' mandates, when the payments room is built
-    (it reads billing: a lazy look-up keeps the imports one way)."""
-    facts = optional_function("clausier.payments.facts:direct_debit_facts")
-    return facts(session, operator.id, customer_ids) if facts else None
+    """The creditor identifier and the customers' mandates (payments reads billing at import:
+    read here, at call time)."""
+    from clausier.payments.facts import direct_debit_facts
+
+    return direct_debit_facts(session, operator.id, customer_ids)
 
 
 def _check_seller_identity(operators: Iterable[Operator]) -> None:

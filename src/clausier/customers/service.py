@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -353,12 +352,3 @@ def count_by_operator(session: Session) -> list[tuple[catalog_facts.OperatorFact
                                   .group_by(Customer.operator_id)).all())
     return [(operator, counts.get(operator.id, 0))
             for operator in catalog_facts.every_operator(session)]
-
-
-def dashboard_cards(session: Session, gettext: Callable[[str], str]):
-    """One card per operator: how many customers it has (``web/dashboard.py`` shows them)."""
-    from clausier.web.dashboard import Card
-
-    return [Card(title=f"{gettext('Customers')} · {operator.name}", figure=str(count),
-                 link=f"/customers?operator={operator.code}")
-            for operator, count in count_by_operator(session)]

@@ -8,8 +8,9 @@ from fastapi.responses import RedirectResponse
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.catalog import service as catalog
 from clausier.core.errors import ClausierError
-from clausier.core.rooms import optional_function
 from clausier.customers import rules, service
+from clausier.rooms import ROOMS
+from clausier.web.dashboard import Card
 from clausier.web.templating import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -20,23 +21,19 @@ FORM_FIELDS = ("name", "kind", "ref", "external_ref", "category", "siren", "sire
 SITE_FORM_FIELDS = ("name", "address", "postcode", "city", "country", "numbering_zone")
 CONTACT_FORM_FIELDS = ("name", "email", "phone", "site_id")
 
-# What the other rooms show on the customer page, in this order: ``"module:function"`` called as
-# ``function(session, customer, today, query)`` (``query``: the page's query parameters, where a
-# section's form reports its error) and returning ``(template, context)``; a room not built shows
-# nothing.
-CUSTOMER_SECTIONS = [
-    "clausier.contracts.views:customer_section",
-    "clausier.billing.views:customer_section",
-    "clausier.payments.views:customer_section",
-    "clausier.support.views:customer_section",
-    "clausier.equipment.views:customer_section",
-]
-
-
 def customer_sections(ctx: Ctx, customer, query: dict) -> list[tuple[str, dict]]:
-    found = (optional_function(target) for target in CUSTOMER_SECTIONS)
-    return [build(ctx.session, customer, ctx.clock.today(), query)
-            for build in found if build is not None]
+    """What the rooms show on the customer page (their manifests' ``customer_sections``), each
+    called as ``section(session, customer, today, query)`` (``query``: the page's query
+    parameters, where a section's form reports its error) returning ``(template, context)``."""
+    return [section(ctx.session, customer, ctx.clock.today(), query)
+            for room in ROOMS for section in room.customer_sections()]
+
+
+def dashboard_cards(session, gettext) -> list[Card]:
+    """One card per operator: how many customers it has."""
+    return [Card(title=f"{gettext('Customers')} · {operator.name}", figure=str(count),
+                 link=f"/customers?operator={operator.code}")
+            for operator, count in service.count_by_operator(session)]
 
 
 def _page_ctx(request: Request, ctx: Ctx = Depends(staff_ctx)) -> Ctx:

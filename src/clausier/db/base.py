@@ -37,29 +37,8 @@ def _within_column_lengths(mapper, connection, row) -> None:
 
 def import_all_models() -> None:
     """Import every room's models so that ``Base.metadata`` knows all tables."""
-    import importlib
+    from clausier.rooms import ROOMS      # the list of rooms stands above every room
 
-    for room in MODEL_ROOMS:
-        importlib.import_module(f"clausier.{room}.models")
-
-
-# One line per room that owns tables, in dependency order.
-MODEL_ROOMS = [
-    "db",
-    "audit",
-    "accounts",
-    "terms",
-    "catalog",
-    "customers",
-    "contracts",
-    "billing",
-    "payments",
-    "rating",
-    "scheduler",
-    "support",
-    "equipment",
-    "numbers",
-    "privacy",
-    "access",
-    "workers",
-]
+    for room in ROOMS:
+        if room.models is not None:
+            room.models()

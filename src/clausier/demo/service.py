@@ -1,6 +1,6 @@
 """The demonstration data set: customers and staff users on top of the built-in term sheets and
 price lists (``catalog.service.install_builtins``), loaded idempotently (``make run`` loads it on
-every start). Later rooms add their own demo data by appending a step to ``DEMO_STEPS``."""
+every start). The rooms add their own demo data by a step in ``demo_steps``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from clausier.audit.service import Actor
 from clausier.catalog import service as catalog
 from clausier.core.clock import Clock
 from clausier.core.errors import NotFound
-from clausier.core.rooms import optional_function
+from clausier.core.room import step_name
 from clausier.customers import service as customers
 
 CUSTOMERS_FILE = Path(__file__).parent / "data" / "customers.yaml"
@@ -32,23 +32,21 @@ DEMO_USERS = [
      "password": "clausier-sales"},
 ]
 
-# "module:function" called with (session, clock, actor) after the steps of this room, in order.
-# A room adds its line here (e.g. "clausier.contracts.demo:load_subscriptions"); a module that
-# does not exist yet is skipped. A step returns a short text for the report, or None.
-# The convention is one ``<room>/demo.py`` with ``load_demo``; the rooms of the design are listed
-# in the order their data depends on each other.
-DEMO_STEPS: list[str] = [
-    "clausier.contracts.demo:load_demo",
-    "clausier.equipment.demo:load_demo",
-    "clausier.rating.demo:load_demo",
-    "clausier.payments.demo:load_mandates",
-    "clausier.billing.demo:load_demo",
-    "clausier.payments.demo:load_demo",
-    "clausier.support.demo:load_demo",
-    "clausier.access.demo:load_demo",
-    "clausier.privacy.demo:load_demo",
-    "clausier.portal.demo:load_demo",
-]
+def demo_steps() -> list:
+    """What the rooms load after the steps of this room, in the order their data depends on
+    each other (the mandates before the invoices they collect), each called with (session,
+    clock, actor) and returning a short text for the report, or None. The convention is one
+    ``<room>/demo.py`` with ``load_demo``."""
+    from clausier.access import demo as access
+    from clausier.billing import demo as billing
+    from clausier.contracts import demo as contracts
+    from clausier.equipment import demo as equipment
+    from clausier.payments import demo as payments
+    from clausier.portal import demo as portal
+    from clausier.privacy import demo as privacy
+
+    return [contracts.load_demo, equipment.load_demo, payments.load_mandates, billing.load_demo,
+            payments.load_demo, access.load_demo, privacy.load_demo, portal.load_demo]
 
 
 @dataclass
@@ -98,9 +96,7 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> DemoReport:
     for user in DEMO_USERS:
         accounts.ensure_user(session, clock, actor, **user)
         report.users.append(f"{user['email']} / {user['password']} ({user['role']})")
-    for step in DEMO_STEPS:
-        function = optional_function(step)
-        if function is not None:
-            outcome = function(session, clock, actor)
-            report.steps.append(f"{step}: {outcome}" if outcome else step)
+    for step in demo_steps():
+        outcome = step(session, clock, actor)
+        report.steps.append(f"{step_name(step)}: {outcome}" if outcome else step_name(step))
     return report

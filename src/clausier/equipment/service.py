@@ -607,7 +607,7 @@ def _of_customer(customer_id: int | None):
 
 def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
          customer_id: int | None = None) -> str:
-    """Daily step (``scheduler.TICK_STEPS``): open the returns of ended services, apply the
+    """Daily step (``tick_steps``): open the returns of ended services, apply the
     consequences of missed deadlines, deactivate and suspend SIMs (of one customer only with
     ``customer_id``). Idempotent for a date."""
     opened = _open_due_returns(session, clock, actor, day, customer_id)

@@ -305,7 +305,7 @@ def list_numbers(session: Session, status: str | None = None, kind: str | None =
 
 def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
          customer_id: int | None = None) -> str:
-    """Daily step (``scheduler.TICK_STEPS``): ports whose date has come are done; then the numbers
+    """Daily step (``tick_steps``): ports whose date has come are done; then the numbers
     of lines that ended are lost unless ported out first (Technicophone CGV 8.5); for one
     customer only with ``customer_id``. Idempotent."""
     due = session.scalars(select(PortRequest).where(

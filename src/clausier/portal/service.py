@@ -20,7 +20,6 @@ from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotFound
 from clausier.core.languages import LANGUAGES
 from clausier.core.money import money
-from clausier.core.rooms import optional_import
 from clausier.customers import service as customers
 
 PORTAL_ROLE = "customer"
@@ -96,27 +95,27 @@ def quote_leaving(session: Session, customer_id: int, ref: str, received: date,
 # --------------------------------------------------------------------------- other rooms
 
 def usage_of_customer(session: Session, customer_id: int) -> list:
-    """The customer's rated usage (empty while the rating room is not built)."""
-    rating = optional_import("clausier.rating.month.service")
-    return [] if rating is None else rating.summaries_of_customer(session, customer_id)
+    """The customer's rated usage."""
+    from clausier.rating.month import service as rating
+
+    return rating.summaries_of_customer(session, customer_id)
 
 
 def equipment_to_return(session: Session, customer_id: int) -> list[dict]:
-    """The customer's equipment still to send back, by when, and what missing it bills (empty
-    while the equipment room is not built)."""
-    equipment = optional_import("clausier.equipment.service")
-    return [] if equipment is None else equipment.returns_of_customer(session, customer_id)
+    """The customer's equipment still to send back, by when, and what missing it bills."""
+    from clausier.equipment import service as equipment
+
+    return equipment.returns_of_customer(session, customer_id)
 
 
 def sims_of_customer(session: Session, customer_id: int) -> list:
-    """The customer's SIM cards in service (empty while the equipment room is not built)."""
-    equipment = optional_import("clausier.equipment.service")
-    if equipment is None:
-        return []
-    at_customer = optional_import("clausier.equipment.rules").AT_CUSTOMER
+    """The customer's SIM cards in service."""
+    from clausier.equipment import service as equipment
+    from clausier.equipment.rules import AT_CUSTOMER
+
     return [item for item in equipment.list_items(session, customer_id=customer_id, kind="sim",
                                                   limit=10_000)
-            if item.state in at_customer and item.sim is not None]
+            if item.state in AT_CUSTOMER and item.sim is not None]
 
 
 def _own_sim(session: Session, customer_id: int, iccid: str):
@@ -129,7 +128,8 @@ def _own_sim(session: Session, customer_id: int, iccid: str):
 
 def show_puk(session: Session, clock: Clock, actor: Actor, customer_id: int, iccid: str) -> str:
     """One of the customer's SIMs' PUK, read back from its sealed form (audited)."""
-    equipment = optional_import("clausier.equipment.service")
+    from clausier.equipment import service as equipment
+
     return equipment.show_puk(session, clock, actor, _own_sim(session, customer_id, iccid).serial)
 
 
@@ -137,7 +137,8 @@ def report_sim_lost(session: Session, clock: Clock, actor: Actor, customer_id: i
                     reason: str):
     """Loss or theft reported by the customer: the line is suspended at once (the customer
     stays liable for what was used before the report)."""
-    equipment = optional_import("clausier.equipment.service")
+    from clausier.equipment import service as equipment
+
     if reason not in ("loss", "theft"):
         raise InvalidInput.on("reason", "is loss or theft")
     sim = _own_sim(session, customer_id, iccid)
@@ -146,10 +147,9 @@ def report_sim_lost(session: Session, clock: Clock, actor: Actor, customer_id: i
 
 def invoices_of_customer(session: Session, customer_id: int) -> list:
     """The customer's issued invoices and credit notes, latest first (drafts are the operator's
-    work in progress, never shown; empty while the billing room is not built)."""
-    billing = optional_import("clausier.billing.service")
-    if billing is None:
-        return []
+    work in progress, never shown)."""
+    from clausier.billing import service as billing
+
     return [i for i in billing.list_invoices(session, customer_id=customer_id, limit=10_000)
             if i.status != "draft"]
 
@@ -157,9 +157,10 @@ def invoices_of_customer(session: Session, customer_id: int) -> list:
 def invoice_of_customer(session: Session, customer_id: int, number: str) -> tuple:
     """One of the customer's issued documents and, for a credit note, the invoice it credits;
     "not found" for a draft, another customer's document or one that does not exist."""
-    billing = optional_import("clausier.billing.service")
+    from clausier.billing import service as billing
+
     try:
-        invoice = billing.get_invoice(session, number) if billing is not None else None
+        invoice = billing.get_invoice(session, number)
     except NotFound:
         invoice = None
     # By its number only: ``get_invoice`` would also take an id.
@@ -171,17 +172,19 @@ def invoice_of_customer(session: Session, customer_id: int, number: str) -> tupl
 
 def usage_annexes(invoice) -> list:
     """The usage annexes of a document (``billing.rules.UsageAnnex``), as kept with its lines."""
-    billing = optional_import("clausier.billing.rules")
-    return billing.usage_annexes(invoice.lines) if billing is not None else []
+    from clausier.billing import rules as billing_rules
+
+    return billing_rules.usage_annexes(invoice.lines)
 
 
 def invoice_file(session: Session, customer_id: int, number: str, document: str,
                  language: str = "fr") -> tuple[bytes, str, str]:
     """(content, file name, media type) of one of the customer's documents: ``pdf`` (a Factur-X
     PDF, its XML embedded) in ``language`` or ``facturx.xml``."""
+    from clausier.billing.pdf import invoice_document    # WeasyPrint: only when asked
+
     invoice, credited = invoice_of_customer(session, customer_id, number)
-    return optional_import("clausier.billing.pdf").invoice_document(invoice, credited, document,
-                                                                    language)
+    return invoice_document(invoice, credited, document, language)
 
 
 @dataclass
@@ -196,13 +199,11 @@ class Dues:
     credit_balance: Decimal
 
 
-def dues_of_customer(session: Session, customer_id: int, on: date) -> Dues | None:
-    """The customer's invoices to pay with their due dates, payments received and credit balance
-    (None while the payments room is not built)."""
-    payments = optional_import("clausier.payments.service")
-    if payments is None:
-        return None
+def dues_of_customer(session: Session, customer_id: int, on: date) -> Dues:
+    """The customer's invoices to pay with their due dates, payments received and credit
+    balance."""
     from clausier.payments import invoices as invoice_reads
+    from clausier.payments import service as payments
 
     open_invoices = invoice_reads.open_invoices(session, customer_id)
     credits = [c for c in payments.credits_of(session, customer_id) if c.remaining > 0]

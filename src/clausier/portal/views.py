@@ -14,9 +14,9 @@ from clausier.catalog import service as catalog
 from clausier.contracts import service as contracts
 from clausier.contracts.changes import ACTIONS, Change
 from clausier.core.errors import ClausierError, NotFound
-from clausier.core.rooms import optional_import
 from clausier.customers import service as customers
 from clausier.portal import service
+from clausier.rooms import ROOMS
 from clausier.web.forms import optional_int
 from clausier.web.templating import environment, language_of, render, verify_csrf
 
@@ -28,15 +28,15 @@ def _(text: str) -> str:
     return text
 
 
-# The portal's sections: (path, title, the module that must exist for the section to be shown).
+# The portal's sections: (path, title, the room that must be listed for the section to be shown).
 SECTIONS: list[tuple[str, str, str | None]] = [
     ("/portal", _("My contracts"), None),
-    ("/portal/invoices", _("My invoices"), "clausier.billing.service"),
-    ("/portal/payments", _("Payments and what is due"), "clausier.payments.service"),
-    ("/portal/usage", _("My usage"), "clausier.rating.month.service"),
-    ("/portal/equipment", _("Equipment to return"), "clausier.equipment.service"),
-    ("/portal/tickets", _("My tickets"), "clausier.support.views"),
-    ("/portal/sla", _("Service-level reports"), "clausier.support.views"),
+    ("/portal/invoices", _("My invoices"), "billing"),
+    ("/portal/payments", _("Payments and what is due"), "payments"),
+    ("/portal/usage", _("My usage"), "rating"),
+    ("/portal/equipment", _("Equipment to return"), "equipment"),
+    ("/portal/tickets", _("My tickets"), "support"),
+    ("/portal/sla", _("Service-level reports"), "support"),
 ]
 
 
@@ -62,8 +62,8 @@ GROUND_LABELS = {
 
 
 def sections() -> list[tuple[str, str]]:
-    return [(path, title) for path, title, module in SECTIONS
-            if module is None or optional_import(module) is not None]
+    listed = {room.name for room in ROOMS}
+    return [(path, title) for path, title, room in SECTIONS if room is None or room in listed]
 
 
 # base.html draws the portal's navigation from this (a customer user sees no staff link).
@@ -215,11 +215,9 @@ CREDIT_SOURCES = {"overpayment": _("overpayment"), "deposit": _("deposit")}
 @router.get("/portal/payments")
 def portal_payments(request: Request, ctx: Ctx = Depends(customer_ctx)):
     """What is due (open invoices with their due dates), payments received, credit balance."""
-    found = service.dues_of_customer(ctx.session, ctx.customer_id, ctx.clock.today())
-    if found is None:
-        raise NotFound("page not found")
     return render(request, "portal/payments.html", {
-        "dues": found, "today": ctx.clock.today(), "methods": PAYMENT_METHODS,
+        "dues": service.dues_of_customer(ctx.session, ctx.customer_id, ctx.clock.today()),
+        "today": ctx.clock.today(), "methods": PAYMENT_METHODS,
         "sources": CREDIT_SOURCES})
 
 

@@ -6,7 +6,7 @@ fall due.
 A purger is ``function(session, clock, actor, rule, today, held_customer_ids)``: it returns
 ``None`` when ``rule.data`` is not its kind of data, else the list of ``rules.Purged`` (empty when
 nothing was due). It deletes only the data of ``rule``'s operator (and families), never a held
-customer's. Other rooms append theirs to ``service.RETENTION_PURGERS``.
+customer's. A room declares its purgers in its manifest (``retention_purgers``).
 """
 
 from __future__ import annotations

@@ -3,19 +3,17 @@ exports and erasures, data-subject requests, the register of processing activiti
 sub-processor changes and objections, audits, breaches, and deletion or return at the end.
 
 Rooms plug in without this room knowing their tables: personal columns and kept tables are
-found in ``Base.metadata`` (``privacy.discovery``), and each room appends a purger for its
-retention rule to ``RETENTION_PURGERS``.
+found in ``Base.metadata`` (``privacy.discovery``), and a room declares a purger for its
+retention rule in its manifest (``retention_purgers``).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import importlib
 import io
 import json
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,26 +39,14 @@ from clausier.privacy.models import (AuditRequest, BreachNotification, BreachRec
                                      Objection, PurgeReportLine, Recording, RetentionOverride,
                                      RetentionRun, SubProcessor, SubProcessorChange,
                                      SubProcessorNotice)
+from clausier.rooms import ROOMS
 from clausier.terms import service as terms
 from clausier.terms.schema import Privacy, TermSheet
 
 if TYPE_CHECKING:
     import polars as pl
 
-# "module:function" purgers, called for every retention rule in force (see ``purgers``).
-RETENTION_PURGERS: list[str] = [
-    "clausier.privacy.purgers:purge_usage_partitions",
-    "clausier.privacy.purgers:purge_recordings",
-    "clausier.privacy.purgers:purge_access_events",
-    "clausier.privacy.purgers:purge_platform_data",
-]
-
 USAGE_FILE = "usage_rated.csv"
-
-
-def _resolve(target: str) -> Callable:
-    module, _, function = target.partition(":")
-    return getattr(importlib.import_module(module), function)
 
 
 def _files_dir(*parts: str) -> Path:
@@ -112,7 +98,7 @@ def purge(session: Session, clock: Clock, actor: Actor, day: date) -> RetentionR
     run = RetentionRun(day=day, ran_at=clock.now(), actor=actor.name)
     session.add(run)
     session.flush()
-    purgers = [_resolve(target) for target in RETENTION_PURGERS]
+    purgers = [purger for room in ROOMS for purger in room.retention_purgers()]
     for rule in retention_rules(session):
         results = [r for p in purgers if (r := p(session, clock, actor, rule, day, held)) is not None]
         if not results:
@@ -796,6 +782,8 @@ def end_of_contract(session: Session, clock: Clock, actor: Actor, customer_id: i
     """Delete, or return then delete, the customer's data as it chooses (Annexe 1 A.2.e): what
     no law requires keeping is erased, the data processed on its behalf deleted, and a
     certificate (PDF) says what was done and what is kept, and why."""
+    from clausier.privacy.pdf import certificate_pdf    # drawn at the edge (clausier.web)
+
     customer = customers.get_customer(session, customer_id)
     choices, clause = rules.end_of_contract_choices(privacy_terms(session, customer.operator_id))
     if choice not in choices:
@@ -830,20 +818,6 @@ def end_of_contract(session: Session, clock: Clock, actor: Actor, customer_id: i
     return decision
 
 
-def certificate_pdf(session: Session, decision: EndOfContractDecision) -> bytes:
-    from weasyprint import HTML   # heavy import, only when a certificate is made
-
-    from clausier.web.templating import environment
-
-    customer = customers.get_customer(session, decision.customer_id)
-    operator = catalog.get_operator_by_id(session, customer.operator_id)
-    returned_sha = (hashlib.sha256(Path(decision.returned_file).read_bytes()).hexdigest()
-                    if decision.returned_file else "")
-    html = environment.get_template("privacy/certificate.html").render(
-        decision=decision, customer=customer, operator=operator, returned_sha=returned_sha)
-    return HTML(string=html, base_url=str(Path(__file__).resolve().parent.parent / "web")).write_pdf()
-
-
 def get_end_of_contract(session: Session, customer_id: int) -> EndOfContractDecision:
     decision = session.scalar(select(EndOfContractDecision).where(
         EndOfContractDecision.customer_id == customer_id))
@@ -871,13 +845,3 @@ def run_to_dict(run: RetentionRun, lines: list[PurgeReportLine]) -> dict:
             "lines": [{"operator": l.operator, "data": l.data, "rule": l.rule, "clause": l.clause,
                        "what": l.what, "count": l.count, "unit": l.unit, "held": l.held,
                        "detail": l.detail} for l in lines]}
-
-
-def dashboard_cards(session: Session, gettext: Callable[[str], str]):
-    """Open data-subject requests, the nearest deadline first (``web/dashboard.py``)."""
-    from clausier.web.dashboard import Card
-
-    open_requests = list_requests(session, "open")
-    deadlines = sorted(r.extended_due_on or r.due_on for r in open_requests)
-    figure = str(len(open_requests)) + (f" · {deadlines[0].isoformat()}" if deadlines else "")
-    return [Card(title=gettext("Open data-subject requests"), figure=figure, link="/privacy")]

@@ -14,12 +14,21 @@ from clausier.catalog import service as catalog
 from clausier.core.clock import PARIS
 from clausier.core.errors import InvalidInput
 from clausier.privacy import rules, service
+from clausier.web.dashboard import Card
 from clausier.web.forms import optional_int
 from clausier.web.templating import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
 
 PROCESSOR_PAGE = "/privacy/processor"
+
+
+def dashboard_cards(session, gettext) -> list[Card]:
+    """Open data-subject requests, the nearest deadline first."""
+    open_requests = service.list_requests(session, "open")
+    deadlines = sorted(r.extended_due_on or r.due_on for r in open_requests)
+    figure = str(len(open_requests)) + (f" · {deadlines[0].isoformat()}" if deadlines else "")
+    return [Card(title=gettext("Open data-subject requests"), figure=figure, link="/privacy")]
 
 
 def _page_ctx(request: Request, ctx: Ctx = Depends(staff_ctx)) -> Ctx:

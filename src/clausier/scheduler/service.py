@@ -1,15 +1,15 @@
 """The daily tick: every room's daily work (renewals, notices, dunning, retention…) in one run.
 
-Each room appends its step to ``TICK_STEPS`` as ``"module:function"``; a step is called as
-``function(session, clock, actor, day)`` and returns a short summary (or None); a step that can
-act for one customer only (``clausier tick --customer``) takes a keyword ``customer_id``. A step that has
-run for a day is recorded in ``TickRun`` and never runs again for that day, so running the tick
-twice for one date changes nothing the second time.
+Each room declares its steps in its manifest (``tick_steps``), run in the order of
+``clausier.rooms``; a step is called as ``function(session, clock, actor, day)`` and returns a
+short summary (or None); a step that can act for one customer only (``clausier tick --customer``)
+takes a keyword ``customer_id``. A step that has run for a day is recorded in ``TickRun`` under
+its name (``"module:function"``) and never runs again for that day, so running the tick twice for
+one date changes nothing the second time.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -24,8 +24,10 @@ from clausier.audit import facts as audit_facts
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.dryrun import dry_run
+from clausier.core.room import Outbox, step_name
 from clausier.core.settings import Settings
 from clausier.db.session import lock_for_writing
+from clausier.rooms import ROOMS
 from clausier.scheduler.models import TickRun
 
 log = logging.getLogger(__name__)
@@ -37,41 +39,18 @@ class OneCustomer(Protocol):
     id: int
     ref: str
 
-# "module:function", in the order they run (data flows one way: contracts before billing…).
-TICK_STEPS: list[str] = [
-    "clausier.contracts.service:tick",
-    "clausier.equipment.service:tick",      # after contracts: returns open once the line has ended
-    "clausier.numbers.service:tick",
-    "clausier.billing.service:tick",
-    "clausier.payments.service:tick",
-    "clausier.payments.service:deliver",
-    "clausier.support.service:deliver_notifications",
-    "clausier.access.periods.service:daily_tick",
-    "clausier.privacy.service:tick",
-    "clausier.accounts.service:forget_stale_logins",
-]
 
-# Sent again and again through the day by the server (ticker.DeliveryLoop), not only by the daily
-# tick: what waits in the outboxes, whose next attempt after a failure has come. Same signature.
-DELIVERY_STEPS: list[str] = [
-    "clausier.payments.service:deliver",
-    "clausier.support.service:deliver_notifications",
-]
-
-# The same outboxes sent by the workers (``workers.tasks.deliver_notices``), one message a
-# transaction: ``function(session, clock, actor)`` claims the oldest due message no other sender
-# holds, sends and marks it, and returns "sent" or "failed" (None: nothing is due).
-DELIVERY_ONE_BY_ONE: list[str] = [
-    "clausier.payments.service:send_next",
-    "clausier.support.service:send_next_notification",
-]
+def tick_steps() -> list[Callable[..., str | None]]:
+    """Every room's daily steps, in the order they run (data flows one way: contracts before
+    billing…)."""
+    return [step for room in ROOMS for step in room.tick_steps()]
 
 
-# What the senders above would send, for a dry run (same room, ``(session, clock, customer_id)``).
-DELIVERY_PREVIEWS: dict[str, str] = {
-    "clausier.payments.service:deliver": "clausier.payments.service:deliveries_due",
-    "clausier.support.service:deliver_notifications": "clausier.support.service:deliveries_due",
-}
+def outboxes() -> list[Outbox]:
+    """What the rooms send to customers: sent again and again through the day by the server
+    (``ticker.DeliveryLoop``) and by the workers (``workers.tasks.deliver_notices``), not only by
+    the daily tick, whose steps include each outbox's ``deliver``."""
+    return [outbox for room in ROOMS for outbox in room.outboxes()]
 
 
 @dataclass(frozen=True)
@@ -92,11 +71,6 @@ class TickPreview:
     def as_dict(self) -> dict:
         return {"outcomes": [o.__dict__ for o in self.outcomes], "changes": self.changes,
                 "messages": self.messages}
-
-
-def _resolve(step: str) -> Callable[..., str | None]:
-    module_name, _, function = step.partition(":")
-    return getattr(importlib.import_module(module_name), function)
 
 
 def _takes_customer(function: Callable) -> bool:
@@ -121,22 +95,23 @@ def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
     send is appended to that list."""
     lock_for_writing(session, "daily-tick")      # two servers must not run one day twice
     done = set() if customer else set(session.scalars(select(TickRun.step).where(TickRun.day == day)))
+    previews = {outbox.deliver: outbox.preview for outbox in outboxes()}
     outcomes = []
-    for step in TICK_STEPS:
+    for function in tick_steps():
+        step = step_name(function)
         if step in done:
             outcomes.append(StepOutcome(step, "already_done"))
             continue
-        function = _resolve(step)
         if customer is not None and not _takes_customer(function):
             outcomes.append(StepOutcome(step, "skipped", "runs for every customer at once only"))
             continue
         scope = {"customer_id": customer.id} if customer is not None else {}
-        if messages is not None and step in DELIVERY_PREVIEWS:
-            due = _resolve(DELIVERY_PREVIEWS[step])(session, clock, **scope)
+        if messages is not None and function in previews:
+            due = previews[function](session, clock, **scope)
             messages.extend(due)
             outcomes.append(StepOutcome(step, "skipped", f"dry run: {len(due)} message(s) not sent"))
             continue
-        if step in DELIVERY_STEPS and Settings.from_env().broker_url:
+        if function in previews and Settings.from_env().broker_url:
             function = _left_to_the_workers
         try:
             with session.begin_nested():
@@ -181,8 +156,8 @@ def preview_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, 
 def deliver_due_messages(session: Session, clock: Clock, actor: Actor) -> dict[str, int]:
     """Hand over what waits in the outboxes and is due; the counts of all of them summed."""
     totals = {"sent": 0, "failed": 0}
-    for step in DELIVERY_STEPS:
-        counts = _resolve(step)(session, clock, actor, clock.today())
+    for outbox in outboxes():
+        counts = outbox.deliver(session, clock, actor, clock.today())
         for outcome in totals:
             totals[outcome] += counts[outcome]
     return totals

@@ -1,5 +1,6 @@
-"""The back-office dashboard: figure cards (each room adds its provider to ``CARD_PROVIDERS``)
-and panels (tables and SVG charts) that read the owning room's service when that room exists."""
+"""The back-office dashboard: figure cards (each room's manifest declares its ``dashboard_cards``)
+and panels (tables and SVG charts, declared by the web room's manifest) that read the rooms'
+services."""
 
 from __future__ import annotations
 
@@ -15,9 +16,20 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from clausier.accounts.models import User
+from clausier.catalog import service as catalog
+from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
 from clausier.core.money import money
-from clausier.core.rooms import optional_function, optional_import
+from clausier.customers import service as customers
+from clausier.equipment import service as equipment
+from clausier.payments import invoices as invoice_reads
+from clausier.payments import service as payments
+from clausier.rating.cdr import service as cdr
+from clausier.rating.fraud import service as fraud
+from clausier.rating.month import service as rating
+from clausier.rooms import ROOMS
+from clausier.support import service as support
+from clausier.support.rules import duration_text
 from clausier.web import labels
 from clausier.web.charts import Point, bar_chart
 
@@ -34,24 +46,10 @@ class Card:
     link: str | None = None
 
 
-# "module:function" returning a list of Card, given (session, gettext).
-CARD_PROVIDERS = [
-    "clausier.customers.service:dashboard_cards",
-    "clausier.billing.views:dashboard_cards",
-    "clausier.payments.views:dashboard_cards",
-    "clausier.support.views:dashboard_cards",
-    "clausier.privacy.service:dashboard_cards",
-    "clausier.access.periods.service:dashboard_cards",
-]
-
-
 def cards(session: Session, gettext: Callable[[str], str]) -> list[Card]:
-    result: list[Card] = []
-    for provider in CARD_PROVIDERS:
-        function = optional_function(provider)
-        if function is not None:      # None: the room is not built (yet)
-            result.extend(function(session, gettext))
-    return result
+    """Every room's cards, in the rooms' order; each provider is ``cards(session, gettext)``."""
+    return [card for room in ROOMS for provider in room.dashboard_cards()
+            for card in provider(session, gettext)]
 
 
 def portal_home(user: User) -> str:
@@ -82,21 +80,9 @@ class View:
     f: dict
 
 
-# Panels in the order shown; each returns None when the room it reads is not built.
-PANELS: list[str] = [
-    "clausier.web.dashboard:revenue_panel",
-    "clausier.web.dashboard:overdue_panel",
-    "clausier.web.dashboard:tickets_panel",
-    "clausier.web.dashboard:availability_panel",
-    "clausier.web.dashboard:usage_panel",
-    "clausier.web.dashboard:returns_panel",
-    "clausier.web.dashboard:packs_panel",
-]
-
-
 def panels(session: Session, clock: Clock, view: View) -> list[Panel]:
-    found = (optional_function(target) for target in PANELS)
-    return [panel for build in found if build is not None
+    """The panels the rooms' manifests declare (``dashboard_panels``), in the rooms' order."""
+    return [panel for room in ROOMS for build in room.dashboard_panels()
             for panel in [build(session, clock, view)] if panel is not None]
 
 
@@ -152,10 +138,6 @@ def _first_day(*days: date | None) -> date | None:
 
 def recurring_items(session: Session) -> list[RecurringItem]:
     """Every subscription item with the dates its monthly fee runs between."""
-    contracts = optional_import("clausier.contracts.service")
-    catalog = optional_import("clausier.catalog.service")
-    if contracts is None or catalog is None:
-        return []
     operators = {o.id: o.name for o in catalog.list_operators(session)}
     items = []
     for sub in contracts.list_subscriptions(session, limit=100_000):
@@ -173,9 +155,7 @@ def recurring_items(session: Session) -> list[RecurringItem]:
     return items
 
 
-def revenue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
-    if optional_import("clausier.contracts.service") is None:
-        return None
+def revenue_panel(session: Session, clock: Clock, view: View) -> Panel:
     _, f = view.gettext, view.f
     today = clock.today()
     items = recurring_items(session)
@@ -221,11 +201,6 @@ class OverdueGroup:
 def overdue_by_step(session: Session, today: date) -> list[OverdueGroup]:
     """Issued invoices past their due date with something left to pay, grouped by the last step
     their customer's open dunning case reached (read-only on the payments room's models)."""
-    payments = optional_import("clausier.payments.service")
-    if payments is None:
-        return []
-    from clausier.payments import invoices as invoice_reads
-
     groups: dict[tuple[int, str], OverdueGroup] = {}
     for customer_id in invoice_reads.customers_with_due_invoices(session, today):
         overdue = [i for i in invoice_reads.open_invoices(session, customer_id)
@@ -242,9 +217,7 @@ def overdue_by_step(session: Session, today: date) -> list[OverdueGroup]:
     return [groups[key] for key in sorted(groups)]
 
 
-def overdue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
-    if optional_import("clausier.payments.service") is None:
-        return None
+def overdue_panel(session: Session, clock: Clock, view: View) -> Panel:
     _, f = view.gettext, view.f
     groups = overdue_by_step(session, clock.today())
     rows = [[_("No dunning step yet") if g.position < 0 else
@@ -264,13 +237,9 @@ def overdue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
 RETURNS_HORIZON = timedelta(days=7)
 
 
-def returns_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+def returns_panel(session: Session, clock: Clock, view: View) -> Panel:
     """Equipment whose return deadline falls within the week ahead, with what the daily tick
     bills the day after if it has not come back (the equipment room's terms and clauses)."""
-    equipment = optional_import("clausier.equipment.service")
-    customers = optional_import("clausier.customers.service")
-    if equipment is None or customers is None:
-        return None
     _, f = view.gettext, view.f
     today = clock.today()
     rows = []
@@ -292,11 +261,8 @@ def returns_panel(session: Session, clock: Clock, view: View) -> Panel | None:
 PACK_HORIZON = timedelta(days=180)
 
 
-def packs_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+def packs_panel(session: Session, clock: Clock, view: View) -> Panel:
     """Prepaid packs (families whose terms carry a ``pack`` block) ending within the horizon."""
-    contracts = optional_import("clausier.contracts.service")
-    if contracts is None:
-        return None
     _, f = view.gettext, view.f
     today = clock.today()
     rows = []
@@ -319,13 +285,8 @@ def packs_panel(session: Session, clock: Clock, view: View) -> Panel | None:
 TICKETS_SHOWN = 10
 
 
-def tickets_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+def tickets_panel(session: Session, clock: Clock, view: View) -> Panel:
     """Open tickets, most urgent first, with the time left before their target."""
-    support = optional_import("clausier.support.service")
-    if support is None:
-        return None
-    from clausier.support.rules import duration_text
-
     _, f = view.gettext, view.f
     board = support.live_board(session, clock.now())
     rows = []
@@ -356,10 +317,7 @@ def availability_by_family(reports) -> dict[str, Decimal]:
     return dict(sorted(lowest.items()))
 
 
-def availability_panel(session: Session, clock: Clock, view: View) -> Panel | None:
-    support = optional_import("clausier.support.service")
-    if support is None:
-        return None
+def availability_panel(session: Session, clock: Clock, view: View) -> Panel:
     _, f = view.gettext, view.f
     month = clock.today().replace(day=1)
     lowest = availability_by_family(support.sla_report(session, clock, month))
@@ -382,13 +340,8 @@ def availability_panel(session: Session, clock: Clock, view: View) -> Panel | No
 IMPORTS_SHOWN = 5
 
 
-def usage_panel(session: Session, clock: Clock, view: View) -> Panel | None:
+def usage_panel(session: Session, clock: Clock, view: View) -> Panel:
     """The latest CDR imports, the open fraud alerts and rated usage per month."""
-    rating = optional_import("clausier.rating.month.service")
-    if rating is None:
-        return None
-    cdr = optional_import("clausier.rating.cdr.service")
-    fraud = optional_import("clausier.rating.fraud.service")
     _, f = view.gettext, view.f
     months = last_months(clock.today())
     periods = [m.strftime("%Y-%m") for m in months]

@@ -12,11 +12,14 @@ import dramatiq
 
 log = logging.getLogger(__name__)
 
-# actor name → "module:function" called as function(session, clock, arguments, error)
-ON_DEAD: dict[str, str] = {
-    "bill_partition": "clausier.workers.tasks:partition_dead",
-    "rate_bucket": "clausier.workers.tasks:bucket_dead",
-}
+
+def on_dead(actor_name: str):
+    """What tells a task's owner that the workers gave up on its message, called as
+    ``handler(session, clock, arguments, error)``; None when nobody waits for the task."""
+    from clausier.workers import tasks    # whose broker, made on import, loads this module
+
+    return {"bill_partition": tasks.partition_dead,
+            "rate_bucket": tasks.bucket_dead}.get(actor_name)
 
 
 class DeadLetters(dramatiq.Middleware):

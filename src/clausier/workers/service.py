@@ -3,7 +3,6 @@ by the workers, and the dead letters kept for the back office."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from collections.abc import Callable
@@ -21,25 +20,19 @@ from clausier.db.session import default_engine, transaction, write_transaction
 from clausier.workers.models import DeadLetter
 
 
-def _resolve(step: str):
-    module, _, function = step.partition(":")
-    return getattr(importlib.import_module(module), function)
-
-
 def deliver_notices(engine: Engine, clock: Clock, actor: Actor) -> dict[str, int]:
     """Send what waits in the outboxes (e-mails, SMS, ticket notices) and is due, each message in
     its own transaction that claims it (no other sender takes it meanwhile), tries it and marks
     it: a message committed as sent is never sent again, whoever runs this next; one whose
     sender died mid-way is rolled back to waiting and sent by the next run. A failed attempt
     keeps the message waiting until its next attempt (``payments.rules.retry_at``)."""
-    from clausier.scheduler.service import DELIVERY_ONE_BY_ONE
+    from clausier.scheduler.service import outboxes
 
     counts = {"sent": 0, "failed": 0}
-    for step in DELIVERY_ONE_BY_ONE:
-        send_next = _resolve(step)
+    for outbox in outboxes():
         while True:
             with write_transaction(engine) as session:
-                outcome = send_next(session, clock, actor)
+                outcome = outbox.send_next(session, clock, actor)
             if outcome is None:
                 break
             counts[outcome] += 1
@@ -85,7 +78,7 @@ def render_pdfs(engine: Engine, invoice_ids: list[int], folder: Path,
 def record_dead_letter(message, exception: BaseException, clock: Clock | None = None) -> None:
     """Keep a message the workers gave up on (once per message id), and tell its task."""
     from clausier.workers.broker import worker_name
-    from clausier.workers.dead_letters import ON_DEAD
+    from clausier.workers.dead_letters import on_dead
 
     clock = clock or SystemClock()
     error = f"{type(exception).__name__}: {exception}"[:2000]
@@ -98,8 +91,9 @@ def record_dead_letter(message, exception: BaseException, clock: Clock | None = 
                 attempts=message.options.get("retries", 0), error=error,
                 traceback=message.options.get("traceback", "")[-20000:], worker=worker_name(),
                 failed_at=clock.now()))
-            if message.actor_name in ON_DEAD:
-                _resolve(ON_DEAD[message.actor_name])(session, clock, arguments, error)
+            handler = on_dead(message.actor_name)
+            if handler is not None:
+                handler(session, clock, arguments, error)
     except IntegrityError:
         pass       # already kept (the same message failed again after a redelivery)
 

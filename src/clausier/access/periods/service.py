@@ -134,14 +134,3 @@ def packs_ending(session: Session, day: date) -> dict[int, list[tuple[Pack, Acce
             if rules.ends_within(pack.service_end, day, months):
                 ending[months].append((pack, site))
     return dict(sorted(ending.items(), reverse=True))
-
-
-def dashboard_cards(session: Session, gettext: Callable[[str], str], clock: Clock | None = None):
-    """Back-office cards: packs nearing their end, one per warning horizon (``web/dashboard.py``)."""
-    from clausier.web.dashboard import Card
-
-    day = (clock or SystemClock()).today()
-    return [Card(title=gettext("Packs ending within 1 month") if months == 1 else
-                 gettext("Packs ending within %(months)s months") % {"months": months},
-                 figure=str(len(rows)), link=f"/access/packs?within_months={months}")
-            for months, rows in packs_ending(session, day).items()]

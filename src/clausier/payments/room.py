@@ -1,0 +1,59 @@
+"""Payments and dunning: what this room adds to the app (``core/room.py``)."""
+
+from __future__ import annotations
+
+from clausier.core.room import Outbox, Room
+
+
+def _models():
+    from clausier.payments import models
+
+    return models
+
+
+def _routers():
+    from clausier.payments import api, views
+
+    return [api.router, views.router]
+
+
+def _commands():
+    from clausier.payments import cli
+
+    return [(None, cli.top_level), ("rate", cli.rate_app)]
+
+
+def _tick_steps():
+    from clausier.payments import service
+
+    return [service.tick, service.deliver]
+
+
+def _outboxes():
+    from clausier.payments import service
+
+    return [Outbox(service.deliver, service.send_next, service.deliveries_due)]
+
+
+def _dashboard_cards():
+    from clausier.payments import views
+
+    return [views.dashboard_cards]
+
+
+def _customer_sections():
+    from clausier.payments import views
+
+    return [views.customer_section]
+
+
+ROOM = Room(
+    "payments",
+    models=_models,
+    routers=_routers,
+    commands=_commands,
+    tick_steps=_tick_steps,
+    outboxes=_outboxes,
+    dashboard_cards=_dashboard_cards,
+    customer_sections=_customer_sections,
+)
