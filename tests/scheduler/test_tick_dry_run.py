@@ -90,7 +90,7 @@ def test_a_tick_for_one_customer_sends_only_that_customers_letter_and_leaves_the
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     statuses = {o["step"]: o["status"] for o in data["steps"]}
-    assert statuses["clausier.payments.service:tick"] == "done"
+    assert statuses["clausier.payments.daily:tick"] == "done"
     assert statuses["clausier.privacy.service:tick"] == "skipped"      # a purge is for everyone
     with transaction(clean_engine) as s:
         letters = s.scalars(select(OutboxMessage).where(

@@ -15,7 +15,9 @@ from clausier.payments import views as payments_views
 from clausier.web.i18n import gettext_for
 
 PACKAGE = Path(clausier.__file__).parent
-DOMAIN_MODULES = ("billing/service.py", "payments/service.py", "portal/service.py")
+DOMAIN_MODULES = ("billing/service.py", "payments/ledger/service.py", "payments/sepa/service.py",
+                  "payments/dunning/service.py", "payments/deposits/service.py",
+                  "payments/disputes/service.py", "portal/service.py")
 
 
 def imported_modules(path: Path) -> set[str]:

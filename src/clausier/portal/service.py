@@ -200,7 +200,7 @@ class Dues:
 def dues_of_customer(session: Session, customer_id: int, on: date) -> Dues | None:
     """The customer's invoices to pay with their due dates, payments received and credit balance
     (None while the payments room is not built)."""
-    payments = optional_import("clausier.payments.service")
+    payments = optional_import("clausier.payments.ledger.service")
     if payments is None:
         return None
     from clausier.payments import invoices as invoice_reads
@@ -209,7 +209,7 @@ def dues_of_customer(session: Session, customer_id: int, on: date) -> Dues | Non
     credits = [c for c in payments.credits_of(session, customer_id) if c.remaining > 0]
     return Dues(open_invoices=open_invoices,
                  overdue={i.id for i in open_invoices if i.due_date < on},
-                 owed=payments.owed(session, customer_id),
+                 owed=invoice_reads.owed(session, customer_id),
                  payments=payments.list_payments(session, customer_id),
                  credits=credits,
                  credit_balance=money(sum((c.remaining for c in credits), Decimal(0))))

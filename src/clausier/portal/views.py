@@ -32,7 +32,7 @@ def _(text: str) -> str:
 SECTIONS: list[tuple[str, str, str | None]] = [
     ("/portal", _("My contracts"), None),
     ("/portal/invoices", _("My invoices"), "clausier.billing.service"),
-    ("/portal/payments", _("Payments and what is due"), "clausier.payments.service"),
+    ("/portal/payments", _("Payments and what is due"), "clausier.payments.ledger.service"),
     ("/portal/usage", _("My usage"), "clausier.rating.service"),
     ("/portal/equipment", _("Equipment to return"), "clausier.equipment.service"),
     ("/portal/tickets", _("My tickets"), "clausier.support.views"),

@@ -221,8 +221,8 @@ class OverdueGroup:
 def overdue_by_step(session: Session, today: date) -> list[OverdueGroup]:
     """Issued invoices past their due date with something left to pay, grouped by the last step
     their customer's open dunning case reached (read-only on the payments room's models)."""
-    payments = optional_import("clausier.payments.service")
-    if payments is None:
+    dunning = optional_import("clausier.payments.dunning.service")
+    if dunning is None:
         return []
     from clausier.payments import invoices as invoice_reads
 
@@ -232,7 +232,7 @@ def overdue_by_step(session: Session, today: date) -> list[OverdueGroup]:
                    if i.due_date < today]
         if not overdue:
             continue
-        case = payments.open_case_of(session, customer_id)
+        case = dunning.open_case_of(session, customer_id)
         reached = [s for s in case.steps if s.status in REACHED] if case else []
         last = max(reached, key=lambda s: s.position) if reached else None
         key = (last.position, last.step_id) if last else (-1, "")
@@ -243,7 +243,7 @@ def overdue_by_step(session: Session, today: date) -> list[OverdueGroup]:
 
 
 def overdue_panel(session: Session, clock: Clock, view: View) -> Panel | None:
-    if optional_import("clausier.payments.service") is None:
+    if optional_import("clausier.payments.dunning.service") is None:
         return None
     _, f = view.gettext, view.f
     groups = overdue_by_step(session, clock.today())
