@@ -12,14 +12,15 @@ from clausier.billing.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.core.clock import FixedClock
 from clausier.core.errors import InvalidInput, NotAllowed
-from clausier.payments import daily, outbox
+from clausier.notifications import outbox
+from clausier.payments import daily
 from clausier.payments import invoices as invoice_reads
 from clausier.payments.deposits import service as deposits
 from clausier.payments.disputes import service as disputes
 from clausier.payments.dunning import service as dunning
 from clausier.payments.ledger import late_payment
 from clausier.payments.ledger import service as ledger
-from clausier.payments.models import OutboxMessage
+from clausier.notifications.models import OutboxMessage
 from tests.payments.helpers import billed_customer
 from tests.payments.test_dunning import letter_text
 from tests.payments.test_payments import technicophone_invoice

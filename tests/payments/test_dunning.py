@@ -19,7 +19,8 @@ from clausier.payments import daily
 from clausier.payments.dunning import service as dunning
 from clausier.payments.ledger import late_payment
 from clausier.payments.ledger import service as ledger
-from clausier.payments.models import DunningCase, DunningStepRecord, OutboxMessage
+from clausier.notifications.models import OutboxMessage
+from clausier.payments.models import DunningCase, DunningStepRecord
 from clausier.scheduler.service import run_daily_tick
 from tests.payments.test_payments import technicophone_invoice
 

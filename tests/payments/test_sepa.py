@@ -19,11 +19,12 @@ from clausier.billing.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.core.clock import FixedClock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed
-from clausier.payments import daily, outbox, overview
+from clausier.notifications import outbox
+from clausier.payments import daily, overview
 from clausier.payments import invoices as invoice_reads
 from clausier.payments.dunning import service as dunning
 from clausier.payments.ledger import service as ledger
-from clausier.payments.models import OutboxMessage
+from clausier.notifications.models import OutboxMessage
 from clausier.payments.sepa.files import PAIN008_SCHEMA
 from clausier.payments.sepa import service as sepa
 from tests.payments.helpers import billed_customer

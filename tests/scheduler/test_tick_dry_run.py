@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from clausier.cli.main import app
 from clausier.db.session import transaction
-from clausier.payments.models import OutboxMessage
+from clausier.notifications.models import OutboxMessage
 from clausier.scheduler.models import TickRun
 from tests.payments.helpers import billed_customer
 from tests.snapshot import snapshot
@@ -67,7 +67,7 @@ def test_a_dry_run_lists_the_emails_the_senders_would_send_without_sending(
     from clausier.audit.service import Actor
     from clausier.core.clock import FixedClock
     from clausier.customers.service import get_customer_by_ref
-    from clausier.payments import outbox
+    from clausier.notifications import outbox
 
     with transaction(clean_engine) as s:
         outbox.queue(s, FixedClock.on(date(2025, 11, 8)), Actor.system("test"),

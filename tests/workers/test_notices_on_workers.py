@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from clausier.customers.models import Customer
 from clausier.db.session import transaction
-from clausier.payments import outbox
-from clausier.payments.models import OutboxMessage
+from clausier.notifications import outbox
+from clausier.notifications.models import OutboxMessage
 from clausier.scheduler.service import DELIVERY_STEPS, run_daily_tick
 from clausier.support import service as support
 from tests import factories

@@ -55,8 +55,8 @@ from clausier.core.settings import Settings
 from clausier.customers.models import Customer, Site
 from clausier.equipment import rules as equipment_rules
 from clausier.equipment import service as equipment
-from clausier.payments import outbox
-from clausier.payments.outbox import SmtpMailer
+from clausier.notifications import outbox
+from clausier.notifications.outbox import SmtpMailer
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Pack as PackTerms
 from clausier.terms.schema import Sourced, Terms

@@ -53,6 +53,7 @@ MODEL_ROOMS = [
     "customers",
     "contracts",
     "billing",
+    "notifications",
     "payments",
     "rating",
     "scheduler",

@@ -10,7 +10,8 @@ from pydantic import Field
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.api.inputs import Day, Input, Percent, PositiveSum
-from clausier.payments import common, outbox, overview
+from clausier.notifications import outbox
+from clausier.payments import common, overview
 from clausier.payments.deposits import service as deposits
 from clausier.payments.disputes import service as disputes
 from clausier.payments.dunning import service as dunning

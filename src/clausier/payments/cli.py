@@ -11,7 +11,7 @@ import typer
 from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
                                  print_json, print_table)
 
-outbox = LazyModule("clausier.payments.outbox")
+outbox = LazyModule("clausier.notifications.outbox")
 common = LazyModule("clausier.payments.common")
 deposits = LazyModule("clausier.payments.deposits.service")
 disputes = LazyModule("clausier.payments.disputes.service")

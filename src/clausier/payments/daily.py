@@ -1,5 +1,4 @@
-"""The collections part of the daily tick, and the delivery of the e-mails and SMS queued
-meanwhile (named in ``scheduler.service``'s steps)."""
+"""The collections part of the daily tick (named in ``scheduler.service``'s steps)."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from clausier.audit.service import Actor
 from clausier.core.clock import Clock
 from clausier.customers.facts import customer_facts
 from clausier.payments import invoices as invoice_reads
-from clausier.payments import outbox
 from clausier.payments.deposits.service import deposits_tick
 from clausier.payments.dunning.service import advance
 from clausier.payments.models import DunningCase
@@ -36,23 +34,3 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
         counts["steps"] += len(advance(session, clock, actor, customers[due_id], day))
     counts.update(deposits_tick(session, clock, actor, day, customer_id))
     return counts
-
-
-def deliver(session: Session, clock: Clock, actor: Actor, day: date, *,
-            customer_id: int | None = None) -> dict[str, int]:
-    """The daily tick's delivery of the queued e-mails and SMS."""
-    return outbox.deliver(session, clock, actor, customer_id=customer_id)
-
-
-def send_next(session: Session, clock: Clock, actor: Actor) -> str | None:
-    """A worker's sending of the oldest due e-mail or SMS, one message a transaction."""
-    return outbox.send_next(session, clock, actor)
-
-
-def deliveries_due(session: Session, clock: Clock, customer_id: int | None = None) -> list[dict]:
-    """What ``deliver`` would send now (``clausier tick --dry-run``)."""
-    return [{"channel": m.channel, "kind": m.kind, "customer_id": m.customer_id,
-             "recipient": m.recipient, "subject": m.subject}
-            for m in outbox.queued_messages(session, clock.now(), customer_id=customer_id)]
-
-

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from clausier.billing.charges import pending_charges
 from clausier.core.errors import NotAllowed
+from clausier.notifications import outbox
 from clausier.payments import invoices as invoice_reads
-from clausier.payments import outbox, rules
+from clausier.payments import rules
 from clausier.payments.common import get_customer, terms_of
 from clausier.payments.deposits.service import deposit_dict, list_deposits
 from clausier.payments.disputes.service import dispute_dict, list_disputes

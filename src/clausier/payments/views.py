@@ -10,11 +10,12 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.core.errors import NotFound
+from clausier.notifications import outbox
+from clausier.notifications.models import OutboxMessage
 from clausier.payments import invoices as invoice_reads
-from clausier.payments import outbox, overview
+from clausier.payments import overview
 from clausier.payments.dunning import service as dunning
 from clausier.payments.ledger import service as ledger
-from clausier.payments.models import OutboxMessage
 from clausier.payments.sepa import service as sepa
 from clausier.web.dashboard import Card
 from clausier.web.templating import render, verify_csrf

@@ -38,7 +38,7 @@ TICK_STEPS: list[str] = [
     "clausier.numbers.service:tick",
     "clausier.billing.service:tick",
     "clausier.payments.daily:tick",
-    "clausier.payments.daily:deliver",
+    "clausier.notifications.service:deliver",
     "clausier.support.service:deliver_notifications",
     "clausier.access.service:daily_tick",
     "clausier.privacy.service:tick",
@@ -48,7 +48,7 @@ TICK_STEPS: list[str] = [
 # Sent again and again through the day by the server (ticker.DeliveryLoop), not only by the daily
 # tick: what waits in the outboxes, whose next attempt after a failure has come. Same signature.
 DELIVERY_STEPS: list[str] = [
-    "clausier.payments.daily:deliver",
+    "clausier.notifications.service:deliver",
     "clausier.support.service:deliver_notifications",
 ]
 
@@ -56,14 +56,14 @@ DELIVERY_STEPS: list[str] = [
 # transaction: ``function(session, clock, actor)`` claims the oldest due message no other sender
 # holds, sends and marks it, and returns "sent" or "failed" (None: nothing is due).
 DELIVERY_ONE_BY_ONE: list[str] = [
-    "clausier.payments.daily:send_next",
+    "clausier.notifications.service:send_next",
     "clausier.support.service:send_next_notification",
 ]
 
 
 # What the senders above would send, for a dry run (same room, ``(session, clock, customer_id)``).
 DELIVERY_PREVIEWS: dict[str, str] = {
-    "clausier.payments.daily:deliver": "clausier.payments.daily:deliveries_due",
+    "clausier.notifications.service:deliver": "clausier.notifications.service:deliveries_due",
     "clausier.support.service:deliver_notifications": "clausier.support.service:deliveries_due",
 }
 

@@ -15,7 +15,9 @@ from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed, NotFound
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers.facts import customer_facts
-from clausier.payments import outbox, rules
+from clausier.notifications import outbox
+from clausier.notifications.models import OutboxMessage
+from clausier.payments import rules
 from clausier.payments.common import (
     check_rule,
     customer_by_id,
@@ -29,7 +31,7 @@ from clausier.payments.common import (
 from clausier.payments.dunning.service import advance, due_of, open_case_of
 from clausier.payments.invoices import owed
 from clausier.payments.ledger.service import apply_payment, new_payment
-from clausier.payments.models import CustomerCredit, Deposit, Dispute, OutboxMessage, Payment
+from clausier.payments.models import CustomerCredit, Deposit, Dispute, Payment
 from clausier.terms.schema import DunningAction
 
 # --------------------------------------------------------------------------- deposits

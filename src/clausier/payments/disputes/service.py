@@ -14,8 +14,9 @@ from clausier.billing import service as billing
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed, NotFound
 from clausier.core.money import fr_format, money
+from clausier.notifications import outbox
 from clausier.payments import invoices as invoice_reads
-from clausier.payments import outbox, rules
+from clausier.payments import rules
 from clausier.payments.common import customer_by_id, parse_amount, rows_of, terms_of
 from clausier.payments.dunning.service import advance
 from clausier.payments.models import Dispute

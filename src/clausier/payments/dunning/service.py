@@ -22,8 +22,10 @@ from clausier.core.errors import NotAllowed, NotFound
 from clausier.core.explain import Explained
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers.facts import CustomerFacts, customer_facts
+from clausier.notifications import outbox
+from clausier.notifications.models import OutboxMessage
 from clausier.payments import invoices as invoice_reads
-from clausier.payments import outbox, rules
+from clausier.payments import rules
 from clausier.payments.common import (
     CustomerTerms,
     check_rule,
@@ -34,13 +36,7 @@ from clausier.payments.common import (
 )
 from clausier.payments.invoices import owed
 from clausier.payments.ledger.late_payment import accrued_interest, charge_indemnity
-from clausier.payments.models import (
-    Deposit,
-    DirectDebitItem,
-    DunningCase,
-    DunningStepRecord,
-    OutboxMessage,
-)
+from clausier.payments.models import Deposit, DirectDebitItem, DunningCase, DunningStepRecord
 from clausier.payments.sepa.debits import active_mandate, pending_first_presentations
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Channel, DunningAction, Terms

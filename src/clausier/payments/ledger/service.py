@@ -18,8 +18,9 @@ from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, P
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers.facts import CustomerFacts
 from clausier.db.session import lock_for_writing
+from clausier.notifications import outbox
 from clausier.payments import invoices as invoice_reads
-from clausier.payments import outbox, rules
+from clausier.payments import rules
 from clausier.payments.common import check_rule, get_customer, parse_amount, terms_of
 from clausier.payments.dunning.service import advance
 from clausier.payments.ledger.late_payment import charge_late_payment

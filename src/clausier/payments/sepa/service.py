@@ -18,8 +18,9 @@ from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, Report
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers.facts import customer_facts
+from clausier.notifications import outbox
 from clausier.payments import invoices as invoice_reads
-from clausier.payments import outbox, rules
+from clausier.payments import rules
 from clausier.payments.common import customer_by_id, get_customer, operator_of, rows_of, terms_of
 from clausier.payments.dunning.service import advance, open_case
 from clausier.payments.ledger.service import apply_payment, new_payment, reverse_payment

@@ -1,4 +1,4 @@
-"""Documents sent to customers: registered-letter PDFs (WeasyPrint), e-mails (SMTP) and SMS
+"""Documents sent to customers (by payments, support, access): registered-letter PDFs (WeasyPrint), e-mails (SMTP) and SMS
 (a provider adapter). Messages are queued in the caller's transaction, one per event (``key``);
 letters are rendered at once and stored under the data directory; e-mails and SMS go out when
 :func:`deliver` runs (the daily tick, ``clausier outbox send``), so a rolled-back transaction
@@ -29,8 +29,8 @@ from clausier.core.money import fr_format
 from clausier.core.settings import Settings
 from clausier.customers.facts import recipients
 from clausier.db.session import lock_for_writing
-from clausier.payments.models import OutboxMessage
-from clausier.payments.rules import delivery_failure, retry_at
+from clausier.notifications.models import OutboxMessage
+from clausier.notifications.rules import delivery_failure, retry_at
 from clausier.web import TEMPLATES
 
 log = logging.getLogger(__name__)
