@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.core.errors import NotFound
 from clausier.notifications import outbox
-from clausier.notifications.models import OutboxMessage
+from clausier.notifications.facts import message_facts
 from clausier.payments import invoices as invoice_reads
 from clausier.payments import overview
 from clausier.payments.dunning import service as dunning
@@ -68,7 +68,7 @@ def outbox_page(request: Request, status: str | None = None, ctx: Ctx = Depends(
 
 @router.get("/payments/letters/{message_id}.pdf")
 def letter_pdf(message_id: int, ctx: Ctx = Depends(staff_ctx)):
-    message = ctx.session.get(OutboxMessage, message_id)
+    message = message_facts(ctx.session, [message_id]).get(message_id)
     if message is None or not message.file_path:
         raise NotFound(f"letter {message_id} not found")
     return FileResponse(message.file_path, media_type="application/pdf",

@@ -16,7 +16,7 @@ from clausier.core.errors import InvalidInput, NotAllowed, NotFound
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers.facts import customer_facts
 from clausier.notifications import outbox
-from clausier.notifications.models import OutboxMessage
+from clausier.notifications.facts import message_facts
 from clausier.payments import rules
 from clausier.payments.common import (
     check_rule,
@@ -102,8 +102,9 @@ def draw_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: int,
     customer = customer_by_id(session, deposit.customer_id)
     terms = terms_of(session, customer)
     case = open_case_of(session, customer.id)
-    notices = [session.get(OutboxMessage, r.letter_id) for r in (case.steps if case else [])
-               if r.letter_id and r.action == DunningAction.formal_notice.value]
+    notices = message_facts(session, [r.letter_id for r in (case.steps if case else [])
+                                      if r.letter_id and r.action == DunningAction.formal_notice.value]
+                            ).values()
     decision = rules.may_draw_deposit(terms.terms, min((m.created_on for m in notices), default=None), day)
     if not decision.allowed:
         raise NotAllowed(f"deposit: {decision.reason} ({decision.clause})")

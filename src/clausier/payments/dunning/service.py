@@ -23,7 +23,7 @@ from clausier.core.explain import Explained
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers.facts import CustomerFacts, customer_facts
 from clausier.notifications import outbox
-from clausier.notifications.models import OutboxMessage
+from clausier.notifications.facts import MessageFacts, message_facts
 from clausier.payments import invoices as invoice_reads
 from clausier.payments import rules
 from clausier.payments.common import (
@@ -63,8 +63,9 @@ def open_case_of(session: Session, customer_id: int) -> DunningCase | None:
 
 def _facts(session: Session, case: DunningCase) -> rules.CaseFacts:
     history = []
+    letters = message_facts(session, [step.letter_id for step in case.steps])
     for step in case.steps:
-        letter = session.get(OutboxMessage, step.letter_id) if step.letter_id else None
+        letter = letters.get(step.letter_id) if step.letter_id else None
         history.append(rules.StepHistory(step.step_id, step.reached_on,
                                          letter.received_on if letter else None,
                                          step.debit_returned_on, letter is not None))
@@ -351,7 +352,7 @@ def _close_case(session: Session, clock: Clock, actor: Actor, case: DunningCase,
 
 
 def record_letter_receipt(session: Session, clock: Clock, actor: Actor, message_id: int,
-                          received_on: date) -> OutboxMessage:
+                          received_on: date) -> outbox.OutboxMessage:
     """The acknowledgement of receipt of a registered letter; the steps counted from receipt
     (and a deposit's replenishment delay) run from it."""
     message = outbox.record_receipt(session, clock, actor, message_id, received_on)
@@ -369,7 +370,7 @@ class QueueEntry:
     amount_due: Decimal
     pending: list[DunningStepRecord]
     next_step: rules.NextStep | None
-    letters_awaiting_receipt: list[OutboxMessage]
+    letters_awaiting_receipt: list[MessageFacts]
 
     def as_dict(self) -> dict:
         upcoming = self.next_step
@@ -395,10 +396,11 @@ def dunning_queue(session: Session, on: date) -> list[QueueEntry]:
     cases = list(session.scalars(select(DunningCase).where(DunningCase.status == "open")
                                  .order_by(DunningCase.opened_on, DunningCase.id)))
     customers = customer_facts(session, {case.customer_id for case in cases})
+    sent = message_facts(session, [r.letter_id for case in cases for r in case.steps])
     for case in cases:
         customer = customers[case.customer_id]
         dunning = _sheet_dunning(session, case)
-        letters = [session.get(OutboxMessage, r.letter_id) for r in case.steps if r.letter_id]
+        letters = [sent.get(r.letter_id) for r in case.steps if r.letter_id]
         entries.append(QueueEntry(
             case, customer, case.steps[-1].amount_due if case.steps else ZERO,
             [r for r in case.steps if r.status == "pending_approval"],
