@@ -1,5 +1,5 @@
-"""Documents sent to customers (by payments, support, access): registered-letter PDFs (WeasyPrint), e-mails (SMTP) and SMS
-(a provider adapter). Messages are queued in the caller's transaction, one per event (``key``);
+"""Documents sent to customers (by payments, support, access): registered-letter PDFs
+(WeasyPrint), e-mails (SMTP) and SMS (a provider adapter). Messages are queued in the caller's transaction, one per event (``key``);
 letters are rendered at once and stored under the data directory; e-mails and SMS go out when
 :func:`deliver` runs (the daily tick, ``clausier outbox send``), so a rolled-back transaction
 sends nothing. Delivery is at least once: a message is marked sent only after the gateway took it.

@@ -1,1 +1,1 @@
-
+"""Deposits and guarantees."""

@@ -102,10 +102,11 @@ def draw_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: int,
     customer = customer_by_id(session, deposit.customer_id)
     terms = terms_of(session, customer)
     case = open_case_of(session, customer.id)
-    notices = message_facts(session, [r.letter_id for r in (case.steps if case else [])
-                                      if r.letter_id and r.action == DunningAction.formal_notice.value]
-                            ).values()
-    decision = rules.may_draw_deposit(terms.terms, min((m.created_on for m in notices), default=None), day)
+    notices = message_facts(session, [
+        r.letter_id for r in (case.steps if case else [])
+        if r.letter_id and r.action == DunningAction.formal_notice.value]).values()
+    first_notice = min((m.created_on for m in notices), default=None)
+    decision = rules.may_draw_deposit(terms.terms, first_notice, day)
     if not decision.allowed:
         raise NotAllowed(f"deposit: {decision.reason} ({decision.clause})")
     due = due_of(session, customer, terms.terms, day, case)

@@ -1,1 +1,1 @@
-
+"""Disputes of invoices."""

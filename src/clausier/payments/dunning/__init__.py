@@ -1,1 +1,1 @@
-
+"""The dunning ladder."""

@@ -88,7 +88,8 @@ class Due:
 def due_of(session: Session, customer: CustomerFacts, terms: Terms, day: date,
            case: DunningCase | None) -> Due:
     pending = pending_first_presentations(session, customer.id)
-    open_invoices = [i for i in invoice_reads.open_invoices(session, customer.id) if i.id not in pending]
+    open_invoices = [i for i in invoice_reads.open_invoices(session, customer.id)
+                     if i.id not in pending]
     accelerated = rules.acceleration_date(terms, open_invoices, day)
     if case is not None and case.accelerated_on:
         accelerated = case.accelerated_on

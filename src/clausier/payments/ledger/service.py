@@ -53,7 +53,8 @@ def apply_payment(session: Session, clock: Clock, actor: Actor, customer: Custom
         updated = billing.record_payment(session, clock, actor, invoice.number,
                                          paid[invoice_id] + part, payment.received_on)
         if updated.status == "paid" and payment.received_on > invoice.due_date:
-            charge_late_payment(session, clock, actor, customer, terms, invoice, payment.received_on)
+            charge_late_payment(session, clock, actor, customer, terms, invoice,
+                                payment.received_on)
     if plan.unallocated > 0:
         session.add(CustomerCredit(customer_id=customer.id, source="overpayment",
                                    source_key=f"payment:{payment.id}", amount=plan.unallocated,
@@ -116,9 +117,11 @@ def record_payment_once(session: Session, clock: Clock, actor: Actor, customer_r
 
 
 def new_payment(session: Session, clock: Clock, actor: Actor, customer: CustomerFacts,
-                amount: Decimal, method: str, received_on: date, reference: str = "", **links) -> Payment:
-    payment = Payment(customer_id=customer.id, amount=amount, method=method, received_on=received_on,
-                      reference=reference, actor=actor.name, created_at=clock.now(), **links)
+                amount: Decimal, method: str, received_on: date, reference: str = "",
+                **links) -> Payment:
+    payment = Payment(customer_id=customer.id, amount=amount, method=method,
+                      received_on=received_on, reference=reference, actor=actor.name,
+                      created_at=clock.now(), **links)
     session.add(payment)
     session.flush()
     return payment

@@ -278,9 +278,11 @@ def settle_collections(session: Session, clock: Clock, actor: Actor, day: date,
         customer = customers[item.customer_id]
         payment = new_payment(session, clock, actor, customer, item.amount, "direct_debit",
                               item.collection_date, item.end_to_end_id)
-        still_open = any(i.id == item.invoice_id for i in invoice_reads.open_invoices(session, customer.id))
+        still_open = any(i.id == item.invoice_id
+                         for i in invoice_reads.open_invoices(session, customer.id))
         # paid meanwhile by other means: the debit goes to the oldest invoices, or to a credit
-        apply_payment(session, clock, actor, customer, payment, [item.invoice_id] if still_open else None)
+        apply_payment(session, clock, actor, customer, payment,
+                      [item.invoice_id] if still_open else None)
         item.status, item.payment_id = "collected", payment.id
         session.get(Mandate, item.mandate_id).last_collection_on = item.collection_date
         record(session, clock, actor, "sepa.collected", item,
