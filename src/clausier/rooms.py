@@ -15,6 +15,7 @@ from clausier.equipment.room import ROOM as EQUIPMENT
 from clausier.numbers.room import ROOM as NUMBERS
 from clausier.billing.room import ROOM as BILLING
 from clausier.payments.room import ROOM as PAYMENTS
+from clausier.notifications.room import ROOM as NOTIFICATIONS
 from clausier.support.room import ROOM as SUPPORT
 from clausier.rating.room import ROOM as RATING
 from clausier.access.room import ROOM as ACCESS
@@ -37,6 +38,7 @@ ROOMS = [
     NUMBERS,
     BILLING,        # after equipment and numbers: bills their charges of the day
     PAYMENTS,
+    NOTIFICATIONS,  # after payments: sends the letters its daily step wrote
     SUPPORT,
     RATING,
     ACCESS,

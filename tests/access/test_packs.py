@@ -117,7 +117,7 @@ def test_end_of_service_notices_are_emailed_through_the_outbox(session, clock, a
     from sqlalchemy import select
 
     from clausier.customers.models import Customer
-    from clausier.payments.models import OutboxMessage
+    from clausier.notifications.models import OutboxMessage
 
     built = activated_site(session, clock, actor, shipped_on=date(2025, 1, 20), activated_on=date(2025, 3, 20))
     session.get(Customer, built.pack.customer_id).email = "syndic@example.org"

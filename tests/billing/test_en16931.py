@@ -15,7 +15,7 @@ from clausier.billing.models import Invoice
 from clausier.billing.pdf import facturx_xml
 from clausier.catalog import service as catalog
 from clausier.contracts.service import LineInput
-from clausier.payments import service as payments
+from clausier.payments.sepa import service as sepa
 from clausier.terms import service as terms
 from tests import factories
 from tests.billing.conftest import EN16931_CII
@@ -40,10 +40,10 @@ def _bill_and_credit(session, clock, actor, operator: str, customer_kind: str, o
         customer.siren, customer.vat_number = "552100554", "FR40552100554"
     customer.billing_address = "8 quai Paul Bert\n37100 Tours"
     if operator == "ozone":     # consumers pay by SEPA direct debit (OZONE CGV art. 9.2 L262)
-        payments.set_creditor(session, clock, actor, "ozone", name="OZONE SAS",
-                              iban="FR7630006000011234567890189", creditor_identifier=ICS)
-        payments.add_mandate(session, clock, actor, customer.ref, reference=f"RUM-{customer.ref}",
-                             signed_on=date(2026, 9, 20), iban="FR1420041010050500013M02606")
+        sepa.set_creditor(session, clock, actor, "ozone", name="OZONE SAS",
+                          iban="FR7630006000011234567890189", creditor_identifier=ICS)
+        sepa.add_mandate(session, clock, actor, customer.ref, reference=f"RUM-{customer.ref}",
+                         signed_on=date(2026, 9, 20), iban="FR1420041010050500013M02606")
     factories.subscription(session, clock, actor, customer,
                            [LineInput(customer.sites[0].id, offer)],
                            signed_on=date(2026, 10, 1), go_live_on=date(2026, 10, 1))

@@ -19,7 +19,7 @@ from clausier.billing.pdf import invoice_pdf
 from clausier.contracts.service import LineInput
 from clausier.core.errors import NotAllowed
 from clausier.db.session import transaction
-from clausier.payments import service as payments
+from clausier.payments.sepa import service as sepa
 from tests import factories
 
 
@@ -150,10 +150,10 @@ def test_a_consumer_invoice_prints_the_direct_debit_mandate_and_creditor_identif
         session, clock, actor, ozone):
     """OZONE CGV art. 9.2 L262: monthly SEPA direct debit, in advance."""
     household = _subscribed(session, clock, actor, ozone, "pack-fibre", kind="household")
-    payments.set_creditor(session, clock, actor, "ozone", name="OZONE SAS",
-                          iban="FR7630006000011234567890189", creditor_identifier="FR12ZZZ123456")
-    payments.add_mandate(session, clock, actor, household.ref, reference="RUM-OZ-0001",
-                         signed_on=date(2026, 10, 1), iban="FR1420041010050500013M02606")
+    sepa.set_creditor(session, clock, actor, "ozone", name="OZONE SAS",
+                      iban="FR7630006000011234567890189", creditor_identifier="FR12ZZZ123456")
+    sepa.add_mandate(session, clock, actor, household.ref, reference="RUM-OZ-0001",
+                     signed_on=date(2026, 10, 1), iban="FR1420041010050500013M02606")
     service.bill_period(session, clock, actor, "2026-11", "ozone")
     invoice = session.scalar(select(Invoice))
     assert invoice.buyer["mandate_reference"] == "RUM-OZ-0001"

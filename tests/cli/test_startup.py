@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from clausier.cli.main import app, room_commands
 from clausier.contracts.service import LineInput
 from clausier.db.session import transaction
-from clausier.payments.service import RATE_NAMES
+from clausier.payments.ledger.late_payment import RATE_NAMES
 from tests import factories
 
 HEAVY_PACKAGES = {"polars", "pyarrow", "weasyprint", "fastapi", "starlette", "uvicorn", "alembic"}

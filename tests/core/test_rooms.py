@@ -39,8 +39,8 @@ def test_the_daily_steps_run_in_the_order_the_data_flows():
         "clausier.equipment.service:tick",       # after contracts: returns open once a line ends
         "clausier.numbers.service:tick",
         "clausier.billing.service:tick",
-        "clausier.payments.service:tick",
-        "clausier.payments.service:deliver",
+        "clausier.payments.daily:tick",
+        "clausier.notifications.service:deliver",
         "clausier.support.service:deliver_notifications",
         "clausier.access.periods.service:daily_tick",
         "clausier.privacy.service:tick",

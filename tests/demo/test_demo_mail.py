@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from clausier.db.session import transaction
-from clausier.payments import outbox
+from clausier.notifications import outbox
 from tests.payments.test_outbox_delivery import kept_mails, queue_reminder
 from tests.net import free_port
 

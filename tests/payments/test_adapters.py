@@ -15,8 +15,10 @@ from clausier.audit.service import Actor
 from clausier.cli.main import app
 from clausier.core.clock import FixedClock
 from clausier.db.session import transaction
-from clausier.payments import service
-from clausier.payments.sepa import PAIN008_SCHEMA
+from clausier.payments import daily
+from clausier.payments.dunning import service as dunning
+from clausier.payments.ledger import late_payment
+from clausier.payments.sepa.files import PAIN008_SCHEMA
 from tests.payments.helpers import billed_customer
 from tests.payments.test_payments import technicophone_invoice
 from tests.payments.test_sepa import IBAN_CUSTOMER, IBAN_OZONE
@@ -115,14 +117,14 @@ def test_rates_are_recorded_per_half_year(run):
 def _overdue_case(engine) -> str:
     with transaction(engine) as s:
         billed = technicophone_invoice(s, SYSTEM)
-        service.add_legal_rate(s, FixedClock.on(date(2025, 10, 3)), SYSTEM, "2025-H2", "2.76")
+        late_payment.add_legal_rate(s, FixedClock.on(date(2025, 10, 3)), SYSTEM, "2025-H2", "2.76")
         # Due Friday 7 November 2025 (25 jours ouvrés, CGV art. 10.4 with art. 2): the first
         # notice of the 8th, received on the 10th, allows restriction from the 19th (CGV 8.4).
-        service.tick(s, FixedClock.on(date(2025, 11, 8)), SYSTEM, date(2025, 11, 8))
-        case = service.open_case_of(s, billed.customer.id)
+        daily.tick(s, FixedClock.on(date(2025, 11, 8)), SYSTEM, date(2025, 11, 8))
+        case = dunning.open_case_of(s, billed.customer.id)
         letter = case.steps[0].letter_id
-        service.record_letter_receipt(s, FixedClock.on(date(2025, 11, 10)), SYSTEM, letter, date(2025, 11, 10))
-        service.tick(s, FixedClock.on(date(2025, 11, 19)), SYSTEM, date(2025, 11, 19))
+        dunning.record_letter_receipt(s, FixedClock.on(date(2025, 11, 10)), SYSTEM, letter, date(2025, 11, 10))
+        daily.tick(s, FixedClock.on(date(2025, 11, 19)), SYSTEM, date(2025, 11, 19))
         return billed.customer.ref
 
 

@@ -15,8 +15,12 @@ from clausier.audit.models import AuditEntry
 from clausier.billing.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.core.clock import FixedClock
-from clausier.payments import service
-from clausier.payments.models import DunningCase, DunningStepRecord, OutboxMessage
+from clausier.payments import daily
+from clausier.payments.dunning import service as dunning
+from clausier.payments.ledger import late_payment
+from clausier.payments.ledger import service as ledger
+from clausier.notifications.models import OutboxMessage
+from clausier.payments.models import DunningCase, DunningStepRecord
 from clausier.scheduler.service import run_daily_tick
 from tests.payments.test_payments import technicophone_invoice
 
@@ -46,7 +50,7 @@ def test_a_b2b_customer_walked_through_both_formal_notices_to_termination_by_the
         session, actor):
     billed = technicophone_invoice(session, actor)
     customer = billed.customer
-    service.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
+    late_payment.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
 
     # Day after the due date (Friday 7 November, the 25th jour ouvré after 3 October, CGV art.
     # 10.4 with art. 2 L66-67): formal notice 1 by registered letter, 8 calendar days (CGV 8.4)
@@ -63,10 +67,10 @@ def test_a_b2b_customer_walked_through_both_formal_notices_to_termination_by_the
     # Nothing more until the acknowledgement of receipt (reading T-DUNNING-FIRST-NOTICE-START)
     tick_until(session, actor, date(2025, 11, 9), date(2025, 11, 21))
     assert list(steps_of(session, customer.id)) == ["formal_notice_1"]
-    (entry,) = service.dunning_queue(session, date(2025, 11, 21))
+    (entry,) = dunning.dunning_queue(session, date(2025, 11, 21))
     assert entry.next_step.waiting_for == "receipt of the registered letter"
     clock = FixedClock.on(date(2025, 11, 21))
-    service.record_letter_receipt(session, clock, actor, notice_1.id, date(2025, 11, 10))
+    dunning.record_letter_receipt(session, clock, actor, notice_1.id, date(2025, 11, 10))
 
     # Receipt Monday 10 November: the 8 calendar days end on 18 November; « au-delà de ce délai »
     # restriction and suspension await the operator's choice from the 19th; formal notice 2 goes
@@ -81,14 +85,14 @@ def test_a_b2b_customer_walked_through_both_formal_notices_to_termination_by_the
     assert "10 jours ouvrés à compter de sa réception" in letter_text(notice_2)
 
     # The operator suspends rather than restricts
-    service.decide_step(session, clock, actor, steps["restrict"].id, False, date(2025, 11, 22))
-    service.decide_step(session, clock, actor, steps["suspend"].id, True, date(2025, 11, 22))
+    dunning.decide_step(session, clock, actor, steps["restrict"].id, False, date(2025, 11, 22))
+    dunning.decide_step(session, clock, actor, steps["suspend"].id, True, date(2025, 11, 22))
     assert contracts.get_subscription(session, billed.subscription_id).status == "suspended"
     assert steps["suspend"].decided_by == actor.name
 
     # Second letter received Monday 24 November: 10 jours ouvrés end on Monday 8 December; the
     # termination is allowed « au-delà de ce délai », from Tuesday 9 December
-    service.record_letter_receipt(session, clock, actor, notice_2.id, date(2025, 11, 24))
+    dunning.record_letter_receipt(session, clock, actor, notice_2.id, date(2025, 11, 24))
     tick_until(session, actor, date(2025, 11, 23), date(2025, 12, 8))
     assert "terminate" not in steps_of(session, customer.id)
     tick_until(session, actor, date(2025, 12, 9), date(2025, 12, 9))
@@ -97,7 +101,7 @@ def test_a_b2b_customer_walked_through_both_formal_notices_to_termination_by_the
 
     # Approved: the contract ends for unpaid bills with the exit amounts of CGV 8.4, and the
     # acknowledgement letter is produced
-    service.decide_step(session, FixedClock.on(date(2025, 12, 9)), actor, terminate.id, True)
+    dunning.decide_step(session, FixedClock.on(date(2025, 12, 9)), actor, terminate.id, True)
     subscription = contracts.get_subscription(session, billed.subscription_id)
     assert subscription.status == "terminated" and subscription.terminated_on == date(2025, 12, 9)
     charges = {c.source: c for c in pending_charges(session, customer.id)}
@@ -122,7 +126,7 @@ def test_a_b2b_customer_walked_through_both_formal_notices_to_termination_by_the
 
 def test_replaying_the_payments_tick_for_the_same_date_changes_nothing(session, actor):
     billed = technicophone_invoice(session, actor)
-    service.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
+    late_payment.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
 
     def snapshot():
         return {table: session.scalar(select(func.count()).select_from(table))
@@ -130,31 +134,31 @@ def test_replaying_the_payments_tick_for_the_same_date_changes_nothing(session, 
 
     for day in (date(2025, 11, 8), date(2025, 11, 20)):
         clock = FixedClock.on(day)
-        service.tick(session, clock, actor, day)
+        daily.tick(session, clock, actor, day)
         before = snapshot()
-        assert service.tick(session, clock, actor, day)["steps"] == 0
+        assert daily.tick(session, clock, actor, day)["steps"] == 0
         assert snapshot() == before
-    assert service.open_case_of(session, billed.customer.id) is not None
+    assert dunning.open_case_of(session, billed.customer.id) is not None
 
 
 def test_a_payment_stops_the_ladder_and_lifts_the_suspension_cgv_13_1(session, actor):
     billed = technicophone_invoice(session, actor)
-    service.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
+    late_payment.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
     # Due Friday 7 November (CGV art. 10.4 with art. 2): the first notice goes out on the 8th,
     # is received on Monday 10; its 8 calendar days end on the 18th, suspension from the 19th.
     tick_until(session, actor, date(2025, 11, 8), date(2025, 11, 8))
     notice = session.get(OutboxMessage, steps_of(session, billed.customer.id)["formal_notice_1"].letter_id)
     clock = FixedClock.on(date(2025, 11, 20))
-    service.record_letter_receipt(session, clock, actor, notice.id, date(2025, 11, 10))
+    dunning.record_letter_receipt(session, clock, actor, notice.id, date(2025, 11, 10))
     tick_until(session, actor, date(2025, 11, 19), date(2025, 11, 19))
-    service.decide_step(session, clock, actor, steps_of(session, billed.customer.id)["suspend"].id, True,
+    dunning.decide_step(session, clock, actor, steps_of(session, billed.customer.id)["suspend"].id, True,
                         date(2025, 11, 19))
     assert contracts.get_subscription(session, billed.subscription_id).status == "suspended"
 
-    service.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
-                           date(2025, 11, 20))
+    ledger.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
+                          date(2025, 11, 20))
     assert contracts.get_subscription(session, billed.subscription_id).status == "active"
-    assert service.open_case_of(session, billed.customer.id) is None
+    assert dunning.open_case_of(session, billed.customer.id) is None
     rows = session.scalars(select(DunningStepRecord)).all()
     assert {r.step_id: r.status for r in rows}["restrict"] == "lapsed"
     # late 8–20 November: 13 days × 3 × 2.76 % × 1 200 / 365 = 3.54, and the indemnity

@@ -18,9 +18,9 @@ from clausier.cli.main import app
 from clausier.core.clock import FixedClock
 from clausier.db.session import transaction
 from clausier.demo.mail import DemoMailSink
-from clausier.payments import outbox
-from clausier.payments.models import OutboxMessage
-from clausier.payments.rules import delivery_failure, retry_at
+from clausier.notifications import outbox
+from clausier.notifications.models import OutboxMessage
+from clausier.notifications.rules import delivery_failure, retry_at
 from tests import factories
 
 NOBODY_LISTENS = ("No mail server answers at the configured address (CLAUSIER_SMTP_HOST, "

@@ -12,7 +12,8 @@ from clausier.billing import service as billing
 from clausier.billing.charges import pending_charges
 from clausier.core.clock import FixedClock
 from clausier.core.errors import InvalidInput, NotAllowed
-from clausier.payments import service
+from clausier.payments.ledger import late_payment
+from clausier.payments.ledger import service as ledger
 from tests.payments.helpers import billed_customer
 
 
@@ -35,9 +36,9 @@ def test_an_invoice_paid_47_days_late_bears_interest_at_3_times_the_legal_rate_p
     and the flat 40 € indemnity."""
     billed = technicophone_invoice(session, actor)
     clock = FixedClock.on(date(2025, 12, 24))
-    service.add_legal_rate(session, clock, actor, "2025-H2", "2.76")
-    service.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
-                           date(2025, 12, 24), "VIR 123")
+    late_payment.add_legal_rate(session, clock, actor, "2025-H2", "2.76")
+    ledger.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
+                          date(2025, 12, 24), "VIR 123")
     assert billing.get_invoice(session, billed.invoice.number).status == "paid"
     charges = {c.source: c for c in pending_charges(session, billed.customer.id)}
     interest = charges["late_interest"]
@@ -55,31 +56,31 @@ def test_a_late_payment_without_the_rate_of_the_half_year_says_which_rate_to_rec
     billed = technicophone_invoice(session, actor)
     clock = FixedClock.on(date(2025, 12, 24))
     with pytest.raises(NotAllowed, match=r"2025-H2 is not recorded \(clausier rate add legal-interest"):
-        service.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
-                               date(2025, 12, 24))
+        ledger.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
+                              date(2025, 12, 24))
 
 
 def test_a_payment_on_time_is_allocated_and_an_overpayment_kept_as_a_credit(session, actor):
     billed = technicophone_invoice(session, actor)
     clock = FixedClock.on(date(2025, 10, 20))
-    payment = service.record_payment(session, clock, actor, billed.customer.ref, "1250.00", "cheque",
-                                     date(2025, 10, 20))
+    payment = ledger.record_payment(session, clock, actor, billed.customer.ref, "1250.00", "cheque",
+                                    date(2025, 10, 20))
     assert [(a.invoice_number, a.amount) for a in payment.allocations] == [
         (billed.invoice.number, Decimal("1200.00"))]
-    (credit,) = service.credits_of(session, billed.customer.id)
+    (credit,) = ledger.credits_of(session, billed.customer.id)
     assert credit.amount == Decimal("50.00") and credit.source == "overpayment"
     assert pending_charges(session, billed.customer.id) == []     # on time: no interest
-    refund = service.refund_credit(session, clock, actor, credit.id, date(2025, 10, 21))
+    refund = ledger.refund_credit(session, clock, actor, credit.id, date(2025, 10, 21))
     assert refund.amount == Decimal("50.00") and credit.remaining == 0
 
 
 def test_a_partial_payment_leaves_the_invoice_partly_paid(session, actor):
     billed = technicophone_invoice(session, actor)
     clock = FixedClock.on(date(2025, 10, 20))
-    service.record_payment(session, clock, actor, billed.customer.ref, "200.00", "card", date(2025, 10, 20))
+    ledger.record_payment(session, clock, actor, billed.customer.ref, "200.00", "card", date(2025, 10, 20))
     assert billing.get_invoice(session, billed.invoice.number).status == "partly_paid"
     with pytest.raises(InvalidInput, match="method"):
-        service.record_payment(session, clock, actor, billed.customer.ref, "1", "bitcoin", date(2025, 10, 20))
+        ledger.record_payment(session, clock, actor, billed.customer.ref, "1", "bitcoin", date(2025, 10, 20))
 
 
 def test_set_off_of_a_credit_only_after_the_15_day_notice_cgv_10_4(session, actor):
@@ -88,19 +89,19 @@ def test_set_off_of_a_credit_only_after_the_15_day_notice_cgv_10_4(session, acto
     other = billed_customer(session, actor, "technicophone", family="sip_trunk", monthly_fee="1000.00",
                             go_live=date(2025, 10, 1), period="2025-10", issue_on=date(2025, 10, 3),
                             name="Garage Dupont")
-    service.record_payment(session, clock, actor, billed.customer.ref, "1300.00", "transfer", date(2025, 10, 5))
+    ledger.record_payment(session, clock, actor, billed.customer.ref, "1300.00", "transfer", date(2025, 10, 5))
     # a later invoice of the same customer: November
     billing.bill_period(session, FixedClock.on(date(2025, 11, 3)), actor, "2025-11", "technicophone",
                         customer_ids=[billed.customer.id])
-    notice = service.send_set_off_notice(session, clock, actor, billed.customer.ref)
+    notice = ledger.send_set_off_notice(session, clock, actor, billed.customer.ref)
     assert notice.sent_on == date(2025, 10, 5)
     # 15 jours ouvrés (CGV art. 2) from Sunday 5 October: 6–10, 13–17, 20–24 October; the
     # set-off from the day after (reading T-SET-OFF-NOTICE-START).
     with pytest.raises(NotAllowed, match=r"runs until 2025-10-24 \(15 jours ouvrés\).*CGV art. 10.4"):
-        service.offset_credits(session, FixedClock.on(date(2025, 11, 4)), actor, billed.customer.ref,
-                               date(2025, 10, 19))
-    (payment,) = service.offset_credits(session, FixedClock.on(date(2025, 11, 4)), actor,
-                                        billed.customer.ref)
+        ledger.offset_credits(session, FixedClock.on(date(2025, 11, 4)), actor, billed.customer.ref,
+                              date(2025, 10, 19))
+    (payment,) = ledger.offset_credits(session, FixedClock.on(date(2025, 11, 4)), actor,
+                                       billed.customer.ref)
     assert payment.method == "set_off" and payment.amount == Decimal("100.00")
-    assert service.credits_of(session, billed.customer.id)[0].remaining == 0
-    assert service.credits_of(session, other.customer.id) == []
+    assert ledger.credits_of(session, billed.customer.id)[0].remaining == 0
+    assert ledger.credits_of(session, other.customer.id) == []

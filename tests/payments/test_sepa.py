@@ -5,10 +5,10 @@ second presentation one month after the first."""
 
 from __future__ import annotations
 
-from email import message_from_bytes
-from email.policy import default
 from datetime import date, timedelta
 from decimal import Decimal
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
 import xmlschema
@@ -19,9 +19,14 @@ from clausier.billing.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.core.clock import FixedClock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed
-from clausier.payments import outbox, service
-from clausier.payments.models import OutboxMessage
-from clausier.payments.sepa import PAIN008_SCHEMA
+from clausier.notifications import outbox
+from clausier.payments import daily, overview
+from clausier.payments import invoices as invoice_reads
+from clausier.payments.dunning import service as dunning
+from clausier.payments.ledger import service as ledger
+from clausier.notifications.models import OutboxMessage
+from clausier.payments.sepa.files import PAIN008_SCHEMA
+from clausier.payments.sepa import service as sepa
 from tests.payments.helpers import billed_customer
 
 IBAN_OZONE = "FR7630006000011234567890189"
@@ -36,34 +41,34 @@ def ozone_customer(session, actor):
                              go_live=date(2025, 10, 1), period="2025-10", issue_on=date(2025, 10, 3),
                              kind="household", name="Jeanne Durand", email="jeanne@example.org")
     clock = FixedClock.on(date(2025, 10, 3))
-    service.set_creditor(session, clock, actor, "ozone", name="OZONE SAS", iban=IBAN_OZONE,
-                         creditor_identifier="FR12ZZZ123456", prenotification_days=2)
-    service.add_mandate(session, clock, actor, billed.customer.ref, reference="OZ-RUM-000001",
-                        signed_on=date(2025, 9, 20), iban=IBAN_CUSTOMER)
+    sepa.set_creditor(session, clock, actor, "ozone", name="OZONE SAS", iban=IBAN_OZONE,
+                      creditor_identifier="FR12ZZZ123456", prenotification_days=2)
+    sepa.add_mandate(session, clock, actor, billed.customer.ref, reference="OZ-RUM-000001",
+                     signed_on=date(2025, 9, 20), iban=IBAN_CUSTOMER)
     assert billed.invoice.total_ttc == Decimal("34.90") and billed.invoice.due_date == date(2025, 10, 3)
     return billed
 
 
 def run_tick(session, actor, day: date) -> dict:
-    return service.tick(session, FixedClock.on(day), actor, day)
+    return daily.tick(session, FixedClock.on(day), actor, day)
 
 
 def export(session, actor, day: date) -> bytes:
-    (collection,) = service.export_collections(session, FixedClock.on(day), actor, day)
+    (collection,) = sepa.export_collections(session, FixedClock.on(day), actor, day)
     return collection.xml.encode("utf-8")
 
 
 def test_mandate_iban_and_bic_are_checked_and_the_reference_is_unique(session, actor):
     billed = ozone_customer(session, actor)
     clock = FixedClock.on(date(2025, 10, 3))
-    mandate = service.list_mandates(session, billed.customer.id)[0]
+    mandate = sepa.list_mandates(session, billed.customer.id)[0]
     assert mandate.bic == "PSSTFRPP"      # derived from the bank code 20041 (La Banque Postale)
     with pytest.raises(InvalidInput, match="iban: 'FR7630006000011234567890188' is not a valid IBAN"):
-        service.add_mandate(session, clock, actor, billed.customer.ref, reference="OZ-RUM-2",
-                            signed_on=date(2025, 9, 20), iban="FR7630006000011234567890188")
+        sepa.add_mandate(session, clock, actor, billed.customer.ref, reference="OZ-RUM-2",
+                         signed_on=date(2025, 9, 20), iban="FR7630006000011234567890188")
     with pytest.raises(Conflict, match="OZ-RUM-000001 already exists"):
-        service.add_mandate(session, clock, actor, billed.customer.ref, reference="OZ-RUM-000001",
-                            signed_on=date(2025, 9, 20), iban=IBAN_CUSTOMER)
+        sepa.add_mandate(session, clock, actor, billed.customer.ref, reference="OZ-RUM-000001",
+                         signed_on=date(2025, 9, 20), iban=IBAN_CUSTOMER)
 
 
 def test_a_pain008_file_valid_against_the_schema_first_then_recurrent(session, actor):
@@ -112,7 +117,7 @@ def test_an_am04_return_reopens_the_invoice_adds_8_euros_and_sends_the_ozone_rem
     returns.write_text("end_to_end_id;reason_code;returned_on;amount\n"
                        f"{billed.invoice.number}-P1;AM04;2025-10-08;34,90\n", encoding="utf-8")
     clock = FixedClock.on(date(2025, 10, 8))
-    report = service.import_returns(session, clock, actor, returns.read_bytes(), str(returns))
+    report = sepa.import_returns(session, clock, actor, returns.read_bytes(), str(returns))
     assert report.accepted == 1 and report.ok
 
     # The invoice is open again, 8.00 € per rejection goes to the next invoice (CGV 9.2)
@@ -139,7 +144,7 @@ def test_an_am04_return_reopens_the_invoice_adds_8_euros_and_sends_the_ozone_rem
     assert sms.status == "sent" and sms.provider_ref == "outbox" and sms.recipient == "+33612345678"
 
     # Importing the same file again changes nothing
-    assert service.import_returns(session, clock, actor, returns.read_bytes()).accepted == 1
+    assert sepa.import_returns(session, clock, actor, returns.read_bytes()).accepted == 1
     assert len(pending_charges(session, customer.id)) == 1
 
     # Unpaid once the 5 days after the reminder of 8 October have run (they end on the 13th):
@@ -171,7 +176,7 @@ def test_an_am04_return_reopens_the_invoice_adds_8_euros_and_sends_the_ozone_rem
 <StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf>
 <OrgnlTxRef><Amt><InstdAmt Ccy="EUR">34.90</InstdAmt></Amt></OrgnlTxRef>
 </TxInfAndSts></OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>""".encode()
-    assert service.import_returns(session, clock, actor, pain002).ok
+    assert sepa.import_returns(session, clock, actor, pain002).ok
     kinds = [m.kind for m in session.query(OutboxMessage).filter_by(customer_id=customer.id, channel="sms")]
     assert kinds == ["reminder", "reminder"]
     assert sorted(c.amount for c in pending_charges(session, customer.id)) == [Decimal("8.00"), Decimal("8.00")]
@@ -179,9 +184,9 @@ def test_an_am04_return_reopens_the_invoice_adds_8_euros_and_sends_the_ozone_rem
 
 def test_a_returns_file_with_unknown_debits_is_reported_line_by_line(session, actor):
     ozone_customer(session, actor)
-    report = service.import_returns(session, FixedClock.on(date(2025, 10, 8)), actor,
-                                    b"end_to_end_id;reason_code;returned_on\nNOPE;AM04;2025-10-08\n"
-                                    b"NOPE;AM04;08/10/2025\n")
+    report = sepa.import_returns(session, FixedClock.on(date(2025, 10, 8)), actor,
+                                 b"end_to_end_id;reason_code;returned_on\nNOPE;AM04;2025-10-08\n"
+                                 b"NOPE;AM04;08/10/2025\n")
     assert [str(p) for p in report.problems] == [
         "line 3: returned_on: '08/10/2025' is not YYYY-MM-DD", "line 2: end_to_end_id: no debit NOPE"]
 
@@ -195,10 +200,10 @@ def test_reconnecting_a_contract_terminated_for_unpaid_bills_rebills_its_access_
     ref = contracts.terminate_now(session, clock, actor, billed.subscription_id, date(2025, 12, 1),
                                   "unpaid").ref
     with pytest.raises(NotAllowed, match="still owed"):
-        service.charge_reconnection(session, clock, actor, ref)
-    service.record_payment(session, clock, actor, billed.customer.ref,
-                           service.owed(session, billed.customer.id), "card", date(2025, 12, 1))
-    fees = service.charge_reconnection(session, clock, actor, ref)
+        dunning.charge_reconnection(session, clock, actor, ref)
+    ledger.record_payment(session, clock, actor, billed.customer.ref,
+                          invoice_reads.owed(session, billed.customer.id), "card", date(2025, 12, 1))
+    fees = dunning.charge_reconnection(session, clock, actor, ref)
     assert fees.total == Decimal("49.00")
     (charge,) = pending_charges(session, billed.customer.id)
     assert charge.source == "reconnection" and charge.amount == Decimal("49.00")
@@ -208,7 +213,7 @@ def test_an_invoice_paid_by_transfer_before_its_collection_is_not_debited(sessio
     billed = ozone_customer(session, actor)
     run_tick(session, actor, date(2025, 10, 3))
     clock = FixedClock.on(date(2025, 10, 4))
-    service.record_payment(session, clock, actor, billed.customer.ref, "34.90", "transfer", date(2025, 10, 4))
-    assert service.export_collections(session, FixedClock.on(date(2025, 10, 5)), actor, date(2025, 10, 5)) == []
-    (debit,) = service.collections(session, billed.customer.ref, date(2025, 10, 5))["debits"]
+    ledger.record_payment(session, clock, actor, billed.customer.ref, "34.90", "transfer", date(2025, 10, 4))
+    assert sepa.export_collections(session, FixedClock.on(date(2025, 10, 5)), actor, date(2025, 10, 5)) == []
+    (debit,) = overview.collections(session, billed.customer.ref, date(2025, 10, 5))["debits"]
     assert debit["status"] == "cancelled"

@@ -10,8 +10,8 @@ from decimal import Decimal
 from clausier.audit.service import Actor
 from clausier.core.clock import FixedClock
 from clausier.db.session import transaction
-from clausier.payments import service as payments
 from clausier.payments.invoices import open_invoices
+from clausier.payments.ledger import service as ledger
 from clausier.portal import service
 from tests.conftest import log_in
 from tests.security.world import PASSWORD, TODAY, browser, world, world_app  # noqa: F401
@@ -29,8 +29,8 @@ def test_the_customer_sees_what_it_owes_and_what_it_paid_never_another_customers
         before = open_invoices(s, world.customer_a)
         assert before, "the demo customer A has no open invoice: the page would prove nothing"
         oldest = before[0]
-        payments.record_payment(s, clock, actor, world.customer_a, "10.00", "transfer",
-                                date(2026, 11, 20), reference="VIR-TEST-A")
+        ledger.record_payment(s, clock, actor, world.customer_a, "10.00", "transfer",
+                              date(2026, 11, 20), reference="VIR-TEST-A")
         dues = service.dues_of_customer(s, world.customer_a, TODAY)
         b_numbers = [i.number for i in open_invoices(s, world.customer_b)]
     assert dues.open_invoices[0].outstanding == oldest.outstanding - Decimal("10.00")

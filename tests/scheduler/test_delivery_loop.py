@@ -8,7 +8,7 @@ from datetime import timedelta
 from clausier.core.clock import FixedClock
 from clausier.db.session import transaction
 from clausier.demo.mail import DemoMailSink
-from clausier.payments import outbox
+from clausier.notifications import outbox
 from clausier.scheduler.ticker import DeliveryLoop
 from tests.payments.test_outbox_delivery import kept_mails, queue_reminder
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from clausier.cli.main import app
 from clausier.db.session import transaction
-from clausier.payments.models import OutboxMessage
+from clausier.notifications.models import OutboxMessage
 from clausier.scheduler.models import TickRun
 from tests.payments.helpers import billed_customer
 from tests.snapshot import snapshot
@@ -67,7 +67,7 @@ def test_a_dry_run_lists_the_emails_the_senders_would_send_without_sending(
     from clausier.audit.service import Actor
     from clausier.core.clock import FixedClock
     from clausier.customers.service import get_customer_by_ref
-    from clausier.payments import outbox
+    from clausier.notifications import outbox
 
     with transaction(clean_engine) as s:
         outbox.queue(s, FixedClock.on(date(2025, 11, 8)), Actor.system("test"),
@@ -90,7 +90,7 @@ def test_a_tick_for_one_customer_sends_only_that_customers_letter_and_leaves_the
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     statuses = {o["step"]: o["status"] for o in data["steps"]}
-    assert statuses["clausier.payments.service:tick"] == "done"
+    assert statuses["clausier.payments.daily:tick"] == "done"
     assert statuses["clausier.privacy.service:tick"] == "skipped"      # a purge is for everyone
     with transaction(clean_engine) as s:
         letters = s.scalars(select(OutboxMessage).where(

@@ -15,8 +15,12 @@ from clausier.payments import views as payments_views
 from clausier.web.i18n import gettext_for
 
 PACKAGE = Path(clausier.__file__).parent
-DOMAIN_MODULES = ("billing/service.py", "payments/service.py", "portal/service.py",
-                  "customers/service.py", "access/service.py", "privacy/service.py")
+# The edges: pages, API, CLI, the demo loader, and what renders documents for people.
+EDGE_FILES = {"views.py", "api.py", "cli.py", "demo.py", "pdf.py"}
+EDGE_PACKAGES = {"web", "api", "cli", "demo", "documents", "notifications"}
+DOMAIN_MODULES = sorted(
+    str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
+    if path.name not in EDGE_FILES and not EDGE_PACKAGES & set(path.relative_to(PACKAGE).parts))
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from clausier.customers.models import Customer
 from clausier.db.session import transaction
-from clausier.payments import outbox
-from clausier.payments.models import OutboxMessage
 from clausier.core.room import step_name
+from clausier.notifications import outbox
+from clausier.notifications.models import OutboxMessage
 from clausier.scheduler.service import outboxes, run_daily_tick
 from clausier.support import service as support
 from tests import factories

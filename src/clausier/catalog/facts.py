@@ -25,6 +25,8 @@ class OperatorFacts:
     invoice_prefix: str
     legal_name: str
     address: str                # on one line, as letters print it
+    email: str
+    phone: str
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ class EquipmentKindFacts:
 
 def _operator(row: Operator) -> OperatorFacts:
     return OperatorFacts(row.id, row.code, row.name, row.sheet_id, row.customer_kind,
-                         row.price_basis, row.invoice_prefix, row.legal_name, row.address)
+                         row.price_basis, row.invoice_prefix, row.legal_name, row.address,
+                         row.email, row.phone)
 
 
 def _offer(row: Offer) -> OfferFacts:
@@ -68,12 +71,13 @@ def _offer(row: Offer) -> OfferFacts:
                       row.vat_rate, row.commitment_months, dict(row.attributes or {}))
 
 
-def operators(session: Session, operator_ids: Collection[int]) -> dict[int, OperatorFacts]:
-    """The operators of ``operator_ids`` (those that exist), by id."""
-    if not operator_ids:
-        return {}
-    return {row.id: _operator(row) for row in session.scalars(
-        select(Operator).where(Operator.id.in_(set(operator_ids))))}
+def operators(session: Session, operator_ids: Collection[int] | None = None
+              ) -> dict[int, OperatorFacts]:
+    """The operators of ``operator_ids`` (those that exist; every operator when None), by id."""
+    query = select(Operator).order_by(Operator.id)
+    if operator_ids is not None:
+        query = query.where(Operator.id.in_(set(operator_ids)))
+    return {row.id: _operator(row) for row in session.scalars(query)}
 
 
 def operators_by_code(session: Session, codes: Collection[str]) -> dict[str, OperatorFacts]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from clausier.core.errors import NotFound
 from clausier.customers.models import Contact, Customer, Site
 
 
@@ -22,6 +24,7 @@ class CustomerFacts:
     kind: str
     employees: int | None
     legal_hold: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ def contacts(session: Session, contact_ids: Collection[int]) -> dict[int, Contac
 
 def _customer(row: Customer) -> CustomerFacts:
     return CustomerFacts(row.id, row.operator_id, row.ref, row.name, row.kind, row.employees,
-                         row.legal_hold)
+                         row.legal_hold, row.created_at)
 
 
 def _contact(row: Contact) -> ContactFacts:
@@ -185,3 +188,47 @@ def site_places(session: Session, site_ids: Collection[int]) -> dict[int, SitePl
     ids = sorted(set(site_ids))
     return {row.id: SitePlace(*row) for row in session.execute(
         select(Site.id, Site.name, Site.country).where(Site.id.in_(ids)))}
+
+
+def find_customer(session: Session, ref_or_id: str | int) -> CustomerFacts:
+    """The customer of that reference, or of that id when it is a number; NotFound otherwise."""
+    found = find(session, ref_or_id)
+    if found is None:
+        raise NotFound(f"customer: {ref_or_id} not found")
+    return found
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+    phone: str
+    address: str
+
+
+def recipients(session: Session, customer_ids: Collection[int]) -> dict[int, Recipient]:
+    """Where to write to each customer: its billing contact's e-mail and phone when it has one,
+    else the customer's own; its billing address, else its central (else first) site's."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    contacts: dict[int, list[Contact]] = defaultdict(list)
+    for contact in session.scalars(select(Contact).where(Contact.customer_id.in_(ids))
+                                   .order_by(Contact.id)):
+        if "billing" in (contact.roles or []):
+            contacts[contact.customer_id].append(contact)
+    own_sites: dict[int, list[Site]] = defaultdict(list)
+    for site in session.scalars(select(Site).where(Site.customer_id.in_(ids)).order_by(Site.id)):
+        own_sites[site.customer_id].append(site)
+    found = {}
+    for customer in session.scalars(select(Customer).where(Customer.id.in_(ids))):
+        billing = contacts[customer.id]
+        email = next((c.email for c in billing if c.email), "") or customer.email
+        phone = next((c.phone for c in billing if c.phone), "") or customer.phone
+        own = own_sites[customer.id]
+        central = next((s for s in own if s.is_central), own[0] if own else None)
+        address = customer.billing_address or (
+            "\n".join(p for p in (central.address, f"{central.postcode} {central.city}".strip())
+                      if p) if central else "")
+        found[customer.id] = Recipient(customer.name, email, phone, address)
+    return found

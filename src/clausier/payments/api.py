@@ -10,7 +10,14 @@ from pydantic import Field
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.api.inputs import Day, Input, Percent, PositiveSum
-from clausier.payments import outbox, service
+from clausier.notifications import outbox
+from clausier.payments import common, overview
+from clausier.payments.deposits import service as deposits
+from clausier.payments.disputes import service as disputes
+from clausier.payments.dunning import service as dunning
+from clausier.payments.ledger import late_payment
+from clausier.payments.ledger import service as ledger
+from clausier.payments.sepa import service as sepa
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -27,8 +34,8 @@ class PaymentIn(Input):
 
 @router.get("/payments")
 def list_payments(customer: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    customer_id = service.get_customer(ctx.session, customer).id if customer else None
-    return [service.payment_dict(p) for p in service.list_payments(ctx.session, customer_id)]
+    customer_id = common.get_customer(ctx.session, customer).id if customer else None
+    return [ledger.payment_dict(p) for p in ledger.list_payments(ctx.session, customer_id)]
 
 
 @router.post("/payments", status_code=201,
@@ -39,12 +46,12 @@ def record_payment(body: PaymentIn, response: Response,
     """Record a payment once: a retry with the same ``Idempotency-Key`` header, or the same
     bank ``reference`` for the customer, answers 200 with the first payment."""
     ctx.require_write("payments")
-    payment, repeated = service.record_payment_once(
+    payment, repeated = ledger.record_payment_once(
         ctx.session, ctx.clock, ctx.actor, body.customer, body.amount, body.method,
         body.received_on, body.reference, body.invoices, idempotency_key=idempotency_key)
     if repeated:
         response.status_code = 200
-    return service.payment_dict(payment)
+    return ledger.payment_dict(payment)
 
 
 class MandateIn(Input):
@@ -58,28 +65,28 @@ class MandateIn(Input):
 
 @router.get("/mandates")
 def list_mandates(customer: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    customer_id = service.get_customer(ctx.session, customer).id if customer else None
-    return [service.mandate_dict(m) for m in service.list_mandates(ctx.session, customer_id)]
+    customer_id = common.get_customer(ctx.session, customer).id if customer else None
+    return [sepa.mandate_dict(m) for m in sepa.list_mandates(ctx.session, customer_id)]
 
 
 @router.post("/mandates", status_code=201)
 def add_mandate(body: MandateIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    mandate = service.add_mandate(ctx.session, ctx.clock, ctx.actor, body.customer,
-                                  reference=body.reference, signed_on=body.signed_on, iban=body.iban,
-                                  bic=body.bic, debtor_name=body.debtor_name)
-    return service.mandate_dict(mandate)
+    mandate = sepa.add_mandate(ctx.session, ctx.clock, ctx.actor, body.customer,
+                               reference=body.reference, signed_on=body.signed_on, iban=body.iban,
+                               bic=body.bic, debtor_name=body.debtor_name)
+    return sepa.mandate_dict(mandate)
 
 
 @router.get("/collections/{customer}")
 def collections(customer: str, on: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """What the customer owes (interest accrued, explained), its ladder, payments, messages."""
-    return service.collections(ctx.session, customer, on or ctx.clock.today())
+    return overview.collections(ctx.session, customer, on or ctx.clock.today())
 
 
 @router.get("/dunning/queue")
 def dunning_queue(on: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [e.as_dict() for e in service.dunning_queue(ctx.session, on or ctx.clock.today())]
+    return [e.as_dict() for e in dunning.dunning_queue(ctx.session, on or ctx.clock.today())]
 
 
 class DecisionIn(Input):
@@ -91,7 +98,7 @@ class DecisionIn(Input):
 def decide_step(step_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """Approve or decline a step the sheet leaves to the operator (suspend, terminate…)."""
     ctx.require_write("payments")
-    row = service.decide_step(ctx.session, ctx.clock, ctx.actor, step_id, body.approve, body.on)
+    row = dunning.decide_step(ctx.session, ctx.clock, ctx.actor, step_id, body.approve, body.on)
     return {"id": row.id, "step": row.step_id, "status": row.status, "decided_by": row.decided_by,
             "decided_on": row.decided_on}
 
@@ -104,14 +111,14 @@ class ReceiptIn(Input):
 def letter_receipt(message_id: int, body: ReceiptIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """The acknowledgement of receipt of a registered letter."""
     ctx.require_write("payments")
-    return outbox.message_dict(service.record_letter_receipt(ctx.session, ctx.clock, ctx.actor,
+    return outbox.message_dict(dunning.record_letter_receipt(ctx.session, ctx.clock, ctx.actor,
                                                              message_id, body.received_on))
 
 
 @router.get("/outbox")
 def list_outbox(customer: str | None = None, status: str | None = None,
                 ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    customer_id = service.get_customer(ctx.session, customer).id if customer else None
+    customer_id = common.get_customer(ctx.session, customer).id if customer else None
     return [outbox.message_dict(m) for m in outbox.list_messages(ctx.session, customer_id, status)]
 
 
@@ -126,14 +133,14 @@ class DisputeIn(Input):
 
 @router.get("/disputes")
 def list_disputes(customer: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    customer_id = service.get_customer(ctx.session, customer).id if customer else None
-    return [service.dispute_dict(d) for d in service.list_disputes(ctx.session, customer_id)]
+    customer_id = common.get_customer(ctx.session, customer).id if customer else None
+    return [disputes.dispute_dict(d) for d in disputes.list_disputes(ctx.session, customer_id)]
 
 
 @router.post("/disputes", status_code=201)
 def record_dispute(body: DisputeIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    return service.dispute_dict(service.record_dispute(
+    return disputes.dispute_dict(disputes.record_dispute(
         ctx.session, ctx.clock, ctx.actor, body.invoice, received_on=body.received_on,
         channel=body.channel, amount=body.amount, reason=body.reason,
         invoice_received_on=body.invoice_received_on))
@@ -147,8 +154,8 @@ class DisputeDecisionIn(Input):
 @router.post("/disputes/{dispute_id}/decision")
 def decide_dispute(dispute_id: int, body: DisputeDecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    return service.dispute_dict(service.decide_dispute(ctx.session, ctx.clock, ctx.actor, dispute_id,
-                                                       body.accept, body.note))
+    return disputes.dispute_dict(disputes.decide_dispute(ctx.session, ctx.clock, ctx.actor, dispute_id,
+                                                         body.accept, body.note))
 
 
 class DepositIn(Input):
@@ -166,14 +173,14 @@ class DepositEventIn(Input):
 
 @router.get("/deposits")
 def list_deposits(customer: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    customer_id = service.get_customer(ctx.session, customer).id if customer else None
-    return [service.deposit_dict(d) for d in service.list_deposits(ctx.session, customer_id)]
+    customer_id = common.get_customer(ctx.session, customer).id if customer else None
+    return [deposits.deposit_dict(d) for d in deposits.list_deposits(ctx.session, customer_id)]
 
 
 @router.post("/deposits", status_code=201)
 def request_deposit(body: DepositIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    return service.deposit_dict(service.request_deposit(
+    return deposits.deposit_dict(deposits.request_deposit(
         ctx.session, ctx.clock, ctx.actor, body.customer, amount=body.amount, ground=body.ground,
         due_on=body.due_on, subscription_ref=body.subscription))
 
@@ -181,21 +188,21 @@ def request_deposit(body: DepositIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 @router.post("/deposits/{deposit_id}/provided")
 def provide_deposit(deposit_id: int, body: DepositEventIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    return service.deposit_dict(service.provide_deposit(
+    return deposits.deposit_dict(deposits.provide_deposit(
         ctx.session, ctx.clock, ctx.actor, deposit_id, body.on or ctx.clock.today(), body.amount))
 
 
 @router.post("/deposits/{deposit_id}/draw")
 def draw_deposit(deposit_id: int, body: DepositEventIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    return service.payment_dict(service.draw_deposit(ctx.session, ctx.clock, ctx.actor, deposit_id,
+    return ledger.payment_dict(deposits.draw_deposit(ctx.session, ctx.clock, ctx.actor, deposit_id,
                                                      body.on))
 
 
 @router.post("/deposits/{deposit_id}/release")
 def release_deposit(deposit_id: int, body: DepositEventIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    credit = service.release_deposit(ctx.session, ctx.clock, ctx.actor, deposit_id, body.on)
+    credit = deposits.release_deposit(ctx.session, ctx.clock, ctx.actor, deposit_id, body.on)
     return {"credit_id": credit.id, "amount": str(credit.amount)}
 
 
@@ -207,11 +214,11 @@ class RateIn(Input):
 @router.post("/rates/legal-interest", status_code=201)
 def add_legal_rate(body: RateIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    row = service.add_legal_rate(ctx.session, ctx.clock, ctx.actor, body.half_year, body.percent)
+    row = late_payment.add_legal_rate(ctx.session, ctx.clock, ctx.actor, body.half_year, body.percent)
     return {"source": row.source, "half_year": row.half_year, "percent": row.percent}
 
 
 @router.get("/rates/legal-interest")
 def list_legal_rates(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     return [{"source": r.source, "half_year": r.half_year, "percent": r.percent}
-            for r in service.list_legal_rates(ctx.session)]
+            for r in late_payment.list_legal_rates(ctx.session)]

@@ -13,8 +13,15 @@ import typer
 from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
                                  print_json, print_table)
 
-outbox = LazyModule("clausier.payments.outbox")
-service = LazyModule("clausier.payments.service")
+outbox = LazyModule("clausier.notifications.outbox")
+common = LazyModule("clausier.payments.common")
+deposits = LazyModule("clausier.payments.deposits.service")
+disputes = LazyModule("clausier.payments.disputes.service")
+dunning = LazyModule("clausier.payments.dunning.service")
+late_payment = LazyModule("clausier.payments.ledger.late_payment")
+ledger = LazyModule("clausier.payments.ledger.service")
+overview = LazyModule("clausier.payments.overview")
+sepa = LazyModule("clausier.payments.sepa.service")
 
 top_level = typer.Typer()
 payment_app = typer.Typer(no_args_is_help=True, help="Payments received, credits, refunds, set-off.")
@@ -51,10 +58,10 @@ def record_payment(customer: str = typer.Argument(..., help="Customer reference.
     """Record a payment: allocated to the oldest open invoices unless --invoice is given. A
     bank --reference already recorded for the customer shows the first payment instead."""
     with command(today) as cmd:
-        payment, repeated = service.record_payment_once(
+        payment, repeated = ledger.record_payment_once(
             cmd.session, cmd.clock, cmd.actor, customer, amount, method, _day(on, cmd),
             reference, invoice)
-        data = service.payment_dict(payment)
+        data = ledger.payment_dict(payment)
     if as_json:
         print_json(data)
         return
@@ -66,8 +73,8 @@ def record_payment(customer: str = typer.Argument(..., help="Customer reference.
 @payment_app.command("list")
 def list_payments(customer: str = typer.Option(None), as_json: bool = JsonOption):
     with command() as cmd:
-        customer_id = service.get_customer(cmd.session, customer).id if customer else None
-        rows = [service.payment_dict(p) for p in service.list_payments(cmd.session, customer_id)]
+        customer_id = common.get_customer(cmd.session, customer).id if customer else None
+        rows = [ledger.payment_dict(p) for p in ledger.list_payments(cmd.session, customer_id)]
     if as_json:
         print_json(rows)
         return
@@ -81,8 +88,8 @@ def refund(credit_id: int, amount: str = typer.Option(None), on: datetime = Date
            reference: str = typer.Option(""), today: datetime = TodayOption):
     """Refund (part of) a customer credit."""
     with command(today) as cmd:
-        row = service.refund_credit(cmd.session, cmd.clock, cmd.actor, credit_id, _day(on, cmd),
-                                    amount, reference=reference)
+        row = ledger.refund_credit(cmd.session, cmd.clock, cmd.actor, credit_id, _day(on, cmd),
+                                   amount, reference=reference)
         console.print(f"Refund {row.id}: {row.amount} on {row.refunded_on.isoformat()}")
 
 
@@ -90,7 +97,7 @@ def refund(credit_id: int, amount: str = typer.Option(None), on: datetime = Date
 def set_off_notice(customer: str, today: datetime = TodayOption):
     """Notify the customer that mutual debts will be set off (the notice must run first)."""
     with command(today) as cmd:
-        notice = service.send_set_off_notice(cmd.session, cmd.clock, cmd.actor, customer)
+        notice = ledger.send_set_off_notice(cmd.session, cmd.clock, cmd.actor, customer)
         console.print(f"Set-off notice sent on {notice.sent_on.isoformat()}")
 
 
@@ -98,7 +105,7 @@ def set_off_notice(customer: str, today: datetime = TodayOption):
 def offset(customer: str, today: datetime = TodayOption):
     """Set the customer's credits off against its open invoices."""
     with command(today) as cmd:
-        payments = service.offset_credits(cmd.session, cmd.clock, cmd.actor, customer)
+        payments = ledger.offset_credits(cmd.session, cmd.clock, cmd.actor, customer)
         console.print(f"{len(payments)} credit(s) set off")
 
 
@@ -112,18 +119,18 @@ def add_mandate(customer: str, reference: str = typer.Option(...), iban: str = t
                 today: datetime = TodayOption, as_json: bool = JsonOption):
     """Record a signed SEPA mandate (IBAN/BIC checked)."""
     with command(today) as cmd:
-        mandate = service.add_mandate(cmd.session, cmd.clock, cmd.actor, customer, reference=reference,
-                                      signed_on=signed_on.date(), iban=iban, bic=bic,
-                                      debtor_name=debtor_name)
-        data = service.mandate_dict(mandate)
+        mandate = sepa.add_mandate(cmd.session, cmd.clock, cmd.actor, customer, reference=reference,
+                                   signed_on=signed_on.date(), iban=iban, bic=bic,
+                                   debtor_name=debtor_name)
+        data = sepa.mandate_dict(mandate)
     print_json(data) if as_json else console.print(f"Mandate {data['reference']} ({data['bic']})")
 
 
 @mandate_app.command("list")
 def list_mandates(customer: str = typer.Option(None), as_json: bool = JsonOption):
     with command() as cmd:
-        customer_id = service.get_customer(cmd.session, customer).id if customer else None
-        rows = [service.mandate_dict(m) for m in service.list_mandates(cmd.session, customer_id)]
+        customer_id = common.get_customer(cmd.session, customer).id if customer else None
+        rows = [sepa.mandate_dict(m) for m in sepa.list_mandates(cmd.session, customer_id)]
     if as_json:
         print_json(rows)
         return
@@ -142,9 +149,9 @@ def creditor(operator: str, name: str = typer.Option(...), iban: str = typer.Opt
              prenotification_days: int = typer.Option(None, help="Days of pre-notification.")):
     """Set the operator's SEPA creditor account."""
     with command() as cmd:
-        row = service.set_creditor(cmd.session, cmd.clock, cmd.actor, operator, name=name, iban=iban,
-                                   creditor_identifier=creditor_id, bic=bic,
-                                   prenotification_days=prenotification_days)
+        row = sepa.set_creditor(cmd.session, cmd.clock, cmd.actor, operator, name=name, iban=iban,
+                                creditor_identifier=creditor_id, bic=bic,
+                                prenotification_days=prenotification_days)
         console.print(f"Creditor {row.name}: {row.iban} {row.bic} {row.creditor_identifier}")
 
 
@@ -155,8 +162,8 @@ def export(collection_date: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
            as_json: bool = JsonOption):
     """Write the pain.008 file of the debits due by the date (validated against the XSD)."""
     with command(today, writes=True) as cmd:
-        files = service.export_collections(cmd.session, cmd.clock, cmd.actor,
-                                           collection_date.date(), operator)
+        files = sepa.export_collections(cmd.session, cmd.clock, cmd.actor,
+                                        collection_date.date(), operator)
         rows = [{"message_id": f.message_id, "debits": f.items_count, "total": str(f.total),
                  "xml": f.xml} for f in files]
     if not rows:
@@ -180,7 +187,7 @@ def returns(file: Path = typer.Argument(..., exists=True, dir_okay=False,
             today: datetime = TodayOption, as_json: bool = JsonOption):
     """Import rejected/returned debits: invoices reopened, rejection fee, dunning started."""
     with command(today, writes=True) as cmd:
-        report = service.import_returns(cmd.session, cmd.clock, cmd.actor, file.read_bytes(), str(file))
+        report = sepa.import_returns(cmd.session, cmd.clock, cmd.actor, file.read_bytes(), str(file))
     if as_json:
         print_json({"accepted": report.accepted, "problems": [str(p) for p in report.problems]})
     else:
@@ -193,7 +200,7 @@ def returns(file: Path = typer.Argument(..., exists=True, dir_okay=False,
 
 # --------------------------------------------------------------------------- rate
 
-# The names of service.RATE_NAMES, written out so that --help need not load the service
+# The names of late_payment.RATE_NAMES, written out so that --help need not load the service
 # (tests/cli/test_startup.py checks that they agree).
 RATE_NAME_HELP = "legal-interest | ecb-refinancing"
 
@@ -203,12 +210,12 @@ def add_rate(name: str = typer.Argument(..., help=RATE_NAME_HELP),
              half_year: str = typer.Argument(..., help="YYYY-H1 or YYYY-H2"),
              value: str = typer.Argument(..., help="Percent a year, e.g. 2.76")):
     """Record the rate in force for a half-year."""
-    if name not in service.RATE_NAMES:
-        console.print(f"[red]Error:[/] name: {name!r} is not one of {', '.join(service.RATE_NAMES)}")
+    if name not in late_payment.RATE_NAMES:
+        console.print(f"[red]Error:[/] name: {name!r} is not one of {', '.join(late_payment.RATE_NAMES)}")
         raise typer.Exit(code=2)
     with command() as cmd:
-        row = service.add_legal_rate(cmd.session, cmd.clock, cmd.actor, half_year, value,
-                                     service.RATE_NAMES[name])
+        row = late_payment.add_legal_rate(cmd.session, cmd.clock, cmd.actor, half_year, value,
+                                          late_payment.RATE_NAMES[name])
         console.print(f"{row.source} {row.half_year}: {row.percent} %")
 
 
@@ -216,7 +223,7 @@ def add_rate(name: str = typer.Argument(..., help=RATE_NAME_HELP),
 def list_rates(as_json: bool = JsonOption):
     with command() as cmd:
         rows = [{"source": r.source, "half_year": r.half_year, "percent": r.percent}
-                for r in service.list_legal_rates(cmd.session)]
+                for r in late_payment.list_legal_rates(cmd.session)]
     if as_json:
         print_json(rows)
         return
@@ -231,7 +238,7 @@ def list_rates(as_json: bool = JsonOption):
 def show(customer: str, today: datetime = TodayOption, as_json: bool = JsonOption):
     """What the customer owes, the interest accrued, the ladder, payments and messages."""
     with command(today) as cmd:
-        data = service.collections(cmd.session, customer, cmd.clock.today())
+        data = overview.collections(cmd.session, customer, cmd.clock.today())
     if as_json:
         print_json(data)
         return
@@ -252,7 +259,7 @@ def show(customer: str, today: datetime = TodayOption, as_json: bool = JsonOptio
 def reconnect(subscription: str, today: datetime = TodayOption, as_json: bool = JsonOption):
     """Reconnecting a contract terminated for unpaid bills: the access fees re-billed."""
     with command(today) as cmd:
-        fees = service.charge_reconnection(cmd.session, cmd.clock, cmd.actor, subscription)
+        fees = dunning.charge_reconnection(cmd.session, cmd.clock, cmd.actor, subscription)
     if as_json:
         print_json(fees.as_dict())
         return
@@ -268,7 +275,7 @@ def reconnect(subscription: str, today: datetime = TodayOption, as_json: bool = 
 def queue(today: datetime = TodayOption, as_json: bool = JsonOption):
     """Open cases: decisions awaited, the next step and its date, letters awaiting receipt."""
     with command(today) as cmd:
-        rows = [e.as_dict() for e in service.dunning_queue(cmd.session, cmd.clock.today())]
+        rows = [e.as_dict() for e in dunning.dunning_queue(cmd.session, cmd.clock.today())]
     if as_json:
         print_json(rows)
         return
@@ -288,7 +295,7 @@ def queue(today: datetime = TodayOption, as_json: bool = JsonOption):
 def approve(step_id: int, on: datetime = DateArg, today: datetime = TodayOption):
     """Approve a step the sheet leaves to the operator (it is carried out at once)."""
     with command(today) as cmd:
-        row = service.decide_step(cmd.session, cmd.clock, cmd.actor, step_id, True, _day(on, cmd))
+        row = dunning.decide_step(cmd.session, cmd.clock, cmd.actor, step_id, True, _day(on, cmd))
         console.print(f"{row.step_id}: {row.status}")
 
 
@@ -296,7 +303,7 @@ def approve(step_id: int, on: datetime = DateArg, today: datetime = TodayOption)
 def decline(step_id: int, on: datetime = DateArg, today: datetime = TodayOption):
     """Decline a step the sheet leaves to the operator."""
     with command(today) as cmd:
-        row = service.decide_step(cmd.session, cmd.clock, cmd.actor, step_id, False, _day(on, cmd))
+        row = dunning.decide_step(cmd.session, cmd.clock, cmd.actor, step_id, False, _day(on, cmd))
         console.print(f"{row.step_id}: {row.status}")
 
 
@@ -305,7 +312,7 @@ def receipt(letter_id: int, received_on: datetime = typer.Argument(..., formats=
             today: datetime = TodayOption):
     """Record the acknowledgement of receipt of a registered letter."""
     with command(today) as cmd:
-        message = service.record_letter_receipt(cmd.session, cmd.clock, cmd.actor, letter_id,
+        message = dunning.record_letter_receipt(cmd.session, cmd.clock, cmd.actor, letter_id,
                                                 received_on.date())
         console.print(f"Letter {message.id} received on {message.received_on.isoformat()}")
 
@@ -321,11 +328,11 @@ def add_dispute(invoice: str, received_on: datetime = typer.Option(..., formats=
                 today: datetime = TodayOption, as_json: bool = JsonOption):
     """Record a dispute; it is rejected at once when late or sent by the wrong channel."""
     with command(today) as cmd:
-        row = service.record_dispute(cmd.session, cmd.clock, cmd.actor, invoice,
-                                     received_on=received_on.date(), channel=channel, amount=amount,
-                                     reason=reason, invoice_received_on=invoice_received_on.date()
-                                     if invoice_received_on else None)
-        data = service.dispute_dict(row)
+        row = disputes.record_dispute(cmd.session, cmd.clock, cmd.actor, invoice,
+                                      received_on=received_on.date(), channel=channel, amount=amount,
+                                      reason=reason, invoice_received_on=invoice_received_on.date()
+                                      if invoice_received_on else None)
+        data = disputes.dispute_dict(row)
     print_json(data) if as_json else console.print(
         f"Dispute {data['id']}: {data['status']} — {'; '.join(data['decision']['reasons'])}")
 
@@ -337,8 +344,8 @@ def decide_dispute(dispute_id: int, decision: str = typer.Argument(..., help="ac
         console.print("[red]Error:[/] decision: accept or reject")
         raise typer.Exit(code=2)
     with command(today) as cmd:
-        row = service.decide_dispute(cmd.session, cmd.clock, cmd.actor, dispute_id,
-                                     decision == "accept", note)
+        row = disputes.decide_dispute(cmd.session, cmd.clock, cmd.actor, dispute_id,
+                                      decision == "accept", note)
         console.print(f"Dispute {row.id}: {row.status}")
 
 
@@ -350,8 +357,8 @@ def request_deposit(customer: str, amount: str = typer.Option(...), ground: str 
                     due_on: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
                     subscription: str = typer.Option(None), today: datetime = TodayOption):
     with command(today) as cmd:
-        row = service.request_deposit(cmd.session, cmd.clock, cmd.actor, customer, amount=amount,
-                                      ground=ground, due_on=due_on.date(), subscription_ref=subscription)
+        row = deposits.request_deposit(cmd.session, cmd.clock, cmd.actor, customer, amount=amount,
+                                       ground=ground, due_on=due_on.date(), subscription_ref=subscription)
         console.print(f"Deposit {row.id}: {row.amount} by {row.due_on.isoformat()} ({row.clause})")
 
 
@@ -359,29 +366,29 @@ def request_deposit(customer: str, amount: str = typer.Option(...), ground: str 
 def provided(deposit_id: int, on: datetime = DateArg, amount: str = typer.Option(None),
              today: datetime = TodayOption):
     with command(today) as cmd:
-        row = service.provide_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id, _day(on, cmd), amount)
+        row = deposits.provide_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id, _day(on, cmd), amount)
         console.print(f"Deposit {row.id}: holds {row.held}")
 
 
 @deposit_app.command("draw")
 def draw(deposit_id: int, today: datetime = TodayOption):
     with command(today) as cmd:
-        payment = service.draw_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id)
+        payment = deposits.draw_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id)
         console.print(f"Drawn {payment.amount} from deposit {deposit_id}")
 
 
 @deposit_app.command("release")
 def release(deposit_id: int, today: datetime = TodayOption):
     with command(today) as cmd:
-        credit = service.release_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id)
+        credit = deposits.release_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id)
         console.print(f"Released {credit.amount} (credit {credit.id}, to refund)")
 
 
 @deposit_app.command("list")
 def list_deposits(customer: str = typer.Option(None), as_json: bool = JsonOption):
     with command() as cmd:
-        customer_id = service.get_customer(cmd.session, customer).id if customer else None
-        rows = [service.deposit_dict(d) for d in service.list_deposits(cmd.session, customer_id)]
+        customer_id = common.get_customer(cmd.session, customer).id if customer else None
+        rows = [deposits.deposit_dict(d) for d in deposits.list_deposits(cmd.session, customer_id)]
     if as_json:
         print_json(rows)
         return
@@ -396,7 +403,7 @@ def list_deposits(customer: str = typer.Option(None), as_json: bool = JsonOption
 def list_messages(customer: str = typer.Option(None), status: str = typer.Option(None),
                   as_json: bool = JsonOption):
     with command() as cmd:
-        customer_id = service.get_customer(cmd.session, customer).id if customer else None
+        customer_id = common.get_customer(cmd.session, customer).id if customer else None
         rows = [outbox.message_dict(m) for m in outbox.list_messages(cmd.session, customer_id, status)]
     if as_json:
         print_json(rows)

@@ -4,15 +4,17 @@ day's collections run (debits scheduled, ladders moved). Loading it again change
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
-from clausier.catalog.models import Operator
+from clausier.catalog import facts as catalog_facts
 from clausier.core.clock import Clock
-from clausier.customers.models import Customer
-from clausier.payments import service
+from clausier.customers import facts as customer_facts
+from clausier.payments import daily
 from clausier.payments.invoices import open_invoices
+from clausier.payments.ledger import late_payment
+from clausier.payments.ledger import service as ledger
+from clausier.payments.sepa import service as sepa
 
 # Demonstration bank details (valid check digits, not real accounts).
 DEMO_CREDITOR_IBAN = "FR7630006000011234567890189"
@@ -26,38 +28,42 @@ PUBLISHED_LEGAL_RATES = {"2025-H1": "3.71", "2025-H2": "2.76"}
 def load_mandates(session: Session, clock: Clock, actor: Actor) -> str:
     """The creditor accounts and the Ozone households' mandates, before the demo's bill runs:
     the invoices carry the mandate reference and the creditor identifier."""
-    operators = {o.code: o for o in session.scalars(select(Operator))}
+    operators = {o.code: o for o in catalog_facts.operators(session).values()}
     for code in ("technicophone", "ozone"):
         if code in operators:
-            service.set_creditor(session, clock, actor, code, name=operators[code].legal_name
-                                 or operators[code].name, iban=DEMO_CREDITOR_IBAN,
-                                 creditor_identifier=DEMO_CREDITOR_ID)
+            sepa.set_creditor(session, clock, actor, code, name=operators[code].legal_name
+                              or operators[code].name, iban=DEMO_CREDITOR_IBAN,
+                              creditor_identifier=DEMO_CREDITOR_ID)
     mandates = 0
     if "ozone" in operators:
-        for customer in session.scalars(select(Customer).where(
-                Customer.operator_id == operators["ozone"].id).order_by(Customer.id)):
-            if service.list_mandates(session, customer.id):
+        for customer in _customers_of(session, operators["ozone"].id):
+            if sepa.list_mandates(session, customer.id):
                 continue
-            service.add_mandate(session, clock, actor, customer.ref, reference=f"RUM-{customer.ref}",
-                                signed_on=customer.created_at.date(), iban=DEMO_DEBTOR_IBAN)
+            sepa.add_mandate(session, clock, actor, customer.ref, reference=f"RUM-{customer.ref}",
+                             signed_on=customer.created_at.date(), iban=DEMO_DEBTOR_IBAN)
             mandates += 1
     return f"{mandates} mandate(s)"
 
 
 def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
-    operators = {o.code: o for o in session.scalars(select(Operator))}
+    operators = {o.code: o for o in catalog_facts.operators(session).values()}
     for half_year, value in PUBLISHED_LEGAL_RATES.items():
-        service.add_legal_rate(session, clock, actor, half_year, value)
+        late_payment.add_legal_rate(session, clock, actor, half_year, value)
     paid = 0
     if "technicophone" in operators:
-        first = session.scalars(select(Customer).where(
-            Customer.operator_id == operators["technicophone"].id).order_by(Customer.id)).first()
+        first = next(iter(_customers_of(session, operators["technicophone"].id)), None)
         invoices = open_invoices(session, first.id) if first else []
-        if invoices and not service.list_payments(session, first.id):
+        if invoices and not ledger.list_payments(session, first.id):
             oldest = invoices[0]
-            service.record_payment(session, clock, actor, first.ref, oldest.outstanding, "transfer",
-                                   min(oldest.due_date, clock.today()), "DEMO-VIR-1")
+            ledger.record_payment(session, clock, actor, first.ref, oldest.outstanding, "transfer",
+                                  min(oldest.due_date, clock.today()), "DEMO-VIR-1")
             paid = 1
-    counts = service.tick(session, clock, actor, clock.today())
+    counts = daily.tick(session, clock, actor, clock.today())
     return (f"{paid} payment(s), {counts['scheduled']} debit(s) scheduled, "
             f"{counts['steps']} dunning step(s)")
+
+
+def _customers_of(session: Session, operator_id: int):
+    """The operator's customers, oldest first."""
+    return customer_facts.customers(
+        session, customer_facts.customer_ids(session, operator_id=operator_id)).values()

@@ -1,71 +1,74 @@
-"""What payments reads of billing's invoices (never writes: the payment status moves only through
-``billing.service.record_payment``): the open invoices of a customer as ``rules.OpenInvoice``."""
+"""What payments reads of billing's invoices, through ``billing.facts`` (never writes: the
+payment status moves only through ``billing.service.record_payment``): the open invoices of
+customers as ``rules.OpenInvoice``, with the part held back by open disputes."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clausier.billing.models import Invoice, InvoiceLine
-from clausier.billing.service import PAYMENT_STATUSES
+from clausier.billing import facts as billing_facts
+from clausier.billing.charges import pending_charges
+from clausier.billing.facts import InvoiceFacts
 from clausier.core.money import ZERO, money
 from clausier.payments.models import Dispute
 from clausier.payments.rules import OpenInvoice
 
-OPEN_STATUSES = tuple(s for s in PAYMENT_STATUSES if s != "paid")
 
-
-def _credited(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
-    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    if invoice_ids:
-        for invoice_id, total in session.execute(
-                select(Invoice.credited_invoice_id, Invoice.total_ttc)
-                .where(Invoice.credited_invoice_id.in_(invoice_ids))):
-            totals[invoice_id] += total
-    return totals
-
-
-def facts(session: Session, invoices: list[Invoice]) -> list[OpenInvoice]:
+def facts(session: Session, invoices: list[InvoiceFacts]) -> list[OpenInvoice]:
+    """The invoices as the payment rules read them, in the same order."""
     ids = [i.id for i in invoices]
-    credited = _credited(session, ids)
     disputed: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    usage: set[int] = set()
     if ids:
         for invoice_id, amount in session.execute(select(Dispute.invoice_id, Dispute.amount).where(
                 Dispute.invoice_id.in_(ids), Dispute.status == "open")):
             disputed[invoice_id] += amount
-        usage = set(session.scalars(select(InvoiceLine.invoice_id).where(
-            InvoiceLine.invoice_id.in_(ids), InvoiceLine.kind == "usage").distinct()))
-    result = []
-    for invoice in invoices:
-        total = money(invoice.total_ttc - credited[invoice.id])
-        result.append(OpenInvoice(
-            id=invoice.id, number=invoice.number, issue_date=invoice.issue_date,
-            due_date=invoice.due_date or invoice.issue_date, total=total,
-            outstanding=max(ZERO, money(total - invoice.amount_paid)),
-            disputed=disputed[invoice.id], has_usage=invoice.id in usage))
-    return result
+    return [OpenInvoice(
+        id=invoice.id, number=invoice.number, issue_date=invoice.issue_date,
+        due_date=invoice.due_date or invoice.issue_date, total=invoice.total,
+        outstanding=invoice.outstanding, disputed=disputed[invoice.id],
+        has_usage=invoice.has_usage) for invoice in invoices]
+
+
+def open_invoices_of(session: Session, customer_ids: Collection[int]
+                     ) -> dict[int, list[OpenInvoice]]:
+    """Issued invoices of the customers with something left to pay, oldest first, by customer."""
+    issued = [i for invoices in billing_facts.open_invoices(session, customer_ids).values()
+              for i in invoices]
+    result: dict[int, list[OpenInvoice]] = defaultdict(list)
+    for invoice, fact in zip(issued, facts(session, issued)):
+        if fact.outstanding > 0:
+            result[invoice.customer_id].append(fact)
+    return dict(result)
 
 
 def open_invoices(session: Session, customer_id: int) -> list[OpenInvoice]:
     """Issued invoices of the customer with something left to pay, oldest first."""
-    rows = list(session.scalars(select(Invoice).where(
-        Invoice.customer_id == customer_id, Invoice.kind == "invoice",
-        Invoice.number.is_not(None), Invoice.status.in_(OPEN_STATUSES))
-        .order_by(Invoice.due_date, Invoice.issue_date, Invoice.id)))
-    return [i for i in facts(session, rows) if i.outstanding > 0]
+    return open_invoices_of(session, [customer_id]).get(customer_id, [])
+
+
+def owed(session: Session, customer_id: int) -> Decimal:
+    """Everything the customer owes: open invoices and the charges waiting for the next one."""
+    invoiced = sum((i.outstanding for i in open_invoices(session, customer_id)), ZERO)
+    charges = sum((c.amount for c in pending_charges(session, customer_id)), ZERO)
+    return money(invoiced + max(ZERO, charges))
 
 
 def customers_with_due_invoices(session: Session, on: date) -> list[int]:
-    return list(session.scalars(select(Invoice.customer_id).where(
-        Invoice.kind == "invoice", Invoice.number.is_not(None),
-        Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < on).distinct()))
+    return billing_facts.customers_with_due_invoices(session, on)
 
 
-def invoice(session: Session, invoice_id: int) -> Invoice:
-    return session.get(Invoice, invoice_id)
+def amounts_paid(session: Session, invoice_ids: Collection[int]) -> dict[int, Decimal]:
+    """What billing has recorded as paid on each invoice."""
+    return {i.id: i.amount_paid for i in billing_facts.invoice_facts(session, invoice_ids).values()}
 
+
+def invoices_by_id(session: Session, invoice_ids: Collection[int]) -> dict[int, OpenInvoice]:
+    """These invoices as the payment rules read them (paid ones included), by id."""
+    found = list(billing_facts.invoice_facts(session, invoice_ids).values())
+    return {fact.id: fact for fact in facts(session, found)}

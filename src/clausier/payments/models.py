@@ -1,6 +1,7 @@
 """Payments and collections tables: payments and their allocations, customer credits and refunds,
 SEPA mandates, collections and returns, the legal interest rate table, dunning cases and their
-dated steps, deposits, disputes, and the outbox of letters, e-mails and SMS.
+dated steps, deposits, disputes. The letters, e-mails and SMS they send are notifications'
+(``outbox_messages``, referenced by id).
 
 Invoices belong to billing: they are referenced by id (and number, for reading) and their
 payment status is moved only through ``billing.service.record_payment``.
@@ -306,32 +307,4 @@ class Dispute(Base):
     decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     credit_note_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(Instant)
-
-
-class OutboxMessage(Base):
-    """A document sent to a customer: a registered letter (PDF), an e-mail or an SMS."""
-
-    __tablename__ = "outbox_messages"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)     # one message per event
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(20))    # registered_letter | email | sms
-    kind: Mapped[str] = mapped_column(String(40))       # formal_notice | reminder | termination …
-    recipient: Mapped[str] = mapped_column(Text, default="", info={"personal": "contact"})
-    subject: Mapped[str] = mapped_column(String(300), default="")
-    body: Mapped[str] = mapped_column(Text, default="", info={"personal": "content"})
-    file_path: Mapped[str | None] = mapped_column(String(400), nullable=True)
-    file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # queued | sent | failed ; a letter is "sent" once printed for posting
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str] = mapped_column(Text, default="")
-    # When a queued e-mail or SMS is tried again after a failure (payments.rules.retry_at).
-    next_attempt_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
-    provider_ref: Mapped[str] = mapped_column(String(120), default="")
-    created_on: Mapped[date] = mapped_column(Date, index=True)
-    sent_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
-    received_on: Mapped[date | None] = mapped_column(Date, nullable=True)   # AR: first presentation
     created_at: Mapped[datetime] = mapped_column(Instant)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clausier.core.room import Outbox, Room
+from clausier.core.room import Room
 
 
 def _models():
@@ -24,15 +24,9 @@ def _commands():
 
 
 def _tick_steps():
-    from clausier.payments import service
+    from clausier.payments import daily
 
-    return [service.tick, service.deliver]
-
-
-def _outboxes():
-    from clausier.payments import service
-
-    return [Outbox(service.deliver, service.send_next, service.deliveries_due)]
+    return [daily.tick]
 
 
 def _dashboard_cards():
@@ -53,7 +47,6 @@ ROOM = Room(
     routers=_routers,
     commands=_commands,
     tick_steps=_tick_steps,
-    outboxes=_outboxes,
     dashboard_cards=_dashboard_cards,
     customer_sections=_customer_sections,
 )

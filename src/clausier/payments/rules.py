@@ -5,11 +5,9 @@ in, decisions and explained amounts out, every figure from the term sheet with i
 
 from __future__ import annotations
 
-import smtplib
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -563,42 +561,3 @@ def mandate_lapsed(signed_on: date, last_collection_on: date | None, on: date) -
 def collection_date(due_date: date, scheduled_on: date, prenotification_days: int) -> date:
     """Collected on the due date, but never before the pre-notification has run."""
     return max(due_date, scheduled_on + timedelta(days=prenotification_days))
-
-
-
-# --------------------------------------------------------------------------- e-mails and SMS
-
-FIRST_RETRY_AFTER = timedelta(minutes=5)
-LONGEST_RETRY_AFTER = timedelta(hours=6)
-_LONGEST_DOUBLING = 7       # 5 min × 2⁷ > 6 h: more doublings change nothing
-
-
-def retry_at(failed_at: datetime, attempts: int) -> datetime:
-    """When a message that failed for the ``attempts``-th time is tried again: 5 minutes after
-    the first failure, twice as long after each next one, at most 6 hours (a relay down for the
-    night is not hammered, and is tried again within hours of its return)."""
-    doublings = min(max(attempts - 1, 0), _LONGEST_DOUBLING)
-    return failed_at + min(FIRST_RETRY_AFTER * 2 ** doublings, LONGEST_RETRY_AFTER)
-
-
-def delivery_failure(channel: str, error: Exception) -> str:
-    """Why a message could not be handed over, in words staff can act on (the pages translate
-    them); the exception itself goes to the server's log, not to the page."""
-    if channel == "sms":
-        return "The SMS gateway did not take the message; it stays queued and is tried again."
-    if isinstance(error, ConnectionRefusedError):
-        return ("No mail server answers at the configured address (CLAUSIER_SMTP_HOST, "
-                "CLAUSIER_SMTP_PORT); the message stays queued and is tried again.")
-    if isinstance(error, socket.gaierror):
-        return ("The name of the mail server (CLAUSIER_SMTP_HOST) is unknown; the message "
-                "stays queued and is tried again.")
-    if isinstance(error, TimeoutError):
-        return "The mail server did not answer in time; the message stays queued."
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return "The mail server refused the recipient's address; the message stays queued."
-    if isinstance(error, smtplib.SMTPSenderRefused):
-        return ("The mail server refused the sender's address (CLAUSIER_MAIL_FROM); the "
-                "message stays queued.")
-    if isinstance(error, smtplib.SMTPException):
-        return "The mail server refused the message; it stays queued and is tried again."
-    return "The mail server could not be reached; the message stays queued and is tried again."

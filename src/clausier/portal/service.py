@@ -203,13 +203,13 @@ def dues_of_customer(session: Session, customer_id: int, on: date) -> Dues:
     """The customer's invoices to pay with their due dates, payments received and credit
     balance."""
     from clausier.payments import invoices as invoice_reads
-    from clausier.payments import service as payments
+    from clausier.payments.ledger import service as payments
 
     open_invoices = invoice_reads.open_invoices(session, customer_id)
     credits = [c for c in payments.credits_of(session, customer_id) if c.remaining > 0]
     return Dues(open_invoices=open_invoices,
                  overdue={i.id for i in open_invoices if i.due_date < on},
-                 owed=payments.owed(session, customer_id),
+                 owed=invoice_reads.owed(session, customer_id),
                  payments=payments.list_payments(session, customer_id),
                  credits=credits,
                  credit_balance=money(sum((c.remaining for c in credits), Decimal(0))))

@@ -122,7 +122,7 @@ class Notification(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    # When a pending notice is tried again after a failure (payments.rules.retry_at).
+    # When a pending notice is tried again after a failure (notifications.rules.retry_at).
     next_attempt_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
     created_at: Mapped[datetime] = mapped_column(Instant)
     sent_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)

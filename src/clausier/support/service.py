@@ -27,7 +27,7 @@ from clausier.core.explain import Explained
 from clausier.core.money import ZERO, money
 from clausier.customers import facts as customer_facts
 from clausier.db.session import lock_for_writing
-from clausier.payments.rules import delivery_failure, retry_at
+from clausier.notifications.rules import delivery_failure, retry_at
 from clausier.support import rules
 from clausier.support.models import Notification, Outage, SlaClaim, Ticket, TicketEvent
 from clausier.terms.schema import DayCount, ServiceLevels
@@ -621,7 +621,7 @@ def mark_sent(session: Session, clock: Clock, notification_id: int) -> Notificat
 
 def mark_failed(session: Session, clock: Clock, notification_id: int, error: str,
                 give_up: bool = False) -> Notification:
-    """A failed attempt: the notice stays pending, tried again later (payments.rules.retry_at),
+    """A failed attempt: the notice stays pending, tried again later (notifications.rules.retry_at),
     unless given up."""
     notification = session.get(Notification, notification_id)
     if notification is None:
@@ -638,10 +638,10 @@ def deliver_notifications(session: Session, clock: Clock, actor: Actor, day: dat
                           mailer=None, sms=None, *, customer_id: int | None = None) -> dict[str, int]:
     """Daily step, and the server's sender: send the pending notices whose next attempt has
     come to the people kept informed, by e-mail (SMTP) or SMS, with the mail and SMS adapters
-    of the payments room's outbox; a failure stays pending, says why, and is tried again
+    of the notifications room's outbox; a failure stays pending, says why, and is tried again
     (given up after 5 attempts)."""
     from clausier.core.settings import Settings
-    from clausier.payments.outbox import DELIVERY_LOCK, SmtpMailer, sms_provider
+    from clausier.notifications.outbox import DELIVERY_LOCK, SmtpMailer, sms_provider
 
     settings = Settings.from_env()
     mailer = mailer or SmtpMailer.from_settings(settings)
@@ -660,7 +660,7 @@ def send_next_notification(session: Session, clock: Clock, actor: Actor, *, mail
     sender holds, send it and mark it in the caller's one transaction (sent by one sender only,
     never again once committed). ``"sent"``/``"failed"``, or None when nothing is due."""
     from clausier.core.settings import Settings
-    from clausier.payments.outbox import SmtpMailer, sms_provider
+    from clausier.notifications.outbox import SmtpMailer, sms_provider
 
     claimed = pending_notifications(session, limit=1, due_at=clock.now(), claim=True)
     if not claimed:

@@ -23,7 +23,7 @@ from clausier.core.money import money
 from clausier.customers import service as customers
 from clausier.equipment import service as equipment
 from clausier.payments import invoices as invoice_reads
-from clausier.payments import service as payments
+from clausier.payments.dunning import service as dunning
 from clausier.rating.cdr import service as cdr
 from clausier.rating.fraud import service as fraud
 from clausier.rating.month import service as rating
@@ -207,7 +207,7 @@ def overdue_by_step(session: Session, today: date) -> list[OverdueGroup]:
                    if i.due_date < today]
         if not overdue:
             continue
-        case = payments.open_case_of(session, customer_id)
+        case = dunning.open_case_of(session, customer_id)
         reached = [s for s in case.steps if s.status in REACHED] if case else []
         last = max(reached, key=lambda s: s.position) if reached else None
         key = (last.position, last.step_id) if last else (-1, "")

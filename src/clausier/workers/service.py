@@ -25,7 +25,7 @@ def deliver_notices(engine: Engine, clock: Clock, actor: Actor) -> dict[str, int
     its own transaction that claims it (no other sender takes it meanwhile), tries it and marks
     it: a message committed as sent is never sent again, whoever runs this next; one whose
     sender died mid-way is rolled back to waiting and sent by the next run. A failed attempt
-    keeps the message waiting until its next attempt (``payments.rules.retry_at``)."""
+    keeps the message waiting until its next attempt (``notifications.rules.retry_at``)."""
     from clausier.scheduler.service import outboxes
 
     counts = {"sent": 0, "failed": 0}

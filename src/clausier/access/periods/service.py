@@ -19,7 +19,7 @@ from clausier.core.clock import Clock, SystemClock
 from clausier.customers import service as customers
 from clausier.equipment import rules as equipment_rules
 from clausier.equipment import service as equipment
-from clausier.payments import outbox
+from clausier.notifications import outbox
 from clausier.terms.schema import Pack as PackTerms
 
 

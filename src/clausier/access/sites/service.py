@@ -22,7 +22,7 @@ from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.settings import Settings
-from clausier.payments.outbox import SmtpMailer
+from clausier.notifications.outbox import SmtpMailer
 
 SCOPES = ("read_only", "manage_records", "manage_credentials")
 # Platform setting (the seed sets no figure): call timeout bounds.

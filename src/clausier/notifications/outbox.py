@@ -1,5 +1,5 @@
-"""Documents sent to customers: registered-letter PDFs (WeasyPrint), e-mails (SMTP) and SMS
-(a provider adapter). Messages are queued in the caller's transaction, one per event (``key``);
+"""Documents sent to customers (by payments, support, access): registered-letter PDFs
+(WeasyPrint), e-mails (SMTP) and SMS (a provider adapter). Messages are queued in the caller's transaction, one per event (``key``);
 letters are rendered at once and stored under the data directory; e-mails and SMS go out when
 :func:`deliver` runs (the daily tick, ``clausier outbox send``), so a rolled-back transaction
 sends nothing. Delivery is at least once: a message is marked sent only after the gateway took it.
@@ -27,10 +27,10 @@ from clausier.core.dryrun import files_untouched
 from clausier.core.errors import InvalidInput, NotFound
 from clausier.core.money import fr_format
 from clausier.core.settings import Settings
-from clausier.customers.models import Customer
+from clausier.customers.facts import recipients
 from clausier.db.session import lock_for_writing
-from clausier.payments.models import OutboxMessage
-from clausier.payments.rules import delivery_failure, retry_at
+from clausier.notifications.models import OutboxMessage
+from clausier.notifications.rules import delivery_failure, retry_at
 from clausier.web import TEMPLATES
 
 log = logging.getLogger(__name__)
@@ -42,29 +42,6 @@ _environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select
                            trim_blocks=True, lstrip_blocks=True)
 _environment.filters["money"] = fr_format
 _environment.filters["day"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
-
-
-# --------------------------------------------------------------------------- recipients
-
-
-@dataclass(frozen=True)
-class Recipient:
-    name: str
-    email: str
-    phone: str
-    address: str
-
-
-def recipient_of(customer: Customer) -> Recipient:
-    """The customer's billing contact when it has one, else the customer's own details."""
-    billing = [c for c in customer.contacts if "billing" in (c.roles or [])]
-    email = next((c.email for c in billing if c.email), "") or customer.email
-    phone = next((c.phone for c in billing if c.phone), "") or customer.phone
-    central = next((s for s in customer.sites if s.is_central), customer.sites[0] if customer.sites else None)
-    address = customer.billing_address or (
-        "\n".join(p for p in (central.address, f"{central.postcode} {central.city}".strip()) if p)
-        if central else "")
-    return Recipient(customer.name, email, phone, address)
 
 
 # --------------------------------------------------------------------------- queueing
@@ -82,16 +59,22 @@ def render_letter(context: dict) -> bytes:
     return HTML(string=html, base_url=str(TEMPLATES.parent)).write_pdf()   # static/documents/*.css
 
 
-def queue(session: Session, clock: Clock, actor: Actor, customer: Customer, *, channel: str,
+class Addressee(Protocol):
+    id: int
+    ref: str
+
+
+def queue(session: Session, clock: Clock, actor: Actor, customer: Addressee, *, channel: str,
           kind: str, key: str, subject: str, body: str, letter: dict | None = None) -> OutboxMessage:
-    """One message per ``key`` (queuing the same event again returns the first one). A
-    registered letter is rendered now, stored as a PDF file, and counts as sent today."""
+    """One message per ``key`` (queuing the same event again returns the first one), to the
+    customer's billing contact when it has one (``customers.facts.recipients``). A registered
+    letter is rendered now, stored as a PDF file, and counts as sent today."""
     existing = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
         return existing
     if channel not in CHANNELS:
         raise ValueError(f"channel: {channel!r} is not one of {', '.join(CHANNELS)}")
-    to = recipient_of(customer)
+    to = recipients(session, [customer.id])[customer.id]
     recipient = {"registered_letter": f"{to.name}\n{to.address}".strip(), "email": to.email,
                  "sms": to.phone}[channel]
     message = OutboxMessage(key=key, customer_id=customer.id, channel=channel, kind=kind,

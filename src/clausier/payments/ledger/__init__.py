@@ -1,0 +1,1 @@
+"""Payments received, credits, refunds and set-off; late payment."""

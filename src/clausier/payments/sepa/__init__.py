@@ -1,0 +1,1 @@
+"""SEPA direct debit: creditor, mandates, collections, files and returns."""
