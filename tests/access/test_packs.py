@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from clausier.access import service as access
-from clausier.billing.charges import pending_charges
+from clausier.billing.ledger.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.core.errors import NotAllowed
 from tests.access.builders import activated_site, sold_pack

@@ -15,7 +15,11 @@ from clausier.payments import views as payments_views
 from clausier.web.i18n import gettext_for
 
 PACKAGE = Path(clausier.__file__).parent
-DOMAIN_MODULES = ("billing/service.py", "payments/service.py", "portal/service.py")
+# Billing's domain modules: every one but its edges (documents/ renders for people).
+BILLING_DOMAIN = tuple(sorted(
+    str(path.relative_to(PACKAGE)) for path in (PACKAGE / "billing").rglob("*.py")
+    if "documents" not in path.parts and path.stem not in ("views", "api", "cli", "demo")))
+DOMAIN_MODULES = (*BILLING_DOMAIN, "payments/service.py", "portal/service.py")
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -38,7 +38,7 @@ from clausier.accounts import rules as account_rules
 from clausier.accounts import service as accounts
 from clausier.accounts.models import User
 from clausier.audit.service import Actor, record
-from clausier.billing.charges import add_charge
+from clausier.billing.ledger.charges import add_charge
 from clausier.catalog.models import Offer
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts

@@ -1,5 +1,5 @@
 """What payments reads of billing's invoices (never writes: the payment status moves only through
-``billing.service.record_payment``): the open invoices of a customer as ``rules.OpenInvoice``."""
+``billing.invoices.service.record_payment``): the open invoices of a customer as ``rules.OpenInvoice``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.billing.models import Invoice, InvoiceLine
-from clausier.billing.service import PAYMENT_STATUSES
+from clausier.billing.invoices.service import PAYMENT_STATUSES
 from clausier.core.money import ZERO, money
 from clausier.payments.models import Dispute
 from clausier.payments.rules import OpenInvoice

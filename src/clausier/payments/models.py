@@ -3,7 +3,7 @@ SEPA mandates, collections and returns, the legal interest rate table, dunning c
 dated steps, deposits, disputes, and the outbox of letters, e-mails and SMS.
 
 Invoices belong to billing: they are referenced by id (and number, for reading) and their
-payment status is moved only through ``billing.service.record_payment``.
+payment status is moved only through ``billing.invoices.service.record_payment``.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ the daily tick with staff approvals; deposits; disputes; the collections view of
 
 Every figure comes from the general terms of the sheet version the customer's contracts were
 signed under; invoices are read through ``payments.invoices`` and their payment status is moved
-only by ``billing.service.record_payment``; one-off amounts (interest, indemnity, rejected-debit
-fee, exit amounts) go to the next invoice through ``billing.charges.add_charge``.
+only by ``billing.invoices.service.record_payment``; one-off amounts (interest, indemnity, rejected-debit
+fee, exit amounts) go to the next invoice through ``billing.ledger.charges.add_charge``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing import service as billing
-from clausier.billing.charges import add_charge, pending_charges
+from clausier.billing.invoices import service as billing_invoices
+from clausier.billing.ledger.charges import add_charge, pending_charges
 from clausier.catalog.models import Operator
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
@@ -235,7 +235,7 @@ def _apply(session: Session, clock: Clock, actor: Actor, customer: Customer, pay
         payment.allocations.append(Allocation(invoice_id=invoice_id, invoice_number=invoice.number,
                                               amount=part, on=payment.received_on))
         session.flush()
-        updated = billing.record_payment(session, clock, actor, invoice.number,
+        updated = billing_invoices.record_payment(session, clock, actor, invoice.number,
                                          row.amount_paid + part, payment.received_on)
         if updated.status == "paid" and payment.received_on > invoice.due_date:
             _charge_late_payment(session, clock, actor, customer, terms, invoice, payment.received_on)
@@ -256,7 +256,7 @@ def record_payment(session: Session, clock: Clock, actor: Actor, customer_ref: s
         raise InvalidInput.on("method", f"{method!r} is not one of {', '.join(MANUAL_METHODS)}")
     customer = get_customer(session, customer_ref)
     amount = _amount(amount, "amount")
-    chosen = [billing.get_invoice(session, n).id for n in invoice_numbers] or None
+    chosen = [billing_invoices.get_invoice(session, n).id for n in invoice_numbers] or None
     payment = _new_payment(session, clock, actor, customer, amount, method, received_on, reference)
     _apply(session, clock, actor, customer, payment, chosen)
     record(session, clock, actor, "payment.record", payment,
@@ -320,7 +320,7 @@ def reverse_payment(session: Session, clock: Clock, actor: Actor, payment: Payme
             continue
         allocation.reversed = True
         row = invoice_reads.invoice(session, allocation.invoice_id)
-        billing.record_payment(session, clock, actor, allocation.invoice_number,
+        billing_invoices.record_payment(session, clock, actor, allocation.invoice_number,
                                row.amount_paid - allocation.amount, on)
     record(session, clock, actor, "payment.reverse", payment, f"payment {payment.id}: {reason}")
 
@@ -1338,7 +1338,7 @@ def record_dispute(session: Session, clock: Clock, actor: Actor, invoice_number:
                    invoice_received_on: date | None = None) -> Dispute:
     """A dispute of an invoice: admissible only within the sheet's window and by its channel; an
     admissible dispute holds back the disputed part (the rest stays due at the due date)."""
-    invoice = billing.get_invoice(session, invoice_number)
+    invoice = billing_invoices.get_invoice(session, invoice_number)
     if invoice.number is None or invoice.kind != "invoice":
         raise NotAllowed(f"invoice {invoice.number or invoice.id}: only an issued invoice is disputed")
     if channel not in {c.value for c in Channel}:
@@ -1384,10 +1384,10 @@ def decide_dispute(session: Session, clock: Clock, actor: Actor, dispute_id: int
         raise NotAllowed(f"dispute {dispute.id} is already {dispute.status}")
     customer = session.get(Customer, dispute.customer_id)
     if accept:
-        invoice = billing.get_invoice(session, dispute.invoice_number)
+        invoice = billing_invoices.get_invoice(session, dispute.invoice_number)
         amount = (dispute.amount if invoice.price_basis == "TTC" or not invoice.total_ttc
                   else money(dispute.amount * invoice.total_ht / invoice.total_ttc))
-        note_doc = billing.credit_note(session, clock, actor, invoice.number,
+        note_doc = billing_invoices.credit_note(session, clock, actor, invoice.number,
                                        note or f"dispute {dispute.id} accepted", amount=amount)
         dispute.credit_note_number = note_doc.number
     dispute.status = "accepted" if accept else "rejected"

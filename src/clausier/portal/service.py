@@ -151,7 +151,7 @@ def report_sim_lost(session: Session, clock: Clock, actor: Actor, customer_id: i
 def invoices_of_customer(session: Session, customer_id: int) -> list:
     """The customer's issued invoices and credit notes, latest first (drafts are the operator's
     work in progress, never shown; empty while the billing room is not built)."""
-    billing = optional_import("clausier.billing.service")
+    billing = optional_import("clausier.billing.invoices.service")
     if billing is None:
         return []
     return [i for i in billing.list_invoices(session, customer_id=customer_id, limit=10_000)
@@ -167,12 +167,12 @@ def invoice_of_customer(session: Session, customer_id: int, number: str) -> tupl
         invoice = session.scalar(select(billing.Invoice).where(billing.Invoice.number == number))
     if invoice is None or invoice.customer_id != customer_id or invoice.status == "draft":
         raise NotFound(f"invoice: {number} not found")
-    return invoice, optional_import("clausier.billing.service").credited_by(session, invoice)
+    return invoice, optional_import("clausier.billing.invoices.service").credited_by(session, invoice)
 
 
 def usage_annexes(invoice) -> list:
-    """The usage annexes of a document (``billing.rules.UsageAnnex``), as kept with its lines."""
-    billing = optional_import("clausier.billing.rules")
+    """The usage annexes of a document (``billing.invoices.rules.UsageAnnex``), as kept with its lines."""
+    billing = optional_import("clausier.billing.invoices.rules")
     return billing.usage_annexes(invoice.lines) if billing is not None else []
 
 
@@ -181,8 +181,8 @@ def invoice_file(session: Session, customer_id: int, number: str, document: str,
     """(content, file name, media type) of one of the customer's documents: ``pdf`` (a Factur-X
     PDF, its XML embedded) in ``language`` or ``facturx.xml``."""
     invoice, credited = invoice_of_customer(session, customer_id, number)
-    return optional_import("clausier.billing.pdf").invoice_document(invoice, credited, document,
-                                                                    language)
+    return optional_import("clausier.billing.documents.pdf").invoice_document(
+        invoice, credited, document, language)
 
 
 @dataclass

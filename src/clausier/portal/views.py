@@ -31,7 +31,7 @@ def _(text: str) -> str:
 # The portal's sections: (path, title, the module that must exist for the section to be shown).
 SECTIONS: list[tuple[str, str, str | None]] = [
     ("/portal", _("My contracts"), None),
-    ("/portal/invoices", _("My invoices"), "clausier.billing.service"),
+    ("/portal/invoices", _("My invoices"), "clausier.billing.invoices.service"),
     ("/portal/payments", _("Payments and what is due"), "clausier.payments.service"),
     ("/portal/usage", _("My usage"), "clausier.rating.service"),
     ("/portal/equipment", _("Equipment to return"), "clausier.equipment.service"),

@@ -36,7 +36,7 @@ TICK_STEPS: list[str] = [
     "clausier.contracts.service:tick",
     "clausier.equipment.service:tick",      # after contracts: returns open once the line has ended
     "clausier.numbers.service:tick",
-    "clausier.billing.service:tick",
+    "clausier.billing.invoices.service:tick",
     "clausier.payments.service:tick",
     "clausier.payments.service:deliver",
     "clausier.support.service:deliver_notifications",

@@ -30,17 +30,16 @@ def names_read_by_rules() -> dict[str, frozenset[str]]:
     found: dict[str, frozenset[str]] = {}
     # The demo loader writes the sheets' figures into its data; it applies no reading.
     for room in sorted(p for p in PACKAGE_DIR.iterdir() if p.is_dir() and p.name != "demo"):
-        for module_name in RULE_MODULES:
-            module = room / module_name
-            if not module.exists():
-                continue
+        # A room cut into sub-packages (billing/runs, billing/invoices…) has them one level down.
+        for module in (path for name in RULE_MODULES for path in sorted(room.rglob(name))):
+            dotted = ".".join(module.relative_to(PACKAGE_DIR).with_suffix("").parts)
             tree = ast.parse(module.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
                 if isinstance(node, ast.FunctionDef) and not node.name.startswith("__"):
                     names = {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
                     names |= {n.value for n in ast.walk(node)
                               if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-                    found[f"{room.name}.{module.stem}.{node.name}"] = frozenset(names)
+                    found[f"{dotted}.{node.name}"] = frozenset(names)
     return found
 
 
