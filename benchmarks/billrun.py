@@ -9,8 +9,8 @@ class), so the run reads and marks rating's summaries as a real one does.
         --broker amqp://guest:guest@127.0.0.1:5672/ --broker-workers 2      # on `clausier worker`s
 
 The set-up (not timed) inserts the rows in bulk; the bill run is the real one
-(``billing.runs.service.run_bill_run``). Peak memory is the bill-run process's maximum RSS, the set-up
-running in a child process. Printed figures only: speed never goes into the test suite.
+(``billing.runs.service.run_bill_run``). Peak memory is the bill-run process's maximum RSS, the
+set-up running in a child process. Printed figures only: speed never goes into the test suite.
 """
 
 from __future__ import annotations
@@ -245,7 +245,8 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
     if broker:
         return
     started = time.perf_counter()
-    [again] = billing_runs.run_bill_run(engine, clock, Actor.system("benchmark"), PERIOD, "technicophone",
+    [again] = billing_runs.run_bill_run(engine, clock, Actor.system("benchmark"), PERIOD,
+                                        "technicophone",
                                    batch_size=batch_size)
     print(f"  re-run (idempotent): {again.billed} new invoices in {time.perf_counter() - started:.1f} s")
 

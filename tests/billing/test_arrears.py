@@ -78,6 +78,7 @@ def test_a_pack_sold_while_the_old_system_billed_is_not_billed_again():
     assert run_rules.draft_invoice(old, sheet("rozoh").general, "HT", date(2026, 10, 1),
                                date(2026, 10, 24)).is_empty
     new = CustomerFacts(1, True, None, ((pack(date(2026, 10, 5)), rozoh),))
-    draft = run_rules.draft_invoice(new, sheet("rozoh").general, "HT", date(2026, 10, 1), date(2026, 10, 24))
+    draft = run_rules.draft_invoice(new, sheet("rozoh").general, "HT", date(2026, 10, 1),
+                                    date(2026, 10, 24))
     assert [(line.draft.kind, line.draft.amount) for line in draft.totals.lines] == [
         ("pack", D("1290.00"))]

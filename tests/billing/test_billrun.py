@@ -113,10 +113,13 @@ def test_an_issued_invoice_cannot_be_modified_only_credited(session, clock, acto
             session.flush()
     session.refresh(invoice)
     with pytest.raises(InvalidInput, match="more than the 10,00"):
-        billing_invoices.credit_note(session, clock, actor, invoice.number, "goodwill", amount=D("11"))
-    partial = billing_invoices.credit_note(session, clock, actor, invoice.number, "goodwill", amount=D("4"))
+        billing_invoices.credit_note(session, clock, actor, invoice.number, "goodwill",
+                                     amount=D("11"))
+    partial = billing_invoices.credit_note(session, clock, actor, invoice.number, "goodwill",
+                                           amount=D("4"))
     assert (partial.number, partial.total_ttc, invoice.status) == ("TEC-AV-2026-000001", D("4.80"), "issued")
-    rest = billing_invoices.credit_note(session, clock, actor, invoice.number, "goodwill", amount=D("6"))
+    rest = billing_invoices.credit_note(session, clock, actor, invoice.number, "goodwill",
+                                        amount=D("6"))
     assert (rest.number, invoice.status) == ("TEC-AV-2026-000002", "cancelled")
     with pytest.raises(NotAllowed, match="already cancelled"):
         billing_invoices.credit_note(session, clock, actor, invoice.number, "again")
@@ -217,11 +220,13 @@ def test_price_change_notices_and_the_right_to_leave(session, clock, actor, tec,
     [notice] = change.notices
     assert (notice.customer_id, notice.may_leave_without_fees, notice.leave_until) == (
         business.id, True, date(2026, 11, 27))
-    regulatory = billing_ledger.announce_price_change(session, clock, actor, "technicophone", "regulatory",
+    regulatory = billing_ledger.announce_price_change(session, clock, actor, "technicophone",
+                                                      "regulatory",
                                                date(2026, 12, 1), family="vga",
                                                announced_on=date(2026, 10, 15))
     assert regulatory.notices[0].may_leave_without_fees is False
-    billing_runs.bill_period(session, FixedClock.on(date(2026, 12, 1)), actor, "2026-12", "technicophone")
+    billing_runs.bill_period(session, FixedClock.on(date(2026, 12, 1)), actor, "2026-12",
+                             "technicophone")
     december = _invoices(session, period="2026-12")[0]
     recurring = [line for line in december.lines if line.period_start == date(2026, 12, 1)]
     assert [line.amount for line in recurring] == [D("41.20")]     # 2 × 20.60
@@ -248,13 +253,15 @@ def test_a_crash_mid_run_leaves_no_partial_invoice(clean_engine, clock, actor, m
 
     monkeypatch.setattr(billing_batch, "_line_rows", crash_on_second_batch)
     with pytest.raises(RuntimeError, match="power cut"):
-        billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone", batch_size=2)
+        billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
+                                  batch_size=2)
     with transaction(clean_engine) as s:
         assert [i.number for i in _invoices(s)] == ["TEC-2026-000001", "TEC-2026-000002"]
         assert all(i.lines for i in _invoices(s))
         assert s.scalar(select(func.count()).select_from(BilledMonth)) == 2
     monkeypatch.setattr(billing_batch, "_line_rows", real)
-    [report] = billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone", batch_size=2)
+    [report] = billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
+                                         batch_size=2)
     assert report.billed == 4
     with transaction(clean_engine) as s:
         assert [i.number for i in _invoices(s)] == [f"TEC-2026-{n:06d}" for n in range(1, 7)]
@@ -277,7 +284,8 @@ def test_two_concurrent_bill_runs_number_without_gaps_and_bill_each_customer_onc
     def run():
         try:
             start.wait()
-            reports.extend(billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
+            reports.extend(billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11",
+                                                     "technicophone",
                                                 batch_size=5))
         except Exception as exc:     # surfaced below
             failures.append(exc)
@@ -310,12 +318,14 @@ def test_draft_invoices_are_issued_or_discarded(session, clock, actor, tec, busi
     [draft] = _invoices(session)
     issued = billing_invoices.issue_invoice(session, clock, actor, draft.id)
     assert (issued.number, issued.status, issued.due_date) == ("TEC-2026-000001", "issued", date(2026, 12, 30))
-    paid = billing_invoices.record_payment(session, clock, actor, issued.number, D("5"), date(2026, 12, 1))
+    paid = billing_invoices.record_payment(session, clock, actor, issued.number, D("5"),
+                                           date(2026, 12, 1))
     assert paid.status == "partly_paid"
     # Overdue the day after its due date, 30 December (25 jours ouvrés, CGV art. 10.4 with art. 2)
     assert billing_invoices.mark_overdue(session, clock, actor, date(2026, 12, 30)) == 0
     assert billing_invoices.mark_overdue(session, clock, actor, date(2026, 12, 31)) == 1
-    assert billing_invoices.record_payment(session, clock, actor, issued.number, D("12"), date(2027, 1, 4)).status == "paid"
+    assert billing_invoices.record_payment(session, clock, actor, issued.number, D("12"),
+                                           date(2027, 1, 4)).status == "paid"
     csv_text = billing_invoices.export_csv(session)
     assert "TEC-2026-000001;invoice;2026-11-24;2026-12-30" in csv_text
     assert session.scalar(select(func.count()).select_from(InvoiceLine)) == 1
@@ -330,7 +340,8 @@ def test_the_accounting_csv_defuses_formulas_in_names_and_writes_plain_rates(
     factories.subscription(session, clock, actor, business, [LineInput(business.sites[0].id, "presel")],
                            signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
     billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
-    billing_invoices.credit_note(session, clock, actor, "TEC-2026-000001", "goodwill", amount=D("4"))
+    billing_invoices.credit_note(session, clock, actor, "TEC-2026-000001", "goodwill",
+                                 amount=D("4"))
     rows = list(csv.DictReader(io.StringIO(billing_invoices.export_csv(session)), delimiter=";"))
     assert [(r["customer"], r["customer_ref"]) for r in rows] == [
         ("'=HYPERLINK(\"http://evil.example\",\"Menuiserie\")", "'@TEC-1")] * 2
@@ -350,7 +361,8 @@ def test_a_bill_run_applies_each_proration_reading_and_bills_the_whole_month_of_
     [ending] = factories.subscription(session, clock, actor, business,
                                       [LineInput(head_office.id, "vga-analogue", 1)],
                                       signed_on=date(2026, 9, 1), go_live_on=date(2026, 10, 1))
-    billing_runs.bill_period(session, FixedClock.on(date(2026, 10, 2)), actor, "2026-10", "technicophone",
+    billing_runs.bill_period(session, FixedClock.on(date(2026, 10, 2)), actor, "2026-10",
+                             "technicophone",
                         customer_ids=[business.id])
     contracts.terminate_now(session, clock, actor, ending.id, date(2026, 11, 10), "customer_notice")
     session.flush()

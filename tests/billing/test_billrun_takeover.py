@@ -42,7 +42,8 @@ def run_died_after_one_batch(clean_engine, clock, actor, monkeypatch) -> int:
 
     monkeypatch.setattr(billing_batch, "_line_rows", killed_in_second_batch)
     with pytest.raises(SystemExit):
-        billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone", batch_size=2)
+        billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
+                                  batch_size=2)
     monkeypatch.setattr(billing_batch, "_line_rows", real)
     with transaction(clean_engine) as s:
         [run] = s.scalars(select(BillRun))
@@ -58,7 +59,8 @@ def _silent_for(engine, run_id: int, silence: timedelta) -> None:
 
 def test_the_next_run_takes_over_a_run_silent_for_longer_than_its_lease(
         clean_engine, clock, actor, run_died_after_one_batch):
-    _silent_for(clean_engine, run_died_after_one_batch, run_rules.BILL_RUN_LEASE + timedelta(minutes=1))
+    _silent_for(clean_engine, run_died_after_one_batch,
+                run_rules.BILL_RUN_LEASE + timedelta(minutes=1))
     [report] = billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
                                     batch_size=2)
     assert (report.bill_run_id, report.billed) == (run_died_after_one_batch, CUSTOMERS - 2)
@@ -74,7 +76,8 @@ def test_the_next_run_takes_over_a_run_silent_for_longer_than_its_lease(
 
 def test_a_run_that_showed_a_sign_of_life_within_its_lease_is_left_alone(
         clean_engine, clock, actor, run_died_after_one_batch):
-    _silent_for(clean_engine, run_died_after_one_batch, run_rules.BILL_RUN_LEASE - timedelta(minutes=1))
+    _silent_for(clean_engine, run_died_after_one_batch,
+                run_rules.BILL_RUN_LEASE - timedelta(minutes=1))
     [report] = billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
                                     batch_size=2)
     assert report.bill_run_id != run_died_after_one_batch and report.billed == CUSTOMERS - 2

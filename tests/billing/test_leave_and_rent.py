@@ -33,7 +33,8 @@ def test_the_exit_quote_waives_the_fees_within_the_window_a_price_change_opened(
     billing_ledger.announce_price_change(session, clock, actor, "technicophone", "regulatory",
                                   date(2026, 12, 1), family="sip_trunk", announced_on=date(2026, 10, 15))
     assert contracts.quote_termination(session, trunk.id, date(2026, 11, 20)).one_off.total == before.one_off.total
-    billing_ledger.announce_price_change(session, clock, actor, "technicophone", "general", date(2026, 12, 1),
+    billing_ledger.announce_price_change(session, clock, actor, "technicophone", "general",
+                                         date(2026, 12, 1),
                                   family="sip_trunk", percent=D("3"), announced_on=date(2026, 10, 15))
     within = contracts.quote_termination(session, trunk.id, date(2026, 11, 20))
     assert (within.one_off.total, within.exempted_by) == (D("0.00"), "price_change")
@@ -58,7 +59,8 @@ def test_ozone_leaves_four_months_after_the_change_applies(session, clock, actor
                                     [LineInput(household.sites[0].id, "pack-fibre")],
                                     signed_on=date(2026, 6, 1), go_live_on=date(2026, 6, 10),
                                     channel="distance")
-    change = billing_ledger.announce_price_change(session, clock, actor, "ozone", "general", date(2026, 12, 15),
+    change = billing_ledger.announce_price_change(session, clock, actor, "ozone", "general",
+                                                  date(2026, 12, 15),
                                            family="pack", percent=D("5"), announced_on=date(2026, 11, 1))
     [notice] = change.notices
     assert (notice.leave_until, notice.leave_clause) == (date(2027, 4, 15), "CGV art. 7.4 (L203)")
@@ -99,15 +101,17 @@ def test_a_rented_router_is_billed_its_monthly_rent_in_advance_once_and_indexed(
     assert rent.explanation["lines"][0]["clause"] == "CGV art. 9.5 (L344-346)"
     assert "in advance like the subscriptions — CP IV §7.2 (L3341-3342)" in rent.explanation["notes"][0]
     assert rent.site_name == "Siège Tours"
-    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")      # the same run again
-    billing_runs.bill_period(session, FixedClock.on(date(2026, 12, 1)), actor, "2026-12", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")   # the same again
+    billing_runs.bill_period(session, FixedClock.on(date(2026, 12, 1)), actor, "2026-12",
+                             "technicophone")
     [december] = _invoices(session, "2026-12")
     assert _rent_lines(december) == [("Equipment rental: Routeur (RT-0001) — 2026-12", D("12.00"))]
     assert session.scalar(select(func.count(Charge.id)).where(Charge.source == "equipment_rent")) == 3
     # 1 January 2027: the rent follows the index like the subscriptions (CGV art. 9.4).
     billing_ledger.add_index_value(session, clock, actor, "001565192", "2025-12", "128.0")
     billing_ledger.add_index_value(session, clock, actor, "001565192", "2026-12", "132.4")
-    billing_runs.bill_period(session, FixedClock.on(date(2027, 1, 2)), actor, "2027-01", "technicophone")
+    billing_runs.bill_period(session, FixedClock.on(date(2027, 1, 2)), actor, "2027-01",
+                             "technicophone")
     [january] = _invoices(session, "2027-01")
     assert _rent_lines(january) == [("Equipment rental: Routeur (RT-0001) — 2027-01", D("12.41"))]
     indexed = next(line for line in january.lines if line.label.startswith("Equipment rental"))
@@ -116,7 +120,8 @@ def test_a_rented_router_is_billed_its_monthly_rent_in_advance_once_and_indexed(
     # Returned on 10 January: no rent after January.
     equipment.open_return(session, clock, actor, "RT-0001", "termination", date(2027, 1, 5))
     equipment.record_return(session, clock, actor, "RT-0001", date(2027, 1, 10))
-    billing_runs.bill_period(session, FixedClock.on(date(2027, 2, 1)), actor, "2027-02", "technicophone")
+    billing_runs.bill_period(session, FixedClock.on(date(2027, 2, 1)), actor, "2027-02",
+                             "technicophone")
     assert all(not _rent_lines(invoice) for invoice in _invoices(session, "2027-02"))
 
 

@@ -21,7 +21,13 @@ from clausier.billing.runs import inputs as run_inputs
 from clausier.billing.runs import rules as run_rules
 from clausier.billing.documents.mentions import mention_text
 from clausier.billing.invoices.rules import Site
-from clausier.billing.runs.inputs import BilledMonthFacts, ChargeFacts, ItemFacts, SubscriptionFacts, UsageFacts
+from clausier.billing.runs.inputs import (
+    BilledMonthFacts,
+    ChargeFacts,
+    ItemFacts,
+    SubscriptionFacts,
+    UsageFacts,
+)
 from clausier.billing.runs.rules import CustomerFacts
 from clausier.terms.loader import built_in_sheets
 
@@ -88,7 +94,8 @@ def test_service_terminated_on_the_10th_owes_the_whole_month():
     assert (billed[0].days, billed[0].month_days) == (30, 30)
     # Nothing is due after the month of the end.
     after = sub("vga", go_live_on=date(2025, 1, 6), end_on=date(2026, 11, 10), billed_through=NOV)
-    assert run_rules.recurring_lines(after, terms("technicophone", "vga"), date(2026, 12, 1), None) == ([], [])
+    assert run_rules.recurring_lines(after, terms("technicophone", "vga"), date(2026, 12, 1),
+                                     None) == ([], [])
 
 
 def test_ozone_last_month_billed_in_advance_is_credited_prorata_after_termination():
@@ -111,7 +118,8 @@ def test_ozone_billing_starts_at_the_latest_30_days_after_the_equipment_is_recei
     assert (start, clause) == (date(2026, 11, 4), "CGV art. 9.1 (L258)")
     connected = sub("internet_fibre", go_live_on=date(2026, 10, 12),
                     equipment_received_on=date(2026, 10, 5))
-    assert run_rules.billing_start(connected, terms("ozone", "internet_fibre"))[0] == date(2026, 10, 12)
+    start = run_rules.billing_start(connected, terms("ozone", "internet_fibre"))[0]
+    assert start == date(2026, 10, 12)
 
 
 # --------------------------------------------------------------------------- minimum, central site, packs
@@ -149,20 +157,23 @@ def test_a_prepaid_pack_is_billed_once_at_sale():
     assert "120 months of service prepaid" in draft.totals.lines[0].draft.explained.lines[0].formula
     again = CustomerFacts(1, True, None, ((pack, terms("rozoh", "intercom_pack")),),
                           packs_billed=frozenset({pack.id}))
-    assert run_rules.draft_invoice(again, sheet("rozoh").general, "HT", NOV, date(2026, 11, 24)).is_empty
+    assert run_rules.draft_invoice(again, sheet("rozoh").general, "HT", NOV,
+                                   date(2026, 11, 24)).is_empty
 
 
 def test_quarterly_billing_bills_the_whole_block_in_advance():
     """CGV art. 10.1 L354-357: the periodicity is the contract's; whole months make one line."""
     quarterly = sub("vga", go_live_on=date(2026, 10, 1), periodicity_months=3,
                     items=(ItemFacts("Analogue line", 1, D("20.00")),))
-    lines, billed = run_rules.recurring_lines(quarterly, terms("technicophone", "vga"), date(2026, 10, 1), None)
+    lines, billed = run_rules.recurring_lines(quarterly, terms("technicophone", "vga"),
+                                              date(2026, 10, 1), None)
     assert [(line.label, line.amount) for line in lines] == [
         ("Analogue line — 2026-10 to 2026-12", D("60.00"))]
     assert len(billed) == 3
     followed = sub("vga", go_live_on=date(2026, 10, 1), periodicity_months=3,
                    billed_through=date(2026, 12, 1), items=quarterly.items)
-    assert run_rules.recurring_lines(followed, terms("technicophone", "vga"), date(2026, 11, 1), None) == ([], [])
+    assert run_rules.recurring_lines(followed, terms("technicophone", "vga"), date(2026, 11, 1),
+                                     None) == ([], [])
 
 
 # --------------------------------------------------------------------------- usage, TTC, totals
@@ -255,7 +266,8 @@ def test_annual_indexation_uses_the_recorded_index_values():
 def test_price_change_notice_and_right_to_leave(family, kind, earliest, may_leave, clause):
     """30 Jours general (CGV 9.2), 7 jours usage (CP I §7.5), 1 month mobile (T-MOB-PRICE-NOTICE);
     no termination right for a regulatory pass-through (CGV 9.3 L305-308)."""
-    rule = ledger_rules.price_change_notice(terms("technicophone", family), kind, date(2026, 11, 1), True)
+    rule = ledger_rules.price_change_notice(terms("technicophone", family), kind, date(2026, 11, 1),
+                                            True)
     assert (rule.earliest_effective, rule.may_leave, rule.notice_clause) == (earliest, may_leave, clause)
 
 
@@ -274,7 +286,8 @@ def test_totals_equal_the_sum_of_the_lines(lines, basis):
     """The invoice total is the sum of its lines; the VAT breakdown adds up (BR-CO-10, BR-S-08)."""
     from clausier.core.explain import Explained, Line
 
-    drafts = [invoice_rules.DraftLine("charge", f"line {i}", Explained((Line(f"line {i}", amount),)),
+    drafts = [invoice_rules.DraftLine("charge", f"line {i}",
+                                      Explained((Line(f"line {i}", amount),)),
                               line_basis, rate) for i, (amount, line_basis, rate) in enumerate(lines)]
     t = invoice_rules.totals(drafts, basis, date(2026, 1, 31))
     assert t.total == sum(line.amount for line in t.lines)

@@ -54,6 +54,7 @@ def billed_customer(session: Session, actor: Actor, operator_code: str, *, famil
                                  price_basis=op.price_basis, records=1, explanation={},
                                  computed_at=clock.now()))
         session.flush()
-    billing_runs.bill_period(session, clock, actor, period, operator_code, customer_ids=[customer.id])
+    billing_runs.bill_period(session, clock, actor, period, operator_code,
+                             customer_ids=[customer.id])
     (invoice,) = billing_invoices.list_invoices(session, customer_id=customer.id)
     return Billed(customer, invoice, sub.id)

@@ -73,7 +73,8 @@ def test_a_deposit_suspends_until_provided_is_drawn_after_8_days_and_released_2_
     contracts.terminate_now(session, clock, actor, billed.subscription_id, date(2025, 12, 31),
                             "end of term")
     # the late-payment charges are billed and paid: nothing is owed any more
-    billing_runs.bill_period(session, FixedClock.on(date(2025, 12, 19)), actor, "2025-12", "technicophone",
+    billing_runs.bill_period(session, FixedClock.on(date(2025, 12, 19)), actor, "2025-12",
+                             "technicophone",
                         customer_ids=[customer.id])
     assert pending_charges(session, customer.id) == []
     service.record_payment(session, clock, actor, ref, service.owed(session, customer.id), "transfer",

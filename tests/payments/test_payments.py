@@ -92,7 +92,8 @@ def test_set_off_of_a_credit_only_after_the_15_day_notice_cgv_10_4(session, acto
                             name="Garage Dupont")
     service.record_payment(session, clock, actor, billed.customer.ref, "1300.00", "transfer", date(2025, 10, 5))
     # a later invoice of the same customer: November
-    billing_runs.bill_period(session, FixedClock.on(date(2025, 11, 3)), actor, "2025-11", "technicophone",
+    billing_runs.bill_period(session, FixedClock.on(date(2025, 11, 3)), actor, "2025-11",
+                             "technicophone",
                         customer_ids=[billed.customer.id])
     notice = service.send_set_off_notice(session, clock, actor, billed.customer.ref)
     assert notice.sent_on == date(2025, 10, 5)

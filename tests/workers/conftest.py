@@ -217,7 +217,8 @@ def demo_template(broker_env, db_url) -> Iterator[tuple[str, str]]:
         demo.load_demo(s, FixedClock.on(date(2026, 11, 24)), Actor.system("test"))
         last = max(s.scalars(select(BillRun.period)))
     engine.dispose()
-    yield url, billing_periods.period_label(billing_periods.month_end(billing_periods.parse_period(last)) + timedelta(days=1))
+    month_after = billing_periods.month_end(billing_periods.parse_period(last)) + timedelta(days=1)
+    yield url, billing_periods.period_label(month_after)
     with _admin().connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

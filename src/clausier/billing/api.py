@@ -82,7 +82,8 @@ def list_invoices(status: str | None = None, customer_id: int | None = None,
                   period: str | None = None, operator: str | None = None, kind: str | None = None,
                   q: str | None = None, page: Page = Depends(page_of_list),
                   ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [billing_invoices.invoice_dict(i, with_lines=False) for i in billing_invoices.list_invoices(
+    return [billing_invoices.invoice_dict(i, with_lines=False)
+            for i in billing_invoices.list_invoices(
         ctx.session, status=status, customer_id=customer_id, period=period, operator_code=operator,
         kind=kind, search=q, limit=page.limit, offset=page.offset)]
 
@@ -90,7 +91,8 @@ def list_invoices(status: str | None = None, customer_id: int | None = None,
 @router.get("/invoices/export.csv")
 def export_csv(period: str | None = None, operator: str | None = None, status: str | None = None,
                ctx: Ctx = Depends(staff_ctx)) -> Response:
-    text = billing_invoices.export_csv(ctx.session, period=period, operator_code=operator, status=status)
+    text = billing_invoices.export_csv(ctx.session, period=period, operator_code=operator,
+                                       status=status)
     return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": 'attachment; filename="invoices.csv"'})
 
@@ -126,7 +128,8 @@ def credit(number: str, body: CreditIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 @router.post("/invoices/{number}/payment")
 def payment(number: str, body: PaymentIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    invoice = billing_invoices.record_payment(ctx.session, ctx.clock, ctx.actor, number, body.amount_paid,
+    invoice = billing_invoices.record_payment(ctx.session, ctx.clock, ctx.actor, number,
+                                              body.amount_paid,
                                      body.on or ctx.clock.today())
     return billing_invoices.invoice_dict(invoice, with_lines=False)
 
@@ -134,14 +137,16 @@ def payment(number: str, body: PaymentIn, ctx: Ctx = Depends(staff_ctx)) -> dict
 @router.post("/invoices/{invoice_id}/issue")
 def issue(invoice_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("billing")
-    return billing_invoices.invoice_dict(billing_invoices.issue_invoice(ctx.session, ctx.clock, ctx.actor, invoice_id),
+    return billing_invoices.invoice_dict(billing_invoices.issue_invoice(ctx.session, ctx.clock,
+                                                                        ctx.actor, invoice_id),
                                 with_lines=False)
 
 
 @router.get("/billruns")
 def list_bill_runs(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     codes = catalog.operator_codes(ctx.session)
-    return [billing_runs.bill_run_dict(r, codes.get(r.operator_id, "")) for r in billing_runs.list_bill_runs(ctx.session)]
+    return [billing_runs.bill_run_dict(r, codes.get(r.operator_id, ""))
+            for r in billing_runs.list_bill_runs(ctx.session)]
 
 
 @router.get("/billruns/{run_id}")
@@ -165,7 +170,8 @@ def start_in_background(request: Request, ctx: Ctx, period: str, operator: str, 
     run = billing_runs.start_bill_run(ctx.session, ctx.clock, ctx.actor, period, operator,
                                  issuing=not draft)
     ctx.session.flush()
-    worker = threading.Thread(target=billing_runs.run_bill_run, daemon=True, name=f"billrun-{run.id}",
+    worker = threading.Thread(target=billing_runs.run_bill_run, daemon=True,
+                              name=f"billrun-{run.id}",
                               args=(engine, ctx.clock, ctx.actor, period, operator),
                               kwargs={"draft_only": draft, "bill_run_id": run.id,
                                       "batch_size": SERVER_BATCH, "queue": queue})
@@ -189,7 +195,8 @@ def index_values(series: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> li
 @router.post("/index-values", status_code=201)
 def add_index_value(body: IndexValueIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("billing")
-    row = billing_ledger.add_index_value(ctx.session, ctx.clock, ctx.actor, body.series, body.month, body.value)
+    row = billing_ledger.add_index_value(ctx.session, ctx.clock, ctx.actor, body.series, body.month,
+                                         body.value)
     return {"series": row.series, "month": f"{row.month:%Y-%m}", "value": row.value}
 
 
@@ -199,7 +206,8 @@ def indexation(body: IndexationIn, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     return [{"subscription_id": r.subscription_id, "item_id": r.subscription_item_id,
              "effective_on": r.effective_on, "old_fee": str(r.old_fee), "new_fee": str(r.new_fee),
              "explanation": r.explanation}
-            for r in billing_ledger.apply_indexation(ctx.session, ctx.clock, ctx.actor, body.operator, body.year)]
+            for r in billing_ledger.apply_indexation(ctx.session, ctx.clock, ctx.actor,
+                                                     body.operator, body.year)]
 
 
 @router.get("/price-changes")

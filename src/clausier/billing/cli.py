@@ -101,7 +101,8 @@ def list_invoices(status: str = typer.Option(None), customer: int = typer.Option
                   limit: int = typer.Option(100), as_json: bool = JsonOption):
     """List invoices and credit notes, newest first."""
     with command() as cmd:
-        rows = [billing_invoices.invoice_dict(i, with_lines=False) for i in billing_invoices.list_invoices(
+        rows = [billing_invoices.invoice_dict(i, with_lines=False)
+                for i in billing_invoices.list_invoices(
             cmd.session, status=status, customer_id=customer, period=period,
             operator_code=operator, kind=kind, limit=limit)]
     if as_json:
@@ -188,7 +189,8 @@ def pdfs(period: str = typer.Option(None, help="Only the documents of this perio
     from clausier.workers.dispatch import pdf_queue
 
     with command() as cmd:
-        ids = billing_invoices.numbered_document_ids(cmd.session, period=period, operator_code=operator,
+        ids = billing_invoices.numbered_document_ids(cmd.session, period=period,
+                                                     operator_code=operator,
                                             status=status)
         url = cmd.session.get_bind().url.render_as_string(hide_password=False)
     if not ids:
@@ -262,7 +264,8 @@ def export_csv(output: Path = typer.Option(None, "-o", "--output", help="Default
                status: str = typer.Option(None)):
     """The accountant's journal: one row per document and VAT rate (credit notes negative)."""
     with command() as cmd:
-        text = billing_invoices.export_csv(cmd.session, period=period, operator_code=operator, status=status)
+        text = billing_invoices.export_csv(cmd.session, period=period, operator_code=operator,
+                                           status=status)
     if output:
         output.write_text(text, encoding="utf-8")
         console.print(f"{output} written")
@@ -276,7 +279,8 @@ def index_add(series: str, month: str = typer.Argument(..., help="YYYY-MM"),
               today: datetime | None = TodayOption):
     """Record a published value of an index (INSEE series id, e.g. 001565192)."""
     with command(today) as cmd:
-        row = billing_ledger.add_index_value(cmd.session, cmd.clock, cmd.actor, series, month, value)
+        row = billing_ledger.add_index_value(cmd.session, cmd.clock, cmd.actor, series, month,
+                                             value)
         console.print(f"{row.series} {row.month:%Y-%m} = {row.value}")
 
 
@@ -299,7 +303,8 @@ def index_apply(operator: str = typer.Option(...), year: int = typer.Option(...)
                 today: datetime | None = TodayOption):
     """The annual indexation of every live subscription of an operator (idempotent)."""
     with command(today) as cmd:
-        revisions = billing_ledger.apply_indexation(cmd.session, cmd.clock, cmd.actor, operator, year)
+        revisions = billing_ledger.apply_indexation(cmd.session, cmd.clock, cmd.actor, operator,
+                                                    year)
         rows = [{"subscription_id": r.subscription_id, "item_id": r.subscription_item_id,
                  "effective_on": r.effective_on, "old_fee": str(r.old_fee), "new_fee": str(r.new_fee),
                  "formula": r.explanation["lines"][0]["formula"]} for r in revisions]

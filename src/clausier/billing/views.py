@@ -40,7 +40,8 @@ def invoices_page(request: Request, status: str = "", period: str = "", operator
                   kind: str = "", q: str = "", ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
     filters = {"status": status, "period": period, "operator": operator, "kind": kind, "q": q}
-    invoices = billing_invoices.list_invoices(ctx.session, status=status or None, period=period or None,
+    invoices = billing_invoices.list_invoices(ctx.session, status=status or None,
+                                              period=period or None,
                                      operator_code=operator or None, kind=kind or None,
                                      search=q or None, limit=500)
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v and k != "q")
@@ -61,7 +62,8 @@ def invoices_csv(status: str = "", period: str = "", operator: str = "",
 def _detail(request: Request, ctx: Ctx, number: str, error: str | None = None, status_code=200):
     invoice = billing_invoices.get_invoice(ctx.session, number)
     credited = billing_invoices.credited_by(ctx.session, invoice)
-    credit_notes = billing_invoices.list_invoices(ctx.session, kind="credit_note", customer_id=invoice.customer_id)
+    credit_notes = billing_invoices.list_invoices(ctx.session, kind="credit_note",
+                                                  customer_id=invoice.customer_id)
     return render(request, "billing/invoice.html", {
         "invoice": invoice, "credited": credited, "error": error,
         "annexes": invoice_rules.usage_annexes(invoice.lines), "mention_text": mention_text,
@@ -95,7 +97,8 @@ def credit_form(request: Request, number: str, reason: str = Form(""), amount: s
                 value = Decimal(amount.strip().replace(",", "."))
             except InvalidOperation:
                 raise InvalidInput.on("amount", f"{amount!r} is not an amount") from None
-        note = billing_invoices.credit_note(ctx.session, ctx.clock, ctx.actor, number, reason, amount=value)
+        note = billing_invoices.credit_note(ctx.session, ctx.clock, ctx.actor, number, reason,
+                                            amount=value)
     except ClausierError as exc:
         return _detail(request, ctx, number, exc.message, status_code=422)
     return RedirectResponse(f"/billing/invoices/{note.number}", status_code=303)

@@ -1,5 +1,6 @@
 """What payments reads of billing's invoices (never writes: the payment status moves only through
-``billing.invoices.service.record_payment``): the open invoices of a customer as ``rules.OpenInvoice``."""
+``billing.invoices.service.record_payment``): the open invoices of a customer as
+``rules.OpenInvoice``."""
 
 from __future__ import annotations
 

@@ -4,8 +4,9 @@ the daily tick with staff approvals; deposits; disputes; the collections view of
 
 Every figure comes from the general terms of the sheet version the customer's contracts were
 signed under; invoices are read through ``payments.invoices`` and their payment status is moved
-only by ``billing.invoices.service.record_payment``; one-off amounts (interest, indemnity, rejected-debit
-fee, exit amounts) go to the next invoice through ``billing.ledger.charges.add_charge``.
+only by ``billing.invoices.service.record_payment``; one-off amounts (interest, indemnity,
+rejected-debit fee, exit amounts) go to the next invoice through
+``billing.ledger.charges.add_charge``.
 """
 
 from __future__ import annotations

@@ -167,11 +167,13 @@ def invoice_of_customer(session: Session, customer_id: int, number: str) -> tupl
         invoice = session.scalar(select(billing.Invoice).where(billing.Invoice.number == number))
     if invoice is None or invoice.customer_id != customer_id or invoice.status == "draft":
         raise NotFound(f"invoice: {number} not found")
-    return invoice, optional_import("clausier.billing.invoices.service").credited_by(session, invoice)
+    return invoice, optional_import("clausier.billing.invoices.service").credited_by(session,
+                                                                                     invoice)
 
 
 def usage_annexes(invoice) -> list:
-    """The usage annexes of a document (``billing.invoices.rules.UsageAnnex``), as kept with its lines."""
+    """The usage annexes of a document (``billing.invoices.rules.UsageAnnex``), as kept with its
+    lines."""
     billing = optional_import("clausier.billing.invoices.rules")
     return billing.usage_annexes(invoice.lines) if billing is not None else []
 

@@ -73,9 +73,9 @@ def deliver_notices() -> None:
     service.deliver_notices(default_engine(), SystemClock(), Actor.system("delivery"))
 
 
-# A batch of invoices' PDFs (``billing.documents.pdf.CHUNK`` of them), written into a folder every worker
-# sees: each file whole (renamed into place) and the same bytes each time, so a batch delivered
-# again rewrites the same files.
+# A batch of invoices' PDFs (``billing.documents.pdf.CHUNK`` of them), written into a folder
+# every worker sees: each file whole (renamed into place) and the same bytes each time, so a
+# batch delivered again rewrites the same files.
 @dramatiq.actor(queue_name=DOCUMENTS_QUEUE, max_retries=3, min_backoff=1000, max_backoff=30000,
                 time_limit=30 * 60 * 1000)
 def render_invoice_pdfs(invoice_ids: list[int], folder: str) -> None:

@@ -250,8 +250,8 @@ def due_date(terms: Terms, issue: date) -> tuple[date, str]:
 
 @dataclass(frozen=True)
 class Mention:
-    """A mention as a message id (English, translated by the catalogues: ``billing.documents.mentions``)
-    and its parameters, JSON values: ``day`` an ISO date, ``amount`` and ``multiple`` decimals,
+    """A mention as a message id (English, translated by the catalogues:
+    ``billing.documents.mentions``) and its parameters, JSON values: ``day`` an ISO date, ``amount`` and ``multiple`` decimals,
     ``rate`` and ``reference`` message ids themselves, others printed as they are."""
     message: str
     clause: str = ""

@@ -83,7 +83,8 @@ def party_of_operator(operator: OperatorFacts, creditor_identifier: str = "") ->
             "email": operator.email, "phone": operator.phone}
 
 
-def party_of_customer(customer: BilledCustomer, central: CustomerSite | None, mandate_reference: str = ""
+def party_of_customer(customer: BilledCustomer, central: CustomerSite | None,
+                      mandate_reference: str = ""
                        ) -> dict:
     return {"name": customer.name, "ref": customer.ref, "kind": customer.kind,
             "siren": customer.siren or "", "vat_number": customer.vat_number or "",
@@ -135,7 +136,8 @@ def list_invoices(session: Session, *, status: str | None = None, customer_id: i
                   period: str | None = None, operator_code: str | None = None,
                   kind: str | None = None, search: str | None = None,
                   limit: int = 200, offset: int = 0) -> list[Invoice]:
-    query = _filtered(session, select(Invoice).order_by(Invoice.id.desc()).limit(limit).offset(offset),
+    query = _filtered(session,
+                      select(Invoice).order_by(Invoice.id.desc()).limit(limit).offset(offset),
                       status=status, customer_id=customer_id, period=period, kind=kind,
                       operator_code=operator_code)
     if search:

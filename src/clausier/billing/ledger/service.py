@@ -51,7 +51,8 @@ def add_index_value(session: Session, clock: Clock, actor: Actor, series: str, m
     row = IndexValue(series=series, month=day, value=str(number), recorded_at=clock.now(),
                      actor=actor.name)
     session.add(row)
-    record(session, clock, actor, "index.add", row, f"{series} {periods.period_label(day)} = {number}")
+    record(session, clock, actor, "index.add", row,
+           f"{series} {periods.period_label(day)} = {number}")
     return row
 
 
@@ -96,7 +97,8 @@ def apply_indexation(session: Session, clock: Clock, actor: Actor, operator_code
         except periods.BillingError as exc:
             raise NotAllowed(str(exc)) from None
         if month_old not in values:
-            raise NotAllowed(f"indexation: index {series} of {periods.period_label(month_old)} is not "
+            raise NotAllowed(
+                f"indexation: index {series} of {periods.period_label(month_old)} is not "
                              f"recorded (needed with {periods.period_label(month_new)}; "
                              f"{indexation.reference_lag_months.clause if indexation.reference_lag_months else ''})")
         for item in sub.items:

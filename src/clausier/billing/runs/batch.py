@@ -159,7 +159,8 @@ def load_batch(session: Session, cache: TermsCache, operator: OperatorFacts,
 def _usage_facts(rated: rating.RatedMonth) -> inputs.UsageFacts:
     """A rated month as the bill run bills it; its detail per destination class goes with the
     invoice line (the usage annex), so that the invoice keeps it when rating data is purged."""
-    return inputs.UsageFacts(rated.id, rated.subscription_id, periods.parse_period(rated.usage_period),
+    return inputs.UsageFacts(rated.id, rated.subscription_id,
+                             periods.parse_period(rated.usage_period),
                             rated.amount, rated.price_basis, records=rated.records,
                             annex=rated.detail.as_dict())
 
@@ -169,13 +170,15 @@ def _end_on(sub) -> date | None:
     return sub.terminated_on or sub.termination_effective_on
 
 
-def _invoice_row(operator: OperatorFacts, customer: BilledCustomer, draft: rules.InvoiceDraft, period: date,
+def _invoice_row(operator: OperatorFacts, customer: BilledCustomer, draft: rules.InvoiceDraft,
+                 period: date,
                  issue_date: date, number: str | None, run_id: int | None, now,
                  central: CustomerSite | None, seller: dict, mandate_reference: str) -> dict:
     t = draft.totals
     return {
         "kind": "invoice", "operator_id": operator.id, "customer_id": customer.id,
-        "bill_run_id": run_id, "run_key": periods.period_label(period), "series": operator.invoice_prefix,
+        "bill_run_id": run_id, "run_key": periods.period_label(period),
+        "series": operator.invoice_prefix,
         "number": number, "status": "issued" if number else "draft",
         "period": periods.period_label(period), "period_start": period,
         "period_end": periods.month_end(period), "issue_date": issue_date if number else None,
@@ -209,9 +212,10 @@ def _line_rows(invoice_id: int, totals: invoice_rules.Totals) -> list[dict]:
     return rows
 
 
-def store(session: Session, clock: Clock, actor: Actor, operator: OperatorFacts, run: BillRun | None,
-           period: date, issue_date: date, drafts: list[tuple[BilledCustomer, rules.InvoiceDraft, CustomerSite | None]],
-           draft_only: bool) -> list[tuple[int, str | None, rules.InvoiceDraft]]:
+def store(session: Session, clock: Clock, actor: Actor, operator: OperatorFacts,
+          run: BillRun | None, period: date, issue_date: date,
+          drafts: list[tuple[BilledCustomer, rules.InvoiceDraft, CustomerSite | None]],
+          draft_only: bool) -> list[tuple[int, str | None, rules.InvoiceDraft]]:
     """Insert the invoices of a batch, their lines, the months billed, and mark the usage and
     charges they bill; all in the caller's transaction."""
     if not drafts:

@@ -314,7 +314,8 @@ def months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
     if share is None:
         return (f"{label} — {when}" + (" (started month due in full)" if partial
                                        else " (arrears)" if arrears else ""),
-                money(fee * quantity) * count, f"{plural(count, 'month')} × {times}{fr_cached(fee)}")
+                money(fee * quantity) * count,
+                f"{plural(count, 'month')} × {times}{fr_cached(fee)}")
     days, month_days = share
     return (f"{label} — {when} prorata", money(fee * quantity * days / month_days),
             f"{days}/{month_days} days × {times}{fr_cached(fee)}")

@@ -455,7 +455,8 @@ def bill_partition(engine: Engine, clock: Clock, actor: Actor, run_id: int, posi
         ids = customers.customer_ids_of_operator(session, operator.id, part.first_customer_id,
                                                  part.last_customer_id)
         part.worker, part.attempts = worker, part.attempts + 1
-        operator_id, code, month, issue_date = operator.id, operator.code, month_of(run.period), run.issue_date
+        operator_id, code, month = operator.id, operator.code, month_of(run.period)
+        issue_date = run.issue_date
     report = RunReport(run_id, code, periods.period_label(month), customers=len(ids))
     for chunk in chunks(ids, DEFAULT_BATCH):
         _bill_chunk(engine, clock, actor, run_id, operator_id, month, issue_date, chunk, True,
