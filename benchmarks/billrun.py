@@ -9,8 +9,8 @@ class), so the run reads and marks rating's summaries as a real one does.
         --broker amqp://guest:guest@127.0.0.1:5672/ --broker-workers 2      # on `clausier worker`s
 
 The set-up (not timed) inserts the rows in bulk; the bill run is the real one
-(``billing.service.run_bill_run``). Peak memory is the bill-run process's maximum RSS, the set-up
-running in a child process. Printed figures only: speed never goes into the test suite.
+(``billing.runs.service.run_bill_run``). Peak memory is the bill-run process's maximum RSS, the
+set-up running in a child process. Printed figures only: speed never goes into the test suite.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def _delete_queue(broker: str, name: str) -> None:
 def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: int = 2) -> None:
     import signal
 
-    from clausier.billing import service
+    from clausier.billing.runs import service as billing_runs
     from clausier.db.session import engine_for
 
     engine = engine_for(url)
@@ -217,7 +217,7 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
         queue = partition_queue(actor)
     started, cpu = time.perf_counter(), time.process_time()
     try:
-        [report] = service.run_bill_run(engine, clock, actor, PERIOD, "technicophone",
+        [report] = billing_runs.run_bill_run(engine, clock, actor, PERIOD, "technicophone",
                                         batch_size=batch_size, queue=queue)
     finally:
         for process in workers:
@@ -245,16 +245,17 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
     if broker:
         return
     started = time.perf_counter()
-    [again] = service.run_bill_run(engine, clock, Actor.system("benchmark"), PERIOD, "technicophone",
+    [again] = billing_runs.run_bill_run(engine, clock, Actor.system("benchmark"), PERIOD,
+                                        "technicophone",
                                    batch_size=batch_size)
     print(f"  re-run (idempotent): {again.billed} new invoices in {time.perf_counter() - started:.1f} s")
 
 
 def render_pdfs(url: str, count: int, workers: int) -> None:
     """Render ``count`` PDFs (with Factur-X) on ``workers`` processes: the code of
-    ``clausier invoice pdfs`` (``billing.pdf.write_pdfs``), files not written."""
+    ``clausier invoice pdfs`` (``billing.documents.pdf.write_pdfs``), files not written."""
     from clausier.billing.models import Invoice
-    from clausier.billing.pdf import write_pdfs
+    from clausier.billing.documents.pdf import write_pdfs
 
     engine = create_engine(url)
     with engine.connect() as conn:

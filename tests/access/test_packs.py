@@ -12,7 +12,7 @@ from clausier.access.credentials.service import CredentialInput, import_credenti
 from clausier.access.packs.service import buy_extension, open_pack, site_status
 from clausier.access.periods.service import daily_tick
 from clausier.access.records.service import RecordInput, create_record, import_records
-from clausier.billing.charges import pending_charges
+from clausier.billing.ledger.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.core.errors import NotAllowed
 from tests.access.builders import activated_site, sold_pack

@@ -11,7 +11,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from clausier.billing import service
+from clausier.billing.invoices import service as billing_invoices
+
+from clausier.billing.ledger import service as billing_ledger
+
+from clausier.billing.runs import batch as billing_batch
+
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import BilledMonth, Invoice, InvoiceLine
 from clausier.contracts import service as contracts
 from clausier.contracts.service import LineInput
@@ -41,9 +47,9 @@ def test_b2b_customer_with_two_sites_and_a_central_site(session, clock, actor, t
     factories.subscription(session, clock, actor, business, [
         LineInput(workshop.id, "vga-analogue", 3), LineInput(workshop.id, "vga-management"),
         LineInput(head_office.id, "presel")], signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
-    report = service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    report = billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     assert (report.billed, report.invoices) == (1, ["TEC-2026-000001"])
-    [run] = service.list_bill_runs(session)
+    [run] = billing_runs.list_bill_runs(session)
     assert (run.status, run.invoices, run.total_ht) == ("completed", 1, D("250.00"))
     [invoice] = _invoices(session)
     assert _lines(invoice) == [
@@ -61,14 +67,14 @@ def test_b2b_customer_with_two_sites_and_a_central_site(session, clock, actor, t
     assert "Indemnité forfaitaire pour frais de recouvrement : 40,00\u00a0€" in texts
     assert invoice.lines[1].explanation["lines"][0]["clause"] == "CP I §7.2 (L1669-1670)"
     # Idempotent: the same period again issues nothing new.
-    again = service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    again = billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     assert again.billed == 0 and len(_invoices(session)) == 1
 
 
 def test_one_off_charges_and_credits_from_other_rooms_go_on_the_next_invoice(session, clock, actor,
                                                                             tec, business):
     """CP I §5.3 L1537-1541: service-level credits are deducted from the next invoice."""
-    from clausier.billing.charges import add_charge
+    from clausier.billing.ledger.charges import add_charge
     from clausier.core.explain import Explained, Line
 
     [sub] = factories.subscription(session, clock, actor, business,
@@ -79,7 +85,7 @@ def test_one_off_charges_and_credits_from_other_rooms_go_on_the_next_invoice(ses
                explained=Explained((Line("GTR penalty", D("-5.00"), "50 % × 10,00 €",
                                          "CP I §5.2 L1480-1497"),)),
                price_basis="HT", incurred_on=date(2026, 10, 20))
-    service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     [invoice] = _invoices(session)
     assert [(line.kind, line.label, line.amount) for line in invoice.lines] == [
         # Caught up since go-live: October is arrears (issue 18 §8), a line of its own.
@@ -94,7 +100,7 @@ def test_an_issued_invoice_cannot_be_modified_only_credited(session, clock, acto
     """CGI art. 242 nonies A: an issued invoice is corrected by a credit note referencing it."""
     factories.subscription(session, clock, actor, business, [LineInput(business.sites[0].id, "presel")],
                            signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
-    service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     [invoice] = _invoices(session)
     with pytest.raises(NotAllowed, match="issued, it cannot be modified"):
         with session.begin_nested():
@@ -107,13 +113,16 @@ def test_an_issued_invoice_cannot_be_modified_only_credited(session, clock, acto
             session.flush()
     session.refresh(invoice)
     with pytest.raises(InvalidInput, match="more than the 10,00"):
-        service.credit_note(session, clock, actor, invoice.number, "goodwill", amount=D("11"))
-    partial = service.credit_note(session, clock, actor, invoice.number, "goodwill", amount=D("4"))
+        billing_invoices.credit_note(session, clock, actor, invoice.number, "goodwill",
+                                     amount=D("11"))
+    partial = billing_invoices.credit_note(session, clock, actor, invoice.number, "goodwill",
+                                           amount=D("4"))
     assert (partial.number, partial.total_ttc, invoice.status) == ("TEC-AV-2026-000001", D("4.80"), "issued")
-    rest = service.credit_note(session, clock, actor, invoice.number, "goodwill", amount=D("6"))
+    rest = billing_invoices.credit_note(session, clock, actor, invoice.number, "goodwill",
+                                        amount=D("6"))
     assert (rest.number, invoice.status) == ("TEC-AV-2026-000002", "cancelled")
     with pytest.raises(NotAllowed, match="already cancelled"):
-        service.credit_note(session, clock, actor, invoice.number, "again")
+        billing_invoices.credit_note(session, clock, actor, invoice.number, "again")
 
 
 def test_a_consumer_pack_is_billed_in_ttc_and_debited_in_advance(session, clock, actor, ozone):
@@ -124,7 +133,7 @@ def test_a_consumer_pack_is_billed_in_ttc_and_debited_in_advance(session, clock,
                            [LineInput(household.sites[0].id, "pack-fibre")],
                            signed_on=date(2026, 10, 1), go_live_on=date(2026, 10, 20),
                            channel="distance")
-    service.bill_period(session, clock, actor, "2026-11", "ozone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "ozone")
     [invoice] = _invoices(session)
     assert invoice.price_basis == "TTC"
     assert [(line.label, line.amount) for line in invoice.lines] == [
@@ -141,13 +150,13 @@ def test_usage_80_days_late_is_billed_next_labelled_with_its_month(session, cloc
                                       [LineInput(business.sites[0].id, "mobile-pro")],
                                       signed_on=date(2026, 6, 1), go_live_on=date(2026, 7, 1))
     _rated(session, clock, mobile, "2026-08", "2026-08", "7.20", 12)
-    september = service.bill_period(session, clock, actor, "2026-09", "technicophone")
+    september = billing_runs.bill_period(session, clock, actor, "2026-09", "technicophone")
     assert september.billed == 1
     # A roaming record of 15 August reaches the operator on 3 November: 80 days late. Rating
     # re-rates August and queues the difference with the next usage month not billed yet.
     assert (date(2026, 11, 3) - date(2026, 8, 15)).days == 80
     _rated(session, clock, mobile, "2026-10", "2026-08", "12.40", 1)
-    service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     november = _invoices(session, period="2026-11")[0]
     late = next(line for line in november.lines if line.kind == "usage")
     assert (late.label, late.amount) == ("Usage — 2026-08 (late records)", D("12.40"))
@@ -173,18 +182,18 @@ def test_annual_indexation_with_recorded_index_values(session, actor, tec, busin
     [trunk] = factories.subscription(session, clock, actor, business,
                                      [LineInput(business.sites[0].id, "sip-10")],
                                      signed_on=date(2024, 12, 1), go_live_on=date(2025, 1, 1))
-    service.bill_period(session, clock, actor, "2026-12", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-12", "technicophone")
     for month, value in (("2025-11", "127.5"), ("2025-12", "128.0"), ("2026-11", "131.9"),
                          ("2026-12", "132.4")):
-        service.add_index_value(session, clock, actor, "001565192", month, value)
+        billing_ledger.add_index_value(session, clock, actor, "001565192", month, value)
     with pytest.raises(Exception, match="already recorded as 132.4"):
-        service.add_index_value(session, clock, actor, "001565192", "2026-12", "133")
-    [revision] = service.apply_indexation(session, clock, actor, "technicophone", 2027)
+        billing_ledger.add_index_value(session, clock, actor, "001565192", "2026-12", "133")
+    [revision] = billing_ledger.apply_indexation(session, clock, actor, "technicophone", 2027)
     assert (revision.effective_on, revision.old_fee, revision.new_fee) == (
         date(2027, 1, 1), D("450.00"), D("465.47"))
-    assert service.apply_indexation(session, clock, actor, "technicophone", 2027) == []
+    assert billing_ledger.apply_indexation(session, clock, actor, "technicophone", 2027) == []
     january = FixedClock.on(date(2027, 1, 2))
-    service.bill_period(session, january, actor, "2027-01", "technicophone")
+    billing_runs.bill_period(session, january, actor, "2027-01", "technicophone")
     invoice = _invoices(session, period="2027-01")[0]
     assert invoice.number == "TEC-2027-000001"            # a new year, a new sequence
     [line] = invoice.lines
@@ -202,20 +211,22 @@ def test_price_change_notices_and_the_right_to_leave(session, clock, actor, tec,
     # 30 Jours from Thursday 15 October 2026, jours ouvrés (CGV art. 2; 1 and 11 November are
     # holidays): the 30th is Friday 27 November.
     with pytest.raises(NotAllowed, match=r"earliest 2026-11-27, CGV art. 9.2 \(L298-299\)"):
-        service.announce_price_change(session, clock, actor, "technicophone", "general",
+        billing_ledger.announce_price_change(session, clock, actor, "technicophone", "general",
                                       date(2026, 11, 20), family="vga", percent=D("3"),
                                       announced_on=date(2026, 10, 15))
-    change = service.announce_price_change(session, clock, actor, "technicophone", "general",
+    change = billing_ledger.announce_price_change(session, clock, actor, "technicophone", "general",
                                            date(2026, 12, 1), family="vga", percent=D("3"),
                                            announced_on=date(2026, 10, 15))
     [notice] = change.notices
     assert (notice.customer_id, notice.may_leave_without_fees, notice.leave_until) == (
         business.id, True, date(2026, 11, 27))
-    regulatory = service.announce_price_change(session, clock, actor, "technicophone", "regulatory",
+    regulatory = billing_ledger.announce_price_change(session, clock, actor, "technicophone",
+                                                      "regulatory",
                                                date(2026, 12, 1), family="vga",
                                                announced_on=date(2026, 10, 15))
     assert regulatory.notices[0].may_leave_without_fees is False
-    service.bill_period(session, FixedClock.on(date(2026, 12, 1)), actor, "2026-12", "technicophone")
+    billing_runs.bill_period(session, FixedClock.on(date(2026, 12, 1)), actor, "2026-12",
+                             "technicophone")
     december = _invoices(session, period="2026-12")[0]
     recurring = [line for line in december.lines if line.period_start == date(2026, 12, 1)]
     assert [line.amount for line in recurring] == [D("41.20")]     # 2 × 20.60
@@ -231,7 +242,7 @@ def test_a_crash_mid_run_leaves_no_partial_invoice(clean_engine, clock, actor, m
             customer = factories.customer(s, clock, op, f"Client {n}")
             factories.subscription(s, clock, actor, customer, [LineInput(customer.sites[0].id, "presel")],
                                    signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
-    real = service._line_rows
+    real = billing_batch._line_rows
     calls = []
 
     def crash_on_second_batch(invoice_id, totals):
@@ -240,15 +251,17 @@ def test_a_crash_mid_run_leaves_no_partial_invoice(clean_engine, clock, actor, m
             raise RuntimeError("power cut")
         return real(invoice_id, totals)
 
-    monkeypatch.setattr(service, "_line_rows", crash_on_second_batch)
+    monkeypatch.setattr(billing_batch, "_line_rows", crash_on_second_batch)
     with pytest.raises(RuntimeError, match="power cut"):
-        service.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone", batch_size=2)
+        billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
+                                  batch_size=2)
     with transaction(clean_engine) as s:
         assert [i.number for i in _invoices(s)] == ["TEC-2026-000001", "TEC-2026-000002"]
         assert all(i.lines for i in _invoices(s))
         assert s.scalar(select(func.count()).select_from(BilledMonth)) == 2
-    monkeypatch.setattr(service, "_line_rows", real)
-    [report] = service.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone", batch_size=2)
+    monkeypatch.setattr(billing_batch, "_line_rows", real)
+    [report] = billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
+                                         batch_size=2)
     assert report.billed == 4
     with transaction(clean_engine) as s:
         assert [i.number for i in _invoices(s)] == [f"TEC-2026-{n:06d}" for n in range(1, 7)]
@@ -271,7 +284,8 @@ def test_two_concurrent_bill_runs_number_without_gaps_and_bill_each_customer_onc
     def run():
         try:
             start.wait()
-            reports.extend(service.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
+            reports.extend(billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11",
+                                                     "technicophone",
                                                 batch_size=5))
         except Exception as exc:     # surfaced below
             failures.append(exc)
@@ -294,23 +308,25 @@ def test_draft_invoices_are_issued_or_discarded(session, clock, actor, tec, busi
     """Draft → issued: a draft has no number and gives back what it billed when discarded."""
     factories.subscription(session, clock, actor, business, [LineInput(business.sites[0].id, "presel")],
                            signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
-    service.bill_period(session, clock, actor, "2026-11", "technicophone", draft_only=True)
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone", draft_only=True)
     [draft] = _invoices(session)
     assert (draft.number, draft.status) == (None, "draft")
-    service.discard_draft(session, clock, actor, draft.id)
+    billing_invoices.discard_draft(session, clock, actor, draft.id)
     session.flush()
     assert _invoices(session) == []
-    service.bill_period(session, clock, actor, "2026-11", "technicophone", draft_only=True)
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone", draft_only=True)
     [draft] = _invoices(session)
-    issued = service.issue_invoice(session, clock, actor, draft.id)
+    issued = billing_invoices.issue_invoice(session, clock, actor, draft.id)
     assert (issued.number, issued.status, issued.due_date) == ("TEC-2026-000001", "issued", date(2026, 12, 30))
-    paid = service.record_payment(session, clock, actor, issued.number, D("5"), date(2026, 12, 1))
+    paid = billing_invoices.record_payment(session, clock, actor, issued.number, D("5"),
+                                           date(2026, 12, 1))
     assert paid.status == "partly_paid"
     # Overdue the day after its due date, 30 December (25 jours ouvrés, CGV art. 10.4 with art. 2)
-    assert service.mark_overdue(session, clock, actor, date(2026, 12, 30)) == 0
-    assert service.mark_overdue(session, clock, actor, date(2026, 12, 31)) == 1
-    assert service.record_payment(session, clock, actor, issued.number, D("12"), date(2027, 1, 4)).status == "paid"
-    csv_text = service.export_csv(session)
+    assert billing_invoices.mark_overdue(session, clock, actor, date(2026, 12, 30)) == 0
+    assert billing_invoices.mark_overdue(session, clock, actor, date(2026, 12, 31)) == 1
+    assert billing_invoices.record_payment(session, clock, actor, issued.number, D("12"),
+                                           date(2027, 1, 4)).status == "paid"
+    csv_text = billing_invoices.export_csv(session)
     assert "TEC-2026-000001;invoice;2026-11-24;2026-12-30" in csv_text
     assert session.scalar(select(func.count()).select_from(InvoiceLine)) == 1
 
@@ -323,9 +339,10 @@ def test_the_accounting_csv_defuses_formulas_in_names_and_writes_plain_rates(
     business.ref = "@TEC-1"
     factories.subscription(session, clock, actor, business, [LineInput(business.sites[0].id, "presel")],
                            signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
-    service.bill_period(session, clock, actor, "2026-11", "technicophone")
-    service.credit_note(session, clock, actor, "TEC-2026-000001", "goodwill", amount=D("4"))
-    rows = list(csv.DictReader(io.StringIO(service.export_csv(session)), delimiter=";"))
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_invoices.credit_note(session, clock, actor, "TEC-2026-000001", "goodwill",
+                                 amount=D("4"))
+    rows = list(csv.DictReader(io.StringIO(billing_invoices.export_csv(session)), delimiter=";"))
     assert [(r["customer"], r["customer_ref"]) for r in rows] == [
         ("'=HYPERLINK(\"http://evil.example\",\"Menuiserie\")", "'@TEC-1")] * 2
     assert [(r["vat_rate"], r["base_ht"], r["vat"], r["total_ttc"]) for r in rows] == [
@@ -344,11 +361,12 @@ def test_a_bill_run_applies_each_proration_reading_and_bills_the_whole_month_of_
     [ending] = factories.subscription(session, clock, actor, business,
                                       [LineInput(head_office.id, "vga-analogue", 1)],
                                       signed_on=date(2026, 9, 1), go_live_on=date(2026, 10, 1))
-    service.bill_period(session, FixedClock.on(date(2026, 10, 2)), actor, "2026-10", "technicophone",
+    billing_runs.bill_period(session, FixedClock.on(date(2026, 10, 2)), actor, "2026-10",
+                             "technicophone",
                         customer_ids=[business.id])
     contracts.terminate_now(session, clock, actor, ending.id, date(2026, 11, 10), "customer_notice")
     session.flush()
-    service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     [october] = _invoices(session, period="2026-10")
     [november] = _invoices(session, period="2026-11")
     by_label = {line.label: line for line in october.lines}

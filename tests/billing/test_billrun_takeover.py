@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import select, update
 
 from clausier.audit.models import AuditEntry
-from clausier.billing import rules, service
+from clausier.billing.runs import rules as run_rules
+from clausier.billing.runs import batch as billing_batch
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import BillRun, Invoice
 from clausier.contracts.service import LineInput
 from clausier.db.session import database_now, transaction
@@ -30,7 +32,7 @@ def run_died_after_one_batch(clean_engine, clock, actor, monkeypatch) -> int:
             factories.subscription(s, clock, actor, customer,
                                    [LineInput(customer.sites[0].id, "presel")],
                                    signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
-    real, calls = service._line_rows, []
+    real, calls = billing_batch._line_rows, []
 
     def killed_in_second_batch(invoice_id, totals):
         calls.append(invoice_id)
@@ -38,10 +40,11 @@ def run_died_after_one_batch(clean_engine, clock, actor, monkeypatch) -> int:
             raise SystemExit("kill -9")
         return real(invoice_id, totals)
 
-    monkeypatch.setattr(service, "_line_rows", killed_in_second_batch)
+    monkeypatch.setattr(billing_batch, "_line_rows", killed_in_second_batch)
     with pytest.raises(SystemExit):
-        service.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone", batch_size=2)
-    monkeypatch.setattr(service, "_line_rows", real)
+        billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
+                                  batch_size=2)
+    monkeypatch.setattr(billing_batch, "_line_rows", real)
     with transaction(clean_engine) as s:
         [run] = s.scalars(select(BillRun))
         assert (run.status, run.customers_done, run.invoices) == ("running", 2, 2)
@@ -56,8 +59,9 @@ def _silent_for(engine, run_id: int, silence: timedelta) -> None:
 
 def test_the_next_run_takes_over_a_run_silent_for_longer_than_its_lease(
         clean_engine, clock, actor, run_died_after_one_batch):
-    _silent_for(clean_engine, run_died_after_one_batch, rules.BILL_RUN_LEASE + timedelta(minutes=1))
-    [report] = service.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
+    _silent_for(clean_engine, run_died_after_one_batch,
+                run_rules.BILL_RUN_LEASE + timedelta(minutes=1))
+    [report] = billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
                                     batch_size=2)
     assert (report.bill_run_id, report.billed) == (run_died_after_one_batch, CUSTOMERS - 2)
     with transaction(clean_engine) as s:
@@ -72,8 +76,9 @@ def test_the_next_run_takes_over_a_run_silent_for_longer_than_its_lease(
 
 def test_a_run_that_showed_a_sign_of_life_within_its_lease_is_left_alone(
         clean_engine, clock, actor, run_died_after_one_batch):
-    _silent_for(clean_engine, run_died_after_one_batch, rules.BILL_RUN_LEASE - timedelta(minutes=1))
-    [report] = service.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
+    _silent_for(clean_engine, run_died_after_one_batch,
+                run_rules.BILL_RUN_LEASE - timedelta(minutes=1))
+    [report] = billing_runs.run_bill_run(clean_engine, clock, actor, "2026-11", "technicophone",
                                     batch_size=2)
     assert report.bill_run_id != run_died_after_one_batch and report.billed == CUSTOMERS - 2
     with transaction(clean_engine) as s:

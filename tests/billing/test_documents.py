@@ -18,9 +18,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clausier.accounts import service as accounts
-from clausier.billing import service
+from clausier.billing.invoices import service as billing_invoices
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import Invoice
-from clausier.billing.pdf import facturx_xml, invoice_pdf
+from clausier.billing.documents.pdf import facturx_xml, invoice_pdf
 from clausier.contracts.service import LineInput
 from clausier.db.session import transaction
 from tests import factories
@@ -34,7 +35,7 @@ def _billed(session, clock, actor, business) -> Invoice:
     factories.subscription(session, clock, actor, business, [
         LineInput(workshop.id, "vga-analogue", 3), LineInput(workshop.id, "vga-management"),
         LineInput(head_office.id, "presel")], signed_on=date(2026, 10, 1), go_live_on=date(2026, 10, 15))
-    service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     return session.scalar(select(Invoice))
 
 
@@ -81,7 +82,7 @@ def test_the_pdf_embeds_a_factur_x_en16931_xml_that_the_library_validates(
 
 def test_a_credit_note_references_its_invoice_in_factur_x(session, clock, actor, tec, business):
     invoice = _billed(session, clock, actor, business)
-    note = service.credit_note(session, clock, actor, invoice.number, "wrong quantity",
+    note = billing_invoices.credit_note(session, clock, actor, invoice.number, "wrong quantity",
                                amount=Decimal("20"))
     session.flush()
     tree = etree.fromstring(facturx_xml(note, invoice))
@@ -150,7 +151,7 @@ def test_the_pdfs_command_renders_a_period_in_parallel_processes(clean_engine, d
             customer = factories.customer(s, clock, op, name)
             factories.subscription(s, clock, actor, customer, [LineInput(customer.sites[0].id, "presel")],
                                    signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
-        service.bill_period(s, clock, actor, "2026-11", "technicophone")
+        billing_runs.bill_period(s, clock, actor, "2026-11", "technicophone")
     monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
     result = CliRunner().invoke(app, ["invoice", "pdfs", "--period", "2026-11", "-o",
                                       str(tmp_path / "pdfs"), "--workers", "2", "--json"])
@@ -256,7 +257,7 @@ def _all(session) -> list[Invoice]:
 def test_text_the_xml_parser_refuses_still_renders_with_weasyprints_parser(tmp_path):
     """The template is read by the standard library's XML parser; a character XML forbids (a
     control character pasted in a name) falls back to WeasyPrint's HTML parser."""
-    from clausier.billing.pdf import TEMPLATES, _weasyprint_setup
+    from clausier.billing.documents.pdf import TEMPLATES, _weasyprint_setup
     html_class, stylesheet, fonts = _weasyprint_setup()
     for name in ("Dupont SARL", "Dupont\x0bSARL"):
         document = html_class.from_xhtml(f"<html><body><p>{name}</p></body></html>", str(TEMPLATES.parent))

@@ -10,9 +10,11 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from clausier.billing import service
+from clausier.billing.invoices import service as billing_invoices
+
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import Invoice
-from clausier.billing.pdf import facturx_xml
+from clausier.billing.documents.pdf import facturx_xml
 from clausier.catalog import service as catalog
 from clausier.contracts.service import LineInput
 from clausier.payments.sepa import service as sepa
@@ -47,9 +49,9 @@ def _bill_and_credit(session, clock, actor, operator: str, customer_kind: str, o
     factories.subscription(session, clock, actor, customer,
                            [LineInput(customer.sites[0].id, offer)],
                            signed_on=date(2026, 10, 1), go_live_on=date(2026, 10, 1))
-    service.bill_period(session, clock, actor, "2026-11", operator)
+    billing_runs.bill_period(session, clock, actor, "2026-11", operator)
     invoice = session.scalar(select(Invoice).where(Invoice.customer_id == customer.id))
-    note = service.credit_note(session, clock, actor, invoice.number, "Commercial gesture",
+    note = billing_invoices.credit_note(session, clock, actor, invoice.number, "Commercial gesture",
                                amount=invoice.lines[0].amount / 2)
     return invoice, note
 

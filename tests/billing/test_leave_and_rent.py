@@ -7,8 +7,10 @@ from decimal import Decimal as D
 
 from sqlalchemy import func, select
 
-from clausier.billing import service
-from clausier.billing.charges import pending_charges
+from clausier.billing.ledger import service as billing_ledger
+
+from clausier.billing.runs import service as billing_runs
+from clausier.billing.ledger.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.billing.models import Charge, Invoice
 from clausier.catalog.models import EquipmentKind
@@ -28,10 +30,11 @@ def test_the_exit_quote_waives_the_fees_within_the_window_a_price_change_opened(
                                      signed_on=date(2026, 9, 1), go_live_on=date(2026, 10, 1))
     before = contracts.quote_termination(session, trunk.id, date(2026, 11, 20))
     assert before.one_off.total > 0 and before.exempted_by is None       # fees of the commitment
-    service.announce_price_change(session, clock, actor, "technicophone", "regulatory",
+    billing_ledger.announce_price_change(session, clock, actor, "technicophone", "regulatory",
                                   date(2026, 12, 1), family="sip_trunk", announced_on=date(2026, 10, 15))
     assert contracts.quote_termination(session, trunk.id, date(2026, 11, 20)).one_off.total == before.one_off.total
-    service.announce_price_change(session, clock, actor, "technicophone", "general", date(2026, 12, 1),
+    billing_ledger.announce_price_change(session, clock, actor, "technicophone", "general",
+                                         date(2026, 12, 1),
                                   family="sip_trunk", percent=D("3"), announced_on=date(2026, 10, 15))
     within = contracts.quote_termination(session, trunk.id, date(2026, 11, 20))
     assert (within.one_off.total, within.exempted_by) == (D("0.00"), "price_change")
@@ -56,7 +59,8 @@ def test_ozone_leaves_four_months_after_the_change_applies(session, clock, actor
                                     [LineInput(household.sites[0].id, "pack-fibre")],
                                     signed_on=date(2026, 6, 1), go_live_on=date(2026, 6, 10),
                                     channel="distance")
-    change = service.announce_price_change(session, clock, actor, "ozone", "general", date(2026, 12, 15),
+    change = billing_ledger.announce_price_change(session, clock, actor, "ozone", "general",
+                                                  date(2026, 12, 15),
                                            family="pack", percent=D("5"), announced_on=date(2026, 11, 1))
     [notice] = change.notices
     assert (notice.leave_until, notice.leave_clause) == (date(2027, 4, 15), "CGV art. 7.4 (L203)")
@@ -86,7 +90,7 @@ def test_a_rented_router_is_billed_its_monthly_rent_in_advance_once_and_indexed(
     equipment.register_item(session, clock, actor, tec.id, "router", "RT-0001")
     equipment.ship(session, clock, actor, "RT-0001", trunk.id, "rented", date(2026, 10, 20),
                    received_on=date(2026, 10, 22))
-    service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     [november] = _invoices(session, "2026-11")
     assert _rent_lines(november) == [
         ("Equipment rental: Routeur (RT-0001) — 2026-10 prorata", D("3.87")),     # 10/31 days
@@ -97,15 +101,17 @@ def test_a_rented_router_is_billed_its_monthly_rent_in_advance_once_and_indexed(
     assert rent.explanation["lines"][0]["clause"] == "CGV art. 9.5 (L344-346)"
     assert "in advance like the subscriptions — CP IV §7.2 (L3341-3342)" in rent.explanation["notes"][0]
     assert rent.site_name == "Siège Tours"
-    service.bill_period(session, clock, actor, "2026-11", "technicophone")      # the same run again
-    service.bill_period(session, FixedClock.on(date(2026, 12, 1)), actor, "2026-12", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")   # the same again
+    billing_runs.bill_period(session, FixedClock.on(date(2026, 12, 1)), actor, "2026-12",
+                             "technicophone")
     [december] = _invoices(session, "2026-12")
     assert _rent_lines(december) == [("Equipment rental: Routeur (RT-0001) — 2026-12", D("12.00"))]
     assert session.scalar(select(func.count(Charge.id)).where(Charge.source == "equipment_rent")) == 3
     # 1 January 2027: the rent follows the index like the subscriptions (CGV art. 9.4).
-    service.add_index_value(session, clock, actor, "001565192", "2025-12", "128.0")
-    service.add_index_value(session, clock, actor, "001565192", "2026-12", "132.4")
-    service.bill_period(session, FixedClock.on(date(2027, 1, 2)), actor, "2027-01", "technicophone")
+    billing_ledger.add_index_value(session, clock, actor, "001565192", "2025-12", "128.0")
+    billing_ledger.add_index_value(session, clock, actor, "001565192", "2026-12", "132.4")
+    billing_runs.bill_period(session, FixedClock.on(date(2027, 1, 2)), actor, "2027-01",
+                             "technicophone")
     [january] = _invoices(session, "2027-01")
     assert _rent_lines(january) == [("Equipment rental: Routeur (RT-0001) — 2027-01", D("12.41"))]
     indexed = next(line for line in january.lines if line.label.startswith("Equipment rental"))
@@ -114,7 +120,8 @@ def test_a_rented_router_is_billed_its_monthly_rent_in_advance_once_and_indexed(
     # Returned on 10 January: no rent after January.
     equipment.open_return(session, clock, actor, "RT-0001", "termination", date(2027, 1, 5))
     equipment.record_return(session, clock, actor, "RT-0001", date(2027, 1, 10))
-    service.bill_period(session, FixedClock.on(date(2027, 2, 1)), actor, "2027-02", "technicophone")
+    billing_runs.bill_period(session, FixedClock.on(date(2027, 2, 1)), actor, "2027-02",
+                             "technicophone")
     assert all(not _rent_lines(invoice) for invoice in _invoices(session, "2027-02"))
 
 

@@ -10,17 +10,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clausier.billing import rules
-from clausier.billing.mentions import mention_text
-from clausier.billing.rules import (
+from clausier.billing.invoices import rules as invoice_rules
+
+from clausier.billing.ledger import rules as ledger_rules
+
+from clausier.billing import periods as billing_periods
+
+from clausier.billing.runs import inputs as run_inputs
+
+from clausier.billing.runs import rules as run_rules
+from clausier.billing.documents.mentions import mention_text
+from clausier.billing.invoices.rules import Site
+from clausier.billing.runs.inputs import (
     BilledMonthFacts,
     ChargeFacts,
-    CustomerFacts,
     ItemFacts,
-    Site,
     SubscriptionFacts,
     UsageFacts,
 )
+from clausier.billing.runs.rules import CustomerFacts
 from clausier.terms.loader import built_in_sheets
 
 D = Decimal
@@ -54,7 +62,7 @@ def amounts(lines):
 
 def test_mid_month_go_live_is_prorated_by_days_under_the_vga_reading():
     """CP I §7.2 L1677-1679 vs §12 L1850-1853: reading T-PRORATA-FIRST-MONTH chose prorata."""
-    lines, billed = rules.recurring_lines(sub("vga"), terms("technicophone", "vga"), NOV, None)
+    lines, billed = run_rules.recurring_lines(sub("vga"), terms("technicophone", "vga"), NOV, None)
     assert amounts(lines) == [("one_off", D("150.00")),          # access fee with the first invoice
                               ("recurring", D("32.90")),          # 17/31 × 3 × 20.00
                               ("recurring", D("60.00"))]          # November in advance
@@ -69,7 +77,7 @@ def test_mid_month_go_live_is_prorated_by_days_under_the_vga_reading():
 def test_mid_month_go_live_is_a_whole_month_under_the_preselection_reading():
     """CP II §7 L2062-2067: any order after the 1st is billed for the whole month."""
     items = (ItemFacts("Carrier preselection", 1, D("10.00")),)
-    lines, _ = rules.recurring_lines(sub("preselection", items=items),
+    lines, _ = run_rules.recurring_lines(sub("preselection", items=items),
                                      terms("technicophone", "preselection"), NOV, None)
     assert amounts(lines) == [("recurring", D("10.00")), ("recurring", D("10.00"))]
     assert lines[0].label.endswith("(started month due in full)")
@@ -80,13 +88,14 @@ def test_service_terminated_on_the_10th_owes_the_whole_month():
     """CP I §7.2 L1680: "Lors du terme ou de la résiliation, le mois entier est dû"."""
     ended = sub("vga", go_live_on=date(2025, 1, 6), end_on=date(2026, 11, 10),
                 billed_through=date(2026, 10, 1))
-    lines, billed = rules.recurring_lines(ended, terms("technicophone", "vga"), NOV, None)
+    lines, billed = run_rules.recurring_lines(ended, terms("technicophone", "vga"), NOV, None)
     assert amounts(lines) == [("recurring", D("60.00"))]
     assert lines[0].clause == "CP I §7.2 (L1680)"
     assert (billed[0].days, billed[0].month_days) == (30, 30)
     # Nothing is due after the month of the end.
     after = sub("vga", go_live_on=date(2025, 1, 6), end_on=date(2026, 11, 10), billed_through=NOV)
-    assert rules.recurring_lines(after, terms("technicophone", "vga"), date(2026, 12, 1), None) == ([], [])
+    assert run_rules.recurring_lines(after, terms("technicophone", "vga"), date(2026, 12, 1),
+                                     None) == ([], [])
 
 
 def test_ozone_last_month_billed_in_advance_is_credited_prorata_after_termination():
@@ -95,7 +104,7 @@ def test_ozone_last_month_billed_in_advance_is_credited_prorata_after_terminatio
     ended = sub("internet_fibre", items=items, go_live_on=date(2026, 3, 2), end_on=date(2026, 11, 10),
                 billed_through=NOV,
                 billed_after_end=(BilledMonthFacts(NOV, 30, 30, D("39.99")),))
-    lines, revised = rules.end_adjustments(ended, terms("ozone", "internet_fibre"))
+    lines, revised = run_rules.end_adjustments(ended, terms("ozone", "internet_fibre"))
     assert amounts(lines) == [("adjustment", D("-27.99"))]        # 21/30 of 39.99 given back
     assert lines[0].explained.lines[0].formula == "−21/30 of the 39,99\u00a0€ billed for 2026-11"
     assert lines[0].clause == "CGV art. 9.2 (L262), reading OZ-LAST-PERIOD"
@@ -105,11 +114,12 @@ def test_ozone_last_month_billed_in_advance_is_credited_prorata_after_terminatio
 def test_ozone_billing_starts_at_the_latest_30_days_after_the_equipment_is_received():
     """CGV art. 9.1 L258: first connection, or at the latest 30 days after receipt."""
     waiting = sub("internet_fibre", go_live_on=None, equipment_received_on=date(2026, 10, 5))
-    start, clause = rules.billing_start(waiting, terms("ozone", "internet_fibre"))
+    start, clause = run_rules.billing_start(waiting, terms("ozone", "internet_fibre"))
     assert (start, clause) == (date(2026, 11, 4), "CGV art. 9.1 (L258)")
     connected = sub("internet_fibre", go_live_on=date(2026, 10, 12),
                     equipment_received_on=date(2026, 10, 5))
-    assert rules.billing_start(connected, terms("ozone", "internet_fibre"))[0] == date(2026, 10, 12)
+    start = run_rules.billing_start(connected, terms("ozone", "internet_fibre"))[0]
+    assert start == date(2026, 10, 12)
 
 
 # --------------------------------------------------------------------------- minimum, central site, packs
@@ -119,7 +129,7 @@ def test_minimum_billing_tops_up_the_monthly_fees():
     """CP I §7.2 L1669-1670: subscriptions billed in advance "avec, le cas échéant, un montant
     minimal de facturation"."""
     items = (ItemFacts("Analogue line", 3, D("20.00"), minimum_billing=D("80.00")),)
-    lines, billed = rules.recurring_lines(sub("vga", items=items, go_live_on=date(2026, 11, 1)),
+    lines, billed = run_rules.recurring_lines(sub("vga", items=items, go_live_on=date(2026, 11, 1)),
                                           terms("technicophone", "vga"), NOV, None)
     assert amounts(lines) == [("recurring", D("60.00")), ("minimum", D("20.00"))]
     assert lines[1].clause == "CP I §7.2 (L1669-1670)"
@@ -131,7 +141,7 @@ def test_fees_common_to_several_sites_go_to_the_central_site():
     items = (ItemFacts("Analogue line", 2, D("20.00")),
              ItemFacts("Contract management", 1, D("30.00"), common=True))
     central = Site(1, "Siège")
-    lines, _ = rules.recurring_lines(sub("vga", items=items, go_live_on=date(2026, 11, 1)),
+    lines, _ = run_rules.recurring_lines(sub("vga", items=items, go_live_on=date(2026, 11, 1)),
                                      terms("technicophone", "vga"), NOV, central)
     assert [(line.label.split(" — ")[0], line.site.name) for line in lines] == [
         ("Analogue line", "Tours"), ("Contract management", "Siège")]
@@ -142,25 +152,28 @@ def test_a_prepaid_pack_is_billed_once_at_sale():
     pack = sub("intercom_pack", go_live_on=None, signed_on=date(2026, 11, 3),
                items=(ItemFacts("Pack interphonie", 1, D("0"), one_off_price=D("1290.00")),))
     facts = CustomerFacts(1, True, None, ((pack, terms("rozoh", "intercom_pack")),))
-    draft = rules.draft_invoice(facts, sheet("rozoh").general, "HT", NOV, date(2026, 11, 24))
+    draft = run_rules.draft_invoice(facts, sheet("rozoh").general, "HT", NOV, date(2026, 11, 24))
     assert amounts(line.draft for line in draft.totals.lines) == [("pack", D("1290.00"))]
     assert "120 months of service prepaid" in draft.totals.lines[0].draft.explained.lines[0].formula
     again = CustomerFacts(1, True, None, ((pack, terms("rozoh", "intercom_pack")),),
                           packs_billed=frozenset({pack.id}))
-    assert rules.draft_invoice(again, sheet("rozoh").general, "HT", NOV, date(2026, 11, 24)).is_empty
+    assert run_rules.draft_invoice(again, sheet("rozoh").general, "HT", NOV,
+                                   date(2026, 11, 24)).is_empty
 
 
 def test_quarterly_billing_bills_the_whole_block_in_advance():
     """CGV art. 10.1 L354-357: the periodicity is the contract's; whole months make one line."""
     quarterly = sub("vga", go_live_on=date(2026, 10, 1), periodicity_months=3,
                     items=(ItemFacts("Analogue line", 1, D("20.00")),))
-    lines, billed = rules.recurring_lines(quarterly, terms("technicophone", "vga"), date(2026, 10, 1), None)
+    lines, billed = run_rules.recurring_lines(quarterly, terms("technicophone", "vga"),
+                                              date(2026, 10, 1), None)
     assert [(line.label, line.amount) for line in lines] == [
         ("Analogue line — 2026-10 to 2026-12", D("60.00"))]
     assert len(billed) == 3
     followed = sub("vga", go_live_on=date(2026, 10, 1), periodicity_months=3,
                    billed_through=date(2026, 12, 1), items=quarterly.items)
-    assert rules.recurring_lines(followed, terms("technicophone", "vga"), date(2026, 11, 1), None) == ([], [])
+    assert run_rules.recurring_lines(followed, terms("technicophone", "vga"), date(2026, 11, 1),
+                                     None) == ([], [])
 
 
 # --------------------------------------------------------------------------- usage, TTC, totals
@@ -169,11 +182,11 @@ def test_quarterly_billing_bills_the_whole_block_in_advance():
 def test_usage_80_days_late_goes_on_the_next_invoice_labelled_with_its_month():
     """CP IX §14.2 L7024-7040 and reading T-MOB-LATE-CDR: roaming records up to 90 days late."""
     usage = UsageFacts(7, 1, date(2026, 8, 1), D("12.40"), "HT", records=3, label="Roaming")
-    line = rules.usage_line(usage, terms("technicophone", "mobile"), NOV, None)
+    line = run_rules.usage_line(usage, terms("technicophone", "mobile"), NOV, None)
     assert line.label == "Roaming — 2026-08 (late records)"
     assert (line.period_start, line.period_end) == (date(2026, 8, 1), date(2026, 8, 31))
     assert line.clause == "CP IX §14.2 (L7024-7040); CP IX §7 (L6578-6581), reading T-MOB-LATE-CDR"
-    current = rules.usage_line(UsageFacts(8, 1, date(2026, 10, 1), D("3.00"), "HT"),
+    current = run_rules.usage_line(UsageFacts(8, 1, date(2026, 10, 1), D("3.00"), "HT"),
                                terms("technicophone", "mobile"), NOV, None)
     assert current.label == "Usage — 2026-10"
 
@@ -186,7 +199,7 @@ def test_a_consumer_invoice_in_ttc_takes_the_ht_out_of_the_ttc_prices():
                                                terms("ozone", "pack")),),
                              charges=(ChargeFacts(3, None, "Rejected debit fee", D("8.00"), "TTC",
                                                   date(2026, 10, 20)),))
-    draft = rules.draft_invoice(customer, sheet("ozone").general, "TTC", NOV, date(2026, 11, 1))
+    draft = run_rules.draft_invoice(customer, sheet("ozone").general, "TTC", NOV, date(2026, 11, 1))
     t = draft.totals
     assert [line.amount for line in t.lines] == [D("39.99"), D("9.99"), D("8.00")]
     assert (t.total, t.total_ttc, t.total_ht, t.total_vat) == (
@@ -201,9 +214,9 @@ def test_business_invoice_is_due_in_25_days_with_the_late_payment_mentions():
     """CGV art. 10.4 L368-372 (25 « jours », jours ouvrés as art. 2 L66-67 defines the word),
     art. 11.1 L393-399 (3 × the legal rate, 40 € HT). From Tuesday 24 November 2026, Christmas not
     counted, the 25th jour ouvré is Wednesday 30 December."""
-    due, clause = rules.due_date(sheet("technicophone").general, date(2026, 11, 24))
+    due, clause = invoice_rules.due_date(sheet("technicophone").general, date(2026, 11, 24))
     assert (due, clause) == (date(2026, 12, 30), "CGV art. 10.4 (L368-372); CGV art. 2 (L66-67)")
-    mentions = rules.legal_mentions(sheet("technicophone").general, True, due, clause)
+    mentions = invoice_rules.legal_mentions(sheet("technicophone").general, True, due, clause)
     texts = [mention_text(m.as_dict(), "fr") for m in mentions]
     assert "Pas d'escompte pour paiement anticipé" in texts
     assert any(t.startswith("Pénalités de retard : 3 fois le taux d'intérêt légal") for t in texts)
@@ -224,17 +237,17 @@ def test_business_invoice_is_due_in_25_days_with_the_late_payment_mentions():
 def test_annual_indexation_uses_the_recorded_index_values():
     """CGV art. 9.4 L321-337: new = old × (1 + (I_new − I_old) / I_old), ICHTrev-TS 001565192."""
     vga = terms("technicophone", "vga")
-    on = rules.revision_date(vga, 2027)
+    on = ledger_rules.revision_date(vga, 2027)
     recorded = [date(2025, 9, 1), date(2025, 12, 1), date(2026, 9, 1), date(2026, 12, 1)]
     assert on == date(2027, 1, 1)
-    assert rules.index_months(vga, on, recorded) == (date(2026, 12, 1), date(2025, 12, 1))
-    indexed = rules.indexed_fee(vga, D("450.00"), D("128.0"), D("132.4"), date(2025, 12, 1),
+    assert ledger_rules.index_months(vga, on, recorded) == (date(2026, 12, 1), date(2025, 12, 1))
+    indexed = ledger_rules.indexed_fee(vga, D("450.00"), D("128.0"), D("132.4"), date(2025, 12, 1),
                                 date(2026, 12, 1))
     assert indexed.new == D("465.47")                     # 450 × 1.034375 = 465.46875
     assert indexed.explained.lines[0].clause == "CGV art. 9.4 (L331-332)"
     item = ItemFacts("SIP trunk", 1, D("450.00"), revisions=(
-        rules.PriceStep(on, D("450.00"), indexed.new, indexed.note),))
-    lines, _ = rules.recurring_lines(sub("vga", items=(item,), go_live_on=date(2025, 1, 1),
+        run_inputs.PriceStep(on, D("450.00"), indexed.new, indexed.note),))
+    lines, _ = run_rules.recurring_lines(sub("vga", items=(item,), go_live_on=date(2025, 1, 1),
                                          billed_through=date(2026, 12, 1)),
                                      vga, date(2027, 1, 1), None)
     assert lines[0].amount == D("465.47")
@@ -253,7 +266,8 @@ def test_annual_indexation_uses_the_recorded_index_values():
 def test_price_change_notice_and_right_to_leave(family, kind, earliest, may_leave, clause):
     """30 Jours general (CGV 9.2), 7 jours usage (CP I §7.5), 1 month mobile (T-MOB-PRICE-NOTICE);
     no termination right for a regulatory pass-through (CGV 9.3 L305-308)."""
-    rule = rules.price_change_notice(terms("technicophone", family), kind, date(2026, 11, 1), True)
+    rule = ledger_rules.price_change_notice(terms("technicophone", family), kind, date(2026, 11, 1),
+                                            True)
     assert (rule.earliest_effective, rule.may_leave, rule.notice_clause) == (earliest, may_leave, clause)
 
 
@@ -272,9 +286,10 @@ def test_totals_equal_the_sum_of_the_lines(lines, basis):
     """The invoice total is the sum of its lines; the VAT breakdown adds up (BR-CO-10, BR-S-08)."""
     from clausier.core.explain import Explained, Line
 
-    drafts = [rules.DraftLine("charge", f"line {i}", Explained((Line(f"line {i}", amount),)),
+    drafts = [invoice_rules.DraftLine("charge", f"line {i}",
+                                      Explained((Line(f"line {i}", amount),)),
                               line_basis, rate) for i, (amount, line_basis, rate) in enumerate(lines)]
-    t = rules.totals(drafts, basis, date(2026, 1, 31))
+    t = invoice_rules.totals(drafts, basis, date(2026, 1, 31))
     assert t.total == sum(line.amount for line in t.lines)
     assert t.total_ht == sum(line.amount_ht for line in t.lines)
     assert t.total_ttc == t.total_ht + t.total_vat
@@ -297,10 +312,10 @@ def test_no_subscription_is_billed_twice_for_a_month(go_live, runs, periodicity,
     family_terms = terms("technicophone", "vga")
     billed_months: list[date] = []
     through = None
-    for run in sorted(rules.month_start(r) for r in runs):
+    for run in sorted(billing_periods.month_start(r) for r in runs):
         facts = sub("vga", go_live_on=go_live, periodicity_months=periodicity, billed_through=through,
                     end_on=ends if ends and ends > go_live else None)
-        _, billed = rules.recurring_lines(facts, family_terms, run, None)
+        _, billed = run_rules.recurring_lines(facts, family_terms, run, None)
         billed_months += [m.month for m in billed]
         if billed:
             through = max(m.month for m in billed)

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from clausier.accounts import service as accounts
-from clausier.billing import service
+from clausier.billing.invoices import service as billing_invoices
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import BillRun, Invoice
-from clausier.billing.pdf import invoice_pdf
+from clausier.billing.documents.pdf import invoice_pdf
 from clausier.contracts.service import LineInput
 from clausier.core.errors import NotAllowed
 from clausier.db.session import transaction
@@ -44,19 +45,19 @@ def test_a_bill_run_refuses_while_a_mandatory_seller_field_is_missing(session, c
     _subscribed(session, clock, actor, rozoh, "pack-50")
     rozoh.siren, rozoh.vat_number, rozoh.address_lines, rozoh.city = "", "", [], ""
     with pytest.raises(NotAllowed) as refused:
-        service.bill_period(session, clock, actor, "2026-11", "rozoh")
+        billing_runs.bill_period(session, clock, actor, "2026-11", "rozoh")
     assert [str(problem) for problem in refused.value.problems] == [
         "rozoh.legal_identity: missing siren, vat_number, address_lines, city "
         "(set them in the operator's price list)"]
     assert (_count(session, BillRun), _count(session, Invoice)) == (0, 0)
-    drafted = service.bill_period(session, clock, actor, "2026-11", "rozoh", draft_only=True)
+    drafted = billing_runs.bill_period(session, clock, actor, "2026-11", "rozoh", draft_only=True)
     [draft] = session.scalars(select(Invoice)).all()
     assert drafted.billed == 1 and draft.number is None
     with pytest.raises(NotAllowed, match="rozoh.legal_identity: missing siren"):
-        service.issue_invoice(session, clock, actor, draft.id)
+        billing_invoices.issue_invoice(session, clock, actor, draft.id)
     rozoh.siren, rozoh.vat_number = "987654324", "FR14987654324"
     rozoh.address_lines, rozoh.city = ["1, rue de la Démonstration"], "La Roche-sur-Yon"
-    issued = service.issue_invoice(session, clock, actor, draft.id)
+    issued = billing_invoices.issue_invoice(session, clock, actor, draft.id)
     # Issued with the seller as it is on that day, not as it was when drafted.
     assert (issued.number, issued.seller["siren"], issued.seller["city"]) == (
         "ROZ-2026-000001", "987654324", "La Roche-sur-Yon")
@@ -128,7 +129,7 @@ def test_a_business_invoice_prints_the_seller_the_transfer_details_and_the_menti
     factories.subscription(session, clock, actor, business,
                            [LineInput(business.sites[0].id, "presel")],
                            signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
-    service.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     invoice = session.scalar(select(Invoice))
     text = _pdf_text(invoice)
     for printed in ("4, rue des Messagers", "ZA de Châtenay", "37210 Rochecorbon",
@@ -141,7 +142,7 @@ def test_a_business_invoice_prints_the_seller_the_transfer_details_and_the_menti
                     "Indemnité forfaitaire pour frais de recouvrement : 40,00 €",
                     "Pénalités de retard"):
         assert printed in text, printed
-    note = service.credit_note(session, clock, actor, invoice.number, "Gesture",
+    note = billing_invoices.credit_note(session, clock, actor, invoice.number, "Gesture",
                                amount=invoice.lines[0].amount)
     assert "Règlement" not in _pdf_text(note, invoice)          # a credit note asks no payment
 
@@ -154,7 +155,7 @@ def test_a_consumer_invoice_prints_the_direct_debit_mandate_and_creditor_identif
                       iban="FR7630006000011234567890189", creditor_identifier="FR12ZZZ123456")
     sepa.add_mandate(session, clock, actor, household.ref, reference="RUM-OZ-0001",
                      signed_on=date(2026, 10, 1), iban="FR1420041010050500013M02606")
-    service.bill_period(session, clock, actor, "2026-11", "ozone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "ozone")
     invoice = session.scalar(select(Invoice))
     assert invoice.buyer["mandate_reference"] == "RUM-OZ-0001"
     text = _pdf_text(invoice)
@@ -170,7 +171,7 @@ def test_business_terms_silent_on_a_discount_print_that_there_is_none(session, c
     factories.offer(session, rozoh, "pack-50", "intercom_pack", "0", kind="pack",
                     one_off_price="1490.00")
     _subscribed(session, clock, actor, rozoh, "pack-50")
-    service.bill_period(session, clock, actor, "2026-11", "rozoh")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "rozoh")
     mentions = {m["text"]: m["clause"] for m in session.scalar(select(Invoice)).mentions}
     assert mentions["Pas d'escompte pour paiement anticipé"] == "C. com. art. L441-9"
     assert mentions["Indemnité forfaitaire pour frais de recouvrement : 40,00\u00a0€"] == (

@@ -11,10 +11,11 @@ from decimal import Decimal
 import pypdf
 from sqlalchemy import delete, select
 
-from clausier.billing import rules as billing_rules
-from clausier.billing import service as billing
+from clausier.billing.invoices import rules as invoice_rules
+from clausier.billing.invoices import service as billing_invoices
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import InvoiceLine
-from clausier.billing.pdf import invoice_pdf
+from clausier.billing.documents.pdf import invoice_pdf
 from clausier.db.session import transaction
 from clausier.rating.cdr import service as cdr_service
 from clausier.rating.month import service as month_service
@@ -43,7 +44,7 @@ def _bill_a_month_of_calls(session, clock, actor, tmp_path) -> int:
     store = UsageStore(tmp_path / "usage")
     cdr_service.import_cdr_file(session, clock, actor, write_csv(tmp_path / "cdr.csv", rows), store)
     month_service.rate(session, clock, actor, "2026-10", store)
-    billing.bill_period(session, clock, actor, "2026-11", "ratingtest")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "ratingtest")
     usage_line = session.scalar(select(InvoiceLine).where(InvoiceLine.kind == "usage"))
     # 2 calls × 90 s × 0,30 € / 60 s = 0,90 € HT; the fixed calls are in the bundle.
     assert usage_line.amount == Decimal("0.90")
@@ -57,9 +58,9 @@ def test_the_invoice_pdf_the_back_office_and_the_portal_show_the_usage_annex(
         # Rated summaries live 6 months (CGV art. 10.6); an issued invoice does not change with them.
         s.execute(delete(UsageSummary))
     with transaction(clean_engine) as s:
-        invoice = billing.get_invoice(s, invoice_id)
+        invoice = billing_invoices.get_invoice(s, invoice_id)
         number, customer_id = invoice.number, invoice.customer_id
-        [annex] = billing_rules.usage_annexes(invoice.lines)
+        [annex] = invoice_rules.usage_annexes(invoice.lines)
         document = invoice_pdf(invoice)
     rows = {row.label: row for row in annex.rows}
     fixed = rows["Calls — fixed"]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from clausier.audit.models import AuditEntry
-from clausier.billing import service as billing
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import Charge, Invoice
 from clausier.contracts import service
 from clausier.contracts.changes import Change
@@ -119,7 +119,7 @@ def test_the_bill_run_bills_the_old_items_up_to_the_change_and_the_new_ones_from
     sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 10, 1))
     service.confirm_change(session, clock, actor, sub.ref, (Change("add", "centrex_user", 2),),
                            date(2026, 10, 15))
-    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-10", "technicophone")
     [invoice] = session.scalars(select(Invoice)).all()
     lines = [(line.kind, line.label, line.period_start, line.period_end, line.amount)
              for line in invoice.lines]
@@ -132,7 +132,7 @@ def test_the_bill_run_bills_the_old_items_up_to_the_change_and_the_new_ones_from
         ("charge", f"Change order {sub.ref}-C001", date(2026, 10, 15), date(2026, 10, 15),
          D("40.00"))]
     assert invoice.lines[1].clause == invoice.lines[2].clause == "CGV art. 7.4 (L206-212)"
-    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     november = [line.amount for line in session.scalars(
         select(Invoice).where(Invoice.period == "2026-11")).one().lines]
     assert november == [D("180.00")]                    # 12 × 15,00 from the change on
@@ -166,10 +166,10 @@ def test_seats_added_after_the_month_was_invoiced_are_corrected_by_the_next_bill
     November run credits the 10 seats from 15 to 31 October (17/31 days) and charges the 12 seats
     over the same days, then bills November with 12 seats; a second run bills nothing twice."""
     sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 9, 1))
-    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-10", "technicophone")
     service.confirm_change(session, clock, actor, sub.ref, (Change("add", "centrex_user", 2),),
                            date(2026, 10, 15))
-    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     november = session.scalars(select(Invoice).order_by(Invoice.id)).all()[-1]
     assert _lines(november, "charge") == [
         ("Centrex_User — 2026-10-15 to 2026-10-31 credited: no longer billed from the change",
@@ -182,8 +182,8 @@ def test_seats_added_after_the_month_was_invoiced_are_corrected_by_the_next_bill
                 if line.kind == "charge"][:2]
     assert formulas == ["−17/31 days × 10 × 15,00\xa0€", "17/31 days × 12 × 15,00\xa0€"]
     count = len(session.scalars(select(Invoice)).all())
-    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
-    billing.bill_period(session, clock, actor, "2026-12", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-12", "technicophone")
     invoices = session.scalars(select(Invoice).order_by(Invoice.id)).all()
     assert len(invoices) == count + 1
     assert _lines(invoices[-1]) == [("Centrex_User — 2026-12", D("180.00"), "CP V §7.2 (L4158-4159)")]
@@ -195,7 +195,7 @@ def test_licences_removed_after_the_month_was_invoiced_are_credited(session, clo
     20 licences and due for 16."""
     sub = _subscription(session, clock, actor, tec, "o365_business_standard", 20,
                         date(2025, 9, 1), signed_on=date(2025, 8, 1))
-    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-10", "technicophone")
     service.confirm_change(session, clock, actor, sub.ref,
                            (Change("remove", "o365_business_standard", 4),), date(2026, 10, 21))
     corrections = session.scalars(select(Charge).where(Charge.source == "change_correction")
@@ -203,7 +203,7 @@ def test_licences_removed_after_the_month_was_invoiced_are_credited(session, clo
     assert [(c.amount, c.incurred_on) for c in corrections] == [
         (D("-83.03"), date(2026, 10, 21)),     # −11/31 × 20 × 11,70
         (D("66.43"), date(2026, 10, 21))]      # 11/31 × 16 × 11,70
-    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     november = session.scalars(select(Invoice).order_by(Invoice.id)).all()[-1]
     assert [line.amount for line in november.lines if line.kind == "recurring"] == [D("187.20")]
     assert all(c.invoice_id == november.id for c in corrections)
@@ -212,7 +212,7 @@ def test_licences_removed_after_the_month_was_invoiced_are_credited(session, clo
 def test_a_change_in_a_month_not_yet_billed_needs_no_correction(session, clock, actor, tec):
     """The bill run splits the month itself when the change is known before it bills it."""
     sub = _subscription(session, clock, actor, tec, "centrex_user", 10, date(2026, 9, 1))
-    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-10", "technicophone")
     service.confirm_change(session, clock, actor, sub.ref, (Change("add", "centrex_user", 2),),
                            date(2026, 11, 10))
     assert session.scalars(select(Charge).where(Charge.source == "change_correction")).all() == []
@@ -304,7 +304,7 @@ def test_a_seat_removed_below_the_minimum_after_the_month_was_invoiced_tops_it_u
     [sub] = factories.subscription(session, clock, actor, customer, [LineInput(
         customer.sites[0].id, "centrex_user", 10, minimum_billing=D("150.00"))],
         signed_on=date(2026, 8, 1), go_live_on=date(2026, 9, 1))
-    billing.bill_period(session, clock, actor, "2026-10", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-10", "technicophone")
     service.confirm_change(session, clock, actor, sub.ref, (Change("remove", "centrex_user", 1),),
                            date(2026, 10, 15))
     corrections = session.scalars(select(Charge).where(Charge.source == "change_correction")

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from clausier.billing import service as billing
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import Invoice
 from clausier.catalog import service as catalog
 from clausier.cli.main import app as cli
@@ -159,7 +159,7 @@ def test_a_bill_run_bills_from_the_day_after_billed_until(session, clock, actor,
     its own with its period. The set-up fee went on the old system's first invoice (CP I §7.2
     L1678-1679): not again."""
     importing.import_file(session, clock, actor, write(tmp_path))
-    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     assert _recurring(session) == [
         ("recurring", "Analogue line (VGA) — 2026-10 (arrears)", D("18.00"),
          date(2026, 10, 1), date(2026, 10, 31)),
@@ -177,7 +177,7 @@ def test_without_billed_until_each_month_since_go_live_is_a_line_of_its_own(
     per month; April 2024, the started month, has its own line (CP I §7.2 L1676-1679), and the
     set-up fee of 90.00 € is on this first invoice (L1678-1679)."""
     importing.import_file(session, clock, actor, write(tmp_path, billed_until=""))
-    billing.bill_period(session, clock, actor, "2026-11", "technicophone")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
     lines = _recurring(session)
     recurring = [line for line in lines if line[0] == "recurring"]
     assert len(recurring) == 32                            # April 2024 to November 2026

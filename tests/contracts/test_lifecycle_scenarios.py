@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from clausier.access.packs.service import open_pack
 from clausier.access.periods.service import daily_tick
-from clausier.billing import service as billing
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import Invoice
 from clausier.contracts import service as contracts
 from clausier.contracts.models import SubscriptionEvent
@@ -97,7 +97,7 @@ def test_ozone_first_invoice_at_the_latest_30_days_after_the_equipment_is_receiv
     subscription = ozone_household(_day(row["signed"]))
     _record(session, clock, actor, subscription, row)
     for month, billed in row["billed"].items():
-        billing.bill_period(session, clock, actor, month, "ozone")
+        billing_runs.bill_period(session, clock, actor, month, "ozone")
         labels = [line.label for invoice in session.scalars(select(Invoice).where(
             Invoice.customer_id == subscription.customer_id)) for line in invoice.lines]
         assert any(f"— {month}" in label for label in labels) is billed, (month, labels)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from clausier.billing.rules import BillingError, vat_rate
+from clausier.billing.invoices.rules import vat_rate
+
+from clausier.billing.periods import BillingError
 from clausier.core.errors import InvalidInput, Problem
 
 

@@ -38,7 +38,7 @@ def test_the_daily_steps_run_in_the_order_the_data_flows():
         "clausier.contracts.service:tick",
         "clausier.equipment.service:tick",       # after contracts: returns open once a line ends
         "clausier.numbers.service:tick",
-        "clausier.billing.service:tick",
+        "clausier.billing.invoices.service:tick",
         "clausier.payments.daily:tick",
         "clausier.notifications.service:deliver",
         "clausier.support.service:deliver_notifications",

@@ -9,7 +9,8 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
-from clausier.billing import service as billing
+from clausier.billing.invoices import service as billing_invoices
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import Invoice
 from clausier.contracts import service as contracts
 from clausier.core.clock import FixedClock
@@ -53,6 +54,7 @@ def billed_customer(session: Session, actor: Actor, operator_code: str, *, famil
                                  price_basis=op.price_basis, records=1, explanation={},
                                  computed_at=clock.now()))
         session.flush()
-    billing.bill_period(session, clock, actor, period, operator_code, customer_ids=[customer.id])
-    (invoice,) = billing.list_invoices(session, customer_id=customer.id)
+    billing_runs.bill_period(session, clock, actor, period, operator_code,
+                             customer_ids=[customer.id])
+    (invoice,) = billing_invoices.list_invoices(session, customer_id=customer.id)
     return Billed(customer, invoice, sub.id)

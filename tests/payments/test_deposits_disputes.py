@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from clausier.billing import service as billing
-from clausier.billing.charges import pending_charges
+from clausier.billing.invoices import service as billing_invoices
+
+from clausier.billing.runs import service as billing_runs
+from clausier.billing.ledger.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.core.clock import FixedClock
 from clausier.core.errors import InvalidInput, NotAllowed
@@ -55,7 +57,7 @@ def test_a_deposit_suspends_until_provided_is_drawn_after_8_days_and_released_2_
         deposits.draw_deposit(session, FixedClock.on(date(2025, 11, 20)), actor, deposit.id)
     payment = deposits.draw_deposit(session, FixedClock.on(date(2025, 11, 21)), actor, deposit.id)
     assert payment.method == "deposit" and payment.amount == Decimal("500.00")
-    assert billing.get_invoice(session, billed.invoice.number).status == "partly_paid"
+    assert billing_invoices.get_invoice(session, billed.invoice.number).status == "partly_paid"
     assert deposit.held == 0 and deposit.status == "drawn"
     letter = session.get(OutboxMessage, deposit.draw_letter_id)
     assert "Appel du dépôt de garantie" in letter_text(letter)
@@ -78,7 +80,8 @@ def test_a_deposit_suspends_until_provided_is_drawn_after_8_days_and_released_2_
     contracts.terminate_now(session, clock, actor, billed.subscription_id, date(2025, 12, 31),
                             "end of term")
     # the late-payment charges are billed and paid: nothing is owed any more
-    billing.bill_period(session, FixedClock.on(date(2025, 12, 19)), actor, "2025-12", "technicophone",
+    billing_runs.bill_period(session, FixedClock.on(date(2025, 12, 19)), actor, "2025-12",
+                             "technicophone",
                         customer_ids=[customer.id])
     assert pending_charges(session, customer.id) == []
     ledger.record_payment(session, clock, actor, ref, invoice_reads.owed(session, customer.id), "transfer",
@@ -160,9 +163,9 @@ def test_an_accepted_dispute_is_settled_by_a_credit_note(session, actor):
                                       received_on=date(2025, 10, 10), channel="registered_letter",
                                       amount="120.00")
     disputes.decide_dispute(session, clock, actor, dispute.id, accept=True)
-    note = billing.get_invoice(session, dispute.credit_note_number)
+    note = billing_invoices.get_invoice(session, dispute.credit_note_number)
     assert note.kind == "credit_note" and note.total_ht == Decimal("100.00")
     assert note.total_ttc == Decimal("120.00")
     ledger.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
                           date(2025, 10, 20))
-    assert billing.get_invoice(session, billed.invoice.number).status == "paid"
+    assert billing_invoices.get_invoice(session, billed.invoice.number).status == "paid"

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from clausier.audit.models import AuditEntry
-from clausier.billing.charges import pending_charges
+from clausier.billing.ledger.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.core.clock import FixedClock
 from clausier.payments import daily

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from clausier.billing import service as billing
-from clausier.billing.charges import pending_charges
+from clausier.billing.invoices import service as billing_invoices
+
+from clausier.billing.runs import service as billing_runs
+from clausier.billing.ledger.charges import pending_charges
 from clausier.core.clock import FixedClock
 from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.payments.ledger import late_payment
@@ -39,7 +41,7 @@ def test_an_invoice_paid_47_days_late_bears_interest_at_3_times_the_legal_rate_p
     late_payment.add_legal_rate(session, clock, actor, "2025-H2", "2.76")
     ledger.record_payment(session, clock, actor, billed.customer.ref, "1200.00", "transfer",
                           date(2025, 12, 24), "VIR 123")
-    assert billing.get_invoice(session, billed.invoice.number).status == "paid"
+    assert billing_invoices.get_invoice(session, billed.invoice.number).status == "paid"
     charges = {c.source: c for c in pending_charges(session, billed.customer.id)}
     interest = charges["late_interest"]
     # 1 200.00 × 3 × 2.76 % × 47 / 365 = 12.79
@@ -78,7 +80,7 @@ def test_a_partial_payment_leaves_the_invoice_partly_paid(session, actor):
     billed = technicophone_invoice(session, actor)
     clock = FixedClock.on(date(2025, 10, 20))
     ledger.record_payment(session, clock, actor, billed.customer.ref, "200.00", "card", date(2025, 10, 20))
-    assert billing.get_invoice(session, billed.invoice.number).status == "partly_paid"
+    assert billing_invoices.get_invoice(session, billed.invoice.number).status == "partly_paid"
     with pytest.raises(InvalidInput, match="method"):
         ledger.record_payment(session, clock, actor, billed.customer.ref, "1", "bitcoin", date(2025, 10, 20))
 
@@ -91,7 +93,8 @@ def test_set_off_of_a_credit_only_after_the_15_day_notice_cgv_10_4(session, acto
                             name="Garage Dupont")
     ledger.record_payment(session, clock, actor, billed.customer.ref, "1300.00", "transfer", date(2025, 10, 5))
     # a later invoice of the same customer: November
-    billing.bill_period(session, FixedClock.on(date(2025, 11, 3)), actor, "2025-11", "technicophone",
+    billing_runs.bill_period(session, FixedClock.on(date(2025, 11, 3)), actor, "2025-11",
+                             "technicophone",
                         customer_ids=[billed.customer.id])
     notice = ledger.send_set_off_notice(session, clock, actor, billed.customer.ref)
     assert notice.sent_on == date(2025, 10, 5)

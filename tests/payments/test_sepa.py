@@ -14,8 +14,10 @@ import pytest
 import xmlschema
 from lxml import etree
 
-from clausier.billing import service as billing
-from clausier.billing.charges import pending_charges
+from clausier.billing.invoices import service as billing_invoices
+
+from clausier.billing.runs import service as billing_runs
+from clausier.billing.ledger.charges import pending_charges
 from clausier.contracts import service as contracts
 from clausier.core.clock import FixedClock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed
@@ -86,10 +88,10 @@ def test_a_pain008_file_valid_against_the_schema_first_then_recurrent(session, a
     # exporting the same date again makes no second file
     assert export(session, actor, date(2025, 10, 5)) == xml
     run_tick(session, actor, date(2025, 10, 5))
-    assert billing.get_invoice(session, billed.invoice.number).status == "paid"
+    assert billing_invoices.get_invoice(session, billed.invoice.number).status == "paid"
 
     # November: the mandate has been presented, the sequence is recurrent
-    billing.bill_period(session, FixedClock.on(date(2025, 11, 3)), actor, "2025-11", "ozone",
+    billing_runs.bill_period(session, FixedClock.on(date(2025, 11, 3)), actor, "2025-11", "ozone",
                         customer_ids=[billed.customer.id])
     run_tick(session, actor, date(2025, 11, 3))
     xml = export(session, actor, date(2025, 11, 5))
@@ -111,7 +113,7 @@ def test_an_am04_return_reopens_the_invoice_adds_8_euros_and_sends_the_ozone_rem
     run_tick(session, actor, date(2025, 10, 3))
     export(session, actor, date(2025, 10, 5))
     run_tick(session, actor, date(2025, 10, 5))
-    assert billing.get_invoice(session, billed.invoice.number).status == "paid"
+    assert billing_invoices.get_invoice(session, billed.invoice.number).status == "paid"
 
     returns = tmp_path / "returns.csv"
     returns.write_text("end_to_end_id;reason_code;returned_on;amount\n"
@@ -121,7 +123,7 @@ def test_an_am04_return_reopens_the_invoice_adds_8_euros_and_sends_the_ozone_rem
     assert report.accepted == 1 and report.ok
 
     # The invoice is open again, 8.00 € per rejection goes to the next invoice (CGV 9.2)
-    invoice = billing.get_invoice(session, billed.invoice.number)
+    invoice = billing_invoices.get_invoice(session, billed.invoice.number)
     assert invoice.status == "overdue" and invoice.amount_paid == 0
     (fee,) = pending_charges(session, customer.id)
     assert fee.source == "rejected_debit" and fee.amount == Decimal("8.00")

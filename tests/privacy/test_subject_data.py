@@ -151,11 +151,11 @@ def test_erasure_keeps_issued_invoices_and_the_buyer_they_name(session, clock, a
     (Code de commerce art. L123-22): an erasure leaves an issued invoice untouched, and the
     customer's name and billing address the invoice needs, while the contacts' phone numbers
     go."""
-    from clausier.billing import service as billing
+    from clausier.billing.runs import service as billing_runs
     from clausier.billing.models import Invoice
 
     op, customer = _person(session, clock, actor)
-    billing.bill_period(session, clock, actor, "2026-10", op.code)
+    billing_runs.bill_period(session, clock, actor, "2026-10", op.code)
     invoice = session.scalar(select(Invoice).where(Invoice.customer_id == customer.id))
     assert invoice is not None and invoice.status == "issued"
     buyer_before = dict(invoice.buyer)

@@ -209,13 +209,13 @@ def test_rated_usage_reaches_the_invoice_through_the_bill_run_and_late_usage_fol
         session, clock, actor, subscribe, store, tmp_path):
     """CP I §7.2 L1665-1668: usage billed monthly in arrears; calls that arrive late go on a
     later invoice, labelled with their own period."""
-    from clausier.billing import service as billing
+    from clausier.billing.runs import service as billing_runs
     from clausier.billing.models import InvoiceLine
 
     line = subscribe("vga", "0247000001", unit="analogue_line", calls="unlimited")
     import_rows(session, clock, actor, store, tmp_path, calls("V", 151, "0247000001"))
     month_service.rate(session, clock, actor, "2026-10", store)
-    billing.bill_period(session, clock, actor, "2026-11", "ratingtest")
+    billing_runs.bill_period(session, clock, actor, "2026-11", "ratingtest")
     usage_lines = session.scalars(select(InvoiceLine).where(InvoiceLine.amount_ht == Decimal("3.02"))).all()
     assert len(usage_lines) == 1
     import_rows(session, clock, actor, store, tmp_path,

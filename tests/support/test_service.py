@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from clausier.audit.models import AuditEntry
-from clausier.billing.charges import pending_charges
+from clausier.billing.ledger.charges import pending_charges
 from clausier.core.clock import PARIS, FixedClock
 from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.support import service

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clausier.billing import rules as billing
+from clausier.billing.invoices import rules as invoice_rules
+
+from clausier.billing.ledger import rules as ledger_rules
 from clausier.contracts import rules as contracts
 from clausier.contracts.rules import Facts, Item
 from clausier.payments import rules as payments
@@ -91,7 +93,7 @@ def pack(row) -> Facts:
 
 
 RULES = {
-    "invoice_due_date": lambda terms, row: billing.due_date(terms, row["issued"])[0],
+    "invoice_due_date": lambda terms, row: invoice_rules.due_date(terms, row["issued"])[0],
     "dispute_deadline": lambda terms, row: payments.dispute_admissible(
         terms, row["invoice_received"], row["invoice_received"], "registered_letter",
         usage_invoice=True).deadline,
@@ -99,9 +101,9 @@ RULES = {
         terms, row["invoice_received"], row["letter_received"], "registered_letter",
         usage_invoice=True).admissible,
     "set_off_allowed_from": lambda terms, row: payments.set_off(terms, row["sent"], row["sent"]).earliest,
-    "price_change_earliest": lambda terms, row: billing.price_change_notice(
+    "price_change_earliest": lambda terms, row: ledger_rules.price_change_notice(
         terms, "general", row["announced"], increase=True).earliest_effective,
-    "price_change_deemed_accepted_after": lambda terms, row: billing.price_change_notice(
+    "price_change_deemed_accepted_after": lambda terms, row: ledger_rules.price_change_notice(
         terms, "general", row["announced"], increase=True).leave_until,
     "withdrawal_deadline": lambda terms, row: contracts.withdrawal(
         facts(row["table"], signed_on=row["signed"], ordered_on=row.get("ordered"), status="ordered"),

@@ -19,12 +19,12 @@ TABLES = [yaml.safe_load(path.read_text(encoding="utf-8"))
 
 # The pure rule each scenario rule of ``test_delays.py`` runs.
 SCENARIO_RULES = {
-    "invoice_due_date": "billing.rules.due_date",
+    "invoice_due_date": "billing.invoices.rules.due_date",
     "dispute_deadline": "payments.rules.dispute_admissible",
     "dispute_admissible": "payments.rules.dispute_admissible",
     "set_off_allowed_from": "payments.rules.set_off",
-    "price_change_earliest": "billing.rules.price_change_notice",
-    "price_change_deemed_accepted_after": "billing.rules.price_change_notice",
+    "price_change_earliest": "billing.ledger.rules.price_change_notice",
+    "price_change_deemed_accepted_after": "billing.ledger.rules.price_change_notice",
     "withdrawal_deadline": "contracts.rules.withdrawal",
     "termination_effective": "contracts.rules.quote_termination",
     "routing_last_day": "contracts.rules.preselection_elsewhere",

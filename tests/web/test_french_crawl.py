@@ -230,7 +230,7 @@ def first_invoices_read_back(engine, language: str) -> Iterator[tuple[str, list[
     from sqlalchemy import select
 
     from clausier.billing.models import Invoice
-    from clausier.billing.pdf import invoice_pdf
+    from clausier.billing.documents.pdf import invoice_pdf
     from clausier.db.session import transaction
 
     with transaction(engine) as s:

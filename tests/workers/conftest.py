@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from clausier.audit.service import Actor
-from clausier.billing import rules
+from clausier.billing import periods as billing_periods
 from clausier.billing.models import BillRun
 from clausier.core.clock import FixedClock
 from clausier.db.migrate import upgrade
@@ -217,7 +217,8 @@ def demo_template(broker_env, db_url) -> Iterator[tuple[str, str]]:
         demo.load_demo(s, FixedClock.on(date(2026, 11, 24)), Actor.system("test"))
         last = max(s.scalars(select(BillRun.period)))
     engine.dispose()
-    yield url, rules.period_label(rules.month_end(rules.parse_period(last)) + timedelta(days=1))
+    month_after = billing_periods.month_end(billing_periods.parse_period(last)) + timedelta(days=1)
+    yield url, billing_periods.period_label(month_after)
     with _admin().connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from clausier.audit.service import Actor
-from clausier.billing import rules, service
+from clausier.billing import periods as billing_periods
+from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import BillRunPartition, Invoice
 from clausier.core.clock import FixedClock
 from clausier.customers.models import Customer
@@ -27,7 +28,7 @@ PARTITION = "4"        # customers a partition: the demo's operators split into 
 
 
 def _today(period: str):
-    return rules.parse_period(period) + timedelta(days=4)
+    return billing_periods.parse_period(period) + timedelta(days=4)
 
 
 def invoices_of(url: str) -> list[tuple]:
@@ -53,7 +54,7 @@ def in_process(demo_template):
     """The in-process run (no broker) on a copy of the demo data: its report and invoices."""
     url, period = demo_template
     with clone(url, "inproc") as copy:
-        reports = service.run_bill_run(engine_for(copy), FixedClock.on(_today(period)),
+        reports = billing_runs.run_bill_run(engine_for(copy), FixedClock.on(_today(period)),
                                        Actor(name="cli:test"), period)
         yield [r.as_dict() for r in reports], invoices_of(copy)
 

@@ -12,7 +12,7 @@ import facturx
 from lxml import etree
 from typer.testing import CliRunner
 
-from clausier.billing import service
+from clausier.billing.runs import service as billing_runs
 from clausier.cli.main import app
 from clausier.contracts.service import LineInput
 from clausier.db.session import transaction
@@ -37,7 +37,7 @@ def test_the_workers_write_factur_x_pdfs_and_the_same_files_again(
             factories.subscription(s, clock, actor, customer,
                                    [LineInput(customer.sites[0].id, "presel")],
                                    signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
-        service.bill_period(s, clock, actor, "2026-11", "technicophone")
+        billing_runs.bill_period(s, clock, actor, "2026-11", "technicophone")
     monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
     folder = tmp_path / "pdfs"
     command = ["invoice", "pdfs", "--period", "2026-11", "-o", str(folder), "--json"]

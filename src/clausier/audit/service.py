@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.audit.models import AuditEntry
 from clausier.core.clock import Clock
+from clausier.db.bulk import bulk_insert
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,17 @@ def record(session: Session, clock: Clock, actor: Actor, action: str, entity: ob
         entity_id=str(getattr(entity, "id", "") or ""),
         summary=summary, changes=_plain(changes or {}),
     ))
+
+
+def record_many(session: Session, clock: Clock, actor: Actor, action: str,
+                entries: Iterable[tuple[str, object, str]]) -> None:
+    """One audit entry per written object, (entity type, entity id, summary) each, inserted in
+    bulk in the caller's transaction (the bill run writes thousands)."""
+    now = clock.now()
+    rows = [{"at": now, "actor": actor.name, "action": action, "entity_type": entity_type,
+             "entity_id": str(entity_id), "summary": summary, "changes": {}}
+            for entity_type, entity_id, summary in entries]
+    bulk_insert(session.connection(), AuditEntry.__table__, rows)
 
 
 def changes_between(before: dict, after: dict) -> dict:

@@ -11,13 +11,23 @@ from pydantic import Field
 from sqlalchemy import event
 
 from clausier.api.deps import Ctx, staff_ctx
-from clausier.api.inputs import (Day, IndexValue, Input, Page, Percent, PositiveSum, Sum,
-                                 page_of_list)
-from clausier.billing import service
-from clausier.workers.dispatch import partition_queue
 from clausier.api.files import attachment
-from clausier.billing.pdf import invoice_document
-from clausier.catalog.models import Operator
+from clausier.api.inputs import (
+    Day,
+    IndexValue,
+    Input,
+    Page,
+    Percent,
+    PositiveSum,
+    Sum,
+    page_of_list,
+)
+from clausier.billing.documents.pdf import invoice_document
+from clausier.billing.invoices import service as billing_invoices
+from clausier.billing.ledger import service as billing_ledger
+from clausier.billing.runs import service as billing_runs
+from clausier.catalog import facts as catalog
+from clausier.workers.dispatch import partition_queue
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 
@@ -62,8 +72,8 @@ class PriceChangeIn(Input):
 
 
 def _download(ctx: Ctx, number: str, document: str, language: str = "fr") -> Response:
-    invoice = service.get_invoice(ctx.session, number)
-    return attachment(*invoice_document(invoice, service.credited_by(ctx.session, invoice),
+    invoice = billing_invoices.get_invoice(ctx.session, number)
+    return attachment(*invoice_document(invoice, billing_invoices.credited_by(ctx.session, invoice),
                                         document, language))
 
 
@@ -72,7 +82,8 @@ def list_invoices(status: str | None = None, customer_id: int | None = None,
                   period: str | None = None, operator: str | None = None, kind: str | None = None,
                   q: str | None = None, page: Page = Depends(page_of_list),
                   ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [service.invoice_dict(i, with_lines=False) for i in service.list_invoices(
+    return [billing_invoices.invoice_dict(i, with_lines=False)
+            for i in billing_invoices.list_invoices(
         ctx.session, status=status, customer_id=customer_id, period=period, operator_code=operator,
         kind=kind, search=q, limit=page.limit, offset=page.offset)]
 
@@ -80,14 +91,15 @@ def list_invoices(status: str | None = None, customer_id: int | None = None,
 @router.get("/invoices/export.csv")
 def export_csv(period: str | None = None, operator: str | None = None, status: str | None = None,
                ctx: Ctx = Depends(staff_ctx)) -> Response:
-    text = service.export_csv(ctx.session, period=period, operator_code=operator, status=status)
+    text = billing_invoices.export_csv(ctx.session, period=period, operator_code=operator,
+                                       status=status)
     return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": 'attachment; filename="invoices.csv"'})
 
 
 @router.get("/invoices/{number}")
 def get_invoice(number: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
-    return service.invoice_dict(service.get_invoice(ctx.session, number))
+    return billing_invoices.invoice_dict(billing_invoices.get_invoice(ctx.session, number))
 
 
 @router.get("/invoices/{number}/pdf", response_class=Response,
@@ -107,38 +119,41 @@ def invoice_xml(number: str, ctx: Ctx = Depends(staff_ctx)) -> Response:
 @router.post("/invoices/{number}/credit-notes", status_code=201)
 def credit(number: str, body: CreditIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("billing")
-    note = service.credit_note(ctx.session, ctx.clock, ctx.actor, number, body.reason,
+    note = billing_invoices.credit_note(ctx.session, ctx.clock, ctx.actor, number, body.reason,
                                amount=body.amount, label=body.label, vat_rate=body.vat_rate)
     ctx.session.flush()
-    return service.invoice_dict(note)
+    return billing_invoices.invoice_dict(note)
 
 
 @router.post("/invoices/{number}/payment")
 def payment(number: str, body: PaymentIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    invoice = service.record_payment(ctx.session, ctx.clock, ctx.actor, number, body.amount_paid,
+    invoice = billing_invoices.record_payment(ctx.session, ctx.clock, ctx.actor, number,
+                                              body.amount_paid,
                                      body.on or ctx.clock.today())
-    return service.invoice_dict(invoice, with_lines=False)
+    return billing_invoices.invoice_dict(invoice, with_lines=False)
 
 
 @router.post("/invoices/{invoice_id}/issue")
 def issue(invoice_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("billing")
-    return service.invoice_dict(service.issue_invoice(ctx.session, ctx.clock, ctx.actor, invoice_id),
+    return billing_invoices.invoice_dict(billing_invoices.issue_invoice(ctx.session, ctx.clock,
+                                                                        ctx.actor, invoice_id),
                                 with_lines=False)
 
 
 @router.get("/billruns")
 def list_bill_runs(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    codes = dict(ctx.session.query(Operator.id, Operator.code).all())
-    return [service.bill_run_dict(r, codes.get(r.operator_id, "")) for r in service.list_bill_runs(ctx.session)]
+    codes = catalog.operator_codes(ctx.session)
+    return [billing_runs.bill_run_dict(r, codes.get(r.operator_id, ""))
+            for r in billing_runs.list_bill_runs(ctx.session)]
 
 
 @router.get("/billruns/{run_id}")
 def get_bill_run(run_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
-    run = service.get_bill_run(ctx.session, run_id)
-    operator = ctx.session.get(Operator, run.operator_id)
-    return service.bill_run_dict(run, operator.code if operator else "")
+    run = billing_runs.get_bill_run(ctx.session, run_id)
+    operator = catalog.operator_by_id(ctx.session, run.operator_id)
+    return billing_runs.bill_run_dict(run, operator.code if operator else "")
 
 
 # A run beside the server's requests holds the write lock one batch at a time (SQLite), and the
@@ -152,10 +167,11 @@ def start_in_background(request: Request, ctx: Ctx, period: str, operator: str, 
     progress is read from ``GET /billruns/{id}``."""
     engine = request.app.state.engine
     queue = partition_queue(request.app.state.settings, ctx.actor)    # workers, with a broker
-    run = service.start_bill_run(ctx.session, ctx.clock, ctx.actor, period, operator,
+    run = billing_runs.start_bill_run(ctx.session, ctx.clock, ctx.actor, period, operator,
                                  issuing=not draft)
     ctx.session.flush()
-    worker = threading.Thread(target=service.run_bill_run, daemon=True, name=f"billrun-{run.id}",
+    worker = threading.Thread(target=billing_runs.run_bill_run, daemon=True,
+                              name=f"billrun-{run.id}",
                               args=(engine, ctx.clock, ctx.actor, period, operator),
                               kwargs={"draft_only": draft, "bill_run_id": run.id,
                                       "batch_size": SERVER_BATCH, "queue": queue})
@@ -173,13 +189,14 @@ def start_bill_run(body: BillRunIn, request: Request, ctx: Ctx = Depends(staff_c
 @router.get("/index-values")
 def index_values(series: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     return [{"series": r.series, "month": f"{r.month:%Y-%m}", "value": r.value}
-            for r in service.list_index_values(ctx.session, series)]
+            for r in billing_ledger.list_index_values(ctx.session, series)]
 
 
 @router.post("/index-values", status_code=201)
 def add_index_value(body: IndexValueIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("billing")
-    row = service.add_index_value(ctx.session, ctx.clock, ctx.actor, body.series, body.month, body.value)
+    row = billing_ledger.add_index_value(ctx.session, ctx.clock, ctx.actor, body.series, body.month,
+                                         body.value)
     return {"series": row.series, "month": f"{row.month:%Y-%m}", "value": row.value}
 
 
@@ -189,20 +206,21 @@ def indexation(body: IndexationIn, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     return [{"subscription_id": r.subscription_id, "item_id": r.subscription_item_id,
              "effective_on": r.effective_on, "old_fee": str(r.old_fee), "new_fee": str(r.new_fee),
              "explanation": r.explanation}
-            for r in service.apply_indexation(ctx.session, ctx.clock, ctx.actor, body.operator, body.year)]
+            for r in billing_ledger.apply_indexation(ctx.session, ctx.clock, ctx.actor,
+                                                     body.operator, body.year)]
 
 
 @router.get("/price-changes")
 def price_changes(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     return [{"id": c.id, "kind": c.kind, "family": c.family, "offer_code": c.offer_code,
              "percent": c.percent, "announced_on": c.announced_on, "effective_on": c.effective_on,
-             "notices": len(c.notices)} for c in service.list_price_changes(ctx.session)]
+             "notices": len(c.notices)} for c in billing_ledger.list_price_changes(ctx.session)]
 
 
 @router.post("/price-changes", status_code=201)
 def announce(body: PriceChangeIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("billing")
-    change = service.announce_price_change(
+    change = billing_ledger.announce_price_change(
         ctx.session, ctx.clock, ctx.actor, body.operator, body.kind, body.effective_on,
         family=body.family, offer_code=body.offer_code, percent=body.percent,
         description=body.description)

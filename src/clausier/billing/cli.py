@@ -26,7 +26,9 @@ from clausier.core.clock import clock_for
 from clausier.core.errors import ClausierError, NotFound
 from clausier.core.money import fr_format
 
-service = LazyModule("clausier.billing.service")
+billing_runs = LazyModule("clausier.billing.runs.service")
+billing_invoices = LazyModule("clausier.billing.invoices.service")
+billing_ledger = LazyModule("clausier.billing.ledger.service")
 workers_service = LazyModule("clausier.workers.service")
 
 app = typer.Typer(no_args_is_help=True, help="Invoices and credit notes.")
@@ -66,11 +68,11 @@ def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            reports = service.run_bill_run(
+            reports = billing_runs.run_bill_run(
                 default_engine(), clock, actor, period, operator,
-                batch_size=batch_size or service.DEFAULT_BATCH, draft_only=draft,
+                batch_size=batch_size or billing_runs.DEFAULT_BATCH, draft_only=draft,
                 progress=advance, queue=queue,
-                partition_size=partition_size or service.PARTITION_SIZE)
+                partition_size=partition_size or billing_runs.PARTITION_SIZE)
     except ClausierError as exc:
         fail(exc)
     if as_json:
@@ -99,7 +101,8 @@ def list_invoices(status: str = typer.Option(None), customer: int = typer.Option
                   limit: int = typer.Option(100), as_json: bool = JsonOption):
     """List invoices and credit notes, newest first."""
     with command() as cmd:
-        rows = [service.invoice_dict(i, with_lines=False) for i in service.list_invoices(
+        rows = [billing_invoices.invoice_dict(i, with_lines=False)
+                for i in billing_invoices.list_invoices(
             cmd.session, status=status, customer_id=customer, period=period,
             operator_code=operator, kind=kind, limit=limit)]
     if as_json:
@@ -117,7 +120,7 @@ def list_invoices(status: str = typer.Option(None), customer: int = typer.Option
 def show(number: str, as_json: bool = JsonOption):
     """An invoice with each line's explanation (formula and clause)."""
     with command() as cmd:
-        data = service.invoice_dict(service.get_invoice(cmd.session, number))
+        data = billing_invoices.invoice_dict(billing_invoices.get_invoice(cmd.session, number))
     if as_json:
         print_json(data)
         return
@@ -157,12 +160,12 @@ def pdf(number: str,
                                               help="Language of the document.")):
     """Write the Factur-X PDF of an invoice or credit note (in French unless ``--lang en``)."""
     # WeasyPrint and Factur-X: PDF commands only
-    from clausier.billing.pdf import invoice_pdf, pdf_filename
+    from clausier.billing.documents.pdf import invoice_pdf, pdf_filename
 
     with command() as cmd:
-        invoice = service.get_invoice(cmd.session, number)
+        invoice = billing_invoices.get_invoice(cmd.session, number)
         output = output or Path(pdf_filename(invoice))
-        output.write_bytes(invoice_pdf(invoice, service.credited_by(cmd.session, invoice),
+        output.write_bytes(invoice_pdf(invoice, billing_invoices.credited_by(cmd.session, invoice),
                                        lang.value))
     console.print(f"{output} written")
 
@@ -178,13 +181,16 @@ def pdfs(period: str = typer.Option(None, help="Only the documents of this perio
     """Write the Factur-X PDFs of many issued documents, rendered in parallel processes
     (one file per document, named after its number). With CLAUSIER_BROKER_URL the workers
     render them (`clausier worker`) into the folder, which they must see too; this waits."""
-    from clausier.billing.pdf import write_pdfs   # WeasyPrint and Factur-X: PDF commands only
+    from clausier.billing.documents.pdf import (
+        write_pdfs,  # WeasyPrint and Factur-X: PDF commands only
+    )
     from clausier.core.settings import Settings
     from clausier.db.session import default_engine
     from clausier.workers.dispatch import pdf_queue
 
     with command() as cmd:
-        ids = service.numbered_document_ids(cmd.session, period=period, operator_code=operator,
+        ids = billing_invoices.numbered_document_ids(cmd.session, period=period,
+                                                     operator_code=operator,
                                             status=status)
         url = cmd.session.get_bind().url.render_as_string(hide_password=False)
     if not ids:
@@ -224,10 +230,10 @@ def credit(number: str, reason: str = typer.Option(..., help="Why the invoice is
            today: datetime | None = TodayOption):
     """Issue a credit note (*avoir*) on an invoice: in full (the invoice is cancelled) or an amount."""
     with command(today) as cmd:
-        note = service.credit_note(cmd.session, cmd.clock, cmd.actor, number, reason,
+        note = billing_invoices.credit_note(cmd.session, cmd.clock, cmd.actor, number, reason,
                                    amount=Decimal(amount.replace(",", ".")) if amount else None,
                                    label=label, vat_rate=vat_rate)
-        data = service.invoice_dict(note, with_lines=False)
+        data = billing_invoices.invoice_dict(note, with_lines=False)
     if as_json:
         print_json(data)
     else:
@@ -238,7 +244,7 @@ def credit(number: str, reason: str = typer.Option(..., help="Why the invoice is
 def issue(invoice_id: int, today: datetime = TodayOption):
     """Issue a draft: it gets its number and becomes immutable."""
     with command(today) as cmd:
-        invoice = service.issue_invoice(cmd.session, cmd.clock, cmd.actor, invoice_id)
+        invoice = billing_invoices.issue_invoice(cmd.session, cmd.clock, cmd.actor, invoice_id)
         console.print(f"Issued {invoice.number}, due {invoice.due_date}")
 
 
@@ -247,7 +253,7 @@ def pay(number: str, amount_paid: str = typer.Option(..., help="Total paid so fa
         today: datetime = TodayOption):
     """Record what has been paid of an invoice (paid / partly paid)."""
     with command(today) as cmd:
-        invoice = service.record_payment(cmd.session, cmd.clock, cmd.actor, number,
+        invoice = billing_invoices.record_payment(cmd.session, cmd.clock, cmd.actor, number,
                                          Decimal(amount_paid.replace(",", ".")), cmd.clock.today())
         console.print(f"{invoice.number}: {invoice.status}")
 
@@ -258,7 +264,8 @@ def export_csv(output: Path = typer.Option(None, "-o", "--output", help="Default
                status: str = typer.Option(None)):
     """The accountant's journal: one row per document and VAT rate (credit notes negative)."""
     with command() as cmd:
-        text = service.export_csv(cmd.session, period=period, operator_code=operator, status=status)
+        text = billing_invoices.export_csv(cmd.session, period=period, operator_code=operator,
+                                           status=status)
     if output:
         output.write_text(text, encoding="utf-8")
         console.print(f"{output} written")
@@ -272,7 +279,8 @@ def index_add(series: str, month: str = typer.Argument(..., help="YYYY-MM"),
               today: datetime | None = TodayOption):
     """Record a published value of an index (INSEE series id, e.g. 001565192)."""
     with command(today) as cmd:
-        row = service.add_index_value(cmd.session, cmd.clock, cmd.actor, series, month, value)
+        row = billing_ledger.add_index_value(cmd.session, cmd.clock, cmd.actor, series, month,
+                                             value)
         console.print(f"{row.series} {row.month:%Y-%m} = {row.value}")
 
 
@@ -281,7 +289,7 @@ def index_list(series: str = typer.Option(None), as_json: bool = JsonOption):
     """The recorded index values."""
     with command() as cmd:
         rows = [{"series": r.series, "month": f"{r.month:%Y-%m}", "value": r.value}
-                for r in service.list_index_values(cmd.session, series)]
+                for r in billing_ledger.list_index_values(cmd.session, series)]
     if as_json:
         print_json(rows)
     else:
@@ -295,7 +303,8 @@ def index_apply(operator: str = typer.Option(...), year: int = typer.Option(...)
                 today: datetime | None = TodayOption):
     """The annual indexation of every live subscription of an operator (idempotent)."""
     with command(today) as cmd:
-        revisions = service.apply_indexation(cmd.session, cmd.clock, cmd.actor, operator, year)
+        revisions = billing_ledger.apply_indexation(cmd.session, cmd.clock, cmd.actor, operator,
+                                                    year)
         rows = [{"subscription_id": r.subscription_id, "item_id": r.subscription_item_id,
                  "effective_on": r.effective_on, "old_fee": str(r.old_fee), "new_fee": str(r.new_fee),
                  "formula": r.explanation["lines"][0]["formula"]} for r in revisions]
@@ -318,7 +327,7 @@ def price_announce(operator: str = typer.Option(...),
     """Announce a price change: checks the sheet's notice, sends one notice per affected
     subscription and records the customer's right to leave without fees."""
     with command(today) as cmd:
-        change = service.announce_price_change(
+        change = billing_ledger.announce_price_change(
             cmd.session, cmd.clock, cmd.actor, operator, kind, effective.date(), family=family,
             offer_code=offer, percent=Decimal(percent.replace(",", ".")) if percent else None,
             description=description)
@@ -342,7 +351,7 @@ def price_list(as_json: bool = JsonOption):
         rows = [{"id": c.id, "kind": c.kind, "family": c.family, "offer": c.offer_code,
                  "percent": c.percent, "announced_on": c.announced_on,
                  "effective_on": c.effective_on, "notices": len(c.notices)}
-                for c in service.list_price_changes(cmd.session)]
+                for c in billing_ledger.list_price_changes(cmd.session)]
     if as_json:
         print_json(rows)
     else:

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
-from clausier.billing import rules, service
+from clausier.billing import periods
 from clausier.billing.models import BillRun
-from clausier.catalog.models import Operator
+from clausier.billing.runs import service as billing_runs
+from clausier.catalog import facts as catalog
 from clausier.core.clock import Clock
-
 
 # The months the demo bills: this one and the two before.
 DEMO_RUNS = 3
@@ -22,7 +22,7 @@ def first_demo_period(today: date) -> date:
     """The month of the demo's first bill run. The demo's subscriptions live before it were
     billed by the operators' old system up to the day before (``billed_until``, as an import
     records it), so that no demo invoice catches up years in one go."""
-    return rules.add_months(rules.month_start(today), 1 - DEMO_RUNS)
+    return periods.add_months(periods.month_start(today), 1 - DEMO_RUNS)
 
 
 def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
@@ -30,11 +30,11 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
     recorded late left unbilled, each as a line of arrears)."""
     first = first_demo_period(clock.today())
     invoices = 0
-    for operator in session.scalars(select(Operator).order_by(Operator.code)):
+    for operator_id, code in catalog.operator_codes(session).items():
         for month in range(DEMO_RUNS):
-            period = rules.period_label(rules.add_months(first, month))
-            if session.scalar(select(BillRun.id).where(BillRun.operator_id == operator.id,
+            period = periods.period_label(periods.add_months(first, month))
+            if session.scalar(select(BillRun.id).where(BillRun.operator_id == operator_id,
                                                        BillRun.period == period)):
                 continue
-            invoices += service.bill_period(session, clock, actor, period, operator.code).billed
+            invoices += billing_runs.bill_period(session, clock, actor, period, code).billed
     return f"{invoices} invoice(s)"

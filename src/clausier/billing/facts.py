@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.billing.models import Invoice, InvoiceLine
-from clausier.billing.service import PAYMENT_STATUSES
+from clausier.billing.invoices.service import PAYMENT_STATUSES
 from clausier.core.errors import NotFound
 from clausier.core.money import ZERO, money
 

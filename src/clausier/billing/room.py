@@ -29,7 +29,7 @@ def _commands():
 
 
 def _tick_steps():
-    from clausier.billing import service
+    from clausier.billing.invoices import service
 
     return [service.tick]
 

@@ -9,13 +9,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from clausier.api.deps import Ctx, staff_ctx
-from clausier.billing import rules, service
-from clausier.billing.api import start_in_background
-from clausier.billing.mentions import mention_text
-from clausier.billing.models import INVOICE_STATUSES
 from clausier.api.files import attachment
-from clausier.billing.pdf import invoice_document
-from clausier.catalog.models import Operator
+from clausier.billing.api import start_in_background
+from clausier.billing.documents.mentions import mention_text
+from clausier.billing.documents.pdf import invoice_document
+from clausier.billing.invoices import rules as invoice_rules
+from clausier.billing.invoices import service as billing_invoices
+from clausier.billing.models import INVOICE_STATUSES
+from clausier.billing.runs import service as billing_runs
+from clausier.catalog import facts as catalog
 from clausier.core.errors import ClausierError, InvalidInput
 from clausier.web.dashboard import Card
 from clausier.web.templating import language_of, render, verify_csrf
@@ -24,13 +26,13 @@ router = APIRouter(include_in_schema=False)
 
 
 def dashboard_cards(session, gettext) -> list[Card]:
-    issued, overdue = service.invoice_counts(session)
+    issued, overdue = billing_invoices.invoice_counts(session)
     return [Card(gettext("Invoices issued"), str(issued), "/billing/invoices"),
             Card(gettext("Overdue invoices"), str(overdue), "/billing/invoices?status=overdue")]
 
 
 def _operators(ctx: Ctx) -> dict[int, str]:
-    return dict(ctx.session.query(Operator.id, Operator.code).order_by(Operator.code).all())
+    return catalog.operator_codes(ctx.session)
 
 
 @router.get("/billing/invoices")
@@ -38,7 +40,8 @@ def invoices_page(request: Request, status: str = "", period: str = "", operator
                   kind: str = "", q: str = "", ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
     filters = {"status": status, "period": period, "operator": operator, "kind": kind, "q": q}
-    invoices = service.list_invoices(ctx.session, status=status or None, period=period or None,
+    invoices = billing_invoices.list_invoices(ctx.session, status=status or None,
+                                              period=period or None,
                                      operator_code=operator or None, kind=kind or None,
                                      search=q or None, limit=500)
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v and k != "q")
@@ -50,19 +53,20 @@ def invoices_page(request: Request, status: str = "", period: str = "", operator
 @router.get("/billing/invoices.csv")
 def invoices_csv(status: str = "", period: str = "", operator: str = "",
                  ctx: Ctx = Depends(staff_ctx)):
-    text = service.export_csv(ctx.session, status=status or None, period=period or None,
+    text = billing_invoices.export_csv(ctx.session, status=status or None, period=period or None,
                               operator_code=operator or None)
     return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": 'attachment; filename="invoices.csv"'})
 
 
 def _detail(request: Request, ctx: Ctx, number: str, error: str | None = None, status_code=200):
-    invoice = service.get_invoice(ctx.session, number)
-    credited = service.credited_by(ctx.session, invoice)
-    credit_notes = service.list_invoices(ctx.session, kind="credit_note", customer_id=invoice.customer_id)
+    invoice = billing_invoices.get_invoice(ctx.session, number)
+    credited = billing_invoices.credited_by(ctx.session, invoice)
+    credit_notes = billing_invoices.list_invoices(ctx.session, kind="credit_note",
+                                                  customer_id=invoice.customer_id)
     return render(request, "billing/invoice.html", {
         "invoice": invoice, "credited": credited, "error": error,
-        "annexes": rules.usage_annexes(invoice.lines), "mention_text": mention_text,
+        "annexes": invoice_rules.usage_annexes(invoice.lines), "mention_text": mention_text,
         "credit_notes": [n for n in credit_notes if n.credited_invoice_id == invoice.id]},
         status_code=status_code)
 
@@ -76,8 +80,8 @@ def invoice_page(request: Request, number: str, ctx: Ctx = Depends(staff_ctx)):
 @router.get("/billing/invoices/{number}/{document}")
 def invoice_download(request: Request, number: str, document: str, ctx: Ctx = Depends(staff_ctx)):
     """``pdf`` (Factur-X, its XML inside) in the page's language or ``facturx.xml`` alone."""
-    invoice = service.get_invoice(ctx.session, number)
-    return attachment(*invoice_document(invoice, service.credited_by(ctx.session, invoice),
+    invoice = billing_invoices.get_invoice(ctx.session, number)
+    return attachment(*invoice_document(invoice, billing_invoices.credited_by(ctx.session, invoice),
                                         document, language_of(request)))
 
 
@@ -93,7 +97,8 @@ def credit_form(request: Request, number: str, reason: str = Form(""), amount: s
                 value = Decimal(amount.strip().replace(",", "."))
             except InvalidOperation:
                 raise InvalidInput.on("amount", f"{amount!r} is not an amount") from None
-        note = service.credit_note(ctx.session, ctx.clock, ctx.actor, number, reason, amount=value)
+        note = billing_invoices.credit_note(ctx.session, ctx.clock, ctx.actor, number, reason,
+                                            amount=value)
     except ClausierError as exc:
         return _detail(request, ctx, number, exc.message, status_code=422)
     return RedirectResponse(f"/billing/invoices/{note.number}", status_code=303)
@@ -104,7 +109,7 @@ def runs_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
     operators = _operators(ctx)
     return render(request, "billing/runs.html", {
-        "runs": service.list_bill_runs(ctx.session), "operators": operators,
+        "runs": billing_runs.list_bill_runs(ctx.session), "operators": operators,
         "default_period": f"{ctx.clock.today():%Y-%m}"})
 
 
@@ -119,22 +124,22 @@ def start_run(request: Request, period: str = Form(...), operator: str = Form(..
 @router.get("/billing/runs/{run_id}")
 def run_page(request: Request, run_id: int, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
-    run = service.get_bill_run(ctx.session, run_id)
+    run = billing_runs.get_bill_run(ctx.session, run_id)
     return render(request, "billing/run.html", {
         "run": run, "operator": _operators(ctx).get(run.operator_id),
-        "partitions": service.list_partitions(ctx.session, run.id)})
+        "partitions": billing_runs.list_partitions(ctx.session, run.id)})
 
 
 @router.get("/billing/runs/{run_id}/progress")
 def run_progress(request: Request, run_id: int, ctx: Ctx = Depends(staff_ctx)):
     """HTMX fragment polled while the run is going."""
     request.state.user = ctx.user
-    run = service.get_bill_run(ctx.session, run_id)
+    run = billing_runs.get_bill_run(ctx.session, run_id)
     return render(request, "billing/_progress.html", {
-        "run": run, "partitions": service.list_partitions(ctx.session, run.id)})
+        "run": run, "partitions": billing_runs.list_partitions(ctx.session, run.id)})
 
 
 def customer_section(session, customer, today, query) -> tuple[str, dict]:
     """The customer page's latest invoices and credit notes."""
     return "billing/_customer_section.html", {
-        "invoices": service.list_invoices(session, customer_id=customer.id, limit=12)}
+        "invoices": billing_invoices.list_invoices(session, customer_id=customer.id, limit=12)}

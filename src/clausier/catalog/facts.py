@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from clausier.catalog.attributes import RatingAttributes, rating_attributes
 from clausier.catalog.models import EquipmentKind, Offer, Operator
+from clausier.catalog.rules import LegalIdentity
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class OperatorFacts:
     address: str                # on one line, as letters print it
     email: str
     phone: str
+    legal_identity: LegalIdentity   # the seller on its invoices (catalog.rules)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class EquipmentKindFacts:
 def _operator(row: Operator) -> OperatorFacts:
     return OperatorFacts(row.id, row.code, row.name, row.sheet_id, row.customer_kind,
                          row.price_basis, row.invoice_prefix, row.legal_name, row.address,
-                         row.email, row.phone)
+                         row.email, row.phone, row.legal_identity)
 
 
 def _offer(row: Offer) -> OfferFacts:
@@ -193,3 +195,24 @@ def operator_codes(session: Session) -> dict[int, str]:
     """The code of every operator (``technicophone``), by operator id."""
     table = Operator.__table__.c
     return dict(session.execute(select(table.id, table.code)).all())
+
+
+
+def operator_by_code(session: Session, code: str) -> OperatorFacts | None:
+    """The operator of a code, or None."""
+    operator = session.scalar(select(Operator).where(Operator.code == code))
+    return _operator(operator) if operator is not None else None
+
+
+def operator_by_id(session: Session, operator_id: int) -> OperatorFacts | None:
+    """The operator of an id, or None."""
+    operator = session.get(Operator, operator_id)
+    return _operator(operator) if operator is not None else None
+
+
+def common_offer_ids(session: Session, operator_id: int) -> set[int]:
+    """The ids of an operator's offers that are common fees (``attributes.common``: billed on
+    the customer's central site)."""
+    return {offer_id for offer_id, attributes in session.execute(
+        select(Offer.id, Offer.attributes).where(Offer.operator_id == operator_id))
+        if (attributes or {}).get("common")}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from clausier.contracts import rules
 from clausier.contracts.models import Subscription, SubscriptionEvent, SubscriptionItem
+from decimal import Decimal
 
 # Customer ids per statement, well under both databases' limits.
 CHUNK = 5000
@@ -289,3 +290,118 @@ def live_service_lines(session: Session, limit: int) -> list[tuple[str, str]]:
         select(table.service_identifier, table.family)
         .where(table.service_identifier.is_not(None), table.status.in_(rules.LIVE_STATUSES))
         .order_by(table.id).limit(limit))]
+
+
+_SUB = Subscription.__table__.c
+
+
+_ITEM = SubscriptionItem.__table__.c
+
+
+@dataclass(frozen=True, slots=True)
+class BilledItem:
+    """An item of a subscription with the prices agreed, as the bill runs bill it."""
+
+    id: int
+    subscription_id: int
+    offer_id: int
+    offer_code: str
+    label: str
+    quantity: int
+    monthly_fee: Decimal
+    price_basis: str
+    vat_rate: str
+    access_fee: Decimal
+    one_off_price: Decimal
+    minimum_billing: Decimal | None
+    active_from: date | None
+    active_until: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class BilledSubscription:
+    """A subscription with its items, as the bill runs and price revisions read it."""
+
+    id: int
+    ref: str
+    customer_id: int
+    site_id: int
+    family: str
+    sheet_id: str
+    sheet_version: int
+    status: str
+    signed_on: date
+    go_live_on: date | None
+    equipment_received_on: date | None
+    terminated_on: date | None
+    termination_effective_on: date | None
+    billing_periodicity_months: int | None
+    billed_until: date | None
+    items: tuple[BilledItem, ...] = ()
+
+
+_SUBSCRIPTION_COLUMNS = [getattr(_SUB, name) for name in (
+    "id", "ref", "customer_id", "site_id", "family", "sheet_id", "sheet_version", "status",
+    "signed_on", "go_live_on", "equipment_received_on", "terminated_on",
+    "termination_effective_on", "billing_periodicity_months", "billed_until")]
+
+
+_ITEM_COLUMNS = [getattr(_ITEM, name) for name in (
+    "id", "subscription_id", "offer_id", "offer_code", "label", "quantity", "monthly_fee",
+    "price_basis", "vat_rate", "access_fee", "one_off_price", "minimum_billing", "active_from",
+    "active_until")]
+
+
+def _with_items(session: Session, rows, where_items) -> list[BilledSubscription]:
+    items: dict[int, list[BilledItem]] = defaultdict(list)
+    for item in session.execute(select(*_ITEM_COLUMNS).join(Subscription.__table__,
+                                                             _SUB.id == _ITEM.subscription_id)
+                                .where(where_items).order_by(_ITEM.id)):
+        items[item.subscription_id].append(BilledItem(*item))
+    return [BilledSubscription(*row, items=tuple(items.get(row.id, ()))) for row in rows]
+
+
+def subscriptions_to_bill(session: Session, customer_ids: Collection[int], signed_by: date
+                          ) -> list[BilledSubscription]:
+    """The customers' subscriptions signed by ``signed_by`` and not cancelled, with their items,
+    in id order: what a bill run may bill. Two queries over the ids' range (short statements
+    that use the customer_id index on both databases), for ids of one operator."""
+    if not customer_ids:
+        return []
+    wanted = set(customer_ids)
+    in_range = _SUB.customer_id.between(min(wanted), max(wanted))
+    rows = [row for row in session.execute(
+        select(*_SUBSCRIPTION_COLUMNS).where(in_range, _SUB.status != "cancelled",
+                                             _SUB.signed_on <= signed_by).order_by(_SUB.id))
+            if row.customer_id in wanted]
+    ids = {row.id for row in rows}
+    subs = _with_items(session, rows, in_range)
+    return [sub for sub in subs if sub.id in ids]
+
+
+def subscriptions_in_force_of_operator(session: Session, operator_id: int, on: date,
+                                       family: str | None = None) -> list[BilledSubscription]:
+    """An operator's subscriptions in force on ``on`` (``rules.is_in_force``: live, or ordered
+    and not delivered yet), of one family when given, with their items, in id order."""
+    query = select(*_SUBSCRIPTION_COLUMNS).where(
+        _SUB.operator_id == operator_id, _SUB.status.in_(("ordered", *rules.LIVE_STATUSES)),
+        or_(_SUB.termination_effective_on.is_(None), _SUB.termination_effective_on > on))
+    if family:
+        query = query.where(_SUB.family == family)
+    rows = [row for row in session.execute(query.order_by(_SUB.id))
+            if rules.is_in_force(row.status, row.termination_effective_on, on)]
+    by_operator = _SUB.operator_id == operator_id
+    return _with_items(session, rows, by_operator if not family
+                       else by_operator & (_SUB.family == family))
+
+
+def subscription_sheets(session: Session, subscription_ids: Collection[int]
+                        ) -> dict[int, tuple[str, int, str]]:
+    """The term sheet of each subscription: (sheet id, sheet version, family), by id."""
+    ids = sorted(set(subscription_ids))
+    found: dict[int, tuple[str, int, str]] = {}
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(select(_SUB.id, _SUB.sheet_id, _SUB.sheet_version, _SUB.family)
+                                   .where(_SUB.id.in_(ids[start:start + CHUNK]))):
+            found[row.id] = (row.sheet_id, row.sheet_version, row.family)
+    return found

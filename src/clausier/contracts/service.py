@@ -15,8 +15,8 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing import rules as billing_rules
-from clausier.billing.charges import (
+from clausier.billing import periods as billing_periods
+from clausier.billing.ledger.charges import (
     add_charge,
     correct_billed_months,
     right_to_leave_without_fees,
@@ -425,7 +425,7 @@ def record_billed_until(session: Session, clock: Clock, actor: Actor, subscripti
     day of a month, as bill runs bill whole calendar months). Clausier's runs bill from the next
     day on, and never its access fees again."""
     subscription = get_subscription(session, subscription_id)
-    if until != billing_rules.month_end(until):
+    if until != billing_periods.month_end(until):
         raise InvalidInput.on("billed_until", f"{until.isoformat()} is not the last day of a month "
                                               "(bill runs bill whole calendar months)")
     if until < subscription.signed_on:

@@ -2,7 +2,7 @@
 installation appointments, SIM cards, and the daily tick step.
 
 Figures come from the term sheet of the subscription the item serves (``contracts.terms_of``);
-amounts go to the next invoice through ``billing.charges.add_charge`` (idempotent per event).
+amounts go to the next invoice through ``billing.ledger.charges.add_charge`` (idempotent per event).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from clausier.accounts import rules as account_rules
 from clausier.audit.service import Actor, record
-from clausier.billing.charges import add_charge
+from clausier.billing.ledger.charges import add_charge
 from clausier.catalog import facts as catalog_facts
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import rules as contract_rules

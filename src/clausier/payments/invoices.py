@@ -1,5 +1,5 @@
 """What payments reads of billing's invoices, through ``billing.facts`` (never writes: the
-payment status moves only through ``billing.service.record_payment``): the open invoices of
+payment status moves only through ``billing.invoices.service.record_payment``): the open invoices of
 customers as ``rules.OpenInvoice``, with the part held back by open disputes."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.billing import facts as billing_facts
-from clausier.billing.charges import pending_charges
+from clausier.billing.ledger.charges import pending_charges
 from clausier.billing.facts import InvoiceFacts
 from clausier.core.money import ZERO, money
 from clausier.payments.models import Dispute

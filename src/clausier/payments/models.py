@@ -4,7 +4,7 @@ dated steps, deposits, disputes. The letters, e-mails and SMS they send are noti
 (``outbox_messages``, referenced by id).
 
 Invoices belong to billing: they are referenced by id (and number, for reading) and their
-payment status is moved only through ``billing.service.record_payment``.
+payment status is moved only through ``billing.invoices.service.record_payment``.
 """
 
 from __future__ import annotations

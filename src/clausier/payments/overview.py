@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clausier.billing.charges import pending_charges
+from clausier.billing.ledger.charges import pending_charges
 from clausier.core.errors import NotAllowed
 from clausier.notifications import outbox
 from clausier.payments import invoices as invoice_reads

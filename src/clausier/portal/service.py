@@ -148,7 +148,7 @@ def report_sim_lost(session: Session, clock: Clock, actor: Actor, customer_id: i
 def invoices_of_customer(session: Session, customer_id: int) -> list:
     """The customer's issued invoices and credit notes, latest first (drafts are the operator's
     work in progress, never shown)."""
-    from clausier.billing import service as billing
+    from clausier.billing.invoices import service as billing
 
     return [i for i in billing.list_invoices(session, customer_id=customer_id, limit=10_000)
             if i.status != "draft"]
@@ -157,7 +157,7 @@ def invoices_of_customer(session: Session, customer_id: int) -> list:
 def invoice_of_customer(session: Session, customer_id: int, number: str) -> tuple:
     """One of the customer's issued documents and, for a credit note, the invoice it credits;
     "not found" for a draft, another customer's document or one that does not exist."""
-    from clausier.billing import service as billing
+    from clausier.billing.invoices import service as billing
 
     try:
         invoice = billing.get_invoice(session, number)
@@ -171,8 +171,8 @@ def invoice_of_customer(session: Session, customer_id: int, number: str) -> tupl
 
 
 def usage_annexes(invoice) -> list:
-    """The usage annexes of a document (``billing.rules.UsageAnnex``), as kept with its lines."""
-    from clausier.billing import rules as billing_rules
+    """The usage annexes of a document (``billing.invoices.rules.UsageAnnex``), as kept with its lines."""
+    from clausier.billing.invoices import rules as billing_rules
 
     return billing_rules.usage_annexes(invoice.lines)
 
@@ -181,7 +181,7 @@ def invoice_file(session: Session, customer_id: int, number: str, document: str,
                  language: str = "fr") -> tuple[bytes, str, str]:
     """(content, file name, media type) of one of the customer's documents: ``pdf`` (a Factur-X
     PDF, its XML embedded) in ``language`` or ``facturx.xml``."""
-    from clausier.billing.pdf import invoice_document    # WeasyPrint: only when asked
+    from clausier.billing.documents.pdf import invoice_document    # WeasyPrint: only when asked
 
     invoice, credited = invoice_of_customer(session, customer_id, number)
     return invoice_document(invoice, credited, document, language)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from clausier.accounts import rules as account_rules
 from clausier.audit.service import Actor, record
-from clausier.billing.charges import add_charge
+from clausier.billing.ledger.charges import add_charge
 from clausier.catalog import facts as catalog_facts
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts

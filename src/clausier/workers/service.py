@@ -43,11 +43,11 @@ def render_pdfs(engine: Engine, invoice_ids: list[int], folder: Path,
                 send: Callable[[list[int], str], str],
                 progress: Callable[[int, int], None] | None = None, poll_seconds: float = 0.2):
     """The PDFs of ``invoice_ids`` rendered by the workers into ``folder`` (which every worker
-    must see: a shared file system), in batches of ``billing.pdf.CHUNK``; waits until every file
-    is there. The files are removed first, so that a file there is one this call had written.
+    must see: a shared file system), in batches of ``billing.documents.pdf.CHUNK``; waits until
+    every file is there. The files are removed first, so that a file there is one this call had
+    written.
     A batch the workers gave up on (a dead letter) stops the wait with its error."""
-    from clausier.billing.pdf import CHUNK, PdfBatchReport
-    from clausier.billing.service import document_file_names
+    from clausier.billing.documents.pdf import CHUNK, PdfBatchReport, document_file_names
 
     with transaction(engine) as session:
         names = set(document_file_names(session, invoice_ids).values())

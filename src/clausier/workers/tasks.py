@@ -40,22 +40,22 @@ def _clock(fixed_at: str | None) -> Clock:
 @dramatiq.actor(queue_name=BILLING_QUEUE, max_retries=3, min_backoff=1000, max_backoff=30000,
                 time_limit=60 * 60 * 1000)
 def bill_partition(run_id: int, position: int, fixed_at: str | None, actor: str) -> None:
-    from clausier.billing import service
+    from clausier.billing.runs import service as billing_runs
     from clausier.db.session import default_engine
 
-    service.bill_partition(default_engine(), _clock(fixed_at), Actor(name=actor), run_id,
-                           position, worker_name())
+    billing_runs.bill_partition(default_engine(), _clock(fixed_at), Actor(name=actor), run_id,
+                                position, worker_name())
 
 
 def partition_dead(session, clock: Clock, arguments: dict, error: str) -> None:
-    from clausier.billing import service
+    from clausier.billing.runs import service as billing_runs
 
     kwargs = arguments["kwargs"] or dict(zip(("run_id", "position"), arguments["args"]))
-    service.fail_partition(session, clock, kwargs["run_id"], kwargs["position"], error)
+    billing_runs.fail_partition(session, clock, kwargs["run_id"], kwargs["position"], error)
 
 
 def partition_queue(actor: Actor):
-    """The ``PartitionQueue`` of billing.service: each partition a message to the workers."""
+    """The ``PartitionQueue`` of billing.runs.service: each partition a message to the workers."""
     def send(run_id: int, position: int, fixed_at: str | None) -> None:
         bill_partition.send(run_id, position, fixed_at, actor.name)
     return send
@@ -73,13 +73,13 @@ def deliver_notices() -> None:
     service.deliver_notices(default_engine(), SystemClock(), Actor.system("delivery"))
 
 
-# A batch of invoices' PDFs (``billing.pdf.CHUNK`` of them), written into a folder every worker
-# sees: each file whole (renamed into place) and the same bytes each time, so a batch delivered
-# again rewrites the same files.
+# A batch of invoices' PDFs (``billing.documents.pdf.CHUNK`` of them), written into a folder
+# every worker sees: each file whole (renamed into place) and the same bytes each time, so a
+# batch delivered again rewrites the same files.
 @dramatiq.actor(queue_name=DOCUMENTS_QUEUE, max_retries=3, min_backoff=1000, max_backoff=30000,
                 time_limit=30 * 60 * 1000)
 def render_invoice_pdfs(invoice_ids: list[int], folder: str) -> None:
-    from clausier.billing.pdf import render_files
+    from clausier.billing.documents.pdf import render_files
     from clausier.db.session import default_engine
 
     Path(folder).mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from clausier.access.sites.service import (SCOPES, authorize, check_timeout, new
                                            secret_digest, staff_writer)
 from clausier.accounts import service as accounts
 from clausier.audit.service import Actor, record
-from clausier.billing.charges import add_charge
+from clausier.billing.ledger.charges import add_charge
 from clausier.catalog import facts as catalog_facts
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import rules as contract_rules

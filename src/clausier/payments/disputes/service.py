@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.billing import facts as billing_facts
-from clausier.billing import service as billing
+from clausier.billing.invoices import service as billing
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed, NotFound
 from clausier.core.money import fr_format, money

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing.charges import add_charge
+from clausier.billing.ledger.charges import add_charge
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing.charges import add_charge
+from clausier.billing.ledger.charges import add_charge
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed
 from clausier.core.explain import Explained

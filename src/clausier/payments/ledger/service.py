@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.billing import facts as billing_facts
-from clausier.billing import service as billing
+from clausier.billing.invoices import service as billing
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.money import ZERO, fr_format, money

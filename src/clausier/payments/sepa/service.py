@@ -12,7 +12,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing.charges import add_charge
+from clausier.billing.ledger.charges import add_charge
 from clausier.catalog import facts as catalog_facts
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, Report

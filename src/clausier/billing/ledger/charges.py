@@ -1,4 +1,4 @@
-"""Billing's door for the other rooms: one-off charges for the next invoice (used by contracts,
+"""The ledger's door for the other rooms: one-off charges for the next invoice (used by contracts,
 support, payments, equipment), the correction of months billed before a change order, and the
 right to leave without fees that a price-change notice recorded (read by the contracts' exit
 quotes)."""
@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing import rules
+from clausier.billing import periods
 from clausier.billing.models import (
     BilledMonth,
     Charge,
@@ -19,7 +19,7 @@ from clausier.billing.models import (
     PriceChangeNotice,
     PriceRevision,
 )
-from clausier.contracts.models import Subscription, SubscriptionItem
+from clausier.billing.runs import inputs, rules
 from clausier.core.clock import Clock
 from clausier.core.explain import Explained
 from clausier.terms import service as terms_service
@@ -44,27 +44,28 @@ def add_charge(session: Session, clock: Clock, actor: Actor, *, customer_id: int
 
 
 def correct_billed_months(session: Session, clock: Clock, actor: Actor,
-                          subscription: Subscription, change_ref: str,
+                          subscription, change_ref: str,
                           effective: date) -> list[Charge]:
     """A change order confirmed after the months it falls in were billed in advance: each item
     it ended is credited and each item it started is charged over the days from ``effective``
     (one charge a line, issued by the next bill run; idempotent on the change order's ref), and
-    the months billed are revised so that a later end credits what they now hold."""
+    the months billed are revised so that a later end credits what they now hold.
+    ``subscription`` is the contracts room's subscription, with its items."""
     month = BilledMonth.__table__.c
-    billed = tuple(rules.BilledMonthFacts(row.month, row.days, row.month_days, row.amount)
+    billed = tuple(inputs.BilledMonthFacts(row.month, row.days, row.month_days, row.amount)
                    for row in session.execute(select(month).where(
                        month.subscription_id == subscription.id,
-                       month.month >= rules.month_start(effective))))
+                       month.month >= periods.month_start(effective))))
     if not billed:
         return []
-    revisions: dict[int, list[rules.PriceStep]] = {}
+    revisions: dict[int, list[inputs.PriceStep]] = {}
     for row in session.scalars(select(PriceRevision).where(
             PriceRevision.subscription_id == subscription.id)):
-        revisions.setdefault(row.subscription_item_id, []).append(rules.PriceStep(
+        revisions.setdefault(row.subscription_item_id, []).append(inputs.PriceStep(
             row.effective_on, row.old_fee, row.new_fee, row.explanation.get("note", "")))
 
-    def facts(item: SubscriptionItem) -> rules.ItemFacts:
-        return rules.ItemFacts(
+    def facts(item) -> inputs.ItemFacts:
+        return inputs.ItemFacts(
             label=item.label, quantity=item.quantity, monthly_fee=item.monthly_fee,
             price_basis=item.price_basis, vat_rate=item.vat_rate, access_fee=item.access_fee,
             minimum_billing=item.minimum_billing, active_from=item.active_from,
@@ -72,7 +73,7 @@ def correct_billed_months(session: Session, clock: Clock, actor: Actor,
 
     ended = [item for item in subscription.items if item.active_until == effective]
     started = [item for item in subscription.items if item.active_from == effective]
-    sub = rules.SubscriptionFacts(
+    sub = inputs.SubscriptionFacts(
         id=subscription.id, ref=subscription.ref, family=subscription.family,
         site_id=subscription.site_id, site_name="", signed_on=subscription.signed_on,
         items=tuple(facts(item) for item in subscription.items), status=subscription.status,

@@ -1,4 +1,4 @@
-"""Billing rules: what one customer owes for a period, line by line, each line explained.
+"""Bill-run rules: what one customer owes for a period, line by line, each line explained.
 
 Pure: facts of the subscriptions, usage summaries and pending charges come in with the blocks of
 their term sheets (``Terms``); explained invoice lines, VAT breakdown and totals come out.
@@ -21,42 +21,48 @@ Conventions (named once here):
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property, lru_cache
 
-from clausier.core.errors import RuleRefusal
+from clausier.billing.invoices.rules import (
+    DraftLine,
+    Mention,
+    Site,
+    Totals,
+    due_date,
+    legal_mentions,
+    totals,
+)
+from clausier.billing.periods import (
+    ONE_DAY,
+    BillingError,
+    add_months,
+    fr_cached,
+    month_end,
+    month_start,
+    months,
+    next_month,
+    period_label,
+    plural,
+)
+from clausier.billing.runs.inputs import (
+    BilledMonthFacts,
+    ChargeFacts,
+    ItemFacts,
+    MonthBilled,
+    MonthRevised,
+    PriceStep,
+    SubscriptionFacts,
+    UsageFacts,
+)
 from clausier.core.explain import Explained, Line
 from clausier.core.money import (
     ZERO,
-    UnknownVatRate,
-    VatRate,
-    fr_format,
-    fr_number,
     money,
-    vat_rate_on,
 )
-from clausier.terms.delays import delay
 from clausier.terms.schema import Proration, Terms, Timing
-
-ONE_DAY = timedelta(days=1)
-# Formulas repeat the same few prices thousands of times in a bill run.
-_fr = lru_cache(maxsize=8192)(fr_format)
-# Code de commerce art. L441-10 and D441-5: the legal defaults when a business sheet is silent.
-LEGAL_RECOVERY_INDEMNITY = Decimal("40")
-LEGAL_RECOVERY_CLAUSE = "C. com. art. L441-10, D441-5"
-NO_DISCOUNT_CLAUSE = "C. com. art. L441-9"
-
-
-class BillingError(RuleRefusal):
-    """The facts or the sheet do not allow billing (the message names the field or the clause)."""
-
-
-# --------------------------------------------------------------------------- months
-
 
 # A bill run shows a sign of life after each batch (seconds); one silent for this long has died.
 BILL_RUN_LEASE = timedelta(minutes=5)
@@ -68,219 +74,18 @@ def bill_run_has_died(heartbeat_at: datetime | None, now: datetime) -> bool:
     return heartbeat_at is None or now - heartbeat_at > BILL_RUN_LEASE
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def month_end(day: date) -> date:
-    return _month_end(day.year, day.month)
-
-
-@lru_cache(maxsize=4096)
-def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def next_month(month: date) -> date:
-    return (month_end(month) + ONE_DAY)
-
-
-def add_months(month: date, count: int) -> date:
-    """First day of the month ``count`` months after ``month`` (negative goes back)."""
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def months(first: date, last: date) -> Iterator[date]:
-    """First days of the months from ``first`` to ``last`` inclusive."""
-    current = month_start(first)
-    while current <= last:
-        yield current
-        current = next_month(current)
-
-
-def parse_period(text: str) -> date:
-    """``YYYY-MM`` → the first day of that month (clear error otherwise)."""
-    try:
-        year, month = str(text).strip().split("-")
-        return date(int(year), int(month), 1)
-    except ValueError:
-        raise BillingError(f"period: {text!r} is not a month written YYYY-MM") from None
-
-
-def period_label(month: date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
-def _plural(count: int | Decimal, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
-
-
-# --------------------------------------------------------------------------- facts
-
-
-@dataclass(frozen=True)
-class PriceStep:
-    """A monthly fee in force from ``effective_on`` (indexation or price change)."""
-
-    effective_on: date
-    old_fee: Decimal
-    new_fee: Decimal
-    note: str = ""          # the revision's explanation, shown on the next invoice
-
-
-@dataclass(frozen=True)
-class ItemFacts:
-    """One offer of a subscription, at the order's prices (per unit)."""
-
-    label: str
-    quantity: int
-    monthly_fee: Decimal
-    price_basis: str = "HT"
-    vat_rate: str = "normal"
-    access_fee: Decimal = ZERO
-    one_off_price: Decimal = ZERO
-    minimum_billing: Decimal | None = None
-    active_from: date | None = None
-    active_until: date | None = None          # first day without the item
-    common: bool = False                      # a fee common to several sites
-    revisions: tuple[PriceStep, ...] = ()
-
-    def fee_on(self, day: date) -> tuple[Decimal, PriceStep | None]:
-        """The monthly fee in force on ``day`` and the revision that set it (if any)."""
-        fee, step = self.monthly_fee, None
-        for revision in sorted(self.revisions, key=lambda r: r.effective_on):
-            if revision.effective_on <= day:
-                fee, step = revision.new_fee, revision
-        return fee, step
-
-
-@dataclass(frozen=True)
-class BilledMonthFacts:
-    """A month already billed: ``days`` of ``month_days`` for ``amount``."""
-
-    month: date
-    days: int
-    month_days: int
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class SubscriptionFacts:
-    id: int
-    ref: str
-    family: str
-    site_id: int | None
-    site_name: str
-    signed_on: date
-    items: tuple[ItemFacts, ...]
-    status: str = "active"
-    go_live_on: date | None = None
-    equipment_received_on: date | None = None
-    end_on: date | None = None                 # first day without service
-    periodicity_months: int = 1
-    billed_through: date | None = None         # last month already billed (first day)
-    billed_until: date | None = None           # imported: last day billed by the old system
-    billed_after_end: tuple[BilledMonthFacts, ...] = ()   # billed months from the last one of service
-
-
-@dataclass(frozen=True)
-class UsageFacts:
-    id: int
-    subscription_id: int
-    month: date
-    amount: Decimal
-    basis: str
-    vat_rate: str = "normal"
-    label: str = ""
-    records: int = 0
-    annex: dict = field(default_factory=dict)    # the rating's month per destination class
-
-
-@dataclass(frozen=True)
-class ChargeFacts:
-    id: int
-    subscription_id: int | None
-    label: str
-    amount: Decimal
-    basis: str
-    incurred_on: date
-    vat_rate: str = "normal"
-    explanation: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Site:
-    id: int
-    name: str
-
-
-# --------------------------------------------------------------------------- draft lines
-
-
-@dataclass(frozen=True)
-class DraftLine:
-    """A line before it is stored: ``amount`` is in ``basis``; ``explained.total == amount``."""
-
-    kind: str                     # recurring | one_off | usage | charge | adjustment | minimum
-    label: str
-    explained: Explained
-    basis: str
-    vat_rate: str = "normal"
-    quantity: Decimal = Decimal(1)
-    subscription_id: int | None = None
-    site: Site | None = None
-    period_start: date | None = None
-    period_end: date | None = None
-    source_id: int | None = None   # the usage summary or charge it bills
-    # A usage line's detail per destination class (the invoice's usage annex), in ``basis``.
-    annex: dict = field(default_factory=dict, compare=False)
-
-    @cached_property
-    def amount(self) -> Decimal:
-        return self.explained.total
-
-    @property
-    def clause(self) -> str:
-        return next((line.clause for line in self.explained.lines if line.clause), "")
-
-    @property
-    def unit_price(self) -> Decimal:
-        return money(self.amount / self.quantity) if self.quantity else self.amount
-
-
-@dataclass(frozen=True)
-class MonthBilled:
-    """What a draft bills of a subscription's month (to be stored as a ``BilledMonth``)."""
-
-    subscription_id: int
-    month: date
-    days: int
-    month_days: int
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class MonthRevised:
-    """A billed month whose due share fell after the service ended (credited on this invoice)."""
-
-    subscription_id: int
-    month: date
-    days: int
-    amount: Decimal
-
 
 # --------------------------------------------------------------------------- billing start
 
 
-def _billing(terms: Terms):
+def billing_terms(terms: Terms):
     return terms.billing
 
 
 def billing_start(sub: SubscriptionFacts, terms: Terms) -> tuple[date | None, str]:
     """When recurring fees start, and the clause: go-live (Technicophone), first connection or
     at the latest N days after the equipment is received (Ozone), or the sale."""
-    billing = _billing(terms)
+    billing = billing_terms(terms)
     starts = billing.starts_at if billing and billing.starts_at else None
     kind = starts.value if starts else "go_live"
     clause = starts.clause if starts else ""
@@ -296,7 +101,7 @@ def billing_start(sub: SubscriptionFacts, terms: Terms) -> tuple[date | None, st
 
 
 def _proration(terms: Terms, which: str) -> tuple[Proration, str]:
-    billing = _billing(terms)
+    billing = billing_terms(terms)
     value = getattr(billing, which) if billing else None
     if value is None:
         # Silent sheet: the reading most favourable to the client (Code civil art. 1190).
@@ -334,7 +139,7 @@ def month_share(month: date, start: date, last_day: date | None, terms: Terms
 def target_month(sub: SubscriptionFacts, terms: Terms, period: date, start: date) -> date:
     """The last month a run of ``period`` bills: the end of the periodicity block containing the
     period (in advance) or the month before it (in arrears)."""
-    billing = _billing(terms)
+    billing = billing_terms(terms)
     timing = billing.recurring_timing.value if billing and billing.recurring_timing else Timing.in_advance
     if timing == Timing.in_arrears:
         return add_months(period, -1)
@@ -354,8 +159,8 @@ def _item_window(item: ItemFacts, start: date, last_day: date | None) -> tuple[d
     return begin, end
 
 
-def _recurring_clause(terms: Terms) -> str:
-    billing = _billing(terms)
+def recurring_clause(terms: Terms) -> str:
+    billing = billing_terms(terms)
     return billing.recurring_timing.clause if billing and billing.recurring_timing else ""
 
 
@@ -379,7 +184,7 @@ def recurring_lines(sub: SubscriptionFacts, terms: Terms, period: date, central:
     # The months this run bills in its own right: the block of the period (in advance), the month
     # before it (in arrears); earlier ones are arrears, one line per month.
     own_from = add_months(target, 1 - _periodicity(sub, terms))
-    billing = _billing(terms)
+    billing = billing_terms(terms)
     own_site = Site(sub.site_id, sub.site_name) if sub.site_id else None
     to_central = bool(central and billing and billing.common_fees_to_central_site
                       and billing.common_fees_to_central_site.value)
@@ -418,7 +223,7 @@ def billed_through(sub: SubscriptionFacts, start: date) -> date | None:
 
 def _periodicity(sub: SubscriptionFacts, terms: Terms) -> int:
     """Months billed together in advance (1 in arrears: each run bills the month before)."""
-    billing = _billing(terms)
+    billing = billing_terms(terms)
     if billing and billing.recurring_timing and billing.recurring_timing.value == Timing.in_arrears:
         return 1
     return max(1, sub.periodicity_months or (billing.periodicity_months.value
@@ -433,7 +238,7 @@ def _item_lines(sub: SubscriptionFacts, item: ItemFacts, due_months: list[date],
     recorded late, a first run long after the start) alone, with its period; with what each month
     costs (for the months billed)."""
     begin, end = _item_window(item, start, last_day)
-    timing_clause = _recurring_clause(terms)
+    timing_clause = recurring_clause(terms)
     run: list[date] = []
     run_fee: tuple[Decimal, PriceStep | None] | None = None
 
@@ -491,7 +296,7 @@ def _change_clause(terms: Terms) -> str:
     """The clause a change of the service's items is billed under (its re-commitment clause)."""
     commitment = terms.commitment
     return (commitment.recommit_on_change_months.clause
-            if commitment and commitment.recommit_on_change_months else _recurring_clause(terms))
+            if commitment and commitment.recommit_on_change_months else recurring_clause(terms))
 
 
 def _in_force(item: ItemFacts, day: date) -> bool:
@@ -499,7 +304,7 @@ def _in_force(item: ItemFacts, day: date) -> bool:
             and (item.active_until is None or item.active_until > day))
 
 
-def _months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
+def months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
                 share: tuple[int, int] | None, partial: bool, arrears: bool = False
                 ) -> tuple[str, Decimal, str]:
     """(label, amount, formula) of ``count`` whole months of a monthly ``fee``, or of one month's
@@ -509,10 +314,11 @@ def _months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
     if share is None:
         return (f"{label} — {when}" + (" (started month due in full)" if partial
                                        else " (arrears)" if arrears else ""),
-                money(fee * quantity) * count, f"{_plural(count, 'month')} × {times}{_fr(fee)}")
+                money(fee * quantity) * count,
+                f"{plural(count, 'month')} × {times}{fr_cached(fee)}")
     days, month_days = share
     return (f"{label} — {when} prorata", money(fee * quantity * days / month_days),
-            f"{days}/{month_days} days × {times}{_fr(fee)}")
+            f"{days}/{month_days} days × {times}{fr_cached(fee)}")
 
 
 def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date, period_end: date,
@@ -523,7 +329,7 @@ def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date,
     a month of partial service due in full; ``arrears``: a month of arrears."""
     first, last = period_label(period_start), period_label(period_end)
     when = first if first == last else f"{first} to {last}"
-    label, amount, formula = _months_due(item.label, when, fee, item.quantity, count, share,
+    label, amount, formula = months_due(item.label, when, fee, item.quantity, count, share,
                                          partial, arrears)
     explained = Explained((Line(label, amount, formula, clause),))
     if revision is not None and revision.note:
@@ -534,7 +340,7 @@ def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date,
 
 def _minimum_line(sub: SubscriptionFacts, terms: Terms, month: date, days: int, month_days: int,
                   start: date, site: Site | None) -> DraftLine | None:
-    billing = _billing(terms)
+    billing = billing_terms(terms)
     if not (billing and billing.minimum_billing and billing.minimum_billing.value) or days == 0:
         return None
     # The items of the month's last day: a change order's new items replace the old ones.
@@ -551,7 +357,7 @@ def _minimum_line(sub: SubscriptionFacts, terms: Terms, month: date, days: int, 
     share = "" if days == month_days else f" × {days}/{month_days} days"
     label = f"Minimum billing top-up — {period_label(month)}"
     line = Line(label, amount,
-                f"({_fr(minimum)} minimum − {_fr(money(fees))} monthly fees){share}",
+                f"({fr_cached(minimum)} minimum − {fr_cached(money(fees))} monthly fees){share}",
                 billing.minimum_billing.clause)
     return DraftLine("minimum", label, Explained((line,)), sub.items[0].price_basis,
                      sub.items[0].vat_rate, Decimal(1), sub.id, site, month, month_end(month))
@@ -561,7 +367,7 @@ def _one_off_lines(sub: SubscriptionFacts, terms: Terms, start: date, start_clau
                    site: Site | None, common_site: Site | None) -> list[DraftLine]:
     """Access / go-live fees (*frais d'accès, de mise en service*), billed with the first
     recurring fees of the service."""
-    billing = _billing(terms)
+    billing = billing_terms(terms)
     clause = (billing.one_off_timing.clause if billing and billing.one_off_timing else start_clause)
     lines = []
     # The items in force at the start: a change order after it charges its own access fees.
@@ -570,7 +376,7 @@ def _one_off_lines(sub: SubscriptionFacts, terms: Terms, start: date, start_clau
             continue
         amount = money(item.access_fee * item.quantity)
         label = f"Access fee — {item.label}"
-        formula = f"{item.quantity} × {_fr(item.access_fee)}"
+        formula = f"{item.quantity} × {fr_cached(item.access_fee)}"
         lines.append(DraftLine("one_off", label, Explained((Line(label, amount, formula, clause),)),
                                item.price_basis, item.vat_rate, Decimal(item.quantity), sub.id,
                                common_site if item.common else site, start, start))
@@ -589,7 +395,7 @@ def pack_lines(sub: SubscriptionFacts, terms: Terms, site: Site | None) -> list[
             continue
         amount = money(item.one_off_price * item.quantity)
         label = f"{item.label} — prepaid pack sold {sub.signed_on.isoformat()}"
-        formula = f"{item.quantity} × {_fr(item.one_off_price)}{months_text}"
+        formula = f"{item.quantity} × {fr_cached(item.one_off_price)}{months_text}"
         lines.append(DraftLine("pack", label, Explained((Line(label, amount, formula, clause),)),
                                item.price_basis, item.vat_rate, Decimal(item.quantity), sub.id, site,
                                sub.signed_on, sub.signed_on))
@@ -616,7 +422,7 @@ def end_adjustments(sub: SubscriptionFacts, terms: Terms) -> tuple[list[DraftLin
             continue
         credit = -money(billed.amount * (billed.days - due) / billed.days)
         label = f"Service ended {sub.end_on.isoformat()}: {period_label(billed.month)} credited"
-        formula = (f"−{billed.days - due}/{billed.days} of the {_fr(billed.amount)} billed "
+        formula = (f"−{billed.days - due}/{billed.days} of the {fr_cached(billed.amount)} billed "
                    f"for {period_label(billed.month)}")
         basis = sub.items[0].price_basis if sub.items else "HT"
         vat = sub.items[0].vat_rate if sub.items else "normal"
@@ -661,7 +467,7 @@ def change_corrections(sub: SubscriptionFacts, terms: Terms, billed: tuple[Bille
             label = (f"{item.label} — {first.isoformat()} to {last.isoformat()} {what} from "
                      "the change")
             times = f"{item.quantity} × " if item.quantity != 1 else ""
-            formula = f"{'−' if sign == -1 else ''}{days}/{month_days} days × {times}{_fr(fee)}"
+            formula = f"{'−' if sign == -1 else ''}{days}/{month_days} days × {times}{fr_cached(fee)}"
             corrections.append(Explained(
                 (Line(label, amount, formula, clause or _change_clause(terms)),)))
             total += amount
@@ -692,8 +498,8 @@ def _minimum_correction(sub: SubscriptionFacts, terms: Terms, month: date, start
         return None
     clause = (due or billed).clause
     label = f"Minimum billing top-up — {period_label(month)} revised after the change"
-    formula = (f"{_fr(due.amount if due else ZERO)} due − "
-               f"{_fr(billed.amount if billed else ZERO)} billed")
+    formula = (f"{fr_cached(due.amount if due else ZERO)} due − "
+               f"{fr_cached(billed.amount if billed else ZERO)} billed")
     return Explained((Line(label, difference, formula, clause),))
 
 
@@ -713,65 +519,18 @@ def _due_days(item: ItemFacts, month: date, start: date, last_day: date | None,
 def usage_line(usage: UsageFacts, terms: Terms, period: date, site: Site | None) -> DraftLine:
     """A month of rated usage, in arrears. A month before the previous one holds late records
     (up to the sheet's ``late_usage_max_days``): it keeps its own month in its label."""
-    billing = _billing(terms)
+    billing = billing_terms(terms)
     late = usage.month < add_months(period, -1)
     label = f"{usage.label or 'Usage'} — {period_label(usage.month)}" + (" (late records)" if late else "")
     clauses = [billing.usage_timing.clause] if billing and billing.usage_timing else []
     if late and billing and billing.late_usage_max_days:
         clauses.append(billing.late_usage_max_days.clause)
-    records = _plural(usage.records, "rated record") if usage.records else "rated usage"
+    records = plural(usage.records, "rated record") if usage.records else "rated usage"
     explained = Explained((Line(label, usage.amount, f"{records} of {period_label(usage.month)}",
                                 "; ".join(clauses)),))
     annex = {"basis": usage.basis, **usage.annex} if usage.annex.get("destinations") else {}
     return DraftLine("usage", label, explained, usage.basis, usage.vat_rate, Decimal(1),
                      usage.subscription_id, site, usage.month, month_end(usage.month), usage.id, annex)
-
-
-@dataclass(frozen=True)
-class AnnexRow:
-    """A row of the usage annex: a destination class (figures in seconds) or a line of the month
-    tied to no single class (a surcharge, a pool; no figures)."""
-
-    label: str
-    amount: Decimal
-    clause: str
-    calls: int | None = None
-    seconds: int | None = None
-    included_seconds: int | None = None
-    charged_seconds: int | None = None
-
-
-@dataclass(frozen=True)
-class UsageAnnex:
-    """The detail of a usage line (*détail des consommations*), as kept with the invoice."""
-
-    label: str
-    site_name: str
-    basis: str
-    rows: tuple[AnnexRow, ...]
-
-    @property
-    def total(self) -> Decimal:
-        return money(sum((row.amount for row in self.rows), ZERO))
-
-
-def usage_annex(label: str, site_name: str, explanation: dict) -> UsageAnnex | None:
-    """The annex of an invoice line, from the detail its explanation keeps (``annex``: the
-    rating's month per destination class, then its other lines); None for other lines."""
-    annex = explanation.get("annex")
-    if not annex:
-        return None
-    rows = [AnnexRow(d["label"], Decimal(d["amount"]), d["clause"], d["calls"], d["seconds"],
-                     d["included_seconds"], d["charged_seconds"]) for d in annex["destinations"]]
-    rows += [AnnexRow(line["label"], Decimal(line["amount"]), line.get("clause", ""))
-             for line in annex.get("other_lines", [])]
-    return UsageAnnex(label, site_name, annex["basis"], tuple(rows))
-
-
-def usage_annexes(lines: Iterable) -> list[UsageAnnex]:
-    """The usage annexes of an invoice's stored lines (``label``, ``site_name``, ``explanation``)."""
-    return [annex for line in lines
-            if (annex := usage_annex(line.label, line.site_name, line.explanation or {})) is not None]
 
 
 def charge_line(charge: ChargeFacts, site: Site | None) -> DraftLine:
@@ -783,120 +542,6 @@ def charge_line(charge: ChargeFacts, site: Site | None) -> DraftLine:
         explained = Explained((Line(charge.label, charge.amount, "", ""),))
     return DraftLine("charge", charge.label, explained, charge.basis, charge.vat_rate, Decimal(1),
                      charge.subscription_id, site, charge.incurred_on, charge.incurred_on, charge.id)
-
-
-# --------------------------------------------------------------------------- VAT and totals
-
-
-@dataclass(frozen=True)
-class VatBucket:
-    code: str
-    rate: Decimal            # fraction, 0.20
-    base_ht: Decimal
-    vat: Decimal
-    total_ttc: Decimal
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "rate": str(self.rate), "base_ht": str(self.base_ht),
-                "vat": str(self.vat), "total_ttc": str(self.total_ttc)}
-
-
-@dataclass(frozen=True)
-class PricedLine:
-    """A line in the invoice's basis, with its net (HT) amount for the VAT breakdown."""
-
-    draft: DraftLine
-    amount: Decimal            # in the invoice's basis
-    amount_ht: Decimal
-    explained: Explained
-
-
-@dataclass(frozen=True)
-class Totals:
-    basis: str
-    lines: tuple[PricedLine, ...]
-    vat: tuple[VatBucket, ...]
-
-    @property
-    def total(self) -> Decimal:
-        """The sum of the lines, in the invoice's basis."""
-        return money(sum((line.amount for line in self.lines), ZERO))
-
-    @property
-    def total_ht(self) -> Decimal:
-        return money(sum((bucket.base_ht for bucket in self.vat), ZERO))
-
-    @property
-    def total_vat(self) -> Decimal:
-        return money(sum((bucket.vat for bucket in self.vat), ZERO))
-
-    @property
-    def total_ttc(self) -> Decimal:
-        return money(sum((bucket.total_ttc for bucket in self.vat), ZERO))
-
-
-def vat_rate(code: str, on: date) -> VatRate:
-    """The rate of VAT category ``code`` in force on ``on`` (the invoice's date)."""
-    try:
-        return vat_rate_on(code, on)
-    except UnknownVatRate as exc:
-        raise BillingError(str(exc)) from None
-
-
-def _in_basis(line: DraftLine, basis: str, on: date) -> tuple[Decimal, Explained]:
-    """The line's amount in the invoice's basis; a conversion is explained on the line."""
-    if line.basis == basis:
-        return line.amount, line.explained
-    rate = vat_rate(line.vat_rate, on)
-    percent = f"{fr_number(rate.rate * 100)} %"
-    if basis == "TTC":
-        converted = rate.ttc_from_ht(line.amount)
-        formula = f"{_fr(line.amount)} HT × (1 + {percent})"
-    else:
-        converted = rate.ht_from_ttc(line.amount)
-        formula = f"{_fr(line.amount)} TTC ÷ (1 + {percent})"
-    lines = (Line(f"{line.label} ({basis})", converted, formula, line.clause),)
-    return converted, Explained(lines, notes=line.explained.notes)
-
-
-def totals(drafts: Iterable[DraftLine], basis: str, on: date) -> Totals:
-    """The invoice's lines in its basis and its VAT breakdown per rate, at the rates in force on
-    ``on`` (the invoice's date).
-
-    HT list: VAT = rate × the sum of the HT lines of that rate. TTC list: the TTC sum is what the
-    customer was quoted; HT = TTC ÷ (1 + rate), VAT = TTC − HT, and each line's HT share is
-    allocated so that the lines add up to the base (Factur-X BR-CO-10, BR-S-08)."""
-    if basis not in ("HT", "TTC"):
-        raise BillingError(f"price_basis: {basis!r} is neither HT nor TTC")
-    converted = [(draft, *_in_basis(draft, basis, on)) for draft in drafts]
-    by_rate: dict[str, list[int]] = {}
-    for index, (draft, _amount, _explained) in enumerate(converted):
-        by_rate.setdefault(draft.vat_rate, []).append(index)
-    net = [ZERO] * len(converted)
-    buckets = []
-    for code in sorted(by_rate):
-        rate = vat_rate(code, on)
-        indexes = by_rate[code]
-        amounts = [converted[i][1] for i in indexes]
-        total = money(sum(amounts, ZERO))
-        if basis == "HT":
-            base, tax = total, rate.tax_on(total)
-            for i in indexes:
-                net[i] = converted[i][1]
-        else:
-            base = rate.ht_from_ttc(total)
-            tax = total - base
-            shares = [rate.ht_from_ttc(a) for a in amounts]
-            gap = base - sum(shares, ZERO)
-            if gap and shares:
-                largest = max(range(len(shares)), key=lambda k: abs(amounts[k]))
-                shares[largest] += gap
-            for i, share in zip(indexes, shares, strict=True):
-                net[i] = share
-        buckets.append(VatBucket(code, rate.rate, base, tax, base + tax))
-    priced = tuple(PricedLine(draft, amount, net[i], explained)
-                   for i, (draft, amount, explained) in enumerate(converted))
-    return Totals(basis, priced, tuple(buckets))
 
 
 # --------------------------------------------------------------------------- one customer's invoice
@@ -946,7 +591,7 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
         sold_before_import = sub.billed_until is not None and sub.billed_until >= sub.signed_on
         if sub.id not in customer.packs_billed and not sold_before_import:
             lines += pack_lines(sub, terms, sites[sub.id])
-        billing = _billing(terms)
+        billing = billing_terms(terms)
         if (sub.status == "suspended" and billing and billing.billed_while_suspended
                 and not billing.billed_while_suspended.value):
             continue
@@ -970,297 +615,3 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
                         tuple(legal_mentions(general, customer.business, due, due_clause)),
                         tuple(billed), tuple(revised), tuple(u.id for u in customer.usage),
                         tuple(c.id for c in customer.charges))
-
-
-# --------------------------------------------------------------------------- due date and mentions
-
-
-def due_date(terms: Terms, issue: date) -> tuple[date, str]:
-    """Technicophone: the 25th « jour » after the invoice date, a working day in France as CGV
-    art. 2 defines the word (art. 10.4); Ozone: debited in advance, due on issue."""
-    payment = terms.payment
-    if payment and payment.due_days_after_issue:
-        within = delay(terms, payment.due_days_after_issue)
-        return within.after(issue), within.clause
-    if payment and payment.debited_in_advance and payment.debited_in_advance.value:
-        return issue, payment.debited_in_advance.clause
-    return issue, ""
-
-
-@dataclass(frozen=True)
-class Mention:
-    """A mention as a message id (English, translated by the catalogues: ``billing.mentions``)
-    and its parameters, JSON values: ``day`` an ISO date, ``amount`` and ``multiple`` decimals,
-    ``rate`` and ``reference`` message ids themselves, others printed as they are."""
-    message: str
-    clause: str = ""
-    params: tuple[tuple[str, str], ...] = ()
-
-    def as_dict(self) -> dict:
-        return {"message": self.message, "params": dict(self.params), "clause": self.clause}
-
-
-def legal_mentions(terms: Terms, business_customer: bool, due: date, due_clause: str) -> list[Mention]:
-    """The mentions French law requires on the invoice beyond the figures (CGI art. 242 nonies A,
-    C. com. art. L441-9): payment date and terms; for business customers the late-payment rate
-    and the flat recovery indemnity, and the early-payment discount terms."""
-    mentions = [Mention("Due date: {day}", due_clause, (("day", due.isoformat()),))]
-    payment = terms.payment
-    if payment and payment.debited_in_advance and payment.debited_in_advance.value:
-        mentions.append(Mention("Debited in advance, for the period to come",
-                                payment.debited_in_advance.clause))
-    if not business_customer:
-        return mentions
-    discount = payment.early_payment_discount if payment else None
-    if discount is None or not discount.value:
-        # The invoice states the discount terms (C. com. art. L441-9): terms silent on a
-        # discount grant none.
-        mentions.append(Mention("No discount for early payment",
-                                discount.clause if discount else NO_DISCOUNT_CLAUSE))
-    late = terms.late_payment
-    if late and late.interest_multiple_of_legal_rate:
-        source = (late.rate_source.value if late.rate_source else "french_legal_rate")
-        rate = ("the French legal interest rate" if source == "french_legal_rate"
-                else "the ECB refinancing rate")
-        reference = ("in force on the invoice date"
-                     if not late.rate_reference or late.rate_reference.value == "invoice_date"
-                     else "in force on the due date")
-        mentions.append(Mention(
-            "Late-payment penalties: {multiple} times {rate} {reference}, due from the day after "
-            "the due date without reminder", late.interest_multiple_of_legal_rate.clause,
-            (("multiple", str(late.interest_multiple_of_legal_rate.value)), ("rate", rate),
-             ("reference", reference))))
-    else:
-        mentions.append(Mention("Late-payment penalties: the ECB refinancing rate plus 10 points "
-                                "(C. com. art. L441-10)", LEGAL_RECOVERY_CLAUSE))
-    indemnity = (late.recovery_indemnity if late and late.recovery_indemnity else None)
-    amount = indemnity.value if indemnity else LEGAL_RECOVERY_INDEMNITY
-    mentions.append(Mention("Flat indemnity for recovery costs: {amount}",
-                            f"{indemnity.clause}; {LEGAL_RECOVERY_CLAUSE}" if indemnity
-                            else LEGAL_RECOVERY_CLAUSE, (("amount", str(amount)),)))
-    return mentions
-
-
-# --------------------------------------------------------------------------- indexation
-
-
-@dataclass(frozen=True)
-class Indexed:
-    old: Decimal
-    new: Decimal
-    i_old: Decimal
-    i_new: Decimal
-    month_old: date
-    month_new: date
-    explained: Explained      # one line: the new fee, with the formula and the clause
-
-    @property
-    def note(self) -> str:
-        line = self.explained.lines[0]
-        return f"{line.label}: {line.formula} = {_fr(self.new)} — {line.clause}"
-
-
-def index_months(terms: Terms, revision_on: date, recorded: Iterable[date]) -> tuple[date, date]:
-    """(month of I_new, month of I_old): the latest index recorded before the revision date, and
-    the one published ``reference_lag_months`` earlier (CGV art. 9.4)."""
-    indexation = terms.indexation
-    if indexation is None or indexation.series_id is None:
-        raise BillingError("indexation: the term sheet has no indexation clause")
-    before = [m for m in recorded if m < month_start(revision_on)]
-    if not before:
-        raise BillingError(f"indexation: no value of index {indexation.series_id.value} is recorded "
-                           f"before {revision_on.isoformat()}")
-    newest = max(before)
-    lag = indexation.reference_lag_months.value if indexation.reference_lag_months else 12
-    return newest, add_months(newest, -lag)
-
-
-def revision_date(terms: Terms, year: int) -> date:
-    indexation = terms.indexation
-    month_day = indexation.revision_month_day.value if indexation and indexation.revision_month_day else "01-01"
-    month, day = (int(part) for part in month_day.split("-"))
-    return date(year, month, day)
-
-
-def indexed_fee(terms: Terms, old: Decimal, i_old: Decimal, i_new: Decimal, month_old: date,
-                month_new: date) -> Indexed:
-    """``new = old × (1 + (I_new − I_old) / I_old)``, rounded to the cent (CGV art. 9.4)."""
-    if i_old <= 0:
-        raise BillingError(f"index: the old value {i_old} must be positive")
-    indexation = terms.indexation
-    variation = (i_new - i_old) / i_old
-    new = money(old * (1 + variation))
-    name = indexation.series_id.value if indexation and indexation.series_id else "index"
-    label = f"Indexed monthly fee ({name})"
-    formula = (f"{_fr(old)} × (1 + ({i_new} [{period_label(month_new)}] − {i_old} "
-               f"[{period_label(month_old)}]) / {i_old})")
-    clause = indexation.series_id.clause if indexation and indexation.series_id else ""
-    return Indexed(old, new, i_old, i_new, month_old, month_new,
-                   Explained((Line(label, new, formula, clause),)))
-
-
-# --------------------------------------------------------------------------- price changes
-
-
-PRICE_CHANGE_KINDS = ("general", "usage", "regulatory")
-
-
-@dataclass(frozen=True)
-class NoticeRule:
-    earliest_effective: date
-    notice_clause: str
-    may_leave: bool
-    leave_clause: str
-    leave_until: date | None
-
-    def as_dict(self) -> dict:
-        return {"earliest_effective": self.earliest_effective.isoformat(),
-                "notice_clause": self.notice_clause, "may_leave_without_fees": self.may_leave,
-                "leave_clause": self.leave_clause,
-                "leave_until": self.leave_until.isoformat() if self.leave_until else None}
-
-
-def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: bool,
-                        effective_on: date | None = None) -> NoticeRule:
-    """The notice a price change needs under the sheet (30 days general, 7 days usage prices,
-    one month for mobile regulatory changes…) and whether the customer may leave without fees
-    (not for a regulatory pass-through, CGV art. 9.3), until when: the days the sheet gives from
-    the notice (Technicophone: deemed accepted after 30 days), or the months after the change
-    applies (Ozone art. 7.4: up to 4 months), else until the change applies."""
-    if kind not in PRICE_CHANGE_KINDS:
-        raise BillingError(f"kind: {kind!r} is not one of {', '.join(PRICE_CHANGE_KINDS)}")
-    changes = terms.price_changes
-    if changes is None:
-        raise BillingError("price_changes: the term sheet says nothing about price changes")
-    days_field, months_field = {
-        "general": ("notice_days", "terms_change_notice_months"),
-        "usage": ("usage_notice_days", "usage_notice_months"),
-        "regulatory": ("regulatory_notice_days", "regulatory_notice_months"),
-    }[kind]
-    days, months_ = getattr(changes, days_field), getattr(changes, months_field)
-    if days is None and months_ is None and kind == "usage":
-        days = changes.notice_days            # no usage-specific notice: the general one
-    if months_ is not None:
-        earliest, clause = add_months_day(announced_on, months_.value), months_.clause
-    elif days is not None:
-        notice = delay(terms, days)
-        earliest, clause = notice.after(announced_on), notice.clause
-    else:
-        raise BillingError(f"price_changes: the sheet gives no notice for a {kind} price change")
-    if kind == "regulatory":
-        leave = changes.regulatory_client_may_leave
-        may_leave = bool(leave and leave.value)
-    else:
-        leave = changes.client_may_leave
-        may_leave = bool(leave and leave.value) and increase
-    leave_until = None
-    leave_clause = leave.clause if leave else ""
-    if may_leave:
-        window = changes.deemed_accepted_after_days or changes.leave_notice_days
-        after_change = changes.terms_change_leave_months
-        if window:
-            leave_until = delay(terms, window).after(announced_on)
-        elif after_change:
-            leave_until = add_months_day(max(effective_on or earliest, earliest), after_change.value)
-            leave_clause = after_change.clause
-        else:
-            leave_until = earliest
-    return NoticeRule(earliest, clause, may_leave, leave_clause, leave_until)
-
-
-def add_months_day(day: date, count: int) -> date:
-    """Same day ``count`` months later, clipped to the month's end."""
-    target = add_months(month_start(day), count)
-    return target.replace(day=min(day.day, month_end(target).day))
-
-
-# --------------------------------------------------------------------------- rented equipment
-
-
-@dataclass(frozen=True)
-class RentFacts:
-    """An item the customer rents (*location*): its monthly rent from the order, from the day it
-    was received (shipped, failing that) to the first day it is no longer rented."""
-
-    item_id: int
-    label: str
-    monthly_rent: Decimal
-    basis: str
-    starts_on: date
-    ends_on: date | None = None         # returned, or bought: first day without rent
-    subscription_id: int | None = None
-
-
-@dataclass(frozen=True)
-class RentMonth:
-    item_id: int
-    month: date
-    label: str
-    explained: Explained
-
-
-def rent_revisions(rent: RentFacts, terms: Terms, through: date,
-                   index_values: dict[date, Decimal]) -> tuple[PriceStep, ...]:
-    """The annual revisions of a rent up to ``through``, when the sheet indexes rentals (CGV
-    art. 9.5: the rental is a service to which art. 9.4 applies) and the index values are
-    recorded; the same formula as the subscriptions' (:func:`indexed_fee`)."""
-    indexation = terms.indexation
-    if (indexation is None or indexation.series_id is None or indexation.applies_to is None
-            or "rentals" not in indexation.applies_to.value):
-        return ()
-    steps, fee = [], rent.monthly_rent
-    for year in range(rent.starts_on.year + 1, through.year + 1):
-        on = revision_date(terms, year)
-        if on > through:
-            break
-        try:
-            month_new, month_old = index_months(terms, on, index_values)
-        except BillingError:
-            continue
-        if month_old not in index_values:
-            continue
-        indexed = indexed_fee(terms, fee, index_values[month_old], index_values[month_new],
-                              month_old, month_new)
-        steps.append(PriceStep(on, fee, indexed.new, f"{rent.label}: {indexed.note}"))
-        fee = indexed.new
-    return tuple(steps)
-
-
-def rent_months(rent: RentFacts, terms: Terms, period: date,
-                index_values: dict[date, Decimal] | None = None) -> list[RentMonth]:
-    """Each month of rent due by the run of ``period``: monthly, in advance like the
-    subscriptions (the month of the run included), prorated or due in full for a started or
-    ending month as the sheet says, indexed on the revision date. The caller bills each month
-    once (it is keyed by item and month)."""
-    billing = _billing(terms)
-    in_arrears = bool(billing and billing.recurring_timing
-                      and billing.recurring_timing.value == Timing.in_arrears)
-    last = add_months(period, -1) if in_arrears else period
-    last_day = rent.ends_on - ONE_DAY if rent.ends_on else None
-    if last_day is not None:
-        if last_day < rent.starts_on:
-            return []
-        last = min(last, month_start(last_day))
-    equipment = terms.equipment
-    rental = equipment.rental_billed_as_service if equipment else None
-    timing_clause = _recurring_clause(terms)
-    item = ItemFacts(rent.label, 1, rent.monthly_rent, rent.basis,
-                     revisions=rent_revisions(rent, terms, month_end(last), index_values or {}))
-    due = []
-    for month in months(rent.starts_on, last):
-        days, month_days, share_clause = month_share(month, rent.starts_on, last_day, terms)
-        fee, revision = item.fee_on(max(month, rent.starts_on))
-        if days == 0 or fee == ZERO:
-            continue
-        label, amount, formula = _months_due(
-            rent.label, period_label(month), fee, 1, 1,
-            None if days == month_days else (days, month_days), bool(share_clause))
-        notes = [f"Billed monthly in advance like the subscriptions — {timing_clause}"] if timing_clause else []
-        if share_clause:
-            notes.append(f"Started or ending month — {share_clause}")
-        if revision is not None and revision.note:
-            notes.append(revision.note)
-        explained = Explained((Line(label, amount, formula, rental.clause if rental else timing_clause),),
-                              notes=tuple(notes))
-        due.append(RentMonth(rent.item_id, month, label, explained))
-    return due

@@ -29,9 +29,11 @@ from facturx.facturx import FACTURX_FILENAME, FACTURX_LEVEL2xsd, generate_xmp_by
 from facturx.generate_xml import generate_xml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from clausier.billing.invoices.rules import usage_annexes
 from clausier.billing.models import Invoice
-from clausier.billing.rules import usage_annexes
 from clausier.core.errors import NotFound
 from clausier.core.money import fr_format
 from clausier.web import TEMPLATES
@@ -57,7 +59,7 @@ def _environment(language: str) -> Environment:
     """The template's environment in ``language``: its labels through the catalogues, amounts,
     dates and rates written as the language writes them, the rooms' English explanations
     translated as on the pages."""
-    from clausier.billing.mentions import mention_text
+    from clausier.billing.documents.mentions import mention_text
     from clausier.web.templating import filters_for
 
     environment = Environment(loader=FileSystemLoader(TEMPLATES),
@@ -95,7 +97,7 @@ def invoice_html(invoice: Invoice, credited: Invoice | None = None, language: st
         sites.setdefault(line.site_name or "", []).append(line)
     payment = payment_means(invoice.seller, invoice.buyer) if invoice.kind == "invoice" else {}
     if payment.get("iban"):
-        from schwifty import IBAN     # its bank registry: only when a PDF shows an IBAN
+        from schwifty import IBAN  # its bank registry: only when a PDF shows an IBAN
 
         payment["iban_formatted"] = IBAN(payment["iban"]).formatted
     from clausier.web.i18n import gettext_for
@@ -492,3 +494,10 @@ def render_files(engine, invoice_ids: list[int], folder: Path | None) -> list[st
                 os.replace(partial, folder / name)
             files.append(name)
     return files
+
+
+def document_file_names(session: Session, invoice_ids: list[int]) -> dict[int, str]:
+    """The file each document's PDF is written to (``pdf_filename``), by id, in the order of
+    ``invoice_ids``."""
+    invoices = {i.id: i for i in session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids)))}
+    return {invoice_id: pdf_filename(invoices[invoice_id]) for invoice_id in invoice_ids}

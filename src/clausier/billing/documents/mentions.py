@@ -1,6 +1,6 @@
 """An invoice's mentions in a reader's language. Each is kept with the invoice as a message id
-(English) with its parameters (``billing.rules.Mention``) and as its French text, the legal one
-the Factur-X XML carries; the French comes from the catalogues (``billing.po``)."""
+(English) with its parameters (``billing.invoices.rules.Mention``) and as its French text, the
+legal one the Factur-X XML carries; the French comes from the catalogues (``billing.po``)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,549 @@
+"""Bill runs.
+
+A bill run is the one use case that manages its own transactions (:func:`run_bill_run` takes an
+engine): customers are billed in batches, each batch in one transaction holding the operator's
+bill-run lock, each customer's invoice complete or absent. A batch that fails is billed again
+customer by customer, one transaction each, so that one bad customer does not stop the others.
+Running a period again bills only what was not billed: an invoice per customer and period
+(``run_key``) and a row per subscription and month (``BilledMonth``) are unique in the database.
+
+With a broker (``CLAUSIER_BROKER_URL``) the run is split into partitions (customer-id ranges of
+``PARTITION_SIZE``) billed by the workers in parallel: each partition writes its customers'
+invoices as unnumbered drafts, then one short step (:func:`number_run_drafts`) gives them their
+numbers in customer order under the operator's lock. Numbers are thus taken in the order the
+in-process run takes them and never by a partition that may still roll back: no gap, no
+interleaving, the same invoices as the in-process run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from clausier.audit.service import Actor, record, record_many
+from clausier.billing import periods
+from clausier.billing.context import TermsCache, month_of, operator_by_code
+from clausier.billing.invoices.service import check_seller_identity, take_numbers
+from clausier.billing.ledger import rules as ledger_rules
+from clausier.billing.ledger.charges import add_charge
+from clausier.billing.ledger.service import list_index_values
+from clausier.billing.models import (
+    BillRun,
+    BillRunPartition,
+    Charge,
+    Invoice,
+)
+from clausier.billing.runs import rules
+from clausier.billing.runs.batch import chunks, load_batch, store
+from clausier.catalog import facts as catalog
+from clausier.catalog.facts import OperatorFacts
+from clausier.contracts import facts as contracts
+from clausier.core.clock import Clock, FixedClock
+from clausier.core.errors import NotFound
+from clausier.core.money import ZERO, fr_format, money
+from clausier.customers import facts as customers
+from clausier.db.session import database_now, lock_for_writing, write_transaction
+from clausier.equipment import service as equipment
+
+DEFAULT_BATCH = 500
+PARTITION_SIZE = 250               # customers a worker bills in one message
+
+
+
+# --------------------------------------------------------------------------- bill runs
+
+
+@dataclass
+class RunReport:
+    bill_run_id: int
+    operator: str
+    period: str
+    customers: int = 0
+    billed: int = 0
+    invoices: list[str] = field(default_factory=list)
+    total_ht: Decimal = ZERO
+    total_ttc: Decimal = ZERO
+    errors: list[dict] = field(default_factory=list)
+    partitions: list[dict] = field(default_factory=list)    # a run on workers: who billed what
+
+    def as_dict(self) -> dict:
+        partitions = {"partitions": self.partitions} if self.partitions else {}
+        return {**partitions, "bill_run_id": self.bill_run_id, "operator": self.operator, "period": self.period,
+                "customers": self.customers, "billed": self.billed, "invoices": len(self.invoices),
+                "first_number": self.invoices[0] if self.invoices else None,
+                "last_number": self.invoices[-1] if self.invoices else None,
+                "total_ht": str(self.total_ht), "total_ttc": str(self.total_ttc),
+                "errors": self.errors}
+
+
+Progress = Callable[[int, int], None]
+
+
+def _bill_customers(session: Session, clock: Clock, actor: Actor, cache: TermsCache,
+                    operator: OperatorFacts, run: BillRun | None, period: date, issue_date: date,
+                    customer_ids: list[int], draft_only: bool, report: RunReport) -> None:
+    """Bill some customers in the caller's transaction, which holds the operator's lock."""
+    already = set(session.scalars(select(Invoice.customer_id).where(
+        Invoice.customer_id.between(min(customer_ids), max(customer_ids)),
+        Invoice.run_key == periods.period_label(period))))
+    todo = [c for c in customer_ids if c not in already]
+    if not todo:
+        return
+    _queue_rents(session, clock, actor, cache, operator, period, todo)
+    batch = load_batch(session, cache, operator, todo, period)
+    general = cache.sheet(operator.sheet_id, None).general
+    drafts = []
+    for customer_id in todo:
+        customer = batch.customers[customer_id]
+        if customer_id in batch.errors:
+            report.errors.append({"customer": customer.ref, "reason": batch.errors[customer_id]})
+            continue
+        facts = batch.facts[customer_id]
+        try:
+            draft = rules.draft_invoice(facts, general, operator.price_basis, period, issue_date)
+        except periods.BillingError as exc:
+            report.errors.append({"customer": customer.ref, "reason": str(exc)})
+            continue
+        if not draft.is_empty:
+            drafts.append((customer, draft, batch.central_sites.get(customer_id)))
+    for _id, number, draft in store(session, clock, actor, operator, run, period, issue_date,
+                                     drafts, draft_only):
+        report.invoices.append(number or f"draft {_id}")
+        report.total_ht += draft.totals.total_ht
+        report.total_ttc += draft.totals.total_ttc
+    report.billed += len(drafts)
+
+
+RENT_SOURCE = "equipment_rent"
+
+
+def _queue_rents(session: Session, clock: Clock, actor: Actor, cache: TermsCache,
+                 operator: OperatorFacts, period: date, customer_ids: list[int]) -> None:
+    """Queue the rent of rented equipment due by this run (each item and month once, through
+    the charge door keyed ``item:month``); the invoice being drafted bills it. The rent follows
+    the terms of the subscription the item serves (CGV art. 9.5: a service like the others)."""
+    items = equipment.rented_items(session, customer_ids, periods.month_end(period))
+    if not items:
+        return
+    low, high = min(customer_ids), max(customer_ids)
+    queued = set(session.scalars(select(Charge.source_key).where(
+        Charge.source == RENT_SOURCE, Charge.customer_id.between(low, high))))
+    indices: dict[str, dict[date, Decimal]] = {}
+    general = cache.sheet(operator.sheet_id, None).general
+    sheets = contracts.subscription_sheets(
+        session, {item.subscription_id for item in items if item.subscription_id})
+    for item in items:
+        sheet = sheets.get(item.subscription_id) if item.subscription_id else None
+        terms = cache.terms(*sheet) if sheet else general
+        series = terms.indexation.series_id.value if terms.indexation and terms.indexation.series_id else None
+        if series and series not in indices:
+            indices[series] = {row.month: Decimal(row.value) for row in list_index_values(session, series)}
+        rent = ledger_rules.RentFacts(
+            item.id, f"Equipment rental: {item.kind.name} ({item.serial})", item.monthly_rent,
+            item.price_basis, item.received_on or item.shipped_on, equipment.rent_end(item),
+            item.subscription_id)
+        for due in ledger_rules.rent_months(rent, terms, period, indices.get(series)):
+            key = f"{item.id}:{periods.period_label(due.month)}"
+            if key in queued:
+                continue
+            add_charge(session, clock, actor, customer_id=item.customer_id,
+                       subscription_id=item.subscription_id, source=RENT_SOURCE, source_key=key,
+                       label=due.label, explained=due.explained, price_basis=item.price_basis,
+                       incurred_on=due.month)
+    session.flush()
+
+
+def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | date,
+                   operator_code: str, issue_date: date | None = None, *,
+                   issuing: bool = True) -> BillRun:
+    """Record a bill run of ``period`` for an operator (the work is done by :func:`run_bill_run`);
+    refused while the operator lacks a mandatory seller field, unless it only drafts.
+
+    A run of the period still marked running whose process died (no sign of life for
+    ``rules.BILL_RUN_LEASE``) is taken over: the new one continues it, under its id."""
+    month = month_of(period)
+    operator = operator_by_code(session, operator_code)
+    if issuing:
+        check_seller_identity([operator])
+    lock_for_writing(session, f"billrun:{operator.code}")     # one taker of a dead run
+    label = periods.period_label(month)
+    now = database_now(session)
+    dead = next((run for run in session.scalars(
+        select(BillRun).where(BillRun.operator_id == operator.id, BillRun.period == label,
+                              BillRun.status == "running").order_by(BillRun.id))
+        if rules.bill_run_has_died(run.heartbeat_at, now)), None)
+    if dead is not None:
+        record(session, clock, actor, "billrun.resume", dead,
+               f"{operator.code} {label}: run {dead.id} stopped showing signs of life at "
+               f"{dead.heartbeat_at:%Y-%m-%d %H:%M:%S %Z}; taken over by {actor.name}"
+               if dead.heartbeat_at else f"{operator.code} {label}: run {dead.id} taken over")
+        # Every customer is gone through again: those it billed have nothing left to bill.
+        dead.customers_done, dead.heartbeat_at = 0, now
+        return dead
+    total = customers.customer_count(session, operator.id)
+    run = BillRun(operator_id=operator.id, period=label, status="running",
+                  issue_date=issue_date or clock.today(), customers_total=total, actor=actor.name,
+                  started_at=clock.now(), heartbeat_at=now, errors=[])
+    session.add(run)
+    record(session, clock, actor, "billrun.start", run,
+           f"{operator.code} {run.period}: {total} customer(s)")
+    return run
+
+
+def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
+                 operator_code: str | None = None, *, batch_size: int = DEFAULT_BATCH,
+                 draft_only: bool = False, progress: Progress | None = None,
+                 bill_run_id: int | None = None, queue: PartitionQueue | None = None,
+                 partition_size: int = PARTITION_SIZE) -> list[RunReport]:
+    """Bill every customer of ``period`` (``YYYY-MM``), for one operator or all of them.
+
+    Idempotent, crash-safe and concurrent-safe (see the module docstring). ``progress`` is
+    called with (customers done, customers in total) after each batch. With a ``queue`` the
+    customers are billed by the workers, a partition each, and this process waits for them."""
+    month = month_of(period)
+    with write_transaction(engine) as session:
+        codes = ([operator_code] if operator_code else
+                 list(catalog.operator_codes(session).values()))
+        if not draft_only:        # every operator's refusal at once, before any run starts
+            check_seller_identity([operator_by_code(session, code) for code in codes])
+        runs = []
+        for code in codes:
+            if bill_run_id is not None:
+                run = session.get(BillRun, bill_run_id)
+                if run is None:
+                    raise NotFound(f"bill run {bill_run_id} not found")
+            else:
+                run = start_bill_run(session, clock, actor, month, code, issuing=not draft_only)
+            operator = operator_by_code(session, code)
+            ids = customers.customer_ids_of_operator(session, operator.id)
+            runs.append((run.id, operator.id, code, ids, run.issue_date))
+    if queue is not None:        # every operator's partitions at once, then their results
+        for run_id, _operator_id, _code, ids, _issue_date in runs:
+            _send_partitions(engine, clock, queue, run_id, ids, partition_size)
+        alive = [run_id for run_id, *_ in runs]
+        return [_collect_partitions(engine, clock, actor, run_id, code, ids, draft_only, progress,
+                                    alive)
+                for run_id, _operator_id, code, ids, _issue_date in runs]
+    reports = []
+    for run_id, operator_id, code, ids, issue_date in runs:
+        report = RunReport(run_id, code, periods.period_label(month), customers=len(ids))
+        done = 0
+        for chunk in chunks(ids, max(1, batch_size)):
+            _bill_chunk(engine, clock, actor, run_id, operator_id, month, issue_date, chunk,
+                        draft_only, report)
+            done += len(chunk)
+            if progress:
+                progress(done, len(ids))
+        if not draft_only:    # drafts left by the partitions of a run taken over, if any
+            with write_transaction(engine) as session:
+                report.invoices += [number for number, _ht, _ttc
+                                    in number_run_drafts(session, clock, actor, run_id)]
+        _finish_run(engine, clock, actor, run_id, code, report)
+        reports.append(report)
+    return reports
+
+
+def _finish_run(engine: Engine, clock: Clock, actor: Actor, run_id: int, code: str,
+                report: RunReport) -> None:
+    with write_transaction(engine) as session:
+        run = session.get(BillRun, run_id)
+        run.status = "completed" if not report.errors else "completed_with_errors"
+        run.finished_at = clock.now()
+        run.errors = report.errors[:1000]
+        record(session, clock, actor, "billrun.finish", run,
+               f"{code} {run.period}: {report.billed} invoice(s), {len(report.errors)} error(s)")
+
+
+def _bill_chunk(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator_id: int,
+                month: date, issue_date: date, chunk: list[int], draft_only: bool,
+                report: RunReport, partition: int | None = None) -> None:
+    """A batch in one transaction; if it fails, its customers one transaction each, so that one
+    bad customer does not stop the others."""
+    counted = partition is None
+    try:
+        _run_batch(engine, clock, actor, run_id, operator_id, month, issue_date, chunk,
+                   draft_only, report, partition)
+    except (IntegrityError, OperationalError) as exc:
+        if len(chunk) == 1:
+            _record_failure(engine, clock, run_id, chunk[0], exc, report, counted)
+            return
+        for customer_id in chunk:
+            try:
+                _run_batch(engine, clock, actor, run_id, operator_id, month, issue_date,
+                           [customer_id], draft_only, report, partition)
+            except (IntegrityError, OperationalError) as single:
+                _record_failure(engine, clock, run_id, customer_id, single, report, counted)
+
+
+def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator_id: int,
+               month: date, issue_date: date, customer_ids: list[int], draft_only: bool,
+               report: RunReport, partition: int | None = None) -> None:
+    """Bill a batch in one transaction under the operator's bill-run lock; a batch of a
+    partition takes that partition's lock instead (partitions run side by side, and its
+    progress is counted by the run's coordinator, not here)."""
+    partial = RunReport(report.bill_run_id, report.operator, report.period)
+    with write_transaction(engine) as session:
+        operator = catalog.operator_by_id(session, operator_id)
+        lock_for_writing(session, f"billrun:{operator.code}" if partition is None
+                         else f"billrun:{operator.code}:{partition}")
+        run = session.get(BillRun, run_id)
+        _bill_customers(session, clock, actor, TermsCache(session), operator, run, month,
+                        issue_date, customer_ids, draft_only, partial)
+        if partition is None:
+            run.customers_done = (run.customers_done or 0) + len(customer_ids)
+            run.heartbeat_at = database_now(session)
+            run.invoices = (run.invoices or 0) + partial.billed
+            run.total_ht = money(run.total_ht + partial.total_ht)
+            run.total_ttc = money(run.total_ttc + partial.total_ttc)
+    # Only a committed batch counts in the report.
+    report.billed += partial.billed
+    report.invoices += partial.invoices
+    report.total_ht += partial.total_ht
+    report.total_ttc += partial.total_ttc
+    report.errors += partial.errors
+
+
+def _record_failure(engine: Engine, clock: Clock, run_id: int, customer_id: int, exc: Exception,
+                    report: RunReport, counted: bool = True) -> None:
+    with write_transaction(engine) as session:
+        ref = customers.customer_refs(session, [customer_id]).get(customer_id)
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        report.errors.append({"customer": ref or str(customer_id),
+                              "reason": reason})
+        if counted:
+            run = session.get(BillRun, run_id)
+            run.customers_done = (run.customers_done or 0) + 1
+
+
+# --------------------------------------------------------------------------- bill runs on workers
+
+# (run id, partition position, the coordinator's fixed instant or None for the system clock)
+PartitionQueue = Callable[[int, int, str | None], None]
+POLL_SECONDS = 0.5
+
+
+def _partitions(session: Session, run_id: int, ids: list[int], size: int) -> list[int]:
+    """The run's partitions (made on its first start, kept on a takeover): the positions still
+    to bill, failed ones queued again."""
+    existing = list(session.scalars(select(BillRunPartition)
+                                    .where(BillRunPartition.bill_run_id == run_id)))
+    if not existing:
+        existing = [BillRunPartition(bill_run_id=run_id, position=position,
+                                     first_customer_id=chunk[0], last_customer_id=chunk[-1],
+                                     customers=len(chunk), status="queued", errors=[])
+                    for position, chunk in enumerate(chunks(ids, max(1, size)))]
+        session.add_all(existing)
+    for part in existing:
+        if part.status == "failed":
+            part.status, part.errors = "queued", []
+    return [part.position for part in existing if part.status == "queued"]
+
+
+def _send_partitions(engine: Engine, clock: Clock, queue: PartitionQueue, run_id: int,
+                     ids: list[int], size: int) -> None:
+    with write_transaction(engine) as session:
+        positions = _partitions(session, run_id, ids, size)
+    fixed_at = clock.now().isoformat() if isinstance(clock, FixedClock) else None
+    for position in positions:       # after the commit: a worker must find its partition
+        queue(run_id, position, fixed_at)
+
+
+def _collect_partitions(engine: Engine, clock: Clock, actor: Actor, run_id: int, code: str,
+                        ids: list[int], draft_only: bool, progress: Progress | None,
+                        alive: list[int]) -> RunReport:
+    """Wait for the run's partitions, keeping the heartbeat of the runs this process still
+    owes (``alive``), then number the drafts they wrote in one short step."""
+    while True:
+        with write_transaction(engine) as session:
+            parts = list(session.scalars(select(BillRunPartition)
+                                         .where(BillRunPartition.bill_run_id == run_id)))
+            session.execute(update(BillRun).where(BillRun.id.in_(alive))
+                            .values(heartbeat_at=database_now(session))
+                            .execution_options(synchronize_session=False))
+            run = session.get(BillRun, run_id)
+            run.customers_done = sum(p.customers for p in parts if p.status != "queued")
+            done = run.customers_done
+        if progress:
+            progress(done, len(ids))
+        if all(p.status != "queued" for p in parts):
+            break
+        time.sleep(POLL_SECONDS)
+    with write_transaction(engine) as session:
+        run = session.get(BillRun, run_id)
+        report = RunReport(run_id, code, run.period, customers=len(ids))
+        if draft_only:
+            drafts = session.execute(select(Invoice.id, Invoice.total_ht, Invoice.total_ttc).where(
+                Invoice.bill_run_id == run_id, Invoice.number.is_(None),
+                Invoice.kind == "invoice").order_by(Invoice.customer_id)).all()
+            issued = [(f"draft {row.id}", row.total_ht, row.total_ttc) for row in drafts]
+        else:
+            issued = number_run_drafts(session, clock, actor, run_id)
+        report.invoices = [number for number, _ht, _ttc in issued]
+        report.billed = len(issued)
+        report.total_ht = sum((ht for _n, ht, _t in issued), ZERO)
+        report.total_ttc = sum((ttc for _n, _h, ttc in issued), ZERO)
+        parts = list(session.scalars(select(BillRunPartition).where(
+            BillRunPartition.bill_run_id == run_id).order_by(BillRunPartition.position)))
+        for part in parts:
+            report.errors += part.errors
+        report.partitions = [partition_dict(part) for part in parts]
+        run.invoices = session.scalar(select(func.count()).select_from(Invoice)
+                                      .where(Invoice.bill_run_id == run_id)) or 0
+        run.total_ht, run.total_ttc = (money(value or ZERO) for value in session.execute(
+            select(func.sum(Invoice.total_ht), func.sum(Invoice.total_ttc))
+            .where(Invoice.bill_run_id == run_id)).one())
+    _finish_run(engine, clock, actor, run_id, code, report)
+    alive.remove(run_id)
+    return report
+
+
+def number_run_drafts(session: Session, clock: Clock, actor: Actor, run_id: int
+                      ) -> list[tuple[str, Decimal, Decimal]]:
+    """Issue the drafts a run's partitions wrote: numbers in customer order, as the in-process
+    run takes them, under the operator's bill-run lock; (number, HT, TTC) of each."""
+    run = session.get(BillRun, run_id)
+    operator = catalog.operator_by_id(session, run.operator_id)
+    lock_for_writing(session, f"billrun:{operator.code}")
+    drafts = session.execute(
+        select(Invoice.id, Invoice.customer_id, Invoice.total_ht, Invoice.total_ttc,
+               Invoice.price_basis)
+        .where(Invoice.bill_run_id == run_id, Invoice.number.is_(None), Invoice.kind == "invoice",
+               Invoice.status == "draft")
+        .order_by(Invoice.customer_id)).all()
+    if not drafts:
+        return []
+    numbers = take_numbers(session, operator.invoice_prefix, run.issue_date.year, len(drafts))
+    refs = customers.customer_refs(session, {row.customer_id for row in drafts})
+    now = clock.now()
+    table = Invoice.__table__
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("invoice_id"))
+        .values(number=bindparam("invoice_number"), status="issued", issue_date=run.issue_date,
+                issued_at=now),
+        [{"invoice_id": row.id, "invoice_number": number}
+         for row, number in zip(drafts, numbers, strict=True)])
+    record_many(session, clock, actor, "invoice.issue", (
+        ("invoices", row.id, f"{number} {refs[row.customer_id]}: "
+                             f"{fr_format(row.total_ht if row.price_basis == 'HT' else row.total_ttc)}"
+                             f" {row.price_basis}")
+        for row, number in zip(drafts, numbers, strict=True)))
+    return [(number, row.total_ht, row.total_ttc) for row, number in zip(drafts, numbers, strict=True)]
+
+
+def bill_partition(engine: Engine, clock: Clock, actor: Actor, run_id: int, position: int,
+                   worker: str) -> dict | None:
+    """A worker's share of a run: its customers billed as drafts (numbered later by the run's
+    coordinator). Idempotent: a partition done is not billed again, and a partition delivered
+    again after its worker died bills only the customers whose invoice was not committed."""
+    with write_transaction(engine) as session:
+        part = session.scalar(select(BillRunPartition).where(
+            BillRunPartition.bill_run_id == run_id, BillRunPartition.position == position))
+        if part is None:
+            raise NotFound(f"bill run {run_id}: no partition {position}")
+        if part.status == "done":
+            return None
+        run = session.get(BillRun, run_id)
+        operator = catalog.operator_by_id(session, run.operator_id)
+        ids = customers.customer_ids_of_operator(session, operator.id, part.first_customer_id,
+                                                 part.last_customer_id)
+        part.worker, part.attempts = worker, part.attempts + 1
+        operator_id, code, month = operator.id, operator.code, month_of(run.period)
+        issue_date = run.issue_date
+    report = RunReport(run_id, code, periods.period_label(month), customers=len(ids))
+    for chunk in chunks(ids, DEFAULT_BATCH):
+        _bill_chunk(engine, clock, actor, run_id, operator_id, month, issue_date, chunk, True,
+                    report, partition=position)
+    with write_transaction(engine) as session:
+        part = session.scalar(select(BillRunPartition).where(
+            BillRunPartition.bill_run_id == run_id, BillRunPartition.position == position)
+            .with_for_update())
+        part.invoices, part.total_ht, part.total_ttc = session.execute(
+            select(func.count(), func.coalesce(func.sum(Invoice.total_ht), 0),
+                   func.coalesce(func.sum(Invoice.total_ttc), 0))
+            .where(Invoice.bill_run_id == run_id,
+                   Invoice.customer_id.between(part.first_customer_id, part.last_customer_id))
+        ).one()
+        part.status, part.worker, part.errors = "done", worker, report.errors
+        part.finished_at = clock.now()
+        return partition_dict(part)
+
+
+def fail_partition(session: Session, clock: Clock, run_id: int, position: int, error: str) -> None:
+    """A partition the workers gave up on (dead letter): its customers are reported unbilled;
+    the next run of the period queues it again."""
+    part = session.scalar(select(BillRunPartition).where(
+        BillRunPartition.bill_run_id == run_id, BillRunPartition.position == position))
+    if part is None or part.status == "done":
+        return
+    part.status, part.finished_at = "failed", clock.now()
+    part.errors = [{"customer": f"partition {position} (customers {part.first_customer_id}–"
+                                f"{part.last_customer_id})", "reason": error}]
+
+
+def partition_dict(part: BillRunPartition) -> dict:
+    return {"position": part.position, "status": part.status, "worker": part.worker,
+            "attempts": part.attempts, "customers": part.customers,
+            "first_customer_id": part.first_customer_id, "last_customer_id": part.last_customer_id,
+            "invoices": part.invoices, "total_ht": str(part.total_ht),
+            "total_ttc": str(part.total_ttc), "errors": part.errors}
+
+
+def bill_period(session: Session, clock: Clock, actor: Actor, period: str | date,
+                operator_code: str, customer_ids: list[int] | None = None,
+                draft_only: bool = False) -> RunReport:
+    """A bill run inside the caller's transaction (the demo, small operators, tests)."""
+    month = month_of(period)
+    operator = operator_by_code(session, operator_code)
+    lock_for_writing(session, f"billrun:{operator.code}")
+    run = start_bill_run(session, clock, actor, month, operator_code, issuing=not draft_only)
+    ids = (customer_ids if customer_ids is not None
+           else customers.customer_ids_of_operator(session, operator.id))
+    report = RunReport(run.id, operator.code, run.period, customers=len(ids))
+    cache = TermsCache(session)
+    for chunk in chunks(ids, DEFAULT_BATCH):
+        _bill_customers(session, clock, actor, cache, operator, run, month, run.issue_date, chunk,
+                        draft_only, report)
+    run.customers_done, run.invoices = len(ids), report.billed
+    run.total_ht, run.total_ttc = money(report.total_ht), money(report.total_ttc)
+    run.status = "completed" if not report.errors else "completed_with_errors"
+    run.finished_at = clock.now()
+    run.errors = report.errors
+    session.flush()
+    session.expire_all()     # the invoices were inserted in bulk: reload them from the database
+    return report
+
+
+# --------------------------------------------------------------------------- views of invoices
+
+
+def list_bill_runs(session: Session, limit: int = 50) -> list[BillRun]:
+    return list(session.scalars(select(BillRun).order_by(BillRun.id.desc()).limit(limit)))
+
+
+def list_partitions(session: Session, run_id: int) -> list[BillRunPartition]:
+    """A run's partitions (a run billed by the workers), in customer order."""
+    return list(session.scalars(select(BillRunPartition).where(
+        BillRunPartition.bill_run_id == run_id).order_by(BillRunPartition.position)))
+
+
+def get_bill_run(session: Session, run_id: int) -> BillRun:
+    run = session.get(BillRun, run_id)
+    if run is None:
+        raise NotFound(f"bill run {run_id} not found")
+    return run
+
+
+def bill_run_dict(run: BillRun, operator_code: str = "") -> dict:
+    return {"id": run.id, "operator": operator_code, "period": run.period, "status": run.status,
+            "issue_date": run.issue_date, "customers_total": run.customers_total,
+            "customers_done": run.customers_done, "invoices": run.invoices,
+            "total_ht": str(run.total_ht), "total_ttc": str(run.total_ttc), "errors": run.errors,
+            "started_at": run.started_at, "finished_at": run.finished_at}
