@@ -119,14 +119,6 @@ def offers_of_family(session: Session, operator_id: int, family: str) -> list[Of
         .order_by(Offer.id))]
 
 
-def equipment_kinds(session: Session, kind_ids: Collection[int]) -> dict[int, EquipmentKindFacts]:
-    """The equipment kinds of ``kind_ids`` (those that exist), by id."""
-    if not kind_ids:
-        return {}
-    return {row.id: _kind(row) for row in session.scalars(
-        select(EquipmentKind).where(EquipmentKind.id.in_(set(kind_ids))))}
-
-
 def equipment_kinds_by_code(session: Session, operator_id: int, codes: Collection[str]
                             ) -> dict[str, EquipmentKindFacts]:
     """The operator's equipment kinds named by ``codes`` (those it has), by code."""
