@@ -35,6 +35,12 @@ def _tick_steps():
     return [service.daily_tick]
 
 
+def _retention_purgers():
+    from clausier.access.events import purge
+
+    return [purge.purge_access_events]
+
+
 def _dashboard_cards():
     from clausier.access import views
 
@@ -49,4 +55,5 @@ ROOM = Room(
     commands=_commands,
     tick_steps=_tick_steps,
     dashboard_cards=_dashboard_cards,
+    retention_purgers=_retention_purgers,
 )

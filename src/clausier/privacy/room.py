@@ -41,7 +41,6 @@ def _retention_purgers():
     return [
         purgers.purge_usage_partitions,
         purgers.purge_recordings,
-        purgers.purge_access_events,
         purgers.purge_platform_data,
     ]
 

@@ -29,7 +29,7 @@ def daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
     ROZ-END-WARNINGS), end of sync, the SIM's return to the manufacturer at the end of service.
     Idempotent for a date; one customer's packs only with ``customer_id``. Events past their
     site's retention are purged by the privacy room's daily purge
-    (``privacy.purgers.purge_access_events``)."""
+    (``access.events.purge.purge_access_events``)."""
     counts = {"periods": 0, "warnings": 0, "ended": 0, "sim_returns": 0}
     for pack, site in list_packs(session):
         if customer_id is not None and pack.customer_id != customer_id:
