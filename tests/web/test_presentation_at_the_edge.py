@@ -15,8 +15,9 @@ from clausier.payments import views as payments_views
 from clausier.web.i18n import gettext_for
 
 PACKAGE = Path(clausier.__file__).parent
-# The edges: pages, API, CLI, the demo loader, and what renders documents for people.
-EDGE_FILES = {"views.py", "api.py", "cli.py", "demo.py", "pdf.py"}
+# The edges: pages, API, CLI, the demo loader, what renders documents for people, and the wiring
+# (the rooms' manifests and their list).
+EDGE_FILES = {"views.py", "api.py", "cli.py", "demo.py", "pdf.py", "room.py", "rooms.py"}
 EDGE_PACKAGES = {"web", "api", "cli", "demo", "documents", "notifications"}
 DOMAIN_MODULES = sorted(
     str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
