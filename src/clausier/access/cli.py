@@ -7,27 +7,19 @@ import csv
 import threading
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+from clausier.cli.common import (JsonOption, TodayOption, command, console,
                                  print_json, print_table)
 from clausier.core.clock import clock_for
 from clausier.core.errors import InvalidInput
 from clausier.core.settings import Settings
 
-push = LazyModule("clausier.access.push")
-rules = LazyModule("clausier.access.rules")
-credential_service = LazyModule("clausier.access.credentials.service")
-device_service = LazyModule("clausier.access.devices.service")
-event_service = LazyModule("clausier.access.events.service")
-pack_service = LazyModule("clausier.access.packs.service")
-period_service = LazyModule("clausier.access.periods.service")
-record_service = LazyModule("clausier.access.records.service")
-rights_service = LazyModule("clausier.access.rights.service")
-site_service = LazyModule("clausier.access.sites.service")
-sync_service = LazyModule("clausier.access.sync.service")
-simulator = LazyModule("clausier.access.simulator")
+if TYPE_CHECKING:
+    from clausier.access import simulator
+
 
 app = typer.Typer(no_args_is_help=True, help="Access control: prepaid packs, sites, records, devices.")
 device_app = typer.Typer(no_args_is_help=True, help="A simulated access-control device.")
@@ -42,6 +34,8 @@ def _day(value: datetime | None) -> date | None:
 @app.command("packs")
 def list_packs(as_json: bool = JsonOption):
     """Packs with their service period and record cap (the operator's expiry list)."""
+    from clausier.access.packs import service as pack_service
+
     with command() as cmd:
         rows = [{"pack": p.id, "site": s.id, "name": s.name, "variant": p.variant,
                  "records_cap": pack_service.record_cap(p), "activated_on": p.activated_on,
@@ -59,6 +53,8 @@ def list_packs(as_json: bool = JsonOption):
 def suspend_pack(pack: int, reason: str = typer.Option(..., help="Why (shown to the site administrator)."), today: datetime | None = TodayOption):
     """Suspend a pack's associated services (CP A art. 3 L279-285): no more sync, the app's door
     opening refused with the reason 'suspended'."""
+    from clausier.access.packs import service as pack_service
+
     with command(today) as cmd:
         pack_service.suspend_pack(cmd.session, cmd.clock, cmd.actor, pack, reason)
     console.print(f"Pack {pack}: services suspended — {reason}")
@@ -67,6 +63,8 @@ def suspend_pack(pack: int, reason: str = typer.Option(..., help="Why (shown to 
 @app.command("resume-pack")
 def resume_pack(pack: int, reason: str = typer.Option("", help="Why (audited)."), today: datetime | None = TodayOption):
     """Resume a suspended pack's services: devices synchronise again at their next poll."""
+    from clausier.access.packs import service as pack_service
+
     with command(today) as cmd:
         pack_service.resume_pack(cmd.session, cmd.clock, cmd.actor, pack, reason)
     console.print(f"Pack {pack}: services resumed")
@@ -77,6 +75,8 @@ def open_pack(subscription: str, site_name: str = typer.Option(None), kind: str 
               records: int = typer.Option(None, help="Default: the user records of the ordered offers."),
               today: datetime | None = TodayOption):
     """Set up the platform for a sold pack; prints the administrator's activation code."""
+    from clausier.access.packs import service as pack_service
+
     with command(today) as cmd:
         pack, site, code = pack_service.open_pack(cmd.session, cmd.clock, cmd.actor, subscription,
                                                   site_name=site_name, kind=kind, records=records)
@@ -88,6 +88,8 @@ def open_pack(subscription: str, site_name: str = typer.Option(None), kind: str 
 def activate(code: str = typer.Option(...), email: str = typer.Option(...), name: str = typer.Option(...),
              password: str = typer.Option(..., prompt=True, hide_input=True), today: datetime = TodayOption):
     """Activate a pack as its administrator (starts the 120-month service period)."""
+    from clausier.access.packs import service as pack_service
+
     with command(today) as cmd:
         site = pack_service.activate_pack(cmd.session, cmd.clock, cmd.actor, code=code, email=email, name=name,
                                           password=password, on=_day(today))
@@ -97,6 +99,9 @@ def activate(code: str = typer.Option(...), email: str = typer.Option(...), name
 
 @app.command("sites")
 def list_sites(today: datetime = TodayOption, as_json: bool = JsonOption):
+    from clausier.access.packs import service as pack_service
+    from clausier.access.sites import service as site_service
+
     with command(today) as cmd:
         rows = [pack_service.site_to_dict(cmd.session, s, cmd.clock.today()) for s in site_service.sites_of(cmd.session, cmd.actor)]
     if as_json:
@@ -110,6 +115,8 @@ def list_sites(today: datetime = TodayOption, as_json: bool = JsonOption):
 @app.command()
 def extend(site: int, offer: str, quantity: int = typer.Option(1), today: datetime | None = TodayOption):
     """Buy a user-record extension (billed on the next invoice)."""
+    from clausier.access.packs import service as pack_service
+
     with command(today) as cmd:
         extension = pack_service.buy_extension(cmd.session, cmd.clock, cmd.actor, site, offer,
                                                quantity)
@@ -120,6 +127,8 @@ def extend(site: int, offer: str, quantity: int = typer.Option(1), today: dateti
 
 @app.command("records")
 def list_records(site: int, search: str = typer.Option(""), as_json: bool = JsonOption):
+    from clausier.access.records import service as record_service
+
     with command() as cmd:
         rows = [record_service.record_to_dict(r) for r in record_service.list_records(cmd.session, cmd.actor, site, search)]
     if as_json:
@@ -136,6 +145,8 @@ def add_record(site: int, name: str, display_name: str = typer.Option(None), mai
                app_user: list[str] = typer.Option([]), group: list[str] = typer.Option([]),
                phone_code: str = typer.Option(None),
                today: datetime | None = TodayOption):
+    from clausier.access.records import service as record_service
+
     with command(today) as cmd:
         row = record_service.create_record(
             cmd.session, cmd.clock, cmd.actor, site, record_service.RecordInput(
@@ -147,6 +158,8 @@ def add_record(site: int, name: str, display_name: str = typer.Option(None), mai
 @app.command("import-records")
 def import_records(site: int, file: Path, today: datetime | None = TodayOption):
     """CSV with columns name, display_name, main_number, secondary_numbers (';'-separated), groups."""
+    from clausier.access.records import service as record_service
+
     with file.open(newline="", encoding="utf-8") as handle:
         rows = [record_service.RecordInput(
             name=r["name"], display_name=r.get("display_name") or None, main_number=r.get("main_number") or None,
@@ -175,6 +188,8 @@ def add_credential(site: int, record: int, kind: str = typer.Option("badge", hel
                    code: str = typer.Option(None), point: int = typer.Option(None),
                    today: datetime | None = TodayOption):
     """A badge or remote (H10301 26-bit, 34-bit or raw hex + bits) or a keypad code for a point."""
+    from clausier.access.credentials import service as credential_service
+
     w26, w34 = _badge_option(wiegand26, "--wiegand26"), _badge_option(wiegand34, "--wiegand34")
     fmt, pair = ("wiegand26", w26) if w26 else ("wiegand34", w34) if w34 else ("raw", (None, None))
     data = credential_service.CredentialInput(kind, fmt, code if kind == "keypad" else hex_value, pair[0], pair[1], bits, point)
@@ -187,6 +202,8 @@ def add_credential(site: int, record: int, kind: str = typer.Option("badge", hel
 
 @app.command("add-point")
 def add_point(site: int, name: str, kind: str = typer.Option("door"), today: datetime | None = TodayOption):
+    from clausier.access.rights import service as rights_service
+
     with command(today) as cmd:
         point = rights_service.add_access_point(cmd.session, cmd.clock, cmd.actor, site, name, kind)
     console.print(f"Access point {point.id} {point.name}")
@@ -197,6 +214,8 @@ def profile(site: int, name: str, segment: list[str] = typer.Option(..., help="'
             profile_id: int = typer.Option(None, help="Replace this profile."),
             today: datetime | None = TodayOption):
     """Create or replace a weekly time-slot profile (several segments a day, holiday row)."""
+    from clausier.access.rights import service as rights_service
+
     with command(today) as cmd:
         row = rights_service.save_profile(cmd.session, cmd.clock, cmd.actor, site, name=name, segments=segment,
                                           profile_id=profile_id)
@@ -208,6 +227,8 @@ def profile(site: int, name: str, segment: list[str] = typer.Option(..., help="'
 def grant(site: int, point: int = typer.Option(...), profile_id: int = typer.Option(..., "--profile"),
           record: int = typer.Option(None), group: str = typer.Option(None),
           today: datetime | None = TodayOption):
+    from clausier.access.rights import service as rights_service
+
     with command(today) as cmd:
         right = rights_service.grant_right(cmd.session, cmd.clock, cmd.actor, site,
                                            access_point_id=point, profile_id=profile_id,
@@ -220,6 +241,9 @@ def call_plan(site: int, record: int, busy: list[str] = typer.Option([], help="N
               answers: str = typer.Option(None, help="The number or app user that answers."),
               as_json: bool = JsonOption):
     """Who the panel calls, in which order; with --busy/--answers, how a call would go."""
+    from clausier.access.records import service as record_service
+    from clausier.access import rules
+
     with command() as cmd:
         plan = record_service.call_plan(cmd.session, cmd.actor, site, record)
     trace = rules.run_call(plan, {**{n: "busy" for n in busy}, **({answers: "answered"} if answers else {})})
@@ -237,6 +261,8 @@ def call_plan(site: int, record: int, busy: list[str] = typer.Option([], help="N
 @app.command("register-device")
 def register_device(site: int, name: str, kind: str = typer.Option("controller"), today: datetime | None = TodayOption):
     """Prints the device token (shown once)."""
+    from clausier.access.devices import service as device_service
+
     with command(today) as cmd:
         device, token = device_service.register_device(cmd.session, cmd.clock, cmd.actor, site,
                                                        name, kind)
@@ -245,6 +271,8 @@ def register_device(site: int, name: str, kind: str = typer.Option("controller")
 
 @app.command("devices")
 def list_devices(site: int, as_json: bool = JsonOption):
+    from clausier.access.devices import service as device_service
+
     with command() as cmd:
         rows = [{"id": s.device.id, "name": s.device.name, "last_seen_at": s.device.last_seen_at,
                  "version_applied": s.device.version_applied, "pending_changes": s.pending_changes,
@@ -262,6 +290,8 @@ def list_events(site: int, kind: str = typer.Option(None), reason: str = typer.O
                 until: datetime = typer.Option(None, formats=["%Y-%m-%d"]),
                 csv_file: Path = typer.Option(None, "--csv", help="Write every matching event to this file."),
                 as_json: bool = JsonOption):
+    from clausier.access.events import service as event_service
+
     filters = event_service.EventFilter(kind, reason, None, None, _day(since), _day(until))
     with command() as cmd:
         if csv_file:
@@ -280,6 +310,8 @@ def list_events(site: int, kind: str = typer.Option(None), reason: str = typer.O
 @app.command()
 def tick(today: datetime = TodayOption):
     """The access step of the daily tick: periods, end warnings, end of sync."""
+    from clausier.access.periods import service as period_service
+
     with command(today) as cmd:
         summary = period_service.daily_tick(cmd.session, cmd.clock, cmd.actor, cmd.clock.today())
     console.print(summary)
@@ -296,6 +328,8 @@ def _store_path(state: Path | None, site: int | None) -> Path:
 
 
 def _device(state: Path, url: str | None, at: datetime | None = None) -> simulator.SimulatedDevice:
+    from clausier.access import simulator
+
     import httpx
 
     store = simulator.DeviceStore(state)
@@ -314,6 +348,9 @@ def simulate(site: int = typer.Option(..., help="Access site id."), url: str = t
              today: datetime | None = TodayOption):
     """Run a device: registers itself the first time, then syncs and uploads its events every
     INTERVAL seconds (and at once on an MQTT push); offline, it keeps its events for later."""
+    from clausier.access.devices import service as device_service
+    from clausier.access import simulator
+
     path = _store_path(state, site)
     path.parent.mkdir(parents=True, exist_ok=True)
     store = simulator.DeviceStore(path)
@@ -340,6 +377,7 @@ def simulate(site: int = typer.Option(..., help="Access site id."), url: str = t
 
 
 def _subscribe(site: int, wake: threading.Event) -> None:
+    from clausier.access import push
     from urllib.parse import urlparse
 
     try:
@@ -375,6 +413,8 @@ def _presented(point: int, wiegand26: str | None, wiegand34: str | None, hex_val
                bits: int | None, remote: bool, code: str | None,
                app_record: int | None) -> tuple[str, str | None]:
     """(via, credential key) for what is presented; bad input names its option."""
+    from clausier.access.credentials import service as credential_service
+
     w26, w34 = _badge_option(wiegand26, "--wiegand26"), _badge_option(wiegand34, "--wiegand34")
     try:
         if app_record is not None:
@@ -410,6 +450,8 @@ def decide(site: int, point: int = PointOption, wiegand26: str = Wiegand26Option
            as_json: bool = JsonOption):
     """Would this pass? The platform's decision, by the same function the devices run on their
     copy (changes nothing, logs nothing). A refusal exits with code 2."""
+    from clausier.access import rules
+    from clausier.access.sync import service as sync_service
     from clausier.core.clock import PARIS
 
     via, key = _presented(point, wiegand26, wiegand34, hex_value, bits, remote, code, app_record)
@@ -449,6 +491,8 @@ def upload(state: Path = typer.Option(...), url: str = typer.Option(None)):
 
 @device_app.command()
 def status(state: Path = typer.Option(...), as_json: bool = JsonOption):
+    from clausier.access import simulator
+
     store = simulator.DeviceStore(state)
     snapshot = store.snapshot()
     data = {"version": store.version, "url": store.get("url"), "device_id": store.get("device_id"),

@@ -13,7 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from clausier.cli.common import (
     JsonOption,
-    LazyModule,
     TodayOption,
     cli_actor,
     command,
@@ -26,10 +25,6 @@ from clausier.core.clock import clock_for
 from clausier.core.errors import ClausierError, NotFound
 from clausier.core.money import fr_format
 
-billing_runs = LazyModule("clausier.billing.runs.service")
-billing_invoices = LazyModule("clausier.billing.invoices.service")
-billing_ledger = LazyModule("clausier.billing.ledger.service")
-workers_service = LazyModule("clausier.workers.service")
 
 app = typer.Typer(no_args_is_help=True, help="Invoices and credit notes.")
 index_app = typer.Typer(no_args_is_help=True, help="Price indices and the annual indexation.")
@@ -53,6 +48,7 @@ def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
     """Bill every customer for a period: recurring fees in advance, usage in arrears, one-off
     charges and credits. Running it again bills nothing twice. With CLAUSIER_BROKER_URL the
     customers are billed by the workers (`clausier worker`), a partition each; this waits."""
+    from clausier.billing.runs import service as billing_runs
     from clausier.core.settings import Settings
     from clausier.db.session import default_engine
     from clausier.workers.dispatch import partition_queue
@@ -100,6 +96,8 @@ def list_invoices(status: str = typer.Option(None), customer: int = typer.Option
                   kind: str = typer.Option(None, help="invoice or credit_note"),
                   limit: int = typer.Option(100), as_json: bool = JsonOption):
     """List invoices and credit notes, newest first."""
+    from clausier.billing.invoices import service as billing_invoices
+
     with command() as cmd:
         rows = [billing_invoices.invoice_dict(i, with_lines=False)
                 for i in billing_invoices.list_invoices(
@@ -119,6 +117,8 @@ def list_invoices(status: str = typer.Option(None), customer: int = typer.Option
 @app.command()
 def show(number: str, as_json: bool = JsonOption):
     """An invoice with each line's explanation (formula and clause)."""
+    from clausier.billing.invoices import service as billing_invoices
+
     with command() as cmd:
         data = billing_invoices.invoice_dict(billing_invoices.get_invoice(cmd.session, number))
     if as_json:
@@ -159,6 +159,8 @@ def pdf(number: str,
         lang: DocumentLanguage = typer.Option(DocumentLanguage.fr, "--lang",
                                               help="Language of the document.")):
     """Write the Factur-X PDF of an invoice or credit note (in French unless ``--lang en``)."""
+    from clausier.billing.invoices import service as billing_invoices
+
     # WeasyPrint and Factur-X: PDF commands only
     from clausier.billing.documents.pdf import invoice_pdf, pdf_filename
 
@@ -181,6 +183,8 @@ def pdfs(period: str = typer.Option(None, help="Only the documents of this perio
     """Write the Factur-X PDFs of many issued documents, rendered in parallel processes
     (one file per document, named after its number). With CLAUSIER_BROKER_URL the workers
     render them (`clausier worker`) into the folder, which they must see too; this waits."""
+    from clausier.billing.invoices import service as billing_invoices
+    from clausier.workers import service as workers_service
     from clausier.billing.documents.pdf import (
         write_pdfs,  # WeasyPrint and Factur-X: PDF commands only
     )
@@ -229,6 +233,8 @@ def credit(number: str, reason: str = typer.Option(..., help="Why the invoice is
            as_json: bool = JsonOption,
            today: datetime | None = TodayOption):
     """Issue a credit note (*avoir*) on an invoice: in full (the invoice is cancelled) or an amount."""
+    from clausier.billing.invoices import service as billing_invoices
+
     with command(today) as cmd:
         note = billing_invoices.credit_note(cmd.session, cmd.clock, cmd.actor, number, reason,
                                    amount=Decimal(amount.replace(",", ".")) if amount else None,
@@ -243,6 +249,8 @@ def credit(number: str, reason: str = typer.Option(..., help="Why the invoice is
 @app.command()
 def issue(invoice_id: int, today: datetime = TodayOption):
     """Issue a draft: it gets its number and becomes immutable."""
+    from clausier.billing.invoices import service as billing_invoices
+
     with command(today) as cmd:
         invoice = billing_invoices.issue_invoice(cmd.session, cmd.clock, cmd.actor, invoice_id)
         console.print(f"Issued {invoice.number}, due {invoice.due_date}")
@@ -252,6 +260,8 @@ def issue(invoice_id: int, today: datetime = TodayOption):
 def pay(number: str, amount_paid: str = typer.Option(..., help="Total paid so far."),
         today: datetime = TodayOption):
     """Record what has been paid of an invoice (paid / partly paid)."""
+    from clausier.billing.invoices import service as billing_invoices
+
     with command(today) as cmd:
         invoice = billing_invoices.record_payment(cmd.session, cmd.clock, cmd.actor, number,
                                          Decimal(amount_paid.replace(",", ".")), cmd.clock.today())
@@ -263,6 +273,8 @@ def export_csv(output: Path = typer.Option(None, "-o", "--output", help="Default
                period: str = typer.Option(None), operator: str = typer.Option(None),
                status: str = typer.Option(None)):
     """The accountant's journal: one row per document and VAT rate (credit notes negative)."""
+    from clausier.billing.invoices import service as billing_invoices
+
     with command() as cmd:
         text = billing_invoices.export_csv(cmd.session, period=period, operator_code=operator,
                                            status=status)
@@ -278,6 +290,8 @@ def index_add(series: str, month: str = typer.Argument(..., help="YYYY-MM"),
               value: str = typer.Argument(..., help="The published value, e.g. 132.4"),
               today: datetime | None = TodayOption):
     """Record a published value of an index (INSEE series id, e.g. 001565192)."""
+    from clausier.billing.ledger import service as billing_ledger
+
     with command(today) as cmd:
         row = billing_ledger.add_index_value(cmd.session, cmd.clock, cmd.actor, series, month,
                                              value)
@@ -287,6 +301,8 @@ def index_add(series: str, month: str = typer.Argument(..., help="YYYY-MM"),
 @index_app.command("list")
 def index_list(series: str = typer.Option(None), as_json: bool = JsonOption):
     """The recorded index values."""
+    from clausier.billing.ledger import service as billing_ledger
+
     with command() as cmd:
         rows = [{"series": r.series, "month": f"{r.month:%Y-%m}", "value": r.value}
                 for r in billing_ledger.list_index_values(cmd.session, series)]
@@ -302,6 +318,8 @@ def index_apply(operator: str = typer.Option(...), year: int = typer.Option(...)
                 as_json: bool = JsonOption,
                 today: datetime | None = TodayOption):
     """The annual indexation of every live subscription of an operator (idempotent)."""
+    from clausier.billing.ledger import service as billing_ledger
+
     with command(today) as cmd:
         revisions = billing_ledger.apply_indexation(cmd.session, cmd.clock, cmd.actor, operator,
                                                     year)
@@ -326,6 +344,8 @@ def price_announce(operator: str = typer.Option(...),
                    as_json: bool = JsonOption):
     """Announce a price change: checks the sheet's notice, sends one notice per affected
     subscription and records the customer's right to leave without fees."""
+    from clausier.billing.ledger import service as billing_ledger
+
     with command(today) as cmd:
         change = billing_ledger.announce_price_change(
             cmd.session, cmd.clock, cmd.actor, operator, kind, effective.date(), family=family,
@@ -347,6 +367,8 @@ def price_announce(operator: str = typer.Option(...),
 @price_app.command("list")
 def price_list(as_json: bool = JsonOption):
     """Announced price changes."""
+    from clausier.billing.ledger import service as billing_ledger
+
     with command() as cmd:
         rows = [{"id": c.id, "kind": c.kind, "family": c.family, "offer": c.offer_code,
                  "percent": c.percent, "announced_on": c.announced_on,

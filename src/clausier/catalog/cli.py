@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from clausier.cli.common import JsonOption, LazyModule, command, console, print_json, print_table
+from clausier.cli.common import JsonOption, command, console, print_json, print_table
 from clausier.core.money import fr_format
 
 if TYPE_CHECKING:
     from clausier.catalog.models import Offer
 
-service = LazyModule("clausier.catalog.service")
 
 app = typer.Typer(no_args_is_help=True, help="Operators, offers, options and equipment kinds.")
 
@@ -39,6 +38,8 @@ def list_offers(operator: str | None = typer.Option(None, help="Operator code, e
                 family: str | None = typer.Option(None, help="Term-sheet family key, e.g. vga."),
                 as_json: bool = JsonOption):
     """List the active offers."""
+    from clausier.catalog import service
+
     with command() as cmd:
         rows = [offer_data(o) for o in service.list_offers(cmd.session, operator, family)]
     if as_json:
@@ -54,6 +55,8 @@ def list_offers(operator: str | None = typer.Option(None, help="Operator code, e
 @app.command()
 def show(operator: str, code: str, as_json: bool = JsonOption):
     """Show one offer with its options."""
+    from clausier.catalog import service
+
     with command() as cmd:
         offer = service.get_offer(cmd.session, operator, code)
         data = offer_data(offer, service.options_of(cmd.session, offer))
@@ -68,6 +71,8 @@ def show(operator: str, code: str, as_json: bool = JsonOption):
 def load(path: Path = typer.Argument(..., exists=True, dir_okay=False,
                                      help="A price-list YAML file.")):
     """Load (or reload) a price list; loading the same file twice changes nothing."""
+    from clausier.catalog import service
+
     with command() as cmd:
         result = service.load_catalog(cmd.session, cmd.clock, cmd.actor, path)
     if not result.changed:
@@ -81,6 +86,8 @@ def load(path: Path = typer.Argument(..., exists=True, dir_okay=False,
 def equipment(operator: str | None = typer.Option(None, help="Operator code."),
               as_json: bool = JsonOption):
     """List the equipment kinds and their replacement values."""
+    from clausier.catalog import service
+
     with command() as cmd:
         rows = [{"operator": k.operator.code, "code": k.code, "name": k.name,
                  "replacement_value": k.replacement_value, "sale_price": k.sale_price,

@@ -2,12 +2,12 @@
 
 ``clausier --help`` imports every room's ``cli`` module, so these modules import at load time only
 what declaring their commands needs; a room's services (SQLAlchemy, Polars, WeasyPrint...) are
-loaded by the first command that uses them (``LazyModule``)."""
+imported inside the commands that use them (a plain ``from clausier.<room> import service`` at
+the top of the command's body: loaded at the first use, visible to the import contracts)."""
 
 from __future__ import annotations
 
 import getpass
-import importlib
 import json
 import os
 import sys
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -44,19 +44,6 @@ class Command:
     session: Session
     clock: Clock
     actor: Actor
-
-
-class LazyModule:
-    """Stands for a module, imported at the first attribute read.
-
-    Not importlib's ``LazyLoader``: before Python 3.12 two threads reading a lazy module at once
-    may run it twice or see it half-run, and ``clausier serve`` runs the daily tick in a thread."""
-
-    def __init__(self, module_name: str) -> None:
-        self._module_name = module_name
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(importlib.import_module(self._module_name), name)
 
 
 def cli_actor() -> Actor:

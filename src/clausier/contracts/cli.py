@@ -7,11 +7,10 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+from clausier.cli.common import (JsonOption, TodayOption, command, console, 
                                  print_json, print_table)
 from clausier.core.explain import Explained
 
-service = LazyModule("clausier.contracts.service")
 
 app = typer.Typer(no_args_is_help=True, help="Contracts: subscriptions, lifecycle, exit quotes.")
 top_level = typer.Typer()
@@ -47,6 +46,8 @@ def list_contracts(customer: int = typer.Option(None, help="Customer id."),
                    status: str = typer.Option(None), family: str = typer.Option(None),
                    as_json: bool = JsonOption):
     """List subscriptions."""
+    from clausier.contracts import service
+
     with command() as cmd:
         rows = [service.to_dict(s) for s in service.list_subscriptions(cmd.session, customer, status, family)]
     if as_json:
@@ -60,6 +61,8 @@ def list_contracts(customer: int = typer.Option(None, help="Customer id."),
 @app.command()
 def show(ref: str, today: datetime = TodayOption, as_json: bool = JsonOption):
     """A subscription with its timeline: period, commitment end, notice deadline."""
+    from clausier.contracts import service
+
     with command(today) as cmd:
         subscription = service.get_subscription(cmd.session, ref)
         data = service.to_dict(subscription, _day(today, cmd), cmd.session)
@@ -88,6 +91,8 @@ def quote_termination(ref: str,
                       reason: str = typer.Option(None, help="Exemption ground, e.g. force_majeure."),
                       as_json: bool = JsonOption):
     """What terminating would cost (changes nothing)."""
+    from clausier.contracts import service
+
     with command() as cmd:
         quote = service.quote_termination(cmd.session, ref, received.date(), reason)
     if as_json:
@@ -104,6 +109,8 @@ def terminate(ref: str, received: datetime = typer.Option(..., **DateOption),
                                           help="How the notice came: registered_letter, email…"),
               today: datetime = TodayOption, as_json: bool = JsonOption):
     """Record a termination letter: the exit amount goes to the next invoice."""
+    from clausier.contracts import service
+
     with command(today) as cmd:
         quote = service.give_notice(cmd.session, cmd.clock, cmd.actor, ref, received.date(), reason,
                                     channel=channel)
@@ -118,12 +125,16 @@ def activate(ref: str, on: datetime = typer.Option(..., **DateOption),
              identifier: str = typer.Option(None, help="Line number, trunk, SIM… the usage records carry."),
              today: datetime = TodayOption, as_json: bool = JsonOption):
     """Go-live (*mise en service*, first connection, a pack's activation) of an ordered subscription."""
+    from clausier.contracts import service
+
     with command(today, writes=True) as cmd:
         subscription = service.activate(cmd.session, cmd.clock, cmd.actor, ref, on.date(), identifier)
         _print_event(subscription, "activation", cmd, as_json)
 
 
 def _print_event(subscription, event: str, cmd, as_json: bool) -> None:
+    from clausier.contracts import service
+
     data = service.to_dict(subscription, cmd.clock.today(), cmd.session)
     if as_json:
         print_json(data)
@@ -134,6 +145,8 @@ def _print_event(subscription, event: str, cmd, as_json: bool) -> None:
 
 
 def _goods_command(event: str, doc: str):
+    from clausier.contracts import service
+
     def record(ref: str, on: datetime = typer.Option(..., help="The day it happened.", **DateOption),
                today: datetime = TodayOption, as_json: bool = JsonOption):
         with command(today, writes=True) as cmd:
@@ -158,6 +171,8 @@ def status(ref: str, action: str = typer.Argument(..., help="suspend, restrict o
            on: datetime = typer.Option(..., **DateOption), reason: str = typer.Option(""),
            today: datetime | None = TodayOption):
     """Suspend, restrict or resume a subscription."""
+    from clausier.contracts import service
+
     with command(today) as cmd:
         subscription = service.change_status(cmd.session, cmd.clock, cmd.actor,
                                              service.get_subscription(cmd.session, ref).id, action, on.date(), reason)
@@ -169,6 +184,8 @@ def withdraw(ref: str, on: datetime = typer.Option(..., **DateOption), today: da
              as_json: bool = JsonOption):
     """Exercise the withdrawal right (refused with its reasons when not granted; with --json the
     refusal is the decision itself, exit code 2)."""
+    from clausier.contracts import service
+
     with command(today) as cmd:
         decision = service.withdrawal_decision(cmd.session, ref, on.date())
         if decision.allowed or not as_json:     # a refusal without --json: the red message
@@ -195,6 +212,8 @@ def change(ref: str,
            today: datetime | None = TodayOption):
     """Change a subscription's items (seats, licences, SDA blocks, options, offer): quoted with
     its clauses, then confirmed from its date (re-committed per the terms)."""
+    from clausier.contracts import service
+
     with command(today) as cmd:
         wanted = service.parse_changes(add, remove, option, offer)
         if quote_only:
@@ -244,6 +263,8 @@ def quote_change(ref: str,
     service family; refused with the clause where the terms allow none, or where the grid entry
     is about other services). The effective date follows from the service (a telephony
     contract's changes take effect on the first day of the next month, Ozone CGV art. 3.3)."""
+    from clausier.contracts import service
+
     if change is None:
         with command(json_errors=as_json) as cmd:
             wanted = service.parse_changes(add, remove, option, offer)
@@ -267,6 +288,8 @@ def quote_change(ref: str,
 def quote_move(ref: str, on: datetime = typer.Option(..., **DateOption),
                to_site: int = typer.Option(..., help="Id of the new site."), as_json: bool = JsonOption):
     """What a site move would cost and whether the numbers are kept (changes nothing)."""
+    from clausier.contracts import service
+
     with command() as cmd:
         quote = service.quote_move(cmd.session, ref, on.date(), to_site)
     if as_json:

@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from clausier.cli.common import JsonOption, LazyModule, command, console, print_json, print_table
+from clausier.cli.common import JsonOption, command, console, print_json, print_table
 
 if TYPE_CHECKING:
     from clausier.customers.models import Contact, Customer, Site
 
-service = LazyModule("clausier.customers.service")
 
 app = typer.Typer(no_args_is_help=True, help="Customers, their sites and contacts.")
 
@@ -19,14 +18,20 @@ OperatorOption = typer.Option(None, "--operator", help="Operator code, when refs
 
 
 def site_data(site: Site) -> dict:
+    from clausier.customers import service
+
     return {"id": site.id, **service.snapshot(site, service.SITE_FIELDS)}
 
 
 def contact_data(contact: Contact) -> dict:
+    from clausier.customers import service
+
     return {"id": contact.id, **service.snapshot(contact, service.CONTACT_FIELDS)}
 
 
 def customer_data(customer: Customer, details: bool = False) -> dict:
+    from clausier.customers import service
+
     data = {"id": customer.id, "operator_id": customer.operator_id,
             **service.snapshot(customer, service.CUSTOMER_FIELDS),
             "created_at": customer.created_at, "updated_at": customer.updated_at}
@@ -42,6 +47,8 @@ def list_customers(operator: str | None = typer.Option(None, help="Operator code
                    page: int = typer.Option(1, min=1), per_page: int = typer.Option(50, min=1),
                    as_json: bool = JsonOption):
     """List customers, by name."""
+    from clausier.customers import service
+
     with command() as cmd:
         found = service.search_customers(cmd.session, search, operator, page, per_page)
         rows = [customer_data(c) for c in found.items]
@@ -58,6 +65,8 @@ def list_customers(operator: str | None = typer.Option(None, help="Operator code
 @app.command()
 def show(ref: str, operator: str | None = OperatorOption, as_json: bool = JsonOption):
     """Show a customer with its sites and contacts."""
+    from clausier.customers import service
+
     with command() as cmd:
         data = customer_data(service.get_customer_by_ref(cmd.session, ref, operator), details=True)
     if as_json:
@@ -90,6 +99,8 @@ def create(operator: str = typer.Option(..., help="Operator code: technicophone,
            address: str | None = typer.Option(None, help="Billing address."),
            country: str | None = None, employees: int | None = None):
     """Create a customer."""
+    from clausier.customers import service
+
     with command() as cmd:
         customer = service.create_customer(
             cmd.session, cmd.clock, cmd.actor, operator=operator, name=name, kind=kind, ref=ref,
@@ -109,6 +120,8 @@ def edit(ref: str, operator: str | None = OperatorOption,
          address: str | None = typer.Option(None, help="Billing address."),
          employees: int | None = None, notes: str | None = None):
     """Change a customer's fields (only those given)."""
+    from clausier.customers import service
+
     with command() as cmd:
         customer = service.get_customer_by_ref(cmd.session, ref, operator)
         service.update_customer(
@@ -126,6 +139,8 @@ def add_site(ref: str, name: str = typer.Option(...), operator: str | None = Ope
                                              help="Numbering zone 01-05 (default: from postcode)."),
              central: bool | None = typer.Option(None, "--central/--not-central")):
     """Add a site to a customer."""
+    from clausier.customers import service
+
     with command() as cmd:
         customer = service.get_customer_by_ref(cmd.session, ref, operator)
         site = service.add_site(cmd.session, cmd.clock, cmd.actor, customer.id, name=name,
@@ -142,6 +157,8 @@ def add_contact(ref: str, name: str = typer.Option(...), operator: str | None = 
                                                                  "incident_reporter (repeatable)"),
                 site: int | None = typer.Option(None, help="Site id.")):
     """Add a contact to a customer."""
+    from clausier.customers import service
+
     with command() as cmd:
         customer = service.get_customer_by_ref(cmd.session, ref, operator)
         contact = service.add_contact(cmd.session, cmd.clock, cmd.actor, customer.id, name=name,

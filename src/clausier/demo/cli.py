@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from clausier.cli.common import LazyModule, command, console
+from clausier.cli.common import command, console
 
-service = LazyModule("clausier.demo.service")
 
 app = typer.Typer(no_args_is_help=True, help="The demonstration data set.")
 
@@ -14,6 +13,8 @@ app = typer.Typer(no_args_is_help=True, help="The demonstration data set.")
 @app.command()
 def load():
     """Load the demo data (term sheets, price lists, customers, staff users); idempotent."""
+    from clausier.demo import service
+
     with command() as cmd:
         report = service.load_demo(cmd.session, cmd.clock, cmd.actor)
     console.print(f"Term sheets: {', '.join(report.sheets) or 'none found'}")

@@ -7,11 +7,10 @@ from decimal import Decimal
 
 import typer
 
-from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+from clausier.cli.common import (JsonOption, TodayOption, command, console, 
                                  print_json, print_table)
 from clausier.core.clock import PARIS
 
-service = LazyModule("clausier.equipment.service")
 
 app = typer.Typer(no_args_is_help=True, help="Equipment: inventory, returns and penalties, SIM cards.")
 
@@ -28,6 +27,8 @@ def _items_table(title: str, rows: list[dict]) -> None:
 def list_items(state: str = typer.Option(None), customer: int = typer.Option(None, help="Customer id."),
                kind: str = typer.Option(None), as_json: bool = JsonOption):
     """The inventory, filtered by state, customer or kind."""
+    from clausier.equipment import service
+
     with command() as cmd:
         rows = [service.to_dict(i) for i in service.list_items(cmd.session, state, customer, kind)]
     print_json(rows) if as_json else _items_table("Equipment", rows)
@@ -36,6 +37,8 @@ def list_items(state: str = typer.Option(None), customer: int = typer.Option(Non
 @app.command()
 def show(serial: str, today: datetime = TodayOption, as_json: bool = JsonOption):
     """One item, with who owns it today and its warranty."""
+    from clausier.equipment import service
+
     with command(today) as cmd:
         data = service.to_dict(service.get_item(cmd.session, serial))
         if data["subscription_id"]:
@@ -51,6 +54,8 @@ def register(operator: int = typer.Option(..., help="Operator id."), kind: str =
              serial: list[str] = typer.Argument(..., help="Serial numbers (ICCID for a SIM)."),
              today: datetime | None = TodayOption):
     """Put new items in stock."""
+    from clausier.equipment import service
+
     with command(today) as cmd:
         for one in serial:
             if kind == "sim":
@@ -68,6 +73,8 @@ def ship(serial: str, subscription: str = typer.Option(...),
          price: str = typer.Option(None, help="Sale price on the order."),
          rent: str = typer.Option(None, help="Monthly rent on the order."), today: datetime = TodayOption):
     """Ship an item for a subscription (its first shipment dates the subscription's)."""
+    from clausier.equipment import service
+
     with command(today, writes=True) as cmd:
         service.ship(cmd.session, cmd.clock, cmd.actor, serial, subscription, mode, on.date(),
                      received_on=received.date() if received else None,
@@ -79,6 +86,8 @@ def ship(serial: str, subscription: str = typer.Option(...),
 @app.command()
 def deliver(serial: str, on: datetime = typer.Option(..., **DateArg), today: datetime = TodayOption):
     """The carrier delivered the item at the customer's."""
+    from clausier.equipment import service
+
     with command(today, writes=True) as cmd:
         service.record_delivery(cmd.session, cmd.clock, cmd.actor, serial, on.date())
     console.print(f"{serial} delivered on {on.date().isoformat()}")
@@ -87,6 +96,8 @@ def deliver(serial: str, on: datetime = typer.Option(..., **DateArg), today: dat
 @app.command()
 def receive(serial: str, on: datetime = typer.Option(..., **DateArg), today: datetime = TodayOption):
     """The customer received the item."""
+    from clausier.equipment import service
+
     with command(today, writes=True) as cmd:
         service.record_receipt(cmd.session, cmd.clock, cmd.actor, serial, on.date())
     console.print(f"{serial} received on {on.date().isoformat()}")
@@ -94,6 +105,8 @@ def receive(serial: str, on: datetime = typer.Option(..., **DateArg), today: dat
 
 @app.command()
 def install(serial: str, on: datetime = typer.Option(..., **DateArg), today: datetime | None = TodayOption):
+    from clausier.equipment import service
+
     with command(today) as cmd:
         service.install(cmd.session, cmd.clock, cmd.actor, serial, on.date())
     console.print(f"{serial} installed")
@@ -105,6 +118,8 @@ def record_return(serial: str, on: datetime = typer.Option(..., **DateArg),
                   repair_cost: str = typer.Option(None, help="Repairs of a damaged return."),
                   today: datetime | None = TodayOption):
     """The item came back; repairs of a damaged one are billed up to its replacement value."""
+    from clausier.equipment import service
+
     with command(today) as cmd:
         charge = service.record_return(cmd.session, cmd.clock, cmd.actor, serial, on.date(), condition,
                                        Decimal(repair_cost) if repair_cost else None)
@@ -114,6 +129,8 @@ def record_return(serial: str, on: datetime = typer.Option(..., **DateArg),
 @app.command("paid")
 def paid_in_full(serial: str, on: datetime = typer.Option(..., **DateArg), today: datetime | None = TodayOption):
     """A sold item is paid in full (title passes where the sheet keeps it until then)."""
+    from clausier.equipment import service
+
     with command(today) as cmd:
         item = service.record_paid_in_full(cmd.session, cmd.clock, cmd.actor, serial, on.date())
         owner = item.owner
@@ -123,6 +140,8 @@ def paid_in_full(serial: str, on: datetime = typer.Option(..., **DateArg), today
 @app.command("returns-due")
 def returns_due(today: datetime = TodayOption, customer: int = typer.Option(None), as_json: bool = JsonOption):
     """Returns due this week, with the penalty each miss would bill."""
+    from clausier.equipment import service
+
     with command(today) as cmd:
         start, end = service.week_of(cmd.clock.today())
         rows = service.returns_due(cmd.session, start, end, customer)
@@ -132,6 +151,8 @@ def returns_due(today: datetime = TodayOption, customer: int = typer.Option(None
 @app.command()
 def tick(today: datetime = TodayOption):
     """Run the equipment step of the daily tick for a date (idempotent)."""
+    from clausier.equipment import service
+
     with command(today) as cmd:
         summary = service.tick(cmd.session, cmd.clock, cmd.actor, cmd.clock.today())
     console.print(summary)
@@ -140,6 +161,8 @@ def tick(today: datetime = TodayOption):
 @app.command("sim-suspend")
 def sim_suspend(sim: str = typer.Argument(..., help="ICCID or MSISDN"),
                 reason: str = typer.Option(..., help="loss | theft"), today: datetime = TodayOption):
+    from clausier.equipment import service
+
     with command(today) as cmd:
         service.suspend_sim(cmd.session, cmd.clock, cmd.actor, sim, reason, cmd.clock.today())
     console.print(f"{sim} suspended ({reason})")
@@ -151,6 +174,8 @@ def sim_swap(sim: str = typer.Argument(..., help="ICCID or MSISDN of the old car
              reason: str = typer.Option(..., help="loss | theft | blocked | faulty"),
              today: datetime = TodayOption):
     """Move the line to a new SIM (billed on the next invoice)."""
+    from clausier.equipment import service
+
     with command(today) as cmd:
         service.swap_sim(cmd.session, cmd.clock, cmd.actor, sim, new, reason, cmd.clock.today())
     console.print(f"{sim} → {new}")
@@ -159,6 +184,8 @@ def sim_swap(sim: str = typer.Argument(..., help="ICCID or MSISDN of the old car
 @app.command("sim-puk")
 def sim_puk(iccid: str, puk: str = typer.Option(..., prompt=True, hide_input=True), today: datetime | None = TodayOption):
     """Record the SIM's PUK (asked without echo; stored encrypted; the PIN is never stored)."""
+    from clausier.equipment import service
+
     with command(today) as cmd:
         service.set_sim_puk(cmd.session, cmd.clock, cmd.actor, iccid, puk)
     console.print("PUK recorded (encrypted)")
@@ -167,6 +194,8 @@ def sim_puk(iccid: str, puk: str = typer.Option(..., prompt=True, hide_input=Tru
 @app.command("sim-puk-show")
 def sim_puk_show(sim: str = typer.Argument(..., help="ICCID or MSISDN"), today: datetime | None = TodayOption):
     """Show the SIM's PUK (the reading is audited)."""
+    from clausier.equipment import service
+
     with command(today) as cmd:
         puk = service.show_puk(cmd.session, cmd.clock, cmd.actor, sim)
     console.print(puk)
@@ -176,6 +205,8 @@ def sim_puk_show(sim: str = typer.Argument(..., help="ICCID or MSISDN"), today: 
 def appointment(subscription: str, at: datetime = typer.Option(..., formats=["%Y-%m-%dT%H:%M"]),
                 price: str = typer.Option(..., help="Installation service price from the quote.")):
     """Book an installation appointment."""
+    from clausier.equipment import service
+
     with command() as cmd:
         row = service.book_appointment(cmd.session, cmd.clock, cmd.actor, subscription,
                                        at.replace(tzinfo=PARIS), Decimal(price))
@@ -187,6 +218,8 @@ def appointment(subscription: str, at: datetime = typer.Option(..., formats=["%Y
 @app.command("appointment-cancel")
 def appointment_cancel(appointment_id: int, today: datetime | None = TodayOption):
     """The customer cancels now: billed when less than the sheet's business hours ahead."""
+    from clausier.equipment import service
+
     with command(today) as cmd:
         fee = service.cancel_appointment(cmd.session, cmd.clock, cmd.actor, appointment_id)
     console.print(fee.to_text() if fee else "cancelled free of charge")

@@ -6,10 +6,9 @@ from datetime import datetime
 
 import typer
 
-from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+from clausier.cli.common import (JsonOption, TodayOption, command, console, 
                                  print_json, print_table)
 
-service = LazyModule("clausier.numbers.service")
 
 app = typer.Typer(no_args_is_help=True, help="Numbers: inventory, SDA blocks, assignment, site moves.")
 port_app = typer.Typer(no_args_is_help=True, help="Portability: port numbers in and out.")
@@ -26,6 +25,8 @@ def _numbers_table(rows: list[dict]) -> None:
 @app.command("list")
 def list_numbers(status: str = typer.Option(None), kind: str = typer.Option(None),
                  customer: int = typer.Option(None), as_json: bool = JsonOption):
+    from clausier.numbers import service
+
     with command() as cmd:
         rows = [service.to_dict(n) for n in service.list_numbers(cmd.session, status, kind, customer)]
     print_json(rows) if as_json else _numbers_table(rows)
@@ -36,6 +37,8 @@ def add(numbers: list[str], operator: int = typer.Option(...), kind: str = typer
         zone: str = typer.Option("", help="Numbering zone of geographic numbers."),
         today: datetime | None = TodayOption):
     """Numbers allotted to the operator join the inventory."""
+    from clausier.numbers import service
+
     with command(today) as cmd:
         rows = service.add_numbers(cmd.session, cmd.clock, cmd.actor, operator, numbers, kind, zone)
     console.print(f"{len(rows)} number(s) added")
@@ -43,6 +46,8 @@ def add(numbers: list[str], operator: int = typer.Option(...), kind: str = typer
 
 @app.command()
 def assign(number: str, subscription: str = typer.Option(...), on: datetime = typer.Option(..., **DateArg), today: datetime | None = TodayOption):
+    from clausier.numbers import service
+
     with command(today) as cmd:
         service.assign(cmd.session, cmd.clock, cmd.actor, number, subscription, on.date())
     console.print(f"{number} → {subscription}")
@@ -53,6 +58,8 @@ def sda(subscription: str, first: str = typer.Option(...), count: int = typer.Op
         on: datetime = typer.Option(..., **DateArg),
         today: datetime | None = TodayOption):
     """Order SDA numbers by whole blocks (an order of 15 is refused where blocks are of 10)."""
+    from clausier.numbers import service
+
     with command(today) as cmd:
         rows = service.order_sda(cmd.session, cmd.clock, cmd.actor, subscription, first, count, on.date())
         last = rows[-1].number
@@ -64,6 +71,8 @@ def move(subscription: str, site: int = typer.Option(..., help="New site id."),
          on: datetime = typer.Option(..., **DateArg), as_json: bool = JsonOption,
          today: datetime | None = TodayOption):
     """Move a line to another site: numbers kept only within the same numbering zone."""
+    from clausier.numbers import service
+
     with command(today) as cmd:
         result = service.move_site(cmd.session, cmd.clock, cmd.actor, subscription, on.date(), site)
     if as_json:
@@ -86,6 +95,8 @@ def port_in(number: str, subscription: str = typer.Option(...), rio: str = typer
             inactive: bool = typer.Option(False, help="The donor says the number is inactive."),
             today: datetime = TodayOption, as_json: bool = JsonOption):
     """Request a port-in: refused with its reasons, or scheduled (business days, holidays skipped)."""
+    from clausier.numbers import service
+
     with command(today) as cmd:
         request = service.port_in(cmd.session, cmd.clock, cmd.actor, subscription, number, rio=rio,
                                   mandate_signed_on=mandate.date() if mandate else None,
@@ -100,6 +111,8 @@ def port_in(number: str, subscription: str = typer.Option(...), rio: str = typer
 def port_out(number: str, porting_date: datetime = typer.Option(None, **DateArg),
              today: datetime = TodayOption, as_json: bool = JsonOption):
     """A port-out request: the termination request of the line, with its exit quote."""
+    from clausier.numbers import service
+
     with command(today) as cmd:
         request, quote = service.port_out(cmd.session, cmd.clock, cmd.actor, number, cmd.clock.today(),
                                           porting_date.date() if porting_date else None)
@@ -117,6 +130,8 @@ def port_out(number: str, porting_date: datetime = typer.Option(None, **DateArg)
 @port_app.command("show")
 def show(request_id: int = typer.Argument(None), status: str = typer.Option(None), as_json: bool = JsonOption):
     """One porting request, or the list."""
+    from clausier.numbers import service
+
     with command() as cmd:
         rows = ([service.port_to_dict(service.get_port(cmd.session, request_id))] if request_id
                 else [service.port_to_dict(p) for p in service.list_ports(cmd.session, status)])
@@ -125,6 +140,8 @@ def show(request_id: int = typer.Argument(None), status: str = typer.Option(None
 
 @port_app.command("done")
 def done(request_id: int, on: datetime = typer.Option(..., **DateArg), today: datetime | None = TodayOption):
+    from clausier.numbers import service
+
     with command(today) as cmd:
         service.complete_port(cmd.session, cmd.clock, cmd.actor, request_id, on.date())
     console.print(f"port {request_id} done")
@@ -132,6 +149,8 @@ def done(request_id: int, on: datetime = typer.Option(..., **DateArg), today: da
 
 @port_app.command("cancel")
 def cancel(request_id: int, today: datetime = TodayOption):
+    from clausier.numbers import service
+
     with command(today) as cmd:
         service.cancel_port(cmd.session, cmd.clock, cmd.actor, request_id, cmd.clock.today())
     console.print(f"port {request_id} cancelled")
@@ -140,5 +159,7 @@ def cancel(request_id: int, today: datetime = TodayOption):
 @app.command()
 def tick(today: datetime = TodayOption):
     """Run the numbers step of the daily tick for a date (idempotent)."""
+    from clausier.numbers import service
+
     with command(today) as cmd:
         console.print(service.tick(cmd.session, cmd.clock, cmd.actor, cmd.clock.today()))

@@ -10,18 +10,9 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+from clausier.cli.common import (JsonOption, TodayOption, command, console, 
                                  print_json, print_table)
 
-outbox = LazyModule("clausier.notifications.outbox")
-common = LazyModule("clausier.payments.common")
-deposits = LazyModule("clausier.payments.deposits.service")
-disputes = LazyModule("clausier.payments.disputes.service")
-dunning = LazyModule("clausier.payments.dunning.service")
-late_payment = LazyModule("clausier.payments.ledger.late_payment")
-ledger = LazyModule("clausier.payments.ledger.service")
-overview = LazyModule("clausier.payments.overview")
-sepa = LazyModule("clausier.payments.sepa.service")
 
 top_level = typer.Typer()
 payment_app = typer.Typer(no_args_is_help=True, help="Payments received, credits, refunds, set-off.")
@@ -57,6 +48,8 @@ def record_payment(customer: str = typer.Argument(..., help="Customer reference.
                    today: datetime = TodayOption, as_json: bool = JsonOption):
     """Record a payment: allocated to the oldest open invoices unless --invoice is given. A
     bank --reference already recorded for the customer shows the first payment instead."""
+    from clausier.payments.ledger import service as ledger
+
     with command(today) as cmd:
         payment, repeated = ledger.record_payment_once(
             cmd.session, cmd.clock, cmd.actor, customer, amount, method, _day(on, cmd),
@@ -72,6 +65,9 @@ def record_payment(customer: str = typer.Argument(..., help="Customer reference.
 
 @payment_app.command("list")
 def list_payments(customer: str = typer.Option(None), as_json: bool = JsonOption):
+    from clausier.payments import common
+    from clausier.payments.ledger import service as ledger
+
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
         rows = [ledger.payment_dict(p) for p in ledger.list_payments(cmd.session, customer_id)]
@@ -87,6 +83,8 @@ def list_payments(customer: str = typer.Option(None), as_json: bool = JsonOption
 def refund(credit_id: int, amount: str = typer.Option(None), on: datetime = DateArg,
            reference: str = typer.Option(""), today: datetime = TodayOption):
     """Refund (part of) a customer credit."""
+    from clausier.payments.ledger import service as ledger
+
     with command(today) as cmd:
         row = ledger.refund_credit(cmd.session, cmd.clock, cmd.actor, credit_id, _day(on, cmd),
                                    amount, reference=reference)
@@ -96,6 +94,8 @@ def refund(credit_id: int, amount: str = typer.Option(None), on: datetime = Date
 @payment_app.command("set-off-notice")
 def set_off_notice(customer: str, today: datetime = TodayOption):
     """Notify the customer that mutual debts will be set off (the notice must run first)."""
+    from clausier.payments.ledger import service as ledger
+
     with command(today) as cmd:
         notice = ledger.send_set_off_notice(cmd.session, cmd.clock, cmd.actor, customer)
         console.print(f"Set-off notice sent on {notice.sent_on.isoformat()}")
@@ -104,6 +104,8 @@ def set_off_notice(customer: str, today: datetime = TodayOption):
 @payment_app.command("offset")
 def offset(customer: str, today: datetime = TodayOption):
     """Set the customer's credits off against its open invoices."""
+    from clausier.payments.ledger import service as ledger
+
     with command(today) as cmd:
         payments = ledger.offset_credits(cmd.session, cmd.clock, cmd.actor, customer)
         console.print(f"{len(payments)} credit(s) set off")
@@ -118,6 +120,8 @@ def add_mandate(customer: str, reference: str = typer.Option(...), iban: str = t
                 bic: str = typer.Option(None), debtor_name: str = typer.Option(None),
                 today: datetime = TodayOption, as_json: bool = JsonOption):
     """Record a signed SEPA mandate (IBAN/BIC checked)."""
+    from clausier.payments.sepa import service as sepa
+
     with command(today) as cmd:
         mandate = sepa.add_mandate(cmd.session, cmd.clock, cmd.actor, customer, reference=reference,
                                    signed_on=signed_on.date(), iban=iban, bic=bic,
@@ -128,6 +132,9 @@ def add_mandate(customer: str, reference: str = typer.Option(...), iban: str = t
 
 @mandate_app.command("list")
 def list_mandates(customer: str = typer.Option(None), as_json: bool = JsonOption):
+    from clausier.payments import common
+    from clausier.payments.sepa import service as sepa
+
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
         rows = [sepa.mandate_dict(m) for m in sepa.list_mandates(cmd.session, customer_id)]
@@ -148,6 +155,8 @@ def creditor(operator: str, name: str = typer.Option(...), iban: str = typer.Opt
              bic: str = typer.Option(None),
              prenotification_days: int = typer.Option(None, help="Days of pre-notification.")):
     """Set the operator's SEPA creditor account."""
+    from clausier.payments.sepa import service as sepa
+
     with command() as cmd:
         row = sepa.set_creditor(cmd.session, cmd.clock, cmd.actor, operator, name=name, iban=iban,
                                 creditor_identifier=creditor_id, bic=bic,
@@ -161,6 +170,8 @@ def export(collection_date: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
            operator: str = typer.Option(None), today: datetime = TodayOption,
            as_json: bool = JsonOption):
     """Write the pain.008 file of the debits due by the date (validated against the XSD)."""
+    from clausier.payments.sepa import service as sepa
+
     with command(today, writes=True) as cmd:
         files = sepa.export_collections(cmd.session, cmd.clock, cmd.actor,
                                         collection_date.date(), operator)
@@ -186,6 +197,8 @@ def returns(file: Path = typer.Argument(..., exists=True, dir_okay=False,
                                              "returned_on;amount) or pain.002 XML."),
             today: datetime = TodayOption, as_json: bool = JsonOption):
     """Import rejected/returned debits: invoices reopened, rejection fee, dunning started."""
+    from clausier.payments.sepa import service as sepa
+
     with command(today, writes=True) as cmd:
         report = sepa.import_returns(cmd.session, cmd.clock, cmd.actor, file.read_bytes(), str(file))
     if as_json:
@@ -210,6 +223,8 @@ def add_rate(name: str = typer.Argument(..., help=RATE_NAME_HELP),
              half_year: str = typer.Argument(..., help="YYYY-H1 or YYYY-H2"),
              value: str = typer.Argument(..., help="Percent a year, e.g. 2.76")):
     """Record the rate in force for a half-year."""
+    from clausier.payments.ledger import late_payment
+
     if name not in late_payment.RATE_NAMES:
         console.print(f"[red]Error:[/] name: {name!r} is not one of {', '.join(late_payment.RATE_NAMES)}")
         raise typer.Exit(code=2)
@@ -221,6 +236,8 @@ def add_rate(name: str = typer.Argument(..., help=RATE_NAME_HELP),
 
 @rate_app.command("list")
 def list_rates(as_json: bool = JsonOption):
+    from clausier.payments.ledger import late_payment
+
     with command() as cmd:
         rows = [{"source": r.source, "half_year": r.half_year, "percent": r.percent}
                 for r in late_payment.list_legal_rates(cmd.session)]
@@ -237,6 +254,8 @@ def list_rates(as_json: bool = JsonOption):
 @collections_app.command("show")
 def show(customer: str, today: datetime = TodayOption, as_json: bool = JsonOption):
     """What the customer owes, the interest accrued, the ladder, payments and messages."""
+    from clausier.payments import overview
+
     with command(today) as cmd:
         data = overview.collections(cmd.session, customer, cmd.clock.today())
     if as_json:
@@ -258,6 +277,8 @@ def show(customer: str, today: datetime = TodayOption, as_json: bool = JsonOptio
 @collections_app.command("reconnect")
 def reconnect(subscription: str, today: datetime = TodayOption, as_json: bool = JsonOption):
     """Reconnecting a contract terminated for unpaid bills: the access fees re-billed."""
+    from clausier.payments.dunning import service as dunning
+
     with command(today) as cmd:
         fees = dunning.charge_reconnection(cmd.session, cmd.clock, cmd.actor, subscription)
     if as_json:
@@ -274,6 +295,8 @@ def reconnect(subscription: str, today: datetime = TodayOption, as_json: bool = 
 @dunning_app.command("queue")
 def queue(today: datetime = TodayOption, as_json: bool = JsonOption):
     """Open cases: decisions awaited, the next step and its date, letters awaiting receipt."""
+    from clausier.payments.dunning import service as dunning
+
     with command(today) as cmd:
         rows = [e.as_dict() for e in dunning.dunning_queue(cmd.session, cmd.clock.today())]
     if as_json:
@@ -294,6 +317,8 @@ def queue(today: datetime = TodayOption, as_json: bool = JsonOption):
 @dunning_app.command("approve")
 def approve(step_id: int, on: datetime = DateArg, today: datetime = TodayOption):
     """Approve a step the sheet leaves to the operator (it is carried out at once)."""
+    from clausier.payments.dunning import service as dunning
+
     with command(today) as cmd:
         row = dunning.decide_step(cmd.session, cmd.clock, cmd.actor, step_id, True, _day(on, cmd))
         console.print(f"{row.step_id}: {row.status}")
@@ -302,6 +327,8 @@ def approve(step_id: int, on: datetime = DateArg, today: datetime = TodayOption)
 @dunning_app.command("decline")
 def decline(step_id: int, on: datetime = DateArg, today: datetime = TodayOption):
     """Decline a step the sheet leaves to the operator."""
+    from clausier.payments.dunning import service as dunning
+
     with command(today) as cmd:
         row = dunning.decide_step(cmd.session, cmd.clock, cmd.actor, step_id, False, _day(on, cmd))
         console.print(f"{row.step_id}: {row.status}")
@@ -311,6 +338,8 @@ def decline(step_id: int, on: datetime = DateArg, today: datetime = TodayOption)
 def receipt(letter_id: int, received_on: datetime = typer.Argument(..., formats=["%Y-%m-%d"]),
             today: datetime = TodayOption):
     """Record the acknowledgement of receipt of a registered letter."""
+    from clausier.payments.dunning import service as dunning
+
     with command(today) as cmd:
         message = dunning.record_letter_receipt(cmd.session, cmd.clock, cmd.actor, letter_id,
                                                 received_on.date())
@@ -327,6 +356,8 @@ def add_dispute(invoice: str, received_on: datetime = typer.Option(..., formats=
                 invoice_received_on: datetime = typer.Option(None, formats=["%Y-%m-%d"]),
                 today: datetime = TodayOption, as_json: bool = JsonOption):
     """Record a dispute; it is rejected at once when late or sent by the wrong channel."""
+    from clausier.payments.disputes import service as disputes
+
     with command(today) as cmd:
         row = disputes.record_dispute(cmd.session, cmd.clock, cmd.actor, invoice,
                                       received_on=received_on.date(), channel=channel, amount=amount,
@@ -340,6 +371,8 @@ def add_dispute(invoice: str, received_on: datetime = typer.Option(..., formats=
 @dispute_app.command("decide")
 def decide_dispute(dispute_id: int, decision: str = typer.Argument(..., help="accept | reject"),
                    note: str = typer.Option(""), today: datetime = TodayOption):
+    from clausier.payments.disputes import service as disputes
+
     if decision not in ("accept", "reject"):
         console.print("[red]Error:[/] decision: accept or reject")
         raise typer.Exit(code=2)
@@ -356,6 +389,8 @@ def decide_dispute(dispute_id: int, decision: str = typer.Argument(..., help="ac
 def request_deposit(customer: str, amount: str = typer.Option(...), ground: str = typer.Option(...),
                     due_on: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
                     subscription: str = typer.Option(None), today: datetime = TodayOption):
+    from clausier.payments.deposits import service as deposits
+
     with command(today) as cmd:
         row = deposits.request_deposit(cmd.session, cmd.clock, cmd.actor, customer, amount=amount,
                                        ground=ground, due_on=due_on.date(), subscription_ref=subscription)
@@ -365,6 +400,8 @@ def request_deposit(customer: str, amount: str = typer.Option(...), ground: str 
 @deposit_app.command("provided")
 def provided(deposit_id: int, on: datetime = DateArg, amount: str = typer.Option(None),
              today: datetime = TodayOption):
+    from clausier.payments.deposits import service as deposits
+
     with command(today) as cmd:
         row = deposits.provide_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id, _day(on, cmd), amount)
         console.print(f"Deposit {row.id}: holds {row.held}")
@@ -372,6 +409,8 @@ def provided(deposit_id: int, on: datetime = DateArg, amount: str = typer.Option
 
 @deposit_app.command("draw")
 def draw(deposit_id: int, today: datetime = TodayOption):
+    from clausier.payments.deposits import service as deposits
+
     with command(today) as cmd:
         payment = deposits.draw_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id)
         console.print(f"Drawn {payment.amount} from deposit {deposit_id}")
@@ -379,6 +418,8 @@ def draw(deposit_id: int, today: datetime = TodayOption):
 
 @deposit_app.command("release")
 def release(deposit_id: int, today: datetime = TodayOption):
+    from clausier.payments.deposits import service as deposits
+
     with command(today) as cmd:
         credit = deposits.release_deposit(cmd.session, cmd.clock, cmd.actor, deposit_id)
         console.print(f"Released {credit.amount} (credit {credit.id}, to refund)")
@@ -386,6 +427,9 @@ def release(deposit_id: int, today: datetime = TodayOption):
 
 @deposit_app.command("list")
 def list_deposits(customer: str = typer.Option(None), as_json: bool = JsonOption):
+    from clausier.payments import common
+    from clausier.payments.deposits import service as deposits
+
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
         rows = [deposits.deposit_dict(d) for d in deposits.list_deposits(cmd.session, customer_id)]
@@ -402,6 +446,9 @@ def list_deposits(customer: str = typer.Option(None), as_json: bool = JsonOption
 @outbox_app.command("list")
 def list_messages(customer: str = typer.Option(None), status: str = typer.Option(None),
                   as_json: bool = JsonOption):
+    from clausier.payments import common
+    from clausier.notifications import outbox
+
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
         rows = [outbox.message_dict(m) for m in outbox.list_messages(cmd.session, customer_id, status)]
@@ -419,6 +466,8 @@ def list_messages(customer: str = typer.Option(None), status: str = typer.Option
 def send(today: datetime = TodayOption):
     """Send the queued e-mails (SMTP) and SMS (provider adapter) now, even those whose next
     attempt after a failure is still to come."""
+    from clausier.notifications import outbox
+
     with command(today) as cmd:
         counts = outbox.deliver(cmd.session, cmd.clock, cmd.actor, due_only=False)
     console.print(f"{counts['sent']} sent, {counts['failed']} failed")

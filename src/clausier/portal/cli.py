@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from clausier.cli.common import LazyModule, command, console
+from clausier.cli.common import command, console
 
-customers = LazyModule("clausier.customers.service")
-service = LazyModule("clausier.portal.service")
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -18,6 +16,9 @@ def create_portal(email: str, customer: str = typer.Option(..., help="Customer r
                   password: str = typer.Option(..., prompt=True, hide_input=True,
                                                confirmation_prompt=True)):
     """Create a user of the customer portal who sees that customer only."""
+    from clausier.customers import service as customers
+    from clausier.portal import service
+
     with command() as cmd:
         found = (customers.get_customer(cmd.session, int(customer)) if customer.isdigit()
                  else customers.get_customer_by_ref(cmd.session, customer))

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+from clausier.cli.common import (JsonOption, TodayOption, command, console, 
                                  print_json, print_table)
 
-service = LazyModule("clausier.privacy.service")
 
 app = typer.Typer(no_args_is_help=True, help="Personal data: retention, requests, register.")
 requests_app = typer.Typer(no_args_is_help=True, help="Data-subject requests.")
@@ -27,6 +26,8 @@ def _day(value: datetime | None, cmd) -> date:
 @app.command()
 def purge(today: datetime = TodayOption, as_json: bool = JsonOption):
     """Delete what the retention rules make due today (once per day) and print the report."""
+    from clausier.privacy import service
+
     with command(today) as cmd:
         run = service.purge(cmd.session, cmd.clock, cmd.actor, _day(today, cmd))
         _, lines = service.purge_report(cmd.session, run.day)
@@ -44,6 +45,8 @@ def purge(today: datetime = TodayOption, as_json: bool = JsonOption):
 def export(subject_id: int, output: Path = typer.Option(..., "--output", "-o"),
            subject: str = SubjectOption):
     """Write the ZIP (JSON + CSV) of everything held about a customer or a contact."""
+    from clausier.privacy import service
+
     with command() as cmd:
         output.write_bytes(service.export_zip(cmd.session, subject, subject_id))
     console.print(f"Written {output}")
@@ -53,6 +56,8 @@ def export(subject_id: int, output: Path = typer.Option(..., "--output", "-o"),
 def erase(subject_id: int, subject: str = SubjectOption, today: datetime = TodayOption,
           as_json: bool = JsonOption):
     """Erase or pseudonymise what no legal obligation requires keeping; say what is kept."""
+    from clausier.privacy import service
+
     with command(today) as cmd:
         report = service.erase(cmd.session, cmd.clock, cmd.actor, subject, subject_id,
                                _day(today, cmd)).as_dict()
@@ -66,6 +71,8 @@ def erase(subject_id: int, subject: str = SubjectOption, today: datetime = Today
 @app.command()
 def register(as_json: bool = JsonOption):
     """The register of processing activities, generated from the sheets."""
+    from clausier.privacy import service
+
     with command() as cmd:
         entries = [e.as_dict() for e in service.processing_register(cmd.session)]
     if as_json:
@@ -116,6 +123,8 @@ def hold(customer_id: int, reason: str = typer.Option(..., "--reason"),
          lift: bool = typer.Option(False, "--lift", help="Lift the hold instead."),
          today: datetime = TodayOption):
     """Place (or lift) a legal hold: no purge nor erasure for the customer meanwhile."""
+    from clausier.privacy import service
+
     with command(today) as cmd:
         act = service.lift_legal_hold if lift else service.place_legal_hold
         act(cmd.session, cmd.clock, cmd.actor, customer_id, reason, _day(today, cmd))
@@ -125,6 +134,8 @@ def hold(customer_id: int, reason: str = typer.Option(..., "--reason"),
 @requests_app.command("list")
 def list_requests(status: str = typer.Option(None), as_json: bool = JsonOption):
     """Requests with their deadlines."""
+    from clausier.privacy import service
+
     with command() as cmd:
         rows = [service.request_to_dict(r) for r in service.list_requests(cmd.session, status)]
     if as_json:
@@ -142,6 +153,8 @@ def open_request(kind: str, requester: str = typer.Option(...),
                  email: str = typer.Option(""), details: str = typer.Option(""),
                  received: datetime = typer.Option(None, **DateArg), as_json: bool = JsonOption):
     """Log a request (access, rectification, erasure, restriction, portability, objection)."""
+    from clausier.privacy import service
+
     with command(received) as cmd:
         request = service.open_request(cmd.session, cmd.clock, cmd.actor, kind=kind,
                                        received_on=_day(received, cmd), requester=requester,
@@ -157,6 +170,8 @@ def open_request(kind: str, requester: str = typer.Option(...),
 @requests_app.command("extend")
 def extend(ref: str, reason: str = typer.Option(...), today: datetime = TodayOption):
     """Extend the deadline, with the reasons told to the person."""
+    from clausier.privacy import service
+
     with command(today) as cmd:
         request = service.extend_request(cmd.session, cmd.clock, cmd.actor, ref, reason,
                                          _day(today, cmd))
@@ -167,6 +182,8 @@ def extend(ref: str, reason: str = typer.Option(...), today: datetime = TodayOpt
 @requests_app.command("answer")
 def answer(ref: str, note: str = typer.Option(""), today: datetime = TodayOption):
     """Carry out the request (export, erasure) or record what was done."""
+    from clausier.privacy import service
+
     with command(today) as cmd:
         request = service.answer_request(cmd.session, cmd.clock, cmd.actor, ref,
                                          _day(today, cmd), note)

@@ -7,19 +7,10 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, LazyModule, TodayOption, cli_actor, command,
+from clausier.cli.common import (JsonOption, TodayOption, cli_actor, command, 
                                  console, fail, print_json, print_table)
 
 # Polars: loaded by the commands that rate or import usage, not by the others.
-contracts = LazyModule("clausier.contracts.service")
-cdr_service = LazyModule("clausier.rating.cdr.service")
-fair_use_service = LazyModule("clausier.rating.fair_use.service")
-fraud_service = LazyModule("clausier.rating.fraud.service")
-month_rules = LazyModule("clausier.rating.month.rules")
-month_service = LazyModule("clausier.rating.month.service")
-price_service = LazyModule("clausier.rating.price.service")
-sva_service = LazyModule("clausier.rating.sva.service")
-synth = LazyModule("clausier.rating.cdr.synth")
 DateOption = dict(formats=["%Y-%m-%d"])
 
 app = typer.Typer(no_args_is_help=True)
@@ -36,6 +27,8 @@ MonthOption = typer.Option(..., "--month", help="The month, YYYY-MM.")
 
 
 def _previous_month(today) -> str:
+    from clausier.rating.month import rules as month_rules
+
     return month_rules.shift_month(f"{today.year:04d}-{today.month:02d}", -1)
 
 
@@ -43,6 +36,8 @@ def _previous_month(today) -> str:
 def import_files(files: list[Path] = typer.Argument(..., help="CSV files (optionally .gz)."),
                  json: bool = JsonOption, today: datetime | None = TodayOption) -> None:
     """Import CDR files; bad rows go to a reject report (line and reason)."""
+    from clausier.rating.cdr import service as cdr_service
+
     results = []
     for path in files:
         with command(today) as cmd:
@@ -70,6 +65,9 @@ def synthesise(services: int = typer.Option(100, "--services", min=1, help="How 
     """Generate realistic synthetic traffic (with a few breaches and fraud patterns on purpose)
     for the lines of the database that have a service identifier (at most --services), else
     for fictitious lines (which the importer would reject as unknown to the database)."""
+    from clausier.rating.cdr import service as cdr_service
+    from clausier.rating.cdr import synth
+
     with command(today) as cmd:
         lines = cdr_service.service_lines(cmd.session, services)
         month = month or _previous_month(cmd.clock.today())
@@ -83,6 +81,8 @@ def tariffs(files: list[Path] = typer.Argument(None, help="Price-list YAML files
             built_in: bool = typer.Option(False, "--built-in", help="Load the demo price lists."),
             today: datetime | None = TodayOption) -> None:
     """Load usage price lists (idempotent)."""
+    from clausier.rating.price import service as price_service
+
     paths = list(files or []) + (price_service.built_in_price_lists() if built_in else [])
     if not paths:
         raise typer.BadParameter("give price-list files or --built-in")
@@ -95,6 +95,8 @@ def tariffs(files: list[Path] = typer.Argument(None, help="Price-list YAML files
 @cdr_app.command("batches")
 def batches(json: bool = JsonOption) -> None:
     """The latest import batches."""
+    from clausier.rating.cdr import service as cdr_service
+
     with command() as cmd:
         rows = [{"batch": b.id, "file": b.file_name, "read": b.rows_read, "imported": b.accepted,
                  "already_known": b.duplicates, "rejected": b.rejected, "months": b.months,
@@ -125,6 +127,7 @@ def rate_month(month: str, json: bool = False, today: datetime | None = None) ->
     """Rate (or re-rate) a month deterministically: rated Parquet and summaries for the bill run.
     Reached as ``clausier rate --month YYYY-MM`` (the ``rate`` group is shared with the legal
     interest rates of the payments room)."""
+    from clausier.rating.month import service as month_service
     from clausier.core.settings import Settings
     from clausier.workers.dispatch import rating_queue
 
@@ -145,6 +148,7 @@ def rate_month(month: str, json: bool = False, today: datetime | None = None) ->
 
 def rate_on_workers(month: str, queue, json: bool, today: datetime | None) -> None:
     """With a broker: each bucket of the month rated by the workers; this waits."""
+    from clausier.rating.month import service as month_service
     from clausier.core.clock import clock_for
     from clausier.core.errors import ClausierError
     from clausier.db.session import default_engine
@@ -172,6 +176,8 @@ def show(service_id: str = typer.Argument(..., metavar="SERVICE",
                                           help="Service identifier or subscription reference."),
          month: str = MonthOption, json: bool = JsonOption) -> None:
     """A service's usage in a month: explained amounts, traffic, breaches and alerts."""
+    from clausier.rating.month import service as month_service
+
     with command() as cmd:
         data = month_service.usage_of(cmd.session, service_id, month)
     if json:
@@ -202,6 +208,8 @@ def show(service_id: str = typer.Argument(..., metavar="SERVICE",
 def breaches(status: str | None = typer.Option(None, "--status"), month: str | None = typer.Option(None, "--month"),
              json: bool = JsonOption) -> None:
     """Fair-use breaches for staff."""
+    from clausier.rating.fair_use import service as fair_use_service
+
     with command() as cmd:
         rows = [fair_use_service.breach_dict(b)
                 for b in fair_use_service.list_breaches(cmd.session, status, month)]
@@ -216,6 +224,8 @@ def breaches(status: str | None = typer.Option(None, "--status"), month: str | N
 @usage_app.command("alerts")
 def alerts(status: str | None = typer.Option("open", "--status"), json: bool = JsonOption) -> None:
     """The fraud alert queue."""
+    from clausier.rating.fraud import service as fraud_service
+
     with command() as cmd:
         rows = [fraud_service.alert_dict(a)
                 for a in fraud_service.list_alerts(cmd.session, status or None)]
@@ -234,6 +244,9 @@ def decide(kind: str = typer.Argument(..., help="breach | alert | penalty"),
                                                     "alert: confirm|dismiss; penalty: confirm|reject"),
            note: str = typer.Option("", "--note"), today: datetime | None = TodayOption) -> None:
     """Record a staff decision on a breach, an alert or a penalty proposal."""
+    from clausier.rating.fair_use import service as fair_use_service
+    from clausier.rating.fraud import service as fraud_service
+
     deciders = {"breach": fair_use_service.decide_breach, "alert": fraud_service.decide_alert,
                 "penalty": fraud_service.decide_penalty}
     if kind not in deciders:
@@ -253,6 +266,8 @@ def _print_explained_lines(title: str, explanation: dict, total: object) -> None
 
 def _claims_standing(session, on, subscription_id: int | None = None) -> list[dict]:
     """The payout claims (one number's with ``subscription_id``), each with where it stands."""
+    from clausier.rating.sva import service as sva_service
+
     return [sva_service.payout_claim_dict(claim, sva_service.claim_standing(session, claim, on))
             for claim in sva_service.payout_claims(session, subscription_id)]
 
@@ -265,6 +280,9 @@ def payouts(subscription: str = typer.Argument(None, metavar="[SUBSCRIPTION]",
     """Premium-number payouts (*reversements*): without SUBSCRIPTION, what every number has
     accrued and not claimed and the claims made; with it, what it may claim on --today (with
     its clauses) and its claims."""
+    from clausier.contracts import service as contracts
+    from clausier.rating.sva import service as sva_service
+
     with command(today, json_errors=json) as cmd:
         on = cmd.clock.today()
         if subscription is None:
@@ -296,6 +314,8 @@ def tariff_change(subscription: str = typer.Argument(..., help="A premium number
                   requested: datetime = typer.Option(..., **DateOption, help="Day the change is requested."),
                   json: bool = JsonOption) -> None:
     """When a premium number's new caller tariff takes effect if requested on --requested."""
+    from clausier.rating.sva import service as sva_service
+
     with command(json_errors=json) as cmd:
         effective, clause = sva_service.tariff_change_effective(cmd.session, subscription,
                                                                 requested.date())
@@ -317,6 +337,10 @@ def pass_on(subscription: str = typer.Argument(..., help="A premium number's sub
             today: datetime | None = TodayOption, json: bool = JsonOption) -> None:
     """Propose passing on a penalty an upstream operator charged for a client's premium number
     (CP XII §13.1), at its amount; staff confirm it with ``usage decide penalty``."""
+    from clausier.contracts import service as contracts
+    from clausier.rating.fraud import service as fraud_service
+    from clausier.rating.sva import service as sva_service
+
     with command(today, writes=True, json_errors=json) as cmd:
         proposal = sva_service.pass_on_supplier_penalty(
             cmd.session, cmd.clock, cmd.actor, subscription, supplier, number,
@@ -335,6 +359,8 @@ def proposals(proposal_id: int = typer.Argument(None, metavar="[ID]", help="Show
               json: bool = JsonOption) -> None:
     """Penalty proposals (fraud and misuse sanctions awaiting staff): the list, or one with its
     explained amount. Decide with ``clausier usage decide penalty ID confirm|reject``."""
+    from clausier.rating.fraud import service as fraud_service
+
     with command(json_errors=json) as cmd:
         if proposal_id is None:
             data = [fraud_service.proposal_dict(p)

@@ -6,11 +6,9 @@ from datetime import datetime
 
 import typer
 
-from clausier.cli.common import (JsonOption, LazyModule, TodayOption, command, console,
+from clausier.cli.common import (JsonOption, TodayOption, command, console, 
                                  print_json, print_table)
 
-service = LazyModule("clausier.scheduler.service")
-customers = LazyModule("clausier.customers.service")
 
 app = typer.Typer()
 
@@ -24,6 +22,9 @@ def tick(today: datetime | None = TodayOption,
                                       help="Act on this customer (reference) only."),
          as_json: bool = JsonOption):
     """Run the daily tick for a date (default today); a second run for that date does nothing."""
+    from clausier.customers import service as customers
+    from clausier.scheduler import service
+
     with command(today, writes=True) as cmd:      # a writer from its start, as the server's tick
         day = cmd.clock.today()
         who = customers.get_customer_by_ref(cmd.session, customer) if customer else None

@@ -11,11 +11,9 @@ from datetime import datetime, timedelta
 
 import typer
 
-from clausier.cli.common import TodayOption, JsonOption, LazyModule, command, console, print_json, print_table
+from clausier.cli.common import TodayOption, JsonOption, command, console, print_json, print_table
 from clausier.core.clock import PARIS, Clock, clock_for
 
-rules = LazyModule("clausier.support.rules")
-service = LazyModule("clausier.support.service")
 
 app = typer.Typer()
 ticket_app = typer.Typer(no_args_is_help=True, help="Incident tickets and their restoration clock.")
@@ -34,6 +32,8 @@ def _clock(at: datetime | None, default: Clock) -> Clock:
 
 
 def _print_ticket(data: dict) -> None:
+    from clausier.support import rules
+
     target = data["target"]
     clock = data["clock"]
     elapsed = rules.duration_text(_delta(clock["elapsed_seconds"]))
@@ -65,6 +65,8 @@ def _aware(value: datetime) -> datetime:
 
 
 def _show(ref: str, clock: Clock, cmd, as_json: bool) -> None:
+    from clausier.support import service
+
     data = service.ticket_to_dict(service.clock_of(cmd.session, service.get_ticket(cmd.session, ref),
                                                    clock.now()), with_events=True)
     if as_json:
@@ -85,6 +87,8 @@ def open_ticket(subscription: str = typer.Argument(..., help="Subscription refer
                 channel: str = typer.Option("phone"), at: datetime = AtOption,
                 as_json: bool = JsonOption):
     """Open a ticket for an authorised incident reporter of the customer."""
+    from clausier.support import service
+
     with command() as cmd:
         clock = _clock(at, cmd.clock)
         ticket = service.open_ticket(cmd.session, clock, cmd.actor, service.TicketInput(
@@ -113,30 +117,40 @@ def _act(action, ref: str, at: datetime | None, as_json: bool, **options) -> Non
 @ticket_app.command()
 def confirm(ref: str, at: datetime = AtOption, as_json: bool = JsonOption):
     """The written confirmation (fax or e-mail) of the call has arrived."""
+    from clausier.support import service
+
     _act(service.confirm, ref, at, as_json)
 
 
 @ticket_app.command()
 def pause(ref: str, at: datetime = AtOption, as_json: bool = JsonOption):
     """Site access requested: the clock is frozen until access is given."""
+    from clausier.support import service
+
     _act(service.request_access, ref, at, as_json)
 
 
 @ticket_app.command()
 def resume(ref: str, at: datetime = AtOption, as_json: bool = JsonOption):
     """Site access given: the clock runs again."""
+    from clausier.support import service
+
     _act(service.give_access, ref, at, as_json)
 
 
 @ticket_app.command()
 def restore(ref: str, at: datetime = AtOption, as_json: bool = JsonOption):
     """Restoration notified to the customer: the clock stops."""
+    from clausier.support import service
+
     _act(service.restore, ref, at, as_json)
 
 
 @ticket_app.command()
 def close(ref: str, at: datetime = AtOption, as_json: bool = JsonOption):
     """Close and archive: the interruption time is fixed; a major anomaly becomes outages."""
+    from clausier.support import service
+
     _act(service.close, ref, at, as_json)
 
 
@@ -147,6 +161,8 @@ def qualify(ref: str, in_scope: bool = typer.Option(None, "--in-scope/--out-of-s
             misuse: bool = typer.Option(False, help="Caused by abnormal or fraudulent use."),
             note: str = typer.Option(""), at: datetime = AtOption, as_json: bool = JsonOption):
     """Qualify the incident; out of scope or misuse makes the ticket billable."""
+    from clausier.support import service
+
     _act(service.qualify, ref, at, as_json, in_scope=in_scope, anomaly=anomaly,
          excusable_event=excusable, misuse=misuse, note=note)
 
@@ -163,6 +179,9 @@ def list_tickets(customer: str = typer.Option(None, help="Customer reference or 
                  all_states: bool = typer.Option(False, "--all", help="Closed tickets too."),
                  at: datetime = AtOption, as_json: bool = JsonOption):
     """Open tickets, most urgent first, with the time left before their target."""
+    from clausier.support import rules
+    from clausier.support import service
+
     with command() as cmd:
         customer_id = service.get_customer(cmd.session, customer).id if customer else None
         now = _clock(at, cmd.clock).now()
@@ -189,6 +208,8 @@ def list_tickets(customer: str = typer.Option(None, help="Customer reference or 
 def report(month: datetime = MonthOption, customer: str = typer.Option(None),
            at: datetime = AtOption, as_json: bool = JsonOption):
     """Per subscription: availability, band, credit, restoration breaches, penalties, explained."""
+    from clausier.support import service
+
     with command() as cmd:
         rows = [service.report_to_dict(r) for r in service.sla_report(
             cmd.session, _clock(at, cmd.clock), month.date(), customer)]
@@ -216,6 +237,8 @@ def report(month: datetime = MonthOption, customer: str = typer.Option(None),
 def claim(customer: str, month: datetime = MonthOption, at: datetime = AtOption,
           as_json: bool = JsonOption):
     """The customer's claim for a month: the credits go to the next invoice."""
+    from clausier.support import service
+
     with command() as cmd:
         data = service.claim_to_dict(service.claim(cmd.session, _clock(at, cmd.clock), cmd.actor,
                                                    customer, month.date()))
@@ -237,6 +260,8 @@ def outage(subscription: str, start: datetime = typer.Option(..., "--from", form
            note: str = typer.Option(""),
            today: datetime | None = TodayOption):
     """Record a total outage of a service (for the availability objective)."""
+    from clausier.support import service
+
     with command(today) as cmd:
         row = service.record_outage(cmd.session, cmd.clock, cmd.actor, subscription, _aware(start),
                                     _aware(end), excluded, note)

@@ -7,18 +7,19 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from clausier.cli.common import (JsonOption, LazyModule, command, console, error_console,
+from clausier.cli.common import (JsonOption, command, console, error_console, 
                                  print_json, print_table)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-service = LazyModule("clausier.terms.service")
 
 app = typer.Typer(no_args_is_help=True, help="Term sheets: the operators' contract figures.")
 
 
 def _ensure_built_ins(session: Session, clock, actor) -> None:
+    from clausier.terms import service
+
     if not service.list_versions(session):
         service.load_built_in_sheets(session, clock, actor)
 
@@ -26,6 +27,8 @@ def _ensure_built_ins(session: Session, clock, actor) -> None:
 @app.command("list")
 def list_sheets(as_json: bool = JsonOption):
     """List the term-sheet versions loaded."""
+    from clausier.terms import service
+
     with command() as cmd:
         _ensure_built_ins(cmd.session, cmd.clock, cmd.actor)
         rows = [{"id": v.sheet_id, "version": v.version, "valid_from": v.valid_from,
@@ -44,6 +47,7 @@ def list_sheets(as_json: bool = JsonOption):
 def show(sheet: str, version: int = typer.Option(None), family: str = typer.Option(None),
          as_json: bool = JsonOption):
     """Show a sheet (or, with --family, the blocks that govern one service family)."""
+    from clausier.terms import service
     from clausier.terms.rendering import flatten
 
     with command() as cmd:
@@ -84,6 +88,8 @@ def lint(files: list[Path] = typer.Argument(None, help="Sheet files or folders (
 @app.command()
 def load(path: Path):
     """Validate, lint and store a sheet version (the same content twice changes nothing)."""
+    from clausier.terms import service
+
     with command() as cmd:
         stored = service.load_sheet_file(cmd.session, cmd.clock, cmd.actor, path)
         console.print(f"Loaded {stored.sheet_id} v{stored.version} (valid from {stored.valid_from})")

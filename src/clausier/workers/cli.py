@@ -8,11 +8,10 @@ import sys
 
 import typer
 
-from clausier.cli.common import JsonOption, LazyModule, command, console, fail, print_json, print_table
+from clausier.cli.common import JsonOption, command, console, fail, print_json, print_table
 from clausier.core.errors import InvalidInput
 from clausier.core.settings import Settings
 
-service = LazyModule("clausier.workers.service")
 
 app = typer.Typer()
 
@@ -85,6 +84,8 @@ def scheduler():
 @app.command("dead-letters")
 def dead_letters(limit: int = typer.Option(50, min=1), as_json: bool = JsonOption):
     """The messages the workers gave up on, newest first, with their error."""
+    from clausier.workers import service
+
     with command() as cmd:
         rows = [service.dead_letter_dict(letter)
                 for letter in service.list_dead_letters(cmd.session, limit)]
