@@ -44,6 +44,7 @@ DEMO_STEPS: list[str] = [
     "clausier.payments.demo:load_mandates",
     "clausier.billing.demo:load_demo",
     "clausier.payments.demo:load_demo",
+    "clausier.numbers.demo:load_demo",
     "clausier.support.demo:load_demo",
     "clausier.access.demo:load_demo",
     "clausier.privacy.demo:load_demo",
