@@ -1,4 +1,6 @@
-"""Demo invoices: the last three months billed for every operator, month by month (idempotent)."""
+"""Demo invoices: the last three months billed for every operator, month by month, each run on
+the first day of its month as an operator runs it, so that the invoices have a history of issue
+and due dates for collections and dunning to act on (idempotent)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from clausier.audit.service import Actor
 from clausier.billing import rules, service
 from clausier.billing.models import BillRun
 from clausier.catalog.models import Operator
-from clausier.core.clock import Clock
+from clausier.core.clock import Clock, FixedClock
 
 
 # The months the demo bills: this one and the two before.
@@ -27,14 +29,16 @@ def first_demo_period(today: date) -> date:
 
 def load_demo(session: Session, clock: Clock, actor: Actor) -> str:
     """One run per month, as an operator bills: each bills its month (and the months a go-live
-    recorded late left unbilled, each as a line of arrears)."""
+    recorded late left unbilled, each as a line of arrears), on the month's first day."""
     first = first_demo_period(clock.today())
     invoices = 0
     for operator in session.scalars(select(Operator).order_by(Operator.code)):
         for month in range(DEMO_RUNS):
-            period = rules.period_label(rules.add_months(first, month))
+            run_day = rules.add_months(first, month)
+            period = rules.period_label(run_day)
             if session.scalar(select(BillRun.id).where(BillRun.operator_id == operator.id,
                                                        BillRun.period == period)):
                 continue
-            invoices += service.bill_period(session, clock, actor, period, operator.code).billed
+            invoices += service.bill_period(session, FixedClock.on(run_day), actor, period,
+                                            operator.code).billed
     return f"{invoices} invoice(s)"
