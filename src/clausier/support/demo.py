@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor
 from clausier.contracts import service as contracts
 from clausier.core.clock import PARIS, Clock, FixedClock
-from clausier.core.errors import NotFound
+from clausier.core.errors import NotAllowed, NotFound
 from clausier.customers import service as customers
 from clausier.support import service
 from clausier.support.service import TicketInput
@@ -51,7 +51,9 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str | None:
     if service.list_tickets(session):
         return None
     today = clock.today()
-    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=10)
+    # A Tuesday of last month: the outage runs through working hours, whatever the month.
+    eighth = (today.replace(day=1) - timedelta(days=1)).replace(day=8)
+    last_month = eighth + timedelta(days=(1 - eighth.weekday()) % 7)
     tickets = []
     # Closed: a day and a half without service last month, then claimed.
     closed = _open(session, actor, CLOSED, _at(last_month, 9))
@@ -87,6 +89,9 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str | None:
         tickets.append(breached)
     claimed = ""
     if closed is not None:
-        claim = service.claim(session, clock, actor, CLOSED[0], last_month)
-        claimed = f", SLA claim of {CLOSED[0]} for {last_month:%Y-%m} ({claim.total} €)"
+        try:
+            claim = service.claim(session, clock, actor, CLOSED[0], last_month)
+            claimed = f", SLA claim of {CLOSED[0]} for {last_month:%Y-%m} ({claim.total} €)"
+        except NotAllowed as refused:          # a month the sheets give nothing for
+            claimed = f", no SLA claim ({refused})"
     return f"{len(tickets)} ticket(s){claimed}"
