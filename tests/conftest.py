@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from datetime import date
 
@@ -23,9 +22,6 @@ from tests.net import Inbox, free_port, point_mail_to, smtp_server
 # The web app must not start its daily-tick thread in tests, nor write a secret under ./var.
 os.environ["CLAUSIER_NO_TICK"] = "1"
 os.environ.setdefault("CLAUSIER_SECRET_KEY", "test-secret-key")
-# Files the app writes (the demo's call records, letters) go to a directory of the test process,
-# not to ./var, which two workers would share.
-os.environ.setdefault("CLAUSIER_DATA_DIR", tempfile.mkdtemp(prefix="clausier-tests-"))
 
 TEST_DB = os.environ.get("CLAUSIER_TEST_DB", "sqlite")
 POSTGRES_URL = os.environ.get("CLAUSIER_TEST_POSTGRES_URL",

@@ -40,10 +40,10 @@ DEMO_USERS = [
 DEMO_STEPS: list[str] = [
     "clausier.contracts.demo:load_demo",
     "clausier.equipment.demo:load_demo",
-    "clausier.rating.demo:load_demo",
     "clausier.payments.demo:load_mandates",
     "clausier.billing.demo:load_demo",
     "clausier.payments.demo:load_demo",
+    "clausier.rating.demo:load_demo",
     "clausier.numbers.demo:load_demo",
     "clausier.support.demo:load_demo",
     "clausier.access.demo:load_demo",

@@ -1,7 +1,9 @@
 """Demo call records: last month's traffic of the demo's live lines, synthesised (with the
 fair-use breaches and fraud patterns ``synth`` gives a few lines on purpose), imported as an
-operator's CDR file and rated before the bill runs; the usage price lists loaded first. The
-fraud alerts stay open, waiting for a decision (idempotent: a file imported once is not again)."""
+operator's CDR file and rated after the demo's bill runs (next month's run would bill it: the
+demo's invoices cite only the terms, not the demo price lists); the usage price lists loaded
+first. The fraud alerts stay open, waiting for a decision (idempotent: a file imported once is
+not imported again)."""
 
 from __future__ import annotations
 
