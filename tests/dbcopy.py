@@ -15,7 +15,11 @@ the foreign-key triggers off, which needs a superuser (the local server's trust 
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
@@ -104,6 +108,22 @@ def demo_committed(engine: Engine, clock) -> None:
     from tests.conftest import _empty
 
     _empty(engine)
-    with transaction(engine) as s:
-        demo.load_demo(s, clock, Actor.system("test"))
+    with demo_files():
+        with transaction(engine) as s:
+            demo.load_demo(s, clock, Actor.system("test"))
     save(engine, name)
+
+
+@contextmanager
+def demo_files() -> Iterator[None]:
+    """The files the demo writes (its call records, its letters) in a directory of their own:
+    the usage store is read by customer id, which the tests' own customers reuse."""
+    data_dir = os.environ.get("CLAUSIER_DATA_DIR")
+    os.environ["CLAUSIER_DATA_DIR"] = tempfile.mkdtemp(prefix="clausier-demo-")
+    try:
+        yield
+    finally:
+        if data_dir is None:
+            del os.environ["CLAUSIER_DATA_DIR"]
+        else:
+            os.environ["CLAUSIER_DATA_DIR"] = data_dir

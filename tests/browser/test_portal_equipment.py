@@ -1,6 +1,6 @@
 """A customer user of the portal finds, from the navigation, the equipment it must send back: the
-demo's CinéTime box of OZO-000001 (option ended three days before the demo day), due within
-10 days, else 80 € TTC (CPV CinéTime art. 8, L1080-1082) — in English, then in French, with
+demo's CinéTime box of OZO-000001 (option ended ten days before the Sunday of the demo's
+week), due within 10 days, else 80 € TTC (CPV CinéTime art. 8, L1080-1082) — in English, then in French, with
 screenshots."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def test_a_customer_user_reads_its_equipment_to_return(page):
     row = page.locator("tbody tr", has_text="DEMO-VF-0001")
     expect(row).to_have_count(1)
     text = row.inner_text()
-    assert "1 Dec 2026" in text, text           # ended 21 November (demo day − 3) + 10 days
+    assert "29 Nov 2026" in text, text      # ended 19 November (the demo week's Sunday − 10 days)
     assert "80.00" in text and "TTC" in text and "CPV CinéTime art. 8" in text, text
     assert "Poilley" in text, text
     assert not problems(page.content())
@@ -28,6 +28,6 @@ def test_a_customer_user_reads_its_equipment_to_return(page):
     page.get_by_role("link", name="Français").click()
     expect(page.locator("h1")).to_have_text("Équipements à restituer")   # waits for the new page
     french = page.locator("tbody tr", has_text="DEMO-VF-0001").inner_text()
-    assert "01/12/2026" in french and "80,00" in french, french
+    assert "29/11/2026" in french and "80,00" in french, french
     assert not problems(page.content())
     shot(page, "portal-equipment-fr")

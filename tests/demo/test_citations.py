@@ -22,6 +22,11 @@ SEED_LINES = re.compile(r"\S+.*\(L\d+(?:-\d+)?\)")
 # A clause of the law (not of the seed): it has no seed lines to give.
 LAW = re.compile(r"\b(C\. ?com|C\. ?civ|CGI|C\. ?conso|Code|RGPD|GDPR|loi|Loi|décret|EN 16931|SEPA)\b")
 READING = re.compile(r"\breading[: ]+[A-Z][A-Z0-9-]+")
+# Where a price comes from rather than a clause: the customer's own order (a change order's
+# lines, contracts/changes.py), the operator's usage price list or the offer's bundle (rated
+# usage, rating/service.py) — documents with no seed lines to give.
+PRICE_SOURCE = re.compile(r"order / price list \([a-z0-9_]+\)|.+ usage price list \(\w+\)"
+                          r"|offer bundle")
 
 
 def citation_problem(text: str) -> str | None:
@@ -34,7 +39,8 @@ def citation_problem(text: str) -> str | None:
         if reading and not (seen_clause or lines):
             return "a reading id with no article and seed lines before it"
         seen_clause = seen_clause or bool(lines) or bool(SEED_LINES.search(part))
-    if text.strip() and not seen_clause and not LAW.search(text):
+    prices_only = all(PRICE_SOURCE.fullmatch(p.strip()) for p in text.split(";"))
+    if text.strip() and not seen_clause and not LAW.search(text) and not prices_only:
         return "no article with seed lines"
     return None
 
@@ -74,6 +80,9 @@ def test_the_checker_tells_a_checkable_citation_from_a_bare_reading():
     assert citation_problem("reading T-PRORATA-FIRST-MONTH") is not None
     assert citation_problem("reading T-X; CGV art. 2 (L66-67)") is not None
     assert citation_problem("CGV art. 10.4") is not None
+    assert citation_problem("order / price list (sda_block_10)") is None
+    assert citation_problem("Ozone demo usage price list (demo); offer bundle") is None
+    assert citation_problem("offer bundle; reading T-X") is not None
 
 
 def test_every_explained_line_of_the_demo_cites_an_article_and_its_seed_lines(demo_session):

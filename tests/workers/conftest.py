@@ -29,6 +29,7 @@ from clausier.core.clock import FixedClock
 from clausier.db.migrate import upgrade
 from clausier.db.session import engine_for, transaction
 from clausier.demo import service as demo
+from tests import dbcopy
 from tests.billing.conftest import en16931_fatal  # noqa: F401 (the billing tests' check)
 from tests.conftest import POSTGRES_URL, TEST_DB
 from tests.net import Inbox, free_port
@@ -213,7 +214,7 @@ def demo_template(broker_env, db_url) -> Iterator[tuple[str, str]]:
     url = make_url(db_url).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     engine = engine_for(url)
-    with transaction(engine) as s:
+    with dbcopy.demo_files(), transaction(engine) as s:
         demo.load_demo(s, FixedClock.on(date(2026, 11, 24)), Actor.system("test"))
         last = max(s.scalars(select(BillRun.period)))
     engine.dispose()

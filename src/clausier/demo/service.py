@@ -43,10 +43,14 @@ def demo_steps() -> list:
     from clausier.equipment import demo as equipment
     from clausier.payments import demo as payments
     from clausier.portal import demo as portal
+    from clausier.numbers import demo as numbers
     from clausier.privacy import demo as privacy
+    from clausier.rating import demo as rating
+    from clausier.support import demo as support
 
     return [contracts.load_demo, equipment.load_demo, payments.load_mandates, billing.load_demo,
-            payments.load_demo, access.load_demo, privacy.load_demo, portal.load_demo]
+            payments.load_demo, rating.load_demo, numbers.load_demo, support.load_demo,
+            access.load_demo, privacy.load_demo, portal.load_demo]
 
 
 @dataclass

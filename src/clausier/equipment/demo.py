@@ -1,6 +1,8 @@
-"""Demo equipment: the CinéTime option of OZO-000001 (the demo portal user client.ozo) ended three
-days ago, so its TV box is due back within the 10 days of CPV CinéTime art. 8 — the portal's
-"equipment to return" page and the back office's returns of the week show it (idempotent)."""
+"""Demo equipment: the CinéTime option of OZO-000001 (the demo portal user client.ozo) ended ten
+days before the last day of the demo's week, so its TV box is due back by that Sunday (the 10
+days of CPV CinéTime art. 8) — the portal's "equipment to return" page, the back office's returns
+of the week (Monday to Sunday) and the dashboard's returns of the days ahead all show it, whatever
+the weekday of the demo (idempotent)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from clausier.equipment.models import EquipmentItem
 
 CUSTOMER = "OZO-000001"
 TV_BOX = "DEMO-VF-0001"
+# CPV CinéTime art. 8 (L1080-1082): the box is sent back within 10 days of the option's end.
+RETURN_DAYS = timedelta(days=10)
 
 
 def load_demo(session: Session, clock: Clock, actor: Actor) -> str | None:
@@ -32,7 +36,7 @@ def load_demo(session: Session, clock: Clock, actor: Actor) -> str | None:
     if not catalog_facts.equipment_kinds_by_code(session, customer.operator_id, ["tv_box"]):
         return None
     today = clock.today()
-    signed, ended = today - timedelta(days=120), today - timedelta(days=3)
+    signed, ended = today - timedelta(days=120), service.week_of(today)[1] - RETURN_DAYS
     site = next((s for s in customer.sites if s.is_central), customer.sites[0])
     order = contracts.create_order(session, clock, actor, contracts.OrderInput(
         customer_id=customer.id, signed_on=signed, channel="on_premises",

@@ -31,6 +31,18 @@ def message_facts(session: Session, message_ids: Collection[int]) -> dict[int, M
     ids = sorted({i for i in message_ids if i is not None})
     if not ids:
         return {}
-    return {m.id: MessageFacts(m.id, m.customer_id, m.channel, m.kind, m.subject, m.status,
-                               m.created_on, m.received_on, m.file_path)
+    return {m.id: _facts(m)
             for m in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
+
+
+def letters_awaiting_receipt(session: Session, created_by: date) -> list[MessageFacts]:
+    """The registered letters created on or before ``created_by`` whose acknowledgement of
+    receipt has not come back, oldest first."""
+    return [_facts(m) for m in session.scalars(select(OutboxMessage).where(
+        OutboxMessage.channel == "registered_letter", OutboxMessage.received_on.is_(None),
+        OutboxMessage.created_on <= created_by).order_by(OutboxMessage.id))]
+
+
+def _facts(m: OutboxMessage) -> MessageFacts:
+    return MessageFacts(m.id, m.customer_id, m.channel, m.kind, m.subject, m.status,
+                        m.created_on, m.received_on, m.file_path)

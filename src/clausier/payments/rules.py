@@ -360,7 +360,8 @@ def next_step(steps: Sequence[DunningStep], facts: CaseFacts,
             anchor = previous.debit_returned_on
             anchor_words = f"return of the re-presented debit on {anchor.isoformat()}"
         else:
-            anchor, anchor_words = previous.reached_on, f"step {previous.step_id} of {previous.reached_on.isoformat()}"
+            anchor, anchor_words = (previous.reached_on,
+                                   f"the previous step of {previous.reached_on.isoformat()}")
         target = anchor + relativedelta(months=step.after_months or 0)
         target = CALENDAR.add_days(target, step.after_days, step.counted_in.day_kind)
         if step.after_days:

@@ -297,7 +297,7 @@ def tickets_panel(session: Session, clock: Clock, view: View) -> Panel:
             left = f"{_('breached by')} {duration_text(-item.status.left)}"
         else:
             left = duration_text(item.status.left)
-        rows.append([item.ticket.ref, item.target.label if item.target else "",
+        rows.append([item.ticket.ref, f["target"](item.target),
                      left, f["instant"](item.status.deadline) if item.status and item.status.deadline
                      else ""])
     return Panel(
@@ -357,7 +357,8 @@ def usage_panel(session: Session, clock: Clock, view: View) -> Panel:
              f"{b.accepted} / {b.rows_read} ({b.rejected} {_('rejected')})",
              f["instant"](b.finished_at or b.started_at)]
             for b in cdr.list_batches(session, limit=IMPORTS_SHOWN)]
-    rows += [[_("Fraud alert") + f" #{a.id}", a.kind, f"{a.calls} {_('calls')} · {a.month}",
+    rows += [[_("Fraud alert") + f" #{a.id}", f["label"]("fraud_alert", a.kind),
+              f"{a.calls} {_('calls')} · {a.month}",
               f["instant"](a.detected_at)] for a in fraud.list_alerts(session, status="open")]
     return Panel(
         key="usage", title=_("Latest CDR imports and fraud alerts"),

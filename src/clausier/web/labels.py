@@ -108,6 +108,49 @@ EXCUSABLE_EVENTS = {
     "force_majeure": N_("Force majeure"), "maintenance": N_("Scheduled maintenance"),
     "supplier_outage": N_("Outage of a supplier"),
     "events_outside_operator_control": N_("Events outside the operator's control"),
+    # the lists of the built-in sheets' service levels (``excusable_events``)
+    "client_act_or_omission": N_("An act or omission of the customer"),
+    "client_acts_or_omissions": N_("An act or omission of the customer"),
+    "client_information_withheld": N_("Information withheld by the customer"),
+    "client_non_cooperation": N_("The customer not cooperating"),
+    "client_not_cooperating": N_("The customer not cooperating"),
+    "client_or_third_party": N_("The customer or a third party"),
+    "client_or_user_act": N_("An act of the customer or a user"),
+    "client_user_or_third_party": N_("The customer, a user or a third party"),
+    "equipment_not_installed_by_operator": N_("Equipment not installed by the operator"),
+    "equipment_not_supplied_by_operator": N_("Equipment not supplied by the operator"),
+    "equipment_or_service_not_supplied": N_("Equipment or service not supplied by the operator"),
+    "exceptional_access_difficulties": N_("Exceptional difficulties of access"),
+    "other_network_operators": N_("Other network operators"),
+    "other_operator_act": N_("An act of another operator"),
+    "other_operators": N_("Other network operators"),
+    "planned_maintenance": N_("Scheduled maintenance"),
+    "power_cut": N_("Power cut"),
+    "regulator_prescriptions": N_("Prescriptions of the regulator"),
+    "requested_tests_not_run": N_("Requested tests not run"),
+    "site_access_refused": N_("Access to the site refused"),
+    "third_party_act": N_("An act of a third party"),
+    "traffic_above_capacity": N_("Traffic above the subscribed capacity"),
+    "traffic_over_capacity": N_("Traffic above the subscribed capacity"),
+}
+
+# The kinds of fraud alert of the rating room (``rating.rules``, ``rating.service``).
+FRAUD_ALERTS = {
+    "automated_caller_id": N_("Automated calls presenting a forbidden number"),
+    "platform_caller_id": N_("Platform presenting a number outside its ranges"),
+    "setup_burst": N_("Burst of call set-ups"),
+    "caller_id_rewrite": N_("Presented number to rewrite (089B)"),
+    "origin_mismatch": N_("Calling country not matching the presented number"),
+    "sva_abnormal_traffic": N_("Abnormal traffic on a premium-rate number"),
+    "roaming_abuse": N_("Permanent roaming"),
+}
+
+# What the fair-use thresholds of the sheets measure (``rating.rules.MEASURED_METRICS``).
+FAIR_USE_METRICS = {
+    "distinct_numbers": N_("distinct numbers called"), "call_hours": N_("hours of calls"),
+    "hours": N_("hours"), "sms": N_("SMS"), "sms_recipients": N_("SMS recipients"),
+    "simultaneous_calls": N_("simultaneous calls"),
+    "call_setups_per_second": N_("call set-ups per second"),
 }
 
 # What the retention rules of the term sheets keep, and what their periods run from.
@@ -742,7 +785,8 @@ TABLES = {"family": FAMILIES, "unit": UNITS, "subscription_event": SUBSCRIPTION_
           "legal_basis": LEGAL_BASES, "data_subject": DATA_SUBJECTS, "recipient": RECIPIENTS,
           "legal_obligation": LEGAL_OBLIGATIONS, "term_topic": TERM_TOPICS,
           "term_field": TERM_FIELDS, "term_value": TERM_VALUES, "audit_action": AUDIT_ACTIONS,
-          "audit_entity": AUDIT_ENTITIES, "audit_field": AUDIT_FIELDS}
+          "audit_entity": AUDIT_ENTITIES, "audit_field": AUDIT_FIELDS,
+          "fraud_alert": FRAUD_ALERTS, "fair_use_metric": FAIR_USE_METRICS}
 
 
 def label(translations: NullTranslations, table: str, code: str | None) -> str:

@@ -107,6 +107,15 @@ def filters_for(language: str) -> dict:
         """Several codes of one table in words, separated by commas."""
         return ", ".join(label(table, code) for code in codes or ())
 
+    def target(value) -> str:
+        """A ticket's restoration target in words: its duration, and whether it counts business
+        hours only (the target's own ``label`` names the sheet's option by its code)."""
+        if value is None:
+            return ""
+        message = ("%(hours)s business hours" if value.counted_in == "business_hours"
+                   else "%(hours)s hours")
+        return translations(language).gettext(message) % {"hours": number(value.hours)}
+
     def coded(table: str, code: str | None) -> Markup:
         """A stored code in words; a code no table knows is shown as an identifier."""
         if code and code not in labels.TABLES[table]:
@@ -138,7 +147,7 @@ def filters_for(language: str) -> dict:
 
     return {"money": money, "number": number, "day": day, "instant": instant, "explain": explain,
             "label": label, "labels": labels_of, "coded": coded, "stored": stored,
-            "identifiers": identifiers}
+            "identifiers": identifiers, "target": target}
 
 
 CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
