@@ -43,8 +43,9 @@ def test_the_customer_lists_and_downloads_its_own_invoices_only(world, engine, b
     with transaction(engine) as s:
         invoice, _credited = service.invoice_of_customer(s, world.customer_a, own[0])
         if invoice.seller.get("name", "").upper().startswith("TECHNICOPHONE"):
-            # 25 jours ouvrés after 24 November 2026 (CGV art. 10.4, art. 2), Christmas not counted
-            assert (invoice.issue_date, invoice.due_date) == (date(2026, 11, 24), date(2026, 12, 30))
+            # The demo's first bill run is on 1 September 2026; 25 jours ouvrés after it (CGV
+            # art. 10.4, art. 2: Monday to Friday, no public holiday in between): 6 October.
+            assert (invoice.issue_date, invoice.due_date) == (date(2026, 9, 1), date(2026, 10, 6))
         due = invoice.due_date
     pdf = browser.get(f"/portal/invoices/{own[0]}/pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")

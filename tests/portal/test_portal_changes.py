@@ -40,7 +40,12 @@ def test_the_customer_requests_a_change_and_nothing_changes_until_confirmed(worl
     assert "Devis de la modification" in page_text
     quote_block = page_text[page_text.index("Devis de la modification"):]
     for line in quoted["monthly"]["lines"] + quoted["one_off"]["lines"]:
-        assert f'<td class="clause">{line["clause"]}</td>' in quote_block
+        clause = line["clause"]
+        if clause.startswith("order / price list ("):
+            # the price comes from the order's price list: its offer code marked as an identifier
+            assert f'(<code>{clause[20:-1]}</code>)</td>' in quote_block
+        else:
+            assert f'<td class="clause">{clause}</td>' in quote_block
     assert quoted["recommit_clause"] and quoted["recommit_clause"] in quote_block
     bad = client.post(f"/portal/contracts/{ref}/changes", data={
         "on": "2026-12-01", "action": "add", "offer": offer, "quantity": "many",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console, 
+from clausier.cli.common import (JsonOption, TodayOption, command, console,
                                  print_json, print_table)
 from clausier.core.explain import Explained
 
@@ -145,10 +145,10 @@ def _print_event(subscription, event: str, cmd, as_json: bool) -> None:
 
 
 def _goods_command(event: str, doc: str):
-    from clausier.contracts import service
-
     def record(ref: str, on: datetime = typer.Option(..., help="The day it happened.", **DateOption),
                today: datetime = TodayOption, as_json: bool = JsonOption):
+        from clausier.contracts import service
+
         with command(today, writes=True) as cmd:
             subscription = service.record_event(cmd.session, cmd.clock, cmd.actor, ref, event, on.date())
             _print_event(subscription, event, cmd, as_json)

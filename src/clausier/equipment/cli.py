@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console, 
+from clausier.cli.common import (JsonOption, TodayOption, command, console,
                                  print_json, print_table)
 from clausier.core.clock import PARIS
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console, 
+from clausier.cli.common import (JsonOption, TodayOption, command, console,
                                  print_json, print_table)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console, 
+from clausier.cli.common import (JsonOption, TodayOption, command, console,
                                  print_json, print_table)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, cli_actor, command, 
+from clausier.cli.common import (JsonOption, TodayOption, cli_actor, command,
                                  console, fail, print_json, print_table)
 
 # Polars: loaded by the commands that rate or import usage, not by the others.

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from clausier.cli.common import (JsonOption, command, console, error_console, 
+from clausier.cli.common import (JsonOption, command, console, error_console,
                                  print_json, print_table)
 
 if TYPE_CHECKING:

@@ -725,6 +725,7 @@ AUDIT_ENTITIES = {
     "privacy_retention_runs": N_("purge"),
     "privacy_sub_processor_changes": N_("sub-processor change"),
     "privacy_sub_processors": N_("sub-processor"),
+    "rated_usage_summaries": N_("monthly usage summary"),
     "refunds": N_("refund"),
     "set_off_notices": N_("set-off notice"),
     "sim_cards": N_("SIM card"),
