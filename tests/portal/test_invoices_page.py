@@ -22,7 +22,8 @@ NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
 
 def _numbers(engine, customer_id: int) -> tuple[list[str], list[str]]:
     with transaction(engine) as s:
-        documents = s.query(Invoice).filter(Invoice.customer_id == customer_id).order_by(Invoice.id).all()
+        documents = (s.query(Invoice).filter(Invoice.customer_id == customer_id)
+                     .order_by(Invoice.id).all())
         return ([i.number for i in documents if i.status != "draft"],
                 [i.number for i in documents if i.status == "draft" and i.number])
 
