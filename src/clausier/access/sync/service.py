@@ -411,14 +411,23 @@ class SeenBuffer:
 def device_snapshot(session: Session, clock: Clock, state: PollState, folder: Path | None = None
                     ) -> SyncAnswer:
     """The whole configuration for a device (``poll_state`` first: a refused site gets its
-    refusal); read only, the caller records the contact."""
+    refusal); read only, the caller records the contact. The version ``poll_state`` read is
+    served from the cache (memory, else the shared folder) without reading the site again."""
     if state.refusal:
         return SyncAnswer("snapshot", refused=state.refusal[0], message=state.refusal[1])
-    site = session.get(AccessSite, state.site_id)
     day = clock.today()
-    body = snapshot_bytes(session, site, day, folder)
-    return SyncAnswer("snapshot", body=body,
-                      etag=snapshot_etag(snapshot_key(site.id, site.snapshot_salt, site.config_version, day)))
+    key = snapshot_key(state.site_id, state.snapshot_salt, state.site_version, day)
+    body = SNAPSHOTS.get(key, folder)
+    if body is None:
+        site = session.get(AccessSite, state.site_id)
+        body = snapshot_bytes(session, site, day, folder)
+        key = snapshot_key(site.id, site.snapshot_salt, site.config_version, day)
+    return SyncAnswer("snapshot", body=body, etag=snapshot_etag(key))
+
+
+def device_snapshot_etag(state: PollState, day: date) -> str:
+    """The ETag of the snapshot a device of ``state`` would get (If-None-Match: 304 unread)."""
+    return snapshot_etag(snapshot_key(state.site_id, state.snapshot_salt, state.site_version, day))
 
 
 DELTAS = SnapshotCache()      # encoded deltas by (site, salt, from, to, year): a thousand devices, one build
