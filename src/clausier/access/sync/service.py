@@ -302,8 +302,9 @@ class PollState:
 
 
 def _site_columns():
-    return (AccessSite.config_version, AccessSite.snapshot_salt, Pack.service_start, Pack.service_end,
-            Pack.subscription_id, contract_facts.subscription_status_column(Pack.subscription_id))
+    return (AccessSite.config_version, AccessSite.snapshot_salt, Pack.service_start,
+            Pack.service_end, Pack.subscription_id,
+            contract_facts.subscription_status_column(Pack.subscription_id))
 
 
 # Built once: each statement is compiled once and reused from SQLAlchemy's cache. A poll runs
