@@ -556,6 +556,15 @@ def _poll_state(request: Request, clock: Clock) -> sync_service.PollState:
         return sync_service.poll_state(connection, _device_token(request), clock.today())
 
 
+def _seen_due(state: sync_service.PollState, now: datetime) -> dict:
+    """A stale last-seen stamp goes to the batch; the stamps to write now (the batch is written
+    every few seconds by whichever poll is due)."""
+    if not sync_service.seen_is_stale(state.last_seen_at, now):
+        return {}
+    sync_service.mark_seen(state, now)
+    return _SEEN.add(state.device_id, now)
+
+
 def _write_seen(request: Request, due: dict) -> None:
     with write_transaction(request.app.state.engine) as session:
         sync_service.note_seen(session, due)
@@ -573,7 +582,7 @@ def _device_read(request: Request, clock: Clock, state: sync_service.PollState,
     if answer.refused:
         with write_transaction(engine) as session:
             sync_service.note_contact(session, clock, state.device_id, answer)
-    elif sync_service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
+    elif due := _seen_due(state, now):
         _write_seen(request, due)
     return _answer(answer, if_none_match=request.headers.get("if-none-match"))
 
@@ -592,7 +601,13 @@ def device_snapshot(request: Request) -> Response:
     """The whole configuration of the device's site (the first sync, or after a reset). Its
     ``ETag`` names the version: sent back in ``If-None-Match``, an unchanged one answers 304."""
     clock, folder = request.app.state.clock, _snapshot_folder(request)
-    return _device_read(request, clock, _poll_state(request, clock),
+    state, if_none_match = _poll_state(request, clock), request.headers.get("if-none-match")
+    etag = sync_service.device_snapshot_etag(state, clock.today())
+    if state.refusal is None and if_none_match == etag:      # unchanged: the snapshot is not read
+        if due := _seen_due(state, clock.now()):
+            _write_seen(request, due)
+        return _answer(sync_service.SyncAnswer("snapshot", etag=etag), if_none_match=if_none_match)
+    return _device_read(request, clock, state,
                         lambda s, state: sync_service.device_snapshot(s, clock, state, folder))
 
 
@@ -607,7 +622,7 @@ async def device_delta(request: Request, since: int) -> Response:
     if state.refusal is None and since == state.site_version:
         answer = sync_service.device_delta(None, clock, state, since)
         now = clock.now()
-        if sync_service.seen_is_stale(state.last_seen_at, now) and (due := _SEEN.add(state.device_id, now)):
+        if due := _seen_due(state, now):
             await run_in_threadpool(_write_seen, request, due)
         return _answer(answer, if_none_match=request.headers.get("if-none-match"))
     return await run_in_threadpool(_device_read, request, clock, state,

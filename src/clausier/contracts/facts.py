@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -67,6 +67,12 @@ def subscription_statuses(session: Session | Connection, subscription_ids: Colle
     ids = sorted(set(subscription_ids))
     return dict(session.execute(select(Subscription.id, Subscription.status)
                                 .where(Subscription.id.in_(ids))).all())
+
+
+def subscription_status_column(subscription_id: ColumnElement[int]) -> ScalarSelect[str]:
+    """The status of the subscription ``subscription_id`` names, as a column of another room's
+    select (a device's poll reads its site's state in one round trip)."""
+    return select(Subscription.status).where(Subscription.id == subscription_id).scalar_subquery()
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,6 +36,57 @@ def register_device(session: Session, clock: Clock, actor: Actor, site_id: int, 
     return device, token
 
 
+@dataclass
+class KnownDevice:
+    """Who a token names, as a poll last read it (``last_seen_at`` and ``version_applied``
+    follow what this process wrote)."""
+
+    device_id: int
+    site_id: int
+    last_seen_at: datetime | None
+    version_applied: int
+    until: float = 0.0             # time.monotonic() after which it is read again
+
+
+class KnownTokens:
+    """Device tokens this process authenticated, by their sha256 digest, for ``SECONDS``: a
+    device polls every few seconds and its identity seldom changes. A rotated token is
+    forgotten at once by the process that rotated it; another web worker accepts it for at most
+    ``SECONDS`` more (the documented revocation delay). The site's version and whether it is
+    still synchronised are read on every poll, never from here."""
+
+    SECONDS = 30.0
+    SIZE = 100_000
+
+    def __init__(self) -> None:
+        self._known: dict[str, KnownDevice] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> KnownDevice | None:
+        known = self._known.get(digest)
+        if known is None or known.until < time.monotonic():
+            return None
+        return known
+
+    def put(self, digest: str, known: KnownDevice) -> None:
+        known.until = time.monotonic() + self.SECONDS
+        with self._lock:
+            if len(self._known) >= self.SIZE:
+                self._known.clear()         # bounded; the next polls read their device again
+            self._known[digest] = known
+
+    def forget_device(self, device_id: int) -> None:
+        with self._lock:
+            self._known = {d: k for d, k in self._known.items() if k.device_id != device_id}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._known.clear()
+
+
+KNOWN_TOKENS = KnownTokens()
+
+
 def _new_device_token() -> str:
     return f"clzd_{secrets.token_urlsafe(32)}"
 
@@ -42,6 +96,7 @@ def rotate_device_token(session: Session, clock: Clock, actor: Actor, device: De
     token = _new_device_token()
     device.token_prefix, device.token_hash = token[:16], secret_digest(token)
     device.token_rotated_at = clock.now()
+    KNOWN_TOKENS.forget_device(device.id)
     record(session, clock, actor, "access.device.rotate", device, f"device {device.id} token rotated")
     return token
 

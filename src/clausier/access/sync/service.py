@@ -10,7 +10,7 @@ import secrets
 import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from clausier.access import rules
 from clausier.access.models import (AccessPoint, AccessRight, AccessSite, ConfigChange, Credential,
                                     Device, Pack, SyncFailure, TimeProfile, UserRecord)
+from clausier.access.devices.service import KNOWN_TOKENS, KnownDevice
 from clausier.access.packs.service import call_destinations, sync_refusal, sync_refusal_of
 from clausier.access.sites.service import authorize, pack_of, secret_digest
 from clausier.audit.service import Actor
@@ -292,6 +293,7 @@ class PollState:
     site_version: int
     refusal: tuple[str, str] | None
     version_applied: int = 0
+    known: KnownDevice | None = field(default=None, compare=False, repr=False)
 
     @property
     def version_etag(self) -> str:
@@ -299,28 +301,54 @@ class PollState:
         return f'"{self.site_id}-{self.snapshot_salt}-v{self.site_version}"'
 
 
-# Built once: the statement is compiled once and reused from SQLAlchemy's cache.
+def _site_columns():
+    return (AccessSite.config_version, AccessSite.snapshot_salt, Pack.service_start,
+            Pack.service_end, Pack.subscription_id,
+            contract_facts.subscription_status_column(Pack.subscription_id))
+
+
+# Built once: each statement is compiled once and reused from SQLAlchemy's cache. A poll runs
+# one of them: the device is known (``KNOWN_TOKENS``) → its site's state by primary key; else
+# the device by its token's indexed prefix, with its site's state.
+_SITE_STATE_QUERY = (select(*_site_columns()).join(Pack, Pack.id == AccessSite.pack_id)
+                     .where(AccessSite.id == bindparam("site_id")))
 _POLL_QUERY = (select(Device.id, Device.site_id, Device.token_hash, Device.last_seen_at,
-                      AccessSite.config_version, Pack.service_start, Pack.service_end,
-                      Pack.subscription_id, AccessSite.snapshot_salt, Device.version_applied)
+                      Device.version_applied, *_site_columns())
                .join(AccessSite, AccessSite.id == Device.site_id)
                .join(Pack, Pack.id == AccessSite.pack_id)
                .where(Device.token_prefix == bindparam("prefix"), Device.active.is_(True)))
 
 
 def poll_state(connection: Connection | Session, token: str, day: date) -> PollState:
-    """The device of ``token`` and its site's state, by the token's indexed prefix and its
-    sha256 digest (tokens are long random secrets: no slow password hash per poll)."""
+    """The device of ``token`` and its site's state in one query. The device is found by its
+    token's sha256 digest (tokens are long random secrets: no slow password hash per poll),
+    held by this process for ``KnownTokens.SECONDS`` (a rotated token works on another worker
+    for at most that long), else by the token's indexed prefix. The site's version and
+    refusal are read every time: a change or a suspension is seen by the next poll."""
     digest = secret_digest(token)
-    for row in connection.execute(_POLL_QUERY, {"prefix": token[:16]}):
-        if secrets.compare_digest(row[2], digest):
-            subscription_id = row[7]
-            statuses = contract_facts.subscription_statuses(connection, [subscription_id])
-            status = statuses[subscription_id]
-            return PollState(row[0], row[1], row[8], row[3], row[4],
-                             sync_refusal(connection, subscription_id, status, row[5], row[6], day),
-                             row[9])
-    raise Unauthenticated("authorization: unknown or rotated device token")
+    known = KNOWN_TOKENS.get(digest)
+    site = None
+    if known is not None:
+        site = connection.execute(_SITE_STATE_QUERY, {"site_id": known.site_id}).first()
+    else:
+        for row in connection.execute(_POLL_QUERY, {"prefix": token[:16]}):
+            if secrets.compare_digest(row[2], digest):
+                known = KnownDevice(row[0], row[1], row[3], row[4])
+                KNOWN_TOKENS.put(digest, known)
+                site = row[5:]
+                break
+    if site is None:
+        raise Unauthenticated("authorization: unknown or rotated device token")
+    version, salt, service_start, service_end, subscription_id, status = site
+    refusal = sync_refusal(connection, subscription_id, status, service_start, service_end, day)
+    return PollState(known.device_id, known.site_id, salt, known.last_seen_at, version, refusal,
+                     known.version_applied, known)
+
+
+def mark_seen(state: PollState, now: datetime) -> None:
+    """This process has noted the device's contact (its next polls need not note it again)."""
+    if state.known is not None:
+        state.known.last_seen_at = now
 
 
 @dataclass(frozen=True)
@@ -384,14 +412,23 @@ class SeenBuffer:
 def device_snapshot(session: Session, clock: Clock, state: PollState, folder: Path | None = None
                     ) -> SyncAnswer:
     """The whole configuration for a device (``poll_state`` first: a refused site gets its
-    refusal); read only, the caller records the contact."""
+    refusal); read only, the caller records the contact. The version ``poll_state`` read is
+    served from the cache (memory, else the shared folder) without reading the site again."""
     if state.refusal:
         return SyncAnswer("snapshot", refused=state.refusal[0], message=state.refusal[1])
-    site = session.get(AccessSite, state.site_id)
     day = clock.today()
-    body = snapshot_bytes(session, site, day, folder)
-    return SyncAnswer("snapshot", body=body,
-                      etag=snapshot_etag(snapshot_key(site.id, site.snapshot_salt, site.config_version, day)))
+    key = snapshot_key(state.site_id, state.snapshot_salt, state.site_version, day)
+    body = SNAPSHOTS.get(key, folder)
+    if body is None:
+        site = session.get(AccessSite, state.site_id)
+        body = snapshot_bytes(session, site, day, folder)
+        key = snapshot_key(site.id, site.snapshot_salt, site.config_version, day)
+    return SyncAnswer("snapshot", body=body, etag=snapshot_etag(key))
+
+
+def device_snapshot_etag(state: PollState, day: date) -> str:
+    """The ETag of the snapshot a device of ``state`` would get (If-None-Match: 304 unread)."""
+    return snapshot_etag(snapshot_key(state.site_id, state.snapshot_salt, state.site_version, day))
 
 
 DELTAS = SnapshotCache()      # encoded deltas by (site, salt, from, to, year): a thousand devices, one build
@@ -428,6 +465,8 @@ def device_ack(session: Session, clock: Clock, state: PollState, version: int) -
                           message=f"version {version} does not exist (the site is at {state.site_version})")
     now = clock.now()
     if version > state.version_applied:
+        if state.known is not None:
+            state.known.version_applied, state.known.last_seen_at = version, now
         session.execute(update(Device).where(Device.id == state.device_id, Device.version_applied < version)
                         .values(version_applied=version, version_applied_at=now, last_seen_at=now)
                         .execution_options(synchronize_session=False))
