@@ -5,15 +5,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, event, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from clausier.accounts import rules
 from clausier.accounts.models import ApiToken, LoginThrottle, User, UserSession
@@ -241,6 +243,10 @@ def revoke_token(session: Session, clock: Clock, actor: Actor, token_id: int) ->
         token.revoked_at = clock.now()
         record(session, clock, actor, "token.revoke", token,
                f"token {token.name} of {token.user.email}")
+    # Refused at once in this process: forgotten now, and again once the revocation is committed
+    # (a request of another thread may have read the token before).
+    _checked_tokens.forget(token.id)
+    event.listen(session, "after_commit", lambda _s: _checked_tokens.forget(token.id), once=True)
     return token
 
 
@@ -253,14 +259,98 @@ class TokenBearer:
     token_id: int | None
 
 
+# A token checked in the database is trusted by the process that checked it for this long
+# (bearer reads need no query for it): revoking it is refused at once in the process that revoked
+# it, and within this time in the other processes (``clausier serve`` workers).
+TOKEN_CHECK_TTL = timedelta(seconds=30)
+TOKEN_CHECK_ENTRIES = 4096
+
+
+@dataclass
+class _CheckedToken:
+    token_id: int
+    user: User                          # detached, column values only: merged into each session
+    checked_at: datetime
+    last_used_at: datetime | None       # as recorded, or as asked to be recorded
+
+
+class _CheckedTokens:
+    """The tokens this process checked lately, by digest (never the token itself), oldest first;
+    shared by the threads of the process."""
+
+    def __init__(self, ttl: timedelta, entries: int) -> None:
+        self._ttl, self._entries = ttl, entries
+        self._by_digest: OrderedDict[str, _CheckedToken] = OrderedDict()
+        self._lock = threading.Lock()
+        self._forgotten = 0          # a check read before a revocation is not kept after it
+
+    def generation(self) -> int:
+        return self._forgotten
+
+    def get(self, digest: str, now: datetime) -> tuple[User, int | None] | None:
+        """The cached user and the token's id if its last use is to be recorded now."""
+        with self._lock:
+            entry = self._by_digest.get(digest)
+            if entry is None:
+                return None
+            if not timedelta(0) <= now - entry.checked_at < self._ttl:
+                del self._by_digest[digest]
+                return None
+            stale = rules.token_use_is_stale(entry.last_used_at, now)
+            if stale:
+                entry.last_used_at = now
+            return entry.user, entry.token_id if stale else None
+
+    def keep(self, digest: str, entry: _CheckedToken, generation: int) -> None:
+        with self._lock:
+            if generation != self._forgotten:
+                return
+            self._by_digest[digest] = entry
+            self._by_digest.move_to_end(digest)
+            while len(self._by_digest) > self._entries:
+                self._by_digest.popitem(last=False)
+
+    def forget(self, token_id: int) -> None:
+        with self._lock:
+            self._forgotten += 1
+            for digest in [d for d, e in self._by_digest.items() if e.token_id == token_id]:
+                del self._by_digest[digest]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._forgotten += 1
+            self._by_digest.clear()
+
+
+_checked_tokens = _CheckedTokens(TOKEN_CHECK_TTL, TOKEN_CHECK_ENTRIES)
+
+
+def _detached_copy(user: User) -> User:
+    """The user's columns in an instance of no session, as if loaded: ``Session.merge(...,
+    load=False)`` then places a copy in a request's session without a query."""
+    copy = User(**{column.key: getattr(user, column.key)
+                   for column in inspect(User).column_attrs})
+    make_transient_to_detached(copy)
+    return copy
+
+
 def user_for_token(session: Session, clock: Clock, token: str) -> TokenBearer:
-    """Check an API token (reads only)."""
+    """Check an API token (reads only); a token checked within ``TOKEN_CHECK_TTL`` by this
+    process is not read again."""
+    digest, now = _digest(token), clock.now()
+    cached = _checked_tokens.get(digest, now)
+    if cached is not None:
+        user, token_id = cached
+        return TokenBearer(session.merge(user, load=False), token_id)
+    generation = _checked_tokens.generation()
     candidates = session.scalars(select(ApiToken).where(ApiToken.prefix == token[:12],
                                                         ApiToken.revoked_at.is_(None))).all()
-    digest = _digest(token)
     for candidate in candidates:
         if secrets.compare_digest(candidate.token_hash, digest) and candidate.user.active:
-            stale = rules.token_use_is_stale(candidate.last_used_at, clock.now())
+            stale = rules.token_use_is_stale(candidate.last_used_at, now)
+            _checked_tokens.keep(digest, _CheckedToken(
+                candidate.id, _detached_copy(candidate.user), now,
+                now if stale else candidate.last_used_at), generation)
             return TokenBearer(candidate.user, candidate.id if stale else None)
     raise Unauthenticated("authorization: invalid or revoked API token")
 

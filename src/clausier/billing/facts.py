@@ -105,3 +105,30 @@ def customers_with_due_invoices(session: Session, on: date) -> list[int]:
     return list(session.scalars(select(Invoice.customer_id).where(
         Invoice.kind == "invoice", Invoice.number.is_not(None),
         Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < on).distinct()))
+
+
+@dataclass(frozen=True)
+class DocumentListing:
+    """An issued invoice or credit note as a list of a customer's documents shows it."""
+
+    number: str
+    kind: str                    # invoice | credit_note
+    status: str
+    period: str
+    issue_date: date | None
+    due_date: date | None
+    total_ht: Decimal
+    total_ttc: Decimal
+    amount_paid: Decimal
+
+
+def issued_documents_of_customer(session: Session, customer_id: int, *, limit: int = 10_000,
+                                 offset: int = 0) -> list[DocumentListing]:
+    """The customer's issued invoices and credit notes, latest first, a page at a time: drafts
+    are left out and the page cut by the database (index ``ix_invoices_customer_listing``)."""
+    rows = session.execute(
+        select(Invoice.number, Invoice.kind, Invoice.status, Invoice.period, Invoice.issue_date,
+               Invoice.due_date, Invoice.total_ht, Invoice.total_ttc, Invoice.amount_paid)
+        .where(Invoice.customer_id == customer_id, Invoice.status != "draft")
+        .order_by(Invoice.id.desc()).limit(limit).offset(offset))
+    return [DocumentListing(*row) for row in rows]

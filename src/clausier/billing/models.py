@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -116,6 +117,8 @@ class Invoice(Base):
     # Kept 10 years with the personal data they need (Code de commerce L123-22): the privacy
     # room's erasure keeps them.
     __table_args__ = (UniqueConstraint("customer_id", "run_key"),
+                      # A customer's documents, latest first (the portal's list).
+                      Index("ix_invoices_customer_listing", "customer_id", "id"),
                       {"info": {"kept_for": "accounting", "dated_by": "issue_date"}})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -80,12 +80,15 @@ def create_portal_user(customer_id: int, body: PortalUserIn, ctx: Ctx = Depends(
 
 
 @router.get("/portal/invoices")
-def my_invoices(ctx: Ctx = Depends(customer_ctx)) -> list[dict]:
-    """The customer's issued invoices and credit notes, latest first."""
+def my_invoices(limit: int = Query(10_000, ge=1, le=10_000), offset: int = Query(0, ge=0),
+                ctx: Ctx = Depends(customer_ctx)) -> list[dict]:
+    """The customer's issued invoices and credit notes, latest first (``offset`` and ``limit``
+    give a page of them)."""
     return [{"number": i.number, "kind": i.kind, "status": i.status, "period": i.period,
              "issue_date": i.issue_date, "due_date": i.due_date, "total_ht": str(i.total_ht),
              "total_ttc": str(i.total_ttc), "amount_paid": str(i.amount_paid)}
-            for i in service.invoices_of_customer(ctx.session, ctx.customer_id)]
+            for i in service.invoices_of_customer(ctx.session, ctx.customer_id, limit=limit,
+                                                  offset=offset)]
 
 
 @router.get("/portal/invoices/{number}/{document}", response_class=Response,

@@ -145,13 +145,14 @@ def report_sim_lost(session: Session, clock: Clock, actor: Actor, customer_id: i
     return equipment.suspend_sim(session, clock, actor, sim.serial, reason, clock.today())
 
 
-def invoices_of_customer(session: Session, customer_id: int) -> list:
-    """The customer's issued invoices and credit notes, latest first (drafts are the operator's
-    work in progress, never shown)."""
-    from clausier.billing.invoices import service as billing
+def invoices_of_customer(session: Session, customer_id: int, *, limit: int = 10_000,
+                         offset: int = 0) -> list:
+    """The customer's issued invoices and credit notes, latest first, a page at a time (drafts
+    are the operator's work in progress, never shown)."""
+    from clausier.billing import facts as billing_facts
 
-    return [i for i in billing.list_invoices(session, customer_id=customer_id, limit=10_000)
-            if i.status != "draft"]
+    return billing_facts.issued_documents_of_customer(session, customer_id, limit=limit,
+                                                      offset=offset)
 
 
 def invoice_of_customer(session: Session, customer_id: int, number: str) -> tuple:
