@@ -10,5 +10,5 @@
   the payment rules read them; ``rules`` — the pure rules of all of them.
 
 Other rooms are read through their ``facts``; invoices' payment status moves only through
-``billing.service.record_payment``, one-off amounts go to the next invoice through
-``billing.charges.add_charge``; letters, e-mails and SMS go through ``notifications``."""
+``billing.invoices.service.record_payment``, one-off amounts go to the next invoice through
+``billing.ledger.charges.add_charge``; letters, e-mails and SMS go through ``notifications``."""

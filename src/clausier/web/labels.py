@@ -134,7 +134,7 @@ EXCUSABLE_EVENTS = {
     "traffic_over_capacity": N_("Traffic above the subscribed capacity"),
 }
 
-# The kinds of fraud alert of the rating room (``rating.rules``, ``rating.service``).
+# The kinds of fraud alert of the rating room (``rating.fraud``).
 FRAUD_ALERTS = {
     "automated_caller_id": N_("Automated calls presenting a forbidden number"),
     "platform_caller_id": N_("Platform presenting a number outside its ranges"),

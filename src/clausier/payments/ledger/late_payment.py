@@ -1,5 +1,5 @@
 """Legal interest rates, late interest and the recovery indemnity of an invoice paid late
-(charged to the next invoice through ``billing.charges.add_charge``, outside the scope of VAT)."""
+(charged to the next invoice through ``billing.ledger.charges.add_charge``, outside the scope of VAT)."""
 
 from __future__ import annotations
 

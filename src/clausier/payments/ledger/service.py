@@ -1,5 +1,5 @@
 """Payments received and their allocation to the oldest open invoices (the invoices' payment
-status moved only by ``billing.service.record_payment``), credits, refunds and set-off."""
+status moved only by ``billing.invoices.service.record_payment``), credits, refunds and set-off."""
 
 from __future__ import annotations
 
