@@ -47,6 +47,7 @@ class OfferFacts:
     vat_rate: str
     commitment_months: int | None
     attributes: dict
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def _operator(row: Operator) -> OperatorFacts:
 def _offer(row: Offer) -> OfferFacts:
     return OfferFacts(row.id, row.operator_id, row.code, row.name, row.family, row.kind, row.unit,
                       row.monthly_fee, row.access_fee, row.one_off_price, row.price_basis,
-                      row.vat_rate, row.commitment_months, dict(row.attributes or {}))
+                      row.vat_rate, row.commitment_months, dict(row.attributes or {}),
+                      row.active)
 
 
 def operators(session: Session, operator_ids: Collection[int] | None = None
@@ -141,34 +143,6 @@ def _kind(row: EquipmentKind) -> EquipmentKindFacts:
                               row.price_basis)
 
 
-def offer_attributes(session: Session, offer_ids: Collection[int]) -> dict[int, dict]:
-    """Each offer's attributes (user records, channels, bandwidth…), by offer id."""
-    ids = sorted(set(offer_ids))
-    return {offer_id: attributes or {} for offer_id, attributes in session.execute(
-        select(Offer.id, Offer.attributes).where(Offer.id.in_(ids)))}
-
-
-@dataclass(frozen=True)
-class OfferSummary:
-    id: int
-    code: str
-    name: str
-    kind: str
-    attributes: dict
-    one_off_price: Decimal
-    price_basis: str
-    vat_rate: str
-
-
-def active_offers(session: Session, operator_id: int, family: str) -> list[OfferSummary]:
-    """The operator's active offers of a sheet family, in catalogue order (by id)."""
-    return [OfferSummary(*row) for row in session.execute(
-        select(Offer.id, Offer.code, Offer.name, Offer.kind, Offer.attributes, Offer.one_off_price,
-               Offer.price_basis, Offer.vat_rate)
-        .where(Offer.operator_id == operator_id, Offer.family == family, Offer.active.is_(True))
-        .order_by(Offer.id))]
-
-
 CHUNK = 5000
 
 
@@ -192,14 +166,12 @@ def operator_codes(session: Session) -> dict[int, str]:
 
 def operator_by_code(session: Session, code: str) -> OperatorFacts | None:
     """The operator of a code, or None."""
-    operator = session.scalar(select(Operator).where(Operator.code == code))
-    return _operator(operator) if operator is not None else None
+    return operators_by_code(session, [code]).get(code)
 
 
 def operator_by_id(session: Session, operator_id: int) -> OperatorFacts | None:
     """The operator of an id, or None."""
-    operator = session.get(Operator, operator_id)
-    return _operator(operator) if operator is not None else None
+    return operators(session, [operator_id]).get(operator_id)
 
 
 def common_offer_ids(session: Session, operator_id: int) -> set[int]:

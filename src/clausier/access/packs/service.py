@@ -55,8 +55,8 @@ def call_destinations(session: Session, site: AccessSite) -> tuple[frozenset[str
 
 def _records_on_order(session: Session, subscription) -> int:
     items = subscription.items
-    attributes = catalog_facts.offer_attributes(session, [item.offer_id for item in items])
-    return sum(int(attributes[item.offer_id].get("user_records", 0)) * item.quantity
+    offers = catalog_facts.offers(session, [item.offer_id for item in items])
+    return sum(int(offers[item.offer_id].attributes.get("user_records", 0)) * item.quantity
                for item in items)
 
 
@@ -150,12 +150,13 @@ def record_cap(pack: Pack) -> int:
     return pack.records_ordered + sum(e.records for e in pack.extensions)
 
 
-def extension_offers(session: Session, pack: Pack) -> list[catalog_facts.OfferSummary]:
+def extension_offers(session: Session, pack: Pack) -> list[catalog_facts.OfferFacts]:
     """The catalogue's record extensions for the pack's family (price from the catalogue:
     reading ROZ-EXTRA-RECORD-PRICE)."""
     subscription = contracts.get_subscription(session, pack.subscription_id)
-    offers = catalog_facts.active_offers(session, subscription.operator_id, subscription.family)
-    return [o for o in offers if o.kind != "pack" and (o.attributes or {}).get("user_records")]
+    offers = catalog_facts.offers_of_family(session, subscription.operator_id, subscription.family)
+    return [o for o in offers
+            if o.active and o.kind != "pack" and o.attributes.get("user_records")]
 
 
 def buy_extension(session: Session, clock: Clock, actor: Actor, site_id: int, offer_code: str,
