@@ -35,6 +35,18 @@ class Money(TypeDecorator):
         return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+class UnitPrice(Money):
+    """A unit price with six decimals (0.020000 €/min): NUMERIC(14, 6), text on SQLite."""
+
+    impl = Numeric(14, 6)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return super().load_dialect_impl(dialect)
+        return dialect.type_descriptor(Numeric(14, 6))
+
+
 class Instant(TypeDecorator):
     """Timezone-aware instants, stored in UTC, returned in Europe/Paris."""
 

@@ -14,19 +14,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, Date, ForeignKey, Integer, Nu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clausier.db.base import Base
-from clausier.db.types import Instant, Money
-
-
-class UnitPrice(Money):
-    """A unit price with six decimals (0.020000 €/min): NUMERIC(14, 6), text on SQLite."""
-
-    impl = Numeric(14, 6)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == "sqlite":
-            return super().load_dialect_impl(dialect)
-        return dialect.type_descriptor(Numeric(14, 6))
+from clausier.db.types import Instant, Money, UnitPrice
 
 
 class ImportBatch(Base):

@@ -7,7 +7,6 @@ Create Date: 2026-11-24 01:58:52.368715
 from alembic import op
 import sqlalchemy as sa
 import clausier.db.types
-import clausier.rating.models
 
 
 revision = '0003_rating'
@@ -36,8 +35,8 @@ def upgrade() -> None:
     sa.Column('scope', sa.String(length=120), nullable=False),
     sa.Column('destination', sa.String(length=60), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
-    sa.Column('price', clausier.rating.models.UnitPrice(precision=14, scale=6), nullable=False),
-    sa.Column('setup', clausier.rating.models.UnitPrice(precision=14, scale=6), nullable=False),
+    sa.Column('price', clausier.db.types.UnitPrice(precision=14, scale=6), nullable=False),
+    sa.Column('setup', clausier.db.types.UnitPrice(precision=14, scale=6), nullable=False),
     sa.Column('increment', sa.String(length=10), nullable=False),
     sa.Column('price_basis', sa.String(length=3), nullable=False),
     sa.Column('valid_from', sa.Date(), nullable=False),
@@ -208,7 +207,7 @@ def upgrade() -> None:
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('calls', sa.Integer(), nullable=False),
     sa.Column('seconds', sa.Integer(), nullable=False),
-    sa.Column('amount', clausier.rating.models.UnitPrice(precision=14, scale=6), nullable=False),
+    sa.Column('amount', clausier.db.types.UnitPrice(precision=14, scale=6), nullable=False),
     sa.Column('claim_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['claim_id'], ['sva_payout_claims.id'], name=op.f('fk_sva_payouts_claim_id_sva_payout_claims')),
     sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], name=op.f('fk_sva_payouts_subscription_id_subscriptions')),
