@@ -226,9 +226,11 @@ def test_the_dashboard_shows_the_fibre_box_due_back_this_week_with_its_penalty(
     contracts.give_notice(session, clock, actor, sub.id, date(2027, 3, 1))
     ticks(session, clock, actor, date(2027, 3, 11))       # effective: the return is opened
     view = dashboard.View("fr", gettext_for("fr"), filters_for("fr"))
-    early = dashboard.returns_panel(session, FixedClock.on(date(2027, 3, 18)), view)
+    # "This week" is the calendar week of the returns page the panel links to: on Sunday 21 March
+    # the box due on Friday 26 is next week's; from Monday 22 it is this week's.
+    early = dashboard.returns_panel(session, FixedClock.on(date(2027, 3, 21)), view)
     assert early.rows == [] and early.title == "Restitutions d’équipements attendues cette semaine"
-    [row] = dashboard.returns_panel(session, FixedClock.on(date(2027, 3, 20)), view).rows
+    [row] = dashboard.returns_panel(session, FixedClock.on(date(2027, 3, 22)), view).rows
     assert row[0] == "box fibre FBX-0002" and row[1] == "Famille Durand"
     assert row[2] == "26/03/2027"
     assert row[3].replace("\u202f", " ").replace("\xa0", " ") == "120,00 € TTC"

@@ -234,16 +234,13 @@ def overdue_panel(session: Session, clock: Clock, view: View) -> Panel:
 
 # --------------------------------------------------------------------------- equipment returns
 
-RETURNS_HORIZON = timedelta(days=7)
-
-
 def returns_panel(session: Session, clock: Clock, view: View) -> Panel:
-    """Equipment whose return deadline falls within the week ahead, with what the daily tick
-    bills the day after if it has not come back (the equipment room's terms and clauses)."""
+    """Equipment whose return deadline falls in this calendar week (Monday to Sunday, the week
+    of the returns page it links to), with what the daily tick bills the day after if it has
+    not come back (the equipment room's terms and clauses)."""
     _, f = view.gettext, view.f
-    today = clock.today()
     rows = []
-    for row in equipment.returns_due(session, today, today + RETURNS_HORIZON):
+    for row in equipment.returns_due(session, *equipment.week_of(clock.today())):
         customer = customers.get_customer(session, row["customer_id"]) if row["customer_id"] else None
         penalty = (f["money"](Decimal(row["penalty"]["total"])) + f" {row['basis']}"
                    if row["penalty"] else _("no penalty"))
