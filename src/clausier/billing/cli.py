@@ -17,6 +17,7 @@ from clausier.cli.common import (
     cli_actor,
     command,
     console,
+    euros,
     fail,
     print_json,
     print_table,
@@ -109,7 +110,7 @@ def list_invoices(status: str = typer.Option(None), customer: int = typer.Option
     print_table("Invoices", ["Number", "Kind", "Customer", "Period", "Issued", "Due", "HT", "TTC",
                              "Status"],
                 [[r["number"] or f"draft {r['id']}", r["kind"], r["customer"], r["period"],
-                  r["issue_date"], r["due_date"], _euros(r["total_ht"]), _euros(r["total_ttc"]),
+                  r["issue_date"], r["due_date"], euros(r["total_ht"]), euros(r["total_ttc"]),
                   r["status"]]
                  for r in rows])
 
@@ -128,23 +129,18 @@ def show(number: str, as_json: bool = JsonOption):
                   f"{data['period']} — {data['status']}")
     rows = []
     for line in data["lines"]:
-        rows.append([line["site"], line["label"], _euros(line["amount"]), line["vat_rate"],
+        rows.append([line["site"], line["label"], euros(line["amount"]), line["vat_rate"],
                      line["clause"]])
         for part in line["explanation"].get("lines", []):
             rows.append(["", f"  {part['formula']}", "", "", ""])
     print_table("Lines", ["Site", "Line", f"Amount {data['price_basis']}", "VAT", "Clause"], rows)
     print_table("VAT", ["Rate", "Base HT", "VAT", "TTC"],
-                [[b["rate"], _euros(b["base_ht"]), _euros(b["vat"]), _euros(b["total_ttc"])]
+                [[b["rate"], euros(b["base_ht"]), euros(b["vat"]), euros(b["total_ttc"])]
                  for b in data["vat_breakdown"]])
-    console.print(f"Total HT {_euros(data['total_ht'])} · VAT {_euros(data['total_vat'])} · "
-                  f"TTC {_euros(data['total_ttc'])} · due {data['due_date']}")
+    console.print(f"Total HT {euros(data['total_ht'])} · VAT {euros(data['total_vat'])} · "
+                  f"TTC {euros(data['total_ttc'])} · due {data['due_date']}")
     for mention in data["mentions"]:
         console.print(f"[dim]{mention['text']} ({mention['clause']})[/]")
-
-
-def _euros(amount: str | Decimal) -> str:
-    """An amount as the other commands print it (``99,00 €``), not as the JSON carries it."""
-    return fr_format(Decimal(amount))
 
 
 class DocumentLanguage(str, Enum):

@@ -115,9 +115,54 @@ def print_json(data: object) -> None:
 
 
 def print_table(title: str, columns: list[str], rows: list[list[object]]) -> None:
+    """A table that cuts nothing: on a narrow terminal long cells fold onto a second line, and
+    the first column (a reference, a number) stays whole."""
     table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
+    for position, column in enumerate(columns):
+        table.add_column(column, no_wrap=position == 0, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
     console.print(table)
+
+
+def euros(amount: str | Decimal | None) -> str:
+    """An amount as every command prints it (``99,00 €``), not as the JSON carries it."""
+    from clausier.core.money import fr_format
+
+    return "" if amount is None or amount == "" else fr_format(Decimal(amount))
+
+
+def family_name(code: str) -> str:
+    """A service family by its name (``Analogue and ISDN lines (VGA)``), not its code."""
+    from clausier.web.labels import FAMILIES
+
+    return FAMILIES.get(code, code)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Who the rows of a table are about: customers by name, subscriptions by reference, read
+    once for the whole table from the rooms that own them."""
+
+    customers: dict[int, str]
+    subscriptions: dict[int, str]
+
+    def customer(self, customer_id: int | None) -> str:
+        return self.customers.get(customer_id, "") if customer_id is not None else ""
+
+    def subscription(self, subscription_id: int | None) -> str:
+        return (self.subscriptions.get(subscription_id, "")
+                if subscription_id is not None else "")
+
+
+def names_of(session: Session, rows: list[dict], customer_key: str = "customer_id",
+             subscription_key: str = "subscription_id") -> Names:
+    from clausier.contracts import facts as contract_facts
+    from clausier.customers import facts as customer_facts
+
+    customer_ids = {row[customer_key] for row in rows if row.get(customer_key) is not None}
+    subscription_ids = {row[subscription_key] for row in rows
+                        if row.get(subscription_key) is not None}
+    subscriptions = contract_facts.subscriptions(session, subscription_ids)
+    return Names(customer_facts.names(session, customer_ids),
+                 {sid: facts.ref for sid, facts in subscriptions.items()})

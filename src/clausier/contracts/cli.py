@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console,
+from clausier.cli.common import (JsonOption, TodayOption, command, console, family_name, names_of,
                                  print_json, print_table)
 from clausier.core.explain import Explained
 
@@ -50,12 +50,13 @@ def list_contracts(customer: int = typer.Option(None, help="Customer id."),
 
     with command() as cmd:
         rows = [service.to_dict(s) for s in service.list_subscriptions(cmd.session, customer, status, family)]
+        names = names_of(cmd.session, rows)
     if as_json:
         print_json(rows)
         return
     print_table("Subscriptions", ["Ref", "Customer", "Family", "Status", "Signed", "Go-live", "Months"],
-                [[r["ref"], r["customer_id"], r["family"], r["status"], r["signed_on"], r["go_live_on"],
-                  r["commitment_months"]] for r in rows])
+                [[r["ref"], names.customer(r["customer_id"]), family_name(r["family"]), r["status"],
+                  r["signed_on"], r["go_live_on"], r["commitment_months"]] for r in rows])
 
 
 @app.command()
@@ -70,7 +71,7 @@ def show(ref: str, today: datetime = TodayOption, as_json: bool = JsonOption):
         print_json(data)
         return
     t = data["timeline"]
-    print_table(f"{data['ref']} — {data['family']} ({data['status']})", ["", ""], [
+    print_table(f"{data['ref']} — {family_name(data['family'])} ({data['status']})", ["", ""], [
         ["Sheet", data["sheet"]], ["Signed", data["signed_on"]], ["Go-live", data["go_live_on"]],
         ["Commitment start", t["commitment_start"]], ["Commitment end", t["commitment_end"]],
         ["Current period", t["current_period"] and f"{t['current_period']['kind']} "

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console,
-                                 print_json, print_table)
+from clausier.cli.common import (JsonOption, Names, TodayOption, command, console, euros,
+                                 names_of, print_json, print_table)
 from clausier.core.clock import PARIS
 
 
@@ -17,10 +17,11 @@ app = typer.Typer(no_args_is_help=True, help="Equipment: inventory, returns and 
 DateArg = dict(formats=["%Y-%m-%d"])
 
 
-def _items_table(title: str, rows: list[dict]) -> None:
+def _items_table(title: str, rows: list[dict], names: Names) -> None:
     print_table(title, ["Serial", "Kind", "State", "Mode", "Owner", "Customer", "Return due", "Penalty"],
-                [[r["serial"], r["kind"], r["state"], r["provision_mode"], r["owner"], r["customer_id"],
-                  r["return_due_on"], (r.get("penalty") or {}).get("total", "")] for r in rows])
+                [[r["serial"], r["kind_name"], r["state"], r["provision_mode"], r["owner"],
+                  names.customer(r["customer_id"]), r["return_due_on"],
+                  euros((r.get("penalty") or {}).get("total"))] for r in rows])
 
 
 @app.command("list")
@@ -31,7 +32,8 @@ def list_items(state: str = typer.Option(None), customer: int = typer.Option(Non
 
     with command() as cmd:
         rows = [service.to_dict(i) for i in service.list_items(cmd.session, state, customer, kind)]
-    print_json(rows) if as_json else _items_table("Equipment", rows)
+        names = names_of(cmd.session, rows)
+    print_json(rows) if as_json else _items_table("Equipment", rows, names)
 
 
 @app.command()
@@ -145,7 +147,8 @@ def returns_due(today: datetime = TodayOption, customer: int = typer.Option(None
     with command(today) as cmd:
         start, end = service.week_of(cmd.clock.today())
         rows = service.returns_due(cmd.session, start, end, customer)
-    print_json(rows) if as_json else _items_table(f"Returns due {start} → {end}", rows)
+        names = names_of(cmd.session, rows)
+    print_json(rows) if as_json else _items_table(f"Returns due {start} → {end}", rows, names)
 
 
 @app.command()

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console,
+from clausier.cli.common import (JsonOption, Names, TodayOption, command, console, names_of,
                                  print_json, print_table)
 
 
@@ -16,10 +16,11 @@ port_app = typer.Typer(no_args_is_help=True, help="Portability: port numbers in 
 DateArg = dict(formats=["%Y-%m-%d"])
 
 
-def _numbers_table(rows: list[dict]) -> None:
+def _numbers_table(rows: list[dict], names: Names) -> None:
     print_table("Numbers", ["Number", "Kind", "Zone", "Status", "Customer", "Subscription", "Released"],
-                [[r["number"], r["kind"], r["numbering_zone"], r["status"], r["customer_id"],
-                  r["subscription_id"], r["released_on"]] for r in rows])
+                [[r["number"], r["kind"], r["numbering_zone"], r["status"],
+                  names.customer(r["customer_id"]), names.subscription(r["subscription_id"]),
+                  r["released_on"]] for r in rows])
 
 
 @app.command("list")
@@ -29,7 +30,8 @@ def list_numbers(status: str = typer.Option(None), kind: str = typer.Option(None
 
     with command() as cmd:
         rows = [service.to_dict(n) for n in service.list_numbers(cmd.session, status, kind, customer)]
-    print_json(rows) if as_json else _numbers_table(rows)
+        names = names_of(cmd.session, rows)
+    print_json(rows) if as_json else _numbers_table(rows, names)
 
 
 @app.command()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from clausier.cli.common import (JsonOption, TodayOption, command, console,
+from clausier.cli.common import (JsonOption, TodayOption, command, console, euros, names_of,
                                  print_json, print_table)
 
 
@@ -58,9 +58,9 @@ def record_payment(customer: str = typer.Argument(..., help="Customer reference.
     if as_json:
         print_json(data)
         return
-    title = f"Payment {data['id']}: {data['amount']} by {data['method']}"
+    title = f"Payment {data['id']}: {euros(data['amount'])} by {data['method']}"
     print_table(f"{title} (recorded before)" if repeated else title, ["Invoice", "Amount"],
-                [[a["invoice"], a["amount"]] for a in data["allocations"]])
+                [[a["invoice"], euros(a["amount"])] for a in data["allocations"]])
 
 
 @payment_app.command("list")
@@ -71,12 +71,13 @@ def list_payments(customer: str = typer.Option(None), as_json: bool = JsonOption
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
         rows = [ledger.payment_dict(p) for p in ledger.list_payments(cmd.session, customer_id)]
+        names = names_of(cmd.session, rows)
     if as_json:
         print_json(rows)
         return
     print_table("Payments", ["Id", "Customer", "Amount", "Method", "Received", "Status"],
-                [[r["id"], r["customer_id"], r["amount"], r["method"], r["received_on"], r["status"]]
-                 for r in rows])
+                [[r["id"], names.customer(r["customer_id"]), euros(r["amount"]), r["method"],
+                  r["received_on"], r["status"]] for r in rows])
 
 
 @payment_app.command("refund")
@@ -138,11 +139,12 @@ def list_mandates(customer: str = typer.Option(None), as_json: bool = JsonOption
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
         rows = [sepa.mandate_dict(m) for m in sepa.list_mandates(cmd.session, customer_id)]
+        names = names_of(cmd.session, rows)
     if as_json:
         print_json(rows)
         return
     print_table("Mandates", ["Reference", "Customer", "IBAN", "BIC", "Signed", "Status"],
-                [[r["reference"], r["customer_id"], r["iban"], r["bic"], r["signed_on"], r["status"]]
+                [[r["reference"], names.customer(r["customer_id"]), r["iban"], r["bic"], r["signed_on"], r["status"]]
                  for r in rows])
 
 
@@ -305,7 +307,7 @@ def queue(today: datetime = TodayOption, as_json: bool = JsonOption):
     table = []
     for row in rows:
         upcoming = row["next_step"]
-        table.append([row["customer"], row["amount_due"],
+        table.append([row["customer"], euros(row["amount_due"]),
                       ", ".join(f"#{p['id']} {p['step']}" for p in row["pending_approval"]),
                       upcoming and f"{upcoming['step']} "
                                    f"{upcoming['due_on'] or 'after ' + str(upcoming['waiting_for'])}",
@@ -433,11 +435,13 @@ def list_deposits(customer: str = typer.Option(None), as_json: bool = JsonOption
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
         rows = [deposits.deposit_dict(d) for d in deposits.list_deposits(cmd.session, customer_id)]
+        names = names_of(cmd.session, rows)
     if as_json:
         print_json(rows)
         return
     print_table("Deposits", ["Id", "Customer", "Amount", "Held", "Status", "Due"],
-                [[r["id"], r["customer_id"], r["amount"], r["held"], r["status"], r["due_on"]] for r in rows])
+                [[r["id"], names.customer(r["customer_id"]), euros(r["amount"]), euros(r["held"]),
+                  r["status"], r["due_on"]] for r in rows])
 
 
 # --------------------------------------------------------------------------- outbox

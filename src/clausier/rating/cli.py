@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from clausier.cli.common import (JsonOption, TodayOption, cli_actor, command,
-                                 console, fail, print_json, print_table)
+                                 console, fail, names_of, print_json, print_table)
 
 # Polars: loaded by the commands that rate or import usage, not by the others.
 DateOption = dict(formats=["%Y-%m-%d"])
@@ -213,11 +213,13 @@ def breaches(status: str | None = typer.Option(None, "--status"), month: str | N
     with command() as cmd:
         rows = [fair_use_service.breach_dict(b)
                 for b in fair_use_service.list_breaches(cmd.session, status, month)]
+        names = names_of(cmd.session, rows)
     if json:
         print_json(rows)
         return
     print_table("Fair-use breaches", ["id", "subscription", "month", "metric", "measured", "limit", "status", "clause"],
-                [[r["id"], r["subscription_id"], r["month"], r["metric"], r["measured"], r["limit"],
+                [[r["id"], names.subscription(r["subscription_id"]), r["month"], r["metric"],
+                  r["measured"], r["limit"],
                   r["status"], r["clause"]] for r in rows])
 
 
@@ -229,11 +231,13 @@ def alerts(status: str | None = typer.Option("open", "--status"), json: bool = J
     with command() as cmd:
         rows = [fraud_service.alert_dict(a)
                 for a in fraud_service.list_alerts(cmd.session, status or None)]
+        names = names_of(cmd.session, rows)
     if json:
         print_json(rows)
         return
     print_table("Fraud alerts", ["id", "subscription", "month", "kind", "calls", "status", "clause"],
-                [[r["id"], r["subscription_id"], r["month"], r["kind"], r["calls"], r["status"],
+                [[r["id"], names.subscription(r["subscription_id"]), r["month"], r["kind"], r["calls"],
+                  r["status"],
                   r["clause"]] for r in rows])
 
 
