@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.clock import PARIS
@@ -619,6 +620,28 @@ def claim_deadline(levels: ServiceLevels | None, month: date) -> date | None:
     last_day = month_bounds(month)[1].date() - timedelta(days=1)
     return BusinessCalendar(OpeningHours.around_the_clock()).add_days(
         last_day, window.value, counted.day_kind)
+
+
+class ClaimStanding(StrEnum):
+    """Where a month's penalties and credits stand for the customer."""
+
+    nothing_due = "nothing_due"        # no penalty, no credit: nothing to claim
+    to_claim = "to_claim"              # owed, not yet claimed, the window still open
+    claimed = "claimed"
+    window_closed = "window_closed"    # owed, never claimed, the sheet's window has passed
+
+
+def claim_standing(total: Decimal, deadline: date | None, claimed_on: date | None,
+                   today: date) -> ClaimStanding:
+    """A month's standing: what is owed (``total`` < 0 is owed to the customer) is claimed, to
+    claim until ``deadline`` (the sheet's window, :func:`claim_deadline`), or lost after it."""
+    if not total:
+        return ClaimStanding.nothing_due
+    if claimed_on is not None:
+        return ClaimStanding.claimed
+    if deadline is not None and today > deadline:
+        return ClaimStanding.window_closed
+    return ClaimStanding.to_claim
 
 
 def restoration_claim_refusal(levels: ServiceLevels, claims_this_year: int) -> str | None:

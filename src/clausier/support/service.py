@@ -513,6 +513,56 @@ def sla_report(session: Session, clock: Clock, month: date, customer: str | int 
                                                      customer_id)]
 
 
+@dataclass(frozen=True)
+class SlaRow:
+    """One line of the service-level report: a subscription at a site in the month, what the
+    customer is owed and where its claim stands."""
+
+    customer_id: int
+    customer: str
+    site: str
+    item: SubscriptionReport
+    standing: rules.ClaimStanding
+    claimed_on: date | None
+
+
+@dataclass(frozen=True)
+class SlaCustomer:
+    customer_id: int
+    name: str
+    rows: tuple[SlaRow, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return money(sum((row.item.report.total for row in self.rows), ZERO))
+
+
+def sla_overview(session: Session, clock: Clock, month: date, customer: str | int | None = None,
+                 actor: Actor | None = None) -> list[SlaCustomer]:
+    """The month's report by customer (by name) and site, each subscription with its claim
+    standing: nothing due, to claim by the sheet's deadline, claimed, or its window passed."""
+    items = sla_report(session, clock, month, customer, actor)
+    customer_ids = {item.subscription.customer_id for item in items}
+    names = customer_facts.names(session, customer_ids)
+    sites = customer_facts.sites(session, {item.subscription.site_id for item in items
+                                           if item.subscription.site_id})
+    claimed = dict(session.execute(select(SlaClaim.customer_id, SlaClaim.requested_on).where(
+        SlaClaim.month == month.replace(day=1), SlaClaim.customer_id.in_(customer_ids))).all())
+    today = clock.today()
+    by_customer: dict[int, list[SlaRow]] = {}
+    for item in items:
+        sub = item.subscription
+        site = sites.get(sub.site_id)
+        claimed_on = claimed.get(sub.customer_id)
+        by_customer.setdefault(sub.customer_id, []).append(SlaRow(
+            sub.customer_id, names.get(sub.customer_id, ""), site.name if site else "", item,
+            rules.claim_standing(item.report.total, item.report.claim_deadline, claimed_on, today),
+            claimed_on))
+    return sorted((SlaCustomer(customer_id, names.get(customer_id, ""),
+                               tuple(sorted(rows, key=lambda r: (r.site, r.item.subscription.ref))))
+                   for customer_id, rows in by_customer.items()), key=lambda c: c.name)
+
+
 # --------------------------------------------------------------------------- claims
 
 

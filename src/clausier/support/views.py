@@ -143,7 +143,7 @@ def sla_page(request: Request, month: str | None = None, customer: str | None = 
              ctx: Ctx = Depends(staff_ctx)):
     day = _month(month, ctx)
     return render(request, "support/sla.html", {
-        "reports": service.sla_report(ctx.session, ctx.clock, day, customer or None),
+        "customers": service.sla_overview(ctx.session, ctx.clock, day, customer or None),
         "month": day, "customer": customer or "", "portal": False})
 
 
@@ -201,7 +201,7 @@ def portal_ticket(request: Request, ref: str, ctx: Ctx = Depends(customer_ctx)):
 def portal_sla(request: Request, month: str | None = None, ctx: Ctx = Depends(customer_ctx)):
     day = _month(month, ctx)
     return render(request, "support/sla.html", {
-        "reports": service.sla_report(ctx.session, ctx.clock, day, None, ctx.actor),
+        "customers": service.sla_overview(ctx.session, ctx.clock, day, None, ctx.actor),
         "month": day, "customer": "", "portal": True})
 
 
