@@ -22,6 +22,7 @@ from clausier.web import labels
 from clausier.web.i18n import (DEFAULT_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE, ngettext_for,
                                 translations)
 from clausier.web.explain_text import translate as translate_explained
+from clausier.web.navigation import current_section, staff_menu
 
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -30,6 +31,7 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+environment.globals.update(staff_menu=staff_menu, current_section=current_section)
 
 _BABEL_LOCALE = {"fr": "fr_FR", "en": "en_GB"}
 
