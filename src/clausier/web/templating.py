@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from clausier.accounts import rules as account_rules
 from clausier.core.clock import PARIS
 from clausier.core.errors import Forbidden
 from clausier.web import TEMPLATES
@@ -184,6 +185,7 @@ def render(request: Request, template: str, context: dict | None = None,
            status_code: int = 200) -> HTMLResponse:
     language = language_of(request)
     gettext, pgettext = gettext_of(language)
+    user = getattr(request.state, "signed_in", None)
     values = {
         "request": request,
         "lang": language,
@@ -193,7 +195,9 @@ def render(request: Request, template: str, context: dict | None = None,
         "ngettext": ngettext_for(language),
         "pgettext": pgettext,
         "csrf_token": csrf_token(request),
-        "user": getattr(request.state, "signed_in", None),
+        "user": user,
+        # forms a user may not use are not shown (the routes refuse them all the same)
+        "may_write": lambda area: user is not None and account_rules.may_write(user.role, area),
         "f": filters_for(language),
         **(context or {}),
     }
