@@ -61,7 +61,8 @@ def dashboard_cards(session, gettext) -> list[Card]:
 def board_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
     return render(request, "support/board.html", {
         "clocks": service.live_board(ctx.session, ctx.clock.now()), "now": ctx.clock.now(),
-        "closed": service.list_tickets(ctx.session, status="closed")[:20], "base": "/support/tickets"})
+        "closed": service.list_tickets(ctx.session, status="closed")[:20], "base": "/support/tickets",
+        **_reporters(ctx, "")})
 
 
 @router.get("/support/tickets/board")
@@ -70,6 +71,25 @@ def board_fragment(request: Request, ctx: Ctx = Depends(staff_ctx)):
     return render(request, "support/_board.html", {
         "clocks": service.live_board(ctx.session, ctx.clock.now()), "now": ctx.clock.now(),
         "base": "/support/tickets"})
+
+
+@router.get("/support/tickets/reporters")
+def reporters_fragment(request: Request, subscription: str = "", ctx: Ctx = Depends(staff_ctx)):
+    """HTMX fragment of the ticket form: the contacts the subscription's customer authorised to
+    report incidents (CP I §5.7), to pick from rather than type an id."""
+    return render(request, "support/_reporters.html", _reporters(ctx, subscription))
+
+
+def _reporters(ctx: Ctx, subscription: str, chosen: int | None = None) -> dict:
+    if not subscription.strip():
+        return {"reporters": None, "subscription": "", "chosen": chosen}
+    try:
+        customer_id = contracts.get_subscription(ctx.session, subscription.strip()).customer_id
+    except NotFound:
+        return {"reporters": None, "subscription": subscription, "chosen": chosen,
+                "unknown": True}
+    return {"reporters": customers.authorised_reporters(ctx.session, customer_id),
+            "subscription": subscription, "chosen": chosen}
 
 
 @router.post("/support/tickets", dependencies=[Depends(verify_csrf)])
@@ -87,7 +107,8 @@ def open_from_form(request: Request, subscription: str = Form(...), reporter_con
             "clocks": service.live_board(ctx.session, ctx.clock.now()), "now": ctx.clock.now(),
             "closed": [], "base": "/support/tickets", "error": exc.message, "form": {
                 "subscription": subscription, "reporter_contact_id": reporter_contact_id,
-                "description": description, "location": location, "consequences": consequences}},
+                "description": description, "location": location, "consequences": consequences},
+            **_reporters(ctx, subscription, reporter_contact_id)},
             status_code=422)
     return RedirectResponse(f"/support/tickets/{ticket.ref}", status_code=303)
 
