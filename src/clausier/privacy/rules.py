@@ -432,10 +432,8 @@ def audit_decision(letter_received_on: date, starts_on: date, days: int,
                                     "audit_notice_business_days")
     longest, duration_clause = _stated(figures.audit_max_duration_business_days,
                                        "audit_max_duration_business_days")
-    per_window, frequency_clause = _stated(figures.audits_per_window,
-                                           "audits_per_window")
-    window_months, _ = _stated(figures.audit_window_months,
-                               "audit_window_months")
+    per_window, frequency_clause = _stated(figures.audits_per_window, "audits_per_window")
+    window_months, _ = _stated(figures.audit_window_months, "audit_window_months")
     earliest = FRENCH_DAYS.add_days(letter_received_on, notice, DayKind.OUVRES)
     reasons = []
     if starts_on < earliest:
