@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from clausier.cli.main import app
 from clausier.terms.lint import lint_path, lint_text
+from clausier.terms.loader import load_sheet
 
 BANDS = "families.internet.service_levels.availability.bands"
 
@@ -178,3 +179,49 @@ def test_a_reading_naming_a_rule_that_does_not_exist_fails(tmp_path):
         "of the rules",
         "readings.3: reading T-OFFNET is applied by no rule: cite it in the src of the value it "
         "settles, or name the rules that apply it (applied_by)"]
+
+
+# Issue 20 §6: the usage and privacy blocks are a closed vocabulary. CP I §3 L1250-1253 sells SDA
+# numbers "par tranche de dix (10)"; Annexe 1 A.2.a L10364-10365 has the processor keep a register.
+SDA_BLOCK = {"value": 10, "src": "CP I §3 L1250-1253"}
+REGISTER_KEPT = {"value": True, "src": "Annexe 1 A.2.a L10364-10365"}
+
+
+def test_a_usage_figure_under_its_name_is_read_by_that_name(tmp_path):
+    doc = document()
+    doc["families"]["vga"]["usage"] = {"figures": {"sda_block_size": SDA_BLOCK}}
+    assert _problems(tmp_path, doc) == []
+    figure = load_sheet(write(tmp_path, doc)).terms_for("vga").usage.figures.sda_block_size
+    assert (figure.value, figure.clause) == (10, "CP I §3 (L1250-1253)")
+
+
+def test_a_misspelt_usage_figure_is_refused_naming_its_path_and_the_field_meant(tmp_path):
+    doc = document()
+    doc["families"]["vga"]["usage"] = {"figures": {"sda_blocks_size": SDA_BLOCK}}
+    assert _problems(tmp_path, doc) == [
+        "families.vga.usage.figures.sda_blocks_size: no such field in this block: "
+        "did you mean sda_block_size?"]
+
+
+def test_a_usage_value_under_the_wrong_kind_is_refused(tmp_path):
+    """A figure written among the flags is no flag: the lists of names are per kind."""
+    doc = document()
+    doc["families"]["vga"]["usage"] = {"flags": {"sda_block_size": SDA_BLOCK}}
+    assert _problems(tmp_path, doc) == [
+        "families.vga.usage.flags.sda_block_size: no such field in this block"]
+
+
+def test_a_misspelt_privacy_flag_is_refused(tmp_path):
+    doc = document()
+    doc["general"]["privacy"] = {"flags": {"processing_registry_kept": REGISTER_KEPT}}
+    assert _problems(tmp_path, doc) == [
+        "general.privacy.flags.processing_registry_kept: no such field in this block: "
+        "did you mean processing_register_kept?"]
+
+
+def test_cli_lint_names_a_misspelt_key(tmp_path, runner):
+    doc = document()
+    doc["general"]["privacy"] = {"flag": {"processing_register_kept": REGISTER_KEPT}}
+    result = runner.invoke(app, ["terms", "lint", str(write(tmp_path, doc))])
+    assert result.exit_code == 1
+    assert "general.privacy.flag: no such field in this block: did you mean flags?" in result.output

@@ -42,7 +42,7 @@ def _folder(tmp_path: Path, general: str = "", parts: dict[str, str] | None = No
 def test_general_parts_are_merged_into_the_general_section(tmp_path: Path) -> None:
     sheet = load_sheet(_folder(tmp_path, NOTICE, {"privacy.yaml": PRIVACY}))
     assert sheet.general.notice.months_before_term.value == 3
-    figure = sheet.general.privacy.figures["audit_notice_business_days"]
+    figure = sheet.general.privacy.figures.audit_notice_business_days
     assert (figure.value, figure.clause) == (60, "Annexe 1 (L100-102)")
 
 

@@ -180,10 +180,10 @@ def test_fair_use_and_portability(sheet: TermSheet) -> None:
     assert _threshold(sheet.terms_for("voip"), "call_hours").window == "call"
     assert _threshold(sheet.terms_for("mobile"), "sms_recipients").limit == Decimal("50")   # L896
     assert _threshold(sheet.terms_for("mobile"), "sms").limit == Decimal("2000")
-    assert mobile.figures["data_throttle_kbit_s"].value == Decimal("384")                  # L898
-    assert voip.figures["porting_business_days_average"].value == Decimal("15")            # L690
-    assert (mobile.figures["porting_business_days_min"].value,
-            mobile.figures["porting_business_days_max"].value) == (Decimal("3"), Decimal("7"))
+    assert mobile.figures.data_throttle_kbit_s.value == Decimal("384")                  # L898
+    assert voip.figures.porting_business_days_average.value == Decimal("15")            # L690
+    assert (mobile.figures.porting_business_days_min.value,
+            mobile.figures.porting_business_days_max.value) == (Decimal("3"), Decimal("7"))
 
 
 def test_vigilians_and_axa_figures(sheet: TermSheet) -> None:
@@ -191,8 +191,8 @@ def test_vigilians_and_axa_figures(sheet: TermSheet) -> None:
     assert vs.commitment.start_event.value == "option_activation"        # L1159
     assert {"at_term", "technical_malfunction"} <= {e.reason for e in vs.termination.exemptions}
     axa = sheet.terms_for("home_assistance").usage
-    assert axa.amounts["glazier_locksmith_cap"].amount == Decimal("200")  # L1313
-    assert axa.amounts["franchise_buyback_cap"].amount == Decimal("100")  # L1352
+    assert axa.amounts.glazier_locksmith_cap.amount == Decimal("200")  # L1313
+    assert axa.amounts.franchise_buyback_cap.amount == Decimal("100")  # L1352
 
 
 # --------------------------------------------------------------------------- one per contradiction
@@ -288,8 +288,8 @@ def test_vigilians_indemnity_is_capped_by_the_quarter_rule(sheet: TermSheet) -> 
 def test_axa_assistance_territory(sheet: TermSheet) -> None:
     assert sheet.reading("OZ-AXA-TERRITORY").kind == "contradiction"
     lists = sheet.terms_for("home_assistance").usage.lists
-    assert lists["territory"].value == ["France métropolitaine", "AD", "MC"]
-    assert lists["territory_excluded"].value == ["DOM", "Corse"]
+    assert lists.territory.value == ["France métropolitaine", "AD", "MC"]
+    assert lists.territory_excluded.value == ["DOM", "Corse"]
 
 
 def test_every_contradiction_has_its_test_above_and_is_resolved(sheet: TermSheet) -> None:

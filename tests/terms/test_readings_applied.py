@@ -276,8 +276,8 @@ def test_centrex_automated_caller_id_breach_carries_the_10_3_penalties():
     assert all("CP V §10.3 (L4423-4425), reading T-CENTREX-PENALTY-XREF" in line.clause
                for line in found.penalty.lines)
     centrex = TECHNICOPHONE.terms_for("centrex").usage
-    narrowed = centrex.model_copy(update={"lists": {**centrex.lists, "penalty_triggers": centrex.lists[
-        "penalty_triggers"].model_copy(update={"value": ["fraud_or_abuse"]})}})
+    triggers = centrex.lists.penalty_triggers.model_copy(update={"value": ["fraud_or_abuse"]})
+    narrowed = centrex.model_copy(update={"lists": centrex.lists.model_copy(update={"penalty_triggers": triggers})})
     assert penalty_clause(narrowed, "prohibited_caller_ids") is None
 
 
@@ -288,9 +288,11 @@ def test_hosted_mail_takes_no_telephony_clause():
     §7.4 surcharge still applies."""
     mail = TECHNICOPHONE.terms_for("mail").usage
     trunk = TECHNICOPHONE.terms_for("sip_trunk").usage
-    copied = mail.model_copy(update={"figures": {**mail.figures, **{
-        name: trunk.figures[name] for name in ("offnet_share_threshold_percent", "offnet_surcharge_percent")}},
-        "lists": {**mail.lists, "caller_id_rewritten_forms": trunk.lists["caller_id_rewritten_forms"]}})
+    copied = mail.model_copy(update={
+        "figures": mail.figures.model_copy(update={
+            "offnet_share_threshold_percent": trunk.figures.offnet_share_threshold_percent,
+            "offnet_surcharge_percent": trunk.figures.offnet_surcharge_percent}),
+        "lists": mail.lists.model_copy(update={"caller_id_rewritten_forms": trunk.lists.caller_id_rewritten_forms})})
     assert not telephony_clauses_apply(mail)
     # 600 s of fixed calls, 60 s off-net (10 % > 5 %), 1.20 € of which 0.12 € off-net
     assert offnet_line(_plan("mail", usage=copied), 600, 60, 1_200_000, 120_000) is None

@@ -60,7 +60,7 @@ def test_intercom_destinations_follow_footnote_1(sheet: TermSheet) -> None:
     countries = sheet.terms_for("intercom_pack").pack.allowed_call_countries.value
     assert len(countries) == 26 and len(set(countries)) == 26
     assert {"DE", "VA", "GG", "JE", "GB", "CH", "NO"} <= set(countries)
-    assert sheet.terms_for("intercom_pack").usage.flags["calls_outside_list_forbidden"].value
+    assert sheet.terms_for("intercom_pack").usage.flags.calls_outside_list_forbidden.value
 
 
 # --------------------------------------------------------------------------- one per contradiction
@@ -76,7 +76,7 @@ def test_access_pack_has_no_call_service(sheet: TermSheet) -> None:
     assert sheet.reading("ROZ-B-PANEL-DATA").kind == "contradiction"
     terms = sheet.terms_for("access_pack")
     assert terms.pack.allowed_call_countries.value == []
-    assert terms.usage.lists["synced_data"].value == ["badge_serials", "remote_serials", "keypad_codes"]
+    assert terms.usage.lists.synced_data.value == ["badge_serials", "remote_serials", "keypad_codes"]
 
 
 def test_every_contradiction_has_its_test_above(sheet: TermSheet) -> None:

@@ -274,11 +274,11 @@ def test_vga_fair_use_offnet_and_anti_fraud(sheet: TermSheet) -> None:
     assert _threshold(u.fair_use, "distinct_numbers", "analogue_line").limit == 150
     assert _threshold(u.fair_use, "distinct_numbers", "isdn_access").limit == 400
     assert str(_threshold(u.fair_use, "distinct_numbers").src) == "CP I §8 (L1738-1739)"
-    assert u.figures["offnet_share_threshold_percent"].value == 5
-    assert u.figures["offnet_surcharge_percent"].value == 10
+    assert u.figures.offnet_share_threshold_percent.value == 5
+    assert u.figures.offnet_surcharge_percent.value == 10
     setups = _threshold(u.fraud, "call_setups_per_second")
     assert setups.limit == 10 and str(setups.src) == "CP I §11 (L1829-1830)"
-    assert u.lists["caller_id_rewritten_forms"].value == ["089B"]
+    assert u.lists.caller_id_rewritten_forms.value == ["089B"]
 
 
 def test_vga_site_move(sheet: TermSheet) -> None:
@@ -331,12 +331,12 @@ def test_availability_sla_99_85_capped_at_10_percent(sheet: TermSheet, family: s
 
 def test_internet_desaturation_fee_and_fibre_delays(sheet: TermSheet) -> None:
     u = sheet.terms_for("internet").usage
-    fee = u.amounts["dsl_desaturation_flat_fee"]
+    fee = u.amounts.dsl_desaturation_flat_fee
     assert fee.amount == Decimal("750") and fee.basis == "HT"
     assert str(fee.src) == "CP III §2 (L2272-2275)"
-    assert u.figures["dsl_desaturation_quote_acceptance_days"].value == 10
-    assert u.figures["fibre_new_go_live_max_months"].value == 2
-    assert "offnet_surcharge_percent" not in u.figures     # CP III has no §7.4 surcharge
+    assert u.figures.dsl_desaturation_quote_acceptance_days.value == 10
+    assert u.figures.fibre_new_go_live_max_months.value == 2
+    assert u.figures.offnet_surcharge_percent is None     # CP III has no §7.4 surcharge
 
 
 def test_equipment_return_and_fibre_boxes(sheet: TermSheet) -> None:
@@ -356,11 +356,11 @@ def test_sip_trunk_fair_use_surcharge_and_caller_ids(sheet: TermSheet) -> None:
     assert _threshold(u.fair_use, "distinct_numbers").limit == 300
     assert _threshold(u.fair_use, "distinct_numbers").per == "channel"
     assert _threshold(u.fair_use, "call_hours").limit == 40
-    assert u.figures["offnet_surcharge_percent"].clause == "CP IV §7.4 (L3357-3361)"
-    assert "0948" in u.lists["automated_system_caller_id_prefixes"].value
-    assert u.lists["platform_caller_id_prefixes"].value[-1] == "09394"
-    assert "pabx_ipbx_hacking_suspected" in u.lists["sip_account_suspension_triggers"].value
-    assert u.flags["penalties_cumulative"].value is True
+    assert u.figures.offnet_surcharge_percent.clause == "CP IV §7.4 (L3357-3361)"
+    assert "0948" in u.lists.automated_system_caller_id_prefixes.value
+    assert u.lists.technical_platform_caller_id_prefixes.value[-1] == "09394"
+    assert "pabx_ipbx_hacking_suspected" in u.lists.sip_account_suspension_triggers.value
+    assert u.flags.penalties_cumulative.value is True
 
 
 def test_centrex_fair_use_per_user(sheet: TermSheet) -> None:
@@ -369,9 +369,9 @@ def test_centrex_fair_use_per_user(sheet: TermSheet) -> None:
     assert _threshold(u.fair_use, "distinct_numbers").per == "user"
     assert _threshold(u.fair_use, "simultaneous_calls").limit == 3
     assert _threshold(u.fair_use, "registered_devices").limit == 3
-    origin = u.flags["undetermined_origin_tariff_on_country_mismatch"]
+    origin = u.flags.undetermined_origin_rating_on_country_mismatch
     assert origin.clause == "CP V §10.3 (L4440-4443)"
-    assert "pabx_ipbx_hacking_suspected" not in u.lists["sip_account_suspension_triggers"].value
+    assert "pabx_ipbx_hacking_suspected" not in u.lists.sip_account_suspension_triggers.value
 
 
 @pytest.mark.parametrize("family", ("internet", "sip_trunk", "centrex"))
@@ -510,14 +510,14 @@ def test_reading_equipment_return_within_10_calendar_days(sheet: TermSheet) -> N
 @pytest.mark.parametrize("family", ("sip_trunk", "centrex"))
 def test_reading_penalty_per_calling_number_2000(sheet: TermSheet, family: str) -> None:
     assert _reading(sheet, "T-PENALTY-PER-NUMBER").chosen.startswith("2 000")
-    penalty = sheet.terms_for(family).usage.amounts["penalty_per_calling_number"]
+    penalty = sheet.terms_for(family).usage.amounts.penalty_per_calling_number
     assert penalty.amount == Decimal("2000") and penalty.src.reading == "T-PENALTY-PER-NUMBER"
 
 
 @pytest.mark.parametrize("family", ("sip_trunk", "centrex"))
 def test_reading_penalty_per_call_2_cents(sheet: TermSheet, family: str) -> None:
     assert _reading(sheet, "T-PENALTY-PER-CALL").chosen.startswith("0.02")
-    penalty = sheet.terms_for(family).usage.amounts["penalty_per_call_or_attempt"]
+    penalty = sheet.terms_for(family).usage.amounts.penalty_per_call_or_attempt
     assert penalty.amount == Decimal("0.02") and penalty.src.reading == "T-PENALTY-PER-CALL"
 
 
@@ -525,23 +525,22 @@ def test_reading_no_40_hour_threshold_for_centrex(sheet: TermSheet) -> None:
     assert _reading(sheet, "T-CENTREX-40H").favours == "client"
     centrex = sheet.terms_for("centrex").usage
     assert all(t.metric != "call_hours" for t in centrex.fair_use)
-    assert centrex.flags["hours_per_channel_fair_use_applies"].value is False
-    assert centrex.flags["hours_per_channel_fair_use_applies"].src.reading == "T-CENTREX-40H"
+    assert centrex.flags.hours_per_channel_fair_use_applies.value is False
+    assert centrex.flags.hours_per_channel_fair_use_applies.src.reading == "T-CENTREX-40H"
 
 
 def test_reading_no_telephony_clauses_on_mail(sheet: TermSheet) -> None:
     assert _reading(sheet, "T-MAIL-TELEPHONY-CLAUSES").favours == "client"
     mail = sheet.terms_for("mail").usage
-    assert mail.flags["telephony_clauses_apply"].value is False
-    assert mail.fraud == [] and "offnet_surcharge_percent" not in mail.figures
+    assert mail.flags.telephony_clauses_apply.value is False
+    assert mail.fraud == [] and mail.figures.offnet_surcharge_percent is None
 
 
 def test_gap_readings_carry_their_values(sheet: TermSheet) -> None:
     # a few gaps whose values the engines read
     excusable = sheet.terms_for("vga").service_levels.excusable_events
     assert excusable.src.reading == "T-VGA-EXCLUSION-XREF"
-    assert sheet.terms_for("preselection").usage.figures[
-        "routing_stops_days_after_preselection_elsewhere"].value == 90
+    assert sheet.terms_for("preselection").usage.figures.routing_stops_days_after_preselection_elsewhere.value == 90
     availability = sheet.terms_for("internet").service_levels.availability
     assert availability.claim_window_counted_in.value == "ouvres"
     assert _exemption(sheet.terms_for("internet"), "technical_impossibility").src.reading == \

@@ -136,8 +136,8 @@ def test_vpn_equipment_and_anti_fraud(sheet: TermSheet) -> None:
     (setups,) = terms.usage.fraud
     assert (setups.metric, setups.limit, setups.window) == (
         "call_setups_per_second", Decimal(10), "second")
-    assert terms.usage.figures["local_loop_surcharge_percent"].value == Decimal(10)
-    assert terms.usage.figures["local_loop_share_threshold_percent"].value == Decimal(5)
+    assert terms.usage.figures.offnet_surcharge_percent.value == Decimal(10)
+    assert terms.usage.figures.offnet_share_threshold_percent.value == Decimal(5)
 
 
 def test_office365_keeps_the_copied_equipment_return_and_surcharge(sheet: TermSheet) -> None:
@@ -145,8 +145,8 @@ def test_office365_keeps_the_copied_equipment_return_and_surcharge(sheet: TermSh
     equipment = terms.equipment
     assert (equipment.return_days.value, equipment.return_days_counted_in.value) == (10, "calendar")
     assert terms.equipment.return_days.clause == "CP VIII §5.2 (L5847-5851)"
-    assert terms.usage.figures["local_loop_surcharge_percent"].clause == "CP VIII §6.4 (L5893-5897)"
-    assert "exchange_online" in terms.usage.lists["included_applications"].value
+    assert terms.usage.figures.offnet_surcharge_percent.clause == "CP VIII §6.4 (L5893-5897)"
+    assert "exchange_online" in terms.usage.lists.included_applications.value
 
 
 # --------------------------------------------------------------------------- mobile
@@ -161,16 +161,16 @@ def test_mobile_fair_use_40_hours_150_numbers_1000_sms_50_recipients(sheet: Term
                       ("sms_recipients", "user", "month"): Decimal(50)}
     assert str(usage.fair_use[0].src) == "CP IX §15 (L7085-7086)"
     assert usage.excluded_from_unlimited.value == ["permanent_call_forwarding"]
-    assert usage.flags["fair_use_rerating_retroactive"].value is True
-    assert usage.flags["data_fair_use_unlimited_plan_throttled_in_france"].value is True
-    assert usage.flags["data_fair_use_unlimited_plan_cut_in_roaming"].value is True
+    assert usage.flags.fair_use_rerating_retroactive.value is True
+    assert usage.flags.data_fair_use_unlimited_plan_throttled_in_france.value is True
+    assert usage.flags.data_fair_use_unlimited_plan_cut_in_roaming.value is True
 
 
 def test_mobile_penalties_2000_per_number_and_2_cents_per_call(sheet: TermSheet) -> None:
     # CP IX §11.3 L6828-6842: 3 numbers and 10 000 calls → 6 200 € before pass-through
     amounts = sheet.terms_for("mobile").usage.amounts
-    per_number = amounts["penalty_per_calling_number"]
-    per_call = amounts["penalty_per_call_or_attempt"]
+    per_number = amounts.penalty_per_calling_number
+    per_call = amounts.penalty_per_call_or_attempt
     assert (per_number.amount, per_number.unit, per_number.basis) == (
         Decimal(2000), "per_number", "HT")
     assert (per_call.amount, per_call.unit) == (Decimal("0.02"), "per_call")
@@ -180,14 +180,14 @@ def test_mobile_penalties_2000_per_number_and_2_cents_per_call(sheet: TermSheet)
 
 def test_mobile_sim_and_roaming_rules(sheet: TermSheet) -> None:
     usage = sheet.terms_for("mobile").usage
-    assert usage.figures["sim_inactivity_suspension_months"].value == 6
-    assert usage.figures["sim_inactivity_suspension_months"].clause == "CP IX §11.1 (L6770-6771)"
-    assert usage.flags["sim_replacement_billed_next_invoice"].value is True
-    assert usage.figures["roaming_abuse_termination_notice_business_days"].value == 15
-    assert len(usage.lists["roaming_abuse_indicators"].value) == 4
-    assert usage.flags["eu_roaming_rated_as_national"].value is True
-    assert usage.lists["automated_system_forbidden_caller_id_prefixes"].value == ["06", "07"]
-    assert "0948" in usage.lists["automated_system_caller_id_prefixes"].value
+    assert usage.figures.sim_inactivity_suspension_months.value == 6
+    assert usage.figures.sim_inactivity_suspension_months.clause == "CP IX §11.1 (L6770-6771)"
+    assert usage.flags.sim_replacement_billed_next_invoice.value is True
+    assert usage.figures.roaming_abuse_termination_notice_business_days.value == 15
+    assert len(usage.lists.roaming_abuse_indicators.value) == 4
+    assert usage.flags.eu_roaming_rated_as_national.value is True
+    assert usage.lists.automated_system_forbidden_caller_id_prefixes.value == ["06", "07"]
+    assert "0948" in usage.lists.automated_system_caller_id_prefixes.value
 
 
 # --------------------------------------------------------------------------- CX
@@ -195,24 +195,24 @@ def test_mobile_sim_and_roaming_rules(sheet: TermSheet) -> None:
 def test_cx_pack_5000_minutes_then_2_cents_and_10_cents_when_unmanaged(sheet: TermSheet) -> None:
     # CP X §2 L7429-7435
     usage = sheet.terms_for("cx").usage
-    included = usage.figures["inbound_minutes_included_per_pack_per_month"]
-    overage = usage.amounts["inbound_overage_per_minute"]
+    included = usage.figures.inbound_minutes_included_per_pack_per_month
+    overage = usage.amounts.inbound_overage_per_minute
     assert (included.value, overage.amount, overage.basis) == (5000, Decimal("0.02"), "HT")
-    assert usage.amounts["inbound_unmanaged_lines_per_minute"].amount == Decimal("0.10")
-    redirected = usage.amounts["inbound_redirected_to_unmanaged_number_per_minute"]
+    assert usage.amounts.inbound_unmanaged_lines_per_minute.amount == Decimal("0.10")
+    redirected = usage.amounts.inbound_redirected_to_unmanaged_number_per_minute
     assert redirected.amount == Decimal("0.10")
     # one pack, 7 000 inbound minutes on managed lines: 2 000 × 0.02 € = 40.00 € HT
     assert (7000 - included.value) * overage.amount == Decimal("40.00")
-    assert usage.flags["unmanaged_lines_rated_from_first_minute"].value is True
+    assert usage.flags.unmanaged_lines_rated_from_first_minute.value is True
 
 
 def test_cx_web_call_back_counts_two_calls_and_transfers_run_to_hang_up(sheet: TermSheet) -> None:
     usage = sheet.terms_for("cx").usage
-    call_back = usage.figures["web_call_back_calls_billed_per_request"]
+    call_back = usage.figures.web_call_back_calls_billed_per_request
     assert (call_back.value, call_back.clause) == (2, "CP X §3.5 (L7533-7537)")
-    assert usage.flags["transferred_call_counted_until_full_hang_up"].value is True
-    assert usage.flags["recording_pack_decrease_next_month"].value is True
-    assert usage.figures["studio_words_per_billing_unit"].value == 30
+    assert usage.flags.transferred_call_counted_until_full_hang_up.value is True
+    assert usage.flags.recording_pack_decrease_next_month.value is True
+    assert usage.figures.studio_words_per_billing_unit.value == 30
 
 
 def test_cx_recordings_kept_six_months_and_only_shortened(sheet: TermSheet) -> None:
@@ -229,7 +229,7 @@ def test_hosting_probation_three_months_without_sla(sheet: TermSheet) -> None:
     availability = sheet.terms_for("hosting").service_levels.availability
     assert availability.probation_months.value == 3
     assert availability.probation_months.clause == "CP XI §3.2 (L8662-8670)"
-    assert sheet.terms_for("hosting").usage.flags["probation_billed"].value is True
+    assert sheet.terms_for("hosting").usage.flags.probation_billed.value is True
     assert sheet.terms_for("cx").service_levels.availability.probation_months is None
 
 
@@ -240,10 +240,10 @@ def test_hosting_reversibility_30_business_days_then_erasure(sheet: TermSheet) -
     assert (hosted.days, hosted.counted_in, hosted.after) == (
         30, "ouvres", "termination_letter_receipt")
     assert str(hosted.src) == "CP XI §11 (L9264-9276)"
-    assert terms.usage.flags["reversibility_refused_if_unpaid"].value is True
-    assert (rules["snapshots"].days, terms.usage.figures["max_snapshots_per_vm"].value) == (7, 2)
-    assert terms.usage.lists["backup_retention_choices_days"].value == ["7", "31"]
-    assert terms.usage.figures["update_install_average_business_hours"].value == 72
+    assert terms.usage.flags.reversibility_refused_if_unpaid.value is True
+    assert (rules["snapshots"].days, terms.usage.figures.max_snapshots_per_vm.value) == (7, 2)
+    assert terms.usage.lists.backup_retention_choices_days.value == ["7", "31"]
+    assert terms.usage.figures.update_install_average_business_hours.value == 72
 
 
 # --------------------------------------------------------------------------- SVA
@@ -251,44 +251,44 @@ def test_hosting_reversibility_30_business_days_then_erasure(sheet: TermSheet) -
 def test_sva_payouts_per_second_metropolitan_origins_balance_above_1_euro(sheet: TermSheet) -> None:
     # CP XII §12 L10077-10112, §11.1 L10035-10037
     usage = sheet.terms_for("sva").usage
-    assert usage.flags["payout_per_second_from_first_second"].clause == "CP XII §12 (L10081)"
-    assert usage.lists["payout_call_origins"].value == [
+    assert usage.flags.payout_per_second_from_first_second.clause == "CP XII §12 (L10081)"
+    assert usage.lists.payout_call_origins.value == [
         "metropolitan_france_fixed", "metropolitan_france_mobile"]
-    assert usage.amounts["payout_min_balance_exclusive"].amount == Decimal(1)
-    assert usage.figures["payout_invoice_deadline_months"].value == 12
-    assert usage.flags["payout_frozen_while_suspended"].value is True
-    assert usage.flags["frozen_payouts_bear_interest"].value is False
-    assert usage.flags["payout_balance_usable_for_orders"].value is False
+    assert usage.amounts.payout_min_balance_exclusive.amount == Decimal(1)
+    assert usage.figures.payout_invoice_deadline_months.value == 12
+    assert usage.flags.payout_frozen_while_suspended.value is True
+    assert usage.flags.frozen_payouts_bear_interest.value is False
+    assert usage.flags.payout_balance_usable_for_orders.value is False
 
 
 def test_sva_caller_caps_24_euros_a_call_and_30_minutes_above_20_cents(sheet: TermSheet) -> None:
     usage = sheet.terms_for("sva").usage
-    cap = usage.amounts["caller_charge_cap_per_call"]
+    cap = usage.amounts.caller_charge_cap_per_call
     assert (cap.amount, cap.basis, cap.unit) == (Decimal(24), "TTC", "per_call")
     assert cap.src.article == "CP XII §7.4"
-    threshold = usage.amounts["duration_limit_applies_above_per_minute"]
+    threshold = usage.amounts.duration_limit_applies_above_per_minute
     assert (threshold.amount, threshold.basis) == (Decimal("0.20"), "TTC")
-    assert usage.figures["call_max_minutes_above_tier"].value == 30
+    assert usage.figures.call_max_minutes_above_tier.value == 30
 
 
 def test_sva_sanctions_5000_then_10000_late_then_10000_repeated(sheet: TermSheet) -> None:
     # CP XII §13.1 L10136-10148; §11.3 L10058-10075 in euros HT
     usage = sheet.terms_for("sva").usage
-    assert usage.amounts["ethics_or_abnormal_traffic_penalty"].amount == Decimal(5000)
-    assert usage.amounts["not_cured_within_deadline_penalty"].amount == Decimal(10000)
-    assert usage.amounts["repeated_within_a_year_penalty"].amount == Decimal(10000)
-    assert usage.figures["cure_deadline_business_days"].value == 5
-    assert usage.figures["repeat_window_months"].value == 12
-    assert usage.amounts["penalty_per_calling_number"].basis == "HT"
-    assert usage.figures["info_request_answer_hours"].value == 72
-    assert usage.figures["hyper_short_call_seconds_exclusive"].value == 2
+    assert usage.amounts.ethics_or_abnormal_traffic_penalty.amount == Decimal(5000)
+    assert usage.amounts.not_cured_within_deadline_penalty.amount == Decimal(10000)
+    assert usage.amounts.repeated_within_a_year_penalty.amount == Decimal(10000)
+    assert usage.figures.cure_deadline_business_days.value == 5
+    assert usage.figures.repeat_window_months.value == 12
+    assert usage.amounts.penalty_per_calling_number.basis == "HT"
+    assert usage.figures.info_request_answer_hours.value == 72
+    assert usage.figures.hyper_short_call_seconds_exclusive.value == 2
 
 
 # --------------------------------------------------------------------------- GDPR annex
 
 def test_gdpr_annex_sub_processors_audits_and_requests(sheet: TermSheet) -> None:
     privacy = sheet.general.privacy
-    figures = {key: figure.value for key, figure in privacy.figures.items()}
+    figures = {key: figure.value for key, figure in privacy.figures.stated().items()}
     assert figures["subprocessor_change_notice_business_days"] == 10
     assert figures["subprocessor_objection_window_business_days"] == 10
     assert figures["essential_subprocessor_talks_business_days"] == 30
@@ -297,9 +297,9 @@ def test_gdpr_annex_sub_processors_audits_and_requests(sheet: TermSheet) -> None
     assert (figures["audits_per_window"], figures["audit_window_months"]) == (1, 12)
     assert figures["data_subject_reply_months"] == 1
     assert figures["data_subject_extension_months"] == 2
-    assert privacy.figures["audit_notice_business_days"].clause == "Annexe 1 A.2.g (L10480-10482)"
-    assert privacy.lists["end_of_contract_choices"].value == ["delete", "return_and_destroy_copies"]
-    assert privacy.flags["subprocessor_silence_is_acceptance"].value is True
+    assert privacy.figures.audit_notice_business_days.clause == "Annexe 1 A.2.g (L10480-10482)"
+    assert privacy.lists.end_of_contract_choices.value == ["delete", "return_and_destroy_copies"]
+    assert privacy.flags.subprocessor_silence_is_acceptance.value is True
     # the annex is general: every family sees it
     assert sheet.terms_for("hosting").privacy == privacy
 
@@ -352,7 +352,7 @@ def test_vpn_equipment_returned_within_10_calendar_days(sheet: TermSheet) -> Non
 
 
 def test_mobile_porting_cancellable_until_2_business_days_before(sheet: TermSheet) -> None:
-    figure = sheet.terms_for("mobile").usage.figures["porting_cancel_deadline_business_days_before"]
+    figure = sheet.terms_for("mobile").usage.figures.porting_cancel_deadline_business_days_before
     assert (figure.value, figure.src.reading) == (2, "T-MOB-PORTING-CANCEL")
 
 
@@ -366,12 +366,12 @@ def test_mobile_termination_follows_article_13_per_line(sheet: TermSheet) -> Non
 
 def test_mobile_multi_sim_regularisation_15_business_days(sheet: TermSheet) -> None:
     figures = sheet.terms_for("mobile").usage.figures
-    figure = figures["multi_sim_roaming_regularisation_business_days"]
+    figure = figures.multi_sim_roaming_regularisation_business_days
     assert (figure.value, figure.src.reading) == (15, "T-MOB-MULTI-SIM-DAYS")
 
 
 def test_mobile_roaming_abuse_observed_over_4_months(sheet: TermSheet) -> None:
-    figure = sheet.terms_for("mobile").usage.figures["roaming_abuse_observation_consecutive_months"]
+    figure = sheet.terms_for("mobile").usage.figures.roaming_abuse_observation_consecutive_months
     assert (figure.value, figure.src.reading) == (4, "T-MOB-ROAMING-WINDOW")
 
 
@@ -422,7 +422,7 @@ def test_before_go_live_the_cgv_cancellation_fee_applies(sheet: TermSheet) -> No
 
 
 def test_unqualified_jours_are_business_days(sheet: TermSheet) -> None:
-    payout = sheet.terms_for("sva").usage.figures["payout_claimable_after_business_days"]
+    payout = sheet.terms_for("sva").usage.figures.payout_claimable_after_business_days
     assert (payout.value, payout.src.reading) == (60, "T-D-JOURS")
     snapshots = {r.data: r for r in sheet.terms_for("hosting").retention.rules}["snapshots"]
     assert snapshots.counted_in == "ouvres"
@@ -430,7 +430,7 @@ def test_unqualified_jours_are_business_days(sheet: TermSheet) -> None:
 
 def test_hosting_defaults_and_move(sheet: TermSheet) -> None:
     terms = sheet.terms_for("hosting")
-    assert terms.usage.flags["provider_managed_by_default"].src.reading == "T-HOST-VARIANTS"
+    assert terms.usage.flags.provider_managed_by_default.src.reading == "T-HOST-VARIANTS"
     move = terms.move
     assert (move.notice_months.value, move.remaining_fees_percent.value) == (3, Decimal(100))
     assert (move.recommit_months.value, move.recommit_months.src.reading) == (36, "T-HOST-MOVE")
@@ -438,17 +438,17 @@ def test_hosting_defaults_and_move(sheet: TermSheet) -> None:
 
 def test_sva_gaps_penalty_basis_payout_finality_late_tariff_change(sheet: TermSheet) -> None:
     usage = sheet.terms_for("sva").usage
-    sanction = usage.amounts["ethics_or_abnormal_traffic_penalty"]
+    sanction = usage.amounts.ethics_or_abnormal_traffic_penalty
     assert (sanction.basis, sanction.src.reading) == ("TTC", "T-SVA-PENALTY-BASIS")
-    assert usage.flags["payout_forfeited_after_invoice_deadline"].value is False
-    assert usage.figures["tariff_change_late_request_effective_months_ahead"].value == 2
-    assert usage.flags["supplier_penalties_passed_through"].src.reading == "T-SVA-FOURNISSEUR"
+    assert usage.flags.payout_forfeited_after_invoice_deadline.value is False
+    assert usage.figures.tariff_change_late_request_effective_months_ahead.value == 2
+    assert usage.flags.supplier_penalties_passed_through.src.reading == "T-SVA-FOURNISSEUR"
 
 
 def test_sub_processor_objection_ends_without_fees(sheet: TermSheet) -> None:
     assert sheet.reading("T-GDPR-TERMINATION-REF").favours == "client"
     flags = sheet.general.privacy.flags
-    assert flags["subprocessor_objection_termination_without_fees"].value is True
+    assert flags.subprocessor_objection_termination_without_fees.value is True
     for family in FAMILIES:
         reasons = [e.reason for e in sheet.terms_for(family).termination.exemptions]
         assert "sub_processor_objection" in reasons
@@ -456,7 +456,7 @@ def test_sub_processor_objection_ends_without_fees(sheet: TermSheet) -> None:
 
 def test_breach_notice_has_no_hour_figure(sheet: TermSheet) -> None:
     privacy = sheet.general.privacy
-    assert privacy.flags["breach_notified_as_soon_as_possible"].src.reading == "T-GDPR-BREACH-DELAY"
-    assert not any("breach" in key for key in privacy.figures)
-    assert privacy.lists["breach_notice_contents"].value == [
+    assert privacy.flags.breach_notified_as_soon_as_possible.src.reading == "T-GDPR-BREACH-DELAY"
+    assert not any("breach" in key for key in privacy.figures.stated())
+    assert privacy.lists.breach_notice_contents.value == [
         "nature", "likely_consequences", "measures_taken_or_proposed"]

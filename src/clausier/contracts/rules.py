@@ -43,6 +43,7 @@ from clausier.terms.schema import (
     Sourced,
     StartEvent,
     Terms,
+    UsageLists,
 )
 
 ONE_DAY = timedelta(days=1)
@@ -605,7 +606,7 @@ def preselection_elsewhere(facts: Facts, terms: Terms, preselected_on: date) -> 
     termination notice received that day, priced by the schedule's notice (§4.2), and routing
     may stop at the end of the 90 calendar days the schedule states (reading T-PRESEL-90-DAYS).
     Returns the last day the operator routes the calls, and the exit quote."""
-    days = terms.usage.figures.get("routing_stops_days_after_preselection_elsewhere") if terms.usage else None
+    days = terms.usage.figures.routing_stops_days_after_preselection_elsewhere if terms.usage else None
     if days is None:
         raise RuleError(f"family: the {facts.family} schedule says nothing of a preselection by "
                         f"another operator")
@@ -617,8 +618,8 @@ def territory_refusal(terms: Terms, country: str, postcode: str) -> str | None:
     """Why premises are outside the territory where a service is available, or None (Ozone
     CPV VIGILIANS art. 9 and Annexe 3: metropolitan France, Andorra and Monaco, without the
     overseas departments and Corsica; reading OZ-AXA-TERRITORY)."""
-    lists = terms.usage.lists if terms.usage else {}
-    territory, excluded = lists.get("territory"), lists.get("territory_excluded")
+    lists = terms.usage.lists if terms.usage else UsageLists()
+    territory, excluded = lists.territory, lists.territory_excluded
     if territory is None:
         return None
     place = _territory_of(country, postcode)
@@ -648,7 +649,7 @@ def identifier_refusal(terms: Terms, identifier: str) -> str | None:
     compatible with M2M uses, which need the specific numbers of the ARCEP plan (07 00 followed
     by ten digits); the sentence stops there, so it adds no duty nor sanction (Technicophone
     CP IX §22, reading T-MOB-M2M-TRUNCATED)."""
-    unsupported = terms.usage.flags.get("m2m_data_use_unsupported") if terms.usage else None
+    unsupported = terms.usage.flags.m2m_data_use_unsupported if terms.usage else None
     if unsupported is None or not unsupported.value:
         return None
     digits = "".join(ch for ch in identifier if ch.isdigit())
@@ -664,11 +665,11 @@ def management_mode(terms: Terms, ordered: str | None) -> tuple[str, str] | None
     states, else the schedule's default (Technicophone CP XI §2.2: OPTION 1, the operator manages
     and supervises them and the client has no access to the Interface; reading T-HOST-VARIANTS).
     None for a service without variants."""
-    modes = terms.usage.lists.get("management_modes") if terms.usage else None
+    modes = terms.usage.lists.management_modes if terms.usage else None
     if modes is None:
         return None
     if ordered is None:
-        default = terms.usage.flags.get("provider_managed_by_default")
+        default = terms.usage.flags.provider_managed_by_default
         if default is None or not default.value:
             raise RuleError(f"management: the order must say who manages the machines, one of "
                             f"{', '.join(modes.value)} ({modes.clause})")

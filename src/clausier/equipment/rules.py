@@ -283,7 +283,7 @@ def appointment_cancellation_fee(scheduled_at: datetime, cancelled_at: datetime,
 
 def sim_inactivity_limit(terms: Terms) -> tuple[int, str] | None:
     """Months without activity after which the sheet lets the operator suspend a SIM."""
-    figure = terms.usage.figures.get("sim_inactivity_suspension_months") if terms.usage else None
+    figure = terms.usage.figures.sim_inactivity_suspension_months if terms.usage else None
     return (int(figure.value), figure.clause) if figure is not None else None
 
 
@@ -296,6 +296,6 @@ def check_puk(puk: str, terms: Terms) -> None:
     """A PUK is digits, of the length the sheet gives (Ozone: 8)."""
     if not puk.isdigit():
         raise RuleError("puk: only digits")
-    figure = terms.usage.figures.get("puk_digits") if terms.usage else None
+    figure = terms.usage.figures.puk_digits if terms.usage else None
     if figure is not None and len(puk) != int(figure.value):
         raise RuleError(f"puk: must have {int(figure.value)} digits ({figure.clause})")

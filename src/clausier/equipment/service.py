@@ -28,7 +28,7 @@ from clausier.core.money import money
 from clausier.core.settings import Settings
 from clausier.equipment import rules
 from clausier.equipment.models import Appointment, EquipmentItem, SimCard
-from clausier.terms.schema import Terms
+from clausier.terms.schema import Terms, UsageFlags
 
 # --------------------------------------------------------------------------- helpers
 
@@ -552,8 +552,9 @@ def swap_sim(session: Session, clock: Clock, actor: Actor, old: str, new_iccid: 
     if retired_item.state in rules.AT_CUSTOMER:
         retired_item.state, retired_item.lost_on = "lost", on
     terms = _terms(session, new.item)
-    flags = terms.usage.flags if terms.usage else {}
-    source = flags.get("sim_replacement_billed_next_invoice") or flags.get("sim_swap_keeps_number_only")
+    flags = terms.usage.flags if terms.usage else UsageFlags()
+    # the schedule's billing of a replacement SIM, else its clause on the swap itself
+    source = flags.sim_replacement_billed_next_invoice or flags.sim_swap_keeps_number_only
     price = new.item.kind.sale_price
     if price:
         explained = Explained((Line(f"Replacement SIM for {sim.msisdn}", price,

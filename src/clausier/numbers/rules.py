@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.errors import RuleRefusal
-from clausier.terms.schema import Terms
+from clausier.terms.schema import Terms, UsageFigures
 
 NUMBER_KINDS = ("geographic", "sda", "mobile", "premium", "non_geographic")
 NUMBER_STATUSES = ("available", "assigned", "porting_in", "porting_out", "ported_out", "lost")
@@ -77,7 +77,7 @@ def check_kind(number: str, kind: str) -> None:
 
 def sda_block_size(terms: Terms, sold: tuple[int, str] | None = None) -> tuple[int, str]:
     """The size of an SDA block and its clause: the sheet's figure, else the price list's."""
-    figure = terms.usage.figures.get("sda_block_size") if terms.usage else None
+    figure = terms.usage.figures.sda_block_size if terms.usage else None
     if figure is not None:
         return int(figure.value), figure.clause
     if sold is not None:
@@ -179,12 +179,12 @@ def porting_plan(number: str, requested_on: date, terms: Terms, wanted: date | N
     mobile within the sheet's min–max business days (the wanted date if it falls inside, else
     the earliest); fixed after the sheet's average business days. Where the sheet gives no delay
     the operator's chosen date is required."""
-    figures = terms.usage.figures if terms.usage else {}
+    figures = terms.usage.figures if terms.usage else UsageFigures()
     mobile = kind_of(number) == "mobile"
     clauses: list[str] = []
     notes: list[str] = []
-    low = figures.get("porting_business_days_min" if mobile else "porting_business_days_average")
-    high = figures.get("porting_business_days_max") if mobile else None
+    low = figures.porting_business_days_min if mobile else figures.porting_business_days_average
+    high = figures.porting_business_days_max if mobile else None
     if low is None:
         if wanted is None:
             raise RuleError("porting_date: the sheet gives no porting delay for this line; "
@@ -203,13 +203,13 @@ def porting_plan(number: str, requested_on: date, terms: Terms, wanted: date | N
             if wanted is not None:
                 notes.append(f"wanted date {wanted.isoformat()} is outside "
                              f"{earliest.isoformat()}–{(latest or earliest).isoformat()} or not a business day")
-    out_min = figures.get("porting_outage_minutes_min") or figures.get("porting_cut_min_minutes")
-    out_max_minutes = figures.get("porting_outage_minutes_max")
-    out_max_hours = figures.get("porting_cut_max_business_hours")
+    out_min = figures.porting_outage_minutes_min
+    out_max_minutes = figures.porting_outage_minutes_max
+    out_max_hours = figures.porting_outage_business_hours_max
     interruption_max = (f"{int(out_max_minutes.value)} minutes" if out_max_minutes
                         else f"{int(out_max_hours.value)} business hours" if out_max_hours else None)
     clauses += [f.clause for f in (out_min, out_max_minutes or out_max_hours) if f is not None]
-    cancel = figures.get("porting_cancel_deadline_business_days_before")
+    cancel = figures.porting_cancel_deadline_business_days_before
     cancel_until = (_subtract_business_days(chosen, int(cancel.value)) if cancel else None)
     if cancel:
         clauses.append(cancel.clause)
@@ -242,8 +242,7 @@ class PortInRequest:
 def refusals(request: PortInRequest, terms: Terms) -> list[tuple[str, str]]:
     """Every reason to refuse the request, as (reason code, detail); empty when it can go ahead."""
     problems: list[tuple[str, str]] = []
-    lists = terms.usage.lists if terms.usage else {}
-    listed = lists.get("porting_refusal_reasons")
+    listed = terms.usage.lists.porting_refusal_reasons if terms.usage else None
     clause = f" ({listed.clause})" if listed else ""
     if not request.requester_capable:
         problems.append(("requester_incapable", f"the requester may not act for the line{clause}"))

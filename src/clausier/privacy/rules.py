@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.errors import InvalidInput, NotAllowed
-from clausier.terms.schema import DayCount, Privacy, RetentionRule, Terms
+from clausier.terms.schema import (DayCount, Privacy, PrivacyFigures, PrivacyFlags, RetentionRule,
+                                   Sourced, Terms)
 
 # Unqualified "jours" of the GDPR annex are business days (reading T-D-JOURS); public holidays
 # are those of metropolitan France.
@@ -306,12 +308,12 @@ class RequestDeadline:
 
 
 def _reply_figures(privacy: Privacy | None) -> tuple[int, int, int, str]:
-    figures = privacy.figures if privacy else {}
-    if "data_subject_reply_months" not in figures:
+    figures = privacy.figures if privacy else PrivacyFigures()
+    reply = figures.data_subject_reply_months
+    if reply is None:
         return GDPR_REPLY
-    reply = figures["data_subject_reply_months"]
-    extension = figures.get("data_subject_extension_months")
-    within = figures.get("data_subject_extension_reasons_within_months")
+    extension = figures.data_subject_extension_months
+    within = figures.data_subject_extension_reasons_within_months
     return (int(reply.value), int(extension.value) if extension else GDPR_REPLY[1],
             int(within.value) if within else int(reply.value), reply.clause)
 
@@ -342,10 +344,10 @@ def extend_request(deadline: RequestDeadline, reason: str, informed_on: date,
 
 # --------------------------------------------------------------------------- sub-processors
 
-def _figure(privacy: Privacy | None, name: str) -> tuple[int, str]:
-    if privacy is None or name not in privacy.figures:
+def _stated(figure: Sourced[Decimal] | None, name: str) -> tuple[int, str]:
+    """A figure the rule cannot do without; refused, naming it, when the sheet is silent."""
+    if figure is None:
         raise NotAllowed(f"privacy.figures.{name}: the operator's sheet does not state it")
-    figure = privacy.figures[name]
     return int(figure.value), figure.clause
 
 
@@ -378,9 +380,13 @@ class SubProcessorTimeline:
 
 def subprocessor_timeline(notified_on: date, privacy: Privacy | None,
                           objected_on: date | None = None) -> SubProcessorTimeline:
-    notice, notice_clause = _figure(privacy, "subprocessor_change_notice_business_days")
-    window, window_clause = _figure(privacy, "subprocessor_objection_window_business_days")
-    talks, talks_clause = _figure(privacy, "essential_subprocessor_talks_business_days")
+    figures = privacy.figures if privacy else PrivacyFigures()
+    notice, notice_clause = _stated(figures.subprocessor_change_notice_business_days,
+                                    "subprocessor_change_notice_business_days")
+    window, window_clause = _stated(figures.subprocessor_objection_window_business_days,
+                                    "subprocessor_objection_window_business_days")
+    talks, talks_clause = _stated(figures.essential_subprocessor_talks_business_days,
+                                  "essential_subprocessor_talks_business_days")
     deadline = FRENCH_DAYS.add_days(notified_on, window, DayKind.OUVRES)
     clauses = {"notice": notice_clause, "objection_window": window_clause, "talks": talks_clause}
     timeline = SubProcessorTimeline(
@@ -393,7 +399,7 @@ def subprocessor_timeline(notified_on: date, privacy: Privacy | None,
     if objected_on > deadline:
         raise NotAllowed(f"received_on: the objection window closed on {deadline}; the change "
                          f"was accepted by silence ({window_clause})")
-    flag = privacy.flags.get("subprocessor_objection_termination_without_fees")
+    flag = privacy.flags.subprocessor_objection_termination_without_fees
     if flag is not None:
         clauses["termination"] = flag.clause
     return SubProcessorTimeline(
@@ -421,10 +427,13 @@ def audit_decision(letter_received_on: date, starts_on: date, days: int,
                    auditor_is_competitor: bool = False) -> AuditDecision:
     """An audit request (Annexe 1 A.2.g): N business days' notice by registered letter, at most
     M business days, at most one per window, never by a competitor."""
-    notice, notice_clause = _figure(privacy, "audit_notice_business_days")
-    longest, duration_clause = _figure(privacy, "audit_max_duration_business_days")
-    per_window, frequency_clause = _figure(privacy, "audits_per_window")
-    window_months, _ = _figure(privacy, "audit_window_months")
+    figures = privacy.figures if privacy else PrivacyFigures()
+    notice, notice_clause = _stated(figures.audit_notice_business_days,
+                                    "audit_notice_business_days")
+    longest, duration_clause = _stated(figures.audit_max_duration_business_days,
+                                       "audit_max_duration_business_days")
+    per_window, frequency_clause = _stated(figures.audits_per_window, "audits_per_window")
+    window_months, _ = _stated(figures.audit_window_months, "audit_window_months")
     earliest = FRENCH_DAYS.add_days(letter_received_on, notice, DayKind.OUVRES)
     reasons = []
     if starts_on < earliest:
@@ -440,13 +449,13 @@ def audit_decision(letter_received_on: date, starts_on: date, days: int,
     if len(recent) >= per_window:
         reasons.append(f"at most {per_window} audit per {window_months} months: one started on "
                        f"{max(recent)} ({frequency_clause})")
-    flags = privacy.flags if privacy else {}
-    if registered_letter is False and "audit_by_registered_letter" in flags:
+    flags = privacy.flags if privacy else PrivacyFlags()
+    if registered_letter is False and flags.audit_by_registered_letter is not None:
         reasons.append(f"the request must come by registered letter "
-                       f"({flags['audit_by_registered_letter'].clause})")
-    if auditor_is_competitor and "audit_by_competitor_excluded" in flags:
+                       f"({flags.audit_by_registered_letter.clause})")
+    if auditor_is_competitor and flags.audit_by_competitor_excluded is not None:
         reasons.append(f"the auditor may not be a competitor "
-                       f"({flags['audit_by_competitor_excluded'].clause})")
+                       f"({flags.audit_by_competitor_excluded.clause})")
     return AuditDecision(not reasons, tuple(reasons), earliest,
                          (notice_clause, duration_clause, frequency_clause))
 
@@ -455,7 +464,7 @@ def audit_decision(letter_received_on: date, starts_on: date, days: int,
 
 def breach_notice_missing(contents: dict[str, str], privacy: Privacy | None) -> list[str]:
     """The items the sheet requires in a breach notice that are empty (Annexe 1 A.2.a)."""
-    required = privacy.lists.get("breach_notice_contents") if privacy else None
+    required = privacy.lists.breach_notice_contents if privacy else None
     return [item for item in (required.value if required else ())
             if not str(contents.get(item) or "").strip()]
 
@@ -479,7 +488,7 @@ def breach_notice_timing(detected_at: datetime, notified_at: datetime,
     if notified_at < detected_at:
         raise InvalidInput.on("detected_at", f"the breach was detected at {detected_at.isoformat()}, "
                                              f"after this notice ({notified_at.isoformat()})")
-    soon = privacy.flags.get("breach_notified_as_soon_as_possible") if privacy else None
+    soon = privacy.flags.breach_notified_as_soon_as_possible if privacy else None
     elapsed = notified_at - detected_at
     hours, rest = divmod(int(elapsed.total_seconds()) // 60, 60)
     wording = "as soon as possible" if soon is not None and soon.value else "without a stated delay"
@@ -490,7 +499,7 @@ def breach_notice_timing(detected_at: datetime, notified_at: datetime,
 def end_of_contract_choices(privacy: Privacy | None) -> tuple[list[str], str]:
     """The controller's choices at the end of the contract (Annexe 1 A.2.e); deletion when the
     sheet says nothing, since no stated duty lets the operator keep the data."""
-    listed = privacy.lists.get("end_of_contract_choices") if privacy else None
+    listed = privacy.lists.end_of_contract_choices if privacy else None
     if listed is None:
         return ["delete"], "RGPD art. 28(3)(g)"
     return list(listed.value), listed.clause
@@ -539,7 +548,7 @@ def register_entries(operator_code: str, privacy: Privacy | None, categories: li
     kept = [retention_item(rule) for rule in retention]
     kept += [{"obligation": o.key, "years": o.years, "clause": o.basis}
              for o in LEGAL_OBLIGATIONS.values()]
-    register_clause = privacy.flags.get("processing_register_kept") if privacy else None
+    register_clause = privacy.flags.processing_register_kept if privacy else None
     controller_clauses = sorted({rule.clause for rule in retention}
                                 | ({register_clause.clause} if register_clause else set()))
     entries = [Register(
@@ -549,11 +558,12 @@ def register_entries(operator_code: str, privacy: Privacy | None, categories: li
         controller_clauses)]
     if privacy is None:
         return entries
-    listed = privacy.lists.get("processed_data_categories")
+    listed = privacy.lists.processed_data_categories
     entries.append(Register(
         operator_code, "processor", PROCESSOR_PURPOSE, "controller_instructions",
         list(listed.value) if listed else categories, ["entrusted_people"], kept,
         ["customer_as_controller", "sub_processors"], sub_processors,
-        sorted({v.clause for v in (*privacy.flags.values(), *privacy.lists.values())}),
-        administrator_is_controller="administrator_is_controller" in privacy.flags))
+        sorted({v.clause for v in (*privacy.flags.stated().values(),
+                                   *privacy.lists.stated().values())}),
+        administrator_is_controller=privacy.flags.administrator_is_controller is not None))
     return entries

@@ -741,10 +741,10 @@ def notify_breach(session: Session, clock: Clock, actor: Actor, breach_id: int,
                 "detected_at": breach.detected_at.isoformat()}
     missing = rules.breach_notice_missing(contents, privacy)
     if missing:
-        clause = privacy.lists["breach_notice_contents"].clause
+        clause = privacy.lists.breach_notice_contents.clause
         raise InvalidInput.on(missing[0], f"a breach notice must state it ({clause})")
-    clause = privacy.lists["breach_notice_contents"].clause if privacy and \
-        "breach_notice_contents" in privacy.lists else "RGPD art. 33(2)"
+    contents_required = privacy.lists.breach_notice_contents if privacy else None
+    clause = contents_required.clause if contents_required else "RGPD art. 33(2)"
     timing = rules.breach_notice_timing(breach.detected_at, clock.now(), privacy)
     contents["notified_after"] = timing.text
     # The timing clause quotes the contents' own article with its reading: cite it once.

@@ -4,11 +4,13 @@ file."""
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from clausier.core.errors import InvalidInput, Problem
 from clausier.terms.schema import TermSheet
@@ -129,7 +131,40 @@ def validate_document(document: dict[str, Any], origin: str = "sheet") -> TermSh
 def _reason(error: dict) -> str:
     if error["type"] == "missing" and error["loc"] and error["loc"][-1] == "src":
         return "value without a source: add src 'ARTICLE Lfirst-last' or 'reading:ID'"
+    if error["type"] == "extra_forbidden":
+        block = _block_at(error["loc"][:-1])
+        close = get_close_matches(str(error["loc"][-1]), list(block.model_fields) if block else [], n=1)
+        return "no such field in this block" + (f": did you mean {close[0]}?" if close else "")
     return error["msg"]
+
+
+def _block_at(loc: tuple) -> type[BaseModel] | None:
+    """The block a validation error's location points into, to name its fields."""
+    annotation: Any = TermSheet
+    for part in loc:
+        annotation = next((inner for candidate in _alternatives(annotation)
+                           if (inner := _inside(candidate, part)) is not None), None)
+    blocks = [c for c in _alternatives(annotation) if isinstance(c, type) and issubclass(c, BaseModel)]
+    return blocks[0] if len(blocks) == 1 else None
+
+
+def _inside(annotation: Any, part: str | int) -> Any:
+    if get_origin(annotation) is list and isinstance(part, int):
+        return get_args(annotation)[0]
+    if get_origin(annotation) is dict and isinstance(part, str):
+        return get_args(annotation)[1]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and part in annotation.model_fields:
+        return annotation.model_fields[part].annotation
+    return None
+
+
+def _alternatives(annotation: Any) -> list[Any]:
+    """The types an annotation admits (``X | None``, ``Annotated[...]``), flattened."""
+    if get_origin(annotation) is Annotated:
+        return _alternatives(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return [inner for arg in get_args(annotation) for inner in _alternatives(arg)]
+    return [] if annotation is None else [annotation]
 
 
 def load_sheet(path: Path) -> TermSheet:

@@ -2,9 +2,9 @@
 
 A reading settles how a clause applies. The rules that apply it are the functions that read a
 sheet value citing the reading (``src: "CGV art. 2 L66-67; reading:T-X"``): a value's field
-(``withdrawal.days_counted_in``, or a named figure such as ``payout_claimable_after_business_days``)
-is read by the functions of the rooms' ``rules.py`` and ``service.py`` (those of their
-sub-packages too) that name it. A reading that settles no single value (what a delay runs from, a
+(``withdrawal.days_counted_in``, ``figures.payout_claimable_after_business_days``) is read by
+the functions of the rooms' ``rules.py`` and ``service.py`` (those of their sub-packages too)
+that name it. A reading that settles no single value (what a delay runs from, a
 word of the definitions) names its rules itself (``applied_by``: ``room.module.function``, or
 ``room.package.module.function``). ``clausier terms lint`` fails on a reading that no rule
 applies, so a reading cannot be recorded and then forgotten by the code.
@@ -27,7 +27,7 @@ RULE_MODULES = ("rules.py", "service.py", "changes.py")
 @cache
 def names_read_by_rules() -> dict[str, frozenset[str]]:
     """For each function of the rule modules (``room.module.function``): the attribute names it
-    reads and the strings it names (a figure or flag looked up by name)."""
+    reads and the strings it names."""
     found: dict[str, frozenset[str]] = {}
     # The demo loader writes the sheets' figures into its data; it applies no reading.
     for room in sorted(p for p in PACKAGE_DIR.iterdir() if p.is_dir() and p.name != "demo"):
@@ -63,20 +63,14 @@ def _walk_sources(node: object, path: tuple[str, ...]):
 def cited_fields(sheet: TermSheet) -> dict[str, set[tuple[str, ...]]]:
     """Reading id → the sheet fields whose values cite it (the readings' own quotations
     excluded), each as the names a rule reads it by: its block and its field
-    (``("payment", "due_days_after_issue")``), or the name of a figure, flag or list
-    (``("payout_claimable_after_business_days",)``), which rules look up by name alone."""
+    (``("payment", "due_days_after_issue")``, ``("figures", "payout_claimable_after_business_days")``)."""
     fields: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     for section_name in ("general", "families"):
         for path, ref in _walk_sources(getattr(sheet, section_name), (section_name,)):
             if ref.reading:
                 names = [p for p in path if p not in ("src", "value")]
-                named = names[-2] in NAMED_VALUES
-                fields[ref.reading].add((names[-1],) if named else tuple(names[-2:]))
+                fields[ref.reading].add(tuple(names[-2:]))
     return fields
-
-
-# Blocks whose values are looked up by their name (``rules.figure(usage, "…")``).
-NAMED_VALUES = frozenset({"figures", "flags", "lists", "amounts"})
 
 
 def reading_index(sheet: TermSheet) -> dict[str, tuple[str, ...]]:

@@ -35,17 +35,14 @@ def flatten(node: object, path: str = "") -> Iterator[Row]:
         values = {name: getattr(node, name) for name in type(node).model_fields}
         src = values.pop("src", None)
         leaves = {k: v for k, v in values.items()
-                  if v is not None and not isinstance(v, BaseModel | list | dict)}
+                  if v is not None and not isinstance(v, BaseModel | list)}
         if isinstance(src, SourceRef):
             yield Row(path, ", ".join(f"{k}={_show(v)}" for k, v in leaves.items()), src)
             values = {k: v for k, v in values.items() if k not in leaves}
         for name, value in values.items():
-            if value is None or value == [] or value == {}:
+            if value is None or value == []:
                 continue
             yield from flatten(value, f"{path}.{name}" if path else name)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from flatten(value, f"{path}.{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from flatten(value, f"{path}[{index}]")

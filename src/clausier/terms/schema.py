@@ -13,94 +13,17 @@ Formulas are never code: fee rules are named kinds from a closed list (``FeeRule
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from clausier.core.calendar import DayKind
-
-T = TypeVar("T")
-
-_SEED_REF = re.compile(r"^(?P<article>.+?)\s+L(?P<start>\d+)(?:-(?P<end>\d+))?$")
-_READING_REF = re.compile(r"^reading:(?P<reading>[A-Z0-9][A-Z0-9-]*)$")
-# A clause and the reading that settles how it applies: "CP I §6.3 L1624-1633; reading:T-VGA-ETF".
-_CITED_READING_REF = re.compile(r"^(?P<seed>.+?)\s*;\s*reading:(?P<reading>[A-Z0-9][A-Z0-9-]*)$")
-
-
-class SourceRef(BaseModel):
-    """Where a value comes from: an article and seed lines, or a recorded reading."""
-
-    model_config = ConfigDict(frozen=True)
-
-    article: str = ""
-    first_line: int | None = None
-    last_line: int | None = None
-    reading: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> SourceRef:
-        text = str(text).strip()
-        if match := _READING_REF.match(text):
-            return cls(reading=match["reading"])
-        if match := _CITED_READING_REF.match(text):
-            seed = cls.parse(match["seed"])
-            if seed.reading:
-                raise ValueError(f"{text!r}: write one clause, then one reading")
-            return seed.model_copy(update={"reading": match["reading"]})
-        if match := _SEED_REF.match(text):
-            first = int(match["start"])
-            last = int(match["end"] or first)
-            if last < first:
-                raise ValueError(f"line range L{first}-{last} runs backwards")
-            return cls(article=match["article"].strip(), first_line=first, last_line=last)
-        raise ValueError(
-            f"{text!r} is not a source: write 'ARTICLE Lfirst-last' (e.g. 'CGV art. 7 L190-194')"
-            " or 'reading:ID' for a recorded reading"
-        )
-
-    def __str__(self) -> str:
-        if not self.article:
-            return f"reading {self.reading}"
-        lines = (f"L{self.first_line}" if self.first_line == self.last_line
-                 else f"L{self.first_line}-{self.last_line}")
-        cited = f"{self.article} ({lines})"
-        return f"{cited}, reading {self.reading}" if self.reading else cited
-
-    @property
-    def seed_text(self) -> str:
-        """The clause as the YAML writes it ("CGV art. 7 L190-194"), without the reading."""
-        last = f"-{self.last_line}" if self.last_line != self.first_line else ""
-        return f"{self.article} L{self.first_line}{last}"
-
-
-def _to_source(raw: object) -> object:
-    return SourceRef.parse(raw) if isinstance(raw, str) else raw
-
-
-# A source written as text in the YAML ("CGV art. 7 L190-194" or "reading:ID").
-Src = Annotated[SourceRef, BeforeValidator(_to_source)]
-
-
-class Sourced(BaseModel, Generic[T]):
-    """A value and its clause."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    value: T
-    src: Src
-
-    @property
-    def clause(self) -> str:
-        return str(self.src)
-
-
-class Block(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from clausier.terms.sourced import Block, SourceRef, Sourced, Src
+from clausier.terms.vocabulary import (PrivacyFigures, PrivacyFlags, PrivacyLists, UsageAmounts,
+                                       UsageFigures, UsageFlags, UsageLists)
 
 # --------------------------------------------------------------------------- enums
 
@@ -510,24 +433,16 @@ class Threshold(Block):
     src: Src
 
 
-class Amount(Block):
-    """A named amount of the sheet (a penalty, a unit price, a fee) with its basis and clause."""
-
-    amount: Decimal
-    basis: Literal["HT", "TTC"] = "HT"
-    unit: str = ""          # per_call, per_minute, per_number, per_event, ...
-    src: Src
-
-
 class Usage(Block):
     included_destinations: Sourced[list[str]] | None = None
     excluded_from_unlimited: Sourced[list[str]] | None = None
     fair_use: list[Threshold] = []
     fraud: list[Threshold] = []
-    amounts: dict[str, Amount] = {}          # named unit prices / penalties / surcharges
-    figures: dict[str, Sourced[Decimal]] = {}  # named dimensionless figures (percent, counts, days)
-    lists: dict[str, Sourced[list[str]]] = {}  # named lists (allowed prefixes, countries, ...)
-    flags: dict[str, Sourced[bool]] = {}
+    # The schedules' other stipulations, each under its name (``terms.vocabulary``).
+    amounts: UsageAmounts = UsageAmounts()
+    figures: UsageFigures = UsageFigures()
+    lists: UsageLists = UsageLists()
+    flags: UsageFlags = UsageFlags()
 
 
 class NonReturnPenalty(Block):
@@ -574,9 +489,9 @@ class Retention(Block):
 class Privacy(Block):
     """Processor duties (GDPR annex) and data-subject requests."""
 
-    figures: dict[str, Sourced[Decimal]] = {}
-    flags: dict[str, Sourced[bool]] = {}
-    lists: dict[str, Sourced[list[str]]] = {}
+    figures: PrivacyFigures = PrivacyFigures()
+    flags: PrivacyFlags = PrivacyFlags()
+    lists: PrivacyLists = PrivacyLists()
 
 
 class Pack(Block):

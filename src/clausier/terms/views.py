@@ -163,7 +163,7 @@ def lines_of(node: object, name: str, words: Words, within: Markup | None = None
     after it (« rétablissement · plafond »)."""
     label = words.name(name) if within is None else Markup("{} · {}").format(within,
                                                                            words.name(name))
-    if node is None or node == [] or node == {} or node == "":
+    if node is None or node == [] or node == "":
         return []
     if isinstance(node, Sourced):
         return [Line(label, words.value(name, node.value), node.src)]
@@ -177,10 +177,6 @@ def lines_of(node: object, name: str, words: Words, within: Markup | None = None
                                      None if name in BLOCK_NAMES else label)]
     if isinstance(node, list):
         return [line for item in node for line in lines_of(item, name, words, within)]
-    if isinstance(node, dict):
-        # named values of the sheet (usage amounts, privacy figures): each under its name
-        return [line for key, item in node.items()
-                for line in lines_of(item, key, words, label)]
     return [Line(label, words.value(name, node), None)]
 
 

@@ -260,9 +260,9 @@ def _refusal_terms(session: Session | Connection, subscription_id: int) -> tuple
     signed = contract_facts.sheet_references(session, [subscription_id])[subscription_id]
     sheet = terms_service.get_sheet(session, signed.sheet_id, signed.sheet_version)
     terms = sheet.terms_for(signed.family)
-    flags = {**(sheet.general.usage.flags if sheet.general.usage else {}),
-             **(terms.usage.flags if terms.usage else {})}
-    return terms.pack.service_months if terms.pack else None, flags.get("suspension_on_breach")
+    suspension = next((usage.flags.suspension_on_breach for usage in (terms.usage, sheet.general.usage)
+                       if usage is not None and usage.flags.suspension_on_breach is not None), None)
+    return terms.pack.service_months if terms.pack else None, suspension
 
 
 def list_packs(session: Session) -> list[tuple[Pack, AccessSite]]:

@@ -81,7 +81,7 @@ def create_record(session: Session, clock: Clock, actor: Actor, site_id: int, da
                            .where(UserRecord.site_id == site.id)) or 0
     terms, all_terms = pack_terms(session, pack)
     clause = terms.extra_records_purchasable.clause if terms.extra_records_purchasable else ""
-    quota = all_terms.usage.flags.get("access_refused_beyond_record_quota") if all_terms.usage else None
+    quota = all_terms.usage.flags.access_refused_beyond_record_quota if all_terms.usage else None
     refusal = rules.record_quota_refusal(count, record_cap(pack), quota.clause if quota else "")
     if refusal is not None:
         offers = "; ".join(f"{o.code}: +{o.attributes['user_records']} records for "
@@ -183,7 +183,7 @@ def call_plan(session: Session, actor: Actor, site_id: int, record_id: int) -> r
     if not destinations:
         raise NotAllowed(f"calls: this pack has no intercom call service ({clause})")
     _, terms = pack_terms(session, pack_of(session, site))
-    triggers = terms.usage.lists.get("secondary_number_triggers") if terms.usage else None
+    triggers = terms.usage.lists.secondary_number_triggers if terms.usage else None
     return rules.call_plan(row.id, row.display_name, row.main_number, row.secondary_numbers,
                            row.app_users, site.call_timeout_seconds,
                            tuple(triggers.value) if triggers else ("busy", "no_answer"))

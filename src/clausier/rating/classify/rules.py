@@ -11,8 +11,8 @@ from collections.abc import Collection, Mapping, Sequence
 import polars as pl
 
 from clausier.rating.numbering import rules as nb
-from clausier.rating.plans.rules import (Plan, amount, figure, flag, forwarding_excluded, is_on,
-                                         once_per_block, roaming_as_national)
+from clausier.rating.plans.rules import (Plan, forwarding_excluded, is_on, once_per_block,
+                                         roaming_as_national)
 from clausier.rating.price.rules import BYTES_PER_MB, KIND, RATE_DESTINATION, country_index, lookup
 from clausier.terms.schema import Usage
 
@@ -26,7 +26,7 @@ def _prefix_mask(prefixes: tuple[str, ...]) -> int:
 @once_per_block
 def sheet_columns(usage: Usage) -> dict:
     """What rating reads from a sheet's usage block."""
-    multiplier = figure(usage, "web_call_back_calls_billed_per_request")
+    multiplier = usage.figures.web_call_back_calls_billed_per_request
     return {
         "sheet_prefixes": [d for d in (usage.included_destinations.value
                                        if usage.included_destinations else []) if d.isdigit()],
@@ -34,12 +34,11 @@ def sheet_columns(usage: Usage) -> dict:
         "eu_national": roaming_as_national(usage, nb.EU) is not None,
         "dom_national": roaming_as_national(usage, nb.DOM) is not None,
         "callback_calls": int(multiplier.value) if multiplier else 1,
-        "cx_pool": figure(usage, "inbound_minutes_included_per_pack_per_month") is not None
-        or amount(usage, "inbound_unmanaged_lines_per_minute") is not None,
-        "sva": amount(usage, "caller_charge_cap_per_call") is not None
-        or flag(usage, "payout_per_second_from_first_second") is not None,
-        "unknown_origin": is_on(flag(usage, "undetermined_origin_rating_on_country_mismatch",
-                                     "undetermined_origin_tariff_on_country_mismatch")),
+        "cx_pool": usage.figures.inbound_minutes_included_per_pack_per_month is not None
+        or usage.amounts.inbound_unmanaged_lines_per_minute is not None,
+        "sva": usage.amounts.caller_charge_cap_per_call is not None
+        or usage.flags.payout_per_second_from_first_second is not None,
+        "unknown_origin": is_on(usage.flags.undetermined_origin_rating_on_country_mismatch),
     }
 
 

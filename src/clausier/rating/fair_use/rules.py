@@ -13,7 +13,7 @@ from decimal import ROUND_CEILING, Decimal
 import polars as pl
 
 from clausier.rating.numbering import rules as nb
-from clausier.rating.plans.rules import Plan, flag, threshold_units
+from clausier.rating.plans.rules import Plan, threshold_units
 
 
 # Fair-use metrics that CDRs can measure; others (e.g. registered devices) are left to staff.
@@ -89,7 +89,7 @@ def fair_use_metrics(classified: pl.DataFrame, with_concurrency: Sequence[int]) 
 def breaches_of(plan: Plan, measures: Mapping[str, object], numbers: Sequence[str]) -> list[Breach]:
     """The monthly and instant thresholds of the sheet that the subscription's use exceeds."""
     found = []
-    hours_per_channel = flag(plan.usage, "hours_per_channel_fair_use_applies")
+    hours_per_channel = plan.usage.flags.hours_per_channel_fair_use_applies
     for threshold in plan.usage.fair_use:
         if threshold.metric not in MEASURED_METRICS or threshold.window == "call":
             continue
@@ -155,11 +155,11 @@ def data_events(priced: pl.DataFrame, plans: Sequence[Plan]) -> list[DataEvent]:
                 .collect())
     events = []
     for row in crossing.sort(["subscription_id", "start"]).iter_rows(named=True):
-        usage = unlimited[row["subscription_id"]].usage
+        flags = unlimited[row["subscription_id"]].usage.flags
         home = row["zone"]
-        clause = flag(usage, "data_fair_use_unlimited_plan_throttled_in_france" if home
-                      else "data_fair_use_unlimited_plan_cut_in_roaming",
-                      "data_blocked_beyond_threshold")
+        # the schedule's throttle (France) or cut (roaming), else a sheet's single data block
+        clause = (flags.data_fair_use_unlimited_plan_throttled_in_france if home
+                  else flags.data_fair_use_unlimited_plan_cut_in_roaming) or flags.data_blocked_beyond_threshold
         events.append(DataEvent(row["subscription_id"], "throttle" if home else "cut", row["start"],
                                 row["record_id"], clause.clause if clause else ""))
     return events

@@ -13,8 +13,8 @@ import polars as pl
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.rating.numbering import rules as nb
-from clausier.rating.plans.rules import (Plan, amount, automated_forbidden_prefixes, cited, flag,
-                                         is_on, listed, once_per_block, telephony_clauses_apply)
+from clausier.rating.plans.rules import (Plan, automated_forbidden_prefixes, cited, is_on,
+                                         once_per_block, telephony_clauses_apply)
 from clausier.rating.price.rules import fmt_price
 from clausier.terms.schema import Usage
 
@@ -49,7 +49,7 @@ def penalty_clause(usage: Usage, breach: str) -> str | None:
     list of penalised breaches leaves it out (a sheet without such a list penalises every
     caller-ID breach). Centrex §8.1.4.1 points its penalties at a broken reference; §10.3 names
     8.1.4 itself (reading T-CENTREX-PENALTY-XREF)."""
-    triggers = listed(usage, "penalty_triggers")
+    triggers = usage.lists.penalty_triggers
     if triggers is None:
         return ""
     return triggers.clause if breach in triggers.value else None
@@ -61,10 +61,10 @@ def interruption_without_notice(usage: Usage, breach: str) -> str | None:
     8.1.5 only through a broken reference, so unsolicited prospecting is not among its causes
     (reading T-SIP-INTERRUPTION-XREF); the mobile §11.2 adds the numbering plan's territoriality
     through a broken reference read as article 9 (reading T-MOB-BROKEN-XREF)."""
-    triggers = listed(usage, "traffic_interruption_triggers")
+    triggers = usage.lists.traffic_interruption_triggers
     if triggers is not None and breach in triggers.value:
         return triggers.clause
-    territoriality = flag(usage, "routing_cut_without_notice_on_territoriality_breach")
+    territoriality = usage.flags.routing_cut_without_notice_on_territoriality_breach
     if breach == "arcep_numbering_plan_breach" and is_on(territoriality):
         return territoriality.clause
     return None
@@ -73,8 +73,8 @@ def interruption_without_notice(usage: Usage, breach: str) -> str | None:
 def penalty(usage: Usage, numbers: int, calls: int, because: str = "") -> Explained | None:
     """Sheet penalties per calling number and per call or attempt, cumulative (e.g. CP IX §11.3);
     ``because``: the clause that makes the breach penalised, cited after each amount's."""
-    per_number = amount(usage, "penalty_per_calling_number")
-    per_call = amount(usage, "penalty_per_call_or_attempt")
+    per_number = usage.amounts.penalty_per_calling_number
+    per_call = usage.amounts.penalty_per_call_or_attempt
     if per_number is None and per_call is None:
         return None
     explained = Explained()
@@ -98,16 +98,16 @@ def _caller_rules(usage: Usage) -> list[tuple]:
     for threshold in usage.fraud:
         if threshold.metric == "call_setups_per_second":
             keys.append(("setup_burst", int(threshold.limit), str(threshold.src)))
-    rewrite = listed(usage, "rewritten_caller_id_forms", "caller_id_rewritten_forms")
+    rewrite = usage.lists.caller_id_rewritten_forms
     if rewrite:
         keys.append(("caller_id_rewrite", nb.form_pattern(rewrite.value), rewrite.clause))
-    allowed = listed(usage, "automated_system_caller_id_prefixes")
+    allowed = usage.lists.automated_system_caller_id_prefixes
     forbidden, forbidden_clause = automated_forbidden_prefixes(usage)
     if allowed or forbidden:
         clause = "; ".join(x for x in (allowed.clause if allowed else "", forbidden_clause) if x)
         keys.append(("automated_caller_id", tuple(allowed.value) if allowed else None,
                      tuple(forbidden), clause))
-    platform = listed(usage, "technical_platform_caller_id_prefixes", "platform_caller_id_prefixes")
+    platform = usage.lists.technical_platform_caller_id_prefixes
     if platform:
         keys.append(("platform_caller_id", tuple(platform.value), platform.clause))
     return keys
@@ -183,8 +183,7 @@ def alerts_from(findings: pl.DataFrame, plans: Mapping[int, Plan]) -> list[Alert
         if row["kind"] == "setup_burst":
             evidence.update(peak=row["peak"], limit=row["limit"], seconds=row["seconds"])
         if row["kind"] == "origin_mismatch":
-            origin = flag(plan.usage, "undetermined_origin_rating_on_country_mismatch",
-                          "undetermined_origin_tariff_on_country_mismatch")
+            origin = plan.usage.flags.undetermined_origin_rating_on_country_mismatch
             clause = origin.clause if origin else ""
         breach = ALERT_BREACHES.get(row["kind"])
         because = penalty_clause(plan.usage, breach) if row["kind"] in PENALISED_ALERTS else None

@@ -65,13 +65,13 @@ def propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found: 
                       plan: plans_rules.Plan) -> int:
     usage = plan.usage
     if found.penalty is not None:
-        amounts = (plans_rules.amount(usage, "penalty_per_calling_number"),
-                   plans_rules.amount(usage, "penalty_per_call_or_attempt"))
+        amounts = (usage.amounts.penalty_per_calling_number,
+                   usage.amounts.penalty_per_call_or_attempt)
         basis = _basis((a.basis for a in amounts if a), plan.price_basis)
         return propose(session, clock, f"alert:{alert.id}", alert.id, plan, "caller_id_penalty",
                        f"Penalty: {found.kind.replace('_', ' ')} ({alert.month})", found.penalty, basis)
     if found.kind == "sva_abnormal_traffic":
-        window = plans_rules.figure(usage, "repeat_window_months")
+        window = usage.figures.repeat_window_months
         since = month_rules.shift_month(alert.month, -int(window.value)) if window else alert.month
         repeated = session.scalar(select(PenaltyProposal.id).join(
             FraudAlert, FraudAlert.id == PenaltyProposal.alert_id).where(
@@ -81,7 +81,7 @@ def propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found: 
         explained = sva_rules.sva_sanction(usage, 1, repeated)
         if explained is None:
             return 0
-        base = plans_rules.amount(usage, "ethics_or_abnormal_traffic_penalty")
+        base = usage.amounts.ethics_or_abnormal_traffic_penalty
         return propose(session, clock, f"alert:{alert.id}", alert.id, plan, "sva_sanction",
                        f"Premium number sanction ({alert.month})", explained, base.basis)
     return 0

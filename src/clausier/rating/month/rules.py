@@ -31,8 +31,7 @@ from clausier.rating.roaming.rules import roaming_frame
 from clausier.rating.sva.rules import payout_grid_missing, sva_abnormal_traffic, sva_payouts
 
 
-# The incumbent local-loop operator (France Télécom, now Orange) as CDRs name it, unless the
-# sheet lists its own spellings under ``lists.incumbent_operators``.
+# The incumbent local-loop operator (France Télécom, now Orange) as CDRs name it.
 INCUMBENT_OPERATORS = ("FT", "FRANCE TELECOM", "FRANCE_TELECOM", "ORANGE")
 
 

@@ -1,18 +1,17 @@
 """What rating knows of one subscription, pure: its plan (the sheet's ``usage`` block, the
-offer's bundle and units, the key of its price list) and how the rules read figures, amounts,
-lists and flags from the sheet. No database, no clock, no I/O.
+offer's bundle and units, the key of its price list) and what the rules make of the sheet's
+flags and lists. No database, no clock, no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from clausier.catalog.attributes import RatingAttributes
 from clausier.core.errors import RuleRefusal
 from clausier.rating.numbering import rules as nb
-from clausier.terms.schema import Amount, Sourced, Threshold, Usage
+from clausier.terms.schema import Sourced, Threshold, Usage
 
 
 @dataclass(frozen=True)
@@ -62,30 +61,6 @@ class RatingRefusal(RuleRefusal):
     """The terms do not allow what is asked (the message names the field and the clause)."""
 
 
-def _pick(mapping: Mapping, *names: str):
-    """The first of several names a sheet may use for one figure."""
-    for name in names:
-        if name in mapping:
-            return mapping[name]
-    return None
-
-
-def figure(usage: Usage, *names: str) -> Sourced[Decimal] | None:
-    return _pick(usage.figures, *names)
-
-
-def amount(usage: Usage, *names: str) -> Amount | None:
-    return _pick(usage.amounts, *names)
-
-
-def listed(usage: Usage, *names: str) -> Sourced[list[str]] | None:
-    return _pick(usage.lists, *names)
-
-
-def flag(usage: Usage, *names: str) -> Sourced[bool] | None:
-    return _pick(usage.flags, *names)
-
-
 def is_on(value: Sourced[bool] | None) -> bool:
     return bool(value and value.value)
 
@@ -94,7 +69,7 @@ def telephony_clauses_apply(usage: Usage) -> bool:
     """False for a service that carries no calls although its schedule copies the telephony
     template (hosted mail CP VI §6.4 and §8: no off-net surcharge, call set-up limit or caller-ID
     rule; reading T-MAIL-TELEPHONY-CLAUSES)."""
-    applies = flag(usage, "telephony_clauses_apply")
+    applies = usage.flags.telephony_clauses_apply
     return applies is None or bool(applies.value)
 
 
@@ -108,9 +83,9 @@ def forwarding_excluded(usage: Usage) -> Sourced[list[str]] | None:
 
 def roaming_as_national(usage: Usage, zone: str) -> Sourced | None:
     """The clause that rates roaming in ``zone`` (eu, dom) like national use, if any."""
-    if zone == nb.EU and (value := flag(usage, "eu_roaming_rated_as_national")) and value.value:
+    if zone == nb.EU and (value := usage.flags.eu_roaming_rated_as_national) and value.value:
         return value
-    included = listed(usage, "roaming_included")
+    included = usage.lists.roaming_included
     if included and zone.upper() in [z.upper() for z in included.value]:
         return included
     return None
@@ -118,10 +93,10 @@ def roaming_as_national(usage: Usage, zone: str) -> Sourced | None:
 
 def automated_forbidden_prefixes(usage: Usage) -> tuple[list[str], str]:
     """Prefixes an automated system may never present, and the clause (06/07 mobiles)."""
-    forbidden = listed(usage, "automated_system_forbidden_caller_id_prefixes")
+    forbidden = usage.lists.automated_system_forbidden_caller_id_prefixes
     if forbidden:
         return list(forbidden.value), forbidden.clause
-    if (value := flag(usage, "mobile_numbers_forbidden_as_automated_caller_id")) and value.value:
+    if (value := usage.flags.mobile_numbers_forbidden_as_automated_caller_id) and value.value:
         return ["06", "07"], value.clause
     return [], ""
 

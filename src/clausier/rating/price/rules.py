@@ -21,7 +21,7 @@ from clausier.core.money import money
 from clausier.rating.detail import DestinationUsage
 from clausier.rating.fair_use.rules import Breach
 from clausier.rating.numbering import rules as nb
-from clausier.rating.plans.rules import Plan, amount, figure, flag, is_on, telephony_clauses_apply
+from clausier.rating.plans.rules import Plan, is_on, telephony_clauses_apply
 
 
 MICRO = Decimal(1_000_000)
@@ -317,7 +317,7 @@ def cx_lines(plan: Plan, inbound_seconds: int | None, redirected_seconds: int) -
     """The month's contact-centre inbound lines: the pack pool, and calls redirected to numbers
     the operator does not manage, paid from the first minute (CX §2 L7434-7435). When the
     lines themselves are not managed, every inbound minute is already paid from the first."""
-    rate = amount(plan.usage, "inbound_redirected_to_unmanaged_number_per_minute")
+    rate = plan.usage.amounts.inbound_redirected_to_unmanaged_number_per_minute
     if redirected_seconds and (not plan.lines_managed or rate is None):
         inbound_seconds, redirected_seconds = (inbound_seconds or 0) + redirected_seconds, 0
     lines = [cx_pool_line(plan, inbound_seconds) if inbound_seconds is not None else None]
@@ -336,15 +336,15 @@ def cx_pool_line(plan: Plan, inbound_seconds: int) -> Line | None:
     usage = plan.usage
     minutes = Decimal(inbound_seconds) / 60
     if not plan.lines_managed:
-        rate = amount(usage, "inbound_unmanaged_lines_per_minute")
+        rate = usage.amounts.inbound_unmanaged_lines_per_minute
         if rate is None:
             return None
         return Line("CX inbound minutes (lines not managed by the operator)",
                     money(minutes * rate.amount),
                     f"{minutes:.2f} min × {fmt_price(rate.amount)} {rate.basis}/min from the first minute",
                     str(rate.src))
-    per_pack = figure(usage, "inbound_minutes_included_per_pack_per_month")
-    rate = amount(usage, "inbound_overage_per_minute")
+    per_pack = usage.figures.inbound_minutes_included_per_pack_per_month
+    rate = usage.amounts.inbound_overage_per_minute
     if per_pack is None or rate is None:
         return None
     packs = int(plan.units.get("pack", 1))
@@ -363,14 +363,14 @@ def offnet_line(plan: Plan, fixed_seconds: int, offnet_seconds: int, fixed_micro
     usage = plan.usage
     if not telephony_clauses_apply(usage):
         return None
-    threshold = figure(usage, "offnet_share_threshold_percent", "local_loop_share_threshold_percent")
-    surcharge = figure(usage, "offnet_surcharge_percent", "local_loop_surcharge_percent")
+    threshold = usage.figures.offnet_share_threshold_percent
+    surcharge = usage.figures.offnet_surcharge_percent
     if threshold is None or surcharge is None or fixed_seconds == 0:
         return None
     share = Decimal(offnet_seconds) * 100 / Decimal(fixed_seconds)
     if share <= threshold.value:
         return None
-    only_offnet = flag(usage, "offnet_surcharge_on_offnet_traffic_only")
+    only_offnet = usage.flags.offnet_surcharge_on_offnet_traffic_only
     base_micro = offnet_micro if is_on(only_offnet) else fixed_micro
     base = from_micro(base_micro)
     scope = "off-network fixed calls" if is_on(only_offnet) else "fixed calls"
@@ -385,7 +385,7 @@ def data_volume_missing(plan: Plan) -> str | None:
     the monthly volume to the order (CP IX §1 gives no figure; reading T-MOB-MISSING-FIGURES)
     and the plan's offer states a data plan without a volume; None otherwise. Rating never
     makes up the volume."""
-    from_order = flag(plan.usage, "data_fair_use_volume_from_order")
+    from_order = plan.usage.flags.data_fair_use_volume_from_order
     if not is_on(from_order) or plan.bundle.data_plan is None or plan.bundle.data_mb is not None:
         return None
     return (f"Data beyond the allowance not charged: the order states no monthly data volume for "
@@ -400,7 +400,7 @@ def data_overage_line(plan: Plan, national_bytes: int, tariff: Mapping | None) -
     over = max(0, national_bytes - bundle.data_mb * BYTES_PER_MB)
     if over == 0:
         return None
-    clause = flag(plan.usage, "data_fair_use_metered_plans_bill_excess")
+    clause = plan.usage.flags.data_fair_use_metered_plans_bill_excess
     mb = Decimal(over) / BYTES_PER_MB
     return Line("Data beyond the allowance", money(mb * from_micro(tariff["price_micro"])),
                 f"{mb:.3f} MB × {tariff['price_text']}/MB",

@@ -14,7 +14,7 @@ import polars as pl
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.rating.numbering import rules as nb
-from clausier.rating.plans.rules import figure, flag, is_on
+from clausier.rating.plans.rules import is_on
 from clausier.rating.price.rules import BYTES_PER_MB, Tariff, fmt_price
 from clausier.terms.schema import Usage
 
@@ -56,7 +56,7 @@ def roaming_indicators(window: Sequence[RoamingMonth], usage: Usage) -> list[str
     """The abuse indicators of the mobile schedule that hold over every month of the sheet's
     window of consecutive months (CP IX §17; §5.4 with the sheet's reading): an empty list
     when the window is incomplete."""
-    size = figure(usage, "roaming_abuse_observation_consecutive_months")
+    size = usage.figures.roaming_abuse_observation_consecutive_months
     if size is None or len(window) < int(size.value):
         return []
     months = list(window)[-int(size.value):]
@@ -69,7 +69,7 @@ def roaming_indicators(window: Sequence[RoamingMonth], usage: Usage) -> list[str
             found.append(f"national_consumption_below_roaming:{name}")
     if all(m.roaming_days > m.national_days for m in months):
         found.append("national_presence_below_roaming")
-    if is_on(flag(usage, "roaming_abuse_consumption_with_presence")):
+    if is_on(usage.flags.roaming_abuse_consumption_with_presence):
         # CP IX §5.4 counts consumption and presence together, §17 each alone: only both at
         # once is allowed by both clauses (reading T-MOB-ROAMING-WINDOW)
         presence = "national_presence_below_roaming" in found
@@ -90,7 +90,7 @@ def serial_sims(sims: Mapping[int, Sequence[RoamingMonth]], usage: Usage) -> tup
     it was at home over the window; the longest chain of such SIMs whose roaming months follow
     one another without overlapping is returned when it has at least the sheet's number of
     SIMs (empty otherwise)."""
-    least = figure(usage, "serial_multi_sim_roaming_min_sims")
+    least = usage.figures.serial_multi_sim_roaming_min_sims
     if least is None:
         return ()
     spans = []
@@ -109,7 +109,7 @@ def serial_sims(sims: Mapping[int, Sequence[RoamingMonth]], usage: Usage) -> tup
 def roaming_surcharge(window: Sequence[RoamingMonth], tariffs: Mapping[str, Tariff], usage: Usage) -> Explained:
     """The surcharge tariffs proposed on roaming consumption over the window (retroactively
     and for the current month, CP IX §17), from the price list's ``roaming_surcharge`` lines."""
-    clause = flag(usage, "roaming_surcharge_retroactive")
+    clause = usage.flags.roaming_surcharge_retroactive
     source = clause.clause if clause else ""
     lines = []
     voice_s = sum(m.roaming_voice_s for m in window)

@@ -78,7 +78,7 @@ def roaming_proposals(session: Session, clock: Clock, month: str, subscription_i
         session, {plans[subscription_id].customer_id for subscription_id in subscription_ids})
     for subscription_id in subscription_ids:
         plan = plans[subscription_id]
-        size = plans_rules.figure(plan.usage, "roaming_abuse_observation_consecutive_months")
+        size = plan.usage.figures.roaming_abuse_observation_consecutive_months
         if size is None:
             continue
         wanted = month_rules.previous_months(month, int(size.value))
@@ -96,7 +96,7 @@ def roaming_proposals(session: Session, clock: Clock, month: str, subscription_i
                 for sid in chains[key]]
         if not indicators:
             continue
-        listed = plans_rules.listed(plan.usage, "roaming_abuse_indicators")
+        listed = plan.usage.lists.roaming_abuse_indicators
         if interruption := fraud_rules.interruption_without_notice(plan.usage, "roaming_abuse"):
             evidence["interruption_without_notice"] = interruption
         alert, _ = upsert(session, FraudAlert, dict(subscription_id=plan.subscription_id, month=month,

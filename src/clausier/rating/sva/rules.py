@@ -18,7 +18,7 @@ from clausier.core.money import money
 from clausier.rating.classify.rules import is_premium_number
 from clausier.rating.fraud.rules import Alert
 from clausier.rating.numbering import rules as nb
-from clausier.rating.plans.rules import Plan, RatingRefusal, amount, cited, figure, flag, is_on
+from clausier.rating.plans.rules import Plan, RatingRefusal, cited, is_on
 from clausier.rating.price.rules import Tariff, fmt_price, to_micro
 from clausier.terms.schema import Usage
 
@@ -32,7 +32,7 @@ def payout_grid_missing(plan: Plan, tariffs: Sequence[Tariff]) -> str | None:
     """Why a premium number's payouts are not computed: the schedule gives no payout grid and
     leaves the figures to the order (CP XII §1; reading T-D-MISSING-FIGURES), and the price list
     of the order has no payout line. Rating never makes the figure up."""
-    from_order = flag(plan.usage, "price_figures_from_order")
+    from_order = plan.usage.flags.price_figures_from_order
     if not is_on(from_order) or not is_premium_number(plan):
         return None
     if any(tariff.destination == "sva_payout" for tariff in tariffs):
@@ -55,10 +55,10 @@ def sva_payouts(priced: pl.DataFrame, caller_tariffs: pl.DataFrame, plans: Seque
     params = []
     for plan in sva_plans:
         usage = plan.usage
-        cap = amount(usage, "caller_charge_cap_per_call")
-        tier = amount(usage, "duration_limit_applies_above_per_minute")
-        limit = figure(usage, "call_max_minutes_above_tier")
-        short = figure(usage, "hyper_short_call_seconds_exclusive")
+        cap = usage.amounts.caller_charge_cap_per_call
+        tier = usage.amounts.duration_limit_applies_above_per_minute
+        limit = usage.figures.call_max_minutes_above_tier
+        short = usage.figures.hyper_short_call_seconds_exclusive
         params.append({"subscription_id": plan.subscription_id,
                        "cap_micro": to_micro(cap.amount) if cap else None,
                        "tier_micro": to_micro(tier.amount) if tier else None,
@@ -107,7 +107,7 @@ def sva_abnormal_traffic(priced: pl.DataFrame, payouts: pl.DataFrame, plans: Seq
     if not premium:
         return []
     most = max([int(f.value) for p in premium.values()
-                if (f := figure(p.usage, "concentrated_traffic_top_callers"))] or [1])
+                if (f := p.usage.figures.concentrated_traffic_top_callers)] or [1])
     callers = (priced.lazy().filter((c("rate_dest") == "sva_payout")
                                     & c("subscription_id").is_in(list(premium)))
                .group_by("subscription_id", nb.normalise(c("calling")).alias("calling_n"))
@@ -122,15 +122,15 @@ def sva_abnormal_traffic(priced: pl.DataFrame, payouts: pl.DataFrame, plans: Seq
     for row in callers.iter_rows(named=True):
         usage = premium[row["subscription_id"]].usage
         patterns, clauses, flagged, evidence = [], [], [], {"calls": row["total"]}
-        short = figure(usage, "hyper_short_call_seconds_exclusive")
+        short = usage.figures.hyper_short_call_seconds_exclusive
         if short is not None and short_calls.get(row["subscription_id"]):
             patterns.append("hyper_short_calls")
             clauses.append(short.clause)
             flagged.append(int(short_calls[row["subscription_id"]]))
             evidence.update(hyper_short_calls=flagged[-1], below_seconds=str(short.value))
-        few = figure(usage, "concentrated_traffic_top_callers")
-        share = figure(usage, "concentrated_traffic_share_percent")
-        least = figure(usage, "concentrated_traffic_min_calls")
+        few = usage.figures.concentrated_traffic_top_callers
+        share = usage.figures.concentrated_traffic_share_percent
+        least = usage.figures.concentrated_traffic_min_calls
         top = row["callers"][:int(few.value)] if few else []
         top_calls = sum(caller["calls"] for caller in top)
         if (few and share and least and row["total"] >= least.value
@@ -141,7 +141,7 @@ def sva_abnormal_traffic(priced: pl.DataFrame, payouts: pl.DataFrame, plans: Seq
             evidence.update(top_callers=[{"number": t["calling_n"], "calls": t["calls"]} for t in top],
                             share_percent=f"{Decimal(top_calls) * 100 / row['total']:.1f}",
                             share_limit_percent=str(share.value))
-        automated = flag(usage, "automated_or_repeated_calls_forbidden")
+        automated = usage.flags.automated_or_repeated_calls_forbidden
         if is_on(automated) and row["automated"]:
             patterns.append("automated_calls")
             clauses.append(automated.clause)
@@ -159,7 +159,7 @@ def sva_claimable(accruals: Sequence[tuple[date, Decimal]], claim_day: date, usa
                   age_of) -> tuple[Explained, list[date]]:
     """What may be claimed on ``claim_day``: payouts of calls older than the sheet's delay
     (``age_of(call_day, claim_day)`` counts it in the sheet's kind of days), and their days."""
-    delay = figure(usage, "payout_claimable_after_business_days", "payout_claimable_after_days")
+    delay = usage.figures.payout_claimable_after_business_days
     if delay is None:
         return Explained(), []
     eligible = sorted((day, value) for day, value in accruals if age_of(day, claim_day) > delay.value)
@@ -188,8 +188,8 @@ def payout_claim_standing(invoice_deadline: date, on: date, usage: Usage) -> Cla
     """CP XII §12: the client has one year to invoice a billing request, after which its amounts
     "seront définitifs". Final, not forfeited: the amount can no longer be disputed but stays
     payable, a forfeiture having to be written expressly (reading T-SVA-PAYOUT-FINAL)."""
-    forfeited = flag(usage, "payout_forfeited_after_invoice_deadline")
-    months = figure(usage, "payout_invoice_deadline_months")
+    forfeited = usage.flags.payout_forfeited_after_invoice_deadline
+    months = usage.figures.payout_invoice_deadline_months
     clause = cited(months.clause if months else "", forfeited.clause if forfeited else "")
     if on <= invoice_deadline:
         return ClaimStanding(True, False, f"the client may invoice it until {invoice_deadline.isoformat()}",
@@ -205,8 +205,8 @@ def tariff_change_effective(usage: Usage, requested_on: date) -> tuple[date, str
     """The day a premium number's new caller tariff takes effect: the 1st of the next month for a
     request made by the sheet's day of the month (CP XII §8.1: the 15th); later requests, on which
     the schedule is silent, on the 1st of the month after next (reading T-SVA-TARIFF-AFTER-15)."""
-    last_day = figure(usage, "tariff_change_request_last_day_of_month")
-    late = figure(usage, "tariff_change_late_request_effective_months_ahead")
+    last_day = usage.figures.tariff_change_request_last_day_of_month
+    late = usage.figures.tariff_change_late_request_effective_months_ahead
     if last_day is None:
         raise RatingRefusal("family: the schedule sets no date for caller tariff changes")
     first = requested_on.replace(day=1)
@@ -224,7 +224,9 @@ def supplier_penalty(usage: Usage, supplier: str, number: str, charged: Decimal,
     Fournisseur", a word the schedule never defines: only a penalty the operator's upstream
     operator actually charged for one of the client's numbers, at its amount (reading
     T-SVA-FOURNISSEUR)."""
-    passed = flag(usage, "supplier_penalties_passed_through", "operator_penalties_passed_through")
+    # §13.1's supplier penalty; the mobile schedule states only its rebilling of another
+    # operator's penalties (CP IX §11.3), which the reading gives the same meaning.
+    passed = usage.flags.supplier_penalties_passed_through or usage.flags.operator_penalties_passed_through
     if not is_on(passed):
         raise RatingRefusal("family: the schedule passes no supplier penalty on to the client")
     if not supplier.strip():
@@ -243,13 +245,13 @@ def supplier_penalty(usage: Usage, supplier: str, number: str, charged: Decimal,
 def sva_sanction(usage: Usage, numbers: int, repeated: bool) -> Explained | None:
     """Abnormal traffic or an ethics breach on premium numbers: a sum per number, plus the
     repeat sum when the same number offended within the year (CP XII §13.1)."""
-    base = amount(usage, "ethics_or_abnormal_traffic_penalty")
+    base = usage.amounts.ethics_or_abnormal_traffic_penalty
     if base is None:
         return None
     explained = Explained((Line("Abnormal traffic on premium number(s)", money(base.amount * numbers),
                                 f"{numbers} number(s) × {fmt_price(base.amount)} {base.basis}",
                                 str(base.src)),))
-    again = amount(usage, "repeated_within_a_year_penalty")
+    again = usage.amounts.repeated_within_a_year_penalty
     if repeated and again is not None:
         explained = explained.plus(Line("Repeated within a year", money(again.amount * numbers),
                                         f"{numbers} number(s) × {fmt_price(again.amount)} {again.basis}",
@@ -258,7 +260,7 @@ def sva_sanction(usage: Usage, numbers: int, repeated: bool) -> Explained | None
 
 
 def sva_uncured(usage: Usage) -> Explained | None:
-    late = amount(usage, "not_cured_within_deadline_penalty")
+    late = usage.amounts.not_cured_within_deadline_penalty
     if late is None:
         return None
     return Explained((Line("Not compliant after the cure deadline", money(late.amount),

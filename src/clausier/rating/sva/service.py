@@ -51,7 +51,7 @@ def propose_uncured_sanction(session: Session, clock: Clock, actor: Actor, alert
     if alert.status != "confirmed" or alert.decided_at is None:
         raise NotAllowed(f"status: alert {alert_id} must be confirmed first")
     plan = plans_of(session, [alert.subscription_id])[0][0]
-    days = plans_rules.figure(plan.usage, "cure_deadline_business_days")
+    days = plan.usage.figures.cure_deadline_business_days
     explained = rules.sva_uncured(plan.usage)
     if days is None or explained is None:
         raise NotAllowed("terms: the sheet has no cure deadline sanction for this service")
@@ -60,7 +60,7 @@ def propose_uncured_sanction(session: Session, clock: Clock, actor: Actor, alert
         raise NotAllowed(f"on: the cure deadline runs until {deadline.isoformat()} ({days.clause})")
     propose(session, clock, f"uncured:{alert.id}", alert.id, plan, "sva_sanction",
             f"Premium number not compliant after {deadline.isoformat()}", explained,
-            plans_rules.amount(plan.usage, "not_cured_within_deadline_penalty").basis)
+            plan.usage.amounts.not_cured_within_deadline_penalty.basis)
     proposal = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == f"uncured:{alert.id}"))
     record(session, clock, actor, "penalty.propose", proposal, proposal.label)
     return proposal
@@ -72,7 +72,7 @@ def _calendar() -> BusinessCalendar:
 
 def _payout_age(usage: Usage):
     """How the sheet counts the payout delay: business days when it says so, else calendar."""
-    business = plans_rules.figure(usage, "payout_claimable_after_business_days") is not None
+    business = usage.figures.payout_claimable_after_business_days is not None
     kind = DayKind.OUVRES if business else DayKind.CALENDAR
     calendar = _calendar()
     return lambda day, claim_day: calendar.count_days(day, claim_day, kind)
@@ -178,15 +178,15 @@ def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id:
         raise NotFound(f"subscription {subscription_id} not found")
     plan = plans_of(session, [subscription_id])[0][0]
     usage = plan.usage
-    frozen = plans_rules.flag(usage, "payout_frozen_while_suspended")
+    frozen = usage.flags.payout_frozen_while_suspended
     if frozen and frozen.value and subscription.status == "suspended":
         raise NotAllowed(f"status: payouts are frozen while the number is suspended — {frozen.clause}")
     explained, days = claimable_payouts(session, subscription_id, on)
-    minimum = plans_rules.amount(usage, "payout_min_balance_exclusive")
+    minimum = usage.amounts.payout_min_balance_exclusive
     if minimum is not None and explained.total <= minimum.amount:
         raise NotAllowed(f"amount: the claimable balance {explained.total} € does not exceed "
                          f"{minimum.amount} € — {minimum.src}")
-    months = plans_rules.figure(usage, "payout_invoice_deadline_months")
+    months = usage.figures.payout_invoice_deadline_months
     deadline = on + relativedelta(months=int(months.value) if months else 12)
     claim = SvaPayoutClaim(subscription_id=subscription_id, requested_on=on, amount=explained.total,
                            explanation=explained.as_dict(), invoice_deadline=deadline,
