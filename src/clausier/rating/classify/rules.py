@@ -90,7 +90,7 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
         frame = frame.filter(c("tariff_id").is_not_null())
     frame = frame.with_columns(
         nb.roaming_zone(c("origin_country")).alias("zone"),
-        pl.when(voice).then(pl.lit("voice")).otherwise(c("type")).cast(KIND).alias("kind"))
+        _kind(c("type")).alias("kind"))
     # The numbering plan is applied once per distinct called number (far fewer than records).
     numbers = (frame.select(c("called").unique())
                .with_columns(nb.normalise(c("called")).alias("called_n"))
@@ -104,7 +104,10 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
                # the country of a number priced on its own (null: the generic international price)
                .with_columns(pl.when(c("dest_class") == nb.INTERNATIONAL)
                              .then(country_index(c("dest_country"), countries)).otherwise(0)
-                             .alias("country_index"))
+                             .alias("country_index"),
+                             # the class as a price-list destination (every class is one), cast
+                             # once per number rather than once per record
+                             c("dest_class").cast(RATE_DESTINATION).alias("class_place"))
                .with_columns(pl.when(c("country_index") > 0).then(c("dest_country"))
                              .otherwise(pl.lit(None, pl.String)).alias("rate_country")))
     frame = lookup(frame, numbers, ["called"]).with_columns(
@@ -125,7 +128,6 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
         place("roaming_eu")).otherwise(place("roaming_world"))
     roaming_in = pl.when(c("zone") == nb.DOM).then(place("roaming_dom_in")).when(c("zone") == nb.EU).then(
         place("roaming_eu_in")).otherwise(place("roaming_world_in"))
-    as_place = c("dest_class").cast(RATE_DESTINATION)       # every class is a destination
     rate_dest = (
         pl.when(c("sva") & ~out).then(place("sva_payout"))
         .when(c("cx_pool") & ~out & voice & c("redirected_unmanaged")).then(place("cx_redirected"))
@@ -134,7 +136,7 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
         .when(c("type") == "data").then(pl.when(c("national_rated")).then(place("data")).otherwise(roaming))
         .when(~out).then(pl.when(c("national_rated")).then(place("inbound")).otherwise(roaming_in))
         .when(~c("national_rated")).then(roaming)
-        .otherwise(as_place)
+        .otherwise(c("class_place"))
     )
     eligible_number = (
         (c("dest_class").is_in((nb.FIXED, nb.MOBILE)) & ((c("incl_mask") & c("prefix_bit")) != 0))
@@ -148,6 +150,15 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
         (in_bundle & (c("type") == "sms") & (c("dest_class") == nb.MOBILE) & c("sms_included"))
         .alias("sms_eligible"),
     )
+
+
+def _kind(record_type: pl.Expr) -> pl.Expr:
+    """How a record is priced (``KIND``): web call-backs as calls. Enum literals, so that no
+    text is made and cast again for each record."""
+    kind = pl.when(record_type.is_in(("voice", "callback"))).then(pl.lit("voice", KIND))
+    for name in KIND.categories.to_list()[1:]:
+        kind = kind.when(record_type == name).then(pl.lit(name, KIND))
+    return kind.otherwise(pl.lit(None, KIND))
 
 
 def _redirected_unmanaged(frame: pl.DataFrame, managed_numbers: Collection[str] | None) -> pl.Series:
