@@ -168,7 +168,8 @@ def revenue_panel(session: Session, clock: Clock, view: View) -> Panel:
         charts.append(bar_chart(
             f"revenue-{basis.lower()}", f"{_('Recurring revenue per month')} ({label})",
             _("Monthly fees of the subscriptions live on the first day of each month."),
-            [Point(_month_label(m, view.language), t, f["money"](t)) for m, t in zip(months, totals)]))
+            [Point(_month_label(m, view.language), t, f["money"](t), f["money_short"](t))
+             for m, t in zip(months, totals)]))
     return Panel(
         key="revenue", title=_("Recurring revenue by operator and service family"),
         headers=[_("Operator"), _("Service family"), _("Basis"), _("Per month")],
@@ -348,7 +349,9 @@ def usage_panel(session: Session, clock: Clock, view: View) -> Panel:
         f"{_('Rated usage per month')} ({_('excl. VAT') if basis == 'HT' else _('incl. VAT')})",
         _("Amounts of the rated calls and data of each month."),
         [Point(_month_label(m, view.language), totals.get((p, basis), Decimal(0)),
-               f["money"](totals.get((p, basis), Decimal(0)))) for m, p in zip(months, periods)])
+               f["money"](totals.get((p, basis), Decimal(0))),
+               f["money_short"](totals.get((p, basis), Decimal(0))))
+         for m, p in zip(months, periods)])
         for basis in sorted({basis for _period, basis in totals})]
     rows = [[_("CDR import") + f" #{b.id}", b.file_name,
              f"{b.accepted} / {b.rows_read} ({b.rejected} {_('rejected')})",

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_compact_currency, format_currency, format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -87,6 +87,11 @@ def filters_for(language: str) -> dict:
     def money(value: Decimal | None, currency: str = "EUR") -> str:
         return "" if value is None else format_currency(value, currency, locale=locale)
 
+    def money_short(value: Decimal | None, currency: str = "EUR") -> str:
+        """An amount as a chart draws it above a bar: ``2,5 k €``, ``412 €``."""
+        return ("" if value is None else
+                format_compact_currency(value, currency, locale=locale, fraction_digits=1))
+
     def number(value) -> str:
         return "" if value is None else format_decimal(value, locale=locale)
 
@@ -148,7 +153,7 @@ def filters_for(language: str) -> dict:
         return escape(translations(language).gettext(value) if isinstance(value, str)
                       else str(value))
 
-    return {"money": money, "number": number, "day": day, "instant": instant, "explain": explain,
+    return {"money": money, "money_short": money_short, "number": number, "day": day, "instant": instant, "explain": explain,
             "label": label, "labels": labels_of, "coded": coded, "stored": stored,
             "identifiers": identifiers, "target": target}
 
