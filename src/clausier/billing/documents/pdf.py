@@ -188,14 +188,16 @@ def document_title(invoice: Invoice, language: str) -> str:
     return gettext_for(language)("Credit note" if invoice.kind == "credit_note" else "Invoice")
 
 
-def invoice_pdf(invoice: Invoice, credited: Invoice | None = None, language: str = "fr") -> bytes:
+def invoice_pdf(invoice: Invoice, credited: Invoice | None = None, language: str = "fr",
+                factur_x: bool = True) -> bytes:
     """The Factur-X PDF/A-3b: Typst lays out the page and embeds the XML that ``facturx_xml``
     generated and checked against the XSD, as the ``factur-x.xml`` associated file (relationship
     Data); the Factur-X XMP properties the ``factur-x`` library defines are then added to the
     packet Typst wrote (``_with_facturx_metadata``).
 
     Typst (a compiled layout engine) renders an invoice about five times faster than WeasyPrint
-    did from HTML (``benchmarks/billrun.py --pdfs``, DEVELOPING.md).
+    did from HTML (``benchmarks/billrun.py --pdfs``, DEVELOPING.md). ``factur_x`` False: the same
+    page as a plain PDF (no XML, no PDF/A), the benchmark's reference.
     """
     from clausier.billing.documents.page import invoice_page
 
@@ -211,15 +213,17 @@ def invoice_pdf(invoice: Invoice, credited: Invoice | None = None, language: str
                         "author": invoice.seller.get("name", ""),
                         "description": f"{invoice.buyer.get('name', '')} {invoice.period}"}
     inputs = {"page": json.dumps(page, ensure_ascii=False)}
-    if invoice.number is not None:
+    factur_x = factur_x and invoice.number is not None      # a draft has no Factur-X XML
+    if factur_x:
         inputs["xml"] = facturx_xml(invoice, credited).decode("utf-8")
     # Dated by the invoice, not by the rendering: the same document gives the same file,
     # whenever and wherever it is rendered.
     stamp = (invoice.issued_at or invoice.created_at).astimezone(timezone.utc)
     compiler, lock = _compiler()
     with lock:      # one compilation at a time per compiler (the API renders from threads)
-        document = compiler.compile(sys_inputs=inputs, pdf_standards="a-3b", timestamp=stamp)
-    return _with_facturx_metadata(document) if invoice.number is not None else document
+        document = compiler.compile(sys_inputs=inputs, pdf_standards="a-3b" if factur_x else [],
+                                    timestamp=stamp)
+    return _with_facturx_metadata(document) if factur_x else document
 
 
 @cache
@@ -262,7 +266,9 @@ def _with_facturx_metadata(document: bytes) -> bytes:
               % (metadata, len(packet), packet))
     entries = re.sub(rb"/Prev \d+", b"", trailer.group(1)).strip()
     xref = offset + len(update)
-    update += (b"xref\n%s 1\n%010d 00000 n \ntrailer\n<<%s/Prev %d>>\nstartxref\n%d\n%%%%EOF\n"
+    # The section names the head of the free list (object 0) too, as readers expect.
+    update += (b"xref\n0 1\n0000000000 65535 f \n%s 1\n%010d 00000 n \ntrailer\n<<%s/Prev %d>>\n"
+               b"startxref\n%d\n%%%%EOF\n"
                % (metadata, offset, entries, previous, xref))
     return document + update
 
@@ -342,10 +348,12 @@ CHUNK = 20      # invoices per task: small enough for a smooth progress bar, lar
 
 
 def write_pdfs(database_url: str, invoice_ids: list[int], folder: Path | None, workers: int,
-               progress: Callable[[int, int], None] | None = None) -> PdfBatchReport:
+               progress: Callable[[int, int], None] | None = None,
+               factur_x: bool = True) -> PdfBatchReport:
     """Render the PDFs of ``invoice_ids`` on ``workers`` processes, each with its own database
-    connection, stylesheet and fonts; write them as ``folder/NUMBER.pdf`` (``folder`` None:
-    render only, for the benchmark). Rendering is CPU-bound Python: processes, not threads."""
+    connection and Typst compiler (template and fonts loaded once); write them as
+    ``folder/NUMBER.pdf`` (``folder`` None: render only, for the benchmark; ``factur_x`` False:
+    plain PDFs of the same page, its reference). Rendering is CPU-bound: processes, not threads."""
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
     chunks = [invoice_ids[i:i + CHUNK] for i in range(0, len(invoice_ids), CHUNK)]
@@ -356,7 +364,7 @@ def write_pdfs(database_url: str, invoice_ids: list[int], folder: Path | None, w
         # Start every worker (imports, fonts, schema, a first PDF) before the clock starts.
         list(pool.map(_ready, range(workers)))
         started = time.perf_counter()
-        for files, cpu in pool.map(_render_chunk, [(chunk, folder) for chunk in chunks]):
+        for files, cpu in pool.map(_render_chunk, [(chunk, folder, factur_x) for chunk in chunks]):
             report.written += len(files)
             report.cpu_seconds += cpu
             report.files.extend(files)
@@ -379,7 +387,7 @@ def _warm_up(database_url: str, sample: list[int]) -> None:
     _facturx_xmp()
     # A first PDF, not written, loads what the first one alone pays for (as much as two more
     # PDFs): the template, the fonts, the libraries' lazy imports.
-    _render_chunk((sample, None))
+    _render_chunk((sample, None, True))
 
 
 def _ready(_index: int) -> bool:
@@ -387,14 +395,15 @@ def _ready(_index: int) -> bool:
     return True
 
 
-def _render_chunk(task: tuple[list[int], Path | None]) -> tuple[list[str], float]:
-    invoice_ids, folder = task
+def _render_chunk(task: tuple[list[int], Path | None, bool]) -> tuple[list[str], float]:
+    invoice_ids, folder, factur_x = task
     cpu = time.process_time()
-    files = render_files(_worker_engine, invoice_ids, folder)
+    files = render_files(_worker_engine, invoice_ids, folder, factur_x)
     return files, time.process_time() - cpu
 
 
-def render_files(engine, invoice_ids: list[int], folder: Path | None) -> list[str]:
+def render_files(engine, invoice_ids: list[int], folder: Path | None,
+                 factur_x: bool = True) -> list[str]:
     """Render the PDFs of ``invoice_ids`` and write each as ``folder/NUMBER.pdf`` (None: render
     only); the names written. A file is written whole or not at all (a temporary file renamed
     over it), and the same document gives the same bytes: rendering again, or a worker's task
@@ -414,7 +423,7 @@ def render_files(engine, invoice_ids: list[int], folder: Path | None) -> list[st
             invoice = invoices[invoice_id]
             credited = (session.get(Invoice, invoice.credited_invoice_id)
                         if invoice.credited_invoice_id else None)
-            document = invoice_pdf(invoice, credited)
+            document = invoice_pdf(invoice, credited, factur_x=factur_x)
             name = pdf_filename(invoice)
             if folder is not None:
                 partial = folder / f".{name}.{os.getpid()}.part"
