@@ -36,7 +36,8 @@ def invoice_page(invoice: Invoice, credited: Invoice | None, language: str, titl
         "lang": language, "title": heading,
         "meta": {"issue": [_("Issue date:"), day(invoice.issue_date)],
                  "due": [_("Due date:"), day(invoice.due_date)],
-                 "period": f"{_('Period:')} {day(invoice.period_start)} – {day(invoice.period_end)}",
+                 "period": (f"{_('Period:')} {day(invoice.period_start)} – "
+                            f"{day(invoice.period_end)}"),
                  "basis": basis, "credited": credit},
         "seller": _party(_("Seller"), seller["name"], _seller_lines(seller, _),
                          f" ({seller['trade_name']})" if seller.get("trade_name")

@@ -195,9 +195,9 @@ def invoice_pdf(invoice: Invoice, credited: Invoice | None = None, language: str
     Data); the Factur-X XMP properties the ``factur-x`` library defines are then added to the
     packet Typst wrote (``_with_facturx_metadata``).
 
-    Typst (a compiled layout engine) renders an invoice about five times faster than WeasyPrint
-    did from HTML (``benchmarks/billrun.py --pdfs``, DEVELOPING.md). ``factur_x`` False: the same
-    page as a plain PDF (no XML, no PDF/A), the benchmark's reference.
+    Typst (a compiled layout engine) takes a sixth of the CPU WeasyPrint took from HTML
+    (``benchmarks/billrun.py --pdfs``, DEVELOPING.md). ``factur_x`` False: the same page as a
+    plain PDF (no XML, no PDF/A), the benchmark's reference.
     """
     from clausier.billing.documents.page import invoice_page
 
