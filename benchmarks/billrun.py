@@ -5,6 +5,7 @@ class), so the run reads and marks rating's summaries as a real one does.
     python benchmarks/billrun.py --customers 50000 --db sqlite
     python benchmarks/billrun.py --customers 50000 --db postgresql
     python benchmarks/billrun.py --db sqlite --pdfs 400 --workers 2      # PDFs of the billed invoices
+        # (Factur-X, then the same page as plain PDFs: CPU per PDF, load, the ratio)
     python benchmarks/billrun.py --customers 50000 --db postgresql \
         --broker amqp://guest:guest@127.0.0.1:5672/ --broker-workers 2      # on `clausier worker`s
 
