@@ -5,6 +5,7 @@ class), so the run reads and marks rating's summaries as a real one does.
     python benchmarks/billrun.py --customers 50000 --db sqlite
     python benchmarks/billrun.py --customers 50000 --db postgresql
     python benchmarks/billrun.py --db sqlite --pdfs 400 --workers 2      # PDFs of the billed invoices
+        # (Factur-X, then the same page as plain PDFs: CPU per PDF, load, the ratio)
     python benchmarks/billrun.py --customers 50000 --db postgresql \
         --broker amqp://guest:guest@127.0.0.1:5672/ --broker-workers 2      # on `clausier worker`s
 
@@ -253,7 +254,9 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
 
 def render_pdfs(url: str, count: int, workers: int) -> None:
     """Render ``count`` PDFs (with Factur-X) on ``workers`` processes: the code of
-    ``clausier invoice pdfs`` (``billing.documents.pdf.write_pdfs``), files not written."""
+    ``clausier invoice pdfs`` (``billing.documents.pdf.write_pdfs``), files not written; then, in
+    the same run, the reference: the same page as plain PDFs (no Factur-X XML, no PDF/A). Each
+    with the wall time, the CPU time per PDF summed over the workers, and the machine's load."""
     from clausier.billing.models import Invoice
     from clausier.billing.documents.pdf import write_pdfs
 
@@ -264,13 +267,25 @@ def render_pdfs(url: str, count: int, workers: int) -> None:
     engine.dispose()
     if not ids:
         sys.exit("no invoice to render: run the bill run first (same --db)")
+    cores = os.cpu_count()
+    load = os.getloadavg()[0]
     report = write_pdfs(url, ids, None, workers)
     print(f"PDFs: {report.written} in {report.seconds:.1f} s on {workers} process(es) — "
           f"{report.written / report.seconds:.1f} PDFs/s — "
           f"{report.written / report.seconds / workers:.1f} PDFs/s per core")
-    print(f"  {report.cpu_seconds / report.written * 1000:.0f} ms of CPU per PDF "
+    factur_x_ms = report.cpu_seconds / report.written * 1000
+    print(f"  {factur_x_ms:.0f} ms of CPU per PDF "
           f"({report.written / report.cpu_seconds:.1f} PDFs per CPU-second); "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after, on {cores} cores")
+    load = os.getloadavg()[0]
+    plain = write_pdfs(url, ids, None, workers, factur_x=False)
+    plain_ms = plain.cpu_seconds / plain.written * 1000
+    print(f"  reference, the same page without Factur-X (plain PDF, no XML, no PDF/A): "
+          f"{plain.written} in {plain.seconds:.1f} s — {plain.written / plain.seconds:.1f} PDFs/s — "
+          f"{plain_ms:.0f} ms of CPU per PDF; load average {load:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after")
+    print(f"  Factur-X over the plain page: {report.seconds / plain.seconds:.2f}× the wall time, "
+          f"{factur_x_ms / plain_ms:.2f}× the CPU ({factur_x_ms - plain_ms:.1f} ms more per PDF)")
 
 
 def main() -> None:

@@ -2,9 +2,8 @@
 # Rebuilds the invoice PDF's fonts (src/clausier/web/static/documents/fonts/): DejaVu Sans and
 # DejaVu Sans Bold from Debian's fonts-dejavu-core, cut with fontTools to the Latin, Greek and
 # Cyrillic letters and the punctuation and symbols of business text (1,484 glyphs of 6,253).
-# WeasyPrint subsets the fonts it embeds in every PDF and the cost grows with the font: with the
-# whole DejaVu Sans an invoice takes a fifteenth more CPU time. The glyphs are DejaVu's own, so
-# the page looks the same; other characters fall back to the system's DejaVu Sans (invoice.css).
+# The invoice (Typst) embeds subsets of them; the cut keeps the package small and the glyphs
+# DejaVu's own, so the page looks the same; other characters fall back to the system's fonts.
 # The licence (Bitstream Vera's, DejaVu changes in the public domain) allows the cut: the
 # copyright and licence notices stay in the fonts and in LICENSE beside them.
 set -euo pipefail

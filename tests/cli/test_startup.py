@@ -1,6 +1,6 @@
 """The ``clausier`` command answers at once (issue "Set-up that cannot drift"): its help and its
 read commands import only what they use — not the data frames (Polars, pyarrow), the PDF engine
-(WeasyPrint), the web stack (FastAPI, Starlette, uvicorn) nor the migrations (Alembic).
+(WeasyPrint, Typst), the web stack (FastAPI, Starlette, uvicorn) nor the migrations (Alembic).
 
 The command runs in a fresh interpreter, as a user runs it; ``-X importtime`` lists every module
 it imports. No timing is asserted: the figures are in the report of the change."""
@@ -23,7 +23,7 @@ from clausier.db.session import transaction
 from clausier.payments.ledger.late_payment import RATE_NAMES
 from tests import factories
 
-HEAVY_PACKAGES = {"polars", "pyarrow", "weasyprint", "fastapi", "starlette", "uvicorn", "alembic"}
+HEAVY_PACKAGES = {"polars", "pyarrow", "weasyprint", "typst", "fastapi", "starlette", "uvicorn", "alembic"}
 
 
 def run_clausier(*args: str, database_url: str | None = None) -> tuple[str, set[str]]:

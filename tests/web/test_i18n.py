@@ -26,9 +26,11 @@ def _msgids(path: Path) -> set[str]:
                 for m in found}
 
 
-# Pages, and the modules that write texts of pages outside views.py (the dashboard panels).
+# Pages, and the modules that write texts of pages outside views.py (the dashboard panels,
+# the invoice PDF).
 SOURCES = (sorted(TEMPLATES.rglob("*.html")) + sorted(SRC.glob("*/views.py"))
-           + [SRC / "web" / "dashboard.py", SRC / "web" / "labels.py"])
+           + [SRC / "web" / "dashboard.py", SRC / "web" / "labels.py",
+              SRC / "billing" / "documents" / "page.py"])
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: str(p.relative_to(SRC)))

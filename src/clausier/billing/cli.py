@@ -157,7 +157,7 @@ def pdf(number: str,
     """Write the Factur-X PDF of an invoice or credit note (in French unless ``--lang en``)."""
     from clausier.billing.invoices import service as billing_invoices
 
-    # WeasyPrint and Factur-X: PDF commands only
+    # Typst and Factur-X: PDF commands only
     from clausier.billing.documents.pdf import invoice_pdf, pdf_filename
 
     with command() as cmd:
@@ -182,7 +182,7 @@ def pdfs(period: str = typer.Option(None, help="Only the documents of this perio
     from clausier.billing.invoices import service as billing_invoices
     from clausier.workers import service as workers_service
     from clausier.billing.documents.pdf import (
-        write_pdfs,  # WeasyPrint and Factur-X: PDF commands only
+        write_pdfs,  # Typst and Factur-X: PDF commands only
     )
     from clausier.core.settings import Settings
     from clausier.db.session import default_engine

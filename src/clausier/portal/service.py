@@ -182,7 +182,7 @@ def invoice_file(session: Session, customer_id: int, number: str, document: str,
                  language: str = "fr") -> tuple[bytes, str, str]:
     """(content, file name, media type) of one of the customer's documents: ``pdf`` (a Factur-X
     PDF, its XML embedded) in ``language`` or ``facturx.xml``."""
-    from clausier.billing.documents.pdf import invoice_document    # WeasyPrint: only when asked
+    from clausier.billing.documents.pdf import invoice_document    # Typst: only when asked
 
     invoice, credited = invoice_of_customer(session, customer_id, number)
     return invoice_document(invoice, credited, document, language)
