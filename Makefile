@@ -15,7 +15,7 @@ PYTEST_WORKERS ?= 2
 LOCK_FLAGS := --universal --generate-hashes --python-version 3.11 --quiet \
               --custom-compile-command 'make lock'
 
-.PHONY: run test install install-dev lock system-deps lint-imports test-sqlite test-postgres test-lock clean
+.PHONY: run test install install-dev lock system-deps debian-packages lint-imports test-sqlite test-postgres test-lock clean
 
 # uv itself, pinned by hash, bootstrapped with the interpreter's own pip.
 $(UV): requirements/tools.txt
@@ -62,8 +62,16 @@ lock: | $(UV)
 	  --group pyproject.toml:dev -o requirements/dev.txt
 	$(UV) pip compile $(LOCK_FLAGS) requirements/tools.in -o requirements/tools.txt
 
-system-deps:
+system-deps: debian-packages node_modules/.installed
+
+debian-packages:
 	@bash scripts/ensure-system-deps.sh
+
+# axe-core, which the browser tests inject into pages, exactly as package-lock.json pins it
+# (hashes checked, no install scripts); installed again only when the lock file changes.
+node_modules/.installed: package-lock.json | debian-packages
+	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
 
 test: install-dev system-deps lint-imports test-sqlite test-postgres
 
@@ -79,4 +87,4 @@ test-postgres:
 	CLAUSIER_TEST_DB=postgresql $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var test-artifacts
+	rm -rf $(VENV) $(TOOLS) var test-artifacts node_modules

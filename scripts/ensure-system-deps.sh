@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: Chromium (browser tests, never a downloaded browser),
 # poppler-utils (pdftoppm, to check that invoices render), fonts for WeasyPrint, wrk (the API load
-# benchmark) and hyperfine (benchmarks/cli_startup.py).
+# benchmark), hyperfine (benchmarks/cli_startup.py) and npm (installs axe-core, package-lock.json).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -9,6 +9,7 @@ command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)              # benchmarks/api_load.py
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

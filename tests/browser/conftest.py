@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.browser.a11y import AXE
 from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,10 +82,9 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def chromium():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing: run `make system-deps`")
-        pytest.skip(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
+    _required(Path(CHROMIUM).exists() or shutil.which("chromium"),
+              f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
+    _required(AXE.exists(), f"{AXE} is missing: `make system-deps` installs it (npm ci)")
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
@@ -93,21 +93,43 @@ def chromium():
         browser.close()
 
 
+def _required(present, missing: str) -> None:
+    """What the browser tests need: skipped on a machine without it, failed in CI."""
+    if not present:
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
+
+
+def new_context(chromium, server: Server):
+    """A fresh browser context (no cookies) on the app, with axe-core in its pages."""
+    context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
+    context.add_init_script(path=str(AXE))
+    return context
+
+
 @pytest.fixture
 def page(chromium, server):
     """A fresh browser context (no cookies) whose console errors — a CSP violation, a failed
     script — fail the test."""
-    context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
+    context = new_context(chromium, server)
     page = context.new_page()
-    errors: list[str] = []
-    # (a page answered with an error status is logged too: the tests check statuses themselves)
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "Failed to load resource" not in message.text
-            else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    errors = console_errors(page)
     yield page
     context.close()
     assert not errors, f"errors in the browser console: {errors}"
+
+
+def console_errors(page) -> list[str]:
+    """The errors the page's console will log (a CSP violation, a failed script), with the page's
+    address; a page answered with an error status is logged too, but the tests check statuses
+    themselves."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None)
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    return errors
 
 
 def shot(page, name: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.a11y import problems
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import log_in, shot
 
 OZONE_CUSTOMER = ("client.ozo@clausier.local", "clausier-client")      # portal/demo.py, English
@@ -23,11 +23,11 @@ def test_a_customer_user_reads_its_equipment_to_return(page):
     assert "29 Nov 2026" in text, text      # ended 19 November (the demo week's Sunday − 10 days)
     assert "80.00" in text and "TTC" in text and "CPV CinéTime art. 8" in text, text
     assert "Poilley" in text, text
-    assert not problems(page.content())
+    assert_accessible(page)
     shot(page, "portal-equipment-en")
     page.get_by_role("link", name="Français").click()
     expect(page.locator("h1")).to_have_text("Équipements à restituer")   # waits for the new page
     french = page.locator("tbody tr", has_text="DEMO-VF-0001").inner_text()
     assert "29/11/2026" in french and "80,00" in french, french
-    assert not problems(page.content())
+    assert_accessible(page)
     shot(page, "portal-equipment-fr")

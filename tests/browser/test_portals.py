@@ -10,13 +10,8 @@ from playwright.sync_api import expect
 
 import pytest
 
-from tests.browser.a11y import problems
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import CUSTOMER, STAFF, log_in, shot
-
-
-def _accessible(page) -> None:
-    issues = problems(page.content())
-    assert not issues, f"{page.url}: {issues}"
 
 
 ROLE_IN_FRENCH = {"admin": "(administrateur)", "billing": "(facturation)",
@@ -30,7 +25,7 @@ def test_each_staff_role_reaches_the_dashboard(page, role):
     assert page.locator("#panel-revenue svg.chart").count() >= 1
     # the role in words, in French (issue 21: never the stored code)
     assert ROLE_IN_FRENCH[role] in page.locator(".who").inner_text()
-    _accessible(page)
+    assert_accessible(page)
     shot(page, f"dashboard-{role}-fr")
     if role == "admin":
         page.get_by_role("link", name="English").click()
@@ -42,7 +37,7 @@ def test_each_staff_role_reaches_the_dashboard(page, role):
 def test_admin_creates_a_customer_and_gives_it_a_portal_user(page):
     log_in(page, *STAFF["admin"])
     page.goto("/customers/new")
-    _accessible(page)
+    assert_accessible(page)
     page.select_option("#operator", "technicophone")
     page.fill("#name", "Boulangerie Navigateur")
     page.fill("#siren", "404833048")
@@ -51,7 +46,7 @@ def test_admin_creates_a_customer_and_gives_it_a_portal_user(page):
     assert page.locator("h1").inner_text().startswith("Boulangerie Navigateur")
     # The portal-users section is loaded by HTMX into the customer page.
     page.locator("#portal-users summary").click()
-    _accessible(page)
+    assert_accessible(page)
     page.fill("#portal-email", "gerante@boulangerie.example")
     page.fill("#portal-name", "Gérante")
     page.fill("#portal-password", "une-longue-phrase")
@@ -66,7 +61,7 @@ def test_admin_creates_a_customer_and_gives_it_a_portal_user(page):
     page.locator("#sites form button[type=submit]").click()
     expect(page.locator("#sites")).to_contain_text("Boutique centre")
     page.locator("#contracts summary").click()
-    _accessible(page)
+    assert_accessible(page)
     page.select_option("#order-offer-0", index=1)
     page.fill("#order-quantity-0", "2")
     page.locator("#order-form button[type=submit]").click()
@@ -80,7 +75,7 @@ def test_a_customer_user_reads_its_contracts_quotes_its_exit_and_opens_a_ticket(
     assert page.url.endswith("/portal")
     assert "Mes contrats" in page.locator("nav").inner_text()
     assert "Clients" not in page.locator("nav").inner_text()       # no staff link
-    _accessible(page)
+    assert_accessible(page)
     shot(page, "portal-home-fr")
     page.locator("table a[href^='/portal/contracts/']").first.click()
     page.wait_for_url(re.compile(r"/portal/contracts/"))
@@ -89,7 +84,7 @@ def test_a_customer_user_reads_its_contracts_quotes_its_exit_and_opens_a_ticket(
     quote = page.locator("#quote table.explained")
     quote.wait_for()
     assert "CP I" in quote.inner_text()                  # every line names its clause
-    _accessible(page)
+    assert_accessible(page)
     shot(page, "portal-quote-fr")
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", name="What would leaving cost?")).to_have_count(1)
@@ -99,7 +94,7 @@ def test_a_customer_user_reads_its_contracts_quotes_its_exit_and_opens_a_ticket(
     page.get_by_role("button", name="Report the incident").click()
     page.wait_for_url(re.compile(r"/portal/tickets/[^/]+$"))
     assert "No dial tone" in page.content()
-    _accessible(page)
+    assert_accessible(page)
     shot(page, "portal-ticket-en")
 
 

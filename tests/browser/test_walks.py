@@ -9,13 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser.a11y import problems
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import CUSTOMER, SITE_DELEGATE, STAFF, log_in, shot
-
-
-def _accessible(page) -> None:
-    issues = problems(page.content())
-    assert not issues, f"{page.url}: {issues}"
 
 
 def _switch_to_english(page, heading: re.Pattern | str) -> None:
@@ -28,7 +23,7 @@ def test_billing_staff_runs_a_bill_run_and_downloads_an_invoice_pdf(page):
     demo bills the live subscriptions; the invoice page explains each line in French."""
     log_in(page, *STAFF["billing"])
     page.goto("/billing/runs")
-    _accessible(page)
+    assert_accessible(page)
     page.fill("#period", "2026-12")
     page.select_option("#operator", "technicophone")
     page.get_by_role("button", name="Lancer la facturation").click()
@@ -36,7 +31,7 @@ def test_billing_staff_runs_a_bill_run_and_downloads_an_invoice_pdf(page):
     # The progress fragment polls (HTMX) until the run is over.
     expect(page.locator("#progress .badge")).to_have_text("terminée", timeout=120_000)
     assert not re.search(r"Factures\s*:\s*0\b", page.locator("#progress").inner_text())
-    _accessible(page)
+    assert_accessible(page)
     shot(page, "billing-run-fr")
     page.get_by_role("link", name="Ses factures").click()
     page.wait_for_url(re.compile(r"/billing/invoices\?"))
@@ -46,7 +41,7 @@ def test_billing_staff_runs_a_bill_run_and_downloads_an_invoice_pdf(page):
     expect(page.locator("h1")).to_contain_text(f"Facture {number}")
     lines = page.locator("table").first.inner_text()
     assert "mois ×" in lines and "month" not in lines          # explained in French
-    _accessible(page)
+    assert_accessible(page)
     shot(page, "billing-invoice-fr")
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger le PDF (Factur-X)").click()
@@ -68,7 +63,7 @@ def test_a_customer_user_reads_what_it_owes_and_what_it_paid(page):
     assert re.search(r"\d{2}/\d{2}/\d{4}", due.inner_text())   # due dates in French format
     assert "€" in page.locator("#owed").inner_text()
     assert "€" in page.locator("#credit-balance").inner_text()
-    _accessible(page)
+    assert_accessible(page)
     shot(page, "portal-payments-fr")
     _switch_to_english(page, "Payments and what is due")
     expect(page.get_by_role("heading", name="Invoices to pay")).to_have_count(1)
@@ -86,7 +81,7 @@ def test_a_site_delegate_adds_a_badge_to_a_user_record(page):
     page.wait_for_url(re.compile(r"/sites/\d+$"))
     page.get_by_role("link", name="Fiches").click()
     page.wait_for_url(re.compile(r"/sites/\d+/records"))
-    _accessible(page)
+    assert_accessible(page)
     page.get_by_role("link", name=re.compile("Appartement 1")).click()
     page.wait_for_url(re.compile(r"/sites/\d+/records/\d+$"))
     # credentials only: the record itself is not offered for change
@@ -100,7 +95,7 @@ def test_a_site_delegate_adds_a_badge_to_a_user_record(page):
     page.wait_for_load_state()
     expect(page.get_by_role("status")).to_contain_text("Identifiant ajouté")
     expect(page.locator("table").first).to_contain_text("12/3456")
-    _accessible(page)
+    assert_accessible(page)
     shot(page, "site-badge-added-fr")
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", name="Badges, remotes and codes")).to_have_count(1)

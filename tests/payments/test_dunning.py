@@ -97,7 +97,7 @@ def test_a_b2b_customer_walked_through_both_formal_notices_to_termination_by_the
     assert "terminate" not in steps_of(session, customer.id)
     tick_until(session, actor, date(2025, 12, 9), date(2025, 12, 9))
     terminate = steps_of(session, customer.id)["terminate"]
-    assert terminate.status == "pending_approval" and "10 jours ouvrés" in terminate.basis
+    assert terminate.status == "pending_approval" and "10 business days" in terminate.basis
 
     # Approved: the contract ends for unpaid bills with the exit amounts of CGV 8.4, and the
     # acknowledgement letter is produced

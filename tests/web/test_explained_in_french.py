@@ -69,3 +69,15 @@ def test_a_fee_per_unit_names_its_unit_in_french():
     a flat fee per analogue line and per ISDN access; the unit reads in French too."""
     assert translate("Flat fee per analogue line", "fr") == "Forfait par ligne analogique"
     assert translate("Flat fee per isdn access", "fr") == "Forfait par accès RNIS"
+
+
+def test_a_dunning_delay_in_business_days_reads_jours_ouvres_in_french_only():
+    """TECHNICOPHONE CGV art. 8.4 (L256-257): the termination may follow 10 jours ouvrés after the
+    receipt of the second letter; the basis says "business days" in English, « jours ouvrés » in
+    French (issue 21: an English page showed « jours ouvrés »)."""
+    basis = ("the day after 10 business days after receipt on 2026-10-30 of the letter of "
+             "2026-10-27 — CGV art. 8.4 (L256-257)")
+    assert translate(basis, "fr") == ("le lendemain de 10 jours ouvrés après la réception le "
+                                      "2026-10-30 de la lettre du 2026-10-27 — CGV art. 8.4 "
+                                      "(L256-257)")
+    assert translate(basis, "en") == basis

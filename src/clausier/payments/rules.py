@@ -316,8 +316,9 @@ class NextStep:
 
 
 def _words(step: DunningStep) -> str:
-    unit = {"calendar": "calendar days", "ouvres": "jours ouvrés",
-            "ouvrables": "jours ouvrables"}.get(step.counted_in.value, step.counted_in.value)
+    # English, as every basis (pages translate it: explain.po); « jours ouvrés » are business days.
+    unit = {"calendar": "calendar days", "ouvres": "business days",
+            "ouvrables": "working days"}.get(step.counted_in.value, step.counted_in.value)
     parts = []
     if step.after_months:
         parts.append(f"{step.after_months} month(s)")
