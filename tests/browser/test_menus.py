@@ -4,7 +4,10 @@ English page), no raw ``snake_case`` code and no server error, and axe-core find
 critical accessibility violation on it (checked on the French visit: axe's rules do not change
 with the language, and the walk checks the page's ``lang`` in both). Each page is screenshot
 under ``test-artifacts/screenshots/menu-…``. One browser, one context per role, each page visited
-once per language."""
+once per language. The menu pages are the main menu's links and, for the back office, the tabs
+of each section it opens (``web/navigation.py``). The staff roles other than the administrator
+see the same pages with fewer forms: they are walked in French only, the language checks of the
+English pages being the administrator's walk."""
 
 from __future__ import annotations
 
@@ -34,11 +37,21 @@ def foreign_texts() -> dict[str, tuple[set[str], re.Pattern, str]]:
     return found
 
 
+def _links(page, selector: str) -> list[str]:
+    return page.locator(selector).evaluate_all("links => links.map(a => a.pathname + a.search)")
+
+
 def menu_links(page) -> list[str]:
-    """The same-origin links of the landing page's main menu, in their order."""
-    hrefs = page.locator("header nav a[href]").evaluate_all("links => links.map(a => a.pathname"
-                                                            " + a.search)")
-    return list(dict.fromkeys(hrefs))
+    """The same-origin links of the main menu and of the tabs of each of its sections."""
+    found = list(dict.fromkeys(_links(page, "header nav a[href]")))
+    for path in list(found):
+        page.goto(path)
+        found += [link for link in _links(page, "nav.tabs a[href]") if link not in found]
+    return found
+
+
+def languages_of(role: str) -> tuple[str, ...]:
+    return ("fr",) if role in ("staff-billing", "staff-support", "staff-sales") else tuple(LANGUAGES)
 
 
 def screenshot_name(role: str, language: str, path: str) -> str:
@@ -57,7 +70,7 @@ def test_every_menu_page_of_a_role_in_french_and_english(chromium, server, forei
         log_in(page, *ROLES[role])
         links = menu_links(page)
         assert len(links) >= 1, f"{role}: no menu on {page.url}"
-        for language in LANGUAGES:
+        for language in languages_of(role):
             foreign, phrases, name = foreign_texts[language]
             page.goto(f"/lang/{language}?next=/")
             for path in links:
@@ -81,7 +94,7 @@ def test_every_menu_page_of_a_role_in_french_and_english(chromium, server, forei
                 shot(page, screenshot_name(role, language, path))
     finally:
         context.close()
-    print(f"{role}: {len(links)} menu pages × {len(LANGUAGES)} languages in "
+    print(f"{role}: {len(links)} menu pages × {len(languages_of(role))} languages in "
           f"{time.perf_counter() - started:.1f} s")
     assert not errors, f"errors in the browser console: {errors}"
     assert not offences, f"{len(offences)} offences:\n" + "\n".join(offences)
