@@ -3,6 +3,7 @@ field when it reaches an adapter, as the error a service means (``NotAllowed``) 
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 
 import pytest
@@ -49,3 +50,11 @@ def test_errors_carry_their_class_code_unless_given_one():
     assert NotFound("customer: no customer C-9", resource="customer").code == "customer_not_found"
     assert InvalidInput.on("ref", "taken", code="ref_taken").to_problem()["code"] == "ref_taken"
     assert "clause" not in NotFound("x").to_problem()
+
+
+def test_a_refusal_raised_on_a_worker_comes_back_whole():
+    """Bill runs and PDFs run on worker processes: a refusal crosses back pickled."""
+    refusal = RuleRefusal("period_not_a_month", "period", "'2026-13' is not a month written YYYY-MM")
+    back = pickle.loads(pickle.dumps(refusal))
+    assert (str(back), back.code, back.field, back.clause) == (
+        "period: '2026-13' is not a month written YYYY-MM", "period_not_a_month", "period", None)

@@ -121,6 +121,10 @@ class RuleRefusal(ValueError):
         self.reason = reason
         self.clause = clause or None
 
+    def __reduce__(self):
+        # A refusal raised on a worker crosses back to the caller pickled: rebuild it whole.
+        return type(self), (self.code, self.field, self.reason, self.clause)
+
     def as_error(self, kind: type[ClausierError], *, of: str | None = None) -> ClausierError:
         """The service's ``kind`` of error saying this refusal (``of``: what it concerns, a
         subscription's ref, written before it)."""

@@ -484,7 +484,7 @@ def set_sim_puk(session: Session, clock: Clock, actor: Actor, iccid: str, puk: s
         except RuleRefusal as exc:
             raise exc.as_invalid_input() from None
     elif not puk.isdigit():
-        raise InvalidInput.on("puk", "only digits")
+        raise InvalidInput.on("puk", "only digits", code=rules.Refused.puk_not_digits)
     sim.puk_sealed = sealed.seal(_secret_key(), _PUK_PURPOSE, puk, sim.item.serial)
     record(session, clock, actor, "sim.puk", sim.item, f"{sim.item.serial}: PUK recorded (sealed)")
     return sim

@@ -50,7 +50,8 @@ def _clean_record(session: Session, site: AccessSite, data: RecordInput, record_
             raise exc.as_invalid_input() from None
         if not destinations and (data.app_users or data.phone_code):
             raise InvalidInput.on("app_users" if data.app_users else "phone_code",
-                                  f"this pack has no intercom call service ({clause})")
+                                  f"this pack has no intercom call service ({clause})",
+                                  code=rules.Refused.no_call_service)
         if len(set(accepted)) != len(accepted):
             raise InvalidInput.on("secondary_numbers", "a number appears twice")
         if data.main_number and data.main_number.strip():
