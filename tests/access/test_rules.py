@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from clausier.access import rules
 from clausier.core.clock import PARIS
+from clausier.core.errors import RuleRefusal
 
 ROZOH_COUNTRIES = ["FR", "PT-20", "DE", "AD", "AT", "BE", "ES-CN", "DK", "ES", "FI", "GR", "GG", "IE", "IT",
                    "VA", "JE", "LI", "LU", "PT-30", "MC", "NO", "NL", "PT", "GB", "SE", "CH"]
@@ -30,7 +31,7 @@ def test_badge_entered_as_facility_card_and_as_raw_hex_is_the_same_badge():
 
 
 def test_raw_26_bit_frame_with_a_wrong_digit_is_refused_by_its_parity():
-    with pytest.raises(rules.RuleError) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.raw_badge("0x2F623AF", 26)
     assert refused.value.code == "parity"
 
@@ -48,7 +49,7 @@ def test_34_bit_badge_and_its_frame():
     ("magstripe", {}, "format"),
 ])
 def test_bad_badges_name_the_field(fmt, kwargs, field):
-    with pytest.raises(rules.RuleError) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.normalise_badge(fmt, **kwargs)
     assert refused.value.field == field
 
@@ -66,14 +67,14 @@ def test_every_wiegand_badge_reads_back_through_its_raw_frame(bits, facility, ca
 @pytest.mark.parametrize("code", ["0000", "1234", "4321", "7890", "999999", "1212", "123123"])
 def test_trivial_keypad_codes_are_refused(code):
     """Keypad codes are synced to the keypad (CP B art. 1 L419-423); 0000 and the like are refused."""
-    with pytest.raises(rules.RuleError) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.check_keypad_code(code)
     assert refused.value.code == "trivial"
 
 
 @pytest.mark.parametrize("code, field_reason", [("12a4", "digits"), ("123", "4 to 8"), ("123456789", "4 to 8")])
 def test_keypad_code_length_and_digits(code, field_reason):
-    with pytest.raises(rules.RuleError, match=field_reason):
+    with pytest.raises(RuleRefusal, match=field_reason):
         rules.check_keypad_code(code)
 
 
@@ -122,7 +123,7 @@ def test_profile_validity_dates_close_it_outside():
                                            ("xyz 08:00-09:00", "is not one of"),
                                            ("mon 25:00-26:00", "HH:MM")])
 def test_bad_segments(text, message):
-    with pytest.raises(rules.RuleError, match=message):
+    with pytest.raises(RuleRefusal, match=message):
         rules.parse_segment(text)
 
 
@@ -134,7 +135,7 @@ def test_a_segment_written_with_french_day_names_is_the_same_segment():
 
 
 def test_overlapping_segments_are_refused():
-    with pytest.raises(rules.RuleError, match="overlap"):
+    with pytest.raises(RuleRefusal, match="overlap"):
         rules.check_segments([rules.parse_segment("tue 08:00-12:00"), rules.parse_segment("tue 11:00-13:00")])
 
 
@@ -212,7 +213,7 @@ def test_swiss_number_accepted_and_us_number_refused():
     """Footnote 1 (CP A L86-88, L189-191): calls to Switzerland (Suisse) are allowed; numbers
     outside the list "ne sont pas autorisés"."""
     assert rules.accept_phone("+41 44 668 18 00", "FR", DESTINATIONS) == "+41446681800"
-    with pytest.raises(rules.RuleError) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.accept_phone("+1 212 555 0100", "FR", DESTINATIONS, "reading:ROZ-FRANCE-CALLS")
     assert refused.value.code == "country_not_allowed"
 
@@ -221,7 +222,7 @@ def test_swiss_number_accepted_and_us_number_refused():
 def test_emergency_and_short_numbers_refused(number):
     """CP A art. 1 L79-83: only the users' own numbers, "à l'exclusion de tout autre numéro
     (par exemple numéros d'urgence)"."""
-    with pytest.raises(rules.RuleError) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.accept_phone(number, "FR", DESTINATIONS)
     assert refused.value.code in ("emergency_or_short", "not_a_number")
 
@@ -234,7 +235,7 @@ def test_listed_destinations_accepted(number, e164):
 
 
 def test_premium_rate_numbers_are_not_users_numbers():
-    with pytest.raises(rules.RuleError) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.accept_phone("08 99 12 34 56", "FR", DESTINATIONS)
     assert refused.value.code == "service_number"
 
@@ -242,7 +243,7 @@ def test_premium_rate_numbers_are_not_users_numbers():
 def test_variant_b_has_no_call_destinations():
     """Reading ROZ-B-PANEL-DATA: the access-control pack has no intercom call service."""
     assert rules.call_destinations("FR", []) == frozenset()
-    with pytest.raises(rules.RuleError) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.accept_phone("06 12 34 56 78", "FR", frozenset())
     assert refused.value.code == "no_call_service"
 

@@ -210,10 +210,12 @@ def test_price_change_notices_and_the_right_to_leave(session, clock, actor, tec,
                            signed_on=date(2026, 9, 1), go_live_on=date(2026, 10, 1))
     # 30 Jours from Thursday 15 October 2026, jours ouvrés (CGV art. 2; 1 and 11 November are
     # holidays): the 30th is Friday 27 November.
-    with pytest.raises(NotAllowed, match=r"earliest 2026-11-27, CGV art. 9.2 \(L298-299\)"):
+    with pytest.raises(NotAllowed, match=r"earliest 2026-11-27, CGV art. 9.2 \(L298-299\)") as refused:
         billing_ledger.announce_price_change(session, clock, actor, "technicophone", "general",
                                       date(2026, 11, 20), family="vga", percent=D("3"),
                                       announced_on=date(2026, 10, 15))
+    assert refused.value.code == "notice_too_short"
+    assert refused.value.clause.startswith("CGV art. 9.2 (L298-299)")
     change = billing_ledger.announce_price_change(session, clock, actor, "technicophone", "general",
                                            date(2026, 12, 1), family="vga", percent=D("3"),
                                            announced_on=date(2026, 10, 15))

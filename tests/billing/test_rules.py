@@ -29,6 +29,7 @@ from clausier.billing.runs.inputs import (
     UsageFacts,
 )
 from clausier.billing.runs.rules import CustomerFacts
+from clausier.core.errors import RuleRefusal
 from clausier.terms.loader import built_in_sheets
 
 D = Decimal
@@ -241,6 +242,11 @@ def test_annual_indexation_uses_the_recorded_index_values():
     recorded = [date(2025, 9, 1), date(2025, 12, 1), date(2026, 9, 1), date(2026, 12, 1)]
     assert on == date(2027, 1, 1)
     assert ledger_rules.index_months(vga, on, recorded) == (date(2026, 12, 1), date(2025, 12, 1))
+    # No value of the index (CGV art. 9.4 L331-332: ICHTrev-TS 001565192) before the revision.
+    with pytest.raises(RuleRefusal) as refused:
+        ledger_rules.index_months(vga, on, [date(2027, 2, 1)])
+    assert (refused.value.code, refused.value.field, refused.value.clause) == (
+        "no_index_value_before_revision", "indexation", "CGV art. 9.4 (L331-332)")
     indexed = ledger_rules.indexed_fee(vga, D("450.00"), D("128.0"), D("132.4"), date(2025, 12, 1),
                                 date(2026, 12, 1))
     assert indexed.new == D("465.47")                     # 450 × 1.034375 = 465.46875

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from clausier.contracts import changes, rules
+from clausier.core.errors import RuleRefusal
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -70,7 +71,7 @@ def _quote(table, row):
 def test_scenario(table, row):
     assert row["seed"] and row["reasoning"]
     if "refused" in row:
-        with pytest.raises(rules.RuleError) as refused:
+        with pytest.raises(RuleRefusal) as refused:
             _quote(table, row)
         assert row["refused"] in str(refused.value)
         return
@@ -107,7 +108,7 @@ def test_removing_the_main_service_is_a_termination_not_a_change():
     table = yaml.safe_load((SCENARIOS / "technicophone-office365.yaml").read_text())
     row = {**table["scenarios"][0],
            "changes": [{"action": "remove", "offer": "o365_business_standard", "quantity": 20}]}
-    with pytest.raises(rules.RuleError, match="no main service"):
+    with pytest.raises(RuleRefusal, match="no main service"):
         _quote(table, row)
 
 
@@ -115,7 +116,7 @@ def test_removing_more_than_held_names_the_field():
     table = yaml.safe_load((SCENARIOS / "technicophone-office365.yaml").read_text())
     row = {**table["scenarios"][0],
            "changes": [{"action": "remove", "offer": "o365_business_standard", "quantity": 21}]}
-    with pytest.raises(rules.RuleError, match=r"changes\.0\.quantity: 21 is more than the 20"):
+    with pytest.raises(RuleRefusal, match=r"changes\.0\.quantity: 21 is more than the 20"):
         _quote(table, row)
 
 
@@ -135,7 +136,7 @@ def test_every_family_of_the_three_sheets_is_quoted_or_refused_with_a_clause(she
     wanted = (changes.Change("add", "main", 1),)
     try:
         quote = changes.quote_change(facts, terms, (main,), wanted, offers, date(2026, 3, 2))
-    except rules.RuleError as exc:
+    except RuleRefusal as exc:
         assert "order a new subscription" in str(exc)
         assert any(char.isdigit() for char in str(exc).split("(")[-1]), str(exc)
         return

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from clausier.contracts import rules
 from clausier.contracts.rules import Facts, Item
+from clausier.core.errors import RuleRefusal
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
 
 
@@ -284,7 +285,7 @@ def test_ozone_telephony_downgrade_with_new_equipment_annex_1():
                                     equipment_change=True)       # a voip contract: telephony timing
     assert [line.amount for line in quote.explained.lines] == [Decimal("30.00"), Decimal("12.00")]
     assert quote.effective_date == date(2025, 7, 1)
-    with pytest.raises(rules.RuleError, match="change: 'teleportation' is not in the grid"):
+    with pytest.raises(RuleRefusal, match="change: 'teleportation' is not in the grid"):
         rules.quote_plan_change(facts, terms("ozone", "voip"), "teleportation", date(2025, 6, 12))
 
 

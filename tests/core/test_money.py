@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import (
-    UnknownVatRate,
     fr_format,
     french_vat_rates,
     money,
@@ -85,8 +85,9 @@ def test_the_vat_rate_of_a_category_on_a_day(category, day, rate, clause):
 
 
 def test_an_unknown_vat_category_is_refused_naming_the_known_ones():
-    with pytest.raises(UnknownVatRate) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         vat_rate_on("luxury", date(2026, 1, 1))
+    assert refused.value.code == "unknown_vat_category"
     assert str(refused.value) == ("vat_rate: 'luxury' is not one of normal, intermediate, "
                                   "reduced, super_reduced, exempt")
     assert refused.value.as_invalid_input().problems[0].field == "vat_rate"
@@ -94,8 +95,10 @@ def test_an_unknown_vat_category_is_refused_naming_the_known_ones():
 
 def test_no_intermediate_rate_before_it_existed():
     # The intermediate rate was created on 1 January 2012 (CGI art. 279).
-    with pytest.raises(UnknownVatRate, match="vat_rate: no 'intermediate' rate before 2012-01-01"):
+    with pytest.raises(RuleRefusal,
+                       match="vat_rate: no 'intermediate' rate before 2012-01-01") as refused:
         vat_rate_on("intermediate", date(2011, 12, 31))
+    assert refused.value.code == "no_vat_rate_yet"
 
 
 @pytest.mark.parametrize("rows, problem", [

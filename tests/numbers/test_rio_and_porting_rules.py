@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from clausier.core.errors import RuleRefusal
 from clausier.numbers import rules
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
 
@@ -22,7 +23,7 @@ def test_rio_key_ties_the_rio_to_its_number():
     rio = rules.make_rio("02", "P", "A1B2C3", "0612345678")
     assert len(rio) == 12 and rio.startswith("02PA1B2C3")
     rules.check_rio(rio, "06 12 34 56 78")
-    with pytest.raises(rules.RuleError, match="wrong control key"):
+    with pytest.raises(RuleRefusal, match="wrong control key"):
         rules.check_rio(rio, "0612345679")                    # another number
 
 
@@ -45,7 +46,7 @@ def test_rio_key_follows_the_shared_algorithm_letters_first(fields, number, key)
     rio = "".join(fields) + key
     rules.check_rio(rio, number)
     wrong = rio[:-1] + ("A" if key[-1] != "A" else "B")
-    with pytest.raises(rules.RuleError, match="rio: wrong control key"):
+    with pytest.raises(RuleRefusal, match="rio: wrong control key"):
         rules.check_rio(wrong, number)
 
 
@@ -53,7 +54,7 @@ def test_rio_with_a_wrong_key_is_refused():
     # Ozone CPV fixe art. 7.2 (L694): any RIO error means refusal and a new RIO.
     rio = rules.make_rio("01", "P", "XK42ZZ", "0698765432")
     wrong = rio[:-1] + ("A" if rio[-1] != "A" else "B")
-    with pytest.raises(rules.RuleError, match="rio: wrong control key"):
+    with pytest.raises(RuleRefusal, match="rio: wrong control key"):
         rules.check_rio(wrong, "0698765432")
 
 
@@ -63,7 +64,7 @@ def test_rio_with_a_wrong_key_is_refused():
     (None, "missing"),
 ])
 def test_rio_format(rio, reason):
-    with pytest.raises(rules.RuleError, match=reason):
+    with pytest.raises(RuleRefusal, match=reason):
         rules.check_rio(rio, "0612345678")
 
 
@@ -98,7 +99,7 @@ def test_fixed_port_in_about_15_business_days():
 
 def test_technicophone_mobile_needs_the_agreed_date_and_cancels_two_business_days_before():
     # CP IX §3 (L6242-6244): cancellation up to 2 business days before the chosen porting date.
-    with pytest.raises(rules.RuleError, match="porting_date"):
+    with pytest.raises(RuleRefusal, match="porting_date"):
         rules.porting_plan("0612345678", date(2026, 4, 29), terms("technicophone", "mobile"))
     plan = rules.porting_plan("0612345678", date(2026, 4, 29), terms("technicophone", "mobile"), date(2026, 5, 11))
     assert plan.cancel_until == date(2026, 5, 6)      # Mon 11 ← (Fri 8 May) ← Thu 7 ← Wed 6
@@ -107,8 +108,10 @@ def test_technicophone_mobile_needs_the_agreed_date_and_cancels_two_business_day
 
 def test_sda_are_ordered_by_blocks_of_ten():
     # CP I §3 (L1250-1253): "par tranche de dix".
-    with pytest.raises(rules.RuleError, match="blocks of 10"):
+    with pytest.raises(RuleRefusal, match="blocks of 10") as refused:
         rules.sda_block("0247660100", 15, terms("technicophone", "vga"))
+    assert (refused.value.code, refused.value.clause) == ("sda_count_not_whole_blocks",
+                                                          "CP I §3 (L1250-1253)")
     numbers, clause = rules.sda_block("0247660100", 20, terms("technicophone", "vga"))
     assert numbers[0] == "0247660100" and numbers[-1] == "0247660119" and clause == "CP I §3 (L1250-1253)"
 
@@ -117,5 +120,5 @@ def test_number_kinds_follow_the_numbering_plan():
     assert [rules.kind_of(n) for n in ("0147000000", "0712345678", "0892680000", "0970000000")] == [
         "geographic", "mobile", "premium", "non_geographic"]
     assert rules.normalise("+33 6 12 34 56 78") == "0612345678"
-    with pytest.raises(rules.RuleError):
+    with pytest.raises(RuleRefusal):
         rules.normalise("12345")

@@ -9,7 +9,7 @@ import pytest
 
 from clausier.contracts import service as contracts
 from clausier.contracts.service import LineInput
-from clausier.core.errors import InvalidInput
+from clausier.core.errors import InvalidInput, RuleRefusal
 from clausier.numbers import rules, service
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
 from tests import factories
@@ -29,7 +29,7 @@ def trunk(session, clock, actor):
 
 def test_the_trunk_schedule_alone_sells_no_sda_blocks():
     terms = load_sheet(BUILT_IN_DIR / "technicophone").terms_for("sip_trunk")
-    with pytest.raises(rules.RuleError, match="sda: neither the sheet nor the price list"):
+    with pytest.raises(RuleRefusal, match="sda: neither the sheet nor the price list"):
         rules.sda_block("0247660100", 10, terms)
 
 

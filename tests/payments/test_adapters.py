@@ -155,6 +155,22 @@ def test_the_api_shows_the_queue_and_takes_decisions_and_payments(engine, staff_
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "iban"
 
 
+def test_a_refused_deposit_answers_problem_json_with_the_refusals_code_and_clause(engine,
+                                                                                staff_client):
+    """CGV art. 11.5 L421-430 lists the grounds on which a deposit may be asked; a « bad mood »
+    is not one: the API says so with a stable code and the clause of the sheet."""
+    with transaction(engine) as s:
+        ref = technicophone_invoice(s, SYSTEM).customer.ref
+    refused = staff_client("billing").post("/api/v1/deposits", json={
+        "customer": ref, "amount": "500.00", "ground": "bad_mood", "due_on": "2025-10-10"})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    body = refused.json()
+    assert (body["code"], body["clause"]) == ("deposit_ground_not_listed",
+                                              "CGV art. 11.5 (L421-430)")
+    assert body["errors"][0]["field"] == "ground"
+
+
 def test_the_dunning_page_lists_the_case_and_approves_a_step(engine, browser):
     ref = _overdue_case(engine)
     page = browser.get("/payments/dunning")

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clausier.core.errors import RuleRefusal
 from clausier.payments import rules
 from clausier.payments.rules import CaseFacts, OpenInvoice, StepHistory
 from clausier.terms.loader import built_in_sheets
@@ -67,7 +68,7 @@ def test_allocation_never_leaves_a_paid_invoice_open_nor_an_amount_unallocated(i
 
 
 def test_a_payment_is_positive():
-    with pytest.raises(rules.PaymentError, match="amount"):
+    with pytest.raises(RuleRefusal, match="amount"):
         rules.allocate(Decimal("0"), [])
 
 
@@ -209,8 +210,10 @@ def test_reaching_the_due_steps_of_a_day_leaves_nothing_due_that_day(sheet, late
 
 def test_deposit_drawn_8_days_after_the_notice_replenished_in_15_released_2_months_after():
     assert rules.deposit_ground(TECHNICOPHONE, "payment_incident_or_delay").startswith("CGV art. 11.5")
-    with pytest.raises(rules.PaymentError, match="ground"):
+    with pytest.raises(RuleRefusal, match="ground") as refused:
         rules.deposit_ground(TECHNICOPHONE, "bad_mood")
+    assert (refused.value.code, refused.value.clause) == ("deposit_ground_not_listed",
+                                                          "CGV art. 11.5 (L421-430)")
     # 8 jours ouvrés unanswered from Wednesday 29 October run to 10 November: drawn from the 11th.
     assert not rules.may_draw_deposit(TECHNICOPHONE, date(2025, 10, 29), date(2025, 11, 10)).allowed
     assert rules.may_draw_deposit(TECHNICOPHONE, date(2025, 10, 29), date(2025, 11, 11)).allowed
@@ -254,7 +257,7 @@ def test_sequence_first_then_recurrent_and_return_reasons():
     assert rules.sequence_type(False) == "FRST" and rules.sequence_type(True) == "RCUR"
     assert rules.return_reason("am04") == ("Insufficient funds", False)
     assert rules.return_reason("MD01")[1] is True
-    with pytest.raises(rules.PaymentError, match="reason_code"):
+    with pytest.raises(RuleRefusal, match="reason_code"):
         rules.return_reason("ZZ99")
     assert rules.mandate_lapsed(date(2020, 1, 1), date(2022, 1, 15), date(2025, 1, 15))
     assert not rules.mandate_lapsed(date(2020, 1, 1), date(2022, 1, 15), date(2025, 1, 14))

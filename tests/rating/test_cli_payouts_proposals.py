@@ -97,4 +97,5 @@ def test_penalty_proposals_listed_and_shown(session, clock, actor, subscribe, st
     refused = usage("proposals", "999999")
     assert refused.exit_code == 2
     assert json.loads(refused.output) == {"refused": True, "type": "about:blank", "title": "Not found",
-                                          "status": 404, "detail": "proposal: no penalty proposal 999999"}
+                                          "status": 404, "detail": "proposal: no penalty proposal 999999",
+                                          "code": "penalty_proposal_not_found"}

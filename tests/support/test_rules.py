@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clausier.core.clock import PARIS
+from clausier.core.errors import RuleRefusal
 from clausier.terms.schema import DayCount
 from clausier.support import rules
 from clausier.support.rules import ClockFacts, OutageFact, Pause, RestorationCase
@@ -183,8 +184,12 @@ def test_ozone_restoration_within_15_calendar_days_is_tracked_without_credit_cgv
 
 
 def test_access_is_required_when_the_option_has_several_targets():
-    with pytest.raises(rules.RuleError, match="access"):
+    """CP I §5.2: the standard option has a target for analogue lines (L1428-1431) and another
+    for ISDN accesses (L1459-1461); the refusal cites both."""
+    with pytest.raises(RuleRefusal, match="access") as refused:
         rules.target_for(levels.vga(), "standard", None)
+    assert (refused.value.code, refused.value.clause) == (
+        "access_ambiguous", "CP I §5.2 (L1428-1431); CP I §5.2 (L1459-1461)")
     assert rules.default_access(levels.vga(), "standard", ["isdn_access"]) == "isdn"
     assert rules.default_access(levels.vga(), "standard", ["isdn_access", "analogue_line"]) is None
     assert rules.default_access(levels.vga(), "gtr_6h_business", ["analogue_line"]) == "analogue"

@@ -13,13 +13,13 @@ import pytest
 from clausier.contracts import rules as contracts
 from clausier.contracts.rules import Facts, Item
 from clausier.core.clock import PARIS
-from clausier.core.errors import InvalidInput
+from clausier.core.errors import InvalidInput, RuleRefusal
 from clausier.equipment import rules as equipment
 from clausier.privacy import rules as privacy
 from clausier.rating.fair_use.rules import breaches_of
 from clausier.rating.fraud.rules import _caller_rules, interruption_without_notice, penalty_clause
 from clausier.rating.month.rules import rate_month
-from clausier.rating.plans.rules import Bundle, Plan, RatingRefusal, telephony_clauses_apply
+from clausier.rating.plans.rules import Bundle, Plan, telephony_clauses_apply
 from clausier.rating.price.rules import Tariff, offnet_line
 from clausier.rating.sva.rules import payout_claim_standing, payout_grid_missing, supplier_penalty
 from clausier.terms.loader import BUILT_IN_DIR, load_sheet
@@ -139,8 +139,11 @@ def test_a_sheet_opening_termination_only_at_month_12_refuses_earlier_letters():
         "termination_allowed_from_month": general.commitment.termination_allowed_from_month.model_copy(
             update={"value": 12})})})
     started = _facts("internet", go_live_on=date(2026, 1, 5))
-    with pytest.raises(contracts.RuleError, match=r"from 2027-01-05 .*CGV art\. 11\.1 \(L301\), reading OZ-EARLY"):
+    with pytest.raises(RuleRefusal, match=r"from 2027-01-05 .*CGV art\. 11\.1 \(L301\), reading OZ-EARLY") as refused:
         contracts.quote_termination(started, literal, date(2026, 3, 16))
+    # The refusal's code and clause: the sheet's termination_allowed_from_month (CGV art. 11.1 L301).
+    assert (refused.value.code, refused.value.field, refused.value.clause) == (
+        "termination_not_open_yet", "received", "CGV art. 11.1 (L301), reading OZ-EARLY-TERMINATION")
     assert contracts.quote_termination(started, general, date(2026, 3, 16)).effective_date == date(2026, 3, 26)
 
 
@@ -170,7 +173,7 @@ def test_adsl_box_not_returned_after_ineligibility_is_billed_at_the_grid():
     owed = equipment.return_terms(fibre, OZONE.terms_for("internet_fibre"), reason="ineligibility",
                                   effective_on=date(2026, 7, 1))
     assert (owed.due_on, owed.penalty.total) == (date(2026, 7, 11), Decimal("149.00"))
-    with pytest.raises(equipment.RuleError, match="ineligibility"):
+    with pytest.raises(RuleRefusal, match="ineligibility"):
         equipment.return_terms(box, OZONE.terms_for("tv"), reason="ineligibility",
                                effective_on=date(2026, 7, 1))
 
@@ -221,7 +224,7 @@ def test_preselection_elsewhere_is_a_notice_priced_by_the_schedule():
     assert quote.received == date(2026, 3, 2) and quote.effective_date == date(2026, 6, 2)
     # 3 months of notice × 20 €, then 8 of the 11 months left to 5 January 2027 × 20 €
     assert [line.amount for line in quote.explained.lines] == [Decimal("60.00"), Decimal("160.00")]
-    with pytest.raises(contracts.RuleError, match="preselection"):
+    with pytest.raises(RuleRefusal, match="preselection"):
         contracts.preselection_elsewhere(_facts("vga", go_live_on=date(2025, 1, 6)),
                                          TECHNICOPHONE.terms_for("vga"), date(2026, 3, 2))
 
@@ -353,7 +356,7 @@ def test_hosting_is_provider_managed_unless_the_order_says_otherwise():
     assert contracts.management_mode(hosting, None) == ("provider_managed",
                                                         "CP XI §2.2 (L8226-8230), reading T-HOST-VARIANTS")
     assert contracts.management_mode(hosting, "client_managed") == ("client_managed", "CP XI §2.2 (L8225-8240)")
-    with pytest.raises(contracts.RuleError, match="management: 'self'"):
+    with pytest.raises(RuleRefusal, match="management: 'self'"):
         contracts.management_mode(hosting, "self")
     assert contracts.management_mode(TECHNICOPHONE.terms_for("vga"), None) is None
 
@@ -367,10 +370,12 @@ def test_supplier_penalty_passed_on_at_its_amount_for_the_clients_number():
                               ["0899123456"])
     assert passed.total == Decimal("350.00")
     assert passed.lines[0].clause == "CP XII §13.1 (L10132-10134), reading T-SVA-FOURNISSEUR"
-    with pytest.raises(RatingRefusal, match="^amount: only a penalty actually charged"):
+    with pytest.raises(RuleRefusal, match="^amount: only a penalty actually charged"):
         supplier_penalty(sva, "Collecting operator", "0899123456", Decimal("0"), ["0899123456"])
-    with pytest.raises(RatingRefusal, match="^number: 0899000000 is not a number of this client"):
+    with pytest.raises(RuleRefusal, match="^number: 0899000000 is not a number of this client") as refused:
         supplier_penalty(sva, "Collecting operator", "0899000000", Decimal("350.00"), ["0899123456"])
+    assert (refused.value.code, refused.value.clause) == (
+        "number_of_another_client", "CP XII §13.1 (L10132-10134), reading T-SVA-FOURNISSEUR")
 
 
 def test_payout_request_past_its_year_is_final_and_payable():

@@ -12,24 +12,42 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import auto
 
 import phonenumbers
 from phonenumbers import PhoneNumberType, shortnumberinfo
 
 from clausier.contracts.rules import add_months
-from clausier.core.errors import RuleRefusal
+from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.terms.schema import Sourced
 
 
-class RuleError(RuleRefusal):
-    """Input refused by a rule; ``field`` names what was wrong, ``code`` is a stable reason."""
+class Refused(RefusalCode):
+    """Why the access-control rules refuse an input."""
 
-    def __init__(self, field_name: str, reason: str, code: str = "invalid", clause: str = ""):
-        super().__init__(f"{field_name}: {reason}" + (f" ({clause})" if clause else ""))
-        self.field = field_name
-        self.reason = reason
-        self.code = code
-        self.clause = clause
+    wiegand_bits_unknown = auto()
+    facility_out_of_range = auto()
+    card_out_of_range = auto()
+    badge_not_hexadecimal = auto()
+    badge_bits_out_of_range = auto()
+    badge_too_long = auto()
+    parity = auto()                     # a Wiegand frame's parity bits are wrong (a typo)
+    badge_part_missing = auto()
+    badge_format_unknown = auto()
+    keypad_code_not_digits = auto()
+    keypad_code_length = auto()
+    trivial = auto()                    # a keypad code too easy to guess
+    time_of_day_malformed = auto()
+    time_segment_malformed = auto()
+    day_name_unknown = auto()
+    day_out_of_range = auto()
+    time_segment_reversed = auto()
+    time_segments_overlap = auto()
+    no_call_service = auto()
+    emergency_or_short = auto()
+    not_a_number = auto()
+    service_number = auto()
+    country_not_allowed = auto()
 
 
 # --------------------------------------------------------------------------- decisions
@@ -119,13 +137,15 @@ def _parity_ok(raw: int, bits: int) -> bool:
 def wiegand(bits: int, facility: int, card: int) -> Badge:
     """The frame of a Wiegand 26 (H10301) or 34-bit badge from its facility and card numbers."""
     if bits not in WIEGAND_LAYOUTS:
-        raise RuleError("bits", f"{bits}: only Wiegand 26 and 34 have a facility/card layout")
+        raise RuleRefusal(Refused.wiegand_bits_unknown, "bits",
+                          f"{bits}: only Wiegand 26 and 34 have a facility/card layout")
     facility_bits, card_bits = WIEGAND_LAYOUTS[bits]
     if not 0 <= facility < 1 << facility_bits:
-        raise RuleError("facility", f"{facility} is outside 0-{(1 << facility_bits) - 1} "
-                                    f"for Wiegand {bits}")
+        raise RuleRefusal(Refused.facility_out_of_range, "facility",
+                          f"{facility} is outside 0-{(1 << facility_bits) - 1} for Wiegand {bits}")
     if not 0 <= card < 1 << card_bits:
-        raise RuleError("card", f"{card} is outside 0-{(1 << card_bits) - 1} for Wiegand {bits}")
+        raise RuleRefusal(Refused.card_out_of_range, "card",
+                          f"{card} is outside 0-{(1 << card_bits) - 1} for Wiegand {bits}")
     data = (facility << card_bits) | card
     even, odd = _parity_bits(data, bits - 2)
     return Badge(raw=(even << (bits - 1)) | (data << 1) | odd, bits=bits)
@@ -139,15 +159,17 @@ def raw_badge(value: str, bits: int) -> Badge:
     Wiegand parity (a typo in one digit is caught instead of creating a second badge)."""
     text = value.strip().lower().replace(" ", "").replace(":", "")
     if not _HEX.match(text):
-        raise RuleError("value", f"{value!r} is not a hexadecimal number")
+        raise RuleRefusal(Refused.badge_not_hexadecimal, "value",
+                          f"{value!r} is not a hexadecimal number")
     if not 1 <= bits <= MAX_RAW_BITS:
-        raise RuleError("bits", f"{bits} is outside 1-{MAX_RAW_BITS}")
+        raise RuleRefusal(Refused.badge_bits_out_of_range, "bits",
+                          f"{bits} is outside 1-{MAX_RAW_BITS}")
     raw = int(text.removeprefix("0x"), 16)
     if raw >> bits:
-        raise RuleError("value", f"0x{raw:X} does not fit in {bits} bits")
+        raise RuleRefusal(Refused.badge_too_long, "value", f"0x{raw:X} does not fit in {bits} bits")
     if bits in WIEGAND_LAYOUTS and not _parity_ok(raw, bits):
-        raise RuleError("value", f"0x{raw:X} has wrong parity bits for Wiegand {bits}",
-                        code="parity")
+        raise RuleRefusal(Refused.parity, "value",
+                          f"0x{raw:X} has wrong parity bits for Wiegand {bits}")
     return Badge(raw=raw, bits=bits)
 
 
@@ -156,14 +178,17 @@ def normalise_badge(fmt: str, *, value: str | None = None, facility: int | None 
     """One canonical (raw, bits) whatever the notation the administrator typed."""
     if fmt == "wiegand26" or fmt == "wiegand34":
         if facility is None or card is None:
-            raise RuleError("facility" if facility is None else "card",
-                            f"required for format {fmt}")
+            raise RuleRefusal(Refused.badge_part_missing,
+                              "facility" if facility is None else "card",
+                              f"required for format {fmt}")
         return wiegand(int(fmt[-2:]), facility, card)
     if fmt == "raw":
         if value is None or bits is None:
-            raise RuleError("value" if value is None else "bits", "required for format raw")
+            raise RuleRefusal(Refused.badge_part_missing, "value" if value is None else "bits",
+                              "required for format raw")
         return raw_badge(value, bits)
-    raise RuleError("format", f"{fmt!r} is not one of {', '.join(CREDENTIAL_FORMATS)}")
+    raise RuleRefusal(Refused.badge_format_unknown, "format",
+                      f"{fmt!r} is not one of {', '.join(CREDENTIAL_FORMATS)}")
 
 
 def credential_key(kind: str, *, badge: Badge | None = None, code: str | None = None,
@@ -186,12 +211,14 @@ def check_keypad_code(code: str) -> str:
     """Digits only, 4 to 8 of them, and not guessable at the first tries."""
     code = code.strip()
     if not code.isdigit() or not code.isascii():
-        raise RuleError("code", "a keypad code is made of digits only")
+        raise RuleRefusal(Refused.keypad_code_not_digits, "code",
+                          "a keypad code is made of digits only")
     if not KEYPAD_MIN_DIGITS <= len(code) <= KEYPAD_MAX_DIGITS:
-        raise RuleError("code", f"must have {KEYPAD_MIN_DIGITS} to {KEYPAD_MAX_DIGITS} digits")
+        raise RuleRefusal(Refused.keypad_code_length, "code",
+                          f"must have {KEYPAD_MIN_DIGITS} to {KEYPAD_MAX_DIGITS} digits")
     trivial = _trivial_reason(code)
     if trivial:
-        raise RuleError("code", f"{code} is too easy to guess ({trivial})", code="trivial")
+        raise RuleRefusal(Refused.trivial, "code", f"{code} is too easy to guess ({trivial})")
     return code
 
 
@@ -247,7 +274,8 @@ def _hhmm(minutes: int) -> str:
 def parse_time(text: str, field_name: str) -> int:
     match = re.fullmatch(r"(\d{1,2})[:h](\d{2})", text.strip())
     if not match or int(match[1]) > 24 or int(match[2]) > 59 or (int(match[1]) == 24 and int(match[2])):
-        raise RuleError(field_name, f"{text!r} is not a time of day HH:MM (00:00-24:00)")
+        raise RuleRefusal(Refused.time_of_day_malformed, field_name,
+                          f"{text!r} is not a time of day HH:MM (00:00-24:00)")
     return int(match[1]) * 60 + int(match[2])
 
 
@@ -257,21 +285,25 @@ def parse_segment(text: str, field_name: str = "segments") -> Segment:
         day_name, hours = text.strip().lower().split(None, 1)
         start_text, end_text = hours.replace(" ", "").split("-")
     except ValueError:
-        raise RuleError(field_name, f"{text!r}: write it as 'mon 08:00-12:00'") from None
+        raise RuleRefusal(Refused.time_segment_malformed, field_name,
+                          f"{text!r}: write it as 'mon 08:00-12:00'") from None
     names = DAY_NAMES if day_name in DAY_NAMES else FRENCH_DAY_NAMES
     if day_name not in names:
-        raise RuleError(field_name, f"{day_name!r} is not one of {', '.join(DAY_NAMES)} "
-                                    f"({', '.join(FRENCH_DAY_NAMES)})")
+        raise RuleRefusal(Refused.day_name_unknown, field_name,
+                          f"{day_name!r} is not one of {', '.join(DAY_NAMES)} "
+                          f"({', '.join(FRENCH_DAY_NAMES)})")
     return make_segment(names.index(day_name), parse_time(start_text, field_name),
                         parse_time(end_text, field_name), field_name)
 
 
 def make_segment(day: int, start: int, end: int, field_name: str = "segments") -> Segment:
     if not 0 <= day <= HOLIDAY:
-        raise RuleError(field_name, f"day {day} is outside 0 (Monday) - 7 (public holiday)")
+        raise RuleRefusal(Refused.day_out_of_range, field_name,
+                          f"day {day} is outside 0 (Monday) - 7 (public holiday)")
     if not 0 <= start < end <= MINUTES_PER_DAY:
-        raise RuleError(field_name, f"{_hhmm(start)}-{_hhmm(end)}: the start must come before "
-                                    "the end, within one day")
+        raise RuleRefusal(Refused.time_segment_reversed, field_name,
+                          f"{_hhmm(start)}-{_hhmm(end)}: the start must come before "
+                          "the end, within one day")
     return Segment(day, start, end)
 
 
@@ -280,7 +312,8 @@ def check_segments(segments: Iterable[Segment]) -> tuple[Segment, ...]:
     ordered = tuple(sorted(segments, key=lambda s: (s.day, s.start)))
     for previous, current in zip(ordered, ordered[1:]):
         if previous.day == current.day and current.start < previous.end:
-            raise RuleError("segments", f"{previous.as_text()} and {current.as_text()} overlap")
+            raise RuleRefusal(Refused.time_segments_overlap, "segments",
+                              f"{previous.as_text()} and {current.as_text()} overlap")
     return ordered
 
 
@@ -441,37 +474,45 @@ def call_destinations(site_country: str, sheet_countries: Iterable[str]) -> froz
     return frozenset(listed | {site_country.upper()}) if listed else frozenset()
 
 
+# CP A art. 1: only the users' own numbers, "à l'exclusion de tout autre numéro".
+OWN_NUMBERS_ONLY = "CP A art. 1 L79-83"
+
+
 def accept_phone(text: str, site_country: str, destinations: frozenset[str],
                  clause: str = "") -> str:
     """The E.164 form of a user's phone number, or a refusal naming why (CP A art. 1 L79-83:
     only the users' own numbers, never an emergency number; L86-88: listed countries only)."""
     if not destinations:
-        raise RuleError("phone", "this pack has no intercom call service", code="no_call_service",
-                        clause=clause)
+        raise RuleRefusal(Refused.no_call_service, "phone", "this pack has no intercom call service"
+                          + (f" ({clause})" if clause else ""), clause)
     raw = text.strip()
     if shortnumberinfo.is_emergency_number(raw, site_country) or (
             len(re.sub(r"\D", "", raw)) <= 6 and not raw.startswith("+")):
-        raise RuleError("phone", f"{raw!r} is an emergency or short number, not a user's number",
-                        code="emergency_or_short", clause="CP A art. 1 L79-83")
+        raise RuleRefusal(Refused.emergency_or_short, "phone",
+                          f"{raw!r} is an emergency or short number, not a user's number "
+                          f"({OWN_NUMBERS_ONLY})", OWN_NUMBERS_ONLY)
     try:
         number = phonenumbers.parse(raw, site_country)
     except phonenumbers.NumberParseException:
-        raise RuleError("phone", f"{raw!r} is not a phone number", code="not_a_number") from None
+        raise RuleRefusal(Refused.not_a_number, "phone", f"{raw!r} is not a phone number") from None
     if shortnumberinfo.is_valid_short_number(number) or shortnumberinfo.connects_to_emergency_number(
             phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), site_country):
-        raise RuleError("phone", f"{raw!r} is an emergency or short number, not a user's number",
-                        code="emergency_or_short", clause="CP A art. 1 L79-83")
+        raise RuleRefusal(Refused.emergency_or_short, "phone",
+                          f"{raw!r} is an emergency or short number, not a user's number "
+                          f"({OWN_NUMBERS_ONLY})", OWN_NUMBERS_ONLY)
     if not phonenumbers.is_valid_number(number):
-        raise RuleError("phone", f"{raw!r} is not a valid number", code="not_a_number")
+        raise RuleRefusal(Refused.not_a_number, "phone", f"{raw!r} is not a valid number")
     if phonenumbers.number_type(number) in (PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST,
                                             PhoneNumberType.UAN):
-        raise RuleError("phone", f"{raw!r} is a service number, not a user's number",
-                        code="service_number", clause="CP A art. 1 L79-83")
+        raise RuleRefusal(Refused.service_number, "phone",
+                          f"{raw!r} is a service number, not a user's number ({OWN_NUMBERS_ONLY})",
+                          OWN_NUMBERS_ONLY)
     region = phonenumbers.region_code_for_number(number)
     if region not in destinations:
-        raise RuleError("phone", f"{raw!r} is in {region}, outside the allowed call destinations "
-                                 f"({', '.join(sorted(destinations))})",
-                        code="country_not_allowed", clause=clause)
+        raise RuleRefusal(Refused.country_not_allowed, "phone",
+                          f"{raw!r} is in {region}, outside the allowed call destinations "
+                          f"({', '.join(sorted(destinations))})"
+                          + (f" ({clause})" if clause else ""), clause)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

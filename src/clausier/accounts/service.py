@@ -64,7 +64,7 @@ def actor_for(user: User) -> Actor:
 def get_user_by_email(session: Session, email: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotFound(f"email: no user {email}")
+        raise NotFound(f"email: no user {email}", resource="user")
     return user
 
 
@@ -177,7 +177,7 @@ def end_sessions(session: Session, clock: Clock, actor: Actor, user_id: int) -> 
     returns how many were open."""
     user = session.get(User, user_id)
     if user is None or (user.id != actor.user_id and actor.role != "admin"):
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(f"user {user_id} not found", resource="user")
     ended = session.execute(update(UserSession).where(UserSession.user_id == user.id,
                                                       UserSession.ended_at.is_(None))
                             .values(ended_at=clock.now())).rowcount
@@ -192,7 +192,7 @@ def set_password(session: Session, clock: Clock, actor: Actor, user_id: int,
     _check_password(password)
     user = session.get(User, user_id)
     if user is None or (user.id != actor.user_id and actor.role != "admin"):
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(f"user {user_id} not found", resource="user")
     user.password_hash = _hasher.hash(password)
     record(session, clock, actor, "user.password", user, user.email)
     end_sessions(session, clock, actor, user.id)
@@ -217,7 +217,7 @@ def issue_token(session: Session, clock: Clock, actor: Actor, user_id: int,
     """Create an API token; the clear value is returned once and never stored."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(f"user {user_id} not found", resource="user")
     name = name.strip()
     if not name:
         raise InvalidInput.on("name", "give the token a label")
@@ -238,7 +238,7 @@ def revoke_token(session: Session, clock: Clock, actor: Actor, token_id: int) ->
     """Revoke a token: its own user or an admin may do it; revoking twice changes nothing."""
     token = session.get(ApiToken, token_id)
     if token is None or (token.user_id != actor.user_id and actor.role != "admin"):
-        raise NotFound(f"token {token_id} not found")
+        raise NotFound(f"token {token_id} not found", resource="api_token")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         record(session, clock, actor, "token.revoke", token,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from clausier.billing import periods
 from clausier.catalog import facts as catalog
 from clausier.catalog.facts import OperatorFacts
-from clausier.core.errors import InvalidInput, NotFound
+from clausier.core.errors import NotFound, RuleRefusal
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Terms
 
@@ -18,7 +18,7 @@ from clausier.terms.schema import Terms
 def operator_by_code(session: Session, code: str) -> OperatorFacts:
     operator = catalog.operator_by_code(session, code)
     if operator is None:
-        raise NotFound(f"operator: no operator {code!r}")
+        raise NotFound(f"operator: no operator {code!r}", resource="operator")
     return operator
 
 
@@ -28,8 +28,8 @@ def month_of(period: str | date) -> date:
         return periods.month_start(period)
     try:
         return periods.parse_period(period)
-    except periods.BillingError as exc:
-        raise InvalidInput.on("period", str(exc).split(": ", 1)[1]) from None
+    except RuleRefusal as exc:
+        raise exc.as_invalid_input() from None
 
 
 class TermsCache:

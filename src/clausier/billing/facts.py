@@ -96,7 +96,7 @@ def invoice_by_number(session: Session, number_or_id: str | int) -> InvoiceFacts
     if invoice is None and text.isdecimal():
         invoice = session.get(Invoice, int(text))
     if invoice is None:
-        raise NotFound(f"invoice: {number_or_id} not found")
+        raise NotFound(f"invoice: {number_or_id} not found", resource="invoice")
     return _facts(session, [invoice])[0]
 
 

@@ -1,4 +1,4 @@
-"""Billing periods: the calendar months billing counts in, and the rule refusal of billing.
+"""Billing periods: the calendar months billing counts in, and the refusal codes of billing.
 
 Pure, as every rule of billing (``runs.rules``, ``invoices.rules``, ``ledger.rules``).
 """
@@ -9,9 +9,10 @@ import calendar
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import auto
 from functools import lru_cache
 
-from clausier.core.errors import RuleRefusal
+from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.money import (
     fr_format,
 )
@@ -21,9 +22,19 @@ ONE_DAY = timedelta(days=1)
 fr_cached = lru_cache(maxsize=8192)(fr_format)
 
 
-class BillingError(RuleRefusal):
-    """The facts or the sheet do not allow billing (the message names the field or the clause)."""
+class Refused(RefusalCode):
+    """Why billing's rules refuse (``runs.rules``, ``invoices.rules``, ``ledger.rules``)."""
 
+    period_not_a_month = auto()
+    price_basis_unknown = auto()
+    no_indexation_clause = auto()
+    no_index_value_before_revision = auto()
+    index_not_positive = auto()
+    price_change_kind_unknown = auto()
+    no_price_change_clause = auto()
+    no_price_change_notice = auto()
+    usage_of_another_customer = auto()
+    notice_too_short = auto()               # a price change sooner than the sheet's notice
 
 
 def month_start(day: date) -> date:
@@ -63,7 +74,8 @@ def parse_period(text: str) -> date:
         year, month = str(text).strip().split("-")
         return date(int(year), int(month), 1)
     except ValueError:
-        raise BillingError(f"period: {text!r} is not a month written YYYY-MM") from None
+        raise RuleRefusal(Refused.period_not_a_month, "period",
+                          f"{text!r} is not a month written YYYY-MM") from None
 
 
 def period_label(month: date) -> str:

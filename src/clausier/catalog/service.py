@@ -265,7 +265,8 @@ def _operator_values(entry: OperatorEntry, path: Path) -> dict:
     try:
         identity, derived = rules.checked_identity(given, field_prefix="operator.legal_identity.")
     except InvalidInput as exc:
-        raise InvalidInput(f"{path}: {exc.message}", problems=exc.problems) from None
+        raise InvalidInput(f"{path}: {exc.message}", problems=exc.problems, code=exc.code,
+                           clause=exc.clause) from None
     sources = {name: item.source for name, item in entry.legal_identity.items()}
     values = {name: getattr(identity, name) for name in IDENTITY_FIELDS}
     values["address_lines"] = list(identity.address_lines)
@@ -356,14 +357,14 @@ def get_operator(session: Session, code: str) -> Operator:
     operator = session.scalar(select(Operator).where(Operator.code == code))
     if operator is None:
         known = ", ".join(o.code for o in list_operators(session)) or "none loaded"
-        raise NotFound(f"operator: no operator {code!r} (known: {known})")
+        raise NotFound(f"operator: no operator {code!r} (known: {known})", resource="operator")
     return operator
 
 
 def get_operator_by_id(session: Session, operator_id: int) -> Operator:
     operator = session.get(Operator, operator_id)
     if operator is None:
-        raise NotFound(f"operator: no operator with id {operator_id}")
+        raise NotFound(f"operator: no operator with id {operator_id}", resource="operator")
     return operator
 
 
@@ -386,14 +387,14 @@ def get_offer(session: Session, operator_code: str, code: str) -> Offer:
     offer = session.scalar(select(Offer).where(Offer.operator_id == operator.id,
                                                Offer.code == code))
     if offer is None:
-        raise NotFound(f"offer: {operator_code} has no offer {code!r}")
+        raise NotFound(f"offer: {operator_code} has no offer {code!r}", resource="offer")
     return offer
 
 
 def get_offer_by_id(session: Session, offer_id: int) -> Offer:
     offer = session.get(Offer, offer_id)
     if offer is None:
-        raise NotFound(f"offer: no offer with id {offer_id}")
+        raise NotFound(f"offer: no offer with id {offer_id}", resource="offer")
     return offer
 
 
@@ -416,7 +417,8 @@ def get_equipment_kind(session: Session, operator_code: str, code: str) -> Equip
     kind = session.scalar(select(EquipmentKind).where(EquipmentKind.operator_id == operator.id,
                                                       EquipmentKind.code == code))
     if kind is None:
-        raise NotFound(f"equipment_kind: {operator_code} has no equipment kind {code!r}")
+        raise NotFound(f"equipment_kind: {operator_code} has no equipment kind {code!r}",
+                       resource="equipment_kind")
     return kind
 
 

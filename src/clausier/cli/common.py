@@ -94,7 +94,9 @@ def fail(exc: ClausierError, as_json: bool = False) -> None:
     if as_json:
         print_json({"refused": True, **exc.to_problem()})
         raise typer.Exit(code=2)
-    error_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False, soft_wrap=True)
+    # The stable code closes the line, in brackets, for a script or a support request to quote.
+    error_console.print(f"[bold red]Error:[/] {exc.message} \\[{exc.code}]", highlight=False,
+                        soft_wrap=True)
     for problem in exc.problems[:50]:
         error_console.print(f"  - {problem}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)

@@ -20,7 +20,8 @@ from datetime import date
 from decimal import Decimal
 
 from clausier.contracts import rules
-from clausier.contracts.rules import RuleError
+from clausier.contracts.rules import Refused
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
 from clausier.terms.schema import Terms
@@ -154,20 +155,23 @@ def apply_changes(held: tuple[Held, ...], changes: tuple[Change, ...],
     for index, change in enumerate(changes):
         field = f"changes.{index}"
         if change.action not in ACTIONS:
-            raise RuleError(f"{field}.action: {change.action!r} is not one of {', '.join(ACTIONS)}")
+            raise RuleRefusal(Refused.change_action_unknown, f"{field}.action",
+                              f"{change.action!r} is not one of {', '.join(ACTIONS)}")
         if change.quantity < 1:
-            raise RuleError(f"{field}.quantity: must be at least 1")
+            raise RuleRefusal(Refused.quantity_below_one, f"{field}.quantity", "must be at least 1")
         position = next((i for i, item in enumerate(items) if item.offer_code == change.offer_code),
                         None)
         if change.action in ("add", "option_add", "offer"):
             offer = offers.get(change.offer_code)
             if offer is None:
-                raise RuleError(f"{field}.offer: no offer {change.offer_code!r} in the catalogue")
+                raise RuleRefusal(Refused.offer_not_in_catalogue, f"{field}.offer",
+                                  f"no offer {change.offer_code!r} in the catalogue")
             if offer.family != family:
-                raise RuleError(f"{field}.offer: {offer.code} is a {offer.family} offer, "
-                                f"not {family}")
+                raise RuleRefusal(Refused.offer_of_another_family, f"{field}.offer",
+                                  f"{offer.code} is a {offer.family} offer, not {family}")
             if change.action == "option_add" and not offer.is_option:
-                raise RuleError(f"{field}.offer: {offer.code} is not an option")
+                raise RuleRefusal(Refused.offer_not_an_option, f"{field}.offer",
+                                  f"{offer.code} is not an option")
             if change.action == "offer":
                 items = _replace_main(items, offer, field)
             elif position is None:
@@ -178,31 +182,36 @@ def apply_changes(held: tuple[Held, ...], changes: tuple[Change, ...],
                                           quantity=items[position].quantity + change.quantity)
             continue
         if position is None:
-            raise RuleError(f"{field}.offer: {change.offer_code} is not an item in force")
+            raise RuleRefusal(Refused.offer_not_in_force, f"{field}.offer",
+                              f"{change.offer_code} is not an item in force")
         item = items[position]
         if change.action == "option_remove" and not item.is_option:
-            raise RuleError(f"{field}.offer: {item.offer_code} is not an option")
+            raise RuleRefusal(Refused.offer_not_an_option, f"{field}.offer",
+                              f"{item.offer_code} is not an option")
         removed = item.quantity if change.action == "option_remove" else change.quantity
         if removed > item.quantity:
-            raise RuleError(f"{field}.quantity: {removed} is more than the {item.quantity} "
-                            f"{item.unit} in force")
+            raise RuleRefusal(Refused.quantity_above_held, f"{field}.quantity",
+                              f"{removed} is more than the {item.quantity} {item.unit} in force")
         if removed == item.quantity:
             del items[position]
         else:
             items[position] = replace(item, quantity=item.quantity - removed)
     if not any(not item.is_option for item in items):
-        raise RuleError("changes: the change leaves no main service; ending it is a termination "
-                        "(contract quote-termination)")
+        raise RuleRefusal(Refused.no_main_service_left, "changes",
+                          "the change leaves no main service; ending it is a termination "
+                          "(contract quote-termination)")
     return tuple(items)
 
 
 def _replace_main(items: list[Held], offer: Offered, field: str) -> list[Held]:
     if offer.is_option:
-        raise RuleError(f"{field}.offer: {offer.code} is an option, not an offer to change to")
+        raise RuleRefusal(Refused.offer_is_an_option, f"{field}.offer",
+                          f"{offer.code} is an option, not an offer to change to")
     mains = [item for item in items if not item.is_option]
     if len(mains) != 1:
-        raise RuleError(f"{field}.offer: the subscription has {len(mains)} main items; "
-                        "name the units to add and remove instead")
+        raise RuleRefusal(Refused.several_main_items, f"{field}.offer",
+                          f"the subscription has {len(mains)} main items; "
+                          "name the units to add and remove instead")
     main = mains[0]
     new = Held(offer.code, offer.label, offer.unit, main.quantity, offer.monthly_fee,
                offer.access_fee, main.minimum_billing, False)
@@ -217,7 +226,8 @@ def quote_change(facts: rules.Facts, terms: Terms, held: tuple[Held, ...],
     """What a change order costs and commits to when ordered on ``on`` (changes nothing)."""
     if facts.status in ("terminated", "cancelled", "notice_given"):
         status = facts.status.replace("_", " ")
-        raise RuleError(f"status: no change on a subscription that is {status}")
+        raise RuleRefusal(Refused.subscription_not_changeable, "status",
+                          f"no change on a subscription that is {status}")
     after = apply_changes(held, changes, offers, facts.family)
     started = rules.commitment_start(facts, terms)
     live = started is not None and started <= on
@@ -297,8 +307,10 @@ def _recommit_months(terms: Terms, family: str) -> int:
     if commitment is None or commitment.recommit_on_change_months is None:
         clause = (commitment.initial_months.clause
                   if commitment and commitment.initial_months else "the term sheet")
-        raise RuleError(f"change: the terms allow no change of {family} subscriptions during "
-                        f"their term ({clause}): order a new subscription")
+        raise RuleRefusal(Refused.no_change_during_term, "change",
+                          f"the terms allow no change of {family} subscriptions during "
+                          f"their term ({clause}): order a new subscription",
+                          None if clause == "the term sheet" else clause)
     return commitment.recommit_on_change_months.value
 
 
@@ -330,9 +342,10 @@ def _one_off(held: tuple[Held, ...], after: tuple[Held, ...], offers: dict[str, 
         if not committed:
             continue
         if rule is None:
-            raise RuleError(f"change: the terms say nothing of removing {item.label} during the "
-                            "commitment; record a reading "
-                            "(commitment.removal_fee_during_commitment)")
+            raise RuleRefusal(Refused.removal_during_commitment_unsettled, "change",
+                              f"the terms say nothing of removing {item.label} during the "
+                              "commitment; record a reading "
+                              "(commitment.removal_fee_during_commitment)")
         lines.append(Line(f"Removal during the commitment: {item.label}",
                           money(rule.value * count),
                           f"{count} × {fr_format(rule.value)} (no longer billed from the change "
@@ -348,8 +361,9 @@ def _grid_quote(facts: rules.Facts, terms: Terms, held: tuple[Held, ...], after:
     prefix = GRID_ROWS.get(facts.family)
     grid = terms.plan_change.fees
     if prefix is None:
-        raise RuleError(f"change: the plan-change grid ({grid[0].src} … {grid[-1].src}) has no "
-                        f"row for {facts.family} subscriptions: order a new subscription")
+        raise RuleRefusal(Refused.family_not_in_change_grid, "change",
+                          f"the plan-change grid ({grid[0].src} … {grid[-1].src}) has no "
+                          f"row for {facts.family} subscriptions: order a new subscription")
     removes = any(change.action in ("remove", "option_remove") for change in changes)
     total_before = sum((item.monthly_total for item in held), ZERO)
     total_after = sum((item.monthly_total for item in after), ZERO)

@@ -21,11 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import auto
 
 from dateutil.relativedelta import relativedelta
 
 from clausier.core.calendar import DayKind
-from clausier.core.errors import RuleRefusal
+from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, fr_number, money
 from clausier.terms.delays import FRANCE, Delay, delay
@@ -158,8 +159,39 @@ class Period:
         return self.start <= day and (self.end is None or day <= self.end)
 
 
-class RuleError(RuleRefusal):
-    """The terms do not allow what is asked (the message names the clause)."""
+class Refused(RefusalCode):
+    """Why the contracts' rules (and ``changes``) refuse what is asked."""
+
+    no_notice_effect = auto()
+    no_notice_months = auto()
+    notice_effect_unknown = auto()
+    fee_rule_unknown = auto()
+    subscription_already_ended = auto()
+    no_running_period = auto()
+    termination_not_open_yet = auto()       # during the commitment, before the month allowed
+    no_preselection_clause = auto()
+    management_mode_missing = auto()
+    management_mode_unknown = auto()
+    no_plan_change_grid = auto()
+    change_not_in_grid = auto()
+    change_of_another_family = auto()
+    recommit_months_not_offered = auto()
+    no_move_clause = auto()
+    # changes.py: a change order
+    change_action_unknown = auto()
+    quantity_below_one = auto()
+    quantity_above_held = auto()
+    offer_not_in_catalogue = auto()
+    offer_of_another_family = auto()
+    offer_not_an_option = auto()
+    offer_is_an_option = auto()
+    offer_not_in_force = auto()
+    several_main_items = auto()
+    no_main_service_left = auto()
+    subscription_not_changeable = auto()    # terminated, cancelled or under notice
+    no_change_during_term = auto()
+    removal_during_commitment_unsettled = auto()
+    family_not_in_change_grid = auto()
 
 
 # --------------------------------------------------------------------------- commitment
@@ -341,16 +373,19 @@ def earliest_effective_date(terms: Terms, received: date) -> tuple[date, str]:
     """The first day without service for a termination received on ``received``."""
     notice = terms.notice
     if notice is None or notice.effect is None:
-        raise RuleError("notice: the term sheet does not say how a termination takes effect")
+        raise RuleRefusal(Refused.no_notice_effect, "notice",
+                          "the term sheet does not say how a termination takes effect")
     effect = notice.effect.value
     if effect == NoticeEffect.days_after_receipt:
         return received + timedelta(days=notice.days_after_receipt.value), notice.days_after_receipt.clause
     if notice.months_before_term is None:
-        raise RuleError("notice: months_before_term missing in the term sheet")
+        raise RuleRefusal(Refused.no_notice_months, "notice",
+                          "months_before_term missing in the term sheet")
     months = notice.months_before_term.value
     if effect in (NoticeEffect.end_of_period, NoticeEffect.months_after_receipt):
         return add_months(received, months), notice.months_before_term.clause
-    raise RuleError(f"notice: unknown effect {effect}")
+    raise RuleRefusal(Refused.notice_effect_unknown, "notice", f"unknown effect {effect}",
+                      notice.effect.clause)
 
 
 # --------------------------------------------------------------------------- fee rules
@@ -466,7 +501,7 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
         return [Line("Minimum billing of the remaining period", money(shortfall * months),
                      f"{_plural(months, 'month')} × {fr_format(shortfall)} below the minimum",
                      rule.clause)]
-    raise RuleError(f"unknown fee rule {rule!r}")
+    raise RuleRefusal(Refused.fee_rule_unknown, "fee_rule", f"unknown fee rule {rule!r}")
 
 
 def _exemption(terms: Terms, reason: str | None):
@@ -524,7 +559,8 @@ def quote_termination(facts: Facts, terms: Terms, received: date, *,
     of the period, never counted twice.
     """
     if facts.status in ("terminated", "cancelled"):
-        raise RuleError(f"status: the subscription is already {facts.status}")
+        raise RuleRefusal(Refused.subscription_already_ended, "status",
+                          f"the subscription is already {facts.status}")
     if commitment_start(facts, terms) is None:
         return quote_cancellation(facts, terms, received)
     _check_termination_allowed(facts, terms, received, terms.commitment.termination_allowed_from_month
@@ -533,7 +569,8 @@ def quote_termination(facts: Facts, terms: Terms, received: date, *,
     effective = max(earliest, wanted_effective) if wanted_effective else earliest
     period = period_on(facts, terms, effective - ONE_DAY)
     if period is None:
-        raise RuleError("dates: the contract has no running period on that date")
+        raise RuleRefusal(Refused.no_running_period, "dates",
+                          "the contract has no running period on that date")
     lines: list[Line] = []
     billed_months = 0
     if terms.notice and terms.notice.effect and terms.notice.effect.value != NoticeEffect.days_after_receipt:
@@ -574,9 +611,10 @@ def _check_termination_allowed(facts: Facts, terms: Terms, received: date,
         return
     opens_on = add_months(start, allowed.value)
     if received < opens_on:
-        raise RuleError(f"received: a termination during the commitment may be received from "
-                        f"{opens_on.isoformat()} (end of month {allowed.value} of the commitment, "
-                        f"{allowed.clause}), not on {received.isoformat()}")
+        raise RuleRefusal(Refused.termination_not_open_yet, "received",
+                          f"a termination during the commitment may be received from "
+                          f"{opens_on.isoformat()} (end of month {allowed.value} of the commitment, "
+                          f"{allowed.clause}), not on {received.isoformat()}", allowed.clause)
 
 
 def notice_channel_refusal(terms: Terms, channel: str, reason: str | None = None) -> str | None:
@@ -608,8 +646,9 @@ def preselection_elsewhere(facts: Facts, terms: Terms, preselected_on: date) -> 
     Returns the last day the operator routes the calls, and the exit quote."""
     days = terms.usage.figures.routing_stops_days_after_preselection_elsewhere if terms.usage else None
     if days is None:
-        raise RuleError(f"family: the {facts.family} schedule says nothing of a preselection by "
-                        f"another operator")
+        raise RuleRefusal(Refused.no_preselection_clause, "family",
+                          f"the {facts.family} schedule says nothing of a preselection by "
+                          f"another operator")
     last_routed = Delay(int(days.value), DayKind.CALENDAR, (days.clause,)).after(preselected_on)
     return last_routed, quote_termination(facts, terms, preselected_on)
 
@@ -671,11 +710,14 @@ def management_mode(terms: Terms, ordered: str | None) -> tuple[str, str] | None
     if ordered is None:
         default = terms.usage.flags.provider_managed_by_default
         if default is None or not default.value:
-            raise RuleError(f"management: the order must say who manages the machines, one of "
-                            f"{', '.join(modes.value)} ({modes.clause})")
+            raise RuleRefusal(Refused.management_mode_missing, "management",
+                              f"the order must say who manages the machines, one of "
+                              f"{', '.join(modes.value)} ({modes.clause})", modes.clause)
         return "provider_managed", default.clause
     if ordered not in modes.value:
-        raise RuleError(f"management: {ordered!r} is not one of {', '.join(modes.value)} ({modes.clause})")
+        raise RuleRefusal(Refused.management_mode_unknown, "management",
+                          f"{ordered!r} is not one of {', '.join(modes.value)} ({modes.clause})",
+                          modes.clause)
     return ordered, modes.clause
 
 
@@ -779,16 +821,20 @@ def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
     (Ozone CGV art. 3.3 L149-151)."""
     block = terms.plan_change
     if block is None or not block.fees:
-        raise RuleError("plan_change: the term sheet has no plan-change grid")
+        raise RuleRefusal(Refused.no_plan_change_grid, "plan_change",
+                          "the term sheet has no plan-change grid")
     entry = next((fee for fee in block.fees if fee.change == change), None)
     if entry is None:
         known = ", ".join(fee.change for fee in block.fees)
-        raise RuleError(f"change: {change!r} is not in the grid ({known})")
+        raise RuleRefusal(Refused.change_not_in_grid, "change",
+                          f"{change!r} is not in the grid ({known})")
     if entry.families and facts.family not in entry.families:
         fitting = ", ".join(fee.change for fee in block.fees
                             if not fee.families or facts.family in fee.families)
-        raise RuleError(f"change: {change!r} is a change of {' or '.join(entry.families)} services "
-                        f"({entry.src}), not of a {facts.family} subscription; its rows: {fitting}")
+        raise RuleRefusal(Refused.change_of_another_family, "change",
+                          f"{change!r} is a change of {' or '.join(entry.families)} services "
+                          f"({entry.src}), not of a {facts.family} subscription; its rows: {fitting}",
+                          entry.src)
     end = commitment_end(facts, terms)
     committed = end is not None and on <= end
     rule = entry.in_commitment if committed else entry.out_of_commitment
@@ -822,7 +868,9 @@ def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
     if choices:
         months = months or choices[0]
         if months not in choices:
-            raise RuleError(f"recommit_months: must be one of {choices}")
+            raise RuleRefusal(Refused.recommit_months_not_offered, "recommit_months",
+                              f"must be one of {choices}",
+                              terms.commitment.recommit_on_change_choices_months.clause)
     elif terms.commitment and terms.commitment.recommit_on_change_months:
         months = terms.commitment.recommit_on_change_months.value
     return ChangeQuote(effective, Explained(tuple(lines), notes=tuple(notes)), months)
@@ -834,7 +882,7 @@ def quote_move(facts: Facts, terms: Terms, on: date, *, same_numbering_zone: boo
     kept only within the same numbering zone, and a new initial period."""
     move = terms.move
     if move is None:
-        raise RuleError("move: the term sheet has no site-move rules")
+        raise RuleRefusal(Refused.no_move_clause, "move", "the term sheet has no site-move rules")
     lines: list[Line] = []
     period = period_on(facts, terms, on)
     if move.remaining_fees_percent is not None and period is not None and period.end is not None:

@@ -32,7 +32,7 @@ from clausier.contracts.models import (
     SubscriptionItem,
 )
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, RuleRefusal
 from clausier.core.money import money, to_decimal
 from clausier.customers import rules as customer_rules
 from clausier.customers import facts as customer_facts
@@ -86,7 +86,7 @@ class OrderInput:
 def _operator(session: Session, operator_id: int) -> catalog_facts.OperatorFacts:
     operator = catalog_facts.operators(session, [operator_id]).get(operator_id)
     if operator is None:
-        raise NotFound(f"operator {operator_id} not found")
+        raise NotFound(f"operator {operator_id} not found", resource="operator")
     return operator
 
 
@@ -153,7 +153,7 @@ def get_subscription(session: Session, ref_or_id: str | int) -> Subscription:
         query = query.where(or_(Subscription.ref == ref_or_id, Subscription.external_ref == ref_or_id))
     subscription = session.scalars(query).first()
     if subscription is None:
-        raise NotFound(f"subscription: {ref_or_id} not found")
+        raise NotFound(f"subscription: {ref_or_id} not found", resource="subscription")
     return subscription
 
 
@@ -292,7 +292,7 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
     names one for a line of it (the lines of one subscription must agree)."""
     order = session.get(Order, order_id)
     if order is None:
-        raise NotFound(f"order {order_id} not found")
+        raise NotFound(f"order {order_id} not found", resource="order")
     if order.status != "draft":
         raise NotAllowed(f"status: order {order.ref} is {order.status}, not draft")
     sheet = terms_service.get_sheet(session, order.sheet_id, order.sheet_version)
@@ -369,8 +369,8 @@ def _check_event(subscription: Subscription, event: str, on: date) -> None:
     if refusal is None:
         return
     if refusal.code == "already_recorded":
-        raise Conflict(f"{refusal.field}: {subscription.ref}: {refusal.reason}")
-    raise InvalidInput.on(refusal.field, refusal.reason)
+        raise Conflict(f"{refusal.field}: {subscription.ref}: {refusal.reason}", code=refusal.code)
+    raise InvalidInput.on(refusal.field, refusal.reason, code=refusal.code)
 
 
 def record_event(session: Session, clock: Clock, actor: Actor, subscription_ref: int | str, event: str,
@@ -464,8 +464,8 @@ def _quote(session: Session, subscription: Subscription, received: date, reason:
                                        terms_of(session, subscription), received,
                                        reason=reason, wanted_effective=wanted_effective,
                                        waiver=_price_change_waiver(session, subscription, received))
-    except rules.RuleError as exc:
-        raise NotAllowed(str(exc)) from None
+    except RuleRefusal as exc:
+        raise exc.as_error(NotAllowed) from None
 
 
 def _price_change_waiver(session: Session, subscription: Subscription,
@@ -500,8 +500,8 @@ def quote_plan_change(session: Session, subscription_id: int | str, change: str,
         return rules.quote_plan_change(facts_of(session, subscription, on), terms_of(session, subscription),
                                        change, on, equipment_change=equipment_change,
                                        recommit_months=recommit_months)
-    except rules.RuleError as exc:
-        raise NotAllowed(str(exc)) from None
+    except RuleRefusal as exc:
+        raise exc.as_error(NotAllowed) from None
 
 
 def quote_move(session: Session, subscription_id: int | str, on: date, new_site_id: int,
@@ -515,8 +515,8 @@ def quote_move(session: Session, subscription_id: int | str, on: date, new_site_
     try:
         return rules.quote_move(facts_of(session, subscription, on), terms_of(session, subscription), on,
                                 same_numbering_zone=same_zone, extra_fees=extra_fees)
-    except rules.RuleError as exc:
-        raise NotAllowed(str(exc)) from None
+    except RuleRefusal as exc:
+        raise exc.as_error(NotAllowed) from None
 
 
 # --------------------------------------------------------------------------- recorded exits and changes
@@ -651,8 +651,8 @@ def quote_change(session: Session, subscription_id: int | str,
             facts_of(session, subscription, on), terms_of(session, subscription),
             _held(items_in_force(subscription, on)), wanted, offers, on,
             recommit_months=recommit_months)
-    except rules.RuleError as exc:
-        raise NotAllowed(str(exc)) from None
+    except RuleRefusal as exc:
+        raise exc.as_error(NotAllowed) from None
 
 
 def _next_change_ref(session: Session, subscription: Subscription) -> str:
@@ -689,7 +689,8 @@ def confirm_requested_change(session: Session, clock: Clock, actor: Actor,
     order = session.scalar(select(ChangeOrder).where(
         ChangeOrder.subscription_id == subscription.id, ChangeOrder.ref == order_ref))
     if order is None:
-        raise NotFound(f"change order: {order_ref} not found on {subscription.ref}")
+        raise NotFound(f"change order: {order_ref} not found on {subscription.ref}",
+                       resource="change_order")
     if order.status != "requested":
         raise NotAllowed(f"status: change order {order_ref} is already {order.status}")
     wanted = tuple(changes.Change.from_dict(change) for change in order.changes)
@@ -939,8 +940,8 @@ def management_of(session: Session, subscription: Subscription) -> tuple[str, st
     ordered = (offer.attributes or {}).get("management") if offer is not None else None
     try:
         return rules.management_mode(terms_of(session, subscription), ordered)
-    except rules.RuleError as exc:
-        raise NotAllowed(str(exc)) from None
+    except RuleRefusal as exc:
+        raise exc.as_error(NotAllowed) from None
 
 
 def parse_changes(add: list[str], remove: list[str], options: list[str],

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from enum import StrEnum
+from enum import StrEnum, auto
 from functools import cache
 from pathlib import Path
 
-from clausier.core.errors import RuleRefusal
+from clausier.core.errors import RefusalCode, RuleRefusal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -71,8 +71,9 @@ class VatRate:
         return money(to_decimal(amount_ttc) / (1 + self.rate))
 
 
-class UnknownVatRate(RuleRefusal):
-    """A VAT category the rates do not list, or a day before its first rate ("vat_rate: …")."""
+class VatRefused(RefusalCode):
+    unknown_vat_category = auto()       # a category the rates do not list
+    no_vat_rate_yet = auto()            # a day before the category's first rate
 
 
 VAT_RATES_FILE = Path(__file__).resolve().parent / "data" / "vat_rates_fr.yaml"
@@ -82,11 +83,13 @@ def vat_rate_on(category: str, day: date) -> VatRate:
     """The French VAT rate of ``category`` in force on ``day`` (CGI art. 278 ff.)."""
     rates = french_vat_rates()
     if category not in rates:
-        raise UnknownVatRate(f"vat_rate: {category!r} is not one of {', '.join(rates)}")
+        raise RuleRefusal(VatRefused.unknown_vat_category, "vat_rate",
+                          f"{category!r} is not one of {', '.join(rates)}")
     in_force = [rate for rate in rates[category] if rate.in_force_from <= day]
     if not in_force:
         first = rates[category][0].in_force_from
-        raise UnknownVatRate(f"vat_rate: no {category!r} rate before {first.isoformat()}")
+        raise RuleRefusal(VatRefused.no_vat_rate_yet, "vat_rate",
+                          f"no {category!r} rate before {first.isoformat()}")
     return in_force[-1]
 
 

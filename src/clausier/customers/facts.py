@@ -194,7 +194,7 @@ def find_customer(session: Session, ref_or_id: str | int) -> CustomerFacts:
     """The customer of that reference, or of that id when it is a number; NotFound otherwise."""
     found = find(session, ref_or_id)
     if found is None:
-        raise NotFound(f"customer: {ref_or_id} not found")
+        raise NotFound(f"customer: {ref_or_id} not found", resource="customer")
     return found
 
 

@@ -124,7 +124,7 @@ def update_customer(session: Session, clock: Clock, actor: Actor, customer_id: i
 def get_customer(session: Session, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(f"customer: no customer with id {customer_id}")
+        raise NotFound(f"customer: no customer with id {customer_id}", resource="customer")
     return customer
 
 
@@ -134,7 +134,7 @@ def get_customer_by_ref(session: Session, ref: str, operator: str | None = None)
         query = query.where(Customer.operator_id == catalog.get_operator(session, operator).id)
     found = session.scalars(query).all()
     if not found:
-        raise NotFound(f"ref: no customer {ref}")
+        raise NotFound(f"ref: no customer {ref}", resource="customer")
     if len(found) > 1:
         raise InvalidInput.on("operator", f"several operators have a customer {ref}: name one")
     return found[0]
@@ -227,7 +227,7 @@ def add_site(session: Session, clock: Clock, actor: Actor, customer_id: int, *, 
 def get_site(session: Session, site_id: int) -> Site:
     site = session.get(Site, site_id)
     if site is None:
-        raise NotFound(f"site: no site with id {site_id}")
+        raise NotFound(f"site: no site with id {site_id}", resource="site")
     return site
 
 
@@ -302,7 +302,7 @@ def add_contact(session: Session, clock: Clock, actor: Actor, customer_id: int, 
 def get_contact(session: Session, contact_id: int) -> Contact:
     contact = session.get(Contact, contact_id)
     if contact is None:
-        raise NotFound(f"contact: no contact with id {contact_id}")
+        raise NotFound(f"contact: no contact with id {contact_id}", resource="contact")
     return contact
 
 

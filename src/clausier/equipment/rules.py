@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import auto
 
 from dateutil.relativedelta import relativedelta
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
-from clausier.core.errors import RuleRefusal
+from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, money
 from clausier.terms.delays import delay
@@ -37,8 +38,17 @@ REPOSSESS_CHOICES = ("repossess", "repossess_at_client_cost")
 _DAY_KINDS = {"calendar": DayKind.CALENDAR, "ouvres": DayKind.OUVRES, "ouvrables": DayKind.OUVRABLES}
 
 
-class RuleError(RuleRefusal):
-    """The terms refuse the operation (the message names the field and the clause)."""
+class Refused(RefusalCode):
+    """Why the equipment rules refuse an operation."""
+
+    equipment_return_reason_unknown = auto()
+    no_ineligibility_return = auto()
+    no_withdrawal_return_deadline = auto()
+    kind_not_in_non_return_grid = auto()
+    repairs_not_billed = auto()
+    repair_cost_negative = auto()
+    puk_not_digits = auto()
+    puk_wrong_length = auto()
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,8 @@ def return_terms(item: ItemFacts, terms: Terms, *, reason: str, effective_on: da
     None when nothing is to be returned (a sold item, or one that already belongs to the customer).
     """
     if reason not in RETURN_REASONS:
-        raise RuleError(f"reason: {reason!r} is not one of {', '.join(RETURN_REASONS)}")
+        raise RuleRefusal(Refused.equipment_return_reason_unknown, "reason",
+                          f"{reason!r} is not one of {', '.join(RETURN_REASONS)}")
     block = terms.equipment
     if block is not None and block.sim_returns_to_manufacturer and block.sim_returns_to_manufacturer.value \
             and item.kind in LENT_WITH_THE_SIM and reason != "withdrawal":
@@ -117,8 +128,9 @@ def return_terms(item: ItemFacts, terms: Terms, *, reason: str, effective_on: da
     if reason == "ineligibility":
         # The only case where a box the client owns is taken back (Ozone CPV ADSL art. 6 L547-549).
         if block is None or block.ineligibility_return_days is None:
-            raise RuleError("reason: the terms take equipment back on ineligibility for no service "
-                            "of this family")
+            raise RuleRefusal(Refused.no_ineligibility_return, "reason",
+                              "the terms take equipment back on ineligibility for no service "
+                              "of this family")
         return _ineligibility_return(item, terms, effective_on, block.ineligibility_return_days,
                                      block.ineligibility_non_return_billed_at)
     if item.provision_mode == "sold" or item.owner == "customer":
@@ -126,8 +138,9 @@ def return_terms(item: ItemFacts, terms: Terms, *, reason: str, effective_on: da
     if reason == "withdrawal":
         days = terms.withdrawal.equipment_return_days if terms.withdrawal else None
         if days is None:
-            raise RuleError("withdrawal.equipment_return_days: the sheet sets no return deadline "
-                            "after a withdrawal")
+            raise RuleRefusal(Refused.no_withdrawal_return_deadline,
+                              "withdrawal.equipment_return_days",
+                              "the sheet sets no return deadline after a withdrawal")
         return ReturnTerms(reason, _add_days(effective_on, days.value, "calendar"), days.value,
                            "calendar", "flag", None, False, True, "operator", days.clause)
     entry = _penalty_entry(terms, item.kind)
@@ -160,7 +173,9 @@ def _ineligibility_return(item: ItemFacts, terms: Terms, effective_on: date, day
     or at the value on the order."""
     entry = _penalty_entry(terms, item.kind) if billed_at and billed_at.value == "non_return_grid" else None
     if billed_at and billed_at.value == "non_return_grid" and entry is None:
-        raise RuleError(f"kind: the non-return grid has no line for {item.kind} ({billed_at.clause})")
+        raise RuleRefusal(Refused.kind_not_in_non_return_grid, "kind",
+                          f"the non-return grid has no line for {item.kind} ({billed_at.clause})",
+                          billed_at.clause)
     # The deadline and the amount usually come from one clause: cite it once, with the reading.
     cited = (billed_at.clause if billed_at and billed_at.clause.startswith(days.clause)
              else "; ".join(c for c in (days.clause, billed_at.clause if billed_at else "") if c))
@@ -213,10 +228,10 @@ def repair_charge(serial: str, repair_cost: Decimal, replacement_value: Decimal,
     block = terms.equipment
     if block is None or block.damaged_billed_up_to_replacement is None \
             or not block.damaged_billed_up_to_replacement.value:
-        raise RuleError("equipment.damaged_billed_up_to_replacement: the sheet does not bill repairs "
-                        "of a damaged return")
+        raise RuleRefusal(Refused.repairs_not_billed, "equipment.damaged_billed_up_to_replacement",
+                          "the sheet does not bill repairs of a damaged return")
     if repair_cost < 0:
-        raise RuleError("repair_cost: cannot be negative")
+        raise RuleRefusal(Refused.repair_cost_negative, "repair_cost", "cannot be negative")
     capped = min(money(repair_cost), money(replacement_value))
     formula = (f"repairs {fr_format(repair_cost)}"
                + (f", capped at the replacement value {fr_format(replacement_value)}"
@@ -295,7 +310,8 @@ def sim_inactive_on(last_activity_on: date, day: date, months: int) -> bool:
 def check_puk(puk: str, terms: Terms) -> None:
     """A PUK is digits, of the length the sheet gives (Ozone: 8)."""
     if not puk.isdigit():
-        raise RuleError("puk: only digits")
+        raise RuleRefusal(Refused.puk_not_digits, "puk", "only digits")
     figure = terms.usage.figures.puk_digits if terms.usage else None
     if figure is not None and len(puk) != int(figure.value):
-        raise RuleError(f"puk: must have {int(figure.value)} digits ({figure.clause})")
+        raise RuleRefusal(Refused.puk_wrong_length, "puk",
+                          f"must have {int(figure.value)} digits ({figure.clause})", figure.clause)

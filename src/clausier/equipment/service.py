@@ -22,7 +22,7 @@ from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
 from clausier.core import sealed
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.core.settings import Settings
@@ -40,7 +40,7 @@ def get_item(session: Session, serial_or_id: str | int) -> EquipmentItem:
     if item is None and str(serial_or_id).isdecimal() and len(str(serial_or_id)) <= 9:
         item = session.get(EquipmentItem, int(serial_or_id))
     if item is None:
-        raise NotFound(f"equipment: {serial_or_id} not found")
+        raise NotFound(f"equipment: {serial_or_id} not found", resource="equipment")
     return item
 
 
@@ -236,8 +236,8 @@ def open_return(session: Session, clock: Clock, actor: Actor, serial: str, reaso
     try:
         obligation = rules.return_terms(facts(item), _terms(session, item), reason=reason,
                                         effective_on=effective_on)
-    except rules.RuleError as exc:
-        raise NotAllowed(str(exc)) from None
+    except RuleRefusal as exc:
+        raise exc.as_error(NotAllowed) from None
     if obligation is None:
         return None
     if due_on is not None:
@@ -307,8 +307,8 @@ def record_return(session: Session, clock: Clock, actor: Actor, serial: str, on:
     try:
         explained = rules.repair_charge(item.serial, repair_cost, item.replacement_value,
                                         _terms(session, item))
-    except rules.RuleError as exc:
-        raise NotAllowed(str(exc)) from None
+    except RuleRefusal as exc:
+        raise exc.as_error(NotAllowed) from None
     _charge(session, clock, actor, customer_id=item.customer_id, subscription_id=item.subscription_id,
             source="equipment_repair", key=f"{item.id}:{on.isoformat()}",
             label=f"Repairs of returned equipment {item.serial}", explained=explained,
@@ -425,7 +425,7 @@ def cancel_appointment(session: Session, clock: Clock, actor: Actor, appointment
     hours ahead; returns the explained charge, if any."""
     appointment = session.get(Appointment, appointment_id)
     if appointment is None:
-        raise NotFound(f"appointment {appointment_id} not found")
+        raise NotFound(f"appointment {appointment_id} not found", resource="appointment")
     if appointment.status != "planned":
         raise NotAllowed(f"status: appointment {appointment_id} is {appointment.status}")
     now = clock.now()
@@ -469,7 +469,7 @@ def get_sim(session: Session, iccid_or_msisdn: str) -> SimCard:
             (SimCard.msisdn == iccid_or_msisdn) & SimCard.status.in_(("active", "suspended"))))
         .order_by(SimCard.id.desc())).first()
     if sim is None:
-        raise NotFound(f"sim: {iccid_or_msisdn} not found")
+        raise NotFound(f"sim: {iccid_or_msisdn} not found", resource="sim")
     return sim
 
 
@@ -481,10 +481,10 @@ def set_sim_puk(session: Session, clock: Clock, actor: Actor, iccid: str, puk: s
     if sim.item.subscription_id is not None:
         try:
             rules.check_puk(puk, _terms(session, sim.item))
-        except rules.RuleError as exc:
-            raise InvalidInput.on("puk", str(exc).split(": ", 1)[1]) from None
+        except RuleRefusal as exc:
+            raise exc.as_invalid_input() from None
     elif not puk.isdigit():
-        raise InvalidInput.on("puk", "only digits")
+        raise InvalidInput.on("puk", "only digits", code=rules.Refused.puk_not_digits)
     sim.puk_sealed = sealed.seal(_secret_key(), _PUK_PURPOSE, puk, sim.item.serial)
     record(session, clock, actor, "sim.puk", sim.item, f"{sim.item.serial}: PUK recorded (sealed)")
     return sim
@@ -495,9 +495,9 @@ def show_puk(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: str)
     told "not found", as for a SIM that does not exist); every reading is audited."""
     sim = get_sim(session, iccid_or_msisdn)
     if not account_rules.acts_for(actor.role, actor.customer_id, sim.item.customer_id):
-        raise NotFound(f"sim: {iccid_or_msisdn} not found")
+        raise NotFound(f"sim: {iccid_or_msisdn} not found", resource="sim")
     if sim.puk_sealed is None:
-        raise NotFound(f"puk: no PUK recorded for SIM {sim.item.serial}")
+        raise NotFound(f"puk: no PUK recorded for SIM {sim.item.serial}", resource="puk")
     try:
         puk = sealed.unseal(_secret_key(), _PUK_PURPOSE, sim.puk_sealed, sim.item.serial)
     except sealed.SealError as exc:

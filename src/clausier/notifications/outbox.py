@@ -104,7 +104,7 @@ def record_receipt(session: Session, clock: Clock, actor: Actor, message_id: int
     """The acknowledgement of receipt of a registered letter: its first presentation."""
     message = session.get(OutboxMessage, message_id)
     if message is None:
-        raise NotFound(f"letter {message_id} not found")
+        raise NotFound(f"letter {message_id} not found", resource="letter")
     if message.channel != "registered_letter":
         raise InvalidInput.on("message", f"message {message_id} is an {message.channel}, not a letter")
     if received_on < message.created_on:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import auto
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
-from clausier.core.errors import RuleRefusal
+from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.terms.schema import Terms, UsageFigures
 
 NUMBER_KINDS = ("geographic", "sda", "mobile", "premium", "non_geographic")
@@ -35,8 +36,23 @@ REFUSAL_REASONS = ("requester_incapable", "incomplete_or_no_rio", "number_inacti
                    "porting_already_pending")
 
 
-class RuleError(RuleRefusal):
-    """Refused by the rules (the message names the field and the reason)."""
+class Refused(RefusalCode):
+    """Why the numbering rules refuse a number, an SDA block, a RIO or a porting date."""
+
+    number_not_french = auto()
+    number_kind_unknown = auto()
+    number_of_another_kind = auto()
+    sda_not_sold = auto()
+    sda_count_not_whole_blocks = auto()
+    sda_first_not_geographic = auto()
+    sda_block_leaves_range = auto()
+    rio_missing = auto()
+    rio_malformed = auto()
+    rio_character_invalid = auto()
+    rio_quality_of_a_fixed_line = auto()
+    rio_quality_of_a_mobile_line = auto()
+    rio_key_wrong = auto()
+    no_porting_delay = auto()
 
 
 def normalise(number: str) -> str:
@@ -47,7 +63,8 @@ def normalise(number: str) -> str:
     elif digits.startswith("0033"):
         digits = "0" + digits[4:]
     if not _NATIONAL.match(digits):
-        raise RuleError(f"number: {number!r} is not a 10-digit French number (0Z ABPQMCDU)")
+        raise RuleRefusal(Refused.number_not_french, "number",
+                          f"{number!r} is not a 10-digit French number (0Z ABPQMCDU)")
     return digits
 
 
@@ -66,11 +83,13 @@ def kind_of(number: str) -> str:
 def check_kind(number: str, kind: str) -> None:
     """An SDA is a geographic number; other kinds must match the numbering plan."""
     if kind not in NUMBER_KINDS:
-        raise RuleError(f"kind: {kind!r} is not one of {', '.join(NUMBER_KINDS)}")
+        raise RuleRefusal(Refused.number_kind_unknown, "kind",
+                          f"{kind!r} is not one of {', '.join(NUMBER_KINDS)}")
     plan_kind = kind_of(number)
     expected = "geographic" if kind == "sda" else kind
     if plan_kind != expected:
-        raise RuleError(f"kind: {number} is a {plan_kind} number, not {kind}")
+        raise RuleRefusal(Refused.number_of_another_kind, "kind",
+                          f"{number} is a {plan_kind} number, not {kind}")
 
 
 # --------------------------------------------------------------------------- SDA
@@ -82,7 +101,8 @@ def sda_block_size(terms: Terms, sold: tuple[int, str] | None = None) -> tuple[i
         return int(figure.value), figure.clause
     if sold is not None:
         return sold
-    raise RuleError("sda: neither the sheet nor the price list of this service sells SDA blocks")
+    raise RuleRefusal(Refused.sda_not_sold, "sda",
+                      "neither the sheet nor the price list of this service sells SDA blocks")
 
 
 def sda_block(first: str, count: int, terms: Terms,
@@ -92,15 +112,18 @@ def sda_block(first: str, count: int, terms: Terms,
     the price list sells for the service (``sold``: its size and where it is written)."""
     size, clause = sda_block_size(terms, sold)
     if count < size or count % size:
-        raise RuleError(f"count: SDA are ordered by blocks of {size}; {count} is not a multiple "
-                        f"of {size} ({clause})")
+        raise RuleRefusal(Refused.sda_count_not_whole_blocks, "count",
+                          f"SDA are ordered by blocks of {size}; {count} is not a multiple "
+                          f"of {size} ({clause})", clause)
     start = normalise(first)
     if kind_of(start) != "geographic":
-        raise RuleError(f"first: {start} is not a geographic number")
+        raise RuleRefusal(Refused.sda_first_not_geographic, "first",
+                          f"{start} is not a geographic number")
     base = int(start)
     last = base + count - 1
     if str(last).zfill(10)[:2] != start[:2]:
-        raise RuleError(f"count: {count} numbers from {start} leave the {start[:2]} range")
+        raise RuleRefusal(Refused.sda_block_leaves_range, "count",
+                          f"{count} numbers from {start} leave the {start[:2]} range")
     return [str(n).zfill(10) for n in range(base, last + 1)], clause
 
 
@@ -113,7 +136,8 @@ def rio_key(operator: str, quality: str, reference: str, number: str) -> str:
     for char in text:
         position = RIO_ALPHABET.find(char)
         if position < 0:
-            raise RuleError(f"rio: {char!r} is not a RIO character")
+            raise RuleRefusal(Refused.rio_character_invalid, "rio",
+                              f"{char!r} is not a RIO character")
         a = (a + position) % 37
         b = (2 * b + position) % 37
         c = (4 * c + position) % 37
@@ -128,21 +152,25 @@ def make_rio(operator: str, quality: str, reference: str, number: str) -> str:
 def check_rio(rio: str | None, number: str) -> None:
     """Format, quality for the kind of line, and the control key against the number."""
     if not rio:
-        raise RuleError("rio: missing")
+        raise RuleRefusal(Refused.rio_missing, "rio", "missing")
     text = re.sub(r"\s", "", rio).upper()
     match = _RIO.match(text)
     if match is None:
-        raise RuleError("rio: must be 12 characters OO Q RRRRRR CCC (2 operator digits or letters, "
-                        "a quality letter, a 6-character reference, a 3-character key)")
+        raise RuleRefusal(Refused.rio_malformed, "rio",
+                          "must be 12 characters OO Q RRRRRR CCC (2 operator digits or letters, "
+                          "a quality letter, a 6-character reference, a 3-character key)")
     mobile = kind_of(number) == "mobile"
     if mobile and match["q"] not in MOBILE_QUALITIES:
-        raise RuleError(f"rio: quality {match['q']!r} is for a fixed line; a mobile RIO has P or E")
+        raise RuleRefusal(Refused.rio_quality_of_a_fixed_line, "rio",
+                          f"quality {match['q']!r} is for a fixed line; a mobile RIO has P or E")
     if not mobile and match["q"] in MOBILE_QUALITIES:
-        raise RuleError(f"rio: quality {match['q']!r} is for a mobile line; a fixed RIO has F to Z")
+        raise RuleRefusal(Refused.rio_quality_of_a_mobile_line, "rio",
+                          f"quality {match['q']!r} is for a mobile line; a fixed RIO has F to Z")
     expected = rio_key(match["oo"], match["q"], match["ref"], number)
     if match["key"] != expected:
-        raise RuleError(f"rio: wrong control key for {normalise(number)} (the RIO does not belong to "
-                        "this number, or was mistyped)")
+        raise RuleRefusal(Refused.rio_key_wrong, "rio",
+                          f"wrong control key for {normalise(number)} (the RIO does not belong to "
+                          "this number, or was mistyped)")
 
 
 # --------------------------------------------------------------------------- porting dates
@@ -187,8 +215,9 @@ def porting_plan(number: str, requested_on: date, terms: Terms, wanted: date | N
     high = figures.porting_business_days_max if mobile else None
     if low is None:
         if wanted is None:
-            raise RuleError("porting_date: the sheet gives no porting delay for this line; "
-                            "state the date agreed with the donor operator")
+            raise RuleRefusal(Refused.no_porting_delay, "porting_date",
+                              "the sheet gives no porting delay for this line; "
+                              "state the date agreed with the donor operator")
         earliest, latest, chosen = wanted, None, wanted
         notes.append("porting date agreed with the donor operator (no delay in the terms)")
     else:
@@ -250,7 +279,7 @@ def refusals(request: PortInRequest, terms: Terms) -> list[tuple[str, str]]:
         problems.append(("incomplete_or_no_rio", f"no signed porting mandate{clause}"))
     try:
         check_rio(request.rio, request.number)
-    except RuleError as exc:
+    except RuleRefusal as exc:
         problems.append(("incomplete_or_no_rio", f"{exc}{clause}"))
     if not request.number_active_at_donor:
         problems.append(("number_inactive", f"the number is not active at the donor operator{clause}"))

@@ -14,7 +14,7 @@ from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
 from clausier.contracts.changes import Change
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
 from clausier.customers import facts as customer_facts
 from clausier.numbers import rules
 from clausier.numbers.models import PhoneNumber, PortRequest
@@ -27,9 +27,8 @@ def _rule(call, *args, **kwargs):
     """Run a rule; its refusal becomes an input error naming the field."""
     try:
         return call(*args, **kwargs)
-    except rules.RuleError as exc:
-        field, _, reason = str(exc).partition(": ")
-        raise InvalidInput.on(field, reason) from None
+    except RuleRefusal as exc:
+        raise exc.as_invalid_input() from None
 
 
 def get_number(session: Session, number: str, operator_id: int | None = None) -> PhoneNumber:
@@ -39,7 +38,7 @@ def get_number(session: Session, number: str, operator_id: int | None = None) ->
         query = query.where(PhoneNumber.operator_id == operator_id)
     row = session.scalars(query.order_by(PhoneNumber.id.desc())).first()
     if row is None:
-        raise NotFound(f"number: {national} not found")
+        raise NotFound(f"number: {national} not found", resource="number")
     return row
 
 
@@ -238,7 +237,7 @@ def port_out(session: Session, clock: Clock, actor: Actor, number: str, received
 def get_port(session: Session, request_id: int) -> PortRequest:
     request = session.get(PortRequest, request_id)
     if request is None:
-        raise NotFound(f"port request {request_id} not found")
+        raise NotFound(f"port request {request_id} not found", resource="port_request")
     return request
 
 

@@ -12,11 +12,10 @@ from sqlalchemy.orm import Session
 from clausier.catalog import facts as catalog_facts
 from clausier.catalog.facts import OperatorFacts
 from clausier.contracts import service as contracts
-from clausier.core.errors import InvalidInput, NotFound
+from clausier.core.errors import InvalidInput, NotFound, RuleRefusal
 from clausier.core.money import money, to_decimal
 from clausier.customers import facts as customer_facts
 from clausier.customers.facts import CustomerFacts
-from clausier.payments import rules
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Terms
 
@@ -29,7 +28,7 @@ def get_customer(session: Session, ref_or_id: str | int) -> CustomerFacts:
 def customer_by_id(session: Session, customer_id: int) -> CustomerFacts:
     found = customer_facts.customers(session, [customer_id])
     if customer_id not in found:
-        raise NotFound(f"customer: no customer with id {customer_id}")
+        raise NotFound(f"customer: no customer with id {customer_id}", resource="customer")
     return found[customer_id]
 
 
@@ -73,9 +72,8 @@ def check_rule(call, *args, **kwargs):
     """Run a rule; its refusal becomes an error naming the field."""
     try:
         return call(*args, **kwargs)
-    except rules.PaymentError as exc:
-        field, _, reason = str(exc).partition(": ")
-        raise InvalidInput.on(field, reason or str(exc)) from None
+    except RuleRefusal as exc:
+        raise exc.as_invalid_input() from None
 
 
 def rows_of(session: Session, model, customer_id: int | None) -> list:

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import auto
 
 from dateutil.relativedelta import relativedelta
 
 from clausier.core.calendar import BusinessCalendar, OpeningHours
-from clausier.core.errors import RuleRefusal
+from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, fr_number, money
 from clausier.terms.delays import UNIT_WORDS, delay
@@ -25,8 +26,17 @@ PAYMENT_METHODS = ("transfer", "card", "cheque", "direct_debit", "deposit", "set
 DAYS_IN_YEAR = 365      # the legal interest is computed on a 365-day year (C. mon. fin. R.313-1)
 
 
-class PaymentError(RuleRefusal):
-    """A rule refused the input; the message names the field and the reason."""
+class Refused(RefusalCode):
+    """Why the payments rules refuse the input."""
+
+    payment_not_positive = auto()
+    invoices_not_open = auto()
+    half_year_malformed = auto()
+    no_deposit_clause = auto()
+    deposit_ground_not_listed = auto()
+    no_deposit_replenishment_delay = auto()
+    no_deposit_release_delay = auto()
+    sepa_return_reason_unknown = auto()
 
 
 # --------------------------------------------------------------------------- allocation
@@ -74,12 +84,13 @@ def allocate(amount: Decimal, invoices: Sequence[OpenInvoice],
     what is left over is an overpayment, kept as a credit. Never more than an invoice owes."""
     amount = money(amount)
     if amount <= 0:
-        raise PaymentError("amount: a payment is positive")
+        raise RuleRefusal(Refused.payment_not_positive, "amount", "a payment is positive")
     by_id = {i.id: i for i in invoices}
     if chosen:
         unknown = [str(i) for i in chosen if i not in by_id]
         if unknown:
-            raise PaymentError(f"invoices: {', '.join(unknown)} not open for this customer")
+            raise RuleRefusal(Refused.invoices_not_open, "invoices",
+                              f"{', '.join(unknown)} not open for this customer")
         order = [by_id[i] for i in dict.fromkeys(chosen)]
     else:
         order = oldest_first(invoices)
@@ -144,12 +155,14 @@ def half_year_bounds(label: str) -> tuple[date, date]:
         year_text, half = label.strip().upper().split("-")
         year = int(year_text)
     except ValueError:
-        raise PaymentError(f"half_year: {label!r} is not YYYY-H1 or YYYY-H2") from None
+        raise RuleRefusal(Refused.half_year_malformed, "half_year",
+                          f"{label!r} is not YYYY-H1 or YYYY-H2") from None
     if half == "H1":
         return date(year, 1, 1), date(year, 6, 30)
     if half == "H2":
         return date(year, 7, 1), date(year, 12, 31)
-    raise PaymentError(f"half_year: {label!r} is not YYYY-H1 or YYYY-H2")
+    raise RuleRefusal(Refused.half_year_malformed, "half_year",
+                      f"{label!r} is not YYYY-H1 or YYYY-H2")
 
 
 @dataclass(frozen=True)
@@ -408,9 +421,11 @@ def deposit_ground(terms: Terms, ground: str) -> str:
     """The clause that allows asking for a deposit on ``ground``; refused otherwise."""
     block = terms.deposit
     if block is None or block.grounds is None:
-        raise PaymentError("ground: the terms provide no deposit")
+        raise RuleRefusal(Refused.no_deposit_clause, "ground", "the terms provide no deposit")
     if ground not in block.grounds.value:
-        raise PaymentError(f"ground: {ground!r} is not one of {', '.join(block.grounds.value)}")
+        raise RuleRefusal(Refused.deposit_ground_not_listed, "ground",
+                          f"{ground!r} is not one of {', '.join(block.grounds.value)}",
+                          block.grounds.clause)
     return block.grounds.clause
 
 
@@ -435,7 +450,8 @@ def may_draw_deposit(terms: Terms, notice_sent_on: date | None, on: date) -> Dec
 def replenish_by(terms: Terms, letter_received_on: date) -> tuple[date, str]:
     days = terms.deposit.replenish_within_days if terms.deposit else None
     if days is None:
-        raise PaymentError("deposit: the terms set no replenishment delay")
+        raise RuleRefusal(Refused.no_deposit_replenishment_delay, "deposit",
+                          "the terms set no replenishment delay")
     within = delay(terms, days)
     return within.after(letter_received_on), within.clause
 
@@ -443,7 +459,8 @@ def replenish_by(terms: Terms, letter_received_on: date) -> tuple[date, str]:
 def release_date(terms: Terms, contract_end: date) -> tuple[date, str]:
     months = terms.deposit.release_after_months if terms.deposit else None
     if months is None:
-        raise PaymentError("deposit: the terms set no release delay")
+        raise RuleRefusal(Refused.no_deposit_release_delay, "deposit",
+                          "the terms set no release delay")
     return contract_end + relativedelta(months=months.value), months.clause
 
 
@@ -544,8 +561,9 @@ RETURN_REASONS: dict[str, tuple[str, bool]] = {
 def return_reason(code: str) -> tuple[str, bool]:
     code = code.strip().upper()
     if code not in RETURN_REASONS:
-        raise PaymentError(f"reason_code: {code!r} is not an ISO 20022 return reason "
-                           f"({', '.join(sorted(RETURN_REASONS))})")
+        raise RuleRefusal(Refused.sepa_return_reason_unknown, "reason_code",
+                          f"{code!r} is not an ISO 20022 return reason "
+                          f"({', '.join(sorted(RETURN_REASONS))})")
     return RETURN_REASONS[code]
 
 

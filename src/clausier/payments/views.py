@@ -70,7 +70,7 @@ def outbox_page(request: Request, status: str | None = None, ctx: Ctx = Depends(
 def letter_pdf(message_id: int, ctx: Ctx = Depends(staff_ctx)):
     message = message_facts(ctx.session, [message_id]).get(message_id)
     if message is None or not message.file_path:
-        raise NotFound(f"letter {message_id} not found")
+        raise NotFound(f"letter {message_id} not found", resource="letter")
     return FileResponse(message.file_path, media_type="application/pdf",
                         filename=f"letter-{message.id:06d}.pdf")
 

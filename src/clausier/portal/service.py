@@ -70,7 +70,7 @@ def subscription_of(session: Session, customer_id: int, ref: str):
     except NotFound:
         subscription = None
     if subscription is None or subscription.customer_id != customer_id:
-        raise NotFound(f"subscription: {ref} not found")
+        raise NotFound(f"subscription: {ref} not found", resource="subscription")
     return subscription
 
 
@@ -122,7 +122,7 @@ def _own_sim(session: Session, customer_id: int, iccid: str):
     sim = next((item for item in sims_of_customer(session, customer_id) if item.serial == iccid),
                None)
     if sim is None:
-        raise NotFound(f"sim: {iccid} not found")
+        raise NotFound(f"sim: {iccid} not found", resource="sim")
     return sim
 
 
@@ -167,7 +167,7 @@ def invoice_of_customer(session: Session, customer_id: int, number: str) -> tupl
     # By its number only: ``get_invoice`` would also take an id.
     if (invoice is None or invoice.number != number or invoice.customer_id != customer_id
             or invoice.status == "draft"):
-        raise NotFound(f"invoice: {number} not found")
+        raise NotFound(f"invoice: {number} not found", resource="invoice")
     return invoice, billing.credited_by(session, invoice)
 
 

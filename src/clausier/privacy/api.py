@@ -122,7 +122,7 @@ def purge(body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 def latest_purge(day: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
     run, lines = service.purge_report(ctx.session, day)
     if run is None:
-        raise NotFound("purge: no purge has run" + (f" on {day}" if day else ""))
+        raise NotFound("purge: no purge has run" + (f" on {day}" if day else ""), resource="purge")
     return service.run_to_dict(run, lines)
 
 

@@ -169,7 +169,7 @@ def lift_legal_hold(session: Session, clock: Clock, actor: Actor, customer_id: i
                                                   LegalHold.lifted_on.is_(None)))
     customer = customers.get_customer(session, customer_id)
     if hold is None or not customer.legal_hold:
-        raise NotFound(f"customer: {customer.ref} is under no legal hold")
+        raise NotFound(f"customer: {customer.ref} is under no legal hold", resource="legal_hold")
     customers.update_customer(session, clock, actor, customer_id, legal_hold=False)
     hold.lifted_on, hold.lifted_by, hold.lift_reason = on, actor.name, reason.strip()
     record(session, clock, actor, "privacy.hold.lift", hold, f"{customer.ref}: {reason}")
@@ -186,7 +186,8 @@ def _rule_for(session: Session, operator_id: int, data: str) -> rules.RuleInForc
     for rule in retention_rules(session):
         if rule.operator_id == operator_id and rule.data == data:
             return rule
-    raise NotFound(f"data: the operator's sheet has no retention rule for {data!r}")
+    raise NotFound(f"data: the operator's sheet has no retention rule for {data!r}",
+                   resource="retention_rule")
 
 
 def shorten_retention(session: Session, clock: Clock, actor: Actor, customer_id: int, data: str,
@@ -437,7 +438,8 @@ def get_request(session: Session, ref_or_id: str | int) -> DataSubjectRequest:
     value = int(ref_or_id) if str(ref_or_id).isdecimal() else ref_or_id
     request = session.scalar(select(DataSubjectRequest).where(column == value))
     if request is None:
-        raise NotFound(f"request: no data-subject request {ref_or_id}")
+        raise NotFound(f"request: no data-subject request {ref_or_id}",
+                       resource="data_subject_request")
     return request
 
 
@@ -567,7 +569,8 @@ def announce_sub_processor(session: Session, clock: Clock, actor: Actor, operato
         replaced = session.scalar(select(SubProcessor).where(SubProcessor.operator_id == op.id,
                                                              SubProcessor.name == replaces))
         if replaced is None:
-            raise NotFound(f"replaces: {operator} has no sub-processor {replaces}")
+            raise NotFound(f"replaces: {operator} has no sub-processor {replaces}",
+                           resource="sub_processor")
     sub = add_sub_processor(session, clock, actor, operator, name, purpose=purpose,
                             country=country, safeguard=safeguard, essential=essential,
                             since=planned_on)
@@ -600,7 +603,8 @@ def _notice(session: Session, change_id: int, customer_id: int) -> SubProcessorN
     notice = session.scalar(select(SubProcessorNotice).where(
         SubProcessorNotice.change_id == change_id, SubProcessorNotice.customer_id == customer_id))
     if notice is None:
-        raise NotFound(f"customer: no notice of change {change_id} was sent to customer {customer_id}")
+        raise NotFound(f"customer: no notice of change {change_id} was sent to customer {customer_id}",
+                       resource="notice_of_change")
     return notice
 
 
@@ -638,7 +642,7 @@ def close_objection(session: Session, clock: Clock, actor: Actor, objection_id: 
     customer without termination fees (reading T-GDPR-TERMINATION-REF)."""
     objection = session.get(Objection, objection_id)
     if objection is None:
-        raise NotFound(f"objection: no objection {objection_id}")
+        raise NotFound(f"objection: no objection {objection_id}", resource="objection")
     if objection.status != "talks":
         raise Conflict(f"objection: {objection_id} is already {objection.status}")
     if outcome not in ("resolved", "withdrawn", "terminate"):
@@ -733,7 +737,7 @@ def notify_breach(session: Session, clock: Clock, actor: Actor, breach_id: int,
     contents the sheet requires (Annexe 1 A.2.a); a customer already notified is skipped."""
     breach = session.get(BreachRecord, breach_id)
     if breach is None:
-        raise NotFound(f"breach: no breach {breach_id}")
+        raise NotFound(f"breach: no breach {breach_id}", resource="data_breach")
     privacy = privacy_terms(session, breach.operator_id)
     contents = {"nature": breach.nature, "likely_consequences": breach.likely_consequences,
                 "measures_taken_or_proposed": breach.measures_taken_or_proposed,
@@ -822,7 +826,8 @@ def get_end_of_contract(session: Session, customer_id: int) -> EndOfContractDeci
     decision = session.scalar(select(EndOfContractDecision).where(
         EndOfContractDecision.customer_id == customer_id))
     if decision is None:
-        raise NotFound(f"customer: no end-of-contract decision for customer {customer_id}")
+        raise NotFound(f"customer: no end-of-contract decision for customer {customer_id}",
+                       resource="end_of_contract_decision")
     return decision
 
 

@@ -102,7 +102,8 @@ def _refuse_marking(session: Session, invoice_of: Mapping[int, int]) -> None:
             select(table.id, table.billed_invoice_id).where(table.id.in_(ids))).all())
         for rated_id in ids:
             if rated_id not in billed:
-                raise NotFound(f"rated month {rated_id}: no such rated usage")
+                raise NotFound(f"rated month {rated_id}: no such rated usage",
+                               resource="rated_usage")
             if billed[rated_id] != invoice_of[rated_id]:
                 raise Conflict(f"rated month {rated_id}: already billed on invoice {billed[rated_id]}")
 

@@ -26,11 +26,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from enum import StrEnum
+from enum import StrEnum, auto
 
 from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.clock import PARIS
-from clausier.core.errors import RuleRefusal
+from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import fr_format, money
 from clausier.terms.schema import (Band, DayCount, Restoration, RestorationTarget, ServiceLevels,
@@ -44,8 +44,13 @@ HUNDRED = Decimal(100)
 NOT_COOPERATING = "customer_not_cooperating"
 
 
-class RuleError(RuleRefusal):
-    """The terms cannot answer: the message names the sheet field or input and the reason."""
+class Refused(RefusalCode):
+    """Why the service-level rules cannot answer."""
+
+    no_support_hours = auto()
+    duration_counted_in_days = auto()
+    access_ambiguous = auto()           # the option has targets for several accesses
+    no_coverage_hours = auto()
 
 
 # --------------------------------------------------------------------------- calendars
@@ -55,12 +60,13 @@ def counting_calendar(levels: ServiceLevels, counted_in: DayCount) -> BusinessCa
     """The calendar a duration is counted in: the desk's *heures ouvrées* or every hour."""
     if counted_in is DayCount.business_hours:
         if levels.support_hours is None:
-            raise RuleError("service_levels.support_hours: the sheet counts in business hours "
-                            "but gives no support hours")
+            raise RuleRefusal(Refused.no_support_hours, "service_levels.support_hours",
+                              "the sheet counts in business hours but gives no support hours")
         return BusinessCalendar(OpeningHours.from_mapping(levels.support_hours.value))
     if counted_in in (DayCount.around_the_clock, DayCount.calendar):
         return BusinessCalendar(OpeningHours.around_the_clock())
-    raise RuleError(f"counted_in: {counted_in.value} counts days, not hours")
+    raise RuleRefusal(Refused.duration_counted_in_days, "counted_in",
+                      f"{counted_in.value} counts days, not hours")
 
 
 # --------------------------------------------------------------------------- targets
@@ -129,8 +135,9 @@ def target_for(levels: ServiceLevels | None, option: str, access: str | None) ->
     candidates = [t for t in _targets(levels, option) if access is None or t.access == access]
     if len(candidates) > 1:
         accesses = ", ".join(sorted({t.access for t in candidates}))
-        raise RuleError(f"access: option {option} has targets for {accesses}; say which access "
-                        "is affected")
+        raise RuleRefusal(Refused.access_ambiguous, "access",
+                          f"option {option} has targets for {accesses}; say which access "
+                          "is affected", "; ".join(dict.fromkeys(str(t.src) for t in candidates)))
     if candidates:
         target = candidates[0]
         unit = "business hours" if target.counted_in is DayCount.business_hours else "hours"
@@ -497,8 +504,9 @@ def _measured(levels: ServiceLevels, outages: Sequence[OutageFact], start: datet
         return every, "every minute"
     hours = availability.coverage_hours or levels.support_hours
     if hours is None:
-        raise RuleError("service_levels.availability.coverage_hours: the rate is measured over a "
-                        "coverage window but the sheet gives no hours")
+        raise RuleRefusal(Refused.no_coverage_hours, "service_levels.availability.coverage_hours",
+                          "the rate is measured over a coverage window but the sheet gives "
+                          "no hours")
     window = measure(outages, start, end, BusinessCalendar(OpeningHours.from_mapping(hours.value)))
     if over == "coverage_window" or window[0] <= timedelta(0):
         return window, "the coverage hours"

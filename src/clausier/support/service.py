@@ -22,7 +22,14 @@ from clausier.catalog import facts as catalog_facts
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
 from clausier.core.clock import PARIS, Clock
-from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    RuleRefusal,
+)
 from clausier.core.explain import Explained
 from clausier.core.money import ZERO, money
 from clausier.customers import facts as customer_facts
@@ -104,14 +111,14 @@ def get_ticket(session: Session, ref: str | int) -> Ticket:
         query = query.where(Ticket.ref == ref)
     ticket = session.scalars(query).first()
     if ticket is None:
-        raise NotFound(f"ticket: {ref} not found")
+        raise NotFound(f"ticket: {ref} not found", resource="ticket")
     return ticket
 
 
 def get_customer(session: Session, ref_or_id: str | int) -> customer_facts.CustomerFacts:
     customer = customer_facts.find(session, ref_or_id)
     if customer is None:
-        raise NotFound(f"customer: {ref_or_id} not found")
+        raise NotFound(f"customer: {ref_or_id} not found", resource="customer")
     return customer
 
 
@@ -387,8 +394,8 @@ def clock_of(session: Session, ticket: Ticket, now: datetime) -> TicketClock:
         target = rules.target_for(levels, ticket.service_level_option, ticket.access)
         counting_in = target.counted_in if target else DayCount.around_the_clock
         counting = rules.counting_calendar(levels or ServiceLevels(), counting_in)
-    except rules.RuleError as exc:
-        raise NotAllowed(str(exc)) from None
+    except RuleRefusal as exc:
+        raise exc.as_error(NotAllowed) from None
     window = levels.restoration.confirmation_window_minutes if levels and levels.restoration else None
     facts = rules.ClockFacts(called_at=ticket.called_at, confirmed_at=ticket.confirmed_at,
                              pauses=_pauses(ticket), restored_at=ticket.restored_at)
@@ -484,8 +491,8 @@ def subscription_report(session: Session, subscription, month: date,
     try:
         report = rules.month_report(levels, month, service, monthly_amount(subscription, month),
                                     cases, outages, subscription.go_live_on)
-    except rules.RuleError as exc:
-        raise NotAllowed(f"{subscription.ref}: {exc}") from None
+    except RuleRefusal as exc:
+        raise exc.as_error(NotAllowed, of=subscription.ref) from None
     return SubscriptionReport(subscription, report, clocks)
 
 
@@ -661,7 +668,7 @@ def pending_notifications(session: Session, limit: int = 100, due_at: datetime |
 def mark_sent(session: Session, clock: Clock, notification_id: int) -> Notification:
     notification = session.get(Notification, notification_id)
     if notification is None:
-        raise NotFound(f"notification {notification_id} not found")
+        raise NotFound(f"notification {notification_id} not found", resource="notification")
     notification.status = "sent"
     notification.attempts += 1
     notification.sent_at = clock.now()
@@ -675,7 +682,7 @@ def mark_failed(session: Session, clock: Clock, notification_id: int, error: str
     unless given up."""
     notification = session.get(Notification, notification_id)
     if notification is None:
-        raise NotFound(f"notification {notification_id} not found")
+        raise NotFound(f"notification {notification_id} not found", resource="notification")
     notification.attempts += 1
     notification.last_error = error
     notification.status = "failed" if give_up else "pending"

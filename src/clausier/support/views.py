@@ -214,7 +214,7 @@ def portal_open(request: Request, subscription: str = Form(...), reporter_contac
 def portal_ticket(request: Request, ref: str, ctx: Ctx = Depends(customer_ctx)):
     ticket = service.get_ticket(ctx.session, ref)
     if ticket.customer_id != ctx.customer_id:
-        raise NotFound(f"ticket: {ref} not found")
+        raise NotFound(f"ticket: {ref} not found", resource="ticket")
     return _ticket_page(request, ctx, ticket, staff=False)
 
 

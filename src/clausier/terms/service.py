@@ -64,7 +64,7 @@ def load_built_in_sheets(session: Session, clock: Clock, actor: Actor) -> list[T
                 "from the one this database stored from an earlier release: a release must give "
                 "changed terms a new version, so report it and keep the earlier release; a demo "
                 "database can be recreated (rm -rf var, then make run)",
-                problems=exc.problems) from None
+                problems=exc.problems, code=exc.code) from None
     return loaded
 
 
@@ -91,7 +91,8 @@ def get_version(session: Session, sheet_id: str, version: int | None = None) -> 
     stored = session.scalars(query.order_by(TermSheetVersion.version.desc())).first()
     if stored is None:
         suffix = f" version {version}" if version is not None else ""
-        raise NotFound(f"sheet: no term sheet {sheet_id!r}{suffix} is loaded")
+        raise NotFound(f"sheet: no term sheet {sheet_id!r}{suffix} is loaded",
+                       resource="term_sheet")
     return stored
 
 

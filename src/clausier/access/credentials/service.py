@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from clausier.access import rules
 from clausier.access.models import AccessPoint, AccessSite, Credential, UserRecord
-from clausier.access.sites.service import authorize, new_version, owned, rule_problem
+from clausier.access.sites.service import authorize, new_version, owned
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotFound, Problem
+from clausier.core.errors import Conflict, InvalidInput, NotFound, Problem, RuleRefusal
 
 
 @dataclass
@@ -38,7 +38,8 @@ def _new_credential(site: AccessSite, record_id: int, data: CredentialInput, poi
             if data.access_point_id is None:
                 raise InvalidInput.on("access_point_id", "a keypad code belongs to an access point")
             if data.access_point_id not in points:
-                raise NotFound(f"access point {data.access_point_id} not found on site {site.id}")
+                raise NotFound(f"access point {data.access_point_id} not found on site {site.id}",
+                               resource="access_point")
             code = rules.check_keypad_code(data.value or "")
             raw, bits, fmt = code, 0, "keypad"
             key = rules.credential_key("keypad", code=code, access_point_id=data.access_point_id)
@@ -47,8 +48,8 @@ def _new_credential(site: AccessSite, record_id: int, data: CredentialInput, poi
                                           card=data.card, bits=data.bits)
             raw, bits, fmt = badge.hex, badge.bits, data.format
             key = rules.credential_key(data.kind, badge=badge)
-    except rules.RuleError as exc:
-        raise rule_problem(exc) from None
+    except RuleRefusal as exc:
+        raise exc.as_invalid_input() from None
     return Credential(site_id=site.id, record_id=record_id, kind=data.kind, format=fmt, raw=raw, bits=bits,
                       access_point_id=data.access_point_id if data.kind == "keypad" else None,
                       key=key, created_at=now)
@@ -97,7 +98,8 @@ def import_credentials(session: Session, clock: Clock, actor: Actor, site_id: in
     for line, (record_id, data) in enumerate(rows, start=1):
         try:
             if record_id not in records:
-                raise NotFound(f"record {record_id} not found on site {site.id}")
+                raise NotFound(f"record {record_id} not found on site {site.id}",
+                               resource="user_record")
             row = _new_credential(site, record_id, data, points, now)
             if row.key in known:
                 raise _already_registered(session, row, session.get(Credential, known[row.key]))
@@ -105,7 +107,8 @@ def import_credentials(session: Session, clock: Clock, actor: Actor, site_id: in
                 raise Conflict(f"credential: the same {row.kind} as line {seen[row.key]}")
         except (InvalidInput, NotFound, Conflict) as exc:
             raise type(exc)(f"line {line}: {exc.message}",
-                            problems=[Problem(p.field, p.reason, line) for p in exc.problems]) from None
+                            problems=[Problem(p.field, p.reason, line) for p in exc.problems],
+                            code=exc.code, clause=exc.clause) from None
         seen[row.key] = line
         created.append(row)
     session.add_all(created)
@@ -152,5 +155,5 @@ def presented_credential(kind: str, *, fmt: str = "raw", value: str | None = Non
             return rules.credential_key("keypad", code=(value or "").strip(), access_point_id=access_point_id)
         return rules.credential_key(kind, badge=rules.normalise_badge(fmt, value=value, facility=facility,
                                                                        card=card, bits=bits))
-    except rules.RuleError as exc:
-        raise rule_problem(exc) from None
+    except RuleRefusal as exc:
+        raise exc.as_invalid_input() from None

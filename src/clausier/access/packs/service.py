@@ -126,7 +126,7 @@ def activate_pack(session: Session, clock: Clock, actor: Actor, *, code: str, em
     code_hash = secret_digest(code.strip().upper())
     pack = session.scalar(select(Pack).where(Pack.activation_code_hash == code_hash))
     if pack is None:
-        raise NotFound("code: unknown activation code")
+        raise NotFound("code: unknown activation code", resource="activation_code")
     site = session.scalar(select(AccessSite).where(AccessSite.pack_id == pack.id))
     day = on or clock.today()
     user = accounts.create_user(session, clock, actor, email=email, name=name, role="site_admin",
@@ -273,7 +273,7 @@ def list_packs(session: Session) -> list[tuple[Pack, AccessSite]]:
 def get_pack(session: Session, pack_id: int) -> tuple[Pack, AccessSite]:
     pack = session.get(Pack, pack_id)
     if pack is None:
-        raise NotFound(f"pack {pack_id} not found")
+        raise NotFound(f"pack {pack_id} not found", resource="pack")
     return pack, session.scalar(select(AccessSite).where(AccessSite.pack_id == pack.id))
 
 
@@ -282,7 +282,7 @@ def new_activation_code(session: Session, clock: Clock, actor: Actor, pack_id: i
     staff_writer(actor, "issue activation codes")
     pack = session.get(Pack, pack_id)
     if pack is None:
-        raise NotFound(f"pack {pack_id} not found")
+        raise NotFound(f"pack {pack_id} not found", resource="pack")
     if pack.activated_on is not None:
         raise Conflict(f"pack: already activated on {pack.activated_on.isoformat()}")
     code = "-".join(secrets.token_hex(2).upper() for _ in range(4))

@@ -13,10 +13,10 @@ from clausier.access import rules
 from clausier.access.models import AccessRight, AccessSite, Credential, Pack, UserRecord
 from clausier.access.packs.service import (call_destinations, extension_offers, pack_terms,
                                            record_cap)
-from clausier.access.sites.service import authorize, new_version, owned, pack_of, rule_problem
+from clausier.access.sites.service import authorize, new_version, owned, pack_of
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, Problem
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, Problem, RuleRefusal
 
 
 @dataclass
@@ -46,11 +46,12 @@ def _clean_record(session: Session, site: AccessSite, data: RecordInput, record_
         destinations, clause = call_destinations(session, site)
         try:
             accepted = [rules.accept_phone(n, site.country, destinations, clause) for n in numbers]
-        except rules.RuleError as exc:
-            raise rule_problem(exc) from None
+        except RuleRefusal as exc:
+            raise exc.as_invalid_input() from None
         if not destinations and (data.app_users or data.phone_code):
             raise InvalidInput.on("app_users" if data.app_users else "phone_code",
-                                  f"this pack has no intercom call service ({clause})")
+                                  f"this pack has no intercom call service ({clause})",
+                                  code=rules.Refused.no_call_service)
         if len(set(accepted)) != len(accepted):
             raise InvalidInput.on("secondary_numbers", "a number appears twice")
         if data.main_number and data.main_number.strip():
@@ -146,7 +147,9 @@ def import_records(session: Session, clock: Clock, actor: Actor, site_id: int,
             values = _clean_record(session, site, data, None)
         except InvalidInput as exc:
             raise InvalidInput(f"line {index + 1}: {exc.message}",
-                               problems=[Problem(p.field, p.reason, index + 1) for p in exc.problems]) from None
+                               problems=[Problem(p.field, p.reason, index + 1)
+                                         for p in exc.problems],
+                               code=exc.code, clause=exc.clause) from None
         created.append(UserRecord(site_id=site.id, created_at=now, updated_at=now, **values))
     session.add_all(created)
     session.flush()

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from clausier.access import rules
 from clausier.access.models import AccessPoint, AccessRight, TimeProfile, TimeSegment, UserRecord
-from clausier.access.sites.service import authorize, new_version, owned, rule_problem
+from clausier.access.sites.service import authorize, new_version, owned
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput
+from clausier.core.errors import InvalidInput, RuleRefusal
 
 
 def add_access_point(session: Session, clock: Clock, actor: Actor, site_id: int, name: str,
@@ -43,8 +43,8 @@ def save_profile(session: Session, clock: Clock, actor: Actor, site_id: int, *, 
     try:
         parsed = rules.check_segments(rules.parse_segment(text, f"segments.{i}")
                                       for i, text in enumerate(segments) if text.strip())
-    except rules.RuleError as exc:
-        raise rule_problem(exc) from None
+    except RuleRefusal as exc:
+        raise exc.as_invalid_input() from None
     if valid_from and valid_until and valid_until < valid_from:
         raise InvalidInput.on("valid_until", "is before valid_from")
     if profile_id is None:

@@ -13,14 +13,14 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from clausier.access import push, rules
+from clausier.access import push
 from clausier.access.models import AccessSite, ConfigChange, Pack, SiteInvitation, SiteMember
 from clausier.accounts import facts as account_facts
 from clausier.accounts import rules as account_rules
 from clausier.accounts import service as accounts
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound, Problem
+from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound
 from clausier.core.settings import Settings
 from clausier.notifications.outbox import SmtpMailer
 
@@ -29,19 +29,13 @@ SCOPES = ("read_only", "manage_records", "manage_credentials")
 CALL_TIMEOUT_RANGE = (5, 120)
 
 
-def rule_problem(exc: rules.RuleError, cls=InvalidInput):
-    """The typed error (``cls``) telling a pure rule's refusal, with its field and clause."""
-    reason = exc.reason + (f" ({exc.clause})" if exc.clause else "")
-    return cls(f"{exc.field}: {reason}", problems=[Problem(exc.field, reason)])
-
-
 def authorize(session: Session, actor: Actor, site_id: int, need: str) -> AccessSite:
     """The site if ``actor`` may do ``need`` on it; 404 if it is not theirs, 403 if their
     scopes do not allow it."""
     site = session.get(AccessSite, site_id)
     if actor.role in account_rules.STAFF_ROLES:
         if site is None:
-            raise NotFound(f"site {site_id} not found")
+            raise NotFound(f"site {site_id} not found", resource="access_site")
         if need != "read" and not account_rules.may_write(actor.role, "access"):
             raise Forbidden(f"role: {actor.role} may not change access-control sites")
         return site
@@ -50,7 +44,7 @@ def authorize(session: Session, actor: Actor, site_id: int, need: str) -> Access
         member = session.scalar(select(SiteMember).where(SiteMember.site_id == site_id,
                                                          SiteMember.user_id == actor.user_id))
     if member is None:
-        raise NotFound(f"site {site_id} not found")
+        raise NotFound(f"site {site_id} not found", resource="access_site")
     if account_rules.site_member_may(member.role, member.scopes, need):
         return site
     raise Forbidden(f"scope: your delegation on {site.name} does not include {need}")
@@ -185,7 +179,7 @@ def accept_invitation(session: Session, clock: Clock, *, secret: str, name: str,
         SiteInvitation.token_hash == secret_digest(secret.strip())))
     if (invitation is None or invitation.accepted_at is not None
             or clock.now() - invitation.invited_at > INVITATION_LIFETIME):
-        raise NotFound("secret: unknown, used or expired invitation")
+        raise NotFound("secret: unknown, used or expired invitation", resource="invitation")
     site = session.get(AccessSite, invitation.site_id)
     actor = Actor(name=f"invitation:{invitation.email}", role="site_delegate")
     try:

@@ -321,7 +321,8 @@ def invoice_document(invoice: Invoice, credited: Invoice | None, document: str,
         return invoice_pdf(invoice, credited, language), pdf_filename(invoice), "application/pdf"
     if document == "facturx.xml":
         return facturx_xml(invoice, credited), f"{invoice.number}.xml", "application/xml"
-    raise NotFound(f"document: {document!r} is not one of {', '.join(DOCUMENTS)}")
+    raise NotFound(f"document: {document!r} is not one of {', '.join(DOCUMENTS)}",
+                   resource="document")
 
 
 def pdf_filename(invoice: Invoice) -> str:

@@ -13,11 +13,11 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
-from clausier.billing.periods import BillingError, fr_cached
+from clausier.billing.periods import Refused, fr_cached
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import (
     ZERO,
-    UnknownVatRate,
     VatRate,
     fr_number,
     money,
@@ -171,10 +171,7 @@ class Totals:
 
 def vat_rate(code: str, on: date) -> VatRate:
     """The rate of VAT category ``code`` in force on ``on`` (the invoice's date)."""
-    try:
-        return vat_rate_on(code, on)
-    except UnknownVatRate as exc:
-        raise BillingError(str(exc)) from None
+    return vat_rate_on(code, on)
 
 
 def _in_basis(line: DraftLine, basis: str, on: date) -> tuple[Decimal, Explained]:
@@ -201,7 +198,8 @@ def totals(drafts: Iterable[DraftLine], basis: str, on: date) -> Totals:
     customer was quoted; HT = TTC ÷ (1 + rate), VAT = TTC − HT, and each line's HT share is
     allocated so that the lines add up to the base (Factur-X BR-CO-10, BR-S-08)."""
     if basis not in ("HT", "TTC"):
-        raise BillingError(f"price_basis: {basis!r} is neither HT nor TTC")
+        raise RuleRefusal(Refused.price_basis_unknown, "price_basis",
+                          f"{basis!r} is neither HT nor TTC")
     converted = [(draft, *_in_basis(draft, basis, on)) for draft in drafts]
     by_rate: dict[str, list[int]] = {}
     for index, (draft, _amount, _explained) in enumerate(converted):

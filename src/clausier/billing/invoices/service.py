@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
-from clausier.billing import periods
 from clausier.billing.documents.mentions import with_french_text
 from clausier.billing.invoices import rules
 from clausier.billing.models import (
@@ -28,7 +27,7 @@ from clausier.catalog import facts as catalog
 from clausier.catalog import rules as catalog_rules
 from clausier.catalog.facts import OperatorFacts
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput, NotAllowed, NotFound, Problem
+from clausier.core.errors import InvalidInput, NotAllowed, NotFound, Problem, RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import CENT, ZERO, fr_format, money
 from clausier.core.spreadsheet import safe_text
@@ -123,7 +122,7 @@ def get_invoice(session: Session, number_or_id: str | int) -> Invoice:
     if invoice is None and text.isdecimal():
         invoice = session.get(Invoice, int(text))
     if invoice is None:
-        raise NotFound(f"invoice: {number_or_id} not found")
+        raise NotFound(f"invoice: {number_or_id} not found", resource="invoice")
     return invoice
 
 
@@ -243,7 +242,7 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
         rate = vat_rate or (invoice.lines[0].vat_rate if invoice.lines else "normal")
         try:
             rules.vat_rate(rate, invoice.issue_date)
-        except periods.BillingError as exc:
+        except RuleRefusal as exc:
             raise exc.as_invalid_input() from None
         text = label or f"Credit on invoice {invoice.number}"
         drafts = [rules.DraftLine("credit", text, Explained((Line(

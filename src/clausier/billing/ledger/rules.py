@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from clausier.billing.periods import (
     ONE_DAY,
-    BillingError,
+    Refused,
     add_months,
     fr_cached,
     month_end,
@@ -21,6 +21,7 @@ from clausier.billing.periods import (
 )
 from clausier.billing.runs.inputs import ItemFacts, PriceStep
 from clausier.billing.runs.rules import billing_terms, month_share, months_due, recurring_clause
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import (
     ZERO,
@@ -53,11 +54,13 @@ def index_months(terms: Terms, revision_on: date, recorded: Iterable[date]) -> t
     the one published ``reference_lag_months`` earlier (CGV art. 9.4)."""
     indexation = terms.indexation
     if indexation is None or indexation.series_id is None:
-        raise BillingError("indexation: the term sheet has no indexation clause")
+        raise RuleRefusal(Refused.no_indexation_clause, "indexation",
+                          "the term sheet has no indexation clause")
     before = [m for m in recorded if m < month_start(revision_on)]
     if not before:
-        raise BillingError(f"indexation: no value of index {indexation.series_id.value} is recorded "
-                           f"before {revision_on.isoformat()}")
+        raise RuleRefusal(Refused.no_index_value_before_revision, "indexation",
+                          f"no value of index {indexation.series_id.value} is recorded "
+                          f"before {revision_on.isoformat()}", indexation.series_id.clause)
     newest = max(before)
     lag = indexation.reference_lag_months.value if indexation.reference_lag_months else 12
     return newest, add_months(newest, -lag)
@@ -74,7 +77,8 @@ def indexed_fee(terms: Terms, old: Decimal, i_old: Decimal, i_new: Decimal, mont
                 month_new: date) -> Indexed:
     """``new = old × (1 + (I_new − I_old) / I_old)``, rounded to the cent (CGV art. 9.4)."""
     if i_old <= 0:
-        raise BillingError(f"index: the old value {i_old} must be positive")
+        raise RuleRefusal(Refused.index_not_positive, "index",
+                          f"the old value {i_old} must be positive")
     indexation = terms.indexation
     variation = (i_new - i_old) / i_old
     new = money(old * (1 + variation))
@@ -116,10 +120,12 @@ def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: b
     the notice (Technicophone: deemed accepted after 30 days), or the months after the change
     applies (Ozone art. 7.4: up to 4 months), else until the change applies."""
     if kind not in PRICE_CHANGE_KINDS:
-        raise BillingError(f"kind: {kind!r} is not one of {', '.join(PRICE_CHANGE_KINDS)}")
+        raise RuleRefusal(Refused.price_change_kind_unknown, "kind",
+                          f"{kind!r} is not one of {', '.join(PRICE_CHANGE_KINDS)}")
     changes = terms.price_changes
     if changes is None:
-        raise BillingError("price_changes: the term sheet says nothing about price changes")
+        raise RuleRefusal(Refused.no_price_change_clause, "price_changes",
+                          "the term sheet says nothing about price changes")
     days_field, months_field = {
         "general": ("notice_days", "terms_change_notice_months"),
         "usage": ("usage_notice_days", "usage_notice_months"),
@@ -134,7 +140,8 @@ def price_change_notice(terms: Terms, kind: str, announced_on: date, increase: b
         notice = delay(terms, days)
         earliest, clause = notice.after(announced_on), notice.clause
     else:
-        raise BillingError(f"price_changes: the sheet gives no notice for a {kind} price change")
+        raise RuleRefusal(Refused.no_price_change_notice, "price_changes",
+                          f"the sheet gives no notice for a {kind} price change")
     if kind == "regulatory":
         leave = changes.regulatory_client_may_leave
         may_leave = bool(leave and leave.value)
@@ -203,7 +210,7 @@ def rent_revisions(rent: RentFacts, terms: Terms, through: date,
             break
         try:
             month_new, month_old = index_months(terms, on, index_values)
-        except BillingError:
+        except RuleRefusal:
             continue
         if month_old not in index_values:
             continue

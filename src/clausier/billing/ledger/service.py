@@ -23,7 +23,7 @@ from clausier.billing.runs import inputs
 from clausier.contracts import facts as contracts
 from clausier.contracts.facts import BilledItem
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import ZERO, fr_format, fr_number, money, to_decimal
 
@@ -94,8 +94,8 @@ def apply_indexation(session: Session, clock: Clock, actor: Actor, operator_code
                                               for row in list_index_values(session, series)})
         try:
             month_new, month_old = rules.index_months(terms, on, values)
-        except periods.BillingError as exc:
-            raise NotAllowed(str(exc)) from None
+        except RuleRefusal as exc:
+            raise exc.as_error(NotAllowed) from None
         if month_old not in values:
             raise NotAllowed(
                 f"indexation: index {series} of {periods.period_label(month_old)} is not "
@@ -150,12 +150,13 @@ def announce_price_change(session: Session, clock: Clock, actor: Actor, operator
         terms = cache.terms(sub.sheet_id, sub.sheet_version, sub.family)
         try:
             rule = rules.price_change_notice(terms, kind, announced, increase, effective_on)
-        except periods.BillingError as exc:
-            raise NotAllowed(f"{sub.ref}: {exc}") from None
+        except RuleRefusal as exc:
+            raise exc.as_error(NotAllowed, of=sub.ref) from None
         if effective_on < rule.earliest_effective:
             raise NotAllowed(f"effective_on: {effective_on.isoformat()} leaves less than the notice "
                              f"of {sub.family} (earliest {rule.earliest_effective.isoformat()}, "
-                             f"{rule.notice_clause})")
+                             f"{rule.notice_clause})", code=periods.Refused.notice_too_short,
+                             clause=rule.notice_clause)
         notices.append((sub, rule))
     change = PriceChange(operator_id=operator.id, kind=kind, family=family, offer_code=offer_code,
                          percent=str(percent) if percent is not None else None,

@@ -37,7 +37,7 @@ from clausier.billing.invoices.rules import (
 )
 from clausier.billing.periods import (
     ONE_DAY,
-    BillingError,
+    Refused,
     add_months,
     fr_cached,
     month_end,
@@ -57,6 +57,7 @@ from clausier.billing.runs.inputs import (
     SubscriptionFacts,
     UsageFacts,
 )
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import (
     ZERO,
@@ -603,8 +604,9 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
         revised += months_revised
     for usage in customer.usage:
         if usage.subscription_id not in terms_of:
-            raise BillingError(f"usage {usage.id}: subscription {usage.subscription_id} is not "
-                               "one of the customer's")
+            raise RuleRefusal(Refused.usage_of_another_customer, "subscription_id",
+                              f"subscription {usage.subscription_id} of usage {usage.id} is not "
+                              "one of the customer's")
         lines.append(usage_line(usage, terms_of[usage.subscription_id], period,
                                 sites[usage.subscription_id]))
     for charge in customer.charges:

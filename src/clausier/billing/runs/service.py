@@ -47,7 +47,7 @@ from clausier.catalog import facts as catalog
 from clausier.catalog.facts import OperatorFacts
 from clausier.contracts import facts as contracts
 from clausier.core.clock import Clock, FixedClock
-from clausier.core.errors import NotFound
+from clausier.core.errors import NotFound, RuleRefusal
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customers
 from clausier.db.session import database_now, lock_for_writing, write_transaction
@@ -109,7 +109,7 @@ def _bill_customers(session: Session, clock: Clock, actor: Actor, cache: TermsCa
         facts = batch.facts[customer_id]
         try:
             draft = rules.draft_invoice(facts, general, operator.price_basis, period, issue_date)
-        except periods.BillingError as exc:
+        except RuleRefusal as exc:
             report.errors.append({"customer": customer.ref, "reason": str(exc)})
             continue
         if not draft.is_empty:
@@ -219,7 +219,7 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
             if bill_run_id is not None:
                 run = session.get(BillRun, bill_run_id)
                 if run is None:
-                    raise NotFound(f"bill run {bill_run_id} not found")
+                    raise NotFound(f"bill run {bill_run_id} not found", resource="bill_run")
             else:
                 run = start_bill_run(session, clock, actor, month, code, issuing=not draft_only)
             operator = operator_by_code(session, code)
@@ -447,7 +447,8 @@ def bill_partition(engine: Engine, clock: Clock, actor: Actor, run_id: int, posi
         part = session.scalar(select(BillRunPartition).where(
             BillRunPartition.bill_run_id == run_id, BillRunPartition.position == position))
         if part is None:
-            raise NotFound(f"bill run {run_id}: no partition {position}")
+            raise NotFound(f"bill run {run_id}: no partition {position}",
+                           resource="bill_run_partition")
         if part.status == "done":
             return None
         run = session.get(BillRun, run_id)
@@ -537,7 +538,7 @@ def list_partitions(session: Session, run_id: int) -> list[BillRunPartition]:
 def get_bill_run(session: Session, run_id: int) -> BillRun:
     run = session.get(BillRun, run_id)
     if run is None:
-        raise NotFound(f"bill run {run_id} not found")
+        raise NotFound(f"bill run {run_id} not found", resource="bill_run")
     return run
 
 

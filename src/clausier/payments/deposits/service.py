@@ -64,7 +64,7 @@ def request_deposit(session: Session, clock: Clock, actor: Actor, customer_ref: 
 def _deposit(session: Session, deposit_id: int) -> Deposit:
     deposit = session.get(Deposit, deposit_id)
     if deposit is None:
-        raise NotFound(f"deposit {deposit_id} not found")
+        raise NotFound(f"deposit {deposit_id} not found", resource="deposit")
     return deposit
 
 

@@ -71,7 +71,7 @@ def decide_dispute(session: Session, clock: Clock, actor: Actor, dispute_id: int
     original due date, late interest included, CGV art. 11.3)."""
     dispute = session.get(Dispute, dispute_id)
     if dispute is None:
-        raise NotFound(f"dispute {dispute_id} not found")
+        raise NotFound(f"dispute {dispute_id} not found", resource="dispute")
     if dispute.status != "open":
         raise NotAllowed(f"dispute {dispute.id} is already {dispute.status}")
     customer = customer_by_id(session, dispute.customer_id)

@@ -310,7 +310,7 @@ def decide_step(session: Session, clock: Clock, actor: Actor, step_record_id: in
     """A staff decision on a step the sheet leaves to the operator (suspend, terminate…)."""
     row = session.get(DunningStepRecord, step_record_id)
     if row is None:
-        raise NotFound(f"dunning step {step_record_id} not found")
+        raise NotFound(f"dunning step {step_record_id} not found", resource="dunning_step")
     if row.status != "pending_approval":
         raise NotAllowed(f"dunning step {row.id} ({row.step_id}) is {row.status}, not awaiting a decision")
     case = row.case

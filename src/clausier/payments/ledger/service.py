@@ -171,7 +171,7 @@ def refund_credit(session: Session, clock: Clock, actor: Actor, credit_id: int, 
                   reference: str = "") -> Refund:
     credit = session.get(CustomerCredit, credit_id)
     if credit is None:
-        raise NotFound(f"credit {credit_id} not found")
+        raise NotFound(f"credit {credit_id} not found", resource="credit")
     value = credit.remaining if amount is None else parse_amount(amount, "amount")
     if value <= 0 or value > credit.remaining:
         raise InvalidInput.on("amount", f"{fr_format(value)}: between 0 and the "

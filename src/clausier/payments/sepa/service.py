@@ -15,7 +15,15 @@ from clausier.audit.service import Actor, record
 from clausier.billing.ledger.charges import add_charge
 from clausier.catalog import facts as catalog_facts
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, Report
+from clausier.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Problem,
+    Report,
+    RuleRefusal,
+)
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customer_facts
 from clausier.notifications import outbox
@@ -74,7 +82,7 @@ def set_creditor(session: Session, clock: Clock, actor: Actor, operator_code: st
     """The operator's SEPA creditor account and identifier (*ICS*)."""
     operator = catalog_facts.operators_by_code(session, [operator_code]).get(operator_code)
     if operator is None:
-        raise NotFound(f"operator: no operator {operator_code!r}")
+        raise NotFound(f"operator: no operator {operator_code!r}", resource="operator")
     account = _iban(iban)
     if not creditor_identifier.strip():
         raise InvalidInput.on("creditor_identifier", "required (e.g. FR12ZZZ123456)")
@@ -133,7 +141,7 @@ def add_mandate(session: Session, clock: Clock, actor: Actor, customer_ref: str 
 def revoke_mandate(session: Session, clock: Clock, actor: Actor, reference: str, reason: str) -> Mandate:
     mandate = session.scalar(select(Mandate).where(Mandate.reference == reference))
     if mandate is None:
-        raise NotFound(f"mandate {reference} not found")
+        raise NotFound(f"mandate {reference} not found", resource="mandate")
     mandate.status, mandate.status_reason = "revoked", reason
     record(session, clock, actor, "mandate.revoke", mandate, f"{reference}: {reason}")
     return mandate
@@ -306,8 +314,8 @@ def import_returns(session: Session, clock: Clock, actor: Actor, content: bytes,
             continue
         try:
             reason, mandate_unusable = rules.return_reason(line.reason_code)
-        except rules.PaymentError as exc:
-            report.problems.append(Problem("reason_code", str(exc).split(": ", 1)[1], line.line))
+        except RuleRefusal as exc:
+            report.problems.append(Problem(exc.field, exc.reason, line.line))
             continue
         if line.amount is not None and money(line.amount) != item.amount:
             report.problems.append(Problem("amount", f"{line.amount} is not the {item.amount} debited",

@@ -72,7 +72,7 @@ def decide_breach(session: Session, clock: Clock, actor: Actor, breach_id: int, 
     allow an immediate suspension, e.g. CP IX §15)."""
     breach = session.get(FairUseBreach, breach_id)
     if breach is None:
-        raise NotFound(f"fair-use breach {breach_id} not found")
+        raise NotFound(f"fair-use breach {breach_id} not found", resource="fair_use_breach")
     if decision not in BREACH_DECISIONS:
         raise InvalidInput.on("decision", f"{decision!r} is not one of {', '.join(BREACH_DECISIONS)}")
     before = breach.status

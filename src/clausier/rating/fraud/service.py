@@ -112,7 +112,7 @@ def list_alerts(session: Session, status: str | None = None, month: str | None =
 def get_proposal(session: Session, proposal_id: int) -> PenaltyProposal:
     proposal = session.get(PenaltyProposal, proposal_id)
     if proposal is None:
-        raise NotFound(f"proposal: no penalty proposal {proposal_id}")
+        raise NotFound(f"proposal: no penalty proposal {proposal_id}", resource="penalty_proposal")
     return proposal
 
 
@@ -130,7 +130,7 @@ def decide_alert(session: Session, clock: Clock, actor: Actor, alert_id: int, de
     """Confirm or dismiss a fraud alert; dismissing it rejects its pending penalty proposals."""
     alert = session.get(FraudAlert, alert_id)
     if alert is None:
-        raise NotFound(f"fraud alert {alert_id} not found")
+        raise NotFound(f"fraud alert {alert_id} not found", resource="fraud_alert")
     if decision not in ("confirm", "dismiss"):
         raise InvalidInput.on("decision", f"{decision!r} is not confirm or dismiss")
     if alert.status != "open":
@@ -150,7 +150,7 @@ def decide_penalty(session: Session, clock: Clock, actor: Actor, proposal_id: in
     """Staff confirm a proposed penalty (it becomes a charge on the next invoice) or reject it."""
     proposal = session.get(PenaltyProposal, proposal_id)
     if proposal is None:
-        raise NotFound(f"penalty proposal {proposal_id} not found")
+        raise NotFound(f"penalty proposal {proposal_id} not found", resource="penalty_proposal")
     if decision not in ("confirm", "reject"):
         raise InvalidInput.on("decision", f"{decision!r} is not confirm or reject")
     if proposal.status != "proposed":

@@ -203,7 +203,7 @@ def rate_bucket(engine, clock: Clock, run_key: str, bucket: int, worker: str,
         row = session.scalar(select(RatingBucketRun).where(
             RatingBucketRun.run_key == run_key, RatingBucketRun.bucket == bucket).with_for_update())
         if row is None:
-            raise NotFound(f"rating run {run_key}: no bucket {bucket}")
+            raise NotFound(f"rating run {run_key}: no bucket {bucket}", resource="rating_bucket")
         if row.status != "queued":
             return
         lock_for_writing(session, f"rating:{row.month}:{bucket}")

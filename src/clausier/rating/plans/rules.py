@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import auto
 
 from clausier.catalog.attributes import RatingAttributes
-from clausier.core.errors import RuleRefusal
+from clausier.core.errors import RefusalCode
 from clausier.rating.numbering import rules as nb
 from clausier.terms.schema import Sourced, Threshold, Usage
 
@@ -57,8 +58,15 @@ class Plan:
     operator_id: int | None = None
 
 
-class RatingRefusal(RuleRefusal):
-    """The terms do not allow what is asked (the message names the field and the clause)."""
+class Refused(RefusalCode):
+    """Why rating's rules refuse what is asked."""
+
+    no_tariff_change_date = auto()
+    late_tariff_change_unsettled = auto()   # requested after the sheet's day of the month
+    no_supplier_penalty_pass_on = auto()
+    supplier_missing = auto()
+    penalty_not_charged = auto()
+    number_of_another_client = auto()
 
 
 def is_on(value: Sourced[bool] | None) -> bool:

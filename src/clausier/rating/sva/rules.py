@@ -13,12 +13,13 @@ from decimal import Decimal
 import polars as pl
 from dateutil.relativedelta import relativedelta
 
+from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.money import money
 from clausier.rating.classify.rules import is_premium_number
 from clausier.rating.fraud.rules import Alert
 from clausier.rating.numbering import rules as nb
-from clausier.rating.plans.rules import Plan, RatingRefusal, cited, is_on
+from clausier.rating.plans.rules import Plan, Refused, cited, is_on
 from clausier.rating.price.rules import Tariff, fmt_price, to_micro
 from clausier.terms.schema import Usage
 
@@ -208,13 +209,15 @@ def tariff_change_effective(usage: Usage, requested_on: date) -> tuple[date, str
     last_day = usage.figures.tariff_change_request_last_day_of_month
     late = usage.figures.tariff_change_late_request_effective_months_ahead
     if last_day is None:
-        raise RatingRefusal("family: the schedule sets no date for caller tariff changes")
+        raise RuleRefusal(Refused.no_tariff_change_date, "family",
+                          "the schedule sets no date for caller tariff changes")
     first = requested_on.replace(day=1)
     if requested_on.day <= int(last_day.value):
         return first + relativedelta(months=1), last_day.clause
     if late is None:
-        raise RatingRefusal(f"requested_on: the schedule does not say when a request made after the "
-                            f"{last_day.value}th takes effect ({last_day.clause})")
+        raise RuleRefusal(Refused.late_tariff_change_unsettled, "requested_on",
+                          f"the schedule does not say when a request made after the "
+                          f"{last_day.value}th takes effect ({last_day.clause})", last_day.clause)
     return first + relativedelta(months=int(late.value)), cited(last_day.clause, late.clause)
 
 
@@ -228,16 +231,22 @@ def supplier_penalty(usage: Usage, supplier: str, number: str, charged: Decimal,
     # operator's penalties (CP IX §11.3), which the reading gives the same meaning.
     passed = usage.flags.supplier_penalties_passed_through or usage.flags.operator_penalties_passed_through
     if not is_on(passed):
-        raise RatingRefusal("family: the schedule passes no supplier penalty on to the client")
+        raise RuleRefusal(Refused.no_supplier_penalty_pass_on, "family",
+                          "the schedule passes no supplier penalty on to the client")
     if not supplier.strip():
-        raise RatingRefusal(f"supplier: name the operator that charged the penalty ({passed.clause})")
+        raise RuleRefusal(Refused.supplier_missing, "supplier",
+                          f"name the operator that charged the penalty ({passed.clause})",
+                          passed.clause)
     if charged <= 0:
-        raise RatingRefusal(f"amount: only a penalty actually charged to the operator is passed on "
-                            f"({passed.clause}); {charged} is not one")
+        raise RuleRefusal(Refused.penalty_not_charged, "amount",
+                          f"only a penalty actually charged to the operator is passed on "
+                          f"({passed.clause}); {charged} is not one", passed.clause)
     normalised = pl.Series([number, *client_numbers]).to_frame("n").select(nb.normalise(pl.col("n")))
     if normalised.item(0, 0) not in set(normalised.to_series()[1:]):
-        raise RatingRefusal(f"number: {number} is not a number of this client; only a penalty "
-                            f"charged for the client's numbers is passed on ({passed.clause})")
+        raise RuleRefusal(Refused.number_of_another_client, "number",
+                          f"{number} is not a number of this client; only a penalty "
+                          f"charged for the client's numbers is passed on ({passed.clause})",
+                          passed.clause)
     return Explained((Line(f"Penalty charged by {supplier.strip()} for {number}, passed on",
                            money(charged), f"as charged: {fmt_price(charged)}", passed.clause),))
 

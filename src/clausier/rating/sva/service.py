@@ -18,7 +18,7 @@ from clausier.contracts import facts as contracts_facts
 from clausier.contracts import service as contracts
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS, Clock
-from clausier.core.errors import NotAllowed, NotFound
+from clausier.core.errors import NotAllowed, NotFound, RuleRefusal
 from clausier.core.explain import Explained
 from clausier.core.money import money
 from clausier.rating.fraud.service import propose
@@ -47,7 +47,8 @@ def propose_uncured_sanction(session: Session, clock: Clock, actor: Actor, alert
     days from the confirmation of the alert) carries the additional sanction (CP XII §13.1)."""
     alert = session.get(FraudAlert, alert_id)
     if alert is None or alert.kind != "sva_abnormal_traffic":
-        raise NotFound(f"premium-number alert {alert_id} not found")
+        raise NotFound(f"premium-number alert {alert_id} not found",
+                       resource="premium_number_alert")
     if alert.status != "confirmed" or alert.decided_at is None:
         raise NotAllowed(f"status: alert {alert_id} must be confirmed first")
     plan = plans_of(session, [alert.subscription_id])[0][0]
@@ -83,7 +84,7 @@ def claimable_payouts(session: Session, subscription_id: int, on: date) -> tuple
     the days of calls it covers."""
     plan = plans_of(session, [subscription_id])[0]
     if not plan:
-        raise NotFound(f"subscription {subscription_id} not found")
+        raise NotFound(f"subscription {subscription_id} not found", resource="subscription")
     usage = plan[0].usage
     accruals = [(p.day, p.amount) for p in session.scalars(select(SvaPayout).where(
         SvaPayout.subscription_id == subscription_id, SvaPayout.claim_id.is_(None)))]
@@ -122,8 +123,8 @@ def tariff_change_effective(session: Session, subscription_id: int | str,
     try:
         return rules.tariff_change_effective(contracts.terms_of(session, subscription).usage or Usage(),
                                              requested_on)
-    except plans_rules.RatingRefusal as exc:
-        raise NotAllowed(f"{subscription.ref}: {exc}") from None
+    except RuleRefusal as exc:
+        raise exc.as_error(NotAllowed, of=subscription.ref) from None
 
 
 def pass_on_supplier_penalty(session: Session, clock: Clock, actor: Actor, subscription_id: int | str,
@@ -135,7 +136,7 @@ def pass_on_supplier_penalty(session: Session, clock: Clock, actor: Actor, subsc
     try:
         explained = rules.supplier_penalty(plan.usage, supplier, number, charged,
                                            [subscription.service_identifier or ""])
-    except plans_rules.RatingRefusal as exc:
+    except RuleRefusal as exc:
         raise exc.as_invalid_input() from None
     key = f"supplier:{subscription.id}:{nb_key(number)}:{charged_on.isoformat()}"
     propose(session, clock, key, None, plan, "supplier_penalty",
@@ -175,7 +176,7 @@ def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id:
     subscription = contracts_facts.subscription_outlines(session, [subscription_id]).get(
         subscription_id)
     if subscription is None:
-        raise NotFound(f"subscription {subscription_id} not found")
+        raise NotFound(f"subscription {subscription_id} not found", resource="subscription")
     plan = plans_of(session, [subscription_id])[0][0]
     usage = plan.usage
     frozen = usage.flags.payout_frozen_while_suspended
