@@ -24,6 +24,7 @@ from clausier.contracts import service as contracts
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound
 from clausier.core.explain import Explained
+from clausier.core.message import msg
 from clausier.core.money import ZERO, money
 from clausier.customers import facts as customer_facts
 from clausier.db.session import lock_for_writing
@@ -572,7 +573,8 @@ def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
     for subscription, explained in granted:
         add_charge(session, clock, actor, customer_id=customer.id, subscription_id=subscription.id,
                    source="sla_credit", source_key=f"{row.id}:{subscription.id}",
-                   label=f"Service-level credit {month:%Y-%m} — {subscription.ref}",
+                   label=msg("Service-level credit {month} — {ref}", month=f"{month:%Y-%m}",
+                             ref=subscription.ref),
                    explained=explained,
                    price_basis=subscription.items[0].price_basis if subscription.items else "HT",
                    incurred_on=today)

@@ -37,7 +37,7 @@ from clausier.billing.models import Invoice
 from clausier.core.errors import NotFound
 from clausier.core.money import fr_format
 from clausier.web import TEMPLATES
-from clausier.web.explain_text import translate as translate_explained
+from clausier.web.explain_text import explained
 
 FACTURX_LEVEL = "en16931"
 STYLESHEET = TEMPLATES.parent / "static" / "documents" / "invoice.css"
@@ -70,17 +70,19 @@ def _environment(language: str) -> Environment:
     environment.filters["money"] = fr_format if french else formats["money"]
     environment.filters["day"] = ((lambda d: d.strftime("%d/%m/%Y") if d else "") if french
                                   else formats["day"])
-    environment.filters["explain"] = lambda text: translate_explained(text or "", language)
+    environment.filters["explain"] = lambda text, message=None: explained(text, language, message)
     environment.filters["percent"] = _percent_in(language)
     environment.filters["mention"] = lambda mention: mention_text(mention, language)
 
     def why(explanation: dict) -> str:
         """A line's explanation as the document prints it: each formula with its clause, then
         each note, one to a text line (the cell keeps the newlines: ``white-space: pre-line``)."""
-        formulas = [translate_explained(part.get("formula") or "", language)
+        formulas = [explained(part.get("formula"), language, part.get("formula_message"))
                     + (f" — {part['clause']}" if part.get("clause") else "")
                     for part in explanation.get("lines", [])]
-        notes = [translate_explained(note or "", language) for note in explanation.get("notes", [])]
+        notes = explanation.get("notes", [])
+        notes = [explained(note, language, message) for note, message
+                 in zip(notes, explanation.get("note_messages") or [None] * len(notes))]
         return "\n".join(formulas + notes)
 
     environment.filters["why"] = why
