@@ -24,7 +24,7 @@ from clausier.contracts import service as contracts
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound
 from clausier.core.explain import Explained
-from clausier.core.message import msg
+from clausier.core.message import message_of, msg
 from clausier.core.money import ZERO, money
 from clausier.customers import facts as customer_facts
 from clausier.db.session import lock_for_writing
@@ -777,7 +777,8 @@ def report_to_dict(item: SubscriptionReport) -> dict:
             "objective_met": availability.objective_met,
             "objective_only": availability.objective_only,
             "band_percent": None if availability.band is None else str(availability.band.percent),
-            "credit": availability.credit.as_dict(), "notes": list(availability.notes)},
+            "credit": availability.credit.as_dict(), "notes": list(availability.notes),
+            "note_messages": [message_of(note) for note in availability.notes]},
         "restoration": {
             "tickets": [{"ref": o.ticket_ref, "restoration_seconds": _seconds(o.restoration_time),
                          "target": o.target.label, "breached": o.breached,

@@ -100,10 +100,13 @@ def filters_for(language: str) -> dict:
         one with its stored ``message`` (``part.formula_message``)."""
         return explained(text, language, message)
 
-    def notes(explanation: dict | None) -> list[str]:
-        """The notes of a stored explanation (``Explained.as_dict``), in the page's language."""
-        texts = (explanation or {}).get("notes", [])
-        messages = (explanation or {}).get("note_messages") or [None] * len(texts)
+    def notes(explanation) -> list[str]:
+        """The notes of an explanation, or of a stored one (``Explained.as_dict``), in the page's
+        language."""
+        if not isinstance(explanation, dict):
+            return [explained(note, language) for note in getattr(explanation, "notes", ())]
+        texts = explanation.get("notes", [])
+        messages = explanation.get("note_messages") or [None] * len(texts)
         return [explained(note, language, message) for note, message in zip(texts, messages)]
 
     def label(table: str, code: str | None) -> str:
