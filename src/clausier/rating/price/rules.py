@@ -17,7 +17,7 @@ import polars as pl
 
 from clausier.core.clock import PARIS
 from clausier.core.explain import Line
-from clausier.core.message import msg
+from clausier.core.message import Message, msg
 from clausier.core.money import money
 from clausier.rating.detail import DestinationUsage
 from clausier.rating.fair_use.rules import Breach
@@ -272,6 +272,19 @@ EXPLAINED_COLUMNS = ("label", "formula", "cents", "in_bundle", "beyond_allowance
 FIGURE_COLUMNS = ("calls", "seconds", "charged_s")
 
 
+def class_label(label: str) -> Message:
+    """A destination class's label (``explanation_texts`` words it, « Calls — national ») as
+    its message: the kind's words with the destination."""
+    kind, _, destination = label.partition(" — ")
+    if kind == "Calls":
+        return msg("Calls — {destination}", destination=destination)
+    if kind == "SMS":
+        return msg("SMS — {destination}", destination=destination)
+    if kind == "MMS":
+        return msg("MMS — {destination}", destination=destination)
+    return msg("Data — {destination}", destination=destination)
+
+
 def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
     """One explained line per price-list entry used in the month: ``groups`` are rows of
     ``EXPLAINED_COLUMNS`` (``explanation_texts``), in GROUP_ORDER."""
@@ -279,7 +292,8 @@ def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach
     breach_clause = "; ".join(b.clause for b in breaches)
     bundle_clause = (plan.usage.included_destinations.clause
                      if plan.usage.included_destinations else "offer bundle")
-    for label, formula, cents, in_bundle, beyond_allowance, rerated, source, size, price_text, *_ in groups:
+    for text, formula, cents, in_bundle, beyond_allowance, rerated, source, size, price_text, *_ in groups:
+        label = class_label(text)
         if in_bundle:
             lines.append(Line(msg("{label}, included in the bundle", label=label), Decimal(0),
                               formula, bundle_clause))
@@ -312,7 +326,8 @@ def destination_usage(groups: Sequence[tuple], lines: Sequence[Line]) -> tuple[D
         figures[3] += charged_s or 0
         figures[4] += line.amount
         figures[5] += [part for part in line.clause.split("; ") if part and part not in figures[5]]
-    return tuple(DestinationUsage(label, calls, seconds, included, charged, money(total), "; ".join(clauses))
+    return tuple(DestinationUsage(class_label(label), calls, seconds, included, charged, money(total),
+                                  "; ".join(clauses))
                  for label, (calls, seconds, included, charged, total, clauses) in classes.items())
 
 
