@@ -23,10 +23,6 @@ from clausier.core.money import fr_format
 _amount_text = lru_cache(maxsize=8192)(fr_format)
 
 
-def _same(text: str) -> str:
-    return text
-
-
 class Message(str):
     """English text of ``msgid`` with ``params``; ``render(gettext)`` in another language."""
 
@@ -34,18 +30,23 @@ class Message(str):
     params: dict
 
     def __new__(cls, msgid: str, params: dict | None = None) -> Message:
-        params = dict(params or {})
-        text = msgid.format_map({name: _render(value, _same) for name, value in params.items()})
-        message = super().__new__(cls, text)
+        params = {} if params is None else params
+        # English is the message id filled in as written: a message's value is its English
+        # already, a count and a date format themselves; only an amount needs words (a bill run
+        # builds a few messages per line, so this stays a single format call).
+        values = params
+        for value in params.values():
+            if type(value) is Decimal:
+                values = {name: _amount_text(value) if type(value) is Decimal else value
+                          for name, value in params.items()}
+                break
+        message = super().__new__(cls, msgid.format_map(values))
         message.msgid = msgid
         message.params = params
         return message
 
     def __reduce__(self):
         return (Message, (self.msgid, self.params))
-
-    def __repr__(self) -> str:
-        return f"msg({self.msgid!r}, {self.params!r})"
 
     def render(self, gettext: Callable[[str], str]) -> str:
         """The message in the language of ``gettext`` (a catalogue's, exact message ids)."""
@@ -67,7 +68,7 @@ def msg(msgid: str, /, **params) -> Message:
     """A message: ``msgid`` (English, with ``{placeholders}``) and the values of its
     placeholders. The message ids rules use are checked against the French catalogue
     (``tests/web/test_explained_in_french.py``)."""
-    return Message(msgid, params)
+    return Message(msgid, params)   # ``params`` is this call's own dict
 
 
 def _render(value, gettext: Callable[[str], str]) -> str:

@@ -22,7 +22,13 @@ def explained(text: str | None, language: str, message: dict | None = None) -> s
     if language == SOURCE_LANGUAGE or not text:
         return str(text)
     gettext = translations(language).gettext
-    return text.render(gettext) if isinstance(text, Message) else gettext(text)
+    if not isinstance(text, Message):
+        return gettext(text)
+    try:
+        return text.render(gettext)
+    except (KeyError, IndexError, ValueError):
+        # a message stored under an id whose translation has since named other parameters
+        return str(text)
 
 
 def with_texts(data, language: str):
