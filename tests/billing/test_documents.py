@@ -279,3 +279,27 @@ def test_a_control_character_pasted_in_a_name_still_renders(session, clock, acto
     path.write_bytes(invoice_pdf(invoice))
     text = subprocess.run(["/usr/bin/pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert "Dupont" in text and "SARL" in text
+
+
+def test_a_french_pdf_renders_the_lines_from_their_message_ids(session, clock, actor, tec, business):
+    """TECHNICOPHONE CP I §7.2 (seed 001 L1677-1679): « La première facture du Service sur un
+    Site inclura les abonnements au prorata temporis » — three VGA analogue lines live from
+    15 October: 17 of October's 31 days. The stored line keeps its message ids; the French
+    document renders them from the explain catalogue, the English one is the stored text."""
+    from clausier.billing.documents.page import invoice_page
+
+    def page_text(language: str) -> str:
+        return json.dumps(invoice_page(invoice, None, language, "Facture", {}),
+                          ensure_ascii=False)
+    invoice = _billed(session, clock, actor, business)
+    session.flush()
+    prorata = next(line for line in invoice.lines if line.label == "Vga Analogue — 2026-10 prorata")
+    assert prorata.explanation["label_message"] == {
+        "id": "{label} — {when} prorata", "params": {"label": "Vga Analogue", "when": "2026-10"}}
+    assert prorata.explanation["lines"][0]["formula"] == "17/31 days × 3 × 20,00\xa0€"
+    french = page_text("fr")
+    assert "Vga Analogue — 2026-10 au prorata" in french
+    assert "17/31 jours × 3 × 20,00\xa0€ — CP I §7.2 (L1677-1679)" in french
+    assert "2026-10 prorata" not in french and "days ×" not in french
+    english = page_text("en")
+    assert "Vga Analogue — 2026-10 prorata" in english and "17/31 days × 3 × 20,00" in english

@@ -86,3 +86,35 @@ def test_cli_unknown_contract_is_a_clear_error(db_url, seeded, monkeypatch):
     result = CliRunner().invoke(cli, ["contract", "show", "NOPE-1"])
     assert result.exit_code == 2
     assert "subscription: NOPE-1 not found" in result.output
+
+
+def test_api_quote_gives_each_line_its_message_and_its_text_in_the_language_asked(engine, clock,
+                                                                                  seeded):
+    """TECHNICOPHONE CP IV §6.2 (seed 001 L3296-3315): leaving before the end of the initial
+    period costs the months remaining in it × 100 % of the monthly fees, after a three-month
+    notice whose months are billed as usual: 17 months from 2026-08-10 to 2027-12-31, 3 of them
+    during the notice, 14 × 450 € as the fee. The API keeps the English texts and gives each its
+    message id, parameters and the text in the language of ``Accept-Language`` (French from the
+    explain catalogue)."""
+    client = TestClient(app_for(engine, clock))
+    headers = {"Authorization": f"Bearer {seeded['token']}", "Accept-Language": "fr-FR,fr;q=0.9"}
+    body = client.get(f"/api/v1/subscriptions/{seeded['ref']}/quotes/termination",
+                      params={"received": "2026-08-10"}, headers=headers).json()
+    notice, line = body["lines"]
+    assert notice["label_message"]["text"] == \
+        "Redevances mensuelles pendant le préavis, facturées sur les factures habituelles"
+    assert line["label"] == "Remaining months to the end of the initial period (2027-12-31)"
+    assert line["label_message"] == {
+        "id": "Remaining months to the end of the initial period ({date})",
+        "params": {"date": {"date": "2027-12-31"}},
+        "text": "Mois restant à courir jusqu'à la fin de la période initiale (2027-12-31)"}
+    assert line["formula_message"]["id"] == "{n} months × {rest}"
+    assert line["formula_message"]["params"]["n"] == 14
+    assert line["formula_message"]["params"]["rest"]["params"]["fees"] == {"amount": "450.00"}
+    assert line["formula_message"]["text"].replace("\u202f", " ").replace("\xa0", " ") == \
+        "14 mois × 450,00 € de redevances mensuelles (17 mois à compter du 2026-08-10, " \
+        "dont 3 facturés pendant le préavis)"
+    english = client.get(f"/api/v1/subscriptions/{seeded['ref']}/quotes/termination",
+                         params={"received": "2026-08-10"},
+                         headers={"Authorization": headers["Authorization"]}).json()
+    assert english["lines"][0]["formula_message"]["text"] == english["lines"][0]["formula"]

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from clausier.cli.main import app
-from clausier.web.explain_text import translate
+from clausier.core.message import msg
+from clausier.web.explain_text import explained
 from tests.contracts.changes import ozone_subscription
 
 runner = CliRunner()
@@ -76,7 +77,8 @@ def test_a_row_about_other_services_is_refused_with_its_clause(subscriptions, se
 
 
 def test_the_change_fee_is_labelled_in_french_on_pages():
-    assert translate("Change fee (telephony downgrade)", "fr") == (
+    """Ozone annex 1 (seed 002 L1208-1223): the grid's rows, in the seed's words."""
+    assert explained(msg("Change fee ({change})", change="telephony downgrade"), "fr") == (
         "Frais de changement d'offre (downgrade téléphonie)")
-    assert translate("Change fee (pack downgrade)", "fr") == (
+    assert explained(msg("Change fee ({change})", change="pack downgrade"), "fr") == (
         "Frais de changement d'offre (downgrade d'une offre groupée)")

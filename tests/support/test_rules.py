@@ -325,7 +325,7 @@ def test_clock_is_monotone_and_skips_paused_and_closed_time(call, offsets, now_a
 def test_service_level_explanations_read_in_french_on_french_pages():
     """The rules write English; a French page shows the explain catalogue's French (CP I §5.2–5.4
     penalties and their cap, CP III §4.1 availability credit)."""
-    from clausier.web.explain_text import translate
+    from clausier.web.explain_text import explained as translate
 
     sl = levels.vga()
     target = rules.target_for(sl, "gtr_6h_24x7", "isdn")

@@ -29,6 +29,7 @@ from clausier.core.settings import Settings
 from clausier.db.session import WRITE_WAIT_SECONDS, WriterBusy, engine_for
 from clausier.rooms import ROOMS
 from clausier.scheduler.ticker import DailyTicker, DeliveryLoop
+from clausier.web.explain_text import API_LANGUAGE, with_texts
 from clausier.web.i18n import gettext_for
 from clausier.web.problems import error_text, language_of_api, problem_text, reason_text
 from clausier.web.templating import language_of, render
@@ -73,6 +74,37 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class ReaderLanguage:
+    """The language an API answer renders its explanations' messages in: the request's
+    ``Accept-Language`` (English when it asks for none the catalogues have)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        accept = next((value for name, value in scope.get("headers", ())
+                       if name == b"accept-language"), None) if scope["type"] == "http" else None
+        if accept is None:
+            await self.app(scope, receive, send)
+            return
+        token = API_LANGUAGE.set(language_of_api(accept.decode("latin-1")))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            API_LANGUAGE.reset(token)
+
+
+class ExplainedJSONResponse(JSONResponse):
+    """JSON whose stored messages (an explanation's ``label_message``…) carry their ``text`` in
+    the reader's language; other answers are written as they are (one substring test)."""
+
+    def render(self, content) -> bytes:
+        body = super().render(content)
+        if b'_message' not in body:
+            return body
+        return super().render(with_texts(content, API_LANGUAGE.get()))
+
+
 def create_app(engine: Engine | None = None, clock: Clock | None = None,
                settings: Settings | None = None, daily_tick: bool | None = None) -> FastAPI:
     """The app; ``daily_tick`` (default: the settings, ``CLAUSIER_NO_TICK=1`` turns it off) runs
@@ -101,7 +133,8 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
                               "Errors are RFC 9457 problem+json documents. Authenticate with "
                               "`Authorization: Bearer <token>` (`POST /api/v1/tokens`, "
                               "`clausier user token`).",
-                  openapi_url="/openapi.json", docs_url=DOCS_PATH, redoc_url=None)
+                  openapi_url="/openapi.json", docs_url=DOCS_PATH, redoc_url=None,
+                  default_response_class=ExplainedJSONResponse)
     app.state.engine = engine or engine_for(settings.database_url)
     app.state.clock = clock or SystemClock()
     app.state.settings = settings
@@ -111,6 +144,7 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
                        https_only=settings.cookie_secure)
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ReaderLanguage)
 
     @app.exception_handler(ClausierError)
     async def clausier_error(request: Request, exc: ClausierError):

@@ -41,11 +41,22 @@ class OrderIn(Input):
     accept: bool = Field(True, description="Accept at once: creates the subscriptions.")
 
 
+class MessageOut(BaseModel):
+    """A text as a message id and its parameters, and ``text``: the message in the language the
+    request asks for (``Accept-Language``)."""
+
+    id: str
+    params: dict
+    text: str | None = None
+
+
 class ExplainedLineOut(BaseModel):
     label: str
     formula: str
     amount: str
     clause: str
+    label_message: MessageOut | None = None
+    formula_message: MessageOut | None = None
 
 
 class QuoteOut(BaseModel):
@@ -54,6 +65,7 @@ class QuoteOut(BaseModel):
     currency: str
     lines: list[ExplainedLineOut]
     notes: list[str] = []
+    note_messages: list[MessageOut | None] | None = None
 
 
 class DateIn(Input):
@@ -73,7 +85,8 @@ def _quote_out(quote) -> QuoteOut:
     data = quote.explained.as_dict()
     effective = getattr(quote, "effective_date")
     return QuoteOut(effective_date=effective, total=data["total"], currency=data["currency"],
-                    lines=data["lines"], notes=data["notes"])
+                    lines=data["lines"], notes=data["notes"],
+                    note_messages=data.get("note_messages"))
 
 
 @router.post("/orders", status_code=201)

@@ -23,7 +23,8 @@ from clausier.contracts import rules
 from clausier.contracts.rules import Refused
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
-from clausier.core.money import ZERO, fr_format, money
+from clausier.core.message import msg
+from clausier.core.money import ZERO, money
 from clausier.terms.schema import Terms
 
 ACTIONS = ("add", "remove", "option_add", "option_remove", "offer")
@@ -240,8 +241,8 @@ def quote_change(facts: rules.Facts, terms: Terms, held: tuple[Held, ...],
         priced = _one_off(held, after, offers, terms, committed)
         one_off = Explained(tuple(replace(line, clause=f"{extension}; {line.clause}")
                                   for line in priced.lines)).with_note(
-            f"User records may be added at any time at an extra cost ({extension}); the pack's "
-            "term is unchanged")
+            msg("User records may be added at any time at an extra cost ({clause}); the pack's "
+                "term is unchanged", clause=extension))
         end = end_before if live else None
         return ChangeOrderQuote(on, on, held, after, one_off, _monthly(after),
                                 money(sum((item.monthly_total for item in held), ZERO)),
@@ -263,8 +264,9 @@ def quote_change(facts: rules.Facts, terms: Terms, held: tuple[Held, ...],
         end = rules.commitment_end(renewed, terms)
     else:
         one_off = one_off.with_note(
-            f"Ordered before go-live: the change amends the order; the commitment of "
-            f"{facts.commitment_months} months starts at go-live ({_start_clause(terms)})")
+            msg("Ordered before go-live: the change amends the order; the commitment of {n} "
+                "months starts at go-live ({clause})", n=facts.commitment_months,
+                clause=_start_clause(terms)))
     return ChangeOrderQuote(on, effective, held, after, one_off, monthly, monthly_before,
                             minimum_top_up(after, terms), end_before, end, months, live,
                             _recommit_clause(terms), live)
@@ -272,7 +274,8 @@ def quote_change(facts: rules.Facts, terms: Terms, held: tuple[Held, ...],
 
 def _monthly(after: tuple[Held, ...]) -> Explained:
     return Explained(tuple(
-        Line(item.label, item.monthly_total, f"{item.quantity} × {fr_format(item.monthly_fee)}",
+        Line(item.label, item.monthly_total,
+             msg("{quantity} × {fee}", quantity=item.quantity, fee=item.monthly_fee),
              f"order / price list ({item.offer_code})") for item in after))
 
 
@@ -327,12 +330,13 @@ def _one_off(held: tuple[Held, ...], after: tuple[Held, ...], offers: dict[str, 
             continue
         access = item.access_fee
         if access:
-            lines.append(Line(f"Access fees: {item.label}", money(access * added),
-                              f"{added} × {fr_format(access)}",
+            lines.append(Line(msg("Access fees: {label}", label=item.label), money(access * added),
+                              msg("{quantity} × {fee}", quantity=added, fee=access),
                               f"order / price list ({item.offer_code})"))
         if offer is not None and offer.one_off_price:
-            lines.append(Line(f"One-off price: {item.label}", money(offer.one_off_price * added),
-                              f"{added} × {fr_format(offer.one_off_price)}",
+            lines.append(Line(msg("One-off price: {label}", label=item.label),
+                              money(offer.one_off_price * added),
+                              msg("{quantity} × {fee}", quantity=added, fee=offer.one_off_price),
                               f"order / price list ({item.offer_code})"))
     remaining = {item.offer_code: item.quantity for item in after}
     removed = [(item, item.quantity - remaining.get(item.offer_code, 0)) for item in held
@@ -346,10 +350,11 @@ def _one_off(held: tuple[Held, ...], after: tuple[Held, ...], offers: dict[str, 
                               f"the terms say nothing of removing {item.label} during the "
                               "commitment; record a reading "
                               "(commitment.removal_fee_during_commitment)")
-        lines.append(Line(f"Removal during the commitment: {item.label}",
+        lines.append(Line(msg("Removal during the commitment: {label}", label=item.label),
                           money(rule.value * count),
-                          f"{count} × {fr_format(rule.value)} (no longer billed from the change "
-                          "date; the whole service re-commits)", rule.clause))
+                          msg("{rest} (no longer billed from the change date; the whole service "
+                              "re-commits)", rest=msg("{quantity} × {fee}", quantity=count,
+                                                     fee=rule.value)), rule.clause))
     return Explained(tuple(lines))
 
 
@@ -381,6 +386,7 @@ def minimum_top_up(after: tuple[Held, ...], terms: Terms) -> Explained:
     if minimum == ZERO or not applies:
         return Explained()
     fees = money(sum((item.monthly_total for item in after), ZERO))
-    return Explained((Line("Monthly top-up to the minimum billing", max(ZERO, minimum - fees),
-                           f"{fr_format(minimum)} minimum − {fr_format(fees)} monthly fees",
+    return Explained((Line(msg("Monthly top-up to the minimum billing"), max(ZERO, minimum - fees),
+                           msg("{minimum} minimum − {fees} monthly fees", minimum=minimum,
+                               fees=fees),
                            billing.minimum_billing.clause),))

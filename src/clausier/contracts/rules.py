@@ -28,6 +28,7 @@ from dateutil.relativedelta import relativedelta
 from clausier.core.calendar import DayKind
 from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.explain import Explained, Line
+from clausier.core.message import Message, msg
 from clausier.core.money import ZERO, fr_format, fr_number, money
 from clausier.terms.delays import FRANCE, Delay, delay
 from clausier.terms.schema import (
@@ -400,11 +401,20 @@ class FeeContext:
     effective: date
     period: Period | None
     billed_months: int = 0     # months billed as recurring fees until the effective date
-    flat_fee_label: str = "Termination fee"     # a flat fee without a label of its own
+    flat_fee_label: str = msg("Termination fee")     # a flat fee without a label of its own
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
+def _months_times(count: int, rest) -> Message:
+    """``3 months × rest``."""
+    return msg("{n} month × {rest}" if count == 1 else "{n} months × {rest}", n=count, rest=rest)
+
+
+def _remaining_months(period: Period) -> Message:
+    if period.kind == "initial":
+        return msg("Remaining months to the end of the initial period ({date})", date=period.end)
+    if period.kind == "renewal":
+        return msg("Remaining months to the end of the renewal period ({date})", date=period.end)
+    return msg("Remaining months to the end of the indefinite period ({date})", date=period.end)
 
 
 def _period_for(rule: RemainingMonthsFee, ctx: FeeContext) -> Period | None:
@@ -440,13 +450,16 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
             return []
         share = rule.percent / 100
         amount = money(fees * extra * share)
-        percent = f"{fr_number(rule.percent)} % × " if rule.percent != 100 else ""
+        fees_text = (msg("{percent} % × {amount}", percent=fr_number(rule.percent), amount=fees)
+                     if rule.percent != 100 else fees)
         return [Line(
-            f"Remaining months to the end of the {period.kind} period ({period.end.isoformat()})",
+            _remaining_months(period),
             amount,
-            f"{_plural(extra, 'month')} × {percent}{fr_format(fees)} of monthly fees"
-            + (f" ({remaining} months from {start.isoformat()}, of which {already_billed} billed during notice)"
-               if already_billed else f" (from {start.isoformat()})"),
+            _months_times(extra, msg(
+                "{fees} of monthly fees ({n} months from {date}, of which {count} billed during "
+                "notice)", fees=fees_text, n=remaining, date=start, count=already_billed)
+                if already_billed else
+                msg("{fees} of monthly fees (from {date})", fees=fees_text, date=start)),
             rule.clause)]
     if isinstance(rule, ChatelFee):
         end = commitment_end(facts, ctx.terms)
@@ -460,14 +473,16 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
         beyond = remaining - within
         lines = []
         if within:
-            lines.append(Line(f"Remaining fees within the first {rule.full_months} months",
-                              money(fees * within),
-                              f"{_plural(within, 'month')} × {fr_format(fees)}", rule.clause))
+            lines.append(Line(msg("Remaining fees within the first {n} months",
+                                  n=rule.full_months),
+                              money(fees * within), _months_times(within, fees), rule.clause))
         if beyond:
             fraction = rule.beyond_fraction
-            lines.append(Line(f"Share of the fees remaining beyond month {rule.full_months}",
+            lines.append(Line(msg("Share of the fees remaining beyond month {n}",
+                                  n=rule.full_months),
                               money(fees * beyond * fraction),
-                              f"{fr_number(fraction)} × {_plural(beyond, 'month')} × {fr_format(fees)}",
+                              msg("{factor} × {rest}", factor=fr_number(fraction),
+                                  rest=_months_times(beyond, fees)),
                               rule.clause))
         return lines
     if isinstance(rule, FlatPerUnitFee):
@@ -477,19 +492,23 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
         units = sum(item.quantity for item in facts.items if item.unit == rule.unit and not item.is_option)
         if not units:
             return []
-        return [Line(f"Flat fee per {rule.unit.replace('_', ' ')}", money(rule.amount * units),
-                     f"{units} × {fr_format(rule.amount)} {rule.basis}", rule.clause)]
+        return [Line(msg("Flat fee per {unit}", unit=rule.unit.replace('_', ' ')),
+                     money(rule.amount * units),
+                     msg("{units} × {amount} {basis}", units=units, amount=rule.amount,
+                         basis=rule.basis), rule.clause)]
     if isinstance(rule, FlatFee):
         if rule.amount == 0:
             return []
         return [Line(rule.label or ctx.flat_fee_label, money(rule.amount),
-                     f"{fr_format(rule.amount)} {rule.basis}", rule.clause)]
+                     msg("{amount} {basis}", amount=rule.amount, basis=rule.basis), rule.clause)]
     if isinstance(rule, MultipleOfAccessFees):
         base = sum(((item.access_fee_undiscounted if rule.undiscounted else item.access_fee)
                     * item.quantity for item in facts.items), ZERO)
-        which = "undiscounted access fees" if rule.undiscounted else "access fees"
-        return [Line(f"{fr_number(rule.multiple)} × the {which}", money(base * rule.multiple),
-                     f"{fr_number(rule.multiple)} × {fr_format(money(base))}", rule.clause)]
+        multiple = fr_number(rule.multiple)
+        return [Line(msg("{multiple} × the undiscounted access fees" if rule.undiscounted
+                         else "{multiple} × the access fees", multiple=multiple),
+                     money(base * rule.multiple),
+                     msg("{factor} × {rest}", factor=multiple, rest=money(base)), rule.clause)]
     if isinstance(rule, MinimumBillingRemaining):
         if ctx.period is None or ctx.period.end is None:
             return []
@@ -498,8 +517,8 @@ def fee_lines(rule: FeeRule, ctx: FeeContext) -> list[Line]:
         months = max(0, months_started(ctx.received, ctx.period.end) - ctx.billed_months)
         if shortfall == 0 or months == 0:
             return []
-        return [Line("Minimum billing of the remaining period", money(shortfall * months),
-                     f"{_plural(months, 'month')} × {fr_format(shortfall)} below the minimum",
+        return [Line(msg("Minimum billing of the remaining period"), money(shortfall * months),
+                     _months_times(months, msg("{rest} below the minimum", rest=shortfall)),
                      rule.clause)]
     raise RuleRefusal(Refused.fee_rule_unknown, "fee_rule", f"unknown fee rule {rule!r}")
 
@@ -577,19 +596,21 @@ def quote_termination(facts: Facts, terms: Terms, received: date, *,
         billed_months = months_started(received, effective - ONE_DAY)
         if billed_months and facts.monthly_fees:
             lines.append(Line(
-                "Monthly fees during the notice, billed on the regular invoices",
+                msg("Monthly fees during the notice, billed on the regular invoices"),
                 money(facts.monthly_fees * billed_months),
-                f"{_plural(billed_months, 'month')} × {fr_format(facts.monthly_fees)} "
-                f"(until {(effective - ONE_DAY).isoformat()})",
+                _months_times(billed_months, msg("{rest} (until {date})", rest=facts.monthly_fees,
+                                                 date=effective - ONE_DAY)),
                 notice_clause))
     exemption = _exemption(terms, str(reason) if reason else None)
     ctx = FeeContext(facts, terms, received, effective, period, billed_months)
     one_off: list[Line] = []
     if exemption is not None:
-        one_off.append(Line(f"No termination fee: {exemption.reason.value.replace('_', ' ')}",
+        one_off.append(Line(msg("No termination fee: {reason}",
+                                reason=exemption.reason.value.replace('_', ' ')),
                             ZERO, exemption.note, exemption.clause))
     elif waiver is not None:
-        one_off.append(Line(f"No termination fee: {waiver.reason}", ZERO, waiver.note, waiver.clause))
+        one_off.append(Line(msg("No termination fee: {reason}", reason=waiver.reason), ZERO,
+                            waiver.note, waiver.clause))
     else:
         for rule in (terms.termination.fees if terms.termination else []):
             one_off.extend(fee_lines(rule, ctx))
@@ -846,21 +867,24 @@ def quote_plan_change(facts: Facts, terms: Terms, change: str, on: date, *,
     lines: list[Line] = []
     if rule is not None:
         ctx = FeeContext(facts, terms, on, effective, period_on(facts, terms, on),
-                         flat_fee_label=f"Change fee ({change.replace('_', ' ')})")
+                         flat_fee_label=msg("Change fee ({change})", change=change.replace('_', ' ')))
         lines += fee_lines(rule, ctx)
         if not lines:
-            lines.append(Line(f"Change fee ({change.replace('_', ' ')})", ZERO, "0,00 €", str(entry.src)))
+            lines.append(Line(msg("Change fee ({change})", change=change.replace('_', ' ')), ZERO,
+                              "0,00 €", str(entry.src)))
     notes: list[str] = []
     for item in entry.bills:
         label = item.replace("_", " ").capitalize()
         amount = (confirmation_amounts or {}).get(item)
         if amount is None:
-            notes.append(f"{label}: billed at the amount on the change confirmation ({entry.src})")
+            notes.append(msg("{label}: billed at the amount on the change confirmation ({clause})",
+                             label=label, clause=str(entry.src)))
         else:
-            lines.append(Line(label, money(amount), "amount on the change confirmation", str(entry.src)))
+            lines.append(Line(label, money(amount), msg("amount on the change confirmation"),
+                              str(entry.src)))
     if equipment_change and block.shipping_fee_on_equipment_change is not None:
         fee = block.shipping_fee_on_equipment_change
-        lines.append(Line("Shipping of the new equipment", money(fee.value), fr_format(fee.value),
+        lines.append(Line(msg("Shipping of the new equipment"), money(fee.value), fr_format(fee.value),
                           fee.clause))
     choices = (terms.commitment.recommit_on_change_choices_months.value
                if terms.commitment and terms.commitment.recommit_on_change_choices_months else None)
@@ -889,10 +913,12 @@ def quote_move(facts: Facts, terms: Terms, on: date, *, same_numbering_zone: boo
         remaining = months_started(on, period.end)
         share = move.remaining_fees_percent.value / 100
         if remaining:
-            lines.append(Line("Monthly fees remaining to the end of the period", 
+            lines.append(Line(msg("Monthly fees remaining to the end of the period"),
                               money(facts.monthly_fees * remaining * share),
-                              f"{_plural(remaining, 'month')} × {fr_number(move.remaining_fees_percent.value)} % × "
-                              f"{fr_format(facts.monthly_fees)}", move.remaining_fees_percent.clause))
+                              _months_times(remaining, msg(
+                                  "{percent} % × {amount}",
+                                  percent=fr_number(move.remaining_fees_percent.value),
+                                  amount=facts.monthly_fees)), move.remaining_fees_percent.clause))
     for label, amount in extra_fees:
         lines.append(Line(label, money(amount), fr_format(amount), "order / quote"))
     kept: bool | None = None
@@ -901,9 +927,11 @@ def quote_move(facts: Facts, terms: Terms, on: date, *, same_numbering_zone: boo
     months = move.recommit_months.value if move.recommit_months else None
     notes: tuple[str, ...] = ()
     if kept is not None:
-        notes = ((f"Numbers kept: the new site is in the same numbering zone ({move.numbers_kept_same_zone_only.clause})",)
-                 if kept else
-                 (f"Numbers lost: the new site is in another numbering zone ({move.numbers_kept_same_zone_only.clause})",))
+        clause = move.numbers_kept_same_zone_only.clause
+        notes = ((msg("Numbers kept: the new site is in the same numbering zone ({clause})",
+                      clause=clause),) if kept else
+                 (msg("Numbers lost: the new site is in another numbering zone ({clause})",
+                      clause=clause),))
     return ChangeQuote(on, Explained(tuple(lines), notes=notes), months, kept)
 
 

@@ -33,6 +33,7 @@ from clausier.contracts.models import (
 )
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, RuleRefusal
+from clausier.core.message import msg
 from clausier.core.money import money, to_decimal
 from clausier.customers import rules as customer_rules
 from clausier.customers import facts as customer_facts
@@ -552,7 +553,8 @@ def _charge_exit(session: Session, clock: Clock, actor: Actor, subscription: Sub
     add_charge(session, clock, actor, customer_id=subscription.customer_id,
                subscription_id=subscription.id, source=source,
                source_key=f"{subscription.id}:{on.isoformat()}",
-               label=f"{'Early-termination' if source == 'termination' else 'Cancellation'} fees — {subscription.ref}",
+               label=msg("Early-termination fees — {ref}" if source == "termination"
+                         else "Cancellation fees — {ref}", ref=subscription.ref),
                explained=quote.one_off,
                price_basis=subscription.items[0].price_basis if subscription.items else "HT",
                incurred_on=on)
@@ -756,7 +758,7 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
     if quote.live and quote.one_off.total:
         add_charge(session, clock, actor, customer_id=subscription.customer_id,
                    subscription_id=subscription.id, source="change", source_key=order.ref,
-                   label=f"Change order {order.ref}", explained=quote.one_off,
+                   label=msg("Change order {ref}", ref=order.ref), explained=quote.one_off,
                    price_basis=next(iter(in_force.values())).price_basis if in_force else "HT",
                    incurred_on=effective)
     return order
@@ -792,7 +794,7 @@ def move_site(session: Session, clock: Clock, actor: Actor, subscription_id: int
     if quote.explained.total:
         add_charge(session, clock, actor, customer_id=subscription.customer_id, subscription_id=subscription.id,
                    source="move", source_key=f"{subscription.id}:{on.isoformat()}",
-                   label=f"Site move — {subscription.ref}", explained=quote.explained,
+                   label=msg("Site move — {ref}", ref=subscription.ref), explained=quote.explained,
                    price_basis=subscription.items[0].price_basis if subscription.items else "HT",
                    incurred_on=on)
     return quote

@@ -10,6 +10,7 @@ from functools import cached_property
 from decimal import Decimal
 from html import escape
 
+from clausier.core.message import message_fields, message_of, stored
 from clausier.core.money import ZERO, fr_format, money
 
 
@@ -26,8 +27,17 @@ class Line:
         object.__setattr__(self, "amount", money(self.amount))
 
     def as_dict(self) -> dict:
+        """The English texts, and next to each the message it renders (``label_message``…)
+        when the rule wrote one, so that a stored line reads in any language."""
         return {"label": self.label, "formula": self.formula, "amount": str(self.amount),
-                "clause": self.clause}
+                "clause": self.clause, **message_fields("label", self.label),
+                **message_fields("formula", self.formula)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Line:
+        return cls(stored(data["label"], data.get("label_message")), Decimal(data["amount"]),
+                   stored(data.get("formula", ""), data.get("formula_message")),
+                   data.get("clause", ""))
 
 
 @dataclass(frozen=True)
@@ -49,16 +59,21 @@ class Explained:
         return Explained(self.lines, self.currency, self.notes + (note,))
 
     def as_dict(self) -> dict:
-        return {"total": str(self.total), "currency": self.currency,
+        data = {"total": str(self.total), "currency": self.currency,
                 "lines": [line.as_dict() for line in self.lines], "notes": list(self.notes)}
+        if any(message_of(note) for note in self.notes):
+            data["note_messages"] = [message_of(note) for note in self.notes]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Explained:
         """An explanation stored with :meth:`as_dict` (a quote as confirmed), read back."""
         data = data or {}
-        return cls(tuple(Line(line["label"], Decimal(line["amount"]), line.get("formula", ""),
-                              line.get("clause", "")) for line in data.get("lines", [])),
-                   data.get("currency", "EUR"), tuple(data.get("notes", [])))
+        notes = data.get("notes", [])
+        messages = data.get("note_messages") or [None] * len(notes)
+        return cls(tuple(Line.from_dict(line) for line in data.get("lines", [])),
+                   data.get("currency", "EUR"),
+                   tuple(stored(note, message) for note, message in zip(notes, messages)))
 
     def to_text(self) -> str:
         rows = []

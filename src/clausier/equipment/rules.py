@@ -16,7 +16,8 @@ from dateutil.relativedelta import relativedelta
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.explain import Explained, Line
-from clausier.core.money import ZERO, fr_format, money
+from clausier.core.message import msg
+from clausier.core.money import ZERO, money
 from clausier.terms.delays import delay
 from clausier.terms.schema import NonReturnPenalty, Sourced, Terms
 
@@ -201,17 +202,20 @@ def _non_return_penalty(item: ItemFacts, grid_amount: Decimal | None, basis: str
                         action: str, days: int | None, effective_on: date) -> Explained:
     if action == "sell":
         amount = item.sale_price or item.replacement_value
-        formula = f"sold to the customer at {fr_format(amount)} {basis}"
+        formula = msg("sold to the customer at {amount} {basis}", amount=amount, basis=basis)
     elif grid_amount is not None:
         amount = grid_amount
-        formula = f"grid amount {fr_format(amount)} {basis}"
+        formula = msg("grid amount {amount} {basis}", amount=amount, basis=basis)
     else:
         # No grid amount: the price stated on the order / termination acknowledgement.
         amount = item.replacement_value
-        formula = f"value on the order {fr_format(amount)} {basis}"
-    deadline = f"not returned within {days} days of {effective_on.isoformat()}" if days else "not returned"
-    return Explained((Line(f"Non-return of {item.kind.replace('_', ' ')} {item.serial}", money(amount),
-                           f"{deadline}: {formula}", clause),))
+        formula = msg("value on the order {amount} {basis}", amount=amount, basis=basis)
+    deadline = (msg("not returned within {days} days of {date}", days=days, date=effective_on)
+                if days else msg("not returned"))
+    return Explained((Line(msg("Non-return of {kind} {serial}", kind=item.kind.replace('_', ' '),
+                               serial=item.serial), money(amount),
+                           msg("{deadline}: {formula}", deadline=deadline, formula=formula),
+                           clause),))
 
 
 def with_deadline(terms_: ReturnTerms, due_on: date) -> ReturnTerms:
@@ -233,10 +237,11 @@ def repair_charge(serial: str, repair_cost: Decimal, replacement_value: Decimal,
     if repair_cost < 0:
         raise RuleRefusal(Refused.repair_cost_negative, "repair_cost", "cannot be negative")
     capped = min(money(repair_cost), money(replacement_value))
-    formula = (f"repairs {fr_format(repair_cost)}"
-               + (f", capped at the replacement value {fr_format(replacement_value)}"
-                  if repair_cost > replacement_value else ""))
-    return Explained((Line(f"Repairs of damaged returned equipment {serial}", capped, formula,
+    formula = (msg("repairs {amount}, capped at the replacement value {value}", amount=repair_cost,
+                   value=replacement_value) if repair_cost > replacement_value
+               else msg("repairs {amount}", amount=repair_cost))
+    return Explained((Line(msg("Repairs of damaged returned equipment {serial}", serial=serial),
+                           capped, formula,
                            block.damaged_billed_up_to_replacement.clause),))
 
 
@@ -288,9 +293,9 @@ def appointment_cancellation_fee(scheduled_at: datetime, cancelled_at: datetime,
     if notice >= timedelta(hours=hours):
         return None
     given = notice.total_seconds() / 3600
-    return Explained((Line("Installation appointment cancelled late", money(price),
-                           f"{given:.1f} business hours' notice < {hours}: installation service "
-                           f"{fr_format(price)}",
+    return Explained((Line(msg("Installation appointment cancelled late"), money(price),
+                           msg("{given} business hours' notice < {hours}: installation service "
+                               "{price}", given=f"{given:.1f}", hours=str(hours), price=price),
                            block.appointment_cancel_notice_business_hours.clause),))
 
 

@@ -24,6 +24,7 @@ from clausier.core import sealed
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
 from clausier.core.explain import Explained, Line
+from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.core.settings import Settings
 from clausier.equipment import rules
@@ -274,7 +275,7 @@ def handle_overdue(session: Session, clock: Clock, actor: Actor, serial: str, da
         _charge(session, clock, actor, customer_id=item.customer_id,
                 subscription_id=item.subscription_id, source="equipment_non_return",
                 key=f"{item.id}:{item.return_due_on.isoformat()}",
-                label=f"Non-returned equipment {item.serial}", explained=obligation.penalty,
+                label=msg("Non-returned equipment {serial}", serial=item.serial), explained=obligation.penalty,
                 basis=obligation.basis, on=day)
     item.overdue_handled_on, item.overdue_action = day, obligation.on_overdue
     if obligation.ownership_passes:
@@ -311,7 +312,7 @@ def record_return(session: Session, clock: Clock, actor: Actor, serial: str, on:
         raise exc.as_error(NotAllowed) from None
     _charge(session, clock, actor, customer_id=item.customer_id, subscription_id=item.subscription_id,
             source="equipment_repair", key=f"{item.id}:{on.isoformat()}",
-            label=f"Repairs of returned equipment {item.serial}", explained=explained,
+            label=msg("Repairs of returned equipment {serial}", serial=item.serial), explained=explained,
             basis=item.price_basis, on=on)
     return explained
 
@@ -436,7 +437,8 @@ def cancel_appointment(session: Session, clock: Clock, actor: Actor, appointment
     if fee is not None:
         _charge(session, clock, actor, customer_id=appointment.customer_id,
                 subscription_id=subscription.id, source="appointment_cancellation",
-                key=str(appointment.id), label=f"Late cancellation of installation — {subscription.ref}",
+                key=str(appointment.id), label=msg("Late cancellation of installation — {ref}",
+                                                            ref=subscription.ref),
                 explained=fee, basis=appointment.price_basis, on=now.date())
     record(session, clock, actor, "appointment.cancel", appointment,
            f"cancelled {now.isoformat()}" + (f", {fee.total} billed" if fee else ", free"))
@@ -557,12 +559,13 @@ def swap_sim(session: Session, clock: Clock, actor: Actor, old: str, new_iccid: 
     source = flags.sim_replacement_billed_next_invoice or flags.sim_swap_keeps_number_only
     price = new.item.kind.sale_price
     if price:
-        explained = Explained((Line(f"Replacement SIM for {sim.msisdn}", price,
-                                          f"SIM swap ({reason}): SIM price {price}",
+        explained = Explained((Line(msg("Replacement SIM for {msisdn}", msisdn=sim.msisdn), price,
+                                          msg("SIM swap ({reason}): SIM price {price}",
+                                              reason=reason, price=str(price)),
                                           source.clause if source else "price list"),))
         _charge(session, clock, actor, customer_id=new.item.customer_id,
                 subscription_id=new.item.subscription_id, source="sim_swap", key=str(new.id),
-                label=f"SIM swap — {sim.msisdn}", explained=explained, basis=new.item.price_basis, on=on)
+                label=msg("SIM swap — {msisdn}", msisdn=sim.msisdn), explained=explained, basis=new.item.price_basis, on=on)
     record(session, clock, actor, "sim.swap", new.item,
            f"{sim.msisdn}: SIM {sim.item.serial} → {new.item.serial} ({reason})")
     return new

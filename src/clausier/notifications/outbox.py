@@ -32,6 +32,7 @@ from clausier.db.session import lock_for_writing
 from clausier.notifications.models import OutboxMessage
 from clausier.notifications.rules import delivery_failure, retry_at
 from clausier.web import TEMPLATES
+from clausier.web.explain_text import explained
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ _environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select
                            trim_blocks=True, lstrip_blocks=True)
 _environment.filters["money"] = fr_format
 _environment.filters["day"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
+# A letter is written in French: its explained amounts render their messages so.
+_environment.filters["explain"] = lambda text: explained(text, "fr")
 
 
 # --------------------------------------------------------------------------- queueing

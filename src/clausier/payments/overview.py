@@ -63,6 +63,7 @@ def collections(session: Session, customer_ref: str | int, on: date) -> dict:
                    "closed_reason": c.closed_reason,
                    "steps": [{"id": r.id, "step": r.step_id, "action": r.action,
                               "reached_on": r.reached_on, "status": r.status, "basis": r.basis,
+                              "basis_message": (r.details or {}).get("basis_message"),
                               "amount_due": str(r.amount_due), "letter_id": r.letter_id,
                               "decided_by": r.decided_by, "decided_on": r.decided_on}
                              for r in c.steps]} for c in cases],

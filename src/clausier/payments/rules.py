@@ -16,6 +16,7 @@ from dateutil.relativedelta import relativedelta
 from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.explain import Explained, Line
+from clausier.core.message import Message, msg
 from clausier.core.money import ZERO, fr_format, fr_number, money
 from clausier.terms.delays import UNIT_WORDS, delay
 from clausier.terms.schema import Channel, DunningAction, DunningStep, Sourced, Terms
@@ -232,10 +233,12 @@ def _interest_line(number: str, owed: Decimal, start: date, end: date, multiple:
                    rate: LegalRate, yearly: Decimal, clause: str) -> Line:
     days = (end - start).days
     amount = money(owed * yearly / 100 * days / DAYS_IN_YEAR)
-    return Line(f"Late interest on {number} from {(start + ONE_DAY).isoformat()} to {end.isoformat()}",
+    return Line(msg("Late interest on {number} from {start} to {end}", number=number,
+                    start=start + ONE_DAY, end=end),
                 amount,
-                f"{days} days × ({fr_number(multiple)} × {fr_number(rate.percent)} %) × "
-                f"{fr_format(owed)} / {DAYS_IN_YEAR}", clause)
+                msg("{days} days × ({multiple} × {rate} %) × {amount} / {year_days}", days=days,
+                    multiple=fr_number(multiple), rate=fr_number(rate.percent), amount=owed,
+                    year_days=DAYS_IN_YEAR), clause)
 
 
 def recovery_indemnity(terms: Terms, number: str) -> Explained:
@@ -244,8 +247,9 @@ def recovery_indemnity(terms: Terms, number: str) -> Explained:
     late = terms.late_payment
     if not (late and late.recovery_indemnity):
         return Explained()
-    return Explained((Line(f"Flat recovery indemnity on {number}", late.recovery_indemnity.value,
-                           f"1 × {fr_format(late.recovery_indemnity.value)}",
+    return Explained((Line(msg("Flat recovery indemnity on {number}", number=number),
+                           late.recovery_indemnity.value,
+                           msg("{quantity} × {fee}", quantity=1, fee=late.recovery_indemnity.value),
                            late.recovery_indemnity.clause),))
 
 
@@ -253,9 +257,10 @@ def rejected_debit_fee(terms: Terms, end_to_end_id: str, reason: str) -> Explain
     late = terms.late_payment
     if not (late and late.rejected_debit_fee):
         return Explained()
-    return Explained((Line(f"Rejected direct debit {end_to_end_id} ({reason})",
+    return Explained((Line(msg("Rejected direct debit {id} ({reason})", id=end_to_end_id,
+                               reason=reason),
                            late.rejected_debit_fee.value,
-                           f"1 rejection × {fr_format(late.rejected_debit_fee.value)}",
+                           msg("1 rejection × {amount}", amount=late.rejected_debit_fee.value),
                            late.rejected_debit_fee.clause),))
 
 
@@ -289,8 +294,9 @@ def reconnection_fees(terms: Terms, access_fees: Sequence[tuple[str, Decimal]]) 
     flag = late.reconnection_rebills_access_fees if late else None
     if not (flag and flag.value):
         return Explained()
-    return Explained(tuple(Line(f"Access fees re-billed on reconnection: {label}", amount,
-                                f"1 × {fr_format(amount)}", flag.clause)
+    return Explained(tuple(Line(msg("Access fees re-billed on reconnection: {label}", label=label),
+                                amount, msg("{quantity} × {fee}", quantity=1, fee=amount),
+                                flag.clause)
                            for label, amount in access_fees if amount))
 
 
@@ -328,15 +334,15 @@ class NextStep:
         return self.due_on is not None and self.due_on <= on
 
 
-def _words(step: DunningStep) -> str:
-    # English, as every basis (pages translate it: explain.po); « jours ouvrés » are business days.
-    unit = {"calendar": "calendar days", "ouvres": "business days",
-            "ouvrables": "working days"}.get(step.counted_in.value, step.counted_in.value)
-    parts = []
+def _words(step: DunningStep) -> Message:
+    # « jours ouvrés » are business days, « jours ouvrables » working days (explain.po)
+    words = {"calendar": "{n} calendar days", "ouvres": "{n} business days",
+             "ouvrables": "{n} working days"}.get(step.counted_in.value)
+    days = (msg(words, n=step.after_days) if words else
+            msg("{n} {unit}", n=step.after_days, unit=step.counted_in.value))
     if step.after_months:
-        parts.append(f"{step.after_months} month(s)")
-    parts.append(f"{step.after_days} {unit}")
-    return " + ".join(parts)
+        return msg("{n} month(s) + {rest}", n=step.after_months, rest=days)
+    return days
 
 
 def next_step(steps: Sequence[DunningStep], facts: CaseFacts,
@@ -353,29 +359,31 @@ def next_step(steps: Sequence[DunningStep], facts: CaseFacts,
         if step.action == DunningAction.restrict and restrict_early and restrict_early.value:
             due_on = max(facts.opened_on, previous.reached_on if previous else facts.opened_on)
             return NextStep(step, position, due_on,
-                            f"restriction allowed from the first late payment — {restrict_early.clause}")
+                            msg("restriction allowed from the first late payment — {clause}",
+                                clause=restrict_early.clause))
         if step.after == "due_date":
-            anchor, anchor_words = facts.due_date, f"due date {facts.due_date.isoformat()}"
+            anchor, anchor_words = facts.due_date, msg("due date {date}", date=facts.due_date)
         elif step.after == "rejection":
             anchor = facts.rejected_on or facts.due_date
-            anchor_words = (f"rejection of {anchor.isoformat()}" if facts.rejected_on
-                            else f"due date {anchor.isoformat()}")
+            anchor_words = (msg("rejection of {date}", date=anchor) if facts.rejected_on
+                            else msg("due date {date}", date=anchor))
         elif previous is None:
-            anchor, anchor_words = facts.opened_on, f"opening {facts.opened_on.isoformat()}"
+            anchor, anchor_words = facts.opened_on, msg("opening {date}", date=facts.opened_on)
         elif step.counted_from == "receipt":
             letter = next((h for h in reversed(facts.history) if h.sent_letter), None)
             if letter is None or letter.letter_received_on is None:
-                return NextStep(step, position, None, "", "receipt of the registered letter")
+                return NextStep(step, position, None, "", msg("receipt of the registered letter"))
             anchor = letter.letter_received_on
-            anchor_words = f"receipt on {anchor.isoformat()} of the letter of {letter.reached_on.isoformat()}"
+            anchor_words = msg("receipt on {date} of the letter of {sent}", date=anchor,
+                               sent=letter.reached_on)
         elif steps[position - 1].action == DunningAction.re_present_debit:
             if previous.debit_returned_on is None:
-                return NextStep(step, position, None, "", "the result of the re-presented debit")
+                return NextStep(step, position, None, "", msg("the result of the re-presented debit"))
             anchor = previous.debit_returned_on
-            anchor_words = f"return of the re-presented debit on {anchor.isoformat()}"
+            anchor_words = msg("return of the re-presented debit on {date}", date=anchor)
         else:
             anchor, anchor_words = (previous.reached_on,
-                                   f"the previous step of {previous.reached_on.isoformat()}")
+                                   msg("the previous step of {date}", date=previous.reached_on))
         target = anchor + relativedelta(months=step.after_months or 0)
         target = CALENDAR.add_days(target, step.after_days, step.counted_in.day_kind)
         if step.after_days:
@@ -384,8 +392,9 @@ def next_step(steps: Sequence[DunningStep], facts: CaseFacts,
             target += timedelta(days=1)
         floor = max(facts.opened_on, previous.reached_on if previous else facts.opened_on)
         due_on = max(target, floor)
-        beyond = "the day after " if step.after_days else ""
-        basis = f"{beyond}{_words(step)} after {anchor_words} — {step.src}"
+        basis = msg("the day after {delay} after {anchor} — {clause}" if step.after_days
+                    else "{delay} after {anchor} — {clause}", delay=_words(step),
+                    anchor=anchor_words, clause=str(step.src))
         return NextStep(step, position, due_on, basis)
     return None
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from clausier.core.explain import Explained, Line
+from clausier.core.message import message_fields, stored
 from clausier.core.money import money
 
 
@@ -28,11 +29,12 @@ class DestinationUsage:
     def as_dict(self) -> dict:
         return {"label": self.label, "calls": self.calls, "seconds": self.seconds,
                 "included_seconds": self.included_seconds, "charged_seconds": self.charged_seconds,
-                "amount": str(self.amount), "clause": self.clause}
+                "amount": str(self.amount), "clause": self.clause,
+                **message_fields("label", self.label)}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> DestinationUsage:
-        return cls(data["label"], data["calls"], data["seconds"], data["included_seconds"],
+        return cls(stored(data["label"], data.get("label_message")), data["calls"], data["seconds"], data["included_seconds"],
                    data["charged_seconds"], Decimal(data["amount"]), data["clause"])
 
 

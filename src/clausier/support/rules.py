@@ -32,7 +32,8 @@ from clausier.core.calendar import BusinessCalendar, OpeningHours
 from clausier.core.clock import PARIS
 from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.explain import Explained, Line
-from clausier.core.money import fr_format, money
+from clausier.core.message import msg
+from clausier.core.money import money
 from clausier.terms.schema import (Band, DayCount, Restoration, RestorationTarget, ServiceLevels,
                                    Sourced)
 
@@ -347,23 +348,27 @@ def restoration_penalties(levels: ServiceLevels, cases: Sequence[RestorationCase
         outcomes.append(outcome)
         if outcome.percent is None:
             if outcome.breached:
-                explained = explained.with_note(f"{case.ticket_ref}: {outcome.reason}")
+                explained = explained.with_note(msg("{ticket}: {reason}", ticket=case.ticket_ref,
+                                                    reason=outcome.reason))
             continue
         band = band_for(penalty_bands(restoration, case.target.access),
                         hours_of(case.restoration_time))
         base = monthly_amount if case.monthly_amount is None else case.monthly_amount
         amount = percent_of(base, outcome.percent)
         explained = explained.plus(Line(
-            label=f"Restoration-time penalty {case.ticket_ref} ({service})",
+            label=msg("Restoration-time penalty {ref} ({service})", ref=case.ticket_ref,
+                      service=service),
             amount=-amount,
-            formula=(f"TR {duration_text(case.restoration_time)} > {_num(case.target.hours)} h "
-                     f"target, band {band_text(band)}: {_num(outcome.percent)} % × "
-                     f"{fr_format(base)}"
-                     + (" monthly fees in force on the day of the call"
-                        if case.monthly_amount is not None and base != monthly_amount else "")),
+            formula=msg("TR {duration} > {hours} h target, band {band}: {percent} % × {amount}",
+                        duration=duration_text(case.restoration_time),
+                        hours=_num(case.target.hours), band=band_text(band),
+                        percent=_num(outcome.percent),
+                        amount=msg("{amount} monthly fees in force on the day of the call",
+                                   amount=base)
+                        if case.monthly_amount is not None and base != monthly_amount else base),
             clause=str(band.src)))
     return _capped(explained, restoration.cap_percent, monthly_amount,
-                   "Cap on restoration-time penalties per site and month"), tuple(outcomes)
+                   msg("Cap on restoration-time penalties per site and month")), tuple(outcomes)
 
 
 def _outcome(levels: ServiceLevels, case: RestorationCase) -> CaseOutcome:
@@ -373,23 +378,29 @@ def _outcome(levels: ServiceLevels, case: RestorationCase) -> CaseOutcome:
         return CaseOutcome(case.ticket_ref, case.restoration_time, case.target, breached, None, reason)
 
     if not breached:
-        return none("within target")
+        return none(msg("within target"))
     if case.excusable_event:
         clause = levels.excusable_events.clause if levels.excusable_events else ""
-        return none(f"excusable event ({case.excusable_event}): no penalty {clause}".strip())
+        return none(msg("excusable event ({event}): no penalty {clause}", event=case.excusable_event,
+                        clause=clause) if clause else
+                    msg("excusable event ({event}): no penalty", event=case.excusable_event))
     if case.in_scope is False:
-        return none("outside the operator's scope: no penalty")
+        return none(msg("outside the operator's scope: no penalty"))
     if case.anomaly == "minor":
-        return none("minor anomaly, not an interruption: no restoration-time penalty")
+        return none(msg("minor anomaly, not an interruption: no restoration-time penalty"))
     if not case.target.penalised:
         clause = levels.restoration.objective_only.clause if levels.restoration.objective_only else ""
-        return none(f"target {case.target.label} is tracked without penalty {clause}".strip())
+        return none(msg("target {label} is tracked without penalty {clause}",
+                        label=case.target.label, clause=clause) if clause else
+                    msg("target {label} is tracked without penalty", label=case.target.label))
     band = band_for(penalty_bands(levels.restoration, case.target.access),
                     hours_of(case.restoration_time))
     if band is None:
-        return none(f"no penalty band for {duration_text(case.restoration_time)}")
+        return none(msg("no penalty band for {duration}",
+                        duration=duration_text(case.restoration_time)))
     return CaseOutcome(case.ticket_ref, case.restoration_time, case.target, True, band.percent,
-                       f"band {band_text(band)}: {_num(band.percent)} %")
+                       msg("band {band}: {percent} %", band=band_text(band),
+                           percent=_num(band.percent)))
 
 
 def _capped(explained: Explained, cap: Sourced[Decimal] | None, monthly_amount: Decimal,
@@ -403,8 +414,8 @@ def _capped(explained: Explained, cap: Sourced[Decimal] | None, monthly_amount: 
         return explained
     return explained.plus(Line(
         label=label, amount=owed - ceiling,
-        formula=(f"{fr_format(owed)} owed, capped at {_num(cap.value)} % × "
-                 f"{fr_format(monthly_amount)} = {fr_format(ceiling)}"),
+        formula=msg("{owed} owed, capped at {percent} % × {amount} = {ceiling}", owed=owed,
+                    percent=_num(cap.value), amount=monthly_amount, ceiling=ceiling),
         clause=cap.clause))
 
 
@@ -501,7 +512,7 @@ def _measured(levels: ServiceLevels, outages: Sequence[OutageFact], start: datet
     over = availability.measured_over.value if availability.measured_over else "all_minutes"
     every = measure(outages, start, end, counting_calendar(levels, DayCount.around_the_clock))
     if over == "all_minutes":
-        return every, "every minute"
+        return every, msg("every minute")
     hours = availability.coverage_hours or levels.support_hours
     if hours is None:
         raise RuleRefusal(Refused.no_coverage_hours, "service_levels.availability.coverage_hours",
@@ -509,10 +520,10 @@ def _measured(levels: ServiceLevels, outages: Sequence[OutageFact], start: datet
                           "no hours")
     window = measure(outages, start, end, BusinessCalendar(OpeningHours.from_mapping(hours.value)))
     if over == "coverage_window" or window[0] <= timedelta(0):
-        return window, "the coverage hours"
+        return window, msg("the coverage hours")
     if availability_percent(window[0], window[1]) < availability_percent(every[0], every[1]):
-        return window, "the coverage hours (lower than over every minute)"
-    return every, "every minute (lower than over the coverage hours)"
+        return window, msg("the coverage hours (lower than over every minute)")
+    return every, msg("every minute (lower than over the coverage hours)")
 
 
 def monthly_availability(levels: ServiceLevels | None, month: date, outages: Sequence[OutageFact],
@@ -536,24 +547,27 @@ def monthly_availability(levels: ServiceLevels | None, month: date, outages: Seq
         clause = availability.probation_months.clause
         if probation_until >= end:
             return AvailabilityResult(False, start, end, notes=(
-                f"probation phase until {ends.isoformat()}: no SLA ({clause})",))
+                msg("probation phase until {date}: no SLA ({clause})", date=ends, clause=clause),))
         if probation_until > start:
             start = probation_until
-            notes.append(f"probation phase until {ends.isoformat()}: measured from then ({clause})")
+            notes.append(msg("probation phase until {date}: measured from then ({clause})",
+                             date=ends, clause=clause))
     (total, down, excluded), basis = _measured(levels, outages, start, end)
     if availability.measured_over is not None:
-        notes.append(f"measured over {basis} ({availability.measured_over.clause})")
+        notes.append(msg("measured over {basis} ({clause})", basis=basis,
+                         clause=availability.measured_over.clause))
     if total <= timedelta(0):
-        return AvailabilityResult(False, start, end, notes=(*notes, "no counted time in the period"))
+        return AvailabilityResult(False, start, end,
+                                  notes=(*notes, msg("no counted time in the period")))
     percent = availability_percent(total, down)
     objective = availability.objective_percent.value if availability.objective_percent else None
     met = None if objective is None else percent >= objective
     if excluded:
-        notes.append(f"{duration_text(excluded)} of outage excluded (excusable events, customer "
-                     "not cooperating)")
+        notes.append(msg("{duration} of outage excluded (excusable events, customer not "
+                         "cooperating)", duration=duration_text(excluded)))
     if objective_only:
-        notes.append(f"objective {_num(objective)} % reported without penalty "
-                     f"({availability.objective_only.clause})")
+        notes.append(msg("objective {percent} % reported without penalty ({clause})",
+                         percent=_num(objective), clause=availability.objective_only.clause))
         return AvailabilityResult(True, start, end, total, down, excluded, percent, None, objective,
                                   met, True, Explained(), tuple(notes))
     band = band_for(availability.bands, percent)
@@ -561,15 +575,17 @@ def monthly_availability(levels: ServiceLevels | None, month: date, outages: Seq
     if band is not None and band.percent > 0:
         amount = percent_of(monthly_amount, band.percent)
         credit = credit.plus(Line(
-            label=f"Availability credit {month:%Y-%m} ({service})", amount=-amount,
-            formula=(f"({minutes_text(total)} − {minutes_text(down)} min) / "
-                     f"{minutes_text(total)} min = {percent_text(percent)} %, band "
-                     f"{band_text(band)}: {_num(band.percent)} % × {fr_format(monthly_amount)}"),
+            label=msg("Availability credit {month} ({service})", month=f"{month:%Y-%m}",
+                      service=service), amount=-amount,
+            formula=msg("({total} − {down} min) / {total_again} min = {percent} %, band {band}: "
+                        "{rate} % × {amount}", total=minutes_text(total), down=minutes_text(down),
+                        total_again=minutes_text(total), percent=percent_text(percent),
+                        band=band_text(band), rate=_num(band.percent), amount=monthly_amount),
             clause=str(band.src)))
         credit = _capped(credit, availability.cap_percent, monthly_amount,
-                         "Cap on availability credits")
+                         msg("Cap on availability credits"))
     if availability.sole_remedy and availability.sole_remedy.value:
-        notes.append(f"sole remedy ({availability.sole_remedy.clause})")
+        notes.append(msg("sole remedy ({clause})", clause=availability.sole_remedy.clause))
     return AvailabilityResult(True, start, end, total, down, excluded, percent, band, objective, met,
                               False, credit, tuple(notes))
 

@@ -31,6 +31,7 @@ from clausier.core.errors import (
     RuleRefusal,
 )
 from clausier.core.explain import Explained
+from clausier.core.message import message_of, msg
 from clausier.core.money import ZERO, money
 from clausier.customers import facts as customer_facts
 from clausier.db.session import lock_for_writing
@@ -629,7 +630,8 @@ def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
     for subscription, explained in granted:
         add_charge(session, clock, actor, customer_id=customer.id, subscription_id=subscription.id,
                    source="sla_credit", source_key=f"{row.id}:{subscription.id}",
-                   label=f"Service-level credit {month:%Y-%m} — {subscription.ref}",
+                   label=msg("Service-level credit {month} — {ref}", month=f"{month:%Y-%m}",
+                             ref=subscription.ref),
                    explained=explained,
                    price_basis=subscription.items[0].price_basis if subscription.items else "HT",
                    incurred_on=today)
@@ -832,7 +834,8 @@ def report_to_dict(item: SubscriptionReport) -> dict:
             "objective_met": availability.objective_met,
             "objective_only": availability.objective_only,
             "band_percent": None if availability.band is None else str(availability.band.percent),
-            "credit": availability.credit.as_dict(), "notes": list(availability.notes)},
+            "credit": availability.credit.as_dict(), "notes": list(availability.notes),
+            "note_messages": [message_of(note) for note in availability.notes]},
         "restoration": {
             "tickets": [{"ref": o.ticket_ref, "restoration_seconds": _seconds(o.restoration_time),
                          "target": o.target.label, "breached": o.breached,

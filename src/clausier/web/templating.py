@@ -22,7 +22,7 @@ from clausier.web import TEMPLATES
 from clausier.web import labels
 from clausier.web.i18n import (DEFAULT_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE, ngettext_for,
                                 translations)
-from clausier.web.explain_text import translate as translate_explained
+from clausier.web.explain_text import explained
 from clausier.web.navigation import current_section, staff_menu
 
 environment = Environment(
@@ -103,9 +103,19 @@ def filters_for(language: str) -> dict:
         return "" if value is None else format_datetime(value.astimezone(PARIS), "short",
                                                          locale=locale)
 
-    def explain(text: str | None) -> str:
-        """A label, formula or note of an explained amount, in the page's language."""
-        return translate_explained(text or "", language)
+    def explain(text: str | None, message: dict | None = None) -> str:
+        """A label, formula or note of an explained amount, in the page's language; a stored
+        one with its stored ``message`` (``part.formula_message``)."""
+        return explained(text, language, message)
+
+    def notes(explanation) -> list[str]:
+        """The notes of an explanation, or of a stored one (``Explained.as_dict``), in the page's
+        language."""
+        if not isinstance(explanation, dict):
+            return [explained(note, language) for note in getattr(explanation, "notes", ())]
+        texts = explanation.get("notes", [])
+        messages = explanation.get("note_messages") or [None] * len(texts)
+        return [explained(note, language, message) for note, message in zip(texts, messages)]
 
     def label(table: str, code: str | None) -> str:
         """A stored code (a family, a unit, an event, a ground, a role) in words."""
@@ -153,8 +163,9 @@ def filters_for(language: str) -> dict:
         return escape(translations(language).gettext(value) if isinstance(value, str)
                       else str(value))
 
-    return {"money": money, "money_short": money_short, "number": number, "day": day, "instant": instant, "explain": explain,
-            "label": label, "labels": labels_of, "coded": coded, "stored": stored,
+    return {"money": money, "money_short": money_short, "number": number, "day": day,
+            "instant": instant, "explain": explain, "notes": notes, "label": label,
+            "labels": labels_of, "coded": coded, "stored": stored,
             "identifiers": identifiers, "target": target}
 
 

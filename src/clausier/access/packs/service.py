@@ -26,6 +26,7 @@ from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.explain import Explained, Line
+from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.customers import facts as customer_facts
 from clausier.equipment import rules as equipment_rules
@@ -174,9 +175,10 @@ def buy_extension(session: Session, clock: Clock, actor: Actor, site_id: int, of
         raise InvalidInput.on("offer_code", f"{offer_code!r} is not a record extension of this pack")
     per_unit = int(offer.attributes["user_records"])
     clause = terms.extra_records_purchasable.clause if terms.extra_records_purchasable else ""
-    explained = Explained((Line(label=f"{offer.name} — {site.name}",
+    explained = Explained((Line(label=msg("{offer} — {site}", offer=offer.name, site=site.name),
                                 amount=money(offer.one_off_price * quantity),
-                                formula=f"{quantity} × {offer.one_off_price} €", clause=clause),))
+                                formula=msg("{quantity} × {price} €", quantity=quantity,
+                                            price=str(offer.one_off_price)), clause=clause),))
     subscription = contracts.get_subscription(session, pack.subscription_id)
     day = clock.today()
     extension = PackExtension(pack_id=pack.id, offer_code=offer.code, quantity=quantity,
@@ -187,7 +189,8 @@ def buy_extension(session: Session, clock: Clock, actor: Actor, site_id: int, of
     charge = add_charge(session, clock, actor, customer_id=pack.customer_id,
                         subscription_id=subscription.id, source="access_extension",
                         source_key=f"{pack.id}:{extension.id}",
-                        label=f"{offer.name} × {quantity} — {subscription.ref}", explained=explained,
+                        label=msg("{offer} × {quantity} — {ref}", offer=offer.name, quantity=quantity,
+                                  ref=subscription.ref), explained=explained,
                         price_basis=offer.price_basis, incurred_on=day, vat_rate=offer.vat_rate)
     extension.charge_id = charge.id
     session.refresh(pack, ["extensions"])

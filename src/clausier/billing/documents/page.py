@@ -12,7 +12,7 @@ from functools import cache
 from clausier.billing.invoices.rules import usage_annexes
 from clausier.billing.models import Invoice
 from clausier.core.money import fr_format
-from clausier.web.explain_text import translate as translate_explained
+from clausier.web.explain_text import explained
 
 
 def invoice_page(invoice: Invoice, credited: Invoice | None, language: str, title: str,
@@ -100,7 +100,8 @@ def _lines(invoice: Invoice, _, language: str, money, day, rates: dict) -> dict:
             period = day(line.period_start)
             if line.period_end and line.period_end != line.period_start:
                 period += f" – {day(line.period_end)}"
-            rows.append({"label": translate_explained(line.label, language),
+            rows.append({"label": explained(line.label, language,
+                                            (line.explanation or {}).get("label_message")),
                          "why": _why(line.explanation or {}, language), "period": period,
                          "quantity": f"{line.quantity.normalize()}",
                          "unit_price": money(line.unit_price), "vat": rates.get(line.vat_rate, ""),
@@ -114,10 +115,12 @@ def _lines(invoice: Invoice, _, language: str, money, day, rates: dict) -> dict:
 def _why(explanation: dict, language: str) -> str:
     """A line's explanation as the document prints it: each formula with its clause, then each
     note, one to a text line."""
-    formulas = [translate_explained(part.get("formula") or "", language)
+    formulas = [explained(part.get("formula"), language, part.get("formula_message"))
                 + (f" — {part['clause']}" if part.get("clause") else "")
                 for part in explanation.get("lines", [])]
-    notes = [translate_explained(note or "", language) for note in explanation.get("notes", [])]
+    notes = explanation.get("notes", [])
+    notes = [explained(note, language, message) for note, message
+             in zip(notes, explanation.get("note_messages") or [None] * len(notes))]
     return "\n".join(formulas + notes)
 
 
@@ -133,10 +136,10 @@ def _annexes(invoice: Invoice, _, language: str) -> list[dict]:
             figures = (["", "", "", ""] if row.calls is None else
                        [f"{row.calls}", _duration(row.seconds), _duration(row.included_seconds),
                         _duration(row.charged_seconds)])
-            rows.append([translate_explained(row.label, language), *figures, money(row.amount),
+            rows.append([explained(row.label, language), *figures, money(row.amount),
                          row.clause])
             kinds.append("even" if position % 2 == 0 else "odd")
-        title = translate_explained(annex.label, language)
+        title = explained(annex.label, language)
         annexes.append({
             "title": f"{title} — {annex.site_name}" if annex.site_name else title,
             "head": [_("Destination"), _("Calls"), _("Minutes"), _("Included"), _("Charged"),

@@ -13,9 +13,10 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
-from clausier.billing.periods import Refused, fr_cached
+from clausier.billing.periods import Refused
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
+from clausier.core.message import msg, stored
 from clausier.core.money import (
     ZERO,
     VatRate,
@@ -106,11 +107,11 @@ def usage_annex(label: str, site_name: str, explanation: dict) -> UsageAnnex | N
     annex = explanation.get("annex")
     if not annex:
         return None
-    rows = [AnnexRow(d["label"], Decimal(d["amount"]), d["clause"], d["calls"], d["seconds"],
+    rows = [AnnexRow(stored(d["label"], d.get("label_message")), Decimal(d["amount"]), d["clause"], d["calls"], d["seconds"],
                      d["included_seconds"], d["charged_seconds"]) for d in annex["destinations"]]
-    rows += [AnnexRow(line["label"], Decimal(line["amount"]), line.get("clause", ""))
-             for line in annex.get("other_lines", [])]
-    return UsageAnnex(label, site_name, annex["basis"], tuple(rows))
+    rows += [AnnexRow(stored(line["label"], line.get("label_message")), Decimal(line["amount"]),
+                      line.get("clause", "")) for line in annex.get("other_lines", [])]
+    return UsageAnnex(stored(label, explanation.get("label_message")), site_name, annex["basis"], tuple(rows))
 
 
 def usage_annexes(lines: Iterable) -> list[UsageAnnex]:
@@ -182,11 +183,12 @@ def _in_basis(line: DraftLine, basis: str, on: date) -> tuple[Decimal, Explained
     percent = f"{fr_number(rate.rate * 100)} %"
     if basis == "TTC":
         converted = rate.ttc_from_ht(line.amount)
-        formula = f"{fr_cached(line.amount)} HT × (1 + {percent})"
+        formula = msg("{amount} HT × (1 + {percent})", amount=line.amount, percent=percent)
     else:
         converted = rate.ht_from_ttc(line.amount)
-        formula = f"{fr_cached(line.amount)} TTC ÷ (1 + {percent})"
-    lines = (Line(f"{line.label} ({basis})", converted, formula, line.clause),)
+        formula = msg("{amount} TTC ÷ (1 + {percent})", amount=line.amount, percent=percent)
+    lines = (Line(msg("{label} ({basis})", label=line.label, basis=basis), converted, formula,
+                  line.clause),)
     return converted, Explained(lines, notes=line.explained.notes)
 
 

@@ -29,6 +29,7 @@ from clausier.catalog.facts import OperatorFacts
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed, NotFound, Problem, RuleRefusal
 from clausier.core.explain import Explained, Line
+from clausier.core.message import message_fields, msg, stored
 from clausier.core.money import CENT, ZERO, fr_format, money
 from clausier.core.spreadsheet import safe_text
 from clausier.customers import facts as customers
@@ -244,9 +245,10 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
             rules.vat_rate(rate, invoice.issue_date)
         except RuleRefusal as exc:
             raise exc.as_invalid_input() from None
-        text = label or f"Credit on invoice {invoice.number}"
+        text = label or msg("Credit on invoice {number}", number=invoice.number)
         drafts = [rules.DraftLine("credit", text, Explained((Line(
-            text, amount, f"credit of {fr_format(amount)} on {invoice.number}", reason),)),
+            text, amount, msg("credit of {amount} on {number}", amount=amount,
+                              number=invoice.number), reason),)),
             invoice.price_basis, rate)]
     # A credit note corrects the invoice: the VAT it takes back is at the invoice's rates.
     totals = rules.totals(drafts, invoice.price_basis, invoice.issue_date)
@@ -273,7 +275,8 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
             site_id=d.site.id if d.site else None, site_name=d.site.name if d.site else "",
             label=d.label, quantity=d.quantity, unit_price=d.unit_price, amount=priced.amount,
             amount_ht=priced.amount_ht, vat_rate=d.vat_rate, period_start=d.period_start,
-            period_end=d.period_end, clause=d.clause, explanation=priced.explained.as_dict()))
+            period_end=d.period_end, clause=d.clause,
+            explanation=priced.explained.as_dict() | message_fields("label", d.label)))
     session.add(note)
     if credited + totals.total == invoice_total:
         invoice.status = "cancelled"
@@ -283,11 +286,11 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
 
 
 def _credit_copy(line: InvoiceLine) -> rules.DraftLine:
-    explained = Explained(tuple(Line(l["label"], Decimal(l["amount"]), l.get("formula", ""),
-                                     l.get("clause", "")) for l in line.explanation.get("lines", []))
-                          or (Line(line.label, line.amount, "", line.clause),))
+    label = stored(line.label, line.explanation.get("label_message"))
+    explained = Explained(Explained.from_dict(line.explanation).lines
+                          or (Line(label, line.amount, "", line.clause),))
     return rules.DraftLine(
-        "credit", line.label, explained, line.invoice.price_basis, line.vat_rate, line.quantity,
+        "credit", label, explained, line.invoice.price_basis, line.vat_rate, line.quantity,
         line.subscription_id, rules.Site(line.site_id, line.site_name) if line.site_id else None,
         line.period_start, line.period_end)
 

@@ -22,6 +22,7 @@ from clausier.billing.models import (
 from clausier.billing.runs import inputs, rules
 from clausier.core.clock import Clock
 from clausier.core.explain import Explained
+from clausier.core.message import message_fields, stored
 from clausier.terms import service as terms_service
 
 
@@ -37,7 +38,8 @@ def add_charge(session: Session, clock: Clock, actor: Actor, *, customer_id: int
     charge = Charge(customer_id=customer_id, subscription_id=subscription_id, source=source,
                     source_key=source_key, label=label, amount=explained.total,
                     price_basis=price_basis, vat_rate=vat_rate, incurred_on=incurred_on,
-                    explanation=explained.as_dict(), created_at=clock.now())
+                    explanation=explained.as_dict() | message_fields("label", label),
+                    created_at=clock.now())
     session.add(charge)
     record(session, clock, actor, f"charge.{source}", charge, f"{label}: {explained.total}")
     return charge
@@ -62,7 +64,8 @@ def correct_billed_months(session: Session, clock: Clock, actor: Actor,
     for row in session.scalars(select(PriceRevision).where(
             PriceRevision.subscription_id == subscription.id)):
         revisions.setdefault(row.subscription_item_id, []).append(inputs.PriceStep(
-            row.effective_on, row.old_fee, row.new_fee, row.explanation.get("note", "")))
+            row.effective_on, row.old_fee, row.new_fee,
+            stored(row.explanation.get("note", ""), row.explanation.get("note_message"))))
 
     def facts(item) -> inputs.ItemFacts:
         return inputs.ItemFacts(

@@ -13,7 +13,6 @@ from clausier.billing.periods import (
     ONE_DAY,
     Refused,
     add_months,
-    fr_cached,
     month_end,
     month_start,
     months,
@@ -23,6 +22,7 @@ from clausier.billing.runs.inputs import ItemFacts, PriceStep
 from clausier.billing.runs.rules import billing_terms, month_share, months_due, recurring_clause
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
+from clausier.core.message import msg
 from clausier.core.money import (
     ZERO,
     money,
@@ -46,7 +46,8 @@ class Indexed:
     @property
     def note(self) -> str:
         line = self.explained.lines[0]
-        return f"{line.label}: {line.formula} = {fr_cached(self.new)} — {line.clause}"
+        return msg("{label}: {formula} = {amount} — {clause}", label=line.label,
+                   formula=line.formula, amount=self.new, clause=line.clause)
 
 
 def index_months(terms: Terms, revision_on: date, recorded: Iterable[date]) -> tuple[date, date]:
@@ -83,9 +84,10 @@ def indexed_fee(terms: Terms, old: Decimal, i_old: Decimal, i_new: Decimal, mont
     variation = (i_new - i_old) / i_old
     new = money(old * (1 + variation))
     name = indexation.series_id.value if indexation and indexation.series_id else "index"
-    label = f"Indexed monthly fee ({name})"
-    formula = (f"{fr_cached(old)} × (1 + ({i_new} [{period_label(month_new)}] − {i_old} "
-               f"[{period_label(month_old)}]) / {i_old})")
+    label = msg("Indexed monthly fee ({name})", name=name)
+    formula = msg("{old} × (1 + ({i_new} [{month_new}] − {i_old} [{month_old}]) / {i_old})",
+                  old=old, i_new=str(i_new), month_new=period_label(month_new), i_old=str(i_old),
+                  month_old=period_label(month_old))
     clause = indexation.series_id.clause if indexation and indexation.series_id else ""
     return Indexed(old, new, i_old, i_new, month_old, month_new,
                    Explained((Line(label, new, formula, clause),)))
@@ -216,7 +218,8 @@ def rent_revisions(rent: RentFacts, terms: Terms, through: date,
             continue
         indexed = indexed_fee(terms, fee, index_values[month_old], index_values[month_new],
                               month_old, month_new)
-        steps.append(PriceStep(on, fee, indexed.new, f"{rent.label}: {indexed.note}"))
+        steps.append(PriceStep(on, fee, indexed.new,
+                               msg("{label}: {note}", label=rent.label, note=indexed.note)))
         fee = indexed.new
     return tuple(steps)
 
@@ -250,9 +253,10 @@ def rent_months(rent: RentFacts, terms: Terms, period: date,
         label, amount, formula = months_due(
             rent.label, period_label(month), fee, 1, 1,
             None if days == month_days else (days, month_days), bool(share_clause))
-        notes = [f"Billed monthly in advance like the subscriptions — {timing_clause}"] if timing_clause else []
+        notes = [msg("Billed monthly in advance like the subscriptions — {clause}",
+                     clause=timing_clause)] if timing_clause else []
         if share_clause:
-            notes.append(f"Started or ending month — {share_clause}")
+            notes.append(msg("Started or ending month — {clause}", clause=share_clause))
         if revision is not None and revision.note:
             notes.append(revision.note)
         explained = Explained((Line(label, amount, formula, rental.clause if rental else timing_clause),),

@@ -25,7 +25,8 @@ from clausier.contracts.facts import BilledItem
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, RuleRefusal
 from clausier.core.explain import Explained, Line
-from clausier.core.money import ZERO, fr_format, fr_number, money, to_decimal
+from clausier.core.message import message_fields, msg
+from clausier.core.money import ZERO, fr_number, money, to_decimal
 
 # --------------------------------------------------------------------------- indexation
 
@@ -109,11 +110,12 @@ def apply_indexation(session: Session, clock: Clock, actor: Actor, operator_code
             old = current_monthly_fee(session, item, on - periods.ONE_DAY)
             indexed = rules.indexed_fee(terms, old, values[month_old], values[month_new],
                                         month_old, month_new)
+            note = msg("{label}: {note}", label=item.label, note=indexed.note)
             revision = PriceRevision(
                 subscription_id=sub.id, subscription_item_id=item.id, effective_on=on,
                 cause="indexation", old_fee=old, new_fee=indexed.new,
-                explanation={**indexed.explained.as_dict(),
-                             "note": f"{item.label}: {indexed.note}"}, created_at=clock.now())
+                explanation={**indexed.explained.as_dict(), "note": note,
+                             **message_fields("note", note)}, created_at=clock.now())
             session.add(revision)
             revisions.append(revision)
     if revisions:
@@ -177,15 +179,18 @@ def announce_price_change(session: Session, clock: Clock, actor: Actor, operator
                 continue
             old = current_monthly_fee(session, item, effective_on - periods.ONE_DAY)
             new = money(old * (1 + percent / 100))
-            explained = Explained((Line(f"New monthly fee from {effective_on.isoformat()}", new,
-                                        f"{fr_format(old)} × (1 + {fr_number(percent)} %)",
+            explained = Explained((Line(msg("New monthly fee from {date}", date=effective_on), new,
+                                        msg("{old} × (1 + {percent} %)", old=old,
+                                            percent=fr_number(percent)),
                                         rule.notice_clause),))
+            note = msg("{label}: price change of {date}: {old} × (1 + {percent} %) = {new} — "
+                       "{clause}", label=item.label, date=announced, old=old,
+                       percent=fr_number(percent), new=new, clause=rule.notice_clause)
             session.add(PriceRevision(
                 subscription_id=sub.id, subscription_item_id=item.id, effective_on=effective_on,
                 cause="price_change", price_change_id=change.id, old_fee=old, new_fee=new,
-                explanation={**explained.as_dict(), "note": f"{item.label}: price change of "
-                             f"{announced.isoformat()}: {fr_format(old)} × (1 + {fr_number(percent)} %)"
-                             f" = {fr_format(new)} — {rule.notice_clause}"},
+                explanation={**explained.as_dict(), "note": note,
+                             **message_fields("note", note)},
                 created_at=clock.now()))
     record(session, clock, actor, "price.change", change,
            f"{operator.code} {kind} from {effective_on.isoformat()}: {len(notices)} notice(s)")

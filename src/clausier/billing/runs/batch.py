@@ -36,6 +36,7 @@ from clausier.catalog.facts import OperatorFacts
 from clausier.contracts import facts as contracts
 from clausier.core.clock import Clock
 from clausier.core.errors import NotFound
+from clausier.core.message import message_fields, stored
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customers_facts
 from clausier.customers.facts import BilledCustomer, CustomerSite
@@ -100,7 +101,8 @@ def load_batch(session: Session, cache: TermsCache, operator: OperatorFacts,
     for row in _of_subscriptions(conn, tuple(PriceRevision.__table__.c), sub_ids,
                                  order_by=[PriceRevision.id]):
         revisions[row.subscription_item_id].append(inputs.PriceStep(
-            row.effective_on, row.old_fee, row.new_fee, row.explanation.get("note", "")))
+            row.effective_on, row.old_fee, row.new_fee,
+            stored(row.explanation.get("note", ""), row.explanation.get("note_message"))))
     usage = {subscription_id: [_usage_facts(rated) for rated in months] for subscription_id, months
              in rating.unbilled_usage(session, set(sub_ids),
                                       periods.period_label(periods.add_months(period, -1))).items()}
@@ -207,7 +209,8 @@ def _line_rows(invoice_id: int, totals: invoice_rules.Totals) -> list[dict]:
             "amount": priced.amount, "amount_ht": priced.amount_ht, "vat_rate": draft.vat_rate,
             "period_start": draft.period_start, "period_end": draft.period_end,
             "clause": draft.clause[:300],
-            "explanation": priced.explained.as_dict() | ({"annex": draft.annex} if draft.annex else {}),
+            "explanation": priced.explained.as_dict() | ({"annex": draft.annex} if draft.annex else {})
+            | message_fields("label", draft.label),
         })
     return rows
 

@@ -39,13 +39,11 @@ from clausier.billing.periods import (
     ONE_DAY,
     Refused,
     add_months,
-    fr_cached,
     month_end,
     month_start,
     months,
     next_month,
     period_label,
-    plural,
 )
 from clausier.billing.runs.inputs import (
     BilledMonthFacts,
@@ -59,6 +57,7 @@ from clausier.billing.runs.inputs import (
 )
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
+from clausier.core.message import msg, stored
 from clausier.core.money import (
     ZERO,
     money,
@@ -311,15 +310,18 @@ def months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
     """(label, amount, formula) of ``count`` whole months of a monthly ``fee``, or of one month's
     ``share`` (days, days in the month); ``partial``: a month of partial service due in full;
     ``arrears``: a month before the run's own, not billed by an earlier run."""
-    times = f"{quantity} × " if quantity != 1 else ""
+    rest = msg("{quantity} × {fee}", quantity=quantity, fee=fee) if quantity != 1 else fee
     if share is None:
-        return (f"{label} — {when}" + (" (started month due in full)" if partial
-                                       else " (arrears)" if arrears else ""),
+        return (msg("{label} — {when} (started month due in full)" if partial
+                    else "{label} — {when} (arrears)" if arrears else "{label} — {when}",
+                    label=label, when=when),
                 money(fee * quantity) * count,
-                f"{plural(count, 'month')} × {times}{fr_cached(fee)}")
+                msg("{n} month × {rest}" if count == 1 else "{n} months × {rest}", n=count,
+                    rest=rest))
     days, month_days = share
-    return (f"{label} — {when} prorata", money(fee * quantity * days / month_days),
-            f"{days}/{month_days} days × {times}{fr_cached(fee)}")
+    return (msg("{label} — {when} prorata", label=label, when=when),
+            money(fee * quantity * days / month_days),
+            msg("{days}/{month_days} days × {rest}", days=days, month_days=month_days, rest=rest))
 
 
 def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date, period_end: date,
@@ -329,7 +331,7 @@ def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date,
     """``count`` whole months, or one month's ``share`` (days, days in the month); ``partial``:
     a month of partial service due in full; ``arrears``: a month of arrears."""
     first, last = period_label(period_start), period_label(period_end)
-    when = first if first == last else f"{first} to {last}"
+    when = first if first == last else msg("{start} to {end}", start=first, end=last)
     label, amount, formula = months_due(item.label, when, fee, item.quantity, count, share,
                                          partial, arrears)
     explained = Explained((Line(label, amount, formula, clause),))
@@ -355,10 +357,13 @@ def _minimum_line(sub: SubscriptionFacts, terms: Terms, month: date, days: int, 
     if shortfall <= ZERO:
         return None
     amount = money(shortfall * days / month_days)
-    share = "" if days == month_days else f" × {days}/{month_days} days"
-    label = f"Minimum billing top-up — {period_label(month)}"
+    shortfall_text = msg("({minimum} minimum − {fees} monthly fees)", minimum=minimum,
+                         fees=money(fees))
+    label = msg("Minimum billing top-up — {month}", month=period_label(month))
     line = Line(label, amount,
-                f"({fr_cached(minimum)} minimum − {fr_cached(money(fees))} monthly fees){share}",
+                shortfall_text if days == month_days else
+                msg("{rest} × {days}/{month_days} days", rest=shortfall_text, days=days,
+                    month_days=month_days),
                 billing.minimum_billing.clause)
     return DraftLine("minimum", label, Explained((line,)), sub.items[0].price_basis,
                      sub.items[0].vat_rate, Decimal(1), sub.id, site, month, month_end(month))
@@ -376,8 +381,8 @@ def _one_off_lines(sub: SubscriptionFacts, terms: Terms, start: date, start_clau
         if item.access_fee == ZERO or not _in_force(item, start):
             continue
         amount = money(item.access_fee * item.quantity)
-        label = f"Access fee — {item.label}"
-        formula = f"{item.quantity} × {fr_cached(item.access_fee)}"
+        label = msg("Access fee — {label}", label=item.label)
+        formula = msg("{quantity} × {fee}", quantity=item.quantity, fee=item.access_fee)
         lines.append(DraftLine("one_off", label, Explained((Line(label, amount, formula, clause),)),
                                item.price_basis, item.vat_rate, Decimal(item.quantity), sub.id,
                                common_site if item.common else site, start, start))
@@ -389,14 +394,17 @@ def pack_lines(sub: SubscriptionFacts, terms: Terms, site: Site | None) -> list[
     the service period (``kind='pack'``, billed once per subscription)."""
     pack = terms.pack
     clause = pack.service_months.clause if pack and pack.service_months else ""
-    months_text = f" ({pack.service_months.value} months of service prepaid)" if clause else ""
+
     lines = []
     for item in sub.items:
         if item.one_off_price == ZERO:
             continue
         amount = money(item.one_off_price * item.quantity)
-        label = f"{item.label} — prepaid pack sold {sub.signed_on.isoformat()}"
-        formula = f"{item.quantity} × {fr_cached(item.one_off_price)}{months_text}"
+        label = msg("{label} — prepaid pack sold {date}", label=item.label, date=sub.signed_on)
+        formula = msg("{quantity} × {fee}", quantity=item.quantity, fee=item.one_off_price)
+        if clause:
+            formula = msg("{rest} ({n} months of service prepaid)", rest=formula,
+                          n=pack.service_months.value)
         lines.append(DraftLine("pack", label, Explained((Line(label, amount, formula, clause),)),
                                item.price_basis, item.vat_rate, Decimal(item.quantity), sub.id, site,
                                sub.signed_on, sub.signed_on))
@@ -422,9 +430,11 @@ def end_adjustments(sub: SubscriptionFacts, terms: Terms) -> tuple[list[DraftLin
         if due >= billed.days or billed.days == 0:
             continue
         credit = -money(billed.amount * (billed.days - due) / billed.days)
-        label = f"Service ended {sub.end_on.isoformat()}: {period_label(billed.month)} credited"
-        formula = (f"−{billed.days - due}/{billed.days} of the {fr_cached(billed.amount)} billed "
-                   f"for {period_label(billed.month)}")
+        label = msg("Service ended {date}: {month} credited", date=sub.end_on,
+                    month=period_label(billed.month))
+        formula = msg("−{days}/{month_days} of the {amount} billed for {month}",
+                      days=billed.days - due, month_days=billed.days, amount=billed.amount,
+                      month=period_label(billed.month))
         basis = sub.items[0].price_basis if sub.items else "HT"
         vat = sub.items[0].vat_rate if sub.items else "normal"
         lines.append(DraftLine("adjustment", label, Explained((Line(label, credit, formula, clause),)),
@@ -464,11 +474,15 @@ def change_corrections(sub: SubscriptionFacts, terms: Terms, billed: tuple[Bille
             amount = sign * money(fee * item.quantity * days / month_days)
             first = max(month, effective)
             last = month_end(month) if last_day is None else min(month_end(month), last_day)
-            what = "credited: no longer billed" if sign == -1 else "charged: billed"
-            label = (f"{item.label} — {first.isoformat()} to {last.isoformat()} {what} from "
-                     "the change")
-            times = f"{item.quantity} × " if item.quantity != 1 else ""
-            formula = f"{'−' if sign == -1 else ''}{days}/{month_days} days × {times}{fr_cached(fee)}"
+            label = msg("{label} — {start} to {end} credited: no longer billed from the change"
+                        if sign == -1 else
+                        "{label} — {start} to {end} charged: billed from the change",
+                        label=item.label, start=first, end=last)
+            rest = msg("{quantity} × {fee}", quantity=item.quantity, fee=fee) \
+                if item.quantity != 1 else fee
+            formula = msg("−{days}/{month_days} days × {rest}" if sign == -1
+                          else "{days}/{month_days} days × {rest}",
+                          days=days, month_days=month_days, rest=rest)
             corrections.append(Explained(
                 (Line(label, amount, formula, clause or _change_clause(terms)),)))
             total += amount
@@ -498,9 +512,10 @@ def _minimum_correction(sub: SubscriptionFacts, terms: Terms, month: date, start
     if difference == ZERO:
         return None
     clause = (due or billed).clause
-    label = f"Minimum billing top-up — {period_label(month)} revised after the change"
-    formula = (f"{fr_cached(due.amount if due else ZERO)} due − "
-               f"{fr_cached(billed.amount if billed else ZERO)} billed")
+    label = msg("Minimum billing top-up — {month} revised after the change",
+                month=period_label(month))
+    formula = msg("{due} due − {billed} billed", due=due.amount if due else ZERO,
+                  billed=billed.amount if billed else ZERO)
     return Explained((Line(label, difference, formula, clause),))
 
 
@@ -522,13 +537,17 @@ def usage_line(usage: UsageFacts, terms: Terms, period: date, site: Site | None)
     (up to the sheet's ``late_usage_max_days``): it keeps its own month in its label."""
     billing = billing_terms(terms)
     late = usage.month < add_months(period, -1)
-    label = f"{usage.label or 'Usage'} — {period_label(usage.month)}" + (" (late records)" if late else "")
+    label = msg("{label} — {when}", label=usage.label or "Usage", when=period_label(usage.month))
+    if late:
+        label = msg("{label} (late records)", label=label)
     clauses = [billing.usage_timing.clause] if billing and billing.usage_timing else []
     if late and billing and billing.late_usage_max_days:
         clauses.append(billing.late_usage_max_days.clause)
-    records = plural(usage.records, "rated record") if usage.records else "rated usage"
-    explained = Explained((Line(label, usage.amount, f"{records} of {period_label(usage.month)}",
-                                "; ".join(clauses)),))
+    month = period_label(usage.month)
+    records = (msg("{n} rated record of {month}" if usage.records == 1
+                   else "{n} rated records of {month}", n=usage.records, month=month)
+               if usage.records else msg("rated usage of {month}", month=month))
+    explained = Explained((Line(label, usage.amount, records, "; ".join(clauses)),))
     annex = {"basis": usage.basis, **usage.annex} if usage.annex.get("destinations") else {}
     return DraftLine("usage", label, explained, usage.basis, usage.vat_rate, Decimal(1),
                      usage.subscription_id, site, usage.month, month_end(usage.month), usage.id, annex)
@@ -536,12 +555,13 @@ def usage_line(usage: UsageFacts, terms: Terms, period: date, site: Site | None)
 
 def charge_line(charge: ChargeFacts, site: Site | None) -> DraftLine:
     """A one-off charge queued by another room, with the explanation it came with."""
-    lines = tuple(Line(l["label"], Decimal(l["amount"]), l.get("formula", ""), l.get("clause", ""))
-                  for l in charge.explanation.get("lines", []))
-    explained = Explained(lines, notes=tuple(charge.explanation.get("notes", [])))
+    kept = Explained.from_dict(charge.explanation)
+    lines = kept.lines
+    explained = Explained(lines, notes=kept.notes)
+    label = stored(charge.label, charge.explanation.get("label_message"))
     if not lines or explained.total != money(charge.amount):
-        explained = Explained((Line(charge.label, charge.amount, "", ""),))
-    return DraftLine("charge", charge.label, explained, charge.basis, charge.vat_rate, Decimal(1),
+        explained = Explained((Line(label, charge.amount, "", ""),))
+    return DraftLine("charge", label, explained, charge.basis, charge.vat_rate, Decimal(1),
                      charge.subscription_id, site, charge.incurred_on, charge.incurred_on, charge.id)
 
 

@@ -20,6 +20,7 @@ from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
 from clausier.core.errors import NotAllowed, NotFound
 from clausier.core.explain import Explained
+from clausier.core.message import message_fields, msg
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customer_facts
 from clausier.customers.facts import CustomerFacts
@@ -138,7 +139,7 @@ def _reach(session: Session, clock: Clock, actor: Actor, customer: CustomerFacts
         status="pending_approval" if waits else "done", basis=upcoming.basis, amount_due=due.amount,
         details={"invoices": [{"number": i.number, "due_date": i.due_date.isoformat(),
                                "outstanding": str(i.undisputed)} for i in due.overdue],
-                 "clause": str(step.src)},
+                 "clause": str(step.src), **message_fields("basis", upcoming.basis)},
         created_at=clock.now())
     case.steps.append(row)
     session.flush()
@@ -279,7 +280,7 @@ def _terminate(session: Session, clock: Clock, actor: Actor, customer: CustomerF
             if quote.explained.total:
                 add_charge(session, clock, actor, customer_id=customer.id, subscription_id=sub.id,
                            source="termination_unpaid", source_key=f"{sub.id}:{day.isoformat()}",
-                           label=f"Termination for unpaid bills — {sub.ref}",
+                           label=msg("Termination for unpaid bills — {ref}", ref=sub.ref),
                            explained=quote.explained, price_basis=sub.items[0].price_basis
                            if sub.items else operator_of(session, customer).price_basis,
                            incurred_on=day)
@@ -433,7 +434,7 @@ def charge_reconnection(session: Session, clock: Clock, actor: Actor, subscripti
     if fees.total:
         add_charge(session, clock, actor, customer_id=customer.id, subscription_id=sub.id,
                    source="reconnection", source_key=f"{sub.id}:{day.isoformat()}",
-                   label=f"Reconnection — {sub.ref}", explained=fees,
+                   label=msg("Reconnection — {ref}", ref=sub.ref), explained=fees,
                    price_basis=sub.items[0].price_basis, incurred_on=day)
     return fees
 

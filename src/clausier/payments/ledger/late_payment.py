@@ -14,6 +14,7 @@ from clausier.billing.ledger.charges import add_charge
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed
 from clausier.core.explain import Explained
+from clausier.core.message import msg
 from clausier.core.money import ZERO, to_decimal
 from clausier.customers.facts import CustomerFacts
 from clausier.payments import rules
@@ -115,7 +116,7 @@ def charge_late_payment(session: Session, clock: Clock, actor: Actor, customer: 
     if interest.total > 0:
         add_charge(session, clock, actor, customer_id=customer.id, subscription_id=None,
                    source="late_interest", source_key=invoice.number,
-                   label=f"Late interest on {invoice.number}", explained=interest,
+                   label=msg("Late interest on {number}", number=invoice.number), explained=interest,
                    price_basis=operator_of(session, customer).price_basis, incurred_on=paid_on,
                    vat_rate="exempt")
     charge_indemnity(session, clock, actor, customer, terms, invoice, paid_on)

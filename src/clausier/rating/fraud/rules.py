@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from clausier.core.explain import Explained, Line
+from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.rating.numbering import rules as nb
 from clausier.rating.plans.rules import (Plan, automated_forbidden_prefixes, cited, is_on,
@@ -79,12 +80,17 @@ def penalty(usage: Usage, numbers: int, calls: int, because: str = "") -> Explai
         return None
     explained = Explained()
     if per_number is not None:
-        explained = explained.plus(Line("Penalty per calling number", money(per_number.amount * numbers),
-                                        f"{numbers} number(s) × {fmt_price(per_number.amount)} {per_number.basis}",
+        explained = explained.plus(Line(msg("Penalty per calling number"),
+                                        money(per_number.amount * numbers),
+                                        msg("{numbers} number(s) × {price} {basis}", numbers=numbers,
+                                            price=fmt_price(per_number.amount),
+                                            basis=per_number.basis),
                                         cited(str(per_number.src), because)))
     if per_call is not None:
-        explained = explained.plus(Line("Penalty per call or attempt", money(per_call.amount * calls),
-                                        f"{calls} call(s) × {fmt_price(per_call.amount)} {per_call.basis}",
+        explained = explained.plus(Line(msg("Penalty per call or attempt"),
+                                        money(per_call.amount * calls),
+                                        msg("{calls} call(s) × {price} {basis}", calls=calls,
+                                            price=fmt_price(per_call.amount), basis=per_call.basis),
                                         cited(str(per_call.src), because)))
     return explained
 

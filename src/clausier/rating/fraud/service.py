@@ -6,7 +6,6 @@ next invoice).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -159,8 +158,7 @@ def decide_penalty(session: Session, clock: Clock, actor: Actor, proposal_id: in
         alert = session.get(FraudAlert, proposal.alert_id) if proposal.alert_id else None
         if alert is not None and alert.status != "confirmed":
             raise NotAllowed(f"status: confirm alert {alert.id} before billing its penalty")
-        lines = tuple(Line(**{k: (Decimal(v) if k == "amount" else v) for k, v in line.items()})
-                      for line in proposal.explanation.get("lines", []))
+        lines = tuple(Line.from_dict(line) for line in proposal.explanation.get("lines", []))
         charge = add_charge(session, clock, actor, customer_id=proposal.customer_id,
                             subscription_id=proposal.subscription_id, source=PENALTY_SOURCE,
                             source_key=f"penalty:{proposal.id}", label=proposal.label,

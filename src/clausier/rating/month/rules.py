@@ -16,6 +16,7 @@ import polars as pl
 
 from clausier.core.clock import PARIS
 from clausier.core.explain import Explained
+from clausier.core.message import msg
 from clausier.rating.classify.rules import classify, plans_frame
 from clausier.rating.detail import UsageDetail
 from clausier.rating.fair_use.rules import (Breach, DataEvent, breaches_of, data_events,
@@ -133,13 +134,14 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
         result = Explained(tuple(lines) + others)
         detail[plan.subscription_id] = UsageDetail(destination_usage(mine, lines), others)
         for breach in own:
-            result = result.with_note(f"Fair use exceeded: {breach.explanation}")
+            result = result.with_note(msg("Fair use exceeded: {explanation}",
+                                          explanation=breach.explanation))
         for missing in (data_volume_missing(plan), payout_grid_missing(plan, tariffs.get(plan.tariff_key, ()))):
             if missing:
                 result = result.with_note(missing)
         if unpriced.get(plan.subscription_id):
-            result = result.with_note(f"{unpriced[plan.subscription_id]} record(s) without a price in "
-                                      "the price list were not billed")
+            result = result.with_note(msg("{n} record(s) without a price in the price list were "
+                                          "not billed", n=unpriced[plan.subscription_id]))
         explained[plan.subscription_id] = result
 
     alerts = alerts_from(fraud_frame(priced, plans), by_id)

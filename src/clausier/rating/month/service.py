@@ -21,6 +21,7 @@ from clausier.core.bulk import gc_paused
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotFound
 from clausier.core.explain import Line
+from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.db.session import lock_for_writing
 from clausier.rating import facts
@@ -267,8 +268,9 @@ def _save_summaries(session: Session, clock: Clock, month: str, result: rules.Mo
         target = month
         if billed:
             already = sum((s.amount for s in billed), Decimal("0"))
-            billed_line = Line("Already billed for this period", -already,
-                               "invoice(s) " + ", ".join(str(s.billed_invoice_id) for s in billed), "")
+            billed_line = Line(msg("Already billed for this period"), -already,
+                               msg("invoice(s) {ids}", ids=", ".join(str(s.billed_invoice_id)
+                                                                     for s in billed)), "")
             explained, detail = explained.plus(billed_line), detail.plus(billed_line)
             last_billed = session.scalar(select(UsageSummary.month).where(
                 UsageSummary.subscription_id == subscription_id,

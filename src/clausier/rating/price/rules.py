@@ -17,6 +17,7 @@ import polars as pl
 
 from clausier.core.clock import PARIS
 from clausier.core.explain import Line
+from clausier.core.message import Message, msg
 from clausier.core.money import money
 from clausier.rating.detail import DestinationUsage
 from clausier.rating.fair_use.rules import Breach
@@ -271,6 +272,19 @@ EXPLAINED_COLUMNS = ("label", "formula", "cents", "in_bundle", "beyond_allowance
 FIGURE_COLUMNS = ("calls", "seconds", "charged_s")
 
 
+def class_label(label: str) -> Message:
+    """A destination class's label (``explanation_texts`` words it, « Calls — national ») as
+    its message: the kind's words with the destination."""
+    kind, _, destination = label.partition(" — ")
+    if kind == "Calls":
+        return msg("Calls — {destination}", destination=destination)
+    if kind == "SMS":
+        return msg("SMS — {destination}", destination=destination)
+    if kind == "MMS":
+        return msg("MMS — {destination}", destination=destination)
+    return msg("Data — {destination}", destination=destination)
+
+
 def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
     """One explained line per price-list entry used in the month: ``groups`` are rows of
     ``EXPLAINED_COLUMNS`` (``explanation_texts``), in GROUP_ORDER."""
@@ -278,19 +292,22 @@ def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach
     breach_clause = "; ".join(b.clause for b in breaches)
     bundle_clause = (plan.usage.included_destinations.clause
                      if plan.usage.included_destinations else "offer bundle")
-    for label, formula, cents, in_bundle, beyond_allowance, rerated, source, size, price_text, *_ in groups:
+    for text, formula, cents, in_bundle, beyond_allowance, rerated, source, size, price_text, *_ in groups:
+        label = class_label(text)
         if in_bundle:
-            lines.append(Line(f"{label}, included in the bundle", Decimal(0), formula, bundle_clause))
+            lines.append(Line(msg("{label}, included in the bundle", label=label), Decimal(0),
+                              formula, bundle_clause))
             continue
         if formula is None:       # data: the volume as Python words it
-            formula = f"{size / BYTES_PER_MB:.3f} MB × {price_text}/MB"
+            formula = msg("{mb} MB × {price}/MB", mb=f"{size / BYTES_PER_MB:.3f}",
+                          price=str(price_text))
         clause = source or ""
         if beyond_allowance:
-            label += ", beyond the bundle's allowance"
+            label = msg("{label}, beyond the bundle's allowance", label=label)
             limits = "; ".join(str(t.src) for t in plan.usage.fair_use if t.window == "call")
             clause = "; ".join(x for x in (clause, limits or bundle_clause) if x)
         if rerated:
-            label += ", re-rated after a fair-use breach"
+            label = msg("{label}, re-rated after a fair-use breach", label=label)
             clause = f"{clause}; {breach_clause}" if clause else breach_clause
         lines.append(Line(label, Decimal(cents).scaleb(-2), formula, clause))
     return lines
@@ -309,7 +326,8 @@ def destination_usage(groups: Sequence[tuple], lines: Sequence[Line]) -> tuple[D
         figures[3] += charged_s or 0
         figures[4] += line.amount
         figures[5] += [part for part in line.clause.split("; ") if part and part not in figures[5]]
-    return tuple(DestinationUsage(label, calls, seconds, included, charged, money(total), "; ".join(clauses))
+    return tuple(DestinationUsage(class_label(label), calls, seconds, included, charged, money(total),
+                                  "; ".join(clauses))
                  for label, (calls, seconds, included, charged, total, clauses) in classes.items())
 
 
@@ -323,9 +341,11 @@ def cx_lines(plan: Plan, inbound_seconds: int | None, redirected_seconds: int) -
     lines = [cx_pool_line(plan, inbound_seconds) if inbound_seconds is not None else None]
     if redirected_seconds:
         minutes = Decimal(redirected_seconds) / 60
-        lines.append(Line("CX inbound calls redirected to numbers not managed by the operator",
+        lines.append(Line(msg("CX inbound calls redirected to numbers not managed by the operator"),
                           money(minutes * rate.amount),
-                          f"{minutes:.2f} min × {fmt_price(rate.amount)} {rate.basis}/min from the first minute",
+                          msg("{minutes} min × {price} {basis}/min from the first minute",
+                              minutes=f"{minutes:.2f}", price=fmt_price(rate.amount),
+                              basis=rate.basis),
                           str(rate.src)))
     return lines
 
@@ -339,9 +359,10 @@ def cx_pool_line(plan: Plan, inbound_seconds: int) -> Line | None:
         rate = usage.amounts.inbound_unmanaged_lines_per_minute
         if rate is None:
             return None
-        return Line("CX inbound minutes (lines not managed by the operator)",
+        return Line(msg("CX inbound minutes (lines not managed by the operator)"),
                     money(minutes * rate.amount),
-                    f"{minutes:.2f} min × {fmt_price(rate.amount)} {rate.basis}/min from the first minute",
+                    msg("{minutes} min × {price} {basis}/min from the first minute",
+                        minutes=f"{minutes:.2f}", price=fmt_price(rate.amount), basis=rate.basis),
                     str(rate.src))
     per_pack = usage.figures.inbound_minutes_included_per_pack_per_month
     rate = usage.amounts.inbound_overage_per_minute
@@ -350,9 +371,11 @@ def cx_pool_line(plan: Plan, inbound_seconds: int) -> Line | None:
     packs = int(plan.units.get("pack", 1))
     included = per_pack.value * packs
     over = max(Decimal(0), minutes - included)
-    return Line("CX inbound minutes beyond the packs", money(over * rate.amount),
-                f"({minutes:.2f} min − {packs} pack(s) × {per_pack.value} min) = {over:.2f} min"
-                f" × {fmt_price(rate.amount)} {rate.basis}/min",
+    return Line(msg("CX inbound minutes beyond the packs"), money(over * rate.amount),
+                msg("({minutes} min − {packs} pack(s) × {per_pack} min) = {over} min × {price} "
+                    "{basis}/min", minutes=f"{minutes:.2f}", packs=packs,
+                    per_pack=str(per_pack.value), over=f"{over:.2f}",
+                    price=fmt_price(rate.amount), basis=rate.basis),
                 f"{per_pack.clause}; {rate.src}")
 
 
@@ -373,11 +396,13 @@ def offnet_line(plan: Plan, fixed_seconds: int, offnet_seconds: int, fixed_micro
     only_offnet = usage.flags.offnet_surcharge_on_offnet_traffic_only
     base_micro = offnet_micro if is_on(only_offnet) else fixed_micro
     base = from_micro(base_micro)
-    scope = "off-network fixed calls" if is_on(only_offnet) else "fixed calls"
+    scope = msg("off-network fixed calls") if is_on(only_offnet) else msg("fixed calls")
     clause = f"{threshold.clause}; {surcharge.clause}" + (f"; {only_offnet.clause}" if only_offnet else "")
-    return Line(f"Off-network surcharge ({share:.2f} % > {threshold.value} % of fixed traffic)",
+    return Line(msg("Off-network surcharge ({share} % > {threshold} % of fixed traffic)",
+                    share=f"{share:.2f}", threshold=str(threshold.value)),
                 money(base * surcharge.value / 100),
-                f"{surcharge.value} % × {base:.2f} € ({scope})", clause)
+                msg("{percent} % × {base} € ({scope})", percent=str(surcharge.value),
+                    base=f"{base:.2f}", scope=scope), clause)
 
 
 def data_volume_missing(plan: Plan) -> str | None:
@@ -388,8 +413,9 @@ def data_volume_missing(plan: Plan) -> str | None:
     from_order = plan.usage.flags.data_fair_use_volume_from_order
     if not is_on(from_order) or plan.bundle.data_plan is None or plan.bundle.data_mb is not None:
         return None
-    return (f"Data beyond the allowance not charged: the order states no monthly data volume for "
-            f"this {plan.bundle.data_plan} plan ({from_order.clause})")
+    return msg("Data beyond the allowance not charged: the order states no monthly data volume "
+               "for this {plan} plan ({clause})", plan=plan.bundle.data_plan,
+               clause=from_order.clause)
 
 
 def data_overage_line(plan: Plan, national_bytes: int, tariff: Mapping | None) -> Line | None:
@@ -402,6 +428,6 @@ def data_overage_line(plan: Plan, national_bytes: int, tariff: Mapping | None) -
         return None
     clause = plan.usage.flags.data_fair_use_metered_plans_bill_excess
     mb = Decimal(over) / BYTES_PER_MB
-    return Line("Data beyond the allowance", money(mb * from_micro(tariff["price_micro"])),
-                f"{mb:.3f} MB × {tariff['price_text']}/MB",
+    return Line(msg("Data beyond the allowance"), money(mb * from_micro(tariff["price_micro"])),
+                msg("{mb} MB × {price}/MB", mb=f"{mb:.3f}", price=str(tariff["price_text"])),
                 f"{tariff['tariff_source']}" + (f"; {clause.clause}" if clause else ""))

@@ -12,6 +12,7 @@ from decimal import Decimal
 import polars as pl
 
 from clausier.core.explain import Explained, Line
+from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.rating.numbering import rules as nb
 from clausier.rating.plans.rules import is_on
@@ -121,7 +122,9 @@ def roaming_surcharge(window: Sequence[RoamingMonth], tariffs: Mapping[str, Tari
         tariff = tariffs.get(kind)
         if tariff is None or quantity == 0:
             continue
-        lines.append(Line(f"Roaming surcharge — {kind}", money(quantity * tariff.price * scale),
-                          f"{quantity:.2f} {unit} × {fmt_price(tariff.price)} {tariff.basis}",
+        lines.append(Line(msg("Roaming surcharge — {kind}", kind=kind),
+                          money(quantity * tariff.price * scale),
+                          msg("{quantity} {unit} × {price} {basis}", quantity=f"{quantity:.2f}",
+                              unit=unit, price=fmt_price(tariff.price), basis=tariff.basis),
                           f"{tariff.source}; {source}" if source else tariff.source))
     return Explained(tuple(lines))

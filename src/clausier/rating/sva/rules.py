@@ -15,6 +15,7 @@ from dateutil.relativedelta import relativedelta
 
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
+from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.rating.classify.rules import is_premium_number
 from clausier.rating.fraud.rules import Alert
@@ -38,8 +39,9 @@ def payout_grid_missing(plan: Plan, tariffs: Sequence[Tariff]) -> str | None:
         return None
     if any(tariff.destination == "sva_payout" for tariff in tariffs):
         return None
-    return (f"Payouts not computed: the price list of the order has no payout grid "
-            f"(sva_payout lines), which the schedule leaves to the order ({from_order.clause})")
+    return msg("Payouts not computed: the price list of the order has no payout grid "
+               "(sva_payout lines), which the schedule leaves to the order ({clause})",
+               clause=from_order.clause)
 
 
 def sva_payouts(priced: pl.DataFrame, caller_tariffs: pl.DataFrame, plans: Sequence[Plan]) -> pl.DataFrame:
@@ -164,8 +166,9 @@ def sva_claimable(accruals: Sequence[tuple[date, Decimal]], claim_day: date, usa
     if delay is None:
         return Explained(), []
     eligible = sorted((day, value) for day, value in accruals if age_of(day, claim_day) > delay.value)
-    lines = tuple(Line(f"Payout of calls on {day.isoformat()}", money(value),
-                       f"{age_of(day, claim_day)} days old > {delay.value}", delay.clause)
+    lines = tuple(Line(msg("Payout of calls on {date}", date=day), money(value),
+                       msg("{age} days old > {delay}", age=age_of(day, claim_day),
+                           delay=str(delay.value)), delay.clause)
                   for day, value in eligible)
     return Explained(lines), [day for day, _ in eligible]
 
@@ -247,8 +250,10 @@ def supplier_penalty(usage: Usage, supplier: str, number: str, charged: Decimal,
                           f"{number} is not a number of this client; only a penalty "
                           f"charged for the client's numbers is passed on ({passed.clause})",
                           passed.clause)
-    return Explained((Line(f"Penalty charged by {supplier.strip()} for {number}, passed on",
-                           money(charged), f"as charged: {fmt_price(charged)}", passed.clause),))
+    return Explained((Line(msg("Penalty charged by {supplier} for {number}, passed on",
+                               supplier=supplier.strip(), number=number),
+                           money(charged), msg("as charged: {amount}", amount=fmt_price(charged)),
+                           passed.clause),))
 
 
 def sva_sanction(usage: Usage, numbers: int, repeated: bool) -> Explained | None:
@@ -257,13 +262,16 @@ def sva_sanction(usage: Usage, numbers: int, repeated: bool) -> Explained | None
     base = usage.amounts.ethics_or_abnormal_traffic_penalty
     if base is None:
         return None
-    explained = Explained((Line("Abnormal traffic on premium number(s)", money(base.amount * numbers),
-                                f"{numbers} number(s) × {fmt_price(base.amount)} {base.basis}",
+    explained = Explained((Line(msg("Abnormal traffic on premium number(s)"),
+                                money(base.amount * numbers),
+                                msg("{numbers} number(s) × {price} {basis}", numbers=numbers,
+                                    price=fmt_price(base.amount), basis=base.basis),
                                 str(base.src)),))
     again = usage.amounts.repeated_within_a_year_penalty
     if repeated and again is not None:
-        explained = explained.plus(Line("Repeated within a year", money(again.amount * numbers),
-                                        f"{numbers} number(s) × {fmt_price(again.amount)} {again.basis}",
+        explained = explained.plus(Line(msg("Repeated within a year"), money(again.amount * numbers),
+                                        msg("{numbers} number(s) × {price} {basis}", numbers=numbers,
+                                            price=fmt_price(again.amount), basis=again.basis),
                                         str(again.src)))
     return explained
 
@@ -272,5 +280,6 @@ def sva_uncured(usage: Usage) -> Explained | None:
     late = usage.amounts.not_cured_within_deadline_penalty
     if late is None:
         return None
-    return Explained((Line("Not compliant after the cure deadline", money(late.amount),
-                           f"1 number × {fmt_price(late.amount)} {late.basis}", str(late.src)),))
+    return Explained((Line(msg("Not compliant after the cure deadline"), money(late.amount),
+                           msg("1 number × {price} {basis}", price=fmt_price(late.amount),
+                               basis=late.basis), str(late.src)),))
