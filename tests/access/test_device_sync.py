@@ -255,3 +255,65 @@ def test_a_changed_configuration_is_encoded_once_for_every_worker_before_a_devic
         SNAPSHOTS.clear()
         assert SNAPSHOTS.has(key, tmp_path / "snapshots")
         assert snapshot_bytes(s, site, clock.today(), tmp_path / "snapshots") == kept.read_bytes()
+
+
+def test_a_change_is_encoded_before_any_poll_and_an_unchanged_poll_is_one_statement(
+        portal, clock, tmp_path, monkeypatch):
+    """CP A art. 1 L124-140 (devices kept in sync with the platform): the web worker that
+    commits a change encodes the site's new version at once, before any device asks for it;
+    then a device's poll of the version it holds answers 304 after one SQL statement (its
+    site's state), its token known by this worker."""
+    import dataclasses
+    import json
+
+    from sqlalchemy import event
+
+    from clausier.access.sync import builds
+
+    engine = portal.app.state.engine
+    settings = dataclasses.replace(portal.app.state.settings, data_dir=tmp_path)
+    monkeypatch.setattr(portal.app.state, "settings", settings)
+    folder = tmp_path / "access" / "snapshots"
+    running = builds.start(engine, clock, settings)
+    try:
+        admin = portal.client(portal.admin_user_id)
+        martin = admin.post(f"/api/v1/access/sites/{portal.site_id}/records",
+                            json={"name": "Luc Martin", "groups": ["staff"]}).json()
+        running.wait()
+    finally:
+        running.stop()
+    with transaction(engine) as s:
+        version = s.get(AccessSite, portal.site_id).config_version
+    [kept] = folder.glob(f"site-{portal.site_id}-*.json")
+    built = json.loads(kept.read_bytes())
+    assert built["site"]["version"] == version
+    assert martin["id"] in {r["id"] for r in built["records"]}
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    _, token = portal.device()
+    device = TestClient(portal.app, headers={"authorization": f"Bearer {token}"})
+    SNAPSHOTS.clear()          # another worker's first fetch: the file, not a build
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = device.get("/api/v1/devices/me/snapshot")
+        assert first.content == kept.read_bytes()
+        assert not [s for s in statements if "access_records" in s]
+        statements.clear()
+        unchanged = device.get("/api/v1/devices/me/delta", params={"since": version},
+                               headers={"if-none-match": f'"{portal.site_id}-'
+                                                         f'{first.headers["etag"].split("-")[1]}'
+                                                         f'-v{version}"'})
+        polled = list(statements)
+        statements.clear()
+        same_snapshot = device.get("/api/v1/devices/me/snapshot",
+                                   headers={"if-none-match": first.headers["etag"]})
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert unchanged.status_code == 304
+    assert len(polled) <= 1
+    assert same_snapshot.status_code == 304
+    assert len(statements) <= 1

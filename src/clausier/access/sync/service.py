@@ -232,6 +232,17 @@ def prebuild_snapshots(session: Session, day: date, folder: Path) -> int:
     return built
 
 
+def prebuild_snapshot(session: Session, site_id: int, day: date, folder: Path) -> bool:
+    """Encode the site's current version into ``folder`` unless it is there already (its
+    configuration has just changed: ``sync.builds``). Whether it was built."""
+    site = session.get(AccessSite, site_id)
+    if site is None or SNAPSHOTS.has(snapshot_key(site.id, site.snapshot_salt, site.config_version,
+                                                  day), folder):
+        return False
+    snapshot_bytes(session, site, day, folder)
+    return True
+
+
 @gc_paused
 def _encoded_snapshot(session: Session, site: AccessSite, version: int, day: date) -> bytes:
     pack = session.get(Pack, site.pack_id)
