@@ -1,8 +1,10 @@
 """Access-control sync benchmark: one site with 10 000 user records and 20 000 credentials,
-1 000 simulated devices polling the device API over HTTP on loopback.
+2 500 devices polling the device API over HTTP on loopback.
 
-Prints: snapshot time (in-process, cold, and over HTTP), delta time, polling p50/p99 latency and
-requests/s, and the time of one access decision. Bounded in time (``--seconds``, default 20).
+Prints: snapshot time (in-process, cold, and over HTTP: the first fetch of a version the server
+encoded on its own after a change), delta time, polling p50/p99 latency and requests/s, the
+server's CPU time beside the wall time, and the time of one access decision. Bounded in time
+(``--seconds``, default 20).
 
     PYTHONPATH=src python benchmarks/access_sync.py [--devices 2500] [--seconds 20] [--workers 2] [--db URL]
 

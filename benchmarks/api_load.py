@@ -15,7 +15,7 @@ request with the next reader's token) and ``--writers`` connections on ``POST
 kind; then the bill run's progress, that every answered write is stored, and how long the server
 took to stop on SIGTERM. Reads only (``--writers 0 --no-billrun``): the same load is then run on
 ``/api/v1/health`` of the same server, the framework's own limit on this machine, and the ratio of
-the two p99 printed. Exit status 1 when any request failed. Loopback only, bounded in time.
+the two p99 printed, with the server's CPU time beside the wall time of each. Exit status 1 when any request failed. Loopback only, bounded in time.
 """
 
 from __future__ import annotations
