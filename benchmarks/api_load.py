@@ -155,7 +155,7 @@ def main() -> None:
 def run(args: argparse.Namespace, data_dir: Path) -> None:
     started = time.perf_counter()
     if args.db == "postgresql":
-        db_url = billrun.fresh_database("postgresql")
+        db_url = billrun.fresh_database("postgresql", "clausier_bench_api")
     else:
         from clausier.db.migrate import upgrade
 
