@@ -15,7 +15,7 @@ request with the next reader's token) and ``--writers`` connections on ``POST
 kind; then the bill run's progress, that every answered write is stored, and how long the server
 took to stop on SIGTERM. Reads only (``--writers 0 --no-billrun``): the same load is then run on
 ``/api/v1/health`` of the same server, the framework's own limit on this machine, and the ratio of
-the two p99 printed. Exit status 1 when any request failed. Loopback only, bounded in time.
+the two p99 printed, with the server's CPU time beside the wall time of each. Exit status 1 when any request failed. Loopback only, bounded in time.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import billrun  # noqa: E402
-from loadgen import (DONE, against_reference, cpu_seconds, free_port, health_reference,  # noqa: E402
-                     lua_strings, machine_line, pacing_lua, require_wrk, start_wrk,
-                     wrk_figures)
+from wrk_load import (DONE, against_reference, cpu_line, cpu_seconds, free_port,  # noqa: E402
+                      health_reference, lua_strings, machine_line, pacing_lua, require_wrk,
+                      start_wrk, wrk_figures)
 
 PERIOD = billrun.PERIOD
 START_SECONDS = 300     # a machine shared with other work may take long to import the app
@@ -155,7 +155,7 @@ def main() -> None:
 def run(args: argparse.Namespace, data_dir: Path) -> None:
     started = time.perf_counter()
     if args.db == "postgresql":
-        db_url = billrun.fresh_database("postgresql")
+        db_url = billrun.fresh_database("postgresql", "clausier_bench_api")
     else:
         from clausier.db.migrate import upgrade
 
@@ -240,6 +240,8 @@ def load(args: argparse.Namespace, url: str, tokens: dict, data_dir: Path, serve
     written = (wrk_figures(writers, args.seconds) if writers else
                {"requests": 0, "errors": 0, "rate": 0.0})
     server_cpu = cpu_seconds(server_pid) - cpu_before
+    if not args.writers:
+        read["cpu_seconds"] = server_cpu      # the readers' alone: compared with the reference's
     progress = None
     if run_id:
         try:
@@ -259,8 +261,11 @@ def load(args: argparse.Namespace, url: str, tokens: dict, data_dir: Path, serve
               f"{progress['customers_done']}/{progress['customers_total']} customers, "
               f"{progress['invoices']} invoices")
     if not run_id and not args.writers:
-        print(against_reference("/api/v1/health", read,
-                                health_reference(url, args.readers, args.seconds, args.rate, data_dir)))
+        reference = health_reference(url, args.readers, args.seconds, args.rate, data_dir,
+                                     server_pid)
+        print(against_reference("/api/v1/health", read, reference))
+        print(cpu_line("readers", read))
+        print(cpu_line("/api/v1/health", reference))
     print(machine_line())
     return read["errors"] + written["errors"], written["requests"] - written["errors"]
 

@@ -59,16 +59,16 @@ OCTOBER_DETAIL = {"destinations": [
      "charged_seconds": 1164, "amount": "1.94", "clause": "price list (demo)"}], "other_lines": []}
 
 
-def database_url(db: str) -> str:
+def database_url(db: str, name: str = "clausier_bench_billing") -> str:
     if db == "sqlite":
-        return f"sqlite:///{Path(os.environ.get('TMPDIR', '/tmp')) / 'clausier_bench_billing.db'}"
-    name = "clausier_bench_billing"
+        return f"sqlite:///{Path(os.environ.get('TMPDIR', '/tmp')) / f'{name}.db'}"
     base = POSTGRES_ADMIN.rsplit("/", 1)[0]
     return f"{base}/{name}"
 
 
-def fresh_database(db: str) -> str:
-    url = database_url(db)
+def fresh_database(db: str, name: str = "clausier_bench_billing") -> str:
+    """A new empty database ``name`` (another benchmark running meanwhile uses its own)."""
+    url = database_url(db, name)
     if db == "sqlite":
         path = Path(url.split("///", 1)[1])
         for suffix in ("", "-wal", "-shm"):
@@ -76,8 +76,8 @@ def fresh_database(db: str) -> str:
     else:
         admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "clausier_bench_billing" WITH (FORCE)'))
-            conn.execute(text('CREATE DATABASE "clausier_bench_billing"'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
     from clausier.db.migrate import upgrade
 

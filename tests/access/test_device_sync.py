@@ -255,3 +255,62 @@ def test_a_changed_configuration_is_encoded_once_for_every_worker_before_a_devic
         SNAPSHOTS.clear()
         assert SNAPSHOTS.has(key, tmp_path / "snapshots")
         assert snapshot_bytes(s, site, clock.today(), tmp_path / "snapshots") == kept.read_bytes()
+
+
+def test_a_change_is_encoded_before_any_poll_and_an_unchanged_poll_is_one_statement(
+        portal, clock, tmp_path):
+    """CP A art. 1 L124-140 (devices kept in sync with the platform): the web worker that
+    commits a change encodes the site's new version at once, before any device asks for it;
+    a device's poll of the version it holds then answers 304 after one SQL statement (its
+    site's state), its token known by this worker."""
+    import dataclasses
+    import json
+
+    from sqlalchemy import event
+
+    from clausier.access.sync import builds
+
+    engine, app_settings = portal.app.state.engine, portal.app.state.settings
+    settings = dataclasses.replace(app_settings, data_dir=tmp_path)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    portal.app.state.settings = settings       # the app is shared by the tests: put back below
+    try:
+        running = builds.start(engine, clock, settings)
+        try:
+            martin = portal.client(portal.admin_user_id).post(
+                f"/api/v1/access/sites/{portal.site_id}/records",
+                json={"name": "Luc Martin", "groups": ["staff"]}).json()
+            running.wait()
+        finally:
+            running.stop()
+        with transaction(engine) as s:
+            version = s.get(AccessSite, portal.site_id).config_version
+        [kept] = (tmp_path / "access" / "snapshots").glob(f"site-{portal.site_id}-*.json")
+        built = json.loads(kept.read_bytes())
+        assert built["site"]["version"] == version
+        assert martin["id"] in {r["id"] for r in built["records"]}
+
+        _, token = portal.device()
+        device = TestClient(portal.app, headers={"authorization": f"Bearer {token}"})
+        SNAPSHOTS.clear()          # as another worker: the file is served, nothing is built
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            fetched = device.get("/api/v1/devices/me/snapshot")
+            built_on_fetch = [s for s in statements if "access_records" in s]
+            held = device.get("/api/v1/devices/me/delta", params={"since": version})
+            statements.clear()
+            unchanged = device.get("/api/v1/devices/me/delta", params={"since": version},
+                                   headers={"if-none-match": held.headers["etag"]})
+            polled = list(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    finally:
+        portal.app.state.settings = app_settings
+    assert fetched.content == kept.read_bytes() and built_on_fetch == []
+    assert held.json() == {"from": version, "to": version, "upserts": {}, "deletes": {}}
+    assert unchanged.status_code == 304
+    assert len(polled) <= 1

@@ -29,7 +29,7 @@ from clausier.api.inputs import Day, Input, Moment, Page, page_of_list
 from clausier.audit.service import Actor
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import Unauthenticated
-from clausier.db.session import transaction, write_transaction
+from clausier.db.session import single_read, transaction, write_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 # The device API: polled many times a second, so matched before every other route (api/app.py).
@@ -551,8 +551,8 @@ def _snapshot_folder(request: Request) -> Path | None:
 
 
 def _poll_state(request: Request, clock: Clock) -> sync_service.PollState:
-    """Who polls and their site's state: one indexed read on a plain connection."""
-    with request.app.state.engine.connect() as connection:
+    """Who polls and their site's state: one indexed read, outside any transaction."""
+    with single_read(request.app.state.engine) as connection:
         return sync_service.poll_state(connection, _device_token(request), clock.today())
 
 

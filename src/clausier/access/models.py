@@ -217,8 +217,9 @@ class Device(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("access_sites.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))          # panel | hf_receiver | keypad | badge_reader | controller
-    token_prefix: Mapped[str] = mapped_column(String(16), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64))
+    token_prefix: Mapped[str] = mapped_column(String(16))
+    # A poll finds its device by the digest of its token (unique: tokens are long random secrets).
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info={"secret": True})
     token_rotated_at: Mapped[datetime] = mapped_column(Instant)
     last_seen_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
     version_applied: Mapped[int] = mapped_column(Integer, default=0)

@@ -47,6 +47,12 @@ def _dashboard_cards():
     return [views.dashboard_cards]
 
 
+def _web_tasks():
+    from clausier.access.sync import builds
+
+    return [builds.start]
+
+
 ROOM = Room(
     "access",
     models=_models,
@@ -56,4 +62,5 @@ ROOM = Room(
     tick_steps=_tick_steps,
     dashboard_cards=_dashboard_cards,
     retention_purgers=_retention_purgers,
+    web_tasks=_web_tasks,
 )

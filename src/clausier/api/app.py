@@ -121,6 +121,8 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
         background = [task for task in (ticker, sender) if task is not None]
         for task in background:
             task.start()
+        background += [start(app.state.engine, app.state.clock, settings)
+                       for room in ROOMS for start in room.web_tasks()]
         app.state.ticker = ticker
         try:
             yield

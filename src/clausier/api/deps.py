@@ -51,7 +51,9 @@ def get_session(request: Request,
         yield session
 
 
-def get_clock(request: Request) -> Clock:
+# Dependencies that neither read nor wait are ``async def``: FastAPI runs a plain ``def`` one in
+# a thread of the pool, a hop that costs more than the work (a request has five or six).
+async def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
@@ -188,8 +190,9 @@ class Ctx:
 def ctx_for(area: str):
     """The dependency giving a route of ``area`` its ``Ctx``: the one place where routes are
     scoped by the kind of user (``accounts.rules.AUDIENCES``)."""
-    def area_ctx(session: Session = Depends(get_session, scope="function"),
-                 clock: Clock = Depends(get_clock), user: User = Depends(current_user)) -> Ctx:
+    async def area_ctx(session: Session = Depends(get_session, scope="function"),
+                       clock: Clock = Depends(get_clock), user: User = Depends(current_user)
+                       ) -> Ctx:
         return Ctx(session=session, clock=clock, user=entering(area, user))
     area_ctx.__name__ = f"{area}_ctx"
     return area_ctx

@@ -57,6 +57,8 @@ class Room:
       context)``, a section of the customer's page.
     - ``retention_purgers``: ``purge(session, clock, actor, rule, day, held)`` deletes what a
       retention rule in force makes due (``privacy.purgers``).
+    - ``web_tasks``: ``start(engine, clock, settings)`` -> a started background task (with
+      ``stop()``) that each web worker runs while it is up.
     """
 
     name: str
@@ -70,6 +72,7 @@ class Room:
     dashboard_panels: Callable[[], Sequence[Step]] = nothing
     customer_sections: Callable[[], Sequence[Step]] = nothing
     retention_purgers: Callable[[], Sequence[Step]] = nothing
+    web_tasks: Callable[[], Sequence[Step]] = nothing
 
 
 def step_name(function: Step) -> str:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from clausier.core.settings import Settings
@@ -48,7 +48,25 @@ def _make_sqlite_transactional(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         mode = connection.info.pop("sqlite_begin", "BEGIN")
-        connection.exec_driver_sql(mode)
+        if mode is not None:            # None: ``single_read``, no transaction
+            connection.exec_driver_sql(mode)
+
+
+@contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for one statement that reads, outside any transaction (one statement is
+    consistent on its own): the database sees that statement, no BEGIN and no ROLLBACK around
+    it. For reads made hundreds of times a second (a device's poll)."""
+    if engine.dialect.name != "sqlite":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        connection.info["sqlite_begin"] = None
+        try:
+            yield connection
+        finally:                        # not left for the connection's next unit of work
+            connection.info.pop("sqlite_begin", None)
 
 
 def default_engine() -> Engine:

@@ -108,13 +108,12 @@ def rotate_site_device_token(session: Session, clock: Clock, actor: Actor, site_
 
 
 def device_for_token(session: Session, token: str) -> Device:
-    candidates = session.scalars(select(Device).where(Device.token_prefix == token[:16],
-                                                      Device.active.is_(True))).all()
-    digest = secret_digest(token)
-    for device in candidates:
-        if secrets.compare_digest(device.token_hash, digest):
-            return device
-    raise Unauthenticated("authorization: unknown or rotated device token")
+    """The active device of ``token``, found by its digest's unique index."""
+    device = session.scalar(select(Device).where(Device.token_hash == secret_digest(token),
+                                                 Device.active.is_(True)))
+    if device is None:
+        raise Unauthenticated("authorization: unknown or rotated device token")
+    return device
 
 
 def device_actor(device: Device) -> Actor:

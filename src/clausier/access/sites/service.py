@@ -78,6 +78,10 @@ def owned(session: Session, model, object_id: int, site: AccessSite, label: str)
     return row
 
 
+# The sites a session changed, whose new snapshot is built once it commits (``sync.builds``).
+CHANGED_SITES = "access_changed_sites"
+
+
 def new_version(session: Session, clock: Clock, site: AccessSite,
                 changes: list[tuple[str, int, str]]) -> int:
     """One new site version holding ``changes`` (entity, id, upsert|delete); devices learn of
@@ -92,6 +96,7 @@ def new_version(session: Session, clock: Clock, site: AccessSite,
     session.add_all([ConfigChange(site_id=site.id, version=version, entity=entity, entity_id=entity_id,
                                   op=op, at=now) for entity, entity_id, op in changes])
     push.queue_version(session, site.id, version)
+    session.info.setdefault(CHANGED_SITES, set()).add(site.id)
     return version
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import tempfile
 import threading
 from collections import OrderedDict
@@ -233,6 +232,17 @@ def prebuild_snapshots(session: Session, day: date, folder: Path) -> int:
     return built
 
 
+def prebuild_snapshot(session: Session, site_id: int, day: date, folder: Path) -> bool:
+    """Encode the site's current version into ``folder`` unless it is there already (its
+    configuration has just changed: ``sync.builds``). Whether it was built."""
+    site = session.get(AccessSite, site_id)
+    if site is None or SNAPSHOTS.has(snapshot_key(site.id, site.snapshot_salt, site.config_version,
+                                                  day), folder):
+        return False
+    snapshot_bytes(session, site, day, folder)
+    return True
+
+
 @gc_paused
 def _encoded_snapshot(session: Session, site: AccessSite, version: int, day: date) -> bytes:
     pack = session.get(Pack, site.pack_id)
@@ -309,34 +319,31 @@ def _site_columns():
 
 # Built once: each statement is compiled once and reused from SQLAlchemy's cache. A poll runs
 # one of them: the device is known (``KNOWN_TOKENS``) → its site's state by primary key; else
-# the device by its token's indexed prefix, with its site's state.
+# the device by its token's digest (unique index), with its site's state.
 _SITE_STATE_QUERY = (select(*_site_columns()).join(Pack, Pack.id == AccessSite.pack_id)
                      .where(AccessSite.id == bindparam("site_id")))
-_POLL_QUERY = (select(Device.id, Device.site_id, Device.token_hash, Device.last_seen_at,
-                      Device.version_applied, *_site_columns())
+_POLL_QUERY = (select(Device.id, Device.site_id, Device.last_seen_at, Device.version_applied,
+                      *_site_columns())
                .join(AccessSite, AccessSite.id == Device.site_id)
                .join(Pack, Pack.id == AccessSite.pack_id)
-               .where(Device.token_prefix == bindparam("prefix"), Device.active.is_(True)))
+               .where(Device.token_hash == bindparam("digest"), Device.active.is_(True)))
 
 
 def poll_state(connection: Connection | Session, token: str, day: date) -> PollState:
     """The device of ``token`` and its site's state in one query. The device is found by its
     token's sha256 digest (tokens are long random secrets: no slow password hash per poll),
     held by this process for ``KnownTokens.SECONDS`` (a rotated token works on another worker
-    for at most that long), else by the token's indexed prefix. The site's version and
+    for at most that long), else read by the digest's unique index. The site's version and
     refusal are read every time: a change or a suspension is seen by the next poll."""
     digest = secret_digest(token)
     known = KNOWN_TOKENS.get(digest)
     site = None
     if known is not None:
         site = connection.execute(_SITE_STATE_QUERY, {"site_id": known.site_id}).first()
-    else:
-        for row in connection.execute(_POLL_QUERY, {"prefix": token[:16]}):
-            if secrets.compare_digest(row[2], digest):
-                known = KnownDevice(row[0], row[1], row[3], row[4])
-                KNOWN_TOKENS.put(digest, known)
-                site = row[5:]
-                break
+    elif (row := connection.execute(_POLL_QUERY, {"digest": digest}).first()) is not None:
+        known = KnownDevice(row[0], row[1], row[2], row[3])
+        KNOWN_TOKENS.put(digest, known)
+        site = row[4:]
     if site is None:
         raise Unauthenticated("authorization: unknown or rotated device token")
     version, salt, service_start, service_end, subscription_id, status = site

@@ -104,16 +104,33 @@ end
 
 
 def health_reference(base_url: str, connections: int, seconds: float, rate: float | None,
-                     script_dir: Path) -> dict:
+                     script_dir: Path, server_pid: int) -> dict:
     """The same load on the same server's ``/api/v1/health`` (no database, no token): the
-    framework's own limit on this machine, the reference a route's figures are read against."""
+    framework's own limit on this machine, the reference a route's figures are read against;
+    with the server's CPU time meanwhile."""
     script = script_dir / "health.lua"
     script.write_text(pacing_lua(connections, rate) + DONE)
-    return wrk_figures(start_wrk(script, f"{base_url}/api/v1/health", connections, seconds), seconds)
+    cpu_before = cpu_seconds(server_pid)
+    figures = wrk_figures(start_wrk(script, f"{base_url}/api/v1/health", connections, seconds),
+                          seconds)
+    figures["cpu_seconds"] = cpu_seconds(server_pid) - cpu_before
+    return figures
+
+
+def cpu_line(label: str, figures: dict) -> str:
+    """The server's CPU time beside the wall time of a run, and per request."""
+    cpu, wall = figures["cpu_seconds"], figures["seconds"]
+    return (f"server CPU ({label}): {cpu:.1f} s over {wall:.1f} s wall ({cpu / wall:.2f} cores), "
+            f"{cpu * 1000 / max(1, figures['requests']):.2f} ms per request")
 
 
 def against_reference(label: str, figures: dict, reference: dict) -> str:
     ratio = figures["p99_us"] / reference["p99_us"] if reference["p99_us"] else float("inf")
+    cpu = ""
+    if "cpu_seconds" in figures:
+        cpu_ratio = ((figures["cpu_seconds"] / max(1, figures["requests"]))
+                     / (reference["cpu_seconds"] / max(1, reference["requests"])))
+        cpu = f", {cpu_ratio:.1f}× its CPU per request"
     return (f"reference: {label} under the same load: {reference['rate']:.0f} requests/s, "
             f"p50 {reference['p50_us'] / 1000:.1f} ms, p99 {reference['p99_us'] / 1000:.1f} ms "
-            f"(the route's p99 is {ratio:.1f}× the framework's)")
+            f"(the route's p99 is {ratio:.1f}× the framework's{cpu})")
