@@ -3,6 +3,7 @@ readers, and its invoices stored in bulk, in the caller's transaction."""
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -187,7 +188,8 @@ MONTH_COLUMNS = ("subscription_id", "month", "days", "month_days", "amount")
 
 def _invoice_row(operator: OperatorFacts, customer: BilledCustomer, draft: rules.InvoiceDraft,
                  period: date, run_id: int | None, now, central: CustomerSite | None,
-                 seller: dict, mandate_reference: str) -> dict:
+                 seller: dict, mandate_reference: str,
+                 french: dict[invoice_rules.Mention, dict]) -> dict:
     t = draft.totals
     return {
         "kind": "invoice", "operator_id": operator.id, "customer_id": customer.id,
@@ -199,10 +201,18 @@ def _invoice_row(operator: OperatorFacts, customer: BilledCustomer, draft: rules
         "total_vat": t.total_vat, "total_ttc": t.total_ttc,
         "vat_breakdown": [b.as_dict() for b in t.vat], "seller": seller,
         "buyer": party_of_customer(customer, central, mandate_reference),
-        "mentions": [with_french_text(m.as_dict()) for m in draft.mentions],
+        "mentions": [_kept_mention(m, french) for m in draft.mentions],
         "billing_site_id": central.id if central else None, "credited_invoice_id": None,
         "reason": "", "amount_paid": ZERO, "paid_on": None, "created_at": now,
     }
+
+
+def _kept_mention(mention: invoice_rules.Mention, french: dict[invoice_rules.Mention, dict]) -> dict:
+    """The mention as the invoice keeps it, its French text written once per batch (the invoices
+    of a run mostly carry the same ones)."""
+    if mention not in french:
+        french[mention] = with_french_text(mention.as_dict())
+    return french[mention]
 
 
 def _line_rows(invoice_id: int | None, totals: invoice_rules.Totals) -> list[dict]:
@@ -260,19 +270,25 @@ def invoiced_customers(session: Session, customer_ids: list[int], period: date) 
         Invoice.run_key == periods.period_label(period))))
 
 
-_engines: dict[str, Engine] = {}
+_engines: dict[tuple[int, str], Engine] = {}      # (process id, url): a forked child has its own
+_terms: dict[tuple[int, str, int | None], TermsCache] = {}    # … and a run's terms, read once
 
 
 def draft_in_process(url: str, operator_id: int, run_id: int, period: date, issue_date: date,
                      customer_ids: list[int], now) -> PreparedInvoices:
     """:func:`prepare_batch` in a worker process of a parallel run (one engine per process),
     in a read-only transaction of its own; the customers already invoiced are left out."""
-    if url not in _engines:
-        _engines[url] = engine_for(url)
-    with transaction(_engines[url]) as session:
+    key = (os.getpid(), url)
+    if key not in _engines:
+        _engines[key] = engine_for(url)
+    with transaction(_engines[key]) as session:
+        if (*key, run_id) not in _terms:
+            _terms.clear()           # one run at a time in a worker process
+            _terms[(*key, run_id)] = TermsCache(session)
+        cache = _terms[(*key, run_id)].reading_with(session)
         operator = catalog.operator_by_id(session, operator_id)
         already = invoiced_customers(session, customer_ids, period)
-        return prepare_batch(session, TermsCache(session), operator, run_id, period, issue_date,
+        return prepare_batch(session, cache, operator, run_id, period, issue_date,
                              [c for c in customer_ids if c not in already], now)
 
 
@@ -305,10 +321,10 @@ def prepare_batch(session: Session, cache: TermsCache, operator: OperatorFacts, 
     seller = party_of_operator(operator, debits.creditor_identifier if debits else "")
     mandates = debits.mandates if debits else {}
     dialect = session.connection().dialect
-    invoices, lines, months = [], [], []
+    invoices, lines, months, french = [], [], [], {}
     for customer, draft, central in drafts:
         invoices.append(_invoice_row(operator, customer, draft, period, run_id, now, central,
-                                     seller, mandates.get(customer.id, "")))
+                                     seller, mandates.get(customer.id, ""), french))
         lines.append(_line_rows(None, draft.totals))
         months.append([{"subscription_id": m.subscription_id, "month": m.month, "days": m.days,
                         "month_days": m.month_days, "amount": m.amount} for m in draft.billed])

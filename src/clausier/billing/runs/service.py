@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -296,8 +297,7 @@ def _bill_in_parallel(engine: Engine, clock: Clock, actor: Actor, run_id: int, o
     batches = list(chunks(ids, batch_size))
     pending: deque = deque()
     done = 0
-    # spawn, not fork: the caller may have threads (the web app's bill runs, the tests').
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(processes, mp_context=_process_context()) as pool:
         try:
             for position in range(len(batches) + 1):
                 if position < len(batches):
@@ -316,6 +316,12 @@ def _bill_in_parallel(engine: Engine, clock: Clock, actor: Actor, run_id: int, o
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+def _process_context():
+    """Fork (no start-up: the code is already imported) unless this process has other threads
+    (the web app's bill runs), which a fork copies in an unknown state: spawn then."""
+    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
 
 
 def _queue_rents_of(engine: Engine, clock: Clock, actor: Actor, operator_id: int, month: date,
