@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.engine import Dialect
 
 
@@ -78,13 +78,3 @@ def new_ids(conn, table, count: int) -> list[int]:
                                       "FROM generate_series(1, :count)"), {"count": count}))
     last = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table.name}").scalar_one()
     return list(range(last + 1, last + 1 + count))
-
-
-def insert_returning_ids(conn, table, rows: list[dict]) -> list[int]:
-    """Insert rows and return their ids in order (ids drawn from the sequence on PostgreSQL)."""
-    if conn.dialect.name != "postgresql":
-        return list(conn.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                 rows))
-    ids = new_ids(conn, table, len(rows))
-    bulk_insert(conn, table, [{"id": row_id, **row} for row_id, row in zip(ids, rows, strict=True)])
-    return ids

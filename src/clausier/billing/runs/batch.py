@@ -1,9 +1,10 @@
 """A batch of a bill run: its facts loaded with a few set queries through the owning rooms'
-readers, and its invoices stored in bulk, in the caller's transaction."""
+readers and its invoices drafted into encoded rows (:func:`prepare_batch`, in a worker process
+on a parallel run), then those rows numbered and stored in bulk in the writer's transaction
+(:func:`write_prepared`)."""
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -270,22 +271,22 @@ def invoiced_customers(session: Session, customer_ids: list[int], period: date) 
         Invoice.run_key == periods.period_label(period))))
 
 
-_engines: dict[tuple[int, str], Engine] = {}      # (process id, url): a forked child has its own
-_terms: dict[tuple[int, str, int | None], TermsCache] = {}    # … and a run's terms, read once
+# A worker process's engine, and the terms of the run it drafts for (read once per run).
+_engines: dict[str, Engine] = {}
+_terms: dict[tuple[str, int | None], TermsCache] = {}
 
 
 def draft_in_process(url: str, operator_id: int, run_id: int, period: date, issue_date: date,
                      customer_ids: list[int], now) -> PreparedInvoices:
     """:func:`prepare_batch` in a worker process of a parallel run (one engine per process),
     in a read-only transaction of its own; the customers already invoiced are left out."""
-    key = (os.getpid(), url)
-    if key not in _engines:
-        _engines[key] = engine_for(url)
-    with transaction(_engines[key]) as session:
-        if (*key, run_id) not in _terms:
+    if url not in _engines:
+        _engines[url] = engine_for(url)
+    with transaction(_engines[url]) as session:
+        if (url, run_id) not in _terms:
             _terms.clear()           # one run at a time in a worker process
-            _terms[(*key, run_id)] = TermsCache(session)
-        cache = _terms[(*key, run_id)].reading_with(session)
+            _terms[(url, run_id)] = TermsCache(session)
+        cache = _terms[(url, run_id)].reading_with(session)
         operator = catalog.operator_by_id(session, operator_id)
         already = invoiced_customers(session, customer_ids, period)
         return prepare_batch(session, cache, operator, run_id, period, issue_date,

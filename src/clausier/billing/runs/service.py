@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -297,7 +296,9 @@ def _bill_in_parallel(engine: Engine, clock: Clock, actor: Actor, run_id: int, o
     batches = list(chunks(ids, batch_size))
     pending: deque = deque()
     done = 0
-    with ProcessPoolExecutor(processes, mp_context=_process_context()) as pool:
+    # Spawned, not forked: a fork copies the caller's threads in an unknown state, and its
+    # database connections, which the child's garbage collector may close under the parent.
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         try:
             for position in range(len(batches) + 1):
                 if position < len(batches):
@@ -316,12 +317,6 @@ def _bill_in_parallel(engine: Engine, clock: Clock, actor: Actor, run_id: int, o
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-
-
-def _process_context():
-    """Fork (no start-up: the code is already imported) unless this process has other threads
-    (the web app's bill runs), which a fork copies in an unknown state: spawn then."""
-    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
 
 
 def _queue_rents_of(engine: Engine, clock: Clock, actor: Actor, operator_id: int, month: date,
