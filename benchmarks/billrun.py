@@ -4,13 +4,18 @@ class), so the run reads and marks rating's summaries as a real one does.
 
     python benchmarks/billrun.py --customers 50000 --db sqlite
     python benchmarks/billrun.py --customers 50000 --db postgresql
+    python benchmarks/billrun.py --customers 50000 --processes 1       # drafting in the writer
     python benchmarks/billrun.py --db sqlite --pdfs 400 --workers 2      # PDFs of the billed invoices
         # (Factur-X, then the same page as plain PDFs: CPU per PDF, load, the ratio)
     python benchmarks/billrun.py --customers 50000 --db postgresql \
         --broker amqp://guest:guest@127.0.0.1:5672/ --broker-workers 2      # on `clausier worker`s
 
 The set-up (not timed) inserts the rows in bulk; the bill run is the real one
-(``billing.runs.service.run_bill_run``). Peak memory is the bill-run process's maximum RSS, the
+(``billing.runs.service.run_bill_run``): worker processes draft the invoices, this process
+writes them. Printed beside it, from the same run: the CPU time of the writer and of its
+drafting processes, how busy the machine's cores were and its load, and a reference measured
+on the same input just before the run (drafting every invoice in one process without writing
+it) with the ratio of the two rates. Peak memory is the bill-run process's maximum RSS, the
 set-up running in a child process. Printed figures only: speed never goes into the test suite.
 """
 
@@ -201,12 +206,57 @@ def _delete_queue(broker: str, name: str) -> None:
         client.close()
 
 
-def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: int = 2) -> None:
+def cpu_busy() -> tuple[int, int]:
+    """The machine's CPU time so far, busy and total, in clock ticks (every process, ours or not)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]           # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def drafting_reference(url: str, batch_size: int) -> tuple[int, float, float]:
+    """The reference, on the same input: every invoice drafted (facts read, rules, rows
+    encoded) in this one process, nothing written — the work the bill run spreads over the
+    worker processes. (invoices, wall seconds, CPU seconds)."""
+    from clausier.billing.context import operator_by_code
+    from clausier.billing.runs.batch import chunks, draft_in_process
+    from clausier.customers import facts as customers
+    from clausier.db.session import engine_for, transaction
+
+    with transaction(engine_for(url)) as session:
+        operator = operator_by_code(session, "technicophone")
+        ids = customers.customer_ids_of_operator(session, operator.id)
+    now = FixedClock.on(ISSUE_DAY).now()
+    started, cpu = time.perf_counter(), time.process_time()
+    invoices = sum(len(draft_in_process(url, operator.id, None, date(2026, 11, 1), ISSUE_DAY,
+                                        chunk, now).invoices)
+                   for chunk in chunks(ids, batch_size))
+    return invoices, time.perf_counter() - started, time.process_time() - cpu
+
+
+def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: int = 2,
+         processes: int | None = None) -> None:
     import signal
 
     from clausier.billing.runs import service as billing_runs
     from clausier.db.session import engine_for
 
+    reference = None
+    if not broker:
+        load_before = load()
+        reference = drafting_reference(url, batch_size)
+        invoices, seconds, cpu = reference
+        print(f"reference (same input, same run): drafting the {invoices} invoices without writing "
+              f"them, in one process: {seconds:.1f} s — {invoices / seconds:.0f} invoices/s — "
+              f"CPU {cpu:.1f} s — load {load_before} → {load()}")
     engine = engine_for(url)
     clock = FixedClock.on(ISSUE_DAY)
     actor = Actor.system("benchmark")
@@ -216,10 +266,12 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
         from clausier.workers.tasks import partition_queue
 
         queue = partition_queue(actor)
-    started, cpu = time.perf_counter(), time.process_time()
+    load_before, machine_before = load(), cpu_busy()
+    started, cpu, children = time.perf_counter(), time.process_time(), children_cpu()
     try:
         [report] = billing_runs.run_bill_run(engine, clock, actor, PERIOD, "technicophone",
-                                        batch_size=batch_size, queue=queue)
+                                             batch_size=batch_size, queue=queue,
+                                             processes=processes)
     finally:
         for process in workers:
             os.killpg(process.pid, signal.SIGTERM)
@@ -231,6 +283,8 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
                 for suffix in ("", ".DQ", ".XQ"):
                     _delete_queue(broker, queue_name + suffix)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    children = children_cpu() - children
+    busy, total = (after - before for after, before in zip(cpu_busy(), machine_before, strict=True))
     if broker:
         print(f"on {broker_workers} worker(s): "
               + ", ".join(f"{w} billed {n} partitions" for w, n in sorted(
@@ -241,14 +295,20 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
           f"{len(report.errors)} errors")
     print(f"  {seconds:.1f} s — {report.billed / seconds:.0f} invoices/s — peak memory {peak_rss_mb():.0f} MB"
           f" — total HT {report.total_ht}")
-    print(f"  this process's CPU: {cpu:.1f} s (the rest is the database and waiting; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(f"  CPU: {cpu:.1f} s in this process (the writer), {children:.1f} s in its drafting "
+          f"processes, for {seconds:.1f} s of wall time; the machine's {os.cpu_count()} cores "
+          f"{100 * busy / max(total, 1):.0f}% busy (every process, the database's and others' "
+          f"included); load average {load_before} → {load()}")
+    if reference:
+        invoices, reference_seconds, _cpu = reference
+        print(f"  the bill run is {(report.billed / seconds) / (invoices / reference_seconds):.2f}× "
+              f"the reference's rate (drafting alone in one process)")
     if broker:
         return
     started = time.perf_counter()
     [again] = billing_runs.run_bill_run(engine, clock, Actor.system("benchmark"), PERIOD,
-                                        "technicophone",
-                                   batch_size=batch_size)
+                                        "technicophone", batch_size=batch_size,
+                                        processes=processes)
     print(f"  re-run (idempotent): {again.billed} new invoices in {time.perf_counter() - started:.1f} s")
 
 
@@ -296,6 +356,9 @@ def main() -> None:
     parser.add_argument("--pdfs", type=int, default=0,
                         help="Render this many PDFs of the last bill run instead of billing.")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--processes", type=int, default=None,
+                        help="Drafting processes of the bill run (default: the bill run's own, "
+                             "one per core from billing.runs.service.PARALLEL_FROM customers).")
     parser.add_argument("--broker", help="Bill on `clausier worker`s fed by this broker "
                                          "(amqp://… or redis://…); PostgreSQL only.")
     parser.add_argument("--broker-workers", type=int, default=2,
@@ -315,7 +378,7 @@ def main() -> None:
         sys.exit("set-up failed")
     print(f"set-up: {args.customers} customers × 3 subscriptions on {args.db} "
           f"in {time.perf_counter() - started:.1f} s (not timed below)")
-    bill(url, args.batch_size, args.broker, args.broker_workers)
+    bill(url, args.batch_size, args.broker, args.broker_workers, args.processes)
 
 
 if __name__ == "__main__":

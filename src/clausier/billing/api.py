@@ -173,8 +173,10 @@ def start_in_background(request: Request, ctx: Ctx, period: str, operator: str, 
     worker = threading.Thread(target=billing_runs.run_bill_run, daemon=True,
                               name=f"billrun-{run.id}",
                               args=(engine, ctx.clock, ctx.actor, period, operator),
+                              # In this process: the server's cores serve its requests.
                               kwargs={"draft_only": draft, "bill_run_id": run.id,
-                                      "batch_size": SERVER_BATCH, "queue": queue})
+                                      "batch_size": SERVER_BATCH, "queue": queue,
+                                      "processes": 1})
     event.listen(ctx.session, "after_commit", lambda _session: worker.start(), once=True)
     return run.id
 

@@ -45,6 +45,9 @@ def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
             partition_size: int = typer.Option(None, min=1, help="With a broker: customers per "
                                                "partition sent to the workers (default: the "
                                                "bill run's own)."),
+            processes: int = typer.Option(None, min=1, help="Processes drafting the invoices "
+                                          "while this one writes them (default: one per core "
+                                          "for a large run; 1: all in this process)."),
             as_json: bool = JsonOption):
     """Bill every customer for a period: recurring fees in advance, usage in arrears, one-off
     charges and credits. Running it again bills nothing twice. With CLAUSIER_BROKER_URL the
@@ -69,7 +72,8 @@ def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
                 default_engine(), clock, actor, period, operator,
                 batch_size=batch_size or billing_runs.DEFAULT_BATCH, draft_only=draft,
                 progress=advance, queue=queue,
-                partition_size=partition_size or billing_runs.PARTITION_SIZE)
+                partition_size=partition_size or billing_runs.PARTITION_SIZE,
+                processes=processes)
     except ClausierError as exc:
         fail(exc)
     if as_json:

@@ -40,6 +40,11 @@ class TermsCache:
         self._sheets: dict[tuple[str, int], object] = {}
         self._terms: dict[tuple[str, int, str | None], Terms] = {}
 
+    def reading_with(self, session: Session) -> TermsCache:
+        """The same cache, reading what it lacks in ``session`` (the next transaction of a run)."""
+        self.session = session
+        return self
+
     def sheet(self, sheet_id: str, version: int | None):
         key = (sheet_id, version or 0)
         if key not in self._sheets:

@@ -1,25 +1,64 @@
-"""Inserting many rows at once, for the use cases that write thousands (the bill run)."""
+"""Inserting many rows at once, for the use cases that write thousands (the bill run).
+
+Rows can be encoded (:func:`encode_rows`: each value as the driver takes it, JSON already
+serialised) apart from their insertion (:func:`insert_encoded`), so that the costly half runs
+in another process than the one that holds the write lock."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
+from sqlalchemy.engine import Dialect
 
 
 def bulk_insert(conn, table, rows: list[dict]) -> None:
     """Insert many rows: ``COPY`` on PostgreSQL (an order of magnitude faster than multi-row
-    INSERTs), ``executemany`` elsewhere. Same transaction either way."""
+    INSERTs), one ``executemany`` of the driver elsewhere. Same transaction either way."""
     if not rows:
         return
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), rows)
+    columns = tuple(rows[0])
+    insert_encoded(conn, table, columns, encode_rows(table, conn.dialect, columns, rows))
+
+
+def encode_rows(table, dialect: Dialect, columns: Sequence[str], rows: list[dict]) -> list[tuple]:
+    """The rows' values as the driver takes them, in ``columns`` order: what SQLAlchemy's
+    column types do to a parameter on SQLite (money as text, JSON serialised, dates as text),
+    JSON serialised for ``COPY`` on PostgreSQL. Pure: runs in any process."""
+    encoded = []
+    for column in columns:        # column by column: one encoder over a list, the fast way
+        values = [row[column] for row in rows]
+        encode = _encoder(table.c[column], dialect)
+        encoded.append(values if encode is None else list(map(encode, values)))
+    return list(zip(*encoded, strict=True))
+
+
+def value_encoder(table, dialect: Dialect, column: str) -> Callable:
+    """One column's encoder (see :func:`encode_rows`), for values set at insertion time."""
+    encode = _encoder(table.c[column], dialect)
+    return encode or (lambda value: value)
+
+
+def _encoder(column, dialect: Dialect) -> Callable | None:
+    if dialect.name == "postgresql":
+        return _copy_value
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def insert_encoded(conn, table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert rows encoded by :func:`encode_rows` with the same ``columns``."""
+    if not rows:
         return
-    columns = list(rows[0])
-    statement = f'COPY {table.name} ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) FROM STDIN'
-    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+    names = ", ".join(f'"{column}"' for column in columns)
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) "
+                             f"VALUES ({', '.join('?' * len(columns))})", rows)
+        return
+    with (conn.connection.driver_connection.cursor() as cursor,
+          cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy):
         for row in rows:
-            copy.write_row([_copy_value(row[column]) for column in columns])
+            copy.write_row(row)
 
 
 def _copy_value(value):
@@ -28,12 +67,14 @@ def _copy_value(value):
     return value
 
 
-def insert_returning_ids(conn, table, rows: list[dict]) -> list[int]:
-    """Insert rows and return their ids in order (ids drawn from the sequence on PostgreSQL)."""
-    if conn.dialect.name != "postgresql":
-        return list(conn.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                 rows))
-    ids = list(conn.scalars(text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-                                 "FROM generate_series(1, :count)"), {"count": len(rows)}))
-    bulk_insert(conn, table, [{"id": row_id, **row} for row_id, row in zip(ids, rows, strict=True)])
-    return ids
+def new_ids(conn, table, count: int) -> list[int]:
+    """``count`` ids for rows about to be inserted with explicit ids: drawn from the sequence on
+    PostgreSQL; on SQLite, after the largest id, the caller's transaction holding the database's
+    write lock (no other writer can take the same ones)."""
+    if count == 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(conn.scalars(text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                                      "FROM generate_series(1, :count)"), {"count": count}))
+    last = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table.name}").scalar_one()
+    return list(range(last + 1, last + 1 + count))

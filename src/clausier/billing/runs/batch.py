@@ -1,14 +1,18 @@
 """A batch of a bill run: its facts loaded with a few set queries through the owning rooms'
-readers, and its invoices stored in bulk, in the caller's transaction."""
+readers and its invoices drafted into encoded rows (:func:`prepare_batch`, in a worker process
+on a parallel run), then those rows numbered and stored in bulk in the writer's transaction
+(:func:`write_prepared`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record_many
@@ -24,7 +28,6 @@ from clausier.billing.invoices.service import (
 )
 from clausier.billing.models import (
     BilledMonth,
-    BillRun,
     Charge,
     Invoice,
     InvoiceLine,
@@ -35,12 +38,13 @@ from clausier.catalog import facts as catalog
 from clausier.catalog.facts import OperatorFacts
 from clausier.contracts import facts as contracts
 from clausier.core.clock import Clock
-from clausier.core.errors import NotFound
+from clausier.core.errors import Conflict, NotFound, RuleRefusal
 from clausier.core.message import message_fields, stored
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customers_facts
 from clausier.customers.facts import BilledCustomer, CustomerSite
-from clausier.db.bulk import bulk_insert, insert_returning_ids
+from clausier.db.bulk import encode_rows, insert_encoded, new_ids, value_encoder
+from clausier.db.session import engine_for, transaction
 from clausier.rating import facts as rating
 from clausier.terms.schema import Terms
 
@@ -172,30 +176,50 @@ def _end_on(sub) -> date | None:
     return sub.terminated_on or sub.termination_effective_on
 
 
+# What numbering sets on an invoice (its id, number, status, dates of issue): the writer adds it.
+NUMBERING_COLUMNS = ("id", "number", "status", "issue_date", "issued_at")
+INVOICE_COLUMNS = ("kind", "operator_id", "customer_id", "bill_run_id", "run_key", "series",
+                   "period", "period_start", "period_end", "due_date", "price_basis", "total_ht",
+                   "total_vat", "total_ttc", "vat_breakdown", "seller", "buyer", "mentions",
+                   "billing_site_id", "credited_invoice_id", "reason", "amount_paid", "paid_on",
+                   "created_at")
+LINE_COLUMNS = ("position", "kind", "subscription_id", "site_id", "site_name", "label", "quantity",
+                "unit_price", "amount", "amount_ht", "vat_rate", "period_start", "period_end",
+                "clause", "explanation")
+MONTH_COLUMNS = ("subscription_id", "month", "days", "month_days", "amount")
+
+
 def _invoice_row(operator: OperatorFacts, customer: BilledCustomer, draft: rules.InvoiceDraft,
-                 period: date,
-                 issue_date: date, number: str | None, run_id: int | None, now,
-                 central: CustomerSite | None, seller: dict, mandate_reference: str) -> dict:
+                 period: date, run_id: int | None, now, central: CustomerSite | None,
+                 seller: dict, mandate_reference: str,
+                 french: dict[invoice_rules.Mention, dict]) -> dict:
     t = draft.totals
     return {
         "kind": "invoice", "operator_id": operator.id, "customer_id": customer.id,
         "bill_run_id": run_id, "run_key": periods.period_label(period),
         "series": operator.invoice_prefix,
-        "number": number, "status": "issued" if number else "draft",
         "period": periods.period_label(period), "period_start": period,
-        "period_end": periods.month_end(period), "issue_date": issue_date if number else None,
+        "period_end": periods.month_end(period),
         "due_date": draft.due, "price_basis": t.basis, "total_ht": t.total_ht,
         "total_vat": t.total_vat, "total_ttc": t.total_ttc,
         "vat_breakdown": [b.as_dict() for b in t.vat], "seller": seller,
         "buyer": party_of_customer(customer, central, mandate_reference),
-        "mentions": [with_french_text(m.as_dict()) for m in draft.mentions],
+        "mentions": [_kept_mention(m, french) for m in draft.mentions],
         "billing_site_id": central.id if central else None, "credited_invoice_id": None,
         "reason": "", "amount_paid": ZERO, "paid_on": None, "created_at": now,
-        "issued_at": now if number else None,
     }
 
 
-def _line_rows(invoice_id: int, totals: invoice_rules.Totals) -> list[dict]:
+def _kept_mention(mention: invoice_rules.Mention, french: dict[invoice_rules.Mention, dict]) -> dict:
+    """The mention as the invoice keeps it, its French text written once per batch (the invoices
+    of a run mostly carry the same ones)."""
+    if mention not in french:
+        french[mention] = with_french_text(mention.as_dict())
+    return french[mention]
+
+
+def _line_rows(invoice_id: int | None, totals: invoice_rules.Totals) -> list[dict]:
+    """An invoice's lines (``invoice_id`` None while the invoice has no id: the writer sets it)."""
     rows = []
     for position, priced in enumerate(totals.lines, start=1):
         draft = priced.draft
@@ -215,55 +239,171 @@ def _line_rows(invoice_id: int, totals: invoice_rules.Totals) -> list[dict]:
     return rows
 
 
-def store(session: Session, clock: Clock, actor: Actor, operator: OperatorFacts,
-          run: BillRun | None, period: date, issue_date: date,
-          drafts: list[tuple[BilledCustomer, rules.InvoiceDraft, CustomerSite | None]],
-          draft_only: bool) -> list[tuple[int, str | None, rules.InvoiceDraft]]:
-    """Insert the invoices of a batch, their lines, the months billed, and mark the usage and
-    charges they bill; all in the caller's transaction."""
+@dataclass
+class PreparedInvoices:
+    """A batch's invoices as rows ready to insert (values encoded for the database), but for
+    what numbering sets; the rows of invoice ``i`` at position ``i`` of each list. Built where
+    the invoices were drafted (another process on a parallel run), written by the run's writer."""
+
+    customer_ids: list[int] = field(default_factory=list)
+    invoices: list[tuple] = field(default_factory=list)          # INVOICE_COLUMNS
+    lines: list[list[tuple]] = field(default_factory=list)       # LINE_COLUMNS
+    months: list[list[tuple]] = field(default_factory=list)      # MONTH_COLUMNS
+    usage_ids: list[tuple[int, ...]] = field(default_factory=list)
+    charge_ids: list[tuple[int, ...]] = field(default_factory=list)
+    revised: list[tuple[inputs.MonthRevised, ...]] = field(default_factory=list)
+    totals: list[tuple[Decimal, Decimal]] = field(default_factory=list)     # HT, TTC
+    summaries: list[str] = field(default_factory=list)   # the audit entry, after the number
+    errors: list[dict] = field(default_factory=list)     # customers not billed, and why
+
+    def without(self, customer_ids: set[int]) -> PreparedInvoices:
+        """The same but the invoices of these customers (billed meanwhile by another run)."""
+        keep = [i for i, customer_id in enumerate(self.customer_ids) if customer_id not in customer_ids]
+        if len(keep) == len(self.customer_ids):
+            return self
+        return PreparedInvoices(
+            *([values[i] for i in keep] for values in (
+                self.customer_ids, self.invoices, self.lines, self.months, self.usage_ids,
+                self.charge_ids, self.revised, self.totals, self.summaries)), errors=self.errors)
+
+
+def invoiced_customers(session: Session, customer_ids: list[int], period: date) -> set[int]:
+    """Those of these customers who have their invoice of the period (idempotence)."""
+    return set(session.scalars(select(Invoice.customer_id).where(
+        Invoice.customer_id.between(min(customer_ids), max(customer_ids)),
+        Invoice.run_key == periods.period_label(period))))
+
+
+# A worker process's engine, and the terms of the run it drafts for (read once per run).
+_engines: dict[str, Engine] = {}
+_terms: dict[tuple[str, int | None], TermsCache] = {}
+
+
+def draft_in_process(url: str, operator_id: int, run_id: int, period: date, issue_date: date,
+                     customer_ids: list[int], now) -> PreparedInvoices:
+    """:func:`prepare_batch` in a worker process of a parallel run (one engine per process),
+    in a read-only transaction of its own; the customers already invoiced are left out."""
+    if url not in _engines:
+        _engines[url] = engine_for(url)
+    with transaction(_engines[url]) as session:
+        if (url, run_id) not in _terms:
+            _terms.clear()           # one run at a time in a worker process
+            _terms[(url, run_id)] = TermsCache(session)
+        cache = _terms[(url, run_id)].reading_with(session)
+        operator = catalog.operator_by_id(session, operator_id)
+        already = invoiced_customers(session, customer_ids, period)
+        return prepare_batch(session, cache, operator, run_id, period, issue_date,
+                             [c for c in customer_ids if c not in already], now)
+
+
+def prepare_batch(session: Session, cache: TermsCache, operator: OperatorFacts, run_id: int | None,
+                  period: date, issue_date: date, customer_ids: list[int], now) -> PreparedInvoices:
+    """Draft the invoices of some customers and encode their rows; reads only, so that it runs
+    in a process of its own on a parallel run."""
+    prepared = PreparedInvoices()
+    if not customer_ids:
+        return prepared
+    batch = load_batch(session, cache, operator, customer_ids, period)
+    general = cache.sheet(operator.sheet_id, None).general
+    drafts = []
+    for customer_id in customer_ids:
+        customer = batch.customers[customer_id]
+        if customer_id in batch.errors:
+            prepared.errors.append({"customer": customer.ref, "reason": batch.errors[customer_id]})
+            continue
+        try:
+            draft = rules.draft_invoice(batch.facts[customer_id], general, operator.price_basis,
+                                        period, issue_date)
+        except RuleRefusal as exc:
+            prepared.errors.append({"customer": customer.ref, "reason": str(exc)})
+            continue
+        if not draft.is_empty:
+            drafts.append((customer, draft, batch.central_sites.get(customer_id)))
     if not drafts:
-        return []
-    now = clock.now()
-    numbers = ([None] * len(drafts) if draft_only
-               else take_numbers(session, operator.invoice_prefix, issue_date.year, len(drafts)))
+        return prepared
     debits = direct_debits(session, operator, [customer.id for customer, _, _ in drafts])
     seller = party_of_operator(operator, debits.creditor_identifier if debits else "")
     mandates = debits.mandates if debits else {}
-    rows = [_invoice_row(operator, customer, draft, period, issue_date, number,
-                         run.id if run else None, now, central, seller,
-                         mandates.get(customer.id, ""))
-            for (customer, draft, central), number in zip(drafts, numbers, strict=True)]
+    dialect = session.connection().dialect
+    invoices, lines, months, french = [], [], [], {}
+    for customer, draft, central in drafts:
+        invoices.append(_invoice_row(operator, customer, draft, period, run_id, now, central,
+                                     seller, mandates.get(customer.id, ""), french))
+        lines.append(_line_rows(None, draft.totals))
+        months.append([{"subscription_id": m.subscription_id, "month": m.month, "days": m.days,
+                        "month_days": m.month_days, "amount": m.amount} for m in draft.billed])
+        prepared.customer_ids.append(customer.id)
+        prepared.usage_ids.append(tuple(draft.usage_ids))
+        prepared.charge_ids.append(tuple(draft.charge_ids))
+        prepared.revised.append(tuple(draft.revised))
+        prepared.totals.append((draft.totals.total_ht, draft.totals.total_ttc))
+        prepared.summaries.append(f"{customer.ref}: {fr_format(draft.totals.total)} {draft.totals.basis}")
+    prepared.invoices = encode_rows(Invoice.__table__, dialect, INVOICE_COLUMNS, invoices)
+    prepared.lines = _encoded_per_invoice(InvoiceLine.__table__, dialect, LINE_COLUMNS, lines)
+    prepared.months = _encoded_per_invoice(BilledMonth.__table__, dialect, MONTH_COLUMNS, months)
+    return prepared
+
+
+def _encoded_per_invoice(table, dialect, columns, rows_per_invoice: list[list[dict]]) -> list[list[tuple]]:
+    encoded = iter(encode_rows(table, dialect, columns, [r for rows in rows_per_invoice for r in rows]))
+    return [[next(encoded) for _ in rows] for rows in rows_per_invoice]
+
+
+def write_prepared(session: Session, clock: Clock, actor: Actor, operator: OperatorFacts,
+                   issue_date: date, prepared: PreparedInvoices, draft_only: bool
+                   ) -> list[tuple[int, str | None, Decimal, Decimal]]:
+    """Insert a batch's invoices with their numbers (taken here, in customer order, in the
+    caller's transaction, which holds the operator's bill-run lock), their lines, the months
+    billed, and mark the usage and charges they bill; (id, number, HT, TTC) of each.
+
+    Refused (:class:`Conflict`, the transaction to roll back) when a rated month or a charge
+    drafted on an invoice was billed meanwhile: the facts were read before the lock."""
+    count = len(prepared.invoices)
+    if not count:
+        return []
     conn = session.connection()
-    ids = insert_returning_ids(conn, Invoice.__table__, rows)
-    lines, months, charges, revised = [], [], [], []
-    usage: dict[int, int] = {}
-    for invoice_id, (_customer, draft, _central) in zip(ids, drafts, strict=True):
-        lines += _line_rows(invoice_id, draft.totals)
-        months += [{"subscription_id": m.subscription_id, "month": m.month, "days": m.days,
-                    "month_days": m.month_days, "amount": m.amount, "invoice_id": invoice_id}
-                   for m in draft.billed]
-        usage.update(dict.fromkeys(draft.usage_ids, invoice_id))
-        charges += [{"id": c, "invoice_id": invoice_id} for c in draft.charge_ids]
-        revised += draft.revised
-    bulk_insert(conn, InvoiceLine.__table__, lines)
-    bulk_insert(conn, BilledMonth.__table__, months)
-    rating.mark_billed(session, usage)
-    if charges:
-        _set_invoice(conn, Charge.__table__, "invoice_id", charges)
-    for month in revised:
+    numbers = ([None] * count if draft_only
+               else take_numbers(session, operator.invoice_prefix, issue_date.year, count))
+    ids = new_ids(conn, Invoice.__table__, count)
+    table = Invoice.__table__
+    encode = {column: value_encoder(table, conn.dialect, column) for column in NUMBERING_COLUMNS}
+    now = clock.now()
+    issued = (encode["status"]("issued"), encode["issue_date"](issue_date), encode["issued_at"](now))
+    unissued = (encode["status"]("draft"), None, None)
+    insert_encoded(conn, table, NUMBERING_COLUMNS + INVOICE_COLUMNS, [
+        (invoice_id, number, *(issued if number else unissued), *row)
+        for invoice_id, number, row in zip(ids, numbers, prepared.invoices, strict=True)])
+    insert_encoded(conn, InvoiceLine.__table__, ("invoice_id", *LINE_COLUMNS), [
+        (invoice_id, *line) for invoice_id, lines in zip(ids, prepared.lines, strict=True)
+        for line in lines])
+    insert_encoded(conn, BilledMonth.__table__, (*MONTH_COLUMNS, "invoice_id"), [
+        (*month, invoice_id) for invoice_id, months in zip(ids, prepared.months, strict=True)
+        for month in months])
+    rating.mark_billed(session, {usage_id: invoice_id for invoice_id, usage_ids
+                                 in zip(ids, prepared.usage_ids, strict=True) for usage_id in usage_ids})
+    _mark_charges(conn, {charge_id: invoice_id for invoice_id, charge_ids
+                         in zip(ids, prepared.charge_ids, strict=True) for charge_id in charge_ids})
+    for month in (month for revised in prepared.revised for month in revised):
         conn.execute(update(BilledMonth.__table__).where(
             BilledMonth.subscription_id == month.subscription_id, BilledMonth.month == month.month)
             .values(days=month.days, amount=month.amount))
     record_many(session, clock, actor, "invoice.issue" if not draft_only else "invoice.draft", (
-        ("invoices", invoice_id, f"{number or 'draft'} {customer.ref}: "
-                                 f"{fr_format(draft.totals.total)} {draft.totals.basis}")
-        for invoice_id, number, (customer, draft, _c) in zip(ids, numbers, drafts, strict=True)))
-    return [(invoice_id, number, draft) for invoice_id, number, (_c, draft, _x)
-            in zip(ids, numbers, drafts, strict=True)]
+        ("invoices", invoice_id, f"{number or 'draft'} {summary}")
+        for invoice_id, number, summary in zip(ids, numbers, prepared.summaries, strict=True)))
+    return [(invoice_id, number, ht, ttc) for invoice_id, number, (ht, ttc)
+            in zip(ids, numbers, prepared.totals, strict=True)]
 
 
-def _set_invoice(conn, table, column: str, rows: list[dict]) -> None:
-    """Mark charges as billed by their invoice (one executemany)."""
-    conn.execute(update(table).where(table.c.id == bindparam("row_id"))
-                 .values({column: bindparam("row_invoice")}),
-                 [{"row_id": row["id"], "row_invoice": row["invoice_id"]} for row in rows])
+def _mark_charges(conn, invoice_of: dict[int, int]) -> None:
+    """Mark queued charges as billed by their invoice (one executemany); refused when one was
+    billed meanwhile."""
+    if not invoice_of:
+        return
+    table = Charge.__table__
+    marked = conn.execute(
+        update(table).where(table.c.id == bindparam("charge_id"), table.c.invoice_id.is_(None))
+        .values(invoice_id=bindparam("charge_invoice")),
+        [{"charge_id": charge_id, "charge_invoice": invoice_id}
+         for charge_id, invoice_id in invoice_of.items()])
+    if marked.rowcount != len(invoice_of):
+        raise Conflict(f"{len(invoice_of) - marked.rowcount} charge(s) billed meanwhile by another run")

@@ -7,6 +7,11 @@ customer by customer, one transaction each, so that one bad customer does not st
 Running a period again bills only what was not billed: an invoice per customer and period
 (``run_key``) and a row per subscription and month (``BilledMonth``) are unique in the database.
 
+A large run uses the machine's cores: worker processes draft the next batches (read their facts,
+apply the rules, encode the rows) while this process writes the batch before, in customer
+order, each batch in one transaction under the lock as above: the numbering (taken at writing,
+gapless, in customer order), idempotence and crash-safety are those of the in-process run.
+
 With a broker (``CLAUSIER_BROKER_URL``) the run is split into partitions (customer-id ranges of
 ``PARTITION_SIZE``) billed by the workers in parallel: each partition writes its customers'
 invoices as unnumbered drafts, then one short step (:func:`number_run_drafts`) gives them their
@@ -17,8 +22,12 @@ interleaving, the same invoices as the in-process run.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -42,12 +51,19 @@ from clausier.billing.models import (
     Invoice,
 )
 from clausier.billing.runs import rules
-from clausier.billing.runs.batch import chunks, load_batch, store
+from clausier.billing.runs.batch import (
+    PreparedInvoices,
+    chunks,
+    draft_in_process,
+    invoiced_customers,
+    prepare_batch,
+    write_prepared,
+)
 from clausier.catalog import facts as catalog
 from clausier.catalog.facts import OperatorFacts
 from clausier.contracts import facts as contracts
 from clausier.core.clock import Clock, FixedClock
-from clausier.core.errors import NotFound, RuleRefusal
+from clausier.core.errors import Conflict, NotFound
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customers
 from clausier.db.session import database_now, lock_for_writing, write_transaction
@@ -55,6 +71,9 @@ from clausier.equipment import service as equipment
 
 DEFAULT_BATCH = 500
 PARTITION_SIZE = 250               # customers a worker bills in one message
+# A run with this many customers or more left to bill drafts their invoices in worker processes
+# (one per core); below, starting them (about a second) costs more than it saves.
+PARALLEL_FROM = 2000
 
 
 
@@ -89,37 +108,27 @@ Progress = Callable[[int, int], None]
 
 def _bill_customers(session: Session, clock: Clock, actor: Actor, cache: TermsCache,
                     operator: OperatorFacts, run: BillRun | None, period: date, issue_date: date,
-                    customer_ids: list[int], draft_only: bool, report: RunReport) -> None:
-    """Bill some customers in the caller's transaction, which holds the operator's lock."""
-    already = set(session.scalars(select(Invoice.customer_id).where(
-        Invoice.customer_id.between(min(customer_ids), max(customer_ids)),
-        Invoice.run_key == periods.period_label(period))))
-    todo = [c for c in customer_ids if c not in already]
-    if not todo:
-        return
-    _queue_rents(session, clock, actor, cache, operator, period, todo)
-    batch = load_batch(session, cache, operator, todo, period)
-    general = cache.sheet(operator.sheet_id, None).general
-    drafts = []
-    for customer_id in todo:
-        customer = batch.customers[customer_id]
-        if customer_id in batch.errors:
-            report.errors.append({"customer": customer.ref, "reason": batch.errors[customer_id]})
-            continue
-        facts = batch.facts[customer_id]
-        try:
-            draft = rules.draft_invoice(facts, general, operator.price_basis, period, issue_date)
-        except RuleRefusal as exc:
-            report.errors.append({"customer": customer.ref, "reason": str(exc)})
-            continue
-        if not draft.is_empty:
-            drafts.append((customer, draft, batch.central_sites.get(customer_id)))
-    for _id, number, draft in store(session, clock, actor, operator, run, period, issue_date,
-                                     drafts, draft_only):
-        report.invoices.append(number or f"draft {_id}")
-        report.total_ht += draft.totals.total_ht
-        report.total_ttc += draft.totals.total_ttc
-    report.billed += len(drafts)
+                    customer_ids: list[int], draft_only: bool, report: RunReport,
+                    prepared: PreparedInvoices | None = None) -> None:
+    """Bill some customers in the caller's transaction, which holds the operator's lock; with
+    ``prepared``, the invoices another process drafted for them (a parallel run) are written."""
+    already = invoiced_customers(session, customer_ids, period)
+    if prepared is None:
+        todo = [c for c in customer_ids if c not in already]
+        if not todo:
+            return
+        _queue_rents(session, clock, actor, cache, operator, period, todo)
+        prepared = prepare_batch(session, cache, operator, run.id if run else None, period,
+                                 issue_date, todo, clock.now())
+    else:
+        prepared = prepared.without(already)
+    report.errors += prepared.errors
+    for invoice_id, number, total_ht, total_ttc in write_prepared(
+            session, clock, actor, operator, issue_date, prepared, draft_only):
+        report.invoices.append(number or f"draft {invoice_id}")
+        report.total_ht += total_ht
+        report.total_ttc += total_ttc
+    report.billed += len(prepared.invoices)
 
 
 RENT_SOURCE = "equipment_rent"
@@ -202,12 +211,15 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
                  operator_code: str | None = None, *, batch_size: int = DEFAULT_BATCH,
                  draft_only: bool = False, progress: Progress | None = None,
                  bill_run_id: int | None = None, queue: PartitionQueue | None = None,
-                 partition_size: int = PARTITION_SIZE) -> list[RunReport]:
+                 partition_size: int = PARTITION_SIZE,
+                 processes: int | None = None) -> list[RunReport]:
     """Bill every customer of ``period`` (``YYYY-MM``), for one operator or all of them.
 
     Idempotent, crash-safe and concurrent-safe (see the module docstring). ``progress`` is
     called with (customers done, customers in total) after each batch. With a ``queue`` the
-    customers are billed by the workers, a partition each, and this process waits for them."""
+    customers are billed by the workers, a partition each, and this process waits for them.
+    Otherwise ``processes`` worker processes draft the invoices while this one writes them
+    (default: one per core when ``PARALLEL_FROM`` customers or more are left to bill; 1: none)."""
     month = month_of(period)
     with write_transaction(engine) as session:
         codes = ([operator_code] if operator_code else
@@ -224,24 +236,33 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
                 run = start_bill_run(session, clock, actor, month, code, issuing=not draft_only)
             operator = operator_by_code(session, code)
             ids = customers.customer_ids_of_operator(session, operator.id)
-            runs.append((run.id, operator.id, code, ids, run.issue_date))
+            invoiced = session.scalar(select(func.count()).select_from(Invoice).where(
+                Invoice.operator_id == operator.id, Invoice.kind == "invoice",
+                Invoice.run_key == periods.period_label(month))) or 0
+            runs.append((run.id, operator.id, code, ids, run.issue_date, len(ids) - invoiced))
     if queue is not None:        # every operator's partitions at once, then their results
-        for run_id, _operator_id, _code, ids, _issue_date in runs:
+        for run_id, _operator_id, _code, ids, _issue_date, _to_bill in runs:
             _send_partitions(engine, clock, queue, run_id, ids, partition_size)
         alive = [run_id for run_id, *_ in runs]
         return [_collect_partitions(engine, clock, actor, run_id, code, ids, draft_only, progress,
                                     alive)
-                for run_id, _operator_id, code, ids, _issue_date in runs]
+                for run_id, _operator_id, code, ids, _issue_date, _to_bill in runs]
     reports = []
-    for run_id, operator_id, code, ids, issue_date in runs:
+    for run_id, operator_id, code, ids, issue_date, to_bill in runs:
         report = RunReport(run_id, code, periods.period_label(month), customers=len(ids))
-        done = 0
-        for chunk in chunks(ids, max(1, batch_size)):
-            _bill_chunk(engine, clock, actor, run_id, operator_id, month, issue_date, chunk,
-                        draft_only, report)
-            done += len(chunk)
-            if progress:
-                progress(done, len(ids))
+        workers = (processes if processes is not None
+                   else (os.cpu_count() or 1) if to_bill >= PARALLEL_FROM else 1)
+        if workers > 1:
+            _bill_in_parallel(engine, clock, actor, run_id, operator_id, month, issue_date, ids,
+                              max(1, batch_size), draft_only, report, progress, workers)
+        else:
+            done = 0
+            for chunk in chunks(ids, max(1, batch_size)):
+                _bill_chunk(engine, clock, actor, run_id, operator_id, month, issue_date, chunk,
+                            draft_only, report)
+                done += len(chunk)
+                if progress:
+                    progress(done, len(ids))
         if not draft_only:    # drafts left by the partitions of a run taken over, if any
             with write_transaction(engine) as session:
                 report.invoices += [number for number, _ht, _ttc
@@ -262,16 +283,72 @@ def _finish_run(engine: Engine, clock: Clock, actor: Actor, run_id: int, code: s
                f"{code} {run.period}: {report.billed} invoice(s), {len(report.errors)} error(s)")
 
 
+def _bill_in_parallel(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator_id: int,
+                      month: date, issue_date: date, ids: list[int], batch_size: int,
+                      draft_only: bool, report: RunReport, progress: Progress | None,
+                      processes: int) -> None:
+    """The batches drafted ahead by ``processes`` worker processes (reads, rules, rows encoded)
+    and written here as they come back, in customer order, each in its transaction under the
+    operator's lock (:func:`_bill_chunk`): numbers, idempotence and crash-safety as in the
+    in-process run. A batch whose facts changed between its drafting and its writing (billed
+    meanwhile by another run) is billed again here, read under the lock."""
+    url = engine.url.render_as_string(hide_password=False)
+    batches = list(chunks(ids, batch_size))
+    pending: deque = deque()
+    done = 0
+    # Spawned, not forked: a fork copies the caller's threads in an unknown state, and its
+    # database connections, which the child's garbage collector may close under the parent.
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            for position in range(len(batches) + 1):
+                if position < len(batches):
+                    chunk = batches[position]
+                    _queue_rents_of(engine, clock, actor, operator_id, month, chunk)
+                    pending.append((chunk, pool.submit(draft_in_process, url, operator_id, run_id,
+                                                       month, issue_date, chunk, clock.now())))
+                # Keep every worker busy with one batch ahead while this process writes.
+                while pending and (len(pending) > 2 * processes or position == len(batches)):
+                    chunk, drafted = pending.popleft()
+                    _bill_chunk(engine, clock, actor, run_id, operator_id, month, issue_date,
+                                chunk, draft_only, report, prepared=drafted.result())
+                    done += len(chunk)
+                    if progress:
+                        progress(done, len(ids))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _queue_rents_of(engine: Engine, clock: Clock, actor: Actor, operator_id: int, month: date,
+                    customer_ids: list[int]) -> None:
+    """The rents a batch bills, queued before a worker process reads its charges."""
+    with write_transaction(engine) as session:
+        operator = catalog.operator_by_id(session, operator_id)
+        lock_for_writing(session, f"billrun:{operator.code}")
+        already = invoiced_customers(session, customer_ids, month)
+        todo = [c for c in customer_ids if c not in already]
+        if todo:
+            _queue_rents(session, clock, actor, TermsCache(session), operator, month, todo)
+
+
 def _bill_chunk(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator_id: int,
                 month: date, issue_date: date, chunk: list[int], draft_only: bool,
-                report: RunReport, partition: int | None = None) -> None:
+                report: RunReport, partition: int | None = None,
+                prepared: PreparedInvoices | None = None) -> None:
     """A batch in one transaction; if it fails, its customers one transaction each, so that one
-    bad customer does not stop the others."""
+    bad customer does not stop the others. A batch ``prepared`` by a worker process that fails
+    (its facts changed after they were read) is billed again from facts read under the lock."""
     counted = partition is None
     try:
         _run_batch(engine, clock, actor, run_id, operator_id, month, issue_date, chunk,
-                   draft_only, report, partition)
-    except (IntegrityError, OperationalError) as exc:
+                   draft_only, report, partition, prepared)
+    except (IntegrityError, OperationalError, Conflict) as exc:
+        if prepared is not None:
+            _bill_chunk(engine, clock, actor, run_id, operator_id, month, issue_date, chunk,
+                        draft_only, report, partition)
+            return
+        if isinstance(exc, Conflict):
+            raise
         if len(chunk) == 1:
             _record_failure(engine, clock, run_id, chunk[0], exc, report, counted)
             return
@@ -285,7 +362,8 @@ def _bill_chunk(engine: Engine, clock: Clock, actor: Actor, run_id: int, operato
 
 def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator_id: int,
                month: date, issue_date: date, customer_ids: list[int], draft_only: bool,
-               report: RunReport, partition: int | None = None) -> None:
+               report: RunReport, partition: int | None = None,
+               prepared: PreparedInvoices | None = None) -> None:
     """Bill a batch in one transaction under the operator's bill-run lock; a batch of a
     partition takes that partition's lock instead (partitions run side by side, and its
     progress is counted by the run's coordinator, not here)."""
@@ -296,7 +374,7 @@ def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator
                          else f"billrun:{operator.code}:{partition}")
         run = session.get(BillRun, run_id)
         _bill_customers(session, clock, actor, TermsCache(session), operator, run, month,
-                        issue_date, customer_ids, draft_only, partial)
+                        issue_date, customer_ids, draft_only, partial, prepared)
         if partition is None:
             run.customers_done = (run.customers_done or 0) + len(customer_ids)
             run.heartbeat_at = database_now(session)
