@@ -92,7 +92,7 @@ def test_a_bank_reference_recorded_twice_from_the_command_line_is_one_payment(ru
     again = run(*args)
     assert first.exit_code == 0 and again.exit_code == 0, again.output
     title = " ".join(again.output.split())          # the table's title wraps on narrow terminals
-    assert f"Payment {json.loads(first.output)['id']}: 34.90 by transfer (recorded before)" in title
+    assert f"Payment {json.loads(first.output)['id']}: 34,90 € by transfer (recorded before)" in title
     listed = json.loads(run("payment", "list", "--customer", ref, "--json").output)
     assert [p["reference"] for p in listed] == ["VIR-20251009-0042"]
 

@@ -22,6 +22,7 @@ NOT_MENU_PAGES = {
     "/customers/new",                      # the "New customer" button of /customers
     "/billing/invoices.csv",               # the export link of /billing/invoices
     "/support/tickets/board",              # the HTMX fragment of /support/tickets
+    "/support/tickets/reporters",          # the ticket form's HTMX list of reporters
     "/events",                             # the dashboard's live fragment
 }
 OTHER_SPACES = ("/api", "/portal", "/static", "/lang", "/login", "/logout", "/account",

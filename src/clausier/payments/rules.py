@@ -336,10 +336,11 @@ class NextStep:
 
 def _words(step: DunningStep) -> Message:
     # « jours ouvrés » are business days, « jours ouvrables » working days (explain.po)
-    words = {"calendar": "{n} calendar days", "ouvres": "{n} business days",
-             "ouvrables": "{n} working days"}.get(step.counted_in.value)
-    days = (msg(words, n=step.after_days) if words else
-            msg("{n} {unit}", n=step.after_days, unit=step.counted_in.value))
+    unit, n = step.counted_in.value, step.after_days
+    days = (msg("{n} calendar days", n=n) if unit == "calendar" else
+            msg("{n} business days", n=n) if unit == "ouvres" else
+            msg("{n} working days", n=n) if unit == "ouvrables" else
+            msg("{n} {unit}", n=n, unit=unit))
     if step.after_months:
         return msg("{n} month(s) + {rest}", n=step.after_months, rest=days)
     return days
