@@ -14,14 +14,17 @@ from clausier.db.session import transaction
 
 
 def _run(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, result.output
     return result.output
 
 
 def test_the_contract_and_invoice_lists_name_the_customer_and_the_family(
         clean_engine, db_url, actor, tmp_path, monkeypatch):
+    from clausier.cli import common
     from tests.payments.helpers import billed_customer
+
+    monkeypatch.setattr(common.console, "width", 200)      # each row on one line
 
     monkeypatch.setenv("CLAUSIER_DATABASE_URL", db_url)
     monkeypatch.setenv("CLAUSIER_DATA_DIR", str(tmp_path / "var"))

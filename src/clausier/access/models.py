@@ -219,7 +219,7 @@ class Device(Base):
     kind: Mapped[str] = mapped_column(String(20))          # panel | hf_receiver | keypad | badge_reader | controller
     token_prefix: Mapped[str] = mapped_column(String(16))
     # A poll finds its device by the digest of its token (unique: tokens are long random secrets).
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info={"secret": True})
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True, info={"secret": True})
     token_rotated_at: Mapped[datetime] = mapped_column(Instant)
     last_seen_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
     version_applied: Mapped[int] = mapped_column(Integer, default=0)

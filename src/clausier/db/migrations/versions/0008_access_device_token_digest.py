@@ -12,13 +12,16 @@ branch_labels = None
 depends_on = None
 
 
+# A unique index rather than a unique constraint: on SQLite a constraint means rebuilding the
+# table, which events and sync failures reference (refused with foreign keys on, as Clausier
+# runs SQLite); an index is made in place, on both databases.
 def upgrade() -> None:
-    with op.batch_alter_table('access_devices', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_access_devices_token_prefix'))
-        batch_op.create_unique_constraint(batch_op.f('uq_access_devices_token_hash'), ['token_hash'])
+    op.drop_index(op.f('ix_access_devices_token_prefix'), table_name='access_devices')
+    op.create_index(op.f('ix_access_devices_token_hash'), 'access_devices', ['token_hash'],
+                    unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('access_devices', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_access_devices_token_hash'), type_='unique')
-        batch_op.create_index(batch_op.f('ix_access_devices_token_prefix'), ['token_prefix'], unique=False)
+    op.drop_index(op.f('ix_access_devices_token_hash'), table_name='access_devices')
+    op.create_index(op.f('ix_access_devices_token_prefix'), 'access_devices', ['token_prefix'],
+                    unique=False)
