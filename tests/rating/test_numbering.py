@@ -53,3 +53,19 @@ def test_arcep_forms_letters_stand_for_digits():
         == [True, True, False]
     assert pl.Series(["3949", "39491", "118712"]).str.contains(nb.form_pattern(["3BPQ", "118XYZ"])).to_list() \
         == [True, False, True]
+
+
+def test_called_key_tells_every_called_text_apart_and_equal_texts_alike():
+    """Rating finds the distinct called numbers on an integer key: two different texts never
+    share one (the digits' count and a leading "+" count, not only their value), the same text
+    always does, and a missing number is read as an empty one."""
+    from clausier.rating.classify.rules import called_key
+
+    texts = ["12", "012", "+12", "0012", "+012", "12345678901234567", "+12345678901234567",
+             "123456789012345678", "01 23", "0123", "", None, "01 23", "0612345678", "+33612345678"]
+    keys = called_key(pl.Series("called", texts, pl.String)).to_list()
+    by_text: dict = {}
+    for text, key in zip(texts, keys, strict=True):
+        by_text.setdefault("" if text is None else text, set()).add(key)
+    assert all(len(found) == 1 for found in by_text.values())
+    assert len({next(iter(found)) for found in by_text.values()}) == len(by_text)
