@@ -145,7 +145,9 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
         | ((c("dest_class") == nb.INTERNATIONAL) & c("country_included")))
     in_bundle = (out & c("national_rated") & ~c("origin_mismatch")
                  & ~(c("forwarded") & c("forward_excluded")))
-    return frame.with_columns(
+    # The called text (its classes are found) and the forwarding target (redirections are
+    # found) are not read again: dropped, so that two buckets rated at once hold less.
+    return frame.drop("called", "forwarded_to").with_columns(
         rate_dest.alias("rate_dest"),
         (in_bundle & voice & eligible_number
          & (c("unlimited") | c("minutes_allowance").is_not_null())).alias("voice_eligible"),
