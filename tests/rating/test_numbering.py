@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import polars as pl
 import pytest
 
@@ -53,3 +55,36 @@ def test_arcep_forms_letters_stand_for_digits():
         == [True, True, False]
     assert pl.Series(["3949", "39491", "118712"]).str.contains(nb.form_pattern(["3BPQ", "118XYZ"])).to_list() \
         == [True, False, True]
+
+
+def test_called_key_tells_every_called_text_apart_and_equal_texts_alike():
+    """Rating finds the distinct called numbers on an integer key: two different texts never
+    share one (the digits' count and a leading "+" count, not only their value), the same text
+    always does, and a missing number is read as an empty one."""
+    from clausier.rating.classify.rules import called_key
+
+    texts = ["12", "012", "+12", "0012", "+012", "12345678901234567", "+12345678901234567",
+             "123456789012345678", "01 23", "0123", "", None, "01 23", "0612345678", "+33612345678"]
+    keys = called_key(pl.Series("called", texts, pl.String)).to_list()
+    by_text: dict = {}
+    for text, key in zip(texts, keys, strict=True):
+        by_text.setdefault("" if text is None else text, set()).add(key)
+    assert all(len(found) == 1 for found in by_text.values())
+    assert len({next(iter(found)) for found in by_text.values()}) == len(by_text)
+
+
+def test_a_country_with_its_own_price_gets_its_own_line_and_the_others_the_generic_price():
+    """The built-in Technicophone price list prices calls to Germany on their own (0.0500 € a
+    minute, ``international:DE``) and other countries at the generic international price: a
+    minute to Germany and a minute to the United Kingdom give two lines, named after the
+    country priced on its own."""
+    from clausier.rating.month.rules import rate_month
+    from clausier.rating.price.rules import Tariff
+    from tests.rating.conftest import DEMO_TARIFFS, plan, records
+
+    tariffs = {"demo": [*DEMO_TARIFFS["demo"], Tariff("international:DE", "voice", Decimal("0.0500"),
+                                                      source="price list")]}
+    result = rate_month(records([{"called": "0049301234567"}, {"called": "+44 20 7946 0958"}]),
+                        [plan("vga")], tariffs)
+    lines = {line.label: line.amount for line in result.explained[1].lines}
+    assert lines == {"Calls — international DE": Decimal("0.05"), "Calls — international": Decimal("0.30")}

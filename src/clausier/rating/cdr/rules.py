@@ -161,7 +161,8 @@ def parsed(raw: pl.DataFrame) -> pl.DataFrame:
     failing rows (``with_problems``)."""
     c = pl.col
     text = {name: c(name).fill_null("") for name in COLUMNS}
-    with_fractions = bool((raw["start"].str.slice(19, 1) == ".").any())
+    # A dot is only ever a fraction's (dates and times use - and :): a search, no text made.
+    with_fractions = bool(raw["start"].str.contains(".", literal=True).any())
     # Typed values first, in their own step: each is then computed once, however many checks
     # read it (common-subexpression elimination misses some, e.g. the start's time zones).
     raw = raw.with_columns(

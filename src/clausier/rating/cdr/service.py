@@ -29,7 +29,7 @@ from clausier.rating.store import WRITERS, UsageStore
 
 
 REJECTS_KEPT_IN_DATABASE = 1000
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 500_000
 ID_HASH_SEED = 20_261_001
 
 
@@ -135,9 +135,11 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
         with ThreadPoolExecutor(WRITERS) as writers:
             for part, text in enumerate(raw.collect_batches(chunk_size=CHUNK_ROWS)):
                 chunk = _owned(cdr.parsed(text), subscriptions)
+                del text
                 batch.rows_read += chunk.height
-                failing = chunk.filter(pl.col("check").is_not_null())
-                if failing.height:
+                # Most chunks have no bad row: then no copy of the chunk is made.
+                if chunk["check"].null_count() < chunk.height:
+                    failing = chunk.filter(pl.col("check").is_not_null())
                     rejects.append(cdr.with_problems(failing).select("line", "record_id", "problem"))
                     chunk = chunk.filter(pl.col("check").is_null())
                 good = chunk.with_columns(_id_hash(pl.col("record_id")),
@@ -156,6 +158,8 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
                     accepted = pl.concat([accepted, fresh.select("id_hash", pl.col("line").cast(pl.Int64))],
                                         rechunk=False)
                     batch.accepted += fresh.height
+                # Only the part being written is kept while the next is read and checked.
+                del chunk, good, fresh, already
             settle()
         repeated = _repeats_within_file(store, batch.id, accepted)
         if repeated.height:

@@ -91,8 +91,10 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
     frame = frame.with_columns(
         nb.roaming_zone(c("origin_country")).alias("zone"),
         _kind(c("type")).alias("kind"))
-    # The numbering plan is applied once per distinct called number (far fewer than records).
-    numbers = (frame.select(c("called").unique())
+    # The numbering plan is applied once per distinct called number, found and joined back on
+    # an integer key rather than on the text (hashing millions of strings twice).
+    frame = frame.with_columns(called_key(frame["called"]))
+    numbers = (frame.group_by("called_key").agg(c("called").first())
                .with_columns(nb.normalise(c("called")).alias("called_n"))
                .with_columns(nb.destination_class(c("called_n")).alias("dest_class"),
                              nb.country(c("called_n")).alias("dest_country"),
@@ -110,7 +112,7 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
                              c("dest_class").cast(RATE_DESTINATION).alias("class_place"))
                .with_columns(pl.when(c("country_index") > 0).then(c("dest_country"))
                              .otherwise(pl.lit(None, pl.String)).alias("rate_country")))
-    frame = lookup(frame, numbers, ["called"]).with_columns(
+    frame = lookup(frame, numbers.drop("called"), ["called_key"]).drop("called_key").with_columns(
         ((c("zone") == nb.HOME) | ((c("zone") == nb.EU) & c("eu_national"))
          | ((c("zone") == nb.DOM) & c("dom_national"))).alias("national_rated"))
     frame = frame.with_columns(_origin_mismatch(frame, own_numbers),
@@ -143,13 +145,43 @@ def classify(records: pl.LazyFrame, plans: pl.DataFrame, countries: Sequence[str
         | ((c("dest_class") == nb.INTERNATIONAL) & c("country_included")))
     in_bundle = (out & c("national_rated") & ~c("origin_mismatch")
                  & ~(c("forwarded") & c("forward_excluded")))
-    return frame.with_columns(
+    # The called text (its classes are found) and the forwarding target (redirections are
+    # found) are not read again: dropped, so that two buckets rated at once hold less.
+    return frame.drop("called", "forwarded_to").with_columns(
         rate_dest.alias("rate_dest"),
         (in_bundle & voice & eligible_number
          & (c("unlimited") | c("minutes_allowance").is_not_null())).alias("voice_eligible"),
         (in_bundle & (c("type") == "sms") & (c("dest_class") == nb.MOBILE) & c("sms_included"))
         .alias("sms_eligible"),
     )
+
+
+# An integer per called text: (length, value) of a text of at most 17 digits, with or without
+# a leading "+", identifies it; any other text (separators, longer, empty) takes a rank.
+_DIGITS_SPAN = 10 ** 17
+_PLUS_LENGTHS = 18
+_OTHER_TEXTS = 40 * _DIGITS_SPAN
+
+
+def called_key(called: pl.Series) -> pl.Series:
+    """One integer per distinct called text (equal texts, equal keys; null and "" alike, as
+    the numbering plan reads them): distinct numbers are then found and joined back on
+    integers. Texts of digits (the usual form) take their value and length; the others, few,
+    a rank among themselves."""
+    c = pl.col
+    length = c("called").str.len_bytes()
+    plus = c("called").str.starts_with("+")
+    keyed = called.to_frame("called").select(
+        pl.when(plus & (length <= _PLUS_LENGTHS) | ~plus & (length <= _PLUS_LENGTHS - 1))
+        .then(c("called").cast(pl.UInt64, strict=False)
+              + (length + pl.when(plus).then(_PLUS_LENGTHS).otherwise(0)).cast(pl.UInt64) * _DIGITS_SPAN)
+        .alias("called_key"))["called_key"]
+    others = keyed.is_null().arg_true()
+    if others.len() == 0:
+        return keyed
+    texts = called.gather(others).fill_null("")
+    ranks = texts.rank("dense").cast(pl.UInt64) + _OTHER_TEXTS
+    return keyed.scatter(others, ranks)
 
 
 def _kind(record_type: pl.Expr) -> pl.Expr:

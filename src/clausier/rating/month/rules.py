@@ -87,9 +87,14 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
     priced = price(classified, tariff_df, rerated, per_call_limits(plans))
     del classified
     lazy = priced.lazy()
-    groups = (lazy.group_by(*GROUP_ORDER).agg(
+    # Grouped on the country's index rather than its name (one to one): integer keys only.
+    by_index = ["country_index" if name == "rate_country" else name for name in GROUP_ORDER]
+    groups = (lazy.group_by(*by_index).agg(
         pl.len().alias("records"), c("calls").sum(), c("duration").sum().alias("seconds"),
         c("charged_s").sum(), c("bytes").sum(), c("amount_micro").sum()).collect()
+        .with_columns(c("country_index").replace_strict(
+            list(range(1, len(countries) + 1)), list(countries), default=None, return_dtype=pl.String)
+            .alias("rate_country")).drop("country_index")
         .join(tariff_df.select("tariff_row", "price_text", "setup_micro", "setup_text", "tariff_source"),
               on="tariff_row", how="left"))
     fixed_out = (c("direction") == "out") & (c("kind") == "voice") & (c("dest_class") == nb.FIXED)
