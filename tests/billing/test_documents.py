@@ -303,3 +303,11 @@ def test_a_french_pdf_renders_the_lines_from_their_message_ids(session, clock, a
     assert "2026-10 prorata" not in french and "days ×" not in french
     english = page_text("en")
     assert "Vga Analogue — 2026-10 prorata" in english and "17/31 days × 3 × 20,00" in english
+
+
+def test_an_invoice_issued_at_a_fraction_of_a_second_renders(session, clock, actor, tec, business):
+    """An invoice issued by a bill run from the web app is stamped with the clock's microseconds;
+    the PDF is dated to the second, as a PDF date is written."""
+    invoice = _billed(session, clock, actor, business)
+    invoice.issued_at = (invoice.issued_at or invoice.created_at).replace(microsecond=123456)
+    assert invoice_pdf(invoice).startswith(b"%PDF-")

@@ -218,7 +218,9 @@ def invoice_pdf(invoice: Invoice, credited: Invoice | None = None, language: str
         inputs["xml"] = facturx_xml(invoice, credited).decode("utf-8")
     # Dated by the invoice, not by the rendering: the same document gives the same file,
     # whenever and wherever it is rendered.
-    stamp = (invoice.issued_at or invoice.created_at).astimezone(timezone.utc)
+    # (Typst takes whole seconds, as a PDF date writes them.)
+    stamp = (invoice.issued_at or invoice.created_at).astimezone(timezone.utc).replace(
+        microsecond=0)
     compiler, lock = _compiler()
     with lock:      # one compilation at a time per compiler (the API renders from threads)
         document = compiler.compile(sys_inputs=inputs, pdf_standards="a-3b" if factur_x else [],
