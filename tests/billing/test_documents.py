@@ -309,6 +309,7 @@ def test_an_invoice_issued_at_a_fraction_of_a_second_renders(session, clock, act
     """An invoice issued by a bill run from the web app is stamped with the clock's microseconds;
     the PDF is dated to the second, as a PDF date is written."""
     invoice = _billed(session, clock, actor, business)
+    assert invoice.lines
     session.expunge(invoice)                 # an issued invoice is not changed in the database
     invoice.issued_at = (invoice.issued_at or invoice.created_at).replace(microsecond=123456)
     assert invoice_pdf(invoice).startswith(b"%PDF-")
