@@ -122,5 +122,16 @@ def one_line(session: Session, clock: Clock, actor: Actor, operator_code: str, f
     return sub
 
 
+def preselection_customers(session: Session, clock: Clock, actor: Actor, count: int) -> None:
+    """``count`` customers of TECHNICOPHONE, each with a preselection line at 10.00 € HT a
+    month, signed on 1 October 2026 and live from 1 November (the bill-run tests' population)."""
+    op = operator(session, clock, actor, "technicophone")
+    offer(session, op, "presel", "preselection", "10.00")
+    for n in range(count):
+        cust = customer(session, clock, op, f"Client {n}")
+        subscription(session, clock, actor, cust, [contracts.LineInput(cust.sites[0].id, "presel")],
+                     signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
+
+
 def site_id(cust: Customer, index: int = 0) -> int:
     return cust.sites[index].id

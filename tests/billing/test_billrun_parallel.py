@@ -4,7 +4,6 @@ leaves whole batches only, resumed without duplicate or gap."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -12,7 +11,6 @@ from sqlalchemy import func, select
 
 from clausier.billing.models import BilledMonth, Invoice
 from clausier.billing.runs import service as billing_runs
-from clausier.contracts.service import LineInput
 from clausier.db.session import transaction
 from tests import factories
 
@@ -23,13 +21,7 @@ CUSTOMERS = 6
 def six_customers(clean_engine, clock, actor):
     """Six customers with a preselection line (CP II: 10.00 € HT a month) live from 1 November."""
     with transaction(clean_engine) as s:
-        op = factories.operator(s, clock, actor, "technicophone")
-        factories.offer(s, op, "presel", "preselection", "10.00")
-        for n in range(CUSTOMERS):
-            customer = factories.customer(s, clock, op, f"Client {n}")
-            factories.subscription(s, clock, actor, customer,
-                                   [LineInput(customer.sites[0].id, "presel")],
-                                   signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
+        factories.preselection_customers(s, clock, actor, CUSTOMERS)
     return clean_engine
 
 

@@ -3,7 +3,7 @@ period sees that it stopped showing signs of life and takes it over (issue 17 §
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -13,7 +13,6 @@ from clausier.billing.runs import rules as run_rules
 from clausier.billing.runs import batch as billing_batch
 from clausier.billing.runs import service as billing_runs
 from clausier.billing.models import BillRun, Invoice
-from clausier.contracts.service import LineInput
 from clausier.db.session import database_now, transaction
 from tests import factories
 
@@ -25,13 +24,7 @@ def run_died_after_one_batch(clean_engine, clock, actor, monkeypatch) -> int:
     """Six customers with a preselection line (CP II, 10.00 € HT a month); a run that billed
     its first batch of two and stopped dead: nothing after the crash ran."""
     with transaction(clean_engine) as s:
-        op = factories.operator(s, clock, actor, "technicophone")
-        factories.offer(s, op, "presel", "preselection", "10.00")
-        for n in range(CUSTOMERS):
-            customer = factories.customer(s, clock, op, f"Client {n}")
-            factories.subscription(s, clock, actor, customer,
-                                   [LineInput(customer.sites[0].id, "presel")],
-                                   signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
+        factories.preselection_customers(s, clock, actor, CUSTOMERS)
     real, calls = billing_batch._line_rows, []
 
     def killed_in_second_batch(invoice_id, totals):
