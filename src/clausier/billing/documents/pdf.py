@@ -248,7 +248,10 @@ def _with_facturx_metadata(document: bytes) -> bytes:
     """``document`` with the Factur-X properties (fx:DocumentType, DocumentFileName, Version,
     ConformanceLevel) and their PDF/A extension schema added to its XMP packet, as an incremental
     update (ISO 32000-1 §7.5.6): a new revision of the metadata stream, appended with its
-    cross-reference section, rather than the whole file parsed and written again."""
+    cross-reference section, rather than the whole file parsed and written again. Hand-written
+    because the libraries rewrite the file: factur-x's ``generate_from_binary`` took more CPU than
+    Typst's page itself, pypdf 46 ms a file (issue 22's measures, docs/DEVELOPING.md); the XMP
+    content itself is the factur-x library's (``_facturx_xmp``)."""
     trailer = _TRAILER.match(document, document.rfind(b"trailer"))
     if trailer is None:
         raise ValueError("the PDF has no cross-reference table to update")
