@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.types import TypeDecorator
@@ -72,3 +73,25 @@ class Instant(TypeDecorator):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(PARIS)
+
+
+class Status(TypeDecorator):
+    """A room's closed list of statuses (a ``StrEnum`` declared in its ``rules``), stored as the
+    member's text in a VARCHAR as before (no database enum, no migration when a room adds one),
+    read back as the member: ``Column(Status(SubscriptionStatus))``. Binding a text outside the
+    list fails before anything is written."""
+
+    impl = String(30)
+    cache_ok = True
+
+    def __init__(self, statuses: type[StrEnum], length: int = 30):
+        super().__init__(length)
+        self.statuses = statuses
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return self.statuses(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.statuses(value)
