@@ -142,3 +142,13 @@ def test_decision_preview_on_whit_monday(portal):
     assert admin.post(url, json={**badge, "at": "2026-05-25T08:00:00+02:00"}).json()["reason"] == "outside_time_slot"
     assert admin.post(url, json={**badge, "at": "2026-05-25T10:30:00+02:00"}).json()["reason"] == "granted"
     assert admin.post(url, json={**badge, "at": "2026-05-26T08:00:00+02:00"}).json()["reason"] == "granted"
+
+
+def test_a_refusal_carries_its_stable_code_in_the_problem(portal):
+    """A keypad code belongs to an access point: without one, the API says so with the
+    machine code ``credential_keypad_without_access_point``."""
+    admin = portal.client(portal.admin_user_id)
+    base = f"/api/v1/access/sites/{portal.site_id}/records/{portal.dupont_id}/credentials"
+    refused = admin.post(base, json={"kind": "keypad", "value": "2580"})
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "credential_keypad_without_access_point"

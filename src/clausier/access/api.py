@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from clausier.access import rules
+from clausier.access import rules, shapes
 from clausier.access.credentials import service as credential_service
 from clausier.access.devices import service as device_service
 from clausier.access.events import service as event_service
@@ -245,20 +245,20 @@ def activate(body: ActivationIn, session: Session = Depends(get_session, scope="
     site = pack_service.activate_pack(session, clock, Actor(name=f"activation:{body.email.lower()}", role="site_admin"),
                                       code=body.code, email=body.email, name=body.name, password=body.password,
                                       on=body.on)
-    return pack_service.site_to_dict(session, site, clock.today())
+    return shapes.site_to_dict(site, pack_service.site_status(session, site, clock.today()))
 
 
 # --------------------------------------------------------------------------- sites
 
 @router.get("/access/sites")
 def list_sites(ctx: Ctx = Depends(access_ctx)) -> list[dict]:
-    return [pack_service.site_to_dict(ctx.session, s, ctx.clock.today()) for s in site_service.sites_of(ctx.session, ctx.actor)]
+    return [shapes.site_to_dict(s, pack_service.site_status(ctx.session, s, ctx.clock.today())) for s in site_service.sites_of(ctx.session, ctx.actor)]
 
 
 @router.get("/access/sites/{site_id}")
 def get_site(site_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
     site = site_service.get_site(ctx.session, ctx.actor, site_id)
-    return pack_service.site_to_dict(ctx.session, site, ctx.clock.today())
+    return shapes.site_to_dict(site, pack_service.site_status(ctx.session, site, ctx.clock.today()))
 
 
 @router.put("/access/sites/{site_id}/settings")
@@ -292,13 +292,13 @@ def buy_extension(site_id: int, body: ExtensionIn, ctx: Ctx = Depends(access_ctx
 @router.get("/access/sites/{site_id}/records")
 def list_records(site_id: int, search: str = "", page: Page = Depends(page_of_list),
                  ctx: Ctx = Depends(access_ctx)) -> list[dict]:
-    return [record_service.record_to_dict(r) for r in record_service.list_records(
+    return [shapes.record_to_dict(r) for r in record_service.list_records(
         ctx.session, ctx.actor, site_id, search, page.limit, page.offset)]
 
 
 @router.post("/access/sites/{site_id}/records", status_code=201)
 def create_record(site_id: int, body: RecordIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    return record_service.record_to_dict(record_service.create_record(ctx.session, ctx.clock, ctx.actor, site_id, body.to_input()))
+    return shapes.record_to_dict(record_service.create_record(ctx.session, ctx.clock, ctx.actor, site_id, body.to_input()))
 
 
 @router.post("/access/sites/{site_id}/records/import", status_code=201)
@@ -310,13 +310,13 @@ def import_records(site_id: int, body: list[RecordIn], ctx: Ctx = Depends(access
 @router.get("/access/sites/{site_id}/records/{record_id}")
 def get_record(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) -> dict:
     row = record_service.get_record(ctx.session, ctx.actor, site_id, record_id)
-    return {**record_service.record_to_dict(row), "credentials": [
-        credential_service.credential_to_dict(c) for c in credential_service.credentials_of(ctx.session, ctx.actor, site_id, record_id)]}
+    return {**shapes.record_to_dict(row), "credentials": [
+        shapes.credential_to_dict(c) for c in credential_service.credentials_of(ctx.session, ctx.actor, site_id, record_id)]}
 
 
 @router.put("/access/sites/{site_id}/records/{record_id}")
 def update_record(site_id: int, record_id: int, body: RecordIn, ctx: Ctx = Depends(access_ctx)) -> dict:
-    return record_service.record_to_dict(record_service.update_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
+    return shapes.record_to_dict(record_service.update_record(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
                                                                       body.to_input()))
 
 
@@ -330,7 +330,7 @@ def delete_record(site_id: int, record_id: int, ctx: Ctx = Depends(access_ctx)) 
 def add_credential(site_id: int, record_id: int, body: CredentialIn, ctx: Ctx = Depends(access_ctx)) -> dict:
     row = credential_service.add_credential(ctx.session, ctx.clock, ctx.actor, site_id, record_id,
                                             credential_service.CredentialInput(**body.model_dump()))
-    return credential_service.credential_to_dict(row)
+    return shapes.credential_to_dict(row)
 
 
 @router.delete("/access/sites/{site_id}/credentials/{credential_id}", status_code=204)

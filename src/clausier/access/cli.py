@@ -88,22 +88,24 @@ def open_pack(subscription: str, site_name: str = typer.Option(None), kind: str 
 def activate(code: str = typer.Option(...), email: str = typer.Option(...), name: str = typer.Option(...),
              password: str = typer.Option(..., prompt=True, hide_input=True), today: datetime = TodayOption):
     """Activate a pack as its administrator (starts the 120-month service period)."""
+    from clausier.access import shapes
     from clausier.access.packs import service as pack_service
 
     with command(today) as cmd:
         site = pack_service.activate_pack(cmd.session, cmd.clock, cmd.actor, code=code, email=email, name=name,
                                           password=password, on=_day(today))
-        data = pack_service.site_to_dict(cmd.session, site, cmd.clock.today())
+        data = shapes.site_to_dict(site, pack_service.site_status(cmd.session, site, cmd.clock.today()))
     console.print(f"Site {data['id']} activated: service {data['service']['start']} → {data['service']['end']}")
 
 
 @app.command("sites")
 def list_sites(today: datetime = TodayOption, as_json: bool = JsonOption):
+    from clausier.access import shapes
     from clausier.access.packs import service as pack_service
     from clausier.access.sites import service as site_service
 
     with command(today) as cmd:
-        rows = [pack_service.site_to_dict(cmd.session, s, cmd.clock.today()) for s in site_service.sites_of(cmd.session, cmd.actor)]
+        rows = [shapes.site_to_dict(s, pack_service.site_status(cmd.session, s, cmd.clock.today())) for s in site_service.sites_of(cmd.session, cmd.actor)]
     if as_json:
         print_json(rows)
         return
@@ -127,10 +129,11 @@ def extend(site: int, offer: str, quantity: int = typer.Option(1), today: dateti
 
 @app.command("records")
 def list_records(site: int, search: str = typer.Option(""), as_json: bool = JsonOption):
+    from clausier.access import shapes
     from clausier.access.records import service as record_service
 
     with command() as cmd:
-        rows = [record_service.record_to_dict(r) for r in record_service.list_records(cmd.session, cmd.actor, site, search)]
+        rows = [shapes.record_to_dict(r) for r in record_service.list_records(cmd.session, cmd.actor, site, search)]
     if as_json:
         print_json(rows)
         return

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from clausier.access import rules
+from clausier.access import rules, shapes
 from clausier.access.credentials import service as credential_service
 from clausier.access.devices import service as device_service
 from clausier.access.events import service as event_service
@@ -72,7 +72,7 @@ def _attempt(url: str, action, success: str | None = None) -> RedirectResponse:
 def sites_page(request: Request, ctx: Ctx = Depends(sites_ctx)):
     today = ctx.clock.today()
     return render(request, "access/sites.html", {
-        "sites": [pack_service.site_to_dict(ctx.session, s, today) for s in site_service.sites_of(ctx.session, ctx.actor)]})
+        "sites": [shapes.site_to_dict(s, pack_service.site_status(ctx.session, s, today)) for s in site_service.sites_of(ctx.session, ctx.actor)]})
 
 
 @router.get("/sites/{site_id}")

@@ -22,6 +22,7 @@ from clausier.accounts.models import ApiToken, LoginThrottle, User, UserSession
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from clausier.db.lookup import get_or_not_found
 
 _hasher = PasswordHasher()
 
@@ -31,13 +32,15 @@ def create_user(session: Session, clock: Clock, actor: Actor, *, email: str, nam
                 customer_id: int | None = None) -> User:
     email = email.strip().lower()
     if "@" not in email:
-        raise InvalidInput.on("email", f"{email!r} is not an e-mail address")
+        raise InvalidInput.on("email", f"{email!r} is not an e-mail address",
+                              code="user_email_malformed")
     allowed = rules.STAFF_ROLES if kind == "staff" else rules.PORTAL_ROLES
     if role not in allowed:
-        raise InvalidInput.on("role", f"{role!r} is not one of {', '.join(allowed)}")
+        raise InvalidInput.on("role", f"{role!r} is not one of {', '.join(allowed)}",
+                              code="user_role_unknown")
     _check_password(password)
     if session.scalar(select(User).where(User.email == email)):
-        raise Conflict(f"email: a user {email} already exists")
+        raise Conflict(f"email: a user {email} already exists", code="user_already_exists")
     user = User(email=email, name=name, role=role, kind=kind, customer_id=customer_id,
                 password_hash=_hasher.hash(password), created_at=clock.now())
     session.add(user)
@@ -47,7 +50,8 @@ def create_user(session: Session, clock: Clock, actor: Actor, *, email: str, nam
 
 def _check_password(password: str) -> None:
     if len(password) < 10:
-        raise InvalidInput.on("password", "must have at least 10 characters")
+        raise InvalidInput.on("password", "must have at least 10 characters",
+                              code="user_password_too_short")
 
 
 def ensure_user(session: Session, clock: Clock, actor: Actor, **fields) -> User:
@@ -215,12 +219,10 @@ def _digest(secret: str) -> str:
 def issue_token(session: Session, clock: Clock, actor: Actor, user_id: int,
                 name: str) -> tuple[ApiToken, str]:
     """Create an API token; the clear value is returned once and never stored."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found", resource="user")
+    user = get_or_not_found(session, User, user_id, resource="user")
     name = name.strip()
     if not name:
-        raise InvalidInput.on("name", "give the token a label")
+        raise InvalidInput.on("name", "give the token a label", code="api_token_name_missing")
     secret = f"clz_{secrets.token_urlsafe(32)}"
     token = ApiToken(user_id=user.id, name=name, prefix=secret[:12], token_hash=_digest(secret),
                      created_at=clock.now())

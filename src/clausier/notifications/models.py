@@ -9,7 +9,8 @@ from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clausier.db.base import Base
-from clausier.db.types import Instant
+from clausier.db.types import Instant, Status
+from clausier.notifications.rules import MessageStatus
 
 
 class OutboxMessage(Base):
@@ -28,7 +29,8 @@ class OutboxMessage(Base):
     file_path: Mapped[str | None] = mapped_column(String(400), nullable=True)
     file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # queued | sent | failed ; a letter is "sent" once printed for posting
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[MessageStatus] = mapped_column(Status(MessageStatus, 20), default=MessageStatus.QUEUED,
+                                                  index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
     # When a queued e-mail or SMS is tried again after a failure (notifications.rules.retry_at).

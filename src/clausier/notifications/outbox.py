@@ -24,13 +24,15 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.dryrun import files_untouched
-from clausier.core.errors import InvalidInput, NotFound
+from clausier.core.errors import InvalidInput
 from clausier.core.money import fr_format
 from clausier.core.settings import Settings
 from clausier.customers.facts import recipients
+from clausier.db.lookup import get_or_not_found
 from clausier.db.session import lock_for_writing
 from clausier.notifications.models import OutboxMessage
-from clausier.notifications.rules import delivery_failure, retry_at
+from clausier.notifications.rules import MessageStatus, Refused, delivery_failure, retry_at
+from clausier.notifications.shapes import message_dict  # noqa: F401  (payments' edges still import it here)
 from clausier.web import TEMPLATES
 from clausier.web.explain_text import explained
 
@@ -84,11 +86,12 @@ def queue(session: Session, clock: Clock, actor: Actor, customer: Addressee, *, 
                             recipient=recipient, subject=subject, body=body,
                             created_on=clock.today(), created_at=clock.now())
     if channel != "registered_letter" and not recipient:
-        message.status, message.error = "failed", f"the customer has no {channel.replace('_', ' ')}"
+        message.status = MessageStatus.FAILED
+        message.error = f"the customer has no {channel.replace('_', ' ')}"
     session.add(message)
     session.flush()
     if channel == "registered_letter" and files_untouched():
-        message.status, message.sent_at = "sent", clock.now()     # a dry run keeps no file
+        message.status, message.sent_at = MessageStatus.SENT, clock.now()     # a dry run keeps no file
     elif channel == "registered_letter":
         pdf = render_letter({**(letter or {}), "subject": subject, "body": body, "recipient": to,
                              "date": clock.today(), "reference": f"LR-{message.id:06d}"})
@@ -97,7 +100,7 @@ def queue(session: Session, clock: Clock, actor: Actor, customer: Addressee, *, 
         path = folder / f"{message.id:06d}-{kind}.pdf"
         path.write_bytes(pdf)
         message.file_path, message.file_sha256 = str(path), hashlib.sha256(pdf).hexdigest()
-        message.status, message.sent_at = "sent", clock.now()
+        message.status, message.sent_at = MessageStatus.SENT, clock.now()
     record(session, clock, actor, f"outbox.{channel}", message, f"{kind} to {customer.ref}: {subject}")
     return message
 
@@ -105,13 +108,13 @@ def queue(session: Session, clock: Clock, actor: Actor, customer: Addressee, *, 
 def record_receipt(session: Session, clock: Clock, actor: Actor, message_id: int,
                    received_on: date) -> OutboxMessage:
     """The acknowledgement of receipt of a registered letter: its first presentation."""
-    message = session.get(OutboxMessage, message_id)
-    if message is None:
-        raise NotFound(f"letter {message_id} not found", resource="letter")
+    message = get_or_not_found(session, OutboxMessage, message_id, resource="letter")
     if message.channel != "registered_letter":
-        raise InvalidInput.on("message", f"message {message_id} is an {message.channel}, not a letter")
+        raise InvalidInput.on("message", f"message {message_id} is an {message.channel}, not a letter",
+                              code=Refused.outbox_message_not_a_letter)
     if received_on < message.created_on:
-        raise InvalidInput.on("received_on", f"before the letter was sent ({message.created_on.isoformat()})")
+        raise InvalidInput.on("received_on", f"before the letter was sent ({message.created_on.isoformat()})",
+                              code=Refused.letter_receipt_before_sending)
     if message.received_on == received_on:
         return message
     message.received_on = received_on
@@ -166,7 +169,7 @@ def sms_provider(settings: Settings) -> SmsProvider:
 
 def _queued(due_at: datetime | None, customer_id: int | None = None):
     query = select(OutboxMessage).where(
-        OutboxMessage.status == "queued", OutboxMessage.channel.in_(("email", "sms")))
+        OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.channel.in_(("email", "sms")))
     if due_at is not None:
         query = query.where(or_(OutboxMessage.next_attempt_at.is_(None),
                                 OutboxMessage.next_attempt_at <= due_at))
@@ -201,7 +204,7 @@ def _send(message: OutboxMessage, mailer: Mailer, sms: SmsProvider, now: datetim
         message.error = delivery_failure(message.channel, exc)
         message.next_attempt_at = retry_at(now, message.attempts)
         return False
-    message.status, message.sent_at, message.error = "sent", now, ""
+    message.status, message.sent_at, message.error = MessageStatus.SENT, now, ""
     message.next_attempt_at = None
     return True
 
@@ -246,20 +249,14 @@ def send_next(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | 
     return outcome
 
 
-def list_messages(session: Session, customer_id: int | None = None, status: str | None = None,
-                  limit: int = 200) -> list[OutboxMessage]:
+def list_messages(session: Session, customer_id: int | None = None,
+                  status: MessageStatus | str | None = None, limit: int = 200) -> list[OutboxMessage]:
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if customer_id is not None:
         query = query.where(OutboxMessage.customer_id == customer_id)
     if status:
-        query = query.where(OutboxMessage.status == status)
+        if status not in set(MessageStatus):
+            raise InvalidInput.on("status", f"{status!r} is not one of {', '.join(MessageStatus)}",
+                                  code=Refused.outbox_status_unknown)
+        query = query.where(OutboxMessage.status == MessageStatus(status))
     return list(session.scalars(query))
-
-
-def message_dict(message: OutboxMessage) -> dict:
-    return {"id": message.id, "customer_id": message.customer_id, "channel": message.channel,
-            "kind": message.kind, "recipient": message.recipient, "subject": message.subject,
-            "status": message.status, "error": message.error, "created_on": message.created_on,
-            "sent_at": message.sent_at, "received_on": message.received_on,
-            "file": message.file_path, "attempts": message.attempts,
-            "next_attempt_at": message.next_attempt_at}

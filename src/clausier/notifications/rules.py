@@ -6,10 +6,30 @@ from __future__ import annotations
 import smtplib
 import socket
 from datetime import datetime, timedelta
+from enum import StrEnum, auto
+
+from clausier.core.errors import RefusalCode
 
 FIRST_RETRY_AFTER = timedelta(minutes=5)
 LONGEST_RETRY_AFTER = timedelta(hours=6)
 _LONGEST_DOUBLING = 7       # 5 min × 2⁷ > 6 h: more doublings change nothing
+
+
+class Refused(RefusalCode):
+    """What the outbox refuses."""
+
+    outbox_message_not_a_letter = auto()
+    letter_receipt_before_sending = auto()
+    outbox_status_unknown = auto()
+
+
+class MessageStatus(StrEnum):
+    """An outbox message: queued (an e-mail or SMS waiting, or tried again), sent (a letter once
+    printed for posting), failed (no address to send it to)."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 def retry_at(failed_at: datetime, attempts: int) -> datetime:

@@ -9,7 +9,7 @@ from pydantic import Field
 from clausier.api.deps import Ctx, customer_ctx, staff_ctx
 from clausier.api.inputs import Day, Input, Moment
 from clausier.core.errors import NotFound
-from clausier.privacy import service
+from clausier.privacy import service, shapes
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
@@ -115,7 +115,7 @@ class EndIn(Input):
 def purge(body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("privacy")
     run = service.purge(ctx.session, ctx.clock, ctx.actor, body.day)
-    return service.run_to_dict(*service.purge_report(ctx.session, run.day))
+    return shapes.run_to_dict(*service.purge_report(ctx.session, run.day))
 
 
 @router.get("/privacy/purges/latest")
@@ -123,7 +123,7 @@ def latest_purge(day: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
     run, lines = service.purge_report(ctx.session, day)
     if run is None:
         raise NotFound("purge: no purge has run" + (f" on {day}" if day else ""), resource="purge")
-    return service.run_to_dict(run, lines)
+    return shapes.run_to_dict(run, lines)
 
 
 @router.get("/privacy/register")
@@ -134,27 +134,27 @@ def register(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
 @router.get("/privacy/requests")
 def list_requests(status: str | None = None, customer_id: int | None = None,
                   ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [service.request_to_dict(r) for r in service.list_requests(ctx.session, status, customer_id)]
+    return [shapes.request_to_dict(r) for r in service.list_requests(ctx.session, status, customer_id)]
 
 
 @router.post("/privacy/requests", status_code=201)
 def open_request(body: RequestIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("privacy")
-    return service.request_to_dict(service.open_request(ctx.session, ctx.clock, ctx.actor,
+    return shapes.request_to_dict(service.open_request(ctx.session, ctx.clock, ctx.actor,
                                                         **body.model_dump()))
 
 
 @router.post("/privacy/requests/{ref}/extension")
 def extend_request(ref: str, body: ExtensionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("privacy")
-    return service.request_to_dict(service.extend_request(ctx.session, ctx.clock, ctx.actor, ref,
+    return shapes.request_to_dict(service.extend_request(ctx.session, ctx.clock, ctx.actor, ref,
                                                           body.reason, body.informed_on))
 
 
 @router.post("/privacy/requests/{ref}/answer")
 def answer_request(ref: str, body: AnswerIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("privacy")
-    return service.request_to_dict(service.answer_request(ctx.session, ctx.clock, ctx.actor, ref,
+    return shapes.request_to_dict(service.answer_request(ctx.session, ctx.clock, ctx.actor, ref,
                                                           body.answered_on, body.note))
 
 

@@ -26,12 +26,12 @@ def _day(value: datetime | None, cmd) -> date:
 @app.command()
 def purge(today: datetime = TodayOption, as_json: bool = JsonOption):
     """Delete what the retention rules make due today (once per day) and print the report."""
-    from clausier.privacy import service
+    from clausier.privacy import service, shapes
 
     with command(today) as cmd:
         run = service.purge(cmd.session, cmd.clock, cmd.actor, _day(today, cmd))
         _, lines = service.purge_report(cmd.session, run.day)
-        data = service.run_to_dict(run, lines)
+        data = shapes.run_to_dict(run, lines)
     if as_json:
         print_json(data)
         return
@@ -134,10 +134,10 @@ def hold(customer_id: int, reason: str = typer.Option(..., "--reason"),
 @requests_app.command("list")
 def list_requests(status: str = typer.Option(None), as_json: bool = JsonOption):
     """Requests with their deadlines."""
-    from clausier.privacy import service
+    from clausier.privacy import service, shapes
 
     with command() as cmd:
-        rows = [service.request_to_dict(r) for r in service.list_requests(cmd.session, status)]
+        rows = [shapes.request_to_dict(r) for r in service.list_requests(cmd.session, status)]
     if as_json:
         print_json(rows)
         return
@@ -153,14 +153,14 @@ def open_request(kind: str, requester: str = typer.Option(...),
                  email: str = typer.Option(""), details: str = typer.Option(""),
                  received: datetime = typer.Option(None, **DateArg), as_json: bool = JsonOption):
     """Log a request (access, rectification, erasure, restriction, portability, objection)."""
-    from clausier.privacy import service
+    from clausier.privacy import service, shapes
 
     with command(received) as cmd:
         request = service.open_request(cmd.session, cmd.clock, cmd.actor, kind=kind,
                                        received_on=_day(received, cmd), requester=requester,
                                        customer_id=customer, contact_id=contact,
                                        requester_email=email, details=details)
-        data = service.request_to_dict(request)
+        data = shapes.request_to_dict(request)
     if as_json:
         print_json(data)
         return

@@ -14,7 +14,8 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clausier.db.base import Base
-from clausier.db.types import Instant
+from clausier.db.types import Instant, Status
+from clausier.privacy.rules import ChangeNoticeStatus, ObjectionStatus, RequestStatus
 
 KEPT_AS_PROOF = {"kept_for": "accountability"}
 
@@ -126,7 +127,8 @@ class DataSubjectRequest(Base):
     extended_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     extension_reason: Mapped[str] = mapped_column(Text, default="")
     clause: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | answered | refused
+    status: Mapped[RequestStatus] = mapped_column(Status(RequestStatus, 20), default=RequestStatus.OPEN,
+                                                  index=True)
     answered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     outcome: Mapped[dict] = mapped_column(JSON, default=dict)
     export_file: Mapped[str] = mapped_column(String(300), default="")
@@ -178,7 +180,8 @@ class SubProcessorNotice(Base):
     sent_on: Mapped[date] = mapped_column(Date)
     earliest_change_on: Mapped[date] = mapped_column(Date)
     objection_deadline: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="sent")   # sent | objected
+    status: Mapped[ChangeNoticeStatus] = mapped_column(Status(ChangeNoticeStatus, 20),
+                                                       default=ChangeNoticeStatus.SENT)
 
 
 class Objection(Base):
@@ -195,7 +198,8 @@ class Objection(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     talks_end_on: Mapped[date] = mapped_column(Date)
     termination_without_fees: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="talks")  # talks | resolved | withdrawn | terminated
+    status: Mapped[ObjectionStatus] = mapped_column(Status(ObjectionStatus, 20),
+                                                    default=ObjectionStatus.TALKS)
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     outcome: Mapped[str] = mapped_column(Text, default="")
 

@@ -12,17 +12,74 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum, auto
 
 from dateutil.relativedelta import relativedelta
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
-from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.core.errors import InvalidInput, NotAllowed, RefusalCode
 from clausier.terms.schema import (DayCount, Privacy, PrivacyFigures, PrivacyFlags, RetentionRule,
                                    Sourced, Terms)
 
 # Unqualified "jours" of the GDPR annex are business days (reading T-D-JOURS); public holidays
 # are those of metropolitan France.
 FRENCH_DAYS = BusinessCalendar(OpeningHours.heures_ouvrees())
+
+
+class Refused(RefusalCode):
+    """What the privacy desk refuses (privacy.service)."""
+
+    legal_hold_without_reason = auto()
+    legal_hold_already_placed = auto()
+    privacy_subject_unknown = auto()
+    erasure_under_legal_hold = auto()
+    subject_request_kind_unknown = auto()
+    subject_request_role_unknown = auto()
+    subject_request_requester_missing = auto()
+    subject_request_contact_of_another_customer = auto()
+    subject_request_subject_missing = auto()
+    subject_request_already_answered = auto()
+    subject_request_note_missing = auto()
+    subject_request_status_unknown = auto()
+    sub_processor_name_missing = auto()
+    sub_processor_already_listed = auto()
+    sub_processor_change_too_early = auto()
+    objection_already_made = auto()
+    objection_already_closed = auto()
+    objection_outcome_unknown = auto()
+    objection_termination_not_essential = auto()
+    objection_talks_not_over = auto()
+    breach_nature_missing = auto()
+    breach_data_category_unknown = auto()
+    breach_notice_incomplete = auto()
+    end_of_contract_choice_unknown = auto()
+    end_of_contract_already_handled = auto()
+    end_of_contract_services_live = auto()
+
+
+class RequestStatus(StrEnum):
+    """A data-subject request (RGPD art. 12): open until answered (or refused)."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+    REFUSED = "refused"
+
+
+class ChangeNoticeStatus(StrEnum):
+    """A customer's notice of a sub-processor change: sent, then objected to (or not: silence
+    is acceptance)."""
+
+    SENT = "sent"
+    OBJECTED = "objected"
+
+
+class ObjectionStatus(StrEnum):
+    """An objection to a sub-processor change: talks, then resolved, withdrawn or terminated."""
+
+    TALKS = "talks"
+    RESOLVED = "resolved"
+    WITHDRAWN = "withdrawn"
+    TERMINATED = "terminated"
 
 DATA_SUBJECT_REQUEST_KINDS = ("access", "rectification", "erasure", "restriction", "portability",
                               "objection")

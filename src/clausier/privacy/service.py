@@ -33,6 +33,7 @@ from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clausier.core.settings import Settings
 from clausier.customers import facts as customer_facts
 from clausier.customers import service as customers
+from clausier.db.lookup import get_or_not_found
 from clausier.privacy import discovery, rules
 from clausier.privacy.models import (AuditRequest, BreachNotification, BreachRecord,
                                      DataSubjectRequest, EndOfContractDecision, LegalHold,
@@ -151,10 +152,12 @@ def place_legal_hold(session: Session, clock: Clock, actor: Actor, customer_id: 
                      reason: str, on: date) -> LegalHold:
     """Stop purges and erasures for a customer (litigation, authority request…)."""
     if not reason.strip():
-        raise InvalidInput.on("reason", "a legal hold states why")
+        raise InvalidInput.on("reason", "a legal hold states why",
+                              code=rules.Refused.legal_hold_without_reason)
     customer = customers.get_customer(session, customer_id)
     if customer.legal_hold:
-        raise Conflict(f"customer: {customer.ref} is already under a legal hold")
+        raise Conflict(f"customer: {customer.ref} is already under a legal hold",
+                       code=rules.Refused.legal_hold_already_placed)
     customers.update_customer(session, clock, actor, customer_id, legal_hold=True)
     hold = LegalHold(customer_id=customer_id, placed_on=on, reason=reason.strip(),
                      placed_by=actor.name)
@@ -238,7 +241,8 @@ def _subject_row(session: Session, subject: str, subject_id: int):
     """The customer or contact (the customers room's row: the audit trail names it)."""
     get = {"customer": customers.get_customer, "contact": customers.get_contact}.get(subject)
     if get is None:
-        raise InvalidInput.on("subject", f"{subject!r} is not one of customer, contact")
+        raise InvalidInput.on("subject", f"{subject!r} is not one of customer, contact",
+                              code=rules.Refused.privacy_subject_unknown)
     return get(session, subject_id)
 
 
@@ -338,7 +342,8 @@ def erase(session: Session, clock: Clock, actor: Actor, subject: str, subject_id
     row = _subject_row(session, subject, subject_id)
     customer = row if subject == "customer" else row.customer
     if customer.legal_hold:
-        raise NotAllowed(f"customer: {customer.ref} is under a legal hold; nothing is erased")
+        raise NotAllowed(f"customer: {customer.ref} is under a legal hold; nothing is erased",
+                         code=rules.Refused.erasure_under_legal_hold)
     routes = discovery.routes(subject)
     facts = {r.name: discovery.table_facts(session, r, subject_id) for r in routes}
     in_force = discovery.obligations_in_force(list(facts.values()), today)
@@ -407,18 +412,23 @@ def open_request(session: Session, clock: Clock, actor: Actor, *, kind: str, rec
     """Log a request with its deadline (Annexe 1 B.1.e: one month)."""
     if kind not in rules.DATA_SUBJECT_REQUEST_KINDS:
         raise InvalidInput.on("kind", f"{kind!r} is not one of "
-                                      f"{', '.join(rules.DATA_SUBJECT_REQUEST_KINDS)}")
+                                      f"{', '.join(rules.DATA_SUBJECT_REQUEST_KINDS)}",
+                              code=rules.Refused.subject_request_kind_unknown)
     if role not in ("controller", "processor"):
-        raise InvalidInput.on("role", "is controller or processor")
+        raise InvalidInput.on("role", "is controller or processor",
+                              code=rules.Refused.subject_request_role_unknown)
     if not requester.strip():
-        raise InvalidInput.on("requester", "is required")
+        raise InvalidInput.on("requester", "is required",
+                              code=rules.Refused.subject_request_requester_missing)
     if contact_id is not None:
         contact = _subject_row(session, "contact", contact_id)
         if customer_id is not None and contact.customer_id != customer_id:
-            raise InvalidInput.on("contact_id", "is not a contact of this customer")
+            raise InvalidInput.on("contact_id", "is not a contact of this customer",
+                                  code=rules.Refused.subject_request_contact_of_another_customer)
         customer_id = contact.customer_id
     if customer_id is None:
-        raise InvalidInput.on("customer_id", "name the customer or the contact the request is about")
+        raise InvalidInput.on("customer_id", "name the customer or the contact the request is about",
+                              code=rules.Refused.subject_request_subject_missing)
     customer = customers.get_customer(session, customer_id)
     deadline = rules.request_deadline(received_on, privacy_terms(session, customer.operator_id))
     request = DataSubjectRequest(
@@ -443,12 +453,16 @@ def get_request(session: Session, ref_or_id: str | int) -> DataSubjectRequest:
     return request
 
 
-def list_requests(session: Session, status: str | None = None,
+def list_requests(session: Session, status: rules.RequestStatus | str | None = None,
                   customer_id: int | None = None) -> list[DataSubjectRequest]:
     query = select(DataSubjectRequest).order_by(DataSubjectRequest.received_on.desc(),
                                                 DataSubjectRequest.id.desc())
     if status:
-        query = query.where(DataSubjectRequest.status == status)
+        if status not in set(rules.RequestStatus):
+            raise InvalidInput.on("status", f"{status!r} is not one of "
+                                            f"{', '.join(rules.RequestStatus)}",
+                                  code=rules.Refused.subject_request_status_unknown)
+        query = query.where(DataSubjectRequest.status == rules.RequestStatus(status))
     if customer_id is not None:
         query = query.where(DataSubjectRequest.customer_id == customer_id)
     return list(session.scalars(query))
@@ -478,8 +492,9 @@ def answer_request(session: Session, clock: Clock, actor: Actor, ref: str, answe
     """Carry out the request: access and portability produce the export ZIP, erasure erases;
     rectification, restriction and objection are done by staff and recorded with ``note``."""
     request = get_request(session, ref)
-    if request.status != "open":
-        raise Conflict(f"request: {request.ref} is already {request.status}")
+    if request.status != rules.RequestStatus.OPEN:
+        raise Conflict(f"request: {request.ref} is already {request.status}",
+                       code=rules.Refused.subject_request_already_answered)
     subject, subject_id = (("contact", request.contact_id) if request.contact_id
                            else ("customer", request.customer_id))
     outcome: dict = {"note": note, "late": answered_on > _deadline_of(request).deadline}
@@ -491,8 +506,10 @@ def answer_request(session: Session, clock: Clock, actor: Actor, ref: str, answe
     elif request.kind == "erasure":
         outcome["erasure"] = erase(session, clock, actor, subject, subject_id, answered_on).as_dict()
     elif not note.strip():
-        raise InvalidInput.on("note", f"say what was done for the {request.kind} request")
-    request.status, request.answered_on, request.outcome = "answered", answered_on, outcome
+        raise InvalidInput.on("note", f"say what was done for the {request.kind} request",
+                              code=rules.Refused.subject_request_note_missing)
+    request.status, request.answered_on, request.outcome = (rules.RequestStatus.ANSWERED,
+                                                            answered_on, outcome)
     record(session, clock, actor, "privacy.request.answer", request, f"{request.ref} answered")
     return request
 
@@ -532,10 +549,11 @@ def add_sub_processor(session: Session, clock: Clock, actor: Actor, operator: st
     """A sub-processor in place (the list the customer may ask for, Annexe 1 A.2.c)."""
     op = catalog.get_operator(session, operator)
     if not name.strip():
-        raise InvalidInput.on("name", "is required")
+        raise InvalidInput.on("name", "is required", code=rules.Refused.sub_processor_name_missing)
     if session.scalar(select(SubProcessor).where(SubProcessor.operator_id == op.id,
                                                  SubProcessor.name == name.strip())):
-        raise Conflict(f"name: {operator} already has a sub-processor {name}")
+        raise Conflict(f"name: {operator} already has a sub-processor {name}",
+                       code=rules.Refused.sub_processor_already_listed)
     sub = SubProcessor(operator_id=op.id, name=name.strip(), purpose=purpose, country=country,
                        safeguard=safeguard, essential=essential, since=since)
     session.add(sub)
@@ -563,7 +581,8 @@ def announce_sub_processor(session: Session, clock: Clock, actor: Actor, operato
     timeline = rules.subprocessor_timeline(announced_on, privacy)
     if planned_on < timeline.earliest_change_on:
         raise NotAllowed(f"planned_on: the change may take place on {timeline.earliest_change_on} "
-                         f"at the earliest ({timeline.clauses['notice']})")
+                         f"at the earliest ({timeline.clauses['notice']})",
+                         code=rules.Refused.sub_processor_change_too_early)
     replaced = None
     if replaces:
         replaced = session.scalar(select(SubProcessor).where(SubProcessor.operator_id == op.id,
@@ -613,15 +632,16 @@ def record_objection(session: Session, clock: Clock, actor: Actor, change_id: in
     """An objection within the window opens the talks; a late one is refused (silence was
     acceptance)."""
     notice = _notice(session, change_id, customer_id)
-    if notice.status == "objected":
-        raise Conflict(f"customer: {customer_id} has already objected to change {change_id}")
+    if notice.status == rules.ChangeNoticeStatus.OBJECTED:
+        raise Conflict(f"customer: {customer_id} has already objected to change {change_id}",
+                       code=rules.Refused.objection_already_made)
     customer = customers.get_customer(session, customer_id)
     timeline = rules.subprocessor_timeline(notice.sent_on, privacy_terms(session, customer.operator_id),
                                            received_on)
     objection = Objection(notice_id=notice.id, customer_id=customer_id, received_on=received_on,
                           reason=reason, talks_end_on=timeline.talks_end_on,
                           termination_without_fees=timeline.termination_without_fees)
-    notice.status = "objected"
+    notice.status = rules.ChangeNoticeStatus.OBJECTED
     session.add(objection)
     record(session, clock, actor, "privacy.objection", objection,
            f"{customer.ref}: talks until {timeline.talks_end_on} ({timeline.clauses['talks']})")
@@ -640,28 +660,32 @@ def close_objection(session: Session, clock: Clock, actor: Actor, objection_id: 
     """``resolved`` or ``withdrawn`` ends the talks; ``terminate``, once the talks are over with
     no agreement and the sub-processor is essential, gives notice on every live service of the
     customer without termination fees (reading T-GDPR-TERMINATION-REF)."""
-    objection = session.get(Objection, objection_id)
-    if objection is None:
-        raise NotFound(f"objection: no objection {objection_id}", resource="objection")
-    if objection.status != "talks":
-        raise Conflict(f"objection: {objection_id} is already {objection.status}")
+    objection = get_or_not_found(session, Objection, objection_id, resource="objection",
+                                 message=f"objection: no objection {objection_id}")
+    if objection.status != rules.ObjectionStatus.TALKS:
+        raise Conflict(f"objection: {objection_id} is already {objection.status}",
+                       code=rules.Refused.objection_already_closed)
     if outcome not in ("resolved", "withdrawn", "terminate"):
-        raise InvalidInput.on("outcome", "is one of resolved, withdrawn, terminate")
+        raise InvalidInput.on("outcome", "is one of resolved, withdrawn, terminate",
+                              code=rules.Refused.objection_outcome_unknown)
     if outcome == "terminate":
         timeline = objection_timeline(session, objection)
         change = session.get(SubProcessorChange, session.get(SubProcessorNotice,
                                                              objection.notice_id).change_id)
         if not session.get(SubProcessor, change.sub_processor_id).essential:
             raise NotAllowed("outcome: only an essential sub-processor opens the termination "
-                             f"({timeline.clauses['talks']})")
+                             f"({timeline.clauses['talks']})",
+                             code=rules.Refused.objection_termination_not_essential)
         if timeline.state_on(on) != "may_terminate":
             raise NotAllowed(f"on: the talks run until {timeline.talks_end_on}; the customer may "
-                             f"terminate after that ({timeline.clauses['talks']})")
+                             f"terminate after that ({timeline.clauses['talks']})",
+                             code=rules.Refused.objection_talks_not_over)
         reason = "sub_processor_objection" if objection.termination_without_fees else None
         for subscription in contracts.list_subscriptions(session, objection.customer_id):
             if subscription.status in ("active", "suspended"):
                 contracts.give_notice(session, clock, actor, subscription.id, on, reason=reason)
-    objection.status = "terminated" if outcome == "terminate" else outcome
+    objection.status = (rules.ObjectionStatus.TERMINATED if outcome == "terminate"
+                        else rules.ObjectionStatus(outcome))
     objection.closed_on, objection.outcome = on, note
     record(session, clock, actor, "privacy.objection.close", objection, f"{outcome}: {note}")
     return objection
@@ -715,11 +739,12 @@ def record_breach(session: Session, clock: Clock, actor: Actor, operator: str, *
                   people_affected: int | None = None) -> BreachRecord:
     op = catalog.get_operator(session, operator)
     if not nature.strip():
-        raise InvalidInput.on("nature", "is required")
+        raise InvalidInput.on("nature", "is required", code=rules.Refused.breach_nature_missing)
     unknown = set(data_categories or ()) - set(rules.PERSONAL_CATEGORIES)
     if unknown:
         raise InvalidInput.on("data_categories", f"{sorted(unknown)[0]!r} is not one of "
-                                                 f"{', '.join(rules.PERSONAL_CATEGORIES)}")
+                                                 f"{', '.join(rules.PERSONAL_CATEGORIES)}",
+                              code=rules.Refused.breach_data_category_unknown)
     breach = BreachRecord(operator_id=op.id, detected_at=detected_at, nature=nature.strip(),
                           likely_consequences=likely_consequences,
                           measures_taken_or_proposed=measures_taken_or_proposed,
@@ -735,9 +760,8 @@ def notify_breach(session: Session, clock: Clock, actor: Actor, breach_id: int,
                   channel: str = "email") -> list[BreachNotification]:
     """Notify each customer concerned (default: every business customer served) with the
     contents the sheet requires (Annexe 1 A.2.a); a customer already notified is skipped."""
-    breach = session.get(BreachRecord, breach_id)
-    if breach is None:
-        raise NotFound(f"breach: no breach {breach_id}", resource="data_breach")
+    breach = get_or_not_found(session, BreachRecord, breach_id, resource="data_breach",
+                              message=f"breach: no breach {breach_id}")
     privacy = privacy_terms(session, breach.operator_id)
     contents = {"nature": breach.nature, "likely_consequences": breach.likely_consequences,
                 "measures_taken_or_proposed": breach.measures_taken_or_proposed,
@@ -746,7 +770,8 @@ def notify_breach(session: Session, clock: Clock, actor: Actor, breach_id: int,
     missing = rules.breach_notice_missing(contents, privacy)
     if missing:
         clause = privacy.lists.breach_notice_contents.clause
-        raise InvalidInput.on(missing[0], f"a breach notice must state it ({clause})")
+        raise InvalidInput.on(missing[0], f"a breach notice must state it ({clause})",
+                              code=rules.Refused.breach_notice_incomplete)
     contents_required = privacy.lists.breach_notice_contents if privacy else None
     clause = contents_required.clause if contents_required else "RGPD art. 33(2)"
     timing = rules.breach_notice_timing(breach.detected_at, clock.now(), privacy)
@@ -791,13 +816,16 @@ def end_of_contract(session: Session, clock: Clock, actor: Actor, customer_id: i
     customer = customers.get_customer(session, customer_id)
     choices, clause = rules.end_of_contract_choices(privacy_terms(session, customer.operator_id))
     if choice not in choices:
-        raise InvalidInput.on("choice", f"is one of {', '.join(choices)} ({clause})")
+        raise InvalidInput.on("choice", f"is one of {', '.join(choices)} ({clause})",
+                              code=rules.Refused.end_of_contract_choice_unknown)
     if session.scalar(select(EndOfContractDecision).where(
             EndOfContractDecision.customer_id == customer_id)):
-        raise Conflict(f"customer: {customer.ref}'s data were already handled at the end")
+        raise Conflict(f"customer: {customer.ref}'s data were already handled at the end",
+                       code=rules.Refused.end_of_contract_already_handled)
     live = [s.ref for s in contract_facts.subscriptions_in_force(session, [customer_id], on).get(customer_id, ())]
     if live:
-        raise NotAllowed(f"customer: the contract has not ended ({', '.join(live)} still live)")
+        raise NotAllowed(f"customer: the contract has not ended ({', '.join(live)} still live)",
+                         code=rules.Refused.end_of_contract_services_live)
     returned = ""
     if choice != "delete":
         path = _files_dir("returns") / f"{customer.ref}-{on.isoformat()}.zip"
@@ -829,24 +857,3 @@ def get_end_of_contract(session: Session, customer_id: int) -> EndOfContractDeci
         raise NotFound(f"customer: no end-of-contract decision for customer {customer_id}",
                        resource="end_of_contract_decision")
     return decision
-
-
-# --------------------------------------------------------------------------- shapes
-
-def request_to_dict(request: DataSubjectRequest) -> dict:
-    return {"ref": request.ref, "kind": request.kind, "role": request.role,
-            "customer_id": request.customer_id, "contact_id": request.contact_id,
-            "requester": request.requester, "received_on": request.received_on,
-            "due_on": request.due_on, "extended_due_on": request.extended_due_on,
-            "extension_reason": request.extension_reason,
-            "deadline": request.extended_due_on or request.due_on, "clause": request.clause,
-            "status": request.status, "answered_on": request.answered_on,
-            "outcome": request.outcome}
-
-
-def run_to_dict(run: RetentionRun, lines: list[PurgeReportLine]) -> dict:
-    return {"day": run.day, "ran_at": run.ran_at, "actor": run.actor, "deleted": run.deleted,
-            "held": run.held,
-            "lines": [{"operator": l.operator, "data": l.data, "rule": l.rule, "clause": l.clause,
-                       "what": l.what, "count": l.count, "unit": l.unit, "held": l.held,
-                       "detail": l.detail} for l in lines]}

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.api.inputs import Day, Input
+from clausier.rating import shapes
 from clausier.rating.cdr import service as cdr_service
 from clausier.rating.fair_use import service as fair_use_service
 from clausier.rating.fraud import service as fraud_service
@@ -89,33 +90,33 @@ def summaries(customer_id: int, up_to_month: str, ctx: Ctx = Depends(staff_ctx))
 
 @router.get("/breaches")
 def breaches(status: str | None = None, month: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [fair_use_service.breach_dict(b)
+    return [shapes.breach_dict(b)
             for b in fair_use_service.list_breaches(ctx.session, status, month)]
 
 
 @router.post("/breaches/{breach_id}/decision")
 def decide_breach(breach_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("usage")
-    return fair_use_service.breach_dict(fair_use_service.decide_breach(
+    return shapes.breach_dict(fair_use_service.decide_breach(
         ctx.session, ctx.clock, ctx.actor, breach_id, body.decision, body.note))
 
 
 @router.get("/fraud-alerts")
 def fraud_alerts(status: str | None = None, month: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [fraud_service.alert_dict(a)
+    return [shapes.alert_dict(a)
             for a in fraud_service.list_alerts(ctx.session, status, month)]
 
 
 @router.post("/fraud-alerts/{alert_id}/decision")
 def decide_alert(alert_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("usage")
-    return fraud_service.alert_dict(fraud_service.decide_alert(
+    return shapes.alert_dict(fraud_service.decide_alert(
         ctx.session, ctx.clock, ctx.actor, alert_id, body.decision, body.note))
 
 
 @router.get("/penalties")
 def penalties(status: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [fraud_service.proposal_dict(p)
+    return [shapes.proposal_dict(p)
             for p in fraud_service.proposals_of(ctx.session, status=status)]
 
 
@@ -123,7 +124,7 @@ def penalties(status: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[
 def decide_penalty(proposal_id: int, body: DecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """Confirming a penalty puts it on the customer's next invoice (a billing charge)."""
     ctx.require_write("usage")
-    return fraud_service.proposal_dict(fraud_service.decide_penalty(
+    return shapes.proposal_dict(fraud_service.decide_penalty(
         ctx.session, ctx.clock, ctx.actor, proposal_id, body.decision, body.note))
 
 
@@ -137,5 +138,5 @@ def payouts(subscription_id: int, on: Day, ctx: Ctx = Depends(staff_ctx)) -> dic
 @router.post("/payouts/{subscription_id}/claims", status_code=201)
 def claim(subscription_id: int, body: ClaimIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("usage")
-    return sva_service.payout_claim_dict(
+    return shapes.payout_claim_dict(
         sva_service.claim_payouts(ctx.session, ctx.clock, ctx.actor, subscription_id, body.on))

@@ -208,10 +208,11 @@ def show(service_id: str = typer.Argument(..., metavar="SERVICE",
 def breaches(status: str | None = typer.Option(None, "--status"), month: str | None = typer.Option(None, "--month"),
              json: bool = JsonOption) -> None:
     """Fair-use breaches for staff."""
+    from clausier.rating import shapes
     from clausier.rating.fair_use import service as fair_use_service
 
     with command() as cmd:
-        rows = [fair_use_service.breach_dict(b)
+        rows = [shapes.breach_dict(b)
                 for b in fair_use_service.list_breaches(cmd.session, status, month)]
         names = names_of(cmd.session, rows)
     if json:
@@ -226,10 +227,11 @@ def breaches(status: str | None = typer.Option(None, "--status"), month: str | N
 @usage_app.command("alerts")
 def alerts(status: str | None = typer.Option("open", "--status"), json: bool = JsonOption) -> None:
     """The fraud alert queue."""
+    from clausier.rating import shapes
     from clausier.rating.fraud import service as fraud_service
 
     with command() as cmd:
-        rows = [fraud_service.alert_dict(a)
+        rows = [shapes.alert_dict(a)
                 for a in fraud_service.list_alerts(cmd.session, status or None)]
         names = names_of(cmd.session, rows)
     if json:
@@ -270,9 +272,10 @@ def _print_explained_lines(title: str, explanation: dict, total: object) -> None
 
 def _claims_standing(session, on, subscription_id: int | None = None) -> list[dict]:
     """The payout claims (one number's with ``subscription_id``), each with where it stands."""
+    from clausier.rating import shapes
     from clausier.rating.sva import service as sva_service
 
-    return [sva_service.payout_claim_dict(claim, sva_service.claim_standing(session, claim, on))
+    return [shapes.payout_claim_dict(claim, sva_service.claim_standing(session, claim, on))
             for claim in sva_service.payout_claims(session, subscription_id)]
 
 
@@ -342,14 +345,14 @@ def pass_on(subscription: str = typer.Argument(..., help="A premium number's sub
     """Propose passing on a penalty an upstream operator charged for a client's premium number
     (CP XII §13.1), at its amount; staff confirm it with ``usage decide penalty``."""
     from clausier.contracts import service as contracts
-    from clausier.rating.fraud import service as fraud_service
+    from clausier.rating import shapes
     from clausier.rating.sva import service as sva_service
 
     with command(today, writes=True, json_errors=json) as cmd:
         proposal = sva_service.pass_on_supplier_penalty(
             cmd.session, cmd.clock, cmd.actor, subscription, supplier, number,
             contracts.parse_amount(amount, "amount"), charged.date())
-        data = fraud_service.proposal_dict(proposal)
+        data = shapes.proposal_dict(proposal)
     if json:
         print_json(data)
         return
@@ -363,14 +366,15 @@ def proposals(proposal_id: int = typer.Argument(None, metavar="[ID]", help="Show
               json: bool = JsonOption) -> None:
     """Penalty proposals (fraud and misuse sanctions awaiting staff): the list, or one with its
     explained amount. Decide with ``clausier usage decide penalty ID confirm|reject``."""
+    from clausier.rating import shapes
     from clausier.rating.fraud import service as fraud_service
 
     with command(json_errors=json) as cmd:
         if proposal_id is None:
-            data = [fraud_service.proposal_dict(p)
+            data = [shapes.proposal_dict(p)
                     for p in fraud_service.proposals_of(cmd.session, status=status)]
         else:
-            data = fraud_service.proposal_dict(fraud_service.get_proposal(cmd.session, proposal_id))
+            data = shapes.proposal_dict(fraud_service.get_proposal(cmd.session, proposal_id))
     if json:
         print_json(data)
         return

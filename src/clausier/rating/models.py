@@ -14,7 +14,10 @@ from sqlalchemy import (JSON, BigInteger, Boolean, Date, ForeignKey, Integer, Nu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clausier.db.base import Base
-from clausier.db.types import Instant, Money, UnitPrice
+from clausier.db.types import Instant, Money, Status, UnitPrice
+from clausier.rating.fair_use.rules import BreachStatus
+from clausier.rating.fraud.rules import AlertStatus, ProposalStatus
+from clausier.rating.sva.rules import PayoutClaimStatus
 
 
 class ImportBatch(Base):
@@ -109,7 +112,8 @@ class FairUseBreach(Base):
     consequence: Mapped[str] = mapped_column(String(40))
     clause: Mapped[str] = mapped_column(String(300))
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(30), default="open", index=True)
+    status: Mapped[BreachStatus] = mapped_column(Status(BreachStatus, 30), default=BreachStatus.OPEN,
+                                                 index=True)
     detected_at: Mapped[datetime] = mapped_column(Instant)
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
@@ -130,7 +134,8 @@ class FraudAlert(Base):
     clause: Mapped[str] = mapped_column(String(300))
     calls: Mapped[int] = mapped_column(Integer, default=0)
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[AlertStatus] = mapped_column(Status(AlertStatus, 20), default=AlertStatus.OPEN,
+                                                index=True)
     detected_at: Mapped[datetime] = mapped_column(Instant)
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
@@ -153,7 +158,8 @@ class PenaltyProposal(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     price_basis: Mapped[str] = mapped_column(String(3))
     explanation: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
+    status: Mapped[ProposalStatus] = mapped_column(Status(ProposalStatus, 20),
+                                                   default=ProposalStatus.PROPOSED, index=True)
     proposed_at: Mapped[datetime] = mapped_column(Instant)
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
@@ -206,7 +212,8 @@ class SvaPayoutClaim(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     explanation: Mapped[dict] = mapped_column(JSON, default=dict)
     invoice_deadline: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="requested")
+    status: Mapped[PayoutClaimStatus] = mapped_column(Status(PayoutClaimStatus, 20),
+                                                      default=PayoutClaimStatus.REQUESTED)
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(Instant)
 

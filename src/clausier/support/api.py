@@ -14,7 +14,7 @@ from pydantic import Field
 from clausier.api.deps import Ctx, service_ctx, staff_ctx
 from clausier.api.inputs import Input, Moment
 from clausier.core.errors import InvalidInput
-from clausier.support import service
+from clausier.support import service, shapes
 
 router = APIRouter(prefix="/api/v1", tags=["support"])
 
@@ -73,7 +73,7 @@ def _month(text: str) -> date:
 def _ticket_out(ctx: Ctx, ref: str) -> dict:
     ticket = service.get_ticket(ctx.session, ref)
     service.check_customer_scope(ctx.actor, ticket.customer_id)
-    return service.ticket_to_dict(service.clock_of(ctx.session, ticket, ctx.clock.now()),
+    return shapes.ticket_to_dict(service.clock_of(ctx.session, ticket, ctx.clock.now()),
                                   with_events=True)
 
 
@@ -102,7 +102,7 @@ def list_tickets(customer: str | None = None, all_states: bool = Query(False, al
                   for t in service.list_tickets(ctx.session, customer_id=customer_id)]
     else:
         clocks = service.live_board(ctx.session, now, customer_id)
-    return [service.ticket_to_dict(c) for c in clocks]
+    return [shapes.ticket_to_dict(c) for c in clocks]
 
 
 @router.get("/tickets/{ref}")
@@ -165,7 +165,7 @@ def record_outage(body: OutageIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 def sla_report(month: str = Query(..., pattern=r"^\d{4}-\d{2}$"), customer: str | None = None,
                ctx: Ctx = Depends(service_ctx)) -> list[dict]:
     """Per subscription: availability, band, credit, restoration breaches, penalties, explained."""
-    return [service.report_to_dict(r) for r in service.sla_report(
+    return [shapes.report_to_dict(r) for r in service.sla_report(
         ctx.session, ctx.clock, _month(month), customer, ctx.actor)]
 
 
@@ -173,5 +173,5 @@ def sla_report(month: str = Query(..., pattern=r"^\d{4}-\d{2}$"), customer: str 
 def claim(body: ClaimIn, ctx: Ctx = Depends(service_ctx)) -> dict:
     """The customer's claim for a month: credits for the next invoice, each line explained."""
     ctx.require_write("support")
-    return service.claim_to_dict(service.claim(ctx.session, ctx.clock, ctx.actor, body.customer,
+    return shapes.claim_to_dict(service.claim(ctx.session, ctx.clock, ctx.actor, body.customer,
                                                _month(body.month)))

@@ -65,9 +65,9 @@ def _aware(value: datetime) -> datetime:
 
 
 def _show(ref: str, clock: Clock, cmd, as_json: bool) -> None:
-    from clausier.support import service
+    from clausier.support import service, shapes
 
-    data = service.ticket_to_dict(service.clock_of(cmd.session, service.get_ticket(cmd.session, ref),
+    data = shapes.ticket_to_dict(service.clock_of(cmd.session, service.get_ticket(cmd.session, ref),
                                                    clock.now()), with_events=True)
     if as_json:
         print_json(data)
@@ -180,7 +180,7 @@ def list_tickets(customer: str = typer.Option(None, help="Customer reference or 
                  at: datetime = AtOption, as_json: bool = JsonOption):
     """Open tickets, most urgent first, with the time left before their target."""
     from clausier.support import rules
-    from clausier.support import service
+    from clausier.support import service, shapes
 
     with command() as cmd:
         customer_id = service.get_customer(cmd.session, customer).id if customer else None
@@ -190,7 +190,7 @@ def list_tickets(customer: str = typer.Option(None, help="Customer reference or 
                       for t in service.list_tickets(cmd.session, customer_id=customer_id)]
         else:
             clocks = service.live_board(cmd.session, now, customer_id)
-        rows = [service.ticket_to_dict(c) for c in clocks]
+        rows = [shapes.ticket_to_dict(c) for c in clocks]
     if as_json:
         print_json(rows)
         return
@@ -208,10 +208,10 @@ def list_tickets(customer: str = typer.Option(None, help="Customer reference or 
 def report(month: datetime = MonthOption, customer: str = typer.Option(None),
            at: datetime = AtOption, as_json: bool = JsonOption):
     """Per subscription: availability, band, credit, restoration breaches, penalties, explained."""
-    from clausier.support import service
+    from clausier.support import service, shapes
 
     with command() as cmd:
-        rows = [service.report_to_dict(r) for r in service.sla_report(
+        rows = [shapes.report_to_dict(r) for r in service.sla_report(
             cmd.session, _clock(at, cmd.clock), month.date(), customer)]
     if as_json:
         print_json(rows)
@@ -237,10 +237,10 @@ def report(month: datetime = MonthOption, customer: str = typer.Option(None),
 def claim(customer: str, month: datetime = MonthOption, at: datetime = AtOption,
           as_json: bool = JsonOption):
     """The customer's claim for a month: the credits go to the next invoice."""
-    from clausier.support import service
+    from clausier.support import service, shapes
 
     with command() as cmd:
-        data = service.claim_to_dict(service.claim(cmd.session, _clock(at, cmd.clock), cmd.actor,
+        data = shapes.claim_to_dict(service.claim(cmd.session, _clock(at, cmd.clock), cmd.actor,
                                                    customer, month.date()))
     if as_json:
         print_json(data)

@@ -9,7 +9,8 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clausier.db.base import Base
-from clausier.db.types import Instant, Money
+from clausier.db.types import Instant, Money, Status
+from clausier.support.rules import NoticeStatus, TicketStatus
 
 
 class Ticket(Base):
@@ -35,7 +36,8 @@ class Ticket(Base):
                                                 info={"personal": "contact"})
     access: Mapped[str | None] = mapped_column(String(40), nullable=True)  # analogue, isdn…
     service_level_option: Mapped[str] = mapped_column(String(40))       # at opening
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | restored | closed
+    status: Mapped[TicketStatus] = mapped_column(Status(TicketStatus, 20), default=TicketStatus.OPEN,
+                                                 index=True)
     called_at: Mapped[datetime] = mapped_column(Instant)                # the time on the ticket
     confirmed_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
     restored_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
@@ -119,7 +121,8 @@ class Notification(Base):
     recipient_phone: Mapped[str] = mapped_column(String(40), default="", info={"personal": "contact"})
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, info={"personal": "content"})
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | sent | failed
+    status: Mapped[NoticeStatus] = mapped_column(Status(NoticeStatus, 20), default=NoticeStatus.PENDING,
+                                                 index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     # When a pending notice is tried again after a failure (notifications.rules.retry_at).

@@ -52,6 +52,50 @@ class Refused(RefusalCode):
     duration_counted_in_days = auto()
     access_ambiguous = auto()           # the option has targets for several accesses
     no_coverage_hours = auto()
+    # What the ticket desk refuses (support.service)
+    ticket_instant_not_aware = auto()
+    ticket_instant_in_future = auto()
+    ticket_before_call = auto()
+    ticket_wrong_status = auto()            # the action is not allowed from the ticket's status
+    ticket_already_confirmed = auto()
+    ticket_already_waiting_for_access = auto()
+    ticket_not_waiting_for_access = auto()
+    ticket_access_given_before_request = auto()
+    ticket_restored_before_access_request = auto()
+    ticket_description_missing = auto()
+    ticket_channel_unknown = auto()
+    ticket_site_of_another_customer = auto()
+    ticket_access_unknown = auto()
+    ticket_access_not_said = auto()
+    ticket_anomaly_unknown = auto()
+    ticket_keep_informed_incomplete = auto()
+    incident_subscription_not_live = auto()
+    incident_reporter_not_a_contact = auto()
+    incident_reporter_not_designated = auto()
+    excusable_event_not_in_terms = auto()
+    outage_instant_not_aware = auto()
+    outage_ends_before_start = auto()
+    outage_in_future = auto()
+    sla_claim_month_not_over = auto()
+    sla_claim_already_made = auto()
+    sla_claim_nothing_granted = auto()
+
+
+class TicketStatus(StrEnum):
+    """Where an incident ticket stands (VGA §5.5–5.9): open, restored (clock stopped), closed."""
+
+    OPEN = "open"
+    RESTORED = "restored"
+    CLOSED = "closed"
+
+
+class NoticeStatus(StrEnum):
+    """A notice to the people kept informed: pending (to send, or to try again), sent, failed
+    (given up)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 # --------------------------------------------------------------------------- calendars

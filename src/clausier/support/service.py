@@ -31,9 +31,10 @@ from clausier.core.errors import (
     RuleRefusal,
 )
 from clausier.core.explain import Explained
-from clausier.core.message import message_of, msg
+from clausier.core.message import msg
 from clausier.core.money import ZERO, money
 from clausier.customers import facts as customer_facts
+from clausier.db.lookup import get_or_not_found
 from clausier.db.session import lock_for_writing
 from clausier.notifications.rules import delivery_failure, retry_at
 from clausier.support import rules
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 INCIDENT_REPORTER = "incident_reporter"
 CHANNELS = ("phone", "email", "portal", "api")
 ANOMALIES = ("major", "minor")
-OPEN_STATES = ("open", "restored")
+OPEN_STATES = (rules.TicketStatus.OPEN, rules.TicketStatus.RESTORED)
 GIVE_UP_AFTER_ATTEMPTS = 5      # a notice is news: not worth sending for ever
 # Subscriptions on which an incident can be reported.
 # Outage reasons that are not excusable events of a sheet but still do not count (CP III §4.1.4).
@@ -138,9 +139,11 @@ def _next_ref(session: Session, operator: catalog_facts.OperatorFacts) -> str:
 def _instant(value: datetime | None, clock: Clock, field_name: str) -> datetime:
     at = value or clock.now()
     if at.tzinfo is None:
-        raise InvalidInput.on(field_name, "give a timezone-aware instant")
+        raise InvalidInput.on(field_name, "give a timezone-aware instant",
+                              code=rules.Refused.ticket_instant_not_aware)
     if at > clock.now():
-        raise InvalidInput.on(field_name, f"{at.isoformat()} is in the future")
+        raise InvalidInput.on(field_name, f"{at.isoformat()} is in the future",
+                              code=rules.Refused.ticket_instant_in_future)
     return at
 
 
@@ -172,19 +175,22 @@ def _check_excusable(levels: ServiceLevels | None, value: str | None, field_name
     allowed = list(levels.excusable_events.value) if levels and levels.excusable_events else []
     if value and allowed and value not in allowed + list(also):
         raise InvalidInput.on(field_name, f"{value!r} is not an excusable event of the terms "
-                                          f"({', '.join(allowed + list(also))})")
+                                          f"({', '.join(allowed + list(also))})",
+                              code=rules.Refused.excusable_event_not_in_terms)
 
 
-def _require_state(ticket: Ticket, allowed: tuple[str, ...], action: str) -> None:
+def _require_state(ticket: Ticket, allowed: tuple[rules.TicketStatus, ...], action: str) -> None:
     if ticket.status not in allowed:
         raise NotAllowed(f"status: cannot {action} ticket {ticket.ref} while it is {ticket.status} "
-                         f"(allowed from: {', '.join(allowed)})")
+                         f"(allowed from: {', '.join(allowed)})",
+                         code=rules.Refused.ticket_wrong_status)
 
 
 def _not_before(ticket: Ticket, at: datetime, field_name: str) -> None:
     if at < ticket.called_at:
         raise InvalidInput.on(field_name, f"{at.isoformat()} is before the call "
-                                          f"({ticket.called_at.isoformat()})")
+                                          f"({ticket.called_at.isoformat()})",
+                              code=rules.Refused.ticket_before_call)
 
 
 # --------------------------------------------------------------------------- tickets
@@ -197,26 +203,31 @@ def open_ticket(session: Session, clock: Clock, actor: Actor, data: TicketInput)
     check_customer_scope(actor, subscription.customer_id)
     if not contract_rules.is_live(subscription.status, subscription.termination_effective_on, clock.today()):
         raise NotAllowed(f"subscription: {subscription.ref} is {subscription.status}; incidents are "
-                         f"reported on a live service ({', '.join(contract_rules.LIVE_STATUSES)})")
+                         f"reported on a live service ({', '.join(contract_rules.LIVE_STATUSES)})",
+                         code=rules.Refused.incident_subscription_not_live)
     customer_id, reporter_id = subscription.customer_id, data.reporter_contact_id
     customer = customer_facts.customers(session, [customer_id])[customer_id]
     reporter = customer_facts.contacts(session, [reporter_id]).get(reporter_id)
     if reporter is None or reporter.customer_id != customer.id:
         raise NotAllowed(f"reporter_contact_id: contact {data.reporter_contact_id} is not a contact "
-                         f"of {customer.name}")
+                         f"of {customer.name}", code=rules.Refused.incident_reporter_not_a_contact)
     if INCIDENT_REPORTER not in (reporter.roles or []):
         raise NotAllowed(f"reporter_contact_id: {reporter.name} is not a contact {customer.name} "
-                         "designated to report incidents (role incident_reporter)")
+                         "designated to report incidents (role incident_reporter)",
+                         code=rules.Refused.incident_reporter_not_designated)
     if not data.description.strip():
-        raise InvalidInput.on("description", "describe the incident")
+        raise InvalidInput.on("description", "describe the incident",
+                              code=rules.Refused.ticket_description_missing)
     if data.channel not in CHANNELS:
-        raise InvalidInput.on("channel", f"{data.channel!r} is not one of {', '.join(CHANNELS)}")
+        raise InvalidInput.on("channel", f"{data.channel!r} is not one of {', '.join(CHANNELS)}",
+                              code=rules.Refused.ticket_channel_unknown)
     site_ids = list(dict.fromkeys(data.site_ids or [subscription.site_id]))
     customer_sites = {site.id for site in
                       customer_facts.sites_of(session, [customer_id]).get(customer_id, ())}
     for site_id in site_ids:
         if site_id not in customer_sites:
-            raise InvalidInput.on("site_ids", f"site {site_id} is not a site of {customer.name}")
+            raise InvalidInput.on("site_ids", f"site {site_id} is not a site of {customer.name}",
+                                  code=rules.Refused.ticket_site_of_another_customer)
     levels = service_levels(session, subscription)
     option = subscription.service_level_option
     access = _access(levels, option, data.access, [i.unit for i in subscription.items])
@@ -230,7 +241,7 @@ def open_ticket(session: Session, clock: Clock, actor: Actor, data: TicketInput)
                     channel=data.channel, description=data.description.strip(),
                     location=data.location, consequences=data.consequences,
                     keep_informed=keep_informed, access=access, service_level_option=option,
-                    status="open", called_at=called_at, created_at=clock.now(), created_by=actor.name)
+                    status=rules.TicketStatus.OPEN, called_at=called_at, created_at=clock.now(), created_by=actor.name)
     session.add(ticket)
     session.flush()
     _event(session, clock, actor, ticket, "opened", called_at,
@@ -245,14 +256,16 @@ def _access(levels: ServiceLevels | None, option: str, given: str | None,
     if given:
         if accesses and given not in accesses:
             raise InvalidInput.on("access", f"{given!r}: option {option} has targets for "
-                                            f"{', '.join(accesses)}")
+                                            f"{', '.join(accesses)}",
+                                  code=rules.Refused.ticket_access_unknown)
         return given
     if not accesses:
         return None
     inferred = rules.default_access(levels, option, units)
     if inferred is None:
         raise InvalidInput.on("access", f"option {option} has targets for {', '.join(accesses)}; "
-                                        "say which access is affected")
+                                        "say which access is affected",
+                              code=rules.Refused.ticket_access_not_said)
     return inferred
 
 
@@ -261,7 +274,8 @@ def _person(value: dict, index: int) -> dict:
     email = str(value.get("email", "")).strip()
     phone = str(value.get("phone", "")).strip()
     if not name or not (email or phone):
-        raise InvalidInput.on(f"keep_informed.{index}", "give a name and an e-mail or a phone number")
+        raise InvalidInput.on(f"keep_informed.{index}", "give a name and an e-mail or a phone number",
+                              code=rules.Refused.ticket_keep_informed_incomplete)
     return {"name": name, "email": email, "phone": phone}
 
 
@@ -272,7 +286,8 @@ def confirm(session: Session, clock: Clock, actor: Actor, ref: str, at: datetime
     _require_state(ticket, OPEN_STATES, "confirm")
     if ticket.confirmed_at is not None:
         raise Conflict(f"confirmed_at: {ticket.ref} was already confirmed at "
-                       f"{ticket.confirmed_at.isoformat()}")
+                       f"{ticket.confirmed_at.isoformat()}",
+                       code=rules.Refused.ticket_already_confirmed)
     at = _instant(at, clock, "at")
     _not_before(ticket, at, "at")
     ticket.confirmed_at = at
@@ -284,9 +299,10 @@ def request_access(session: Session, clock: Clock, actor: Actor, ref: str,
                    at: datetime | None = None) -> Ticket:
     """The operator asks for access to the site: the clock is frozen (VGA §5.8)."""
     ticket = get_ticket(session, ref)
-    _require_state(ticket, ("open",), "pause")
+    _require_state(ticket, (rules.TicketStatus.OPEN,), "pause")
     if _open_pause(ticket) is not None:
-        raise Conflict(f"status: {ticket.ref} is already waiting for site access")
+        raise Conflict(f"status: {ticket.ref} is already waiting for site access",
+                       code=rules.Refused.ticket_already_waiting_for_access)
     at = _instant(at, clock, "at")
     _not_before(ticket, at, "at")
     _event(session, clock, actor, ticket, "access_requested", at)
@@ -297,14 +313,16 @@ def give_access(session: Session, clock: Clock, actor: Actor, ref: str,
                 at: datetime | None = None) -> Ticket:
     """Access to the site was obtained: the clock runs again."""
     ticket = get_ticket(session, ref)
-    _require_state(ticket, ("open",), "resume")
+    _require_state(ticket, (rules.TicketStatus.OPEN,), "resume")
     pause = _open_pause(ticket)
     if pause is None:
-        raise Conflict(f"status: {ticket.ref} is not waiting for site access")
+        raise Conflict(f"status: {ticket.ref} is not waiting for site access",
+                       code=rules.Refused.ticket_not_waiting_for_access)
     at = _instant(at, clock, "at")
     if at < pause.start:
         raise InvalidInput.on("at", f"{at.isoformat()} is before the access request "
-                                    f"({pause.start.isoformat()})")
+                                    f"({pause.start.isoformat()})",
+                              code=rules.Refused.ticket_access_given_before_request)
     _event(session, clock, actor, ticket, "access_given", at)
     return ticket
 
@@ -317,7 +335,8 @@ def qualify(session: Session, clock: Clock, actor: Actor, ref: str, *, in_scope:
     ticket = get_ticket(session, ref)
     _require_state(ticket, OPEN_STATES, "qualify")
     if anomaly is not None and anomaly not in ANOMALIES:
-        raise InvalidInput.on("anomaly", f"{anomaly!r} is not one of {', '.join(ANOMALIES)}")
+        raise InvalidInput.on("anomaly", f"{anomaly!r} is not one of {', '.join(ANOMALIES)}",
+                              code=rules.Refused.ticket_anomaly_unknown)
     subscription = contracts.subscription_by_id(session, ticket.subscription_id)
     levels = service_levels(session, subscription)
     _check_excusable(levels, excusable_event, "excusable_event")
@@ -336,14 +355,15 @@ def qualify(session: Session, clock: Clock, actor: Actor, ref: str, *, in_scope:
 def restore(session: Session, clock: Clock, actor: Actor, ref: str, at: datetime | None = None) -> Ticket:
     """Restoration is notified to the customer: the clock stops (VGA §5.5)."""
     ticket = get_ticket(session, ref)
-    _require_state(ticket, ("open",), "restore")
+    _require_state(ticket, (rules.TicketStatus.OPEN,), "restore")
     at = _instant(at, clock, "at")
     _not_before(ticket, at, "at")
     pause = _open_pause(ticket)
     if pause is not None and at < pause.start:
-        raise InvalidInput.on("at", "restoration is before the pending access request")
+        raise InvalidInput.on("at", "restoration is before the pending access request",
+                              code=rules.Refused.ticket_restored_before_access_request)
     ticket.restored_at = at
-    ticket.status = "restored"
+    ticket.status = rules.TicketStatus.RESTORED
     _event(session, clock, actor, ticket, "restored", at)
     return ticket
 
@@ -352,12 +372,12 @@ def close(session: Session, clock: Clock, actor: Actor, ref: str, at: datetime |
     """Close and archive (VGA §5.9): determine the interruption time; a major anomaly (a total
     outage) is recorded as outages for the availability report."""
     ticket = get_ticket(session, ref)
-    _require_state(ticket, ("restored",), "close")
+    _require_state(ticket, (rules.TicketStatus.RESTORED,), "close")
     at = _instant(at, clock, "at")
     reading = clock_of(session, ticket, at)
     ticket.restoration_minutes = int(reading.reading.elapsed // rules.MINUTE)
     ticket.closed_at = at
-    ticket.status = "closed"
+    ticket.status = rules.TicketStatus.CLOSED
     if ticket.anomaly == "major":
         excluded = ticket.excusable_event or (OUT_OF_SCOPE if ticket.in_scope is False else None)
         for span in reading.reading.spans:
@@ -405,7 +425,8 @@ def clock_of(session: Session, ticket: Ticket, now: datetime) -> TicketClock:
     return TicketClock(ticket, target, reading, status)
 
 
-def list_tickets(session: Session, *, customer_id: int | None = None, status: str | None = None,
+def list_tickets(session: Session, *, customer_id: int | None = None,
+                 status: rules.TicketStatus | None = None,
                  open_only: bool = False) -> list[Ticket]:
     query = select(Ticket).order_by(Ticket.called_at.desc(), Ticket.id.desc())
     if customer_id is not None:
@@ -441,11 +462,14 @@ def record_outage(session: Session, clock: Clock, actor: Actor, subscription_ref
     _check_excusable(service_levels(session, subscription), excluded_reason, "excluded_reason",
                      (WAITING_FOR_ACCESS, OUT_OF_SCOPE))
     if started_at.tzinfo is None or ended_at.tzinfo is None:
-        raise InvalidInput.on("started_at", "give timezone-aware instants")
+        raise InvalidInput.on("started_at", "give timezone-aware instants",
+                              code=rules.Refused.outage_instant_not_aware)
     if ended_at <= started_at:
-        raise InvalidInput.on("ended_at", "the outage must end after it starts")
+        raise InvalidInput.on("ended_at", "the outage must end after it starts",
+                              code=rules.Refused.outage_ends_before_start)
     if ended_at > clock.now():
-        raise InvalidInput.on("ended_at", f"{ended_at.isoformat()} is in the future")
+        raise InvalidInput.on("ended_at", f"{ended_at.isoformat()} is in the future",
+                              code=rules.Refused.outage_in_future)
     outage = Outage(subscription_id=subscription.id, started_at=started_at, ended_at=ended_at,
                     excluded_reason=excluded_reason or None, note=note, created_at=clock.now())
     session.add(outage)
@@ -483,7 +507,7 @@ def subscription_report(session: Session, subscription, month: date,
                                    c.ticket.in_scope, c.ticket.anomaly,
                                    contracts.monthly_fees_in_force(
                                        subscription, c.ticket.called_at.astimezone(PARIS).date()))
-             for c in clocks if c.target is not None and c.ticket.status != "open"]
+             for c in clocks if c.target is not None and c.ticket.status != rules.TicketStatus.OPEN]
     outages = [rules.OutageFact(o.started_at, o.ended_at, o.excluded_reason)
                for o in session.scalars(select(Outage).where(
                    Outage.subscription_id == subscription.id, Outage.started_at < end,
@@ -583,12 +607,14 @@ def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
     month = month.replace(day=1)
     today = clock.today()
     if today < rules.month_bounds(month)[1].date():
-        raise NotAllowed(f"month: {month:%Y-%m} is not over yet; claim it once it has ended")
+        raise NotAllowed(f"month: {month:%Y-%m} is not over yet; claim it once it has ended",
+                         code=rules.Refused.sla_claim_month_not_over)
     existing = session.scalar(select(SlaClaim).where(SlaClaim.customer_id == customer.id,
                                                      SlaClaim.month == month))
     if existing is not None:
         raise Conflict(f"month: {customer.name} already claimed {month:%Y-%m} on "
-                       f"{existing.requested_on.isoformat()}")
+                       f"{existing.requested_on.isoformat()}",
+                       code=rules.Refused.sla_claim_already_made)
     claims_this_year = session.scalar(select(func.count()).select_from(SlaClaim).where(
         SlaClaim.customer_id == customer.id, SlaClaim.includes_restoration.is_(True),
         SlaClaim.requested_on >= date(today.year, 1, 1),
@@ -619,7 +645,8 @@ def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
             granted.append((item.subscription, explained))
     if not granted:
         raise NotAllowed("month: " + ("; ".join(refused) if refused
-                                      else f"nothing to claim for {customer.name} in {month:%Y-%m}"))
+                                      else f"nothing to claim for {customer.name} in {month:%Y-%m}"),
+                         code=rules.Refused.sla_claim_nothing_granted)
     total = money(sum((e.total for _, e in granted), ZERO))
     row = SlaClaim(customer_id=customer.id, month=month, requested_on=today,
                    includes_restoration=includes_restoration, total=total,
@@ -644,7 +671,7 @@ def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
 
 
 def _pending(due_at: datetime | None = None, customer_id: int | None = None):
-    query = select(Notification).where(Notification.status == "pending")
+    query = select(Notification).where(Notification.status == rules.NoticeStatus.PENDING)
     if due_at is not None:
         query = query.where(or_(Notification.next_attempt_at.is_(None),
                                 Notification.next_attempt_at <= due_at))
@@ -668,10 +695,8 @@ def pending_notifications(session: Session, limit: int = 100, due_at: datetime |
 
 
 def mark_sent(session: Session, clock: Clock, notification_id: int) -> Notification:
-    notification = session.get(Notification, notification_id)
-    if notification is None:
-        raise NotFound(f"notification {notification_id} not found", resource="notification")
-    notification.status = "sent"
+    notification = get_or_not_found(session, Notification, notification_id, resource="notification")
+    notification.status = rules.NoticeStatus.SENT
     notification.attempts += 1
     notification.sent_at = clock.now()
     notification.last_error, notification.next_attempt_at = "", None
@@ -682,12 +707,10 @@ def mark_failed(session: Session, clock: Clock, notification_id: int, error: str
                 give_up: bool = False) -> Notification:
     """A failed attempt: the notice stays pending, tried again later (notifications.rules.retry_at),
     unless given up."""
-    notification = session.get(Notification, notification_id)
-    if notification is None:
-        raise NotFound(f"notification {notification_id} not found", resource="notification")
+    notification = get_or_not_found(session, Notification, notification_id, resource="notification")
     notification.attempts += 1
     notification.last_error = error
-    notification.status = "failed" if give_up else "pending"
+    notification.status = rules.NoticeStatus.FAILED if give_up else rules.NoticeStatus.PENDING
     notification.next_attempt_at = None if give_up else retry_at(clock.now(),
                                                                  notification.attempts)
     return notification
@@ -766,89 +789,3 @@ def deliveries_due(session: Session, clock: Clock, customer_id: int | None = Non
 def notifications_of(session: Session, ticket: Ticket) -> list[Notification]:
     return list(session.scalars(select(Notification).where(Notification.ticket_id == ticket.id)
                                 .order_by(Notification.id)))
-
-
-# --------------------------------------------------------------------------- plain views (CLI --json, API)
-
-
-def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _seconds(value: timedelta | None) -> int | None:
-    return None if value is None else int(value.total_seconds())
-
-
-def ticket_to_dict(clock: TicketClock, *, with_events: bool = False) -> dict:
-    t, reading, status = clock.ticket, clock.reading, clock.status
-    data = {
-        "ref": t.ref, "status": t.status, "customer_id": t.customer_id,
-        "subscription_id": t.subscription_id, "site_ids": t.site_ids,
-        "reporter_contact_id": t.reporter_contact_id, "channel": t.channel,
-        "description": t.description, "location": t.location, "consequences": t.consequences,
-        "keep_informed": t.keep_informed, "access": t.access,
-        "service_level_option": t.service_level_option,
-        "called_at": _iso(t.called_at), "confirmed_at": _iso(t.confirmed_at),
-        "restored_at": _iso(t.restored_at), "closed_at": _iso(t.closed_at),
-        "qualification": {"in_scope": t.in_scope, "anomaly": t.anomaly,
-                          "excusable_event": t.excusable_event, "misuse": t.misuse,
-                          "billable": t.billable, "note": t.qualification_note},
-        "restoration_minutes": t.restoration_minutes,
-        "clock": {
-            "start": _iso(reading.start), "start_reason": reading.start_reason,
-            "until": _iso(reading.until), "elapsed_seconds": _seconds(reading.elapsed),
-            "paused_seconds": _seconds(reading.paused), "paused_now": reading.paused_now,
-            "confirmation_due": _iso(reading.confirmation_due),
-            "spans": [{"start": _iso(s.start), "end": _iso(s.end), "state": s.state,
-                       "counted_seconds": _seconds(s.counted)} for s in reading.spans],
-        },
-        "target": None if clock.target is None else {
-            "label": clock.target.label, "seconds": _seconds(clock.target.duration),
-            "counted_in": clock.target.counted_in.value, "penalised": clock.target.penalised,
-            "clause": clock.target.clause,
-            "left_seconds": _seconds(status.left), "deadline": _iso(status.deadline),
-            "breached": status.breached},
-    }
-    if with_events:
-        data["events"] = [{"kind": e.kind, "at": _iso(e.at), "actor": e.actor, "details": e.details}
-                          for e in sorted(t.events, key=lambda e: (e.at, e.id))]
-    return data
-
-
-def report_to_dict(item: SubscriptionReport) -> dict:
-    report, availability = item.report, item.report.availability
-    return {
-        "subscription": item.subscription.ref, "customer_id": item.subscription.customer_id,
-        "family": item.subscription.family, "site_id": item.subscription.site_id,
-        "service_level_option": item.subscription.service_level_option,
-        "month": report.month.strftime("%Y-%m"), "monthly_amount": str(report.monthly_amount),
-        "has_service_level": report.has_service_level,
-        "availability": {
-            "applicable": availability.applicable,
-            "period": [_iso(availability.period_start), _iso(availability.period_end)],
-            "percent": None if availability.percent is None else str(availability.percent.quantize(
-                Decimal("0.001"))),
-            "outage_seconds": _seconds(availability.down),
-            "excluded_seconds": _seconds(availability.excluded),
-            "objective": None if availability.objective is None else str(availability.objective),
-            "objective_met": availability.objective_met,
-            "objective_only": availability.objective_only,
-            "band_percent": None if availability.band is None else str(availability.band.percent),
-            "credit": availability.credit.as_dict(), "notes": list(availability.notes),
-            "note_messages": [message_of(note) for note in availability.notes]},
-        "restoration": {
-            "tickets": [{"ref": o.ticket_ref, "restoration_seconds": _seconds(o.restoration_time),
-                         "target": o.target.label, "breached": o.breached,
-                         "percent": None if o.percent is None else str(o.percent), "reason": o.reason}
-                        for o in report.outcomes],
-            "penalties": report.penalties.as_dict()},
-        "claim_deadline": _iso(report.claim_deadline),
-        "total": str(report.total),
-    }
-
-
-def claim_to_dict(row: SlaClaim) -> dict:
-    return {"customer_id": row.customer_id, "month": row.month.strftime("%Y-%m"),
-            "requested_on": row.requested_on.isoformat(), "total": str(row.total),
-            "includes_restoration": row.includes_restoration, "explanation": row.explanation,
-            "refused": row.refused}

@@ -15,7 +15,7 @@ from clausier.core.errors import ClausierError, InvalidInput, NotFound
 from clausier.customers import facts as customer_facts
 from clausier.customers import service as customers
 from clausier.support import service
-from clausier.support.rules import duration_text, percent_text
+from clausier.support.rules import TicketStatus, duration_text, percent_text
 from clausier.web.dashboard import Card
 from clausier.web.templating import render as render_page
 from clausier.web.templating import verify_csrf
@@ -61,7 +61,7 @@ def dashboard_cards(session, gettext) -> list[Card]:
 def board_page(request: Request, ctx: Ctx = Depends(staff_ctx)):
     return render(request, "support/board.html", {
         "clocks": service.live_board(ctx.session, ctx.clock.now()), "now": ctx.clock.now(),
-        "closed": service.list_tickets(ctx.session, status="closed")[:20], "base": "/support/tickets",
+        "closed": service.list_tickets(ctx.session, status=TicketStatus.CLOSED)[:20], "base": "/support/tickets",
         **_reporters(ctx, "")})
 
 
@@ -180,7 +180,7 @@ def _portal_list(request: Request, ctx: Ctx, customer_id: int, error: str | None
                  form: dict | None = None):
     return render(request, "support/portal_tickets.html", {
         "clocks": service.live_board(ctx.session, ctx.clock.now(), customer_id),
-        "closed": service.list_tickets(ctx.session, customer_id=customer_id, status="closed")[:20],
+        "closed": service.list_tickets(ctx.session, customer_id=customer_id, status=TicketStatus.CLOSED)[:20],
         "subscriptions": contracts.list_subscriptions(ctx.session, customer_id, "active"),
         "reporters": customers.authorised_reporters(ctx.session, customer_id),
         "now": ctx.clock.now(), "base": "/portal/tickets", "error": error, "form": form or {}},
@@ -230,4 +230,4 @@ def customer_section(session, customer, today, query) -> tuple[str, dict]:
     """The customer page's tickets, open ones first."""
     tickets = service.list_tickets(session, customer_id=customer.id)
     return "support/_customer_section.html", {
-        "tickets": sorted(tickets, key=lambda t: t.status != "open")[:12]}
+        "tickets": sorted(tickets, key=lambda t: t.status != TicketStatus.OPEN)[:12]}

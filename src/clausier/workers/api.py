@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from clausier.api.deps import Ctx, staff_ctx
-from clausier.workers import service
+from clausier.workers import service, shapes
 
 router = APIRouter()
 
 
 @router.get("/dead-letters")
 def dead_letters(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [service.dead_letter_dict(letter) for letter in service.list_dead_letters(ctx.session)]
+    return [shapes.dead_letter_dict(letter) for letter in service.list_dead_letters(ctx.session)]

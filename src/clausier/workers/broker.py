@@ -21,7 +21,8 @@ def make_broker(url: str) -> dramatiq.Broker:
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in SCHEMES:
         raise InvalidInput.on("CLAUSIER_BROKER_URL", f"{url!r}: amqp://… (RabbitMQ) or "
-                                                     "redis://… (Redis) expected")
+                                                     "redis://… (Redis) expected",
+                              code="broker_url_unsupported")
     # RabbitMQ: publisher confirms, so that a partition sent is a partition queued.
     options = {"confirm_delivery": True} if SCHEMES[scheme] is RabbitmqBroker else {}
     broker = SCHEMES[scheme](url=url, **options)

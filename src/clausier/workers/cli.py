@@ -84,10 +84,10 @@ def scheduler():
 @app.command("dead-letters")
 def dead_letters(limit: int = typer.Option(50, min=1), as_json: bool = JsonOption):
     """The messages the workers gave up on, newest first, with their error."""
-    from clausier.workers import service
+    from clausier.workers import service, shapes
 
     with command() as cmd:
-        rows = [service.dead_letter_dict(letter)
+        rows = [shapes.dead_letter_dict(letter)
                 for letter in service.list_dead_letters(cmd.session, limit)]
     if as_json:
         print_json(rows)

@@ -69,7 +69,7 @@ def render_pdfs(engine: Engine, invoice_ids: list[int], folder: Path,
                 DeadLetter.message_id.in_(messages))).first()
         if dead is not None:
             raise Conflict(f"PDFs: a batch failed on the workers ({dead.error}); "
-                           f"see clausier dead-letters")
+                           f"see clausier dead-letters", code="worker_batch_failed")
         time.sleep(poll_seconds)
     return PdfBatchReport(written=len(names), seconds=time.perf_counter() - started,
                           workers=None, files=sorted(names))
@@ -100,10 +100,3 @@ def record_dead_letter(message, exception: BaseException, clock: Clock | None = 
 
 def list_dead_letters(session: Session, limit: int = 200) -> list[DeadLetter]:
     return list(session.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)))
-
-
-def dead_letter_dict(letter: DeadLetter) -> dict:
-    return {"id": letter.id, "message_id": letter.message_id, "queue": letter.queue,
-            "actor": letter.actor, "arguments": letter.arguments, "attempts": letter.attempts,
-            "error": letter.error, "traceback": letter.traceback, "worker": letter.worker,
-            "failed_at": letter.failed_at}

@@ -32,11 +32,13 @@ def _new_credential(site: AccessSite, record_id: int, data: CredentialInput, poi
                     now: datetime) -> Credential:
     """The canonical row for what was typed (not yet checked against the site's others)."""
     if data.kind not in rules.CREDENTIAL_KINDS:
-        raise InvalidInput.on("kind", f"{data.kind!r} is not one of {', '.join(rules.CREDENTIAL_KINDS)}")
+        raise InvalidInput.on("kind", f"{data.kind!r} is not one of {', '.join(rules.CREDENTIAL_KINDS)}",
+                              code=rules.Refused.credential_kind_unknown)
     try:
         if data.kind == "keypad":
             if data.access_point_id is None:
-                raise InvalidInput.on("access_point_id", "a keypad code belongs to an access point")
+                raise InvalidInput.on("access_point_id", "a keypad code belongs to an access point",
+                                      code=rules.Refused.credential_keypad_without_access_point)
             if data.access_point_id not in points:
                 raise NotFound(f"access point {data.access_point_id} not found on site {site.id}",
                                resource="access_point")
@@ -104,7 +106,8 @@ def import_credentials(session: Session, clock: Clock, actor: Actor, site_id: in
             if row.key in known:
                 raise _already_registered(session, row, session.get(Credential, known[row.key]))
             if row.key in seen:
-                raise Conflict(f"credential: the same {row.kind} as line {seen[row.key]}")
+                raise Conflict(f"credential: the same {row.kind} as line {seen[row.key]}",
+                               code=rules.Refused.credential_twice_in_import)
         except (InvalidInput, NotFound, Conflict) as exc:
             raise type(exc)(f"line {line}: {exc.message}",
                             problems=[Problem(p.field, p.reason, line) for p in exc.problems],
@@ -139,10 +142,6 @@ def credentials_of(session: Session, actor: Actor, site_id: int, record_id: int)
                                 .order_by(Credential.id)))
 
 
-def credential_to_dict(row: Credential) -> dict:
-    return {"id": row.id, "record_id": row.record_id, "kind": row.kind, "format": row.format,
-            "bits": row.bits, "access_point_id": row.access_point_id,
-            "raw": row.raw if row.kind != "keypad" else None, "displays": display_forms(row)}
 
 
 def presented_credential(kind: str, *, fmt: str = "raw", value: str | None = None,
@@ -152,7 +151,8 @@ def presented_credential(kind: str, *, fmt: str = "raw", value: str | None = Non
     simulated device)."""
     try:
         if kind == "keypad":
-            return rules.credential_key("keypad", code=(value or "").strip(), access_point_id=access_point_id)
+            return rules.credential_key("keypad",
+                                        code=(value or "").strip(), access_point_id=access_point_id)
         return rules.credential_key(kind, badge=rules.normalise_badge(fmt, value=value, facility=facility,
                                                                        card=card, bits=bits))
     except RuleRefusal as exc:

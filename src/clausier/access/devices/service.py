@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clausier.access import rules
 from clausier.access.models import ConfigChange, Device, SyncFailure
 from clausier.access.sites.service import authorize, owned, secret_digest
 from clausier.audit.service import Actor, record
@@ -25,7 +26,8 @@ def register_device(session: Session, clock: Clock, actor: Actor, site_id: int, 
     """A device of the site with its own token (shown once; stored hashed)."""
     site = authorize(session, actor, site_id, "admin")
     if kind not in DEVICE_KINDS:
-        raise InvalidInput.on("kind", f"{kind!r} is not one of {', '.join(DEVICE_KINDS)}")
+        raise InvalidInput.on("kind", f"{kind!r} is not one of {', '.join(DEVICE_KINDS)}",
+                              code=rules.Refused.device_kind_unknown)
     token = _new_device_token()
     device = Device(site_id=site.id, name=name.strip() or kind, kind=kind, token_prefix=token[:16],
                     token_hash=secret_digest(token), token_rotated_at=clock.now(),

@@ -29,6 +29,7 @@ from clausier.core.explain import Explained, Line
 from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.customers import facts as customer_facts
+from clausier.db.lookup import get_or_not_found
 from clausier.equipment import rules as equipment_rules
 from clausier.equipment import service as equipment
 from clausier.terms import service as terms_service
@@ -43,7 +44,8 @@ def pack_terms(session: Session, pack: Pack) -> tuple[PackTerms, Terms]:
     subscription = contracts.get_subscription(session, pack.subscription_id)
     terms = contracts.terms_of(session, subscription)
     if terms.pack is None:
-        raise NotAllowed(f"sheet {subscription.sheet_id}: family {subscription.family} has no pack terms")
+        raise NotAllowed(f"sheet {subscription.sheet_id}: family {subscription.family} has no pack terms",
+                         code=rules.Refused.pack_terms_missing)
     return terms.pack, terms
 
 
@@ -70,9 +72,11 @@ def open_pack(session: Session, clock: Clock, actor: Actor, subscription_ref: st
     subscription = contracts.get_subscription(session, subscription_ref)
     if subscription.family not in VARIANTS:
         raise InvalidInput.on("subscription", f"{subscription.ref} is a {subscription.family}, "
-                                              f"not a pack ({', '.join(VARIANTS)})")
+                                              f"not a pack ({', '.join(VARIANTS)})",
+                              code=rules.Refused.pack_subscription_not_a_pack)
     if session.scalar(select(Pack).where(Pack.subscription_id == subscription.id)):
-        raise Conflict(f"subscription: {subscription.ref} already has its pack")
+        raise Conflict(f"subscription: {subscription.ref} already has its pack",
+                       code=rules.Refused.pack_already_made)
     terms = contracts.terms_of(session, subscription).pack
     customer_id, site_id = subscription.customer_id, subscription.site_id
     customer = customer_facts.customer_profiles(session, [customer_id])[customer_id]
@@ -85,10 +89,12 @@ def open_pack(session: Session, clock: Clock, actor: Actor, subscription_ref: st
         if terms and terms.same_country_only else None)
     if refusals:
         raise NotAllowed("pack: " + "; ".join(f"{r.reason} ({r.clause})" for r in refusals),
-                         problems=[Problem(r.field, f"{r.reason} ({r.clause})") for r in refusals])
+                         problems=[Problem(r.field, f"{r.reason} ({r.clause})") for r in refusals],
+                         code=rules.Refused.pack_refused_by_terms)
     cap = records if records is not None else _records_on_order(session, subscription)
     if cap < 1:
-        raise InvalidInput.on("records", "the order does not say how many user records the pack serves")
+        raise InvalidInput.on("records", "the order does not say how many user records the pack serves",
+                              code=rules.Refused.pack_record_count_missing)
     check_timeout(call_timeout_seconds)
     code = "-".join(secrets.token_hex(2).upper() for _ in range(4))
     pack = Pack(subscription_id=subscription.id, customer_id=customer.id,
@@ -167,12 +173,15 @@ def buy_extension(session: Session, clock: Clock, actor: Actor, site_id: int, of
     pack = session.get(Pack, site.pack_id)
     terms, _ = pack_terms(session, pack)
     if terms.extra_records_purchasable is not None and not terms.extra_records_purchasable.value:
-        raise NotAllowed(f"extension: the terms sell no extra records ({terms.extra_records_purchasable.clause})")
+        raise NotAllowed(f"extension: the terms sell no extra records ({terms.extra_records_purchasable.clause})",
+                         code=rules.Refused.pack_extension_not_sold)
     if quantity < 1:
-        raise InvalidInput.on("quantity", "must be at least 1")
+        raise InvalidInput.on("quantity", "must be at least 1",
+                              code=rules.Refused.pack_extension_quantity_below_one)
     offer = next((o for o in extension_offers(session, pack) if o.code == offer_code), None)
     if offer is None:
-        raise InvalidInput.on("offer_code", f"{offer_code!r} is not a record extension of this pack")
+        raise InvalidInput.on("offer_code", f"{offer_code!r} is not a record extension of this pack",
+                              code=rules.Refused.pack_extension_offer_unknown)
     per_unit = int(offer.attributes["user_records"])
     clause = terms.extra_records_purchasable.clause if terms.extra_records_purchasable else ""
     explained = Explained((Line(label=msg("{offer} — {site}", offer=offer.name, site=site.name),
@@ -208,6 +217,7 @@ class SiteStatus:
     cap: int
     notices: list[SiteNotice]
     sim_return: list[dict] = field(default_factory=list)    # the SIM items to return, once flagged
+    variant: str = ""           # the pack's variant
 
 
 def site_status(session: Session, site: AccessSite, day: date) -> SiteStatus:
@@ -223,7 +233,8 @@ def site_status(session: Session, site: AccessSite, day: date) -> SiteStatus:
     sims = [{"serial": i.serial, "state": i.state, "return_to": i.return_to, "due_on": i.return_due_on,
              "returned_on": i.returned_on, "clause": (i.return_terms or {}).get("clause", "")}
             for i in sim_items(session, pack) if i.return_to == "manufacturer"]
-    return SiteStatus(state, why[1] if why else "", clause, count, record_cap(pack), notices, sims)
+    return SiteStatus(state, why[1] if why else "", clause, count, record_cap(pack), notices, sims,
+                      pack.variant)
 
 
 def sim_items(session: Session, pack: Pack) -> list:
@@ -274,20 +285,17 @@ def list_packs(session: Session) -> list[tuple[Pack, AccessSite]]:
 
 
 def get_pack(session: Session, pack_id: int) -> tuple[Pack, AccessSite]:
-    pack = session.get(Pack, pack_id)
-    if pack is None:
-        raise NotFound(f"pack {pack_id} not found", resource="pack")
+    pack = get_or_not_found(session, Pack, pack_id, resource="pack")
     return pack, session.scalar(select(AccessSite).where(AccessSite.pack_id == pack.id))
 
 
 def new_activation_code(session: Session, clock: Clock, actor: Actor, pack_id: int) -> str:
     """A fresh code for an administrator who lost theirs (the previous one stops working)."""
     staff_writer(actor, "issue activation codes")
-    pack = session.get(Pack, pack_id)
-    if pack is None:
-        raise NotFound(f"pack {pack_id} not found", resource="pack")
+    pack = get_or_not_found(session, Pack, pack_id, resource="pack")
     if pack.activated_on is not None:
-        raise Conflict(f"pack: already activated on {pack.activated_on.isoformat()}")
+        raise Conflict(f"pack: already activated on {pack.activated_on.isoformat()}",
+                       code=rules.Refused.pack_already_activated)
     code = "-".join(secrets.token_hex(2).upper() for _ in range(4))
     pack.activation_code_hash = secret_digest(code)
     record(session, clock, actor, "access.pack.code", pack, "new activation code issued")
@@ -302,7 +310,8 @@ def suspend_pack(session: Session, clock: Clock, actor: Actor, pack_id: int, rea
     pack, site = get_pack(session, pack_id)
     reason = reason.strip()
     if not reason:
-        raise InvalidInput.on("reason", "say why the services are suspended (shown to the administrator)")
+        raise InvalidInput.on("reason", "say why the services are suspended (shown to the administrator)",
+                              code=rules.Refused.pack_suspension_reason_missing)
     contracts.change_status(session, clock, actor, pack.subscription_id, "suspend", clock.today(), reason)
     record(session, clock, actor, "access.pack.suspend", pack, f"{site.name}: services suspended — {reason}",
            {"reason": reason})
@@ -324,15 +333,3 @@ def pack_status(session: Session, pack: Pack) -> str:
     """The pack's subscription status (active, suspended…)."""
     return contracts.get_subscription(session, pack.subscription_id).status
 
-
-def site_to_dict(session: Session, site: AccessSite, day: date) -> dict:
-    status = site_status(session, site, day)
-    pack = session.get(Pack, site.pack_id)
-    return {"id": site.id, "name": site.name, "kind": site.kind, "country": site.country,
-            "variant": pack.variant, "version": site.config_version,
-            "call_timeout_seconds": site.call_timeout_seconds,
-            "service": {"state": status.state.state, "start": status.state.start, "end": status.state.end,
-                        "synchronised": not status.why, "why": status.why, "clause": status.clause},
-            "records": status.records, "record_cap": status.cap,
-            "notices": [{"kind": n.kind, "on": n.on, "message": n.message, "clause": n.clause}
-                        for n in status.notices]}

@@ -36,10 +36,11 @@ class RecordInput:
 def _clean_record(session: Session, site: AccessSite, data: RecordInput, record_id: int | None) -> dict:
     name = data.name.strip()
     if not name:
-        raise InvalidInput.on("name", "required")
+        raise InvalidInput.on("name", "required", code=rules.Refused.record_name_missing)
     display = (data.display_name or name).strip()[:60]
     if data.valid_from and data.valid_until and data.valid_until < data.valid_from:
-        raise InvalidInput.on("valid_until", "is before valid_from")
+        raise InvalidInput.on("valid_until", "is before valid_from",
+                              code=rules.Refused.record_validity_reversed)
     numbers = [n for n in [data.main_number, *data.secondary_numbers] if n and n.strip()]
     main, secondaries = None, []
     if numbers or data.app_users or data.phone_code:
@@ -53,20 +54,24 @@ def _clean_record(session: Session, site: AccessSite, data: RecordInput, record_
                                   f"this pack has no intercom call service ({clause})",
                                   code=rules.Refused.no_call_service)
         if len(set(accepted)) != len(accepted):
-            raise InvalidInput.on("secondary_numbers", "a number appears twice")
+            raise InvalidInput.on("secondary_numbers", "a number appears twice",
+                                  code=rules.Refused.record_secondary_number_twice)
         if data.main_number and data.main_number.strip():
             main, secondaries = accepted[0], accepted[1:]
         elif accepted:
-            raise InvalidInput.on("main_number", "required before secondary numbers (CP A art. 1 L67-77)")
+            raise InvalidInput.on("main_number", "required before secondary numbers (CP A art. 1 L67-77)",
+                                  code=rules.Refused.record_main_number_missing)
     phone_code = (data.phone_code or "").strip() or None
     if phone_code is not None:
         if not phone_code.isdigit() or not 1 <= len(phone_code) <= 6:
-            raise InvalidInput.on("phone_code", "1 to 6 digits")
+            raise InvalidInput.on("phone_code", "1 to 6 digits",
+                                  code=rules.Refused.record_phone_code_malformed)
         taken = session.scalar(select(UserRecord.id).where(UserRecord.site_id == site.id,
                                                            UserRecord.phone_code == phone_code,
                                                            UserRecord.id != (record_id or 0)))
         if taken:
-            raise Conflict(f"phone_code: {phone_code} already calls record {taken}")
+            raise Conflict(f"phone_code: {phone_code} already calls record {taken}",
+                           code=rules.Refused.record_phone_code_taken)
     return dict(name=name, display_name=display, phone_code=phone_code, main_number=main,
                 secondary_numbers=secondaries, app_users=[u.strip() for u in data.app_users if u.strip()],
                 groups=sorted({g.strip() for g in data.groups if g.strip()}),
@@ -89,7 +94,8 @@ def create_record(session: Session, clock: Clock, actor: Actor, site_id: int, da
                            f"{o.one_off_price} € {o.price_basis}" for o in extension_offers(session, pack))
         raise NotAllowed(f"records: {refusal.reason} ({refusal.clause}; {clause})"
                          f"{' — ' + offers if offers else ''}",
-                         problems=[Problem("records", refusal.reason)])
+                         problems=[Problem("records", refusal.reason)],
+                         code=rules.Refused.record_quota_reached)
     now = clock.now()
     row = UserRecord(site_id=site.id, created_at=now, updated_at=now,
                      **_clean_record(session, site, data, None))
@@ -139,7 +145,8 @@ def import_records(session: Session, clock: Clock, actor: Actor, site_id: int,
                            .where(UserRecord.site_id == site.id)) or 0
     if count + len(rows) > record_cap(pack):
         raise NotAllowed(f"records: {count} + {len(rows)} exceed the pack's {record_cap(pack)} user "
-                         "records; buy an extension first (CP A art. 3 L244-249)")
+                         "records; buy an extension first (CP A art. 3 L244-249)",
+                         code=rules.Refused.record_import_over_cap)
     now = clock.now()
     created = []
     for index, data in enumerate(rows):
@@ -172,11 +179,6 @@ def get_record(session: Session, actor: Actor, site_id: int, record_id: int) -> 
     return owned(session, UserRecord, record_id, site, "record")
 
 
-def record_to_dict(row: UserRecord) -> dict:
-    return {"id": row.id, "site_id": row.site_id, "name": row.name, "display_name": row.display_name,
-            "phone_code": row.phone_code, "main_number": row.main_number,
-            "secondary_numbers": row.secondary_numbers, "app_users": row.app_users, "groups": row.groups,
-            "valid_from": row.valid_from, "valid_until": row.valid_until, "suspended": row.suspended}
 
 
 def call_plan(session: Session, actor: Actor, site_id: int, record_id: int) -> rules.CallPlan:
@@ -184,7 +186,8 @@ def call_plan(session: Session, actor: Actor, site_id: int, record_id: int) -> r
     row = owned(session, UserRecord, record_id, site, "record")
     destinations, clause = call_destinations(session, site)
     if not destinations:
-        raise NotAllowed(f"calls: this pack has no intercom call service ({clause})")
+        raise NotAllowed(f"calls: this pack has no intercom call service ({clause})",
+                         code=rules.Refused.no_call_service)
     _, terms = pack_terms(session, pack_of(session, site))
     triggers = terms.usage.lists.secondary_number_triggers if terms.usage else None
     return rules.call_plan(row.id, row.display_name, row.main_number, row.secondary_numbers,

@@ -20,7 +20,7 @@ def add_access_point(session: Session, clock: Clock, actor: Actor, site_id: int,
                      kind: str = "door") -> AccessPoint:
     site = authorize(session, actor, site_id, "admin")
     if not name.strip():
-        raise InvalidInput.on("name", "required")
+        raise InvalidInput.on("name", "required", code=rules.Refused.access_point_name_missing)
     row = AccessPoint(site_id=site.id, name=name.strip(), kind=kind)
     session.add(row)
     session.flush()
@@ -46,7 +46,8 @@ def save_profile(session: Session, clock: Clock, actor: Actor, site_id: int, *, 
     except RuleRefusal as exc:
         raise exc.as_invalid_input() from None
     if valid_from and valid_until and valid_until < valid_from:
-        raise InvalidInput.on("valid_until", "is before valid_from")
+        raise InvalidInput.on("valid_until", "is before valid_from",
+                              code=rules.Refused.right_validity_reversed)
     if profile_id is None:
         profile = TimeProfile(site_id=site.id, name=name.strip() or "profile")
         session.add(profile)
@@ -76,7 +77,8 @@ def grant_right(session: Session, clock: Clock, actor: Actor, site_id: int, *, a
                 profile_id: int, record_id: int | None = None, group: str | None = None) -> AccessRight:
     site = authorize(session, actor, site_id, "manage_records")
     if (record_id is None) == (not group):
-        raise InvalidInput.on("record_id", "give either a record or a group")
+        raise InvalidInput.on("record_id", "give either a record or a group",
+                              code=rules.Refused.right_holder_missing)
     if record_id is not None:
         owned(session, UserRecord, record_id, site, "record")
     owned(session, AccessPoint, access_point_id, site, "access point")

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from clausier.access import push
+from clausier.access import push, rules
 from clausier.access.models import AccessSite, ConfigChange, Pack, SiteInvitation, SiteMember
 from clausier.accounts import facts as account_facts
 from clausier.accounts import rules as account_rules
@@ -114,7 +114,8 @@ def staff_writer(actor: Actor, what: str) -> None:
 def check_timeout(seconds: int) -> None:
     low, high = CALL_TIMEOUT_RANGE
     if not low <= seconds <= high:
-        raise InvalidInput.on("call_timeout_seconds", f"must be {low}-{high} seconds")
+        raise InvalidInput.on("call_timeout_seconds", f"must be {low}-{high} seconds",
+                              code=rules.Refused.site_call_timeout_out_of_range)
 
 
 def set_call_timeout(session: Session, clock: Clock, actor: Actor, site_id: int, seconds: int) -> AccessSite:
@@ -133,7 +134,8 @@ def set_event_retention(session: Session, clock: Clock, actor: Actor, site_id: i
     different period; None returns to the sheet's default."""
     site = authorize(session, actor, site_id, "admin")
     if months is not None and not 1 <= months <= 120:
-        raise InvalidInput.on("months", "must be 1-120")
+        raise InvalidInput.on("months", "must be 1-120",
+                              code=rules.Refused.site_event_retention_out_of_range)
     before = site.event_retention_months
     site.event_retention_months = months
     record(session, clock, actor, "access.site.retention", site, f"{site.name}: {before} → {months}")
@@ -154,7 +156,8 @@ def invite_delegate(session: Session, clock: Clock, actor: Actor, site_id: int, 
     _check_scopes(scopes)
     email = email.strip().lower()
     if "@" not in email:
-        raise InvalidInput.on("email", f"{email!r} is not an e-mail address")
+        raise InvalidInput.on("email", f"{email!r} is not an e-mail address",
+                              code=rules.Refused.site_member_email_malformed)
     secret = secrets.token_urlsafe(32)
     invitation = SiteInvitation(site_id=site.id, email=email, scopes=list(scopes),
                                 token_hash=secret_digest(secret), invited_at=clock.now())
@@ -196,12 +199,15 @@ def accept_invitation(session: Session, clock: Clock, *, secret: str, name: str,
     else:
         if user.kind != "site":
             raise NotAllowed(f"email: the account of {user.email} is not a site-portal account; "
-                             f"ask for an invitation to another address")
+                             f"ask for an invitation to another address",
+                             code=rules.Refused.site_member_not_a_portal_account)
         if not accounts.password_matches(user, password):
-            raise InvalidInput.on("password", f"not the password of the account of {user.email}")
+            raise InvalidInput.on("password", f"not the password of the account of {user.email}",
+                                  code=rules.Refused.site_member_wrong_password)
     if session.scalar(select(SiteMember.id).where(SiteMember.site_id == site.id,
                                                   SiteMember.user_id == user.id)):
-        raise Conflict(f"email: {user.email} already has access to {site.name}")
+        raise Conflict(f"email: {user.email} already has access to {site.name}",
+                       code=rules.Refused.site_member_already_added)
     member = SiteMember(site_id=site.id, user_id=user.id, role="delegate",
                         scopes=list(invitation.scopes), created_at=clock.now())
     session.add(member)
@@ -214,7 +220,8 @@ def accept_invitation(session: Session, clock: Clock, *, secret: str, name: str,
 def _check_scopes(scopes: list[str]) -> None:
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes:
-        raise InvalidInput.on("scopes", f"choose among {', '.join(SCOPES)}")
+        raise InvalidInput.on("scopes", f"choose among {', '.join(SCOPES)}",
+                              code=rules.Refused.site_member_scope_unknown)
 
 
 def set_delegate_scopes(session: Session, clock: Clock, actor: Actor, site_id: int, member_id: int,
@@ -222,7 +229,8 @@ def set_delegate_scopes(session: Session, clock: Clock, actor: Actor, site_id: i
     site = authorize(session, actor, site_id, "admin")
     member = owned(session, SiteMember, member_id, site, "delegate")
     if member.role != "delegate":
-        raise NotAllowed("scopes: the administrator has every right on the site")
+        raise NotAllowed("scopes: the administrator has every right on the site",
+                         code=rules.Refused.site_admin_scopes_fixed)
     _check_scopes(scopes)
     before = list(member.scopes)
     member.scopes = list(scopes)
@@ -235,7 +243,8 @@ def remove_delegate(session: Session, clock: Clock, actor: Actor, site_id: int, 
     site = authorize(session, actor, site_id, "admin")
     member = owned(session, SiteMember, member_id, site, "delegate")
     if member.role != "delegate":
-        raise NotAllowed("delegate: the administrator cannot be removed (the operator's contact)")
+        raise NotAllowed("delegate: the administrator cannot be removed (the operator's contact)",
+                         code=rules.Refused.site_admin_not_removable)
     record(session, clock, actor, "access.delegate.remove", member, f"{site.name}: user {member.user_id}")
     session.delete(member)
 

@@ -9,11 +9,28 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
+from enum import StrEnum, auto
 
 import polars as pl
 
+from clausier.core.errors import RefusalCode
 from clausier.rating.numbering import rules as nb
 from clausier.rating.plans.rules import Plan, threshold_units
+
+
+class Refused(RefusalCode):
+    """What the fair-use desk refuses."""
+
+    fair_use_decision_unknown = auto()
+    fair_use_status_unknown = auto()
+
+
+class BreachStatus(StrEnum):
+    """A fair-use breach: open, then acknowledged by staff or the unlimited option suspended."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    UNLIMITED_SUSPENDED = "unlimited_suspended"
 
 
 # Fair-use metrics that CDRs can measure; others (e.g. registered devices) are left to staff.

@@ -8,12 +8,14 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput, NotFound
+from clausier.core.errors import InvalidInput
+from clausier.db.lookup import get_or_not_found
 from clausier.rating.fair_use import rules
 from clausier.rating.models import FairUseBreach
 from clausier.rating.month import rules as month_rules
 from clausier.rating.plans import rules as plans_rules
 from clausier.rating.rows import upsert
+from clausier.rating.shapes import breach_dict  # noqa: F401  (rating.month still imports it here)
 
 
 def save_breaches(session: Session, clock: Clock, month: str, result: month_rules.MonthRating,
@@ -41,40 +43,44 @@ def save_breaches(session: Session, clock: Clock, month: str, result: month_rule
                                          for e in items]},
                     detected_at=clock.now()))
     for stale in session.scalars(select(FairUseBreach).where(FairUseBreach.month == month,
-                                                             FairUseBreach.status == "open")):
+                                                             FairUseBreach.status == rules.BreachStatus.OPEN)):
         if (stale.subscription_id, stale.metric) not in seen and stale.subscription_id in plans:
             session.delete(stale)
     return len(seen)
 
 
-def breach_dict(row: FairUseBreach) -> dict:
-    return {"id": row.id, "subscription_id": row.subscription_id, "month": row.month,
-            "metric": row.metric, "window": row.window, "per": row.per, "units": row.units,
-            "limit": row.limit, "measured": row.measured, "consequence": row.consequence,
-            "clause": row.clause, "status": row.status, "evidence": row.evidence, "note": row.note}
 
 
-def list_breaches(session: Session, status: str | None = None, month: str | None = None) -> list[FairUseBreach]:
+def list_breaches(session: Session, status: rules.BreachStatus | str | None = None,
+                  month: str | None = None) -> list[FairUseBreach]:
     query = select(FairUseBreach).order_by(FairUseBreach.month.desc(), FairUseBreach.id)
     if status:
-        query = query.where(FairUseBreach.status == status)
+        query = query.where(FairUseBreach.status == _status(status))
     if month:
         query = query.where(FairUseBreach.month == month)
     return list(session.scalars(query))
 
 
-BREACH_DECISIONS = {"acknowledge": "acknowledged", "suspend_unlimited": "unlimited_suspended"}
+BREACH_DECISIONS = {"acknowledge": rules.BreachStatus.ACKNOWLEDGED,
+                    "suspend_unlimited": rules.BreachStatus.UNLIMITED_SUSPENDED}
+
+
+def _status(status: str) -> rules.BreachStatus:
+    if status not in set(rules.BreachStatus):
+        raise InvalidInput.on("status", f"{status!r} is not one of {', '.join(rules.BreachStatus)}",
+                              code=rules.Refused.fair_use_status_unknown)
+    return rules.BreachStatus(status)
 
 
 def decide_breach(session: Session, clock: Clock, actor: Actor, breach_id: int, decision: str,
                   note: str = "") -> FairUseBreach:
     """Staff acknowledge a breach or suspend the subscription's unlimited option (the sheets
     allow an immediate suspension, e.g. CP IX §15)."""
-    breach = session.get(FairUseBreach, breach_id)
-    if breach is None:
-        raise NotFound(f"fair-use breach {breach_id} not found", resource="fair_use_breach")
+    breach = get_or_not_found(session, FairUseBreach, breach_id, resource="fair_use_breach",
+                              message=f"fair-use breach {breach_id} not found")
     if decision not in BREACH_DECISIONS:
-        raise InvalidInput.on("decision", f"{decision!r} is not one of {', '.join(BREACH_DECISIONS)}")
+        raise InvalidInput.on("decision", f"{decision!r} is not one of {', '.join(BREACH_DECISIONS)}",
+                              code=rules.Refused.fair_use_decision_unknown)
     before = breach.status
     breach.status, breach.note = BREACH_DECISIONS[decision], note
     breach.decided_by, breach.decided_at = actor.name, clock.now()

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum, auto
 
 import polars as pl
 
+from clausier.core.errors import RefusalCode
 from clausier.core.explain import Explained, Line
 from clausier.core.message import msg
 from clausier.core.money import money
@@ -18,6 +20,34 @@ from clausier.rating.plans.rules import (Plan, automated_forbidden_prefixes, cit
                                          once_per_block, telephony_clauses_apply)
 from clausier.rating.price.rules import fmt_price
 from clausier.terms.schema import Usage
+
+
+class Refused(RefusalCode):
+    """What the fraud desk refuses."""
+
+    fraud_alert_decision_unknown = auto()
+    fraud_alert_already_decided = auto()
+    fraud_alert_status_unknown = auto()
+    penalty_decision_unknown = auto()
+    penalty_already_decided = auto()
+    penalty_alert_not_confirmed = auto()
+    penalty_status_unknown = auto()
+
+
+class AlertStatus(StrEnum):
+    """A fraud or compliance alert: open, then confirmed or dismissed by staff."""
+
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+class ProposalStatus(StrEnum):
+    """A penalty proposed to staff: billed once confirmed, or rejected."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
 
 
 @dataclass(frozen=True)

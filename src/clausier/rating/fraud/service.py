@@ -13,13 +13,15 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.billing.ledger.charges import add_charge
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.db.lookup import get_or_not_found
 from clausier.core.explain import Explained, Line
 from clausier.rating.fraud import rules
 from clausier.rating.models import FraudAlert, PenaltyProposal
 from clausier.rating.month import rules as month_rules
 from clausier.rating.plans import rules as plans_rules
 from clausier.rating.rows import upsert
+from clausier.rating.shapes import alert_dict  # noqa: F401  (rating.month still imports it here)
 from clausier.rating.sva import rules as sva_rules
 
 
@@ -43,7 +45,7 @@ def propose(session: Session, clock: Clock, source_key: str, alert_id: int | Non
             plan: plans_rules.Plan, kind: str, label: str, explained: Explained, basis: str) -> int:
     """Propose a penalty to staff; a proposal already decided is never changed."""
     row = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == source_key))
-    if row is not None and row.status != "proposed":
+    if row is not None and row.status != rules.ProposalStatus.PROPOSED:
         return 0
     if row is None:
         row = PenaltyProposal(source_key=source_key, alert_id=alert_id,
@@ -75,7 +77,7 @@ def propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found: 
         repeated = session.scalar(select(PenaltyProposal.id).join(
             FraudAlert, FraudAlert.id == PenaltyProposal.alert_id).where(
             PenaltyProposal.subscription_id == plan.subscription_id,
-            PenaltyProposal.kind == "sva_sanction", PenaltyProposal.status == "confirmed",
+            PenaltyProposal.kind == "sva_sanction", PenaltyProposal.status == rules.ProposalStatus.CONFIRMED,
             FraudAlert.month >= since, FraudAlert.month < alert.month)) is not None
         explained = sva_rules.sva_sanction(usage, 1, repeated)
         if explained is None:
@@ -86,59 +88,60 @@ def propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found: 
     return 0
 
 
-def alert_dict(row: FraudAlert) -> dict:
-    return {"id": row.id, "subscription_id": row.subscription_id, "month": row.month,
-            "kind": row.kind, "clause": row.clause, "calls": row.calls, "status": row.status,
-            "evidence": row.evidence, "note": row.note}
 
 
-def proposal_dict(row: PenaltyProposal) -> dict:
-    return {"id": row.id, "alert_id": row.alert_id, "subscription_id": row.subscription_id,
-            "kind": row.kind, "label": row.label, "amount": str(row.amount),
-            "price_basis": row.price_basis, "status": row.status, "explanation": row.explanation,
-            "charge_id": row.charge_id}
 
 
-def list_alerts(session: Session, status: str | None = None, month: str | None = None) -> list[FraudAlert]:
+def _status(statuses, status: str, code: rules.Refused):
+    if status not in set(statuses):
+        raise InvalidInput.on("status", f"{status!r} is not one of {', '.join(statuses)}", code=code)
+    return statuses(status)
+
+
+def list_alerts(session: Session, status: rules.AlertStatus | str | None = None,
+                month: str | None = None) -> list[FraudAlert]:
     query = select(FraudAlert).order_by(FraudAlert.month.desc(), FraudAlert.id)
     if status:
-        query = query.where(FraudAlert.status == status)
+        query = query.where(FraudAlert.status == _status(rules.AlertStatus, status,
+                                                         rules.Refused.fraud_alert_status_unknown))
     if month:
         query = query.where(FraudAlert.month == month)
     return list(session.scalars(query))
 
 
 def get_proposal(session: Session, proposal_id: int) -> PenaltyProposal:
-    proposal = session.get(PenaltyProposal, proposal_id)
-    if proposal is None:
-        raise NotFound(f"proposal: no penalty proposal {proposal_id}", resource="penalty_proposal")
+    proposal = get_or_not_found(session, PenaltyProposal, proposal_id, resource="penalty_proposal",
+                                message=f"proposal: no penalty proposal {proposal_id}")
     return proposal
 
 
-def proposals_of(session: Session, alert_id: int | None = None, status: str | None = None) -> list[PenaltyProposal]:
+def proposals_of(session: Session, alert_id: int | None = None,
+                 status: rules.ProposalStatus | str | None = None) -> list[PenaltyProposal]:
     query = select(PenaltyProposal).order_by(PenaltyProposal.id)
     if alert_id is not None:
         query = query.where(PenaltyProposal.alert_id == alert_id)
     if status:
-        query = query.where(PenaltyProposal.status == status)
+        query = query.where(PenaltyProposal.status == _status(rules.ProposalStatus, status,
+                                                              rules.Refused.penalty_status_unknown))
     return list(session.scalars(query))
 
 
 def decide_alert(session: Session, clock: Clock, actor: Actor, alert_id: int, decision: str,
                  note: str = "") -> FraudAlert:
     """Confirm or dismiss a fraud alert; dismissing it rejects its pending penalty proposals."""
-    alert = session.get(FraudAlert, alert_id)
-    if alert is None:
-        raise NotFound(f"fraud alert {alert_id} not found", resource="fraud_alert")
+    alert = get_or_not_found(session, FraudAlert, alert_id, resource="fraud_alert",
+                             message=f"fraud alert {alert_id} not found")
     if decision not in ("confirm", "dismiss"):
-        raise InvalidInput.on("decision", f"{decision!r} is not confirm or dismiss")
-    if alert.status != "open":
-        raise NotAllowed(f"status: alert {alert_id} is already {alert.status}")
-    alert.status = "confirmed" if decision == "confirm" else "dismissed"
+        raise InvalidInput.on("decision", f"{decision!r} is not confirm or dismiss",
+                              code=rules.Refused.fraud_alert_decision_unknown)
+    if alert.status != rules.AlertStatus.OPEN:
+        raise NotAllowed(f"status: alert {alert_id} is already {alert.status}",
+                         code=rules.Refused.fraud_alert_already_decided)
+    alert.status = rules.AlertStatus.CONFIRMED if decision == "confirm" else rules.AlertStatus.DISMISSED
     alert.note, alert.decided_by, alert.decided_at = note, actor.name, clock.now()
     if decision == "dismiss":
-        for proposal in proposals_of(session, alert_id, "proposed"):
-            proposal.status, proposal.decided_by, proposal.decided_at = "rejected", actor.name, clock.now()
+        for proposal in proposals_of(session, alert_id, rules.ProposalStatus.PROPOSED):
+            proposal.status, proposal.decided_by, proposal.decided_at = rules.ProposalStatus.REJECTED, actor.name, clock.now()
     record(session, clock, actor, f"fraud_alert.{decision}", alert,
            f"{alert.kind} {alert.month} of subscription {alert.subscription_id}", {"note": note})
     return alert
@@ -147,17 +150,19 @@ def decide_alert(session: Session, clock: Clock, actor: Actor, alert_id: int, de
 def decide_penalty(session: Session, clock: Clock, actor: Actor, proposal_id: int, decision: str,
                    note: str = "") -> PenaltyProposal:
     """Staff confirm a proposed penalty (it becomes a charge on the next invoice) or reject it."""
-    proposal = session.get(PenaltyProposal, proposal_id)
-    if proposal is None:
-        raise NotFound(f"penalty proposal {proposal_id} not found", resource="penalty_proposal")
+    proposal = get_or_not_found(session, PenaltyProposal, proposal_id, resource="penalty_proposal",
+                                message=f"penalty proposal {proposal_id} not found")
     if decision not in ("confirm", "reject"):
-        raise InvalidInput.on("decision", f"{decision!r} is not confirm or reject")
-    if proposal.status != "proposed":
-        raise NotAllowed(f"status: penalty proposal {proposal_id} is already {proposal.status}")
+        raise InvalidInput.on("decision", f"{decision!r} is not confirm or reject",
+                              code=rules.Refused.penalty_decision_unknown)
+    if proposal.status != rules.ProposalStatus.PROPOSED:
+        raise NotAllowed(f"status: penalty proposal {proposal_id} is already {proposal.status}",
+                         code=rules.Refused.penalty_already_decided)
     if decision == "confirm":
         alert = session.get(FraudAlert, proposal.alert_id) if proposal.alert_id else None
-        if alert is not None and alert.status != "confirmed":
-            raise NotAllowed(f"status: confirm alert {alert.id} before billing its penalty")
+        if alert is not None and alert.status != rules.AlertStatus.CONFIRMED:
+            raise NotAllowed(f"status: confirm alert {alert.id} before billing its penalty",
+                             code=rules.Refused.penalty_alert_not_confirmed)
         lines = tuple(Line.from_dict(line) for line in proposal.explanation.get("lines", []))
         charge = add_charge(session, clock, actor, customer_id=proposal.customer_id,
                             subscription_id=proposal.subscription_id, source=PENALTY_SOURCE,
@@ -165,7 +170,7 @@ def decide_penalty(session: Session, clock: Clock, actor: Actor, proposal_id: in
                             explained=Explained(lines), price_basis=proposal.price_basis,
                             incurred_on=clock.today())
         proposal.charge_id = charge.id
-    proposal.status = "confirmed" if decision == "confirm" else "rejected"
+    proposal.status = rules.ProposalStatus.CONFIRMED if decision == "confirm" else rules.ProposalStatus.REJECTED
     proposal.decided_by, proposal.decided_at = actor.name, clock.now()
     record(session, clock, actor, f"penalty.{decision}", proposal,
            f"{proposal.label}: {proposal.amount} {proposal.price_basis}", {"note": note})

@@ -12,10 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import auto
 
 import polars as pl
 
 from clausier.core.clock import PARIS
+from clausier.core.errors import RefusalCode
 from clausier.core.explain import Line
 from clausier.core.message import Message, msg
 from clausier.core.money import money
@@ -23,6 +25,18 @@ from clausier.rating.detail import DestinationUsage
 from clausier.rating.fair_use.rules import Breach
 from clausier.rating.numbering import rules as nb
 from clausier.rating.plans.rules import Plan, is_on, telephony_clauses_apply
+
+
+class Refused(RefusalCode):
+    """What loading a usage price list refuses."""
+
+    price_list_file_missing = auto()
+    price_list_field_missing = auto()
+    price_list_valid_from_malformed = auto()
+    price_list_kind_unknown = auto()
+    price_list_increment_unknown = auto()
+    price_list_price_malformed = auto()
+    price_list_destination_invalid = auto()
 
 
 MICRO = Decimal(1_000_000)

@@ -9,11 +9,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum, auto
 
 import polars as pl
 from dateutil.relativedelta import relativedelta
 
-from clausier.core.errors import RuleRefusal
+from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.message import msg
 from clausier.core.money import money
@@ -23,6 +24,22 @@ from clausier.rating.numbering import rules as nb
 from clausier.rating.plans.rules import Plan, Refused, cited, is_on
 from clausier.rating.price.rules import Tariff, fmt_price, to_micro
 from clausier.terms.schema import Usage
+
+
+class PayoutRefused(RefusalCode):
+    """What the premium-number desk refuses (``Refused`` here is the plans' list)."""
+
+    premium_alert_not_confirmed = auto()
+    premium_no_cure_sanction = auto()
+    premium_cure_deadline_running = auto()
+    payout_frozen_while_suspended = auto()
+    payout_balance_not_above_minimum = auto()
+
+
+class PayoutClaimStatus(StrEnum):
+    """A payout request (*appel à facturation*), answered by the client's invoice."""
+
+    REQUESTED = "requested"
 
 
 # National prefixes of the overseas departments (the "metropolitan" test of premium payouts).

@@ -21,6 +21,7 @@ from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import NotAllowed, NotFound, RuleRefusal
 from clausier.core.explain import Explained
 from clausier.core.money import money
+from clausier.rating.fraud.rules import AlertStatus
 from clausier.rating.fraud.service import propose
 from clausier.rating.models import FraudAlert, PenaltyProposal, SvaPayout, SvaPayoutClaim
 from clausier.rating.plans import rules as plans_rules
@@ -49,16 +50,19 @@ def propose_uncured_sanction(session: Session, clock: Clock, actor: Actor, alert
     if alert is None or alert.kind != "sva_abnormal_traffic":
         raise NotFound(f"premium-number alert {alert_id} not found",
                        resource="premium_number_alert")
-    if alert.status != "confirmed" or alert.decided_at is None:
-        raise NotAllowed(f"status: alert {alert_id} must be confirmed first")
+    if alert.status != AlertStatus.CONFIRMED or alert.decided_at is None:
+        raise NotAllowed(f"status: alert {alert_id} must be confirmed first",
+                         code=rules.PayoutRefused.premium_alert_not_confirmed)
     plan = plans_of(session, [alert.subscription_id])[0][0]
     days = plan.usage.figures.cure_deadline_business_days
     explained = rules.sva_uncured(plan.usage)
     if days is None or explained is None:
-        raise NotAllowed("terms: the sheet has no cure deadline sanction for this service")
+        raise NotAllowed("terms: the sheet has no cure deadline sanction for this service",
+                         code=rules.PayoutRefused.premium_no_cure_sanction)
     deadline = _calendar().add_days(alert.decided_at.astimezone(PARIS).date(), int(days.value), DayKind.OUVRES)
     if on <= deadline:
-        raise NotAllowed(f"on: the cure deadline runs until {deadline.isoformat()} ({days.clause})")
+        raise NotAllowed(f"on: the cure deadline runs until {deadline.isoformat()} ({days.clause})",
+                         code=rules.PayoutRefused.premium_cure_deadline_running)
     propose(session, clock, f"uncured:{alert.id}", alert.id, plan, "sva_sanction",
             f"Premium number not compliant after {deadline.isoformat()}", explained,
             plan.usage.amounts.not_cured_within_deadline_penalty.basis)
@@ -99,13 +103,6 @@ def payout_claims(session: Session, subscription_id: int | None = None) -> list[
     return list(session.scalars(query))
 
 
-def payout_claim_dict(row: SvaPayoutClaim, standing: rules.ClaimStanding | None = None) -> dict:
-    data = {"id": row.id, "subscription_id": row.subscription_id, "amount": str(row.amount),
-            "requested_on": row.requested_on.isoformat(), "status": row.status,
-            "invoice_deadline": row.invoice_deadline.isoformat(), "explanation": row.explanation}
-    if standing is not None:
-        data["standing"] = standing.as_dict()
-    return data
 
 
 def claim_standing(session: Session, claim: SvaPayoutClaim, on: date) -> rules.ClaimStanding:
@@ -181,12 +178,14 @@ def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id:
     usage = plan.usage
     frozen = usage.flags.payout_frozen_while_suspended
     if frozen and frozen.value and subscription.status == "suspended":
-        raise NotAllowed(f"status: payouts are frozen while the number is suspended — {frozen.clause}")
+        raise NotAllowed(f"status: payouts are frozen while the number is suspended — {frozen.clause}",
+                         code=rules.PayoutRefused.payout_frozen_while_suspended)
     explained, days = claimable_payouts(session, subscription_id, on)
     minimum = usage.amounts.payout_min_balance_exclusive
     if minimum is not None and explained.total <= minimum.amount:
         raise NotAllowed(f"amount: the claimable balance {explained.total} € does not exceed "
-                         f"{minimum.amount} € — {minimum.src}")
+                         f"{minimum.amount} € — {minimum.src}",
+                         code=rules.PayoutRefused.payout_balance_not_above_minimum)
     months = usage.figures.payout_invoice_deadline_months
     deadline = on + relativedelta(months=int(months.value) if months else 12)
     claim = SvaPayoutClaim(subscription_id=subscription_id, requested_on=on, amount=explained.total,
