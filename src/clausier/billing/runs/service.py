@@ -147,6 +147,7 @@ def _queue_rents(session: Session, clock: Clock, actor: Actor, cache: TermsCache
         Charge.source == RENT_SOURCE, Charge.customer_id.between(low, high))))
     indices: dict[str, dict[date, Decimal]] = {}
     general = cache.sheet(operator.sheet_id, None).general
+    kinds = catalog.equipment_kinds(session, {item.kind_id for item in items})
     sheets = contracts.sheet_references(
         session, {item.subscription_id for item in items if item.subscription_id})
     for item in items:
@@ -157,7 +158,7 @@ def _queue_rents(session: Session, clock: Clock, actor: Actor, cache: TermsCache
         if series and series not in indices:
             indices[series] = {row.month: Decimal(row.value) for row in list_index_values(session, series)}
         rent = ledger_rules.RentFacts(
-            item.id, f"Equipment rental: {item.kind.name} ({item.serial})", item.monthly_rent,
+            item.id, f"Equipment rental: {kinds[item.kind_id].name} ({item.serial})", item.monthly_rent,
             item.price_basis, item.received_on or item.shipped_on, equipment.rent_end(item),
             item.subscription_id)
         for due in ledger_rules.rent_months(rent, terms, period, indices.get(series)):
