@@ -84,3 +84,15 @@ def test_equipment_api_records_delivery_and_receipt(clean_engine, clock):
     assert late.json()["detail"] == "on: BOX-10: delivery on 2026-10-04 is after the receipt recorded on 2026-10-02"
     subscription = api.get(f"/api/v1/subscriptions/{ref}").json()
     assert (subscription["shipped_on"], subscription["equipment_received_on"]) == ("2026-09-28", "2026-10-02")
+
+
+def test_customer_page_names_each_item_by_its_catalogue_kind(staff_client, clean_engine, clock):
+    """The customer page's equipment section reads the kind's name from the catalogue
+    (``catalog.facts.equipment_kinds``), equipment keeping only the kind's id."""
+    ref = _fibre_and_box(clean_engine, clock, "BOX-12")
+    with transaction(clean_engine) as session:
+        equipment.ship(session, clock, ACTOR, "BOX-12", ref, "loaned", date(2026, 9, 28))
+        customer_id = contracts.get_subscription(session, ref).customer_id
+    page = html.unescape(staff_client.get(f"/customers/{customer_id}").text)
+    section = page[page.index('id="equipment"'):]
+    assert '<th scope="row">box fibre</th><td>BOX-12</td>' in section

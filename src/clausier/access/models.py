@@ -217,7 +217,6 @@ class Device(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("access_sites.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))          # panel | hf_receiver | keypad | badge_reader | controller
-    token_prefix: Mapped[str] = mapped_column(String(16))
     # A poll finds its device by the digest of its token (unique: tokens are long random secrets).
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True, info={"secret": True})
     token_rotated_at: Mapped[datetime] = mapped_column(Instant)

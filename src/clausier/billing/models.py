@@ -124,7 +124,8 @@ class Invoice(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="invoice")   # invoice | credit_note
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # Searched through ix_invoices_customer_listing (customer_id, id), which leads with it.
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     bill_run_id: Mapped[int | None] = mapped_column(ForeignKey("bill_runs.id"), nullable=True,
                                                      index=True)
     # "YYYY-MM" for the invoice a bill run makes: one per customer and period (idempotence).

@@ -77,8 +77,9 @@ def _offer(row: Offer) -> OfferFacts:
 
 def operators(session: Session, operator_ids: Collection[int] | None = None
               ) -> dict[int, OperatorFacts]:
-    """The operators of ``operator_ids`` (those that exist; every operator when None), by id."""
-    query = select(Operator).order_by(Operator.id)
+    """The operators of ``operator_ids`` (those that exist; every operator when None), by id,
+    in the order of their names."""
+    query = select(Operator).order_by(Operator.name, Operator.id)
     if operator_ids is not None:
         query = query.where(Operator.id.in_(set(operator_ids)))
     return {row.id: _operator(row) for row in session.scalars(query)}
@@ -90,11 +91,6 @@ def operators_by_code(session: Session, codes: Collection[str]) -> dict[str, Ope
         return {}
     return {row.code: _operator(row) for row in session.scalars(
         select(Operator).where(Operator.code.in_(set(codes))))}
-
-
-def every_operator(session: Session) -> list[OperatorFacts]:
-    """Every operator, by name."""
-    return [_operator(row) for row in session.scalars(select(Operator).order_by(Operator.name))]
 
 
 def offers(session: Session, offer_ids: Collection[int]) -> dict[int, OfferFacts]:
@@ -119,6 +115,14 @@ def offers_of_family(session: Session, operator_id: int, family: str) -> list[Of
     return [_offer(row) for row in session.scalars(
         select(Offer).where(Offer.operator_id == operator_id, Offer.family == family)
         .order_by(Offer.id))]
+
+
+def equipment_kinds(session: Session, kind_ids: Collection[int]) -> dict[int, EquipmentKindFacts]:
+    """The equipment kinds of ``kind_ids`` (those that exist), by id."""
+    if not kind_ids:
+        return {}
+    return {row.id: _kind(row) for row in session.scalars(
+        select(EquipmentKind).where(EquipmentKind.id.in_(set(kind_ids))))}
 
 
 def equipment_kinds_by_code(session: Session, operator_id: int, codes: Collection[str]
@@ -161,7 +165,6 @@ def operator_codes(session: Session) -> dict[int, str]:
     """The code of every operator (``technicophone``), by operator id."""
     table = Operator.__table__.c
     return dict(session.execute(select(table.id, table.code)).all())
-
 
 
 def operator_by_code(session: Session, code: str) -> OperatorFacts | None:

@@ -60,15 +60,6 @@ def subscriptions_in_force(session: Session, customer_ids: Collection[int], on: 
     return _subscriptions(session, customer_ids, on, ("ordered", *rules.LIVE_STATUSES), rules.is_in_force)
 
 
-def subscription_statuses(session: Session | Connection, subscription_ids: Collection[int]
-                          ) -> dict[int, str]:
-    """Each subscription's status (ordered, active, suspended…), by id; on a session or a plain
-    connection (a device's poll)."""
-    ids = sorted(set(subscription_ids))
-    return dict(session.execute(select(Subscription.id, Subscription.status)
-                                .where(Subscription.id.in_(ids))).all())
-
-
 def subscription_status_column(subscription_id: ColumnElement[int]) -> ScalarSelect[str]:
     """The status of the subscription ``subscription_id`` names, as a column of another room's
     select (a device's poll reads its site's state in one round trip)."""
@@ -87,9 +78,10 @@ def sheet_references(session: Session | Connection, subscription_ids: Collection
     """The sheet version each subscription was signed under and its family (where its terms
     are read), by subscription id."""
     ids = sorted(set(subscription_ids))
-    return {row[0]: SheetReference(*row[1:]) for row in session.execute(
-        select(Subscription.id, Subscription.sheet_id, Subscription.sheet_version,
-               Subscription.family).where(Subscription.id.in_(ids)))}
+    return {row[0]: SheetReference(*row[1:]) for start in range(0, len(ids), CHUNK)
+            for row in session.execute(
+                select(Subscription.id, Subscription.sheet_id, Subscription.sheet_version,
+                       Subscription.family).where(Subscription.id.in_(ids[start:start + CHUNK])))}
 
 
 def suspension_reasons(session: Session | Connection, subscription_ids: Collection[int]
@@ -400,14 +392,3 @@ def subscriptions_in_force_of_operator(session: Session, operator_id: int, on: d
     return _with_items(session, rows, by_operator if not family
                        else by_operator & (_SUB.family == family))
 
-
-def subscription_sheets(session: Session, subscription_ids: Collection[int]
-                        ) -> dict[int, tuple[str, int, str]]:
-    """The term sheet of each subscription: (sheet id, sheet version, family), by id."""
-    ids = sorted(set(subscription_ids))
-    found: dict[int, tuple[str, int, str]] = {}
-    for start in range(0, len(ids), CHUNK):
-        for row in session.execute(select(_SUB.id, _SUB.sheet_id, _SUB.sheet_version, _SUB.family)
-                                   .where(_SUB.id.in_(ids[start:start + CHUNK]))):
-            found[row.id] = (row.sheet_id, row.sheet_version, row.family)
-    return found

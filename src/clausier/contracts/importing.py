@@ -360,7 +360,7 @@ def _import_customer(session: Session, clock: Clock, actor: Actor, record: dict,
     if not external_ref:
         raise _fail("external_ref", "every imported customer needs the reference of the old system", line)
     operator_code = record.get("operator")
-    operator = catalog_facts.operators_by_code(session, [operator_code]).get(operator_code)
+    operator = catalog_facts.operator_by_code(session, operator_code)
     if operator is None:
         raise _fail("operator", f"unknown operator {operator_code!r}", line)
     customer = customer_facts.by_external_ref(session, operator.id, [str(external_ref)]).get(

@@ -15,7 +15,7 @@ from clausier.core.errors import NotFound
 from clausier.customers.models import Contact, Customer, Site
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerFacts:
     id: int
     operator_id: int
@@ -25,9 +25,15 @@ class CustomerFacts:
     employees: int | None
     legal_hold: bool
     created_at: datetime
+    siren: str | None
+    vat_number: str | None
+    billing_address: str
+    country: str
+    email: str
+    category: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SiteFacts:
     id: int
     customer_id: int
@@ -35,6 +41,8 @@ class SiteFacts:
     postcode: str
     country: str
     numbering_zone: str
+    is_central: bool
+    address: str
 
 
 @dataclass(frozen=True)
@@ -57,24 +65,56 @@ def names(session: Session, customer_ids: Collection[int]) -> dict[int, str]:
                                 .where(table.id.in_(set(customer_ids)))).all())
 
 
+_CUSTOMER = Customer.__table__.c
+_CUSTOMER_COLUMNS = (_CUSTOMER.id, _CUSTOMER.operator_id, _CUSTOMER.ref, _CUSTOMER.name,
+                     _CUSTOMER.kind, _CUSTOMER.employees, _CUSTOMER.legal_hold,
+                     _CUSTOMER.created_at, _CUSTOMER.siren, _CUSTOMER.vat_number,
+                     _CUSTOMER.billing_address, _CUSTOMER.country, _CUSTOMER.email,
+                     _CUSTOMER.category)
+_SITE = Site.__table__.c
+_SITE_COLUMNS = (_SITE.id, _SITE.customer_id, _SITE.name, _SITE.postcode, _SITE.country,
+                 _SITE.numbering_zone, _SITE.is_central, _SITE.address)
+_IN_LIST = 1000     # ids per IN (...) list: under both databases' limits on bound parameters
+
+
+def _id_filters(column, wanted: set[int]) -> list:
+    """The WHERE clauses that read the rows of ``wanted`` ids in few short statements: one
+    range over the ids when they are dense (a bill run's batch of one operator's customers:
+    the primary key on both databases, no long parameter list), else IN lists of at most
+    ``_IN_LIST`` ids. The caller keeps only the rows whose id it wanted."""
+    low, high = min(wanted), max(wanted)
+    if high - low + 1 <= 2 * len(wanted):
+        return [column.between(low, high)]
+    ids = sorted(wanted)
+    return [column.in_(ids[start:start + _IN_LIST]) for start in range(0, len(ids), _IN_LIST)]
+
+
 def customers(session: Session, customer_ids: Collection[int]) -> dict[int, CustomerFacts]:
-    """The customers of ``customer_ids`` (those that exist), by id."""
-    if not customer_ids:
+    """The customers of ``customer_ids`` (those that exist), by id: who they are and how their
+    invoices name them."""
+    wanted = set(customer_ids)
+    if not wanted:
         return {}
-    return {row.id: _customer(row) for row in session.scalars(
-        select(Customer).where(Customer.id.in_(set(customer_ids))))}
+    found = {}
+    for where in _id_filters(_CUSTOMER.id, wanted):
+        found.update((row.id, CustomerFacts(*row))
+                     for row in session.execute(select(*_CUSTOMER_COLUMNS).where(where))
+                     if row.id in wanted)
+    return found
 
 
-def find(session: Session, ref_or_id: str | int) -> CustomerFacts | None:
+def find_customer(session: Session, ref_or_id: str | int) -> CustomerFacts:
     """The customer of that reference, or of that id when it is a number (the first found);
-    None if there is none."""
-    query = select(Customer)
+    NotFound (``customer_not_found``) if there is none."""
+    query = select(*_CUSTOMER_COLUMNS)
     if isinstance(ref_or_id, int) or str(ref_or_id).isdecimal():
-        query = query.where(or_(Customer.id == int(ref_or_id), Customer.ref == str(ref_or_id)))
+        query = query.where(or_(_CUSTOMER.id == int(ref_or_id), _CUSTOMER.ref == str(ref_or_id)))
     else:
-        query = query.where(Customer.ref == ref_or_id)
-    row = session.scalars(query).first()
-    return None if row is None else _customer(row)
+        query = query.where(_CUSTOMER.ref == ref_or_id)
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound(f"customer: {ref_or_id} not found", resource="customer")
+    return CustomerFacts(*row)
 
 
 def by_external_ref(session: Session, operator_id: int, external_refs: Collection[str]
@@ -82,15 +122,16 @@ def by_external_ref(session: Session, operator_id: int, external_refs: Collectio
     """The operator's customers known by those references of another system, by reference."""
     if not external_refs:
         return {}
-    return {row.external_ref: _customer(row) for row in session.scalars(
-        select(Customer).where(Customer.operator_id == operator_id,
-                               Customer.external_ref.in_(set(external_refs))))}
+    return {external_ref: CustomerFacts(*row) for external_ref, *row in session.execute(
+        select(_CUSTOMER.external_ref, *_CUSTOMER_COLUMNS).where(
+            _CUSTOMER.operator_id == operator_id, _CUSTOMER.external_ref.in_(set(external_refs))))}
 
 
 def customer_ids(session: Session, *, operator_id: int | None = None, kind: str | None = None,
-                 legal_hold: bool | None = None) -> list[int]:
-    """The ids of the customers of an operator, of a kind, under a legal hold or not (each
-    filter left out when None), in the order created."""
+                 legal_hold: bool | None = None, first: int | None = None,
+                 last: int | None = None) -> list[int]:
+    """The ids of the customers of an operator, of a kind, under a legal hold or not, from id
+    ``first`` to id ``last`` (each filter left out when None), in the order created."""
     query = select(Customer.id).order_by(Customer.id)
     if operator_id is not None:
         query = query.where(Customer.operator_id == operator_id)
@@ -98,6 +139,10 @@ def customer_ids(session: Session, *, operator_id: int | None = None, kind: str 
         query = query.where(Customer.kind == kind)
     if legal_hold is not None:
         query = query.where(Customer.legal_hold.is_(legal_hold))
+    if first is not None:
+        query = query.where(Customer.id >= first)
+    if last is not None:
+        query = query.where(Customer.id <= last)
     return list(session.scalars(query))
 
 
@@ -105,17 +150,21 @@ def sites(session: Session, site_ids: Collection[int]) -> dict[int, SiteFacts]:
     """The sites of ``site_ids`` (those that exist), by id."""
     if not site_ids:
         return {}
-    return {row.id: _site(row)
-            for row in session.scalars(select(Site).where(Site.id.in_(set(site_ids))))}
+    return {row.id: SiteFacts(*row) for row in session.execute(
+        select(*_SITE_COLUMNS).where(_SITE.id.in_(set(site_ids))))}
 
 
 def sites_of(session: Session, customer_ids: Collection[int]) -> dict[int, tuple[SiteFacts, ...]]:
     """The sites of each customer of ``customer_ids``, in the order created, by customer."""
+    wanted = set(customer_ids)
     found: dict[int, list[SiteFacts]] = defaultdict(list)
-    if customer_ids:
-        for row in session.scalars(select(Site).where(Site.customer_id.in_(set(customer_ids)))
-                                   .order_by(Site.id)):
-            found[row.customer_id].append(_site(row))
+    if wanted:
+        rows = []
+        for where in _id_filters(_SITE.customer_id, wanted):
+            rows.extend(row for row in session.execute(select(*_SITE_COLUMNS).where(where))
+                        if row.customer_id in wanted)
+        for row in sorted(rows, key=lambda row: row.id):
+            found[row.customer_id].append(SiteFacts(*row))
     return {customer_id: tuple(rows) for customer_id, rows in found.items()}
 
 
@@ -146,56 +195,9 @@ def contacts(session: Session, contact_ids: Collection[int]) -> dict[int, Contac
         select(Contact).where(Contact.id.in_(set(contact_ids))))}
 
 
-def _customer(row: Customer) -> CustomerFacts:
-    return CustomerFacts(row.id, row.operator_id, row.ref, row.name, row.kind, row.employees,
-                         row.legal_hold, row.created_at)
-
-
 def _contact(row: Contact) -> ContactFacts:
     return ContactFacts(row.id, row.customer_id, row.site_id, row.name, row.email, row.phone,
                         tuple(row.roles or ()))
-
-
-def _site(row: Site) -> SiteFacts:
-    return SiteFacts(row.id, row.customer_id, row.name, row.postcode, row.country,
-                     row.numbering_zone)
-
-
-@dataclass(frozen=True)
-class CustomerProfile:
-    id: int
-    category: str
-    country: str
-
-
-def customer_profiles(session: Session, customer_ids: Collection[int]
-                      ) -> dict[int, CustomerProfile]:
-    """Each customer's category and country (what a sheet's eligibility rules look at), by id."""
-    ids = sorted(set(customer_ids))
-    return {row.id: CustomerProfile(*row) for row in session.execute(
-        select(Customer.id, Customer.category, Customer.country).where(Customer.id.in_(ids)))}
-
-
-@dataclass(frozen=True)
-class SitePlace:
-    id: int
-    name: str
-    country: str
-
-
-def site_places(session: Session, site_ids: Collection[int]) -> dict[int, SitePlace]:
-    """Each customer site's name and country, by id."""
-    ids = sorted(set(site_ids))
-    return {row.id: SitePlace(*row) for row in session.execute(
-        select(Site.id, Site.name, Site.country).where(Site.id.in_(ids)))}
-
-
-def find_customer(session: Session, ref_or_id: str | int) -> CustomerFacts:
-    """The customer of that reference, or of that id when it is a number; NotFound otherwise."""
-    found = find(session, ref_or_id)
-    if found is None:
-        raise NotFound(f"customer: {ref_or_id} not found", resource="customer")
-    return found
 
 
 @dataclass(frozen=True)
@@ -234,83 +236,10 @@ def recipients(session: Session, customer_ids: Collection[int]) -> dict[int, Rec
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class BilledCustomer:
-    id: int
-    ref: str
-    kind: str
-    name: str
-    siren: str | None
-    vat_number: str | None
-    billing_address: str
-    country: str
-    email: str
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerSite:
-    id: int
-    customer_id: int
-    name: str
-    is_central: bool
-    address: str
-
-
-_CUSTOMER = Customer.__table__.c
-
-
-_SITE = Site.__table__.c
-
-
-def billed_customers(session: Session, customer_ids: Collection[int]
-                     ) -> dict[int, BilledCustomer]:
-    """The customers as their invoices name them, by id. One query over the ids' range (short
-    statements that use the primary key on both databases), for ids of one operator."""
-    if not customer_ids:
-        return {}
-    wanted = set(customer_ids)
-    rows = session.execute(select(
-        _CUSTOMER.id, _CUSTOMER.ref, _CUSTOMER.kind, _CUSTOMER.name, _CUSTOMER.siren,
-        _CUSTOMER.vat_number, _CUSTOMER.billing_address, _CUSTOMER.country, _CUSTOMER.email)
-        .where(_CUSTOMER.id.between(min(wanted), max(wanted))))
-    return {row.id: BilledCustomer(*row) for row in rows if row.id in wanted}
-
-
-def customer_sites(session: Session, customer_ids: Collection[int]) -> list[CustomerSite]:
-    """The customers' sites, in id order (one query over the ids' range)."""
-    if not customer_ids:
-        return []
-    wanted = set(customer_ids)
-    rows = session.execute(select(_SITE.id, _SITE.customer_id, _SITE.name, _SITE.is_central,
-                                  _SITE.address)
-                           .where(_SITE.customer_id.between(min(wanted), max(wanted)))
-                           .order_by(_SITE.id))
-    return [CustomerSite(*row) for row in rows if row.customer_id in wanted]
-
-
-def customer_ids_of_operator(session: Session, operator_id: int, first: int | None = None,
-                             last: int | None = None) -> list[int]:
-    """An operator's customer ids in order, those from ``first`` to ``last`` when given."""
-    query = select(Customer.id).where(Customer.operator_id == operator_id)
-    if first is not None and last is not None:
-        query = query.where(Customer.id.between(first, last))
-    return list(session.scalars(query.order_by(Customer.id)))
-
-
 def customer_count(session: Session, operator_id: int) -> int:
     """How many customers an operator has."""
     return session.scalar(select(func.count()).select_from(Customer)
                           .where(Customer.operator_id == operator_id)) or 0
-
-
-def customer_refs(session: Session, customer_ids: Collection[int]) -> dict[int, str]:
-    """The customers' references (customer numbers), by id."""
-    ids = sorted(set(customer_ids))
-    refs: dict[int, str] = {}
-    for start in range(0, len(ids), 1000):
-        refs.update(session.execute(select(Customer.id, Customer.ref)
-                                    .where(Customer.id.in_(ids[start:start + 1000]))).all())
-    return refs
 
 
 def customer_ids_matching(session: Session, text: str) -> list[int]:

@@ -351,4 +351,4 @@ def count_by_operator(session: Session) -> list[tuple[catalog_facts.OperatorFact
     counts = dict(session.execute(select(Customer.operator_id, func.count())
                                   .group_by(Customer.operator_id)).all())
     return [(operator, counts.get(operator.id, 0))
-            for operator in catalog_facts.every_operator(session)]
+            for operator in catalog_facts.operators(session).values()]

@@ -31,7 +31,7 @@ def list_items(state: str = typer.Option(None), customer: int = typer.Option(Non
     from clausier.equipment import service
 
     with command() as cmd:
-        rows = [service.to_dict(i) for i in service.list_items(cmd.session, state, customer, kind)]
+        rows = service.to_dicts(cmd.session, service.list_items(cmd.session, state, customer, kind))
         names = names_of(cmd.session, rows)
     print_json(rows) if as_json else _items_table("Equipment", rows, names)
 
@@ -42,7 +42,7 @@ def show(serial: str, today: datetime = TodayOption, as_json: bool = JsonOption)
     from clausier.equipment import service
 
     with command(today) as cmd:
-        data = service.to_dict(service.get_item(cmd.session, serial))
+        data = service.to_dict(cmd.session, service.get_item(cmd.session, serial))
         if data["subscription_id"]:
             data["ownership"] = service.ownership(cmd.session, serial, cmd.clock.today())
     if as_json:

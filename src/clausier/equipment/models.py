@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,8 +59,6 @@ class EquipmentItem(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(Instant)
 
-    # The catalogue's kind, named (not imported): the prices above are copied from it.
-    kind: Mapped[Any] = relationship("EquipmentKind")
     sim: Mapped[SimCard | None] = relationship(back_populates="item", uselist=False,
                                                foreign_keys="SimCard.item_id")
 

@@ -7,6 +7,7 @@ amounts go to the next invoice through ``billing.ledger.charges.add_charge`` (id
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -55,8 +56,19 @@ def _subscription(session: Session, subscription_id: int) -> contract_facts.Subs
     return contract_facts.subscriptions(session, [subscription_id])[subscription_id]
 
 
-def facts(item: EquipmentItem) -> rules.ItemFacts:
-    return rules.ItemFacts(kind=item.kind.code, serial=item.serial,
+def kinds_of(session: Session, items: Collection[EquipmentItem]
+             ) -> dict[int, catalog_facts.EquipmentKindFacts]:
+    """The catalogue's kinds of these items (code, name, prices), by kind id."""
+    return catalog_facts.equipment_kinds(session, {item.kind_id for item in items})
+
+
+def kind_of(session: Session, item: EquipmentItem) -> catalog_facts.EquipmentKindFacts:
+    """The catalogue's kind of this item."""
+    return kinds_of(session, [item])[item.kind_id]
+
+
+def facts(session: Session, item: EquipmentItem) -> rules.ItemFacts:
+    return rules.ItemFacts(kind=kind_of(session, item).code, serial=item.serial,
                            provision_mode=item.provision_mode or "loaned", owner=item.owner,
                            replacement_value=item.replacement_value, sale_price=item.sale_price,
                            received_on=item.received_on, paid_in_full_on=item.paid_in_full_on)
@@ -126,7 +138,7 @@ def ship(session: Session, clock: Clock, actor: Actor, serial: str, subscription
                         ("monthly_rent", monthly_rent)):
         if value is not None:
             setattr(item, name, money(value))
-    if item.kind.code == "sim" and item.sim is not None:
+    if kind_of(session, item).code == "sim" and item.sim is not None:
         item.sim.status = "active"
     _subscription_event(session, clock, actor, item, "shipment", on)
     if received_on is not None:
@@ -198,7 +210,7 @@ def record_paid_in_full(session: Session, clock: Clock, actor: Actor, serial: st
     if item.provision_mode != "sold":
         raise NotAllowed(f"provision_mode: {item.serial} is {item.provision_mode}, not sold")
     item.paid_in_full_on = on
-    owner, why = rules.owner_on(facts(item), _terms(session, item), on)
+    owner, why = rules.owner_on(facts(session, item), _terms(session, item), on)
     if owner == "customer" and item.owner != "customer":
         item.owner, item.ownership_passed_on = "customer", on
         item.state = "sold"
@@ -210,8 +222,8 @@ def ownership(session: Session, serial: str, on: date) -> dict:
     """Who owns the item on ``on``, why, and the warranty end of a sold item."""
     item = get_item(session, serial)
     terms = _terms(session, item)
-    owner, why = rules.owner_on(facts(item), terms, on)
-    warranty = rules.warranty_end(facts(item), terms)
+    owner, why = rules.owner_on(facts(session, item), terms, on)
+    warranty = rules.warranty_end(facts(session, item), terms)
     return {"serial": item.serial, "owner": owner, "why": why,
             "warranty_until": warranty[0].isoformat() if warranty else None,
             "warranty_clause": warranty[1] if warranty else None}
@@ -235,7 +247,7 @@ def open_return(session: Session, clock: Clock, actor: Actor, serial: str, reaso
     if item.state not in rules.AT_CUSTOMER:
         raise NotAllowed(f"state: {item.serial} is {item.state}, not at the customer")
     try:
-        obligation = rules.return_terms(facts(item), _terms(session, item), reason=reason,
+        obligation = rules.return_terms(facts(session, item), _terms(session, item), reason=reason,
                                         effective_on=effective_on)
     except RuleRefusal as exc:
         raise exc.as_error(NotAllowed) from None
@@ -258,7 +270,7 @@ def _obligation(session: Session, item: EquipmentItem) -> rules.ReturnTerms:
     """The recorded obligation, recomputed from the sheet so its explanation is the current one."""
     sub = _subscription(session, item.subscription_id)
     effective = _effective_end(sub)
-    obligation = rules.return_terms(facts(item), contracts.terms_of(session, sub),
+    obligation = rules.return_terms(facts(session, item), contracts.terms_of(session, sub),
                                     reason=item.return_reason, effective_on=effective)
     return rules.with_deadline(obligation, item.return_due_on) if item.return_due_on else obligation
 
@@ -359,7 +371,7 @@ def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date,
 
 def _return_row(session: Session, item: EquipmentItem) -> dict:
     obligation = _obligation(session, item)
-    return {**to_dict(item), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
+    return {**to_dict(session, item), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
             "on_overdue": obligation.on_overdue, "clause": obligation.clause, "basis": obligation.basis,
             "ownership_passes": obligation.ownership_passes,
             "still_to_return": obligation.still_to_return,
@@ -557,7 +569,7 @@ def swap_sim(session: Session, clock: Clock, actor: Actor, old: str, new_iccid: 
     flags = terms.usage.flags if terms.usage else UsageFlags()
     # the schedule's billing of a replacement SIM, else its clause on the swap itself
     source = flags.sim_replacement_billed_next_invoice or flags.sim_swap_keeps_number_only
-    price = new.item.kind.sale_price
+    price = kind_of(session, new.item).sale_price
     if price:
         explained = Explained((Line(msg("Replacement SIM for {msisdn}", msisdn=sim.msisdn), price,
                                           msg("SIM swap ({reason}): SIM price {price}",
@@ -660,8 +672,16 @@ def week_of(day: date) -> tuple[date, date]:
     return start, start + timedelta(days=6)
 
 
-def to_dict(item: EquipmentItem) -> dict:
-    return {"id": item.id, "serial": item.serial, "kind": item.kind.code, "kind_name": item.kind.name,
+def to_dicts(session: Session, items: Collection[EquipmentItem]) -> list[dict]:
+    """The items as the API, the CLI and the pages show them (their kinds read at once)."""
+    kinds = kinds_of(session, items)
+    return [to_dict(session, item, kinds) for item in items]
+
+
+def to_dict(session: Session, item: EquipmentItem,
+            kinds: dict[int, catalog_facts.EquipmentKindFacts] | None = None) -> dict:
+    kind = (kinds or {}).get(item.kind_id) or kind_of(session, item)
+    return {"id": item.id, "serial": item.serial, "kind": kind.code, "kind_name": kind.name,
             "state": item.state, "provision_mode": item.provision_mode, "owner": item.owner,
             "customer_id": item.customer_id, "subscription_id": item.subscription_id, "site_id": item.site_id,
             "replacement_value": str(item.replacement_value), "sale_price": str(item.sale_price),

@@ -24,8 +24,8 @@ router = APIRouter(include_in_schema=False)
 def inventory_page(request: Request, state: str | None = None, kind: str | None = None,
                    customer_id: int | None = None, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
-    items = [service.to_dict(i) for i in service.list_items(ctx.session, state or None, customer_id,
-                                                             kind or None)]
+    items = service.to_dicts(ctx.session, service.list_items(ctx.session, state or None,
+                                                             customer_id, kind or None))
     return render(request, "equipment/inventory.html", {
         "items": items, "state": state or "", "kind": kind or "", "states": rules.STATES})
 
@@ -56,7 +56,7 @@ def item_page(request: Request, serial: str, recorded: str | None = None, error:
     subscription = (contracts.get_subscription(ctx.session, item.subscription_id)
                     if item.subscription_id else None)
     return render(request, "equipment/item.html", {
-        "item": service.to_dict(item), "subscription": subscription,
+        "item": service.to_dict(ctx.session, item), "subscription": subscription,
         "journey": [(event, getattr(item, column)) for event, column, _ in JOURNEY],
         "modes": rules.PROVISION_MODES, "today": ctx.clock.today(),
         "recorded": recorded if recorded in {e for e, _, _ in JOURNEY} else None, "error": error})
@@ -95,5 +95,6 @@ def arrival_form(serial: str, event: str, on: date = Form(...), ctx: Ctx = Depen
 
 def customer_section(session, customer, today, query) -> tuple[str, dict]:
     """The customer page's equipment: what it has, and what it must send back by when."""
+    items = service.list_items(session, customer_id=customer.id, limit=200)
     return "equipment/_customer_section.html", {
-        "equipment": service.list_items(session, customer_id=customer.id, limit=200), "today": today}
+        "equipment": items, "kinds": service.kinds_of(session, items), "today": today}

@@ -60,7 +60,7 @@ def _files_dir(*parts: str) -> Path:
 
 def _sheets(session: Session) -> list[tuple[catalog_facts.OperatorFacts, TermSheet]]:
     out = []
-    for operator in catalog_facts.every_operator(session):
+    for operator in catalog_facts.operators(session).values():
         try:
             out.append((operator, terms.get_sheet(session, operator.sheet_id)))
         except NotFound:

@@ -118,10 +118,7 @@ def get_ticket(session: Session, ref: str | int) -> Ticket:
 
 
 def get_customer(session: Session, ref_or_id: str | int) -> customer_facts.CustomerFacts:
-    customer = customer_facts.find(session, ref_or_id)
-    if customer is None:
-        raise NotFound(f"customer: {ref_or_id} not found", resource="customer")
-    return customer
+    return customer_facts.find_customer(session, ref_or_id)
 
 
 def check_customer_scope(actor: Actor, customer_id: int) -> None:

@@ -29,7 +29,7 @@ def register_device(session: Session, clock: Clock, actor: Actor, site_id: int, 
         raise InvalidInput.on("kind", f"{kind!r} is not one of {', '.join(DEVICE_KINDS)}",
                               code=rules.Refused.device_kind_unknown)
     token = _new_device_token()
-    device = Device(site_id=site.id, name=name.strip() or kind, kind=kind, token_prefix=token[:16],
+    device = Device(site_id=site.id, name=name.strip() or kind, kind=kind,
                     token_hash=secret_digest(token), token_rotated_at=clock.now(),
                     created_at=clock.now())
     session.add(device)
@@ -96,7 +96,7 @@ def _new_device_token() -> str:
 def rotate_device_token(session: Session, clock: Clock, actor: Actor, device: Device) -> str:
     """A new token; the old one stops working at once."""
     token = _new_device_token()
-    device.token_prefix, device.token_hash = token[:16], secret_digest(token)
+    device.token_hash = secret_digest(token)
     device.token_rotated_at = clock.now()
     KNOWN_TOKENS.forget_device(device.id)
     record(session, clock, actor, "access.device.rotate", device, f"device {device.id} token rotated")

@@ -79,8 +79,8 @@ def open_pack(session: Session, clock: Clock, actor: Actor, subscription_ref: st
                        code=rules.Refused.pack_already_made)
     terms = contracts.terms_of(session, subscription).pack
     customer_id, site_id = subscription.customer_id, subscription.site_id
-    customer = customer_facts.customer_profiles(session, [customer_id])[customer_id]
-    customer_site = customer_facts.site_places(session, [site_id])[site_id]
+    customer = customer_facts.customers(session, [customer_id])[customer_id]
+    customer_site = customer_facts.sites(session, [site_id])[site_id]
     refusals = rules.pack_refusals(
         customer.category, customer.country, customer_site.country,
         (terms.allowed_customer_categories.clause, tuple(terms.allowed_customer_categories.value))

@@ -33,7 +33,7 @@ from clausier.core.message import message_fields, msg, stored
 from clausier.core.money import CENT, ZERO, fr_format, money
 from clausier.core.spreadsheet import safe_text
 from clausier.customers import facts as customers
-from clausier.customers.facts import BilledCustomer, CustomerSite
+from clausier.customers.facts import CustomerFacts, SiteFacts
 from clausier.rating import facts as rating
 from clausier.terms import service as terms_service
 
@@ -82,7 +82,7 @@ def party_of_operator(operator: OperatorFacts, creditor_identifier: str = "") ->
             "email": operator.email, "phone": operator.phone}
 
 
-def party_of_customer(customer: BilledCustomer, central: CustomerSite | None,
+def party_of_customer(customer: CustomerFacts, central: SiteFacts | None,
                       mandate_reference: str = ""
                        ) -> dict:
     return {"name": customer.name, "ref": customer.ref, "kind": customer.kind,

@@ -42,7 +42,7 @@ from clausier.core.errors import Conflict, NotFound, RuleRefusal
 from clausier.core.message import message_fields, stored
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customers_facts
-from clausier.customers.facts import BilledCustomer, CustomerSite
+from clausier.customers.facts import CustomerFacts, SiteFacts
 from clausier.db.bulk import encode_rows, insert_encoded, new_ids, value_encoder
 from clausier.db.session import engine_for, transaction
 from clausier.rating import facts as rating
@@ -86,13 +86,14 @@ def load_batch(session: Session, cache: TermsCache, operator: OperatorFacts,
     conn = session.connection()
     period_end = periods.month_end(period)
     wanted = set(customer_ids)
-    customers = customers_facts.billed_customers(session, customer_ids)
+    customers = customers_facts.customers(session, customer_ids)
     sites = {}
     central = {}
-    for site in customers_facts.customer_sites(session, customer_ids):
-        sites[site.id] = site
-        if site.is_central and site.customer_id not in central:
-            central[site.customer_id] = site
+    for own in customers_facts.sites_of(session, customer_ids).values():
+        for site in own:
+            sites[site.id] = site
+            if site.is_central and site.customer_id not in central:
+                central[site.customer_id] = site
     subs = [s for s in contracts.subscriptions_to_bill(session, customer_ids, period_end)
             if s.customer_id in wanted]
     sub_ids = [s.id for s in subs]
@@ -189,8 +190,8 @@ LINE_COLUMNS = ("position", "kind", "subscription_id", "site_id", "site_name", "
 MONTH_COLUMNS = ("subscription_id", "month", "days", "month_days", "amount")
 
 
-def _invoice_row(operator: OperatorFacts, customer: BilledCustomer, draft: rules.InvoiceDraft,
-                 period: date, run_id: int | None, now, central: CustomerSite | None,
+def _invoice_row(operator: OperatorFacts, customer: CustomerFacts, draft: rules.InvoiceDraft,
+                 period: date, run_id: int | None, now, central: SiteFacts | None,
                  seller: dict, mandate_reference: str,
                  french: dict[invoice_rules.Mention, dict]) -> dict:
     t = draft.totals

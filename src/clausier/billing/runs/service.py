@@ -147,16 +147,18 @@ def _queue_rents(session: Session, clock: Clock, actor: Actor, cache: TermsCache
         Charge.source == RENT_SOURCE, Charge.customer_id.between(low, high))))
     indices: dict[str, dict[date, Decimal]] = {}
     general = cache.sheet(operator.sheet_id, None).general
-    sheets = contracts.subscription_sheets(
+    kinds = catalog.equipment_kinds(session, {item.kind_id for item in items})
+    sheets = contracts.sheet_references(
         session, {item.subscription_id for item in items if item.subscription_id})
     for item in items:
         sheet = sheets.get(item.subscription_id) if item.subscription_id else None
-        terms = cache.terms(*sheet) if sheet else general
+        terms = (cache.terms(sheet.sheet_id, sheet.sheet_version, sheet.family) if sheet
+                 else general)
         series = terms.indexation.series_id.value if terms.indexation and terms.indexation.series_id else None
         if series and series not in indices:
             indices[series] = {row.month: Decimal(row.value) for row in list_index_values(session, series)}
         rent = ledger_rules.RentFacts(
-            item.id, f"Equipment rental: {item.kind.name} ({item.serial})", item.monthly_rent,
+            item.id, f"Equipment rental: {kinds[item.kind_id].name} ({item.serial})", item.monthly_rent,
             item.price_basis, item.received_on or item.shipped_on, equipment.rent_end(item),
             item.subscription_id)
         for due in ledger_rules.rent_months(rent, terms, period, indices.get(series)):
@@ -235,7 +237,7 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
             else:
                 run = start_bill_run(session, clock, actor, month, code, issuing=not draft_only)
             operator = operator_by_code(session, code)
-            ids = customers.customer_ids_of_operator(session, operator.id)
+            ids = customers.customer_ids(session, operator_id=operator.id)
             invoiced = session.scalar(select(func.count()).select_from(Invoice).where(
                 Invoice.operator_id == operator.id, Invoice.kind == "invoice",
                 Invoice.run_key == periods.period_label(month))) or 0
@@ -392,7 +394,8 @@ def _run_batch(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator
 def _record_failure(engine: Engine, clock: Clock, run_id: int, customer_id: int, exc: Exception,
                     report: RunReport, counted: bool = True) -> None:
     with write_transaction(engine) as session:
-        ref = customers.customer_refs(session, [customer_id]).get(customer_id)
+        customer = customers.customers(session, [customer_id]).get(customer_id)
+        ref = customer.ref if customer else None
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         report.errors.append({"customer": ref or str(customer_id),
                               "reason": reason})
@@ -499,7 +502,8 @@ def number_run_drafts(session: Session, clock: Clock, actor: Actor, run_id: int
     if not drafts:
         return []
     numbers = take_numbers(session, operator.invoice_prefix, run.issue_date.year, len(drafts))
-    refs = customers.customer_refs(session, {row.customer_id for row in drafts})
+    refs = {customer_id: customer.ref for customer_id, customer in customers.customers(
+        session, {row.customer_id for row in drafts}).items()}
     now = clock.now()
     table = Invoice.__table__
     session.connection().execute(
@@ -531,8 +535,8 @@ def bill_partition(engine: Engine, clock: Clock, actor: Actor, run_id: int, posi
             return None
         run = session.get(BillRun, run_id)
         operator = catalog.operator_by_id(session, run.operator_id)
-        ids = customers.customer_ids_of_operator(session, operator.id, part.first_customer_id,
-                                                 part.last_customer_id)
+        ids = customers.customer_ids(session, operator_id=operator.id,
+                                     first=part.first_customer_id, last=part.last_customer_id)
         part.worker, part.attempts = worker, part.attempts + 1
         operator_id, code, month = operator.id, operator.code, month_of(run.period)
         issue_date = run.issue_date
@@ -584,7 +588,7 @@ def bill_period(session: Session, clock: Clock, actor: Actor, period: str | date
     lock_for_writing(session, f"billrun:{operator.code}")
     run = start_bill_run(session, clock, actor, month, operator_code, issuing=not draft_only)
     ids = (customer_ids if customer_ids is not None
-           else customers.customer_ids_of_operator(session, operator.id))
+           else customers.customer_ids(session, operator_id=operator.id))
     report = RunReport(run.id, operator.code, run.period, customers=len(ids))
     cache = TermsCache(session)
     for chunk in chunks(ids, DEFAULT_BATCH):

@@ -80,7 +80,7 @@ def set_creditor(session: Session, clock: Clock, actor: Actor, operator_code: st
                  iban: str, creditor_identifier: str, bic: str | None = None,
                  prenotification_days: int | None = None) -> CreditorAccount:
     """The operator's SEPA creditor account and identifier (*ICS*)."""
-    operator = catalog_facts.operators_by_code(session, [operator_code]).get(operator_code)
+    operator = catalog_facts.operator_by_code(session, operator_code)
     if operator is None:
         raise NotFound(f"operator: no operator {operator_code!r}", resource="operator")
     account = _iban(iban)
