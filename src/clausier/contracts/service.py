@@ -43,15 +43,16 @@ from clausier.terms.schema import Terms
 CHANNELS = ("on_premises", "off_premises", "distance")
 
 # Which transition leads from which states (refused otherwise, with the reason).
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "activate": (("ordered",), "active"),
-    "cancel": (("ordered",), "cancelled"),
-    "withdraw": (("ordered", "active"), "cancelled"),
-    "suspend": (("active", "restricted"), "suspended"),
-    "restrict": (("active",), "restricted"),
-    "resume": (("suspended", "restricted"), "active"),
-    "give_notice": (("active", "suspended", "restricted"), "notice_given"),
-    "terminate": (("notice_given", "active", "suspended", "restricted"), "terminated"),
+_S = rules.SubscriptionStatus
+TRANSITIONS: dict[str, tuple[tuple[_S, ...], _S]] = {
+    "activate": ((_S.ORDERED,), _S.ACTIVE),
+    "cancel": ((_S.ORDERED,), _S.CANCELLED),
+    "withdraw": ((_S.ORDERED, _S.ACTIVE), _S.CANCELLED),
+    "suspend": ((_S.ACTIVE, _S.RESTRICTED), _S.SUSPENDED),
+    "restrict": ((_S.ACTIVE,), _S.RESTRICTED),
+    "resume": ((_S.SUSPENDED, _S.RESTRICTED), _S.ACTIVE),
+    "give_notice": ((_S.ACTIVE, _S.SUSPENDED, _S.RESTRICTED), _S.NOTICE_GIVEN),
+    "terminate": ((_S.NOTICE_GIVEN, _S.ACTIVE, _S.SUSPENDED, _S.RESTRICTED), _S.TERMINATED),
 }
 
 
@@ -294,7 +295,7 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound(f"order {order_id} not found", resource="order")
-    if order.status != "draft":
+    if order.status != rules.OrderStatus.DRAFT:
         raise NotAllowed(f"status: order {order.ref} is {order.status}, not draft")
     sheet = terms_service.get_sheet(session, order.sheet_id, order.sheet_version)
     operator = _operator(session, order.operator_id)
@@ -328,7 +329,7 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
         subscription = Subscription(
             ref=ref or _next_ref(session, Subscription, operator, "S"), customer_id=order.customer_id,
             site_id=site_id, operator_id=order.operator_id, order_id=order.id, family=family,
-            sheet_id=order.sheet_id, sheet_version=order.sheet_version, status="ordered",
+            sheet_id=order.sheet_id, sheet_version=order.sheet_version, status=_S.ORDERED,
             signed_on=order.signed_on, channel=order.channel, commitment_months=months,
             created_at=clock.now())
         for line, offer in lines:
@@ -344,7 +345,7 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
         record(session, clock, actor, "subscription.create", subscription,
                f"{subscription.ref} ({family}) from order {order.ref}")
         created.append(subscription)
-    order.status = "accepted"
+    order.status = rules.OrderStatus.ACCEPTED
     record(session, clock, actor, "order.accept", order, f"{order.ref}: {len(created)} subscription(s)")
     return created
 
@@ -530,7 +531,7 @@ def give_notice(session: Session, clock: Clock, actor: Actor, subscription_id: i
     the quote; the one-off part goes to the next invoice, the service ends on the effective date
     (tick). A notice by a channel the terms do not accept is refused."""
     subscription = get_subscription(session, subscription_id)
-    if subscription.status == "ordered":
+    if subscription.status == _S.ORDERED:
         return cancel(session, clock, actor, subscription.id, received)
     refusal = rules.notice_channel_refusal(terms_of(session, subscription), channel, reason)
     if refusal is not None:
@@ -670,7 +671,7 @@ def request_change(session: Session, clock: Clock, actor: Actor, subscription_id
     subscription = get_subscription(session, subscription_id)
     quote = quote_change(session, subscription.id, wanted, on)
     order = ChangeOrder(subscription_id=subscription.id,
-                        ref=_next_change_ref(session, subscription), status="requested",
+                        ref=_next_change_ref(session, subscription), status=rules.ChangeOrderStatus.REQUESTED,
                         ordered_on=on, effective_on=quote.effective_date,
                         changes=[change.as_dict() for change in wanted], quote=quote.as_dict(),
                         one_off_total=quote.one_off.total, monthly_total=quote.monthly.total,
@@ -693,7 +694,7 @@ def confirm_requested_change(session: Session, clock: Clock, actor: Actor,
     if order is None:
         raise NotFound(f"change order: {order_ref} not found on {subscription.ref}",
                        resource="change_order")
-    if order.status != "requested":
+    if order.status != rules.ChangeOrderStatus.REQUESTED:
         raise NotAllowed(f"status: change order {order_ref} is already {order.status}")
     wanted = tuple(changes.Change.from_dict(change) for change in order.changes)
     return confirm_change(session, clock, actor, subscription.id, wanted, order.ordered_on,
@@ -738,7 +739,7 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
                                      ref=_next_change_ref(session, subscription),
                                      changes=[change.as_dict() for change in wanted],
                                      external_ref=external_ref, created_at=clock.now())
-    order.status, order.ordered_on, order.effective_on = "confirmed", on, effective
+    order.status, order.ordered_on, order.effective_on = rules.ChangeOrderStatus.CONFIRMED, on, effective
     order.quote, order.actor = quote.as_dict(), actor.name
     order.one_off_total, order.monthly_total = quote.one_off.total, quote.monthly.total
     session.add(order)
@@ -812,7 +813,7 @@ def subscriptions_serving(session: Session, start: date, end: date,
     """The subscriptions delivered (not ordered only, not cancelled) and in service at some time
     of [start, end): live before ``end``, not terminated before ``start``; by customer."""
     query = select(Subscription).where(
-        Subscription.status.notin_(("ordered", "cancelled")),
+        Subscription.status.notin_((_S.ORDERED, _S.CANCELLED)),
         or_(Subscription.go_live_on.is_(None), Subscription.go_live_on < end),
         or_(Subscription.terminated_on.is_(None), Subscription.terminated_on >= start))
     if customer_id is not None:
@@ -827,6 +828,10 @@ def list_subscriptions(session: Session, customer_id: int | None = None, status:
     if customer_id is not None:
         query = query.where(Subscription.customer_id == customer_id)
     if status:
+        if status not in set(rules.SubscriptionStatus):
+            raise InvalidInput.on("status", f"no subscription status {status!r} (one of: "
+                                  f"{', '.join(rules.SubscriptionStatus)})",
+                                  code="subscription_status_unknown")
         query = query.where(Subscription.status == status)
     if family:
         query = query.where(Subscription.family == family)
@@ -868,19 +873,19 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
     counts = {"terminated": 0, "renewed": 0, "reminders": 0, "pack_started": 0}
     mine = true() if customer_id is None else Subscription.customer_id == customer_id
     due = session.scalars(select(Subscription).where(
-        Subscription.status == "notice_given", Subscription.termination_effective_on <= day,
+        Subscription.status == _S.NOTICE_GIVEN, Subscription.termination_effective_on <= day,
         mine)).all()
     for subscription in due:
         terminate_now(session, clock, actor, subscription.id, subscription.termination_effective_on,
                       "end of notice")
         counts["terminated"] += 1
     live = session.scalars(select(Subscription).where(
-        Subscription.status.in_(("active", "suspended", "restricted", "ordered")), mine)).all()
+        Subscription.status.in_((_S.ACTIVE, _S.SUSPENDED, _S.RESTRICTED, _S.ORDERED)), mine)).all()
     for subscription in live:
         terms = terms_of(session, subscription)
         facts = facts_of(session, subscription, day)
         start = rules.commitment_start(facts, terms)
-        if subscription.status == "ordered" and start is not None and start <= day and subscription.commitment_start is None:
+        if subscription.status == _S.ORDERED and start is not None and start <= day and subscription.commitment_start is None:
             # Rozoh: the service period starts at the latest N months after shipment.
             subscription.commitment_start = start
             _event(session, clock, actor, subscription, "service_started", start, {"rule": "latest start after shipment"})
@@ -888,7 +893,7 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
         period = rules.period_on(facts, terms, day)
         if period is None:
             end = rules.commitment_end(facts, terms)
-            if end is not None and day > end and subscription.status != "ordered":
+            if end is not None and day > end and subscription.status != _S.ORDERED:
                 renewal = terms.renewal
                 if renewal is None or renewal.mode is None or renewal.mode.value == "none":
                     terminate_now(session, clock, actor, subscription.id, end + rules.ONE_DAY, "end of term")
