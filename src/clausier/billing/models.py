@@ -30,7 +30,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from clausier.core.errors import NotAllowed
 from clausier.db.base import Base
-from clausier.db.types import Instant, Money
+from clausier.billing.invoices.rules import InvoiceStatus
+from clausier.billing.runs.rules import BillRunStatus, PartitionStatus
+from clausier.db.types import Instant, Money, Status
 
 
 class Charge(Base):
@@ -63,7 +65,8 @@ class BillRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     period: Mapped[str] = mapped_column(String(7), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")   # running | completed | failed
+    status: Mapped[BillRunStatus] = mapped_column(Status(BillRunStatus, 20),
+                                                  default=BillRunStatus.RUNNING)
     issue_date: Mapped[date] = mapped_column(Date)
     customers_total: Mapped[int] = mapped_column(Integer, default=0)
     customers_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -94,7 +97,8 @@ class BillRunPartition(Base):
     first_customer_id: Mapped[int] = mapped_column(Integer)
     last_customer_id: Mapped[int] = mapped_column(Integer)
     customers: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="queued")   # queued | done | failed
+    status: Mapped[PartitionStatus] = mapped_column(Status(PartitionStatus, 20),
+                                                    default=PartitionStatus.QUEUED)
     worker: Mapped[str] = mapped_column(String(200), default="")    # host:pid of the last taker
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     invoices: Mapped[int] = mapped_column(Integer, default=0)
@@ -104,7 +108,7 @@ class BillRunPartition(Base):
     finished_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
 
 
-INVOICE_STATUSES = ("draft", "issued", "paid", "partly_paid", "overdue", "cancelled")
+INVOICE_STATUSES = tuple(InvoiceStatus)
 # What may still change once a document is issued (its payment life), nothing else.
 _MUTABLE_AFTER_ISSUE = {"status", "amount_paid", "paid_on"}
 
@@ -131,7 +135,8 @@ class Invoice(Base):
     run_key: Mapped[str | None] = mapped_column(String(20), nullable=True)
     series: Mapped[str] = mapped_column(String(20))
     number: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    status: Mapped[InvoiceStatus] = mapped_column(Status(InvoiceStatus, 20),
+                                                  default=InvoiceStatus.DRAFT, index=True)
     period: Mapped[str] = mapped_column(String(7), index=True)
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)

@@ -38,7 +38,8 @@ from clausier.rating import facts as rating
 from clausier.terms import service as terms_service
 
 CREDIT_SERIES_SUFFIX = "-AV"       # *avoir*: credit notes have their own series
-PAYMENT_STATUSES = ("issued", "paid", "partly_paid", "overdue")
+PAYMENT_STATUSES = rules.PAYMENT_STATUSES
+_I = rules.InvoiceStatus
 
 
 # --------------------------------------------------------------------------- numbering
@@ -161,6 +162,9 @@ def _filtered(session: Session, query, *, status: str | None = None, customer_id
               operator_code: str | None = None):
     """The invoice lists' filters (a None or empty filter is no filter)."""
     if status:
+        if status not in set(_I):
+            raise InvalidInput.on("status", f"no invoice status {status!r} (one of: {', '.join(_I)})",
+                                  code="invoice_status_unknown")
         query = query.where(Invoice.status == status)
     if customer_id is not None:
         query = query.where(Invoice.customer_id == customer_id)
@@ -192,7 +196,7 @@ def issue_invoice(session: Session, clock: Clock, actor: Actor, invoice_id: int,
     invoice.number = take_numbers(session, invoice.series, day.year, 1)[0]
     invoice.issue_date = day
     invoice.due_date, _ = rules.due_date(general, day)
-    invoice.status = "issued"
+    invoice.status = _I.ISSUED
     invoice.issued_at = clock.now()
     record(session, clock, actor, "invoice.issue", invoice, f"{invoice.number}: {invoice.total_ttc} TTC")
     return invoice
@@ -221,7 +225,7 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
         raise NotAllowed(f"invoice {invoice.number}: a credit note cannot be credited")
     if invoice.number is None:
         raise NotAllowed(f"invoice {invoice.id}: a draft is discarded, not credited")
-    if invoice.status == "cancelled":
+    if invoice.status == _I.CANCELLED:
         raise NotAllowed(f"invoice {invoice.number}: already cancelled by a credit note")
     if not reason.strip():
         raise InvalidInput.on("reason", "a credit note says why")
@@ -258,7 +262,7 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
     series = invoice.series + CREDIT_SERIES_SUFFIX
     note = Invoice(
         kind="credit_note", operator_id=invoice.operator_id, customer_id=invoice.customer_id,
-        series=series, number=take_numbers(session, series, day.year, 1)[0], status="issued",
+        series=series, number=take_numbers(session, series, day.year, 1)[0], status=_I.ISSUED,
         period=invoice.period, period_start=invoice.period_start, period_end=invoice.period_end,
         issue_date=day, due_date=day, price_basis=invoice.price_basis, total_ht=totals.total_ht,
         total_vat=totals.total_vat, total_ttc=totals.total_ttc,
@@ -279,7 +283,7 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
             explanation=priced.explained.as_dict() | message_fields("label", d.label)))
     session.add(note)
     if credited + totals.total == invoice_total:
-        invoice.status = "cancelled"
+        invoice.status = _I.CANCELLED
     record(session, clock, actor, "invoice.credit", note,
            f"{note.number} credits {fr_format(totals.total)} on {invoice.number}: {reason}")
     return note
@@ -304,7 +308,7 @@ def record_payment(session: Session, clock: Clock, actor: Actor, number: str, am
                    on: date) -> Invoice:
     """Set what has been paid of an issued invoice (payments room): paid or partly paid."""
     invoice = get_invoice(session, number)
-    if invoice.number is None or invoice.status == "cancelled" or invoice.kind != "invoice":
+    if invoice.number is None or invoice.status == _I.CANCELLED or invoice.kind != "invoice":
         raise NotAllowed(f"invoice {invoice.number or invoice.id}: {invoice.status} {invoice.kind} "
                          "takes no payment")
     amount_paid = money(amount_paid)
@@ -314,11 +318,11 @@ def record_payment(session: Session, clock: Clock, actor: Actor, number: str, am
     invoice.amount_paid = amount_paid
     due = invoice.total_ttc - _credited_ttc(session, invoice)
     if amount_paid >= due:
-        invoice.status, invoice.paid_on = "paid", on
+        invoice.status, invoice.paid_on = _I.PAID, on
     elif amount_paid > 0:
-        invoice.status = "partly_paid"
+        invoice.status = _I.PARTLY_PAID
     else:
-        invoice.status = "overdue" if invoice.due_date and on > invoice.due_date else "issued"
+        invoice.status = _I.OVERDUE if invoice.due_date and on > invoice.due_date else _I.ISSUED
     record(session, clock, actor, "invoice.payment", invoice,
            f"{invoice.number}: {fr_format(amount_paid)} paid, {before} → {invoice.status}")
     return invoice
@@ -334,11 +338,11 @@ def mark_overdue(session: Session, clock: Clock, actor: Actor, day: date,
     """Daily: issued or partly paid invoices past their due date become overdue (one customer's
     only with ``customer_id``). Idempotent."""
     late = list(session.scalars(select(Invoice).where(
-        Invoice.kind == "invoice", Invoice.status.in_(("issued", "partly_paid")),
+        Invoice.kind == "invoice", Invoice.status.in_((_I.ISSUED, _I.PARTLY_PAID)),
         Invoice.due_date < day,
         true() if customer_id is None else Invoice.customer_id == customer_id)))
     for invoice in late:
-        invoice.status = "overdue"
+        invoice.status = _I.OVERDUE
     if late:
         record(session, clock, actor, "invoice.overdue", late[0],
                f"{len(late)} invoice(s) overdue on {day.isoformat()}",
@@ -350,29 +354,6 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
          customer_id: int | None = None) -> dict[str, int]:
     """The billing part of the daily tick."""
     return {"overdue": mark_overdue(session, clock, actor, day, customer_id)}
-
-
-def invoice_dict(invoice: Invoice, with_lines: bool = True) -> dict:
-    data = {
-        "id": invoice.id, "number": invoice.number, "kind": invoice.kind, "status": invoice.status,
-        "customer_id": invoice.customer_id, "customer": invoice.buyer.get("name"),
-        "period": invoice.period, "issue_date": invoice.issue_date, "due_date": invoice.due_date,
-        "price_basis": invoice.price_basis, "total_ht": str(invoice.total_ht),
-        "total_vat": str(invoice.total_vat), "total_ttc": str(invoice.total_ttc),
-        "amount_paid": str(invoice.amount_paid), "vat_breakdown": invoice.vat_breakdown,
-        "credited_invoice_id": invoice.credited_invoice_id, "reason": invoice.reason,
-    }
-    if with_lines:
-        data["seller"], data["buyer"], data["mentions"] = invoice.seller, invoice.buyer, invoice.mentions
-        data["lines"] = [{
-            "position": line.position, "kind": line.kind, "label": line.label,
-            "site": line.site_name, "quantity": str(line.quantity),
-            "unit_price": str(line.unit_price), "amount": str(line.amount),
-            "amount_ht": str(line.amount_ht), "vat_rate": line.vat_rate,
-            "period_start": line.period_start, "period_end": line.period_end,
-            "clause": line.clause, "explanation": line.explanation,
-        } for line in invoice.lines]
-    return data
 
 
 CSV_COLUMNS = ["number", "kind", "issue_date", "due_date", "customer_ref", "customer", "siren",
@@ -409,5 +390,5 @@ def export_csv(session: Session, **filters) -> str:
 def invoice_counts(session: Session) -> tuple[int, int]:
     """How many invoices are issued (numbered) and how many of them are overdue."""
     issued = session.scalar(select(func.count()).select_from(Invoice).where(Invoice.number.is_not(None))) or 0
-    overdue = session.scalar(select(func.count()).select_from(Invoice).where(Invoice.status == "overdue")) or 0
+    overdue = session.scalar(select(func.count()).select_from(Invoice).where(Invoice.status == _I.OVERDUE)) or 0
     return issued, overdue

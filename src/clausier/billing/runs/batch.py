@@ -368,8 +368,9 @@ def write_prepared(session: Session, clock: Clock, actor: Actor, operator: Opera
     table = Invoice.__table__
     encode = {column: value_encoder(table, conn.dialect, column) for column in NUMBERING_COLUMNS}
     now = clock.now()
-    issued = (encode["status"]("issued"), encode["issue_date"](issue_date), encode["issued_at"](now))
-    unissued = (encode["status"]("draft"), None, None)
+    issued = (encode["status"](invoice_rules.InvoiceStatus.ISSUED), encode["issue_date"](issue_date),
+              encode["issued_at"](now))
+    unissued = (encode["status"](invoice_rules.InvoiceStatus.DRAFT), None, None)
     insert_encoded(conn, table, NUMBERING_COLUMNS + INVOICE_COLUMNS, [
         (invoice_id, number, *(issued if number else unissued), *row)
         for invoice_id, number, row in zip(ids, numbers, prepared.invoices, strict=True)])
