@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from clausier.core.errors import NotAllowed
 from clausier.db.base import Base
 from clausier.billing.invoices.rules import InvoiceStatus
+from clausier.billing.periods import Refused
 from clausier.billing.runs.rules import BillRunStatus, PartitionStatus
 from clausier.db.types import Instant, Money, Status
 
@@ -309,14 +310,15 @@ def _refuse_changes_to_issued_invoices(session: Session, _context, _instances) -
                 continue
             if obj in session.deleted:
                 raise NotAllowed(f"invoice {obj.number}: an issued invoice cannot be deleted; "
-                                 "issue a credit note")
+                                 "issue a credit note", code=Refused.issued_invoice_not_deletable)
             changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
             frozen = changed - _MUTABLE_AFTER_ISSUE - {"lines"}
             if frozen or state.attrs.lines.history.has_changes():
                 raise NotAllowed(f"invoice {obj.number}: issued, it cannot be modified "
-                                 f"({', '.join(sorted(frozen or {'lines'}))}); issue a credit note")
+                                 f"({', '.join(sorted(frozen or {'lines'}))}); issue a credit note",
+                                 code=Refused.issued_invoice_immutable)
         elif isinstance(obj, InvoiceLine):
             invoice = obj.invoice
             if invoice is not None and invoice.number is not None:
                 raise NotAllowed(f"invoice {invoice.number}: its lines cannot be changed once issued; "
-                                 "issue a credit note")
+                                 "issue a credit note", code=Refused.issued_invoice_lines_immutable)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.billing.documents.mentions import with_french_text
 from clausier.billing.invoices import rules
+from clausier.billing.periods import Refused
 from clausier.billing.models import (
     BilledMonth,
     Charge,
@@ -111,7 +112,8 @@ def check_seller_identity(operators: Iterable[OperatorFacts]) -> None:
                 if missing]
     if problems:
         raise NotAllowed("invoices cannot be issued without the seller's mandatory details: "
-                         + "; ".join(str(problem) for problem in problems), problems=problems)
+                         + "; ".join(str(problem) for problem in problems), problems=problems,
+                         code=Refused.seller_details_missing)
 
 
 # --------------------------------------------------------------------------- invoices
@@ -183,7 +185,8 @@ def issue_invoice(session: Session, clock: Clock, actor: Actor, invoice_id: int,
     """Give a draft its number and date: from then on it is immutable."""
     invoice = get_invoice(session, invoice_id)
     if invoice.number is not None:
-        raise NotAllowed(f"invoice {invoice.number}: already issued")
+        raise NotAllowed(f"invoice {invoice.number}: already issued",
+                         code=Refused.invoice_already_issued)
     day = issue_date or clock.today()
     operator = catalog.operator_by_id(session, invoice.operator_id)
     check_seller_identity([operator])
@@ -206,7 +209,8 @@ def discard_draft(session: Session, clock: Clock, actor: Actor, invoice_id: int)
     """Delete a draft and give back what it billed (months, usage, charges) to the next run."""
     invoice = get_invoice(session, invoice_id)
     if invoice.number is not None:
-        raise NotAllowed(f"invoice {invoice.number}: issued; correct it with a credit note")
+        raise NotAllowed(f"invoice {invoice.number}: issued; correct it with a credit note",
+                         code=Refused.invoice_issued_not_discarded)
     rating.release_billed(session, invoice.id)
     session.execute(update(Charge).where(Charge.invoice_id == invoice.id).values(invoice_id=None))
     for month in session.scalars(select(BilledMonth).where(BilledMonth.invoice_id == invoice.id)):
@@ -222,28 +226,35 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
     cancelled) or an amount in the invoice's basis. The only way to correct an invoice."""
     invoice = get_invoice(session, number)
     if invoice.kind != "invoice":
-        raise NotAllowed(f"invoice {invoice.number}: a credit note cannot be credited")
+        raise NotAllowed(f"invoice {invoice.number}: a credit note cannot be credited",
+                         code=Refused.credit_note_not_creditable)
     if invoice.number is None:
-        raise NotAllowed(f"invoice {invoice.id}: a draft is discarded, not credited")
+        raise NotAllowed(f"invoice {invoice.id}: a draft is discarded, not credited",
+                         code=Refused.draft_not_creditable)
     if invoice.status == _I.CANCELLED:
-        raise NotAllowed(f"invoice {invoice.number}: already cancelled by a credit note")
+        raise NotAllowed(f"invoice {invoice.number}: already cancelled by a credit note",
+                         code=Refused.invoice_already_cancelled)
     if not reason.strip():
-        raise InvalidInput.on("reason", "a credit note says why")
+        raise InvalidInput.on("reason", "a credit note says why",
+                              code=Refused.credit_note_reason_missing)
     credited = _credited(session, invoice)
     invoice_total = sum((line.amount for line in invoice.lines), ZERO)
     remaining = invoice_total - credited
     if amount is None:
         if credited:
             raise NotAllowed(f"invoice {invoice.number}: already partly credited "
-                             f"({fr_format(credited)}); credit the remaining amount instead")
+                             f"({fr_format(credited)}); credit the remaining amount instead",
+                             code=Refused.invoice_partly_credited)
         drafts = [_credit_copy(line) for line in invoice.lines]
     else:
         amount = money(amount)
         if amount <= 0:
-            raise InvalidInput.on("amount", "must be positive")
+            raise InvalidInput.on("amount", "must be positive",
+                                  code=Refused.credit_amount_not_positive)
         if amount > remaining:
             raise InvalidInput.on("amount", f"{fr_format(amount)} is more than the "
-                                            f"{fr_format(remaining)} left to credit")
+                                            f"{fr_format(remaining)} left to credit",
+                                  code=Refused.credit_amount_above_remaining)
         rate = vat_rate or (invoice.lines[0].vat_rate if invoice.lines else "normal")
         try:
             rules.vat_rate(rate, invoice.issue_date)
@@ -310,10 +321,11 @@ def record_payment(session: Session, clock: Clock, actor: Actor, number: str, am
     invoice = get_invoice(session, number)
     if invoice.number is None or invoice.status == _I.CANCELLED or invoice.kind != "invoice":
         raise NotAllowed(f"invoice {invoice.number or invoice.id}: {invoice.status} {invoice.kind} "
-                         "takes no payment")
+                         "takes no payment", code=Refused.invoice_takes_no_payment)
     amount_paid = money(amount_paid)
     if amount_paid < 0:
-        raise InvalidInput.on("amount_paid", "cannot be negative")
+        raise InvalidInput.on("amount_paid", "cannot be negative",
+                              code=Refused.amount_paid_negative)
     before = invoice.status
     invoice.amount_paid = amount_paid
     due = invoice.total_ttc - _credited_ttc(session, invoice)

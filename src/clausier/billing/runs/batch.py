@@ -407,4 +407,5 @@ def _mark_charges(conn, invoice_of: dict[int, int]) -> None:
         [{"charge_id": charge_id, "charge_invoice": invoice_id}
          for charge_id, invoice_id in invoice_of.items()])
     if marked.rowcount != len(invoice_of):
-        raise Conflict(f"{len(invoice_of) - marked.rowcount} charge(s) billed meanwhile by another run")
+        raise Conflict(f"{len(invoice_of) - marked.rowcount} charge(s) billed meanwhile by another run",
+                       code=periods.Refused.charges_billed_meanwhile)

@@ -67,6 +67,7 @@ from clausier.core.clock import Clock, FixedClock
 from clausier.core.errors import Conflict, NotFound
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customers
+from clausier.db.lookup import get_or_not_found
 from clausier.db.session import database_now, lock_for_writing, write_transaction
 from clausier.equipment import service as equipment
 
@@ -262,9 +263,7 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
         runs = []
         for code in codes:
             if bill_run_id is not None:
-                run = session.get(BillRun, bill_run_id)
-                if run is None:
-                    raise NotFound(f"bill run {bill_run_id} not found", resource="bill_run")
+                run = get_or_not_found(session, BillRun, bill_run_id, resource="bill_run")
             else:
                 run = start_bill_run(session, clock, actor, month, code, issuing=not draft_only)
             operator = operator_by_code(session, code)
@@ -641,7 +640,5 @@ def list_partitions(session: Session, run_id: int) -> list[BillRunPartition]:
 
 
 def get_bill_run(session: Session, run_id: int) -> BillRun:
-    run = session.get(BillRun, run_id)
-    if run is None:
-        raise NotFound(f"bill run {run_id} not found", resource="bill_run")
+    run = get_or_not_found(session, BillRun, run_id, resource="bill_run")
     return run
