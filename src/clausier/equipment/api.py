@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from clausier.api.deps import Ctx, service_ctx, staff_ctx
 from clausier.api.inputs import Day, Input, Moment, Page, Price, page_of_list
-from clausier.equipment import service
+from clausier.equipment import service, shapes
 
 router = APIRouter(prefix="/api/v1/equipment", tags=["equipment"])
 
@@ -79,14 +79,14 @@ class SwapIn(Input):
 @router.get("")
 def list_items(state: str | None = None, customer_id: int | None = None, kind: str | None = None,
                page: Page = Depends(page_of_list), ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [service.to_dict(i) for i in service.list_items(ctx.session, state, customer_id, kind,
+    return [shapes.item_dict(i) for i in service.list_items(ctx.session, state, customer_id, kind,
                                                             page.limit, page.offset)]
 
 
 @router.post("", status_code=201)
 def register(body: ItemIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("equipment")
-    return service.to_dict(service.register_item(ctx.session, ctx.clock, ctx.actor, body.operator_id,
+    return shapes.item_dict(service.register_item(ctx.session, ctx.clock, ctx.actor, body.operator_id,
                                                  body.kind, body.serial))
 
 
@@ -123,7 +123,7 @@ def register_sim(body: SimIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("equipment")
     sim = service.register_sim(ctx.session, ctx.clock, ctx.actor, body.operator_id, body.iccid,
                                imsi=body.imsi, msisdn=body.msisdn)
-    return service.to_dict(sim.item)
+    return shapes.item_dict(sim.item)
 
 
 @router.put("/sims/{iccid}/puk")
@@ -142,20 +142,20 @@ def show_puk(sim: str, ctx: Ctx = Depends(service_ctx)) -> dict:
 @router.post("/sims/{iccid}/suspension")
 def suspend(iccid: str, body: SuspensionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("equipment")
-    return service.to_dict(service.suspend_sim(ctx.session, ctx.clock, ctx.actor, iccid, body.reason,
+    return shapes.item_dict(service.suspend_sim(ctx.session, ctx.clock, ctx.actor, iccid, body.reason,
                                                body.on).item)
 
 
 @router.post("/sims/{iccid}/swap")
 def swap(iccid: str, body: SwapIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("equipment")
-    return service.to_dict(service.swap_sim(ctx.session, ctx.clock, ctx.actor, iccid, body.new_iccid,
+    return shapes.item_dict(service.swap_sim(ctx.session, ctx.clock, ctx.actor, iccid, body.new_iccid,
                                             body.reason, body.on).item)
 
 
 @router.get("/{serial}")
 def get_item(serial: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
-    return service.to_dict(service.get_item(ctx.session, serial))
+    return shapes.item_dict(service.get_item(ctx.session, serial))
 
 
 @router.get("/{serial}/ownership")
@@ -166,7 +166,7 @@ def ownership(serial: str, on: Day | None = None, ctx: Ctx = Depends(staff_ctx))
 @router.post("/{serial}/shipment")
 def ship(serial: str, body: ShipmentIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("equipment")
-    return service.to_dict(service.ship(
+    return shapes.item_dict(service.ship(
         ctx.session, ctx.clock, ctx.actor, serial, body.subscription, body.provision_mode, body.on,
         received_on=body.received_on, replacement_value=body.replacement_value,
         sale_price=body.sale_price, monthly_rent=body.monthly_rent))
@@ -176,26 +176,26 @@ def ship(serial: str, body: ShipmentIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 def deliver(serial: str, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """The carrier delivered the item (the first delivery dates its subscription's)."""
     ctx.require_write("equipment")
-    return service.to_dict(service.record_delivery(ctx.session, ctx.clock, ctx.actor, serial, body.on))
+    return shapes.item_dict(service.record_delivery(ctx.session, ctx.clock, ctx.actor, serial, body.on))
 
 
 @router.post("/{serial}/receipt")
 def receive(serial: str, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """The customer received the item (the first receipt dates its subscription's)."""
     ctx.require_write("equipment")
-    return service.to_dict(service.record_receipt(ctx.session, ctx.clock, ctx.actor, serial, body.on))
+    return shapes.item_dict(service.record_receipt(ctx.session, ctx.clock, ctx.actor, serial, body.on))
 
 
 @router.post("/{serial}/installation")
 def install(serial: str, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("equipment")
-    return service.to_dict(service.install(ctx.session, ctx.clock, ctx.actor, serial, body.on))
+    return shapes.item_dict(service.install(ctx.session, ctx.clock, ctx.actor, serial, body.on))
 
 
 @router.post("/{serial}/payment-in-full")
 def paid_in_full(serial: str, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("equipment")
-    return service.to_dict(service.record_paid_in_full(ctx.session, ctx.clock, ctx.actor, serial, body.on))
+    return shapes.item_dict(service.record_paid_in_full(ctx.session, ctx.clock, ctx.actor, serial, body.on))
 
 
 @router.post("/{serial}/return-due")
@@ -211,5 +211,5 @@ def record_return(serial: str, body: ReturnIn, ctx: Ctx = Depends(staff_ctx)) ->
     ctx.require_write("equipment")
     charge = service.record_return(ctx.session, ctx.clock, ctx.actor, serial, body.on, body.condition,
                                    body.repair_cost)
-    return {**service.to_dict(service.get_item(ctx.session, serial)),
+    return {**shapes.item_dict(service.get_item(ctx.session, serial)),
             "repair_charge": charge.as_dict() if charge else None}

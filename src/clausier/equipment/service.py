@@ -28,7 +28,7 @@ from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.core.settings import Settings
 from clausier.db.lookup import get_or_not_found
-from clausier.equipment import rules
+from clausier.equipment import rules, shapes
 from clausier.equipment.models import Appointment, EquipmentItem, SimCard
 from clausier.equipment.rules import AppointmentStatus, SimStatus
 from clausier.terms.schema import Terms, UsageFlags
@@ -376,7 +376,7 @@ def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date,
 
 def _return_row(session: Session, item: EquipmentItem) -> dict:
     obligation = _obligation(session, item)
-    return {**to_dict(item), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
+    return {**shapes.item_dict(item), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
             "on_overdue": obligation.on_overdue, "clause": obligation.clause, "basis": obligation.basis,
             "ownership_passes": obligation.ownership_passes,
             "still_to_return": obligation.still_to_return,
@@ -680,20 +680,3 @@ def rent_end(item: EquipmentItem) -> date | None:
 def week_of(day: date) -> tuple[date, date]:
     start = day - timedelta(days=day.weekday())
     return start, start + timedelta(days=6)
-
-
-def to_dict(item: EquipmentItem) -> dict:
-    return {"id": item.id, "serial": item.serial, "kind": item.kind.code, "kind_name": item.kind.name,
-            "state": item.state, "provision_mode": item.provision_mode, "owner": item.owner,
-            "customer_id": item.customer_id, "subscription_id": item.subscription_id, "site_id": item.site_id,
-            "replacement_value": str(item.replacement_value), "sale_price": str(item.sale_price),
-            "monthly_rent": str(item.monthly_rent), "price_basis": item.price_basis,
-            "shipped_on": item.shipped_on, "delivered_on": item.delivered_on, "received_on": item.received_on,
-            "paid_in_full_on": item.paid_in_full_on,
-            "ownership_passed_on": item.ownership_passed_on, "return_reason": item.return_reason,
-            "return_due_on": item.return_due_on, "return_to": item.return_to,
-            "overdue_action": item.overdue_action, "returned_on": item.returned_on,
-            "return_condition": item.return_condition,
-            "sim": None if item.sim is None else {"msisdn": item.sim.msisdn, "status": item.sim.status,
-                                                  "suspension_reason": item.sim.suspension_reason,
-                                                  "last_activity_on": item.sim.last_activity_on}}

@@ -351,19 +351,3 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
         release(session, clock, actor, row, line.ended_on,
                 f"line {line.ref} ended" + (f" ({flag.clause})" if flag else ""))
     return f"{ported} port(s) done, {len(rows)} number(s) lost with their line"
-
-
-def to_dict(row: PhoneNumber) -> dict:
-    return {"id": row.id, "number": row.number, "kind": row.kind, "numbering_zone": row.numbering_zone,
-            "sda_block": row.sda_block, "status": row.status, "customer_id": row.customer_id,
-            "subscription_id": row.subscription_id, "ported_in": row.ported_in,
-            "assigned_on": row.assigned_on, "released_on": row.released_on,
-            "release_reason": row.release_reason}
-
-
-def port_to_dict(request: PortRequest) -> dict:
-    return {"id": request.id, "direction": request.direction, "number": request.number, "kind": request.kind,
-            "customer_id": request.customer_id, "subscription_id": request.subscription_id,
-            "rio": request.rio, "mandate_signed_on": request.mandate_signed_on,
-            "requested_on": request.requested_on, "porting_date": request.porting_date,
-            "status": request.status, "refusal_reasons": request.refusal_reasons, "plan": request.plan}
