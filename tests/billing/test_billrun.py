@@ -379,3 +379,14 @@ def test_a_bill_run_applies_each_proration_reading_and_bills_the_whole_month_of_
     assert "Vga Analogue — 2026-11" in {line.label for line in november.lines}   # not prorated again
     ended = [line for line in november.lines if line.subscription_id == ending.id]
     assert [(line.amount, line.clause) for line in ended] == [(D("20.00"), "CP I §7.2 (L1680)")]
+
+
+def test_an_issued_invoice_is_not_issued_again_and_says_so_by_its_code(session, clock, actor, tec,
+                                                                        business):
+    factories.subscription(session, clock, actor, business, [LineInput(business.sites[0].id, "presel")],
+                           signed_on=date(2026, 10, 1), go_live_on=date(2026, 11, 1))
+    billing_runs.bill_period(session, clock, actor, "2026-11", "technicophone")
+    [issued] = _invoices(session)
+    with pytest.raises(NotAllowed) as refused:
+        billing_invoices.issue_invoice(session, clock, actor, issued.id)
+    assert refused.value.code == "invoice_already_issued"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clausier.catalog import service
@@ -86,3 +88,15 @@ def test_the_operator_page_warns_while_a_mandatory_seller_field_is_missing(loade
         service.get_operator(s, "rozoh").siren = ""
     page = browser.get("/catalog/rozoh", params={"lang": "en"}).text
     assert "Invoices cannot be issued until these are given: siren" in page
+
+
+
+def test_a_negative_price_is_refused_with_its_code(loaded, engine, clock, actor):
+    from clausier.catalog.models import Offer
+    from clausier.core.errors import InvalidInput
+
+    with transaction(engine) as s:
+        offer_id = s.scalar(select(Offer.id).order_by(Offer.id).limit(1))
+        with pytest.raises(InvalidInput) as refused:
+            service.update_offer(s, clock, actor, offer_id, monthly_fee="-1.00")
+    assert refused.value.code == "offer_price_negative"

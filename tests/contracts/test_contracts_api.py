@@ -118,3 +118,17 @@ def test_api_quote_gives_each_line_its_message_and_its_text_in_the_language_aske
                          params={"received": "2026-08-10"},
                          headers={"Authorization": headers["Authorization"]}).json()
     assert english["lines"][0]["formula_message"]["text"] == english["lines"][0]["formula"]
+
+
+def test_api_refusals_carry_stable_codes(engine, clock, seeded):
+    """Resuming is allowed from suspended or restricted only (the lifecycle's transitions); an
+    unknown status filter is refused rather than read as an empty list."""
+    client = TestClient(app_for(engine, clock))
+    headers = {"Authorization": f"Bearer {seeded['token']}"}
+    refused = client.post(f"/api/v1/subscriptions/{seeded['ref']}/resume", headers=headers,
+                          json={"on": "2026-03-02"})
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "subscription_transition_not_allowed"
+    listed = client.get("/api/v1/subscriptions", params={"status": "closed"}, headers=headers)
+    assert (listed.status_code, listed.json()["code"]) == (422, "subscription_status_unknown")

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from clausier.contracts import service
+from clausier.contracts import service, shapes
 from clausier.contracts.service import LineInput
 from clausier.core.errors import NotAllowed
 from tests import factories
@@ -61,10 +61,10 @@ def test_a_hosting_contract_shows_who_manages_its_machines(session, clock, actor
     """Technicophone CP XI §2.2 L8226-8230: OPTION 1 by default (reading T-HOST-VARIANTS), OPTION 2
     when the offer of the order says so."""
     default = _technicophone(session, clock, actor, "hosting")
-    assert service.to_dict(default, session=session)["management"] == {
+    assert shapes.subscription_dict(default, session=session)["management"] == {
         "mode": "provider_managed", "clause": "CP XI §2.2 (L8226-8230), reading T-HOST-VARIANTS"}
     own = factories.one_line(session, clock, actor, "technicophone", "hosting", "20.00",
                              offer_code="hosting-self", unit="subscription", signed_on=date(2025, 1, 6),
                              go_live_on=date(2025, 1, 6), management="client_managed")
-    assert service.to_dict(own, session=session)["management"]["mode"] == "client_managed"
-    assert "management" not in service.to_dict(_technicophone(session, clock, actor, "vga"), session=session)
+    assert shapes.subscription_dict(own, session=session)["management"]["mode"] == "client_managed"
+    assert "management" not in shapes.subscription_dict(_technicophone(session, clock, actor, "vga"), session=session)

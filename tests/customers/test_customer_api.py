@@ -71,3 +71,12 @@ def test_reading_needs_a_staff_login(loaded, engine, clock):
 
     with TestClient(app_for(engine, clock)) as anonymous:
         assert anonymous.get("/api/v1/customers").status_code == 401
+
+
+def test_a_second_customer_with_the_same_ref_answers_its_code(loaded, staff_client):
+    api = staff_client("sales")
+    assert api.post("/api/v1/customers", json={**COMPANY, "ref": "TEC-000007"}).status_code == 201
+    other = {key: value for key, value in COMPANY.items() if key not in ("siret", "vat_number")}
+    again = api.post("/api/v1/customers", json={**other, "siren": "823456785", "ref": "TEC-000007"})
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+    assert again.json()["code"] == "customer_ref_taken"

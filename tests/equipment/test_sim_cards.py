@@ -130,3 +130,11 @@ def test_rozoh_module_sim_is_flagged_for_return_to_the_manufacturer(session, clo
     assert item.return_terms["clause"] == "CP A art. 1 (L34-42)"
     assert item.sim.status == "deactivated"
     assert session.scalars(select(Charge)).all() == []
+
+
+def test_a_suspended_sim_is_not_suspended_again_and_says_so_by_its_code(session, clock, actor):
+    mobile_line(session, clock, actor, "ozone")
+    service.suspend_sim(session, clock, actor, "0612345678", "loss", date(2026, 2, 1))
+    with pytest.raises(NotAllowed) as refused:
+        service.suspend_sim(session, clock, actor, "0612345678", "theft", date(2026, 2, 2))
+    assert refused.value.code == "sim_not_active"

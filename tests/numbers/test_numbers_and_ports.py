@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from clausier.contracts import service as contracts
 from clausier.contracts.service import LineInput
-from clausier.core.errors import InvalidInput
+from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.customers.models import Site
 from clausier.numbers import rules, service
 from tests import factories
@@ -137,3 +137,11 @@ def test_port_out_is_the_termination_request_with_its_exit_quote(session, clock,
     service.tick(session, clock, actor, date(2026, 6, 20))
     row = service.get_number(session, "0655443322")
     assert row.status == "ported_out" and ozone_mobile.status == "terminated"
+
+
+def test_a_number_in_service_is_not_assigned_again_and_says_so_by_its_code(session, clock, actor, vga):
+    service.add_numbers(session, clock, actor, vga.operator_id, ["0247661000"], "geographic", "37")
+    service.assign(session, clock, actor, "0247661000", vga.id, date(2025, 1, 20))
+    with pytest.raises(NotAllowed) as refused:
+        service.assign(session, clock, actor, "0247661000", vga.id, date(2025, 1, 21))
+    assert refused.value.code == "number_not_available"

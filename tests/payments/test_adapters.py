@@ -187,3 +187,16 @@ def test_the_dunning_page_lists_the_case_and_approves_a_step(engine, browser):
     pdf = browser.get(letter)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert "Mise en demeure" in browser.get("/payments/outbox").text
+
+
+def test_a_mandate_reference_used_twice_answers_its_code(engine, staff_client):
+    """A mandate's reference (*RUM*) is unique: the second one answers 409 with a stable code."""
+    with transaction(engine) as s:
+        ref = technicophone_invoice(s, SYSTEM).customer.ref
+    api = staff_client("billing")
+    mandate = {"customer": ref, "reference": "TEC-RUM-1", "signed_on": "2025-09-01",
+               "iban": IBAN_CUSTOMER}
+    assert api.post("/api/v1/mandates", json=mandate).status_code == 201
+    again = api.post("/api/v1/mandates", json=mandate)
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+    assert again.json()["code"] == "mandate_reference_taken"

@@ -26,6 +26,8 @@ from clausier.billing.documents.pdf import invoice_document
 from clausier.billing.invoices import service as billing_invoices
 from clausier.billing.ledger import service as billing_ledger
 from clausier.billing.runs import service as billing_runs
+from clausier.billing.runs.rules import BillRunStatus
+from clausier.billing.shapes import invoice_dict
 from clausier.catalog import facts as catalog
 from clausier.workers.dispatch import partition_queue
 
@@ -82,7 +84,7 @@ def list_invoices(status: str | None = None, customer_id: int | None = None,
                   period: str | None = None, operator: str | None = None, kind: str | None = None,
                   q: str | None = None, page: Page = Depends(page_of_list),
                   ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [billing_invoices.invoice_dict(i, with_lines=False)
+    return [invoice_dict(i, with_lines=False)
             for i in billing_invoices.list_invoices(
         ctx.session, status=status, customer_id=customer_id, period=period, operator_code=operator,
         kind=kind, search=q, limit=page.limit, offset=page.offset)]
@@ -99,7 +101,7 @@ def export_csv(period: str | None = None, operator: str | None = None, status: s
 
 @router.get("/invoices/{number}")
 def get_invoice(number: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
-    return billing_invoices.invoice_dict(billing_invoices.get_invoice(ctx.session, number))
+    return invoice_dict(billing_invoices.get_invoice(ctx.session, number))
 
 
 @router.get("/invoices/{number}/pdf", response_class=Response,
@@ -122,7 +124,7 @@ def credit(number: str, body: CreditIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     note = billing_invoices.credit_note(ctx.session, ctx.clock, ctx.actor, number, body.reason,
                                amount=body.amount, label=body.label, vat_rate=body.vat_rate)
     ctx.session.flush()
-    return billing_invoices.invoice_dict(note)
+    return invoice_dict(note)
 
 
 @router.post("/invoices/{number}/payment")
@@ -131,13 +133,13 @@ def payment(number: str, body: PaymentIn, ctx: Ctx = Depends(staff_ctx)) -> dict
     invoice = billing_invoices.record_payment(ctx.session, ctx.clock, ctx.actor, number,
                                               body.amount_paid,
                                      body.on or ctx.clock.today())
-    return billing_invoices.invoice_dict(invoice, with_lines=False)
+    return invoice_dict(invoice, with_lines=False)
 
 
 @router.post("/invoices/{invoice_id}/issue")
 def issue(invoice_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("billing")
-    return billing_invoices.invoice_dict(billing_invoices.issue_invoice(ctx.session, ctx.clock,
+    return invoice_dict(billing_invoices.issue_invoice(ctx.session, ctx.clock,
                                                                         ctx.actor, invoice_id),
                                 with_lines=False)
 
@@ -145,7 +147,7 @@ def issue(invoice_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
 @router.get("/billruns")
 def list_bill_runs(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     codes = catalog.operator_codes(ctx.session)
-    return [billing_runs.bill_run_dict(r, codes.get(r.operator_id, ""))
+    return [bill_run_dict(r, codes.get(r.operator_id, ""))
             for r in billing_runs.list_bill_runs(ctx.session)]
 
 
@@ -153,7 +155,7 @@ def list_bill_runs(ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
 def get_bill_run(run_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
     run = billing_runs.get_bill_run(ctx.session, run_id)
     operator = catalog.operator_by_id(ctx.session, run.operator_id)
-    return billing_runs.bill_run_dict(run, operator.code if operator else "")
+    return bill_run_dict(run, operator.code if operator else "")
 
 
 # A run beside the server's requests holds the write lock one batch at a time (SQLite), and the
@@ -185,7 +187,7 @@ def start_in_background(request: Request, ctx: Ctx, period: str, operator: str, 
 def start_bill_run(body: BillRunIn, request: Request, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("billing")
     run_id = start_in_background(request, ctx, body.period, body.operator, body.draft)
-    return {"id": run_id, "status": "running", "href": f"/api/v1/billruns/{run_id}"}
+    return {"id": run_id, "status": BillRunStatus.RUNNING, "href": f"/api/v1/billruns/{run_id}"}
 
 
 @router.get("/index-values")
@@ -231,3 +233,12 @@ def announce(body: PriceChangeIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
          "effective_on": n.effective_on, "notice_clause": n.notice_clause,
          "may_leave_without_fees": n.may_leave_without_fees, "leave_until": n.leave_until,
          "leave_clause": n.leave_clause} for n in change.notices]}
+
+
+def bill_run_dict(run, operator_code: str = "") -> dict:
+    """A bill run as the API shows it."""
+    return {"id": run.id, "operator": operator_code, "period": run.period, "status": run.status,
+            "issue_date": run.issue_date, "customers_total": run.customers_total,
+            "customers_done": run.customers_done, "invoices": run.invoices,
+            "total_ht": str(run.total_ht), "total_ttc": str(run.total_ttc), "errors": run.errors,
+            "started_at": run.started_at, "finished_at": run.finished_at}

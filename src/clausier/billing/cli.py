@@ -88,9 +88,9 @@ def billrun(period: str = typer.Option(..., help="The month billed, YYYY-MM."),
         if report.partitions:
             print_table(f"{report.operator}: partitions", ["#", "Customers", "Worker", "Invoices",
                                                            "Status"],
-                        [[p["position"], f"{p['customers']} ({p['first_customer_id']}–"
-                                         f"{p['last_customer_id']})", p["worker"], p["invoices"],
-                          p["status"]] for p in report.partitions])
+                        [[p.position, f"{p.customers} ({p.first_customer_id}–"
+                                      f"{p.last_customer_id})", p.worker, p.invoices,
+                          p.status] for p in report.partitions])
         for error in report.errors[:20]:
             console.print(f"[red]{report.operator} {error['customer']}[/]: {error['reason']}")
 
@@ -102,9 +102,10 @@ def list_invoices(status: str = typer.Option(None), customer: int = typer.Option
                   limit: int = typer.Option(100), as_json: bool = JsonOption):
     """List invoices and credit notes, newest first."""
     from clausier.billing.invoices import service as billing_invoices
+    from clausier.billing.shapes import invoice_dict
 
     with command() as cmd:
-        rows = [billing_invoices.invoice_dict(i, with_lines=False)
+        rows = [invoice_dict(i, with_lines=False)
                 for i in billing_invoices.list_invoices(
             cmd.session, status=status, customer_id=customer, period=period,
             operator_code=operator, kind=kind, limit=limit)]
@@ -123,9 +124,10 @@ def list_invoices(status: str = typer.Option(None), customer: int = typer.Option
 def show(number: str, as_json: bool = JsonOption):
     """An invoice with each line's explanation (formula and clause)."""
     from clausier.billing.invoices import service as billing_invoices
+    from clausier.billing.shapes import invoice_dict
 
     with command() as cmd:
-        data = billing_invoices.invoice_dict(billing_invoices.get_invoice(cmd.session, number))
+        data = invoice_dict(billing_invoices.get_invoice(cmd.session, number))
     if as_json:
         print_json(data)
         return
@@ -234,12 +236,13 @@ def credit(number: str, reason: str = typer.Option(..., help="Why the invoice is
            today: datetime | None = TodayOption):
     """Issue a credit note (*avoir*) on an invoice: in full (the invoice is cancelled) or an amount."""
     from clausier.billing.invoices import service as billing_invoices
+    from clausier.billing.shapes import invoice_dict
 
     with command(today) as cmd:
         note = billing_invoices.credit_note(cmd.session, cmd.clock, cmd.actor, number, reason,
                                    amount=Decimal(amount.replace(",", ".")) if amount else None,
                                    label=label, vat_rate=vat_rate)
-        data = billing_invoices.invoice_dict(note, with_lines=False)
+        data = invoice_dict(note, with_lines=False)
     if as_json:
         print_json(data)
     else:

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.billing.models import Invoice, InvoiceLine
-from clausier.billing.invoices.service import PAYMENT_STATUSES
+from clausier.billing.invoices.rules import PAYMENT_STATUSES, InvoiceStatus
 from clausier.core.errors import NotFound
 from clausier.core.money import ZERO, money
 
 # Issued invoices that may still have something to pay.
-OPEN_STATUSES = tuple(s for s in PAYMENT_STATUSES if s != "paid")
+OPEN_STATUSES = tuple(s for s in PAYMENT_STATUSES if s != InvoiceStatus.PAID)
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,6 @@ def issued_documents_of_customer(session: Session, customer_id: int, *, limit: i
     rows = session.execute(
         select(Invoice.number, Invoice.kind, Invoice.status, Invoice.period, Invoice.issue_date,
                Invoice.due_date, Invoice.total_ht, Invoice.total_ttc, Invoice.amount_paid)
-        .where(Invoice.customer_id == customer_id, Invoice.status != "draft")
+        .where(Invoice.customer_id == customer_id, Invoice.status != InvoiceStatus.DRAFT)
         .order_by(Invoice.id.desc()).limit(limit).offset(offset))
     return [DocumentListing(*row) for row in rows]

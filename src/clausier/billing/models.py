@@ -30,7 +30,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from clausier.core.errors import NotAllowed
 from clausier.db.base import Base
-from clausier.db.types import Instant, Money
+from clausier.billing.invoices.rules import InvoiceStatus
+from clausier.billing.periods import Refused
+from clausier.billing.runs.rules import BillRunStatus, PartitionStatus
+from clausier.db.types import Instant, Money, Status
 
 
 class Charge(Base):
@@ -63,7 +66,8 @@ class BillRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     period: Mapped[str] = mapped_column(String(7), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")   # running | completed | failed
+    status: Mapped[BillRunStatus] = mapped_column(Status(BillRunStatus, 20),
+                                                  default=BillRunStatus.RUNNING)
     issue_date: Mapped[date] = mapped_column(Date)
     customers_total: Mapped[int] = mapped_column(Integer, default=0)
     customers_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -94,7 +98,8 @@ class BillRunPartition(Base):
     first_customer_id: Mapped[int] = mapped_column(Integer)
     last_customer_id: Mapped[int] = mapped_column(Integer)
     customers: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="queued")   # queued | done | failed
+    status: Mapped[PartitionStatus] = mapped_column(Status(PartitionStatus, 20),
+                                                    default=PartitionStatus.QUEUED)
     worker: Mapped[str] = mapped_column(String(200), default="")    # host:pid of the last taker
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     invoices: Mapped[int] = mapped_column(Integer, default=0)
@@ -104,7 +109,7 @@ class BillRunPartition(Base):
     finished_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
 
 
-INVOICE_STATUSES = ("draft", "issued", "paid", "partly_paid", "overdue", "cancelled")
+INVOICE_STATUSES = tuple(InvoiceStatus)
 # What may still change once a document is issued (its payment life), nothing else.
 _MUTABLE_AFTER_ISSUE = {"status", "amount_paid", "paid_on"}
 
@@ -132,7 +137,8 @@ class Invoice(Base):
     run_key: Mapped[str | None] = mapped_column(String(20), nullable=True)
     series: Mapped[str] = mapped_column(String(20))
     number: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    status: Mapped[InvoiceStatus] = mapped_column(Status(InvoiceStatus, 20),
+                                                  default=InvoiceStatus.DRAFT, index=True)
     period: Mapped[str] = mapped_column(String(7), index=True)
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
@@ -305,14 +311,15 @@ def _refuse_changes_to_issued_invoices(session: Session, _context, _instances) -
                 continue
             if obj in session.deleted:
                 raise NotAllowed(f"invoice {obj.number}: an issued invoice cannot be deleted; "
-                                 "issue a credit note")
+                                 "issue a credit note", code=Refused.issued_invoice_not_deletable)
             changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
             frozen = changed - _MUTABLE_AFTER_ISSUE - {"lines"}
             if frozen or state.attrs.lines.history.has_changes():
                 raise NotAllowed(f"invoice {obj.number}: issued, it cannot be modified "
-                                 f"({', '.join(sorted(frozen or {'lines'}))}); issue a credit note")
+                                 f"({', '.join(sorted(frozen or {'lines'}))}); issue a credit note",
+                                 code=Refused.issued_invoice_immutable)
         elif isinstance(obj, InvoiceLine):
             invoice = obj.invoice
             if invoice is not None and invoice.number is not None:
                 raise NotAllowed(f"invoice {invoice.number}: its lines cannot be changed once issued; "
-                                 "issue a credit note")
+                                 "issue a credit note", code=Refused.issued_invoice_lines_immutable)

@@ -35,6 +35,26 @@ class Refused(RefusalCode):
     no_price_change_notice = auto()
     usage_of_another_customer = auto()
     notice_too_short = auto()               # a price change sooner than the sheet's notice
+    seller_details_missing = auto()
+    invoice_already_issued = auto()
+    invoice_issued_not_discarded = auto()
+    credit_note_not_creditable = auto()
+    draft_not_creditable = auto()
+    invoice_already_cancelled = auto()
+    credit_note_reason_missing = auto()
+    invoice_takes_no_payment = auto()
+    amount_paid_negative = auto()
+    invoice_partly_credited = auto()
+    credit_amount_not_positive = auto()
+    credit_amount_above_remaining = auto()
+    price_change_affects_nothing = auto()
+    index_not_a_number = auto()
+    index_already_recorded = auto()
+    index_value_missing = auto()
+    issued_invoice_not_deletable = auto()
+    issued_invoice_immutable = auto()
+    issued_invoice_lines_immutable = auto()
+    charges_billed_meanwhile = auto()
 
 
 def month_start(day: date) -> date:

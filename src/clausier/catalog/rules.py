@@ -70,7 +70,8 @@ def checked_identity(values: dict, field_prefix: str = "") -> tuple[LegalIdentit
     if siren:
         siren = _stdnum(fr_siren, siren, field("siren"), "SIREN (9 digits, Luhn key)")
         if siret and not siret.startswith(siren):
-            raise InvalidInput.on(field("siret"), f"{siret} does not start with the SIREN {siren}")
+            raise InvalidInput.on(field("siret"), f"{siret} does not start with the SIREN {siren}",
+                                  code="seller_siret_not_of_the_siren")
     elif siret:
         siren, derived["siren"] = siret[:9], SIREN_FROM_SIRET
     vat_number = text("vat_number").replace(" ", "").upper()
@@ -80,25 +81,29 @@ def checked_identity(values: dict, field_prefix: str = "") -> tuple[LegalIdentit
                                     "French VAT number (FR, key, SIREN)")
         if siren and fr_tva.to_siren(vat_number) != siren:
             raise InvalidInput.on(field("vat_number"),
-                                  f"{vat_number} does not carry the SIREN {siren}")
+                                  f"{vat_number} does not carry the SIREN {siren}",
+                                  code="seller_vat_number_not_of_the_siren")
     elif siren:
         vat_number, derived["vat_number"] = "FR" + fr_siren.to_tva(siren), VAT_FROM_SIREN
     country = text("country").upper() or "FR"
     if not values.get("country"):
         derived["country"] = COUNTRY_DEFAULT
     if len(country) != 2 or not country.isalpha():
-        raise InvalidInput.on(field("country"), f"{country!r} is not a two-letter ISO country code")
+        raise InvalidInput.on(field("country"), f"{country!r} is not a two-letter ISO country code",
+                              code="seller_country_malformed")
     postcode = text("postcode")
     if postcode and country == "FR" and not (len(postcode) == 5 and postcode.isdigit()):
         raise InvalidInput.on(field("postcode"),
-                              f"{postcode!r} is not a French postcode (5 digits)")
+                              f"{postcode!r} is not a French postcode (5 digits)",
+                              code="seller_postcode_malformed")
     lines = values.get("address_lines") or []
     if isinstance(lines, str):
         lines = lines.splitlines()
     address_lines = tuple(" ".join(line.split()) for line in lines if line.strip())
     if len(address_lines) > 3:
         raise InvalidInput.on(field("address_lines"), "at most 3 lines (EN 16931 BT-35, BT-36, "
-                                                      "BT-162), postcode and city apart")
+                                                      "BT-162), postcode and city apart",
+                              code="seller_address_too_long")
     iban, bic = _bank(text("iban"), text("bic"), field, derived)
     identity = LegalIdentity(
         legal_name=text("legal_name"), siren=siren, siret=siret, vat_number=vat_number,
@@ -112,7 +117,8 @@ def _stdnum(module, value: str, field_name: str, what: str) -> str:
         return module.validate(value)
     except stdnum_errors.ValidationError as exc:
         raise InvalidInput.on(field_name,
-                              f"{value!r} is not a valid {what}: {exc.message}") from None
+                              f"{value!r} is not a valid {what}: {exc.message}",
+                              code="seller_identifier_invalid") from None
 
 
 def _bank(iban_text: str, bic_text: str, field, derived: dict[str, str]) -> tuple[str, str]:
@@ -122,18 +128,21 @@ def _bank(iban_text: str, bic_text: str, field, derived: dict[str, str]) -> tupl
 
     if not iban_text:
         if bic_text:
-            raise InvalidInput.on(field("iban"), "required with a BIC")
+            raise InvalidInput.on(field("iban"), "required with a BIC", code="seller_iban_missing")
         return "", ""
     try:
         iban = IBAN(iban_text)
     except SchwiftyException as exc:
-        raise InvalidInput.on(field("iban"), f"{iban_text!r} is not a valid IBAN ({exc})") from None
+        raise InvalidInput.on(field("iban"), f"{iban_text!r} is not a valid IBAN ({exc})",
+                              code="seller_iban_invalid") from None
     if not bic_text:
         if iban.bic is None:
-            raise InvalidInput.on(field("bic"), f"required: no BIC is known for {iban.compact}")
+            raise InvalidInput.on(field("bic"), f"required: no BIC is known for {iban.compact}",
+                                  code="seller_bic_unknown_for_bank")
         derived["bic"] = BIC_FROM_IBAN
         return iban.compact, str(iban.bic)
     try:
         return iban.compact, str(BIC(bic_text))
     except SchwiftyException as exc:
-        raise InvalidInput.on(field("bic"), f"{bic_text!r} is not a valid BIC ({exc})") from None
+        raise InvalidInput.on(field("bic"), f"{bic_text!r} is not a valid BIC ({exc})",
+                              code="seller_bic_invalid") from None

@@ -21,6 +21,7 @@ from clausier.catalog.models import EquipmentKind, Offer, OfferOption, Operator
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotFound, Problem
 from clausier.core.money import money
+from clausier.db.lookup import get_or_not_found
 from clausier.terms import service as terms
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -125,18 +126,20 @@ def read_catalog_file(path: Path) -> CatalogFile:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInput.on("path", f"{path}: file not found") from None
+        raise InvalidInput.on("path", f"{path}: file not found",
+                              code="price_list_file_missing") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InvalidInput(f"{path}: not valid YAML ({exc})", problems=[
-            Problem(str(path), "not valid YAML", mark.line + 1 if mark else None)]) from None
+            Problem(str(path), "not valid YAML", mark.line + 1 if mark else None)],
+                           code="price_list_not_yaml") from None
     try:
         catalog = CatalogFile.model_validate(document)
     except ValidationError as exc:
         problems = [Problem(".".join(str(p) for p in error["loc"]), error["msg"])
                     for error in exc.errors()]
         raise InvalidInput(f"{path}: " + "; ".join(str(p) for p in problems[:5]),
-                           problems=problems) from None
+                           problems=problems, code="price_list_invalid") from None
     _check_consistency(catalog, path)
     return catalog
 
@@ -167,7 +170,7 @@ def _check_consistency(catalog: CatalogFile, path: Path) -> None:
                                     "a price that is not a demo price must cite its clause"))
     if problems:
         raise InvalidInput(f"{path}: " + "; ".join(str(p) for p in problems[:5]),
-                           problems=problems)
+                           problems=problems, code="price_list_invalid")
 
 
 # --------------------------------------------------------------------------- loading
@@ -362,9 +365,8 @@ def get_operator(session: Session, code: str) -> Operator:
 
 
 def get_operator_by_id(session: Session, operator_id: int) -> Operator:
-    operator = session.get(Operator, operator_id)
-    if operator is None:
-        raise NotFound(f"operator: no operator with id {operator_id}", resource="operator")
+    operator = get_or_not_found(session, Operator, operator_id, resource="operator",
+                                 message=f"operator: no operator with id {operator_id}")
     return operator
 
 
@@ -392,9 +394,8 @@ def get_offer(session: Session, operator_code: str, code: str) -> Offer:
 
 
 def get_offer_by_id(session: Session, offer_id: int) -> Offer:
-    offer = session.get(Offer, offer_id)
-    if offer is None:
-        raise NotFound(f"offer: no offer with id {offer_id}", resource="offer")
+    offer = get_or_not_found(session, Offer, offer_id, resource="offer",
+                              message=f"offer: no offer with id {offer_id}")
     return offer
 
 
@@ -435,12 +436,14 @@ def update_offer(session: Session, clock: Clock, actor: Actor, offer_id: int,
     if unknown:
         name = sorted(unknown)[0]
         raise InvalidInput.on(name, "cannot be changed here "
-                                    f"(editable: {', '.join(OFFER_EDITABLE)})")
+                                    f"(editable: {', '.join(OFFER_EDITABLE)})",
+                              code="offer_field_not_editable")
     for name in ("monthly_fee", "access_fee", "one_off_price"):
         if name in values:
             amount = money(values[name], field=name)
             if amount < 0:
-                raise InvalidInput.on(name, "a price cannot be negative")
+                raise InvalidInput.on(name, "a price cannot be negative",
+                                      code="offer_price_negative")
             values[name] = amount
     before = {name: getattr(offer, name) for name in values}
     changes = changes_between(before, values)

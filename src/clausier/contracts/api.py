@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.api.inputs import Day, Input, Page, Price, page_of_list
-from clausier.contracts import service
+from clausier.contracts import service, shapes
 from clausier.contracts.changes import Change
 from clausier.core.errors import NotFound
 
@@ -108,14 +108,14 @@ def create_order(body: OrderIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 def list_subscriptions(customer_id: int | None = None, status: str | None = None,
                        family: str | None = None, page: Page = Depends(page_of_list),
                        ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [service.to_dict(s) for s in service.list_subscriptions(
+    return [shapes.subscription_dict(s) for s in service.list_subscriptions(
         ctx.session, customer_id, status, family, limit=page.limit, offset=page.offset)]
 
 
 @router.get("/subscriptions/{ref}")
 def get_subscription(ref: str, on: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
     subscription = service.get_subscription(ctx.session, ref)
-    return service.to_dict(subscription, on or ctx.clock.today(), ctx.session)
+    return shapes.subscription_dict(subscription, on or ctx.clock.today(), ctx.session)
 
 
 @router.get("/subscriptions/{ref}/quotes/termination", response_model=QuoteOut)
@@ -137,7 +137,7 @@ def activate(ref: str, body: DateIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     order (409 when already recorded, 422 naming ``on``)."""
     ctx.require_write("contracts")
     subscription = service.activate(ctx.session, ctx.clock, ctx.actor, ref, body.on, body.service_identifier)
-    return service.to_dict(subscription, ctx.clock.today(), ctx.session)
+    return shapes.subscription_dict(subscription, ctx.clock.today(), ctx.session)
 
 
 class EventIn(Input):
@@ -148,7 +148,7 @@ def _record_goods_event(event: str):
     def record(ref: str, body: EventIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
         ctx.require_write("contracts")
         subscription = service.record_event(ctx.session, ctx.clock, ctx.actor, ref, event, body.on)
-        return service.to_dict(subscription, ctx.clock.today(), ctx.session)
+        return shapes.subscription_dict(subscription, ctx.clock.today(), ctx.session)
     record.__doc__ = (f"Record the {event} of the subscription's goods: once, on the timeline and "
                       f"audited (409 when already recorded; 422 naming ``on`` when before the order "
                       f"or out of the order shipment → delivery → receipt).")
@@ -214,7 +214,7 @@ def change_status(ref: str, action: str, body: DateIn, ctx: Ctx = Depends(staff_
     subscription = service.change_status(ctx.session, ctx.clock, ctx.actor,
                                          service.get_subscription(ctx.session, ref).id, action, body.on,
                                          body.reason or "")
-    return service.to_dict(subscription)
+    return shapes.subscription_dict(subscription)
 
 
 @router.get("/subscriptions/{ref}/quotes/withdrawal")

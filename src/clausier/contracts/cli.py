@@ -46,10 +46,10 @@ def list_contracts(customer: int = typer.Option(None, help="Customer id."),
                    status: str = typer.Option(None), family: str = typer.Option(None),
                    as_json: bool = JsonOption):
     """List subscriptions."""
-    from clausier.contracts import service
+    from clausier.contracts import service, shapes
 
     with command() as cmd:
-        rows = [service.to_dict(s) for s in service.list_subscriptions(cmd.session, customer, status, family)]
+        rows = [shapes.subscription_dict(s) for s in service.list_subscriptions(cmd.session, customer, status, family)]
         names = names_of(cmd.session, rows)
     if as_json:
         print_json(rows)
@@ -62,11 +62,11 @@ def list_contracts(customer: int = typer.Option(None, help="Customer id."),
 @app.command()
 def show(ref: str, today: datetime = TodayOption, as_json: bool = JsonOption):
     """A subscription with its timeline: period, commitment end, notice deadline."""
-    from clausier.contracts import service
+    from clausier.contracts import service, shapes
 
     with command(today) as cmd:
         subscription = service.get_subscription(cmd.session, ref)
-        data = service.to_dict(subscription, _day(today, cmd), cmd.session)
+        data = shapes.subscription_dict(subscription, _day(today, cmd), cmd.session)
     if as_json:
         print_json(data)
         return
@@ -134,9 +134,9 @@ def activate(ref: str, on: datetime = typer.Option(..., **DateOption),
 
 
 def _print_event(subscription, event: str, cmd, as_json: bool) -> None:
-    from clausier.contracts import service
+    from clausier.contracts import service, shapes
 
-    data = service.to_dict(subscription, cmd.clock.today(), cmd.session)
+    data = shapes.subscription_dict(subscription, cmd.clock.today(), cmd.session)
     if as_json:
         print_json(data)
         return

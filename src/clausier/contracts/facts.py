@@ -57,7 +57,7 @@ def subscriptions_in_force(session: Session, customer_ids: Collection[int], on: 
                            ) -> dict[int, tuple[LiveSubscription, ...]]:
     """The customers' subscriptions whose contract has not ended on ``on``: live, or ordered
     and not delivered yet (``rules.is_in_force``), by customer."""
-    return _subscriptions(session, customer_ids, on, ("ordered", *rules.LIVE_STATUSES), rules.is_in_force)
+    return _subscriptions(session, customer_ids, on, (rules.SubscriptionStatus.ORDERED, *rules.LIVE_STATUSES), rules.is_in_force)
 
 
 def subscription_status_column(subscription_id: ColumnElement[int]) -> ScalarSelect[str]:
@@ -177,7 +177,7 @@ def ended_subscriptions(session: Session, subscription_ids: Collection[int], on:
                 select(table.id, table.ref, table.customer_id, table.terminated_on,
                        table.cancelled_on)
                 .where(table.id.in_(ids[start:start + CHUNK]),
-                       table.status.in_(("terminated", "cancelled")),
+                       table.status.in_((rules.SubscriptionStatus.TERMINATED, rules.SubscriptionStatus.CANCELLED)),
                        or_(table.terminated_on <= on, table.cancelled_on <= on))):
             found[row.id] = EndedSubscription(row.id, row.ref, row.customer_id,
                                               row.terminated_on or row.cancelled_on)
@@ -369,7 +369,7 @@ def subscriptions_to_bill(session: Session, customer_ids: Collection[int], signe
     wanted = set(customer_ids)
     in_range = _SUB.customer_id.between(min(wanted), max(wanted))
     rows = [row for row in session.execute(
-        select(*_SUBSCRIPTION_COLUMNS).where(in_range, _SUB.status != "cancelled",
+        select(*_SUBSCRIPTION_COLUMNS).where(in_range, _SUB.status != rules.SubscriptionStatus.CANCELLED,
                                              _SUB.signed_on <= signed_by).order_by(_SUB.id))
             if row.customer_id in wanted]
     ids = {row.id for row in rows}
@@ -382,7 +382,7 @@ def subscriptions_in_force_of_operator(session: Session, operator_id: int, on: d
     """An operator's subscriptions in force on ``on`` (``rules.is_in_force``: live, or ordered
     and not delivered yet), of one family when given, with their items, in id order."""
     query = select(*_SUBSCRIPTION_COLUMNS).where(
-        _SUB.operator_id == operator_id, _SUB.status.in_(("ordered", *rules.LIVE_STATUSES)),
+        _SUB.operator_id == operator_id, _SUB.status.in_((rules.SubscriptionStatus.ORDERED, *rules.LIVE_STATUSES)),
         or_(_SUB.termination_effective_on.is_(None), _SUB.termination_effective_on > on))
     if family:
         query = query.where(_SUB.family == family)

@@ -31,6 +31,7 @@ from clausier.catalog import facts as catalog_facts
 from clausier.contracts import service as contracts
 from clausier.contracts.changes import ACTIONS, Change
 from clausier.contracts.models import ChangeOrder, Order, Subscription
+from clausier.contracts.rules import Refused
 from clausier.core.clock import Clock
 from clausier.core.errors import ClausierError, InvalidInput, Problem, Report
 from clausier.customers import facts as customer_facts
@@ -162,7 +163,8 @@ def read_records(path: Path) -> list[dict]:
                           mark.line + 1 if mark else None) from None
     records = loaded.get("customers") if isinstance(loaded, dict) else None
     if not isinstance(records, list):
-        raise InvalidInput.on("customers", "the YAML file must have a 'customers:' list")
+        raise InvalidInput.on("customers", "the YAML file must have a 'customers:' list",
+                              code=Refused.import_customers_not_a_list)
     return records
 
 
@@ -203,10 +205,12 @@ def _records_from_csv(path: Path, text: str) -> list[dict]:
     header, rows = _csv_rows(path, text)
     missing = {"customer_external_ref", "operator", "name", "kind"} - set(header)
     if missing:
-        raise InvalidInput.on("header", f"missing column(s): {', '.join(sorted(missing))}")
+        raise InvalidInput.on("header", f"missing column(s): {', '.join(sorted(missing))}",
+                              code=Refused.import_columns_missing)
     unknown = set(header) - set(CSV_COLUMNS)
     if unknown:
-        raise InvalidInput.on("header", f"unknown column(s): {', '.join(sorted(unknown))}")
+        raise InvalidInput.on("header", f"unknown column(s): {', '.join(sorted(unknown))}",
+                              code=Refused.import_columns_unknown)
     by_customer: dict[str, dict] = {}
     for line, row in rows:
         row = {k: v.strip() for k, v in row.items() if v.strip()}
@@ -335,7 +339,8 @@ def import_file(session: Session, clock: Clock, actor: Actor, path: Path,
     if result.report.problems and not skip_bad_rows:
         whole_file.rollback()
         raise InvalidInput(f"{path}: {len(result.report.problems)} bad row(s); nothing imported "
-                           "(use --skip-bad-rows to import the good ones)", problems=result.report.problems)
+                           "(use --skip-bad-rows to import the good ones)", problems=result.report.problems,
+                           code=Refused.import_rows_refused)
     whole_file.commit()
     return result
 
@@ -347,7 +352,8 @@ def _parse_date(value: str | None, field_name: str, line: int | None) -> date | 
         return date.fromisoformat(str(value))
     except ValueError:
         raise InvalidInput(f"{field_name}: {value!r} is not a date (YYYY-MM-DD)",
-                           problems=[Problem(field_name, f"{value!r} is not a date (YYYY-MM-DD)", line)]) from None
+                           problems=[Problem(field_name, f"{value!r} is not a date (YYYY-MM-DD)", line)],
+                           code=Refused.import_date_malformed) from None
 
 
 def _fail(field_name: str, reason: str, line: int | None) -> InvalidInput:
@@ -451,7 +457,8 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer, sites:
                                          if entry.get("access_fee_undiscounted") else None),
                 options=tuple(entry.get("options") or ())))
         except ClausierError as exc:
-            raise InvalidInput(exc.message, problems=[Problem(p.field, p.reason, entry_line) for p in exc.problems])
+            raise InvalidInput(exc.message, problems=[Problem(p.field, p.reason, entry_line) for p in exc.problems],
+                               code=exc.code)
         identifiers.append((site.id, entry.get("service_identifier")))
         if entry.get("subscription_ref"):
             refs.append((site.id, str(entry.get("offer", "")), str(entry["subscription_ref"])))
@@ -469,7 +476,8 @@ def _import_order(session: Session, clock: Clock, actor: Actor, customer, sites:
         created = contracts.accept_order(session, clock, actor, order.id, refs)
     except ClausierError as exc:
         raise InvalidInput(exc.message, problems=[Problem(p.field, p.reason, p.line or line)
-                                                  for p in (exc.problems or [Problem("orders", exc.message)])])
+                                                  for p in (exc.problems or [Problem("orders", exc.message)])],
+                           code=exc.code)
     result.orders += 1
     result.subscriptions += len(created)
     result.references.append(ReferenceMapping("order", str(external_ref), order.ref,
@@ -531,7 +539,8 @@ def _import_change(session: Session, clock: Clock, actor: Actor, customer,
     except ClausierError as exc:
         problems = exc.problems or [Problem(*_field_and_reason(exc.message))]
         raise InvalidInput(exc.message, problems=[
-            _change_problem(p.field, p.reason, lines, line) for p in problems]) from None
+            _change_problem(p.field, p.reason, lines, line) for p in problems],
+                           code=exc.code) from None
     result.changes += 1
 
 
@@ -610,4 +619,4 @@ def _record_billed_until(session: Session, clock: Clock, actor: Actor, subscript
     except ClausierError as exc:
         raise InvalidInput(exc.message, problems=[Problem(p.field if p.field.startswith("lines.")
                                                           else f"lines.{p.field}", p.reason, entry_line)
-                                                  for p in exc.problems]) from None
+                                                  for p in exc.problems], code=exc.code) from None

@@ -14,7 +14,8 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clausier.db.base import Base
-from clausier.db.types import Instant, Money
+from clausier.contracts.rules import ChangeOrderStatus, OrderStatus, SubscriptionStatus
+from clausier.db.types import Instant, Money, Status
 
 
 class Order(Base):
@@ -26,7 +27,7 @@ class Order(Base):
     external_ref: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="draft")   # draft | accepted | cancelled
+    status: Mapped[OrderStatus] = mapped_column(Status(OrderStatus, 20), default=OrderStatus.DRAFT)
     signed_on: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(20))   # on_premises | off_premises | distance
     outside_main_activity: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -72,7 +73,8 @@ class Subscription(Base):
     family: Mapped[str] = mapped_column(String(40), index=True)
     sheet_id: Mapped[str] = mapped_column(String(60))
     sheet_version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="ordered", index=True)
+    status: Mapped[SubscriptionStatus] = mapped_column(Status(SubscriptionStatus, 20),
+                                                       default=SubscriptionStatus.ORDERED, index=True)
     signed_on: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(20), default="on_premises")
     commitment_months: Mapped[int] = mapped_column(Integer)        # initial period
@@ -159,7 +161,8 @@ class ChangeOrder(Base):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
     ref: Mapped[str] = mapped_column(String(40))
     external_ref: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="confirmed")  # requested | confirmed
+    status: Mapped[ChangeOrderStatus] = mapped_column(Status(ChangeOrderStatus, 20),
+                                                      default=ChangeOrderStatus.CONFIRMED)
     ordered_on: Mapped[date] = mapped_column(Date)
     effective_on: Mapped[date] = mapped_column(Date, index=True)
     changes: Mapped[list] = mapped_column(JSON, default=list)      # [{action, offer, quantity}]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from enum import auto
+from enum import StrEnum, auto
 
 from dateutil.relativedelta import relativedelta
 
@@ -51,9 +51,39 @@ from clausier.terms.schema import (
 ONE_DAY = timedelta(days=1)
 
 
+# --------------------------------------------------------------------------- statuses
+
+class OrderStatus(StrEnum):
+    """Where an order (*bon de commande*) stands."""
+
+    DRAFT = "draft"
+    ACCEPTED = "accepted"
+    CANCELLED = "cancelled"
+
+
+class SubscriptionStatus(StrEnum):
+    """Where a subscription stands in its lifecycle (``service.TRANSITIONS`` moves it)."""
+
+    ORDERED = "ordered"
+    ACTIVE = "active"
+    RESTRICTED = "restricted"
+    SUSPENDED = "suspended"
+    NOTICE_GIVEN = "notice_given"
+    TERMINATED = "terminated"
+    CANCELLED = "cancelled"
+
+
+class ChangeOrderStatus(StrEnum):
+    """A change order is requested (from the portal) or confirmed."""
+
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+
+
 # --------------------------------------------------------------------------- live subscriptions
 
-LIVE_STATUSES = ("active", "restricted", "suspended", "notice_given")
+LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.RESTRICTED,
+                 SubscriptionStatus.SUSPENDED, SubscriptionStatus.NOTICE_GIVEN)
 """The statuses of a delivered subscription whose contract runs: restricted or suspended for
 unpaid bills it is still a contract in force, and a notice runs to its effective date."""
 
@@ -68,7 +98,7 @@ def is_live(status: str, termination_effective_on: date | None, on: date) -> boo
 
 def is_in_force(status: str, termination_effective_on: date | None, on: date) -> bool:
     """Signed and not ended: live, or ordered and not delivered yet (the contract has begun)."""
-    return status == "ordered" or is_live(status, termination_effective_on, on)
+    return status == SubscriptionStatus.ORDERED or is_live(status, termination_effective_on, on)
 
 
 # --------------------------------------------------------------------------- calendar arithmetic
@@ -126,7 +156,7 @@ class Facts:
     signed_on: date
     commitment_months: int
     items: tuple[Item, ...]
-    status: str = "active"
+    status: str = SubscriptionStatus.ACTIVE
     commitment_start: date | None = None
     go_live_on: date | None = None
     shipped_on: date | None = None
@@ -193,6 +223,35 @@ class Refused(RefusalCode):
     no_change_during_term = auto()
     removal_during_commitment_unsettled = auto()
     family_not_in_change_grid = auto()
+    import_customers_not_a_list = auto()
+    import_columns_missing = auto()
+    import_columns_unknown = auto()
+    import_rows_refused = auto()
+    import_date_malformed = auto()
+    subscription_ref_ambiguous = auto()
+    subscription_ref_taken = auto()
+    subscription_transition_not_allowed = auto()
+    order_customer_unknown = auto()
+    order_channel_unknown = auto()
+    order_without_lines = auto()
+    order_not_draft = auto()
+    event_in_the_future = auto()
+    service_identifier_refused = auto()
+    billed_until_not_a_month_end = auto()
+    billed_until_before_signature = auto()
+    restriction_action_unknown = auto()
+    new_site_not_of_the_customer = auto()
+    notice_channel_refused = auto()
+    withdrawal_refused = auto()
+    no_recommit_clause = auto()
+    change_order_empty = auto()
+    change_order_not_requested = auto()
+    order_site_not_of_the_customer = auto()
+    offer_family_not_in_sheet = auto()
+    site_outside_territory = auto()
+    option_change_malformed = auto()
+    amount_malformed = auto()
+    offer_quantity_malformed = auto()
 
 
 # --------------------------------------------------------------------------- commitment
@@ -577,7 +636,7 @@ def quote_termination(facts: Facts, terms: Terms, received: date, *,
     billed as recurring fees until the effective date and are part of the remaining months
     of the period, never counted twice.
     """
-    if facts.status in ("terminated", "cancelled"):
+    if facts.status in (SubscriptionStatus.TERMINATED, SubscriptionStatus.CANCELLED):
         raise RuleRefusal(Refused.subscription_already_ended, "status",
                           f"the subscription is already {facts.status}")
     if commitment_start(facts, terms) is None:

@@ -37,21 +37,23 @@ from clausier.core.message import msg
 from clausier.core.money import money, to_decimal
 from clausier.customers import rules as customer_rules
 from clausier.customers import facts as customer_facts
+from clausier.db.lookup import get_or_not_found
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Terms
 
 CHANNELS = ("on_premises", "off_premises", "distance")
 
 # Which transition leads from which states (refused otherwise, with the reason).
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "activate": (("ordered",), "active"),
-    "cancel": (("ordered",), "cancelled"),
-    "withdraw": (("ordered", "active"), "cancelled"),
-    "suspend": (("active", "restricted"), "suspended"),
-    "restrict": (("active",), "restricted"),
-    "resume": (("suspended", "restricted"), "active"),
-    "give_notice": (("active", "suspended", "restricted"), "notice_given"),
-    "terminate": (("notice_given", "active", "suspended", "restricted"), "terminated"),
+_S = rules.SubscriptionStatus
+TRANSITIONS: dict[str, tuple[tuple[_S, ...], _S]] = {
+    "activate": ((_S.ORDERED,), _S.ACTIVE),
+    "cancel": ((_S.ORDERED,), _S.CANCELLED),
+    "withdraw": ((_S.ORDERED, _S.ACTIVE), _S.CANCELLED),
+    "suspend": ((_S.ACTIVE, _S.RESTRICTED), _S.SUSPENDED),
+    "restrict": ((_S.ACTIVE,), _S.RESTRICTED),
+    "resume": ((_S.SUSPENDED, _S.RESTRICTED), _S.ACTIVE),
+    "give_notice": ((_S.ACTIVE, _S.SUSPENDED, _S.RESTRICTED), _S.NOTICE_GIVEN),
+    "terminate": ((_S.NOTICE_GIVEN, _S.ACTIVE, _S.SUSPENDED, _S.RESTRICTED), _S.TERMINATED),
 }
 
 
@@ -116,19 +118,22 @@ def _given_subscription_ref(session: Session, operator: catalog_facts.OperatorFa
         raise InvalidInput.on("lines.subscription_ref",
                               f"the lines {', '.join(offers)} make one subscription (same site and "
                               f"service family) but give it {len(refs)} references: "
-                              f"{', '.join(sorted(refs))}")
+                              f"{', '.join(sorted(refs))}",
+                              code=rules.Refused.subscription_ref_ambiguous)
     ref = customer_rules.check_reference(refs.pop(), "lines.subscription_ref")
     if _ref_taken(session, Subscription, operator, ref):
         reason = f"{operator.code} already has a subscription {ref}"
         raise Conflict(f"lines.subscription_ref: {reason}",
-                       problems=[Problem("lines.subscription_ref", reason)])
+                       problems=[Problem("lines.subscription_ref", reason)],
+                       code=rules.Refused.subscription_ref_taken)
     return ref
 
 
 def _offer(session: Session, operator_id: int, code: str, field: str) -> catalog_facts.OfferFacts:
     offer = catalog_facts.offers_by_code(session, operator_id, [code]).get(code)
     if offer is None:
-        raise InvalidInput.on(field, f"no offer {code!r} in this operator's catalogue")
+        raise InvalidInput.on(field, f"no offer {code!r} in this operator's catalogue",
+                              code=rules.Refused.offer_not_in_catalogue)
     return offer
 
 
@@ -214,7 +219,8 @@ def _transition(session: Session, clock: Clock, actor: Actor, subscription: Subs
     if subscription.status not in sources:
         raise NotAllowed(
             f"status: cannot {action.replace('_', ' ')} subscription {subscription.ref} while it is "
-            f"{subscription.status} (allowed from: {', '.join(sources)})")
+            f"{subscription.status} (allowed from: {', '.join(sources)})",
+                         code=rules.Refused.subscription_transition_not_allowed)
     before = subscription.status
     subscription.status = target
     _event(session, clock, actor, subscription, action, on, details or {})
@@ -229,11 +235,14 @@ def create_order(session: Session, clock: Clock, actor: Actor, data: OrderInput)
     """Record a signed order (*bon de commande*), bound to the sheet version in force at signature."""
     customer = customer_facts.customers(session, [data.customer_id]).get(data.customer_id)
     if customer is None:
-        raise InvalidInput.on("customer_id", f"customer {data.customer_id} not found")
+        raise InvalidInput.on("customer_id", f"customer {data.customer_id} not found",
+                              code=rules.Refused.order_customer_unknown)
     if data.channel not in CHANNELS:
-        raise InvalidInput.on("channel", f"{data.channel!r} is not one of {', '.join(CHANNELS)}")
+        raise InvalidInput.on("channel", f"{data.channel!r} is not one of {', '.join(CHANNELS)}",
+                              code=rules.Refused.order_channel_unknown)
     if not data.lines:
-        raise InvalidInput.on("lines", "an order needs at least one line")
+        raise InvalidInput.on("lines", "an order needs at least one line",
+                              code=rules.Refused.order_without_lines)
     if data.external_ref:
         existing = session.scalar(select(Order).where(Order.external_ref == data.external_ref,
                                                       Order.customer_id == customer.id))
@@ -253,9 +262,11 @@ def create_order(session: Session, clock: Clock, actor: Actor, data: OrderInput)
         field = f"lines.{index}"
         site = sites.get(line.site_id)
         if site is None or site.customer_id != customer.id:
-            raise InvalidInput.on(f"{field}.site_id", f"site {line.site_id} is not a site of {customer.name}")
+            raise InvalidInput.on(f"{field}.site_id", f"site {line.site_id} is not a site of {customer.name}",
+                                  code=rules.Refused.order_site_not_of_the_customer)
         if line.quantity < 1:
-            raise InvalidInput.on(f"{field}.quantity", "must be at least 1")
+            raise InvalidInput.on(f"{field}.quantity", "must be at least 1",
+                                  code=rules.Refused.quantity_below_one)
         offer = _offer(session, operator.id, line.offer_code, f"{field}.offer_code")
         order.lines.append(_order_line(site.id, offer, line, is_option=False))
         for option_code in line.options:
@@ -291,11 +302,10 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
     """Accepting an order creates one subscription per site and service family; its reference is
     generated unless ``subscription_refs`` (site id, offer code, reference: what an import gives)
     names one for a line of it (the lines of one subscription must agree)."""
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound(f"order {order_id} not found", resource="order")
-    if order.status != "draft":
-        raise NotAllowed(f"status: order {order.ref} is {order.status}, not draft")
+    order = get_or_not_found(session, Order, order_id, resource="order")
+    if order.status != rules.OrderStatus.DRAFT:
+        raise NotAllowed(f"status: order {order.ref} is {order.status}, not draft",
+                         code=rules.Refused.order_not_draft)
     sheet = terms_service.get_sheet(session, order.sheet_id, order.sheet_version)
     operator = _operator(session, order.operator_id)
     groups: dict[tuple[int, str], list[tuple[OrderLine, catalog_facts.OfferFacts]]] = {}
@@ -306,7 +316,8 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
     for line in order.lines:
         offer = offers[line.offer_id]
         if offer.family not in sheet.families:
-            raise InvalidInput.on("offer_code", f"{offer.code}: family {offer.family!r} is not in sheet {sheet.id}")
+            raise InvalidInput.on("offer_code", f"{offer.code}: family {offer.family!r} is not in sheet {sheet.id}",
+                                  code=rules.Refused.offer_family_not_in_sheet)
         groups.setdefault((line.site_id, offer.family), []).append((line, offer))
     created = []
     sites = customer_facts.sites(session, {site_id for site_id, _ in groups})
@@ -314,7 +325,8 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
         terms = sheet.terms_for(family)
         site = sites[site_id]
         if (refusal := rules.territory_refusal(terms, site.country, site.postcode)) is not None:
-            raise NotAllowed(f"{refusal}: {site.name} cannot take {family}")
+            raise NotAllowed(f"{refusal}: {site.name} cannot take {family}",
+                             code=rules.Refused.site_outside_territory)
         main = [line for line, _ in lines if not line.is_option] or [lines[0][0]]
         months = (main[0].commitment_months
                   or (terms.commitment.initial_months.value if terms.commitment and terms.commitment.initial_months
@@ -328,7 +340,7 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
         subscription = Subscription(
             ref=ref or _next_ref(session, Subscription, operator, "S"), customer_id=order.customer_id,
             site_id=site_id, operator_id=order.operator_id, order_id=order.id, family=family,
-            sheet_id=order.sheet_id, sheet_version=order.sheet_version, status="ordered",
+            sheet_id=order.sheet_id, sheet_version=order.sheet_version, status=_S.ORDERED,
             signed_on=order.signed_on, channel=order.channel, commitment_months=months,
             created_at=clock.now())
         for line, offer in lines:
@@ -344,7 +356,7 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
         record(session, clock, actor, "subscription.create", subscription,
                f"{subscription.ref} ({family}) from order {order.ref}")
         created.append(subscription)
-    order.status = "accepted"
+    order.status = rules.OrderStatus.ACCEPTED
     record(session, clock, actor, "order.accept", order, f"{order.ref}: {len(created)} subscription(s)")
     return created
 
@@ -385,7 +397,8 @@ def record_event(session: Session, clock: Clock, actor: Actor, subscription_ref:
     subscription = get_subscription(session, subscription_ref)
     _check_event(subscription, event, on)
     if on > clock.today():
-        raise InvalidInput.on("on", f"{on.isoformat()} is in the future: an event is recorded once it happened")
+        raise InvalidInput.on("on", f"{on.isoformat()} is in the future: an event is recorded once it happened",
+                              code=rules.Refused.event_in_the_future)
     setattr(subscription, LIFECYCLE_COLUMNS[event], on)
     _event(session, clock, actor, subscription, TIMELINE_KINDS[event], on, {"source": source} if source else {})
     record(session, clock, actor, f"subscription.{event}", subscription,
@@ -406,7 +419,7 @@ def activate(session: Session, clock: Clock, actor: Actor, subscription_id: int 
     _check_event(subscription, "activation", on)
     if service_identifier and (refusal := rules.identifier_refusal(terms_of(session, subscription),
                                                                    service_identifier)):
-        raise NotAllowed(refusal)
+        raise NotAllowed(refusal, code=rules.Refused.service_identifier_refused)
     _transition(session, clock, actor, subscription, "activate", on, {"source": source} if source else None)
     subscription.go_live_on = on
     subscription.commitment_start = on
@@ -428,10 +441,12 @@ def record_billed_until(session: Session, clock: Clock, actor: Actor, subscripti
     subscription = get_subscription(session, subscription_id)
     if until != billing_periods.month_end(until):
         raise InvalidInput.on("billed_until", f"{until.isoformat()} is not the last day of a month "
-                                              "(bill runs bill whole calendar months)")
+                                              "(bill runs bill whole calendar months)",
+                              code=rules.Refused.billed_until_not_a_month_end)
     if until < subscription.signed_on:
         raise InvalidInput.on("billed_until", f"{until.isoformat()} is before the signature "
-                                              f"{subscription.signed_on.isoformat()}")
+                                              f"{subscription.signed_on.isoformat()}",
+                              code=rules.Refused.billed_until_before_signature)
     before = subscription.billed_until
     subscription.billed_until = until
     _event(session, clock, actor, subscription, "billed_until", until)
@@ -445,7 +460,8 @@ def change_status(session: Session, clock: Clock, actor: Actor, subscription_id:
                   on: date, reason: str = "") -> Subscription:
     """Suspend, restrict or resume (billing continues while suspended where the sheet says so)."""
     if action not in ("suspend", "restrict", "resume"):
-        raise InvalidInput.on("action", f"{action!r} is not suspend, restrict or resume")
+        raise InvalidInput.on("action", f"{action!r} is not suspend, restrict or resume",
+                              code=rules.Refused.restriction_action_unknown)
     subscription = get_subscription(session, subscription_id)
     _transition(session, clock, actor, subscription, action, on, {"reason": reason} if reason else None)
     return subscription
@@ -511,7 +527,8 @@ def quote_move(session: Session, subscription_id: int | str, on: date, new_site_
     sites = customer_facts.sites(session, [subscription.site_id, new_site_id])
     old_site, new_site = sites[subscription.site_id], sites.get(new_site_id)
     if new_site is None or new_site.customer_id != subscription.customer_id:
-        raise InvalidInput.on("new_site_id", f"site {new_site_id} is not a site of this customer")
+        raise InvalidInput.on("new_site_id", f"site {new_site_id} is not a site of this customer",
+                              code=rules.Refused.new_site_not_of_the_customer)
     same_zone = bool(old_site.numbering_zone) and old_site.numbering_zone == new_site.numbering_zone
     try:
         return rules.quote_move(facts_of(session, subscription, on), terms_of(session, subscription), on,
@@ -530,11 +547,11 @@ def give_notice(session: Session, clock: Clock, actor: Actor, subscription_id: i
     the quote; the one-off part goes to the next invoice, the service ends on the effective date
     (tick). A notice by a channel the terms do not accept is refused."""
     subscription = get_subscription(session, subscription_id)
-    if subscription.status == "ordered":
+    if subscription.status == _S.ORDERED:
         return cancel(session, clock, actor, subscription.id, received)
     refusal = rules.notice_channel_refusal(terms_of(session, subscription), channel, reason)
     if refusal is not None:
-        raise NotAllowed(refusal)
+        raise NotAllowed(refusal, code=rules.Refused.notice_channel_refused)
     quote = _quote(session, subscription, received, reason, wanted_effective)
     _transition(session, clock, actor, subscription, "give_notice", received,
                 {"effective_date": quote.effective_date.isoformat(), "reason": reason,
@@ -578,7 +595,8 @@ def withdraw(session: Session, clock: Clock, actor: Actor, subscription_id: int 
     subscription = get_subscription(session, subscription_id)
     decision = rules.withdrawal(facts_of(session, subscription), terms_of(session, subscription), requested_on)
     if not decision.allowed:
-        raise NotAllowed(f"withdrawal: refused — {'; '.join(decision.reasons)} ({decision.clause})")
+        raise NotAllowed(f"withdrawal: refused — {'; '.join(decision.reasons)} ({decision.clause})",
+                         code=rules.Refused.withdrawal_refused)
     _transition(session, clock, actor, subscription, "withdraw", requested_on, decision.as_dict())
     subscription.cancelled_on = requested_on
     subscription.termination_reason = "withdrawal"
@@ -608,11 +626,13 @@ def recommit(session: Session, clock: Clock, actor: Actor, subscription_id: int 
     if choices:
         months = months or choices[0]
         if months not in choices:
-            raise InvalidInput.on("months", f"must be one of {choices} ({commitment.recommit_on_change_choices_months.clause})")
+            raise InvalidInput.on("months", f"must be one of {choices} ({commitment.recommit_on_change_choices_months.clause})",
+                                  code=rules.Refused.recommit_months_not_offered)
     elif commitment and commitment.recommit_on_change_months:
         months = commitment.recommit_on_change_months.value
     if not months:
-        raise NotAllowed(f"recommit: sheet {subscription.sheet_id} sets no re-commitment for {subscription.family}")
+        raise NotAllowed(f"recommit: sheet {subscription.sheet_id} sets no re-commitment for {subscription.family}",
+                         code=rules.Refused.no_recommit_clause)
     subscription.recommitted_on = on
     subscription.recommit_months = months
     _event(session, clock, actor, subscription, "recommitted", on, {"change": change, "months": months})
@@ -646,7 +666,8 @@ def quote_change(session: Session, subscription_id: int | str,
     """What a change order would cost and commit to if ordered on ``on`` (changes nothing)."""
     subscription = get_subscription(session, subscription_id)
     if not wanted:
-        raise InvalidInput.on("changes", "name at least one change (add, remove, option, offer)")
+        raise InvalidInput.on("changes", "name at least one change (add, remove, option, offer)",
+                              code=rules.Refused.change_order_empty)
     offers = _offered(session, subscription, wanted)
     try:
         return changes.quote_change(
@@ -670,7 +691,7 @@ def request_change(session: Session, clock: Clock, actor: Actor, subscription_id
     subscription = get_subscription(session, subscription_id)
     quote = quote_change(session, subscription.id, wanted, on)
     order = ChangeOrder(subscription_id=subscription.id,
-                        ref=_next_change_ref(session, subscription), status="requested",
+                        ref=_next_change_ref(session, subscription), status=rules.ChangeOrderStatus.REQUESTED,
                         ordered_on=on, effective_on=quote.effective_date,
                         changes=[change.as_dict() for change in wanted], quote=quote.as_dict(),
                         one_off_total=quote.one_off.total, monthly_total=quote.monthly.total,
@@ -693,8 +714,9 @@ def confirm_requested_change(session: Session, clock: Clock, actor: Actor,
     if order is None:
         raise NotFound(f"change order: {order_ref} not found on {subscription.ref}",
                        resource="change_order")
-    if order.status != "requested":
-        raise NotAllowed(f"status: change order {order_ref} is already {order.status}")
+    if order.status != rules.ChangeOrderStatus.REQUESTED:
+        raise NotAllowed(f"status: change order {order_ref} is already {order.status}",
+                         code=rules.Refused.change_order_not_requested)
     wanted = tuple(changes.Change.from_dict(change) for change in order.changes)
     return confirm_change(session, clock, actor, subscription.id, wanted, order.ordered_on,
                           requested=order)
@@ -738,7 +760,7 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
                                      ref=_next_change_ref(session, subscription),
                                      changes=[change.as_dict() for change in wanted],
                                      external_ref=external_ref, created_at=clock.now())
-    order.status, order.ordered_on, order.effective_on = "confirmed", on, effective
+    order.status, order.ordered_on, order.effective_on = rules.ChangeOrderStatus.CONFIRMED, on, effective
     order.quote, order.actor = quote.as_dict(), actor.name
     order.one_off_total, order.monthly_total = quote.one_off.total, quote.monthly.total
     session.add(order)
@@ -812,7 +834,7 @@ def subscriptions_serving(session: Session, start: date, end: date,
     """The subscriptions delivered (not ordered only, not cancelled) and in service at some time
     of [start, end): live before ``end``, not terminated before ``start``; by customer."""
     query = select(Subscription).where(
-        Subscription.status.notin_(("ordered", "cancelled")),
+        Subscription.status.notin_((_S.ORDERED, _S.CANCELLED)),
         or_(Subscription.go_live_on.is_(None), Subscription.go_live_on < end),
         or_(Subscription.terminated_on.is_(None), Subscription.terminated_on >= start))
     if customer_id is not None:
@@ -827,6 +849,10 @@ def list_subscriptions(session: Session, customer_id: int | None = None, status:
     if customer_id is not None:
         query = query.where(Subscription.customer_id == customer_id)
     if status:
+        if status not in set(rules.SubscriptionStatus):
+            raise InvalidInput.on("status", f"no subscription status {status!r} (one of: "
+                                  f"{', '.join(rules.SubscriptionStatus)})",
+                                  code="subscription_status_unknown")
         query = query.where(Subscription.status == status)
     if family:
         query = query.where(Subscription.family == family)
@@ -868,19 +894,19 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
     counts = {"terminated": 0, "renewed": 0, "reminders": 0, "pack_started": 0}
     mine = true() if customer_id is None else Subscription.customer_id == customer_id
     due = session.scalars(select(Subscription).where(
-        Subscription.status == "notice_given", Subscription.termination_effective_on <= day,
+        Subscription.status == _S.NOTICE_GIVEN, Subscription.termination_effective_on <= day,
         mine)).all()
     for subscription in due:
         terminate_now(session, clock, actor, subscription.id, subscription.termination_effective_on,
                       "end of notice")
         counts["terminated"] += 1
     live = session.scalars(select(Subscription).where(
-        Subscription.status.in_(("active", "suspended", "restricted", "ordered")), mine)).all()
+        Subscription.status.in_((_S.ACTIVE, _S.SUSPENDED, _S.RESTRICTED, _S.ORDERED)), mine)).all()
     for subscription in live:
         terms = terms_of(session, subscription)
         facts = facts_of(session, subscription, day)
         start = rules.commitment_start(facts, terms)
-        if subscription.status == "ordered" and start is not None and start <= day and subscription.commitment_start is None:
+        if subscription.status == _S.ORDERED and start is not None and start <= day and subscription.commitment_start is None:
             # Rozoh: the service period starts at the latest N months after shipment.
             subscription.commitment_start = start
             _event(session, clock, actor, subscription, "service_started", start, {"rule": "latest start after shipment"})
@@ -888,7 +914,7 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
         period = rules.period_on(facts, terms, day)
         if period is None:
             end = rules.commitment_end(facts, terms)
-            if end is not None and day > end and subscription.status != "ordered":
+            if end is not None and day > end and subscription.status != _S.ORDERED:
                 renewal = terms.renewal
                 if renewal is None or renewal.mode is None or renewal.mode.value == "none":
                     terminate_now(session, clock, actor, subscription.id, end + rules.ONE_DAY, "end of term")
@@ -906,31 +932,6 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
                       {"deadline": deadline.isoformat(), "days_before": days_before}):
                 counts["reminders"] += 1
     return counts
-
-
-def to_dict(subscription: Subscription, timeline_on: date | None = None, session: Session | None = None) -> dict:
-    data = {
-        "id": subscription.id, "ref": subscription.ref, "customer_id": subscription.customer_id,
-        "site_id": subscription.site_id, "family": subscription.family, "status": subscription.status,
-        "sheet": f"{subscription.sheet_id} v{subscription.sheet_version}",
-        "signed_on": subscription.signed_on, "go_live_on": subscription.go_live_on,
-        "shipped_on": subscription.shipped_on, "delivered_on": subscription.delivered_on,
-        "equipment_received_on": subscription.equipment_received_on,
-        "commitment_months": subscription.commitment_months,
-        "notice_received_on": subscription.notice_received_on,
-        "termination_effective_on": subscription.termination_effective_on,
-        "items": [{"offer": i.offer_code, "label": i.label, "unit": i.unit, "quantity": i.quantity,
-                   "monthly_fee": str(i.monthly_fee), "price_basis": i.price_basis,
-                   "option": i.is_option, "active_from": i.active_from,
-                   "active_until": i.active_until}
-                  for i in (subscription.items if timeline_on is None
-                            else items_in_force(subscription, timeline_on))],
-    }
-    if timeline_on is not None and session is not None:
-        data["timeline"] = timeline(session, subscription.id, timeline_on).as_dict()
-    if session is not None and (management := management_of(session, subscription)) is not None:
-        data["management"] = {"mode": management[0], "clause": management[1]}
-    return data
 
 
 def management_of(session: Session, subscription: Subscription) -> tuple[str, str] | None:
@@ -955,20 +956,24 @@ def parse_changes(add: list[str], remove: list[str], options: list[str],
         for value in values:
             code, equals, count = value.partition("=")
             if not code or (equals and not count.isdigit()):
-                raise InvalidInput.on(field, f"{value!r} is not OFFER=N (N a whole number)")
+                raise InvalidInput.on(field, f"{value!r} is not OFFER=N (N a whole number)",
+                                      code=rules.Refused.offer_quantity_malformed)
             quantity = int(count) if equals else 1
             if quantity < 1:
-                raise InvalidInput.on(field, f"{value!r}: the quantity must be at least 1")
+                raise InvalidInput.on(field, f"{value!r}: the quantity must be at least 1",
+                                      code=rules.Refused.quantity_below_one)
             wanted.append(changes.Change(action, code, quantity))
     for value in options:
         if len(value) < 2 or value[0] not in "+-":
-            raise InvalidInput.on("option", f"{value!r} is not +CODE (add) or -CODE (remove)")
+            raise InvalidInput.on("option", f"{value!r} is not +CODE (add) or -CODE (remove)",
+                                  code=rules.Refused.option_change_malformed)
         action = "option_add" if value[0] == "+" else "option_remove"
         wanted.append(changes.Change(action, value[1:]))
     if offer:
         wanted.append(changes.Change("offer", offer))
     if not wanted:
-        raise InvalidInput.on("changes", "name a change: --add, --remove, --option or --offer")
+        raise InvalidInput.on("changes", "name a change: --add, --remove, --option or --offer",
+                              code=rules.Refused.change_order_empty)
     return tuple(wanted)
 
 
@@ -976,4 +981,4 @@ def parse_amount(value: str, field: str) -> Decimal:
     try:
         return money(to_decimal(value, field=field))
     except ValueError as exc:
-        raise InvalidInput.on(field, str(exc)) from None
+        raise InvalidInput.on(field, str(exc), code=rules.Refused.amount_malformed) from None

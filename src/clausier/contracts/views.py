@@ -27,7 +27,7 @@ def contracts_page(request: Request, status: str | None = None, family: str | No
     customers = customer_facts.customers(ctx.session, {s.customer_id for s in subscriptions})
     return render(request, "contracts/list.html", {
         "subscriptions": subscriptions, "customers": customers, "status": status or "",
-        "family": family or "", "statuses": sorted({target for _, target in service.TRANSITIONS.values()} | {"ordered"})})
+        "family": family or "", "statuses": sorted(rules.SubscriptionStatus)})
 
 
 @router.get("/contracts/{ref}")

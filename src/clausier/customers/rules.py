@@ -51,7 +51,7 @@ def check_siren(value: str) -> str:
         reason = _reason(exc)
         if isinstance(exc, stdnum_errors.InvalidLength):
             reason = "must have 9 digits"
-        raise InvalidInput.on("siren", f"{value!r} {reason}") from None
+        raise InvalidInput.on("siren", f"{value!r} {reason}", code="siren_malformed") from None
 
 
 def check_siret(value: str, siren: str | None) -> str:
@@ -62,9 +62,10 @@ def check_siret(value: str, siren: str | None) -> str:
         reason = _reason(exc)
         if isinstance(exc, stdnum_errors.InvalidLength):
             reason = "must have 14 digits"
-        raise InvalidInput.on("siret", f"{value!r} {reason}") from None
+        raise InvalidInput.on("siret", f"{value!r} {reason}", code="siret_malformed") from None
     if siren and not siret.startswith(siren):
-        raise InvalidInput.on("siret", f"{siret} does not start with the SIREN {siren}")
+        raise InvalidInput.on("siret", f"{siret} does not start with the SIREN {siren}",
+                              code="siret_not_of_the_siren")
     return siret
 
 
@@ -79,21 +80,24 @@ def check_vat_number(value: str, siren: str | None) -> str:
     try:
         vat = eu_vat.validate(value)
     except stdnum_errors.ValidationError as exc:
-        raise InvalidInput.on("vat_number", f"{value!r} {_reason(exc)}") from None
+        raise InvalidInput.on("vat_number", f"{value!r} {_reason(exc)}",
+                              code="vat_number_invalid") from None
     if vat.startswith("FR") and siren:
         if vat[4:] != siren:
-            raise InvalidInput.on("vat_number", f"{vat} does not carry the SIREN {siren}")
+            raise InvalidInput.on("vat_number", f"{vat} does not carry the SIREN {siren}",
+                                  code="vat_number_not_of_the_siren")
         if vat[2:4].isdigit() and vat != vat_number_for(siren):
             raise InvalidInput.on("vat_number",
                                   f"{vat} has the wrong key for SIREN {siren} "
-                                  f"(expected {vat_number_for(siren)})")
+                                  f"(expected {vat_number_for(siren)})",
+                                  code="vat_number_key_wrong")
     return vat
 
 
 def normalise_email(value: str, field: str = "email") -> str:
     email = value.strip().lower()
     if email and not _EMAIL.match(email):
-        raise InvalidInput.on(field, f"{value!r} is not an e-mail address")
+        raise InvalidInput.on(field, f"{value!r} is not an e-mail address", code="email_malformed")
     return email
 
 
@@ -105,16 +109,18 @@ def normalise_phone(value: str, field: str = "phone", region: str = "FR") -> str
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        raise InvalidInput.on(field, f"{value!r} is not a phone number") from None
+        raise InvalidInput.on(field, f"{value!r} is not a phone number",
+                              code="phone_malformed") from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidInput.on(field, f"{value!r} is not a valid phone number")
+        raise InvalidInput.on(field, f"{value!r} is not a valid phone number", code="phone_invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def check_roles(roles: list[str]) -> list[str]:
     unknown = [role for role in roles if role not in CONTACT_ROLES]
     if unknown:
-        raise InvalidInput.on("roles", f"{unknown[0]!r} is not one of {', '.join(CONTACT_ROLES)}")
+        raise InvalidInput.on("roles", f"{unknown[0]!r} is not one of {', '.join(CONTACT_ROLES)}",
+                              code="contact_role_unknown")
     return sorted(set(roles), key=CONTACT_ROLES.index)
 
 
@@ -123,13 +129,14 @@ def check_reference(value: str, field: str = "ref") -> str:
     ref = value.strip()
     if not _REFERENCE.fullmatch(ref):
         raise InvalidInput.on(field, f"{ref!r} must be letters, digits, '-', '_', '.', '/' "
-                                     "(at most 40)")
+                                     "(at most 40)", code="reference_malformed")
     return ref
 
 
 def check_choice(field: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise InvalidInput.on(field, f"{value!r} is not one of {', '.join(choices)}")
+        raise InvalidInput.on(field, f"{value!r} is not one of {', '.join(choices)}",
+                              code="choice_unknown")
     return value
 
 
@@ -155,20 +162,23 @@ def check_identity(identity: Identity, operator_customer_kind: str) -> Identity:
     allowed = KINDS_FOR_OPERATOR.get(operator_customer_kind, KINDS)
     if kind not in allowed:
         raise InvalidInput.on("kind", f"this operator sells to {' or '.join(allowed)} customers "
-                                      f"only, not to a {kind}")
+                                      f"only, not to a {kind}", code="customer_kind_not_sold")
     country = identity.country.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", country):
-        raise InvalidInput.on("country", f"{identity.country!r} is not a 2-letter country code")
+        raise InvalidInput.on("country", f"{identity.country!r} is not a 2-letter country code",
+                              code="country_malformed")
     if kind == "household":
         for name in ("siren", "siret", "vat_number"):
             if getattr(identity, name):
-                raise InvalidInput.on(name, "a household has none (only companies do)")
+                raise InvalidInput.on(name, "a household has none (only companies do)",
+                                      code="household_company_field")
         if category != "other":
-            raise InvalidInput.on("category", "a household's category is 'other'")
+            raise InvalidInput.on("category", "a household's category is 'other'",
+                                  code="household_category_not_other")
         return Identity(kind, category, country)
     siren = check_siren(identity.siren) if identity.siren else None
     if country == "FR" and siren is None:
-        raise InvalidInput.on("siren", "a French company needs its SIREN")
+        raise InvalidInput.on("siren", "a French company needs its SIREN", code="siren_missing")
     siret = check_siret(identity.siret, siren) if identity.siret else None
     vat = check_vat_number(identity.vat_number, siren) if identity.vat_number else None
     return Identity(kind, category, country, siren, siret, vat)
@@ -194,7 +204,8 @@ def department_of(postcode: str) -> str:
     """The department of a French postcode (Corsica 20xxx: 2A below 20200, else 2B)."""
     code = postcode.strip().replace(" ", "")
     if not re.fullmatch(r"\d{5}", code):
-        raise InvalidInput.on("postcode", f"{postcode!r} is not a French postcode (5 digits)")
+        raise InvalidInput.on("postcode", f"{postcode!r} is not a French postcode (5 digits)",
+                              code="postcode_malformed")
     if code.startswith("97") or code.startswith("98"):
         return code[:3]
     if code.startswith("20"):
@@ -213,5 +224,6 @@ def numbering_zone(postcode: str, country: str = "FR", explicit: str | None = No
     zone = ZONE_OF_DEPARTMENT.get(department)
     if zone is None:
         raise InvalidInput.on("postcode", f"department {department} has no geographic prefix; "
-                                          "give the numbering zone explicitly")
+                                          "give the numbering zone explicitly",
+                              code="numbering_zone_unknown")
     return zone

@@ -16,6 +16,7 @@ from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotFound, Problem
 from clausier.customers import rules
 from clausier.customers.models import Contact, Customer, Site
+from clausier.db.lookup import get_or_not_found
 from clausier.db.references import delete_unless_referenced
 
 CUSTOMER_FIELDS = ("ref", "external_ref", "kind", "name", "siren", "siret", "vat_number",
@@ -39,7 +40,7 @@ def _checked_customer(operator, values: dict) -> dict:
     """Normalise and check the fields of a customer (all of them, before they are stored)."""
     name = (values.get("name") or "").strip()
     if not name:
-        raise InvalidInput.on("name", "is required")
+        raise InvalidInput.on("name", "is required", code="customer_name_missing")
     identity = rules.check_identity(rules.Identity(
         kind=values.get("kind") or "", category=values.get("category") or "other",
         country=values.get("country") or "FR",
@@ -47,7 +48,7 @@ def _checked_customer(operator, values: dict) -> dict:
         vat_number=_blank_to_none(values.get("vat_number"))), operator.customer_kind)
     employees = values.get("employees")
     if employees is not None and employees < 0:
-        raise InvalidInput.on("employees", "cannot be negative")
+        raise InvalidInput.on("employees", "cannot be negative", code="customer_employees_negative")
     return {
         **values,
         "name": name, "kind": identity.kind, "category": identity.category,
@@ -79,7 +80,8 @@ def _check_ref_free(session: Session, operator, ref: str,
                                                   Customer.ref == ref))
     if other is not None and other.id != customer_id:
         reason = f"{operator.code} already has a customer {ref}"
-        raise Conflict(f"ref: {reason}", problems=[Problem("ref", reason)])
+        raise Conflict(f"ref: {reason}", problems=[Problem("ref", reason)],
+                       code="customer_ref_taken")
     return ref
 
 
@@ -88,7 +90,8 @@ def create_customer(session: Session, clock: Clock, actor: Actor, *, operator: s
     """Create a customer of ``operator`` (code); its ref is generated unless given."""
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
-        raise InvalidInput.on(sorted(unknown)[0], "is not a customer field")
+        raise InvalidInput.on(sorted(unknown)[0], "is not a customer field",
+                              code="customer_field_unknown")
     seller = catalog.get_operator(session, operator)
     values = _checked_customer(seller, {**fields, "name": name, "kind": kind})
     values["ref"] = _check_ref_free(session, seller, ref) if ref else _next_ref(session, seller)
@@ -105,7 +108,8 @@ def update_customer(session: Session, clock: Clock, actor: Actor, customer_id: i
     """Change the given fields; the identity is checked again as a whole."""
     unknown = set(changes) - set(CUSTOMER_FIELDS)
     if unknown:
-        raise InvalidInput.on(sorted(unknown)[0], "is not a customer field (or cannot change)")
+        raise InvalidInput.on(sorted(unknown)[0], "is not a customer field (or cannot change)",
+                              code="customer_field_unknown")
     customer = get_customer(session, customer_id)
     operator = catalog.get_operator_by_id(session, customer.operator_id)
     before = snapshot(customer, CUSTOMER_FIELDS)
@@ -122,9 +126,8 @@ def update_customer(session: Session, clock: Clock, actor: Actor, customer_id: i
 
 
 def get_customer(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"customer: no customer with id {customer_id}", resource="customer")
+    customer = get_or_not_found(session, Customer, customer_id, resource="customer",
+                                 message=f"customer: no customer with id {customer_id}")
     return customer
 
 
@@ -136,7 +139,8 @@ def get_customer_by_ref(session: Session, ref: str, operator: str | None = None)
     if not found:
         raise NotFound(f"ref: no customer {ref}", resource="customer")
     if len(found) > 1:
-        raise InvalidInput.on("operator", f"several operators have a customer {ref}: name one")
+        raise InvalidInput.on("operator", f"several operators have a customer {ref}: name one",
+                              code="customer_ref_ambiguous")
     return found[0]
 
 
@@ -157,9 +161,9 @@ def search_customers(session: Session, text: str | None = None, operator: str | 
     """Customers whose name, ref, external ref, SIREN/SIRET or e-mail (or a contact's e-mail)
     contains ``text``, by name; one page of them."""
     if page < 1:
-        raise InvalidInput.on("page", "starts at 1")
+        raise InvalidInput.on("page", "starts at 1", code="page_below_one")
     if not 1 <= per_page <= 500:
-        raise InvalidInput.on("per_page", "must be between 1 and 500")
+        raise InvalidInput.on("per_page", "must be between 1 and 500", code="per_page_out_of_range")
     query = select(Customer)
     if operator:
         query = query.where(Customer.operator_id == catalog.get_operator(session, operator).id)
@@ -185,7 +189,7 @@ def search_customers(session: Session, text: str | None = None, operator: str | 
 def _checked_site(values: dict) -> dict:
     name = (values.get("name") or "").strip()
     if not name:
-        raise InvalidInput.on("name", "is required")
+        raise InvalidInput.on("name", "is required", code="site_name_missing")
     country = (values.get("country") or "FR").strip().upper()
     postcode = (values.get("postcode") or "").strip()
     return {**values, "name": name, "country": country, "postcode": postcode,
@@ -210,7 +214,7 @@ def add_site(session: Session, clock: Clock, actor: Actor, customer_id: int, *, 
     customer = get_customer(session, customer_id)
     unknown = set(fields) - set(SITE_FIELDS)
     if unknown:
-        raise InvalidInput.on(sorted(unknown)[0], "is not a site field")
+        raise InvalidInput.on(sorted(unknown)[0], "is not a site field", code="site_field_unknown")
     if is_central is None:
         is_central = not session.scalar(select(func.count()).where(Site.customer_id == customer.id))
     values = _checked_site({**fields, "name": name, "is_central": bool(is_central)})
@@ -225,16 +229,15 @@ def add_site(session: Session, clock: Clock, actor: Actor, customer_id: int, *, 
 
 
 def get_site(session: Session, site_id: int) -> Site:
-    site = session.get(Site, site_id)
-    if site is None:
-        raise NotFound(f"site: no site with id {site_id}", resource="site")
+    site = get_or_not_found(session, Site, site_id, resource="site",
+                             message=f"site: no site with id {site_id}")
     return site
 
 
 def update_site(session: Session, clock: Clock, actor: Actor, site_id: int, **changes) -> Site:
     unknown = set(changes) - set(SITE_FIELDS)
     if unknown:
-        raise InvalidInput.on(sorted(unknown)[0], "is not a site field")
+        raise InvalidInput.on(sorted(unknown)[0], "is not a site field", code="site_field_unknown")
     site = get_site(session, site_id)
     before = snapshot(site, SITE_FIELDS)
     merged = {**before, **changes}
@@ -257,7 +260,8 @@ def remove_site(session: Session, clock: Clock, actor: Actor, site_id: int) -> N
     others = session.scalar(select(func.count()).where(Site.customer_id == site.customer_id,
                                                        Site.id != site.id))
     if site.is_central and others:
-        raise Conflict("is_central: make another site central before removing this one")
+        raise Conflict("is_central: make another site central before removing this one",
+                       code="site_central_not_removable")
     for contact in session.scalars(select(Contact).where(Contact.site_id == site.id)):
         contact.site_id = None
     record(session, clock, actor, "site.delete", site, site.name,
@@ -270,18 +274,20 @@ def remove_site(session: Session, clock: Clock, actor: Actor, site_id: int) -> N
 def _checked_contact(session: Session, customer_id: int, values: dict) -> dict:
     name = (values.get("name") or "").strip()
     if not name:
-        raise InvalidInput.on("name", "is required")
+        raise InvalidInput.on("name", "is required", code="contact_name_missing")
     site_id = values.get("site_id")
     if site_id is not None:
         site = session.get(Site, site_id)
         if site is None or site.customer_id != customer_id:
-            raise InvalidInput.on("site_id", f"site {site_id} is not a site of this customer")
+            raise InvalidInput.on("site_id", f"site {site_id} is not a site of this customer",
+                                  code="contact_site_not_of_the_customer")
     email = rules.normalise_email(values.get("email") or "")
     phone = rules.normalise_phone(values.get("phone") or "")
     roles = rules.check_roles(list(values.get("roles") or []))
     if "incident_reporter" in roles and not (email or phone):
         raise InvalidInput.on("roles", "an incident reporter needs an e-mail or a phone number "
-                                       "so that the reporter can be identified")
+                                       "so that the reporter can be identified",
+                              code="incident_reporter_unreachable")
     return {**values, "name": name, "email": email, "phone": phone, "roles": roles}
 
 
@@ -290,7 +296,8 @@ def add_contact(session: Session, clock: Clock, actor: Actor, customer_id: int, 
     customer = get_customer(session, customer_id)
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
-        raise InvalidInput.on(sorted(unknown)[0], "is not a contact field")
+        raise InvalidInput.on(sorted(unknown)[0], "is not a contact field",
+                              code="contact_field_unknown")
     values = _checked_contact(session, customer.id, {**fields, "name": name})
     contact = Contact(customer_id=customer.id, **values)
     session.add(contact)
@@ -300,9 +307,8 @@ def add_contact(session: Session, clock: Clock, actor: Actor, customer_id: int, 
 
 
 def get_contact(session: Session, contact_id: int) -> Contact:
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound(f"contact: no contact with id {contact_id}", resource="contact")
+    contact = get_or_not_found(session, Contact, contact_id, resource="contact",
+                                message=f"contact: no contact with id {contact_id}")
     return contact
 
 
@@ -310,7 +316,8 @@ def update_contact(session: Session, clock: Clock, actor: Actor, contact_id: int
                    **changes) -> Contact:
     unknown = set(changes) - set(CONTACT_FIELDS)
     if unknown:
-        raise InvalidInput.on(sorted(unknown)[0], "is not a contact field")
+        raise InvalidInput.on(sorted(unknown)[0], "is not a contact field",
+                              code="contact_field_unknown")
     contact = get_contact(session, contact_id)
     before = snapshot(contact, CONTACT_FIELDS)
     after = _checked_contact(session, contact.customer_id, {**before, **changes})

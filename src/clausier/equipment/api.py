@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from clausier.api.deps import Ctx, service_ctx, staff_ctx
 from clausier.api.inputs import Day, Input, Moment, Page, Price, page_of_list
-from clausier.equipment import service
+from clausier.equipment import service, shapes
 
 router = APIRouter(prefix="/api/v1/equipment", tags=["equipment"])
 
@@ -78,14 +78,14 @@ class SwapIn(Input):
 
 def _out(ctx: Ctx, item) -> dict:
     """An item as the API returns it."""
-    return service.to_dict(ctx.session, item)
+    return shapes.item_dict(item, service.kind_of(ctx.session, item))
 
 
 @router.get("")
 def list_items(state: str | None = None, customer_id: int | None = None, kind: str | None = None,
                page: Page = Depends(page_of_list), ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return service.to_dicts(ctx.session, service.list_items(ctx.session, state, customer_id, kind,
-                                                            page.limit, page.offset))
+    items = service.list_items(ctx.session, state, customer_id, kind, page.limit, page.offset)
+    return shapes.item_dicts(items, service.kinds_of(ctx.session, items))
 
 
 @router.post("", status_code=201)

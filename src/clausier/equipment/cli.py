@@ -28,10 +28,11 @@ def _items_table(title: str, rows: list[dict], names: Names) -> None:
 def list_items(state: str = typer.Option(None), customer: int = typer.Option(None, help="Customer id."),
                kind: str = typer.Option(None), as_json: bool = JsonOption):
     """The inventory, filtered by state, customer or kind."""
-    from clausier.equipment import service
+    from clausier.equipment import service, shapes
 
     with command() as cmd:
-        rows = service.to_dicts(cmd.session, service.list_items(cmd.session, state, customer, kind))
+        items = service.list_items(cmd.session, state, customer, kind)
+        rows = shapes.item_dicts(items, service.kinds_of(cmd.session, items))
         names = names_of(cmd.session, rows)
     print_json(rows) if as_json else _items_table("Equipment", rows, names)
 
@@ -39,10 +40,11 @@ def list_items(state: str = typer.Option(None), customer: int = typer.Option(Non
 @app.command()
 def show(serial: str, today: datetime = TodayOption, as_json: bool = JsonOption):
     """One item, with who owns it today and its warranty."""
-    from clausier.equipment import service
+    from clausier.equipment import service, shapes
 
     with command(today) as cmd:
-        data = service.to_dict(cmd.session, service.get_item(cmd.session, serial))
+        item = service.get_item(cmd.session, serial)
+        data = shapes.item_dict(item, service.kind_of(cmd.session, item))
         if data["subscription_id"]:
             data["ownership"] = service.ownership(cmd.session, serial, cmd.clock.today())
     if as_json:

@@ -9,7 +9,8 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clausier.db.base import Base
-from clausier.db.types import Instant, Money
+from clausier.db.types import Instant, Money, Status
+from clausier.equipment.rules import AppointmentStatus, SimStatus
 
 
 class EquipmentItem(Base):
@@ -73,7 +74,7 @@ class SimCard(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("equipment_items.id"), unique=True)
     msisdn: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     imsi: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="active")  # active | suspended | retired | deactivated
+    status: Mapped[SimStatus] = mapped_column(Status(SimStatus, 20), default=SimStatus.ACTIVE)
     suspension_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)  # loss | theft | inactivity
     suspended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     last_activity_on: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -95,6 +96,7 @@ class Appointment(Base):
     scheduled_at: Mapped[datetime] = mapped_column(Instant)
     price: Mapped[Decimal] = mapped_column(Money())          # the installation service, per the quote
     price_basis: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20), default="planned")   # planned | done | cancelled
+    status: Mapped[AppointmentStatus] = mapped_column(Status(AppointmentStatus, 20),
+                                                      default=AppointmentStatus.PLANNED)
     cancelled_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
     created_at: Mapped[datetime] = mapped_column(Instant)

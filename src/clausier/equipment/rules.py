@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from enum import auto
+from enum import StrEnum, auto
 
 from dateutil.relativedelta import relativedelta
 
@@ -32,6 +32,24 @@ RETURN_REASONS = ("termination", "withdrawal", "end_of_service", "ineligibility"
 # both are expected back at the end of the service.
 LENT_WITH_THE_SIM = ("transmission_module", "sim")
 # What the operator may do when rented equipment is not returned (sheet lists use these words).
+
+
+class SimStatus(StrEnum):
+    """A SIM card: active, suspended (on request, loss or theft), retired when swapped for a new
+    one, deactivated when its line ended."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    RETIRED = "retired"
+    DEACTIVATED = "deactivated"
+
+
+class AppointmentStatus(StrEnum):
+    PLANNED = "planned"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
 SELL_CHOICES = ("sell", "sell_to_client")
 REPOSSESS_CHOICES = ("repossess", "repossess_at_client_cost")
 
@@ -50,6 +68,29 @@ class Refused(RefusalCode):
     repair_cost_negative = auto()
     puk_not_digits = auto()
     puk_wrong_length = auto()
+    equipment_serves_no_subscription = auto()
+    equipment_state_not_allowed = auto()
+    equipment_serial_missing = auto()
+    equipment_kind_unknown = auto()
+    equipment_serial_taken = auto()
+    provision_mode_unknown = auto()
+    subscription_of_another_operator = auto()
+    equipment_never_shipped = auto()
+    equipment_event_already_recorded = auto()
+    equipment_event_in_the_future = auto()
+    equipment_not_sold = auto()
+    equipment_not_at_the_customer = auto()
+    return_condition_unknown = auto()
+    equipment_owned_by_the_customer = auto()
+    repair_cost_missing = auto()
+    appointment_time_naive = auto()
+    appointment_not_planned = auto()
+    sim_suspension_reason_unknown = auto()
+    sim_not_active = auto()
+    sim_not_resumable = auto()
+    sim_swap_reason_unknown = auto()
+    sim_carries_no_line = auto()
+    puk_unreadable = auto()
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,10 @@ from clausier.core.explain import Explained, Line
 from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.core.settings import Settings
-from clausier.equipment import rules
+from clausier.db.lookup import get_or_not_found
+from clausier.equipment import rules, shapes
 from clausier.equipment.models import Appointment, EquipmentItem, SimCard
+from clausier.equipment.rules import AppointmentStatus, SimStatus
 from clausier.terms.schema import Terms, UsageFlags
 
 # --------------------------------------------------------------------------- helpers
@@ -48,7 +50,8 @@ def get_item(session: Session, serial_or_id: str | int) -> EquipmentItem:
 
 def _terms(session: Session, item: EquipmentItem) -> Terms:
     if item.subscription_id is None:
-        raise NotAllowed(f"subscription: item {item.serial} serves no subscription, so no terms apply")
+        raise NotAllowed(f"subscription: item {item.serial} serves no subscription, so no terms apply",
+                         code=rules.Refused.equipment_serves_no_subscription)
     return contracts.terms_of(session, _subscription(session, item.subscription_id))
 
 
@@ -78,7 +81,8 @@ def _move(session: Session, clock: Clock, actor: Actor, item: EquipmentItem, all
           target: str, on: date, summary: str = "") -> None:
     if item.state not in allowed:
         raise NotAllowed(f"state: item {item.serial} is {item.state}; it can become {target} only "
-                         f"from {', '.join(allowed)}")
+                         f"from {', '.join(allowed)}",
+                         code=rules.Refused.equipment_state_not_allowed)
     before, item.state = item.state, target
     record(session, clock, actor, f"equipment.{target}", item,
            f"{item.serial}: {before} → {target} on {on.isoformat()}{' — ' + summary if summary else ''}",
@@ -100,13 +104,15 @@ def register_item(session: Session, clock: Clock, actor: Actor, operator_id: int
     """Put a new serialised item in stock, valued at the catalogue prices of its kind."""
     serial = serial.strip()
     if not serial:
-        raise InvalidInput.on("serial", "is required")
+        raise InvalidInput.on("serial", "is required", code=rules.Refused.equipment_serial_missing)
     kind = catalog_facts.equipment_kinds_by_code(session, operator_id, [kind_code]).get(kind_code)
     if kind is None:
-        raise InvalidInput.on("kind", f"no equipment kind {kind_code!r} in this operator's catalogue")
+        raise InvalidInput.on("kind", f"no equipment kind {kind_code!r} in this operator's catalogue",
+                              code=rules.Refused.equipment_kind_unknown)
     if session.scalar(select(EquipmentItem.id).where(EquipmentItem.operator_id == operator_id,
                                                      EquipmentItem.serial == serial)):
-        raise Conflict(f"serial: {serial} is already in the inventory")
+        raise Conflict(f"serial: {serial} is already in the inventory",
+                       code=rules.Refused.equipment_serial_taken)
     item = EquipmentItem(operator_id=operator_id, kind_id=kind.id, serial=serial, state="in_stock",
                          replacement_value=kind.replacement_value, sale_price=kind.sale_price,
                          monthly_rent=kind.monthly_rent, price_basis=kind.price_basis,
@@ -124,11 +130,13 @@ def ship(session: Session, clock: Clock, actor: Actor, serial: str, subscription
     order when given, else the catalogue's."""
     if provision_mode not in rules.PROVISION_MODES:
         raise InvalidInput.on("provision_mode", f"{provision_mode!r} is not one of "
-                                                f"{', '.join(rules.PROVISION_MODES)}")
+                                                f"{', '.join(rules.PROVISION_MODES)}",
+                              code=rules.Refused.provision_mode_unknown)
     item = get_item(session, serial)
     subscription = contracts.get_subscription(session, subscription_ref)
     if subscription.operator_id != item.operator_id:
-        raise InvalidInput.on("subscription", f"{subscription.ref} is another operator's")
+        raise InvalidInput.on("subscription", f"{subscription.ref} is another operator's",
+                              code=rules.Refused.subscription_of_another_operator)
     _move(session, clock, actor, item, ("in_stock",), "shipped", on, f"{provision_mode} to {subscription.ref}")
     item.provision_mode = provision_mode
     item.customer_id, item.subscription_id, item.site_id = (subscription.customer_id, subscription.id,
@@ -139,7 +147,7 @@ def ship(session: Session, clock: Clock, actor: Actor, serial: str, subscription
         if value is not None:
             setattr(item, name, money(value))
     if kind_of(session, item).code == "sim" and item.sim is not None:
-        item.sim.status = "active"
+        item.sim.status = SimStatus.ACTIVE
     _subscription_event(session, clock, actor, item, "shipment", on)
     if received_on is not None:
         record_receipt(session, clock, actor, item.serial, received_on)
@@ -167,15 +175,19 @@ def _record_arrival(session: Session, clock: Clock, actor: Actor, serial: str, e
     item = get_item(session, serial)
     column = _ITEM_EVENTS[event]
     if item.shipped_on is None or item.subscription_id is None:
-        raise NotAllowed(f"state: {item.serial} was never shipped to a customer")
+        raise NotAllowed(f"state: {item.serial} was never shipped to a customer",
+                         code=rules.Refused.equipment_never_shipped)
     journey = contract_rules.Lifecycle(date.min, **{name: getattr(item, attr) for name, attr in _ITEM_EVENTS.items()})
     refusal = contract_rules.lifecycle_refusal(journey, event, on)
     if refusal is not None and refusal.code == "already_recorded":
-        raise Conflict(f"{refusal.field}: {item.serial}: {refusal.reason}")
+        raise Conflict(f"{refusal.field}: {item.serial}: {refusal.reason}",
+                       code=rules.Refused.equipment_event_already_recorded)
     if refusal is not None:
-        raise InvalidInput.on(refusal.field, f"{item.serial}: {refusal.reason}")
+        raise InvalidInput.on(refusal.field, f"{item.serial}: {refusal.reason}",
+                              code=f"equipment_event_{refusal.code}")
     if on > clock.today():
-        raise InvalidInput.on("on", f"{on.isoformat()} is in the future: an event is recorded once it happened")
+        raise InvalidInput.on("on", f"{on.isoformat()} is in the future: an event is recorded once it happened",
+                              code=rules.Refused.equipment_event_in_the_future)
     setattr(item, column, on)
     record(session, clock, actor, f"equipment.{event}", item, f"{item.serial}: {event} on {on.isoformat()}",
            {"event": event, "on": on.isoformat()})
@@ -208,7 +220,8 @@ def record_paid_in_full(session: Session, clock: Clock, actor: Actor, serial: st
     where the sheet keeps it until then."""
     item = get_item(session, serial)
     if item.provision_mode != "sold":
-        raise NotAllowed(f"provision_mode: {item.serial} is {item.provision_mode}, not sold")
+        raise NotAllowed(f"provision_mode: {item.serial} is {item.provision_mode}, not sold",
+                         code=rules.Refused.equipment_not_sold)
     item.paid_in_full_on = on
     owner, why = rules.owner_on(facts(session, item), _terms(session, item), on)
     if owner == "customer" and item.owner != "customer":
@@ -245,7 +258,8 @@ def open_return(session: Session, clock: Clock, actor: Actor, serial: str, reaso
     operator stated, where the sheet leaves it to the termination acknowledgement)."""
     item = get_item(session, serial)
     if item.state not in rules.AT_CUSTOMER:
-        raise NotAllowed(f"state: {item.serial} is {item.state}, not at the customer")
+        raise NotAllowed(f"state: {item.serial} is {item.state}, not at the customer",
+                         code=rules.Refused.equipment_not_at_the_customer)
     try:
         obligation = rules.return_terms(facts(session, item), _terms(session, item), reason=reason,
                                         effective_on=effective_on)
@@ -307,16 +321,19 @@ def record_return(session: Session, clock: Clock, actor: Actor, serial: str, on:
     """The item came back. In bad working order, the repairs are billed up to its replacement
     value; returns the explained repair charge, if any."""
     if condition not in ("good", "damaged"):
-        raise InvalidInput.on("condition", "must be good or damaged")
+        raise InvalidInput.on("condition", "must be good or damaged",
+                              code=rules.Refused.return_condition_unknown)
     item = get_item(session, serial)
     if item.owner == "customer":
-        raise NotAllowed(f"owner: {item.serial} belongs to the customer; the operator takes no return")
+        raise NotAllowed(f"owner: {item.serial} belongs to the customer; the operator takes no return",
+                         code=rules.Refused.equipment_owned_by_the_customer)
     _move(session, clock, actor, item, rules.AT_CUSTOMER, "returned", on, condition)
     item.returned_on, item.return_condition = on, condition
     if condition == "good":
         return None
     if repair_cost is None:
-        raise InvalidInput.on("repair_cost", "a damaged return needs the repair cost")
+        raise InvalidInput.on("repair_cost", "a damaged return needs the repair cost",
+                              code=rules.Refused.repair_cost_missing)
     try:
         explained = rules.repair_charge(item.serial, repair_cost, item.replacement_value,
                                         _terms(session, item))
@@ -371,7 +388,7 @@ def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date,
 
 def _return_row(session: Session, item: EquipmentItem) -> dict:
     obligation = _obligation(session, item)
-    return {**to_dict(session, item), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
+    return {**shapes.item_dict(item, kind_of(session, item)), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
             "on_overdue": obligation.on_overdue, "clause": obligation.clause, "basis": obligation.basis,
             "ownership_passes": obligation.ownership_passes,
             "still_to_return": obligation.still_to_return,
@@ -422,11 +439,12 @@ def book_appointment(session: Session, clock: Clock, actor: Actor, subscription_
     """An installation appointment agreed with the customer, at the price of the quote."""
     subscription = contracts.get_subscription(session, subscription_ref)
     if scheduled_at.tzinfo is None:
-        raise InvalidInput.on("scheduled_at", "needs a timezone")
+        raise InvalidInput.on("scheduled_at", "needs a timezone",
+                              code=rules.Refused.appointment_time_naive)
     appointment = Appointment(customer_id=subscription.customer_id, subscription_id=subscription.id,
                               site_id=subscription.site_id, scheduled_at=scheduled_at, price=money(price),
                               price_basis=subscription.items[0].price_basis if subscription.items else "HT",
-                              status="planned", created_at=clock.now())
+                              status=AppointmentStatus.PLANNED, created_at=clock.now())
     session.add(appointment)
     record(session, clock, actor, "appointment.book", appointment,
            f"{subscription.ref}: installation on {scheduled_at.isoformat()}")
@@ -436,13 +454,12 @@ def book_appointment(session: Session, clock: Clock, actor: Actor, subscription_
 def cancel_appointment(session: Session, clock: Clock, actor: Actor, appointment_id: int) -> Explained | None:
     """The customer cancels now (the clock's instant): billed when less than the sheet's business
     hours ahead; returns the explained charge, if any."""
-    appointment = session.get(Appointment, appointment_id)
-    if appointment is None:
-        raise NotFound(f"appointment {appointment_id} not found", resource="appointment")
-    if appointment.status != "planned":
-        raise NotAllowed(f"status: appointment {appointment_id} is {appointment.status}")
+    appointment = get_or_not_found(session, Appointment, appointment_id, resource="appointment")
+    if appointment.status != AppointmentStatus.PLANNED:
+        raise NotAllowed(f"status: appointment {appointment_id} is {appointment.status}",
+                         code=rules.Refused.appointment_not_planned)
     now = clock.now()
-    appointment.status, appointment.cancelled_at = "cancelled", now
+    appointment.status, appointment.cancelled_at = AppointmentStatus.CANCELLED, now
     subscription = _subscription(session, appointment.subscription_id)
     fee = rules.appointment_cancellation_fee(appointment.scheduled_at, now, appointment.price,
                                              contracts.terms_of(session, subscription))
@@ -470,7 +487,7 @@ def register_sim(session: Session, clock: Clock, actor: Actor, operator_id: int,
                  imsi: str | None = None, msisdn: str | None = None) -> SimCard:
     """A SIM card in stock (an item of kind ``sim``, serial = ICCID)."""
     item = register_item(session, clock, actor, operator_id, "sim", iccid)
-    sim = SimCard(item_id=item.id, imsi=imsi, msisdn=msisdn, status="active")
+    sim = SimCard(item_id=item.id, imsi=imsi, msisdn=msisdn, status=SimStatus.ACTIVE)
     item.sim = sim
     session.add(sim)
     session.flush()
@@ -480,7 +497,7 @@ def register_sim(session: Session, clock: Clock, actor: Actor, operator_id: int,
 def get_sim(session: Session, iccid_or_msisdn: str) -> SimCard:
     sim = session.scalars(select(SimCard).join(EquipmentItem, EquipmentItem.id == SimCard.item_id).where(
         or_(EquipmentItem.serial == iccid_or_msisdn,
-            (SimCard.msisdn == iccid_or_msisdn) & SimCard.status.in_(("active", "suspended"))))
+            (SimCard.msisdn == iccid_or_msisdn) & SimCard.status.in_((SimStatus.ACTIVE, SimStatus.SUSPENDED))))
         .order_by(SimCard.id.desc())).first()
     if sim is None:
         raise NotFound(f"sim: {iccid_or_msisdn} not found", resource="sim")
@@ -515,7 +532,7 @@ def show_puk(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: str)
     try:
         puk = sealed.unseal(_secret_key(), _PUK_PURPOSE, sim.puk_sealed, sim.item.serial)
     except sealed.SealError as exc:
-        raise Conflict(f"puk: {exc}") from None
+        raise Conflict(f"puk: {exc}", code=rules.Refused.puk_unreadable) from None
     record(session, clock, actor, "sim.puk_shown", sim.item,
            f"{sim.item.serial}: PUK shown to {actor.name}")
     return puk
@@ -525,11 +542,13 @@ def suspend_sim(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: s
                 on: date) -> SimCard:
     """Loss or theft reported (the customer stays liable for use before it), or inactivity."""
     if reason not in ("loss", "theft", "inactivity"):
-        raise InvalidInput.on("reason", "must be loss, theft or inactivity")
+        raise InvalidInput.on("reason", "must be loss, theft or inactivity",
+                              code=rules.Refused.sim_suspension_reason_unknown)
     sim = get_sim(session, iccid_or_msisdn)
-    if sim.status != "active":
-        raise NotAllowed(f"status: SIM {sim.item.serial} is {sim.status}")
-    sim.status, sim.suspension_reason, sim.suspended_on = "suspended", reason, on
+    if sim.status != SimStatus.ACTIVE:
+        raise NotAllowed(f"status: SIM {sim.item.serial} is {sim.status}",
+                         code=rules.Refused.sim_not_active)
+    sim.status, sim.suspension_reason, sim.suspended_on = SimStatus.SUSPENDED, reason, on
     record(session, clock, actor, "sim.suspend", sim.item,
            f"{sim.item.serial} ({sim.msisdn or 'no line'}) suspended on {on.isoformat()}: {reason}")
     return sim
@@ -537,10 +556,11 @@ def suspend_sim(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: s
 
 def resume_sim(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: str, on: date) -> SimCard:
     sim = get_sim(session, iccid_or_msisdn)
-    if sim.status != "suspended" or sim.suspension_reason in ("loss", "theft"):
+    if sim.status != SimStatus.SUSPENDED or sim.suspension_reason in ("loss", "theft"):
         raise NotAllowed(f"status: SIM {sim.item.serial} is {sim.status} ({sim.suspension_reason}); "
-                         "a lost or stolen SIM is replaced by a SIM swap")
-    sim.status, sim.suspension_reason, sim.suspended_on = "active", None, None
+                         "a lost or stolen SIM is replaced by a SIM swap",
+                         code=rules.Refused.sim_not_resumable)
+    sim.status, sim.suspension_reason, sim.suspended_on = SimStatus.ACTIVE, None, None
     sim.last_activity_on = on
     record(session, clock, actor, "sim.resume", sim.item, f"{sim.item.serial} resumed on {on.isoformat()}")
     return sim
@@ -551,17 +571,19 @@ def swap_sim(session: Session, clock: Clock, actor: Actor, old: str, new_iccid: 
     """SIM swap: the line (MSISDN) moves to a new SIM, the old one is retired; the new card is
     billed on the next invoice at the SIM kind's price. Loss or theft suspends the old card first."""
     if reason not in ("loss", "theft", "blocked", "faulty"):
-        raise InvalidInput.on("reason", "must be loss, theft, blocked or faulty")
+        raise InvalidInput.on("reason", "must be loss, theft, blocked or faulty",
+                              code=rules.Refused.sim_swap_reason_unknown)
     sim = get_sim(session, old)
     if sim.item.subscription_id is None or sim.msisdn is None:
-        raise NotAllowed(f"sim: {sim.item.serial} carries no line; a swap keeps the number only")
-    if reason in ("loss", "theft") and sim.status == "active":
+        raise NotAllowed(f"sim: {sim.item.serial} carries no line; a swap keeps the number only",
+                         code=rules.Refused.sim_carries_no_line)
+    if reason in ("loss", "theft") and sim.status == SimStatus.ACTIVE:
         suspend_sim(session, clock, actor, sim.item.serial, reason, on)
     new = get_sim(session, new_iccid)
     ship(session, clock, actor, new.item.serial, sim.item.subscription_id, sim.item.provision_mode or "loaned",
          on)
-    new.msisdn, new.status, new.last_activity_on = sim.msisdn, "active", on
-    sim.status, sim.replaced_by_id = "retired", new.id
+    new.msisdn, new.status, new.last_activity_on = sim.msisdn, SimStatus.ACTIVE, on
+    sim.status, sim.replaced_by_id = SimStatus.RETIRED, new.id
     retired_item = sim.item
     if retired_item.state in rules.AT_CUSTOMER:
         retired_item.state, retired_item.lost_on = "lost", on
@@ -595,21 +617,21 @@ def _sim_step(session: Session, clock: Clock, actor: Actor, day: date,
     """Deactivate the SIMs of ended lines; suspend those inactive beyond the sheet's months."""
     deactivated = suspended = 0
     sims = session.scalars(select(SimCard).join(EquipmentItem, EquipmentItem.id == SimCard.item_id).where(
-        SimCard.status.in_(("active", "suspended")), EquipmentItem.subscription_id.is_not(None),
+        SimCard.status.in_((SimStatus.ACTIVE, SimStatus.SUSPENDED)), EquipmentItem.subscription_id.is_not(None),
         _of_customer(customer_id))).all()
     subscriptions = contract_facts.subscriptions(session,
                                                  {sim.item.subscription_id for sim in sims})
     for sim in sims:
         sub = subscriptions[sim.item.subscription_id]
         if sub.status in ("terminated", "cancelled"):
-            sim.status = "deactivated"
+            sim.status = SimStatus.DEACTIVATED
             record(session, clock, actor, "sim.deactivate", sim.item,
                    f"{sim.item.serial}: line of {sub.ref} ended, SIM deactivated on {day.isoformat()}")
             deactivated += 1
             continue
         limit = rules.sim_inactivity_limit(contracts.terms_of(session, sub))
         last = sim.last_activity_on or sim.item.shipped_on
-        if sim.status == "active" and limit and last and rules.sim_inactive_on(last, day, limit[0]):
+        if sim.status == SimStatus.ACTIVE and limit and last and rules.sim_inactive_on(last, day, limit[0]):
             suspend_sim(session, clock, actor, sim.item.serial, "inactivity", day)
             suspended += 1
     return deactivated, suspended
@@ -671,27 +693,3 @@ def week_of(day: date) -> tuple[date, date]:
     start = day - timedelta(days=day.weekday())
     return start, start + timedelta(days=6)
 
-
-def to_dicts(session: Session, items: Collection[EquipmentItem]) -> list[dict]:
-    """The items as the API, the CLI and the pages show them (their kinds read at once)."""
-    kinds = kinds_of(session, items)
-    return [to_dict(session, item, kinds) for item in items]
-
-
-def to_dict(session: Session, item: EquipmentItem,
-            kinds: dict[int, catalog_facts.EquipmentKindFacts] | None = None) -> dict:
-    kind = (kinds or {}).get(item.kind_id) or kind_of(session, item)
-    return {"id": item.id, "serial": item.serial, "kind": kind.code, "kind_name": kind.name,
-            "state": item.state, "provision_mode": item.provision_mode, "owner": item.owner,
-            "customer_id": item.customer_id, "subscription_id": item.subscription_id, "site_id": item.site_id,
-            "replacement_value": str(item.replacement_value), "sale_price": str(item.sale_price),
-            "monthly_rent": str(item.monthly_rent), "price_basis": item.price_basis,
-            "shipped_on": item.shipped_on, "delivered_on": item.delivered_on, "received_on": item.received_on,
-            "paid_in_full_on": item.paid_in_full_on,
-            "ownership_passed_on": item.ownership_passed_on, "return_reason": item.return_reason,
-            "return_due_on": item.return_due_on, "return_to": item.return_to,
-            "overdue_action": item.overdue_action, "returned_on": item.returned_on,
-            "return_condition": item.return_condition,
-            "sim": None if item.sim is None else {"msisdn": item.sim.msisdn, "status": item.sim.status,
-                                                  "suspension_reason": item.sim.suspension_reason,
-                                                  "last_activity_on": item.sim.last_activity_on}}

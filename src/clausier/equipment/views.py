@@ -14,7 +14,7 @@ from clausier.api.deps import Ctx, staff_ctx
 from clausier.contracts import service as contracts
 from clausier.core.errors import ClausierError
 from clausier.customers import facts as customer_facts
-from clausier.equipment import rules, service
+from clausier.equipment import rules, service, shapes
 from clausier.web.templating import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -24,8 +24,8 @@ router = APIRouter(include_in_schema=False)
 def inventory_page(request: Request, state: str | None = None, kind: str | None = None,
                    customer_id: int | None = None, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
-    items = service.to_dicts(ctx.session, service.list_items(ctx.session, state or None,
-                                                             customer_id, kind or None))
+    listed = service.list_items(ctx.session, state or None, customer_id, kind or None)
+    items = shapes.item_dicts(listed, service.kinds_of(ctx.session, listed))
     return render(request, "equipment/inventory.html", {
         "items": items, "state": state or "", "kind": kind or "", "states": rules.STATES})
 
@@ -56,7 +56,7 @@ def item_page(request: Request, serial: str, recorded: str | None = None, error:
     subscription = (contracts.get_subscription(ctx.session, item.subscription_id)
                     if item.subscription_id else None)
     return render(request, "equipment/item.html", {
-        "item": service.to_dict(ctx.session, item), "subscription": subscription,
+        "item": shapes.item_dict(item, service.kind_of(ctx.session, item)), "subscription": subscription,
         "journey": [(event, getattr(item, column)) for event, column, _ in JOURNEY],
         "modes": rules.PROVISION_MODES, "today": ctx.clock.today(),
         "recorded": recorded if recorded in {e for e, _, _ in JOURNEY} else None, "error": error})

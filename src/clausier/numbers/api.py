@@ -8,7 +8,7 @@ from pydantic import Field
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.api.inputs import Day, Input, Page, page_of_list
-from clausier.numbers import service
+from clausier.numbers import service, shapes
 
 router = APIRouter(prefix="/api/v1", tags=["numbers"])
 
@@ -62,21 +62,21 @@ class DayIn(Input):
 @router.get("/numbers")
 def list_numbers(status: str | None = None, kind: str | None = None, customer_id: int | None = None,
                  page: Page = Depends(page_of_list), ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [service.to_dict(n) for n in service.list_numbers(ctx.session, status, kind, customer_id,
+    return [shapes.number_dict(n) for n in service.list_numbers(ctx.session, status, kind, customer_id,
                                                               page.limit, page.offset)]
 
 
 @router.post("/numbers", status_code=201)
 def add_numbers(body: NumbersIn, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     ctx.require_write("contracts")
-    return [service.to_dict(n) for n in service.add_numbers(ctx.session, ctx.clock, ctx.actor, body.operator_id,
+    return [shapes.number_dict(n) for n in service.add_numbers(ctx.session, ctx.clock, ctx.actor, body.operator_id,
                                                              body.numbers, body.kind, body.numbering_zone)]
 
 
 @router.post("/numbers/sda", status_code=201)
 def order_sda(body: SdaIn, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     ctx.require_write("contracts")
-    return [service.to_dict(n) for n in service.order_sda(ctx.session, ctx.clock, ctx.actor, body.subscription,
+    return [shapes.number_dict(n) for n in service.order_sda(ctx.session, ctx.clock, ctx.actor, body.subscription,
                                                            body.first, body.count, body.on)]
 
 
@@ -88,19 +88,19 @@ def move(body: MoveIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 @router.get("/numbers/{number}")
 def get_number(number: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
-    return service.to_dict(service.get_number(ctx.session, number))
+    return shapes.number_dict(service.get_number(ctx.session, number))
 
 
 @router.post("/numbers/{number}/assignment")
 def assign(number: str, body: AssignIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("contracts")
-    return service.to_dict(service.assign(ctx.session, ctx.clock, ctx.actor, number, body.subscription, body.on))
+    return shapes.number_dict(service.assign(ctx.session, ctx.clock, ctx.actor, number, body.subscription, body.on))
 
 
 @router.get("/ports")
 def list_ports(status: str | None = None, direction: str | None = None,
                ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
-    return [service.port_to_dict(p) for p in service.list_ports(ctx.session, status, direction)]
+    return [shapes.port_dict(p) for p in service.list_ports(ctx.session, status, direction)]
 
 
 @router.post("/ports/in", status_code=201)
@@ -113,7 +113,7 @@ def port_in(body: PortInIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
                               number_active_at_donor=body.number_active_at_donor,
                               requester_capable=body.requester_capable)
     ctx.session.flush()
-    return service.port_to_dict(request)
+    return shapes.port_dict(request)
 
 
 @router.post("/ports/out", status_code=201)
@@ -123,21 +123,21 @@ def port_out(body: PortOutIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     request, quote = service.port_out(ctx.session, ctx.clock, ctx.actor, body.number, body.received_on,
                                       body.porting_date)
     ctx.session.flush()
-    return {**service.port_to_dict(request), "quote": quote}
+    return {**shapes.port_dict(request), "quote": quote}
 
 
 @router.get("/ports/{request_id}")
 def get_port(request_id: int, ctx: Ctx = Depends(staff_ctx)) -> dict:
-    return service.port_to_dict(service.get_port(ctx.session, request_id))
+    return shapes.port_dict(service.get_port(ctx.session, request_id))
 
 
 @router.post("/ports/{request_id}/completion")
 def complete(request_id: int, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("contracts")
-    return service.port_to_dict(service.complete_port(ctx.session, ctx.clock, ctx.actor, request_id, body.on))
+    return shapes.port_dict(service.complete_port(ctx.session, ctx.clock, ctx.actor, request_id, body.on))
 
 
 @router.post("/ports/{request_id}/cancellation")
 def cancel(request_id: int, body: DayIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("contracts")
-    return service.port_to_dict(service.cancel_port(ctx.session, ctx.clock, ctx.actor, request_id, body.on))
+    return shapes.port_dict(service.cancel_port(ctx.session, ctx.clock, ctx.actor, request_id, body.on))

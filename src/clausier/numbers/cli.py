@@ -26,10 +26,10 @@ def _numbers_table(rows: list[dict], names: Names) -> None:
 @app.command("list")
 def list_numbers(status: str = typer.Option(None), kind: str = typer.Option(None),
                  customer: int = typer.Option(None), as_json: bool = JsonOption):
-    from clausier.numbers import service
+    from clausier.numbers import service, shapes
 
     with command() as cmd:
-        rows = [service.to_dict(n) for n in service.list_numbers(cmd.session, status, kind, customer)]
+        rows = [shapes.number_dict(n) for n in service.list_numbers(cmd.session, status, kind, customer)]
         names = names_of(cmd.session, rows)
     print_json(rows) if as_json else _numbers_table(rows, names)
 
@@ -97,7 +97,7 @@ def port_in(number: str, subscription: str = typer.Option(...), rio: str = typer
             inactive: bool = typer.Option(False, help="The donor says the number is inactive."),
             today: datetime = TodayOption, as_json: bool = JsonOption):
     """Request a port-in: refused with its reasons, or scheduled (business days, holidays skipped)."""
-    from clausier.numbers import service
+    from clausier.numbers import service, shapes
 
     with command(today) as cmd:
         request = service.port_in(cmd.session, cmd.clock, cmd.actor, subscription, number, rio=rio,
@@ -105,7 +105,7 @@ def port_in(number: str, subscription: str = typer.Option(...), rio: str = typer
                                   requested_on=cmd.clock.today(), wanted=wanted.date() if wanted else None,
                                   number_active_at_donor=not inactive)
         cmd.session.flush()
-        data = service.port_to_dict(request)
+        data = shapes.port_dict(request)
     print_json(data) if as_json else _port_table([data])
 
 
@@ -113,13 +113,13 @@ def port_in(number: str, subscription: str = typer.Option(...), rio: str = typer
 def port_out(number: str, porting_date: datetime = typer.Option(None, **DateArg),
              today: datetime = TodayOption, as_json: bool = JsonOption):
     """A port-out request: the termination request of the line, with its exit quote."""
-    from clausier.numbers import service
+    from clausier.numbers import service, shapes
 
     with command(today) as cmd:
         request, quote = service.port_out(cmd.session, cmd.clock, cmd.actor, number, cmd.clock.today(),
                                           porting_date.date() if porting_date else None)
         cmd.session.flush()
-        data = {**service.port_to_dict(request), "quote": quote}
+        data = {**shapes.port_dict(request), "quote": quote}
     if as_json:
         print_json(data)
         return
@@ -132,11 +132,11 @@ def port_out(number: str, porting_date: datetime = typer.Option(None, **DateArg)
 @port_app.command("show")
 def show(request_id: int = typer.Argument(None), status: str = typer.Option(None), as_json: bool = JsonOption):
     """One porting request, or the list."""
-    from clausier.numbers import service
+    from clausier.numbers import service, shapes
 
     with command() as cmd:
-        rows = ([service.port_to_dict(service.get_port(cmd.session, request_id))] if request_id
-                else [service.port_to_dict(p) for p in service.list_ports(cmd.session, status)])
+        rows = ([shapes.port_dict(service.get_port(cmd.session, request_id))] if request_id
+                else [shapes.port_dict(p) for p in service.list_ports(cmd.session, status)])
     print_json(rows) if as_json else _port_table(rows)
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clausier.db.base import Base
-from clausier.db.types import Instant
+from clausier.db.types import Instant, Status
+from clausier.numbers.rules import NumberStatus, PortStatus
 
 
 class PhoneNumber(Base):
@@ -24,7 +25,8 @@ class PhoneNumber(Base):
     kind: Mapped[str] = mapped_column(String(20))                    # geographic | sda | mobile | premium | non_geographic
     numbering_zone: Mapped[str] = mapped_column(String(20), default="")   # *zone de numérotation élémentaire*
     sda_block: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)  # first number of its block
-    status: Mapped[str] = mapped_column(String(20), default="available", index=True)
+    status: Mapped[NumberStatus] = mapped_column(Status(NumberStatus, 20),
+                                                 default=NumberStatus.AVAILABLE, index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), nullable=True, index=True)
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"), nullable=True,
                                                         index=True)
@@ -52,7 +54,7 @@ class PortRequest(Base):
     mandate_signed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     requested_on: Mapped[date] = mapped_column(Date)
     porting_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)     # refused | scheduled | done | cancelled
+    status: Mapped[PortStatus] = mapped_column(Status(PortStatus, 20), index=True)
     refusal_reasons: Mapped[list] = mapped_column(JSON, default=list)
     plan: Mapped[dict] = mapped_column(JSON, default=dict)           # PortingPlan / exit quote
     notes: Mapped[str] = mapped_column(Text, default="")

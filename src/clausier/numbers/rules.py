@@ -16,14 +16,37 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from enum import auto
+from enum import StrEnum, auto
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.terms.schema import Terms, UsageFigures
 
 NUMBER_KINDS = ("geographic", "sda", "mobile", "premium", "non_geographic")
-NUMBER_STATUSES = ("available", "assigned", "porting_in", "porting_out", "ported_out", "lost")
+
+
+class NumberStatus(StrEnum):
+    """Where a phone number stands: free in the operator's stock, in service, on its way in or
+    out by portability, gone."""
+
+    AVAILABLE = "available"
+    ASSIGNED = "assigned"
+    PORTING_IN = "porting_in"
+    PORTING_OUT = "porting_out"
+    PORTED_OUT = "ported_out"
+    LOST = "lost"
+
+
+class PortStatus(StrEnum):
+    """A port request: refused at once, or scheduled, then done or cancelled."""
+
+    REFUSED = "refused"
+    SCHEDULED = "scheduled"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+NUMBER_STATUSES = tuple(NumberStatus)
 
 _NATIONAL = re.compile(r"^0[1-9]\d{8}$")
 RIO_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+"
@@ -53,6 +76,19 @@ class Refused(RefusalCode):
     rio_quality_of_a_mobile_line = auto()
     rio_key_wrong = auto()
     no_porting_delay = auto()
+    number_already_in_inventory = auto()
+    numbers_missing = auto()
+    numbering_zone_missing = auto()
+    number_not_available = auto()
+    number_of_another_zone = auto()
+    site_without_numbering_zone = auto()
+    number_not_in_service = auto()
+    porting_already_pending = auto()
+    port_not_scheduled = auto()
+    port_not_cancellable = auto()
+    port_cancellation_too_late = auto()
+    number_lost_with_the_line = auto()
+    number_already_live = auto()
 
 
 def normalise(number: str) -> str:

@@ -4,6 +4,7 @@ the daily tick step (ports due, numbers lost with the lines that ended)."""
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
@@ -16,11 +17,13 @@ from clausier.contracts.changes import Change
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
 from clausier.customers import facts as customer_facts
+from clausier.db.lookup import get_or_not_found
 from clausier.numbers import rules
 from clausier.numbers.models import PhoneNumber, PortRequest
 
-LIVE = ("assigned", "porting_in", "porting_out")
-OPEN_PORT = ("scheduled",)
+_N, _P = rules.NumberStatus, rules.PortStatus
+LIVE = (_N.ASSIGNED, _N.PORTING_IN, _N.PORTING_OUT)
+OPEN_PORT = (_P.SCHEDULED,)
 
 
 def _rule(call, *args, **kwargs):
@@ -47,10 +50,11 @@ def _new(session: Session, clock: Clock, operator_id: int, number: str, kind: st
     _rule(rules.check_kind, number, kind)
     if session.scalar(select(PhoneNumber.id).where(PhoneNumber.operator_id == operator_id,
                                                    PhoneNumber.number == number)):
-        raise Conflict(f"number: {number} is already in the inventory")
+        raise Conflict(f"number: {number} is already in the inventory",
+                       code=rules.Refused.number_already_in_inventory)
     row = PhoneNumber(operator_id=operator_id, number=number, kind=kind,
                       numbering_zone=zone if kind in ("geographic", "sda") else "", sda_block=block,
-                      status="available", created_at=clock.now())
+                      status=_N.AVAILABLE, created_at=clock.now())
     session.add(row)
     return row
 
@@ -59,9 +63,11 @@ def add_numbers(session: Session, clock: Clock, actor: Actor, operator_id: int, 
                 kind: str, numbering_zone: str = "") -> list[PhoneNumber]:
     """Numbers allotted to the operator (by the assigning operator) join the inventory."""
     if not numbers:
-        raise InvalidInput.on("numbers", "give at least one number")
+        raise InvalidInput.on("numbers", "give at least one number",
+                              code=rules.Refused.numbers_missing)
     if kind in ("geographic", "sda") and not numbering_zone:
-        raise InvalidInput.on("numbering_zone", f"a {kind} number needs its numbering zone")
+        raise InvalidInput.on("numbering_zone", f"a {kind} number needs its numbering zone",
+                              code=rules.Refused.numbering_zone_missing)
     rows = [_new(session, clock, operator_id, _rule(rules.normalise, n), kind, numbering_zone) for n in numbers]
     session.flush()
     record(session, clock, actor, "numbers.add", rows[0],
@@ -75,7 +81,7 @@ def _zone(session: Session, site_id: int) -> str:
 
 
 def _attach(session: Session, clock: Clock, actor: Actor, row: PhoneNumber, subscription,
-            on: date, status: str = "assigned") -> None:
+            on: date, status: rules.NumberStatus = _N.ASSIGNED) -> None:
     row.status, row.customer_id, row.subscription_id = status, subscription.customer_id, subscription.id
     row.assigned_on, row.released_on, row.release_reason = on, None, None
     record(session, clock, actor, f"numbers.{status}", row, f"{row.number} → {subscription.ref} on {on.isoformat()}")
@@ -86,12 +92,14 @@ def assign(session: Session, clock: Clock, actor: Actor, number: str, subscripti
     """Give an available number to a subscription; a geographic number only at a site of its zone."""
     subscription = contracts.get_subscription(session, subscription_ref)
     row = get_number(session, number, subscription.operator_id)
-    if row.status != "available":
-        raise NotAllowed(f"status: {row.number} is {row.status}, not available")
+    if row.status != _N.AVAILABLE:
+        raise NotAllowed(f"status: {row.number} is {row.status}, not available",
+                         code=rules.Refused.number_not_available)
     zone = _zone(session, subscription.site_id)
     if row.kind in ("geographic", "sda") and zone and row.numbering_zone != zone:
         raise NotAllowed(f"numbering_zone: {row.number} belongs to zone {row.numbering_zone}; the site of "
-                         f"{subscription.ref} is in zone {zone}")
+                         f"{subscription.ref} is in zone {zone}",
+                         code=rules.Refused.number_of_another_zone)
     _attach(session, clock, actor, row, subscription, on)
     return row
 
@@ -99,9 +107,9 @@ def assign(session: Session, clock: Clock, actor: Actor, number: str, subscripti
 def release(session: Session, clock: Clock, actor: Actor, row: PhoneNumber, on: date, reason: str) -> None:
     """The line no longer carries the number: it is lost to the customer."""
     before = row.status
-    row.status, row.released_on, row.release_reason = "lost", on, reason
+    row.status, row.released_on, row.release_reason = _N.LOST, on, reason
     record(session, clock, actor, "numbers.lost", row, f"{row.number} ({before}) lost on {on.isoformat()}: {reason}",
-           {"status": [before, "lost"]})
+           {"status": [before, _N.LOST]})
 
 
 def order_sda(session: Session, clock: Clock, actor: Actor, subscription_ref: str | int, first: str,
@@ -118,7 +126,8 @@ def order_sda(session: Session, clock: Clock, actor: Actor, subscription_ref: st
     numbers, _clause = _rule(rules.sda_block, first, count, terms, sold)
     zone = _zone(session, subscription.site_id)
     if not zone:
-        raise InvalidInput.on("site", f"the site of {subscription.ref} has no numbering zone")
+        raise InvalidInput.on("site", f"the site of {subscription.ref} has no numbering zone",
+                              code=rules.Refused.site_without_numbering_zone)
     rows = []
     for number in numbers:
         row = _new(session, clock, subscription.operator_id, number, "sda", zone, block=numbers[0])
@@ -187,7 +196,7 @@ def port_in(session: Session, clock: Clock, actor: Actor, subscription_ref: str 
                           customer_id=subscription.customer_id, subscription_id=subscription.id,
                           rio=(rio or "").replace(" ", "").upper()[:12] or None,
                           mandate_signed_on=mandate_signed_on, requested_on=requested_on,
-                          status="refused" if problems else "scheduled",
+                          status=_P.REFUSED if problems else _P.SCHEDULED,
                           refusal_reasons=[{"reason": r, "detail": d} for r, d in problems],
                           created_at=clock.now())
     if not problems:
@@ -200,8 +209,9 @@ def port_in(session: Session, clock: Clock, actor: Actor, subscription_ref: str 
             row = _new(session, clock, subscription.operator_id, national, rules.kind_of(national), zone)
             session.flush()
         elif row.status in LIVE:
-            raise Conflict(f"number: {national} is already {row.status} here")
-        _attach(session, clock, actor, row, subscription, requested_on, "porting_in")
+            raise Conflict(f"number: {national} is already {row.status} here",
+                           code=rules.Refused.number_already_live)
+        _attach(session, clock, actor, row, subscription, requested_on, _N.PORTING_IN)
     session.add(request)
     record(session, clock, actor, f"port.in.{request.status}", request,
            f"{national} → {subscription.ref}: " + (
@@ -215,19 +225,21 @@ def port_out(session: Session, clock: Clock, actor: Actor, number: str, received
     """Another operator takes the number: the request counts as the termination request of that
     line (``contracts.give_notice``), with its exit quote; the number leaves on the porting date."""
     row = get_number(session, number)
-    if row.status != "assigned" or row.subscription_id is None:
-        raise NotAllowed(f"status: {row.number} is {row.status}; only a number in service can be ported out")
+    if row.status != _N.ASSIGNED or row.subscription_id is None:
+        raise NotAllowed(f"status: {row.number} is {row.status}; only a number in service can be ported out",
+                         code=rules.Refused.number_not_in_service)
     if _pending(session, row.number):
-        raise Conflict(f"number: a porting of {row.number} is already pending")
+        raise Conflict(f"number: a porting of {row.number} is already pending",
+                       code=rules.Refused.porting_already_pending)
     quote = contracts.give_notice(session, clock, actor, row.subscription_id, received_on, reason="port_out")
     data = quote.as_dict()
     request = PortRequest(operator_id=row.operator_id, direction="out", number=row.number,
                           kind="mobile" if row.kind == "mobile" else "fixed", customer_id=row.customer_id,
                           subscription_id=row.subscription_id, requested_on=received_on,
-                          porting_date=porting_date or quote.effective_date, status="scheduled",
+                          porting_date=porting_date or quote.effective_date, status=_P.SCHEDULED,
                           plan=data, created_at=clock.now())
     session.add(request)
-    row.status = "porting_out"
+    row.status = _N.PORTING_OUT
     record(session, clock, actor, "port.out", request,
            f"{row.number}: port-out received {received_on.isoformat()} = termination request, "
            f"exit quote {data['total']} {data['currency']}")
@@ -235,9 +247,7 @@ def port_out(session: Session, clock: Clock, actor: Actor, number: str, received
 
 
 def get_port(session: Session, request_id: int) -> PortRequest:
-    request = session.get(PortRequest, request_id)
-    if request is None:
-        raise NotFound(f"port request {request_id} not found", resource="port_request")
+    request = get_or_not_found(session, PortRequest, request_id, resource="port_request")
     return request
 
 
@@ -245,19 +255,21 @@ def complete_port(session: Session, clock: Clock, actor: Actor, request_id: int,
     """The porting happened: the number works on the new line (in), or has left (out — which ends
     the line if its termination has not taken effect yet)."""
     request = get_port(session, request_id)
-    if request.status != "scheduled":
-        raise NotAllowed(f"status: port request {request_id} is {request.status}")
+    if request.status != _P.SCHEDULED:
+        raise NotAllowed(f"status: port request {request_id} is {request.status}",
+                         code=rules.Refused.port_not_scheduled)
     row = get_number(session, request.number, request.operator_id)
     if request.direction == "in":
-        row.status, row.ported_in = "assigned", True
+        row.status, row.ported_in = _N.ASSIGNED, True
     else:
-        if row.status != "porting_out":
-            raise NotAllowed(f"status: {row.number} is {row.status}; it was lost when the line ended")
-        row.status, row.released_on, row.release_reason = "ported_out", on, "ported out"
+        if row.status != _N.PORTING_OUT:
+            raise NotAllowed(f"status: {row.number} is {row.status}; it was lost when the line ended",
+                             code=rules.Refused.number_lost_with_the_line)
+        row.status, row.released_on, row.release_reason = _N.PORTED_OUT, on, "ported out"
         subscription = contracts.get_subscription(session, request.subscription_id)
         if subscription.status == "notice_given":
             contracts.terminate_now(session, clock, actor, subscription.id, on, "ported out")
-    request.status = "done"
+    request.status = _P.DONE
     record(session, clock, actor, f"port.{request.direction}.done", request, f"{row.number} ported on {on.isoformat()}")
     return request
 
@@ -265,23 +277,33 @@ def complete_port(session: Session, clock: Clock, actor: Actor, request_id: int,
 def cancel_port(session: Session, clock: Clock, actor: Actor, request_id: int, on: date) -> PortRequest:
     """Cancel a port-in, up to the sheet's deadline before the porting date where it sets one."""
     request = get_port(session, request_id)
-    if request.direction != "in" or request.status != "scheduled":
-        raise NotAllowed(f"status: port request {request_id} is {request.direction} {request.status}")
+    if request.direction != "in" or request.status != _P.SCHEDULED:
+        raise NotAllowed(f"status: port request {request_id} is {request.direction} {request.status}",
+                         code=rules.Refused.port_not_cancellable)
     until = request.plan.get("cancel_until")
     if until and on > date.fromisoformat(until):
-        raise NotAllowed(f"on: a porting can be cancelled until {until} only ({', '.join(request.plan['clauses'])})")
-    request.status = "cancelled"
+        raise NotAllowed(f"on: a porting can be cancelled until {until} only ({', '.join(request.plan['clauses'])})",
+                         code=rules.Refused.port_cancellation_too_late)
+    request.status = _P.CANCELLED
     row = get_number(session, request.number, request.operator_id)
-    if row.status == "porting_in":
-        row.status, row.subscription_id, row.customer_id = "available", None, None
+    if row.status == _N.PORTING_IN:
+        row.status, row.subscription_id, row.customer_id = _N.AVAILABLE, None, None
     record(session, clock, actor, "port.in.cancel", request, f"{request.number}: cancelled on {on.isoformat()}")
     return request
+
+
+def _known(status: str, statuses: type[StrEnum], code: str) -> None:
+    """A list filtered by a status outside the list is refused (the column could not hold it)."""
+    if status not in set(statuses):
+        raise InvalidInput.on("status", f"no such status {status!r} (one of: {', '.join(statuses)})",
+                              code=code)
 
 
 def list_ports(session: Session, status: str | None = None, direction: str | None = None,
                limit: int = 500) -> list[PortRequest]:
     query = select(PortRequest).order_by(PortRequest.id.desc()).limit(limit)
     if status:
+        _known(status, _P, "port_status_unknown")
         query = query.where(PortRequest.status == status)
     if direction:
         query = query.where(PortRequest.direction == direction)
@@ -292,6 +314,7 @@ def list_numbers(session: Session, status: str | None = None, kind: str | None =
                  customer_id: int | None = None, limit: int = 500, offset: int = 0) -> list[PhoneNumber]:
     query = select(PhoneNumber).order_by(PhoneNumber.number).limit(limit).offset(offset)
     if status:
+        _known(status, _N, "number_status_unknown")
         query = query.where(PhoneNumber.status == status)
     if kind:
         query = query.where(PhoneNumber.kind == kind)
@@ -308,12 +331,12 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
     of lines that ended are lost unless ported out first (Technicophone CGV 8.5); for one
     customer only with ``customer_id``. Idempotent."""
     due = session.scalars(select(PortRequest).where(
-        PortRequest.status == "scheduled", PortRequest.porting_date <= day,
+        PortRequest.status == _P.SCHEDULED, PortRequest.porting_date <= day,
         true() if customer_id is None else PortRequest.customer_id == customer_id)).all()
     ported = 0
     for request in due:
         row = get_number(session, request.number, request.operator_id)
-        if request.direction == "out" and row.status != "porting_out":
+        if request.direction == "out" and row.status != _N.PORTING_OUT:
             continue
         complete_port(session, clock, actor, request.id, request.porting_date)
         ported += 1
@@ -328,19 +351,3 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
         release(session, clock, actor, row, line.ended_on,
                 f"line {line.ref} ended" + (f" ({flag.clause})" if flag else ""))
     return f"{ported} port(s) done, {len(rows)} number(s) lost with their line"
-
-
-def to_dict(row: PhoneNumber) -> dict:
-    return {"id": row.id, "number": row.number, "kind": row.kind, "numbering_zone": row.numbering_zone,
-            "sda_block": row.sda_block, "status": row.status, "customer_id": row.customer_id,
-            "subscription_id": row.subscription_id, "ported_in": row.ported_in,
-            "assigned_on": row.assigned_on, "released_on": row.released_on,
-            "release_reason": row.release_reason}
-
-
-def port_to_dict(request: PortRequest) -> dict:
-    return {"id": request.id, "direction": request.direction, "number": request.number, "kind": request.kind,
-            "customer_id": request.customer_id, "subscription_id": request.subscription_id,
-            "rio": request.rio, "mandate_signed_on": request.mandate_signed_on,
-            "requested_on": request.requested_on, "porting_date": request.porting_date,
-            "status": request.status, "refusal_reasons": request.refusal_reasons, "plan": request.plan}

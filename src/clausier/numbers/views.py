@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.customers import facts as customer_facts
-from clausier.numbers import rules, service
+from clausier.numbers import rules, service, shapes
 from clausier.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -16,7 +16,7 @@ router = APIRouter(include_in_schema=False)
 def numbers_page(request: Request, status: str | None = None, kind: str | None = None,
                  ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
-    rows = [service.to_dict(n) for n in service.list_numbers(ctx.session, status or None, kind or None)]
+    rows = [shapes.number_dict(n) for n in service.list_numbers(ctx.session, status or None, kind or None)]
     return render(request, "numbers/inventory.html", {
         "rows": rows, "status": status or "", "kind": kind or "", "statuses": rules.NUMBER_STATUSES,
         "kinds": rules.NUMBER_KINDS})
@@ -25,6 +25,6 @@ def numbers_page(request: Request, status: str | None = None, kind: str | None =
 @router.get("/ports")
 def ports_page(request: Request, status: str | None = None, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
-    rows = [service.port_to_dict(p) for p in service.list_ports(ctx.session, status or None)]
+    rows = [shapes.port_dict(p) for p in service.list_ports(ctx.session, status or None)]
     names = customer_facts.names(ctx.session, {r["customer_id"] for r in rows})
     return render(request, "numbers/ports.html", {"rows": rows, "status": status or "", "names": names})

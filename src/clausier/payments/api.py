@@ -18,6 +18,7 @@ from clausier.payments.dunning import service as dunning
 from clausier.payments.ledger import late_payment
 from clausier.payments.ledger import service as ledger
 from clausier.payments.sepa import service as sepa
+from clausier.payments import shapes
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -35,7 +36,7 @@ class PaymentIn(Input):
 @router.get("/payments")
 def list_payments(customer: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     customer_id = common.get_customer(ctx.session, customer).id if customer else None
-    return [ledger.payment_dict(p) for p in ledger.list_payments(ctx.session, customer_id)]
+    return [shapes.payment_dict(p) for p in ledger.list_payments(ctx.session, customer_id)]
 
 
 @router.post("/payments", status_code=201,
@@ -51,7 +52,7 @@ def record_payment(body: PaymentIn, response: Response,
         body.received_on, body.reference, body.invoices, idempotency_key=idempotency_key)
     if repeated:
         response.status_code = 200
-    return ledger.payment_dict(payment)
+    return shapes.payment_dict(payment)
 
 
 class MandateIn(Input):
@@ -66,7 +67,7 @@ class MandateIn(Input):
 @router.get("/mandates")
 def list_mandates(customer: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     customer_id = common.get_customer(ctx.session, customer).id if customer else None
-    return [sepa.mandate_dict(m) for m in sepa.list_mandates(ctx.session, customer_id)]
+    return [shapes.mandate_dict(m) for m in sepa.list_mandates(ctx.session, customer_id)]
 
 
 @router.post("/mandates", status_code=201)
@@ -75,7 +76,7 @@ def add_mandate(body: MandateIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     mandate = sepa.add_mandate(ctx.session, ctx.clock, ctx.actor, body.customer,
                                reference=body.reference, signed_on=body.signed_on, iban=body.iban,
                                bic=body.bic, debtor_name=body.debtor_name)
-    return sepa.mandate_dict(mandate)
+    return shapes.mandate_dict(mandate)
 
 
 @router.get("/collections/{customer}")
@@ -134,13 +135,13 @@ class DisputeIn(Input):
 @router.get("/disputes")
 def list_disputes(customer: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     customer_id = common.get_customer(ctx.session, customer).id if customer else None
-    return [disputes.dispute_dict(d) for d in disputes.list_disputes(ctx.session, customer_id)]
+    return [shapes.dispute_dict(d) for d in disputes.list_disputes(ctx.session, customer_id)]
 
 
 @router.post("/disputes", status_code=201)
 def record_dispute(body: DisputeIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    return disputes.dispute_dict(disputes.record_dispute(
+    return shapes.dispute_dict(disputes.record_dispute(
         ctx.session, ctx.clock, ctx.actor, body.invoice, received_on=body.received_on,
         channel=body.channel, amount=body.amount, reason=body.reason,
         invoice_received_on=body.invoice_received_on))
@@ -154,7 +155,7 @@ class DisputeDecisionIn(Input):
 @router.post("/disputes/{dispute_id}/decision")
 def decide_dispute(dispute_id: int, body: DisputeDecisionIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    return disputes.dispute_dict(disputes.decide_dispute(ctx.session, ctx.clock, ctx.actor, dispute_id,
+    return shapes.dispute_dict(disputes.decide_dispute(ctx.session, ctx.clock, ctx.actor, dispute_id,
                                                          body.accept, body.note))
 
 
@@ -174,13 +175,13 @@ class DepositEventIn(Input):
 @router.get("/deposits")
 def list_deposits(customer: str | None = None, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     customer_id = common.get_customer(ctx.session, customer).id if customer else None
-    return [deposits.deposit_dict(d) for d in deposits.list_deposits(ctx.session, customer_id)]
+    return [shapes.deposit_dict(d) for d in deposits.list_deposits(ctx.session, customer_id)]
 
 
 @router.post("/deposits", status_code=201)
 def request_deposit(body: DepositIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    return deposits.deposit_dict(deposits.request_deposit(
+    return shapes.deposit_dict(deposits.request_deposit(
         ctx.session, ctx.clock, ctx.actor, body.customer, amount=body.amount, ground=body.ground,
         due_on=body.due_on, subscription_ref=body.subscription))
 
@@ -188,14 +189,14 @@ def request_deposit(body: DepositIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 @router.post("/deposits/{deposit_id}/provided")
 def provide_deposit(deposit_id: int, body: DepositEventIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    return deposits.deposit_dict(deposits.provide_deposit(
+    return shapes.deposit_dict(deposits.provide_deposit(
         ctx.session, ctx.clock, ctx.actor, deposit_id, body.on or ctx.clock.today(), body.amount))
 
 
 @router.post("/deposits/{deposit_id}/draw")
 def draw_deposit(deposit_id: int, body: DepositEventIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     ctx.require_write("payments")
-    return ledger.payment_dict(deposits.draw_deposit(ctx.session, ctx.clock, ctx.actor, deposit_id,
+    return shapes.payment_dict(deposits.draw_deposit(ctx.session, ctx.clock, ctx.actor, deposit_id,
                                                      body.on))
 
 

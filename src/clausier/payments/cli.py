@@ -49,12 +49,13 @@ def record_payment(customer: str = typer.Argument(..., help="Customer reference.
     """Record a payment: allocated to the oldest open invoices unless --invoice is given. A
     bank --reference already recorded for the customer shows the first payment instead."""
     from clausier.payments.ledger import service as ledger
+    from clausier.payments import shapes
 
     with command(today) as cmd:
         payment, repeated = ledger.record_payment_once(
             cmd.session, cmd.clock, cmd.actor, customer, amount, method, _day(on, cmd),
             reference, invoice)
-        data = ledger.payment_dict(payment)
+        data = shapes.payment_dict(payment)
     if as_json:
         print_json(data)
         return
@@ -67,10 +68,11 @@ def record_payment(customer: str = typer.Argument(..., help="Customer reference.
 def list_payments(customer: str = typer.Option(None), as_json: bool = JsonOption):
     from clausier.payments import common
     from clausier.payments.ledger import service as ledger
+    from clausier.payments import shapes
 
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
-        rows = [ledger.payment_dict(p) for p in ledger.list_payments(cmd.session, customer_id)]
+        rows = [shapes.payment_dict(p) for p in ledger.list_payments(cmd.session, customer_id)]
         names = names_of(cmd.session, rows)
     if as_json:
         print_json(rows)
@@ -122,12 +124,13 @@ def add_mandate(customer: str, reference: str = typer.Option(...), iban: str = t
                 today: datetime = TodayOption, as_json: bool = JsonOption):
     """Record a signed SEPA mandate (IBAN/BIC checked)."""
     from clausier.payments.sepa import service as sepa
+    from clausier.payments import shapes
 
     with command(today) as cmd:
         mandate = sepa.add_mandate(cmd.session, cmd.clock, cmd.actor, customer, reference=reference,
                                    signed_on=signed_on.date(), iban=iban, bic=bic,
                                    debtor_name=debtor_name)
-        data = sepa.mandate_dict(mandate)
+        data = shapes.mandate_dict(mandate)
     print_json(data) if as_json else console.print(f"Mandate {data['reference']} ({data['bic']})")
 
 
@@ -135,10 +138,11 @@ def add_mandate(customer: str, reference: str = typer.Option(...), iban: str = t
 def list_mandates(customer: str = typer.Option(None), as_json: bool = JsonOption):
     from clausier.payments import common
     from clausier.payments.sepa import service as sepa
+    from clausier.payments import shapes
 
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
-        rows = [sepa.mandate_dict(m) for m in sepa.list_mandates(cmd.session, customer_id)]
+        rows = [shapes.mandate_dict(m) for m in sepa.list_mandates(cmd.session, customer_id)]
         names = names_of(cmd.session, rows)
     if as_json:
         print_json(rows)
@@ -359,13 +363,14 @@ def add_dispute(invoice: str, received_on: datetime = typer.Option(..., formats=
                 today: datetime = TodayOption, as_json: bool = JsonOption):
     """Record a dispute; it is rejected at once when late or sent by the wrong channel."""
     from clausier.payments.disputes import service as disputes
+    from clausier.payments import shapes
 
     with command(today) as cmd:
         row = disputes.record_dispute(cmd.session, cmd.clock, cmd.actor, invoice,
                                       received_on=received_on.date(), channel=channel, amount=amount,
                                       reason=reason, invoice_received_on=invoice_received_on.date()
                                       if invoice_received_on else None)
-        data = disputes.dispute_dict(row)
+        data = shapes.dispute_dict(row)
     print_json(data) if as_json else console.print(
         f"Dispute {data['id']}: {data['status']} — {'; '.join(data['decision']['reasons'])}")
 
@@ -431,10 +436,11 @@ def release(deposit_id: int, today: datetime = TodayOption):
 def list_deposits(customer: str = typer.Option(None), as_json: bool = JsonOption):
     from clausier.payments import common
     from clausier.payments.deposits import service as deposits
+    from clausier.payments import shapes
 
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
-        rows = [deposits.deposit_dict(d) for d in deposits.list_deposits(cmd.session, customer_id)]
+        rows = [shapes.deposit_dict(d) for d in deposits.list_deposits(cmd.session, customer_id)]
         names = names_of(cmd.session, rows)
     if as_json:
         print_json(rows)

@@ -18,6 +18,7 @@ from clausier.customers import facts as customer_facts
 from clausier.customers.facts import CustomerFacts
 from clausier.terms import service as terms_service
 from clausier.terms.schema import Terms
+from clausier.payments.rules import Refused
 
 
 def get_customer(session: Session, ref_or_id: str | int) -> CustomerFacts:
@@ -65,7 +66,8 @@ def parse_amount(value: object, field: str) -> Decimal:
     try:
         return money(to_decimal(value, field=field))
     except ValueError as exc:
-        raise InvalidInput.on(field, str(exc).split(": ", 1)[-1]) from None
+        raise InvalidInput.on(field, str(exc).split(": ", 1)[-1],
+                              code=Refused.amount_not_a_number) from None
 
 
 def check_rule(call, *args, **kwargs):

@@ -11,6 +11,7 @@ from clausier.audit.service import Actor
 from clausier.core.clock import Clock
 from clausier.customers import facts as customer_facts
 from clausier.payments import invoices as invoice_reads
+from clausier.payments.rules import DunningCaseStatus
 from clausier.payments.deposits.service import deposits_tick
 from clausier.payments.dunning.service import advance
 from clausier.payments.models import DunningCase
@@ -26,7 +27,7 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
               "collected": settle_collections(session, clock, actor, day, customer_id),
               "steps": 0}
     ids = set(invoice_reads.customers_with_due_invoices(session, day)) | set(session.scalars(
-        select(DunningCase.customer_id).where(DunningCase.status == "open")))
+        select(DunningCase.customer_id).where(DunningCase.status == DunningCaseStatus.OPEN)))
     if customer_id is not None:
         ids &= {customer_id}
     customers = customer_facts.customers(session, ids)

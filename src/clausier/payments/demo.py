@@ -17,6 +17,7 @@ from clausier.core.clock import Clock, FixedClock
 from clausier.customers import facts as customer_facts
 from clausier.notifications import facts as notification_facts
 from clausier.payments import daily
+from clausier.payments.rules import DebitStatus
 from clausier.payments.dunning import service as dunning
 from clausier.payments.invoices import open_invoices
 from clausier.payments.ledger import late_payment
@@ -106,7 +107,7 @@ def _receive_letters(session: Session, clock: Clock, actor: Actor, day: date) ->
 def _return_one_debit(session: Session, clock: Clock, actor: Actor) -> int:
     """The bank returns the first debit collected (AM04, insufficient funds) three days after
     its date, as a returns file the staff import."""
-    item = session.scalars(select(DirectDebitItem).where(DirectDebitItem.status == "collected")
+    item = session.scalars(select(DirectDebitItem).where(DirectDebitItem.status == DebitStatus.COLLECTED)
                            .order_by(DirectDebitItem.collection_date, DirectDebitItem.id)).first()
     if item is None:
         return 0

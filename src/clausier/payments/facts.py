@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clausier.payments.models import CreditorAccount, Mandate
+from clausier.payments.rules import MandateStatus
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,6 @@ def direct_debit_facts(session: Session, operator_id: int, customer_ids: list[in
         return DirectDebitFacts(creditor or "")
     rows = session.execute(select(Mandate.customer_id, Mandate.reference)
                            .where(Mandate.customer_id.in_(customer_ids),
-                                  Mandate.status == "active")
+                                  Mandate.status == MandateStatus.ACTIVE)
                            .order_by(Mandate.signed_on, Mandate.id))
     return DirectDebitFacts(creditor, {customer_id: reference for customer_id, reference in rows})

@@ -17,7 +17,7 @@ from clausier.billing.ledger.charges import pending_charges
 from clausier.billing.facts import InvoiceFacts
 from clausier.core.money import ZERO, money
 from clausier.payments.models import Dispute
-from clausier.payments.rules import OpenInvoice
+from clausier.payments.rules import DisputeStatus, OpenInvoice
 
 
 def facts(session: Session, invoices: list[InvoiceFacts]) -> list[OpenInvoice]:
@@ -26,7 +26,7 @@ def facts(session: Session, invoices: list[InvoiceFacts]) -> list[OpenInvoice]:
     disputed: dict[int, Decimal] = defaultdict(lambda: ZERO)
     if ids:
         for invoice_id, amount in session.execute(select(Dispute.invoice_id, Dispute.amount).where(
-                Dispute.invoice_id.in_(ids), Dispute.status == "open")):
+                Dispute.invoice_id.in_(ids), Dispute.status == DisputeStatus.OPEN)):
             disputed[invoice_id] += amount
     return [OpenInvoice(
         id=invoice.id, number=invoice.number, issue_date=invoice.issue_date,

@@ -16,7 +16,16 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clausier.db.base import Base
-from clausier.db.types import Instant, Money
+from clausier.db.types import Instant, Money, Status
+from clausier.payments.rules import (
+    DebitStatus,
+    DepositStatus,
+    DisputeStatus,
+    DunningCaseStatus,
+    DunningStepStatus,
+    MandateStatus,
+    PaymentStatus,
+)
 
 
 class Payment(Base):
@@ -32,7 +41,8 @@ class Payment(Base):
     reference: Mapped[str] = mapped_column(String(120), default="")
     # The client's ``Idempotency-Key`` of the request that recorded it: a retry finds it.
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="recorded")   # recorded | reversed
+    status: Mapped[PaymentStatus] = mapped_column(
+        Status(PaymentStatus, 20), default=PaymentStatus.RECORDED)
     reversed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     reversal_reason: Mapped[str] = mapped_column(String(200), default="")
     credit_id: Mapped[int | None] = mapped_column(ForeignKey("customer_credits.id"), nullable=True)
@@ -128,7 +138,8 @@ class Mandate(Base):
                                                                 "needed_for": "accounting"})
     iban: Mapped[str] = mapped_column(String(34), info={"personal": "financial", "needed_for": "accounting"})
     bic: Mapped[str] = mapped_column(String(11), info={"personal": "financial", "needed_for": "accounting"})
-    status: Mapped[str] = mapped_column(String(20), default="active")  # active | revoked | invalid
+    status: Mapped[MandateStatus] = mapped_column(
+        Status(MandateStatus, 20), default=MandateStatus.ACTIVE)
     status_reason: Mapped[str] = mapped_column(String(200), default="")
     last_collection_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(Instant)
@@ -166,7 +177,8 @@ class DirectDebitItem(Base):
     collection_date: Mapped[date] = mapped_column(Date, index=True)
     end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
     sequence_type: Mapped[str | None] = mapped_column(String(4), nullable=True)   # FRST | RCUR
-    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    status: Mapped[DebitStatus] = mapped_column(
+        Status(DebitStatus, 20), default=DebitStatus.SCHEDULED, index=True)
     collection_id: Mapped[int | None] = mapped_column(ForeignKey("direct_debit_collections.id"),
                                                       nullable=True, index=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), nullable=True)
@@ -215,7 +227,8 @@ class DunningCase(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)   # open | closed
+    status: Mapped[DunningCaseStatus] = mapped_column(
+        Status(DunningCaseStatus, 20), default=DunningCaseStatus.OPEN, index=True)
     trigger: Mapped[str] = mapped_column(String(20))          # overdue | rejection
     opened_on: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)              # oldest due date / first presentation
@@ -246,7 +259,7 @@ class DunningStepRecord(Base):
     position: Mapped[int] = mapped_column(Integer)
     reached_on: Mapped[date] = mapped_column(Date, index=True)
     # done | pending_approval | approved | declined | lapsed (the case closed before a decision)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[DunningStepStatus] = mapped_column(Status(DunningStepStatus, 20), index=True)
     basis: Mapped[str] = mapped_column(Text, default="")       # why it fell due that day, clause
     amount_due: Mapped[Decimal] = mapped_column(Money())
     details: Mapped[dict] = mapped_column(JSON, default=dict)   # invoices, explained amounts, effects
@@ -276,7 +289,8 @@ class Deposit(Base):
     requested_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     # requested | held | drawn (to replenish) | released ; suspended_for: service suspended meanwhile
-    status: Mapped[str] = mapped_column(String(20), default="requested", index=True)
+    status: Mapped[DepositStatus] = mapped_column(
+        Status(DepositStatus, 20), default=DepositStatus.REQUESTED, index=True)
     provided_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     suspended: Mapped[list] = mapped_column(JSON, default=list)
     drawn_on: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -302,7 +316,7 @@ class Dispute(Base):
     channel: Mapped[str] = mapped_column(String(30))
     amount: Mapped[Decimal] = mapped_column(Money())
     reason: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), index=True)     # open | accepted | rejected
+    status: Mapped[DisputeStatus] = mapped_column(Status(DisputeStatus, 20), index=True)
     decision: Mapped[dict] = mapped_column(JSON, default=dict)      # reasons and clauses
     decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -14,14 +14,15 @@ from clausier.notifications import outbox
 from clausier.payments import invoices as invoice_reads
 from clausier.payments import rules
 from clausier.payments.common import get_customer, terms_of
-from clausier.payments.deposits.service import deposit_dict, list_deposits
-from clausier.payments.disputes.service import dispute_dict, list_disputes
+from clausier.payments.deposits.service import list_deposits
+from clausier.payments.disputes.service import list_disputes
 from clausier.payments.dunning.service import due_of, open_case_of
 from clausier.payments.invoices import owed
 from clausier.payments.ledger.late_payment import accrued_interest
-from clausier.payments.ledger.service import credits_of, list_payments, payment_dict
+from clausier.payments.ledger.service import credits_of, list_payments
 from clausier.payments.models import DirectDebitItem, DunningCase
-from clausier.payments.sepa.service import list_mandates, mandate_dict
+from clausier.payments.sepa.service import list_mandates
+from clausier.payments.shapes import deposit_dict, dispute_dict, mandate_dict, payment_dict
 
 # --------------------------------------------------------------------------- the collections view
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from enum import auto
+from enum import StrEnum, auto
 
 from dateutil.relativedelta import relativedelta
 
@@ -27,6 +27,62 @@ PAYMENT_METHODS = ("transfer", "card", "cheque", "direct_debit", "deposit", "set
 DAYS_IN_YEAR = 365      # the legal interest is computed on a 365-day year (C. mon. fin. R.313-1)
 
 
+# --------------------------------------------------------------------------- statuses
+
+class PaymentStatus(StrEnum):
+    RECORDED = "recorded"
+    REVERSED = "reversed"
+
+
+class MandateStatus(StrEnum):
+    """A SEPA mandate is active until revoked (or replaced), or found invalid by a return."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    INVALID = "invalid"
+
+
+class DebitStatus(StrEnum):
+    """One direct debit: scheduled, exported in a collection file, then collected or returned;
+    cancelled when it cannot be presented."""
+
+    SCHEDULED = "scheduled"
+    EXPORTED = "exported"
+    COLLECTED = "collected"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+
+class DunningCaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class DunningStepStatus(StrEnum):
+    """A step reached: done, or waiting for approval (then approved, declined, or lapsed when
+    the case closes first)."""
+
+    DONE = "done"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    LAPSED = "lapsed"
+
+
+class DepositStatus(StrEnum):
+    REQUESTED = "requested"
+    HELD = "held"
+    DRAWN = "drawn"
+    RELEASED = "released"
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+
 class Refused(RefusalCode):
     """Why the payments rules refuse the input."""
 
@@ -38,6 +94,37 @@ class Refused(RefusalCode):
     no_deposit_replenishment_delay = auto()
     no_deposit_release_delay = auto()
     sepa_return_reason_unknown = auto()
+    amount_not_a_number = auto()
+    deposit_not_positive = auto()
+    deposit_released = auto()
+    deposit_amount_out_of_range = auto()
+    deposit_refused = auto()
+    deposit_nothing_to_draw = auto()
+    deposit_release_refused = auto()
+    dispute_invoice_not_issued = auto()
+    dispute_channel_unknown = auto()
+    dispute_amount_out_of_range = auto()
+    dispute_already_decided = auto()
+    dunning_step_not_awaiting_decision = auto()
+    dunning_case_closed = auto()
+    reconnection_not_terminated_for_unpaid = auto()
+    reconnection_account_not_settled = auto()
+    rate_out_of_range = auto()
+    rate_not_recorded = auto()
+    rate_already_recorded = auto()
+    rate_not_a_number = auto()
+    payment_method_unknown = auto()
+    credit_amount_out_of_range = auto()
+    set_off_refused = auto()
+    payment_reference_already_used = auto()
+    creditor_identifier_missing = auto()
+    creditor_account_missing = auto()
+    mandate_reference_invalid = auto()
+    mandate_reference_taken = auto()
+    mandate_signed_in_the_future = auto()
+    iban_invalid = auto()
+    bic_unknown_for_bank = auto()
+    bic_invalid = auto()
 
 
 # --------------------------------------------------------------------------- allocation

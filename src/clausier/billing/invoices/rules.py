@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from functools import cached_property
 
 from clausier.billing.periods import Refused
@@ -31,6 +32,22 @@ from clausier.terms.schema import Terms
 LEGAL_RECOVERY_INDEMNITY = Decimal("40")
 LEGAL_RECOVERY_CLAUSE = "C. com. art. L441-10, D441-5"
 NO_DISCOUNT_CLAUSE = "C. com. art. L441-9"
+
+
+class InvoiceStatus(StrEnum):
+    """Where an invoice (or a credit note) stands: a draft, then issued and its payment life."""
+
+    DRAFT = "draft"
+    ISSUED = "issued"
+    PAID = "paid"
+    PARTLY_PAID = "partly_paid"
+    OVERDUE = "overdue"
+    CANCELLED = "cancelled"
+
+
+PAYMENT_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PAID, InvoiceStatus.PARTLY_PAID,
+                    InvoiceStatus.OVERDUE)
+"""The statuses of an issued invoice in its payment life."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.billing.documents.mentions import with_french_text
 from clausier.billing.invoices import rules
+from clausier.billing.periods import Refused
 from clausier.billing.models import (
     BilledMonth,
     Charge,
@@ -38,7 +39,8 @@ from clausier.rating import facts as rating
 from clausier.terms import service as terms_service
 
 CREDIT_SERIES_SUFFIX = "-AV"       # *avoir*: credit notes have their own series
-PAYMENT_STATUSES = ("issued", "paid", "partly_paid", "overdue")
+PAYMENT_STATUSES = rules.PAYMENT_STATUSES
+_I = rules.InvoiceStatus
 
 
 # --------------------------------------------------------------------------- numbering
@@ -110,7 +112,8 @@ def check_seller_identity(operators: Iterable[OperatorFacts]) -> None:
                 if missing]
     if problems:
         raise NotAllowed("invoices cannot be issued without the seller's mandatory details: "
-                         + "; ".join(str(problem) for problem in problems), problems=problems)
+                         + "; ".join(str(problem) for problem in problems), problems=problems,
+                         code=Refused.seller_details_missing)
 
 
 # --------------------------------------------------------------------------- invoices
@@ -161,6 +164,9 @@ def _filtered(session: Session, query, *, status: str | None = None, customer_id
               operator_code: str | None = None):
     """The invoice lists' filters (a None or empty filter is no filter)."""
     if status:
+        if status not in set(_I):
+            raise InvalidInput.on("status", f"no invoice status {status!r} (one of: {', '.join(_I)})",
+                                  code="invoice_status_unknown")
         query = query.where(Invoice.status == status)
     if customer_id is not None:
         query = query.where(Invoice.customer_id == customer_id)
@@ -179,7 +185,8 @@ def issue_invoice(session: Session, clock: Clock, actor: Actor, invoice_id: int,
     """Give a draft its number and date: from then on it is immutable."""
     invoice = get_invoice(session, invoice_id)
     if invoice.number is not None:
-        raise NotAllowed(f"invoice {invoice.number}: already issued")
+        raise NotAllowed(f"invoice {invoice.number}: already issued",
+                         code=Refused.invoice_already_issued)
     day = issue_date or clock.today()
     operator = catalog.operator_by_id(session, invoice.operator_id)
     check_seller_identity([operator])
@@ -192,7 +199,7 @@ def issue_invoice(session: Session, clock: Clock, actor: Actor, invoice_id: int,
     invoice.number = take_numbers(session, invoice.series, day.year, 1)[0]
     invoice.issue_date = day
     invoice.due_date, _ = rules.due_date(general, day)
-    invoice.status = "issued"
+    invoice.status = _I.ISSUED
     invoice.issued_at = clock.now()
     record(session, clock, actor, "invoice.issue", invoice, f"{invoice.number}: {invoice.total_ttc} TTC")
     return invoice
@@ -202,7 +209,8 @@ def discard_draft(session: Session, clock: Clock, actor: Actor, invoice_id: int)
     """Delete a draft and give back what it billed (months, usage, charges) to the next run."""
     invoice = get_invoice(session, invoice_id)
     if invoice.number is not None:
-        raise NotAllowed(f"invoice {invoice.number}: issued; correct it with a credit note")
+        raise NotAllowed(f"invoice {invoice.number}: issued; correct it with a credit note",
+                         code=Refused.invoice_issued_not_discarded)
     rating.release_billed(session, invoice.id)
     session.execute(update(Charge).where(Charge.invoice_id == invoice.id).values(invoice_id=None))
     for month in session.scalars(select(BilledMonth).where(BilledMonth.invoice_id == invoice.id)):
@@ -218,28 +226,35 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
     cancelled) or an amount in the invoice's basis. The only way to correct an invoice."""
     invoice = get_invoice(session, number)
     if invoice.kind != "invoice":
-        raise NotAllowed(f"invoice {invoice.number}: a credit note cannot be credited")
+        raise NotAllowed(f"invoice {invoice.number}: a credit note cannot be credited",
+                         code=Refused.credit_note_not_creditable)
     if invoice.number is None:
-        raise NotAllowed(f"invoice {invoice.id}: a draft is discarded, not credited")
-    if invoice.status == "cancelled":
-        raise NotAllowed(f"invoice {invoice.number}: already cancelled by a credit note")
+        raise NotAllowed(f"invoice {invoice.id}: a draft is discarded, not credited",
+                         code=Refused.draft_not_creditable)
+    if invoice.status == _I.CANCELLED:
+        raise NotAllowed(f"invoice {invoice.number}: already cancelled by a credit note",
+                         code=Refused.invoice_already_cancelled)
     if not reason.strip():
-        raise InvalidInput.on("reason", "a credit note says why")
+        raise InvalidInput.on("reason", "a credit note says why",
+                              code=Refused.credit_note_reason_missing)
     credited = _credited(session, invoice)
     invoice_total = sum((line.amount for line in invoice.lines), ZERO)
     remaining = invoice_total - credited
     if amount is None:
         if credited:
             raise NotAllowed(f"invoice {invoice.number}: already partly credited "
-                             f"({fr_format(credited)}); credit the remaining amount instead")
+                             f"({fr_format(credited)}); credit the remaining amount instead",
+                             code=Refused.invoice_partly_credited)
         drafts = [_credit_copy(line) for line in invoice.lines]
     else:
         amount = money(amount)
         if amount <= 0:
-            raise InvalidInput.on("amount", "must be positive")
+            raise InvalidInput.on("amount", "must be positive",
+                                  code=Refused.credit_amount_not_positive)
         if amount > remaining:
             raise InvalidInput.on("amount", f"{fr_format(amount)} is more than the "
-                                            f"{fr_format(remaining)} left to credit")
+                                            f"{fr_format(remaining)} left to credit",
+                                  code=Refused.credit_amount_above_remaining)
         rate = vat_rate or (invoice.lines[0].vat_rate if invoice.lines else "normal")
         try:
             rules.vat_rate(rate, invoice.issue_date)
@@ -258,7 +273,7 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
     series = invoice.series + CREDIT_SERIES_SUFFIX
     note = Invoice(
         kind="credit_note", operator_id=invoice.operator_id, customer_id=invoice.customer_id,
-        series=series, number=take_numbers(session, series, day.year, 1)[0], status="issued",
+        series=series, number=take_numbers(session, series, day.year, 1)[0], status=_I.ISSUED,
         period=invoice.period, period_start=invoice.period_start, period_end=invoice.period_end,
         issue_date=day, due_date=day, price_basis=invoice.price_basis, total_ht=totals.total_ht,
         total_vat=totals.total_vat, total_ttc=totals.total_ttc,
@@ -279,7 +294,7 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
             explanation=priced.explained.as_dict() | message_fields("label", d.label)))
     session.add(note)
     if credited + totals.total == invoice_total:
-        invoice.status = "cancelled"
+        invoice.status = _I.CANCELLED
     record(session, clock, actor, "invoice.credit", note,
            f"{note.number} credits {fr_format(totals.total)} on {invoice.number}: {reason}")
     return note
@@ -304,21 +319,22 @@ def record_payment(session: Session, clock: Clock, actor: Actor, number: str, am
                    on: date) -> Invoice:
     """Set what has been paid of an issued invoice (payments room): paid or partly paid."""
     invoice = get_invoice(session, number)
-    if invoice.number is None or invoice.status == "cancelled" or invoice.kind != "invoice":
+    if invoice.number is None or invoice.status == _I.CANCELLED or invoice.kind != "invoice":
         raise NotAllowed(f"invoice {invoice.number or invoice.id}: {invoice.status} {invoice.kind} "
-                         "takes no payment")
+                         "takes no payment", code=Refused.invoice_takes_no_payment)
     amount_paid = money(amount_paid)
     if amount_paid < 0:
-        raise InvalidInput.on("amount_paid", "cannot be negative")
+        raise InvalidInput.on("amount_paid", "cannot be negative",
+                              code=Refused.amount_paid_negative)
     before = invoice.status
     invoice.amount_paid = amount_paid
     due = invoice.total_ttc - _credited_ttc(session, invoice)
     if amount_paid >= due:
-        invoice.status, invoice.paid_on = "paid", on
+        invoice.status, invoice.paid_on = _I.PAID, on
     elif amount_paid > 0:
-        invoice.status = "partly_paid"
+        invoice.status = _I.PARTLY_PAID
     else:
-        invoice.status = "overdue" if invoice.due_date and on > invoice.due_date else "issued"
+        invoice.status = _I.OVERDUE if invoice.due_date and on > invoice.due_date else _I.ISSUED
     record(session, clock, actor, "invoice.payment", invoice,
            f"{invoice.number}: {fr_format(amount_paid)} paid, {before} → {invoice.status}")
     return invoice
@@ -334,11 +350,11 @@ def mark_overdue(session: Session, clock: Clock, actor: Actor, day: date,
     """Daily: issued or partly paid invoices past their due date become overdue (one customer's
     only with ``customer_id``). Idempotent."""
     late = list(session.scalars(select(Invoice).where(
-        Invoice.kind == "invoice", Invoice.status.in_(("issued", "partly_paid")),
+        Invoice.kind == "invoice", Invoice.status.in_((_I.ISSUED, _I.PARTLY_PAID)),
         Invoice.due_date < day,
         true() if customer_id is None else Invoice.customer_id == customer_id)))
     for invoice in late:
-        invoice.status = "overdue"
+        invoice.status = _I.OVERDUE
     if late:
         record(session, clock, actor, "invoice.overdue", late[0],
                f"{len(late)} invoice(s) overdue on {day.isoformat()}",
@@ -350,29 +366,6 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
          customer_id: int | None = None) -> dict[str, int]:
     """The billing part of the daily tick."""
     return {"overdue": mark_overdue(session, clock, actor, day, customer_id)}
-
-
-def invoice_dict(invoice: Invoice, with_lines: bool = True) -> dict:
-    data = {
-        "id": invoice.id, "number": invoice.number, "kind": invoice.kind, "status": invoice.status,
-        "customer_id": invoice.customer_id, "customer": invoice.buyer.get("name"),
-        "period": invoice.period, "issue_date": invoice.issue_date, "due_date": invoice.due_date,
-        "price_basis": invoice.price_basis, "total_ht": str(invoice.total_ht),
-        "total_vat": str(invoice.total_vat), "total_ttc": str(invoice.total_ttc),
-        "amount_paid": str(invoice.amount_paid), "vat_breakdown": invoice.vat_breakdown,
-        "credited_invoice_id": invoice.credited_invoice_id, "reason": invoice.reason,
-    }
-    if with_lines:
-        data["seller"], data["buyer"], data["mentions"] = invoice.seller, invoice.buyer, invoice.mentions
-        data["lines"] = [{
-            "position": line.position, "kind": line.kind, "label": line.label,
-            "site": line.site_name, "quantity": str(line.quantity),
-            "unit_price": str(line.unit_price), "amount": str(line.amount),
-            "amount_ht": str(line.amount_ht), "vat_rate": line.vat_rate,
-            "period_start": line.period_start, "period_end": line.period_end,
-            "clause": line.clause, "explanation": line.explanation,
-        } for line in invoice.lines]
-    return data
 
 
 CSV_COLUMNS = ["number", "kind", "issue_date", "due_date", "customer_ref", "customer", "siren",
@@ -409,5 +402,5 @@ def export_csv(session: Session, **filters) -> str:
 def invoice_counts(session: Session) -> tuple[int, int]:
     """How many invoices are issued (numbered) and how many of them are overdue."""
     issued = session.scalar(select(func.count()).select_from(Invoice).where(Invoice.number.is_not(None))) or 0
-    overdue = session.scalar(select(func.count()).select_from(Invoice).where(Invoice.status == "overdue")) or 0
+    overdue = session.scalar(select(func.count()).select_from(Invoice).where(Invoice.status == _I.OVERDUE)) or 0
     return issued, overdue

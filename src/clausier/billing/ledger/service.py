@@ -39,15 +39,16 @@ def add_index_value(session: Session, clock: Clock, actor: Actor, series: str, m
     try:
         number = to_decimal(value, field="value")
     except ValueError as exc:
-        raise InvalidInput.on("value", str(exc)) from None
+        raise InvalidInput.on("value", str(exc), code=periods.Refused.index_not_a_number) from None
     if number <= 0:
-        raise InvalidInput.on("value", "an index value is positive")
+        raise InvalidInput.on("value", "an index value is positive",
+                              code=periods.Refused.index_not_positive)
     existing = session.scalar(select(IndexValue).where(IndexValue.series == series,
                                                        IndexValue.month == day))
     if existing is not None:
         if Decimal(existing.value) != number:
             raise Conflict(f"index {series} {periods.period_label(day)}: already recorded as "
-                           f"{existing.value}")
+                           f"{existing.value}", code=periods.Refused.index_already_recorded)
         return existing
     row = IndexValue(series=series, month=day, value=str(number), recorded_at=clock.now(),
                      actor=actor.name)
@@ -101,7 +102,8 @@ def apply_indexation(session: Session, clock: Clock, actor: Actor, operator_code
             raise NotAllowed(
                 f"indexation: index {series} of {periods.period_label(month_old)} is not "
                              f"recorded (needed with {periods.period_label(month_new)}; "
-                             f"{indexation.reference_lag_months.clause if indexation.reference_lag_months else ''})")
+                             f"{indexation.reference_lag_months.clause if indexation.reference_lag_months else ''})",
+                             code=periods.Refused.index_value_missing)
         for item in sub.items:
             if item.monthly_fee == ZERO or session.scalar(select(PriceRevision.id).where(
                     PriceRevision.subscription_item_id == item.id, PriceRevision.effective_on == on,
@@ -135,7 +137,8 @@ def announce_price_change(session: Session, clock: Clock, actor: Actor, operator
     notice; otherwise one notice per affected subscription with the customer's right to leave
     without fees when the sheet grants it, and the new fees from the effective date."""
     if kind not in rules.PRICE_CHANGE_KINDS:
-        raise InvalidInput.on("kind", f"{kind!r} is not one of {', '.join(rules.PRICE_CHANGE_KINDS)}")
+        raise InvalidInput.on("kind", f"{kind!r} is not one of {', '.join(rules.PRICE_CHANGE_KINDS)}",
+                              code=periods.Refused.price_change_kind_unknown)
     operator = operator_by_code(session, operator_code)
     announced = announced_on or clock.today()
     if percent is not None:
@@ -146,7 +149,8 @@ def announce_price_change(session: Session, clock: Clock, actor: Actor, operator
                 session, operator.id, effective_on, family)
             if offer_code is None or any(i.offer_code == offer_code for i in s.items)]
     if not subs:
-        raise InvalidInput.on("family" if family else "offer_code", "no live subscription is affected")
+        raise InvalidInput.on("family" if family else "offer_code", "no live subscription is affected",
+                              code=periods.Refused.price_change_affects_nothing)
     notices = []
     for sub in subs:
         terms = cache.terms(sub.sheet_id, sub.sheet_version, sub.family)

@@ -369,8 +369,9 @@ def write_prepared(session: Session, clock: Clock, actor: Actor, operator: Opera
     table = Invoice.__table__
     encode = {column: value_encoder(table, conn.dialect, column) for column in NUMBERING_COLUMNS}
     now = clock.now()
-    issued = (encode["status"]("issued"), encode["issue_date"](issue_date), encode["issued_at"](now))
-    unissued = (encode["status"]("draft"), None, None)
+    issued = (encode["status"](invoice_rules.InvoiceStatus.ISSUED), encode["issue_date"](issue_date),
+              encode["issued_at"](now))
+    unissued = (encode["status"](invoice_rules.InvoiceStatus.DRAFT), None, None)
     insert_encoded(conn, table, NUMBERING_COLUMNS + INVOICE_COLUMNS, [
         (invoice_id, number, *(issued if number else unissued), *row)
         for invoice_id, number, row in zip(ids, numbers, prepared.invoices, strict=True)])
@@ -407,4 +408,5 @@ def _mark_charges(conn, invoice_of: dict[int, int]) -> None:
         [{"charge_id": charge_id, "charge_invoice": invoice_id}
          for charge_id, invoice_id in invoice_of.items()])
     if marked.rowcount != len(invoice_of):
-        raise Conflict(f"{len(invoice_of) - marked.rowcount} charge(s) billed meanwhile by another run")
+        raise Conflict(f"{len(invoice_of) - marked.rowcount} charge(s) billed meanwhile by another run",
+                       code=periods.Refused.charges_billed_meanwhile)

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from clausier.billing.invoices.rules import (
     DraftLine,
@@ -63,6 +64,23 @@ from clausier.core.money import (
     money,
 )
 from clausier.terms.schema import Proration, Terms, Timing
+
+class BillRunStatus(StrEnum):
+    """Where a bill run stands."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+
+
+class PartitionStatus(StrEnum):
+    """Where one partition (a chunk of customers) of a bill run stands."""
+
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
+
 
 # A bill run shows a sign of life after each batch (seconds); one silent for this long has died.
 BILL_RUN_LEASE = timedelta(minutes=5)

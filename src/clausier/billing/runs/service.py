@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record, record_many
 from clausier.billing import periods
 from clausier.billing.context import TermsCache, month_of, operator_by_code
+from clausier.billing.invoices.rules import InvoiceStatus
 from clausier.billing.invoices.service import check_seller_identity, take_numbers
 from clausier.billing.ledger import rules as ledger_rules
 from clausier.billing.ledger.charges import add_charge
@@ -66,6 +67,7 @@ from clausier.core.clock import Clock, FixedClock
 from clausier.core.errors import Conflict, NotFound
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customers
+from clausier.db.lookup import get_or_not_found
 from clausier.db.session import database_now, lock_for_writing, write_transaction
 from clausier.equipment import service as equipment
 
@@ -80,6 +82,37 @@ PARALLEL_FROM = 2000
 # --------------------------------------------------------------------------- bill runs
 
 
+@dataclass(frozen=True)
+class PartitionReport:
+    """What one partition of a run on workers did: who billed which customers, and the result."""
+
+    position: int
+    status: rules.PartitionStatus
+    worker: str | None
+    attempts: int
+    customers: int
+    first_customer_id: int
+    last_customer_id: int
+    invoices: int
+    total_ht: Decimal
+    total_ttc: Decimal
+    errors: list[dict]
+
+    @classmethod
+    def of(cls, part: BillRunPartition) -> PartitionReport:
+        return cls(part.position, part.status, part.worker, part.attempts, part.customers,
+                   part.first_customer_id, part.last_customer_id, part.invoices,
+                   part.total_ht, part.total_ttc, list(part.errors))
+
+    def as_dict(self) -> dict:
+        return {"position": self.position, "status": self.status, "worker": self.worker,
+                "attempts": self.attempts, "customers": self.customers,
+                "first_customer_id": self.first_customer_id,
+                "last_customer_id": self.last_customer_id, "invoices": self.invoices,
+                "total_ht": str(self.total_ht), "total_ttc": str(self.total_ttc),
+                "errors": self.errors}
+
+
 @dataclass
 class RunReport:
     bill_run_id: int
@@ -91,10 +124,11 @@ class RunReport:
     total_ht: Decimal = ZERO
     total_ttc: Decimal = ZERO
     errors: list[dict] = field(default_factory=list)
-    partitions: list[dict] = field(default_factory=list)    # a run on workers: who billed what
+    partitions: list[PartitionReport] = field(default_factory=list)   # a run on workers
 
     def as_dict(self) -> dict:
-        partitions = {"partitions": self.partitions} if self.partitions else {}
+        partitions = ({"partitions": [p.as_dict() for p in self.partitions]} if self.partitions
+                      else {})
         return {**partitions, "bill_run_id": self.bill_run_id, "operator": self.operator, "period": self.period,
                 "customers": self.customers, "billed": self.billed, "invoices": len(self.invoices),
                 "first_number": self.invoices[0] if self.invoices else None,
@@ -189,7 +223,7 @@ def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | d
     now = database_now(session)
     dead = next((run for run in session.scalars(
         select(BillRun).where(BillRun.operator_id == operator.id, BillRun.period == label,
-                              BillRun.status == "running").order_by(BillRun.id))
+                              BillRun.status == rules.BillRunStatus.RUNNING).order_by(BillRun.id))
         if rules.bill_run_has_died(run.heartbeat_at, now)), None)
     if dead is not None:
         record(session, clock, actor, "billrun.resume", dead,
@@ -200,7 +234,7 @@ def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | d
         dead.customers_done, dead.heartbeat_at = 0, now
         return dead
     total = customers.customer_count(session, operator.id)
-    run = BillRun(operator_id=operator.id, period=label, status="running",
+    run = BillRun(operator_id=operator.id, period=label, status=rules.BillRunStatus.RUNNING,
                   issue_date=issue_date or clock.today(), customers_total=total, actor=actor.name,
                   started_at=clock.now(), heartbeat_at=now, errors=[])
     session.add(run)
@@ -231,9 +265,7 @@ def run_bill_run(engine: Engine, clock: Clock, actor: Actor, period: str | date,
         runs = []
         for code in codes:
             if bill_run_id is not None:
-                run = session.get(BillRun, bill_run_id)
-                if run is None:
-                    raise NotFound(f"bill run {bill_run_id} not found", resource="bill_run")
+                run = get_or_not_found(session, BillRun, bill_run_id, resource="bill_run")
             else:
                 run = start_bill_run(session, clock, actor, month, code, issuing=not draft_only)
             operator = operator_by_code(session, code)
@@ -278,7 +310,8 @@ def _finish_run(engine: Engine, clock: Clock, actor: Actor, run_id: int, code: s
                 report: RunReport) -> None:
     with write_transaction(engine) as session:
         run = session.get(BillRun, run_id)
-        run.status = "completed" if not report.errors else "completed_with_errors"
+        run.status = (rules.BillRunStatus.COMPLETED if not report.errors
+                      else rules.BillRunStatus.COMPLETED_WITH_ERRORS)
         run.finished_at = clock.now()
         run.errors = report.errors[:1000]
         record(session, clock, actor, "billrun.finish", run,
@@ -419,13 +452,13 @@ def _partitions(session: Session, run_id: int, ids: list[int], size: int) -> lis
     if not existing:
         existing = [BillRunPartition(bill_run_id=run_id, position=position,
                                      first_customer_id=chunk[0], last_customer_id=chunk[-1],
-                                     customers=len(chunk), status="queued", errors=[])
+                                     customers=len(chunk), status=rules.PartitionStatus.QUEUED, errors=[])
                     for position, chunk in enumerate(chunks(ids, max(1, size)))]
         session.add_all(existing)
     for part in existing:
-        if part.status == "failed":
-            part.status, part.errors = "queued", []
-    return [part.position for part in existing if part.status == "queued"]
+        if part.status == rules.PartitionStatus.FAILED:
+            part.status, part.errors = rules.PartitionStatus.QUEUED, []
+    return [part.position for part in existing if part.status == rules.PartitionStatus.QUEUED]
 
 
 def _send_partitions(engine: Engine, clock: Clock, queue: PartitionQueue, run_id: int,
@@ -450,11 +483,11 @@ def _collect_partitions(engine: Engine, clock: Clock, actor: Actor, run_id: int,
                             .values(heartbeat_at=database_now(session))
                             .execution_options(synchronize_session=False))
             run = session.get(BillRun, run_id)
-            run.customers_done = sum(p.customers for p in parts if p.status != "queued")
+            run.customers_done = sum(p.customers for p in parts if p.status != rules.PartitionStatus.QUEUED)
             done = run.customers_done
         if progress:
             progress(done, len(ids))
-        if all(p.status != "queued" for p in parts):
+        if all(p.status != rules.PartitionStatus.QUEUED for p in parts):
             break
         time.sleep(POLL_SECONDS)
     with write_transaction(engine) as session:
@@ -475,7 +508,7 @@ def _collect_partitions(engine: Engine, clock: Clock, actor: Actor, run_id: int,
             BillRunPartition.bill_run_id == run_id).order_by(BillRunPartition.position)))
         for part in parts:
             report.errors += part.errors
-        report.partitions = [partition_dict(part) for part in parts]
+        report.partitions = [PartitionReport.of(part) for part in parts]
         run.invoices = session.scalar(select(func.count()).select_from(Invoice)
                                       .where(Invoice.bill_run_id == run_id)) or 0
         run.total_ht, run.total_ttc = (money(value or ZERO) for value in session.execute(
@@ -497,7 +530,7 @@ def number_run_drafts(session: Session, clock: Clock, actor: Actor, run_id: int
         select(Invoice.id, Invoice.customer_id, Invoice.total_ht, Invoice.total_ttc,
                Invoice.price_basis)
         .where(Invoice.bill_run_id == run_id, Invoice.number.is_(None), Invoice.kind == "invoice",
-               Invoice.status == "draft")
+               Invoice.status == InvoiceStatus.DRAFT)
         .order_by(Invoice.customer_id)).all()
     if not drafts:
         return []
@@ -508,7 +541,7 @@ def number_run_drafts(session: Session, clock: Clock, actor: Actor, run_id: int
     table = Invoice.__table__
     session.connection().execute(
         update(table).where(table.c.id == bindparam("invoice_id"))
-        .values(number=bindparam("invoice_number"), status="issued", issue_date=run.issue_date,
+        .values(number=bindparam("invoice_number"), status=InvoiceStatus.ISSUED, issue_date=run.issue_date,
                 issued_at=now),
         [{"invoice_id": row.id, "invoice_number": number}
          for row, number in zip(drafts, numbers, strict=True)])
@@ -521,7 +554,7 @@ def number_run_drafts(session: Session, clock: Clock, actor: Actor, run_id: int
 
 
 def bill_partition(engine: Engine, clock: Clock, actor: Actor, run_id: int, position: int,
-                   worker: str) -> dict | None:
+                   worker: str) -> PartitionReport | None:
     """A worker's share of a run: its customers billed as drafts (numbered later by the run's
     coordinator). Idempotent: a partition done is not billed again, and a partition delivered
     again after its worker died bills only the customers whose invoice was not committed."""
@@ -531,7 +564,7 @@ def bill_partition(engine: Engine, clock: Clock, actor: Actor, run_id: int, posi
         if part is None:
             raise NotFound(f"bill run {run_id}: no partition {position}",
                            resource="bill_run_partition")
-        if part.status == "done":
+        if part.status == rules.PartitionStatus.DONE:
             return None
         run = session.get(BillRun, run_id)
         operator = catalog.operator_by_id(session, run.operator_id)
@@ -554,9 +587,9 @@ def bill_partition(engine: Engine, clock: Clock, actor: Actor, run_id: int, posi
             .where(Invoice.bill_run_id == run_id,
                    Invoice.customer_id.between(part.first_customer_id, part.last_customer_id))
         ).one()
-        part.status, part.worker, part.errors = "done", worker, report.errors
+        part.status, part.worker, part.errors = rules.PartitionStatus.DONE, worker, report.errors
         part.finished_at = clock.now()
-        return partition_dict(part)
+        return PartitionReport.of(part)
 
 
 def fail_partition(session: Session, clock: Clock, run_id: int, position: int, error: str) -> None:
@@ -564,19 +597,11 @@ def fail_partition(session: Session, clock: Clock, run_id: int, position: int, e
     the next run of the period queues it again."""
     part = session.scalar(select(BillRunPartition).where(
         BillRunPartition.bill_run_id == run_id, BillRunPartition.position == position))
-    if part is None or part.status == "done":
+    if part is None or part.status == rules.PartitionStatus.DONE:
         return
-    part.status, part.finished_at = "failed", clock.now()
+    part.status, part.finished_at = rules.PartitionStatus.FAILED, clock.now()
     part.errors = [{"customer": f"partition {position} (customers {part.first_customer_id}–"
                                 f"{part.last_customer_id})", "reason": error}]
-
-
-def partition_dict(part: BillRunPartition) -> dict:
-    return {"position": part.position, "status": part.status, "worker": part.worker,
-            "attempts": part.attempts, "customers": part.customers,
-            "first_customer_id": part.first_customer_id, "last_customer_id": part.last_customer_id,
-            "invoices": part.invoices, "total_ht": str(part.total_ht),
-            "total_ttc": str(part.total_ttc), "errors": part.errors}
 
 
 def bill_period(session: Session, clock: Clock, actor: Actor, period: str | date,
@@ -596,7 +621,8 @@ def bill_period(session: Session, clock: Clock, actor: Actor, period: str | date
                         draft_only, report)
     run.customers_done, run.invoices = len(ids), report.billed
     run.total_ht, run.total_ttc = money(report.total_ht), money(report.total_ttc)
-    run.status = "completed" if not report.errors else "completed_with_errors"
+    run.status = (rules.BillRunStatus.COMPLETED if not report.errors
+                  else rules.BillRunStatus.COMPLETED_WITH_ERRORS)
     run.finished_at = clock.now()
     run.errors = report.errors
     session.flush()
@@ -618,15 +644,5 @@ def list_partitions(session: Session, run_id: int) -> list[BillRunPartition]:
 
 
 def get_bill_run(session: Session, run_id: int) -> BillRun:
-    run = session.get(BillRun, run_id)
-    if run is None:
-        raise NotFound(f"bill run {run_id} not found", resource="bill_run")
+    run = get_or_not_found(session, BillRun, run_id, resource="bill_run")
     return run
-
-
-def bill_run_dict(run: BillRun, operator_code: str = "") -> dict:
-    return {"id": run.id, "operator": operator_code, "period": run.period, "status": run.status,
-            "issue_date": run.issue_date, "customers_total": run.customers_total,
-            "customers_done": run.customers_done, "invoices": run.invoices,
-            "total_ht": str(run.total_ht), "total_ttc": str(run.total_ttc), "errors": run.errors,
-            "started_at": run.started_at, "finished_at": run.finished_at}

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customer_facts
+from clausier.db.lookup import get_or_not_found
 from clausier.notifications import outbox
 from clausier.notifications.facts import message_facts
 from clausier.payments import rules
+from clausier.payments.rules import DepositStatus, DisputeStatus
 from clausier.payments.common import (
     check_rule,
     customer_by_id,
@@ -45,7 +47,8 @@ def request_deposit(session: Session, clock: Clock, actor: Actor, customer_ref: 
     clause = check_rule(rules.deposit_ground, terms_of(session, customer).terms, ground)
     value = parse_amount(amount, "amount")
     if value <= 0:
-        raise InvalidInput.on("amount", "a deposit is positive")
+        raise InvalidInput.on("amount", "a deposit is positive",
+                              code=rules.Refused.deposit_not_positive)
     sub = contracts.get_subscription(session, subscription_ref) if subscription_ref else None
     deposit = Deposit(customer_id=customer.id, subscription_id=sub.id if sub else None, ground=ground,
                       clause=clause, amount=value, held=ZERO, requested_on=clock.today(),
@@ -62,9 +65,7 @@ def request_deposit(session: Session, clock: Clock, actor: Actor, customer_ref: 
 
 
 def _deposit(session: Session, deposit_id: int) -> Deposit:
-    deposit = session.get(Deposit, deposit_id)
-    if deposit is None:
-        raise NotFound(f"deposit {deposit_id} not found", resource="deposit")
+    deposit = get_or_not_found(session, Deposit, deposit_id, resource="deposit")
     return deposit
 
 
@@ -72,15 +73,16 @@ def provide_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: in
                     amount: object | None = None) -> Deposit:
     """The customer paid (or replenished) the deposit; a suspension for it is lifted."""
     deposit = _deposit(session, deposit_id)
-    if deposit.status == "released":
-        raise NotAllowed(f"deposit {deposit.id} is released")
+    if deposit.status == DepositStatus.RELEASED:
+        raise NotAllowed(f"deposit {deposit.id} is released", code=rules.Refused.deposit_released)
     value = money(deposit.amount - deposit.held) if amount is None else parse_amount(amount, "amount")
     if value <= 0 or deposit.held + value > deposit.amount:
         raise InvalidInput.on("amount", f"{fr_format(value)}: the deposit holds "
-                                        f"{fr_format(deposit.held)} of {fr_format(deposit.amount)}")
+                                        f"{fr_format(deposit.held)} of {fr_format(deposit.amount)}",
+                              code=rules.Refused.deposit_amount_out_of_range)
     deposit.held = money(deposit.held + value)
     if deposit.held == deposit.amount:
-        deposit.status, deposit.replenish_by, deposit.replenishment_late = "held", None, False
+        deposit.status, deposit.replenish_by, deposit.replenishment_late = DepositStatus.HELD, None, False
         deposit.provided_on = deposit.provided_on or on
         for sub_id in deposit.suspended:
             sub = contracts.get_subscription(session, sub_id)
@@ -108,17 +110,19 @@ def draw_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: int,
     first_notice = min((m.created_on for m in notices), default=None)
     decision = rules.may_draw_deposit(terms.terms, first_notice, day)
     if not decision.allowed:
-        raise NotAllowed(f"deposit: {decision.reason} ({decision.clause})")
+        raise NotAllowed(f"deposit: {decision.reason} ({decision.clause})",
+                         code=rules.Refused.deposit_refused)
     due = due_of(session, customer, terms.terms, day, case)
     used = min(deposit.held, due.amount)
     if used <= 0:
         raise NotAllowed(f"deposit {deposit.id}: nothing to draw (holds {fr_format(deposit.held)}, "
-                         f"overdue {fr_format(due.amount)})")
+                         f"overdue {fr_format(due.amount)})",
+                         code=rules.Refused.deposit_nothing_to_draw)
     payment = new_payment(session, clock, actor, customer, used, "deposit", day,
                           f"deposit {deposit.id}", deposit_id=deposit.id)
     apply_payment(session, clock, actor, customer, payment, [i.id for i in due.overdue])
     deposit.held = money(deposit.held - used)
-    deposit.status, deposit.drawn_on = "drawn", day
+    deposit.status, deposit.drawn_on = DepositStatus.DRAWN, day
     operator = operator_of(session, customer)
     letter = outbox.queue(
         session, clock, actor, customer, channel="registered_letter", kind="deposit_draw",
@@ -149,7 +153,7 @@ def _contract_end(session: Session, deposit: Deposit) -> date | None:
 
 def _open_disputes(session: Session, customer_id: int) -> int:
     return session.scalar(select(func.count()).select_from(Dispute).where(
-        Dispute.customer_id == customer_id, Dispute.status == "open")) or 0
+        Dispute.customer_id == customer_id, Dispute.status == DisputeStatus.OPEN)) or 0
 
 
 def release_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: int,
@@ -163,12 +167,13 @@ def release_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: in
                                          _contract_end(session, deposit), day,
                                          owed(session, customer.id), _open_disputes(session, customer.id))
     if not decision.allowed:
-        raise NotAllowed(f"deposit {deposit.id}: not released — {decision.reason} ({decision.clause})")
+        raise NotAllowed(f"deposit {deposit.id}: not released — {decision.reason} ({decision.clause})",
+                         code=rules.Refused.deposit_release_refused)
     credit = CustomerCredit(customer_id=customer.id, source="deposit", source_key=f"deposit:{deposit.id}",
                             amount=deposit.held, remaining=deposit.held, created_on=day,
                             note=f"deposit {deposit.id} released ({decision.clause})")
     session.add(credit)
-    deposit.status, deposit.released_on, deposit.release_on = "released", day, decision.earliest
+    deposit.status, deposit.released_on, deposit.release_on = DepositStatus.RELEASED, day, decision.earliest
     deposit.held = ZERO
     record(session, clock, actor, "deposit.release", deposit,
            f"deposit {deposit.id}: {fr_format(credit.amount)} released on {day.isoformat()}")
@@ -179,7 +184,7 @@ def deposits_tick(session: Session, clock: Clock, actor: Actor, day: date,
                   customer_id: int | None = None) -> dict[str, int]:
     counts = {"deposit_suspensions": 0, "deposits_late": 0, "deposits_released": 0}
     deposits = session.scalars(select(Deposit).where(
-        Deposit.status.in_(("requested", "held", "drawn")),
+        Deposit.status.in_((DepositStatus.REQUESTED, DepositStatus.HELD, DepositStatus.DRAWN)),
         true() if customer_id is None else Deposit.customer_id == customer_id)
         .order_by(Deposit.id)).all()
     customers = customer_facts.customers(session, {deposit.customer_id for deposit in deposits})
@@ -187,7 +192,7 @@ def deposits_tick(session: Session, clock: Clock, actor: Actor, day: date,
         customer = customers[deposit.customer_id]
         terms = terms_of(session, customer).terms
         block = terms.deposit
-        if (deposit.status == "requested" and day > deposit.due_on and not deposit.suspended
+        if (deposit.status == DepositStatus.REQUESTED and day > deposit.due_on and not deposit.suspended
                 and block and block.suspend_until_provided and block.suspend_until_provided.value):
             subs = ([contracts.get_subscription(session, deposit.subscription_id)]
                     if deposit.subscription_id else contracts.list_subscriptions(session, customer.id))
@@ -203,14 +208,14 @@ def deposits_tick(session: Session, clock: Clock, actor: Actor, day: date,
                        f"deposit {deposit.id} not provided by {deposit.due_on.isoformat()}: "
                        f"{len(touched)} subscription(s) suspended")
                 counts["deposit_suspensions"] += 1
-        if (deposit.status == "drawn" and deposit.replenish_by and day > deposit.replenish_by
+        if (deposit.status == DepositStatus.DRAWN and deposit.replenish_by and day > deposit.replenish_by
                 and not deposit.replenishment_late):
             deposit.replenishment_late = True
             record(session, clock, actor, "deposit.late", deposit,
                    f"deposit {deposit.id}: not replenished by {deposit.replenish_by.isoformat()} "
                    f"({block.replenish_within_days.clause})")
             counts["deposits_late"] += 1
-        if deposit.status in ("held", "drawn") and deposit.held > 0:
+        if deposit.status in (DepositStatus.HELD, DepositStatus.DRAWN) and deposit.held > 0:
             end = _contract_end(session, deposit)
             if end and block and block.release_after_months and rules.may_release_deposit(
                     terms, end, day, owed(session, customer.id), _open_disputes(session, customer.id)).allowed:
@@ -221,14 +226,3 @@ def deposits_tick(session: Session, clock: Clock, actor: Actor, day: date,
 
 def list_deposits(session: Session, customer_id: int | None = None) -> list[Deposit]:
     return rows_of(session, Deposit, customer_id)
-
-
-def deposit_dict(deposit: Deposit) -> dict:
-    return {"id": deposit.id, "customer_id": deposit.customer_id, "ground": deposit.ground,
-            "clause": deposit.clause, "amount": str(deposit.amount), "held": str(deposit.held),
-            "status": deposit.status, "requested_on": deposit.requested_on, "due_on": deposit.due_on,
-            "provided_on": deposit.provided_on, "drawn_on": deposit.drawn_on,
-            "replenish_by": deposit.replenish_by, "replenishment_late": deposit.replenishment_late,
-            "released_on": deposit.released_on}
-
-

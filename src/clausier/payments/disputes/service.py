@@ -12,11 +12,13 @@ from clausier.audit.service import Actor, record
 from clausier.billing import facts as billing_facts
 from clausier.billing.invoices import service as billing
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.core.money import fr_format, money
+from clausier.db.lookup import get_or_not_found
 from clausier.notifications import outbox
 from clausier.payments import invoices as invoice_reads
 from clausier.payments import rules
+from clausier.payments.rules import DisputeStatus
 from clausier.payments.common import customer_by_id, parse_amount, rows_of, terms_of
 from clausier.payments.dunning.service import advance
 from clausier.payments.models import Dispute
@@ -32,21 +34,24 @@ def record_dispute(session: Session, clock: Clock, actor: Actor, invoice_number:
     admissible dispute holds back the disputed part (the rest stays due at the due date)."""
     invoice = billing_facts.invoice_by_number(session, invoice_number)
     if invoice.number is None or invoice.kind != "invoice":
-        raise NotAllowed(f"invoice {invoice.number or invoice.id}: only an issued invoice is disputed")
+        raise NotAllowed(f"invoice {invoice.number or invoice.id}: only an issued invoice is disputed",
+                         code=rules.Refused.dispute_invoice_not_issued)
     if channel not in {c.value for c in Channel}:
-        raise InvalidInput.on("channel", f"{channel!r} is not one of {', '.join(c.value for c in Channel)}")
+        raise InvalidInput.on("channel", f"{channel!r} is not one of {', '.join(c.value for c in Channel)}",
+                              code=rules.Refused.dispute_channel_unknown)
     customer = customer_by_id(session, invoice.customer_id)
     fact = invoice_reads.facts(session, [invoice])[0]
     value = fact.outstanding if amount is None else parse_amount(amount, "amount")
     if value <= 0 or value > fact.outstanding:
         raise InvalidInput.on("amount", f"{fr_format(value)}: between 0 and the "
-                                        f"{fr_format(fact.outstanding)} left to pay")
+                                        f"{fr_format(fact.outstanding)} left to pay",
+                              code=rules.Refused.dispute_amount_out_of_range)
     received_invoice = invoice_received_on or invoice.issue_date
     decision = rules.dispute_admissible(terms_of(session, customer).terms, received_invoice,
                                         received_on, channel, fact.has_usage)
     dispute = Dispute(customer_id=customer.id, invoice_id=invoice.id, invoice_number=invoice.number,
                       invoice_received_on=received_invoice, received_on=received_on, channel=channel,
-                      amount=value, reason=reason, status="open" if decision.admissible else "rejected",
+                      amount=value, reason=reason, status=DisputeStatus.OPEN if decision.admissible else DisputeStatus.REJECTED,
                       decision=decision.as_dict(), created_at=clock.now())
     if not decision.admissible:
         dispute.decided_on, dispute.decided_by = clock.today(), actor.name
@@ -69,11 +74,10 @@ def decide_dispute(session: Session, clock: Clock, actor: Actor, dispute_id: int
                    note: str = "") -> Dispute:
     """Accept (a credit note for the disputed amount) or reject (the amount is due from the
     original due date, late interest included, CGV art. 11.3)."""
-    dispute = session.get(Dispute, dispute_id)
-    if dispute is None:
-        raise NotFound(f"dispute {dispute_id} not found", resource="dispute")
-    if dispute.status != "open":
-        raise NotAllowed(f"dispute {dispute.id} is already {dispute.status}")
+    dispute = get_or_not_found(session, Dispute, dispute_id, resource="dispute")
+    if dispute.status != DisputeStatus.OPEN:
+        raise NotAllowed(f"dispute {dispute.id} is already {dispute.status}",
+                         code=rules.Refused.dispute_already_decided)
     customer = customer_by_id(session, dispute.customer_id)
     if accept:
         invoice = billing_facts.invoice_by_number(session, dispute.invoice_number)
@@ -82,7 +86,7 @@ def decide_dispute(session: Session, clock: Clock, actor: Actor, dispute_id: int
         note_doc = billing.credit_note(session, clock, actor, invoice.number,
                                        note or f"dispute {dispute.id} accepted", amount=amount)
         dispute.credit_note_number = note_doc.number
-    dispute.status = "accepted" if accept else "rejected"
+    dispute.status = DisputeStatus.ACCEPTED if accept else DisputeStatus.REJECTED
     dispute.decided_on, dispute.decided_by = clock.today(), actor.name
     dispute.decision = {**dispute.decision, "note": note}
     record(session, clock, actor, f"dispute.{dispute.status}", dispute,
@@ -93,13 +97,3 @@ def decide_dispute(session: Session, clock: Clock, actor: Actor, dispute_id: int
 
 def list_disputes(session: Session, customer_id: int | None = None) -> list[Dispute]:
     return rows_of(session, Dispute, customer_id)
-
-
-def dispute_dict(dispute: Dispute) -> dict:
-    return {"id": dispute.id, "customer_id": dispute.customer_id, "invoice": dispute.invoice_number,
-            "received_on": dispute.received_on, "invoice_received_on": dispute.invoice_received_on,
-            "channel": dispute.channel, "amount": str(dispute.amount), "reason": dispute.reason,
-            "status": dispute.status, "decision": dispute.decision,
-            "credit_note": dispute.credit_note_number}
-
-

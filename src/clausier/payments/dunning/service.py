@@ -18,16 +18,19 @@ from clausier.billing.ledger.charges import add_charge
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
-from clausier.core.errors import NotAllowed, NotFound
+from clausier.core.errors import NotAllowed
 from clausier.core.explain import Explained
 from clausier.core.message import message_fields, msg
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customer_facts
 from clausier.customers.facts import CustomerFacts
+from clausier.db.lookup import get_or_not_found
 from clausier.notifications import outbox
 from clausier.notifications.facts import MessageFacts, message_facts
 from clausier.payments import invoices as invoice_reads
 from clausier.payments import rules
+from clausier.payments.rules import DunningCaseStatus
+from clausier.payments.rules import DunningStepStatus as StepStatus
 from clausier.payments.common import (
     CustomerTerms,
     check_rule,
@@ -60,7 +63,7 @@ def open_case(session: Session, clock: Clock, actor: Actor, customer: CustomerFa
 
 def open_case_of(session: Session, customer_id: int) -> DunningCase | None:
     return session.scalar(select(DunningCase).where(DunningCase.customer_id == customer_id,
-                                                    DunningCase.status == "open"))
+                                                    DunningCase.status == DunningCaseStatus.OPEN))
 
 
 def _facts(session: Session, case: DunningCase) -> rules.CaseFacts:
@@ -136,7 +139,7 @@ def _reach(session: Session, clock: Clock, actor: Actor, customer: CustomerFacts
     waits = step.requires_approval
     row = DunningStepRecord(
         step_id=step.id, action=step.action.value, position=upcoming.position, reached_on=day,
-        status="pending_approval" if waits else "done", basis=upcoming.basis, amount_due=due.amount,
+        status=StepStatus.PENDING_APPROVAL if waits else StepStatus.DONE, basis=upcoming.basis, amount_due=due.amount,
         details={"invoices": [{"number": i.number, "due_date": i.due_date.isoformat(),
                                "outstanding": str(i.undisputed)} for i in due.overdue],
                  "clause": str(step.src), **message_fields("basis", upcoming.basis)},
@@ -309,18 +312,18 @@ def _terminate(session: Session, clock: Clock, actor: Actor, customer: CustomerF
 def decide_step(session: Session, clock: Clock, actor: Actor, step_record_id: int, approve: bool,
                 on: date | None = None) -> DunningStepRecord:
     """A staff decision on a step the sheet leaves to the operator (suspend, terminate…)."""
-    row = session.get(DunningStepRecord, step_record_id)
-    if row is None:
-        raise NotFound(f"dunning step {step_record_id} not found", resource="dunning_step")
-    if row.status != "pending_approval":
-        raise NotAllowed(f"dunning step {row.id} ({row.step_id}) is {row.status}, not awaiting a decision")
+    row = get_or_not_found(session, DunningStepRecord, step_record_id, resource="dunning_step")
+    if row.status != StepStatus.PENDING_APPROVAL:
+        raise NotAllowed(f"dunning step {row.id} ({row.step_id}) is {row.status}, not awaiting a decision",
+                         code=rules.Refused.dunning_step_not_awaiting_decision)
     case = row.case
-    if case.status != "open":
-        raise NotAllowed(f"dunning case {case.id} is {case.status}")
+    if case.status != DunningCaseStatus.OPEN:
+        raise NotAllowed(f"dunning case {case.id} is {case.status}",
+                         code=rules.Refused.dunning_case_closed)
     day = on or clock.today()
     customer = customer_by_id(session, case.customer_id)
     terms = terms_of(session, customer).terms
-    row.status = "approved" if approve else "declined"
+    row.status = StepStatus.APPROVED if approve else StepStatus.DECLINED
     row.decided_by, row.decided_on, row.decided_at = actor.name, day, clock.now()
     if approve:
         _execute(session, clock, actor, customer, terms, case, row,
@@ -346,9 +349,9 @@ def _close_case(session: Session, clock: Clock, actor: Actor, case: DunningCase,
                                         f"paid — {dunning.payment_lifts_suspension.clause}")
                 resumed.append(sub.ref)
     for row in case.steps:
-        if row.status == "pending_approval":
-            row.status = "lapsed"
-    case.status, case.closed_on, case.closed_reason = "closed", day, reason
+        if row.status == StepStatus.PENDING_APPROVAL:
+            row.status = StepStatus.LAPSED
+    case.status, case.closed_on, case.closed_reason = DunningCaseStatus.CLOSED, day, reason
     record(session, clock, actor, "dunning.close", case,
            f"{customer.ref}: case closed on {day.isoformat()} ({reason})"
            + (f"; resumed {', '.join(resumed)}" if resumed else ""))
@@ -396,7 +399,7 @@ def dunning_queue(session: Session, on: date) -> list[QueueEntry]:
     """For each open case: the decisions awaited, the next step and when it falls due, the
     letters whose receipt is not recorded yet."""
     entries = []
-    cases = list(session.scalars(select(DunningCase).where(DunningCase.status == "open")
+    cases = list(session.scalars(select(DunningCase).where(DunningCase.status == DunningCaseStatus.OPEN)
                                  .order_by(DunningCase.opened_on, DunningCase.id)))
     customers = customer_facts.customers(session, {case.customer_id for case in cases})
     sent = message_facts(session, [r.letter_id for case in cases for r in case.steps])
@@ -406,7 +409,7 @@ def dunning_queue(session: Session, on: date) -> list[QueueEntry]:
         letters = [sent.get(r.letter_id) for r in case.steps if r.letter_id]
         entries.append(QueueEntry(
             case, customer, case.steps[-1].amount_due if case.steps else ZERO,
-            [r for r in case.steps if r.status == "pending_approval"],
+            [r for r in case.steps if r.status == StepStatus.PENDING_APPROVAL],
             rules.next_step(dunning.steps, _facts(session, case),
                             dunning.restriction_from_first_late_payment),
             [m for m in letters if m is not None and m.received_on is None]))
@@ -422,12 +425,14 @@ def charge_reconnection(session: Session, clock: Clock, actor: Actor, subscripti
     re-bills the access fees where the sheet says so (charged to the next invoice)."""
     sub = contracts.get_subscription(session, subscription_ref)
     if sub.status != "terminated" or sub.termination_reason != "unpaid":
-        raise NotAllowed(f"subscription {sub.ref}: not terminated for unpaid bills")
+        raise NotAllowed(f"subscription {sub.ref}: not terminated for unpaid bills",
+                         code=rules.Refused.reconnection_not_terminated_for_unpaid)
     customer = customer_by_id(session, sub.customer_id)
     owes = owed(session, customer.id)
     if owes > 0:
         raise NotAllowed(f"{customer.ref}: {fr_format(owes)} still owed; reconnection needs the "
-                         "account settled first")
+                         "account settled first",
+                         code=rules.Refused.reconnection_account_not_settled)
     day = on or clock.today()
     fees = rules.reconnection_fees(terms_of(session, customer).terms,
                                    [(item.label, item.access_fee) for item in sub.items])
@@ -442,7 +447,7 @@ def charge_reconnection(session: Session, clock: Clock, actor: Actor, subscripti
 def dunning_counts(session: Session) -> tuple[int, int]:
     """How many dunning cases are open and how many of their steps await a staff approval."""
     cases = session.scalar(select(func.count()).select_from(DunningCase).where(
-        DunningCase.status == "open")) or 0
+        DunningCase.status == DunningCaseStatus.OPEN)) or 0
     pending = session.scalar(select(func.count()).select_from(DunningStepRecord).where(
-        DunningStepRecord.status == "pending_approval")) or 0
+        DunningStepRecord.status == StepStatus.PENDING_APPROVAL)) or 0
     return cases, pending

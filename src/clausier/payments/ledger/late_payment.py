@@ -39,7 +39,8 @@ def add_legal_rate(session: Session, clock: Clock, actor: Actor, half_year: str,
         LegalInterestRate.source == source, LegalInterestRate.half_year == label))
     if existing is not None:
         if Decimal(existing.percent) != percent:
-            raise Conflict(f"rate {source} {label}: already recorded as {existing.percent} %")
+            raise Conflict(f"rate {source} {label}: already recorded as {existing.percent} %",
+                           code=rules.Refused.rate_already_recorded)
         return existing
     row = LegalInterestRate(source=source, half_year=label, starts_on=starts, ends_on=ends,
                             percent=str(percent), actor=actor.name, recorded_at=clock.now())
@@ -52,9 +53,11 @@ def _percent(value: object) -> Decimal:
     try:
         percent = to_decimal(value, field="value")
     except ValueError as exc:
-        raise InvalidInput.on("value", str(exc).split(": ", 1)[-1]) from None
+        raise InvalidInput.on("value", str(exc).split(": ", 1)[-1],
+                              code=rules.Refused.rate_not_a_number) from None
     if percent < 0 or percent >= 100:
-        raise InvalidInput.on("value", f"{percent} is not a yearly rate in percent")
+        raise InvalidInput.on("value", f"{percent} is not a yearly rate in percent",
+                              code=rules.Refused.rate_out_of_range)
     return percent
 
 
@@ -70,7 +73,8 @@ def legal_rate_for(session: Session, source: str, day: date) -> rules.LegalRate:
     if row is None:
         name = next((k for k, v in RATE_NAMES.items() if v == source), source)
         raise NotAllowed(f"rate: the {source.replace('_', ' ')} of {label} is not recorded "
-                         f"(clausier rate add {name} {label} VALUE)")
+                         f"(clausier rate add {name} {label} VALUE)",
+                         code=rules.Refused.rate_not_recorded)
     return rules.LegalRate(label, Decimal(row.percent), source)
 
 

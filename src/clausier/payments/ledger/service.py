@@ -14,9 +14,10 @@ from clausier.audit.service import Actor, record
 from clausier.billing import facts as billing_facts
 from clausier.billing.invoices import service as billing
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, Problem
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers.facts import CustomerFacts
+from clausier.db.lookup import get_or_not_found
 from clausier.db.session import lock_for_writing
 from clausier.notifications import outbox
 from clausier.payments import invoices as invoice_reads
@@ -69,7 +70,8 @@ def record_payment(session: Session, clock: Clock, actor: Actor, customer_ref: s
     """Record money received; allocated to the oldest open invoices (or to those named), the
     rest kept as a credit. A payment that clears what is due closes the dunning case."""
     if method not in MANUAL_METHODS:
-        raise InvalidInput.on("method", f"{method!r} is not one of {', '.join(MANUAL_METHODS)}")
+        raise InvalidInput.on("method", f"{method!r} is not one of {', '.join(MANUAL_METHODS)}",
+                              code=rules.Refused.payment_method_unknown)
     customer = get_customer(session, customer_ref)
     amount = parse_amount(amount, "amount")
     chosen = [billing_facts.invoice_by_number(session, n).id for n in invoice_numbers] or None
@@ -108,7 +110,8 @@ def record_payment_once(session: Session, clock: Clock, actor: Actor, customer_r
                 earlier.reference) != (customer.id, amount, method, received_on, reference):
             raise Conflict(f"{field}: already used by payment {earlier.id} "
                            f"({fr_format(earlier.amount)} of {earlier.received_on.isoformat()})",
-                           problems=[Problem(field, f"already used by payment {earlier.id}")])
+                           problems=[Problem(field, f"already used by payment {earlier.id}")],
+                           code=rules.Refused.payment_reference_already_used)
         return earlier, True
     payment = record_payment(session, clock, actor, customer.ref, amount, method, received_on,
                              reference, invoice_numbers)
@@ -130,9 +133,9 @@ def new_payment(session: Session, clock: Clock, actor: Actor, customer: Customer
 def reverse_payment(session: Session, clock: Clock, actor: Actor, payment: Payment, on: date,
                     reason: str) -> None:
     """Undo a payment (a returned debit): its invoices are open again for what it paid."""
-    if payment.status == "reversed":
+    if payment.status == rules.PaymentStatus.REVERSED:
         return
-    payment.status, payment.reversed_on, payment.reversal_reason = "reversed", on, reason
+    payment.status, payment.reversed_on, payment.reversal_reason = rules.PaymentStatus.REVERSED, on, reason
     undone = [a for a in payment.allocations if not a.reversed]
     paid = invoice_reads.amounts_paid(session, [a.invoice_id for a in undone])
     for allocation in undone:
@@ -149,15 +152,6 @@ def list_payments(session: Session, customer_id: int | None = None, limit: int =
     return list(session.scalars(query))
 
 
-def payment_dict(payment: Payment) -> dict:
-    return {"id": payment.id, "customer_id": payment.customer_id, "amount": str(payment.amount),
-            "method": payment.method, "received_on": payment.received_on,
-            "reference": payment.reference, "status": payment.status,
-            "reversed_on": payment.reversed_on, "reversal_reason": payment.reversal_reason,
-            "allocations": [{"invoice": a.invoice_number, "amount": str(a.amount),
-                             "reversed": a.reversed} for a in payment.allocations]}
-
-
 # --------------------------------------------------------------------------- credits, refunds, set-off
 
 
@@ -169,13 +163,12 @@ def credits_of(session: Session, customer_id: int) -> list[CustomerCredit]:
 def refund_credit(session: Session, clock: Clock, actor: Actor, credit_id: int, on: date,
                   amount: object | None = None, method: str = "transfer",
                   reference: str = "") -> Refund:
-    credit = session.get(CustomerCredit, credit_id)
-    if credit is None:
-        raise NotFound(f"credit {credit_id} not found", resource="credit")
+    credit = get_or_not_found(session, CustomerCredit, credit_id, resource="credit")
     value = credit.remaining if amount is None else parse_amount(amount, "amount")
     if value <= 0 or value > credit.remaining:
         raise InvalidInput.on("amount", f"{fr_format(value)}: between 0 and the "
-                                        f"{fr_format(credit.remaining)} left on the credit")
+                                        f"{fr_format(credit.remaining)} left on the credit",
+                              code=rules.Refused.credit_amount_out_of_range)
     credit.remaining = money(credit.remaining - value)
     refund = Refund(customer_id=credit.customer_id, credit_id=credit.id, amount=value,
                     refunded_on=on, method=method, reference=reference, actor=actor.name,
@@ -215,7 +208,8 @@ def offset_credits(session: Session, clock: Clock, actor: Actor, customer_ref: s
         SetOffNotice.customer_id == customer.id))
     decision = rules.set_off(terms_of(session, customer).terms, last_notice, day)
     if not decision.allowed:
-        raise NotAllowed(f"set-off: {decision.reason} ({decision.clause})")
+        raise NotAllowed(f"set-off: {decision.reason} ({decision.clause})",
+                         code=rules.Refused.set_off_refused)
     payments = []
     for credit in credits_of(session, customer.id):
         owed = sum((i.outstanding for i in invoice_reads.open_invoices(session, customer.id)), ZERO)
@@ -232,5 +226,3 @@ def offset_credits(session: Session, clock: Clock, actor: Actor, customer_ref: s
     if payments:
         advance(session, clock, actor, customer, day)
     return payments
-
-

@@ -29,6 +29,7 @@ from clausier.customers import facts as customer_facts
 from clausier.notifications import outbox
 from clausier.payments import invoices as invoice_reads
 from clausier.payments import rules
+from clausier.payments.rules import DebitStatus, DunningCaseStatus, MandateStatus
 from clausier.payments.common import customer_by_id, get_customer, operator_of, rows_of, terms_of
 from clausier.payments.dunning.service import advance, open_case
 from clausier.payments.ledger.service import apply_payment, new_payment, reverse_payment
@@ -58,14 +59,16 @@ def _iban(value: str, field: str = "iban") -> IBAN:
     try:
         return IBAN(value)
     except (SchwiftyException, ValueError) as exc:
-        raise InvalidInput.on(field, f"{value!r} is not a valid IBAN ({exc})") from None
+        raise InvalidInput.on(field, f"{value!r} is not a valid IBAN ({exc})",
+                              code=rules.Refused.iban_invalid) from None
 
 
 def _bic(value: str | None, iban: IBAN, field: str = "bic") -> str:
     if not value:
         derived = iban.bic
         if derived is None:
-            raise InvalidInput.on(field, f"required: no BIC is known for the bank of {iban.compact}")
+            raise InvalidInput.on(field, f"required: no BIC is known for the bank of {iban.compact}",
+                                  code=rules.Refused.bic_unknown_for_bank)
         return str(derived)
     from schwifty import BIC
     from schwifty.exceptions import SchwiftyException
@@ -73,7 +76,8 @@ def _bic(value: str | None, iban: IBAN, field: str = "bic") -> str:
     try:
         return str(BIC(value))
     except (SchwiftyException, ValueError) as exc:
-        raise InvalidInput.on(field, f"{value!r} is not a valid BIC ({exc})") from None
+        raise InvalidInput.on(field, f"{value!r} is not a valid BIC ({exc})",
+                              code=rules.Refused.bic_invalid) from None
 
 
 def set_creditor(session: Session, clock: Clock, actor: Actor, operator_code: str, *, name: str,
@@ -85,7 +89,8 @@ def set_creditor(session: Session, clock: Clock, actor: Actor, operator_code: st
         raise NotFound(f"operator: no operator {operator_code!r}", resource="operator")
     account = _iban(iban)
     if not creditor_identifier.strip():
-        raise InvalidInput.on("creditor_identifier", "required (e.g. FR12ZZZ123456)")
+        raise InvalidInput.on("creditor_identifier", "required (e.g. FR12ZZZ123456)",
+                              code=rules.Refused.creditor_identifier_missing)
     row = session.scalar(select(CreditorAccount).where(CreditorAccount.operator_id == operator.id))
     if row is None:
         row = CreditorAccount(operator_id=operator.id)
@@ -107,7 +112,8 @@ def _creditor(session: Session, operator_id: int) -> CreditorAccount:
     row = session.scalar(select(CreditorAccount).where(CreditorAccount.operator_id == operator_id))
     if row is None:
         raise NotAllowed("creditor: the operator has no SEPA creditor account "
-                         "(clausier sepa creditor OPERATOR …)")
+                         "(clausier sepa creditor OPERATOR …)",
+                         code=rules.Refused.creditor_account_missing)
     return row
 
 
@@ -121,15 +127,18 @@ def add_mandate(session: Session, clock: Clock, actor: Actor, customer_ref: str 
     customer = get_customer(session, customer_ref)
     reference = reference.strip()
     if not reference or len(reference) > 35 or set(reference) - _MANDATE_CHARS:
-        raise InvalidInput.on("reference", "1 to 35 SEPA characters (letters, digits, +?/-:().,' )")
+        raise InvalidInput.on("reference", "1 to 35 SEPA characters (letters, digits, +?/-:().,' )",
+                              code=rules.Refused.mandate_reference_invalid)
     if session.scalar(select(Mandate.id).where(Mandate.reference == reference)):
-        raise Conflict(f"reference: mandate {reference} already exists")
+        raise Conflict(f"reference: mandate {reference} already exists",
+                       code=rules.Refused.mandate_reference_taken)
     if signed_on > clock.today():
-        raise InvalidInput.on("signed_on", "a mandate is signed before it is recorded")
+        raise InvalidInput.on("signed_on", "a mandate is signed before it is recorded",
+                              code=rules.Refused.mandate_signed_in_the_future)
     account = _iban(iban)
     for previous in session.scalars(select(Mandate).where(Mandate.customer_id == customer.id,
-                                                          Mandate.status == "active")):
-        previous.status, previous.status_reason = "revoked", f"replaced by {reference}"
+                                                          Mandate.status == MandateStatus.ACTIVE)):
+        previous.status, previous.status_reason = MandateStatus.REVOKED, f"replaced by {reference}"
     mandate = Mandate(customer_id=customer.id, reference=reference, signed_on=signed_on,
                       debtor_name=(debtor_name or customer.name)[:70], iban=account.compact,
                       bic=_bic(bic, account), created_at=clock.now())
@@ -142,20 +151,13 @@ def revoke_mandate(session: Session, clock: Clock, actor: Actor, reference: str,
     mandate = session.scalar(select(Mandate).where(Mandate.reference == reference))
     if mandate is None:
         raise NotFound(f"mandate {reference} not found", resource="mandate")
-    mandate.status, mandate.status_reason = "revoked", reason
+    mandate.status, mandate.status_reason = MandateStatus.REVOKED, reason
     record(session, clock, actor, "mandate.revoke", mandate, f"{reference}: {reason}")
     return mandate
 
 
 def list_mandates(session: Session, customer_id: int | None = None) -> list[Mandate]:
     return rows_of(session, Mandate, customer_id)
-
-
-def mandate_dict(mandate: Mandate) -> dict:
-    return {"id": mandate.id, "customer_id": mandate.customer_id, "reference": mandate.reference,
-            "signed_on": mandate.signed_on, "debtor_name": mandate.debtor_name,
-            "iban": mandate.iban, "bic": mandate.bic, "status": mandate.status,
-            "status_reason": mandate.status_reason, "last_collection_on": mandate.last_collection_on}
 
 
 # --------------------------------------------------------------------------- SEPA: collections
@@ -167,7 +169,7 @@ def schedule_collections(session: Session, clock: Clock, actor: Actor, day: date
     pre-notification, which is queued by e-mail. Idempotent: an invoice is debited once."""
     count = 0
     mandates = session.scalars(select(Mandate).where(
-        Mandate.status == "active",
+        Mandate.status == MandateStatus.ACTIVE,
         true() if customer_id is None else Mandate.customer_id == customer_id)).all()
     customers = customer_facts.customers(session, [m.customer_id for m in mandates])
     creditors = {c.operator_id: c for c in session.scalars(select(CreditorAccount))}
@@ -210,7 +212,7 @@ def export_collections(session: Session, clock: Clock, actor: Actor, collection_
     """The pain.008 file(s) of the debits due by ``collection_date`` (one per operator), each
     valid against the XSD. Debits already exported are not exported again: running the export
     again for a date returns the files already made."""
-    query = select(DirectDebitItem).where(DirectDebitItem.status == "scheduled",
+    query = select(DirectDebitItem).where(DirectDebitItem.status == DebitStatus.SCHEDULED,
                                           DirectDebitItem.collection_date <= collection_date)
     by_operator: dict[int, list[DirectDebitItem]] = {}
     scheduled = list(session.scalars(query.order_by(DirectDebitItem.id)))
@@ -229,9 +231,9 @@ def export_collections(session: Session, clock: Clock, actor: Actor, collection_
             mandate = session.get(Mandate, item.mandate_id)
             invoice = invoices[item.invoice_id]
             item.amount = min(item.amount, invoice.undisputed)     # paid or disputed meanwhile
-            if item.amount <= 0 or mandate.status != "active" or rules.mandate_lapsed(
+            if item.amount <= 0 or mandate.status != MandateStatus.ACTIVE or rules.mandate_lapsed(
                     mandate.signed_on, mandate.last_collection_on, collection_date):
-                item.status = "cancelled"
+                item.status = DebitStatus.CANCELLED
                 continue
             item.sequence_type = rules.sequence_type(_presented_before(session, mandate.id, item.id))
             item.collection_date = collection_date
@@ -252,8 +254,8 @@ def export_collections(session: Session, clock: Clock, actor: Actor, collection_
         session.add(collection)
         session.flush()
         for item in items:
-            if item.status == "scheduled":
-                item.status, item.collection_id = "exported", collection.id
+            if item.status == DebitStatus.SCHEDULED:
+                item.status, item.collection_id = DebitStatus.EXPORTED, collection.id
         record(session, clock, actor, "sepa.export", collection,
                f"{operators[operator_id].code} {collection_date.isoformat()}: {len(debits)} debit(s), "
                f"{fr_format(collection.total)}")
@@ -269,7 +271,7 @@ def export_collections(session: Session, clock: Clock, actor: Actor, collection_
 def _presented_before(session: Session, mandate_id: int, item_id: int) -> bool:
     return session.scalar(select(func.count()).select_from(DirectDebitItem).where(
         DirectDebitItem.mandate_id == mandate_id, DirectDebitItem.id != item_id,
-        DirectDebitItem.status.in_(("collected", "returned")),
+        DirectDebitItem.status.in_((DebitStatus.COLLECTED, DebitStatus.RETURNED)),
         DirectDebitItem.collection_id.is_not(None))) > 0
 
 
@@ -278,7 +280,7 @@ def settle_collections(session: Session, clock: Clock, actor: Actor, day: date,
     """On the collection date an exported debit is paid: a payment allocated to its invoice (a
     later return reverses it)."""
     items = session.scalars(select(DirectDebitItem).where(
-        DirectDebitItem.status == "exported", DirectDebitItem.collection_date <= day,
+        DirectDebitItem.status == DebitStatus.EXPORTED, DirectDebitItem.collection_date <= day,
         true() if customer_id is None else DirectDebitItem.customer_id == customer_id)
         .order_by(DirectDebitItem.id)).all()
     customers = customer_facts.customers(session, {item.customer_id for item in items})
@@ -291,7 +293,7 @@ def settle_collections(session: Session, clock: Clock, actor: Actor, day: date,
         # paid meanwhile by other means: the debit goes to the oldest invoices, or to a credit
         apply_payment(session, clock, actor, customer, payment,
                       [item.invoice_id] if still_open else None)
-        item.status, item.payment_id = "collected", payment.id
+        item.status, item.payment_id = DebitStatus.COLLECTED, payment.id
         session.get(Mandate, item.mandate_id).last_collection_on = item.collection_date
         record(session, clock, actor, "sepa.collected", item,
                f"{item.end_to_end_id}: {fr_format(item.amount)} collected")
@@ -321,10 +323,10 @@ def import_returns(session: Session, clock: Clock, actor: Actor, content: bytes,
             report.problems.append(Problem("amount", f"{line.amount} is not the {item.amount} debited",
                                            line.line))
             continue
-        if item.status == "returned":      # the same return imported again: nothing changes
+        if item.status == DebitStatus.RETURNED:      # the same return imported again: nothing changes
             report.accepted += 1
             continue
-        if item.status not in ("exported", "collected"):
+        if item.status not in (DebitStatus.EXPORTED, DebitStatus.COLLECTED):
             report.problems.append(Problem("end_to_end_id", f"{item.end_to_end_id} was not presented "
                                                             f"({item.status})", line.line))
             continue
@@ -342,10 +344,10 @@ def _record_return(session: Session, clock: Clock, actor: Actor, item: DirectDeb
     if item.payment_id is not None:
         reverse_payment(session, clock, actor, session.get(Payment, item.payment_id),
                         line.returned_on, f"debit returned {line.reason_code} {reason}")
-    item.status, item.returned_on, item.return_reason = "returned", line.returned_on, line.reason_code
+    item.status, item.returned_on, item.return_reason = DebitStatus.RETURNED, line.returned_on, line.reason_code
     if mandate_unusable:
         mandate = session.get(Mandate, item.mandate_id)
-        mandate.status, mandate.status_reason = "invalid", f"{line.reason_code} {reason}"
+        mandate.status, mandate.status_reason = MandateStatus.INVALID, f"{line.reason_code} {reason}"
     terms = terms_of(session, customer)
     fee = rules.rejected_debit_fee(terms.terms, item.end_to_end_id, f"{line.reason_code} {reason}")
     if fee.lines:
@@ -372,13 +374,11 @@ def _case_of_return(session: Session, item: DirectDebitItem) -> DunningCase | No
     step = session.scalar(select(DunningStepRecord).where(DunningStepRecord.debit_item_id == item.id))
     if step is not None:
         step.debit_returned_on = item.returned_on
-    if case.status == "closed":
-        case.status, case.closed_on, case.closed_reason = "open", None, ""
+    if case.status == DunningCaseStatus.CLOSED:
+        case.status, case.closed_on, case.closed_reason = DunningCaseStatus.OPEN, None, ""
     return case
 
 
 def list_collections(session: Session, limit: int = 50) -> list[DirectDebitCollection]:
     return list(session.scalars(select(DirectDebitCollection).order_by(
         DirectDebitCollection.id.desc()).limit(limit)))
-
-
