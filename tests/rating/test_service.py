@@ -75,37 +75,6 @@ def test_rating_the_same_month_twice_gives_identical_output(session, clock, acto
     assert [(s.id, s.amount, s.explanation) for s in session.scalars(select(UsageSummary))] == summaries
 
 
-def test_a_big_bucket_rated_in_slices_of_its_subscriptions_rates_as_a_whole(
-        session, clock, actor, subscribe, store, tmp_path):
-    """Issue 22: a bucket holding more records than a slice is rated a slice of subscriptions at
-    a time, with the same summaries, breaches and rated records. VGA CP I §8 L1738-1739: the
-    first line calls 151 distinct numbers (its month re-rated, 3,02 €); eight others call a few
-    numbers each (the ninth shares the first's bucket)."""
-    lines = [subscribe("vga", f"02470000{i:02d}", unit="analogue_line", calls="unlimited")
-             for i in range(1, 10)]
-    rows = calls("V", 151, "0247000001") + [
-        row for i in range(2, 10) for row in calls(f"L{i}-", 5, f"02470000{i:02d}")]
-    import_rows(session, clock, actor, store, tmp_path, rows)
-
-    def rated():
-        summaries = sorted((s.subscription_id, s.amount, s.records, s.explanation, s.detail)
-                           for s in session.scalars(select(UsageSummary)))
-        breaches = sorted((b.subscription_id, b.metric, b.measured)
-                          for b in session.scalars(select(FairUseBreach)))
-        records = store.scan_rated("2026-10").collect().sort("record_id")
-        return summaries, breaches, records
-
-    whole = month_service.rate(session, clock, actor, "2026-10", store)
-    summaries, breaches, records = rated()
-    sliced = month_service.rate(session, clock, actor, "2026-10", store, slice_records=100)
-    assert (sliced.records, sliced.amount, sliced.breaches) == (whole.records, whole.amount, whole.breaches)
-    assert (whole.records, whole.breaches) == (151 + 8 * 5, 1)
-    again = rated()
-    assert again[0] == summaries and again[1] == breaches and again[2].equals(records)
-    first = next(s for s in summaries if s[0] == lines[0].id)
-    assert first[1] == Decimal("3.02")
-
-
 def test_robot_penalty_is_billed_only_after_staff_confirm_it(session, clock, actor, subscribe, store, tmp_path):
     """SIP trunk CP IV §8.1.4.1 L3465-3477 and §10.3 L3617-3621: penalties proposed, confirmed by staff."""
     trunk = subscribe("sip_trunk", "0247000002", unit="channel", quantity=2)

@@ -41,10 +41,6 @@ from clausier.rating.sva.service import save_payouts
 
 
 RATING_WORKERS = 2
-# The most records rated at once: a bucket holding more (a big month) is rated in slices of its
-# subscriptions, so that the memory rating takes stops growing with the month's size. Every
-# figure of the rating is a subscription's own, so slices rate as the whole bucket would.
-SLICE_RECORDS = 600_000
 
 
 @dataclass
@@ -74,10 +70,9 @@ def check_month(month: str) -> str:
 
 @gc_paused
 def rate(session: Session, clock: Clock, actor: Actor, month: str,
-         store: UsageStore | None = None, slice_records: int = SLICE_RECORDS) -> RateReport:
+         store: UsageStore | None = None) -> RateReport:
     """Rate (or re-rate) a month deterministically: rated Parquet, per-subscription explained
-    summaries for the bill run, fair-use breaches, fraud alerts and penalty proposals. A bucket
-    of more than ``slice_records`` records is rated in slices of its subscriptions."""
+    summaries for the bill run, fair-use breaches, fraud alerts and penalty proposals."""
     store = store or UsageStore.default()
     check_month(month)
     lock_for_writing(session, f"rating:{month}")
@@ -86,7 +81,7 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
     managed: dict[int, set[str]] = {}
 
     def rate_bucket(bucket, records, bucket_plans, bucket_tariffs, managed_numbers):
-        result = rate_in_slices(records, bucket_plans, bucket_tariffs, managed_numbers, slice_records)
+        result = rules.rate_month(records, bucket_plans, bucket_tariffs, managed_numbers)
         path = str(store.write_rated(month, bucket, result.rated))
         bucket_counts = dict(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
         result.rated = result.rated.clear()
@@ -232,7 +227,7 @@ def _rate_and_save_bucket(session: Session, clock: Clock, month: str, bucket: in
     ids = records.select(pl.col("subscription_id").unique()).collect()["subscription_id"].to_list()
     plan_list, tariffs = plans_of(session, ids)
     plans = {p.subscription_id: p for p in plan_list}
-    result = rate_in_slices(records, plan_list, tariffs, managed_numbers(session, plan_list, {}))
+    result = rules.rate_month(records, plan_list, tariffs, managed_numbers(session, plan_list, {}))
     path = str(store.write_rated(month, bucket, result.rated))
     counts = dict(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
     late = _save_summaries(session, clock, month, result, plans, counts,
@@ -248,38 +243,6 @@ def _rate_and_save_bucket(session: Session, clock: Clock, month: str, bucket: in
             "breaches": breaches, "alerts": len(alerts), "proposals": proposals,
             "unpriced": sum(result.unpriced.values()), "late_summaries": late,
             "rated_file": path, "roaming_subscriptions": lines_of(result.roaming)}
-
-
-def rate_in_slices(records: pl.LazyFrame, plans: Sequence[plans_rules.Plan], tariffs: dict,
-                   managed: set[str], slice_records: int = SLICE_RECORDS) -> rules.MonthRating:
-    """``rules.rate_month`` over a bucket's records, in slices of at most about
-    ``slice_records`` records (whole subscriptions, in the order of their ids; a subscription
-    with more is a slice of its own) when the bucket holds more: the bucket's records are read
-    once, only the slice being rated is classified and priced."""
-    # The service identifier and file line are not rated (``classify`` does not read them).
-    records = records.drop("service", "line", strict=False)
-    counts = (records.group_by("subscription_id").agg(pl.len().alias("n")).sort("subscription_id")
-              .collect())
-    if counts["n"].sum() <= slice_records:
-        return rules.rate_month(records, plans, tariffs, managed)
-    groups, current, size = [], [], 0
-    for subscription_id, n in counts.iter_rows():
-        if current and size + n > slice_records:
-            groups.append(current)
-            current, size = [], 0
-        current.append(subscription_id)
-        size += n
-    groups.append(current)
-    frame = records.collect()
-    by_id = {p.subscription_id: p for p in plans}
-    parts = []
-    for ids in groups:
-        part = frame.filter(pl.col("subscription_id").is_in(ids))
-        result = rules.rate_month(part.lazy(), [by_id[i] for i in ids if i in by_id], tariffs, managed)
-        del part
-        parts.append(result)
-    del frame
-    return rules.combine(parts)
 
 
 def _existing_summaries(session: Session, month: str) -> dict[tuple[int, str], UsageSummary]:
