@@ -10,10 +10,8 @@ and are not timed; the figure is import + rating, end to end:
   subscriptions, checked for record ids already imported or repeated in the file (64-bit
   hashes held in memory, confirmed on the id), and written as Parquet per month and bucket,
   each part while the next is read;
-- rating: each bucket of subscriptions (two at a time, one per core) is read back (a bucket
-  of more than ``SLICE_RECORDS`` records is rated in slices of its subscriptions, so that the
-  peak memory stops growing with the month), classified (numbering plan once per distinct
-  called number), priced, checked for fair use
+- rating: each bucket of subscriptions (two at a time, one per core) is read back,
+  classified (numbering plan once per distinct called number), priced, checked for fair use
   and fraud, written as rated Parquet, and the per-subscription explained summaries (saved
   while the next buckets rate), breaches and alerts go to the database.
 
