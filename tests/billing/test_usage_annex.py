@@ -94,3 +94,22 @@ def test_the_invoice_pdf_the_back_office_and_the_portal_show_the_usage_annex(
     assert "Annexe : détail des consommations" in portal
     assert "Appels — international" in portal and "0,90 €" in portal
     assert f'href="/portal/invoices/{number}"' in client.get("/portal/invoices").text
+
+
+def test_a_usage_page_in_french_shows_the_formulas_in_french(staff_client, clean_engine, clock, actor,
+                                                             tmp_path):
+    """Issue 21: the formulas of a month's usage lines are messages. The VGA bundle (CP I §8
+    L1716-1726) includes the three 60 s calls to fixed numbers; the two 90 s calls to Germany are
+    billed per second at the price list's 0,30 € HT a minute."""
+    with transaction(clean_engine) as s:
+        _bill_a_month_of_calls(s, clock, actor, tmp_path)
+    page = html.unescape(staff_client.get("/usage/services/0247000001?month=2026-10").text)
+    page = page.replace("\xa0", " ").replace("\u202f", " ")
+    assert "3 enregistrement(s), 3 min 00 s inclus" in page
+    assert "2 enregistrement(s), 2 appel(s), 3 min 00 s facturé(s) × 0,3 € HT/min" in page
+    assert "record(s)" not in page and "billed ×" not in page
+    staff_client.get("/lang/en")
+    english = html.unescape(staff_client.get("/usage/services/0247000001?month=2026-10").text)
+    english = english.replace("\xa0", " ")
+    assert "3 record(s), 3 min 00 s included" in english
+    assert "2 record(s), 2 call(s), 3 min 00 s billed × 0,3 € HT/min" in english

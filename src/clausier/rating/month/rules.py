@@ -98,20 +98,26 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
         .join(tariff_df.select("tariff_row", "price_text", "setup_micro", "setup_text", "tariff_source"),
               on="tariff_row", how="left"))
     fixed_out = (c("direction") == "out") & (c("kind") == "voice") & (c("dest_class") == nb.FIXED)
-    offnet = (c("terminating_operator") != "") & ~c("terminating_operator").str.to_uppercase().is_in(
+    offnet = fixed_out & (c("terminating_operator") != "") & ~c("terminating_operator").str.to_uppercase().is_in(
         list(INCUMBENT_OPERATORS))
-    side = {row["subscription_id"]: row for row in lazy.filter(fixed_out).group_by("subscription_id").agg(
-        c("duration").sum().alias("fixed_s"), c("duration").filter(offnet).sum().alias("offnet_s"),
-        c("amount_micro").sum().alias("fixed_micro"),
-        c("amount_micro").filter(offnet).sum().alias("offnet_micro")).collect().iter_rows(named=True)}
-    cx_inbound = dict(lazy.filter(c("rate_dest") == "cx_inbound").group_by("subscription_id")
-                      .agg(c("duration").sum()).collect().iter_rows())
-    cx_redirected = dict(lazy.filter(c("rate_dest") == "cx_redirected").group_by("subscription_id")
-                         .agg(c("duration").sum()).collect().iter_rows())
-    data_home = dict(lazy.filter((c("type") == "data") & c("national_rated")).group_by("subscription_id")
-                     .agg(c("bytes").sum()).collect().iter_rows())
-    unpriced = dict(lazy.filter(c("unpriced")).group_by("subscription_id").agg(pl.len())
-                    .collect().iter_rows())
+    cx_in, cx_out = c("rate_dest") == "cx_inbound", c("rate_dest") == "cx_redirected"
+    home_data = (c("type") == "data") & c("national_rated")
+    # The month's other figures per subscription, in one pass over the priced records.
+    figures = lazy.group_by("subscription_id").agg(
+        fixed_out.any().alias("any_fixed"), c("duration").filter(fixed_out).sum().alias("fixed_s"),
+        c("duration").filter(offnet).sum().alias("offnet_s"),
+        c("amount_micro").filter(fixed_out).sum().alias("fixed_micro"),
+        c("amount_micro").filter(offnet).sum().alias("offnet_micro"),
+        cx_in.any().alias("any_cx_inbound"), c("duration").filter(cx_in).sum().alias("cx_inbound"),
+        c("duration").filter(cx_out).sum().alias("cx_redirected"),
+        c("bytes").filter(home_data).sum().alias("data_home"),
+        c("unpriced").sum().alias("unpriced")).collect()
+    side = {row["subscription_id"]: row for row in figures.filter(c("any_fixed")).iter_rows(named=True)}
+    cx_inbound = dict(figures.filter(c("any_cx_inbound")).select("subscription_id", "cx_inbound").iter_rows())
+    cx_redirected = dict(figures.filter(c("cx_redirected") > 0).select("subscription_id", "cx_redirected")
+                         .iter_rows())
+    data_home = dict(figures.filter(c("data_home") > 0).select("subscription_id", "data_home").iter_rows())
+    unpriced = dict(figures.filter(c("unpriced") > 0).select("subscription_id", "unpriced").iter_rows())
     data_tariffs = {row["tariff_id"]: row for row in tariff_df.filter(
         (c("rate_dest") == "data") & (c("kind") == "data")).sort("valid_from").iter_rows(named=True)}
 

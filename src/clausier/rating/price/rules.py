@@ -8,6 +8,7 @@ rounded half-up to the cent.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -259,44 +260,123 @@ def _cents(micro: pl.Expr) -> pl.Expr:
     return micro.sign() * ((micro.abs() + 5_000) // 10_000)
 
 
+# The formulas of the explained lines, one message id per shape (the text of each line is worded
+# by Polars, in one pass, as the message id filled in with the line's figures: ``_worded``).
+IN_BUNDLE_FORMULA = msg("{records} record(s), {duration} included", records=0, duration="").msgid
+CALLS_FORMULA = msg("{records} record(s), {calls} call(s), {duration} billed × {price}/min",
+                    records=0, calls=0, duration="", price="").msgid
+CALLS_SET_UP_FORMULA = msg("{records} record(s), {calls} call(s), {duration} billed × {price}/min"
+                           " + set-up {set_up} per call",
+                           records=0, calls=0, duration="", price="", set_up="").msgid
+MESSAGES_FORMULA = msg("{calls} message(s) × {price}", calls=0, price="").msgid
+# ``formula_shape`` → (message id, the parameters it names, in the order of ``FORMULA_PARAMS``).
+FORMULA_SHAPES = ((IN_BUNDLE_FORMULA, ("records", "duration")),
+                  (CALLS_FORMULA, ("records", "calls", "duration", "price")),
+                  (CALLS_SET_UP_FORMULA, ("records", "calls", "duration", "price", "set_up")),
+                  (MESSAGES_FORMULA, ("calls", "price")))
+FORMULA_PARAMS = ("records", "calls", "duration", "price", "set_up")
+
+
+class _Flat(Message):
+    """A message whose parameters are counts and words only (no amount, date or message in
+    turn), its English already worded: made without formatting, stored without encoding.
+    Tens of thousands are made per month, one per explained line."""
+
+    def as_dict(self) -> dict:
+        return {"id": self.msgid, "params": dict(self.params)}
+
+
+def _worded(msgid: str, english: str, params: dict) -> Message:
+    """A message from its English as Polars worded it (``msgid`` filled in with ``params``)."""
+    message = str.__new__(_Flat, english)
+    message.msgid, message.params = msgid, params
+    return message
+
+
+class _Shared(Message):
+    """A message made once and shown on many lines (a destination class's label): its stored
+    form is computed once too."""
+
+    def as_dict(self) -> dict:
+        stored = self.__dict__.get("_stored")
+        if stored is None:
+            stored = self.__dict__["_stored"] = super().as_dict()
+        return stored
+
+
+def _shared(message: Message) -> Message:
+    return _Shared(message.msgid, message.params)
+
+
 def explanation_texts(groups: pl.DataFrame) -> pl.DataFrame:
     """Each group's label, formula (but for data) and amount in cents, in one vectorised pass:
-    a month has tens of thousands of lines to word. ``explain_lines`` adds the plan's clauses."""
+    a month has tens of thousands of lines to word. The formula is also kept as its shape
+    (``FORMULA_SHAPES``) and parameters, from which ``explain_lines`` makes its message;
+    ``explain_lines`` adds the plan's clauses."""
     c = pl.col
-    count = pl.format("{} record(s)", c("records"))
     price = c("price_text").fill_null("None")      # a record without a price says so, as it always has
+    set_up = c("setup_text").fill_null("None")
     country = pl.when(c("rate_country").fill_null("") != "").then(pl.format(" {}", c("rate_country")))
-    voice = pl.format("{}, {} call(s), {} billed × {}/min", count, c("calls"), _duration_text(c("charged_s")), price)
-    set_up = pl.format(" + set-up {} per call", c("setup_text").fill_null("None"))
-    return groups.with_columns(
+    voice = c("kind") == "voice"
+    with_set_up = c("setup_micro").fill_null(0) != 0
+    shape = (pl.when(c("in_bundle")).then(pl.lit(0, pl.Int8))
+             .when(voice).then(pl.when(with_set_up).then(pl.lit(2, pl.Int8)).otherwise(pl.lit(1, pl.Int8)))
+             .when(c("kind") != "data").then(pl.lit(3, pl.Int8)))
+    duration = pl.when(c("in_bundle")).then(_duration_text(c("seconds"))).when(voice).then(
+        _duration_text(c("charged_s")))
+    worded = groups.with_columns(
         pl.format("{} — {}", c("kind").cast(pl.String).replace_strict(KIND_WORDS),
                   c("rate_dest").cast(pl.String).str.replace_all("_", " ")).add(country.otherwise(pl.lit("")))
         .alias("label"),
-        pl.when(c("in_bundle")).then(pl.format("{}, {} included", count, _duration_text(c("seconds"))))
-        .when(c("kind") == "voice").then(pl.when(c("setup_micro").fill_null(0) != 0).then(voice + set_up)
-                                         .otherwise(voice))
-        .when(c("kind") != "data").then(pl.format("{} message(s) × {}", c("calls"), price))
-        .alias("formula"),
+        shape.alias("formula_shape"), duration.alias("duration_text"),
+        pl.when(c("in_bundle") | (c("kind") == "data")).then(pl.lit(None, pl.String)).otherwise(price)
+        .alias("price_shown"),
+        pl.when(c("in_bundle") | ~voice | ~with_set_up).then(pl.lit(None, pl.String)).otherwise(set_up)
+        .alias("set_up_shown"),
         _cents(c("amount_micro")).alias("cents"))
+    count = pl.format("{} record(s)", c("records"))
+    calls = pl.format("{}, {} call(s), {} billed × {}/min", count, c("calls"), c("duration_text"),
+                      c("price_shown"))
+    return worded.with_columns(
+        pl.when(c("formula_shape") == 0).then(pl.format("{}, {} included", count, c("duration_text")))
+        .when(c("formula_shape") == 1).then(calls)
+        .when(c("formula_shape") == 2).then(calls + pl.format(" + set-up {} per call", c("set_up_shown")))
+        .when(c("formula_shape") == 3).then(pl.format("{} message(s) × {}", c("calls"), c("price_shown")))
+        .alias("formula"))
 
 
 EXPLAINED_COLUMNS = ("label", "formula", "cents", "in_bundle", "beyond_allowance", "rerated",
-                     "tariff_source", "bytes", "price_text")
+                     "tariff_source", "bytes", "price_text", "formula_shape", "records",
+                     "duration_text", "price_shown", "set_up_shown")
 # What a group adds to its destination class's figures (``destination_usage``).
 FIGURE_COLUMNS = ("calls", "seconds", "charged_s")
 
 
+@functools.lru_cache(maxsize=1024)
 def class_label(label: str) -> Message:
     """A destination class's label (``explanation_texts`` words it, « Calls — national ») as
-    its message: the kind's words with the destination."""
+    its message: the kind's words with the destination. Made once per label."""
     kind, _, destination = label.partition(" — ")
     if kind == "Calls":
-        return msg("Calls — {destination}", destination=destination)
+        return _shared(msg("Calls — {destination}", destination=destination))
     if kind == "SMS":
-        return msg("SMS — {destination}", destination=destination)
+        return _shared(msg("SMS — {destination}", destination=destination))
     if kind == "MMS":
-        return msg("MMS — {destination}", destination=destination)
-    return msg("Data — {destination}", destination=destination)
+        return _shared(msg("MMS — {destination}", destination=destination))
+    return _shared(msg("Data — {destination}", destination=destination))
+
+
+@functools.lru_cache(maxsize=4096)
+def _line_label(label: str, in_bundle: bool, beyond_allowance: bool, rerated: bool) -> Message:
+    """An explained line's label, made once per class and case."""
+    text = class_label(label)
+    if in_bundle:
+        return _shared(msg("{label}, included in the bundle", label=text))
+    if beyond_allowance:
+        text = _shared(msg("{label}, beyond the bundle's allowance", label=text))
+    if rerated:
+        text = _shared(msg("{label}, re-rated after a fair-use breach", label=text))
+    return text
 
 
 def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach]) -> list[Line]:
@@ -306,22 +386,27 @@ def explain_lines(groups: Sequence[tuple], plan: Plan, breaches: Sequence[Breach
     breach_clause = "; ".join(b.clause for b in breaches)
     bundle_clause = (plan.usage.included_destinations.clause
                      if plan.usage.included_destinations else "offer bundle")
-    for text, formula, cents, in_bundle, beyond_allowance, rerated, source, size, price_text, *_ in groups:
-        label = class_label(text)
-        if in_bundle:
-            lines.append(Line(msg("{label}, included in the bundle", label=label), Decimal(0),
-                              formula, bundle_clause))
-            continue
-        if formula is None:       # data: the volume as Python words it
+    limits = None
+    for (text, english, cents, in_bundle, beyond_allowance, rerated, source, size, price_text,
+         shape, records, duration, price_shown, set_up, calls, *_) in groups:
+        label = _line_label(text, bool(in_bundle), bool(beyond_allowance), bool(rerated))
+        if shape is None:       # data: the volume as Python words it
             formula = msg("{mb} MB × {price}/MB", mb=f"{size / BYTES_PER_MB:.3f}",
                           price=str(price_text))
+        else:
+            msgid, names = FORMULA_SHAPES[shape]
+            values = {"records": records, "calls": calls, "duration": duration, "price": price_shown,
+                      "set_up": set_up}
+            formula = _worded(msgid, english, {name: values[name] for name in names})
+        if in_bundle:
+            lines.append(Line(label, Decimal(0), formula, bundle_clause))
+            continue
         clause = source or ""
         if beyond_allowance:
-            label = msg("{label}, beyond the bundle's allowance", label=label)
-            limits = "; ".join(str(t.src) for t in plan.usage.fair_use if t.window == "call")
+            if limits is None:
+                limits = "; ".join(str(t.src) for t in plan.usage.fair_use if t.window == "call")
             clause = "; ".join(x for x in (clause, limits or bundle_clause) if x)
         if rerated:
-            label = msg("{label}, re-rated after a fair-use breach", label=label)
             clause = f"{clause}; {breach_clause}" if clause else breach_clause
         lines.append(Line(label, Decimal(cents).scaleb(-2), formula, clause))
     return lines
