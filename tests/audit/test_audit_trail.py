@@ -38,7 +38,7 @@ def test_the_page_lists_entries_newest_first(staff_client, clean_engine, clock, 
 def test_the_page_filters_by_entity_type_and_actor(staff_client, clean_engine, clock, actor):
     _history(clean_engine, clock, actor)
     tokens = staff_client.get("/audit", params={"entity_type": "api_tokens"}).text
-    assert "1 entrée" in tokens and "token crm for carol@test.local" in tokens
+    assert "1 entrée" in tokens and "jeton crm pour carol@test.local" in tokens
     assert '<option value="api_tokens" selected>jeton d’API</option>' in tokens
     by_actor = staff_client.get("/audit", params={"actor": actor.name}).text
     assert "3 entrées" in by_actor and "jeton d’API émis" not in by_actor

@@ -126,7 +126,7 @@ def record_receipt(session: Session, clock: Clock, actor: Actor, message_id: int
         return message
     message.received_on = received_on
     record(session, clock, actor, "outbox.receipt", message,
-           f"letter {message.id} received on {received_on.isoformat()}")
+           msg("letter {id} received on {date}", id=message.id, date=received_on))
     return message
 
 
@@ -234,7 +234,7 @@ def deliver(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | No
         counts["sent" if _send(message, mailer, sms, now) else "failed"] += 1
     if counts["sent"] or counts["failed"]:
         record(session, clock, actor, "outbox.deliver", queued[0],
-               f"{counts['sent']} sent, {counts['failed']} failed")
+               msg("{sent} sent, {failed} failed", sent=counts["sent"], failed=counts["failed"]))
     return counts
 
 

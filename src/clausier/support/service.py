@@ -450,8 +450,10 @@ def record_outage(session: Session, clock: Clock, actor: Actor, subscription_ref
                     excluded_reason=excluded_reason or None, note=note, created_at=clock.now())
     session.add(outage)
     record(session, clock, actor, "outage.record", outage,
-           f"{subscription.ref}: {started_at.isoformat()} → {ended_at.isoformat()}"
-           + (f" (excluded: {excluded_reason})" if excluded_reason else ""))
+           msg("{ref}: {start} → {end} (excluded: {reason})" if excluded_reason
+               else "{ref}: {start} → {end}", ref=subscription.ref,
+               start=started_at.isoformat(), end=ended_at.isoformat(),
+               reason=excluded_reason or ""))
     return outage
 
 
