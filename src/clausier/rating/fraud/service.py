@@ -15,6 +15,7 @@ from clausier.billing.ledger.charges import add_charge
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed, NotFound
 from clausier.core.explain import Explained, Line
+from clausier.core.message import msg
 from clausier.rating.fraud import rules
 from clausier.rating.models import FraudAlert, PenaltyProposal
 from clausier.rating.month import rules as month_rules
@@ -140,7 +141,8 @@ def decide_alert(session: Session, clock: Clock, actor: Actor, alert_id: int, de
         for proposal in proposals_of(session, alert_id, "proposed"):
             proposal.status, proposal.decided_by, proposal.decided_at = "rejected", actor.name, clock.now()
     record(session, clock, actor, f"fraud_alert.{decision}", alert,
-           f"{alert.kind} {alert.month} of subscription {alert.subscription_id}", {"note": note})
+           msg("{kind} {month} of subscription {id}", kind=alert.kind, month=alert.month,
+               id=alert.subscription_id), {"note": note})
     return alert
 
 
