@@ -445,7 +445,8 @@ def cancel_appointment(session: Session, clock: Clock, actor: Actor, appointment
                                                             ref=subscription.ref),
                 explained=fee, basis=appointment.price_basis, on=now.date())
     record(session, clock, actor, "appointment.cancel", appointment,
-           f"cancelled {now.isoformat()}" + (f", {fee.total} billed" if fee else ", free"))
+           msg("cancelled {at}, {amount} billed" if fee else "cancelled {at}, free",
+               at=now.isoformat(), amount=fee.total if fee else None))
     return fee
 
 
