@@ -5,7 +5,8 @@ from __future__ import annotations
 from tests.conftest import STAFF_EMAIL, create_user
 
 from clausier.accounts import service as accounts
-from clausier.audit.service import Actor
+from clausier.audit.service import Actor, record
+from clausier.core.message import msg
 from clausier.db.session import transaction
 
 SALES = Actor(name="sales@test.local", role="sales")
@@ -37,7 +38,7 @@ def test_the_page_lists_entries_newest_first(staff_client, clean_engine, clock, 
 def test_the_page_filters_by_entity_type_and_actor(staff_client, clean_engine, clock, actor):
     _history(clean_engine, clock, actor)
     tokens = staff_client.get("/audit", params={"entity_type": "api_tokens"}).text
-    assert "1 entrée" in tokens and "token crm for carol@test.local" in tokens
+    assert "1 entrée" in tokens and "jeton crm pour carol@test.local" in tokens
     assert '<option value="api_tokens" selected>jeton d’API</option>' in tokens
     by_actor = staff_client.get("/audit", params={"actor": actor.name}).text
     assert "3 entrées" in by_actor and "jeton d’API émis" not in by_actor
@@ -55,3 +56,24 @@ def test_api_filters_by_entity_and_actor(staff_client, clean_engine, clock, acto
     older = staff_client.get("/api/v1/audit", params={"before_id": second["id"]}).json()
     assert [e["id"] for e in older] == list(range(second["id"] - 1, 0, -1))
     assert staff_client.get("/api/v1/audit", params={"limit": 0}).status_code == 422
+
+
+def test_a_summary_kept_as_a_message_reads_in_the_readers_language(staff_client, clean_engine,
+                                                                    clock, actor):
+    """Issue 21: an entry recorded with a message shows French on the French page and English on
+    the English one; an entry without one keeps its text (marked English on French pages)."""
+    with transaction(clean_engine) as s:
+        record(s, clock, actor, "setoff.notice", accounts.get_user_by_email(s, STAFF_EMAIL),
+               msg("{ref}: set-off notice sent", ref="C-0042"))
+    french = staff_client.get("/audit").text
+    assert "C-0042 : avis de compensation envoyé" in french
+    assert "set-off notice sent" not in french
+    english = staff_client.get("/audit?lang=en").text
+    assert "C-0042: set-off notice sent" in english and "avis de compensation" not in english
+    (entry,) = [e for e in staff_client.get("/api/v1/audit").json()
+                if e["action"] == "setoff.notice"]
+    assert entry["summary"] == "C-0042: set-off notice sent"
+    assert entry["summary_message"]["id"] == "{ref}: set-off notice sent"
+    fr = staff_client.get("/api/v1/audit", headers={"Accept-Language": "fr"}).json()
+    assert [e["summary_message"]["text"] for e in fr if e["action"] == "setoff.notice"] == [
+        "C-0042 : avis de compensation envoyé"]

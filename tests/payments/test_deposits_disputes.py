@@ -53,7 +53,7 @@ def test_a_deposit_suspends_until_provided_is_drawn_after_8_days_and_released_2_
     # once it has stayed unanswered 8 jours ouvrés from its sending (CGV 11.5 L430-433): 10, 12–14
     # and 17–20 November (11 November a holiday), so from Friday 21 November.
     daily.tick(session, FixedClock.on(date(2025, 11, 8)), actor, date(2025, 11, 8))
-    with pytest.raises(NotAllowed, match="not been unanswered 8 jours ouvrés yet"):
+    with pytest.raises(NotAllowed, match="not been unanswered 8 business days yet"):
         deposits.draw_deposit(session, FixedClock.on(date(2025, 11, 20)), actor, deposit.id)
     payment = deposits.draw_deposit(session, FixedClock.on(date(2025, 11, 21)), actor, deposit.id)
     assert payment.method == "deposit" and payment.amount == Decimal("500.00")
@@ -121,8 +121,8 @@ def test_a_dispute_received_on_business_day_11_is_rejected_cgv_11_3(session, act
                                       amount="120.00", reason="calls not made")
     assert dispute.status == "rejected"
     assert dispute.decision["reasons"] == [
-        "received on day 11 (jours ouvrés) after the invoice's receipt; the window is "
-        "10 jours ouvrés (until 2025-10-17)"]
+        "received on day 11 (business days) after the invoice's receipt; the window is "
+        "10 business days (until 2025-10-17)"]
     assert dispute.decision["clauses"] == ["CGV art. 11.3 (L406-409); CGV art. 2 (L66-67)"]
     answer = next(m for m in outbox.list_messages(session, billed.customer.id) if m.kind == "dispute_answer")
     assert "n'est pas recevable" in answer.body

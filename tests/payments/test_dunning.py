@@ -23,6 +23,17 @@ from clausier.notifications.models import OutboxMessage
 from clausier.payments.models import DunningCase, DunningStepRecord
 from clausier.scheduler.service import run_daily_tick
 from tests.payments.test_payments import technicophone_invoice
+from tests.seeds import locate_seeds
+
+
+def seed_lines(first: int, last: int) -> str:
+    """Technicophone's terms of sale, lines ``first``–``last`` (1-based), on one line."""
+    seeds = locate_seeds()
+    if seeds is None:
+        return ""
+    (text,) = [p.read_text(encoding="utf-8") for p in sorted(seeds.glob("*.txt"))
+               if "8.4. En cas de non-paiement, le Prestataire" in p.read_text(encoding="utf-8")]
+    return " ".join(line.strip() for line in text.splitlines()[first - 1:last])
 
 
 def tick_until(session, actor, first: date, last: date) -> None:
@@ -60,6 +71,13 @@ def test_a_b2b_customer_walked_through_both_formal_notices_to_termination_by_the
     notice_1 = session.get(OutboxMessage, steps["formal_notice_1"].letter_id)
     assert notice_1.channel == "registered_letter" and notice_1.created_on == date(2025, 11, 8)
     text = letter_text(notice_1)
+    # The subject names the step in the clause's words (CGV art. 8.4 L252-253: « courrier en
+    # Accusé-Réception de mise en demeure de paiement »), numbered, never its code
+    clause = seed_lines(252, 253)
+    if clause:
+        assert "mise en demeure de paiement" in clause
+    assert notice_1.subject == "Mise en demeure de paiement n° 1"
+    assert "_" not in notice_1.subject and "formal" not in notice_1.subject
     assert "Mise en demeure" in text and billed.invoice.number in text
     assert "8 jours calendaires à compter de sa réception" in text
     assert "Indemnité" in text or "indemnity" in text        # the 40 € line is shown
@@ -83,6 +101,9 @@ def test_a_b2b_customer_walked_through_both_formal_notices_to_termination_by_the
     assert steps["restrict"].reached_on == date(2025, 11, 22)     # the tick ran late: not back-dated
     notice_2 = session.get(OutboxMessage, steps["formal_notice_2"].letter_id)
     assert "10 jours ouvrés à compter de sa réception" in letter_text(notice_2)
+    # « Un second courrier en Accusé-Réception … de mise en demeure de paiement » (L256-257)
+    assert "mise en demeure de paiement" in seed_lines(256, 257) or not locate_seeds()
+    assert notice_2.subject == "Mise en demeure de paiement n° 2"
 
     # The operator suspends rather than restricts
     dunning.decide_step(session, clock, actor, steps["restrict"].id, False, date(2025, 11, 22))

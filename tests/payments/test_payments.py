@@ -100,7 +100,7 @@ def test_set_off_of_a_credit_only_after_the_15_day_notice_cgv_10_4(session, acto
     assert notice.sent_on == date(2025, 10, 5)
     # 15 jours ouvrés (CGV art. 2) from Sunday 5 October: 6–10, 13–17, 20–24 October; the
     # set-off from the day after (reading T-SET-OFF-NOTICE-START).
-    with pytest.raises(NotAllowed, match=r"runs until 2025-10-24 \(15 jours ouvrés\).*CGV art. 10.4"):
+    with pytest.raises(NotAllowed, match=r"runs until 2025-10-24 \(15 business days\).*CGV art. 10.4"):
         ledger.offset_credits(session, FixedClock.on(date(2025, 11, 4)), actor, billed.customer.ref,
                               date(2025, 10, 19))
     (payment,) = ledger.offset_credits(session, FixedClock.on(date(2025, 11, 4)), actor,

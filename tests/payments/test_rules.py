@@ -238,7 +238,7 @@ def test_a_dispute_received_on_business_day_11_is_rejected_cgv_11_3():
     assert "CGV art. 2" in in_time.clauses[0]
     late = rules.dispute_admissible(TECHNICOPHONE, received, date(2025, 10, 21),
                                     "registered_letter", usage_invoice=True)
-    assert not late.admissible and "day 11 (jours ouvrés)" in late.reasons[0]
+    assert not late.admissible and "day 11 (business days)" in late.reasons[0]
     assert "CGV art. 11.3" in late.clauses[0]
     # 11 November (Armistice) is not a jour ouvré: received on 3 November, the window ends on 18.
     assert rules.dispute_admissible(TECHNICOPHONE, date(2025, 11, 3), date(2025, 11, 18),

@@ -158,6 +158,6 @@ def test_the_day_after_the_set_off_notice_runs_and_not_before_cgv_10_4():
     sent = date(2026, 11, 2)
     assert not payments.set_off(general, sent, date(2026, 11, 24)).allowed
     decision = payments.set_off(general, sent, date(2026, 11, 25))
-    assert decision.allowed and "15 jours ouvrés" in decision.reason
+    assert decision.allowed and "15 business days" in decision.reason
     assert decision.clause == ("CGV art. 10.4 (L374-377), reading T-SET-OFF-NOTICE-START; "
                                "CGV art. 2 (L66-67)")

@@ -158,3 +158,18 @@ def test_a_dunning_delay_in_business_days_reads_jours_ouvres_in_french_only():
     assert explained(msg("{n} working days", n=10), "fr") == "10 jours ouvrables"
     assert "10 jours ouvrés" in explained(basis, "fr")
     assert "10 business days" in explained(basis, "en") and "jours" not in explained(basis, "en")
+
+
+def test_a_delays_unit_is_a_message_read_in_each_language():
+    """TECHNICOPHONE CGV art. 8.4 L252-253 (« huit (8) jours calendaires ») and L256-257
+    (« dix (10) jours », jours ouvrés as art. 2 defines the day): the units were English for one
+    kind and French for the others (issue 21); each reads in the reader's language now."""
+    from clausier.core.calendar import DayKind
+    from clausier.terms.delays import Delay
+
+    calendar = Delay(8, DayKind.CALENDAR, ("CGV art. 8.4 L252-253",)).text
+    ouvres = Delay(10, DayKind.OUVRES, ("CGV art. 8.4 L256-257",)).text
+    ouvrables = Delay(10, DayKind.OUVRABLES, ()).text
+    assert (calendar, ouvres, ouvrables) == ("8 calendar days", "10 business days", "10 working days")
+    assert [explained(t, "fr") for t in (calendar, ouvres, ouvrables)] == [
+        "8 jours calendaires", "10 jours ouvrés", "10 jours ouvrables"]

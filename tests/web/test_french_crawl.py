@@ -64,7 +64,7 @@ def kind_of(path: str) -> str:
 
 def crawl_as(client: TestClient, role: str, foreign: set[str], crawl: Crawl,
              language: str = "English", per_kind: int = PAGES_PER_KIND) -> None:
-    phrases = phrases_of(foreign)
+    phrases = phrases_of(foreign, 2 if language == "English" else 3)
     queue: deque[str] = deque(["/"])
     seen = {"/"}
     kinds: Counter = Counter()
@@ -117,6 +117,16 @@ def report_of(crawl: Crawl, pages: str) -> tuple[list, str]:
     print(f"{pages} pages read: {dict(crawl.pages)}; offences: {len(offences)}; "
           f"left to issue 21's other items: {len(remaining)}\n{listed}")
     return offences, f"{len(offences)} offences on {pages} pages:\n{listed}"
+
+
+def test_a_two_word_english_phrase_inside_a_french_text_is_an_offence():
+    """« 8 calendar days » on a French page: "calendar days" is an id the catalogue translates
+    (« jours calendaires »), found inside a longer text as the longer phrases are."""
+    english = translated_msgids()
+    assert "calendar days" in english
+    found = list(offences_of(["Délai : 8 calendar days"], english, phrases_of(english, 2)))
+    assert found == ["English: 'calendar days' in 'Délai : 8 calendar days'"]
+    assert not list(offences_of(["Délai : 8 jours calendaires"], english, phrases_of(english, 2)))
 
 
 def test_french_pages_of_the_three_spaces_show_french(world_app):  # noqa: F811

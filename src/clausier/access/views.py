@@ -17,11 +17,13 @@ from clausier.access.periods import service as period_service
 from clausier.access.records import service as record_service
 from clausier.access.rights import service as rights_service
 from clausier.access.sites import service as site_service
+from clausier.accounts.rules import SITE_ROLES
 from clausier.api.deps import Ctx, sites_ctx, staff_ctx
 from clausier.core.clock import Clock, SystemClock
 from clausier.core.errors import ClausierError
 from clausier.web.dashboard import Card
 from clausier.web.forms import optional_date, optional_int
+from clausier.web.navigation import site_menu
 from clausier.web.templating import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -46,10 +48,19 @@ def _back(url: str, error: str | None = None, notice: str | None = None) -> Redi
     return RedirectResponse(url + query, status_code=303)
 
 
+def _site_menu(ctx: Ctx, sites: list | None = None, current: int | None = None) -> dict:
+    """A site user's menu (``web.navigation.site_menu``): their sites' picker and the pages of
+    the site being read; staff keep the back office's menu."""
+    if ctx.actor.role not in SITE_ROLES:
+        return {}
+    sites = site_service.sites_of(ctx.session, ctx.actor) if sites is None else sites
+    return {"site_menu": site_menu([s.id for s in sites], current)}
+
+
 def _site_page(request: Request, ctx: Ctx, site_id: int, template: str, tab: str, values: dict) -> Response:
     site = site_service.get_site(ctx.session, ctx.actor, site_id)
     member = site_service.membership(ctx.session, ctx.actor, site_id)
-    return render(request, template, {
+    return render(request, template, {**_site_menu(ctx, current=site_id),
         "site": site, "tab": tab, "status": pack_service.site_status(ctx.session, site, ctx.clock.today()),
         "is_admin": member is None or member.role == "admin",
         # what the page offers; the services check it again on every change
@@ -71,8 +82,12 @@ def _attempt(url: str, action, success: str | None = None) -> RedirectResponse:
 @router.get("/sites")
 def sites_page(request: Request, ctx: Ctx = Depends(sites_ctx)):
     today = ctx.clock.today()
+    sites = site_service.sites_of(ctx.session, ctx.actor)
+    if ctx.actor.role in SITE_ROLES and len(sites) == 1:
+        return RedirectResponse(f"/sites/{sites[0].id}", status_code=303)   # nothing to choose
     return render(request, "access/sites.html", {
-        "sites": [shapes.site_to_dict(s, pack_service.site_status(ctx.session, s, today)) for s in site_service.sites_of(ctx.session, ctx.actor)]})
+        **_site_menu(ctx, sites),
+        "sites": [shapes.site_to_dict(s, pack_service.site_status(ctx.session, s, today)) for s in sites]})
 
 
 @router.get("/sites/{site_id}")

@@ -23,6 +23,7 @@ from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from clausier.db.lookup import get_or_not_found
+from clausier.core.message import msg
 
 _hasher = PasswordHasher()
 
@@ -116,7 +117,7 @@ def authenticate(session: Session, clock: Clock, email: str, password: str,
             _count_failure(session, scope, subject, failures, now)
         if user is not None:
             record(session, clock, actor_for(user), "user.login_failed", user,
-                   f"{user.email}: wrong password")
+                   msg("{email}: wrong password", email=user.email))
         return LoginAttempt(None)
     if "account" in throttles:
         session.delete(throttles["account"])
@@ -185,7 +186,7 @@ def end_sessions(session: Session, clock: Clock, actor: Actor, user_id: int) -> 
     ended = session.execute(update(UserSession).where(UserSession.user_id == user.id,
                                                       UserSession.ended_at.is_(None))
                             .values(ended_at=clock.now())).rowcount
-    record(session, clock, actor, "user.sessions_end", user, f"{user.email}: {ended} ended")
+    record(session, clock, actor, "user.sessions_end", user, msg("{email}: {n} ended", email=user.email, n=ended))
     return ended
 
 
@@ -227,7 +228,8 @@ def issue_token(session: Session, clock: Clock, actor: Actor, user_id: int,
     token = ApiToken(user_id=user.id, name=name, prefix=secret[:12], token_hash=_digest(secret),
                      created_at=clock.now())
     session.add(token)
-    record(session, clock, actor, "token.issue", token, f"token {name} for {user.email}")
+    record(session, clock, actor, "token.issue", token, msg("token {name} for {email}", name=name,
+                                                                     email=user.email))
     return token, secret
 
 
@@ -244,7 +246,7 @@ def revoke_token(session: Session, clock: Clock, actor: Actor, token_id: int) ->
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         record(session, clock, actor, "token.revoke", token,
-               f"token {token.name} of {token.user.email}")
+               msg("token {name} of {email}", name=token.name, email=token.user.email))
     # Refused at once in this process: forgotten now, and again once the revocation is committed
     # (a request of another thread may have read the token before).
     _checked_tokens.forget(token.id)

@@ -21,6 +21,9 @@ class AuditEntryOut(BaseModel):
     entity_type: str
     entity_id: str
     summary: str
+    # The summary's message when it is a sentence (the answer adds its ``text`` in the
+    # request's language); None for an identifier.
+    summary_message: dict | None = None
     changes: dict
 
 

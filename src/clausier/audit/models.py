@@ -21,4 +21,7 @@ class AuditEntry(Base):
     entity_type: Mapped[str] = mapped_column(String(80), index=True)
     entity_id: Mapped[str] = mapped_column(String(80), index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
+    # The summary's message (``Message.as_dict``) when the room wrote a sentence, so that each
+    # reader gets it in their language; None for an identifier or an entry written before.
+    summary_message: Mapped[dict | None] = mapped_column(JSON, nullable=True, default=None)
     changes: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.models import AuditEntry
 from clausier.core.clock import Clock
+from clausier.core.message import message_of
 from clausier.db.bulk import bulk_insert
 
 
@@ -43,23 +44,28 @@ def _plain(value: object) -> object:
 
 def record(session: Session, clock: Clock, actor: Actor, action: str, entity: object,
            summary: str = "", changes: dict | None = None) -> None:
-    """Add one audit entry in the caller's transaction (it commits or rolls back with the change)."""
+    """Add one audit entry in the caller's transaction (it commits or rolls back with the change).
+    A ``summary`` that is a sentence is a message (``msg(...)``), kept beside its English text so
+    the pages show it in the reader's language; an identifier (a code, a reference) is a plain
+    text."""
     session.flush()
     session.add(AuditEntry(
         at=clock.now(), actor=actor.name, action=action,
         entity_type=getattr(entity, "__tablename__", type(entity).__name__),
         entity_id=str(getattr(entity, "id", "") or ""),
-        summary=summary, changes=_plain(changes or {}),
+        summary=summary, summary_message=message_of(summary), changes=_plain(changes or {}),
     ))
 
 
 def record_many(session: Session, clock: Clock, actor: Actor, action: str,
                 entries: Iterable[tuple[str, object, str]]) -> None:
     """One audit entry per written object, (entity type, entity id, summary) each, inserted in
-    bulk in the caller's transaction (the bill run writes thousands)."""
+    bulk in the caller's transaction (the bill run writes thousands); a summary may be a message,
+    as in ``record``."""
     now = clock.now()
     rows = [{"at": now, "actor": actor.name, "action": action, "entity_type": entity_type,
-             "entity_id": str(entity_id), "summary": summary, "changes": {}}
+             "entity_id": str(entity_id), "summary": str(summary),
+             "summary_message": message_of(summary), "changes": {}}
             for entity_type, entity_id, summary in entries]
     bulk_insert(session.connection(), AuditEntry.__table__, rows)
 

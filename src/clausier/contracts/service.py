@@ -225,7 +225,8 @@ def _transition(session: Session, clock: Clock, actor: Actor, subscription: Subs
     subscription.status = target
     _event(session, clock, actor, subscription, action, on, details or {})
     record(session, clock, actor, f"subscription.{action}", subscription,
-           f"{subscription.ref}: {before} → {target} on {on.isoformat()}",
+           msg("{ref}: {before} → {target} on {date}", ref=subscription.ref, before=before,
+               target=target, date=on),
            {"status": [before, target], **(details or {})})
 
 
@@ -276,7 +277,8 @@ def create_order(session: Session, clock: Clock, actor: Actor, data: OrderInput)
                                            is_option=True))
     session.add(order)
     record(session, clock, actor, "order.create", order,
-           f"{order.ref} for {customer.name}, signed {data.signed_on.isoformat()} ({data.channel})")
+           msg("{ref} for {customer}, signed {date} ({channel})", ref=order.ref,
+               customer=customer.name, date=data.signed_on, channel=data.channel))
     return order
 
 
@@ -354,10 +356,12 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
         session.flush()
         _event(session, clock, actor, subscription, "ordered", order.signed_on, {"order": order.ref})
         record(session, clock, actor, "subscription.create", subscription,
-               f"{subscription.ref} ({family}) from order {order.ref}")
+               msg("{ref} ({family}) from order {order}", ref=subscription.ref, family=family,
+                   order=order.ref))
         created.append(subscription)
     order.status = rules.OrderStatus.ACCEPTED
-    record(session, clock, actor, "order.accept", order, f"{order.ref}: {len(created)} subscription(s)")
+    record(session, clock, actor, "order.accept", order, msg("{ref}: {n} subscription(s)",
+                                                             ref=order.ref, n=len(created)))
     return created
 
 
@@ -402,7 +406,8 @@ def record_event(session: Session, clock: Clock, actor: Actor, subscription_ref:
     setattr(subscription, LIFECYCLE_COLUMNS[event], on)
     _event(session, clock, actor, subscription, TIMELINE_KINDS[event], on, {"source": source} if source else {})
     record(session, clock, actor, f"subscription.{event}", subscription,
-           f"{subscription.ref}: {event} on {on.isoformat()}" + (f" ({source})" if source else ""),
+           msg("{ref}: {event} on {date} ({source})" if source else "{ref}: {event} on {date}",
+               ref=subscription.ref, event=event, date=on, source=source or ""),
            {"event": event, "on": on.isoformat(), "source": source})
     if event == "shipment" and subscription.go_live_on is not None:
         # Shipped before a go-live already recorded: the latest start may come first (Rozoh).
@@ -451,7 +456,7 @@ def record_billed_until(session: Session, clock: Clock, actor: Actor, subscripti
     subscription.billed_until = until
     _event(session, clock, actor, subscription, "billed_until", until)
     record(session, clock, actor, "subscription.billed_until", subscription,
-           f"{subscription.ref} billed by the old system until {until.isoformat()}",
+           msg("{ref} billed by the old system until {date}", ref=subscription.ref, date=until),
            {"billed_until": [before and before.isoformat(), until.isoformat()]})
     return subscription
 
@@ -637,7 +642,8 @@ def recommit(session: Session, clock: Clock, actor: Actor, subscription_id: int 
     subscription.recommit_months = months
     _event(session, clock, actor, subscription, "recommitted", on, {"change": change, "months": months})
     record(session, clock, actor, "subscription.recommit", subscription,
-           f"{subscription.ref}: {change}; new commitment {months} months from {on.isoformat()}")
+           msg("{ref}: {change}; new commitment {months} months from {date}",
+               ref=subscription.ref, change=change, months=months, date=on))
     return subscription
 
 
@@ -701,7 +707,8 @@ def request_change(session: Session, clock: Clock, actor: Actor, subscription_id
     _event(session, clock, actor, subscription, "change_requested", on,
            {"change_order": order.ref, "changes": order.changes}, key=order.ref)
     record(session, clock, actor, "subscription.change_request", subscription,
-           f"{subscription.ref}: change {order.ref} requested for {on.isoformat()}")
+           msg("{ref}: change {order} requested for {date}", ref=subscription.ref,
+               order=order.ref, date=on))
     return order
 
 
@@ -772,7 +779,8 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
             "commitment_end": quote.commitment_end and quote.commitment_end.isoformat()},
            key=order.ref)
     record(session, clock, actor, "subscription.change", subscription,
-           f"{subscription.ref}: {summary} from {effective.isoformat()} ({order.ref})",
+           msg("{ref}: {summary} from {date} ({order})", ref=subscription.ref, summary=summary,
+               date=effective, order=order.ref),
            {"monthly": [str(quote.monthly_before), str(quote.monthly.total)]})
     # Months already billed in advance over the change are corrected by the next bill run.
     correct_billed_months(session, clock, actor, subscription, order.ref, effective)
@@ -812,7 +820,8 @@ def move_site(session: Session, clock: Clock, actor: Actor, subscription_id: int
     _event(session, clock, actor, subscription, "moved", on,
            {"from_site": old_site, "to_site": new_site_id, "quote": quote.as_dict()})
     record(session, clock, actor, "subscription.move", subscription,
-           f"{subscription.ref}: site {old_site} → {new_site_id} on {on.isoformat()}")
+           msg("{ref}: site {old} → {new} on {date}", ref=subscription.ref, old=old_site,
+               new=new_site_id, date=on))
     if quote.explained.total:
         add_charge(session, clock, actor, customer_id=subscription.customer_id, subscription_id=subscription.id,
                    source="move", source_key=f"{subscription.id}:{on.isoformat()}",

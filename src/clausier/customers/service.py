@@ -14,6 +14,7 @@ from clausier.catalog import facts as catalog_facts
 from clausier.catalog import service as catalog
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotFound, Problem
+from clausier.core.message import msg
 from clausier.customers import rules
 from clausier.customers.models import Contact, Customer, Site
 from clausier.db.lookup import get_or_not_found
@@ -204,7 +205,7 @@ def _make_only_central(session: Session, clock: Clock, actor: Actor, site: Site)
     for other in session.scalars(select(Site).where(Site.customer_id == site.customer_id,
                                                     Site.id != site.id, Site.is_central)):
         other.is_central = False
-        record(session, clock, actor, "site.update", other, f"{other.name}: no longer central",
+        record(session, clock, actor, "site.update", other, msg("{site}: no longer central", site=other.name),
                changes={"is_central": [True, False]})
 
 

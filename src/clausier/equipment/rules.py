@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.core.explain import Explained, Line
-from clausier.core.message import msg
+from clausier.core.message import message_fields, msg
 from clausier.core.money import ZERO, money
 from clausier.terms.delays import delay
 from clausier.terms.schema import NonReturnPenalty, Sourced, Terms
@@ -138,7 +138,8 @@ class ReturnTerms:
                 "days": self.days, "counted_in": self.counted_in, "on_overdue": self.on_overdue,
                 "penalty": self.penalty.as_dict() if self.penalty else None,
                 "ownership_passes": self.ownership_passes, "still_to_return": self.still_to_return,
-                "return_to": self.return_to, "clause": self.clause, "basis": self.basis}
+                "return_to": self.return_to, "clause": self.clause, "basis": self.basis,
+                **message_fields("basis", self.basis)}
 
 
 def _add_days(start: date, days: int, counted_in: str) -> date:

@@ -85,7 +85,9 @@ def _move(session: Session, clock: Clock, actor: Actor, item: EquipmentItem, all
                          code=rules.Refused.equipment_state_not_allowed)
     before, item.state = item.state, target
     record(session, clock, actor, f"equipment.{target}", item,
-           f"{item.serial}: {before} → {target} on {on.isoformat()}{' — ' + summary if summary else ''}",
+           msg("{serial}: {before} → {target} on {date} — {summary}" if summary
+               else "{serial}: {before} → {target} on {date}", serial=item.serial, before=before,
+               target=target, date=on, summary=summary or ""),
            {"state": [before, target]})
 
 
@@ -118,7 +120,8 @@ def register_item(session: Session, clock: Clock, actor: Actor, operator_id: int
                          monthly_rent=kind.monthly_rent, price_basis=kind.price_basis,
                          created_at=clock.now())
     session.add(item)
-    record(session, clock, actor, "equipment.register", item, f"{serial} ({kind_code}) in stock")
+    record(session, clock, actor, "equipment.register", item, msg("{serial} ({kind}) in stock", serial=serial,
+                                                                    kind=kind_code))
     return item
 
 
@@ -189,7 +192,7 @@ def _record_arrival(session: Session, clock: Clock, actor: Actor, serial: str, e
         raise InvalidInput.on("on", f"{on.isoformat()} is in the future: an event is recorded once it happened",
                               code=rules.Refused.equipment_event_in_the_future)
     setattr(item, column, on)
-    record(session, clock, actor, f"equipment.{event}", item, f"{item.serial}: {event} on {on.isoformat()}",
+    record(session, clock, actor, f"equipment.{event}", item, msg("{serial}: {event} on {date}", serial=item.serial, event=event, date=on),
            {"event": event, "on": on.isoformat()})
     _subscription_event(session, clock, actor, item, event, on)
     return item
@@ -274,9 +277,10 @@ def open_return(session: Session, clock: Clock, actor: Actor, serial: str, reaso
     if obligation.return_to == "manufacturer":
         item.owner = "manufacturer"
     record(session, clock, actor, "equipment.return_due", item,
-           f"{item.serial}: return to the {obligation.return_to} by "
-           f"{obligation.due_on.isoformat() if obligation.due_on else 'the date stated by the operator'} "
-           f"({obligation.clause})", obligation.as_dict())
+           msg("{serial}: return to the {place} by {date} ({clause})" if obligation.due_on
+               else "{serial}: return to the {place} by the date stated by the operator ({clause})",
+               serial=item.serial, place=obligation.return_to, date=obligation.due_on,
+               clause=obligation.clause), obligation.as_dict())
     return obligation
 
 
@@ -447,7 +451,7 @@ def book_appointment(session: Session, clock: Clock, actor: Actor, subscription_
                               status=AppointmentStatus.PLANNED, created_at=clock.now())
     session.add(appointment)
     record(session, clock, actor, "appointment.book", appointment,
-           f"{subscription.ref}: installation on {scheduled_at.isoformat()}")
+           msg("{ref}: installation on {at}", ref=subscription.ref, at=scheduled_at.isoformat()))
     return appointment
 
 
@@ -470,7 +474,8 @@ def cancel_appointment(session: Session, clock: Clock, actor: Actor, appointment
                                                             ref=subscription.ref),
                 explained=fee, basis=appointment.price_basis, on=now.date())
     record(session, clock, actor, "appointment.cancel", appointment,
-           f"cancelled {now.isoformat()}" + (f", {fee.total} billed" if fee else ", free"))
+           msg("cancelled {at}, {amount} billed" if fee else "cancelled {at}, free",
+               at=now.isoformat(), amount=fee.total if fee else None))
     return fee
 
 
@@ -517,7 +522,8 @@ def set_sim_puk(session: Session, clock: Clock, actor: Actor, iccid: str, puk: s
     elif not puk.isdigit():
         raise InvalidInput.on("puk", "only digits", code=rules.Refused.puk_not_digits)
     sim.puk_sealed = sealed.seal(_secret_key(), _PUK_PURPOSE, puk, sim.item.serial)
-    record(session, clock, actor, "sim.puk", sim.item, f"{sim.item.serial}: PUK recorded (sealed)")
+    record(session, clock, actor, "sim.puk", sim.item, msg("{serial}: PUK recorded (sealed)",
+                                                                    serial=sim.item.serial))
     return sim
 
 
@@ -534,7 +540,7 @@ def show_puk(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: str)
     except sealed.SealError as exc:
         raise Conflict(f"puk: {exc}", code=rules.Refused.puk_unreadable) from None
     record(session, clock, actor, "sim.puk_shown", sim.item,
-           f"{sim.item.serial}: PUK shown to {actor.name}")
+           msg("{serial}: PUK shown to {actor}", serial=sim.item.serial, actor=actor.name))
     return puk
 
 
@@ -550,7 +556,8 @@ def suspend_sim(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: s
                          code=rules.Refused.sim_not_active)
     sim.status, sim.suspension_reason, sim.suspended_on = SimStatus.SUSPENDED, reason, on
     record(session, clock, actor, "sim.suspend", sim.item,
-           f"{sim.item.serial} ({sim.msisdn or 'no line'}) suspended on {on.isoformat()}: {reason}")
+           msg("{serial} ({line}) suspended on {date}: {reason}", serial=sim.item.serial,
+               line=sim.msisdn or msg("no line"), date=on, reason=reason))
     return sim
 
 
@@ -562,7 +569,8 @@ def resume_sim(session: Session, clock: Clock, actor: Actor, iccid_or_msisdn: st
                          code=rules.Refused.sim_not_resumable)
     sim.status, sim.suspension_reason, sim.suspended_on = SimStatus.ACTIVE, None, None
     sim.last_activity_on = on
-    record(session, clock, actor, "sim.resume", sim.item, f"{sim.item.serial} resumed on {on.isoformat()}")
+    record(session, clock, actor, "sim.resume", sim.item, msg("{serial} resumed on {date}",
+                                                                     serial=sim.item.serial, date=on))
     return sim
 
 
@@ -601,7 +609,8 @@ def swap_sim(session: Session, clock: Clock, actor: Actor, old: str, new_iccid: 
                 subscription_id=new.item.subscription_id, source="sim_swap", key=str(new.id),
                 label=msg("SIM swap — {msisdn}", msisdn=sim.msisdn), explained=explained, basis=new.item.price_basis, on=on)
     record(session, clock, actor, "sim.swap", new.item,
-           f"{sim.msisdn}: SIM {sim.item.serial} → {new.item.serial} ({reason})")
+           msg("{line}: SIM {old} → {new} ({reason})", line=sim.msisdn, old=sim.item.serial,
+               new=new.item.serial, reason=reason))
     return new
 
 
@@ -626,7 +635,8 @@ def _sim_step(session: Session, clock: Clock, actor: Actor, day: date,
         if sub.status in ("terminated", "cancelled"):
             sim.status = SimStatus.DEACTIVATED
             record(session, clock, actor, "sim.deactivate", sim.item,
-                   f"{sim.item.serial}: line of {sub.ref} ended, SIM deactivated on {day.isoformat()}")
+                   msg("{serial}: line of {ref} ended, SIM deactivated on {date}",
+                       serial=sim.item.serial, ref=sub.ref, date=day))
             deactivated += 1
             continue
         limit = rules.sim_inactivity_limit(contracts.terms_of(session, sub))

@@ -25,6 +25,8 @@ from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.dryrun import files_untouched
 from clausier.core.errors import InvalidInput
+from clausier.core.languages import DEFAULT_LANGUAGE
+from clausier.core.message import Message, msg
 from clausier.core.money import fr_format
 from clausier.core.settings import Settings
 from clausier.customers.facts import recipients
@@ -73,7 +75,13 @@ def queue(session: Session, clock: Clock, actor: Actor, customer: Addressee, *, 
           kind: str, key: str, subject: str, body: str, letter: dict | None = None) -> OutboxMessage:
     """One message per ``key`` (queuing the same event again returns the first one), to the
     customer's billing contact when it has one (``customers.facts.recipients``). A registered
-    letter is rendered now, stored as a PDF file, and counts as sent today."""
+    letter is rendered now, stored as a PDF file, and counts as sent today.
+
+    A subject or body that is a message (``msg(...)``) is written in the recipient's language:
+    the customer's when it has one, else French (``DEFAULT_LANGUAGE``)."""
+    language = getattr(customer, "language", None) or DEFAULT_LANGUAGE
+    subject_message = subject if isinstance(subject, Message) else None
+    subject, body = explained(subject, language), explained(body, language)
     existing = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
         return existing
@@ -101,7 +109,9 @@ def queue(session: Session, clock: Clock, actor: Actor, customer: Addressee, *, 
         path.write_bytes(pdf)
         message.file_path, message.file_sha256 = str(path), hashlib.sha256(pdf).hexdigest()
         message.status, message.sent_at = MessageStatus.SENT, clock.now()
-    record(session, clock, actor, f"outbox.{channel}", message, f"{kind} to {customer.ref}: {subject}")
+    record(session, clock, actor, f"outbox.{channel}", message,
+           msg("{kind} to {ref}: {subject}", kind=kind, ref=customer.ref, subject=subject_message)
+           if subject_message is not None else f"{kind} to {customer.ref}: {subject}")
     return message
 
 
@@ -119,7 +129,7 @@ def record_receipt(session: Session, clock: Clock, actor: Actor, message_id: int
         return message
     message.received_on = received_on
     record(session, clock, actor, "outbox.receipt", message,
-           f"letter {message.id} received on {received_on.isoformat()}")
+           msg("letter {id} received on {date}", id=message.id, date=received_on))
     return message
 
 
@@ -227,7 +237,7 @@ def deliver(session: Session, clock: Clock, actor: Actor, *, mailer: Mailer | No
         counts["sent" if _send(message, mailer, sms, now) else "failed"] += 1
     if counts["sent"] or counts["failed"]:
         record(session, clock, actor, "outbox.deliver", queued[0],
-               f"{counts['sent']} sent, {counts['failed']} failed")
+               msg("{sent} sent, {failed} failed", sent=counts["sent"], failed=counts["failed"]))
     return counts
 
 

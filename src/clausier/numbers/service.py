@@ -16,6 +16,7 @@ from clausier.contracts import service as contracts
 from clausier.contracts.changes import Change
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
+from clausier.core.message import msg
 from clausier.customers import facts as customer_facts
 from clausier.db.lookup import get_or_not_found
 from clausier.numbers import rules
@@ -71,7 +72,8 @@ def add_numbers(session: Session, clock: Clock, actor: Actor, operator_id: int, 
     rows = [_new(session, clock, operator_id, _rule(rules.normalise, n), kind, numbering_zone) for n in numbers]
     session.flush()
     record(session, clock, actor, "numbers.add", rows[0],
-           f"{len(rows)} {kind} number(s) added" + (f" in zone {numbering_zone}" if numbering_zone else ""))
+           msg("{n} {kind} number(s) added in zone {zone}" if numbering_zone
+               else "{n} {kind} number(s) added", n=len(rows), kind=kind, zone=numbering_zone))
     return rows
 
 
@@ -84,7 +86,7 @@ def _attach(session: Session, clock: Clock, actor: Actor, row: PhoneNumber, subs
             on: date, status: rules.NumberStatus = _N.ASSIGNED) -> None:
     row.status, row.customer_id, row.subscription_id = status, subscription.customer_id, subscription.id
     row.assigned_on, row.released_on, row.release_reason = on, None, None
-    record(session, clock, actor, f"numbers.{status}", row, f"{row.number} → {subscription.ref} on {on.isoformat()}")
+    record(session, clock, actor, f"numbers.{status}", row, msg("{number} → {ref} on {date}", number=row.number, ref=subscription.ref, date=on))
 
 
 def assign(session: Session, clock: Clock, actor: Actor, number: str, subscription_ref: str | int,
@@ -108,7 +110,8 @@ def release(session: Session, clock: Clock, actor: Actor, row: PhoneNumber, on: 
     """The line no longer carries the number: it is lost to the customer."""
     before = row.status
     row.status, row.released_on, row.release_reason = _N.LOST, on, reason
-    record(session, clock, actor, "numbers.lost", row, f"{row.number} ({before}) lost on {on.isoformat()}: {reason}",
+    record(session, clock, actor, "numbers.lost", row, msg("{number} ({status}) lost on {date}: {reason}", number=row.number,
+                                                  status=before, date=on, reason=reason),
            {"status": [before, _N.LOST]})
 
 
@@ -241,8 +244,9 @@ def port_out(session: Session, clock: Clock, actor: Actor, number: str, received
     session.add(request)
     row.status = _N.PORTING_OUT
     record(session, clock, actor, "port.out", request,
-           f"{row.number}: port-out received {received_on.isoformat()} = termination request, "
-           f"exit quote {data['total']} {data['currency']}")
+           msg("{number}: port-out received {date} = termination request, exit quote {total} "
+               "{currency}", number=row.number, date=received_on, total=data["total"],
+               currency=data["currency"]))
     return request, data
 
 
@@ -270,7 +274,7 @@ def complete_port(session: Session, clock: Clock, actor: Actor, request_id: int,
         if subscription.status == "notice_given":
             contracts.terminate_now(session, clock, actor, subscription.id, on, "ported out")
     request.status = _P.DONE
-    record(session, clock, actor, f"port.{request.direction}.done", request, f"{row.number} ported on {on.isoformat()}")
+    record(session, clock, actor, f"port.{request.direction}.done", request, msg("{number} ported on {date}", number=row.number, date=on))
     return request
 
 
@@ -288,7 +292,7 @@ def cancel_port(session: Session, clock: Clock, actor: Actor, request_id: int, o
     row = get_number(session, request.number, request.operator_id)
     if row.status == _N.PORTING_IN:
         row.status, row.subscription_id, row.customer_id = _N.AVAILABLE, None, None
-    record(session, clock, actor, "port.in.cancel", request, f"{request.number}: cancelled on {on.isoformat()}")
+    record(session, clock, actor, "port.in.cancel", request, msg("{number}: cancelled on {date}", number=request.number, date=on))
     return request
 
 

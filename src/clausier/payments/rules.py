@@ -498,6 +498,43 @@ def due_steps(steps: Sequence[DunningStep], facts: CaseFacts, on: date,
     return found
 
 
+# A step in words (the labels of the pages' ``dunning_action`` table): its action, numbered when
+# the ladder has several steps of that action.
+STEP_WORDS = {
+    DunningAction.reminder: msg("reminder"), DunningAction.formal_notice: msg("formal notice"),
+    DunningAction.restrict: msg("service restricted"),
+    DunningAction.suspend: msg("service suspended"),
+    DunningAction.re_present_debit: msg("debit presented again"),
+    DunningAction.terminate: msg("termination"), DunningAction.litigation: msg("litigation"),
+}
+
+
+def _rank(steps: Sequence[DunningStep], position: int) -> tuple[int, int]:
+    """The step's rank among the ladder's steps of its action, and how many there are."""
+    same = [i for i, s in enumerate(steps) if s.action == steps[position].action]
+    return same.index(position) + 1, len(same)
+
+
+def step_label(steps: Sequence[DunningStep], position: int) -> Message:
+    """The step at ``position`` in words (never its code): « mise en demeure n° 2 »."""
+    words = STEP_WORDS[steps[position].action]
+    n, count = _rank(steps, position)
+    return words if count == 1 else msg("{step} no. {n}", step=words, n=n)
+
+
+def letter_subject(steps: Sequence[DunningStep], position: int) -> Message:
+    """The subject of the letter a step sends, in the words of the clause (CGV art. 8.4: « mise
+    en demeure de paiement »), numbered when the ladder sends several."""
+    action = steps[position].action
+    n, count = _rank(steps, position)
+    if action == DunningAction.formal_notice:
+        return (msg("Formal notice of payment") if count == 1
+                else msg("Formal notice of payment no. {n}", n=n))
+    if action == DunningAction.reminder:
+        return msg("Payment reminder") if count == 1 else msg("Payment reminder no. {n}", n=n)
+    return msg("Unpaid invoices: {step}", step=step_label(steps, position))
+
+
 def pay_within_words(steps: Sequence[DunningStep], position: int) -> str:
     """How the letter of a step words its deadline: the unit of the step that counts from it."""
     step = steps[position]

@@ -30,6 +30,7 @@ from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.core.message import msg
 from clausier.core.settings import Settings
 from clausier.customers import facts as customer_facts
 from clausier.customers import service as customers
@@ -114,7 +115,8 @@ def purge(session: Session, clock: Clock, actor: Actor, day: date) -> RetentionR
                 run.deleted += purged.count
             run.held += purged.held
     record(session, clock, actor, "privacy.purge", run,
-           f"{day.isoformat()}: {run.deleted} deleted, {run.held} kept by legal holds")
+           msg("{date}: {deleted} deleted, {held} kept by legal holds", date=day,
+               deleted=run.deleted, held=run.held))
     return run
 
 
@@ -359,8 +361,9 @@ def erase(session: Session, clock: Clock, actor: Actor, subject: str, subject_id
         elif changes:
             report.rows_changed[route.name] = _blank(session, route, subject_id, changes)
     record(session, clock, actor, "privacy.erase", row,
-           f"{subject} {subject_id}: {sum(report.rows_changed.values())} rows changed, "
-           f"{sum(report.rows_deleted.values())} deleted, {len(report.kept)} kept",
+           msg("{subject} {id}: {changed} rows changed, {deleted} deleted, {kept} kept",
+               subject=subject, id=subject_id, changed=sum(report.rows_changed.values()),
+               deleted=sum(report.rows_deleted.values()), kept=len(report.kept)),
            changes={"kept": [d.as_dict() for d in report.kept]})
     return report
 
@@ -439,7 +442,8 @@ def open_request(session: Session, clock: Clock, actor: Actor, *, kind: str, rec
         created_at=clock.now())
     session.add(request)
     record(session, clock, actor, "privacy.request.open", request,
-           f"{request.ref} {kind} due {deadline.due_on} ({deadline.clause})")
+           msg("{ref} {kind} due {date} ({clause})", ref=request.ref, kind=kind,
+               date=deadline.due_on, clause=deadline.clause))
     return request
 
 
@@ -483,7 +487,8 @@ def extend_request(session: Session, clock: Clock, actor: Actor, ref: str, reaso
                                     privacy_terms(session, customer.operator_id))
     request.extended_due_on, request.extension_reason = extended.extended_due_on, extended.extension_reason
     record(session, clock, actor, "privacy.request.extend", request,
-           f"{request.ref} due {extended.extended_due_on}: {reason}")
+           msg("{ref} due {date}: {reason}", ref=request.ref, date=extended.extended_due_on,
+               reason=reason))
     return request
 
 
@@ -510,7 +515,7 @@ def answer_request(session: Session, clock: Clock, actor: Actor, ref: str, answe
                               code=rules.Refused.subject_request_note_missing)
     request.status, request.answered_on, request.outcome = (rules.RequestStatus.ANSWERED,
                                                             answered_on, outcome)
-    record(session, clock, actor, "privacy.request.answer", request, f"{request.ref} answered")
+    record(session, clock, actor, "privacy.request.answer", request, msg("{ref} answered", ref=request.ref))
     return request
 
 
@@ -608,8 +613,10 @@ def announce_sub_processor(session: Session, clock: Clock, actor: Actor, operato
                                        earliest_change_on=timeline.earliest_change_on,
                                        objection_deadline=timeline.objection_deadline))
     record(session, clock, actor, "privacy.subprocessor.announce", change,
-           f"{operator}: {name} from {planned_on}; objections until {timeline.objection_deadline} "
-           f"({timeline.clauses['objection_window']})")
+           msg("{operator}: {name} from {date}; objections until {deadline} ({clause})",
+               operator=operator, name=name, date=planned_on,
+               deadline=timeline.objection_deadline,
+               clause=timeline.clauses["objection_window"]))
     return change
 
 
@@ -644,7 +651,8 @@ def record_objection(session: Session, clock: Clock, actor: Actor, change_id: in
     notice.status = rules.ChangeNoticeStatus.OBJECTED
     session.add(objection)
     record(session, clock, actor, "privacy.objection", objection,
-           f"{customer.ref}: talks until {timeline.talks_end_on} ({timeline.clauses['talks']})")
+           msg("{ref}: talks until {date} ({clause})", ref=customer.ref,
+               date=timeline.talks_end_on, clause=timeline.clauses["talks"]))
     return objection
 
 
@@ -722,7 +730,7 @@ def request_audit(session: Session, clock: Clock, actor: Actor, customer_id: int
                          earliest_start=decision.earliest_start, created_at=clock.now())
     session.add(audit)
     record(session, clock, actor, "privacy.audit.request", audit,
-           f"{customer.ref}: {'accepted' if decision.accepted else 'refused'}",
+           msg("{ref}: accepted" if decision.accepted else "{ref}: refused", ref=customer.ref),
            changes=decision.as_dict())
     return audit
 

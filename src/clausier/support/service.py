@@ -148,7 +148,8 @@ def _event(session: Session, clock: Clock, actor: Actor, ticket: Ticket, kind: s
            details: dict | None = None) -> None:
     ticket.events.append(TicketEvent(kind=kind, at=at, details=details or {}, actor=actor.name,
                                      recorded_at=clock.now()))
-    record(session, clock, actor, f"ticket.{kind}", ticket, f"{ticket.ref}: {kind} at {at.isoformat()}",
+    record(session, clock, actor, f"ticket.{kind}", ticket, msg("{ref}: {event} at {at}", ref=ticket.ref,
+                                                                  event=kind, at=at.isoformat()),
            details)
     _notify(session, clock, ticket, kind, at)
 
@@ -471,8 +472,10 @@ def record_outage(session: Session, clock: Clock, actor: Actor, subscription_ref
                     excluded_reason=excluded_reason or None, note=note, created_at=clock.now())
     session.add(outage)
     record(session, clock, actor, "outage.record", outage,
-           f"{subscription.ref}: {started_at.isoformat()} → {ended_at.isoformat()}"
-           + (f" (excluded: {excluded_reason})" if excluded_reason else ""))
+           msg("{ref}: {start} → {end} (excluded: {reason})" if excluded_reason
+               else "{ref}: {start} → {end}", ref=subscription.ref,
+               start=started_at.isoformat(), end=ended_at.isoformat(),
+               reason=excluded_reason or ""))
     return outage
 
 
@@ -660,7 +663,9 @@ def claim(session: Session, clock: Clock, actor: Actor, customer_ref: str | int,
                    price_basis=subscription.items[0].price_basis if subscription.items else "HT",
                    incurred_on=today)
     record(session, clock, actor, "sla.claim", row,
-           f"{customer.name} {month:%Y-%m}: {total}" + (f"; refused: {'; '.join(refused)}" if refused else ""))
+           msg("{customer} {month}: {total}; refused: {refused}" if refused
+               else "{customer} {month}: {total}", customer=customer.name,
+               month=f"{month:%Y-%m}", total=total, refused="; ".join(refused)))
     return row
 
 

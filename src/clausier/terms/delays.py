@@ -11,12 +11,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
+from clausier.core.message import Message, msg
 from clausier.terms.schema import DayCount, Sourced, Terms
 
 FRANCE = BusinessCalendar(OpeningHours.heures_ouvrees())
 
-UNIT_WORDS = {DayKind.CALENDAR: "calendar days", DayKind.OUVRES: "jours ouvrés",
-              DayKind.OUVRABLES: "jours ouvrables"}
+# The units in words, as messages (each reader's language): *jours ouvrés* (Monday–Friday, not
+# a public holiday) are "business days", *jours ouvrables* (Monday–Saturday) "working days", as
+# in the rules' other messages ("{n} business days").
+UNIT_WORDS = {DayKind.CALENDAR: msg("calendar days"), DayKind.OUVRES: msg("business days"),
+              DayKind.OUVRABLES: msg("working days")}
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,8 @@ class Delay:
         return self.after(start) + timedelta(days=1)
 
     @property
-    def text(self) -> str:
-        return f"{self.days} {UNIT_WORDS[self.kind]}"
+    def text(self) -> Message:
+        return msg("{n} {unit}", n=self.days, unit=UNIT_WORDS[self.kind])
 
     @property
     def clause(self) -> str:

@@ -78,3 +78,25 @@ def current_section(menu: tuple[Section, ...], path: str) -> Section | None:
             if under and len(page.path) > found_length:
                 found, found_length = section, len(page.path)
     return found
+
+
+# The site portal's pages (``access`` room), one tab each: the back office's navigation for a
+# site administrator or delegate, drawn from the first page.
+SITE_PAGES: tuple[tuple[str, str], ...] = (
+    ("", N_("Overview")), ("/records", N_("User records")),
+    ("/schedules", N_("Access points and time slots")), ("/delegates", N_("Delegates")),
+    ("/devices", N_("Devices")), ("/events", N_("Events")),
+)
+
+
+def site_menu(site_ids: list[int], current: int | None = None) -> tuple[Section, ...]:
+    """The menu of a site user: the site picker first when they have several sites, then the
+    pages of the site being read (``current``), else of their first site. No site, no tab but
+    the picker."""
+    menu = [Section(N_("My sites"), (Page("/sites", N_("My sites"), "access"),))] \
+        if len(site_ids) != 1 else []
+    site = current if current in site_ids else (site_ids[0] if site_ids else None)
+    if site is not None:
+        menu += [Section(title, (Page(f"/sites/{site}{suffix}", title, "access"),))
+                 for suffix, title in SITE_PAGES]
+    return tuple(menu)

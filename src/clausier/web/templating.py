@@ -152,9 +152,13 @@ def filters_for(language: str) -> dict:
         if isinstance(value, list | tuple):
             return Markup(", ").join(stored(item) for item in value)
         if isinstance(value, dict):
-            return Markup("; ").join(Markup("{} : {}").format(coded("audit_field", str(key)),
-                                                             stored(item))
-                                     for key, item in value.items())
+            # a text kept with its message (``basis`` and ``basis_message``) reads in the
+            # page's language
+            return Markup("; ").join(Markup("{} : {}").format(
+                coded("audit_field", str(key)),
+                escape(explained(item, language, value[f"{key}_message"]))
+                if isinstance(value.get(f"{key}_message"), dict) else stored(item))
+                for key, item in value.items() if not str(key).endswith("_message"))
         if isinstance(value, str) and CODE.fullmatch(value):
             words = gettext_of(language)[0](value)
             return (Markup("<code>{}</code>").format(value) if CODE.fullmatch(words)

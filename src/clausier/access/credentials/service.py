@@ -15,6 +15,7 @@ from clausier.access.sites.service import authorize, new_version, owned
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotFound, Problem, RuleRefusal
+from clausier.core.message import msg
 
 
 @dataclass
@@ -117,7 +118,8 @@ def import_credentials(session: Session, clock: Clock, actor: Actor, site_id: in
     session.add_all(created)
     session.flush()
     new_version(session, clock, site, [("credentials", c.id, "upsert") for c in created])
-    record(session, clock, actor, "access.credential.import", site, f"{site.name}: {len(created)} credentials")
+    record(session, clock, actor, "access.credential.import", site, msg("{site}: {n} credentials", site=site.name,
+                                                                                  n=len(created)))
     return created
 
 

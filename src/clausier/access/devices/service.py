@@ -17,6 +17,7 @@ from clausier.access.sites.service import authorize, owned, secret_digest
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, Unauthenticated
+from clausier.core.message import msg
 
 DEVICE_KINDS = ("controller", "panel", "hf_receiver", "keypad", "badge_reader")
 
@@ -99,7 +100,7 @@ def rotate_device_token(session: Session, clock: Clock, actor: Actor, device: De
     device.token_hash = secret_digest(token)
     device.token_rotated_at = clock.now()
     KNOWN_TOKENS.forget_device(device.id)
-    record(session, clock, actor, "access.device.rotate", device, f"device {device.id} token rotated")
+    record(session, clock, actor, "access.device.rotate", device, msg("device {id} token rotated", id=device.id))
     return token
 
 

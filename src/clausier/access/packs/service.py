@@ -108,7 +108,8 @@ def open_pack(session: Session, clock: Clock, actor: Actor, subscription_ref: st
     session.add(site)
     refresh_period(session, pack)
     record(session, clock, actor, "access.pack.open", pack,
-           f"pack {pack.variant} for {subscription.ref}: {cap} user records, site {site.name}")
+           msg("pack {variant} for {ref}: {cap} user records, site {site}", variant=pack.variant,
+               ref=subscription.ref, cap=cap, site=site.name))
     return pack, site, code
 
 
@@ -148,8 +149,8 @@ def activate_pack(session: Session, clock: Clock, actor: Actor, *, code: str, em
     refresh_period(session, pack)
     new_version(session, clock, site, [("site", site.id, "upsert")])
     record(session, clock, actor, "access.pack.activate", pack,
-           f"{site.name} activated on {day.isoformat()} by {user.email}; service "
-           f"{pack.service_start} → {pack.service_end}")
+           msg("{site} activated on {date} by {email}; service {start} → {end}", site=site.name,
+               date=day, email=user.email, start=pack.service_start, end=pack.service_end))
     return site
 
 
@@ -204,7 +205,8 @@ def buy_extension(session: Session, clock: Clock, actor: Actor, site_id: int, of
     extension.charge_id = charge.id
     session.refresh(pack, ["extensions"])
     record(session, clock, actor, "access.pack.extend", pack,
-           f"{site.name}: +{extension.records} user records ({explained.total} €), cap {record_cap(pack)}")
+           msg("{site}: +{n} user records ({amount}), cap {cap}", site=site.name,
+               n=extension.records, amount=explained.total, cap=record_cap(pack)))
     return extension
 
 
@@ -298,7 +300,7 @@ def new_activation_code(session: Session, clock: Clock, actor: Actor, pack_id: i
                        code=rules.Refused.pack_already_activated)
     code = "-".join(secrets.token_hex(2).upper() for _ in range(4))
     pack.activation_code_hash = secret_digest(code)
-    record(session, clock, actor, "access.pack.code", pack, "new activation code issued")
+    record(session, clock, actor, "access.pack.code", pack, msg("new activation code issued"))
     return code
 
 
@@ -313,7 +315,8 @@ def suspend_pack(session: Session, clock: Clock, actor: Actor, pack_id: int, rea
         raise InvalidInput.on("reason", "say why the services are suspended (shown to the administrator)",
                               code=rules.Refused.pack_suspension_reason_missing)
     contracts.change_status(session, clock, actor, pack.subscription_id, "suspend", clock.today(), reason)
-    record(session, clock, actor, "access.pack.suspend", pack, f"{site.name}: services suspended — {reason}",
+    record(session, clock, actor, "access.pack.suspend", pack, msg("{site}: services suspended — {reason}",
+                                                                   site=site.name, reason=reason),
            {"reason": reason})
     return pack
 
@@ -324,7 +327,8 @@ def resume_pack(session: Session, clock: Clock, actor: Actor, pack_id: int, reas
     pack, site = get_pack(session, pack_id)
     contracts.change_status(session, clock, actor, pack.subscription_id, "resume", clock.today(), reason.strip())
     record(session, clock, actor, "access.pack.resume", pack,
-           f"{site.name}: services resumed{' — ' + reason.strip() if reason.strip() else ''}",
+           msg("{site}: services resumed — {reason}" if reason.strip()
+               else "{site}: services resumed", site=site.name, reason=reason.strip()),
            {"reason": reason.strip()} if reason.strip() else None)
     return pack
 

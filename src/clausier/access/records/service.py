@@ -17,6 +17,7 @@ from clausier.access.sites.service import authorize, new_version, owned, pack_of
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, Problem, RuleRefusal
+from clausier.core.message import msg
 
 
 @dataclass
@@ -161,7 +162,8 @@ def import_records(session: Session, clock: Clock, actor: Actor, site_id: int,
     session.add_all(created)
     session.flush()
     new_version(session, clock, site, [("records", r.id, "upsert") for r in created])
-    record(session, clock, actor, "access.record.import", site, f"{site.name}: {len(created)} records")
+    record(session, clock, actor, "access.record.import", site, msg("{site}: {n} records", site=site.name,
+                                                                          n=len(created)))
     return created
 
 

@@ -14,6 +14,7 @@ from clausier.access.sites.service import authorize, new_version, owned
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, RuleRefusal
+from clausier.core.message import msg
 
 
 def add_access_point(session: Session, clock: Clock, actor: Actor, site_id: int, name: str,
@@ -89,15 +90,16 @@ def grant_right(session: Session, clock: Clock, actor: Actor, site_id: int, *, a
     session.flush()
     new_version(session, clock, site, [("rights", row.id, "upsert")])
     record(session, clock, actor, "access.right.grant", row,
-           f"{site.name}: {'record ' + str(record_id) if record_id else 'group ' + row.group} → "
-           f"point {access_point_id} with profile {profile_id}")
+           msg("{site}: record {who} → point {point} with profile {profile}" if record_id
+               else "{site}: group {who} → point {point} with profile {profile}", site=site.name,
+               who=record_id or row.group, point=access_point_id, profile=profile_id))
     return row
 
 
 def revoke_right(session: Session, clock: Clock, actor: Actor, site_id: int, right_id: int) -> None:
     site = authorize(session, actor, site_id, "manage_records")
     row = owned(session, AccessRight, right_id, site, "right")
-    record(session, clock, actor, "access.right.revoke", row, f"{site.name}: right {row.id}")
+    record(session, clock, actor, "access.right.revoke", row, msg("{site}: right {id}", site=site.name, id=row.id))
     session.delete(row)
     new_version(session, clock, site, [("rights", row.id, "delete")])
 

@@ -21,6 +21,7 @@ from clausier.accounts import service as accounts
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, Forbidden, InvalidInput, NotAllowed, NotFound
+from clausier.core.message import msg
 from clausier.core.settings import Settings
 from clausier.notifications.outbox import SmtpMailer
 
@@ -163,7 +164,8 @@ def invite_delegate(session: Session, clock: Clock, actor: Actor, site_id: int, 
                                 token_hash=secret_digest(secret), invited_at=clock.now())
     session.add(invitation)
     record(session, clock, actor, "access.delegate.invite", invitation,
-           f"{site.name}: {email} invited with {', '.join(scopes)}")
+           msg("{site}: {email} invited with {scopes}", site=site.name, email=email,
+               scopes=", ".join(scopes)))
     return invitation, secret
 
 
@@ -213,7 +215,8 @@ def accept_invitation(session: Session, clock: Clock, *, secret: str, name: str,
     session.add(member)
     invitation.accepted_at = clock.now()
     record(session, clock, actor, "access.delegate.add", member,
-           f"{site.name}: {user.email} with {', '.join(member.scopes)}")
+           msg("{site}: {email} with {scopes}", site=site.name, email=user.email,
+               scopes=", ".join(member.scopes)))
     return member
 
 
@@ -245,7 +248,8 @@ def remove_delegate(session: Session, clock: Clock, actor: Actor, site_id: int, 
     if member.role != "delegate":
         raise NotAllowed("delegate: the administrator cannot be removed (the operator's contact)",
                          code=rules.Refused.site_admin_not_removable)
-    record(session, clock, actor, "access.delegate.remove", member, f"{site.name}: user {member.user_id}")
+    record(session, clock, actor, "access.delegate.remove", member, msg("{site}: user {id}", site=site.name,
+                                                                       id=member.user_id))
     session.delete(member)
 
 

@@ -215,7 +215,7 @@ def discard_draft(session: Session, clock: Clock, actor: Actor, invoice_id: int)
     session.execute(update(Charge).where(Charge.invoice_id == invoice.id).values(invoice_id=None))
     for month in session.scalars(select(BilledMonth).where(BilledMonth.invoice_id == invoice.id)):
         session.delete(month)
-    record(session, clock, actor, "invoice.discard", invoice, f"draft {invoice.id} discarded")
+    record(session, clock, actor, "invoice.discard", invoice, msg("draft {id} discarded", id=invoice.id))
     session.delete(invoice)
 
 
@@ -296,7 +296,8 @@ def credit_note(session: Session, clock: Clock, actor: Actor, number: str, reaso
     if credited + totals.total == invoice_total:
         invoice.status = _I.CANCELLED
     record(session, clock, actor, "invoice.credit", note,
-           f"{note.number} credits {fr_format(totals.total)} on {invoice.number}: {reason}")
+           msg("{note} credits {amount} on {number}: {reason}", note=note.number,
+               amount=totals.total, number=invoice.number, reason=reason))
     return note
 
 
@@ -336,7 +337,8 @@ def record_payment(session: Session, clock: Clock, actor: Actor, number: str, am
     else:
         invoice.status = _I.OVERDUE if invoice.due_date and on > invoice.due_date else _I.ISSUED
     record(session, clock, actor, "invoice.payment", invoice,
-           f"{invoice.number}: {fr_format(amount_paid)} paid, {before} → {invoice.status}")
+           msg("{number}: {amount} paid, {before} → {status}", number=invoice.number,
+               amount=amount_paid, before=before, status=invoice.status))
     return invoice
 
 
@@ -357,7 +359,7 @@ def mark_overdue(session: Session, clock: Clock, actor: Actor, day: date,
         invoice.status = _I.OVERDUE
     if late:
         record(session, clock, actor, "invoice.overdue", late[0],
-               f"{len(late)} invoice(s) overdue on {day.isoformat()}",
+               msg("{n} invoice(s) overdue on {date}", n=len(late), date=day),
                {"numbers": [i.number for i in late][:500]})
     return len(late)
 

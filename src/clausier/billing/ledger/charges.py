@@ -22,7 +22,7 @@ from clausier.billing.models import (
 from clausier.billing.runs import inputs, rules
 from clausier.core.clock import Clock
 from clausier.core.explain import Explained
-from clausier.core.message import message_fields, stored
+from clausier.core.message import msg, message_fields, stored
 from clausier.terms import service as terms_service
 
 
@@ -41,7 +41,8 @@ def add_charge(session: Session, clock: Clock, actor: Actor, *, customer_id: int
                     explanation=explained.as_dict() | message_fields("label", label),
                     created_at=clock.now())
     session.add(charge)
-    record(session, clock, actor, f"charge.{source}", charge, f"{label}: {explained.total}")
+    record(session, clock, actor, f"charge.{source}", charge, msg("{label}: {amount}", label=label,
+                                                                              amount=explained.total))
     return charge
 
 

@@ -122,7 +122,8 @@ def apply_indexation(session: Session, clock: Clock, actor: Actor, operator_code
             revisions.append(revision)
     if revisions:
         record(session, clock, actor, "price.indexation", revisions[0],
-               f"{operator.code} {year}: {len(revisions)} item(s) indexed")
+               msg("{operator} {year}: {n} item(s) indexed", operator=operator.code, year=year,
+                   n=len(revisions)))
     return revisions
 
 
@@ -197,7 +198,8 @@ def announce_price_change(session: Session, clock: Clock, actor: Actor, operator
                              **message_fields("note", note)},
                 created_at=clock.now()))
     record(session, clock, actor, "price.change", change,
-           f"{operator.code} {kind} from {effective_on.isoformat()}: {len(notices)} notice(s)")
+           msg("{operator} {kind} from {date}: {n} notice(s)", operator=operator.code,
+               kind=kind, date=effective_on, n=len(notices)))
     return change
 
 

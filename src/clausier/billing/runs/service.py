@@ -65,6 +65,7 @@ from clausier.catalog.facts import OperatorFacts
 from clausier.contracts import facts as contracts
 from clausier.core.clock import Clock, FixedClock
 from clausier.core.errors import Conflict, NotFound
+from clausier.core.message import msg
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customers
 from clausier.db.lookup import get_or_not_found
@@ -227,9 +228,11 @@ def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | d
         if rules.bill_run_has_died(run.heartbeat_at, now)), None)
     if dead is not None:
         record(session, clock, actor, "billrun.resume", dead,
-               f"{operator.code} {label}: run {dead.id} stopped showing signs of life at "
-               f"{dead.heartbeat_at:%Y-%m-%d %H:%M:%S %Z}; taken over by {actor.name}"
-               if dead.heartbeat_at else f"{operator.code} {label}: run {dead.id} taken over")
+               msg("{operator} {period}: run {id} stopped showing signs of life at {at}; taken "
+                   "over by {actor}" if dead.heartbeat_at
+                   else "{operator} {period}: run {id} taken over", operator=operator.code,
+                   period=label, id=dead.id, actor=actor.name,
+                   at=f"{dead.heartbeat_at:%Y-%m-%d %H:%M:%S %Z}" if dead.heartbeat_at else ""))
         # Every customer is gone through again: those it billed have nothing left to bill.
         dead.customers_done, dead.heartbeat_at = 0, now
         return dead
@@ -239,7 +242,8 @@ def start_bill_run(session: Session, clock: Clock, actor: Actor, period: str | d
                   started_at=clock.now(), heartbeat_at=now, errors=[])
     session.add(run)
     record(session, clock, actor, "billrun.start", run,
-           f"{operator.code} {run.period}: {total} customer(s)")
+           msg("{operator} {period}: {n} customer(s)", operator=operator.code,
+               period=run.period, n=total))
     return run
 
 
@@ -315,7 +319,8 @@ def _finish_run(engine: Engine, clock: Clock, actor: Actor, run_id: int, code: s
         run.finished_at = clock.now()
         run.errors = report.errors[:1000]
         record(session, clock, actor, "billrun.finish", run,
-               f"{code} {run.period}: {report.billed} invoice(s), {len(report.errors)} error(s)")
+               msg("{operator} {period}: {n} invoice(s), {errors} error(s)", operator=code,
+                   period=run.period, n=report.billed, errors=len(report.errors)))
 
 
 def _bill_in_parallel(engine: Engine, clock: Clock, actor: Actor, run_id: int, operator_id: int,

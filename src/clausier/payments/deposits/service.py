@@ -13,6 +13,7 @@ from clausier.audit.service import Actor, record
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.core.message import msg
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customer_facts
 from clausier.db.lookup import get_or_not_found
@@ -56,11 +57,12 @@ def request_deposit(session: Session, clock: Clock, actor: Actor, customer_ref: 
     session.add(deposit)
     session.flush()
     outbox.queue(session, clock, actor, customer, channel="email", kind="deposit_request",
-                 key=f"deposit:{deposit.id}:request", subject="Demande de dépôt de garantie",
+                 key=f"deposit:{deposit.id}:request", subject=msg("Security deposit request"),
                  body=(f"Conformément à nos conditions ({clause}), nous vous demandons un dépôt de "
                        f"garantie de {fr_format(value)} avant le {due_on:%d/%m/%Y}."))
     record(session, clock, actor, "deposit.request", deposit,
-           f"{customer.ref}: {fr_format(value)} by {due_on.isoformat()} ({ground})")
+           msg("{ref}: {amount} by {date} ({ground})", ref=customer.ref, amount=value,
+               date=due_on, ground=ground))
     return deposit
 
 
@@ -91,7 +93,8 @@ def provide_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: in
                                         f"deposit provided — {deposit.clause}")
         deposit.suspended = []
     record(session, clock, actor, "deposit.provide", deposit,
-           f"deposit {deposit.id}: {fr_format(value)} received, holds {fr_format(deposit.held)}")
+           msg("deposit {id}: {amount} received, holds {held}", id=deposit.id, amount=value,
+               held=deposit.held))
     return deposit
 
 
@@ -127,7 +130,7 @@ def draw_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: int,
     letter = outbox.queue(
         session, clock, actor, customer, channel="registered_letter", kind="deposit_draw",
         key=f"deposit:{deposit.id}:draw:{day.isoformat()}",
-        subject="Appel du dépôt de garantie",
+        subject=msg("Security deposit drawn"),
         body=(f"Madame, Monsieur,\n\nLa mise en demeure restée sans effet, nous avons prélevé "
               f"{fr_format(used)} sur votre dépôt de garantie pour régler les factures ci-dessous. "
               f"Merci de reconstituer le dépôt ({fr_format(deposit.amount)}) dans un délai de "
@@ -138,7 +141,8 @@ def draw_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: int,
                 f"{terms.terms.deposit.replenish_within_days.clause}"})
     deposit.draw_letter_id = letter.id
     record(session, clock, actor, "deposit.draw", deposit,
-           f"deposit {deposit.id}: {fr_format(used)} drawn on {day.isoformat()} ({decision.reason})")
+           msg("deposit {id}: {amount} drawn on {date} ({reason})", id=deposit.id, amount=used,
+               date=day, reason=decision.reason))
     advance(session, clock, actor, customer, day)
     return payment
 
@@ -176,7 +180,8 @@ def release_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: in
     deposit.status, deposit.released_on, deposit.release_on = DepositStatus.RELEASED, day, decision.earliest
     deposit.held = ZERO
     record(session, clock, actor, "deposit.release", deposit,
-           f"deposit {deposit.id}: {fr_format(credit.amount)} released on {day.isoformat()}")
+           msg("deposit {id}: {amount} released on {date}", id=deposit.id, amount=credit.amount,
+               date=day))
     return credit
 
 
@@ -205,15 +210,15 @@ def deposits_tick(session: Session, clock: Clock, actor: Actor, day: date,
             deposit.suspended = touched
             if touched:
                 record(session, clock, actor, "deposit.suspend", deposit,
-                       f"deposit {deposit.id} not provided by {deposit.due_on.isoformat()}: "
-                       f"{len(touched)} subscription(s) suspended")
+                       msg("deposit {id} not provided by {date}: {n} subscription(s) suspended",
+                           id=deposit.id, date=deposit.due_on, n=len(touched)))
                 counts["deposit_suspensions"] += 1
         if (deposit.status == DepositStatus.DRAWN and deposit.replenish_by and day > deposit.replenish_by
                 and not deposit.replenishment_late):
             deposit.replenishment_late = True
             record(session, clock, actor, "deposit.late", deposit,
-                   f"deposit {deposit.id}: not replenished by {deposit.replenish_by.isoformat()} "
-                   f"({block.replenish_within_days.clause})")
+                   msg("deposit {id}: not replenished by {date} ({clause})", id=deposit.id,
+                       date=deposit.replenish_by, clause=block.replenish_within_days.clause))
             counts["deposits_late"] += 1
         if deposit.status in (DepositStatus.HELD, DepositStatus.DRAWN) and deposit.held > 0:
             end = _contract_end(session, deposit)

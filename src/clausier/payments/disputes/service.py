@@ -13,6 +13,7 @@ from clausier.billing import facts as billing_facts
 from clausier.billing.invoices import service as billing
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.core.message import msg
 from clausier.core.money import fr_format, money
 from clausier.db.lookup import get_or_not_found
 from clausier.notifications import outbox
@@ -62,11 +63,12 @@ def record_dispute(session: Session, clock: Clock, actor: Actor, invoice_number:
                f"n'est pas recevable : {'; '.join(decision.reasons)} ({'; '.join(decision.clauses)})")
     outbox.queue(session, clock, actor, customer, channel="email", kind="dispute_answer",
                  key=f"dispute:{dispute.id}:received",
-                 subject=f"Votre contestation de la facture {invoice.number}",
+                 subject=msg("Your dispute of invoice {number}", number=invoice.number),
                  body=f"Votre contestation reçue le {received_on:%d/%m/%Y} {verdict}.")
     record(session, clock, actor, "dispute.record", dispute,
-           f"{invoice.number}: {fr_format(value)} disputed on {received_on.isoformat()} — "
-           f"{dispute.status}: {'; '.join(decision.reasons)}")
+           msg("{number}: {amount} disputed on {date} — {status}: {reasons}",
+               number=invoice.number, amount=value, date=received_on, status=dispute.status,
+               reasons="; ".join(decision.reasons)))
     return dispute
 
 
@@ -90,7 +92,8 @@ def decide_dispute(session: Session, clock: Clock, actor: Actor, dispute_id: int
     dispute.decided_on, dispute.decided_by = clock.today(), actor.name
     dispute.decision = {**dispute.decision, "note": note}
     record(session, clock, actor, f"dispute.{dispute.status}", dispute,
-           f"{dispute.invoice_number}: dispute {dispute.status}" + (f" — {note}" if note else ""))
+           msg("{number}: dispute {status} — {note}" if note else "{number}: dispute {status}",
+               number=dispute.invoice_number, status=dispute.status, note=note))
     advance(session, clock, actor, customer, clock.today())
     return dispute
 

@@ -57,7 +57,8 @@ def open_case(session: Session, clock: Clock, actor: Actor, customer: CustomerFa
     session.add(case)
     session.flush()
     record(session, clock, actor, "dunning.open", case,
-           f"{customer.ref}: case opened on {day.isoformat()} ({trigger})")
+           msg("{ref}: case opened on {date} ({trigger})", ref=customer.ref, date=day,
+               trigger=trigger))
     return case
 
 
@@ -123,8 +124,8 @@ def advance(session: Session, clock: Clock, actor: Actor, customer: CustomerFact
         case.accelerated_on = due.accelerated_on
         late = terms.terms.late_payment
         record(session, clock, actor, "dunning.acceleration", case,
-               f"{customer.ref}: every invoice due from {due.accelerated_on.isoformat()} "
-               f"({late.acceleration.clause})")
+               msg("{ref}: every invoice due from {date} ({clause})", ref=customer.ref,
+                   date=due.accelerated_on, clause=late.acceleration.clause))
     early = terms.terms.dunning.restriction_from_first_late_payment
     reached = []
     while ((upcoming := rules.next_step(steps, _facts(session, case), early)) is not None
@@ -149,8 +150,10 @@ def _reach(session: Session, clock: Clock, actor: Actor, customer: CustomerFacts
     if not waits:
         _execute(session, clock, actor, customer, terms, case, row, due, day)
     record(session, clock, actor, "dunning.step", row,
-           f"{customer.ref}: {step.id} ({step.action.value}) "
-           f"{'awaits approval' if waits else 'done'} on {day.isoformat()} — {upcoming.basis}")
+           msg("{ref}: {step} awaits approval on {date} — {basis}" if waits
+               else "{ref}: {step} done on {date} — {basis}",
+               ref=customer.ref, step=rules.step_label(terms.dunning.steps, upcoming.position),
+               date=day, basis=upcoming.basis))
     return row
 
 
@@ -229,7 +232,7 @@ def _dunning_messages(session: Session, clock: Clock, actor: Actor, customer: Cu
                 explained = explained.plus(*rules.recovery_indemnity(terms, invoice.number).lines)
             letter = outbox.queue(
                 session, clock, actor, customer, channel=channel.value, kind=step.action.value,
-                key=key, subject=f"Mise en demeure de payer ({step.id.replace('_', ' ')})",
+                key=key, subject=rules.letter_subject(steps, row.position),
                 body=(f"Madame, Monsieur,\n\n{text}\n\nPar la présente, nous vous mettons en demeure "
                       f"de régler la somme de {fr_format(due.amount)}"
                       + (f" dans un délai de {within}." if within else ".")),
@@ -240,7 +243,7 @@ def _dunning_messages(session: Session, clock: Clock, actor: Actor, customer: Cu
         else:
             outbox.queue(session, clock, actor, customer, channel=channel.value,
                          kind=step.action.value, key=key,
-                         subject=f"{operator.name} : facture impayée", body=f"{operator.name} : {text}")
+                         subject=msg("{operator}: unpaid invoice", operator=operator.name), body=f"{operator.name} : {text}")
 
 
 def _re_present(session: Session, clock: Clock, actor: Actor, customer: CustomerFacts,
@@ -297,7 +300,7 @@ def _terminate(session: Session, clock: Clock, actor: Actor, customer: CustomerF
     letter = outbox.queue(
         session, clock, actor, customer, channel="registered_letter", kind="termination",
         key=f"dunning:{case.id}:{row.step_id}:termination",
-        subject="Résiliation pour défaut de paiement",
+        subject=msg("Termination for non-payment"),
         body=(f"Madame, Monsieur,\n\nFaute de règlement des sommes dues ({fr_format(due.amount)}) "
               f"malgré nos mises en demeure, nous prenons acte de la résiliation de vos services "
               f"{', '.join(terminated) or '—'} à la date du {day:%d/%m/%Y}. Les sommes ci-dessous "
@@ -329,7 +332,10 @@ def decide_step(session: Session, clock: Clock, actor: Actor, step_record_id: in
         _execute(session, clock, actor, customer, terms, case, row,
                  due_of(session, customer, terms, day, case), day)
     record(session, clock, actor, f"dunning.{row.status}", row,
-           f"{customer.ref}: {row.step_id} {row.status} by {actor.name} on {day.isoformat()}")
+           msg("{ref}: {step} approved by {actor} on {date}" if approve
+               else "{ref}: {step} declined by {actor} on {date}", ref=customer.ref,
+               step=rules.step_label(_sheet_dunning(session, case).steps, row.position),
+               actor=actor.name, date=day))
     return row
 
 
@@ -353,8 +359,9 @@ def _close_case(session: Session, clock: Clock, actor: Actor, case: DunningCase,
             row.status = StepStatus.LAPSED
     case.status, case.closed_on, case.closed_reason = DunningCaseStatus.CLOSED, day, reason
     record(session, clock, actor, "dunning.close", case,
-           f"{customer.ref}: case closed on {day.isoformat()} ({reason})"
-           + (f"; resumed {', '.join(resumed)}" if resumed else ""))
+           msg("{ref}: case closed on {date} ({reason}); resumed {resumed}" if resumed
+               else "{ref}: case closed on {date} ({reason})", ref=customer.ref, date=day,
+               reason=reason, resumed=", ".join(resumed)))
 
 
 def record_letter_receipt(session: Session, clock: Clock, actor: Actor, message_id: int,

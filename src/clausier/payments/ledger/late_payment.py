@@ -72,8 +72,12 @@ def legal_rate_for(session: Session, source: str, day: date) -> rules.LegalRate:
         LegalInterestRate.source == source, LegalInterestRate.half_year == label))
     if row is None:
         name = next((k for k, v in RATE_NAMES.items() if v == source), source)
-        raise NotAllowed(f"rate: the {source.replace('_', ' ')} of {label} is not recorded "
-                         f"(clausier rate add {name} {label} VALUE)",
+        rate = (msg("French legal rate") if source == "french_legal_rate"
+                else msg("ECB refinancing rate") if source == "ecb_refinancing_rate"
+                else source.replace("_", " "))
+        raise NotAllowed(msg("rate: the {rate} of {half_year} is not recorded ({command})",
+                             rate=rate, half_year=label,
+                             command=f"clausier rate add {name} {label} VALUE"),
                          code=rules.Refused.rate_not_recorded)
     return rules.LegalRate(label, Decimal(row.percent), source)
 

@@ -15,6 +15,7 @@ from clausier.billing import facts as billing_facts
 from clausier.billing.invoices import service as billing
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, Problem
+from clausier.core.message import msg
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers.facts import CustomerFacts
 from clausier.db.lookup import get_or_not_found
@@ -78,7 +79,8 @@ def record_payment(session: Session, clock: Clock, actor: Actor, customer_ref: s
     payment = new_payment(session, clock, actor, customer, amount, method, received_on, reference)
     apply_payment(session, clock, actor, customer, payment, chosen)
     record(session, clock, actor, "payment.record", payment,
-           f"{customer.ref}: {fr_format(amount)} by {method} on {received_on.isoformat()}")
+           msg("{ref}: {amount} by {method} on {date}", ref=customer.ref, amount=amount,
+               method=method, date=received_on))
     advance(session, clock, actor, customer, max(received_on, clock.today()))
     return payment
 
@@ -142,7 +144,7 @@ def reverse_payment(session: Session, clock: Clock, actor: Actor, payment: Payme
         allocation.reversed = True
         billing.record_payment(session, clock, actor, allocation.invoice_number,
                                paid[allocation.invoice_id] - allocation.amount, on)
-    record(session, clock, actor, "payment.reverse", payment, f"payment {payment.id}: {reason}")
+    record(session, clock, actor, "payment.reverse", payment, msg("payment {id}: {reason}", id=payment.id, reason=reason))
 
 
 def list_payments(session: Session, customer_id: int | None = None, limit: int = 200) -> list[Payment]:
@@ -174,7 +176,7 @@ def refund_credit(session: Session, clock: Clock, actor: Actor, credit_id: int, 
                     refunded_on=on, method=method, reference=reference, actor=actor.name,
                     created_at=clock.now())
     session.add(refund)
-    record(session, clock, actor, "credit.refund", refund, f"credit {credit.id}: {fr_format(value)} refunded")
+    record(session, clock, actor, "credit.refund", refund, msg("credit {id}: {amount} refunded", id=credit.id, amount=value))
     return refund
 
 
@@ -189,13 +191,13 @@ def send_set_off_notice(session: Session, clock: Clock, actor: Actor,
     message = outbox.queue(
         session, clock, actor, customer, channel="email", kind="set_off_notice",
         key=f"set_off:{customer.id}:{today.isoformat()}",
-        subject="Compensation de sommes dues",
+        subject=msg("Set-off of sums due"),
         body=(f"Nous vous informons que les sommes que nous vous devons ({fr_format(credit)}) "
               f"seront compensées avec vos factures ouvertes"
               + (f" à l'issue d'un délai de {days.value} jours ({days.clause})." if days else ".")))
     notice = SetOffNotice(customer_id=customer.id, sent_on=today, message_id=message.id)
     session.add(notice)
-    record(session, clock, actor, "setoff.notice", notice, f"{customer.ref}: set-off notice sent")
+    record(session, clock, actor, "setoff.notice", notice, msg("{ref}: set-off notice sent", ref=customer.ref))
     return notice
 
 
@@ -221,7 +223,8 @@ def offset_credits(session: Session, clock: Clock, actor: Actor, customer_ref: s
         credit.remaining = money(credit.remaining - used)
         apply_payment(session, clock, actor, customer, payment)
         record(session, clock, actor, "payment.set_off", payment,
-               f"{customer.ref}: {fr_format(used)} of credit {credit.id} set off ({decision.clause})")
+               msg("{ref}: {amount} of credit {id} set off ({clause})", ref=customer.ref,
+                   amount=used, id=credit.id, clause=decision.clause))
         payments.append(payment)
     if payments:
         advance(session, clock, actor, customer, day)

@@ -24,6 +24,7 @@ from clausier.core.errors import (
     Report,
     RuleRefusal,
 )
+from clausier.core.message import msg
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customer_facts
 from clausier.notifications import outbox
@@ -152,7 +153,7 @@ def revoke_mandate(session: Session, clock: Clock, actor: Actor, reference: str,
     if mandate is None:
         raise NotFound(f"mandate {reference} not found", resource="mandate")
     mandate.status, mandate.status_reason = MandateStatus.REVOKED, reason
-    record(session, clock, actor, "mandate.revoke", mandate, f"{reference}: {reason}")
+    record(session, clock, actor, "mandate.revoke", mandate, msg("{reference}: {reason}", reference=reference, reason=reason))
     return mandate
 
 
@@ -196,13 +197,15 @@ def schedule_collections(session: Session, clock: Clock, actor: Actor, day: date
             session.flush()
             outbox.queue(session, clock, actor, customer, channel="email", kind="prenotification",
                          key=f"prenotification:{item.id}",
-                         subject=f"Prélèvement SEPA de la facture {invoice.number}",
+                         subject=msg("SEPA direct debit of invoice {number}",
+                                     number=invoice.number),
                          body=(f"La facture {invoice.number} de {fr_format(item.amount)} sera "
                                f"prélevée le {item.collection_date:%d/%m/%Y} sur le compte "
                                f"{mandate.iban[:4]}…{mandate.iban[-4:]} (mandat {mandate.reference}, "
                                f"créancier {creditor.creditor_identifier})."))
             record(session, clock, actor, "sepa.schedule", item,
-                   f"{item.end_to_end_id}: {fr_format(item.amount)} on {item.collection_date.isoformat()}")
+                   msg("{id}: {amount} on {date}", id=item.end_to_end_id, amount=item.amount,
+                       date=item.collection_date))
             count += 1
     return count
 
@@ -257,8 +260,8 @@ def export_collections(session: Session, clock: Clock, actor: Actor, collection_
             if item.status == DebitStatus.SCHEDULED:
                 item.status, item.collection_id = DebitStatus.EXPORTED, collection.id
         record(session, clock, actor, "sepa.export", collection,
-               f"{operators[operator_id].code} {collection_date.isoformat()}: {len(debits)} debit(s), "
-               f"{fr_format(collection.total)}")
+               msg("{operator} {date}: {n} debit(s), {total}", operator=operators[operator_id].code,
+                   date=collection_date, n=len(debits), total=collection.total))
         made.append(collection)
     if not made:
         made = list(session.scalars(select(DirectDebitCollection).where(
@@ -296,7 +299,7 @@ def settle_collections(session: Session, clock: Clock, actor: Actor, day: date,
         item.status, item.payment_id = DebitStatus.COLLECTED, payment.id
         session.get(Mandate, item.mandate_id).last_collection_on = item.collection_date
         record(session, clock, actor, "sepa.collected", item,
-               f"{item.end_to_end_id}: {fr_format(item.amount)} collected")
+               msg("{id}: {amount} collected", id=item.end_to_end_id, amount=item.amount))
         advance(session, clock, actor, customer, day)
     return len(items)
 
@@ -357,7 +360,8 @@ def _record_return(session: Session, clock: Clock, actor: Actor, item: DirectDeb
                    price_basis=operator_of(session, customer).price_basis,
                    incurred_on=line.returned_on, vat_rate="exempt")
     record(session, clock, actor, "sepa.return", item,
-           f"{item.end_to_end_id}: returned {line.reason_code} ({reason}) on {line.returned_on.isoformat()}")
+           msg("{id}: returned {code} ({reason}) on {date}", id=item.end_to_end_id,
+               code=line.reason_code, reason=reason, date=line.returned_on))
     case = _case_of_return(session, item)
     if case is None:
         case = open_case(session, clock, actor, customer, terms, line.returned_on, "rejection",

@@ -22,6 +22,7 @@ from clausier.contracts import facts as contracts_facts
 from clausier.core.bulk import gc_paused
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotFound, Problem
+from clausier.core.message import msg
 from clausier.db.session import lock_for_writing
 from clausier.rating.cdr import rules as cdr
 from clausier.rating.models import ImportBatch, RejectedRow
@@ -186,8 +187,9 @@ def import_cdr_file(session: Session, clock: Clock, actor: Actor, path: Path,
                         for row in rejects.head(REJECTS_KEPT_IN_DATABASE).iter_rows(named=True))
     batch.finished_at = clock.now()
     record(session, clock, actor, "cdr.import", batch,
-           f"{path.name}: {batch.accepted} imported, {batch.duplicates} already known, "
-           f"{batch.rejected} rejected", {"months": batch.months})
+           msg("{file}: {accepted} imported, {duplicates} already known, {rejected} rejected",
+               file=path.name, accepted=batch.accepted, duplicates=batch.duplicates,
+               rejected=batch.rejected), {"months": batch.months})
     return batch
 
 

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput
 from clausier.db.lookup import get_or_not_found
+from clausier.core.errors import InvalidInput
+from clausier.core.message import msg
 from clausier.rating.fair_use import rules
 from clausier.rating.models import FairUseBreach
 from clausier.rating.month import rules as month_rules
@@ -85,6 +86,7 @@ def decide_breach(session: Session, clock: Clock, actor: Actor, breach_id: int, 
     breach.status, breach.note = BREACH_DECISIONS[decision], note
     breach.decided_by, breach.decided_at = actor.name, clock.now()
     record(session, clock, actor, f"fair_use_breach.{decision}", breach,
-           f"breach {breach.metric} {breach.month} of subscription {breach.subscription_id}",
+           msg("breach {metric} {month} of subscription {id}", metric=breach.metric,
+               month=breach.month, id=breach.subscription_id),
            {"status": [before, breach.status]})
     return breach

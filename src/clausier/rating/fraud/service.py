@@ -16,6 +16,7 @@ from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.db.lookup import get_or_not_found
 from clausier.core.explain import Explained, Line
+from clausier.core.message import msg
 from clausier.rating.fraud import rules
 from clausier.rating.models import FraudAlert, PenaltyProposal
 from clausier.rating.month import rules as month_rules
@@ -143,7 +144,8 @@ def decide_alert(session: Session, clock: Clock, actor: Actor, alert_id: int, de
         for proposal in proposals_of(session, alert_id, rules.ProposalStatus.PROPOSED):
             proposal.status, proposal.decided_by, proposal.decided_at = rules.ProposalStatus.REJECTED, actor.name, clock.now()
     record(session, clock, actor, f"fraud_alert.{decision}", alert,
-           f"{alert.kind} {alert.month} of subscription {alert.subscription_id}", {"note": note})
+           msg("{kind} {month} of subscription {id}", kind=alert.kind, month=alert.month,
+               id=alert.subscription_id), {"note": note})
     return alert
 
 

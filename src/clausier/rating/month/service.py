@@ -123,8 +123,9 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
         breaches=breaches, alerts=len(alerts), proposals=proposals,
         unpriced=sum(result.unpriced.values()), late_summaries=late, rated_files=files)
     record(session, clock, actor, "usage.rate", UsageSummary(id=None),
-           f"{month}: {report.records} records, {report.subscriptions} subscriptions, "
-           f"{report.amount} €", report.as_dict())
+           msg("{month}: {records} records, {subscriptions} subscriptions, {amount}",
+               month=month, records=report.records, subscriptions=report.subscriptions,
+               amount=report.amount), report.as_dict())
     return report
 
 
@@ -183,8 +184,9 @@ def rate_on_workers(engine, clock: Clock, actor: Actor, month: str, queue,
             late_summaries=sum(p["late_summaries"] for p in parts),
             rated_files=[p["rated_file"] for p in parts])
         record(session, clock, actor, "usage.rate", UsageSummary(id=None),
-               f"{month}: {report.records} records, {report.subscriptions} subscriptions, "
-               f"{report.amount} € (on the workers)", report.as_dict())
+               msg("{month}: {records} records, {subscriptions} subscriptions, {amount} (on the "
+                   "workers)", month=month, records=report.records,
+                   subscriptions=report.subscriptions, amount=report.amount), report.as_dict())
     return report, [{"bucket": row.bucket, "worker": row.worker, "status": row.status,
                      "records": row.report.get("records", 0),
                      "subscriptions": row.report.get("subscriptions", 0)} for row in rows]

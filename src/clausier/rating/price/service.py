@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput
+from clausier.core.message import msg
 from clausier.rating.models import UsageTariff
 from clausier.rating.price import rules
 
@@ -70,7 +71,8 @@ def load_price_list(session: Session, clock: Clock, actor: Actor, path: Path) ->
         row.source, row.demo = document["source"], bool(document.get("demo", False))
         count += 1
     record(session, clock, actor, "usage_tariffs.load", UsageTariff(id=None),
-           f"{document['scope']}: {count} tariff line(s) from {valid_from}")
+           msg("{scope}: {n} tariff line(s) from {date}", scope=document["scope"], n=count,
+               date=valid_from))
     return count
 
 

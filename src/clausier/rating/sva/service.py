@@ -20,11 +20,11 @@ from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import NotAllowed, NotFound, RuleRefusal
 from clausier.core.explain import Explained
+from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.rating.fraud.rules import AlertStatus
 from clausier.rating.fraud.service import propose
 from clausier.rating.models import FraudAlert, PenaltyProposal, SvaPayout, SvaPayoutClaim
-from clausier.rating.plans import rules as plans_rules
 from clausier.rating.plans.service import plans_of
 from clausier.rating.price import rules as price_rules
 from clausier.rating.rows import upsert
@@ -142,7 +142,8 @@ def pass_on_supplier_penalty(session: Session, clock: Clock, actor: Actor, subsc
     session.flush()
     proposal = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == key))
     record(session, clock, actor, "usage.supplier_penalty", proposal,
-           f"{subscription.ref}: {explained.total} charged by {supplier.strip()} for {number}")
+           msg("{ref}: {amount} charged by {supplier} for {number}", ref=subscription.ref,
+               amount=explained.total, supplier=supplier.strip(), number=number))
     return proposal
 
 
@@ -198,5 +199,6 @@ def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id:
                                                           SvaPayout.day.in_(days))):
         payout.claim_id = claim.id
     record(session, clock, actor, "sva_payout.claim", claim,
-           f"{explained.total} € claimed on {on.isoformat()}, invoice due by {deadline.isoformat()}")
+           msg("{amount} claimed on {date}, invoice due by {deadline}", amount=explained.total,
+               date=on, deadline=deadline))
     return claim
