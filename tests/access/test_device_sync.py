@@ -314,3 +314,70 @@ def test_a_change_is_encoded_before_any_poll_and_an_unchanged_poll_is_one_statem
     assert held.json() == {"from": version, "to": version, "upserts": {}, "deletes": {}}
     assert unchanged.status_code == 304
     assert len(polled) <= 1
+
+
+def test_two_builders_racing_on_one_change_encode_the_version_once(portal, clock, tmp_path):
+    """CP A art. 1 L124-140 (devices kept in sync with the platform): the web worker that made a
+    change and ``clausier serve``'s builder both see the site's new version unbuilt; one of them
+    encodes it, the other waits and reads what it kept (each builder in its own thread and
+    transaction on the real database, started while a third build of the site holds the
+    folder)."""
+    import json
+
+    from clausier.access.sync.service import prebuild_snapshot
+    from clausier.scheduler.ticker import SnapshotBuilder
+
+    engine, folder = portal.app.state.engine, tmp_path / "snapshots"
+    with transaction(engine) as s:
+        create_record(s, clock, SYSTEM, portal.site_id,
+                      RecordInput(name="Luc Martin", groups=["staff"]))
+        version = s.get(AccessSite, portal.site_id).config_version
+    SNAPSHOTS.clear()
+    built: dict[str, int] = {}
+    ready = threading.Barrier(3)
+
+    def web_worker() -> None:
+        ready.wait()
+        with transaction(engine) as s:
+            built["web worker"] = int(prebuild_snapshot(s, portal.site_id, clock.today(), folder))
+
+    def server() -> None:
+        ready.wait()
+        built["server"] = SnapshotBuilder(engine, clock, folder).run_once()
+
+    builders = [threading.Thread(target=web_worker), threading.Thread(target=server)]
+    with SNAPSHOTS.building(folder, portal.site_id):
+        for builder in builders:
+            builder.start()
+        ready.wait()
+        time.sleep(0.5)             # both have found the version unbuilt and wait for the folder
+    for builder in builders:
+        builder.join(30)
+    assert sorted(built.values()) == [0, 1], built
+    [kept] = folder.glob(f"site-{portal.site_id}-*.json")
+    assert json.loads(kept.read_bytes())["site"]["version"] == version
+
+
+def test_a_version_built_late_does_not_replace_the_next_one_kept(portal, clock, tmp_path):
+    """CP A art. 1 L124-140 (devices kept in sync with the platform): a build of the site read
+    before a later change ends after the later version was kept; the folder keeps the later
+    one, which the devices are to fetch."""
+    import json
+
+    from clausier.scheduler.ticker import SnapshotBuilder
+
+    engine, folder = portal.app.state.engine, tmp_path / "snapshots"
+    with transaction(engine) as early:
+        site = early.get(AccessSite, portal.site_id)
+        early_version = site.config_version
+        with transaction(engine) as s:
+            create_record(s, clock, SYSTEM, portal.site_id,
+                          RecordInput(name="Luc Martin", groups=["staff"]))
+            later_version = s.get(AccessSite, portal.site_id).config_version
+        SNAPSHOTS.clear()
+        assert SnapshotBuilder(engine, clock, folder).run_once() == 1
+        SNAPSHOTS.clear()
+        late = json.loads(snapshot_bytes(early, site, clock.today(), folder))
+    assert late["site"]["version"] == early_version < later_version
+    [kept] = folder.glob(f"site-{portal.site_id}-*.json")
+    assert json.loads(kept.read_bytes())["site"]["version"] == later_version

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -19,6 +19,8 @@ from sqlalchemy.orm import configure_mappers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute, Host, Match
+from starlette._utils import get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clausier import __version__
@@ -103,6 +105,39 @@ class ExplainedJSONResponse(JSONResponse):
         if b'_message' not in body:
             return body
         return super().render(with_texts(content, API_LANGUAGE.get()))
+
+
+class Branch(APIRouter):
+    """A room's router behind one test of the path: matching walks the routes one by one (350
+    of them, a third of a portal read's CPU), so a request skips at once every router none of
+    whose routes' fixed beginnings (the path before its first ``{``) its path starts with. The
+    routes, their order, URLs and OpenAPI document stay those of the router."""
+
+    def __init__(self, router: APIRouter) -> None:
+        super().__init__()
+        self.include_router(router)
+        self.starts = tuple(sorted({_fixed_start(route) for route in _leaf_routes(router)}))
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if not get_route_path(scope).startswith(self.starts):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def _leaf_routes(router: APIRouter) -> list[BaseRoute]:
+    routes = []
+    for route in router.routes:
+        inner = getattr(route, "original_router", None)     # a router included in this one
+        routes += _leaf_routes(inner) if isinstance(inner, APIRouter) else [route]
+    return routes
+
+
+def _fixed_start(route: BaseRoute) -> str:
+    """What every path a route matches starts with ("" when unknown: never skipped)."""
+    path = getattr(route, "path", None)
+    if isinstance(route, Host) or not isinstance(path, str):
+        return ""
+    return path.split("{", 1)[0]
 
 
 def create_app(engine: Engine | None = None, clock: Clock | None = None,
@@ -234,9 +269,9 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None,
     # A room's first routers (routes called many times a second, e.g. devices polling) are
     # matched before all the others: matching walks the routes in order.
     for router in [router for room in ROOMS for router in room.first_routers()]:
-        app.include_router(router)
+        app.include_router(Branch(router))
     for router in [router for room in ROOMS for router in room.routers()]:
-        app.include_router(router)
+        app.include_router(Branch(router))
     return app
 
 

@@ -4,11 +4,15 @@ its snapshot, delta and acknowledgement, its last-seen stamp)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import re
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -87,6 +91,8 @@ class SnapshotCache:
             return
         folder.mkdir(parents=True, exist_ok=True)
         path = self._path(folder, key)
+        if (self.stored_version(folder, key) or 0) > key[2]:
+            return      # built from a site read before a later change: the newer file stays
         # Written aside then renamed: a worker reading it sees the whole file or none.
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".snapshot-", delete=False) as tmp:
             tmp.write(body)
@@ -94,6 +100,30 @@ class SnapshotCache:
         for old in folder.glob(f"site-{key[0]}-*.json"):
             if old != path:
                 old.unlink(missing_ok=True)
+
+    @staticmethod
+    def stored_version(folder: Path, key: SnapshotKey) -> int | None:
+        """The newest version of the key's site (salt and year) whose file ``folder`` holds."""
+        versions = [int(found.group(1)) for old in folder.glob(f"site-{key[0]}-*.json")
+                    if (found := _STORED.fullmatch(old.name.removeprefix(
+                        f"site-{key[0]}-{key[1]}-"))) and int(found.group(2)) == key[3]]
+        return max(versions, default=None)
+
+    @staticmethod
+    @contextmanager
+    def building(folder: Path, site_id: int) -> Iterator[None]:
+        """One builder at a time for a site in ``folder``, whichever process or thread (the web
+        worker that made the change, ``clausier serve``'s builder, a device's poll that found
+        no file): an advisory lock on a file there, let go when its holder ends, even by a
+        crash. The folder is where the built versions are kept, so the lock is taken where the
+        question "is this version built?" is answered."""
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / f".site-{site_id}.lock", "ab") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _remember(self, key: SnapshotKey, body: bytes) -> None:
         with self._lock:
@@ -107,6 +137,7 @@ class SnapshotCache:
 
 
 SNAPSHOTS = SnapshotCache()
+_STORED = re.compile(r"v(\d+)-(\d+)\.json")
 
 
 def _iso(value: date | None) -> str | None:
@@ -204,14 +235,30 @@ def snapshot_etag(key: SnapshotKey) -> str:
 def snapshot_bytes(session: Session, site: AccessSite, day: date, folder: Path | None = None) -> bytes:
     """The whole configuration at the site's current version, encoded once and cached per
     version (``folder``: also kept there for the other processes)."""
+    return _snapshot(session, site, day, folder)[0]
+
+
+def _snapshot(session: Session, site: AccessSite, day: date,
+              folder: Path | None) -> tuple[bytes, bool]:
+    """The site's snapshot and whether this call encoded it. With a folder, a version is
+    encoded by one builder: the others wait for it (``SnapshotCache.building``), then read what
+    it kept."""
     version = site.config_version
     key = snapshot_key(site.id, site.snapshot_salt, version, day)
     cached = SNAPSHOTS.get(key, folder)
     if cached is not None:
-        return cached
-    body = _encoded_snapshot(session, site, version, day)
-    SNAPSHOTS.put(key, body, folder)
-    return body
+        return cached, False
+    if folder is None:
+        body = _encoded_snapshot(session, site, version, day)
+        SNAPSHOTS.put(key, body)
+        return body, True
+    with SNAPSHOTS.building(folder, site.id):
+        cached = SNAPSHOTS.get(key, folder)         # built while this one waited
+        if cached is not None:
+            return cached, False
+        body = _encoded_snapshot(session, site, version, day)
+        SNAPSHOTS.put(key, body, folder)
+    return body, True
 
 
 def snapshot_folder(settings: Settings) -> Path:
@@ -222,25 +269,30 @@ def snapshot_folder(settings: Settings) -> Path:
 def prebuild_snapshots(session: Session, day: date, folder: Path) -> int:
     """Encode the current version of every site whose snapshot is not yet in ``folder``: run
     when a configuration changes (``clausier serve`` checks every few seconds), so that a
-    device's first fetch of a version is a file read, not a build. The number built."""
+    device's first fetch of a version is a file read, not a build. The number this call built
+    (a version another builder is encoding is waited for, not encoded again)."""
     built = 0
     for site_id, salt, version in session.execute(
             select(AccessSite.id, AccessSite.snapshot_salt, AccessSite.config_version)):
-        if not SNAPSHOTS.has(snapshot_key(site_id, salt, version, day), folder):
-            snapshot_bytes(session, session.get(AccessSite, site_id), day, folder)
-            built += 1
+        if _wanted(snapshot_key(site_id, salt, version, day), folder):
+            built += _snapshot(session, session.get(AccessSite, site_id), day, folder)[1]
     return built
 
 
 def prebuild_snapshot(session: Session, site_id: int, day: date, folder: Path) -> bool:
     """Encode the site's current version into ``folder`` unless it is there already (its
-    configuration has just changed: ``sync.builds``). Whether it was built."""
+    configuration has just changed: ``sync.builds``). Whether this call built it."""
     site = session.get(AccessSite, site_id)
-    if site is None or SNAPSHOTS.has(snapshot_key(site.id, site.snapshot_salt, site.config_version,
-                                                  day), folder):
+    if site is None or not _wanted(snapshot_key(site.id, site.snapshot_salt, site.config_version,
+                                                 day), folder):
         return False
-    snapshot_bytes(session, site, day, folder)
-    return True
+    return _snapshot(session, site, day, folder)[1]
+
+
+def _wanted(key: SnapshotKey, folder: Path) -> bool:
+    """Whether a builder should encode this version: it is not kept yet, nor a later one (the
+    site was read before another change, which its own build covers)."""
+    return not SNAPSHOTS.has(key, folder) and (SNAPSHOTS.stored_version(folder, key) or 0) <= key[2]
 
 
 @gc_paused
