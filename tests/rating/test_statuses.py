@@ -11,7 +11,7 @@ from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.rating import shapes
 from clausier.rating.cdr import service as cdr_service
 from clausier.rating.fraud import service as fraud_service
-from clausier.rating.fraud.rules import AlertStatus, ProposalStatus
+from clausier.rating.statuses import AlertStatus, ProposalStatus
 from clausier.rating.models import FraudAlert, PenaltyProposal
 from clausier.rating.month import service as month_service
 from tests.rating.conftest import csv_row, write_csv

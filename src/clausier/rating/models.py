@@ -9,15 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, ForeignKey, Integer, Numeric, String,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String,
                         Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clausier.db.base import Base
 from clausier.db.types import Instant, Money, Status, UnitPrice
-from clausier.rating.fair_use.rules import BreachStatus
-from clausier.rating.fraud.rules import AlertStatus, ProposalStatus
-from clausier.rating.sva.rules import PayoutClaimStatus
+from clausier.rating.statuses import AlertStatus, BreachStatus, PayoutClaimStatus, ProposalStatus
 
 
 class ImportBatch(Base):

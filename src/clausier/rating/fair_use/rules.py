@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
-from enum import StrEnum, auto
+from enum import auto
 
 import polars as pl
 
@@ -23,14 +23,6 @@ class Refused(RefusalCode):
 
     fair_use_decision_unknown = auto()
     fair_use_status_unknown = auto()
-
-
-class BreachStatus(StrEnum):
-    """A fair-use breach: open, then acknowledged by staff or the unlimited option suspended."""
-
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    UNLIMITED_SUSPENDED = "unlimited_suspended"
 
 
 # Fair-use metrics that CDRs can measure; others (e.g. registered devices) are left to staff.

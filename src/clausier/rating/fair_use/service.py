@@ -17,6 +17,7 @@ from clausier.rating.month import rules as month_rules
 from clausier.rating.plans import rules as plans_rules
 from clausier.rating.rows import upsert
 from clausier.rating.shapes import breach_dict  # noqa: F401  (rating.month still imports it here)
+from clausier.rating.statuses import BreachStatus
 
 
 def save_breaches(session: Session, clock: Clock, month: str, result: month_rules.MonthRating,
@@ -44,7 +45,7 @@ def save_breaches(session: Session, clock: Clock, month: str, result: month_rule
                                          for e in items]},
                     detected_at=clock.now()))
     for stale in session.scalars(select(FairUseBreach).where(FairUseBreach.month == month,
-                                                             FairUseBreach.status == rules.BreachStatus.OPEN)):
+                                                             FairUseBreach.status == BreachStatus.OPEN)):
         if (stale.subscription_id, stale.metric) not in seen and stale.subscription_id in plans:
             session.delete(stale)
     return len(seen)
@@ -52,7 +53,7 @@ def save_breaches(session: Session, clock: Clock, month: str, result: month_rule
 
 
 
-def list_breaches(session: Session, status: rules.BreachStatus | str | None = None,
+def list_breaches(session: Session, status: BreachStatus | str | None = None,
                   month: str | None = None) -> list[FairUseBreach]:
     query = select(FairUseBreach).order_by(FairUseBreach.month.desc(), FairUseBreach.id)
     if status:
@@ -62,15 +63,15 @@ def list_breaches(session: Session, status: rules.BreachStatus | str | None = No
     return list(session.scalars(query))
 
 
-BREACH_DECISIONS = {"acknowledge": rules.BreachStatus.ACKNOWLEDGED,
-                    "suspend_unlimited": rules.BreachStatus.UNLIMITED_SUSPENDED}
+BREACH_DECISIONS = {"acknowledge": BreachStatus.ACKNOWLEDGED,
+                    "suspend_unlimited": BreachStatus.UNLIMITED_SUSPENDED}
 
 
-def _status(status: str) -> rules.BreachStatus:
-    if status not in set(rules.BreachStatus):
-        raise InvalidInput.on("status", f"{status!r} is not one of {', '.join(rules.BreachStatus)}",
+def _status(status: str) -> BreachStatus:
+    if status not in set(BreachStatus):
+        raise InvalidInput.on("status", f"{status!r} is not one of {', '.join(BreachStatus)}",
                               code=rules.Refused.fair_use_status_unknown)
-    return rules.BreachStatus(status)
+    return BreachStatus(status)
 
 
 def decide_breach(session: Session, clock: Clock, actor: Actor, breach_id: int, decision: str,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum, auto
+from enum import auto
 
 import polars as pl
 
@@ -32,22 +32,6 @@ class Refused(RefusalCode):
     penalty_already_decided = auto()
     penalty_alert_not_confirmed = auto()
     penalty_status_unknown = auto()
-
-
-class AlertStatus(StrEnum):
-    """A fraud or compliance alert: open, then confirmed or dismissed by staff."""
-
-    OPEN = "open"
-    CONFIRMED = "confirmed"
-    DISMISSED = "dismissed"
-
-
-class ProposalStatus(StrEnum):
-    """A penalty proposed to staff: billed once confirmed, or rejected."""
-
-    PROPOSED = "proposed"
-    CONFIRMED = "confirmed"
-    REJECTED = "rejected"
 
 
 @dataclass(frozen=True)

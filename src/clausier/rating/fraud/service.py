@@ -24,6 +24,7 @@ from clausier.rating.plans import rules as plans_rules
 from clausier.rating.rows import upsert
 from clausier.rating.shapes import alert_dict  # noqa: F401  (rating.month still imports it here)
 from clausier.rating.sva import rules as sva_rules
+from clausier.rating.statuses import AlertStatus, ProposalStatus
 
 
 PENALTY_SOURCE = "usage_penalty"
@@ -46,7 +47,7 @@ def propose(session: Session, clock: Clock, source_key: str, alert_id: int | Non
             plan: plans_rules.Plan, kind: str, label: str, explained: Explained, basis: str) -> int:
     """Propose a penalty to staff; a proposal already decided is never changed."""
     row = session.scalar(select(PenaltyProposal).where(PenaltyProposal.source_key == source_key))
-    if row is not None and row.status != rules.ProposalStatus.PROPOSED:
+    if row is not None and row.status != ProposalStatus.PROPOSED:
         return 0
     if row is None:
         row = PenaltyProposal(source_key=source_key, alert_id=alert_id,
@@ -78,7 +79,7 @@ def propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found: 
         repeated = session.scalar(select(PenaltyProposal.id).join(
             FraudAlert, FraudAlert.id == PenaltyProposal.alert_id).where(
             PenaltyProposal.subscription_id == plan.subscription_id,
-            PenaltyProposal.kind == "sva_sanction", PenaltyProposal.status == rules.ProposalStatus.CONFIRMED,
+            PenaltyProposal.kind == "sva_sanction", PenaltyProposal.status == ProposalStatus.CONFIRMED,
             FraudAlert.month >= since, FraudAlert.month < alert.month)) is not None
         explained = sva_rules.sva_sanction(usage, 1, repeated)
         if explained is None:
@@ -99,11 +100,11 @@ def _status(statuses, status: str, code: rules.Refused):
     return statuses(status)
 
 
-def list_alerts(session: Session, status: rules.AlertStatus | str | None = None,
+def list_alerts(session: Session, status: AlertStatus | str | None = None,
                 month: str | None = None) -> list[FraudAlert]:
     query = select(FraudAlert).order_by(FraudAlert.month.desc(), FraudAlert.id)
     if status:
-        query = query.where(FraudAlert.status == _status(rules.AlertStatus, status,
+        query = query.where(FraudAlert.status == _status(AlertStatus, status,
                                                          rules.Refused.fraud_alert_status_unknown))
     if month:
         query = query.where(FraudAlert.month == month)
@@ -117,12 +118,12 @@ def get_proposal(session: Session, proposal_id: int) -> PenaltyProposal:
 
 
 def proposals_of(session: Session, alert_id: int | None = None,
-                 status: rules.ProposalStatus | str | None = None) -> list[PenaltyProposal]:
+                 status: ProposalStatus | str | None = None) -> list[PenaltyProposal]:
     query = select(PenaltyProposal).order_by(PenaltyProposal.id)
     if alert_id is not None:
         query = query.where(PenaltyProposal.alert_id == alert_id)
     if status:
-        query = query.where(PenaltyProposal.status == _status(rules.ProposalStatus, status,
+        query = query.where(PenaltyProposal.status == _status(ProposalStatus, status,
                                                               rules.Refused.penalty_status_unknown))
     return list(session.scalars(query))
 
@@ -135,14 +136,14 @@ def decide_alert(session: Session, clock: Clock, actor: Actor, alert_id: int, de
     if decision not in ("confirm", "dismiss"):
         raise InvalidInput.on("decision", f"{decision!r} is not confirm or dismiss",
                               code=rules.Refused.fraud_alert_decision_unknown)
-    if alert.status != rules.AlertStatus.OPEN:
+    if alert.status != AlertStatus.OPEN:
         raise NotAllowed(f"status: alert {alert_id} is already {alert.status}",
                          code=rules.Refused.fraud_alert_already_decided)
-    alert.status = rules.AlertStatus.CONFIRMED if decision == "confirm" else rules.AlertStatus.DISMISSED
+    alert.status = AlertStatus.CONFIRMED if decision == "confirm" else AlertStatus.DISMISSED
     alert.note, alert.decided_by, alert.decided_at = note, actor.name, clock.now()
     if decision == "dismiss":
-        for proposal in proposals_of(session, alert_id, rules.ProposalStatus.PROPOSED):
-            proposal.status, proposal.decided_by, proposal.decided_at = rules.ProposalStatus.REJECTED, actor.name, clock.now()
+        for proposal in proposals_of(session, alert_id, ProposalStatus.PROPOSED):
+            proposal.status, proposal.decided_by, proposal.decided_at = ProposalStatus.REJECTED, actor.name, clock.now()
     record(session, clock, actor, f"fraud_alert.{decision}", alert,
            msg("{kind} {month} of subscription {id}", kind=alert.kind, month=alert.month,
                id=alert.subscription_id), {"note": note})
@@ -157,12 +158,12 @@ def decide_penalty(session: Session, clock: Clock, actor: Actor, proposal_id: in
     if decision not in ("confirm", "reject"):
         raise InvalidInput.on("decision", f"{decision!r} is not confirm or reject",
                               code=rules.Refused.penalty_decision_unknown)
-    if proposal.status != rules.ProposalStatus.PROPOSED:
+    if proposal.status != ProposalStatus.PROPOSED:
         raise NotAllowed(f"status: penalty proposal {proposal_id} is already {proposal.status}",
                          code=rules.Refused.penalty_already_decided)
     if decision == "confirm":
         alert = session.get(FraudAlert, proposal.alert_id) if proposal.alert_id else None
-        if alert is not None and alert.status != rules.AlertStatus.CONFIRMED:
+        if alert is not None and alert.status != AlertStatus.CONFIRMED:
             raise NotAllowed(f"status: confirm alert {alert.id} before billing its penalty",
                              code=rules.Refused.penalty_alert_not_confirmed)
         lines = tuple(Line.from_dict(line) for line in proposal.explanation.get("lines", []))
@@ -172,7 +173,7 @@ def decide_penalty(session: Session, clock: Clock, actor: Actor, proposal_id: in
                             explained=Explained(lines), price_basis=proposal.price_basis,
                             incurred_on=clock.today())
         proposal.charge_id = charge.id
-    proposal.status = rules.ProposalStatus.CONFIRMED if decision == "confirm" else rules.ProposalStatus.REJECTED
+    proposal.status = ProposalStatus.CONFIRMED if decision == "confirm" else ProposalStatus.REJECTED
     proposal.decided_by, proposal.decided_at = actor.name, clock.now()
     record(session, clock, actor, f"penalty.{decision}", proposal,
            f"{proposal.label}: {proposal.amount} {proposal.price_basis}", {"note": note})

@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum, auto
+from enum import auto
 
 import polars as pl
 from dateutil.relativedelta import relativedelta
@@ -34,12 +34,6 @@ class PayoutRefused(RefusalCode):
     premium_cure_deadline_running = auto()
     payout_frozen_while_suspended = auto()
     payout_balance_not_above_minimum = auto()
-
-
-class PayoutClaimStatus(StrEnum):
-    """A payout request (*appel à facturation*), answered by the client's invoice."""
-
-    REQUESTED = "requested"
 
 
 # National prefixes of the overseas departments (the "metropolitan" test of premium payouts).

@@ -22,7 +22,7 @@ from clausier.core.errors import NotAllowed, NotFound, RuleRefusal
 from clausier.core.explain import Explained
 from clausier.core.message import msg
 from clausier.core.money import money
-from clausier.rating.fraud.rules import AlertStatus
+from clausier.rating.statuses import AlertStatus
 from clausier.rating.fraud.service import propose
 from clausier.rating.models import FraudAlert, PenaltyProposal, SvaPayout, SvaPayoutClaim
 from clausier.rating.plans.service import plans_of
