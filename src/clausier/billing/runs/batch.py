@@ -5,8 +5,10 @@ on a parallel run), then those rows numbered and stored in bulk in the writer's 
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -296,10 +298,34 @@ def draft_in_process(url: str, operator_id: int, run_id: int, period: date, issu
                              [c for c in customer_ids if c not in already], now)
 
 
+@contextmanager
+def _cyclic_gc_paused():
+    """Python's cyclic garbage collector paused while a batch is drafted: the batch allocates
+    tens of thousands of short-lived objects (facts, lines, messages, rows) while holding its
+    facts, and each collection scans them all again, for no cycle to free (it cost about 40 %
+    of the drafting CPU). Reference counting still frees what a batch drops; the collector is
+    resumed (as it was) at the end of the batch and collects what cycles it left."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def prepare_batch(session: Session, cache: TermsCache, operator: OperatorFacts, run_id: int | None,
                   period: date, issue_date: date, customer_ids: list[int], now) -> PreparedInvoices:
     """Draft the invoices of some customers and encode their rows; reads only, so that it runs
     in a process of its own on a parallel run."""
+    with _cyclic_gc_paused():
+        return _prepare_batch(session, cache, operator, run_id, period, issue_date, customer_ids,
+                              now)
+
+
+def _prepare_batch(session: Session, cache: TermsCache, operator: OperatorFacts,
+                   run_id: int | None, period: date, issue_date: date, customer_ids: list[int],
+                   now) -> PreparedInvoices:
     prepared = PreparedInvoices()
     if not customer_ids:
         return prepared
