@@ -220,6 +220,23 @@ def _kept_mention(mention: invoice_rules.Mention, french: dict[invoice_rules.Men
     return french[mention]
 
 
+# The explanations of a batch's lines as stored, by line shape (the identity of its explanation,
+# label and annex, kept alive beside it): the lines of the same shape (the rules share their
+# explanations, ``rules._recurring_explained``) store one dict, so encoded once (``encode_rows``).
+_explanations: dict[tuple[int, int, int], tuple] = {}
+
+
+def _explanation(priced: invoice_rules.PricedLine) -> dict:
+    draft = priced.draft
+    key = (id(priced.explained), id(draft.label), id(draft.annex) if draft.annex else 0)
+    kept = _explanations.get(key)
+    if kept is None:
+        data = (priced.explained.as_dict() | ({"annex": draft.annex} if draft.annex else {})
+                | message_fields("label", draft.label))
+        kept = _explanations[key] = (priced.explained, draft.label, draft.annex, data)
+    return kept[3]
+
+
 def _line_rows(invoice_id: int | None, totals: invoice_rules.Totals) -> list[dict]:
     """An invoice's lines (``invoice_id`` None while the invoice has no id: the writer sets it)."""
     rows = []
@@ -235,8 +252,7 @@ def _line_rows(invoice_id: int | None, totals: invoice_rules.Totals) -> list[dic
             "amount": priced.amount, "amount_ht": priced.amount_ht, "vat_rate": draft.vat_rate,
             "period_start": draft.period_start, "period_end": draft.period_end,
             "clause": draft.clause[:300],
-            "explanation": priced.explained.as_dict() | ({"annex": draft.annex} if draft.annex else {})
-            | message_fields("label", draft.label),
+            "explanation": _explanation(priced),
         })
     return rows
 
@@ -352,6 +368,7 @@ def _prepare_batch(session: Session, cache: TermsCache, operator: OperatorFacts,
     mandates = debits.mandates if debits else {}
     dialect = session.connection().dialect
     invoices, lines, months, french = [], [], [], {}
+    _explanations.clear()
     for customer, draft, central in drafts:
         invoices.append(_invoice_row(operator, customer, draft, period, run_id, now, central,
                                      seller, mandates.get(customer.id, ""), french))
@@ -366,6 +383,7 @@ def _prepare_batch(session: Session, cache: TermsCache, operator: OperatorFacts,
         prepared.summaries.append(f"{customer.ref}: {fr_format(draft.totals.total)} {draft.totals.basis}")
     prepared.invoices = encode_rows(Invoice.__table__, dialect, INVOICE_COLUMNS, invoices)
     prepared.lines = _encoded_per_invoice(InvoiceLine.__table__, dialect, LINE_COLUMNS, lines)
+    _explanations.clear()
     prepared.months = _encoded_per_invoice(BilledMonth.__table__, dialect, MONTH_COLUMNS, months)
     return prepared
 

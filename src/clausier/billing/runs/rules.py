@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from clausier.billing.invoices.rules import (
     DraftLine,
@@ -324,17 +325,42 @@ def months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
             msg("{days}/{month_days} days × {rest}", days=days, month_days=month_days, rest=rest))
 
 
+def _months_explained(label: str, period_start: date, period_end: date, fee: Decimal,
+                      quantity: int, count: int, share: tuple[int, int] | None, clause: str,
+                      partial: bool, arrears: bool) -> tuple[str, Explained]:
+    """The label and explanation of a recurring line (:func:`months_due`, its clause)."""
+    first, last = period_label(period_start), period_label(period_end)
+    when = first if first == last else msg("{start} to {end}", start=first, end=last)
+    label, amount, formula = months_due(label, when, fee, quantity, count, share, partial, arrears)
+    return label, Explained((Line(label, amount, formula, clause),))
+
+
+@lru_cache(maxsize=8192)
+def _recurring_explained(label: str, period_start: date, period_end: date, fee: Decimal,
+                         fee_text: str, quantity: int, count: int, share: tuple[int, int] | None,
+                         clause: str, partial: bool, arrears: bool) -> tuple[str, Explained]:
+    """:func:`_months_explained` once per shape: the customers of a run mostly pay the same
+    offers at the same quantities for the same months, so their lines share one (immutable)
+    label and explanation, its messages encoded once. ``fee_text`` keys the fee as written
+    (``Decimal`` 450 and 450.00 are equal, their stored parameters are not)."""
+    return _months_explained(label, period_start, period_end, fee, quantity, count, share,
+                             clause, partial, arrears)
+
+
 def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date, period_end: date,
                     count: int, share: tuple[int, int] | None, fee: Decimal,
                     revision: PriceStep | None, clause: str, site: Site | None,
                     partial: bool = False, arrears: bool = False) -> DraftLine:
     """``count`` whole months, or one month's ``share`` (days, days in the month); ``partial``:
     a month of partial service due in full; ``arrears``: a month of arrears."""
-    first, last = period_label(period_start), period_label(period_end)
-    when = first if first == last else msg("{start} to {end}", start=first, end=last)
-    label, amount, formula = months_due(item.label, when, fee, item.quantity, count, share,
-                                         partial, arrears)
-    explained = Explained((Line(label, amount, formula, clause),))
+    if type(item.label) is str and type(fee) is Decimal and type(item.quantity) is int:
+        label, explained = _recurring_explained(item.label, period_start, period_end, fee,
+                                                str(fee), item.quantity, count, share, clause,
+                                                partial, arrears)
+    else:
+        label, explained = _months_explained(item.label, period_start, period_end, fee,
+                                             item.quantity, count, share, clause, partial,
+                                             arrears)
     if revision is not None and revision.note:
         explained = explained.with_note(revision.note)
     return DraftLine("recurring", label, explained, item.price_basis, item.vat_rate,
@@ -380,13 +406,30 @@ def _one_off_lines(sub: SubscriptionFacts, terms: Terms, start: date, start_clau
     for item in sub.items:
         if item.access_fee == ZERO or not _in_force(item, start):
             continue
-        amount = money(item.access_fee * item.quantity)
-        label = msg("Access fee — {label}", label=item.label)
-        formula = msg("{quantity} × {fee}", quantity=item.quantity, fee=item.access_fee)
-        lines.append(DraftLine("one_off", label, Explained((Line(label, amount, formula, clause),)),
+        if type(item.label) is str and type(item.access_fee) is Decimal \
+                and type(item.quantity) is int:
+            label, explained = _access_fee_explained(item.label, item.access_fee,
+                                                     str(item.access_fee), item.quantity, clause)
+        else:
+            label, explained = _access_fee(item.label, item.access_fee, item.quantity, clause)
+        lines.append(DraftLine("one_off", label, explained,
                                item.price_basis, item.vat_rate, Decimal(item.quantity), sub.id,
                                common_site if item.common else site, start, start))
     return lines
+
+
+def _access_fee(label: str, fee: Decimal, quantity: int, clause: str) -> tuple[str, Explained]:
+    amount = money(fee * quantity)
+    label = msg("Access fee — {label}", label=label)
+    formula = msg("{quantity} × {fee}", quantity=quantity, fee=fee)
+    return label, Explained((Line(label, amount, formula, clause),))
+
+
+@lru_cache(maxsize=2048)
+def _access_fee_explained(label: str, fee: Decimal, fee_text: str, quantity: int, clause: str
+                          ) -> tuple[str, Explained]:
+    """:func:`_access_fee` once per shape (as :func:`_recurring_explained`)."""
+    return _access_fee(label, fee, quantity, clause)
 
 
 def pack_lines(sub: SubscriptionFacts, terms: Terms, site: Site | None) -> list[DraftLine]:
