@@ -675,8 +675,25 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
     for charge in customer.charges:
         site = sites.get(charge.subscription_id) if charge.subscription_id else customer.central
         lines.append(charge_line(charge, site))
-    due, due_clause = due_date(general, issue_date)
-    return InvoiceDraft(totals(lines, basis, issue_date), due, due_clause,
-                        tuple(legal_mentions(general, customer.business, due, due_clause)),
+    due, due_clause, mentions = _due_and_mentions(general, issue_date, customer.business)
+    return InvoiceDraft(totals(lines, basis, issue_date), due, due_clause, mentions,
                         tuple(billed), tuple(revised), tuple(u.id for u in customer.usage),
                         tuple(c.id for c in customer.charges))
+
+
+# The due date and mentions of a run's invoices, the same for all its customers of one kind:
+# computed once per general sheet (kept alive beside its id), issue date and kind of customer.
+_due: dict[tuple[int, date, bool], tuple[Terms, tuple[date, str, tuple[Mention, ...]]]] = {}
+
+
+def _due_and_mentions(general: Terms, issue_date: date, business: bool
+                      ) -> tuple[date, str, tuple[Mention, ...]]:
+    key = (id(general), issue_date, business)
+    kept = _due.get(key)
+    if kept is None:
+        if len(_due) > 64:
+            _due.clear()
+        due, due_clause = due_date(general, issue_date)
+        kept = _due[key] = (general, (due, due_clause, tuple(
+            legal_mentions(general, business, due, due_clause))))
+    return kept[1]
