@@ -659,7 +659,8 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
         if (sub.status == "suspended" and billing and billing.billed_while_suspended
                 and not billing.billed_while_suspended.value):
             continue
-        recurring, months_billed = recurring_lines(sub, terms, period, customer.central)
+        recurring, months_billed = _recurring_lines_as_shaped(sub, terms, period,
+                                                              customer.central)
         lines += recurring
         billed += months_billed
         credits, months_revised = end_adjustments(sub, terms)
@@ -697,3 +698,45 @@ def _due_and_mentions(general: Terms, issue_date: date, business: bool
         kept = _due[key] = (general, (due, due_clause, tuple(
             legal_mentions(general, business, due, due_clause))))
     return kept[1]
+
+
+# --------------------------------------------------------------------------- shapes of subscriptions
+
+# A run's subscriptions mostly come in a few shapes (the same offers and quantities, the same
+# dates): their recurring lines are drafted once per shape, on a subscription standing for them
+# all (its own site and the customer's central site as markers), then given to each its own
+# subscription and sites. Keyed by the terms' identity (kept alive beside it) and every fact the
+# lines depend on, the amounts as written (``Decimal`` 20 and 20.00 are equal, their stored
+# parameters are not).
+_OWN_SITE = Site(-1, "\0own site")
+_CENTRAL_SITE = Site(-2, "\0central site")
+_shapes: dict[tuple, tuple[Terms, tuple[tuple[DraftLine, ...], tuple[MonthBilled, ...]]]] = {}
+
+
+def _recurring_lines_as_shaped(sub: SubscriptionFacts, terms: Terms, period: date,
+                               central: Site | None) -> tuple[list[DraftLine], list[MonthBilled]]:
+    """:func:`recurring_lines`, drafted once per shape of subscription."""
+    if any(item.revisions or type(item.label) is not str for item in sub.items):
+        return recurring_lines(sub, terms, period, central)
+    key = (id(terms), period, bool(sub.site_id), central is not None, sub.signed_on,
+           sub.status, sub.go_live_on, sub.equipment_received_on, sub.end_on,
+           sub.periodicity_months, sub.billed_through, sub.billed_until, sub.items,
+           tuple((str(item.monthly_fee), str(item.access_fee), str(item.one_off_price),
+                  str(item.minimum_billing)) for item in sub.items))
+    kept = _shapes.get(key)
+    if kept is None:
+        if len(_shapes) > 4096:
+            _shapes.clear()
+        standing = replace(sub, id=0, ref="", site_id=_OWN_SITE.id if sub.site_id else None,
+                           site_name=_OWN_SITE.name, billed_after_end=())
+        lines, billed = recurring_lines(standing, terms, period,
+                                        _CENTRAL_SITE if central is not None else None)
+        kept = _shapes[key] = (terms, (tuple(lines), tuple(billed)))
+    lines, billed = kept[1]
+    own = Site(sub.site_id, sub.site_name) if sub.site_id else None
+    sites = {None: None, _OWN_SITE: own, _CENTRAL_SITE: central}
+    return ([DraftLine(line.kind, line.label, line.explained, line.basis, line.vat_rate,
+                       line.quantity, sub.id, sites[line.site], line.period_start,
+                       line.period_end, line.source_id) for line in lines],
+            [MonthBilled(sub.id, month.month, month.days, month.month_days, month.amount)
+             for month in billed])
