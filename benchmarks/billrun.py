@@ -16,7 +16,10 @@ writes them. Printed beside it, from the same run: the CPU time of the writer an
 drafting processes, how busy the machine's cores were and its load, and a reference measured
 on the same input just before the run (drafting every invoice in one process without writing
 it) with the ratio of the two rates. Peak memory is the bill-run process's maximum RSS, the
-set-up running in a child process. Printed figures only: speed never goes into the test suite.
+set-up running in a child process. Then a checksum of the invoices written (their totals, and
+their lines' amounts and stored texts, messages included; not timed): a faster version must
+print the same for the same --customers and --db. Printed figures only: speed never goes into
+the test suite.
 """
 
 from __future__ import annotations
