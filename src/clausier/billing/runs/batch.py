@@ -206,10 +206,18 @@ def _invoice_row(operator: OperatorFacts, customer: BilledCustomer, draft: rules
         "total_vat": t.total_vat, "total_ttc": t.total_ttc,
         "vat_breakdown": [b.as_dict() for b in t.vat], "seller": seller,
         "buyer": party_of_customer(customer, central, mandate_reference),
-        "mentions": [_kept_mention(m, french) for m in draft.mentions],
+        "mentions": _kept_mentions(draft.mentions, french),
         "billing_site_id": central.id if central else None, "credited_invoice_id": None,
         "reason": "", "amount_paid": ZERO, "paid_on": None, "created_at": now,
     }
+
+
+def _kept_mentions(mentions: tuple[invoice_rules.Mention, ...], french: dict) -> list[dict]:
+    """The mentions of an invoice as kept: one list for the invoices of a batch with the same
+    ones (so stored as JSON once, ``encode_rows``)."""
+    if mentions not in french:
+        french[mentions] = [_kept_mention(m, french) for m in mentions]
+    return french[mentions]
 
 
 def _kept_mention(mention: invoice_rules.Mention, french: dict[invoice_rules.Mention, dict]) -> dict:
