@@ -16,7 +16,10 @@ writes them. Printed beside it, from the same run: the CPU time of the writer an
 drafting processes, how busy the machine's cores were and its load, and a reference measured
 on the same input just before the run (drafting every invoice in one process without writing
 it) with the ratio of the two rates. Peak memory is the bill-run process's maximum RSS, the
-set-up running in a child process. Printed figures only: speed never goes into the test suite.
+set-up running in a child process. Then a checksum of the invoices written (their totals, and
+their lines' amounts and stored texts, messages included; not timed): a faster version must
+print the same for the same --customers and --db. Printed figures only: speed never goes into
+the test suite.
 """
 
 from __future__ import annotations
@@ -242,6 +245,39 @@ def drafting_reference(url: str, batch_size: int) -> tuple[int, float, float]:
     return invoices, time.perf_counter() - started, time.process_time() - cpu
 
 
+def invoices_checksum(url: str) -> str:
+    """A digest of every invoice's totals and of its lines' amounts and stored texts (the
+    explanation as kept, messages included), to check that a faster version bills the synthetic
+    data exactly as before (not timed)."""
+    import hashlib
+    import json
+
+    from clausier.billing.models import Invoice, InvoiceLine
+
+    digest = hashlib.sha256()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        for row in conn.execute(select(Invoice.number, Invoice.customer_id, Invoice.total_ht,
+                                       Invoice.total_vat, Invoice.total_ttc, Invoice.vat_breakdown,
+                                       Invoice.mentions, Invoice.due_date)
+                                .order_by(Invoice.customer_id)):
+            digest.update(json.dumps([str(value) if not isinstance(value, (list, dict)) else value
+                                      for value in row], sort_keys=True).encode())
+        for row in conn.execute(select(Invoice.customer_id, InvoiceLine.position, InvoiceLine.kind,
+                                       InvoiceLine.subscription_id, InvoiceLine.label,
+                                       InvoiceLine.quantity, InvoiceLine.unit_price,
+                                       InvoiceLine.amount, InvoiceLine.amount_ht,
+                                       InvoiceLine.vat_rate, InvoiceLine.period_start,
+                                       InvoiceLine.period_end, InvoiceLine.clause,
+                                       InvoiceLine.explanation)
+                                .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+                                .order_by(Invoice.customer_id, InvoiceLine.position)):
+            digest.update(json.dumps([str(value) if not isinstance(value, (list, dict)) else value
+                                      for value in row], sort_keys=True).encode())
+    engine.dispose()
+    return digest.hexdigest()[:16]
+
+
 def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: int = 2,
          processes: int | None = None) -> None:
     import signal
@@ -303,6 +339,7 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
         invoices, reference_seconds, _cpu = reference
         print(f"  the bill run is {(report.billed / seconds) / (invoices / reference_seconds):.2f}× "
               f"the reference's rate (drafting alone in one process)")
+    print(f"  invoices checksum: {invoices_checksum(url)}")
     if broker:
         return
     started = time.perf_counter()

@@ -148,6 +148,39 @@ def test_fees_common_to_several_sites_go_to_the_central_site():
         ("Analogue line", "Tours"), ("Contract management", "Siège")]
 
 
+def test_customers_of_the_same_shape_each_get_their_own_subscription_and_sites():
+    """CP I §7.2 L1672-1673 (common fees to the central site) and L1677-1679 (prorata first
+    month): a run drafts the lines of one shape of subscription once, each customer's invoice
+    still names its own subscription, site and central site, and a fee written 20 or 20.00
+    keeps its own figure."""
+    items = (ItemFacts("Analogue line", 2, D("20.00"), access_fee=D("50.00")),
+             ItemFacts("Contract management", 1, D("30.00"), common=True))
+    vga = terms("technicophone", "vga")
+    general = sheet("technicophone").general
+    drafts = [run_rules.draft_invoice(
+        CustomerFacts(n, True, Site(n * 100, f"Siège {n}"),
+                      ((sub("vga", items=items, id=n, site_id=n * 10, site_name=f"Site {n}"),
+                        vga),)), general, "HT", NOV, date(2026, 11, 2)) for n in (1, 2)]
+    for n, draft in zip((1, 2), drafts):
+        assert [(p.draft.subscription_id, p.draft.site.name, p.amount)
+                for p in draft.totals.lines] == [
+            (n, f"Site {n}", D("100.00")),          # 2 × 50.00 access fee
+            (n, f"Site {n}", D("21.94")),           # 17/31 × 2 × 20.00
+            (n, f"Site {n}", D("40.00")),           # November in advance
+            (n, f"Siège {n}", D("16.45")),          # 17/31 × 30.00
+            (n, f"Siège {n}", D("30.00"))]
+        assert [m.subscription_id for m in draft.billed] == [n, n]
+    unrounded = (ItemFacts("Analogue line", 2, D("20"), access_fee=D("50.00")),) + items[1:]
+    other = run_rules.draft_invoice(
+        CustomerFacts(3, True, Site(300, "Siège 3"),
+                      ((sub("vga", items=unrounded, id=3, site_id=30, site_name="Site 3"),
+                        vga),)), general, "HT", NOV, date(2026, 11, 2))
+    assert [p.amount for p in other.totals.lines] == [p.amount for p in drafts[0].totals.lines]
+    assert other.totals.lines[2].explained.lines[0].formula.as_dict()["params"]["rest"][
+        "params"]["fee"] == {"amount": "20"}
+    assert drafts[0].totals.lines[2].explained.lines[0].formula.as_dict()["params"]["rest"][
+        "params"]["fee"] == {"amount": "20.00"}
+
 def test_a_prepaid_pack_is_billed_once_at_sale():
     """CP A art. 2 L224-225: the 120 months of service are bought with the pack."""
     pack = sub("intercom_pack", go_live_on=None, signed_on=date(2026, 11, 3),

@@ -64,6 +64,17 @@ def test_a_stored_explanation_keeps_its_messages_and_old_ones_still_load():
     assert old.lines[0].label == "Termination fee" and not isinstance(old.lines[0].label, Message)
 
 
+def test_a_message_is_encoded_once_even_nested_in_others():
+    """CGV art. 8.2: the same monthly-fee message in two formulas (a bill run's lines of one
+    shape) is encoded once and reads back the same from either."""
+    fees = msg("{fees} of monthly fees (from {date})", fees=Decimal("450.00"),
+               date=date(2026, 12, 1))
+    first, second = msg("{n} months × {rest}", n=17, rest=fees), msg("{n} months × {rest}",
+                                                                     n=3, rest=fees)
+    assert first.as_dict()["params"]["rest"] is second.as_dict()["params"]["rest"] is fees.as_dict()
+    assert Message.from_dict(json.loads(json.dumps(second.as_dict()))).params["rest"].params == {
+        "fees": Decimal("450.00"), "date": date(2026, 12, 1)}
+
 def test_every_message_id_a_rule_writes_has_a_french_translation():
     """What the pattern matching showed as written, untranslated, now fails here."""
     used: dict[str, str] = {}

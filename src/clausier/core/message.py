@@ -28,6 +28,7 @@ class Message(str):
 
     msgid: str
     params: dict
+    _data: dict | None
 
     def __new__(cls, msgid: str, params: dict | None = None) -> Message:
         params = {} if params is None else params
@@ -43,6 +44,7 @@ class Message(str):
         message = super().__new__(cls, msgid.format_map(values))
         message.msgid = msgid
         message.params = params
+        message._data = None
         return message
 
     def __reduce__(self):
@@ -54,9 +56,14 @@ class Message(str):
             {name: _render(value, gettext) for name, value in self.params.items()})
 
     def as_dict(self) -> dict:
-        """The message id and its parameters as JSON (amounts and dates tagged)."""
-        return {"id": self.msgid, "params": {name: _encode(value)
-                                             for name, value in self.params.items()}}
+        """The message id and its parameters as JSON (amounts and dates tagged). Encoded once
+        per message (a message shared by many lines, or nested in another, is not encoded
+        again): the dict is the message's own, read it, do not change it."""
+        data = self._data
+        if data is None:
+            data = self._data = {"id": self.msgid, "params": {
+                name: _encode(value) for name, value in self.params.items()}}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Message:
@@ -84,6 +91,11 @@ def _render(value, gettext: Callable[[str], str]) -> str:
 
 
 def _encode(value):
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is Decimal:
+        return {"amount": str(value)}
     if isinstance(value, Message):
         return value.as_dict()
     if isinstance(value, Decimal):

@@ -41,6 +41,8 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
 
 def money(value: object, *, field: str = "amount") -> Decimal:
     """Round to the cent, half-up (the French commercial convention)."""
+    if type(value) is Decimal and value.is_finite():     # the rules' own amounts: no parsing
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
     return to_decimal(value, field=field).quantize(CENT, rounding=ROUND_HALF_UP)
 
 

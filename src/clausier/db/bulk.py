@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import text
+from sqlalchemy import JSON, text
 from sqlalchemy.engine import Dialect
 
 
@@ -30,8 +30,27 @@ def encode_rows(table, dialect: Dialect, columns: Sequence[str], rows: list[dict
     for column in columns:        # column by column: one encoder over a list, the fast way
         values = [row[column] for row in rows]
         encode = _encoder(table.c[column], dialect)
+        if encode is not None and isinstance(table.c[column].type, JSON):
+            encode = _once_per_object(encode)
         encoded.append(values if encode is None else list(map(encode, values)))
     return list(zip(*encoded, strict=True))
+
+
+def _once_per_object(encode: Callable) -> Callable:
+    """``encode`` run once per object: a JSON document shared by many rows (the same dict, as a
+    bill run's lines of one shape store) is serialised once. By identity, within one call of
+    :func:`encode_rows`, whose rows keep every value alive (an id is not reused meanwhile)."""
+    done: dict[int, object] = {}
+
+    def encode_once(value):
+        if type(value) is not dict and type(value) is not list:
+            return encode(value)
+        key = id(value)
+        if key not in done:
+            done[key] = encode(value)
+        return done[key]
+
+    return encode_once
 
 
 def value_encoder(table, dialect: Dialect, column: str) -> Callable:

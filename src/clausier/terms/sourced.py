@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
@@ -78,7 +79,7 @@ class Sourced(BaseModel, Generic[T]):
     value: T
     src: Src
 
-    @property
+    @cached_property        # frozen: written once (a bill run reads a sheet's clauses per line)
     def clause(self) -> str:
         return str(self.src)
 

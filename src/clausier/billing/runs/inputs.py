@@ -45,6 +45,8 @@ class ItemFacts:
 
     def fee_on(self, day: date) -> tuple[Decimal, PriceStep | None]:
         """The monthly fee in force on ``day`` and the revision that set it (if any)."""
+        if not self.revisions:
+            return self.monthly_fee, None
         fee, step = self.monthly_fee, None
         for revision in sorted(self.revisions, key=lambda r: r.effective_on):
             if revision.effective_on <= day:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from clausier.billing.invoices.rules import (
     DraftLine,
@@ -342,17 +343,42 @@ def months_due(label: str, when: str, fee: Decimal, quantity: int, count: int,
             msg("{days}/{month_days} days × {rest}", days=days, month_days=month_days, rest=rest))
 
 
+def _months_explained(label: str, period_start: date, period_end: date, fee: Decimal,
+                      quantity: int, count: int, share: tuple[int, int] | None, clause: str,
+                      partial: bool, arrears: bool) -> tuple[str, Explained]:
+    """The label and explanation of a recurring line (:func:`months_due`, its clause)."""
+    first, last = period_label(period_start), period_label(period_end)
+    when = first if first == last else msg("{start} to {end}", start=first, end=last)
+    label, amount, formula = months_due(label, when, fee, quantity, count, share, partial, arrears)
+    return label, Explained((Line(label, amount, formula, clause),))
+
+
+@lru_cache(maxsize=8192)
+def _recurring_explained(label: str, period_start: date, period_end: date, fee: Decimal,
+                         fee_text: str, quantity: int, count: int, share: tuple[int, int] | None,
+                         clause: str, partial: bool, arrears: bool) -> tuple[str, Explained]:
+    """:func:`_months_explained` once per shape: the customers of a run mostly pay the same
+    offers at the same quantities for the same months, so their lines share one (immutable)
+    label and explanation, its messages encoded once. ``fee_text`` keys the fee as written
+    (``Decimal`` 450 and 450.00 are equal, their stored parameters are not)."""
+    return _months_explained(label, period_start, period_end, fee, quantity, count, share,
+                             clause, partial, arrears)
+
+
 def _recurring_line(sub: SubscriptionFacts, item: ItemFacts, period_start: date, period_end: date,
                     count: int, share: tuple[int, int] | None, fee: Decimal,
                     revision: PriceStep | None, clause: str, site: Site | None,
                     partial: bool = False, arrears: bool = False) -> DraftLine:
     """``count`` whole months, or one month's ``share`` (days, days in the month); ``partial``:
     a month of partial service due in full; ``arrears``: a month of arrears."""
-    first, last = period_label(period_start), period_label(period_end)
-    when = first if first == last else msg("{start} to {end}", start=first, end=last)
-    label, amount, formula = months_due(item.label, when, fee, item.quantity, count, share,
-                                         partial, arrears)
-    explained = Explained((Line(label, amount, formula, clause),))
+    if type(item.label) is str and type(fee) is Decimal and type(item.quantity) is int:
+        label, explained = _recurring_explained(item.label, period_start, period_end, fee,
+                                                str(fee), item.quantity, count, share, clause,
+                                                partial, arrears)
+    else:
+        label, explained = _months_explained(item.label, period_start, period_end, fee,
+                                             item.quantity, count, share, clause, partial,
+                                             arrears)
     if revision is not None and revision.note:
         explained = explained.with_note(revision.note)
     return DraftLine("recurring", label, explained, item.price_basis, item.vat_rate,
@@ -398,13 +424,30 @@ def _one_off_lines(sub: SubscriptionFacts, terms: Terms, start: date, start_clau
     for item in sub.items:
         if item.access_fee == ZERO or not _in_force(item, start):
             continue
-        amount = money(item.access_fee * item.quantity)
-        label = msg("Access fee — {label}", label=item.label)
-        formula = msg("{quantity} × {fee}", quantity=item.quantity, fee=item.access_fee)
-        lines.append(DraftLine("one_off", label, Explained((Line(label, amount, formula, clause),)),
+        if type(item.label) is str and type(item.access_fee) is Decimal \
+                and type(item.quantity) is int:
+            label, explained = _access_fee_explained(item.label, item.access_fee,
+                                                     str(item.access_fee), item.quantity, clause)
+        else:
+            label, explained = _access_fee(item.label, item.access_fee, item.quantity, clause)
+        lines.append(DraftLine("one_off", label, explained,
                                item.price_basis, item.vat_rate, Decimal(item.quantity), sub.id,
                                common_site if item.common else site, start, start))
     return lines
+
+
+def _access_fee(label: str, fee: Decimal, quantity: int, clause: str) -> tuple[str, Explained]:
+    amount = money(fee * quantity)
+    label = msg("Access fee — {label}", label=label)
+    formula = msg("{quantity} × {fee}", quantity=quantity, fee=fee)
+    return label, Explained((Line(label, amount, formula, clause),))
+
+
+@lru_cache(maxsize=2048)
+def _access_fee_explained(label: str, fee: Decimal, fee_text: str, quantity: int, clause: str
+                          ) -> tuple[str, Explained]:
+    """:func:`_access_fee` once per shape (as :func:`_recurring_explained`)."""
+    return _access_fee(label, fee, quantity, clause)
 
 
 def pack_lines(sub: SubscriptionFacts, terms: Terms, site: Site | None) -> list[DraftLine]:
@@ -634,7 +677,8 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
         if (sub.status == "suspended" and billing and billing.billed_while_suspended
                 and not billing.billed_while_suspended.value):
             continue
-        recurring, months_billed = recurring_lines(sub, terms, period, customer.central)
+        recurring, months_billed = _recurring_lines_as_shaped(sub, terms, period,
+                                                              customer.central)
         lines += recurring
         billed += months_billed
         credits, months_revised = end_adjustments(sub, terms)
@@ -650,8 +694,67 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
     for charge in customer.charges:
         site = sites.get(charge.subscription_id) if charge.subscription_id else customer.central
         lines.append(charge_line(charge, site))
-    due, due_clause = due_date(general, issue_date)
-    return InvoiceDraft(totals(lines, basis, issue_date), due, due_clause,
-                        tuple(legal_mentions(general, customer.business, due, due_clause)),
+    due, due_clause, mentions = _due_and_mentions(general, issue_date, customer.business)
+    return InvoiceDraft(totals(lines, basis, issue_date), due, due_clause, mentions,
                         tuple(billed), tuple(revised), tuple(u.id for u in customer.usage),
                         tuple(c.id for c in customer.charges))
+
+
+# The due date and mentions of a run's invoices, the same for all its customers of one kind:
+# computed once per general sheet (kept alive beside its id), issue date and kind of customer.
+_due: dict[tuple[int, date, bool], tuple[Terms, tuple[date, str, tuple[Mention, ...]]]] = {}
+
+
+def _due_and_mentions(general: Terms, issue_date: date, business: bool
+                      ) -> tuple[date, str, tuple[Mention, ...]]:
+    key = (id(general), issue_date, business)
+    kept = _due.get(key)
+    if kept is None:
+        if len(_due) > 64:
+            _due.clear()
+        due, due_clause = due_date(general, issue_date)
+        kept = _due[key] = (general, (due, due_clause, tuple(
+            legal_mentions(general, business, due, due_clause))))
+    return kept[1]
+
+
+# --------------------------------------------------------------------------- shapes of subscriptions
+
+# A run's subscriptions mostly come in a few shapes (the same offers and quantities, the same
+# dates): their recurring lines are drafted once per shape, on a subscription standing for them
+# all (its own site and the customer's central site as markers), then given to each its own
+# subscription and sites. Keyed by the terms' identity (kept alive beside it) and every fact the
+# lines depend on, the amounts as written (``Decimal`` 20 and 20.00 are equal, their stored
+# parameters are not).
+_OWN_SITE = Site(-1, "\0own site")
+_CENTRAL_SITE = Site(-2, "\0central site")
+_shapes: dict[tuple, tuple[Terms, tuple[tuple[DraftLine, ...], tuple[MonthBilled, ...]]]] = {}
+
+
+def _recurring_lines_as_shaped(sub: SubscriptionFacts, terms: Terms, period: date,
+                               central: Site | None) -> tuple[list[DraftLine], list[MonthBilled]]:
+    """:func:`recurring_lines`, drafted once per shape of subscription."""
+    if any(item.revisions or type(item.label) is not str for item in sub.items):
+        return recurring_lines(sub, terms, period, central)
+    key = (id(terms), period, bool(sub.site_id), central is not None, sub.signed_on,
+           sub.status, sub.go_live_on, sub.equipment_received_on, sub.end_on,
+           sub.periodicity_months, sub.billed_through, sub.billed_until, sub.items,
+           tuple((str(item.monthly_fee), str(item.access_fee), str(item.one_off_price),
+                  str(item.minimum_billing)) for item in sub.items))
+    kept = _shapes.get(key)
+    if kept is None:
+        if len(_shapes) > 4096:
+            _shapes.clear()
+        standing = replace(sub, id=0, ref="", site_id=_OWN_SITE.id if sub.site_id else None,
+                           site_name=_OWN_SITE.name, billed_after_end=())
+        lines, billed = recurring_lines(standing, terms, period,
+                                        _CENTRAL_SITE if central is not None else None)
+        kept = _shapes[key] = (terms, (tuple(lines), tuple(billed)))
+    lines, billed = kept[1]
+    own = Site(sub.site_id, sub.site_name) if sub.site_id else None
+    sites = {None: None, _OWN_SITE: own, _CENTRAL_SITE: central}
+    return ([DraftLine(line.kind, line.label, line.explained, line.basis, line.vat_rate,
+                       line.quantity, sub.id, sites[line.site], line.period_start,
+                       line.period_end, line.source_id) for line in lines],
+            [MonthBilled(sub.id, month.month, month.days, month.month_days, month.amount)
+             for month in billed])
