@@ -104,7 +104,7 @@ def test_the_models_match_the_migrations(fresh_url):
     import_all_models()
     engine = sa.create_engine(fresh_url)
     with engine.connect() as conn:
-        differences = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"compare_type": migrate.compare_type})
+        differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []

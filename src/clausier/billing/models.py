@@ -66,7 +66,7 @@ class BillRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     period: Mapped[str] = mapped_column(String(7), index=True)
-    status: Mapped[BillRunStatus] = mapped_column(Status(BillRunStatus, 20),
+    status: Mapped[BillRunStatus] = mapped_column(Status(BillRunStatus, 30),
                                                   default=BillRunStatus.RUNNING)
     issue_date: Mapped[date] = mapped_column(Date)
     customers_total: Mapped[int] = mapped_column(Integer, default=0)

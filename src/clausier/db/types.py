@@ -79,9 +79,11 @@ class Status(TypeDecorator):
     """A room's closed list of statuses (a ``StrEnum`` declared in its ``rules``), stored as the
     member's text in a VARCHAR as before (no database enum, no migration when a room adds one),
     read back as the member: ``Column(Status(SubscriptionStatus))``. Binding a text outside the
-    list fails before anything is written."""
+    list fails before anything is written. ``length`` is the column's (the class, not an
+    instance, as ``impl``: ``TypeDecorator`` builds ``String(length)`` from it, where a shared
+    instance would ignore the length)."""
 
-    impl = String(30)
+    impl = String
     cache_ok = True
 
     def __init__(self, statuses: type[StrEnum], length: int = 30):

@@ -34,7 +34,6 @@ from clausier.db.lookup import get_or_not_found
 from clausier.db.session import lock_for_writing
 from clausier.notifications.models import OutboxMessage
 from clausier.notifications.rules import MessageStatus, Refused, delivery_failure, retry_at
-from clausier.notifications.shapes import message_dict  # noqa: F401  (payments' edges still import it here)
 from clausier.web import TEMPLATES
 from clausier.web.explain_text import explained
 

@@ -11,6 +11,7 @@ from pydantic import Field
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.api.inputs import Day, Input, Percent, PositiveSum
 from clausier.notifications import outbox
+from clausier.notifications.shapes import message_dict
 from clausier.payments import common, overview
 from clausier.payments.deposits import service as deposits
 from clausier.payments.disputes import service as disputes
@@ -112,7 +113,7 @@ class ReceiptIn(Input):
 def letter_receipt(message_id: int, body: ReceiptIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """The acknowledgement of receipt of a registered letter."""
     ctx.require_write("payments")
-    return outbox.message_dict(dunning.record_letter_receipt(ctx.session, ctx.clock, ctx.actor,
+    return message_dict(dunning.record_letter_receipt(ctx.session, ctx.clock, ctx.actor,
                                                              message_id, body.received_on))
 
 
@@ -120,7 +121,7 @@ def letter_receipt(message_id: int, body: ReceiptIn, ctx: Ctx = Depends(staff_ct
 def list_outbox(customer: str | None = None, status: str | None = None,
                 ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     customer_id = common.get_customer(ctx.session, customer).id if customer else None
-    return [outbox.message_dict(m) for m in outbox.list_messages(ctx.session, customer_id, status)]
+    return [message_dict(m) for m in outbox.list_messages(ctx.session, customer_id, status)]
 
 
 class DisputeIn(Input):

@@ -458,10 +458,11 @@ def list_messages(customer: str = typer.Option(None), status: str = typer.Option
                   as_json: bool = JsonOption):
     from clausier.payments import common
     from clausier.notifications import outbox
+    from clausier.notifications.shapes import message_dict
 
     with command() as cmd:
         customer_id = common.get_customer(cmd.session, customer).id if customer else None
-        rows = [outbox.message_dict(m) for m in outbox.list_messages(cmd.session, customer_id, status)]
+        rows = [message_dict(m) for m in outbox.list_messages(cmd.session, customer_id, status)]
     if as_json:
         print_json(rows)
         return

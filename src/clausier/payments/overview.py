@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from clausier.billing.ledger.charges import pending_charges
 from clausier.core.errors import NotAllowed
 from clausier.notifications import outbox
+from clausier.notifications.shapes import message_dict
 from clausier.payments import invoices as invoice_reads
 from clausier.payments import rules
 from clausier.payments.common import get_customer, terms_of
@@ -79,5 +80,5 @@ def collections(session: Session, customer_ref: str | int, on: date) -> dict:
                     "return_reason": i.return_reason} for i in items],
         "deposits": [deposit_dict(d) for d in list_deposits(session, customer.id)],
         "disputes": [dispute_dict(d) for d in list_disputes(session, customer.id)],
-        "messages": [outbox.message_dict(m) for m in outbox.list_messages(session, customer.id)],
+        "messages": [message_dict(m) for m in outbox.list_messages(session, customer.id)],
     }

@@ -4,6 +4,7 @@ from alembic import context
 
 from clausier.core.settings import Settings
 from clausier.db.base import Base, import_all_models
+from clausier.db.migrate import compare_type
 from clausier.db.session import engine_for
 
 import_all_models()
@@ -30,7 +31,8 @@ def run_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                      render_as_batch=connection.dialect.name == "sqlite",
+                      compare_type=compare_type)
     with context.begin_transaction():
         context.run_migrations()
 
