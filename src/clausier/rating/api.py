@@ -78,13 +78,13 @@ def rate(body: MonthIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 
 @router.get("/services/{service_id}")
 def usage_of(service_id: str, month: str, ctx: Ctx = Depends(staff_ctx)) -> dict:
-    return month_service.usage_of(ctx.session, service_id, month)
+    return shapes.usage_dict(month_service.usage_of(ctx.session, service_id, month))
 
 
 @router.get("/summaries")
 def summaries(customer_id: int, up_to_month: str, ctx: Ctx = Depends(staff_ctx)) -> list[dict]:
     """Unbilled rated usage of a customer (what the next bill run will take)."""
-    return [month_service.rated_month_dict(rated, customer_id)
+    return [shapes.rated_month_dict(rated, customer_id)
             for rated in month_service.unbilled_of_customer(ctx.session, customer_id, up_to_month)]
 
 

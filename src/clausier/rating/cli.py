@@ -176,10 +176,11 @@ def show(service_id: str = typer.Argument(..., metavar="SERVICE",
                                           help="Service identifier or subscription reference."),
          month: str = MonthOption, json: bool = JsonOption) -> None:
     """A service's usage in a month: explained amounts, traffic, breaches and alerts."""
+    from clausier.rating import shapes
     from clausier.rating.month import service as month_service
 
     with command() as cmd:
-        data = month_service.usage_of(cmd.session, service_id, month)
+        data = shapes.usage_dict(month_service.usage_of(cmd.session, service_id, month))
     if json:
         print_json(data)
         return

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from clausier.api.deps import Ctx, staff_ctx
+from clausier.rating import shapes
 from clausier.rating.cdr import service as cdr_service
 from clausier.rating.fair_use import service as fair_use_service
 from clausier.rating.fraud import service as fraud_service
@@ -38,7 +39,8 @@ def import_page(request: Request, batch_id: int, ctx: Ctx = Depends(staff_ctx)):
 def usage_page(request: Request, service_id: str, month: str | None = None, ctx: Ctx = Depends(staff_ctx)):
     month = month or _last_month(ctx)
     return render(request, "rating/usage.html",
-                  {"data": month_service.usage_of(ctx.session, service_id, month), "month": month})
+                  {"data": shapes.usage_dict(month_service.usage_of(ctx.session, service_id, month)),
+                   "month": month})
 
 
 @router.get("/usage/breaches")

@@ -16,7 +16,6 @@ from clausier.rating.models import FairUseBreach
 from clausier.rating.month import rules as month_rules
 from clausier.rating.plans import rules as plans_rules
 from clausier.rating.rows import upsert
-from clausier.rating.shapes import breach_dict  # noqa: F401  (rating.month still imports it here)
 from clausier.rating.statuses import BreachStatus
 
 

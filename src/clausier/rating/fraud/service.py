@@ -22,7 +22,6 @@ from clausier.rating.models import FraudAlert, PenaltyProposal
 from clausier.rating.month import rules as month_rules
 from clausier.rating.plans import rules as plans_rules
 from clausier.rating.rows import upsert
-from clausier.rating.shapes import alert_dict  # noqa: F401  (rating.month still imports it here)
 from clausier.rating.sva import rules as sva_rules
 from clausier.rating.statuses import AlertStatus, ProposalStatus
 

@@ -26,8 +26,8 @@ from clausier.core.money import money
 from clausier.db.session import lock_for_writing
 from clausier.rating import facts
 from clausier.rating.detail import UsageDetail
-from clausier.rating.fair_use.service import breach_dict, save_breaches
-from clausier.rating.fraud.service import alert_dict, propose_for_alert, save_alerts
+from clausier.rating.fair_use.service import save_breaches
+from clausier.rating.fraud.service import propose_for_alert, save_alerts
 from clausier.rating.models import FairUseBreach, FraudAlert, RatingBucketRun, UsageSummary
 from clausier.rating.month import rules
 from clausier.rating.plans import rules as plans_rules
@@ -309,21 +309,29 @@ def unbilled_of_customer(session: Session, customer_id: int, up_to_month: str) -
                    for rated in months), key=lambda m: (m.month, m.usage_period, m.subscription_id))
 
 
-def rated_month_dict(rated: facts.RatedMonth, customer_id: int) -> dict:
-    return {"id": rated.id, "subscription_id": rated.subscription_id, "customer_id": customer_id,
-            "month": rated.month, "usage_period": rated.usage_period, "amount": str(rated.amount),
-            "price_basis": rated.price_basis, "records": rated.records,
-            "explanation": rated.explanation.as_dict(), "detail": rated.detail.as_dict(),
-            "billed_invoice_id": None}
-
-
 def _subscription(session: Session, service: str):
     """The subscription of a service identifier or reference (the contracts room's)."""
     found = contracts.find_by_service_identifier(session, service)
     return found if found is not None else contracts.get_subscription(session, service)
 
 
-def usage_of(session: Session, service: str, month: str, store: UsageStore | None = None) -> dict:
+@dataclass(frozen=True)
+class MonthUsage:
+    """A service's usage in a month (``usage_of``); ``rating.shapes.usage_dict`` shows it."""
+
+    subscription_id: int
+    subscription_ref: str
+    family: str
+    service_identifier: str | None
+    month: str
+    summaries: list[UsageSummary]
+    traffic: list[dict]
+    breaches: list[FairUseBreach]
+    alerts: list[FraudAlert]
+
+
+def usage_of(session: Session, service: str, month: str,
+             store: UsageStore | None = None) -> MonthUsage:
     """A service's usage in a month: its summaries, breaches, alerts and traffic by destination."""
     store = store or UsageStore.default()
     check_month(month)
@@ -341,24 +349,13 @@ def usage_of(session: Session, service: str, month: str, store: UsageStore | Non
                    .sort("rate_dest", "type", "in_bundle").collect().to_dicts())
         for row in traffic:
             row["amount"] = str(money(price_rules.from_micro(row.pop("amount_micro"))))
-    return {
-        "subscription": {"id": sub.id, "ref": sub.ref, "family": sub.family,
-                         "service_identifier": sub.service_identifier},
-        "month": month,
-        "summaries": [summary_dict(s) for s in summaries],
-        "traffic": traffic,
-        "breaches": [breach_dict(b) for b in session.scalars(select(FairUseBreach).where(
-            FairUseBreach.subscription_id == sub.id, FairUseBreach.month == month))],
-        "alerts": [alert_dict(a) for a in session.scalars(select(FraudAlert).where(
-            FraudAlert.subscription_id == sub.id, FraudAlert.month == month))],
-    }
-
-
-def summary_dict(row: UsageSummary) -> dict:
-    return {"id": row.id, "subscription_id": row.subscription_id, "customer_id": row.customer_id,
-            "month": row.month, "usage_period": row.usage_period, "amount": str(row.amount),
-            "price_basis": row.price_basis, "records": row.records, "explanation": row.explanation,
-            "billed_invoice_id": row.billed_invoice_id}
+    return MonthUsage(
+        subscription_id=sub.id, subscription_ref=sub.ref, family=sub.family,
+        service_identifier=sub.service_identifier, month=month, summaries=summaries, traffic=traffic,
+        breaches=list(session.scalars(select(FairUseBreach).where(
+            FairUseBreach.subscription_id == sub.id, FairUseBreach.month == month))),
+        alerts=list(session.scalars(select(FraudAlert).where(
+            FraudAlert.subscription_id == sub.id, FraudAlert.month == month))))
 
 
 def summaries_of_customer(session: Session, customer_id: int, limit: int = 500) -> list[UsageSummary]:
