@@ -41,7 +41,9 @@ def _as_earlier_release(node):
 def test_a_sheet_stored_with_the_old_names_is_the_built_in_sheet_after_the_upgrade(
         tmp_path, actor):
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    migrate.upgrade(url, "0001_foundation")
+    # The vocabulary's revision not yet run; the audit table as this release writes it (the
+    # sheets are loaded by this release's code, which audits the load).
+    migrate.upgrade(url, "0012_audit_summary_message")
     clock = FixedClock(datetime(2026, 12, 7, 9, tzinfo=PARIS))
     engine = sa.create_engine(url)
     with transaction(engine) as session:                 # this release's sheets, stored...
