@@ -21,6 +21,7 @@ from clausier.catalog import facts as catalog_facts
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus as _S
 from clausier.core import sealed
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
@@ -373,8 +374,8 @@ def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date,
     subscriptions = contract_facts.subscriptions(session, {item.subscription_id for item in items})
     rows = [(item, sub) for item in items
             if (sub := subscriptions.get(item.subscription_id)) is not None
-            and (sub.status == "terminated"
-                 or (sub.status == "cancelled" and sub.termination_reason == "withdrawal"))]
+            and (sub.status == _S.TERMINATED
+                 or (sub.status == _S.CANCELLED and sub.termination_reason == "withdrawal"))]
     opened = 0
     for item, sub in rows:
         effective = _effective_end(sub)
@@ -623,7 +624,7 @@ def _sim_step(session: Session, clock: Clock, actor: Actor, day: date,
                                                  {sim.item.subscription_id for sim in sims})
     for sim in sims:
         sub = subscriptions[sim.item.subscription_id]
-        if sub.status in ("terminated", "cancelled"):
+        if sub.status in (_S.TERMINATED, _S.CANCELLED):
             sim.status = SimStatus.DEACTIVATED
             record(session, clock, actor, "sim.deactivate", sim.item,
                    f"{sim.item.serial}: line of {sub.ref} ended, SIM deactivated on {day.isoformat()}")

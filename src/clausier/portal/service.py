@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from clausier.accounts import facts as account_facts
 from clausier.accounts import service as accounts
 from clausier.audit.service import Actor
+from clausier.billing.invoices.rules import InvoiceStatus
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
@@ -166,7 +167,7 @@ def invoice_of_customer(session: Session, customer_id: int, number: str) -> tupl
         invoice = None
     # By its number only: ``get_invoice`` would also take an id.
     if (invoice is None or invoice.number != number or invoice.customer_id != customer_id
-            or invoice.status == "draft"):
+            or invoice.status == InvoiceStatus.DRAFT):
         raise NotFound(f"invoice: {number} not found", resource="invoice")
     return invoice, billing.credited_by(session, invoice)
 

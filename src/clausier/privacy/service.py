@@ -28,6 +28,7 @@ from clausier.catalog import facts as catalog_facts
 from clausier.catalog import service as catalog
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
 from clausier.core.settings import Settings
@@ -700,7 +701,7 @@ def close_objection(session: Session, clock: Clock, actor: Actor, objection_id: 
                              code=rules.Refused.objection_talks_not_over)
         reason = "sub_processor_objection" if objection.termination_without_fees else None
         for subscription in contracts.list_subscriptions(session, objection.customer_id):
-            if subscription.status in ("active", "suspended"):
+            if subscription.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
                 contracts.give_notice(session, clock, actor, subscription.id, on, reason=reason)
     objection.status = (rules.ObjectionStatus.TERMINATED if outcome == "terminate"
                         else rules.ObjectionStatus(outcome))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from clausier.accounts.models import User
 from clausier.catalog import service as catalog
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus
 from clausier.core.clock import Clock
 from clausier.core.money import money
 from clausier.customers import service as customers
@@ -26,6 +27,7 @@ from clausier.payments import invoices as invoice_reads
 from clausier.payments.dunning import service as dunning
 from clausier.rating.cdr import service as cdr
 from clausier.rating.fraud import service as fraud
+from clausier.rating.fraud.rules import AlertStatus
 from clausier.rating.month import service as rating
 from clausier.rooms import ROOMS
 from clausier.support import service as support
@@ -265,7 +267,8 @@ def packs_panel(session: Session, clock: Clock, view: View) -> Panel:
     today = clock.today()
     rows = []
     for sub in contracts.list_subscriptions(session, limit=100_000):
-        if sub.status in ("cancelled", "terminated") or contracts.terms_of(session, sub).pack is None:
+        if (sub.status in (SubscriptionStatus.CANCELLED, SubscriptionStatus.TERMINATED)
+                or contracts.terms_of(session, sub).pack is None):
             continue
         end = contracts.timeline(session, sub.id, today).commitment_end
         if end is not None and today <= end <= today + PACK_HORIZON:
@@ -359,7 +362,7 @@ def usage_panel(session: Session, clock: Clock, view: View) -> Panel:
             for b in cdr.list_batches(session, limit=IMPORTS_SHOWN)]
     rows += [[_("Fraud alert") + f" #{a.id}", f["label"]("fraud_alert", a.kind),
               f"{a.calls} {_('calls')} · {a.month}",
-              f["instant"](a.detected_at)] for a in fraud.list_alerts(session, status="open")]
+              f["instant"](a.detected_at)] for a in fraud.list_alerts(session, status=AlertStatus.OPEN)]
     return Panel(
         key="usage", title=_("Latest CDR imports and fraud alerts"),
         headers=[_("What"), _("Subject"), _("Figures"), _("When")], rows=rows, charts=charts,
