@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,9 @@ from clausier.core.errors import InvalidInput, NotFound
 from clausier.core.languages import LANGUAGES
 from clausier.core.money import money
 from clausier.customers import service as customers
+
+if TYPE_CHECKING:
+    from clausier.equipment.service import ReturnDue
 
 PORTAL_ROLE = "customer"
 
@@ -102,7 +106,7 @@ def usage_of_customer(session: Session, customer_id: int) -> list:
     return rating.summaries_of_customer(session, customer_id)
 
 
-def equipment_to_return(session: Session, customer_id: int) -> list[dict]:
+def equipment_to_return(session: Session, customer_id: int) -> list[ReturnDue]:
     """The customer's equipment still to send back, by when, and what missing it bills."""
     from clausier.equipment import service as equipment
 

@@ -243,12 +243,13 @@ def returns_panel(session: Session, clock: Clock, view: View) -> Panel:
     not come back (the equipment room's terms and clauses)."""
     _, f = view.gettext, view.f
     rows = []
-    for row in equipment.returns_due(session, *equipment.week_of(clock.today())):
-        customer = customers.get_customer(session, row["customer_id"]) if row["customer_id"] else None
-        penalty = (f["money"](Decimal(row["penalty"]["total"])) + f" {row['basis']}"
-                   if row["penalty"] else _("no penalty"))
-        rows.append([f"{_(row['kind_name'])} {row['serial']}", customer.name if customer else "",
-                     f["day"](row["return_due_on"]), penalty, row["clause"] or ""])
+    for due in equipment.returns_due(session, *equipment.week_of(clock.today())):
+        item, obligation = due.item, due.obligation
+        customer = customers.get_customer(session, item.customer_id) if item.customer_id else None
+        penalty = (f["money"](obligation.penalty.total) + f" {obligation.basis}"
+                   if obligation.penalty else _("no penalty"))
+        rows.append([f"{_(due.kind.name)} {item.serial}", customer.name if customer else "",
+                     f["day"](item.return_due_on), penalty, obligation.clause or ""])
     return Panel(
         key="returns", title=_("Equipment returns due this week"),
         headers=[_("Equipment"), _("Customer"), _("Return by"), _("Billed if not returned"),
