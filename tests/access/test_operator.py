@@ -157,7 +157,7 @@ def test_the_lent_transmission_module_and_its_sim_are_returns_due_at_the_end_of_
     assert equipment.returns_due(session, date(2035, 1, 1), date(2035, 12, 31)) == []
     daily_tick(session, clock, SYSTEM, date(2035, 3, 1))
     due = equipment.returns_due(session, date(2035, 1, 1), date(2035, 12, 31))
-    assert sorted((row["serial"], row["return_due_on"], row["return_to"]) for row in due) == [
+    assert sorted((row.item.serial, row.item.return_due_on, row.item.return_to) for row in due) == [
         ("8933999900000000042", date(2035, 3, 1), "manufacturer"),
         ("TM-0001", date(2035, 3, 1), "manufacturer")]
     assert module.return_reason == "end_of_service"

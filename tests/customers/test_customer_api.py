@@ -30,6 +30,7 @@ def test_invalid_identity_is_a_problem_naming_the_field(loaded, staff_client):
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["errors"] == [
         {"field": "siret", "reason": "37934180300029 does not start with the SIREN 812345676"}]
+    assert refused.json()["code"] == "siret_not_of_the_siren"     # customers.rules.Refused
 
 
 def test_sites_and_contacts_crud(loaded, staff_client):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.fr import tva
 
-from clausier.core.errors import InvalidInput
+from clausier.core.errors import RuleRefusal
 from clausier.customers import rules
 from clausier.customers.rules import Identity
 
@@ -30,10 +30,10 @@ def test_the_seed_identifier_of_technicophone_is_a_valid_siret_of_its_siren():
     ("37934180A", "must contain digits only"),
 ])
 def test_an_invalid_siren_is_refused_with_its_reason(value, reason):
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.check_siren(value)
-    assert refused.value.problems[0].field == "siren"
-    assert reason in refused.value.problems[0].reason
+    assert refused.value.field == "siren"
+    assert reason in refused.value.reason
 
 
 @pytest.mark.parametrize("value, siren, reason", [
@@ -42,10 +42,10 @@ def test_an_invalid_siren_is_refused_with_its_reason(value, reason):
     ("81234567600017", TECHNICOPHONE_SIREN, "does not start with the SIREN 379341803"),
 ])
 def test_an_invalid_siret_is_refused_with_its_reason(value, siren, reason):
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.check_siret(value, siren)
-    assert refused.value.problems[0].field == "siret"
-    assert reason in refused.value.problems[0].reason
+    assert refused.value.field == "siret"
+    assert reason in refused.value.reason
 
 
 def test_the_french_vat_number_is_derived_from_the_siren():
@@ -60,10 +60,10 @@ def test_the_french_vat_number_is_derived_from_the_siren():
     ("FR81379", "wrong number of digits"),
 ])
 def test_an_inconsistent_vat_number_is_refused(value, reason):
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.check_vat_number(value, TECHNICOPHONE_SIREN)
-    assert refused.value.problems[0].field == "vat_number"
-    assert reason in refused.value.problems[0].reason
+    assert refused.value.field == "vat_number"
+    assert reason in refused.value.reason
 
 
 def test_a_vat_number_of_another_eu_country_is_accepted():
@@ -79,15 +79,15 @@ def test_every_siren_with_its_luhn_key_gives_a_valid_vat_number(base):
 
 
 def test_a_household_has_no_siren():
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.check_identity(Identity("household", "other", siren=TECHNICOPHONE_SIREN), "consumer")
     assert str(refused.value) == "siren: a household has none (only companies do)"
 
 
 def test_a_french_company_needs_its_siren():
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.check_identity(Identity("company", "tertiary"), "business")
-    assert refused.value.problems[0].field == "siren"
+    assert refused.value.field == "siren"
 
 
 def test_a_foreign_company_may_have_no_siren():
@@ -97,13 +97,13 @@ def test_a_foreign_company_may_have_no_siren():
 
 def test_the_operator_customer_kind_decides_who_may_be_a_customer():
     # Ozone sells to consumers only (its CGV: domestic, personal use)
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.check_identity(Identity("company", "tertiary", siren=TECHNICOPHONE_SIREN), "consumer")
-    assert refused.value.problems[0].field == "kind"
+    assert refused.value.field == "kind"
 
 
 def test_category_must_be_one_of_the_four():
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.check_identity(Identity("company", "retail", siren=TECHNICOPHONE_SIREN), "business")
     assert "public_body, tertiary, industrial, other" in str(refused.value)
 
@@ -111,23 +111,23 @@ def test_category_must_be_one_of_the_four():
 def test_contact_roles_are_checked_and_deduplicated():
     assert rules.check_roles(["incident_reporter", "billing", "billing"]) == [
         "billing", "incident_reporter"]
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.check_roles(["boss"])
-    assert refused.value.problems[0].field == "roles"
+    assert refused.value.field == "roles"
 
 
 def test_phone_numbers_are_normalised_to_the_international_format():
     # Technicophone's reporting line as the seed writes it: "0247406000" (CP Internet L2550-2554)
     assert rules.normalise_phone("0247406000") == "+33 2 47 40 60 00"
     assert rules.normalise_phone("+33 (0)2 47 40 60 00") == "+33 2 47 40 60 00"
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.normalise_phone("0247", "phone")
-    assert refused.value.problems[0].field == "phone"
+    assert refused.value.field == "phone"
 
 
 def test_emails_are_lowercased_and_checked():
     assert rules.normalise_email(" Telecom@Technicophone.FR ") == "telecom@technicophone.fr"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(RuleRefusal):
         rules.normalise_email("telecom.technicophone.fr")
 
 
@@ -143,16 +143,16 @@ def test_the_numbering_zone_comes_from_the_department(postcode, zone):
 
 def test_an_explicit_numbering_zone_wins_and_is_checked():
     assert rules.numbering_zone("37210", explicit="04") == "04"
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.numbering_zone("37210", explicit="09")
-    assert refused.value.problems[0].field == "numbering_zone"
+    assert refused.value.field == "numbering_zone"
 
 
 def test_a_site_abroad_has_no_numbering_zone_and_a_bad_postcode_is_refused():
     assert rules.numbering_zone("1000", country="BE") == ""
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(RuleRefusal) as refused:
         rules.numbering_zone("3721")
-    assert refused.value.problems[0].field == "postcode"
+    assert refused.value.field == "postcode"
 
 
 def test_every_metropolitan_department_has_one_zone():

@@ -81,6 +81,27 @@ def test_portal_shows_a_customer_only_its_own_equipment_to_return(world):
     assert theirs == []
 
 
+# The returns as the API gives them (equipment.shapes.return_dict): the item, then its obligation.
+ITEM_KEYS = ["id", "serial", "kind", "kind_name", "state", "provision_mode", "owner", "customer_id",
+             "subscription_id", "site_id", "replacement_value", "sale_price", "monthly_rent",
+             "price_basis", "shipped_on", "delivered_on", "received_on", "paid_in_full_on",
+             "ownership_passed_on", "return_reason", "return_due_on", "return_to",
+             "overdue_action", "returned_on", "return_condition", "sim"]
+OBLIGATION_KEYS = ["penalty", "on_overdue", "clause", "basis", "ownership_passes",
+                   "still_to_return", "penalty_billed_on"]
+
+
+def test_api_returns_due_keep_their_keys_for_staff_and_for_the_customer(world):
+    client, _, _, tokens = world
+    [row] = client.get("/api/v1/equipment/returns/due").json()
+    assert list(row) == ITEM_KEYS + OBLIGATION_KEYS
+    assert (row["kind"], row["on_overdue"], row["clause"]) == ("box_fibre", "invoice", "Annexe 2 (L1232)")
+    [mine] = client.get("/api/v1/equipment/returns/due",
+                        headers={"authorization": f"Bearer {tokens['mine']}"}).json()
+    assert list(mine) == ITEM_KEYS + OBLIGATION_KEYS + ["send_to"]
+    assert list(mine["send_to"]) == ["to", "name", "address"] and mine["send_to"]["to"] == "operator"
+
+
 def test_api_port_in_refusal_and_port_out_quote(world):
     client, mobile_ref, operator_id, _ = world
     refused = client.post("/api/v1/ports/in", json={

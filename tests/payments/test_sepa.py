@@ -217,5 +217,5 @@ def test_an_invoice_paid_by_transfer_before_its_collection_is_not_debited(sessio
     clock = FixedClock.on(date(2025, 10, 4))
     ledger.record_payment(session, clock, actor, billed.customer.ref, "34.90", "transfer", date(2025, 10, 4))
     assert sepa.export_collections(session, FixedClock.on(date(2025, 10, 5)), actor, date(2025, 10, 5)) == []
-    (debit,) = overview.collections(session, billed.customer.ref, date(2025, 10, 5))["debits"]
-    assert debit["status"] == "cancelled"
+    (debit,) = overview.collections(session, billed.customer.ref, date(2025, 10, 5)).debits
+    assert debit.status == "cancelled"

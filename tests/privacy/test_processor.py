@@ -11,7 +11,7 @@ from sqlalchemy import select
 from clausier.billing.models import Charge
 from clausier.contracts import service as contracts
 from clausier.core.clock import PARIS
-from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.core.errors import InvalidInput, NotAllowed, RuleRefusal
 from clausier.customers.models import Contact
 from clausier.privacy import rules, service
 from clausier.privacy.models import Recording
@@ -34,7 +34,7 @@ def test_sub_processor_timeline_in_business_days():
     assert (timeline.earliest_change_on, timeline.objection_deadline) == (date(2026, 11, 17),
                                                                           date(2026, 11, 17))
     assert timeline.state_on(date(2026, 11, 18)) == "accepted_by_silence"
-    with pytest.raises(NotAllowed, match="closed on 2026-11-17"):
+    with pytest.raises(RuleRefusal, match="^received_on: .*closed on 2026-11-17"):
         rules.subprocessor_timeline(date(2026, 11, 2), PRIVACY, objected_on=date(2026, 11, 18))
     objected = rules.subprocessor_timeline(date(2026, 11, 2), PRIVACY, objected_on=date(2026, 11, 16))
     assert objected.talks_end_on == date(2026, 12, 29)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from clausier.core.clock import PARIS
-from clausier.core.errors import NotAllowed
+from clausier.core.errors import RuleRefusal
 from clausier.privacy import rules, service
 from clausier.privacy.models import PurgeReportLine, Recording, RetentionRun
 from clausier.terms.loader import built_in_sheets
@@ -64,7 +64,7 @@ def test_recordings_can_only_be_shortened():
     """CP X §3.2 (L7466-7469): six months by default, which the client may reduce, not extend."""
     recordings = _rule("technicophone", "cx", "recordings")
     assert recordings.shortened(months=2, reference=date(2026, 1, 1)).months == 2
-    with pytest.raises(NotAllowed, match="can only be shortened"):
+    with pytest.raises(RuleRefusal, match="can only be shortened"):
         recordings.shortened(months=7, reference=date(2026, 1, 1))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from clausier.accounts.models import User
 from clausier.core.clock import PARIS
-from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.core.errors import NotAllowed, RuleRefusal
 from clausier.customers.models import Contact, Customer
 from clausier.privacy import discovery, rules, service
 from clausier.terms.loader import built_in_sheets
@@ -34,9 +34,10 @@ def test_request_deadline_one_month_extendable_by_two_with_reasons():
     the first month."""
     deadline = rules.request_deadline(date(2026, 1, 31), PRIVACY)
     assert (deadline.due_on, deadline.clause) == (date(2026, 2, 28), "Annexe 1 B.1.e (L10656-10658)")
-    with pytest.raises(InvalidInput, match="reason"):
+    with pytest.raises(RuleRefusal, match="reason") as refused:
         rules.extend_request(deadline, " ", date(2026, 2, 10), PRIVACY)
-    with pytest.raises(NotAllowed, match="by 2026-02-28"):
+    assert refused.value.code == "extension_reason_missing"
+    with pytest.raises(RuleRefusal, match="by 2026-02-28"):
         rules.extend_request(deadline, "400 mailboxes to search", date(2026, 3, 2), PRIVACY)
     extended = rules.extend_request(deadline, "400 mailboxes to search", date(2026, 2, 10), PRIVACY)
     assert extended.deadline == date(2026, 4, 28)

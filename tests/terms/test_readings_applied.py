@@ -13,7 +13,7 @@ import pytest
 from clausier.contracts import rules as contracts
 from clausier.contracts.rules import Facts, Item
 from clausier.core.clock import PARIS
-from clausier.core.errors import InvalidInput, RuleRefusal
+from clausier.core.errors import RuleRefusal
 from clausier.equipment import rules as equipment
 from clausier.privacy import rules as privacy
 from clausier.rating.fair_use.rules import breaches_of
@@ -395,7 +395,7 @@ def test_breach_notice_records_its_delay_without_an_hour_limit():
     timing = privacy.breach_notice_timing(detected, datetime(2026, 5, 11, 9, 30, tzinfo=PARIS), terms)
     assert timing.text == "notified 83 h 15 min after detection (as soon as possible)"
     assert timing.clause == "Annexe 1 A.2.a (L10349-10353), reading T-GDPR-BREACH-DELAY"
-    with pytest.raises(InvalidInput, match="detected_at"):
+    with pytest.raises(RuleRefusal, match="detected_at"):
         privacy.breach_notice_timing(detected, detected - timedelta(minutes=1), terms)
 
 

@@ -19,7 +19,7 @@ from clausier.catalog import attributes as offer_attributes
 from clausier.catalog import rules
 from clausier.catalog.models import EquipmentKind, Offer, OfferOption, Operator
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput, NotFound, Problem
+from clausier.core.errors import InvalidInput, NotFound, Problem, RuleRefusal
 from clausier.core.money import money
 from clausier.db.lookup import get_or_not_found
 from clausier.terms import service as terms
@@ -267,9 +267,10 @@ def _operator_values(entry: OperatorEntry, path: Path) -> dict:
     given = {name: item.value for name, item in entry.legal_identity.items()}
     try:
         identity, derived = rules.checked_identity(given, field_prefix="operator.legal_identity.")
-    except InvalidInput as exc:
-        raise InvalidInput(f"{path}: {exc.message}", problems=exc.problems, code=exc.code,
-                           clause=exc.clause) from None
+    except RuleRefusal as exc:
+        error = exc.as_invalid_input()
+        raise InvalidInput(f"{path}: {error.message}", problems=error.problems, code=error.code,
+                           clause=error.clause) from None
     sources = {name: item.source for name, item in entry.legal_identity.items()}
     values = {name: getattr(identity, name) for name in IDENTITY_FIELDS}
     values["address_lines"] = list(identity.address_lines)

@@ -120,7 +120,10 @@ def _given_subscription_ref(session: Session, operator: catalog_facts.OperatorFa
                               f"service family) but give it {len(refs)} references: "
                               f"{', '.join(sorted(refs))}",
                               code=rules.Refused.subscription_ref_ambiguous)
-    ref = customer_rules.check_reference(refs.pop(), "lines.subscription_ref")
+    try:
+        ref = customer_rules.check_reference(refs.pop(), "lines.subscription_ref")
+    except RuleRefusal as exc:
+        raise exc.as_invalid_input() from None
     if _ref_taken(session, Subscription, operator, ref):
         reason = f"{operator.code} already has a subscription {ref}"
         raise Conflict(f"lines.subscription_ref: {reason}",

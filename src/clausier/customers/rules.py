@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import auto
 
 import phonenumbers
 from stdnum import exceptions as stdnum_errors
@@ -15,7 +16,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret
 
-from clausier.core.errors import InvalidInput
+from clausier.core.errors import RefusalCode, RuleRefusal
 
 KINDS = ("company", "household")
 CATEGORIES = ("public_body", "tertiary", "industrial", "other")
@@ -31,6 +32,30 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]{0,39}")
 
 
+class Refused(RefusalCode):
+    """What the customer rules refuse (customers.service says it as invalid input)."""
+
+    siren_malformed = auto()
+    siret_malformed = auto()
+    siret_not_of_the_siren = auto()
+    vat_number_invalid = auto()
+    vat_number_not_of_the_siren = auto()
+    vat_number_key_wrong = auto()
+    email_malformed = auto()
+    phone_malformed = auto()
+    phone_invalid = auto()
+    contact_role_unknown = auto()
+    reference_malformed = auto()
+    choice_unknown = auto()
+    customer_kind_not_sold = auto()
+    country_malformed = auto()
+    household_company_field = auto()
+    household_category_not_other = auto()
+    siren_missing = auto()
+    postcode_malformed = auto()
+    numbering_zone_unknown = auto()
+
+
 def _reason(exc: stdnum_errors.ValidationError) -> str:
     if isinstance(exc, stdnum_errors.InvalidLength):
         return "has the wrong number of digits"
@@ -44,14 +69,14 @@ def _reason(exc: stdnum_errors.ValidationError) -> str:
 
 
 def check_siren(value: str) -> str:
-    """The SIREN without spaces, or ``InvalidInput`` naming the reason."""
+    """The SIREN without spaces, or a refusal naming the reason."""
     try:
         return fr_siren.validate(value)
     except stdnum_errors.ValidationError as exc:
         reason = _reason(exc)
         if isinstance(exc, stdnum_errors.InvalidLength):
             reason = "must have 9 digits"
-        raise InvalidInput.on("siren", f"{value!r} {reason}", code="siren_malformed") from None
+        raise RuleRefusal(Refused.siren_malformed, "siren", f"{value!r} {reason}") from None
 
 
 def check_siret(value: str, siren: str | None) -> str:
@@ -62,10 +87,10 @@ def check_siret(value: str, siren: str | None) -> str:
         reason = _reason(exc)
         if isinstance(exc, stdnum_errors.InvalidLength):
             reason = "must have 14 digits"
-        raise InvalidInput.on("siret", f"{value!r} {reason}", code="siret_malformed") from None
+        raise RuleRefusal(Refused.siret_malformed, "siret", f"{value!r} {reason}") from None
     if siren and not siret.startswith(siren):
-        raise InvalidInput.on("siret", f"{siret} does not start with the SIREN {siren}",
-                              code="siret_not_of_the_siren")
+        raise RuleRefusal(Refused.siret_not_of_the_siren, "siret",
+                          f"{siret} does not start with the SIREN {siren}")
     return siret
 
 
@@ -80,24 +105,23 @@ def check_vat_number(value: str, siren: str | None) -> str:
     try:
         vat = eu_vat.validate(value)
     except stdnum_errors.ValidationError as exc:
-        raise InvalidInput.on("vat_number", f"{value!r} {_reason(exc)}",
-                              code="vat_number_invalid") from None
+        raise RuleRefusal(Refused.vat_number_invalid, "vat_number",
+                          f"{value!r} {_reason(exc)}") from None
     if vat.startswith("FR") and siren:
         if vat[4:] != siren:
-            raise InvalidInput.on("vat_number", f"{vat} does not carry the SIREN {siren}",
-                                  code="vat_number_not_of_the_siren")
+            raise RuleRefusal(Refused.vat_number_not_of_the_siren, "vat_number",
+                              f"{vat} does not carry the SIREN {siren}")
         if vat[2:4].isdigit() and vat != vat_number_for(siren):
-            raise InvalidInput.on("vat_number",
-                                  f"{vat} has the wrong key for SIREN {siren} "
-                                  f"(expected {vat_number_for(siren)})",
-                                  code="vat_number_key_wrong")
+            raise RuleRefusal(Refused.vat_number_key_wrong, "vat_number",
+                              f"{vat} has the wrong key for SIREN {siren} "
+                              f"(expected {vat_number_for(siren)})")
     return vat
 
 
 def normalise_email(value: str, field: str = "email") -> str:
     email = value.strip().lower()
     if email and not _EMAIL.match(email):
-        raise InvalidInput.on(field, f"{value!r} is not an e-mail address", code="email_malformed")
+        raise RuleRefusal(Refused.email_malformed, field, f"{value!r} is not an e-mail address")
     return email
 
 
@@ -109,18 +133,18 @@ def normalise_phone(value: str, field: str = "phone", region: str = "FR") -> str
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        raise InvalidInput.on(field, f"{value!r} is not a phone number",
-                              code="phone_malformed") from None
+        raise RuleRefusal(Refused.phone_malformed, field,
+                          f"{value!r} is not a phone number") from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidInput.on(field, f"{value!r} is not a valid phone number", code="phone_invalid")
+        raise RuleRefusal(Refused.phone_invalid, field, f"{value!r} is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def check_roles(roles: list[str]) -> list[str]:
     unknown = [role for role in roles if role not in CONTACT_ROLES]
     if unknown:
-        raise InvalidInput.on("roles", f"{unknown[0]!r} is not one of {', '.join(CONTACT_ROLES)}",
-                              code="contact_role_unknown")
+        raise RuleRefusal(Refused.contact_role_unknown, "roles",
+                          f"{unknown[0]!r} is not one of {', '.join(CONTACT_ROLES)}")
     return sorted(set(roles), key=CONTACT_ROLES.index)
 
 
@@ -128,15 +152,16 @@ def check_reference(value: str, field: str = "ref") -> str:
     """A customer or subscription reference: letters, digits and ``-_./``, at most 40."""
     ref = value.strip()
     if not _REFERENCE.fullmatch(ref):
-        raise InvalidInput.on(field, f"{ref!r} must be letters, digits, '-', '_', '.', '/' "
-                                     "(at most 40)", code="reference_malformed")
+        raise RuleRefusal(Refused.reference_malformed, field,
+                          f"{ref!r} must be letters, digits, '-', '_', '.', '/' "
+                          "(at most 40)")
     return ref
 
 
 def check_choice(field: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise InvalidInput.on(field, f"{value!r} is not one of {', '.join(choices)}",
-                              code="choice_unknown")
+        raise RuleRefusal(Refused.choice_unknown, field,
+                          f"{value!r} is not one of {', '.join(choices)}")
     return value
 
 
@@ -161,24 +186,25 @@ def check_identity(identity: Identity, operator_customer_kind: str) -> Identity:
     category = check_choice("category", identity.category, CATEGORIES)
     allowed = KINDS_FOR_OPERATOR.get(operator_customer_kind, KINDS)
     if kind not in allowed:
-        raise InvalidInput.on("kind", f"this operator sells to {' or '.join(allowed)} customers "
-                                      f"only, not to a {kind}", code="customer_kind_not_sold")
+        raise RuleRefusal(Refused.customer_kind_not_sold, "kind",
+                          f"this operator sells to {' or '.join(allowed)} customers "
+                          f"only, not to a {kind}")
     country = identity.country.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", country):
-        raise InvalidInput.on("country", f"{identity.country!r} is not a 2-letter country code",
-                              code="country_malformed")
+        raise RuleRefusal(Refused.country_malformed, "country",
+                          f"{identity.country!r} is not a 2-letter country code")
     if kind == "household":
         for name in ("siren", "siret", "vat_number"):
             if getattr(identity, name):
-                raise InvalidInput.on(name, "a household has none (only companies do)",
-                                      code="household_company_field")
+                raise RuleRefusal(Refused.household_company_field, name,
+                                  "a household has none (only companies do)")
         if category != "other":
-            raise InvalidInput.on("category", "a household's category is 'other'",
-                                  code="household_category_not_other")
+            raise RuleRefusal(Refused.household_category_not_other, "category",
+                              "a household's category is 'other'")
         return Identity(kind, category, country)
     siren = check_siren(identity.siren) if identity.siren else None
     if country == "FR" and siren is None:
-        raise InvalidInput.on("siren", "a French company needs its SIREN", code="siren_missing")
+        raise RuleRefusal(Refused.siren_missing, "siren", "a French company needs its SIREN")
     siret = check_siret(identity.siret, siren) if identity.siret else None
     vat = check_vat_number(identity.vat_number, siren) if identity.vat_number else None
     return Identity(kind, category, country, siren, siret, vat)
@@ -204,8 +230,8 @@ def department_of(postcode: str) -> str:
     """The department of a French postcode (Corsica 20xxx: 2A below 20200, else 2B)."""
     code = postcode.strip().replace(" ", "")
     if not re.fullmatch(r"\d{5}", code):
-        raise InvalidInput.on("postcode", f"{postcode!r} is not a French postcode (5 digits)",
-                              code="postcode_malformed")
+        raise RuleRefusal(Refused.postcode_malformed, "postcode",
+                          f"{postcode!r} is not a French postcode (5 digits)")
     if code.startswith("97") or code.startswith("98"):
         return code[:3]
     if code.startswith("20"):
@@ -223,7 +249,7 @@ def numbering_zone(postcode: str, country: str = "FR", explicit: str | None = No
     department = department_of(postcode)
     zone = ZONE_OF_DEPARTMENT.get(department)
     if zone is None:
-        raise InvalidInput.on("postcode", f"department {department} has no geographic prefix; "
-                                          "give the numbering zone explicitly",
-                              code="numbering_zone_unknown")
+        raise RuleRefusal(Refused.numbering_zone_unknown, "postcode",
+                          f"department {department} has no geographic prefix; "
+                          "give the numbering zone explicitly")
     return zone

@@ -13,7 +13,7 @@ from clausier.audit.service import Actor, changes_between, record
 from clausier.catalog import facts as catalog_facts
 from clausier.catalog import service as catalog
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotFound, Problem
+from clausier.core.errors import Conflict, InvalidInput, NotFound, Problem, RuleRefusal
 from clausier.core.message import msg
 from clausier.customers import rules
 from clausier.customers.models import Contact, Customer, Site
@@ -35,6 +35,14 @@ def _blank_to_none(value: str | None) -> str | None:
     return value.strip() or None if isinstance(value, str) else value
 
 
+def _checked(rule, *args, **kwargs):
+    """Run a customer rule: its refusal is the input's fault, naming the field."""
+    try:
+        return rule(*args, **kwargs)
+    except RuleRefusal as exc:
+        raise exc.as_invalid_input() from None
+
+
 # --------------------------------------------------------------------------- customers
 
 def _checked_customer(operator, values: dict) -> dict:
@@ -42,7 +50,7 @@ def _checked_customer(operator, values: dict) -> dict:
     name = (values.get("name") or "").strip()
     if not name:
         raise InvalidInput.on("name", "is required", code="customer_name_missing")
-    identity = rules.check_identity(rules.Identity(
+    identity = _checked(rules.check_identity, rules.Identity(
         kind=values.get("kind") or "", category=values.get("category") or "other",
         country=values.get("country") or "FR",
         siren=_blank_to_none(values.get("siren")), siret=_blank_to_none(values.get("siret")),
@@ -56,8 +64,8 @@ def _checked_customer(operator, values: dict) -> dict:
         "country": identity.country, "siren": identity.siren, "siret": identity.siret,
         "vat_number": identity.vat_number,
         "external_ref": _blank_to_none(values.get("external_ref")),
-        "email": rules.normalise_email(values.get("email") or ""),
-        "phone": rules.normalise_phone(values.get("phone") or ""),
+        "email": _checked(rules.normalise_email, values.get("email") or ""),
+        "phone": _checked(rules.normalise_phone, values.get("phone") or ""),
         "main_activity": (values.get("main_activity") or "").strip(),
         "billing_address": (values.get("billing_address") or "").strip(),
         "notes": values.get("notes") or "",
@@ -76,7 +84,7 @@ def _next_ref(session: Session, operator) -> str:
 
 def _check_ref_free(session: Session, operator, ref: str,
                     customer_id: int | None = None) -> str:
-    ref = rules.check_reference(ref)
+    ref = _checked(rules.check_reference, ref)
     other = session.scalar(select(Customer).where(Customer.operator_id == operator.id,
                                                   Customer.ref == ref))
     if other is not None and other.id != customer_id:
@@ -196,8 +204,8 @@ def _checked_site(values: dict) -> dict:
     return {**values, "name": name, "country": country, "postcode": postcode,
             "address": (values.get("address") or "").strip(),
             "city": (values.get("city") or "").strip(),
-            "numbering_zone": rules.numbering_zone(postcode, country,
-                                                   values.get("numbering_zone") or None)}
+            "numbering_zone": _checked(rules.numbering_zone, postcode, country,
+                                       values.get("numbering_zone") or None)}
 
 
 def _make_only_central(session: Session, clock: Clock, actor: Actor, site: Site) -> None:
@@ -282,9 +290,9 @@ def _checked_contact(session: Session, customer_id: int, values: dict) -> dict:
         if site is None or site.customer_id != customer_id:
             raise InvalidInput.on("site_id", f"site {site_id} is not a site of this customer",
                                   code="contact_site_not_of_the_customer")
-    email = rules.normalise_email(values.get("email") or "")
-    phone = rules.normalise_phone(values.get("phone") or "")
-    roles = rules.check_roles(list(values.get("roles") or []))
+    email = _checked(rules.normalise_email, values.get("email") or "")
+    phone = _checked(rules.normalise_phone, values.get("phone") or "")
+    roles = _checked(rules.check_roles, list(values.get("roles") or []))
     if "incident_reporter" in roles and not (email or phone):
         raise InvalidInput.on("roles", "an incident reporter needs an e-mail or a phone number "
                                        "so that the reporter can be identified",

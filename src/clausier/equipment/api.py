@@ -102,9 +102,10 @@ def returns_due(start: Day | None = None, end: Day | None = None, customer_id: i
     A customer's user gets all its own equipment still to return, whatever the dates."""
     if ctx.customer_id is not None:
         # A customer's user: all it still has to send back (what its portal page shows).
-        return service.returns_of_customer(ctx.session, ctx.customer_id)
+        return shapes.return_dicts(service.returns_of_customer(ctx.session, ctx.customer_id))
     week = service.week_of(ctx.clock.today())
-    return service.returns_due(ctx.session, start or week[0], end or week[1], customer_id)
+    return shapes.return_dicts(service.returns_due(ctx.session, start or week[0], end or week[1],
+                                                   customer_id))
 
 
 @router.post("/appointments", status_code=201)

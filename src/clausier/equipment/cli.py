@@ -144,11 +144,11 @@ def paid_in_full(serial: str, on: datetime = typer.Option(..., **DateArg), today
 @app.command("returns-due")
 def returns_due(today: datetime = TodayOption, customer: int = typer.Option(None), as_json: bool = JsonOption):
     """Returns due this week, with the penalty each miss would bill."""
-    from clausier.equipment import service
+    from clausier.equipment import service, shapes
 
     with command(today) as cmd:
         start, end = service.week_of(cmd.clock.today())
-        rows = service.returns_due(cmd.session, start, end, customer)
+        rows = shapes.return_dicts(service.returns_due(cmd.session, start, end, customer))
         names = names_of(cmd.session, rows)
     print_json(rows) if as_json else _items_table(f"Returns due {start} → {end}", rows, names)
 

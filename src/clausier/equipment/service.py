@@ -8,6 +8,7 @@ amounts go to the next invoice through ``billing.ledger.charges.add_charge`` (id
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from clausier.catalog import facts as catalog_facts
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus as _S
 from clausier.core import sealed
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
@@ -29,7 +31,7 @@ from clausier.core.message import msg
 from clausier.core.money import money
 from clausier.core.settings import Settings
 from clausier.db.lookup import get_or_not_found
-from clausier.equipment import rules, shapes
+from clausier.equipment import rules
 from clausier.equipment.models import Appointment, EquipmentItem, SimCard
 from clausier.equipment.rules import AppointmentStatus, SimStatus
 from clausier.terms.schema import Terms, UsageFlags
@@ -377,8 +379,8 @@ def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date,
     subscriptions = contract_facts.subscriptions(session, {item.subscription_id for item in items})
     rows = [(item, sub) for item in items
             if (sub := subscriptions.get(item.subscription_id)) is not None
-            and (sub.status == "terminated"
-                 or (sub.status == "cancelled" and sub.termination_reason == "withdrawal"))]
+            and (sub.status == _S.TERMINATED
+                 or (sub.status == _S.CANCELLED and sub.termination_reason == "withdrawal"))]
     opened = 0
     for item, sub in rows:
         effective = _effective_end(sub)
@@ -390,16 +392,33 @@ def _open_due_returns(session: Session, clock: Clock, actor: Actor, day: date,
     return opened
 
 
-def _return_row(session: Session, item: EquipmentItem) -> dict:
-    obligation = _obligation(session, item)
-    return {**shapes.item_dict(item, kind_of(session, item)), "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
-            "on_overdue": obligation.on_overdue, "clause": obligation.clause, "basis": obligation.basis,
-            "ownership_passes": obligation.ownership_passes,
-            "still_to_return": obligation.still_to_return,
-            "penalty_billed_on": item.overdue_handled_on if obligation.penalty else None}
+@dataclass(frozen=True)
+class ReturnAddress:
+    """Where an item goes back: ``to`` the operator (its name and address in the catalogue) or
+    the manufacturer (a Rozoh module SIM: no address of ours)."""
+
+    to: str
+    name: str = ""
+    address: str = ""
 
 
-def returns_due(session: Session, start: date, end: date, customer_id: int | None = None) -> list[dict]:
+@dataclass(frozen=True)
+class ReturnDue:
+    """An item still to come back, its catalogue kind and its obligation (what missing the
+    deadline bills, under which clause); ``send_to`` is given to the customer only
+    (``returns_of_customer``). The edges show it with ``shapes.return_dict``."""
+
+    item: EquipmentItem
+    kind: catalog_facts.EquipmentKindFacts
+    obligation: rules.ReturnTerms
+    send_to: ReturnAddress | None = None
+
+
+def _return_due(session: Session, item: EquipmentItem) -> ReturnDue:
+    return ReturnDue(item, kind_of(session, item), _obligation(session, item))
+
+
+def returns_due(session: Session, start: date, end: date, customer_id: int | None = None) -> list[ReturnDue]:
     """Open returns whose deadline falls in [start, end], each with what missing it will bill."""
     query = select(EquipmentItem).where(EquipmentItem.state.in_(rules.AT_CUSTOMER),
                                         EquipmentItem.return_due_on.is_not(None),
@@ -408,11 +427,11 @@ def returns_due(session: Session, start: date, end: date, customer_id: int | Non
                                         EquipmentItem.return_due_on <= end)
     if customer_id is not None:
         query = query.where(EquipmentItem.customer_id == customer_id)
-    return [_return_row(session, item)
+    return [_return_due(session, item)
             for item in session.scalars(query.order_by(EquipmentItem.return_due_on, EquipmentItem.id))]
 
 
-def returns_of_customer(session: Session, customer_id: int) -> list[dict]:
+def returns_of_customer(session: Session, customer_id: int) -> list[ReturnDue]:
     """Everything one customer still has to send back, whatever the deadline: not yet due, past due
     and awaiting the daily tick, or already penalised but still owed (the CinéTime box); each with
     what missing the deadline bills and where to send it (the operator's address of the catalogue,
@@ -424,15 +443,14 @@ def returns_of_customer(session: Session, customer_id: int) -> list[dict]:
     operators = catalog_facts.operators(session, {item.operator_id for item in items})
     rows = []
     for item in items:
-        row = _return_row(session, item)
-        if item.overdue_handled_on is not None and not row["still_to_return"]:
+        obligation = _obligation(session, item)
+        if item.overdue_handled_on is not None and not obligation.still_to_return:
             continue            # invoiced instead of returned: nothing left to send back
         operator = operators[item.operator_id]
-        row["send_to"] = ({"to": "manufacturer", "name": "", "address": ""}
-                          if item.return_to == "manufacturer"
-                          else {"to": "operator", "name": operator.legal_name or operator.name,
-                                "address": operator.address})
-        rows.append(row)
+        send_to = (ReturnAddress("manufacturer") if item.return_to == "manufacturer"
+                   else ReturnAddress("operator", operator.legal_name or operator.name,
+                                      operator.address))
+        rows.append(ReturnDue(item, kind_of(session, item), obligation, send_to))
     return rows
 
 
@@ -632,7 +650,7 @@ def _sim_step(session: Session, clock: Clock, actor: Actor, day: date,
                                                  {sim.item.subscription_id for sim in sims})
     for sim in sims:
         sub = subscriptions[sim.item.subscription_id]
-        if sub.status in ("terminated", "cancelled"):
+        if sub.status in (_S.TERMINATED, _S.CANCELLED):
             sim.status = SimStatus.DEACTIVATED
             record(session, clock, actor, "sim.deactivate", sim.item,
                    msg("{serial}: line of {ref} ended, SIM deactivated on {date}",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
 
 from clausier.catalog.facts import EquipmentKindFacts
 from clausier.equipment.models import EquipmentItem
+
+if TYPE_CHECKING:
+    from clausier.equipment.service import ReturnDue
 
 
 def item_dicts(items: Collection[EquipmentItem], kinds: dict[int, EquipmentKindFacts]) -> list[dict]:
@@ -30,3 +34,23 @@ def item_dict(item: EquipmentItem, kind: EquipmentKindFacts) -> dict:
             "sim": None if item.sim is None else {"msisdn": item.sim.msisdn, "status": item.sim.status,
                                                   "suspension_reason": item.sim.suspension_reason,
                                                   "last_activity_on": item.sim.last_activity_on}}
+
+
+def return_dict(row: ReturnDue) -> dict:
+    """An item still to come back (``service.returns_due``, ``returns_of_customer``): the item,
+    what missing its deadline bills and under which clause, and where to send it when told."""
+    item, obligation = row.item, row.obligation
+    shown = {**item_dict(item, row.kind),
+             "penalty": obligation.penalty.as_dict() if obligation.penalty else None,
+             "on_overdue": obligation.on_overdue, "clause": obligation.clause,
+             "basis": obligation.basis, "ownership_passes": obligation.ownership_passes,
+             "still_to_return": obligation.still_to_return,
+             "penalty_billed_on": item.overdue_handled_on if obligation.penalty else None}
+    if row.send_to is not None:
+        shown["send_to"] = {"to": row.send_to.to, "name": row.send_to.name,
+                            "address": row.send_to.address}
+    return shown
+
+
+def return_dicts(rows: Iterable[ReturnDue]) -> list[dict]:
+    return [return_dict(row) for row in rows]

@@ -34,7 +34,7 @@ def inventory_page(request: Request, state: str | None = None, kind: str | None 
 def returns_page(request: Request, on: date | None = None, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
     start, end = service.week_of(on or ctx.clock.today())
-    rows = service.returns_due(ctx.session, start, end)
+    rows = shapes.return_dicts(service.returns_due(ctx.session, start, end))
     names = customer_facts.names(ctx.session, {r["customer_id"] for r in rows})
     return render(request, "equipment/returns.html", {
         "rows": rows, "start": start, "end": end, "names": names,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus
 from clausier.core.clock import Clock
 from clausier.core.errors import NotFound
 from clausier.customers import service as customers
@@ -26,7 +27,7 @@ def _line(session: Session, customer_ref: str, family: str):
         customer = customers.get_customer_by_ref(session, customer_ref)
     except NotFound:
         return None
-    return next(iter(contracts.list_subscriptions(session, customer.id, status="active",
+    return next(iter(contracts.list_subscriptions(session, customer.id, status=SubscriptionStatus.ACTIVE,
                                                   family=family)), None)
 
 

@@ -13,6 +13,7 @@ from clausier.audit.service import Actor, record
 from clausier.catalog import facts as catalog_facts
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus
 from clausier.contracts.changes import Change
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
@@ -271,7 +272,7 @@ def complete_port(session: Session, clock: Clock, actor: Actor, request_id: int,
                              code=rules.Refused.number_lost_with_the_line)
         row.status, row.released_on, row.release_reason = _N.PORTED_OUT, on, "ported out"
         subscription = contracts.get_subscription(session, request.subscription_id)
-        if subscription.status == "notice_given":
+        if subscription.status == SubscriptionStatus.NOTICE_GIVEN:
             contracts.terminate_now(session, clock, actor, subscription.id, on, "ported out")
     request.status = _P.DONE
     record(session, clock, actor, f"port.{request.direction}.done", request, msg("{number} ported on {date}", number=row.number, date=on))

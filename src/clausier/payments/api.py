@@ -83,7 +83,8 @@ def add_mandate(body: MandateIn, ctx: Ctx = Depends(staff_ctx)) -> dict:
 @router.get("/collections/{customer}")
 def collections(customer: str, on: Day | None = None, ctx: Ctx = Depends(staff_ctx)) -> dict:
     """What the customer owes (interest accrued, explained), its ladder, payments, messages."""
-    return overview.collections(ctx.session, customer, on or ctx.clock.today())
+    return shapes.collections_dict(overview.collections(ctx.session, customer,
+                                                        on or ctx.clock.today()))
 
 
 @router.get("/dunning/queue")

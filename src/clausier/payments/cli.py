@@ -260,10 +260,11 @@ def list_rates(as_json: bool = JsonOption):
 @collections_app.command("show")
 def show(customer: str, today: datetime = TodayOption, as_json: bool = JsonOption):
     """What the customer owes, the interest accrued, the ladder, payments and messages."""
-    from clausier.payments import overview
+    from clausier.payments import overview, shapes
 
     with command(today) as cmd:
-        data = overview.collections(cmd.session, customer, cmd.clock.today())
+        data = shapes.collections_dict(overview.collections(cmd.session, customer,
+                                                            cmd.clock.today()))
     if as_json:
         print_json(data)
         return

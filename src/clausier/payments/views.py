@@ -13,7 +13,7 @@ from clausier.core.errors import NotFound
 from clausier.notifications import outbox
 from clausier.notifications.facts import message_facts
 from clausier.payments import invoices as invoice_reads
-from clausier.payments import overview
+from clausier.payments import overview, shapes
 from clausier.payments.dunning import service as dunning
 from clausier.payments.ledger import service as ledger
 from clausier.payments.sepa import service as sepa
@@ -55,7 +55,8 @@ def letter_receipt(message_id: int, received_on: date = Form(...), ctx: Ctx = De
 def collections_page(request: Request, customer: str, ctx: Ctx = Depends(staff_ctx)):
     request.state.user = ctx.user
     return render(request, "payments/collections.html",
-                  {"data": overview.collections(ctx.session, customer, ctx.clock.today())})
+                  {"data": shapes.collections_dict(
+                      overview.collections(ctx.session, customer, ctx.clock.today()))})
 
 
 @router.get("/payments/outbox")

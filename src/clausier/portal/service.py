@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from clausier.accounts import facts as account_facts
 from clausier.accounts import service as accounts
 from clausier.audit.service import Actor
+from clausier.billing.invoices.rules import InvoiceStatus
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
 from clausier.core.clock import Clock
@@ -21,6 +23,9 @@ from clausier.core.errors import InvalidInput, NotFound
 from clausier.core.languages import LANGUAGES
 from clausier.core.money import money
 from clausier.customers import service as customers
+
+if TYPE_CHECKING:
+    from clausier.equipment.service import ReturnDue
 
 PORTAL_ROLE = "customer"
 
@@ -101,7 +106,7 @@ def usage_of_customer(session: Session, customer_id: int) -> list:
     return rating.summaries_of_customer(session, customer_id)
 
 
-def equipment_to_return(session: Session, customer_id: int) -> list[dict]:
+def equipment_to_return(session: Session, customer_id: int) -> list[ReturnDue]:
     """The customer's equipment still to send back, by when, and what missing it bills."""
     from clausier.equipment import service as equipment
 
@@ -166,7 +171,7 @@ def invoice_of_customer(session: Session, customer_id: int, number: str) -> tupl
         invoice = None
     # By its number only: ``get_invoice`` would also take an id.
     if (invoice is None or invoice.number != number or invoice.customer_id != customer_id
-            or invoice.status == "draft"):
+            or invoice.status == InvoiceStatus.DRAFT):
         raise NotFound(f"invoice: {number} not found", resource="invoice")
     return invoice, billing.credited_by(session, invoice)
 

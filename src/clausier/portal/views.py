@@ -15,6 +15,7 @@ from clausier.contracts import service as contracts
 from clausier.contracts.changes import ACTIONS, Change
 from clausier.core.errors import ClausierError, NotFound
 from clausier.customers import service as customers
+from clausier.equipment import shapes as equipment_shapes
 from clausier.portal import service
 from clausier.rooms import ROOMS
 from clausier.web.forms import optional_int
@@ -144,7 +145,8 @@ def portal_usage(request: Request, ctx: Ctx = Depends(customer_ctx)):
 def _equipment_page(request: Request, ctx: Ctx, revealed: tuple[str, str] | None = None,
                     error: str | None = None, status_code: int = 200):
     return render(request, "portal/equipment.html", {
-        "rows": service.equipment_to_return(ctx.session, ctx.customer_id),
+        "rows": equipment_shapes.return_dicts(service.equipment_to_return(ctx.session,
+                                                                          ctx.customer_id)),
         "sims": service.sims_of_customer(ctx.session, ctx.customer_id),
         "revealed": revealed, "error": error, "today": ctx.clock.today()},
         status_code=status_code)

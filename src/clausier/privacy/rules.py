@@ -17,7 +17,7 @@ from enum import StrEnum, auto
 from dateutil.relativedelta import relativedelta
 
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
-from clausier.core.errors import InvalidInput, NotAllowed, RefusalCode
+from clausier.core.errors import RefusalCode, RuleRefusal
 from clausier.terms.schema import (DayCount, Privacy, PrivacyFigures, PrivacyFlags, RetentionRule,
                                    Sourced, Terms)
 
@@ -55,6 +55,19 @@ class Refused(RefusalCode):
     end_of_contract_choice_unknown = auto()
     end_of_contract_already_handled = auto()
     end_of_contract_services_live = auto()
+    # refused by the rules below
+    retention_period_unstated = auto()
+    retention_override_empty = auto()
+    retention_override_negative = auto()
+    retention_override_longer = auto()
+    legal_obligation_unknown = auto()
+    extension_reason_missing = auto()
+    extension_already_granted = auto()
+    extension_informed_too_late = auto()
+    privacy_figure_unstated = auto()
+    objection_before_notice = auto()
+    objection_window_closed = auto()
+    breach_detected_after_notice = auto()
 
 
 class RequestStatus(StrEnum):
@@ -108,7 +121,8 @@ class RetentionPeriod:
     @classmethod
     def of(cls, rule: RetentionRule) -> RetentionPeriod:
         if not rule.months and not rule.days:
-            raise InvalidInput.on(f"retention.{rule.data}", "states neither months nor days")
+            raise RuleRefusal(Refused.retention_period_unstated, f"retention.{rule.data}",
+                              "states neither months nor days")
         return cls(rule.data, rule.months, rule.days, rule.counted_in, rule.after, str(rule.src),
                    rule.can_only_shorten)
 
@@ -147,15 +161,18 @@ class RetentionPeriod:
         """A customer's shorter period (CX §3.2: recordings 'can be reduced'). Longer is refused
         when the sheet says the period can only be shortened."""
         if not months and not days:
-            raise InvalidInput.on("months", "give months or days (a positive number)")
+            raise RuleRefusal(Refused.retention_override_empty, "months",
+                              "give months or days (a positive number)")
         if (months or 0) < 0 or (days or 0) < 0:
-            raise InvalidInput.on("months" if (months or 0) < 0 else "days", "cannot be negative")
+            raise RuleRefusal(Refused.retention_override_negative,
+                              "months" if (months or 0) < 0 else "days", "cannot be negative")
         shorter = RetentionPeriod(self.data, months, days,
                                   DayCount.calendar if days else self.counted_in, self.after,
                                   self.clause, self.can_only_shorten)
         if self.can_only_shorten and shorter.end(reference) > self.end(reference):
-            raise NotAllowed(f"{self.data}: the period can only be shortened below "
-                             f"{self.describe()} ({self.clause}); {shorter.describe()} is longer")
+            raise RuleRefusal(Refused.retention_override_longer, self.data,
+                              f"the period can only be shortened below {self.describe()} "
+                              f"({self.clause}); {shorter.describe()} is longer")
         return shorter
 
 
@@ -264,8 +281,9 @@ def obligation(key: str) -> LegalObligation:
     try:
         return LEGAL_OBLIGATIONS[key]
     except KeyError:
-        raise InvalidInput.on("kept_for", f"{key!r} is not a known legal obligation "
-                                          f"({', '.join(LEGAL_OBLIGATIONS)})") from None
+        raise RuleRefusal(Refused.legal_obligation_unknown, "kept_for",
+                          f"{key!r} is not a known legal obligation "
+                          f"({', '.join(LEGAL_OBLIGATIONS)})") from None
 
 
 @dataclass(frozen=True)
@@ -387,13 +405,16 @@ def extend_request(deadline: RequestDeadline, reason: str, informed_on: date,
     month (Annexe 1 B.1.e L10658-10662; RGPD art. 12(3))."""
     _, extension, _, clause = _reply_figures(privacy)
     if not reason.strip():
-        raise InvalidInput.on("reason", f"an extension must give its reasons ({clause})")
+        raise RuleRefusal(Refused.extension_reason_missing, "reason",
+                          f"an extension must give its reasons ({clause})")
     if deadline.extended_due_on is not None:
-        raise NotAllowed(f"extension: the request was already extended to "
-                         f"{deadline.extended_due_on} ({clause})")
+        raise RuleRefusal(Refused.extension_already_granted, "extension",
+                          f"the request was already extended to {deadline.extended_due_on} "
+                          f"({clause})")
     if informed_on > deadline.extension_possible_until:
-        raise NotAllowed(f"informed_on: the reasons for an extension must be given by "
-                         f"{deadline.extension_possible_until}, not {informed_on} ({clause})")
+        raise RuleRefusal(Refused.extension_informed_too_late, "informed_on",
+                          f"the reasons for an extension must be given by "
+                          f"{deadline.extension_possible_until}, not {informed_on} ({clause})")
     return RequestDeadline(deadline.received_on, deadline.due_on, clause,
                            deadline.extension_possible_until,
                            deadline.due_on + relativedelta(months=extension), reason.strip())
@@ -404,7 +425,8 @@ def extend_request(deadline: RequestDeadline, reason: str, informed_on: date,
 def _stated(figure: Sourced[Decimal] | None, name: str) -> tuple[int, str]:
     """A figure the rule cannot do without; refused, naming it, when the sheet is silent."""
     if figure is None:
-        raise NotAllowed(f"privacy.figures.{name}: the operator's sheet does not state it")
+        raise RuleRefusal(Refused.privacy_figure_unstated, f"privacy.figures.{name}",
+                          "the operator's sheet does not state it")
     return int(figure.value), figure.clause
 
 
@@ -451,11 +473,12 @@ def subprocessor_timeline(notified_on: date, privacy: Privacy | None,
     if objected_on is None:
         return timeline
     if objected_on < notified_on:
-        raise InvalidInput.on("received_on", f"the objection ({objected_on}) predates the "
-                                             f"notice ({notified_on})")
+        raise RuleRefusal(Refused.objection_before_notice, "received_on",
+                          f"the objection ({objected_on}) predates the notice ({notified_on})")
     if objected_on > deadline:
-        raise NotAllowed(f"received_on: the objection window closed on {deadline}; the change "
-                         f"was accepted by silence ({window_clause})")
+        raise RuleRefusal(Refused.objection_window_closed, "received_on",
+                          f"the objection window closed on {deadline}; the change was accepted "
+                          f"by silence ({window_clause})")
     flag = privacy.flags.subprocessor_objection_termination_without_fees
     if flag is not None:
         clauses["termination"] = flag.clause
@@ -543,8 +566,9 @@ def breach_notice_timing(detected_at: datetime, notified_at: datetime,
     notified; the GDPR's 72 hours bind the controller towards the CNIL, not this clause, and are
     not counted (reading T-GDPR-BREACH-DELAY)."""
     if notified_at < detected_at:
-        raise InvalidInput.on("detected_at", f"the breach was detected at {detected_at.isoformat()}, "
-                                             f"after this notice ({notified_at.isoformat()})")
+        raise RuleRefusal(Refused.breach_detected_after_notice, "detected_at",
+                          f"the breach was detected at {detected_at.isoformat()}, "
+                          f"after this notice ({notified_at.isoformat()})")
     soon = privacy.flags.breach_notified_as_soon_as_possible if privacy else None
     elapsed = notified_at - detected_at
     hours, rest = divmod(int(elapsed.total_seconds()) // 60, 60)

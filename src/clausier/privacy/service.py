@@ -28,8 +28,9 @@ from clausier.catalog import facts as catalog_facts
 from clausier.catalog import service as catalog
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
 from clausier.core.message import msg
 from clausier.core.settings import Settings
 from clausier.customers import facts as customer_facts
@@ -69,6 +70,24 @@ def _sheets(session: Session) -> list[tuple[catalog_facts.OperatorFacts, TermShe
     return out
 
 
+# The rules' refusals that are the terms' word (not allowed) rather than a bad value (invalid
+# input naming the field).
+_NOT_ALLOWED = frozenset({rules.Refused.retention_override_longer,
+                          rules.Refused.extension_already_granted,
+                          rules.Refused.extension_informed_too_late,
+                          rules.Refused.privacy_figure_unstated,
+                          rules.Refused.objection_window_closed})
+
+
+def _checked(rule, *args, **kwargs):
+    """Run a privacy rule; its refusal becomes the error it means."""
+    try:
+        return rule(*args, **kwargs)
+    except RuleRefusal as exc:
+        raise (exc.as_error(NotAllowed) if exc.code in _NOT_ALLOWED
+               else exc.as_invalid_input()) from None
+
+
 def privacy_terms(session: Session, operator_id: int) -> Privacy | None:
     operator = catalog.get_operator_by_id(session, operator_id)
     return terms.get_sheet(session, operator.sheet_id).general.privacy
@@ -79,8 +98,8 @@ def retention_rules(session: Session) -> list[rules.RuleInForce]:
     out = []
     for operator, sheet in _sheets(session):
         families = {name: sheet.terms_for(name) for name in sheet.families}
-        out.extend(rules.rules_in_force(operator.id, operator.code, sheet.id, sheet.general,
-                                        families))
+        out.extend(_checked(rules.rules_in_force, operator.id, operator.code, sheet.id,
+                            sheet.general, families))
     return out
 
 
@@ -201,7 +220,7 @@ def shorten_retention(session: Session, clock: Clock, actor: Actor, customer_id:
     """The customer's shorter period for ``data`` (CX §3.2); longer than the sheet is refused."""
     customer = customers.get_customer(session, customer_id)
     rule = _rule_for(session, customer.operator_id, data)
-    shorter = rule.period.shortened(months=months, days=days, reference=on)
+    shorter = _checked(rule.period.shortened, months=months, days=days, reference=on)
     override = session.scalar(select(RetentionOverride).where(
         RetentionOverride.customer_id == customer_id, RetentionOverride.data == data))
     if override is None:
@@ -483,8 +502,8 @@ def extend_request(session: Session, clock: Clock, actor: Actor, ref: str, reaso
     """Two more months, with the reasons told to the person within the first month."""
     request = get_request(session, ref)
     customer = customers.get_customer(session, request.customer_id)
-    extended = rules.extend_request(_deadline_of(request), reason, informed_on,
-                                    privacy_terms(session, customer.operator_id))
+    extended = _checked(rules.extend_request, _deadline_of(request), reason, informed_on,
+                        privacy_terms(session, customer.operator_id))
     request.extended_due_on, request.extension_reason = extended.extended_due_on, extended.extension_reason
     record(session, clock, actor, "privacy.request.extend", request,
            msg("{ref} due {date}: {reason}", ref=request.ref, date=extended.extended_due_on,
@@ -583,7 +602,7 @@ def announce_sub_processor(session: Session, clock: Clock, actor: Actor, operato
     N business days before the change, opening the objection window (Annexe 1 A.2.c)."""
     op = catalog.get_operator(session, operator)
     privacy = privacy_terms(session, op.id)
-    timeline = rules.subprocessor_timeline(announced_on, privacy)
+    timeline = _checked(rules.subprocessor_timeline, announced_on, privacy)
     if planned_on < timeline.earliest_change_on:
         raise NotAllowed(f"planned_on: the change may take place on {timeline.earliest_change_on} "
                          f"at the earliest ({timeline.clauses['notice']})",
@@ -643,8 +662,8 @@ def record_objection(session: Session, clock: Clock, actor: Actor, change_id: in
         raise Conflict(f"customer: {customer_id} has already objected to change {change_id}",
                        code=rules.Refused.objection_already_made)
     customer = customers.get_customer(session, customer_id)
-    timeline = rules.subprocessor_timeline(notice.sent_on, privacy_terms(session, customer.operator_id),
-                                           received_on)
+    timeline = _checked(rules.subprocessor_timeline, notice.sent_on,
+                        privacy_terms(session, customer.operator_id), received_on)
     objection = Objection(notice_id=notice.id, customer_id=customer_id, received_on=received_on,
                           reason=reason, talks_end_on=timeline.talks_end_on,
                           termination_without_fees=timeline.termination_without_fees)
@@ -659,8 +678,8 @@ def record_objection(session: Session, clock: Clock, actor: Actor, change_id: in
 def objection_timeline(session: Session, objection: Objection) -> rules.SubProcessorTimeline:
     notice = session.get(SubProcessorNotice, objection.notice_id)
     customer = customers.get_customer(session, objection.customer_id)
-    return rules.subprocessor_timeline(notice.sent_on, privacy_terms(session, customer.operator_id),
-                                       objection.received_on)
+    return _checked(rules.subprocessor_timeline, notice.sent_on,
+                    privacy_terms(session, customer.operator_id), objection.received_on)
 
 
 def close_objection(session: Session, clock: Clock, actor: Actor, objection_id: int,
@@ -690,7 +709,7 @@ def close_objection(session: Session, clock: Clock, actor: Actor, objection_id: 
                              code=rules.Refused.objection_talks_not_over)
         reason = "sub_processor_objection" if objection.termination_without_fees else None
         for subscription in contracts.list_subscriptions(session, objection.customer_id):
-            if subscription.status in ("active", "suspended"):
+            if subscription.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
                 contracts.give_notice(session, clock, actor, subscription.id, on, reason=reason)
     objection.status = (rules.ObjectionStatus.TERMINATED if outcome == "terminate"
                         else rules.ObjectionStatus(outcome))
@@ -718,10 +737,10 @@ def request_audit(session: Session, clock: Clock, actor: Actor, customer_id: int
     customer = customers.get_customer(session, customer_id)
     previous = session.scalars(select(AuditRequest.starts_on).where(
         AuditRequest.customer_id == customer_id, AuditRequest.accepted.is_(True)))
-    decision = rules.audit_decision(letter_received_on, starts_on, days, list(previous),
-                                    privacy_terms(session, customer.operator_id),
-                                    registered_letter=registered_letter,
-                                    auditor_is_competitor=auditor_is_competitor)
+    decision = _checked(rules.audit_decision, letter_received_on, starts_on, days, list(previous),
+                        privacy_terms(session, customer.operator_id),
+                        registered_letter=registered_letter,
+                        auditor_is_competitor=auditor_is_competitor)
     audit = AuditRequest(customer_id=customer_id, letter_received_on=letter_received_on,
                          starts_on=starts_on, days=days, auditor=auditor,
                          registered_letter=registered_letter,
@@ -782,7 +801,7 @@ def notify_breach(session: Session, clock: Clock, actor: Actor, breach_id: int,
                               code=rules.Refused.breach_notice_incomplete)
     contents_required = privacy.lists.breach_notice_contents if privacy else None
     clause = contents_required.clause if contents_required else "RGPD art. 33(2)"
-    timing = rules.breach_notice_timing(breach.detected_at, clock.now(), privacy)
+    timing = _checked(rules.breach_notice_timing, breach.detected_at, clock.now(), privacy)
     contents["notified_after"] = timing.text
     # The timing clause quotes the contents' own article with its reading: cite it once.
     clause = timing.clause if timing.clause.startswith(clause) else f"{clause}; {timing.clause}"

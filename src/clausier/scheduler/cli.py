@@ -24,6 +24,7 @@ def tick(today: datetime | None = TodayOption,
     """Run the daily tick for a date (default today); a second run for that date does nothing."""
     from clausier.customers import service as customers
     from clausier.scheduler import service
+    from clausier.scheduler.rules import StepStatus
 
     with command(today, writes=True) as cmd:      # a writer from its start, as the server's tick
         day = cmd.clock.today()
@@ -52,5 +53,5 @@ def tick(today: datetime | None = TodayOption,
             print_table("What it would send", ["Channel", "Kind", "To", "Subject"],
                         [[m["channel"], m["kind"], m["recipient"], m["subject"]]
                          for m in preview.messages])
-    if any(o.status == "failed" for o in outcomes):
+    if any(o.status == StepStatus.FAILED for o in outcomes):
         raise typer.Exit(code=1)

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 
 from clausier.core.clock import PARIS
+
+
+class StepStatus(StrEnum):
+    """How one step of the daily tick went."""
+
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
 
 # A few minutes past midnight, so that a clock slightly behind still lands on the new day.
 RUN_AT = time(0, 5)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from clausier.core.settings import Settings
 from clausier.db.session import lock_for_writing
 from clausier.rooms import ROOMS
 from clausier.scheduler.models import TickRun
+from clausier.scheduler.rules import StepStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def outboxes() -> list[Outbox]:
 @dataclass(frozen=True)
 class StepOutcome:
     step: str
-    status: Literal["done", "already_done", "failed", "skipped"]
+    status: StepStatus
     summary: str = ""
 
 
@@ -100,16 +101,16 @@ def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
     for function in tick_steps():
         step = step_name(function)
         if step in done:
-            outcomes.append(StepOutcome(step, "already_done"))
+            outcomes.append(StepOutcome(step, StepStatus.ALREADY_DONE))
             continue
         if customer is not None and not _takes_customer(function):
-            outcomes.append(StepOutcome(step, "skipped", "runs for every customer at once only"))
+            outcomes.append(StepOutcome(step, StepStatus.SKIPPED, "runs for every customer at once only"))
             continue
         scope = {"customer_id": customer.id} if customer is not None else {}
         if messages is not None and function in previews:
             due = previews[function](session, clock, **scope)
             messages.extend(due)
-            outcomes.append(StepOutcome(step, "skipped", f"dry run: {len(due)} message(s) not sent"))
+            outcomes.append(StepOutcome(step, StepStatus.SKIPPED, f"dry run: {len(due)} message(s) not sent"))
             continue
         if function in previews and Settings.from_env().broker_url:
             function = _left_to_the_workers
@@ -127,9 +128,9 @@ def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
                            f"{day.isoformat()} {step} for {customer.ref}: {summary}")
         except Exception as exc:   # one room's failure must not stop the others' daily work
             log.exception("daily tick %s: step %s failed", day, step)
-            outcomes.append(StepOutcome(step, "failed", f"{type(exc).__name__}: {exc}"))
+            outcomes.append(StepOutcome(step, StepStatus.FAILED, f"{type(exc).__name__}: {exc}"))
             continue
-        outcomes.append(StepOutcome(step, "done", summary))
+        outcomes.append(StepOutcome(step, StepStatus.DONE, summary))
     return outcomes
 
 

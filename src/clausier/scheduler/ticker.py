@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from clausier.audit.service import Actor
 from clausier.core.clock import Clock
 from clausier.db.session import transaction, write_transaction
-from clausier.scheduler.rules import next_run_at
+from clausier.scheduler.rules import StepStatus, next_run_at
 from clausier.scheduler.service import StepOutcome, deliver_due_messages, run_daily_tick
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class DailyTicker(_Background):
             return run_daily_tick(session, self.clock, Actor.system("tick"), self.clock.today())
 
     def _work(self) -> bool:
-        return any(outcome.status == "failed" for outcome in self.run_once())
+        return any(outcome.status == StepStatus.FAILED for outcome in self.run_once())
 
     def _wait(self, failed: bool) -> float:
         now = self.clock.now()

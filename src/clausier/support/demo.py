@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus
 from clausier.core.clock import PARIS, Clock, FixedClock
 from clausier.core.errors import NotAllowed, NotFound
 from clausier.customers import service as customers
@@ -37,7 +38,7 @@ def _open(session: Session, actor: Actor, entry: tuple, called_at: datetime):
         customer = customers.get_customer_by_ref(session, customer_ref, "technicophone")
     except NotFound:
         return None
-    line = next(iter(contracts.list_subscriptions(session, customer.id, status="active",
+    line = next(iter(contracts.list_subscriptions(session, customer.id, status=SubscriptionStatus.ACTIVE,
                                                   family=family)), None)
     reporters = customers.authorised_reporters(session, customer.id)
     if line is None or not reporters:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from clausier.accounts.models import User
 from clausier.catalog import service as catalog
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus
 from clausier.core.clock import Clock
 from clausier.core.money import money
 from clausier.customers import service as customers
@@ -26,6 +27,7 @@ from clausier.payments import invoices as invoice_reads
 from clausier.payments.dunning import service as dunning
 from clausier.rating.cdr import service as cdr
 from clausier.rating.fraud import service as fraud
+from clausier.rating.fraud.rules import AlertStatus
 from clausier.rating.month import service as rating
 from clausier.rooms import ROOMS
 from clausier.support import service as support
@@ -241,12 +243,13 @@ def returns_panel(session: Session, clock: Clock, view: View) -> Panel:
     not come back (the equipment room's terms and clauses)."""
     _, f = view.gettext, view.f
     rows = []
-    for row in equipment.returns_due(session, *equipment.week_of(clock.today())):
-        customer = customers.get_customer(session, row["customer_id"]) if row["customer_id"] else None
-        penalty = (f["money"](Decimal(row["penalty"]["total"])) + f" {row['basis']}"
-                   if row["penalty"] else _("no penalty"))
-        rows.append([f"{_(row['kind_name'])} {row['serial']}", customer.name if customer else "",
-                     f["day"](row["return_due_on"]), penalty, row["clause"] or ""])
+    for due in equipment.returns_due(session, *equipment.week_of(clock.today())):
+        item, obligation = due.item, due.obligation
+        customer = customers.get_customer(session, item.customer_id) if item.customer_id else None
+        penalty = (f["money"](obligation.penalty.total) + f" {obligation.basis}"
+                   if obligation.penalty else _("no penalty"))
+        rows.append([f"{_(due.kind.name)} {item.serial}", customer.name if customer else "",
+                     f["day"](item.return_due_on), penalty, obligation.clause or ""])
     return Panel(
         key="returns", title=_("Equipment returns due this week"),
         headers=[_("Equipment"), _("Customer"), _("Return by"), _("Billed if not returned"),
@@ -265,7 +268,8 @@ def packs_panel(session: Session, clock: Clock, view: View) -> Panel:
     today = clock.today()
     rows = []
     for sub in contracts.list_subscriptions(session, limit=100_000):
-        if sub.status in ("cancelled", "terminated") or contracts.terms_of(session, sub).pack is None:
+        if (sub.status in (SubscriptionStatus.CANCELLED, SubscriptionStatus.TERMINATED)
+                or contracts.terms_of(session, sub).pack is None):
             continue
         end = contracts.timeline(session, sub.id, today).commitment_end
         if end is not None and today <= end <= today + PACK_HORIZON:
@@ -359,7 +363,7 @@ def usage_panel(session: Session, clock: Clock, view: View) -> Panel:
             for b in cdr.list_batches(session, limit=IMPORTS_SHOWN)]
     rows += [[_("Fraud alert") + f" #{a.id}", f["label"]("fraud_alert", a.kind),
               f"{a.calls} {_('calls')} · {a.month}",
-              f["instant"](a.detected_at)] for a in fraud.list_alerts(session, status="open")]
+              f["instant"](a.detected_at)] for a in fraud.list_alerts(session, status=AlertStatus.OPEN)]
     return Panel(
         key="usage", title=_("Latest CDR imports and fraud alerts"),
         headers=[_("What"), _("Subject"), _("Figures"), _("When")], rows=rows, charts=charts,

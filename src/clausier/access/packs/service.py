@@ -142,7 +142,7 @@ def activate_pack(session: Session, clock: Clock, actor: Actor, *, code: str, em
     session.add(SiteMember(site_id=site.id, user_id=user.id, role="admin", scopes=list(SCOPES),
                            created_at=clock.now()))
     subscription = contracts.get_subscription(session, pack.subscription_id)
-    if subscription.status == "ordered":
+    if subscription.status == contract_rules.SubscriptionStatus.ORDERED:
         contracts.activate(session, clock, actor, subscription.id, day)
     pack.activation_code_hash = None
     pack.activated_on = day
@@ -258,7 +258,7 @@ def sync_refusal(session: Session | Connection, subscription_id: int, status: st
     period has ended, or its pack is suspended (with the reason given by the operator), each
     with the sheet's clause. Reads nothing unless the site is refused (devices poll often)."""
     state = rules.service_state(service_start, service_end, day)
-    suspended = status == "suspended"
+    suspended = status == contract_rules.SubscriptionStatus.SUSPENDED
     if state.state != "ended" and not suspended:
         return None
     service_months, suspension = _refusal_terms(session, subscription_id)

@@ -57,6 +57,7 @@ from clausier.billing.runs.inputs import (
     SubscriptionFacts,
     UsageFacts,
 )
+from clausier.contracts.rules import SubscriptionStatus
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.message import msg, stored
@@ -674,7 +675,7 @@ def draft_invoice(customer: CustomerFacts, general: Terms, basis: str, period: d
         if sub.id not in customer.packs_billed and not sold_before_import:
             lines += pack_lines(sub, terms, sites[sub.id])
         billing = billing_terms(terms)
-        if (sub.status == "suspended" and billing and billing.billed_while_suspended
+        if (sub.status == SubscriptionStatus.SUSPENDED and billing and billing.billed_while_suspended
                 and not billing.billed_while_suspended.value):
             continue
         recurring, months_billed = _recurring_lines_as_shaped(sub, terms, period,

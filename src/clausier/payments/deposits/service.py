@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus as _S
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.core.message import msg
@@ -88,7 +89,7 @@ def provide_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: in
         deposit.provided_on = deposit.provided_on or on
         for sub_id in deposit.suspended:
             sub = contracts.get_subscription(session, sub_id)
-            if sub.status == "suspended":
+            if sub.status == _S.SUSPENDED:
                 contracts.change_status(session, clock, actor, sub.id, "resume", on,
                                         f"deposit provided — {deposit.clause}")
         deposit.suspended = []
@@ -150,7 +151,7 @@ def draw_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: int,
 def _contract_end(session: Session, deposit: Deposit) -> date | None:
     subs = ([contracts.get_subscription(session, deposit.subscription_id)] if deposit.subscription_id
             else contracts.list_subscriptions(session, deposit.customer_id))
-    if not subs or any(s.status not in ("terminated", "cancelled") for s in subs):
+    if not subs or any(s.status not in (_S.TERMINATED, _S.CANCELLED) for s in subs):
         return None
     return max((s.terminated_on or s.cancelled_on for s in subs), default=None)
 
@@ -203,7 +204,7 @@ def deposits_tick(session: Session, clock: Clock, actor: Actor, day: date,
                     if deposit.subscription_id else contracts.list_subscriptions(session, customer.id))
             touched = []
             for sub in subs:
-                if sub.status in ("active", "restricted"):
+                if sub.status in (_S.ACTIVE, _S.RESTRICTED):
                     contracts.change_status(session, clock, actor, sub.id, "suspend", day,
                                             f"deposit not provided — {block.suspend_until_provided.clause}")
                     touched.append(sub.id)

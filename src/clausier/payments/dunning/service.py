@@ -17,6 +17,7 @@ from clausier.audit.service import Actor, record
 from clausier.billing.ledger.charges import add_charge
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus as _S
 from clausier.core.clock import Clock
 from clausier.core.errors import NotAllowed
 from clausier.core.explain import Explained
@@ -281,7 +282,7 @@ def _terminate(session: Session, clock: Clock, actor: Actor, customer: CustomerF
     terminated = []
     for live in contract_facts.live_subscriptions(session, [customer.id], day).get(customer.id, ()):
         sub = contracts.get_subscription(session, live.id)
-        if sub.status != "notice_given":     # a notice already charged its exit amounts
+        if sub.status != _S.NOTICE_GIVEN:     # a notice already charged its exit amounts
             quote = contracts.quote_termination(session, sub.id, day)
             if quote.explained.total:
                 add_charge(session, clock, actor, customer_id=customer.id, subscription_id=sub.id,
@@ -350,7 +351,7 @@ def _close_case(session: Session, clock: Clock, actor: Actor, case: DunningCase,
     if lifts:
         for sub_id in sorted(set(case.restricted) | set(case.suspended)):
             sub = contracts.get_subscription(session, sub_id)
-            if sub.status in ("restricted", "suspended"):
+            if sub.status in (_S.RESTRICTED, _S.SUSPENDED):
                 contracts.change_status(session, clock, actor, sub.id, "resume", day,
                                         f"paid — {dunning.payment_lifts_suspension.clause}")
                 resumed.append(sub.ref)
@@ -431,7 +432,7 @@ def charge_reconnection(session: Session, clock: Clock, actor: Actor, subscripti
     """Reconnecting a contract terminated for unpaid bills: allowed once nothing is owed, and it
     re-bills the access fees where the sheet says so (charged to the next invoice)."""
     sub = contracts.get_subscription(session, subscription_ref)
-    if sub.status != "terminated" or sub.termination_reason != "unpaid":
+    if sub.status != _S.TERMINATED or sub.termination_reason != "unpaid":
         raise NotAllowed(f"subscription {sub.ref}: not terminated for unpaid bills",
                          code=rules.Refused.reconnection_not_terminated_for_unpaid)
     customer = customer_by_id(session, sub.customer_id)

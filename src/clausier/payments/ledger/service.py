@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.billing import facts as billing_facts
 from clausier.billing.invoices import service as billing
+from clausier.billing.invoices.rules import InvoiceStatus
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, Problem
 from clausier.core.message import msg
@@ -54,7 +55,7 @@ def apply_payment(session: Session, clock: Clock, actor: Actor, customer: Custom
         session.flush()
         updated = billing.record_payment(session, clock, actor, invoice.number,
                                          paid[invoice_id] + part, payment.received_on)
-        if updated.status == "paid" and payment.received_on > invoice.due_date:
+        if updated.status == InvoiceStatus.PAID and payment.received_on > invoice.due_date:
             charge_late_payment(session, clock, actor, customer, terms, invoice,
                                 payment.received_on)
     if plan.unallocated > 0:

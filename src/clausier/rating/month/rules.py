@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 import polars as pl
 
@@ -34,6 +35,14 @@ from clausier.rating.sva.rules import payout_grid_missing, sva_abnormal_traffic,
 
 # The incumbent local-loop operator (France Télécom, now Orange) as CDRs name it.
 INCUMBENT_OPERATORS = ("FT", "FRANCE TELECOM", "FRANCE_TELECOM", "ORANGE")
+
+
+class BucketRunStatus(StrEnum):
+    """A bucket of a month's rating on the workers: queued, then done or failed."""
+
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
 
 
 @dataclass

@@ -30,6 +30,7 @@ from clausier.rating.fair_use.service import save_breaches
 from clausier.rating.fraud.service import propose_for_alert, save_alerts
 from clausier.rating.models import FairUseBreach, FraudAlert, RatingBucketRun, UsageSummary
 from clausier.rating.month import rules
+from clausier.rating.month.rules import BucketRunStatus as _B
 from clausier.rating.plans import rules as plans_rules
 from clausier.rating.plans.service import managed_numbers, plans_of
 from clausier.rating.price import rules as price_rules
@@ -161,10 +162,10 @@ def rate_on_workers(engine, clock: Clock, actor: Actor, month: str, queue,
                 rows = list(reading.scalars(select(RatingBucketRun).where(
                     RatingBucketRun.run_key == run_key).order_by(RatingBucketRun.bucket)))
                 reading.expunge_all()
-            if all(row.status != "queued" for row in rows):
+            if all(row.status != _B.QUEUED for row in rows):
                 break
             time.sleep(poll_seconds)
-        failed = [row for row in rows if row.status == "failed"]
+        failed = [row for row in rows if row.status == _B.FAILED]
         if failed:
             raise Conflict(f"rating {month}: bucket(s) {', '.join(str(r.bucket) for r in failed)} "
                            f"failed on the workers ({failed[0].error}); see clausier "
@@ -207,19 +208,19 @@ def rate_bucket(engine, clock: Clock, run_key: str, bucket: int, worker: str,
             RatingBucketRun.run_key == run_key, RatingBucketRun.bucket == bucket).with_for_update())
         if row is None:
             raise NotFound(f"rating run {run_key}: no bucket {bucket}", resource="rating_bucket")
-        if row.status != "queued":
+        if row.status != _B.QUEUED:
             return
         lock_for_writing(session, f"rating:{row.month}:{bucket}")
         row.report = _rate_and_save_bucket(session, clock, row.month, bucket, store)
-        row.status, row.worker, row.finished_at = "done", worker, clock.now()
+        row.status, row.worker, row.finished_at = _B.DONE, worker, clock.now()
 
 
 def fail_bucket(session: Session, clock: Clock, run_key: str, bucket: int, error: str) -> None:
     """A bucket the workers gave up on (its dead letter): its run stops, naming it."""
     row = session.scalar(select(RatingBucketRun).where(RatingBucketRun.run_key == run_key,
                                                        RatingBucketRun.bucket == bucket))
-    if row is not None and row.status == "queued":
-        row.status, row.error, row.finished_at = "failed", error[:2000], clock.now()
+    if row is not None and row.status == _B.QUEUED:
+        row.status, row.error, row.finished_at = _B.FAILED, error[:2000], clock.now()
 
 
 def _rate_and_save_bucket(session: Session, clock: Clock, month: str, bucket: int,

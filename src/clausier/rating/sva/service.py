@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.contracts import facts as contracts_facts
 from clausier.contracts import service as contracts
+from clausier.contracts.rules import SubscriptionStatus
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import NotAllowed, NotFound, RuleRefusal
@@ -178,7 +179,7 @@ def claim_payouts(session: Session, clock: Clock, actor: Actor, subscription_id:
     plan = plans_of(session, [subscription_id])[0][0]
     usage = plan.usage
     frozen = usage.flags.payout_frozen_while_suspended
-    if frozen and frozen.value and subscription.status == "suspended":
+    if frozen and frozen.value and subscription.status == SubscriptionStatus.SUSPENDED:
         raise NotAllowed(f"status: payouts are frozen while the number is suspended — {frozen.clause}",
                          code=rules.PayoutRefused.payout_frozen_while_suspended)
     explained, days = claimable_payouts(session, subscription_id, on)
