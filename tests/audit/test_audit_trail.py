@@ -77,3 +77,26 @@ def test_a_summary_kept_as_a_message_reads_in_the_readers_language(staff_client,
     fr = staff_client.get("/api/v1/audit", headers={"Accept-Language": "fr"}).json()
     assert [e["summary_message"]["text"] for e in fr if e["action"] == "setoff.notice"] == [
         "C-0042 : avis de compensation envoyé"]
+
+
+def test_a_tick_steps_summary_is_its_message_in_the_readers_language(staff_client, clean_engine,
+                                                                      clock, actor, monkeypatch):
+    """Issue 21: a daily step returns a message (the accounts' forgetting of stale logins); the
+    tick's audit entry reads it in French on the French page, in English on the English one,
+    and the step's English summary is the text it always was."""
+    from datetime import date
+
+    from clausier.accounts.service import forget_stale_logins
+    from clausier.scheduler import service as scheduler
+
+    monkeypatch.setattr(scheduler, "tick_steps", lambda: [forget_stale_logins])
+    with transaction(clean_engine) as s:
+        (outcome,) = scheduler.run_daily_tick(s, clock, actor, date(2026, 11, 24))
+    assert outcome.summary == "0 login throttle(s) and 0 browser session(s) forgotten"
+    step = "clausier.accounts.service:<code>forget_stale_logins</code>"   # the page marks code
+    french = staff_client.get("/audit", params={"entity_type": "tick_runs"}).text
+    assert (f"2026-11-24 {step} : 0 limitation(s) de connexion et 0 session(s) de navigateur "
+            "oubliées") in french
+    assert "browser session" not in french
+    english = staff_client.get("/audit", params={"entity_type": "tick_runs", "lang": "en"}).text
+    assert f"2026-11-24 {step}: 0 login throttle(s) and 0 browser session(s) forgotten" in english

@@ -185,3 +185,34 @@ def test_a_payment_stops_the_ladder_and_lifts_the_suspension_cgv_13_1(session, a
     # late 8–20 November: 13 days × 3 × 2.76 % × 1 200 / 365 = 3.54, and the indemnity
     assert sorted(c.amount for c in pending_charges(session, billed.customer.id)) == [
         Decimal("3.54"), Decimal("40.00")]
+
+
+def test_a_formal_notice_is_written_in_french_for_the_customer_and_reads_in_english_too(
+        session, actor):
+    """Issue 21: the letter's words are messages rendered in the recipient's language (French:
+    customers have no other). CGV art. 8.4 L252-254: formal notice « sous huit (8) jours
+    calendaires. Au-delà de ce délai, le Prestataire pourra restreindre ou suspendre »."""
+    from clausier.payments import rules
+    from clausier.web.explain_text import explained
+
+    billed = technicophone_invoice(session, actor)
+    late_payment.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
+    tick_until(session, actor, date(2025, 11, 7), date(2025, 11, 8))
+    notice = session.get(OutboxMessage, steps_of(session, billed.customer.id)["formal_notice_1"].letter_id)
+    clause = seed_lines(252, 254)
+    if clause:
+        assert "huit (8) jours calendaires" in clause and "restreindre ou suspendre" in clause
+    assert notice.body.startswith("Madame, Monsieur,\n\nLes factures ")
+    assert "restent impayées pour un montant de" in notice.body
+    assert ("Merci de régulariser dans un délai de 8 jours calendaires à compter de sa réception. "
+            "À défaut, nous pourrons restreindre ou suspendre les services concernés.") in notice.body
+    assert "Par la présente, nous vous mettons en demeure de régler la somme de" in notice.body
+
+    subscription = contracts.get_subscription(session, billed.subscription_id)
+    steps = contracts.terms_of(session, subscription).dunning.steps
+    within, consequence = rules.pay_within_words(steps, 0), rules.letter_consequence(steps, 0)
+    assert explained(within, "en") == "8 calendar days from its receipt"
+    assert explained(consequence, "en") == \
+        "Failing that, we may restrict or suspend the services concerned."
+    assert explained(consequence, "fr") == \
+        "À défaut, nous pourrons restreindre ou suspendre les services concernés."

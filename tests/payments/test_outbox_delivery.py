@@ -111,3 +111,25 @@ def test_every_delivery_failure_reads_in_french():
     texts = {delivery_failure(channel, e) for channel in ("email", "sms") for e in errors}
     assert len(texts) == 5
     assert all(french.gettext(text) != text for text in texts)
+
+
+def test_a_subject_reads_in_the_staffs_language_while_the_letter_keeps_its_recipients(
+        staff_client, clean_engine, clock, actor):
+    """Issue 21: the set-off e-mail's subject (CGV: compensation of sums due) is written to the
+    customer in French, stored with its message; the outbox page reads it in French for a
+    French reader and in English for an English one."""
+    from clausier.core.message import msg
+
+    with transaction(clean_engine) as s:
+        ozone = factories.operator(s, clock, actor, "ozone")
+        customer = factories.customer(s, clock, ozone, "Jeanne Durand", kind="household")
+        customer.email = "jeanne@example.org"
+        message = outbox.queue(s, clock, actor, customer, channel="email", kind="set_off",
+                               key="set-off:1", subject=msg("Set-off of sums due"),
+                               body="Bonjour,")
+        assert message.subject == "Compensation de sommes dues"      # the recipient's language
+        assert message.subject_message == {"id": "Set-off of sums due", "params": {}}
+    french = html.unescape(staff_client.get("/payments/outbox").text)
+    assert "Compensation de sommes dues" in french and "Set-off of sums due" not in french
+    english = html.unescape(staff_client.get("/payments/outbox?lang=en").text)
+    assert "Set-off of sums due" in english and "Compensation de sommes dues" not in english

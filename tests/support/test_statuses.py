@@ -56,3 +56,20 @@ def test_closing_an_open_ticket_is_refused_with_a_stable_code_vga_5_9(session, a
     with pytest.raises(NotAllowed) as refused:
         service.close(session, FixedClock(at(2026, 2, 2, 11)), actor, ticket.ref)
     assert refused.value.code == "ticket_wrong_status"
+
+
+def test_a_notice_names_the_tickets_event_by_its_label_in_either_language(session, ticket):
+    """VGA §5.7: the people kept informed are told the ticket was opened. The subject is a
+    message: its English is the text sent until now, its French names the event's label."""
+    from clausier.support.rules import notice_texts
+    from clausier.web.explain_text import explained
+
+    notice = session.scalars(select(Notification).where(Notification.ticket_id == ticket.id)).first()
+    assert notice.subject == f"[{ticket.ref}] opened"
+    subject, body = notice_texts(ticket.ref, "opened", ticket.called_at, ticket.description)
+    assert (subject, body) == (notice.subject, notice.body)
+    assert explained(subject, "fr") == f"[{ticket.ref}] ouverture"
+    assert explained(body, "fr").startswith(f"Ticket {ticket.ref} : ouverture le 2026-02-02T10:00")
+    given, _ = notice_texts(ticket.ref, "access_given", ticket.called_at, "")
+    assert (given, explained(given, "fr")) == (f"[{ticket.ref}] access given",
+                                               f"[{ticket.ref}] accès au site obtenu")

@@ -19,6 +19,7 @@ from phonenumbers import PhoneNumberType, shortnumberinfo
 
 from clausier.contracts.rules import add_months
 from clausier.core.errors import RefusalCode, RuleRefusal
+from clausier.core.message import msg
 from clausier.terms.schema import Sourced
 
 
@@ -689,12 +690,16 @@ def sync_refusal(state: ServiceState, suspended: bool, service_months: Sourced[i
     period has ended (the sheet's months of service), or its services are suspended (the
     sheet's suspension clause, and the reason the operator gave)."""
     if state.state == "ended":
-        length = f" — {service_months.value} months, {service_months.clause}" if service_months else ""
-        return SERVICE_ENDED, (f"the service period ended on {state.end.isoformat()}{length}: "
-                               "changes are no longer synchronised")
+        return SERVICE_ENDED, (
+            msg("the service period ended on {date} — {months} months, {clause}: changes are no "
+                "longer synchronised", date=state.end.isoformat(), months=service_months.value,
+                clause=service_months.clause) if service_months else
+            msg("the service period ended on {date}: changes are no longer synchronised",
+                date=state.end.isoformat()))
     if suspended:
-        clause = f" — {suspension.clause}" if suspension else ""
-        return SUSPENDED, f"the associated services are suspended{clause}" + (f": {reason}" if reason else "")
+        return SUSPENDED, msg("the associated services are suspended{clause}{reason}",
+                              clause=f" — {suspension.clause}" if suspension else "",
+                              reason=f": {reason}" if reason else "")
     return None
 
 

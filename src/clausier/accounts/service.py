@@ -147,7 +147,8 @@ def forget_stale_logins(session: Session, clock: Clock, actor: Actor, day) -> st
         LoginThrottle.last_failed_at < now - rules.FAILURE_MEMORY)).rowcount
     sessions = session.execute(delete(UserSession).where(
         UserSession.started_at < now - rules.SESSION_LIFETIME)).rowcount
-    return f"{throttles} login throttle(s) and {sessions} browser session(s) forgotten"
+    return msg("{throttles} login throttle(s) and {sessions} browser session(s) forgotten",
+               throttles=throttles, sessions=sessions)
 
 
 # --------------------------------------------------------------------------- browser sessions

@@ -27,7 +27,7 @@ from clausier.core import sealed
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
 from clausier.core.explain import Explained, Line
-from clausier.core.message import msg
+from clausier.core.message import Message, msg
 from clausier.core.money import money
 from clausier.core.settings import Settings
 from clausier.db.lookup import get_or_not_found
@@ -313,13 +313,20 @@ def handle_overdue(session: Session, clock: Clock, actor: Actor, serial: str, da
     if obligation.ownership_passes:
         item.owner, item.ownership_passed_on, item.state = "customer", day, "sold"
     record(session, clock, actor, "equipment.overdue", item,
-           f"{item.serial}: not returned by {item.return_due_on.isoformat()} → {obligation.on_overdue}"
-           + (f", {obligation.penalty.total} billed" if obligation.penalty else "")
-           + ("; ownership passes to the customer" if obligation.ownership_passes else "")
-           + ("; still to be returned" if obligation.still_to_return and not obligation.ownership_passes
-              else ""),
+           _overdue_summary(item, obligation),
            {"action": obligation.on_overdue})
     return obligation.on_overdue
+
+
+def _overdue_summary(item: EquipmentItem, obligation) -> Message:
+    """The audit's sentence of a missed return, its parts messages in turn (read in the
+    reader's language)."""
+    after = (msg("; ownership passes to the customer") if obligation.ownership_passes
+             else msg("; still to be returned") if obligation.still_to_return else "")
+    return msg("{serial}: not returned by {date} → {action}{billed}{after}", serial=item.serial,
+               date=item.return_due_on.isoformat(), action=obligation.on_overdue,
+               billed=msg(", {amount} billed", amount=obligation.penalty.total)
+               if obligation.penalty else "", after=after)
 
 
 def record_return(session: Session, clock: Clock, actor: Actor, serial: str, on: date,
@@ -682,8 +689,9 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
         EquipmentItem.overdue_handled_on.is_(None), _of_customer(customer_id))).all()
     handled = sum(1 for item in overdue if handle_overdue(session, clock, actor, item.serial, day))
     deactivated, suspended = _sim_step(session, clock, actor, day, customer_id)
-    return (f"{opened} return(s) opened, {handled} overdue handled, {deactivated} SIM(s) deactivated, "
-            f"{suspended} suspended for inactivity")
+    return msg("{opened} return(s) opened, {handled} overdue handled, {deactivated} SIM(s) "
+               "deactivated, {suspended} suspended for inactivity", opened=opened, handled=handled,
+               deactivated=deactivated, suspended=suspended)
 
 
 # --------------------------------------------------------------------------- queries

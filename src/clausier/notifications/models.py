@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clausier.db.base import Base
@@ -25,6 +25,9 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(40))       # formal_notice | reminder | termination …
     recipient: Mapped[str] = mapped_column(Text, default="", info={"personal": "contact"})
     subject: Mapped[str] = mapped_column(String(300), default="")
+    # The subject's message (``Message.as_dict``) when it was written as one: the letter keeps
+    # its recipient's language, the staff pages read the subject in theirs.
+    subject_message: Mapped[dict | None] = mapped_column(JSON, nullable=True, default=None)
     body: Mapped[str] = mapped_column(Text, default="", info={"personal": "content"})
     file_path: Mapped[str | None] = mapped_column(String(400), nullable=True)
     file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

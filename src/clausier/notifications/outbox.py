@@ -26,7 +26,7 @@ from clausier.core.clock import Clock
 from clausier.core.dryrun import files_untouched
 from clausier.core.errors import InvalidInput
 from clausier.core.languages import DEFAULT_LANGUAGE
-from clausier.core.message import Message, msg
+from clausier.core.message import Message, message_of, msg
 from clausier.core.money import fr_format
 from clausier.core.settings import Settings
 from clausier.customers.facts import recipients
@@ -91,6 +91,7 @@ def queue(session: Session, clock: Clock, actor: Actor, customer: Addressee, *, 
                  "sms": to.phone}[channel]
     message = OutboxMessage(key=key, customer_id=customer.id, channel=channel, kind=kind,
                             recipient=recipient, subject=subject, body=body,
+                            subject_message=message_of(subject_message),
                             created_on=clock.today(), created_at=clock.now())
     if channel != "registered_letter" and not recipient:
         message.status = MessageStatus.FAILED

@@ -9,6 +9,7 @@ from clausier.notifications.models import OutboxMessage
 def message_dict(message: OutboxMessage) -> dict:
     return {"id": message.id, "customer_id": message.customer_id, "channel": message.channel,
             "kind": message.kind, "recipient": message.recipient, "subject": message.subject,
+            "subject_message": message.subject_message,
             "status": message.status, "error": message.error, "created_on": message.created_on,
             "sent_at": message.sent_at, "received_on": message.received_on,
             "file": message.file_path, "attempts": message.attempts,

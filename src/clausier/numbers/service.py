@@ -218,9 +218,10 @@ def port_in(session: Session, clock: Clock, actor: Actor, subscription_ref: str 
         _attach(session, clock, actor, row, subscription, requested_on, _N.PORTING_IN)
     session.add(request)
     record(session, clock, actor, f"port.in.{request.status}", request,
-           f"{national} → {subscription.ref}: " + (
-               "; ".join(d for _, d in problems) if problems
-               else f"porting on {request.porting_date.isoformat()}"))
+           msg("{number} → {ref}: {problems}", number=national, ref=subscription.ref,
+               problems="; ".join(d for _, d in problems)) if problems
+           else msg("{number} → {ref}: porting on {date}", number=national, ref=subscription.ref,
+                    date=request.porting_date.isoformat()))
     return request
 
 
@@ -355,4 +356,5 @@ def tick(session: Session, clock: Clock, actor: Actor, day: date, *,
         flag = terms.termination.numbers_lost_unless_ported if terms.termination else None
         release(session, clock, actor, row, line.ended_on,
                 f"line {line.ref} ended" + (f" ({flag.clause})" if flag else ""))
-    return f"{ported} port(s) done, {len(rows)} number(s) lost with their line"
+    return msg("{ported} port(s) done, {lost} number(s) lost with their line", ported=ported,
+               lost=len(rows))

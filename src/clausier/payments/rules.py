@@ -535,17 +535,40 @@ def letter_subject(steps: Sequence[DunningStep], position: int) -> Message:
     return msg("Unpaid invoices: {step}", step=step_label(steps, position))
 
 
-def pay_within_words(steps: Sequence[DunningStep], position: int) -> str:
-    """How the letter of a step words its deadline: the unit of the step that counts from it."""
+def pay_within_words(steps: Sequence[DunningStep], position: int) -> Message | str:
+    """How the letter of a step words its deadline: the unit of the step that counts from it
+    (a message, in the recipient's language; "" when the step sets no deadline)."""
     step = steps[position]
     if not step.pay_within_days:
         return ""
     following = next((s for s in steps[position + 1:] if s.after == "previous_step"
                       and s.after_days), None)
-    unit = {"ouvres": "jours ouvrés", "ouvrables": "jours ouvrables"}.get(
-        following.counted_in.value if following else "calendar", "jours calendaires")
-    start = "de sa réception" if following and following.counted_from == "receipt" else "de son envoi"
-    return f"{step.pay_within_days} {unit} à compter {start}"
+    counted_in = following.counted_in.value if following else "calendar"
+    unit = (msg("business days") if counted_in == "ouvres"
+            else msg("working days") if counted_in == "ouvrables" else msg("calendar days"))
+    start = (msg("its receipt") if following and following.counted_from == "receipt"
+             else msg("its sending"))
+    return msg("{n} {unit} from {start}", n=step.pay_within_days, unit=unit, start=start)
+
+
+def letter_consequence(steps: Sequence[DunningStep], position: int) -> Message | str:
+    """What follows a letter, in the letter's words: the actions of the steps up to the next
+    letter (CGV 8.4: « restreindre ou suspendre »), "" when none."""
+    words = {DunningAction.restrict: msg("restrict"), DunningAction.suspend: msg("suspend"),
+             DunningAction.terminate: msg("terminate"),
+             DunningAction.litigation: msg("take legal action over")}
+    actions: list[Message] = []
+    for later in steps[position + 1:]:
+        if later.action in (DunningAction.formal_notice, DunningAction.reminder):
+            break
+        if later.action in words and words[later.action] not in actions:
+            actions.append(words[later.action])
+    if not actions:
+        return ""
+    joined = actions[0]
+    for action in actions[1:]:
+        joined = msg("{first} or {second}", first=joined, second=action)
+    return msg("Failing that, we may {actions} the services concerned.", actions=joined)
 
 
 # --------------------------------------------------------------------------- deposits

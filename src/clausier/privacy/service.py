@@ -31,7 +31,7 @@ from clausier.contracts import service as contracts
 from clausier.contracts.rules import SubscriptionStatus
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
-from clausier.core.message import msg
+from clausier.core.message import Message, msg
 from clausier.core.settings import Settings
 from clausier.customers import facts as customer_facts
 from clausier.customers import service as customers
@@ -148,7 +148,8 @@ def _line(run: RetentionRun, rule: rules.RuleInForce, purged: rules.Purged) -> P
 
 def tick(session: Session, clock: Clock, actor: Actor, day: date) -> str:
     run = purge(session, clock, actor, day)
-    return f"purge: {run.deleted} deleted, {run.held} kept by legal holds"
+    return msg("purge: {deleted} deleted, {held} kept by legal holds", deleted=run.deleted,
+               held=run.held)
 
 
 def purge_report(session: Session, day: date | None = None) -> tuple[RetentionRun | None,
@@ -183,7 +184,8 @@ def place_legal_hold(session: Session, clock: Clock, actor: Actor, customer_id: 
     hold = LegalHold(customer_id=customer_id, placed_on=on, reason=reason.strip(),
                      placed_by=actor.name)
     session.add(hold)
-    record(session, clock, actor, "privacy.hold.place", hold, f"{customer.ref}: {reason}")
+    record(session, clock, actor, "privacy.hold.place", hold,
+           msg("{ref}: {reason}", ref=customer.ref, reason=reason))
     return hold
 
 
@@ -196,7 +198,8 @@ def lift_legal_hold(session: Session, clock: Clock, actor: Actor, customer_id: i
         raise NotFound(f"customer: {customer.ref} is under no legal hold", resource="legal_hold")
     customers.update_customer(session, clock, actor, customer_id, legal_hold=False)
     hold.lifted_on, hold.lifted_by, hold.lift_reason = on, actor.name, reason.strip()
-    record(session, clock, actor, "privacy.hold.lift", hold, f"{customer.ref}: {reason}")
+    record(session, clock, actor, "privacy.hold.lift", hold,
+           msg("{ref}: {reason}", ref=customer.ref, reason=reason))
     return hold
 
 
@@ -230,8 +233,27 @@ def shorten_retention(session: Session, clock: Clock, actor: Actor, customer_id:
     override.months, override.days, override.reason = shorter.months, shorter.days, reason
     override.set_on, override.set_by = on, actor.name
     record(session, clock, actor, "privacy.retention.shorten", override,
-           f"{customer.ref} {data}: {shorter.describe()} ({rule.clause})")
+           msg("{ref} {data}: {period} ({clause})", ref=customer.ref, data=data,
+               period=_period_text(shorter), clause=rule.clause))
     return override
+
+
+def _period_text(period: rules.RetentionPeriod) -> Message:
+    """``RetentionPeriod.describe()`` as a message (its English is the same text)."""
+    parts = []
+    if period.months:
+        parts.append(msg("{n} month" if period.months == 1 else "{n} months", n=period.months))
+    if period.days:
+        business = period.counted_in == rules.DayCount.ouvres
+        working = period.counted_in == rules.DayCount.ouvrables
+        one = period.days == 1
+        parts.append(msg("{n} business day" if one else "{n} business days", n=period.days)
+                     if business else
+                     msg("{n} working day" if one else "{n} working days", n=period.days)
+                     if working else
+                     msg("{n} day" if one else "{n} days", n=period.days))
+    text = parts[0] if len(parts) == 1 else msg("{first} + {second}", first=parts[0], second=parts[1])
+    return msg("{length} after {event}", length=text, event=period.after.replace("_", " "))
 
 
 def add_recording(session: Session, clock: Clock, actor: Actor, customer_id: int,
@@ -873,7 +895,7 @@ def end_of_contract(session: Session, clock: Clock, actor: Actor, customer_id: i
     decision.certificate_file = str(path)
     decision.certificate_sha256 = hashlib.sha256(pdf).hexdigest()
     record(session, clock, actor, "privacy.end_of_contract", decision,
-           f"{customer.ref}: {choice} ({clause})")
+           msg("{ref}: {choice} ({clause})", ref=customer.ref, choice=choice, clause=clause))
     return decision
 
 

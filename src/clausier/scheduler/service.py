@@ -24,6 +24,7 @@ from clausier.audit import facts as audit_facts
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.dryrun import dry_run
+from clausier.core.message import Message, msg
 from clausier.core.room import Outbox, step_name
 from clausier.core.settings import Settings
 from clausier.db.session import lock_for_writing
@@ -81,7 +82,15 @@ def _takes_customer(function: Callable) -> bool:
 def _left_to_the_workers(session: Session, clock: Clock, actor: Actor, day: date, **scope) -> str:
     """With a broker the workers send the outboxes (``workers.tasks.deliver_notices``, which
     ``clausier scheduler`` sends them every minute): the tick leaves its messages to them."""
-    return "left to the workers"
+    return msg("left to the workers")
+
+
+def _summary(result: object) -> str:
+    """A step's summary: its message as it returned it (read in the reader's language), else
+    its text (a step that returns counts)."""
+    if isinstance(result, Message):
+        return result
+    return str(result or "")
 
 
 def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
@@ -104,28 +113,32 @@ def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
             outcomes.append(StepOutcome(step, StepStatus.ALREADY_DONE))
             continue
         if customer is not None and not _takes_customer(function):
-            outcomes.append(StepOutcome(step, StepStatus.SKIPPED, "runs for every customer at once only"))
+            outcomes.append(StepOutcome(step, StepStatus.SKIPPED,
+                                        msg("runs for every customer at once only")))
             continue
         scope = {"customer_id": customer.id} if customer is not None else {}
         if messages is not None and function in previews:
             due = previews[function](session, clock, **scope)
             messages.extend(due)
-            outcomes.append(StepOutcome(step, StepStatus.SKIPPED, f"dry run: {len(due)} message(s) not sent"))
+            outcomes.append(StepOutcome(step, StepStatus.SKIPPED,
+                                        msg("dry run: {n} message(s) not sent", n=len(due))))
             continue
         if function in previews and Settings.from_env().broker_url:
             function = _left_to_the_workers
         try:
             with session.begin_nested():
-                summary = str(function(session, clock, actor, day, **scope) or "")
+                summary = _summary(function(session, clock, actor, day, **scope))
                 if customer is None:
                     run = TickRun(day=day, step=step, ran_at=clock.now(), actor=actor.name,
                                   summary=summary)
                     session.add(run)
                     record(session, clock, actor, "tick.step", run,
-                           f"{day.isoformat()} {step}: {summary}")
+                           msg("{day} {step}: {summary}", day=day.isoformat(), step=step,
+                               summary=summary))
                 else:
                     record(session, clock, actor, "tick.customer_step", customer,
-                           f"{day.isoformat()} {step} for {customer.ref}: {summary}")
+                           msg("{day} {step} for {ref}: {summary}", day=day.isoformat(), step=step,
+                               ref=customer.ref, summary=summary))
         except Exception as exc:   # one room's failure must not stop the others' daily work
             log.exception("daily tick %s: step %s failed", day, step)
             outcomes.append(StepOutcome(step, StepStatus.FAILED, f"{type(exc).__name__}: {exc}"))

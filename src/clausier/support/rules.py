@@ -762,3 +762,21 @@ def _num(value: Decimal | int | None) -> str:
         return ""
     text = format(Decimal(value).normalize(), "f")
     return text.replace(".", ",")
+
+
+# --------------------------------------------------------------------------- notices
+
+# A ticket's events as its notices name them (their English is the code's words).
+NOTICE_LABELS = {"opened": msg("opened"), "qualified": msg("qualified"),
+                 "confirmed": msg("confirmed"), "access_requested": msg("access requested"),
+                 "access_given": msg("access given"), "restored": msg("restored"),
+                 "closed": msg("closed")}
+
+
+def notice_texts(ref: str, state: str, at: datetime, description: str) -> tuple[str, str]:
+    """The subject and body of the notice of a ticket's event to the people kept informed
+    (VGA §5.7, §5.9), messages naming the event by its label."""
+    label = NOTICE_LABELS.get(state) or state.replace("_", " ")
+    return (msg("[{ref}] {state}", ref=ref, state=label),
+            msg("Ticket {ref}: {state} at {at}.\n{description}", ref=ref, state=label,
+                at=at.isoformat(timespec="minutes"), description=description))

@@ -156,9 +156,7 @@ def _event(session: Session, clock: Clock, actor: Actor, ticket: Ticket, kind: s
 
 def _notify(session: Session, clock: Clock, ticket: Ticket, state: str, at: datetime) -> None:
     """One outbox row per person to keep informed (VGA §5.7, §5.9: the customer is informed)."""
-    subject = f"[{ticket.ref}] {state.replace('_', ' ')}"
-    body = (f"Ticket {ticket.ref}: {state.replace('_', ' ')} at {at.isoformat(timespec='minutes')}.\n"
-            f"{ticket.description}")
+    subject, body = rules.notice_texts(ticket.ref, state, at, ticket.description)
     for person in ticket.keep_informed:
         session.add(Notification(ticket_id=ticket.id, state=state,
                                  recipient_name=person.get("name", ""),

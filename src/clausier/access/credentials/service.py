@@ -84,7 +84,8 @@ def add_credential(session: Session, clock: Clock, actor: Actor, site_id: int, r
     session.flush()
     new_version(session, clock, site, [("credentials", row.id, "upsert")])
     record(session, clock, actor, "access.credential.add", row,
-           f"{site.name}: {data.kind} for {owner.name}" + ("" if data.kind == "keypad" else f" {row.key}"))
+           msg("{site}: {kind} for {owner}" if data.kind == "keypad" else "{site}: {kind} for {owner} {key}",
+               site=site.name, kind=data.kind, owner=owner.name, key=row.key))
     return row
 
 

@@ -16,6 +16,7 @@ from clausier.access.packs.service import (list_packs, pack_terms, refresh_perio
 from clausier.access.sites.service import new_version
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock, SystemClock
+from clausier.core.message import msg
 from clausier.customers import service as customers
 from clausier.equipment import rules as equipment_rules
 from clausier.equipment import service as equipment
@@ -64,9 +65,10 @@ def _flag_sim_return(session: Session, clock: Clock, actor: Actor, site: AccessS
                                   pack.service_end + timedelta(days=1))
             flagged += 1
     serials = ", ".join(i.serial for i in sim_items(session, pack) if i.return_to == "manufacturer")
-    message = (f"The service period of {site.name} ended on {pack.service_end.isoformat()}: the "
-               f"transmission module and its SIM card{' (' + serials + ')' if serials else ''}, lent for "
-               "the service period, must be returned to the manufacturer, which owns the SIM card.")
+    message = msg("The service period of {site} ended on {date}: the transmission module and its SIM "
+                  "card{serials}, lent for the service period, must be returned to the manufacturer, "
+                  "which owns the SIM card.", site=site.name, date=pack.service_end.isoformat(),
+                  serials=f" ({serials})" if serials else "")
     noticed = _notice(session, clock, actor, site, pack, "sim_return", day, message, rule.clause)
     return int(noticed or flagged > 0)
 
@@ -80,9 +82,12 @@ def _warn(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack: 
     if not due:
         return 0
     months = min(due)        # a late tick sends the nearest warning only
-    message = (f"The service period of {site.name} ends on {pack.service_end.isoformat()} "
-               f"({months} month{'s' if months > 1 else ''} notice): after that date changes are no "
-               "longer synchronised and the SIM card must be returned.")
+    message = msg("The service period of {site} ends on {date} ({months} month notice): after that "
+                  "date changes are no longer synchronised and the SIM card must be returned."
+                  if months == 1 else
+                  "The service period of {site} ends on {date} ({months} months notice): after that "
+                  "date changes are no longer synchronised and the SIM card must be returned.",
+                  site=site.name, date=pack.service_end.isoformat(), months=months)
     return int(_notice(session, clock, actor, site, pack, f"end_warning_{months}", day, message,
                        terms.end_warnings_months_before.clause))
 
@@ -95,7 +100,8 @@ def _notice(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack
         return False
     notice = SiteNotice(site_id=site.id, kind=kind, on=day, message=message, clause=clause)
     session.add(notice)
-    record(session, clock, actor, f"access.notice.{kind}", notice, f"{site.name}: {message}")
+    record(session, clock, actor, f"access.notice.{kind}", notice,
+           msg("{site}: {notice}", site=site.name, notice=message))
     subject, body = _notice_email(kind, site, pack, clause)
     outbox.queue(session, clock, actor, customers.get_customer(session, pack.customer_id),
                  channel="email", kind=f"access_{kind}", key=f"access-notice:{site.id}:{kind}",

@@ -41,7 +41,7 @@ from clausier.catalog.facts import OperatorFacts
 from clausier.contracts import facts as contracts
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, NotFound, RuleRefusal
-from clausier.core.message import message_fields, stored
+from clausier.core.message import message_fields, msg, stored
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customers_facts
 from clausier.customers.facts import CustomerFacts, SiteFacts
@@ -448,8 +448,10 @@ def _write_prepared(session: Session, clock: Clock, actor: Actor, operator: Oper
         conn.execute(update(BilledMonth.__table__).where(
             BilledMonth.subscription_id == month.subscription_id, BilledMonth.month == month.month)
             .values(days=month.days, amount=month.amount))
+    # A draft's summary names it in the reader's language (one message per line, nothing more);
+    # an issued invoice's is its number, customer and total, words in no language.
     record_many(session, clock, actor, "invoice.issue" if not draft_only else "invoice.draft", (
-        ("invoices", invoice_id, f"{number or 'draft'} {summary}")
+        ("invoices", invoice_id, f"{number} {summary}" if number else msg("draft {summary}", summary=summary))
         for invoice_id, number, summary in zip(ids, numbers, prepared.summaries, strict=True)))
     return [(invoice_id, number, ht, ttc) for invoice_id, number, (ht, ttc)
             in zip(ids, numbers, prepared.totals, strict=True)]

@@ -21,7 +21,7 @@ from clausier.contracts.rules import SubscriptionStatus as _S
 from clausier.core.clock import Clock
 from clausier.core.errors import NotAllowed
 from clausier.core.explain import Explained
-from clausier.core.message import message_fields, msg
+from clausier.core.message import Message, message_fields, msg
 from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customer_facts
 from clausier.customers.facts import CustomerFacts
@@ -191,20 +191,18 @@ def _execute(session: Session, clock: Clock, actor: Actor, customer: CustomerFac
                                                     f"{day.isoformat()}"}
 
 
-def _consequence(steps, position: int) -> str:
-    """What follows a letter, in the letter's words."""
-    words = {DunningAction.restrict: "restreindre", DunningAction.suspend: "suspendre",
-             DunningAction.terminate: "résilier", DunningAction.litigation: "engager une procédure "
-             "contentieuse pour"}
-    actions = []
-    for later in steps[position + 1:]:
-        if later.action in (DunningAction.formal_notice, DunningAction.reminder):
-            break
-        if later.action in words and words[later.action] not in actions:
-            actions.append(words[later.action])
-    if not actions:
-        return ""
-    return f"À défaut, nous pourrons {' ou '.join(actions)} les services concernés."
+def dunning_text(case: DunningCase, due: Due, within: Message | str,
+                 consequence: Message | str) -> Message:
+    """What a dunning letter, e-mail or SMS says of the unpaid invoices (a message, in the
+    recipient's language): the rejected debit, the invoices and their amount, the deadline and
+    what follows it."""
+    rejected = (msg("Your direct debit of {date} was rejected. ", date=f"{case.due_date:%d/%m/%Y}")
+                if case.trigger == "rejection" else "")
+    return msg("{rejected}Invoices {numbers} remain unpaid for an amount of {amount}.{within}"
+               "{consequence}", rejected=rejected,
+               numbers=", ".join(i.number for i in due.overdue), amount=due.amount,
+               within=msg(" Please settle within {within}.", within=within) if within else "",
+               consequence=msg(" {consequence}", consequence=consequence) if consequence else "")
 
 
 def _dunning_messages(session: Session, clock: Clock, actor: Actor, customer: CustomerFacts,
@@ -212,14 +210,9 @@ def _dunning_messages(session: Session, clock: Clock, actor: Actor, customer: Cu
                       day: date) -> None:
     step = steps[row.position]
     operator = operator_of(session, customer)
+    text = dunning_text(case, due, rules.pay_within_words(steps, row.position),
+                        rules.letter_consequence(steps, row.position))
     within = rules.pay_within_words(steps, row.position)
-    consequence = _consequence(steps, row.position)
-    rejected = (f"Votre prélèvement du {case.due_date:%d/%m/%Y} a été rejeté. "
-                if case.trigger == "rejection" else "")
-    text = (f"{rejected}Les factures {', '.join(i.number for i in due.overdue)} restent impayées "
-            f"pour un montant de {fr_format(due.amount)}."
-            + (f" Merci de régulariser dans un délai de {within}." if within else "")
-            + (f" {consequence}" if consequence else ""))
     for channel in step.channels:
         key = f"dunning:{case.id}:{step.id}:{channel.value}"
         if channel == Channel.registered_letter:
@@ -234,9 +227,10 @@ def _dunning_messages(session: Session, clock: Clock, actor: Actor, customer: Cu
             letter = outbox.queue(
                 session, clock, actor, customer, channel=channel.value, kind=step.action.value,
                 key=key, subject=rules.letter_subject(steps, row.position),
-                body=(f"Madame, Monsieur,\n\n{text}\n\nPar la présente, nous vous mettons en demeure "
-                      f"de régler la somme de {fr_format(due.amount)}"
-                      + (f" dans un délai de {within}." if within else ".")),
+                body=msg("Dear Sir or Madam,\n\n{text}\n\nWe hereby give you formal notice to pay "
+                         "the sum of {amount} within {within}." if within else
+                         "Dear Sir or Madam,\n\n{text}\n\nWe hereby give you formal notice to pay "
+                         "the sum of {amount}.", text=text, amount=due.amount, within=within),
                 letter={"operator": operator_party(operator), "customer_ref": customer.ref,
                         "invoices": due.overdue, "explained": explained,
                         "clause": f"{step.src}" + (f" — {'; '.join(notes)}" if notes else "")})
@@ -244,7 +238,8 @@ def _dunning_messages(session: Session, clock: Clock, actor: Actor, customer: Cu
         else:
             outbox.queue(session, clock, actor, customer, channel=channel.value,
                          kind=step.action.value, key=key,
-                         subject=msg("{operator}: unpaid invoice", operator=operator.name), body=f"{operator.name} : {text}")
+                         subject=msg("{operator}: unpaid invoice", operator=operator.name),
+                         body=msg("{operator}: {text}", operator=operator.name, text=text))
 
 
 def _re_present(session: Session, clock: Clock, actor: Actor, customer: CustomerFacts,

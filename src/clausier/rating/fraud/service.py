@@ -175,5 +175,6 @@ def decide_penalty(session: Session, clock: Clock, actor: Actor, proposal_id: in
     proposal.status = ProposalStatus.CONFIRMED if decision == "confirm" else ProposalStatus.REJECTED
     proposal.decided_by, proposal.decided_at = actor.name, clock.now()
     record(session, clock, actor, f"penalty.{decision}", proposal,
-           f"{proposal.label}: {proposal.amount} {proposal.price_basis}", {"note": note})
+           msg("{label}: {amount} {basis}", label=proposal.label, amount=proposal.amount,
+               basis=proposal.price_basis), {"note": note})
     return proposal
