@@ -10,7 +10,7 @@ from sqlalchemy.exc import StatementError
 
 from clausier.contracts import service
 from clausier.contracts.models import Order, Subscription
-from clausier.contracts.rules import OrderStatus, SubscriptionStatus
+from clausier.contracts.statuses import OrderStatus, SubscriptionStatus
 from clausier.core.errors import InvalidInput
 from tests import factories
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from clausier.contracts import rules
+from clausier.contracts import rules, statuses
 from clausier.contracts.rules import Refused
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
@@ -225,8 +225,8 @@ def quote_change(facts: rules.Facts, terms: Terms, held: tuple[Held, ...],
                  changes: tuple[Change, ...], offers: dict[str, Offered], on: date, *,
                  recommit_months: int | None = None) -> ChangeOrderQuote:
     """What a change order costs and commits to when ordered on ``on`` (changes nothing)."""
-    if facts.status in (rules.SubscriptionStatus.TERMINATED, rules.SubscriptionStatus.CANCELLED,
-                        rules.SubscriptionStatus.NOTICE_GIVEN):
+    if facts.status in (statuses.SubscriptionStatus.TERMINATED, statuses.SubscriptionStatus.CANCELLED,
+                        statuses.SubscriptionStatus.NOTICE_GIVEN):
         status = facts.status.replace("_", " ")
         raise RuleRefusal(Refused.subscription_not_changeable, "status",
                           f"no change on a subscription that is {status}")

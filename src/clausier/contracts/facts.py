@@ -1,5 +1,5 @@
 """What other rooms may read of contracts: which subscriptions are live (one definition,
-``rules.is_live``), for many customers in one query; which have ended, and when; what a
+``statuses.is_live``), for many customers in one query; which have ended, and when; what a
 subscription is (its sheet, its status and dates); why one was suspended."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from clausier.contracts import rules
+from clausier.contracts import statuses
 from clausier.contracts.models import Subscription, SubscriptionEvent, SubscriptionItem
 from decimal import Decimal
 
@@ -49,15 +49,15 @@ def _subscriptions(session: Session, customer_ids: Collection[int], on: date, st
 
 def live_subscriptions(session: Session, customer_ids: Collection[int], on: date
                        ) -> dict[int, tuple[LiveSubscription, ...]]:
-    """The customers' live subscriptions on ``on`` (``rules.is_live``), by customer."""
-    return _subscriptions(session, customer_ids, on, rules.LIVE_STATUSES, rules.is_live)
+    """The customers' live subscriptions on ``on`` (``statuses.is_live``), by customer."""
+    return _subscriptions(session, customer_ids, on, statuses.LIVE_STATUSES, statuses.is_live)
 
 
 def subscriptions_in_force(session: Session, customer_ids: Collection[int], on: date
                            ) -> dict[int, tuple[LiveSubscription, ...]]:
     """The customers' subscriptions whose contract has not ended on ``on``: live, or ordered
-    and not delivered yet (``rules.is_in_force``), by customer."""
-    return _subscriptions(session, customer_ids, on, (rules.SubscriptionStatus.ORDERED, *rules.LIVE_STATUSES), rules.is_in_force)
+    and not delivered yet (``statuses.is_in_force``), by customer."""
+    return _subscriptions(session, customer_ids, on, (statuses.SubscriptionStatus.ORDERED, *statuses.LIVE_STATUSES), statuses.is_in_force)
 
 
 def subscription_status_column(subscription_id: ColumnElement[int]) -> ScalarSelect[str]:
@@ -177,7 +177,7 @@ def ended_subscriptions(session: Session, subscription_ids: Collection[int], on:
                 select(table.id, table.ref, table.customer_id, table.terminated_on,
                        table.cancelled_on)
                 .where(table.id.in_(ids[start:start + CHUNK]),
-                       table.status.in_((rules.SubscriptionStatus.TERMINATED, rules.SubscriptionStatus.CANCELLED)),
+                       table.status.in_((statuses.SubscriptionStatus.TERMINATED, statuses.SubscriptionStatus.CANCELLED)),
                        or_(table.terminated_on <= on, table.cancelled_on <= on))):
             found[row.id] = EndedSubscription(row.id, row.ref, row.customer_id,
                                               row.terminated_on or row.cancelled_on)
@@ -282,11 +282,11 @@ def subscription_ids_by_family(session: Session, customer_ids: Collection[int]
 
 def live_service_lines(session: Session, limit: int) -> list[tuple[str, str]]:
     """(service identifier, family) of the first ``limit`` subscriptions with a live status
-    (``rules.LIVE_STATUSES``) that carry a service identifier, in order of id."""
+    (``statuses.LIVE_STATUSES``) that carry a service identifier, in order of id."""
     table = Subscription.__table__.c
     return [(identifier, family) for identifier, family in session.execute(
         select(table.service_identifier, table.family)
-        .where(table.service_identifier.is_not(None), table.status.in_(rules.LIVE_STATUSES))
+        .where(table.service_identifier.is_not(None), table.status.in_(statuses.LIVE_STATUSES))
         .order_by(table.id).limit(limit))]
 
 
@@ -369,7 +369,7 @@ def subscriptions_to_bill(session: Session, customer_ids: Collection[int], signe
     wanted = set(customer_ids)
     in_range = _SUB.customer_id.between(min(wanted), max(wanted))
     rows = [row for row in session.execute(
-        select(*_SUBSCRIPTION_COLUMNS).where(in_range, _SUB.status != rules.SubscriptionStatus.CANCELLED,
+        select(*_SUBSCRIPTION_COLUMNS).where(in_range, _SUB.status != statuses.SubscriptionStatus.CANCELLED,
                                              _SUB.signed_on <= signed_by).order_by(_SUB.id))
             if row.customer_id in wanted]
     ids = {row.id for row in rows}
@@ -379,15 +379,15 @@ def subscriptions_to_bill(session: Session, customer_ids: Collection[int], signe
 
 def subscriptions_in_force_of_operator(session: Session, operator_id: int, on: date,
                                        family: str | None = None) -> list[BilledSubscription]:
-    """An operator's subscriptions in force on ``on`` (``rules.is_in_force``: live, or ordered
+    """An operator's subscriptions in force on ``on`` (``statuses.is_in_force``: live, or ordered
     and not delivered yet), of one family when given, with their items, in id order."""
     query = select(*_SUBSCRIPTION_COLUMNS).where(
-        _SUB.operator_id == operator_id, _SUB.status.in_((rules.SubscriptionStatus.ORDERED, *rules.LIVE_STATUSES)),
+        _SUB.operator_id == operator_id, _SUB.status.in_((statuses.SubscriptionStatus.ORDERED, *statuses.LIVE_STATUSES)),
         or_(_SUB.termination_effective_on.is_(None), _SUB.termination_effective_on > on))
     if family:
         query = query.where(_SUB.family == family)
     rows = [row for row in session.execute(query.order_by(_SUB.id))
-            if rules.is_in_force(row.status, row.termination_effective_on, on)]
+            if statuses.is_in_force(row.status, row.termination_effective_on, on)]
     by_operator = _SUB.operator_id == operator_id
     return _with_items(session, rows, by_operator if not family
                        else by_operator & (_SUB.family == family))

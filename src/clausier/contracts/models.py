@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clausier.db.base import Base
-from clausier.contracts.rules import ChangeOrderStatus, OrderStatus, SubscriptionStatus
+from clausier.contracts.statuses import ChangeOrderStatus, OrderStatus, SubscriptionStatus
 from clausier.db.types import Instant, Money, Status
 
 

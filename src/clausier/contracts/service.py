@@ -22,7 +22,7 @@ from clausier.billing.ledger.charges import (
     right_to_leave_without_fees,
 )
 from clausier.catalog import facts as catalog_facts
-from clausier.contracts import changes, facts, rules
+from clausier.contracts import changes, facts, rules, statuses
 from clausier.contracts.models import (
     ChangeOrder,
     Order,
@@ -44,7 +44,7 @@ from clausier.terms.schema import Terms
 CHANNELS = ("on_premises", "off_premises", "distance")
 
 # Which transition leads from which states (refused otherwise, with the reason).
-_S = rules.SubscriptionStatus
+_S = statuses.SubscriptionStatus
 TRANSITIONS: dict[str, tuple[tuple[_S, ...], _S]] = {
     "activate": ((_S.ORDERED,), _S.ACTIVE),
     "cancel": ((_S.ORDERED,), _S.CANCELLED),
@@ -308,7 +308,7 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
     generated unless ``subscription_refs`` (site id, offer code, reference: what an import gives)
     names one for a line of it (the lines of one subscription must agree)."""
     order = get_or_not_found(session, Order, order_id, resource="order")
-    if order.status != rules.OrderStatus.DRAFT:
+    if order.status != statuses.OrderStatus.DRAFT:
         raise NotAllowed(f"status: order {order.ref} is {order.status}, not draft",
                          code=rules.Refused.order_not_draft)
     sheet = terms_service.get_sheet(session, order.sheet_id, order.sheet_version)
@@ -362,7 +362,7 @@ def accept_order(session: Session, clock: Clock, actor: Actor, order_id: int,
                msg("{ref} ({family}) from order {order}", ref=subscription.ref, family=family,
                    order=order.ref))
         created.append(subscription)
-    order.status = rules.OrderStatus.ACCEPTED
+    order.status = statuses.OrderStatus.ACCEPTED
     record(session, clock, actor, "order.accept", order, msg("{ref}: {n} subscription(s)",
                                                              ref=order.ref, n=len(created)))
     return created
@@ -700,7 +700,7 @@ def request_change(session: Session, clock: Clock, actor: Actor, subscription_id
     subscription = get_subscription(session, subscription_id)
     quote = quote_change(session, subscription.id, wanted, on)
     order = ChangeOrder(subscription_id=subscription.id,
-                        ref=_next_change_ref(session, subscription), status=rules.ChangeOrderStatus.REQUESTED,
+                        ref=_next_change_ref(session, subscription), status=statuses.ChangeOrderStatus.REQUESTED,
                         ordered_on=on, effective_on=quote.effective_date,
                         changes=[change.as_dict() for change in wanted], quote=quote.as_dict(),
                         one_off_total=quote.one_off.total, monthly_total=quote.monthly.total,
@@ -724,7 +724,7 @@ def confirm_requested_change(session: Session, clock: Clock, actor: Actor,
     if order is None:
         raise NotFound(f"change order: {order_ref} not found on {subscription.ref}",
                        resource="change_order")
-    if order.status != rules.ChangeOrderStatus.REQUESTED:
+    if order.status != statuses.ChangeOrderStatus.REQUESTED:
         raise NotAllowed(f"status: change order {order_ref} is already {order.status}",
                          code=rules.Refused.change_order_not_requested)
     wanted = tuple(changes.Change.from_dict(change) for change in order.changes)
@@ -770,7 +770,7 @@ def confirm_change(session: Session, clock: Clock, actor: Actor, subscription_id
                                      ref=_next_change_ref(session, subscription),
                                      changes=[change.as_dict() for change in wanted],
                                      external_ref=external_ref, created_at=clock.now())
-    order.status, order.ordered_on, order.effective_on = rules.ChangeOrderStatus.CONFIRMED, on, effective
+    order.status, order.ordered_on, order.effective_on = statuses.ChangeOrderStatus.CONFIRMED, on, effective
     order.quote, order.actor = quote.as_dict(), actor.name
     order.one_off_total, order.monthly_total = quote.one_off.total, quote.monthly.total
     session.add(order)
@@ -861,9 +861,9 @@ def list_subscriptions(session: Session, customer_id: int | None = None, status:
     if customer_id is not None:
         query = query.where(Subscription.customer_id == customer_id)
     if status:
-        if status not in set(rules.SubscriptionStatus):
+        if status not in set(statuses.SubscriptionStatus):
             raise InvalidInput.on("status", f"no subscription status {status!r} (one of: "
-                                  f"{', '.join(rules.SubscriptionStatus)})",
+                                  f"{', '.join(statuses.SubscriptionStatus)})",
                                   code="subscription_status_unknown")
         query = query.where(Subscription.status == status)
     if family:

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from clausier.api.deps import Ctx, staff_ctx
 from clausier.catalog import service as catalog
-from clausier.contracts import changes, rules, service
+from clausier.contracts import changes, rules, service, statuses
 from clausier.core.errors import ClausierError
 from clausier.customers import facts as customer_facts
 from clausier.web.forms import optional_int
@@ -27,7 +27,7 @@ def contracts_page(request: Request, status: str | None = None, family: str | No
     customers = customer_facts.customers(ctx.session, {s.customer_id for s in subscriptions})
     return render(request, "contracts/list.html", {
         "subscriptions": subscriptions, "customers": customers, "status": status or "",
-        "family": family or "", "statuses": sorted(rules.SubscriptionStatus)})
+        "family": family or "", "statuses": sorted(statuses.SubscriptionStatus)})
 
 
 @router.get("/contracts/{ref}")

@@ -22,7 +22,7 @@ from clausier.catalog import facts as catalog_facts
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
-from clausier.contracts.rules import SubscriptionStatus as _S
+from clausier.contracts.statuses import SubscriptionStatus as _S
 from clausier.core import sealed
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal

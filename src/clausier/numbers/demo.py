@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor
 from clausier.contracts import service as contracts
-from clausier.contracts.rules import SubscriptionStatus
+from clausier.contracts.statuses import SubscriptionStatus
 from clausier.core.clock import Clock
 from clausier.core.errors import NotFound
 from clausier.customers import service as customers

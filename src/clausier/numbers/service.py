@@ -13,7 +13,7 @@ from clausier.audit.service import Actor, record
 from clausier.catalog import facts as catalog_facts
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
-from clausier.contracts.rules import SubscriptionStatus
+from clausier.contracts.statuses import SubscriptionStatus
 from clausier.contracts.changes import Change
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal

@@ -28,7 +28,7 @@ from clausier.catalog import facts as catalog_facts
 from clausier.catalog import service as catalog
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
-from clausier.contracts.rules import SubscriptionStatus
+from clausier.contracts.statuses import SubscriptionStatus
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
 from clausier.core.message import Message, msg

@@ -19,7 +19,7 @@ from clausier.accounts import rules as account_rules
 from clausier.audit.service import Actor, record
 from clausier.billing.ledger.charges import add_charge
 from clausier.catalog import facts as catalog_facts
-from clausier.contracts import rules as contract_rules
+from clausier.contracts import statuses as contract_statuses
 from clausier.contracts import service as contracts
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import (
@@ -197,9 +197,9 @@ def open_ticket(session: Session, clock: Clock, actor: Actor, data: TicketInput)
     identified and authorisation checked, contract and service level, sites affected)."""
     subscription = contracts.get_subscription(session, data.subscription)
     check_customer_scope(actor, subscription.customer_id)
-    if not contract_rules.is_live(subscription.status, subscription.termination_effective_on, clock.today()):
+    if not contract_statuses.is_live(subscription.status, subscription.termination_effective_on, clock.today()):
         raise NotAllowed(f"subscription: {subscription.ref} is {subscription.status}; incidents are "
-                         f"reported on a live service ({', '.join(contract_rules.LIVE_STATUSES)})",
+                         f"reported on a live service ({', '.join(contract_statuses.LIVE_STATUSES)})",
                          code=rules.Refused.incident_subscription_not_live)
     customer_id, reporter_id = subscription.customer_id, data.reporter_contact_id
     customer = customer_facts.customers(session, [customer_id])[customer_id]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from clausier.accounts.models import User
 from clausier.catalog import service as catalog
 from clausier.contracts import service as contracts
-from clausier.contracts.rules import SubscriptionStatus
+from clausier.contracts.statuses import SubscriptionStatus
 from clausier.core.clock import Clock
 from clausier.core.money import money
 from clausier.customers import service as customers

@@ -23,6 +23,7 @@ from clausier.catalog import facts as catalog_facts
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import rules as contract_rules
 from clausier.contracts import service as contracts
+from clausier.contracts import statuses as contract_statuses
 from clausier.core.clock import Clock
 from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
 from clausier.core.explain import Explained, Line
@@ -142,7 +143,7 @@ def activate_pack(session: Session, clock: Clock, actor: Actor, *, code: str, em
     session.add(SiteMember(site_id=site.id, user_id=user.id, role="admin", scopes=list(SCOPES),
                            created_at=clock.now()))
     subscription = contracts.get_subscription(session, pack.subscription_id)
-    if subscription.status == contract_rules.SubscriptionStatus.ORDERED:
+    if subscription.status == contract_statuses.SubscriptionStatus.ORDERED:
         contracts.activate(session, clock, actor, subscription.id, day)
     pack.activation_code_hash = None
     pack.activated_on = day
@@ -258,7 +259,7 @@ def sync_refusal(session: Session | Connection, subscription_id: int, status: st
     period has ended, or its pack is suspended (with the reason given by the operator), each
     with the sheet's clause. Reads nothing unless the site is refused (devices poll often)."""
     state = rules.service_state(service_start, service_end, day)
-    suspended = status == contract_rules.SubscriptionStatus.SUSPENDED
+    suspended = status == contract_statuses.SubscriptionStatus.SUSPENDED
     if state.state != "ended" and not suspended:
         return None
     service_months, suspension = _refusal_terms(session, subscription_id)

@@ -57,7 +57,7 @@ from clausier.billing.runs.inputs import (
     SubscriptionFacts,
     UsageFacts,
 )
-from clausier.contracts.rules import SubscriptionStatus
+from clausier.contracts.statuses import SubscriptionStatus
 from clausier.core.errors import RuleRefusal
 from clausier.core.explain import Explained, Line
 from clausier.core.message import msg, stored

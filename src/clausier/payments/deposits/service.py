@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from clausier.audit.service import Actor, record
 from clausier.contracts import service as contracts
-from clausier.contracts.rules import SubscriptionStatus as _S
+from clausier.contracts.statuses import SubscriptionStatus as _S
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed
 from clausier.core.message import msg

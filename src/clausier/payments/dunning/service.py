@@ -17,7 +17,7 @@ from clausier.audit.service import Actor, record
 from clausier.billing.ledger.charges import add_charge
 from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
-from clausier.contracts.rules import SubscriptionStatus as _S
+from clausier.contracts.statuses import SubscriptionStatus as _S
 from clausier.core.clock import Clock
 from clausier.core.errors import NotAllowed
 from clausier.core.explain import Explained

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.contracts import facts as contracts_facts
 from clausier.contracts import service as contracts
-from clausier.contracts.rules import SubscriptionStatus
+from clausier.contracts.statuses import SubscriptionStatus
 from clausier.core.calendar import BusinessCalendar, DayKind, OpeningHours
 from clausier.core.clock import PARIS, Clock
 from clausier.core.errors import NotAllowed, NotFound, RuleRefusal
