@@ -27,7 +27,7 @@ from clausier.payments import invoices as invoice_reads
 from clausier.payments.dunning import service as dunning
 from clausier.rating.cdr import service as cdr
 from clausier.rating.fraud import service as fraud
-from clausier.rating.fraud.rules import AlertStatus
+from clausier.rating.statuses import AlertStatus
 from clausier.rating.month import service as rating
 from clausier.rooms import ROOMS
 from clausier.support import service as support
