@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from clausier.accounts import service as accounts
 from clausier.db.session import transaction
@@ -69,3 +70,31 @@ def test_back_office_pack_pages(portal, engine, clock):
     assert "École Jules Ferry" not in client.get("/access/packs", params={"within_months": 6}).text
     detail = client.get("/access/packs/1")
     assert detail.status_code == 200 and "CP A art. 2" in detail.text
+
+
+def test_a_site_notice_reads_in_the_readers_language(portal, engine, clock):
+    """Issue 21: reading ROZ-END-WARNINGS (CP A art. 2 L224-227: warnings 6 and 1 months before
+    the end of the service period), the 6 months warning is kept as a message: the site's page
+    reads it in French for a French administrator and in English for an English one."""
+    import html
+    from datetime import timedelta
+
+    from clausier.access.models import Pack, SiteNotice
+    from clausier.access.periods.service import daily_tick
+    from clausier.access.sites.service import get_site
+    from clausier.contracts.rules import add_months
+
+    with transaction(engine) as s:
+        pack = s.get(Pack, get_site(s, SYSTEM, portal.site_id).pack_id)
+        end = pack.service_end
+        daily_tick(s, clock, SYSTEM, add_months(end + timedelta(days=1), -6))
+    with transaction(engine) as s:
+        notice = s.scalars(select(SiteNotice).where(SiteNotice.site_id == portal.site_id)).one()
+        assert notice.kind == "end_warning_6" and notice.message_message["params"]["months"] == 6
+    client, _ = _login(portal.app, "admin@montaigu.fr", ADMIN_PASSWORD)
+    french = html.unescape(client.get(f"/sites/{portal.site_id}").text)
+    assert f"prend fin le {end.isoformat()} (préavis de 6 mois)" in french
+    assert "months notice" not in french
+    english = html.unescape(client.get(f"/sites/{portal.site_id}?lang=en").text)
+    assert f"ends on {end.isoformat()} (6 months notice)" in english
+    assert "préavis" not in english

@@ -275,4 +275,7 @@ class SiteNotice(Base):
     kind: Mapped[str] = mapped_column(String(40))          # end_warning_6 | end_warning_1 | service_ended
     on: Mapped[date] = mapped_column(Date)
     message: Mapped[str] = mapped_column(Text)
+    # The message (``Message.as_dict``) the text was written from: the site's pages read it in
+    # their reader's language; a notice written before messages were kept reads as stored.
+    message_message: Mapped[dict | None] = mapped_column(JSON, nullable=True, default=None)
     clause: Mapped[str] = mapped_column(String(120), default="")

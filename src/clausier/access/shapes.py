@@ -16,7 +16,8 @@ def site_to_dict(site: AccessSite, status: SiteStatus) -> dict:
             "service": {"state": status.state.state, "start": status.state.start, "end": status.state.end,
                         "synchronised": not status.why, "why": status.why, "clause": status.clause},
             "records": status.records, "record_cap": status.cap,
-            "notices": [{"kind": n.kind, "on": n.on, "message": n.message, "clause": n.clause}
+            "notices": [{"kind": n.kind, "on": n.on, "message": n.message,
+                         "message_message": n.message_message, "clause": n.clause}
                         for n in status.notices]}
 
 

@@ -16,7 +16,7 @@ from clausier.access.packs.service import (list_packs, pack_terms, refresh_perio
 from clausier.access.sites.service import new_version
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock, SystemClock
-from clausier.core.message import msg
+from clausier.core.message import Message, message_fields, msg
 from clausier.customers import service as customers
 from clausier.equipment import rules as equipment_rules
 from clausier.equipment import service as equipment
@@ -98,7 +98,8 @@ def _notice(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack
     customer through the outbox, like every other notice (sent by the sender, retried)."""
     if session.scalar(select(SiteNotice.id).where(SiteNotice.site_id == site.id, SiteNotice.kind == kind)):
         return False
-    notice = SiteNotice(site_id=site.id, kind=kind, on=day, message=message, clause=clause)
+    notice = SiteNotice(site_id=site.id, kind=kind, on=day, message=message, clause=clause,
+                        **message_fields("message", message))
     session.add(notice)
     record(session, clock, actor, f"access.notice.{kind}", notice,
            msg("{site}: {notice}", site=site.name, notice=message))
@@ -109,24 +110,31 @@ def _notice(session: Session, clock: Clock, actor: Actor, site: AccessSite, pack
     return True
 
 
-def _notice_email(kind: str, site: AccessSite, pack: Pack, clause: str) -> tuple[str, str]:
-    """The customer's e-mail of an end-of-service notice, in French (Rozoh's customers)."""
+def _notice_email(kind: str, site: AccessSite, pack: Pack, clause: str) -> tuple[Message, Message]:
+    """The customer's e-mail of an end-of-service notice: messages the outbox writes in the
+    recipient's language (French for Rozoh's customers)."""
     end = f"{pack.service_end:%d/%m/%Y}"
     if kind == "sim_return":
-        return (f"Restitution du module de transmission et de sa carte SIM — {site.name}",
-                f"La période de service du site {site.name} a pris fin le {end} : le module de "
-                "transmission et sa carte SIM, prêtés pour la période de service, doivent être "
-                f"restitués au fabricant, propriétaire de la carte SIM ({clause}).")
+        return (msg("Return of the transmission module and its SIM card — {site}", site=site.name),
+                msg("The service period of the site {site} ended on {end}: the transmission module "
+                    "and its SIM card, lent for the service period, must be returned to the "
+                    "manufacturer, which owns the SIM card ({clause}).",
+                    site=site.name, end=end, clause=clause))
     if kind == "service_ended":
-        return (f"Fin de la période de service — {site.name}",
-                f"La période de service du site {site.name} a pris fin le {end} ({clause}) : les "
-                "modifications ne sont plus synchronisées avec vos équipements et le module de "
-                "transmission, avec sa carte SIM, doit être restitué.")
-    months = kind.removeprefix("end_warning_")
-    return (f"Votre période de service se termine le {end} — {site.name}",
-            f"La période de service du site {site.name} prend fin le {end} (préavis de {months} "
-            f"mois, {clause}) : après cette date, les modifications ne seront plus synchronisées "
-            "avec vos équipements et le module de transmission, avec sa carte SIM, devra être restitué.")
+        return (msg("End of the service period — {site}", site=site.name),
+                msg("The service period of the site {site} ended on {end} ({clause}): changes are "
+                    "no longer synchronised with your equipment and the transmission module, with "
+                    "its SIM card, must be returned.", site=site.name, end=end, clause=clause))
+    months = int(kind.removeprefix("end_warning_"))
+    return (msg("Your service period ends on {end} — {site}", end=end, site=site.name),
+            msg("The service period of the site {site} ends on {end} ({months} month notice, "
+                "{clause}): after that date, changes will no longer be synchronised with your "
+                "equipment and the transmission module, with its SIM card, must be returned."
+                if months == 1 else
+                "The service period of the site {site} ends on {end} ({months} months notice, "
+                "{clause}): after that date, changes will no longer be synchronised with your "
+                "equipment and the transmission module, with its SIM card, must be returned.",
+                site=site.name, end=end, months=months, clause=clause))
 
 
 def packs_ending(session: Session, day: date) -> dict[int, list[tuple[Pack, AccessSite]]]:
