@@ -121,3 +121,24 @@ def test_the_server_does_not_tick_when_told_not_to(clean_engine, clock):
 ])
 def test_next_run_is_just_after_the_next_midnight_in_paris(now, expected):
     assert next_run_at(now) == expected
+
+
+def test_a_steps_summary_is_kept_as_its_message_for_each_readers_language(
+        session, clock, actor, monkeypatch):
+    """Issue 21: a step that answers with a message (the outboxes left to the workers) has its
+    run keep that message beside the text, read in French and in English."""
+    from clausier.core.message import msg, stored
+    from clausier.web.explain_text import explained
+
+    def left_step(session, clock, actor, day):
+        return msg("left to the workers")
+
+    steps_are(monkeypatch, left_step)
+    day = date(2026, 11, 24)
+    service.run_daily_tick(session, clock, actor, day)
+    [run] = service.runs_of(session, day)
+    assert run.summary == "left to the workers"
+    assert run.summary_message == {"id": "left to the workers", "params": {}}
+    text = stored(run.summary, run.summary_message)
+    assert explained(text, "fr") == "laissé aux workers"
+    assert explained(text, "en") == "left to the workers"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clausier.db.base import Base
@@ -21,3 +21,6 @@ class TickRun(Base):
     ran_at: Mapped[datetime] = mapped_column(Instant)
     actor: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
+    # The summary's message (``Message.as_dict``) when the step returned one: read in each
+    # reader's language; a run recorded before messages were kept reads as stored.
+    summary_message: Mapped[dict | None] = mapped_column(JSON, nullable=True, default=None)

@@ -24,7 +24,7 @@ from clausier.audit import facts as audit_facts
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.dryrun import dry_run
-from clausier.core.message import Message, msg
+from clausier.core.message import Message, message_fields, msg
 from clausier.core.room import Outbox, step_name
 from clausier.core.settings import Settings
 from clausier.db.session import lock_for_writing
@@ -130,7 +130,7 @@ def run_daily_tick(session: Session, clock: Clock, actor: Actor, day: date, *,
                 summary = _summary(function(session, clock, actor, day, **scope))
                 if customer is None:
                     run = TickRun(day=day, step=step, ran_at=clock.now(), actor=actor.name,
-                                  summary=summary)
+                                  summary=summary, **message_fields("summary", summary))
                     session.add(run)
                     record(session, clock, actor, "tick.step", run,
                            msg("{day} {step}: {summary}", day=day.isoformat(), step=step,
