@@ -133,3 +133,46 @@ def test_a_subject_reads_in_the_staffs_language_while_the_letter_keeps_its_recip
     assert "Compensation de sommes dues" in french and "Set-off of sums due" not in french
     english = html.unescape(staff_client.get("/payments/outbox?lang=en").text)
     assert "Set-off of sums due" in english and "Compensation de sommes dues" not in english
+
+
+def test_a_letters_fixed_words_are_written_in_its_recipients_language():
+    """Issue 21: the registered letter's own words (the mode of sending, « Objet : », the
+    invoices' table, the signature) are messages: French by default as the letters always read,
+    English for an English recipient; the body is the caller's, in that language already."""
+    import io
+    from datetime import date
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from pypdf import PdfReader
+
+    from clausier.core.message import msg
+    from clausier.web.explain_text import explained
+
+    def letter_text(language: str) -> str:
+        body = msg("We inform you that the sums we owe you ({amount}) will be set off against "
+                   "your open invoices.", amount=Decimal("12.50"))
+        subject = msg("Set-off of sums due")
+        pdf = outbox.render_letter({
+            "operator": {"name": "Ozone", "address": "1 rue de la Paix, 75002 Paris"},
+            "recipient": SimpleNamespace(name="Jeanne Durand", address="2 rue Neuve, 44000 Nantes"),
+            "subject": explained(subject, language), "body": explained(body, language),
+            "invoices": [SimpleNamespace(number="OZO-2025-000001", issue_date=date(2025, 9, 1),
+                                         due_date=date(2025, 9, 30), total=Decimal("30.00"),
+                                         outstanding=Decimal("30.00"))],
+            "date": date(2025, 10, 3), "reference": "LR-000001", "customer_ref": "C-1",
+            **({"language": language} if language != "fr" else {})})
+        return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+                        .split())
+
+    french = letter_text("fr")
+    assert "LETTRE RECOMMANDÉE AVEC ACCUSÉ DE RÉCEPTION" in french      # the style's capitals
+    assert "Objet : Compensation de sommes dues" in french and "Le 03/10/2025" in french
+    assert "Reste dû" in french and "Nous vous prions d'agréer nos salutations distinguées." in french
+    assert "seront compensées avec vos factures ouvertes" in french
+    english = letter_text("en")
+    assert "REGISTERED LETTER WITH ACKNOWLEDGEMENT OF RECEIPT" in english
+    assert "Subject: Set-off of sums due" in english and "On 03/10/2025" in english
+    assert "Outstanding" in english and "Yours faithfully." in english
+    assert "will be set off against your open invoices" in english
+    assert "Objet" not in english and "Reste dû" not in english

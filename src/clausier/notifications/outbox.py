@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from clausier.notifications.models import OutboxMessage
 from clausier.notifications.rules import MessageStatus, Refused, delivery_failure, retry_at
 from clausier.web import TEMPLATES
 from clausier.web.explain_text import explained
+from clausier.web.i18n import gettext_for
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,10 @@ _environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select
                            trim_blocks=True, lstrip_blocks=True)
 _environment.filters["money"] = fr_format
 _environment.filters["day"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
-# A letter is written in French: its explained amounts render their messages so.
-_environment.filters["explain"] = lambda text: explained(text, "fr")
+# A letter is written in its recipient's language (``language`` in its context, French unless
+# told): its fixed words (``_``) and its explained amounts' messages read in it.
+_environment.filters["explain"] = pass_context(
+    lambda context, text: explained(text, context.get("language") or DEFAULT_LANGUAGE))
 
 
 # --------------------------------------------------------------------------- queueing
@@ -58,10 +61,13 @@ def letters_dir(settings: Settings | None = None) -> Path:
 
 
 def render_letter(context: dict) -> bytes:
-    """A registered letter as PDF (the HTML template ``payments/letter_pdf.html``)."""
+    """A registered letter as PDF (the HTML template ``payments/letter_pdf.html``), in the
+    context's ``language`` (French unless told)."""
     from weasyprint import HTML
 
-    html = _environment.get_template("payments/letter_pdf.html").render(**context)
+    language = context.get("language") or DEFAULT_LANGUAGE
+    html = _environment.get_template("payments/letter_pdf.html").render(
+        {**context, "language": language, "_": gettext_for(language)})
     return HTML(string=html, base_url=str(TEMPLATES.parent)).write_pdf()   # static/documents/*.css
 
 
@@ -102,6 +108,7 @@ def queue(session: Session, clock: Clock, actor: Actor, customer: Addressee, *, 
         message.status, message.sent_at = MessageStatus.SENT, clock.now()     # a dry run keeps no file
     elif channel == "registered_letter":
         pdf = render_letter({**(letter or {}), "subject": subject, "body": body, "recipient": to,
+                             "language": language,
                              "date": clock.today(), "reference": f"LR-{message.id:06d}"})
         folder = letters_dir() / f"{clock.today():%Y}"
         folder.mkdir(parents=True, exist_ok=True)

@@ -59,8 +59,9 @@ def request_deposit(session: Session, clock: Clock, actor: Actor, customer_ref: 
     session.flush()
     outbox.queue(session, clock, actor, customer, channel="email", kind="deposit_request",
                  key=f"deposit:{deposit.id}:request", subject=msg("Security deposit request"),
-                 body=(f"Conformément à nos conditions ({clause}), nous vous demandons un dépôt de "
-                       f"garantie de {fr_format(value)} avant le {due_on:%d/%m/%Y}."))
+                 body=msg("In accordance with our terms ({clause}), we ask you for a security "
+                          "deposit of {amount} by {date}.", clause=clause, amount=value,
+                          date=f"{due_on:%d/%m/%Y}"))
     record(session, clock, actor, "deposit.request", deposit,
            msg("{ref}: {amount} by {date} ({ground})", ref=customer.ref, amount=value,
                date=due_on, ground=ground))
@@ -132,11 +133,10 @@ def draw_deposit(session: Session, clock: Clock, actor: Actor, deposit_id: int,
         session, clock, actor, customer, channel="registered_letter", kind="deposit_draw",
         key=f"deposit:{deposit.id}:draw:{day.isoformat()}",
         subject=msg("Security deposit drawn"),
-        body=(f"Madame, Monsieur,\n\nLa mise en demeure restée sans effet, nous avons prélevé "
-              f"{fr_format(used)} sur votre dépôt de garantie pour régler les factures ci-dessous. "
-              f"Merci de reconstituer le dépôt ({fr_format(deposit.amount)}) dans un délai de "
-              f"{terms.terms.deposit.replenish_within_days.value} jours à compter de la réception "
-              f"de cette lettre."),
+        body=msg("Dear Sir or Madam,\n\nAs the formal notice went unheeded, we have drawn {used} "
+                 "from your security deposit to settle the invoices below. Please replenish the "
+                 "deposit ({amount}) within {days} days of receiving this letter.", used=used,
+                 amount=deposit.amount, days=terms.terms.deposit.replenish_within_days.value),
         letter={"operator": operator_party(operator), "customer_ref": customer.ref,
                 "invoices": due.overdue, "clause": f"{decision.clause}; "
                 f"{terms.terms.deposit.replenish_within_days.clause}"})

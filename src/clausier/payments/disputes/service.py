@@ -58,13 +58,15 @@ def record_dispute(session: Session, clock: Clock, actor: Actor, invoice_number:
         dispute.decided_on, dispute.decided_by = clock.today(), actor.name
     session.add(dispute)
     session.flush()
-    verdict = ("est recevable et sera examinée ; la partie non contestée reste due à l'échéance"
-               if decision.admissible else
-               f"n'est pas recevable : {'; '.join(decision.reasons)} ({'; '.join(decision.clauses)})")
+    verdict = (msg("is admissible and will be examined; the undisputed part remains due on its "
+                   "due date") if decision.admissible else
+               msg("is not admissible: {reasons} ({clauses})", reasons="; ".join(decision.reasons),
+                   clauses="; ".join(decision.clauses)))
     outbox.queue(session, clock, actor, customer, channel="email", kind="dispute_answer",
                  key=f"dispute:{dispute.id}:received",
                  subject=msg("Your dispute of invoice {number}", number=invoice.number),
-                 body=f"Votre contestation reçue le {received_on:%d/%m/%Y} {verdict}.")
+                 body=msg("Your dispute received on {date} {verdict}.",
+                          date=f"{received_on:%d/%m/%Y}", verdict=verdict))
     record(session, clock, actor, "dispute.record", dispute,
            msg("{number}: {amount} disputed on {date} — {status}: {reasons}",
                number=invoice.number, amount=value, date=received_on, status=dispute.status,

@@ -297,10 +297,11 @@ def _terminate(session: Session, clock: Clock, actor: Actor, customer: CustomerF
         session, clock, actor, customer, channel="registered_letter", kind="termination",
         key=f"dunning:{case.id}:{row.step_id}:termination",
         subject=msg("Termination for non-payment"),
-        body=(f"Madame, Monsieur,\n\nFaute de règlement des sommes dues ({fr_format(due.amount)}) "
-              f"malgré nos mises en demeure, nous prenons acte de la résiliation de vos services "
-              f"{', '.join(terminated) or '—'} à la date du {day:%d/%m/%Y}. Les sommes ci-dessous "
-              f"deviennent exigibles et figureront sur votre prochaine facture."),
+        body=msg("Dear Sir or Madam,\n\nAs the sums due ({amount}) remain unpaid despite our "
+                 "formal notices, we acknowledge the termination of your services {services} on "
+                 "{date}. The sums below become payable and will appear on your next invoice.",
+                 amount=due.amount, services=", ".join(terminated) or "—",
+                 date=f"{day:%d/%m/%Y}"),
         letter={"operator": operator_party(operator), "customer_ref": customer.ref,
                 "invoices": due.overdue, "explained": exit_amounts, "clause": str(row.details.get("clause", ""))})
     row.letter_id = row.letter_id or letter.id

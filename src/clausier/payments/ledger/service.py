@@ -193,9 +193,11 @@ def send_set_off_notice(session: Session, clock: Clock, actor: Actor,
         session, clock, actor, customer, channel="email", kind="set_off_notice",
         key=f"set_off:{customer.id}:{today.isoformat()}",
         subject=msg("Set-off of sums due"),
-        body=(f"Nous vous informons que les sommes que nous vous devons ({fr_format(credit)}) "
-              f"seront compensées avec vos factures ouvertes"
-              + (f" à l'issue d'un délai de {days.value} jours ({days.clause})." if days else ".")))
+        body=msg("We inform you that the sums we owe you ({amount}) will be set off against your "
+                 "open invoices after {days} days ({clause})." if days else
+                 "We inform you that the sums we owe you ({amount}) will be set off against your "
+                 "open invoices.", amount=credit, **({"days": days.value, "clause": days.clause}
+                                                     if days else {})))
     notice = SetOffNotice(customer_id=customer.id, sent_on=today, message_id=message.id)
     session.add(notice)
     record(session, clock, actor, "setoff.notice", notice, msg("{ref}: set-off notice sent", ref=customer.ref))

@@ -25,7 +25,7 @@ from clausier.core.errors import (
     RuleRefusal,
 )
 from clausier.core.message import msg
-from clausier.core.money import ZERO, fr_format, money
+from clausier.core.money import ZERO, money
 from clausier.customers import facts as customer_facts
 from clausier.notifications import outbox
 from clausier.payments import invoices as invoice_reads
@@ -199,10 +199,13 @@ def schedule_collections(session: Session, clock: Clock, actor: Actor, day: date
                          key=f"prenotification:{item.id}",
                          subject=msg("SEPA direct debit of invoice {number}",
                                      number=invoice.number),
-                         body=(f"La facture {invoice.number} de {fr_format(item.amount)} sera "
-                               f"prélevée le {item.collection_date:%d/%m/%Y} sur le compte "
-                               f"{mandate.iban[:4]}…{mandate.iban[-4:]} (mandat {mandate.reference}, "
-                               f"créancier {creditor.creditor_identifier})."))
+                         body=msg("Invoice {number} of {amount} will be debited on {date} from "
+                                  "account {account} (mandate {mandate}, creditor {creditor}).",
+                                  number=invoice.number, amount=item.amount,
+                                  date=f"{item.collection_date:%d/%m/%Y}",
+                                  account=f"{mandate.iban[:4]}…{mandate.iban[-4:]}",
+                                  mandate=mandate.reference,
+                                  creditor=creditor.creditor_identifier))
             record(session, clock, actor, "sepa.schedule", item,
                    msg("{id}: {amount} on {date}", id=item.end_to_end_id, amount=item.amount,
                        date=item.collection_date))
