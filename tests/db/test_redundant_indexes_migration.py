@@ -8,6 +8,7 @@ migrations afterwards (what ``new_revision`` would autogenerate is nothing)."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -33,7 +34,8 @@ def fresh_url(db_url, tmp_path) -> Iterator[str]:
     if TEST_DB != "postgresql":
         yield f"sqlite:///{tmp_path / 'in-use.db'}"
         return
-    name = f"clausier_migration_{os.getpid()}"
+    # One name per test: an engine kept for a URL must not meet a database dropped and made again.
+    name = f"clausier_migration_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
