@@ -126,6 +126,22 @@ def test_a_dispute_received_on_business_day_11_is_rejected_cgv_11_3(session, act
     assert dispute.decision["clauses"] == ["CGV art. 11.3 (L406-409); CGV art. 2 (L66-67)"]
     answer = next(m for m in outbox.list_messages(session, billed.customer.id) if m.kind == "dispute_answer")
     assert "n'est pas recevable" in answer.body
+    # The customer reads why in French, the window's unit included (« jours ouvrés », CGV art. 2).
+    assert ("reçue le 11e jour (jours ouvrés) après la réception de la facture ; le délai est de "
+            "10 jours ouvrés (jusqu’au 2025-10-17)") in answer.body
+
+
+def test_a_dispute_sent_by_the_wrong_channel_is_answered_in_french_naming_the_channel(session, actor):
+    # CGV art. 11.3 (L406-409): « par lettre recommandée avec avis de réception »; one sent by e-mail within the window
+    # is refused for that reason alone, and the French answer names both channels in French.
+    billed = usage_invoice(session, actor)
+    clock = FixedClock.on(date(2025, 10, 10))
+    dispute = disputes.record_dispute(session, clock, actor, billed.invoice.number,
+                                      received_on=date(2025, 10, 10), channel="email",
+                                      amount="120.00", reason="calls not made")
+    assert dispute.decision["reasons"] == ["sent by email; the terms require registered letter"]
+    answer = next(m for m in outbox.list_messages(session, billed.customer.id) if m.kind == "dispute_answer")
+    assert "envoyée par e-mail ; les conditions exigent : lettre recommandée" in answer.body
 
 
 def test_an_admissible_dispute_holds_back_only_its_part_and_once_rejected_bears_interest_from_the_due_date(

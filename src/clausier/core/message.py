@@ -78,6 +78,18 @@ def msg(msgid: str, /, **params) -> Message:
     return Message(msgid, params)   # ``params`` is this call's own dict
 
 
+def joined(texts, /) -> str:
+    """Texts read one after the other, "a; b; c", a message when any of them is one (so each
+    part is read in the reader's language)."""
+    texts = list(texts)
+    if not any(isinstance(text, Message) for text in texts):
+        return "; ".join(texts)
+    together = texts[0]
+    for text in texts[1:]:
+        together = msg("{first}; {then}", first=together, then=text)
+    return together
+
+
 def _render(value, gettext: Callable[[str], str]) -> str:
     if isinstance(value, Message):
         return value.render(gettext)

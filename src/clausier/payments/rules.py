@@ -659,7 +659,7 @@ def dispute_admissible(terms: Terms, invoice_received_on: date, received_on: dat
     window = payment.dispute_window_days if payment else None
     wanted = payment.dispute_channel if payment else None
     if not usage_invoice or window is None:
-        return DisputeDecision(True, None, ("no dispute window applies to this invoice",))
+        return DisputeDecision(True, None, (msg("no dispute window applies to this invoice"),))
     # The window's own unit when the clause qualifies it, else the sheet's « jour ».
     within = delay(terms, window, payment.dispute_window_counted_in)
     deadline = within.after(invoice_received_on)
@@ -667,17 +667,20 @@ def dispute_admissible(terms: Terms, invoice_received_on: date, received_on: dat
     reasons, clauses = [], []
     day = CALENDAR.count_days(invoice_received_on, received_on, within.kind)
     if received_on > deadline:
-        reasons.append(f"received on day {day} ({unit}) after the invoice's receipt; the window is "
-                       f"{within.text} (until {deadline.isoformat()})")
+        reasons.append(msg("received on day {day} ({unit}) after the invoice's receipt; the window "
+                           "is {window} (until {deadline})", day=day, unit=unit,
+                           window=within.text, deadline=deadline))
         clauses.append(within.clause)
     if wanted is not None and channel != wanted.value:
-        reasons.append(f"sent by {channel.replace('_', ' ')}; the terms require "
-                       f"{wanted.value.replace('_', ' ')}")
+        # the channels' words (« lettre recommandée ») are the catalogues'
+        reasons.append(msg("sent by {channel}; the terms require {wanted}",
+                           channel=channel.replace("_", " "),
+                           wanted=wanted.value.replace("_", " ")))
         clauses.append(wanted.clause)
     if reasons:
         return DisputeDecision(False, deadline, tuple(reasons), tuple(clauses))
-    return DisputeDecision(True, deadline, (f"received on day {day}, within {within.text}",),
-                           (within.clause,))
+    return DisputeDecision(True, deadline, (msg("received on day {day}, within {window}", day=day,
+                                                window=within.text),), (within.clause,))
 
 
 # --------------------------------------------------------------------------- SEPA direct debit

@@ -13,7 +13,7 @@ from clausier.billing import facts as billing_facts
 from clausier.billing.invoices import service as billing
 from clausier.core.clock import Clock
 from clausier.core.errors import InvalidInput, NotAllowed
-from clausier.core.message import msg
+from clausier.core.message import joined, msg
 from clausier.core.money import fr_format, money
 from clausier.db.lookup import get_or_not_found
 from clausier.notifications import outbox
@@ -60,7 +60,7 @@ def record_dispute(session: Session, clock: Clock, actor: Actor, invoice_number:
     session.flush()
     verdict = (msg("is admissible and will be examined; the undisputed part remains due on its "
                    "due date") if decision.admissible else
-               msg("is not admissible: {reasons} ({clauses})", reasons="; ".join(decision.reasons),
+               msg("is not admissible: {reasons} ({clauses})", reasons=joined(decision.reasons),
                    clauses="; ".join(decision.clauses)))
     outbox.queue(session, clock, actor, customer, channel="email", kind="dispute_answer",
                  key=f"dispute:{dispute.id}:received",
@@ -70,7 +70,7 @@ def record_dispute(session: Session, clock: Clock, actor: Actor, invoice_number:
     record(session, clock, actor, "dispute.record", dispute,
            msg("{number}: {amount} disputed on {date} — {status}: {reasons}",
                number=invoice.number, amount=value, date=received_on, status=dispute.status,
-               reasons="; ".join(decision.reasons)))
+               reasons=joined(decision.reasons)))
     return dispute
 
 
