@@ -236,7 +236,7 @@ def drafting_reference(url: str, batch_size: int) -> tuple[int, float, float]:
 
     with transaction(engine_for(url)) as session:
         operator = operator_by_code(session, "technicophone")
-        ids = customers.customer_ids_of_operator(session, operator.id)
+        ids = customers.customer_ids(session, operator_id=operator.id)
     now = FixedClock.on(ISSUE_DAY).now()
     started, cpu = time.perf_counter(), time.process_time()
     invoices = sum(len(draft_in_process(url, operator.id, None, date(2026, 11, 1), ISSUE_DAY,
