@@ -32,7 +32,7 @@ from clausier.contracts.models import (
     SubscriptionItem,
 )
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, RuleRefusal
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, RuleRefusal, one_of
 from clausier.core.message import msg
 from clausier.core.money import money, to_decimal
 from clausier.customers import rules as customer_rules
@@ -861,11 +861,8 @@ def list_subscriptions(session: Session, customer_id: int | None = None, status:
     if customer_id is not None:
         query = query.where(Subscription.customer_id == customer_id)
     if status:
-        if status not in set(statuses.SubscriptionStatus):
-            raise InvalidInput.on("status", f"no subscription status {status!r} (one of: "
-                                  f"{', '.join(statuses.SubscriptionStatus)})",
-                                  code="subscription_status_unknown")
-        query = query.where(Subscription.status == status)
+        query = query.where(Subscription.status == one_of(
+            statuses.SubscriptionStatus, status, field="status", code="subscription_status_unknown"))
     if family:
         query = query.where(Subscription.family == family)
     if operator_id is not None:

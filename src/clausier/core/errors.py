@@ -60,6 +60,15 @@ class InvalidInput(ClausierError):
         return cls(f"{field_name}: {reason}", problems=[Problem(field_name, reason)], code=code)
 
 
+def one_of(choices: type[StrEnum], value: str, *, field: str, code: str) -> StrEnum:
+    """``value`` as a member of the closed list ``choices`` (a room's statuses), or
+    :class:`InvalidInput` naming the field, the value and the list — e.g. a list filtered by a
+    status its column could not hold."""
+    if value not in set(choices):
+        raise InvalidInput.on(field, f"{value!r} is not one of {', '.join(choices)}", code=str(code))
+    return choices(value)
+
+
 class NotFound(ClausierError):
     """``resource`` names what was looked for: its code is then ``<resource>_not_found``."""
 

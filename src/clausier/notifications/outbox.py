@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.core.dryrun import files_untouched
-from clausier.core.errors import InvalidInput
+from clausier.core.errors import InvalidInput, one_of
 from clausier.core.languages import DEFAULT_LANGUAGE
 from clausier.core.message import Message, message_of, msg
 from clausier.core.money import fr_format
@@ -272,8 +272,6 @@ def list_messages(session: Session, customer_id: int | None = None,
     if customer_id is not None:
         query = query.where(OutboxMessage.customer_id == customer_id)
     if status:
-        if status not in set(MessageStatus):
-            raise InvalidInput.on("status", f"{status!r} is not one of {', '.join(MessageStatus)}",
-                                  code=Refused.outbox_status_unknown)
-        query = query.where(OutboxMessage.status == MessageStatus(status))
+        query = query.where(OutboxMessage.status == one_of(
+            MessageStatus, status, field="status", code=Refused.outbox_status_unknown))
     return list(session.scalars(query))

@@ -4,7 +4,6 @@ the daily tick step (ports due, numbers lost with the lines that ended)."""
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
@@ -16,7 +15,7 @@ from clausier.contracts import service as contracts
 from clausier.contracts.statuses import SubscriptionStatus
 from clausier.contracts.changes import Change
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal, one_of
 from clausier.core.message import msg
 from clausier.customers import facts as customer_facts
 from clausier.db.lookup import get_or_not_found
@@ -298,19 +297,12 @@ def cancel_port(session: Session, clock: Clock, actor: Actor, request_id: int, o
     return request
 
 
-def _known(status: str, statuses: type[StrEnum], code: str) -> None:
-    """A list filtered by a status outside the list is refused (the column could not hold it)."""
-    if status not in set(statuses):
-        raise InvalidInput.on("status", f"no such status {status!r} (one of: {', '.join(statuses)})",
-                              code=code)
-
-
 def list_ports(session: Session, status: str | None = None, direction: str | None = None,
                limit: int = 500) -> list[PortRequest]:
     query = select(PortRequest).order_by(PortRequest.id.desc()).limit(limit)
     if status:
-        _known(status, _P, "port_status_unknown")
-        query = query.where(PortRequest.status == status)
+        query = query.where(PortRequest.status == one_of(_P, status, field="status",
+                                                         code="port_status_unknown"))
     if direction:
         query = query.where(PortRequest.direction == direction)
     return list(session.scalars(query))
@@ -320,8 +312,8 @@ def list_numbers(session: Session, status: str | None = None, kind: str | None =
                  customer_id: int | None = None, limit: int = 500, offset: int = 0) -> list[PhoneNumber]:
     query = select(PhoneNumber).order_by(PhoneNumber.number).limit(limit).offset(offset)
     if status:
-        _known(status, _N, "number_status_unknown")
-        query = query.where(PhoneNumber.status == status)
+        query = query.where(PhoneNumber.status == one_of(_N, status, field="status",
+                                                         code="number_status_unknown"))
     if kind:
         query = query.where(PhoneNumber.kind == kind)
     if customer_id is not None:

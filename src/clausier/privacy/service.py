@@ -30,7 +30,7 @@ from clausier.contracts import facts as contract_facts
 from clausier.contracts import service as contracts
 from clausier.contracts.statuses import SubscriptionStatus
 from clausier.core.clock import Clock
-from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal
+from clausier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleRefusal, one_of
 from clausier.core.message import Message, msg
 from clausier.core.settings import Settings
 from clausier.customers import facts as customer_facts
@@ -503,11 +503,9 @@ def list_requests(session: Session, status: rules.RequestStatus | str | None = N
     query = select(DataSubjectRequest).order_by(DataSubjectRequest.received_on.desc(),
                                                 DataSubjectRequest.id.desc())
     if status:
-        if status not in set(rules.RequestStatus):
-            raise InvalidInput.on("status", f"{status!r} is not one of "
-                                            f"{', '.join(rules.RequestStatus)}",
-                                  code=rules.Refused.subject_request_status_unknown)
-        query = query.where(DataSubjectRequest.status == rules.RequestStatus(status))
+        query = query.where(DataSubjectRequest.status == one_of(
+            rules.RequestStatus, status, field="status",
+            code=rules.Refused.subject_request_status_unknown))
     if customer_id is not None:
         query = query.where(DataSubjectRequest.customer_id == customer_id)
     return list(session.scalars(query))

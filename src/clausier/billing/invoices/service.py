@@ -28,7 +28,7 @@ from clausier.catalog import facts as catalog
 from clausier.catalog import rules as catalog_rules
 from clausier.catalog.facts import OperatorFacts
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput, NotAllowed, NotFound, Problem, RuleRefusal
+from clausier.core.errors import InvalidInput, NotAllowed, NotFound, Problem, RuleRefusal, one_of
 from clausier.core.explain import Explained, Line
 from clausier.core.message import message_fields, msg, stored
 from clausier.core.money import CENT, ZERO, fr_format, money
@@ -164,10 +164,8 @@ def _filtered(session: Session, query, *, status: str | None = None, customer_id
               operator_code: str | None = None):
     """The invoice lists' filters (a None or empty filter is no filter)."""
     if status:
-        if status not in set(_I):
-            raise InvalidInput.on("status", f"no invoice status {status!r} (one of: {', '.join(_I)})",
-                                  code="invoice_status_unknown")
-        query = query.where(Invoice.status == status)
+        query = query.where(Invoice.status == one_of(_I, status, field="status",
+                                                     code="invoice_status_unknown"))
     if customer_id is not None:
         query = query.where(Invoice.customer_id == customer_id)
     if period:

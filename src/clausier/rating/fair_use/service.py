@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.core.clock import Clock
 from clausier.db.lookup import get_or_not_found
-from clausier.core.errors import InvalidInput
+from clausier.core.errors import InvalidInput, one_of
 from clausier.core.message import msg
 from clausier.rating.fair_use import rules
 from clausier.rating.models import FairUseBreach
@@ -56,7 +56,8 @@ def list_breaches(session: Session, status: BreachStatus | str | None = None,
                   month: str | None = None) -> list[FairUseBreach]:
     query = select(FairUseBreach).order_by(FairUseBreach.month.desc(), FairUseBreach.id)
     if status:
-        query = query.where(FairUseBreach.status == _status(status))
+        query = query.where(FairUseBreach.status == one_of(
+            BreachStatus, status, field="status", code=rules.Refused.fair_use_status_unknown))
     if month:
         query = query.where(FairUseBreach.month == month)
     return list(session.scalars(query))
@@ -64,13 +65,6 @@ def list_breaches(session: Session, status: BreachStatus | str | None = None,
 
 BREACH_DECISIONS = {"acknowledge": BreachStatus.ACKNOWLEDGED,
                     "suspend_unlimited": BreachStatus.UNLIMITED_SUSPENDED}
-
-
-def _status(status: str) -> BreachStatus:
-    if status not in set(BreachStatus):
-        raise InvalidInput.on("status", f"{status!r} is not one of {', '.join(BreachStatus)}",
-                              code=rules.Refused.fair_use_status_unknown)
-    return BreachStatus(status)
 
 
 def decide_breach(session: Session, clock: Clock, actor: Actor, breach_id: int, decision: str,

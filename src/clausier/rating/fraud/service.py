@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from clausier.audit.service import Actor, record
 from clausier.billing.ledger.charges import add_charge
 from clausier.core.clock import Clock
-from clausier.core.errors import InvalidInput, NotAllowed
+from clausier.core.errors import InvalidInput, NotAllowed, one_of
 from clausier.db.lookup import get_or_not_found
 from clausier.core.explain import Explained, Line
 from clausier.core.message import msg
@@ -93,18 +93,12 @@ def propose_for_alert(session: Session, clock: Clock, alert: FraudAlert, found: 
 
 
 
-def _status(statuses, status: str, code: rules.Refused):
-    if status not in set(statuses):
-        raise InvalidInput.on("status", f"{status!r} is not one of {', '.join(statuses)}", code=code)
-    return statuses(status)
-
-
 def list_alerts(session: Session, status: AlertStatus | str | None = None,
                 month: str | None = None) -> list[FraudAlert]:
     query = select(FraudAlert).order_by(FraudAlert.month.desc(), FraudAlert.id)
     if status:
-        query = query.where(FraudAlert.status == _status(AlertStatus, status,
-                                                         rules.Refused.fraud_alert_status_unknown))
+        query = query.where(FraudAlert.status == one_of(
+            AlertStatus, status, field="status", code=rules.Refused.fraud_alert_status_unknown))
     if month:
         query = query.where(FraudAlert.month == month)
     return list(session.scalars(query))
@@ -122,8 +116,8 @@ def proposals_of(session: Session, alert_id: int | None = None,
     if alert_id is not None:
         query = query.where(PenaltyProposal.alert_id == alert_id)
     if status:
-        query = query.where(PenaltyProposal.status == _status(ProposalStatus, status,
-                                                              rules.Refused.penalty_status_unknown))
+        query = query.where(PenaltyProposal.status == one_of(
+            ProposalStatus, status, field="status", code=rules.Refused.penalty_status_unknown))
     return list(session.scalars(query))
 
 
