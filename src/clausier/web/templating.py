@@ -108,6 +108,18 @@ def filters_for(language: str) -> dict:
         one with its stored ``message`` (``part.formula_message``)."""
         return explained(text, language, message)
 
+    def stored_text(text: str | None, message: dict | None = None,
+                    written_in: str = SOURCE_LANGUAGE, shown=escape) -> Markup:
+        """A text a room stored for people (an audit summary, a notice, a letter's subject): with
+        its stored ``message``, in the page's language; without one (written before messages
+        were kept), as stored, marked in the language it was written in. ``shown`` marks it up
+        (``identifiers``)."""
+        if message:
+            return Markup(shown(explained(text, language, message)))
+        if text and language != written_in:
+            return Markup('<span lang="{}">{}</span>').format(written_in, shown(text))
+        return Markup(shown(text or ""))
+
     def notes(explanation) -> list[str]:
         """The notes of an explanation, or of a stored one (``Explained.as_dict``), in the page's
         language."""
@@ -168,7 +180,7 @@ def filters_for(language: str) -> dict:
                       else str(value))
 
     return {"money": money, "money_short": money_short, "number": number, "day": day,
-            "instant": instant, "explain": explain, "notes": notes, "label": label,
+            "instant": instant, "explain": explain, "stored_text": stored_text, "notes": notes, "label": label,
             "labels": labels_of, "coded": coded, "stored": stored,
             "identifiers": identifiers, "target": target}
 
