@@ -216,7 +216,8 @@ class BilledMonth(Base):
     __table_args__ = (UniqueConstraint("subscription_id", "month"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    # Found by the unique key, which leads with it: no index of its own.
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
     month: Mapped[date] = mapped_column(Date)
     days: Mapped[int] = mapped_column(Integer)
     month_days: Mapped[int] = mapped_column(Integer)

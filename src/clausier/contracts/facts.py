@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, ScalarSelect, or_, select
 from sqlalchemy.engine import Connection
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from clausier.contracts import statuses
 from clausier.contracts.models import Subscription, SubscriptionEvent, SubscriptionItem
-from decimal import Decimal
+from clausier.db.lookup import among
 
 # Customer ids per statement, well under both databases' limits.
 CHUNK = 5000
@@ -350,20 +351,27 @@ _ITEM_COLUMNS = [getattr(_ITEM, name) for name in (
     "active_until")]
 
 
-def _with_items(session: Session, rows, where_items) -> list[BilledSubscription]:
+def _with_items(session: Session, rows, where_items=None) -> list[BilledSubscription]:
+    """The subscriptions of ``rows`` with their items: those ``where_items`` selects (a
+    condition on the subscriptions, for a whole operator), else looked up by the rows' ids."""
     items: dict[int, list[BilledItem]] = defaultdict(list)
-    for item in session.execute(select(*_ITEM_COLUMNS).join(Subscription.__table__,
-                                                             _SUB.id == _ITEM.subscription_id)
-                                .where(where_items).order_by(_ITEM.id)):
-        items[item.subscription_id].append(BilledItem(*item))
+    if where_items is not None:
+        queries = [select(*_ITEM_COLUMNS).join(Subscription.__table__, _SUB.id == _ITEM.subscription_id)
+                   .where(where_items)]
+    else:
+        queries = [select(*_ITEM_COLUMNS).where(among(_ITEM.subscription_id, ids))
+                   for ids in _in_chunks(row.id for row in rows)]
+    for query in queries:
+        for item in session.execute(query.order_by(_ITEM.id)):
+            items[item.subscription_id].append(BilledItem(*item))
     return [BilledSubscription(*row, items=tuple(items.get(row.id, ()))) for row in rows]
 
 
 def subscriptions_to_bill(session: Session, customer_ids: Collection[int], signed_by: date
                           ) -> list[BilledSubscription]:
     """The customers' subscriptions signed by ``signed_by`` and not cancelled, with their items,
-    in id order: what a bill run may bill. Two queries over the ids' range (short statements
-    that use the customer_id index on both databases), for ids of one operator."""
+    in id order: what a bill run may bill. The subscriptions over the customers' range (a short
+    statement that uses the customer_id index on both databases), their items by their ids."""
     if not customer_ids:
         return []
     wanted = set(customer_ids)
@@ -372,9 +380,7 @@ def subscriptions_to_bill(session: Session, customer_ids: Collection[int], signe
         select(*_SUBSCRIPTION_COLUMNS).where(in_range, _SUB.status != statuses.SubscriptionStatus.CANCELLED,
                                              _SUB.signed_on <= signed_by).order_by(_SUB.id))
             if row.customer_id in wanted]
-    ids = {row.id for row in rows}
-    subs = _with_items(session, rows, in_range)
-    return [sub for sub in subs if sub.id in ids]
+    return _with_items(session, rows)
 
 
 def subscriptions_in_force_of_operator(session: Session, operator_id: int, on: date,

@@ -21,7 +21,11 @@ from clausier.core.settings import Settings
 
 
 @lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
+def engine_for(url: str, *, prepared_statements: bool = True) -> Engine:
+    """An engine for ``url``. ``prepared_statements=False`` (PostgreSQL): statements are never
+    prepared on the server, so each is planned for its own values and the tables' current size;
+    for the bill run's batches, whose tables grow from one batch to the next (a prepared plan
+    made while a table was empty would read it whole ever after)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -29,7 +33,8 @@ def engine_for(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _make_sqlite_transactional(engine)
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10,
+                           connect_args={} if prepared_statements else {"prepare_threshold": None})
     _ping_when_idle(engine)
     return engine
 

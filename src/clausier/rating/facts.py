@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 
 from sqlalchemy import bindparam, or_, select, update
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from clausier.core.errors import Conflict, InvalidInput, NotFound
 from clausier.core.explain import Explained
+from clausier.db.lookup import among
 from clausier.rating.models import UsageSummary
 from clausier.rating.detail import DestinationUsage, UsageDetail
 
@@ -40,8 +42,17 @@ class RatedMonth:
     amount: Decimal
     price_basis: str
     records: int
-    explanation: Explained
-    detail: UsageDetail
+    stored_explanation: Mapping
+    stored_detail: Mapping | None
+
+    # Decoded when read: a bill run reads tens of thousands and bills the detail only.
+    @cached_property
+    def explanation(self) -> Explained:
+        return Explained.from_dict(self.stored_explanation)
+
+    @cached_property
+    def detail(self) -> UsageDetail:
+        return UsageDetail.from_dict(self.stored_detail)
 
 
 def _chunks(values: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
@@ -67,13 +78,12 @@ def unbilled_usage(session: Session, subscription_ids: Collection[int], up_to_mo
         for row in session.connection().execute(
                 select(table.id, table.subscription_id, table.month, table.usage_period, table.amount,
                        table.price_basis, table.records, table.explanation, table.detail)
-                .where(table.subscription_id.in_(ids), table.billed_invoice_id.is_(None),
+                .where(among(table.subscription_id, ids), table.billed_invoice_id.is_(None),
                        table.month <= up_to_month)
                 .order_by(table.usage_period, table.id)):
             found[row.subscription_id].append(RatedMonth(
                 row.id, row.subscription_id, row.month, row.usage_period, row.amount,
-                row.price_basis, row.records, Explained.from_dict(row.explanation),
-                UsageDetail.from_dict(row.detail)))
+                row.price_basis, row.records, row.explanation, row.detail))
     return {subscription_id: tuple(months) for subscription_id, months in found.items()}
 
 

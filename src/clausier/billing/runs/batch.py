@@ -46,6 +46,7 @@ from clausier.core.money import ZERO, fr_format, money
 from clausier.customers import facts as customers_facts
 from clausier.customers.facts import CustomerFacts, SiteFacts
 from clausier.db.bulk import encode_rows, insert_encoded, new_ids, value_encoder
+from clausier.db.lookup import among
 from clausier.db.session import engine_for, transaction
 from clausier.rating import facts as rating
 from clausier.terms.schema import Terms
@@ -68,8 +69,8 @@ def _of_subscriptions(conn, columns, subscription_ids: list[int], where=None, or
     """Rows of one of billing's subscription tables for some subscriptions (ids in chunks)."""
     table = columns[0].table
     rows = []
-    for ids in chunks(subscription_ids, 1000):
-        query = select(*columns).where(table.c.subscription_id.in_(ids))
+    for ids in chunks(sorted(subscription_ids), 1000):
+        query = select(*columns).where(among(table.c.subscription_id, ids))
         if where is not None:
             query = query.where(where)
         rows += conn.execute(query.order_by(*order_by).group_by(*group_by))
@@ -311,7 +312,7 @@ def draft_in_process(url: str, operator_id: int, run_id: int, period: date, issu
     """:func:`prepare_batch` in a worker process of a parallel run (one engine per process),
     in a read-only transaction of its own; the customers already invoiced are left out."""
     if url not in _engines:
-        _engines[url] = engine_for(url)
+        _engines[url] = engine_for(url, prepared_statements=False)
     with transaction(_engines[url]) as session:
         if (url, run_id) not in _terms:
             _terms.clear()           # one run at a time in a worker process

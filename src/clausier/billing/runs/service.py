@@ -336,9 +336,7 @@ def _bill_in_parallel(engine: Engine, clock: Clock, actor: Actor, run_id: int, o
     batches = list(chunks(ids, batch_size))
     pending: deque = deque()
     done = 0
-    # Spawned, not forked: a fork copies the caller's threads in an unknown state, and its
-    # database connections, which the child's garbage collector may close under the parent.
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(processes, mp_context=_drafting_processes()) as pool:
         try:
             for position in range(len(batches) + 1):
                 if position < len(batches):
@@ -357,6 +355,17 @@ def _bill_in_parallel(engine: Engine, clock: Clock, actor: Actor, run_id: int, o
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+def _drafting_processes() -> multiprocessing.context.BaseContext:
+    """Drafting processes forked from a fork server, not from the caller: a fork of the caller
+    would copy its threads in an unknown state, and its database connections, which the child's
+    garbage collector may close under the parent. The server imports the drafting code once for
+    the life of the calling process, so that a run's processes start without importing it again
+    (about 1.4 s of CPU each when spawned)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["clausier.billing.runs.batch"])
+    return context
 
 
 def _queue_rents_of(engine: Engine, clock: Clock, actor: Actor, operator_id: int, month: date,
