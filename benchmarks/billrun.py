@@ -221,6 +221,36 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class BackendsCpu:
+    """The CPU time of the PostgreSQL backends serving one database, sampled from /proc by a
+    thread while the run goes on (the server runs on this machine): what the database costs
+    the run, beside the writer's and the drafting processes'."""
+
+    def __init__(self, database: str) -> None:
+        import threading
+
+        self.tag, self.seen = f" {database} ".encode(), {}
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        while not self.stopped.wait(0.25):
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    if self.tag in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0] + b" ":
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                        self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick
+                except OSError:
+                    pass
+
+    def stop(self) -> float:
+        self.stopped.set()
+        self.thread.join()
+        return sum(self.seen.values())
+
+
 def load() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
@@ -303,6 +333,7 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
 
         queue = partition_queue(actor)
     load_before, machine_before = load(), cpu_busy()
+    database = BackendsCpu(url.rsplit("/", 1)[1]) if url.startswith("postgresql") else None
     started, cpu, children = time.perf_counter(), time.process_time(), children_cpu()
     try:
         [report] = billing_runs.run_bill_run(engine, clock, actor, PERIOD, "technicophone",
@@ -324,6 +355,7 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
     from multiprocessing import forkserver
     forkserver._forkserver._stop()
     children = children_cpu() - children
+    database_cpu = database.stop() if database else None
     busy, total = (after - before for after, before in zip(cpu_busy(), machine_before, strict=True))
     if broker:
         print(f"on {broker_workers} worker(s): "
@@ -336,7 +368,8 @@ def bill(url: str, batch_size: int, broker: str | None = None, broker_workers: i
     print(f"  {seconds:.1f} s — {report.billed / seconds:.0f} invoices/s — peak memory {peak_rss_mb():.0f} MB"
           f" — total HT {report.total_ht}")
     print(f"  CPU: {cpu:.1f} s in this process (the writer), {children:.1f} s in its drafting "
-          f"processes, for {seconds:.1f} s of wall time; the machine's {os.cpu_count()} cores "
+          f"processes{'' if database_cpu is None else f', {database_cpu:.1f} s in the database'}"
+          f", for {seconds:.1f} s of wall time; the machine's {os.cpu_count()} cores "
           f"{100 * busy / max(total, 1):.0f}% busy (every process, the database's and others' "
           f"included); load average {load_before} → {load()}")
     if reference:

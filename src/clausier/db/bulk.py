@@ -25,7 +25,7 @@ def bulk_insert(conn, table, rows: list[dict]) -> None:
 def encode_rows(table, dialect: Dialect, columns: Sequence[str], rows: list[dict]) -> list[tuple]:
     """The rows' values as the driver takes them, in ``columns`` order: what SQLAlchemy's
     column types do to a parameter on SQLite (money as text, JSON serialised, dates as text),
-    JSON serialised for ``COPY`` on PostgreSQL. Pure: runs in any process."""
+    JSON serialised for ``COPY`` on PostgreSQL (the rest as it is). Pure: runs in any process."""
     encoded = []
     for column in columns:        # column by column: one encoder over a list, the fast way
         values = [row[column] for row in rows]
@@ -60,8 +60,8 @@ def value_encoder(table, dialect: Dialect, column: str) -> Callable:
 
 
 def _encoder(column, dialect: Dialect) -> Callable | None:
-    if dialect.name == "postgresql":
-        return _copy_value
+    if dialect.name == "postgresql":     # COPY takes every other value as it is
+        return _json_text if isinstance(column.type, JSON) else None
     return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
@@ -80,10 +80,10 @@ def insert_encoded(conn, table, columns: Sequence[str], rows: list[tuple]) -> No
             copy.write_row(row)
 
 
-def _copy_value(value):
-    if isinstance(value, dict | list):
-        return json.dumps(value, default=str, ensure_ascii=False)
-    return value
+def _json_text(value):
+    if value is None:
+        return None
+    return json.dumps(value, default=str, ensure_ascii=False)
 
 
 def new_ids(conn, table, count: int) -> list[int]:
