@@ -1,6 +1,8 @@
 """The unit of work of a read request (``db.session.request_transaction`` for GET): on
 PostgreSQL its plain reads run outside a transaction (no BEGIN, no COMMIT), and anything that
-writes or locks rows still runs in one transaction that commits or rolls back as a whole."""
+writes or locks rows still runs in one transaction that commits or rolls back as a whole.
+Ending a unit of work that sent nothing to end (``ends_without_io``) is done on the event
+loop."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import func, select
 
 from clausier.db.models import AppLock
-from clausier.db.session import request_transaction, transaction
+from clausier.db.session import ends_without_io, request_transaction, transaction
 
 
 def _locks(engine) -> list[str]:
@@ -72,3 +74,17 @@ def test_writing_requests_stay_in_one_transaction_from_their_first_read(clean_en
     with request_transaction(clean_engine, "POST") as s:
         s.scalar(select(func.count()).select_from(AppLock))
         assert _status(s) is TransactionStatus.INTRANS
+
+
+def test_only_a_read_that_began_no_transaction_ends_without_io(clean_engine):
+    with request_transaction(clean_engine, "GET") as s:
+        s.scalar(select(func.count()).select_from(AppLock))
+        assert ends_without_io(s) is (clean_engine.dialect.name == "postgresql")
+        s.add(AppLock(name="pending"))
+        assert not ends_without_io(s)         # committing flushes it
+        s.flush()
+        assert not ends_without_io(s)         # its transaction is to commit
+    with request_transaction(clean_engine, "POST") as s:
+        s.scalar(select(func.count()).select_from(AppLock))
+        assert not ends_without_io(s)
+    assert _locks(clean_engine) == ["pending"]

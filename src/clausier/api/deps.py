@@ -22,6 +22,7 @@ from clausier.core.clock import Clock
 from clausier.core.errors import Forbidden, NotFound, Unauthenticated
 from clausier.db.session import (
     WriterBusy,
+    ends_without_io,
     immediate_transaction,
     request_transaction,
     request_writes,
@@ -50,7 +51,8 @@ async def _unit_of_work(engine: Engine, method: str) -> AsyncIterator[Session]:
     taken by its first statement, in the thread that runs it), a thread hop fewer per read; a
     writer's in a thread (SQLite: ``BEGIN IMMEDIATE`` may wait). It ends in a thread (COMMIT),
     shielded from cancellation and outside the pool's limit, as FastAPI's
-    ``contextmanager_in_threadpool`` does."""
+    ``contextmanager_in_threadpool`` does; on the event loop when it sends nothing to the
+    database (``ends_without_io``: most reads on PostgreSQL)."""
     unit = request_transaction(engine, method)
     session = (await run_in_threadpool(unit.__enter__) if request_writes(engine, method)
                else unit.__enter__())
@@ -64,6 +66,9 @@ async def _unit_of_work(engine: Engine, method: str) -> AsyncIterator[Session]:
         if not suppressed:
             raise
     else:
+        if ends_without_io(session):
+            unit.__exit__(None, None, None)
+            return
         with CancelScope(shield=True):
             await to_thread.run_sync(unit.__exit__, None, None, None, limiter=end)
 

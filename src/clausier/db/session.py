@@ -288,7 +288,24 @@ def _reading_outside_transactions(engine: Engine) -> Engine:
         if dbapi_connection.autocommit and not _PLAIN_READ.match(statement):
             dbapi_connection.autocommit = False     # psycopg sends BEGIN before this statement
 
+    @event.listens_for(_factory(reading), "after_begin")
+    def _connected(session, _transaction, connection):
+        session.info[_READING_CONNECTION] = connection
+
     return reading
+
+
+_READING_CONNECTION = "reading_connection"
+
+
+def ends_without_io(session: Session) -> bool:
+    """Whether ending a request's unit of work sends nothing to the database: a PostgreSQL read
+    whose statements all ran outside a transaction, nothing left to flush (its COMMIT is then
+    a no-op, and its connection goes back to the pool as it is)."""
+    connection = session.info.get(_READING_CONNECTION)
+    return (connection is not None and not connection.closed and not connection.invalidated
+            and connection.connection.dbapi_connection.autocommit
+            and not (session.new or session.dirty or session.deleted))
 
 
 def database_now(session: Session) -> datetime:
