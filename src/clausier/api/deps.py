@@ -56,13 +56,12 @@ async def _unit_of_work(engine: Engine, method: str) -> AsyncIterator[Session]:
     unit = request_transaction(engine, method)
     session = (await run_in_threadpool(unit.__enter__) if request_writes(engine, method)
                else unit.__enter__())
-    end = CapacityLimiter(1)
     try:
         yield session
     except BaseException as error:
         with CancelScope(shield=True):
             suppressed = await to_thread.run_sync(unit.__exit__, type(error), error,
-                                                  error.__traceback__, limiter=end)
+                                                  error.__traceback__, limiter=CapacityLimiter(1))
         if not suppressed:
             raise
     else:
@@ -70,7 +69,7 @@ async def _unit_of_work(engine: Engine, method: str) -> AsyncIterator[Session]:
             unit.__exit__(None, None, None)
             return
         with CancelScope(shield=True):
-            await to_thread.run_sync(unit.__exit__, None, None, None, limiter=end)
+            await to_thread.run_sync(unit.__exit__, None, None, None, limiter=CapacityLimiter(1))
 
 
 # Dependencies that neither read nor wait are ``async def``: FastAPI runs a plain ``def`` one in
