@@ -3,10 +3,14 @@ portal users kept out of staff routes, and an audit entry for every write."""
 
 from __future__ import annotations
 
+import gc
+
+from fastapi.testclient import TestClient
 from tests.conftest import STAFF_EMAIL, create_user
 from sqlalchemy import select
 
 from clausier.accounts import service as accounts
+from clausier.api.app import create_app
 from clausier.audit.models import AuditEntry
 from clausier.db.session import transaction
 
@@ -118,3 +122,14 @@ def test_every_write_leaves_an_audit_entry(client, clean_engine, clock, actor):
     ]
     trail = client.get("/api/v1/audit", params={"actor": STAFF_EMAIL}, headers=headers).json()
     assert [e["action"] for e in trail] == ["token.revoke", "token.issue"]
+
+
+def test_a_served_app_leaves_what_it_started_with_out_of_the_collectors_walks(engine, clock):
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(engine=engine, clock=clock, daily_tick=False,
+                                   freeze_heap=True)) as served:
+            assert gc.get_freeze_count() > 0
+            assert served.get("/api/v1/health").json() == {"status": "ok"}
+    finally:
+        gc.unfreeze()

@@ -23,8 +23,8 @@ from clausier.access.records import service as record_service
 from clausier.access.rights import service as rights_service
 from clausier.access.sites import service as site_service
 from clausier.access.sync import service as sync_service
-from clausier.api.deps import (Ctx, csrf_for_cookie_sessions, current_user, entering, get_clock,
-                               get_session, staff_user)
+from clausier.api.deps import (Ctx, csrf_for_cookie_sessions, entering, get_clock, get_session,
+                               signed_in, staff_user, user_from_request)
 from clausier.api.inputs import Day, Input, Moment, Page, page_of_list
 from clausier.audit.service import Actor
 from clausier.core.clock import PARIS, Clock
@@ -37,7 +37,7 @@ first_router = APIRouter(prefix="/api/v1", tags=["devices"])
 def access_ctx(request: Request, background: BackgroundTasks,
                session: Session = Depends(get_session, scope="function"),
                clock: Clock = Depends(get_clock), _csrf: None = Depends(csrf_for_cookie_sessions)) -> Ctx:
-    user = entering("sites", current_user(request, background, session, clock))
+    user = entering("sites", signed_in(user_from_request(request, session, clock, background)))
     return Ctx(session=session, clock=clock, user=user)
 
 

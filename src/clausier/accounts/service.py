@@ -339,14 +339,24 @@ def _detached_copy(user: User) -> User:
     return copy
 
 
+def checked_token_bearer(session: Session, clock: Clock, token: str) -> TokenBearer | None:
+    """The bearer of a token this process checked within ``TOKEN_CHECK_TTL``, placed in the
+    session without a query (no I/O: callable from the event loop); None when the token is to
+    be read (``user_for_token``)."""
+    cached = _checked_tokens.get(_digest(token), clock.now())
+    if cached is None:
+        return None
+    user, token_id = cached
+    return TokenBearer(session.merge(user, load=False), token_id)
+
+
 def user_for_token(session: Session, clock: Clock, token: str) -> TokenBearer:
     """Check an API token (reads only); a token checked within ``TOKEN_CHECK_TTL`` by this
     process is not read again."""
+    bearer = checked_token_bearer(session, clock, token)
+    if bearer is not None:
+        return bearer
     digest, now = _digest(token), clock.now()
-    cached = _checked_tokens.get(digest, now)
-    if cached is not None:
-        user, token_id = cached
-        return TokenBearer(session.merge(user, load=False), token_id)
     generation = _checked_tokens.generation()
     candidates = session.scalars(select(ApiToken).where(ApiToken.prefix == token[:12],
                                                         ApiToken.revoked_at.is_(None))).all()

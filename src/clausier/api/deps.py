@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
@@ -20,6 +22,7 @@ from clausier.core.clock import Clock
 from clausier.core.errors import Forbidden, NotFound, Unauthenticated
 from clausier.db.session import (
     WriterBusy,
+    ends_without_io,
     immediate_transaction,
     request_transaction,
     request_writes,
@@ -29,26 +32,44 @@ from clausier.web.templating import SignedIn, verify_csrf
 
 logger = logging.getLogger(__name__)
 
-async def request_write_turn(request: Request) -> AsyncIterator[None]:
-    """A request that may write waits for its turn among the writers of this process on the
-    event loop (holding no thread of the pool), and gives it back from the event loop, after
-    its transaction ended (SQLite)."""
-    engine = request.app.state.engine
-    if not request_writes(engine, request.method):
-        yield
-        return
-    async with writer_turn(engine):
-        yield
-
-
-def get_session(request: Request,
-                _turn: None = Depends(request_write_turn, scope="function")) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request, committed *before* the answer is sent: every
     ``Depends(get_session, scope="function")`` (the default scope would commit after the answer,
     so that a client following a redirect could miss the write, or be told of a write that then
-    fails). Requests that may write start as writers, in their turn (``request_write_turn``)."""
-    with request_transaction(request.app.state.engine, request.method) as session:
+    fails). A request that may write starts as a writer, in its turn: it waits for it among the
+    writers of this process on the event loop (holding no thread of the pool), and gives it back
+    from the event loop after its transaction ended (SQLite)."""
+    engine = request.app.state.engine
+    turn = writer_turn(engine) if request_writes(engine, request.method) else nullcontext()
+    async with turn, _unit_of_work(engine, request.method) as session:
         yield session
+
+
+@asynccontextmanager
+async def _unit_of_work(engine: Engine, method: str) -> AsyncIterator[Session]:
+    """A request's unit of work. A reader's starts on the event loop (no I/O: its connection is
+    taken by its first statement, in the thread that runs it), a thread hop fewer per read; a
+    writer's in a thread (SQLite: ``BEGIN IMMEDIATE`` may wait). It ends in a thread (COMMIT),
+    shielded from cancellation and outside the pool's limit, as FastAPI's
+    ``contextmanager_in_threadpool`` does; on the event loop when it sends nothing to the
+    database (``ends_without_io``: most reads on PostgreSQL)."""
+    unit = request_transaction(engine, method)
+    session = (await run_in_threadpool(unit.__enter__) if request_writes(engine, method)
+               else unit.__enter__())
+    try:
+        yield session
+    except BaseException as error:
+        with CancelScope(shield=True):
+            suppressed = await to_thread.run_sync(unit.__exit__, type(error), error,
+                                                  error.__traceback__, limiter=CapacityLimiter(1))
+        if not suppressed:
+            raise
+    else:
+        if ends_without_io(session):
+            unit.__exit__(None, None, None)
+            return
+        with CancelScope(shield=True):
+            await to_thread.run_sync(unit.__exit__, None, None, None, limiter=CapacityLimiter(1))
 
 
 # Dependencies that neither read nor wait are ``async def``: FastAPI runs a plain ``def`` one in
@@ -111,35 +132,55 @@ def _stamp_token_use(engine: Engine, clock: Clock, token_id: int) -> None:
         accounts.record_token_use(session, clock, token_id)
 
 
-def _user_from_request(request: Request, session: Session, clock: Clock,
-                       background: BackgroundTasks) -> User | None:
+def user_from_request(request: Request, session: Session, clock: Clock,
+                      background: BackgroundTasks) -> User | None:
     token = _bearer(request)
     if token is not None:
-        bearer = accounts.user_for_token(session, clock, token)
-        user = bearer.user
-        if bearer.token_id is not None:
-            background.add_task(_record_token_use, request.app.state.engine, clock, bearer.token_id)
-    else:
-        user = _session_user(request, session, clock)
+        return _bearer_user(request, clock, background,
+                            accounts.user_for_token(session, clock, token))
+    user = _session_user(request, session, clock)
     # For the page header: a copy, readable even on an error page after the rollback.
     request.state.signed_in = SignedIn.of(user) if user is not None else None
     return user
 
 
-def optional_user(request: Request, background: BackgroundTasks,
-                  session: Session = Depends(get_session, scope="function"),
-                  clock: Clock = Depends(get_clock)) -> User | None:
-    return _user_from_request(request, session, clock, background)
+def _bearer_user(request: Request, clock: Clock, background: BackgroundTasks,
+                 bearer: accounts.TokenBearer) -> User:
+    if bearer.token_id is not None:
+        background.add_task(_record_token_use, request.app.state.engine, clock, bearer.token_id)
+    request.state.signed_in = SignedIn.of(bearer.user)
+    return bearer.user
 
 
-def current_user(request: Request, background: BackgroundTasks,
-                 session: Session = Depends(get_session, scope="function"),
-                 clock: Clock = Depends(get_clock),
-                 _csrf: None = Depends(csrf_for_cookie_sessions)) -> User:
-    user = _user_from_request(request, session, clock, background)
+async def _request_user(request: Request, session: Session, background: BackgroundTasks
+                        ) -> User | None:
+    """The user, on the event loop for a bearer token this process checked lately (no query:
+    most API requests); in a thread when it has to be read."""
+    clock, token = request.app.state.clock, _bearer(request)
+    bearer = accounts.checked_token_bearer(session, clock, token) if token is not None else None
+    if bearer is not None:
+        return _bearer_user(request, clock, background, bearer)
+    return await run_in_threadpool(user_from_request, request, session, clock, background)
+
+
+# The user's dependencies take the clock from the app and check CSRF themselves rather than
+# through ``Depends``: FastAPI's solving costs each dependency of a request ~45 µs.
+async def optional_user(request: Request, background: BackgroundTasks,
+                        session: Session = Depends(get_session, scope="function")
+                        ) -> User | None:
+    return await _request_user(request, session, background)
+
+
+def signed_in(user: User | None) -> User:
     if user is None:
         raise Unauthenticated("authorization: log in or send 'Authorization: Bearer <API token>'")
     return user
+
+
+async def current_user(request: Request, background: BackgroundTasks,
+                       session: Session = Depends(get_session, scope="function")) -> User:
+    await csrf_for_cookie_sessions(request)
+    return signed_in(await _request_user(request, session, background))
 
 
 def entering(area: str, user: User) -> User:
@@ -190,10 +231,10 @@ class Ctx:
 def ctx_for(area: str):
     """The dependency giving a route of ``area`` its ``Ctx``: the one place where routes are
     scoped by the kind of user (``accounts.rules.AUDIENCES``)."""
-    async def area_ctx(session: Session = Depends(get_session, scope="function"),
-                       clock: Clock = Depends(get_clock), user: User = Depends(current_user)
-                       ) -> Ctx:
-        return Ctx(session=session, clock=clock, user=entering(area, user))
+    async def area_ctx(request: Request, background: BackgroundTasks,
+                       session: Session = Depends(get_session, scope="function")) -> Ctx:
+        user = await current_user(request, background, session)
+        return Ctx(session=session, clock=request.app.state.clock, user=entering(area, user))
     area_ctx.__name__ = f"{area}_ctx"
     return area_ctx
 

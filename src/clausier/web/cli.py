@@ -85,15 +85,15 @@ def _serve(host: str | None, port: int | None, workers: int | None) -> None:
         task.start()
     try:
         if workers == 1:
-            uvicorn.run(create_app(settings=settings, daily_tick=False), host=host or settings.host,
-                        port=port or settings.port, log_level="info",
+            uvicorn.run(create_app(settings=settings, daily_tick=False, freeze_heap=True),
+                        host=host or settings.host, port=port or settings.port, log_level="info",
                         timeout_keep_alive=KEEP_ALIVE_SECONDS,
                         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
         else:
-            os.environ["CLAUSIER_NO_TICK"] = "1"       # read by each worker's create_app
+            os.environ["CLAUSIER_NO_TICK"] = "1"       # read by each worker's served_app
             # A busy machine may take longer than uvicorn's 5 s to import a worker: give it time
             # rather than killing it as unhealthy.
-            uvicorn.run("clausier.api.app:create_app", factory=True, workers=workers,
+            uvicorn.run("clausier.api.app:served_app", factory=True, workers=workers,
                         host=host or settings.host, port=port or settings.port, log_level="info",
                         timeout_worker_healthcheck=WORKER_START_SECONDS,
                         timeout_keep_alive=KEEP_ALIVE_SECONDS,
