@@ -8,7 +8,8 @@ a bill run goes on.
 A fresh SQLite database in a temporary data dir (the embedded default), with the customers of
 ``benchmarks/billrun.py`` (3 subscriptions each), a portal user and token for each reader and a
 billing user and token for each writer. ``clausier serve`` (its default workers) listens on a
-free loopback port; a bill run of the period is started through the API, then Debian's ``wrk``
+free loopback port; the readers' load runs ``--warm-up`` seconds unmeasured (5: every worker's
+connections, statements and tokens ready); a bill run of the period is started through the API, then Debian's ``wrk``
 (``make system-deps``) keeps ``--readers`` connections on ``GET /api/v1/portal/invoices`` (each
 request with the next reader's token) and ``--writers`` connections on ``POST
 /api/v1/customers/{id}/contacts`` for ``--seconds``. Printed: requests, errors, p50 and p99 per
@@ -134,6 +135,8 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=50)
     parser.add_argument("--writers", type=int, default=10)
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--warm-up", type=int, default=5,
+                        help="seconds of the readers' load before the measured one (0: none)")
     parser.add_argument("--workers", type=int, default=None,
                         help="clausier serve --workers (default: its own, one per CPU)")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
@@ -220,16 +223,24 @@ def load(args: argparse.Namespace, url: str, tokens: dict, data_dir: Path, serve
                             timeout=60, headers={"authorization": f"Bearer {tokens['writers'][0]}"})
         if writer.status_code != 201:
             sys.exit(f"warm-up failed: {writer.status_code} {writer.text}")
+    readers_lua, writers_lua = data_dir / "readers.lua", data_dir / "writers.lua"
+    readers_lua.write_text(READERS_LUA % lua_strings(tokens["readers"])
+                           + pacing_lua(args.readers, args.rate) + DONE)
+    writers_lua.write_text(WRITERS_LUA % (lua_strings(tokens["writers"]), args.customers) + DONE)
+    if args.warm_up:
+        # The readers' load for a few seconds, not measured: every worker then has the pool's
+        # connections open, its statements compiled and its readers' tokens checked, as a server
+        # in service has (a cold server's first second holds requests for up to ~300 ms).
+        warm = wrk_figures(start_wrk(readers_lua, f"{url}/api/v1/portal/invoices", args.readers,
+                                     args.warm_up), args.warm_up)
+        print(f"warm-up ({args.warm_up} s, not measured):")
+        show("readers", warm, args.warm_up)
     run_id = None
     if not args.no_billrun:
         started = admin.post("/api/v1/billruns", json={"period": PERIOD, "operator": "technicophone"})
         if started.status_code != 202:
             sys.exit(f"the bill run did not start: {started.status_code} {started.text}")
         run_id = started.json()["id"]
-    readers_lua, writers_lua = data_dir / "readers.lua", data_dir / "writers.lua"
-    readers_lua.write_text(READERS_LUA % lua_strings(tokens["readers"])
-                           + pacing_lua(args.readers, args.rate) + DONE)
-    writers_lua.write_text(WRITERS_LUA % (lua_strings(tokens["writers"]), args.customers) + DONE)
     pace = f" paced to {args.rate:g} requests/s" if args.rate else ""
     print(f"load: {args.readers} readers{pace} + {args.writers} writers for {args.seconds} s on "
           f"{args.db}" + (f", bill run {run_id} of {PERIOD} going on" if run_id else ""))
