@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from datetime import date
 
 import pytest
+from sqlalchemy import update
 
 from clausier.access import push
 from clausier.access.models import AccessSite
 from clausier.access.records.service import RecordInput, create_record, delete_record
-from clausier.db.session import transaction
+from clausier.db.session import transaction, write_transaction
+from tests.access.builders import activated_site
 from tests.access.conftest import SYSTEM
 
 BROKER = "mqtt://127.0.0.1:1883"
@@ -63,3 +66,43 @@ def test_without_a_broker_url_nothing_is_published():
 
 def test_an_unreachable_broker_does_not_fail_the_change():
     assert push.publish({1: 2}, "mqtt://127.0.0.1:9") is False
+
+
+def test_a_change_of_a_site_commits_after_a_push_that_read_its_version_has_published(
+        clean_engine, clock, monkeypatch):
+    """Two pushes of a site on two workers never publish an older version over a newer: a push
+    publishes while the site's row is locked (the database's write lock on SQLite), so a change
+    made meanwhile commits after it, and the next push publishes the change's version. (Without
+    the lock, a worker's test saw versions 2 then 1.)"""
+    with transaction(clean_engine) as s:
+        site_id = activated_site(s, clock, SYSTEM, activated_on=date(2026, 1, 5)).site.id
+    events: list[str] = []
+    read, release = threading.Event(), threading.Event()
+
+    def slow_publish(versions: dict[int, int], _url: str) -> bool:
+        read.set()
+        release.wait(3)
+        events.append(f"published {versions[site_id]}")
+        return True
+
+    def change() -> None:
+        with write_transaction(clean_engine) as s:
+            s.execute(update(AccessSite).where(AccessSite.id == site_id)
+                      .values(config_version=AccessSite.config_version + 1))
+        events.append("committed")
+
+    monkeypatch.setattr(push, "publish", slow_publish)
+    with transaction(clean_engine) as s:
+        version = s.get(AccessSite, site_id).config_version
+    pushing = threading.Thread(target=push.publish_current, args=(clean_engine, [site_id], BROKER))
+    pushing.start()
+    assert read.wait(5)
+    changing = threading.Thread(target=change)
+    changing.start()
+    changing.join(0.5)          # time for the change to commit, were the site not locked
+    release.set()
+    pushing.join(5)
+    changing.join(5)
+    assert events == [f"published {version}", "committed"]
+    assert push.publish_current(clean_engine, [site_id], BROKER)
+    assert events[-1] == f"published {version + 1}"

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clausier.rating.month.rules import rate_month
+from clausier.rating.month.rules import rate_in_slices, rate_month
 from clausier.rating.store import EMPTY_AS_NULL
 from tests.rating.conftest import DEMO_TARIFFS, T0, plan, records
 
@@ -70,3 +70,21 @@ def test_empty_optional_text_stored_as_null_rates_as_empty(rows, subscription_id
     assert null.rated.sort("record_id").equals(empty.rated.sort("record_id"))
     assert null.explained == empty.explained
     assert (null.breaches, null.alerts) == (empty.breaches, empty.alerts)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(RECORD.flatmap(lambda row: st.sampled_from([1, 2, 3, 4, 5]).map(
+           lambda subscription_id: {**row, "subscription_id": subscription_id})),
+                     min_size=1, max_size=60),
+       slices=st.sampled_from([2, 3, 5]))
+def test_a_month_rated_in_slices_of_its_subscriptions_is_rated_the_same(rows, slices):
+    """The service rates each bucket in slices of its subscriptions (``RATING_SLICES``), to hold
+    less at once: every amount, explanation, breach, alert and priced record is the same."""
+    frame = records(rows)
+    whole = rate_month(frame, PLANS, DEMO_TARIFFS)
+    sliced = rate_in_slices(frame, PLANS, DEMO_TARIFFS, slices=slices)
+    assert sliced.rated.sort("record_id").equals(whole.rated.sort("record_id"))
+    assert sliced.explained == whole.explained and sliced.detail == whole.detail
+    assert sliced.breaches == whole.breaches and sliced.unpriced == whole.unpriced
+    assert sorted(sliced.alerts, key=lambda a: (a.subscription_id, a.kind)) == whole.alerts
+    assert sliced.payouts.sort(sliced.payouts.columns).equals(whole.payouts.sort(whole.payouts.columns))

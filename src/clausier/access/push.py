@@ -92,13 +92,17 @@ def publish(versions: dict[int, int], url: str) -> bool:
 
 def publish_current(engine: Engine, site_ids: list[int], url: str) -> bool:
     """Publish the sites' versions as they are now: a push delivered late, or twice, publishes
-    the latest version, never an older one over a newer."""
+    the latest version, never an older one over a newer. The sites' rows stay locked until
+    their versions are published (the database's write lock on SQLite): two pushes of a site
+    on two workers publish one after the other, each what it read, and a change of the site
+    commits after a push that read the version before it has published."""
     from sqlalchemy import select
 
     from clausier.access.models import AccessSite
-    from clausier.db.session import transaction
+    from clausier.db.session import write_transaction
 
-    with transaction(engine) as session:
+    with write_transaction(engine) as session:
         versions = {site_id: version for site_id, version in session.execute(
-            select(AccessSite.id, AccessSite.config_version).where(AccessSite.id.in_(site_ids)))}
-    return publish(versions, url) if versions else True
+            select(AccessSite.id, AccessSite.config_version).where(AccessSite.id.in_(site_ids))
+            .order_by(AccessSite.id).with_for_update())}
+        return publish(versions, url) if versions else True

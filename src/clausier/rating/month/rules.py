@@ -174,6 +174,24 @@ def rate_month(records: pl.LazyFrame, plans: Sequence[Plan], tariffs: Mapping[st
                        roaming=roaming_frame(priced), unpriced=unpriced, detail=detail)
 
 
+def rate_in_slices(records: pl.LazyFrame, plans: Sequence[Plan],
+                   tariffs: Mapping[str, Sequence[Tariff]],
+                   managed_numbers: Collection[str] | None = None, slices: int = 1) -> MonthRating:
+    """``rate_month`` of the plans' subscriptions in ``slices`` disjoint sets, one after the
+    other, combined: the same rating (a subscription's month depends on its records only),
+    while only one slice's wide intermediate frames are held at a time."""
+    ordered = sorted(plans, key=lambda plan: plan.subscription_id)
+    if slices <= 1 or len(ordered) < 2:
+        return rate_month(records, plans, tariffs, managed_numbers)
+    size = -(-len(ordered) // slices)
+    parts = []
+    for start in range(0, len(ordered), size):
+        mine = ordered[start:start + size]
+        parts.append(rate_month(records.filter(pl.col("subscription_id").is_in(
+            [plan.subscription_id for plan in mine])), mine, tariffs, managed_numbers))
+    return combine(parts)
+
+
 def combine(parts: Sequence[MonthRating]) -> MonthRating:
     """The ratings of several buckets of subscriptions as one (their subscriptions are disjoint)."""
     if not parts:

@@ -42,6 +42,10 @@ from clausier.rating.sva.service import save_payouts
 
 
 RATING_WORKERS = 2
+# Each bucket rated in two slices of its subscriptions, one after the other: two buckets rated
+# at once then hold half the wide frames, for the same CPU (10 M records imported then rated in
+# one process: peak 1.76-1.78 GiB, 1.94-2.03 in one slice).
+RATING_SLICES = 2
 
 
 @dataclass
@@ -82,7 +86,8 @@ def rate(session: Session, clock: Clock, actor: Actor, month: str,
     managed: dict[int, set[str]] = {}
 
     def rate_bucket(bucket, records, bucket_plans, bucket_tariffs, managed_numbers):
-        result = rules.rate_month(records, bucket_plans, bucket_tariffs, managed_numbers)
+        result = rules.rate_in_slices(records, bucket_plans, bucket_tariffs, managed_numbers,
+                                      RATING_SLICES)
         path = str(store.write_rated(month, bucket, result.rated))
         bucket_counts = dict(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
         result.rated = result.rated.clear()
@@ -230,7 +235,8 @@ def _rate_and_save_bucket(session: Session, clock: Clock, month: str, bucket: in
     ids = records.select(pl.col("subscription_id").unique()).collect()["subscription_id"].to_list()
     plan_list, tariffs = plans_of(session, ids)
     plans = {p.subscription_id: p for p in plan_list}
-    result = rules.rate_month(records, plan_list, tariffs, managed_numbers(session, plan_list, {}))
+    result = rules.rate_in_slices(records, plan_list, tariffs, managed_numbers(session, plan_list, {}),
+                                  RATING_SLICES)
     path = str(store.write_rated(month, bucket, result.rated))
     counts = dict(result.rated.group_by("subscription_id").agg(pl.len()).iter_rows())
     late = _save_summaries(session, clock, month, result, plans, counts,
