@@ -111,20 +111,30 @@ def usage_invoice(session, actor):
     return billed
 
 
+def dispute_120(session, actor, billed, received_on: date, channel: str = "registered_letter",
+                reason: str | None = "calls not made"):
+    """The customer disputes 120.00 € TTC of the usage invoice, received on ``received_on``."""
+    extra = {"reason": reason} if reason else {}
+    return disputes.record_dispute(session, FixedClock.on(received_on), actor, billed.invoice.number,
+                                   received_on=received_on, channel=channel, amount="120.00", **extra)
+
+
+def dispute_answer(session, billed):
+    """The letter answering the customer's dispute, from the outbox."""
+    return next(m for m in outbox.list_messages(session, billed.customer.id) if m.kind == "dispute_answer")
+
+
 def test_a_dispute_received_on_business_day_11_is_rejected_cgv_11_3(session, actor):
     # Invoice received Friday 3 October 2025; ten jours ouvrés (CGV art. 2: a "jour" is a jour
     # ouvré) end on Friday 17 October; the letter of Monday 20 October is on day 11.
     billed = usage_invoice(session, actor)
-    clock = FixedClock.on(date(2025, 10, 20))
-    dispute = disputes.record_dispute(session, clock, actor, billed.invoice.number,
-                                      received_on=date(2025, 10, 20), channel="registered_letter",
-                                      amount="120.00", reason="calls not made")
+    dispute = dispute_120(session, actor, billed, date(2025, 10, 20))
     assert dispute.status == "rejected"
     assert dispute.decision["reasons"] == [
         "received on day 11 (business days) after the invoice's receipt; the window is "
         "10 business days (until 2025-10-17)"]
     assert dispute.decision["clauses"] == ["CGV art. 11.3 (L406-409); CGV art. 2 (L66-67)"]
-    answer = next(m for m in outbox.list_messages(session, billed.customer.id) if m.kind == "dispute_answer")
+    answer = dispute_answer(session, billed)
     assert "n'est pas recevable" in answer.body
     # The customer reads why in French, the window's unit included (« jours ouvrés », CGV art. 2).
     assert ("reçue le 11e jour (jours ouvrés) après la réception de la facture ; le délai est de "
@@ -135,12 +145,9 @@ def test_a_dispute_sent_by_the_wrong_channel_is_answered_in_french_naming_the_ch
     # CGV art. 11.3 (L406-409): « par lettre recommandée avec avis de réception »; one sent by e-mail within the window
     # is refused for that reason alone, and the French answer names both channels in French.
     billed = usage_invoice(session, actor)
-    clock = FixedClock.on(date(2025, 10, 10))
-    dispute = disputes.record_dispute(session, clock, actor, billed.invoice.number,
-                                      received_on=date(2025, 10, 10), channel="email",
-                                      amount="120.00", reason="calls not made")
+    dispute = dispute_120(session, actor, billed, date(2025, 10, 10), channel="email")
     assert dispute.decision["reasons"] == ["sent by email; the terms require registered letter"]
-    answer = next(m for m in outbox.list_messages(session, billed.customer.id) if m.kind == "dispute_answer")
+    answer = dispute_answer(session, billed)
     assert "envoyée par e-mail ; les conditions exigent : lettre recommandée" in answer.body
 
 
@@ -150,9 +157,7 @@ def test_an_admissible_dispute_holds_back_only_its_part_and_once_rejected_bears_
     ref = billed.customer.ref
     late_payment.add_legal_rate(session, FixedClock.on(date(2025, 10, 3)), actor, "2025-H2", "2.76")
     clock = FixedClock.on(date(2025, 10, 13))
-    dispute = disputes.record_dispute(session, clock, actor, billed.invoice.number,
-                                      received_on=date(2025, 10, 13), channel="registered_letter",
-                                      amount="120.00", reason="calls not made")
+    dispute = dispute_120(session, actor, billed, date(2025, 10, 13))
     assert dispute.status == "open"
     # The undisputed part stays due at the due date (CGV 11.4): paid on time, no ladder
     ledger.record_payment(session, clock, actor, ref, "1200.00", "transfer", date(2025, 10, 27))
@@ -175,9 +180,7 @@ def test_an_admissible_dispute_holds_back_only_its_part_and_once_rejected_bears_
 def test_an_accepted_dispute_is_settled_by_a_credit_note(session, actor):
     billed = usage_invoice(session, actor)
     clock = FixedClock.on(date(2025, 10, 10))
-    dispute = disputes.record_dispute(session, clock, actor, billed.invoice.number,
-                                      received_on=date(2025, 10, 10), channel="registered_letter",
-                                      amount="120.00")
+    dispute = dispute_120(session, actor, billed, date(2025, 10, 10), reason=None)
     disputes.decide_dispute(session, clock, actor, dispute.id, accept=True)
     note = billing_invoices.get_invoice(session, dispute.credit_note_number)
     assert note.kind == "credit_note" and note.total_ht == Decimal("100.00")
