@@ -81,7 +81,7 @@ def insert_encoded(conn, table, columns: Sequence[str], rows: list[tuple]) -> No
 
 
 def _json_text(value):
-    if value is None:
+    if value is None:           # SQL NULL, not the JSON null
         return None
     return json.dumps(value, default=str, ensure_ascii=False)
 

@@ -11,8 +11,8 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
