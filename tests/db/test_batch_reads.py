@@ -36,6 +36,7 @@ def test_among_selects_exactly_the_ids_of_a_batch_scattered_or_not(session, numb
     assert session.scalars(select(table.c.k).where(among(table.c.k, scattered))
                            .order_by(table.c.k)).all() == scattered
     assert session.scalars(select(table.c.k).where(among(table.c.k, [ROWS + 5]))).all() == []
+    assert session.scalars(select(table.c.k).where(among(table.c.k, []))).all() == []
     run = list(range(500, 2000))
     assert session.scalars(select(table.c.k).where(among(table.c.k, run))
                            .order_by(table.c.k)).all() == run
